@@ -1,0 +1,165 @@
+/* Shared CLI helpers (see cli_util.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_util.h"
+
+int cli_exit_code(mla_err r)
+{
+	switch (r) {
+	case MLA_OK:
+		return CLI_OK;
+	case MLA_ERR_USAGE:
+	case MLA_ERR_ARG:
+		return CLI_USAGE;
+	case MLA_ERR_IO:
+	case MLA_ERR_KEY_FILE:
+	case MLA_ERR_CERT_FILE:
+	case MLA_ERR_EXISTS:
+	case MLA_ERR_CONFIG:
+		return CLI_IO;
+	case MLA_ERR_INTERNAL:
+	case MLA_ERR_NOMEM:
+		return CLI_INTERNAL;
+	default:
+		return CLI_REJECTED;
+	}
+}
+
+int cli_fail(const char *cmd, mla_err r, const mla_diag *diag)
+{
+	fprintf(stderr, "mlagw %s: %s [%s]\n", cmd,
+		diag != NULL && diag->msg[0] != '\0' ? diag->msg : mla_strerror(r), mla_errname(r));
+	return cli_exit_code(r);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "mlagw %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'mlagw %s --help'.\n", cmd);
+	return CLI_USAGE;
+}
+
+int cli_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end = NULL;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static mla_err read_fd(int fd, const char *path, size_t max, mla_buf *out, mla_diag *diag)
+{
+	uint8_t chunk[65536];
+	ssize_t n;
+	mla_err r;
+
+	mla_buf_init(out, max);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return mla_fail(diag, MLA_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+		if (n == 0)
+			return MLA_OK;
+		if ((r = mla_buf_append(out, chunk, (size_t)n)) != MLA_OK)
+			return mla_fail(diag, r, "%s is larger than the limit of %zu bytes", path, max);
+	}
+}
+
+mla_err cli_read_file(const char *path, size_t max, mla_buf *out, mla_diag *diag)
+{
+	int fd;
+	mla_err r;
+
+	if (strcmp(path, "-") == 0)
+		return read_fd(STDIN_FILENO, "standard input", max, out, diag);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		mla_buf_init(out, max);
+		return mla_fail(diag, MLA_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+	}
+	r = read_fd(fd, path, max, out, diag);
+	close(fd);
+	if (r != MLA_OK)
+		mla_buf_free(out);
+	return r;
+}
+
+static mla_err write_all(int fd, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return MLA_ERR_IO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return MLA_OK;
+}
+
+mla_err cli_write_file(const char *path, const void *data, size_t len, mode_t mode,
+		       mla_diag *diag)
+{
+	char tmp[PATH_MAX];
+	int fd, n;
+	mla_err r;
+
+	if (strcmp(path, "-") == 0)
+		return write_all(STDOUT_FILENO, data, len) == MLA_OK
+			       ? MLA_OK
+			       : mla_fail(diag, MLA_ERR_IO, "cannot write to standard output");
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return mla_fail(diag, MLA_ERR_IO, "output path is too long");
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) < 0)
+		return mla_fail(diag, MLA_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+	r = write_all(fd, data, len);
+	if (r == MLA_OK && fsync(fd) != 0)
+		r = MLA_ERR_IO;
+	if (close(fd) != 0)
+		r = MLA_ERR_IO;
+	if (r == MLA_OK && rename(tmp, path) != 0)
+		r = MLA_ERR_IO;
+	if (r != MLA_OK) {
+		unlink(tmp);
+		return mla_fail(diag, r, "cannot write %s: %s", path, strerror(errno));
+	}
+	return MLA_OK;
+}
+
+void cli_json_string(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(fp, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(fp, "\\u%04x", *p);
+		else
+			fputc(*p, fp);
+	}
+	fputc('"', fp);
+}

@@ -1,0 +1,36 @@
+/* Helpers shared by the mlagw subcommands: exit codes, number parsing, bounded file I/O,
+ * JSON string output and error reporting. */
+#ifndef MLAGW_CLI_UTIL_H
+#define MLAGW_CLI_UTIL_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "mlagw/buf.h"
+#include "mlagw/error.h"
+
+/* Documented exit codes of every mlagw command (README.md, section CLI). */
+enum cli_exit {
+	CLI_OK = 0,
+	CLI_REJECTED = 1, /* the input was refused: verification or opening failed */
+	CLI_USAGE = 2,
+	CLI_IO = 3, /* files, keys, certificates, configuration */
+	CLI_INTERNAL = 4
+};
+
+int cli_exit_code(mla_err r);
+/* Prints "mlagw CMD: <message>" on stderr and returns the exit code for r. */
+int cli_fail(const char *cmd, mla_err r, const mla_diag *diag);
+/* Prints "mlagw CMD: <message>" and a --help hint on stderr; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Range-checked decimal parse; 0 on success, -1 on anything else. */
+int cli_parse_long(const char *s, long min, long max, long *out);
+/* Reads a whole file ("-" is stdin) into out, refusing more than max bytes. */
+mla_err cli_read_file(const char *path, size_t max, mla_buf *out, mla_diag *diag);
+/* Writes data to path via a temporary file, fsync and rename ("-" is stdout). */
+mla_err cli_write_file(const char *path, const void *data, size_t len, mode_t mode,
+		       mla_diag *diag);
+/* Writes s as a JSON string literal with escapes. */
+void cli_json_string(FILE *fp, const char *s);
+
+#endif

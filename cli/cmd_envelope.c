@@ -1,0 +1,349 @@
+/* mlagw envelope seal|verify|open: the envelope library on the command line, for States'
+ * administrators, auditors (verify needs no private key) and interoperability tests. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "mlagw/envelope.h"
+#include "mlagw/pem.h"
+
+#define MAX_TRUST 16
+
+struct env_args {
+	const char *in, *out, *sign_cert, *sign_key, *recipient_cert, *key, *cert, *state;
+	const char *trust[MAX_TRUST];
+	int ntrust, json;
+	mla_header h;
+};
+
+enum {
+	O_FROM = 256, O_TO, O_KIND, O_ACTION, O_PRIORITY, O_CASE, O_REPLY, O_FROM_AUTH, O_TO_AUTH,
+	O_HANDLING, O_SIGN_CERT, O_SIGN_KEY, O_RCPT, O_TRUST, O_KEY, O_CERT, O_STATE, O_JSON
+};
+
+static const struct option env_options[] = {
+	{"in", required_argument, NULL, 'i'},
+	{"out", required_argument, NULL, 'o'},
+	{"from", required_argument, NULL, O_FROM},
+	{"to", required_argument, NULL, O_TO},
+	{"kind", required_argument, NULL, O_KIND},
+	{"action", required_argument, NULL, O_ACTION},
+	{"priority", required_argument, NULL, O_PRIORITY},
+	{"case-id", required_argument, NULL, O_CASE},
+	{"in-reply-to", required_argument, NULL, O_REPLY},
+	{"from-authority", required_argument, NULL, O_FROM_AUTH},
+	{"to-authority", required_argument, NULL, O_TO_AUTH},
+	{"handling", required_argument, NULL, O_HANDLING},
+	{"sign-cert", required_argument, NULL, O_SIGN_CERT},
+	{"sign-key", required_argument, NULL, O_SIGN_KEY},
+	{"recipient-cert", required_argument, NULL, O_RCPT},
+	{"trust", required_argument, NULL, O_TRUST},
+	{"key", required_argument, NULL, O_KEY},
+	{"cert", required_argument, NULL, O_CERT},
+	{"state", required_argument, NULL, O_STATE},
+	{"json", no_argument, NULL, O_JSON},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const char envelope_usage[] =
+	"usage: mlagw envelope seal --from CC --to CC --kind KIND --in DOC --sign-cert CRT\n"
+	"                           --sign-key KEY --recipient-cert CRT --out ENV [options]\n"
+	"       mlagw envelope verify --in ENV --trust ROOT.crt [--trust ROOT.crt ...] [--json]\n"
+	"       mlagw envelope open --in ENV --key KEY --cert CRT --trust ROOT.crt [--trust ...]\n"
+	"                           --out DOC [--state CC] [--json]\n"
+	"\n"
+	"seal options:\n"
+	"  --action A          request (default), received, accepted, refused, executed, ...\n"
+	"  --priority P        normal (default), urgent, crisis\n"
+	"  --case-id ID        case or conversation id (default: a new UUID)\n"
+	"  --in-reply-to UUID  message this one answers\n"
+	"  --from-authority T, --to-authority T   competent authorities (text)\n"
+	"  --handling H        public, restricted, confidential (default), secret\n"
+	"kinds: extradition provisional-arrest mla evidence search-seizure bank-records\n"
+	"       asset-tracing asset-freezing confiscation crisis information-exchange\n"
+	"       victim-protection\n"
+	"verify checks origin and integrity with the States' root certificates only; open also\n"
+	"checks the envelope is addressed to this State (--state, default the C= of --cert),\n"
+	"decrypts and decompresses. '-' means standard input or output.\n"
+	"exit: 0 ok, 1 envelope refused, 2 usage, 3 file/key/certificate error, 4 internal\n";
+
+static int set_text(char *dst, size_t n, const char *v, const char *opt)
+{
+	if (strlen(v) >= n)
+		return cli_usage_error("envelope", "%s is longer than %zu bytes", opt, n - 1);
+	(void)snprintf(dst, n, "%s", v);
+	return CLI_OK;
+}
+
+static int apply_header_option(int c, const char *v, mla_header *h)
+{
+	switch (c) {
+	case O_FROM: return set_text(h->from_state, sizeof(h->from_state), v, "--from");
+	case O_TO: return set_text(h->to_state, sizeof(h->to_state), v, "--to");
+	case O_KIND: return set_text(h->kind, sizeof(h->kind), v, "--kind");
+	case O_ACTION: return set_text(h->action, sizeof(h->action), v, "--action");
+	case O_CASE: return set_text(h->case_id, sizeof(h->case_id), v, "--case-id");
+	case O_REPLY: return set_text(h->in_reply_to, sizeof(h->in_reply_to), v, "--in-reply-to");
+	case O_HANDLING: return set_text(h->handling, sizeof(h->handling), v, "--handling");
+	case O_FROM_AUTH:
+		return set_text(h->from_authority, sizeof(h->from_authority), v, "--from-authority");
+	case O_TO_AUTH:
+		return set_text(h->to_authority, sizeof(h->to_authority), v, "--to-authority");
+	case O_PRIORITY:
+		if (mla_priority_parse(v, &h->priority) != MLA_OK)
+			return cli_usage_error("envelope", "--priority must be normal, urgent or crisis");
+		return CLI_OK;
+	default:
+		return -1;
+	}
+}
+
+static int apply_option(int c, const char *v, struct env_args *a)
+{
+	int r = apply_header_option(c, v, &a->h);
+
+	if (r != -1)
+		return r;
+	switch (c) {
+	case 'i': a->in = v; break;
+	case 'o': a->out = v; break;
+	case O_SIGN_CERT: a->sign_cert = v; break;
+	case O_SIGN_KEY: a->sign_key = v; break;
+	case O_RCPT: a->recipient_cert = v; break;
+	case O_KEY: a->key = v; break;
+	case O_CERT: a->cert = v; break;
+	case O_STATE: a->state = v; break;
+	case O_JSON: a->json = 1; break;
+	case O_TRUST:
+		if (a->ntrust >= MAX_TRUST)
+			return cli_usage_error("envelope", "at most %d --trust roots", MAX_TRUST);
+		a->trust[a->ntrust++] = v;
+		break;
+	default:
+		return cli_usage_error("envelope", "unknown option");
+	}
+	return CLI_OK;
+}
+
+/* Returns CLI_OK, or an exit code; -1 when --help was printed. */
+static int parse_args(int argc, char **argv, struct env_args *a)
+{
+	int c, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "i:o:h", env_options, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(envelope_usage, stdout);
+			return -1;
+		}
+		if (c == '?' || c == ':')
+			return cli_usage_error("envelope", "unknown option or missing value: %s",
+					       argv[optind - 1]);
+		if ((r = apply_option(c, optarg, a)) != CLI_OK)
+			return r;
+	}
+	if (optind < argc)
+		return cli_usage_error("envelope", "unexpected argument '%s'", argv[optind]);
+	return CLI_OK;
+}
+
+static int require(const char *v, const char *opt)
+{
+	return v != NULL ? CLI_OK : cli_usage_error("envelope", "%s is required", opt);
+}
+
+static mla_err load_trust(const struct env_args *a, mla_trust **out, mla_diag *diag)
+{
+	mla_err r;
+
+	if ((r = mla_trust_new(out)) != MLA_OK)
+		return r;
+	for (int i = 0; i < a->ntrust; i++)
+		if ((r = mla_trust_add_file(*out, a->trust[i], diag)) != MLA_OK)
+			return r;
+	return MLA_OK;
+}
+
+static void print_verified(const struct env_args *a, const mla_verified *v, const char *verb)
+{
+	char digest[65];
+
+	for (int i = 0; i < 32; i++)
+		(void)snprintf(digest + 2 * i, 3, "%02x", v->digest[i]);
+	if (!a->json) {
+		printf("%s: message %s case %s, %s from %s to %s (%s, %s), signed by %s\n"
+		       "envelope sha256:%s\n",
+		       verb, v->header.message_id, v->header.case_id, v->header.kind,
+		       v->header.from_state, v->header.to_state, v->header.action,
+		       mla_priority_name(v->header.priority), v->signer_subject, digest);
+		return;
+	}
+	printf("{\"result\":\"%s\",\"message_id\":\"%s\",\"case_id\":", verb, v->header.message_id);
+	cli_json_string(stdout, v->header.case_id);
+	printf(",\"from\":\"%s\",\"to\":\"%s\",\"kind\":\"%s\",\"action\":\"%s\","
+	       "\"priority\":\"%s\",\"envelope_sha256\":\"%s\",\"signer_sha256\":\"%s\","
+	       "\"signer\":",
+	       v->header.from_state, v->header.to_state, v->header.kind, v->header.action,
+	       mla_priority_name(v->header.priority), digest, v->signer_fingerprint);
+	cli_json_string(stdout, v->signer_subject);
+	printf("}\n");
+}
+
+static int run_seal(struct env_args *a, const mla_limits *lim, mla_diag *d)
+{
+	mla_signer *signer = NULL;
+	mla_recipient *rcpt = NULL;
+	mla_buf doc, env;
+	mla_err r;
+
+	mla_buf_init(&doc, 0);
+	mla_buf_init(&env, 0);
+	if ((r = mla_signer_load(a->sign_cert, a->sign_key, &signer, d)) != MLA_OK ||
+	    (r = mla_recipient_load(a->recipient_cert, &rcpt, d)) != MLA_OK ||
+	    (r = cli_read_file(a->in, lim->max_document_bytes, &doc, d)) != MLA_OK ||
+	    (r = mla_envelope_seal(&a->h, doc.data, doc.len, signer, rcpt, lim, &env, d)) != MLA_OK ||
+	    (r = cli_write_file(a->out, env.data, env.len, 0644, d)) != MLA_OK)
+		goto out;
+	if (a->json)
+		printf("{\"message_id\":\"%s\",\"case_id\":\"%s\",\"bytes\":%zu}\n",
+		       a->h.message_id, a->h.case_id, env.len);
+	else if (strcmp(a->out, "-") != 0)
+		printf("sealed message %s case %s (%zu bytes) -> %s\n", a->h.message_id,
+		       a->h.case_id, env.len, a->out);
+out:
+	mla_buf_free(&doc);
+	mla_buf_free(&env);
+	mla_signer_free(signer);
+	mla_recipient_free(rcpt);
+	return r == MLA_OK ? CLI_OK : cli_fail("envelope seal", r, d);
+}
+
+static int cmd_seal(struct env_args *a, const mla_limits *lim, mla_diag *d)
+{
+	int r;
+
+	if ((r = require(a->in, "--in")) != CLI_OK || (r = require(a->out, "--out")) != CLI_OK ||
+	    (r = require(a->sign_cert, "--sign-cert")) != CLI_OK ||
+	    (r = require(a->sign_key, "--sign-key")) != CLI_OK ||
+	    (r = require(a->recipient_cert, "--recipient-cert")) != CLI_OK ||
+	    (r = require(a->h.from_state[0] ? "" : NULL, "--from")) != CLI_OK ||
+	    (r = require(a->h.to_state[0] ? "" : NULL, "--to")) != CLI_OK ||
+	    (r = require(a->h.kind[0] ? "" : NULL, "--kind")) != CLI_OK)
+		return r;
+	return run_seal(a, lim, d);
+}
+
+static int cmd_verify(struct env_args *a, const mla_limits *lim, mla_diag *d)
+{
+	mla_trust *trust = NULL;
+	mla_verified v;
+	mla_buf env;
+	mla_err r;
+	int rc;
+
+	if ((rc = require(a->in, "--in")) != CLI_OK)
+		return rc;
+	if (a->ntrust == 0)
+		return cli_usage_error("envelope", "at least one --trust ROOT.crt is required");
+	mla_buf_init(&env, 0);
+	if ((r = load_trust(a, &trust, d)) == MLA_OK &&
+	    (r = cli_read_file(a->in, lim->max_envelope_bytes, &env, d)) == MLA_OK &&
+	    (r = mla_envelope_verify(env.data, env.len, trust, lim, &v, d)) == MLA_OK)
+		print_verified(a, &v, "verified");
+	mla_buf_free(&env);
+	mla_trust_free(trust);
+	return r == MLA_OK ? CLI_OK : cli_fail("envelope verify", r, d);
+}
+
+/* This gateway's State: --state, else the countryName of the encryption certificate. */
+static mla_err own_state(const struct env_args *a, char out[3], mla_diag *d)
+{
+	X509 *cert = NULL;
+	char c[8] = "";
+	mla_err r;
+
+	if (a->state != NULL) {
+		(void)snprintf(out, 3, "%s", a->state);
+		return MLA_OK;
+	}
+	if ((r = mla_pem_load_cert(a->cert, &cert, d)) != MLA_OK)
+		return r;
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_countryName, c,
+				      (int)sizeof(c)) != 2)
+		r = mla_fail(d, MLA_ERR_USAGE, "%s has no C= in its subject; give --state", a->cert);
+	else
+		(void)snprintf(out, 3, "%s", c);
+	X509_free(cert);
+	return r;
+}
+
+static int run_open(struct env_args *a, const mla_limits *lim, mla_diag *d)
+{
+	mla_trust *trust = NULL;
+	mla_keyring *keys = NULL;
+	mla_verified v;
+	mla_buf env, doc;
+	char state[3] = "";
+	mla_err r;
+
+	mla_buf_init(&env, 0);
+	mla_buf_init(&doc, 0);
+	if ((r = own_state(a, state, d)) != MLA_OK || (r = load_trust(a, &trust, d)) != MLA_OK ||
+	    (r = mla_keyring_new(&keys)) != MLA_OK ||
+	    (r = mla_keyring_add_file(keys, a->cert, a->key, d)) != MLA_OK ||
+	    (r = cli_read_file(a->in, lim->max_envelope_bytes, &env, d)) != MLA_OK ||
+	    (r = mla_envelope_open(env.data, env.len, trust, keys, state, lim, &v, &doc, d)) !=
+		    MLA_OK ||
+	    (r = cli_write_file(a->out, doc.data, doc.len, 0600, d)) != MLA_OK)
+		goto out;
+	if (strcmp(a->out, "-") != 0 || a->json)
+		print_verified(a, &v, "opened");
+out:
+	mla_buf_free(&env);
+	mla_buf_free(&doc);
+	mla_keyring_free(keys);
+	mla_trust_free(trust);
+	return r == MLA_OK ? CLI_OK : cli_fail("envelope open", r, d);
+}
+
+static int cmd_open(struct env_args *a, const mla_limits *lim, mla_diag *d)
+{
+	int r;
+
+	if ((r = require(a->in, "--in")) != CLI_OK || (r = require(a->out, "--out")) != CLI_OK ||
+	    (r = require(a->key, "--key")) != CLI_OK || (r = require(a->cert, "--cert")) != CLI_OK)
+		return r;
+	if (a->ntrust == 0)
+		return cli_usage_error("envelope", "at least one --trust ROOT.crt is required");
+	return run_open(a, lim, d);
+}
+
+int cmd_envelope(int argc, char **argv)
+{
+	struct env_args a;
+	mla_limits lim;
+	mla_diag d = {MLA_OK, ""};
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(envelope_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? CLI_USAGE : CLI_OK;
+	}
+	if (mla_header_init(&a.h) != MLA_OK || mla_crypto_init(&d) != MLA_OK)
+		return cli_fail("envelope", MLA_ERR_INTERNAL, &d);
+	if ((r = parse_args(argc - 1, argv + 1, &a)) != CLI_OK)
+		return r == -1 ? CLI_OK : r;
+	mla_limits_default(&lim);
+	if (strcmp(argv[1], "seal") == 0)
+		return cmd_seal(&a, &lim, &d);
+	if (strcmp(argv[1], "verify") == 0)
+		return cmd_verify(&a, &lim, &d);
+	if (strcmp(argv[1], "open") == 0)
+		return cmd_open(&a, &lim, &d);
+	return cli_usage_error("envelope", "unknown subcommand '%s' (seal, verify, open)", argv[1]);
+}

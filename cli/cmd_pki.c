@@ -1,0 +1,300 @@
+/* `mlagw pki`: command-line front end of the test PKI (certs/pki_init.c).
+ * `mlagw pki init --state ES --out DIR` writes DIR/ES/{root,tls,sign,encrypt,audit}.{crt,key}
+ * and lists the files written, as text or JSON. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "mlagw/pki.h"
+
+enum pki_exit {
+	PKI_EXIT_OK = 0,
+	PKI_EXIT_USAGE = 2,
+	PKI_EXIT_IO = 3,
+	PKI_EXIT_INTERNAL = 4
+};
+
+/* getopt_long values of the options that have no short form. */
+enum {
+	OPT_RSA_BITS = 256,
+	OPT_DAYS,
+	OPT_HOSTS,
+	OPT_JSON
+};
+
+/* The files mla_pki_init writes, in the order we list them. */
+static const char *const pki_files[] = {
+	"root.crt", "root.key", "tls.crt",   "tls.key",   "sign.crt",
+	"sign.key", "encrypt.crt", "encrypt.key", "audit.crt", "audit.key",
+};
+
+struct init_args {
+	mla_pki_opts opts;
+	int json;
+	int help;
+};
+
+static void usage_pki(FILE *fp)
+{
+	fputs("Usage: mlagw pki init --state CC --out DIR [options]\n"
+	      "       mlagw pki init --help\n"
+	      "\n"
+	      "Test and demo PKI. Subcommands:\n"
+	      "  init    create a State's root CA and the gateway's TLS, signing,\n"
+	      "          encryption and audit certificates\n",
+	      fp);
+}
+
+static void usage_init(FILE *fp)
+{
+	fputs("Usage: mlagw pki init --state CC --out DIR [options]\n"
+	      "\n"
+	      "Creates DIR/CC/{root,tls,sign,encrypt,audit}.{crt,key} (keys PKCS#8, mode 0600).\n"
+	      "Running it for another State adds that State beside the first.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -s, --state CC     ISO 3166-1 alpha-2 State code, upper case (required)\n"
+	      "  -o, --out DIR      output directory (required)\n"
+	      "      --rsa-bits N   encryption key size, 2048..16384 (default 3072)\n"
+	      "      --days N       leaf certificate validity, 1..3650 days (default 730)\n"
+	      "      --hosts LIST   comma-separated TLS host names and IP addresses\n"
+	      "                     (default localhost,127.0.0.1)\n"
+	      "  -f, --force        replace the State's existing files\n"
+	      "      --json         print the result as a JSON object\n"
+	      "  -h, --help         show this help\n",
+	      fp);
+}
+
+static int fail_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "mlagw pki: <message>" and a hint, and returns the usage exit code. */
+static int fail_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mlagw pki: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'mlagw pki init --help'.\n", stderr);
+	return PKI_EXIT_USAGE;
+}
+
+/* Parses a decimal number in [min, max]; no sign, no spaces, no trailing text.
+ * Returns 0, -1 for text that is not a number, or -2 for a number out of range. */
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end = NULL;
+	long v;
+
+	if (s == NULL || s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0')
+		return -1;
+	if (errno == ERANGE || v < min || v > max)
+		return -2;
+	*out = v;
+	return 0;
+}
+
+/* Parses the value of option name into [min, max], or prints why not. */
+static int option_number(const char *name, const char *arg, long min, long max, long *out)
+{
+	int rc = parse_long(arg, min, max, out);
+
+	if (rc == -1)
+		return fail_usage("%s '%s' is not a decimal number", name, arg);
+	if (rc == -2)
+		return fail_usage("%s %s is out of range (%ld to %ld)", name, arg, min, max);
+	return PKI_EXIT_OK;
+}
+
+static int exit_code_of(mla_err r)
+{
+	switch (r) {
+	case MLA_OK:
+		return PKI_EXIT_OK;
+	case MLA_ERR_ARG:
+	case MLA_ERR_USAGE:
+		return PKI_EXIT_USAGE;
+	case MLA_ERR_IO:
+	case MLA_ERR_EXISTS:
+	case MLA_ERR_KEY_FILE:
+	case MLA_ERR_CERT_FILE:
+	case MLA_ERR_CONFIG:
+		return PKI_EXIT_IO;
+	default:
+		return PKI_EXIT_INTERNAL;
+	}
+}
+
+/* Handles one parsed option; returns PKI_EXIT_OK or PKI_EXIT_USAGE. */
+static int apply_option(int c, const char *arg, const char *opt, struct init_args *a)
+{
+	long v = 0;
+
+	switch (c) {
+	case 's':
+		a->opts.state = arg;
+		return PKI_EXIT_OK;
+	case 'o':
+		a->opts.out_dir = arg;
+		return PKI_EXIT_OK;
+	case 'f':
+		a->opts.overwrite = 1;
+		return PKI_EXIT_OK;
+	case 'h':
+		a->help = 1;
+		return PKI_EXIT_OK;
+	case OPT_JSON:
+		a->json = 1;
+		return PKI_EXIT_OK;
+	case OPT_HOSTS:
+		a->opts.hosts = arg;
+		return PKI_EXIT_OK;
+	case OPT_RSA_BITS:
+		if (option_number("--rsa-bits", arg, 2048, 16384, &v) != PKI_EXIT_OK)
+			return PKI_EXIT_USAGE;
+		a->opts.rsa_bits = (int)v;
+		return PKI_EXIT_OK;
+	case OPT_DAYS:
+		if (option_number("--days", arg, 1, 3650, &v) != PKI_EXIT_OK)
+			return PKI_EXIT_USAGE;
+		a->opts.days = v;
+		return PKI_EXIT_OK;
+	case ':':
+		return fail_usage("option %s needs a value", opt);
+	default:
+		return fail_usage("unknown option %s", opt);
+	}
+}
+
+static int parse_init_args(int argc, char **argv, struct init_args *a)
+{
+	static const struct option longopts[] = {
+		{"state", required_argument, NULL, 's'},
+		{"out", required_argument, NULL, 'o'},
+		{"rsa-bits", required_argument, NULL, OPT_RSA_BITS},
+		{"days", required_argument, NULL, OPT_DAYS},
+		{"hosts", required_argument, NULL, OPT_HOSTS},
+		{"force", no_argument, NULL, 'f'},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c, rc;
+
+	opterr = 0; /* we print our own messages, prefixed "mlagw pki:" */
+	optind = 0; /* glibc: 0 also resets state left by an earlier getopt user */
+	while ((c = getopt_long(argc, argv, ":s:o:fh", longopts, NULL)) != -1)
+		if ((rc = apply_option(c, optarg, argv[optind - 1], a)) != PKI_EXIT_OK)
+			return rc;
+	if (a->help)
+		return PKI_EXIT_OK;
+	if (optind < argc)
+		return fail_usage("unexpected argument '%s'", argv[optind]);
+	if (a->opts.state == NULL)
+		return fail_usage("--state is required");
+	if (a->opts.out_dir == NULL)
+		return fail_usage("--out is required");
+	return PKI_EXIT_OK;
+}
+
+/* Writes s as a JSON string literal (s is a path: bytes >= 0x80 pass through as UTF-8). */
+static void json_string(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(fp, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(fp, "\\u%04x", (unsigned int)*p);
+		else
+			fputc(*p, fp);
+	}
+	fputc('"', fp);
+}
+
+static int print_result(const struct init_args *a)
+{
+	const char *dir = a->opts.out_dir;
+	const char *st = a->opts.state;
+	char path[PATH_MAX];
+
+	if (a->json) {
+		fputs("{\"state\":", stdout);
+		json_string(stdout, st);
+		fputs(",\"dir\":", stdout);
+		json_string(stdout, dir);
+		fputs(",\"files\":[", stdout);
+	}
+	for (size_t i = 0; i < sizeof(pki_files) / sizeof(pki_files[0]); i++) {
+		int n = snprintf(path, sizeof(path), "%s/%s/%s", dir, st, pki_files[i]);
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			fprintf(stderr, "mlagw pki: path under %s too long\n", dir);
+			return PKI_EXIT_INTERNAL;
+		}
+		if (a->json) {
+			fputs(i > 0 ? "," : "", stdout);
+			json_string(stdout, path);
+		} else {
+			printf("%s\n", path);
+		}
+	}
+	if (a->json)
+		fputs("]}\n", stdout);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "mlagw pki: cannot write to standard output: %s\n",
+			strerror(errno));
+		return PKI_EXIT_IO;
+	}
+	return PKI_EXIT_OK;
+}
+
+static int cmd_pki_init(int argc, char **argv)
+{
+	struct init_args a;
+	mla_diag diag;
+	mla_err r;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	memset(&diag, 0, sizeof(diag));
+	if ((rc = parse_init_args(argc, argv, &a)) != PKI_EXIT_OK)
+		return rc;
+	if (a.help) {
+		usage_init(stdout);
+		return PKI_EXIT_OK;
+	}
+	if ((r = mla_pki_init(&a.opts, &diag)) != MLA_OK) {
+		fprintf(stderr, "mlagw pki: %s\n", mla_diag_message(&diag));
+		return exit_code_of(r);
+	}
+	return print_result(&a);
+}
+
+int cmd_pki(int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	if (sub == NULL) {
+		usage_pki(stderr);
+		return PKI_EXIT_USAGE;
+	}
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
+		usage_pki(stdout);
+		return PKI_EXIT_OK;
+	}
+	if (strcmp(sub, "init") == 0)
+		return cmd_pki_init(argc - 1, argv + 1);
+	fprintf(stderr, "mlagw pki: unknown subcommand '%s'\n", sub);
+	usage_pki(stderr);
+	return PKI_EXIT_USAGE;
+}

@@ -1,0 +1,13 @@
+/* The mlagw subcommands. Each receives the arguments after "mlagw" (argv[0] is the
+ * subcommand's own name, e.g. "pki") and returns the process exit status. */
+#ifndef MLAGW_CLI_COMMANDS_H
+#define MLAGW_CLI_COMMANDS_H
+
+/* mlagw pki init --state CC --out DIR ...: exit 0 ok, 2 usage, 3 I/O/key/cert, 4 internal. */
+int cmd_pki(int argc, char **argv);
+/* mlagw envelope seal|verify|open. */
+int cmd_envelope(int argc, char **argv);
+/* mlagw bench envelope: seal/open rates beside OpenSSL's bound. */
+int cmd_bench(int argc, char **argv);
+
+#endif

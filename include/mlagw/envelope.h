@@ -1,0 +1,115 @@
+/* Envelope format v1 (protocol/SPEC.md): a clear header, a compressed and encrypted payload,
+ * and an XML-DSig signature over both. Seal on the sending side, verify (no private key) for
+ * auditors and relays, open (verify + decrypt + inflate) on the receiving side. */
+#ifndef MLAGW_ENVELOPE_H
+#define MLAGW_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "mlagw/buf.h"
+#include "mlagw/error.h"
+#include "mlagw/limits.h"
+
+#define MLA_UUID_LEN 36
+#define MLA_CASE_ID_MAX 64
+#define MLA_AUTHORITY_MAX 128
+#define MLA_TOKEN_MAX 40
+
+typedef enum mla_priority {
+	MLA_PRIORITY_NORMAL = 0,
+	MLA_PRIORITY_URGENT = 1,
+	MLA_PRIORITY_CRISIS = 2
+} mla_priority;
+
+/* The clear header. Strings are NUL-terminated and bounded; in_reply_to may be empty. */
+typedef struct mla_header {
+	char message_id[MLA_UUID_LEN + 1];
+	char case_id[MLA_CASE_ID_MAX + 1];
+	char in_reply_to[MLA_UUID_LEN + 1];
+	char from_state[3];
+	char from_authority[MLA_AUTHORITY_MAX + 1];
+	char to_state[3];
+	char to_authority[MLA_AUTHORITY_MAX + 1];
+	char kind[MLA_TOKEN_MAX + 1];     /* one of mla_kinds */
+	char action[MLA_TOKEN_MAX + 1];   /* one of mla_actions */
+	mla_priority priority;
+	time_t created;                   /* UTC, whole seconds */
+	char handling[MLA_TOKEN_MAX + 1]; /* one of mla_handling_codes */
+} mla_header;
+
+/* NULL-terminated lists of the values the header accepts. */
+extern const char *const mla_kinds[];
+extern const char *const mla_actions[];
+extern const char *const mla_handling_codes[];
+
+/* Fills a fresh header: new message id, created = now, priority normal, action "request",
+ * handling "confidential", case id = a new UUID. The caller sets states, kind and the rest. */
+mla_err mla_header_init(mla_header *h);
+/* Checks every field's syntax and vocabulary; the message names the field. */
+mla_err mla_header_check(const mla_header *h, mla_diag *diag);
+const char *mla_priority_name(mla_priority p);
+mla_err mla_priority_parse(const char *s, mla_priority *out);
+
+/* Process-wide initialisation of libxml2 and xmlsec; call once before any other function. */
+mla_err mla_crypto_init(mla_diag *diag);
+void mla_crypto_shutdown(void);
+
+/* A sender's signing identity: private key and certificate chain (leaf first). */
+typedef struct mla_signer mla_signer;
+mla_err mla_signer_load(const char *cert_path, const char *key_path, mla_signer **out,
+			mla_diag *diag);
+void mla_signer_free(mla_signer *s);
+
+/* A recipient gateway's encryption certificate (public key only). */
+typedef struct mla_recipient mla_recipient;
+mla_err mla_recipient_load(const char *cert_path, mla_recipient **out, mla_diag *diag);
+void mla_recipient_free(mla_recipient *r);
+
+/* Trusted State roots. A root's State is the countryName of its subject. */
+typedef struct mla_trust mla_trust;
+mla_err mla_trust_new(mla_trust **out);
+mla_err mla_trust_add_file(mla_trust *t, const char *root_path, mla_diag *diag);
+mla_err mla_trust_add_cert(mla_trust *t, X509 *root, mla_diag *diag);
+void mla_trust_free(mla_trust *t);
+
+/* This gateway's decryption keys (current and past encryption keys, so renewals never make
+ * older envelopes unreadable), each bound to its certificate. */
+typedef struct mla_keyring mla_keyring;
+mla_err mla_keyring_new(mla_keyring **out);
+mla_err mla_keyring_add_file(mla_keyring *k, const char *cert_path, const char *key_path,
+			     mla_diag *diag);
+void mla_keyring_free(mla_keyring *k);
+
+/* Seals doc (any bytes, usually an XML business document) into envelope XML in *out
+ * (initialised by the callee; the caller frees it with mla_buf_free). */
+mla_err mla_envelope_seal(const mla_header *h, const uint8_t *doc, size_t doc_len,
+			  const mla_signer *signer, const mla_recipient *recipient,
+			  const mla_limits *limits, mla_buf *out, mla_diag *diag);
+
+/* What verification established about an envelope. */
+typedef struct mla_verified {
+	mla_header header;
+	uint8_t digest[32];      /* SHA-256 of the envelope bytes as received */
+	char signer_subject[256];
+	char signer_fingerprint[65];
+	char recipient_key[80];  /* KeyName of the encrypted key: "sha256:<fingerprint>" */
+} mla_verified;
+
+/* Verifies origin and integrity without any private key: limits, schema, algorithms,
+ * signature, certificate chain to the root of the State in the header's from, coverage. */
+mla_err mla_envelope_verify(const uint8_t *env, size_t env_len, const mla_trust *trust,
+			    const mla_limits *limits, mla_verified *out, mla_diag *diag);
+
+/* Verifies, checks the envelope is addressed to own_state, decrypts and inflates.
+ * The document goes to *doc (a secret buffer: wiped when freed). */
+mla_err mla_envelope_open(const uint8_t *env, size_t env_len, const mla_trust *trust,
+			  const mla_keyring *keys, const char *own_state,
+			  const mla_limits *limits, mla_verified *out, mla_buf *doc,
+			  mla_diag *diag);
+
+#endif

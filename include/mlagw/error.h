@@ -1,0 +1,73 @@
+/* mlagw error codes: the one error type every function returns.
+ * Codes are negative; mla_strerror() gives the generic message and an mla_diag
+ * carries the specific one ("envelope addressed to CO, this gateway is ES"). */
+#ifndef MLAGW_ERROR_H
+#define MLAGW_ERROR_H
+
+#include <stddef.h>
+
+typedef enum mla_err {
+	MLA_OK = 0,
+	MLA_ERR_INTERNAL = -1,
+	MLA_ERR_NOMEM = -2,
+	MLA_ERR_IO = -3,
+	MLA_ERR_ARG = -4,
+	MLA_ERR_USAGE = -5,
+	MLA_ERR_CONFIG = -6,
+	MLA_ERR_KEY_FILE = -7,
+	MLA_ERR_CERT_FILE = -8,
+	MLA_ERR_EXISTS = -9,
+	/* parsing and structure */
+	MLA_ERR_TOO_LARGE = -20,
+	MLA_ERR_XML_MALFORMED = -21,
+	MLA_ERR_XML_DOCTYPE = -22,
+	MLA_ERR_XML_EXTERNAL_ENTITY = -23,
+	MLA_ERR_XML_ENTITY_EXPANSION = -24,
+	MLA_ERR_XML_DEPTH = -25,
+	MLA_ERR_XML_NODES = -26,
+	MLA_ERR_SCHEMA = -27,
+	MLA_ERR_BASE64 = -28,
+	MLA_ERR_HEADER = -29,
+	/* algorithms and signature */
+	MLA_ERR_ALG_WEAK = -40,
+	MLA_ERR_ALG_UNKNOWN = -41,
+	MLA_ERR_SIG_INVALID = -42,
+	MLA_ERR_SIG_WRAPPING = -43,
+	MLA_ERR_SIG_NOT_COVERED = -44,
+	/* certificates */
+	MLA_ERR_CERT_UNTRUSTED = -60,
+	MLA_ERR_CERT_WRONG_STATE = -61,
+	MLA_ERR_CERT_EXPIRED = -62,
+	MLA_ERR_CERT_NOT_YET_VALID = -63,
+	MLA_ERR_CERT_USAGE = -64,
+	MLA_ERR_CERT_WEAK_KEY = -65,
+	MLA_ERR_UNKNOWN_STATE = -66,
+	/* confidentiality */
+	MLA_ERR_WRONG_RECIPIENT = -80,
+	MLA_ERR_NO_DECRYPT_KEY = -81,
+	MLA_ERR_DECRYPT = -82,
+	MLA_ERR_INFLATE = -83,
+	MLA_ERR_ZIP_BOMB = -84,
+	MLA_ERR_LAST_ = -85
+} mla_err;
+
+/* Generic message for a code; never NULL. */
+const char *mla_strerror(mla_err err);
+/* Stable short name of a code ("sig-not-covered"), for JSON and receipts. */
+const char *mla_errname(mla_err err);
+
+/* The specific message of a failure. Bounded; never holds secrets or content. */
+#define MLA_DIAG_MAX 256
+typedef struct mla_diag {
+	mla_err code;
+	char msg[MLA_DIAG_MAX];
+} mla_diag;
+
+/* Records err with a printf-style message in diag (if diag is not NULL) and returns err. */
+mla_err mla_fail(mla_diag *diag, mla_err err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* diag's message, or the generic one when none was set. */
+const char *mla_diag_message(const mla_diag *diag);
+
+#endif

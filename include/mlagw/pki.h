@@ -1,0 +1,49 @@
+/* Test and demo PKI: a root CA per State and the gateway's four leaf certificates
+ * (TLS, envelope signing, encryption, audit). Production States bring their own. */
+#ifndef MLAGW_PKI_H
+#define MLAGW_PKI_H
+
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "mlagw/error.h"
+
+typedef enum mla_key_type {
+	MLA_KEY_EC_P256,
+	MLA_KEY_RSA,
+	MLA_KEY_ED25519
+} mla_key_type;
+
+typedef enum mla_cert_role {
+	MLA_ROLE_ROOT,    /* CA:TRUE, keyCertSign+cRLSign */
+	MLA_ROLE_TLS,     /* digitalSignature, serverAuth+clientAuth, SAN */
+	MLA_ROLE_SIGN,    /* digitalSignature+nonRepudiation */
+	MLA_ROLE_ENCRYPT, /* keyEncipherment */
+	MLA_ROLE_AUDIT    /* digitalSignature (Ed25519 checkpoints) */
+} mla_cert_role;
+
+typedef struct mla_pki_opts {
+	const char *state;   /* ISO 3166-1 alpha-2, upper case */
+	const char *out_dir; /* files go to out_dir/STATE/ */
+	int rsa_bits;        /* encryption key size; 0 means 3072 */
+	long days;           /* leaf validity; 0 means 730 */
+	const char *hosts;   /* comma-separated TLS SAN entries; NULL means "localhost,127.0.0.1" */
+	int overwrite;       /* replace an existing STATE directory's files */
+} mla_pki_opts;
+
+/* Creates out_dir/STATE/{root,tls,sign,encrypt,audit}.{crt,key}; keys PKCS#8 mode 0600. */
+mla_err mla_pki_init(const mla_pki_opts *opts, mla_diag *diag);
+
+/* Generates a key: EC P-256, RSA of bits (>= 2048), or Ed25519. */
+mla_err mla_pki_keygen(mla_key_type type, int bits, EVP_PKEY **out, mla_diag *diag);
+
+/* Issues a certificate for key with the extensions of role, subject C=state, O=..., CN=cn,
+ * valid from not_before to not_after. For MLA_ROLE_ROOT issuer and issuer_key are NULL
+ * (self-signed). hosts is used for MLA_ROLE_TLS only. */
+mla_err mla_pki_issue(mla_cert_role role, const char *state, const char *cn, EVP_PKEY *key,
+		      X509 *issuer, EVP_PKEY *issuer_key, time_t not_before, time_t not_after,
+		      const char *hosts, X509 **out, mla_diag *diag);
+
+#endif

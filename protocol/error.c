@@ -1,0 +1,94 @@
+/* The table of error names and messages, and the diagnostic helpers. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "mlagw/error.h"
+
+struct err_entry {
+	mla_err code;
+	const char *name;
+	const char *msg;
+};
+
+static const struct err_entry err_table[] = {
+	{MLA_OK, "ok", "success"},
+	{MLA_ERR_INTERNAL, "internal", "internal error"},
+	{MLA_ERR_NOMEM, "nomem", "out of memory"},
+	{MLA_ERR_IO, "io", "input/output error"},
+	{MLA_ERR_ARG, "bad-argument", "invalid argument"},
+	{MLA_ERR_USAGE, "usage", "invalid command line"},
+	{MLA_ERR_CONFIG, "config", "invalid configuration"},
+	{MLA_ERR_KEY_FILE, "key-file", "unusable private key file"},
+	{MLA_ERR_CERT_FILE, "cert-file", "unusable certificate file"},
+	{MLA_ERR_EXISTS, "exists", "refusing to overwrite existing file"},
+	{MLA_ERR_TOO_LARGE, "too-large", "input exceeds the configured size limit"},
+	{MLA_ERR_XML_MALFORMED, "xml-malformed", "malformed XML"},
+	{MLA_ERR_XML_DOCTYPE, "xml-doctype", "DOCTYPE declarations are not allowed"},
+	{MLA_ERR_XML_EXTERNAL_ENTITY, "xml-external-entity", "external entities are not allowed"},
+	{MLA_ERR_XML_ENTITY_EXPANSION, "xml-entity-expansion", "entity declarations are not allowed"},
+	{MLA_ERR_XML_DEPTH, "xml-depth", "XML nesting exceeds the limit"},
+	{MLA_ERR_XML_NODES, "xml-nodes", "XML element count exceeds the limit"},
+	{MLA_ERR_SCHEMA, "schema", "envelope does not match the schema"},
+	{MLA_ERR_BASE64, "base64", "invalid base64 data"},
+	{MLA_ERR_HEADER, "header", "invalid envelope header"},
+	{MLA_ERR_ALG_WEAK, "alg-weak", "weak algorithm refused"},
+	{MLA_ERR_ALG_UNKNOWN, "alg-unknown", "unknown algorithm refused"},
+	{MLA_ERR_SIG_INVALID, "sig-invalid", "signature verification failed"},
+	{MLA_ERR_SIG_WRAPPING, "sig-wrapping", "envelope structure allows signature wrapping"},
+	{MLA_ERR_SIG_NOT_COVERED, "sig-not-covered", "signature does not cover the signed parts"},
+	{MLA_ERR_CERT_UNTRUSTED, "cert-untrusted", "certificate does not chain to a trusted root"},
+	{MLA_ERR_CERT_WRONG_STATE, "cert-wrong-state", "certificate belongs to another State"},
+	{MLA_ERR_CERT_EXPIRED, "cert-expired", "certificate expired"},
+	{MLA_ERR_CERT_NOT_YET_VALID, "cert-not-yet-valid", "certificate not yet valid"},
+	{MLA_ERR_CERT_USAGE, "cert-usage", "certificate key usage does not allow this use"},
+	{MLA_ERR_CERT_WEAK_KEY, "cert-weak-key", "certificate key too weak"},
+	{MLA_ERR_UNKNOWN_STATE, "unknown-state", "no trusted root for that State"},
+	{MLA_ERR_WRONG_RECIPIENT, "wrong-recipient", "envelope addressed to another State"},
+	{MLA_ERR_NO_DECRYPT_KEY, "no-decrypt-key", "no private key for this envelope"},
+	{MLA_ERR_DECRYPT, "decrypt", "payload decryption failed"},
+	{MLA_ERR_INFLATE, "inflate", "payload decompression failed"},
+	{MLA_ERR_ZIP_BOMB, "zip-bomb", "payload decompression exceeds the size or ratio limit"},
+};
+
+static const struct err_entry *err_lookup(mla_err err)
+{
+	for (size_t i = 0; i < sizeof(err_table) / sizeof(err_table[0]); i++)
+		if (err_table[i].code == err)
+			return &err_table[i];
+	return NULL;
+}
+
+const char *mla_strerror(mla_err err)
+{
+	const struct err_entry *e = err_lookup(err);
+	return e != NULL ? e->msg : "unknown error";
+}
+
+const char *mla_errname(mla_err err)
+{
+	const struct err_entry *e = err_lookup(err);
+	return e != NULL ? e->name : "unknown";
+}
+
+mla_err mla_fail(mla_diag *diag, mla_err err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (diag == NULL)
+		return err;
+	diag->code = err;
+	va_start(ap, fmt);
+	/* Truncation only shortens a message; it is never an error here. */
+	(void)vsnprintf(diag->msg, sizeof(diag->msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *mla_diag_message(const mla_diag *diag)
+{
+	if (diag == NULL)
+		return "";
+	if (diag->msg[0] == '\0')
+		return mla_strerror(diag->code);
+	return diag->msg;
+}

@@ -1,0 +1,154 @@
+/* The envelope header: vocabulary, syntax checks and fresh identifiers. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "mlagw/envelope.h"
+
+const char *const mla_kinds[] = {
+	"extradition", "provisional-arrest", "mla", "evidence", "search-seizure",
+	"bank-records", "asset-tracing", "asset-freezing", "confiscation", "crisis",
+	"information-exchange", "victim-protection", NULL,
+};
+
+const char *const mla_actions[] = {
+	"request", "received", "accepted", "additional-information-requested",
+	"additional-information-provided", "refused", "executed", "partially-executed",
+	"withdrawn", NULL,
+};
+
+const char *const mla_handling_codes[] = {
+	"public", "restricted", "confidential", "secret", NULL,
+};
+
+static const char *const priority_names[] = {"normal", "urgent", "crisis"};
+
+const char *mla_priority_name(mla_priority p)
+{
+	if ((unsigned)p >= sizeof(priority_names) / sizeof(priority_names[0]))
+		return "normal";
+	return priority_names[p];
+}
+
+mla_err mla_priority_parse(const char *s, mla_priority *out)
+{
+	for (unsigned i = 0; i < sizeof(priority_names) / sizeof(priority_names[0]); i++) {
+		if (strcmp(s, priority_names[i]) == 0) {
+			*out = (mla_priority)i;
+			return MLA_OK;
+		}
+	}
+	return MLA_ERR_ARG;
+}
+
+static mla_err new_uuid(char out[MLA_UUID_LEN + 1])
+{
+	unsigned char u[16];
+
+	if (RAND_bytes(u, sizeof(u)) != 1)
+		return MLA_ERR_INTERNAL;
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	(void)snprintf(out, MLA_UUID_LEN + 1,
+		       "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		       u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
+		       u[12], u[13], u[14], u[15]);
+	return MLA_OK;
+}
+
+mla_err mla_header_init(mla_header *h)
+{
+	mla_err r;
+
+	memset(h, 0, sizeof(*h));
+	if ((r = new_uuid(h->message_id)) != MLA_OK || (r = new_uuid(h->case_id)) != MLA_OK)
+		return r;
+	h->created = time(NULL);
+	h->priority = MLA_PRIORITY_NORMAL;
+	(void)snprintf(h->action, sizeof(h->action), "request");
+	(void)snprintf(h->handling, sizeof(h->handling), "confidential");
+	return MLA_OK;
+}
+
+static int is_uuid(const char *s)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+	if (strlen(s) != MLA_UUID_LEN)
+		return 0;
+	for (size_t i = 0; i < MLA_UUID_LEN; i++) {
+		if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]) ||
+						     isupper((unsigned char)s[i]))
+			return 0;
+	}
+	return 1;
+}
+
+static int is_state(const char *s)
+{
+	return isupper((unsigned char)s[0]) && isupper((unsigned char)s[1]) && s[2] == '\0' &&
+	       s[0] <= 'Z' && s[1] <= 'Z';
+}
+
+/* Case ids are chosen by authorities: letters, digits and . _ / - only, 1 to 64. */
+static int is_case_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > MLA_CASE_ID_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("._/-", s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Authority names are text for people; control characters would break logs and XML. */
+static int is_authority(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int in_list(const char *s, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+mla_err mla_header_check(const mla_header *h, mla_diag *diag)
+{
+	if (!is_uuid(h->message_id))
+		return mla_fail(diag, MLA_ERR_HEADER, "header MessageId is not a lower-case UUID");
+	if (!is_case_id(h->case_id))
+		return mla_fail(diag, MLA_ERR_HEADER,
+				"header CaseId must be 1-64 letters, digits or . _ / -");
+	if (h->in_reply_to[0] != '\0' && !is_uuid(h->in_reply_to))
+		return mla_fail(diag, MLA_ERR_HEADER, "header InReplyTo is not a lower-case UUID");
+	if (!is_state(h->from_state))
+		return mla_fail(diag, MLA_ERR_HEADER, "header From state is not ISO 3166-1 alpha-2");
+	if (!is_state(h->to_state))
+		return mla_fail(diag, MLA_ERR_HEADER, "header To state is not ISO 3166-1 alpha-2");
+	if (!is_authority(h->from_authority) || !is_authority(h->to_authority))
+		return mla_fail(diag, MLA_ERR_HEADER, "header authority contains control characters");
+	if (!in_list(h->kind, mla_kinds))
+		return mla_fail(diag, MLA_ERR_HEADER, "header Kind '%.40s' is not a known request kind",
+				h->kind);
+	if (!in_list(h->action, mla_actions))
+		return mla_fail(diag, MLA_ERR_HEADER, "header Action '%.40s' is not a known action",
+				h->action);
+	if (!in_list(h->handling, mla_handling_codes))
+		return mla_fail(diag, MLA_ERR_HEADER,
+				"header Handling '%.40s' is not a known handling code", h->handling);
+	if ((unsigned)h->priority > MLA_PRIORITY_CRISIS)
+		return mla_fail(diag, MLA_ERR_HEADER, "header Priority is out of range");
+	if (h->created <= 0)
+		return mla_fail(diag, MLA_ERR_HEADER, "header Created time is missing");
+	return MLA_OK;
+}

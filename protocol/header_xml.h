@@ -1,0 +1,18 @@
+/* Mapping between mla_header and the <mla:Header> element of envelope format v1. */
+#ifndef MLAGW_HEADER_XML_H
+#define MLAGW_HEADER_XML_H
+
+#include <libxml/tree.h>
+
+#include "mlagw/envelope.h"
+
+/* Appends the header's child elements to node (an mla:Header in namespace ns). */
+mla_err header_write(xmlNodePtr node, xmlNsPtr ns, const mla_header *h);
+/* Reads a schema-valid mla:Header element into h and checks it. */
+mla_err header_read(xmlNodePtr node, mla_header *h, mla_diag *diag);
+/* Formats t as xs:dateTime in UTC with seconds precision ("2026-11-27T20:00:00Z"). */
+void header_format_time(time_t t, char out[21]);
+/* Parses that exact form; -1 on any other. */
+time_t header_parse_time(const char *s);
+
+#endif

@@ -1,0 +1,261 @@
+/* Key holders: the sender's signing identity, a recipient's encryption certificate, the
+ * trusted State roots and this gateway's decryption keyring. */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/x509v3.h>
+#include <xmlsec/openssl/app.h>
+#include <xmlsec/openssl/crypto.h>
+#include <xmlsec/openssl/evp.h>
+#include <xmlsec/openssl/x509.h>
+
+#include "keys_internal.h"
+#include "mlagw/pem.h"
+
+mla_err keys_keyname(X509 *cert, char out[MLA_KEYNAME_MAX])
+{
+	char fp[65];
+	mla_err r;
+
+	if ((r = mla_cert_fingerprint(cert, fp)) != MLA_OK)
+		return r;
+	(void)snprintf(out, MLA_KEYNAME_MAX, "sha256:%s", fp);
+	return MLA_OK;
+}
+
+xmlSecKeyPtr keys_xmlsec_key(EVP_PKEY *pkey, const char *name)
+{
+	xmlSecKeyDataPtr data = NULL;
+	xmlSecKeyPtr key = NULL;
+
+	if (EVP_PKEY_up_ref(pkey) != 1)
+		return NULL;
+	if ((data = xmlSecOpenSSLEvpKeyAdopt(pkey)) == NULL) {
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	if ((key = xmlSecKeyCreate()) == NULL || xmlSecKeySetValue(key, data) < 0) {
+		xmlSecKeyDataDestroy(data);
+		goto fail;
+	}
+	if (name != NULL && xmlSecKeySetName(key, BAD_CAST name) < 0)
+		goto fail;
+	return key;
+fail:
+	if (key != NULL)
+		xmlSecKeyDestroy(key);
+	return NULL;
+}
+
+/* Attaches the certificate chain so signatures carry it in ds:X509Data. */
+static mla_err attach_chain(xmlSecKeyPtr key, STACK_OF(X509) *chain)
+{
+	xmlSecKeyDataPtr x509 = xmlSecKeyEnsureData(key, xmlSecOpenSSLKeyDataX509Id);
+	X509 *c;
+
+	if (x509 == NULL)
+		return MLA_ERR_INTERNAL;
+	for (int i = 0; i < sk_X509_num(chain); i++) {
+		if ((c = X509_dup(sk_X509_value(chain, i))) == NULL)
+			return MLA_ERR_NOMEM;
+		if (xmlSecOpenSSLKeyDataX509AdoptCert(x509, c) < 0) {
+			X509_free(c);
+			return MLA_ERR_INTERNAL;
+		}
+	}
+	return MLA_OK;
+}
+
+mla_err mla_signer_load(const char *cert_path, const char *key_path, mla_signer **out,
+			mla_diag *diag)
+{
+	mla_err r = MLA_ERR_INTERNAL;
+	mla_signer *s = NULL;
+	int id;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return MLA_ERR_NOMEM;
+	if ((r = mla_pem_load_key(key_path, &s->key, diag)) != MLA_OK ||
+	    (r = mla_pem_load_certs(cert_path, &s->chain, diag)) != MLA_OK)
+		goto out;
+	if (X509_check_private_key(sk_X509_value(s->chain, 0), s->key) != 1) {
+		r = mla_fail(diag, MLA_ERR_KEY_FILE, "signing key %s does not match certificate %s",
+			     key_path, cert_path);
+		goto out;
+	}
+	id = EVP_PKEY_get_base_id(s->key);
+	s->is_ec = id == EVP_PKEY_EC;
+	if (!s->is_ec && !(id == EVP_PKEY_RSA && EVP_PKEY_get_bits(s->key) >= 2048)) {
+		r = mla_fail(diag, MLA_ERR_CERT_WEAK_KEY,
+			     "signing key %s must be EC P-256/P-384 or RSA >= 2048 bits", key_path);
+		goto out;
+	}
+	if ((s->xkey = keys_xmlsec_key(s->key, NULL)) == NULL) {
+		r = mla_fail(diag, MLA_ERR_INTERNAL, "cannot use signing key %s with xmlsec", key_path);
+		goto out;
+	}
+	if ((r = attach_chain(s->xkey, s->chain)) != MLA_OK)
+		goto out;
+	*out = s;
+	s = NULL;
+	r = MLA_OK;
+out:
+	mla_signer_free(s);
+	return r;
+}
+
+void mla_signer_free(mla_signer *s)
+{
+	if (s == NULL)
+		return;
+	if (s->xkey != NULL)
+		xmlSecKeyDestroy(s->xkey);
+	EVP_PKEY_free(s->key);
+	sk_X509_pop_free(s->chain, X509_free);
+	free(s);
+}
+
+static xmlSecKeysMngrPtr new_mngr(void)
+{
+	xmlSecKeysMngrPtr m = xmlSecKeysMngrCreate();
+
+	if (m != NULL && xmlSecOpenSSLAppDefaultKeysMngrInit(m) < 0) {
+		xmlSecKeysMngrDestroy(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* Adopts key into mngr; the key is destroyed on failure. */
+static mla_err mngr_adopt(xmlSecKeysMngrPtr m, xmlSecKeyPtr key)
+{
+	if (key == NULL)
+		return MLA_ERR_INTERNAL;
+	if (xmlSecOpenSSLAppDefaultKeysMngrAdoptKey(m, key) < 0) {
+		xmlSecKeyDestroy(key);
+		return MLA_ERR_INTERNAL;
+	}
+	return MLA_OK;
+}
+
+static int is_rsa_encryption_cert(X509 *cert)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(cert);
+
+	return pk != NULL && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA &&
+	       EVP_PKEY_get_bits(pk) >= 2048;
+}
+
+mla_err mla_recipient_load(const char *cert_path, mla_recipient **out, mla_diag *diag)
+{
+	mla_err r = MLA_ERR_INTERNAL;
+	mla_recipient *rc = NULL;
+
+	*out = NULL;
+	if ((rc = calloc(1, sizeof(*rc))) == NULL)
+		return MLA_ERR_NOMEM;
+	if ((r = mla_pem_load_cert(cert_path, &rc->cert, diag)) != MLA_OK)
+		goto out;
+	if (!is_rsa_encryption_cert(rc->cert)) {
+		r = mla_fail(diag, MLA_ERR_CERT_WEAK_KEY,
+			     "recipient certificate %s must hold an RSA key of at least 2048 bits",
+			     cert_path);
+		goto out;
+	}
+	if ((X509_get_extension_flags(rc->cert) & EXFLAG_KUSAGE) &&
+	    !(X509_get_key_usage(rc->cert) & KU_KEY_ENCIPHERMENT)) {
+		r = mla_fail(diag, MLA_ERR_CERT_USAGE,
+			     "recipient certificate %s does not allow keyEncipherment", cert_path);
+		goto out;
+	}
+	if ((r = keys_keyname(rc->cert, rc->keyname)) != MLA_OK)
+		goto out;
+	if ((rc->mngr = new_mngr()) == NULL ||
+	    (r = mngr_adopt(rc->mngr, keys_xmlsec_key(X509_get0_pubkey(rc->cert), rc->keyname))) !=
+		    MLA_OK) {
+		r = mla_fail(diag, MLA_ERR_INTERNAL, "cannot use recipient key %s with xmlsec",
+			     cert_path);
+		goto out;
+	}
+	*out = rc;
+	rc = NULL;
+	r = MLA_OK;
+out:
+	mla_recipient_free(rc);
+	return r;
+}
+
+void mla_recipient_free(mla_recipient *r)
+{
+	if (r == NULL)
+		return;
+	if (r->mngr != NULL)
+		xmlSecKeysMngrDestroy(r->mngr);
+	X509_free(r->cert);
+	free(r);
+}
+
+mla_err mla_keyring_new(mla_keyring **out)
+{
+	mla_keyring *k;
+
+	*out = NULL;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return MLA_ERR_NOMEM;
+	if ((k->mngr = new_mngr()) == NULL) {
+		free(k);
+		return MLA_ERR_INTERNAL;
+	}
+	*out = k;
+	return MLA_OK;
+}
+
+mla_err mla_keyring_add_file(mla_keyring *k, const char *cert_path, const char *key_path,
+			     mla_diag *diag)
+{
+	mla_err r = MLA_ERR_INTERNAL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	char name[MLA_KEYNAME_MAX];
+
+	if (k->n >= MLA_KEYRING_MAX)
+		return mla_fail(diag, MLA_ERR_CONFIG, "more than %d decryption keys", MLA_KEYRING_MAX);
+	if ((r = mla_pem_load_key(key_path, &key, diag)) != MLA_OK ||
+	    (r = mla_pem_load_cert(cert_path, &cert, diag)) != MLA_OK)
+		goto out;
+	if (X509_check_private_key(cert, key) != 1) {
+		r = mla_fail(diag, MLA_ERR_KEY_FILE, "decryption key %s does not match certificate %s",
+			     key_path, cert_path);
+		goto out;
+	}
+	if ((r = keys_keyname(cert, name)) != MLA_OK)
+		goto out;
+	if ((r = mngr_adopt(k->mngr, keys_xmlsec_key(key, name))) != MLA_OK) {
+		mla_fail(diag, r, "cannot use decryption key %s with xmlsec", key_path);
+		goto out;
+	}
+	(void)snprintf(k->names[k->n++], MLA_KEYNAME_MAX, "%s", name);
+	r = MLA_OK;
+out:
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	return r;
+}
+
+int keyring_has(const mla_keyring *k, const char *name)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+void mla_keyring_free(mla_keyring *k)
+{
+	if (k == NULL)
+		return;
+	if (k->mngr != NULL)
+		xmlSecKeysMngrDestroy(k->mngr);
+	free(k);
+}

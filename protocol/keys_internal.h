@@ -1,0 +1,55 @@
+/* Internal layout of the key holders declared opaque in include/mlagw/envelope.h. */
+#ifndef MLAGW_KEYS_INTERNAL_H
+#define MLAGW_KEYS_INTERNAL_H
+
+#include <xmlsec/keys.h>
+#include <xmlsec/keysmngr.h>
+
+#include "mlagw/envelope.h"
+
+#define MLA_KEYNAME_MAX 80
+#define MLA_TRUST_MAX 64
+#define MLA_KEYRING_MAX 16
+
+struct mla_signer {
+	EVP_PKEY *key;
+	STACK_OF(X509) *chain; /* leaf first */
+	xmlSecKeyPtr xkey;     /* private key with the chain as X509 data */
+	int is_ec;
+};
+
+struct mla_recipient {
+	X509 *cert;
+	char keyname[MLA_KEYNAME_MAX];
+	xmlSecKeysMngrPtr mngr; /* holds the public key under keyname */
+};
+
+struct mla_trust_root {
+	char state[3];
+	X509_STORE *store;
+};
+
+struct mla_trust {
+	struct mla_trust_root roots[MLA_TRUST_MAX];
+	size_t n;
+};
+
+struct mla_keyring {
+	char names[MLA_KEYRING_MAX][MLA_KEYNAME_MAX];
+	size_t n;
+	xmlSecKeysMngrPtr mngr; /* private keys under their names */
+};
+
+/* The KeyName that identifies an encryption certificate: "sha256:<hex of DER>". */
+mla_err keys_keyname(X509 *cert, char out[MLA_KEYNAME_MAX]);
+/* The store of state's roots, or NULL. */
+X509_STORE *trust_store_for(const mla_trust *t, const char *state);
+/* Wraps a public or private EVP key in a fresh xmlsec key (the EVP key is up-ref'd). */
+xmlSecKeyPtr keys_xmlsec_key(EVP_PKEY *pkey, const char *name);
+/* Non-zero if the keyring holds a key by that name. */
+int keyring_has(const mla_keyring *k, const char *name);
+/* Last error xmlsec reported on this thread, for diagnostics ("" when none). */
+const char *crypto_last_error(void);
+void crypto_clear_error(void);
+
+#endif

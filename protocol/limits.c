@@ -1,0 +1,12 @@
+/* Default limits (documented in protocol/SPEC.md, section Limits). */
+#include "mlagw/limits.h"
+
+void mla_limits_default(mla_limits *l)
+{
+	l->max_envelope_bytes = MLA_DEFAULT_MAX_ENVELOPE_BYTES;
+	l->max_document_bytes = MLA_DEFAULT_MAX_DOCUMENT_BYTES;
+	l->max_ratio = MLA_DEFAULT_MAX_RATIO;
+	l->max_depth = MLA_DEFAULT_MAX_DEPTH;
+	l->max_nodes = MLA_DEFAULT_MAX_NODES;
+	l->verify_time = 0;
+}

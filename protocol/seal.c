@@ -1,0 +1,209 @@
+/* Sealing: header in clear, document gzip-compressed then encrypted (AES-256-GCM, fresh key
+ * transported with RSA-OAEP to the recipient), then one XML-DSig signature over both. */
+#include <stdio.h>
+#include <string.h>
+
+#include <xmlsec/crypto.h>
+#include <xmlsec/templates.h>
+#include <xmlsec/xmldsig.h>
+#include <xmlsec/xmlenc.h>
+
+#include "compress.h"
+#include "header_xml.h"
+#include "keys_internal.h"
+#include "protocol_ns.h"
+
+struct skeleton {
+	xmlDocPtr doc;
+	xmlNodePtr root, header, payload;
+	char header_id[48], payload_id[48];
+};
+
+static mla_err set_id(xmlNodePtr node, const char *id)
+{
+	xmlAttrPtr a = xmlNewProp(node, BAD_CAST "Id", BAD_CAST id);
+
+	/* registering the ID lets the signature's "#id" references resolve */
+	if (a == NULL || xmlAddID(NULL, node->doc, BAD_CAST id, a) == NULL)
+		return MLA_ERR_INTERNAL;
+	return MLA_OK;
+}
+
+static mla_err build_skeleton(const mla_header *h, struct skeleton *s)
+{
+	xmlNsPtr ns;
+	mla_err r;
+
+	(void)snprintf(s->header_id, sizeof(s->header_id), "H-%s", h->message_id);
+	(void)snprintf(s->payload_id, sizeof(s->payload_id), "P-%s", h->message_id);
+	if ((s->doc = xmlNewDoc(BAD_CAST "1.0")) == NULL ||
+	    (s->root = xmlNewDocNode(s->doc, NULL, BAD_CAST "Envelope", NULL)) == NULL)
+		return MLA_ERR_NOMEM;
+	xmlDocSetRootElement(s->doc, s->root);
+	if ((ns = xmlNewNs(s->root, BAD_CAST MLA_NS, BAD_CAST "mla")) == NULL)
+		return MLA_ERR_NOMEM;
+	xmlSetNs(s->root, ns);
+	if (xmlNewProp(s->root, BAD_CAST "version", BAD_CAST "1") == NULL ||
+	    (s->header = xmlNewChild(s->root, ns, BAD_CAST "Header", NULL)) == NULL ||
+	    (s->payload = xmlNewChild(s->root, ns, BAD_CAST "Payload", NULL)) == NULL)
+		return MLA_ERR_NOMEM;
+	if ((r = set_id(s->header, s->header_id)) != MLA_OK ||
+	    (r = set_id(s->payload, s->payload_id)) != MLA_OK)
+		return r;
+	return header_write(s->header, ns, h);
+}
+
+static xmlNodePtr encryption_template(xmlNodePtr payload, const char *keyname)
+{
+	xmlNodePtr enc, ki, ek, ki2;
+
+	enc = xmlSecTmplEncDataCreate(payload->doc, xmlSecTransformAes256GcmId, NULL, NULL,
+				      BAD_CAST MLA_PAYLOAD_MIME, BAD_CAST MLA_PAYLOAD_ENCODING);
+	if (enc == NULL)
+		return NULL;
+	if (xmlAddChild(payload, enc) == NULL) {
+		xmlFreeNode(enc);
+		return NULL;
+	}
+	if (xmlSecTmplEncDataEnsureCipherValue(enc) == NULL ||
+	    (ki = xmlSecTmplEncDataEnsureKeyInfo(enc, NULL)) == NULL ||
+	    (ek = xmlSecTmplKeyInfoAddEncryptedKey(ki, xmlSecTransformRsaOaepId, NULL, NULL,
+						   NULL)) == NULL ||
+	    xmlSecTmplEncDataEnsureCipherValue(ek) == NULL ||
+	    (ki2 = xmlSecTmplEncDataEnsureKeyInfo(ek, NULL)) == NULL ||
+	    xmlSecTmplKeyInfoAddKeyName(ki2, BAD_CAST keyname) == NULL)
+		return NULL;
+	return enc;
+}
+
+static mla_err encrypt_payload(xmlNodePtr payload, const mla_buf *gz,
+			       const mla_recipient *rcpt, mla_diag *diag)
+{
+	mla_err r = MLA_ERR_INTERNAL;
+	xmlSecEncCtxPtr ctx = NULL;
+	xmlNodePtr enc;
+
+	if ((enc = encryption_template(payload, rcpt->keyname)) == NULL)
+		return mla_fail(diag, MLA_ERR_NOMEM, "cannot build the encryption template");
+	if ((ctx = xmlSecEncCtxCreate(rcpt->mngr)) == NULL)
+		return MLA_ERR_NOMEM;
+	/* a fresh content key per message; xmlsec wipes it when the context is destroyed */
+	ctx->encKey = xmlSecKeyGenerate(xmlSecKeyDataAesId, 256, xmlSecKeyDataTypeSession);
+	if (ctx->encKey == NULL) {
+		r = mla_fail(diag, MLA_ERR_INTERNAL, "cannot generate a content key");
+		goto out;
+	}
+	crypto_clear_error();
+	if (xmlSecEncCtxBinaryEncrypt(ctx, enc, gz->data, (xmlSecSize)gz->len) < 0) {
+		r = mla_fail(diag, MLA_ERR_INTERNAL, "payload encryption failed: %s",
+			     crypto_last_error());
+		goto out;
+	}
+	r = MLA_OK;
+out:
+	xmlSecEncCtxDestroy(ctx);
+	return r;
+}
+
+static xmlNodePtr signature_template(struct skeleton *s, int is_ec)
+{
+	xmlNodePtr sig, ref, ki;
+	char uri[50];
+	const char *ids[2] = {s->header_id, s->payload_id};
+
+	sig = xmlSecTmplSignatureCreateNsPref(s->doc, xmlSecTransformExclC14NId,
+					      is_ec ? xmlSecTransformEcdsaSha256Id
+						    : xmlSecTransformRsaSha256Id,
+					      NULL, BAD_CAST "ds");
+	if (sig == NULL)
+		return NULL;
+	if (xmlAddChild(s->root, sig) == NULL) {
+		xmlFreeNode(sig);
+		return NULL;
+	}
+	for (int i = 0; i < 2; i++) {
+		(void)snprintf(uri, sizeof(uri), "#%s", ids[i]);
+		ref = xmlSecTmplSignatureAddReference(sig, xmlSecTransformSha256Id, NULL,
+						      BAD_CAST uri, NULL);
+		if (ref == NULL || xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId) ==
+					   NULL)
+			return NULL;
+	}
+	if ((ki = xmlSecTmplSignatureEnsureKeyInfo(sig, NULL)) == NULL ||
+	    xmlSecTmplKeyInfoAddX509Data(ki) == NULL)
+		return NULL;
+	return sig;
+}
+
+static mla_err sign_envelope(struct skeleton *s, const mla_signer *signer, mla_diag *diag)
+{
+	mla_err r = MLA_ERR_INTERNAL;
+	xmlSecDSigCtxPtr ctx = NULL;
+	xmlNodePtr sig;
+
+	if ((sig = signature_template(s, signer->is_ec)) == NULL)
+		return mla_fail(diag, MLA_ERR_NOMEM, "cannot build the signature template");
+	if ((ctx = xmlSecDSigCtxCreate(NULL)) == NULL)
+		return MLA_ERR_NOMEM;
+	ctx->signKey = signer->xkey; /* borrowed: detached again before destroy */
+	crypto_clear_error();
+	if (xmlSecDSigCtxSign(ctx, sig) < 0)
+		r = mla_fail(diag, MLA_ERR_INTERNAL, "signing failed: %s", crypto_last_error());
+	else
+		r = MLA_OK;
+	ctx->signKey = NULL;
+	xmlSecDSigCtxDestroy(ctx);
+	return r;
+}
+
+static mla_err serialize(xmlDocPtr doc, const mla_limits *limits, mla_buf *out, mla_diag *diag)
+{
+	xmlChar *mem = NULL;
+	int size = 0;
+	mla_err r;
+
+	/* no re-indentation: whitespace inside SignedInfo is signed */
+	xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
+	if (mem == NULL || size <= 0)
+		return mla_fail(diag, MLA_ERR_NOMEM, "cannot serialise the envelope");
+	mla_buf_init(out, limits->max_envelope_bytes);
+	if ((r = mla_buf_append(out, mem, (size_t)size)) != MLA_OK)
+		mla_fail(diag, r, "sealed envelope of %d bytes exceeds the limit of %zu", size,
+			 limits->max_envelope_bytes);
+	xmlFree(mem);
+	return r;
+}
+
+mla_err mla_envelope_seal(const mla_header *h, const uint8_t *doc, size_t doc_len,
+			  const mla_signer *signer, const mla_recipient *recipient,
+			  const mla_limits *limits, mla_buf *out, mla_diag *diag)
+{
+	mla_err r = MLA_ERR_INTERNAL;
+	struct skeleton s;
+	mla_buf gz;
+
+	memset(&s, 0, sizeof(s));
+	mla_buf_init_secret(&gz, limits->max_envelope_bytes);
+	mla_buf_init(out, 0);
+	if (doc_len > limits->max_document_bytes) {
+		r = mla_fail(diag, MLA_ERR_TOO_LARGE, "document of %zu bytes exceeds the limit of %zu",
+			     doc_len, limits->max_document_bytes);
+		goto out;
+	}
+	if ((r = mla_header_check(h, diag)) != MLA_OK)
+		goto out;
+	if ((r = build_skeleton(h, &s)) != MLA_OK) {
+		mla_fail(diag, r, "cannot build the envelope header");
+		goto out;
+	}
+	if ((r = compress_gzip(doc, doc_len, &gz, diag)) != MLA_OK ||
+	    (r = encrypt_payload(s.payload, &gz, recipient, diag)) != MLA_OK ||
+	    (r = sign_envelope(&s, signer, diag)) != MLA_OK ||
+	    (r = serialize(s.doc, limits, out, diag)) != MLA_OK)
+		goto out;
+	r = MLA_OK;
+out:
+	mla_buf_free(&gz);
+	xmlFreeDoc(s.doc);
+	return r;
+}

@@ -1,0 +1,104 @@
+/* Trusted State roots: one X509_STORE per State, the State taken from the root's countryName. */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/x509v3.h>
+
+#include "keys_internal.h"
+#include "mlagw/pem.h"
+
+mla_err mla_trust_new(mla_trust **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out != NULL ? MLA_OK : MLA_ERR_NOMEM;
+}
+
+void mla_trust_free(mla_trust *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		X509_STORE_free(t->roots[i].store);
+	free(t);
+}
+
+X509_STORE *trust_store_for(const mla_trust *t, const char *state)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->roots[i].state, state) == 0)
+			return t->roots[i].store;
+	return NULL;
+}
+
+static mla_err root_state(X509 *root, char state[3], mla_diag *diag)
+{
+	X509_NAME *name = X509_get_subject_name(root);
+	char c[8] = "";
+
+	if (X509_NAME_get_text_by_NID(name, NID_countryName, c, (int)sizeof(c)) != 2 ||
+	    c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z')
+		return mla_fail(diag, MLA_ERR_CERT_FILE,
+				"root certificate has no ISO 3166-1 alpha-2 countryName (C=)");
+	state[0] = c[0];
+	state[1] = c[1];
+	state[2] = '\0';
+	return MLA_OK;
+}
+
+static mla_err check_root(X509 *root, mla_diag *diag)
+{
+	if (X509_check_ca(root) == 0)
+		return mla_fail(diag, MLA_ERR_CERT_FILE, "trusted root is not a CA certificate");
+	if (X509_check_issued(root, root) != X509_V_OK)
+		return mla_fail(diag, MLA_ERR_CERT_FILE, "trusted root is not self-signed");
+	return MLA_OK;
+}
+
+static mla_err add_root(mla_trust *t, const char *state, X509 *root)
+{
+	X509_STORE *store = trust_store_for(t, state);
+	struct mla_trust_root *slot;
+
+	if (store == NULL) {
+		if (t->n >= MLA_TRUST_MAX)
+			return MLA_ERR_CONFIG;
+		slot = &t->roots[t->n];
+		if ((slot->store = X509_STORE_new()) == NULL)
+			return MLA_ERR_NOMEM;
+		(void)snprintf(slot->state, sizeof(slot->state), "%s", state);
+		t->n++;
+		store = slot->store;
+	}
+	/* a State may hold several roots, e.g. during a root renewal */
+	return X509_STORE_add_cert(store, root) == 1 ? MLA_OK : MLA_ERR_INTERNAL;
+}
+
+mla_err mla_trust_add_cert(mla_trust *t, X509 *root, mla_diag *diag)
+{
+	char state[3];
+	mla_err r;
+
+	if ((r = root_state(root, state, diag)) != MLA_OK || (r = check_root(root, diag)) != MLA_OK)
+		return r;
+	if ((r = add_root(t, state, root)) != MLA_OK)
+		return mla_fail(diag, r, "cannot add the root of %s to the trust set", state);
+	return MLA_OK;
+}
+
+mla_err mla_trust_add_file(mla_trust *t, const char *root_path, mla_diag *diag)
+{
+	STACK_OF(X509) *certs = NULL;
+	char why[MLA_DIAG_MAX];
+	mla_err r;
+
+	if ((r = mla_pem_load_certs(root_path, &certs, diag)) != MLA_OK)
+		return r;
+	for (int i = 0; i < sk_X509_num(certs) && r == MLA_OK; i++) {
+		if ((r = mla_trust_add_cert(t, sk_X509_value(certs, i), diag)) != MLA_OK) {
+			(void)snprintf(why, sizeof(why), "%s", mla_diag_message(diag));
+			mla_fail(diag, r, "%s: %s", root_path, why);
+		}
+	}
+	sk_X509_pop_free(certs, X509_free);
+	return r;
+}

@@ -1,0 +1,193 @@
+/* Envelope verification without private keys: structure, algorithms, base64, schema, header,
+ * signer chain, signature and coverage, in that order, each with its own error. */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "algs.h"
+#include "b64check.h"
+#include "certcheck.h"
+#include "header_xml.h"
+#include "mlagw/pem.h"
+#include "protocol_ns.h"
+#include "verify_internal.h"
+#include "xml_safe.h"
+
+static int is(xmlNodePtr n, const char *ns, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+	       xmlStrEqual(n->ns->href, BAD_CAST ns) && xmlStrEqual(n->name, BAD_CAST name);
+}
+
+static xmlNodePtr next_element(xmlNodePtr n)
+{
+	while (n != NULL && n->type != XML_ELEMENT_NODE)
+		n = n->next;
+	return n;
+}
+
+static xmlNodePtr first_child(xmlNodePtr n, const char *ns, const char *name)
+{
+	for (xmlNodePtr c = n != NULL ? n->children : NULL; c != NULL; c = c->next)
+		if (is(c, ns, name))
+			return c;
+	return NULL;
+}
+
+static mla_err check_counts(const xml_safe_counts *c, mla_diag *diag)
+{
+	if (c->headers != 1)
+		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
+				"envelope holds %u Header elements, exactly one allowed "
+				"(signature wrapping refused)", c->headers);
+	if (c->payloads != 1)
+		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
+				"envelope holds %u Payload elements, exactly one allowed "
+				"(signature wrapping refused)", c->payloads);
+	if (c->signatures != 1)
+		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
+				"envelope holds %u Signature elements, exactly one allowed",
+				c->signatures);
+	return MLA_OK;
+}
+
+static mla_err locate_parts(struct env_parts *p, const xml_safe_counts *c, mla_diag *diag)
+{
+	mla_err r;
+
+	p->root = xmlDocGetRootElement(p->doc);
+	if (!is(p->root, MLA_NS, "Envelope"))
+		return mla_fail(diag, MLA_ERR_SCHEMA, "root element is not mla:Envelope (%s)",
+				MLA_NS);
+	if ((r = check_counts(c, diag)) != MLA_OK)
+		return r;
+	p->header = next_element(p->root->children);
+	p->payload = p->header != NULL ? next_element(p->header->next) : NULL;
+	p->signature = p->payload != NULL ? next_element(p->payload->next) : NULL;
+	if (!is(p->header, MLA_NS, "Header") || !is(p->payload, MLA_NS, "Payload") ||
+	    !is(p->signature, DS_NS, "Signature"))
+		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
+				"Envelope children must be Header, Payload, Signature in that order "
+				"(signature wrapping refused)");
+	return MLA_OK;
+}
+
+static mla_err find_key_name(struct env_parts *p, mla_diag *diag)
+{
+	xmlNodePtr ki, ek, ki2;
+
+	p->enc_data = first_child(p->payload, XENC_NS, "EncryptedData");
+	ki = first_child(p->enc_data, DS_NS, "KeyInfo");
+	ek = first_child(ki, XENC_NS, "EncryptedKey");
+	ki2 = first_child(ek, DS_NS, "KeyInfo");
+	p->key_name = first_child(ki2, DS_NS, "KeyName");
+	if (p->enc_data == NULL || p->key_name == NULL)
+		return mla_fail(diag, MLA_ERR_SCHEMA, "payload has no EncryptedData with a KeyName");
+	return MLA_OK;
+}
+
+static mla_err extract_chain(struct env_parts *p, STACK_OF(X509) **out, mla_diag *diag)
+{
+	xmlNodePtr ki = first_child(p->signature, DS_NS, "KeyInfo");
+	xmlNodePtr xd = first_child(ki, DS_NS, "X509Data");
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	mla_err r = MLA_OK;
+	mla_buf der;
+
+	mla_buf_init(&der, 64 << 10);
+	for (xmlNodePtr c = xd != NULL ? xd->children : NULL; c != NULL && r == MLA_OK;
+	     c = c->next) {
+		const unsigned char *q;
+		X509 *x;
+		if (!is(c, DS_NS, "X509Certificate"))
+			continue;
+		mla_buf_reset(&der);
+		if ((r = b64_decode_element(c, &der)) != MLA_OK) {
+			mla_fail(diag, r, "invalid base64 in X509Certificate");
+			break;
+		}
+		q = der.data;
+		if ((x = d2i_X509(NULL, &q, (long)der.len)) == NULL || !sk_X509_push(chain, x)) {
+			X509_free(x);
+			r = mla_fail(diag, MLA_ERR_CERT_UNTRUSTED, "signer certificate is not DER X.509");
+		}
+	}
+	mla_buf_free(&der);
+	if (r == MLA_OK && sk_X509_num(chain) == 0)
+		r = mla_fail(diag, MLA_ERR_CERT_UNTRUSTED, "signature carries no X509Certificate");
+	if (r != MLA_OK) {
+		sk_X509_pop_free(chain, X509_free);
+		return r;
+	}
+	*out = chain;
+	return MLA_OK;
+}
+
+static mla_err describe_signer(X509 *leaf, mla_verified *out)
+{
+	mla_err r;
+
+	if (X509_NAME_oneline(X509_get_subject_name(leaf), out->signer_subject,
+			      (int)sizeof(out->signer_subject)) == NULL)
+		return MLA_ERR_NOMEM;
+	if ((r = mla_cert_fingerprint(leaf, out->signer_fingerprint)) != MLA_OK)
+		return r;
+	return MLA_OK;
+}
+
+static mla_err check_before_crypto(struct env_parts *p, const xml_safe_counts *counts,
+				   mla_verified *out, mla_diag *diag)
+{
+	mla_err r;
+
+	if ((r = locate_parts(p, counts, diag)) != MLA_OK ||
+	    (r = algs_check_tree(p->root, diag)) != MLA_OK ||
+	    (r = b64check_tree(p->root, diag)) != MLA_OK ||
+	    (r = schema_validate(p->doc, diag)) != MLA_OK ||
+	    (r = find_key_name(p, diag)) != MLA_OK)
+		return r;
+	return header_read(p->header, &out->header, diag);
+}
+
+mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust *trust,
+			    const mla_limits *limits, struct env_parts *p, mla_verified *out,
+			    mla_diag *diag)
+{
+	mla_err r;
+	xml_safe_counts counts;
+	STACK_OF(X509) *chain = NULL;
+	xmlChar *kn = NULL;
+
+	memset(p, 0, sizeof(*p));
+	memset(out, 0, sizeof(*out));
+	if ((r = xml_safe_parse(env, env_len, limits, &p->doc, &counts, diag)) != MLA_OK ||
+	    (r = check_before_crypto(p, &counts, out, diag)) != MLA_OK ||
+	    (r = extract_chain(p, &chain, diag)) != MLA_OK)
+		goto out;
+	if ((r = certcheck_signer(trust, out->header.from_state, chain, limits->verify_time,
+				  "signer", diag)) != MLA_OK ||
+	    (r = dsig_verify_parts(p, X509_get0_pubkey(sk_X509_value(chain, 0)), diag)) != MLA_OK ||
+	    (r = describe_signer(sk_X509_value(chain, 0), out)) != MLA_OK)
+		goto out;
+	kn = xmlNodeGetContent(p->key_name);
+	(void)snprintf(out->recipient_key, sizeof(out->recipient_key), "%s",
+		       kn != NULL ? (const char *)kn : "");
+	SHA256(env, env_len, out->digest);
+	r = MLA_OK;
+out:
+	xmlFree(kn);
+	sk_X509_pop_free(chain, X509_free);
+	return r;
+}
+
+mla_err mla_envelope_verify(const uint8_t *env, size_t env_len, const mla_trust *trust,
+			    const mla_limits *limits, mla_verified *out, mla_diag *diag)
+{
+	struct env_parts p;
+	mla_err r;
+
+	r = verify_envelope_doc(env, env_len, trust, limits, &p, out, diag);
+	xmlFreeDoc(p.doc);
+	return r;
+}

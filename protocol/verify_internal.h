@@ -1,0 +1,30 @@
+/* Shared by envelope verification and opening: the located parts of a parsed envelope. */
+#ifndef MLAGW_VERIFY_INTERNAL_H
+#define MLAGW_VERIFY_INTERNAL_H
+
+#include <libxml/tree.h>
+
+#include "mlagw/envelope.h"
+
+struct env_parts {
+	xmlDocPtr doc;
+	xmlNodePtr root, header, payload, signature;
+	xmlNodePtr enc_data; /* xenc:EncryptedData inside the payload */
+	xmlNodePtr key_name; /* ds:KeyName of the EncryptedKey */
+};
+
+/* Runs every check of mla_envelope_verify and keeps the parsed document in parts
+ * (the caller frees parts->doc with xmlFreeDoc, also on failure). */
+mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust *trust,
+			    const mla_limits *limits, struct env_parts *parts, mla_verified *out,
+			    mla_diag *diag);
+
+/* Schema validation against the embedded protocol/envelope.xsd (compiled at init). */
+mla_err schema_init(mla_diag *diag);
+void schema_shutdown(void);
+mla_err schema_validate(xmlDocPtr doc, mla_diag *diag);
+
+/* Checks the signature and that it covers exactly parts' header and payload. */
+mla_err dsig_verify_parts(struct env_parts *p, EVP_PKEY *signer_key, mla_diag *diag);
+
+#endif

@@ -1,0 +1,219 @@
+/* Hardened libxml2 parsing (see xml_safe.h). SAX hooks stop the parser at the first DOCTYPE
+ * or limit breach, before any hostile structure can be expanded or built. */
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/SAX2.h>
+#include <libxml/xmlerror.h>
+
+#include "xml_safe.h"
+#include "protocol_ns.h"
+
+struct parse_state {
+	const mla_limits *limits;
+	unsigned depth;
+	unsigned nodes;
+	int doctype;
+	int external;
+	int entities;
+	mla_err err;
+	xml_safe_counts counts;
+	mla_diag *diag;
+};
+
+static void stop_with(xmlParserCtxtPtr ctxt, mla_err err, const char *what, unsigned limit)
+{
+	struct parse_state *st = ctxt->_private;
+
+	if (st->err == MLA_OK) {
+		st->err = err;
+		if (what != NULL)
+			mla_fail(st->diag, err, "%s exceeds the limit of %u", what, limit);
+	}
+	xmlStopParser(ctxt);
+}
+
+static void on_internal_subset(void *ctx, const xmlChar *name, const xmlChar *ext_id,
+			       const xmlChar *sys_id)
+{
+	struct parse_state *st = ((xmlParserCtxtPtr)ctx)->_private;
+
+	(void)name;
+	st->doctype = 1;
+	if (ext_id != NULL || sys_id != NULL)
+		st->external = 1;
+}
+
+static void on_external_subset(void *ctx, const xmlChar *name, const xmlChar *ext_id,
+			       const xmlChar *sys_id)
+{
+	on_internal_subset(ctx, name, ext_id, sys_id);
+}
+
+/* Entities are never registered, so nothing can ever be expanded; we only note their kind. */
+static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+			   const xmlChar *system_id, xmlChar *content)
+{
+	struct parse_state *st = ((xmlParserCtxtPtr)ctx)->_private;
+
+	(void)name;
+	(void)type;
+	(void)content;
+	st->doctype = 1;
+	st->entities++;
+	if (public_id != NULL || system_id != NULL)
+		st->external = 1;
+}
+
+static int is_env_element(const xmlChar *uri, const xmlChar *local, const char *want)
+{
+	return uri != NULL && xmlStrEqual(uri, BAD_CAST MLA_NS) &&
+	       xmlStrEqual(local, BAD_CAST want);
+}
+
+static void count_element(struct parse_state *st, const xmlChar *local, const xmlChar *uri)
+{
+	if (is_env_element(uri, local, "Header"))
+		st->counts.headers++;
+	else if (is_env_element(uri, local, "Payload"))
+		st->counts.payloads++;
+	else if (uri != NULL && xmlStrEqual(uri, BAD_CAST DS_NS) &&
+		 xmlStrEqual(local, BAD_CAST "Signature"))
+		st->counts.signatures++;
+}
+
+static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri,
+		     int nb_ns, const xmlChar **ns, int nb_attr, int nb_def, const xmlChar **attrs)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct parse_state *st = ctxt->_private;
+
+	if (st->doctype) {
+		stop_with(ctxt, MLA_ERR_XML_DOCTYPE, NULL, 0);
+		return;
+	}
+	if (++st->depth > st->limits->max_depth) {
+		stop_with(ctxt, MLA_ERR_XML_DEPTH, "XML nesting depth", st->limits->max_depth);
+		return;
+	}
+	if (++st->nodes > st->limits->max_nodes) {
+		stop_with(ctxt, MLA_ERR_XML_NODES, "XML element count", st->limits->max_nodes);
+		return;
+	}
+	count_element(st, local, uri);
+	xmlSAX2StartElementNs(ctx, local, prefix, uri, nb_ns, ns, nb_attr, nb_def, attrs);
+}
+
+static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
+{
+	struct parse_state *st = ((xmlParserCtxtPtr)ctx)->_private;
+
+	if (st->depth > 0)
+		st->depth--;
+	xmlSAX2EndElementNs(ctx, local, prefix, uri);
+}
+
+static void install_hooks(xmlParserCtxtPtr ctxt)
+{
+	ctxt->sax->internalSubset = on_internal_subset;
+	ctxt->sax->externalSubset = on_external_subset;
+	ctxt->sax->entityDecl = on_entity_decl;
+	ctxt->sax->startElementNs = on_start;
+	ctxt->sax->endElementNs = on_end;
+}
+
+/* The DOCTYPE family gets one code each, most dangerous first. */
+static mla_err doctype_error(const struct parse_state *st, mla_diag *diag)
+{
+	if (st->external)
+		return mla_fail(diag, MLA_ERR_XML_EXTERNAL_ENTITY,
+				"external entity or DTD reference refused");
+	if (st->entities > 0)
+		return mla_fail(diag, MLA_ERR_XML_ENTITY_EXPANSION,
+				"entity declarations refused (%d declared)", st->entities);
+	return mla_fail(diag, MLA_ERR_XML_DOCTYPE, "DOCTYPE declaration refused");
+}
+
+static mla_err malformed_error(xmlParserCtxtPtr ctxt, mla_diag *diag)
+{
+	const xmlError *e = xmlCtxtGetLastError(ctxt);
+	char msg[128] = "no detail";
+	size_t n;
+
+	if (e != NULL && e->message != NULL) {
+		(void)snprintf(msg, sizeof(msg), "%s", e->message);
+		n = strlen(msg);
+		while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+			msg[--n] = '\0';
+	}
+	return mla_fail(diag, MLA_ERR_XML_MALFORMED, "malformed XML at line %d: %s",
+			e != NULL ? e->line : 0, msg);
+}
+
+mla_err xml_safe_parse(const void *buf, size_t len, const mla_limits *limits, xmlDocPtr *out,
+		       xml_safe_counts *counts, mla_diag *diag)
+{
+	mla_err r = MLA_ERR_INTERNAL;
+	xmlParserCtxtPtr ctxt = NULL;
+	xmlDocPtr doc = NULL;
+	struct parse_state st;
+	const int opts = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
+			 XML_PARSE_NOWARNING;
+
+	memset(&st, 0, sizeof(st));
+	st.limits = limits;
+	st.diag = diag;
+	*out = NULL;
+	if (len > limits->max_envelope_bytes || len > (size_t)INT_MAX) {
+		r = mla_fail(diag, MLA_ERR_TOO_LARGE, "envelope of %zu bytes exceeds the limit of %zu",
+			     len, limits->max_envelope_bytes);
+		goto out;
+	}
+	if ((ctxt = xmlNewParserCtxt()) == NULL) {
+		r = MLA_ERR_NOMEM;
+		goto out;
+	}
+	ctxt->_private = &st;
+	install_hooks(ctxt);
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, "envelope.xml", NULL, opts);
+	if (st.err != MLA_OK)
+		r = st.err == MLA_ERR_XML_DOCTYPE ? doctype_error(&st, diag) : st.err;
+	else if (st.doctype)
+		r = doctype_error(&st, diag);
+	else if (doc == NULL || !ctxt->wellFormed)
+		r = malformed_error(ctxt, diag);
+	else
+		r = MLA_OK;
+	if (r != MLA_OK)
+		goto out;
+	if (counts != NULL)
+		*counts = st.counts;
+	*out = doc;
+	doc = NULL;
+out:
+	xmlFreeDoc(doc);
+	xmlFreeParserCtxt(ctxt);
+	return r;
+}
+
+static void quiet_error(void *ctx, xmlErrorPtr error)
+{
+	(void)ctx;
+	(void)error;
+}
+
+static xmlParserInputPtr refuse_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
+{
+	(void)url;
+	(void)id;
+	(void)ctxt;
+	return NULL;
+}
+
+void xml_safe_global_init(void)
+{
+	xmlSetStructuredErrorFunc(NULL, quiet_error);
+	xmlSubstituteEntitiesDefault(0);
+	xmlLoadExtDtdDefaultValue = 0;
+	xmlSetExternalEntityLoader(refuse_loader);
+}
