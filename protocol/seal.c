@@ -12,6 +12,7 @@
 #include "header_xml.h"
 #include "keys_internal.h"
 #include "protocol_ns.h"
+#include "seal_internal.h"
 
 struct skeleton {
 	xmlDocPtr doc;
@@ -105,19 +106,20 @@ out:
 	return r;
 }
 
-static xmlNodePtr signature_template(struct skeleton *s, int is_ec)
+static xmlNodePtr signature_template(xmlNodePtr root, const char *header_id,
+				     const char *payload_id, int is_ec)
 {
 	xmlNodePtr sig, ref, ki;
 	char uri[50];
-	const char *ids[2] = {s->header_id, s->payload_id};
+	const char *ids[2] = {header_id, payload_id};
 
-	sig = xmlSecTmplSignatureCreateNsPref(s->doc, xmlSecTransformExclC14NId,
+	sig = xmlSecTmplSignatureCreateNsPref(root->doc, xmlSecTransformExclC14NId,
 					      is_ec ? xmlSecTransformEcdsaSha256Id
 						    : xmlSecTransformRsaSha256Id,
 					      NULL, BAD_CAST "ds");
 	if (sig == NULL)
 		return NULL;
-	if (xmlAddChild(s->root, sig) == NULL) {
+	if (xmlAddChild(root, sig) == NULL) {
 		xmlFreeNode(sig);
 		return NULL;
 	}
@@ -135,13 +137,14 @@ static xmlNodePtr signature_template(struct skeleton *s, int is_ec)
 	return sig;
 }
 
-static mla_err sign_envelope(struct skeleton *s, const mla_signer *signer, mla_diag *diag)
+mla_err seal_sign_doc(xmlNodePtr root, const char *header_id, const char *payload_id,
+		      const mla_signer *signer, mla_diag *diag)
 {
 	mla_err r = MLA_ERR_INTERNAL;
 	xmlSecDSigCtxPtr ctx = NULL;
 	xmlNodePtr sig;
 
-	if ((sig = signature_template(s, signer->is_ec)) == NULL)
+	if ((sig = signature_template(root, header_id, payload_id, signer->is_ec)) == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "cannot build the signature template");
 	if ((ctx = xmlSecDSigCtxCreate(NULL)) == NULL)
 		return MLA_ERR_NOMEM;
@@ -198,7 +201,7 @@ mla_err mla_envelope_seal(const mla_header *h, const uint8_t *doc, size_t doc_le
 	}
 	if ((r = compress_gzip(doc, doc_len, &gz, diag)) != MLA_OK ||
 	    (r = encrypt_payload(s.payload, &gz, recipient, diag)) != MLA_OK ||
-	    (r = sign_envelope(&s, signer, diag)) != MLA_OK ||
+	    (r = seal_sign_doc(s.root, s.header_id, s.payload_id, signer, diag)) != MLA_OK ||
 	    (r = serialize(s.doc, limits, out, diag)) != MLA_OK)
 		goto out;
 	r = MLA_OK;
