@@ -4,20 +4,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "mlagw/pki.h"
-
-enum pki_exit {
-	PKI_EXIT_OK = 0,
-	PKI_EXIT_USAGE = 2,
-	PKI_EXIT_IO = 3,
-	PKI_EXIT_INTERNAL = 4
-};
 
 /* getopt_long values of the options that have no short form. */
 enum {
@@ -70,72 +63,16 @@ static void usage_init(FILE *fp)
 	      fp);
 }
 
-static int fail_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Prints "mlagw pki: <message>" and a hint, and returns the usage exit code. */
-static int fail_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("mlagw pki: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'mlagw pki init --help'.\n", stderr);
-	return PKI_EXIT_USAGE;
-}
-
-/* Parses a decimal number in [min, max]; no sign, no spaces, no trailing text.
- * Returns 0, -1 for text that is not a number, or -2 for a number out of range. */
-static int parse_long(const char *s, long min, long max, long *out)
-{
-	char *end = NULL;
-	long v;
-
-	if (s == NULL || s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0')
-		return -1;
-	if (errno == ERANGE || v < min || v > max)
-		return -2;
-	*out = v;
-	return 0;
-}
-
 /* Parses the value of option name into [min, max], or prints why not. */
 static int option_number(const char *name, const char *arg, long min, long max, long *out)
 {
-	int rc = parse_long(arg, min, max, out);
-
-	if (rc == -1)
-		return fail_usage("%s '%s' is not a decimal number", name, arg);
-	if (rc == -2)
-		return fail_usage("%s %s is out of range (%ld to %ld)", name, arg, min, max);
-	return PKI_EXIT_OK;
+	if (cli_parse_long(arg, min, max, out) != 0)
+		return cli_usage_error("pki", "%s '%s' is not a whole number from %ld to %ld", name,
+				       arg, min, max);
+	return CLI_OK;
 }
 
-static int exit_code_of(mla_err r)
-{
-	switch (r) {
-	case MLA_OK:
-		return PKI_EXIT_OK;
-	case MLA_ERR_ARG:
-	case MLA_ERR_USAGE:
-		return PKI_EXIT_USAGE;
-	case MLA_ERR_IO:
-	case MLA_ERR_EXISTS:
-	case MLA_ERR_KEY_FILE:
-	case MLA_ERR_CERT_FILE:
-	case MLA_ERR_CONFIG:
-		return PKI_EXIT_IO;
-	default:
-		return PKI_EXIT_INTERNAL;
-	}
-}
-
-/* Handles one parsed option; returns PKI_EXIT_OK or PKI_EXIT_USAGE. */
+/* Handles one parsed option; returns CLI_OK or CLI_USAGE. */
 static int apply_option(int c, const char *arg, const char *opt, struct init_args *a)
 {
 	long v = 0;
@@ -143,36 +80,36 @@ static int apply_option(int c, const char *arg, const char *opt, struct init_arg
 	switch (c) {
 	case 's':
 		a->opts.state = arg;
-		return PKI_EXIT_OK;
+		return CLI_OK;
 	case 'o':
 		a->opts.out_dir = arg;
-		return PKI_EXIT_OK;
+		return CLI_OK;
 	case 'f':
 		a->opts.overwrite = 1;
-		return PKI_EXIT_OK;
+		return CLI_OK;
 	case 'h':
 		a->help = 1;
-		return PKI_EXIT_OK;
+		return CLI_OK;
 	case OPT_JSON:
 		a->json = 1;
-		return PKI_EXIT_OK;
+		return CLI_OK;
 	case OPT_HOSTS:
 		a->opts.hosts = arg;
-		return PKI_EXIT_OK;
+		return CLI_OK;
 	case OPT_RSA_BITS:
-		if (option_number("--rsa-bits", arg, 2048, 16384, &v) != PKI_EXIT_OK)
-			return PKI_EXIT_USAGE;
+		if (option_number("--rsa-bits", arg, 2048, 16384, &v) != CLI_OK)
+			return CLI_USAGE;
 		a->opts.rsa_bits = (int)v;
-		return PKI_EXIT_OK;
+		return CLI_OK;
 	case OPT_DAYS:
-		if (option_number("--days", arg, 1, 3650, &v) != PKI_EXIT_OK)
-			return PKI_EXIT_USAGE;
+		if (option_number("--days", arg, 1, 3650, &v) != CLI_OK)
+			return CLI_USAGE;
 		a->opts.days = v;
-		return PKI_EXIT_OK;
+		return CLI_OK;
 	case ':':
-		return fail_usage("option %s needs a value", opt);
+		return cli_usage_error("pki", "option %s needs a value", opt);
 	default:
-		return fail_usage("unknown option %s", opt);
+		return cli_usage_error("pki", "unknown option %s", opt);
 	}
 }
 
@@ -194,32 +131,17 @@ static int parse_init_args(int argc, char **argv, struct init_args *a)
 	opterr = 0; /* we print our own messages, prefixed "mlagw pki:" */
 	optind = 0; /* glibc: 0 also resets state left by an earlier getopt user */
 	while ((c = getopt_long(argc, argv, ":s:o:fh", longopts, NULL)) != -1)
-		if ((rc = apply_option(c, optarg, argv[optind - 1], a)) != PKI_EXIT_OK)
+		if ((rc = apply_option(c, optarg, argv[optind - 1], a)) != CLI_OK)
 			return rc;
 	if (a->help)
-		return PKI_EXIT_OK;
+		return CLI_OK;
 	if (optind < argc)
-		return fail_usage("unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("pki", "unexpected argument '%s'", argv[optind]);
 	if (a->opts.state == NULL)
-		return fail_usage("--state is required");
+		return cli_usage_error("pki", "--state is required");
 	if (a->opts.out_dir == NULL)
-		return fail_usage("--out is required");
-	return PKI_EXIT_OK;
-}
-
-/* Writes s as a JSON string literal (s is a path: bytes >= 0x80 pass through as UTF-8). */
-static void json_string(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(fp, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(fp, "\\u%04x", (unsigned int)*p);
-		else
-			fputc(*p, fp);
-	}
-	fputc('"', fp);
+		return cli_usage_error("pki", "--out is required");
+	return CLI_OK;
 }
 
 static int print_result(const struct init_args *a)
@@ -230,20 +152,20 @@ static int print_result(const struct init_args *a)
 
 	if (a->json) {
 		fputs("{\"state\":", stdout);
-		json_string(stdout, st);
+		cli_json_string(stdout, st);
 		fputs(",\"dir\":", stdout);
-		json_string(stdout, dir);
+		cli_json_string(stdout, dir);
 		fputs(",\"files\":[", stdout);
 	}
 	for (size_t i = 0; i < sizeof(pki_files) / sizeof(pki_files[0]); i++) {
 		int n = snprintf(path, sizeof(path), "%s/%s/%s", dir, st, pki_files[i]);
 		if (n < 0 || (size_t)n >= sizeof(path)) {
 			fprintf(stderr, "mlagw pki: path under %s too long\n", dir);
-			return PKI_EXIT_INTERNAL;
+			return CLI_INTERNAL;
 		}
 		if (a->json) {
 			fputs(i > 0 ? "," : "", stdout);
-			json_string(stdout, path);
+			cli_json_string(stdout, path);
 		} else {
 			printf("%s\n", path);
 		}
@@ -253,9 +175,9 @@ static int print_result(const struct init_args *a)
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "mlagw pki: cannot write to standard output: %s\n",
 			strerror(errno));
-		return PKI_EXIT_IO;
+		return CLI_IO;
 	}
-	return PKI_EXIT_OK;
+	return CLI_OK;
 }
 
 static int cmd_pki_init(int argc, char **argv)
@@ -267,15 +189,14 @@ static int cmd_pki_init(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	memset(&diag, 0, sizeof(diag));
-	if ((rc = parse_init_args(argc, argv, &a)) != PKI_EXIT_OK)
+	if ((rc = parse_init_args(argc, argv, &a)) != CLI_OK)
 		return rc;
 	if (a.help) {
 		usage_init(stdout);
-		return PKI_EXIT_OK;
+		return CLI_OK;
 	}
 	if ((r = mla_pki_init(&a.opts, &diag)) != MLA_OK) {
-		fprintf(stderr, "mlagw pki: %s\n", mla_diag_message(&diag));
-		return exit_code_of(r);
+		return cli_fail("pki", r, &diag);
 	}
 	return print_result(&a);
 }
@@ -286,15 +207,15 @@ int cmd_pki(int argc, char **argv)
 
 	if (sub == NULL) {
 		usage_pki(stderr);
-		return PKI_EXIT_USAGE;
+		return CLI_USAGE;
 	}
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
 		usage_pki(stdout);
-		return PKI_EXIT_OK;
+		return CLI_OK;
 	}
 	if (strcmp(sub, "init") == 0)
 		return cmd_pki_init(argc - 1, argv + 1);
 	fprintf(stderr, "mlagw pki: unknown subcommand '%s'\n", sub);
 	usage_pki(stderr);
-	return PKI_EXIT_USAGE;
+	return CLI_USAGE;
 }

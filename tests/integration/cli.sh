@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The mlagw CLI as a user meets it: documented exit codes, error messages on stderr that name
+# what was wrong, --json output a script can parse, and nothing written on failure.
+# usage: cli.sh PATH/TO/mlagw
+set -euo pipefail
+MLAGW=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# expect CODE PATTERN CMD...: runs CMD, checks its exit code and that stderr matches PATTERN
+expect() {
+  local code=$1 pattern=$2 rc=0; shift 2
+  "$@" >"$T/out" 2>"$T/err" || rc=$?
+  [ "$rc" = "$code" ] || { cat "$T/err"; fail "exit $rc, wanted $code: $*"; }
+  grep -qE -- "$pattern" "$T/err" || { cat "$T/err"; fail "stderr lacks '$pattern': $*"; }
+}
+
+P=$T/pki
+"$MLAGW" pki init --state ES --out "$P" --rsa-bits 2048 >/dev/null
+"$MLAGW" pki init --state CO --out "$P" --rsa-bits 2048 --json > "$T/pki.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["state"]=="CO" and len(d["files"])==10' "$T/pki.json" \
+  || fail "pki --json"
+[ "$(stat -c %a "$P/CO/sign.key")" = 600 ] || fail "key mode"
+echo '<Request>trace and freeze</Request>' > "$T/doc.xml"
+SEAL=(envelope seal --from ES --to CO --kind asset-freezing --in "$T/doc.xml"
+      --sign-cert "$P/ES/sign.crt" --sign-key "$P/ES/sign.key" --recipient-cert "$P/CO/encrypt.crt")
+
+"$MLAGW" "${SEAL[@]}" --priority urgent --case-id ES-2026-7 --json --out "$T/env.xml" > "$T/seal.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["case_id"]=="ES-2026-7" and d["bytes"]>0' "$T/seal.json" \
+  || fail "seal --json"
+"$MLAGW" envelope verify --in "$T/env.xml" --trust "$P/ES/root.crt" --json > "$T/verify.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["result"]=="verified" and d["priority"]=="urgent" and d["from"]=="ES"' "$T/verify.json" \
+  || fail "verify --json"
+"$MLAGW" envelope open --in "$T/env.xml" --key "$P/CO/encrypt.key" --cert "$P/CO/encrypt.crt" \
+  --trust "$P/ES/root.crt" --out "$T/doc.out" >/dev/null
+cmp -s "$T/doc.xml" "$T/doc.out" || fail "open did not give the document back"
+[ "$(stat -c %a "$T/doc.out")" = 600 ] || fail "opened document must be mode 0600"
+echo "ok - seal, verify and open with --json"
+
+expect 2 "is required" "$MLAGW" envelope verify --in "$T/env.xml"
+expect 2 "unknown subcommand" "$MLAGW" envelope frobnicate
+expect 2 "unknown command" "$MLAGW" frobnicate
+expect 2 "priority must be" "$MLAGW" "${SEAL[@]}" --priority high --out "$T/x.xml"
+expect 3 "cannot open .*missing.xml" "$MLAGW" envelope verify --in "$T/missing.xml" --trust "$P/ES/root.crt"
+chmod 644 "$P/ES/sign.key"
+expect 3 "mode 0644" "$MLAGW" "${SEAL[@]}" --out "$T/x.xml"
+chmod 600 "$P/ES/sign.key"
+[ ! -e "$T/x.xml" ] || fail "a failed seal left an output file"
+expect 1 "does not chain to the root of ES|chains to the root of CO|no trusted root for State ES" \
+  "$MLAGW" envelope verify --in "$T/env.xml" --trust "$P/CO/root.crt"
+expect 1 "addressed to CO, this gateway is ES" "$MLAGW" envelope open --in "$T/env.xml" \
+  --key "$P/ES/encrypt.key" --cert "$P/ES/encrypt.crt" --trust "$P/ES/root.crt" --out "$T/y.xml"
+sed 's/<mla:Kind>asset-freezing</<mla:Kind>extradition</' "$T/env.xml" > "$T/altered.xml"
+expect 1 "header altered" "$MLAGW" envelope verify --in "$T/altered.xml" --trust "$P/ES/root.crt"
+[ ! -e "$T/y.xml" ] || fail "a refused open left an output file"
+echo "ok - exit codes and messages for usage, file and refusal errors"
+"$MLAGW" envelope --help | grep -q "exit: 0 ok" || fail "envelope --help"
+"$MLAGW" pki init --help | grep -q -- "--state" || fail "pki init --help"
+echo "ok - --help on each command"
