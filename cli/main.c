@@ -39,10 +39,8 @@ int main(int argc, char **argv)
 		r = cmd_pki(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "envelope") == 0)
 		r = cmd_envelope(argc - 1, argv + 1);
-#ifdef MLAGW_HAVE_BENCH
 	else if (strcmp(argv[1], "bench") == 0)
 		r = cmd_bench(argc - 1, argv + 1);
-#endif
 	else {
 		fprintf(stderr, "mlagw: unknown command '%s'\n%s", argv[1], main_usage);
 		return CLI_USAGE;
