@@ -267,7 +267,9 @@ static mla_err own_state(const struct env_args *a, char out[3], mla_diag *d)
 	mla_err r;
 
 	if (a->state != NULL) {
-		(void)snprintf(out, 3, "%s", a->state);
+		if (strlen(a->state) != 2)
+			return mla_fail(d, MLA_ERR_USAGE, "--state must be a two-letter State code");
+		memcpy(out, a->state, 3);
 		return MLA_OK;
 	}
 	if ((r = mla_pem_load_cert(a->cert, &cert, d)) != MLA_OK)
@@ -276,7 +278,7 @@ static mla_err own_state(const struct env_args *a, char out[3], mla_diag *d)
 				      (int)sizeof(c)) != 2)
 		r = mla_fail(d, MLA_ERR_USAGE, "%s has no C= in its subject; give --state", a->cert);
 	else
-		(void)snprintf(out, 3, "%s", c);
+		memcpy(out, c, 3); /* exactly two letters and the NUL, checked above */
 	X509_free(cert);
 	return r;
 }

@@ -55,14 +55,15 @@ static mla_err check_coverage(struct env_parts *p, mla_diag *diag)
 		header += (unsigned)ref_is(c, p->header);
 		payload += (unsigned)ref_is(c, p->payload);
 	}
-	if (header != 1)
+	if (header == 0)
 		return mla_fail(diag, MLA_ERR_SIG_NOT_COVERED, "signature does not cover the header");
-	if (payload != 1)
+	if (payload == 0)
 		return mla_fail(diag, MLA_ERR_SIG_NOT_COVERED,
 				"signature does not cover the encrypted payload");
-	if (refs != 2)
+	if (refs != 2 || header != 1 || payload != 1)
 		return mla_fail(diag, MLA_ERR_SIG_NOT_COVERED,
-				"signature has %u references; exactly Header and Payload allowed", refs);
+				"signature has %u references (%u to the header, %u to the payload); "
+				"exactly one to each allowed", refs, header, payload);
 	return MLA_OK;
 }
 

@@ -18,14 +18,18 @@ configure() { # DIR [meson options...]
   fi
 }
 
+compile() { # DIR: quiet on success, the whole log on failure
+  meson compile -C "$1" > "$1/compile.log" 2>&1 || { cat "$1/compile.log"; exit 1; }
+}
+
 echo "== build and test (debugoptimized)"
 configure build
-meson compile -C build >/dev/null
+compile build
 meson test -C build --print-errorlogs --num-processes "$jobs"
 
 echo "== build and test under ASan + UBSan"
 configure build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
   -Dc_args=-fno-sanitize-recover=all
-meson compile -C build-asan >/dev/null
+compile build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   meson test -C build-asan --print-errorlogs --num-processes "$jobs" --timeout-multiplier 3
