@@ -21,6 +21,7 @@ static const struct err_entry err_table[] = {
 	{MLA_ERR_KEY_FILE, "key-file", "unusable private key file"},
 	{MLA_ERR_CERT_FILE, "cert-file", "unusable certificate file"},
 	{MLA_ERR_EXISTS, "exists", "refusing to overwrite existing file"},
+	{MLA_ERR_NOT_FOUND, "not-found", "no such item"},
 	{MLA_ERR_TOO_LARGE, "too-large", "input exceeds the configured size limit"},
 	{MLA_ERR_XML_MALFORMED, "xml-malformed", "malformed XML"},
 	{MLA_ERR_XML_DOCTYPE, "xml-doctype", "DOCTYPE declarations are not allowed"},
@@ -48,6 +49,15 @@ static const struct err_entry err_table[] = {
 	{MLA_ERR_DECRYPT, "decrypt", "payload decryption failed"},
 	{MLA_ERR_INFLATE, "inflate", "payload decompression failed"},
 	{MLA_ERR_ZIP_BOMB, "zip-bomb", "payload decompression exceeds the size or ratio limit"},
+	{MLA_ERR_RECEIPT_MISMATCH, "receipt-mismatch", "receipt is not for the message that was sent"},
+	{MLA_ERR_DUPLICATE, "duplicate-id", "message id already received with another digest"},
+	{MLA_ERR_REPLAY, "replay", "envelope is older than the replay window"},
+	{MLA_ERR_CLOCK_SKEW, "clock-skew", "envelope is dated beyond the clock-skew tolerance"},
+	{MLA_ERR_PEER_MISMATCH, "peer-mismatch", "TLS peer State differs from the envelope sender"},
+	{MLA_ERR_UNKNOWN_PEER, "unknown-peer", "State is not a configured peer"},
+	{MLA_ERR_STORE, "store", "persistent store error"},
+	{MLA_ERR_DEADLINE, "deadline", "delivery deadline passed"},
+	{MLA_ERR_TRANSPORT, "transport", "transport error"},
 };
 
 static const struct err_entry *err_lookup(mla_err err)

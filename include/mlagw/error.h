@@ -17,6 +17,7 @@ typedef enum mla_err {
 	MLA_ERR_KEY_FILE = -7,
 	MLA_ERR_CERT_FILE = -8,
 	MLA_ERR_EXISTS = -9,
+	MLA_ERR_NOT_FOUND = -10,
 	/* parsing and structure */
 	MLA_ERR_TOO_LARGE = -20,
 	MLA_ERR_XML_MALFORMED = -21,
@@ -48,7 +49,17 @@ typedef enum mla_err {
 	MLA_ERR_DECRYPT = -82,
 	MLA_ERR_INFLATE = -83,
 	MLA_ERR_ZIP_BOMB = -84,
-	MLA_ERR_LAST_ = -85
+	/* gateway exchange */
+	MLA_ERR_RECEIPT_MISMATCH = -90,
+	MLA_ERR_DUPLICATE = -91,
+	MLA_ERR_REPLAY = -92,
+	MLA_ERR_CLOCK_SKEW = -93,
+	MLA_ERR_PEER_MISMATCH = -94,
+	MLA_ERR_UNKNOWN_PEER = -95,
+	MLA_ERR_STORE = -96,
+	MLA_ERR_DEADLINE = -97,
+	MLA_ERR_TRANSPORT = -98,
+	MLA_ERR_LAST_ = -99
 } mla_err;
 
 /* Generic message for a code; never NULL. */

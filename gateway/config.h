@@ -1,0 +1,80 @@
+/* mlagwd configuration: one INI-style file per gateway (format in conf/README.md).
+ * Parsing refuses anything it does not understand, naming the file, line and problem. */
+#ifndef MLAGW_GATEWAY_CONFIG_H
+#define MLAGW_GATEWAY_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mlagw/error.h"
+#include "mlagw/limits.h"
+
+#define GW_MAX_PEERS 64
+#define GW_MAX_ROOTS 64
+#define GW_MAX_OLD_KEYS 8
+#define GW_NAME_MAX 128
+#define GW_URL_MAX 512
+
+struct gw_keypair {
+	char cert[PATH_MAX];
+	char key[PATH_MAX];
+};
+
+struct gw_peer {
+	char state[3];
+	char url[GW_URL_MAX];       /* https://host:port/mla/v1/envelopes */
+	char tls_pin[96];           /* optional: "sha256//<base64 SPKI SHA-256>" */
+	unsigned max_in_flight;     /* concurrent requests to this peer; default 8 */
+};
+
+struct gw_retry {
+	uint64_t initial_ms;        /* first retry delay; default 1 s */
+	uint64_t max_ms;            /* cap of the exponential backoff; default 5 min */
+	uint64_t deadline_ms[3];    /* per priority normal/urgent/crisis: 7 d, 24 h, 2 h */
+	uint64_t request_timeout_ms; /* one HTTP exchange; default 30 s */
+	uint64_t connect_timeout_ms; /* default 5 s */
+};
+
+struct gw_config {
+	char path[PATH_MAX];        /* the file this came from, for messages */
+	/* [gateway] */
+	char state[3];
+	char name[GW_NAME_MAX];
+	char listen[GW_NAME_MAX];   /* peer listener "host:port" (mutual TLS) */
+	char submit_socket[PATH_MAX]; /* local submission socket (unix domain) */
+	char store[PATH_MAX];       /* SQLite database */
+	char pid_file[PATH_MAX];    /* optional */
+	unsigned workers;           /* crypto worker threads; 0 = number of CPUs */
+	/* [keys] */
+	struct gw_keypair tls, sign, encrypt, audit;
+	struct gw_keypair old_encrypt[GW_MAX_OLD_KEYS]; /* earlier encryption keys, still opened */
+	size_t n_old_encrypt;
+	/* [trust] */
+	char roots[GW_MAX_ROOTS][PATH_MAX];
+	size_t n_roots;
+	/* [peer CC] sections */
+	struct gw_peer peers[GW_MAX_PEERS];
+	size_t n_peers;
+	/* [limits] */
+	mla_limits limits;          /* envelope limits, defaults from mla_limits_default */
+	size_t max_body_bytes;      /* HTTP request body; default = limits.max_envelope_bytes */
+	uint64_t clock_skew_ms;     /* default 5 min */
+	uint64_t replay_window_ms;  /* default 7 days */
+	uint64_t header_timeout_ms; /* a client must send its request within; default 10 s */
+	/* [retry] */
+	struct gw_retry retry;
+};
+
+/* Fills every field with its documented default (nothing required is set). */
+void gw_config_defaults(struct gw_config *c);
+
+/* Parses path over the defaults. Relative paths in the file are taken relative to the file's
+ * directory. On error the diag reads "FILE:LINE: problem". Checks that required keys are set
+ * (state, listen, store, the four key pairs, at least one root) and values are in range. */
+mla_err gw_config_load(const char *path, struct gw_config *c, mla_diag *diag);
+
+/* The configured peer for state, or NULL. */
+const struct gw_peer *gw_config_peer(const struct gw_config *c, const char *state);
+
+#endif

@@ -1,0 +1,124 @@
+/* The gateway's durable store (SQLite, WAL, synchronous=FULL): outbox of messages to send,
+ * inbox of envelopes received with their receipts, the history of every state change, and
+ * alerts. Every function that returns MLA_OK for a write has made it durable (fsync). */
+#ifndef MLAGW_GATEWAY_STORE_H
+#define MLAGW_GATEWAY_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mlagw/buf.h"
+#include "mlagw/envelope.h"
+#include "mlagw/error.h"
+
+typedef struct gw_store gw_store;
+
+typedef enum msg_state {
+	MSG_QUEUED = 0,
+	MSG_SENDING = 1,
+	MSG_AWAITING_RECEIPT = 2,
+	MSG_DELIVERED = 3,
+	MSG_REJECTED = 4,
+	MSG_FAILED = 5
+} msg_state;
+
+const char *msg_state_name(msg_state s);
+
+/* One outgoing message as the relay sees it (the envelope bytes travel separately). */
+struct out_msg {
+	char message_id[MLA_UUID_LEN + 1];
+	char case_id[MLA_CASE_ID_MAX + 1];
+	char to_state[3];
+	char kind[MLA_TOKEN_MAX + 1];
+	char action[MLA_TOKEN_MAX + 1];
+	int priority;          /* mla_priority */
+	msg_state state;
+	unsigned attempts;
+	int64_t created_ms;    /* wall clock, ms since the epoch */
+	int64_t next_attempt_ms;
+	int64_t deadline_ms;
+	uint8_t digest[32];    /* SHA-256 of the envelope */
+	char last_error[MLA_DIAG_MAX];
+};
+
+/* One received envelope. */
+struct in_msg {
+	char message_id[MLA_UUID_LEN + 1];
+	char case_id[MLA_CASE_ID_MAX + 1];
+	char in_reply_to[MLA_UUID_LEN + 1];
+	char from_state[3];
+	char kind[MLA_TOKEN_MAX + 1];
+	char action[MLA_TOKEN_MAX + 1];
+	int priority;
+	int64_t created_ms;    /* header Created */
+	int64_t received_ms;
+	uint8_t digest[32];
+};
+
+/* Opens (creating if needed) the database at path and applies the schema. */
+mla_err store_open(const char *path, gw_store **out, mla_diag *diag);
+void store_close(gw_store *s);
+
+/* Group commit: writes between begin and commit share one transaction and one fsync. Without
+ * an explicit begin each write is its own durable transaction. */
+mla_err store_begin(gw_store *s, mla_diag *diag);
+mla_err store_commit(gw_store *s, mla_diag *diag);
+mla_err store_rollback(gw_store *s);
+
+/* --- outbox --- */
+/* Inserts a sealed message in state queued with its envelope; records history "queued".
+ * A message id that exists already is MLA_ERR_EXISTS. */
+mla_err store_outbox_put(gw_store *s, const struct out_msg *m, const uint8_t *env, size_t len,
+			 mla_diag *diag);
+/* Up to max queued messages due at now_ms (next_attempt_ms <= now_ms): crisis, then urgent,
+ * then normal; oldest first within a priority; only those for which take(to_state, arg) is
+ * non-zero (take may be NULL to take all). */
+typedef int (*store_peer_filter)(const char *to_state, void *arg);
+mla_err store_outbox_due(gw_store *s, int64_t now_ms, store_peer_filter take, void *arg,
+			 struct out_msg *out, size_t max, size_t *n, mla_diag *diag);
+/* The envelope bytes of a message (out initialised by the callee). */
+mla_err store_outbox_envelope(gw_store *s, const char *message_id, mla_buf *out,
+			      mla_diag *diag);
+mla_err store_outbox_get(gw_store *s, const char *message_id, struct out_msg *out,
+			 mla_diag *diag);
+/* Moves a message to state with a history row (detail: short reason, may be NULL). For
+ * MSG_QUEUED (retry) next_attempt_ms is set and attempts incremented. */
+mla_err store_outbox_set_state(gw_store *s, const char *message_id, msg_state state,
+			       int64_t next_attempt_ms, const char *detail, mla_diag *diag);
+/* Final states with the receipt as received: delivered (positive) or rejected (negative). */
+mla_err store_outbox_receipt(gw_store *s, const char *message_id, msg_state final_state,
+			     const uint8_t *receipt, size_t len, const char *detail,
+			     mla_diag *diag);
+/* The receipt stored for a message (MLA_ERR_NOT_FOUND if none). */
+mla_err store_outbox_receipt_get(gw_store *s, const char *message_id, mla_buf *out,
+				 mla_diag *diag);
+/* After a restart: sending and awaiting-receipt go back to queued, due now. Returns how many. */
+mla_err store_outbox_recover(gw_store *s, int64_t now_ms, size_t *n, mla_diag *diag);
+/* Counts per state (array indexed by msg_state, 6 entries). */
+mla_err store_outbox_counts(gw_store *s, uint64_t counts[6], mla_diag *diag);
+
+/* --- inbox --- */
+/* Looks up a received message id: *found is 0 or 1; when 1, digest and the stored receipt
+ * (positive or negative) are filled (receipt initialised by the callee). */
+mla_err store_inbox_lookup(gw_store *s, const char *message_id, int *found, uint8_t digest[32],
+			   mla_buf *receipt, mla_diag *diag);
+/* Stores a received envelope with the receipt it was answered with (accepted=1) or a refusal
+ * (accepted=0, env may be NULL). A message id that exists already is MLA_ERR_EXISTS. */
+mla_err store_inbox_put(gw_store *s, const struct in_msg *m, int accepted, const uint8_t *env,
+			size_t env_len, const uint8_t *receipt, size_t receipt_len,
+			mla_diag *diag);
+mla_err store_inbox_count(gw_store *s, uint64_t *accepted, uint64_t *rejected, mla_diag *diag);
+
+/* --- history and alerts --- */
+/* One row per state change: (message_id, state or event name, at_ms, detail). Calls fn for
+ * each row of message_id in time order. */
+typedef void (*store_history_fn)(const char *state, int64_t at_ms, const char *detail,
+				 void *arg);
+mla_err store_history(gw_store *s, const char *message_id, store_history_fn fn, void *arg,
+		      mla_diag *diag);
+/* Records an alert (e.g. "duplicate-id") with a message id and a short detail. */
+mla_err store_alert(gw_store *s, const char *kind, const char *message_id, const char *detail,
+		    mla_diag *diag);
+mla_err store_alert_count(gw_store *s, const char *kind, uint64_t *n, mla_diag *diag);
+
+#endif
