@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli_util.h"
+#include "mlagw/json.h"
 
 int cli_exit_code(mla_err r)
 {
@@ -152,14 +153,12 @@ mla_err cli_write_file(const char *path, const void *data, size_t len, mode_t mo
 
 void cli_json_string(FILE *fp, const char *s)
 {
-	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(fp, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(fp, "\\u%04x", *p);
-		else
-			fputc(*p, fp);
-	}
-	fputc('"', fp);
+	mla_buf b;
+
+	mla_buf_init(&b, 1 << 20);
+	if (mla_json_string(&b, s) == MLA_OK)
+		fwrite(b.data, 1, b.len, fp);
+	else
+		fputs("\"\"", fp);
+	mla_buf_free(&b);
 }

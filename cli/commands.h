@@ -7,6 +7,9 @@
 int cmd_pki(int argc, char **argv);
 /* mlagw envelope seal|verify|open. */
 int cmd_envelope(int argc, char **argv);
+/* mlagw submit | status | health, talking to the daemon's submission socket
+ * (argv[0] is the command name). */
+int cmd_gateway(int argc, char **argv);
 /* mlagw bench envelope: seal/open rates beside OpenSSL's bound. */
 int cmd_bench(int argc, char **argv);
 

@@ -24,6 +24,7 @@ struct gw_keypair {
 struct gw_peer {
 	char state[3];
 	char url[GW_URL_MAX];       /* https://host:port/mla/v1/envelopes */
+	char encrypt_cert[PATH_MAX]; /* the peer gateway's encryption certificate */
 	char tls_pin[96];           /* optional: "sha256//<base64 SPKI SHA-256>" */
 	unsigned max_in_flight;     /* concurrent requests to this peer; default 8 */
 };
@@ -69,9 +70,13 @@ struct gw_config {
 /* Fills every field with its documented default (nothing required is set). */
 void gw_config_defaults(struct gw_config *c);
 
-/* Parses path over the defaults. Relative paths in the file are taken relative to the file's
- * directory. On error the diag reads "FILE:LINE: problem". Checks that required keys are set
- * (state, listen, store, the four key pairs, at least one root) and values are in range. */
+/* Parses path over the defaults (it calls gw_config_defaults itself). Relative paths in the file
+ * are taken relative to the file's directory, made absolute. On error the diag reads
+ * "FILE:LINE: problem" (or "FILE: problem" for a missing key) and *c is left unchanged, so a
+ * failed reload keeps the running configuration. Checks that required keys are set (state,
+ * listen, store, the four key pairs, at least one root) and values are in range. Returns
+ * MLA_ERR_CONFIG for the content, MLA_ERR_IO when the file cannot be opened or read. An unset
+ * name becomes the State code; an unset max_body_bytes follows max_envelope_bytes. */
 mla_err gw_config_load(const char *path, struct gw_config *c, mla_diag *diag);
 
 /* The configured peer for state, or NULL. */

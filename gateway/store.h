@@ -60,7 +60,9 @@ mla_err store_open(const char *path, gw_store **out, mla_diag *diag);
 void store_close(gw_store *s);
 
 /* Group commit: writes between begin and commit share one transaction and one fsync. Without
- * an explicit begin each write is its own durable transaction. */
+ * an explicit begin each write is its own durable transaction. Inside a group a write that
+ * fails undoes only itself (a savepoint). begin while a group is open, and commit or rollback
+ * without one, are MLA_ERR_ARG; store_close discards a group left open. */
 mla_err store_begin(gw_store *s, mla_diag *diag);
 mla_err store_commit(gw_store *s, mla_diag *diag);
 mla_err store_rollback(gw_store *s);
@@ -72,7 +74,7 @@ mla_err store_outbox_put(gw_store *s, const struct out_msg *m, const uint8_t *en
 			 mla_diag *diag);
 /* Up to max queued messages due at now_ms (next_attempt_ms <= now_ms): crisis, then urgent,
  * then normal; oldest first within a priority; only those for which take(to_state, arg) is
- * non-zero (take may be NULL to take all). */
+ * non-zero (take may be NULL to take all). take must not call the store. */
 typedef int (*store_peer_filter)(const char *to_state, void *arg);
 mla_err store_outbox_due(gw_store *s, int64_t now_ms, store_peer_filter take, void *arg,
 			 struct out_msg *out, size_t max, size_t *n, mla_diag *diag);
@@ -81,11 +83,14 @@ mla_err store_outbox_envelope(gw_store *s, const char *message_id, mla_buf *out,
 			      mla_diag *diag);
 mla_err store_outbox_get(gw_store *s, const char *message_id, struct out_msg *out,
 			 mla_diag *diag);
-/* Moves a message to state with a history row (detail: short reason, may be NULL). For
- * MSG_QUEUED (retry) next_attempt_ms is set and attempts incremented. */
+/* Moves a message to state with a history row (detail: short reason, may be NULL; it becomes
+ * last_error). For MSG_QUEUED (retry) next_attempt_ms is set and attempts incremented.
+ * MSG_DELIVERED needs the receipt (store_outbox_receipt); a message in a final state
+ * (delivered, rejected, failed) never changes again: MLA_ERR_ARG. */
 mla_err store_outbox_set_state(gw_store *s, const char *message_id, msg_state state,
 			       int64_t next_attempt_ms, const char *detail, mla_diag *diag);
-/* Final states with the receipt as received: delivered (positive) or rejected (negative). */
+/* Final states with the receipt as received: delivered (positive) or rejected (negative).
+ * A message already in a final state keeps its first receipt: MLA_ERR_ARG. */
 mla_err store_outbox_receipt(gw_store *s, const char *message_id, msg_state final_state,
 			     const uint8_t *receipt, size_t len, const char *detail,
 			     mla_diag *diag);
@@ -111,7 +116,8 @@ mla_err store_inbox_count(gw_store *s, uint64_t *accepted, uint64_t *rejected, m
 
 /* --- history and alerts --- */
 /* One row per state change: (message_id, state or event name, at_ms, detail). Calls fn for
- * each row of message_id in time order. */
+ * each row of message_id in the order recorded (detail may be NULL; the strings live only
+ * during the call; fn must not call the store). */
 typedef void (*store_history_fn)(const char *state, int64_t at_ms, const char *detail,
 				 void *arg);
 mla_err store_history(gw_store *s, const char *message_id, store_history_fn fn, void *arg,

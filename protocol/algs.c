@@ -10,7 +10,10 @@
 #define XENC11 "http://www.w3.org/2009/xmlenc11#"
 
 /* Where an algorithm may appear. */
-enum place { P_C14N, P_SIGMETHOD, P_TRANSFORM, P_DIGEST, P_OAEP_DIGEST, P_DATA_ENC, P_KEY_ENC };
+enum place {
+	P_C14N, P_SIGMETHOD, P_TRANSFORM, P_DIGEST, P_OAEP_DIGEST, P_DATA_ENC, P_KEY_ENC,
+	P_ENV_DIGEST /* a receipt's EnvelopeDigest: 32 bytes, so SHA-256 only */
+};
 
 struct alg_rule {
 	enum place place;
@@ -29,6 +32,7 @@ static const struct alg_rule allowed[] = {
 	{P_DIGEST, ALG_SHA256},
 	{P_DIGEST, DSIG_MORE "sha384"},
 	{P_DIGEST, XENC "sha512"},
+	{P_ENV_DIGEST, ALG_SHA256},
 	/* OAEP's hash needs no collision resistance: SHA-1 stays acceptable there
 	 * (NIST SP 800-131A r2), and it is the only one xmlsec 1.2 implements. */
 	{P_OAEP_DIGEST, DSIG "sha1"},
@@ -85,6 +89,8 @@ static int place_of(xmlNodePtr n, enum place *p)
 		*p = named(n->parent, XENC_NS, "EncryptionMethod") ? P_OAEP_DIGEST : P_DIGEST;
 	else if (named(n, XENC_NS, "EncryptionMethod"))
 		*p = named(n->parent, XENC_NS, "EncryptedKey") ? P_KEY_ENC : P_DATA_ENC;
+	else if (named(n, MLA_RECEIPT_NS, "EnvelopeDigest"))
+		*p = P_ENV_DIGEST;
 	else
 		return 0;
 	return 1;

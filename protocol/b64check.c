@@ -1,5 +1,5 @@
-/* Base64 validation with OpenSSL's decoder, streamed in chunks so large payloads cost no
- * extra memory. */
+/* Base64 validation with OpenSSL's decoder (envelopes and receipts), streamed in chunks so
+ * large payloads cost no extra memory. */
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -17,6 +17,8 @@ static int is_b64_element(xmlNodePtr n)
 		return 0;
 	if (xmlStrEqual(n->ns->href, BAD_CAST XENC_NS))
 		return xmlStrEqual(n->name, BAD_CAST "CipherValue");
+	if (xmlStrEqual(n->ns->href, BAD_CAST MLA_RECEIPT_NS))
+		return xmlStrEqual(n->name, BAD_CAST "EnvelopeDigest");
 	if (!xmlStrEqual(n->ns->href, BAD_CAST DS_NS))
 		return 0;
 	for (size_t i = 0; i < sizeof(ds) / sizeof(ds[0]); i++)

@@ -54,7 +54,8 @@ static const char *other_state(const mla_trust *trust, const char *state,
 }
 
 static mla_err explain(const mla_trust *trust, const char *state, STACK_OF(X509) *chain,
-		       time_t at, const char *role, int err, X509 *bad, mla_diag *diag)
+		       time_t at, const char *role, const char *doc, int err, X509 *bad,
+		       mla_diag *diag)
 {
 	char date[11];
 	const char *other;
@@ -73,8 +74,8 @@ static mla_err explain(const mla_trust *trust, const char *state, STACK_OF(X509)
 	}
 	if ((other = other_state(trust, state, chain, at)) != NULL)
 		return mla_fail(diag, MLA_ERR_CERT_WRONG_STATE,
-				"%s certificate chains to the root of %s, but the envelope is from %s",
-				role, other, state);
+				"%s certificate chains to the root of %s, but the %s is from %s",
+				role, other, doc, state);
 	return mla_fail(diag, MLA_ERR_CERT_UNTRUSTED,
 			"%s certificate does not chain to the root of %s (%s)", role, state,
 			X509_verify_cert_error_string(err));
@@ -100,7 +101,7 @@ static mla_err check_key(X509 *leaf, const char *role, mla_diag *diag)
 }
 
 mla_err certcheck_signer(const mla_trust *trust, const char *state, STACK_OF(X509) *chain,
-			 time_t at, const char *role, mla_diag *diag)
+			 time_t at, const char *role, const char *doc, mla_diag *diag)
 {
 	X509_STORE *store = trust_store_for(trust, state);
 	X509 *leaf = sk_X509_value(chain, 0), *bad;
@@ -112,7 +113,7 @@ mla_err certcheck_signer(const mla_trust *trust, const char *state, STACK_OF(X50
 	if (store == NULL)
 		return mla_fail(diag, MLA_ERR_UNKNOWN_STATE, "no trusted root for State %s", state);
 	if (!verify_with(store, chain, at, &err, &bad))
-		return explain(trust, state, chain, at, role, err, bad, diag);
+		return explain(trust, state, chain, at, role, doc, err, bad, diag);
 	if ((r = check_key(leaf, role, diag)) != MLA_OK)
 		return r;
 	/* a signing certificate without keyUsage is refused: it could be any key */

@@ -1,6 +1,6 @@
-/* XML-DSig verification of an envelope with xmlsec, restricted to same-document references
- * and our algorithms, plus the coverage rule: the references are exactly the Header and the
- * Payload that the rest of the code then uses (no signature wrapping). */
+/* XML-DSig verification with xmlsec, restricted to same-document references and our
+ * algorithms, plus the coverage rule: the references are exactly the signed parts the rest of
+ * the code then uses (an envelope's Header and Payload, a receipt's Body): no wrapping. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,60 +10,71 @@
 #include "keys_internal.h"
 #include "protocol_ns.h"
 #include "verify_internal.h"
+#include "xml_safe.h"
 
-static mla_err register_id(xmlNodePtr node, const char *what, mla_diag *diag)
+static mla_err register_id(const struct dsig_part *part, mla_diag *diag)
 {
-	xmlAttrPtr a = xmlHasNsProp(node, BAD_CAST "Id", NULL);
+	xmlAttrPtr a = xmlHasNsProp(part->node, BAD_CAST "Id", NULL);
 	xmlChar *v;
 	mla_err r = MLA_OK;
 
 	if (a == NULL)
-		return mla_fail(diag, MLA_ERR_SCHEMA, "%s has no Id attribute", what);
-	v = xmlNodeListGetString(node->doc, a->children, 1);
-	/* only these two elements ever get an ID, so a reference can resolve to nothing else */
-	if (v == NULL || xmlAddID(NULL, node->doc, v, a) == NULL)
-		r = mla_fail(diag, MLA_ERR_SIG_WRAPPING, "%s Id is empty or not unique", what);
+		return mla_fail(diag, MLA_ERR_SCHEMA, "%s has no Id attribute", part->element);
+	v = xmlNodeListGetString(part->node->doc, a->children, 1);
+	/* only the signed parts ever get an ID, so a reference can resolve to nothing else */
+	if (v == NULL || xmlAddID(NULL, part->node->doc, v, a) == NULL)
+		r = mla_fail(diag, MLA_ERR_SIG_WRAPPING, "%s Id is empty or not unique",
+			     part->element);
 	xmlFree(v);
 	return r;
 }
 
-static int ref_is(xmlNodePtr ref, xmlNodePtr target)
+static int uri_is(const xmlChar *uri, xmlNodePtr target)
 {
-	xmlChar *uri = xmlGetNoNsProp(ref, BAD_CAST "URI");
 	xmlChar *id = xmlGetNoNsProp(target, BAD_CAST "Id");
 	int same = uri != NULL && id != NULL && uri[0] == '#' && xmlStrEqual(uri + 1, id);
 
-	xmlFree(uri);
 	xmlFree(id);
 	return same;
 }
 
-/* Coverage is checked from the SignedInfo before any cryptography: the signed references
- * must be exactly "#<Header Id>" and "#<Payload Id>". */
-static mla_err check_coverage(struct env_parts *p, mla_diag *diag)
+static void count_hits(xmlNodePtr ref, const struct dsig_part *parts, size_t n,
+		       unsigned hits[DSIG_MAX_PARTS])
 {
-	xmlNodePtr si = NULL;
-	unsigned refs = 0, header = 0, payload = 0;
+	xmlChar *uri = xmlGetNoNsProp(ref, BAD_CAST "URI");
 
-	for (xmlNodePtr c = p->signature->children; c != NULL; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST "SignedInfo"))
-			si = c;
+	for (size_t i = 0; i < n; i++)
+		hits[i] += (unsigned)uri_is(uri, parts[i].node);
+	xmlFree(uri);
+}
+
+/* Coverage is checked from the SignedInfo before any cryptography: the signed references
+ * must be exactly one "#<Id>" for each part, and nothing else. */
+static mla_err check_coverage(xmlNodePtr signature, const struct dsig_part *parts, size_t n,
+			      mla_diag *diag)
+{
+	xmlNodePtr si = xml_first_child(signature, DS_NS, "SignedInfo");
+	unsigned refs = 0, hits[DSIG_MAX_PARTS] = {0};
+
 	for (xmlNodePtr c = si != NULL ? si->children : NULL; c != NULL; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, BAD_CAST "Reference"))
+		if (!xml_is(c, DS_NS, "Reference"))
 			continue;
 		refs++;
-		header += (unsigned)ref_is(c, p->header);
-		payload += (unsigned)ref_is(c, p->payload);
+		count_hits(c, parts, n, hits);
 	}
-	if (header == 0)
-		return mla_fail(diag, MLA_ERR_SIG_NOT_COVERED, "signature does not cover the header");
-	if (payload == 0)
+	for (size_t i = 0; i < n; i++)
+		if (hits[i] == 0)
+			return mla_fail(diag, MLA_ERR_SIG_NOT_COVERED,
+					"signature does not cover %s", parts[i].label);
+	for (size_t i = 0; i < n; i++)
+		if (hits[i] != 1)
+			return mla_fail(diag, MLA_ERR_SIG_NOT_COVERED,
+					"signature has %u references to %s; exactly one allowed",
+					hits[i], parts[i].label);
+	if (refs != n)
 		return mla_fail(diag, MLA_ERR_SIG_NOT_COVERED,
-				"signature does not cover the encrypted payload");
-	if (refs != 2 || header != 1 || payload != 1)
-		return mla_fail(diag, MLA_ERR_SIG_NOT_COVERED,
-				"signature has %u references (%u to the header, %u to the payload); "
-				"exactly one to each allowed", refs, header, payload);
+				"signature has %u references; exactly %zu allowed, one to each "
+				"signed part", refs, n);
 	return MLA_OK;
 }
 
@@ -91,32 +102,33 @@ static mla_err restrict_ctx(xmlSecDSigCtxPtr ctx)
 }
 
 /* Names the altered part when a reference digest failed, else the signature value. */
-static mla_err explain_failure(xmlSecDSigCtxPtr ctx, mla_diag *diag)
+static mla_err explain_failure(xmlSecDSigCtxPtr ctx, const struct dsig_part *parts, size_t n,
+			       mla_diag *diag)
 {
-	xmlSecSize n = xmlSecPtrListGetSize(&ctx->signedInfoReferences);
+	xmlSecSize refs = xmlSecPtrListGetSize(&ctx->signedInfoReferences);
+	const char *what = "signed part";
 
-	for (xmlSecSize i = 0; i < n; i++) {
+	for (xmlSecSize i = 0; i < refs; i++) {
 		xmlSecDSigReferenceCtxPtr ref = xmlSecPtrListGetItem(&ctx->signedInfoReferences, i);
-		if (ref != NULL && ref->status != xmlSecDSigStatusSucceeded)
-			return mla_fail(diag, MLA_ERR_SIG_INVALID,
-					"digest of reference %.60s does not match: %s altered",
-					ref->uri != NULL ? (const char *)ref->uri : "?",
-					ref->uri != NULL && ref->uri[1] == 'H' ? "header"
-										: "payload");
+		if (ref == NULL || ref->status == xmlSecDSigStatusSucceeded)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (uri_is(ref->uri, parts[k].node))
+				what = parts[k].altered;
+		return mla_fail(diag, MLA_ERR_SIG_INVALID,
+				"digest of reference %.60s does not match: %s altered",
+				ref->uri != NULL ? (const char *)ref->uri : "?", what);
 	}
 	return mla_fail(diag, MLA_ERR_SIG_INVALID,
 			"signature value does not verify with the signer certificate");
 }
 
-mla_err dsig_verify_parts(struct env_parts *p, EVP_PKEY *signer_key, mla_diag *diag)
+static mla_err verify_with_key(xmlNodePtr signature, const struct dsig_part *parts, size_t n,
+			       EVP_PKEY *signer_key, mla_diag *diag)
 {
 	mla_err r = MLA_ERR_INTERNAL;
 	xmlSecDSigCtxPtr ctx = NULL;
 
-	if ((r = register_id(p->header, "Header", diag)) != MLA_OK ||
-	    (r = register_id(p->payload, "Payload", diag)) != MLA_OK ||
-	    (r = check_coverage(p, diag)) != MLA_OK)
-		return r;
 	if ((ctx = xmlSecDSigCtxCreate(NULL)) == NULL)
 		return MLA_ERR_NOMEM;
 	if ((r = restrict_ctx(ctx)) != MLA_OK)
@@ -127,17 +139,42 @@ mla_err dsig_verify_parts(struct env_parts *p, EVP_PKEY *signer_key, mla_diag *d
 		goto out;
 	}
 	crypto_clear_error();
-	if (xmlSecDSigCtxVerify(ctx, p->signature) < 0) {
+	if (xmlSecDSigCtxVerify(ctx, signature) < 0) {
 		r = mla_fail(diag, MLA_ERR_SIG_INVALID, "signature could not be processed: %s",
 			     crypto_last_error());
 		goto out;
 	}
 	if (ctx->status != xmlSecDSigStatusSucceeded) {
-		r = explain_failure(ctx, diag);
+		r = explain_failure(ctx, parts, n, diag);
 		goto out;
 	}
 	r = MLA_OK;
 out:
 	xmlSecDSigCtxDestroy(ctx);
 	return r;
+}
+
+mla_err dsig_verify_nodes(xmlNodePtr signature, const struct dsig_part *parts, size_t n,
+			  EVP_PKEY *signer_key, mla_diag *diag)
+{
+	mla_err r;
+
+	if (n == 0 || n > DSIG_MAX_PARTS)
+		return mla_fail(diag, MLA_ERR_INTERNAL, "%zu signed parts requested", n);
+	for (size_t i = 0; i < n; i++)
+		if ((r = register_id(&parts[i], diag)) != MLA_OK)
+			return r;
+	if ((r = check_coverage(signature, parts, n, diag)) != MLA_OK)
+		return r;
+	return verify_with_key(signature, parts, n, signer_key, diag);
+}
+
+mla_err dsig_verify_parts(struct env_parts *p, EVP_PKEY *signer_key, mla_diag *diag)
+{
+	const struct dsig_part parts[2] = {
+		{p->header, "Header", "the header", "header"},
+		{p->payload, "Payload", "the encrypted payload", "payload"},
+	};
+
+	return dsig_verify_nodes(p->signature, parts, 2, signer_key, diag);
 }

@@ -20,7 +20,7 @@ struct skeleton {
 	char header_id[48], payload_id[48];
 };
 
-static mla_err set_id(xmlNodePtr node, const char *id)
+mla_err seal_set_id(xmlNodePtr node, const char *id)
 {
 	xmlAttrPtr a = xmlNewProp(node, BAD_CAST "Id", BAD_CAST id);
 
@@ -48,8 +48,8 @@ static mla_err build_skeleton(const mla_header *h, struct skeleton *s)
 	    (s->header = xmlNewChild(s->root, ns, BAD_CAST "Header", NULL)) == NULL ||
 	    (s->payload = xmlNewChild(s->root, ns, BAD_CAST "Payload", NULL)) == NULL)
 		return MLA_ERR_NOMEM;
-	if ((r = set_id(s->header, s->header_id)) != MLA_OK ||
-	    (r = set_id(s->payload, s->payload_id)) != MLA_OK)
+	if ((r = seal_set_id(s->header, s->header_id)) != MLA_OK ||
+	    (r = seal_set_id(s->payload, s->payload_id)) != MLA_OK)
 		return r;
 	return header_write(s->header, ns, h);
 }
@@ -106,12 +106,11 @@ out:
 	return r;
 }
 
-static xmlNodePtr signature_template(xmlNodePtr root, const char *header_id,
-				     const char *payload_id, int is_ec)
+static xmlNodePtr signature_template(xmlNodePtr root, const char *const *ids, size_t n,
+				     int is_ec)
 {
 	xmlNodePtr sig, ref, ki;
 	char uri[50];
-	const char *ids[2] = {header_id, payload_id};
 
 	sig = xmlSecTmplSignatureCreateNsPref(root->doc, xmlSecTransformExclC14NId,
 					      is_ec ? xmlSecTransformEcdsaSha256Id
@@ -123,8 +122,9 @@ static xmlNodePtr signature_template(xmlNodePtr root, const char *header_id,
 		xmlFreeNode(sig);
 		return NULL;
 	}
-	for (int i = 0; i < 2; i++) {
-		(void)snprintf(uri, sizeof(uri), "#%s", ids[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (snprintf(uri, sizeof(uri), "#%s", ids[i]) >= (int)sizeof(uri))
+			return NULL;
 		ref = xmlSecTmplSignatureAddReference(sig, xmlSecTransformSha256Id, NULL,
 						      BAD_CAST uri, NULL);
 		if (ref == NULL || xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId) ==
@@ -137,14 +137,14 @@ static xmlNodePtr signature_template(xmlNodePtr root, const char *header_id,
 	return sig;
 }
 
-mla_err seal_sign_doc(xmlNodePtr root, const char *header_id, const char *payload_id,
-		      const mla_signer *signer, mla_diag *diag)
+mla_err seal_sign_refs(xmlNodePtr root, const char *const *ids, size_t n,
+		       const mla_signer *signer, mla_diag *diag)
 {
 	mla_err r = MLA_ERR_INTERNAL;
 	xmlSecDSigCtxPtr ctx = NULL;
 	xmlNodePtr sig;
 
-	if ((sig = signature_template(root, header_id, payload_id, signer->is_ec)) == NULL)
+	if ((sig = signature_template(root, ids, n, signer->is_ec)) == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "cannot build the signature template");
 	if ((ctx = xmlSecDSigCtxCreate(NULL)) == NULL)
 		return MLA_ERR_NOMEM;
@@ -159,7 +159,16 @@ mla_err seal_sign_doc(xmlNodePtr root, const char *header_id, const char *payloa
 	return r;
 }
 
-static mla_err serialize(xmlDocPtr doc, const mla_limits *limits, mla_buf *out, mla_diag *diag)
+mla_err seal_sign_doc(xmlNodePtr root, const char *header_id, const char *payload_id,
+		      const mla_signer *signer, mla_diag *diag)
+{
+	const char *ids[2] = {header_id, payload_id};
+
+	return seal_sign_refs(root, ids, 2, signer, diag);
+}
+
+mla_err seal_serialize(xmlDocPtr doc, const char *what, const mla_limits *limits, mla_buf *out,
+		       mla_diag *diag)
 {
 	xmlChar *mem = NULL;
 	int size = 0;
@@ -168,10 +177,10 @@ static mla_err serialize(xmlDocPtr doc, const mla_limits *limits, mla_buf *out, 
 	/* no re-indentation: whitespace inside SignedInfo is signed */
 	xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
 	if (mem == NULL || size <= 0)
-		return mla_fail(diag, MLA_ERR_NOMEM, "cannot serialise the envelope");
+		return mla_fail(diag, MLA_ERR_NOMEM, "cannot serialise the %s", what);
 	mla_buf_init(out, limits->max_envelope_bytes);
 	if ((r = mla_buf_append(out, mem, (size_t)size)) != MLA_OK)
-		mla_fail(diag, r, "sealed envelope of %d bytes exceeds the limit of %zu", size,
+		mla_fail(diag, r, "sealed %s of %d bytes exceeds the limit of %zu", what, size,
 			 limits->max_envelope_bytes);
 	xmlFree(mem);
 	return r;
@@ -202,7 +211,7 @@ mla_err mla_envelope_seal(const mla_header *h, const uint8_t *doc, size_t doc_le
 	if ((r = compress_gzip(doc, doc_len, &gz, diag)) != MLA_OK ||
 	    (r = encrypt_payload(s.payload, &gz, recipient, diag)) != MLA_OK ||
 	    (r = seal_sign_doc(s.root, s.header_id, s.payload_id, signer, diag)) != MLA_OK ||
-	    (r = serialize(s.doc, limits, out, diag)) != MLA_OK)
+	    (r = seal_serialize(s.doc, "envelope", limits, out, diag)) != MLA_OK)
 		goto out;
 	r = MLA_OK;
 out:

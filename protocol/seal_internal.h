@@ -1,5 +1,5 @@
-/* Internal step of sealing, shared with the tests that build hostile envelopes signed by a
- * legitimate key (the signer is the attacker there). */
+/* Internal steps of sealing, shared by envelopes, receipts and the tests that build hostile
+ * envelopes signed by a legitimate key (the signer is the attacker there). */
 #ifndef MLAGW_SEAL_INTERNAL_H
 #define MLAGW_SEAL_INTERNAL_H
 
@@ -7,9 +7,22 @@
 
 #include "mlagw/envelope.h"
 
-/* Appends a ds:Signature to root covering the elements whose registered IDs are header_id
- * and payload_id (both must already be registered with xmlAddID). */
+/* Sets node's Id attribute and registers it as an ID, so "#id" references resolve. */
+mla_err seal_set_id(xmlNodePtr node, const char *id);
+
+/* Appends a ds:Signature to root with one reference (exc-c14n, SHA-256) to each of the n
+ * elements whose registered IDs are ids[0..n-1], in that order (all must already be
+ * registered with xmlAddID, e.g. by seal_set_id). */
+mla_err seal_sign_refs(xmlNodePtr root, const char *const *ids, size_t n,
+		       const mla_signer *signer, mla_diag *diag);
+
+/* seal_sign_refs over an envelope's Header and Payload. */
 mla_err seal_sign_doc(xmlNodePtr root, const char *header_id, const char *payload_id,
 		      const mla_signer *signer, mla_diag *diag);
+
+/* Serialises doc into *out (initialised here), bounded by max_envelope_bytes; what names the
+ * document ("envelope", "receipt") in messages. No re-indentation: SignedInfo is signed. */
+mla_err seal_serialize(xmlDocPtr doc, const char *what, const mla_limits *limits, mla_buf *out,
+		       mla_diag *diag);
 
 #endif

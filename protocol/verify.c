@@ -14,27 +14,6 @@
 #include "verify_internal.h"
 #include "xml_safe.h"
 
-static int is(xmlNodePtr n, const char *ns, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	       xmlStrEqual(n->ns->href, BAD_CAST ns) && xmlStrEqual(n->name, BAD_CAST name);
-}
-
-static xmlNodePtr next_element(xmlNodePtr n)
-{
-	while (n != NULL && n->type != XML_ELEMENT_NODE)
-		n = n->next;
-	return n;
-}
-
-static xmlNodePtr first_child(xmlNodePtr n, const char *ns, const char *name)
-{
-	for (xmlNodePtr c = n != NULL ? n->children : NULL; c != NULL; c = c->next)
-		if (is(c, ns, name))
-			return c;
-	return NULL;
-}
-
 static mla_err check_counts(const xml_safe_counts *c, mla_diag *diag)
 {
 	if (c->headers != 1)
@@ -57,16 +36,16 @@ static mla_err locate_parts(struct env_parts *p, const xml_safe_counts *c, mla_d
 	mla_err r;
 
 	p->root = xmlDocGetRootElement(p->doc);
-	if (!is(p->root, MLA_NS, "Envelope"))
+	if (!xml_is(p->root, MLA_NS, "Envelope"))
 		return mla_fail(diag, MLA_ERR_SCHEMA, "root element is not mla:Envelope (%s)",
 				MLA_NS);
 	if ((r = check_counts(c, diag)) != MLA_OK)
 		return r;
-	p->header = next_element(p->root->children);
-	p->payload = p->header != NULL ? next_element(p->header->next) : NULL;
-	p->signature = p->payload != NULL ? next_element(p->payload->next) : NULL;
-	if (!is(p->header, MLA_NS, "Header") || !is(p->payload, MLA_NS, "Payload") ||
-	    !is(p->signature, DS_NS, "Signature"))
+	p->header = xml_next_element(p->root->children);
+	p->payload = p->header != NULL ? xml_next_element(p->header->next) : NULL;
+	p->signature = p->payload != NULL ? xml_next_element(p->payload->next) : NULL;
+	if (!xml_is(p->header, MLA_NS, "Header") || !xml_is(p->payload, MLA_NS, "Payload") ||
+	    !xml_is(p->signature, DS_NS, "Signature"))
 		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
 				"Envelope children must be Header, Payload, Signature in that order "
 				"(signature wrapping refused)");
@@ -77,20 +56,20 @@ static mla_err find_key_name(struct env_parts *p, mla_diag *diag)
 {
 	xmlNodePtr ki, ek, ki2;
 
-	p->enc_data = first_child(p->payload, XENC_NS, "EncryptedData");
-	ki = first_child(p->enc_data, DS_NS, "KeyInfo");
-	ek = first_child(ki, XENC_NS, "EncryptedKey");
-	ki2 = first_child(ek, DS_NS, "KeyInfo");
-	p->key_name = first_child(ki2, DS_NS, "KeyName");
+	p->enc_data = xml_first_child(p->payload, XENC_NS, "EncryptedData");
+	ki = xml_first_child(p->enc_data, DS_NS, "KeyInfo");
+	ek = xml_first_child(ki, XENC_NS, "EncryptedKey");
+	ki2 = xml_first_child(ek, DS_NS, "KeyInfo");
+	p->key_name = xml_first_child(ki2, DS_NS, "KeyName");
 	if (p->enc_data == NULL || p->key_name == NULL)
 		return mla_fail(diag, MLA_ERR_SCHEMA, "payload has no EncryptedData with a KeyName");
 	return MLA_OK;
 }
 
-static mla_err extract_chain(struct env_parts *p, STACK_OF(X509) **out, mla_diag *diag)
+mla_err verify_extract_chain(xmlNodePtr signature, STACK_OF(X509) **out, mla_diag *diag)
 {
-	xmlNodePtr ki = first_child(p->signature, DS_NS, "KeyInfo");
-	xmlNodePtr xd = first_child(ki, DS_NS, "X509Data");
+	xmlNodePtr ki = xml_first_child(signature, DS_NS, "KeyInfo");
+	xmlNodePtr xd = xml_first_child(ki, DS_NS, "X509Data");
 	STACK_OF(X509) *chain = sk_X509_new_null();
 	mla_err r = MLA_OK;
 	mla_buf der;
@@ -100,7 +79,7 @@ static mla_err extract_chain(struct env_parts *p, STACK_OF(X509) **out, mla_diag
 	     c = c->next) {
 		const unsigned char *q;
 		X509 *x;
-		if (!is(c, DS_NS, "X509Certificate"))
+		if (!xml_is(c, DS_NS, "X509Certificate"))
 			continue;
 		mla_buf_reset(&der);
 		if ((r = b64_decode_element(c, &der)) != MLA_OK) {
@@ -163,10 +142,10 @@ mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust 
 	memset(out, 0, sizeof(*out));
 	if ((r = xml_safe_parse(env, env_len, limits, &p->doc, &counts, diag)) != MLA_OK ||
 	    (r = check_before_crypto(p, &counts, out, diag)) != MLA_OK ||
-	    (r = extract_chain(p, &chain, diag)) != MLA_OK)
+	    (r = verify_extract_chain(p->signature, &chain, diag)) != MLA_OK)
 		goto out;
 	if ((r = certcheck_signer(trust, out->header.from_state, chain, limits->verify_time,
-				  "signer", diag)) != MLA_OK ||
+				  "signer", "envelope", diag)) != MLA_OK ||
 	    (r = dsig_verify_parts(p, X509_get0_pubkey(sk_X509_value(chain, 0)), diag)) != MLA_OK ||
 	    (r = describe_signer(sk_X509_value(chain, 0), out)) != MLA_OK)
 		goto out;

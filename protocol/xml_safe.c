@@ -65,20 +65,21 @@ static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlCh
 		st->external = 1;
 }
 
-static int is_env_element(const xmlChar *uri, const xmlChar *local, const char *want)
+static int is_element(const xmlChar *uri, const xmlChar *local, const char *ns,
+		      const char *want)
 {
-	return uri != NULL && xmlStrEqual(uri, BAD_CAST MLA_NS) &&
-	       xmlStrEqual(local, BAD_CAST want);
+	return uri != NULL && xmlStrEqual(uri, BAD_CAST ns) && xmlStrEqual(local, BAD_CAST want);
 }
 
 static void count_element(struct parse_state *st, const xmlChar *local, const xmlChar *uri)
 {
-	if (is_env_element(uri, local, "Header"))
+	if (is_element(uri, local, MLA_NS, "Header"))
 		st->counts.headers++;
-	else if (is_env_element(uri, local, "Payload"))
+	else if (is_element(uri, local, MLA_NS, "Payload"))
 		st->counts.payloads++;
-	else if (uri != NULL && xmlStrEqual(uri, BAD_CAST DS_NS) &&
-		 xmlStrEqual(local, BAD_CAST "Signature"))
+	else if (is_element(uri, local, MLA_RECEIPT_NS, "Body"))
+		st->counts.bodies++;
+	else if (is_element(uri, local, DS_NS, "Signature"))
 		st->counts.signatures++;
 }
 
@@ -194,6 +195,27 @@ out:
 	xmlFreeDoc(doc);
 	xmlFreeParserCtxt(ctxt);
 	return r;
+}
+
+int xml_is(xmlNodePtr n, const char *ns, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+	       xmlStrEqual(n->ns->href, BAD_CAST ns) && xmlStrEqual(n->name, BAD_CAST name);
+}
+
+xmlNodePtr xml_next_element(xmlNodePtr n)
+{
+	while (n != NULL && n->type != XML_ELEMENT_NODE)
+		n = n->next;
+	return n;
+}
+
+xmlNodePtr xml_first_child(xmlNodePtr n, const char *ns, const char *name)
+{
+	for (xmlNodePtr c = n != NULL ? n->children : NULL; c != NULL; c = c->next)
+		if (xml_is(c, ns, name))
+			return c;
+	return NULL;
 }
 
 static void quiet_error(void *ctx, xmlErrorPtr error)

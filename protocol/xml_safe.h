@@ -8,16 +8,24 @@
 #include "mlagw/error.h"
 #include "mlagw/limits.h"
 
-/* Counts of envelope elements seen anywhere in the document (signature wrapping check). */
+/* Counts of signed-part elements seen anywhere in the document (signature wrapping check):
+ * mla:Header, mla:Payload, mlr:Body (receipts) and ds:Signature. */
 typedef struct xml_safe_counts {
 	unsigned headers;
 	unsigned payloads;
+	unsigned bodies;
 	unsigned signatures;
 } xml_safe_counts;
 
 /* Parses buf into *out (caller frees with xmlFreeDoc). counts may be NULL. */
 mla_err xml_safe_parse(const void *buf, size_t len, const mla_limits *limits, xmlDocPtr *out,
 		       xml_safe_counts *counts, mla_diag *diag);
+
+/* DOM helpers for the parsed tree: n is an element named ns:name; the next element sibling
+ * from n on (n included); the first child element named ns:name. NULL-safe. */
+int xml_is(xmlNodePtr n, const char *ns, const char *name);
+xmlNodePtr xml_next_element(xmlNodePtr n);
+xmlNodePtr xml_first_child(xmlNodePtr n, const char *ns, const char *name);
 
 /* Installs process-wide libxml2 settings: quiet errors, no entity substitution, and an
  * external entity loader that refuses everything. */

@@ -9,7 +9,7 @@ PACKAGES=(
   libxml2-dev libxml2-utils
   libxmlsec1-dev libxmlsec1-openssl xmlsec1
   libcurl4-openssl-dev libevent-dev libsqlite3-dev sqlite3
-  zlib1g-dev libcmocka-dev
+  zlib1g-dev libcmocka-dev libjansson-dev
   python3 gzip
 )
 

@@ -1,0 +1,237 @@
+/* mlagw submit | status | health: talking to the local gateway daemon over its submission
+ * socket (unix domain, HTTP). Output is human by default and the daemon's JSON with --json. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "mlagw/envelope.h"
+
+#define MAX_REPLY ((size_t)4 << 20)
+
+struct gw_args {
+	const char *socket, *in;
+	const char *fields[16][2]; /* header name, value */
+	int nfields, json;
+};
+
+static const char gateway_usage[] =
+	"usage: mlagw submit --socket PATH --to CC --kind KIND --in DOC [options] [--json]\n"
+	"       mlagw status --socket PATH MESSAGE_ID [--json]\n"
+	"       mlagw health --socket PATH [--json]\n"
+	"submit options: --action A, --priority normal|urgent|crisis, --case-id ID,\n"
+	"  --in-reply-to UUID, --from-authority T, --to-authority T, --handling H\n"
+	"The socket is the gateway's submit_socket (conf/README.md). submit returns once the\n"
+	"sealed message is stored durably in the outbox (state queued).\n"
+	"exit: 0 ok, 1 refused by the gateway, 2 usage, 3 cannot reach the gateway, 4 internal\n";
+
+static const struct {
+	const char *opt, *header;
+} field_opts[] = {
+	{"to", "X-MLA-To"},		{"kind", "X-MLA-Kind"},
+	{"action", "X-MLA-Action"},	{"priority", "X-MLA-Priority"},
+	{"case-id", "X-MLA-Case-Id"},	{"in-reply-to", "X-MLA-In-Reply-To"},
+	{"from-authority", "X-MLA-From-Authority"}, {"to-authority", "X-MLA-To-Authority"},
+	{"handling", "X-MLA-Handling"},
+};
+#define N_FIELDS (sizeof(field_opts) / sizeof(field_opts[0]))
+
+static size_t on_reply(char *data, size_t size, size_t n, void *arg)
+{
+	return mla_buf_append(arg, data, size * n) == MLA_OK ? size * n : 0;
+}
+
+/* One HTTP exchange with the daemon; *code is the HTTP status. */
+static mla_err call_gateway(const struct gw_args *a, const char *path, const mla_buf *body,
+			    mla_buf *reply, long *code, mla_diag *d)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	char url[256], line[300];
+	CURLcode res;
+
+	mla_buf_init(reply, MAX_REPLY);
+	if (c == NULL)
+		return MLA_ERR_INTERNAL;
+	(void)snprintf(url, sizeof(url), "http://localhost%s", path);
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, a->socket);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_reply);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, reply);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+	if (body != NULL) {
+		h = curl_slist_append(h, "Content-Type: application/xml");
+		h = curl_slist_append(h, "Expect:");
+		for (int i = 0; i < a->nfields; i++) {
+			(void)snprintf(line, sizeof(line), "%s: %s", a->fields[i][0], a->fields[i][1]);
+			h = curl_slist_append(h, line);
+		}
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)body->data);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+	}
+	res = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	if (res != CURLE_OK)
+		return mla_fail(d, MLA_ERR_IO, "cannot reach the gateway at %s: %s", a->socket,
+				curl_easy_strerror(res));
+	return MLA_OK;
+}
+
+/* Prints the daemon's error object ({"code","message","field"}) and maps it to an exit. */
+static int report_error(const char *cmd, long code, const mla_buf *reply)
+{
+	json_t *j = json_loadb((const char *)reply->data, reply->len, 0, NULL);
+	const char *msg = j != NULL ? json_string_value(json_object_get(j, "message")) : NULL;
+	const char *name = j != NULL ? json_string_value(json_object_get(j, "code")) : NULL;
+
+	fprintf(stderr, "mlagw %s: gateway answered %ld: %s [%s]\n", cmd, code,
+		msg != NULL ? msg : "no detail", name != NULL ? name : "?");
+	json_decref(j);
+	return code >= 500 ? CLI_INTERNAL : CLI_REJECTED;
+}
+
+static void print_history(json_t *hist)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(hist, i, e) {
+		const char *detail = json_string_value(json_object_get(e, "detail"));
+		printf("  %s  %-16s %s\n", json_string_value(json_object_get(e, "at")),
+		       json_string_value(json_object_get(e, "state")), detail != NULL ? detail : "");
+	}
+}
+
+static int print_human(const char *cmd, const mla_buf *reply)
+{
+	json_t *j = json_loadb((const char *)reply->data, reply->len, 0, NULL);
+	const char *s;
+
+	if (j == NULL) {
+		fprintf(stderr, "mlagw %s: the gateway's answer is not JSON\n", cmd);
+		return CLI_INTERNAL;
+	}
+	if (strcmp(cmd, "submit") == 0) {
+		printf("queued message %s case %s to %s\n",
+		       json_string_value(json_object_get(j, "message_id")),
+		       json_string_value(json_object_get(j, "case_id")),
+		       json_string_value(json_object_get(j, "to")));
+	} else if (strcmp(cmd, "status") == 0) {
+		s = json_string_value(json_object_get(j, "direction"));
+		printf("message %s (%s): %s\n", json_string_value(json_object_get(j, "message_id")),
+		       s != NULL && strcmp(s, "in") == 0 ? "received" : "sent",
+		       json_string_value(json_object_get(j, "state")));
+		print_history(json_object_get(j, "history"));
+	} else {
+		char *dump = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (dump != NULL)
+			puts(dump);
+		free(dump);
+	}
+	json_decref(j);
+	return CLI_OK;
+}
+
+static int run(const char *cmd, const struct gw_args *a, const char *path, const mla_buf *body)
+{
+	mla_diag d = {MLA_OK, ""};
+	mla_buf reply;
+	long code = 0;
+	mla_err r;
+	int rc;
+
+	if ((r = call_gateway(a, path, body, &reply, &code, &d)) != MLA_OK)
+		rc = cli_fail(cmd, r, &d);
+	else if (code < 200 || code > 299)
+		rc = report_error(cmd, code, &reply);
+	else if (a->json)
+		rc = fwrite(reply.data, 1, reply.len, stdout) == reply.len ? CLI_OK : CLI_IO;
+	else
+		rc = print_human(cmd, &reply);
+	mla_buf_free(&reply);
+	return rc;
+}
+
+static int add_field(struct gw_args *a, const char *header, const char *value)
+{
+	if (a->nfields >= 16)
+		return cli_usage_error("submit", "too many options");
+	a->fields[a->nfields][0] = header;
+	a->fields[a->nfields][1] = value;
+	a->nfields++;
+	return CLI_OK;
+}
+
+static int parse(const char *cmd, int argc, char **argv, struct gw_args *a)
+{
+	struct option opts[N_FIELDS + 5];
+	size_t n = 0;
+	int c, idx = 0;
+
+	for (; n < N_FIELDS; n++)
+		opts[n] = (struct option){field_opts[n].opt, required_argument, NULL, 0};
+	opts[n++] = (struct option){"socket", required_argument, NULL, 's'};
+	opts[n++] = (struct option){"in", required_argument, NULL, 'i'};
+	opts[n++] = (struct option){"json", no_argument, NULL, 'j'};
+	opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	opts[n] = (struct option){NULL, 0, NULL, 0};
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		if (c == 0 && add_field(a, field_opts[idx].header, optarg) != CLI_OK)
+			return CLI_USAGE;
+		else if (c == 's')
+			a->socket = optarg;
+		else if (c == 'i')
+			a->in = optarg;
+		else if (c == 'j')
+			a->json = 1;
+		else if (c == 'h') {
+			fputs(gateway_usage, stdout);
+			return -1;
+		} else if (c != 0)
+			return cli_usage_error(cmd, "unknown option or missing value: %s",
+					       argv[optind - 1]);
+	}
+	if (a->socket == NULL)
+		return cli_usage_error(cmd, "--socket is required");
+	return CLI_OK;
+}
+
+int cmd_gateway(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	struct gw_args a;
+	mla_diag d = {MLA_OK, ""};
+	mla_buf body;
+	char path[128];
+	mla_err r;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	if ((rc = parse(cmd, argc, argv, &a)) != CLI_OK)
+		return rc == -1 ? CLI_OK : rc;
+	if (strcmp(cmd, "health") == 0)
+		return optind == argc ? run(cmd, &a, "/local/v1/health", NULL)
+				      : cli_usage_error(cmd, "unexpected argument");
+	if (strcmp(cmd, "status") == 0) {
+		if (optind != argc - 1 || strlen(argv[optind]) != MLA_UUID_LEN)
+			return cli_usage_error(cmd, "give one message id (a UUID)");
+		(void)snprintf(path, sizeof(path), "/local/v1/messages/%s", argv[optind]);
+		return run(cmd, &a, path, NULL);
+	}
+	if (a.in == NULL || optind != argc)
+		return cli_usage_error(cmd, "--in DOC is required, and nothing else");
+	if ((r = cli_read_file(a.in, MLA_DEFAULT_MAX_DOCUMENT_BYTES, &body, &d)) != MLA_OK)
+		return cli_fail(cmd, r, &d);
+	rc = run(cmd, &a, "/local/v1/submit", &body);
+	mla_buf_free(&body);
+	return rc;
+}

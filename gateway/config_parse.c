@@ -1,0 +1,620 @@
+/* Reads an mlagwd configuration file (format in conf/README.md): lines, sections and keys,
+ * checked against one table of keys; the first problem stops the load with "FILE:LINE: ...".
+ * The result is copied out only when the whole file is valid. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "config_internal.h"
+
+#define CFG_LINES_MAX 100000u
+#define CFG_KEYS_MAX 16 /* keys per section */
+
+enum cfg_type {
+	T_STATE,    /* ISO 3166-1 alpha-2 */
+	T_TEXT,     /* free UTF-8 text */
+	T_LISTEN,   /* host:port */
+	T_PATH,     /* resolved against the file's directory */
+	T_ROOT,     /* repeatable path, appended to roots */
+	T_OLD_KEY,  /* repeatable "CERT, KEY", appended to old_encrypt */
+	T_UINT,     /* unsigned */
+	T_SIZE,     /* size_t, with B/KiB/MiB/GiB */
+	T_DURATION, /* uint64_t milliseconds, with ms/s/m/h/d */
+	T_URL,      /* https:// URL */
+	T_PIN,      /* sha256//base64 */
+};
+
+#define F_REQUIRED 1u
+#define F_REPEATABLE 2u
+
+struct key_def {
+	const char *name;
+	enum cfg_type type;
+	size_t off; /* in struct gw_config, or struct gw_peer for [peer CC] */
+	size_t len; /* of the destination array, for strings */
+	uint64_t min, max;
+	unsigned flags;
+};
+
+#define GW(field) offsetof(struct gw_config, field)
+#define STR(field) GW(field), sizeof(((struct gw_config *)NULL)->field)
+#define PATHKEY(n, field, fl) {n, T_PATH, STR(field), 0, 0, fl}
+#define DUR(n, field, lo, hi) {n, T_DURATION, GW(field), 0, lo, hi, 0}
+
+static const struct key_def gateway_keys[] = {
+	{"state", T_STATE, STR(state), 0, 0, F_REQUIRED},
+	{"name", T_TEXT, STR(name), 0, 0, 0},
+	{"listen", T_LISTEN, STR(listen), 0, 0, F_REQUIRED},
+	PATHKEY("submit_socket", submit_socket, 0),
+	PATHKEY("store", store, F_REQUIRED),
+	PATHKEY("pid_file", pid_file, 0),
+	{"workers", T_UINT, GW(workers), 0, 0, 64, 0},
+};
+
+static const struct key_def keys_keys[] = {
+	PATHKEY("tls_cert", tls.cert, F_REQUIRED),
+	PATHKEY("tls_key", tls.key, F_REQUIRED),
+	PATHKEY("sign_cert", sign.cert, F_REQUIRED),
+	PATHKEY("sign_key", sign.key, F_REQUIRED),
+	PATHKEY("encrypt_cert", encrypt.cert, F_REQUIRED),
+	PATHKEY("encrypt_key", encrypt.key, F_REQUIRED),
+	PATHKEY("audit_cert", audit.cert, F_REQUIRED),
+	PATHKEY("audit_key", audit.key, F_REQUIRED),
+	{"old_encrypt", T_OLD_KEY, 0, 0, 0, 0, F_REPEATABLE},
+};
+
+static const struct key_def trust_keys[] = {
+	{"root", T_ROOT, 0, 0, 0, 0, F_REQUIRED | F_REPEATABLE},
+};
+
+static const struct key_def limits_keys[] = {
+	{"max_envelope_bytes", T_SIZE, GW(limits.max_envelope_bytes), 0, CFG_KIB, CFG_GIB, 0},
+	{"max_document_bytes", T_SIZE, GW(limits.max_document_bytes), 0, CFG_KIB, CFG_GIB, 0},
+	{"max_body_bytes", T_SIZE, GW(max_body_bytes), 0, CFG_KIB, CFG_GIB, 0},
+	{"max_ratio", T_UINT, GW(limits.max_ratio), 0, 2, 100000, 0},
+	{"max_depth", T_UINT, GW(limits.max_depth), 0, 8, 256, 0},
+	{"max_nodes", T_UINT, GW(limits.max_nodes), 0, 16, 1000000, 0},
+	DUR("clock_skew", clock_skew_ms, CFG_SEC, CFG_DAY),
+	DUR("replay_window", replay_window_ms, CFG_MIN, 365 * CFG_DAY),
+	DUR("header_timeout", header_timeout_ms, 100, 10 * CFG_MIN),
+};
+
+static const struct key_def retry_keys[] = {
+	DUR("initial", retry.initial_ms, 10, CFG_HOUR),
+	DUR("max", retry.max_ms, CFG_SEC, 7 * CFG_DAY),
+	DUR("request_timeout", retry.request_timeout_ms, CFG_SEC, CFG_HOUR),
+	DUR("connect_timeout", retry.connect_timeout_ms, 100, 10 * CFG_MIN),
+	DUR("deadline_normal", retry.deadline_ms[0], CFG_MIN, 365 * CFG_DAY),
+	DUR("deadline_urgent", retry.deadline_ms[1], CFG_MIN, 365 * CFG_DAY),
+	DUR("deadline_crisis", retry.deadline_ms[2], CFG_MIN, 365 * CFG_DAY),
+};
+
+#define PEER(field) offsetof(struct gw_peer, field), sizeof(((struct gw_peer *)NULL)->field)
+static const struct key_def peer_keys[] = {
+	{"url", T_URL, PEER(url), 0, 0, F_REQUIRED},
+	/* until the signed directory exists, the peer's encryption certificate comes from here */
+	{"encrypt_cert", T_PATH, PEER(encrypt_cert), 0, 0, F_REQUIRED},
+	{"tls_pin", T_PIN, PEER(tls_pin), 0, 0, 0},
+	{"max_in_flight", T_UINT, offsetof(struct gw_peer, max_in_flight), 0, 1, 256, 0},
+};
+
+enum sec_id { SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_PEER, SEC_N };
+
+struct sec_def {
+	const char *name;
+	const struct key_def *keys;
+	size_t n_keys;
+};
+
+#define SEC(n, k) {n, k, sizeof(k) / sizeof((k)[0])}
+static const struct sec_def sections[SEC_N] = {
+	SEC("gateway", gateway_keys), SEC("keys", keys_keys), SEC("trust", trust_keys),
+	SEC("limits", limits_keys),   SEC("retry", retry_keys), SEC("peer", peer_keys),
+};
+
+struct cfg_parser {
+	struct gw_config cfg;          /* built here, copied out on success */
+	const char *file;              /* as given, for messages */
+	char base_dir[PATH_MAX];       /* the file's directory, absolute */
+	unsigned line;
+	enum sec_id sec;               /* SEC_N before the first section */
+	char label[16];                /* "[gateway]", "[peer CO]" */
+	void *base;                    /* &cfg, or the current peer */
+	unsigned sec_line[SEC_N];      /* where each section started (peers: the last one) */
+	unsigned seen[SEC_N][CFG_KEYS_MAX]; /* line where each key was first set */
+	unsigned peer_line[GW_MAX_PEERS];
+};
+
+static mla_err vfail(mla_diag *diag, const char *file, unsigned line, const char *fmt,
+		     va_list ap) __attribute__((format(printf, 4, 0)));
+static mla_err vfail(mla_diag *diag, const char *file, unsigned line, const char *fmt,
+		     va_list ap)
+{
+	char msg[MLA_DIAG_MAX];
+
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap); /* truncation only shortens the message */
+	if (line == 0)
+		return mla_fail(diag, MLA_ERR_CONFIG, "%s: %s", file, msg);
+	return mla_fail(diag, MLA_ERR_CONFIG, "%s:%u: %s", file, line, msg);
+}
+
+/* "FILE:LINE: problem" at line (0: "FILE: problem"). */
+static mla_err fail_at(const struct cfg_parser *p, unsigned line, mla_diag *diag,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static mla_err fail_at(const struct cfg_parser *p, unsigned line, mla_diag *diag,
+		       const char *fmt, ...)
+{
+	va_list ap;
+	mla_err r;
+
+	va_start(ap, fmt);
+	r = vfail(diag, p->file, line, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int copy_str(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		return -1;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+static mla_err fail_key(const struct cfg_parser *p, const struct key_def *k, mla_diag *diag,
+			const char *why)
+{
+	return fail_at(p, p->line, diag, "%s %s: %s", p->label, k->name, why);
+}
+
+/* "1 KiB..1 GiB" style range message for a numeric key. */
+static mla_err fail_range(const struct cfg_parser *p, const struct key_def *k, uint64_t v,
+			  mla_diag *diag)
+{
+	char sv[32], lo[32], hi[32];
+	mla_err (*fmt)(uint64_t, char *, size_t) =
+		k->type == T_SIZE ? cfg_format_size : k->type == T_DURATION ? cfg_format_duration : NULL;
+
+	if (fmt == NULL)
+		return fail_at(p, p->line, diag, "%s %s: %llu is out of range (%llu..%llu)", p->label,
+			       k->name, (unsigned long long)v, (unsigned long long)k->min,
+			       (unsigned long long)k->max);
+	if (fmt(v, sv, sizeof(sv)) != MLA_OK || fmt(k->min, lo, sizeof(lo)) != MLA_OK ||
+	    fmt(k->max, hi, sizeof(hi)) != MLA_OK)
+		return MLA_ERR_INTERNAL;
+	return fail_at(p, p->line, diag, "%s %s: %s is out of range (%s..%s)", p->label, k->name,
+		       sv, lo, hi);
+}
+
+static mla_err set_number(struct cfg_parser *p, const struct key_def *k, const char *value,
+			  mla_diag *diag)
+{
+	const char *why = NULL;
+	uint64_t v = 0;
+	mla_err r = k->type == T_SIZE	? cfg_parse_size(value, &v, &why)
+		    : k->type == T_DURATION ? cfg_parse_duration(value, &v, &why)
+					    : cfg_parse_uint(value, &v, &why);
+	char *dst = (char *)p->base + k->off;
+
+	if (r != MLA_OK)
+		return fail_key(p, k, diag, why);
+	if (v < k->min || v > k->max)
+		return fail_range(p, k, v, diag);
+	if (k->type == T_SIZE)
+		*(size_t *)(void *)dst = (size_t)v;
+	else if (k->type == T_DURATION)
+		*(uint64_t *)(void *)dst = v;
+	else
+		*(unsigned *)(void *)dst = (unsigned)v;
+	return MLA_OK;
+}
+
+static mla_err set_path(struct cfg_parser *p, const struct key_def *k, const char *value,
+			char out[PATH_MAX], mla_diag *diag)
+{
+	const char *why = NULL;
+	mla_err r = cfg_resolve_path(p->base_dir, value, out, &why);
+
+	if (r == MLA_ERR_CONFIG)
+		return fail_key(p, k, diag, why);
+	return r;
+}
+
+static char *trim(char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	return s;
+}
+
+/* "CERT_PATH, KEY_PATH" */
+static mla_err set_old_key(struct cfg_parser *p, const struct key_def *k, char *value,
+			   mla_diag *diag)
+{
+	struct gw_config *c = &p->cfg;
+	char *comma = strchr(value, ',');
+	char *cert, *key;
+	mla_err r;
+
+	if (c->n_old_encrypt == GW_MAX_OLD_KEYS)
+		return fail_at(p, p->line, diag, "%s %s: more than %d old encryption key pairs",
+			       p->label, k->name, GW_MAX_OLD_KEYS);
+	if (comma == NULL || strchr(comma + 1, ',') != NULL)
+		return fail_key(p, k, diag, "expected CERT_PATH, KEY_PATH");
+	*comma = '\0';
+	cert = trim(value);
+	key = trim(comma + 1);
+	if (*cert == '\0' || *key == '\0')
+		return fail_key(p, k, diag, "expected CERT_PATH, KEY_PATH");
+	if ((r = set_path(p, k, cert, c->old_encrypt[c->n_old_encrypt].cert, diag)) != MLA_OK ||
+	    (r = set_path(p, k, key, c->old_encrypt[c->n_old_encrypt].key, diag)) != MLA_OK)
+		return r;
+	c->n_old_encrypt++;
+	return MLA_OK;
+}
+
+/* Checks value against k's type and stores it. */
+static mla_err set_value(struct cfg_parser *p, const struct key_def *k, char *value,
+			 mla_diag *diag)
+{
+	const char *why = NULL;
+	char *dst = (char *)p->base + k->off;
+	mla_err r = MLA_OK;
+
+	switch (k->type) {
+	case T_STATE:
+		if (!cfg_is_state(value))
+			return fail_key(p, k, diag, "not a State code (ISO 3166-1 alpha-2, upper case)");
+		break;
+	case T_LISTEN:
+		r = cfg_check_listen(value, &why);
+		break;
+	case T_URL:
+		r = cfg_check_url(value, &why);
+		break;
+	case T_PIN:
+		r = cfg_check_pin(value, &why);
+		break;
+	case T_TEXT:
+		break;
+	case T_PATH:
+		return set_path(p, k, value, dst, diag);
+	case T_ROOT:
+		if (p->cfg.n_roots == GW_MAX_ROOTS)
+			return fail_at(p, p->line, diag, "%s %s: more than %d roots", p->label,
+				       k->name, GW_MAX_ROOTS);
+		if ((r = set_path(p, k, value, p->cfg.roots[p->cfg.n_roots], diag)) == MLA_OK)
+			p->cfg.n_roots++;
+		return r;
+	case T_OLD_KEY:
+		return set_old_key(p, k, value, diag);
+	case T_UINT:
+	case T_SIZE:
+	case T_DURATION:
+		return set_number(p, k, value, diag);
+	}
+	if (r != MLA_OK)
+		return fail_key(p, k, diag, why);
+	if (copy_str(dst, k->len, value) != 0)
+		return fail_at(p, p->line, diag, "%s %s: longer than %zu bytes", p->label, k->name,
+			       k->len - 1);
+	return MLA_OK;
+}
+
+static int is_key_name(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static mla_err key_line(struct cfg_parser *p, char *key, char *value, mla_diag *diag)
+{
+	const struct sec_def *sd;
+	const struct key_def *k = NULL;
+	const char *why = NULL;
+	size_t i;
+
+	if (!is_key_name(key))
+		return fail_at(p, p->line, diag,
+			       "malformed key name (lower-case letters, digits and '_')");
+	if (p->sec == SEC_N)
+		return fail_at(p, p->line, diag, "key '%s' outside any section", key);
+	sd = &sections[p->sec];
+	for (i = 0; i < sd->n_keys && k == NULL; i++)
+		if (strcmp(sd->keys[i].name, key) == 0)
+			k = &sd->keys[i];
+	if (k == NULL)
+		return fail_at(p, p->line, diag, "unknown key '%s' in %s", key, p->label);
+	i = (size_t)(k - sd->keys);
+	if (p->seen[p->sec][i] != 0 && !(k->flags & F_REPEATABLE))
+		return fail_at(p, p->line, diag, "%s %s: repeated (first set on line %u)", p->label,
+			       key, p->seen[p->sec][i]);
+	if (*value == '\0')
+		return fail_key(p, k, diag, "empty value");
+	if (cfg_check_text(value, &why) != MLA_OK)
+		return fail_key(p, k, diag, why);
+	if (p->seen[p->sec][i] == 0)
+		p->seen[p->sec][i] = p->line;
+	return set_value(p, k, value, diag);
+}
+
+/* Required keys of section id, which ends (or, at the end of the file, never started). */
+static mla_err check_required(const struct cfg_parser *p, enum sec_id id, const char *label,
+			      mla_diag *diag)
+{
+	const struct sec_def *sd = &sections[id];
+
+	for (size_t i = 0; i < sd->n_keys; i++)
+		if ((sd->keys[i].flags & F_REQUIRED) && p->seen[id][i] == 0)
+			return fail_at(p, 0, diag, "%s %s is required", label, sd->keys[i].name);
+	return MLA_OK;
+}
+
+static mla_err peer_section(struct cfg_parser *p, const char *cc, mla_diag *diag)
+{
+	struct gw_config *c = &p->cfg;
+	struct gw_peer *peer;
+
+	if (!cfg_is_state(cc))
+		return fail_at(p, p->line, diag, "section [peer CC]: %s",
+			       "not a State code (ISO 3166-1 alpha-2, upper case)");
+	for (size_t i = 0; i < c->n_peers; i++)
+		if (strcmp(c->peers[i].state, cc) == 0)
+			return fail_at(p, p->line, diag, "duplicate section [peer %s] (first on line %u)",
+				       cc, p->peer_line[i]);
+	if (c->n_peers == GW_MAX_PEERS)
+		return fail_at(p, p->line, diag, "more than %d peers", GW_MAX_PEERS);
+	peer = &c->peers[c->n_peers];
+	memset(peer, 0, sizeof(*peer));
+	memcpy(peer->state, cc, 3);
+	peer->max_in_flight = 8;
+	p->peer_line[c->n_peers++] = p->line;
+	p->base = peer;
+	memset(p->seen[SEC_PEER], 0, sizeof(p->seen[SEC_PEER]));
+	(void)snprintf(p->label, sizeof(p->label), "[peer %s]", cc);
+	return MLA_OK;
+}
+
+static mla_err section_line(struct cfg_parser *p, char *s, mla_diag *diag)
+{
+	size_t n = strlen(s);
+	const char *why = NULL;
+	char *name;
+	mla_err r;
+
+	if (n < 2 || s[n - 1] != ']')
+		return fail_at(p, p->line, diag, "malformed section header (expected [name])");
+	s[n - 1] = '\0';
+	name = trim(s + 1);
+	if (p->sec == SEC_PEER && (r = check_required(p, SEC_PEER, p->label, diag)) != MLA_OK)
+		return r;
+	if (strncmp(name, "peer", 4) == 0 && (name[4] == ' ' || name[4] == '\t')) {
+		p->sec = SEC_PEER;
+		p->sec_line[SEC_PEER] = p->line;
+		return peer_section(p, trim(name + 5), diag);
+	}
+	for (int id = 0; id < SEC_PEER; id++) {
+		if (strcmp(name, sections[id].name) != 0)
+			continue;
+		if (p->sec_line[id] != 0)
+			return fail_at(p, p->line, diag, "duplicate section [%s] (first on line %u)",
+				       name, p->sec_line[id]);
+		p->sec = (enum sec_id)id;
+		p->sec_line[id] = p->line;
+		p->base = &p->cfg;
+		(void)snprintf(p->label, sizeof(p->label), "[%s]", name);
+		return MLA_OK;
+	}
+	if (strcmp(name, "peer") == 0)
+		return fail_at(p, p->line, diag, "section [peer] needs a State code: [peer CC]");
+	if (cfg_check_text(name, &why) != MLA_OK || strlen(name) > 32)
+		return fail_at(p, p->line, diag, "unknown section");
+	return fail_at(p, p->line, diag, "unknown section [%s]", name);
+}
+
+/* One line, without its end: blank, comment, [section] or key = value. */
+static mla_err parse_line(struct cfg_parser *p, char *line, mla_diag *diag)
+{
+	char *s = trim(line), *eq;
+
+	for (char *h = s; (h = strchr(h, '#')) != NULL; h++) {
+		if (h == s || h[-1] == ' ' || h[-1] == '\t') {
+			*h = '\0'; /* a comment runs to the end of the line */
+			break;
+		}
+	}
+	s = trim(s);
+	if (*s == '\0')
+		return MLA_OK;
+	if (*s == '[')
+		return section_line(p, s, diag);
+	if ((eq = strchr(s, '=')) == NULL)
+		return fail_at(p, p->line, diag,
+			       "malformed line (expected key = value, [section] or # comment)");
+	*eq = '\0';
+	return key_line(p, trim(s), trim(eq + 1), diag);
+}
+
+enum { LINE_OK, LINE_EOF, LINE_TOO_LONG, LINE_NUL, LINE_IO };
+
+/* Next line into buf (CFG_LINE_MAX + 2 bytes) without "\n" or "\r\n". */
+static int read_line(FILE *f, char *buf)
+{
+	size_t n = 0;
+	int ch;
+
+	while ((ch = getc(f)) != EOF && ch != '\n') {
+		if (ch == '\0')
+			return LINE_NUL;
+		if (n == CFG_LINE_MAX + 1) /* room for a final '\r' */
+			return LINE_TOO_LONG;
+		buf[n++] = (char)ch;
+	}
+	if (ch == EOF && ferror(f))
+		return LINE_IO;
+	if (ch == EOF && n == 0)
+		return LINE_EOF;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	return n > CFG_LINE_MAX ? LINE_TOO_LONG : LINE_OK;
+}
+
+static mla_err parse_file(struct cfg_parser *p, FILE *f, mla_diag *diag)
+{
+	char buf[CFG_LINE_MAX + 2];
+	mla_err r;
+
+	for (;;) {
+		int st = read_line(f, buf);
+		if (st == LINE_EOF)
+			return MLA_OK;
+		if (p->line == CFG_LINES_MAX)
+			return fail_at(p, p->line, diag, "more than %u lines", CFG_LINES_MAX);
+		p->line++;
+		if (st == LINE_IO)
+			return mla_fail(diag, MLA_ERR_IO, "%s:%u: read error: %s", p->file, p->line,
+					strerror(errno));
+		if (st == LINE_TOO_LONG)
+			return fail_at(p, p->line, diag, "line longer than %d bytes", CFG_LINE_MAX);
+		if (st == LINE_NUL)
+			return fail_at(p, p->line, diag, "NUL byte in line");
+		/* a UTF-8 byte order mark may start the file */
+		char *s = p->line == 1 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? buf + 3 : buf;
+		if ((r = parse_line(p, s, diag)) != MLA_OK)
+			return r;
+	}
+}
+
+/* Checks that need the whole file: required keys, own State, defaults that follow others. */
+static mla_err finish(struct cfg_parser *p, mla_diag *diag)
+{
+	struct gw_config *c = &p->cfg;
+	mla_err r;
+
+	if (p->sec == SEC_PEER && (r = check_required(p, SEC_PEER, p->label, diag)) != MLA_OK)
+		return r;
+	for (int id = 0; id < SEC_PEER; id++) {
+		char label[16];
+		(void)snprintf(label, sizeof(label), "[%s]", sections[id].name);
+		if ((r = check_required(p, (enum sec_id)id, label, diag)) != MLA_OK)
+			return r;
+	}
+	for (size_t i = 0; i < c->n_peers; i++)
+		if (strcmp(c->peers[i].state, c->state) == 0)
+			return fail_at(p, p->peer_line[i], diag,
+				       "[peer %s] is this gateway's own State", c->state);
+	if (c->retry.initial_ms > c->retry.max_ms)
+		return fail_at(p, p->seen[SEC_RETRY][0] ? p->seen[SEC_RETRY][0] : p->seen[SEC_RETRY][1],
+			       diag, "[retry] initial is longer than [retry] max");
+	if (c->name[0] == '\0')
+		memcpy(c->name, c->state, sizeof(c->state));
+	if (p->seen[SEC_LIMITS][2] == 0) /* max_body_bytes follows max_envelope_bytes */
+		c->max_body_bytes = c->limits.max_envelope_bytes;
+	return MLA_OK;
+}
+
+/* The absolute, symlink-free directory of p->file, for relative paths. */
+static mla_err find_base_dir(struct cfg_parser *p, mla_diag *diag)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(p->file, '/');
+	size_t n = slash == NULL ? 0 : slash == p->file ? 1 : (size_t)(slash - p->file);
+
+	if (n == 0)
+		memcpy(dir, ".", 2);
+	else {
+		memcpy(dir, p->file, n);
+		dir[n] = '\0';
+	}
+	if (realpath(dir, p->base_dir) == NULL)
+		return mla_fail(diag, MLA_ERR_IO, "%s: cannot resolve its directory: %s", p->file,
+				strerror(errno));
+	return MLA_OK;
+}
+
+void gw_config_defaults(struct gw_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->workers = 0;
+	mla_limits_default(&c->limits);
+	c->max_body_bytes = c->limits.max_envelope_bytes;
+	c->clock_skew_ms = 5 * CFG_MIN;
+	c->replay_window_ms = 7 * CFG_DAY;
+	c->header_timeout_ms = 10 * CFG_SEC;
+	c->retry.initial_ms = CFG_SEC;
+	c->retry.max_ms = 5 * CFG_MIN;
+	c->retry.deadline_ms[0] = 7 * CFG_DAY;
+	c->retry.deadline_ms[1] = 24 * CFG_HOUR;
+	c->retry.deadline_ms[2] = 2 * CFG_HOUR;
+	c->retry.request_timeout_ms = 30 * CFG_SEC;
+	c->retry.connect_timeout_ms = 5 * CFG_SEC;
+}
+
+mla_err gw_config_load(const char *path, struct gw_config *c, mla_diag *diag)
+{
+	mla_err r = MLA_ERR_INTERNAL;
+	struct cfg_parser *p = NULL;
+	FILE *f = NULL;
+	struct stat st;
+
+	if (path == NULL || c == NULL) {
+		r = mla_fail(diag, MLA_ERR_ARG, "gw_config_load: no path or config");
+		goto out;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		r = mla_fail(diag, MLA_ERR_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	gw_config_defaults(&p->cfg);
+	p->file = path;
+	p->sec = SEC_N;
+	if (copy_str(p->cfg.path, sizeof(p->cfg.path), path) != 0) {
+		r = fail_at(p, 0, diag, "file name longer than PATH_MAX");
+		goto out;
+	}
+	if ((f = fopen(path, "re")) == NULL || fstat(fileno(f), &st) != 0) {
+		r = mla_fail(diag, MLA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = fail_at(p, 0, diag, "not a regular file");
+		goto out;
+	}
+	if ((r = find_base_dir(p, diag)) != MLA_OK || (r = parse_file(p, f, diag)) != MLA_OK ||
+	    (r = finish(p, diag)) != MLA_OK)
+		goto out;
+	memcpy(c, &p->cfg, sizeof(*c));
+	r = MLA_OK;
+out:
+	if (f != NULL)
+		(void)fclose(f);
+	free(p);
+	return r;
+}
+
+const struct gw_peer *gw_config_peer(const struct gw_config *c, const char *state)
+{
+	if (c == NULL || state == NULL)
+		return NULL;
+	for (size_t i = 0; i < c->n_peers; i++)
+		if (strcmp(c->peers[i].state, state) == 0)
+			return &c->peers[i];
+	return NULL;
+}

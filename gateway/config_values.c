@@ -1,0 +1,405 @@
+/* The values of a configuration file: numbers with units, State codes, addresses, URLs, TLS
+ * pins and paths. Pure functions on strings; config_parse.c reports where a value was wrong. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_internal.h"
+
+struct unit {
+	const char *name;
+	uint64_t mult;
+};
+
+/* Largest first, so formatting picks the largest exact unit. */
+static const struct unit size_units[] = {
+	{"GiB", CFG_GIB}, {"MiB", CFG_MIB}, {"KiB", CFG_KIB}, {"B", 1},
+};
+static const struct unit duration_units[] = {
+	{"d", CFG_DAY}, {"h", CFG_HOUR}, {"m", CFG_MIN}, {"s", CFG_SEC}, {"ms", 1},
+};
+#define N_UNITS(a) (sizeof(a) / sizeof((a)[0]))
+
+static int is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+/* Leading decimal digits of s into *v; *endp after them. Refuses signs, spaces and overflow. */
+static mla_err parse_digits(const char *s, uint64_t *v, const char **endp, const char **why)
+{
+	char *end = NULL;
+	unsigned long long n;
+
+	if (s[0] == '\0') {
+		*why = "empty value";
+		return MLA_ERR_CONFIG;
+	}
+	if (!is_digit(s[0])) {
+		*why = "not a number (decimal digits expected)";
+		return MLA_ERR_CONFIG;
+	}
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno == ERANGE) {
+		*why = "number too large";
+		return MLA_ERR_CONFIG;
+	}
+	*v = (uint64_t)n;
+	*endp = end;
+	return MLA_OK;
+}
+
+mla_err cfg_parse_uint(const char *s, uint64_t *v, const char **why)
+{
+	const char *end = NULL;
+	uint64_t n = 0;
+
+	if (parse_digits(s, &n, &end, why) != MLA_OK)
+		return MLA_ERR_CONFIG;
+	if (*end != '\0') {
+		*why = "trailing characters after the number";
+		return MLA_ERR_CONFIG;
+	}
+	*v = n;
+	return MLA_OK;
+}
+
+/* Digits, optional blanks, then one of units (or none when dflt is non-zero). */
+static mla_err parse_with_unit(const char *s, const struct unit *units, size_t n_units,
+			       uint64_t dflt, uint64_t *v, const char **why)
+{
+	const char *end = NULL;
+	uint64_t n = 0, mult = dflt;
+	size_t i;
+
+	if (parse_digits(s, &n, &end, why) != MLA_OK)
+		return MLA_ERR_CONFIG;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end != '\0' || dflt == 0) {
+		for (i = 0; i < n_units; i++)
+			if (strcmp(end, units[i].name) == 0)
+				break;
+		if (i == n_units) {
+			*why = units == size_units ? "unknown unit (B, KiB, MiB or GiB)"
+						   : "missing or unknown unit (ms, s, m, h or d)";
+			return MLA_ERR_CONFIG;
+		}
+		mult = units[i].mult;
+	}
+	if (n > UINT64_MAX / mult) {
+		*why = "number too large";
+		return MLA_ERR_CONFIG;
+	}
+	*v = n * mult;
+	return MLA_OK;
+}
+
+mla_err cfg_parse_size(const char *s, uint64_t *bytes, const char **why)
+{
+	return parse_with_unit(s, size_units, N_UNITS(size_units), 1, bytes, why);
+}
+
+mla_err cfg_parse_duration(const char *s, uint64_t *ms, const char **why)
+{
+	return parse_with_unit(s, duration_units, N_UNITS(duration_units), 0, ms, why);
+}
+
+static mla_err format_with_unit(uint64_t v, const struct unit *units, size_t n_units,
+				const char *sep, char *out, size_t len)
+{
+	size_t i = n_units - 1; /* the smallest unit, 1, always divides */
+	int n;
+
+	for (size_t j = 0; v != 0 && j < n_units; j++) {
+		if (v % units[j].mult == 0) {
+			i = j;
+			break;
+		}
+	}
+	n = snprintf(out, len, "%llu%s%s", (unsigned long long)(v / units[i].mult), sep,
+		     units[i].name);
+	if (n < 0 || (size_t)n >= len)
+		return MLA_ERR_INTERNAL;
+	return MLA_OK;
+}
+
+mla_err cfg_format_size(uint64_t bytes, char *out, size_t len)
+{
+	return format_with_unit(bytes, size_units, N_UNITS(size_units), " ", out, len);
+}
+
+mla_err cfg_format_duration(uint64_t ms, char *out, size_t len)
+{
+	return format_with_unit(ms, duration_units, N_UNITS(duration_units), "", out, len);
+}
+
+int cfg_is_state(const char *s)
+{
+	return s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && s[2] == '\0';
+}
+
+/* Length of the UTF-8 sequence at s (1..4), or 0 when it is not valid UTF-8. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned cp;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		n = 2, cp = s[0] & 0x1Fu;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		n = 3, cp = s[0] & 0x0Fu;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		n = 4, cp = s[0] & 0x07u;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xC0u) != 0x80u)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3Fu);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+mla_err cfg_check_text(const char *s, const char **why)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	while (*u != '\0') {
+		size_t n = utf8_seq(u);
+		if (*u < 0x20 || *u == 0x7F || (n == 2 && u[0] == 0xC2 && u[1] <= 0x9F)) {
+			*why = "control character in value";
+			return MLA_ERR_CONFIG;
+		}
+		if (n == 0) {
+			*why = "not valid UTF-8";
+			return MLA_ERR_CONFIG;
+		}
+		u += n;
+	}
+	return MLA_OK;
+}
+
+/* A DNS name: dot-separated labels of 1..63 letters, digits and inner hyphens, 253 at most. */
+static int is_hostname(const char *h, size_t len)
+{
+	size_t label = 0;
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = h[i];
+		if (ch == '.') {
+			if (label == 0 || h[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || is_digit(ch) ||
+		      (ch == '-' && label > 0)))
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return label > 0 && h[len - 1] != '-';
+}
+
+static int all_digits_dots(const char *h, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!is_digit(h[i]) && h[i] != '.')
+			return 0;
+	return 1;
+}
+
+/* host (len bytes): [IPv6], dotted IPv4 or a DNS name. */
+static mla_err check_host(const char *h, size_t len, const char **why)
+{
+	char tmp[64];
+	int af = AF_INET;
+
+	if (len > 0 && h[0] == '[') {
+		if (len < 3 || h[len - 1] != ']') {
+			*why = "malformed [IPv6] address";
+			return MLA_ERR_CONFIG;
+		}
+		h++;
+		len -= 2;
+		af = AF_INET6;
+	} else if (len == 0 || !all_digits_dots(h, len)) {
+		if (memchr(h, ':', len) != NULL)
+			*why = "IPv6 addresses must be written in brackets, [::1]:port";
+		else
+			*why = "host is neither an IP address nor a valid DNS name";
+		return is_hostname(h, len) ? MLA_OK : MLA_ERR_CONFIG;
+	}
+	if (len >= sizeof(tmp)) {
+		*why = "malformed IP address";
+		return MLA_ERR_CONFIG;
+	}
+	memcpy(tmp, h, len);
+	tmp[len] = '\0';
+	unsigned char addr[16];
+	if (inet_pton(af, tmp, addr) != 1) {
+		*why = af == AF_INET6 ? "malformed IPv6 address" : "malformed IPv4 address";
+		return MLA_ERR_CONFIG;
+	}
+	return MLA_OK;
+}
+
+static mla_err check_port(const char *s, const char **why)
+{
+	uint64_t port = 0;
+
+	if (cfg_parse_uint(s, &port, why) != MLA_OK || port == 0 || port > 65535) {
+		*why = "port must be a number from 1 to 65535";
+		return MLA_ERR_CONFIG;
+	}
+	return MLA_OK;
+}
+
+/* host:port, the host part possibly [bracketed]; the port is required. */
+static mla_err check_hostport(const char *s, size_t len, int port_required, const char **why)
+{
+	const char *colon = NULL;
+	char port[8];
+
+	if (len > 0 && s[0] == '[') {
+		const char *close = memchr(s, ']', len);
+		if (close != NULL && (size_t)(close - s) + 1 < len)
+			colon = close + 1;
+		if (close != NULL && colon != NULL && *colon != ':') {
+			*why = "expected ':' and a port after ']'";
+			return MLA_ERR_CONFIG;
+		}
+	} else {
+		for (size_t i = len; i > 0 && colon == NULL; i--)
+			if (s[i - 1] == ':')
+				colon = s + i - 1;
+	}
+	if (colon == NULL) {
+		if (!port_required)
+			return check_host(s, len, why);
+		*why = "expected host:port";
+		return MLA_ERR_CONFIG;
+	}
+	size_t plen = len - (size_t)(colon - s) - 1;
+	if (plen == 0 || plen >= sizeof(port)) {
+		*why = "port must be a number from 1 to 65535";
+		return MLA_ERR_CONFIG;
+	}
+	memcpy(port, colon + 1, plen);
+	port[plen] = '\0';
+	if (check_host(s, (size_t)(colon - s), why) != MLA_OK)
+		return MLA_ERR_CONFIG;
+	return check_port(port, why);
+}
+
+mla_err cfg_check_listen(const char *s, const char **why)
+{
+	return check_hostport(s, strlen(s), 1, why);
+}
+
+mla_err cfg_check_url(const char *s, const char **why)
+{
+	static const char scheme[] = "https://";
+	const char *auth = s + sizeof(scheme) - 1;
+	size_t alen;
+
+	if (strncmp(s, scheme, sizeof(scheme) - 1) != 0) {
+		*why = "must start with https://";
+		return MLA_ERR_CONFIG;
+	}
+	if (strpbrk(s, " \t\"<>\\^`{|}") != NULL) {
+		*why = "URL contains a space or a character that must be percent-encoded";
+		return MLA_ERR_CONFIG;
+	}
+	alen = strcspn(auth, "/?#");
+	if (memchr(auth, '@', alen) != NULL) {
+		*why = "credentials in the URL are not allowed";
+		return MLA_ERR_CONFIG;
+	}
+	if (alen == 0) {
+		*why = "URL has no host";
+		return MLA_ERR_CONFIG;
+	}
+	return check_hostport(auth, alen, 0, why);
+}
+
+static int b64_value(char ch)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = ch != '\0' ? strchr(alphabet, ch) : NULL;
+	return p != NULL ? (int)(p - alphabet) : -1;
+}
+
+mla_err cfg_check_pin(const char *s, const char **why)
+{
+	static const char prefix[] = "sha256//";
+	const char *b = s + sizeof(prefix) - 1;
+	size_t i;
+
+	*why = "must be sha256// followed by the 44-character base64 SHA-256 of the peer's public key";
+	if (strncmp(s, prefix, sizeof(prefix) - 1) != 0 || strlen(b) != 44 || b[43] != '=')
+		return MLA_ERR_CONFIG;
+	for (i = 0; i < 43; i++)
+		if (b64_value(b[i]) < 0)
+			return MLA_ERR_CONFIG;
+	/* 32 bytes leave the last character's two low bits unused: they must be zero */
+	if ((b64_value(b[42]) & 3) != 0)
+		return MLA_ERR_CONFIG;
+	return MLA_OK;
+}
+
+mla_err cfg_resolve_path(const char *base_dir, const char *value, char out[PATH_MAX],
+			 const char **why)
+{
+	size_t vlen = strlen(value), blen;
+	const char *rel = value;
+
+	*why = "path longer than PATH_MAX";
+	if (vlen >= PATH_MAX)
+		return MLA_ERR_CONFIG;
+	if (value[0] == '/') {
+		memcpy(out, value, vlen + 1);
+		return MLA_OK;
+	}
+	blen = strlen(base_dir);
+	if (blen >= PATH_MAX || base_dir[0] != '/')
+		return MLA_ERR_INTERNAL;
+	memcpy(out, base_dir, blen + 1);
+	for (;;) {
+		size_t skip = rel[0] != '.' ? 0 : rel[1] == '/' || rel[1] == '\0' ? 1
+			      : rel[1] == '.' && (rel[2] == '/' || rel[2] == '\0') ? 2 : 0;
+		if (skip == 0)
+			break;
+		if (skip == 2) { /* drop base_dir's last component; "/.." is "/" */
+			while (blen > 1 && out[blen - 1] != '/')
+				blen--;
+			if (blen > 1)
+				blen--;
+			out[blen] = '\0';
+		}
+		rel += skip;
+		while (*rel == '/')
+			rel++;
+	}
+	if (*rel == '\0')
+		return MLA_OK;
+	size_t rlen = strlen(rel), sep = out[blen - 1] == '/' ? 0 : 1;
+	if (blen + sep + rlen >= PATH_MAX)
+		return MLA_ERR_CONFIG;
+	if (sep)
+		out[blen++] = '/';
+	memcpy(out + blen, rel, rlen + 1);
+	return MLA_OK;
+}

@@ -1,0 +1,194 @@
+/* Start, reload and orderly stop of a gateway (see gw.h). */
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/thread.h>
+
+#include "gw.h"
+#include "log.h"
+
+#define DRAIN_POLL_MS 100
+
+int64_t gw_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned busy(const struct gw *g)
+{
+	return gw_pool_pending(g->pool) + relay_in_flight(g) + peer_server_busy(g) +
+	       submit_server_busy(g);
+}
+
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw *g = arg;
+	static int64_t give_up_ms;
+	int64_t now = gw_now_ms();
+
+	(void)fd;
+	(void)what;
+	if (give_up_ms == 0)
+		give_up_ms = now + (int64_t)g->snap->cfg.retry.request_timeout_ms;
+	if (busy(g) == 0 || now >= give_up_ms) {
+		if (busy(g) != 0)
+			gw_log(GW_LOG_WARN, "stop-timeout", NULL,
+			       "in_flight=%u reason=\"left for recovery at the next start\"", busy(g));
+		event_base_loopexit(g->base, NULL);
+	}
+}
+
+static void begin_stop(struct gw *g, const char *why)
+{
+	struct timeval poll = {0, DRAIN_POLL_MS * 1000};
+
+	if (g->stopping)
+		return;
+	g->stopping = 1;
+	gw_log(GW_LOG_INFO, "stopping", NULL, "signal=%s", why);
+	peer_server_stop_accepting(g);
+	submit_server_stop_accepting(g);
+	relay_stop(g);
+	if ((g->drain = event_new(g->base, -1, EV_PERSIST, on_drain, g)) == NULL ||
+	    event_add(g->drain, &poll) != 0)
+		event_base_loopexit(g->base, NULL);
+}
+
+static void on_term(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	begin_stop(arg, sig == SIGINT ? "INT" : "TERM");
+}
+
+static int same_fixed_settings(const struct gw_config *a, const struct gw_config *b)
+{
+	return strcmp(a->state, b->state) == 0 && strcmp(a->listen, b->listen) == 0 &&
+	       strcmp(a->store, b->store) == 0 && strcmp(a->submit_socket, b->submit_socket) == 0;
+}
+
+static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d)
+{
+	struct gw_snapshot *snap = gw_snapshot_new(c, g->gen + 1), *old = g->snap;
+	struct gw_crypto *crypto = NULL;
+	mla_err r;
+
+	if (snap == NULL)
+		return MLA_ERR_NOMEM;
+	if ((r = gw_crypto_load(&snap->cfg, &crypto, d)) != MLA_OK) {
+		gw_snapshot_unref(snap);
+		return r;
+	}
+	g->snap = snap;
+	if ((r = peer_server_reload(g, d)) != MLA_OK || (r = relay_reload(g, d)) != MLA_OK) {
+		g->snap = old; /* keep serving with what worked */
+		gw_snapshot_unref(snap);
+		gw_crypto_free(crypto);
+		(void)peer_server_reload(g, NULL);
+		return r;
+	}
+	g->gen++;
+	gw_crypto_free(g->crypto);
+	g->crypto = crypto;
+	gw_snapshot_unref(old);
+	return MLA_OK;
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct gw *g = arg;
+	struct gw_config *c = malloc(sizeof(*c));
+	mla_diag d = {MLA_OK, ""};
+
+	(void)sig;
+	(void)what;
+	if (c == NULL)
+		return;
+	if (gw_config_load(g->config_path, c, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "reload-refused", NULL, "reason=\"%s\"", d.msg);
+	else if (!same_fixed_settings(c, &g->snap->cfg))
+		gw_log(GW_LOG_ERROR, "reload-refused", NULL,
+		       "reason=\"state, listen, store and submit_socket need a restart\"");
+	else if (apply_reload(g, c, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "reload-refused", NULL, "reason=\"%s\"", d.msg);
+	else
+		gw_log(GW_LOG_INFO, "reloaded", NULL, "generation=%u peers=%zu", g->gen,
+		       g->snap->cfg.n_peers);
+	free(c);
+}
+
+static mla_err add_signals(struct gw *g)
+{
+	signal(SIGPIPE, SIG_IGN);
+	g->sig_term = evsignal_new(g->base, SIGTERM, on_term, g);
+	g->sig_int = evsignal_new(g->base, SIGINT, on_term, g);
+	g->sig_hup = evsignal_new(g->base, SIGHUP, on_hup, g);
+	if (g->sig_term == NULL || g->sig_int == NULL || g->sig_hup == NULL ||
+	    evsignal_add(g->sig_term, NULL) != 0 || evsignal_add(g->sig_int, NULL) != 0 ||
+	    evsignal_add(g->sig_hup, NULL) != 0)
+		return MLA_ERR_INTERNAL;
+	return MLA_OK;
+}
+
+static unsigned worker_count(const struct gw_config *c)
+{
+	long n = c->workers > 0 ? (long)c->workers : sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1u : (unsigned)n;
+}
+
+mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
+{
+	mla_err r;
+
+	if (evthread_use_pthreads() != 0 || (g->base = event_base_new()) == NULL)
+		return mla_fail(d, MLA_ERR_INTERNAL, "cannot create the event loop");
+	if ((g->snap = gw_snapshot_new(c, 0)) == NULL)
+		return MLA_ERR_NOMEM;
+	if ((r = gw_crypto_load(c, &g->crypto, d)) != MLA_OK ||
+	    (r = store_open(c->store, &g->store, d)) != MLA_OK)
+		return r;
+	if ((g->pool = gw_pool_new(g->base, worker_count(c), gw_batch_begin, gw_batch_end, g)) ==
+	    NULL)
+		return mla_fail(d, MLA_ERR_INTERNAL, "cannot start worker threads");
+	if ((r = add_signals(g)) != MLA_OK || (r = peer_server_start(g, d)) != MLA_OK ||
+	    (r = submit_server_start(g, d)) != MLA_OK || (r = relay_start(g, d)) != MLA_OK)
+		return r;
+	gw_log(GW_LOG_INFO, "started", NULL, "state=%s workers=%u peers=%zu", c->state,
+	       worker_count(c), c->n_peers);
+	return MLA_OK;
+}
+
+void gw_run(struct gw *g)
+{
+	event_base_dispatch(g->base);
+}
+
+void gw_free(struct gw *g)
+{
+	relay_stop(g);
+	gw_pool_free(g->pool); /* finishes and answers what the workers still hold */
+	g->pool = NULL;
+	relay_free(g);
+	peer_server_free(g);
+	submit_server_free(g);
+	store_close(g->store);
+	gw_crypto_free(g->crypto);
+	if (g->sig_term != NULL)
+		event_free(g->sig_term);
+	if (g->sig_int != NULL)
+		event_free(g->sig_int);
+	if (g->sig_hup != NULL)
+		event_free(g->sig_hup);
+	if (g->drain != NULL)
+		event_free(g->drain);
+	if (g->base != NULL)
+		event_base_free(g->base);
+	gw_snapshot_unref(g->snap);
+	memset(g, 0, sizeof(*g));
+}

@@ -1,0 +1,383 @@
+/* The relay: sends due outbox messages to their peers (crisis and urgent first, a bounded
+ * number in flight per peer), has a worker verify each receipt, and records the outcome:
+ * delivered or rejected on a verified receipt, otherwise a retry with exponential backoff and
+ * jitter until the message's deadline, then failed. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+
+#include "log.h"
+#include "mlagw/pem.h"
+#include "mlagw/receipt.h"
+#include "relay_internal.h"
+
+#define MAX_RECEIPT_BYTES ((size_t)1 << 20)
+#define TICK_MS 500
+
+static struct relay_peer *peer_of(struct gw_relay *rl, const char *state)
+{
+	for (size_t i = 0; i < rl->n_peers; i++)
+		if (strcmp(rl->peers[i].state, state) == 0)
+			return &rl->peers[i];
+	return NULL;
+}
+
+static int has_slot(const char *to_state, void *arg)
+{
+	struct gw *g = arg;
+	struct relay_peer *p = peer_of(g->relay, to_state);
+	const struct gw_peer *cp = gw_config_peer(&g->snap->cfg, to_state);
+
+	return p != NULL && cp != NULL && p->in_flight < cp->max_in_flight;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct transfer *t = arg;
+
+	/* refusing more than a receipt can be ends the exchange with an error */
+	return mla_buf_append(&t->response, data, size * n) == MLA_OK ? size * n : 0;
+}
+
+static int64_t backoff_ms(const struct gw_retry *r, unsigned attempts)
+{
+	double d = (double)r->initial_ms * pow(2.0, attempts > 30 ? 30 : attempts);
+	unsigned char rnd[2];
+
+	if (d > (double)r->max_ms)
+		d = (double)r->max_ms;
+	if (RAND_bytes(rnd, 2) != 1)
+		rnd[0] = rnd[1] = 128;
+	/* jitter: 50% to 150% of the delay, so peers coming back are not hit in lockstep */
+	return (int64_t)(d * (0.5 + (double)(rnd[0] << 8 | rnd[1]) / 65536.0));
+}
+
+static void fail_message(struct gw *g, const struct out_msg *m, const char *why)
+{
+	mla_diag d = {MLA_OK, ""};
+	char detail[MLA_DIAG_MAX];
+
+	(void)snprintf(detail, sizeof(detail), "%.60s after %u attempts; last error: %.140s", why,
+		       m->attempts, m->last_error[0] ? m->last_error : "none");
+	if (store_outbox_set_state(g->store, m->message_id, MSG_FAILED, 0, detail, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", m->message_id, "op=fail reason=\"%s\"", d.msg);
+	gw_log(GW_LOG_ERROR, "failed", m->message_id, "to=%s reason=\"%s\"", m->to_state, detail);
+}
+
+void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why)
+{
+	const struct gw_retry *r = &g->snap->cfg.retry;
+	int64_t now = gw_now_ms(), next = now + backoff_ms(r, t->attempts);
+	mla_diag d = {MLA_OK, ""};
+	struct out_msg m;
+
+	if (now >= t->deadline_ms) {
+		memset(&m, 0, sizeof(m));
+		memcpy(m.message_id, t->message_id, sizeof(m.message_id));
+		memcpy(m.to_state, t->to_state, 3);
+		m.attempts = t->attempts + 1;
+		(void)snprintf(m.last_error, sizeof(m.last_error), "%s", why);
+		fail_message(g, &m, "deadline passed");
+		return;
+	}
+	if (store_outbox_set_state(g->store, t->message_id, MSG_QUEUED, next, why, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", t->message_id, "op=retry reason=\"%s\"", d.msg);
+	gw_log(GW_LOG_WARN, "retry", t->message_id, "to=%s attempt=%u in_ms=%lld reason=\"%s\"",
+	       t->to_state, t->attempts + 1, (long long)(next - now), why);
+}
+
+void relay_transfer_free(struct transfer *t)
+{
+	if (t == NULL)
+		return;
+	if (t->easy != NULL)
+		curl_easy_cleanup(t->easy);
+	curl_slist_free_all(t->headers);
+	mla_buf_free(&t->envelope);
+	mla_buf_free(&t->response);
+	free(t);
+}
+
+static void unlink_transfer(struct gw_relay *rl, struct transfer *t)
+{
+	struct relay_peer *p = peer_of(rl, t->to_state);
+
+	if (t->prev != NULL)
+		t->prev->next = t->next;
+	else
+		rl->transfers = t->next;
+	if (t->next != NULL)
+		t->next->prev = t->prev;
+	t->prev = t->next = NULL;
+	if (p != NULL && p->in_flight > 0)
+		p->in_flight--;
+	if (rl->in_flight > 0)
+		rl->in_flight--;
+}
+
+static mla_err setup_easy(struct gw *g, struct transfer *t, struct relay_peer *p)
+{
+	const struct gw_config *c = &g->snap->cfg;
+	const struct gw_peer *cp = gw_config_peer(c, t->to_state);
+	char idh[80];
+
+	if (cp == NULL || (t->easy = curl_easy_init()) == NULL)
+		return MLA_ERR_INTERNAL;
+	(void)snprintf(idh, sizeof(idh), "X-MLA-Message-Id: %s", t->message_id);
+	t->headers = curl_slist_append(NULL, "Content-Type: application/xml");
+	t->headers = curl_slist_append(t->headers, "Expect:"); /* no 100-continue round trip */
+	t->headers = curl_slist_append(t->headers, idh);
+	curl_easy_setopt(t->easy, CURLOPT_URL, cp->url);
+	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, (const char *)t->envelope.data);
+	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->envelope.len);
+	curl_easy_setopt(t->easy, CURLOPT_SSLCERT, c->tls.cert);
+	curl_easy_setopt(t->easy, CURLOPT_SSLKEY, c->tls.key);
+	/* the peer must present a certificate of its own State's root, and no other */
+	curl_easy_setopt(t->easy, CURLOPT_CAINFO_BLOB, &p->ca);
+	curl_easy_setopt(t->easy, CURLOPT_CAPATH, NULL);
+	if (cp->tls_pin[0] != '\0')
+		curl_easy_setopt(t->easy, CURLOPT_PINNEDPUBLICKEY, cp->tls_pin);
+	curl_easy_setopt(t->easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)c->retry.request_timeout_ms);
+	curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)c->retry.connect_timeout_ms);
+	curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, (char *)t);
+	return t->headers != NULL ? MLA_OK : MLA_ERR_NOMEM;
+}
+
+static void start_message(struct gw *g, const struct out_msg *m)
+{
+	struct gw_relay *rl = g->relay;
+	struct relay_peer *p = peer_of(rl, m->to_state);
+	struct transfer *t = calloc(1, sizeof(*t));
+	mla_diag d = {MLA_OK, ""};
+
+	if (t == NULL || p == NULL)
+		goto fail;
+	t->g = g;
+	memcpy(t->message_id, m->message_id, sizeof(t->message_id));
+	memcpy(t->to_state, m->to_state, 3);
+	memcpy(t->digest, m->digest, 32);
+	t->attempts = m->attempts;
+	t->created_ms = m->created_ms;
+	t->deadline_ms = m->deadline_ms;
+	t->started_ms = gw_now_ms();
+	mla_buf_init(&t->response, MAX_RECEIPT_BYTES);
+	if (store_outbox_envelope(g->store, m->message_id, &t->envelope, &d) != MLA_OK ||
+	    setup_easy(g, t, p) != MLA_OK ||
+	    store_outbox_set_state(g->store, m->message_id, MSG_SENDING, 0, NULL, &d) != MLA_OK ||
+	    relay_curl_start(g, t) != MLA_OK)
+		goto fail;
+	t->next = rl->transfers;
+	if (rl->transfers != NULL)
+		rl->transfers->prev = t;
+	rl->transfers = t;
+	p->in_flight++;
+	rl->in_flight++;
+	return;
+fail:
+	gw_log(GW_LOG_ERROR, "send-error", m->message_id, "reason=\"%s\"",
+	       d.msg[0] ? d.msg : "cannot start the exchange");
+	if (store_outbox_set_state(g->store, m->message_id, MSG_QUEUED, gw_now_ms() + 1000,
+				   "could not start the exchange", &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", m->message_id, "op=requeue");
+	relay_transfer_free(t);
+}
+
+static void pump(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw *g = arg;
+	struct out_msg due[32];
+	mla_diag d = {MLA_OK, ""};
+	int64_t now = gw_now_ms();
+	size_t n = 0;
+	int tx;
+
+	(void)fd;
+	(void)what;
+	if (g->relay->stopped)
+		return;
+	tx = store_begin(g->store, &d) == MLA_OK; /* one fsync for the whole pump */
+	if (store_outbox_due(g->store, now, has_slot, g, due, 32, &n, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=due reason=\"%s\"", d.msg);
+	for (size_t i = 0; i < n; i++) {
+		if (now >= due[i].deadline_ms)
+			fail_message(g, &due[i], "deadline passed");
+		else
+			start_message(g, &due[i]);
+	}
+	if (tx && store_commit(g->store, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=commit reason=\"%s\"", d.msg);
+	if (n == 32)
+		relay_kick(g); /* more may be due: continue after other events */
+}
+
+void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
+{
+	long code = 0;
+	char why[MLA_DIAG_MAX];
+
+	unlink_transfer(g->relay, t);
+	relay_kick(g); /* a slot is free */
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (res == CURLE_OK && (code == 200 || code == 409 || code == 422) && t->response.len > 0) {
+		relay_check_receipt(g, t);
+		return;
+	}
+	if (res != CURLE_OK)
+		(void)snprintf(why, sizeof(why), "transport: %.200s",
+			       t->errbuf[0] ? t->errbuf : curl_easy_strerror(res));
+	else
+		(void)snprintf(why, sizeof(why), "HTTP %ld without a receipt", code);
+	if (res == CURLE_OK && code == 413) {
+		struct out_msg m;
+		memset(&m, 0, sizeof(m));
+		memcpy(m.message_id, t->message_id, sizeof(m.message_id));
+		memcpy(m.to_state, t->to_state, 3);
+		m.attempts = t->attempts + 1;
+		(void)snprintf(m.last_error, sizeof(m.last_error), "%s", why);
+		fail_message(g, &m, "peer refuses the envelope size (HTTP 413)");
+	} else {
+		relay_retry_or_fail(g, t, why);
+	}
+	relay_transfer_free(t);
+}
+
+/* This State's roots as one PEM blob, for curl's CA store of a peer. */
+static mla_err state_roots_pem(const struct gw_config *c, const char *state, mla_buf *out,
+			       mla_diag *diag)
+{
+	STACK_OF(X509) *certs = NULL;
+	char cs[8];
+	mla_err r = MLA_OK;
+
+	mla_buf_init(out, 1 << 20);
+	for (size_t i = 0; i < c->n_roots && r == MLA_OK; i++) {
+		if ((r = mla_pem_load_certs(c->roots[i], &certs, diag)) != MLA_OK)
+			break;
+		for (int j = 0; j < sk_X509_num(certs) && r == MLA_OK; j++) {
+			X509 *x = sk_X509_value(certs, j);
+			BIO *bio;
+			char *pem;
+			long len;
+			if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_countryName, cs,
+						      (int)sizeof(cs)) != 2 || strcmp(cs, state) != 0)
+				continue;
+			if ((bio = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(bio, x) != 1)
+				r = MLA_ERR_NOMEM;
+			else if ((len = BIO_get_mem_data(bio, &pem)) > 0)
+				r = mla_buf_append(out, pem, (size_t)len);
+			BIO_free(bio);
+		}
+		sk_X509_pop_free(certs, X509_free);
+		certs = NULL;
+	}
+	if (r == MLA_OK && out->len == 0)
+		r = mla_fail(diag, MLA_ERR_CONFIG, "no trusted root for peer %s", state);
+	return r;
+}
+
+static mla_err load_peers(struct gw *g, mla_diag *diag)
+{
+	struct gw_relay *rl = g->relay;
+	const struct gw_config *c = &g->snap->cfg;
+	mla_err r;
+
+	for (size_t i = 0; i < c->n_peers; i++) {
+		struct relay_peer *p = peer_of(rl, c->peers[i].state);
+		if (p == NULL) {
+			p = &rl->peers[rl->n_peers++];
+			memcpy(p->state, c->peers[i].state, 3);
+		} else {
+			mla_buf_free(&p->ca_pem);
+		}
+		if ((r = state_roots_pem(c, p->state, &p->ca_pem, diag)) != MLA_OK)
+			return r;
+		p->ca.data = p->ca_pem.data;
+		p->ca.len = p->ca_pem.len;
+		p->ca.flags = CURL_BLOB_NOCOPY;
+	}
+	return MLA_OK;
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pump(-1, 0, arg);
+}
+
+mla_err relay_start(struct gw *g, mla_diag *diag)
+{
+	struct timeval tick = {0, TICK_MS * 1000};
+	size_t recovered = 0;
+	mla_err r;
+
+	if ((g->relay = calloc(1, sizeof(*g->relay))) == NULL)
+		return MLA_ERR_NOMEM;
+	if ((r = relay_curl_init(g, diag)) != MLA_OK || (r = load_peers(g, diag)) != MLA_OK)
+		return r;
+	if ((g->relay->pump = event_new(g->base, -1, 0, pump, g)) == NULL ||
+	    (g->relay->tick = event_new(g->base, -1, EV_PERSIST, on_tick, g)) == NULL ||
+	    event_add(g->relay->tick, &tick) != 0)
+		return MLA_ERR_NOMEM;
+	if ((r = store_outbox_recover(g->store, gw_now_ms(), &recovered, diag)) != MLA_OK)
+		return r;
+	if (recovered > 0)
+		gw_log(GW_LOG_INFO, "recovered", NULL, "messages=%zu state=queued", recovered);
+	relay_kick(g);
+	return MLA_OK;
+}
+
+mla_err relay_reload(struct gw *g, mla_diag *diag)
+{
+	return load_peers(g, diag);
+}
+
+void relay_kick(struct gw *g)
+{
+	if (g->relay != NULL && g->relay->pump != NULL && !g->relay->stopped)
+		event_active(g->relay->pump, 0, 0);
+}
+
+void relay_stop(struct gw *g)
+{
+	if (g->relay != NULL)
+		g->relay->stopped = 1;
+}
+
+unsigned relay_in_flight(const struct gw *g)
+{
+	return g->relay != NULL ? g->relay->in_flight : 0;
+}
+
+void relay_free(struct gw *g)
+{
+	struct gw_relay *rl = g->relay;
+	struct transfer *t;
+
+	if (rl == NULL)
+		return;
+	/* exchanges still in flight stay "sending" in the store: recovered at the next start */
+	while ((t = rl->transfers) != NULL) {
+		unlink_transfer(rl, t);
+		curl_multi_remove_handle(rl->multi, t->easy);
+		relay_transfer_free(t);
+	}
+	relay_curl_free(g);
+	if (rl->pump != NULL)
+		event_free(rl->pump);
+	if (rl->tick != NULL)
+		event_free(rl->tick);
+	for (size_t i = 0; i < rl->n_peers; i++)
+		mla_buf_free(&rl->peers[i].ca_pem);
+	free(rl);
+	g->relay = NULL;
+}

@@ -1,0 +1,61 @@
+/* Internal parts of the relay: the libcurl multi interface driven by libevent
+ * (relay_curl.c) and the delivery logic (relay.c). */
+#ifndef MLAGW_GATEWAY_RELAY_INTERNAL_H
+#define MLAGW_GATEWAY_RELAY_INTERNAL_H
+
+#include <curl/curl.h>
+
+#include "gw.h"
+
+/* One HTTP exchange with a peer: the envelope out, the receipt back. */
+struct transfer {
+	struct gw *g;
+	CURL *easy;
+	struct curl_slist *headers;
+	char message_id[MLA_UUID_LEN + 1];
+	char to_state[3];
+	uint8_t digest[32];
+	unsigned attempts;
+	int64_t started_ms, created_ms, deadline_ms;
+	mla_buf envelope;
+	mla_buf response;
+	char errbuf[CURL_ERROR_SIZE];
+	struct transfer *prev, *next; /* the relay's list of exchanges in flight */
+};
+
+struct relay_peer {
+	char state[3];
+	unsigned in_flight;
+	struct curl_blob ca; /* PEM of this State's roots only */
+	mla_buf ca_pem;
+};
+
+struct gw_relay {
+	CURLM *multi;
+	struct event *timer;  /* curl's timeout */
+	struct event *pump;   /* deferred "look for due messages" */
+	struct event *tick;   /* periodic look, for retries coming due */
+	struct relay_peer peers[GW_MAX_PEERS];
+	size_t n_peers;
+	unsigned in_flight;
+	struct transfer *transfers;
+	int stopped;
+};
+
+/* relay_curl.c */
+mla_err relay_curl_init(struct gw *g, mla_diag *diag);
+void relay_curl_free(struct gw *g);
+/* Starts t (its easy handle is set up); on failure the caller still owns t. */
+mla_err relay_curl_start(struct gw *g, struct transfer *t);
+/* Called by relay_curl.c for each finished exchange; owns t afterwards. */
+void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res);
+
+/* relay.c */
+/* Schedules a retry with backoff and jitter, or fails the message past its deadline. */
+void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why);
+void relay_transfer_free(struct transfer *t);
+
+/* relay_receipt.c: a worker verifies the receipt in t->response; owns t afterwards. */
+void relay_check_receipt(struct gw *g, struct transfer *t);
+
+#endif

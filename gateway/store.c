@@ -1,0 +1,327 @@
+/* The store's connection: creating the file (mode 0600), opening SQLite (WAL, synchronous=FULL),
+ * the versioned schema, closing, and the row helpers. Transactions and the statement cache are
+ * in store_tx.c; outbox, inbox, history and alerts in store_outbox.c, store_inbox.c, store_log.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store_internal.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+static const char schema_v1[] =
+	"CREATE TABLE outbox ("
+	" message_id TEXT PRIMARY KEY NOT NULL,"
+	" case_id TEXT NOT NULL,"
+	" to_state TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" action TEXT NOT NULL,"
+	" priority INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 2),"
+	" state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 5),"
+	" attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+	" created_ms INTEGER NOT NULL,"
+	" next_attempt_ms INTEGER NOT NULL,"
+	" deadline_ms INTEGER NOT NULL,"
+	" digest BLOB NOT NULL CHECK (length(digest) = 32),"
+	" envelope BLOB NOT NULL,"
+	" receipt BLOB,"
+	" last_error TEXT,"
+	" updated_ms INTEGER NOT NULL);"
+	"CREATE INDEX outbox_due ON outbox (state, priority DESC, next_attempt_ms, created_ms);"
+	"CREATE TABLE inbox ("
+	" message_id TEXT PRIMARY KEY NOT NULL,"
+	" case_id TEXT NOT NULL,"
+	" in_reply_to TEXT NOT NULL,"
+	" from_state TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" action TEXT NOT NULL,"
+	" priority INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 2),"
+	" created_ms INTEGER NOT NULL,"
+	" received_ms INTEGER NOT NULL,"
+	" digest BLOB NOT NULL CHECK (length(digest) = 32),"
+	" accepted INTEGER NOT NULL CHECK (accepted IN (0, 1)),"
+	" envelope BLOB,"
+	" receipt BLOB NOT NULL,"
+	" CHECK (accepted = 0 OR envelope IS NOT NULL));"
+	"CREATE TABLE history ("
+	" id INTEGER PRIMARY KEY,"
+	" message_id TEXT NOT NULL,"
+	" direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),"
+	" state TEXT NOT NULL,"
+	" at_ms INTEGER NOT NULL,"
+	" detail TEXT);"
+	"CREATE INDEX history_message ON history (message_id, id);"
+	"CREATE TABLE alerts ("
+	" id INTEGER PRIMARY KEY,"
+	" kind TEXT NOT NULL,"
+	" message_id TEXT,"
+	" at_ms INTEGER NOT NULL,"
+	" detail TEXT);"
+	"CREATE INDEX alerts_kind ON alerts (kind);"
+	"PRAGMA user_version = 1;";
+
+const char *msg_state_name(msg_state s)
+{
+	static const char *const names[] = {"queued", "sending", "awaiting-receipt",
+					    "delivered", "rejected", "failed"};
+
+	if ((unsigned)s >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[s];
+}
+
+int64_t store_now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		abort(); /* CLOCK_REALTIME always exists */
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- opening --- */
+
+/* Creates the file with mode 0600 before SQLite sees it (SQLite gives its -wal and -shm files
+ * the database's mode), tightens an existing file to 0600, and makes a new name durable. */
+static mla_err create_file(const char *path, mla_diag *diag)
+{
+	mla_err r = MLA_ERR_STORE;
+	struct stat st;
+	int created = 1, fd, dfd = -1;
+	char *dir = NULL, *slash;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		created = 0;
+		fd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		r = mla_fail(diag, MLA_ERR_STORE, "store: cannot open %s: %s", path,
+			     strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		r = mla_fail(diag, MLA_ERR_STORE, "store: %s is not a regular file", path);
+		goto out;
+	}
+	if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) != 0) {
+		r = mla_fail(diag, MLA_ERR_STORE, "store: cannot set mode 0600 on %s: %s", path,
+			     strerror(errno));
+		goto out;
+	}
+	if (created) {
+		if ((dir = strdup(path)) == NULL) {
+			r = mla_fail(diag, MLA_ERR_NOMEM, "store: out of memory");
+			goto out;
+		}
+		if ((slash = strrchr(dir, '/')) == dir)
+			slash[1] = '\0';
+		else if (slash != NULL)
+			*slash = '\0';
+		dfd = open(slash != NULL ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || fsync(dfd) != 0) {
+			r = mla_fail(diag, MLA_ERR_STORE, "store: cannot sync directory of %s: %s",
+				     path, strerror(errno));
+			goto out;
+		}
+	}
+	r = MLA_OK;
+out:
+	if (dfd >= 0)
+		(void)close(dfd);
+	if (fd >= 0)
+		(void)close(fd);
+	free(dir);
+	return r;
+}
+
+static mla_err pragma_text(gw_store *s, const char *sql, const char *want, mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *v;
+	mla_err r;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return store_fail(s, rc, sql, diag);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		r = store_fail(s, rc, sql, diag);
+	} else if ((v = sqlite3_column_text(st, 0)) == NULL ||
+		   strcmp((const char *)v, want) != 0) {
+		r = mla_fail(diag, MLA_ERR_STORE, "store: %s: got %s, need %s", sql,
+			     v != NULL ? (const char *)v : "nothing", want);
+	} else {
+		r = MLA_OK;
+	}
+	(void)sqlite3_finalize(st);
+	return r;
+}
+
+static mla_err configure(gw_store *s, mla_diag *diag)
+{
+	mla_err r;
+	int rc;
+
+	(void)sqlite3_extended_result_codes(s->db, 1);
+	if ((rc = sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS)) != SQLITE_OK ||
+	    (rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL)) !=
+		    SQLITE_OK)
+		return store_fail(s, rc, "configuring the connection", diag);
+	if ((r = pragma_text(s, "PRAGMA journal_mode = WAL", "wal", diag)) != MLA_OK)
+		return r;
+	if ((rc = sqlite3_exec(s->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+			       NULL, NULL, NULL)) != SQLITE_OK)
+		return store_fail(s, rc, "setting pragmas", diag);
+	/* Durability depends on these: read them back rather than trust a silent no-op. */
+	if ((r = pragma_text(s, "PRAGMA synchronous", "2", diag)) != MLA_OK)
+		return r;
+	return pragma_text(s, "PRAGMA foreign_keys", "1", diag);
+}
+
+static mla_err user_version(gw_store *s, int *v, mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r = MLA_OK;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL)) != SQLITE_OK)
+		return store_fail(s, rc, "reading the schema version", diag);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*v = sqlite3_column_int(st, 0);
+	else
+		r = store_fail(s, rc, "reading the schema version", diag);
+	(void)sqlite3_finalize(st);
+	return r;
+}
+
+/* Creates schema version 1 in one transaction, or checks the version of an existing file. */
+static mla_err apply_schema(gw_store *s, const char *path, mla_diag *diag)
+{
+	mla_err r;
+	int v = -1, rc;
+
+	if ((r = store_tx_begin(s, diag)) != MLA_OK)
+		return r;
+	if ((r = user_version(s, &v, diag)) != MLA_OK)
+		goto out;
+	if (v == 0 && (rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, NULL)) != SQLITE_OK) {
+		r = store_fail(s, rc, "creating the schema", diag);
+		goto out;
+	}
+	if (v != 0 && v != STORE_SCHEMA_VERSION)
+		r = mla_fail(diag, MLA_ERR_STORE,
+			     "store: %s has schema version %d; this mlagw knows version %d", path,
+			     v, STORE_SCHEMA_VERSION);
+out:
+	if (r == MLA_OK)
+		return store_tx_commit(s, diag);
+	store_tx_abort(s);
+	return r;
+}
+
+mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
+{
+	gw_store *s = NULL;
+	mla_err r;
+	int rc;
+
+	*out = NULL;
+	if (path == NULL || *path == '\0')
+		return mla_fail(diag, MLA_ERR_ARG, "store: no database path");
+	if ((r = create_file(path, diag)) != MLA_OK)
+		return r;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return mla_fail(diag, MLA_ERR_NOMEM, "store: out of memory");
+	rc = sqlite3_open_v2(path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		r = mla_fail(diag, MLA_ERR_STORE, "store: cannot open %s: %s", path,
+			     s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto out;
+	}
+	if ((r = configure(s, diag)) != MLA_OK || (r = apply_schema(s, path, diag)) != MLA_OK)
+		goto out;
+	*out = s;
+	s = NULL;
+out:
+	store_close(s);
+	return r;
+}
+
+void store_close(gw_store *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	if (s->db != NULL && s->in_tx)
+		store_tx_abort(s); /* an unfinished group is discarded, as after a crash */
+	for (i = 0; i < ST_COUNT_; i++)
+		(void)sqlite3_finalize(s->stmt[i]);
+	(void)sqlite3_close_v2(s->db);
+	free(s);
+}
+
+/* --- row helpers --- */
+
+mla_err store_check_str(const char *v, size_t cap, int nonempty, const char *field,
+			mla_diag *diag)
+{
+	if (v == NULL || memchr(v, '\0', cap) == NULL)
+		return mla_fail(diag, MLA_ERR_ARG, "store: %s is not a bounded string", field);
+	if (nonempty && *v == '\0')
+		return mla_fail(diag, MLA_ERR_ARG, "store: %s is empty", field);
+	return MLA_OK;
+}
+
+mla_err store_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap, const char *op,
+		       mla_diag *diag)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+	if (v == NULL) {
+		n = 0;
+	} else if (n >= cap) {
+		return mla_fail(diag, MLA_ERR_STORE, "store: %s: column %s is too long", op,
+				sqlite3_column_name(st, col));
+	}
+	if (n > 0)
+		memcpy(dst, v, n);
+	dst[n] = '\0';
+	return MLA_OK;
+}
+
+mla_err store_col_blob(sqlite3_stmt *st, int col, mla_buf *out, const char *op,
+		       mla_diag *diag)
+{
+	const void *v = sqlite3_column_blob(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	mla_err r;
+
+	if (n == 0)
+		return MLA_OK;
+	if (v == NULL)
+		return mla_fail(diag, MLA_ERR_NOMEM, "store: %s: out of memory", op);
+	if ((r = mla_buf_append(out, v, n)) != MLA_OK)
+		return mla_fail(diag, r, "store: %s: %zu bytes do not fit the buffer", op, n);
+	return MLA_OK;
+}
+
+mla_err store_col_digest(sqlite3_stmt *st, int col, uint8_t digest[32], const char *op,
+			 mla_diag *diag)
+{
+	const void *v = sqlite3_column_blob(st, col);
+
+	if (v == NULL || sqlite3_column_bytes(st, col) != 32)
+		return mla_fail(diag, MLA_ERR_STORE, "store: %s: stored digest is not 32 bytes", op);
+	memcpy(digest, v, 32);
+	return MLA_OK;
+}

@@ -1,0 +1,101 @@
+/* Internals shared by the store's files (store.c: connection, schema, row helpers; store_tx.c:
+ * statements, errors, transactions; store_outbox.c and store_outbox_state.c; store_inbox.c;
+ * store_log.c: history and alerts). Not part of the API. */
+#ifndef MLAGW_GATEWAY_STORE_INTERNAL_H
+#define MLAGW_GATEWAY_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* Largest envelope or receipt handed back in an mla_buf. */
+#define STORE_BLOB_MAX ((size_t)1 << 30)
+
+/* One slot per cached prepared statement; each is prepared on first use. */
+enum store_stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_OUT_INSERT,
+	ST_OUT_DUE,
+	ST_OUT_ENVELOPE,
+	ST_OUT_GET,
+	ST_OUT_STATE,
+	ST_OUT_REQUEUE,
+	ST_OUT_SET,
+	ST_OUT_RETRY,
+	ST_OUT_RECEIPT,
+	ST_OUT_RECEIPT_GET,
+	ST_OUT_RECOVER_HIST,
+	ST_OUT_RECOVER,
+	ST_OUT_COUNTS,
+	ST_IN_LOOKUP,
+	ST_IN_INSERT,
+	ST_IN_COUNTS,
+	ST_HIST_INSERT,
+	ST_HIST_SELECT,
+	ST_ALERT_INSERT,
+	ST_ALERT_COUNT,
+	ST_COUNT_
+};
+
+struct gw_store {
+	sqlite3 *db;
+	int in_tx; /* an explicit store_begin() transaction is open */
+	sqlite3_stmt *stmt[ST_COUNT_];
+};
+
+/* The cached statement of slot id (prepared from sql on first use), reset and unbound. */
+mla_err store_stmt(gw_store *s, enum store_stmt_id id, const char *sql, sqlite3_stmt **out,
+		   mla_diag *diag);
+/* Resets st and clears its bindings (blobs bound SQLITE_STATIC must not outlive the call). */
+void store_stmt_done(sqlite3_stmt *st);
+/* Runs a statement that returns no rows (slot id, sql) to completion. */
+mla_err store_exec(gw_store *s, enum store_stmt_id id, const char *sql, const char *op,
+		   mla_diag *diag);
+
+/* Maps an SQLite result code to an error naming the operation op: a duplicate primary key is
+ * MLA_ERR_EXISTS, SQLITE_TOOBIG is MLA_ERR_TOO_LARGE, anything else MLA_ERR_STORE. */
+mla_err store_fail(gw_store *s, int rc, const char *op, mla_diag *diag);
+
+/* BEGIN IMMEDIATE; COMMIT (rolling back if it fails); ROLLBACK unless SQLite has already. */
+mla_err store_tx_begin(gw_store *s, mla_diag *diag);
+mla_err store_tx_commit(gw_store *s, mla_diag *diag);
+void store_tx_abort(gw_store *s);
+
+/* Every write runs between enter and leave: inside store_begin() as a savepoint (so a failed
+ * write leaves the group intact), otherwise as its own BEGIN IMMEDIATE .. COMMIT. leave
+ * commits or releases when r is MLA_OK, rolls back otherwise, and returns the final result. */
+mla_err store_write_enter(gw_store *s, int *own, mla_diag *diag);
+mla_err store_write_leave(gw_store *s, int own, mla_err r, mla_diag *diag);
+
+/* Wall clock in ms since the epoch, for updated_ms and history rows. */
+int64_t store_now_ms(void);
+
+/* Checks that a fixed-size string field is NUL-terminated (and non-empty when required). */
+mla_err store_check_str(const char *v, size_t cap, int nonempty, const char *field,
+			mla_diag *diag);
+/* Copies text column col into dst (cap bytes with the NUL); too long is a corrupt row. */
+mla_err store_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap, const char *op,
+		       mla_diag *diag);
+/* Appends blob column col to out (initialised by the caller). */
+mla_err store_col_blob(sqlite3_stmt *st, int col, mla_buf *out, const char *op,
+		       mla_diag *diag);
+/* Copies a 32-byte digest column; any other length is a corrupt row. */
+mla_err store_col_digest(sqlite3_stmt *st, int col, uint8_t digest[32], const char *op,
+			 mla_diag *diag);
+
+/* Runs the one-row select (slot id, sql with ?1 = message id) for message_id, leaving *st on
+ * the row; no row is MLA_ERR_NOT_FOUND. The caller calls store_stmt_done(*st). */
+mla_err store_outbox_select(gw_store *s, enum store_stmt_id id, const char *sql,
+			    const char *message_id, const char *op, sqlite3_stmt **st,
+			    mla_diag *diag);
+
+/* Adds a history row (inside the caller's write). detail may be NULL. */
+mla_err store_history_add(gw_store *s, const char *message_id, const char *direction,
+			  const char *state, int64_t at_ms, const char *detail, mla_diag *diag);
+
+#endif

@@ -1,0 +1,106 @@
+/* Receipt verification, in the order of envelope verification (protocol/SPEC.md, sections 6
+ * and 12): hardened parse, structure, algorithms, base64, schema, body fields, then the signer
+ * chain to the root of the receiver State and the signature over exactly the Body. */
+#include <string.h>
+
+#include "algs.h"
+#include "b64check.h"
+#include "certcheck.h"
+#include "protocol_ns.h"
+#include "receipt_internal.h"
+#include "verify_internal.h"
+#include "xml_safe.h"
+
+struct receipt_parts {
+	xmlDocPtr doc;
+	xmlNodePtr root, body, signature;
+};
+
+static mla_err check_counts(const xml_safe_counts *c, mla_diag *diag)
+{
+	if (c->headers != 0 || c->payloads != 0)
+		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
+				"receipt holds envelope Header or Payload elements "
+				"(signature wrapping refused)");
+	if (c->bodies != 1)
+		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
+				"receipt holds %u Body elements, exactly one allowed "
+				"(signature wrapping refused)", c->bodies);
+	if (c->signatures != 1)
+		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
+				"receipt holds %u Signature elements, exactly one allowed",
+				c->signatures);
+	return MLA_OK;
+}
+
+static mla_err locate(struct receipt_parts *p, const xml_safe_counts *c, mla_diag *diag)
+{
+	mla_err r;
+
+	p->root = xmlDocGetRootElement(p->doc);
+	if (!xml_is(p->root, MLA_RECEIPT_NS, "Receipt"))
+		return mla_fail(diag, MLA_ERR_SCHEMA, "root element is not mlr:Receipt (%s)",
+				MLA_RECEIPT_NS);
+	if ((r = check_counts(c, diag)) != MLA_OK)
+		return r;
+	p->body = xml_next_element(p->root->children);
+	p->signature = p->body != NULL ? xml_next_element(p->body->next) : NULL;
+	if (!xml_is(p->body, MLA_RECEIPT_NS, "Body") || !xml_is(p->signature, DS_NS, "Signature"))
+		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
+				"Receipt children must be Body, Signature in that order "
+				"(signature wrapping refused)");
+	return MLA_OK;
+}
+
+static mla_err check_before_crypto(struct receipt_parts *p, const xml_safe_counts *counts,
+				   mla_receipt *out, mla_diag *diag)
+{
+	mla_err r;
+
+	if ((r = locate(p, counts, diag)) != MLA_OK ||
+	    (r = algs_check_tree(p->root, diag)) != MLA_OK ||
+	    (r = b64check_tree(p->root, diag)) != MLA_OK ||
+	    (r = schema_validate(p->doc, diag)) != MLA_OK)
+		return r;
+	return receipt_body_read(p->body, out, diag);
+}
+
+static mla_err check_signer(struct receipt_parts *p, const mla_trust *trust,
+			    const mla_limits *limits, const mla_receipt *rc, mla_diag *diag)
+{
+	const struct dsig_part body = {p->body, "Body", "the receipt body", "receipt body"};
+	STACK_OF(X509) *chain = NULL;
+	mla_err r;
+
+	if ((r = verify_extract_chain(p->signature, &chain, diag)) != MLA_OK)
+		return r;
+	/* the receipt speaks for its receiver: that State's root must vouch for the signer */
+	if ((r = certcheck_signer(trust, rc->receiver_state, chain, limits->verify_time,
+				  "receipt signer", "receipt", diag)) == MLA_OK)
+		r = dsig_verify_nodes(p->signature, &body, 1,
+				      X509_get0_pubkey(sk_X509_value(chain, 0)), diag);
+	sk_X509_pop_free(chain, X509_free);
+	return r;
+}
+
+mla_err mla_receipt_verify(const uint8_t *xml, size_t len, const mla_trust *trust,
+			   const mla_limits *limits, mla_receipt *out, mla_diag *diag)
+{
+	struct receipt_parts p;
+	xml_safe_counts counts;
+	mla_err r;
+
+	memset(&p, 0, sizeof(p));
+	memset(out, 0, sizeof(*out));
+	if ((r = xml_safe_parse(xml, len, limits, &p.doc, &counts, diag)) != MLA_OK ||
+	    (r = check_before_crypto(&p, &counts, out, diag)) != MLA_OK ||
+	    (r = check_signer(&p, trust, limits, out, diag)) != MLA_OK)
+		goto out;
+	r = MLA_OK;
+out:
+	/* nothing of an unverified receipt may be mistaken for a fact */
+	if (r != MLA_OK)
+		memset(out, 0, sizeof(*out));
+	xmlFreeDoc(p.doc);
+	return r;
+}

@@ -1,0 +1,711 @@
+/* Unit tests of the gateway store (gateway/store*.c): schema and reopening, outbox order and
+ * states, receipts, recovery, inbox, alerts, group commit and rollback, file mode, and
+ * durability of acknowledged writes across SIGKILL. */
+#define _XOPEN_SOURCE 700 /* nftw(), to remove the temporary directories */
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int n;
+
+	if (f == NULL)
+		return -1;
+	n = snprintf(f->dir, sizeof(f->dir), "/tmp/mlagw-test-store-XXXXXX");
+	if (n < 0 || (size_t)n >= sizeof(f->dir) || mkdtemp(f->dir) == NULL)
+		return -1;
+	n = snprintf(f->path, sizeof(f->path), "%s/gw.db", f->dir);
+	if (n < 0 || (size_t)n >= sizeof(f->path))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	(void)nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static gw_store *open_ok(const struct fx *f)
+{
+	gw_store *s = NULL;
+	mla_diag d = {MLA_OK, ""};
+
+	if (store_open(f->path, &s, &d) != MLA_OK)
+		fail_msg("store_open: %s", d.msg);
+	return s;
+}
+
+static void make_id(char *id, size_t len, unsigned n)
+{
+	int k = snprintf(id, len, "00000000-0000-4000-8000-%012u", n);
+	assert_true(k == MLA_UUID_LEN);
+}
+
+static struct out_msg make_out(unsigned n, const char *to, int prio, int64_t created,
+			       int64_t next)
+{
+	struct out_msg m;
+
+	memset(&m, 0, sizeof(m));
+	make_id(m.message_id, sizeof(m.message_id), n);
+	(void)snprintf(m.case_id, sizeof(m.case_id), "case-%u", n);
+	(void)snprintf(m.to_state, sizeof(m.to_state), "%s", to);
+	(void)snprintf(m.kind, sizeof(m.kind), "mla-request");
+	(void)snprintf(m.action, sizeof(m.action), "request");
+	m.priority = prio;
+	m.created_ms = created;
+	m.next_attempt_ms = next;
+	m.deadline_ms = created + 86400000;
+	memset(m.digest, (int)(n & 0xff), sizeof(m.digest));
+	return m;
+}
+
+static const uint8_t env_bytes[] = "<Envelope>ENVELOPE-CONTENT-SECRET</Envelope>";
+
+static void put_ok(gw_store *s, const struct out_msg *m)
+{
+	mla_diag d = {MLA_OK, ""};
+
+	if (store_outbox_put(s, m, env_bytes, sizeof(env_bytes), &d) != MLA_OK)
+		fail_msg("store_outbox_put: %s", d.msg);
+}
+
+static int64_t sql_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void sql_text_is(const char *path, const char *sql, const char *want)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), want);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* History rows gathered by the callback. */
+struct hist {
+	size_t n;
+	char state[16][24];
+	char detail[16][64];
+};
+
+static void hist_fn(const char *state, int64_t at_ms, const char *detail, void *arg)
+{
+	struct hist *h = arg;
+
+	assert_true(at_ms > 0);
+	if (h->n >= 16)
+		return;
+	(void)snprintf(h->state[h->n], sizeof(h->state[0]), "%s", state);
+	(void)snprintf(h->detail[h->n], sizeof(h->detail[0]), "%s", detail ? detail : "");
+	h->n++;
+}
+
+static void test_create_reopen_keeps_data(void **state)
+{
+	struct fx *f = *state;
+	struct out_msg m = make_out(1, "FR", 0, 1000, 1000), got;
+	gw_store *s = open_ok(f);
+
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
+	put_ok(s, &m);
+	store_close(s);
+	s = open_ok(f);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
+	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
+	assert_string_equal(got.case_id, "case-1");
+	assert_string_equal(got.to_state, "FR");
+	assert_int_equal(got.state, MSG_QUEUED);
+	assert_int_equal(got.created_ms, 1000);
+	assert_memory_equal(got.digest, m.digest, 32);
+	store_close(s);
+	sql_text_is(f->path, "PRAGMA journal_mode", "wal");
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	sqlite3 *db = NULL;
+	mla_diag d = {MLA_OK, ""};
+
+	store_close(s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	s = NULL;
+	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_STORE);
+	assert_null(s);
+	assert_non_null(strstr(d.msg, "schema version 2"));
+}
+
+static void test_file_mode_0600(void **state)
+{
+	struct fx *f = *state;
+	struct stat st;
+	char wal[160];
+	gw_store *s;
+	mode_t old = umask(0);
+
+	s = open_ok(f);
+	umask(old);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	(void)snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_int_equal(stat(wal, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	store_close(s);
+	/* an existing file with a wider mode is tightened */
+	assert_int_equal(chmod(f->path, 0644), 0);
+	s = open_ok(f);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	store_close(s);
+}
+
+static void test_put_get_duplicate(void **state)
+{
+	struct fx *f = *state;
+	struct out_msg m = make_out(7, "DE", 1, 5000, 5000), got;
+	mla_diag d = {MLA_OK, ""};
+	gw_store *s = open_ok(f);
+	mla_buf env;
+
+	put_ok(s, &m);
+	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
+	assert_string_equal(got.message_id, m.message_id);
+	assert_string_equal(got.kind, "mla-request");
+	assert_string_equal(got.action, "request");
+	assert_int_equal(got.priority, 1);
+	assert_int_equal(got.attempts, 0);
+	assert_int_equal(got.deadline_ms, m.deadline_ms);
+	assert_string_equal(got.last_error, "");
+	assert_int_equal(store_outbox_envelope(s, m.message_id, &env, NULL), MLA_OK);
+	assert_int_equal(env.len, sizeof(env_bytes));
+	assert_memory_equal(env.data, env_bytes, sizeof(env_bytes));
+	mla_buf_free(&env);
+
+	assert_int_equal(store_outbox_put(s, &m, env_bytes, sizeof(env_bytes), &d), MLA_ERR_EXISTS);
+	assert_null(strstr(d.msg, "SECRET"));
+	assert_int_equal(store_outbox_get(s, "00000000-0000-4000-8000-999999999999", &got, &d),
+			 MLA_ERR_NOT_FOUND);
+	assert_int_equal(store_outbox_envelope(s, "nope", &env, NULL), MLA_ERR_NOT_FOUND);
+	mla_buf_free(&env);
+	/* refused before SQLite: no envelope, bad priority, unterminated id */
+	assert_int_equal(store_outbox_put(s, &m, NULL, 0, NULL), MLA_ERR_ARG);
+	m.priority = 3;
+	assert_int_equal(store_outbox_put(s, &m, env_bytes, 4, NULL), MLA_ERR_ARG);
+	m.priority = 0;
+	memset(m.message_id, 'a', sizeof(m.message_id));
+	assert_int_equal(store_outbox_put(s, &m, env_bytes, 4, NULL), MLA_ERR_ARG);
+	store_close(s);
+}
+
+static int not_fr(const char *to_state, void *arg)
+{
+	(*(int *)arg)++;
+	return strcmp(to_state, "FR") != 0;
+}
+
+static void test_due_order_filter_max(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct out_msg all[8], out[8];
+	size_t n = 0, i;
+	int calls = 0;
+	mla_diag d = {MLA_OK, ""};
+	/* id, to, priority, created, next */
+	all[0] = make_out(1, "DE", 0, 100, 100);  /* normal, oldest */
+	all[1] = make_out(2, "DE", 1, 300, 300);  /* urgent */
+	all[2] = make_out(3, "DE", 2, 400, 400);  /* crisis, newest */
+	all[3] = make_out(4, "DE", 1, 200, 200);  /* urgent, older */
+	all[4] = make_out(5, "DE", 2, 150, 9000); /* crisis, not due yet */
+	all[5] = make_out(6, "FR", 2, 50, 50);    /* crisis to FR: filtered */
+	all[6] = make_out(7, "DE", 0, 250, 250);  /* normal, newer */
+	all[7] = make_out(8, "IT", 0, 90, 1000);  /* next_attempt_ms == now: due */
+	for (i = 0; i < 8; i++)
+		put_ok(s, &all[i]);
+
+	assert_int_equal(store_outbox_due(s, 1000, not_fr, &calls, out, 8, &n, NULL), MLA_OK);
+	assert_int_equal(n, 6);
+	assert_true(calls >= 7);
+	assert_string_equal(out[0].message_id, all[2].message_id);
+	assert_string_equal(out[1].message_id, all[3].message_id);
+	assert_string_equal(out[2].message_id, all[1].message_id);
+	assert_string_equal(out[3].message_id, all[7].message_id);
+	assert_string_equal(out[4].message_id, all[0].message_id);
+	assert_string_equal(out[5].message_id, all[6].message_id);
+
+	/* without a filter FR's crisis message comes first; max stops the scan */
+	assert_int_equal(store_outbox_due(s, 1000, NULL, NULL, out, 2, &n, NULL), MLA_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(out[0].message_id, all[5].message_id);
+	assert_string_equal(out[1].message_id, all[2].message_id);
+	assert_int_equal(store_outbox_due(s, 1000, NULL, NULL, NULL, 0, &n, NULL), MLA_OK);
+	assert_int_equal(n, 0);
+	/* later the deferred crisis message is due too, and only queued ones are offered */
+	if (store_outbox_set_state(s, all[5].message_id, MSG_SENDING, 0, NULL, &d) != MLA_OK)
+		fail_msg("set_state: %s", d.msg);
+	assert_int_equal(store_outbox_due(s, 9000, NULL, NULL, out, 8, &n, NULL), MLA_OK);
+	assert_int_equal(n, 7);
+	assert_string_equal(out[0].message_id, all[4].message_id);
+	store_close(s);
+}
+
+static void test_state_transitions_history(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct out_msg m = make_out(11, "PT", 0, 100, 100), got;
+	static const uint8_t rc[] = "positive receipt";
+	struct hist h;
+	mla_diag d = {MLA_OK, ""};
+	uint64_t counts[6];
+
+	put_ok(s, &m);
+	assert_int_equal(store_outbox_set_state(s, m.message_id, MSG_SENDING, 0, NULL, NULL), 0);
+	assert_int_equal(store_outbox_set_state(s, m.message_id, MSG_QUEUED, 5000,
+						"connect refused", NULL), MLA_OK);
+	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
+	assert_int_equal(got.state, MSG_QUEUED);
+	assert_int_equal(got.attempts, 1);
+	assert_int_equal(got.next_attempt_ms, 5000);
+	assert_string_equal(got.last_error, "connect refused");
+	assert_int_equal(store_outbox_set_state(s, m.message_id, MSG_SENDING, 0, NULL, NULL), 0);
+	assert_int_equal(store_outbox_set_state(s, m.message_id, MSG_QUEUED, 9000, NULL, NULL), 0);
+	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
+	assert_int_equal(got.attempts, 2);
+	assert_string_equal(got.last_error, "connect refused"); /* kept without a new detail */
+	assert_int_equal(store_outbox_set_state(s, m.message_id, MSG_SENDING, 0, NULL, NULL), 0);
+	assert_int_equal(store_outbox_set_state(s, m.message_id, MSG_AWAITING_RECEIPT, 0, NULL,
+						NULL), MLA_OK);
+	/* delivered only with a receipt */
+	assert_int_equal(store_outbox_set_state(s, m.message_id, MSG_DELIVERED, 0, NULL, NULL),
+			 MLA_ERR_ARG);
+	assert_int_equal(store_outbox_receipt(s, m.message_id, MSG_DELIVERED, rc, sizeof(rc),
+					      "verified", NULL), MLA_OK);
+	/* a final state is final */
+	assert_int_equal(store_outbox_set_state(s, m.message_id, MSG_QUEUED, 0, "late", &d),
+			 MLA_ERR_ARG);
+	assert_non_null(strstr(d.msg, "delivered"));
+	assert_int_equal(store_outbox_set_state(s, "missing", MSG_FAILED, 0, NULL, NULL),
+			 MLA_ERR_NOT_FOUND);
+
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(store_history(s, m.message_id, hist_fn, &h, NULL), MLA_OK);
+	assert_int_equal(h.n, 8);
+	assert_string_equal(h.state[0], "queued");
+	assert_string_equal(h.state[1], "sending");
+	assert_string_equal(h.state[2], "queued");
+	assert_string_equal(h.detail[2], "connect refused");
+	assert_string_equal(h.state[3], "sending");
+	assert_string_equal(h.state[4], "queued");
+	assert_string_equal(h.state[5], "sending");
+	assert_string_equal(h.state[6], "awaiting-receipt");
+	assert_string_equal(h.state[7], "delivered");
+	assert_string_equal(h.detail[7], "verified");
+	assert_int_equal(store_outbox_counts(s, counts, NULL), MLA_OK);
+	assert_int_equal(counts[MSG_DELIVERED], 1);
+	assert_int_equal(counts[MSG_QUEUED], 0);
+	assert_string_equal(msg_state_name(MSG_AWAITING_RECEIPT), "awaiting-receipt");
+	assert_string_equal(msg_state_name(MSG_FAILED), "failed");
+	store_close(s);
+}
+
+static void test_receipt_storage(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct out_msg m = make_out(21, "ES", 0, 100, 100), got;
+	static const uint8_t neg[] = "<Receipt>negative: sig-invalid</Receipt>";
+	mla_buf b;
+
+	put_ok(s, &m);
+	assert_int_equal(store_outbox_receipt_get(s, m.message_id, &b, NULL), MLA_ERR_NOT_FOUND);
+	mla_buf_free(&b);
+	assert_int_equal(store_outbox_receipt(s, m.message_id, MSG_FAILED, neg, sizeof(neg), NULL,
+					      NULL), MLA_ERR_ARG);
+	assert_int_equal(store_outbox_receipt(s, m.message_id, MSG_REJECTED, neg, sizeof(neg),
+					      "sig-invalid", NULL), MLA_OK);
+	assert_int_equal(store_outbox_receipt_get(s, m.message_id, &b, NULL), MLA_OK);
+	assert_int_equal(b.len, sizeof(neg));
+	assert_memory_equal(b.data, neg, sizeof(neg));
+	mla_buf_free(&b);
+	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
+	assert_int_equal(got.state, MSG_REJECTED);
+	assert_string_equal(got.last_error, "sig-invalid");
+	/* a second receipt for a final message is refused, the first one stays */
+	assert_int_equal(store_outbox_receipt(s, m.message_id, MSG_DELIVERED, neg, 3, NULL, NULL),
+			 MLA_ERR_ARG);
+	assert_int_equal(store_outbox_receipt(s, "missing", MSG_DELIVERED, neg, 3, NULL, NULL),
+			 MLA_ERR_NOT_FOUND);
+	assert_int_equal(store_outbox_receipt_get(s, "missing", &b, NULL), MLA_ERR_NOT_FOUND);
+	mla_buf_free(&b);
+	store_close(s);
+}
+
+static void test_recover_requeues_in_flight(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct out_msg m[4], got;
+	static const uint8_t rc[] = "r";
+	size_t n = 99, i;
+	struct hist h;
+
+	for (i = 0; i < 4; i++) {
+		m[i] = make_out(31 + (unsigned)i, "NL", 0, 100, 100);
+		put_ok(s, &m[i]);
+	}
+	assert_int_equal(store_outbox_set_state(s, m[0].message_id, MSG_SENDING, 0, NULL, NULL), 0);
+	assert_int_equal(store_outbox_set_state(s, m[1].message_id, MSG_AWAITING_RECEIPT, 0, NULL,
+						NULL), 0);
+	assert_int_equal(store_outbox_receipt(s, m[2].message_id, MSG_DELIVERED, rc, 1, NULL, NULL),
+			 0);
+	store_close(s);
+
+	s = open_ok(f);
+	assert_int_equal(store_outbox_recover(s, 77777, &n, NULL), MLA_OK);
+	assert_int_equal(n, 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(store_outbox_get(s, m[i].message_id, &got, NULL), MLA_OK);
+		assert_int_equal(got.state, MSG_QUEUED);
+		assert_int_equal(got.next_attempt_ms, 77777);
+		assert_int_equal(got.attempts, 0);
+		memset(&h, 0, sizeof(h));
+		assert_int_equal(store_history(s, m[i].message_id, hist_fn, &h, NULL), MLA_OK);
+		assert_int_equal(h.n, 3);
+		assert_string_equal(h.state[2], "queued");
+		assert_string_equal(h.detail[2], "recovered after restart");
+	}
+	assert_int_equal(store_outbox_get(s, m[2].message_id, &got, NULL), MLA_OK);
+	assert_int_equal(got.state, MSG_DELIVERED);
+	assert_int_equal(store_outbox_get(s, m[3].message_id, &got, NULL), MLA_OK);
+	assert_int_equal(got.next_attempt_ms, 100);
+	assert_int_equal(store_outbox_recover(s, 88888, &n, NULL), MLA_OK);
+	assert_int_equal(n, 0);
+	store_close(s);
+}
+
+static struct in_msg make_in(unsigned n)
+{
+	struct in_msg m;
+
+	memset(&m, 0, sizeof(m));
+	make_id(m.message_id, sizeof(m.message_id), n);
+	(void)snprintf(m.case_id, sizeof(m.case_id), "case-in-%u", n);
+	(void)snprintf(m.from_state, sizeof(m.from_state), "BE");
+	(void)snprintf(m.kind, sizeof(m.kind), "mla-request");
+	(void)snprintf(m.action, sizeof(m.action), "request");
+	m.priority = 1;
+	m.created_ms = 1000;
+	m.received_ms = 2000;
+	memset(m.digest, 0xa0 + (int)n, sizeof(m.digest));
+	return m;
+}
+
+static void test_inbox_lookup_put_negative(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct in_msg a = make_in(1), b = make_in(2);
+	static const uint8_t pos[] = "positive", neg[] = "negative";
+	uint8_t dg[32];
+	uint64_t acc = 9, rej = 9;
+	int found = -1;
+	mla_buf r;
+	struct hist h;
+
+	assert_int_equal(store_inbox_lookup(s, a.message_id, &found, dg, &r, NULL), MLA_OK);
+	assert_int_equal(found, 0);
+	mla_buf_free(&r);
+	assert_int_equal(store_inbox_put(s, &a, 1, env_bytes, sizeof(env_bytes), pos, sizeof(pos),
+					 NULL), MLA_OK);
+	assert_int_equal(store_inbox_put(s, &a, 1, env_bytes, sizeof(env_bytes), pos, sizeof(pos),
+					 NULL), MLA_ERR_EXISTS);
+	assert_int_equal(store_inbox_put(s, &b, 1, NULL, 0, neg, sizeof(neg), NULL), MLA_ERR_ARG);
+	assert_int_equal(store_inbox_put(s, &b, 0, NULL, 0, neg, sizeof(neg), NULL), MLA_OK);
+
+	assert_int_equal(store_inbox_lookup(s, a.message_id, &found, dg, &r, NULL), MLA_OK);
+	assert_int_equal(found, 1);
+	assert_memory_equal(dg, a.digest, 32);
+	assert_int_equal(r.len, sizeof(pos));
+	assert_memory_equal(r.data, pos, sizeof(pos));
+	mla_buf_free(&r);
+	assert_int_equal(store_inbox_lookup(s, b.message_id, &found, dg, &r, NULL), MLA_OK);
+	assert_int_equal(found, 1);
+	assert_memory_equal(dg, b.digest, 32);
+	assert_memory_equal(r.data, neg, sizeof(neg));
+	mla_buf_free(&r);
+
+	assert_int_equal(store_inbox_count(s, &acc, &rej, NULL), MLA_OK);
+	assert_int_equal(acc, 1);
+	assert_int_equal(rej, 1);
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(store_history(s, a.message_id, hist_fn, &h, NULL), MLA_OK);
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.state[0], "received");
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(store_history(s, b.message_id, hist_fn, &h, NULL), MLA_OK);
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.state[0], "rejected");
+	store_close(s);
+}
+
+static void test_alerts_count(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	uint64_t n = 9;
+
+	assert_int_equal(store_alert_count(s, "duplicate-id", &n, NULL), MLA_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_alert(s, "duplicate-id", "id-1", "digest differs", NULL), MLA_OK);
+	assert_int_equal(store_alert(s, "duplicate-id", NULL, NULL, NULL), MLA_OK);
+	assert_int_equal(store_alert(s, "cert-expiry", NULL, "30 days", NULL), MLA_OK);
+	assert_int_equal(store_alert(s, "", NULL, NULL, NULL), MLA_ERR_ARG);
+	assert_int_equal(store_alert_count(s, "duplicate-id", &n, NULL), MLA_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_alert_count(s, "cert-expiry", &n, NULL), MLA_OK);
+	assert_int_equal(n, 1);
+	store_close(s);
+}
+
+static void test_group_commit_100(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct out_msg m;
+	uint64_t counts[6];
+	unsigned i;
+
+	assert_int_equal(store_begin(s, NULL), MLA_OK);
+	assert_int_equal(store_begin(s, NULL), MLA_ERR_ARG);
+	for (i = 0; i < 100; i++) {
+		m = make_out(1000 + i, "AT", (int)(i % 3), i, i);
+		put_ok(s, &m);
+	}
+	assert_int_equal(store_commit(s, NULL), MLA_OK);
+	assert_int_equal(store_commit(s, NULL), MLA_ERR_ARG);
+	store_close(s);
+	s = open_ok(f);
+	assert_int_equal(store_outbox_counts(s, counts, NULL), MLA_OK);
+	assert_int_equal(counts[MSG_QUEUED], 100);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM history"), 100);
+	store_close(s);
+}
+
+static void test_rollback_discards(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct out_msg a = make_out(1, "AT", 0, 1, 1), b = make_out(2, "AT", 0, 2, 2), got;
+	uint64_t counts[6];
+	unsigned i;
+
+	assert_int_equal(store_begin(s, NULL), MLA_OK);
+	for (i = 0; i < 10; i++) {
+		struct out_msg m = make_out(500 + i, "AT", 0, i, i);
+		put_ok(s, &m);
+	}
+	assert_int_equal(store_alert(s, "x", NULL, NULL, NULL), MLA_OK);
+	assert_int_equal(store_rollback(s), MLA_OK);
+	assert_int_equal(store_outbox_counts(s, counts, NULL), MLA_OK);
+	assert_int_equal(counts[MSG_QUEUED], 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM history"), 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM alerts"), 0);
+
+	/* a failed write inside a group undoes only itself */
+	assert_int_equal(store_begin(s, NULL), MLA_OK);
+	put_ok(s, &a);
+	assert_int_equal(store_outbox_put(s, &a, env_bytes, 3, NULL), MLA_ERR_EXISTS);
+	put_ok(s, &b);
+	assert_int_equal(store_commit(s, NULL), MLA_OK);
+	assert_int_equal(store_outbox_get(s, a.message_id, &got, NULL), MLA_OK);
+	assert_int_equal(store_outbox_get(s, b.message_id, &got, NULL), MLA_OK);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM history"), 2);
+	/* an unfinished group is discarded on close */
+	assert_int_equal(store_begin(s, NULL), MLA_OK);
+	assert_int_equal(store_alert(s, "y", NULL, NULL, NULL), MLA_OK);
+	store_close(s);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM alerts"), 0);
+}
+
+#define DUR_N 200
+#define DUR_ENV 16384
+
+/* The child: puts up to DUR_N messages, one per go byte read from rfd, acknowledging each on
+ * wfd once put has returned. */
+static void durability_child(const char *path, int rfd, int wfd)
+{
+	static uint8_t env[DUR_ENV];
+	gw_store *s = NULL;
+	struct out_msg m;
+	unsigned i;
+	char go;
+
+	memset(env, 'e', sizeof(env));
+	if (store_open(path, &s, NULL) != MLA_OK)
+		_exit(2);
+	for (i = 0; i < DUR_N; i++) {
+		if (read(rfd, &go, 1) != 1)
+			_exit(5);
+		m = make_out(i, "SE", (int)(i % 3), i, i);
+		if (store_outbox_put(s, &m, env, sizeof(env), NULL) != MLA_OK)
+			_exit(3);
+		if (write(wfd, m.message_id, MLA_UUID_LEN) != MLA_UUID_LEN)
+			_exit(4);
+	}
+	_exit(0);
+}
+
+static void send_go(int fd, size_t n)
+{
+	char go[64];
+
+	assert_true(n <= sizeof(go));
+	memset(go, 'g', n);
+	assert_int_equal(write(fd, go, n), (ssize_t)n);
+}
+
+/* Reads one acknowledged id; 0 at end of file. */
+static int read_ack(int fd, char id[MLA_UUID_LEN + 1])
+{
+	size_t got = 0;
+	ssize_t k;
+
+	while (got < MLA_UUID_LEN) {
+		k = read(fd, id + got, MLA_UUID_LEN - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return 0;
+		got += (size_t)k;
+	}
+	id[MLA_UUID_LEN] = '\0';
+	return 1;
+}
+
+/* SIGKILL while the child is busy putting: every id acknowledged before is in the store. */
+static void test_durability_sigkill(void **state)
+{
+	struct fx *f = *state;
+	char (*acked)[MLA_UUID_LEN + 1] = calloc(DUR_N, sizeof(*acked));
+	int go[2], ack[2], status = 0;
+	size_t nacked = 0, i;
+	struct out_msg m;
+	gw_store *s;
+	pid_t pid;
+
+	assert_non_null(acked);
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(ack), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(go[1]);
+		close(ack[0]);
+		durability_child(f->path, go[0], ack[1]);
+	}
+	close(go[0]);
+	close(ack[1]);
+	send_go(go[1], 60);
+	while (nacked < 50 && read_ack(ack[0], acked[nacked]))
+		nacked++;
+	assert_int_equal(nacked, 50);
+	/* keep the child busy and kill it in the middle: it can never reach DUR_N */
+	send_go(go[1], 40);
+	while (nacked < 55 && read_ack(ack[0], acked[nacked]))
+		nacked++;
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	while (nacked < DUR_N && read_ack(ack[0], acked[nacked]))
+		nacked++;
+	close(go[1]);
+	close(ack[0]);
+	assert_true(nacked >= 55 && nacked <= 100);
+
+	s = open_ok(f);
+	for (i = 0; i < nacked; i++)
+		assert_int_equal(store_outbox_get(s, acked[i], &m, NULL), MLA_OK);
+	store_close(s);
+	assert_true(sql_int(f->path, "SELECT count(*) FROM outbox") >= (int64_t)nacked);
+	sql_text_is(f->path, "PRAGMA integrity_check", "ok");
+	free(acked);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_create_reopen_keeps_data),
+		T(test_newer_schema_refused),
+		T(test_file_mode_0600),
+		T(test_put_get_duplicate),
+		T(test_due_order_filter_max),
+		T(test_state_transitions_history),
+		T(test_receipt_storage),
+		T(test_recover_requeues_in_flight),
+		T(test_inbox_lookup_put_negative),
+		T(test_alerts_count),
+		T(test_group_commit_100),
+		T(test_rollback_discards),
+		T(test_durability_sigkill),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
