@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "mlagw/envelope.h"
 #include "mlagw/pem.h"
+#include "header_xml.h"
 
 #define MAX_TRUST 16
 
@@ -20,7 +21,7 @@ struct env_args {
 
 enum {
 	O_FROM = 256, O_TO, O_KIND, O_ACTION, O_PRIORITY, O_CASE, O_REPLY, O_FROM_AUTH, O_TO_AUTH,
-	O_HANDLING, O_SIGN_CERT, O_SIGN_KEY, O_RCPT, O_TRUST, O_KEY, O_CERT, O_STATE, O_JSON
+	O_HANDLING, O_MESSAGE_ID, O_CREATED, O_SIGN_CERT, O_SIGN_KEY, O_RCPT, O_TRUST, O_KEY, O_CERT, O_STATE, O_JSON
 };
 
 static const struct option env_options[] = {
@@ -36,6 +37,8 @@ static const struct option env_options[] = {
 	{"from-authority", required_argument, NULL, O_FROM_AUTH},
 	{"to-authority", required_argument, NULL, O_TO_AUTH},
 	{"handling", required_argument, NULL, O_HANDLING},
+	{"message-id", required_argument, NULL, O_MESSAGE_ID},
+	{"created", required_argument, NULL, O_CREATED},
 	{"sign-cert", required_argument, NULL, O_SIGN_CERT},
 	{"sign-key", required_argument, NULL, O_SIGN_KEY},
 	{"recipient-cert", required_argument, NULL, O_RCPT},
@@ -62,6 +65,8 @@ static const char envelope_usage[] =
 	"  --in-reply-to UUID  message this one answers\n"
 	"  --from-authority T, --to-authority T   competent authorities (text)\n"
 	"  --handling H        public, restricted, confidential (default), secret\n"
+	"  --message-id UUID   re-seal under an existing id (default: a new UUID)\n"
+	"  --created TIME      creation time YYYY-MM-DDThh:mm:ssZ (default: now)\n"
 	"kinds: extradition provisional-arrest mla evidence search-seizure bank-records\n"
 	"       asset-tracing asset-freezing confiscation crisis information-exchange\n"
 	"       victim-protection\n"
@@ -88,6 +93,12 @@ static int apply_header_option(int c, const char *v, mla_header *h)
 	case O_CASE: return set_text(h->case_id, sizeof(h->case_id), v, "--case-id");
 	case O_REPLY: return set_text(h->in_reply_to, sizeof(h->in_reply_to), v, "--in-reply-to");
 	case O_HANDLING: return set_text(h->handling, sizeof(h->handling), v, "--handling");
+	case O_MESSAGE_ID:
+		return set_text(h->message_id, sizeof(h->message_id), v, "--message-id");
+	case O_CREATED:
+		if ((h->created = header_parse_time(v)) <= 0)
+			return cli_usage_error("envelope", "--created must be YYYY-MM-DDThh:mm:ssZ");
+		return CLI_OK;
 	case O_FROM_AUTH:
 		return set_text(h->from_authority, sizeof(h->from_authority), v, "--from-authority");
 	case O_TO_AUTH:
