@@ -13,6 +13,7 @@ static const char main_usage[] =
 	"  envelope seal  seal a document for another State's gateway\n"
 	"  envelope verify  check an envelope's origin and integrity (no private key)\n"
 	"  envelope open  verify, decrypt and decompress an envelope addressed to this State\n"
+	"  receipt verify check a receipt offline (and that it answers an envelope)\n"
 	"  submit         hand a document to the local gateway daemon (sealed, queued)\n"
 	"  status         state and history of a message on the local gateway\n"
 	"  health         queue depths of the local gateway\n"
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
 		r = cmd_pki(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "envelope") == 0)
 		r = cmd_envelope(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "receipt") == 0)
+		r = cmd_receipt(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "submit") == 0 || strcmp(argv[1], "status") == 0 ||
 		 strcmp(argv[1], "health") == 0)
 		r = cmd_gateway(argc - 1, argv + 1);
