@@ -10,7 +10,7 @@ PACKAGES=(
   libxmlsec1-dev libxmlsec1-openssl xmlsec1
   libcurl4-openssl-dev libevent-dev libsqlite3-dev sqlite3
   zlib1g-dev libcmocka-dev libjansson-dev
-  python3 gzip sqlite3
+  python3 gzip sqlite3 clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what is missing, checks the sources
 # for banned functions, builds and runs every test (unit + integration), then builds and runs
-# them all again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# them all again under AddressSanitizer + UndefinedBehaviorSanitizer, then runs each fuzz
+# harness for a short smoke (scripts/fuzz.sh runs them longer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -33,3 +34,6 @@ configure build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef
 compile build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   meson test -C build-asan --print-errorlogs --num-processes "$jobs" --timeout-multiplier 3
+
+echo "== fuzz smoke (libFuzzer, 10 s per harness)"
+bash scripts/fuzz.sh 10
