@@ -1,10 +1,12 @@
-/* The reference bound of `mlagw bench envelope`: per-operation times of the bare OpenSSL
- * primitives a seal or an open cannot avoid (signature, key transport, bulk AES-GCM and
- * SHA-256), measured on the envelope's own keys, plus the timing loop shared with the bench. */
+/* The reference bound of `mlagw bench envelope` and `mlagw bench gateway`: per-operation times
+ * of the bare OpenSSL primitives a seal, an open or a receipt cannot avoid (signature, key
+ * transport, bulk AES-GCM and SHA-256), measured on the keys in use, plus the timing loop and
+ * the small helpers the benchmarks share (test document, CPU name, key names, clean-up). */
 #ifndef MLAGW_CLI_BENCH_BOUND_H
 #define MLAGW_CLI_BENCH_BOUND_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/evp.h>
 
@@ -44,5 +46,20 @@ mla_err bench_bound_fixed(EVP_PKEY *ec, EVP_PKEY *rsa, double seconds, struct be
 mla_err bench_bound_bulk(size_t len, double seconds, struct bench_bulk *out, mla_diag *diag);
 void bench_bound_rates(const struct bench_fixed *f, const struct bench_bulk *b,
 		       struct bench_bounds *out);
+/* Seconds of bare crypto in one gateway exchange of a document: the sender's seal (sign + RSA
+ * encrypt + AES-GCM + SHA-256), the receiver's open (verify + RSA decrypt + AES-GCM + SHA-256)
+ * and receipt signature (sign), and the sender's receipt verification (verify). */
+double bench_bound_exchange(const struct bench_fixed *f, const struct bench_bulk *b);
+
+/* --- helpers shared by the benchmarks --- */
+/* Deterministic XML-like text of len bytes, the same for every run (NULL: out of memory). */
+uint8_t *bench_document(size_t len);
+/* The "model name" line of /proc/cpuinfo, or "unknown". */
+void bench_cpu_model(char *out, size_t n);
+/* "ECDSA P-256" and "RSA-3072": the names of the signing and the key-transport key. */
+void bench_key_names(EVP_PKEY *ec, EVP_PKEY *rsa, char *sign, size_t sn, char *trans,
+		     size_t tn);
+/* Removes dir and everything under it (not following links); 0 on success. */
+int bench_remove_tree(const char *dir);
 
 #endif

@@ -1,8 +1,7 @@
 /* mlagw bench envelope: seal and open rates on one core for a few document sizes, printed
- * beside the rate the bare OpenSSL primitives allow (bench_bound.c), measured in the same run.
+ * beside the rate the bare OpenSSL primitives allow (bench_bound.c), measured in the same run;
+ * and the dispatch to `mlagw bench gateway` (bench_gateway.c).
  * It prints figures only; it never passes or fails on speed. */
-#define _XOPEN_SOURCE 700 /* nftw */
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -15,6 +14,7 @@
 #include <xmlsec/version.h>
 
 #include "bench_bound.h"
+#include "bench_gateway.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "mlagw/envelope.h"
@@ -72,6 +72,7 @@ static const struct option bench_options[] = {
 
 static const char bench_usage[] =
 	"usage: mlagw bench envelope [--seconds S] [--rsa-bits N] [--sizes B,B,...] [--json]\n"
+	"       mlagw bench gateway [options]   (two local gateways; see mlagw bench gateway --help)\n"
 	"\n"
 	"Seals and opens envelopes in a loop on one thread, with a throwaway test PKI (ES signs\n"
 	"with ECDSA P-256, CO receives with RSA-OAEP), and prints seals/s, opens/s and cycles/s\n"
@@ -169,14 +170,6 @@ static int parse_args(int argc, char **argv, struct bench_args *a)
 	return CLI_OK;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) != 0 ? -1 : 0;
-}
-
 static mla_err make_state(struct bench_env *e, const char *state, int rsa_bits, mla_diag *d)
 {
 	mla_pki_opts o;
@@ -257,30 +250,8 @@ static void env_free(struct bench_env *e)
 	mla_keyring_free(e->keys);
 	EVP_PKEY_free(e->ec);
 	EVP_PKEY_free(e->rsa);
-	if (e->have_dir && nftw(e->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) != 0)
+	if (e->have_dir && bench_remove_tree(e->dir) != 0)
 		fprintf(stderr, "mlagw bench: warning: could not remove %s\n", e->dir);
-}
-
-/* Deterministic XML-like text, the same for every run. */
-static uint8_t *make_document(size_t len)
-{
-	uint8_t *buf = malloc(len);
-	uint64_t x = 0x9e3779b97f4a7c15ull;
-	size_t off = 0;
-
-	while (buf != NULL && off < len) {
-		char line[128];
-		int n;
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		n = snprintf(line, sizeof(line),
-			     "<Item id=\"%u\">evidence request bank record tracing %u</Item>\n",
-			     (unsigned)(x & 0xffff), (unsigned)(x >> 20 & 0xffffff));
-		for (int i = 0; i < n && off < len; i++)
-			buf[off++] = (uint8_t)line[i];
-	}
-	return buf;
 }
 
 /* What the seal and open loops work on. */
@@ -341,7 +312,7 @@ static mla_err measure_size(struct bench_env *e, const struct bench_args *a,
 			    const struct bench_fixed *f, struct bench_row *row, mla_diag *d)
 {
 	struct cycle_arg c;
-	uint8_t *doc = make_document(row->size);
+	uint8_t *doc = bench_document(row->size);
 	mla_err r;
 
 	memset(&c, 0, sizeof(c));
@@ -383,36 +354,6 @@ static mla_err run_all(struct bench_env *e, const struct bench_args *a, struct b
 	return MLA_OK;
 }
 
-/* The "model name" line of /proc/cpuinfo, or "unknown". */
-static void cpu_model(char *out, size_t n)
-{
-	FILE *fp = fopen("/proc/cpuinfo", "r");
-	char line[256], *colon;
-
-	(void)snprintf(out, n, "unknown");
-	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL) {
-		if (strncmp(line, "model name", 10) != 0 || (colon = strchr(line, ':')) == NULL)
-			continue;
-		colon += strspn(colon + 1, " \t") + 1;
-		colon[strcspn(colon, "\n")] = '\0';
-		(void)snprintf(out, n, "%s", colon);
-		break;
-	}
-	if (fp != NULL)
-		fclose(fp);
-}
-
-/* "ECDSA P-256" / "RSA-3072": the key types actually in use. */
-static void key_names(const struct bench_env *e, char *sign, size_t sn, char *rsa, size_t rn)
-{
-	char curve[32] = "?";
-
-	(void)EVP_PKEY_get_utf8_string_param(e->ec, "group", curve, sizeof(curve), NULL);
-	(void)snprintf(sign, sn, "ECDSA %s",
-		       strcmp(curve, "prime256v1") == 0 ? "P-256" : curve);
-	(void)snprintf(rsa, rn, "RSA-%d", EVP_PKEY_get_bits(e->rsa));
-}
-
 static void size_name(size_t size, char *out, size_t n)
 {
 	if (size >= (1u << 20) && size % (1u << 20) == 0)
@@ -434,8 +375,8 @@ static void print_text(const struct bench_env *e, const struct bench_args *a,
 	char cpu[128], sign[48], rsa[48], size[24];
 	const struct bench_fixed *f = &res->fixed;
 
-	cpu_model(cpu, sizeof(cpu));
-	key_names(e, sign, sizeof(sign), rsa, sizeof(rsa));
+	bench_cpu_model(cpu, sizeof(cpu));
+	bench_key_names(e->ec, e->rsa, sign, sizeof(sign), rsa, sizeof(rsa));
 	printf("mlagw bench envelope: single thread, %.2f s per measurement\n", a->seconds);
 	printf("cpu:    %s\n", cpu);
 	printf("crypto: %s; xmlsec %s; libxml2 %s\n", OpenSSL_version(OPENSSL_VERSION),
@@ -488,8 +429,8 @@ static void print_json(const struct bench_env *e, const struct bench_args *a,
 	char cpu[128], sign[48], rsa[48];
 	const struct bench_fixed *f = &res->fixed;
 
-	cpu_model(cpu, sizeof(cpu));
-	key_names(e, sign, sizeof(sign), rsa, sizeof(rsa));
+	bench_cpu_model(cpu, sizeof(cpu));
+	bench_key_names(e->ec, e->rsa, sign, sizeof(sign), rsa, sizeof(rsa));
 	printf("{\"benchmark\":\"envelope\",\"threads\":1,\"seconds\":%.3f,\"cpu\":", a->seconds);
 	cli_json_string(stdout, cpu);
 	printf(",\"openssl\":");
@@ -539,7 +480,10 @@ int cmd_bench(int argc, char **argv)
 		fputs(bench_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? CLI_USAGE : CLI_OK;
 	}
+	if (strcmp(argv[1], "gateway") == 0)
+		return bench_gateway(argc - 1, argv + 1);
 	if (strcmp(argv[1], "envelope") != 0)
-		return cli_usage_error("bench", "unknown benchmark '%s' (envelope)", argv[1]);
+		return cli_usage_error("bench", "unknown benchmark '%s' (envelope, gateway)",
+				       argv[1]);
 	return bench_envelope(argc - 1, argv + 1);
 }

@@ -89,9 +89,9 @@ static const struct key_def retry_keys[] = {
 	DUR("max", retry.max_ms, CFG_SEC, 7 * CFG_DAY),
 	DUR("request_timeout", retry.request_timeout_ms, CFG_SEC, CFG_HOUR),
 	DUR("connect_timeout", retry.connect_timeout_ms, 100, 10 * CFG_MIN),
-	DUR("deadline_normal", retry.deadline_ms[0], CFG_MIN, 365 * CFG_DAY),
-	DUR("deadline_urgent", retry.deadline_ms[1], CFG_MIN, 365 * CFG_DAY),
-	DUR("deadline_crisis", retry.deadline_ms[2], CFG_MIN, 365 * CFG_DAY),
+	DUR("deadline_normal", retry.deadline_ms[0], CFG_SEC, 365 * CFG_DAY),
+	DUR("deadline_urgent", retry.deadline_ms[1], CFG_SEC, 365 * CFG_DAY),
+	DUR("deadline_crisis", retry.deadline_ms[2], CFG_SEC, 365 * CFG_DAY),
 };
 
 #define PEER(field) offsetof(struct gw_peer, field), sizeof(((struct gw_peer *)NULL)->field)

@@ -1,6 +1,8 @@
 /* The peer listener: HTTPS with mutual TLS on libevent's evhttp (bufferevent_openssl).
  * POST /mla/v1/envelopes hands the body to receive.c; everything else is refused with the
  * right status. A sweep closes connections that take longer than header_timeout. */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -38,6 +40,16 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 	}
 	tls_conn_of(ssl)->bev = bev;
 	return bev;
+}
+
+/* Receipts are small replies: without TCP_NODELAY, Nagle meets the peer's delayed ACK and
+ * each one waits ~40 ms. */
+static void set_nodelay(evutil_socket_t fd)
+{
+	int one = 1;
+
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 static struct tls_conn *conn_of_request(struct evhttp_request *req)
@@ -135,6 +147,10 @@ static void on_envelope(struct evhttp_request *req, void *arg)
 			reply_plain(req, 503, "Service Unavailable");
 			return;
 	}
+	if (!conn->nodelay) {
+		set_nodelay(bufferevent_getfd(conn->bev));
+		conn->nodelay = 1;
+	}
 	rr->g = g;
 	rr->req = req;
 	rr->conn = conn;
@@ -199,6 +215,7 @@ static mla_err bind_listener(struct gw *g, mla_diag *diag)
 	g->peer->bound = evhttp_bind_socket_with_handle(g->peer->http, host, port);
 	if (g->peer->bound == NULL)
 		return mla_fail(diag, MLA_ERR_IO, "cannot listen on %s", c->listen);
+	set_nodelay(evhttp_bound_socket_get_fd(g->peer->bound)); /* inherited by accepted ones */
 	return MLA_OK;
 }
 
@@ -280,6 +297,10 @@ void peer_server_free(struct gw *g)
 		event_free(g->peer->sweep);
 	if (g->peer->http != NULL)
 		evhttp_free(g->peer->http); /* frees connections, whose SSLs unlink their records */
+	/* libevent may defer freeing a closing connection's SSL to event_base_free: those
+	 * records must not unlink themselves from this list once it is freed below */
+	for (struct tls_conn *c = g->peer->conns.head; c != NULL; c = c->next)
+		c->list = NULL;
 	SSL_CTX_free(g->peer->ctx);
 	free(g->peer);
 	g->peer = NULL;

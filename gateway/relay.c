@@ -25,13 +25,30 @@ static struct relay_peer *peer_of(struct gw_relay *rl, const char *state)
 	return NULL;
 }
 
+static int any_slot(struct gw *g)
+{
+	const struct gw_config *c = &g->snap->cfg;
+
+	for (size_t i = 0; i < c->n_peers; i++) {
+		struct relay_peer *p = peer_of(g->relay, c->peers[i].state);
+		if (p != NULL && p->in_flight < c->peers[i].max_in_flight)
+			return 1;
+	}
+	return 0;
+}
+
 static int has_slot(const char *to_state, void *arg)
 {
 	struct gw *g = arg;
 	struct relay_peer *p = peer_of(g->relay, to_state);
 	const struct gw_peer *cp = gw_config_peer(&g->snap->cfg, to_state);
 
-	return p != NULL && cp != NULL && p->in_flight < cp->max_in_flight;
+	/* called per row while the due messages are read, before any of them is started:
+	 * count this pump's picks too, or one pump would exceed max_in_flight */
+	if (p == NULL || cp == NULL || p->in_flight + p->picked >= cp->max_in_flight)
+		return 0;
+	p->picked++;
+	return 1;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
@@ -134,8 +151,8 @@ static mla_err setup_easy(struct gw *g, struct transfer *t, struct relay_peer *p
 	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, (const char *)t->envelope.data);
 	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->envelope.len);
-	curl_easy_setopt(t->easy, CURLOPT_SSLCERT, c->tls.cert);
-	curl_easy_setopt(t->easy, CURLOPT_SSLKEY, c->tls.key);
+	curl_easy_setopt(t->easy, CURLOPT_SSLCERT_BLOB, &g->relay->cert_blob);
+	curl_easy_setopt(t->easy, CURLOPT_SSLKEY_BLOB, &g->relay->key_blob);
 	/* the peer must present a certificate of its own State's root, and no other */
 	curl_easy_setopt(t->easy, CURLOPT_CAINFO_BLOB, &p->ca);
 	curl_easy_setopt(t->easy, CURLOPT_CAPATH, NULL);
@@ -202,9 +219,11 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (g->relay->stopped)
-		return;
+	if (g->relay->stopped || !any_slot(g))
+		return; /* a completion will kick again */
 	tx = store_begin(g->store, &d) == MLA_OK; /* one fsync for the whole pump */
+	for (size_t i = 0; i < g->relay->n_peers; i++)
+		g->relay->peers[i].picked = 0;
 	if (store_outbox_due(g->store, now, has_slot, g, due, 32, &n, &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=due reason=\"%s\"", d.msg);
 	for (size_t i = 0; i < n; i++) {
@@ -250,6 +269,25 @@ void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 	relay_transfer_free(t);
 }
 
+static mla_err read_whole(const char *path, mla_buf *out, mla_diag *diag)
+{
+	uint8_t chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+	mla_err r = MLA_OK;
+
+	if (f == NULL)
+		return mla_fail(diag, MLA_ERR_IO, "cannot read %s", path);
+	setvbuf(f, NULL, _IONBF, 0); /* no stdio copy of a key left unwiped */
+	while (r == MLA_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		r = mla_buf_append(out, chunk, n);
+	if (ferror(f))
+		r = MLA_ERR_IO;
+	OPENSSL_cleanse(chunk, sizeof(chunk));
+	fclose(f);
+	return r == MLA_OK ? MLA_OK : mla_fail(diag, r, "cannot read %s", path);
+}
+
 /* This State's roots as one PEM blob, for curl's CA store of a peer. */
 static mla_err state_roots_pem(const struct gw_config *c, const char *state, mla_buf *out,
 			       mla_diag *diag)
@@ -284,10 +322,35 @@ static mla_err state_roots_pem(const struct gw_config *c, const char *state, mla
 	return r;
 }
 
+/* Our TLS client identity, read once instead of at every new connection. */
+static mla_err load_identity(struct gw *g, mla_diag *diag)
+{
+	struct gw_relay *rl = g->relay;
+	const struct gw_config *c = &g->snap->cfg;
+	EVP_PKEY *key = NULL;
+	mla_err r;
+
+	/* through mla_pem_load_key for its permission check; curl gets the file's bytes */
+	if ((r = mla_pem_load_key(c->tls.key, &key, diag)) != MLA_OK)
+		return r;
+	EVP_PKEY_free(key);
+	mla_buf_free(&rl->tls_cert);
+	mla_buf_free(&rl->tls_key);
+	mla_buf_init(&rl->tls_cert, 1 << 20);
+	mla_buf_init_secret(&rl->tls_key, 1 << 20);
+	if ((r = read_whole(c->tls.cert, &rl->tls_cert, diag)) != MLA_OK ||
+	    (r = read_whole(c->tls.key, &rl->tls_key, diag)) != MLA_OK)
+		return r;
+	rl->cert_blob = (struct curl_blob){rl->tls_cert.data, rl->tls_cert.len, CURL_BLOB_NOCOPY};
+	rl->key_blob = (struct curl_blob){rl->tls_key.data, rl->tls_key.len, CURL_BLOB_NOCOPY};
+	return MLA_OK;
+}
+
 static mla_err load_peers(struct gw *g, mla_diag *diag)
 {
 	struct gw_relay *rl = g->relay;
 	const struct gw_config *c = &g->snap->cfg;
+	unsigned slots = 0;
 	mla_err r;
 
 	for (size_t i = 0; i < c->n_peers; i++) {
@@ -303,8 +366,11 @@ static mla_err load_peers(struct gw *g, mla_diag *diag)
 		p->ca.data = p->ca_pem.data;
 		p->ca.len = p->ca_pem.len;
 		p->ca.flags = CURL_BLOB_NOCOPY;
+		slots += c->peers[i].max_in_flight;
 	}
-	return MLA_OK;
+	/* keep a connection per possible exchange: reuse instead of a handshake per message */
+	curl_multi_setopt(rl->multi, CURLMOPT_MAXCONNECTS, (long)slots + 4);
+	return load_identity(g, diag);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -378,6 +444,8 @@ void relay_free(struct gw *g)
 		event_free(rl->tick);
 	for (size_t i = 0; i < rl->n_peers; i++)
 		mla_buf_free(&rl->peers[i].ca_pem);
+	mla_buf_free(&rl->tls_cert);
+	mla_buf_free(&rl->tls_key);
 	free(rl);
 	g->relay = NULL;
 }

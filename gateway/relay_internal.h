@@ -26,6 +26,7 @@ struct transfer {
 struct relay_peer {
 	char state[3];
 	unsigned in_flight;
+	unsigned picked; /* taken by the current pump, not yet counted in in_flight */
 	struct curl_blob ca; /* PEM of this State's roots only */
 	mla_buf ca_pem;
 };
@@ -39,6 +40,8 @@ struct gw_relay {
 	size_t n_peers;
 	unsigned in_flight;
 	struct transfer *transfers;
+	mla_buf tls_cert, tls_key; /* our client identity, read once (the key buffer is wiped) */
+	struct curl_blob cert_blob, key_blob;
 	int stopped;
 };
 

@@ -28,11 +28,15 @@ static const char schema_v1[] =
 	" next_attempt_ms INTEGER NOT NULL,"
 	" deadline_ms INTEGER NOT NULL,"
 	" digest BLOB NOT NULL CHECK (length(digest) = 32),"
-	" envelope BLOB NOT NULL,"
-	" receipt BLOB,"
 	" last_error TEXT,"
-	" updated_ms INTEGER NOT NULL);"
-	"CREATE INDEX outbox_due ON outbox (state, priority DESC, next_attempt_ms, created_ms);"
+	" updated_ms INTEGER NOT NULL,"
+	" receipt BLOB);" /* last: written once, never read by the scans */
+	/* the envelope lives apart so that state changes rewrite a small row only */
+	"CREATE TABLE outbox_envelope ("
+	" message_id TEXT PRIMARY KEY NOT NULL REFERENCES outbox (message_id),"
+	" envelope BLOB NOT NULL);"
+	/* the order of store_outbox_due, so the relay's query needs no sort */
+	"CREATE INDEX outbox_due ON outbox (state, priority DESC, created_ms, message_id);"
 	"CREATE TABLE inbox ("
 	" message_id TEXT PRIMARY KEY NOT NULL,"
 	" case_id TEXT NOT NULL,"

@@ -30,8 +30,7 @@ static mla_err check_msg(const struct out_msg *m, const uint8_t *env, size_t len
 	return MLA_OK;
 }
 
-static int bind_put(sqlite3_stmt *st, const struct out_msg *m, const uint8_t *env, size_t len,
-		    int64_t now)
+static int bind_put(sqlite3_stmt *st, const struct out_msg *m, int64_t now)
 {
 	int rc = sqlite3_bind_text(st, 1, m->message_id, -1, SQLITE_STATIC);
 
@@ -54,10 +53,28 @@ static int bind_put(sqlite3_stmt *st, const struct out_msg *m, const uint8_t *en
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_blob(st, 10, m->digest, 32, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_blob64(st, 11, env, (sqlite3_uint64)len, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 12, now);
+		rc = sqlite3_bind_int64(st, 11, now);
 	return rc;
+}
+
+static mla_err put_envelope(gw_store *s, const char *message_id, const uint8_t *env,
+			   size_t len, mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r;
+	int rc;
+
+	if ((r = store_stmt(s, ST_OUT_INSERT_ENV,
+			    "INSERT INTO outbox_envelope (message_id, envelope) VALUES (?1, ?2)", &st,
+			    diag)) != MLA_OK)
+		return r;
+	if ((rc = sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_blob64(st, 2, env, (sqlite3_uint64)len, SQLITE_STATIC)) !=
+		    SQLITE_OK ||
+	    (rc = sqlite3_step(st)) != SQLITE_DONE)
+		r = store_fail(s, rc, "outbox put envelope", diag);
+	store_stmt_done(st);
+	return r;
 }
 
 mla_err store_outbox_put(gw_store *s, const struct out_msg *m, const uint8_t *env, size_t len,
@@ -75,15 +92,19 @@ mla_err store_outbox_put(gw_store *s, const struct out_msg *m, const uint8_t *en
 	if ((r = store_stmt(s, ST_OUT_INSERT,
 			    "INSERT INTO outbox (message_id, case_id, to_state, kind, action,"
 			    " priority, state, attempts, created_ms, next_attempt_ms, deadline_ms,"
-			    " digest, envelope, updated_ms)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?7, ?8, ?9, ?10, ?11, ?12)",
+			    " digest, updated_ms)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?7, ?8, ?9, ?10, ?11)",
 			    &st, diag)) != MLA_OK)
 		goto out;
-	if ((rc = bind_put(st, m, env, len, now)) != SQLITE_OK ||
+	if ((rc = bind_put(st, m, now)) != SQLITE_OK ||
 	    (rc = sqlite3_step(st)) != SQLITE_DONE) {
 		r = store_fail(s, rc, "outbox put", diag);
 		goto out;
 	}
+	store_stmt_done(st);
+	st = NULL;
+	if ((r = put_envelope(s, m->message_id, env, len, diag)) != MLA_OK)
+		goto out;
 	r = store_history_add(s, m->message_id, "out", msg_state_name(MSG_QUEUED), now, NULL,
 			      diag);
 out:
@@ -182,7 +203,7 @@ mla_err store_outbox_envelope(gw_store *s, const char *message_id, mla_buf *out,
 	mla_err r;
 
 	mla_buf_init(out, STORE_BLOB_MAX);
-	if ((r = store_outbox_select(s, ST_OUT_ENVELOPE, "SELECT envelope FROM outbox WHERE message_id = ?1",
+	if ((r = store_outbox_select(s, ST_OUT_ENVELOPE, "SELECT envelope FROM outbox_envelope WHERE message_id = ?1",
 			    message_id, "outbox envelope", &st, diag)) == MLA_OK)
 		r = store_col_blob(st, 0, out, "outbox envelope", diag);
 	store_stmt_done(st);

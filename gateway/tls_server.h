@@ -19,6 +19,7 @@ struct tls_conn {
 	char state[3];       /* authenticated peer State, set in the handshake */
 	int64_t phase_start_ms; /* accept, or the end of the previous request */
 	unsigned busy;       /* requests being processed by workers */
+	int nodelay;         /* TCP_NODELAY set on the socket */
 	struct tls_conn *prev, *next;
 };
 

@@ -1,4 +1,5 @@
 /* Certificate path validation with OpenSSL's X509_verify_cert, one store per State. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,8 +16,34 @@ static void format_asn1_date(const ASN1_TIME *t, char out[11])
 		(void)snprintf(out, 11, "unknown");
 }
 
+static time_t asn1_time_t(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
+/* The period in which every certificate of a validated path is valid. */
+static void path_window(X509_STORE_CTX *ctx, time_t window[2])
+{
+	STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+
+	window[0] = 0;
+	window[1] = (time_t)INT64_MAX;
+	for (int i = 0; i < sk_X509_num(path); i++) {
+		time_t nb = asn1_time_t(X509_get0_notBefore(sk_X509_value(path, i)));
+		time_t na = asn1_time_t(X509_get0_notAfter(sk_X509_value(path, i)));
+		if (nb > window[0])
+			window[0] = nb;
+		if (na < window[1])
+			window[1] = na;
+	}
+}
+
 static int verify_with(X509_STORE *store, STACK_OF(X509) *chain, time_t at, int *err,
-		       X509 **bad)
+		       X509 **bad, time_t window[2])
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	int ok = 0;
@@ -31,6 +58,8 @@ static int verify_with(X509_STORE *store, STACK_OF(X509) *chain, time_t at, int 
 		X509_STORE_CTX_set_time(ctx, 0, at);
 	ok = X509_verify_cert(ctx) == 1;
 	*err = X509_STORE_CTX_get_error(ctx);
+	if (ok && window != NULL)
+		path_window(ctx, window);
 	*bad = X509_STORE_CTX_get_current_cert(ctx);
 out:
 	X509_STORE_CTX_free(ctx);
@@ -47,7 +76,7 @@ static const char *other_state(const mla_trust *trust, const char *state,
 	for (size_t i = 0; i < trust->n; i++) {
 		if (strcmp(trust->roots[i].state, state) == 0)
 			continue;
-		if (verify_with(trust->roots[i].store, chain, at, &err, &bad))
+		if (verify_with(trust->roots[i].store, chain, at, &err, &bad, NULL))
 			return trust->roots[i].state;
 	}
 	return NULL;
@@ -101,7 +130,8 @@ static mla_err check_key(X509 *leaf, const char *role, mla_diag *diag)
 }
 
 mla_err certcheck_signer(const mla_trust *trust, const char *state, STACK_OF(X509) *chain,
-			 time_t at, const char *role, const char *doc, mla_diag *diag)
+			 time_t at, const char *role, const char *doc, time_t window[2],
+			 mla_diag *diag)
 {
 	X509_STORE *store = trust_store_for(trust, state);
 	X509 *leaf = sk_X509_value(chain, 0), *bad;
@@ -112,7 +142,7 @@ mla_err certcheck_signer(const mla_trust *trust, const char *state, STACK_OF(X50
 		return mla_fail(diag, MLA_ERR_CERT_UNTRUSTED, "%s certificate is missing", role);
 	if (store == NULL)
 		return mla_fail(diag, MLA_ERR_UNKNOWN_STATE, "no trusted root for State %s", state);
-	if (!verify_with(store, chain, at, &err, &bad))
+	if (!verify_with(store, chain, at, &err, &bad, window))
 		return explain(trust, state, chain, at, role, doc, err, bad, diag);
 	if ((r = check_key(leaf, role, diag)) != MLA_OK)
 		return r;

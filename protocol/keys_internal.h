@@ -29,10 +29,20 @@ struct mla_trust_root {
 	X509_STORE *store;
 };
 
+struct chain_cache;
+
 struct mla_trust {
 	struct mla_trust_root roots[MLA_TRUST_MAX];
 	size_t n;
+	struct chain_cache *cache; /* signer chains validated against these roots */
 };
+
+/* chain_cache.c */
+struct chain_cache *chain_cache_new(void);
+void chain_cache_clear(struct chain_cache *c);
+void chain_cache_free(struct chain_cache *c);
+/* The trust set's cache (mutable even through a const mla_trust: it only remembers). */
+struct chain_cache *trust_chain_cache(const mla_trust *t);
 
 struct mla_keyring {
 	char names[MLA_KEYRING_MAX][MLA_KEYNAME_MAX];

@@ -69,17 +69,15 @@ static mla_err check_signer(struct receipt_parts *p, const mla_trust *trust,
 			    const mla_limits *limits, const mla_receipt *rc, mla_diag *diag)
 {
 	const struct dsig_part body = {p->body, "Body", "the receipt body", "receipt body"};
-	STACK_OF(X509) *chain = NULL;
+	X509 *leaf = NULL;
 	mla_err r;
 
-	if ((r = verify_extract_chain(p->signature, &chain, diag)) != MLA_OK)
-		return r;
 	/* the receipt speaks for its receiver: that State's root must vouch for the signer */
-	if ((r = certcheck_signer(trust, rc->receiver_state, chain, limits->verify_time,
-				  "receipt signer", "receipt", diag)) == MLA_OK)
-		r = dsig_verify_nodes(p->signature, &body, 1,
-				      X509_get0_pubkey(sk_X509_value(chain, 0)), diag);
-	sk_X509_pop_free(chain, X509_free);
+	if ((r = certcheck_signature_signer(trust, rc->receiver_state, p->signature,
+					    limits->verify_time, "receipt signer", "receipt", &leaf,
+					    diag)) == MLA_OK)
+		r = dsig_verify_nodes(p->signature, &body, 1, X509_get0_pubkey(leaf), diag);
+	X509_free(leaf);
 	return r;
 }
 

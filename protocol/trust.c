@@ -10,13 +10,26 @@
 mla_err mla_trust_new(mla_trust **out)
 {
 	*out = calloc(1, sizeof(**out));
-	return *out != NULL ? MLA_OK : MLA_ERR_NOMEM;
+	if (*out == NULL)
+		return MLA_ERR_NOMEM;
+	if (((*out)->cache = chain_cache_new()) == NULL) {
+		free(*out);
+		*out = NULL;
+		return MLA_ERR_NOMEM;
+	}
+	return MLA_OK;
+}
+
+struct chain_cache *trust_chain_cache(const mla_trust *t)
+{
+	return t->cache;
 }
 
 void mla_trust_free(mla_trust *t)
 {
 	if (t == NULL)
 		return;
+	chain_cache_free(t->cache);
 	for (size_t i = 0; i < t->n; i++)
 		X509_STORE_free(t->roots[i].store);
 	free(t);
@@ -69,6 +82,8 @@ static mla_err add_root(mla_trust *t, const char *state, X509 *root)
 		t->n++;
 		store = slot->store;
 	}
+	/* a new root can change what chains validate: forget earlier results */
+	chain_cache_clear(t->cache);
 	/* a State may hold several roots, e.g. during a root renewal */
 	return X509_STORE_add_cert(store, root) == 1 ? MLA_OK : MLA_ERR_INTERNAL;
 }

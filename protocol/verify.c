@@ -135,19 +135,19 @@ mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust 
 {
 	mla_err r;
 	xml_safe_counts counts;
-	STACK_OF(X509) *chain = NULL;
+	X509 *leaf = NULL;
 	xmlChar *kn = NULL;
 
 	memset(p, 0, sizeof(*p));
 	memset(out, 0, sizeof(*out));
 	if ((r = xml_safe_parse(env, env_len, limits, &p->doc, &counts, diag)) != MLA_OK ||
-	    (r = check_before_crypto(p, &counts, out, diag)) != MLA_OK ||
-	    (r = verify_extract_chain(p->signature, &chain, diag)) != MLA_OK)
+	    (r = check_before_crypto(p, &counts, out, diag)) != MLA_OK)
 		goto out;
-	if ((r = certcheck_signer(trust, out->header.from_state, chain, limits->verify_time,
-				  "signer", "envelope", diag)) != MLA_OK ||
-	    (r = dsig_verify_parts(p, X509_get0_pubkey(sk_X509_value(chain, 0)), diag)) != MLA_OK ||
-	    (r = describe_signer(sk_X509_value(chain, 0), out)) != MLA_OK)
+	if ((r = certcheck_signature_signer(trust, out->header.from_state, p->signature,
+					    limits->verify_time, "signer", "envelope", &leaf,
+					    diag)) != MLA_OK ||
+	    (r = dsig_verify_parts(p, X509_get0_pubkey(leaf), diag)) != MLA_OK ||
+	    (r = describe_signer(leaf, out)) != MLA_OK)
 		goto out;
 	kn = xmlNodeGetContent(p->key_name);
 	(void)snprintf(out->recipient_key, sizeof(out->recipient_key), "%s",
@@ -156,7 +156,7 @@ mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust 
 	r = MLA_OK;
 out:
 	xmlFree(kn);
-	sk_X509_pop_free(chain, X509_free);
+	X509_free(leaf);
 	return r;
 }
 

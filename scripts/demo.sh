@@ -86,7 +86,7 @@ mkdir -p "$D/audit"
 checked=0
 while read -r id from _ _ _ _; do
   db="$D/$(echo "$from" | tr 'A-Z' 'a-z')/store.db"
-  sqlite3 "$db" "SELECT writefile('$D/audit/$id.env.xml', envelope), writefile('$D/audit/$id.receipt.xml', receipt) FROM outbox WHERE message_id = '$id'" >/dev/null
+  sqlite3 "$db" "SELECT writefile('$D/audit/$id.env.xml', e.envelope), writefile('$D/audit/$id.receipt.xml', o.receipt) FROM outbox o JOIN outbox_envelope e USING (message_id) WHERE message_id = '$id'" >/dev/null
   "$M" envelope verify --in "$D/audit/$id.env.xml" "${ROOTS[@]}" >/dev/null
   "$M" receipt verify --in "$D/audit/$id.receipt.xml" --envelope "$D/audit/$id.env.xml" "${ROOTS[@]}" | head -1 | sed 's/^/  /'
   checked=$((checked + 1))

@@ -534,7 +534,7 @@ static void test_err_out_of_range(void **state)
 	expect_base_error("[limits]\nreplay_window = 366d\n", 2, "[limits] replay_window");
 	expect_base_error("[limits]\nheader_timeout = 99ms\n", 2, "[limits] header_timeout");
 	expect_base_error("[retry]\ninitial = 2h\n", 2, "[retry] initial");
-	expect_base_error("[retry]\ndeadline_crisis = 59s\n", 2, "[retry] deadline_crisis");
+	expect_base_error("[retry]\ndeadline_crisis = 999ms\n", 2, "[retry] deadline_crisis");
 	expect_base_error("[retry]\nconnect_timeout = 11m\n", 2, "[retry] connect_timeout");
 	expect_error("[gateway]\nworkers = 65\n", 2, "[gateway] workers: 65 is out of range (0..64)");
 	expect_base_error("[peer CO]\nurl = https://a\nmax_in_flight = 0\n", 3,

@@ -111,6 +111,28 @@ static void test_verify_without_keys(void **state)
 	mla_buf_free(&env);
 }
 
+/* The signer chain is cached after the first verification; the cached result must not
+ * outlive the certificates: verified again 10 years later it is refused as expired. */
+static void test_cached_chain_still_checks_time(void **state)
+{
+	struct fixture *f = *state;
+	mla_limits later = f->limits;
+	mla_buf env;
+	mla_verified v;
+	mla_diag d = {MLA_OK, ""};
+
+	assert_int_equal(fixture_seal(f, "<a/>", 4, &env), MLA_OK);
+	assert_int_equal(mla_envelope_verify(env.data, env.len, f->trust, &f->limits, &v, &d),
+			 MLA_OK);
+	assert_int_equal(mla_envelope_verify(env.data, env.len, f->trust, &f->limits, &v, &d),
+			 MLA_OK);
+	later.verify_time = time(NULL) + 10L * 366 * 24 * 3600;
+	assert_int_equal(mla_envelope_verify(env.data, env.len, f->trust, &later, &v, &d),
+			 MLA_ERR_CERT_EXPIRED);
+	assert_non_null(strstr(d.msg, "expired on"));
+	mla_buf_free(&env);
+}
+
 /* A header that breaks the vocabulary is refused at sealing, naming the field. */
 static void test_seal_refuses_bad_header(void **state)
 {
@@ -142,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_header_fields_round_trip),
 		cmocka_unit_test(test_verify_without_keys),
 		cmocka_unit_test(test_seal_refuses_bad_header),
+		cmocka_unit_test(test_cached_chain_still_checks_time),
 	};
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
 }

@@ -1,0 +1,337 @@
+/* mlagw bench gateway, the set-up: a temporary directory with a test PKI for ES and CO, one
+ * configuration per gateway on free loopback ports, the two mlagwd processes (stderr to a log
+ * file each), their health, memory and CPU figures from /proc, and the orderly stop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench_bound.h"
+#include "bench_gateway.h"
+#include "mlagw/pem.h"
+#include "mlagw/pki.h"
+
+#define START_TIMEOUT_MS 20000
+#define STOP_TIMEOUT_MS 60000
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static int path_join(char out[PATH_MAX], const char *dir, const char *rel)
+{
+	int n = snprintf(out, PATH_MAX, "%s/%s", dir, rel);
+
+	return n > 0 && n < PATH_MAX ? 0 : -1;
+}
+
+/* mlagwd beside this mlagw: build/cli/mlagw -> build/gateway/mlagwd, or installed side by side. */
+static mla_err find_mlagwd(struct bgw_env *e, const char *given, mla_diag *d)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (given != NULL) {
+		if (snprintf(e->mlagwd, sizeof(e->mlagwd), "%s", given) >= (int)sizeof(e->mlagwd))
+			return mla_fail(d, MLA_ERR_ARG, "--mlagwd path is too long");
+		return access(e->mlagwd, X_OK) == 0
+			       ? MLA_OK
+			       : mla_fail(d, MLA_ERR_IO, "cannot execute %s", e->mlagwd);
+	}
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		return mla_fail(d, MLA_ERR_IO, "cannot find this program's path in /proc/self/exe");
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	if (path_join(e->mlagwd, self, "../gateway/mlagwd") == 0 && access(e->mlagwd, X_OK) == 0)
+		return MLA_OK;
+	if (path_join(e->mlagwd, self, "mlagwd") == 0 && access(e->mlagwd, X_OK) == 0)
+		return MLA_OK;
+	return mla_fail(d, MLA_ERR_IO, "no mlagwd in %s/../gateway or %s; give --mlagwd PATH",
+			self, self);
+}
+
+/* A loopback port nobody listens on right now (the kernel's choice). */
+static int free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	if (fd >= 0)
+		(void)close(fd);
+	return port;
+}
+
+static mla_err make_pki(const struct bgw_env *e, const char *state, long bits, mla_diag *d)
+{
+	char dir[PATH_MAX];
+	mla_pki_opts o;
+
+	if (path_join(dir, e->dir, "pki") != 0)
+		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
+	memset(&o, 0, sizeof(o));
+	o.state = state;
+	o.out_dir = dir;
+	o.rsa_bits = (int)bits;
+	return mla_pki_init(&o, d);
+}
+
+static void write_keys(FILE *fp, const char *dir, const char *st)
+{
+	static const char *const names[] = {"tls", "sign", "encrypt", "audit"};
+
+	fprintf(fp, "\n[keys]\n");
+	for (size_t i = 0; i < 4; i++)
+		fprintf(fp, "%s_cert = %s/pki/%s/%s.crt\n%s_key = %s/pki/%s/%s.key\n", names[i], dir,
+			st, names[i], names[i], dir, st, names[i]);
+}
+
+static mla_err write_config(const struct bgw_env *e, int i, const struct bgw_args *a,
+			    mla_diag *d)
+{
+	const struct bgw_gateway *g = &e->gw[i], *peer = &e->gw[1 - i];
+	FILE *fp = fopen(g->conf, "w");
+	int bad;
+
+	if (fp == NULL)
+		return mla_fail(d, MLA_ERR_IO, "cannot write %s: %s", g->conf, strerror(errno));
+	fprintf(fp, "# mlagw bench gateway: gateway %s\n[gateway]\nstate = %s\n", g->name,
+		g->state);
+	fprintf(fp, "listen = 127.0.0.1:%d\nsubmit_socket = %s\nstore = %s\n", g->port, g->sock,
+		g->store);
+	if (a->workers > 0)
+		fprintf(fp, "workers = %ld\n", a->workers);
+	write_keys(fp, e->dir, g->state);
+	fprintf(fp, "\n[trust]\nroot = %s/pki/ES/root.crt\nroot = %s/pki/CO/root.crt\n", e->dir,
+		e->dir);
+	fprintf(fp, "\n[peer %s]\nurl = https://127.0.0.1:%d/mla/v1/envelopes\n", peer->state,
+		peer->port);
+	fprintf(fp, "encrypt_cert = %s/pki/%s/encrypt.crt\n", e->dir, peer->state);
+	if (a->in_flight > 0)
+		fprintf(fp, "max_in_flight = %ld\n", a->in_flight);
+	bad = ferror(fp);
+	if (fclose(fp) != 0 || bad)
+		return mla_fail(d, MLA_ERR_IO, "cannot write %s", g->conf);
+	return MLA_OK;
+}
+
+static mla_err name_files(struct bgw_env *e, int i, mla_diag *d)
+{
+	struct bgw_gateway *g = &e->gw[i];
+	char rel[16];
+
+	memcpy(g->state, i == 0 ? "ES" : "CO", 3);
+	memcpy(g->name, i == 0 ? "A" : "B", 2);
+	if ((g->port = free_port()) <= 0)
+		return mla_fail(d, MLA_ERR_IO, "cannot find a free loopback port");
+	(void)snprintf(rel, sizeof(rel), "%s.conf", g->name);
+	if (path_join(g->conf, e->dir, rel) != 0)
+		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
+	(void)snprintf(rel, sizeof(rel), "%s.sock", g->name);
+	if (path_join(g->sock, e->dir, rel) != 0)
+		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
+	(void)snprintf(rel, sizeof(rel), "%s.db", g->name);
+	if (path_join(g->store, e->dir, rel) != 0)
+		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
+	(void)snprintf(rel, sizeof(rel), "%s.log", g->name);
+	if (path_join(g->log, e->dir, rel) != 0)
+		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
+	return MLA_OK;
+}
+
+static mla_err load_bound_keys(struct bgw_env *e, mla_diag *d)
+{
+	char p[PATH_MAX];
+	mla_err r;
+
+	if (path_join(p, e->dir, "pki/ES/sign.key") != 0)
+		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
+	if ((r = mla_pem_load_key(p, &e->ec, d)) != MLA_OK)
+		return r;
+	if (path_join(p, e->dir, "pki/CO/encrypt.key") != 0)
+		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
+	return mla_pem_load_key(p, &e->rsa, d);
+}
+
+mla_err bgw_env_setup(struct bgw_env *e, const struct bgw_args *a, mla_diag *d)
+{
+	const char *tmp = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+	int n = snprintf(e->dir, sizeof(e->dir), "%s/mlagw-bench-gw-XXXXXX", tmp);
+	mla_err r;
+
+	if ((r = find_mlagwd(e, a->mlagwd, d)) != MLA_OK)
+		return r;
+	if (n < 0 || (size_t)n >= sizeof(e->dir) - 32)
+		return mla_fail(d, MLA_ERR_IO, "TMPDIR is too long");
+	if (mkdtemp(e->dir) == NULL)
+		return mla_fail(d, MLA_ERR_IO, "cannot create a directory in %s", tmp);
+	e->have_dir = 1;
+	if ((r = make_pki(e, "ES", a->rsa_bits, d)) != MLA_OK ||
+	    (r = make_pki(e, "CO", a->rsa_bits, d)) != MLA_OK || (r = load_bound_keys(e, d)) != MLA_OK)
+		return r;
+	for (int i = 0; i < 2; i++)
+		if ((r = name_files(e, i, d)) != MLA_OK)
+			return r;
+	for (int i = 0; i < 2; i++)
+		if ((r = write_config(e, i, a, d)) != MLA_OK)
+			return r;
+	return MLA_OK;
+}
+
+/* The child: stdout and stderr to the log file, then mlagwd in the foreground. It gets SIGTERM
+ * if the bench dies, so no gateway outlives an interrupted run. */
+static void exec_gateway(const struct bgw_env *e, const struct bgw_gateway *g)
+{
+	int fd = open(g->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		_exit(127);
+	execl(e->mlagwd, "mlagwd", "-c", g->conf, "--foreground", (char *)NULL);
+	_exit(127);
+}
+
+static mla_err wait_healthy(struct bgw_gateway *g, mla_diag *d)
+{
+	char body[512];
+	long code = 0;
+	int status;
+
+	for (long waited = 0; waited < START_TIMEOUT_MS; waited += 20) {
+		if (waitpid(g->pid, &status, WNOHANG) == g->pid) {
+			g->pid = 0;
+			return mla_fail(d, MLA_ERR_IO, "mlagwd %s (%s) exited at start-up with status "
+					"%d; see %s", g->name, g->state,
+					WIFEXITED(status) ? WEXITSTATUS(status) : -1, g->log);
+		}
+		if (bgw_http_get(g->sock, "/local/v1/health", &code, body, sizeof(body)) == 0 &&
+		    code == 200)
+			return MLA_OK;
+		sleep_ms(20);
+	}
+	return mla_fail(d, MLA_ERR_IO, "mlagwd %s (%s) not healthy after %d ms; see %s", g->name,
+			g->state, START_TIMEOUT_MS, g->log);
+}
+
+mla_err bgw_start(struct bgw_env *e, mla_diag *d)
+{
+	mla_err r;
+
+	fflush(NULL);
+	for (int i = 1; i >= 0; i--) { /* the receiver first */
+		pid_t pid = fork();
+		if (pid < 0)
+			return mla_fail(d, MLA_ERR_IO, "fork: %s", strerror(errno));
+		if (pid == 0)
+			exec_gateway(e, &e->gw[i]);
+		e->gw[i].pid = pid;
+	}
+	for (int i = 1; i >= 0; i--)
+		if ((r = wait_healthy(&e->gw[i], d)) != MLA_OK)
+			return r;
+	sleep_ms(300); /* let start-up settle before the idle figure */
+	for (int i = 0; i < 2; i++)
+		e->gw[i].idle_rss_kib = bgw_proc_kib(e->gw[i].pid, "VmRSS:");
+	return MLA_OK;
+}
+
+static void stop_one(struct bgw_gateway *g)
+{
+	int status = 0;
+	long waited;
+
+	if (g->pid <= 0)
+		return;
+	g->exit_status = -1;
+	if (kill(g->pid, SIGTERM) != 0)
+		return;
+	for (waited = 0; waited < STOP_TIMEOUT_MS; waited += 10) {
+		if (waitpid(g->pid, &status, WNOHANG) == g->pid) {
+			g->exit_status = status;
+			g->pid = 0;
+			return;
+		}
+		sleep_ms(10);
+	}
+	(void)kill(g->pid, SIGKILL);
+	(void)waitpid(g->pid, &status, 0);
+	g->pid = 0;
+}
+
+void bgw_stop(struct bgw_env *e)
+{
+	for (int i = 0; i < 2; i++)
+		stop_one(&e->gw[i]);
+}
+
+void bgw_env_free(struct bgw_env *e, int keep)
+{
+	bgw_stop(e);
+	EVP_PKEY_free(e->ec);
+	EVP_PKEY_free(e->rsa);
+	e->ec = e->rsa = NULL;
+	if (e->have_dir && !keep && bench_remove_tree(e->dir) != 0)
+		fprintf(stderr, "mlagw bench: warning: could not remove %s\n", e->dir);
+}
+
+long bgw_proc_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t flen = strlen(field);
+	long kib = -1;
+	FILE *fp;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strncmp(line, field, flen) == 0) {
+			kib = strtol(line + flen, NULL, 10);
+			break;
+		}
+	}
+	fclose(fp);
+	return kib;
+}
+
+double bgw_proc_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long utime = 0, stime = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	size_t n;
+	FILE *fp;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0.0;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	/* after "pid (comm)": state is field 3, utime field 14, stime field 15 */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+		   &stime) != 2 || hz <= 0)
+		return 0.0;
+	return (double)(utime + stime) / (double)hz;
+}
