@@ -47,6 +47,9 @@ static int has_slot(const char *to_state, void *arg)
 	 * count this pump's picks too, or one pump would exceed max_in_flight */
 	if (p == NULL || cp == NULL || p->in_flight + p->picked >= cp->max_in_flight)
 		return 0;
+	/* an unreachable peer gets one probe at a time, once its backoff has passed */
+	if (p->failures > 0 && (gw_now_ms() < p->retry_at || p->in_flight + p->picked > 0))
+		return 0;
 	p->picked++;
 	return 1;
 }
@@ -74,20 +77,57 @@ static int64_t backoff_ms(const struct gw_retry *r, unsigned attempts)
 
 static void fail_message(struct gw *g, const struct out_msg *m, const char *why)
 {
+	struct relay_peer *p = peer_of(g->relay, m->to_state);
+	const char *last = m->last_error[0]		      ? m->last_error
+			   : p != NULL && p->last_error[0] ? p->last_error
+							   : "none";
 	mla_diag d = {MLA_OK, ""};
 	char detail[MLA_DIAG_MAX];
 
 	(void)snprintf(detail, sizeof(detail), "%.60s after %u attempts; last error: %.140s", why,
-		       m->attempts, m->last_error[0] ? m->last_error : "none");
+		       m->attempts, last);
 	if (store_outbox_set_state(g->store, m->message_id, MSG_FAILED, 0, detail, &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "store-error", m->message_id, "op=fail reason=\"%s\"", d.msg);
 	gw_log(GW_LOG_ERROR, "failed", m->message_id, "to=%s reason=\"%s\"", m->to_state, detail);
 }
 
+/* A failed exchange backs the whole peer off (once per probe round, not once per message in
+ * flight) and returns when its next probe is due. */
+static int64_t peer_failed(struct gw *g, const char *state, int64_t now)
+{
+	struct relay_peer *p = peer_of(g->relay, state);
+
+	if (p == NULL)
+		return now + backoff_ms(&g->snap->cfg.retry, 0);
+	if (p->failures == 0 || now >= p->retry_at) {
+		p->retry_at = now + backoff_ms(&g->snap->cfg.retry, p->failures);
+		p->failures++;
+	}
+	return p->retry_at;
+}
+
+void relay_peer_up(struct gw *g, const char *state)
+{
+	struct relay_peer *p = peer_of(g->relay, state);
+	mla_diag d = {MLA_OK, ""};
+	size_t n = 0;
+
+	if (p == NULL || p->failures == 0)
+		return;
+	p->failures = 0;
+	if (store_outbox_wake(g->store, state, gw_now_ms(), &n, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=wake reason=\"%s\"", d.msg);
+	gw_log(GW_LOG_INFO, "peer-up", NULL, "peer=%s queued=%zu", state, n);
+	relay_kick(g);
+}
+
 void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why)
 {
-	const struct gw_retry *r = &g->snap->cfg.retry;
-	int64_t now = gw_now_ms(), next = now + backoff_ms(r, t->attempts);
+	int64_t now = gw_now_ms(), next = peer_failed(g, t->to_state, now);
+	struct relay_peer *p = peer_of(g->relay, t->to_state);
+
+	if (p != NULL)
+		(void)snprintf(p->last_error, sizeof(p->last_error), "%s", why);
 	mla_diag d = {MLA_OK, ""};
 	struct out_msg m;
 
@@ -373,10 +413,25 @@ static mla_err load_peers(struct gw *g, mla_diag *diag)
 	return load_identity(g, diag);
 }
 
+/* Messages past their deadline fail even if their peer never had a slot for them. */
+static void expire_overdue(struct gw *g)
+{
+	struct out_msg late[32];
+	mla_diag d = {MLA_OK, ""};
+	size_t n = 0;
+
+	if (store_outbox_overdue(g->store, gw_now_ms(), late, 32, &n, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=overdue reason=\"%s\"", d.msg);
+	for (size_t i = 0; i < n; i++)
+		fail_message(g, &late[i], "deadline passed");
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
+	if (!((struct gw *)arg)->relay->stopped)
+		expire_overdue(arg);
 	pump(-1, 0, arg);
 }
 

@@ -27,6 +27,12 @@ struct relay_peer {
 	char state[3];
 	unsigned in_flight;
 	unsigned picked; /* taken by the current pump, not yet counted in in_flight */
+	/* Backoff is per peer: while a peer is unreachable, one probe (the most urgent message)
+	 * is sent at retry_at; the first exchange that gets an answer wakes all its messages, so
+	 * they go out in priority order rather than in the order their timers happen to fire. */
+	unsigned failures;
+	int64_t retry_at;
+	char last_error[MLA_DIAG_MAX]; /* why the last exchange with it failed */
 	struct curl_blob ca; /* PEM of this State's roots only */
 	mla_buf ca_pem;
 };
@@ -57,6 +63,9 @@ void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res);
 /* Schedules a retry with backoff and jitter, or fails the message past its deadline. */
 void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why);
 void relay_transfer_free(struct transfer *t);
+
+/* The peer answered (any verified receipt): its queued messages are due again now. */
+void relay_peer_up(struct gw *g, const char *state);
 
 /* relay_receipt.c: a worker verifies the receipt in t->response; owns t afterwards. */
 void relay_check_receipt(struct gw *g, struct transfer *t);

@@ -69,6 +69,7 @@ static void receipt_done(struct gw_job *job)
 
 	if (j->err == MLA_OK) {
 		record_outcome(g, j);
+		relay_peer_up(g, j->t->to_state);
 	} else {
 		(void)snprintf(why, sizeof(why), "receipt invalid (%s): %s", mla_errname(j->err),
 			       mla_diag_message(&j->diag));

@@ -97,6 +97,14 @@ mla_err store_outbox_receipt(gw_store *s, const char *message_id, msg_state fina
 /* The receipt stored for a message (MLA_ERR_NOT_FOUND if none). */
 mla_err store_outbox_receipt_get(gw_store *s, const char *message_id, mla_buf *out,
 				 mla_diag *diag);
+/* Up to max queued messages whose deadline has passed at now_ms, earliest deadline first
+ * (whether or not they are due for an attempt: a peer that stays down must not keep them). */
+mla_err store_outbox_overdue(gw_store *s, int64_t now_ms, struct out_msg *out, size_t max,
+			     size_t *n, mla_diag *diag);
+/* Makes every queued message for to_state due at now_ms (its peer is reachable again);
+ * *n is how many. */
+mla_err store_outbox_wake(gw_store *s, const char *to_state, int64_t now_ms, size_t *n,
+			  mla_diag *diag);
 /* After a restart: sending and awaiting-receipt go back to queued, due now. Returns how many. */
 mla_err store_outbox_recover(gw_store *s, int64_t now_ms, size_t *n, mla_diag *diag);
 /* Counts per state (array indexed by msg_state, 6 entries). */

@@ -176,6 +176,36 @@ out:
 	return r;
 }
 
+mla_err store_outbox_overdue(gw_store *s, int64_t now_ms, struct out_msg *out, size_t max,
+			     size_t *n, mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r;
+	int rc = SQLITE_DONE;
+
+	*n = 0;
+	if (max > 0 && out == NULL)
+		return mla_fail(diag, MLA_ERR_ARG, "store: outbox overdue: no output array");
+	if ((r = store_stmt(s, ST_OUT_OVERDUE,
+			    "SELECT " OUT_COLS " FROM outbox WHERE state = 0 AND deadline_ms <= ?1"
+			    " ORDER BY deadline_ms, message_id LIMIT ?2",
+			    &st, diag)) != MLA_OK)
+		return r;
+	if ((rc = sqlite3_bind_int64(st, 1, now_ms)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)max)) != SQLITE_OK)
+		goto out;
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((r = read_row(st, &out[*n], "outbox overdue", diag)) != MLA_OK)
+			goto out;
+		(*n)++;
+	}
+out:
+	if (r == MLA_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = store_fail(s, rc, "outbox overdue", diag);
+	store_stmt_done(st);
+	return r;
+}
+
 mla_err store_outbox_select(gw_store *s, enum store_stmt_id id, const char *sql,
 			  const char *message_id, const char *op, sqlite3_stmt **st,
 			  mla_diag *diag)

@@ -210,3 +210,31 @@ mla_err store_outbox_recover(gw_store *s, int64_t now_ms, size_t *n, mla_diag *d
 		*n = count;
 	return r;
 }
+
+mla_err store_outbox_wake(gw_store *s, const char *to_state, int64_t now_ms, size_t *n,
+			  mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r;
+	int own = 0, rc;
+
+	*n = 0;
+	if (to_state == NULL)
+		return mla_fail(diag, MLA_ERR_ARG, "store: outbox wake: no State");
+	if ((r = store_write_enter(s, &own, diag)) != MLA_OK)
+		return r;
+	if ((r = store_stmt(s, ST_OUT_WAKE,
+			    "UPDATE outbox SET next_attempt_ms = ?2"
+			    " WHERE state = 0 AND to_state = ?1 AND next_attempt_ms > ?2",
+			    &st, diag)) != MLA_OK)
+		goto out;
+	if ((rc = sqlite3_bind_text(st, 1, to_state, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(st, 2, now_ms)) != SQLITE_OK ||
+	    (rc = sqlite3_step(st)) != SQLITE_DONE)
+		r = store_fail(s, rc, "outbox wake", diag);
+	else
+		*n = (size_t)sqlite3_changes(s->db);
+out:
+	store_stmt_done(st);
+	return store_write_leave(s, own, r, diag);
+}

@@ -687,6 +687,58 @@ static void test_durability_sigkill(void **state)
 	free(acked);
 }
 
+/* A peer back up: its queued messages become due now; other peers' and other states' not. */
+static void test_wake_peer(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct out_msg a = make_out(1, "DE", 0, 100, 5000), b = make_out(2, "DE", 2, 200, 9000);
+	struct out_msg c = make_out(3, "FR", 0, 100, 5000), got;
+	size_t n = 0;
+
+	put_ok(s, &a);
+	put_ok(s, &b);
+	put_ok(s, &c);
+	assert_int_equal(store_outbox_wake(s, "DE", 1000, &n, NULL), MLA_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_outbox_get(s, b.message_id, &got, NULL), MLA_OK);
+	assert_int_equal(got.next_attempt_ms, 1000);
+	assert_int_equal(store_outbox_get(s, c.message_id, &got, NULL), MLA_OK);
+	assert_int_equal(got.next_attempt_ms, 5000);
+	/* nothing left to wake, and an already-due message is not pushed later */
+	assert_int_equal(store_outbox_wake(s, "DE", 2000, &n, NULL), MLA_OK);
+	assert_int_equal(n, 0);
+	store_close(s);
+}
+
+/* Messages past their deadline are found whether or not they are due for an attempt. */
+static void test_overdue(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct out_msg a = make_out(1, "DE", 0, 100, 99999), b = make_out(2, "DE", 0, 200, 100);
+	struct out_msg out[4];
+	size_t n = 0;
+	mla_diag d = {MLA_OK, ""};
+
+	a.deadline_ms = 500;
+	b.deadline_ms = 400;
+	put_ok(s, &a);
+	put_ok(s, &b);
+	assert_int_equal(store_outbox_overdue(s, 450, out, 4, &n, NULL), MLA_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0].message_id, b.message_id);
+	assert_int_equal(store_outbox_overdue(s, 600, out, 4, &n, NULL), MLA_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(out[0].message_id, b.message_id); /* earliest deadline first */
+	/* only queued messages: one being sent is left to its exchange */
+	if (store_outbox_set_state(s, a.message_id, MSG_SENDING, 0, NULL, &d) != MLA_OK)
+		fail_msg("set_state: %s", d.msg);
+	assert_int_equal(store_outbox_overdue(s, 600, out, 4, &n, NULL), MLA_OK);
+	assert_int_equal(n, 1);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -704,6 +756,8 @@ int main(void)
 		T(test_group_commit_100),
 		T(test_rollback_discards),
 		T(test_durability_sigkill),
+		T(test_wake_peer),
+		T(test_overdue),
 #undef T
 	};
 

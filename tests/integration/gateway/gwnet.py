@@ -1,0 +1,567 @@
+"""Test harness for mlagwd integration tests: real daemons on loopback, Python stdlib only.
+
+usage in a test:   net = Net(mlagw, mlagwd, ['ES', 'CO']); net.start_all(); ...
+Run a test body with run(main) so that on any failure the gateways' logs are printed and
+every daemon started here is killed.
+"""
+import base64
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+import xml.etree.ElementTree as ET
+
+RNS = '{urn:mlagw:receipt:1}'
+STATE_NAMES = {0: 'queued', 1: 'sending', 2: 'awaiting-receipt', 3: 'delivered', 4: 'rejected',
+               5: 'failed'}
+QUEUED, SENDING, AWAITING, DELIVERED, REJECTED, FAILED = range(6)
+
+_NETS = []
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def wait_until(pred, timeout, interval=0.1, msg='condition'):
+    """Polls pred() until it returns a true value (returned) or raises after timeout s."""
+    end = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            last = pred()
+        except (sqlite3.OperationalError, OSError) as e:  # db locked, daemon restarting
+            last = None
+            err = e
+        if last:
+            return last
+        if time.monotonic() >= end:
+            raise TestFailure('timed out after %.1fs waiting for %s' % (timeout, msg))
+        time.sleep(interval)
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=30):
+        super().__init__('localhost', timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        s.connect(self.unix_path)
+        self.sock = s
+
+
+def parse_receipt(data):
+    """A receipt's fields: message_id (or None), outcome, error (name or None), digest (bytes)."""
+    root = ET.fromstring(data)
+    body = root.find(RNS + 'Body')
+    mid = body.find(RNS + 'MessageId')
+    err = body.find(RNS + 'Error')
+    return {
+        'receipt_id': body.findtext(RNS + 'ReceiptId'),
+        'message_id': mid.text if mid is not None else None,
+        'outcome': body.findtext(RNS + 'Outcome'),
+        'error': err.get('name') if err is not None else None,
+        'error_text': err.text if err is not None else None,
+        'digest': base64.b64decode(body.findtext(RNS + 'EnvelopeDigest')),
+        'receiver': body.find(RNS + 'Receiver').get('state'),
+        'sender': body.find(RNS + 'Sender').get('state'),
+    }
+
+
+def sha256(b):
+    return hashlib.sha256(b).digest()
+
+
+class Gateway:
+    def __init__(self, net, state):
+        self.net = net
+        self.state = state
+        self.dir = os.path.join(net.dir, state.lower())
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.conf = os.path.join(self.dir, 'gw.conf')
+        self.sock = os.path.join(self.dir, 'submit.sock')
+        self.store = os.path.join(self.dir, 'store.db')
+        self.pid_file = os.path.join(self.dir, 'mlagwd.pid')
+        self.log = os.path.join(self.dir, 'mlagwd.log')
+        self.proc = None
+        self.overrides = {}
+        self.peers = None  # None: every other State of the net
+        self.trust = None  # None: every State of the net
+
+    @property
+    def url(self):
+        return 'https://127.0.0.1:%d/mla/v1/envelopes' % self.port
+
+    def pki(self, name):
+        return self.net.pki(self.state, name)
+
+    # --- configuration ---
+    def config_text(self, overrides=None, peers=None):
+        n = self.net
+        peers = peers if peers is not None else (
+            self.peers if self.peers is not None else [s for s in n.gws if s != self.state])
+        trust = self.trust if self.trust is not None else list(n.gws)
+        sec = {
+            'gateway': {'state': self.state, 'listen': '127.0.0.1:%d' % self.port,
+                        'submit_socket': self.sock, 'store': self.store,
+                        'pid_file': self.pid_file, 'workers': '2'},
+            'keys': {k: self.pki(f) for k, f in [
+                ('tls_cert', 'tls.crt'), ('tls_key', 'tls.key'), ('sign_cert', 'sign.crt'),
+                ('sign_key', 'sign.key'), ('encrypt_cert', 'encrypt.crt'),
+                ('encrypt_key', 'encrypt.key'), ('audit_cert', 'audit.crt'),
+                ('audit_key', 'audit.key')]},
+            'trust': {'root': [n.pki(s, 'root.crt') for s in trust]},
+        }
+        for p in peers:
+            sec['peer ' + p] = {'url': n.peer_url(p), 'encrypt_cert': n.pki(p, 'encrypt.crt'),
+                                'max_in_flight': '8'}
+        sec['limits'] = {'header_timeout': '2s', 'max_body_bytes': '1 MiB'}
+        sec['retry'] = {'initial': '100ms', 'max': '1s', 'request_timeout': '10s',
+                        'connect_timeout': '2s'}
+        for ov in (self.overrides, overrides or {}):
+            for s, kv in ov.items():
+                if kv is None:
+                    sec.pop(s, None)
+                    continue
+                d = sec.setdefault(s, {})
+                for k, v in kv.items():
+                    if v is None:
+                        d.pop(k, None)
+                    else:
+                        d[k] = v
+        out = []
+        for s, kv in sec.items():
+            out.append('[%s]' % s)
+            for k, v in kv.items():
+                for one in (v if isinstance(v, list) else [v]):
+                    out.append('%s = %s' % (k, one))
+            out.append('')
+        return '\n'.join(out)
+
+    def write_config(self, overrides=None, peers=None, text=None):
+        with open(self.conf, 'w') as f:
+            f.write(text if text is not None else self.config_text(overrides, peers))
+
+    # --- process control ---
+    def start(self, wait=True):
+        check(self.proc is None or self.proc.poll() is not None, '%s already running' % self.state)
+        if not os.path.exists(self.conf):
+            self.write_config()
+        logf = open(self.log, 'ab')
+        logf.write(b'--- start ---\n')
+        logf.flush()
+        self.proc = subprocess.Popen([self.net.mlagwd, '-c', self.conf, '--foreground'],
+                                     stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
+        logf.close()
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=20):
+        def ready():
+            if self.proc.poll() is not None:
+                raise TestFailure('%s exited with %s during start-up' % (self.state,
+                                                                          self.proc.returncode))
+            try:
+                code, _ = self.http('GET', '/local/v1/health', timeout=2)
+            except OSError:
+                return False
+            return code == 200
+        wait_until(ready, timeout, 0.05, '%s health' % self.state)
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        check(self.running(), '%s not running' % self.state)
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise TestFailure('%s did not stop within %ss on %s' % (self.state, timeout, sig))
+        check(rc == 0, '%s exited %s on %s, wanted 0' % (self.state, rc, sig))
+        check(not os.path.exists(self.pid_file), '%s left its pid file' % self.state)
+        return rc
+
+    def kill(self):
+        if self.running():
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self):
+        if self.running():
+            self.stop()
+        return self.start()
+
+    def log_text(self):
+        try:
+            with open(self.log, 'rb') as f:
+                return f.read().decode('utf-8', 'replace')
+        except OSError:
+            return ''
+
+    # --- local API ---
+    def http(self, method, path, body=None, headers=None, timeout=30):
+        c = UnixHTTPConnection(self.sock, timeout)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            return r.status, r.read()
+        finally:
+            c.close()
+
+    def submit(self, to, kind='mla', doc=b'<Request>integration</Request>', priority=None,
+               case_id=None, expect=202):
+        h = {'X-MLA-To': to, 'X-MLA-Kind': kind, 'Content-Type': 'application/xml'}
+        if priority:
+            h['X-MLA-Priority'] = priority
+        if case_id:
+            h['X-MLA-Case-Id'] = case_id
+        code, body = self.http('POST', '/local/v1/submit', doc, h)
+        check(code == expect, 'submit to %s: HTTP %d %r, wanted %d' % (to, code, body, expect))
+        j = json.loads(body)
+        if expect == 202:
+            check(j.get('state') == 'queued' and len(j.get('message_id', '')) == 36,
+                  'submit answer %r' % j)
+            if case_id:
+                check(j['case_id'] == case_id, 'case id %r' % j)
+        return j
+
+    def status(self, mid):
+        code, body = self.http('GET', '/local/v1/messages/' + mid)
+        check(code == 200, 'status %s: HTTP %d %r' % (mid, code, body))
+        return json.loads(body)
+
+    def health(self):
+        code, body = self.http('GET', '/local/v1/health')
+        check(code == 200, 'health: HTTP %d' % code)
+        return json.loads(body)
+
+    # --- store ---
+    def db(self):
+        c = sqlite3.connect('file:%s?mode=ro' % self.store, uri=True, timeout=10)
+        c.row_factory = sqlite3.Row
+        return c
+
+    def q(self, sql, args=()):
+        c = self.db()
+        try:
+            return [dict(r) for r in c.execute(sql, args).fetchall()]
+        finally:
+            c.close()
+
+    def outbox(self, ids=None):
+        rows = self.q('SELECT message_id, to_state, priority, state, attempts, digest, receipt,'
+                      ' last_error, created_ms, deadline_ms FROM outbox')
+        d = {r['message_id']: r for r in rows}
+        if ids is not None:
+            d = {k: v for k, v in d.items() if k in ids}
+        return d
+
+    def outbox_envelope(self, mid):
+        """The envelope bytes stored for an outgoing message (outbox.envelope in the first
+        schema, table outbox_envelope since the envelope was moved out of the outbox row)."""
+        tables = {r['name'] for r in self.q("SELECT name FROM sqlite_master WHERE type='table'")}
+        t = 'outbox_envelope' if 'outbox_envelope' in tables else 'outbox'
+        rows = self.q('SELECT envelope FROM %s WHERE message_id = ?' % t, (mid,))
+        check(len(rows) == 1, 'no stored envelope for %s' % mid)
+        return rows[0]['envelope']
+
+    def inbox_counts(self):
+        """message id -> number of inbox rows (must be 1 for exactly-once)."""
+        return {r['message_id']: r['n'] for r in
+                self.q('SELECT message_id, count(*) AS n FROM inbox GROUP BY message_id')}
+
+    def inbox(self):
+        return {r['message_id']: r for r in
+                self.q('SELECT message_id, from_state, priority, digest, accepted, receipt,'
+                       ' envelope, received_ms FROM inbox')}
+
+    def history(self, mid):
+        return [r['state'] for r in
+                self.q('SELECT state FROM history WHERE message_id = ? ORDER BY id', (mid,))]
+
+    def alerts(self, kind=None):
+        rows = self.q('SELECT kind, message_id, detail FROM alerts ORDER BY id')
+        return [r for r in rows if kind is None or r['kind'] == kind]
+
+    def count_states(self, ids):
+        ob = self.outbox(ids)
+        counts = {}
+        for r in ob.values():
+            counts[r['state']] = counts.get(r['state'], 0) + 1
+        return counts
+
+    def all_in_state(self, ids, state):
+        ob = self.outbox(ids)
+        return len(ob) == len(ids) and all(r['state'] == state for r in ob.values())
+
+
+class Net:
+    def __init__(self, mlagw, mlagwd, states, extra_pki=()):
+        self.mlagw = os.path.abspath(mlagw)
+        self.mlagwd = os.path.abspath(mlagwd)
+        self.dir = tempfile.mkdtemp(prefix='mlagw-it-')
+        self.pki_dir = os.path.join(self.dir, 'pki')
+        self.gws = {}
+        self.url_override = {}
+        for s in list(states) + list(extra_pki):
+            self.cli('pki', 'init', '--state', s, '--out', self.pki_dir, '--rsa-bits', '2048')
+        for s in states:
+            self.gws[s] = Gateway(self, s)
+        _NETS.append(self)
+
+    def __getitem__(self, s):
+        return self.gws[s]
+
+    def pki(self, state, name):
+        return os.path.join(self.pki_dir, state, name)
+
+    def peer_url(self, state):
+        if state in self.url_override:
+            return self.url_override[state]
+        return self.gws[state].url
+
+    def cli(self, *args, check_rc=True, input=None):
+        p = subprocess.run([self.mlagw] + list(args), input=input, capture_output=True,
+                           timeout=60)
+        if check_rc and p.returncode != 0:
+            raise TestFailure('mlagw %s: exit %d: %s' % (' '.join(args), p.returncode,
+                                                          p.stderr.decode(errors='replace')))
+        return p
+
+    def start_all(self):
+        for g in self.gws.values():
+            g.write_config()
+        for g in self.gws.values():
+            g.start(wait=False)
+        for g in self.gws.values():
+            g.wait_ready()
+
+    def stop_all(self):
+        for g in self.gws.values():
+            if g.running():
+                g.stop()
+
+    def kill_all(self):
+        for g in self.gws.values():
+            g.kill()
+
+    def seal(self, frm, to, doc=b'<Request>raw</Request>', kind='mla', signer=None,
+             message_id=None, created=None, priority=None):
+        """Seals doc with the CLI: signed with signer's (default frm's) signing key, encrypted
+        to to's encryption certificate. Returns the envelope bytes."""
+        signer = signer or frm
+        d = tempfile.mkdtemp(dir=self.dir)
+        inp, out = os.path.join(d, 'doc'), os.path.join(d, 'env.xml')
+        with open(inp, 'wb') as f:
+            f.write(doc)
+        args = ['envelope', 'seal', '--from', frm, '--to', to, '--kind', kind, '--in', inp,
+                '--sign-cert', self.pki(signer, 'sign.crt'), '--sign-key',
+                self.pki(signer, 'sign.key'), '--recipient-cert', self.pki(to, 'encrypt.crt'),
+                '--out', out]
+        if message_id:
+            args += ['--message-id', message_id]
+        if created:
+            args += ['--created', created]
+        if priority:
+            args += ['--priority', priority]
+        self.cli(*args)
+        with open(out, 'rb') as f:
+            return f.read()
+
+    def client_ctx(self, client_state, server_state, cert=True):
+        """TLS client context: client_state's TLS identity (or none), server_state's root."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(self.pki(server_state, 'root.crt'))
+        if cert:
+            ctx.load_cert_chain(self.pki(client_state, 'tls.crt'),
+                                self.pki(client_state, 'tls.key'))
+        return ctx
+
+    def tls_connect(self, client_state, server_state, cert=True, timeout=10):
+        """A TLS socket to server_state's peer listener, handshake done."""
+        raw = socket.create_connection(('127.0.0.1', self.gws[server_state].port), timeout)
+        s = self.client_ctx(client_state, server_state, cert).wrap_socket(raw)
+        return s
+
+    def post(self, client_state, server_state, body, path='/mla/v1/envelopes', method='POST',
+             content_type='application/xml', timeout=20, cert=True):
+        """One request over mutual TLS; returns (status, body bytes)."""
+        c = http.client.HTTPSConnection('127.0.0.1', self.gws[server_state].port,
+                                        timeout=timeout,
+                                        context=self.client_ctx(client_state, server_state,
+                                                                cert))
+        try:
+            h = {'Content-Type': content_type} if content_type else {}
+            c.request(method, path, body=body, headers=h)
+            r = c.getresponse()
+            return r.status, r.read()
+        finally:
+            c.close()
+
+    def cleanup(self, keep=False):
+        self.kill_all()
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def dump_logs():
+    for n in _NETS:
+        for g in n.gws.values():
+            sys.stderr.write('\n===== %s log (%s) =====\n' % (g.state, g.log))
+            text = g.log_text()
+            if len(text) > 60000:
+                text = '[... %d bytes cut ...]\n' % (len(text) - 60000) + text[-60000:]
+            sys.stderr.write(text)
+        sys.stderr.write('\n(test directory kept: %s)\n' % n.dir)
+
+
+def run(main):
+    """Runs main(mlagw, mlagwd) from argv; prints logs on failure; exit code 0/1."""
+    if len(sys.argv) != 3:
+        sys.stderr.write('usage: %s MLAGW MLAGWD\n' % sys.argv[0])
+        sys.exit(2)
+    t0 = time.monotonic()
+    ok = False
+    try:
+        main(sys.argv[1], sys.argv[2])
+        for n in _NETS:  # a sanitizer report in any daemon's log fails the test
+            for g in n.gws.values():
+                g.kill()
+                text = g.log_text()
+                for marker in ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer',
+                               'runtime error:', 'ThreadSanitizer'):
+                    check(marker not in text, '%s log has a sanitizer report' % g.state)
+        ok = True
+    except BaseException:
+        traceback.print_exc()
+        dump_logs()
+    finally:
+        for n in _NETS:
+            n.cleanup(keep=not ok)
+    print('%s: %s in %.1fs' % (os.path.basename(sys.argv[0]), 'ok' if ok else 'FAILED',
+                               time.monotonic() - t0))
+    sys.exit(0 if ok else 1)
+
+
+def submit_burst(gw, to, total, threads=4, on_ack=None, stop=None):
+    """Submits up to total messages from several threads; returns the list of acknowledged ids
+    (202 + message id). Errors (connection refused when the daemon dies) end a thread."""
+    acked, lock = [], threading.Lock()
+    counter = [0]
+
+    def worker():
+        while True:
+            with lock:
+                if counter[0] >= total or (stop is not None and stop.is_set()):
+                    return
+                counter[0] += 1
+            try:
+                code, body = gw.http('POST', '/local/v1/submit',
+                                     b'<Request>burst</Request>',
+                                     {'X-MLA-To': to, 'X-MLA-Kind': 'mla'}, timeout=30)
+            except (OSError, http.client.HTTPException):
+                return
+            if code == 202:
+                mid = json.loads(body)['message_id']
+                with lock:
+                    acked.append(mid)
+                    if on_ack:
+                        on_ack(len(acked))
+            else:
+                return
+
+    ts = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return acked
+
+
+def burst_with_kill(net, sender, receiver, victim, total=500, kill_after=200, threads=4):
+    """sender submits total messages to receiver from several threads; once kill_after are
+    acknowledged victim is SIGKILLed (and restarted after the burst). Returns the acked ids."""
+    killed = threading.Event()
+    acked_box = []
+
+    def burst():
+        acked_box.extend(submit_burst(net[sender], receiver, total, threads))
+    t = threading.Thread(target=burst)
+    t0 = time.monotonic()
+    t.start()
+    counter = lambda: len(net[sender].q('SELECT message_id FROM outbox'))  # noqa: E731
+    # the acks are counted by the burst threads; poll the outbox as a proxy of progress
+    wait_until(lambda: counter() >= kill_after or not t.is_alive(), 60, 0.02,
+               '%d submissions stored' % kill_after)
+    check(t.is_alive(), 'burst finished before the kill: make it bigger')
+    net[victim].kill()
+    killed.set()
+    sys.stderr.write('killed %s after %.1fs\n' % (victim, time.monotonic() - t0))
+    t.join(120)
+    check(not t.is_alive(), 'burst threads hang')
+    return acked_box, killed
+
+
+def check_exactly_once(net, sender, receiver, acked, timeout=90):
+    """Every acknowledged id ends delivered in sender's outbox, exactly once in receiver's
+    inbox, nothing unknown in the inbox, and no outbox row left non-final."""
+    acked = set(acked)
+    wait_until(lambda: net[sender].all_in_state(acked, DELIVERED), timeout, 0.2,
+               '%d acknowledged ids delivered' % len(acked))
+    stored = net[sender].outbox()
+    check(acked <= set(stored), 'acknowledged ids missing from %s outbox: %r' %
+          (sender, sorted(acked - set(stored))[:5]))
+    # ids stored but never acknowledged (in flight at the kill) must settle too
+    wait_until(lambda: all(r['state'] >= DELIVERED for r in net[sender].outbox().values()),
+               timeout, 0.2, 'every outbox row final')
+    stored = net[sender].outbox()
+    bad = {m: r['state'] for m, r in stored.items() if r['state'] != DELIVERED}
+    check(not bad, 'outbox rows not delivered: %r' % bad)
+    counts = net[receiver].inbox_counts()
+    check(acked <= set(counts), '%d acknowledged ids missing from %s inbox' %
+          (len(acked - set(counts)), receiver))
+    check(set(counts) <= set(stored), 'inbox ids %s never stored by %s' %
+          (sorted(set(counts) - set(stored))[:5], sender))
+    dup = {m: n for m, n in counts.items() if n != 1}
+    check(not dup, 'delivered more than once: %r' % dup)
+    inbox = net[receiver].inbox()
+    for m, r in stored.items():
+        check(inbox[m]['digest'] == r['digest'], '%s: digest differs' % m)
+        rc = parse_receipt(r['receipt'])
+        check(rc['outcome'] == 'accepted' and rc['message_id'] == m, '%s receipt %r' % (m, rc))
+    check(not net[receiver].alerts('duplicate-id'), 'duplicate-id alerts')
+    return stored
