@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,4 +322,81 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 int bench_remove_tree(const char *dir)
 {
 	return nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) != 0 ? -1 : 0;
+}
+
+/* --- how much the machine's cores add up (measured, not assumed) --- */
+
+struct par_arg {
+	EVP_PKEY *ec, *rsa;
+	double seconds;
+	unsigned long ops;
+	int failed;
+};
+
+/* One thread: the exchange's private-key work (RSA decrypt + ECDSA sign) in a loop. */
+static void *par_worker(void *arg)
+{
+	struct par_arg *a = arg;
+	struct pk_ops p;
+	mla_diag d = {MLA_OK, ""};
+	double start = now();
+
+	memset(&p, 0, sizeof(p));
+	if (pk_setup(&p, a->ec, a->rsa, &d) != MLA_OK) {
+		a->failed = 1;
+		pk_free(&p);
+		return NULL;
+	}
+	while (now() - start < a->seconds) {
+		if (op_rsa_dec(&p, &d) != MLA_OK || op_sign(&p, &d) != MLA_OK) {
+			a->failed = 1;
+			break;
+		}
+		a->ops++;
+	}
+	pk_free(&p);
+	return NULL;
+}
+
+static mla_err par_rate(EVP_PKEY *ec, EVP_PKEY *rsa, unsigned threads, double seconds,
+			double *rate, mla_diag *diag)
+{
+	pthread_t tid[64];
+	struct par_arg args[64];
+	unsigned long total = 0;
+	unsigned started = 0;
+
+	for (unsigned i = 0; i < threads && i < 64; i++) {
+		args[i] = (struct par_arg){ec, rsa, seconds, 0, 0};
+		if (pthread_create(&tid[i], NULL, par_worker, &args[i]) != 0)
+			break;
+		started++;
+	}
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(tid[i], NULL);
+		if (args[i].failed)
+			return mla_fail(diag, MLA_ERR_INTERNAL, "bench: parallel crypto loop failed");
+		total += args[i].ops;
+	}
+	if (started != threads)
+		return mla_fail(diag, MLA_ERR_INTERNAL, "bench: cannot start %u threads", threads);
+	*rate = (double)total / seconds;
+	return MLA_OK;
+}
+
+mla_err bench_parallel_scale(EVP_PKEY *ec, EVP_PKEY *rsa, unsigned threads, double seconds,
+			     double *scale, mla_diag *diag)
+{
+	double one = 0, many = 0;
+	mla_err r;
+
+	*scale = 1.0;
+	if (threads <= 1)
+		return MLA_OK;
+	if ((r = par_rate(ec, rsa, 1, seconds, &one, diag)) != MLA_OK ||
+	    (r = par_rate(ec, rsa, threads, seconds, &many, diag)) != MLA_OK)
+		return r;
+	if (one > 0)
+		*scale = many / one;
+	return MLA_OK;
 }

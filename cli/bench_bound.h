@@ -51,6 +51,12 @@ void bench_bound_rates(const struct bench_fixed *f, const struct bench_bulk *b,
  * and receipt signature (sign), and the sender's receipt verification (verify). */
 double bench_bound_exchange(const struct bench_fixed *f, const struct bench_bulk *b);
 
+/* How many times one core's rate of the exchange's private-key work (RSA decrypt + ECDSA
+ * sign) the machine reaches with threads running it at once: 2.0 on two real cores, nearer
+ * 1.0 on two hyperthreads of one core. The multi-core bound is scale / t_exchange. */
+mla_err bench_parallel_scale(EVP_PKEY *ec, EVP_PKEY *rsa, unsigned threads, double seconds,
+			     double *scale, mla_diag *diag);
+
 /* --- helpers shared by the benchmarks --- */
 /* Deterministic XML-like text of len bytes, the same for every run (NULL: out of memory). */
 uint8_t *bench_document(size_t len);

@@ -25,16 +25,24 @@ static struct relay_peer *peer_of(struct gw_relay *rl, const char *state)
 	return NULL;
 }
 
-static int any_slot(struct gw *g)
+/* How many exchanges could start now over all peers (a down peer offers one probe). The
+ * due query stops once it has found that many, instead of reading the whole backlog. */
+static size_t free_slots(struct gw *g)
 {
 	const struct gw_config *c = &g->snap->cfg;
+	int64_t now = gw_now_ms();
+	size_t n = 0;
 
 	for (size_t i = 0; i < c->n_peers; i++) {
 		struct relay_peer *p = peer_of(g->relay, c->peers[i].state);
-		if (p != NULL && p->in_flight < c->peers[i].max_in_flight)
-			return 1;
+		if (p == NULL || p->in_flight >= c->peers[i].max_in_flight)
+			continue;
+		if (p->failures == 0)
+			n += c->peers[i].max_in_flight - p->in_flight;
+		else if (p->in_flight == 0 && now >= p->retry_at)
+			n++;
 	}
-	return 0;
+	return n;
 }
 
 static int has_slot(const char *to_state, void *arg)
@@ -254,17 +262,19 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 	struct out_msg due[32];
 	mla_diag d = {MLA_OK, ""};
 	int64_t now = gw_now_ms();
-	size_t n = 0;
+	size_t n = 0, slots = g->relay->stopped ? 0 : free_slots(g);
 	int tx;
 
 	(void)fd;
 	(void)what;
-	if (g->relay->stopped || !any_slot(g))
-		return; /* a completion will kick again */
+	if (slots == 0)
+		return; /* a completion or the tick will kick again */
+	if (slots > 32)
+		slots = 32;
 	tx = store_begin(g->store, &d) == MLA_OK; /* one fsync for the whole pump */
 	for (size_t i = 0; i < g->relay->n_peers; i++)
 		g->relay->peers[i].picked = 0;
-	if (store_outbox_due(g->store, now, has_slot, g, due, 32, &n, &d) != MLA_OK)
+	if (store_outbox_due(g->store, now, has_slot, g, due, slots, &n, &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=due reason=\"%s\"", d.msg);
 	for (size_t i = 0; i < n; i++) {
 		if (now >= due[i].deadline_ms)
@@ -274,7 +284,7 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 	}
 	if (tx && store_commit(g->store, &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=commit reason=\"%s\"", d.msg);
-	if (n == 32)
+	if (n == slots && free_slots(g) > 0)
 		relay_kick(g); /* more may be due: continue after other events */
 }
 

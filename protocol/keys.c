@@ -116,29 +116,6 @@ void mla_signer_free(mla_signer *s)
 	free(s);
 }
 
-static xmlSecKeysMngrPtr new_mngr(void)
-{
-	xmlSecKeysMngrPtr m = xmlSecKeysMngrCreate();
-
-	if (m != NULL && xmlSecOpenSSLAppDefaultKeysMngrInit(m) < 0) {
-		xmlSecKeysMngrDestroy(m);
-		return NULL;
-	}
-	return m;
-}
-
-/* Adopts key into mngr; the key is destroyed on failure. */
-static mla_err mngr_adopt(xmlSecKeysMngrPtr m, xmlSecKeyPtr key)
-{
-	if (key == NULL)
-		return MLA_ERR_INTERNAL;
-	if (xmlSecOpenSSLAppDefaultKeysMngrAdoptKey(m, key) < 0) {
-		xmlSecKeyDestroy(key);
-		return MLA_ERR_INTERNAL;
-	}
-	return MLA_OK;
-}
-
 static int is_rsa_encryption_cert(X509 *cert)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(cert);
@@ -171,13 +148,6 @@ mla_err mla_recipient_load(const char *cert_path, mla_recipient **out, mla_diag 
 	}
 	if ((r = keys_keyname(rc->cert, rc->keyname)) != MLA_OK)
 		goto out;
-	if ((rc->mngr = new_mngr()) == NULL ||
-	    (r = mngr_adopt(rc->mngr, keys_xmlsec_key(X509_get0_pubkey(rc->cert), rc->keyname))) !=
-		    MLA_OK) {
-		r = mla_fail(diag, MLA_ERR_INTERNAL, "cannot use recipient key %s with xmlsec",
-			     cert_path);
-		goto out;
-	}
 	*out = rc;
 	rc = NULL;
 	r = MLA_OK;
@@ -190,8 +160,6 @@ void mla_recipient_free(mla_recipient *r)
 {
 	if (r == NULL)
 		return;
-	if (r->mngr != NULL)
-		xmlSecKeysMngrDestroy(r->mngr);
 	X509_free(r->cert);
 	free(r);
 }
@@ -203,10 +171,6 @@ mla_err mla_keyring_new(mla_keyring **out)
 	*out = NULL;
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return MLA_ERR_NOMEM;
-	if ((k->mngr = new_mngr()) == NULL) {
-		free(k);
-		return MLA_ERR_INTERNAL;
-	}
 	*out = k;
 	return MLA_OK;
 }
@@ -229,13 +193,17 @@ mla_err mla_keyring_add_file(mla_keyring *k, const char *cert_path, const char *
 			     key_path, cert_path);
 		goto out;
 	}
-	if ((r = keys_keyname(cert, name)) != MLA_OK)
-		goto out;
-	if ((r = mngr_adopt(k->mngr, keys_xmlsec_key(key, name))) != MLA_OK) {
-		mla_fail(diag, r, "cannot use decryption key %s with xmlsec", key_path);
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || EVP_PKEY_get_bits(key) < 2048) {
+		r = mla_fail(diag, MLA_ERR_CERT_WEAK_KEY,
+			     "decryption key %s must be RSA of at least 2048 bits", key_path);
 		goto out;
 	}
-	(void)snprintf(k->names[k->n++], MLA_KEYNAME_MAX, "%s", name);
+	if ((r = keys_keyname(cert, name)) != MLA_OK)
+		goto out;
+	(void)snprintf(k->names[k->n], MLA_KEYNAME_MAX, "%s", name);
+	k->pkeys[k->n++] = key;
+	key = NULL; /* kept: reusing one key object keeps OpenSSL's RSA blinding and Montgomery
+		     * set-up across decryptions */
 	r = MLA_OK;
 out:
 	EVP_PKEY_free(key);
@@ -243,19 +211,24 @@ out:
 	return r;
 }
 
-int keyring_has(const mla_keyring *k, const char *name)
+EVP_PKEY *keyring_key(const mla_keyring *k, const char *name)
 {
 	for (size_t i = 0; i < k->n; i++)
 		if (strcmp(k->names[i], name) == 0)
-			return 1;
-	return 0;
+			return k->pkeys[i];
+	return NULL;
+}
+
+int keyring_has(const mla_keyring *k, const char *name)
+{
+	return keyring_key(k, name) != NULL;
 }
 
 void mla_keyring_free(mla_keyring *k)
 {
 	if (k == NULL)
 		return;
-	if (k->mngr != NULL)
-		xmlSecKeysMngrDestroy(k->mngr);
+	for (size_t i = 0; i < k->n; i++)
+		EVP_PKEY_free(k->pkeys[i]);
 	free(k);
 }

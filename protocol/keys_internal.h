@@ -21,7 +21,6 @@ struct mla_signer {
 struct mla_recipient {
 	X509 *cert;
 	char keyname[MLA_KEYNAME_MAX];
-	xmlSecKeysMngrPtr mngr; /* holds the public key under keyname */
 };
 
 struct mla_trust_root {
@@ -46,8 +45,8 @@ struct chain_cache *trust_chain_cache(const mla_trust *t);
 
 struct mla_keyring {
 	char names[MLA_KEYRING_MAX][MLA_KEYNAME_MAX];
+	EVP_PKEY *pkeys[MLA_KEYRING_MAX]; /* the same keys, for unwrapping content keys */
 	size_t n;
-	xmlSecKeysMngrPtr mngr; /* private keys under their names */
 };
 
 /* The KeyName that identifies an encryption certificate: "sha256:<hex of DER>". */
@@ -58,6 +57,8 @@ X509_STORE *trust_store_for(const mla_trust *t, const char *state);
 xmlSecKeyPtr keys_xmlsec_key(EVP_PKEY *pkey, const char *name);
 /* Non-zero if the keyring holds a key by that name. */
 int keyring_has(const mla_keyring *k, const char *name);
+/* The private key of that name (borrowed), or NULL. */
+EVP_PKEY *keyring_key(const mla_keyring *k, const char *name);
 /* Last error xmlsec reported on this thread, for diagnostics ("" when none). */
 const char *crypto_last_error(void);
 void crypto_clear_error(void);

@@ -2,34 +2,103 @@
  * keyring's key named in the EncryptedKey, and bounded decompression. */
 #include <string.h>
 
+#include <openssl/rsa.h>
+#include <xmlsec/crypto.h>
 #include <xmlsec/xmlenc.h>
 
+#include "b64check.h"
 #include "compress.h"
+#include "protocol_ns.h"
+#include "xml_safe.h"
 #include "keys_internal.h"
 #include "verify_internal.h"
 
-static mla_err decrypt_payload(struct env_parts *p, const mla_keyring *keys, mla_buf *gz,
+#define DECRYPT_FAILED "payload decryption failed: ciphertext, key or GCM tag altered"
+
+/* The content key's length for the data algorithm (allowlisted already: AES-GCM). */
+static size_t cek_length(xmlNodePtr enc_data)
+{
+	xmlNodePtr m = xml_first_child(enc_data, XENC_NS, "EncryptionMethod");
+	xmlChar *alg = m != NULL ? xmlGetNoNsProp(m, BAD_CAST "Algorithm") : NULL;
+	size_t n = alg != NULL && xmlStrEqual(alg, BAD_CAST ALG_AES256_GCM) ? 32 : 16;
+
+	xmlFree(alg);
+	return n;
+}
+
+/* RSA-OAEP as rsa-oaep-mgf1p defines it (SHA-1, MGF1 with SHA-1, no label): the same
+ * transform xmlsec applies, done here with the keyring's own key object. */
+static mla_err oaep_unwrap(EVP_PKEY *key, const mla_buf *ct, mla_buf *cek)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+	size_t len = (size_t)EVP_PKEY_get_size(key);
+	mla_err r = MLA_ERR_DECRYPT;
+
+	if (ctx == NULL || EVP_PKEY_decrypt_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha1()) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha1()) != 1 ||
+	    mla_buf_reserve(cek, len) != MLA_OK)
+		goto out;
+	if (EVP_PKEY_decrypt(ctx, cek->data, &len, ct->data, ct->len) == 1) {
+		cek->len = len;
+		r = MLA_OK;
+	}
+out:
+	EVP_PKEY_CTX_free(ctx);
+	return r;
+}
+
+/* The content key, unwrapped from the EncryptedKey with the named private key. */
+static mla_err unwrap_cek(struct env_parts *p, EVP_PKEY *key, mla_buf *cek)
+{
+	xmlNodePtr ek = xml_first_child(xml_first_child(p->enc_data, DS_NS, "KeyInfo"), XENC_NS,
+					"EncryptedKey");
+	xmlNodePtr cv = xml_first_child(xml_first_child(ek, XENC_NS, "CipherData"), XENC_NS,
+					"CipherValue");
+	mla_buf ct;
+	mla_err r;
+
+	mla_buf_init(&ct, 4096);
+	if (cv == NULL || b64_decode_element(cv, &ct) != MLA_OK)
+		r = MLA_ERR_DECRYPT;
+	else if ((r = oaep_unwrap(key, &ct, cek)) == MLA_OK && cek->len != cek_length(p->enc_data))
+		r = MLA_ERR_DECRYPT;
+	mla_buf_free(&ct);
+	return r;
+}
+
+static mla_err decrypt_payload(struct env_parts *p, EVP_PKEY *key, mla_buf *gz,
 			       mla_diag *diag)
 {
 	mla_err r = MLA_ERR_INTERNAL;
 	xmlSecEncCtxPtr ctx = NULL;
+	mla_buf cek;
 
-	if ((ctx = xmlSecEncCtxCreate(keys->mngr)) == NULL)
-		return MLA_ERR_NOMEM;
-	/* one level of EncryptedKey, no RetrievalMethod: nothing outside the envelope */
-	ctx->keyInfoReadCtx.maxEncryptedKeyLevel = 1;
-	ctx->keyInfoReadCtx.maxRetrievalMethodLevel = 0;
+	mla_buf_init_secret(&cek, 1024);
+	if (unwrap_cek(p, key, &cek) != MLA_OK) {
+		r = mla_fail(diag, MLA_ERR_DECRYPT, DECRYPT_FAILED);
+		goto out;
+	}
+	if ((ctx = xmlSecEncCtxCreate(NULL)) == NULL) {
+		r = MLA_ERR_NOMEM;
+		goto out;
+	}
+	/* with the content key given, xmlsec reads no KeyInfo at all */
+	ctx->encKey = xmlSecKeyReadMemory(xmlSecKeyDataAesId, cek.data, (xmlSecSize)cek.len);
 	crypto_clear_error();
-	if (xmlSecEncCtxDecrypt(ctx, p->enc_data) < 0 || ctx->result == NULL) {
-		r = mla_fail(diag, MLA_ERR_DECRYPT,
-			     "payload decryption failed: ciphertext, key or GCM tag altered");
+	if (ctx->encKey == NULL || xmlSecEncCtxDecrypt(ctx, p->enc_data) < 0 ||
+	    ctx->result == NULL) {
+		r = mla_fail(diag, MLA_ERR_DECRYPT, DECRYPT_FAILED);
 		goto out;
 	}
 	if ((r = mla_buf_append(gz, xmlSecBufferGetData(ctx->result),
 				xmlSecBufferGetSize(ctx->result))) != MLA_OK)
 		mla_fail(diag, r, "decrypted payload exceeds the envelope size limit");
 out:
-	xmlSecEncCtxDestroy(ctx);
+	if (ctx != NULL)
+		xmlSecEncCtxDestroy(ctx);
+	mla_buf_free(&cek);
 	return r;
 }
 
@@ -40,6 +109,7 @@ mla_err mla_envelope_open(const uint8_t *env, size_t env_len, const mla_trust *t
 {
 	mla_err r;
 	struct env_parts p;
+	EVP_PKEY *key;
 	mla_buf gz;
 
 	mla_buf_init_secret(&gz, limits->max_envelope_bytes);
@@ -51,13 +121,13 @@ mla_err mla_envelope_open(const uint8_t *env, size_t env_len, const mla_trust *t
 			     out->header.to_state, own_state);
 		goto out;
 	}
-	if (!keyring_has(keys, out->recipient_key)) {
+	if ((key = keyring_key(keys, out->recipient_key)) == NULL) {
 		r = mla_fail(diag, MLA_ERR_NO_DECRYPT_KEY,
 			     "envelope encrypted for key %.80s, which this gateway does not hold",
 			     out->recipient_key);
 		goto out;
 	}
-	if ((r = decrypt_payload(&p, keys, &gz, diag)) != MLA_OK ||
+	if ((r = decrypt_payload(&p, key, &gz, diag)) != MLA_OK ||
 	    (r = compress_gunzip(gz.data, gz.len, limits, doc, diag)) != MLA_OK)
 		goto out;
 	r = MLA_OK;

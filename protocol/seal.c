@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <xmlsec/base64.h>
 #include <xmlsec/crypto.h>
 #include <xmlsec/templates.h>
 #include <xmlsec/xmldsig.h>
@@ -54,9 +57,9 @@ static mla_err build_skeleton(const mla_header *h, struct skeleton *s)
 	return header_write(s->header, ns, h);
 }
 
-static xmlNodePtr encryption_template(xmlNodePtr payload, const char *keyname)
+static xmlNodePtr encryption_template(xmlNodePtr payload)
 {
-	xmlNodePtr enc, ki, ek, ki2;
+	xmlNodePtr enc;
 
 	enc = xmlSecTmplEncDataCreate(payload->doc, xmlSecTransformAes256GcmId, NULL, NULL,
 				      BAD_CAST MLA_PAYLOAD_MIME, BAD_CAST MLA_PAYLOAD_ENCODING);
@@ -66,15 +69,60 @@ static xmlNodePtr encryption_template(xmlNodePtr payload, const char *keyname)
 		xmlFreeNode(enc);
 		return NULL;
 	}
-	if (xmlSecTmplEncDataEnsureCipherValue(enc) == NULL ||
-	    (ki = xmlSecTmplEncDataEnsureKeyInfo(enc, NULL)) == NULL ||
+	return xmlSecTmplEncDataEnsureCipherValue(enc) != NULL ? enc : NULL;
+}
+
+/* RSA-OAEP as rsa-oaep-mgf1p defines it (SHA-1, MGF1 with SHA-1, no label) with the
+ * recipient's own key object: what xmlsec would do, without copying the key each time. */
+static mla_err oaep_wrap(EVP_PKEY *pub, const uint8_t *cek, size_t cek_len, mla_buf *out)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pub, NULL);
+	size_t len = (size_t)EVP_PKEY_get_size(pub);
+	mla_err r = MLA_ERR_INTERNAL;
+
+	if (ctx == NULL || EVP_PKEY_encrypt_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha1()) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha1()) != 1 || mla_buf_reserve(out, len) != MLA_OK)
+		goto out;
+	if (EVP_PKEY_encrypt(ctx, out->data, &len, cek, cek_len) == 1) {
+		out->len = len;
+		r = MLA_OK;
+	}
+out:
+	EVP_PKEY_CTX_free(ctx);
+	return r;
+}
+
+/* Adds KeyInfo/EncryptedKey (RSA-OAEP, KeyName of the recipient, the wrapped key). */
+static mla_err add_encrypted_key(xmlNodePtr enc, const mla_recipient *rcpt, const uint8_t *cek,
+				 size_t cek_len)
+{
+	xmlNodePtr ki, ek, cv, ki2;
+	xmlChar *b64 = NULL;
+	mla_buf wrapped;
+	mla_err r = MLA_ERR_NOMEM;
+
+	mla_buf_init(&wrapped, 4096);
+	if (oaep_wrap(X509_get0_pubkey(rcpt->cert), cek, cek_len, &wrapped) != MLA_OK) {
+		r = MLA_ERR_INTERNAL;
+		goto out;
+	}
+	if ((ki = xmlSecTmplEncDataEnsureKeyInfo(enc, NULL)) == NULL ||
 	    (ek = xmlSecTmplKeyInfoAddEncryptedKey(ki, xmlSecTransformRsaOaepId, NULL, NULL,
 						   NULL)) == NULL ||
-	    xmlSecTmplEncDataEnsureCipherValue(ek) == NULL ||
+	    (cv = xmlSecTmplEncDataEnsureCipherValue(ek)) == NULL ||
 	    (ki2 = xmlSecTmplEncDataEnsureKeyInfo(ek, NULL)) == NULL ||
-	    xmlSecTmplKeyInfoAddKeyName(ki2, BAD_CAST keyname) == NULL)
-		return NULL;
-	return enc;
+	    xmlSecTmplKeyInfoAddKeyName(ki2, BAD_CAST rcpt->keyname) == NULL ||
+	    (b64 = xmlSecBase64Encode(wrapped.data, (xmlSecSize)wrapped.len,
+				      XMLSEC_BASE64_LINESIZE)) == NULL)
+		goto out;
+	xmlNodeSetContent(cv, b64);
+	r = MLA_OK;
+out:
+	xmlFree(b64);
+	mla_buf_free(&wrapped);
+	return r;
 }
 
 static mla_err encrypt_payload(xmlNodePtr payload, const mla_buf *gz,
@@ -82,16 +130,15 @@ static mla_err encrypt_payload(xmlNodePtr payload, const mla_buf *gz,
 {
 	mla_err r = MLA_ERR_INTERNAL;
 	xmlSecEncCtxPtr ctx = NULL;
+	uint8_t cek[32];
 	xmlNodePtr enc;
 
-	if ((enc = encryption_template(payload, rcpt->keyname)) == NULL)
+	if ((enc = encryption_template(payload)) == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "cannot build the encryption template");
-	if ((ctx = xmlSecEncCtxCreate(rcpt->mngr)) == NULL)
-		return MLA_ERR_NOMEM;
-	/* a fresh content key per message; xmlsec wipes it when the context is destroyed */
-	ctx->encKey = xmlSecKeyGenerate(xmlSecKeyDataAesId, 256, xmlSecKeyDataTypeSession);
-	if (ctx->encKey == NULL) {
-		r = mla_fail(diag, MLA_ERR_INTERNAL, "cannot generate a content key");
+	/* a fresh content key per message, wiped here and (its xmlsec copy) by xmlsec */
+	if (RAND_bytes(cek, sizeof(cek)) != 1 || (ctx = xmlSecEncCtxCreate(NULL)) == NULL ||
+	    (ctx->encKey = xmlSecKeyReadMemory(xmlSecKeyDataAesId, cek, sizeof(cek))) == NULL) {
+		r = mla_fail(diag, MLA_ERR_INTERNAL, "cannot make a content key");
 		goto out;
 	}
 	crypto_clear_error();
@@ -100,9 +147,12 @@ static mla_err encrypt_payload(xmlNodePtr payload, const mla_buf *gz,
 			     crypto_last_error());
 		goto out;
 	}
-	r = MLA_OK;
+	if ((r = add_encrypted_key(enc, rcpt, cek, sizeof(cek))) != MLA_OK)
+		mla_fail(diag, r, "cannot wrap the content key for %s", rcpt->keyname);
 out:
-	xmlSecEncCtxDestroy(ctx);
+	OPENSSL_cleanse(cek, sizeof(cek));
+	if (ctx != NULL)
+		xmlSecEncCtxDestroy(ctx);
 	return r;
 }
 
