@@ -271,7 +271,7 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 		return; /* a completion or the tick will kick again */
 	if (slots > 32)
 		slots = 32;
-	tx = store_begin(g->store, &d) == MLA_OK; /* one fsync for the whole pump */
+	tx = store_begin(g->store, &d) == MLA_OK; /* one transaction for the whole pump */
 	for (size_t i = 0; i < g->relay->n_peers; i++)
 		g->relay->peers[i].picked = 0;
 	if (store_outbox_due(g->store, now, has_slot, g, due, slots, &n, &d) != MLA_OK)
@@ -282,7 +282,10 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 		else
 			start_message(g, &due[i]);
 	}
-	if (tx && store_commit(g->store, &d) != MLA_OK)
+	/* only "sending" marks and failures by deadline: losing the marks in a crash is harmless
+	 * (recovery re-queues anyway), and a deadline failure not yet on disk is simply decided
+	 * again after a restart */
+	if (tx && store_commit_relaxed(g->store, &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=commit reason=\"%s\"", d.msg);
 	if (n == slots && free_slots(g) > 0)
 		relay_kick(g); /* more may be due: continue after other events */

@@ -66,6 +66,11 @@ void store_close(gw_store *s);
 mla_err store_begin(gw_store *s, mla_diag *diag);
 mla_err store_commit(gw_store *s, mla_diag *diag);
 mla_err store_rollback(gw_store *s);
+/* Commits without waiting for the disk: for writes whose loss in a crash is harmless (the
+ * relay's "sending" marks: a message found queued after a crash is simply sent again and
+ * the receiver answers a resend with its original receipt). They become durable with the
+ * next ordinary commit. */
+mla_err store_commit_relaxed(gw_store *s, mla_diag *diag);
 
 /* --- outbox --- */
 /* Inserts a sealed message in state queued with its envelope; records history "queued".

@@ -105,6 +105,22 @@ mla_err store_commit(gw_store *s, mla_diag *diag)
 	return store_tx_commit(s, diag);
 }
 
+mla_err store_commit_relaxed(gw_store *s, mla_diag *diag)
+{
+	mla_err r, r2;
+
+	/* WAL with synchronous=NORMAL commits without fsync; the frames become durable with the
+	 * next FULL commit. Changing the setting between transactions is allowed. */
+	if (sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+		return store_commit(s, diag);
+	r = store_commit(s, diag);
+	if (sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
+		r2 = mla_fail(diag, MLA_ERR_STORE, "store: cannot restore synchronous=FULL");
+		return r == MLA_OK ? r2 : r;
+	}
+	return r;
+}
+
 mla_err store_rollback(gw_store *s)
 {
 	if (!s->in_tx)
