@@ -99,6 +99,20 @@ static void fail_message(struct gw *g, const struct out_msg *m, const char *why)
 	gw_log(GW_LOG_ERROR, "failed", m->message_id, "to=%s reason=\"%s\"", m->to_state, detail);
 }
 
+/* Fails the message of a finished exchange for good. */
+static void fail_transfer(struct gw *g, const struct transfer *t, const char *why,
+			  const char *reason)
+{
+	struct out_msg m;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.message_id, t->message_id, sizeof(m.message_id));
+	memcpy(m.to_state, t->to_state, 3);
+	m.attempts = t->attempts + 1;
+	(void)snprintf(m.last_error, sizeof(m.last_error), "%s", why);
+	fail_message(g, &m, reason);
+}
+
 /* A failed exchange backs the whole peer off (once per probe round, not once per message in
  * flight) and returns when its next probe is due. */
 static int64_t peer_failed(struct gw *g, const char *state, int64_t now)
@@ -133,19 +147,12 @@ void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why)
 {
 	int64_t now = gw_now_ms(), next = peer_failed(g, t->to_state, now);
 	struct relay_peer *p = peer_of(g->relay, t->to_state);
+	mla_diag d = {MLA_OK, ""};
 
 	if (p != NULL)
 		(void)snprintf(p->last_error, sizeof(p->last_error), "%s", why);
-	mla_diag d = {MLA_OK, ""};
-	struct out_msg m;
-
 	if (now >= t->deadline_ms) {
-		memset(&m, 0, sizeof(m));
-		memcpy(m.message_id, t->message_id, sizeof(m.message_id));
-		memcpy(m.to_state, t->to_state, 3);
-		m.attempts = t->attempts + 1;
-		(void)snprintf(m.last_error, sizeof(m.last_error), "%s", why);
-		fail_message(g, &m, "deadline passed");
+		fail_transfer(g, t, why, "deadline passed");
 		return;
 	}
 	if (store_outbox_set_state(g->store, t->message_id, MSG_QUEUED, next, why, &d) != MLA_OK)
@@ -309,13 +316,7 @@ void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 	else
 		(void)snprintf(why, sizeof(why), "HTTP %ld without a receipt", code);
 	if (res == CURLE_OK && code == 413) {
-		struct out_msg m;
-		memset(&m, 0, sizeof(m));
-		memcpy(m.message_id, t->message_id, sizeof(m.message_id));
-		memcpy(m.to_state, t->to_state, 3);
-		m.attempts = t->attempts + 1;
-		(void)snprintf(m.last_error, sizeof(m.last_error), "%s", why);
-		fail_message(g, &m, "peer refuses the envelope size (HTTP 413)");
+		fail_transfer(g, t, why, "peer refuses the envelope size (HTTP 413)");
 	} else {
 		relay_retry_or_fail(g, t, why);
 	}

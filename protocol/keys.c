@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 #include <xmlsec/openssl/app.h>
 #include <xmlsec/openssl/crypto.h>
@@ -21,6 +22,21 @@ mla_err keys_keyname(X509 *cert, char out[MLA_KEYNAME_MAX])
 		return r;
 	(void)snprintf(out, MLA_KEYNAME_MAX, "sha256:%s", fp);
 	return MLA_OK;
+}
+
+EVP_PKEY_CTX *keys_oaep_ctx(EVP_PKEY *key, int decrypt)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+
+	if (ctx == NULL ||
+	    (decrypt ? EVP_PKEY_decrypt_init(ctx) : EVP_PKEY_encrypt_init(ctx)) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha1()) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha1()) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
 }
 
 xmlSecKeyPtr keys_xmlsec_key(EVP_PKEY *pkey, const char *name)

@@ -49,6 +49,10 @@ struct mla_keyring {
 	size_t n;
 };
 
+/* An EVP_PKEY_CTX ready for RSA-OAEP as rsa-oaep-mgf1p defines it (SHA-1, MGF1 with SHA-1,
+ * no label): for encryption with a public key, or decryption with a private one. NULL on
+ * failure. The one place these parameters are set. */
+EVP_PKEY_CTX *keys_oaep_ctx(EVP_PKEY *key, int decrypt);
 /* The KeyName that identifies an encryption certificate: "sha256:<hex of DER>". */
 mla_err keys_keyname(X509 *cert, char out[MLA_KEYNAME_MAX]);
 /* The store of state's roots, or NULL. */

@@ -26,19 +26,15 @@ static size_t cek_length(xmlNodePtr enc_data)
 	return n;
 }
 
-/* RSA-OAEP as rsa-oaep-mgf1p defines it (SHA-1, MGF1 with SHA-1, no label): the same
- * transform xmlsec applies, done here with the keyring's own key object. */
+/* RSA-OAEP (keys_oaep_ctx): the transform xmlsec would apply, done here with the keyring's
+ * own key object. */
 static mla_err oaep_unwrap(EVP_PKEY *key, const mla_buf *ct, mla_buf *cek)
 {
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+	EVP_PKEY_CTX *ctx = keys_oaep_ctx(key, 1);
 	size_t len = (size_t)EVP_PKEY_get_size(key);
 	mla_err r = MLA_ERR_DECRYPT;
 
-	if (ctx == NULL || EVP_PKEY_decrypt_init(ctx) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha1()) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha1()) != 1 ||
-	    mla_buf_reserve(cek, len) != MLA_OK)
+	if (ctx == NULL || mla_buf_reserve(cek, len) != MLA_OK)
 		goto out;
 	if (EVP_PKEY_decrypt(ctx, cek->data, &len, ct->data, ct->len) == 1) {
 		cek->len = len;

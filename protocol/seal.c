@@ -72,18 +72,15 @@ static xmlNodePtr encryption_template(xmlNodePtr payload)
 	return xmlSecTmplEncDataEnsureCipherValue(enc) != NULL ? enc : NULL;
 }
 
-/* RSA-OAEP as rsa-oaep-mgf1p defines it (SHA-1, MGF1 with SHA-1, no label) with the
- * recipient's own key object: what xmlsec would do, without copying the key each time. */
+/* RSA-OAEP (keys_oaep_ctx) with the recipient's own key object: what xmlsec would do,
+ * without copying the key each time. */
 static mla_err oaep_wrap(EVP_PKEY *pub, const uint8_t *cek, size_t cek_len, mla_buf *out)
 {
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pub, NULL);
+	EVP_PKEY_CTX *ctx = keys_oaep_ctx(pub, 0);
 	size_t len = (size_t)EVP_PKEY_get_size(pub);
 	mla_err r = MLA_ERR_INTERNAL;
 
-	if (ctx == NULL || EVP_PKEY_encrypt_init(ctx) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha1()) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha1()) != 1 || mla_buf_reserve(out, len) != MLA_OK)
+	if (ctx == NULL || mla_buf_reserve(out, len) != MLA_OK)
 		goto out;
 	if (EVP_PKEY_encrypt(ctx, out->data, &len, cek, cek_len) == 1) {
 		out->len = len;
