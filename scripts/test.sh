@@ -37,3 +37,18 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 echo "== fuzz smoke (libFuzzer, 10 s per harness)"
 bash scripts/fuzz.sh 10
+
+# One closing line over both builds (meson's own summaries are per build).
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+passed = failed = 0
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)
+        if r.get("result") == "OK":
+            passed += 1
+        else:
+            failed += 1
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
+PY
