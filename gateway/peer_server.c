@@ -30,6 +30,8 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 	SSL *ssl = tls_server_ssl(ps->ctx, &ps->conns, gw_now_ms());
 	struct bufferevent *bev;
 
+	/* Returning NULL makes libevent fall back to a plain socket; such a connection has no
+	 * tls_conn, so on_envelope answers it 403 and nothing unauthenticated is ever read. */
 	if (ssl == NULL)
 		return NULL;
 	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
