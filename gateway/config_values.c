@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "mlagw/text.h"
 
 struct unit {
 	const char *name;
@@ -142,48 +143,23 @@ int cfg_is_state(const char *s)
 	return s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && s[2] == '\0';
 }
 
-/* Length of the UTF-8 sequence at s (1..4), or 0 when it is not valid UTF-8. */
-static size_t utf8_seq(const unsigned char *s)
-{
-	unsigned cp;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2, cp = s[0] & 0x1Fu;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3, cp = s[0] & 0x0Fu;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4, cp = s[0] & 0x07u;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0u) != 0x80u)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3Fu);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
 
 mla_err cfg_check_text(const char *s, const char **why)
 {
-	const unsigned char *u = (const unsigned char *)s;
+	const uint8_t *u = (const uint8_t *)s;
+	size_t len = strlen(s), n;
+	uint32_t cp;
 
-	while (*u != '\0') {
-		size_t n = utf8_seq(u);
-		if (*u < 0x20 || *u == 0x7F || (n == 2 && u[0] == 0xC2 && u[1] <= 0x9F)) {
+	for (size_t i = 0; i < len; i += n) {
+		if ((n = mla_utf8_next(u + i, len - i, &cp)) == 0) {
+			*why = u[i] < 0x20 || u[i] == 0x7f ? "control character in value"
+							   : "not valid UTF-8";
+			return MLA_ERR_CONFIG;
+		}
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
 			*why = "control character in value";
 			return MLA_ERR_CONFIG;
 		}
-		if (n == 0) {
-			*why = "not valid UTF-8";
-			return MLA_ERR_CONFIG;
-		}
-		u += n;
 	}
 	return MLA_OK;
 }

@@ -10,6 +10,7 @@
 
 #include "mlagw/buf.h"
 #include "mlagw/checkpoint.h"
+#include "mlagw/text.h"
 
 #define SIG_TYPE_ED25519 0x01
 #define EM_DASH_SP "\xe2\x80\x94 " /* U+2014 and a space: starts every signature line */
@@ -21,35 +22,6 @@
 
 /* Length of the UTF-8 sequence at s (n bytes left) and its code point; 0 when invalid
  * (truncated, overlong, surrogate, beyond U+10FFFF). */
-static size_t utf8_next(const uint8_t *s, size_t n, uint32_t *cp)
-{
-	size_t len;
-	uint32_t c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0)
-		len = 2, c = s[0] & 0x1fu, min = 0x80;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, c = s[0] & 0x0fu, min = 0x800;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, c = s[0] & 0x07u, min = 0x10000;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3fu);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
 
 /* Valid UTF-8 with no ASCII control character other than newline (signed-note "Format"). */
 static int valid_note_text(const char *s, size_t n)
@@ -58,7 +30,7 @@ static int valid_note_text(const char *s, size_t n)
 	uint32_t cp;
 
 	for (size_t i = 0, l; i < n; i += l) {
-		if ((l = utf8_next(p + i, n - i, &cp)) == 0)
+		if ((l = mla_utf8_next(p + i, n - i, &cp)) == 0)
 			return 0;
 		if (cp < 0x20 && cp != '\n')
 			return 0;
@@ -83,7 +55,7 @@ static int valid_key_name(const char *s, size_t n)
 	if (n == 0 || n > MLA_NOTE_NAME_MAX)
 		return 0;
 	for (size_t i = 0, l; i < n; i += l) {
-		if ((l = utf8_next(p + i, n - i, &cp)) == 0)
+		if ((l = mla_utf8_next(p + i, n - i, &cp)) == 0)
 			return 0;
 		if (cp < 0x20 || cp == 0x7f || cp == '+' || is_unicode_space(cp))
 			return 0;

@@ -14,6 +14,7 @@
 #include "header_xml.h"
 #include "protocol_ns.h"
 #include "receipt_internal.h"
+#include "mlagw/text.h"
 #include "seal_internal.h"
 
 #define OUTCOME_ACCEPTED "accepted"
@@ -60,21 +61,6 @@ static int is_state(const char *s)
 	return s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && s[2] == '\0';
 }
 
-/* Valid UTF-8 without C0, DEL or C1 control characters: the message goes into logs. */
-static int is_clean_text(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!xmlCheckUTF8(p))
-		return 0;
-	for (; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return 0;
-		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			return 0;
-	}
-	return 1;
-}
 
 #define MLA_RECEIPT_MIN_CODE (-999L)
 
@@ -97,7 +83,7 @@ static mla_err check_outcome(const mla_receipt *r, mla_diag *diag)
 		return mla_fail(diag, MLA_ERR_HEADER,
 				"receipt Error code %d is not a known error of a rejection",
 				(int)r->error);
-	if (!is_clean_text(r->error_message))
+	if (!mla_text_is_clean(r->error_message))
 		return mla_fail(diag, MLA_ERR_HEADER,
 				"receipt Error message contains control characters or invalid UTF-8");
 	return MLA_OK;

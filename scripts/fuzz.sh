@@ -19,7 +19,7 @@ meson compile -C $B > $B/compile.log 2>&1 || { cat $B/compile.log; exit 1; }
 if [ ! -x build/cli/mlagw ]; then meson setup build >/dev/null 2>&1 || true; meson compile -C build >/dev/null; fi
 S=$B/seeds
 rm -rf "$S" $B/corpus
-mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" $B/corpus $B/crashes
+mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/audit_entry" $B/corpus $B/crashes
 for st in ES CO; do build/cli/mlagw pki init --state $st --out "$S/pki" --rsa-bits 2048 >/dev/null; done
 for n in 0 300 5000; do
   head -c $n /dev/urandom | base64 > "$S/doc"
@@ -30,13 +30,16 @@ done
 cp conf/*.conf "$S/config/"
 printf 'If you think cryptography is the answer to your problem,\nthen you don'"'"'t know what your problem is.\n\n\xe2\x80\x94 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n' > "$S/checkpoint/go-note.txt"
 printf 'mlagw.es/audit\n42\nn4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=\n\n\xe2\x80\x94 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n' > "$S/checkpoint/shape.txt"
+# the golden entry of SPEC section 14 and a minimal one
+printf 'mlagw-audit-entry/1\nseq 42\ntime 2026-11-27T20:47:47.123Z\nevent document-fetched\nmessage 6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f\ncase CO-FGN/2026.0042\nkind mla\naction request\nfrom CO\nto ES\nactor agency:policia-judicial\nenvelope-sha256 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\nreceipt-sha256 -\nerror -\nreason Ejecuci\xc3\xb3n de la solicitud\n' > "$S/audit_entry/golden.txt"
+printf 'mlagw-audit-entry/1\nseq 0\ntime 1970-01-01T00:00:00.000Z\nevent config-reloaded\nmessage -\ncase -\nkind -\naction -\nfrom -\nto -\nactor gateway\nenvelope-sha256 -\nreceipt-sha256 -\nerror -\nreason -\n' > "$S/audit_entry/minimal.txt"
 cat > "$S/receipt/seed.xml" <<'XML'
 <?xml version="1.0" encoding="UTF-8"?>
 <mlr:Receipt xmlns:mlr="urn:mlagw:receipt:1" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" version="1"><mlr:Body Id="R-0b0e4f5e-3d5c-4c2a-9a7e-1f2d3c4b5a69"><mlr:ReceiptId>0b0e4f5e-3d5c-4c2a-9a7e-1f2d3c4b5a69</mlr:ReceiptId><mlr:MessageId>6f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b</mlr:MessageId><mlr:EnvelopeDigest Algorithm="http://www.w3.org/2001/04/xmlenc#sha256">n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=</mlr:EnvelopeDigest><mlr:Receiver state="CO"/><mlr:Sender state="ES"/><mlr:ReceivedAt>2026-11-27T20:47:47Z</mlr:ReceivedAt><mlr:Outcome>accepted</mlr:Outcome></mlr:Body><ds:Signature><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"/><ds:Reference URI="#R-0b0e4f5e-3d5c-4c2a-9a7e-1f2d3c4b5a69"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>AAAA</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature></mlr:Receipt>
 XML
 
 status=0
-for h in envelope receipt config checkpoint; do
+for h in envelope receipt config checkpoint audit_entry; do
   mkdir -p $B/corpus/$h
   echo "== fuzz_$h for ${secs}s"
   if ! MLAGW_FUZZ_PKI=$PWD/$S/pki ASAN_OPTIONS=detect_leaks=1 \

@@ -1,0 +1,81 @@
+/* One audit log entry and its canonical serialization (protocol/SPEC.md section 14, "Entry
+ * serialization"): the exact bytes that become a leaf of the RFC 6962 tree. An entry holds
+ * metadata and digests only, never a document or personal data. */
+#ifndef MLAGW_AUDIT_ENTRY_H
+#define MLAGW_AUDIT_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mlagw/buf.h"
+#include "mlagw/envelope.h"
+#include "mlagw/error.h"
+#include "mlagw/merkle.h"
+
+#define MLA_AUDIT_ACTOR_NAME_MAX 64 /* bytes of the name in "role:name" */
+#define MLA_AUDIT_ACTOR_MAX (16 + MLA_AUDIT_ACTOR_NAME_MAX)
+#define MLA_AUDIT_ERROR_MAX 32      /* an mla_errname() */
+#define MLA_AUDIT_REASON_MAX 200    /* bytes of the free-text reason */
+/* No canonical entry is longer (about 800 bytes at most); parse refuses longer input. */
+#define MLA_AUDIT_ENTRY_MAX 1024
+/* The latest time an entry can hold: 9999-12-31T23:59:59.999Z. */
+#define MLA_AUDIT_TIME_MAX_MS INT64_C(253402300799999)
+
+typedef enum mla_audit_event {
+	MLA_AUDIT_SUBMITTED = 0,       /* a message accepted from the local API */
+	MLA_AUDIT_SENT = 1,            /* one sending attempt */
+	MLA_AUDIT_DELIVERED = 2,       /* the recipient's receipt verified */
+	MLA_AUDIT_RECEIVED = 3,        /* an envelope accepted from a peer */
+	MLA_AUDIT_RECEIPT_ISSUED = 4,  /* this gateway signed a receipt */
+	MLA_AUDIT_REJECTED = 5,        /* refused, with the error */
+	MLA_AUDIT_ANSWERED = 6,        /* answered or acknowledged: the action says which */
+	MLA_AUDIT_FAILED = 7,          /* gave up, with the error */
+	MLA_AUDIT_DOCUMENT_FETCHED = 8,/* a document read: who, which message, stated reason */
+	MLA_AUDIT_CONFIG_RELOADED = 9,
+	MLA_AUDIT_KEY_CHANGED = 10,
+	MLA_AUDIT_ACCESS_DENIED = 11,
+	MLA_AUDIT_EVENT_N = 12
+} mla_audit_event;
+
+/* An entry. Strings are NUL-terminated; an empty string is an absent field ("-" in the
+ * serialization). Which fields an event requires or forbids is in the SPEC. Initialise with
+ * mla_audit_entry_init so that two equal entries are equal byte for byte (memcmp). */
+typedef struct mla_audit_entry {
+	uint64_t seq;          /* the entry's leaf index in the log */
+	int64_t time_ms;       /* ms since 1970-01-01T00:00:00Z, 0 to MLA_AUDIT_TIME_MAX_MS */
+	mla_audit_event event;
+	char message_id[MLA_UUID_LEN + 1];   /* lower-case UUID */
+	char case_id[MLA_CASE_ID_MAX + 1];
+	char kind[MLA_TOKEN_MAX + 1];        /* one of mla_kinds */
+	char action[MLA_TOKEN_MAX + 1];      /* one of mla_actions */
+	char from[3];                        /* State codes */
+	char to[3];
+	char actor[MLA_AUDIT_ACTOR_MAX + 1]; /* "gateway", a State, or "role:name" */
+	int has_envelope_sha256;
+	uint8_t envelope_sha256[32];
+	int has_receipt_sha256;
+	uint8_t receipt_sha256[32];
+	char error[MLA_AUDIT_ERROR_MAX + 1]; /* an mla_errname() */
+	char reason[MLA_AUDIT_REASON_MAX + 1];
+} mla_audit_entry;
+
+/* Zeroes e: every field absent, seq and time 0, event submitted. */
+void mla_audit_entry_init(mla_audit_entry *e);
+/* "submitted", "receipt-issued", ...; NULL for a value out of range. */
+const char *mla_audit_event_name(mla_audit_event ev);
+mla_err mla_audit_event_parse(const char *s, mla_audit_event *out);
+
+/* Checks every field and appends the canonical serialization to out. On failure out is
+ * unchanged: MLA_ERR_ARG with a message naming the field, or MLA_ERR_TOO_LARGE when out
+ * cannot grow. */
+mla_err mla_audit_entry_serialize(const mla_audit_entry *e, mla_buf *out, mla_diag *diag);
+/* The strict inverse: accepts exactly the byte strings serialize produces (one per entry)
+ * and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
+ * MLA_AUDIT_ENTRY_MAX). e is initialised first; on failure its contents are unspecified. */
+mla_err mla_audit_entry_parse(const uint8_t *data, size_t len, mla_audit_entry *e,
+			      mla_diag *diag);
+/* mla_merkle_leaf_hash of the serialization. */
+mla_err mla_audit_entry_leaf_hash(const mla_audit_entry *e, uint8_t out[MLA_MERKLE_HASH_LEN],
+				  mla_diag *diag);
+
+#endif

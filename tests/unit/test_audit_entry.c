@@ -1,0 +1,426 @@
+/* Unit tests of the audit entry serialization (protocol/audit_entry.c): round trips for every
+ * event, refusal of invalid fields, canonicality of the parser (every deviation from the one
+ * accepted byte string is refused), the leaf hash, and the golden vector of the SPEC. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mlagw/audit_entry.h"
+
+/* The golden vector of protocol/SPEC.md section 14, "Entry serialization". */
+static const char golden_text[] =
+	"mlagw-audit-entry/1\n"
+	"seq 42\n"
+	"time 2026-11-27T20:47:47.123Z\n"
+	"event document-fetched\n"
+	"message 6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f\n"
+	"case CO-FGN/2026.0042\n"
+	"kind mla\n"
+	"action request\n"
+	"from CO\n"
+	"to ES\n"
+	"actor agency:policia-judicial\n"
+	"envelope-sha256 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+	"receipt-sha256 -\n"
+	"error -\n"
+	"reason Ejecuci\xc3\xb3n de la solicitud\n";
+static const char golden_leaf_hex[] =
+	"3e97caaf0ed2b2fae2ba27023add218d8d4ee3efe5e7080659491b26fba64951";
+
+static void golden_entry(mla_audit_entry *e)
+{
+	mla_audit_entry_init(e);
+	e->seq = 42;
+	e->time_ms = INT64_C(1795812467123); /* 2026-11-27T20:47:47.123Z */
+	e->event = MLA_AUDIT_DOCUMENT_FETCHED;
+	(void)snprintf(e->message_id, sizeof(e->message_id), "%s",
+		       "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f");
+	(void)snprintf(e->case_id, sizeof(e->case_id), "CO-FGN/2026.0042");
+	(void)snprintf(e->kind, sizeof(e->kind), "mla");
+	(void)snprintf(e->action, sizeof(e->action), "request");
+	(void)snprintf(e->from, sizeof(e->from), "CO");
+	(void)snprintf(e->to, sizeof(e->to), "ES");
+	(void)snprintf(e->actor, sizeof(e->actor), "agency:policia-judicial");
+	e->has_envelope_sha256 = 1;
+	for (size_t i = 0; i < 32; i++)
+		e->envelope_sha256[i] = (uint8_t)i;
+	(void)snprintf(e->reason, sizeof(e->reason), "Ejecuci\xc3\xb3n de la solicitud");
+}
+
+/* Sets a string field with a zero tail, so that equal entries compare equal with memcmp. */
+#define PUT(f, v)                                                                           \
+	do {                                                                                \
+		memset(e.f, 0, sizeof(e.f));                                                \
+		(void)snprintf(e.f, sizeof(e.f), "%s", v);                                  \
+	} while (0)
+
+/* serialize into a fresh buffer; returns the code, the bytes in *out (caller frees). */
+static mla_err ser(const mla_audit_entry *e, mla_buf *out, mla_diag *diag)
+{
+	mla_buf_init(out, MLA_AUDIT_ENTRY_MAX);
+	return mla_audit_entry_serialize(e, out, diag);
+}
+
+static void assert_roundtrip(const mla_audit_entry *e)
+{
+	mla_audit_entry back;
+	mla_buf b, b2;
+	mla_diag d = {0};
+
+	assert_int_equal(ser(e, &b, &d), MLA_OK);
+	assert_int_equal(mla_audit_entry_parse(b.data, b.len, &back, &d), MLA_OK);
+	assert_memory_equal(e, &back, sizeof(back));
+	assert_int_equal(ser(&back, &b2, &d), MLA_OK);
+	assert_int_equal(b.len, b2.len);
+	assert_memory_equal(b.data, b2.data, b.len);
+	mla_buf_free(&b);
+	mla_buf_free(&b2);
+}
+
+static int contains(mla_buf *b, const char *s)
+{
+	assert_int_equal(mla_buf_terminate(b), MLA_OK);
+	return strstr((const char *)b->data, s) != NULL;
+}
+
+/* ---- round trips ---- */
+
+static void test_every_event(void **state)
+{
+	(void)state;
+	for (unsigned ev = 0; ev < MLA_AUDIT_EVENT_N; ev++) {
+		mla_audit_entry e;
+		mla_audit_event back;
+
+		golden_entry(&e);
+		e.event = (mla_audit_event)ev;
+		e.seq = ev * 1000u;
+		PUT(reason, "");
+		if (ev == MLA_AUDIT_CONFIG_RELOADED || ev == MLA_AUDIT_KEY_CHANGED)
+			PUT(message_id, "");
+		if (ev == MLA_AUDIT_REJECTED || ev == MLA_AUDIT_FAILED ||
+		    ev == MLA_AUDIT_ACCESS_DENIED)
+			PUT(error, ev == MLA_AUDIT_FAILED ? "deadline" : "sig-invalid");
+		if (ev == MLA_AUDIT_DOCUMENT_FETCHED || ev == MLA_AUDIT_KEY_CHANGED)
+			PUT(reason, "signing key renewed");
+		if (ev == MLA_AUDIT_DELIVERED) {
+			e.has_receipt_sha256 = 1;
+			memset(e.receipt_sha256, 0xab, 32);
+			PUT(actor, "ES");
+		}
+		if (ev == MLA_AUDIT_SENT)
+			PUT(actor, "gateway");
+		assert_roundtrip(&e);
+		assert_int_equal(mla_audit_event_parse(mla_audit_event_name(e.event), &back),
+				 MLA_OK);
+		assert_int_equal(back, e.event);
+	}
+	assert_null(mla_audit_event_name(MLA_AUDIT_EVENT_N));
+}
+
+/* Every optional field absent, and the extremes of seq and time. */
+static void test_minimal_and_extremes(void **state)
+{
+	mla_audit_entry e;
+	mla_buf b;
+	mla_diag d = {0};
+	static const char minimal[] = "mlagw-audit-entry/1\nseq 0\ntime 1970-01-01T00:00:00.000Z\n"
+				      "event config-reloaded\nmessage -\ncase -\nkind -\naction -\n"
+				      "from -\nto -\nactor gateway\nenvelope-sha256 -\n"
+				      "receipt-sha256 -\nerror -\nreason -\n";
+
+	(void)state;
+	mla_audit_entry_init(&e);
+	e.event = MLA_AUDIT_CONFIG_RELOADED;
+	(void)snprintf(e.actor, sizeof(e.actor), "gateway");
+	assert_int_equal(ser(&e, &b, &d), MLA_OK);
+	assert_int_equal(b.len, strlen(minimal));
+	assert_memory_equal(b.data, minimal, b.len);
+	mla_buf_free(&b);
+	assert_roundtrip(&e);
+
+	e.seq = UINT64_MAX;
+	e.time_ms = MLA_AUDIT_TIME_MAX_MS;
+	assert_int_equal(ser(&e, &b, &d), MLA_OK);
+	assert_true(contains(&b, "seq 18446744073709551615\ntime 9999-12-31T23:59:59.999Z\n"));
+	mla_buf_free(&b);
+	assert_roundtrip(&e);
+
+	e.time_ms = INT64_C(1709164800000); /* 2024-02-29T00:00:00.000Z, a leap day */
+	assert_int_equal(ser(&e, &b, &d), MLA_OK);
+	assert_true(contains(&b, "time 2024-02-29T00:00:00.000Z\n"));
+	mla_buf_free(&b);
+	assert_roundtrip(&e);
+}
+
+/* ---- serialize refuses invalid entries, naming the field ---- */
+
+static void refuse(const mla_audit_entry *e, const char *field)
+{
+	mla_buf b;
+	mla_diag d = {0};
+
+	mla_buf_init(&b, MLA_AUDIT_ENTRY_MAX);
+	assert_int_equal(mla_buf_append(&b, "x", 1), MLA_OK);
+	assert_int_equal(mla_audit_entry_serialize(e, &b, &d), MLA_ERR_ARG);
+	assert_int_equal(b.len, 1); /* unchanged */
+	if (strstr(d.msg, field) == NULL)
+		fail_msg("message '%s' does not name '%s'", d.msg, field);
+	mla_buf_free(&b);
+}
+
+#define REFUSE(field, stmt)                                                                 \
+	do {                                                                                \
+		mla_audit_entry e_;                                                         \
+		golden_entry(&e_);                                                          \
+		{                                                                           \
+			mla_audit_entry *e = &e_;                                           \
+			stmt;                                                               \
+		}                                                                           \
+		refuse(&e_, field);                                                         \
+	} while (0)
+
+#define SET(f, v) (void)snprintf(e->f, sizeof(e->f), "%s", v)
+
+static void test_serialize_refuses(void **state)
+{
+	char longer[MLA_AUDIT_REASON_MAX + 1];
+
+	(void)state;
+	REFUSE("time", e->time_ms = -1);
+	REFUSE("time", e->time_ms = MLA_AUDIT_TIME_MAX_MS + 1);
+	REFUSE("event", e->event = MLA_AUDIT_EVENT_N);
+	REFUSE("message", SET(message_id, "6F0C2A4E-8B1D-4C3A-9E5F-7A6B8C9D0E1F"));
+	REFUSE("message", SET(message_id, "6f0c2a4e8b1d4c3a9e5f7a6b8c9d0e1f"));
+	REFUSE("case", SET(case_id, "CO 2026"));
+	REFUSE("kind", SET(kind, "gossip"));
+	REFUSE("action", SET(action, "Request"));
+	REFUSE("from", SET(from, "Co"));
+	REFUSE("to", SET(to, "E"));
+	REFUSE("actor", SET(actor, ""));
+	REFUSE("actor", SET(actor, "root:someone"));
+	REFUSE("actor", SET(actor, "agency:"));
+	REFUSE("actor", SET(actor, "agency: x"));
+	REFUSE("actor", SET(actor, "agency:a\nb"));
+	REFUSE("actor", SET(actor, "es"));
+	REFUSE("error", e->event = MLA_AUDIT_REJECTED; e->reason[0] = '\0'; SET(error, "nope"));
+	REFUSE("error", e->event = MLA_AUDIT_REJECTED; e->reason[0] = '\0');
+	REFUSE("error", SET(error, "sig-invalid"));
+	REFUSE("reason", e->reason[0] = '\0');
+	REFUSE("reason", e->event = MLA_AUDIT_SENT);
+	REFUSE("reason", SET(reason, "-"));
+	REFUSE("reason", SET(reason, " leading space"));
+	REFUSE("reason", SET(reason, "trailing space "));
+	REFUSE("reason", SET(reason, "tab\there"));
+	REFUSE("reason", SET(reason, "cr\rlf"));
+	REFUSE("reason", SET(reason, "del\x7f"));
+	REFUSE("reason", SET(reason, "c1 \xc2\x85"));
+	REFUSE("reason", SET(reason, "bidi \xe2\x80\xae override"));
+	REFUSE("reason", SET(reason, "bad \xc3 utf8"));
+	REFUSE("reason", SET(reason, "overlong \xc0\xaf"));
+	REFUSE("message", e->event = MLA_AUDIT_SUBMITTED; e->reason[0] = '\0';
+	       e->message_id[0] = '\0');
+	REFUSE("message", e->event = MLA_AUDIT_KEY_CHANGED);
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	{
+		mla_audit_entry e;
+		mla_buf b;
+		mla_diag d = {0};
+
+		golden_entry(&e);
+		memcpy(e.reason, longer, sizeof(longer)); /* exactly 200 bytes: accepted */
+		assert_roundtrip(&e);
+		/* 201 bytes cannot be in the struct; the parser refuses them (test_canonical). */
+		/* an output buffer too small: MLA_ERR_TOO_LARGE, unchanged */
+		mla_buf_init(&b, 100);
+		assert_int_equal(mla_audit_entry_serialize(&e, &b, &d), MLA_ERR_TOO_LARGE);
+		assert_int_equal(b.len, 0);
+		mla_buf_free(&b);
+	}
+}
+
+/* ---- canonicality: every deviation from the golden bytes is refused ---- */
+
+/* golden_text with the first occurrence of from replaced by to, parsed: must be refused. */
+static void mutate(const char *from, const char *to, mla_err want)
+{
+	char buf[2048];
+	const char *at = strstr(golden_text, from);
+	size_t pre, n;
+	mla_audit_entry e;
+	mla_diag d = {0};
+
+	if (at == NULL)
+		fail_msg("'%s' not in the golden text", from);
+	pre = (size_t)(at - golden_text);
+	n = (size_t)snprintf(buf, sizeof(buf), "%.*s%s%s", (int)pre, golden_text, to,
+			     at + strlen(from));
+	assert_true(n < sizeof(buf));
+	if (mla_audit_entry_parse((const uint8_t *)buf, n, &e, &d) != want)
+		fail_msg("replacing '%s' by '%s' was not refused with %d", from, to, want);
+	assert_true(d.msg[0] != '\0');
+}
+
+#define BAD(from, to) mutate(from, to, MLA_ERR_HEADER)
+
+static void test_canonical(void **state)
+{
+	mla_audit_entry e;
+	mla_diag d = {0};
+	char reason201[MLA_AUDIT_REASON_MAX + 16];
+
+	(void)state;
+	assert_int_equal(mla_audit_entry_parse((const uint8_t *)golden_text, strlen(golden_text),
+					       &e, &d),
+			 MLA_OK);
+	/* structure */
+	BAD("mlagw-audit-entry/1\n", "mlagw-audit-entry/2\n");
+	BAD("mlagw-audit-entry/1\n", "");
+	BAD("from CO\nto ES\n", "to ES\nfrom CO\n");           /* reordered */
+	BAD("kind mla\n", "");                                   /* missing */
+	BAD("kind mla\n", "kind mla\nkind mla\n");               /* duplicated */
+	BAD("reason Ejecuci\xc3\xb3n de la solicitud\n", "");    /* last one missing */
+	BAD("error -\n", "error -\nextra x\n");                  /* unknown field */
+	BAD("error -\n", "Error -\n");
+	/* spaces */
+	BAD("seq 42", "seq  42");
+	BAD("seq 42", "seq 42 ");
+	BAD("seq 42", "seq\t42");
+	BAD("event document-fetched", "event  document-fetched");
+	BAD("to ES", "to ES ");
+	BAD("reason E", "reason  E");
+	BAD("solicitud\n", "solicitud \n");
+	BAD("error -", "error");
+	BAD("error -", "error ");
+	BAD("receipt-sha256 -", "receipt-sha256 --");
+	/* line ends and trailing data */
+	BAD("seq 42\n", "seq 42\r\n");
+	BAD("solicitud\n", "solicitud\r\n");
+	BAD("solicitud\n", "solicitud\n\n");
+	BAD("solicitud\n", "solicitud\nx");
+	BAD("solicitud\n", "solicitud");
+	BAD("seq 42\n", "seq 42\n\n");
+	/* numbers and time */
+	BAD("seq 42", "seq 042");
+	BAD("seq 42", "seq +42");
+	BAD("seq 42", "seq -1");
+	BAD("seq 42", "seq 18446744073709551616");
+	BAD("seq 42", "seq 4x");
+	BAD("seq 42", "seq -");
+	BAD("47.123Z", "47Z");
+	BAD("47.123Z", "47.12Z");
+	BAD("47.123Z", "47.1230Z");
+	BAD("47.123Z", "47.123z");
+	BAD("47.123Z", "47.123+00:00");
+	BAD("2026-11-27T", "2026-11-27 ");
+	BAD("2026-11-27T", "2026-02-30T");
+	BAD("2026-11-27T", "2026-02-29T");
+	BAD("2026-11-27T", "2026-13-27T");
+	BAD("2026-11-27T", "1969-12-31T");
+	BAD("T20:47:47", "T24:00:00");
+	BAD("T20:47:47", "T20:60:47");
+	BAD("T20:47:47", "T20:47:60");
+	BAD("time 2026", "time -");
+	/* vocabulary and syntax of the fields */
+	BAD("event document-fetched", "event document-viewed");
+	BAD("event document-fetched", "event Document-fetched");
+	BAD("message 6f0c2a4e", "message 6F0C2A4E");
+	BAD("case CO-FGN", "case CO FGN");
+	BAD("kind mla", "kind MLA");
+	BAD("action request", "action req");
+	BAD("from CO", "from co");
+	BAD("from CO", "from COL");
+	BAD("actor agency:", "actor root:");
+	BAD("actor agency:policia-judicial", "actor -");
+	BAD("0a0b0c0d0e0f", "0A0B0C0D0E0F");                    /* upper-case hex */
+	BAD("1e1f\n", "1e\n");                                   /* short digest */
+	BAD("1e1f\n", "1e1f00\n");                               /* long digest */
+	BAD("1e1f\n", "1e1g\n");
+	BAD("error -", "error sig-invalid");                     /* not allowed for the event */
+	BAD("reason Ejecuci\xc3\xb3n de la solicitud", "reason -"); /* required */
+	BAD("solicitud", "solicitud\t");
+	BAD("solicitud", "soli\x01" "citud");
+	BAD("solicitud", "soli\x7f" "citud");
+	BAD("\xc3\xb3", "\xc3");                                 /* invalid UTF-8 */
+	BAD("\xc3\xb3", "\xe2\x80\xa8");                         /* line separator */
+	/* NUL in a value (can not be written with BAD: strings) */
+	{
+		char buf[sizeof(golden_text)];
+		memcpy(buf, golden_text, sizeof(buf));
+		*strstr(buf, "solicitud") = '\0';
+		size_t n = sizeof(golden_text) - 1;
+		assert_int_equal(mla_audit_entry_parse((const uint8_t *)buf, n, &e, &d),
+				 MLA_ERR_HEADER);
+	}
+	/* a reason of 201 bytes */
+	memset(reason201, 'a', MLA_AUDIT_REASON_MAX + 1);
+	reason201[MLA_AUDIT_REASON_MAX + 1] = '\0';
+	BAD("Ejecuci\xc3\xb3n de la solicitud", reason201);
+	/* empty and oversized input */
+	assert_int_equal(mla_audit_entry_parse(NULL, 0, &e, &d), MLA_ERR_HEADER);
+	{
+		uint8_t big[MLA_AUDIT_ENTRY_MAX + 1];
+		memset(big, 'a', sizeof(big));
+		assert_int_equal(mla_audit_entry_parse(big, sizeof(big), &e, &d),
+				 MLA_ERR_TOO_LARGE);
+	}
+	/* every proper prefix of the golden text is refused */
+	for (size_t n = 0; n < strlen(golden_text); n++)
+		assert_int_not_equal(mla_audit_entry_parse((const uint8_t *)golden_text, n, &e, &d),
+				     MLA_OK);
+}
+
+/* ---- golden vector and leaf hash ---- */
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		(void)snprintf(out + 2 * i, 3, "%02x", p[i]);
+}
+
+static void test_golden(void **state)
+{
+	mla_audit_entry e, back;
+	mla_buf b;
+	mla_diag d = {0};
+	uint8_t leaf[MLA_MERKLE_HASH_LEN], direct[MLA_MERKLE_HASH_LEN];
+	char leaf_hex[2 * MLA_MERKLE_HASH_LEN + 1];
+
+	(void)state;
+	golden_entry(&e);
+	assert_int_equal(ser(&e, &b, &d), MLA_OK);
+	if (b.len != strlen(golden_text) || memcmp(b.data, golden_text, b.len) != 0)
+		fail_msg("golden bytes differ:\n%.*s", (int)b.len, (const char *)b.data);
+	assert_int_equal(mla_audit_entry_leaf_hash(&e, leaf, &d), MLA_OK);
+	assert_int_equal(mla_merkle_leaf_hash(b.data, b.len, direct), MLA_OK);
+	assert_memory_equal(leaf, direct, sizeof(leaf));
+	hex(leaf, sizeof(leaf), leaf_hex);
+	if (strcmp(leaf_hex, golden_leaf_hex) != 0)
+		fail_msg("golden leaf hash is %s", leaf_hex);
+	assert_int_equal(mla_audit_entry_parse(b.data, b.len, &back, &d), MLA_OK);
+	assert_memory_equal(&e, &back, sizeof(e));
+	mla_buf_free(&b);
+	/* an invalid entry has no leaf hash */
+	e.event = MLA_AUDIT_SENT;
+	assert_int_equal(mla_audit_entry_leaf_hash(&e, leaf, &d), MLA_ERR_ARG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_event),
+		cmocka_unit_test(test_minimal_and_extremes),
+		cmocka_unit_test(test_serialize_refuses),
+		cmocka_unit_test(test_canonical),
+		cmocka_unit_test(test_golden),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
