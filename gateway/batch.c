@@ -45,6 +45,8 @@ void gw_batch_end(void *arg)
 				gw_log(GW_LOG_ERROR, "store-error", NULL, "op=commit reason=\"%s\"", d.msg);
 			(void)store_rollback(g->store);
 			committed = 0;
+			/* entries of the rolled-back group are gone: continue from the store */
+			(void)store_audit_next(g->store, &g->audit_next, NULL);
 		}
 	}
 	run_after(g, committed);

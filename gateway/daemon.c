@@ -8,7 +8,11 @@
 #include <event2/thread.h>
 
 #include "gw.h"
+#include "audit.h"
 #include "log.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdio.h>
 
 #define DRAIN_POLL_MS 100
 
@@ -99,10 +103,72 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d
 	return MLA_OK;
 }
 
+/* Adds a file's bytes to md (nothing when unreadable: a missing file then reads as a change
+ * at the next reload, which the reload itself refuses anyway). */
+static int digest_file(EVP_MD_CTX *md, const char *path)
+{
+	uint8_t chunk[4096];
+	size_t n;
+	int ok = 1;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return 1;
+	setvbuf(f, NULL, _IONBF, 0); /* no stdio copy of a key left unwiped */
+	while (ok && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		ok = EVP_DigestUpdate(md, chunk, n) == 1;
+	OPENSSL_cleanse(chunk, sizeof(chunk));
+	fclose(f);
+	return ok;
+}
+
+/* Digests of the four key pairs' certificate and key files, in the order of key_names. */
+static const char *const key_names[GW_KEY_PAIRS] = {"tls", "sign", "encrypt", "audit"};
+
+void gw_key_digests(const struct gw_config *c, uint8_t out[GW_KEY_PAIRS][32])
+{
+	const struct gw_keypair *k[GW_KEY_PAIRS] = {&c->tls, &c->sign, &c->encrypt, &c->audit};
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	/* SHA-256 over the certificate's and the key's bytes: only to notice a replacement */
+	for (size_t i = 0; i < GW_KEY_PAIRS; i++) {
+		memset(out[i], 0, 32);
+		if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+		    !digest_file(md, k[i]->cert) || !digest_file(md, k[i]->key) ||
+		    EVP_DigestFinal_ex(md, out[i], NULL) != 1)
+			memset(out[i], 0, 32);
+	}
+	EVP_MD_CTX_free(md);
+}
+
+/* Entries for a reload that is about to apply: config-reloaded, and key-changed naming the
+ * key pairs whose files differ from those loaded before. */
+static mla_err audit_reload(struct gw *g, uint8_t now[GW_KEY_PAIRS][32])
+{
+	mla_audit_entry e;
+	size_t used = 0;
+	mla_err r;
+
+	mla_audit_entry_init(&e);
+	e.event = MLA_AUDIT_CONFIG_RELOADED;
+	(void)snprintf(e.actor, sizeof(e.actor), "gateway");
+	if ((r = gw_audit(g, &e)) != MLA_OK)
+		return r;
+	mla_audit_entry_init(&e);
+	e.event = MLA_AUDIT_KEY_CHANGED;
+	(void)snprintf(e.actor, sizeof(e.actor), "gateway");
+	for (size_t i = 0; i < GW_KEY_PAIRS; i++)
+		if (memcmp(now[i], g->key_digest[i], 32) != 0)
+			used += (size_t)snprintf(e.reason + used, sizeof(e.reason) - used, "%s%s",
+						 used ? " " : "", key_names[i]);
+	return used > 0 ? gw_audit(g, &e) : MLA_OK;
+}
+
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct gw *g = arg;
 	struct gw_config *c = malloc(sizeof(*c));
+	uint8_t digests[GW_KEY_PAIRS][32];
 	mla_diag d = {MLA_OK, ""};
 
 	(void)sig;
@@ -114,11 +180,15 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	else if (!same_fixed_settings(c, &g->snap->cfg))
 		gw_log(GW_LOG_ERROR, "reload-refused", NULL,
 		       "reason=\"state, listen, store and submit_socket need a restart\"");
-	else if (apply_reload(g, c, &d) != MLA_OK)
-		gw_log(GW_LOG_ERROR, "reload-refused", NULL, "reason=\"%s\"", d.msg);
-	else
+	else if (gw_key_digests(c, digests), audit_reload(g, digests) != MLA_OK ||
+		 apply_reload(g, c, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "reload-refused", NULL, "reason=\"%s\"",
+		       d.msg[0] ? d.msg : "audit log unavailable");
+	else {
+		memcpy(g->key_digest, digests, sizeof(g->key_digest));
 		gw_log(GW_LOG_INFO, "reloaded", NULL, "generation=%u peers=%zu", g->gen,
 		       g->snap->cfg.n_peers);
+	}
 	free(c);
 }
 
@@ -151,8 +221,10 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 	if ((g->snap = gw_snapshot_new(c, 0)) == NULL)
 		return MLA_ERR_NOMEM;
 	if ((r = gw_crypto_load(c, &g->crypto, d)) != MLA_OK ||
-	    (r = store_open(c->store, &g->store, d)) != MLA_OK)
+	    (r = store_open(c->store, &g->store, d)) != MLA_OK ||
+	    (r = store_audit_next(g->store, &g->audit_next, d)) != MLA_OK)
 		return r;
+	gw_key_digests(c, g->key_digest);
 	if ((g->pool = gw_pool_new(g->base, worker_count(c), gw_batch_begin, gw_batch_end, g)) ==
 	    NULL)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot start worker threads");

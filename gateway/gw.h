@@ -13,6 +13,8 @@
 #include "pool.h"
 #include "store.h"
 
+#define GW_KEY_PAIRS 4 /* tls, sign, encrypt, audit */
+
 struct gw_peer_server;
 struct gw_submit_server;
 struct gw_relay;
@@ -30,6 +32,8 @@ struct gw {
 	struct gw_relay *relay;
 	struct event *sig_term, *sig_int, *sig_hup, *drain;
 	int stopping;
+	uint64_t audit_next;        /* the audit log's next sequence number (audit.c) */
+	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
 	/* group commit (batch.c) */
 	int batch_open;
 	int batch_failed;
@@ -57,6 +61,9 @@ void gw_batch_fail(struct gw *g);
 mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *diag);
 void gw_run(struct gw *g);
 void gw_free(struct gw *g);
+
+/* Digests of the key pairs' files, to notice a key or certificate replaced on reload. */
+void gw_key_digests(const struct gw_config *c, uint8_t out[GW_KEY_PAIRS][32]);
 
 /* Milliseconds since the epoch (wall clock: stored and compared with peers' times). */
 int64_t gw_now_ms(void);

@@ -6,6 +6,7 @@
 
 #include <openssl/sha.h>
 
+#include "audit.h"
 #include "log.h"
 #include "mlagw/receipt.h"
 #include "peer_server.h"
@@ -159,6 +160,32 @@ static mla_err loop_receipt(struct gw *g, struct recv_job *j, mla_err err, const
 	return mla_receipt_seal(&r, g->crypto->signer, &g->snap->cfg.limits, out, NULL);
 }
 
+/* "received" (when accepted) or "rejected", then "receipt-issued" with the receipt's digest.
+ * Returns non-zero when the entries could not be written: then nothing may be answered. */
+static int audit_reception(struct gw *g, const struct recv_job *j, mla_err err,
+			   const mla_buf *receipt)
+{
+	const mla_header *h = &j->v.header;
+	uint8_t rd[32];
+	struct gw_audit_msg a = {
+		.message_id = j->header_known ? h->message_id : NULL,
+		.case_id = j->header_known ? h->case_id : NULL,
+		.kind = j->header_known ? h->kind : NULL,
+		.action = j->header_known ? h->action : NULL,
+		.from = j->peer_state, .to = g->snap->cfg.state, .actor = j->peer_state,
+		.envelope_sha256 = j->digest, .error = err != MLA_OK ? mla_errname(err) : NULL,
+	};
+
+	if (gw_audit_message(g, err == MLA_OK ? MLA_AUDIT_RECEIVED : MLA_AUDIT_REJECTED, &a) !=
+	    MLA_OK)
+		return 1;
+	SHA256(receipt->data, receipt->len, rd);
+	a.receipt_sha256 = rd;
+	a.error = NULL;
+	a.actor = "gateway";
+	return gw_audit_message(g, MLA_AUDIT_RECEIPT_ISSUED, &a) != MLA_OK;
+}
+
 static void refuse_duplicate(struct gw *g, struct recv_job *j)
 {
 	const char *id = j->v.header.message_id;
@@ -173,6 +200,11 @@ static void refuse_duplicate(struct gw *g, struct recv_job *j)
 	if (loop_receipt(g, j, MLA_ERR_DUPLICATE,
 			 "message id already received with another digest", &receipt) != MLA_OK) {
 		recv_reply(j->rr, 500, "Internal Server Error", "text/plain", NULL, 0);
+		return;
+	}
+	if (audit_reception(g, j, MLA_ERR_DUPLICATE, &receipt)) {
+		mla_buf_free(&receipt);
+		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
 		return;
 	}
 	reply_with(g, j->rr, 409, &receipt, id);
@@ -238,6 +270,10 @@ static void accept_envelope(struct gw *g, struct recv_job *j)
 		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
 		return;
 	}
+	if (audit_reception(g, j, MLA_OK, &j->receipt)) {
+		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return;
+	}
 	gw_log(GW_LOG_INFO, "received", id, "from=%s case=%s kind=%s action=%s priority=%s",
 	       m.from_state, m.case_id, m.kind, m.action, mla_priority_name(j->v.header.priority));
 	reply_with(g, j->rr, 200, &j->receipt, id);
@@ -252,6 +288,10 @@ static void reject_envelope(struct gw *g, struct recv_job *j)
 	       mla_errname(j->err), mla_diag_message(&j->diag));
 	if (store_alert(g->store, "rejected", id, mla_errname(j->err), &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "store-error", id, "op=alert reason=\"%s\"", d.msg);
+	if (audit_reception(g, j, j->err, &j->receipt)) {
+		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return;
+	}
 	reply_with(g, j->rr, 422, &j->receipt, id);
 }
 

@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "audit.h"
 #include "log.h"
 #include "mlagw/pem.h"
 #include "mlagw/receipt.h"
@@ -83,8 +84,13 @@ static int64_t backoff_ms(const struct gw_retry *r, unsigned attempts)
 	return (int64_t)(d * (0.5 + (double)(rnd[0] << 8 | rnd[1]) / 65536.0));
 }
 
-static void fail_message(struct gw *g, const struct out_msg *m, const char *why)
+static void fail_message(struct gw *g, const struct out_msg *m, mla_err err, const char *why)
 {
+	const struct gw_audit_msg a = {
+		.message_id = m->message_id, .case_id = m->case_id, .kind = m->kind,
+		.action = m->action, .from = g->snap->cfg.state, .to = m->to_state,
+		.error = mla_errname(err), .envelope_sha256 = NULL,
+	};
 	struct relay_peer *p = peer_of(g->relay, m->to_state);
 	const char *last = m->last_error[0]		      ? m->last_error
 			   : p != NULL && p->last_error[0] ? p->last_error
@@ -94,13 +100,16 @@ static void fail_message(struct gw *g, const struct out_msg *m, const char *why)
 
 	(void)snprintf(detail, sizeof(detail), "%.60s after %u attempts; last error: %.140s", why,
 		       m->attempts, last);
-	if (store_outbox_set_state(g->store, m->message_id, MSG_FAILED, 0, detail, &d) != MLA_OK)
+	if (store_outbox_set_state(g->store, m->message_id, MSG_FAILED, 0, detail, &d) != MLA_OK) {
 		gw_log(GW_LOG_ERROR, "store-error", m->message_id, "op=fail reason=\"%s\"", d.msg);
+		return;
+	}
+	(void)gw_audit_message(g, MLA_AUDIT_FAILED, &a);
 	gw_log(GW_LOG_ERROR, "failed", m->message_id, "to=%s reason=\"%s\"", m->to_state, detail);
 }
 
 /* Fails the message of a finished exchange for good. */
-static void fail_transfer(struct gw *g, const struct transfer *t, const char *why,
+static void fail_transfer(struct gw *g, const struct transfer *t, mla_err err, const char *why,
 			  const char *reason)
 {
 	struct out_msg m;
@@ -110,7 +119,7 @@ static void fail_transfer(struct gw *g, const struct transfer *t, const char *wh
 	memcpy(m.to_state, t->to_state, 3);
 	m.attempts = t->attempts + 1;
 	(void)snprintf(m.last_error, sizeof(m.last_error), "%s", why);
-	fail_message(g, &m, reason);
+	fail_message(g, &m, err, reason);
 }
 
 /* A failed exchange backs the whole peer off (once per probe round, not once per message in
@@ -152,7 +161,7 @@ void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why)
 	if (p != NULL)
 		(void)snprintf(p->last_error, sizeof(p->last_error), "%s", why);
 	if (now >= t->deadline_ms) {
-		fail_transfer(g, t, why, "deadline passed");
+		fail_transfer(g, t, MLA_ERR_DEADLINE, why, "deadline passed");
 		return;
 	}
 	if (store_outbox_set_state(g->store, t->message_id, MSG_QUEUED, next, why, &d) != MLA_OK)
@@ -224,6 +233,17 @@ static mla_err setup_easy(struct gw *g, struct transfer *t, struct relay_peer *p
 	return t->headers != NULL ? MLA_OK : MLA_ERR_NOMEM;
 }
 
+static mla_err audit_sent(struct gw *g, const struct out_msg *m)
+{
+	const struct gw_audit_msg a = {
+		.message_id = m->message_id, .case_id = m->case_id, .kind = m->kind,
+		.action = m->action, .from = g->snap->cfg.state, .to = m->to_state,
+		.envelope_sha256 = m->digest,
+	};
+
+	return gw_audit_message(g, MLA_AUDIT_SENT, &a);
+}
+
 static void start_message(struct gw *g, const struct out_msg *m)
 {
 	struct gw_relay *rl = g->relay;
@@ -245,7 +265,7 @@ static void start_message(struct gw *g, const struct out_msg *m)
 	if (store_outbox_envelope(g->store, m->message_id, &t->envelope, &d) != MLA_OK ||
 	    setup_easy(g, t, p) != MLA_OK ||
 	    store_outbox_set_state(g->store, m->message_id, MSG_SENDING, 0, NULL, &d) != MLA_OK ||
-	    relay_curl_start(g, t) != MLA_OK)
+	    audit_sent(g, m) != MLA_OK || relay_curl_start(g, t) != MLA_OK)
 		goto fail;
 	t->next = rl->transfers;
 	if (rl->transfers != NULL)
@@ -285,7 +305,7 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=due reason=\"%s\"", d.msg);
 	for (size_t i = 0; i < n; i++) {
 		if (now >= due[i].deadline_ms)
-			fail_message(g, &due[i], "deadline passed");
+			fail_message(g, &due[i], MLA_ERR_DEADLINE, "deadline passed");
 		else
 			start_message(g, &due[i]);
 	}
@@ -316,7 +336,7 @@ void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 	else
 		(void)snprintf(why, sizeof(why), "HTTP %ld without a receipt", code);
 	if (res == CURLE_OK && code == 413) {
-		fail_transfer(g, t, why, "peer refuses the envelope size (HTTP 413)");
+		fail_transfer(g, t, MLA_ERR_TOO_LARGE, why, "peer refuses the envelope size (HTTP 413)");
 	} else {
 		relay_retry_or_fail(g, t, why);
 	}
@@ -437,7 +457,7 @@ static void expire_overdue(struct gw *g)
 	if (store_outbox_overdue(g->store, gw_now_ms(), late, 32, &n, &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=overdue reason=\"%s\"", d.msg);
 	for (size_t i = 0; i < n; i++)
-		fail_message(g, &late[i], "deadline passed");
+		fail_message(g, &late[i], MLA_ERR_DEADLINE, "deadline passed");
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)

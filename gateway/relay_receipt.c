@@ -5,7 +5,9 @@
  * retried and an alert raised. */
 #include <string.h>
 
+#include "audit.h"
 #include "log.h"
+#include <openssl/sha.h>
 #include "mlagw/receipt.h"
 #include "relay_internal.h"
 
@@ -32,6 +34,24 @@ static void receipt_run(struct gw_job *job, struct gw_crypto *k)
 		j->err = mla_receipt_match(&j->r, t->to_state, t->message_id, t->digest, &j->diag);
 }
 
+/* "delivered", or "rejected" with the peer's error, with both digests. */
+static mla_err audit_outcome(struct gw *g, const struct receipt_job *j)
+{
+	const struct transfer *t = j->t;
+	int accepted = j->r.outcome == MLA_OUTCOME_ACCEPTED;
+	uint8_t rd[32];
+	struct gw_audit_msg a = {
+		.message_id = t->message_id, .from = g->snap->cfg.state, .to = t->to_state,
+		.actor = t->to_state, .envelope_sha256 = t->digest, .receipt_sha256 = rd,
+		.error = accepted ? NULL : mla_errname(j->r.error),
+	};
+
+	SHA256(t->response.data, t->response.len, rd);
+	if (!accepted && strcmp(a.error, "unknown") == 0)
+		a.error = mla_errname(MLA_ERR_PEER_REFUSED); /* a peer's newer code */
+	return gw_audit_message(g, accepted ? MLA_AUDIT_DELIVERED : MLA_AUDIT_REJECTED, &a);
+}
+
 static void record_outcome(struct gw *g, struct receipt_job *j)
 {
 	struct transfer *t = j->t;
@@ -52,6 +72,8 @@ static void record_outcome(struct gw *g, struct receipt_job *j)
 		gw_log(GW_LOG_ERROR, "store-error", t->message_id, "op=receipt reason=\"%s\"", d.msg);
 		return;
 	}
+	if (audit_outcome(g, j) != MLA_OK)
+		return;
 	if (accepted)
 		gw_log(GW_LOG_INFO, "delivered", t->message_id, "to=%s attempts=%u latency_ms=%lld",
 		       t->to_state, t->attempts + 1, (long long)(gw_now_ms() - t->created_ms));

@@ -67,6 +67,12 @@ static const char schema_v1[] =
 	" at_ms INTEGER NOT NULL,"
 	" detail TEXT);"
 	"CREATE INDEX alerts_kind ON alerts (kind);"
+	/* the audit log: entry = the canonical serialization (SPEC §14), leaf = its RFC 6962
+	 * leaf hash; seq is the leaf index, dense from 0 */
+	"CREATE TABLE audit ("
+	" seq INTEGER PRIMARY KEY CHECK (seq >= 0),"
+	" entry BLOB NOT NULL,"
+	" leaf BLOB NOT NULL CHECK (length(leaf) = 32));"
 	"PRAGMA user_version = 1;";
 
 const char *msg_state_name(msg_state s)

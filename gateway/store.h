@@ -140,4 +140,16 @@ mla_err store_alert(gw_store *s, const char *kind, const char *message_id, const
 		    mla_diag *diag);
 mla_err store_alert_count(gw_store *s, const char *kind, uint64_t *n, mla_diag *diag);
 
+/* --- audit log (entries in the form of SPEC §14) --- */
+/* Appends entry (its bytes and leaf hash) at exactly seq, which must be the next index
+ * (MLA_ERR_EXISTS if seq is taken, MLA_ERR_ARG if it would leave a gap). In the open group
+ * commit, if any: the entry becomes durable with the action it records. */
+mla_err store_audit_append(gw_store *s, uint64_t seq, const uint8_t *entry, size_t len,
+			   const uint8_t leaf[32], mla_diag *diag);
+/* The index of the next entry, which is the number of entries. */
+mla_err store_audit_next(gw_store *s, uint64_t *next, mla_diag *diag);
+/* Entry seq's bytes (out initialised by the callee) and leaf hash (may be NULL). */
+mla_err store_audit_get(gw_store *s, uint64_t seq, mla_buf *out, uint8_t leaf[32],
+			mla_diag *diag);
+
 #endif

@@ -8,6 +8,7 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/sha.h>
 
+#include "audit.h"
 #include "log.h"
 #include "mlagw/json.h"
 #include "submit.h"
@@ -168,6 +169,18 @@ static void fill_out_msg(const struct submit_job *j, const struct gw_config *c,
 	SHA256(j->env.data, j->env.len, m->digest);
 }
 
+static mla_err audit_submitted(struct gw *g, const struct submit_job *j,
+			       const struct out_msg *m)
+{
+	const struct gw_audit_msg a = {
+		.message_id = j->h.message_id, .case_id = j->h.case_id, .kind = j->h.kind,
+		.action = j->h.action, .from = j->h.from_state, .to = j->h.to_state,
+		.actor = "authority:socket", .envelope_sha256 = m->digest,
+	};
+
+	return gw_audit_message(g, MLA_AUDIT_SUBMITTED, &a);
+}
+
 static void seal_done(struct gw_job *job)
 {
 	struct submit_job *j = (struct submit_job *)job;
@@ -191,6 +204,8 @@ static void seal_done(struct gw_job *job)
 		gw_log(GW_LOG_ERROR, "store-error", j->h.message_id, "op=outbox-put reason=\"%s\"",
 		       d.msg);
 		j->store_failed = 1;
+	} else if (audit_submitted(g, j, &m) != MLA_OK) {
+		j->store_failed = 1; /* no "queued" without its audit entry */
 	}
 	gw_after_commit(g, reply_queued, j);
 }

@@ -23,7 +23,7 @@ static const struct event_rule {
 	[MLA_AUDIT_SENT] = {"sent", REQ, NO, NO},
 	[MLA_AUDIT_DELIVERED] = {"delivered", REQ, NO, NO},
 	[MLA_AUDIT_RECEIVED] = {"received", REQ, NO, NO},
-	[MLA_AUDIT_RECEIPT_ISSUED] = {"receipt-issued", REQ, NO, NO},
+	[MLA_AUDIT_RECEIPT_ISSUED] = {"receipt-issued", OPT, NO, NO}, /* a negative receipt may answer an unreadable envelope */
 	[MLA_AUDIT_REJECTED] = {"rejected", OPT, REQ, NO},
 	[MLA_AUDIT_ANSWERED] = {"answered", REQ, NO, NO},
 	[MLA_AUDIT_FAILED] = {"failed", REQ, REQ, NO},

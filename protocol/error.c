@@ -58,6 +58,7 @@ static const struct err_entry err_table[] = {
 	{MLA_ERR_STORE, "store", "persistent store error"},
 	{MLA_ERR_DEADLINE, "deadline", "delivery deadline passed"},
 	{MLA_ERR_TRANSPORT, "transport", "transport error"},
+	{MLA_ERR_PEER_REFUSED, "peer-refused", "the peer refused with an error this gateway does not know"},
 };
 
 static const struct err_entry *err_lookup(mla_err err)

@@ -59,7 +59,8 @@ typedef enum mla_err {
 	MLA_ERR_STORE = -96,
 	MLA_ERR_DEADLINE = -97,
 	MLA_ERR_TRANSPORT = -98,
-	MLA_ERR_LAST_ = -99
+	MLA_ERR_PEER_REFUSED = -99,
+	MLA_ERR_LAST_ = -100
 } mla_err;
 
 /* Generic message for a code; never NULL. */

@@ -739,6 +739,36 @@ static void test_overdue(void **state)
 	store_close(s);
 }
 
+/* The audit table is dense: the next index only, never a gap, never a rewrite. */
+static void test_audit_dense(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	uint8_t leaf[32], got_leaf[32];
+	uint64_t next = 99;
+	mla_buf out;
+
+	memset(leaf, 7, sizeof(leaf));
+	assert_int_equal(store_audit_next(s, &next, NULL), MLA_OK);
+	assert_int_equal(next, 0);
+	assert_int_equal(store_audit_append(s, 0, (const uint8_t *)"e0", 2, leaf, NULL), MLA_OK);
+	assert_int_equal(store_audit_append(s, 1, (const uint8_t *)"e1", 2, leaf, NULL), MLA_OK);
+	assert_int_equal(store_audit_append(s, 1, (const uint8_t *)"xx", 2, leaf, NULL),
+			 MLA_ERR_EXISTS);
+	assert_int_equal(store_audit_append(s, 3, (const uint8_t *)"e3", 2, leaf, NULL),
+			 MLA_ERR_ARG);
+	assert_int_equal(store_audit_next(s, &next, NULL), MLA_OK);
+	assert_int_equal(next, 2);
+	assert_int_equal(store_audit_get(s, 1, &out, got_leaf, NULL), MLA_OK);
+	assert_int_equal(out.len, 2);
+	assert_memory_equal(out.data, "e1", 2);
+	assert_memory_equal(got_leaf, leaf, 32);
+	mla_buf_free(&out);
+	assert_int_equal(store_audit_get(s, 5, &out, NULL, NULL), MLA_ERR_NOT_FOUND);
+	mla_buf_free(&out);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -758,6 +788,7 @@ int main(void)
 		T(test_durability_sigkill),
 		T(test_wake_peer),
 		T(test_overdue),
+		T(test_audit_dense),
 #undef T
 	};
 

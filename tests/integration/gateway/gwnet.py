@@ -280,6 +280,26 @@ class Gateway:
         finally:
             c.close()
 
+    def audit(self):
+        """The audit log, checked on the way: seq dense from 0, each leaf the RFC 6962 leaf
+        hash of its entry, each entry in the canonical form's first line. Returns a list of
+        dicts (field -> value) in seq order."""
+        import hashlib
+        with self.db() as c:
+            rows = c.execute('SELECT seq, entry, leaf FROM audit ORDER BY seq').fetchall()
+        out = []
+        for n, (seq, entry, leaf) in enumerate(rows):
+            check(seq == n, '%s audit: seq %d at position %d (gap)' % (self.state, seq, n))
+            check(hashlib.sha256(b'\x00' + entry).digest() == leaf,
+                  '%s audit: leaf hash of entry %d' % (self.state, seq))
+            lines = entry.decode('utf-8').split('\n')
+            check(lines[0] == 'mlagw-audit-entry/1' and lines[-1] == '',
+                  '%s audit: entry %d form' % (self.state, seq))
+            fields = dict(l.split(' ', 1) for l in lines[1:-1])
+            check(fields['seq'] == str(seq), '%s audit: entry %d seq field' % (self.state, seq))
+            out.append(fields)
+        return out
+
     def outbox(self, ids=None):
         rows = self.q('SELECT message_id, to_state, priority, state, attempts, digest, receipt,'
                       ' last_error, created_ms, deadline_ms FROM outbox')

@@ -64,6 +64,18 @@ def main(mlagw, mlagwd):
     to = sent[mid][1]
     st = net[to].status(mid)
     check(st['direction'] == 'in' and st['state'] == 'received', 'receiver status %r' % st)
+    # the audit trail: every exchange on both sides, in the entries' canonical form
+    for s in ('ES', 'CO', 'MX'):
+        ev = {}
+        for e in net[s].audit():
+            ev.setdefault(e['message'], []).append(e['event'])
+        for m, (f, t) in sent.items():
+            if f == s:
+                check(ev.get(m) == ['submitted', 'sent', 'delivered'],
+                      '%s audit of sent %s: %r' % (s, m, ev.get(m)))
+            if t == s:
+                check(ev.get(m) == ['received', 'receipt-issued'],
+                      '%s audit of received %s: %r' % (s, m, ev.get(m)))
     hl = net['ES'].health()
     check(hl['outbox']['delivered'] == sum(1 for f, t in sent.values() if f == 'ES'), 'health %r' % hl)
     net.stop_all()
