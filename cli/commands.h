@@ -10,6 +10,8 @@ int cmd_envelope(int argc, char **argv);
 /* mlagw submit | status | health, talking to the daemon's submission socket
  * (argv[0] is the command name). */
 int cmd_gateway(int argc, char **argv);
+/* mlagw submit|status|inbox|fetch|answer|health|whoami against the local API (--gateway). */
+int cmd_api(int argc, char **argv);
 /* mlagw receipt verify: a receipt checked offline, optionally against its envelope. */
 int cmd_receipt(int argc, char **argv);
 /* mlagw bench envelope: seal/open rates beside OpenSSL's bound; mlagw bench gateway: two

@@ -14,13 +14,39 @@ static const char main_usage[] =
 	"  envelope verify  check an envelope's origin and integrity (no private key)\n"
 	"  envelope open  verify, decrypt and decompress an envelope addressed to this State\n"
 	"  receipt verify check a receipt offline (and that it answers an envelope)\n"
-	"  submit         hand a document to the local gateway daemon (sealed, queued)\n"
-	"  status         state and history of a message on the local gateway\n"
-	"  health         queue depths of the local gateway\n"
+	"  submit         hand a document to the local gateway (sealed, queued)\n"
+	"  status         state and history of a message or a case\n"
+	"  inbox          received requests and answers (agencies)\n"
+	"  fetch          read a received document, with a reason (audited)\n"
+	"  answer         acknowledge or answer a message with an action\n"
+	"  health, whoami the gateway's health; who the credentials are\n"
+	"  (these talk to the local API with --gateway URL, or to the submission socket\n"
+	"   with --socket PATH for submit, status and health)\n"
 	"  bench envelope   measure seal/open rates against OpenSSL's own bound\n"
 	"  version        print the version\n"
 	"Every command takes --help. Exit codes: 0 ok, 1 refused, 2 usage, 3 file/key/cert,\n"
 	"4 internal.\n";
+
+static int is_api_command(const char *c)
+{
+	static const char *const cmds[] = {"submit", "status", "inbox", "fetch",
+					   "answer", "health", "whoami"};
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(c, cmds[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The local API (--gateway or MLAGW_GATEWAY) unless --socket names the submission socket;
+ * inbox, fetch, answer and whoami exist only there. */
+static int wants_api(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], "--socket") == 0 || strncmp(argv[i], "--socket=", 9) == 0)
+			return 0;
+	return 1;
+}
 
 int main(int argc, char **argv)
 {
@@ -45,6 +71,8 @@ int main(int argc, char **argv)
 		r = cmd_envelope(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "receipt") == 0)
 		r = cmd_receipt(argc - 1, argv + 1);
+	else if (is_api_command(argv[1]) && wants_api(argc, argv))
+		r = cmd_api(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "submit") == 0 || strcmp(argv[1], "status") == 0 ||
 		 strcmp(argv[1], "health") == 0)
 		r = cmd_gateway(argc - 1, argv + 1);

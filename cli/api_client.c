@@ -1,0 +1,158 @@
+/* The local API's HTTPS client (see api_client.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "api_client.h"
+#include "cli_util.h"
+
+#define MAX_ANSWER ((size_t)64 << 20)
+
+static int read_token(struct api_client *c, const char *cmd, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL) {
+		fprintf(stderr, "mlagw %s: cannot read the token file %s\n", cmd, path);
+		return CLI_IO;
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+	n = fread(c->token_buf, 1, sizeof(c->token_buf) - 1, f);
+	fclose(f);
+	while (n > 0 && (c->token_buf[n - 1] == '\n' || c->token_buf[n - 1] == '\r'))
+		n--;
+	c->token_buf[n] = '\0';
+	c->token = c->token_buf;
+	return n > 0 ? CLI_OK : cli_usage_error(cmd, "the token file %s is empty", path);
+}
+
+int api_client_ready(struct api_client *c, const char *cmd, const char *token_file)
+{
+	if (c->gateway == NULL)
+		c->gateway = getenv("MLAGW_GATEWAY");
+	if (c->ca == NULL)
+		c->ca = getenv("MLAGW_CA");
+	if (token_file == NULL && c->token == NULL && c->cert == NULL)
+		token_file = getenv("MLAGW_TOKEN_FILE");
+	if (token_file != NULL)
+		return read_token(c, cmd, token_file);
+	if (c->token == NULL && c->cert == NULL)
+		c->token = getenv("MLAGW_TOKEN");
+	if (c->gateway == NULL || strncmp(c->gateway, "https://", 8) != 0)
+		return cli_usage_error(cmd, "--gateway https://HOST:PORT is required");
+	if (c->token == NULL && (c->cert == NULL || c->key == NULL))
+		return cli_usage_error(cmd, "give --token-file (or --token), or --cert and --key");
+	return CLI_OK;
+}
+
+void api_client_wipe(struct api_client *c)
+{
+	OPENSSL_cleanse(c->token_buf, sizeof(c->token_buf));
+}
+
+char *api_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0);
+	char *copy = e != NULL ? strdup(e) : NULL;
+
+	curl_free(e);
+	return copy;
+}
+
+static size_t on_data(char *data, size_t size, size_t n, void *arg)
+{
+	return mla_buf_append(arg, data, size * n) == MLA_OK ? size * n : 0;
+}
+
+static struct curl_slist *headers(const struct api_client *c, int has_body, char *auth,
+				  size_t authn)
+{
+	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
+
+	if (has_body)
+		h = curl_slist_append(h, "Content-Type: application/json");
+	if (c->token != NULL) {
+		(void)snprintf(auth, authn, "Authorization: Bearer %s", c->token);
+		h = curl_slist_append(h, auth);
+	}
+	return h;
+}
+
+static void set_tls(CURL *e, const struct api_client *c)
+{
+	if (c->ca != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca);
+	if (c->cert != NULL) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);
+	}
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+}
+
+static int report(const char *cmd, long code, const mla_buf *ans)
+{
+	json_t *j = json_loadb((const char *)ans->data, ans->len, 0, NULL);
+	const char *msg = json_string_value(json_object_get(j, "message"));
+	const char *name = json_string_value(json_object_get(j, "code"));
+	const char *field = json_string_value(json_object_get(j, "field"));
+
+	fprintf(stderr, "mlagw %s: gateway answered %ld: %s [%s%s%s]\n", cmd, code,
+		msg != NULL ? msg : "no detail", name != NULL ? name : "?", field ? ", " : "",
+		field ? field : "");
+	json_decref(j);
+	return code >= 500 ? CLI_INTERNAL : CLI_REJECTED;
+}
+
+int api_call(const struct api_client *c, const char *cmd, const char *method, const char *path,
+	     json_t *body, json_t **out)
+{
+	char url[1024], auth[600], *json = NULL;
+	CURL *e = curl_easy_init();
+	struct curl_slist *h = NULL;
+	mla_buf ans;
+	long code = 0;
+	CURLcode res;
+	int rc;
+
+	*out = NULL;
+	mla_buf_init(&ans, MAX_ANSWER);
+	if (e == NULL || (body != NULL && (json = json_dumps(body, JSON_COMPACT)) == NULL))
+		return CLI_INTERNAL;
+	(void)snprintf(url, sizeof(url), "%s%s", c->gateway, path);
+	h = headers(c, body != NULL, auth, sizeof(auth));
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+	if (json != NULL)
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, json);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &ans);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 120L);
+	set_tls(e, c);
+	res = curl_easy_perform(e);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+	if (res != CURLE_OK) {
+		fprintf(stderr, "mlagw %s: cannot reach %s: %s\n", cmd, c->gateway,
+			curl_easy_strerror(res));
+		rc = CLI_IO;
+	} else if (code < 200 || code > 299) {
+		rc = report(cmd, code, &ans);
+	} else if ((*out = json_loadb((const char *)ans.data, ans.len, 0, NULL)) == NULL) {
+		fprintf(stderr, "mlagw %s: the gateway's answer is not JSON\n", cmd);
+		rc = CLI_INTERNAL;
+	} else {
+		rc = CLI_OK;
+	}
+	OPENSSL_cleanse(auth, sizeof(auth));
+	curl_slist_free_all(h);
+	curl_easy_cleanup(e);
+	if (json != NULL)
+		OPENSSL_cleanse(json, strlen(json)); /* it may carry a document */
+	free(json);
+	mla_buf_free(&ans);
+	return rc;
+}

@@ -1,0 +1,34 @@
+/* The HTTPS client of the local API (docs/api/openapi.yaml) used by mlagw submit, status,
+ * inbox, fetch, answer and health when --gateway is given: credentials, one call, the JSON
+ * answer or the API's error object turned into a message and an exit code. */
+#ifndef MLAGW_CLI_API_CLIENT_H
+#define MLAGW_CLI_API_CLIENT_H
+
+#include <jansson.h>
+
+#include "mlagw/buf.h"
+
+struct api_client {
+	const char *gateway; /* https://host:port */
+	const char *token;   /* bearer token (or NULL) */
+	const char *cert, *key; /* client certificate instead of a token */
+	const char *ca;      /* the gateway's root certificate (PEM) */
+	char token_buf[512]; /* token read from --token-file or MLAGW_TOKEN_FILE (wiped) */
+};
+
+/* Fills unset fields from MLAGW_GATEWAY, MLAGW_TOKEN, MLAGW_TOKEN_FILE, MLAGW_CA; reads a
+ * token file. Returns a CLI exit code (CLI_OK when usable). */
+int api_client_ready(struct api_client *c, const char *cmd, const char *token_file);
+void api_client_wipe(struct api_client *c);
+
+/* One call: method GET or POST, path with its query (already escaped), body JSON or NULL.
+ * On 2xx *out is the parsed answer (the caller json_decref()s it) and CLI_OK is returned;
+ * otherwise the API's error is printed as "mlagw CMD: <message> [code, field]" and the exit
+ * code returned (1 refused, 3 cannot reach, 4 server error). */
+int api_call(const struct api_client *c, const char *cmd, const char *method, const char *path,
+	     json_t *body, json_t **out);
+
+/* Percent-encodes s for a path segment or query value (curl_easy_escape); free() it. */
+char *api_escape(const char *s);
+
+#endif
