@@ -82,6 +82,32 @@ static void record_outcome(struct gw *g, struct receipt_job *j)
 		       t->to_state, mla_errname(j->r.error), j->r.error_message);
 }
 
+/* If the group holding the outcome was rolled back (a store failure), the message would stay
+ * "sending" until the next restart: queue it again now; the receiver answers the resend with
+ * its original receipt. */
+static void outcome_committed(struct gw *g, void *arg, int committed)
+{
+	char *id = arg;
+	mla_diag d = {MLA_OK, ""};
+
+	if (!committed) {
+		if (store_outbox_set_state(g->store, id, MSG_QUEUED, gw_now_ms() + 1000,
+					   "outcome not stored: store error", &d) != MLA_OK)
+			gw_log(GW_LOG_ERROR, "store-error", id,
+			       "op=requeue reason=\"%s\" (recovered at the next start)", d.msg);
+		relay_kick(g);
+	}
+	free(id);
+}
+
+static void watch_commit(struct gw *g, const char *message_id)
+{
+	char *id = strdup(message_id);
+
+	if (id != NULL)
+		gw_after_commit(g, outcome_committed, id);
+}
+
 static void receipt_done(struct gw_job *job)
 {
 	struct receipt_job *j = (struct receipt_job *)job;
@@ -102,6 +128,7 @@ static void receipt_done(struct gw_job *job)
 			gw_log(GW_LOG_ERROR, "store-error", j->t->message_id, "op=alert");
 		relay_retry_or_fail(g, j->t, why);
 	}
+	watch_commit(g, j->t->message_id);
 	relay_transfer_free(j->t);
 	gw_job_release(job);
 	free(j);
