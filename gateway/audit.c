@@ -57,6 +57,7 @@ mla_err gw_audit_message(struct gw *g, mla_audit_event ev, const struct gw_audit
 	copy(e.to, sizeof(e.to), m->to);
 	copy(e.actor, sizeof(e.actor), m->actor != NULL ? m->actor : "gateway");
 	copy(e.error, sizeof(e.error), m->error);
+	copy(e.reason, sizeof(e.reason), m->reason);
 	if (m->envelope_sha256 != NULL) {
 		e.has_envelope_sha256 = 1;
 		memcpy(e.envelope_sha256, m->envelope_sha256, 32);

@@ -17,7 +17,7 @@ mla_err gw_audit(struct gw *g, mla_audit_entry *e);
 /* Convenience for message events: fills message, case, kind, action, parties from the
  * arguments (NULL or "" for absent) and appends. */
 struct gw_audit_msg {
-	const char *message_id, *case_id, *kind, *action, *from, *to, *actor, *error;
+	const char *message_id, *case_id, *kind, *action, *from, *to, *actor, *error, *reason;
 	const uint8_t *envelope_sha256, *receipt_sha256;
 };
 mla_err gw_audit_message(struct gw *g, mla_audit_event ev, const struct gw_audit_msg *m);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api_config.h"
 #include "mlagw/error.h"
 #include "mlagw/limits.h"
 
@@ -65,6 +66,8 @@ struct gw_config {
 	uint64_t header_timeout_ms; /* a client must send its request within; default 10 s */
 	/* [retry] */
 	struct gw_retry retry;
+	/* [api] (docs/api/README.md) */
+	struct api_config api;
 };
 
 /* Fills every field with its documented default (nothing required is set). */

@@ -103,7 +103,7 @@ static const struct key_def peer_keys[] = {
 	{"max_in_flight", T_UINT, offsetof(struct gw_peer, max_in_flight), 0, 1, 256, 0},
 };
 
-enum sec_id { SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_PEER, SEC_N };
+enum sec_id { SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_API, SEC_PEER, SEC_N };
 
 struct sec_def {
 	const char *name;
@@ -114,7 +114,8 @@ struct sec_def {
 #define SEC(n, k) {n, k, sizeof(k) / sizeof((k)[0])}
 static const struct sec_def sections[SEC_N] = {
 	SEC("gateway", gateway_keys), SEC("keys", keys_keys), SEC("trust", trust_keys),
-	SEC("limits", limits_keys),   SEC("retry", retry_keys), SEC("peer", peer_keys),
+	SEC("limits", limits_keys),   SEC("retry", retry_keys), {"api", NULL, 0},
+	SEC("peer", peer_keys),
 };
 
 struct cfg_parser {
@@ -335,6 +336,8 @@ static mla_err key_line(struct cfg_parser *p, char *key, char *value, mla_diag *
 			       "malformed key name (lower-case letters, digits and '_')");
 	if (p->sec == SEC_N)
 		return fail_at(p, p->line, diag, "key '%s' outside any section", key);
+	if (p->sec == SEC_API) /* [api] has its own reader: api_config.c */
+		return api_config_key(&p->cfg.api, p->file, p->line, p->base_dir, key, value, diag);
 	sd = &sections[p->sec];
 	for (i = 0; i < sd->n_keys && k == NULL; i++)
 		if (strcmp(sd->keys[i].name, key) == 0)
@@ -520,6 +523,8 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 		if (strcmp(c->peers[i].state, c->state) == 0)
 			return fail_at(p, p->peer_line[i], diag,
 				       "[peer %s] is this gateway's own State", c->state);
+	if ((r = api_config_finish(&c->api, p->file, p->sec_line[SEC_API], diag)) != MLA_OK)
+		return r;
 	if (c->retry.initial_ms > c->retry.max_ms)
 		return fail_at(p, p->seen[SEC_RETRY][0] ? p->seen[SEC_RETRY][0] : p->seen[SEC_RETRY][1],
 			       diag, "[retry] initial is longer than [retry] max");
@@ -565,6 +570,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->retry.deadline_ms[2] = 2 * CFG_HOUR;
 	c->retry.request_timeout_ms = 30 * CFG_SEC;
 	c->retry.connect_timeout_ms = 5 * CFG_SEC;
+	api_config_defaults(&c->api);
 }
 
 mla_err gw_config_load(const char *path, struct gw_config *c, mla_diag *diag)

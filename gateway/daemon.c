@@ -27,7 +27,7 @@ int64_t gw_now_ms(void)
 static unsigned busy(const struct gw *g)
 {
 	return gw_pool_pending(g->pool) + relay_in_flight(g) + peer_server_busy(g) +
-	       submit_server_busy(g);
+	       submit_server_busy(g) + api_server_busy(g);
 }
 
 static void on_drain(evutil_socket_t fd, short what, void *arg)
@@ -58,6 +58,7 @@ static void begin_stop(struct gw *g, const char *why)
 	gw_log(GW_LOG_INFO, "stopping", NULL, "signal=%s", why);
 	peer_server_stop_accepting(g);
 	submit_server_stop_accepting(g);
+	api_server_stop_accepting(g);
 	relay_stop(g);
 	if ((g->drain = event_new(g->base, -1, EV_PERSIST, on_drain, g)) == NULL ||
 	    event_add(g->drain, &poll) != 0)
@@ -73,7 +74,8 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 static int same_fixed_settings(const struct gw_config *a, const struct gw_config *b)
 {
 	return strcmp(a->state, b->state) == 0 && strcmp(a->listen, b->listen) == 0 &&
-	       strcmp(a->store, b->store) == 0 && strcmp(a->submit_socket, b->submit_socket) == 0;
+	       strcmp(a->store, b->store) == 0 && strcmp(a->submit_socket, b->submit_socket) == 0 &&
+	       strcmp(a->api.listen, b->api.listen) == 0;
 }
 
 static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d)
@@ -89,11 +91,13 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d
 		return r;
 	}
 	g->snap = snap;
-	if ((r = peer_server_reload(g, d)) != MLA_OK || (r = relay_reload(g, d)) != MLA_OK) {
+	if ((r = peer_server_reload(g, d)) != MLA_OK || (r = api_server_reload(g, d)) != MLA_OK ||
+	    (r = relay_reload(g, d)) != MLA_OK) {
 		g->snap = old; /* keep serving with what worked */
 		gw_snapshot_unref(snap);
 		gw_crypto_free(crypto);
 		(void)peer_server_reload(g, NULL);
+		(void)api_server_reload(g, NULL);
 		return r;
 	}
 	g->gen++;
@@ -164,32 +168,40 @@ static mla_err audit_reload(struct gw *g, uint8_t now[GW_KEY_PAIRS][32])
 	return used > 0 ? gw_audit(g, &e) : MLA_OK;
 }
 
-static void on_hup(evutil_socket_t sig, short what, void *arg)
+mla_err gw_reload(struct gw *g, mla_diag *d)
 {
-	struct gw *g = arg;
 	struct gw_config *c = malloc(sizeof(*c));
 	uint8_t digests[GW_KEY_PAIRS][32];
+	mla_err r;
+
+	if (c == NULL)
+		return mla_fail(d, MLA_ERR_NOMEM, "out of memory");
+	if ((r = gw_config_load(g->config_path, c, d)) != MLA_OK)
+		;
+	else if (!same_fixed_settings(c, &g->snap->cfg))
+		r = mla_fail(d, MLA_ERR_CONFIG,
+			     "state, listen, store, submit_socket and [api] listen need a restart");
+	else if (gw_key_digests(c, digests), audit_reload(g, digests) != MLA_OK)
+		r = mla_fail(d, MLA_ERR_STORE, "audit log unavailable");
+	else if ((r = apply_reload(g, c, d)) == MLA_OK)
+		memcpy(g->key_digest, digests, sizeof(g->key_digest));
+	free(c);
+	if (r != MLA_OK)
+		gw_log(GW_LOG_ERROR, "reload-refused", NULL, "reason=\"%s\"",
+		       d->msg[0] ? d->msg : mla_errname(r));
+	else
+		gw_log(GW_LOG_INFO, "reloaded", NULL, "generation=%u peers=%zu", g->gen,
+		       g->snap->cfg.n_peers);
+	return r;
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
 	mla_diag d = {MLA_OK, ""};
 
 	(void)sig;
 	(void)what;
-	if (c == NULL)
-		return;
-	if (gw_config_load(g->config_path, c, &d) != MLA_OK)
-		gw_log(GW_LOG_ERROR, "reload-refused", NULL, "reason=\"%s\"", d.msg);
-	else if (!same_fixed_settings(c, &g->snap->cfg))
-		gw_log(GW_LOG_ERROR, "reload-refused", NULL,
-		       "reason=\"state, listen, store and submit_socket need a restart\"");
-	else if (gw_key_digests(c, digests), audit_reload(g, digests) != MLA_OK ||
-		 apply_reload(g, c, &d) != MLA_OK)
-		gw_log(GW_LOG_ERROR, "reload-refused", NULL, "reason=\"%s\"",
-		       d.msg[0] ? d.msg : "audit log unavailable");
-	else {
-		memcpy(g->key_digest, digests, sizeof(g->key_digest));
-		gw_log(GW_LOG_INFO, "reloaded", NULL, "generation=%u peers=%zu", g->gen,
-		       g->snap->cfg.n_peers);
-	}
-	free(c);
+	(void)gw_reload(arg, &d);
 }
 
 static mla_err add_signals(struct gw *g)
@@ -229,7 +241,7 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 	    NULL)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot start worker threads");
 	if ((r = add_signals(g)) != MLA_OK || (r = peer_server_start(g, d)) != MLA_OK ||
-	    (r = submit_server_start(g, d)) != MLA_OK || (r = relay_start(g, d)) != MLA_OK)
+	    (r = api_server_start(g, d)) != MLA_OK || (r = submit_server_start(g, d)) != MLA_OK || (r = relay_start(g, d)) != MLA_OK)
 		return r;
 	gw_log(GW_LOG_INFO, "started", NULL, "state=%s workers=%u peers=%zu", c->state,
 	       worker_count(c), c->n_peers);
@@ -249,6 +261,7 @@ void gw_free(struct gw *g)
 	relay_free(g);
 	peer_server_free(g);
 	submit_server_free(g);
+	api_server_free(g);
 	store_close(g->store);
 	gw_crypto_free(g->crypto);
 	if (g->sig_term != NULL)

@@ -1,5 +1,5 @@
 /* The daemon's state, owned by the event loop thread: configuration snapshot, store, worker
- * pool, the peer listener, the local submission listener and the relay. */
+ * pool, the peer listener, the local submission listener, the local API and the relay. */
 #ifndef MLAGW_GATEWAY_GW_H
 #define MLAGW_GATEWAY_GW_H
 
@@ -18,6 +18,7 @@
 struct gw_peer_server;
 struct gw_submit_server;
 struct gw_relay;
+struct gw_api_server;
 
 struct gw {
 	struct event_base *base;
@@ -30,6 +31,7 @@ struct gw {
 	struct gw_peer_server *peer;
 	struct gw_submit_server *submit;
 	struct gw_relay *relay;
+	struct gw_api_server *api;  /* NULL without [api] */
 	struct event *sig_term, *sig_int, *sig_hup, *drain;
 	int stopping;
 	uint64_t audit_next;        /* the audit log's next sequence number (audit.c) */
@@ -82,6 +84,16 @@ mla_err submit_server_start(struct gw *g, mla_diag *diag);
 void submit_server_stop_accepting(struct gw *g);
 unsigned submit_server_busy(const struct gw *g);
 void submit_server_free(struct gw *g);
+
+/* Local API listener (api_listen.c; docs/api). Nothing without [api]. */
+mla_err api_server_start(struct gw *g, mla_diag *diag);
+void api_server_stop_accepting(struct gw *g);
+/* New TLS context and limits from the current snapshot (listen itself needs a restart). */
+mla_err api_server_reload(struct gw *g, mla_diag *diag);
+unsigned api_server_busy(const struct gw *g);
+void api_server_free(struct gw *g);
+/* Reloads the configuration file as SIGHUP does (daemon.c); the running one stays on error. */
+mla_err gw_reload(struct gw *g, mla_diag *diag);
 
 /* Relay worker (relay.c). */
 mla_err relay_start(struct gw *g, mla_diag *diag);

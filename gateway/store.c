@@ -30,6 +30,8 @@ static const char schema_v1[] =
 	" digest BLOB NOT NULL CHECK (length(digest) = 32),"
 	" last_error TEXT,"
 	" updated_ms INTEGER NOT NULL,"
+	" in_reply_to TEXT NOT NULL DEFAULT '',"
+	" submitted_by TEXT NOT NULL DEFAULT '',"   /* the API caller, "role:name" (docs/api) */
 	" receipt BLOB);" /* last: written once, never read by the scans */
 	/* the envelope lives apart so that state changes rewrite a small row only */
 	"CREATE TABLE outbox_envelope ("
@@ -37,6 +39,7 @@ static const char schema_v1[] =
 	" envelope BLOB NOT NULL);"
 	/* the order of store_outbox_due, so the relay's query needs no sort */
 	"CREATE INDEX outbox_due ON outbox (state, priority DESC, created_ms, message_id);"
+	"CREATE INDEX outbox_case ON outbox (case_id);"
 	"CREATE TABLE inbox ("
 	" message_id TEXT PRIMARY KEY NOT NULL,"
 	" case_id TEXT NOT NULL,"

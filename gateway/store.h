@@ -39,6 +39,8 @@ struct out_msg {
 	int64_t deadline_ms;
 	uint8_t digest[32];    /* SHA-256 of the envelope */
 	char last_error[MLA_DIAG_MAX];
+	char in_reply_to[MLA_UUID_LEN + 1]; /* written by store_outbox_put only */
+	char submitted_by[96];              /* the API caller "role:name"; empty: the socket */
 };
 
 /* One received envelope. */
@@ -126,6 +128,50 @@ mla_err store_inbox_put(gw_store *s, const struct in_msg *m, int accepted, const
 			size_t env_len, const uint8_t *receipt, size_t receipt_len,
 			mla_diag *diag);
 mla_err store_inbox_count(gw_store *s, uint64_t *accepted, uint64_t *rejected, mla_diag *diag);
+
+/* --- local API reads (store_api.c) --- */
+/* A message as the API lists it: sent (outbox) or received and accepted (inbox). */
+struct store_api_row {
+	int incoming;                       /* 1: received (state is 6, "received") */
+	char message_id[MLA_UUID_LEN + 1];
+	char case_id[MLA_CASE_ID_MAX + 1];
+	char in_reply_to[MLA_UUID_LEN + 1];
+	char peer[3];                       /* recipient of a sent one, sender of a received one */
+	char kind[MLA_TOKEN_MAX + 1];
+	char action[MLA_TOKEN_MAX + 1];
+	int priority;
+	int state;                          /* msg_state, or 6 for received */
+	int64_t created_ms, received_ms;
+	char submitted_by[96];
+	unsigned attempts;
+	char last_error[MLA_DIAG_MAX];
+};
+/* Filters; NULL, -1 or 0 leave a field out. */
+struct store_api_filter {
+	const char *direction;              /* "out" or "in" */
+	const char *message_id, *case_id, *in_reply_to, *peer, *kind, *action;
+	int priority, state;
+	int64_t since_ms, until_ms;
+	const char *own;                    /* only cases where this caller submitted a message */
+	int unanswered;                     /* only messages no sent message answers */
+	size_t limit, offset;               /* limit 0: all */
+};
+/* fn is called for each row (newest first); a non-MLA_OK return stops and is returned. */
+typedef mla_err (*store_api_row_fn)(const struct store_api_row *row, void *arg);
+mla_err store_api_select(gw_store *s, const struct store_api_filter *f, store_api_row_fn fn,
+			 void *arg, size_t *n, mla_diag *diag);
+/* *own = 1 when submitted_by sent at least one message of case_id. */
+mla_err store_api_own_case(gw_store *s, const char *case_id, const char *submitted_by,
+			   int *own, mla_diag *diag);
+/* The stored envelope of an accepted received message (MLA_ERR_NOT_FOUND if none). */
+mla_err store_inbox_envelope(gw_store *s, const char *message_id, mla_buf *out,
+			     mla_diag *diag);
+
+/* Rejections recorded as alerts, by error name: fn(error, count) for each. */
+typedef void (*store_api_count_fn)(const char *label, uint64_t n, void *arg);
+mla_err store_api_rejects(gw_store *s, store_api_count_fn fn, void *arg, mla_diag *diag);
+/* Sum of the outbox's attempts counters (retries scheduled). */
+mla_err store_api_retries(gw_store *s, uint64_t *retries, mla_diag *diag);
 
 /* --- history and alerts --- */
 /* One row per state change: (message_id, state or event name, at_ms, detail). Calls fn for

@@ -54,6 +54,10 @@ static int bind_put(sqlite3_stmt *st, const struct out_msg *m, int64_t now)
 		rc = sqlite3_bind_blob(st, 10, m->digest, 32, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 11, now);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 12, m->in_reply_to, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 13, m->submitted_by, -1, SQLITE_STATIC);
 	return rc;
 }
 
@@ -92,8 +96,8 @@ mla_err store_outbox_put(gw_store *s, const struct out_msg *m, const uint8_t *en
 	if ((r = store_stmt(s, ST_OUT_INSERT,
 			    "INSERT INTO outbox (message_id, case_id, to_state, kind, action,"
 			    " priority, state, attempts, created_ms, next_attempt_ms, deadline_ms,"
-			    " digest, updated_ms)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?7, ?8, ?9, ?10, ?11)",
+			    " digest, updated_ms, in_reply_to, submitted_by)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 			    &st, diag)) != MLA_OK)
 		goto out;
 	if ((rc = bind_put(st, m, now)) != SQLITE_OK ||

@@ -30,6 +30,17 @@ static void add_history(const char *state, int64_t at_ms, const char *detail, vo
 	h->r = mla_buf_append_str(h->b, "}");
 }
 
+mla_err status_history_json(struct gw *g, const char *id, mla_buf *b, mla_diag *d)
+{
+	struct history_ctx h = {b, 0, MLA_OK};
+	mla_err r;
+
+	if ((r = mla_buf_append_str(b, "[")) != MLA_OK ||
+	    (r = store_history(g->store, id, add_history, &h, d)) != MLA_OK || h.r != MLA_OK)
+		return r != MLA_OK ? r : h.r;
+	return mla_buf_append_str(b, "]");
+}
+
 static mla_err outbox_json(const struct out_msg *m, mla_buf *b)
 {
 	mla_err r;

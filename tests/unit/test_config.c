@@ -962,6 +962,28 @@ static void test_resolve_path(void **state)
 	free(value);
 }
 
+/* The [api] section reaches api_config.c through the parser (the hook in config_parse.c). */
+static void test_api_section(void **state)
+{
+	struct gw_config *c = new_config();
+
+	(void)state;
+	expect_ok(BASE, c);
+	assert_string_equal(c->api.listen, ""); /* no [api]: no local API */
+	expect_ok(BASE "[api]\n"
+		       "listen = 127.0.0.1:9441\n"
+		       "token = admin ops sha256:"
+		       "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n",
+		  c);
+	assert_string_equal(c->api.listen, "127.0.0.1:9441");
+	assert_int_equal(c->api.n_tokens, 1);
+	assert_string_equal(c->api.tokens[0].name, "ops");
+	expect_error(BASE "[api]\nlisten = 127.0.0.1:9441\n", BASE_LINES + 1,
+		     "no token and no client");
+	expect_error(BASE "[api]\nlistn = 1\n", BASE_LINES + 2, "unknown key 'listn' in [api]");
+	free(c);
+}
+
 static void test_pin_and_url(void **state)
 {
 	const char *why = NULL;
@@ -1023,6 +1045,7 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_resolve_path),
 		cmocka_unit_test(test_pin_and_url),
+		cmocka_unit_test(test_api_section),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
