@@ -30,6 +30,76 @@ static int read_token(struct api_client *c, const char *cmd, const char *path)
 	return n > 0 ? CLI_OK : cli_usage_error(cmd, "the token file %s is empty", path);
 }
 
+/* Copies v into dst (a field of the client's file buffer) unless set on the command line. */
+static void from_file(const char **dst, char *v)
+{
+	if (*dst == NULL)
+		*dst = v;
+}
+
+/* One "key = value" line of the client configuration; 0 on success. */
+static int config_line(struct api_client *c, char *line, const char **token_file)
+{
+	char *eq = strchr(line, '='), *k = line, *v, *end;
+
+	if (eq == NULL)
+		return -1;
+	*eq = '\0';
+	v = eq + 1;
+	for (end = eq; end > k && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		end[-1] = '\0';
+	v += strspn(v, " \t");
+	for (end = v + strlen(v); end > v && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		end[-1] = '\0';
+	if (*v == '\0')
+		return -1;
+	if (strcmp(k, "gateway") == 0)
+		from_file(&c->gateway, v);
+	else if (strcmp(k, "ca") == 0)
+		from_file(&c->ca, v);
+	else if (strcmp(k, "token_file") == 0)
+		from_file(token_file, v);
+	else if (strcmp(k, "cert") == 0)
+		from_file(&c->cert, v);
+	else if (strcmp(k, "key") == 0)
+		from_file(&c->key, v);
+	else
+		return -1;
+	return 0;
+}
+
+int api_client_config(struct api_client *c, const char *cmd, const char *path,
+		      const char **token_file)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	size_t used = 0;
+	unsigned n = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "mlagw %s: cannot read %s\n", cmd, path);
+		return CLI_IO;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		size_t len = strcspn(line, "\r\n");
+		n++;
+		line[len] = '\0';
+		if (line[0] == '#' || line[strspn(line, " \t")] == '\0')
+			continue;
+		/* the values live in the client's buffer for the rest of the command */
+		if (used + len + 1 > sizeof(c->config_buf) ||
+		    config_line(c, memcpy(c->config_buf + used, line, len + 1), token_file) != 0) {
+			fclose(f);
+			fprintf(stderr, "mlagw %s: %s:%u: expected gateway, ca, token_file, cert or "
+					"key = VALUE\n", cmd, path, n);
+			return CLI_USAGE;
+		}
+		used += len + 1;
+	}
+	fclose(f);
+	return CLI_OK;
+}
+
 int api_client_ready(struct api_client *c, const char *cmd, const char *token_file)
 {
 	if (c->gateway == NULL)

@@ -14,7 +14,13 @@ struct api_client {
 	const char *cert, *key; /* client certificate instead of a token */
 	const char *ca;      /* the gateway's root certificate (PEM) */
 	char token_buf[512]; /* token read from --token-file or MLAGW_TOKEN_FILE (wiped) */
+	char config_buf[4096]; /* values read from --config */
 };
+
+/* Reads a client configuration ("key = value" lines: gateway, ca, token_file, cert, key;
+ * '#' comments) for what the command line did not set. Returns a CLI exit code. */
+int api_client_config(struct api_client *c, const char *cmd, const char *path,
+		      const char **token_file);
 
 /* Fills unset fields from MLAGW_GATEWAY, MLAGW_TOKEN, MLAGW_TOKEN_FILE, MLAGW_CA; reads a
  * token file. Returns a CLI exit code (CLI_OK when usable). */

@@ -22,6 +22,8 @@ static const char api_usage[] =
 	"       mlagw answer  --gateway URL MESSAGE_ID --action ACTION [--in DOC] [--priority P]\n"
 	"       mlagw health  --gateway URL      mlagw whoami --gateway URL\n"
 	"credentials: --token-file F (or MLAGW_TOKEN_FILE), or --cert C --key K; --ca ROOT.crt\n"
+	"--config FILE (or MLAGW_CONFIG): lines 'gateway = URL', 'ca = PATH', 'token_file = PATH',\n"
+	"'cert = PATH', 'key = PATH' for what the command line does not give\n"
 	"(or MLAGW_CA) is the gateway's root; MLAGW_GATEWAY may replace --gateway. --json prints\n"
 	"the API's answer. Reading a document needs a reason: it goes to the audit log.\n"
 	"exit: 0 ok, 1 refused by the gateway, 2 usage, 3 cannot reach it, 4 internal\n";
@@ -32,13 +34,14 @@ static const char *const field_names[] = {
 };
 #define N_FIELDS (sizeof(field_names) / sizeof(field_names[0]))
 
-enum { O_GATEWAY = 300, O_TOKEN, O_TOKEN_FILE, O_CERT, O_KEY, O_CA, O_IN, O_OUT, O_REASON,
+enum { O_CONFIG = 299, O_GATEWAY = 300, O_TOKEN, O_TOKEN_FILE, O_CERT, O_KEY, O_CA, O_IN, O_OUT, O_REASON,
        O_CT, O_JSON, O_NEW_CASE, O_UNANSWERED, O_HELP };
 
 static int take(int c, const char *v, struct api_args *a)
 {
 	switch (c) {
 	case O_GATEWAY: a->c.gateway = v; break;
+	case O_CONFIG: a->config = v; break;
 	case O_TOKEN: a->c.token = v; break;
 	case O_TOKEN_FILE: a->token_file = v; break;
 	case O_CERT: a->c.cert = v; break;
@@ -60,6 +63,7 @@ static int parse(const char *cmd, int argc, char **argv, struct api_args *a)
 {
 	static const struct option fixed[] = {
 		{"gateway", 1, NULL, O_GATEWAY},   {"token", 1, NULL, O_TOKEN},
+		{"config", 1, NULL, O_CONFIG},
 		{"token-file", 1, NULL, O_TOKEN_FILE}, {"cert", 1, NULL, O_CERT},
 		{"key", 1, NULL, O_KEY},	   {"ca", 1, NULL, O_CA},
 		{"in", 1, NULL, O_IN},		   {"out", 1, NULL, O_OUT},
@@ -111,6 +115,10 @@ int cmd_api(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	if ((rc = parse(cmd, argc, argv, &a)) != CLI_OK)
 		return rc == -1 ? CLI_OK : rc;
+	if (a.config == NULL)
+		a.config = getenv("MLAGW_CONFIG");
+	if (a.config != NULL && (rc = api_client_config(&a.c, cmd, a.config, &a.token_file)) != CLI_OK)
+		return rc;
 	if ((rc = api_client_ready(&a.c, cmd, a.token_file)) != CLI_OK)
 		return rc;
 	a.cmd = cmd;

@@ -7,7 +7,7 @@
 
 struct api_args {
 	struct api_client c;
-	const char *token_file, *in, *out, *reason, *content_type;
+	const char *token_file, *config, *in, *out, *reason, *content_type;
 	const char *f[16][2]; /* field option name, value */
 	int nf, json, new_case, unanswered;
 	const char *cmd;

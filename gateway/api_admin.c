@@ -163,6 +163,32 @@ static void add_reject(const char *label, uint64_t n, void *arg)
 				      (unsigned long long)n);
 }
 
+/* The receipt latency histogram, in Prometheus' cumulative form (seconds). */
+static mla_err latency_metrics(struct gw *g, mla_buf *b, mla_diag *d)
+{
+	static const int64_t bounds[] = {10, 25, 50, 100, 250, 500, 1000, 5000, 30000, 300000};
+	uint64_t counts[sizeof(bounds) / sizeof(bounds[0])], total = 0;
+	int64_t sum = 0;
+	mla_err e;
+
+	if ((e = store_api_latency(g->store, bounds, sizeof(bounds) / sizeof(bounds[0]), counts,
+				   &total, &sum, d)) != MLA_OK ||
+	    (e = mla_buf_append_str(b, "# HELP mlagw_receipt_latency_seconds Submission to "
+				       "verified receipt, delivered messages.\n"
+				       "# TYPE mlagw_receipt_latency_seconds histogram\n")) != MLA_OK)
+		return e;
+	for (size_t i = 0; i < sizeof(bounds) / sizeof(bounds[0]) && e == MLA_OK; i++)
+		e = mla_buf_printf(b, "mlagw_receipt_latency_seconds_bucket{le=\"%g\"} %llu\n",
+				   (double)bounds[i] / 1000.0, (unsigned long long)counts[i]);
+	if (e == MLA_OK)
+		e = mla_buf_printf(b, "mlagw_receipt_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+				      "mlagw_receipt_latency_seconds_sum %.3f\n"
+				      "mlagw_receipt_latency_seconds_count %llu\n",
+				   (unsigned long long)total, (double)sum / 1000.0,
+				   (unsigned long long)total);
+	return e;
+}
+
 void api_get_metrics(struct api_req *r)
 {
 	uint64_t c[6] = {0}, acc = 0, rej = 0, retries = 0;
@@ -191,6 +217,8 @@ void api_get_metrics(struct api_req *r)
 	}
 	if (e == MLA_OK && (e = store_api_rejects(r->g->store, add_reject, &m, &d)) == MLA_OK)
 		e = m.r;
+	if (e == MLA_OK)
+		e = latency_metrics(r->g, &b, &d);
 	if (e == MLA_OK)
 		api_reply_text(r, 200, "text/plain; version=0.0.4", &b);
 	else

@@ -172,6 +172,10 @@ typedef void (*store_api_count_fn)(const char *label, uint64_t n, void *arg);
 mla_err store_api_rejects(gw_store *s, store_api_count_fn fn, void *arg, mla_diag *diag);
 /* Sum of the outbox's attempts counters (retries scheduled). */
 mla_err store_api_retries(gw_store *s, uint64_t *retries, mla_diag *diag);
+/* Submission-to-verified-receipt latency of delivered messages as a cumulative histogram:
+ * counts[i] of those at most bounds_ms[i] (ascending), total and sum. */
+mla_err store_api_latency(gw_store *s, const int64_t *bounds_ms, size_t n, uint64_t *counts,
+			  uint64_t *total, int64_t *sum_ms, mla_diag *diag);
 
 /* --- history and alerts --- */
 /* One row per state change: (message_id, state or event name, at_ms, detail). Calls fn for

@@ -209,3 +209,32 @@ mla_err store_api_retries(gw_store *s, uint64_t *retries, mla_diag *diag)
 	sqlite3_finalize(st);
 	return r;
 }
+
+mla_err store_api_latency(gw_store *s, const int64_t *bounds_ms, size_t n, uint64_t *counts,
+			  uint64_t *total, int64_t *sum_ms, mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r = MLA_OK;
+	int rc;
+
+	memset(counts, 0, n * sizeof(*counts));
+	*total = 0;
+	*sum_ms = 0;
+	/* delivered messages: their last update is the stored, verified receipt */
+	if ((rc = sqlite3_prepare_v2(s->db,
+				     "SELECT updated_ms - created_ms FROM outbox WHERE state = 3",
+				     -1, &st, NULL)) != SQLITE_OK)
+		return store_fail(s, rc, "api latency", diag);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t ms = sqlite3_column_int64(st, 0);
+		for (size_t i = 0; i < n; i++)
+			if (ms <= bounds_ms[i])
+				counts[i]++;
+		(*total)++;
+		*sum_ms += ms;
+	}
+	if (rc != SQLITE_DONE)
+		r = store_fail(s, rc, "api latency", diag);
+	sqlite3_finalize(st);
+	return r;
+}

@@ -297,6 +297,14 @@ def test_admin(apis):
     check(code == 200 and hd['Content-Type'].startswith('text/plain') and
           re.search(r'^mlagw_messages\{direction="out",state="delivered"\} [1-9]', text, re.M),
           'metrics %d %s' % (code, text[:400]))
+    # the receipt latency histogram: cumulative buckets, +Inf equals the count of delivered
+    inf = re.search(r'^mlagw_receipt_latency_seconds_bucket\{le="\+Inf"\} (\d+)$', text, re.M)
+    cnt = re.search(r'^mlagw_receipt_latency_seconds_count (\d+)$', text, re.M)
+    buckets = [int(v) for v in re.findall(r'^mlagw_receipt_latency_seconds_bucket\{le="[0-9.e+-]+"\} (\d+)$',
+                                          text, re.M)]
+    check(inf and cnt and int(inf.group(1)) == int(cnt.group(1)) >= 1 and
+          buckets == sorted(buckets) and buckets[-1] <= int(inf.group(1)),
+          'latency histogram %s' % text[-800:])
     cfg = es.json('GET', '/api/v1/admin/config', 'admin')
     check('sha256' not in json.dumps(cfg) and cfg['gateway']['state'] == 'ES', 'config %r' % cfg)
     r = es.json('POST', '/api/v1/admin/reload', 'admin')

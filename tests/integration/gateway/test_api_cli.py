@@ -61,6 +61,19 @@ def main(mlagw, mlagwd):
     check(me['role'] == 'admin', 'whoami %r' % me)
     health = json.loads(cli(net, co, 'admin', 'health', '--json').stdout)
     check(health.get('status') is not None, 'health %r' % health)
+    # the same through a client configuration file, and a bad one named by file and line
+    tok = os.path.join(net.dir, 'token-CO-agency')
+    conf = os.path.join(net.dir, 'client.conf')
+    with open(conf, 'w') as f:
+        f.write('# CO agency\ngateway = https://127.0.0.1:%d\nca = %s\ntoken_file = %s\n'
+                % (co.port, co.gw.pki('root.crt'), tok))
+    p = subprocess.run([net.mlagw, 'inbox', '--config', conf, '--json'], capture_output=True,
+                       text=True, timeout=60)
+    check(p.returncode == 0 and mid in p.stdout, 'inbox via --config: %r' % p.stderr)
+    with open(conf, 'a') as f:
+        f.write('colour = blue\n')
+    p = subprocess.run([net.mlagw, 'inbox', '--config', conf], capture_output=True, text=True)
+    check(p.returncode == 2 and '%s:5:' % conf in p.stderr, 'bad --config: %r' % p.stderr)
     # documented exit codes
     p = cli(net, co, 'auditor', 'fetch', mid, '--reason', 'curious', '--out', got + '2', expect=1)
     check('403' in p.stderr, 'forbidden fetch stderr %r' % p.stderr)
