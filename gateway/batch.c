@@ -2,6 +2,7 @@
  * of the batch; replies wait until then. */
 #include <stdlib.h>
 
+#include "audit.h"
 #include "gw.h"
 #include "log.h"
 
@@ -46,7 +47,7 @@ void gw_batch_end(void *arg)
 			(void)store_rollback(g->store);
 			committed = 0;
 			/* entries of the rolled-back group are gone: continue from the store */
-			(void)store_audit_next(g->store, &g->audit_next, NULL);
+			(void)gw_audit_sync(g, NULL);
 		}
 	}
 	run_after(g, committed);

@@ -66,6 +66,8 @@ struct gw_config {
 	uint64_t header_timeout_ms; /* a client must send its request within; default 10 s */
 	/* [retry] */
 	struct gw_retry retry;
+	/* [audit] */
+	uint64_t checkpoint_interval_ms; /* sign a checkpoint at most this often; default 2 s */
 	/* [api] (docs/api/README.md) */
 	struct api_config api;
 };

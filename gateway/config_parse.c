@@ -94,6 +94,10 @@ static const struct key_def retry_keys[] = {
 	DUR("deadline_crisis", retry.deadline_ms[2], CFG_SEC, 365 * CFG_DAY),
 };
 
+static const struct key_def audit_keys[] = {
+	DUR("checkpoint_interval", checkpoint_interval_ms, 100, CFG_HOUR),
+};
+
 #define PEER(field) offsetof(struct gw_peer, field), sizeof(((struct gw_peer *)NULL)->field)
 static const struct key_def peer_keys[] = {
 	{"url", T_URL, PEER(url), 0, 0, F_REQUIRED},
@@ -103,7 +107,9 @@ static const struct key_def peer_keys[] = {
 	{"max_in_flight", T_UINT, offsetof(struct gw_peer, max_in_flight), 0, 1, 256, 0},
 };
 
-enum sec_id { SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_API, SEC_PEER, SEC_N };
+enum sec_id {
+	SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_AUDIT, SEC_API, SEC_PEER, SEC_N
+};
 
 struct sec_def {
 	const char *name;
@@ -114,7 +120,8 @@ struct sec_def {
 #define SEC(n, k) {n, k, sizeof(k) / sizeof((k)[0])}
 static const struct sec_def sections[SEC_N] = {
 	SEC("gateway", gateway_keys), SEC("keys", keys_keys), SEC("trust", trust_keys),
-	SEC("limits", limits_keys),   SEC("retry", retry_keys), {"api", NULL, 0},
+	SEC("limits", limits_keys),   SEC("retry", retry_keys), SEC("audit", audit_keys),
+	{"api", NULL, 0},
 	SEC("peer", peer_keys),
 };
 
@@ -570,6 +577,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->retry.deadline_ms[2] = 2 * CFG_HOUR;
 	c->retry.request_timeout_ms = 30 * CFG_SEC;
 	c->retry.connect_timeout_ms = 5 * CFG_SEC;
+	c->checkpoint_interval_ms = 2 * CFG_SEC;
 	api_config_defaults(&c->api);
 }
 

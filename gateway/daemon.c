@@ -9,6 +9,7 @@
 
 #include "gw.h"
 #include "audit.h"
+#include "checkpoint.h"
 #include "log.h"
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -82,11 +83,14 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d
 {
 	struct gw_snapshot *snap = gw_snapshot_new(c, g->gen + 1), *old = g->snap;
 	struct gw_crypto *crypto = NULL;
+	EVP_PKEY *audit_key = NULL;
 	mla_err r;
 
 	if (snap == NULL)
 		return MLA_ERR_NOMEM;
-	if ((r = gw_crypto_load(&snap->cfg, &crypto, d)) != MLA_OK) {
+	if ((r = gw_crypto_load(&snap->cfg, &crypto, d)) != MLA_OK ||
+	    (r = gw_checkpoint_key_load(&snap->cfg, &audit_key, d)) != MLA_OK) {
+		gw_crypto_free(crypto);
 		gw_snapshot_unref(snap);
 		return r;
 	}
@@ -98,8 +102,10 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d
 		gw_crypto_free(crypto);
 		(void)peer_server_reload(g, NULL);
 		(void)api_server_reload(g, NULL);
+		EVP_PKEY_free(audit_key);
 		return r;
 	}
+	gw_checkpoint_reload(g, audit_key); /* signs with the old key what it covers */
 	g->gen++;
 	gw_crypto_free(g->crypto);
 	g->crypto = crypto;
@@ -234,7 +240,8 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 		return MLA_ERR_NOMEM;
 	if ((r = gw_crypto_load(c, &g->crypto, d)) != MLA_OK ||
 	    (r = store_open(c->store, &g->store, d)) != MLA_OK ||
-	    (r = store_audit_next(g->store, &g->audit_next, d)) != MLA_OK)
+	    (r = store_audit_next(g->store, &g->audit_next, d)) != MLA_OK ||
+	    (r = gw_checkpoint_start(g, d)) != MLA_OK)
 		return r;
 	gw_key_digests(c, g->key_digest);
 	if ((g->pool = gw_pool_new(g->base, worker_count(c), gw_batch_begin, gw_batch_end, g)) ==
@@ -262,6 +269,7 @@ void gw_free(struct gw *g)
 	peer_server_free(g);
 	submit_server_free(g);
 	api_server_free(g);
+	gw_checkpoint_free(g); /* a last checkpoint if the log grew */
 	store_close(g->store);
 	gw_crypto_free(g->crypto);
 	if (g->sig_term != NULL)

@@ -8,6 +8,8 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "mlagw/merkle.h"
+
 #include "config.h"
 #include "crypto_set.h"
 #include "pool.h"
@@ -35,6 +37,12 @@ struct gw {
 	struct event *sig_term, *sig_int, *sig_hup, *drain;
 	int stopping;
 	uint64_t audit_next;        /* the audit log's next sequence number (audit.c) */
+	/* the audit tree and its checkpoints (checkpoint.c) */
+	struct mla_merkle_tree *tree; /* leaves 0 .. audit_next - 1 */
+	EVP_PKEY *audit_key;        /* Ed25519, signs the checkpoints */
+	uint64_t cp_size;           /* size of the latest stored checkpoint */
+	uint64_t cp_interval_ms;    /* the timer's current period */
+	struct event *cp_timer;
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
 	/* group commit (batch.c) */
 	int batch_open;

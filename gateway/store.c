@@ -76,6 +76,12 @@ static const char schema_v1[] =
 	" seq INTEGER PRIMARY KEY CHECK (seq >= 0),"
 	" entry BLOB NOT NULL,"
 	" leaf BLOB NOT NULL CHECK (length(leaf) = 32));"
+	/* signed checkpoints of the audit log (SPEC §14): size = tree size, note = the signed
+	 * C2SP note as signed, at_ms = when; sizes only grow */
+	"CREATE TABLE checkpoints ("
+	" size INTEGER PRIMARY KEY CHECK (size > 0),"
+	" note BLOB NOT NULL,"
+	" at_ms INTEGER NOT NULL);"
 	"PRAGMA user_version = 1;";
 
 const char *msg_state_name(msg_state s)

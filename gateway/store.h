@@ -201,5 +201,23 @@ mla_err store_audit_next(gw_store *s, uint64_t *next, mla_diag *diag);
 /* Entry seq's bytes (out initialised by the callee) and leaf hash (may be NULL). */
 mla_err store_audit_get(gw_store *s, uint64_t seq, mla_buf *out, uint8_t leaf[32],
 			mla_diag *diag);
+/* Calls fn(seq, leaf, arg) for each entry from seq from on, in order (to rebuild the tree);
+ * a non-MLA_OK return from fn stops and is returned. fn must not call the store. */
+typedef mla_err (*store_leaf_fn)(uint64_t seq, const uint8_t leaf[32], void *arg);
+mla_err store_audit_leaves(gw_store *s, uint64_t from, store_leaf_fn fn, void *arg,
+			   mla_diag *diag);
+
+/* --- audit checkpoints (store_checkpoint.c): signed notes of the tree heads --- */
+/* Stores the signed note of the checkpoint at size (1 .. number of entries, else
+ * MLA_ERR_ARG), which must be larger than every stored one (MLA_ERR_EXISTS otherwise). */
+mla_err store_checkpoint_put(gw_store *s, uint64_t size, const char *note, size_t len,
+			     int64_t at_ms, mla_diag *diag);
+/* The latest checkpoint (largest size): MLA_ERR_NOT_FOUND when there is none. note is
+ * initialised by the callee and NUL-terminated; size and at_ms may be NULL. */
+mla_err store_checkpoint_latest(gw_store *s, uint64_t *size, mla_buf *note, int64_t *at_ms,
+				mla_diag *diag);
+/* The checkpoint of exactly size (MLA_ERR_NOT_FOUND if none); note as above. */
+mla_err store_checkpoint_get(gw_store *s, uint64_t size, mla_buf *note, int64_t *at_ms,
+			     mla_diag *diag);
 
 #endif

@@ -85,3 +85,37 @@ mla_err store_audit_get(gw_store *s, uint64_t seq, mla_buf *out, uint8_t leaf[32
 	store_stmt_done(st);
 	return r;
 }
+
+mla_err store_audit_leaves(gw_store *s, uint64_t from, store_leaf_fn fn, void *arg,
+			   mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	uint64_t want = from;
+	mla_err r;
+	int rc;
+
+	if (from > (uint64_t)INT64_MAX)
+		return mla_fail(diag, MLA_ERR_ARG, "store: audit leaves: bad start");
+	if ((r = store_stmt(s, ST_AUDIT_LEAVES,
+			    "SELECT seq, leaf FROM audit WHERE seq >= ?1 ORDER BY seq", &st, diag)) !=
+	    MLA_OK)
+		return r;
+	if ((rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)from)) != SQLITE_OK) {
+		r = store_fail(s, rc, "audit leaves", diag);
+		goto out;
+	}
+	while (r == MLA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* a gap or a bad leaf is a damaged log, never something to skip */
+		if ((uint64_t)sqlite3_column_int64(st, 0) != want ||
+		    sqlite3_column_bytes(st, 1) != 32)
+			r = mla_fail(diag, MLA_ERR_STORE, "store: audit entry %llu is missing or bad",
+				     (unsigned long long)want);
+		else
+			r = fn(want++, sqlite3_column_blob(st, 1), arg);
+	}
+	if (r == MLA_OK && rc != SQLITE_DONE)
+		r = store_fail(s, rc, "audit leaves", diag);
+out:
+	store_stmt_done(st);
+	return r;
+}

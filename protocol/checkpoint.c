@@ -369,7 +369,8 @@ mla_err mla_note_open(const char *note, size_t len, const mla_note_verifier *key
 	mla_err r;
 
 	*text_lenp = 0;
-	*signersp = 0;
+	if (signersp != NULL)
+		*signersp = 0;
 	if (nkeys > MLA_NOTE_VERIFIERS_MAX)
 		return mla_fail(diag, MLA_ERR_ARG, "more than %d verifier keys",
 				MLA_NOTE_VERIFIERS_MAX);
@@ -399,7 +400,8 @@ mla_err mla_note_open(const char *note, size_t len, const mla_note_verifier *key
 		return mla_fail(diag, MLA_ERR_CERT_UNTRUSTED,
 				"signed note: no signature by a known key");
 	*text_lenp = text_len;
-	*signersp = signers;
+	if (signersp != NULL)
+		*signersp = signers;
 	return MLA_OK;
 }
 
@@ -484,13 +486,15 @@ mla_err mla_checkpoint_open(const char *note, size_t len, const mla_note_verifie
 	mla_err r;
 
 	memset(cp, 0, sizeof(*cp));
-	*signersp = 0;
+	if (signersp != NULL) /* optional: a caller with one key needs no bitmask */
+		*signersp = 0;
 	if ((r = mla_note_open(note, len, keys, nkeys, &text_len, &signers, diag)) != MLA_OK)
 		return r;
 	if ((r = parse_checkpoint(note, text_len, cp, diag)) != MLA_OK) {
 		memset(cp, 0, sizeof(*cp));
 		return r;
 	}
-	*signersp = signers;
+	if (signersp != NULL)
+		*signersp = signers;
 	return MLA_OK;
 }

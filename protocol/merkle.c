@@ -527,6 +527,17 @@ mla_err mla_merkle_tree_append(mla_merkle_tree *t, const uint8_t leaf[HLEN])
 	return MLA_OK;
 }
 
+/* Level k holds the complete subtrees of 2^k leaves: size >> k of them in the first size. */
+mla_err mla_merkle_tree_truncate(mla_merkle_tree *t, uint64_t size)
+{
+	if (size > t->size)
+		return MLA_ERR_ARG;
+	for (int k = 0; k < MLA_MERKLE_PROOF_MAX; k++)
+		t->lv[k].len = (size_t)(size >> k);
+	t->size = size;
+	return MLA_OK;
+}
+
 mla_err mla_merkle_tree_leaf(const mla_merkle_tree *tree, uint64_t index, uint8_t out[HLEN])
 {
 	if (index >= tree->size)

@@ -69,7 +69,8 @@ typedef struct mla_checkpoint {
  * The origin must be a valid note line (MLA_ERR_ARG otherwise). */
 mla_err mla_checkpoint_sign(const mla_checkpoint *cp, const char *key_name, EVP_PKEY *key,
 			    char **notep, size_t *lenp, mla_diag *diag);
-/* Verifies the note as mla_note_open does, then parses its text as a checkpoint:
+/* Verifies the note as mla_note_open does, then parses its text as a checkpoint (signersp
+ * may be NULL):
  * MLA_ERR_SCHEMA when it is not one (fewer than three lines, empty origin, size not a
  * canonical decimal, root not the base64 of 32 bytes, empty extension line). */
 mla_err mla_checkpoint_open(const char *note, size_t len, const mla_note_verifier *keys,

@@ -99,6 +99,9 @@ void mla_merkle_tree_free(mla_merkle_tree *tree);
 uint64_t mla_merkle_tree_size(const mla_merkle_tree *tree);
 /* Appends a leaf hash: O(1) amortised node hashes. */
 mla_err mla_merkle_tree_append(mla_merkle_tree *tree, const uint8_t leaf[MLA_MERKLE_HASH_LEN]);
+/* Shrinks the tree to its first size leaves (size <= current size, else MLA_ERR_ARG), as if
+ * the later ones had never been appended: to forget leaves whose entries were rolled back. */
+mla_err mla_merkle_tree_truncate(mla_merkle_tree *tree, uint64_t size);
 /* The leaf hash at index (< current size). */
 mla_err mla_merkle_tree_leaf(const mla_merkle_tree *tree, uint64_t index,
 			     uint8_t out[MLA_MERKLE_HASH_LEN]);

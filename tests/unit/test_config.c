@@ -297,6 +297,7 @@ static void check_defaults_common(const struct gw_config *c)
 	assert_int_equal(c->retry.deadline_ms[2], 2ull * 3600 * 1000);
 	assert_int_equal(c->retry.request_timeout_ms, 30 * 1000);
 	assert_int_equal(c->retry.connect_timeout_ms, 5 * 1000);
+	assert_int_equal(c->checkpoint_interval_ms, 2 * 1000);
 }
 
 static void test_defaults_function(void **state)
@@ -362,6 +363,8 @@ static void test_values_set(void **state)
 		       "deadline_normal = 30d\n"
 		       "deadline_urgent = 48h\n"
 		       "deadline_crisis = 30m\n"
+		       "[audit]\n"
+		       "checkpoint_interval = 250ms\n"
 		       "[peer MX]\n"
 		       "url = https://[::1]:8443/x\n"
 		       "encrypt_cert = mx.crt\n"
@@ -384,6 +387,7 @@ static void test_values_set(void **state)
 	assert_int_equal(c->retry.deadline_ms[0], 30ull * 86400000);
 	assert_int_equal(c->retry.deadline_ms[1], 48ull * 3600000);
 	assert_int_equal(c->retry.deadline_ms[2], 30ull * 60000);
+	assert_int_equal(c->checkpoint_interval_ms, 250);
 	assert_string_equal(c->peers[0].tls_pin, VALID_PIN);
 	assert_int_equal(c->peers[0].max_in_flight, 256);
 	free(c);
@@ -536,6 +540,11 @@ static void test_err_out_of_range(void **state)
 	expect_base_error("[retry]\ninitial = 2h\n", 2, "[retry] initial");
 	expect_base_error("[retry]\ndeadline_crisis = 999ms\n", 2, "[retry] deadline_crisis");
 	expect_base_error("[retry]\nconnect_timeout = 11m\n", 2, "[retry] connect_timeout");
+	expect_base_error("[audit]\ncheckpoint_interval = 99ms\n", 2,
+			  "[audit] checkpoint_interval: 99ms is out of range (100ms..1h)");
+	expect_base_error("[audit]\ncheckpoint_interval = 61m\n", 2,
+			  "[audit] checkpoint_interval");
+	expect_base_error("[audit]\ncheckpoint = 1s\n", 2, "unknown key 'checkpoint' in [audit]");
 	expect_error("[gateway]\nworkers = 65\n", 2, "[gateway] workers: 65 is out of range (0..64)");
 	expect_base_error("[peer CO]\nurl = https://a\nmax_in_flight = 0\n", 3,
 			  "[peer CO] max_in_flight: 0 is out of range (1..256)");

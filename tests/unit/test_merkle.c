@@ -527,6 +527,49 @@ static void test_incremental_roots(void **state)
 
 /* ---- a log of 2^20 entries: root without rehashing, proofs well under a millisecond ---- */
 
+/* Truncating forgets the later leaves exactly: appending other leaves after a truncate gives
+ * the roots and proofs of a tree that never had the forgotten ones. */
+static void test_truncate(void **state)
+{
+	enum { N = 77 };
+	uint8_t (*a)[HLEN] = make_leaves(N), (*b)[HLEN] = make_leaves(N);
+	mla_merkle_tree *t = NULL;
+	mla_merkle_proof p, q;
+	uint8_t root[HLEN], want[HLEN];
+
+	(void)state;
+	for (size_t i = 0; i < N; i++)
+		b[i][0] ^= 0x5a; /* different leaves for the second try */
+	for (size_t cut = 0; cut <= N; cut += 7) {
+		assert_int_equal(mla_merkle_tree_new(N, &t), MLA_OK);
+		for (size_t i = 0; i < N; i++)
+			assert_int_equal(mla_merkle_tree_append(t, a[i]), MLA_OK);
+		assert_int_equal(mla_merkle_tree_truncate(t, N + 1), MLA_ERR_ARG);
+		assert_int_equal(mla_merkle_tree_truncate(t, cut), MLA_OK);
+		assert_int_equal(mla_merkle_tree_size(t), cut);
+		for (size_t i = cut; i < N; i++) {
+			memcpy(a[i], b[i], HLEN);
+			assert_int_equal(mla_merkle_tree_append(t, a[i]), MLA_OK);
+		}
+		for (size_t n = 1; n <= N; n += 5) {
+			assert_int_equal(mla_merkle_tree_root(t, n, root), MLA_OK);
+			assert_int_equal(mla_merkle_root(MLA_MERKLE_LEAVES(a), n, want), MLA_OK);
+			assert_memory_equal(root, want, HLEN);
+			assert_int_equal(mla_merkle_tree_inclusion_proof(t, n - 1, N, &p), MLA_OK);
+			assert_int_equal(mla_merkle_inclusion_proof(MLA_MERKLE_LEAVES(a), N, n - 1, &q),
+					 MLA_OK);
+			assert_int_equal(p.len, q.len);
+			assert_memory_equal(p.hash, q.hash, p.len * HLEN);
+		}
+		mla_merkle_tree_free(t);
+		t = NULL;
+		free(a);
+		a = make_leaves(N);
+	}
+	free(a);
+	free(b);
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -594,6 +637,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_all_consistency_proofs, small_setup,
 						small_teardown),
 		cmocka_unit_test(test_incremental_roots),
+		cmocka_unit_test(test_truncate),
 		cmocka_unit_test(test_million),
 	};
 

@@ -769,6 +769,80 @@ static void test_audit_dense(void **state)
 	store_close(s);
 }
 
+static mla_err collect_leaf(uint64_t seq, const uint8_t leaf[32], void *arg)
+{
+	uint8_t *seen = arg;
+
+	if (seq >= 4 || leaf[0] != (uint8_t)seq)
+		return MLA_ERR_INTERNAL;
+	seen[seq] = 1;
+	return MLA_OK;
+}
+
+/* The leaves in order from any start, as the daemon rebuilds its tree. */
+static void test_audit_leaves(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	uint8_t leaf[32], seen[4] = {0};
+
+	for (uint64_t i = 0; i < 4; i++) {
+		memset(leaf, (int)i, sizeof(leaf));
+		assert_int_equal(store_audit_append(s, i, (const uint8_t *)"e", 1, leaf, NULL),
+				 MLA_OK);
+	}
+	assert_int_equal(store_audit_leaves(s, 2, collect_leaf, seen, NULL), MLA_OK);
+	assert_memory_equal(seen, "\0\0\1\1", 4);
+	assert_int_equal(store_audit_leaves(s, 0, collect_leaf, seen, NULL), MLA_OK);
+	assert_memory_equal(seen, "\1\1\1\1", 4);
+	assert_int_equal(store_audit_leaves(s, 9, collect_leaf, seen, NULL), MLA_OK);
+	store_close(s);
+}
+
+/* Checkpoints: only growing sizes, never beyond the log, kept across a reopen, rolled back
+ * with their group. */
+static void test_checkpoints(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	uint8_t leaf[32];
+	uint64_t size = 0;
+	int64_t at = 0;
+	mla_buf note;
+
+	memset(leaf, 1, sizeof(leaf));
+	assert_int_equal(store_checkpoint_latest(s, &size, &note, &at, NULL), MLA_ERR_NOT_FOUND);
+	mla_buf_free(&note);
+	for (uint64_t i = 0; i < 5; i++)
+		assert_int_equal(store_audit_append(s, i, (const uint8_t *)"e", 1, leaf, NULL),
+				 MLA_OK);
+	assert_int_equal(store_checkpoint_put(s, 0, "n0\n", 3, 1, NULL), MLA_ERR_ARG);
+	assert_int_equal(store_checkpoint_put(s, 6, "n6\n", 3, 1, NULL), MLA_ERR_ARG);
+	assert_int_equal(store_checkpoint_put(s, 2, "n2\n", 3, 100, NULL), MLA_OK);
+	assert_int_equal(store_checkpoint_put(s, 2, "x2\n", 3, 101, NULL), MLA_ERR_EXISTS);
+	assert_int_equal(store_checkpoint_put(s, 4, "n4\n", 3, 102, NULL), MLA_OK);
+	assert_int_equal(store_checkpoint_put(s, 3, "n3\n", 3, 103, NULL), MLA_ERR_EXISTS);
+	/* a checkpoint in a rolled-back group is gone with it */
+	assert_int_equal(store_begin(s, NULL), MLA_OK);
+	assert_int_equal(store_checkpoint_put(s, 5, "n5\n", 3, 104, NULL), MLA_OK);
+	assert_int_equal(store_rollback(s), MLA_OK);
+	store_close(s);
+	s = open_ok(f);
+	assert_int_equal(store_checkpoint_latest(s, &size, &note, &at, NULL), MLA_OK);
+	assert_int_equal(size, 4);
+	assert_int_equal(at, 102);
+	assert_string_equal((const char *)note.data, "n4\n");
+	mla_buf_free(&note);
+	assert_int_equal(store_checkpoint_get(s, 2, &note, &at, NULL), MLA_OK);
+	assert_int_equal(at, 100);
+	assert_string_equal((const char *)note.data, "n2\n");
+	mla_buf_free(&note);
+	assert_int_equal(store_checkpoint_get(s, 3, &note, NULL, NULL), MLA_ERR_NOT_FOUND);
+	mla_buf_free(&note);
+	assert_int_equal(store_checkpoint_latest(s, NULL, NULL, NULL, NULL), MLA_OK);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -789,6 +863,8 @@ int main(void)
 		T(test_wake_peer),
 		T(test_overdue),
 		T(test_audit_dense),
+		T(test_audit_leaves),
+		T(test_checkpoints),
 #undef T
 	};
 

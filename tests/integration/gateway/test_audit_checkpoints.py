@@ -1,0 +1,152 @@
+"""Signed checkpoints of the audit log (SPEC §14): after traffic the latest checkpoint is a
+C2SP signed note by the audit key (verified here with openssl, from the audit certificate),
+its root is the RFC 6962 root of the audit table's leaves (recomputed here), sizes only grow,
+a clean stop signs the last entries, and a SIGKILL and restart keep it all verifying."""
+import base64
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gwnet import *  # noqa: E402,F403
+
+
+def mth(leaves):
+    """RFC 6962 Merkle tree hash of a list of leaf hashes."""
+    if not leaves:
+        return hashlib.sha256(b'').digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return hashlib.sha256(b'\x01' + mth(leaves[:k]) + mth(leaves[k:])).digest()
+
+
+class AuditKey:
+    def __init__(self, gw):
+        self.dir = tempfile.mkdtemp(prefix='audit-key-', dir=gw.dir)
+        self.pem = os.path.join(self.dir, 'pub.pem')
+        p = subprocess.run(['openssl', 'x509', '-in', gw.pki('audit.crt'), '-pubkey', '-noout',
+                            '-out', self.pem], capture_output=True)
+        check(p.returncode == 0, 'openssl x509 -pubkey: %r' % p.stderr)
+        der = subprocess.run(['openssl', 'pkey', '-pubin', '-in', self.pem, '-outform', 'DER'],
+                             capture_output=True, check=True).stdout
+        check(len(der) == 44, 'audit key is not Ed25519 (%d DER bytes)' % len(der))
+        self.raw = der[-32:]
+        self.name = 'mlagw.%s/audit' % gw.state.lower()
+        self.key_id = hashlib.sha256(self.name.encode() + b'\n\x01' + self.raw).digest()[:4]
+
+    def verify(self, note):
+        """Checks the note's signature by this key; returns (origin, size, root)."""
+        check(note.endswith(b'\n'), 'note does not end in a newline')
+        cut = note.rindex(b'\n\n')
+        text, sigs = note[:cut + 1], note[cut + 2:].decode('utf-8').split('\n')[:-1]
+        check(len(sigs) == 1, 'one signature line, got %r' % sigs)
+        dash, name, b64 = sigs[0].split(' ')
+        check(dash == '\u2014' and name == self.name, 'signature line %r' % sigs[0])
+        blob = base64.b64decode(b64, validate=True)
+        check(len(blob) == 68 and blob[:4] == self.key_id, 'key id of %r' % sigs[0])
+        tf, sf = os.path.join(self.dir, 'text'), os.path.join(self.dir, 'sig')
+        with open(tf, 'wb') as f:
+            f.write(text)
+        with open(sf, 'wb') as f:
+            f.write(blob[4:])
+        p = subprocess.run(['openssl', 'pkeyutl', '-verify', '-pubin', '-inkey', self.pem,
+                            '-rawin', '-in', tf, '-sigfile', sf], capture_output=True)
+        check(p.returncode == 0, 'checkpoint signature does not verify: %r' % p.stdout)
+        lines = text.decode('utf-8').split('\n')
+        check(len(lines) == 4 and lines[3] == '', 'checkpoint text %r' % text)
+        check(lines[0] == self.name, 'origin %r' % lines[0])
+        root = base64.b64decode(lines[2], validate=True)
+        check(len(root) == 32 and lines[1] == str(int(lines[1])), 'checkpoint text %r' % text)
+        return lines[0], int(lines[1]), root
+
+
+def checkpoints(gw):
+    return gw.q('SELECT size, note, at_ms FROM checkpoints ORDER BY at_ms, size')
+
+
+def verify_all(gw, key):
+    """Every stored checkpoint verifies, sizes grow with time, roots match the table."""
+    gw.audit()  # dense, leaves are the hashes of their entries
+    leaves = [r['leaf'] for r in gw.q('SELECT leaf FROM audit ORDER BY seq')]
+    cps = checkpoints(gw)
+    check(cps, '%s: no checkpoint' % gw.state)
+    last = 0
+    for cp in cps:
+        _, size, root = key.verify(bytes(cp['note']))
+        check(size == cp['size'], 'stored size %d, signed %d' % (cp['size'], size))
+        check(size > last, 'sizes do not grow: %d after %d' % (size, last))
+        check(size <= len(leaves), 'checkpoint %d beyond the log of %d' % (size, len(leaves)))
+        check(root == mth(leaves[:size]), 'root of checkpoint %d differs from the table' % size)
+        last = size
+    return last, len(leaves)
+
+
+def traffic(net, n):
+    ids = [net['ES'].submit('CO', doc=b'<Request>cp %d</Request>' % i)['message_id']
+           for i in range(n)]
+    wait_until(lambda: net['ES'].all_in_state(ids, DELIVERED), 30, msg='delivered')
+    return ids
+
+
+def main(mlagw, mlagwd):
+    net = Net(mlagw, mlagwd, ['ES', 'CO'])
+    for g in net.gws.values():
+        g.overrides = {'audit': {'checkpoint_interval': '200ms'}}
+    net.start_all()
+    es = net['ES']
+    key = AuditKey(es)
+    traffic(net, 5)
+
+    def caught_up():
+        cps = checkpoints(es)
+        return cps and cps[-1]['size'] == len(es.q('SELECT seq FROM audit'))
+    wait_until(caught_up, 10, msg='checkpoint of the whole log')
+    size1, n = verify_all(es, key)
+    check(size1 == n and n >= 10, 'checkpoint %d of %d entries' % (size1, n))
+    verify_all(net['CO'], AuditKey(net['CO']))
+
+    # SIGKILL in the middle of traffic, restart: the tree is rebuilt, checkpoints continue
+    traffic(net, 3)
+    es.kill()
+    es.start()
+    traffic(net, 3)
+    wait_until(caught_up, 10, msg='checkpoint after the restart')
+    size2, n = verify_all(es, key)
+    check(size2 > size1 and size2 == n, 'after restart: %d of %d (was %d)' % (size2, n, size1))
+
+    # a clean stop signs what the (now hour-long) timer has not
+    es.write_config({'audit': {'checkpoint_interval': '1h'}})
+    es.restart()
+    traffic(net, 2)
+    check(checkpoints(es)[-1]['size'] == size2, 'no tick within the hour')
+    es.stop()
+    size3, n = verify_all(es, key)
+    check(size3 == n and size3 > size2, 'at stop: %d of %d' % (size3, n))
+    es.start()
+    check('checkpoint-error' not in es.log_text(), 'checkpoint errors logged')
+    es.stop()
+
+    # an entry altered in the table (bytes and leaf consistent with each other) no longer
+    # matches the signed checkpoint: the gateway refuses to start
+    import hashlib
+    import sqlite3
+    c = sqlite3.connect(es.store)
+    entry = c.execute('SELECT entry FROM audit WHERE seq = 1').fetchone()[0]
+    forged = entry.replace(b'\nseq 1\n', b'\nseq 1\n', 1) + b'# altered\n'
+    c.execute('UPDATE audit SET entry = ?, leaf = ? WHERE seq = 1',
+              (forged, hashlib.sha256(b'\x00' + forged).digest()))
+    c.commit()
+    c.close()
+    es.start(wait=False)
+    es.proc.wait(timeout=20)
+    check(es.proc.returncode == 1, 'a tampered log started: exit %r' % es.proc.returncode)
+    check('does not match its checkpoint' in es.log_text(), 'no tamper message in the log')
+    net.stop_all()
+
+
+run(main)
