@@ -12,6 +12,9 @@ int cmd_envelope(int argc, char **argv);
 int cmd_gateway(int argc, char **argv);
 /* mlagw submit|status|inbox|fetch|answer|health|whoami against the local API (--gateway). */
 int cmd_api(int argc, char **argv);
+/* mlagw audit proof: an inclusion or consistency proof of the audit log from the local API,
+ * verified against the latest checkpoint signed by the gateway's audit key. */
+int cmd_audit(int argc, char **argv);
 /* mlagw receipt verify: a receipt checked offline, optionally against its envelope. */
 int cmd_receipt(int argc, char **argv);
 /* mlagw bench envelope: seal/open rates beside OpenSSL's bound; mlagw bench gateway: two

@@ -20,6 +20,8 @@ static const char main_usage[] =
 	"  fetch          read a received document, with a reason (audited)\n"
 	"  answer         acknowledge or answer a message with an action\n"
 	"  health, whoami the gateway's health; who the credentials are\n"
+	"  audit proof    verify an audit entry's inclusion or the log's consistency against\n"
+	"                 the gateway's signed checkpoint (auditors)\n"
 	"  (these talk to the local API with --gateway URL, or to the submission socket\n"
 	"   with --socket PATH for submit, status and health)\n"
 	"  bench envelope   measure seal/open rates against OpenSSL's own bound\n"
@@ -69,6 +71,8 @@ int main(int argc, char **argv)
 		r = cmd_pki(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "envelope") == 0)
 		r = cmd_envelope(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "audit") == 0)
+		r = cmd_audit(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "receipt") == 0)
 		r = cmd_receipt(argc - 1, argv + 1);
 	else if (is_api_command(argv[1]) && wants_api(argc, argv))

@@ -29,6 +29,10 @@ static const struct {
 	{"listInbox", api_list_inbox},
 	{"getInboxItem", api_get_inbox_item},
 	{"fetchDocument", api_fetch_document},
+	{"getAuditCheckpoint", api_get_audit_checkpoint},
+	{"getAuditEntry", api_get_audit_entry},
+	{"getInclusionProof", api_get_inclusion_proof},
+	{"getConsistencyProof", api_get_consistency_proof},
 };
 
 static void reply(struct api_req *r, int code, const char *ctype, const mla_buf *body)

@@ -1,5 +1,5 @@
 /* Internal interface of the local API listener (api_server.c) and its handlers (api_admin.c,
- * api_messages.c, api_inbox.c, api_view.c). Design: docs/api/README.md. */
+ * api_messages.c, api_inbox.c, api_view.c, api_audit.c). Design: docs/api/README.md. */
 #ifndef MLAGW_GATEWAY_API_SERVER_H
 #define MLAGW_GATEWAY_API_SERVER_H
 
@@ -92,5 +92,9 @@ void api_get_case(struct api_req *r);
 void api_list_inbox(struct api_req *r);
 void api_get_inbox_item(struct api_req *r);
 void api_fetch_document(struct api_req *r);
+void api_get_audit_checkpoint(struct api_req *r);
+void api_get_audit_entry(struct api_req *r);
+void api_get_inclusion_proof(struct api_req *r);
+void api_get_consistency_proof(struct api_req *r);
 
 #endif

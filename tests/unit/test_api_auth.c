@@ -26,6 +26,8 @@ static const struct {
 	{"listInbox", "-AA-", 0},     {"getInboxItem", "-AA-", 0},  {"fetchDocument", "OA--", 1},
 	{"getConfig", "---A", 0},     {"reloadConfig", "---A", 1},  {"getHealth", "---A", 0},
 	{"getMetrics", "---A", 0},
+	{"getAuditCheckpoint", "--A-", 0}, {"getAuditEntry", "--A-", 0},
+	{"getInclusionProof", "--A-", 0},  {"getConsistencyProof", "--A-", 0},
 };
 #define N_MATRIX (sizeof(matrix) / sizeof(matrix[0]))
 
@@ -135,6 +137,11 @@ static void test_route(void **state)
 	route(API_GET, "/api/v1/cases/ES/2026", MLA_ERR_NOT_FOUND, NULL, NULL);
 	route(API_GET, "/healthz", MLA_OK, "getHealth", NULL);
 	route(API_GET, "/metrics", MLA_OK, "getMetrics", NULL);
+	route(API_GET, "/api/v1/audit/checkpoint", MLA_OK, "getAuditCheckpoint", NULL);
+	route(API_GET, "/api/v1/audit/entries/42", MLA_OK, "getAuditEntry", "42");
+	route(API_GET, "/api/v1/audit/proof/inclusion", MLA_OK, "getInclusionProof", NULL);
+	route(API_GET, "/api/v1/audit/proof/consistency", MLA_OK, "getConsistencyProof", NULL);
+	route(API_POST, "/api/v1/audit/checkpoint", MLA_ERR_ARG, NULL, NULL);
 	route(API_GET, "/api/v1/messages/", MLA_ERR_NOT_FOUND, NULL, NULL);
 	route(API_GET, "/api/v1/messagesx", MLA_ERR_NOT_FOUND, NULL, NULL);
 	route(API_GET, "/api/v1//answers", MLA_ERR_NOT_FOUND, NULL, NULL);

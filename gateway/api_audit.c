@@ -1,0 +1,236 @@
+/* Local API operations for auditors over the tamper-evident audit log (protocol/SPEC.md,
+ * section 14): the latest signed checkpoint, an entry's canonical bytes, and inclusion and
+ * consistency proofs from g->tree. Proofs are only given against signed sizes (the latest
+ * checkpoint's or an earlier one), and entries only up to the latest checkpoint. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "api_server.h"
+#include "mlagw/checkpoint.h"
+#include "mlagw/json.h"
+#include "mlagw/merkle.h"
+
+#define AUDIT_ENTRY_MAX 1024 /* SPEC §14: an entry has at most 1024 bytes */
+
+/* A canonical decimal (no sign, no leading zero) of at most max. */
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	if (s == NULL || s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != '\0') ||
+	    strlen(s) > 20)
+		return 0;
+	v = strtoull(s, &end, 10);
+	if (*end != '\0' || v > max)
+		return 0;
+	*out = (uint64_t)v;
+	return 1;
+}
+
+static mla_err hex_json(mla_buf *b, const uint8_t h[MLA_MERKLE_HASH_LEN])
+{
+	static const char digits[] = "0123456789abcdef";
+	char s[2 * MLA_MERKLE_HASH_LEN + 3];
+
+	s[0] = '"';
+	for (size_t i = 0; i < MLA_MERKLE_HASH_LEN; i++) {
+		s[1 + 2 * i] = digits[h[i] >> 4];
+		s[2 + 2 * i] = digits[h[i] & 15];
+	}
+	s[2 * MLA_MERKLE_HASH_LEN + 1] = '"';
+	s[2 * MLA_MERKLE_HASH_LEN + 2] = '\0';
+	return mla_buf_append_str(b, s);
+}
+
+static mla_err proof_json(mla_buf *b, const mla_merkle_proof *p)
+{
+	mla_err e = mla_buf_append_str(b, ",\"hashes\":[");
+
+	for (size_t i = 0; i < p->len && e == MLA_OK; i++)
+		if ((e = i ? mla_buf_append_str(b, ",") : MLA_OK) == MLA_OK)
+			e = hex_json(b, p->hash[i]);
+	return e == MLA_OK ? mla_buf_append_str(b, "]}\n") : e;
+}
+
+/* The tree is there and holds the latest checkpoint; otherwise replied (404 or 503), 0. */
+static int have_checkpoint(struct api_req *r)
+{
+	if (r->g->cp_size == 0) {
+		api_reply_error(r, 404, "not-found", "no checkpoint has been signed yet", NULL);
+		return 0;
+	}
+	if (r->g->tree == NULL || mla_merkle_tree_size(r->g->tree) < r->g->cp_size) {
+		api_reply_error(r, 503, "unavailable", "the audit tree is not available", NULL);
+		return 0;
+	}
+	return 1;
+}
+
+static void reply_built(struct api_req *r, mla_err e, mla_buf *b, const mla_diag *d)
+{
+	if (e == MLA_OK)
+		api_reply_json(r, 200, b);
+	else
+		api_reply_error(r, 500, mla_errname(e), mla_diag_message(d), NULL);
+}
+
+/* The third line of the checkpoint's text: the base64 root. */
+static mla_err note_root(const mla_buf *note, mla_buf *b)
+{
+	const char *p = (const char *)note->data, *end = p + note->len, *nl;
+
+	for (int line = 0; line < 2; line++) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return MLA_ERR_STORE;
+		p = nl + 1;
+	}
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL || nl - p != 44)
+		return MLA_ERR_STORE;
+	if (mla_buf_append_str(b, ",\"root_b64\":\"") != MLA_OK ||
+	    mla_buf_append(b, p, 44) != MLA_OK)
+		return MLA_ERR_NOMEM;
+	return mla_buf_append_str(b, "\"");
+}
+
+void api_get_audit_checkpoint(struct api_req *r)
+{
+	static const char *const only[] = {NULL};
+	mla_diag d = {MLA_OK, ""};
+	uint64_t size = 0;
+	mla_buf b, note;
+	mla_err e;
+
+	if (!api_query_only(r, only))
+		return;
+	if ((e = store_checkpoint_latest(r->g->store, &size, &note, NULL, &d)) == MLA_ERR_NOT_FOUND) {
+		api_reply_error(r, 404, "not-found", "no checkpoint has been signed yet", NULL);
+		return;
+	}
+	if (e != MLA_OK) {
+		api_reply_error(r, 500, mla_errname(e), mla_diag_message(&d), NULL);
+		return;
+	}
+	mla_buf_init(&b, 8 * MLA_NOTE_MAX);
+	if ((e = mla_buf_printf(&b, "{\"size\":%llu", (unsigned long long)size)) == MLA_OK &&
+	    (e = note_root(&note, &b)) == MLA_OK &&
+	    (e = mla_buf_append_str(&b, ",\"note\":")) == MLA_OK &&
+	    (e = mla_json_string(&b, (const char *)note.data)) == MLA_OK)
+		e = mla_buf_append_str(&b, "}\n");
+	reply_built(r, e, &b, &d);
+	mla_buf_free(&b);
+	mla_buf_free(&note);
+}
+
+void api_get_audit_entry(struct api_req *r)
+{
+	static const char *const only[] = {NULL};
+	char b64[4 * ((AUDIT_ENTRY_MAX + 2) / 3) + 1];
+	uint8_t leaf[MLA_MERKLE_HASH_LEN];
+	mla_diag d = {MLA_OK, ""};
+	uint64_t seq;
+	mla_buf b, entry;
+	mla_err e;
+
+	if (!api_query_only(r, only) || !have_checkpoint(r))
+		return;
+	if (!parse_u64(r->param, UINT64_MAX, &seq)) {
+		api_reply_error(r, 400, "bad-field", "seq must be a decimal entry number", "seq");
+		return;
+	}
+	if (seq >= r->g->cp_size) {
+		api_reply_error(r, 404, "not-found", "no such entry in the latest checkpoint", "seq");
+		return;
+	}
+	if ((e = store_audit_get(r->g->store, seq, &entry, leaf, &d)) != MLA_OK) {
+		api_reply_error(r, 500, mla_errname(e), mla_diag_message(&d), NULL);
+		return;
+	}
+	mla_buf_init(&b, 4096);
+	if (entry.len > AUDIT_ENTRY_MAX) {
+		e = mla_fail(&d, MLA_ERR_STORE, "audit entry %llu is too long",
+			     (unsigned long long)seq);
+	} else {
+		(void)EVP_EncodeBlock((unsigned char *)b64, entry.data, (int)entry.len);
+		if ((e = mla_buf_printf(&b, "{\"seq\":%llu,\"entry_b64\":\"%s\",\"leaf_hex\":",
+					(unsigned long long)seq, b64)) == MLA_OK &&
+		    (e = hex_json(&b, leaf)) == MLA_OK)
+			e = mla_buf_append_str(&b, "}\n");
+	}
+	reply_built(r, e, &b, &d);
+	mla_buf_free(&b);
+	mla_buf_free(&entry);
+}
+
+/* A query number: absent gives dflt; 400 replied (returns 0) when malformed or outside
+ * lo .. hi. */
+static int query_u64(struct api_req *r, const char *name, uint64_t dflt, uint64_t lo,
+		     uint64_t hi, const char *what, uint64_t *out)
+{
+	const char *v = api_query(r, name);
+
+	if (v == NULL && dflt != UINT64_MAX) {
+		*out = dflt;
+		return 1;
+	}
+	if (v == NULL) {
+		api_reply_error(r, 400, "missing-field", what, name);
+		return 0;
+	}
+	if (!parse_u64(v, UINT64_MAX, out) || *out < lo || *out > hi) {
+		api_reply_error(r, 400, "bad-field", what, name);
+		return 0;
+	}
+	return 1;
+}
+
+void api_get_inclusion_proof(struct api_req *r)
+{
+	static const char *const only[] = {"seq", "size", NULL};
+	uint8_t leaf[MLA_MERKLE_HASH_LEN];
+	mla_diag d = {MLA_OK, ""};
+	mla_merkle_proof proof;
+	uint64_t seq, size;
+	mla_buf b;
+	mla_err e;
+
+	if (!api_query_only(r, only) || !have_checkpoint(r) ||
+	    !query_u64(r, "size", r->g->cp_size, 1, r->g->cp_size,
+		       "size must be 1 .. the latest checkpoint's size", &size) ||
+	    !query_u64(r, "seq", UINT64_MAX, 0, size - 1, "seq must be below size", &seq))
+		return;
+	mla_buf_init(&b, 8192);
+	if ((e = mla_merkle_tree_leaf(r->g->tree, seq, leaf)) == MLA_OK &&
+	    (e = mla_merkle_tree_inclusion_proof(r->g->tree, seq, size, &proof)) == MLA_OK &&
+	    (e = mla_buf_printf(&b, "{\"seq\":%llu,\"size\":%llu,\"leaf_hex\":",
+				(unsigned long long)seq, (unsigned long long)size)) == MLA_OK &&
+	    (e = hex_json(&b, leaf)) == MLA_OK)
+		e = proof_json(&b, &proof);
+	reply_built(r, e, &b, &d);
+	mla_buf_free(&b);
+}
+
+void api_get_consistency_proof(struct api_req *r)
+{
+	static const char *const only[] = {"from", "to", NULL};
+	mla_diag d = {MLA_OK, ""};
+	mla_merkle_proof proof;
+	uint64_t from, to;
+	mla_buf b;
+	mla_err e;
+
+	if (!api_query_only(r, only) || !have_checkpoint(r) ||
+	    !query_u64(r, "to", r->g->cp_size, 1, r->g->cp_size,
+		       "to must be 1 .. the latest checkpoint's size", &to) ||
+	    !query_u64(r, "from", UINT64_MAX, 1, to, "from must be 1 .. to", &from))
+		return;
+	mla_buf_init(&b, 8192);
+	if ((e = mla_merkle_tree_consistency_proof(r->g->tree, from, to, &proof)) == MLA_OK &&
+	    (e = mla_buf_printf(&b, "{\"from\":%llu,\"to\":%llu", (unsigned long long)from,
+				(unsigned long long)to)) == MLA_OK)
+		e = proof_json(&b, &proof);
+	reply_built(r, e, &b, &d);
+	mla_buf_free(&b);
+}
