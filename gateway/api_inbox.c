@@ -88,13 +88,18 @@ static void doc_run(struct gw_job *job, struct gw_crypto *k)
 {
 	struct doc_job *j = (struct doc_job *)job;
 	const struct gw_config *c = &job->snap->cfg;
+	mla_limits lim;
 
 	if (k == NULL) {
 		j->err = mla_fail(&j->diag, MLA_ERR_INTERNAL, "keys unavailable");
 		return;
 	}
-	j->err = mla_envelope_open(j->env.data, j->env.len, k->trust, k->keys, c->state,
-				   &c->limits, &j->v, &j->doc, &j->diag);
+	/* certificates are judged as at reception: a stored envelope stays readable after its
+	 * signer's certificate expires (it was valid when the envelope was accepted) */
+	lim = c->limits;
+	lim.verify_time = (time_t)(j->row.received_ms / 1000);
+	j->err = mla_envelope_open(j->env.data, j->env.len, k->trust, k->keys, c->state, &lim,
+				   &j->v, &j->doc, &j->diag);
 }
 
 static mla_err document_json(const struct doc_job *j, mla_buf *b)
