@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "api_client.h"
+#include "audit_bundle.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "mlagw/checkpoint.h"
@@ -340,6 +341,10 @@ int cmd_audit(int argc, char **argv)
 	json_t *cpj = NULL;
 	int rc;
 
+	if (argc >= 2 && strcmp(argv[1], "export") == 0)
+		return cmd_audit_export(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+		return cmd_audit_verify(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "proof") != 0) {
 		if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
 			fputs(audit_usage, stdout);

@@ -22,6 +22,8 @@ static const char main_usage[] =
 	"  health, whoami the gateway's health; who the credentials are\n"
 	"  audit proof    verify an audit entry's inclusion or the log's consistency against\n"
 	"                 the gateway's signed checkpoint (auditors)\n"
+	"  audit export   write an offline audit bundle from a gateway's store\n"
+	"  audit verify   verify an audit bundle with the States' roots only\n"
 	"  (these talk to the local API with --gateway URL, or to the submission socket\n"
 	"   with --socket PATH for submit, status and health)\n"
 	"  bench envelope   measure seal/open rates against OpenSSL's own bound\n"

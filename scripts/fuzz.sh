@@ -19,7 +19,7 @@ meson compile -C $B > $B/compile.log 2>&1 || { cat $B/compile.log; exit 1; }
 if [ ! -x build/cli/mlagw ]; then meson setup build >/dev/null 2>&1 || true; meson compile -C build >/dev/null; fi
 S=$B/seeds
 rm -rf "$S" $B/corpus
-mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/audit_entry" $B/corpus $B/crashes
+mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/bundle" "$S/audit_entry" $B/corpus $B/crashes
 for st in ES CO; do build/cli/mlagw pki init --state $st --out "$S/pki" --rsa-bits 2048 >/dev/null; done
 for n in 0 300 5000; do
   head -c $n /dev/urandom | base64 > "$S/doc"
@@ -39,7 +39,8 @@ cat > "$S/receipt/seed.xml" <<'XML'
 XML
 
 status=0
-for h in envelope receipt config checkpoint audit_entry; do
+printf 'mlagw-audit-bundle/1\nmanifest manifest 2\n{}\nentry 0 3\nabc\n' > "$S/bundle/shape.txt"
+for h in envelope receipt config checkpoint bundle audit_entry; do
   mkdir -p $B/corpus/$h
   echo "== fuzz_$h for ${secs}s"
   if ! MLAGW_FUZZ_PKI=$PWD/$S/pki ASAN_OPTIONS=detect_leaks=1 \

@@ -1,0 +1,85 @@
+/* Internal to mlagw audit verify: the state of one verification (bundle, key, parsed records)
+ * and the check families of audit_verify_checks.c, each counting successes and recording
+ * failures that name the record (entry seq, message id, checkpoint size). */
+#ifndef MLAGW_CLI_AUDIT_VERIFY_H
+#define MLAGW_CLI_AUDIT_VERIFY_H
+
+#include <jansson.h>
+
+#include "mlagw/audit_entry.h"
+#include "mlagw/bundle.h"
+#include "mlagw/checkpoint.h"
+#include "mlagw/envelope.h"
+#include "mlagw/receipt.h"
+
+enum vfam_id { F_BUNDLE, F_CERT, F_CHECKPOINTS, F_ENTRIES, F_TREE, F_ENVELOPES, F_RECEIPTS,
+	       F_DELIVERED, F_N };
+
+struct vfam {
+	size_t ok, failed;
+};
+
+struct venv {
+	const mla_bundle_record *rec;
+	int verified;
+	uint8_t sha[32];
+	char to_state[3];
+	size_t refs;
+};
+
+struct vrec {
+	const mla_bundle_record *rec;
+	int verified;
+	uint8_t sha[32];
+	mla_receipt r;
+	size_t refs;
+};
+
+/* When a message was first and last seen in the entries: certificates are judged as at those
+ * times (an audit years later must not fail because a certificate has since expired). */
+struct vtime {
+	char id[MLA_UUID_LEN + 1];
+	int64_t first_ms, last_ms;
+};
+
+struct vctx {
+	const mla_bundle *b;
+	char state[3];
+	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
+	mla_trust *trust;
+	const char *trust_dir;
+	mla_limits limits;
+	mla_note_verifier key;
+	int have_key;
+	int filtered; /* the manifest names a filter: only selected messages are held */
+	mla_audit_entry *entries;	     /* parsed; seq = UINT64_MAX when unparsable */
+	uint8_t (*leaves)[32];		     /* of the records' bytes, in record order */
+	size_t nentries;
+	mla_checkpoint *cps;		     /* opened; size 0 when refused */
+	size_t ncps;
+	struct venv *envs;
+	size_t nenvs;
+	struct vrec *recs;
+	size_t nrecs;
+	struct vtime *times;		     /* sorted by id; built by verify_envelopes */
+	size_t ntimes;
+	struct vfam fam[F_N];
+	json_t *failures;
+};
+
+extern const char *const vfam_names[F_N];
+
+void vfail(struct vctx *v, enum vfam_id f, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Each returns 0, or -1 when out of memory. */
+int verify_manifest(struct vctx *v);
+int verify_certificate(struct vctx *v);
+int verify_checkpoints(struct vctx *v);
+int verify_entries(struct vctx *v);
+int verify_tree(struct vctx *v);
+int verify_envelopes(struct vctx *v);
+int verify_receipts(struct vctx *v);
+int verify_delivered(struct vctx *v);
+
+#endif

@@ -1,0 +1,339 @@
+/* mlagw audit verify, the log's own checks: manifest, audit certificate (chain to the State's
+ * root, Ed25519), checkpoint signatures, entries (canonical, dense, ordered in time) and the
+ * RFC 6962 roots and consistency of the checkpoints recomputed from the entries. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509_vfy.h>
+
+#include "audit_verify.h"
+#include "mlagw/merkle.h"
+#include "mlagw/pem.h"
+
+static int state_ok(const char *s)
+{
+	return s != NULL && strlen(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' &&
+	       s[1] <= 'Z';
+}
+
+static size_t count_type(const mla_bundle *b, mla_bundle_type t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		n += b->rec[i].type == t;
+	return n;
+}
+
+static void manifest_count(struct vctx *v, json_t *counts, const char *key, mla_bundle_type t)
+{
+	json_t *c = json_object_get(counts, key);
+	size_t have = count_type(v->b, t);
+
+	if (!json_is_integer(c) || json_integer_value(c) != (json_int_t)have)
+		vfail(v, F_BUNDLE, "manifest: counts.%s says %lld, the bundle holds %zu %s records",
+		      key, json_is_integer(c) ? (long long)json_integer_value(c) : -1LL, have,
+		      mla_bundle_type_name(t));
+}
+
+int verify_manifest(struct vctx *v)
+{
+	const mla_bundle_record *m = &v->b->rec[0];
+	json_error_t je;
+	json_t *j = json_loadb((const char *)m->data, m->len, JSON_REJECT_DUPLICATES, &je);
+	const char *state = json_string_value(json_object_get(j, "state"));
+	size_t failed = v->fam[F_BUNDLE].failed;
+
+	if (!json_is_object(j)) {
+		vfail(v, F_BUNDLE, "manifest: not a JSON object (%s)", je.text);
+		json_decref(j);
+		return 0;
+	}
+	if (!json_is_string(json_object_get(j, "format")) ||
+	    strcmp(json_string_value(json_object_get(j, "format")), "mlagw-audit-bundle/1") != 0)
+		vfail(v, F_BUNDLE, "manifest: format is not mlagw-audit-bundle/1");
+	if (!state_ok(state)) {
+		vfail(v, F_BUNDLE, "manifest: no State (two upper-case letters)");
+	} else {
+		memcpy(v->state, state, 3);
+		(void)snprintf(v->origin, sizeof(v->origin), "mlagw.%c%c/audit", state[0] + 32,
+			       state[1] + 32);
+		if (!json_is_string(json_object_get(j, "origin")) ||
+		    strcmp(json_string_value(json_object_get(j, "origin")), v->origin) != 0)
+			vfail(v, F_BUNDLE, "manifest: origin is not %s", v->origin);
+	}
+	json_t *filter = json_object_get(j, "filter"), *fv;
+	const char *fk;
+	json_object_foreach(filter, fk, fv)
+		if (!json_is_null(fv))
+			v->filtered = 1;
+	json_t *counts = json_object_get(j, "counts");
+	manifest_count(v, counts, "entries", MLA_BUNDLE_ENTRY);
+	manifest_count(v, counts, "checkpoints", MLA_BUNDLE_CHECKPOINT);
+	manifest_count(v, counts, "envelopes", MLA_BUNDLE_ENVELOPE);
+	manifest_count(v, counts, "receipts", MLA_BUNDLE_RECEIPT);
+	json_t *last = json_object_get(j, "last_seq");
+	size_t ne = count_type(v->b, MLA_BUNDLE_ENTRY);
+	if (json_integer_value(json_object_get(j, "first_seq")) != 0 || !json_is_integer(last) ||
+	    json_integer_value(last) != (json_int_t)ne - 1)
+		vfail(v, F_BUNDLE, "manifest: first_seq/last_seq do not span the %zu entries", ne);
+	json_t *sizes = json_object_get(j, "checkpoint_sizes"), *s;
+	size_t i, k = 0;
+	if (!json_is_array(sizes) ||
+	    json_array_size(sizes) != count_type(v->b, MLA_BUNDLE_CHECKPOINT))
+		vfail(v, F_BUNDLE, "manifest: checkpoint_sizes do not list the checkpoints");
+	else
+		json_array_foreach(sizes, i, s) {
+			while (v->b->rec[k].type != MLA_BUNDLE_CHECKPOINT)
+				k++;
+			char name[24];
+			(void)snprintf(name, sizeof(name), "%lld", (long long)json_integer_value(s));
+			if (!json_is_integer(s) || strcmp(name, v->b->rec[k++].name) != 0)
+				vfail(v, F_BUNDLE, "manifest: checkpoint_sizes[%zu] is not checkpoint "
+				      "%s", i, v->b->rec[k - 1].name);
+		}
+	if (v->fam[F_BUNDLE].failed == failed)
+		v->fam[F_BUNDLE].ok++;
+	json_decref(j);
+	return 0;
+}
+
+/* The root of state among DIR/ *.crt, verified chain of cert to it. */
+/* The time of the bundle's last entry (entries are in seq order and, as checked later, in
+ * time order), or 0 when it cannot be read: the audit certificate is judged as at then. */
+static time_t last_entry_time(const struct vctx *v)
+{
+	mla_audit_entry e;
+
+	for (size_t i = v->b->n; i > 0; i--) {
+		const mla_bundle_record *r = &v->b->rec[i - 1];
+		if (r->type != MLA_BUNDLE_ENTRY)
+			continue;
+		if (mla_audit_entry_parse(r->data, r->len, &e, NULL) != MLA_OK)
+			return 0;
+		return (time_t)(e.time_ms / 1000);
+	}
+	return 0;
+}
+
+static int verify_at(X509_STORE_CTX *ctx, time_t at)
+{
+	if (at != 0)
+		X509_STORE_CTX_set_time(ctx, 0, at);
+	return X509_verify_cert(ctx);
+}
+
+static int chain_to_root(struct vctx *v, X509 *cert, char *why, size_t whylen)
+{
+	time_t at = last_entry_time(v);
+	DIR *d = opendir(v->trust_dir);
+	struct dirent *de;
+	X509_STORE *st = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int roots = 0, ok = 0;
+
+	while (d != NULL && st != NULL && (de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		char path[4096], c[3];
+		X509 *root = NULL;
+
+		if (n < 5 || strcmp(de->d_name + n - 4, ".crt") != 0 ||
+		    snprintf(path, sizeof(path), "%s/%s", v->trust_dir, de->d_name) >=
+			    (int)sizeof(path) ||
+		    mla_pem_load_cert(path, &root, NULL) != MLA_OK)
+			continue;
+		if (X509_NAME_get_text_by_NID(X509_get_subject_name(root), NID_countryName, c,
+					      3) == 2 && strcmp(c, v->state) == 0 &&
+		    X509_STORE_add_cert(st, root) == 1)
+			roots++;
+		X509_free(root);
+	}
+	if (d != NULL)
+		closedir(d);
+	if (roots == 0)
+		(void)snprintf(why, whylen, "no root of %s in %s", v->state, v->trust_dir);
+	else if (ctx == NULL || X509_STORE_CTX_init(ctx, st, cert, NULL) != 1)
+		(void)snprintf(why, whylen, "out of memory");
+	else if (verify_at(ctx, at) != 1)
+		(void)snprintf(why, whylen, "does not chain to the root of %s: %s", v->state,
+			       X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+	else
+		ok = 1;
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	return ok;
+}
+
+int verify_certificate(struct vctx *v)
+{
+	const mla_bundle_record *c = &v->b->rec[1];
+	BIO *bio = BIO_new_mem_buf(c->data, (int)c->len);
+	X509 *cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	char why[300] = "", st[3] = "";
+
+	if (v->state[0] == '\0')
+		vfail(v, F_CERT, "certificate: the manifest names no State to check it against");
+	else if (cert == NULL)
+		vfail(v, F_CERT, "certificate: not a PEM certificate");
+	else if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_countryName, st,
+					   3) != 2 || strcmp(st, v->state) != 0)
+		vfail(v, F_CERT, "certificate: subject State '%s' is not the bundle's %s", st,
+		      v->state);
+	else if (EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) != EVP_PKEY_ED25519)
+		vfail(v, F_CERT, "certificate: the audit key is not Ed25519");
+	else if (!chain_to_root(v, cert, why, sizeof(why)))
+		vfail(v, F_CERT, "certificate: %s", why);
+	else if (mla_note_verifier_from_key(v->origin, X509_get0_pubkey(cert), &v->key, NULL) ==
+		 MLA_OK) {
+		v->have_key = 1;
+		v->fam[F_CERT].ok++;
+	} else
+		vfail(v, F_CERT, "certificate: unusable audit key");
+	X509_free(cert);
+	BIO_free(bio);
+	return 0;
+}
+
+int verify_checkpoints(struct vctx *v)
+{
+	uint64_t last = 0;
+
+	v->cps = calloc(v->b->n, sizeof(*v->cps));
+	if (v->cps == NULL)
+		return -1;
+	for (size_t i = 0; i < v->b->n; i++) {
+		const mla_bundle_record *r = &v->b->rec[i];
+		mla_checkpoint *cp = &v->cps[v->ncps++];
+		mla_diag d = {MLA_OK, ""};
+		char name[24];
+
+		if (r->type != MLA_BUNDLE_CHECKPOINT) {
+			v->ncps--;
+			continue;
+		}
+		if (!v->have_key) {
+			vfail(v, F_CHECKPOINTS, "checkpoint %s: no verified audit key", r->name);
+			continue;
+		}
+		if (mla_checkpoint_open((const char *)r->data, r->len, &v->key, 1, cp, NULL, &d) !=
+		    MLA_OK) {
+			vfail(v, F_CHECKPOINTS, "checkpoint %s: signature or form refused: %s",
+			      r->name, mla_diag_message(&d));
+			cp->size = 0;
+			continue;
+		}
+		(void)snprintf(name, sizeof(name), "%llu", (unsigned long long)cp->size);
+		if (strcmp(name, r->name) != 0 || strcmp(cp->origin, v->origin) != 0 ||
+		    cp->size <= last) {
+			vfail(v, F_CHECKPOINTS, "checkpoint %s: signed size %s, origin %s: not the "
+			      "record's name, the bundle's log, or not ascending", r->name, name,
+			      cp->origin);
+			cp->size = 0;
+			continue;
+		}
+		last = cp->size;
+		v->fam[F_CHECKPOINTS].ok++;
+	}
+	if (v->ncps == 0)
+		vfail(v, F_CHECKPOINTS, "bundle: no checkpoint");
+	return 0;
+}
+
+int verify_entries(struct vctx *v)
+{
+	int64_t last_time = 0;
+	size_t n = 0;
+
+	v->entries = calloc(v->b->n, sizeof(*v->entries));
+	v->leaves = calloc(v->b->n, sizeof(*v->leaves));
+	if (v->entries == NULL || v->leaves == NULL)
+		return -1;
+	for (size_t i = 0; i < v->b->n; i++) {
+		const mla_bundle_record *r = &v->b->rec[i];
+		mla_audit_entry *e = &v->entries[n];
+		mla_diag d = {MLA_OK, ""};
+		char want[24];
+
+		if (r->type != MLA_BUNDLE_ENTRY)
+			continue;
+		if (mla_merkle_leaf_hash(r->data, r->len, v->leaves[n]) != MLA_OK)
+			return -1;
+		(void)snprintf(want, sizeof(want), "%zu", n++);
+		if (mla_audit_entry_parse(r->data, r->len, e, &d) != MLA_OK) {
+			vfail(v, F_ENTRIES, "entry %s: not a canonical entry: %s", r->name,
+			      mla_diag_message(&d));
+			e->seq = UINT64_MAX;
+			continue;
+		}
+		if (strcmp(r->name, want) != 0 || e->seq != n - 1) {
+			vfail(v, F_ENTRIES, "entry %s: holds seq %llu at position %s (entry missing, "
+			      "duplicated or reordered)", r->name, (unsigned long long)e->seq, want);
+			e->seq = UINT64_MAX;
+			continue;
+		}
+		if (e->time_ms < last_time)
+			vfail(v, F_ENTRIES, "entry %s: time goes back from the previous entry", r->name);
+		else
+			v->fam[F_ENTRIES].ok++;
+		last_time = e->time_ms;
+	}
+	v->nentries = n;
+	return 0;
+}
+
+/* Every opened checkpoint's root from the entries; consistency between consecutive ones. */
+int verify_tree(struct vctx *v)
+{
+	mla_merkle_tree *t = NULL;
+	const mla_checkpoint *prev = NULL;
+	uint8_t root[32];
+	mla_merkle_proof p;
+
+	if (mla_merkle_tree_new(v->nentries + 1, &t) != MLA_OK)
+		return -1;
+	for (size_t i = 0; i < v->nentries; i++)
+		if (mla_merkle_tree_append(t, v->leaves[i]) != MLA_OK) {
+			mla_merkle_tree_free(t);
+			return -1;
+		}
+	for (size_t i = 0; i < v->ncps; i++) {
+		const mla_checkpoint *cp = &v->cps[i];
+
+		if (cp->size == 0)
+			continue;
+		if (cp->size > v->nentries) {
+			vfail(v, F_TREE, "checkpoint %llu: covers more entries than the bundle's %zu "
+			      "(entries missing)", (unsigned long long)cp->size, v->nentries);
+			continue;
+		}
+		if (mla_merkle_tree_root(t, cp->size, root) != MLA_OK ||
+		    memcmp(root, cp->root, 32) != 0) {
+			vfail(v, F_TREE, "checkpoint %llu: signed root differs from the root of "
+			      "entries 0..%llu (an entry was altered, added, removed or reordered)",
+			      (unsigned long long)cp->size, (unsigned long long)cp->size - 1);
+			continue;
+		}
+		if (prev != NULL &&
+		    (mla_merkle_tree_consistency_proof(t, prev->size, cp->size, &p) != MLA_OK ||
+		     mla_merkle_consistency_verify(prev->size, cp->size, prev->root, cp->root,
+						   &p) != MLA_OK)) {
+			vfail(v, F_TREE, "checkpoint %llu: not consistent with checkpoint %llu",
+			      (unsigned long long)cp->size, (unsigned long long)prev->size);
+			continue;
+		}
+		prev = cp;
+		v->fam[F_TREE].ok++;
+	}
+	if (v->ncps > 0 && v->cps[v->ncps - 1].size != 0 &&
+	    v->cps[v->ncps - 1].size < v->nentries)
+		vfail(v, F_TREE, "entry %llu: beyond the latest checkpoint (%zu entries, latest "
+		      "checkpoint %llu)", (unsigned long long)v->cps[v->ncps - 1].size, v->nentries,
+		      (unsigned long long)v->cps[v->ncps - 1].size);
+	mla_merkle_tree_free(t);
+	return 0;
+}

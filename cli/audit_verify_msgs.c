@@ -1,0 +1,233 @@
+/* mlagw audit verify, the messages' checks: each envelope and receipt verifies with the
+ * States' roots and is the one its entries name (SHA-256), receipts match their envelopes, and
+ * every delivered entry has the recipient State's positive receipt over the same digest. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "audit_verify.h"
+
+static int cmp_name(const void *key, const void *rec)
+{
+	return strcmp(key, ((const struct venv *)rec)->rec->name);
+}
+
+static int cmp_rname(const void *key, const void *rec)
+{
+	return strcmp(key, ((const struct vrec *)rec)->rec->name);
+}
+
+static struct venv *env_of(const struct vctx *v, const char *id)
+{
+	return v->nenvs ? bsearch(id, v->envs, v->nenvs, sizeof(*v->envs), cmp_name) : NULL;
+}
+
+static struct vrec *rec_of(const struct vctx *v, const char *id)
+{
+	return v->nrecs ? bsearch(id, v->recs, v->nrecs, sizeof(*v->recs), cmp_rname) : NULL;
+}
+
+/* The events whose envelope-sha256 is the stored envelope's (a rejected duplicate may name
+ * other bytes under the same id). */
+static int names_stored_envelope(mla_audit_event ev)
+{
+	return ev == MLA_AUDIT_SUBMITTED || ev == MLA_AUDIT_SENT || ev == MLA_AUDIT_DELIVERED ||
+	       ev == MLA_AUDIT_RECEIVED;
+}
+
+static int cmp_time(const void *a, const void *b)
+{
+	return strcmp(((const struct vtime *)a)->id, ((const struct vtime *)b)->id);
+}
+
+/* One vtime per message id of the entries: the earliest and latest entry times. */
+static int build_times(struct vctx *v)
+{
+	size_t n = 0;
+
+	if ((v->times = calloc(v->nentries ? v->nentries : 1, sizeof(*v->times))) == NULL)
+		return -1;
+	for (size_t i = 0; i < v->nentries; i++) {
+		const mla_audit_entry *e = &v->entries[i];
+		if (e->seq == UINT64_MAX || e->message_id[0] == '\0')
+			continue;
+		memcpy(v->times[n].id, e->message_id, sizeof(v->times[n].id));
+		v->times[n].first_ms = v->times[n].last_ms = e->time_ms;
+		n++;
+	}
+	qsort(v->times, n, sizeof(*v->times), cmp_time);
+	v->ntimes = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct vtime *t = v->ntimes ? &v->times[v->ntimes - 1] : NULL;
+		if (t != NULL && strcmp(t->id, v->times[i].id) == 0) {
+			if (v->times[i].first_ms < t->first_ms)
+				t->first_ms = v->times[i].first_ms;
+			if (v->times[i].last_ms > t->last_ms)
+				t->last_ms = v->times[i].last_ms;
+		} else {
+			v->times[v->ntimes++] = v->times[i];
+		}
+	}
+	return 0;
+}
+
+/* Limits whose verification time is when the message was (first or last) recorded. */
+static mla_limits limits_at(const struct vctx *v, const char *id, int last)
+{
+	mla_limits l = v->limits;
+	const struct vtime *t = v->ntimes ? bsearch(id, v->times, v->ntimes, sizeof(*v->times),
+						    cmp_time)
+					  : NULL;
+
+	if (t != NULL)
+		l.verify_time = (time_t)((last ? t->last_ms : t->first_ms) / 1000);
+	return l;
+}
+
+static void check_one_envelope(struct vctx *v, struct venv *x, const mla_bundle_record *prev)
+{
+	mla_diag d = {MLA_OK, ""};
+	mla_verified out;
+	mla_limits at = limits_at(v, x->rec->name, 0);
+
+	SHA256(x->rec->data, x->rec->len, x->sha);
+	if (prev != NULL && strcmp(prev->name, x->rec->name) >= 0)
+		vfail(v, F_ENVELOPES, "envelope %s: duplicated or out of order", x->rec->name);
+	else if (mla_envelope_verify(x->rec->data, x->rec->len, v->trust, &at, &out, &d) != MLA_OK)
+		vfail(v, F_ENVELOPES, "envelope %s: does not verify: %s", x->rec->name,
+		      mla_diag_message(&d));
+	else if (strcmp(out.header.message_id, x->rec->name) != 0)
+		vfail(v, F_ENVELOPES, "envelope %s: holds message %s", x->rec->name,
+		      out.header.message_id);
+	else {
+		x->verified = 1;
+		memcpy(x->to_state, out.header.to_state, 3);
+	}
+}
+
+int verify_envelopes(struct vctx *v)
+{
+	v->envs = calloc(v->b->n, sizeof(*v->envs));
+	if (v->envs == NULL || build_times(v) != 0)
+		return -1;
+	for (size_t i = 0; i < v->b->n; i++)
+		if (v->b->rec[i].type == MLA_BUNDLE_ENVELOPE) {
+			v->envs[v->nenvs].rec = &v->b->rec[i];
+			check_one_envelope(v, &v->envs[v->nenvs],
+					   v->nenvs ? v->envs[v->nenvs - 1].rec : NULL);
+			v->nenvs++;
+		}
+	for (size_t i = 0; i < v->nentries; i++) {
+		const mla_audit_entry *e = &v->entries[i];
+		struct venv *x;
+
+		if (e->seq == UINT64_MAX || !e->has_envelope_sha256 || e->message_id[0] == '\0' ||
+		    (x = env_of(v, e->message_id)) == NULL)
+			continue;
+		if (memcmp(x->sha, e->envelope_sha256, 32) == 0)
+			x->refs++;
+		else if (names_stored_envelope(e->event))
+			vfail(v, F_ENVELOPES, "envelope %s: its SHA-256 differs from the "
+			      "envelope-sha256 of entry %zu (%s)", e->message_id, i,
+			      mla_audit_event_name(e->event));
+	}
+	for (size_t i = 0; i < v->nenvs; i++) {
+		if (v->envs[i].refs == 0)
+			vfail(v, F_ENVELOPES, "envelope %s: no entry names its SHA-256",
+			      v->envs[i].rec->name);
+		else if (v->envs[i].verified)
+			v->fam[F_ENVELOPES].ok++;
+	}
+	return 0;
+}
+
+static void check_one_receipt(struct vctx *v, struct vrec *x, const mla_bundle_record *prev)
+{
+	mla_diag d = {MLA_OK, ""};
+	mla_limits at = limits_at(v, x->rec->name, 1);
+	const struct venv *env;
+
+	SHA256(x->rec->data, x->rec->len, x->sha);
+	if (prev != NULL && strcmp(prev->name, x->rec->name) >= 0)
+		vfail(v, F_RECEIPTS, "receipt %s: duplicated or out of order", x->rec->name);
+	else if (mla_receipt_verify(x->rec->data, x->rec->len, v->trust, &at, &x->r, &d) != MLA_OK)
+		vfail(v, F_RECEIPTS, "receipt %s: does not verify: %s", x->rec->name,
+		      mla_diag_message(&d));
+	else if (strcmp(x->r.message_id, x->rec->name) != 0)
+		vfail(v, F_RECEIPTS, "receipt %s: is the receipt of message %s", x->rec->name,
+		      x->r.message_id[0] ? x->r.message_id : "(none)");
+	else if ((env = env_of(v, x->rec->name)) != NULL && env->verified &&
+		 mla_receipt_match(&x->r, env->to_state, x->rec->name, env->sha, &d) != MLA_OK)
+		vfail(v, F_RECEIPTS, "receipt %s: does not match its envelope: %s", x->rec->name,
+		      mla_diag_message(&d));
+	else
+		x->verified = 1;
+}
+
+int verify_receipts(struct vctx *v)
+{
+	v->recs = calloc(v->b->n, sizeof(*v->recs));
+	if (v->recs == NULL)
+		return -1;
+	for (size_t i = 0; i < v->b->n; i++)
+		if (v->b->rec[i].type == MLA_BUNDLE_RECEIPT) {
+			v->recs[v->nrecs].rec = &v->b->rec[i];
+			check_one_receipt(v, &v->recs[v->nrecs],
+					  v->nrecs ? v->recs[v->nrecs - 1].rec : NULL);
+			v->nrecs++;
+		}
+	for (size_t i = 0; i < v->nentries; i++) {
+		const mla_audit_entry *e = &v->entries[i];
+		struct vrec *x;
+
+		if (e->seq == UINT64_MAX || !e->has_receipt_sha256 || e->message_id[0] == '\0' ||
+		    (x = rec_of(v, e->message_id)) == NULL || memcmp(x->sha, e->receipt_sha256, 32))
+			continue;
+		x->refs++;
+		if (x->verified && e->has_envelope_sha256 &&
+		    memcmp(x->r.envelope_digest, e->envelope_sha256, 32) != 0) {
+			vfail(v, F_RECEIPTS, "receipt %s: its envelope digest is not the "
+			      "envelope-sha256 of entry %zu", e->message_id, i);
+			x->verified = 0;
+		}
+	}
+	for (size_t i = 0; i < v->nrecs; i++) {
+		if (v->recs[i].refs == 0)
+			vfail(v, F_RECEIPTS, "receipt %s: its SHA-256 is not the receipt-sha256 of "
+			      "any entry of that message", v->recs[i].rec->name);
+		else if (v->recs[i].verified)
+			v->fam[F_RECEIPTS].ok++;
+	}
+	return 0;
+}
+
+int verify_delivered(struct vctx *v)
+{
+	for (size_t i = 0; i < v->nentries; i++) {
+		const mla_audit_entry *e = &v->entries[i];
+		const struct vrec *x;
+
+		if (e->seq == UINT64_MAX || e->event != MLA_AUDIT_DELIVERED)
+			continue;
+		x = rec_of(v, e->message_id);
+		if (x == NULL && v->filtered && env_of(v, e->message_id) == NULL)
+			continue; /* a message the filter left out */
+		if (x == NULL)
+			vfail(v, F_DELIVERED, "entry %zu (delivered, message %s): no receipt in the "
+			      "bundle", i, e->message_id);
+		else if (!e->has_receipt_sha256 || memcmp(x->sha, e->receipt_sha256, 32) != 0)
+			vfail(v, F_DELIVERED, "entry %zu (delivered, message %s): the receipt in the "
+			      "bundle is not the one it names", i, e->message_id);
+		else if (!x->verified || x->r.outcome != MLA_OUTCOME_ACCEPTED ||
+			 strcmp(x->r.receiver_state, e->to) != 0 || !e->has_envelope_sha256 ||
+			 memcmp(x->r.envelope_digest, e->envelope_sha256, 32) != 0)
+			vfail(v, F_DELIVERED, "entry %zu (delivered, message %s): no verified "
+			      "positive receipt of %s over the envelope's digest", i, e->message_id,
+			      e->to);
+		else
+			v->fam[F_DELIVERED].ok++;
+	}
+	return 0;
+}

@@ -1,0 +1,388 @@
+/* mlagw audit export: writes the audit bundle (SPEC section 15) of a gateway from its SQLite
+ * store, opened read-only: every entry up to the latest checkpoint, every checkpoint, the
+ * audit certificate, and the envelopes and receipts of the messages the entries name
+ * (optionally only those of a case or a time range). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+#include <sqlite3.h>
+
+#include "audit_bundle.h"
+#include "cli_util.h"
+#include "mlagw/audit_entry.h"
+#include "mlagw/bundle.h"
+#include "mlagw/pem.h"
+
+#define CMD "audit export"
+
+static const char export_usage[] =
+	"usage: mlagw audit export --store STORE.db --cert AUDIT.crt --out FILE\n"
+	"                          [--case ID] [--from TIME] [--to TIME]\n"
+	"Writes the audit bundle of a gateway (read-only on its store): every entry up to the\n"
+	"latest checkpoint (always complete, so that roots can be recomputed), every checkpoint,\n"
+	"the audit certificate, and the envelopes and receipts of the messages whose entries match\n"
+	"the filters (all when none). TIME: YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ (UTC); --to is\n"
+	"inclusive. exit: 0 written, 2 usage, 3 cannot read the store or certificate or write FILE\n";
+
+struct export_args {
+	const char *store, *cert, *out, *case_id, *from, *to;
+	int64_t from_ms, to_ms;
+};
+
+struct export_ctx {
+	sqlite3 *db;
+	mla_buf body; /* entries, checkpoints, envelopes, receipts */
+	json_t *sizes;
+	char (*ids)[MLA_UUID_LEN + 1];
+	size_t nids, capids;
+	size_t n_entries, n_cps, n_env, n_rec;
+	uint64_t last_size;
+	char state[3];
+};
+
+/* YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ to ms; end_of_day for a date given to --to. */
+static int parse_time(const char *s, int end_of_day, int64_t *ms)
+{
+	struct tm tm;
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+	size_t len = strlen(s);
+	time_t t;
+
+	if (len == 10 && sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && n == 10) {
+		/* a date */
+	} else if (len == 20 && sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi,
+				       &sec, &n) == 6 && n == 20) {
+		end_of_day = 0;
+	} else {
+		return 0;
+	}
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 ||
+	    h < 0 || mi < 0 || sec < 0)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return 0;
+	*ms = (int64_t)t * 1000 + (end_of_day ? 86400000 - 1 : 0);
+	return 1;
+}
+
+static int parse(int argc, char **argv, struct export_args *a)
+{
+	static const struct option opts[] = {
+		{"store", 1, NULL, 's'}, {"cert", 1, NULL, 'c'}, {"out", 1, NULL, 'o'},
+		{"case", 1, NULL, 'k'},	 {"from", 1, NULL, 'f'}, {"to", 1, NULL, 't'},
+		{"help", 0, NULL, 'h'},	 {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': a->store = optarg; break;
+		case 'c': a->cert = optarg; break;
+		case 'o': a->out = optarg; break;
+		case 'k': a->case_id = optarg; break;
+		case 'f': a->from = optarg; break;
+		case 't': a->to = optarg; break;
+		case 'h': fputs(export_usage, stdout); return -1;
+		default:
+			return cli_usage_error(CMD, "unknown option or missing value: %s",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(CMD, "unexpected argument: %s", argv[optind]);
+	if (a->store == NULL || a->cert == NULL || a->out == NULL)
+		return cli_usage_error(CMD, "--store, --cert and --out are required");
+	a->from_ms = 0;
+	a->to_ms = MLA_AUDIT_TIME_MAX_MS;
+	if ((a->from != NULL && !parse_time(a->from, 0, &a->from_ms)) ||
+	    (a->to != NULL && !parse_time(a->to, 1, &a->to_ms)))
+		return cli_usage_error(CMD, "--from and --to take YYYY-MM-DD[Thh:mm:ssZ]");
+	return CLI_OK;
+}
+
+static int db_fail(const struct export_ctx *x, const char *what)
+{
+	fprintf(stderr, "mlagw " CMD ": store: %s: %s\n", what, sqlite3_errmsg(x->db));
+	return CLI_IO;
+}
+
+static int add(struct export_ctx *x, mla_bundle_type t, const char *name, const void *p,
+	       size_t n)
+{
+	mla_diag d = {MLA_OK, ""};
+	mla_err r = mla_bundle_add(&x->body, t, name, p, n, &d);
+
+	return r == MLA_OK ? CLI_OK : cli_fail(CMD, r, &d);
+}
+
+static int select_message(struct export_ctx *x, const mla_audit_entry *e)
+{
+	for (size_t i = 0; i < x->nids; i++)
+		if (strcmp(x->ids[i], e->message_id) == 0)
+			return CLI_OK;
+	if (x->nids == x->capids) {
+		size_t nc = x->capids == 0 ? 64 : 2 * x->capids;
+		void *p = realloc(x->ids, nc * sizeof(*x->ids));
+		if (p == NULL)
+			return CLI_INTERNAL;
+		x->ids = p;
+		x->capids = nc;
+	}
+	memcpy(x->ids[x->nids++], e->message_id, MLA_UUID_LEN + 1);
+	return CLI_OK;
+}
+
+/* Every checkpoint (ascending size); the last gives the entries' extent. */
+static int export_checkpoints(struct export_ctx *x, mla_buf *cps)
+{
+	sqlite3_stmt *st = NULL;
+	char name[24];
+	int rc = CLI_OK, s;
+
+	if (sqlite3_prepare_v2(x->db, "SELECT size, note FROM checkpoints ORDER BY size", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_fail(x, "checkpoints");
+	while (rc == CLI_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 size = sqlite3_column_int64(st, 0);
+		mla_diag d = {MLA_OK, ""};
+		mla_err r;
+
+		(void)snprintf(name, sizeof(name), "%lld", (long long)size);
+		r = mla_bundle_add(cps, MLA_BUNDLE_CHECKPOINT, name, sqlite3_column_blob(st, 1),
+				   (size_t)sqlite3_column_bytes(st, 1), &d);
+		if (r != MLA_OK)
+			rc = cli_fail(CMD, r, &d);
+		x->last_size = (uint64_t)size;
+		x->n_cps++;
+		if (json_array_append_new(x->sizes, json_integer(size)) != 0)
+			rc = CLI_INTERNAL;
+	}
+	if (rc == CLI_OK && s != SQLITE_DONE)
+		rc = db_fail(x, "checkpoints");
+	sqlite3_finalize(st);
+	if (rc == CLI_OK && x->n_cps == 0) {
+		fprintf(stderr, "mlagw " CMD ": the store has no checkpoint yet (stop the gateway "
+				"cleanly, or wait for its checkpoint interval)\n");
+		rc = CLI_IO;
+	}
+	return rc;
+}
+
+static int entry_matches(const struct export_args *a, const mla_audit_entry *e)
+{
+	return e->message_id[0] != '\0' &&
+	       (a->case_id == NULL || strcmp(a->case_id, e->case_id) == 0) &&
+	       e->time_ms >= a->from_ms && e->time_ms <= a->to_ms;
+}
+
+static int export_entries(struct export_ctx *x, const struct export_args *a)
+{
+	sqlite3_stmt *st = NULL;
+	mla_audit_entry e;
+	char name[24];
+	int rc = CLI_OK, s;
+
+	if (sqlite3_prepare_v2(x->db, "SELECT seq, entry FROM audit WHERE seq < ?1 ORDER BY seq",
+			       -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, (sqlite3_int64)x->last_size) != SQLITE_OK)
+		rc = db_fail(x, "audit");
+	while (rc == CLI_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		const uint8_t *p = sqlite3_column_blob(st, 1);
+		size_t n = (size_t)sqlite3_column_bytes(st, 1);
+		mla_diag d = {MLA_OK, ""};
+
+		(void)snprintf(name, sizeof(name), "%lld", (long long)sqlite3_column_int64(st, 0));
+		if ((rc = add(x, MLA_BUNDLE_ENTRY, name, p, n)) != CLI_OK)
+			break;
+		x->n_entries++;
+		/* an unparsable entry is exported as it is: the verifier reports it */
+		if (mla_audit_entry_parse(p, n, &e, &d) == MLA_OK && entry_matches(a, &e))
+			rc = select_message(x, &e);
+	}
+	if (rc == CLI_OK && s != SQLITE_DONE)
+		rc = db_fail(x, "audit");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The first non-NULL blob of the queries for id, added as a record of type t. */
+static int export_blob(struct export_ctx *x, const char *id, mla_bundle_type t,
+		       const char *const *queries, size_t *count)
+{
+	int rc = CLI_OK;
+
+	for (size_t q = 0; queries[q] != NULL && rc == CLI_OK; q++) {
+		sqlite3_stmt *st = NULL;
+		int s;
+
+		if (sqlite3_prepare_v2(x->db, queries[q], -1, &st, NULL) != SQLITE_OK ||
+		    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
+			rc = db_fail(x, mla_bundle_type_name(t));
+		else if ((s = sqlite3_step(st)) == SQLITE_ROW &&
+			 sqlite3_column_type(st, 0) == SQLITE_BLOB) {
+			rc = add(x, t, id, sqlite3_column_blob(st, 0),
+				 (size_t)sqlite3_column_bytes(st, 0));
+			(*count)++;
+			sqlite3_finalize(st);
+			return rc;
+		} else if (s != SQLITE_ROW && s != SQLITE_DONE) {
+			rc = db_fail(x, mla_bundle_type_name(t));
+		}
+		sqlite3_finalize(st);
+	}
+	return rc;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int export_messages(struct export_ctx *x)
+{
+	static const char *const envq[] = {
+		"SELECT envelope FROM outbox_envelope WHERE message_id = ?1",
+		"SELECT envelope FROM inbox WHERE message_id = ?1", NULL};
+	static const char *const recq[] = {
+		"SELECT receipt FROM outbox WHERE message_id = ?1",
+		"SELECT receipt FROM inbox WHERE message_id = ?1", NULL};
+	int rc = CLI_OK;
+
+	if (x->nids > 0)
+		qsort(x->ids, x->nids, sizeof(*x->ids), cmp_id);
+	for (size_t i = 0; i < x->nids && rc == CLI_OK; i++)
+		rc = export_blob(x, x->ids[i], MLA_BUNDLE_ENVELOPE, envq, &x->n_env);
+	for (size_t i = 0; i < x->nids && rc == CLI_OK; i++)
+		rc = export_blob(x, x->ids[i], MLA_BUNDLE_RECEIPT, recq, &x->n_rec);
+	return rc;
+}
+
+static json_t *manifest(const struct export_ctx *x, const struct export_args *a)
+{
+	char origin[32];
+
+	(void)snprintf(origin, sizeof(origin), "mlagw.%c%c/audit", x->state[0] + 32,
+		       x->state[1] + 32);
+	return json_pack("{sssssssIsIsOs{sIsIsIsI}s{ss?ss?ss?}}", "format", "mlagw-audit-bundle/1",
+			 "state", x->state, "origin", origin, "first_seq", (json_int_t)0,
+			 "last_seq", (json_int_t)x->last_size - 1, "checkpoint_sizes", x->sizes,
+			 "counts", "entries", (json_int_t)x->n_entries, "checkpoints",
+			 (json_int_t)x->n_cps, "envelopes", (json_int_t)x->n_env, "receipts",
+			 (json_int_t)x->n_rec, "filter", "case", a->case_id, "from", a->from,
+			 "to", a->to);
+}
+
+static int cert_state(const char *path, char state[3])
+{
+	mla_diag d = {MLA_OK, ""};
+	X509 *cert = NULL;
+	mla_err r = mla_pem_load_cert(path, &cert, &d);
+	int n = -1;
+
+	if (r != MLA_OK)
+		return cli_fail(CMD, r, &d);
+	n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_countryName, state, 3);
+	X509_free(cert);
+	if (n != 2 || state[0] < 'A' || state[0] > 'Z' || state[1] < 'A' || state[1] > 'Z') {
+		fprintf(stderr, "mlagw " CMD ": %s: the subject has no State (C=)\n", path);
+		return CLI_IO;
+	}
+	return CLI_OK;
+}
+
+/* Writes magic, manifest, certificate, then the body. */
+static int assemble(struct export_ctx *x, const struct export_args *a, const mla_buf *pem)
+{
+	mla_diag d = {MLA_OK, ""};
+	json_t *m = manifest(x, a);
+	char *ms = m != NULL ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	mla_buf out;
+	mla_err r = MLA_ERR_NOMEM;
+	int rc;
+
+	mla_buf_init(&out, MLA_BUNDLE_MAX);
+	if (ms != NULL && (r = mla_bundle_begin(&out)) == MLA_OK &&
+	    (r = mla_bundle_add(&out, MLA_BUNDLE_MANIFEST, "manifest", ms, strlen(ms), &d)) ==
+		    MLA_OK &&
+	    (r = mla_bundle_add(&out, MLA_BUNDLE_CERTIFICATE, "audit", pem->data, pem->len, &d)) ==
+		    MLA_OK &&
+	    (r = mla_buf_append(&out, x->body.data, x->body.len)) == MLA_OK)
+		r = cli_write_file(a->out, out.data, out.len, 0644, &d);
+	rc = r == MLA_OK ? CLI_OK : cli_fail(CMD, r, &d);
+	if (rc == CLI_OK)
+		fprintf(stderr, "mlagw " CMD ": %s: %s, %zu entries, %zu checkpoints, %zu envelopes,"
+			" %zu receipts\n", a->out, x->state, x->n_entries, x->n_cps, x->n_env,
+			x->n_rec);
+	mla_buf_free(&out);
+	free(ms);
+	json_decref(m);
+	return rc;
+}
+
+int cmd_audit_export(int argc, char **argv)
+{
+	struct export_args a;
+	struct export_ctx x;
+	mla_diag d = {MLA_OK, ""};
+	mla_buf pem, cps;
+	char uri[4200];
+	mla_err r;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	memset(&x, 0, sizeof(x));
+	if ((rc = parse(argc, argv, &a)) != CLI_OK)
+		return rc == -1 ? CLI_OK : rc;
+	mla_buf_init(&x.body, MLA_BUNDLE_MAX);
+	mla_buf_init(&cps, MLA_BUNDLE_MAX);
+	mla_buf_init(&pem, 0);
+	x.sizes = json_array();
+	if ((rc = cert_state(a.cert, x.state)) != CLI_OK)
+		goto out;
+	if ((r = cli_read_file(a.cert, mla_bundle_type_max(MLA_BUNDLE_CERTIFICATE), &pem, &d))) {
+		rc = cli_fail(CMD, r, &d);
+		goto out;
+	}
+	if (snprintf(uri, sizeof(uri), "file:%s?mode=ro", a.store) >= (int)sizeof(uri) ||
+	    strpbrk(a.store, "?#%") != NULL) {
+		rc = cli_usage_error(CMD, "--store: path too long or holds ?, # or %%");
+		goto out;
+	}
+	if (sqlite3_open_v2(uri, &x.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_busy_timeout(x.db, 5000) != SQLITE_OK ||
+	    sqlite3_exec(x.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(&x, a.store);
+		goto out;
+	}
+	if ((rc = export_checkpoints(&x, &cps)) == CLI_OK &&
+	    (rc = export_entries(&x, &a)) == CLI_OK) {
+		if (mla_buf_append(&x.body, cps.data, cps.len) != MLA_OK)
+			rc = cli_fail(CMD, MLA_ERR_TOO_LARGE, NULL);
+		else if ((rc = export_messages(&x)) == CLI_OK)
+			rc = assemble(&x, &a, &pem);
+	}
+out:
+	if (x.db != NULL)
+		sqlite3_close(x.db);
+	mla_buf_free(&x.body);
+	mla_buf_free(&cps);
+	mla_buf_free(&pem);
+	json_decref(x.sizes);
+	free(x.ids);
+	return rc;
+}

@@ -1,0 +1,64 @@
+/* Audit bundle format v1 (protocol/SPEC.md section 15): a single-file, line-oriented,
+ * length-prefixed container of audit entries, checkpoints, envelopes, receipts and the audit
+ * certificate, that an auditor verifies offline. Only the container is here: writing records
+ * and parsing them strictly; what the records mean is checked by mlagw audit verify. */
+#ifndef MLAGW_BUNDLE_H
+#define MLAGW_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mlagw/buf.h"
+#include "mlagw/error.h"
+
+#define MLA_BUNDLE_MAGIC "mlagw-audit-bundle/1\n"
+#define MLA_BUNDLE_NAME_MAX 64		    /* bytes of a record name */
+#define MLA_BUNDLE_RECORDS_MAX 4000000	    /* records in one bundle */
+#define MLA_BUNDLE_MAX ((size_t)4 << 30)    /* bytes of a whole bundle */
+
+/* Record types, in the order they must appear in a bundle. */
+typedef enum mla_bundle_type {
+	MLA_BUNDLE_MANIFEST = 0,
+	MLA_BUNDLE_CERTIFICATE = 1,
+	MLA_BUNDLE_ENTRY = 2,
+	MLA_BUNDLE_CHECKPOINT = 3,
+	MLA_BUNDLE_ENVELOPE = 4,
+	MLA_BUNDLE_RECEIPT = 5,
+	MLA_BUNDLE_TYPE_N = 6
+} mla_bundle_type;
+
+/* One record; data points into the parsed buffer (not NUL-terminated). */
+typedef struct mla_bundle_record {
+	mla_bundle_type type;
+	char name[MLA_BUNDLE_NAME_MAX + 1];
+	const uint8_t *data;
+	size_t len;
+	size_t offset; /* of the record's header line in the bundle */
+} mla_bundle_record;
+
+typedef struct mla_bundle {
+	mla_bundle_record *rec;
+	size_t n;
+} mla_bundle;
+
+/* "manifest", "entry", ... ; NULL out of range. */
+const char *mla_bundle_type_name(mla_bundle_type t);
+/* The most bytes a record of type t may hold. */
+size_t mla_bundle_type_max(mla_bundle_type t);
+
+/* Appends the format line (call once, first) to out. */
+MLA_MUST_CHECK mla_err mla_bundle_begin(mla_buf *out);
+/* Appends one record "<type> <name> <length>\n<bytes>\n"; MLA_ERR_ARG for a bad name or an
+ * oversized record (the message names it), MLA_ERR_TOO_LARGE when out cannot grow. */
+MLA_MUST_CHECK mla_err mla_bundle_add(mla_buf *out, mla_bundle_type t, const char *name,
+				      const void *data, size_t len, mla_diag *diag);
+
+/* Parses data strictly: the format line, then records with canonical lengths within the
+ * type's limit, names of 1-64 bytes of [A-Za-z0-9._-], types in the order of the enum, exactly
+ * one manifest (first) and one certificate (second), nothing after the last record.
+ * MLA_ERR_SCHEMA naming the record (index, type, name, offset) otherwise, MLA_ERR_TOO_LARGE
+ * beyond the limits. Records point into data, which must outlive b. */
+mla_err mla_bundle_parse(const uint8_t *data, size_t len, mla_bundle *b, mla_diag *diag);
+void mla_bundle_free(mla_bundle *b);
+
+#endif

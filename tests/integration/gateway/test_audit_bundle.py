@@ -1,0 +1,199 @@
+"""Offline audit bundles (SPEC §15): two gateways exchange messages (with a refusal and a
+replay), stop cleanly (the stop signs a final checkpoint), each store is exported with
+`mlagw audit export` and verified with `mlagw audit verify` and the States' roots only; then
+every kind of tampering (bytes of entries, envelopes, receipts and checkpoint signatures,
+deleted, swapped and duplicated entries, truncation, a receipt of another message, a
+checkpoint signed by another key, no manifest) must be refused with a message naming it."""
+import base64
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gwnet import *  # noqa: E402,F403
+
+MAGIC = b'mlagw-audit-bundle/1\n'
+
+
+def parse_bundle(data):
+    check(data.startswith(MAGIC), 'bundle format line')
+    pos, recs = len(MAGIC), []
+    while pos < len(data):
+        nl = data.index(b'\n', pos)
+        t, name, n = data[pos:nl].decode().split(' ')
+        n = int(n)
+        body = data[nl + 1:nl + 1 + n]
+        check(data[nl + 1 + n:nl + 2 + n] == b'\n', 'record %s %s end' % (t, name))
+        recs.append([t, name, body])
+        pos = nl + 2 + n
+    return recs
+
+
+def write_bundle(recs, magic=MAGIC):
+    out = bytearray(magic)
+    for t, name, body in recs:
+        out += b'%s %s %d\n' % (t.encode(), name.encode(), len(body)) + body + b'\n'
+    return bytes(out)
+
+
+class Auditor:
+    def __init__(self, net, trust):
+        self.net, self.trust, self.n = net, trust, 0
+
+    def verify(self, data, json_out=False):
+        self.n += 1
+        path = os.path.join(self.net.dir, 'bundle-%d.mab' % self.n)
+        with open(path, 'wb') as f:
+            f.write(data)
+        args = ['audit', 'verify', path, '--trust', self.trust] + (['--json'] if json_out else [])
+        p = self.net.cli(*args, check_rc=False)
+        return p.returncode, p.stdout.decode() + p.stderr.decode()
+
+    def refused(self, data, what, label):
+        rc, out = self.verify(data)
+        check(rc == 1, '%s: exit %d, wanted 1:\n%s' % (label, rc, out))
+        check(what in out, '%s: the report does not name %r:\n%s' % (label, what, out))
+
+
+def flip(body, lo, hi, rng):
+    pos = rng.randrange(lo, hi)
+    b = bytearray(body)
+    b[pos] ^= rng.randrange(1, 256)
+    return bytes(b)
+
+
+def sign_note_text(text, key_path, pub_crt, name, tmp):
+    """A signed-note signature line by another Ed25519 key (openssl pkeyutl -rawin)."""
+    tf, sf = os.path.join(tmp, 'forge.txt'), os.path.join(tmp, 'forge.sig')
+    with open(tf, 'wb') as f:
+        f.write(text)
+    subprocess.run(['openssl', 'pkeyutl', '-sign', '-rawin', '-inkey', key_path, '-in', tf,
+                    '-out', sf], check=True, capture_output=True)
+    pem = subprocess.run(['openssl', 'x509', '-in', pub_crt, '-pubkey', '-noout'],
+                         check=True, capture_output=True).stdout
+    der = subprocess.run(['openssl', 'pkey', '-pubin', '-outform', 'DER'], input=pem,
+                         check=True, capture_output=True).stdout
+    kid = hashlib.sha256(name.encode() + b'\n\x01' + der[-32:]).digest()[:4]
+    with open(sf, 'rb') as f:
+        sig = f.read()
+    return text + b'\n' + ('\u2014 %s ' % name).encode() + base64.b64encode(kid + sig) + b'\n'
+
+
+def main(mlagw, mlagwd):
+    net = Net(mlagw, mlagwd, ['ES', 'CO'])
+    for g in net.gws.values():
+        g.overrides = {'audit': {'checkpoint_interval': '200ms'}}
+    net.start_all()
+    es, co = net['ES'], net['CO']
+    ids = [es.submit('CO', case_id='CASE-%d' % (i % 2))['message_id'] for i in range(4)]
+    ids += [co.submit('ES', case_id='CASE-9')['message_id'] for _ in range(2)]
+    wait_until(lambda: es.all_in_state(ids[:4], DELIVERED) and
+               co.all_in_state(ids[4:], DELIVERED), 30, msg='delivered')
+    # a refusal (not an envelope) and a replay of delivered bytes (the original receipt)
+    code, _ = net.post('ES', 'CO', b'<NotAnEnvelope/>')
+    check(code != 200, 'garbage accepted: %d' % code)
+    code, body = net.post('ES', 'CO', es.outbox_envelope(ids[0]))
+    check(code == 200 and parse_receipt(body)['message_id'] == ids[0], 'replay: %d' % code)
+    check(any(e['event'] == 'rejected' for e in co.audit()), 'no rejected entry at CO')
+    net.stop_all()  # the stop signs a final checkpoint
+
+    trust = os.path.join(net.dir, 'trust')
+    os.makedirs(trust)
+    for s in ('ES', 'CO'):
+        shutil.copy(net.pki(s, 'root.crt'), os.path.join(trust, s + '.crt'))
+    auditor = Auditor(net, trust)
+    bundles = {}
+    for g in (es, co):
+        out = os.path.join(net.dir, g.state + '.mab')
+        net.cli('audit', 'export', '--store', g.store, '--cert', g.pki('audit.crt'),
+                '--out', out)
+        with open(out, 'rb') as f:
+            bundles[g.state] = f.read()
+        rc, text = auditor.verify(bundles[g.state])
+        check(rc == 0 and 'verified' in text, '%s bundle: exit %d\n%s' % (g.state, rc, text))
+        rc, text = auditor.verify(bundles[g.state], json_out=True)
+        rep = json.loads(text)
+        check(rc == 0 and rep['verified'] and rep['state'] == g.state and
+              rep['checks']['delivered']['ok'] >= 2, '%s json: %r' % (g.state, rep))
+        n_entries = len(g.audit())
+        check(rep['entries'] == n_entries, 'bundle holds %d of %d entries' %
+              (rep['entries'], n_entries))
+    recs = parse_bundle(bundles['ES'])
+    kinds = {t: [r for r in recs if r[0] == t] for t in ('entry', 'checkpoint', 'envelope',
+                                                         'receipt')}
+    check(len(kinds['envelope']) == 6 and len(kinds['receipt']) == 6, 'ES bundle messages')
+
+    # a filter selects messages; the entries stay complete
+    out = os.path.join(net.dir, 'case.mab')
+    net.cli('audit', 'export', '--store', es.store, '--cert', es.pki('audit.crt'), '--out', out,
+            '--case', 'CASE-1')
+    with open(out, 'rb') as f:
+        case = f.read()
+    crecs = parse_bundle(case)
+    check(sum(r[0] == 'envelope' for r in crecs) == 2 and
+          sum(r[0] == 'entry' for r in crecs) == len(kinds['entry']), 'case filter')
+    check(auditor.verify(case)[0] == 0, 'case bundle does not verify')
+    p = net.cli('audit', 'verify', os.path.join(net.dir, 'none.mab'), '--trust', trust,
+                check_rc=False)
+    check(p.returncode == 3, 'unreadable file: exit %d' % p.returncode)
+    check(net.cli('audit', 'verify', '--trust', trust, check_rc=False).returncode == 2, 'usage')
+    # without the roots of ES, nothing of ES verifies
+    only_co = os.path.join(net.dir, 'only-co')
+    os.makedirs(only_co)
+    shutil.copy(net.pki('CO', 'root.crt'), only_co)
+    auditor_co = Auditor(net, only_co)
+    auditor_co.refused(bundles['ES'], 'certificate', 'no ES root')
+
+    rng = random.Random(6962)
+
+    def tampered(kind, k, lo_fn=lambda b: 0):
+        rs = [list(r) for r in recs]
+        idx = [i for i, r in enumerate(rs) if r[0] == kind]
+        i = rng.choice(idx)
+        body = rs[i][2]
+        rs[i][2] = flip(body, lo_fn(body), len(body), rng)
+        return write_bundle(rs), rs[i][1]
+
+    for k in range(5):
+        data, name = tampered('entry', k)
+        auditor.refused(data, 'entr', 'entry %s byte %d' % (name, k))
+        data, name = tampered('envelope', k)
+        auditor.refused(data, 'envelope ' + name, 'envelope %s byte %d' % (name, k))
+        data, name = tampered('receipt', k)
+        auditor.refused(data, 'receipt ' + name, 'receipt %s byte %d' % (name, k))
+        data, name = tampered('checkpoint', k, lambda b: b.rindex(b'\n\n') + 2 + len(
+            '\u2014 mlagw.es/audit '.encode()))
+        auditor.refused(data, 'checkpoint ' + name, 'checkpoint %s byte %d' % (name, k))
+
+    ents = [i for i, r in enumerate(recs) if r[0] == 'entry']
+    rs = [r for i, r in enumerate(recs) if i != ents[3]]
+    auditor.refused(write_bundle(rs), 'entry', 'deleted entry')
+    rs = list(recs)
+    rs[ents[2]], rs[ents[5]] = rs[ents[5]], rs[ents[2]]
+    auditor.refused(write_bundle(rs), 'entry', 'swapped entries')
+    rs = list(recs)
+    rs.insert(ents[4], recs[ents[4]])
+    auditor.refused(write_bundle(rs), 'entry', 'duplicated entry')
+    whole = bundles['ES']
+    cut = whole.index(kinds['envelope'][1][2]) + 100
+    auditor.refused(whole[:cut], 'malformed bundle', 'truncated')
+    rs = [list(r) for r in recs]
+    ri = [i for i, r in enumerate(rs) if r[0] == 'receipt']
+    rs[ri[0]][2] = rs[ri[1]][2]
+    auditor.refused(write_bundle(rs), 'receipt ' + rs[ri[0]][1], 'receipt of another message')
+    rs = [list(r) for r in recs]
+    ci = [i for i, r in enumerate(rs) if r[0] == 'checkpoint'][-1]
+    note = rs[ci][2]
+    rs[ci][2] = sign_note_text(note[:note.rindex(b'\n\n') + 1], net.pki('CO', 'audit.key'),
+                               net.pki('CO', 'audit.crt'), 'mlagw.es/audit', net.dir)
+    auditor.refused(write_bundle(rs), 'checkpoint ' + rs[ci][1], 'forged checkpoint')
+    auditor.refused(write_bundle(recs[1:]), 'manifest', 'no manifest')
+    auditor.refused(write_bundle(recs, b'mlagw-audit-bundle/2\n'), 'not an audit bundle',
+                    'wrong format line')
+
+
+run(main)
