@@ -82,4 +82,11 @@ int verify_envelopes(struct vctx *v);
 int verify_receipts(struct vctx *v);
 int verify_delivered(struct vctx *v);
 
+/* cmd_audit_verify.c, shared with mlagw audit reconcile: the roots of DIR/ *.crt into
+ * v->trust (messages as "mlagw CMD: ..."), all check families in order (CLI_INTERNAL when one
+ * could not run), and the number of failures they recorded. */
+int audit_load_trust(struct vctx *v, const char *cmd);
+int audit_run_checks(struct vctx *v);
+size_t audit_failures(const struct vctx *v);
+
 #endif

@@ -42,6 +42,12 @@ static int cmp_time(const void *a, const void *b)
 	return strcmp(((const struct vtime *)a)->id, ((const struct vtime *)b)->id);
 }
 
+/* bsearch's key is a message id string, not a struct vtime. */
+static int cmp_time_key(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct vtime *)elem)->id);
+}
+
 /* One vtime per message id of the entries: the earliest and latest entry times. */
 static int build_times(struct vctx *v)
 {
@@ -78,7 +84,7 @@ static mla_limits limits_at(const struct vctx *v, const char *id, int last)
 {
 	mla_limits l = v->limits;
 	const struct vtime *t = v->ntimes ? bsearch(id, v->times, v->ntimes, sizeof(*v->times),
-						    cmp_time)
+						    cmp_time_key)
 					  : NULL;
 
 	if (t != NULL)

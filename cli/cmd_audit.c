@@ -12,6 +12,7 @@
 
 #include "api_client.h"
 #include "audit_bundle.h"
+#include "audit_reconcile.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "mlagw/checkpoint.h"
@@ -345,6 +346,8 @@ int cmd_audit(int argc, char **argv)
 		return cmd_audit_export(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
 		return cmd_audit_verify(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "reconcile") == 0)
+		return cmd_audit_reconcile(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "proof") != 0) {
 		if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
 			fputs(audit_usage, stdout);

@@ -129,11 +129,10 @@ static int add(struct export_ctx *x, mla_bundle_type t, const char *name, const 
 	return r == MLA_OK ? CLI_OK : cli_fail(CMD, r, &d);
 }
 
+/* Collects the id; duplicates are removed once, after sorting (export_messages): a search
+ * per entry made a 1M-entry export quadratic. */
 static int select_message(struct export_ctx *x, const mla_audit_entry *e)
 {
-	for (size_t i = 0; i < x->nids; i++)
-		if (strcmp(x->ids[i], e->message_id) == 0)
-			return CLI_OK;
 	if (x->nids == x->capids) {
 		size_t nc = x->capids == 0 ? 64 : 2 * x->capids;
 		void *p = realloc(x->ids, nc * sizeof(*x->ids));
@@ -261,9 +260,14 @@ static int export_messages(struct export_ctx *x)
 		"SELECT receipt FROM outbox WHERE message_id = ?1",
 		"SELECT receipt FROM inbox WHERE message_id = ?1", NULL};
 	int rc = CLI_OK;
+	size_t n = 0;
 
 	if (x->nids > 0)
 		qsort(x->ids, x->nids, sizeof(*x->ids), cmp_id);
+	for (size_t i = 0; i < x->nids; i++)
+		if (n == 0 || strcmp(x->ids[n - 1], x->ids[i]) != 0)
+			memmove(x->ids[n++], x->ids[i], MLA_UUID_LEN + 1);
+	x->nids = n;
 	for (size_t i = 0; i < x->nids && rc == CLI_OK; i++)
 		rc = export_blob(x, x->ids[i], MLA_BUNDLE_ENVELOPE, envq, &x->n_env);
 	for (size_t i = 0; i < x->nids && rc == CLI_OK; i++)

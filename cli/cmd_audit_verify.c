@@ -68,14 +68,14 @@ static int parse(int argc, char **argv, const char **file, const char **dir, int
 	return CLI_OK;
 }
 
-static int load_trust(struct vctx *v)
+int audit_load_trust(struct vctx *v, const char *cmd)
 {
 	DIR *d = opendir(v->trust_dir);
 	struct dirent *de;
 	int n = 0;
 
 	if (d == NULL || mla_trust_new(&v->trust) != MLA_OK) {
-		fprintf(stderr, "mlagw " CMD ": cannot read --trust %s\n", v->trust_dir);
+		fprintf(stderr, "mlagw %s: cannot read --trust %s\n", cmd, v->trust_dir);
 		if (d != NULL)
 			closedir(d);
 		return CLI_IO;
@@ -90,7 +90,7 @@ static int load_trust(struct vctx *v)
 			    (int)sizeof(path))
 			continue;
 		if (mla_trust_add_file(v->trust, path, &g) != MLA_OK) {
-			fprintf(stderr, "mlagw " CMD ": %s: %s\n", path, mla_diag_message(&g));
+			fprintf(stderr, "mlagw %s: %s: %s\n", cmd, path, mla_diag_message(&g));
 			closedir(d);
 			return CLI_IO;
 		}
@@ -98,13 +98,13 @@ static int load_trust(struct vctx *v)
 	}
 	closedir(d);
 	if (n == 0) {
-		fprintf(stderr, "mlagw " CMD ": no root certificate (*.crt) in %s\n", v->trust_dir);
+		fprintf(stderr, "mlagw %s: no root certificate (*.crt) in %s\n", cmd, v->trust_dir);
 		return CLI_IO;
 	}
 	return CLI_OK;
 }
 
-static size_t total_failed(const struct vctx *v)
+size_t audit_failures(const struct vctx *v)
 {
 	size_t n = 0;
 
@@ -115,7 +115,7 @@ static size_t total_failed(const struct vctx *v)
 
 static void report(const struct vctx *v, const char *file, int json)
 {
-	size_t failed = total_failed(v), i;
+	size_t failed = audit_failures(v), i;
 	json_t *f;
 
 	if (json) {
@@ -147,7 +147,7 @@ static void report(const struct vctx *v, const char *file, int json)
 	printf(failed == 0 ? "verified\n" : "NOT verified: %zu failures\n", failed);
 }
 
-static int run_checks(struct vctx *v)
+int audit_run_checks(struct vctx *v)
 {
 	int (*const steps[])(struct vctx *) = {
 		verify_manifest, verify_certificate, verify_checkpoints, verify_entries,
@@ -185,15 +185,15 @@ int cmd_audit_verify(int argc, char **argv)
 		rc = cli_fail(CMD, r, &d);
 		goto out;
 	}
-	if ((rc = load_trust(&v)) != CLI_OK)
+	if ((rc = audit_load_trust(&v, CMD)) != CLI_OK)
 		goto out;
 	v.b = &b;
 	if ((r = mla_bundle_parse(data.data, data.len, &b, &d)) != MLA_OK)
 		vfail(&v, F_BUNDLE, "malformed bundle: %s", mla_diag_message(&d));
-	else if ((rc = run_checks(&v)) != CLI_OK)
+	else if ((rc = audit_run_checks(&v)) != CLI_OK)
 		goto out;
 	report(&v, file, json);
-	rc = total_failed(&v) == 0 ? CLI_OK : CLI_REJECTED;
+	rc = audit_failures(&v) == 0 ? CLI_OK : CLI_REJECTED;
 out:
 	mla_bundle_free(&b);
 	mla_buf_free(&data);

@@ -1,6 +1,7 @@
 /* mlagw bench envelope: seal and open rates on one core for a few document sizes, printed
  * beside the rate the bare OpenSSL primitives allow (bench_bound.c), measured in the same run;
- * and the dispatch to `mlagw bench gateway` (bench_gateway.c).
+ * and the dispatch to `mlagw bench gateway` (bench_gateway.c) and `mlagw bench audit`
+ * (bench_audit.c).
  * It prints figures only; it never passes or fails on speed. */
 #include <getopt.h>
 #include <limits.h>
@@ -73,6 +74,7 @@ static const struct option bench_options[] = {
 static const char bench_usage[] =
 	"usage: mlagw bench envelope [--seconds S] [--rsa-bits N] [--sizes B,B,...] [--json]\n"
 	"       mlagw bench gateway [options]   (two local gateways; see mlagw bench gateway --help)\n"
+	"       mlagw bench audit [--entries N] [--seconds S] [--json]   (the audit log)\n"
 	"\n"
 	"Seals and opens envelopes in a loop on one thread, with a throwaway test PKI (ES signs\n"
 	"with ECDSA P-256, CO receives with RSA-OAEP), and prints seals/s, opens/s and cycles/s\n"
@@ -482,6 +484,8 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "gateway") == 0)
 		return bench_gateway(argc - 1, argv + 1);
+	if (strcmp(argv[1], "audit") == 0)
+		return bench_audit(argc - 1, argv + 1);
 	if (strcmp(argv[1], "envelope") != 0)
 		return cli_usage_error("bench", "unknown benchmark '%s' (envelope, gateway)",
 				       argv[1]);

@@ -20,5 +20,7 @@ int cmd_receipt(int argc, char **argv);
 /* mlagw bench envelope: seal/open rates beside OpenSSL's bound; mlagw bench gateway: two
  * local gateways under load, receipted envelopes/s and latency beside the exchange's bound. */
 int cmd_bench(int argc, char **argv);
+/* mlagw bench audit: appends/s, proof times and bundle verification (bench_audit.c). */
+int bench_audit(int argc, char **argv);
 
 #endif

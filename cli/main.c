@@ -27,6 +27,8 @@ static const char main_usage[] =
 	"  (these talk to the local API with --gateway URL, or to the submission socket\n"
 	"   with --socket PATH for submit, status and health)\n"
 	"  bench envelope   measure seal/open rates against OpenSSL's own bound\n"
+	"  bench gateway    two local gateways: receipted/s, latency, memory\n"
+	"  bench audit      audit log: appends/s, proof time, bundle verification\n"
 	"  version        print the version\n"
 	"Every command takes --help. Exit codes: 0 ok, 1 refused, 2 usage, 3 file/key/cert,\n"
 	"4 internal.\n";
