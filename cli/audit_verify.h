@@ -86,6 +86,17 @@ int verify_delivered(struct vctx *v);
  * v->trust (messages as "mlagw CMD: ..."), all check families in order (CLI_INTERNAL when one
  * could not run), and the number of failures they recorded. */
 int audit_load_trust(struct vctx *v, const char *cmd);
+
+/* The options both audit commands take (--trust DIR, --json, --help) and nfiles operands
+ * into files[]; -1 after printing usage for --help, else CLI_OK or a usage error naming
+ * `want` when the operands (or a required --trust) are missing. */
+struct audit_args_spec {
+	const char *cmd, *usage;
+	int nfiles, need_trust;
+	const char *want;
+};
+int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,
+		     const char **files, const char **dir, int *json);
 int audit_run_checks(struct vctx *v);
 size_t audit_failures(const struct vctx *v);
 

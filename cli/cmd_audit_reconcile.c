@@ -4,7 +4,6 @@
  * sender's delivered entry must be the receiver's receipt-issued one. Every one-sided or
  * differing entry is reported with both States, the message id and the entries' seqs. With
  * --trust, each bundle must first pass the checks of mlagw audit verify (audit_verify.h). */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,37 +51,6 @@ struct report {
 	json_t *problems, *in_flight, *directions;
 	size_t nproblems;
 };
-
-static int parse(int argc, char **argv, const char **fa, const char **fb, const char **dir,
-		 int *json)
-{
-	static const struct option opts[] = {
-		{"trust", 1, NULL, 't'}, {"json", 0, NULL, 'j'}, {"help", 0, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(reconcile_usage, stdout);
-			return -1;
-		} else if (c == 't') {
-			*dir = optarg;
-		} else if (c == 'j') {
-			*json = 1;
-		} else {
-			return cli_usage_error(CMD, "unknown option or missing value: %s",
-					       argv[optind - 1]);
-		}
-	}
-	if (optind + 2 != argc)
-		return cli_usage_error(CMD, "give two bundles, A and B");
-	*fa = argv[optind];
-	*fb = argv[optind + 1];
-	return CLI_OK;
-}
 
 /* The checks of mlagw audit verify, in its order; CLI_REJECTED naming the first failure. */
 static int verify_side(struct side *s)
@@ -414,7 +382,9 @@ int cmd_audit_reconcile(int argc, char **argv)
 {
 	struct side a, b;
 	struct report rp = {json_array(), json_array(), json_array(), 0};
-	const char *dir = NULL;
+	static const struct audit_args_spec spec = {CMD, reconcile_usage, 2, 0,
+						    "give two bundles, A and B"};
+	const char *files[2] = {NULL, NULL}, *dir = NULL;
 	mla_diag d = {MLA_OK, ""};
 	int json = 0, rc;
 
@@ -422,10 +392,12 @@ int cmd_audit_reconcile(int argc, char **argv)
 	memset(&b, 0, sizeof(b));
 	mla_buf_init(&a.data, MLA_BUNDLE_MAX);
 	mla_buf_init(&b.data, MLA_BUNDLE_MAX);
-	if ((rc = parse(argc, argv, &a.file, &b.file, &dir, &json)) != CLI_OK) {
+	if ((rc = audit_parse_args(argc, argv, &spec, files, &dir, &json)) != CLI_OK) {
 		rc = rc == -1 ? CLI_OK : rc;
 		goto out;
 	}
+	a.file = files[0];
+	b.file = files[1];
 	if (rp.problems == NULL || rp.in_flight == NULL || rp.directions == NULL) {
 		rc = CLI_INTERNAL;
 		goto out;

@@ -39,32 +39,34 @@ void vfail(struct vctx *v, enum vfam_id f, const char *fmt, ...)
 				    json_pack("{ssss}", "check", vfam_names[f], "message", msg));
 }
 
-static int parse(int argc, char **argv, const char **file, const char **dir, int *json)
+int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,
+		     const char **files, const char **dir, int *json)
 {
 	static const struct option opts[] = {
 		{"trust", 1, NULL, 't'}, {"json", 0, NULL, 'j'}, {"help", 0, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, i;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(verify_usage, stdout);
+			fputs(spec->usage, stdout);
 			return -1;
 		} else if (c == 't') {
 			*dir = optarg;
 		} else if (c == 'j') {
 			*json = 1;
 		} else {
-			return cli_usage_error(CMD, "unknown option or missing value: %s",
+			return cli_usage_error(spec->cmd, "unknown option or missing value: %s",
 					       argv[optind - 1]);
 		}
 	}
-	if (optind + 1 != argc || *dir == NULL)
-		return cli_usage_error(CMD, "give one FILE and --trust DIR");
-	*file = argv[optind];
+	if (optind + spec->nfiles != argc || (spec->need_trust && *dir == NULL))
+		return cli_usage_error(spec->cmd, "%s", spec->want);
+	for (i = 0; i < spec->nfiles; i++)
+		files[i] = argv[optind + i];
 	return CLI_OK;
 }
 
@@ -162,6 +164,8 @@ int audit_run_checks(struct vctx *v)
 
 int cmd_audit_verify(int argc, char **argv)
 {
+	static const struct audit_args_spec spec = {CMD, verify_usage, 1, 1,
+						    "give one FILE and --trust DIR"};
 	const char *file = NULL;
 	struct vctx v;
 	mla_bundle b = {NULL, 0};
@@ -172,7 +176,7 @@ int cmd_audit_verify(int argc, char **argv)
 
 	memset(&v, 0, sizeof(v));
 	mla_buf_init(&data, MLA_BUNDLE_MAX);
-	if ((rc = parse(argc, argv, &file, &v.trust_dir, &json)) != CLI_OK)
+	if ((rc = audit_parse_args(argc, argv, &spec, &file, &v.trust_dir, &json)) != CLI_OK)
 		return rc == -1 ? CLI_OK : rc;
 	v.failures = json_array();
 	mla_limits_default(&v.limits);
