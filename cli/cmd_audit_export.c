@@ -14,6 +14,7 @@
 
 #include "audit_bundle.h"
 #include "cli_util.h"
+#include "header_xml.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/bundle.h"
 #include "mlagw/pem.h"
@@ -45,35 +46,21 @@ struct export_ctx {
 	char state[3];
 };
 
-/* YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ to ms; end_of_day for a date given to --to. */
+/* YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ to ms; end_of_day for a date given to --to. The
+ * envelope header's parser does the work, so "2026-02-31" is refused here as there. */
 static int parse_time(const char *s, int end_of_day, int64_t *ms)
 {
-	struct tm tm;
-	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-	size_t len = strlen(s);
+	char full[32];
+	int is_date = strlen(s) == 10;
 	time_t t;
 
-	if (len == 10 && sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && n == 10) {
-		/* a date */
-	} else if (len == 20 && sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi,
-				       &sec, &n) == 6 && n == 20) {
-		end_of_day = 0;
-	} else {
+	if (is_date)
+		(void)snprintf(full, sizeof(full), "%sT00:00:00Z", s);
+	else
+		(void)snprintf(full, sizeof(full), "%.20s", s);
+	if (strlen(s) > 20 || (t = header_parse_time(full)) < 0)
 		return 0;
-	}
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 ||
-	    h < 0 || mi < 0 || sec < 0)
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return 0;
-	*ms = (int64_t)t * 1000 + (end_of_day ? 86400000 - 1 : 0);
+	*ms = (int64_t)t * 1000 + (is_date && end_of_day ? 86400000 - 1 : 0);
 	return 1;
 }
 

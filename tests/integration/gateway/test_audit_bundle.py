@@ -137,6 +137,16 @@ def main(mlagw, mlagwd):
     check(sum(r[0] == 'envelope' for r in crecs) == 2 and
           sum(r[0] == 'entry' for r in crecs) == len(kinds['entry']), 'case filter')
     check(auditor.verify(case)[0] == 0, 'case bundle does not verify')
+    # --from/--to: dates that do not exist are refused, not normalised into the next month
+    for bad in ('2026-02-31', '2026-13-01', '2026-02-28T24:00:00Z', '1960-01-01', 'today'):
+        p = net.cli('audit', 'export', '--store', es.store, '--cert', es.pki('audit.crt'),
+                    '--out', os.path.join(net.dir, 'bad.mab'), '--from', bad, check_rc=False)
+        check(p.returncode == 2 and b'--from and --to take' in p.stderr,
+              '--from %s: exit %d %r' % (bad, p.returncode, p.stderr))
+    p = net.cli('audit', 'export', '--store', es.store, '--cert', es.pki('audit.crt'),
+                '--out', os.path.join(net.dir, 'future.mab'), '--from', '2100-01-01')
+    check(sum(r[0] == 'envelope' for r in parse_bundle(
+        open(os.path.join(net.dir, 'future.mab'), 'rb').read())) == 0, 'future --from')
     p = net.cli('audit', 'verify', os.path.join(net.dir, 'none.mab'), '--trust', trust,
                 check_rc=False)
     check(p.returncode == 3, 'unreadable file: exit %d' % p.returncode)
