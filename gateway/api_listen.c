@@ -1,6 +1,7 @@
-/* The local API's listener: TLS context (the [api] or the gateway's TLS key pair, TLS 1.2+,
- * client certificates optional and verified against [api] client_ca), binding, the sweep
- * that closes slow clients, reload and orderly stop. Requests go to api_on_request. */
+/* The local API's listener: its TLS context (the [api] or the gateway's TLS key pair, TLS
+ * 1.2+, client certificates optional and verified against [api] client_ca) and limits on the
+ * shared tls_listener (binding, slow-client sweep, reload, stop). Requests go to
+ * api_on_request. */
 #include <string.h>
 
 #include <event2/bufferevent_ssl.h>
@@ -75,37 +76,6 @@ static mla_err api_tls_ctx(const struct gw_config *c, SSL_CTX **out, mla_diag *d
 	return MLA_OK;
 }
 
-static struct bufferevent *make_bev(struct event_base *base, void *arg)
-{
-	struct gw *g = arg;
-	SSL *ssl = tls_server_ssl(g->api->ctx, &g->api->conns, gw_now_ms());
-	struct bufferevent *bev;
-
-	/* NULL makes libevent use a plain socket: without an SSL it authenticates nobody (401) */
-	if (ssl == NULL)
-		return NULL;
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	tls_conn_of(ssl)->bev = bev;
-	return bev;
-}
-
-static void on_sweep(evutil_socket_t fd, short what, void *arg)
-{
-	struct gw *g = arg;
-	unsigned n;
-
-	(void)fd;
-	(void)what;
-	n = tls_conn_sweep(&g->api->conns, gw_now_ms(), (int64_t)g->snap->cfg.header_timeout_ms);
-	if (n > 0)
-		gw_log(GW_LOG_WARN, "slow-client-closed", NULL, "listener=api connections=%u", n);
-}
-
 static void configure_limits(struct gw *g)
 {
 	const struct gw_config *c = &g->snap->cfg;
@@ -114,62 +84,35 @@ static void configure_limits(struct gw *g)
 	a->body_limit = api_config_body_limit(&c->api, c->limits.max_document_bytes);
 	/* up to twice the limit is read and refused with a JSON 413; beyond that the HTTP layer
 	 * refuses it from its Content-Length without reading it (413, no JSON body) */
-	evhttp_set_max_body_size(a->http, (ev_ssize_t)(a->body_limit * 2));
-	evhttp_set_max_headers_size(a->http, 16384);
-	evhttp_set_timeout(a->http, (int)((c->header_timeout_ms + 999) / 1000) + 30);
-}
-
-static mla_err bind_api(struct gw *g, mla_diag *diag)
-{
-	const char *listen = g->snap->cfg.api.listen, *colon = strrchr(listen, ':');
-	char host[API_LISTEN_MAX];
-	size_t hl = colon != NULL ? (size_t)(colon - listen) : 0;
-	const char *h = listen;
-	long port;
-	char *end = NULL;
-
-	if (colon == NULL || hl == 0 || hl >= sizeof(host))
-		return mla_fail(diag, MLA_ERR_CONFIG, "[api] listen is not host:port");
-	if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
-		h++;
-		hl -= 2;
-	}
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || port < 1 || port > 65535)
-		return mla_fail(diag, MLA_ERR_CONFIG, "[api] listen is not host:port");
-	if ((g->api->bound = evhttp_bind_socket_with_handle(g->api->http, host,
-							    (unsigned short)port)) == NULL)
-		return mla_fail(diag, MLA_ERR_IO, "cannot listen on %s ([api] listen)", listen);
-	return MLA_OK;
+	a->l.slow_ms = (int64_t)c->header_timeout_ms;
+	evhttp_set_max_body_size(a->l.http, (ev_ssize_t)(a->body_limit * 2));
+	evhttp_set_max_headers_size(a->l.http, 16384);
+	evhttp_set_timeout(a->l.http, (int)((c->header_timeout_ms + 999) / 1000) + 30);
 }
 
 mla_err api_server_start(struct gw *g, mla_diag *diag)
 {
-	struct timeval one = {1, 0};
+	const struct gw_config *c = &g->snap->cfg;
+	SSL_CTX *ctx = NULL;
 	mla_err r;
 
-	if (g->snap->cfg.api.listen[0] == '\0')
+	if (c->api.listen[0] == '\0')
 		return MLA_OK;
 	if ((g->api = calloc(1, sizeof(*g->api))) == NULL)
 		return MLA_ERR_NOMEM;
-	if ((r = api_tls_ctx(&g->snap->cfg, &g->api->ctx, diag)) != MLA_OK)
+	if ((r = api_tls_ctx(c, &ctx, diag)) != MLA_OK ||
+	    (r = tls_listener_init(&g->api->l, g->base, ctx, "api")) != MLA_OK)
 		return r;
-	if ((g->api->http = evhttp_new(g->base)) == NULL)
-		return MLA_ERR_NOMEM;
-	evhttp_set_bevcb(g->api->http, make_bev, g);
-	evhttp_set_allowed_methods(g->api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-						 EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE);
-	evhttp_set_gencb(g->api->http, api_on_request, g);
+	evhttp_set_allowed_methods(g->api->l.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+							   EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+							   EVHTTP_REQ_DELETE);
+	evhttp_set_gencb(g->api->l.http, api_on_request, g);
 	configure_limits(g);
-	if ((r = bind_api(g, diag)) != MLA_OK)
+	if ((r = tls_listener_bind(&g->api->l, g->base, c->api.listen, "[api] listen", diag)) !=
+	    MLA_OK)
 		return r;
-	if ((g->api->sweep = event_new(g->base, -1, EV_PERSIST, on_sweep, g)) == NULL ||
-	    event_add(g->api->sweep, &one) != 0)
-		return MLA_ERR_NOMEM;
 	gw_log(GW_LOG_INFO, "listening", NULL, "api_listener=%s tokens=%zu clients=%zu",
-	       g->snap->cfg.api.listen, g->snap->cfg.api.n_tokens, g->snap->cfg.api.n_clients);
+	       c->api.listen, c->api.n_tokens, c->api.n_clients);
 	return MLA_OK;
 }
 
@@ -182,36 +125,27 @@ mla_err api_server_reload(struct gw *g, mla_diag *diag)
 		return MLA_OK;
 	if ((r = api_tls_ctx(&g->snap->cfg, &ctx, diag)) != MLA_OK)
 		return r;
-	SSL_CTX_free(g->api->ctx);
-	g->api->ctx = ctx;
+	tls_listener_set_ctx(&g->api->l, ctx);
 	configure_limits(g);
 	return MLA_OK;
 }
 
 void api_server_stop_accepting(struct gw *g)
 {
-	if (g->api != NULL && g->api->bound != NULL) {
-		evhttp_del_accept_socket(g->api->http, g->api->bound);
-		g->api->bound = NULL;
-	}
+	if (g->api != NULL)
+		tls_listener_stop_accepting(&g->api->l);
 }
 
 unsigned api_server_busy(const struct gw *g)
 {
-	return g->api != NULL ? g->api->busy : 0;
+	return g->api != NULL ? g->api->l.busy : 0;
 }
 
 void api_server_free(struct gw *g)
 {
 	if (g->api == NULL)
 		return;
-	if (g->api->sweep != NULL)
-		event_free(g->api->sweep);
-	if (g->api->http != NULL)
-		evhttp_free(g->api->http);
-	for (struct tls_conn *c = g->api->conns.head; c != NULL; c = c->next)
-		c->list = NULL;
-	SSL_CTX_free(g->api->ctx);
+	tls_listener_free(&g->api->l);
 	free(g->api);
 	g->api = NULL;
 }

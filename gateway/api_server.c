@@ -40,8 +40,8 @@ static void reply(struct api_req *r, int code, const char *ctype, const mla_buf 
 	struct evbuffer *b;
 	struct evkeyvalq *h;
 
-	if (r->held && r->g->api != NULL && r->g->api->busy > 0)
-		r->g->api->busy--;
+	if (r->held && r->g->api != NULL && r->g->api->l.busy > 0)
+		r->g->api->l.busy--;
 	if (r->req != NULL) {
 		if (r->held)
 			evhttp_connection_set_closecb(evhttp_request_get_connection(r->req), NULL,
@@ -120,7 +120,7 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 void api_hold(struct api_req *r)
 {
 	r->held = 1;
-	r->g->api->busy++;
+	r->g->api->l.busy++;
 	if (r->conn != NULL)
 		r->conn->busy++;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(r->req), on_close, r);

@@ -10,18 +10,13 @@
 #include "api_auth.h"
 #include "gw.h"
 #include "mlagw/audit_entry.h"
-#include "tls_server.h"
+#include "tls_listener.h"
 
 #define API_PARAM_MAX 200
 
 struct gw_api_server {
-	struct evhttp *http;
-	struct evhttp_bound_socket *bound;
-	SSL_CTX *ctx;
-	struct tls_conn_list conns;
-	struct event *sweep;
-	unsigned busy;     /* requests waiting for a worker or a commit */
-	size_t body_limit; /* api_config_body_limit */
+	struct tls_listener l; /* l.busy: requests waiting for a worker or a commit */
+	size_t body_limit;     /* api_config_body_limit */
 };
 
 /* evhttp's callback for every request (api_server.c). */
