@@ -83,8 +83,7 @@ mla_err header_write(xmlNodePtr node, xmlNsPtr ns, const mla_header *h)
 	return MLA_OK;
 }
 
-/* Copies the element's text into dst (size n); too long is an error naming the element. */
-static mla_err copy_text(xmlNodePtr el, char *dst, size_t n, mla_diag *diag)
+mla_err header_copy_text(xmlNodePtr el, const char *what, char *dst, size_t n, mla_diag *diag)
 {
 	xmlChar *text = xmlNodeGetContent(el);
 	mla_err r = MLA_OK;
@@ -92,12 +91,17 @@ static mla_err copy_text(xmlNodePtr el, char *dst, size_t n, mla_diag *diag)
 	if (text == NULL)
 		return MLA_ERR_NOMEM;
 	if ((size_t)xmlStrlen(text) >= n)
-		r = mla_fail(diag, MLA_ERR_HEADER, "header %s is longer than %zu bytes",
+		r = mla_fail(diag, MLA_ERR_HEADER, "%s %s is longer than %zu bytes", what,
 			     (const char *)el->name, n - 1);
 	else
 		(void)snprintf(dst, n, "%s", (const char *)text);
 	xmlFree(text);
 	return r;
+}
+
+static mla_err copy_text(xmlNodePtr el, char *dst, size_t n, mla_diag *diag)
+{
+	return header_copy_text(el, "header", dst, n, diag);
 }
 
 static mla_err copy_state(xmlNodePtr el, char dst[3], mla_diag *diag)

@@ -10,6 +10,9 @@
 mla_err header_write(xmlNodePtr node, xmlNsPtr ns, const mla_header *h);
 /* Reads a schema-valid mla:Header element into h and checks it. */
 mla_err header_read(xmlNodePtr node, mla_header *h, mla_diag *diag);
+/* Copies el's text (all of it; comments dropped as in canonical form) into dst of size n;
+ * too long is MLA_ERR_HEADER naming `what` ("header", "receipt") and the element. */
+mla_err header_copy_text(xmlNodePtr el, const char *what, char *dst, size_t n, mla_diag *diag);
 /* Formats t as xs:dateTime in UTC with seconds precision ("2026-11-27T20:00:00Z"). */
 void header_format_time(time_t t, char out[21]);
 /* Parses that exact form; -1 on any other. */

@@ -234,21 +234,9 @@ out:
 
 /* ---- reading a verified body ---- */
 
-/* Copies the element's text (all of it, comments dropped as in canonical form) into dst. */
 static mla_err copy_text(xmlNodePtr el, char *dst, size_t n, mla_diag *diag)
 {
-	xmlChar *text = xmlNodeGetContent(el);
-	mla_err r = MLA_OK;
-
-	if (text == NULL)
-		return MLA_ERR_NOMEM;
-	if ((size_t)xmlStrlen(text) >= n)
-		r = mla_fail(diag, MLA_ERR_HEADER, "receipt %s is longer than %zu bytes",
-			     (const char *)el->name, n - 1);
-	else
-		(void)snprintf(dst, n, "%s", (const char *)text);
-	xmlFree(text);
-	return r;
+	return header_copy_text(el, "receipt", dst, n, diag);
 }
 
 static mla_err copy_attr(xmlNodePtr el, const char *name, char *dst, size_t n, mla_diag *diag)
