@@ -64,8 +64,10 @@ struct gw_result {
 	struct bgw_run warm, full, half;
 };
 
-static int apply_option(int c, const char *v, struct bgw_args *a)
+static int apply_option(int c, const char *v, void *args)
 {
+	struct bgw_args *a = args;
+
 	switch (c) {
 	case O_N:
 		return cli_parse_long(v, 1, 10000000, &a->n) == 0
@@ -94,28 +96,9 @@ static int apply_option(int c, const char *v, struct bgw_args *a)
 	}
 }
 
-/* Returns CLI_OK, or an exit code; -1 when --help was printed. */
-static int parse_args(int argc, char **argv, struct bgw_args *a)
-{
-	int c, r;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", gw_options, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(gw_usage, stdout);
-			return -1;
-		}
-		if (c == '?' || c == ':')
-			return cli_usage_error("bench", "unknown option or missing value: %s",
-					       argv[optind - 1]);
-		if ((r = apply_option(c, optarg, a)) != CLI_OK)
-			return r;
-	}
-	if (optind < argc)
-		return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
-	return CLI_OK;
-}
+static const struct cli_optspec bench_spec = {
+	"bench", gw_usage, "h", gw_options, apply_option,
+};
 
 static mla_err measure_bound(struct bgw_env *e, struct gw_result *res, mla_diag *d)
 {
@@ -333,7 +316,7 @@ int bench_gateway(int argc, char **argv)
 	mla_err r;
 	int rc;
 
-	if ((rc = parse_args(argc, argv, &a)) != CLI_OK)
+	if ((rc = cli_parse_options(argc, argv, &bench_spec, &a)) != CLI_OK)
 		return rc == -1 ? CLI_OK : rc;
 	if (mla_crypto_init(&d) != MLA_OK || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return cli_fail("bench gateway", MLA_ERR_INTERNAL, &d);

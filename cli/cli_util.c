@@ -162,3 +162,25 @@ void cli_json_string(FILE *fp, const char *s)
 		fputs("\"\"", fp);
 	mla_buf_free(&b);
 }
+
+int cli_parse_options(int argc, char **argv, const struct cli_optspec *spec, void *args)
+{
+	int c, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, spec->shortopts, spec->longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(spec->usage, stdout);
+			return -1;
+		}
+		if (c == '?' || c == ':')
+			return cli_usage_error(spec->cmd, "unknown option or missing value: %s",
+					       argv[optind - 1]);
+		if ((r = spec->apply(c, optarg, args)) != CLI_OK)
+			return r;
+	}
+	if (optind < argc)
+		return cli_usage_error(spec->cmd, "unexpected argument '%s'", argv[optind]);
+	return CLI_OK;
+}

@@ -3,6 +3,7 @@
 #ifndef MLAGW_CLI_UTIL_H
 #define MLAGW_CLI_UTIL_H
 
+#include <getopt.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -23,6 +24,17 @@ int cli_exit_code(mla_err r);
 int cli_fail(const char *cmd, mla_err r, const mla_diag *diag);
 /* Prints "mlagw CMD: <message>" and a --help hint on stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A command whose options are all applied one by one and that takes no operands. */
+struct cli_optspec {
+	const char *cmd, *usage, *shortopts;
+	const struct option *longopts;
+	/* applies option c (value v, or NULL) to args; CLI_OK or an exit code */
+	int (*apply)(int c, const char *v, void *args);
+};
+/* getopt_long over argv with spec: CLI_OK, an exit code, or -1 after printing the usage for
+ * -h/--help (which must map to 'h'). Unknown options, missing values and operands are usage
+ * errors naming them. */
+int cli_parse_options(int argc, char **argv, const struct cli_optspec *spec, void *args);
 /* Range-checked decimal parse; 0 on success, -1 on anything else. */
 int cli_parse_long(const char *s, long min, long max, long *out);
 /* Reads a whole file ("-" is stdin) into out, refusing more than max bytes. */

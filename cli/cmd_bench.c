@@ -123,8 +123,10 @@ static int parse_sizes(const char *s, size_t max, struct bench_args *a)
 	}
 }
 
-static int apply_option(int c, const char *v, struct bench_args *a)
+static int apply_option(int c, const char *v, void *args)
 {
+	struct bench_args *a = args;
+
 	switch (c) {
 	case O_SECONDS:
 		if (parse_seconds(v, &a->seconds) != 0)
@@ -149,28 +151,9 @@ static int apply_option(int c, const char *v, struct bench_args *a)
 	}
 }
 
-/* Returns CLI_OK, or an exit code; -1 when --help was printed. */
-static int parse_args(int argc, char **argv, struct bench_args *a)
-{
-	int c, r;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", bench_options, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(bench_usage, stdout);
-			return -1;
-		}
-		if (c == '?' || c == ':')
-			return cli_usage_error("bench", "unknown option or missing value: %s",
-					       argv[optind - 1]);
-		if ((r = apply_option(c, optarg, a)) != CLI_OK)
-			return r;
-	}
-	if (optind < argc)
-		return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
-	return CLI_OK;
-}
+static const struct cli_optspec bench_spec = {
+	"bench", bench_usage, "h", bench_options, apply_option,
+};
 
 static mla_err make_state(struct bench_env *e, const char *state, int rsa_bits, mla_diag *d)
 {
@@ -460,7 +443,7 @@ static int bench_envelope(int argc, char **argv)
 	mla_err r;
 	int rc;
 
-	if ((rc = parse_args(argc, argv, &a)) != CLI_OK)
+	if ((rc = cli_parse_options(argc, argv, &bench_spec, &a)) != CLI_OK)
 		return rc == -1 ? CLI_OK : rc;
 	if (mla_crypto_init(&d) != MLA_OK)
 		return cli_fail("bench", MLA_ERR_INTERNAL, &d);

@@ -112,8 +112,9 @@ static int apply_header_option(int c, const char *v, mla_header *h)
 	}
 }
 
-static int apply_option(int c, const char *v, struct env_args *a)
+static int apply_option(int c, const char *v, void *args)
 {
+	struct env_args *a = args;
 	int r = apply_header_option(c, v, &a->h);
 
 	if (r != -1)
@@ -139,28 +140,9 @@ static int apply_option(int c, const char *v, struct env_args *a)
 	return CLI_OK;
 }
 
-/* Returns CLI_OK, or an exit code; -1 when --help was printed. */
-static int parse_args(int argc, char **argv, struct env_args *a)
-{
-	int c, r;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "i:o:h", env_options, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(envelope_usage, stdout);
-			return -1;
-		}
-		if (c == '?' || c == ':')
-			return cli_usage_error("envelope", "unknown option or missing value: %s",
-					       argv[optind - 1]);
-		if ((r = apply_option(c, optarg, a)) != CLI_OK)
-			return r;
-	}
-	if (optind < argc)
-		return cli_usage_error("envelope", "unexpected argument '%s'", argv[optind]);
-	return CLI_OK;
-}
+static const struct cli_optspec envelope_spec = {
+	"envelope", envelope_usage, "i:o:h", env_options, apply_option,
+};
 
 static int require(const char *v, const char *opt)
 {
@@ -349,7 +331,7 @@ int cmd_envelope(int argc, char **argv)
 	}
 	if (mla_header_init(&a.h) != MLA_OK || mla_crypto_init(&d) != MLA_OK)
 		return cli_fail("envelope", MLA_ERR_INTERNAL, &d);
-	if ((r = parse_args(argc - 1, argv + 1, &a)) != CLI_OK)
+	if ((r = cli_parse_options(argc - 1, argv + 1, &envelope_spec, &a)) != CLI_OK)
 		return r == -1 ? CLI_OK : r;
 	mla_limits_default(&lim);
 	if (strcmp(argv[1], "seal") == 0)
