@@ -11,8 +11,10 @@
 #include "mlagw/buf.h"
 #include "mlagw/checkpoint.h"
 #include "mlagw/text.h"
+#include "note_internal.h"
 
-#define SIG_TYPE_ED25519 0x01
+#define SIG_TYPE_ED25519 MLA_NOTE_SIG_ED25519
+#define COSIG_TS_LEN 8 /* the big-endian POSIX time before a cosignature */
 #define EM_DASH_SP "\xe2\x80\x94 " /* U+2014 and a space: starts every signature line */
 #define EM_DASH_SP_LEN 4
 #define KEY_ID_LEN 4
@@ -80,7 +82,7 @@ static int b64_value(char c)
 
 /* Canonical standard base64 (RFC 4648 section 4, padded, no whitespace, zero pad bits) of at
  * most max bytes; decoded with OpenSSL after the checks. 0 when invalid. */
-static int b64_decode(const char *s, size_t n, uint8_t *out, size_t max, size_t *outlen)
+int mla_note_b64_decode(const char *s, size_t n, uint8_t *out, size_t max, size_t *outlen)
 {
 	size_t pad = 0;
 	int last, len;
@@ -104,10 +106,10 @@ static int b64_decode(const char *s, size_t n, uint8_t *out, size_t max, size_t 
 
 /* ---- keys ---- */
 
-static mla_err key_id(const char *name, size_t name_len, const uint8_t key[MLA_ED25519_KEY_LEN],
-		      uint32_t *id)
+static mla_err key_id(const char *name, size_t name_len, uint8_t type,
+		      const uint8_t key[MLA_ED25519_KEY_LEN], uint32_t *id)
 {
-	static const uint8_t sep[2] = {'\n', SIG_TYPE_ED25519};
+	const uint8_t sep[2] = {'\n', type};
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	uint8_t md[EVP_MAX_MD_SIZE];
 	mla_err r = MLA_ERR_INTERNAL;
@@ -125,8 +127,8 @@ static mla_err key_id(const char *name, size_t name_len, const uint8_t key[MLA_E
 	return r;
 }
 
-mla_err mla_note_verifier_from_key(const char *name, const EVP_PKEY *key, mla_note_verifier *v,
-				   mla_diag *diag)
+static mla_err verifier_from_key(const char *name, const EVP_PKEY *key, uint8_t type,
+				 mla_note_verifier *v, mla_diag *diag)
 {
 	size_t n = strlen(name), klen = MLA_ED25519_KEY_LEN;
 
@@ -137,9 +139,22 @@ mla_err mla_note_verifier_from_key(const char *name, const EVP_PKEY *key, mla_no
 	    EVP_PKEY_get_raw_public_key(key, v->key, &klen) != 1 || klen != MLA_ED25519_KEY_LEN)
 		return mla_fail(diag, MLA_ERR_ARG, "note key %s is not an Ed25519 key", name);
 	memcpy(v->name, name, n + 1);
-	if (key_id(name, n, v->key, &v->id) != MLA_OK)
+	v->type = type;
+	if (key_id(name, n, type, v->key, &v->id) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_INTERNAL, "SHA-256 failed");
 	return MLA_OK;
+}
+
+mla_err mla_note_verifier_from_key(const char *name, const EVP_PKEY *key, mla_note_verifier *v,
+				   mla_diag *diag)
+{
+	return verifier_from_key(name, key, MLA_NOTE_SIG_ED25519, v, diag);
+}
+
+mla_err mla_cosig_verifier_from_key(const char *name, const EVP_PKEY *key,
+				    mla_note_verifier *v, mla_diag *diag)
+{
+	return verifier_from_key(name, key, MLA_NOTE_SIG_COSIG_V1, v, diag);
 }
 
 mla_err mla_note_vkey_parse(const char *vkey, mla_note_verifier *v, mla_diag *diag)
@@ -164,17 +179,19 @@ mla_err mla_note_vkey_parse(const char *vkey, mla_note_verifier *v, mla_diag *di
 	if (plus[9] != '+')
 		return mla_fail(diag, MLA_ERR_SCHEMA, "verifier key: key ID is not 8 hex digits");
 	b64 = plus + 10;
-	if (!b64_decode(b64, strlen(b64), raw, sizeof(raw), &raw_len) || raw_len < 1)
+	if (!mla_note_b64_decode(b64, strlen(b64), raw, sizeof(raw), &raw_len) || raw_len < 1)
 		return mla_fail(diag, MLA_ERR_SCHEMA, "verifier key: key is not valid base64");
-	if (raw[0] != SIG_TYPE_ED25519)
+	if (raw[0] != MLA_NOTE_SIG_ED25519 && raw[0] != MLA_NOTE_SIG_COSIG_V1)
 		return mla_fail(diag, MLA_ERR_ALG_UNKNOWN,
-				"verifier key: signature type 0x%02x is not Ed25519", raw[0]);
+				"verifier key: signature type 0x%02x is not Ed25519 (0x01) or an "
+				"Ed25519 cosignature (0x04)", raw[0]);
 	if (raw_len != 1 + MLA_ED25519_KEY_LEN)
 		return mla_fail(diag, MLA_ERR_SCHEMA, "verifier key: Ed25519 key is not 32 bytes");
 	memcpy(v->name, vkey, name_len);
 	v->name[name_len] = '\0';
 	memcpy(v->key, raw + 1, MLA_ED25519_KEY_LEN);
-	if (key_id(v->name, name_len, v->key, &v->id) != MLA_OK)
+	v->type = raw[0];
+	if (key_id(v->name, name_len, v->type, v->key, &v->id) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_INTERNAL, "SHA-256 failed");
 	if (v->id != id)
 		return mla_fail(diag, MLA_ERR_SCHEMA,
@@ -189,7 +206,7 @@ mla_err mla_note_vkey_format(const mla_note_verifier *v, char *out, size_t outle
 	char b64[45];
 	int n;
 
-	raw[0] = SIG_TYPE_ED25519;
+	raw[0] = v->type;
 	memcpy(raw + 1, v->key, MLA_ED25519_KEY_LEN);
 	(void)EVP_EncodeBlock((unsigned char *)b64, raw, (int)sizeof(raw));
 	n = snprintf(out, outlen, "%s+%08" PRIx32 "+%s", v->name, v->id, b64);
@@ -299,12 +316,56 @@ static mla_err parse_sig_line(const char *s, size_t n, struct sig_line *sl, uint
 	sl->name_len = (size_t)(sp - s);
 	s = sp + 1;
 	n -= sl->name_len + 1;
-	if (!b64_decode(s, n, sig, sig_max, sig_len) || *sig_len <= KEY_ID_LEN)
+	if (!mla_note_b64_decode(s, n, sig, sig_max, sig_len) || *sig_len <= KEY_ID_LEN)
 		return mla_fail(diag, MLA_ERR_SCHEMA,
 				"signed note: signature of %.*s is not valid base64",
 				(int)sl->name_len, sl->name);
 	sl->id = (uint32_t)sig[0] << 24 | (uint32_t)sig[1] << 16 | (uint32_t)sig[2] << 8 | sig[3];
 	return MLA_OK;
+}
+
+/* The message a cosignature/v1 signs (C2SP tlog-cosignature): a header line, the time line,
+ * then the whole note text. */
+static char *cosig_message(uint64_t ts, const char *text, size_t text_len, size_t *lenp)
+{
+	char head[48];
+	int n = snprintf(head, sizeof(head), "cosignature/v1\ntime %" PRIu64 "\n", ts);
+	char *m = n > 0 ? malloc((size_t)n + text_len) : NULL;
+
+	if (m == NULL)
+		return NULL;
+	memcpy(m, head, (size_t)n);
+	memcpy(m + n, text, text_len);
+	*lenp = (size_t)n + text_len;
+	return m;
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Verifies a cosignature: key ID, 8-byte time, Ed25519 over the cosigned message. */
+static int cosig_verify(const mla_note_verifier *v, const uint8_t *sig, size_t sig_len,
+			const char *text, size_t text_len)
+{
+	size_t mlen = 0;
+	uint64_t ts;
+	char *m;
+	int ok;
+
+	if (sig_len != KEY_ID_LEN + COSIG_TS_LEN + MLA_ED25519_SIG_LEN)
+		return 0;
+	if ((ts = be64(sig + KEY_ID_LEN)) > (uint64_t)INT64_MAX ||
+	    (m = cosig_message(ts, text, text_len, &mlen)) == NULL)
+		return 0;
+	ok = ed25519_verify(v->key, m, mlen, sig + KEY_ID_LEN + COSIG_TS_LEN, MLA_ED25519_SIG_LEN);
+	free(m);
+	return ok;
 }
 
 /* Checks one signature against the known keys; sets its bit when a known key signed. */
@@ -314,14 +375,55 @@ static mla_err check_sig(const struct sig_line *sl, const uint8_t *sig, size_t s
 {
 	for (size_t k = 0; k < nkeys; k++) {
 		const mla_note_verifier *v = &keys[k];
+		int ok;
 		if (v->id != sl->id || strlen(v->name) != sl->name_len ||
 		    memcmp(v->name, sl->name, sl->name_len) != 0)
 			continue;
-		if (!ed25519_verify(v->key, text, text_len, sig + KEY_ID_LEN, sig_len - KEY_ID_LEN))
+		if (v->type == MLA_NOTE_SIG_COSIG_V1)
+			ok = cosig_verify(v, sig, sig_len, text, text_len);
+		else
+			ok = ed25519_verify(v->key, text, text_len, sig + KEY_ID_LEN,
+					    sig_len - KEY_ID_LEN);
+		if (!ok)
 			return mla_fail(diag, MLA_ERR_SIG_INVALID,
-					"signed note: signature by %s does not verify", v->name);
+					"signed note: %s by %s does not verify",
+					v->type == MLA_NOTE_SIG_COSIG_V1 ? "cosignature" : "signature",
+					v->name);
 		*signers |= UINT64_C(1) << k;
 	}
+	return MLA_OK;
+}
+
+mla_err mla_cosignature_sign(const char *text, size_t len, const char *name, EVP_PKEY *key,
+			     uint64_t ts, char *line, size_t line_max, mla_diag *diag)
+{
+	uint8_t sig[KEY_ID_LEN + COSIG_TS_LEN + MLA_ED25519_SIG_LEN];
+	char b64[((sizeof(sig) + 2) / 3) * 4 + 1];
+	mla_note_verifier v;
+	size_t mlen = 0;
+	char *m = NULL;
+	mla_err r;
+	int n;
+
+	if (len == 0 || text[len - 1] != '\n' || !valid_note_text(text, len) ||
+	    ts > (uint64_t)INT64_MAX)
+		return mla_fail(diag, MLA_ERR_ARG, "cosignature: bad note text or time");
+	if ((r = mla_cosig_verifier_from_key(name, key, &v, diag)) != MLA_OK)
+		return r;
+	for (int i = 0; i < KEY_ID_LEN; i++)
+		sig[i] = (uint8_t)(v.id >> (24 - 8 * i));
+	for (int i = 0; i < COSIG_TS_LEN; i++)
+		sig[KEY_ID_LEN + i] = (uint8_t)(ts >> (56 - 8 * i));
+	if ((m = cosig_message(ts, text, len, &mlen)) == NULL)
+		return MLA_ERR_NOMEM;
+	r = ed25519_sign(key, m, mlen, sig + KEY_ID_LEN + COSIG_TS_LEN);
+	free(m);
+	if (r != MLA_OK)
+		return mla_fail(diag, r, "Ed25519 cosigning failed");
+	(void)EVP_EncodeBlock((unsigned char *)b64, sig, (int)sizeof(sig));
+	n = snprintf(line, line_max, EM_DASH_SP "%s %s\n", name, b64);
+	if (n < 0 || (size_t)n >= line_max)
+		return mla_fail(diag, MLA_ERR_TOO_LARGE, "cosignature line does not fit");
 	return MLA_OK;
 }
 
@@ -426,7 +528,7 @@ mla_err mla_checkpoint_sign(const mla_checkpoint *cp, const char *key_name, EVP_
 	return mla_note_sign(text, (size_t)n, key_name, key, notep, lenp, diag);
 }
 
-static int parse_size(const char *s, size_t n, uint64_t *out)
+int mla_note_parse_size(const char *s, size_t n, uint64_t *out)
 {
 	uint64_t v = 0;
 
@@ -460,10 +562,10 @@ static mla_err parse_checkpoint(const char *text, size_t len, mla_checkpoint *cp
 				return mla_fail(diag, MLA_ERR_SCHEMA, "checkpoint: origin too long");
 			memcpy(cp->origin, p, n);
 			cp->origin[n] = '\0';
-		} else if (line == 1 && !parse_size(p, n, &cp->size)) {
+		} else if (line == 1 && !mla_note_parse_size(p, n, &cp->size)) {
 			return mla_fail(diag, MLA_ERR_SCHEMA,
 					"checkpoint: tree size is not a canonical decimal number");
-		} else if (line == 2 && (!b64_decode(p, n, root, sizeof(root), &root_len) ||
+		} else if (line == 2 && (!mla_note_b64_decode(p, n, root, sizeof(root), &root_len) ||
 					 root_len != MLA_MERKLE_HASH_LEN)) {
 			return mla_fail(diag, MLA_ERR_SCHEMA,
 					"checkpoint: root hash is not the base64 of 32 bytes");

@@ -22,10 +22,18 @@
 #define MLA_NOTE_VKEY_MAX (MLA_NOTE_NAME_MAX + 1 + 8 + 1 + 44 + 1)
 #define MLA_CHECKPOINT_ORIGIN_MAX 255
 
-/* A known signer: key name, key ID and Ed25519 public key. */
+/* Signature types (the byte hashed into the key ID): a plain Ed25519 note signature, and a
+ * timestamped Ed25519 cosignature/v1 (C2SP tlog-cosignature) over "cosignature/v1\ntime
+ * <t>\n" and the note text. */
+#define MLA_NOTE_SIG_ED25519 0x01
+#define MLA_NOTE_SIG_COSIG_V1 0x04
+#define MLA_COSIG_LINE_MAX (4 + MLA_NOTE_NAME_MAX + 1 + 104 + 2) /* "— name b64\n" + NUL */
+
+/* A known signer: key name, key ID, signature type and Ed25519 public key. */
 typedef struct mla_note_verifier {
 	char name[MLA_NOTE_NAME_MAX + 1];
-	uint32_t id; /* SHA-256(name || 0x0A || 0x01 || key)[:4], big-endian */
+	uint8_t type; /* MLA_NOTE_SIG_ED25519 or MLA_NOTE_SIG_COSIG_V1 */
+	uint32_t id;  /* SHA-256(name || 0x0A || type || key)[:4], big-endian */
 	uint8_t key[MLA_ED25519_KEY_LEN];
 } mla_note_verifier;
 
@@ -34,9 +42,12 @@ typedef struct mla_note_verifier {
  * MLA_ERR_ARG otherwise or for another key type. */
 mla_err mla_note_verifier_from_key(const char *name, const EVP_PKEY *key, mla_note_verifier *v,
 				   mla_diag *diag);
+/* The cosigner (C2SP tlog-cosignature, type 0x04) for key under name. */
+mla_err mla_cosig_verifier_from_key(const char *name, const EVP_PKEY *key,
+				    mla_note_verifier *v, mla_diag *diag);
 /* Parses a vkey string "<name>+<8 hex key ID>+<base64(0x01 || 32-byte key)>" and checks that
  * the ID is the one of the name and key. MLA_ERR_SCHEMA when malformed or the ID differs,
- * MLA_ERR_ALG_UNKNOWN for a signature type other than Ed25519 (0x01). */
+ * MLA_ERR_ALG_UNKNOWN for a signature type other than Ed25519 (0x01) or cosignature (0x04). */
 mla_err mla_note_vkey_parse(const char *vkey, mla_note_verifier *v, mla_diag *diag);
 /* Writes v as a vkey string (lower-case hex) into out (at least MLA_NOTE_VKEY_MAX bytes
  * suffice). */
@@ -47,6 +58,11 @@ mla_err mla_note_vkey_format(const mla_note_verifier *v, char *out, size_t outle
  * signature line, NUL-terminated (free() it). */
 mla_err mla_note_sign(const char *text, size_t len, const char *key_name, EVP_PKEY *key,
 		      char **notep, size_t *lenp, mla_diag *diag);
+/* One cosignature/v1 line ("— <name> <base64(key ID || time || signature)>\n", NUL-ended
+ * in line, at most line_max bytes) by the Ed25519 key over the note text (the checkpoint
+ * without its signature lines) at POSIX time ts. */
+mla_err mla_cosignature_sign(const char *text, size_t len, const char *name, EVP_PKEY *key,
+			     uint64_t ts, char *line, size_t line_max, mla_diag *diag);
 /* Parses the signed note strictly and verifies it against the nkeys known keys: the text is
  * note[0 .. *text_lenp), and bit i of *signersp is set when keys[i] signed it. Signatures of
  * unknown keys (name or ID differs) are ignored, as the spec requires.
