@@ -9,6 +9,7 @@
 
 #include "checkpoint.h"
 #include "log.h"
+#include "witness.h"
 #include "mlagw/checkpoint.h"
 #include "mlagw/pem.h"
 
@@ -114,6 +115,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if ((r = gw_checkpoint_now(g, &d)) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"%s\"",
 		       d.msg[0] ? d.msg : mla_errname(r));
+	witness_kick(g); /* peers that have not cosigned the latest checkpoint */
 }
 
 static mla_err arm(struct gw *g)

@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "checkpoint.h"
 #include "log.h"
+#include "witness.h"
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -248,7 +249,8 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 	    NULL)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot start worker threads");
 	if ((r = add_signals(g)) != MLA_OK || (r = peer_server_start(g, d)) != MLA_OK ||
-	    (r = api_server_start(g, d)) != MLA_OK || (r = submit_server_start(g, d)) != MLA_OK || (r = relay_start(g, d)) != MLA_OK)
+	    (r = api_server_start(g, d)) != MLA_OK || (r = submit_server_start(g, d)) != MLA_OK ||
+	    (r = relay_start(g, d)) != MLA_OK || (r = witness_start(g, d)) != MLA_OK)
 		return r;
 	gw_log(GW_LOG_INFO, "started", NULL, "state=%s workers=%u peers=%zu", c->state,
 	       worker_count(c), c->n_peers);

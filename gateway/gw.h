@@ -21,6 +21,7 @@ struct gw_peer_server;
 struct gw_submit_server;
 struct gw_relay;
 struct gw_api_server;
+struct gw_witness;
 
 struct gw {
 	struct event_base *base;
@@ -43,6 +44,7 @@ struct gw {
 	uint64_t cp_size;           /* size of the latest stored checkpoint */
 	uint64_t cp_interval_ms;    /* the timer's current period */
 	struct event *cp_timer;
+	struct gw_witness *witness; /* witnessing with the peers (witness_client.c) */
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
 	/* group commit (batch.c) */
 	int batch_open;

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "peer_server.h"
 #include "tls_listener.h"
+#include "witness.h"
 
 struct gw_peer_server {
 	struct tls_listener l;
@@ -124,6 +125,19 @@ static void on_envelope(struct evhttp_request *req, void *arg)
 	receive_envelope(g, rr, conn->state, evbuffer_pullup(in, -1), len);
 }
 
+/* Witnessing (witness_server.c): only an authenticated peer gateway, for its own log. */
+static void on_witness(struct evhttp_request *req, void *arg)
+{
+	struct tls_conn *conn = conn_of_request(req);
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST)
+		reply_plain(req, 405, "Method Not Allowed");
+	else if (conn == NULL || conn->state[0] == '\0')
+		reply_plain(req, 403, "Forbidden");
+	else
+		witness_serve(arg, req, conn->state);
+}
+
 static void on_other(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
@@ -148,6 +162,7 @@ static void configure_http(struct gw *g)
 
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_POST | EVHTTP_REQ_GET);
 	evhttp_set_cb(http, "/mla/v1/envelopes", on_envelope, g);
+	evhttp_set_cb(http, WITNESS_PATH, on_witness, g);
 	evhttp_set_gencb(http, on_other, g);
 	configure_limits(g);
 }

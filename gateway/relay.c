@@ -14,6 +14,7 @@
 #include "mlagw/pem.h"
 #include "mlagw/receipt.h"
 #include "relay_internal.h"
+#include "witness.h"
 
 #define MAX_RECEIPT_BYTES ((size_t)1 << 20)
 #define TICK_MS 500
@@ -63,7 +64,7 @@ static int has_slot(const char *to_state, void *arg)
 	return 1;
 }
 
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
+size_t relay_on_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct transfer *t = arg;
 
@@ -199,10 +200,31 @@ static void unlink_transfer(struct gw_relay *rl, struct transfer *t)
 		rl->in_flight--;
 }
 
-static mla_err setup_easy(struct gw *g, struct transfer *t, struct relay_peer *p)
+mla_err relay_easy_tls(struct gw *g, CURL *easy, const char *state)
 {
 	const struct gw_config *c = &g->snap->cfg;
-	const struct gw_peer *cp = gw_config_peer(c, t->to_state);
+	const struct gw_peer *cp = gw_config_peer(c, state);
+	struct relay_peer *p = peer_of(g->relay, state);
+
+	if (cp == NULL || p == NULL)
+		return MLA_ERR_INTERNAL;
+	curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &g->relay->cert_blob);
+	curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &g->relay->key_blob);
+	/* the peer must present a certificate of its own State's root, and no other */
+	curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &p->ca);
+	curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
+	if (cp->tls_pin[0] != '\0')
+		curl_easy_setopt(easy, CURLOPT_PINNEDPUBLICKEY, cp->tls_pin);
+	curl_easy_setopt(easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)c->retry.request_timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)c->retry.connect_timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	return MLA_OK;
+}
+
+static mla_err setup_easy(struct gw *g, struct transfer *t)
+{
+	const struct gw_peer *cp = gw_config_peer(&g->snap->cfg, t->to_state);
 	char idh[80];
 
 	if (cp == NULL || (t->easy = curl_easy_init()) == NULL)
@@ -215,21 +237,12 @@ static mla_err setup_easy(struct gw *g, struct transfer *t, struct relay_peer *p
 	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, (const char *)t->envelope.data);
 	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->envelope.len);
-	curl_easy_setopt(t->easy, CURLOPT_SSLCERT_BLOB, &g->relay->cert_blob);
-	curl_easy_setopt(t->easy, CURLOPT_SSLKEY_BLOB, &g->relay->key_blob);
-	/* the peer must present a certificate of its own State's root, and no other */
-	curl_easy_setopt(t->easy, CURLOPT_CAINFO_BLOB, &p->ca);
-	curl_easy_setopt(t->easy, CURLOPT_CAPATH, NULL);
-	if (cp->tls_pin[0] != '\0')
-		curl_easy_setopt(t->easy, CURLOPT_PINNEDPUBLICKEY, cp->tls_pin);
-	curl_easy_setopt(t->easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)c->retry.request_timeout_ms);
-	curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)c->retry.connect_timeout_ms);
-	curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, relay_on_body);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, (char *)t);
+	if (relay_easy_tls(g, t->easy, t->to_state) != MLA_OK)
+		return MLA_ERR_INTERNAL;
 	return t->headers != NULL ? MLA_OK : MLA_ERR_NOMEM;
 }
 
@@ -263,7 +276,7 @@ static void start_message(struct gw *g, const struct out_msg *m)
 	t->started_ms = gw_now_ms();
 	mla_buf_init(&t->response, MAX_RECEIPT_BYTES);
 	if (store_outbox_envelope(g->store, m->message_id, &t->envelope, &d) != MLA_OK ||
-	    setup_easy(g, t, p) != MLA_OK ||
+	    setup_easy(g, t) != MLA_OK ||
 	    store_outbox_set_state(g->store, m->message_id, MSG_SENDING, 0, NULL, &d) != MLA_OK ||
 	    audit_sent(g, m) != MLA_OK || relay_curl_start(g, t) != MLA_OK)
 		goto fail;
@@ -323,6 +336,10 @@ void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 	long code = 0;
 	char why[MLA_DIAG_MAX];
 
+	if (t->witness) {
+		witness_transfer_done(g, t, res);
+		return;
+	}
 	unlink_transfer(g->relay, t);
 	relay_kick(g); /* a slot is free */
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -520,6 +537,7 @@ void relay_free(struct gw *g)
 
 	if (rl == NULL)
 		return;
+	witness_free(g);
 	/* exchanges still in flight stay "sending" in the store: recovered at the next start */
 	while ((t = rl->transfers) != NULL) {
 		unlink_transfer(rl, t);

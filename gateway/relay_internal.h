@@ -21,6 +21,8 @@ struct transfer {
 	mla_buf response;
 	char errbuf[CURL_ERROR_SIZE];
 	struct transfer *prev, *next; /* the relay's list of exchanges in flight */
+	int witness; /* an add-checkpoint exchange (witness_client.c), not an envelope */
+	uint64_t cp_size; /* witness: the size of the checkpoint sent */
 };
 
 struct relay_peer {
@@ -60,6 +62,11 @@ mla_err relay_curl_start(struct gw *g, struct transfer *t);
 void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res);
 
 /* relay.c */
+/* The TLS and timeout options every exchange with peer state uses on easy: our client
+ * certificate, that State's roots only, the optional pin, TLS 1.2 minimum. */
+mla_err relay_easy_tls(struct gw *g, CURL *easy, const char *state);
+/* Collects a response body into t->response (CURLOPT_WRITEFUNCTION). */
+size_t relay_on_body(char *data, size_t size, size_t n, void *arg);
 /* Schedules a retry with backoff and jitter, or fails the message past its deadline. */
 void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why);
 void relay_transfer_free(struct transfer *t);

@@ -11,7 +11,7 @@
 
 #include "store_internal.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 static const char schema_v1[] =
@@ -83,6 +83,24 @@ static const char schema_v1[] =
 	" note BLOB NOT NULL,"
 	" at_ms INTEGER NOT NULL);"
 	"PRAGMA user_version = 1;";
+
+/* Version 2 adds witnessing (SPEC §14): the peers' checkpoints this gateway cosigned (note as
+ * received plus its cosignature line; sizes per origin only grow) and the peers' audit
+ * certificates their checkpoints and cosignatures are verified with. */
+static const char schema_v2[] =
+	"CREATE TABLE witnessed ("
+	" origin TEXT NOT NULL,"
+	" size INTEGER NOT NULL CHECK (size > 0),"
+	" root BLOB NOT NULL CHECK (length(root) = 32),"
+	" note BLOB NOT NULL,"
+	" at_ms INTEGER NOT NULL,"
+	" PRIMARY KEY (origin, size));"
+	"CREATE TABLE peer_audit_certs ("
+	" fingerprint BLOB PRIMARY KEY CHECK (length(fingerprint) = 32),"
+	" state TEXT NOT NULL,"
+	" der BLOB NOT NULL,"
+	" at_ms INTEGER NOT NULL);"
+	"PRAGMA user_version = 2;";
 
 const char *msg_state_name(msg_state s)
 {
@@ -219,7 +237,8 @@ static mla_err user_version(gw_store *s, int *v, mla_diag *diag)
 	return r;
 }
 
-/* Creates schema version 1 in one transaction, or checks the version of an existing file. */
+/* Creates the schema or brings an older file up to date in one transaction, or refuses a
+ * version this mlagw does not know. */
 static mla_err apply_schema(gw_store *s, const char *path, mla_diag *diag)
 {
 	mla_err r;
@@ -229,11 +248,12 @@ static mla_err apply_schema(gw_store *s, const char *path, mla_diag *diag)
 		return r;
 	if ((r = user_version(s, &v, diag)) != MLA_OK)
 		goto out;
-	if (v == 0 && (rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, NULL)) != SQLITE_OK) {
+	if ((v == 0 && (rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, NULL)) != SQLITE_OK) ||
+	    (v <= 1 && (rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, NULL)) != SQLITE_OK)) {
 		r = store_fail(s, rc, "creating the schema", diag);
 		goto out;
 	}
-	if (v != 0 && v != STORE_SCHEMA_VERSION)
+	if (v > STORE_SCHEMA_VERSION)
 		r = mla_fail(diag, MLA_ERR_STORE,
 			     "store: %s has schema version %d; this mlagw knows version %d", path,
 			     v, STORE_SCHEMA_VERSION);

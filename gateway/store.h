@@ -219,5 +219,22 @@ mla_err store_checkpoint_latest(gw_store *s, uint64_t *size, mla_buf *note, int6
 /* The checkpoint of exactly size (MLA_ERR_NOT_FOUND if none); note as above. */
 mla_err store_checkpoint_get(gw_store *s, uint64_t size, mla_buf *note, int64_t *at_ms,
 			     mla_diag *diag);
+/* Appends a witness's cosignature line (ending in a newline) to the checkpoint of size.
+ * MLA_OK without change when the note already holds a signature under name (a second line
+ * by one key would make the note invalid); MLA_ERR_TOO_LARGE past the note limit. */
+mla_err store_checkpoint_cosign(gw_store *s, uint64_t size, const char *name, const char *line,
+				mla_diag *diag);
+
+/* --- witnessing (store_witness.c): peers' checkpoints this gateway cosigned --- */
+/* The largest size cosigned for origin and its root: MLA_ERR_NOT_FOUND when none. */
+mla_err store_witness_latest(gw_store *s, const char *origin, uint64_t *size,
+			     uint8_t root[32], mla_diag *diag);
+/* Records the cosigned checkpoint of origin (note as received plus the cosignature line);
+ * size must be larger than the latest one (MLA_ERR_EXISTS otherwise): sizes only grow. */
+mla_err store_witness_put(gw_store *s, const char *origin, uint64_t size, const uint8_t root[32],
+			  const char *note, size_t len, int64_t at_ms, mla_diag *diag);
+/* Keeps a peer's audit certificate (DER), once per SHA-256 fingerprint, for the bundle. */
+mla_err store_peer_cert_put(gw_store *s, const char *state, const uint8_t *der, size_t len,
+			    mla_diag *diag);
 
 #endif

@@ -49,6 +49,10 @@ enum store_stmt_id {
 	ST_CP_INSERT,
 	ST_CP_LATEST,
 	ST_CP_GET,
+	ST_CP_COSIGN,
+	ST_WIT_LATEST,
+	ST_WIT_PUT,
+	ST_PEER_CERT_PUT,
 	ST_COUNT_
 };
 

@@ -153,3 +153,36 @@ mla_err certcheck_signer(const mla_trust *trust, const char *state, STACK_OF(X50
 				"%s certificate key usage does not allow digitalSignature", role);
 	return MLA_OK;
 }
+
+mla_err certcheck_audit(const mla_trust *trust, const char *state, X509 *cert, time_t at,
+			mla_diag *diag)
+{
+	X509_STORE *store = trust_store_for(trust, state);
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	X509 *bad;
+	time_t window[2];
+	char cs[3] = "";
+	int err;
+	mla_err r = MLA_OK;
+
+	if (chain == NULL || sk_X509_push(chain, cert) != 1) {
+		sk_X509_free(chain);
+		return MLA_ERR_NOMEM;
+	}
+	if (store == NULL)
+		r = mla_fail(diag, MLA_ERR_UNKNOWN_STATE, "no trusted root for State %s", state);
+	else if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_countryName, cs,
+					   (int)sizeof(cs)) != 2 || strcmp(cs, state) != 0)
+		r = mla_fail(diag, MLA_ERR_CERT_WRONG_STATE,
+			     "audit certificate names State '%s', not %s", cs, state);
+	else if (!verify_with(store, chain, at, &err, &bad, window))
+		r = explain(trust, state, chain, at, "audit", "checkpoint", err, bad, diag);
+	else if (EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) != EVP_PKEY_ED25519)
+		r = mla_fail(diag, MLA_ERR_CERT_WEAK_KEY, "audit certificate key is not Ed25519");
+	else if (!(X509_get_extension_flags(cert) & EXFLAG_KUSAGE) ||
+		 !(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE))
+		r = mla_fail(diag, MLA_ERR_CERT_USAGE,
+			     "audit certificate key usage does not allow digitalSignature");
+	sk_X509_free(chain); /* the caller keeps cert */
+	return r;
+}

@@ -19,6 +19,10 @@ mla_err certcheck_signer(const mla_trust *trust, const char *state, STACK_OF(X50
 /* window (may be NULL) receives, on success, the period in which the whole validated path is
  * valid: [latest notBefore, earliest notAfter]. */
 
+/* A gateway's audit certificate (Ed25519, signs checkpoints and cosignatures): C= is state,
+ * it chains to that State's root at time at (0 = now), digitalSignature is allowed. */
+mla_err certcheck_audit(const mla_trust *trust, const char *state, X509 *cert, time_t at,
+			mla_diag *diag);
 /* The signer of a ds:Signature: decodes its X509Data, runs certcheck_signer and returns the
  * leaf (a new reference). Identical certificate bytes that passed before for this State and
  * trust set skip decoding and path validation (the costliest part of verification); only the

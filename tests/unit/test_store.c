@@ -158,11 +158,11 @@ static void test_create_reopen_keeps_data(void **state)
 	struct out_msg m = make_out(1, "FR", 0, 1000, 1000), got;
 	gw_store *s = open_ok(f);
 
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
 	put_ok(s, &m);
 	store_close(s);
 	s = open_ok(f);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
 	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
 	assert_string_equal(got.case_id, "case-1");
 	assert_string_equal(got.to_state, "FR");
@@ -182,12 +182,34 @@ static void test_newer_schema_refused(void **state)
 
 	store_close(s);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	s = NULL;
 	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_STORE);
 	assert_null(s);
-	assert_non_null(strstr(d.msg, "schema version 2"));
+	assert_non_null(strstr(d.msg, "schema version 3"));
+}
+
+/* A version 1 file (before witnessing) is brought to version 2, its data kept. */
+static void test_v1_upgraded(void **state)
+{
+	struct fx *f = *state;
+	struct out_msg m = make_out(1, "FR", 0, 1000, 1000), got;
+	gw_store *s = open_ok(f);
+	sqlite3 *db = NULL;
+
+	put_ok(s, &m);
+	store_close(s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE witnessed; DROP TABLE peer_audit_certs; "
+					  "PRAGMA user_version = 1", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	s = open_ok(f);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM witnessed"), 0);
+	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
+	store_close(s);
 }
 
 static void test_file_mode_0600(void **state)
@@ -843,12 +865,57 @@ static void test_checkpoints(void **state)
 	store_close(s);
 }
 
+/* Witnessing: a peer's cosigned sizes only grow per log; a cosignature is added to our own
+ * checkpoint once per witness. */
+static void test_witnessing(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	uint8_t leaf[32], root[32], got[32];
+	uint64_t size = 0;
+	mla_buf note;
+
+	memset(leaf, 1, sizeof(leaf));
+	memset(root, 7, sizeof(root));
+	assert_int_equal(store_witness_latest(s, "mlagw.co/audit", &size, got, NULL),
+			 MLA_ERR_NOT_FOUND);
+	assert_int_equal(store_witness_put(s, "mlagw.co/audit", 5, root, "n5\n", 3, 1, NULL),
+			 MLA_OK);
+	assert_int_equal(store_witness_put(s, "mlagw.co/audit", 5, root, "x5\n", 3, 2, NULL),
+			 MLA_ERR_EXISTS);
+	assert_int_equal(store_witness_put(s, "mlagw.co/audit", 4, root, "n4\n", 3, 2, NULL),
+			 MLA_ERR_EXISTS);
+	assert_int_equal(store_witness_put(s, "mlagw.fr/audit", 2, leaf, "f2\n", 3, 2, NULL),
+			 MLA_OK);
+	assert_int_equal(store_witness_latest(s, "mlagw.co/audit", &size, got, NULL), MLA_OK);
+	assert_int_equal(size, 5);
+	assert_memory_equal(got, root, 32);
+	assert_int_equal(store_peer_cert_put(s, "CO", leaf, 32, NULL), MLA_OK);
+	assert_int_equal(store_peer_cert_put(s, "CO", leaf, 32, NULL), MLA_OK); /* kept once */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM peer_audit_certs"), 1);
+	/* our checkpoint gets each witness's line once */
+	assert_int_equal(store_audit_append(s, 0, (const uint8_t *)"e", 1, leaf, NULL), MLA_OK);
+	assert_int_equal(store_checkpoint_put(s, 1, "t\n\n\xe2\x80\x94 me A\n", 12, 1, NULL),
+			 MLA_OK);
+	assert_int_equal(store_checkpoint_cosign(s, 1, "w", "\xe2\x80\x94 w B\n", NULL), MLA_OK);
+	assert_int_equal(store_checkpoint_cosign(s, 1, "w", "\xe2\x80\x94 w C\n", NULL), MLA_OK);
+	assert_int_equal(store_checkpoint_get(s, 1, &note, NULL, NULL), MLA_OK);
+	assert_string_equal((const char *)note.data,
+			    "t\n\n\xe2\x80\x94 me A\n\xe2\x80\x94 w B\n");
+	mla_buf_free(&note);
+	assert_int_equal(store_checkpoint_cosign(s, 2, "w", "\xe2\x80\x94 w B\n", NULL),
+			 MLA_ERR_NOT_FOUND);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_create_reopen_keeps_data),
 		T(test_newer_schema_refused),
+		T(test_v1_upgraded),
+		T(test_witnessing),
 		T(test_file_mode_0600),
 		T(test_put_get_duplicate),
 		T(test_due_order_filter_max),
