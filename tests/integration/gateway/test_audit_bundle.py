@@ -4,83 +4,15 @@ replay), stop cleanly (the stop signs a final checkpoint), each store is exporte
 every kind of tampering (bytes of entries, envelopes, receipts and checkpoint signatures,
 deleted, swapped and duplicated entries, truncation, a receipt of another message, a
 checkpoint signed by another key, no manifest) must be refused with a message naming it."""
-import base64
-import hashlib
 import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
-
-MAGIC = b'mlagw-audit-bundle/1\n'
-
-
-def parse_bundle(data):
-    check(data.startswith(MAGIC), 'bundle format line')
-    pos, recs = len(MAGIC), []
-    while pos < len(data):
-        nl = data.index(b'\n', pos)
-        t, name, n = data[pos:nl].decode().split(' ')
-        n = int(n)
-        body = data[nl + 1:nl + 1 + n]
-        check(data[nl + 1 + n:nl + 2 + n] == b'\n', 'record %s %s end' % (t, name))
-        recs.append([t, name, body])
-        pos = nl + 2 + n
-    return recs
-
-
-def write_bundle(recs, magic=MAGIC):
-    out = bytearray(magic)
-    for t, name, body in recs:
-        out += b'%s %s %d\n' % (t.encode(), name.encode(), len(body)) + body + b'\n'
-    return bytes(out)
-
-
-class Auditor:
-    def __init__(self, net, trust):
-        self.net, self.trust, self.n = net, trust, 0
-
-    def verify(self, data, json_out=False):
-        self.n += 1
-        path = os.path.join(self.net.dir, 'bundle-%d.mab' % self.n)
-        with open(path, 'wb') as f:
-            f.write(data)
-        args = ['audit', 'verify', path, '--trust', self.trust] + (['--json'] if json_out else [])
-        p = self.net.cli(*args, check_rc=False)
-        return p.returncode, p.stdout.decode() + p.stderr.decode()
-
-    def refused(self, data, what, label):
-        rc, out = self.verify(data)
-        check(rc == 1, '%s: exit %d, wanted 1:\n%s' % (label, rc, out))
-        check(what in out, '%s: the report does not name %r:\n%s' % (label, what, out))
-
-
-def flip(body, lo, hi, rng):
-    pos = rng.randrange(lo, hi)
-    b = bytearray(body)
-    b[pos] ^= rng.randrange(1, 256)
-    return bytes(b)
-
-
-def sign_note_text(text, key_path, pub_crt, name, tmp):
-    """A signed-note signature line by another Ed25519 key (openssl pkeyutl -rawin)."""
-    tf, sf = os.path.join(tmp, 'forge.txt'), os.path.join(tmp, 'forge.sig')
-    with open(tf, 'wb') as f:
-        f.write(text)
-    subprocess.run(['openssl', 'pkeyutl', '-sign', '-rawin', '-inkey', key_path, '-in', tf,
-                    '-out', sf], check=True, capture_output=True)
-    pem = subprocess.run(['openssl', 'x509', '-in', pub_crt, '-pubkey', '-noout'],
-                         check=True, capture_output=True).stdout
-    der = subprocess.run(['openssl', 'pkey', '-pubin', '-outform', 'DER'], input=pem,
-                         check=True, capture_output=True).stdout
-    kid = hashlib.sha256(name.encode() + b'\n\x01' + der[-32:]).digest()[:4]
-    with open(sf, 'rb') as f:
-        sig = f.read()
-    return text + b'\n' + ('\u2014 %s ' % name).encode() + base64.b64encode(kid + sig) + b'\n'
+from bundlelib import Auditor, flip, parse_bundle, sign_note_text, write_bundle  # noqa: E402
 
 
 def main(mlagw, mlagwd):
