@@ -72,6 +72,15 @@ int verify_manifest(struct vctx *v)
 	json_object_foreach(filter, fk, fv)
 		if (!json_is_null(fv))
 			v->filtered = 1;
+	/* every key present: a renamed key must not pass for an absent filter */
+	static const char *const fkeys[] = {"case", "from", "to"};
+	for (size_t i = 0; i < 3; i++)
+		if (!json_is_object(filter) ||
+		    !(json_is_null(fv = json_object_get(filter, fkeys[i])) || json_is_string(fv))) {
+			vfail(v, F_BUNDLE, "manifest: filter is not {case, from, to}, each null or a "
+			      "string");
+			break;
+		}
 	json_t *counts = json_object_get(j, "counts");
 	manifest_count(v, counts, "entries", MLA_BUNDLE_ENTRY);
 	manifest_count(v, counts, "checkpoints", MLA_BUNDLE_CHECKPOINT);
@@ -79,7 +88,8 @@ int verify_manifest(struct vctx *v)
 	manifest_count(v, counts, "receipts", MLA_BUNDLE_RECEIPT);
 	json_t *last = json_object_get(j, "last_seq");
 	size_t ne = count_type(v->b, MLA_BUNDLE_ENTRY);
-	if (json_integer_value(json_object_get(j, "first_seq")) != 0 || !json_is_integer(last) ||
+	json_t *first = json_object_get(j, "first_seq");
+	if (!json_is_integer(first) || json_integer_value(first) != 0 || !json_is_integer(last) ||
 	    json_integer_value(last) != (json_int_t)ne - 1)
 		vfail(v, F_BUNDLE, "manifest: first_seq/last_seq do not span the %zu entries", ne);
 	json_t *sizes = json_object_get(j, "checkpoint_sizes"), *s;

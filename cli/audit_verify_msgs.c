@@ -172,6 +172,25 @@ static void check_one_receipt(struct vctx *v, struct vrec *x, const mla_bundle_r
 		x->verified = 1;
 }
 
+/* What the gateway stored and export includes (SPEC section 15 Export) must be there: the
+ * envelope a submitted entry names (the sender's), the envelope and issued receipt of a
+ * received one (the receiver's); in every unfiltered bundle, and in a filtered one for the
+ * messages it holds something of (a filter selects whole messages). Delivered: see below. */
+static void check_held(struct vctx *v, const mla_audit_entry *e, size_t i)
+{
+	int env = env_of(v, e->message_id) != NULL, rec = rec_of(v, e->message_id) != NULL;
+
+	if ((e->event != MLA_AUDIT_SUBMITTED && e->event != MLA_AUDIT_RECEIVED) ||
+	    (v->filtered && !env && !rec))
+		return;
+	if (!env && e->has_envelope_sha256)
+		vfail(v, F_ENVELOPES, "envelope %s: not in the bundle, though entry %zu (%s) "
+		      "records it", e->message_id, i, mla_audit_event_name(e->event));
+	if (!rec && e->event == MLA_AUDIT_RECEIVED)
+		vfail(v, F_RECEIPTS, "receipt %s: not in the bundle, though entry %zu (received) "
+		      "records that it was issued", e->message_id, i);
+}
+
 int verify_receipts(struct vctx *v)
 {
 	v->recs = calloc(v->b->n, sizeof(*v->recs));
@@ -188,6 +207,8 @@ int verify_receipts(struct vctx *v)
 		const mla_audit_entry *e = &v->entries[i];
 		struct vrec *x;
 
+		if (e->seq != UINT64_MAX && e->message_id[0] != '\0')
+			check_held(v, e, i);
 		if (e->seq == UINT64_MAX || !e->has_receipt_sha256 || e->message_id[0] == '\0' ||
 		    (x = rec_of(v, e->message_id)) == NULL || memcmp(x->sha, e->receipt_sha256, 32))
 			continue;

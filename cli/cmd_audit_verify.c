@@ -35,8 +35,19 @@ void vfail(struct vctx *v, enum vfam_id f, const char *fmt, ...)
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	v->fam[f].failed++;
+	/* A diagnostic may quote tampered bytes: one line, and '?' for bytes that are not valid
+	 * UTF-8 (json_string refuses them, and the failure would be lost from the report). */
+	for (char *p = msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	json_t *m = json_string(msg);
+	for (char *p = msg; m == NULL && *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	if (m == NULL)
+		m = json_string(msg);
 	(void)json_array_append_new(v->failures,
-				    json_pack("{ssss}", "check", vfam_names[f], "message", msg));
+				    json_pack("{ssso}", "check", vfam_names[f], "message", m));
 }
 
 int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,

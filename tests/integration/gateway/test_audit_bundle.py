@@ -134,6 +134,31 @@ def main(mlagw, mlagwd):
                                net.pki('CO', 'audit.crt'), 'mlagw.es/audit', net.dir)
     auditor.refused(write_bundle(rs), 'checkpoint ' + rs[ci][1], 'forged checkpoint')
     auditor.refused(write_bundle(recs[1:]), 'manifest', 'no manifest')
+
+    # left out, the manifest made to agree: a sent envelope, the receipt ES issued
+    def without(t, mid):
+        rs = [list(r) for r in recs if r[:2] != [t, mid]]
+        m = json.loads(rs[0][2])
+        m['counts'][t + 's'] -= 1
+        rs[0][2] = json.dumps(m).encode()
+        return write_bundle(rs)
+    auditor.refused(without('envelope', ids[0]), 'envelope %s: not in the bundle' % ids[0],
+                    'envelope left out')
+    auditor.refused(without('receipt', ids[4]), 'receipt %s: not in the bundle' % ids[4],
+                    'issued receipt left out')
+    # a manifest key renamed is a key missing
+    for key, new in ((b'"first_seq"', b'"first_sep"'), (b'"case"', b'"cbse"')):
+        rs = [list(r) for r in recs]
+        rs[0][2] = rs[0][2].replace(key, new)
+        auditor.refused(write_bundle(rs), 'manifest', 'manifest %s renamed' % key)
+    # a failure quoting tampered bytes that are not UTF-8 is still reported
+    rs = [list(r) for r in recs]
+    ei = [i for i, r in enumerate(rs) if r[0] == 'envelope'][0]
+    rs[ei][2] = rs[ei][2].replace(b'w3.org/2000/09/xmldsig#', b'w3.or\x9a/2000/09/xmldsig#', 1)
+    rc, rep, _ = auditor.report(write_bundle(rs))
+    check(rc == 1 and len(rep['failures']) == sum(c['failed'] for c in rep['checks'].values())
+          and any('does not verify' in f['message'] for f in rep['failures']),
+          'a failure is missing from the report: %r' % rep)
     auditor.refused(write_bundle(recs, b'mlagw-audit-bundle/2\n'), 'not an audit bundle',
                     'wrong format line')
 
