@@ -256,12 +256,13 @@ int verify_checkpoints(struct vctx *v)
 
 int verify_entries(struct vctx *v)
 {
+	mla_merkle_hasher *h = NULL;
 	int64_t last_time = 0;
 	size_t n = 0;
 
 	v->entries = calloc(v->b->n, sizeof(*v->entries));
 	v->leaves = calloc(v->b->n, sizeof(*v->leaves));
-	if (v->entries == NULL || v->leaves == NULL)
+	if (v->entries == NULL || v->leaves == NULL || mla_merkle_hasher_new(&h) != MLA_OK)
 		return -1;
 	for (size_t i = 0; i < v->b->n; i++) {
 		const mla_bundle_record *r = &v->b->rec[i];
@@ -271,8 +272,10 @@ int verify_entries(struct vctx *v)
 
 		if (r->type != MLA_BUNDLE_ENTRY)
 			continue;
-		if (mla_merkle_leaf_hash(r->data, r->len, v->leaves[n]) != MLA_OK)
+		if (mla_merkle_hasher_leaf(h, r->data, r->len, v->leaves[n]) != MLA_OK) {
+			mla_merkle_hasher_free(h);
 			return -1;
+		}
 		(void)snprintf(want, sizeof(want), "%zu", n++);
 		if (mla_audit_entry_parse(r->data, r->len, e, &d) != MLA_OK) {
 			vfail(v, F_ENTRIES, "entry %s: not a canonical entry: %s", r->name,
@@ -292,6 +295,7 @@ int verify_entries(struct vctx *v)
 			v->fam[F_ENTRIES].ok++;
 		last_time = e->time_ms;
 	}
+	mla_merkle_hasher_free(h);
 	v->nentries = n;
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli_util.h"
@@ -66,22 +67,42 @@ int cli_parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/* A regular file's size, as a first capacity for reading it; 0 when unknown or over max. */
+static size_t size_hint(int fd, size_t max)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > max)
+		return 0;
+	return (size_t)st.st_size;
+}
+
+/* Reads straight into the buffer's spare room, sized up front for a regular file, so that a
+ * bundle of hundreds of MB is neither copied through a chunk nor regrown; a pipe, or a file
+ * that grows meanwhile, goes on in chunks, within max. */
 static mla_err read_fd(int fd, const char *path, size_t max, mla_buf *out, mla_diag *diag)
 {
 	uint8_t chunk[65536];
+	size_t hint = size_hint(fd, max);
 	ssize_t n;
 	mla_err r;
 
 	mla_buf_init(out, max);
+	if (hint > 0 && (r = mla_buf_reserve(out, hint)) != MLA_OK)
+		return mla_fail(diag, r, "cannot read %s: out of memory", path);
 	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
+		size_t room = out->cap > out->len + 1 ? out->cap - out->len - 1 : 0;
+		n = room > 0 ? read(fd, out->data + out->len, room) : read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return mla_fail(diag, MLA_ERR_IO, "cannot read %s: %s", path, strerror(errno));
 		if (n == 0)
 			return MLA_OK;
-		if ((r = mla_buf_append(out, chunk, (size_t)n)) != MLA_OK)
+		if (room > 0)
+			out->len += (size_t)n;
+		else if ((r = mla_buf_append(out, chunk, (size_t)n)) != MLA_OK)
 			return mla_fail(diag, r, "%s is larger than the limit of %zu bytes", path, max);
 	}
 }

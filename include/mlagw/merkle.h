@@ -33,6 +33,16 @@ mla_err mla_merkle_node_hash(const uint8_t left[MLA_MERKLE_HASH_LEN],
 /* The root of an empty tree: SHA-256 of the empty string. */
 mla_err mla_merkle_empty_root(uint8_t out[MLA_MERKLE_HASH_LEN]);
 
+/* The leaf hash of many inputs through one OpenSSL context (one per hash costs as much as
+ * hashing a short entry). Not thread-safe: one hasher per thread. */
+typedef struct mla_merkle_hasher mla_merkle_hasher;
+
+mla_err mla_merkle_hasher_new(mla_merkle_hasher **hasherp);
+void mla_merkle_hasher_free(mla_merkle_hasher *hasher);
+/* mla_merkle_leaf_hash(data, len, out) with the hasher's context. */
+mla_err mla_merkle_hasher_leaf(mla_merkle_hasher *hasher, const void *data, size_t len,
+			       uint8_t out[MLA_MERKLE_HASH_LEN]);
+
 /* ---- over an array of leaf hashes held by the caller (O(n) hashes each) ---- */
 
 /* C11 does not convert uint8_t (*)[32] to const uint8_t (*)[32] implicitly: pass a mutable

@@ -377,6 +377,95 @@ static void test_canonical(void **state)
 				     MLA_OK);
 }
 
+/* ---- the parser accepts only what serialize writes, on many mutated entries ---- */
+
+static uint64_t rng(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* One random edit of b (n bytes) in place: replace, insert or delete one byte, the byte
+ * drawn mostly from what the format is made of. Returns the new length. */
+static size_t edit(uint8_t *b, size_t n, size_t cap, uint64_t *x)
+{
+	static const char alphabet[] = "0123456789abcdefABCDEFgzZT:.-_/ \n\r\t\x7f\xc3\xb3\xe2\x80";
+	size_t at = (size_t)(rng(x) % (n + 1)), op = (size_t)(rng(x) % 3);
+	uint8_t c = rng(x) % 8 == 0 ? (uint8_t)rng(x)
+				    : (uint8_t)alphabet[rng(x) % (sizeof(alphabet) - 1)];
+
+	if (op == 0 && at < n) {
+		b[at] = c;
+	} else if (op == 1 && n < cap) {
+		memmove(b + at + 1, b + at, n - at);
+		b[at] = c;
+		n++;
+	} else if (at < n) {
+		memmove(b + at, b + at + 1, n - at - 1);
+		n--;
+	}
+	return n;
+}
+
+/* Whatever parse accepts must serialize back to the same bytes: the property the parser
+ * once checked by re-serializing every entry, now held by its readers alone. */
+static size_t check_mutations(const mla_audit_entry *base, uint64_t *x, int rounds)
+{
+	uint8_t buf[MLA_AUDIT_ENTRY_MAX + 64];
+	mla_audit_entry e;
+	mla_buf b, again;
+	mla_diag d = {0};
+	size_t accepted = 0;
+
+	assert_int_equal(ser(base, &b, &d), MLA_OK);
+	for (int i = 0; i < rounds; i++) {
+		size_t n = b.len, edits = 1 + (size_t)(rng(x) % 3);
+		memcpy(buf, b.data, n);
+		while (edits-- > 0)
+			n = edit(buf, n, sizeof(buf), x);
+		if (mla_audit_entry_parse(buf, n, &e, &d) != MLA_OK)
+			continue;
+		accepted++;
+		assert_int_equal(ser(&e, &again, &d), MLA_OK);
+		if (again.len != n || memcmp(again.data, buf, n) != 0)
+			fail_msg("accepted a non-canonical entry:\n%.*s", (int)n, (const char *)buf);
+		mla_buf_free(&again);
+	}
+	mla_buf_free(&b);
+	return accepted;
+}
+
+static void test_mutations_canonical(void **state)
+{
+	uint64_t x = UINT64_C(0x9E3779B97F4A7C15);
+	size_t accepted = 0;
+
+	(void)state;
+	for (unsigned ev = 0; ev < MLA_AUDIT_EVENT_N; ev++) {
+		mla_audit_entry e;
+
+		golden_entry(&e);
+		e.event = (mla_audit_event)ev;
+		e.seq = (uint64_t)ev * 7919u;
+		PUT(reason, ev == MLA_AUDIT_DOCUMENT_FETCHED || ev == MLA_AUDIT_ACCESS_DENIED
+				    ? "legal review" : "");
+		if (ev == MLA_AUDIT_CONFIG_RELOADED || ev == MLA_AUDIT_KEY_CHANGED)
+			PUT(message_id, "");
+		if (ev == MLA_AUDIT_REJECTED || ev == MLA_AUDIT_FAILED)
+			PUT(error, "deadline");
+		if (ev == MLA_AUDIT_RECEIPT_ISSUED) {
+			e.has_receipt_sha256 = 1;
+			memset(e.receipt_sha256, 0x5c, 32);
+			PUT(actor, "CO");
+		}
+		accepted += check_mutations(&e, &x, 20000);
+	}
+	/* some edits keep an entry valid (a digit, a hex digit, a letter of a reason) */
+	assert_true(accepted > 1000);
+}
+
 /* ---- golden vector and leaf hash ---- */
 
 static void hex(const uint8_t *p, size_t n, char *out)
@@ -419,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_minimal_and_extremes),
 		cmocka_unit_test(test_serialize_refuses),
 		cmocka_unit_test(test_canonical),
+		cmocka_unit_test(test_mutations_canonical),
 		cmocka_unit_test(test_golden),
 	};
 

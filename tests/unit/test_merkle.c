@@ -186,6 +186,27 @@ static void test_vector_leaf_hashes(void **state)
 	assert_memory_equal(got, want, HLEN);
 }
 
+/* One hasher reused across the RFC 6962 leaves gives each the one-shot leaf hash. */
+static void test_hasher_reuse(void **state)
+{
+	mla_merkle_hasher *h = NULL;
+	uint8_t got[HLEN];
+
+	(void)state;
+	load_vec_leaves();
+	assert_int_equal(mla_merkle_hasher_new(&h), MLA_OK);
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 8; i++) {
+			uint8_t data[16];
+			size_t n = unhex(vec_leaves[i], data, sizeof(data));
+			assert_int_equal(mla_merkle_hasher_leaf(h, n > 0 ? data : NULL, n, got),
+					 MLA_OK);
+			assert_memory_equal(got, vec_leaf_hashes[i], HLEN);
+		}
+	mla_merkle_hasher_free(h);
+	mla_merkle_hasher_free(NULL);
+}
+
 static void test_vector_roots(void **state)
 {
 	mla_merkle_compact c;
@@ -630,6 +651,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vector_leaf_hashes),
+		cmocka_unit_test(test_hasher_reuse),
 		cmocka_unit_test(test_vector_roots),
 		cmocka_unit_test(test_vector_inclusion),
 		cmocka_unit_test(test_vector_consistency),
