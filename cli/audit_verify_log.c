@@ -49,6 +49,8 @@ int verify_manifest(struct vctx *v)
 	const char *state = json_string_value(json_object_get(j, "state"));
 	size_t failed = v->fam[F_BUNDLE].failed;
 
+	if (strcmp(m->name, "manifest") != 0)
+		vfail(v, F_BUNDLE, "manifest: the record is named '%s'", m->name);
 	if (!json_is_object(j)) {
 		vfail(v, F_BUNDLE, "manifest: not a JSON object (%s)", je.text);
 		json_decref(j);
@@ -186,7 +188,9 @@ int verify_certificate(struct vctx *v)
 	X509 *cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 	char why[300] = "", st[3] = "";
 
-	if (v->state[0] == '\0')
+	if (strcmp(c->name, "audit") != 0)
+		vfail(v, F_CERT, "certificate %s: the audit certificate is not named audit", c->name);
+	else if (v->state[0] == '\0')
 		vfail(v, F_CERT, "certificate: the manifest names no State to check it against");
 	else if (cert == NULL)
 		vfail(v, F_CERT, "certificate: not a PEM certificate");
