@@ -12,8 +12,8 @@
 #include "mlagw/envelope.h"
 #include "mlagw/receipt.h"
 
-enum vfam_id { F_BUNDLE, F_CERT, F_CHECKPOINTS, F_ENTRIES, F_TREE, F_ENVELOPES, F_RECEIPTS,
-	       F_DELIVERED, F_N };
+enum vfam_id { F_BUNDLE, F_CERT, F_CHECKPOINTS, F_ENTRIES, F_TREE, F_WITNESS, F_ENVELOPES,
+	       F_RECEIPTS, F_DELIVERED, F_N };
 
 struct vfam {
 	size_t ok, failed;
@@ -42,6 +42,20 @@ struct vtime {
 	int64_t first_ms, last_ms;
 };
 
+/* A peer whose audit certificate the bundle holds: its log key and its cosigner key. */
+struct vpeer {
+	char state[3];
+	mla_note_verifier log, cosigner;
+};
+
+/* A verified signed head of some log, for the split-view check across bundles. */
+struct vhead {
+	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
+	uint64_t size;
+	uint8_t root[MLA_MERKLE_HASH_LEN];
+	char what[64]; /* "checkpoint", "cosigned by ES" */
+};
+
 struct vctx {
 	const mla_bundle *b;
 	char state[3];
@@ -63,7 +77,18 @@ struct vctx {
 	size_t nrecs;
 	struct vtime *times;		     /* sorted by id; built by verify_envelopes */
 	size_t ntimes;
+	struct vpeer *peers;		     /* audit_verify_witness.c */
+	size_t npeers;
+	struct vhead *heads;
+	size_t nheads, caphead;
+	size_t cosignatures;		     /* peers' valid cosignatures on our checkpoints */
 	struct vfam fam[F_N];
+	json_t *failures;
+};
+
+/* The split-view check over several verified bundles (audit_verify_cross.c). */
+struct vcross {
+	size_t compared, unchecked, failed;
 	json_t *failures;
 };
 
@@ -78,6 +103,13 @@ int verify_certificate(struct vctx *v);
 int verify_checkpoints(struct vctx *v);
 int verify_entries(struct vctx *v);
 int verify_tree(struct vctx *v);
+int verify_witness(struct vctx *v);
+/* Pools the heads of the n verified bundles and records split views in x. -1: no memory. */
+int audit_cross_check(const struct vctx *vs, const char *const *files, size_t n,
+		      struct vcross *x);
+/* Whether cert chains to a root of state in the trust directory (why says otherwise). */
+int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, char *why,
+			size_t whylen);
 int verify_envelopes(struct vctx *v);
 int verify_receipts(struct vctx *v);
 int verify_delivered(struct vctx *v);
@@ -87,17 +119,20 @@ int verify_delivered(struct vctx *v);
  * could not run), and the number of failures they recorded. */
 int audit_load_trust(struct vctx *v, const char *cmd);
 
-/* The options both audit commands take (--trust DIR, --json, --help) and nfiles operands
- * into files[]; -1 after printing usage for --help, else CLI_OK or a usage error naming
+/* The options both audit commands take (--trust DIR, --json, --help) and the operands into
+ * files[] (room for max_files or nfiles, plus the NULL after the last); -1 after printing usage for --help, else CLI_OK or a usage error naming
  * `want` when the operands (or a required --trust) are missing. */
 struct audit_args_spec {
 	const char *cmd, *usage;
 	int nfiles, need_trust;
 	const char *want;
+	int max_files; /* 0: exactly nfiles; else nfiles to max_files (files[] ends in NULL) */
 };
 int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,
 		     const char **files, const char **dir, int *json);
 int audit_run_checks(struct vctx *v);
+/* Frees what the checks allocated in v (and its trust set and failures). */
+void audit_vctx_free(struct vctx *v);
 size_t audit_failures(const struct vctx *v);
 
 #endif

@@ -88,6 +88,12 @@ int verify_manifest(struct vctx *v)
 	manifest_count(v, counts, "checkpoints", MLA_BUNDLE_CHECKPOINT);
 	manifest_count(v, counts, "envelopes", MLA_BUNDLE_ENVELOPE);
 	manifest_count(v, counts, "receipts", MLA_BUNDLE_RECEIPT);
+	manifest_count(v, counts, "witnessed", MLA_BUNDLE_WITNESSED);
+	json_t *pc = json_object_get(counts, "peer_certificates");
+	size_t npc = count_type(v->b, MLA_BUNDLE_CERTIFICATE) - 1;
+	if (!json_is_integer(pc) || json_integer_value(pc) != (json_int_t)npc)
+		vfail(v, F_BUNDLE, "manifest: counts.peer_certificates is not the %zu peer "
+		      "certificates the bundle holds", npc);
 	json_t *last = json_object_get(j, "last_seq");
 	size_t ne = count_type(v->b, MLA_BUNDLE_ENTRY);
 	json_t *first = json_object_get(j, "first_seq");
@@ -140,7 +146,8 @@ static int verify_at(X509_STORE_CTX *ctx, time_t at)
 	return X509_verify_cert(ctx);
 }
 
-static int chain_to_root(struct vctx *v, X509 *cert, char *why, size_t whylen)
+int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, char *why,
+			size_t whylen)
 {
 	time_t at = last_entry_time(v);
 	DIR *d = opendir(v->trust_dir);
@@ -160,7 +167,7 @@ static int chain_to_root(struct vctx *v, X509 *cert, char *why, size_t whylen)
 		    mla_pem_load_cert(path, &root, NULL) != MLA_OK)
 			continue;
 		if (X509_NAME_get_text_by_NID(X509_get_subject_name(root), NID_countryName, c,
-					      3) == 2 && strcmp(c, v->state) == 0 &&
+					      3) == 2 && strcmp(c, state) == 0 &&
 		    X509_STORE_add_cert(st, root) == 1)
 			roots++;
 		X509_free(root);
@@ -168,11 +175,11 @@ static int chain_to_root(struct vctx *v, X509 *cert, char *why, size_t whylen)
 	if (d != NULL)
 		closedir(d);
 	if (roots == 0)
-		(void)snprintf(why, whylen, "no root of %s in %s", v->state, v->trust_dir);
+		(void)snprintf(why, whylen, "no root of %s in %s", state, v->trust_dir);
 	else if (ctx == NULL || X509_STORE_CTX_init(ctx, st, cert, NULL) != 1)
 		(void)snprintf(why, whylen, "out of memory");
 	else if (verify_at(ctx, at) != 1)
-		(void)snprintf(why, whylen, "does not chain to the root of %s: %s", v->state,
+		(void)snprintf(why, whylen, "does not chain to the root of %s: %s", state,
 			       X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 	else
 		ok = 1;
@@ -200,7 +207,7 @@ int verify_certificate(struct vctx *v)
 		      v->state);
 	else if (EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) != EVP_PKEY_ED25519)
 		vfail(v, F_CERT, "certificate: the audit key is not Ed25519");
-	else if (!chain_to_root(v, cert, why, sizeof(why)))
+	else if (!audit_chain_to_root(v, cert, v->state, why, sizeof(why)))
 		vfail(v, F_CERT, "certificate: %s", why);
 	else if (mla_note_verifier_from_key(v->origin, X509_get0_pubkey(cert), &v->key, NULL) ==
 		 MLA_OK) {

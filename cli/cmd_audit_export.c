@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <sqlite3.h>
 
@@ -41,7 +42,7 @@ struct export_ctx {
 	json_t *sizes;
 	char (*ids)[MLA_UUID_LEN + 1];
 	size_t nids, capids;
-	size_t n_entries, n_cps, n_env, n_rec;
+	size_t n_entries, n_cps, n_env, n_rec, n_wit, n_peer_certs;
 	uint64_t last_size;
 	char state[3];
 };
@@ -168,6 +169,88 @@ static int export_checkpoints(struct export_ctx *x, mla_buf *cps)
 	return rc;
 }
 
+/* A missing table is a store from before witnessing (schema 1): nothing to export. */
+static int prepare_optional(struct export_ctx *x, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(x->db, sql, -1, st, NULL) == SQLITE_OK)
+		return CLI_OK;
+	if (strstr(sqlite3_errmsg(x->db), "no such table") != NULL) {
+		*st = NULL;
+		return CLI_OK;
+	}
+	return db_fail(x, "witnessing tables");
+}
+
+/* The peers' audit certificates (PEM), "peer.<State>.<16 hex of the SHA-256 of the DER>". */
+static int export_peer_certs(struct export_ctx *x, mla_buf *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prepare_optional(x, "SELECT state, fingerprint, der FROM peer_audit_certs "
+				     "ORDER BY state, fingerprint", &st), s = SQLITE_DONE;
+
+	while (rc == CLI_OK && st != NULL && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *state = sqlite3_column_text(st, 0), *fp = sqlite3_column_blob(st, 1);
+		const unsigned char *der = sqlite3_column_blob(st, 2);
+		X509 *cert = der != NULL ? d2i_X509(NULL, &der, sqlite3_column_bytes(st, 2)) : NULL;
+		BIO *bio = BIO_new(BIO_s_mem());
+		mla_diag d = {MLA_OK, ""};
+		char name[MLA_BUNDLE_NAME_MAX + 1], *pem;
+		long n;
+
+		if (state == NULL || fp == NULL || sqlite3_column_bytes(st, 1) != 32 || cert == NULL ||
+		    bio == NULL || PEM_write_bio_X509(bio, cert) != 1 ||
+		    (n = BIO_get_mem_data(bio, &pem)) <= 0) {
+			fprintf(stderr, "mlagw " CMD ": store: a peer audit certificate is unreadable\n");
+			rc = CLI_IO;
+		} else {
+			(void)snprintf(name, sizeof(name), "peer.%.2s.%02x%02x%02x%02x%02x%02x%02x%02x",
+				       (const char *)state, fp[0], fp[1], fp[2], fp[3], fp[4], fp[5],
+				       fp[6], fp[7]);
+			mla_err r = mla_bundle_add(out, MLA_BUNDLE_CERTIFICATE, name, pem, (size_t)n,
+						   &d);
+			rc = r == MLA_OK ? CLI_OK : cli_fail(CMD, r, &d);
+			x->n_peer_certs++;
+		}
+		X509_free(cert);
+		BIO_free(bio);
+	}
+	if (rc == CLI_OK && st != NULL && s != SQLITE_DONE)
+		rc = db_fail(x, "peer certificates");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The peers' checkpoints this gateway cosigned, "<State>.<size>", by origin then size. */
+static int export_witnessed(struct export_ctx *x)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prepare_optional(x, "SELECT origin, size, note FROM witnessed "
+				     "ORDER BY origin, size", &st), s = SQLITE_DONE;
+
+	while (rc == CLI_OK && st != NULL && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *origin = (const char *)sqlite3_column_text(st, 0);
+		mla_diag d = {MLA_OK, ""};
+		char name[MLA_BUNDLE_NAME_MAX + 1];
+		mla_err r;
+
+		if (origin == NULL || strlen(origin) < 8 || strncmp(origin, "mlagw.", 6) != 0) {
+			fprintf(stderr, "mlagw " CMD ": store: a witnessed origin is unreadable\n");
+			rc = CLI_IO;
+			break;
+		}
+		(void)snprintf(name, sizeof(name), "%c%c.%lld", origin[6] - 32, origin[7] - 32,
+			       (long long)sqlite3_column_int64(st, 1));
+		r = mla_bundle_add(&x->body, MLA_BUNDLE_WITNESSED, name, sqlite3_column_blob(st, 2),
+				   (size_t)sqlite3_column_bytes(st, 2), &d);
+		rc = r == MLA_OK ? CLI_OK : cli_fail(CMD, r, &d);
+		x->n_wit++;
+	}
+	if (rc == CLI_OK && st != NULL && s != SQLITE_DONE)
+		rc = db_fail(x, "witnessed checkpoints");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int entry_matches(const struct export_args *a, const mla_audit_entry *e)
 {
 	return e->message_id[0] != '\0' &&
@@ -268,13 +351,14 @@ static json_t *manifest(const struct export_ctx *x, const struct export_args *a)
 
 	(void)snprintf(origin, sizeof(origin), "mlagw.%c%c/audit", x->state[0] + 32,
 		       x->state[1] + 32);
-	return json_pack("{sssssssIsIsOs{sIsIsIsI}s{ss?ss?ss?}}", "format", "mlagw-audit-bundle/1",
-			 "state", x->state, "origin", origin, "first_seq", (json_int_t)0,
-			 "last_seq", (json_int_t)x->last_size - 1, "checkpoint_sizes", x->sizes,
-			 "counts", "entries", (json_int_t)x->n_entries, "checkpoints",
-			 (json_int_t)x->n_cps, "envelopes", (json_int_t)x->n_env, "receipts",
-			 (json_int_t)x->n_rec, "filter", "case", a->case_id, "from", a->from,
-			 "to", a->to);
+	return json_pack("{sssssssIsIsOs{sIsIsIsIsIsI}s{ss?ss?ss?}}", "format",
+			 "mlagw-audit-bundle/1", "state", x->state, "origin", origin, "first_seq",
+			 (json_int_t)0, "last_seq", (json_int_t)x->last_size - 1,
+			 "checkpoint_sizes", x->sizes, "counts", "entries",
+			 (json_int_t)x->n_entries, "checkpoints", (json_int_t)x->n_cps, "witnessed",
+			 (json_int_t)x->n_wit, "peer_certificates", (json_int_t)x->n_peer_certs,
+			 "envelopes", (json_int_t)x->n_env, "receipts", (json_int_t)x->n_rec,
+			 "filter", "case", a->case_id, "from", a->from, "to", a->to);
 }
 
 static int cert_state(const char *path, char state[3])
@@ -296,7 +380,8 @@ static int cert_state(const char *path, char state[3])
 }
 
 /* Writes magic, manifest, certificate, then the body. */
-static int assemble(struct export_ctx *x, const struct export_args *a, const mla_buf *pem)
+static int assemble(struct export_ctx *x, const struct export_args *a, const mla_buf *pem,
+		    const mla_buf *peer_certs)
 {
 	mla_diag d = {MLA_OK, ""};
 	json_t *m = manifest(x, a);
@@ -311,6 +396,7 @@ static int assemble(struct export_ctx *x, const struct export_args *a, const mla
 		    MLA_OK &&
 	    (r = mla_bundle_add(&out, MLA_BUNDLE_CERTIFICATE, "audit", pem->data, pem->len, &d)) ==
 		    MLA_OK &&
+	    (r = mla_buf_append(&out, peer_certs->data, peer_certs->len)) == MLA_OK &&
 	    (r = mla_buf_append(&out, x->body.data, x->body.len)) == MLA_OK)
 		r = cli_write_file(a->out, out.data, out.len, 0644, &d);
 	rc = r == MLA_OK ? CLI_OK : cli_fail(CMD, r, &d);
@@ -329,7 +415,7 @@ int cmd_audit_export(int argc, char **argv)
 	struct export_args a;
 	struct export_ctx x;
 	mla_diag d = {MLA_OK, ""};
-	mla_buf pem, cps;
+	mla_buf pem, cps, peer_certs;
 	char uri[4200];
 	mla_err r;
 	int rc;
@@ -341,6 +427,7 @@ int cmd_audit_export(int argc, char **argv)
 	mla_buf_init(&x.body, MLA_BUNDLE_MAX);
 	mla_buf_init(&cps, MLA_BUNDLE_MAX);
 	mla_buf_init(&pem, 0);
+	mla_buf_init(&peer_certs, MLA_BUNDLE_MAX);
 	x.sizes = json_array();
 	if ((rc = cert_state(a.cert, x.state)) != CLI_OK)
 		goto out;
@@ -361,11 +448,13 @@ int cmd_audit_export(int argc, char **argv)
 		goto out;
 	}
 	if ((rc = export_checkpoints(&x, &cps)) == CLI_OK &&
-	    (rc = export_entries(&x, &a)) == CLI_OK) {
+	    (rc = export_entries(&x, &a)) == CLI_OK &&
+	    (rc = export_peer_certs(&x, &peer_certs)) == CLI_OK) {
 		if (mla_buf_append(&x.body, cps.data, cps.len) != MLA_OK)
 			rc = cli_fail(CMD, MLA_ERR_TOO_LARGE, NULL);
-		else if ((rc = export_messages(&x)) == CLI_OK)
-			rc = assemble(&x, &a, &pem);
+		else if ((rc = export_witnessed(&x)) == CLI_OK &&
+			 (rc = export_messages(&x)) == CLI_OK)
+			rc = assemble(&x, &a, &pem, &peer_certs);
 	}
 out:
 	if (x.db != NULL)
@@ -373,6 +462,7 @@ out:
 	mla_buf_free(&x.body);
 	mla_buf_free(&cps);
 	mla_buf_free(&pem);
+	mla_buf_free(&peer_certs);
 	json_decref(x.sizes);
 	free(x.ids);
 	return rc;

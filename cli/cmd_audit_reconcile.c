@@ -130,14 +130,7 @@ static void free_side(struct side *s)
 {
 	mla_bundle_free(&s->b);
 	mla_buf_free(&s->data);
-	mla_trust_free(s->v.trust);
-	free(s->v.entries);
-	free(s->v.leaves);
-	free(s->v.cps);
-	free(s->v.envs);
-	free(s->v.recs);
-	free(s->v.times);
-	json_decref(s->v.failures);
+	audit_vctx_free(&s->v);
 	free(s->e);
 }
 
@@ -383,8 +376,8 @@ int cmd_audit_reconcile(int argc, char **argv)
 	struct side a, b;
 	struct report rp = {json_array(), json_array(), json_array(), 0};
 	static const struct audit_args_spec spec = {CMD, reconcile_usage, 2, 0,
-						    "give two bundles, A and B"};
-	const char *files[2] = {NULL, NULL}, *dir = NULL;
+						    "give two bundles, A and B", 0};
+	const char *files[3] = {NULL, NULL, NULL}, *dir = NULL;
 	mla_diag d = {MLA_OK, ""};
 	int json = 0, rc;
 

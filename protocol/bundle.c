@@ -11,7 +11,7 @@
 #define HEADER_LINE_MAX 128
 
 static const char *const type_names[MLA_BUNDLE_TYPE_N] = {
-	"manifest", "certificate", "entry", "checkpoint", "envelope", "receipt",
+	"manifest", "certificate", "entry", "checkpoint", "witnessed", "envelope", "receipt",
 };
 
 const char *mla_bundle_type_name(mla_bundle_type t)
@@ -25,7 +25,8 @@ size_t mla_bundle_type_max(mla_bundle_type t)
 	case MLA_BUNDLE_MANIFEST: return (size_t)1 << 20;
 	case MLA_BUNDLE_CERTIFICATE: return (size_t)64 << 10;
 	case MLA_BUNDLE_ENTRY: return MLA_AUDIT_ENTRY_MAX;
-	case MLA_BUNDLE_CHECKPOINT: return MLA_NOTE_MAX;
+	case MLA_BUNDLE_CHECKPOINT:
+	case MLA_BUNDLE_WITNESSED: return MLA_NOTE_MAX;
 	case MLA_BUNDLE_ENVELOPE:
 	case MLA_BUNDLE_RECEIPT: return MLA_DEFAULT_MAX_ENVELOPE_BYTES;
 	default: return 0;
@@ -127,7 +128,8 @@ static mla_err parse_header(const uint8_t *p, size_t n, size_t idx, mla_bundle_r
 	return MLA_OK;
 }
 
-/* Order: types never go back; one manifest, first; one certificate, second. */
+/* Order: types never go back; one manifest, first; the audit certificate, second; then only
+ * peers' certificates ("peer.*"). */
 static mla_err check_order(const mla_bundle *b, const mla_bundle_record *rec, mla_diag *diag)
 {
 	size_t i = b->n;
@@ -137,7 +139,8 @@ static mla_err check_order(const mla_bundle *b, const mla_bundle_record *rec, ml
 		return mla_fail(diag, MLA_ERR_SCHEMA, "record %zu (%s %s): missing %s: it must be "
 				"record %zu", i, type_names[rec->type], rec->name,
 				type_names[want_first], i);
-	if (i >= 2 && rec->type < MLA_BUNDLE_ENTRY)
+	if (i >= 2 && (rec->type == MLA_BUNDLE_MANIFEST ||
+			(rec->type == MLA_BUNDLE_CERTIFICATE && strncmp(rec->name, "peer.", 5) != 0)))
 		return mla_fail(diag, MLA_ERR_SCHEMA, "record %zu (%s %s): a second %s", i,
 				type_names[rec->type], rec->name, type_names[rec->type]);
 	if (i > 0 && rec->type < b->rec[i - 1].type)

@@ -22,9 +22,10 @@ typedef enum mla_bundle_type {
 	MLA_BUNDLE_CERTIFICATE = 1,
 	MLA_BUNDLE_ENTRY = 2,
 	MLA_BUNDLE_CHECKPOINT = 3,
-	MLA_BUNDLE_ENVELOPE = 4,
-	MLA_BUNDLE_RECEIPT = 5,
-	MLA_BUNDLE_TYPE_N = 6
+	MLA_BUNDLE_WITNESSED = 4, /* a peer's checkpoint this gateway cosigned */
+	MLA_BUNDLE_ENVELOPE = 5,
+	MLA_BUNDLE_RECEIPT = 6,
+	MLA_BUNDLE_TYPE_N = 7
 } mla_bundle_type;
 
 /* One record; data points into the parsed buffer (not NUL-terminated). */
@@ -55,7 +56,8 @@ MLA_MUST_CHECK mla_err mla_bundle_add(mla_buf *out, mla_bundle_type t, const cha
 
 /* Parses data strictly: the format line, then records with canonical lengths within the
  * type's limit, names of 1-64 bytes of [A-Za-z0-9._-], types in the order of the enum, exactly
- * one manifest (first) and one certificate (second), nothing after the last record.
+ * one manifest (first) and the audit certificate (second; further certificates are peers'
+ * and named "peer.*"), nothing after the last record.
  * MLA_ERR_SCHEMA naming the record (index, type, name, offset) otherwise, MLA_ERR_TOO_LARGE
  * beyond the limits. Records point into data, which must outlive b. */
 mla_err mla_bundle_parse(const uint8_t *data, size_t len, mla_bundle *b, mla_diag *diag);

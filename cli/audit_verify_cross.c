@@ -1,0 +1,129 @@
+/* mlagw audit verify with several bundles: the split-view check across them. Each bundle's
+ * verified heads (its own checkpoints and the peers' checkpoints it cosigned) are pooled; two
+ * roots for one log at one size, or a head whose root is not the root of that log's own
+ * exported entries at its size, means the log showed different histories to different
+ * parties. A head beyond a log's exported entries cannot be judged here and is counted. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_verify.h"
+#include "mlagw/merkle.h"
+
+struct xhead {
+	const struct vhead *h;
+	size_t bundle;
+};
+
+static int cmp_head(const void *a, const void *b)
+{
+	const struct vhead *x = ((const struct xhead *)a)->h, *y = ((const struct xhead *)b)->h;
+	int c = strcmp(x->origin, y->origin);
+
+	if (c != 0)
+		return c;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return memcmp(x->root, y->root, sizeof(x->root));
+}
+
+static void cross_fail(struct vcross *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cross_fail(struct vcross *x, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	x->failed++;
+	(void)json_array_append_new(x->failures, json_pack("{ssss}", "check", "split-view",
+							   "message", msg));
+}
+
+static void hex8(const uint8_t *root, char out[17])
+{
+	for (int i = 0; i < 8; i++)
+		(void)snprintf(out + 2 * i, 3, "%02x", root[i]);
+}
+
+/* Two roots for one log and size anywhere in the pool. */
+static void same_size(struct vcross *x, const struct xhead *hs, size_t n,
+		      const char *const *files)
+{
+	for (size_t i = 1; i < n; i++) {
+		const struct vhead *a = hs[i - 1].h, *b = hs[i].h;
+		char ra[17], rb[17];
+		if (strcmp(a->origin, b->origin) != 0 || a->size != b->size)
+			continue;
+		if (memcmp(a->root, b->root, sizeof(a->root)) == 0) {
+			x->compared++;
+			continue;
+		}
+		hex8(a->root, ra);
+		hex8(b->root, rb);
+		cross_fail(x, "split view: %s has two roots at size %llu: %s… (%s, in %s) and %s… "
+			   "(%s, in %s)", a->origin, (unsigned long long)a->size, ra, a->what,
+			   files[hs[i - 1].bundle], rb, b->what, files[hs[i].bundle]);
+	}
+}
+
+/* The heads of log v (from other bundles) against the roots of v's own entries. */
+static int against_log(struct vcross *x, const struct vctx *v, size_t self,
+		       const struct xhead *hs, size_t n, const char *const *files)
+{
+	mla_merkle_compact c;
+	uint8_t root[MLA_MERKLE_HASH_LEN];
+	int trusted = v->have_key && v->fam[F_TREE].failed == 0 && v->fam[F_ENTRIES].failed == 0;
+
+	mla_merkle_compact_init(&c);
+	for (size_t i = 0; i < n; i++) {
+		const struct vhead *h = hs[i].h;
+		char rh[17], rl[17];
+		if (hs[i].bundle == self || strcmp(h->origin, v->origin) != 0)
+			continue;
+		if (!trusted || h->size > v->nentries) {
+			x->unchecked++;
+			continue;
+		}
+		while (c.size < h->size)
+			if (mla_merkle_compact_append(&c, v->leaves[c.size]) != MLA_OK)
+				return -1;
+		if (mla_merkle_compact_root(&c, root) != MLA_OK)
+			return -1;
+		if (memcmp(root, h->root, sizeof(root)) == 0) {
+			x->compared++;
+			continue;
+		}
+		hex8(h->root, rh);
+		hex8(root, rl);
+		cross_fail(x, "split view: %s at size %llu has root %s… (%s, in %s), but the log "
+			   "exported in %s has root %s… at that size", h->origin,
+			   (unsigned long long)h->size, rh, h->what, files[hs[i].bundle],
+			   files[self], rl);
+	}
+	return 0;
+}
+
+int audit_cross_check(const struct vctx *vs, const char *const *files, size_t n,
+		      struct vcross *x)
+{
+	struct xhead *hs;
+	size_t nh = 0, k = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		nh += vs[i].nheads;
+	if ((hs = calloc(nh + 1, sizeof(*hs))) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < vs[i].nheads; j++)
+			hs[k++] = (struct xhead){&vs[i].heads[j], i};
+	qsort(hs, nh, sizeof(*hs), cmp_head);
+	same_size(x, hs, nh, files);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = against_log(x, &vs[i], i, hs, nh, files);
+	free(hs);
+	return rc;
+}
