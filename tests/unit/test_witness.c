@@ -57,15 +57,20 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The note with the witness's cosignature at time ts appended. */
+/* The note with the witness's cosignature at time ts appended (free() it). */
 static char *cosigned(const struct fixture *f, uint64_t ts)
 {
-	char line[MLA_COSIG_LINE_MAX], *out = NULL;
+	char line[MLA_COSIG_LINE_MAX];
+	size_t n;
+	char *out;
 
 	assert_int_equal(mla_cosignature_sign(f->note, f->text_len, "mlagw.es/witness", f->wit, ts,
 					      line, sizeof(line), NULL),
 			 MLA_OK);
-	assert_true(asprintf(&out, "%s%s", f->note, line) > 0);
+	n = strlen(f->note) + strlen(line) + 1;
+	out = malloc(n);
+	assert_non_null(out);
+	(void)snprintf(out, n, "%s%s", f->note, line);
 	return out;
 }
 
