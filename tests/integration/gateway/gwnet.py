@@ -585,3 +585,21 @@ def check_exactly_once(net, sender, receiver, acked, timeout=90):
         check(rc['outcome'] == 'accepted' and rc['message_id'] == m, '%s receipt %r' % (m, rc))
     check(not net[receiver].alerts('duplicate-id'), 'duplicate-id alerts')
     return stored
+
+
+def verify_exported(net, state):
+    """Exports state's stopped store and checks `mlagw audit verify` accepts it with the
+    net's roots (exit 0), covering every entry of its audit table."""
+    g = net[state]
+    trust = os.path.join(net.dir, 'trust-' + state)
+    os.makedirs(trust, exist_ok=True)
+    for s in net.gws:
+        shutil.copy(net.pki(s, 'root.crt'), os.path.join(trust, s + '.crt'))
+    out = os.path.join(net.dir, state + '-exported.mab')
+    net.cli('audit', 'export', '--store', g.store, '--cert', g.pki('audit.crt'), '--out', out)
+    p = net.cli('audit', 'verify', out, '--trust', trust, '--json', check_rc=False)
+    rep = json.loads(p.stdout.decode() or '{}')
+    check(p.returncode == 0 and rep.get('verified'), '%s bundle after the kill: exit %d %r' %
+          (state, p.returncode, rep.get('failures')))
+    n = len(g.audit())
+    check(rep['entries'] == n, '%s bundle holds %d of %d entries' % (state, rep['entries'], n))

@@ -27,6 +27,8 @@ def main(mlagw, mlagwd):
     recv = {e['message'] for e in net['CO'].audit() if e['event'] == 'received'}
     check(set(acked) <= recv, 'CO audit lacks received entries')
     net.stop_all()
+    # the log of the killed gateway reopened, and its exported bundle verifies offline
+    verify_exported(net, 'ES')
 
 
 run(main)
