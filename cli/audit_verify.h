@@ -54,6 +54,8 @@ struct vhead {
 	uint64_t size;
 	uint8_t root[MLA_MERKLE_HASH_LEN];
 	char what[64]; /* "checkpoint", "cosigned by ES" */
+	char cosigners[2 * MLA_NOTE_VERIFIERS_MAX + 1]; /* own checkpoints: "ESFR" */
+	char witness[3]; /* witnessed heads: the State that cosigned ("" for own checkpoints) */
 };
 
 struct vctx {

@@ -106,6 +106,48 @@ static int against_log(struct vcross *x, const struct vctx *v, size_t self,
 	return 0;
 }
 
+/* Whether bundle w holds a witnessed head of origin at size (*found) or beyond (*later). */
+static void witnessed_in(const struct vctx *w, const char *origin, uint64_t size, int *found,
+			 int *later)
+{
+	*found = *later = 0;
+	for (size_t i = 0; i < w->nheads; i++) {
+		const struct vhead *h = &w->heads[i];
+		if (h->witness[0] == '\0' || strcmp(h->origin, origin) != 0)
+			continue;
+		*found |= h->size == size;
+		*later |= h->size > size;
+	}
+}
+
+/* A cosignature on a log's checkpoint says the witness recorded that head: when the witness's
+ * bundle holds later heads of that log but not this one, it was left out. */
+static void cosigned_recorded(struct vcross *x, const struct vctx *vs, size_t n,
+			      const char *const *files)
+{
+	for (size_t l = 0; l < n; l++)
+		for (size_t i = 0; i < vs[l].nheads; i++) {
+			const struct vhead *h = &vs[l].heads[i];
+			for (const char *c = h->cosigners; *c != '\0'; c += 2)
+				for (size_t w = 0; w < n; w++) {
+					int found, later;
+					if (w == l || memcmp(vs[w].state, c, 2) != 0)
+						continue;
+					witnessed_in(&vs[w], h->origin, h->size, &found, &later);
+					if (found)
+						x->compared++;
+					else if (!later)
+						x->unchecked++;
+					else
+						cross_fail(x, "witnessed head missing: %.2s cosigned %s at "
+							   "size %llu (in %s), but %s holds later heads "
+							   "of that log and not this one", c, h->origin,
+							   (unsigned long long)h->size, files[l],
+							   files[w]);
+				}
+		}
+}
+
 int audit_cross_check(const struct vctx *vs, const char *const *files, size_t n,
 		      struct vcross *x)
 {
@@ -122,6 +164,7 @@ int audit_cross_check(const struct vctx *vs, const char *const *files, size_t n,
 			hs[k++] = (struct xhead){&vs[i].heads[j], i};
 	qsort(hs, nh, sizeof(*hs), cmp_head);
 	same_size(x, hs, nh, files);
+	cosigned_recorded(x, vs, n, files);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = against_log(x, &vs[i], i, hs, nh, files);
 	free(hs);

@@ -37,7 +37,7 @@ static size_t popcount(uint64_t x)
 	return n;
 }
 
-static int add_head(struct vctx *v, const mla_checkpoint *cp, const char *what)
+static struct vhead *add_head(struct vctx *v, const mla_checkpoint *cp, const char *what)
 {
 	struct vhead *h;
 
@@ -45,7 +45,7 @@ static int add_head(struct vctx *v, const mla_checkpoint *cp, const char *what)
 		size_t nc = v->caphead == 0 ? 16 : 2 * v->caphead;
 		void *p = realloc(v->heads, nc * sizeof(*v->heads));
 		if (p == NULL)
-			return -1;
+			return NULL;
 		v->heads = p;
 		v->caphead = nc;
 	}
@@ -55,7 +55,22 @@ static int add_head(struct vctx *v, const mla_checkpoint *cp, const char *what)
 	h->size = cp->size;
 	memcpy(h->root, cp->root, sizeof(h->root));
 	(void)snprintf(h->what, sizeof(h->what), "%s", what);
-	return 0;
+	return h;
+}
+
+/* Whether name ends in the first 8 bytes of the SHA-256 of cert's DER, in lower-case hex. */
+static int name_has_fingerprint(const char *name, X509 *cert)
+{
+	unsigned char *der = NULL;
+	uint8_t md[32];
+	char hex[17];
+	int len = i2d_X509(cert, &der), ok;
+
+	ok = len > 0 && EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(), NULL) == 1;
+	OPENSSL_free(der);
+	for (int i = 0; ok && i < 8; i++)
+		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return ok && strlen(name) == 8 + 16 && strcmp(name + 8, hex) == 0;
 }
 
 /* A peer's audit certificate, "peer.<State>.<fingerprint>": both its verifiers. */
@@ -74,6 +89,9 @@ static void take_peer_cert(struct vctx *v, const mla_bundle_record *r)
 			 2 || memcmp(st, r->name + 5, 2) != 0)
 		vfail(v, F_WITNESS, "certificate %s: subject State '%s' is not the one of its name",
 		      r->name, st);
+	else if (!name_has_fingerprint(r->name, cert))
+		vfail(v, F_WITNESS, "certificate %s: the name does not end in the first 8 bytes of "
+		      "the certificate's SHA-256", r->name);
 	else if (v->npeers == MLA_NOTE_VERIFIERS_MAX - 1)
 		vfail(v, F_WITNESS, "certificate %s: more than %d peer certificates", r->name,
 		      MLA_NOTE_VERIFIERS_MAX - 2);
@@ -111,6 +129,7 @@ static int check_cosignatures(struct vctx *v)
 		mla_diag d = {MLA_OK, ""};
 		uint64_t signers = 0;
 		mla_checkpoint cp;
+		struct vhead *h;
 
 		if (r->type != MLA_BUNDLE_CHECKPOINT || v->cps[k++].size == 0)
 			continue; /* refused by verify_checkpoints already */
@@ -120,10 +139,15 @@ static int check_cosignatures(struct vctx *v)
 		else if (popcount(signers) != sig_lines(r))
 			vfail(v, F_WITNESS, "checkpoint %s: %zu signature lines by keys the bundle "
 			      "does not certify", r->name, sig_lines(r) - popcount(signers));
-		else if (add_head(v, &cp, "checkpoint") != 0)
+		else if ((h = add_head(v, &cp, "checkpoint")) == NULL)
 			return -1;
-		else
+		else {
 			v->cosignatures += popcount(signers) - 1;
+			for (size_t p = 0; p < v->npeers; p++)
+				if (signers & (UINT64_C(2) << p))
+					memcpy(h->cosigners + strlen(h->cosigners), v->peers[p].state,
+					       3);
+		}
 	}
 	return 0;
 }
@@ -169,9 +193,11 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 			vfail(v, F_WITNESS, "witnessed %s: sizes of %s do not ascend", r->name,
 			      cp.origin);
 		else {
+			struct vhead *h;
 			(void)snprintf(what, sizeof(what), "cosigned by %s", v->state);
-			if (add_head(v, &cp, what) != 0)
+			if ((h = add_head(v, &cp, what)) == NULL)
 				return -1;
+			memcpy(h->witness, v->state, 3);
 			prev = cp;
 			v->fam[F_WITNESS].ok++;
 		}
