@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "audit_filter.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/bundle.h"
 #include "mlagw/checkpoint.h"
@@ -68,6 +69,10 @@ struct vctx {
 	mla_note_verifier key;
 	int have_key;
 	int filtered; /* the manifest names a filter: only selected messages are held */
+	struct audit_filter filter;
+	char filter_case[MLA_CASE_ID_MAX + 1];
+	char (*selected)[MLA_UUID_LEN + 1]; /* filtered: the ids it selects, sorted */
+	size_t nselected;
 	mla_audit_entry *entries;	     /* parsed; seq = UINT64_MAX when unparsable */
 	uint8_t (*leaves)[32];		     /* of the records' bytes, in record order */
 	size_t nentries;

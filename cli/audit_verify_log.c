@@ -41,6 +41,19 @@ static void manifest_count(struct vctx *v, json_t *counts, const char *key, mla_
 		      mla_bundle_type_name(t));
 }
 
+/* The filter as export applied it: the verifier recomputes which messages it selects. */
+static void manifest_filter(struct vctx *v, json_t *filter)
+{
+	const char *c = json_string_value(json_object_get(filter, "case"));
+	const char *from = json_string_value(json_object_get(filter, "from"));
+	const char *to = json_string_value(json_object_get(filter, "to"));
+
+	if (c != NULL)
+		(void)snprintf(v->filter_case, sizeof(v->filter_case), "%s", c);
+	if (!audit_filter_init(&v->filter, c != NULL ? v->filter_case : NULL, from, to))
+		vfail(v, F_BUNDLE, "manifest: filter from/to is not YYYY-MM-DD[Thh:mm:ssZ]");
+}
+
 int verify_manifest(struct vctx *v)
 {
 	const mla_bundle_record *m = &v->b->rec[0];
@@ -83,6 +96,7 @@ int verify_manifest(struct vctx *v)
 			      "string");
 			break;
 		}
+	manifest_filter(v, filter);
 	json_t *counts = json_object_get(j, "counts");
 	manifest_count(v, counts, "entries", MLA_BUNDLE_ENTRY);
 	manifest_count(v, counts, "checkpoints", MLA_BUNDLE_CHECKPOINT);

@@ -123,15 +123,58 @@ static int holds_messages(const struct vctx *v)
 	return 0;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The ids of the messages a filtered bundle's filter selects (as export chose them). */
+static int build_selected(struct vctx *v)
+{
+	size_t n = 0;
+
+	if (!v->filtered || v->nentries == 0)
+		return 0;
+	if ((v->selected = calloc(v->nentries, sizeof(*v->selected))) == NULL)
+		return -1;
+	for (size_t i = 0; i < v->nentries; i++)
+		if (v->entries[i].seq != UINT64_MAX &&
+		    audit_filter_selects(&v->filter, &v->entries[i]))
+			memcpy(v->selected[n++], v->entries[i].message_id, MLA_UUID_LEN + 1);
+	qsort(v->selected, n, sizeof(*v->selected), cmp_id);
+	for (size_t i = 0; i < n; i++)
+		if (v->nselected == 0 || strcmp(v->selected[v->nselected - 1], v->selected[i]) != 0)
+			memmove(v->selected[v->nselected++], v->selected[i], MLA_UUID_LEN + 1);
+	return 0;
+}
+
+/* Whether the bundle must hold what id's entries record: always when unfiltered. */
+static int selected(const struct vctx *v, const char *id)
+{
+	return !v->filtered ||
+	       (v->nselected > 0 &&
+		bsearch(id, v->selected, v->nselected, sizeof(*v->selected), cmp_id) != NULL);
+}
+
+/* In a filtered bundle, a message its filter does not select is not one export wrote. */
+static void check_selected(struct vctx *v, const char *what, const char *id)
+{
+	if (!selected(v, id))
+		vfail(v, what[0] == 'e' ? F_ENVELOPES : F_RECEIPTS,
+		      "%s %s: not a message the bundle's filter selects", what, id);
+}
+
 int verify_envelopes(struct vctx *v)
 {
 	v->envs = calloc(v->b->n, sizeof(*v->envs));
 	/* a log-only bundle needs no times: skip sorting a million message ids */
-	if (v->envs == NULL || (holds_messages(v) && build_times(v) != 0))
+	if (v->envs == NULL || (holds_messages(v) && build_times(v) != 0) ||
+	    build_selected(v) != 0)
 		return -1;
 	for (size_t i = 0; i < v->b->n; i++)
 		if (v->b->rec[i].type == MLA_BUNDLE_ENVELOPE) {
 			v->envs[v->nenvs].rec = &v->b->rec[i];
+			check_selected(v, "envelope", v->b->rec[i].name);
 			check_one_envelope(v, &v->envs[v->nenvs],
 					   v->nenvs ? v->envs[v->nenvs - 1].rec : NULL);
 			v->nenvs++;
@@ -186,13 +229,14 @@ static void check_one_receipt(struct vctx *v, struct vrec *x, const mla_bundle_r
 /* What the gateway stored and export includes (SPEC section 15 Export) must be there: the
  * envelope a submitted entry names (the sender's), the envelope and issued receipt of a
  * received one (the receiver's); in every unfiltered bundle, and in a filtered one for the
- * messages it holds something of (a filter selects whole messages). Delivered: see below. */
+ * messages its filter selects, recomputed from the entries (a filter selects whole messages,
+ * so one cannot be left out by adding a filter that still selects it). Delivered: below. */
 static void check_held(struct vctx *v, const mla_audit_entry *e, size_t i)
 {
 	int env = env_of(v, e->message_id) != NULL, rec = rec_of(v, e->message_id) != NULL;
 
 	if ((e->event != MLA_AUDIT_SUBMITTED && e->event != MLA_AUDIT_RECEIVED) ||
-	    (v->filtered && !env && !rec))
+	    !selected(v, e->message_id))
 		return;
 	if (!env && e->has_envelope_sha256)
 		vfail(v, F_ENVELOPES, "envelope %s: not in the bundle, though entry %zu (%s) "
@@ -210,6 +254,7 @@ int verify_receipts(struct vctx *v)
 	for (size_t i = 0; i < v->b->n; i++)
 		if (v->b->rec[i].type == MLA_BUNDLE_RECEIPT) {
 			v->recs[v->nrecs].rec = &v->b->rec[i];
+			check_selected(v, "receipt", v->b->rec[i].name);
 			check_one_receipt(v, &v->recs[v->nrecs],
 					  v->nrecs ? v->recs[v->nrecs - 1].rec : NULL);
 			v->nrecs++;
@@ -250,7 +295,7 @@ int verify_delivered(struct vctx *v)
 		if (e->seq == UINT64_MAX || e->event != MLA_AUDIT_DELIVERED)
 			continue;
 		x = rec_of(v, e->message_id);
-		if (x == NULL && v->filtered && env_of(v, e->message_id) == NULL)
+		if (x == NULL && !selected(v, e->message_id))
 			continue; /* a message the filter left out */
 		if (x == NULL)
 			vfail(v, F_DELIVERED, "entry %zu (delivered, message %s): no receipt in the "

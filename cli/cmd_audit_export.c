@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 #include <openssl/pem.h>
@@ -14,8 +13,8 @@
 #include <sqlite3.h>
 
 #include "audit_bundle.h"
+#include "audit_filter.h"
 #include "cli_util.h"
-#include "header_xml.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/bundle.h"
 #include "mlagw/pem.h"
@@ -33,7 +32,7 @@ static const char export_usage[] =
 
 struct export_args {
 	const char *store, *cert, *out, *case_id, *from, *to;
-	int64_t from_ms, to_ms;
+	struct audit_filter filter;
 };
 
 struct export_ctx {
@@ -46,24 +45,6 @@ struct export_ctx {
 	uint64_t last_size;
 	char state[3];
 };
-
-/* YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ to ms; end_of_day for a date given to --to. The
- * envelope header's parser does the work, so "2026-02-31" is refused here as there. */
-static int parse_time(const char *s, int end_of_day, int64_t *ms)
-{
-	char full[32];
-	int is_date = strlen(s) == 10;
-	time_t t;
-
-	if (is_date)
-		(void)snprintf(full, sizeof(full), "%sT00:00:00Z", s);
-	else
-		(void)snprintf(full, sizeof(full), "%.20s", s);
-	if (strlen(s) > 20 || (t = header_parse_time(full)) < 0)
-		return 0;
-	*ms = (int64_t)t * 1000 + (is_date && end_of_day ? 86400000 - 1 : 0);
-	return 1;
-}
 
 static int parse(int argc, char **argv, struct export_args *a)
 {
@@ -94,10 +75,7 @@ static int parse(int argc, char **argv, struct export_args *a)
 		return cli_usage_error(CMD, "unexpected argument: %s", argv[optind]);
 	if (a->store == NULL || a->cert == NULL || a->out == NULL)
 		return cli_usage_error(CMD, "--store, --cert and --out are required");
-	a->from_ms = 0;
-	a->to_ms = MLA_AUDIT_TIME_MAX_MS;
-	if ((a->from != NULL && !parse_time(a->from, 0, &a->from_ms)) ||
-	    (a->to != NULL && !parse_time(a->to, 1, &a->to_ms)))
+	if (!audit_filter_init(&a->filter, a->case_id, a->from, a->to))
 		return cli_usage_error(CMD, "--from and --to take YYYY-MM-DD[Thh:mm:ssZ]");
 	return CLI_OK;
 }
@@ -251,13 +229,6 @@ static int export_witnessed(struct export_ctx *x)
 	return rc;
 }
 
-static int entry_matches(const struct export_args *a, const mla_audit_entry *e)
-{
-	return e->message_id[0] != '\0' &&
-	       (a->case_id == NULL || strcmp(a->case_id, e->case_id) == 0) &&
-	       e->time_ms >= a->from_ms && e->time_ms <= a->to_ms;
-}
-
 static int export_entries(struct export_ctx *x, const struct export_args *a)
 {
 	sqlite3_stmt *st = NULL;
@@ -279,7 +250,7 @@ static int export_entries(struct export_ctx *x, const struct export_args *a)
 			break;
 		x->n_entries++;
 		/* an unparsable entry is exported as it is: the verifier reports it */
-		if (mla_audit_entry_parse(p, n, &e, &d) == MLA_OK && entry_matches(a, &e))
+		if (mla_audit_entry_parse(p, n, &e, &d) == MLA_OK && audit_filter_selects(&a->filter, &e))
 			rc = select_message(x, &e);
 	}
 	if (rc == CLI_OK && s != SQLITE_DONE)

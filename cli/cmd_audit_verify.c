@@ -216,6 +216,7 @@ void audit_vctx_free(struct vctx *v)
 	free(v->times);
 	free(v->peers);
 	free(v->heads);
+	free(v->selected);
 	json_decref(v->failures);
 }
 

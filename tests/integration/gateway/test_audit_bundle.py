@@ -69,6 +69,25 @@ def main(mlagw, mlagwd):
     check(sum(r[0] == 'envelope' for r in crecs) == 2 and
           sum(r[0] == 'entry' for r in crecs) == len(kinds['entry']), 'case filter')
     check(auditor.verify(case)[0] == 0, 'case bundle does not verify')
+
+    # the filter is recomputed from the entries: a selected message left out, or one the
+    # filter does not select held, is refused even with the manifest's counts adjusted
+    def with_manifest(rs, **changes):
+        man = json.loads(rs[0][2])
+        for k, v in changes.items():
+            man[k] = v
+        for t, key in (('envelope', 'envelopes'), ('receipt', 'receipts')):
+            man['counts'][key] = sum(r[0] == t for r in rs)
+        rs[0][2] = json.dumps(man).encode()
+        return write_bundle(rs)
+    gone = [r for r in crecs if r[0] == 'envelope'][0][1]
+    rs = [list(r) for r in crecs if r[1] != gone]
+    auditor.refused(with_manifest(rs), 'envelope ' + gone, 'selected message left out')
+    man = json.loads(crecs[0][2])
+    rs = [list(r) for r in recs if r[0] not in ('envelope', 'receipt') or
+          r[1] != gone]  # the full bundle minus one CASE-1 message, now "filtered" on CASE-0
+    auditor.refused(with_manifest(rs, filter=dict(man['filter'], case='CASE-0')),
+                    "not a message the bundle's filter selects", 'a filter added to hide one')
     # --from/--to: dates that do not exist are refused, not normalised into the next month
     for bad in ('2026-02-31', '2026-13-01', '2026-02-28T24:00:00Z', '1960-01-01', 'today'):
         p = net.cli('audit', 'export', '--store', es.store, '--cert', es.pki('audit.crt'),

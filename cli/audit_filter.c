@@ -1,0 +1,41 @@
+/* The bundle's message filter (see audit_filter.h). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit_filter.h"
+#include "header_xml.h"
+
+int audit_filter_time(const char *s, int end_of_day, int64_t *ms)
+{
+	char full[32];
+	int is_date = strlen(s) == 10;
+	time_t t;
+
+	/* the envelope header's parser does the work, so "2026-02-31" is refused here as there */
+	if (is_date)
+		(void)snprintf(full, sizeof(full), "%sT00:00:00Z", s);
+	else
+		(void)snprintf(full, sizeof(full), "%.20s", s);
+	if (strlen(s) > 20 || (t = header_parse_time(full)) < 0)
+		return 0;
+	*ms = (int64_t)t * 1000 + (is_date && end_of_day ? 86400000 - 1 : 0);
+	return 1;
+}
+
+int audit_filter_init(struct audit_filter *f, const char *case_id, const char *from,
+		      const char *to)
+{
+	f->case_id = case_id;
+	f->from_ms = 0;
+	f->to_ms = MLA_AUDIT_TIME_MAX_MS;
+	return (from == NULL || audit_filter_time(from, 0, &f->from_ms)) &&
+	       (to == NULL || audit_filter_time(to, 1, &f->to_ms));
+}
+
+int audit_filter_selects(const struct audit_filter *f, const mla_audit_entry *e)
+{
+	return e->message_id[0] != '\0' &&
+	       (f->case_id == NULL || strcmp(f->case_id, e->case_id) == 0) &&
+	       e->time_ms >= f->from_ms && e->time_ms <= f->to_ms;
+}
