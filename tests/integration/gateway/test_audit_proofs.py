@@ -66,14 +66,15 @@ def consistency_ok(size1, size2, root1, root2, proof):
 
 
 def verify_note(gw, note):
-    """The checkpoint note's Ed25519 signature by gw's audit key (openssl); (size, root)."""
+    """The checkpoint note's Ed25519 signature by gw's audit key (openssl), on the first
+    signature line (peers' cosignatures may follow); (size, root)."""
     d = tempfile.mkdtemp(prefix='proof-', dir=gw.dir)
     pem, tf, sf = [os.path.join(d, n) for n in ('pub.pem', 'text', 'sig')]
     subprocess.run(['openssl', 'x509', '-in', gw.pki('audit.crt'), '-pubkey', '-noout',
                     '-out', pem], check=True, capture_output=True)
     note = note.encode()
     cut = note.rindex(b'\n\n')
-    text, sig = note[:cut + 1], note[cut + 2:].decode().split(' ')
+    text, sig = note[:cut + 1], note[cut + 2:].decode().split('\n')[0].split(' ')
     check(sig[1] == 'mlagw.%s/audit' % gw.state.lower(), 'key name %r' % sig[1])
     with open(tf, 'wb') as f:
         f.write(text)
