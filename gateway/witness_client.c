@@ -19,6 +19,7 @@
 #include "witness.h"
 
 #define RETRY_MS 5000	  /* after a failed exchange */
+#define REFUSED_MS 60000 /* after the peer refused our history: it raised an alert already */
 #define RESPONSE_MAX 4096 /* a few cosignature lines */
 
 struct witness_peer {
@@ -288,8 +289,9 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct tr
 
 	if (mla_witness_size_parse((const char *)t->response.data, t->response.len, &size, &d) !=
 	    MLA_OK) {
-		gw_log(GW_LOG_WARN, "witness-conflict", NULL, "peer=%s reason=\"%s\"", wp->state,
+		gw_log(GW_LOG_ERROR, "witness-conflict", NULL, "peer=%s reason=\"%s\"", wp->state,
 		       "the peer holds another checkpoint of the same size");
+		wp->next_try_ms = gw_now_ms() + REFUSED_MS;
 		return;
 	}
 	if (size > g->cp_size) {
@@ -300,6 +302,7 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct tr
 		gw_log(GW_LOG_ERROR, "witness-ahead", NULL, "%s", detail);
 		if (store_alert(g->store, "witness-ahead", NULL, detail, &d) != MLA_OK)
 			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert");
+		wp->next_try_ms = gw_now_ms() + REFUSED_MS;
 		return;
 	}
 	wp->cosigned = size;
@@ -329,6 +332,11 @@ void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 			       wp->state, mla_diag_message(&d));
 	} else if (code == 409) {
 		size_conflict(g, wp, t);
+	} else if (code == 422) {
+		gw_log(GW_LOG_ERROR, "witness-inconsistent", NULL,
+		       "peer=%s size=%" PRIu64 " reason=\"the peer cosigned a history of this log "
+		       "that this checkpoint does not extend\"", wp->state, t->cp_size);
+		wp->next_try_ms = gw_now_ms() + REFUSED_MS;
 	} else {
 		gw_log(GW_LOG_WARN, "witness-error", NULL, "peer=%s reason=\"HTTP %ld\"", wp->state,
 		       code);
