@@ -177,9 +177,9 @@ static void print_run(const char *name, const struct bgw_run *r, const struct gw
 {
 	double bound = res->scale / res->t_exchange;
 
-	printf("%-22s | %8.1f | %5.1f%% | %5.1f%% | %7.1f | %7.1f | %7.1f | %7.1f | %5.2f | %5.2f\n",
-	       name, r->throughput, 100.0 * r->throughput / bound,
-	       100.0 * r->throughput * res->t_exchange, r->p50, r->p95, r->p99, r->max,
+	printf("%-22s | %8.1f | %5.1f%% | %8.1f%% | %7.1f | %7.1f | %7.1f | %7.1f | %5.2f | %5.2f\n",
+	       name, r->throughput, 100.0 * r->throughput * res->t_exchange,
+	       100.0 * r->throughput / bound, r->p50, r->p95, r->p99, r->max,
 	       1000.0 * r->cpu_s[0] / (double)r->n, 1000.0 * r->cpu_s[1] / (double)r->n);
 }
 
@@ -205,11 +205,12 @@ static void print_header(const struct bgw_env *e, const struct bgw_args *a,
 	       "(one core)\n", sign, 1.0 / f->sign, 1.0 / f->verify, rsa, 1.0 / f->rsa_enc,
 	       1.0 / f->rsa_dec);
 	printf("bound:    one exchange = sign + RSA encrypt (seal) + verify + RSA decrypt (open) + "
-	       "sign (receipt) + verify (receipt check) + 2 x AES-GCM/SHA-256 of 2 KiB = %.0f us\n",
-		   1e6 * res->t_exchange);
-	printf("          %.0f exchanges/s on %ld cores (both gateways share them; measured: together "
-	       "they reach %.2f x one core), %.0f/s on one core\n\n", res->scale / res->t_exchange,
-	       res->cores, res->scale, 1.0 / res->t_exchange);
+	       "sign (receipt) + verify (receipt check) + 2 x AES-GCM/SHA-256 of 2 KiB = %.0f us,\n"
+	       "          i.e. %.0f exchanges/s: the issue's bound (its 'about 500/s at 50%%' is this "
+	       "figure on a core that decrypts RSA-3072 ~1000 times/s)\n", 1e6 * res->t_exchange,
+	       1.0 / res->t_exchange);
+	printf("contrast: %.0f exchanges/s if the crypto alone used all %ld cores (measured: %.2f x "
+	       "one core, median of 3)\n\n", res->scale / res->t_exchange, res->cores, res->scale);
 }
 
 static void print_text(const struct bgw_env *e, const struct bgw_args *a,
@@ -218,8 +219,8 @@ static void print_text(const struct bgw_env *e, const struct bgw_args *a,
 	char name[48], st[40];
 
 	print_header(e, a, res);
-	printf("%-22s | %8s | %6s | %6s | %7s | %7s | %7s | %7s | %5s | %5s\n", "run", "recpt/s",
-	       "bound", "1-core", "p50 ms", "p95 ms", "p99 ms", "max ms", "cpu A", "cpu B");
+	printf("%-22s | %8s | %6s | %9s | %7s | %7s | %7s | %7s | %5s | %5s\n", "run", "recpt/s",
+	       "bound", "all cores", "p50 ms", "p95 ms", "p99 ms", "max ms", "cpu A", "cpu B");
 	print_run("full load", &res->full, res);
 	(void)snprintf(name, sizeof(name), "paced at %.0f/s", res->half.rate);
 	print_run(name, &res->half, res);
@@ -248,12 +249,12 @@ static void json_run(const char *name, const struct bgw_run *r, const struct gw_
 {
 	printf("\"%s\":{\"n\":%ld,\"concurrency\":%ld,\"paced_rate_per_s\":%.1f,"
 	       "\"delivered\":%zu,\"refused\":%zu,\"not_delivered\":%zu,\"seconds\":%.3f,"
-	       "\"receipted_per_s\":%.1f,\"ratio_to_bound\":%.4f,\"ratio_to_one_core\":%.4f,"
+	       "\"receipted_per_s\":%.1f,\"ratio_to_bound\":%.4f,\"ratio_to_all_cores\":%.4f,"
 	       "\"latency_ms\":{\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
 	       "\"cpu_ms_per_envelope\":{\"A\":%.3f,\"B\":%.3f}}",
 	       name, r->n, r->concurrency, r->rate, r->delivered, r->refused, r->not_delivered,
 	       r->seconds, r->throughput,
-	       r->throughput * res->t_exchange / res->scale, r->throughput * res->t_exchange,
+	       r->throughput * res->t_exchange, r->throughput * res->t_exchange / res->scale,
 	       r->p50, r->p95, r->p99, r->max, 1000.0 * r->cpu_s[0] / (double)r->n,
 	       1000.0 * r->cpu_s[1] / (double)r->n);
 }
