@@ -64,6 +64,8 @@ struct gw_config {
 	uint64_t clock_skew_ms;     /* default 5 min */
 	uint64_t replay_window_ms;  /* default 7 days */
 	uint64_t header_timeout_ms; /* a client must send its request within; default 10 s */
+	unsigned peer_rate;         /* requests/s each peer State may make; 0 = no limit */
+	unsigned peer_burst;        /* requests a peer may make at once beyond the rate */
 	/* [retry] */
 	struct gw_retry retry;
 	/* [audit] */

@@ -82,6 +82,8 @@ static const struct key_def limits_keys[] = {
 	DUR("clock_skew", clock_skew_ms, CFG_SEC, CFG_DAY),
 	DUR("replay_window", replay_window_ms, CFG_MIN, 365 * CFG_DAY),
 	DUR("header_timeout", header_timeout_ms, 100, 10 * CFG_MIN),
+	{"peer_rate", T_UINT, GW(peer_rate), 0, 0, 1000000, 0},
+	{"peer_burst", T_UINT, GW(peer_burst), 0, 1, 1000000, 0},
 };
 
 static const struct key_def retry_keys[] = {
@@ -570,6 +572,8 @@ void gw_config_defaults(struct gw_config *c)
 	c->clock_skew_ms = 5 * CFG_MIN;
 	c->replay_window_ms = 7 * CFG_DAY;
 	c->header_timeout_ms = 10 * CFG_SEC;
+	c->peer_rate = 1000;
+	c->peer_burst = 2000;
 	c->retry.initial_ms = CFG_SEC;
 	c->retry.max_ms = 5 * CFG_MIN;
 	c->retry.deadline_ms[0] = 7 * CFG_DAY;

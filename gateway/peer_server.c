@@ -13,8 +13,18 @@
 #include "tls_listener.h"
 #include "witness.h"
 
+/* A token bucket per peer State ([limits] peer_rate, peer_burst). */
+struct rate_bucket {
+	char state[3];
+	double tokens;
+	int64_t last_ms, logged_ms;
+	uint64_t refused; /* since the last log line */
+};
+
 struct gw_peer_server {
 	struct tls_listener l;
+	struct rate_bucket buckets[GW_MAX_PEERS];
+	size_t n_buckets;
 };
 
 static struct tls_conn *conn_of_request(struct evhttp_request *req)
@@ -72,6 +82,51 @@ void recv_reply(struct recv_req *rr, int code, const char *reason, const char *c
 	free(rr);
 }
 
+static struct rate_bucket *bucket_of(struct gw_peer_server *ps, const char *state,
+				     double burst, int64_t now)
+{
+	for (size_t i = 0; i < ps->n_buckets; i++)
+		if (strcmp(ps->buckets[i].state, state) == 0)
+			return &ps->buckets[i];
+	if (ps->n_buckets == GW_MAX_PEERS)
+		return NULL;
+	struct rate_bucket *b = &ps->buckets[ps->n_buckets++];
+	memcpy(b->state, state, 3);
+	b->tokens = burst;
+	b->last_ms = now;
+	return b;
+}
+
+/* Whether the peer may make one more request now; otherwise a 429 is sent (and logged at
+ * most once a second per peer, with the count since). */
+static int within_rate(struct gw *g, struct evhttp_request *req, const char *state)
+{
+	const struct gw_config *c = &g->snap->cfg;
+	int64_t now = gw_now_ms();
+	struct rate_bucket *b;
+
+	if (c->peer_rate == 0 || (b = bucket_of(g->peer, state, c->peer_burst, now)) == NULL)
+		return 1;
+	b->tokens += (double)(now - b->last_ms) * c->peer_rate / 1000.0;
+	if (b->tokens > c->peer_burst)
+		b->tokens = c->peer_burst;
+	b->last_ms = now;
+	if (b->tokens >= 1.0) {
+		b->tokens -= 1.0;
+		return 1;
+	}
+	b->refused++;
+	if (now - b->logged_ms >= 1000) {
+		gw_log(GW_LOG_WARN, "rate-limited", NULL, "peer=%s refused=%llu limit=%u/s", state,
+		       (unsigned long long)b->refused, c->peer_rate);
+		b->logged_ms = now;
+		b->refused = 0;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+	reply_plain(req, 429, "Too Many Requests");
+	return 0;
+}
+
 static int is_xml(struct evhttp_request *req)
 {
 	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
@@ -96,6 +151,8 @@ static void on_envelope(struct evhttp_request *req, void *arg)
 		reply_plain(req, 403, "Forbidden");
 		return;
 	}
+	if (!within_rate(g, req, conn->state))
+		return;
 	if (g->stopping) {
 		reply_plain(req, 503, "Service Unavailable");
 		return;
@@ -134,7 +191,7 @@ static void on_witness(struct evhttp_request *req, void *arg)
 		reply_plain(req, 405, "Method Not Allowed");
 	else if (conn == NULL || conn->state[0] == '\0')
 		reply_plain(req, 403, "Forbidden");
-	else
+	else if (within_rate(arg, req, conn->state))
 		witness_serve(arg, req, conn->state);
 }
 

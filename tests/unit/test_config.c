@@ -130,6 +130,8 @@ static void check_defaults_common(const struct gw_config *c)
 	assert_int_equal(c->clock_skew_ms, 5 * 60 * 1000);
 	assert_int_equal(c->replay_window_ms, 7ull * 86400 * 1000);
 	assert_int_equal(c->header_timeout_ms, 10 * 1000);
+	assert_int_equal(c->peer_rate, 1000);
+	assert_int_equal(c->peer_burst, 2000);
 	assert_int_equal(c->retry.initial_ms, 1000);
 	assert_int_equal(c->retry.max_ms, 5 * 60 * 1000);
 	assert_int_equal(c->retry.deadline_ms[0], 7ull * 86400 * 1000);
@@ -195,6 +197,8 @@ static void test_values_set(void **state)
 		       "clock_skew = 90s\n"
 		       "replay_window = 2d\n"
 		       "header_timeout = 100ms\n"
+		       "peer_rate = 0\n"
+		       "peer_burst = 1\n"
 		       "[retry]\n"
 		       "initial = 250ms\n"
 		       "max = 1h\n"
@@ -220,6 +224,8 @@ static void test_values_set(void **state)
 	assert_int_equal(c->clock_skew_ms, 90000);
 	assert_int_equal(c->replay_window_ms, 2ull * 86400000);
 	assert_int_equal(c->header_timeout_ms, 100);
+	assert_int_equal(c->peer_rate, 0);
+	assert_int_equal(c->peer_burst, 1);
 	assert_int_equal(c->retry.initial_ms, 250);
 	assert_int_equal(c->retry.max_ms, 3600000);
 	assert_int_equal(c->retry.request_timeout_ms, 60000);
@@ -377,6 +383,8 @@ static void test_err_out_of_range(void **state)
 			  "[limits] clock_skew: 0ms is out of range (1s..1d)");
 	expect_base_error("[limits]\nreplay_window = 366d\n", 2, "[limits] replay_window");
 	expect_base_error("[limits]\nheader_timeout = 99ms\n", 2, "[limits] header_timeout");
+	expect_base_error("[limits]\npeer_rate = 1000001\n", 2, "[limits] peer_rate");
+	expect_base_error("[limits]\npeer_burst = 0\n", 2, "[limits] peer_burst");
 	expect_base_error("[retry]\ninitial = 2h\n", 2, "[retry] initial");
 	expect_base_error("[retry]\ndeadline_crisis = 999ms\n", 2, "[retry] deadline_crisis");
 	expect_base_error("[retry]\nconnect_timeout = 11m\n", 2, "[retry] connect_timeout");
