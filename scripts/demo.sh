@@ -163,4 +163,16 @@ for pid in "${PIDS[@]}"; do kill -TERM "$pid"; done
 for pid in "${PIDS[@]}"; do wait "$pid" || status=1; done
 PIDS=()
 [ "$status" = 0 ] || { echo "a gateway did not stop cleanly (see its mlagwd.log)"; exit 1; }
+
+say "An auditor verifies the three States' audit bundles together, offline: signatures, Merkle trees, the peers' cosignatures, and that no gateway showed two histories"
+mkdir -p "$D/roots"
+for s in CO ES MX; do
+  cp "$P/$s/root.crt" "$D/roots/$s.crt"
+  "$M" audit export --store "$D/$(lc $s)/store.db" --cert "$P/$s/audit.crt" \
+       --out "$D/audit/$s.mab" 2>/dev/null
+done
+if ! "$M" audit verify "$D/audit/CO.mab" "$D/audit/ES.mab" "$D/audit/MX.mab" \
+     --trust "$D/roots" > "$D/audit/verify.txt"; then
+  cat "$D/audit/verify.txt"; echo "  UNEXPECTED: the audit bundles do not verify"; exit 1; fi
+grep -E '^audit bundle|^split view' "$D/audit/verify.txt" | sed -e "s|$D/audit/||" -e 's/^/  /'
 echo "All steps succeeded; the gateways stopped cleanly. Logs, stores and documents in $D."
