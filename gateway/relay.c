@@ -200,7 +200,9 @@ static void unlink_transfer(struct gw_relay *rl, struct transfer *t)
 		rl->in_flight--;
 }
 
-mla_err relay_easy_tls(struct gw *g, CURL *easy, const char *state)
+/* The TLS and timeout options every exchange with peer state uses: our client certificate,
+ * that State's roots only, the optional pin, TLS 1.2 minimum. */
+static mla_err relay_easy_tls(struct gw *g, CURL *easy, const char *state)
 {
 	const struct gw_config *c = &g->snap->cfg;
 	const struct gw_peer *cp = gw_config_peer(c, state);
@@ -222,18 +224,18 @@ mla_err relay_easy_tls(struct gw *g, CURL *easy, const char *state)
 	return MLA_OK;
 }
 
-static mla_err setup_easy(struct gw *g, struct transfer *t)
+mla_err relay_easy_post(struct gw *g, struct transfer *t, const char *url,
+			const char *content_type, const char *extra_header)
 {
-	const struct gw_peer *cp = gw_config_peer(&g->snap->cfg, t->to_state);
-	char idh[80];
+	char ct[64];
 
-	if (cp == NULL || (t->easy = curl_easy_init()) == NULL)
+	if ((t->easy = curl_easy_init()) == NULL)
 		return MLA_ERR_INTERNAL;
-	(void)snprintf(idh, sizeof(idh), "X-MLA-Message-Id: %s", t->message_id);
-	t->headers = curl_slist_append(NULL, "Content-Type: application/xml");
+	(void)snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
+	t->headers = curl_slist_append(NULL, ct);
 	t->headers = curl_slist_append(t->headers, "Expect:"); /* no 100-continue round trip */
-	t->headers = curl_slist_append(t->headers, idh);
-	curl_easy_setopt(t->easy, CURLOPT_URL, cp->url);
+	t->headers = curl_slist_append(t->headers, extra_header);
+	curl_easy_setopt(t->easy, CURLOPT_URL, url);
 	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, (const char *)t->envelope.data);
 	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->envelope.len);
@@ -244,6 +246,17 @@ static mla_err setup_easy(struct gw *g, struct transfer *t)
 	if (relay_easy_tls(g, t->easy, t->to_state) != MLA_OK)
 		return MLA_ERR_INTERNAL;
 	return t->headers != NULL ? MLA_OK : MLA_ERR_NOMEM;
+}
+
+static mla_err setup_easy(struct gw *g, struct transfer *t)
+{
+	const struct gw_peer *cp = gw_config_peer(&g->snap->cfg, t->to_state);
+	char idh[80];
+
+	if (cp == NULL)
+		return MLA_ERR_INTERNAL;
+	(void)snprintf(idh, sizeof(idh), "X-MLA-Message-Id: %s", t->message_id);
+	return relay_easy_post(g, t, cp->url, "application/xml", idh);
 }
 
 static mla_err audit_sent(struct gw *g, const struct out_msg *m)

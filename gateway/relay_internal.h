@@ -62,9 +62,10 @@ mla_err relay_curl_start(struct gw *g, struct transfer *t);
 void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res);
 
 /* relay.c */
-/* The TLS and timeout options every exchange with peer state uses on easy: our client
- * certificate, that State's roots only, the optional pin, TLS 1.2 minimum. */
-mla_err relay_easy_tls(struct gw *g, CURL *easy, const char *state);
+/* Sets up t->easy to POST t->envelope to url with content_type and one extra header line,
+ * the answer into t->response, and relay_easy_tls for t->to_state. */
+mla_err relay_easy_post(struct gw *g, struct transfer *t, const char *url,
+			const char *content_type, const char *extra_header);
 /* Collects a response body into t->response (CURLOPT_WRITEFUNCTION). */
 size_t relay_on_body(char *data, size_t size, size_t n, void *arg);
 /* Schedules a retry with backoff and jitter, or fails the message past its deadline. */

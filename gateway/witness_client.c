@@ -170,20 +170,8 @@ static void send_to(struct gw *g, struct witness_peer *wp)
 	memcpy(t->to_state, wp->state, 3);
 	mla_buf_init(&t->envelope, MLA_WITNESS_BODY_MAX);
 	mla_buf_init(&t->response, RESPONSE_MAX);
-	if (build_body(g, wp->cosigned, t, &d) != MLA_OK || (t->easy = curl_easy_init()) == NULL)
-		goto fail;
-	t->headers = curl_slist_append(NULL, "Content-Type: text/plain");
-	t->headers = curl_slist_append(t->headers, "Expect:");
-	t->headers = curl_slist_append(t->headers, g->witness->cert_header);
-	curl_easy_setopt(t->easy, CURLOPT_URL, url);
-	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
-	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, (const char *)t->envelope.data);
-	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->envelope.len);
-	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, relay_on_body);
-	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
-	curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
-	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, (char *)t);
-	if (t->headers == NULL || relay_easy_tls(g, t->easy, wp->state) != MLA_OK ||
+	if (build_body(g, wp->cosigned, t, &d) != MLA_OK ||
+	    relay_easy_post(g, t, url, "text/plain", g->witness->cert_header) != MLA_OK ||
 	    relay_curl_start(g, t) != MLA_OK)
 		goto fail;
 	wp->t = t;

@@ -95,6 +95,16 @@ def trust_dir(net, states, name='trust'):
     return d
 
 
+def export_paths(net, gws):
+    """`mlagw audit export` of each gateway's store to NET/STATE.mab; {state: path}."""
+    paths = {}
+    for g in gws:
+        paths[g.state] = os.path.join(net.dir, g.state + '.mab')
+        net.cli('audit', 'export', '--store', g.store, '--cert', g.pki('audit.crt'),
+                '--out', paths[g.state])
+    return paths
+
+
 def export(net, g, out_name=None, *extra):
     """`mlagw audit export` of gateway g's store; the bundle's bytes."""
     out = os.path.join(net.dir, out_name or g.state + '.mab')

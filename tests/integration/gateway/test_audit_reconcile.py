@@ -12,28 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
-
-MAGIC = b'mlagw-audit-bundle/1\n'
-
-
-def parse_bundle(data):
-    check(data.startswith(MAGIC), 'bundle format line')
-    pos, recs = len(MAGIC), []
-    while pos < len(data):
-        nl = data.index(b'\n', pos)
-        t, name, n = data[pos:nl].decode().split(' ')
-        body = data[nl + 1:nl + 1 + int(n)]
-        recs.append([t, name, body])
-        pos = nl + 2 + int(n)
-    return recs
-
-
-def write_bundle(recs):
-    out = bytearray(MAGIC)
-    for t, name, body in recs:
-        out += b'%s %s %d\n' % (t.encode(), name.encode(), len(body)) + body + b'\n'
-    return bytes(out)
-
+from bundlelib import export_paths, parse_bundle, trust_dir, write_bundle  # noqa: E402
 
 def main(mlagw, mlagwd):
     net = Net(mlagw, mlagwd, ['ES', 'CO', 'FR'])
@@ -48,15 +27,8 @@ def main(mlagw, mlagwd):
                co.all_in_state(co_es + co_fr, DELIVERED), 30, msg='delivered')
     net.stop_all()  # final checkpoints
 
-    trust = os.path.join(net.dir, 'trust')
-    os.makedirs(trust)
-    for s in ('ES', 'CO', 'FR'):
-        shutil.copy(net.pki(s, 'root.crt'), os.path.join(trust, s + '.crt'))
-    paths = {}
-    for g in (es, co, fr):
-        paths[g.state] = os.path.join(net.dir, g.state + '.mab')
-        net.cli('audit', 'export', '--store', g.store, '--cert', g.pki('audit.crt'),
-                '--out', paths[g.state])
+    trust = trust_dir(net, ('ES', 'CO', 'FR'))
+    paths = export_paths(net, (es, co, fr))
 
     def reconcile(a, b, *extra):
         p = net.cli('audit', 'reconcile', a, b, *extra, check_rc=False)

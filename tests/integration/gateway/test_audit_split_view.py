@@ -11,7 +11,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
-from bundlelib import Auditor, flip_at, parse_bundle, write_bundle  # noqa: E402
+from bundlelib import (Auditor, export_paths, flip_at, parse_bundle, trust_dir,  # noqa: E402
+                       write_bundle)
 
 CO_LOG = 'mlagw.co/audit'
 
@@ -32,11 +33,12 @@ def exchange(net, frm, to, n):
     wait_until(lambda: net[frm].all_in_state(ids, DELIVERED), 30, msg='delivered to ' + to)
 
 
-def cosigned_by(net, witness):
-    """Waits until witness has cosigned CO's latest checkpoint."""
+def cosigned_by(net, witness, beyond=0):
+    """Waits until CO has a checkpoint beyond size `beyond` and witness has cosigned CO's
+    latest checkpoint; returns its size."""
     co = net['CO']
-    wait_until(lambda: latest_cp(co) > 0 and witnessed(net[witness]) == latest_cp(co), 20,
-               msg='%s cosigning CO at %d' % (witness, latest_cp(co)))
+    wait_until(lambda: latest_cp(co) > beyond and witnessed(net[witness]) == latest_cp(co), 20,
+               msg='%s cosigning CO beyond %d' % (witness, beyond))
     return latest_cp(co)
 
 
@@ -72,7 +74,7 @@ def main(mlagw, mlagwd):
     fr.stop()
     co.start()
     exchange(net, 'CO', 'ES', 4)
-    size1 = cosigned_by(net, 'ES')
+    size1 = cosigned_by(net, 'ES', base)
     co.stop()
     branch1 = os.path.join(net.dir, 'co-branch1')
     copy_store(co.dir, branch1)
@@ -83,7 +85,7 @@ def main(mlagw, mlagwd):
     fr.start()
     co.start()
     exchange(net, 'CO', 'FR', 2)
-    size2 = cosigned_by(net, 'FR')
+    size2 = cosigned_by(net, 'FR', base)
     check(base < size2 < size1, 'sizes: base %d, branch 2 %d, branch 1 %d' % (base, size2,
                                                                              size1))
     # live: ES has cosigned branch 1 beyond this CO's log; CO is told and raises an alert
@@ -93,15 +95,8 @@ def main(mlagw, mlagwd):
     net.stop_all()
 
     restore_store(branch1, co)
-    trust = os.path.join(net.dir, 'trust')
-    os.makedirs(trust)
-    bundles = {}
-    for g in (co, es, fr):
-        shutil.copy(net.pki(g.state, 'root.crt'), os.path.join(trust, g.state + '.crt'))
-    for g in (co, es, fr):
-        bundles[g.state] = os.path.join(net.dir, g.state + '.mab')
-        net.cli('audit', 'export', '--store', g.store, '--cert', g.pki('audit.crt'),
-                '--out', bundles[g.state])
+    trust = trust_dir(net, ('CO', 'ES', 'FR'))
+    bundles = export_paths(net, (co, es, fr))
 
     def verify(*states):
         p = net.cli('audit', 'verify', *[bundles[s] for s in states], '--trust', trust,
