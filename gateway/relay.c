@@ -171,10 +171,53 @@ void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why)
 	       t->to_state, t->attempts + 1, (long long)(next - now), why);
 }
 
+static struct relay_blob *blob_new(int secret)
+{
+	struct relay_blob *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	b->refs = 1;
+	if (secret)
+		mla_buf_init_secret(&b->buf, 1 << 20);
+	else
+		mla_buf_init(&b->buf, 1 << 20);
+	return b;
+}
+
+/* After the bytes are in: what curl is given. */
+static void blob_seal(struct relay_blob *b)
+{
+	b->blob = (struct curl_blob){b->buf.data, b->buf.len, CURL_BLOB_NOCOPY};
+}
+
+static struct relay_blob *blob_ref(struct relay_blob *b)
+{
+	b->refs++;
+	return b;
+}
+
+static void blob_unref(struct relay_blob *b)
+{
+	if (b == NULL || --b->refs > 0)
+		return;
+	mla_buf_free(&b->buf);
+	free(b);
+}
+
+/* Replaces *slot by b (owned), dropping the old reference. */
+static void blob_swap(struct relay_blob **slot, struct relay_blob *b)
+{
+	blob_unref(*slot);
+	*slot = b;
+}
+
 void relay_transfer_free(struct transfer *t)
 {
 	if (t == NULL)
 		return;
+	for (int i = 0; i < HELD_N; i++)
+		blob_unref(t->held[i]);
 	if (t->easy != NULL)
 		curl_easy_cleanup(t->easy);
 	curl_slist_free_all(t->headers);
@@ -200,20 +243,26 @@ static void unlink_transfer(struct gw_relay *rl, struct transfer *t)
 		rl->in_flight--;
 }
 
-/* The TLS and timeout options every exchange with peer state uses: our client certificate,
- * that State's roots only, the optional pin, TLS 1.2 minimum. */
-static mla_err relay_easy_tls(struct gw *g, CURL *easy, const char *state)
+/* The TLS and timeout options every exchange with peer t->to_state uses: our client
+ * certificate, that State's roots only, the optional pin, TLS 1.2 minimum. t holds the
+ * blobs until it is freed. */
+static mla_err relay_easy_tls(struct gw *g, struct transfer *t)
 {
 	const struct gw_config *c = &g->snap->cfg;
-	const struct gw_peer *cp = gw_config_peer(c, state);
-	struct relay_peer *p = peer_of(g->relay, state);
+	const struct gw_peer *cp = gw_config_peer(c, t->to_state);
+	struct relay_peer *p = peer_of(g->relay, t->to_state);
+	CURL *easy = t->easy;
 
-	if (cp == NULL || p == NULL)
+	if (cp == NULL || p == NULL || p->ca == NULL || g->relay->tls_cert == NULL ||
+	    g->relay->tls_key == NULL)
 		return MLA_ERR_INTERNAL;
-	curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &g->relay->cert_blob);
-	curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &g->relay->key_blob);
+	t->held[HELD_CERT] = blob_ref(g->relay->tls_cert);
+	t->held[HELD_KEY] = blob_ref(g->relay->tls_key);
+	t->held[HELD_CA] = blob_ref(p->ca);
+	curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &t->held[HELD_CERT]->blob);
+	curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &t->held[HELD_KEY]->blob);
 	/* the peer must present a certificate of its own State's root, and no other */
-	curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &p->ca);
+	curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &t->held[HELD_CA]->blob);
 	curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
 	if (cp->tls_pin[0] != '\0')
 		curl_easy_setopt(easy, CURLOPT_PINNEDPUBLICKEY, cp->tls_pin);
@@ -243,7 +292,7 @@ mla_err relay_easy_post(struct gw *g, struct transfer *t, const char *url,
 	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, (char *)t);
-	if (relay_easy_tls(g, t->easy, t->to_state) != MLA_OK)
+	if (relay_easy_tls(g, t) != MLA_OK)
 		return MLA_ERR_INTERNAL;
 	return t->headers != NULL ? MLA_OK : MLA_ERR_NOMEM;
 }
@@ -431,23 +480,26 @@ static mla_err load_identity(struct gw *g, mla_diag *diag)
 {
 	struct gw_relay *rl = g->relay;
 	const struct gw_config *c = &g->snap->cfg;
+	struct relay_blob *cert = blob_new(0), *kb = blob_new(1);
 	EVP_PKEY *key = NULL;
 	mla_err r;
 
 	/* through mla_pem_load_key for its permission check; curl gets the file's bytes */
-	if ((r = mla_pem_load_key(c->tls.key, &key, diag)) != MLA_OK)
-		return r;
+	if (cert == NULL || kb == NULL) {
+		r = MLA_ERR_NOMEM;
+	} else if ((r = mla_pem_load_key(c->tls.key, &key, diag)) == MLA_OK &&
+		   (r = read_whole(c->tls.cert, &cert->buf, diag)) == MLA_OK &&
+		   (r = read_whole(c->tls.key, &kb->buf, diag)) == MLA_OK) {
+		blob_seal(cert);
+		blob_seal(kb);
+		blob_swap(&rl->tls_cert, cert);
+		blob_swap(&rl->tls_key, kb);
+		cert = kb = NULL;
+	}
 	EVP_PKEY_free(key);
-	mla_buf_free(&rl->tls_cert);
-	mla_buf_free(&rl->tls_key);
-	mla_buf_init(&rl->tls_cert, 1 << 20);
-	mla_buf_init_secret(&rl->tls_key, 1 << 20);
-	if ((r = read_whole(c->tls.cert, &rl->tls_cert, diag)) != MLA_OK ||
-	    (r = read_whole(c->tls.key, &rl->tls_key, diag)) != MLA_OK)
-		return r;
-	rl->cert_blob = (struct curl_blob){rl->tls_cert.data, rl->tls_cert.len, CURL_BLOB_NOCOPY};
-	rl->key_blob = (struct curl_blob){rl->tls_key.data, rl->tls_key.len, CURL_BLOB_NOCOPY};
-	return MLA_OK;
+	blob_unref(cert);
+	blob_unref(kb);
+	return r;
 }
 
 static mla_err load_peers(struct gw *g, mla_diag *diag)
@@ -459,17 +511,19 @@ static mla_err load_peers(struct gw *g, mla_diag *diag)
 
 	for (size_t i = 0; i < c->n_peers; i++) {
 		struct relay_peer *p = peer_of(rl, c->peers[i].state);
+		struct relay_blob *ca = blob_new(0);
+		if (ca == NULL)
+			return MLA_ERR_NOMEM;
 		if (p == NULL) {
 			p = &rl->peers[rl->n_peers++];
 			memcpy(p->state, c->peers[i].state, 3);
-		} else {
-			mla_buf_free(&p->ca_pem);
 		}
-		if ((r = state_roots_pem(c, p->state, &p->ca_pem, diag)) != MLA_OK)
+		if ((r = state_roots_pem(c, p->state, &ca->buf, diag)) != MLA_OK) {
+			blob_unref(ca);
 			return r;
-		p->ca.data = p->ca_pem.data;
-		p->ca.len = p->ca_pem.len;
-		p->ca.flags = CURL_BLOB_NOCOPY;
+		}
+		blob_seal(ca);
+		blob_swap(&p->ca, ca);
 		slots += c->peers[i].max_in_flight;
 	}
 	/* keep a connection per possible exchange: reuse instead of a handshake per message */
@@ -563,9 +617,9 @@ void relay_free(struct gw *g)
 	if (rl->tick != NULL)
 		event_free(rl->tick);
 	for (size_t i = 0; i < rl->n_peers; i++)
-		mla_buf_free(&rl->peers[i].ca_pem);
-	mla_buf_free(&rl->tls_cert);
-	mla_buf_free(&rl->tls_key);
+		blob_unref(rl->peers[i].ca);
+	blob_unref(rl->tls_cert);
+	blob_unref(rl->tls_key);
 	free(rl);
 	g->relay = NULL;
 }

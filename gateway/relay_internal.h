@@ -7,6 +7,17 @@
 
 #include "gw.h"
 
+/* Bytes curl reads without copying (CURL_BLOB_NOCOPY): our TLS certificate and key, a peer
+ * State's roots. Counted references: each exchange holds the ones it was set up with, so a
+ * reload (SIGHUP) that reads new files never frees what a handshake in progress still reads. */
+struct relay_blob {
+	unsigned refs;
+	mla_buf buf; /* the key's is a secret buffer: wiped when freed */
+	struct curl_blob blob;
+};
+
+enum { HELD_CERT, HELD_KEY, HELD_CA, HELD_N };
+
 /* One HTTP exchange with a peer: the envelope out, the receipt back. */
 struct transfer {
 	struct gw *g;
@@ -21,6 +32,7 @@ struct transfer {
 	mla_buf response;
 	char errbuf[CURL_ERROR_SIZE];
 	struct transfer *prev, *next; /* the relay's list of exchanges in flight */
+	struct relay_blob *held[HELD_N]; /* what curl reads for this exchange's handshake */
 	int witness; /* an add-checkpoint exchange (witness_client.c), not an envelope */
 	uint64_t cp_size; /* witness: the size of the checkpoint sent */
 };
@@ -35,8 +47,7 @@ struct relay_peer {
 	unsigned failures;
 	int64_t retry_at;
 	char last_error[MLA_DIAG_MAX]; /* why the last exchange with it failed */
-	struct curl_blob ca; /* PEM of this State's roots only */
-	mla_buf ca_pem;
+	struct relay_blob *ca; /* PEM of this State's roots only */
 };
 
 struct gw_relay {
@@ -48,8 +59,7 @@ struct gw_relay {
 	size_t n_peers;
 	unsigned in_flight;
 	struct transfer *transfers;
-	mla_buf tls_cert, tls_key; /* our client identity, read once (the key buffer is wiped) */
-	struct curl_blob cert_blob, key_blob;
+	struct relay_blob *tls_cert, *tls_key; /* our client identity, read once per (re)load */
 	int stopped;
 };
 
