@@ -204,6 +204,7 @@ void gw_checkpoint_reload(struct gw *g, EVP_PKEY *key)
 		gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"%s\"", d.msg);
 	EVP_PKEY_free(g->audit_key);
 	g->audit_key = key;
+	witness_reload(g); /* the certificate peers check our signatures with */
 	if (g->cp_interval_ms != g->snap->cfg.checkpoint_interval_ms && arm(g) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"timer not rearmed\"");
 }

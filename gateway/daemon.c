@@ -26,6 +26,14 @@ int64_t gw_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t gw_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static unsigned busy(const struct gw *g)
 {
 	return gw_pool_pending(g->pool) + relay_in_flight(g) + peer_server_busy(g) +

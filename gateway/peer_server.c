@@ -102,7 +102,7 @@ static struct rate_bucket *bucket_of(struct gw_peer_server *ps, const char *stat
 static int within_rate(struct gw *g, struct evhttp_request *req, const char *state)
 {
 	const struct gw_config *c = &g->snap->cfg;
-	int64_t now = gw_now_ms();
+	int64_t now = gw_mono_ms(); /* a wall clock stepping back would drain the bucket */
 	struct rate_bucket *b;
 
 	if (c->peer_rate == 0 || (b = bucket_of(g->peer, state, c->peer_burst, now)) == NULL)

@@ -233,7 +233,8 @@ mla_err store_witness_latest(gw_store *s, const char *origin, uint64_t *size,
  * size must be larger than the latest one (MLA_ERR_EXISTS otherwise): sizes only grow. */
 mla_err store_witness_put(gw_store *s, const char *origin, uint64_t size, const uint8_t root[32],
 			  const char *note, size_t len, int64_t at_ms, mla_diag *diag);
-/* Keeps a peer's audit certificate (DER), once per SHA-256 fingerprint, for the bundle. */
+/* Keeps a peer's audit certificate (DER), once per SHA-256 fingerprint, for the bundle; at
+ * most 32 per State (MLA_ERR_TOO_LARGE for a further new one). */
 mla_err store_peer_cert_put(gw_store *s, const char *state, const uint8_t *der, size_t len,
 			    mla_diag *diag);
 

@@ -53,6 +53,7 @@ enum store_stmt_id {
 	ST_WIT_LATEST,
 	ST_WIT_PUT,
 	ST_PEER_CERT_PUT,
+	ST_PEER_CERT_COUNT,
 	ST_COUNT_
 };
 

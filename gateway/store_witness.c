@@ -8,6 +8,7 @@
 #include "store_internal.h"
 
 #define NOTE_MAX 16384 /* MLA_NOTE_MAX */
+#define CERTS_PER_STATE 32 /* years of yearly renewals; a peer cycling keys is refused */
 
 mla_err store_witness_latest(gw_store *s, const char *origin, uint64_t *size,
 			     uint8_t root[32], mla_diag *diag)
@@ -69,6 +70,33 @@ out:
 	return store_write_leave(s, own, r, diag);
 }
 
+/* MLA_OK when fp is known or state has fewer than CERTS_PER_STATE certificates. */
+static mla_err peer_cert_room(gw_store *s, const char *state, const uint8_t fp[32],
+			      mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r;
+	int rc, known = 0, n = 0;
+
+	if ((r = store_stmt(s, ST_PEER_CERT_COUNT,
+			    "SELECT count(*), sum(fingerprint = ?2) FROM peer_audit_certs "
+			    "WHERE state = ?1", &st, diag)) != MLA_OK)
+		return r;
+	if ((rc = sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_blob(st, 2, fp, 32, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_step(st)) != SQLITE_ROW) {
+		r = store_fail(s, rc, "peer certificate count", diag);
+	} else {
+		n = sqlite3_column_int(st, 0);
+		known = sqlite3_column_int(st, 1) > 0;
+	}
+	store_stmt_done(st);
+	if (r == MLA_OK && !known && n >= CERTS_PER_STATE)
+		r = mla_fail(diag, MLA_ERR_TOO_LARGE, "store: %s has presented %d audit "
+			     "certificates already, the most kept", state, n);
+	return r;
+}
+
 mla_err store_peer_cert_put(gw_store *s, const char *state, const uint8_t *der, size_t len,
 			    mla_diag *diag)
 {
@@ -82,6 +110,8 @@ mla_err store_peer_cert_put(gw_store *s, const char *state, const uint8_t *der, 
 	SHA256(der, len, fp);
 	if ((r = store_write_enter(s, &own, diag)) != MLA_OK)
 		return r;
+	if ((r = peer_cert_room(s, state, fp, diag)) != MLA_OK)
+		goto out;
 	if ((r = store_stmt(s, ST_PEER_CERT_PUT,
 			    "INSERT OR IGNORE INTO peer_audit_certs (fingerprint, state, der, at_ms) "
 			    "VALUES (?1, ?2, ?3, ?4)", &st, diag)) != MLA_OK)

@@ -31,8 +31,14 @@ void witness_serve(struct gw *g, struct evhttp_request *req, const char *peer_st
 
 /* witness_client.c */
 mla_err witness_start(struct gw *g, mla_diag *diag);
+/* After a reload that applied: our audit certificate is read again (the audit key may have
+ * changed with it). */
+void witness_reload(struct gw *g);
 /* Sends the latest checkpoint to each peer that has not cosigned it and is not being asked. */
 void witness_kick(struct gw *g);
+/* Whether a refusal of state's request may store an alert now (one a minute per peer: each
+ * is a durable write on the loop, and a peer may send many). */
+int witness_alert_due(struct gw *g, const char *state);
 /* A finished add-checkpoint exchange (relay_curl.c); owns t afterwards. */
 void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res);
 /* Drops exchanges in flight (before the relay's multi handle goes) and frees. */

@@ -20,12 +20,15 @@
 
 #define RETRY_MS 5000	  /* after a failed exchange */
 #define REFUSED_MS 60000 /* after the peer refused our history: it raised an alert already */
+#define ALERT_MS 60000	 /* a peer's refused requests: one stored alert a minute at most */
 #define RESPONSE_MAX 4096 /* a few cosignature lines */
 
 struct witness_peer {
 	char state[3];
 	uint64_t cosigned;    /* the size it last cosigned, as far as we know */
 	int64_t next_try_ms;
+	int resent;           /* the last request was an immediate re-send after a 409 */
+	int64_t alert_ms;     /* witness side: when its last alert was stored (monotonic) */
 	struct transfer *t;   /* the exchange in flight, if any */
 };
 
@@ -86,26 +89,44 @@ mla_err witness_cert_from_header(const struct gw *g, const char *b64, const char
 	return r;
 }
 
+/* Our audit certificate as the header value; read at start and after each reload that
+ * changed the audit key (the header must name the key that signs). */
 static mla_err load_own_cert(struct gw *g, mla_diag *diag)
 {
+	struct gw_witness *w = g->witness;
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
-	int len;
+	char *b64;
+	int len, n;
 	mla_err r;
 
 	if ((r = mla_pem_load_cert(g->snap->cfg.audit.cert, &cert, diag)) != MLA_OK)
 		return r;
 	len = i2d_X509(cert, &der);
 	X509_free(cert);
-	if (len <= 0 || (g->witness->own_cert = malloc((size_t)(len + 2) / 3 * 4 + 1)) == NULL) {
+	if (len <= 0 || (b64 = malloc((size_t)(len + 2) / 3 * 4 + 1)) == NULL) {
 		OPENSSL_free(der);
 		return MLA_ERR_NOMEM;
 	}
-	(void)EVP_EncodeBlock((unsigned char *)g->witness->own_cert, der, len);
+	(void)EVP_EncodeBlock((unsigned char *)b64, der, len);
 	OPENSSL_free(der);
-	(void)snprintf(g->witness->cert_header, sizeof(g->witness->cert_header), "%s: %s",
-		       WITNESS_CERT_HEADER, g->witness->own_cert);
+	n = snprintf(w->cert_header, sizeof(w->cert_header), "%s: %s", WITNESS_CERT_HEADER, b64);
+	if (n < 0 || (size_t)n >= sizeof(w->cert_header)) {
+		free(b64);
+		return mla_fail(diag, MLA_ERR_TOO_LARGE, "[keys] audit_cert: larger than %zu bytes "
+				"in base64", sizeof(w->cert_header) - sizeof(WITNESS_CERT_HEADER) - 2);
+	}
+	free(w->own_cert);
+	w->own_cert = b64;
 	return MLA_OK;
+}
+
+void witness_reload(struct gw *g)
+{
+	mla_diag d = {MLA_OK, ""};
+
+	if (g->witness != NULL && load_own_cert(g, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "witness-error", NULL, "reason=\"%s\"", mla_diag_message(&d));
 }
 
 mla_err witness_start(struct gw *g, mla_diag *diag)
@@ -294,7 +315,9 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct tr
 		return;
 	}
 	wp->cosigned = size;
-	wp->next_try_ms = 0; /* ask again now, from that size */
+	/* ask again now, from that size; a peer answering 409 to that too waits its turn */
+	wp->next_try_ms = wp->resent ? gw_now_ms() + RETRY_MS : 0;
+	wp->resent = !wp->resent;
 }
 
 void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
@@ -312,12 +335,16 @@ void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 		gw_log(GW_LOG_WARN, "witness-error", NULL, "peer=%s reason=\"transport: %.200s\"",
 		       wp->state, t->errbuf[0] ? t->errbuf : curl_easy_strerror(res));
 	} else if (code == 200) {
+		wp->resent = 0;
 		if (take_cosignature(g, wp, t, &d) == MLA_OK)
 			gw_log(GW_LOG_INFO, "witness-cosigned-by", NULL,
 			       "peer=%s size=%" PRIu64, wp->state, t->cp_size);
 		else
 			gw_log(GW_LOG_ERROR, "witness-error", NULL, "peer=%s reason=\"%s\"",
 			       wp->state, mla_diag_message(&d));
+		/* it recorded this size either way (a cosignature we could not keep: a bad one,
+		 * or a note already holding all the lines it may): asking again would loop */
+		wp->cosigned = t->cp_size;
 	} else if (code == 409) {
 		size_conflict(g, wp, t);
 	} else if (code == 422) {
@@ -332,6 +359,19 @@ void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 	relay_transfer_free(t);
 	if (wp != NULL && wp->next_try_ms == 0)
 		witness_kick(g);
+}
+
+int witness_alert_due(struct gw *g, const char *state)
+{
+	struct witness_peer *wp = g->witness != NULL ? peer_slot(g->witness, state) : NULL;
+	int64_t now = gw_mono_ms();
+
+	if (wp == NULL)
+		return 1;
+	if (wp->alert_ms != 0 && now - wp->alert_ms < ALERT_MS)
+		return 0;
+	wp->alert_ms = now;
+	return 1;
 }
 
 void witness_free(struct gw *g)

@@ -64,6 +64,14 @@ static int open_checkpoint(struct add_req *a, const char *state, char *why,
 	mla_err r;
 
 	witness_log_name(state, a->origin);
+	/* an unknown log is 404 before its signature is looked at (C2SP tlog-witness) */
+	if (a->w.note_len <= strlen(a->origin) ||
+	    memcmp(a->w.note, a->origin, strlen(a->origin)) != 0 ||
+	    a->w.note[strlen(a->origin)] != '\n') {
+		(void)snprintf(why, whylen, "not the log of %s (%.64s): unknown here", state,
+			       a->origin);
+		return 404;
+	}
 	if (mla_note_verifier_from_key(a->origin, X509_get0_pubkey(a->cert), &v, &d) != MLA_OK) {
 		(void)snprintf(why, whylen, "audit certificate: %s", mla_diag_message(&d));
 		return 403;
@@ -91,6 +99,8 @@ static void alert(struct gw *g, const char *kind, const char *state, const char 
 {
 	mla_diag d = {MLA_OK, ""};
 
+	if (!witness_alert_due(g, state))
+		return; /* stored (and logged) a minute ago: the refusal itself still goes out */
 	gw_log(GW_LOG_ERROR, kind, NULL, "peer=%s %s", state, detail);
 	if (store_alert(g->store, kind, NULL, detail, &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert reason=\"%s\"", d.msg);
@@ -119,6 +129,10 @@ static int check_history(struct gw *g, const struct add_req *a, const char *stat
 		return 409;
 	}
 	if (a->cp.size == *latest) {
+		if (a->w.nproof != 0) {
+			(void)snprintf(why, whylen, "a proof between equal sizes must be empty");
+			return 400;
+		}
 		if (memcmp(root, a->cp.root, sizeof(root)) == 0)
 			return 0;
 		(void)snprintf(why, whylen, "size=%" PRIu64 " detail=\"two roots for one size\"",
@@ -179,6 +193,7 @@ static int cosign_and_store(struct gw *g, const struct add_req *a, const char *s
 	mla_diag d = {MLA_OK, ""};
 	size_t note_len = 0;
 	int der_len, status = 0;
+	mla_err r;
 
 	witness_cosigner_name(g->snap->cfg.state, name);
 	if (mla_cosignature_sign(a->w.note, a->text_len, name, g->audit_key,
@@ -195,11 +210,11 @@ static int cosign_and_store(struct gw *g, const struct add_req *a, const char *s
 		(void)snprintf(why, whylen, "out of memory");
 		return 503;
 	}
-	if (store_peer_cert_put(g->store, state, der, (size_t)der_len, &d) != MLA_OK ||
-	    store_witness_put(g->store, a->origin, a->cp.size, a->cp.root, note, note_len,
-			      gw_now_ms(), &d) != MLA_OK) {
-		(void)snprintf(why, whylen, "store: %s", mla_diag_message(&d));
-		status = 503;
+	if ((r = store_peer_cert_put(g->store, state, der, (size_t)der_len, &d)) != MLA_OK ||
+	    (r = store_witness_put(g->store, a->origin, a->cp.size, a->cp.root, note, note_len,
+				   gw_now_ms(), &d)) != MLA_OK) {
+		(void)snprintf(why, whylen, "%s", mla_diag_message(&d));
+		status = r == MLA_ERR_TOO_LARGE ? 403 : 503;
 	}
 	free(note);
 	OPENSSL_free(der);

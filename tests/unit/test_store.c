@@ -893,6 +893,15 @@ static void test_witnessing(void **state)
 	assert_int_equal(store_peer_cert_put(s, "CO", leaf, 32, NULL), MLA_OK);
 	assert_int_equal(store_peer_cert_put(s, "CO", leaf, 32, NULL), MLA_OK); /* kept once */
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM peer_audit_certs"), 1);
+	/* at most 32 per State: a 33rd new one is refused, a known one still accepted */
+	for (int i = 1; i < 32; i++) {
+		uint8_t der[4] = {'c', 'e', 'r', (uint8_t)i};
+		assert_int_equal(store_peer_cert_put(s, "CO", der, 4, NULL), MLA_OK);
+	}
+	assert_int_equal(store_peer_cert_put(s, "CO", (const uint8_t *)"new", 3, NULL),
+			 MLA_ERR_TOO_LARGE);
+	assert_int_equal(store_peer_cert_put(s, "CO", leaf, 32, NULL), MLA_OK);
+	assert_int_equal(store_peer_cert_put(s, "FR", (const uint8_t *)"new", 3, NULL), MLA_OK);
 	/* our checkpoint gets each witness's line once */
 	assert_int_equal(store_audit_append(s, 0, (const uint8_t *)"e", 1, leaf, NULL), MLA_OK);
 	assert_int_equal(store_checkpoint_put(s, 1, "t\n\n\xe2\x80\x94 me A\n", 12, 1, NULL),
