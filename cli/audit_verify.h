@@ -114,9 +114,11 @@ int verify_witness(struct vctx *v);
 /* Pools the heads of the n verified bundles and records split views in x. -1: no memory. */
 int audit_cross_check(const struct vctx *vs, const char *const *files, size_t n,
 		      struct vcross *x);
-/* Whether cert chains to a root of state in the trust directory (why says otherwise). */
-int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, char *why,
-			size_t whylen);
+/* Whether cert chains to a root of state in the trust directory (why says otherwise), valid
+ * at the bundle's last entry when check_time (the audit certificate), else whatever the
+ * time (peers' certificates: judged by what they signed, whenever a rotation retired them). */
+int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, int check_time,
+			char *why, size_t whylen);
 int verify_envelopes(struct vctx *v);
 int verify_receipts(struct vctx *v);
 int verify_delivered(struct vctx *v);

@@ -75,7 +75,10 @@ static int against_log(struct vcross *x, const struct vctx *v, size_t self,
 {
 	mla_merkle_compact c;
 	uint8_t root[MLA_MERKLE_HASH_LEN];
-	int trusted = v->have_key && v->fam[F_TREE].failed == 0 && v->fam[F_ENTRIES].failed == 0;
+	/* the log's own entries are its truth only when they hash to its signed checkpoints */
+	int trusted = v->have_key && v->fam[F_CERT].failed == 0 &&
+		      v->fam[F_CHECKPOINTS].failed == 0 && v->fam[F_CHECKPOINTS].ok > 0 &&
+		      v->fam[F_TREE].failed == 0 && v->fam[F_ENTRIES].failed == 0;
 
 	mla_merkle_compact_init(&c);
 	for (size_t i = 0; i < n; i++) {

@@ -153,17 +153,20 @@ static time_t last_entry_time(const struct vctx *v)
 	return 0;
 }
 
+/* at: the time to judge validity at; 0 now; -1 not at all (chain and signatures only). */
 static int verify_at(X509_STORE_CTX *ctx, time_t at)
 {
-	if (at != 0)
+	if (at > 0)
 		X509_STORE_CTX_set_time(ctx, 0, at);
+	else if (at < 0)
+		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME);
 	return X509_verify_cert(ctx);
 }
 
-int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, char *why,
-			size_t whylen)
+int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, int check_time,
+			char *why, size_t whylen)
 {
-	time_t at = last_entry_time(v);
+	time_t at = check_time ? last_entry_time(v) : -1;
 	DIR *d = opendir(v->trust_dir);
 	struct dirent *de;
 	X509_STORE *st = X509_STORE_new();
@@ -221,7 +224,7 @@ int verify_certificate(struct vctx *v)
 		      v->state);
 	else if (EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) != EVP_PKEY_ED25519)
 		vfail(v, F_CERT, "certificate: the audit key is not Ed25519");
-	else if (!audit_chain_to_root(v, cert, v->state, why, sizeof(why)))
+	else if (!audit_chain_to_root(v, cert, v->state, 1, why, sizeof(why)))
 		vfail(v, F_CERT, "certificate: %s", why);
 	else if (mla_note_verifier_from_key(v->origin, X509_get0_pubkey(cert), &v->key, NULL) ==
 		 MLA_OK) {

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "audit_verify.h"
 #include "mlagw/merkle.h"
@@ -73,135 +74,247 @@ static int name_has_fingerprint(const char *name, X509 *cert)
 	return ok && strlen(name) == 8 + 16 && strcmp(name + 8, hex) == 0;
 }
 
-/* A peer's audit certificate, "peer.<State>.<fingerprint>": both its verifiers. */
-static void take_peer_cert(struct vctx *v, const mla_bundle_record *r)
+/* Whether the PEM record holds exactly one certificate and nothing but whitespace after. */
+static X509 *one_pem_cert(const mla_bundle_record *r)
 {
 	BIO *bio = BIO_new_mem_buf(r->data, (int)r->len);
 	X509 *cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-	struct vpeer *p = &v->peers[v->npeers];
-	char why[300] = "", st[3] = "", log[40], cos[40];
+	char rest[64];
+	int n = cert != NULL ? BIO_read(bio, rest, sizeof(rest)) : 0;
 
-	if (strlen(r->name) < 8 || r->name[7] != '.')
-		vfail(v, F_WITNESS, "certificate %s: not named peer.<State>.<fingerprint>", r->name);
-	else if (cert == NULL)
-		vfail(v, F_WITNESS, "certificate %s: not a PEM certificate", r->name);
-	else if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_countryName, st, 3) !=
-			 2 || memcmp(st, r->name + 5, 2) != 0)
-		vfail(v, F_WITNESS, "certificate %s: subject State '%s' is not the one of its name",
-		      r->name, st);
-	else if (!name_has_fingerprint(r->name, cert))
-		vfail(v, F_WITNESS, "certificate %s: the name does not end in the first 8 bytes of "
-		      "the certificate's SHA-256", r->name);
-	else if (v->npeers == MLA_NOTE_VERIFIERS_MAX - 1)
-		vfail(v, F_WITNESS, "certificate %s: more than %d peer certificates", r->name,
-		      MLA_NOTE_VERIFIERS_MAX - 2);
-	else if (!audit_chain_to_root(v, cert, st, why, sizeof(why)))
-		vfail(v, F_WITNESS, "certificate %s: %s", r->name, why);
-	else {
+	for (int i = 0; i < n; i++)
+		if (rest[i] != '\n' && rest[i] != '\r' && rest[i] != ' ' && rest[i] != '\t') {
+			X509_free(cert);
+			cert = NULL;
+			break;
+		}
+	BIO_free(bio);
+	return cert;
+}
+
+/* Why cert cannot be the peer audit certificate of record r, or NULL; st gets its State. */
+static const char *peer_cert_problem(struct vctx *v, const mla_bundle_record *r, X509 *cert,
+				     char st[3], char *why, size_t whylen)
+{
+	if (strncmp(r->name, "peer.", 5) != 0 || strlen(r->name) < 8 || r->name[7] != '.')
+		return "not named peer.<State>.<fingerprint>";
+	if (cert == NULL)
+		return "not one PEM certificate";
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_countryName, st, 3) != 2 ||
+	    memcmp(st, r->name + 5, 2) != 0)
+		return "its subject State is not the one of its name";
+	if (!name_has_fingerprint(r->name, cert))
+		return "the name does not end in the first 8 bytes of the certificate's SHA-256";
+	if (!(X509_get_extension_flags(cert) & EXFLAG_KUSAGE) ||
+	    !(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE))
+		return "its key usage does not allow digitalSignature";
+	if (!audit_chain_to_root(v, cert, st, 0, why, whylen))
+		return why;
+	return NULL;
+}
+
+/* A peer's audit certificate, "peer.<State>.<fingerprint>": both its verifiers. A renewed
+ * certificate of the same key gives the same verifiers: kept once, so that one signature line
+ * never matches two of them. */
+static void take_peer_cert(struct vctx *v, const mla_bundle_record *r)
+{
+	X509 *cert = one_pem_cert(r);
+	struct vpeer p;
+	char why[300] = "", st[3] = "", log[40], cos[40];
+	const char *bad = peer_cert_problem(v, r, cert, st, why, sizeof(why));
+
+	memset(&p, 0, sizeof(p));
+	if (bad == NULL) {
 		(void)snprintf(log, sizeof(log), "mlagw.%c%c/audit", st[0] + 32, st[1] + 32);
 		(void)snprintf(cos, sizeof(cos), "mlagw.%c%c/witness", st[0] + 32, st[1] + 32);
-		if (mla_note_verifier_from_key(log, X509_get0_pubkey(cert), &p->log, NULL) !=
+		if (mla_note_verifier_from_key(log, X509_get0_pubkey(cert), &p.log, NULL) !=
 			    MLA_OK ||
-		    mla_cosig_verifier_from_key(cos, X509_get0_pubkey(cert), &p->cosigner, NULL) !=
-			    MLA_OK) {
-			vfail(v, F_WITNESS, "certificate %s: not an Ed25519 audit key", r->name);
-		} else {
-			memcpy(p->state, st, 3);
-			v->npeers++;
-			v->fam[F_WITNESS].ok++;
-		}
+		    mla_cosig_verifier_from_key(cos, X509_get0_pubkey(cert), &p.cosigner, NULL) !=
+			    MLA_OK)
+			bad = "not an Ed25519 audit key";
 	}
 	X509_free(cert);
-	BIO_free(bio);
+	if (bad != NULL) {
+		vfail(v, F_WITNESS, "certificate %s: %s", r->name, bad);
+		return;
+	}
+	v->fam[F_WITNESS].ok++;
+	for (size_t i = 0; i < v->npeers; i++)
+		if (memcmp(&v->peers[i].log, &p.log, sizeof(p.log)) == 0)
+			return;
+	memcpy(p.state, st, 3);
+	v->peers[v->npeers++] = p;
+}
+
+/* The name and key ID of each signature line of note record r (at most MLA_NOTE_SIGS_MAX;
+ * a malformed line is left to mla_note_open to refuse). */
+struct line_id {
+	char name[MLA_NOTE_NAME_MAX + 1];
+	uint32_t id;
+};
+
+static size_t line_ids(const mla_bundle_record *r, struct line_id *out)
+{
+	const char *p = (const char *)r->data, *end = p + r->len, *text = NULL, *nl;
+	size_t n = 0;
+
+	for (const char *q = end - 1; q > p; q--)
+		if (q[0] == '\n' && q[-1] == '\n') {
+			text = q + 1;
+			break;
+		}
+	for (p = text; p != NULL && p < end && n < MLA_NOTE_SIGS_MAX &&
+		       (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1) {
+		const char *name = p + 4, *sp = memchr(name, ' ', (size_t)(nl - name));
+		unsigned char raw[8];
+		if ((size_t)(nl - p) < 4 + 2 + 8 || sp == NULL || nl - sp < 9 ||
+		    (size_t)(sp - name) > MLA_NOTE_NAME_MAX ||
+		    EVP_DecodeBlock(raw, (const unsigned char *)sp + 1, 8) != 6)
+			continue;
+		memcpy(out[n].name, name, (size_t)(sp - name));
+		out[n].name[sp - name] = '\0';
+		out[n].id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 |
+			    raw[3];
+		n++;
+	}
+	return n;
+}
+
+/* keys[0] = first, then each candidate whose name and key ID one of r's lines has: at most one
+ * per line, so never more than a note can carry. Returns the number of keys. */
+static size_t select_keys(const mla_bundle_record *r, const mla_note_verifier *first,
+			  const mla_note_verifier *const *cand, size_t ncand,
+			  mla_note_verifier *keys)
+{
+	struct line_id ids[MLA_NOTE_SIGS_MAX];
+	size_t nids = line_ids(r, ids), nk = 1;
+
+	keys[0] = *first;
+	for (size_t c = 0; c < ncand && nk < MLA_NOTE_VERIFIERS_MAX; c++)
+		for (size_t l = 0; l < nids; l++)
+			if (cand[c]->id == ids[l].id && strcmp(cand[c]->name, ids[l].name) == 0) {
+				keys[nk++] = *cand[c];
+				break;
+			}
+	return nk;
 }
 
 /* Our own checkpoints: every line after ours must be a peer's valid cosignature. */
 static int check_cosignatures(struct vctx *v)
 {
+	const mla_note_verifier **cand = calloc(v->npeers + 1, sizeof(*cand));
 	mla_note_verifier keys[MLA_NOTE_VERIFIERS_MAX];
-	size_t nk = 1, k = 0;
+	size_t k = 0;
 
-	keys[0] = v->key;
+	if (cand == NULL)
+		return -1;
 	for (size_t i = 0; i < v->npeers; i++)
-		keys[nk++] = v->peers[i].cosigner;
+		cand[i] = &v->peers[i].cosigner;
 	for (size_t i = 0; i < v->b->n; i++) {
 		const mla_bundle_record *r = &v->b->rec[i];
 		mla_diag d = {MLA_OK, ""};
 		uint64_t signers = 0;
 		mla_checkpoint cp;
 		struct vhead *h;
+		size_t nk;
 
 		if (r->type != MLA_BUNDLE_CHECKPOINT || v->cps[k++].size == 0)
 			continue; /* refused by verify_checkpoints already */
+		nk = select_keys(r, &v->key, cand, v->npeers, keys);
 		if (mla_checkpoint_open((const char *)r->data, r->len, keys, nk, &cp, &signers, &d) !=
-		    MLA_OK)
+		    MLA_OK) {
 			vfail(v, F_WITNESS, "checkpoint %s: %s", r->name, mla_diag_message(&d));
-		else if (popcount(signers) != sig_lines(r))
-			vfail(v, F_WITNESS, "checkpoint %s: %zu signature lines by keys the bundle "
+		} else if (popcount(signers) != sig_lines(r)) {
+			vfail(v, F_WITNESS, "checkpoint %s: %zu signature line(s) by keys the bundle "
 			      "does not certify", r->name, sig_lines(r) - popcount(signers));
-		else if ((h = add_head(v, &cp, "checkpoint")) == NULL)
+		} else if ((h = add_head(v, &cp, "checkpoint")) == NULL) {
+			free(cand);
 			return -1;
-		else {
+		} else {
 			v->cosignatures += popcount(signers) - 1;
-			for (size_t p = 0; p < v->npeers; p++)
-				if (signers & (UINT64_C(2) << p))
-					memcpy(h->cosigners + strlen(h->cosigners), v->peers[p].state,
-					       3);
+			for (size_t j = 1; j < nk; j++)
+				if (signers & (UINT64_C(1) << j) && strlen(h->cosigners) + 2 <
+									      sizeof(h->cosigners)) {
+					size_t at = strlen(h->cosigners);
+					/* the State of "mlagw.es/witness", upper case */
+					h->cosigners[at] = (char)(keys[j].name[6] - 32);
+					h->cosigners[at + 1] = (char)(keys[j].name[7] - 32);
+					h->cosigners[at + 2] = '\0';
+				}
 		}
 	}
+	free(cand);
 	return 0;
 }
 
-/* The peer checkpoints we cosigned: the peer's signature and ours, ascending per log. */
+/* Why the opened witnessed record r is not the checkpoint it should be, or NULL. */
+static const char *witnessed_problem(const mla_bundle_record *r, const mla_checkpoint *cp,
+				     uint64_t signers, size_t nk, const char *prev_name,
+				     uint64_t prev_size)
+{
+	char want[MLA_CHECKPOINT_ORIGIN_MAX + 1], name[MLA_BUNDLE_NAME_MAX + 1];
+	int c;
+
+	if (!(signers & 1) || (signers & ~UINT64_C(1)) == 0 || nk < 2)
+		return "not signed by that peer's audit key and cosigned by this gateway";
+	if (popcount(signers) != sig_lines(r))
+		return "signature lines by keys the bundle does not certify";
+	(void)snprintf(want, sizeof(want), "mlagw.%c%c/audit", r->name[0] + 32, r->name[1] + 32);
+	(void)snprintf(name, sizeof(name), "%.2s.%llu", r->name, (unsigned long long)cp->size);
+	if (strcmp(cp->origin, want) != 0 || strcmp(name, r->name) != 0)
+		return "the checkpoint is not the one its name says (log and size)";
+	c = prev_name[0] == '\0' ? 1 : memcmp(r->name, prev_name, 2);
+	if (c < 0 || (c == 0 && cp->size <= prev_size))
+		return "out of order (by State, then ascending size)";
+	return NULL;
+}
+
+/* The peer checkpoints we cosigned: the peer's signature and ours, by State then size. */
 static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner)
 {
-	mla_checkpoint prev = {{0}, 0, {0}, 0};
+	const mla_note_verifier **cand = calloc(v->npeers + 1, sizeof(*cand));
+	char prev_name[MLA_BUNDLE_NAME_MAX + 1] = "";
+	uint64_t prev_size = 0;
 
+	if (cand == NULL)
+		return -1;
 	for (size_t i = 0; i < v->b->n; i++) {
 		const mla_bundle_record *r = &v->b->rec[i];
 		mla_note_verifier keys[MLA_NOTE_VERIFIERS_MAX];
 		mla_diag d = {MLA_OK, ""};
-		uint64_t signers = 0, peer_bits;
+		uint64_t signers = 0;
 		mla_checkpoint cp;
-		char name[MLA_BUNDLE_NAME_MAX + 1], what[64];
-		size_t nk = 1;
+		const char *bad;
+		char what[64];
+		size_t nc = 0, nk;
+		struct vhead *h;
 
 		if (r->type != MLA_BUNDLE_WITNESSED)
 			continue;
-		keys[0] = *own_cosigner;
 		for (size_t p = 0; p < v->npeers; p++)
 			if (memcmp(v->peers[p].state, r->name, 2) == 0)
-				keys[nk++] = v->peers[p].log;
-		peer_bits = ((UINT64_C(1) << nk) - 1) & ~UINT64_C(1);
+				cand[nc++] = &v->peers[p].log;
+		nk = select_keys(r, own_cosigner, cand, nc, keys);
 		if (mla_checkpoint_open((const char *)r->data, r->len, keys, nk, &cp, &signers, &d) !=
 		    MLA_OK) {
 			vfail(v, F_WITNESS, "witnessed %s: %s", r->name, mla_diag_message(&d));
 			continue;
 		}
-		(void)snprintf(name, sizeof(name), "%c%c.%llu", cp.origin[6] - 32,
-			       cp.origin[7] - 32, (unsigned long long)cp.size);
-		if (!(signers & 1) || !(signers & peer_bits))
-			vfail(v, F_WITNESS, "witnessed %s: not signed by %s and cosigned by this "
-			      "gateway", r->name, nk > 1 ? keys[1].name : "a certified peer");
-		else if (popcount(signers) != sig_lines(r))
-			vfail(v, F_WITNESS, "witnessed %s: signature lines by keys the bundle does not "
-			      "certify", r->name);
-		else if (strncmp(cp.origin, "mlagw.", 6) != 0 || strcmp(name, r->name) != 0)
-			vfail(v, F_WITNESS, "witnessed %s: the checkpoint is %s at size %llu",
-			      r->name, cp.origin, (unsigned long long)cp.size);
-		else if (strcmp(cp.origin, prev.origin) == 0 && cp.size <= prev.size)
-			vfail(v, F_WITNESS, "witnessed %s: sizes of %s do not ascend", r->name,
-			      cp.origin);
-		else {
-			struct vhead *h;
-			(void)snprintf(what, sizeof(what), "cosigned by %s", v->state);
-			if ((h = add_head(v, &cp, what)) == NULL)
-				return -1;
-			memcpy(h->witness, v->state, 3);
-			prev = cp;
-			v->fam[F_WITNESS].ok++;
+		if ((bad = witnessed_problem(r, &cp, signers, nk, prev_name, prev_size)) != NULL) {
+			vfail(v, F_WITNESS, "witnessed %s: %s", r->name, bad);
+			continue;
 		}
+		(void)snprintf(what, sizeof(what), "cosigned by %s", v->state);
+		if ((h = add_head(v, &cp, what)) == NULL) {
+			free(cand);
+			return -1;
+		}
+		memcpy(h->witness, v->state, 3);
+		memcpy(prev_name, r->name, 2);
+		prev_size = cp.size;
+		v->fam[F_WITNESS].ok++;
 	}
+	free(cand);
 	return 0;
 }
 
@@ -212,7 +325,7 @@ int verify_witness(struct vctx *v)
 	char name[40];
 	int rc;
 
-	v->peers = calloc(MLA_NOTE_VERIFIERS_MAX, sizeof(*v->peers));
+	v->peers = calloc(v->b->n, sizeof(*v->peers));
 	if (v->peers == NULL)
 		return -1;
 	for (size_t i = 2; i < v->b->n && v->b->rec[i].type == MLA_BUNDLE_CERTIFICATE; i++)
