@@ -19,7 +19,7 @@ meson compile -C $B > $B/compile.log 2>&1 || { cat $B/compile.log; exit 1; }
 if [ ! -x build/cli/mlagw ]; then meson setup build >/dev/null 2>&1 || true; meson compile -C build >/dev/null; fi
 S=$B/seeds
 rm -rf "$S" $B/corpus
-mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/bundle" "$S/audit_entry" $B/corpus $B/crashes
+mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/bundle" "$S/audit_entry" "$S/witness" $B/corpus $B/crashes
 for st in ES CO; do build/cli/mlagw pki init --state $st --out "$S/pki" --rsa-bits 2048 >/dev/null; done
 for n in 0 300 5000; do
   head -c $n /dev/urandom | base64 > "$S/doc"
@@ -38,9 +38,17 @@ cat > "$S/receipt/seed.xml" <<'XML'
 <mlr:Receipt xmlns:mlr="urn:mlagw:receipt:1" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" version="1"><mlr:Body Id="R-0b0e4f5e-3d5c-4c2a-9a7e-1f2d3c4b5a69"><mlr:ReceiptId>0b0e4f5e-3d5c-4c2a-9a7e-1f2d3c4b5a69</mlr:ReceiptId><mlr:MessageId>6f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b</mlr:MessageId><mlr:EnvelopeDigest Algorithm="http://www.w3.org/2001/04/xmlenc#sha256">n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=</mlr:EnvelopeDigest><mlr:Receiver state="CO"/><mlr:Sender state="ES"/><mlr:ReceivedAt>2026-11-27T20:47:47Z</mlr:ReceivedAt><mlr:Outcome>accepted</mlr:Outcome></mlr:Body><ds:Signature><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"/><ds:Reference URI="#R-0b0e4f5e-3d5c-4c2a-9a7e-1f2d3c4b5a69"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>AAAA</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature></mlr:Receipt>
 XML
 
+# add-checkpoint bodies: no proof, and two proof lines, before a checkpoint with a cosignature
+printf 'old 0\n\n' > "$S/witness/empty.txt"; cat "$S/checkpoint/shape.txt" >> "$S/witness/empty.txt"
+{ printf 'old 7\nAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\nn4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=\n\n'
+  cat "$S/checkpoint/shape.txt"
+  printf '\xe2\x80\x94 mlagw.es/witness jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n'
+} > "$S/witness/proof.txt"
+printf '1234\n' > "$S/witness/size.txt"
+
 status=0
 printf 'mlagw-audit-bundle/1\nmanifest manifest 2\n{}\nentry 0 3\nabc\n' > "$S/bundle/shape.txt"
-for h in envelope receipt config checkpoint bundle audit_entry; do
+for h in envelope receipt config checkpoint bundle audit_entry witness; do
   mkdir -p $B/corpus/$h
   echo "== fuzz_$h for ${secs}s"
   if ! MLAGW_FUZZ_PKI=$PWD/$S/pki ASAN_OPTIONS=detect_leaks=1 \
