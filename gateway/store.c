@@ -3,6 +3,8 @@
  * in store_tx.c; outbox, inbox, history and alerts in store_outbox.c, store_inbox.c, store_log.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -264,6 +266,49 @@ out:
 	return r;
 }
 
+/* A non-empty write-ahead log beside the file at open: the last process to use it did not
+ * close it (a crash, a kill), or another one has it open. SQLite replays the committed
+ * transactions it holds and drops a torn tail (frames are checksummed); we then check. */
+static int wal_left_over(const char *path)
+{
+	char wal[PATH_MAX + 8];
+	struct stat st;
+
+	return snprintf(wal, sizeof(wal), "%s-wal", path) < (int)sizeof(wal) &&
+	       stat(wal, &st) == 0 && st.st_size > 0;
+}
+
+/* After an unclean stop: PRAGMA quick_check must say "ok", or the store is refused. */
+static mla_err integrity_check(gw_store *s, const char *path, mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *t;
+	mla_err r = MLA_OK;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_step(st)) != SQLITE_ROW)
+		r = store_fail(s, rc, "integrity check", diag);
+	else if ((t = sqlite3_column_text(st, 0)) == NULL || strcmp((const char *)t, "ok") != 0) {
+		char what[160];
+		/* SQLite's report spans lines: one line of it for the log */
+		(void)snprintf(what, sizeof(what), "%s", t != NULL ? (const char *)t : "no answer");
+		for (char *c = what; *c != '\0'; c++)
+			if (*c == '\n' || *c == '\r' || *c == '"')
+				*c = ' ';
+		r = mla_fail(diag, MLA_ERR_STORE, "store: %s fails its integrity check after an "
+			     "unclean stop (%s...): refusing to start; restore it from a backup or "
+			     "inspect it", path, what);
+	}
+	(void)sqlite3_finalize(st);
+	return r;
+}
+
+int store_unclean(const gw_store *s)
+{
+	return s->unclean;
+}
+
 mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
 {
 	gw_store *s = NULL;
@@ -277,6 +322,7 @@ mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
 		return r;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "store: out of memory");
+	s->unclean = wal_left_over(path);
 	rc = sqlite3_open_v2(path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			     NULL);
@@ -285,7 +331,8 @@ mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
 			     s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		goto out;
 	}
-	if ((r = configure(s, diag)) != MLA_OK || (r = apply_schema(s, path, diag)) != MLA_OK)
+	if ((r = configure(s, diag)) != MLA_OK || (r = apply_schema(s, path, diag)) != MLA_OK ||
+	    (s->unclean && (r = integrity_check(s, path, diag)) != MLA_OK))
 		goto out;
 	*out = s;
 	s = NULL;

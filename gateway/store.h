@@ -59,6 +59,9 @@ struct in_msg {
 
 /* Opens (creating if needed) the database at path and applies the schema. */
 mla_err store_open(const char *path, gw_store **out, mla_diag *diag);
+/* Whether the store was left unclean (a crash or a kill): store_open then ran SQLite's
+ * quick_check and refused the file if it failed. */
+int store_unclean(const gw_store *s);
 void store_close(gw_store *s);
 
 /* Group commit: writes between begin and commit share one transaction and one fsync. Without

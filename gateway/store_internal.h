@@ -60,6 +60,7 @@ enum store_stmt_id {
 struct gw_store {
 	sqlite3 *db;
 	int in_tx; /* an explicit store_begin() transaction is open */
+	int unclean; /* a write-ahead log was left over at open: checked (store_open) */
 	sqlite3_stmt *stmt[ST_COUNT_];
 };
 
