@@ -13,8 +13,8 @@
 #include "mlagw/envelope.h"
 #include "mlagw/receipt.h"
 
-enum vfam_id { F_BUNDLE, F_CERT, F_CHECKPOINTS, F_ENTRIES, F_TREE, F_WITNESS, F_ENVELOPES,
-	       F_RECEIPTS, F_DELIVERED, F_N };
+enum vfam_id { F_BUNDLE, F_CERT, F_CHECKPOINTS, F_ENTRIES, F_TREE, F_WITNESS, F_PROOFS,
+	       F_ENVELOPES, F_RECEIPTS, F_DELIVERED, F_N };
 
 struct vfam {
 	size_t ok, failed;
@@ -111,6 +111,10 @@ int verify_checkpoints(struct vctx *v);
 int verify_entries(struct vctx *v);
 int verify_tree(struct vctx *v);
 int verify_witness(struct vctx *v);
+/* After the message checks (it needs the filter's selection). */
+int verify_proofs(struct vctx *v);
+/* Whether the bundle must hold what message id's entries record (audit_verify_msgs.c). */
+int audit_selected(const struct vctx *v, const char *id);
 /* Pools the heads of the n verified bundles and records split views in x. -1: no memory. */
 int audit_cross_check(const struct vctx *vs, const char *const *files, size_t n,
 		      struct vcross *x);

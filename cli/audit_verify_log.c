@@ -103,6 +103,7 @@ int verify_manifest(struct vctx *v)
 	manifest_count(v, counts, "envelopes", MLA_BUNDLE_ENVELOPE);
 	manifest_count(v, counts, "receipts", MLA_BUNDLE_RECEIPT);
 	manifest_count(v, counts, "witnessed", MLA_BUNDLE_WITNESSED);
+	manifest_count(v, counts, "proofs", MLA_BUNDLE_PROOF);
 	json_t *pc = json_object_get(counts, "peer_certificates");
 	size_t npc = count_type(v->b, MLA_BUNDLE_CERTIFICATE) - 1;
 	if (!json_is_integer(pc) || json_integer_value(pc) != (json_int_t)npc)

@@ -149,7 +149,7 @@ static int build_selected(struct vctx *v)
 }
 
 /* Whether the bundle must hold what id's entries record: always when unfiltered. */
-static int selected(const struct vctx *v, const char *id)
+int audit_selected(const struct vctx *v, const char *id)
 {
 	return !v->filtered ||
 	       (v->nselected > 0 &&
@@ -159,7 +159,7 @@ static int selected(const struct vctx *v, const char *id)
 /* In a filtered bundle, a message its filter does not select is not one export wrote. */
 static void check_selected(struct vctx *v, const char *what, const char *id)
 {
-	if (!selected(v, id))
+	if (!audit_selected(v, id))
 		vfail(v, what[0] == 'e' ? F_ENVELOPES : F_RECEIPTS,
 		      "%s %s: not a message the bundle's filter selects", what, id);
 }
@@ -236,7 +236,7 @@ static void check_held(struct vctx *v, const mla_audit_entry *e, size_t i)
 	int env = env_of(v, e->message_id) != NULL, rec = rec_of(v, e->message_id) != NULL;
 
 	if ((e->event != MLA_AUDIT_SUBMITTED && e->event != MLA_AUDIT_RECEIVED) ||
-	    !selected(v, e->message_id))
+	    !audit_selected(v, e->message_id))
 		return;
 	if (!env && e->has_envelope_sha256)
 		vfail(v, F_ENVELOPES, "envelope %s: not in the bundle, though entry %zu (%s) "
@@ -295,7 +295,7 @@ int verify_delivered(struct vctx *v)
 		if (e->seq == UINT64_MAX || e->event != MLA_AUDIT_DELIVERED)
 			continue;
 		x = rec_of(v, e->message_id);
-		if (x == NULL && !selected(v, e->message_id))
+		if (x == NULL && !audit_selected(v, e->message_id))
 			continue; /* a message the filter left out */
 		if (x == NULL)
 			vfail(v, F_DELIVERED, "entry %zu (delivered, message %s): no receipt in the "

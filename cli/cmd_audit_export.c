@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "audit_bundle.h"
+#include "audit_export_proofs.h"
 #include "audit_filter.h"
 #include "cli_util.h"
 #include "mlagw/audit_entry.h"
@@ -41,7 +42,10 @@ struct export_ctx {
 	json_t *sizes;
 	char (*ids)[MLA_UUID_LEN + 1];
 	size_t nids, capids;
-	size_t n_entries, n_cps, n_env, n_rec, n_wit, n_peer_certs;
+	size_t n_entries, n_cps, n_env, n_rec, n_wit, n_peer_certs, n_proofs;
+	uint8_t (*leaves)[32]; /* of the entries exported, for the proofs */
+	struct seq_id { uint64_t seq; char id[MLA_UUID_LEN + 1]; } *named; /* filtered: */
+	size_t nnamed, capnamed; /* the entries that name a message */
 	uint64_t last_size;
 	char state[3];
 };
@@ -229,6 +233,54 @@ static int export_witnessed(struct export_ctx *x)
 	return rc;
 }
 
+static int is_filtered(const struct export_args *a)
+{
+	return a->case_id != NULL || a->from != NULL || a->to != NULL;
+}
+
+static int remember_named(struct export_ctx *x, uint64_t seq, const char *id)
+{
+	if (x->nnamed == x->capnamed) {
+		size_t nc = x->capnamed == 0 ? 64 : 2 * x->capnamed;
+		void *p = realloc(x->named, nc * sizeof(*x->named));
+		if (p == NULL)
+			return CLI_INTERNAL;
+		x->named = p;
+		x->capnamed = nc;
+	}
+	x->named[x->nnamed].seq = seq;
+	memcpy(x->named[x->nnamed++].id, id, MLA_UUID_LEN + 1);
+	return CLI_OK;
+}
+
+static int cmp_id(const void *a, const void *b);
+
+/* The proofs, after the witnessed heads: between consecutive checkpoints, and in a filtered
+ * bundle of each entry of a selected message (x->ids sorted by export_messages). */
+static int export_proofs(struct export_ctx *x)
+{
+	uint64_t *sizes = calloc(x->n_cps + 1, sizeof(*sizes)), *incl = NULL;
+	size_t n = 0, i;
+	json_t *v;
+	int rc;
+
+	if (sizes == NULL || (incl = calloc(x->nnamed + 1, sizeof(*incl))) == NULL) {
+		free(sizes);
+		return CLI_INTERNAL;
+	}
+	json_array_foreach(x->sizes, i, v)
+		sizes[i] = (uint64_t)json_integer_value(v);
+	for (i = 0; i < x->nnamed; i++)
+		if (x->nids > 0 && bsearch(x->named[i].id, x->ids, x->nids, sizeof(*x->ids),
+					   cmp_id) != NULL)
+			incl[n++] = x->named[i].seq;
+	rc = audit_export_proofs(&x->body, (const uint8_t(*)[32])x->leaves, x->n_entries, sizes,
+				 json_array_size(x->sizes), incl, n, &x->n_proofs);
+	free(sizes);
+	free(incl);
+	return rc;
+}
+
 static int export_entries(struct export_ctx *x, const struct export_args *a)
 {
 	sqlite3_stmt *st = NULL;
@@ -236,8 +288,10 @@ static int export_entries(struct export_ctx *x, const struct export_args *a)
 	char name[24];
 	int rc = CLI_OK, s;
 
-	if (sqlite3_prepare_v2(x->db, "SELECT seq, entry FROM audit WHERE seq < ?1 ORDER BY seq",
-			       -1, &st, NULL) != SQLITE_OK ||
+	if ((x->leaves = calloc(x->last_size + 1, sizeof(*x->leaves))) == NULL)
+		return CLI_INTERNAL;
+	if (sqlite3_prepare_v2(x->db, "SELECT seq, entry, leaf FROM audit WHERE seq < ?1 "
+			       "ORDER BY seq", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 1, (sqlite3_int64)x->last_size) != SQLITE_OK)
 		rc = db_fail(x, "audit");
 	while (rc == CLI_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -248,10 +302,16 @@ static int export_entries(struct export_ctx *x, const struct export_args *a)
 		(void)snprintf(name, sizeof(name), "%lld", (long long)sqlite3_column_int64(st, 0));
 		if ((rc = add(x, MLA_BUNDLE_ENTRY, name, p, n)) != CLI_OK)
 			break;
+		if (sqlite3_column_bytes(st, 2) == 32) /* else no proof verifies: reported there */
+			memcpy(x->leaves[x->n_entries], sqlite3_column_blob(st, 2), 32);
 		x->n_entries++;
 		/* an unparsable entry is exported as it is: the verifier reports it */
-		if (mla_audit_entry_parse(p, n, &e, &d) == MLA_OK && audit_filter_selects(&a->filter, &e))
+		if (mla_audit_entry_parse(p, n, &e, &d) != MLA_OK || e.message_id[0] == '\0')
+			continue;
+		if (audit_filter_selects(&a->filter, &e))
 			rc = select_message(x, &e);
+		if (rc == CLI_OK && is_filtered(a))
+			rc = remember_named(x, x->n_entries - 1, e.message_id);
 	}
 	if (rc == CLI_OK && s != SQLITE_DONE)
 		rc = db_fail(x, "audit");
@@ -309,6 +369,8 @@ static int export_messages(struct export_ctx *x)
 		if (n == 0 || strcmp(x->ids[n - 1], x->ids[i]) != 0)
 			memmove(x->ids[n++], x->ids[i], MLA_UUID_LEN + 1);
 	x->nids = n;
+	if ((rc = export_proofs(x)) != CLI_OK)
+		return rc;
 	for (size_t i = 0; i < x->nids && rc == CLI_OK; i++)
 		rc = export_blob(x, x->ids[i], MLA_BUNDLE_ENVELOPE, envq, &x->n_env);
 	for (size_t i = 0; i < x->nids && rc == CLI_OK; i++)
@@ -322,12 +384,13 @@ static json_t *manifest(const struct export_ctx *x, const struct export_args *a)
 
 	(void)snprintf(origin, sizeof(origin), "mlagw.%c%c/audit", x->state[0] + 32,
 		       x->state[1] + 32);
-	return json_pack("{sssssssIsIsOs{sIsIsIsIsIsI}s{ss?ss?ss?}}", "format",
+	return json_pack("{sssssssIsIsOs{sIsIsIsIsIsIsI}s{ss?ss?ss?}}", "format",
 			 "mlagw-audit-bundle/1", "state", x->state, "origin", origin, "first_seq",
 			 (json_int_t)0, "last_seq", (json_int_t)x->last_size - 1,
 			 "checkpoint_sizes", x->sizes, "counts", "entries",
 			 (json_int_t)x->n_entries, "checkpoints", (json_int_t)x->n_cps, "witnessed",
 			 (json_int_t)x->n_wit, "peer_certificates", (json_int_t)x->n_peer_certs,
+			 "proofs", (json_int_t)x->n_proofs,
 			 "envelopes", (json_int_t)x->n_env, "receipts", (json_int_t)x->n_rec,
 			 "filter", "case", a->case_id, "from", a->from, "to", a->to);
 }
@@ -436,5 +499,7 @@ out:
 	mla_buf_free(&peer_certs);
 	json_decref(x.sizes);
 	free(x.ids);
+	free(x.leaves);
+	free(x.named);
 	return rc;
 }

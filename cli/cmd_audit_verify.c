@@ -25,8 +25,8 @@ static const char verify_usage[] =
 	"exit: 0 everything verifies, 1 something does not, 2 usage, 3 cannot read FILE or DIR\n";
 
 const char *const vfam_names[F_N] = {
-	"bundle", "certificate", "checkpoints", "entries", "tree", "witness", "envelopes",
-	"receipts", "delivered",
+	"bundle", "certificate", "checkpoints", "entries", "tree", "witness", "proofs",
+	"envelopes", "receipts", "delivered",
 };
 
 void vfail(struct vctx *v, enum vfam_id f, const char *fmt, ...)
@@ -176,6 +176,7 @@ int audit_run_checks(struct vctx *v)
 	int (*const steps[])(struct vctx *) = {
 		verify_manifest, verify_certificate, verify_checkpoints, verify_entries,
 		verify_tree, verify_witness, verify_envelopes, verify_receipts, verify_delivered,
+		verify_proofs,
 	};
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)

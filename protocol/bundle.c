@@ -11,7 +11,8 @@
 #define HEADER_LINE_MAX 128
 
 static const char *const type_names[MLA_BUNDLE_TYPE_N] = {
-	"manifest", "certificate", "entry", "checkpoint", "witnessed", "envelope", "receipt",
+	"manifest", "certificate", "entry", "checkpoint", "witnessed", "proof", "envelope",
+	"receipt",
 };
 
 const char *mla_bundle_type_name(mla_bundle_type t)
@@ -27,6 +28,7 @@ size_t mla_bundle_type_max(mla_bundle_type t)
 	case MLA_BUNDLE_ENTRY: return MLA_AUDIT_ENTRY_MAX;
 	case MLA_BUNDLE_CHECKPOINT:
 	case MLA_BUNDLE_WITNESSED: return MLA_NOTE_MAX;
+	case MLA_BUNDLE_PROOF: return 64 * 65; /* 64 hex lines of 32 bytes */
 	case MLA_BUNDLE_ENVELOPE:
 	case MLA_BUNDLE_RECEIPT: return MLA_DEFAULT_MAX_ENVELOPE_BYTES;
 	default: return 0;

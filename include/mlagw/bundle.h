@@ -23,9 +23,10 @@ typedef enum mla_bundle_type {
 	MLA_BUNDLE_ENTRY = 2,
 	MLA_BUNDLE_CHECKPOINT = 3,
 	MLA_BUNDLE_WITNESSED = 4, /* a peer's checkpoint this gateway cosigned */
-	MLA_BUNDLE_ENVELOPE = 5,
-	MLA_BUNDLE_RECEIPT = 6,
-	MLA_BUNDLE_TYPE_N = 7
+	MLA_BUNDLE_PROOF = 5,	  /* an RFC 6962 consistency or inclusion proof */
+	MLA_BUNDLE_ENVELOPE = 6,
+	MLA_BUNDLE_RECEIPT = 7,
+	MLA_BUNDLE_TYPE_N = 8
 } mla_bundle_type;
 
 /* One record; data points into the parsed buffer (not NUL-terminated). */

@@ -242,6 +242,29 @@ def checkpoint_cases(bundles, net, rng):
     return cases
 
 
+def proof_cases(bundles, filtered):
+    """Each consistency proof (and, in the filtered bundle, each inclusion proof) removed, and
+    given another proof's hashes: refused, naming the checkpoints, the entry or the proof."""
+    cases = []
+    for state, recs in sorted(list(bundles.items()) + [('ES/CASE-1', filtered)]):
+        idx = [i for i, r in enumerate(recs) if r[0] == 'proof']
+        for i in idx:
+            name = recs[i][1]
+            kind, a, b = name.split('.')
+            gone = ('checkpoints %s and %s: no consistency proof' % (a, b) if kind == 'c' else
+                    'entry %s (message' % a)
+            cases.append(Case('%s: proof %s removed' % (state, name),
+                              write_bundle(renumber(recs[:i] + recs[i + 1:])), names(gone),
+                              gone))
+            others = [j for j in idx if recs[j][2] != recs[i][2]]
+            if others:
+                rs = [list(r) for r in recs]
+                rs[i][2] = recs[others[0]][2]
+                cases.append(Case('%s: proof %s given other hashes' % (state, name),
+                                  write_bundle(rs), names('proof ' + name), 'proof ' + name))
+    return cases
+
+
 def manifest_cases(bundles):
     """Each manifest field altered, of the wrong type or missing; the manifest not JSON."""
     cases = []
@@ -421,8 +444,18 @@ def main(mlagw, mlagwd):
               sum(r[0] == 'checkpoint' for r in bundles[g.state]) >= 2,
               '%s bundle: %r' % (g.state, [r[:2] for r in bundles[g.state]]))
 
+    # a filtered bundle: inclusion proofs of the selected messages' entries
+    filtered = parse_bundle(export(net, es, 'ES-case.mab', '--case', 'CASE-1'))
+    check(auditor.verify(write_bundle(filtered))[0] == 0, 'the filtered bundle does not verify')
+    incl = [r for r in filtered if r[0] == 'proof' and r[1].startswith('i.')]
+    cons = [r for r in bundles['ES'] if r[0] == 'proof' and r[1].startswith('c.')]
+    ncp = sum(r[0] == 'checkpoint' for r in bundles['ES'])
+    check(incl and len(cons) == ncp - 1, 'ES proofs: %d inclusion (filtered), %d consistency '
+          'for %d checkpoints' % (len(incl), len(cons), ncp))
+
     t0 = time.monotonic()
     groups = [('flips', flip_cases(bundles, rng)), ('entries', entry_cases(bundles, rng)),
+              ('proofs', proof_cases(bundles, filtered)),
               ('messages', message_cases(bundles, rng)),
               ('checkpoints', checkpoint_cases(bundles, net, rng)),
               ('manifest', manifest_cases(bundles)),

@@ -1,0 +1,157 @@
+/* mlagw audit verify, the bundle's proofs (SPEC section 15, step "proofs"): each consistency
+ * proof between two consecutive signed checkpoints and each inclusion proof of an entry in the
+ * latest one verifies against the signed roots (RFC 9162 algorithms), independently of the
+ * roots recomputed from the entries; every consecutive pair has one, and in a filtered bundle
+ * every entry of a selected message has one. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_verify.h"
+#include "mlagw/merkle.h"
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* One lower-case hex hash per line, at most MLA_MERKLE_PROOF_MAX lines. */
+static int parse_proof(const mla_bundle_record *r, mla_merkle_proof *p)
+{
+	p->len = 0;
+	if (r->len % 65 != 0 || r->len / 65 > MLA_MERKLE_PROOF_MAX)
+		return 0;
+	for (size_t l = 0; l < r->len / 65; l++) {
+		const uint8_t *s = r->data + l * 65;
+		if (s[64] != '\n')
+			return 0;
+		for (int j = 0; j < 32; j++) {
+			int hi = hexval((char)s[2 * j]), lo = hexval((char)s[2 * j + 1]);
+			if (hi < 0 || lo < 0)
+				return 0;
+			p->hash[l][j] = (uint8_t)(hi << 4 | lo);
+		}
+		p->len++;
+	}
+	return 1;
+}
+
+/* A decimal without sign or leading zero, ending at *end. */
+static int read_num(const char *s, const char **end, uint64_t *v)
+{
+	*v = 0;
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+		return 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (*v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return 0;
+		*v = *v * 10 + (uint64_t)(*s - '0');
+	}
+	*end = s;
+	return 1;
+}
+
+/* "c.<m>.<n>" or "i.<seq>.<n>": the kind and both numbers. */
+static int parse_name(const char *name, char *kind, uint64_t *a, uint64_t *b)
+{
+	const char *e;
+
+	*kind = name[0];
+	return (name[0] == 'c' || name[0] == 'i') && name[1] == '.' && read_num(name + 2, &e, a) &&
+	       *e == '.' && read_num(e + 1, &e, b) && *e == '\0';
+}
+
+/* The index in v->cps of the verified checkpoint of size n, or -1. */
+static long cp_index(const struct vctx *v, uint64_t n)
+{
+	for (size_t k = 0; k < v->ncps; k++)
+		if (v->cps[k].size == n && n != 0)
+			return (long)k;
+	return -1;
+}
+
+/* The verified checkpoint after index k, or -1. */
+static long next_cp(const struct vctx *v, long k)
+{
+	for (size_t j = (size_t)k + 1; j < v->ncps; j++)
+		if (v->cps[j].size != 0)
+			return (long)j;
+	return -1;
+}
+
+static long last_cp(const struct vctx *v)
+{
+	for (size_t j = v->ncps; j > 0; j--)
+		if (v->cps[j - 1].size != 0)
+			return (long)j - 1;
+	return -1;
+}
+
+static void check_one(struct vctx *v, const mla_bundle_record *r, uint8_t *pair, uint8_t *incl)
+{
+	mla_merkle_proof p;
+	uint64_t a, b;
+	long k, k2;
+	char kind;
+
+	if (!parse_name(r->name, &kind, &a, &b) || !parse_proof(r, &p)) {
+		vfail(v, F_PROOFS, "proof %s: not c.<m>.<n> or i.<seq>.<n> with hex hash lines",
+		      r->name);
+	} else if ((k = cp_index(v, b)) < 0) {
+		vfail(v, F_PROOFS, "proof %s: no verified checkpoint of size %llu", r->name,
+		      (unsigned long long)b);
+	} else if (kind == 'c' && ((k2 = cp_index(v, a)) < 0 || next_cp(v, k2) != k)) {
+		vfail(v, F_PROOFS, "proof %s: %llu and %llu are not consecutive checkpoints",
+		      r->name, (unsigned long long)a, (unsigned long long)b);
+	} else if (kind == 'c' && mla_merkle_consistency_verify(a, b, v->cps[k2].root,
+								 v->cps[k].root, &p) != MLA_OK) {
+		vfail(v, F_PROOFS, "proof %s: does not show checkpoint %llu extends checkpoint "
+		      "%llu", r->name, (unsigned long long)b, (unsigned long long)a);
+	} else if (kind == 'i' && (k != last_cp(v) || a >= v->nentries)) {
+		vfail(v, F_PROOFS, "proof %s: not of an entry of the bundle in the latest "
+		      "checkpoint", r->name);
+	} else if (kind == 'i' && mla_merkle_inclusion_verify(a, b, v->leaves[a], &p,
+							       v->cps[k].root) != MLA_OK) {
+		vfail(v, F_PROOFS, "proof %s: entry %llu is not in checkpoint %llu by this proof",
+		      r->name, (unsigned long long)a, (unsigned long long)b);
+	} else {
+		if (kind == 'c')
+			pair[k2] = 1;
+		else
+			incl[a] = 1;
+		v->fam[F_PROOFS].ok++;
+	}
+}
+
+int verify_proofs(struct vctx *v)
+{
+	uint8_t *pair = calloc(v->ncps + 1, 1), *incl = calloc(v->nentries + 1, 1);
+	long last = last_cp(v);
+
+	if (pair == NULL || incl == NULL) {
+		free(pair);
+		free(incl);
+		return -1;
+	}
+	for (size_t i = 0; i < v->b->n; i++)
+		if (v->b->rec[i].type == MLA_BUNDLE_PROOF)
+			check_one(v, &v->b->rec[i], pair, incl);
+	for (long k = last < 0 ? -1 : (long)0; k >= 0 && k != last; k = next_cp(v, k)) {
+		if (v->cps[k].size == 0)
+			continue;
+		if (!pair[k])
+			vfail(v, F_PROOFS, "checkpoints %llu and %llu: no consistency proof in the "
+			      "bundle", (unsigned long long)v->cps[k].size,
+			      (unsigned long long)v->cps[next_cp(v, k)].size);
+	}
+	for (size_t i = 0; v->filtered && last >= 0 && i < v->nentries; i++) {
+		const mla_audit_entry *e = &v->entries[i];
+		if (e->seq != UINT64_MAX && e->message_id[0] != '\0' && i < v->cps[last].size &&
+		    audit_selected(v, e->message_id) && !incl[i])
+			vfail(v, F_PROOFS, "entry %zu (message %s): no inclusion proof in the bundle",
+			      i, e->message_id);
+	}
+	free(pair);
+	free(incl);
+	return 0;
+}
