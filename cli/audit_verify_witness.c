@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "audit_verify.h"
+#include "cli_util.h"
 #include "mlagw/merkle.h"
 
 /* Signature lines after the note's text (each ends in a newline). */
@@ -42,14 +43,8 @@ static struct vhead *add_head(struct vctx *v, const mla_checkpoint *cp, const ch
 {
 	struct vhead *h;
 
-	if (v->nheads == v->caphead) {
-		size_t nc = v->caphead == 0 ? 16 : 2 * v->caphead;
-		void *p = realloc(v->heads, nc * sizeof(*v->heads));
-		if (p == NULL)
-			return NULL;
-		v->heads = p;
-		v->caphead = nc;
-	}
+	if (cli_grow(&v->heads, &v->caphead, v->nheads, sizeof(*v->heads)) != 0)
+		return NULL;
 	h = &v->heads[v->nheads++];
 	memset(h, 0, sizeof(*h));
 	memcpy(h->origin, cp->origin, sizeof(h->origin));

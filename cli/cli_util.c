@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -204,4 +205,19 @@ int cli_parse_options(int argc, char **argv, const struct cli_optspec *spec, voi
 	if (optind < argc)
 		return cli_usage_error(spec->cmd, "unexpected argument '%s'", argv[optind]);
 	return CLI_OK;
+}
+
+int cli_grow(void *arr, size_t *cap, size_t n, size_t elem)
+{
+	void **a = arr, *p;
+	size_t nc;
+
+	if (n < *cap)
+		return 0;
+	nc = *cap == 0 ? 16 : 2 * *cap;
+	if (nc > SIZE_MAX / elem || (p = realloc(*a, nc * elem)) == NULL)
+		return -1;
+	*a = p;
+	*cap = nc;
+	return 0;
 }

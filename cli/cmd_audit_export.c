@@ -103,14 +103,8 @@ static int add(struct export_ctx *x, mla_bundle_type t, const char *name, const 
  * per entry made a 1M-entry export quadratic. */
 static int select_message(struct export_ctx *x, const mla_audit_entry *e)
 {
-	if (x->nids == x->capids) {
-		size_t nc = x->capids == 0 ? 64 : 2 * x->capids;
-		void *p = realloc(x->ids, nc * sizeof(*x->ids));
-		if (p == NULL)
-			return CLI_INTERNAL;
-		x->ids = p;
-		x->capids = nc;
-	}
+	if (cli_grow(&x->ids, &x->capids, x->nids, sizeof(*x->ids)) != 0)
+		return CLI_INTERNAL;
 	memcpy(x->ids[x->nids++], e->message_id, MLA_UUID_LEN + 1);
 	return CLI_OK;
 }
@@ -240,14 +234,8 @@ static int is_filtered(const struct export_args *a)
 
 static int remember_named(struct export_ctx *x, uint64_t seq, const char *id)
 {
-	if (x->nnamed == x->capnamed) {
-		size_t nc = x->capnamed == 0 ? 64 : 2 * x->capnamed;
-		void *p = realloc(x->named, nc * sizeof(*x->named));
-		if (p == NULL)
-			return CLI_INTERNAL;
-		x->named = p;
-		x->capnamed = nc;
-	}
+	if (cli_grow(&x->named, &x->capnamed, x->nnamed, sizeof(*x->named)) != 0)
+		return CLI_INTERNAL;
 	x->named[x->nnamed].seq = seq;
 	memcpy(x->named[x->nnamed++].id, id, MLA_UUID_LEN + 1);
 	return CLI_OK;

@@ -348,7 +348,7 @@ class Gateway:
 
 
 class Net:
-    def __init__(self, mlagw, mlagwd, states, extra_pki=()):
+    def __init__(self, mlagw, mlagwd, states, extra_pki=(), checkpoint_interval=None):
         self.mlagw = os.path.abspath(mlagw)
         self.mlagwd = os.path.abspath(mlagwd)
         self.dir = tempfile.mkdtemp(prefix='mlagw-it-')
@@ -359,6 +359,8 @@ class Net:
             self.cli('pki', 'init', '--state', s, '--out', self.pki_dir, '--rsa-bits', '2048')
         for s in states:
             self.gws[s] = Gateway(self, s)
+            if checkpoint_interval is not None:  # audit tests: checkpoints every so often
+                self.gws[s].overrides = {'audit': {'checkpoint_interval': checkpoint_interval}}
         _NETS.append(self)
 
     def __getitem__(self, s):

@@ -16,9 +16,7 @@ from bundlelib import Auditor, flip, parse_bundle, sign_note_text, write_bundle 
 
 
 def main(mlagw, mlagwd):
-    net = Net(mlagw, mlagwd, ['ES', 'CO'])
-    for g in net.gws.values():
-        g.overrides = {'audit': {'checkpoint_interval': '200ms'}}
+    net = Net(mlagw, mlagwd, ['ES', 'CO'], checkpoint_interval='200ms')
     net.start_all()
     es, co = net['ES'], net['CO']
     ids = [es.submit('CO', case_id='CASE-%d' % (i % 2))['message_id'] for i in range(4)]

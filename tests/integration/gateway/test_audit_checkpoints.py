@@ -121,9 +121,7 @@ def traffic(net, n):
 
 
 def main(mlagw, mlagwd):
-    net = Net(mlagw, mlagwd, ['ES', 'CO'])
-    for g in net.gws.values():
-        g.overrides = {'audit': {'checkpoint_interval': '200ms'}}
+    net = Net(mlagw, mlagwd, ['ES', 'CO'], checkpoint_interval='200ms')
     net.start_all()
     es = net['ES']
     key, co_key = AuditKey(es), AuditKey(net['CO'])

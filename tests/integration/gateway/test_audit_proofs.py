@@ -177,9 +177,7 @@ def check_cli(net, api, size1, root1, size2):
 
 
 def main(mlagw, mlagwd):
-    net = Net(mlagw, mlagwd, ['ES', 'CO'])
-    for g in net.gws.values():
-        g.overrides = {'audit': {'checkpoint_interval': '200ms'}}
+    net = Net(mlagw, mlagwd, ['ES', 'CO'], checkpoint_interval='200ms')
     api = setup(net)['ES']
     code, _, _ = api.call('GET', '/api/v1/audit/checkpoint', role='admin')
     check(code == 403, 'admin reads the checkpoint: %d' % code)

@@ -15,9 +15,7 @@ from gwnet import *  # noqa: E402,F403
 from bundlelib import export_paths, parse_bundle, trust_dir, write_bundle  # noqa: E402
 
 def main(mlagw, mlagwd):
-    net = Net(mlagw, mlagwd, ['ES', 'CO', 'FR'])
-    for g in net.gws.values():
-        g.overrides = {'audit': {'checkpoint_interval': '200ms'}}
+    net = Net(mlagw, mlagwd, ['ES', 'CO', 'FR'], checkpoint_interval='200ms')
     net.start_all()
     es, co, fr = net['ES'], net['CO'], net['FR']
     es_co = [es.submit('CO', case_id='CASE-%d' % i)['message_id'] for i in range(3)]

@@ -57,9 +57,7 @@ def restore_store(src_dir, gw):
 
 
 def main(mlagw, mlagwd):
-    net = Net(mlagw, mlagwd, ['CO', 'ES', 'FR'])
-    for g in net.gws.values():
-        g.overrides = {'audit': {'checkpoint_interval': '200ms'}}
+    net = Net(mlagw, mlagwd, ['CO', 'ES', 'FR'], checkpoint_interval='200ms')
     net.start_all()
     co, es, fr = net['CO'], net['ES'], net['FR']
     exchange(net, 'CO', 'ES', 2)

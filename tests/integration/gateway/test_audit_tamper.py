@@ -413,9 +413,7 @@ def main(mlagw, mlagwd):
     seed = int(os.environ.get('MLAGW_TAMPER_SEED') or random.SystemRandom().randrange(1 << 32))
     print('test_audit_tamper: seed %d (MLAGW_TAMPER_SEED=%d to replay)' % (seed, seed))
     rng = random.Random(seed)
-    net = Net(mlagw, mlagwd, ['ES', 'CO'])
-    for g in net.gws.values():
-        g.overrides = {'audit': {'checkpoint_interval': '200ms'}}
+    net = Net(mlagw, mlagwd, ['ES', 'CO'], checkpoint_interval='200ms')
     net.start_all()
     es, co = net['ES'], net['CO']
     ids = []
