@@ -70,8 +70,8 @@ int verify_manifest(struct vctx *v)
 		return 0;
 	}
 	if (!json_is_string(json_object_get(j, "format")) ||
-	    strcmp(json_string_value(json_object_get(j, "format")), "mlagw-audit-bundle/1") != 0)
-		vfail(v, F_BUNDLE, "manifest: format is not mlagw-audit-bundle/1");
+	    strcmp(json_string_value(json_object_get(j, "format")), "mlagw-audit-bundle/2") != 0)
+		vfail(v, F_BUNDLE, "manifest: format is not mlagw-audit-bundle/2");
 	if (!state_ok(state)) {
 		vfail(v, F_BUNDLE, "manifest: no State (two upper-case letters)");
 	} else {

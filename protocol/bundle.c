@@ -183,7 +183,7 @@ mla_err mla_bundle_parse(const uint8_t *data, size_t len, mla_bundle *b, mla_dia
 		return mla_fail(diag, MLA_ERR_TOO_LARGE, "bundle: over %zu bytes", MLA_BUNDLE_MAX);
 	if (len < ml || memcmp(data, MLA_BUNDLE_MAGIC, ml) != 0)
 		return mla_fail(diag, MLA_ERR_SCHEMA, "not an audit bundle: the first line must be "
-				"mlagw-audit-bundle/1");
+				"mlagw-audit-bundle/2");
 	while (pos < len) {
 		memset(&rec, 0, sizeof(rec));
 		rec.offset = pos;

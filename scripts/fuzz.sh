@@ -47,7 +47,7 @@ printf 'old 0\n\n' > "$S/witness/empty.txt"; cat "$S/checkpoint/shape.txt" >> "$
 printf '1234\n' > "$S/witness/size.txt"
 
 status=0
-printf 'mlagw-audit-bundle/1\nmanifest manifest 2\n{}\nentry 0 3\nabc\n' > "$S/bundle/shape.txt"
+printf 'mlagw-audit-bundle/2\nmanifest manifest 2\n{}\nentry 0 3\nabc\n' > "$S/bundle/shape.txt"
 for h in envelope receipt config checkpoint bundle audit_entry witness; do
   mkdir -p $B/corpus/$h
   echo "== fuzz_$h for ${secs}s"

@@ -11,7 +11,7 @@
 #include "mlagw/buf.h"
 #include "mlagw/error.h"
 
-#define MLA_BUNDLE_MAGIC "mlagw-audit-bundle/1\n"
+#define MLA_BUNDLE_MAGIC "mlagw-audit-bundle/2\n"
 #define MLA_BUNDLE_NAME_MAX 64		    /* bytes of a record name */
 #define MLA_BUNDLE_RECORDS_MAX 4000000	    /* records in one bundle */
 #define MLA_BUNDLE_MAX ((size_t)4 << 30)    /* bytes of a whole bundle */

@@ -67,13 +67,13 @@ static void test_round_trip(void **state)
 
 static void test_refusals(void **state)
 {
-	const char *m = "mlagw-audit-bundle/1\nmanifest manifest 2\n{}\ncertificate audit 1\nC\n";
+	const char *m = "mlagw-audit-bundle/2\nmanifest manifest 2\n{}\ncertificate audit 1\nC\n";
 
 	(void)state;
-	expect_refused("mlagw-audit-bundle/2\n", "not an audit bundle");
-	expect_refused("mlagw-audit-bundle/1\n", "no manifest");
-	expect_refused("mlagw-audit-bundle/1\ncertificate audit 1\nC\n", "missing manifest");
-	expect_refused("mlagw-audit-bundle/1\nmanifest manifest 2\n{}\n", "no certificate");
+	expect_refused("mlagw-audit-bundle/1\n", "not an audit bundle"); /* before witnessing */
+	expect_refused("mlagw-audit-bundle/2\n", "no manifest");
+	expect_refused("mlagw-audit-bundle/2\ncertificate audit 1\nC\n", "missing manifest");
+	expect_refused("mlagw-audit-bundle/2\nmanifest manifest 2\n{}\n", "no certificate");
 	char buf[512];
 	(void)snprintf(buf, sizeof(buf), "%sentry 0 01\nx\n", m);
 	expect_refused(buf, "canonical decimal");

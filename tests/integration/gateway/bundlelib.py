@@ -12,7 +12,7 @@ import threading
 
 from gwnet import check
 
-MAGIC = b'mlagw-audit-bundle/1\n'
+MAGIC = b'mlagw-audit-bundle/2\n'
 # what a sanitizer prints when it finds something (UBSan may exit 1 like a refusal)
 SANITIZER_MARKERS = ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:',
                      'ThreadSanitizer')

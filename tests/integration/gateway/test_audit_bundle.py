@@ -8,6 +8,7 @@ import json
 import os
 import random
 import shutil
+import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -176,8 +177,22 @@ def main(mlagw, mlagwd):
     check(rc == 1 and len(rep['failures']) == sum(c['failed'] for c in rep['checks'].values())
           and any('does not verify' in f['message'] for f in rep['failures']),
           'a failure is missing from the report: %r' % rep)
-    auditor.refused(write_bundle(recs, b'mlagw-audit-bundle/2\n'), 'not an audit bundle',
+    auditor.refused(write_bundle(recs, b'mlagw-audit-bundle/1\n'), 'not an audit bundle',
                     'wrong format line')
+
+    # a store whose audit table lost a row: the export still writes what there is (no proofs,
+    # said on stderr) and the verifier names the missing entry
+    gap = os.path.join(net.dir, 'gap.db')
+    shutil.copy(es.store, gap)
+    c = sqlite3.connect(gap)
+    c.execute('DELETE FROM audit WHERE seq = 3')
+    c.commit()
+    c.close()
+    out = os.path.join(net.dir, 'gap.mab')
+    p = net.cli('audit', 'export', '--store', gap, '--cert', es.pki('audit.crt'), '--out', out)
+    check(b'no proofs written' in p.stderr, 'export of a gap: %r' % p.stderr)
+    with open(out, 'rb') as f:
+        auditor.refused(f.read(), 'at position 3 (entry missing', 'a gap in the audit table')
 
 
 run(main)

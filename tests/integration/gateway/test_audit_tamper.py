@@ -274,7 +274,7 @@ def manifest_cases(bundles):
         for key in m0:
             edits.append(('%s missing' % key, lambda m, key=key: m.pop(key)))
             edits.append(('%s an object' % key, lambda m, key=key: m.__setitem__(key, {})))
-        for key, vals in (('format', ['mlagw-audit-bundle/2', '', 1]),
+        for key, vals in (('format', ['mlagw-audit-bundle/1', '', 1]),
                           ('state', ['CO' if state == 'ES' else 'ES', state.lower(), 'E', 7]),
                           ('origin', ['mlagw.xx/audit', 'mlagw.%s/audit' % state, None]),
                           ('first_seq', [1, -1, '0', None]),
@@ -356,7 +356,7 @@ def malformed_cases(bundles, rng, net):
             cases.append(Case('%s: certificate replaced with %s' % (state, label),
                               write_bundle(rs), names('certificate'), 'certificate'))
         cases.append(Case('%s: format line /2' % state, write_bundle(recs,
-                                                                        b'mlagw-audit-bundle/2\n'),
+                                                                        b'mlagw-audit-bundle/1\n'),
                           names('not an audit bundle'), 'format line', malformed=True))
         cases.append(Case('%s: trailing byte' % state, data + b'\n', names('malformed bundle'),
                           'malformed bundle', malformed=True))
