@@ -86,7 +86,8 @@ mla_err gw_checkpoint_now(struct gw *g, mla_diag *diag)
 	size_t len = 0;
 	mla_err r;
 
-	if (g->tree == NULL || g->audit_key == NULL || g->batch_open)
+	/* never over a log refused at start (a failed start still frees through here) */
+	if (!g->cp_ready || g->tree == NULL || g->audit_key == NULL || g->batch_open)
 		return MLA_OK; /* an open group is not durable yet: the next tick */
 	if ((r = gw_tree_sync(g)) != MLA_OK)
 		return mla_fail(diag, r, "audit tree: cannot follow the audit table");
@@ -173,28 +174,32 @@ static mla_err check_latest_root(struct gw *g, mla_diag *diag)
  * on the tail no checkpoint covers yet at every start (the tree's root only vouches for the
  * stored leaf hashes, not for the bytes beside them), and on the whole log after an unclean
  * stop, so that a torn or altered entry is refused rather than signed into a checkpoint. */
-static mla_err check_entries(struct gw *g, uint64_t from, mla_diag *diag)
+/* One entry read back; *bad (arg) gets its seq when it is not what its leaf names. */
+static mla_err check_entry(uint64_t seq, const uint8_t leaf[32], const void *entry,
+			   size_t len, void *arg)
 {
 	mla_audit_entry e;
-	uint8_t leaf[32], want[32];
-	mla_buf b;
-	mla_err r;
-	int ok;
+	uint8_t want[32];
 
-	for (uint64_t seq = from; seq < g->audit_next; seq++) {
-		if ((r = store_audit_get(g->store, seq, &b, leaf, diag)) != MLA_OK)
-			return r;
-		ok = mla_merkle_leaf_hash(b.data, b.len, want) == MLA_OK &&
-		     memcmp(want, leaf, sizeof(leaf)) == 0 &&
-		     mla_audit_entry_parse(b.data, b.len, &e, NULL) == MLA_OK && e.seq == seq;
-		mla_buf_free(&b);
-		if (!ok)
-			return mla_fail(diag, MLA_ERR_STORE,
-					"audit entry %llu is not the canonical entry its leaf hash "
-					"names (torn or altered): refusing to start; inspect the store",
-					(unsigned long long)seq);
-	}
-	return MLA_OK;
+	if (entry != NULL && mla_merkle_leaf_hash(entry, len, want) == MLA_OK &&
+	    memcmp(want, leaf, sizeof(want)) == 0 &&
+	    mla_audit_entry_parse(entry, len, &e, NULL) == MLA_OK && e.seq == seq)
+		return MLA_OK;
+	*(uint64_t *)arg = seq;
+	return MLA_ERR_STORE;
+}
+
+static mla_err check_entries(struct gw *g, uint64_t from, mla_diag *diag)
+{
+	uint64_t bad = UINT64_MAX;
+	mla_err r = store_audit_entries(g->store, from, check_entry, &bad, diag);
+
+	if (bad != UINT64_MAX)
+		return mla_fail(diag, MLA_ERR_STORE,
+				"audit entry %llu is not the canonical entry its leaf hash "
+				"names (torn or altered): refusing to start; inspect the store",
+				(unsigned long long)bad);
+	return r;
 }
 
 mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag)
@@ -228,6 +233,8 @@ mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag)
 		       (unsigned long long)g->audit_next);
 	if ((r = arm(g)) != MLA_OK)
 		return mla_fail(diag, r, "cannot start the checkpoint timer");
+	g->cp_ready = 1;
+	store_set_verified(g->store);
 	return MLA_OK;
 }
 

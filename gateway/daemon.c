@@ -280,6 +280,11 @@ void gw_free(struct gw *g)
 	submit_server_free(g);
 	api_server_free(g);
 	gw_checkpoint_free(g); /* a last checkpoint if the log grew */
+	if (g->cp_ready && g->store != NULL) { /* it started and has stopped in order */
+		mla_diag d = {MLA_OK, ""};
+		if (store_mark_clean(g->store, &d) != MLA_OK)
+			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=mark-clean reason=\"%s\"", d.msg);
+	}
 	store_close(g->store);
 	gw_crypto_free(g->crypto);
 	if (g->sig_term != NULL)

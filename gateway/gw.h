@@ -42,6 +42,7 @@ struct gw {
 	struct mla_merkle_tree *tree; /* leaves 0 .. audit_next - 1 */
 	EVP_PKEY *audit_key;        /* Ed25519, signs the checkpoints */
 	uint64_t cp_size;           /* size of the latest stored checkpoint */
+	int cp_ready;               /* the log passed every check at start: only then sign */
 	uint64_t cp_interval_ms;    /* the timer's current period */
 	struct event *cp_timer;
 	struct gw_witness *witness; /* witnessing with the peers (witness_client.c) */

@@ -13,7 +13,7 @@
 
 #include "store_internal.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 static const char schema_v1[] =
@@ -103,6 +103,15 @@ static const char schema_v2[] =
 	" der BLOB NOT NULL,"
 	" at_ms INTEGER NOT NULL);"
 	"PRAGMA user_version = 2;";
+
+/* Version 3 adds a key-value table for the store's own state: "clean" is "1" only between a
+ * clean stop and the next start (store_lifecycle.c), so a crash is noticed whatever happened
+ * to the write-ahead log since. */
+static const char schema_v3[] =
+	"CREATE TABLE meta ("
+	" key TEXT PRIMARY KEY NOT NULL,"
+	" value TEXT NOT NULL);"
+	"PRAGMA user_version = 3;";
 
 const char *msg_state_name(msg_state s)
 {
@@ -223,7 +232,7 @@ static mla_err configure(gw_store *s, mla_diag *diag)
 	return pragma_text(s, "PRAGMA foreign_keys", "1", diag);
 }
 
-static mla_err user_version(gw_store *s, int *v, mla_diag *diag)
+mla_err store_user_version(gw_store *s, int *v, mla_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
 	mla_err r = MLA_OK;
@@ -248,10 +257,11 @@ static mla_err apply_schema(gw_store *s, const char *path, mla_diag *diag)
 
 	if ((r = store_tx_begin(s, diag)) != MLA_OK)
 		return r;
-	if ((r = user_version(s, &v, diag)) != MLA_OK)
+	if ((r = store_user_version(s, &v, diag)) != MLA_OK)
 		goto out;
 	if ((v == 0 && (rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, NULL)) != SQLITE_OK) ||
-	    (v <= 1 && (rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, NULL)) != SQLITE_OK)) {
+	    (v <= 1 && (rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, NULL)) != SQLITE_OK) ||
+	    (v <= 2 && (rc = sqlite3_exec(s->db, schema_v3, NULL, NULL, NULL)) != SQLITE_OK)) {
 		r = store_fail(s, rc, "creating the schema", diag);
 		goto out;
 	}
@@ -264,49 +274,6 @@ out:
 		return store_tx_commit(s, diag);
 	store_tx_abort(s);
 	return r;
-}
-
-/* A non-empty write-ahead log beside the file at open: the last process to use it did not
- * close it (a crash, a kill), or another one has it open. SQLite replays the committed
- * transactions it holds and drops a torn tail (frames are checksummed); we then check. */
-static int wal_left_over(const char *path)
-{
-	char wal[PATH_MAX + 8];
-	struct stat st;
-
-	return snprintf(wal, sizeof(wal), "%s-wal", path) < (int)sizeof(wal) &&
-	       stat(wal, &st) == 0 && st.st_size > 0;
-}
-
-/* After an unclean stop: PRAGMA quick_check must say "ok", or the store is refused. */
-static mla_err integrity_check(gw_store *s, const char *path, mla_diag *diag)
-{
-	sqlite3_stmt *st = NULL;
-	const unsigned char *t;
-	mla_err r = MLA_OK;
-	int rc;
-
-	if ((rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL)) != SQLITE_OK ||
-	    (rc = sqlite3_step(st)) != SQLITE_ROW)
-		r = store_fail(s, rc, "integrity check", diag);
-	else if ((t = sqlite3_column_text(st, 0)) == NULL || strcmp((const char *)t, "ok") != 0) {
-		char what[160];
-		/* SQLite's report spans lines: one line of it for the log */
-		(void)snprintf(what, sizeof(what), "%s", t != NULL ? (const char *)t : "no answer");
-		for (char *c = what; *c != '\0'; c++)
-			if (*c == '\n' || *c == '\r' || *c == '"')
-				*c = ' ';
-		r = mla_fail(diag, MLA_ERR_STORE, "store: %s fails its integrity check after an "
-			     "unclean stop (%s...): refusing to start; restore it from a backup or "
-			     "inspect it", path, what);
-	}
-	(void)sqlite3_finalize(st);
-	return r;
-}
-
-int store_unclean(const gw_store *s)
-{
-	return s->unclean;
 }
 
 mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
@@ -322,7 +289,7 @@ mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
 		return r;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "store: out of memory");
-	s->unclean = wal_left_over(path);
+	s->unclean = store_wal_left_over(path);
 	rc = sqlite3_open_v2(path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			     NULL);
@@ -331,8 +298,9 @@ mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
 			     s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		goto out;
 	}
-	if ((r = configure(s, diag)) != MLA_OK || (r = apply_schema(s, path, diag)) != MLA_OK ||
-	    (s->unclean && (r = integrity_check(s, path, diag)) != MLA_OK))
+	/* the checks read only: a refused store is left as it was found */
+	if ((r = configure(s, diag)) != MLA_OK || (r = store_check_unclean(s, path, diag)) != MLA_OK ||
+	    (r = apply_schema(s, path, diag)) != MLA_OK || (r = store_mark_running(s, diag)) != MLA_OK)
 		goto out;
 	*out = s;
 	s = NULL;

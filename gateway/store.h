@@ -62,6 +62,11 @@ mla_err store_open(const char *path, gw_store **out, mla_diag *diag);
 /* Whether the store was left unclean (a crash or a kill): store_open then ran SQLite's
  * quick_check and refused the file if it failed. */
 int store_unclean(const gw_store *s);
+/* The daemon verified the audit log: closing may checkpoint the write-ahead log again (until
+ * then a refused store is left exactly as found). */
+void store_set_verified(gw_store *s);
+/* The last write of a clean stop: the next open will not take it for a crash. */
+mla_err store_mark_clean(gw_store *s, mla_diag *diag);
 void store_close(gw_store *s);
 
 /* Group commit: writes between begin and commit share one transaction and one fsync. Without
@@ -209,6 +214,12 @@ mla_err store_audit_get(gw_store *s, uint64_t seq, mla_buf *out, uint8_t leaf[32
 typedef mla_err (*store_leaf_fn)(uint64_t seq, const uint8_t leaf[32], void *arg);
 mla_err store_audit_leaves(gw_store *s, uint64_t from, store_leaf_fn fn, void *arg,
 			   mla_diag *diag);
+/* The same with each entry's bytes (len bytes at entry; NULL when empty), for re-reading the
+ * log at start. */
+typedef mla_err (*store_entry_fn)(uint64_t seq, const uint8_t leaf[32], const void *entry,
+				  size_t len, void *arg);
+mla_err store_audit_entries(gw_store *s, uint64_t from, store_entry_fn fn, void *arg,
+			    mla_diag *diag);
 
 /* --- audit checkpoints (store_checkpoint.c): signed notes of the tree heads --- */
 /* Stores the signed note of the checkpoint at size (1 .. number of entries, else

@@ -86,8 +86,9 @@ mla_err store_audit_get(gw_store *s, uint64_t seq, mla_buf *out, uint8_t leaf[32
 	return r;
 }
 
-mla_err store_audit_leaves(gw_store *s, uint64_t from, store_leaf_fn fn, void *arg,
-			   mla_diag *diag)
+/* The rows from seq from on, in order, dense: fn or efn (with the entry's bytes) for each. */
+static mla_err scan(gw_store *s, uint64_t from, store_leaf_fn fn, store_entry_fn efn,
+		    void *arg, mla_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
 	uint64_t want = from;
@@ -95,13 +96,15 @@ mla_err store_audit_leaves(gw_store *s, uint64_t from, store_leaf_fn fn, void *a
 	int rc;
 
 	if (from > (uint64_t)INT64_MAX)
-		return mla_fail(diag, MLA_ERR_ARG, "store: audit leaves: bad start");
-	if ((r = store_stmt(s, ST_AUDIT_LEAVES,
-			    "SELECT seq, leaf FROM audit WHERE seq >= ?1 ORDER BY seq", &st, diag)) !=
-	    MLA_OK)
+		return mla_fail(diag, MLA_ERR_ARG, "store: audit rows: bad start");
+	r = efn != NULL ? store_stmt(s, ST_AUDIT_ROWS, "SELECT seq, leaf, entry FROM audit "
+				     "WHERE seq >= ?1 ORDER BY seq", &st, diag)
+			: store_stmt(s, ST_AUDIT_LEAVES, "SELECT seq, leaf FROM audit WHERE seq >= ?1 "
+				     "ORDER BY seq", &st, diag);
+	if (r != MLA_OK)
 		return r;
 	if ((rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)from)) != SQLITE_OK) {
-		r = store_fail(s, rc, "audit leaves", diag);
+		r = store_fail(s, rc, "audit rows", diag);
 		goto out;
 	}
 	while (r == MLA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -110,12 +113,27 @@ mla_err store_audit_leaves(gw_store *s, uint64_t from, store_leaf_fn fn, void *a
 		    sqlite3_column_bytes(st, 1) != 32)
 			r = mla_fail(diag, MLA_ERR_STORE, "store: audit entry %llu is missing or bad",
 				     (unsigned long long)want);
+		else if (efn != NULL)
+			r = efn(want++, sqlite3_column_blob(st, 1), sqlite3_column_blob(st, 2),
+				(size_t)sqlite3_column_bytes(st, 2), arg);
 		else
 			r = fn(want++, sqlite3_column_blob(st, 1), arg);
 	}
 	if (r == MLA_OK && rc != SQLITE_DONE)
-		r = store_fail(s, rc, "audit leaves", diag);
+		r = store_fail(s, rc, "audit rows", diag);
 out:
 	store_stmt_done(st);
 	return r;
+}
+
+mla_err store_audit_leaves(gw_store *s, uint64_t from, store_leaf_fn fn, void *arg,
+			   mla_diag *diag)
+{
+	return scan(s, from, fn, NULL, arg, diag);
+}
+
+mla_err store_audit_entries(gw_store *s, uint64_t from, store_entry_fn fn, void *arg,
+			    mla_diag *diag)
+{
+	return scan(s, from, NULL, fn, arg, diag);
 }

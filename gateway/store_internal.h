@@ -46,6 +46,7 @@ enum store_stmt_id {
 	ST_AUDIT_NEXT,
 	ST_AUDIT_GET,
 	ST_AUDIT_LEAVES,
+	ST_AUDIT_ROWS,
 	ST_CP_INSERT,
 	ST_CP_LATEST,
 	ST_CP_GET,
@@ -87,6 +88,16 @@ void store_tx_abort(gw_store *s);
  * commits or releases when r is MLA_OK, rolls back otherwise, and returns the final result. */
 mla_err store_write_enter(gw_store *s, int *own, mla_diag *diag);
 mla_err store_write_leave(gw_store *s, int own, mla_err r, mla_diag *diag);
+
+/* store.c: PRAGMA user_version. */
+mla_err store_user_version(gw_store *s, int *v, mla_diag *diag);
+/* store_lifecycle.c: a non-empty write-ahead log beside path (before opening it). */
+int store_wal_left_over(const char *path);
+/* At open, before any write: notices an unclean stop (the mark in meta) and then requires
+ * quick_check to pass, with checkpoint-on-close off until store_set_verified. */
+mla_err store_check_unclean(gw_store *s, const char *path, mla_diag *diag);
+/* After the schema: "clean" = 0 until store_mark_clean. */
+mla_err store_mark_running(gw_store *s, mla_diag *diag);
 
 /* Wall clock in ms since the epoch, for updated_ms and history rows. */
 int64_t store_now_ms(void);

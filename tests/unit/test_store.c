@@ -158,11 +158,11 @@ static void test_create_reopen_keeps_data(void **state)
 	struct out_msg m = make_out(1, "FR", 0, 1000, 1000), got;
 	gw_store *s = open_ok(f);
 
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
 	put_ok(s, &m);
 	store_close(s);
 	s = open_ok(f);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
 	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
 	assert_string_equal(got.case_id, "case-1");
 	assert_string_equal(got.to_state, "FR");
@@ -182,15 +182,15 @@ static void test_newer_schema_refused(void **state)
 
 	store_close(s);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	s = NULL;
 	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_STORE);
 	assert_null(s);
-	assert_non_null(strstr(d.msg, "schema version 3"));
+	assert_non_null(strstr(d.msg, "schema version 4"));
 }
 
-/* A version 1 file (before witnessing) is brought to version 2, its data kept. */
+/* A version 1 file (before witnessing) is brought to version 3, its data kept. */
 static void test_v1_upgraded(void **state)
 {
 	struct fx *f = *state;
@@ -202,11 +202,11 @@ static void test_v1_upgraded(void **state)
 	store_close(s);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE witnessed; DROP TABLE peer_audit_certs; "
-					  "PRAGMA user_version = 1", NULL, NULL, NULL),
+					  "DROP TABLE meta; PRAGMA user_version = 1", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	s = open_ok(f);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM witnessed"), 0);
 	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
 	store_close(s);
@@ -865,6 +865,28 @@ static void test_checkpoints(void **state)
 	store_close(s);
 }
 
+/* The clean-stop mark: a store closed without store_mark_clean is unclean at the next open
+ * (checked, and still readable); after store_mark_clean it is clean. */
+static void test_unclean_mark(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+
+	assert_false(store_unclean(s)); /* a new file */
+	store_close(s);
+	s = open_ok(f);
+	assert_true(store_unclean(s)); /* closed without the mark: taken for a crash */
+	store_close(s);
+	s = open_ok(f); /* unverified, it kept its write-ahead log: still unclean */
+	assert_true(store_unclean(s));
+	store_set_verified(s);
+	assert_int_equal(store_mark_clean(s, NULL), MLA_OK);
+	store_close(s);
+	s = open_ok(f);
+	assert_false(store_unclean(s));
+	store_close(s);
+}
+
 /* Witnessing: a peer's cosigned sizes only grow per log; a cosignature is added to our own
  * checkpoint once per witness. */
 static void test_witnessing(void **state)
@@ -925,6 +947,7 @@ int main(void)
 		T(test_newer_schema_refused),
 		T(test_v1_upgraded),
 		T(test_witnessing),
+		T(test_unclean_mark),
 		T(test_file_mode_0600),
 		T(test_put_get_duplicate),
 		T(test_due_order_filter_max),

@@ -4,8 +4,9 @@ garbage is appended to its write-ahead log: ES starts again (SQLite drops the to
 store passes quick_check, every audit entry is re-read against its leaf hash, a log line says
 so), loses no acknowledged message, and its exported bundle verifies. Then, after another kill,
 an entry no checkpoint covers yet is altered in place (bytes and leaf no longer agree): ES
-refuses to start, naming the entry. Last, a store whose pages are damaged fails quick_check and
-is refused, naming the file."""
+refuses to start, naming the entry, again at the next start, and signs nothing. Last, a store
+whose pages are damaged fails quick_check and is refused, naming the file, as often as it is
+started."""
 import os
 import signal
 import sqlite3
@@ -15,11 +16,28 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
 
 
+def checkpoints(gw):
+    """The checkpoints table, or the error reading it (a damaged store)."""
+    c = sqlite3.connect('file:%s?mode=ro' % gw.store, uri=True)
+    try:
+        return c.execute('SELECT size, note FROM checkpoints ORDER BY size').fetchall()
+    except sqlite3.DatabaseError as e:
+        return str(e)
+    finally:
+        c.close()
+
+
 def start_fails(gw, what):
-    gw.start(wait=False)
-    gw.proc.wait(timeout=30)
-    check(gw.proc.returncode == 1, '%s: started anyway (exit %r)' % (what, gw.proc.returncode))
-    tail = gw.log_text().split('--- start ---')[-1]
+    """Two starts in a row are refused, and neither signs anything: a refused log is never
+    covered by a checkpoint that would let the next start through."""
+    before = checkpoints(gw)
+    for attempt in (1, 2):
+        gw.start(wait=False)
+        gw.proc.wait(timeout=30)
+        check(gw.proc.returncode == 1, '%s: start %d went ahead (exit %r)' %
+              (what, attempt, gw.proc.returncode))
+        tail = gw.log_text().split('--- start ---')[-1]
+        check(checkpoints(gw) == before, '%s: a refused start signed a checkpoint' % what)
     return tail
 
 
@@ -70,9 +88,7 @@ def main(mlagw, mlagwd):
         for p in range(2, pages, 2):  # every other page from the third on: b-tree pages
             f.seek(p * size + 8)
             f.write(b'\xff' * 64)
-    with open(wal, 'ab') as f:  # left over, as after a crash
-        f.write(os.urandom(32))
-    tail = start_fails(es, 'damaged store')
+    tail = start_fails(es, 'damaged store')  # the clean mark is unset: taken for a crash
     check(('store: %s fails its integrity check' % es.store) in tail,
           'the refusal does not name the damaged store:\n%s' % tail)
     net.stop_all()
