@@ -20,6 +20,8 @@ static size_t sig_lines(const mla_bundle_record *r)
 {
 	size_t n = 0, text = 0;
 
+	if (r->len == 0)
+		return 0;
 	for (size_t i = r->len - 1; i > 0; i--)
 		if (r->data[i] == '\n' && r->data[i - 1] == '\n') {
 			text = i;
@@ -43,8 +45,11 @@ static struct vhead *add_head(struct vctx *v, const mla_checkpoint *cp, const ch
 {
 	struct vhead *h;
 
-	if (cli_grow(&v->heads, &v->caphead, v->nheads, sizeof(*v->heads)) != 0)
+	void *p = cli_grow(v->heads, &v->caphead, v->nheads, sizeof(*v->heads));
+
+	if (p == NULL)
 		return NULL;
+	v->heads = p;
 	h = &v->heads[v->nheads++];
 	memset(h, 0, sizeof(*h));
 	memcpy(h->origin, cp->origin, sizeof(h->origin));
@@ -69,20 +74,27 @@ static int name_has_fingerprint(const char *name, X509 *cert)
 	return ok && strlen(name) == 8 + 16 && strcmp(name + 8, hex) == 0;
 }
 
-/* Whether the PEM record holds exactly one certificate and nothing but whitespace after. */
+/* The record's one certificate: it must start with the PEM header and hold nothing but
+ * whitespace after the block. */
 static X509 *one_pem_cert(const mla_bundle_record *r)
 {
-	BIO *bio = BIO_new_mem_buf(r->data, (int)r->len);
-	X509 *cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-	char rest[64];
-	int n = cert != NULL ? BIO_read(bio, rest, sizeof(rest)) : 0;
+	static const char head[] = "-----BEGIN CERTIFICATE-----";
+	BIO *bio;
+	X509 *cert = NULL;
+	char rest[256];
+	int n;
 
-	for (int i = 0; i < n; i++)
-		if (rest[i] != '\n' && rest[i] != '\r' && rest[i] != ' ' && rest[i] != '\t') {
-			X509_free(cert);
-			cert = NULL;
-			break;
-		}
+	if (r->len < sizeof(head) - 1 || memcmp(r->data, head, sizeof(head) - 1) != 0 ||
+	    r->len > INT32_MAX || (bio = BIO_new_mem_buf(r->data, (int)r->len)) == NULL)
+		return NULL;
+	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	while (cert != NULL && (n = BIO_read(bio, rest, sizeof(rest))) > 0)
+		for (int i = 0; i < n; i++)
+			if (rest[i] != '\n' && rest[i] != '\r' && rest[i] != ' ' && rest[i] != '\t') {
+				X509_free(cert);
+				cert = NULL;
+				break;
+			}
 	BIO_free(bio);
 	return cert;
 }
@@ -135,8 +147,10 @@ static void take_peer_cert(struct vctx *v, const mla_bundle_record *r)
 	}
 	v->fam[F_WITNESS].ok++;
 	for (size_t i = 0; i < v->npeers; i++)
-		if (memcmp(&v->peers[i].log, &p.log, sizeof(p.log)) == 0)
-			return;
+		if (v->peers[i].log.id == p.log.id &&
+		    strcmp(v->peers[i].log.name, p.log.name) == 0 &&
+		    memcmp(v->peers[i].log.key, p.log.key, sizeof(p.log.key)) == 0)
+			return; /* a renewal of the same key */
 	memcpy(p.state, st, 3);
 	v->peers[v->npeers++] = p;
 }
@@ -153,6 +167,8 @@ static size_t line_ids(const mla_bundle_record *r, struct line_id *out)
 	const char *p = (const char *)r->data, *end = p + r->len, *text = NULL, *nl;
 	size_t n = 0;
 
+	if (r->len < 2)
+		return 0;
 	for (const char *q = end - 1; q > p; q--)
 		if (q[0] == '\n' && q[-1] == '\n') {
 			text = q + 1;

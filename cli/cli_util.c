@@ -207,17 +207,16 @@ int cli_parse_options(int argc, char **argv, const struct cli_optspec *spec, voi
 	return CLI_OK;
 }
 
-int cli_grow(void *arr, size_t *cap, size_t n, size_t elem)
+void *cli_grow(void *arr, size_t *cap, size_t n, size_t elem)
 {
-	void **a = arr, *p;
 	size_t nc;
+	void *p;
 
 	if (n < *cap)
-		return 0;
+		return arr;
 	nc = *cap == 0 ? 16 : 2 * *cap;
-	if (nc > SIZE_MAX / elem || (p = realloc(*a, nc * elem)) == NULL)
-		return -1;
-	*a = p;
+	if (elem == 0 || nc < *cap || nc > SIZE_MAX / elem || (p = realloc(arr, nc * elem)) == NULL)
+		return NULL;
 	*cap = nc;
-	return 0;
+	return p;
 }

@@ -103,8 +103,11 @@ static int add(struct export_ctx *x, mla_bundle_type t, const char *name, const 
  * per entry made a 1M-entry export quadratic. */
 static int select_message(struct export_ctx *x, const mla_audit_entry *e)
 {
-	if (cli_grow(&x->ids, &x->capids, x->nids, sizeof(*x->ids)) != 0)
+	void *p = cli_grow(x->ids, &x->capids, x->nids, sizeof(*x->ids));
+
+	if (p == NULL)
 		return CLI_INTERNAL;
+	x->ids = p;
 	memcpy(x->ids[x->nids++], e->message_id, MLA_UUID_LEN + 1);
 	return CLI_OK;
 }
@@ -234,8 +237,11 @@ static int is_filtered(const struct export_args *a)
 
 static int remember_named(struct export_ctx *x, uint64_t seq, const char *id)
 {
-	if (cli_grow(&x->named, &x->capnamed, x->nnamed, sizeof(*x->named)) != 0)
+	void *p = cli_grow(x->named, &x->capnamed, x->nnamed, sizeof(*x->named));
+
+	if (p == NULL)
 		return CLI_INTERNAL;
+	x->named = p;
 	x->named[x->nnamed].seq = seq;
 	memcpy(x->named[x->nnamed++].id, id, MLA_UUID_LEN + 1);
 	return CLI_OK;

@@ -514,6 +514,13 @@ static mla_err load_peers(struct gw *g, mla_diag *diag)
 		struct relay_blob *ca = blob_new(0);
 		if (ca == NULL)
 			return MLA_ERR_NOMEM;
+		if (p == NULL && rl->n_peers == GW_MAX_PEERS) {
+			/* peers removed by reloads keep their slot: a restart frees them */
+			blob_unref(ca);
+			return mla_fail(diag, MLA_ERR_CONFIG, "more than %d peer States since the "
+					"start: restart to take peer %s", GW_MAX_PEERS,
+					c->peers[i].state);
+		}
 		if (p == NULL) {
 			p = &rl->peers[rl->n_peers++];
 			memcpy(p->state, c->peers[i].state, 3);
