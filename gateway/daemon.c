@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #define DRAIN_POLL_MS 100
+#define STOP_WITNESS_MS 2000 /* how long a clean stop waits for the last cosignatures */
 
 int64_t gw_now_ms(void)
 {
@@ -40,6 +41,22 @@ static unsigned busy(const struct gw *g)
 	       submit_server_busy(g) + api_server_busy(g);
 }
 
+/* Once the work in flight is done: the last checkpoint is signed and sent to the peers to
+ * witness, and their answers are awaited a little (a stopped gateway's bundle then ends in a
+ * cosigned checkpoint). Returns 1 while still waiting for them. */
+static int witness_last(struct gw *g)
+{
+	mla_diag d = {MLA_OK, ""};
+
+	if (g->stop_witness_ms == 0) {
+		if (gw_checkpoint_now(g, &d) != MLA_OK)
+			gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"%s\"", d.msg);
+		witness_final(g);
+		g->stop_witness_ms = gw_mono_ms() + STOP_WITNESS_MS;
+	}
+	return witness_in_flight(g) > 0 && gw_mono_ms() < g->stop_witness_ms;
+}
+
 static void on_drain(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw *g = arg;
@@ -50,6 +67,8 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (give_up_ms == 0)
 		give_up_ms = now + (int64_t)g->snap->cfg.retry.request_timeout_ms;
+	if (busy(g) == 0 && witness_last(g))
+		return;
 	if (busy(g) == 0 || now >= give_up_ms) {
 		if (busy(g) != 0)
 			gw_log(GW_LOG_WARN, "stop-timeout", NULL,

@@ -43,6 +43,7 @@ struct gw {
 	EVP_PKEY *audit_key;        /* Ed25519, signs the checkpoints */
 	uint64_t cp_size;           /* size of the latest stored checkpoint */
 	int cp_ready;               /* the log passed every check at start: only then sign */
+	int64_t stop_witness_ms;    /* stopping: until when the last cosignatures are awaited */
 	uint64_t cp_interval_ms;    /* the timer's current period */
 	struct event *cp_timer;
 	struct gw_witness *witness; /* witnessing with the peers (witness_client.c) */

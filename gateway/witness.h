@@ -36,6 +36,10 @@ mla_err witness_start(struct gw *g, mla_diag *diag);
 void witness_reload(struct gw *g);
 /* Sends the latest checkpoint to each peer that has not cosigned it and is not being asked. */
 void witness_kick(struct gw *g);
+/* The same at a clean stop (the relay no longer sends messages), retry times ignored except
+ * after a refusal; witness_in_flight says when the answers are in. */
+void witness_final(struct gw *g);
+unsigned witness_in_flight(const struct gw *g);
 /* Whether a refusal of state's request may store an alert now (one a minute per peer: each
  * is a durable write on the loop, and a peer may send many). */
 int witness_alert_due(struct gw *g, const char *state);

@@ -28,6 +28,7 @@ struct witness_peer {
 	uint64_t cosigned;    /* the size it last cosigned, as far as we know */
 	int64_t next_try_ms;
 	int resent;           /* the last request was an immediate re-send after a 409 */
+	int refused;          /* it refused our history: only retried on its own schedule */
 	int64_t alert_ms;     /* witness side: when its last alert was stored (monotonic) */
 	struct transfer *t;   /* the exchange in flight, if any */
 };
@@ -203,19 +204,41 @@ fail:
 	relay_transfer_free(t);
 }
 
-void witness_kick(struct gw *g)
+/* Asks each peer that has not cosigned the latest checkpoint and is not being asked; final:
+ * at a clean stop, without waiting for retry times (except after a refusal). */
+static void kick(struct gw *g, int final)
 {
 	const struct gw_config *c = &g->snap->cfg;
 	int64_t now = gw_now_ms();
 
-	if (g->witness == NULL || g->relay == NULL || g->relay->stopped || g->cp_size == 0)
+	if (g->witness == NULL || g->relay == NULL || g->cp_size == 0 ||
+	    (g->relay->stopped && !final))
 		return;
 	for (size_t i = 0; i < c->n_peers; i++) {
 		struct witness_peer *wp = peer_slot(g->witness, c->peers[i].state);
 		if (wp != NULL && wp->t == NULL && wp->cosigned < g->cp_size &&
-		    now >= wp->next_try_ms)
+		    (now >= wp->next_try_ms || (final && !wp->refused)))
 			send_to(g, wp);
 	}
+}
+
+void witness_kick(struct gw *g)
+{
+	kick(g, 0);
+}
+
+void witness_final(struct gw *g)
+{
+	kick(g, 1);
+}
+
+unsigned witness_in_flight(const struct gw *g)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; g->witness != NULL && i < g->witness->n; i++)
+		n += g->witness->peers[i].t != NULL;
+	return n;
 }
 
 /* The peer's cosignature line in the response, copied into line. */
@@ -301,6 +324,7 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct tr
 		gw_log(GW_LOG_ERROR, "witness-conflict", NULL, "peer=%s reason=\"%s\"", wp->state,
 		       "the peer holds another checkpoint of the same size");
 		wp->next_try_ms = gw_now_ms() + REFUSED_MS;
+		wp->refused = 1;
 		return;
 	}
 	if (size > g->cp_size) {
@@ -312,6 +336,7 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct tr
 		if (store_alert(g->store, "witness-ahead", NULL, detail, &d) != MLA_OK)
 			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert");
 		wp->next_try_ms = gw_now_ms() + REFUSED_MS;
+		wp->refused = 1;
 		return;
 	}
 	wp->cosigned = size;
@@ -335,7 +360,7 @@ void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 		gw_log(GW_LOG_WARN, "witness-error", NULL, "peer=%s reason=\"transport: %.200s\"",
 		       wp->state, t->errbuf[0] ? t->errbuf : curl_easy_strerror(res));
 	} else if (code == 200) {
-		wp->resent = 0;
+		wp->resent = wp->refused = 0;
 		if (take_cosignature(g, wp, t, &d) == MLA_OK)
 			gw_log(GW_LOG_INFO, "witness-cosigned-by", NULL,
 			       "peer=%s size=%" PRIu64, wp->state, t->cp_size);
@@ -352,13 +377,14 @@ void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 		       "peer=%s size=%" PRIu64 " reason=\"the peer cosigned a history of this log "
 		       "that this checkpoint does not extend\"", wp->state, t->cp_size);
 		wp->next_try_ms = gw_now_ms() + REFUSED_MS;
+		wp->refused = 1;
 	} else {
 		gw_log(GW_LOG_WARN, "witness-error", NULL, "peer=%s reason=\"HTTP %ld\"", wp->state,
 		       code);
 	}
 	relay_transfer_free(t);
 	if (wp != NULL && wp->next_try_ms == 0)
-		witness_kick(g);
+		kick(g, g->stopping); /* a stop's last request still gets its re-send */
 }
 
 int witness_alert_due(struct gw *g, const char *state)

@@ -168,6 +168,9 @@ def main(mlagw, mlagwd):
     es.stop()
     size3, n, _ = verify_all(es, key, [co_key])
     check(size3 == n and size3 > size2, 'at stop: %d of %d' % (size3, n))
+    # the stop's checkpoint was sent to CO before the exit: the log ends witnessed
+    _, _, _, last_cosigners = key.verify(bytes(checkpoints(es)[-1]['note']), [co_key])
+    check(last_cosigners == ['mlagw.co/witness'], 'the last checkpoint at stop is not cosigned')
     es.start()
     check('checkpoint-error' not in es.log_text(), 'checkpoint errors logged')
     es.stop()

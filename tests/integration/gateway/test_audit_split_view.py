@@ -62,9 +62,11 @@ def main(mlagw, mlagwd):
     co, es, fr = net['CO'], net['ES'], net['FR']
     exchange(net, 'CO', 'ES', 2)
     exchange(net, 'CO', 'FR', 2)
-    cosigned_by(net, 'ES')
-    base = cosigned_by(net, 'FR')
-    co.stop()
+    co.stop()  # a clean stop signs a last checkpoint and has both peers cosign it
+    base = latest_cp(co)
+    check(witnessed(es) == base and witnessed(fr) == base,
+          'the fork point %d is not cosigned by both: ES %d, FR %d' % (base, witnessed(es),
+                                                                     witnessed(fr)))
     fork = os.path.join(net.dir, 'co-fork')
     copy_store(co.dir, fork)
 
@@ -72,8 +74,10 @@ def main(mlagw, mlagwd):
     fr.stop()
     co.start()
     exchange(net, 'CO', 'ES', 4)
-    size1 = cosigned_by(net, 'ES', base)
+    cosigned_by(net, 'ES', base)
     co.stop()
+    size1 = latest_cp(co)
+    check(witnessed(es) == size1, 'ES did not cosign branch 1 at its end (%d)' % size1)
     branch1 = os.path.join(net.dir, 'co-branch1')
     copy_store(co.dir, branch1)
 
@@ -83,12 +87,15 @@ def main(mlagw, mlagwd):
     fr.start()
     co.start()
     exchange(net, 'CO', 'FR', 2)
-    size2 = cosigned_by(net, 'FR', base)
-    check(base < size2 < size1, 'sizes: base %d, branch 2 %d, branch 1 %d' % (base, size2,
-                                                                             size1))
+    cosigned_by(net, 'FR', base)
     # live: ES has cosigned branch 1 beyond this CO's log; CO is told and raises an alert
     es.start()
     wait_until(lambda: co.alerts('witness-ahead'), 20, msg='witness-ahead alert at CO')
+    co.stop()
+    size2 = latest_cp(co)
+    check(base < size2 < size1, 'sizes: base %d, branch 2 %d, branch 1 %d' % (base, size2,
+                                                                             size1))
+    check(witnessed(fr) == size2, 'FR did not cosign branch 2 at its end (%d)' % size2)
     check(witnessed(es) == size1, 'ES cosigned a checkpoint of branch 2')
     net.stop_all()
 
