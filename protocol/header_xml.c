@@ -37,7 +37,7 @@ time_t header_parse_time(const char *s)
 	return strcmp(check, s) == 0 ? t : -1;
 }
 
-static mla_err add_text(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *text,
+mla_err header_add_text(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *text,
 			xmlNodePtr *out)
 {
 	xmlNodePtr n = xmlNewTextChild(parent, ns, BAD_CAST name, BAD_CAST text);
@@ -55,7 +55,7 @@ static mla_err add_party(xmlNodePtr parent, xmlNsPtr ns, const char *name, const
 	xmlNodePtr n;
 	mla_err r;
 
-	if ((r = add_text(parent, ns, name, authority, &n)) != MLA_OK)
+	if ((r = header_add_text(parent, ns, name, authority, &n)) != MLA_OK)
 		return r;
 	return xmlNewProp(n, BAD_CAST "state", BAD_CAST state) != NULL ? MLA_OK : MLA_ERR_NOMEM;
 }
@@ -66,19 +66,19 @@ mla_err header_write(xmlNodePtr node, xmlNsPtr ns, const mla_header *h)
 	mla_err r;
 
 	header_format_time(h->created, created);
-	if ((r = add_text(node, ns, "MessageId", h->message_id, NULL)) != MLA_OK ||
-	    (r = add_text(node, ns, "CaseId", h->case_id, NULL)) != MLA_OK)
+	if ((r = header_add_text(node, ns, "MessageId", h->message_id, NULL)) != MLA_OK ||
+	    (r = header_add_text(node, ns, "CaseId", h->case_id, NULL)) != MLA_OK)
 		return r;
 	if (h->in_reply_to[0] != '\0' &&
-	    (r = add_text(node, ns, "InReplyTo", h->in_reply_to, NULL)) != MLA_OK)
+	    (r = header_add_text(node, ns, "InReplyTo", h->in_reply_to, NULL)) != MLA_OK)
 		return r;
 	if ((r = add_party(node, ns, "From", h->from_state, h->from_authority)) != MLA_OK ||
 	    (r = add_party(node, ns, "To", h->to_state, h->to_authority)) != MLA_OK ||
-	    (r = add_text(node, ns, "Kind", h->kind, NULL)) != MLA_OK ||
-	    (r = add_text(node, ns, "Action", h->action, NULL)) != MLA_OK ||
-	    (r = add_text(node, ns, "Priority", mla_priority_name(h->priority), NULL)) != MLA_OK ||
-	    (r = add_text(node, ns, "Created", created, NULL)) != MLA_OK ||
-	    (r = add_text(node, ns, "Handling", h->handling, NULL)) != MLA_OK)
+	    (r = header_add_text(node, ns, "Kind", h->kind, NULL)) != MLA_OK ||
+	    (r = header_add_text(node, ns, "Action", h->action, NULL)) != MLA_OK ||
+	    (r = header_add_text(node, ns, "Priority", mla_priority_name(h->priority), NULL)) != MLA_OK ||
+	    (r = header_add_text(node, ns, "Created", created, NULL)) != MLA_OK ||
+	    (r = header_add_text(node, ns, "Handling", h->handling, NULL)) != MLA_OK)
 		return r;
 	return MLA_OK;
 }

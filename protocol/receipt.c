@@ -110,18 +110,6 @@ mla_err receipt_check(const mla_receipt *r, mla_diag *diag)
 
 /* ---- sealing ---- */
 
-static mla_err add_text(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *text,
-			xmlNodePtr *out)
-{
-	xmlNodePtr n = xmlNewTextChild(parent, ns, BAD_CAST name, BAD_CAST text);
-
-	if (n == NULL)
-		return MLA_ERR_NOMEM;
-	if (out != NULL)
-		*out = n;
-	return MLA_OK;
-}
-
 static mla_err add_attr(xmlNodePtr n, const char *name, const char *value)
 {
 	return xmlNewProp(n, BAD_CAST name, BAD_CAST value) != NULL ? MLA_OK : MLA_ERR_NOMEM;
@@ -134,7 +122,7 @@ static mla_err add_digest(xmlNodePtr body, xmlNsPtr ns, const uint8_t digest[32]
 	mla_err r;
 
 	(void)EVP_EncodeBlock((unsigned char *)b64, digest, 32);
-	if ((r = add_text(body, ns, "EnvelopeDigest", b64, &n)) != MLA_OK)
+	if ((r = header_add_text(body, ns, "EnvelopeDigest", b64, &n)) != MLA_OK)
 		return r;
 	return add_attr(n, "Algorithm", ALG_SHA256);
 }
@@ -153,7 +141,7 @@ static mla_err add_error(xmlNodePtr body, xmlNsPtr ns, const mla_receipt *rc)
 	mla_err r;
 
 	(void)snprintf(code, sizeof(code), "%d", (int)rc->error);
-	if ((r = add_text(body, ns, "Error", rc->error_message, &n)) != MLA_OK ||
+	if ((r = header_add_text(body, ns, "Error", rc->error_message, &n)) != MLA_OK ||
 	    (r = add_attr(n, "code", code)) != MLA_OK)
 		return r;
 	return add_attr(n, "name", mla_errname(rc->error));
@@ -166,16 +154,16 @@ static mla_err body_write(xmlNodePtr body, xmlNsPtr ns, const mla_receipt *rc)
 	mla_err r;
 
 	header_format_time(rc->received_at, at);
-	if ((r = add_text(body, ns, "ReceiptId", rc->receipt_id, NULL)) != MLA_OK)
+	if ((r = header_add_text(body, ns, "ReceiptId", rc->receipt_id, NULL)) != MLA_OK)
 		return r;
 	if (rc->message_id[0] != '\0' &&
-	    (r = add_text(body, ns, "MessageId", rc->message_id, NULL)) != MLA_OK)
+	    (r = header_add_text(body, ns, "MessageId", rc->message_id, NULL)) != MLA_OK)
 		return r;
 	if ((r = add_digest(body, ns, rc->envelope_digest)) != MLA_OK ||
 	    (r = add_party(body, ns, "Receiver", rc->receiver_state)) != MLA_OK ||
 	    (r = add_party(body, ns, "Sender", rc->sender_state)) != MLA_OK ||
-	    (r = add_text(body, ns, "ReceivedAt", at, NULL)) != MLA_OK ||
-	    (r = add_text(body, ns, "Outcome", rejected ? OUTCOME_REJECTED : OUTCOME_ACCEPTED,
+	    (r = header_add_text(body, ns, "ReceivedAt", at, NULL)) != MLA_OK ||
+	    (r = header_add_text(body, ns, "Outcome", rejected ? OUTCOME_REJECTED : OUTCOME_ACCEPTED,
 			  NULL)) != MLA_OK)
 		return r;
 	return rejected ? add_error(body, ns, rc) : MLA_OK;
