@@ -84,13 +84,7 @@ void api_reply_error(struct api_req *r, int code, const char *errcode, const cha
 	int ok;
 
 	mla_buf_init(&b, 4096);
-	ok = mla_buf_printf(&b, "{\"code\":\"%s\",\"message\":", errcode) == MLA_OK &&
-	     mla_json_string(&b, message) == MLA_OK;
-	if (ok && field != NULL)
-		ok = mla_buf_append_str(&b, ",\"field\":") == MLA_OK &&
-		     mla_json_string(&b, field) == MLA_OK;
-	if (ok)
-		ok = mla_buf_append_str(&b, "}\n") == MLA_OK;
+	ok = mla_json_error(&b, errcode, message, field) == MLA_OK;
 	reply(r, code, "application/json", ok ? &b : NULL);
 	mla_buf_free(&b);
 }

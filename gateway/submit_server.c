@@ -46,13 +46,7 @@ void submit_reply_error(struct evhttp_request *req, int code, const char *reason
 	int ok;
 
 	mla_buf_init(&b, 4096);
-	ok = mla_buf_printf(&b, "{\"code\":\"%s\",\"message\":", mla_errname(err)) == MLA_OK &&
-	     mla_json_string(&b, message) == MLA_OK;
-	if (ok && field != NULL)
-		ok = mla_buf_append_str(&b, ",\"field\":") == MLA_OK &&
-		     mla_json_string(&b, field) == MLA_OK;
-	if (ok)
-		ok = mla_buf_append_str(&b, "}\n") == MLA_OK;
+	ok = mla_json_error(&b, mla_errname(err), message, field) == MLA_OK;
 	submit_reply_json(req, code, reason, ok ? &b : NULL);
 	mla_buf_free(&b);
 }

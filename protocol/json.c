@@ -22,3 +22,18 @@ mla_err mla_json_string(mla_buf *out, const char *s)
 	}
 	return r == MLA_OK ? mla_buf_append(out, "\"", 1) : r;
 }
+
+mla_err mla_json_error(mla_buf *out, const char *code, const char *message, const char *field)
+{
+	mla_err r;
+
+	if ((r = mla_buf_append_str(out, "{\"code\":")) != MLA_OK ||
+	    (r = mla_json_string(out, code)) != MLA_OK ||
+	    (r = mla_buf_append_str(out, ",\"message\":")) != MLA_OK ||
+	    (r = mla_json_string(out, message)) != MLA_OK)
+		return r;
+	if (field != NULL && ((r = mla_buf_append_str(out, ",\"field\":")) != MLA_OK ||
+			      (r = mla_json_string(out, field)) != MLA_OK))
+		return r;
+	return mla_buf_append_str(out, "}\n");
+}
