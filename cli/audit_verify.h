@@ -133,8 +133,9 @@ int verify_delivered(struct vctx *v);
 int audit_load_trust(struct vctx *v, const char *cmd);
 
 /* The options both audit commands take (--trust DIR, --json, --help) and the operands into
- * files[] (room for max_files or nfiles, plus the NULL after the last); -1 after printing usage for --help, else CLI_OK or a usage error naming
- * `want` when the operands (or a required --trust) are missing. */
+ * files[] (room for max_files or nfiles, plus the NULL after the last); -1 after printing
+ * usage for --help, else CLI_OK or a usage error naming `want` when the operands (or a
+ * required --trust) are missing. */
 struct audit_args_spec {
 	const char *cmd, *usage;
 	int nfiles, need_trust;

@@ -28,7 +28,8 @@ static int cmp_head(const void *a, const void *b)
 	return memcmp(x->root, y->root, sizeof(x->root));
 }
 
-static void cross_fail(struct vcross *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cross_fail(struct vcross *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void cross_fail(struct vcross *x, const char *fmt, ...)
 {
 	char msg[768];

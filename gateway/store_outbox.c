@@ -237,8 +237,9 @@ mla_err store_outbox_envelope(gw_store *s, const char *message_id, mla_buf *out,
 	mla_err r;
 
 	mla_buf_init(out, STORE_BLOB_MAX);
-	if ((r = store_outbox_select(s, ST_OUT_ENVELOPE, "SELECT envelope FROM outbox_envelope WHERE message_id = ?1",
-			    message_id, "outbox envelope", &st, diag)) == MLA_OK)
+	if ((r = store_outbox_select(s, ST_OUT_ENVELOPE,
+				     "SELECT envelope FROM outbox_envelope WHERE message_id = ?1",
+				     message_id, "outbox envelope", &st, diag)) == MLA_OK)
 		r = store_col_blob(st, 0, out, "outbox envelope", diag);
 	store_stmt_done(st);
 	return r;
@@ -250,8 +251,9 @@ mla_err store_outbox_get(gw_store *s, const char *message_id, struct out_msg *ou
 	sqlite3_stmt *st = NULL;
 	mla_err r;
 
-	if ((r = store_outbox_select(s, ST_OUT_GET, "SELECT " OUT_COLS " FROM outbox WHERE message_id = ?1",
-			    message_id, "outbox get", &st, diag)) == MLA_OK)
+	if ((r = store_outbox_select(s, ST_OUT_GET,
+				     "SELECT " OUT_COLS " FROM outbox WHERE message_id = ?1",
+				     message_id, "outbox get", &st, diag)) == MLA_OK)
 		r = read_row(st, out, "outbox get", diag);
 	store_stmt_done(st);
 	return r;

@@ -146,8 +146,9 @@ mla_err store_outbox_receipt_get(gw_store *s, const char *message_id, mla_buf *o
 	mla_err r;
 
 	mla_buf_init(out, STORE_BLOB_MAX);
-	if ((r = store_outbox_select(s, ST_OUT_RECEIPT_GET, "SELECT receipt FROM outbox WHERE message_id = ?1",
-			    message_id, "outbox receipt get", &st, diag)) != MLA_OK)
+	if ((r = store_outbox_select(s, ST_OUT_RECEIPT_GET,
+				     "SELECT receipt FROM outbox WHERE message_id = ?1", message_id,
+				     "outbox receipt get", &st, diag)) != MLA_OK)
 		goto out;
 	if (sqlite3_column_type(st, 0) == SQLITE_NULL)
 		r = mla_fail(diag, MLA_ERR_NOT_FOUND, "store: no receipt stored for %.36s",
