@@ -605,3 +605,19 @@ def verify_exported(net, state):
           (state, p.returncode, rep.get('failures')))
     n = len(g.audit())
     check(rep['entries'] == n, '%s bundle holds %d of %d entries' % (state, rep['entries'], n))
+
+
+def check_audit_after_kill(net, sender, receiver, acked, killed):
+    """Every acknowledged submission left its audit entries whatever the kill interrupted
+    (sender: submitted and delivered; receiver: received), both logs are dense and well
+    formed (Gateway.audit() checks that); then, after a clean stop, the killed gateway's
+    exported bundle verifies offline."""
+    ev = {}
+    for e in net[sender].audit():
+        ev.setdefault(e['message'], set()).add(e['event'])
+    missing = [m for m in acked if not {'submitted', 'delivered'} <= ev.get(m, set())]
+    check(not missing, '%d acknowledged ids without submitted/delivered entries' % len(missing))
+    recv = {e['message'] for e in net[receiver].audit() if e['event'] == 'received'}
+    check(set(acked) <= recv, '%s audit lacks received entries' % receiver)
+    net.stop_all()
+    verify_exported(net, killed)
