@@ -329,6 +329,7 @@ static void start_message(struct gw *g, const struct out_msg *m)
 	if (t == NULL || p == NULL)
 		goto fail;
 	t->g = g;
+	t->done = relay_transfer_done;
 	memcpy(t->message_id, m->message_id, sizeof(t->message_id));
 	memcpy(t->to_state, m->to_state, 3);
 	memcpy(t->digest, m->digest, 32);
@@ -398,10 +399,6 @@ void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 	long code = 0;
 	char why[MLA_DIAG_MAX];
 
-	if (t->witness) {
-		witness_transfer_done(g, t, res);
-		return;
-	}
 	unlink_transfer(g->relay, t);
 	relay_kick(g); /* a slot is free */
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);

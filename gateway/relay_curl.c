@@ -22,7 +22,7 @@ static void check_finished(struct gw *g)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
 		curl_multi_remove_handle(rl->multi, msg->easy_handle);
-		relay_transfer_done(g, t, msg->data.result);
+		t->done(g, t, msg->data.result);
 	}
 }
 

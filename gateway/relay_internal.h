@@ -33,7 +33,9 @@ struct transfer {
 	char errbuf[CURL_ERROR_SIZE];
 	struct transfer *prev, *next; /* the relay's list of exchanges in flight */
 	struct relay_blob *held[HELD_N]; /* what curl reads for this exchange's handshake */
-	int witness; /* an add-checkpoint exchange (witness_client.c), not an envelope */
+	/* who takes the finished exchange (and owns t then): relay_transfer_done for an
+	 * envelope, witness_transfer_done for an add-checkpoint request */
+	void (*done)(struct gw *g, struct transfer *t, CURLcode res);
 	uint64_t cp_size; /* witness: the size of the checkpoint sent */
 };
 
@@ -68,7 +70,7 @@ mla_err relay_curl_init(struct gw *g, mla_diag *diag);
 void relay_curl_free(struct gw *g);
 /* Starts t (its easy handle is set up); on failure the caller still owns t. */
 mla_err relay_curl_start(struct gw *g, struct transfer *t);
-/* Called by relay_curl.c for each finished exchange; owns t afterwards. */
+/* An envelope exchange finished (t->done of the relay's transfers); owns t afterwards. */
 void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res);
 
 /* relay.c */

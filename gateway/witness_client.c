@@ -188,7 +188,7 @@ static void send_to(struct gw *g, struct witness_peer *wp)
 	if (t == NULL || cp == NULL || !witness_url(cp->url, url, sizeof(url)))
 		goto fail;
 	t->g = g;
-	t->witness = 1;
+	t->done = witness_transfer_done;
 	memcpy(t->to_state, wp->state, 3);
 	mla_buf_init(&t->envelope, MLA_WITNESS_BODY_MAX);
 	mla_buf_init(&t->response, RESPONSE_MAX);
