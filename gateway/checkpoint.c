@@ -189,28 +189,56 @@ static mla_err check_entry(uint64_t seq, const uint8_t leaf[32], const void *ent
 	return MLA_ERR_STORE;
 }
 
+static mla_err entry_refused(uint64_t seq, mla_diag *diag)
+{
+	return mla_fail(diag, MLA_ERR_STORE,
+			"audit entry %llu is not the canonical entry its leaf hash names (torn or "
+			"altered): refusing to start; inspect the store", (unsigned long long)seq);
+}
+
 static mla_err check_entries(struct gw *g, uint64_t from, mla_diag *diag)
 {
 	uint64_t bad = UINT64_MAX;
 	mla_err r = store_audit_entries(g->store, from, check_entry, &bad, diag);
 
-	if (bad != UINT64_MAX)
-		return mla_fail(diag, MLA_ERR_STORE,
-				"audit entry %llu is not the canonical entry its leaf hash "
-				"names (torn or altered): refusing to start; inspect the store",
-				(unsigned long long)bad);
-	return r;
+	return bad != UINT64_MAX ? entry_refused(bad, diag) : r;
+}
+
+struct checked_build {
+	mla_merkle_tree *tree;
+	uint64_t bad;
+};
+
+static mla_err append_checked(uint64_t seq, const uint8_t leaf[32], const void *entry,
+			      size_t len, void *arg)
+{
+	struct checked_build *b = arg;
+	mla_err r = check_entry(seq, leaf, entry, len, &b->bad);
+
+	return r == MLA_OK ? mla_merkle_tree_append(b->tree, leaf) : r;
+}
+
+/* The tree from the stored leaves; after an unclean stop, from the entries themselves, each
+ * checked against its leaf in the same scan. */
+static mla_err build_tree(struct gw *g, int checked, mla_diag *diag)
+{
+	struct checked_build b = {g->tree, UINT64_MAX};
+	mla_err r = checked ? store_audit_entries(g->store, 0, append_checked, &b, diag)
+			    : store_audit_leaves(g->store, 0, append_leaf, g->tree, diag);
+
+	return b.bad != UINT64_MAX ? entry_refused(b.bad, diag) : r;
 }
 
 mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag)
 {
+	int unclean = store_unclean(g->store);
 	mla_err r;
 
 	if ((r = gw_checkpoint_key_load(&g->snap->cfg, &g->audit_key, diag)) != MLA_OK)
 		return r;
 	if ((r = mla_merkle_tree_new(TREE_MAX_LEAVES, &g->tree)) != MLA_OK)
 		return mla_fail(diag, r, "audit tree: cannot create it");
-	if ((r = store_audit_leaves(g->store, 0, append_leaf, g->tree, diag)) != MLA_OK)
+	if ((r = build_tree(g, unclean, diag)) != MLA_OK)
 		return r;
 	if (mla_merkle_tree_size(g->tree) != g->audit_next)
 		return mla_fail(diag, MLA_ERR_STORE, "audit tree: the audit table changed at start");
@@ -223,13 +251,14 @@ mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag)
 		return mla_fail(diag, MLA_ERR_STORE,
 				"audit log has %llu entries, fewer than its checkpoint of %llu",
 				(unsigned long long)g->audit_next, (unsigned long long)g->cp_size);
+	/* the unsigned tail is re-read at every start (already done above when unclean) */
 	if ((r = check_latest_root(g, diag)) != MLA_OK ||
-	    (r = check_entries(g, store_unclean(g->store) ? 0 : g->cp_size, diag)) != MLA_OK)
+	    (!unclean && (r = check_entries(g, g->cp_size, diag)) != MLA_OK))
 		return r;
-	if (store_unclean(g->store))
+	if (unclean)
 		gw_log(GW_LOG_WARN, "store-recovered", NULL,
-		       "reason=\"a write-ahead log was left over (unclean stop, or another process "
-		       "had the store open)\" quick_check=ok entries=%llu verified=all",
+		       "reason=\"unclean stop (the clean-stop mark was not set)\" quick_check=ok "
+		       "entries=%llu verified=all",
 		       (unsigned long long)g->audit_next);
 	if ((r = arm(g)) != MLA_OK)
 		return mla_fail(diag, r, "cannot start the checkpoint timer");

@@ -1,6 +1,7 @@
-/* The store across crashes (see store.h, store_unclean): an unclean stop is noticed by a
- * write-ahead log left over at open, or by the "clean" mark in meta not being set (it is set
- * only by the last transaction of a clean stop, and cleared at every start). Then, before
+/* The store across crashes (see store.h, store_unclean): an unclean stop is noticed by the
+ * "clean" mark in meta not being set (it is set only by the last transaction of a clean stop,
+ * and cleared at every start); for files from before the mark, by a write-ahead log left over
+ * at open. Then, before
  * anything is written, PRAGMA quick_check must say "ok", and until the daemon has verified its
  * audit log the connection does not checkpoint on close: a refused store is left exactly as
  * found, and the next start checks it again. */
@@ -45,16 +46,12 @@ static mla_err integrity_check(gw_store *s, const char *path, mla_diag *diag)
 	return r;
 }
 
-/* Whether meta says the last stop was clean (schema 3 and later; older files: unknown, 1). */
+/* Whether meta says the last stop was clean. */
 static int marked_clean(gw_store *s)
 {
 	sqlite3_stmt *st = NULL;
-	int v = 0, clean = 0;
+	int clean = 0;
 
-	if (store_user_version(s, &v, NULL) != MLA_OK)
-		return 0;
-	if (v < 3)
-		return 1; /* no mark yet: only the write-ahead log can tell */
 	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'clean'", -1, &st,
 			       NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
@@ -69,8 +66,12 @@ mla_err store_check_unclean(gw_store *s, const char *path, mla_diag *diag)
 
 	if (store_user_version(s, &v, diag) != MLA_OK)
 		return MLA_ERR_STORE;
-	if (v != 0 && !marked_clean(s))
-		s->unclean = 1;
+	/* the mark decides from schema 3 on; a write-ahead log left over only tells for older
+	 * files, since a reader that was open when we closed also leaves one behind */
+	if (v >= 3)
+		s->unclean = !marked_clean(s);
+	else if (v == 0)
+		s->unclean = 0;
 	if (!s->unclean)
 		return MLA_OK;
 	(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
