@@ -3,8 +3,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "mlagw/codec.h"
 #include "audit_filter.h"
-#include "header_xml.h"
 
 int audit_filter_time(const char *s, int end_of_day, int64_t *ms)
 {
@@ -17,7 +17,7 @@ int audit_filter_time(const char *s, int end_of_day, int64_t *ms)
 		(void)snprintf(full, sizeof(full), "%sT00:00:00Z", s);
 	else
 		(void)snprintf(full, sizeof(full), "%.20s", s);
-	if (strlen(s) > 20 || (t = header_parse_time(full)) < 0)
+	if (strlen(s) > 20 || (t = mla_time_parse(full)) < 0)
 		return 0;
 	*ms = (int64_t)t * 1000 + (is_date && end_of_day ? 86400000 - 1 : 0);
 	return 1;

@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mlagw/codec.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "mlagw/envelope.h"
 #include "mlagw/pem.h"
-#include "header_xml.h"
 
 #define MAX_TRUST 16
 
@@ -96,7 +96,7 @@ static int apply_header_option(int c, const char *v, mla_header *h)
 	case O_MESSAGE_ID:
 		return set_text(h->message_id, sizeof(h->message_id), v, "--message-id");
 	case O_CREATED:
-		if ((h->created = header_parse_time(v)) <= 0)
+		if ((h->created = mla_time_parse(v)) <= 0)
 			return cli_usage_error("envelope", "--created must be YYYY-MM-DDThh:mm:ssZ");
 		return CLI_OK;
 	case O_FROM_AUTH:

@@ -76,6 +76,10 @@ mla_err mla_trust_new(mla_trust **out);
 mla_err mla_trust_add_file(mla_trust *t, const char *root_path, mla_diag *diag);
 mla_err mla_trust_add_cert(mla_trust *t, X509 *root, mla_diag *diag);
 void mla_trust_free(mla_trust *t);
+/* A gateway's audit certificate (Ed25519, signs checkpoints and cosignatures): C= is state,
+ * it chains to that State's root at time at (0 = now), digitalSignature is allowed. */
+mla_err mla_trust_check_audit_cert(const mla_trust *trust, const char *state, X509 *cert,
+				   time_t at, mla_diag *diag);
 
 /* This gateway's decryption keys (current and past encryption keys, so renewals never make
  * older envelopes unreadable), each bound to its certificate. */

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "conf/config.h"
 
 /* A minimal valid file: every required key, nothing else. Lines are numbered for messages. */
 #define BASE                                                                                   \

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <openssl/x509.h>
 
-#include "api_auth.h"
+#include "api/api_auth.h"
 
 /* The matrix, restated by hand: one letter per role (authority, agency, auditor, admin):
  * A allowed, O own messages and cases only, - forbidden. An operation added to openapi.yaml

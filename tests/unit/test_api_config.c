@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "api_config.h"
+#include "conf/api_config.h"
 
 #define HASH "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 #define HASH2 "sha256:60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"

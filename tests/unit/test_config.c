@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "conf/config.h"
 #include "config_test_util.h"
-#include "config_internal.h"
+#include "conf/config_internal.h"
 #include "mlagw/buf.h"
 
 #ifndef MLAGW_CONF_DIR

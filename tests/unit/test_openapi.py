@@ -102,14 +102,14 @@ def check_document(doc, ops):
 
 def check_vocabulary(doc):
     s = doc["components"]["schemas"]
-    header = read("protocol/header.c")
+    header = read("protocol/envelope/header.c")
     for schema, name in (("Kind", "mla_kinds"), ("Action", "mla_actions"),
                          ("Handling", "mla_handling_codes"), ("Priority", "priority_names")):
         check(s.get(schema, {}).get("enum") == c_list(header, name),
               "%s enum differs from protocol/header.c %s" % (schema, name))
     check(s.get("AnswerAction", {}).get("enum") == [a for a in c_list(header, "mla_actions") if a != "request"],
           "AnswerAction must be every action but request")
-    states = c_list(read("gateway/store.c"), "names")
+    states = c_list(read("gateway/store/store.c"), "names")
     check(s.get("MessageState", {}).get("enum") == states + ["received"],
           "MessageState differs from gateway/store.c msg_state_name")
 

@@ -1,0 +1,290 @@
+/* Local API operations for administrators and every caller: whoami, health (peers, queues,
+ * certificate expiry), Prometheus metrics, the running configuration without secrets, and
+ * reload. */
+#include <string.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "mlagw/codec.h"
+#include "api_server.h"
+#include "mlagw/json.h"
+#include "mlagw/pem.h"
+#include "relay/relay_internal.h"
+
+#define CERT_WARN_DAYS 30
+
+void api_whoami(struct api_req *r)
+{
+	mla_buf b;
+
+	mla_buf_init(&b, 1024);
+	if (mla_buf_append_str(&b, "{\"name\":") != MLA_OK ||
+	    mla_json_string(&b, r->who.name) != MLA_OK ||
+	    mla_buf_printf(&b, ",\"role\":\"%s\",\"via\":\"%s\"}\n", api_role_name(r->who.role),
+			   r->who.via == API_VIA_TOKEN ? "token" : "certificate") != MLA_OK)
+		api_reply_error(r, 500, mla_errname(MLA_ERR_NOMEM), "out of memory", NULL);
+	else
+		api_reply_json(r, 200, &b);
+	mla_buf_free(&b);
+}
+
+/* {"use","subject","not_after","days_left"} of a certificate file; *days the days left. */
+static mla_err cert_json(mla_buf *b, const char *use, const char *path, int *days, int first)
+{
+	STACK_OF(X509) *certs = NULL;
+	X509 *x;
+	struct tm tm;
+	char subject[256] = "", at[21];
+	int pday = 0, psec = 0;
+	mla_err r;
+
+	if ((r = mla_pem_load_certs(path, &certs, NULL)) != MLA_OK)
+		return r;
+	x = sk_X509_value(certs, 0);
+	if (x == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1 ||
+	    ASN1_TIME_diff(&pday, &psec, NULL, X509_get0_notAfter(x)) != 1) {
+		sk_X509_pop_free(certs, X509_free);
+		return MLA_ERR_CERT_FILE;
+	}
+	X509_NAME_oneline(X509_get_subject_name(x), subject, (int)sizeof(subject));
+	sk_X509_pop_free(certs, X509_free);
+	mla_time_format(timegm(&tm), at);
+	*days = pday;
+	if ((r = mla_buf_printf(b, "%s{\"use\":\"%s\",\"subject\":", first ? "" : ",", use)) !=
+		    MLA_OK ||
+	    (r = mla_json_string(b, subject)) != MLA_OK)
+		return r;
+	return mla_buf_printf(b, ",\"not_after\":\"%s\",\"days_left\":%d}", at, pday);
+}
+
+static mla_err certs_json(struct gw *g, mla_buf *b, int *worst)
+{
+	const struct gw_config *c = &g->snap->cfg;
+	const char *uses[] = {"tls", "sign", "encrypt", "audit", "api-tls"};
+	const char *paths[] = {c->tls.cert, c->sign.cert, c->encrypt.cert, c->audit.cert,
+			       c->api.tls_cert};
+	int days;
+	mla_err r;
+
+	*worst = 1 << 30;
+	for (size_t i = 0; i < sizeof(uses) / sizeof(uses[0]); i++) {
+		if (paths[i][0] == '\0')
+			continue;
+		if ((r = cert_json(b, uses[i], paths[i], &days, i == 0)) != MLA_OK)
+			return r;
+		if (days < *worst)
+			*worst = days;
+	}
+	return MLA_OK;
+}
+
+static mla_err count_row(const struct store_api_row *row, void *arg)
+{
+	(void)row;
+	(void)arg;
+	return MLA_OK;
+}
+
+static mla_err peers_json(struct gw *g, mla_buf *b, int *down, mla_diag *d)
+{
+	struct store_api_filter f;
+	size_t n;
+	mla_err r;
+
+	*down = 0;
+	for (size_t i = 0; g->relay != NULL && i < g->relay->n_peers; i++) {
+		const struct relay_peer *p = &g->relay->peers[i];
+		memset(&f, 0, sizeof(f));
+		f.priority = -1;
+		f.state = MSG_QUEUED;
+		f.direction = "out";
+		f.peer = p->state;
+		if ((r = store_api_select(g->store, &f, count_row, NULL, &n, d)) != MLA_OK ||
+		    (r = mla_buf_printf(b, "%s{\"state\":\"%s\",\"reachable\":%s,\"queued\":%zu}",
+					i ? "," : "", p->state, p->failures == 0 ? "true" : "false",
+					n)) != MLA_OK)
+			return r;
+		*down += p->failures != 0;
+	}
+	return MLA_OK;
+}
+
+void api_get_health(struct api_req *r)
+{
+	struct gw *g = r->g;
+	uint64_t c[6] = {0}, acc = 0, rej = 0;
+	mla_diag d = {MLA_OK, ""};
+	int down = 0, worst = 0, code;
+	mla_buf b, certs;
+	mla_err e;
+
+	mla_buf_init(&b, 1 << 20);
+	mla_buf_init(&certs, 1 << 16);
+	if ((e = certs_json(g, &certs, &worst)) == MLA_OK &&
+	    (e = store_outbox_counts(g->store, c, &d)) == MLA_OK &&
+	    (e = store_inbox_count(g->store, &acc, &rej, &d)) == MLA_OK &&
+	    (e = mla_buf_append_str(&b, "{\"peers\":[")) == MLA_OK &&
+	    (e = peers_json(g, &b, &down, &d)) == MLA_OK) {
+		const char *status = worst < 0 ? "failing" :
+				     down > 0 || worst < CERT_WARN_DAYS ? "degraded" : "ok";
+		code = worst < 0 ? 503 : 200;
+		e = mla_buf_printf(&b, "],\"status\":\"%s\",\"state\":\"%s\",\"queues\":{"
+				       "\"queued\":%llu,\"sending\":%llu,\"awaiting-receipt\":%llu,"
+				       "\"delivered\":%llu,\"rejected\":%llu,\"failed\":%llu,"
+				       "\"received\":%llu},\"certificates\":[%.*s]}\n",
+				   status, g->snap->cfg.state, (unsigned long long)c[0],
+				   (unsigned long long)c[1], (unsigned long long)c[2],
+				   (unsigned long long)c[3], (unsigned long long)c[4],
+				   (unsigned long long)c[5], (unsigned long long)acc,
+				   (int)certs.len, (const char *)certs.data);
+		if (e == MLA_OK) {
+			api_reply_json(r, code, &b);
+			r = NULL;
+		}
+	}
+	if (r != NULL)
+		api_reply_error(r, 500, mla_errname(e), mla_diag_message(&d), NULL);
+	mla_buf_free(&b);
+	mla_buf_free(&certs);
+}
+
+struct metrics_ctx {
+	mla_buf *b;
+	mla_err r;
+};
+
+static void add_reject(const char *label, uint64_t n, void *arg)
+{
+	struct metrics_ctx *m = arg;
+
+	if (m->r == MLA_OK && strspn(label, "abcdefghijklmnopqrstuvwxyz-") == strlen(label))
+		m->r = mla_buf_printf(m->b, "mlagw_rejects_total{error=\"%s\"} %llu\n", label,
+				      (unsigned long long)n);
+}
+
+/* The receipt latency histogram, in Prometheus' cumulative form (seconds). */
+static mla_err latency_metrics(struct gw *g, mla_buf *b, mla_diag *d)
+{
+	static const int64_t bounds[] = {10, 25, 50, 100, 250, 500, 1000, 5000, 30000, 300000};
+	uint64_t counts[sizeof(bounds) / sizeof(bounds[0])], total = 0;
+	int64_t sum = 0;
+	mla_err e;
+
+	if ((e = store_api_latency(g->store, bounds, sizeof(bounds) / sizeof(bounds[0]), counts,
+				   &total, &sum, d)) != MLA_OK ||
+	    (e = mla_buf_append_str(b, "# HELP mlagw_receipt_latency_seconds Submission to "
+				       "verified receipt, delivered messages.\n"
+				       "# TYPE mlagw_receipt_latency_seconds histogram\n")) != MLA_OK)
+		return e;
+	for (size_t i = 0; i < sizeof(bounds) / sizeof(bounds[0]) && e == MLA_OK; i++)
+		e = mla_buf_printf(b, "mlagw_receipt_latency_seconds_bucket{le=\"%g\"} %llu\n",
+				   (double)bounds[i] / 1000.0, (unsigned long long)counts[i]);
+	if (e == MLA_OK)
+		e = mla_buf_printf(b, "mlagw_receipt_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+				      "mlagw_receipt_latency_seconds_sum %.3f\n"
+				      "mlagw_receipt_latency_seconds_count %llu\n",
+				   (unsigned long long)total, (double)sum / 1000.0,
+				   (unsigned long long)total);
+	return e;
+}
+
+void api_get_metrics(struct api_req *r)
+{
+	uint64_t c[6] = {0}, acc = 0, rej = 0, retries = 0;
+	mla_diag d = {MLA_OK, ""};
+	mla_buf b;
+	struct metrics_ctx m = {&b, MLA_OK};
+	mla_err e;
+
+	mla_buf_init(&b, 1 << 20);
+	if ((e = store_outbox_counts(r->g->store, c, &d)) == MLA_OK &&
+	    (e = store_inbox_count(r->g->store, &acc, &rej, &d)) == MLA_OK &&
+	    (e = store_api_retries(r->g->store, &retries, &d)) == MLA_OK &&
+	    (e = mla_buf_append_str(&b, "# HELP mlagw_messages Messages by direction and state.\n"
+				       "# TYPE mlagw_messages gauge\n")) == MLA_OK) {
+		for (int i = 0; i < 6 && e == MLA_OK; i++)
+			e = mla_buf_printf(&b, "mlagw_messages{direction=\"out\",state=\"%s\"} %llu\n",
+					   msg_state_name((msg_state)i), (unsigned long long)c[i]);
+		if (e == MLA_OK)
+			e = mla_buf_printf(&b, "mlagw_messages{direction=\"in\",state=\"received\"} %llu\n"
+					       "# HELP mlagw_send_attempts_total Sending attempts that were retried.\n"
+					       "# TYPE mlagw_send_attempts_total counter\n"
+					       "mlagw_send_attempts_total %llu\n"
+					       "# HELP mlagw_rejects_total Envelopes refused, by error.\n"
+					       "# TYPE mlagw_rejects_total counter\n",
+					   (unsigned long long)acc, (unsigned long long)retries);
+	}
+	if (e == MLA_OK && (e = store_api_rejects(r->g->store, add_reject, &m, &d)) == MLA_OK)
+		e = m.r;
+	if (e == MLA_OK)
+		e = latency_metrics(r->g, &b, &d);
+	if (e == MLA_OK)
+		api_reply_text(r, 200, "text/plain; version=0.0.4", &b);
+	else
+		api_reply_error(r, 500, mla_errname(e), mla_diag_message(&d), NULL);
+	mla_buf_free(&b);
+}
+
+static mla_err config_json(const struct gw_config *c, mla_buf *b)
+{
+	mla_err r;
+
+	if ((r = mla_buf_printf(b, "{\"gateway\":{\"state\":\"%s\",\"listen\":", c->state)) ||
+	    (r = mla_json_string(b, c->listen)) || (r = mla_buf_append_str(b, ",\"store\":")) ||
+	    (r = mla_json_string(b, c->store)) || (r = mla_buf_append_str(b, "},\"peers\":[")))
+		return r;
+	for (size_t i = 0; i < c->n_peers; i++)
+		if ((r = mla_buf_printf(b, "%s{\"state\":\"%s\",\"url\":", i ? "," : "",
+					c->peers[i].state)) ||
+		    (r = mla_json_string(b, c->peers[i].url)) || (r = mla_buf_append_str(b, "}")))
+			return r;
+	if ((r = mla_buf_append_str(b, "],\"api\":{\"listen\":")) ||
+	    (r = mla_json_string(b, c->api.listen)) || (r = mla_buf_append_str(b, ",\"tokens\":[")))
+		return r;
+	for (size_t i = 0; i < c->api.n_tokens; i++)
+		if ((r = mla_buf_printf(b, "%s{\"role\":\"%s\",\"name\":", i ? "," : "",
+					api_role_name(c->api.tokens[i].role))) ||
+		    (r = mla_json_string(b, c->api.tokens[i].name)) || (r = mla_buf_append_str(b, "}")))
+			return r;
+	if ((r = mla_buf_append_str(b, "],\"clients\":[")))
+		return r;
+	for (size_t i = 0; i < c->api.n_clients; i++)
+		if ((r = mla_buf_printf(b, "%s{\"role\":\"%s\",\"cn\":", i ? "," : "",
+					api_role_name(c->api.clients[i].role))) ||
+		    (r = mla_json_string(b, c->api.clients[i].cn)) || (r = mla_buf_append_str(b, "}")))
+			return r;
+	return mla_buf_append_str(b, "]}}\n");
+}
+
+void api_get_config(struct api_req *r)
+{
+	mla_buf b;
+
+	mla_buf_init(&b, 1 << 20);
+	if (config_json(&r->g->snap->cfg, &b) == MLA_OK)
+		api_reply_json(r, 200, &b);
+	else
+		api_reply_error(r, 500, mla_errname(MLA_ERR_NOMEM), "out of memory", NULL);
+	mla_buf_free(&b);
+}
+
+void api_reload_config(struct api_req *r)
+{
+	mla_diag d = {MLA_OK, ""};
+	char at[21];
+	mla_buf b;
+
+	if (gw_reload(r->g, &d) != MLA_OK) {
+		api_reply_error(r, 422, mla_errname(d.code != MLA_OK ? d.code : MLA_ERR_CONFIG),
+				mla_diag_message(&d), NULL);
+		return;
+	}
+	mla_time_format(time(NULL), at);
+	mla_buf_init(&b, 256);
+	if (mla_buf_printf(&b, "{\"status\":\"reloaded\",\"at\":\"%s\"}\n", at) == MLA_OK)
+		api_reply_json(r, 200, &b);
+	else
+		api_reply_error(r, 500, mla_errname(MLA_ERR_NOMEM), "out of memory", NULL);
+	mla_buf_free(&b);
+}

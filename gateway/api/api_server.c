@@ -1,0 +1,316 @@
+/* The local API listener (docs/api/README.md): HTTPS on [api] listen, evhttp with
+ * bufferevent_openssl, TLS 1.2+, optional client certificates checked against [api] client_ca.
+ * Each request is routed by api_route, authenticated (certificate, else bearer token),
+ * authorised by api_authorize and handed to its handler; errors are JSON. */
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+
+#include "api_server.h"
+#include "tlog/audit.h"
+#include "core/log.h"
+#include "mlagw/json.h"
+
+static const struct {
+	const char *id;
+	api_handler fn;
+} handlers[] = {
+	{"whoami", api_whoami},
+	{"getHealth", api_get_health},
+	{"getMetrics", api_get_metrics},
+	{"getConfig", api_get_config},
+	{"reloadConfig", api_reload_config},
+	{"submitMessage", api_submit_message},
+	{"answerMessage", api_answer_message},
+	{"getMessage", api_get_message},
+	{"listMessages", api_list_messages},
+	{"getCase", api_get_case},
+	{"listInbox", api_list_inbox},
+	{"getInboxItem", api_get_inbox_item},
+	{"fetchDocument", api_fetch_document},
+	{"getAuditCheckpoint", api_get_audit_checkpoint},
+	{"getAuditEntry", api_get_audit_entry},
+	{"getInclusionProof", api_get_inclusion_proof},
+	{"getConsistencyProof", api_get_consistency_proof},
+};
+
+static void reply(struct api_req *r, int code, const char *ctype, const mla_buf *body)
+{
+	struct evbuffer *b;
+	struct evkeyvalq *h;
+
+	if (r->held && r->g->api != NULL && r->g->api->l.busy > 0)
+		r->g->api->l.busy--;
+	if (r->req != NULL) {
+		if (r->held)
+			evhttp_connection_set_closecb(evhttp_request_get_connection(r->req), NULL,
+						      NULL);
+		if (r->conn != NULL) {
+			if (r->held && r->conn->busy > 0)
+				r->conn->busy--;
+			r->conn->phase_start_ms = gw_now_ms();
+		}
+		h = evhttp_request_get_output_headers(r->req);
+		evhttp_add_header(h, "Content-Type", ctype);
+		evhttp_add_header(h, "Cache-Control", "no-store");
+		if (code == 401)
+			evhttp_add_header(h, "WWW-Authenticate", "Bearer realm=\"mlagw\"");
+		if ((b = evbuffer_new()) != NULL && body != NULL && body->len > 0)
+			evbuffer_add(b, body->data, body->len);
+		evhttp_send_reply(r->req, code, NULL, b);
+		if (b != NULL)
+			evbuffer_free(b);
+	}
+	evhttp_clear_headers(&r->query);
+	json_decref(r->body);
+	free(r);
+}
+
+void api_reply_json(struct api_req *r, int code, mla_buf *json)
+{
+	reply(r, code, "application/json", json);
+}
+
+void api_reply_text(struct api_req *r, int code, const char *content_type, mla_buf *body)
+{
+	reply(r, code, content_type, body);
+}
+
+void api_reply_error(struct api_req *r, int code, const char *errcode, const char *message,
+		     const char *field)
+{
+	mla_buf b;
+	int ok;
+
+	mla_buf_init(&b, 4096);
+	ok = mla_json_error(&b, errcode, message, field) == MLA_OK;
+	reply(r, code, "application/json", ok ? &b : NULL);
+	mla_buf_free(&b);
+}
+
+void api_deny(struct api_req *r, const char *message_id, const char *why)
+{
+	mla_audit_entry e;
+
+	mla_audit_entry_init(&e);
+	e.event = MLA_AUDIT_ACCESS_DENIED;
+	(void)snprintf(e.actor, sizeof(e.actor), "%s", r->actor);
+	(void)snprintf(e.reason, sizeof(e.reason), "%s", r->op->id);
+	if (message_id != NULL && api_is_uuid(message_id))
+		(void)snprintf(e.message_id, sizeof(e.message_id), "%s", message_id);
+	if (gw_audit(r->g, &e) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "audit-error", NULL, "event=access-denied actor=%s", r->actor);
+	gw_log(GW_LOG_WARN, "api-denied", NULL, "actor=%s op=%s", r->actor, r->op->id);
+	api_reply_error(r, 403, "forbidden", why, NULL);
+}
+
+static void on_close(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	((struct api_req *)arg)->req = NULL;
+}
+
+void api_hold(struct api_req *r)
+{
+	r->held = 1;
+	r->g->api->l.busy++;
+	if (r->conn != NULL)
+		r->conn->busy++;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(r->req), on_close, r);
+}
+
+int api_own_case(struct api_req *r, const char *case_id)
+{
+	mla_diag d = {MLA_OK, ""};
+	int own = 0;
+
+	if (r->decision != API_ALLOW_OWN)
+		return 1;
+	if (store_api_own_case(r->g->store, case_id, r->actor, &own, &d) != MLA_OK) {
+		api_reply_error(r, 500, mla_errname(MLA_ERR_STORE), mla_diag_message(&d), NULL);
+		return -1;
+	}
+	return own;
+}
+
+const char *api_query(struct api_req *r, const char *name)
+{
+	return evhttp_find_header(&r->query, name);
+}
+
+int api_query_only(struct api_req *r, const char *const *allowed)
+{
+	for (struct evkeyval *kv = r->query.tqh_first; kv != NULL; kv = kv->next.tqe_next) {
+		size_t i = 0;
+		while (allowed[i] != NULL && strcmp(allowed[i], kv->key) != 0)
+			i++;
+		if (allowed[i] == NULL) {
+			api_reply_error(r, 400, "bad-field", "unknown query parameter", kv->key);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static struct tls_conn *conn_of(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+
+	return bev != NULL ? tls_conn_of(bufferevent_openssl_get_ssl(bev)) : NULL;
+}
+
+/* Certificate first (verified against client_ca in the handshake), else the bearer token. */
+static int authenticate(struct api_req *r)
+{
+	const struct api_config *c = &r->g->snap->cfg.api;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->req);
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+	X509 *cert = ssl != NULL ? SSL_get0_peer_certificate(ssl) : NULL;
+	const char *authz;
+	mla_diag d = {MLA_OK, ""};
+
+	if (ssl == NULL)
+		return 0;
+	if (cert != NULL && SSL_get_verify_result(ssl) == X509_V_OK &&
+	    api_auth_cert(c, cert, &r->who, &d) == MLA_OK)
+		return 1;
+	authz = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Authorization");
+	return authz != NULL && api_auth_bearer(c, authz, &r->who, &d) == MLA_OK;
+}
+
+static int method_of(enum evhttp_cmd_type cmd, enum api_method *m)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET: *m = API_GET; return 1;
+	case EVHTTP_REQ_POST: *m = API_POST; return 1;
+	case EVHTTP_REQ_PUT: *m = API_PUT; return 1;
+	case EVHTTP_REQ_PATCH: *m = API_PATCH; return 1;
+	case EVHTTP_REQ_DELETE: *m = API_DELETE; return 1;
+	default: return 0;
+	}
+}
+
+/* The JSON body of a POST: application/json, within the limit, an object. */
+static int read_body(struct api_req *r)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+					    "Content-Type");
+	size_t len = evbuffer_get_length(in);
+	json_error_t err;
+
+	if (len > r->g->api->body_limit) {
+		api_reply_error(r, 413, mla_errname(MLA_ERR_TOO_LARGE),
+				"request body exceeds [api] max_body_bytes", "Content-Length");
+		return 0;
+	}
+	if (ct == NULL || strncmp(ct, "application/json", 16) != 0 ||
+	    (ct[16] != '\0' && ct[16] != ';')) {
+		api_reply_error(r, 415, "bad-field", "Content-Type must be application/json",
+				"Content-Type");
+		return 0;
+	}
+	r->body = json_loadb((const char *)evbuffer_pullup(in, -1), len,
+			     JSON_REJECT_DUPLICATES, &err);
+	if (r->body == NULL || !json_is_object(r->body)) {
+		api_reply_error(r, 400, "bad-json", r->body == NULL ? err.text :
+				"the body must be a JSON object", NULL);
+		return 0;
+	}
+	return 1;
+}
+
+static int decode_param(struct api_req *r, const char *p, size_t n)
+{
+	char raw[API_PARAM_MAX * 3 + 1];
+	char *dec;
+	size_t len;
+
+	if (p == NULL)
+		return 1;
+	if (n >= sizeof(raw))
+		return 0;
+	memcpy(raw, p, n);
+	raw[n] = '\0';
+	if ((dec = evhttp_uridecode(raw, 0, &len)) == NULL)
+		return 0;
+	if (len > API_PARAM_MAX || strlen(dec) != len) {
+		free(dec);
+		return 0;
+	}
+	memcpy(r->param, dec, len + 1);
+	free(dec);
+	return 1;
+}
+
+static void dispatch(struct api_req *r)
+{
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (strcmp(handlers[i].id, r->op->id) == 0) {
+			handlers[i].fn(r);
+			return;
+		}
+	api_reply_error(r, 501, "not-implemented", "not implemented yet", NULL);
+}
+
+void api_on_request(struct evhttp_request *req, void *arg)
+{
+	struct gw *g = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = evhttp_uri_get_path(uri), *query = evhttp_uri_get_query(uri), *p = NULL;
+	struct api_req *r = calloc(1, sizeof(*r));
+	enum api_method m;
+	size_t plen = 0;
+	mla_err e;
+
+	if (r == NULL) {
+		evhttp_send_error(req, 503, NULL);
+		return;
+	}
+	r->query.tqh_first = NULL;
+	r->query.tqh_last = &r->query.tqh_first;
+	r->g = g;
+	r->req = req;
+	r->conn = conn_of(req);
+	if (path == NULL || !method_of(evhttp_request_get_command(req), &m)) {
+		api_reply_error(r, 405, "method-not-allowed", "method not allowed", NULL);
+		return;
+	}
+	if ((e = api_route(api_ops, api_ops_n, m, path, &r->op, &p, &plen)) != MLA_OK) {
+		if (e == MLA_ERR_ARG)
+			api_reply_error(r, 405, "method-not-allowed", "method not allowed here", NULL);
+		else
+			api_reply_error(r, 404, "not-found", "no such endpoint", NULL);
+		return;
+	}
+	if (!authenticate(r)) {
+		api_reply_error(r, 401, "unauthenticated",
+				"a client certificate or a bearer token is required", "Authorization");
+		return;
+	}
+	(void)snprintf(r->actor, sizeof(r->actor), "%s:%s", api_role_name(r->who.role),
+		       r->who.name);
+	if ((r->decision = api_authorize(api_ops, api_ops_n, r->who.role, r->op->id)) == API_DENY) {
+		api_deny(r, NULL, "this role may not call this operation");
+		return;
+	}
+	if (g->stopping) {
+		api_reply_error(r, 503, "unavailable", "the gateway is stopping", NULL);
+		return;
+	}
+	if (!decode_param(r, p, plen)) {
+		api_reply_error(r, 400, "bad-field", "malformed path parameter", "path");
+		return;
+	}
+	if (query != NULL && evhttp_parse_query_str(query, &r->query) != 0) {
+		api_reply_error(r, 400, "bad-field", "malformed query", "query");
+		return;
+	}
+	if (m == API_POST && evbuffer_get_length(evhttp_request_get_input_buffer(req)) > 0 &&
+	    !read_body(r))
+		return;
+	dispatch(r);
+}

@@ -1,0 +1,95 @@
+/* Internal interface of the local API listener (api_server.c) and its handlers (api_admin.c,
+ * api_messages.c, api_inbox.c, api_view.c, api_audit.c). Design: docs/api/README.md. */
+#ifndef MLAGW_GATEWAY_API_SERVER_H
+#define MLAGW_GATEWAY_API_SERVER_H
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "api_auth.h"
+#include "core/gw.h"
+#include "mlagw/audit_entry.h"
+#include "net/tls_listener.h"
+
+#define API_PARAM_MAX 200
+
+struct gw_api_server {
+	struct tls_listener l; /* l.busy: requests waiting for a worker or a commit */
+	size_t body_limit;     /* api_config_body_limit */
+};
+
+/* evhttp's callback for every request (api_server.c). */
+void api_on_request(struct evhttp_request *req, void *arg);
+
+/* One API request from routing to reply. Handlers reply exactly once with api_reply_*, which
+ * frees it; a handler that continues in a worker calls api_hold first. */
+struct api_req {
+	struct gw *g;
+	struct evhttp_request *req; /* NULL once the client has gone */
+	struct tls_conn *conn;
+	const struct api_op *op;
+	enum api_decision decision;
+	struct api_principal who;
+	char actor[MLA_AUDIT_ACTOR_MAX + 1]; /* "role:name" for logs and audit entries */
+	char param[API_PARAM_MAX + 1];       /* the path parameter, percent-decoded */
+	struct evkeyvalq query;              /* decoded query parameters */
+	json_t *body;                        /* the JSON object of a POST, else NULL */
+	int held;
+};
+
+typedef void (*api_handler)(struct api_req *r);
+
+void api_reply_json(struct api_req *r, int code, mla_buf *json);
+void api_reply_text(struct api_req *r, int code, const char *content_type, mla_buf *body);
+/* {"code", "message", "field"}: code an mla_errname or one of the API's own names. */
+void api_reply_error(struct api_req *r, int code, const char *errcode, const char *message,
+		     const char *field);
+/* 403 with an access-denied audit entry naming the caller and the operation. */
+void api_deny(struct api_req *r, const char *message_id, const char *why);
+/* The request continues after a worker or a commit: counts as busy, notices a client gone. */
+void api_hold(struct api_req *r);
+
+/* Own rule (x-mlagw-own): 1 if the caller may see case_id (always for API_ALLOW). On a store
+ * error replies 500 and returns -1. */
+int api_own_case(struct api_req *r, const char *case_id);
+
+/* A query parameter, NULL if absent. */
+const char *api_query(struct api_req *r, const char *name);
+/* Checks that the query holds only the parameters listed (NULL-terminated); 400 otherwise
+ * (replied; returns 0). */
+int api_query_only(struct api_req *r, const char *const *allowed);
+
+/* The message named by the path (either direction, or only dir "in"/"out"): 1 when found
+ * and the caller's own; otherwise replied (400, 404, 403 + audit, or 500) and 0. */
+int api_find_message(struct api_req *r, const char *dir, struct store_api_row *row);
+
+/* api_view.c: JSON of messages and their history. */
+int api_is_uuid(const char *s);
+mla_err api_row_json(struct gw *g, const struct store_api_row *row, int with_history,
+		     mla_buf *b, mla_diag *d);
+/* Parses the list filters from the query into f (400 replied, returns 0, when one is bad). */
+int api_list_filter(struct api_req *r, struct store_api_filter *f, int inbox);
+/* Lists rows of f as {"items":[...],"next_cursor":...} (200) with or without history. */
+void api_list_reply(struct api_req *r, struct store_api_filter *f, int with_history);
+
+/* Handlers by operationId. */
+void api_whoami(struct api_req *r);
+void api_get_health(struct api_req *r);
+void api_get_metrics(struct api_req *r);
+void api_get_config(struct api_req *r);
+void api_reload_config(struct api_req *r);
+void api_submit_message(struct api_req *r);
+void api_answer_message(struct api_req *r);
+void api_get_message(struct api_req *r);
+void api_list_messages(struct api_req *r);
+void api_get_case(struct api_req *r);
+void api_list_inbox(struct api_req *r);
+void api_get_inbox_item(struct api_req *r);
+void api_fetch_document(struct api_req *r);
+void api_get_audit_checkpoint(struct api_req *r);
+void api_get_audit_entry(struct api_req *r);
+void api_get_inclusion_proof(struct api_req *r);
+void api_get_consistency_proof(struct api_req *r);
+
+#endif

@@ -1,0 +1,275 @@
+/* The peer listener: HTTPS with mutual TLS on libevent's evhttp (bufferevent_openssl).
+ * POST /mla/v1/envelopes hands the body to receive.c; everything else is refused with the
+ * right status. Binding, TLS per connection and the slow-client sweep are tls_listener's. */
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "core/log.h"
+#include "peer_server.h"
+#include "net/tls_listener.h"
+#include "tlog/witness.h"
+
+/* A token bucket per peer State ([limits] peer_rate, peer_burst). */
+struct rate_bucket {
+	char state[3];
+	double tokens;
+	int64_t last_ms, logged_ms;
+	uint64_t refused; /* since the last log line */
+};
+
+struct gw_peer_server {
+	struct tls_listener l;
+	struct rate_bucket buckets[GW_MAX_PEERS];
+	size_t n_buckets;
+};
+
+static struct tls_conn *conn_of_request(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+
+	return bev != NULL ? tls_conn_of(bufferevent_openssl_get_ssl(bev)) : NULL;
+}
+
+static void reply_plain(struct evhttp_request *req, int code, const char *reason)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b != NULL)
+		evbuffer_add_printf(b, "%d %s\n", code, reason);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain");
+	evhttp_send_reply(req, code, reason, b);
+	if (b != NULL)
+		evbuffer_free(b);
+}
+
+/* The client went away while its envelope was in a worker: forget the request. */
+static void on_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct recv_req *rr = arg;
+
+	(void)evcon;
+	rr->req = NULL;
+	rr->conn = NULL;
+}
+
+void recv_reply(struct recv_req *rr, int code, const char *reason, const char *content_type,
+		const uint8_t *body, size_t len)
+{
+	struct evbuffer *b;
+
+	if (rr->g->peer != NULL && rr->g->peer->l.busy > 0)
+		rr->g->peer->l.busy--;
+	if (rr->req == NULL) {
+		free(rr);
+		return;
+	}
+	evhttp_connection_set_closecb(evhttp_request_get_connection(rr->req), NULL, NULL);
+	if (rr->conn != NULL) {
+		rr->conn->busy--;
+		rr->conn->phase_start_ms = gw_now_ms();
+	}
+	if ((b = evbuffer_new()) != NULL && body != NULL)
+		evbuffer_add(b, body, len);
+	evhttp_add_header(evhttp_request_get_output_headers(rr->req), "Content-Type", content_type);
+	evhttp_send_reply(rr->req, code, reason, b);
+	if (b != NULL)
+		evbuffer_free(b);
+	free(rr);
+}
+
+static struct rate_bucket *bucket_of(struct gw_peer_server *ps, const char *state,
+				     double burst, int64_t now)
+{
+	for (size_t i = 0; i < ps->n_buckets; i++)
+		if (strcmp(ps->buckets[i].state, state) == 0)
+			return &ps->buckets[i];
+	if (ps->n_buckets == GW_MAX_PEERS)
+		return NULL;
+	struct rate_bucket *b = &ps->buckets[ps->n_buckets++];
+	memcpy(b->state, state, 3);
+	b->tokens = burst;
+	b->last_ms = now;
+	return b;
+}
+
+/* Whether the peer may make one more request now; otherwise a 429 is sent (and logged at
+ * most once a second per peer, with the count since). */
+static int within_rate(struct gw *g, struct evhttp_request *req, const char *state)
+{
+	const struct gw_config *c = &g->snap->cfg;
+	int64_t now = gw_mono_ms(); /* a wall clock stepping back would drain the bucket */
+	struct rate_bucket *b;
+
+	if (c->peer_rate == 0 || (b = bucket_of(g->peer, state, c->peer_burst, now)) == NULL)
+		return 1;
+	b->tokens += (double)(now - b->last_ms) * c->peer_rate / 1000.0;
+	if (b->tokens > c->peer_burst)
+		b->tokens = c->peer_burst;
+	b->last_ms = now;
+	if (b->tokens >= 1.0) {
+		b->tokens -= 1.0;
+		return 1;
+	}
+	b->refused++;
+	if (now - b->logged_ms >= 1000) {
+		gw_log(GW_LOG_WARN, "rate-limited", NULL, "peer=%s refused=%llu limit=%u/s", state,
+		       (unsigned long long)b->refused, c->peer_rate);
+		b->logged_ms = now;
+		b->refused = 0;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+	reply_plain(req, 429, "Too Many Requests");
+	return 0;
+}
+
+static int is_xml(struct evhttp_request *req)
+{
+	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+
+	return ct != NULL && (strncmp(ct, "application/xml", 15) == 0 ||
+			      strncmp(ct, "text/xml", 8) == 0);
+}
+
+static void on_envelope(struct evhttp_request *req, void *arg)
+{
+	struct gw *g = arg;
+	struct tls_conn *conn = conn_of_request(req);
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct recv_req *rr;
+	size_t len = evbuffer_get_length(in);
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		reply_plain(req, 405, "Method Not Allowed");
+		return;
+	}
+	if (conn == NULL || conn->state[0] == '\0') {
+		reply_plain(req, 403, "Forbidden");
+		return;
+	}
+	if (!within_rate(g, req, conn->state))
+		return;
+	if (g->stopping) {
+		reply_plain(req, 503, "Service Unavailable");
+		return;
+	}
+	if (!is_xml(req)) {
+		reply_plain(req, 415, "Unsupported Media Type");
+		return;
+	}
+	if (len == 0) {
+		reply_plain(req, 400, "Bad Request");
+		return;
+	}
+	if ((rr = calloc(1, sizeof(*rr))) == NULL) {
+		reply_plain(req, 503, "Service Unavailable");
+		return;
+	}
+	if (!conn->nodelay) {
+		tls_set_nodelay(bufferevent_getfd(conn->bev));
+		conn->nodelay = 1;
+	}
+	rr->g = g;
+	rr->req = req;
+	rr->conn = conn;
+	conn->busy++;
+	g->peer->l.busy++;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, rr);
+	receive_envelope(g, rr, conn->state, evbuffer_pullup(in, -1), len);
+}
+
+/* Witnessing (witness_server.c): only an authenticated peer gateway, for its own log. */
+static void on_witness(struct evhttp_request *req, void *arg)
+{
+	struct tls_conn *conn = conn_of_request(req);
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST)
+		reply_plain(req, 405, "Method Not Allowed");
+	else if (conn == NULL || conn->state[0] == '\0')
+		reply_plain(req, 403, "Forbidden");
+	else if (within_rate(arg, req, conn->state))
+		witness_serve(arg, req, conn->state);
+}
+
+static void on_other(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	reply_plain(req, 404, "Not Found");
+}
+
+/* Limits that a reload may change. */
+static void configure_limits(struct gw *g)
+{
+	const struct gw_config *c = &g->snap->cfg;
+	struct evhttp *http = g->peer->l.http;
+
+	g->peer->l.slow_ms = (int64_t)c->header_timeout_ms;
+	evhttp_set_max_body_size(http, (ev_ssize_t)c->max_body_bytes);
+	evhttp_set_max_headers_size(http, 16384);
+	evhttp_set_timeout(http, (int)((c->header_timeout_ms + 999) / 1000));
+}
+
+static void configure_http(struct gw *g)
+{
+	struct evhttp *http = g->peer->l.http;
+
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_POST | EVHTTP_REQ_GET);
+	evhttp_set_cb(http, "/mla/v1/envelopes", on_envelope, g);
+	evhttp_set_cb(http, WITNESS_PATH, on_witness, g);
+	evhttp_set_gencb(http, on_other, g);
+	configure_limits(g);
+}
+
+mla_err peer_server_start(struct gw *g, mla_diag *diag)
+{
+	SSL_CTX *ctx = NULL;
+	mla_err r;
+
+	if ((g->peer = calloc(1, sizeof(*g->peer))) == NULL)
+		return MLA_ERR_NOMEM;
+	if ((r = tls_server_ctx(g->snap, &ctx, diag)) != MLA_OK ||
+	    (r = tls_listener_init(&g->peer->l, g->base, ctx, "peer")) != MLA_OK)
+		return r;
+	configure_http(g);
+	if ((r = tls_listener_bind(&g->peer->l, g->base, g->snap->cfg.listen, "listen", diag)) !=
+	    MLA_OK)
+		return r;
+	gw_log(GW_LOG_INFO, "listening", NULL, "peer_listener=%s", g->snap->cfg.listen);
+	return MLA_OK;
+}
+
+mla_err peer_server_reload(struct gw *g, mla_diag *diag)
+{
+	SSL_CTX *ctx = NULL;
+	mla_err r;
+
+	if ((r = tls_server_ctx(g->snap, &ctx, diag)) != MLA_OK)
+		return r;
+	tls_listener_set_ctx(&g->peer->l, ctx);
+	configure_limits(g);
+	return MLA_OK;
+}
+
+void peer_server_stop_accepting(struct gw *g)
+{
+	if (g->peer != NULL)
+		tls_listener_stop_accepting(&g->peer->l);
+}
+
+unsigned peer_server_busy(const struct gw *g)
+{
+	return g->peer != NULL ? g->peer->l.busy : 0;
+}
+
+void peer_server_free(struct gw *g)
+{
+	if (g->peer == NULL)
+		return;
+	tls_listener_free(&g->peer->l);
+	free(g->peer);
+	g->peer = NULL;
+}

@@ -1,0 +1,25 @@
+/* Internal interface between the peer listener (peer_server.c) and the receiving logic
+ * (receive.c). */
+#ifndef MLAGW_GATEWAY_PEER_SERVER_H
+#define MLAGW_GATEWAY_PEER_SERVER_H
+
+#include <event2/http.h>
+
+#include "core/gw.h"
+#include "net/tls_server.h"
+
+/* One request whose envelope is being opened by a worker. */
+struct recv_req {
+	struct gw *g;
+	struct evhttp_request *req; /* NULL once the client has gone */
+	struct tls_conn *conn;      /* NULL once the client has gone */
+};
+
+/* Starts the work for a POSTed envelope from the authenticated peer State. body is copied. */
+void receive_envelope(struct gw *g, struct recv_req *rr, const char *peer_state,
+		      const uint8_t *body, size_t len);
+/* Sends a reply and releases the request record. */
+void recv_reply(struct recv_req *rr, int code, const char *reason, const char *content_type,
+		const uint8_t *body, size_t len);
+
+#endif

@@ -1,0 +1,335 @@
+/* Receiving an envelope from a peer: a worker opens it with every check of the envelope
+ * library plus the exchange rules (TLS peer = sender, replay window, clock skew) and signs
+ * the receipt; the loop thread then applies exactly-once delivery against the inbox, stores
+ * it durably and only then answers with the signed receipt. */
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "tlog/audit.h"
+#include "core/log.h"
+#include "mlagw/receipt.h"
+#include "peer_server.h"
+
+struct recv_job {
+	struct gw_job job; /* first: the pool hands us this pointer */
+	struct recv_req *rr;
+	char peer_state[3];
+	mla_buf body;
+	int64_t now_ms;
+	mla_verified v;
+	int header_known; /* v.header.message_id is a well-formed id */
+	uint8_t digest[32];
+	mla_err err;
+	mla_diag diag;
+	mla_buf receipt;
+	mla_err receipt_err;
+};
+
+static mla_err exchange_checks(struct recv_job *j, const struct gw_config *c)
+{
+	int64_t created_ms = (int64_t)j->v.header.created * 1000;
+
+	if (strcmp(j->v.header.from_state, j->peer_state) != 0)
+		return mla_fail(&j->diag, MLA_ERR_PEER_MISMATCH,
+				"TLS peer is %s but the envelope is from %s", j->peer_state,
+				j->v.header.from_state);
+	if (created_ms < j->now_ms - (int64_t)c->replay_window_ms)
+		return mla_fail(&j->diag, MLA_ERR_REPLAY,
+				"envelope created %lld s ago, beyond the replay window",
+				(long long)((j->now_ms - created_ms) / 1000));
+	if (created_ms > j->now_ms + (int64_t)c->clock_skew_ms)
+		return mla_fail(&j->diag, MLA_ERR_CLOCK_SKEW,
+				"envelope dated %lld s in the future, beyond the clock skew",
+				(long long)((created_ms - j->now_ms) / 1000));
+	return MLA_OK;
+}
+
+static void sign_receipt(struct recv_job *j, struct gw_crypto *k, const struct gw_config *c)
+{
+	mla_receipt r;
+
+	if ((j->receipt_err = mla_receipt_init(&r)) != MLA_OK)
+		return;
+	if (j->header_known)
+		memcpy(r.message_id, j->v.header.message_id, sizeof(r.message_id));
+	memcpy(r.envelope_digest, j->digest, 32);
+	memcpy(r.receiver_state, c->state, 3);
+	memcpy(r.sender_state, j->peer_state, 3);
+	r.outcome = j->err == MLA_OK ? MLA_OUTCOME_ACCEPTED : MLA_OUTCOME_REJECTED;
+	r.error = j->err;
+	if (j->err != MLA_OK)
+		(void)snprintf(r.error_message, sizeof(r.error_message), "%s",
+			       mla_diag_message(&j->diag));
+	j->receipt_err = mla_receipt_seal(&r, k->signer, &c->limits, &j->receipt, NULL);
+}
+
+static int uuid_like(const char *s)
+{
+	return strlen(s) == MLA_UUID_LEN && s[8] == '-' && s[13] == '-';
+}
+
+static void recv_run(struct gw_job *job, struct gw_crypto *k)
+{
+	struct recv_job *j = (struct recv_job *)job;
+	const struct gw_config *c = &job->snap->cfg;
+	mla_buf doc;
+
+	SHA256(j->body.data, j->body.len, j->digest);
+	if (k == NULL) {
+		j->err = mla_fail(&j->diag, MLA_ERR_INTERNAL, "keys unavailable");
+		j->receipt_err = MLA_ERR_INTERNAL;
+		return;
+	}
+	j->err = mla_envelope_open(j->body.data, j->body.len, k->trust, k->keys, c->state,
+				   &c->limits, &j->v, &doc, &j->diag);
+	mla_buf_free(&doc); /* agencies decrypt on demand; the plaintext is not kept */
+	j->header_known = uuid_like(j->v.header.message_id);
+	if (j->err == MLA_OK)
+		j->err = exchange_checks(j, c);
+	sign_receipt(j, k, c);
+}
+
+static void free_job(struct recv_job *j)
+{
+	gw_job_release(&j->job);
+	mla_buf_free(&j->body);
+	mla_buf_free(&j->receipt);
+	free(j);
+}
+
+struct reply_ctx {
+	struct recv_req *rr;
+	int code;
+	mla_buf receipt;
+	char msgid[MLA_UUID_LEN + 1];
+};
+
+static void reply_after_commit(struct gw *g, void *arg, int committed)
+{
+	struct reply_ctx *rc = arg;
+
+	(void)g;
+	if (!committed) {
+		gw_log(GW_LOG_ERROR, "receive-not-stored", rc->msgid, "reason=\"store commit failed\"");
+		recv_reply(rc->rr, 503, "Service Unavailable", "text/plain",
+			   (const uint8_t *)"store unavailable\n", 18);
+	} else {
+		recv_reply(rc->rr, rc->code, rc->code == 200 ? "OK" : "Unprocessable Entity",
+			   "application/xml", rc->receipt.data, rc->receipt.len);
+	}
+	mla_buf_free(&rc->receipt);
+	free(rc);
+}
+
+/* Queues the reply with a receipt (moved from *receipt) behind the current commit. */
+static void reply_with(struct gw *g, struct recv_req *rr, int code, mla_buf *receipt,
+		       const char *msgid)
+{
+	struct reply_ctx *rc = calloc(1, sizeof(*rc));
+
+	if (rc == NULL) {
+		recv_reply(rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return;
+	}
+	rc->rr = rr;
+	rc->code = code;
+	rc->receipt = *receipt;
+	mla_buf_init(receipt, 0);
+	(void)snprintf(rc->msgid, sizeof(rc->msgid), "%s", msgid);
+	gw_after_commit(g, reply_after_commit, rc);
+}
+
+/* A receipt signed in the loop thread, for outcomes decided there (duplicate id). */
+static mla_err loop_receipt(struct gw *g, struct recv_job *j, mla_err err, const char *why,
+			    mla_buf *out)
+{
+	mla_receipt r;
+	mla_err e;
+
+	mla_buf_init(out, 0);
+	if (g->crypto == NULL || (e = mla_receipt_init(&r)) != MLA_OK)
+		return MLA_ERR_INTERNAL;
+	memcpy(r.message_id, j->v.header.message_id, sizeof(r.message_id));
+	memcpy(r.envelope_digest, j->digest, 32);
+	memcpy(r.receiver_state, g->snap->cfg.state, 3);
+	memcpy(r.sender_state, j->peer_state, 3);
+	r.outcome = MLA_OUTCOME_REJECTED;
+	r.error = err;
+	(void)snprintf(r.error_message, sizeof(r.error_message), "%s", why);
+	return mla_receipt_seal(&r, g->crypto->signer, &g->snap->cfg.limits, out, NULL);
+}
+
+/* "received" (when accepted) or "rejected", then "receipt-issued" with the receipt's digest.
+ * Returns non-zero when the entries could not be written: then nothing may be answered. */
+static int audit_reception(struct gw *g, const struct recv_job *j, mla_err err,
+			   const mla_buf *receipt)
+{
+	const mla_header *h = &j->v.header;
+	uint8_t rd[32];
+	struct gw_audit_msg a = {
+		.message_id = j->header_known ? h->message_id : NULL,
+		.case_id = j->header_known ? h->case_id : NULL,
+		.kind = j->header_known ? h->kind : NULL,
+		.action = j->header_known ? h->action : NULL,
+		.from = j->peer_state, .to = g->snap->cfg.state, .actor = j->peer_state,
+		.envelope_sha256 = j->digest, .error = err != MLA_OK ? mla_errname(err) : NULL,
+	};
+
+	if (gw_audit_message(g, err == MLA_OK ? MLA_AUDIT_RECEIVED : MLA_AUDIT_REJECTED, &a) !=
+	    MLA_OK)
+		return 1;
+	SHA256(receipt->data, receipt->len, rd);
+	a.receipt_sha256 = rd;
+	a.error = NULL;
+	a.actor = "gateway";
+	return gw_audit_message(g, MLA_AUDIT_RECEIPT_ISSUED, &a) != MLA_OK;
+}
+
+static void refuse_duplicate(struct gw *g, struct recv_job *j)
+{
+	const char *id = j->v.header.message_id;
+	mla_diag d = {MLA_OK, ""};
+	mla_buf receipt;
+
+	if (store_alert(g->store, "duplicate-id", id, "same message id, different digest", &d) !=
+	    MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", id, "op=alert reason=\"%s\"", d.msg);
+	gw_log(GW_LOG_WARN, "duplicate-id-alert", id, "peer=%s reason=\"%s\"", j->peer_state,
+	       "same message id, different digest");
+	if (loop_receipt(g, j, MLA_ERR_DUPLICATE,
+			 "message id already received with another digest", &receipt) != MLA_OK) {
+		recv_reply(j->rr, 500, "Internal Server Error", "text/plain", NULL, 0);
+		return;
+	}
+	if (audit_reception(g, j, MLA_ERR_DUPLICATE, &receipt)) {
+		mla_buf_free(&receipt);
+		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return;
+	}
+	reply_with(g, j->rr, 409, &receipt, id);
+}
+
+/* The same id seen before: identical bytes get the original receipt again (exactly once),
+ * anything else is refused and raised as an alert. Returns 1 when it answered. */
+static int handle_duplicate(struct gw *g, struct recv_job *j)
+{
+	const char *id = j->v.header.message_id;
+	mla_diag d = {MLA_OK, ""};
+	uint8_t digest[32];
+	mla_buf stored;
+	int found = 0;
+
+	if (!j->header_known)
+		return 0;
+	if (store_inbox_lookup(g->store, id, &found, digest, &stored, &d) != MLA_OK) {
+		gw_log(GW_LOG_ERROR, "store-error", id, "op=inbox-lookup reason=\"%s\"", d.msg);
+		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return 1;
+	}
+	if (!found)
+		return 0;
+	if (memcmp(digest, j->digest, 32) == 0) {
+		gw_log(GW_LOG_INFO, "duplicate", id, "peer=%s action=\"original receipt returned\"",
+		       j->peer_state);
+		reply_with(g, j->rr, 200, &stored, id);
+		return 1;
+	}
+	mla_buf_free(&stored);
+	refuse_duplicate(g, j);
+	return 1;
+}
+
+static void fill_in_msg(const struct recv_job *j, struct in_msg *m)
+{
+	const mla_header *h = &j->v.header;
+
+	memset(m, 0, sizeof(*m));
+	memcpy(m->message_id, h->message_id, sizeof(m->message_id));
+	memcpy(m->case_id, h->case_id, sizeof(m->case_id));
+	memcpy(m->in_reply_to, h->in_reply_to, sizeof(m->in_reply_to));
+	memcpy(m->from_state, h->from_state, sizeof(m->from_state));
+	memcpy(m->kind, h->kind, sizeof(m->kind));
+	memcpy(m->action, h->action, sizeof(m->action));
+	m->priority = (int)h->priority;
+	m->created_ms = (int64_t)h->created * 1000;
+	m->received_ms = j->now_ms;
+	memcpy(m->digest, j->digest, 32);
+}
+
+static void accept_envelope(struct gw *g, struct recv_job *j)
+{
+	const char *id = j->v.header.message_id;
+	mla_diag d = {MLA_OK, ""};
+	struct in_msg m;
+
+	fill_in_msg(j, &m);
+	if (store_inbox_put(g->store, &m, 1, j->body.data, j->body.len, j->receipt.data,
+			    j->receipt.len, &d) != MLA_OK) {
+		gw_log(GW_LOG_ERROR, "store-error", id, "op=inbox-put reason=\"%s\"", d.msg);
+		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return;
+	}
+	if (audit_reception(g, j, MLA_OK, &j->receipt)) {
+		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return;
+	}
+	gw_log(GW_LOG_INFO, "received", id, "from=%s case=%s kind=%s action=%s priority=%s",
+	       m.from_state, m.case_id, m.kind, m.action, mla_priority_name(j->v.header.priority));
+	reply_with(g, j->rr, 200, &j->receipt, id);
+}
+
+static void reject_envelope(struct gw *g, struct recv_job *j)
+{
+	const char *id = j->header_known ? j->v.header.message_id : "";
+	mla_diag d = {MLA_OK, ""};
+
+	gw_log(GW_LOG_WARN, "rejected", id, "peer=%s error=%s reason=\"%s\"", j->peer_state,
+	       mla_errname(j->err), mla_diag_message(&j->diag));
+	if (store_alert(g->store, "rejected", id, mla_errname(j->err), &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", id, "op=alert reason=\"%s\"", d.msg);
+	if (audit_reception(g, j, j->err, &j->receipt)) {
+		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return;
+	}
+	reply_with(g, j->rr, 422, &j->receipt, id);
+}
+
+static void recv_done(struct gw_job *job)
+{
+	struct recv_job *j = (struct recv_job *)job;
+	struct gw *g = j->rr->g;
+
+	if (handle_duplicate(g, j))
+		;
+	else if (j->receipt_err != MLA_OK)
+		recv_reply(j->rr, 500, "Internal Server Error", "text/plain", NULL, 0);
+	else if (j->err != MLA_OK)
+		reject_envelope(g, j);
+	else
+		accept_envelope(g, j);
+	free_job(j);
+}
+
+void receive_envelope(struct gw *g, struct recv_req *rr, const char *peer_state,
+		      const uint8_t *body, size_t len)
+{
+	struct recv_job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL) {
+		recv_reply(rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return;
+	}
+	mla_buf_init(&j->body, len);
+	if (mla_buf_append(&j->body, body, len) != MLA_OK) {
+		free(j);
+		recv_reply(rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return;
+	}
+	j->rr = rr;
+	memcpy(j->peer_state, peer_state, 3);
+	j->now_ms = gw_now_ms();
+	j->job.run = recv_run;
+	j->job.done = recv_done;
+	gw_pool_submit(g->pool, &j->job, g->snap);
+}

@@ -1,0 +1,150 @@
+/* The end of an exchange: a worker verifies the peer's receipt (signature chaining to the
+ * recipient State's root, for this message id, over the digest of exactly what was sent);
+ * the loop thread then records delivered or rejected with the receipt, in the same group
+ * commit as the awaiting-receipt step. An invalid receipt never counts: the message is
+ * retried and an alert raised. */
+#include <string.h>
+
+#include "tlog/audit.h"
+#include "core/log.h"
+#include <openssl/sha.h>
+#include "mlagw/receipt.h"
+#include "relay_internal.h"
+
+struct receipt_job {
+	struct gw_job job;
+	struct transfer *t;
+	mla_receipt r;
+	mla_err err;
+	mla_diag diag;
+};
+
+static void receipt_run(struct gw_job *job, struct gw_crypto *k)
+{
+	struct receipt_job *j = (struct receipt_job *)job;
+	struct transfer *t = j->t;
+
+	if (k == NULL) {
+		j->err = mla_fail(&j->diag, MLA_ERR_INTERNAL, "keys unavailable");
+		return;
+	}
+	j->err = mla_receipt_verify(t->response.data, t->response.len, k->trust,
+				    &job->snap->cfg.limits, &j->r, &j->diag);
+	if (j->err == MLA_OK)
+		j->err = mla_receipt_match(&j->r, t->to_state, t->message_id, t->digest, &j->diag);
+}
+
+/* "delivered", or "rejected" with the peer's error, with both digests. */
+static mla_err audit_outcome(struct gw *g, const struct receipt_job *j)
+{
+	const struct transfer *t = j->t;
+	int accepted = j->r.outcome == MLA_OUTCOME_ACCEPTED;
+	uint8_t rd[32];
+	struct gw_audit_msg a = {
+		.message_id = t->message_id, .from = g->snap->cfg.state, .to = t->to_state,
+		.actor = t->to_state, .envelope_sha256 = t->digest, .receipt_sha256 = rd,
+		.error = accepted ? NULL : mla_errname(j->r.error),
+	};
+
+	SHA256(t->response.data, t->response.len, rd);
+	if (!accepted && strcmp(a.error, "unknown") == 0)
+		a.error = mla_errname(MLA_ERR_PEER_REFUSED); /* a peer's newer code */
+	return gw_audit_message(g, accepted ? MLA_AUDIT_DELIVERED : MLA_AUDIT_REJECTED, &a);
+}
+
+static void record_outcome(struct gw *g, struct receipt_job *j)
+{
+	struct transfer *t = j->t;
+	mla_diag d = {MLA_OK, ""};
+	char detail[MLA_DIAG_MAX];
+	int accepted = j->r.outcome == MLA_OUTCOME_ACCEPTED;
+	msg_state final = accepted ? MSG_DELIVERED : MSG_REJECTED;
+
+	if (accepted)
+		(void)snprintf(detail, sizeof(detail), "receipt %s verified", j->r.receipt_id);
+	else
+		(void)snprintf(detail, sizeof(detail), "%s: %.200s", mla_errname(j->r.error),
+			       j->r.error_message);
+	if (store_outbox_set_state(g->store, t->message_id, MSG_AWAITING_RECEIPT, 0, NULL, &d) !=
+		    MLA_OK ||
+	    store_outbox_receipt(g->store, t->message_id, final, t->response.data, t->response.len,
+				 detail, &d) != MLA_OK) {
+		gw_log(GW_LOG_ERROR, "store-error", t->message_id, "op=receipt reason=\"%s\"", d.msg);
+		return;
+	}
+	if (audit_outcome(g, j) != MLA_OK)
+		return;
+	if (accepted)
+		gw_log(GW_LOG_INFO, "delivered", t->message_id, "to=%s attempts=%u latency_ms=%lld",
+		       t->to_state, t->attempts + 1, (long long)(gw_now_ms() - t->created_ms));
+	else
+		gw_log(GW_LOG_WARN, "rejected-by-peer", t->message_id, "to=%s error=%s reason=\"%s\"",
+		       t->to_state, mla_errname(j->r.error), j->r.error_message);
+}
+
+/* If the group holding the outcome was rolled back (a store failure), the message would stay
+ * "sending" until the next restart: queue it again now; the receiver answers the resend with
+ * its original receipt. */
+static void outcome_committed(struct gw *g, void *arg, int committed)
+{
+	char *id = arg;
+	mla_diag d = {MLA_OK, ""};
+
+	if (!committed) {
+		if (store_outbox_set_state(g->store, id, MSG_QUEUED, gw_now_ms() + 1000,
+					   "outcome not stored: store error", &d) != MLA_OK)
+			gw_log(GW_LOG_ERROR, "store-error", id,
+			       "op=requeue reason=\"%s\" (recovered at the next start)", d.msg);
+		relay_kick(g);
+	}
+	free(id);
+}
+
+static void watch_commit(struct gw *g, const char *message_id)
+{
+	char *id = strdup(message_id);
+
+	if (id != NULL)
+		gw_after_commit(g, outcome_committed, id);
+}
+
+static void receipt_done(struct gw_job *job)
+{
+	struct receipt_job *j = (struct receipt_job *)job;
+	struct gw *g = j->t->g;
+	mla_diag d = {MLA_OK, ""};
+	char why[MLA_DIAG_MAX];
+
+	if (j->err == MLA_OK) {
+		record_outcome(g, j);
+		relay_peer_up(g, j->t->to_state);
+	} else {
+		(void)snprintf(why, sizeof(why), "receipt invalid (%s): %s", mla_errname(j->err),
+			       mla_diag_message(&j->diag));
+		gw_log(GW_LOG_ERROR, "receipt-invalid", j->t->message_id, "to=%s error=%s",
+		       j->t->to_state, mla_errname(j->err));
+		if (store_alert(g->store, "receipt-invalid", j->t->message_id, mla_errname(j->err),
+				&d) != MLA_OK)
+			gw_log(GW_LOG_ERROR, "store-error", j->t->message_id, "op=alert");
+		relay_retry_or_fail(g, j->t, why);
+	}
+	watch_commit(g, j->t->message_id);
+	relay_transfer_free(j->t);
+	gw_job_release(job);
+	free(j);
+}
+
+void relay_check_receipt(struct gw *g, struct transfer *t)
+{
+	struct receipt_job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL) {
+		relay_retry_or_fail(g, t, "out of memory verifying the receipt");
+		relay_transfer_free(t);
+		return;
+	}
+	j->t = t;
+	j->job.run = receipt_run;
+	j->job.done = receipt_done;
+	gw_pool_submit(g->pool, &j->job, g->snap);
+}

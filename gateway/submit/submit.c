@@ -1,0 +1,286 @@
+/* Submissions (the unix socket here; the local API through submit_enqueue). A worker seals
+ * it for the recipient State; the loop thread stores it in the outbox (durable) and only then
+ * answers 202 with the message id, and wakes the relay. */
+#include <stddef.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/sha.h>
+
+#include "tlog/audit.h"
+#include "core/log.h"
+#include "mlagw/json.h"
+#include "submit.h"
+
+struct submit_job {
+	struct gw_job job;
+	struct gw *g;
+	mla_header h;
+	mla_buf doc;
+	mla_buf env;
+	mla_err err;
+	mla_diag diag;
+	int64_t now_ms;
+	int store_failed;
+	mla_audit_event event;
+	char actor[MLA_AUDIT_ACTOR_MAX + 1];
+	submit_done_fn fn;
+	void *arg;
+};
+
+struct field_map {
+	const char *header;
+	size_t offset, size;
+};
+
+#define FIELD(h, member) {h, offsetof(mla_header, member), sizeof(((mla_header *)0)->member)}
+static const struct field_map fields[] = {
+	FIELD("X-MLA-To", to_state),
+	FIELD("X-MLA-Kind", kind),
+	FIELD("X-MLA-Action", action),
+	FIELD("X-MLA-Case-Id", case_id),
+	FIELD("X-MLA-In-Reply-To", in_reply_to),
+	FIELD("X-MLA-From-Authority", from_authority),
+	FIELD("X-MLA-To-Authority", to_authority),
+	FIELD("X-MLA-Handling", handling),
+};
+#undef FIELD
+
+/* Fills h from the request headers; on error names the header in *field. */
+static mla_err read_header(struct evhttp_request *req, const struct gw_config *c, mla_header *h,
+			   const char **field, mla_diag *diag)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *v;
+	mla_err r;
+
+	if ((r = mla_header_init(h)) != MLA_OK)
+		return r;
+	memcpy(h->from_state, c->state, 3);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if ((v = evhttp_find_header(in, fields[i].header)) == NULL)
+			continue;
+		*field = fields[i].header;
+		if (strlen(v) >= fields[i].size)
+			return mla_fail(diag, MLA_ERR_HEADER, "%s is longer than %zu bytes",
+					fields[i].header, fields[i].size - 1);
+		memcpy((char *)h + fields[i].offset, v, strlen(v) + 1);
+	}
+	*field = "X-MLA-Priority";
+	if ((v = evhttp_find_header(in, "X-MLA-Priority")) != NULL &&
+	    mla_priority_parse(v, &h->priority) != MLA_OK)
+		return mla_fail(diag, MLA_ERR_HEADER, "X-MLA-Priority must be normal, urgent or crisis");
+	*field = NULL;
+	return mla_header_check(h, diag);
+}
+
+static void seal_run(struct gw_job *job, struct gw_crypto *k)
+{
+	struct submit_job *j = (struct submit_job *)job;
+	const struct gw_config *c = &job->snap->cfg;
+	const mla_recipient *rcpt = k != NULL ? gw_crypto_recipient(k, j->h.to_state) : NULL;
+
+	if (rcpt == NULL) {
+		j->err = mla_fail(&j->diag, MLA_ERR_UNKNOWN_PEER, "no encryption certificate for %s",
+				  j->h.to_state);
+		return;
+	}
+	j->err = mla_envelope_seal(&j->h, j->doc.data, j->doc.len, k->signer, rcpt, &c->limits,
+				   &j->env, &j->diag);
+	mla_buf_free(&j->doc); /* the plaintext leaves memory as soon as it is sealed */
+}
+
+static void free_job(struct submit_job *j)
+{
+	gw_job_release(&j->job);
+	mla_buf_free(&j->doc);
+	mla_buf_free(&j->env);
+	free(j);
+}
+
+/* After the commit: "queued" only if the outbox row and its audit entry are durable. */
+static void after_store(struct gw *g, void *arg, int committed)
+{
+	struct submit_job *j = arg;
+
+	committed = committed && !j->store_failed;
+	if (committed) {
+		gw_log(GW_LOG_INFO, "submitted", j->h.message_id,
+		       "to=%s case=%s kind=%s action=%s priority=%s actor=%s", j->h.to_state,
+		       j->h.case_id, j->h.kind, j->h.action, mla_priority_name(j->h.priority),
+		       j->actor);
+		relay_kick(g);
+	}
+	j->fn(g, j->arg, &j->h, MLA_OK, NULL, committed);
+	free_job(j);
+}
+
+static void fill_out_msg(const struct submit_job *j, const struct gw_config *c,
+			 struct out_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	memcpy(m->message_id, j->h.message_id, sizeof(m->message_id));
+	memcpy(m->case_id, j->h.case_id, sizeof(m->case_id));
+	memcpy(m->to_state, j->h.to_state, sizeof(m->to_state));
+	memcpy(m->kind, j->h.kind, sizeof(m->kind));
+	memcpy(m->action, j->h.action, sizeof(m->action));
+	memcpy(m->in_reply_to, j->h.in_reply_to, sizeof(m->in_reply_to));
+	(void)snprintf(m->submitted_by, sizeof(m->submitted_by), "%s", j->actor);
+	m->priority = (int)j->h.priority;
+	m->state = MSG_QUEUED;
+	m->created_ms = j->now_ms;
+	m->next_attempt_ms = j->now_ms;
+	m->deadline_ms = j->now_ms + (int64_t)c->retry.deadline_ms[j->h.priority];
+	SHA256(j->env.data, j->env.len, m->digest);
+}
+
+static mla_err audit_submitted(struct gw *g, const struct submit_job *j,
+			       const struct out_msg *m)
+{
+	const struct gw_audit_msg a = {
+		.message_id = j->h.message_id, .case_id = j->h.case_id, .kind = j->h.kind,
+		.action = j->h.action, .from = j->h.from_state, .to = j->h.to_state,
+		.actor = j->actor, .envelope_sha256 = m->digest,
+	};
+
+	return gw_audit_message(g, j->event, &a);
+}
+
+static void seal_done(struct gw_job *job)
+{
+	struct submit_job *j = (struct submit_job *)job;
+	struct gw *g = j->g;
+	struct out_msg m;
+	mla_diag d = {MLA_OK, ""};
+
+	if (j->err != MLA_OK) {
+		gw_log(GW_LOG_WARN, "submit-refused", j->h.message_id, "error=%s reason=\"%s\"",
+		       mla_errname(j->err), mla_diag_message(&j->diag));
+		j->fn(g, j->arg, &j->h, j->err, mla_diag_message(&j->diag), 0);
+		free_job(j);
+		return;
+	}
+	fill_out_msg(j, &g->snap->cfg, &m);
+	if (store_outbox_put(g->store, &m, j->env.data, j->env.len, &d) != MLA_OK) {
+		gw_log(GW_LOG_ERROR, "store-error", j->h.message_id, "op=outbox-put reason=\"%s\"",
+		       d.msg);
+		j->store_failed = 1;
+	} else if (audit_submitted(g, j, &m) != MLA_OK) {
+		j->store_failed = 1; /* no "queued" without its audit entry */
+	}
+	gw_after_commit(g, after_store, j);
+}
+
+mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, size_t len,
+		       const char *actor, mla_audit_event event, submit_done_fn fn, void *arg)
+{
+	struct submit_job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return MLA_ERR_NOMEM;
+	mla_buf_init_secret(&j->doc, len > 0 ? len : 1);
+	if (len > 0 && mla_buf_append(&j->doc, doc, len) != MLA_OK) {
+		mla_buf_free(&j->doc);
+		free(j);
+		return MLA_ERR_NOMEM;
+	}
+	j->h = *h;
+	j->g = g;
+	j->fn = fn;
+	j->arg = arg;
+	j->event = event;
+	(void)snprintf(j->actor, sizeof(j->actor), "%s", actor);
+	j->now_ms = gw_now_ms();
+	j->job.run = seal_run;
+	j->job.done = seal_done;
+	gw_pool_submit(g->pool, &j->job, g->snap);
+	return MLA_OK;
+}
+
+/* --- the unix socket's POST /local/v1/submit --- */
+
+struct socket_req {
+	struct evhttp_request *req; /* NULL once the client has gone */
+};
+
+static void on_close(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	((struct socket_req *)arg)->req = NULL;
+}
+
+static mla_err queued_json(const mla_header *h, mla_buf *b)
+{
+	mla_buf_init(b, 4096);
+	if (mla_buf_printf(b, "{\"message_id\":\"%s\",\"case_id\":", h->message_id) != MLA_OK ||
+	    mla_json_string(b, h->case_id) != MLA_OK ||
+	    mla_buf_printf(b, ",\"to\":\"%s\",\"state\":\"queued\"}\n", h->to_state) != MLA_OK)
+		return MLA_ERR_NOMEM;
+	return MLA_OK;
+}
+
+static void socket_done(struct gw *g, void *arg, const mla_header *h, mla_err err,
+			const char *why, int committed)
+{
+	struct socket_req *sr = arg;
+	mla_buf b;
+
+	submit_server_busy_add(g, -1);
+	if (sr->req != NULL) {
+		evhttp_connection_set_closecb(evhttp_request_get_connection(sr->req), NULL, NULL);
+		if (err != MLA_OK)
+			submit_reply_error(sr->req, err == MLA_ERR_UNKNOWN_PEER ? 422 : 400,
+					   "Unprocessable Entity", err, why, NULL);
+		else if (!committed)
+			submit_reply_error(sr->req, 503, "Service Unavailable", MLA_ERR_STORE,
+					   "the submission could not be stored; nothing was queued",
+					   NULL);
+		else if (queued_json(h, &b) == MLA_OK)
+			submit_reply_json(sr->req, 202, "Accepted", &b);
+		else
+			submit_reply_error(sr->req, 500, "Internal Server Error", MLA_ERR_NOMEM,
+					   "out of memory", NULL);
+		if (err == MLA_OK && committed)
+			mla_buf_free(&b);
+	}
+	free(sr);
+}
+
+void submit_handle(struct gw *g, struct evhttp_request *req)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct socket_req *sr;
+	const char *field = NULL;
+	size_t len = evbuffer_get_length(in);
+	mla_header h;
+	mla_diag diag = {MLA_OK, ""};
+	mla_err err;
+
+	if (g->stopping) {
+		submit_reply_error(req, 503, "Service Unavailable", MLA_ERR_INTERNAL,
+				   "gateway is stopping", NULL);
+		return;
+	}
+	if ((err = read_header(req, &g->snap->cfg, &h, &field, &diag)) != MLA_OK ||
+	    (gw_config_peer(&g->snap->cfg, h.to_state) == NULL &&
+	     (err = mla_fail(&diag, MLA_ERR_UNKNOWN_PEER, "%s is not a configured peer",
+			     h.to_state)) != MLA_OK)) {
+		submit_reply_error(req, err == MLA_ERR_UNKNOWN_PEER ? 422 : 400, "Bad Request", err,
+				   mla_diag_message(&diag),
+				   err == MLA_ERR_UNKNOWN_PEER ? "X-MLA-To" : field);
+		return;
+	}
+	if ((sr = calloc(1, sizeof(*sr))) == NULL ||
+	    submit_enqueue(g, &h, evbuffer_pullup(in, -1), len, "authority:socket",
+			   MLA_AUDIT_SUBMITTED, socket_done, sr) != MLA_OK) {
+		free(sr);
+		submit_reply_error(req, 503, "Service Unavailable", MLA_ERR_NOMEM, "out of memory",
+				   NULL);
+		return;
+	}
+	evbuffer_drain(in, len);
+	sr->req = req;
+	submit_server_busy_add(g, 1);
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, sr);
+}

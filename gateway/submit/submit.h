@@ -1,0 +1,36 @@
+/* Internal interface of the local submission listener (submit_server.c) and its handlers
+ * (submit.c: sealing and storing; submit_status.c: status and health). */
+#ifndef MLAGW_GATEWAY_SUBMIT_H
+#define MLAGW_GATEWAY_SUBMIT_H
+
+#include <event2/http.h>
+
+#include "core/gw.h"
+#include "mlagw/audit_entry.h"
+
+/* Called in the loop thread when a submission is settled: err != MLA_OK when it was refused
+ * before anything was stored (why says what); else committed says whether the outbox row and
+ * its audit entry are durable ("queued") or were rolled back. h is the sealed header. */
+typedef void (*submit_done_fn)(struct gw *g, void *arg, const mla_header *h, mla_err err,
+			       const char *why, int committed);
+/* The one submission pipeline (unix socket and local API): a worker seals doc (copied, wiped
+ * after sealing) under h for h->to_state; the loop thread stores it in the outbox with
+ * submitted_by = actor, writes the audit entry event (submitted or answered) naming actor,
+ * and calls fn after the group commit. MLA_ERR_NOMEM when it could not be queued (fn is then
+ * never called). */
+mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, size_t len,
+		       const char *actor, mla_audit_event event, submit_done_fn fn, void *arg);
+
+void submit_handle(struct gw *g, struct evhttp_request *req);
+void submit_status(struct gw *g, struct evhttp_request *req, const char *id);
+void submit_health(struct gw *g, struct evhttp_request *req);
+
+/* Appends the JSON array of a message's history rows (submit_status.c). */
+mla_err status_history_json(struct gw *g, const char *id, mla_buf *b, mla_diag *d);
+
+void submit_reply_json(struct evhttp_request *req, int code, const char *reason, mla_buf *json);
+void submit_reply_error(struct evhttp_request *req, int code, const char *reason, mla_err err,
+			const char *message, const char *field);
+void submit_server_busy_add(struct gw *g, int delta);
+
+#endif

@@ -1,0 +1,51 @@
+/* Witnessing between gateways (SPEC §14, "Witnessing"): each gateway sends its latest
+ * checkpoint to every peer with a consistency proof from the size that peer last cosigned
+ * (C2SP tlog-witness add-checkpoint over the mutual-TLS peer link), and cosigns the peers'
+ * checkpoints after checking theirs (C2SP tlog-cosignature), so that a log showing two
+ * histories to two peers leaves conflicting cosigned checkpoints behind. */
+#ifndef MLAGW_GATEWAY_WITNESS_H
+#define MLAGW_GATEWAY_WITNESS_H
+
+#include <event2/http.h>
+#include <openssl/x509.h>
+
+#include "mlagw/checkpoint.h"
+#include "relay/relay_internal.h"
+
+#define WITNESS_PATH "/mla/v1/witness/add-checkpoint"
+#define WITNESS_CERT_HEADER "X-MLA-Audit-Certificate" /* base64 DER, both directions */
+
+/* "mlagw.<cc>/audit" (the log and its key name) and "mlagw.<cc>/witness" (the cosigner). */
+void witness_log_name(const char *state, char out[MLA_CHECKPOINT_ORIGIN_MAX + 1]);
+void witness_cosigner_name(const char *state, char out[MLA_CHECKPOINT_ORIGIN_MAX + 1]);
+/* The audit certificate of state from a header value (base64 of DER), checked against the
+ * State's root (certcheck_audit). The caller owns *certp. */
+mla_err witness_cert_from_header(const struct gw *g, const char *b64, const char *state,
+				 X509 **certp, mla_diag *diag);
+/* This gateway's audit certificate as a header value (read at start, never changes until a
+ * restart). */
+const char *witness_own_cert(const struct gw *g);
+
+/* witness_server.c: answers POST WITNESS_PATH from the peer gateway of peer_state. */
+void witness_serve(struct gw *g, struct evhttp_request *req, const char *peer_state);
+
+/* witness_client.c */
+mla_err witness_start(struct gw *g, mla_diag *diag);
+/* After a reload that applied: our audit certificate is read again (the audit key may have
+ * changed with it). */
+void witness_reload(struct gw *g);
+/* Sends the latest checkpoint to each peer that has not cosigned it and is not being asked. */
+void witness_kick(struct gw *g);
+/* The same at a clean stop (the relay no longer sends messages), retry times ignored except
+ * after a refusal; witness_in_flight says when the answers are in. */
+void witness_final(struct gw *g);
+unsigned witness_in_flight(const struct gw *g);
+/* Whether a refusal of state's request may store an alert now (one a minute per peer: each
+ * is a durable write on the loop, and a peer may send many). */
+int witness_alert_due(struct gw *g, const char *state);
+/* A finished add-checkpoint exchange (relay_curl.c); owns t afterwards. */
+void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res);
+/* Drops exchanges in flight (before the relay's multi handle goes) and frees. */
+void witness_free(struct gw *g);
+
+#endif

@@ -1,0 +1,374 @@
+/* Receipts (protocol/SPEC.md, section 12): the field rules, sealing (an mlr:Body signed with
+ * the envelope machinery of seal.c, one reference) and reading a verified body, plus the
+ * sender's match of a receipt against the envelope it sent. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/xmlstring.h>
+#include <openssl/evp.h>
+
+#include "mlagw/codec.h"
+#include "b64check.h"
+#include "header_xml.h"
+#include "protocol_ns.h"
+#include "receipt_internal.h"
+#include "mlagw/text.h"
+#include "seal_internal.h"
+
+#define OUTCOME_ACCEPTED "accepted"
+#define OUTCOME_REJECTED "rejected"
+
+mla_err mla_receipt_init(mla_receipt *r)
+{
+	mla_header h;
+	mla_err err;
+
+	memset(r, 0, sizeof(*r));
+	/* the header's generator gives a fresh random (v4) UUID and the current time */
+	if ((err = mla_header_init(&h)) != MLA_OK)
+		return err;
+	memcpy(r->receipt_id, h.message_id, sizeof(r->receipt_id));
+	r->received_at = h.created;
+	r->outcome = MLA_OUTCOME_ACCEPTED;
+	r->error = MLA_OK;
+	return MLA_OK;
+}
+
+/* ---- field rules ---- */
+
+static int terminated(const char *s, size_t n)
+{
+	return memchr(s, '\0', n) != NULL;
+}
+
+static int is_uuid(const char *s)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+	if (strlen(s) != MLA_UUID_LEN)
+		return 0;
+	for (size_t i = 0; i < MLA_UUID_LEN; i++)
+		if (shape[i] == '-' ? s[i] != '-'
+				    : !isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int is_state(const char *s)
+{
+	return s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && s[2] == '\0';
+}
+
+
+#define MLA_RECEIPT_MIN_CODE (-999L)
+
+static int is_known_error(mla_err e)
+{
+	return e < MLA_OK && e > MLA_ERR_LAST_ && strcmp(mla_errname(e), "unknown") != 0;
+}
+
+static mla_err check_outcome(const mla_receipt *r, mla_diag *diag)
+{
+	if (r->outcome == MLA_OUTCOME_ACCEPTED) {
+		if (r->error != MLA_OK || r->error_message[0] != '\0')
+			return mla_fail(diag, MLA_ERR_HEADER,
+					"receipt Error must be absent when the outcome is accepted");
+		return MLA_OK;
+	}
+	if (r->outcome != MLA_OUTCOME_REJECTED)
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt Outcome is out of range");
+	if (!is_known_error(r->error))
+		return mla_fail(diag, MLA_ERR_HEADER,
+				"receipt Error code %d is not a known error of a rejection",
+				(int)r->error);
+	if (!mla_text_is_clean(r->error_message))
+		return mla_fail(diag, MLA_ERR_HEADER,
+				"receipt Error message contains control characters or invalid UTF-8");
+	return MLA_OK;
+}
+
+mla_err receipt_check(const mla_receipt *r, mla_diag *diag)
+{
+	if (!terminated(r->receipt_id, sizeof(r->receipt_id)) || !is_uuid(r->receipt_id))
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt ReceiptId is not a lower-case UUID");
+	if (!terminated(r->message_id, sizeof(r->message_id)) ||
+	    (r->message_id[0] != '\0' && !is_uuid(r->message_id)))
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt MessageId is not a lower-case UUID");
+	if (!terminated(r->receiver_state, sizeof(r->receiver_state)) ||
+	    !is_state(r->receiver_state))
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt Receiver state is not ISO 3166-1 alpha-2");
+	if (!terminated(r->sender_state, sizeof(r->sender_state)) || !is_state(r->sender_state))
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt Sender state is not ISO 3166-1 alpha-2");
+	if (r->received_at <= 0)
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt ReceivedAt time is missing");
+	if (!terminated(r->error_message, sizeof(r->error_message)))
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt Error message is not terminated");
+	return check_outcome(r, diag);
+}
+
+/* ---- sealing ---- */
+
+static mla_err add_attr(xmlNodePtr n, const char *name, const char *value)
+{
+	return xmlNewProp(n, BAD_CAST name, BAD_CAST value) != NULL ? MLA_OK : MLA_ERR_NOMEM;
+}
+
+static mla_err add_digest(xmlNodePtr body, xmlNsPtr ns, const uint8_t digest[32])
+{
+	char b64[4 * ((32 + 2) / 3) + 1];
+	xmlNodePtr n;
+	mla_err r;
+
+	(void)EVP_EncodeBlock((unsigned char *)b64, digest, 32);
+	if ((r = header_add_text(body, ns, "EnvelopeDigest", b64, &n)) != MLA_OK)
+		return r;
+	return add_attr(n, "Algorithm", ALG_SHA256);
+}
+
+static mla_err add_party(xmlNodePtr body, xmlNsPtr ns, const char *name, const char *state)
+{
+	xmlNodePtr n = xmlNewChild(body, ns, BAD_CAST name, NULL);
+
+	return n != NULL ? add_attr(n, "state", state) : MLA_ERR_NOMEM;
+}
+
+static mla_err add_error(xmlNodePtr body, xmlNsPtr ns, const mla_receipt *rc)
+{
+	char code[16];
+	xmlNodePtr n;
+	mla_err r;
+
+	(void)snprintf(code, sizeof(code), "%d", (int)rc->error);
+	if ((r = header_add_text(body, ns, "Error", rc->error_message, &n)) != MLA_OK ||
+	    (r = add_attr(n, "code", code)) != MLA_OK)
+		return r;
+	return add_attr(n, "name", mla_errname(rc->error));
+}
+
+static mla_err body_write(xmlNodePtr body, xmlNsPtr ns, const mla_receipt *rc)
+{
+	char at[21];
+	int rejected = rc->outcome == MLA_OUTCOME_REJECTED;
+	mla_err r;
+
+	mla_time_format(rc->received_at, at);
+	if ((r = header_add_text(body, ns, "ReceiptId", rc->receipt_id, NULL)) != MLA_OK)
+		return r;
+	if (rc->message_id[0] != '\0' &&
+	    (r = header_add_text(body, ns, "MessageId", rc->message_id, NULL)) != MLA_OK)
+		return r;
+	if ((r = add_digest(body, ns, rc->envelope_digest)) != MLA_OK ||
+	    (r = add_party(body, ns, "Receiver", rc->receiver_state)) != MLA_OK ||
+	    (r = add_party(body, ns, "Sender", rc->sender_state)) != MLA_OK ||
+	    (r = header_add_text(body, ns, "ReceivedAt", at, NULL)) != MLA_OK ||
+	    (r = header_add_text(body, ns, "Outcome", rejected ? OUTCOME_REJECTED : OUTCOME_ACCEPTED,
+			  NULL)) != MLA_OK)
+		return r;
+	return rejected ? add_error(body, ns, rc) : MLA_OK;
+}
+
+/* Builds <mlr:Receipt version="1"><mlr:Body Id="R-…">…</mlr:Body></mlr:Receipt>. */
+static mla_err build_receipt(const mla_receipt *rc, xmlDocPtr doc, const char *body_id)
+{
+	xmlNodePtr root, body;
+	xmlNsPtr ns;
+	mla_err r;
+
+	if ((root = xmlNewDocNode(doc, NULL, BAD_CAST "Receipt", NULL)) == NULL)
+		return MLA_ERR_NOMEM;
+	xmlDocSetRootElement(doc, root);
+	if ((ns = xmlNewNs(root, BAD_CAST MLA_RECEIPT_NS, BAD_CAST "mlr")) == NULL)
+		return MLA_ERR_NOMEM;
+	xmlSetNs(root, ns);
+	if ((r = add_attr(root, "version", "1")) != MLA_OK)
+		return r;
+	if ((body = xmlNewChild(root, ns, BAD_CAST "Body", NULL)) == NULL)
+		return MLA_ERR_NOMEM;
+	if ((r = seal_set_id(body, body_id)) != MLA_OK)
+		return r;
+	return body_write(body, ns, rc);
+}
+
+mla_err mla_receipt_seal(const mla_receipt *rc, const mla_signer *signer,
+			 const mla_limits *limits, mla_buf *out, mla_diag *diag)
+{
+	mla_err r = MLA_ERR_INTERNAL;
+	xmlDocPtr doc = NULL;
+	char body_id[MLA_UUID_LEN + 3];
+	const char *ids[1] = {body_id};
+
+	mla_buf_init(out, 0);
+	if ((r = receipt_check(rc, diag)) != MLA_OK)
+		goto out;
+	(void)snprintf(body_id, sizeof(body_id), "R-%s", rc->receipt_id);
+	if ((doc = xmlNewDoc(BAD_CAST "1.0")) == NULL) {
+		r = mla_fail(diag, MLA_ERR_NOMEM, "cannot create the receipt document");
+		goto out;
+	}
+	if ((r = build_receipt(rc, doc, body_id)) != MLA_OK) {
+		mla_fail(diag, r, "cannot build the receipt body");
+		goto out;
+	}
+	if ((r = seal_sign_refs(xmlDocGetRootElement(doc), ids, 1, signer, diag)) != MLA_OK ||
+	    (r = seal_serialize(doc, "receipt", limits, out, diag)) != MLA_OK)
+		goto out;
+	r = MLA_OK;
+out:
+	xmlFreeDoc(doc);
+	return r;
+}
+
+/* ---- reading a verified body ---- */
+
+static mla_err copy_text(xmlNodePtr el, char *dst, size_t n, mla_diag *diag)
+{
+	return header_copy_text(el, "receipt", dst, n, diag);
+}
+
+static mla_err copy_attr(xmlNodePtr el, const char *name, char *dst, size_t n, mla_diag *diag)
+{
+	xmlChar *v = xmlGetNoNsProp(el, BAD_CAST name);
+	mla_err r = MLA_OK;
+
+	if (v == NULL || (size_t)xmlStrlen(v) >= n)
+		r = mla_fail(diag, MLA_ERR_HEADER, "receipt %s has no valid %s",
+			     (const char *)el->name, name);
+	else
+		(void)snprintf(dst, n, "%s", (const char *)v);
+	xmlFree(v);
+	return r;
+}
+
+static mla_err read_digest(xmlNodePtr el, uint8_t out[32], mla_diag *diag)
+{
+	mla_buf b;
+	mla_err r = MLA_OK;
+
+	mla_buf_init(&b, 64);
+	if (b64_decode_element(el, &b) != MLA_OK)
+		r = mla_fail(diag, MLA_ERR_BASE64, "invalid base64 in EnvelopeDigest");
+	else if (b.len != 32)
+		r = mla_fail(diag, MLA_ERR_HEADER, "receipt EnvelopeDigest is %zu bytes, not 32",
+			     b.len);
+	else
+		memcpy(out, b.data, 32);
+	mla_buf_free(&b);
+	return r;
+}
+
+/* code and name of a negative receipt's Error. A code this build knows must carry its own
+ * name; an unknown one (a peer with a newer error table) is kept as it is, so a newer peer's
+ * refusal is still a verifiable refusal rather than an unreadable receipt. */
+static mla_err read_error(xmlNodePtr el, mla_receipt *rc, mla_diag *diag)
+{
+	char code[16], name[40], *end = NULL;
+	long v;
+	mla_err r;
+
+	if ((r = copy_attr(el, "code", code, sizeof(code), diag)) != MLA_OK ||
+	    (r = copy_attr(el, "name", name, sizeof(name), diag)) != MLA_OK)
+		return r;
+	errno = 0;
+	v = strtol(code, &end, 10);
+	if (errno != 0 || end == code || *end != '\0' || v >= 0 || v < MLA_RECEIPT_MIN_CODE)
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt Error code is out of range");
+	rc->error = (mla_err)v;
+	if (is_known_error(rc->error) && strcmp(name, mla_errname(rc->error)) != 0)
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt Error code %ld is not named '%.32s'",
+				v, name);
+	return copy_text(el, rc->error_message, sizeof(rc->error_message), diag);
+}
+
+static mla_err read_scalar(xmlNodePtr el, mla_receipt *rc, mla_diag *diag)
+{
+	const char *n = (const char *)el->name;
+	char tmp[24];
+	mla_err r;
+
+	if ((r = copy_text(el, tmp, sizeof(tmp), diag)) != MLA_OK)
+		return r;
+	if (strcmp(n, "ReceivedAt") == 0) {
+		if ((rc->received_at = mla_time_parse(tmp)) <= 0)
+			return mla_fail(diag, MLA_ERR_HEADER,
+					"receipt ReceivedAt is not YYYY-MM-DDThh:mm:ssZ");
+		return MLA_OK;
+	}
+	if (strcmp(n, "Outcome") == 0 && strcmp(tmp, OUTCOME_ACCEPTED) == 0)
+		rc->outcome = MLA_OUTCOME_ACCEPTED;
+	else if (strcmp(n, "Outcome") == 0 && strcmp(tmp, OUTCOME_REJECTED) == 0)
+		rc->outcome = MLA_OUTCOME_REJECTED;
+	else
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt %s '%.16s' is unknown", n, tmp);
+	return MLA_OK;
+}
+
+static mla_err read_field(xmlNodePtr el, mla_receipt *rc, mla_diag *diag)
+{
+	const char *n = (const char *)el->name;
+
+	if (strcmp(n, "ReceiptId") == 0)
+		return copy_text(el, rc->receipt_id, sizeof(rc->receipt_id), diag);
+	if (strcmp(n, "MessageId") == 0)
+		return copy_text(el, rc->message_id, sizeof(rc->message_id), diag);
+	if (strcmp(n, "EnvelopeDigest") == 0)
+		return read_digest(el, rc->envelope_digest, diag);
+	if (strcmp(n, "Receiver") == 0)
+		return copy_attr(el, "state", rc->receiver_state, sizeof(rc->receiver_state), diag);
+	if (strcmp(n, "Sender") == 0)
+		return copy_attr(el, "state", rc->sender_state, sizeof(rc->sender_state), diag);
+	if (strcmp(n, "Error") == 0)
+		return read_error(el, rc, diag);
+	return read_scalar(el, rc, diag);
+}
+
+/* The Body's Id must be "R-" + its ReceiptId, as sealing makes it. */
+static mla_err check_body_id(xmlNodePtr body, const mla_receipt *rc, mla_diag *diag)
+{
+	xmlChar *id = xmlGetNoNsProp(body, BAD_CAST "Id");
+	char want[MLA_UUID_LEN + 3];
+	mla_err r = MLA_OK;
+
+	(void)snprintf(want, sizeof(want), "R-%s", rc->receipt_id);
+	if (id == NULL || !xmlStrEqual(id, BAD_CAST want))
+		r = mla_fail(diag, MLA_ERR_HEADER, "receipt Body Id is not R- and its ReceiptId");
+	xmlFree(id);
+	return r;
+}
+
+mla_err receipt_body_read(xmlNodePtr body, mla_receipt *rc, mla_diag *diag)
+{
+	mla_err r;
+
+	memset(rc, 0, sizeof(*rc));
+	for (xmlNodePtr c = body->children; c != NULL; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if ((r = read_field(c, rc, diag)) != MLA_OK)
+			return r;
+	}
+	if ((r = receipt_check(rc, diag)) != MLA_OK)
+		return r;
+	return check_body_id(body, rc, diag);
+}
+
+/* ---- the sender's check ---- */
+
+mla_err mla_receipt_match(const mla_receipt *r, const char *to_state, const char *message_id,
+			  const uint8_t digest[32], mla_diag *diag)
+{
+	if (strcmp(r->receiver_state, to_state) != 0)
+		return mla_fail(diag, MLA_ERR_RECEIPT_MISMATCH,
+				"receipt signed by %.2s, message was sent to %.2s", r->receiver_state,
+				to_state);
+	if (r->message_id[0] == '\0' || strcmp(r->message_id, message_id) != 0)
+		return mla_fail(diag, MLA_ERR_RECEIPT_MISMATCH, "receipt is for message %.36s, not %.36s",
+				r->message_id[0] != '\0' ? r->message_id : "(unreadable)",
+				message_id);
+	if (memcmp(r->envelope_digest, digest, 32) != 0)
+		return mla_fail(diag, MLA_ERR_RECEIPT_MISMATCH,
+				"receipt digest differs from the envelope sent");
+	return MLA_OK;
+}
