@@ -27,6 +27,9 @@ for n in 0 300 5000; do
     --sign-cert "$S/pki/ES/sign.crt" --sign-key "$S/pki/ES/sign.key" \
     --recipient-cert "$S/pki/CO/encrypt.crt" --out "$S/envelope/seed-$n.xml" >/dev/null
 done
+# many attributes on one element and in all: the count before libxml2 (xml_prescan.c)
+{ printf '<mla:Envelope xmlns:mla="urn:mlagw:envelope:1"><x'; for i in $(seq 40); do printf ' a%d="=>"' $i; done
+  printf "/><!-- b=1 --><?p c='2'?></mla:Envelope>"; } > "$S/envelope/seed-attrs.xml"
 cp conf/*.conf "$S/config/"
 printf 'If you think cryptography is the answer to your problem,\nthen you don'"'"'t know what your problem is.\n\n\xe2\x80\x94 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n' > "$S/checkpoint/go-note.txt"
 printf 'mlagw.es/audit\n42\nn4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=\n\n\xe2\x80\x94 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n' > "$S/checkpoint/shape.txt"

@@ -79,6 +79,8 @@ static const struct key_def limits_keys[] = {
 	{"max_ratio", T_UINT, GW(limits.max_ratio), 0, 2, 100000, 0},
 	{"max_depth", T_UINT, GW(limits.max_depth), 0, 8, 256, 0},
 	{"max_nodes", T_UINT, GW(limits.max_nodes), 0, 16, 1000000, 0},
+	{"max_element_attrs", T_UINT, GW(limits.max_element_attrs), 0, 8, 256, 0},
+	{"max_attrs", T_UINT, GW(limits.max_attrs), 0, 64, 1000000, 0},
 	DUR("clock_skew", clock_skew_ms, CFG_SEC, CFG_DAY),
 	DUR("replay_window", replay_window_ms, CFG_MIN, 365 * CFG_DAY),
 	DUR("header_timeout", header_timeout_ms, 100, 10 * CFG_MIN),

@@ -29,6 +29,7 @@ typedef enum mla_err {
 	MLA_ERR_SCHEMA = -27,
 	MLA_ERR_BASE64 = -28,
 	MLA_ERR_HEADER = -29,
+	MLA_ERR_XML_ATTRS = -31,
 	/* algorithms and signature */
 	MLA_ERR_ALG_WEAK = -40,
 	MLA_ERR_ALG_UNKNOWN = -41,

@@ -11,6 +11,8 @@ typedef struct mla_limits {
 	unsigned max_ratio;        /* decompressed / compressed, checked past 1 MiB */
 	unsigned max_depth;        /* XML element nesting */
 	unsigned max_nodes;        /* XML elements in one envelope */
+	unsigned max_element_attrs; /* XML attributes of one element (namespaces included) */
+	unsigned max_attrs;        /* XML attributes in one envelope */
 	time_t verify_time;        /* certificate validity is checked at this time; 0 = now */
 } mla_limits;
 
@@ -19,6 +21,8 @@ typedef struct mla_limits {
 #define MLA_DEFAULT_MAX_RATIO 100u
 #define MLA_DEFAULT_MAX_DEPTH 32u
 #define MLA_DEFAULT_MAX_NODES 256u
+#define MLA_DEFAULT_MAX_ELEMENT_ATTRS 16u
+#define MLA_DEFAULT_MAX_ATTRS 1024u
 
 /* Fills l with the defaults above. */
 void mla_limits_default(mla_limits *l);

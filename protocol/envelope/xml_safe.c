@@ -170,13 +170,15 @@ mla_err xml_safe_parse(const void *buf, size_t len, const mla_limits *limits, xm
 			     len, limits->max_envelope_bytes);
 		goto out;
 	}
+	if ((r = xml_prescan(buf, len, limits, diag)) != MLA_OK)
+		goto out;
 	if ((ctxt = xmlNewParserCtxt()) == NULL) {
 		r = MLA_ERR_NOMEM;
 		goto out;
 	}
 	ctxt->_private = &st;
 	install_hooks(ctxt);
-	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, "envelope.xml", NULL, opts);
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, "envelope.xml", "UTF-8", opts);
 	if (st.err != MLA_OK)
 		r = st.err == MLA_ERR_XML_DOCTYPE ? doctype_error(&st, diag) : st.err;
 	else if (st.doctype)

@@ -17,7 +17,11 @@ typedef struct xml_safe_counts {
 	unsigned signatures;
 } xml_safe_counts;
 
-/* Parses buf into *out (caller frees with xmlFreeDoc). counts may be NULL. */
+/* The linear attribute count that runs before libxml2 (xml_prescan.c): more than
+ * limits->max_element_attrs on one element or limits->max_attrs in all is MLA_ERR_XML_ATTRS. */
+mla_err xml_prescan(const void *buf, size_t len, const mla_limits *limits, mla_diag *diag);
+
+/* Parses buf (read as UTF-8 whatever it declares) into *out (caller frees with xmlFreeDoc). counts may be NULL. */
 mla_err xml_safe_parse(const void *buf, size_t len, const mla_limits *limits, xmlDocPtr *out,
 		       xml_safe_counts *counts, mla_diag *diag);
 

@@ -29,6 +29,7 @@ static const struct err_entry err_table[] = {
 	{MLA_ERR_XML_ENTITY_EXPANSION, "xml-entity-expansion", "entity declarations are not allowed"},
 	{MLA_ERR_XML_DEPTH, "xml-depth", "XML nesting exceeds the limit"},
 	{MLA_ERR_XML_NODES, "xml-nodes", "XML element count exceeds the limit"},
+	{MLA_ERR_XML_ATTRS, "xml-attributes", "XML attribute count exceeds the limit"},
 	{MLA_ERR_SCHEMA, "schema", "envelope does not match the schema"},
 	{MLA_ERR_BASE64, "base64", "invalid base64 data"},
 	{MLA_ERR_HEADER, "header", "invalid envelope header"},

@@ -8,5 +8,7 @@ void mla_limits_default(mla_limits *l)
 	l->max_ratio = MLA_DEFAULT_MAX_RATIO;
 	l->max_depth = MLA_DEFAULT_MAX_DEPTH;
 	l->max_nodes = MLA_DEFAULT_MAX_NODES;
+	l->max_element_attrs = MLA_DEFAULT_MAX_ELEMENT_ATTRS;
+	l->max_attrs = MLA_DEFAULT_MAX_ATTRS;
 	l->verify_time = 0;
 }

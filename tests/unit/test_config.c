@@ -125,6 +125,8 @@ static void check_defaults_common(const struct gw_config *c)
 	assert_int_equal(c->limits.max_ratio, l.max_ratio);
 	assert_int_equal(c->limits.max_depth, l.max_depth);
 	assert_int_equal(c->limits.max_nodes, l.max_nodes);
+	assert_int_equal(c->limits.max_element_attrs, l.max_element_attrs);
+	assert_int_equal(c->limits.max_attrs, l.max_attrs);
 	assert_int_equal(c->limits.verify_time, 0);
 	assert_int_equal(c->max_body_bytes, l.max_envelope_bytes);
 	assert_int_equal(c->clock_skew_ms, 5 * 60 * 1000);
@@ -374,6 +376,9 @@ static void test_err_out_of_range(void **state)
 	expect_base_error("[limits]\nmax_depth = 257\n", 2, "[limits] max_depth");
 	expect_base_error("[limits]\nmax_nodes = 15\n", 2, "[limits] max_nodes");
 	expect_base_error("[limits]\nmax_nodes = 1000001\n", 2, "[limits] max_nodes");
+	expect_base_error("[limits]\nmax_element_attrs = 7\n", 2, "[limits] max_element_attrs");
+	expect_base_error("[limits]\nmax_element_attrs = 257\n", 2, "[limits] max_element_attrs");
+	expect_base_error("[limits]\nmax_attrs = 63\n", 2, "[limits] max_attrs");
 	expect_base_error("[limits]\nmax_envelope_bytes = 1023\n", 2,
 			  "[limits] max_envelope_bytes: 1023 B is out of range (1 KiB..1 GiB)");
 	expect_base_error("[limits]\nmax_document_bytes = 2GiB\n", 2,

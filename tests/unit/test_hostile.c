@@ -16,7 +16,9 @@
 
 #include "fixture.h"
 #include "mlagw/pem.h"
+#include "mlagw/receipt.h"
 #include "protocol_ns.h"
+#include "xml_safe.h"
 
 #define DAY ((time_t)86400)
 #define SMALL_DOC "<Request><Item>bank records</Item></Request>"
@@ -385,6 +387,126 @@ static void test_too_many_nodes(void **state)
 	char *xml = repeat_doc("<a/>", "", f->limits.max_nodes + 1);
 
 	expect_refused_str(f, xml, MLA_ERR_XML_NODES, "element count exceeds the limit of 256");
+	free(xml);
+}
+
+/* <mla:Envelope> whose first child element carries n attributes (quadratic in libxml2). */
+static char *attrs_doc(unsigned n)
+{
+	mla_buf b;
+	char a[32];
+
+	mla_buf_init(&b, (size_t)64 << 20);
+	assert_int_equal(mla_buf_append_str(&b, "<mla:Envelope xmlns:mla=\"" MLA_NS "\"><a"),
+			 MLA_OK);
+	for (unsigned i = 0; i < n; i++) {
+		assert_true(snprintf(a, sizeof(a), " a%u=\"x\"", i) < (int)sizeof(a));
+		assert_int_equal(mla_buf_append_str(&b, a), MLA_OK);
+	}
+	assert_int_equal(mla_buf_append_str(&b, "/></mla:Envelope>"), MLA_OK);
+	assert_int_equal(mla_buf_terminate(&b), MLA_OK);
+	return (char *)mla_buf_detach(&b, NULL);
+}
+
+/* Issue 10 finding 2: 50,000 attributes on one element cost libxml2 about 22 s of CPU before
+ * any SAX hook ran. The count before parsing refuses it at the 17th. */
+static void test_many_attributes_one_element(void **state)
+{
+	char *xml = attrs_doc(50000);
+
+	expect_refused_str(*state, xml, MLA_ERR_XML_ATTRS,
+			   "element at line 1 has more than 16 attributes");
+	free(xml);
+}
+
+static void test_many_attributes_in_all(void **state)
+{
+	struct fixture *f = *state;
+	char *xml = repeat_doc("<a b=\"1\" c=\"2\" d=\"3\" e=\"4\" f=\"5\" g=\"6\" h=\"7\" i=\"8\"/>", "",
+			       130); /* 1,040 attributes on 130 elements: under max_nodes */
+
+	expect_refused_str(f, xml, MLA_ERR_XML_ATTRS, "attribute count exceeds the limit of 1024");
+	free(xml);
+}
+
+/* '=' in comments, processing instructions, CDATA and quoted values is no attribute: a valid
+ * envelope behind such markup still opens. */
+static void test_attribute_count_skips_markup(void **state)
+{
+	struct fixture *f = *state;
+	mla_buf env, doc;
+	mla_verified v;
+	mla_diag d = {MLA_OK, ""};
+	char *eqs = calloc(1, 4001);
+
+	assert_non_null(eqs);
+	memset(eqs, '=', 4000);
+	seal_small(f, &env);
+	fixture_replace(&env, "?>", "?><!-- b=2 <x c='3'> --><?pi d=\"4\" e=5?>");
+	assert_int_equal(mla_buf_append_str(&env, "<!-- "), MLA_OK);
+	assert_int_equal(mla_buf_append_str(&env, eqs), MLA_OK);
+	assert_int_equal(mla_buf_append_str(&env, " -->"), MLA_OK);
+	assert_int_equal(mla_envelope_open(env.data, env.len, f->trust, f->co_keys, "CO",
+					   &f->limits, &v, &doc, &d), MLA_OK);
+	mla_buf_free(&doc);
+	mla_buf_free(&env);
+	free(eqs);
+}
+
+/* The count and libxml2 read the same bytes as UTF-8: a UTF-16 document (whose markup the
+ * byte scan would not see) is malformed, whatever its declaration says. */
+static void test_utf16_refused(void **state)
+{
+	const char *ascii = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><mla:Envelope xmlns:mla=\""
+			    MLA_NS "\"/>";
+	size_t n = strlen(ascii);
+	uint8_t *u16 = malloc(2 * n + 2);
+
+	assert_non_null(u16);
+	u16[0] = 0xFF;
+	u16[1] = 0xFE;
+	for (size_t i = 0; i < n; i++) {
+		u16[2 + 2 * i] = (uint8_t)ascii[i];
+		u16[3 + 2 * i] = 0;
+	}
+	expect_refused_l(*state, u16, 2 * n + 2, &((struct fixture *)*state)->limits,
+			 MLA_ERR_XML_MALFORMED, "malformed XML");
+	free(u16);
+}
+
+/* The count's edges, on xml_prescan itself: the limit is allowed; quoted '=' and '>' (either
+ * quote), end tags and declarations hold no attribute; an unclosed quote ends the scan. */
+static void test_attribute_count_edges(void **state)
+{
+	const struct fixture *f = *state;
+	mla_diag d = {MLA_OK, ""};
+	char *at_limit = attrs_doc(16), *over = attrs_doc(17);
+	const char *quoted = "<r a='x=y>z' b=\"=>=\" c='\"='></r b=1 c=2><!DOCTYPE q a=1>"
+			     "<![CDATA[ d=1 e=2 ]]>";
+
+	assert_int_equal(xml_prescan(at_limit, strlen(at_limit), &f->limits, &d), MLA_OK);
+	assert_int_equal(xml_prescan(over, strlen(over), &f->limits, &d), MLA_ERR_XML_ATTRS);
+	mla_limits l = f->limits;
+	l.max_element_attrs = 3;
+	assert_int_equal(xml_prescan(quoted, strlen(quoted), &l, &d), MLA_OK);
+	l.max_element_attrs = 2;
+	assert_int_equal(xml_prescan(quoted, strlen(quoted), &l, &d), MLA_ERR_XML_ATTRS);
+	assert_int_equal(xml_prescan("<a b='1 c=2 d=3", 15, &l, &d), MLA_OK);
+	free(at_limit);
+	free(over);
+}
+
+/* The same count guards receipts: a hostile peer answering with one (issue 10 finding 2). */
+static void test_receipt_many_attributes(void **state)
+{
+	struct fixture *f = *state;
+	char *xml = attrs_doc(70000);
+	mla_receipt rc;
+	mla_diag d = {MLA_OK, ""};
+
+	check_result("receipt", mla_receipt_verify((const uint8_t *)xml, strlen(xml), f->trust,
+						   &f->limits, &rc, &d),
+		     &d, MLA_ERR_XML_ATTRS, "more than 16 attributes");
 	free(xml);
 }
 
@@ -842,6 +964,12 @@ int main(void)
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_too_many_nodes),
+		cmocka_unit_test(test_many_attributes_one_element),
+		cmocka_unit_test(test_many_attributes_in_all),
+		cmocka_unit_test(test_attribute_count_skips_markup),
+		cmocka_unit_test(test_utf16_refused),
+		cmocka_unit_test(test_attribute_count_edges),
+		cmocka_unit_test(test_receipt_many_attributes),
 		cmocka_unit_test(test_garbled_base64_signature),
 		cmocka_unit_test(test_garbled_base64_cipher),
 		cmocka_unit_test(test_wrapping_second_header),
