@@ -9,6 +9,7 @@
 #include "tlog/audit.h"
 #include "core/log.h"
 #include "mlagw/receipt.h"
+#include "mlagw/text.h"
 #include "peer_server.h"
 
 struct recv_job {
@@ -59,8 +60,8 @@ static void sign_receipt(struct recv_job *j, struct gw_crypto *k, const struct g
 	r.outcome = j->err == MLA_OK ? MLA_OUTCOME_ACCEPTED : MLA_OUTCOME_REJECTED;
 	r.error = j->err;
 	if (j->err != MLA_OK)
-		(void)snprintf(r.error_message, sizeof(r.error_message), "%s",
-			       mla_diag_message(&j->diag));
+		mla_text_copy_safe(r.error_message, sizeof(r.error_message),
+				   mla_diag_message(&j->diag));
 	j->receipt_err = mla_receipt_seal(&r, k->signer, &c->limits, &j->receipt, NULL);
 }
 
@@ -156,7 +157,7 @@ static mla_err loop_receipt(struct gw *g, struct recv_job *j, mla_err err, const
 	memcpy(r.sender_state, j->peer_state, 3);
 	r.outcome = MLA_OUTCOME_REJECTED;
 	r.error = err;
-	(void)snprintf(r.error_message, sizeof(r.error_message), "%s", why);
+	mla_text_copy_safe(r.error_message, sizeof(r.error_message), why);
 	return mla_receipt_seal(&r, g->crypto->signer, &g->snap->cfg.limits, out, NULL);
 }
 

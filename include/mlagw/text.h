@@ -14,4 +14,10 @@ size_t mla_utf8_next(const uint8_t *s, size_t n, uint32_t *cp);
  * log line or an XML text node. */
 int mla_text_is_clean(const char *s);
 
+/* Copies src into dst (capacity n > 0) as safe text: each byte of invalid UTF-8 and each
+ * control character (C0, DEL, C1) becomes '?', and a cut falls on a character boundary, so
+ * the result always passes mla_text_is_clean. dst may be src (the text never grows).
+ * Returns the length written. The one place diagnostics become fit for logs and receipts. */
+size_t mla_text_copy_safe(char *dst, size_t n, const char *src);
+
 #endif

@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include "mlagw/envelope.h"
+#include "mlagw/text.h"
 
 const char *const mla_kinds[] = {
 	"extradition", "provisional-arrest", "mla", "evidence", "search-seizure",
@@ -105,15 +106,6 @@ static int is_case_id(const char *s)
 	return 1;
 }
 
-/* Authority names are text for people; control characters would break logs and XML. */
-static int is_authority(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
-}
-
 static int in_list(const char *s, const char *const *list)
 {
 	for (; *list != NULL; list++)
@@ -135,8 +127,10 @@ mla_err mla_header_check(const mla_header *h, mla_diag *diag)
 		return mla_fail(diag, MLA_ERR_HEADER, "header From state is not ISO 3166-1 alpha-2");
 	if (!is_state(h->to_state))
 		return mla_fail(diag, MLA_ERR_HEADER, "header To state is not ISO 3166-1 alpha-2");
-	if (!is_authority(h->from_authority) || !is_authority(h->to_authority))
-		return mla_fail(diag, MLA_ERR_HEADER, "header authority contains control characters");
+	/* text for people: C0, DEL and C1 controls or invalid UTF-8 would break logs and XML */
+	if (!mla_text_is_clean(h->from_authority) || !mla_text_is_clean(h->to_authority))
+		return mla_fail(diag, MLA_ERR_HEADER,
+				"header authority is not UTF-8 text without control characters");
 	if (!in_list(h->kind, mla_kinds))
 		return mla_fail(diag, MLA_ERR_HEADER, "header Kind '%.40s' is not a known request kind",
 				h->kind);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "mlagw/error.h"
+#include "mlagw/text.h"
 
 struct err_entry {
 	mla_err code;
@@ -93,6 +94,9 @@ mla_err mla_fail(mla_diag *diag, mla_err err, const char *fmt, ...)
 	/* Truncation only shortens a message; it is never an error here. */
 	(void)vsnprintf(diag->msg, sizeof(diag->msg), fmt, ap);
 	va_end(ap);
+	/* Messages name what was wrong, often quoting it: made safe here, once, so that no
+	 * refusal fails to reach a log line or a negative receipt (issue 10 finding 3). */
+	mla_text_copy_safe(diag->msg, sizeof(diag->msg), diag->msg);
 	return err;
 }
 

@@ -35,6 +35,30 @@ size_t mla_utf8_next(const uint8_t *s, size_t n, uint32_t *cp)
 	return len;
 }
 
+size_t mla_text_copy_safe(char *dst, size_t n, const char *src)
+{
+	const uint8_t *p = (const uint8_t *)src;
+	size_t len = strlen(src), o = 0, l;
+	uint32_t cp;
+
+	for (size_t i = 0; i < len; i += l) {
+		if ((l = mla_utf8_next(p + i, len - i, &cp)) == 0 || cp < 0x20 ||
+		    (cp >= 0x7f && cp <= 0x9f)) {
+			l = l == 0 ? 1 : l;
+			if (o + 1 >= n)
+				break;
+			dst[o++] = '?';
+			continue;
+		}
+		if (o + l >= n)
+			break;
+		memmove(dst + o, p + i, l);
+		o += l;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
 int mla_text_is_clean(const char *s)
 {
 	const uint8_t *p = (const uint8_t *)s;

@@ -95,6 +95,28 @@ static void test_header_fields_round_trip(void **state)
 	mla_buf_free(&env);
 }
 
+/* Issue 10 finding 8: authority names are text without C0, DEL or C1 controls (SPEC 3), in
+ * valid UTF-8; accented names stay allowed. */
+static void test_authority_controls_refused(void **state)
+{
+	const char *bad[] = {"\x01", "\x7f", "\xc2\x85", "\xc2\x9b", "\xff", "\xc3"};
+	mla_header h;
+	mla_diag d = {MLA_OK, ""};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fixture_header(&h);
+		assert_true(snprintf(h.from_authority, sizeof(h.from_authority), "Fiscal%s", bad[i]) > 0);
+		assert_int_equal(mla_header_check(&h, &d), MLA_ERR_HEADER);
+		fixture_header(&h);
+		assert_true(snprintf(h.to_authority, sizeof(h.to_authority), "Fiscal%s", bad[i]) > 0);
+		assert_int_equal(mla_header_check(&h, &d), MLA_ERR_HEADER);
+	}
+	fixture_header(&h);
+	assert_true(snprintf(h.to_authority, sizeof(h.to_authority), "Fiscal\xc3\xad" "a") > 0);
+	assert_int_equal(mla_header_check(&h, &d), MLA_OK);
+}
+
 /* Verification alone needs no key and gives the same facts as opening. */
 static void test_verify_without_keys(void **state)
 {
@@ -162,6 +184,7 @@ int main(void)
 		cmocka_unit_test(test_20m_document),
 		cmocka_unit_test(test_payload_is_not_in_clear),
 		cmocka_unit_test(test_header_fields_round_trip),
+		cmocka_unit_test(test_authority_controls_refused),
 		cmocka_unit_test(test_verify_without_keys),
 		cmocka_unit_test(test_seal_refuses_bad_header),
 		cmocka_unit_test(test_cached_chain_still_checks_time),
