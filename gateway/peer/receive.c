@@ -167,12 +167,14 @@ static int audit_reception(struct gw *g, const struct recv_job *j, mla_err err,
 			   const mla_buf *receipt)
 {
 	const mla_header *h = &j->v.header;
+	/* the id names the message in the receipt too; the rest only once signed by From */
+	const int signed_hdr = j->header_known && j->v.authenticated;
 	uint8_t rd[32];
 	struct gw_audit_msg a = {
 		.message_id = j->header_known ? h->message_id : NULL,
-		.case_id = j->header_known ? h->case_id : NULL,
-		.kind = j->header_known ? h->kind : NULL,
-		.action = j->header_known ? h->action : NULL,
+		.case_id = signed_hdr ? h->case_id : NULL,
+		.kind = signed_hdr ? h->kind : NULL,
+		.action = signed_hdr ? h->action : NULL,
 		.from = j->peer_state, .to = g->snap->cfg.state, .actor = j->peer_state,
 		.envelope_sha256 = j->digest, .error = err != MLA_OK ? mla_errname(err) : NULL,
 	};
@@ -230,6 +232,12 @@ static int handle_duplicate(struct gw *g, struct recv_job *j)
 	}
 	if (!found)
 		return 0;
+	if (memcmp(digest, j->digest, 32) != 0 && !j->v.authenticated) {
+		/* not signed by From: refused for what is wrong with it, never as a duplicate
+		 * (that would tell which ids exist and alert on the genuine message) */
+		mla_buf_free(&stored);
+		return 0;
+	}
 	if (memcmp(digest, j->digest, 32) == 0) {
 		gw_log(GW_LOG_INFO, "duplicate", id, "peer=%s action=\"original receipt returned\"",
 		       j->peer_state);

@@ -102,6 +102,9 @@ typedef struct mla_verified {
 	char signer_subject[256];
 	char signer_fingerprint[65];
 	char recipient_key[80];  /* KeyName of the encrypted key: "sha256:<fingerprint>" */
+	int authenticated;       /* the signature verified: header is what From signed. A failure
+				  * after that (addressee, key, decryption) leaves it set; before
+				  * it, header holds whatever was read and must not be trusted. */
 } mla_verified;
 
 /* Verifies origin and integrity without any private key: limits, schema, algorithms,

@@ -153,6 +153,7 @@ mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust 
 	(void)snprintf(out->recipient_key, sizeof(out->recipient_key), "%s",
 		       kn != NULL ? (const char *)kn : "");
 	SHA256(env, env_len, out->digest);
+	out->authenticated = 1;
 	r = MLA_OK;
 out:
 	xmlFree(kn);
