@@ -113,6 +113,9 @@ static mla_err token_key(struct api_config *a, const char *file, unsigned line, 
 	if (!is_name(name))
 		return fail(diag, file, line, "token: the name must be 1-%d of A-Z a-z 0-9 . _ @ -",
 			    API_NAME_MAX);
+	if (strcmp(name, API_SOCKET_NAME) == 0)
+		return fail(diag, file, line, "token: the name '%s' is reserved for the local "
+			    "submission socket", API_SOCKET_NAME);
 	if ((why = parse_hash(hash, t->sha256)) != NULL)
 		return fail(diag, file, line, "token: %s", why);
 	for (size_t i = 0; i < a->n_tokens; i++) {
@@ -145,6 +148,9 @@ static mla_err client_key(struct api_config *a, const char *file, unsigned line,
 	if ((n = strlen(cn)) > API_NAME_MAX || strchr(cn, '\t') != NULL)
 		return fail(diag, file, line, "client: the CN must be at most %d bytes, no tabs",
 			    API_NAME_MAX);
+	if (strcmp(cn, API_SOCKET_NAME) == 0)
+		return fail(diag, file, line, "client: the CN '%s' is reserved for the local "
+			    "submission socket", API_SOCKET_NAME);
 	for (size_t i = 0; i < a->n_clients; i++)
 		if (strcmp(a->clients[i].cn, cn) == 0)
 			return fail(diag, file, line, "client: CN repeated (first on line %u)",

@@ -14,6 +14,10 @@
 #define API_MAX_CLIENTS 256
 #define API_NAME_MAX 64     /* bytes of a token name or a client certificate CN */
 #define API_LISTEN_MAX 128
+/* The local submission socket's principal (its actor "authority:socket"): reserved, so that no
+ * token or client certificate can own, read or act on what was submitted through the socket. */
+#define API_SOCKET_NAME "socket"
+#define API_SOCKET_ACTOR "authority:" API_SOCKET_NAME
 
 enum api_role {
 	API_ROLE_AUTHORITY = 0, /* central authority: submits, answers, reads its own cases */

@@ -272,7 +272,7 @@ void submit_handle(struct gw *g, struct evhttp_request *req)
 		return;
 	}
 	if ((sr = calloc(1, sizeof(*sr))) == NULL ||
-	    submit_enqueue(g, &h, evbuffer_pullup(in, -1), len, "authority:socket",
+	    submit_enqueue(g, &h, evbuffer_pullup(in, -1), len, API_SOCKET_ACTOR,
 			   MLA_AUDIT_SUBMITTED, socket_done, sr) != MLA_OK) {
 		free(sr);
 		submit_reply_error(req, 503, "Service Unavailable", MLA_ERR_NOMEM, "out of memory",

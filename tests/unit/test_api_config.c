@@ -105,8 +105,14 @@ static void test_refuse(void **state)
 	refused(12, "max_body_bytes", "1 KiB",
 		"es.conf:12: [api] max_body_bytes: 1024 is out of range (4 KiB..2 GiB)");
 	refused(12, "max_body_bytes", "-5", "es.conf:12: [api] max_body_bytes: not a number (decimal digits expected)");
+	/* issue 10 finding 10: the submission socket's identity is nobody else's */
+	refused(13, "token", "authority socket " HASH2, "es.conf:13: [api] token: the name 'socket' "
+		"is reserved for the local submission socket");
+	refused(13, "client", "authority socket", "es.conf:13: [api] client: the CN 'socket' "
+		"is reserved for the local submission socket");
+	assert_int_equal(key(13, "client", "authority Socket Office", NULL), MLA_OK);
 	assert_int_equal(a.n_tokens, 1); /* nothing refused was kept */
-	assert_int_equal(a.n_clients, 1);
+	assert_int_equal(a.n_clients, 2);
 }
 
 static void finish_refused(unsigned section_line, const char *msg)
