@@ -19,12 +19,12 @@
 static const char usage[] =
 	"usage: mlagwd -c FILE [--foreground] [--check] [--pid-file PATH] [--debug]\n"
 	"  -c, --config FILE  gateway configuration (format: conf/README.md)\n"
-	"  -f, --foreground   stay in the foreground (default: detach after start-up)\n"
+	"  -f, --foreground   stay in the foreground (default: detach once started)\n"
 	"      --check        load and check the configuration and keys, then exit\n"
 	"      --pid-file P   write the pid here (overrides pid_file in the configuration)\n"
 	"      --debug        log debug lines too\n"
 	"signals: TERM/INT stop after in-flight work, HUP reloads peers and certificates\n"
-	"exit: 0 stopped cleanly, 1 configuration or start-up error, 2 usage\n";
+	"exit: 0 stopped cleanly (detached: started), 1 configuration or start-up error, 2 usage\n";
 
 struct args {
 	const char *config, *pid_file;
@@ -121,7 +121,7 @@ static int detach(int *ready_fd)
 	}
 	if (pid > 0) {
 		close(p[1]);
-		exit(wait_child(p[0], pid));
+		_exit(wait_child(p[0], pid)); /* the child owns everything started; no atexit */
 	}
 	close(p[0]);
 	(void)fcntl(p[1], F_SETFD, FD_CLOEXEC);
