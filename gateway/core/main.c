@@ -183,6 +183,8 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 	if (*ready_fd >= 0 && quiet_stdio() != 0) {
 		(void)snprintf(msg, sizeof(msg), "mlagwd: cannot detach: /dev/null: %s\n",
 			       strerror(errno));
+		if (pid_file != NULL && pid_file[0] != '\0')
+			(void)unlink(pid_file); /* no daemon left to name */
 		report_start(ready_fd, 1, msg);
 		return 1;
 	}

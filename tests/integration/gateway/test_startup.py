@@ -1,6 +1,7 @@
 """Start-up without --foreground: the parent exits only once the daemon is ready (0, its
 listener accepting) or with the start error the foreground would print (exit 1, message on
-stderr, no process left): a port in use, a store that is not a database."""
+stderr, no process left): a port in use, a store that is not a database, and a daemon killed
+before it reported (held there by a pid file that is a FIFO nobody reads)."""
 import os
 import signal
 import socket
@@ -70,6 +71,23 @@ def bad_store(gw):
     os.unlink(gw.store)
 
 
+def killed_before_ready(gw):
+    fifo = gw.pid_file + '.fifo'
+    os.mkfifo(fifo)  # opening it to write blocks: the child waits there, after start-up
+    p = subprocess.Popen([gw.net.mlagwd, '-c', gw.conf, '--pid-file', fifo],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = wait_until(lambda: [d for d in daemons_of(gw) if d != p.pid], 20,
+                       msg='the detached child')[0]
+    _PIDS.append(child)
+    os.kill(child, signal.SIGKILL)
+    out, err = p.communicate(timeout=30)
+    err = err.decode(errors='replace')
+    check(p.returncode == 1, 'killed child: exit %d, want 1 (stderr %r)' % (p.returncode, err))
+    check('ended before it was ready (signal 9)' in err, 'killed child: stderr %r' % err)
+    wait_until(lambda: daemons_of(gw) == [], 5, msg='no process left')
+    os.unlink(fifo)
+
+
 def good_start(gw):
     rc, err = detached(gw)
     # connect at once: exit 0 must mean the listener is already accepting
@@ -97,6 +115,7 @@ def main(mlagw, mlagwd):
     try:
         port_in_use(es)
         bad_store(es)
+        killed_before_ready(es)
         good_start(es)
     finally:
         for pid in _PIDS:
