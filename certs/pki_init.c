@@ -179,8 +179,7 @@ static mla_err write_pair(struct pki_run *run, const char *name, X509 *cert, EVP
 	char path[PATH_MAX];
 	mla_err r;
 
-	if (run->nwritten + 2 > PKI_NFILES)
-		return mla_fail(diag, MLA_ERR_INTERNAL, "too many PKI files");
+	mla_require(run->nwritten + 2 <= PKI_NFILES); /* one root and the fixed leaves */
 	if ((r = file_path(run, name, "key", path, sizeof(path), diag)) != MLA_OK ||
 	    (r = mla_pem_write_key(path, key, run->overwrite, diag)) != MLA_OK)
 		return r;
@@ -192,14 +191,11 @@ static mla_err write_pair(struct pki_run *run, const char *name, X509 *cert, EVP
 	return MLA_OK;
 }
 
-static mla_err make_cn(const struct pki_run *run, const char *suffix, char *cn, size_t len,
-		       mla_diag *diag)
+static void make_cn(const struct pki_run *run, const char *suffix, char *cn, size_t len)
 {
 	int n = snprintf(cn, len, "%s %s", run->state, suffix);
 
-	if (n < 0 || (size_t)n >= len)
-		return mla_fail(diag, MLA_ERR_INTERNAL, "common name too long");
-	return MLA_OK;
+	mla_require(n > 0 && (size_t)n < len); /* a checked 2-letter State and a fixed suffix */
 }
 
 static mla_err make_leaf(struct pki_run *run, const struct leaf_spec *spec, X509 *root,
@@ -210,8 +206,7 @@ static mla_err make_leaf(struct pki_run *run, const struct leaf_spec *spec, X509
 	X509 *cert = NULL;
 	char cn[64];
 
-	if ((r = make_cn(run, spec->cn_suffix, cn, sizeof(cn), diag)) != MLA_OK)
-		goto out;
+	make_cn(run, spec->cn_suffix, cn, sizeof(cn));
 	if ((r = mla_pki_keygen(spec->key_type, run->rsa_bits, &key, diag)) != MLA_OK)
 		goto out;
 	if ((r = mla_pki_issue(spec->role, run->state, cn, key, root, root_key, run->not_before,
@@ -233,8 +228,8 @@ static mla_err make_all(struct pki_run *run, mla_diag *diag)
 	X509 *root = NULL;
 	char cn[64];
 
-	if ((r = make_cn(run, "MLA test root CA", cn, sizeof(cn), diag)) != MLA_OK ||
-	    (r = mla_pki_keygen(MLA_KEY_EC_P256, 0, &root_key, diag)) != MLA_OK ||
+	make_cn(run, "MLA test root CA", cn, sizeof(cn));
+	if ((r = mla_pki_keygen(MLA_KEY_EC_P256, 0, &root_key, diag)) != MLA_OK ||
 	    (r = mla_pki_issue(MLA_ROLE_ROOT, run->state, cn, root_key, NULL, NULL,
 			       run->not_before, run->root_not_after, NULL, &root, diag)) !=
 		    MLA_OK)

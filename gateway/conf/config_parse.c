@@ -198,9 +198,8 @@ static mla_err fail_range(const struct cfg_parser *p, const struct key_def *k, u
 		return fail_at(p, p->line, diag, "%s %s: %llu is out of range (%llu..%llu)", p->label,
 			       k->name, (unsigned long long)v, (unsigned long long)k->min,
 			       (unsigned long long)k->max);
-	if (fmt(v, sv, sizeof(sv)) != MLA_OK || fmt(k->min, lo, sizeof(lo)) != MLA_OK ||
-	    fmt(k->max, hi, sizeof(hi)) != MLA_OK)
-		return MLA_ERR_INTERNAL;
+	mla_require(fmt(v, sv, sizeof(sv)) == MLA_OK && fmt(k->min, lo, sizeof(lo)) == MLA_OK &&
+		    fmt(k->max, hi, sizeof(hi)) == MLA_OK);
 	return fail_at(p, p->line, diag, "%s %s: %s is out of range (%s..%s)", p->label, k->name,
 		       sv, lo, hi);
 }

@@ -350,8 +350,7 @@ mla_err cfg_resolve_path(const char *base_dir, const char *value, char out[PATH_
 		return MLA_OK;
 	}
 	blen = strlen(base_dir);
-	if (blen >= PATH_MAX || base_dir[0] != '/')
-		return MLA_ERR_INTERNAL;
+	mla_require(blen < PATH_MAX && base_dir[0] == '/'); /* base_dir comes from realpath() */
 	memcpy(out, base_dir, blen + 1);
 	for (;;) {
 		size_t skip = rel[0] != '.' ? 0 : rel[1] == '/' || rel[1] == '\0' ? 1

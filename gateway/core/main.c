@@ -1,12 +1,14 @@
 /* mlagwd: one gateway per State. Parses the command line, loads and checks the
  * configuration (refusing to start on any error, naming file, line and problem), writes the
- * pid file, and runs until SIGTERM or SIGINT (SIGHUP reloads peers and certificates). */
+ * pid file, and runs until SIGTERM or SIGINT (SIGHUP reloads peers and certificates).
+ * Detached, the parent waits until the daemon is ready and exits with its start status. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -17,12 +19,12 @@
 static const char usage[] =
 	"usage: mlagwd -c FILE [--foreground] [--check] [--pid-file PATH] [--debug]\n"
 	"  -c, --config FILE  gateway configuration (format: conf/README.md)\n"
-	"  -f, --foreground   stay in the foreground (default: detach after start-up)\n"
+	"  -f, --foreground   stay in the foreground (default: detach once started)\n"
 	"      --check        load and check the configuration and keys, then exit\n"
 	"      --pid-file P   write the pid here (overrides pid_file in the configuration)\n"
 	"      --debug        log debug lines too\n"
 	"signals: TERM/INT stop after in-flight work, HUP reloads peers and certificates\n"
-	"exit: 0 stopped cleanly, 1 configuration or start-up error, 2 usage\n";
+	"exit: 0 stopped cleanly (detached: started), 1 configuration or start-up error, 2 usage\n";
 
 struct args {
 	const char *config, *pid_file;
@@ -74,16 +76,120 @@ static int write_pid(const char *path)
 	return close(fd);
 }
 
-/* Detaches after start-up checks, so a bad configuration still fails in the foreground. */
-static int detach(void)
-{
-	pid_t pid = fork();
+/* Start-up status a detached child sends its waiting parent: one byte, the exit code the
+ * foreground start would use, then on failure the message the foreground would print. */
+#define START_MSG_MAX (MLA_DIAG_MAX + 64)
 
-	if (pid < 0)
+/* The parent's side: the child's status, or 1 when it dies before reporting. A failed child
+ * is reaped before the parent exits, so no process is left behind. */
+static int wait_child(int fd, pid_t pid)
+{
+	char buf[1 + START_MSG_MAX];
+	size_t n = 0;
+	ssize_t k;
+	int st = 0, code = 1;
+
+	while (n < sizeof(buf) &&
+	       ((k = read(fd, buf + n, sizeof(buf) - n)) > 0 || (k < 0 && errno == EINTR)))
+		n += k > 0 ? (size_t)k : 0;
+	close(fd);
+	if (n > 0)
+		code = (unsigned char)buf[0];
+	if (n > 1)
+		fprintf(stderr, "%.*s", (int)(n - 1), buf + 1);
+	if (code != 0 && waitpid(pid, &st, 0) == pid && n == 0)
+		fprintf(stderr, "mlagwd: cannot start: the daemon ended before it was ready (%s %d)\n",
+			WIFSIGNALED(st) ? "signal" : "exit",
+			WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	return code;
+}
+
+/* Forks before anything starts a thread (threads do not survive a fork). The parent never
+ * returns: it exits with the child's start status. The child returns 0 in a new session with
+ * the pipe's write end in *ready_fd, or -1 (errno set) when it cannot fork. */
+static int detach(int *ready_fd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p) != 0)
 		return -1;
-	if (pid > 0)
-		_exit(0);
+	if ((pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		_exit(wait_child(p[0], pid)); /* the child owns everything started; no atexit */
+	}
+	close(p[0]);
+	(void)fcntl(p[1], F_SETFD, FD_CLOEXEC);
+	*ready_fd = p[1];
 	return setsid() < 0 ? -1 : 0;
+}
+
+/* Ends start-up with code and msg (a whole line, or ""): to the waiting parent when
+ * detached, else on stderr. */
+static void report_start(int *ready_fd, int code, const char *msg)
+{
+	char buf[1 + START_MSG_MAX];
+	size_t n = strnlen(msg, START_MSG_MAX);
+	ssize_t w;
+
+	if (*ready_fd < 0) {
+		fputs(msg, stderr);
+		return;
+	}
+	buf[0] = (char)code;
+	memcpy(buf + 1, msg, n);
+	w = write(*ready_fd, buf, n + 1); /* one write under PIPE_BUF: all or nothing */
+	(void)w;			   /* a parent gone has nobody to tell */
+	close(*ready_fd);
+	*ready_fd = -1;
+}
+
+/* A detached daemon keeps no terminal: stdio goes to /dev/null once start-up succeeded. */
+static int quiet_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+	int r = -1;
+
+	if (fd < 0)
+		return -1;
+	if (dup2(fd, STDIN_FILENO) >= 0 && dup2(fd, STDOUT_FILENO) >= 0 &&
+	    dup2(fd, STDERR_FILENO) >= 0)
+		r = 0;
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return r;
+}
+
+/* Starts the gateway and writes the pid file; then a detached daemon leaves its terminal and
+ * tells its parent it is ready. Returns the exit code of a failed start, or 0. */
+static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file, int *ready_fd)
+{
+	char msg[START_MSG_MAX];
+	mla_diag d = {MLA_OK, ""};
+
+	if (gw_start(g, cfg, &d) != MLA_OK) {
+		(void)snprintf(msg, sizeof(msg), "mlagwd: cannot start: %s\n", mla_diag_message(&d));
+		report_start(ready_fd, 1, msg);
+		return 1;
+	}
+	if (write_pid(pid_file) != 0)
+		gw_log(GW_LOG_WARN, "pid-file", NULL, "path=%s reason=\"%s\"", pid_file,
+		       strerror(errno));
+	if (*ready_fd >= 0 && quiet_stdio() != 0) {
+		(void)snprintf(msg, sizeof(msg), "mlagwd: cannot detach: /dev/null: %s\n",
+			       strerror(errno));
+		if (pid_file != NULL && pid_file[0] != '\0')
+			(void)unlink(pid_file); /* no daemon left to name */
+		report_start(ready_fd, 1, msg);
+		return 1;
+	}
+	report_start(ready_fd, 0, "");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -93,6 +199,8 @@ int main(int argc, char **argv)
 	static struct gw g;
 	mla_diag d = {MLA_OK, ""};
 	const char *pid_file;
+	char msg[START_MSG_MAX];
+	int ready_fd = -1;
 
 	if (parse_args(argc, argv, &a) != 0)
 		return 2;
@@ -116,19 +224,16 @@ int main(int argc, char **argv)
 			printf("mlagwd: %s: configuration and keys OK\n", a.config);
 		return r == MLA_OK ? 0 : 1;
 	}
-	if (!a.foreground && detach() != 0) {
-		fprintf(stderr, "mlagwd: cannot detach: %s\n", strerror(errno));
-		return 1;
-	}
-	if (gw_start(&g, &cfg, &d) != MLA_OK) {
-		fprintf(stderr, "mlagwd: cannot start: %s\n", mla_diag_message(&d));
-		gw_free(&g);
+	if (!a.foreground && detach(&ready_fd) != 0) {
+		(void)snprintf(msg, sizeof(msg), "mlagwd: cannot detach: %s\n", strerror(errno));
+		report_start(&ready_fd, 1, msg);
 		return 1;
 	}
 	pid_file = a.pid_file != NULL ? a.pid_file : cfg.pid_file;
-	if (write_pid(pid_file) != 0)
-		gw_log(GW_LOG_WARN, "pid-file", NULL, "path=%s reason=\"%s\"", pid_file,
-		       strerror(errno));
+	if (start(&g, &cfg, pid_file, &ready_fd) != 0) {
+		gw_free(&g);
+		return 1;
+	}
 	gw_run(&g);
 	gw_free(&g);
 	if (pid_file != NULL && pid_file[0] != '\0')

@@ -45,11 +45,10 @@ mla_err tls_spki_pin(X509 *cert, char out[96])
 	char b64[64];
 
 	if (len <= 0)
-		return MLA_ERR_INTERNAL;
+		return MLA_ERR_NOMEM; /* i2d only fails to allocate */
 	SHA256(der, (size_t)len, md);
 	OPENSSL_free(der);
-	if (EVP_EncodeBlock((unsigned char *)b64, md, 32) != 44)
-		return MLA_ERR_INTERNAL;
+	mla_require(EVP_EncodeBlock((unsigned char *)b64, md, 32) == 44); /* 32 bytes: 44 chars */
 	(void)snprintf(out, 96, "sha256//%s", b64);
 	return MLA_OK;
 }

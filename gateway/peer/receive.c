@@ -149,8 +149,9 @@ static mla_err loop_receipt(struct gw *g, struct recv_job *j, mla_err err, const
 	mla_err e;
 
 	mla_buf_init(out, 0);
-	if (g->crypto == NULL || (e = mla_receipt_init(&r)) != MLA_OK)
-		return MLA_ERR_INTERNAL;
+	mla_require(g->crypto != NULL); /* loaded at start; a reload swaps in only a loaded set */
+	if ((e = mla_receipt_init(&r)) != MLA_OK)
+		return e;
 	memcpy(r.message_id, j->v.header.message_id, sizeof(r.message_id));
 	memcpy(r.envelope_digest, j->digest, 32);
 	memcpy(r.receiver_state, g->snap->cfg.state, 3);

@@ -83,4 +83,12 @@ mla_err mla_fail(mla_diag *diag, mla_err err, const char *fmt, ...)
 /* diag's message, or the generic one when none was set. */
 const char *mla_diag_message(const mla_diag *diag);
 
+/* Internal invariants (STYLE item 7): what no input, file or library can cause is checked
+ * with mla_require(cond), which writes "mlagw: invariant failed: COND at FILE:LINE" to stderr
+ * and aborts. cond is always evaluated, in every build. Anything input, the environment or a
+ * library can cause returns an error instead. */
+#define mla_require(cond) \
+	((cond) ? (void)0 : mla_require_failed(#cond, __FILE__, __LINE__))
+_Noreturn void mla_require_failed(const char *expr, const char *file, int line);
+
 #endif

@@ -159,8 +159,7 @@ mla_err dsig_verify_nodes(xmlNodePtr signature, const struct dsig_part *parts, s
 {
 	mla_err r;
 
-	if (n == 0 || n > DSIG_MAX_PARTS)
-		return mla_fail(diag, MLA_ERR_INTERNAL, "%zu signed parts requested", n);
+	mla_require(n > 0 && n <= DSIG_MAX_PARTS); /* callers name 1 or 2 fixed parts */
 	for (size_t i = 0; i < n; i++)
 		if ((r = register_id(&parts[i], diag)) != MLA_OK)
 			return r;

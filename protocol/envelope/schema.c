@@ -126,8 +126,7 @@ mla_err schema_validate(xmlDocPtr doc, mla_diag *diag)
 
 	if (ds == NULL)
 		return mla_fail(diag, MLA_ERR_SCHEMA, "root element is neither an envelope nor a receipt");
-	if (ds->schema == NULL)
-		return mla_fail(diag, MLA_ERR_INTERNAL, "schema not initialised (mla_crypto_init)");
+	mla_require(ds->schema != NULL); /* mla_crypto_init() compiles the schemas first */
 	if ((v = xmlSchemaNewValidCtxt(ds->schema)) == NULL)
 		return MLA_ERR_NOMEM;
 	xmlSchemaSetValidStructuredErrors(v, on_schema_error, &se);

@@ -523,8 +523,7 @@ mla_err mla_checkpoint_sign(const mla_checkpoint *cp, const char *key_name, EVP_
 				"checkpoint origin must be one non-empty line of UTF-8");
 	(void)EVP_EncodeBlock((unsigned char *)b64, cp->root, MLA_MERKLE_HASH_LEN);
 	n = snprintf(text, sizeof(text), "%s\n%" PRIu64 "\n%s\n", cp->origin, cp->size, b64);
-	if (n < 0 || (size_t)n >= sizeof(text))
-		return mla_fail(diag, MLA_ERR_INTERNAL, "checkpoint text truncated");
+	mla_require(n > 0 && (size_t)n < sizeof(text)); /* text is sized for the longest origin */
 	return mla_note_sign(text, (size_t)n, key_name, key, notep, lenp, diag);
 }
 

@@ -527,8 +527,7 @@ static mla_err level_reserve(struct level *l, uint64_t max_len)
 
 	if (l->len < l->cap)
 		return MLA_OK;
-	if (l->len >= max_len)
-		return MLA_ERR_INTERNAL; /* the tree's bound makes this impossible */
+	mla_require(l->len < max_len); /* append refuses a leaf beyond the tree's bound */
 	cap = l->cap == 0 ? 64 : l->cap * 2;
 	if (cap > max_len)
 		cap = (size_t)max_len;

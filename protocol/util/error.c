@@ -1,6 +1,8 @@
-/* The table of error names and messages, and the diagnostic helpers. */
+/* The table of error names and messages, the diagnostic helpers, and the abort of a failed
+ * internal invariant (mla_require). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "mlagw/error.h"
 #include "mlagw/text.h"
@@ -107,4 +109,11 @@ const char *mla_diag_message(const mla_diag *diag)
 	if (diag->msg[0] == '\0')
 		return mla_strerror(diag->code);
 	return diag->msg;
+}
+
+void mla_require_failed(const char *expr, const char *file, int line)
+{
+	/* unbuffered stderr, one call: the line is out before the abort */
+	fprintf(stderr, "mlagw: invariant failed: %s at %s:%d\n", expr, file, line);
+	abort();
 }
