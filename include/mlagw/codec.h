@@ -67,12 +67,16 @@ MLA_MUST_CHECK mla_err mla_b64_decode_buf(const char *s, size_t n, mla_buf *b);
 /* Writes the lower-case hex of in[0..n) and a NUL into out (size bytes); MLA_ERR_TOO_LARGE
  * (out empty) when it does not fit. */
 MLA_MUST_CHECK mla_err mla_hex_encode(const uint8_t *in, size_t n, char *out, size_t size);
-/* Decodes the n characters at s. Upper case is refused: every format of this project writes
- * and requires lower case (SPEC sections 3 and 14, sha256sum's output, token hashes), so one
+/* Decodes the n characters at s. Upper case is refused: the formats of this project write
+ * and require lower case (SPEC sections 3 and 14, sha256sum's output, token hashes), so one
  * spelling per value. MLA_ERR_ARG for odd length or a character outside 0-9a-f,
  * MLA_ERR_TOO_LARGE beyond max bytes; with outlen NULL exactly max bytes are required. */
 MLA_MUST_CHECK mla_err mla_hex_decode(const char *s, size_t n, uint8_t *out, size_t max,
 				      size_t *outlen);
+/* The same accepting A-F too, only for foreign formats that allow either case (C2SP vkey key
+ * IDs, which Go's note package reads in either case). */
+MLA_MUST_CHECK mla_err mla_hex_decode_anycase(const char *s, size_t n, uint8_t *out,
+					      size_t max, size_t *outlen);
 
 /* ---- bounded strings ---- */
 

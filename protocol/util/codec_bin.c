@@ -155,15 +155,18 @@ static int hex_value(char c)
 		return c - '0';
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
-	return -1; /* upper case included: one spelling per value */
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
-mla_err mla_hex_decode(const char *s, size_t n, uint8_t *out, size_t max, size_t *outlen)
+static mla_err hex_decode(const char *s, size_t n, int upper_ok, uint8_t *out, size_t max,
+			  size_t *outlen)
 {
 	if (s == NULL || n % 2 != 0)
 		return MLA_ERR_ARG;
 	for (size_t i = 0; i < n; i++)
-		if (hex_value(s[i]) < 0)
+		if (hex_value(s[i]) < 0 || (!upper_ok && s[i] >= 'A' && s[i] <= 'F'))
 			return MLA_ERR_ARG;
 	if (n / 2 > max)
 		return MLA_ERR_TOO_LARGE;
@@ -174,4 +177,15 @@ mla_err mla_hex_decode(const char *s, size_t n, uint8_t *out, size_t max, size_t
 	if (outlen != NULL)
 		*outlen = n / 2;
 	return MLA_OK;
+}
+
+mla_err mla_hex_decode(const char *s, size_t n, uint8_t *out, size_t max, size_t *outlen)
+{
+	return hex_decode(s, n, 0, out, max, outlen);
+}
+
+mla_err mla_hex_decode_anycase(const char *s, size_t n, uint8_t *out, size_t max,
+			       size_t *outlen)
+{
+	return hex_decode(s, n, 1, out, max, outlen);
 }

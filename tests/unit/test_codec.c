@@ -117,6 +117,10 @@ static void test_hex(void **state)
 	assert_int_equal(mla_hex_decode("0001aBff", 8, out, sizeof(out), &len), MLA_ERR_ARG);
 	assert_int_equal(mla_hex_decode("0001abff", 8, out, 3, &len), MLA_ERR_TOO_LARGE);
 	assert_int_equal(mla_hex_decode("0001abff", 8, out, 5, NULL), MLA_ERR_ARG);
+	/* either case only where a foreign format allows it */
+	assert_int_equal(mla_hex_decode_anycase("0001ABff", 8, out, 4, NULL), MLA_OK);
+	assert_memory_equal(out, in, 4);
+	assert_int_equal(mla_hex_decode_anycase("0001ABfG", 8, out, 4, NULL), MLA_ERR_ARG);
 }
 
 static void test_u64(void **state)
