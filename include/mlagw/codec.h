@@ -94,5 +94,7 @@ MLA_MUST_CHECK mla_err mla_vsnprintf(char *dst, size_t n, const char *fmt, va_li
 #define MLA_CUT_MARK "[...]"
 int mla_vsnprintf_cut(char *dst, size_t n, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+int mla_snprintf_cut(char *dst, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

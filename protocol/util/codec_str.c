@@ -71,3 +71,14 @@ int mla_vsnprintf_cut(char *dst, size_t n, const char *fmt, va_list ap)
 	memcpy(dst + end, MLA_CUT_MARK, mark + 1);
 	return 1;
 }
+
+int mla_snprintf_cut(char *dst, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int cut;
+
+	va_start(ap, fmt);
+	cut = mla_vsnprintf_cut(dst, n, fmt, ap);
+	va_end(ap);
+	return cut;
+}
