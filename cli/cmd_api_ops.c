@@ -10,6 +10,7 @@
 
 #include "cli_util.h"
 #include "cmd_api.h"
+#include "mlagw/codec.h"
 #include "mlagw/envelope.h"
 
 /* Prints the answer as JSON (--json) or with the given human printer. */
@@ -46,13 +47,12 @@ static int add_document(const struct api_args *a, json_t *req)
 
 	if ((r = cli_read_file(a->in, MLA_DEFAULT_MAX_DOCUMENT_BYTES, &doc, &d)) != MLA_OK)
 		return cli_fail(a->cmd, r, &d);
-	if ((b64 = malloc(4 * ((doc.len + 2) / 3) + 1)) == NULL) {
+	if ((b64 = malloc(MLA_B64_LEN(doc.len) + 1)) == NULL) {
 		mla_buf_free(&doc);
 		return CLI_INTERNAL;
 	}
-	(void)EVP_EncodeBlock((unsigned char *)b64, doc.data != NULL ? doc.data : (uint8_t *)"",
-			      (int)doc.len);
-	if (json_object_set_new(req, "document_b64", json_string(b64)) != 0 ||
+	if (mla_b64_encode(doc.data, doc.len, b64, MLA_B64_LEN(doc.len) + 1) != MLA_OK ||
+	    json_object_set_new(req, "document_b64", json_string(b64)) != 0 ||
 	    json_object_set_new(req, "content_type",
 				json_string(a->content_type ? a->content_type : "application/xml")))
 		rc = CLI_INTERNAL;
@@ -208,31 +208,27 @@ static int save_document(const struct api_args *a, json_t *ans)
 {
 	const char *b64 = json_string_value(json_object_get(ans, "document_b64"));
 	const char *want = json_string_value(json_object_get(ans, "sha256"));
-	size_t len = b64 != NULL ? strlen(b64) : 0;
+	size_t len = b64 != NULL ? strlen(b64) : 0, n = 0;
 	unsigned char *doc = malloc(len / 4 * 3 + 3), md[32];
 	char hex[65];
-	int n, pad = 0, rc = CLI_OK;
+	int rc = CLI_OK;
 	mla_diag d = {MLA_OK, ""};
 	mla_err r;
 
-	if (doc == NULL || b64 == NULL || want == NULL || len % 4 != 0 ||
-	    (n = EVP_DecodeBlock(doc, (const unsigned char *)b64, (int)len)) < 0) {
+	if (doc == NULL || b64 == NULL || want == NULL ||
+	    mla_b64_decode(b64, len, doc, len / 4 * 3, &n) != MLA_OK) {
 		fprintf(stderr, "mlagw %s: the gateway's document is not valid base64\n", a->cmd);
 		rc = CLI_INTERNAL;
 		goto out;
 	}
-	pad = len >= 2 && b64[len - 1] == '=' ? (b64[len - 2] == '=' ? 2 : 1) : 0;
-	n -= pad;
-	SHA256(doc, (size_t)n, md);
-	for (int i = 0; i < 32; i++)
-		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if (strcmp(hex, want) != 0) {
+	SHA256(doc, n, md);
+	if (mla_hex_encode(md, sizeof(md), hex, sizeof(hex)) != MLA_OK || strcmp(hex, want) != 0) {
 		fprintf(stderr, "mlagw %s: the document does not match its SHA-256\n", a->cmd);
 		rc = CLI_INTERNAL;
-	} else if ((r = cli_write_file(a->out, doc, (size_t)n, 0600, &d)) != MLA_OK) {
+	} else if ((r = cli_write_file(a->out, doc, n, 0600, &d)) != MLA_OK) {
 		rc = cli_fail(a->cmd, r, &d);
 	} else if (!a->json) {
-		printf("fetched %s (%d bytes, sha256 %s) -> %s\n", a->rest[0], n, hex, a->out);
+		printf("fetched %s (%zu bytes, sha256 %s) -> %s\n", a->rest[0], n, hex, a->out);
 	}
 out:
 	if (doc != NULL)

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "api_client.h"
@@ -16,6 +15,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "mlagw/checkpoint.h"
+#include "mlagw/codec.h"
 #include "mlagw/merkle.h"
 #include "mlagw/pem.h"
 
@@ -108,44 +108,18 @@ static int parse(int argc, char **argv, struct audit_args *a)
 
 static int parse_hash_hex(const char *s, uint8_t out[MLA_MERKLE_HASH_LEN])
 {
-	if (s == NULL || strlen(s) != 2 * MLA_MERKLE_HASH_LEN)
-		return 0;
-	for (size_t i = 0; i < MLA_MERKLE_HASH_LEN; i++) {
-		unsigned v = 0;
-		for (int k = 0; k < 2; k++) {
-			char ch = s[2 * i + (size_t)k];
-			if (ch >= '0' && ch <= '9')
-				v = v * 16 + (unsigned)(ch - '0');
-			else if (ch >= 'a' && ch <= 'f')
-				v = v * 16 + (unsigned)(ch - 'a' + 10);
-			else
-				return 0;
-		}
-		out[i] = (uint8_t)v;
-	}
-	return 1;
+	return s != NULL && mla_hex_decode(s, strlen(s), out, MLA_MERKLE_HASH_LEN, NULL) == MLA_OK;
 }
 
 /* A root as standard padded base64 of 32 bytes. */
 static int parse_root_b64(const char *s, uint8_t out[MLA_MERKLE_HASH_LEN])
 {
-	uint8_t raw[33];
-
-	if (s == NULL || strlen(s) != 44 || s[43] != '=' || s[42] == '=' ||
-	    EVP_DecodeBlock(raw, (const unsigned char *)s, 44) != 33)
-		return 0;
-	memcpy(out, raw, MLA_MERKLE_HASH_LEN);
-	return 1;
+	return s != NULL && mla_b64_decode(s, strlen(s), out, MLA_MERKLE_HASH_LEN, NULL) == MLA_OK;
 }
 
 static int parse_u64(const char *s, uint64_t *out)
 {
-	long v;
-
-	if (cli_parse_long(s, 0, 0x7fffffffffffffffL, &v) != 0)
-		return 0;
-	*out = (uint64_t)v;
-	return 1;
+	return mla_parse_u64(s, 0, INT64_MAX, out) == MLA_OK;
 }
 
 /* The hashes array of a proof answer. */
@@ -228,18 +202,17 @@ static int entry_leaf(const struct audit_args *a, uint64_t seq, uint8_t leaf[32]
 	char path[96];
 	const char *b64;
 	uint8_t raw[1100];
-	size_t n, pad = 0;
-	int len, rc;
+	size_t n = 0;
+	int rc;
 
 	(void)snprintf(path, sizeof(path), "/api/v1/audit/entries/%llu", (unsigned long long)seq);
 	if ((rc = api_call(&a->c, CMD, "GET", path, NULL, ansp)) != CLI_OK)
 		return rc;
 	b64 = json_string_value(json_object_get(*ansp, "entry_b64"));
-	if (b64 == NULL || (n = strlen(b64)) == 0 || n % 4 != 0 || n > 4 * (sizeof(raw) / 3) ||
-	    (len = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n)) < 0)
+	if (b64 == NULL || mla_b64_decode(b64, strlen(b64), raw, sizeof(raw), &n) != MLA_OK ||
+	    n == 0)
 		return not_verified("entry", "entry_b64 is not base64");
-	pad = (b64[n - 1] == '=') + (b64[n - 2] == '=');
-	if (mla_merkle_leaf_hash(raw, (size_t)len - pad, leaf) != MLA_OK)
+	if (mla_merkle_leaf_hash(raw, n, leaf) != MLA_OK)
 		return CLI_INTERNAL;
 	return CLI_OK;
 }

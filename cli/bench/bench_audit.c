@@ -29,6 +29,7 @@
 #include "../commands.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/checkpoint.h"
+#include "mlagw/codec.h"
 #include "mlagw/merkle.h"
 #include "mlagw/pem.h"
 #include "mlagw/pki.h"
@@ -143,8 +144,8 @@ static int parse(int argc, char **argv, struct ba_args *a)
 			fputs(usage, stdout);
 			return -1;
 		} else if (c == 'n') {
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (*end != '\0' || v < 1 || v > 3000000 || optarg[0] == '-')
+			uint64_t v;
+			if (mla_parse_u64(optarg, 1, 3000000, &v) != MLA_OK)
 				return cli_usage_error(CMD, "--entries: 1 to 3000000");
 			a->entries = v;
 		} else if (c == 's') {
