@@ -40,8 +40,8 @@ static mla_err fail(mla_diag *diag, const char *file, unsigned line, const char 
 	va_list ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap); /* truncation only shortens the message */
-	va_end(ap);
+	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a message: cut visibly */
+		va_end(ap);
 	if (line == 0)
 		return mla_fail(diag, MLA_ERR_CONFIG, "%s: [api] %s", file, msg);
 	return mla_fail(diag, MLA_ERR_CONFIG, "%s:%u: [api] %s", file, line, msg);

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "mlagw/codec.h"
 #include "gw.h"
 #include "log.h"
 
@@ -100,12 +101,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mlagwd: %s\n", mla_diag_message(&d));
 		return 1;
 	}
+	/* kept for reloads: a path that does not fit is refused, not cut */
+	if (mla_strcpy(g.config_path, sizeof(g.config_path), a.config) != MLA_OK) {
+		fprintf(stderr, "mlagwd: configuration path longer than %zu bytes\n",
+			sizeof(g.config_path) - 1);
+		return 1;
+	}
 	if (gw_config_load(a.config, &cfg, &d) != MLA_OK) {
 		fprintf(stderr, "mlagwd: %s\n", mla_diag_message(&d));
 		return 1;
 	}
 	gw_log_init(cfg.state, a.debug ? GW_LOG_DEBUG : GW_LOG_INFO);
-	(void)snprintf(g.config_path, sizeof(g.config_path), "%s", a.config);
 	if (a.check) {
 		struct gw_crypto *k = NULL;
 		mla_err r = gw_crypto_load(&cfg, &k, &d);

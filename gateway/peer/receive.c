@@ -8,6 +8,7 @@
 
 #include "tlog/audit.h"
 #include "core/log.h"
+#include "mlagw/codec.h"
 #include "mlagw/receipt.h"
 #include "peer_server.h"
 
@@ -59,8 +60,8 @@ static void sign_receipt(struct recv_job *j, struct gw_crypto *k, const struct g
 	r.outcome = j->err == MLA_OK ? MLA_OUTCOME_ACCEPTED : MLA_OUTCOME_REJECTED;
 	r.error = j->err;
 	if (j->err != MLA_OK)
-		(void)snprintf(r.error_message, sizeof(r.error_message), "%s",
-			       mla_diag_message(&j->diag));
+		(void)mla_snprintf_cut(r.error_message, sizeof(r.error_message), "%s",
+				       mla_diag_message(&j->diag));
 	j->receipt_err = mla_receipt_seal(&r, k->signer, &c->limits, &j->receipt, NULL);
 }
 
@@ -136,7 +137,7 @@ static void reply_with(struct gw *g, struct recv_req *rr, int code, mla_buf *rec
 	rc->code = code;
 	rc->receipt = *receipt;
 	mla_buf_init(receipt, 0);
-	(void)snprintf(rc->msgid, sizeof(rc->msgid), "%s", msgid);
+	(void)mla_snprintf_cut(rc->msgid, sizeof(rc->msgid), "%s", msgid); /* for the log only */
 	gw_after_commit(g, reply_after_commit, rc);
 }
 
@@ -156,7 +157,7 @@ static mla_err loop_receipt(struct gw *g, struct recv_job *j, mla_err err, const
 	memcpy(r.sender_state, j->peer_state, 3);
 	r.outcome = MLA_OUTCOME_REJECTED;
 	r.error = err;
-	(void)snprintf(r.error_message, sizeof(r.error_message), "%s", why);
+	(void)mla_snprintf_cut(r.error_message, sizeof(r.error_message), "%s", why);
 	return mla_receipt_seal(&r, g->crypto->signer, &g->snap->cfg.limits, out, NULL);
 }
 

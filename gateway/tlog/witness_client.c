@@ -42,8 +42,12 @@ struct gw_witness {
 
 static void name_of(const char *state, const char *what, char out[MLA_CHECKPOINT_ORIGIN_MAX + 1])
 {
-	(void)snprintf(out, MLA_CHECKPOINT_ORIGIN_MAX + 1, "mlagw.%c%c/%s",
-		       tolower((unsigned char)state[0]), tolower((unsigned char)state[1]), what);
+	/* two letters and a short constant always fit; were it not so, the empty name would be
+	 * refused by every note function rather than a cut one used */
+	if (mla_snprintf(out, MLA_CHECKPOINT_ORIGIN_MAX + 1, "mlagw.%c%c/%s",
+			 tolower((unsigned char)state[0]), tolower((unsigned char)state[1]),
+			 what) != MLA_OK)
+		out[0] = '\0';
 }
 
 void witness_log_name(const char *state, char out[MLA_CHECKPOINT_ORIGIN_MAX + 1])
@@ -328,9 +332,9 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct tr
 	}
 	if (size > g->cp_size) {
 		char detail[128];
-		(void)snprintf(detail, sizeof(detail),
-			       "peer=%s cosigned=%" PRIu64 " ours=%" PRIu64, wp->state, size,
-			       g->cp_size);
+		(void)mla_snprintf_cut(detail, sizeof(detail),
+				       "peer=%s cosigned=%" PRIu64 " ours=%" PRIu64, wp->state,
+				       size, g->cp_size);
 		gw_log(GW_LOG_ERROR, "witness-ahead", NULL, "%s", detail);
 		if (store_alert(g->store, "witness-ahead", NULL, detail, &d) != MLA_OK)
 			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert");
