@@ -136,14 +136,17 @@ int api_status(struct api_args *a)
 	char path[512], *esc;
 	json_t *ans = NULL;
 	int rc;
+	mla_err r;
 
 	if ((case_id == NULL) == (a->nrest != 1))
 		return cli_usage_error(a->cmd, "give one MESSAGE_ID, or --case-id ID");
 	if ((esc = api_escape(case_id != NULL ? case_id : a->rest[0])) == NULL)
 		return CLI_INTERNAL;
-	(void)snprintf(path, sizeof(path), case_id != NULL ? "/api/v1/cases/%s"
-							   : "/api/v1/messages/%s", esc);
+	r = mla_snprintf(path, sizeof(path),
+			 case_id != NULL ? "/api/v1/cases/%s" : "/api/v1/messages/%s", esc);
 	free(esc);
+	if (r != MLA_OK)
+		return cli_usage_error(a->cmd, "the id is too long");
 	if ((rc = api_call(&a->c, a->cmd, "GET", path, NULL, &ans)) == CLI_OK)
 		rc = output(a, ans, case_id != NULL ? print_case : print_message);
 	return rc;
@@ -242,6 +245,7 @@ int api_fetch(struct api_args *a)
 	char path[1024], *id, *why;
 	json_t *ans = NULL;
 	int rc;
+	mla_err r;
 
 	if (a->nrest != 1 || a->reason == NULL || a->out == NULL)
 		return cli_usage_error(a->cmd, "give MESSAGE_ID, --reason TEXT and --out FILE");
@@ -252,9 +256,11 @@ int api_fetch(struct api_args *a)
 		free(why);
 		return CLI_INTERNAL;
 	}
-	(void)snprintf(path, sizeof(path), "/api/v1/inbox/%s/document?reason=%s", id, why);
+	r = mla_snprintf(path, sizeof(path), "/api/v1/inbox/%s/document?reason=%s", id, why);
 	free(id);
 	free(why);
+	if (r != MLA_OK)
+		return cli_usage_error(a->cmd, "the id or the reason is too long");
 	if ((rc = api_call(&a->c, a->cmd, "GET", path, NULL, &ans)) != CLI_OK)
 		return rc;
 	rc = save_document(a, ans);
@@ -269,6 +275,7 @@ int api_answer(struct api_args *a)
 	json_t *req = json_object(), *ans = NULL;
 	char path[256], *id;
 	int rc = CLI_OK;
+	mla_err r;
 
 	if (a->nrest != 1 || api_field(a, "action") == NULL) {
 		json_decref(req);
@@ -280,9 +287,11 @@ int api_answer(struct api_args *a)
 	if (a->in != NULL)
 		rc = add_document(a, req);
 	if (rc == CLI_OK && (id = api_escape(a->rest[0])) != NULL) {
-		(void)snprintf(path, sizeof(path), "/api/v1/messages/%s/answers", id);
+		r = mla_snprintf(path, sizeof(path), "/api/v1/messages/%s/answers", id);
 		free(id);
-		if ((rc = api_call(&a->c, a->cmd, "POST", path, req, &ans)) == CLI_OK)
+		if (r != MLA_OK)
+			rc = cli_usage_error(a->cmd, "the id is too long");
+		else if ((rc = api_call(&a->c, a->cmd, "POST", path, req, &ans)) == CLI_OK)
 			rc = output(a, ans, print_accepted);
 	}
 	json_decref(req);

@@ -205,7 +205,9 @@ static int entry_leaf(const struct audit_args *a, uint64_t seq, uint8_t leaf[32]
 	size_t n = 0;
 	int rc;
 
-	(void)snprintf(path, sizeof(path), "/api/v1/audit/entries/%llu", (unsigned long long)seq);
+	if (mla_snprintf(path, sizeof(path), "/api/v1/audit/entries/%llu",
+			 (unsigned long long)seq) != MLA_OK)
+		return CLI_INTERNAL; /* path is sized for any seq */
 	if ((rc = api_call(&a->c, CMD, "GET", path, NULL, ansp)) != CLI_OK)
 		return rc;
 	b64 = json_string_value(json_object_get(*ansp, "entry_b64"));
@@ -245,12 +247,13 @@ static int inclusion(const struct audit_args *a, const mla_checkpoint *cp, json_
 		return cli_usage_error(CMD, "--seq and --size take a decimal number");
 	if (a->old_root != NULL && !parse_root_b64(a->old_root, root))
 		return cli_usage_error(CMD, "--old-root is not the base64 of 32 bytes");
-	(void)snprintf(what, sizeof(what), "inclusion of entry %llu in the log of size %llu",
-		       (unsigned long long)seq, (unsigned long long)size);
+	(void)mla_snprintf_cut(what, sizeof(what), "inclusion of entry %llu in the log of size %llu",
+			       (unsigned long long)seq, (unsigned long long)size);
 	if (size > cp->size)
 		return not_verified(what, "size beyond the latest checkpoint");
-	(void)snprintf(path, sizeof(path), "/api/v1/audit/proof/inclusion?seq=%llu&size=%llu",
-		       (unsigned long long)seq, (unsigned long long)size);
+	if (mla_snprintf(path, sizeof(path), "/api/v1/audit/proof/inclusion?seq=%llu&size=%llu",
+			 (unsigned long long)seq, (unsigned long long)size) != MLA_OK)
+		return CLI_INTERNAL; /* path is sized for any two numbers */
 	if ((rc = entry_leaf(a, seq, leaf, &entry)) != CLI_OK ||
 	    (rc = api_call(&a->c, CMD, "GET", path, NULL, &ans)) != CLI_OK)
 		goto out;
@@ -287,12 +290,13 @@ static int consistency(const struct audit_args *a, const mla_checkpoint *cp, jso
 		return cli_usage_error(CMD, "--from takes a number from 1");
 	if (!parse_root_b64(a->old_root, old))
 		return cli_usage_error(CMD, "--old-root is not the base64 of 32 bytes");
-	(void)snprintf(what, sizeof(what), "consistency of the log of size %llu with size %llu",
-		       (unsigned long long)from, (unsigned long long)cp->size);
+	(void)mla_snprintf_cut(what, sizeof(what), "consistency of the log of size %llu with size %llu",
+			       (unsigned long long)from, (unsigned long long)cp->size);
 	if (from > cp->size)
 		return not_verified(what, "the older size is beyond the latest checkpoint");
-	(void)snprintf(path, sizeof(path), "/api/v1/audit/proof/consistency?from=%llu&to=%llu",
-		       (unsigned long long)from, (unsigned long long)cp->size);
+	if (mla_snprintf(path, sizeof(path), "/api/v1/audit/proof/consistency?from=%llu&to=%llu",
+			 (unsigned long long)from, (unsigned long long)cp->size) != MLA_OK)
+		return CLI_INTERNAL; /* path is sized for any two numbers */
 	if ((rc = api_call(&a->c, CMD, "GET", path, NULL, &ans)) != CLI_OK)
 		return rc;
 	if (!proof_of(ans, &p))

@@ -77,9 +77,8 @@ static const char envelope_usage[] =
 
 static int set_text(char *dst, size_t n, const char *v, const char *opt)
 {
-	if (strlen(v) >= n)
+	if (mla_strcpy(dst, n, v) != MLA_OK)
 		return cli_usage_error("envelope", "%s is longer than %zu bytes", opt, n - 1);
-	(void)snprintf(dst, n, "%s", v);
 	return CLI_OK;
 }
 
