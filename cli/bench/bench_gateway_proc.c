@@ -145,17 +145,17 @@ static mla_err name_files(struct bgw_env *e, int i, mla_diag *d)
 	memcpy(g->name, i == 0 ? "A" : "B", 2);
 	if ((g->port = free_port()) <= 0)
 		return mla_fail(d, MLA_ERR_IO, "cannot find a free loopback port");
-	(void)snprintf(rel, sizeof(rel), "%s.conf", g->name);
-	if (path_join(g->conf, e->dir, rel) != 0)
+	if (mla_snprintf(rel, sizeof(rel), "%s.conf", g->name) != MLA_OK ||
+	    path_join(g->conf, e->dir, rel) != 0)
 		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
-	(void)snprintf(rel, sizeof(rel), "%s.sock", g->name);
-	if (path_join(g->sock, e->dir, rel) != 0)
+	if (mla_snprintf(rel, sizeof(rel), "%s.sock", g->name) != MLA_OK ||
+	    path_join(g->sock, e->dir, rel) != 0)
 		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
-	(void)snprintf(rel, sizeof(rel), "%s.db", g->name);
-	if (path_join(g->store, e->dir, rel) != 0)
+	if (mla_snprintf(rel, sizeof(rel), "%s.db", g->name) != MLA_OK ||
+	    path_join(g->store, e->dir, rel) != 0)
 		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
-	(void)snprintf(rel, sizeof(rel), "%s.log", g->name);
-	if (path_join(g->log, e->dir, rel) != 0)
+	if (mla_snprintf(rel, sizeof(rel), "%s.log", g->name) != MLA_OK ||
+	    path_join(g->log, e->dir, rel) != 0)
 		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
 	return MLA_OK;
 }
@@ -303,8 +303,8 @@ long bgw_proc_kib(pid_t pid, const char *field)
 	long kib = -1;
 	FILE *fp;
 
-	(void)snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
+	if (mla_snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid) != MLA_OK ||
+	    (fp = fopen(path, "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		if (strncmp(line, field, flen) == 0) {
@@ -342,8 +342,8 @@ double bgw_proc_cpu(pid_t pid)
 	size_t n;
 	FILE *fp;
 
-	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
+	if (mla_snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid) != MLA_OK ||
+	    (fp = fopen(path, "r")) == NULL)
 		return 0.0;
 	n = fread(buf, 1, sizeof(buf) - 1, fp);
 	fclose(fp);
