@@ -15,6 +15,7 @@
 #include <libxml/tree.h>
 
 #include "fixture.h"
+#include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "protocol_ns.h"
 
@@ -96,9 +97,9 @@ static void load_issuer(const struct fixture *f, const char *state, X509 **cert,
 	char rel[32], p[PATH_MAX];
 	mla_diag d = {MLA_OK, ""};
 
-	(void)snprintf(rel, sizeof(rel), "%s/root.crt", state);
+	assert_int_equal(mla_snprintf(rel, sizeof(rel), "%s/root.crt", state), MLA_OK);
 	assert_int_equal(mla_pem_load_cert(fixture_path(f, rel, p), cert, &d), MLA_OK);
-	(void)snprintf(rel, sizeof(rel), "%s/root.key", state);
+	assert_int_equal(mla_snprintf(rel, sizeof(rel), "%s/root.key", state), MLA_OK);
 	assert_int_equal(mla_pem_load_key(fixture_path(f, rel, p), key, &d), MLA_OK);
 }
 
@@ -116,9 +117,9 @@ static mla_signer *make_signer(const struct fixture *f, const char *name, X509 *
 	if (mla_pki_issue(MLA_ROLE_SIGN, "ES", "hostile signer", key, issuer, issuer_key, nb, na,
 			  NULL, &cert, &d) != MLA_OK)
 		fail_msg("issue: %s", d.msg);
-	(void)snprintf(rel, sizeof(rel), "%s.crt", name);
+	assert_int_equal(mla_snprintf(rel, sizeof(rel), "%s.crt", name), MLA_OK);
 	assert_int_equal(mla_pem_write_cert(fixture_path(f, rel, cp), cert, 1, &d), MLA_OK);
-	(void)snprintf(rel, sizeof(rel), "%s.key", name);
+	assert_int_equal(mla_snprintf(rel, sizeof(rel), "%s.key", name), MLA_OK);
 	assert_int_equal(mla_pem_write_key(fixture_path(f, rel, kp), key, 1, &d), MLA_OK);
 	if (mla_signer_load(cp, kp, &s, &d) != MLA_OK)
 		fail_msg("signer load: %s", d.msg);
@@ -456,12 +457,12 @@ static void retarget(mla_buf *env, const char *from, const char *to)
 	char a[64], b[64], uri_a[80], uri_b[80];
 	char sa[32], sb[32];
 
-	(void)snprintf(sa, sizeof(sa), "<mla:%s Id=\"", from);
-	(void)snprintf(sb, sizeof(sb), "<mla:%s Id=\"", to);
+	assert_int_equal(mla_snprintf(sa, sizeof(sa), "<mla:%s Id=\"", from), MLA_OK);
+	assert_int_equal(mla_snprintf(sb, sizeof(sb), "<mla:%s Id=\"", to), MLA_OK);
 	copy_value(env, sa, "\"", a, sizeof(a));
 	copy_value(env, sb, "\"", b, sizeof(b));
-	(void)snprintf(uri_a, sizeof(uri_a), "URI=\"#%s\"", a);
-	(void)snprintf(uri_b, sizeof(uri_b), "URI=\"#%s\"", b);
+	assert_int_equal(mla_snprintf(uri_a, sizeof(uri_a), "URI=\"#%s\"", a), MLA_OK);
+	assert_int_equal(mla_snprintf(uri_b, sizeof(uri_b), "URI=\"#%s\"", b), MLA_OK);
 	fixture_replace(env, uri_a, uri_b);
 }
 
@@ -496,7 +497,8 @@ static void test_wrapping_xml_id(void **state)
 
 	seal_small(f, &env);
 	copy_value(&env, "<mla:Payload Id=\"", "\"", pid, sizeof(pid));
-	(void)snprintf(attr, sizeof(attr), "<ds:KeyInfo xml:id=\"%s\">", pid);
+	assert_int_equal(mla_snprintf(attr, sizeof(attr), "<ds:KeyInfo xml:id=\"%s\">", pid),
+			MLA_OK);
 	fixture_replace(&env, "<ds:KeyInfo>", attr);
 	expect_refused(f, &env, MLA_ERR_SCHEMA, "XML/1998/namespace}id");
 	mla_buf_free(&env);
@@ -562,7 +564,7 @@ static void test_signer_expired(void **state)
 
 	assert_non_null(gmtime_r(&na, &tm));
 	assert_true(strftime(date, sizeof(date), "%Y-%m-%d", &tm) > 0);
-	(void)snprintf(want, sizeof(want), "expired on %s", date);
+	assert_int_equal(mla_snprintf(want, sizeof(want), "expired on %s", date), MLA_OK);
 	expect_signed_by(state, s, MLA_ERR_CERT_EXPIRED, want);
 	mla_signer_free(s);
 }
