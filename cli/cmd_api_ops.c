@@ -171,8 +171,13 @@ static int inbox_query(const struct api_args *a, char *q, size_t n)
 	static const char *const map[][2] = {{"case-id", "case_id"}, {"peer", "peer"},
 					     {"kind", "kind"},	       {"action", "action"},
 					     {"priority", "priority"}, {"limit", "limit"}};
-	size_t used = (size_t)snprintf(q, n, "/api/v1/inbox?");
+	size_t used;
+	mla_err r;
 
+	/* each append checked: offsets stay inside q, and a cut query is never sent */
+	if (mla_strcpy(q, n, "/api/v1/inbox?") != MLA_OK)
+		return -1;
+	used = strlen(q);
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		const char *v = api_field(a, map[i][0]);
 		char *esc;
@@ -180,13 +185,15 @@ static int inbox_query(const struct api_args *a, char *q, size_t n)
 			continue;
 		if ((esc = api_escape(v)) == NULL)
 			return -1;
-		used += (size_t)snprintf(q + used, used < n ? n - used : 0, "%s=%s&", map[i][1], esc);
+		r = mla_snprintf(q + used, n - used, "%s=%s&", map[i][1], esc);
 		free(esc);
+		if (r != MLA_OK)
+			return -1;
+		used += strlen(q + used);
 	}
-	if (a->unanswered)
-		used += (size_t)snprintf(q + used, used < n ? n - used : 0, "unanswered=true&");
-	if (used >= n)
+	if (a->unanswered && mla_snprintf(q + used, n - used, "unanswered=true&") != MLA_OK)
 		return -1;
+	used += strlen(q + used);
 	q[used - 1] = '\0'; /* the last '&' or the '?' */
 	return 0;
 }
