@@ -413,6 +413,44 @@ static void test_garbled_base64_cipher(void **state)
 	mla_buf_free(&env);
 }
 
+/* Base64 that decodes but is not canonical (non-zero pad bits, data after the padding) was
+ * let through by OpenSSL's decoder; the codec refuses it (SPEC section 6). */
+static void test_noncanonical_base64_digest(void **state)
+{
+	struct fixture *f = *state;
+	mla_diag d = {MLA_OK, ""};
+	mla_verified ok;
+	mla_buf env;
+	char *v, *end;
+
+	seal_small(f, &env);
+	assert_int_equal(mla_buf_terminate(&env), MLA_OK);
+	v = strstr((char *)env.data, "<ds:DigestValue>");
+	assert_non_null(v);
+	v += strlen("<ds:DigestValue>");
+	end = strchr(v, '<');
+	/* 32 bytes: 43 characters and '='; the last one's two low bits are unused (zero) */
+	assert_int_equal(end - v, 44);
+	assert_int_equal(v[43], '=');
+	v[42] = (char)(v[42] + 1); /* A->B, c->d, 0->1, ...: a pad bit set, same bytes */
+	expect_refused(f, &env, MLA_ERR_BASE64, "invalid base64 in DigestValue");
+	v[42] = (char)(v[42] - 1); /* restored: verifies again, so the edit alone was refused */
+	assert_int_equal(mla_envelope_verify(env.data, env.len, f->trust, &f->limits, &ok, &d),
+			 MLA_OK);
+	mla_buf_free(&env);
+}
+
+static void test_base64_after_padding(void **state)
+{
+	struct fixture *f = *state;
+	mla_buf env;
+
+	seal_small(f, &env);
+	fixture_replace(&env, "=</ds:DigestValue>", "= AAAA</ds:DigestValue>");
+	expect_refused(f, &env, MLA_ERR_BASE64, "invalid base64 in DigestValue");
+	mla_buf_free(&env);
+}
+
 /* ---- 7: signature wrapping and coverage ---- */
 
 static void wrapped(void **state, void (*edit)(xmlDocPtr, void *), void *arg, const char *msg)
@@ -846,6 +884,8 @@ int main(void)
 		cmocka_unit_test(test_too_many_nodes),
 		cmocka_unit_test(test_garbled_base64_signature),
 		cmocka_unit_test(test_garbled_base64_cipher),
+		cmocka_unit_test(test_noncanonical_base64_digest),
+		cmocka_unit_test(test_base64_after_padding),
 		cmocka_unit_test(test_wrapping_second_header),
 		cmocka_unit_test(test_wrapping_header_in_keyinfo),
 		cmocka_unit_test(test_wrapping_header_in_object),
