@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "mlagw/codec.h"
 #include "api_client.h"
 #include "cli_util.h"
 
@@ -138,17 +139,15 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
 	return mla_buf_append(arg, data, size * n) == MLA_OK ? size * n : 0;
 }
 
-static struct curl_slist *headers(const struct api_client *c, int has_body, char *auth,
-				  size_t authn)
+/* auth holds the Authorization line when there is a token (formatted by api_call). */
+static struct curl_slist *headers(const struct api_client *c, int has_body, const char *auth)
 {
 	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
 
 	if (has_body)
 		h = curl_slist_append(h, "Content-Type: application/json");
-	if (c->token != NULL) {
-		(void)snprintf(auth, authn, "Authorization: Bearer %s", c->token);
+	if (c->token != NULL)
 		h = curl_slist_append(h, auth);
-	}
 	return h;
 }
 
@@ -189,11 +188,18 @@ int api_call(const struct api_client *c, const char *cmd, const char *method, co
 	int rc;
 
 	*out = NULL;
+	/* a cut URL would ask for another resource, a cut token would fail to authenticate */
+	if (mla_snprintf(url, sizeof(url), "%s%s", c->gateway, path) != MLA_OK ||
+	    (c->token != NULL &&
+	     mla_snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token) != MLA_OK)) {
+		OPENSSL_cleanse(auth, sizeof(auth));
+		curl_easy_cleanup(e);
+		return cli_usage_error(cmd, "the gateway URL, path or token is too long");
+	}
 	mla_buf_init(&ans, MAX_ANSWER);
 	if (e == NULL || (body != NULL && (json = json_dumps(body, JSON_COMPACT)) == NULL))
 		return CLI_INTERNAL;
-	(void)snprintf(url, sizeof(url), "%s%s", c->gateway, path);
-	h = headers(c, body != NULL, auth, sizeof(auth));
+	h = headers(c, body != NULL, auth);
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);

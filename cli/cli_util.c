@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli_util.h"
+#include "mlagw/codec.h"
 #include "mlagw/json.h"
 
 int cli_exit_code(mla_err r)
@@ -53,18 +54,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+/* Canonical decimal only (mla_parse_i64): no '+', spaces or leading zeros. */
 int cli_parse_long(const char *s, long min, long max, long *out)
 {
-	char *end = NULL;
-	long v;
+	int64_t v;
 
-	if (s == NULL || *s == '\0')
+	if (mla_parse_i64(s, min, max, &v) != MLA_OK)
 		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
+	*out = (long)v;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "cli_util.h"
 #include "cmd_api.h"
+#include "mlagw/codec.h"
 #include "mlagw/envelope.h"
 
 /* Prints the answer as JSON (--json) or with the given human printer. */
@@ -46,13 +47,12 @@ static int add_document(const struct api_args *a, json_t *req)
 
 	if ((r = cli_read_file(a->in, MLA_DEFAULT_MAX_DOCUMENT_BYTES, &doc, &d)) != MLA_OK)
 		return cli_fail(a->cmd, r, &d);
-	if ((b64 = malloc(4 * ((doc.len + 2) / 3) + 1)) == NULL) {
+	if ((b64 = malloc(MLA_B64_LEN(doc.len) + 1)) == NULL) {
 		mla_buf_free(&doc);
 		return CLI_INTERNAL;
 	}
-	(void)EVP_EncodeBlock((unsigned char *)b64, doc.data != NULL ? doc.data : (uint8_t *)"",
-			      (int)doc.len);
-	if (json_object_set_new(req, "document_b64", json_string(b64)) != 0 ||
+	if (mla_b64_encode(doc.data, doc.len, b64, MLA_B64_LEN(doc.len) + 1) != MLA_OK ||
+	    json_object_set_new(req, "document_b64", json_string(b64)) != 0 ||
 	    json_object_set_new(req, "content_type",
 				json_string(a->content_type ? a->content_type : "application/xml")))
 		rc = CLI_INTERNAL;
@@ -136,14 +136,17 @@ int api_status(struct api_args *a)
 	char path[512], *esc;
 	json_t *ans = NULL;
 	int rc;
+	mla_err r;
 
 	if ((case_id == NULL) == (a->nrest != 1))
 		return cli_usage_error(a->cmd, "give one MESSAGE_ID, or --case-id ID");
 	if ((esc = api_escape(case_id != NULL ? case_id : a->rest[0])) == NULL)
 		return CLI_INTERNAL;
-	(void)snprintf(path, sizeof(path), case_id != NULL ? "/api/v1/cases/%s"
-							   : "/api/v1/messages/%s", esc);
+	r = mla_snprintf(path, sizeof(path),
+			 case_id != NULL ? "/api/v1/cases/%s" : "/api/v1/messages/%s", esc);
 	free(esc);
+	if (r != MLA_OK)
+		return cli_usage_error(a->cmd, "the id is too long");
 	if ((rc = api_call(&a->c, a->cmd, "GET", path, NULL, &ans)) == CLI_OK)
 		rc = output(a, ans, case_id != NULL ? print_case : print_message);
 	return rc;
@@ -168,8 +171,13 @@ static int inbox_query(const struct api_args *a, char *q, size_t n)
 	static const char *const map[][2] = {{"case-id", "case_id"}, {"peer", "peer"},
 					     {"kind", "kind"},	       {"action", "action"},
 					     {"priority", "priority"}, {"limit", "limit"}};
-	size_t used = (size_t)snprintf(q, n, "/api/v1/inbox?");
+	size_t used;
+	mla_err r;
 
+	/* each append checked: offsets stay inside q, and a cut query is never sent */
+	if (mla_strcpy(q, n, "/api/v1/inbox?") != MLA_OK)
+		return -1;
+	used = strlen(q);
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		const char *v = api_field(a, map[i][0]);
 		char *esc;
@@ -177,13 +185,15 @@ static int inbox_query(const struct api_args *a, char *q, size_t n)
 			continue;
 		if ((esc = api_escape(v)) == NULL)
 			return -1;
-		used += (size_t)snprintf(q + used, used < n ? n - used : 0, "%s=%s&", map[i][1], esc);
+		r = mla_snprintf(q + used, n - used, "%s=%s&", map[i][1], esc);
 		free(esc);
+		if (r != MLA_OK)
+			return -1;
+		used += strlen(q + used);
 	}
-	if (a->unanswered)
-		used += (size_t)snprintf(q + used, used < n ? n - used : 0, "unanswered=true&");
-	if (used >= n)
+	if (a->unanswered && mla_snprintf(q + used, n - used, "unanswered=true&") != MLA_OK)
 		return -1;
+	used += strlen(q + used);
 	q[used - 1] = '\0'; /* the last '&' or the '?' */
 	return 0;
 }
@@ -208,31 +218,27 @@ static int save_document(const struct api_args *a, json_t *ans)
 {
 	const char *b64 = json_string_value(json_object_get(ans, "document_b64"));
 	const char *want = json_string_value(json_object_get(ans, "sha256"));
-	size_t len = b64 != NULL ? strlen(b64) : 0;
+	size_t len = b64 != NULL ? strlen(b64) : 0, n = 0;
 	unsigned char *doc = malloc(len / 4 * 3 + 3), md[32];
 	char hex[65];
-	int n, pad = 0, rc = CLI_OK;
+	int rc = CLI_OK;
 	mla_diag d = {MLA_OK, ""};
 	mla_err r;
 
-	if (doc == NULL || b64 == NULL || want == NULL || len % 4 != 0 ||
-	    (n = EVP_DecodeBlock(doc, (const unsigned char *)b64, (int)len)) < 0) {
+	if (doc == NULL || b64 == NULL || want == NULL ||
+	    mla_b64_decode(b64, len, doc, len / 4 * 3, &n) != MLA_OK) {
 		fprintf(stderr, "mlagw %s: the gateway's document is not valid base64\n", a->cmd);
 		rc = CLI_INTERNAL;
 		goto out;
 	}
-	pad = len >= 2 && b64[len - 1] == '=' ? (b64[len - 2] == '=' ? 2 : 1) : 0;
-	n -= pad;
-	SHA256(doc, (size_t)n, md);
-	for (int i = 0; i < 32; i++)
-		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if (strcmp(hex, want) != 0) {
+	SHA256(doc, n, md);
+	if (mla_hex_encode(md, sizeof(md), hex, sizeof(hex)) != MLA_OK || strcmp(hex, want) != 0) {
 		fprintf(stderr, "mlagw %s: the document does not match its SHA-256\n", a->cmd);
 		rc = CLI_INTERNAL;
-	} else if ((r = cli_write_file(a->out, doc, (size_t)n, 0600, &d)) != MLA_OK) {
+	} else if ((r = cli_write_file(a->out, doc, n, 0600, &d)) != MLA_OK) {
 		rc = cli_fail(a->cmd, r, &d);
 	} else if (!a->json) {
-		printf("fetched %s (%d bytes, sha256 %s) -> %s\n", a->rest[0], n, hex, a->out);
+		printf("fetched %s (%zu bytes, sha256 %s) -> %s\n", a->rest[0], n, hex, a->out);
 	}
 out:
 	if (doc != NULL)
@@ -246,6 +252,7 @@ int api_fetch(struct api_args *a)
 	char path[1024], *id, *why;
 	json_t *ans = NULL;
 	int rc;
+	mla_err r;
 
 	if (a->nrest != 1 || a->reason == NULL || a->out == NULL)
 		return cli_usage_error(a->cmd, "give MESSAGE_ID, --reason TEXT and --out FILE");
@@ -256,9 +263,11 @@ int api_fetch(struct api_args *a)
 		free(why);
 		return CLI_INTERNAL;
 	}
-	(void)snprintf(path, sizeof(path), "/api/v1/inbox/%s/document?reason=%s", id, why);
+	r = mla_snprintf(path, sizeof(path), "/api/v1/inbox/%s/document?reason=%s", id, why);
 	free(id);
 	free(why);
+	if (r != MLA_OK)
+		return cli_usage_error(a->cmd, "the id or the reason is too long");
 	if ((rc = api_call(&a->c, a->cmd, "GET", path, NULL, &ans)) != CLI_OK)
 		return rc;
 	rc = save_document(a, ans);
@@ -273,6 +282,7 @@ int api_answer(struct api_args *a)
 	json_t *req = json_object(), *ans = NULL;
 	char path[256], *id;
 	int rc = CLI_OK;
+	mla_err r;
 
 	if (a->nrest != 1 || api_field(a, "action") == NULL) {
 		json_decref(req);
@@ -284,9 +294,11 @@ int api_answer(struct api_args *a)
 	if (a->in != NULL)
 		rc = add_document(a, req);
 	if (rc == CLI_OK && (id = api_escape(a->rest[0])) != NULL) {
-		(void)snprintf(path, sizeof(path), "/api/v1/messages/%s/answers", id);
+		r = mla_snprintf(path, sizeof(path), "/api/v1/messages/%s/answers", id);
 		free(id);
-		if ((rc = api_call(&a->c, a->cmd, "POST", path, req, &ans)) == CLI_OK)
+		if (r != MLA_OK)
+			rc = cli_usage_error(a->cmd, "the id is too long");
+		else if ((rc = api_call(&a->c, a->cmd, "POST", path, req, &ans)) == CLI_OK)
 			rc = output(a, ans, print_accepted);
 	}
 	json_decref(req);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "api_client.h"
@@ -16,6 +15,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "mlagw/checkpoint.h"
+#include "mlagw/codec.h"
 #include "mlagw/merkle.h"
 #include "mlagw/pem.h"
 
@@ -108,44 +108,18 @@ static int parse(int argc, char **argv, struct audit_args *a)
 
 static int parse_hash_hex(const char *s, uint8_t out[MLA_MERKLE_HASH_LEN])
 {
-	if (s == NULL || strlen(s) != 2 * MLA_MERKLE_HASH_LEN)
-		return 0;
-	for (size_t i = 0; i < MLA_MERKLE_HASH_LEN; i++) {
-		unsigned v = 0;
-		for (int k = 0; k < 2; k++) {
-			char ch = s[2 * i + (size_t)k];
-			if (ch >= '0' && ch <= '9')
-				v = v * 16 + (unsigned)(ch - '0');
-			else if (ch >= 'a' && ch <= 'f')
-				v = v * 16 + (unsigned)(ch - 'a' + 10);
-			else
-				return 0;
-		}
-		out[i] = (uint8_t)v;
-	}
-	return 1;
+	return s != NULL && mla_hex_decode(s, strlen(s), out, MLA_MERKLE_HASH_LEN, NULL) == MLA_OK;
 }
 
 /* A root as standard padded base64 of 32 bytes. */
 static int parse_root_b64(const char *s, uint8_t out[MLA_MERKLE_HASH_LEN])
 {
-	uint8_t raw[33];
-
-	if (s == NULL || strlen(s) != 44 || s[43] != '=' || s[42] == '=' ||
-	    EVP_DecodeBlock(raw, (const unsigned char *)s, 44) != 33)
-		return 0;
-	memcpy(out, raw, MLA_MERKLE_HASH_LEN);
-	return 1;
+	return s != NULL && mla_b64_decode(s, strlen(s), out, MLA_MERKLE_HASH_LEN, NULL) == MLA_OK;
 }
 
 static int parse_u64(const char *s, uint64_t *out)
 {
-	long v;
-
-	if (cli_parse_long(s, 0, 0x7fffffffffffffffL, &v) != 0)
-		return 0;
-	*out = (uint64_t)v;
-	return 1;
+	return mla_parse_u64(s, 0, INT64_MAX, out) == MLA_OK;
 }
 
 /* The hashes array of a proof answer. */
@@ -228,18 +202,19 @@ static int entry_leaf(const struct audit_args *a, uint64_t seq, uint8_t leaf[32]
 	char path[96];
 	const char *b64;
 	uint8_t raw[1100];
-	size_t n, pad = 0;
-	int len, rc;
+	size_t n = 0;
+	int rc;
 
-	(void)snprintf(path, sizeof(path), "/api/v1/audit/entries/%llu", (unsigned long long)seq);
+	if (mla_snprintf(path, sizeof(path), "/api/v1/audit/entries/%llu",
+			 (unsigned long long)seq) != MLA_OK)
+		return CLI_INTERNAL; /* path is sized for any seq */
 	if ((rc = api_call(&a->c, CMD, "GET", path, NULL, ansp)) != CLI_OK)
 		return rc;
 	b64 = json_string_value(json_object_get(*ansp, "entry_b64"));
-	if (b64 == NULL || (n = strlen(b64)) == 0 || n % 4 != 0 || n > 4 * (sizeof(raw) / 3) ||
-	    (len = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n)) < 0)
+	if (b64 == NULL || mla_b64_decode(b64, strlen(b64), raw, sizeof(raw), &n) != MLA_OK ||
+	    n == 0)
 		return not_verified("entry", "entry_b64 is not base64");
-	pad = (b64[n - 1] == '=') + (b64[n - 2] == '=');
-	if (mla_merkle_leaf_hash(raw, (size_t)len - pad, leaf) != MLA_OK)
+	if (mla_merkle_leaf_hash(raw, n, leaf) != MLA_OK)
 		return CLI_INTERNAL;
 	return CLI_OK;
 }
@@ -272,12 +247,13 @@ static int inclusion(const struct audit_args *a, const mla_checkpoint *cp, json_
 		return cli_usage_error(CMD, "--seq and --size take a decimal number");
 	if (a->old_root != NULL && !parse_root_b64(a->old_root, root))
 		return cli_usage_error(CMD, "--old-root is not the base64 of 32 bytes");
-	(void)snprintf(what, sizeof(what), "inclusion of entry %llu in the log of size %llu",
-		       (unsigned long long)seq, (unsigned long long)size);
+	(void)mla_snprintf_cut(what, sizeof(what), "inclusion of entry %llu in the log of size %llu",
+			       (unsigned long long)seq, (unsigned long long)size);
 	if (size > cp->size)
 		return not_verified(what, "size beyond the latest checkpoint");
-	(void)snprintf(path, sizeof(path), "/api/v1/audit/proof/inclusion?seq=%llu&size=%llu",
-		       (unsigned long long)seq, (unsigned long long)size);
+	if (mla_snprintf(path, sizeof(path), "/api/v1/audit/proof/inclusion?seq=%llu&size=%llu",
+			 (unsigned long long)seq, (unsigned long long)size) != MLA_OK)
+		return CLI_INTERNAL; /* path is sized for any two numbers */
 	if ((rc = entry_leaf(a, seq, leaf, &entry)) != CLI_OK ||
 	    (rc = api_call(&a->c, CMD, "GET", path, NULL, &ans)) != CLI_OK)
 		goto out;
@@ -314,12 +290,13 @@ static int consistency(const struct audit_args *a, const mla_checkpoint *cp, jso
 		return cli_usage_error(CMD, "--from takes a number from 1");
 	if (!parse_root_b64(a->old_root, old))
 		return cli_usage_error(CMD, "--old-root is not the base64 of 32 bytes");
-	(void)snprintf(what, sizeof(what), "consistency of the log of size %llu with size %llu",
-		       (unsigned long long)from, (unsigned long long)cp->size);
+	(void)mla_snprintf_cut(what, sizeof(what), "consistency of the log of size %llu with size %llu",
+			       (unsigned long long)from, (unsigned long long)cp->size);
 	if (from > cp->size)
 		return not_verified(what, "the older size is beyond the latest checkpoint");
-	(void)snprintf(path, sizeof(path), "/api/v1/audit/proof/consistency?from=%llu&to=%llu",
-		       (unsigned long long)from, (unsigned long long)cp->size);
+	if (mla_snprintf(path, sizeof(path), "/api/v1/audit/proof/consistency?from=%llu&to=%llu",
+			 (unsigned long long)from, (unsigned long long)cp->size) != MLA_OK)
+		return CLI_INTERNAL; /* path is sized for any two numbers */
 	if ((rc = api_call(&a->c, CMD, "GET", path, NULL, &ans)) != CLI_OK)
 		return rc;
 	if (!proof_of(ans, &p))

@@ -77,9 +77,8 @@ static const char envelope_usage[] =
 
 static int set_text(char *dst, size_t n, const char *v, const char *opt)
 {
-	if (strlen(v) >= n)
+	if (mla_strcpy(dst, n, v) != MLA_OK)
 		return cli_usage_error("envelope", "%s is longer than %zu bytes", opt, n - 1);
-	(void)snprintf(dst, n, "%s", v);
 	return CLI_OK;
 }
 
@@ -165,8 +164,8 @@ static void print_verified(const struct env_args *a, const mla_verified *v, cons
 {
 	char digest[65];
 
-	for (int i = 0; i < 32; i++)
-		(void)snprintf(digest + 2 * i, 3, "%02x", v->digest[i]);
+	if (mla_hex_encode(v->digest, 32, digest, sizeof(digest)) != MLA_OK)
+		digest[0] = '\0'; /* cannot happen: digest is sized for 32 bytes */
 	if (!a->json) {
 		printf("%s: message %s case %s, %s from %s to %s (%s, %s), signed by %s\n"
 		       "envelope sha256:%s\n",

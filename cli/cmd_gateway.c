@@ -9,6 +9,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "mlagw/codec.h"
 #include "mlagw/envelope.h"
 
 #define MAX_REPLY ((size_t)4 << 20)
@@ -57,7 +58,10 @@ static mla_err call_gateway(const struct gw_args *a, const char *path, const mla
 	mla_buf_init(reply, MAX_REPLY);
 	if (c == NULL)
 		return MLA_ERR_INTERNAL;
-	(void)snprintf(url, sizeof(url), "http://localhost%s", path);
+	if (mla_snprintf(url, sizeof(url), "http://localhost%s", path) != MLA_OK) {
+		curl_easy_cleanup(c);
+		return mla_fail(d, MLA_ERR_ARG, "request path longer than %zu bytes", sizeof(url));
+	}
 	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, a->socket);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_reply);
@@ -67,7 +71,14 @@ static mla_err call_gateway(const struct gw_args *a, const char *path, const mla
 		h = curl_slist_append(h, "Content-Type: application/xml");
 		h = curl_slist_append(h, "Expect:");
 		for (int i = 0; i < a->nfields; i++) {
-			(void)snprintf(line, sizeof(line), "%s: %s", a->fields[i][0], a->fields[i][1]);
+			/* a cut header would send another value than the one given */
+			if (mla_snprintf(line, sizeof(line), "%s: %s", a->fields[i][0],
+					 a->fields[i][1]) != MLA_OK) {
+				curl_slist_free_all(h);
+				curl_easy_cleanup(c);
+				return mla_fail(d, MLA_ERR_ARG, "%s is longer than %zu bytes",
+						a->fields[i][0], sizeof(line));
+			}
 			h = curl_slist_append(h, line);
 		}
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -224,7 +235,8 @@ int cmd_gateway(int argc, char **argv)
 	if (strcmp(cmd, "status") == 0) {
 		if (optind != argc - 1 || strlen(argv[optind]) != MLA_UUID_LEN)
 			return cli_usage_error(cmd, "give one message id (a UUID)");
-		(void)snprintf(path, sizeof(path), "/local/v1/messages/%s", argv[optind]);
+		if (mla_snprintf(path, sizeof(path), "/local/v1/messages/%s", argv[optind]) != MLA_OK)
+			return CLI_INTERNAL; /* path is sized for a UUID */
 		return run(cmd, &a, path, NULL);
 	}
 	if (a.in == NULL || optind != argc)

@@ -19,7 +19,7 @@ meson compile -C $B > $B/compile.log 2>&1 || { cat $B/compile.log; exit 1; }
 if [ ! -x build/cli/mlagw ]; then meson setup build >/dev/null 2>&1 || true; meson compile -C build >/dev/null; fi
 S=$B/seeds
 rm -rf "$S" $B/corpus
-mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/bundle" "$S/audit_entry" "$S/witness" $B/corpus $B/crashes
+mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/bundle" "$S/audit_entry" "$S/witness" "$S/codec" $B/corpus $B/crashes
 for st in ES CO; do build/cli/mlagw pki init --state $st --out "$S/pki" --rsa-bits 2048 >/dev/null; done
 for n in 0 300 5000; do
   head -c $n /dev/urandom | base64 > "$S/doc"
@@ -48,10 +48,17 @@ printf 'old 0\n\n' > "$S/witness/empty.txt"; cat "$S/checkpoint/shape.txt" >> "$
   printf '\xe2\x80\x94 mlagw.es/witness jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n'
 } > "$S/witness/proof.txt"
 printf '1234\n' > "$S/witness/size.txt"
+# codec: base64, hex, decimal and both time forms, canonical and not
+printf 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=' > "$S/codec/b64.txt"
+printf 'Zm9vYh==' > "$S/codec/b64-pad-bits.txt"
+printf '000102030405060708090a0b0c0d0e0f' > "$S/codec/hex.txt"
+printf '18446744073709551615' > "$S/codec/u64.txt"
+printf '2026-11-27T20:47:47.123Z' > "$S/codec/time-ms.txt"
+printf '2024-02-29T23:59:59Z' > "$S/codec/time.txt"
 
 status=0
 printf 'mlagw-audit-bundle/2\nmanifest manifest 2\n{}\nentry 0 3\nabc\n' > "$S/bundle/shape.txt"
-for h in envelope receipt config checkpoint bundle audit_entry witness; do
+for h in envelope receipt config checkpoint bundle audit_entry witness codec; do
   mkdir -p $B/corpus/$h
   echo "== fuzz_$h for ${secs}s"
   if ! MLAGW_FUZZ_PKI=$PWD/$S/pki ASAN_OPTIONS=detect_leaks=1 \

@@ -29,6 +29,7 @@
 #include "../commands.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/checkpoint.h"
+#include "mlagw/codec.h"
 #include "mlagw/merkle.h"
 #include "mlagw/pem.h"
 #include "mlagw/pki.h"
@@ -97,18 +98,22 @@ static void make_entry(uint64_t seq, int64_t t0_ms, mla_audit_entry *e)
 	e->seq = seq;
 	e->time_ms = t0_ms + (int64_t)(seq / 16);
 	e->event = evs[seq % 4];
-	(void)snprintf(e->message_id, sizeof(e->message_id), "%08x-%04x-4%03x-8%03x-%012llx",
-		       (unsigned)(h >> 32), (unsigned)(h >> 16) & 0xffffu, (unsigned)h & 0xfffu,
-		       (unsigned)(h >> 20) & 0xfffu, (unsigned long long)(msg & 0xffffffffffffULL));
-	(void)snprintf(e->case_id, sizeof(e->case_id), "CO-FGN/2026.%07llu",
-		       (unsigned long long)(msg / 3));
-	(void)snprintf(e->kind, sizeof(e->kind), "mla");
-	(void)snprintf(e->action, sizeof(e->action), "request");
-	(void)snprintf(e->from, sizeof(e->from), "ES");
-	(void)snprintf(e->to, sizeof(e->to), "CO");
-	(void)snprintf(e->actor, sizeof(e->actor), "%s",
-		       e->event == MLA_AUDIT_SUBMITTED ? "authority:fiscalia-madrid" :
-		       e->event == MLA_AUDIT_RECEIVED ? "CO" : "gateway");
+	/* made-up values sized for the fields: not fitting would be a bug here */
+	if (mla_snprintf(e->message_id, sizeof(e->message_id), "%08x-%04x-4%03x-8%03x-%012llx",
+			 (unsigned)(h >> 32), (unsigned)(h >> 16) & 0xffffu, (unsigned)h & 0xfffu,
+			 (unsigned)(h >> 20) & 0xfffu,
+			 (unsigned long long)(msg & 0xffffffffffffULL)) != MLA_OK ||
+	    mla_snprintf(e->case_id, sizeof(e->case_id), "CO-FGN/2026.%07llu",
+			 (unsigned long long)(msg / 3)) != MLA_OK ||
+	    mla_strcpy(e->kind, sizeof(e->kind), "mla") != MLA_OK ||
+	    mla_strcpy(e->action, sizeof(e->action), "request") != MLA_OK ||
+	    mla_strcpy(e->from, sizeof(e->from), "ES") != MLA_OK ||
+	    mla_strcpy(e->to, sizeof(e->to), "CO") != MLA_OK ||
+	    mla_strcpy(e->actor, sizeof(e->actor),
+		       e->event == MLA_AUDIT_SUBMITTED ? "authority:fiscalia-madrid"
+		       : e->event == MLA_AUDIT_RECEIVED ? "CO"
+							: "gateway") != MLA_OK)
+		abort();
 	e->has_envelope_sha256 = 1;
 	for (int i = 0; i < 32; i++)
 		e->envelope_sha256[i] = (uint8_t)(h >> (i % 8 * 8)) ^ (uint8_t)i;
@@ -143,8 +148,8 @@ static int parse(int argc, char **argv, struct ba_args *a)
 			fputs(usage, stdout);
 			return -1;
 		} else if (c == 'n') {
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (*end != '\0' || v < 1 || v > 3000000 || optarg[0] == '-')
+			uint64_t v;
+			if (mla_parse_u64(optarg, 1, 3000000, &v) != MLA_OK)
 				return cli_usage_error(CMD, "--entries: 1 to 3000000");
 			a->entries = v;
 		} else if (c == 's') {
@@ -256,9 +261,9 @@ static mla_err put_checkpoint(gw_store *s, const mla_merkle_tree *t, const char 
 	mla_err r;
 
 	memset(&cp, 0, sizeof(cp));
-	(void)snprintf(cp.origin, sizeof(cp.origin), ORIGIN);
 	cp.size = mla_merkle_tree_size(t);
-	if ((r = mla_pem_load_key(key_path, &key, d)) == MLA_OK &&
+	if ((r = mla_strcpy(cp.origin, sizeof(cp.origin), ORIGIN)) == MLA_OK &&
+	    (r = mla_pem_load_key(key_path, &key, d)) == MLA_OK &&
 	    (r = mla_merkle_tree_root(t, cp.size, cp.root)) == MLA_OK &&
 	    (r = mla_checkpoint_sign(&cp, ORIGIN, key, &note, &len, d)) == MLA_OK)
 		r = store_checkpoint_put(s, cp.size, note, len, wall_ms(), d);
@@ -317,15 +322,18 @@ struct ba_paths {
 
 static void make_paths(struct ba_paths *p)
 {
-	(void)snprintf(p->db, sizeof(p->db), "%s/audit.db", p->dir);
-	(void)snprintf(p->single, sizeof(p->single), "%s/single.db", p->dir);
-	(void)snprintf(p->crt, sizeof(p->crt), "%s/" STATE "/audit.crt", p->dir);
-	(void)snprintf(p->key, sizeof(p->key), "%s/" STATE "/audit.key", p->dir);
-	(void)snprintf(p->root, sizeof(p->root), "%s/" STATE "/root.crt", p->dir);
-	(void)snprintf(p->trust, sizeof(p->trust), "%s/trust", p->dir);
-	(void)snprintf(p->trust_root, sizeof(p->trust_root), "%s/trust/" STATE ".crt", p->dir);
-	(void)snprintf(p->bundle, sizeof(p->bundle), "%s/audit.bundle", p->dir);
-	(void)snprintf(p->vout, sizeof(p->vout), "%s/verify.out", p->dir);
+	/* dir is 64 bytes shorter than each path: every suffix fits, or this is a bug */
+	if (mla_snprintf(p->db, sizeof(p->db), "%s/audit.db", p->dir) != MLA_OK ||
+	    mla_snprintf(p->single, sizeof(p->single), "%s/single.db", p->dir) != MLA_OK ||
+	    mla_snprintf(p->crt, sizeof(p->crt), "%s/" STATE "/audit.crt", p->dir) != MLA_OK ||
+	    mla_snprintf(p->key, sizeof(p->key), "%s/" STATE "/audit.key", p->dir) != MLA_OK ||
+	    mla_snprintf(p->root, sizeof(p->root), "%s/" STATE "/root.crt", p->dir) != MLA_OK ||
+	    mla_snprintf(p->trust, sizeof(p->trust), "%s/trust", p->dir) != MLA_OK ||
+	    mla_snprintf(p->trust_root, sizeof(p->trust_root), "%s/trust/" STATE ".crt",
+			 p->dir) != MLA_OK ||
+	    mla_snprintf(p->bundle, sizeof(p->bundle), "%s/audit.bundle", p->dir) != MLA_OK ||
+	    mla_snprintf(p->vout, sizeof(p->vout), "%s/verify.out", p->dir) != MLA_OK)
+		abort();
 }
 
 static mla_err run(const struct ba_args *a, const struct ba_paths *p, struct ba_res *res,
@@ -498,9 +506,9 @@ int bench_audit(int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	if (mla_crypto_init(&d) != MLA_OK)
 		return cli_fail(CMD, MLA_ERR_INTERNAL, &d);
-	(void)snprintf(p.dir, sizeof(p.dir), "%s/mlagw-bench-audit.XXXXXX",
-		       tmp != NULL && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(p.dir) == NULL) {
+	if (mla_snprintf(p.dir, sizeof(p.dir), "%s/mlagw-bench-audit.XXXXXX",
+			 tmp != NULL && tmp[0] ? tmp : "/tmp") != MLA_OK ||
+	    mkdtemp(p.dir) == NULL) {
 		fprintf(stderr, "mlagw " CMD ": cannot make a temp dir in %s\n",
 			tmp != NULL && tmp[0] ? tmp : "/tmp");
 		return CLI_IO;

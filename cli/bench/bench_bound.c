@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include "mlagw/codec.h"
 #include "bench_bound.h"
 
 #define SIG_INPUT 64 /* bytes hashed before each ECDSA sign/verify */
@@ -288,13 +289,13 @@ void bench_cpu_model(char *out, size_t n)
 	FILE *fp = fopen("/proc/cpuinfo", "r");
 	char line[256], *colon;
 
-	(void)snprintf(out, n, "unknown");
+	(void)mla_snprintf_cut(out, n, "unknown"); /* for display */
 	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL) {
 		if (strncmp(line, "model name", 10) != 0 || (colon = strchr(line, ':')) == NULL)
 			continue;
 		colon += strspn(colon + 1, " \t") + 1;
 		colon[strcspn(colon, "\n")] = '\0';
-		(void)snprintf(out, n, "%s", colon);
+		(void)mla_snprintf_cut(out, n, "%s", colon);
 		break;
 	}
 	if (fp != NULL)
@@ -307,8 +308,10 @@ void bench_key_names(EVP_PKEY *ec, EVP_PKEY *rsa, char *sign, size_t sn, char *t
 	char curve[32] = "?";
 
 	(void)EVP_PKEY_get_utf8_string_param(ec, "group", curve, sizeof(curve), NULL);
-	(void)snprintf(sign, sn, "ECDSA %s", strcmp(curve, "prime256v1") == 0 ? "P-256" : curve);
-	(void)snprintf(trans, tn, "RSA-%d", EVP_PKEY_get_bits(rsa));
+	/* names for display */
+	(void)mla_snprintf_cut(sign, sn, "ECDSA %s",
+			       strcmp(curve, "prime256v1") == 0 ? "P-256" : curve);
+	(void)mla_snprintf_cut(trans, tn, "RSA-%d", EVP_PKEY_get_bits(rsa));
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "mlagw/codec.h"
 #include "bench_bound.h"
 #include "bench_gateway.h"
 #include "../cli_util.h"
@@ -165,11 +166,11 @@ static const char *exit_text(int status, char *buf, size_t n)
 	if (status == -1)
 		return "killed (no exit after SIGTERM)";
 	if (WIFEXITED(status))
-		(void)snprintf(buf, n, "exit %d", WEXITSTATUS(status));
+		(void)mla_snprintf_cut(buf, n, "exit %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
-		(void)snprintf(buf, n, "signal %d", WTERMSIG(status));
+		(void)mla_snprintf_cut(buf, n, "signal %d", WTERMSIG(status));
 	else
-		(void)snprintf(buf, n, "status %d", status);
+		(void)mla_snprintf_cut(buf, n, "status %d", status);
 	return buf;
 }
 
@@ -222,7 +223,7 @@ static void print_text(const struct bgw_env *e, const struct bgw_args *a,
 	printf("%-22s | %8s | %6s | %9s | %7s | %7s | %7s | %7s | %5s | %5s\n", "run", "recpt/s",
 	       "bound", "all cores", "p50 ms", "p95 ms", "p99 ms", "max ms", "cpu A", "cpu B");
 	print_run("full load", &res->full, res);
-	(void)snprintf(name, sizeof(name), "paced at %.0f/s", res->half.rate);
+	(void)mla_snprintf_cut(name, sizeof(name), "paced at %.0f/s", res->half.rate);
 	print_run(name, &res->half, res);
 	printf("recpt/s = envelopes delivered with a verified receipt / (last receipt - first "
 	       "submission); latency = submission to verified receipt (A's store); cpu = CPU ms "

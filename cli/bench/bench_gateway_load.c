@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "mlagw/codec.h"
 #include "bench_bound.h"
 #include "bench_gateway.h"
 
@@ -55,7 +56,10 @@ int bgw_http_get(const char *sock, const char *path, long *code, char *body, siz
 	if (c == NULL)
 		return -1;
 	buf[0] = '\0';
-	(void)snprintf(url, sizeof(url), "http://localhost%s", path);
+	if (mla_snprintf(url, sizeof(url), "http://localhost%s", path) != MLA_OK) {
+		curl_easy_cleanup(c);
+		return -1;
+	}
 	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
@@ -64,9 +68,8 @@ int bgw_http_get(const char *sock, const char *path, long *code, char *body, siz
 	res = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
 	curl_easy_cleanup(c);
-	if (res != CURLE_OK)
+	if (res != CURLE_OK || mla_strcpy(body, max, buf) != MLA_OK)
 		return -1;
-	(void)snprintf(body, max, "%s", buf);
 	return 0;
 }
 

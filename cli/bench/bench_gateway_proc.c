@@ -2,6 +2,7 @@
  * configuration per gateway on free loopback ports, the two mlagwd processes (stderr to a log
  * file each), their health, memory and CPU figures from /proc, and the orderly stop. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 
 #include "bench_bound.h"
 #include "bench_gateway.h"
+#include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "mlagw/pki.h"
 
@@ -143,17 +145,17 @@ static mla_err name_files(struct bgw_env *e, int i, mla_diag *d)
 	memcpy(g->name, i == 0 ? "A" : "B", 2);
 	if ((g->port = free_port()) <= 0)
 		return mla_fail(d, MLA_ERR_IO, "cannot find a free loopback port");
-	(void)snprintf(rel, sizeof(rel), "%s.conf", g->name);
-	if (path_join(g->conf, e->dir, rel) != 0)
+	if (mla_snprintf(rel, sizeof(rel), "%s.conf", g->name) != MLA_OK ||
+	    path_join(g->conf, e->dir, rel) != 0)
 		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
-	(void)snprintf(rel, sizeof(rel), "%s.sock", g->name);
-	if (path_join(g->sock, e->dir, rel) != 0)
+	if (mla_snprintf(rel, sizeof(rel), "%s.sock", g->name) != MLA_OK ||
+	    path_join(g->sock, e->dir, rel) != 0)
 		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
-	(void)snprintf(rel, sizeof(rel), "%s.db", g->name);
-	if (path_join(g->store, e->dir, rel) != 0)
+	if (mla_snprintf(rel, sizeof(rel), "%s.db", g->name) != MLA_OK ||
+	    path_join(g->store, e->dir, rel) != 0)
 		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
-	(void)snprintf(rel, sizeof(rel), "%s.log", g->name);
-	if (path_join(g->log, e->dir, rel) != 0)
+	if (mla_snprintf(rel, sizeof(rel), "%s.log", g->name) != MLA_OK ||
+	    path_join(g->log, e->dir, rel) != 0)
 		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
 	return MLA_OK;
 }
@@ -301,12 +303,16 @@ long bgw_proc_kib(pid_t pid, const char *field)
 	long kib = -1;
 	FILE *fp;
 
-	(void)snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
+	if (mla_snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid) != MLA_OK ||
+	    (fp = fopen(path, "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		if (strncmp(line, field, flen) == 0) {
-			kib = strtol(line + flen, NULL, 10);
+			/* "VmRSS:\t   1234 kB": blanks, then the number */
+			const char *p = line + flen + strspn(line + flen, " \t");
+			uint64_t v;
+			if (mla_parse_u64n(p, strspn(p, "0123456789"), 0, LONG_MAX, &v) == MLA_OK)
+				kib = (long)v;
 			break;
 		}
 	}
@@ -314,24 +320,37 @@ long bgw_proc_kib(pid_t pid, const char *field)
 	return kib;
 }
 
+/* The k-th (from 1) blank-separated field of s as a decimal; 0 when there is none. */
+static int stat_field(const char *s, int k, uint64_t *v)
+{
+	for (int i = 1;; i++) {
+		size_t n;
+		s += strspn(s, " ");
+		if ((n = strcspn(s, " \n")) == 0)
+			return 0;
+		if (i == k)
+			return mla_parse_u64n(s, n, 0, UINT64_MAX, v) == MLA_OK;
+		s += n;
+	}
+}
+
 double bgw_proc_cpu(pid_t pid)
 {
 	char path[64], buf[1024], *p;
-	unsigned long long utime = 0, stime = 0;
+	uint64_t utime = 0, stime = 0;
 	long hz = sysconf(_SC_CLK_TCK);
 	size_t n;
 	FILE *fp;
 
-	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
+	if (mla_snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid) != MLA_OK ||
+	    (fp = fopen(path, "r")) == NULL)
 		return 0.0;
 	n = fread(buf, 1, sizeof(buf) - 1, fp);
 	fclose(fp);
 	buf[n] = '\0';
 	/* after "pid (comm)": state is field 3, utime field 14, stime field 15 */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-		   &stime) != 2 || hz <= 0)
+	if ((p = strrchr(buf, ')')) == NULL || !stat_field(p + 1, 12, &utime) ||
+	    !stat_field(p + 1, 13, &stime) || hz <= 0)
 		return 0.0;
 	return (double)(utime + stime) / (double)hz;
 }

@@ -18,6 +18,7 @@
 #include "bench_gateway.h"
 #include "../cli_util.h"
 #include "../commands.h"
+#include "mlagw/codec.h"
 #include "mlagw/envelope.h"
 #include "mlagw/pem.h"
 #include "mlagw/pki.h"
@@ -200,10 +201,11 @@ static mla_err set_header(mla_header *h)
 		return r;
 	memcpy(h->from_state, "ES", 3);
 	memcpy(h->to_state, OWN_STATE, 3);
-	(void)snprintf(h->kind, sizeof(h->kind), "mla");
-	(void)snprintf(h->from_authority, sizeof(h->from_authority), "Ministerio de Justicia");
-	(void)snprintf(h->to_authority, sizeof(h->to_authority), "Fiscalia General de la Nacion");
-	return MLA_OK;
+	if ((r = mla_strcpy(h->kind, sizeof(h->kind), "mla")) != MLA_OK ||
+	    (r = mla_strcpy(h->from_authority, sizeof(h->from_authority),
+			    "Ministerio de Justicia")) != MLA_OK)
+		return r;
+	return mla_strcpy(h->to_authority, sizeof(h->to_authority), "Fiscalia General de la Nacion");
 }
 
 static mla_err env_setup(struct bench_env *e, const struct bench_args *a, mla_diag *d)
@@ -342,11 +344,11 @@ static mla_err run_all(struct bench_env *e, const struct bench_args *a, struct b
 static void size_name(size_t size, char *out, size_t n)
 {
 	if (size >= (1u << 20) && size % (1u << 20) == 0)
-		(void)snprintf(out, n, "%zu MiB", size >> 20);
+		(void)mla_snprintf_cut(out, n, "%zu MiB", size >> 20); /* for display */
 	else if (size >= 1024 && size % 1024 == 0)
-		(void)snprintf(out, n, "%zu KiB", size >> 10);
+		(void)mla_snprintf_cut(out, n, "%zu KiB", size >> 10);
 	else
-		(void)snprintf(out, n, "%zu B", size);
+		(void)mla_snprintf_cut(out, n, "%zu B", size);
 }
 
 static void print_cols(double rate, double bound)

@@ -5,41 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "api_server.h"
 #include "mlagw/checkpoint.h"
+#include "mlagw/codec.h"
 #include "mlagw/json.h"
 #include "mlagw/merkle.h"
 
 #define AUDIT_ENTRY_MAX 1024 /* SPEC §14: an entry has at most 1024 bytes */
 
-/* A canonical decimal (no sign, no leading zero) of at most max. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end = NULL;
-	unsigned long long v;
-
-	if (s == NULL || s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != '\0') ||
-	    strlen(s) > 20)
-		return 0;
-	v = strtoull(s, &end, 10);
-	if (*end != '\0' || v > max)
-		return 0;
-	*out = (uint64_t)v;
-	return 1;
-}
-
 static mla_err hex_json(mla_buf *b, const uint8_t h[MLA_MERKLE_HASH_LEN])
 {
-	static const char digits[] = "0123456789abcdef";
 	char s[2 * MLA_MERKLE_HASH_LEN + 3];
 
 	s[0] = '"';
-	for (size_t i = 0; i < MLA_MERKLE_HASH_LEN; i++) {
-		s[1 + 2 * i] = digits[h[i] >> 4];
-		s[2 + 2 * i] = digits[h[i] & 15];
-	}
+	if (mla_hex_encode(h, MLA_MERKLE_HASH_LEN, s + 1, sizeof(s) - 1) != MLA_OK)
+		return MLA_ERR_INTERNAL; /* s is sized for the hash */
 	s[2 * MLA_MERKLE_HASH_LEN + 1] = '"';
 	s[2 * MLA_MERKLE_HASH_LEN + 2] = '\0';
 	return mla_buf_append_str(b, s);
@@ -136,7 +117,7 @@ void api_get_audit_entry(struct api_req *r)
 
 	if (!api_query_only(r, only) || !have_checkpoint(r))
 		return;
-	if (!parse_u64(r->param, UINT64_MAX, &seq)) {
+	if (mla_parse_u64(r->param, 0, UINT64_MAX, &seq) != MLA_OK) {
 		api_reply_error(r, 400, "bad-field", "seq must be a decimal entry number", "seq");
 		return;
 	}
@@ -152,8 +133,7 @@ void api_get_audit_entry(struct api_req *r)
 	if (entry.len > AUDIT_ENTRY_MAX) {
 		e = mla_fail(&d, MLA_ERR_STORE, "audit entry %llu is too long",
 			     (unsigned long long)seq);
-	} else {
-		(void)EVP_EncodeBlock((unsigned char *)b64, entry.data, (int)entry.len);
+	} else if ((e = mla_b64_encode(entry.data, entry.len, b64, sizeof(b64))) == MLA_OK) {
 		if ((e = mla_buf_printf(&b, "{\"seq\":%llu,\"entry_b64\":\"%s\",\"leaf_hex\":",
 					(unsigned long long)seq, b64)) == MLA_OK &&
 		    (e = hex_json(&b, leaf)) == MLA_OK)
@@ -179,7 +159,7 @@ static int query_u64(struct api_req *r, const char *name, uint64_t dflt, uint64_
 		api_reply_error(r, 400, "missing-field", what, name);
 		return 0;
 	}
-	if (!parse_u64(v, UINT64_MAX, out) || *out < lo || *out > hi) {
+	if (mla_parse_u64(v, lo, hi, out) != MLA_OK) {
 		api_reply_error(r, 400, "bad-field", what, name);
 		return 0;
 	}

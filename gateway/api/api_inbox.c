@@ -4,12 +4,12 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "api_server.h"
 #include "tlog/audit.h"
 #include "core/log.h"
+#include "mlagw/codec.h"
 #include "mlagw/json.h"
 
 void api_list_inbox(struct api_req *r)
@@ -106,20 +106,16 @@ static mla_err document_json(const struct doc_job *j, mla_buf *b)
 {
 	uint8_t md[32];
 	char hex[65];
-	size_t b64len = (j->doc.len + 2) / 3 * 4;
 	mla_err r;
 
 	SHA256(j->doc.data, j->doc.len, md);
-	for (size_t i = 0; i < 32; i++)
-		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if ((r = mla_buf_printf(b, "{\"message_id\":\"%s\",\"case_id\":", j->row.message_id)) ||
+	if ((r = mla_hex_encode(md, 32, hex, sizeof(hex))) ||
+	    (r = mla_buf_printf(b, "{\"message_id\":\"%s\",\"case_id\":", j->row.message_id)) ||
 	    (r = mla_json_string(b, j->row.case_id)) ||
 	    (r = mla_buf_printf(b, ",\"content_type\":\"application/octet-stream\","
 				   "\"sha256\":\"%s\",\"document_b64\":\"", hex)) ||
-	    (r = mla_buf_reserve(b, b64len + 8)))
+	    (r = mla_b64_encode_buf(j->doc.data, j->doc.len, b)))
 		return r;
-	EVP_EncodeBlock(b->data + b->len, j->doc.data, (int)j->doc.len);
-	b->len += b64len;
 	return mla_buf_append_str(b, "\"}\n");
 }
 
@@ -173,7 +169,7 @@ static int reason_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n < 3 || n > 200 || s[0] == ' ' || s[n - 1] == ' ')
+	if (n < 3 || n > MLA_AUDIT_REASON_MAX || s[0] == ' ' || s[n - 1] == ' ')
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
@@ -209,7 +205,7 @@ void api_fetch_document(struct api_req *r)
 		free(j);
 		return;
 	}
-	(void)snprintf(j->reason, sizeof(j->reason), "%s", reason);
+	memcpy(j->reason, reason, strlen(reason) + 1); /* reason_ok bounded it to fit */
 	j->r = r;
 	j->job.run = doc_run;
 	j->job.done = doc_done;

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "api_server.h"
+#include "mlagw/codec.h"
 #include "mlagw/json.h"
 #include "submit/submit.h"
 
@@ -83,9 +83,9 @@ static int read_document(struct api_req *r, mla_buf *doc)
 					    "application/octet-stream", NULL};
 	const char *b64 = str(r, "document_b64"), *ct = str(r, "content_type");
 	size_t len = b64 != NULL ? strlen(b64) : 0, max = r->g->snap->cfg.limits.max_document_bytes;
-	int n, pad = 0;
+	mla_err e = MLA_OK;
 
-	mla_buf_init_secret(doc, max + 3);
+	mla_buf_init_secret(doc, max);
 	if ((b64 == NULL) != (ct == NULL)) {
 		api_reply_error(r, 400, "missing-field", "document_b64 and content_type go together",
 				b64 == NULL ? "document_b64" : "content_type");
@@ -97,19 +97,19 @@ static int read_document(struct api_req *r, mla_buf *doc)
 	}
 	if (b64 == NULL)
 		return 1;
-	if (len / 4 * 3 > max + 2) {
+	/* the size first, so an oversized document costs no decoding */
+	if (len / 4 * 3 > max + 2 || (e = mla_b64_decode_buf(b64, len, doc)) == MLA_ERR_TOO_LARGE) {
 		api_reply_error(r, 413, mla_errname(MLA_ERR_TOO_LARGE),
 				"document exceeds [limits] max_document_bytes", "document_b64");
 		return 0;
 	}
-	pad = len >= 1 && b64[len - 1] == '=' ? (len >= 2 && b64[len - 2] == '=' ? 2 : 1) : 0;
-	if (len % 4 != 0 || mla_buf_reserve(doc, len / 4 * 3 + 1) != MLA_OK ||
-	    (n = EVP_DecodeBlock(doc->data, (const unsigned char *)b64, (int)len)) < 0) {
-		api_reply_error(r, 400, "bad-field", "not standard base64 with padding",
+	if (e != MLA_OK) {
+		api_reply_error(r, 400, "bad-field",
+				e == MLA_ERR_BASE64 ? "not canonical standard base64 with padding"
+						    : mla_strerror(e),
 				"document_b64");
 		return 0;
 	}
-	doc->len = (size_t)n - (size_t)pad;
 	return 1;
 }
 

@@ -10,6 +10,7 @@
 #include "api_server.h"
 #include "tlog/audit.h"
 #include "core/log.h"
+#include "mlagw/codec.h"
 #include "mlagw/json.h"
 
 static const struct {
@@ -95,11 +96,11 @@ void api_deny(struct api_req *r, const char *message_id, const char *why)
 
 	mla_audit_entry_init(&e);
 	e.event = MLA_AUDIT_ACCESS_DENIED;
-	(void)snprintf(e.actor, sizeof(e.actor), "%s", r->actor);
-	(void)snprintf(e.reason, sizeof(e.reason), "%s", r->op->id);
-	if (message_id != NULL && api_is_uuid(message_id))
-		(void)snprintf(e.message_id, sizeof(e.message_id), "%s", message_id);
-	if (gw_audit(r->g, &e) != MLA_OK)
+	if (mla_strcpy(e.actor, sizeof(e.actor), r->actor) != MLA_OK ||
+	    mla_strcpy(e.reason, sizeof(e.reason), r->op->id) != MLA_OK ||
+	    (message_id != NULL && api_is_uuid(message_id) &&
+	     mla_strcpy(e.message_id, sizeof(e.message_id), message_id) != MLA_OK) ||
+	    gw_audit(r->g, &e) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "audit-error", NULL, "event=access-denied actor=%s", r->actor);
 	gw_log(GW_LOG_WARN, "api-denied", NULL, "actor=%s op=%s", r->actor, r->op->id);
 	api_reply_error(r, 403, "forbidden", why, NULL);
@@ -291,8 +292,12 @@ void api_on_request(struct evhttp_request *req, void *arg)
 				"a client certificate or a bearer token is required", "Authorization");
 		return;
 	}
-	(void)snprintf(r->actor, sizeof(r->actor), "%s:%s", api_role_name(r->who.role),
-		       r->who.name);
+	if (mla_snprintf(r->actor, sizeof(r->actor), "%s:%s", api_role_name(r->who.role),
+			 r->who.name) != MLA_OK) {
+		/* names are bounded by the configuration: this is a bug, not a client error */
+		api_reply_error(r, 500, "internal", "caller name does not fit", NULL);
+		return;
+	}
 	if ((r->decision = api_authorize(api_ops, api_ops_n, r->who.role, r->op->id)) == API_DENY) {
 		api_deny(r, NULL, "this role may not call this operation");
 		return;

@@ -80,32 +80,22 @@ static int in_list(const char *v, const char *const *list)
 	return 0;
 }
 
+/* A real UTC date and time in the seconds form (2026-02-31 is refused, not carried). */
 static int parse_time(const char *s, int64_t *ms)
 {
-	struct tm tm;
-	char z = 0;
-	int n = 0;
+	time_t t = mla_time_parse(s);
 
-	memset(&tm, 0, sizeof(tm));
-	if (strlen(s) != 20 ||
-	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z, &n) != 7 || n != 20 || z != 'Z')
+	if (t < 0)
 		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*ms = (int64_t)timegm(&tm) * 1000;
+	*ms = (int64_t)t * 1000;
 	return 1;
 }
 
-static int parse_count(const char *s, size_t max, size_t *out)
+static int parse_count(const char *s, size_t min, size_t max, size_t *out)
 {
-	char *end = NULL;
-	unsigned long long v;
+	uint64_t v;
 
-	if (s[0] < '0' || s[0] > '9')
-		return 0;
-	v = strtoull(s, &end, 10);
-	if (*end != '\0' || v > max)
+	if (mla_parse_u64(s, min, max, &v) != MLA_OK)
 		return 0;
 	*out = (size_t)v;
 	return 1;
@@ -128,7 +118,8 @@ static const char *const inbox_params[] = {"case_id", "peer", "kind", "action", 
 
 int api_list_filter(struct api_req *r, struct store_api_filter *f, int inbox)
 {
-	const char *v, *bad = NULL;
+	const char *v, *bad = NULL, *why = NULL;
+	char msg[64];
 	mla_priority p;
 
 	memset(f, 0, sizeof(*f));
@@ -155,17 +146,26 @@ int api_list_filter(struct api_req *r, struct store_api_filter *f, int inbox)
 			bad = "unanswered";
 		f->unanswered = strcmp(v, "true") == 0;
 	}
-	if ((v = api_query(r, "since")) != NULL && !parse_time(v, &f->since_ms))
+	if ((v = api_query(r, "since")) != NULL && !parse_time(v, &f->since_ms)) {
 		bad = "since";
-	if ((v = api_query(r, "until")) != NULL && !parse_time(v, &f->until_ms))
+		why = "since is not a real UTC time YYYY-MM-DDThh:mm:ssZ";
+	}
+	if ((v = api_query(r, "until")) != NULL && !parse_time(v, &f->until_ms)) {
 		bad = "until";
-	if ((v = api_query(r, "limit")) != NULL && (!parse_count(v, API_LIST_MAX, &f->limit) ||
-						    f->limit == 0))
+		why = "until is not a real UTC time YYYY-MM-DDThh:mm:ssZ";
+	}
+	if ((v = api_query(r, "limit")) != NULL && !parse_count(v, 1, API_LIST_MAX, &f->limit))
 		bad = "limit";
-	if ((v = api_query(r, "cursor")) != NULL && !parse_count(v, (size_t)1 << 40, &f->offset))
+	if ((v = api_query(r, "cursor")) != NULL &&
+	    !parse_count(v, 0, (size_t)1 << 40, &f->offset))
 		bad = "cursor";
 	if (bad != NULL) {
-		api_reply_error(r, 400, "bad-field", "invalid query parameter value", bad);
+		/* the message names the parameter too: clients often show only the message */
+		if (why == NULL && mla_snprintf(msg, sizeof(msg), "invalid value for query "
+						"parameter %s", bad) == MLA_OK)
+			why = msg;
+		api_reply_error(r, 400, "bad-field", why != NULL ? why : "invalid query parameter",
+				bad);
 		return 0;
 	}
 	if (r->decision == API_ALLOW_OWN)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mlagw/codec.h"
 #include "api_config.h"
 #include "config_internal.h"
 
@@ -39,8 +40,8 @@ static mla_err fail(mla_diag *diag, const char *file, unsigned line, const char 
 	va_list ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap); /* truncation only shortens the message */
-	va_end(ap);
+	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a message: cut visibly */
+		va_end(ap);
 	if (line == 0)
 		return mla_fail(diag, MLA_ERR_CONFIG, "%s: [api] %s", file, msg);
 	return mla_fail(diag, MLA_ERR_CONFIG, "%s:%u: [api] %s", file, line, msg);
@@ -71,15 +72,6 @@ static int is_name(const char *s)
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") == n;
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1; /* upper case is refused: sha256sum prints lower case */
-}
-
 /* "sha256:" and 64 lower-case hex digits. */
 static const char *parse_hash(const char *s, uint8_t out[32])
 {
@@ -88,12 +80,9 @@ static const char *parse_hash(const char *s, uint8_t out[32])
 	s += 7;
 	if (strlen(s) != 64)
 		return "the hash must have exactly 64 hex digits (a SHA-256)";
-	for (size_t i = 0; i < 32; i++) {
-		int hi = hex_val(s[2 * i]), lo = hex_val(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return "the hash must be lower-case hex digits";
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
+	/* upper case is refused (mla_hex_decode): sha256sum prints lower case */
+	if (mla_hex_decode(s, 64, out, 32, NULL) != MLA_OK)
+		return "the hash must be lower-case hex digits";
 	return NULL;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mlagw/codec.h"
 #include "config.h"
 #include "config_internal.h"
 
@@ -149,9 +150,9 @@ static mla_err vfail(mla_diag *diag, const char *file, unsigned line, const char
 {
 	char msg[MLA_DIAG_MAX];
 
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap); /* truncation only shortens the message */
-	if (line == 0)
-		return mla_fail(diag, MLA_ERR_CONFIG, "%s: %s", file, msg);
+	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a message: cut visibly */
+		if (line == 0)
+			return mla_fail(diag, MLA_ERR_CONFIG, "%s: %s", file, msg);
 	return mla_fail(diag, MLA_ERR_CONFIG, "%s:%u: %s", file, line, msg);
 }
 
@@ -400,8 +401,7 @@ static mla_err peer_section(struct cfg_parser *p, const char *cc, mla_diag *diag
 	p->peer_line[c->n_peers++] = p->line;
 	p->base = peer;
 	memset(p->seen[SEC_PEER], 0, sizeof(p->seen[SEC_PEER]));
-	(void)snprintf(p->label, sizeof(p->label), "[peer %s]", cc);
-	return MLA_OK;
+	return mla_snprintf(p->label, sizeof(p->label), "[peer %s]", cc);
 }
 
 static mla_err section_line(struct cfg_parser *p, char *s, mla_diag *diag)
@@ -431,8 +431,7 @@ static mla_err section_line(struct cfg_parser *p, char *s, mla_diag *diag)
 		p->sec = (enum sec_id)id;
 		p->sec_line[id] = p->line;
 		p->base = &p->cfg;
-		(void)snprintf(p->label, sizeof(p->label), "[%s]", name);
-		return MLA_OK;
+		return mla_snprintf(p->label, sizeof(p->label), "[%s]", name);
 	}
 	if (strcmp(name, "peer") == 0)
 		return fail_at(p, p->line, diag, "section [peer] needs a State code: [peer CC]");
@@ -525,8 +524,8 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 		return r;
 	for (int id = 0; id < SEC_PEER; id++) {
 		char label[16];
-		(void)snprintf(label, sizeof(label), "[%s]", sections[id].name);
-		if ((r = check_required(p, (enum sec_id)id, label, diag)) != MLA_OK)
+		if ((r = mla_snprintf(label, sizeof(label), "[%s]", sections[id].name)) != MLA_OK ||
+		    (r = check_required(p, (enum sec_id)id, label, diag)) != MLA_OK)
 			return r;
 	}
 	for (size_t i = 0; i < c->n_peers; i++)

@@ -1,12 +1,12 @@
 /* The values of a configuration file: numbers with units, State codes, addresses, URLs, TLS
  * pins and paths. Pure functions on strings; config_parse.c reports where a value was wrong. */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config_internal.h"
+#include "mlagw/codec.h"
 #include "mlagw/text.h"
 
 struct unit {
@@ -28,28 +28,27 @@ static int is_digit(char ch)
 	return ch >= '0' && ch <= '9';
 }
 
-/* Leading decimal digits of s into *v; *endp after them. Refuses signs, spaces and overflow. */
+/* Leading decimal digits of s into *v; *endp after them. Refuses signs, spaces and overflow.
+ * Leading zeros are allowed ("007s"): people write these files, and the value is the same. */
 static mla_err parse_digits(const char *s, uint64_t *v, const char **endp, const char **why)
 {
-	char *end = NULL;
-	unsigned long long n;
+	size_t n = strspn(s, "0123456789"), z = 0;
 
 	if (s[0] == '\0') {
 		*why = "empty value";
 		return MLA_ERR_CONFIG;
 	}
-	if (!is_digit(s[0])) {
+	if (n == 0) {
 		*why = "not a number (decimal digits expected)";
 		return MLA_ERR_CONFIG;
 	}
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno == ERANGE) {
-		*why = "number too large";
+	while (z + 1 < n && s[z] == '0')
+		z++;
+	if (mla_parse_u64n(s + z, n - z, 0, UINT64_MAX, v) != MLA_OK) {
+		*why = "number too large"; /* digits only, no leading zero: only overflow is left */
 		return MLA_ERR_CONFIG;
 	}
-	*v = (uint64_t)n;
-	*endp = end;
+	*endp = s + n;
 	return MLA_OK;
 }
 
@@ -310,28 +309,16 @@ mla_err cfg_check_url(const char *s, const char **why)
 	return check_hostport(auth, alen, 0, why);
 }
 
-static int b64_value(char ch)
-{
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *p = ch != '\0' ? strchr(alphabet, ch) : NULL;
-	return p != NULL ? (int)(p - alphabet) : -1;
-}
-
 mla_err cfg_check_pin(const char *s, const char **why)
 {
 	static const char prefix[] = "sha256//";
-	const char *b = s + sizeof(prefix) - 1;
-	size_t i;
+	uint8_t md[32];
 
 	*why = "must be sha256// followed by the 44-character base64 SHA-256 of the peer's public key";
-	if (strncmp(s, prefix, sizeof(prefix) - 1) != 0 || strlen(b) != 44 || b[43] != '=')
-		return MLA_ERR_CONFIG;
-	for (i = 0; i < 43; i++)
-		if (b64_value(b[i]) < 0)
-			return MLA_ERR_CONFIG;
-	/* 32 bytes leave the last character's two low bits unused: they must be zero */
-	if ((b64_value(b[42]) & 3) != 0)
+	/* canonical base64 of exactly 32 bytes (zero pad bits): one spelling per pin */
+	if (strncmp(s, prefix, sizeof(prefix) - 1) != 0 ||
+	    mla_b64_decode(s + sizeof(prefix) - 1, strlen(s + sizeof(prefix) - 1), md, sizeof(md),
+			   NULL) != MLA_OK)
 		return MLA_ERR_CONFIG;
 	return MLA_OK;
 }

@@ -7,6 +7,7 @@
 
 #include <event2/thread.h>
 
+#include "mlagw/codec.h"
 #include "gw.h"
 #include "tlog/audit.h"
 #include "tlog/checkpoint.h"
@@ -189,16 +190,22 @@ static mla_err audit_reload(struct gw *g, uint8_t now[GW_KEY_PAIRS][32])
 
 	mla_audit_entry_init(&e);
 	e.event = MLA_AUDIT_CONFIG_RELOADED;
-	(void)snprintf(e.actor, sizeof(e.actor), "gateway");
-	if ((r = gw_audit(g, &e)) != MLA_OK)
+	if ((r = mla_strcpy(e.actor, sizeof(e.actor), "gateway")) != MLA_OK ||
+	    (r = gw_audit(g, &e)) != MLA_OK)
 		return r;
 	mla_audit_entry_init(&e);
 	e.event = MLA_AUDIT_KEY_CHANGED;
-	(void)snprintf(e.actor, sizeof(e.actor), "gateway");
-	for (size_t i = 0; i < GW_KEY_PAIRS; i++)
-		if (memcmp(now[i], g->key_digest[i], 32) != 0)
-			used += (size_t)snprintf(e.reason + used, sizeof(e.reason) - used, "%s%s",
-						 used ? " " : "", key_names[i]);
+	if ((r = mla_strcpy(e.actor, sizeof(e.actor), "gateway")) != MLA_OK)
+		return r;
+	/* each name appended with a check: a cut list would misstate which keys changed */
+	for (size_t i = 0; i < GW_KEY_PAIRS; i++) {
+		if (memcmp(now[i], g->key_digest[i], 32) == 0)
+			continue;
+		if ((r = mla_snprintf(e.reason + used, sizeof(e.reason) - used, "%s%s",
+				      used ? " " : "", key_names[i])) != MLA_OK)
+			return r;
+		used += strlen(e.reason + used);
+	}
 	return used > 0 ? gw_audit(g, &e) : MLA_OK;
 }
 

@@ -5,6 +5,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "mlagw/codec.h"
 #include "log.h"
 
 static char log_state[3] = "--";
@@ -26,22 +27,20 @@ static const char *level_name(enum gw_log_level l)
 
 void gw_log(enum gw_log_level level, const char *event, const char *msgid, const char *fmt, ...)
 {
-	char details[512] = "", stamp[32] = "";
+	char details[512] = "", stamp[MLA_TIME_MS_LEN];
 	struct timeval tv;
-	struct tm tm;
 	va_list ap;
 
 	if (level < log_min)
 		return;
 	gettimeofday(&tv, NULL);
-	if (gmtime_r(&tv.tv_sec, &tm) != NULL)
-		(void)strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	mla_time_ms_format((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, stamp);
 	if (fmt != NULL) {
 		va_start(ap, fmt);
-		(void)vsnprintf(details, sizeof(details), fmt, ap);
+		/* the one place a log line may be cut: on a character boundary, marked */
+		(void)mla_vsnprintf_cut(details, sizeof(details), fmt, ap);
 		va_end(ap);
 	}
-	fprintf(stderr, "%s.%03ldZ %s %s %s msg=%s %s\n", stamp, (long)(tv.tv_usec / 1000),
-		level_name(level), log_state, event, msgid != NULL && msgid[0] ? msgid : "-",
-		details);
+	fprintf(stderr, "%s %s %s %s msg=%s %s\n", stamp, level_name(level), log_state, event,
+		msgid != NULL && msgid[0] ? msgid : "-", details);
 }

@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "mlagw/codec.h"
 #include "gw.h"
 #include "log.h"
 
@@ -173,7 +174,7 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 	mla_diag d = {MLA_OK, ""};
 
 	if (gw_start(g, cfg, &d) != MLA_OK) {
-		(void)snprintf(msg, sizeof(msg), "mlagwd: cannot start: %s\n", mla_diag_message(&d));
+		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot start: %s\n", mla_diag_message(&d));
 		report_start(ready_fd, 1, msg);
 		return 1;
 	}
@@ -181,7 +182,7 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 		gw_log(GW_LOG_WARN, "pid-file", NULL, "path=%s reason=\"%s\"", pid_file,
 		       strerror(errno));
 	if (*ready_fd >= 0 && quiet_stdio() != 0) {
-		(void)snprintf(msg, sizeof(msg), "mlagwd: cannot detach: /dev/null: %s\n",
+		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot detach: /dev/null: %s\n",
 			       strerror(errno));
 		if (pid_file != NULL && pid_file[0] != '\0')
 			(void)unlink(pid_file); /* no daemon left to name */
@@ -208,12 +209,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mlagwd: %s\n", mla_diag_message(&d));
 		return 1;
 	}
+	/* kept for reloads: a path that does not fit is refused, not cut */
+	if (mla_strcpy(g.config_path, sizeof(g.config_path), a.config) != MLA_OK) {
+		fprintf(stderr, "mlagwd: configuration path longer than %zu bytes\n",
+			sizeof(g.config_path) - 1);
+		return 1;
+	}
 	if (gw_config_load(a.config, &cfg, &d) != MLA_OK) {
 		fprintf(stderr, "mlagwd: %s\n", mla_diag_message(&d));
 		return 1;
 	}
 	gw_log_init(cfg.state, a.debug ? GW_LOG_DEBUG : GW_LOG_INFO);
-	(void)snprintf(g.config_path, sizeof(g.config_path), "%s", a.config);
 	if (a.check) {
 		struct gw_crypto *k = NULL;
 		mla_err r = gw_crypto_load(&cfg, &k, &d);
@@ -225,7 +231,7 @@ int main(int argc, char **argv)
 		return r == MLA_OK ? 0 : 1;
 	}
 	if (!a.foreground && detach(&ready_fd) != 0) {
-		(void)snprintf(msg, sizeof(msg), "mlagwd: cannot detach: %s\n", strerror(errno));
+		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot detach: %s\n", strerror(errno));
 		report_start(&ready_fd, 1, msg);
 		return 1;
 	}

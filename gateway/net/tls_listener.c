@@ -6,6 +6,7 @@
 
 #include <event2/bufferevent_ssl.h>
 
+#include "mlagw/codec.h"
 #include "core/gw.h"
 #include "core/log.h"
 #include "tls_listener.h"
@@ -56,13 +57,9 @@ static mla_err split_listen(const char *listen, char *host, size_t hn, unsigned 
 	const char *colon = strrchr(listen, ':');
 	const char *h = listen;
 	size_t len;
-	char *end = NULL;
-	unsigned long p;
+	uint64_t p;
 
-	if (colon == NULL)
-		return MLA_ERR_CONFIG;
-	p = strtoul(colon + 1, &end, 10);
-	if (end == colon + 1 || *end != '\0' || p == 0 || p > 65535)
+	if (colon == NULL || mla_parse_u64(colon + 1, 1, 65535, &p) != MLA_OK)
 		return MLA_ERR_CONFIG;
 	len = (size_t)(colon - listen);
 	if (len >= 2 && h[0] == '[' && h[len - 1] == ']') {

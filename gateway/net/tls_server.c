@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include "core/log.h"
+#include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "tls_server.h"
 
@@ -42,15 +43,14 @@ mla_err tls_spki_pin(X509 *cert, char out[96])
 {
 	unsigned char *der = NULL, md[32];
 	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
-	char b64[64];
+	char b64[MLA_B64_LEN(32) + 1];
 
 	if (len <= 0)
 		return MLA_ERR_NOMEM; /* i2d only fails to allocate */
 	SHA256(der, (size_t)len, md);
 	OPENSSL_free(der);
-	mla_require(EVP_EncodeBlock((unsigned char *)b64, md, 32) == 44); /* 32 bytes: 44 chars */
-	(void)snprintf(out, 96, "sha256//%s", b64);
-	return MLA_OK;
+	mla_require(mla_b64_encode(md, 32, b64, sizeof(b64)) == MLA_OK); /* 32 bytes: 44 chars */
+	return mla_snprintf(out, 96, "sha256//%s", b64);
 }
 
 /* Called by SSL_CTX_free: the context held a reference to its configuration snapshot. */

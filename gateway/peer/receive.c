@@ -8,6 +8,7 @@
 
 #include "tlog/audit.h"
 #include "core/log.h"
+#include "mlagw/codec.h"
 #include "mlagw/receipt.h"
 #include "mlagw/text.h"
 #include "peer_server.h"
@@ -137,7 +138,7 @@ static void reply_with(struct gw *g, struct recv_req *rr, int code, mla_buf *rec
 	rc->code = code;
 	rc->receipt = *receipt;
 	mla_buf_init(receipt, 0);
-	(void)snprintf(rc->msgid, sizeof(rc->msgid), "%s", msgid);
+	(void)mla_snprintf_cut(rc->msgid, sizeof(rc->msgid), "%s", msgid); /* for the log only */
 	gw_after_commit(g, reply_after_commit, rc);
 }
 

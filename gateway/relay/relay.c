@@ -11,6 +11,7 @@
 
 #include "tlog/audit.h"
 #include "core/log.h"
+#include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "mlagw/receipt.h"
 #include "relay_internal.h"
@@ -99,8 +100,8 @@ static void fail_message(struct gw *g, const struct out_msg *m, mla_err err, con
 	mla_diag d = {MLA_OK, ""};
 	char detail[MLA_DIAG_MAX];
 
-	(void)snprintf(detail, sizeof(detail), "%.60s after %u attempts; last error: %.140s", why,
-		       m->attempts, last);
+	(void)mla_snprintf_cut(detail, sizeof(detail), "%.60s after %u attempts; last error: %.140s", why,
+			       m->attempts, last);
 	if (store_outbox_set_state(g->store, m->message_id, MSG_FAILED, 0, detail, &d) != MLA_OK) {
 		gw_log(GW_LOG_ERROR, "store-error", m->message_id, "op=fail reason=\"%s\"", d.msg);
 		return;
@@ -119,7 +120,7 @@ static void fail_transfer(struct gw *g, const struct transfer *t, mla_err err, c
 	memcpy(m.message_id, t->message_id, sizeof(m.message_id));
 	memcpy(m.to_state, t->to_state, 3);
 	m.attempts = t->attempts + 1;
-	(void)snprintf(m.last_error, sizeof(m.last_error), "%s", why);
+	(void)mla_snprintf_cut(m.last_error, sizeof(m.last_error), "%s", why);
 	fail_message(g, &m, err, reason);
 }
 
@@ -160,7 +161,7 @@ void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why)
 	mla_diag d = {MLA_OK, ""};
 
 	if (p != NULL)
-		(void)snprintf(p->last_error, sizeof(p->last_error), "%s", why);
+		(void)mla_snprintf_cut(p->last_error, sizeof(p->last_error), "%s", why);
 	if (now >= t->deadline_ms) {
 		fail_transfer(g, t, MLA_ERR_DEADLINE, why, "deadline passed");
 		return;
@@ -278,9 +279,9 @@ mla_err relay_easy_post(struct gw *g, struct transfer *t, const char *url,
 {
 	char ct[64];
 
-	if ((t->easy = curl_easy_init()) == NULL)
+	if (mla_snprintf(ct, sizeof(ct), "Content-Type: %s", content_type) != MLA_OK ||
+	    (t->easy = curl_easy_init()) == NULL)
 		return MLA_ERR_INTERNAL;
-	(void)snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
 	t->headers = curl_slist_append(NULL, ct);
 	t->headers = curl_slist_append(t->headers, "Expect:"); /* no 100-continue round trip */
 	t->headers = curl_slist_append(t->headers, extra_header);
@@ -302,9 +303,9 @@ static mla_err setup_easy(struct gw *g, struct transfer *t)
 	const struct gw_peer *cp = gw_config_peer(&g->snap->cfg, t->to_state);
 	char idh[80];
 
-	if (cp == NULL)
+	if (cp == NULL ||
+	    mla_snprintf(idh, sizeof(idh), "X-MLA-Message-Id: %s", t->message_id) != MLA_OK)
 		return MLA_ERR_INTERNAL;
-	(void)snprintf(idh, sizeof(idh), "X-MLA-Message-Id: %s", t->message_id);
 	return relay_easy_post(g, t, cp->url, "application/xml", idh);
 }
 
@@ -407,10 +408,10 @@ void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 		return;
 	}
 	if (res != CURLE_OK)
-		(void)snprintf(why, sizeof(why), "transport: %.200s",
-			       t->errbuf[0] ? t->errbuf : curl_easy_strerror(res));
+		(void)mla_snprintf_cut(why, sizeof(why), "transport: %.200s",
+				       t->errbuf[0] ? t->errbuf : curl_easy_strerror(res));
 	else
-		(void)snprintf(why, sizeof(why), "HTTP %ld without a receipt", code);
+		(void)mla_snprintf_cut(why, sizeof(why), "HTTP %ld without a receipt", code);
 	if (res == CURLE_OK && code == 413) {
 		fail_transfer(g, t, MLA_ERR_TOO_LARGE, why, "peer refuses the envelope size (HTTP 413)");
 	} else {

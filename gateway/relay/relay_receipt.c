@@ -8,6 +8,7 @@
 #include "tlog/audit.h"
 #include "core/log.h"
 #include <openssl/sha.h>
+#include "mlagw/codec.h"
 #include "mlagw/receipt.h"
 #include "relay_internal.h"
 
@@ -61,10 +62,10 @@ static void record_outcome(struct gw *g, struct receipt_job *j)
 	msg_state final = accepted ? MSG_DELIVERED : MSG_REJECTED;
 
 	if (accepted)
-		(void)snprintf(detail, sizeof(detail), "receipt %s verified", j->r.receipt_id);
+		(void)mla_snprintf_cut(detail, sizeof(detail), "receipt %s verified", j->r.receipt_id);
 	else
-		(void)snprintf(detail, sizeof(detail), "%s: %.200s", mla_errname(j->r.error),
-			       j->r.error_message);
+		(void)mla_snprintf_cut(detail, sizeof(detail), "%s: %.200s", mla_errname(j->r.error),
+				       j->r.error_message);
 	if (store_outbox_set_state(g->store, t->message_id, MSG_AWAITING_RECEIPT, 0, NULL, &d) !=
 		    MLA_OK ||
 	    store_outbox_receipt(g->store, t->message_id, final, t->response.data, t->response.len,
@@ -119,8 +120,8 @@ static void receipt_done(struct gw_job *job)
 		record_outcome(g, j);
 		relay_peer_up(g, j->t->to_state);
 	} else {
-		(void)snprintf(why, sizeof(why), "receipt invalid (%s): %s", mla_errname(j->err),
-			       mla_diag_message(&j->diag));
+		(void)mla_snprintf_cut(why, sizeof(why), "receipt invalid (%s): %s", mla_errname(j->err),
+				       mla_diag_message(&j->diag));
 		gw_log(GW_LOG_ERROR, "receipt-invalid", j->t->message_id, "to=%s error=%s",
 		       j->t->to_state, mla_errname(j->err));
 		if (store_alert(g->store, "receipt-invalid", j->t->message_id, mla_errname(j->err),

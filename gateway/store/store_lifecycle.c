@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mlagw/codec.h"
 #include "store_internal.h"
 
 int store_wal_left_over(const char *path)
@@ -34,7 +35,7 @@ static mla_err integrity_check(gw_store *s, const char *path, mla_diag *diag)
 	    (rc = sqlite3_step(st)) != SQLITE_ROW) {
 		r = store_fail(s, rc, "integrity check", diag);
 	} else if ((t = sqlite3_column_text(st, 0)) == NULL || strcmp((const char *)t, "ok") != 0) {
-		(void)snprintf(what, sizeof(what), "%s", t != NULL ? (const char *)t : "no answer");
+		(void)mla_snprintf_cut(what, sizeof(what), "%s", t != NULL ? (const char *)t : "no answer");
 		for (char *c = what; *c != '\0'; c++)
 			if (*c == '\n' || *c == '\r' || *c == '"')
 				*c = ' ';

@@ -10,6 +10,7 @@
 
 #include "tlog/audit.h"
 #include "core/log.h"
+#include "mlagw/codec.h"
 #include "mlagw/json.h"
 #include "submit.h"
 
@@ -126,7 +127,9 @@ static void fill_out_msg(const struct submit_job *j, const struct gw_config *c,
 	memcpy(m->kind, j->h.kind, sizeof(m->kind));
 	memcpy(m->action, j->h.action, sizeof(m->action));
 	memcpy(m->in_reply_to, j->h.in_reply_to, sizeof(m->in_reply_to));
-	(void)snprintf(m->submitted_by, sizeof(m->submitted_by), "%s", j->actor);
+	/* j->actor (MLA_AUDIT_ACTOR_MAX) fits submitted_by; checked at compile time */
+	_Static_assert(sizeof(m->submitted_by) >= sizeof(j->actor), "submitted_by too small");
+	memcpy(m->submitted_by, j->actor, sizeof(j->actor));
 	m->priority = (int)j->h.priority;
 	m->state = MSG_QUEUED;
 	m->created_ms = j->now_ms;
@@ -179,6 +182,10 @@ mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, si
 
 	if (j == NULL)
 		return MLA_ERR_NOMEM;
+	if (mla_strcpy(j->actor, sizeof(j->actor), actor) != MLA_OK) {
+		free(j);
+		return MLA_ERR_ARG; /* callers pass a bounded "role:name" */
+	}
 	mla_buf_init_secret(&j->doc, len > 0 ? len : 1);
 	if (len > 0 && mla_buf_append(&j->doc, doc, len) != MLA_OK) {
 		mla_buf_free(&j->doc);
@@ -190,7 +197,6 @@ mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, si
 	j->fn = fn;
 	j->arg = arg;
 	j->event = event;
-	(void)snprintf(j->actor, sizeof(j->actor), "%s", actor);
 	j->now_ms = gw_now_ms();
 	j->job.run = seal_run;
 	j->job.done = seal_done;

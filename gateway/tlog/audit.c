@@ -4,6 +4,7 @@
 
 #include <openssl/sha.h>
 
+#include "mlagw/codec.h"
 #include "audit.h"
 #include "checkpoint.h"
 #include "core/log.h"
@@ -45,27 +46,30 @@ mla_err gw_audit(struct gw *g, mla_audit_entry *e)
 	return r;
 }
 
-static void copy(char *dst, size_t n, const char *src)
+/* A field that does not fit is an error: a cut value in the log would be a false record. */
+static mla_err copy(char *dst, size_t n, const char *src)
 {
-	if (src != NULL)
-		(void)snprintf(dst, n, "%s", src);
+	return src != NULL ? mla_strcpy(dst, n, src) : MLA_OK;
 }
 
 mla_err gw_audit_message(struct gw *g, mla_audit_event ev, const struct gw_audit_msg *m)
 {
 	mla_audit_entry e;
+	mla_err r;
 
 	mla_audit_entry_init(&e);
 	e.event = ev;
-	copy(e.message_id, sizeof(e.message_id), m->message_id);
-	copy(e.case_id, sizeof(e.case_id), m->case_id);
-	copy(e.kind, sizeof(e.kind), m->kind);
-	copy(e.action, sizeof(e.action), m->action);
-	copy(e.from, sizeof(e.from), m->from);
-	copy(e.to, sizeof(e.to), m->to);
-	copy(e.actor, sizeof(e.actor), m->actor != NULL ? m->actor : "gateway");
-	copy(e.error, sizeof(e.error), m->error);
-	copy(e.reason, sizeof(e.reason), m->reason);
+	if ((r = copy(e.message_id, sizeof(e.message_id), m->message_id)) != MLA_OK ||
+	    (r = copy(e.case_id, sizeof(e.case_id), m->case_id)) != MLA_OK ||
+	    (r = copy(e.kind, sizeof(e.kind), m->kind)) != MLA_OK ||
+	    (r = copy(e.action, sizeof(e.action), m->action)) != MLA_OK ||
+	    (r = copy(e.from, sizeof(e.from), m->from)) != MLA_OK ||
+	    (r = copy(e.to, sizeof(e.to), m->to)) != MLA_OK ||
+	    (r = copy(e.actor, sizeof(e.actor), m->actor != NULL ? m->actor : "gateway")) !=
+		    MLA_OK ||
+	    (r = copy(e.error, sizeof(e.error), m->error)) != MLA_OK ||
+	    (r = copy(e.reason, sizeof(e.reason), m->reason)) != MLA_OK)
+		return r;
 	if (m->envelope_sha256 != NULL) {
 		e.has_envelope_sha256 = 1;
 		memcpy(e.envelope_sha256, m->envelope_sha256, 32);

@@ -12,6 +12,7 @@
 #include "witness.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/checkpoint.h"
+#include "mlagw/codec.h"
 #include "mlagw/pem.h"
 
 #define TREE_MAX_LEAVES (UINT64_C(1) << 40)
@@ -44,12 +45,12 @@ out:
 }
 
 /* "mlagw.<state in lower case>/audit": the log's origin and the key name. */
-static void origin(const struct gw *g, char out[MLA_CHECKPOINT_ORIGIN_MAX + 1])
+static mla_err origin(const struct gw *g, char out[MLA_CHECKPOINT_ORIGIN_MAX + 1])
 {
 	const char *s = g->snap->cfg.state;
 
-	(void)snprintf(out, MLA_CHECKPOINT_ORIGIN_MAX + 1, "mlagw.%c%c/audit",
-		       tolower((unsigned char)s[0]), tolower((unsigned char)s[1]));
+	return mla_snprintf(out, MLA_CHECKPOINT_ORIGIN_MAX + 1, "mlagw.%c%c/audit",
+			    tolower((unsigned char)s[0]), tolower((unsigned char)s[1]));
 }
 
 static mla_err append_leaf(uint64_t seq, const uint8_t leaf[32], void *arg)
@@ -94,9 +95,9 @@ mla_err gw_checkpoint_now(struct gw *g, mla_diag *diag)
 	cp.size = mla_merkle_tree_size(g->tree);
 	if (cp.size <= g->cp_size)
 		return MLA_OK;
-	origin(g, name);
-	(void)snprintf(cp.origin, sizeof(cp.origin), "%s", name);
-	if ((r = mla_merkle_tree_root(g->tree, cp.size, cp.root)) != MLA_OK ||
+	if ((r = origin(g, name)) != MLA_OK ||
+	    (r = mla_strcpy(cp.origin, sizeof(cp.origin), name)) != MLA_OK ||
+	    (r = mla_merkle_tree_root(g->tree, cp.size, cp.root)) != MLA_OK ||
 	    (r = mla_checkpoint_sign(&cp, name, g->audit_key, &note, &len, diag)) != MLA_OK ||
 	    (r = store_checkpoint_put(g->store, cp.size, note, len, gw_now_ms(), diag)) != MLA_OK)
 		goto out;
@@ -149,8 +150,8 @@ static mla_err check_latest_root(struct gw *g, mla_diag *diag)
 
 	if (g->cp_size == 0)
 		return MLA_OK;
-	origin(g, name);
-	if ((r = store_checkpoint_latest(g->store, &g->cp_size, &note, NULL, diag)) != MLA_OK)
+	if ((r = origin(g, name)) != MLA_OK ||
+	    (r = store_checkpoint_latest(g->store, &g->cp_size, &note, NULL, diag)) != MLA_OK)
 		return r;
 	if (mla_note_verifier_from_key(name, g->audit_key, &v, NULL) != MLA_OK ||
 	    mla_checkpoint_open((const char *)note.data, note.len, &v, 1, &cp, NULL, NULL) !=

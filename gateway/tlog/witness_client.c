@@ -13,6 +13,7 @@
 
 #include "checkpoint.h"
 #include "core/log.h"
+#include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "mlagw/witness.h"
 #include "witness.h"
@@ -41,8 +42,12 @@ struct gw_witness {
 
 static void name_of(const char *state, const char *what, char out[MLA_CHECKPOINT_ORIGIN_MAX + 1])
 {
-	(void)snprintf(out, MLA_CHECKPOINT_ORIGIN_MAX + 1, "mlagw.%c%c/%s",
-		       tolower((unsigned char)state[0]), tolower((unsigned char)state[1]), what);
+	/* two letters and a short constant always fit; were it not so, the empty name would be
+	 * refused by every note function rather than a cut one used */
+	if (mla_snprintf(out, MLA_CHECKPOINT_ORIGIN_MAX + 1, "mlagw.%c%c/%s",
+			 tolower((unsigned char)state[0]), tolower((unsigned char)state[1]),
+			 what) != MLA_OK)
+		out[0] = '\0';
 }
 
 void witness_log_name(const char *state, char out[MLA_CHECKPOINT_ORIGIN_MAX + 1])
@@ -63,22 +68,21 @@ const char *witness_own_cert(const struct gw *g)
 mla_err witness_cert_from_header(const struct gw *g, const char *b64, const char *state,
 				 X509 **certp, mla_diag *diag)
 {
-	size_t n = strlen(b64);
-	unsigned char *der = n > 0 && n <= 8192 && n % 4 == 0 ? malloc(n) : NULL;
+	size_t n = strlen(b64), len = 0;
+	unsigned char *der = n > 0 && n <= 8192 ? malloc(n) : NULL;
 	const unsigned char *p = der;
-	int len;
+	int whole;
 	mla_err r;
 
 	*certp = NULL;
-	if (der == NULL || (len = EVP_DecodeBlock(der, (const unsigned char *)b64, (int)n)) <= 0) {
+	if (der == NULL || mla_b64_decode(b64, n, der, n, &len) != MLA_OK || len == 0) {
 		free(der);
 		return mla_fail(diag, MLA_ERR_SCHEMA, WITNESS_CERT_HEADER " is not base64");
 	}
-	len -= (b64[n - 1] == '=') + (b64[n - 2] == '=');
-	*certp = d2i_X509(NULL, &p, len);
-	len = (int)(p - der) == len; /* every byte used: exactly one certificate */
+	*certp = d2i_X509(NULL, &p, (long)len);
+	whole = (size_t)(p - der) == len; /* every byte used: exactly one certificate */
 	free(der);
-	if (*certp == NULL || !len)
+	if (*certp == NULL || !whole)
 		r = mla_fail(diag, MLA_ERR_SCHEMA, WITNESS_CERT_HEADER " is not one certificate");
 	else
 		r = mla_trust_check_audit_cert(g->crypto->trust, state, *certp, 0, diag);
@@ -97,21 +101,21 @@ static mla_err load_own_cert(struct gw *g, mla_diag *diag)
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
 	char *b64;
-	int len, n;
+	int len;
 	mla_err r;
 
 	if ((r = mla_pem_load_cert(g->snap->cfg.audit.cert, &cert, diag)) != MLA_OK)
 		return r;
 	len = i2d_X509(cert, &der);
 	X509_free(cert);
-	if (len <= 0 || (b64 = malloc((size_t)(len + 2) / 3 * 4 + 1)) == NULL) {
+	if (len <= 0 || (b64 = malloc(MLA_B64_LEN((size_t)len) + 1)) == NULL) {
 		OPENSSL_free(der);
 		return MLA_ERR_NOMEM;
 	}
-	(void)EVP_EncodeBlock((unsigned char *)b64, der, len);
+	r = mla_b64_encode(der, (size_t)len, b64, MLA_B64_LEN((size_t)len) + 1);
 	OPENSSL_free(der);
-	n = snprintf(w->cert_header, sizeof(w->cert_header), "%s: %s", WITNESS_CERT_HEADER, b64);
-	if (n < 0 || (size_t)n >= sizeof(w->cert_header)) {
+	if (r != MLA_OK || mla_snprintf(w->cert_header, sizeof(w->cert_header), "%s: %s",
+					WITNESS_CERT_HEADER, b64) != MLA_OK) {
 		free(b64);
 		return mla_fail(diag, MLA_ERR_TOO_LARGE, "[keys] audit_cert: larger than %zu bytes "
 				"in base64", sizeof(w->cert_header) - sizeof(WITNESS_CERT_HEADER) - 2);
@@ -328,9 +332,9 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct tr
 	}
 	if (size > g->cp_size) {
 		char detail[128];
-		(void)snprintf(detail, sizeof(detail),
-			       "peer=%s cosigned=%" PRIu64 " ours=%" PRIu64, wp->state, size,
-			       g->cp_size);
+		(void)mla_snprintf_cut(detail, sizeof(detail),
+				       "peer=%s cosigned=%" PRIu64 " ours=%" PRIu64, wp->state,
+				       size, g->cp_size);
 		gw_log(GW_LOG_ERROR, "witness-ahead", NULL, "%s", detail);
 		if (store_alert(g->store, "witness-ahead", NULL, detail, &d) != MLA_OK)
 			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert");

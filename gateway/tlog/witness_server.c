@@ -13,6 +13,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "core/log.h"
+#include "mlagw/codec.h"
 #include "mlagw/witness.h"
 #include "witness.h"
 
@@ -39,7 +40,7 @@ static void refuse(struct evhttp_request *req, int code, const char *reason, con
 
 	gw_log(code >= 500 ? GW_LOG_ERROR : GW_LOG_WARN, "witness-refused", NULL,
 	       "peer=%s status=%d reason=\"%s\"", state, code, why);
-	(void)snprintf(body, sizeof(body), "%s\n", why);
+	(void)mla_snprintf_cut(body, sizeof(body), "%s\n", why);
 	reply(req, code, reason, "text/plain", body, NULL);
 }
 
@@ -68,23 +69,23 @@ static int open_checkpoint(struct add_req *a, const char *state, char *why,
 	if (a->w.note_len <= strlen(a->origin) ||
 	    memcmp(a->w.note, a->origin, strlen(a->origin)) != 0 ||
 	    a->w.note[strlen(a->origin)] != '\n') {
-		(void)snprintf(why, whylen, "not the log of %s (%.64s): unknown here", state,
-			       a->origin);
+		(void)mla_snprintf_cut(why, whylen, "not the log of %s (%.64s): unknown here", state,
+				       a->origin);
 		return 404;
 	}
 	if (mla_note_verifier_from_key(a->origin, X509_get0_pubkey(a->cert), &v, &d) != MLA_OK) {
-		(void)snprintf(why, whylen, "audit certificate: %s", mla_diag_message(&d));
+		(void)mla_snprintf_cut(why, whylen, "audit certificate: %s", mla_diag_message(&d));
 		return 403;
 	}
 	r = mla_checkpoint_open(a->w.note, a->w.note_len, &v, 1, &a->cp, &signers, &d);
-	(void)snprintf(why, whylen, "checkpoint: %s", mla_diag_message(&d));
+	(void)mla_snprintf_cut(why, whylen, "checkpoint: %s", mla_diag_message(&d));
 	if (r == MLA_ERR_SIG_INVALID || r == MLA_ERR_CERT_UNTRUSTED)
 		return 403;
 	if (r != MLA_OK)
 		return 400;
 	if (strcmp(a->cp.origin, a->origin) != 0) {
-		(void)snprintf(why, whylen, "checkpoint of log '%.64s': %s may only submit %.64s",
-			       a->cp.origin, state, a->origin);
+		(void)mla_snprintf_cut(why, whylen, "checkpoint of log '%.64s': %s may only submit %.64s",
+				       a->cp.origin, state, a->origin);
 		return 404;
 	}
 	for (size_t i = a->w.note_len - 1; i > 0; i--)
@@ -120,23 +121,23 @@ static int check_history(struct gw *g, const struct add_req *a, const char *stat
 		*latest = 0;
 		(void)mla_merkle_empty_root(root);
 	} else if (r != MLA_OK) {
-		(void)snprintf(why, whylen, "store: %s", mla_diag_message(&d));
+		(void)mla_snprintf_cut(why, whylen, "store: %s", mla_diag_message(&d));
 		return 503;
 	}
 	if (a->w.old_size != *latest) {
-		(void)snprintf(why, whylen, "old size %" PRIu64 ", last cosigned %" PRIu64,
-			       a->w.old_size, *latest);
+		(void)mla_snprintf_cut(why, whylen, "old size %" PRIu64 ", last cosigned %" PRIu64,
+				       a->w.old_size, *latest);
 		return 409;
 	}
 	if (a->cp.size == *latest) {
 		if (a->w.nproof != 0) {
-			(void)snprintf(why, whylen, "a proof between equal sizes must be empty");
+			(void)mla_snprintf_cut(why, whylen, "a proof between equal sizes must be empty");
 			return 400;
 		}
 		if (memcmp(root, a->cp.root, sizeof(root)) == 0)
 			return 0;
-		(void)snprintf(why, whylen, "size=%" PRIu64 " detail=\"two roots for one size\"",
-			       a->cp.size);
+		(void)mla_snprintf_cut(why, whylen, "size=%" PRIu64 " detail=\"two roots for one size\"",
+				       a->cp.size);
 		alert(g, "witness-conflict", state, why);
 		return 409;
 	}
@@ -144,9 +145,9 @@ static int check_history(struct gw *g, const struct add_req *a, const char *stat
 	memcpy(proof.hash, a->w.proof, a->w.nproof * MLA_MERKLE_HASH_LEN);
 	if (mla_merkle_consistency_verify(*latest, a->cp.size, root, a->cp.root, &proof) !=
 	    MLA_OK) {
-		(void)snprintf(why, whylen,
-			       "old=%" PRIu64 " size=%" PRIu64 " detail=\"not consistent with the "
-			       "checkpoint cosigned before\"", *latest, a->cp.size);
+		(void)mla_snprintf_cut(why, whylen,
+				       "old=%" PRIu64 " size=%" PRIu64 " detail=\"not consistent with the "
+				       "checkpoint cosigned before\"", *latest, a->cp.size);
 		alert(g, "witness-inconsistent", state, why);
 		return 422;
 	}
@@ -199,7 +200,7 @@ static int cosign_and_store(struct gw *g, const struct add_req *a, const char *s
 	if (mla_cosignature_sign(a->w.note, a->text_len, name, g->audit_key,
 				 (uint64_t)(gw_now_ms() / 1000), line, MLA_COSIG_LINE_MAX, &d) !=
 	    MLA_OK) {
-		(void)snprintf(why, whylen, "cosigning: %s", mla_diag_message(&d));
+		(void)mla_snprintf_cut(why, whylen, "cosigning: %s", mla_diag_message(&d));
 		return 500;
 	}
 	if (a->cp.size == latest)
@@ -207,13 +208,13 @@ static int cosign_and_store(struct gw *g, const struct add_req *a, const char *s
 	if ((der_len = i2d_X509(a->cert, &der)) <= 0 ||
 	    (note = kept_note(a, line, &note_len)) == NULL) {
 		OPENSSL_free(der);
-		(void)snprintf(why, whylen, "out of memory");
+		(void)mla_snprintf_cut(why, whylen, "out of memory");
 		return 503;
 	}
 	if ((r = store_peer_cert_put(g->store, state, der, (size_t)der_len, &d)) != MLA_OK ||
 	    (r = store_witness_put(g->store, a->origin, a->cp.size, a->cp.root, note, note_len,
 				   gw_now_ms(), &d)) != MLA_OK) {
-		(void)snprintf(why, whylen, "%s", mla_diag_message(&d));
+		(void)mla_snprintf_cut(why, whylen, "%s", mla_diag_message(&d));
 		status = r == MLA_ERR_TOO_LARGE ? 403 : 503;
 	}
 	free(note);
@@ -247,30 +248,30 @@ static int add_checkpoint(struct gw *g, struct evhttp_request *req, const char *
 	mla_diag d = {MLA_OK, ""};
 	int status;
 
-	(void)snprintf(why, whylen, "%s", "refused");
+	(void)mla_snprintf_cut(why, whylen, "%s", "refused");
 	if (g->audit_key == NULL || g->stopping) {
-		(void)snprintf(why, whylen, "not witnessing now");
+		(void)mla_snprintf_cut(why, whylen, "not witnessing now");
 		return 503;
 	}
 	if (len == 0 || len > MLA_WITNESS_BODY_MAX) {
-		(void)snprintf(why, whylen, "body empty or larger than %d bytes",
-			       MLA_WITNESS_BODY_MAX);
+		(void)mla_snprintf_cut(why, whylen, "body empty or larger than %d bytes",
+				       MLA_WITNESS_BODY_MAX);
 		return len == 0 ? 400 : 413;
 	}
 	if (mla_witness_request_parse((const char *)evbuffer_pullup(in, -1), len, &a->w, &d) !=
 	    MLA_OK) {
-		(void)snprintf(why, whylen, "%s", mla_diag_message(&d));
+		(void)mla_snprintf_cut(why, whylen, "%s", mla_diag_message(&d));
 		return 400;
 	}
 	if (hdr == NULL || witness_cert_from_header(g, hdr, state, &a->cert, &d) != MLA_OK) {
-		(void)snprintf(why, whylen, "%s",
-			       hdr == NULL ? "no " WITNESS_CERT_HEADER : mla_diag_message(&d));
+		(void)mla_snprintf_cut(why, whylen, "%s",
+				       hdr == NULL ? "no " WITNESS_CERT_HEADER : mla_diag_message(&d));
 		return 403;
 	}
 	if ((status = open_checkpoint(a, state, why, whylen)) != 0)
 		return status;
 	if (a->w.old_size > a->cp.size) {
-		(void)snprintf(why, whylen, "old size beyond the checkpoint");
+		(void)mla_snprintf_cut(why, whylen, "old size beyond the checkpoint");
 		return 400;
 	}
 	if ((status = check_history(g, a, state, latest, why, whylen)) != 0)
@@ -289,7 +290,9 @@ void witness_serve(struct gw *g, struct evhttp_request *req, const char *state)
 	status = add_checkpoint(g, req, state, &a, &latest, line, why, sizeof(why));
 	X509_free(a.cert);
 	if (status == 409 && a.w.old_size != latest) {
-		(void)snprintf(size_body, sizeof(size_body), "%" PRIu64 "\n", latest);
+		/* 20 digits and a newline always fit in size_body */
+		if (mla_snprintf(size_body, sizeof(size_body), "%" PRIu64 "\n", latest) != MLA_OK)
+			size_body[0] = '\0';
 		gw_log(GW_LOG_INFO, "witness-size", NULL, "peer=%s old=%" PRIu64 " latest=%" PRIu64,
 		       state, a.w.old_size, latest);
 		reply(req, 409, "Conflict", "text/x.tlog.size", size_body, NULL);

@@ -6,6 +6,7 @@
 #include "mlagw/bundle.h"
 #include "mlagw/checkpoint.h"
 #include "mlagw/audit_entry.h"
+#include "mlagw/codec.h"
 #include "mlagw/limits.h"
 
 #define HEADER_LINE_MAX 128
@@ -78,16 +79,11 @@ mla_err mla_bundle_add(mla_buf *out, mla_bundle_type t, const char *name, const 
 /* A canonical decimal (no sign, no leading zero) up to max. */
 static int parse_len(const char *s, size_t n, size_t max, size_t *out)
 {
-	size_t v = 0;
+	uint64_t v;
 
-	if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
+	if (mla_parse_u64n(s, n, 0, max, &v) != MLA_OK)
 		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9' || v > (max - (size_t)(s[i] - '0')) / 10)
-			return 0;
-		v = v * 10 + (size_t)(s[i] - '0');
-	}
-	*out = v;
+	*out = (size_t)v;
 	return 1;
 }
 

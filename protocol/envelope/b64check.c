@@ -1,10 +1,9 @@
-/* Base64 validation with OpenSSL's decoder (envelopes and receipts), streamed in chunks so
- * large payloads cost no extra memory. */
+/* Base64 in XML elements (envelopes and receipts): canonical base64 (mlagw/codec.h) with the
+ * whitespace xs:base64Binary allows, streamed in chunks so large payloads cost no extra memory. */
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "b64check.h"
+#include "mlagw/codec.h"
 #include "protocol_ns.h"
 
 #define B64_CHUNK 4096
@@ -27,19 +26,40 @@ static int is_b64_element(xmlNodePtr n)
 	return 0;
 }
 
-/* Decodes s in chunks; keeps the bytes in out when out is not NULL. */
-static int decode_text(EVP_ENCODE_CTX *ctx, const xmlChar *s, size_t len, size_t *decoded,
-		       mla_buf *out)
-{
-	unsigned char chunk[B64_CHUNK];
-	int outl;
+/* Characters gathered without whitespace, decoded a chunk at a time. */
+struct b64_stream {
+	char q[B64_CHUNK]; /* a multiple of 4, so a chunk is whole base64 quanta */
+	size_t n, decoded;
+	int ended; /* padding seen: nothing may follow */
+	mla_buf *out;
+};
 
-	for (size_t off = 0; off < len; off += B64_CHUNK / 4 * 3) {
-		size_t n = len - off < B64_CHUNK / 4 * 3 ? len - off : B64_CHUNK / 4 * 3;
-		if (EVP_DecodeUpdate(ctx, chunk, &outl, s + off, (int)n) < 0)
+static int stream_flush(struct b64_stream *st)
+{
+	uint8_t bytes[B64_CHUNK / 4 * 3];
+	size_t len = 0;
+
+	if (st->n == 0)
+		return 1;
+	if (mla_b64_decode(st->q, st->n, bytes, sizeof(bytes), &len) != MLA_OK)
+		return 0;
+	st->ended = st->q[st->n - 1] == '=';
+	st->n = 0;
+	st->decoded += len;
+	return st->out == NULL || mla_buf_append(st->out, bytes, len) == MLA_OK;
+}
+
+/* xs:base64Binary allows XML whitespace between characters (xmlsec breaks lines every 64);
+ * apart from that the text must be canonical base64 (mlagw/codec.h). */
+static int stream_feed(struct b64_stream *st, const xmlChar *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')
+			continue;
+		if (st->ended)
 			return 0;
-		*decoded += (size_t)outl;
-		if (out != NULL && mla_buf_append(out, chunk, (size_t)outl) != MLA_OK)
+		st->q[st->n++] = (char)s[i];
+		if (st->n == sizeof(st->q) && !stream_flush(st))
 			return 0;
 	}
 	return 1;
@@ -47,26 +67,19 @@ static int decode_text(EVP_ENCODE_CTX *ctx, const xmlChar *s, size_t len, size_t
 
 static int decode_element(xmlNodePtr el, mla_buf *out)
 {
-	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
-	unsigned char chunk[B64_CHUNK];
-	size_t decoded = 0;
-	int ok = ctx != NULL, outl = 0;
+	struct b64_stream st;
+	int ok = 1;
 
-	if (ok)
-		EVP_DecodeInit(ctx);
+	st.n = st.decoded = 0;
+	st.ended = 0;
+	st.out = out;
 	for (xmlNodePtr t = el->children; ok && t != NULL; t = t->next) {
 		if (t->type != XML_TEXT_NODE)
 			ok = 0;
 		else if (t->content != NULL)
-			ok = decode_text(ctx, t->content, strlen((const char *)t->content), &decoded,
-					 out);
+			ok = stream_feed(&st, t->content, strlen((const char *)t->content));
 	}
-	if (ok && EVP_DecodeFinal(ctx, chunk, &outl) < 0)
-		ok = 0;
-	if (ok && out != NULL && mla_buf_append(out, chunk, (size_t)outl) != MLA_OK)
-		ok = 0;
-	EVP_ENCODE_CTX_free(ctx);
-	return ok && decoded + (size_t)outl > 0;
+	return ok && stream_flush(&st) && st.decoded > 0;
 }
 
 static int valid_base64(xmlNodePtr el)

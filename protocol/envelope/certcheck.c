@@ -13,7 +13,7 @@ static void format_asn1_date(const ASN1_TIME *t, char out[11])
 
 	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1 ||
 	    strftime(out, 11, "%Y-%m-%d", &tm) == 0)
-		(void)snprintf(out, 11, "unknown");
+		memcpy(out, "unknown", sizeof("unknown"));
 }
 
 static time_t asn1_time_t(const ASN1_TIME *t)

@@ -8,6 +8,7 @@
 #include <xmlsec/errors.h>
 #include <xmlsec/xmlsec.h>
 
+#include "mlagw/codec.h"
 #include "keys_internal.h"
 #include "verify_internal.h"
 #include "xml_safe.h"
@@ -25,8 +26,9 @@ static void capture_error(const char *file, int line, const char *func, const ch
 	/* xmlsec reports each frame of a failure; the innermost, first one is the cause */
 	if (last_error[0] != '\0')
 		return;
-	(void)snprintf(last_error, sizeof(last_error), "%s: %s (reason %d)",
-		       func != NULL ? func : "?", msg != NULL ? msg : "", reason);
+	/* a diagnostic: a long one may be cut, visibly */
+	(void)mla_snprintf_cut(last_error, sizeof(last_error), "%s: %s (reason %d)",
+			       func != NULL ? func : "?", msg != NULL ? msg : "", reason);
 }
 
 const char *crypto_last_error(void)

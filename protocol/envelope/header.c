@@ -5,6 +5,7 @@
 
 #include <openssl/rand.h>
 
+#include "mlagw/codec.h"
 #include "mlagw/envelope.h"
 #include "mlagw/text.h"
 
@@ -52,11 +53,10 @@ static mla_err new_uuid(char out[MLA_UUID_LEN + 1])
 		return MLA_ERR_INTERNAL;
 	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
 	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	(void)snprintf(out, MLA_UUID_LEN + 1,
-		       "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		       u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
-		       u[12], u[13], u[14], u[15]);
-	return MLA_OK;
+	return mla_snprintf(out, MLA_UUID_LEN + 1,
+			    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+			    u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
+			    u[12], u[13], u[14], u[15]);
 }
 
 mla_err mla_header_init(mla_header *h)
@@ -68,9 +68,9 @@ mla_err mla_header_init(mla_header *h)
 		return r;
 	h->created = time(NULL);
 	h->priority = MLA_PRIORITY_NORMAL;
-	(void)snprintf(h->action, sizeof(h->action), "request");
-	(void)snprintf(h->handling, sizeof(h->handling), "confidential");
-	return MLA_OK;
+	if ((r = mla_strcpy(h->action, sizeof(h->action), "request")) != MLA_OK)
+		return r;
+	return mla_strcpy(h->handling, sizeof(h->handling), "confidential");
 }
 
 static int is_uuid(const char *s)

@@ -60,11 +60,9 @@ mla_err header_copy_text(xmlNodePtr el, const char *what, char *dst, size_t n, m
 
 	if (text == NULL)
 		return MLA_ERR_NOMEM;
-	if ((size_t)xmlStrlen(text) >= n)
+	if (mla_strcpy(dst, n, (const char *)text) != MLA_OK)
 		r = mla_fail(diag, MLA_ERR_HEADER, "%s %s is longer than %zu bytes", what,
 			     (const char *)el->name, n - 1);
-	else
-		(void)snprintf(dst, n, "%s", (const char *)text);
 	xmlFree(text);
 	return r;
 }
@@ -79,11 +77,9 @@ static mla_err copy_state(xmlNodePtr el, char dst[3], mla_diag *diag)
 	xmlChar *s = xmlGetNoNsProp(el, BAD_CAST "state");
 	mla_err r = MLA_OK;
 
-	if (s == NULL || xmlStrlen(s) != 2)
+	if (s == NULL || xmlStrlen(s) != 2 || mla_strcpy(dst, 3, (const char *)s) != MLA_OK)
 		r = mla_fail(diag, MLA_ERR_HEADER, "header %s has no two-letter state",
 			     (const char *)el->name);
-	else
-		(void)snprintf(dst, 3, "%s", (const char *)s);
 	xmlFree(s);
 	return r;
 }

@@ -11,6 +11,7 @@
 #include <xmlsec/openssl/x509.h>
 
 #include "keys_internal.h"
+#include "mlagw/codec.h"
 #include "mlagw/pem.h"
 
 mla_err keys_keyname(X509 *cert, char out[MLA_KEYNAME_MAX])
@@ -20,8 +21,7 @@ mla_err keys_keyname(X509 *cert, char out[MLA_KEYNAME_MAX])
 
 	if ((r = mla_cert_fingerprint(cert, fp)) != MLA_OK)
 		return r;
-	(void)snprintf(out, MLA_KEYNAME_MAX, "sha256:%s", fp);
-	return MLA_OK;
+	return mla_snprintf(out, MLA_KEYNAME_MAX, "sha256:%s", fp);
 }
 
 EVP_PKEY_CTX *keys_oaep_ctx(EVP_PKEY *key, int decrypt)
@@ -214,9 +214,9 @@ mla_err mla_keyring_add_file(mla_keyring *k, const char *cert_path, const char *
 			     "decryption key %s must be RSA of at least 2048 bits", key_path);
 		goto out;
 	}
-	if ((r = keys_keyname(cert, name)) != MLA_OK)
+	if ((r = keys_keyname(cert, name)) != MLA_OK ||
+	    (r = mla_strcpy(k->names[k->n], MLA_KEYNAME_MAX, name)) != MLA_OK)
 		goto out;
-	(void)snprintf(k->names[k->n], MLA_KEYNAME_MAX, "%s", name);
 	k->pkeys[k->n++] = key;
 	key = NULL; /* kept: reusing one key object keeps OpenSSL's RSA blinding and Montgomery
 		     * set-up across decryptions */

@@ -6,6 +6,7 @@
 #include <libxml/parserInternals.h>
 #include <libxml/xmlschemas.h>
 
+#include "mlagw/codec.h"
 #include "protocol_ns.h"
 #include "verify_internal.h"
 
@@ -98,7 +99,7 @@ static void on_schema_error(void *ctx, xmlErrorPtr e)
 	if (se->first[0] != '\0' || e == NULL || e->message == NULL)
 		return;
 	se->line = e->line;
-	(void)snprintf(se->first, sizeof(se->first), "%s", e->message);
+	(void)mla_snprintf_cut(se->first, sizeof(se->first), "%s", e->message); /* a diagnostic */
 	n = strlen(se->first);
 	while (n > 0 && (se->first[n - 1] == '\n' || se->first[n - 1] == ' '))
 		se->first[--n] = '\0';

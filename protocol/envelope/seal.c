@@ -11,6 +11,7 @@
 #include <xmlsec/xmldsig.h>
 #include <xmlsec/xmlenc.h>
 
+#include "mlagw/codec.h"
 #include "compress.h"
 #include "header_xml.h"
 #include "keys_internal.h"
@@ -38,8 +39,11 @@ static mla_err build_skeleton(const mla_header *h, struct skeleton *s)
 	xmlNsPtr ns;
 	mla_err r;
 
-	(void)snprintf(s->header_id, sizeof(s->header_id), "H-%s", h->message_id);
-	(void)snprintf(s->payload_id, sizeof(s->payload_id), "P-%s", h->message_id);
+	if ((r = mla_snprintf(s->header_id, sizeof(s->header_id), "H-%s", h->message_id)) !=
+		    MLA_OK ||
+	    (r = mla_snprintf(s->payload_id, sizeof(s->payload_id), "P-%s", h->message_id)) !=
+		    MLA_OK)
+		return r;
 	if ((s->doc = xmlNewDoc(BAD_CAST "1.0")) == NULL ||
 	    (s->root = xmlNewDocNode(s->doc, NULL, BAD_CAST "Envelope", NULL)) == NULL)
 		return MLA_ERR_NOMEM;

@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include "keys_internal.h"
+#include "mlagw/codec.h"
 #include "mlagw/pem.h"
 
 mla_err mla_trust_new(mla_trust **out)
@@ -76,9 +77,10 @@ static mla_err add_root(mla_trust *t, const char *state, X509 *root)
 		if (t->n >= MLA_TRUST_MAX)
 			return MLA_ERR_CONFIG;
 		slot = &t->roots[t->n];
+		if (mla_strcpy(slot->state, sizeof(slot->state), state) != MLA_OK)
+			return MLA_ERR_CONFIG;
 		if ((slot->store = X509_STORE_new()) == NULL)
 			return MLA_ERR_NOMEM;
-		(void)snprintf(slot->state, sizeof(slot->state), "%s", state);
 		t->n++;
 		store = slot->store;
 	}
@@ -110,7 +112,7 @@ mla_err mla_trust_add_file(mla_trust *t, const char *root_path, mla_diag *diag)
 		return r;
 	for (int i = 0; i < sk_X509_num(certs) && r == MLA_OK; i++) {
 		if ((r = mla_trust_add_cert(t, sk_X509_value(certs, i), diag)) != MLA_OK) {
-			(void)snprintf(why, sizeof(why), "%s", mla_diag_message(diag));
+			(void)mla_snprintf_cut(why, sizeof(why), "%s", mla_diag_message(diag));
 			mla_fail(diag, r, "%s: %s", root_path, why);
 		}
 	}

@@ -9,6 +9,7 @@
 #include "b64check.h"
 #include "certcheck.h"
 #include "header_xml.h"
+#include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "protocol_ns.h"
 #include "verify_internal.h"
@@ -150,8 +151,13 @@ mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust 
 	    (r = describe_signer(leaf, out)) != MLA_OK)
 		goto out;
 	kn = xmlNodeGetContent(p->key_name);
-	(void)snprintf(out->recipient_key, sizeof(out->recipient_key), "%s",
-		       kn != NULL ? (const char *)kn : "");
+	/* a KeyName is sha256: and 64 hex digits (SPEC section 4): a longer one is invalid */
+	if (mla_strcpy(out->recipient_key, sizeof(out->recipient_key),
+		       kn != NULL ? (const char *)kn : "") != MLA_OK) {
+		r = mla_fail(diag, MLA_ERR_HEADER, "KeyName longer than %zu bytes",
+			     sizeof(out->recipient_key) - 1);
+		goto out;
+	}
 	SHA256(env, env_len, out->digest);
 	out->authenticated = 1;
 	r = MLA_OK;

@@ -6,6 +6,7 @@
 #include <libxml/SAX2.h>
 #include <libxml/xmlerror.h>
 
+#include "mlagw/codec.h"
 #include "xml_safe.h"
 #include "protocol_ns.h"
 
@@ -142,7 +143,7 @@ static mla_err malformed_error(xmlParserCtxtPtr ctxt, mla_diag *diag)
 	size_t n;
 
 	if (e != NULL && e->message != NULL) {
-		(void)snprintf(msg, sizeof(msg), "%s", e->message);
+		(void)mla_snprintf_cut(msg, sizeof(msg), "%s", e->message); /* a diagnostic */
 		n = strlen(msg);
 		while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 			msg[--n] = '\0';

@@ -2,7 +2,6 @@
  * the envelope machinery of seal.c, one reference) and reading a verified body, plus the
  * sender's match of a receipt against the envelope it sent. */
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,8 +121,8 @@ static mla_err add_digest(xmlNodePtr body, xmlNsPtr ns, const uint8_t digest[32]
 	xmlNodePtr n;
 	mla_err r;
 
-	(void)EVP_EncodeBlock((unsigned char *)b64, digest, 32);
-	if ((r = header_add_text(body, ns, "EnvelopeDigest", b64, &n)) != MLA_OK)
+	if ((r = mla_b64_encode(digest, 32, b64, sizeof(b64))) != MLA_OK ||
+	    (r = header_add_text(body, ns, "EnvelopeDigest", b64, &n)) != MLA_OK)
 		return r;
 	return add_attr(n, "Algorithm", ALG_SHA256);
 }
@@ -141,8 +140,8 @@ static mla_err add_error(xmlNodePtr body, xmlNsPtr ns, const mla_receipt *rc)
 	xmlNodePtr n;
 	mla_err r;
 
-	(void)snprintf(code, sizeof(code), "%d", (int)rc->error);
-	if ((r = header_add_text(body, ns, "Error", rc->error_message, &n)) != MLA_OK ||
+	if ((r = mla_snprintf(code, sizeof(code), "%d", (int)rc->error)) != MLA_OK ||
+	    (r = header_add_text(body, ns, "Error", rc->error_message, &n)) != MLA_OK ||
 	    (r = add_attr(n, "code", code)) != MLA_OK)
 		return r;
 	return add_attr(n, "name", mla_errname(rc->error));
@@ -203,7 +202,10 @@ mla_err mla_receipt_seal(const mla_receipt *rc, const mla_signer *signer,
 	mla_buf_init(out, 0);
 	if ((r = receipt_check(rc, diag)) != MLA_OK)
 		goto out;
-	(void)snprintf(body_id, sizeof(body_id), "R-%s", rc->receipt_id);
+	if ((r = mla_snprintf(body_id, sizeof(body_id), "R-%s", rc->receipt_id)) != MLA_OK) {
+		r = mla_fail(diag, r, "receipt id too long");
+		goto out;
+	}
 	if ((doc = xmlNewDoc(BAD_CAST "1.0")) == NULL) {
 		r = mla_fail(diag, MLA_ERR_NOMEM, "cannot create the receipt document");
 		goto out;
@@ -233,11 +235,9 @@ static mla_err copy_attr(xmlNodePtr el, const char *name, char *dst, size_t n, m
 	xmlChar *v = xmlGetNoNsProp(el, BAD_CAST name);
 	mla_err r = MLA_OK;
 
-	if (v == NULL || (size_t)xmlStrlen(v) >= n)
+	if (v == NULL || mla_strcpy(dst, n, (const char *)v) != MLA_OK)
 		r = mla_fail(diag, MLA_ERR_HEADER, "receipt %s has no valid %s",
 			     (const char *)el->name, name);
-	else
-		(void)snprintf(dst, n, "%s", (const char *)v);
 	xmlFree(v);
 	return r;
 }
@@ -264,21 +264,19 @@ static mla_err read_digest(xmlNodePtr el, uint8_t out[32], mla_diag *diag)
  * refusal is still a verifiable refusal rather than an unreadable receipt. */
 static mla_err read_error(xmlNodePtr el, mla_receipt *rc, mla_diag *diag)
 {
-	char code[16], name[40], *end = NULL;
-	long v;
+	char code[16], name[40];
+	int64_t v;
 	mla_err r;
 
 	if ((r = copy_attr(el, "code", code, sizeof(code), diag)) != MLA_OK ||
 	    (r = copy_attr(el, "name", name, sizeof(name), diag)) != MLA_OK)
 		return r;
-	errno = 0;
-	v = strtol(code, &end, 10);
-	if (errno != 0 || end == code || *end != '\0' || v >= 0 || v < MLA_RECEIPT_MIN_CODE)
+	if (mla_parse_i64(code, MLA_RECEIPT_MIN_CODE, -1, &v) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_HEADER, "receipt Error code is out of range");
 	rc->error = (mla_err)v;
 	if (is_known_error(rc->error) && strcmp(name, mla_errname(rc->error)) != 0)
-		return mla_fail(diag, MLA_ERR_HEADER, "receipt Error code %ld is not named '%.32s'",
-				v, name);
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt Error code %lld is not named '%.32s'",
+				(long long)v, name);
 	return copy_text(el, rc->error_message, sizeof(rc->error_message), diag);
 }
 
@@ -331,8 +329,8 @@ static mla_err check_body_id(xmlNodePtr body, const mla_receipt *rc, mla_diag *d
 	char want[MLA_UUID_LEN + 3];
 	mla_err r = MLA_OK;
 
-	(void)snprintf(want, sizeof(want), "R-%s", rc->receipt_id);
-	if (id == NULL || !xmlStrEqual(id, BAD_CAST want))
+	if (id == NULL || mla_snprintf(want, sizeof(want), "R-%s", rc->receipt_id) != MLA_OK ||
+	    !xmlStrEqual(id, BAD_CAST want))
 		r = mla_fail(diag, MLA_ERR_HEADER, "receipt Body Id is not R- and its ReceiptId");
 	xmlFree(id);
 	return r;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mlagw/audit_entry.h"
+#include "mlagw/codec.h"
 #include "mlagw/text.h"
 
 #define MAGIC "mlagw-audit-entry/1"
@@ -220,79 +221,14 @@ static mla_err entry_check(const mla_audit_entry *e, mla_err code, mla_diag *dia
 			      diag);
 }
 
-/* ---- time: milliseconds since the epoch <-> YYYY-MM-DDThh:mm:ss.mmmZ ---- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era, yoe, doy;
-
-	y -= m <= 2;
-	era = y / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = z / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
+/* ---- time: milliseconds since the epoch <-> YYYY-MM-DDThh:mm:ss.mmmZ (mlagw/codec.h) ---- */
 
 static mla_err time_format(int64_t ms, mla_buf *out)
 {
-	int64_t days = ms / 86400000, rest = ms % 86400000, y;
-	unsigned m, d;
+	char t[MLA_TIME_MS_LEN];
 
-	civil_from_days(days, &y, &m, &d);
-	return mla_buf_printf(out, "time %04" PRId64 "-%02u-%02uT%02" PRId64 ":%02" PRId64
-			      ":%02" PRId64 ".%03" PRId64 "Z\n",
-			      y, m, d, rest / 3600000, rest / 60000 % 60, rest / 1000 % 60,
-			      rest % 1000);
-}
-
-/* n ASCII digits at s as a number; -1 when one is not a digit. */
-static int64_t digits(const char *s, size_t n)
-{
-	int64_t v = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-static int time_parse(const char *s, size_t n, int64_t *ms)
-{
-	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int64_t y, mo, d, h, mi, sec, frac;
-
-	if (n != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-	    s[16] != ':' || s[19] != '.' || s[23] != 'Z')
-		return 0;
-	y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
-	h = digits(s + 11, 2), mi = digits(s + 14, 2), sec = digits(s + 17, 2);
-	frac = digits(s + 20, 3);
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 || h > 23 ||
-	    mi < 0 || mi > 59 || sec < 0 || sec > 59 || frac < 0)
-		return 0;
-	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-		return 0;
-	*ms = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 24 + h) * 60 + mi) * 60000 +
-	      sec * 1000 + frac;
-	return 1;
+	mla_time_ms_format(ms, t); /* entry_check keeps ms within 1970 .. 9999 */
+	return mla_buf_printf(out, "time %s\n", t);
 }
 
 /* ---- serialize ---- */
@@ -304,16 +240,13 @@ static mla_err put_str(mla_buf *out, const char *key, const char *v)
 
 static mla_err put_digest(mla_buf *out, const char *key, int has, const uint8_t d[32])
 {
-	mla_err r;
+	char hex[65];
 
 	if (!has)
 		return put_str(out, key, "");
-	if ((r = mla_buf_printf(out, "%s ", key)) != MLA_OK)
-		return r;
-	for (size_t i = 0; i < 32; i++)
-		if ((r = mla_buf_printf(out, "%02x", d[i])) != MLA_OK)
-			return r;
-	return mla_buf_append(out, "\n", 1);
+	if (mla_hex_encode(d, 32, hex, sizeof(hex)) != MLA_OK)
+		return MLA_ERR_INTERNAL; /* hex is sized for 32 bytes */
+	return mla_buf_printf(out, "%s %s\n", key, hex);
 }
 
 static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
@@ -403,11 +336,6 @@ static mla_err take_str(struct cursor *c, const char *key, char *dst, size_t siz
 	return MLA_OK;
 }
 
-static unsigned nibble(char h)
-{
-	return (unsigned)(h <= '9' ? h - '0' : h - 'a' + 10);
-}
-
 static mla_err take_digest(struct cursor *c, const char *key, int *has, uint8_t d[32])
 {
 	const char *v;
@@ -418,15 +346,10 @@ static mla_err take_digest(struct cursor *c, const char *key, int *has, uint8_t 
 		return r;
 	if (n == 1 && v[0] == '-')
 		return MLA_OK;
-	for (size_t i = 0; i < n; i++)
-		if (!is_lower_hex(v[i]))
-			n = 0;
-	if (n != 64)
+	if (mla_hex_decode(v, n, d, 32, NULL) != MLA_OK)
 		return mla_fail(c->diag, MLA_ERR_HEADER,
 				"audit entry line %u: %s is not 64 lower-case hex digits", c->line,
 				key);
-	for (size_t i = 0; i < 32; i++)
-		d[i] = (uint8_t)(nibble(v[2 * i]) << 4 | nibble(v[2 * i + 1]));
 	*has = 1;
 	return MLA_OK;
 }
@@ -440,16 +363,7 @@ static mla_err take_seq(struct cursor *c, uint64_t *seq)
 
 	if ((r = take(c, "seq", 20, &v, &n)) != MLA_OK)
 		return r;
-	if (n > 1 && v[0] == '0')
-		n = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned dg = (unsigned)(v[i] - '0');
-		if (v[i] < '0' || v[i] > '9' || x > (UINT64_MAX - dg) / 10)
-			n = 0;
-		else
-			x = x * 10 + dg;
-	}
-	if (n == 0)
+	if (mla_parse_u64n(v, n, 0, UINT64_MAX, &x) != MLA_OK)
 		return mla_fail(c->diag, MLA_ERR_HEADER,
 				"audit entry line %u: seq is not a decimal uint64 without leading "
 				"zeros", c->line);
@@ -471,7 +385,7 @@ static mla_err entry_read(struct cursor *c, mla_audit_entry *e)
 	c->p += sizeof(MAGIC);
 	if ((r = take_seq(c, &e->seq)) != MLA_OK || (r = take(c, "time", 24, &v, &n)) != MLA_OK)
 		return r;
-	if (!time_parse(v, n, &e->time_ms))
+	if (mla_time_ms_parse(v, n, &e->time_ms) != MLA_OK)
 		return mla_fail(c->diag, MLA_ERR_HEADER,
 				"audit entry line %u: time is not YYYY-MM-DDThh:mm:ss.mmmZ (UTC)",
 				c->line);

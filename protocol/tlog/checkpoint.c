@@ -10,8 +10,8 @@
 
 #include "mlagw/buf.h"
 #include "mlagw/checkpoint.h"
+#include "mlagw/codec.h"
 #include "mlagw/text.h"
-#include "note_internal.h"
 
 #define SIG_TYPE_ED25519 MLA_NOTE_SIG_ED25519
 #define COSIG_TS_LEN 8 /* the big-endian POSIX time before a cosignature */
@@ -20,7 +20,7 @@
 #define KEY_ID_LEN 4
 #define ED_SIG_B64_LEN 92 /* base64 of 4 + 64 bytes */
 
-/* ---- text rules: UTF-8, control characters, names, strict base64 ---- */
+/* ---- text rules: UTF-8, control characters, names (base64: mlagw/codec.h) ---- */
 
 /* Length of the UTF-8 sequence at s (n bytes left) and its code point; 0 when invalid
  * (truncated, overlong, surrogate, beyond U+10FFFF). */
@@ -62,45 +62,6 @@ static int valid_key_name(const char *s, size_t n)
 		if (cp < 0x20 || cp == 0x7f || cp == '+' || is_unicode_space(cp))
 			return 0;
 	}
-	return 1;
-}
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Canonical standard base64 (RFC 4648 section 4, padded, no whitespace, zero pad bits) of at
- * most max bytes; decoded with OpenSSL after the checks. 0 when invalid. */
-int mla_note_b64_decode(const char *s, size_t n, uint8_t *out, size_t max, size_t *outlen)
-{
-	size_t pad = 0;
-	int last, len;
-
-	if (n == 0 || n % 4 != 0 || n / 4 * 3 > max || n > INT32_MAX)
-		return 0;
-	while (pad < 2 && s[n - 1 - pad] == '=')
-		pad++;
-	for (size_t i = 0; i < n - pad; i++)
-		if (b64_value(s[i]) < 0)
-			return 0;
-	last = b64_value(s[n - 1 - pad]);
-	if ((pad == 1 && (last & 0x03) != 0) || (pad == 2 && (last & 0x0f) != 0))
-		return 0;
-	len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-	if (len < 0 || (size_t)len != n / 4 * 3)
-		return 0;
-	*outlen = (size_t)len - pad;
 	return 1;
 }
 
@@ -162,24 +123,19 @@ mla_err mla_note_vkey_parse(const char *vkey, mla_note_verifier *v, mla_diag *di
 	const char *plus = strchr(vkey, '+'), *b64;
 	uint8_t raw[48];
 	size_t name_len, raw_len;
-	uint32_t id = 0;
+	uint8_t idb[KEY_ID_LEN];
+	uint32_t id;
 
 	memset(v, 0, sizeof(*v));
 	if (plus == NULL || !valid_key_name(vkey, name_len = (size_t)(plus - vkey)))
 		return mla_fail(diag, MLA_ERR_SCHEMA, "verifier key: missing or invalid key name");
-	for (int i = 1; i <= 8; i++) {
-		int c = (unsigned char)plus[i], d;
-		d = c >= '0' && c <= '9' ? c - '0'
-		    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-		    : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-		if (d < 0)
-			return mla_fail(diag, MLA_ERR_SCHEMA, "verifier key: key ID is not 8 hex digits");
-		id = id << 4 | (uint32_t)d;
-	}
-	if (plus[9] != '+')
+	/* either case, as Go's note package reads it; the ID is checked against the key below */
+	if (mla_hex_decode_anycase(plus + 1, 2 * KEY_ID_LEN, idb, KEY_ID_LEN, NULL) != MLA_OK ||
+	    plus[9] != '+')
 		return mla_fail(diag, MLA_ERR_SCHEMA, "verifier key: key ID is not 8 hex digits");
+	id = (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 | (uint32_t)idb[2] << 8 | idb[3];
 	b64 = plus + 10;
-	if (!mla_note_b64_decode(b64, strlen(b64), raw, sizeof(raw), &raw_len) || raw_len < 1)
+	if (mla_b64_decode(b64, strlen(b64), raw, sizeof(raw), &raw_len) != MLA_OK || raw_len < 1)
 		return mla_fail(diag, MLA_ERR_SCHEMA, "verifier key: key is not valid base64");
 	if (raw[0] != MLA_NOTE_SIG_ED25519 && raw[0] != MLA_NOTE_SIG_COSIG_V1)
 		return mla_fail(diag, MLA_ERR_ALG_UNKNOWN,
@@ -204,15 +160,12 @@ mla_err mla_note_vkey_format(const mla_note_verifier *v, char *out, size_t outle
 {
 	uint8_t raw[1 + MLA_ED25519_KEY_LEN];
 	char b64[45];
-	int n;
 
 	raw[0] = v->type;
 	memcpy(raw + 1, v->key, MLA_ED25519_KEY_LEN);
-	(void)EVP_EncodeBlock((unsigned char *)b64, raw, (int)sizeof(raw));
-	n = snprintf(out, outlen, "%s+%08" PRIx32 "+%s", v->name, v->id, b64);
-	if (n < 0 || (size_t)n >= outlen)
-		return MLA_ERR_TOO_LARGE;
-	return MLA_OK;
+	if (mla_b64_encode(raw, sizeof(raw), b64, sizeof(b64)) != MLA_OK)
+		return MLA_ERR_INTERNAL; /* b64 is sized for raw */
+	return mla_snprintf(out, outlen, "%s+%08" PRIx32 "+%s", v->name, v->id, b64);
 }
 
 /* ---- signing ---- */
@@ -261,8 +214,8 @@ mla_err mla_note_sign(const char *text, size_t len, const char *key_name, EVP_PK
 		r = mla_fail(diag, r, "Ed25519 signing failed");
 		goto out;
 	}
-	(void)EVP_EncodeBlock((unsigned char *)b64, sig, (int)sizeof(sig));
-	if ((r = mla_buf_append(&b, text, len)) != MLA_OK ||
+	if ((r = mla_b64_encode(sig, sizeof(sig), b64, sizeof(b64))) != MLA_OK ||
+	    (r = mla_buf_append(&b, text, len)) != MLA_OK ||
 	    (r = mla_buf_printf(&b, "\n" EM_DASH_SP "%s %s\n", key_name, b64)) != MLA_OK ||
 	    b.len > MLA_NOTE_MAX || (r = mla_buf_terminate(&b)) != MLA_OK) {
 		r = mla_fail(diag, r == MLA_OK ? MLA_ERR_TOO_LARGE : r, "signed note too large");
@@ -316,7 +269,7 @@ static mla_err parse_sig_line(const char *s, size_t n, struct sig_line *sl, uint
 	sl->name_len = (size_t)(sp - s);
 	s = sp + 1;
 	n -= sl->name_len + 1;
-	if (!mla_note_b64_decode(s, n, sig, sig_max, sig_len) || *sig_len <= KEY_ID_LEN)
+	if (mla_b64_decode(s, n, sig, sig_max, sig_len) != MLA_OK || *sig_len <= KEY_ID_LEN)
 		return mla_fail(diag, MLA_ERR_SCHEMA,
 				"signed note: signature of %.*s is not valid base64",
 				(int)sl->name_len, sl->name);
@@ -403,7 +356,6 @@ mla_err mla_cosignature_sign(const char *text, size_t len, const char *name, EVP
 	size_t mlen = 0;
 	char *m = NULL;
 	mla_err r;
-	int n;
 
 	if (len == 0 || text[len - 1] != '\n' || !valid_note_text(text, len) ||
 	    ts > (uint64_t)INT64_MAX)
@@ -420,9 +372,8 @@ mla_err mla_cosignature_sign(const char *text, size_t len, const char *name, EVP
 	free(m);
 	if (r != MLA_OK)
 		return mla_fail(diag, r, "Ed25519 cosigning failed");
-	(void)EVP_EncodeBlock((unsigned char *)b64, sig, (int)sizeof(sig));
-	n = snprintf(line, line_max, EM_DASH_SP "%s %s\n", name, b64);
-	if (n < 0 || (size_t)n >= line_max)
+	if (mla_b64_encode(sig, sizeof(sig), b64, sizeof(b64)) != MLA_OK ||
+	    mla_snprintf(line, line_max, EM_DASH_SP "%s %s\n", name, b64) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_TOO_LARGE, "cosignature line does not fit");
 	return MLA_OK;
 }
@@ -521,34 +472,19 @@ mla_err mla_checkpoint_sign(const mla_checkpoint *cp, const char *key_name, EVP_
 	    memchr(cp->origin, '\n', olen) != NULL)
 		return mla_fail(diag, MLA_ERR_ARG,
 				"checkpoint origin must be one non-empty line of UTF-8");
-	(void)EVP_EncodeBlock((unsigned char *)b64, cp->root, MLA_MERKLE_HASH_LEN);
+	if (mla_b64_encode(cp->root, MLA_MERKLE_HASH_LEN, b64, sizeof(b64)) != MLA_OK)
+		return mla_fail(diag, MLA_ERR_INTERNAL, "checkpoint root not encoded");
 	n = snprintf(text, sizeof(text), "%s\n%" PRIu64 "\n%s\n", cp->origin, cp->size, b64);
 	mla_require(n > 0 && (size_t)n < sizeof(text)); /* text is sized for the longest origin */
 	return mla_note_sign(text, (size_t)n, key_name, key, notep, lenp, diag);
-}
-
-int mla_note_parse_size(const char *s, size_t n, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned)(s[i] - '0');
-		if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - d) / 10)
-			return 0;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 1;
 }
 
 /* The checkpoint text: origin, size, root, then optional non-empty extension lines. */
 static mla_err parse_checkpoint(const char *text, size_t len, mla_checkpoint *cp,
 				mla_diag *diag)
 {
-	uint8_t root[48];
-	size_t line = 0, root_len;
+	uint8_t root[MLA_MERKLE_HASH_LEN];
+	size_t line = 0;
 
 	for (const char *p = text, *end = text + len, *nl; p < end; p = nl + 1, line++) {
 		size_t n;
@@ -561,11 +497,11 @@ static mla_err parse_checkpoint(const char *text, size_t len, mla_checkpoint *cp
 				return mla_fail(diag, MLA_ERR_SCHEMA, "checkpoint: origin too long");
 			memcpy(cp->origin, p, n);
 			cp->origin[n] = '\0';
-		} else if (line == 1 && !mla_note_parse_size(p, n, &cp->size)) {
+		} else if (line == 1 && mla_parse_u64n(p, n, 0, UINT64_MAX, &cp->size) != MLA_OK) {
 			return mla_fail(diag, MLA_ERR_SCHEMA,
 					"checkpoint: tree size is not a canonical decimal number");
-		} else if (line == 2 && (!mla_note_b64_decode(p, n, root, sizeof(root), &root_len) ||
-					 root_len != MLA_MERKLE_HASH_LEN)) {
+		} else if (line == 2 &&
+			   mla_b64_decode(p, n, root, MLA_MERKLE_HASH_LEN, NULL) != MLA_OK) {
 			return mla_fail(diag, MLA_ERR_SCHEMA,
 					"checkpoint: root hash is not the base64 of 32 bytes");
 		} else if (line >= 3) {

@@ -4,10 +4,9 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "mlagw/witness.h"
-#include "note_internal.h"
+#include "mlagw/codec.h"
 
 mla_err mla_witness_request_format(uint64_t old_size,
 				   const uint8_t (*proof)[MLA_MERKLE_HASH_LEN], size_t nproof,
@@ -23,8 +22,8 @@ mla_err mla_witness_request_format(uint64_t old_size,
 	if ((r = mla_buf_printf(out, "old %" PRIu64 "\n", old_size)) != MLA_OK)
 		return r;
 	for (size_t i = 0; i < nproof; i++) {
-		(void)EVP_EncodeBlock((unsigned char *)b64, proof[i], MLA_MERKLE_HASH_LEN);
-		if ((r = mla_buf_printf(out, "%s\n", b64)) != MLA_OK)
+		if ((r = mla_b64_encode(proof[i], MLA_MERKLE_HASH_LEN, b64, sizeof(b64))) != MLA_OK ||
+		    (r = mla_buf_printf(out, "%s\n", b64)) != MLA_OK)
 			return r;
 	}
 	if ((r = mla_buf_append(out, "\n", 1)) != MLA_OK ||
@@ -49,16 +48,16 @@ static int next_line(const char *body, size_t len, size_t *pos, const char **lin
 mla_err mla_witness_request_parse(const char *body, size_t len, mla_witness_request *w,
 				  mla_diag *diag)
 {
-	uint8_t hash[MLA_MERKLE_HASH_LEN + 1]; /* base64 of 32 bytes decodes to 33 with padding */
+	uint8_t hash[MLA_MERKLE_HASH_LEN];
 	const char *line;
-	size_t pos = 0, n, got;
+	size_t pos = 0, n;
 
 	memset(w, 0, sizeof(*w));
 	if (len > MLA_WITNESS_BODY_MAX)
 		return mla_fail(diag, MLA_ERR_TOO_LARGE, "witness request larger than %d bytes",
 				MLA_WITNESS_BODY_MAX);
 	if (!next_line(body, len, &pos, &line, &n) || n < 5 || memcmp(line, "old ", 4) != 0 ||
-	    !mla_note_parse_size(line + 4, n - 4, &w->old_size))
+	    mla_parse_u64n(line + 4, n - 4, 0, UINT64_MAX, &w->old_size) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_SCHEMA,
 				"witness request: first line is not \"old <size>\"");
 	for (;;) {
@@ -71,8 +70,7 @@ mla_err mla_witness_request_parse(const char *body, size_t len, mla_witness_requ
 			return mla_fail(diag, MLA_ERR_SCHEMA,
 					"witness request: more than %d proof lines",
 					MLA_WITNESS_PROOF_MAX);
-		if (!mla_note_b64_decode(line, n, hash, sizeof(hash), &got) ||
-		    got != MLA_MERKLE_HASH_LEN)
+		if (mla_b64_decode(line, n, hash, MLA_MERKLE_HASH_LEN, NULL) != MLA_OK)
 			return mla_fail(diag, MLA_ERR_SCHEMA,
 					"witness request: proof line %zu is not the base64 of 32 "
 					"bytes", w->nproof + 1);
@@ -87,7 +85,7 @@ mla_err mla_witness_request_parse(const char *body, size_t len, mla_witness_requ
 
 mla_err mla_witness_size_parse(const char *body, size_t len, uint64_t *size, mla_diag *diag)
 {
-	if (len < 2 || body[len - 1] != '\n' || !mla_note_parse_size(body, len - 1, size))
+	if (len < 2 || body[len - 1] != '\n' || mla_parse_u64n(body, len - 1, 0, UINT64_MAX, size) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_SCHEMA, "witness answer: not a tree size line");
 	return MLA_OK;
 }

@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "mlagw/codec.h"
 #include "mlagw/pem.h"
 
 /* A PEM file with more certificates than this is not a chain we would ever use. */
@@ -306,7 +307,6 @@ mla_err mla_pem_write_cert(const char *path, X509 *cert, int overwrite, mla_diag
 
 mla_err mla_cert_fingerprint(X509 *cert, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 
@@ -317,10 +317,5 @@ mla_err mla_cert_fingerprint(X509 *cert, char out[65])
 		ERR_clear_error();
 		return MLA_ERR_INTERNAL;
 	}
-	for (unsigned int i = 0; i < len; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0x0f];
-	}
-	out[64] = '\0';
-	return MLA_OK;
+	return mla_hex_encode(md, len, out, 65);
 }

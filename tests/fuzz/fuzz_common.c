@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "fuzz_common.h"
+#include "mlagw/codec.h"
 #include "mlagw/pki.h"
 
 static struct fuzz_env env;
@@ -39,22 +40,23 @@ const struct fuzz_env *fuzz_env_get(void)
 	must(mla_crypto_init(&d), "crypto init", &d);
 	if (getenv("MLAGW_FUZZ_PKI") != NULL) {
 		/* the PKI the seed corpus was sealed with, so seeds reach decryption */
-		(void)snprintf(env.dir, sizeof(env.dir), "%s", getenv("MLAGW_FUZZ_PKI"));
+		must(mla_snprintf(env.dir, sizeof(env.dir), "%s", getenv("MLAGW_FUZZ_PKI")),
+		     "MLAGW_FUZZ_PKI too long", &d);
 	} else {
-		(void)snprintf(env.dir, sizeof(env.dir), "/tmp/mlagw-fuzz-XXXXXX");
+		must(mla_snprintf(env.dir, sizeof(env.dir), "/tmp/mlagw-fuzz-XXXXXX"), "path", &d);
 		if (mkdtemp(env.dir) == NULL)
 			abort();
 		make_state("ES");
 		make_state("CO");
 	}
 	must(mla_trust_new(&env.trust), "trust", &d);
-	(void)snprintf(a, sizeof(a), "%s/ES/root.crt", env.dir);
+	must(mla_snprintf(a, sizeof(a), "%s/ES/root.crt", env.dir), "path", &d);
 	must(mla_trust_add_file(env.trust, a, &d), "trust ES", &d);
-	(void)snprintf(a, sizeof(a), "%s/CO/root.crt", env.dir);
+	must(mla_snprintf(a, sizeof(a), "%s/CO/root.crt", env.dir), "path", &d);
 	must(mla_trust_add_file(env.trust, a, &d), "trust CO", &d);
 	must(mla_keyring_new(&env.keys), "keyring", &d);
-	(void)snprintf(a, sizeof(a), "%s/CO/encrypt.crt", env.dir);
-	(void)snprintf(b, sizeof(b), "%s/CO/encrypt.key", env.dir);
+	must(mla_snprintf(a, sizeof(a), "%s/CO/encrypt.crt", env.dir), "path", &d);
+	must(mla_snprintf(b, sizeof(b), "%s/CO/encrypt.key", env.dir), "path", &d);
 	must(mla_keyring_add_file(env.keys, a, b, &d), "keyring CO", &d);
 	mla_limits_default(&env.limits);
 	return &env;

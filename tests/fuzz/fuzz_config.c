@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "mlagw/codec.h"
 #include "conf/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -18,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd;
 
 	if (path[0] == '\0') {
-		(void)snprintf(path, sizeof(path), "/tmp/mlagw-fuzz-conf-XXXXXX");
+		if (mla_snprintf(path, sizeof(path), "/tmp/mlagw-fuzz-conf-XXXXXX") != MLA_OK)
+			abort();
 		if ((fd = mkstemp(path)) < 0)
 			abort();
 		close(fd);

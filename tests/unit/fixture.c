@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <libxml/parser.h>
 
+#include "mlagw/codec.h"
 #include "fixture.h"
 #include "protocol_ns.h"
 #include "seal_internal.h"
@@ -45,7 +46,7 @@ static void load_keys(struct fixture *f)
 	assert_int_equal(mla_trust_new(&f->trust), MLA_OK);
 	for (int i = 0; i < 3; i++) {
 		char rel[16];
-		(void)snprintf(rel, sizeof(rel), "%s/root.crt", states[i]);
+		assert_int_equal(mla_snprintf(rel, sizeof(rel), "%s/root.crt", states[i]), MLA_OK);
 		assert_int_equal(mla_trust_add_file(f->trust, fixture_path(f, rel, a), &d), MLA_OK);
 	}
 	assert_int_equal(mla_signer_load(fixture_path(f, "ES/sign.crt", a),
@@ -70,7 +71,7 @@ int fixture_setup(void **state)
 
 	assert_non_null(f);
 	assert_int_equal(mla_crypto_init(&d), MLA_OK);
-	(void)snprintf(f->dir, sizeof(f->dir), "%s/mlagw-test-XXXXXX", tmp);
+	assert_int_equal(mla_snprintf(f->dir, sizeof(f->dir), "%s/mlagw-test-XXXXXX", tmp), MLA_OK);
 	assert_non_null(mkdtemp(f->dir));
 	make_state(f, "ES");
 	make_state(f, "CO");
@@ -91,7 +92,7 @@ int fixture_teardown(void **state)
 	mla_signer_free(f->co_signer);
 	mla_recipient_free(f->co_rcpt);
 	mla_keyring_free(f->co_keys);
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(mla_snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir), MLA_OK);
 	if (system(cmd) != 0)
 		fprintf(stderr, "warning: could not remove %s\n", f->dir);
 	free(f);
@@ -104,9 +105,11 @@ void fixture_header(mla_header *h)
 	assert_int_equal(mla_header_init(h), MLA_OK);
 	memcpy(h->from_state, "ES", 3);
 	memcpy(h->to_state, "CO", 3);
-	(void)snprintf(h->kind, sizeof(h->kind), "mla");
-	(void)snprintf(h->from_authority, sizeof(h->from_authority), "Ministerio de Justicia");
-	(void)snprintf(h->to_authority, sizeof(h->to_authority), "Fiscalia General de la Nacion");
+	assert_int_equal(mla_snprintf(h->kind, sizeof(h->kind), "mla"), MLA_OK);
+	assert_int_equal(mla_snprintf(h->from_authority, sizeof(h->from_authority),
+			"Ministerio de Justicia"), MLA_OK);
+	assert_int_equal(mla_snprintf(h->to_authority, sizeof(h->to_authority),
+			"Fiscalia General de la Nacion"), MLA_OK);
 }
 
 mla_err fixture_seal(const struct fixture *f, const void *doc, size_t len, mla_buf *env)
@@ -178,7 +181,7 @@ static void register_id(xmlNodePtr el, char *out, size_t n)
 
 	assert_non_null(a);
 	v = xmlNodeListGetString(el->doc, a->children, 1);
-	(void)snprintf(out, n, "%s", (const char *)v);
+	assert_int_equal(mla_snprintf(out, n, "%s", (const char *)v), MLA_OK);
 	if (xmlGetID(el->doc, v) == NULL)
 		assert_non_null(xmlAddID(NULL, el->doc, v, a));
 	xmlFree(v);

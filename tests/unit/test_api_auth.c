@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <openssl/x509.h>
 
+#include "mlagw/codec.h"
 #include "api/api_auth.h"
 
 /* The matrix, restated by hand: one letter per role (authority, agency, auditor, admin):
@@ -126,12 +127,14 @@ static void test_route(void **state)
 	route(API_POST, "/api/v1/messages", MLA_OK, "submitMessage", NULL);
 	route(API_GET, "/api/v1/messages", MLA_OK, "listMessages", NULL);
 	route(API_DELETE, "/api/v1/messages", MLA_ERR_ARG, NULL, NULL);
-	(void)snprintf(path, sizeof(path), "/api/v1/messages/%s", uuid);
+	assert_int_equal(mla_snprintf(path, sizeof(path), "/api/v1/messages/%s", uuid), MLA_OK);
 	route(API_GET, path, MLA_OK, "getMessage", uuid);
 	route(API_POST, path, MLA_ERR_ARG, NULL, NULL);
-	(void)snprintf(path, sizeof(path), "/api/v1/messages/%s/answers", uuid);
+	assert_int_equal(mla_snprintf(path, sizeof(path), "/api/v1/messages/%s/answers", uuid),
+			MLA_OK);
 	route(API_POST, path, MLA_OK, "answerMessage", uuid);
-	(void)snprintf(path, sizeof(path), "/api/v1/inbox/%s/document", uuid);
+	assert_int_equal(mla_snprintf(path, sizeof(path), "/api/v1/inbox/%s/document", uuid),
+			MLA_OK);
 	route(API_GET, path, MLA_OK, "fetchDocument", uuid);
 	route(API_GET, "/api/v1/cases/ES%2F2026%2F0042", MLA_OK, "getCase", "ES%2F2026%2F0042");
 	route(API_GET, "/api/v1/cases/ES/2026", MLA_ERR_NOT_FOUND, NULL, NULL);
@@ -225,9 +228,9 @@ static void test_tokens(void **state)
 	tok[5] = tok[5] == 'A' ? 'B' : 'A';
 	expect_token(&a, tok, strlen(tok), MLA_ERR_NOT_FOUND);
 	expect_token(&a, TOKEN_AUTH, strlen(TOKEN_AUTH) - 1, MLA_ERR_NOT_FOUND);
-	(void)snprintf(tok, sizeof(tok), "%sx", TOKEN_AUTH);
+	assert_int_equal(mla_snprintf(tok, sizeof(tok), "%sx", TOKEN_AUTH), MLA_OK);
 	expect_token(&a, tok, strlen(tok), MLA_ERR_ARG); /* 'x' after the '=' padding */
-	(void)snprintf(tok, sizeof(tok), "x%s", TOKEN_AUTH);
+	assert_int_equal(mla_snprintf(tok, sizeof(tok), "x%s", TOKEN_AUTH), MLA_OK);
 	expect_token(&a, tok, strlen(tok), MLA_ERR_NOT_FOUND);
 	/* wrong lengths, empty, bad characters */
 	expect_token(&a, TOKEN_AUTH, API_TOKEN_MIN - 1, MLA_ERR_ARG);

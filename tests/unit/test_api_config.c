@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "mlagw/codec.h"
 #include "conf/api_config.h"
 
 #define HASH "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -157,8 +158,9 @@ static void test_limits(void **state)
 	api_config_defaults(&a);
 	for (unsigned i = 0; i < API_MAX_TOKENS; i++) {
 		char name[16];
-		(void)snprintf(name, sizeof(name), "t%u", i);
-		(void)snprintf(v, sizeof(v), "agency %s sha256:%064x", name, i);
+		assert_int_equal(mla_snprintf(name, sizeof(name), "t%u", i), MLA_OK);
+		assert_int_equal(mla_snprintf(v, sizeof(v), "agency %s sha256:%064x", name, i),
+				MLA_OK);
 		assert_int_equal(key(i + 1, "token", v, NULL), MLA_OK);
 	}
 	refused(999, "token", "agency one-more " HASH, "es.conf:999: [api] token: more than 256 tokens");

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "mlagw/audit_entry.h"
+#include "mlagw/codec.h"
 
 /* The golden vector of protocol/SPEC.md section 14, "Entry serialization". */
 static const char golden_text[] =
@@ -39,25 +40,27 @@ static void golden_entry(mla_audit_entry *e)
 	e->seq = 42;
 	e->time_ms = INT64_C(1795812467123); /* 2026-11-27T20:47:47.123Z */
 	e->event = MLA_AUDIT_DOCUMENT_FETCHED;
-	(void)snprintf(e->message_id, sizeof(e->message_id), "%s",
-		       "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f");
-	(void)snprintf(e->case_id, sizeof(e->case_id), "CO-FGN/2026.0042");
-	(void)snprintf(e->kind, sizeof(e->kind), "mla");
-	(void)snprintf(e->action, sizeof(e->action), "request");
-	(void)snprintf(e->from, sizeof(e->from), "CO");
-	(void)snprintf(e->to, sizeof(e->to), "ES");
-	(void)snprintf(e->actor, sizeof(e->actor), "agency:policia-judicial");
+	assert_int_equal(mla_snprintf(e->message_id, sizeof(e->message_id), "%s",
+			"6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f"), MLA_OK);
+	assert_int_equal(mla_snprintf(e->case_id, sizeof(e->case_id), "CO-FGN/2026.0042"), MLA_OK);
+	assert_int_equal(mla_snprintf(e->kind, sizeof(e->kind), "mla"), MLA_OK);
+	assert_int_equal(mla_snprintf(e->action, sizeof(e->action), "request"), MLA_OK);
+	assert_int_equal(mla_snprintf(e->from, sizeof(e->from), "CO"), MLA_OK);
+	assert_int_equal(mla_snprintf(e->to, sizeof(e->to), "ES"), MLA_OK);
+	assert_int_equal(mla_snprintf(e->actor, sizeof(e->actor), "agency:policia-judicial"),
+			MLA_OK);
 	e->has_envelope_sha256 = 1;
 	for (size_t i = 0; i < 32; i++)
 		e->envelope_sha256[i] = (uint8_t)i;
-	(void)snprintf(e->reason, sizeof(e->reason), "Ejecuci\xc3\xb3n de la solicitud");
+	assert_int_equal(mla_snprintf(e->reason, sizeof(e->reason),
+			"Ejecuci\xc3\xb3n de la solicitud"), MLA_OK);
 }
 
 /* Sets a string field with a zero tail, so that equal entries compare equal with memcmp. */
 #define PUT(f, v)                                                                           \
 	do {                                                                                \
 		memset(e.f, 0, sizeof(e.f));                                                \
-		(void)snprintf(e.f, sizeof(e.f), "%s", v);                                  \
+		assert_int_equal(mla_strcpy(e.f, sizeof(e.f), v), MLA_OK);                  \
 	} while (0)
 
 /* serialize into a fresh buffer; returns the code, the bytes in *out (caller frees). */
@@ -138,7 +141,7 @@ static void test_minimal_and_extremes(void **state)
 	(void)state;
 	mla_audit_entry_init(&e);
 	e.event = MLA_AUDIT_CONFIG_RELOADED;
-	(void)snprintf(e.actor, sizeof(e.actor), "gateway");
+	assert_int_equal(mla_snprintf(e.actor, sizeof(e.actor), "gateway"), MLA_OK);
 	assert_int_equal(ser(&e, &b, &d), MLA_OK);
 	assert_int_equal(b.len, strlen(minimal));
 	assert_memory_equal(b.data, minimal, b.len);
@@ -186,7 +189,7 @@ static void refuse(const mla_audit_entry *e, const char *field)
 		refuse(&e_, field);                                                         \
 	} while (0)
 
-#define SET(f, v) (void)snprintf(e->f, sizeof(e->f), "%s", v)
+#define SET(f, v) assert_int_equal(mla_strcpy(e->f, sizeof(e->f), v), MLA_OK)
 
 static void test_serialize_refuses(void **state)
 {
@@ -225,7 +228,7 @@ static void test_serialize_refuses(void **state)
 	REFUSE("reason", SET(reason, "bad \xc3 utf8"));
 	REFUSE("reason", SET(reason, "overlong \xc0\xaf"));
 	REFUSE("message", e->event = MLA_AUDIT_SUBMITTED; e->reason[0] = '\0';
-	       e->message_id[0] = '\0');
+	e->message_id[0] = '\0');
 	REFUSE("message", e->event = MLA_AUDIT_KEY_CHANGED);
 	memset(longer, 'a', sizeof(longer) - 1);
 	longer[sizeof(longer) - 1] = '\0';
@@ -471,7 +474,7 @@ static void test_mutations_canonical(void **state)
 static void hex(const uint8_t *p, size_t n, char *out)
 {
 	for (size_t i = 0; i < n; i++)
-		(void)snprintf(out + 2 * i, 3, "%02x", p[i]);
+		assert_int_equal(mla_snprintf(out + 2 * i, 3, "%02x", p[i]), MLA_OK);
 }
 
 static void test_golden(void **state)

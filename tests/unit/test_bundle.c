@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "mlagw/bundle.h"
+#include "mlagw/codec.h"
 
 static mla_buf sample(void)
 {
@@ -75,25 +76,26 @@ static void test_refusals(void **state)
 	expect_refused("mlagw-audit-bundle/2\ncertificate audit 1\nC\n", "missing manifest");
 	expect_refused("mlagw-audit-bundle/2\nmanifest manifest 2\n{}\n", "no certificate");
 	char buf[512];
-	(void)snprintf(buf, sizeof(buf), "%sentry 0 01\nx\n", m);
+	assert_int_equal(mla_snprintf(buf, sizeof(buf), "%sentry 0 01\nx\n", m), MLA_OK);
 	expect_refused(buf, "canonical decimal");
-	(void)snprintf(buf, sizeof(buf), "%sentry 0 2000\nx\n", m);
+	assert_int_equal(mla_snprintf(buf, sizeof(buf), "%sentry 0 2000\nx\n", m), MLA_OK);
 	expect_refused(buf, "limit");
-	(void)snprintf(buf, sizeof(buf), "%sentry 0 1\nxy\n", m);
+	assert_int_equal(mla_snprintf(buf, sizeof(buf), "%sentry 0 1\nxy\n", m), MLA_OK);
 	expect_refused(buf, "newline");
-	(void)snprintf(buf, sizeof(buf), "%sentry 0 5\nx\n", m);
+	assert_int_equal(mla_snprintf(buf, sizeof(buf), "%sentry 0 5\nx\n", m), MLA_OK);
 	expect_refused(buf, "truncated");
-	(void)snprintf(buf, sizeof(buf), "%sentry a/b 1\nx\n", m);
+	assert_int_equal(mla_snprintf(buf, sizeof(buf), "%sentry a/b 1\nx\n", m), MLA_OK);
 	expect_refused(buf, "bad name");
-	(void)snprintf(buf, sizeof(buf), "%sblob 0 1\nx\n", m);
+	assert_int_equal(mla_snprintf(buf, sizeof(buf), "%sblob 0 1\nx\n", m), MLA_OK);
 	expect_refused(buf, "unknown record type");
-	(void)snprintf(buf, sizeof(buf), "%sentry 0 1 2\nx\n", m);
+	assert_int_equal(mla_snprintf(buf, sizeof(buf), "%sentry 0 1 2\nx\n", m), MLA_OK);
 	expect_refused(buf, "header line");
-	(void)snprintf(buf, sizeof(buf), "%scheckpoint 1 1\nx\nentry 0 1\nx\n", m);
+	assert_int_equal(mla_snprintf(buf, sizeof(buf), "%scheckpoint 1 1\nx\nentry 0 1\nx\n", m),
+			MLA_OK);
 	expect_refused(buf, "out of order");
-	(void)snprintf(buf, sizeof(buf), "%smanifest manifest 2\n{}\n", m);
+	assert_int_equal(mla_snprintf(buf, sizeof(buf), "%smanifest manifest 2\n{}\n", m), MLA_OK);
 	expect_refused(buf, "a second manifest");
-	(void)snprintf(buf, sizeof(buf), "%sentry 0 1\nx", m);
+	assert_int_equal(mla_snprintf(buf, sizeof(buf), "%sentry 0 1\nx", m), MLA_OK);
 	expect_refused(buf, "truncated");
 }
 

@@ -15,6 +15,7 @@
 #include <libxml/tree.h>
 
 #include "fixture.h"
+#include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "mlagw/receipt.h"
 #include "protocol_ns.h"
@@ -98,9 +99,9 @@ static void load_issuer(const struct fixture *f, const char *state, X509 **cert,
 	char rel[32], p[PATH_MAX];
 	mla_diag d = {MLA_OK, ""};
 
-	(void)snprintf(rel, sizeof(rel), "%s/root.crt", state);
+	assert_int_equal(mla_snprintf(rel, sizeof(rel), "%s/root.crt", state), MLA_OK);
 	assert_int_equal(mla_pem_load_cert(fixture_path(f, rel, p), cert, &d), MLA_OK);
-	(void)snprintf(rel, sizeof(rel), "%s/root.key", state);
+	assert_int_equal(mla_snprintf(rel, sizeof(rel), "%s/root.key", state), MLA_OK);
 	assert_int_equal(mla_pem_load_key(fixture_path(f, rel, p), key, &d), MLA_OK);
 }
 
@@ -118,9 +119,9 @@ static mla_signer *make_signer(const struct fixture *f, const char *name, X509 *
 	if (mla_pki_issue(MLA_ROLE_SIGN, "ES", "hostile signer", key, issuer, issuer_key, nb, na,
 			  NULL, &cert, &d) != MLA_OK)
 		fail_msg("issue: %s", d.msg);
-	(void)snprintf(rel, sizeof(rel), "%s.crt", name);
+	assert_int_equal(mla_snprintf(rel, sizeof(rel), "%s.crt", name), MLA_OK);
 	assert_int_equal(mla_pem_write_cert(fixture_path(f, rel, cp), cert, 1, &d), MLA_OK);
-	(void)snprintf(rel, sizeof(rel), "%s.key", name);
+	assert_int_equal(mla_snprintf(rel, sizeof(rel), "%s.key", name), MLA_OK);
 	assert_int_equal(mla_pem_write_key(fixture_path(f, rel, kp), key, 1, &d), MLA_OK);
 	if (mla_signer_load(cp, kp, &s, &d) != MLA_OK)
 		fail_msg("signer load: %s", d.msg);
@@ -534,6 +535,44 @@ static void test_garbled_base64_cipher(void **state)
 	mla_buf_free(&env);
 }
 
+/* Base64 that decodes but is not canonical (non-zero pad bits, data after the padding) was
+ * let through by OpenSSL's decoder; the codec refuses it (SPEC section 6). */
+static void test_noncanonical_base64_digest(void **state)
+{
+	struct fixture *f = *state;
+	mla_diag d = {MLA_OK, ""};
+	mla_verified ok;
+	mla_buf env;
+	char *v, *end;
+
+	seal_small(f, &env);
+	assert_int_equal(mla_buf_terminate(&env), MLA_OK);
+	v = strstr((char *)env.data, "<ds:DigestValue>");
+	assert_non_null(v);
+	v += strlen("<ds:DigestValue>");
+	end = strchr(v, '<');
+	/* 32 bytes: 43 characters and '='; the last one's two low bits are unused (zero) */
+	assert_int_equal(end - v, 44);
+	assert_int_equal(v[43], '=');
+	v[42] = (char)(v[42] + 1); /* A->B, c->d, 0->1, ...: a pad bit set, same bytes */
+	expect_refused(f, &env, MLA_ERR_BASE64, "invalid base64 in DigestValue");
+	v[42] = (char)(v[42] - 1); /* restored: verifies again, so the edit alone was refused */
+	assert_int_equal(mla_envelope_verify(env.data, env.len, f->trust, &f->limits, &ok, &d),
+			 MLA_OK);
+	mla_buf_free(&env);
+}
+
+static void test_base64_after_padding(void **state)
+{
+	struct fixture *f = *state;
+	mla_buf env;
+
+	seal_small(f, &env);
+	fixture_replace(&env, "=</ds:DigestValue>", "= AAAA</ds:DigestValue>");
+	expect_refused(f, &env, MLA_ERR_BASE64, "invalid base64 in DigestValue");
+	mla_buf_free(&env);
+}
+
 /* ---- 7: signature wrapping and coverage ---- */
 
 static void wrapped(void **state, void (*edit)(xmlDocPtr, void *), void *arg, const char *msg)
@@ -578,12 +617,12 @@ static void retarget(mla_buf *env, const char *from, const char *to)
 	char a[64], b[64], uri_a[80], uri_b[80];
 	char sa[32], sb[32];
 
-	(void)snprintf(sa, sizeof(sa), "<mla:%s Id=\"", from);
-	(void)snprintf(sb, sizeof(sb), "<mla:%s Id=\"", to);
+	assert_int_equal(mla_snprintf(sa, sizeof(sa), "<mla:%s Id=\"", from), MLA_OK);
+	assert_int_equal(mla_snprintf(sb, sizeof(sb), "<mla:%s Id=\"", to), MLA_OK);
 	copy_value(env, sa, "\"", a, sizeof(a));
 	copy_value(env, sb, "\"", b, sizeof(b));
-	(void)snprintf(uri_a, sizeof(uri_a), "URI=\"#%s\"", a);
-	(void)snprintf(uri_b, sizeof(uri_b), "URI=\"#%s\"", b);
+	assert_int_equal(mla_snprintf(uri_a, sizeof(uri_a), "URI=\"#%s\"", a), MLA_OK);
+	assert_int_equal(mla_snprintf(uri_b, sizeof(uri_b), "URI=\"#%s\"", b), MLA_OK);
 	fixture_replace(env, uri_a, uri_b);
 }
 
@@ -618,7 +657,8 @@ static void test_wrapping_xml_id(void **state)
 
 	seal_small(f, &env);
 	copy_value(&env, "<mla:Payload Id=\"", "\"", pid, sizeof(pid));
-	(void)snprintf(attr, sizeof(attr), "<ds:KeyInfo xml:id=\"%s\">", pid);
+	assert_int_equal(mla_snprintf(attr, sizeof(attr), "<ds:KeyInfo xml:id=\"%s\">", pid),
+			MLA_OK);
 	fixture_replace(&env, "<ds:KeyInfo>", attr);
 	expect_refused(f, &env, MLA_ERR_SCHEMA, "XML/1998/namespace}id");
 	mla_buf_free(&env);
@@ -684,7 +724,7 @@ static void test_signer_expired(void **state)
 
 	assert_non_null(gmtime_r(&na, &tm));
 	assert_true(strftime(date, sizeof(date), "%Y-%m-%d", &tm) > 0);
-	(void)snprintf(want, sizeof(want), "expired on %s", date);
+	assert_int_equal(mla_snprintf(want, sizeof(want), "expired on %s", date), MLA_OK);
 	expect_signed_by(state, s, MLA_ERR_CERT_EXPIRED, want);
 	mla_signer_free(s);
 }
@@ -972,6 +1012,8 @@ int main(void)
 		cmocka_unit_test(test_receipt_many_attributes),
 		cmocka_unit_test(test_garbled_base64_signature),
 		cmocka_unit_test(test_garbled_base64_cipher),
+		cmocka_unit_test(test_noncanonical_base64_digest),
+		cmocka_unit_test(test_base64_after_padding),
 		cmocka_unit_test(test_wrapping_second_header),
 		cmocka_unit_test(test_wrapping_header_in_keyinfo),
 		cmocka_unit_test(test_wrapping_header_in_object),

@@ -14,6 +14,7 @@
 #include <openssl/sha.h>
 
 #include "fixture.h"
+#include "mlagw/codec.h"
 #include "mlagw/receipt.h"
 #include "protocol_ns.h"
 #include "seal_internal.h"
@@ -41,7 +42,8 @@ static void fill(mla_receipt *r, mla_outcome outcome)
 	r->outcome = outcome;
 	if (outcome == MLA_OUTCOME_REJECTED) {
 		r->error = MLA_ERR_CERT_EXPIRED;
-		(void)snprintf(r->error_message, sizeof(r->error_message), EXPIRED_MSG);
+		assert_int_equal(mla_snprintf(r->error_message, sizeof(r->error_message),
+				EXPIRED_MSG), MLA_OK);
 	}
 }
 
@@ -174,13 +176,17 @@ static void test_seal_refuses_control_characters(void **state)
 	mla_receipt r;
 
 	fill(&r, MLA_OUTCOME_REJECTED);
-	(void)snprintf(r.error_message, sizeof(r.error_message), "forged\nlog line");
+	assert_int_equal(mla_snprintf(r.error_message, sizeof(r.error_message), "forged\nlog line"),
+			MLA_OK);
 	expect_seal_refused(f, &r, "control characters");
-	(void)snprintf(r.error_message, sizeof(r.error_message), "escape \x1b[31m");
+	assert_int_equal(mla_snprintf(r.error_message, sizeof(r.error_message), "escape \x1b[31m"),
+			MLA_OK);
 	expect_seal_refused(f, &r, "control characters");
-	(void)snprintf(r.error_message, sizeof(r.error_message), "c1 \xc2\x85 next line");
+	assert_int_equal(mla_snprintf(r.error_message, sizeof(r.error_message),
+			"c1 \xc2\x85 next line"), MLA_OK);
 	expect_seal_refused(f, &r, "control characters");
-	(void)snprintf(r.error_message, sizeof(r.error_message), "bad utf-8 \xff");
+	assert_int_equal(mla_snprintf(r.error_message, sizeof(r.error_message), "bad utf-8 \xff"),
+			MLA_OK);
 	expect_seal_refused(f, &r, "invalid UTF-8");
 }
 
@@ -322,8 +328,9 @@ static void test_body_id_not_receipt_id(void **state)
 
 	sealed(f, MLA_OUTCOME_ACCEPTED, &r, &b);
 	fresh_uuid(other);
-	(void)snprintf(from, sizeof(from), "<mlr:ReceiptId>%s", r.receipt_id);
-	(void)snprintf(to, sizeof(to), "<mlr:ReceiptId>%s", other);
+	assert_int_equal(mla_snprintf(from, sizeof(from), "<mlr:ReceiptId>%s", r.receipt_id),
+			MLA_OK);
+	assert_int_equal(mla_snprintf(to, sizeof(to), "<mlr:ReceiptId>%s", other), MLA_OK);
 	fixture_replace(&b, from, to);
 	expect_refused(f, &b, MLA_ERR_HEADER, "Body Id");
 	mla_buf_free(&b);
@@ -356,10 +363,10 @@ static void test_second_body(void **state)
 	mla_buf b;
 
 	sealed(f, MLA_OUTCOME_ACCEPTED, &r, &b);
-	(void)snprintf(extra, sizeof(extra),
-		       "<ds:KeyInfo><mlr:Body Id=\"R-%s\"><mlr:Outcome>rejected</mlr:Outcome>"
-		       "</mlr:Body>",
-		       r.receipt_id);
+	assert_int_equal(mla_snprintf(extra, sizeof(extra),
+			"<ds:KeyInfo><mlr:Body Id=\"R-%s\"><mlr:Outcome>rejected</mlr:Outcome>"
+			"</mlr:Body>",
+			r.receipt_id), MLA_OK);
 	fixture_replace(&b, "<ds:KeyInfo>", extra);
 	expect_refused(f, &b, MLA_ERR_SIG_WRAPPING, "2 Body elements");
 	mla_buf_free(&b);
@@ -431,7 +438,7 @@ static void test_two_references(void **state)
 	sig = xmlLastElementChild(root);
 	xmlUnlinkNode(sig);
 	xmlFreeNode(sig);
-	(void)snprintf(id, sizeof(id), "R-%s", r.receipt_id);
+	assert_int_equal(mla_snprintf(id, sizeof(id), "R-%s", r.receipt_id), MLA_OK);
 	a = xmlHasProp(body, BAD_CAST "Id");
 	assert_non_null(xmlAddID(NULL, doc, BAD_CAST id, a));
 	if (seal_sign_refs(root, ids, 2, f->co_signer, &d) != MLA_OK)
@@ -469,7 +476,7 @@ static void expect_doctype(const struct fixture *f, const char *doctype, mla_err
 	mla_buf b;
 
 	sealed(f, MLA_OUTCOME_ACCEPTED, &r, &b);
-	(void)snprintf(to, sizeof(to), "%s<mlr:Receipt", doctype);
+	assert_int_equal(mla_snprintf(to, sizeof(to), "%s<mlr:Receipt", doctype), MLA_OK);
 	fixture_replace(&b, "<mlr:Receipt", to);
 	expect_refused(f, &b, want, msg);
 	mla_buf_free(&b);
@@ -570,8 +577,9 @@ static void test_match(void **state)
 	fresh_uuid(other_id);
 	assert_int_equal(mla_receipt_match(&got, "CO", other_id, r.envelope_digest, &d),
 			 MLA_ERR_RECEIPT_MISMATCH);
-	(void)snprintf(want, sizeof(want), "receipt is for message %s, not %s", r.message_id,
-		       other_id);
+	assert_int_equal(mla_snprintf(want, sizeof(want), "receipt is for message %s, not %s",
+			r.message_id,
+			other_id), MLA_OK);
 	assert_string_equal(d.msg, want);
 
 	memcpy(other, r.envelope_digest, 32);

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "mlagw/codec.h"
 #include "mlagw/error.h"
 
 static int evaluated;
@@ -58,8 +59,9 @@ static void test_failed_invariant_aborts(void **state)
 	failing_child(out, sizeof(out), &status, &line);
 	assert_true(WIFSIGNALED(status));
 	assert_int_equal(WTERMSIG(status), SIGABRT);
-	(void)snprintf(want, sizeof(want), "mlagw: invariant failed: count_true(0) == 1 at %s:%d\n",
-		       __FILE__, line);
+	assert_int_equal(mla_snprintf(want, sizeof(want),
+				      "mlagw: invariant failed: count_true(0) == 1 at %s:%d\n",
+				      __FILE__, line), MLA_OK);
 	/* a sanitizer build may add its own report after the line */
 	if (strncmp(out, want, strlen(want)) != 0)
 		fail_msg("stderr: %s, want %s", out, want);

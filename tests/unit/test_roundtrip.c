@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <openssl/sha.h>
 
+#include "mlagw/codec.h"
 #include "fixture.h"
 
 static void round_trip(void **state, size_t len)
@@ -70,11 +71,11 @@ static void test_header_fields_round_trip(void **state)
 	mla_diag d = {MLA_OK, ""};
 
 	fixture_header(&h);
-	(void)snprintf(h.case_id, sizeof(h.case_id), "ES-2026/0042");
+	assert_int_equal(mla_snprintf(h.case_id, sizeof(h.case_id), "ES-2026/0042"), MLA_OK);
 	memcpy(h.in_reply_to, h.message_id, sizeof(h.in_reply_to));
-	(void)snprintf(h.kind, sizeof(h.kind), "extradition");
-	(void)snprintf(h.action, sizeof(h.action), "partially-executed");
-	(void)snprintf(h.handling, sizeof(h.handling), "secret");
+	assert_int_equal(mla_snprintf(h.kind, sizeof(h.kind), "extradition"), MLA_OK);
+	assert_int_equal(mla_snprintf(h.action, sizeof(h.action), "partially-executed"), MLA_OK);
+	assert_int_equal(mla_snprintf(h.handling, sizeof(h.handling), "secret"), MLA_OK);
 	h.priority = MLA_PRIORITY_CRISIS;
 	assert_int_equal(mla_envelope_seal(&h, (const uint8_t *)"x", 1, f->es_signer, f->co_rcpt, &f->limits, &env,
 					   &d), MLA_OK);
@@ -164,7 +165,7 @@ static void test_seal_refuses_bad_header(void **state)
 	mla_diag d = {MLA_OK, ""};
 
 	fixture_header(&h);
-	(void)snprintf(h.kind, sizeof(h.kind), "ransom");
+	assert_int_equal(mla_snprintf(h.kind, sizeof(h.kind), "ransom"), MLA_OK);
 	assert_int_equal(mla_envelope_seal(&h, (const uint8_t *)"x", 1, f->es_signer, f->co_rcpt, &f->limits, &env,
 					   &d), MLA_ERR_HEADER);
 	assert_non_null(strstr(d.msg, "Kind"));

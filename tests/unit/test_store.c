@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "mlagw/codec.h"
 #include "store/store.h"
 
 struct fx {
@@ -83,10 +84,10 @@ static struct out_msg make_out(unsigned n, const char *to, int prio, int64_t cre
 
 	memset(&m, 0, sizeof(m));
 	make_id(m.message_id, sizeof(m.message_id), n);
-	(void)snprintf(m.case_id, sizeof(m.case_id), "case-%u", n);
-	(void)snprintf(m.to_state, sizeof(m.to_state), "%s", to);
-	(void)snprintf(m.kind, sizeof(m.kind), "mla-request");
-	(void)snprintf(m.action, sizeof(m.action), "request");
+	assert_int_equal(mla_snprintf(m.case_id, sizeof(m.case_id), "case-%u", n), MLA_OK);
+	assert_int_equal(mla_snprintf(m.to_state, sizeof(m.to_state), "%s", to), MLA_OK);
+	assert_int_equal(mla_snprintf(m.kind, sizeof(m.kind), "mla-request"), MLA_OK);
+	assert_int_equal(mla_snprintf(m.action, sizeof(m.action), "request"), MLA_OK);
 	m.priority = prio;
 	m.created_ms = created;
 	m.next_attempt_ms = next;
@@ -147,8 +148,9 @@ static void hist_fn(const char *state, int64_t at_ms, const char *detail, void *
 	assert_true(at_ms > 0);
 	if (h->n >= 16)
 		return;
-	(void)snprintf(h->state[h->n], sizeof(h->state[0]), "%s", state);
-	(void)snprintf(h->detail[h->n], sizeof(h->detail[0]), "%s", detail ? detail : "");
+	assert_int_equal(mla_snprintf(h->state[h->n], sizeof(h->state[0]), "%s", state), MLA_OK);
+	assert_int_equal(mla_snprintf(h->detail[h->n], sizeof(h->detail[0]), "%s",
+			detail ? detail : ""), MLA_OK);
 	h->n++;
 }
 
@@ -224,7 +226,7 @@ static void test_file_mode_0600(void **state)
 	umask(old);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	(void)snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_int_equal(mla_snprintf(wal, sizeof(wal), "%s-wal", f->path), MLA_OK);
 	assert_int_equal(stat(wal, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	store_close(s);
@@ -467,10 +469,10 @@ static struct in_msg make_in(unsigned n)
 
 	memset(&m, 0, sizeof(m));
 	make_id(m.message_id, sizeof(m.message_id), n);
-	(void)snprintf(m.case_id, sizeof(m.case_id), "case-in-%u", n);
-	(void)snprintf(m.from_state, sizeof(m.from_state), "BE");
-	(void)snprintf(m.kind, sizeof(m.kind), "mla-request");
-	(void)snprintf(m.action, sizeof(m.action), "request");
+	assert_int_equal(mla_snprintf(m.case_id, sizeof(m.case_id), "case-in-%u", n), MLA_OK);
+	assert_int_equal(mla_snprintf(m.from_state, sizeof(m.from_state), "BE"), MLA_OK);
+	assert_int_equal(mla_snprintf(m.kind, sizeof(m.kind), "mla-request"), MLA_OK);
+	assert_int_equal(mla_snprintf(m.action, sizeof(m.action), "request"), MLA_OK);
 	m.priority = 1;
 	m.created_ms = 1000;
 	m.received_ms = 2000;

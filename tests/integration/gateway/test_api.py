@@ -172,6 +172,22 @@ def test_body_errors(api):
     big = json.dumps(submit_body(doc=b'x' * 70000)).encode()
     err(413, big, 413, 'Content-Length')
     err(422, json.dumps(submit_body(to='FR')).encode(), 422, 'to')
+    # canonical base64 only: non-zero pad bits and whitespace are refused
+    err(400, json.dumps(submit_body(document_b64='Zm9vYh==')).encode(), 400, 'document_b64')
+    err(400, json.dumps(submit_body(document_b64='Zm9v YmFy')).encode(), 400, 'document_b64')
+
+
+def test_list_filter_errors(api):
+    # impossible dates are refused, not carried into the next month; the message names them
+    for q, field in (('since=2026-02-31T00:00:00Z', 'since'), ('since=2026-13-45T00:00:00Z', 'since'),
+                     ('until=2025-02-29T00:00:00Z', 'until'), ('until=2026-01-01T24:00:00Z', 'until'),
+                     ('limit=007', 'limit'), ('cursor=-1', 'cursor')):
+        c, _, out = api.call('GET', '/api/v1/messages?' + q, role='authority')
+        j = json.loads(out)
+        check(c == 400 and j.get('code') == 'bad-field' and j.get('field') == field and
+              field in j.get('message', ''), 'list %s: HTTP %d %r' % (q, c, j))
+    c, _, _ = api.call('GET', '/api/v1/messages?since=2024-02-29T00:00:00Z', role='authority')
+    check(c == 200, 'list since a leap day: HTTP %d' % c)
 
 
 def op_request(op, ids):
@@ -363,6 +379,7 @@ def main(mlagw, mlagwd):
         code = None
     check(code is None, 'a client certificate of another root was accepted: %r' % code)
     test_body_errors(apis['ES'])
+    test_list_filter_errors(apis['ES'])
     ids = test_flow(net, apis)
     test_admin(apis)
     not_impl = test_matrix(net, apis, ids)
