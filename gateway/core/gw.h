@@ -10,6 +10,7 @@
 
 #include "mlagw/merkle.h"
 
+#include "clock.h"
 #include "conf/config.h"
 #include "crypto_set.h"
 #include "pool.h"
@@ -78,11 +79,6 @@ void gw_free(struct gw *g);
 
 /* Digests of the key pairs' files, to notice a key or certificate replaced on reload. */
 void gw_key_digests(const struct gw_config *c, uint8_t out[GW_KEY_PAIRS][32]);
-
-/* Milliseconds since the epoch (wall clock: stored and compared with peers' times). */
-int64_t gw_now_ms(void);
-/* Milliseconds of a clock that never steps back: for rates and intervals. */
-int64_t gw_mono_ms(void);
 
 /* Peer listener (peer_server.c). */
 mla_err peer_server_start(struct gw *g, mla_diag *diag);
