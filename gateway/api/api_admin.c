@@ -275,7 +275,7 @@ void api_reload_config(struct api_req *r)
 	char at[21];
 	mla_buf b;
 
-	if (gw_reload(r->g, &d) != MLA_OK) {
+	if (r->g->reload(r->g, &d) != MLA_OK) {
 		api_reply_error(r, 422, mla_errname(d.code != MLA_OK ? d.code : MLA_ERR_CONFIG),
 				mla_diag_message(&d), NULL);
 		return;

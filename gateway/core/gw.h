@@ -38,6 +38,9 @@ struct gw {
 	struct gw_api_server *api;  /* NULL without [api] */
 	struct event *sig_term, *sig_int, *sig_hup, *drain;
 	int stopping;
+	/* Reloads the configuration file as SIGHUP does (set by the daemon at start, for the
+	 * local API); the running one stays on error. */
+	mla_err (*reload)(struct gw *g, mla_diag *diag);
 	uint64_t audit_next;        /* the audit log's next sequence number (audit.c) */
 	/* the audit tree and its checkpoints (checkpoint.c) */
 	struct mla_merkle_tree *tree; /* leaves 0 .. audit_next - 1 */
@@ -72,14 +75,6 @@ void gw_after_commit(struct gw *g, gw_commit_fn fn, void *arg);
 /* Marks the open batch as failed (a write in it failed in a way that must not be kept). */
 void gw_batch_fail(struct gw *g);
 
-/* daemon.c: start everything, run the loop until SIGTERM/SIGINT has drained, free. */
-mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *diag);
-void gw_run(struct gw *g);
-void gw_free(struct gw *g);
-
-/* Digests of the key pairs' files, to notice a key or certificate replaced on reload. */
-void gw_key_digests(const struct gw_config *c, uint8_t out[GW_KEY_PAIRS][32]);
-
 /* Peer listener (peer_server.c). */
 mla_err peer_server_start(struct gw *g, mla_diag *diag);
 /* Stops accepting; requests in progress finish. */
@@ -102,8 +97,6 @@ void api_server_stop_accepting(struct gw *g);
 mla_err api_server_reload(struct gw *g, mla_diag *diag);
 unsigned api_server_busy(const struct gw *g);
 void api_server_free(struct gw *g);
-/* Reloads the configuration file as SIGHUP does (daemon.c); the running one stays on error. */
-mla_err gw_reload(struct gw *g, mla_diag *diag);
 
 /* Relay worker (relay.c). */
 mla_err relay_start(struct gw *g, mla_diag *diag);

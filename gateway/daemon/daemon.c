@@ -6,10 +6,10 @@
 
 #include <event2/thread.h>
 
-#include "gw.h"
+#include "daemon.h"
 #include "tlog/audit.h"
 #include "tlog/checkpoint.h"
-#include "log.h"
+#include "core/log.h"
 #include "tlog/witness.h"
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -146,7 +146,7 @@ static int digest_file(EVP_MD_CTX *md, const char *path)
 /* Digests of the four key pairs' certificate and key files, in the order of key_names. */
 static const char *const key_names[GW_KEY_PAIRS] = {"tls", "sign", "encrypt", "audit"};
 
-void gw_key_digests(const struct gw_config *c, uint8_t out[GW_KEY_PAIRS][32])
+static void gw_key_digests(const struct gw_config *c, uint8_t out[GW_KEY_PAIRS][32])
 {
 	const struct gw_keypair *k[GW_KEY_PAIRS] = {&c->tls, &c->sign, &c->encrypt, &c->audit};
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -249,6 +249,7 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot create the event loop");
 	if ((g->snap = gw_snapshot_new(c, 0)) == NULL)
 		return MLA_ERR_NOMEM;
+	g->reload = gw_reload;
 	if ((r = gw_crypto_load(c, &g->crypto, d)) != MLA_OK ||
 	    (r = store_open(c->store, &g->store, d)) != MLA_OK ||
 	    (r = store_audit_next(g->store, &g->audit_next, d)) != MLA_OK ||
