@@ -23,6 +23,7 @@ struct gw_submit_server;
 struct gw_relay;
 struct gw_api_server;
 struct gw_witness;
+struct gw_batch;
 
 struct gw {
 	struct event_base *base;
@@ -52,10 +53,7 @@ struct gw {
 	struct event *cp_timer;
 	struct gw_witness *witness; /* witnessing with the peers (witness_client.c) */
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
-	/* group commit (batch.c) */
-	int batch_open;
-	int batch_failed;
-	struct gw_after *after_head, *after_tail;
+	struct gw_batch *batch;     /* group commit (batch.c) */
 };
 
 /* Group commit (batch.c): store writes made while a batch is open share one transaction;
@@ -64,16 +62,21 @@ struct gw {
  * nobody hears "accepted" before the fsync. Without an open batch the callback runs at once
  * with committed = 1 (each write was then its own durable transaction). */
 typedef void (*gw_commit_fn)(struct gw *g, void *arg, int committed);
-struct gw_after {
-	gw_commit_fn fn;
-	void *arg;
-	struct gw_after *next;
-};
+/* After a failed commit was rolled back: who keeps state beside the store (the audit log's
+ * next index and tree) reads it again. Registered by that subsystem at its start. */
+typedef mla_err (*gw_rollback_fn)(struct gw *g, mla_diag *diag);
+mla_err gw_batch_new(struct gw_batch **out);
+void gw_batch_on_rollback(struct gw_batch *b, gw_rollback_fn fn);
+/* Frees b; callbacks still waiting (none after gw_pool_free) are dropped. */
+void gw_batch_free(struct gw_batch *b);
+/* The pool's hooks around each drain of completed jobs; g is the struct gw. */
 void gw_batch_begin(void *g);
 void gw_batch_end(void *g);
 void gw_after_commit(struct gw *g, gw_commit_fn fn, void *arg);
 /* Marks the open batch as failed (a write in it failed in a way that must not be kept). */
 void gw_batch_fail(struct gw *g);
+/* Whether a batch is open (its writes are not durable yet). */
+int gw_batch_is_open(const struct gw *g);
 
 /* Peer listener (peer_server.c). */
 mla_err peer_server_start(struct gw *g, mla_diag *diag);

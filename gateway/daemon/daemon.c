@@ -252,9 +252,11 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 	g->reload = gw_reload;
 	if ((r = gw_crypto_load(c, &g->crypto, d)) != MLA_OK ||
 	    (r = store_open(c->store, &g->store, d)) != MLA_OK ||
+	    (r = gw_batch_new(&g->batch)) != MLA_OK ||
 	    (r = store_audit_next(g->store, &g->audit_next, d)) != MLA_OK ||
 	    (r = gw_checkpoint_start(g, d)) != MLA_OK)
 		return r;
+	gw_batch_on_rollback(g->batch, gw_audit_sync);
 	gw_key_digests(c, g->key_digest);
 	if ((g->pool = gw_pool_new(g->base, worker_count(c), gw_batch_begin, gw_batch_end, g)) ==
 	    NULL)
@@ -278,6 +280,8 @@ void gw_free(struct gw *g)
 	relay_stop(g);
 	gw_pool_free(g->pool); /* finishes and answers what the workers still hold */
 	g->pool = NULL;
+	gw_batch_free(g->batch);
+	g->batch = NULL;
 	relay_free(g);
 	peer_server_free(g);
 	submit_server_free(g);

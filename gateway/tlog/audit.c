@@ -38,7 +38,7 @@ mla_err gw_audit(struct gw *g, mla_audit_entry *e)
 	if (r != MLA_OK) {
 		gw_log(GW_LOG_ERROR, "audit-error", e->message_id, "event=%s reason=\"%s\"",
 		       mla_audit_event_name(e->event), mla_diag_message(&d));
-		if (g->batch_open)
+		if (gw_batch_is_open(g))
 			gw_batch_fail(g);
 		(void)gw_audit_sync(g, NULL); /* the store decides what the next index is */
 	}

@@ -87,7 +87,7 @@ mla_err gw_checkpoint_now(struct gw *g, mla_diag *diag)
 	mla_err r;
 
 	/* never over a log refused at start (a failed start still frees through here) */
-	if (!g->cp_ready || g->tree == NULL || g->audit_key == NULL || g->batch_open)
+	if (!g->cp_ready || g->tree == NULL || g->audit_key == NULL || gw_batch_is_open(g))
 		return MLA_OK; /* an open group is not durable yet: the next tick */
 	if ((r = gw_tree_sync(g)) != MLA_OK)
 		return mla_fail(diag, r, "audit tree: cannot follow the audit table");
