@@ -8,8 +8,6 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
-#include "mlagw/merkle.h"
-
 #include "clock.h"
 #include "conf/config.h"
 #include "crypto_set.h"
@@ -22,7 +20,7 @@ struct gw_peer_server;
 struct gw_submit_server;
 struct gw_relay;
 struct gw_api_server;
-struct gw_witness;
+struct gw_tlog;
 struct gw_batch;
 
 struct gw {
@@ -42,16 +40,7 @@ struct gw {
 	/* Reloads the configuration file as SIGHUP does (set by the daemon at start, for the
 	 * local API); the running one stays on error. */
 	mla_err (*reload)(struct gw *g, mla_diag *diag);
-	uint64_t audit_next;        /* the audit log's next sequence number (audit.c) */
-	/* the audit tree and its checkpoints (checkpoint.c) */
-	struct mla_merkle_tree *tree; /* leaves 0 .. audit_next - 1 */
-	EVP_PKEY *audit_key;        /* Ed25519, signs the checkpoints */
-	uint64_t cp_size;           /* size of the latest stored checkpoint */
-	int cp_ready;               /* the log passed every check at start: only then sign */
-	int64_t stop_witness_ms;    /* stopping: until when the last cosignatures are awaited */
-	uint64_t cp_interval_ms;    /* the timer's current period */
-	struct event *cp_timer;
-	struct gw_witness *witness; /* witnessing with the peers (witness_client.c) */
+	struct gw_tlog *tlog;       /* the audit log, its checkpoints and witnessing (tlog.h) */
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
 	struct gw_batch *batch;     /* group commit (batch.c) */
 };

@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "tlog/audit.h"
 #include "tlog/checkpoint.h"
+#include "tlog/tlog.h"
 #include "core/log.h"
 #include "tlog/witness.h"
 #include <openssl/crypto.h>
@@ -16,28 +17,11 @@
 #include <stdio.h>
 
 #define DRAIN_POLL_MS 100
-#define STOP_WITNESS_MS 2000 /* how long a clean stop waits for the last cosignatures */
 
 static unsigned busy(const struct gw *g)
 {
 	return gw_pool_pending(g->pool) + relay_in_flight(g) + peer_server_busy(g) +
 	       submit_server_busy(g) + api_server_busy(g);
-}
-
-/* Once the work in flight is done: the last checkpoint is signed and sent to the peers to
- * witness, and their answers are awaited a little (a stopped gateway's bundle then ends in a
- * cosigned checkpoint). Returns 1 while still waiting for them. */
-static int witness_last(struct gw *g)
-{
-	mla_diag d = {MLA_OK, ""};
-
-	if (g->stop_witness_ms == 0) {
-		if (gw_checkpoint_now(g, &d) != MLA_OK)
-			gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"%s\"", d.msg);
-		witness_final(g);
-		g->stop_witness_ms = gw_mono_ms() + STOP_WITNESS_MS;
-	}
-	return witness_in_flight(g) > 0 && gw_mono_ms() < g->stop_witness_ms;
 }
 
 static void on_drain(evutil_socket_t fd, short what, void *arg)
@@ -50,7 +34,7 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (give_up_ms == 0)
 		give_up_ms = now + (int64_t)g->snap->cfg.retry.request_timeout_ms;
-	if (busy(g) == 0 && witness_last(g))
+	if (busy(g) == 0 && tlog_stop_witnessing(g))
 		return;
 	if (busy(g) == 0 || now >= give_up_ms) {
 		if (busy(g) != 0)
@@ -253,10 +237,8 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 	if ((r = gw_crypto_load(c, &g->crypto, d)) != MLA_OK ||
 	    (r = store_open(c->store, &g->store, d)) != MLA_OK ||
 	    (r = gw_batch_new(&g->batch)) != MLA_OK ||
-	    (r = store_audit_next(g->store, &g->audit_next, d)) != MLA_OK ||
-	    (r = gw_checkpoint_start(g, d)) != MLA_OK)
+	    (r = tlog_start(g, d)) != MLA_OK)
 		return r;
-	gw_batch_on_rollback(g->batch, gw_audit_sync);
 	gw_key_digests(c, g->key_digest);
 	if ((g->pool = gw_pool_new(g->base, worker_count(c), gw_batch_begin, gw_batch_end, g)) ==
 	    NULL)
@@ -277,6 +259,8 @@ void gw_run(struct gw *g)
 
 void gw_free(struct gw *g)
 {
+	int clean;
+
 	relay_stop(g);
 	gw_pool_free(g->pool); /* finishes and answers what the workers still hold */
 	g->pool = NULL;
@@ -286,8 +270,9 @@ void gw_free(struct gw *g)
 	peer_server_free(g);
 	submit_server_free(g);
 	api_server_free(g);
-	gw_checkpoint_free(g); /* a last checkpoint if the log grew */
-	if (g->cp_ready && g->store != NULL) { /* it started and has stopped in order */
+	clean = tlog_ready(g); /* it started and has stopped in order */
+	tlog_free(g); /* a last checkpoint if the log grew */
+	if (clean && g->store != NULL) {
 		mla_diag d = {MLA_OK, ""};
 		if (store_mark_clean(g->store, &d) != MLA_OK)
 			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=mark-clean reason=\"%s\"", d.msg);

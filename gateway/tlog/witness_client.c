@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "mlagw/pem.h"
 #include "mlagw/witness.h"
+#include "tlog_internal.h"
 #include "witness.h"
 
 #define RETRY_MS 5000	  /* after a failed exchange */
@@ -57,7 +58,9 @@ void witness_cosigner_name(const char *state, char out[MLA_CHECKPOINT_ORIGIN_MAX
 
 const char *witness_own_cert(const struct gw *g)
 {
-	return g->witness != NULL && g->witness->own_cert != NULL ? g->witness->own_cert : "";
+	const struct gw_witness *w = g->tlog->witness;
+
+	return w != NULL && w->own_cert != NULL ? w->own_cert : "";
 }
 
 mla_err witness_cert_from_header(const struct gw *g, const char *b64, const char *state,
@@ -93,7 +96,7 @@ mla_err witness_cert_from_header(const struct gw *g, const char *b64, const char
  * changed the audit key (the header must name the key that signs). */
 static mla_err load_own_cert(struct gw *g, mla_diag *diag)
 {
-	struct gw_witness *w = g->witness;
+	struct gw_witness *w = g->tlog->witness;
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
 	char *b64;
@@ -125,13 +128,13 @@ void witness_reload(struct gw *g)
 {
 	mla_diag d = {MLA_OK, ""};
 
-	if (g->witness != NULL && load_own_cert(g, &d) != MLA_OK)
+	if (g->tlog->witness != NULL && load_own_cert(g, &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "witness-error", NULL, "reason=\"%s\"", mla_diag_message(&d));
 }
 
 mla_err witness_start(struct gw *g, mla_diag *diag)
 {
-	if ((g->witness = calloc(1, sizeof(*g->witness))) == NULL)
+	if ((g->tlog->witness = calloc(1, sizeof(*g->tlog->witness))) == NULL)
 		return MLA_ERR_NOMEM;
 	return load_own_cert(g, diag);
 }
@@ -166,7 +169,7 @@ static mla_err build_body(struct gw *g, uint64_t old, struct transfer *t, mla_di
 	if ((r = store_checkpoint_latest(g->store, &t->cp_size, &note, NULL, diag)) != MLA_OK)
 		return r;
 	if (old > 0 && old < t->cp_size &&
-	    (r = mla_merkle_tree_consistency_proof(g->tree, old, t->cp_size, &proof)) != MLA_OK)
+	    (r = mla_merkle_tree_consistency_proof(g->tlog->tree, old, t->cp_size, &proof)) != MLA_OK)
 		r = mla_fail(diag, r, "no consistency proof from %" PRIu64, old);
 	else
 		r = mla_witness_request_format(old, (const uint8_t(*)[32])proof.hash, proof.len,
@@ -192,7 +195,7 @@ static void send_to(struct gw *g, struct witness_peer *wp)
 	mla_buf_init(&t->envelope, MLA_WITNESS_BODY_MAX);
 	mla_buf_init(&t->response, RESPONSE_MAX);
 	if (build_body(g, wp->cosigned, t, &d) != MLA_OK ||
-	    relay_easy_post(g, t, url, "text/plain", g->witness->cert_header) != MLA_OK ||
+	    relay_easy_post(g, t, url, "text/plain", g->tlog->witness->cert_header) != MLA_OK ||
 	    relay_curl_start(g, t) != MLA_OK)
 		goto fail;
 	wp->t = t;
@@ -210,12 +213,12 @@ static void kick(struct gw *g, int final)
 	const struct gw_config *c = &g->snap->cfg;
 	int64_t now = gw_now_ms();
 
-	if (g->witness == NULL || g->relay == NULL || g->cp_size == 0 ||
+	if (g->tlog->witness == NULL || g->relay == NULL || g->tlog->cp_size == 0 ||
 	    (g->relay->stopped && !final))
 		return;
 	for (size_t i = 0; i < c->n_peers; i++) {
-		struct witness_peer *wp = peer_slot(g->witness, c->peers[i].state);
-		if (wp != NULL && wp->t == NULL && wp->cosigned < g->cp_size &&
+		struct witness_peer *wp = peer_slot(g->tlog->witness, c->peers[i].state);
+		if (wp != NULL && wp->t == NULL && wp->cosigned < g->tlog->cp_size &&
 		    (now >= wp->next_try_ms || (final && !wp->refused)))
 			send_to(g, wp);
 	}
@@ -235,8 +238,8 @@ unsigned witness_in_flight(const struct gw *g)
 {
 	unsigned n = 0;
 
-	for (size_t i = 0; g->witness != NULL && i < g->witness->n; i++)
-		n += g->witness->peers[i].t != NULL;
+	for (size_t i = 0; g->tlog->witness != NULL && i < g->tlog->witness->n; i++)
+		n += g->tlog->witness->peers[i].t != NULL;
 	return n;
 }
 
@@ -281,7 +284,7 @@ static mla_err take_cosignature(struct gw *g, struct witness_peer *wp, struct tr
 		goto out;
 	}
 	if ((r = witness_cert_from_header(g, h->value, wp->state, &cert, diag)) != MLA_OK ||
-	    (r = mla_note_verifier_from_key(origin, g->audit_key, &keys[0], diag)) != MLA_OK ||
+	    (r = mla_note_verifier_from_key(origin, g->tlog->audit_key, &keys[0], diag)) != MLA_OK ||
 	    (r = mla_cosig_verifier_from_key(cosigner, X509_get0_pubkey(cert), &keys[1], diag)) !=
 		    MLA_OK ||
 	    (r = store_checkpoint_get(g->store, t->cp_size, &note, NULL, diag)) != MLA_OK)
@@ -326,11 +329,11 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct tr
 		wp->refused = 1;
 		return;
 	}
-	if (size > g->cp_size) {
+	if (size > g->tlog->cp_size) {
 		char detail[128];
 		(void)snprintf(detail, sizeof(detail),
 			       "peer=%s cosigned=%" PRIu64 " ours=%" PRIu64, wp->state, size,
-			       g->cp_size);
+			       g->tlog->cp_size);
 		gw_log(GW_LOG_ERROR, "witness-ahead", NULL, "%s", detail);
 		if (store_alert(g->store, "witness-ahead", NULL, detail, &d) != MLA_OK)
 			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert");
@@ -346,7 +349,8 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct tr
 
 void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 {
-	struct witness_peer *wp = g->witness != NULL ? peer_slot(g->witness, t->to_state) : NULL;
+	struct gw_witness *w = g->tlog->witness;
+	struct witness_peer *wp = w != NULL ? peer_slot(w, t->to_state) : NULL;
 	mla_diag d = {MLA_OK, ""};
 	long code = 0;
 
@@ -388,7 +392,7 @@ void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 
 int witness_alert_due(struct gw *g, const char *state)
 {
-	struct witness_peer *wp = g->witness != NULL ? peer_slot(g->witness, state) : NULL;
+	struct witness_peer *wp = g->tlog->witness != NULL ? peer_slot(g->tlog->witness, state) : NULL;
 	int64_t now = gw_mono_ms();
 
 	if (wp == NULL)
@@ -401,7 +405,7 @@ int witness_alert_due(struct gw *g, const char *state)
 
 void witness_free(struct gw *g)
 {
-	struct gw_witness *w = g->witness;
+	struct gw_witness *w = g->tlog->witness;
 
 	if (w == NULL)
 		return;
@@ -412,5 +416,5 @@ void witness_free(struct gw *g)
 		}
 	free(w->own_cert);
 	free(w);
-	g->witness = NULL;
+	g->tlog->witness = NULL;
 }

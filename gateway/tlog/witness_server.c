@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "mlagw/witness.h"
+#include "tlog_internal.h"
 #include "witness.h"
 
 static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
@@ -196,7 +197,7 @@ static int cosign_and_store(struct gw *g, const struct add_req *a, const char *s
 	mla_err r;
 
 	witness_cosigner_name(g->snap->cfg.state, name);
-	if (mla_cosignature_sign(a->w.note, a->text_len, name, g->audit_key,
+	if (mla_cosignature_sign(a->w.note, a->text_len, name, g->tlog->audit_key,
 				 (uint64_t)(gw_now_ms() / 1000), line, MLA_COSIG_LINE_MAX, &d) !=
 	    MLA_OK) {
 		(void)snprintf(why, whylen, "cosigning: %s", mla_diag_message(&d));
@@ -248,7 +249,7 @@ static int add_checkpoint(struct gw *g, struct evhttp_request *req, const char *
 	int status;
 
 	(void)snprintf(why, whylen, "%s", "refused");
-	if (g->audit_key == NULL || g->stopping) {
+	if (g->tlog->audit_key == NULL || g->stopping) {
 		(void)snprintf(why, whylen, "not witnessing now");
 		return 503;
 	}
