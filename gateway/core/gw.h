@@ -19,6 +19,7 @@
 struct gw_peer_server;
 struct gw_submit_server;
 struct gw_relay;
+struct peer_client;
 struct gw_api_server;
 struct gw_tlog;
 struct gw_batch;
@@ -34,6 +35,7 @@ struct gw {
 	struct gw_peer_server *peer;
 	struct gw_submit_server *submit;
 	struct gw_relay *relay;
+	struct peer_client *client; /* outgoing HTTPS to the peers (net/peer_client.h) */
 	struct gw_api_server *api;  /* NULL without [api] */
 	struct event *sig_term, *sig_int, *sig_hup, *drain;
 	int stopping;
@@ -89,15 +91,5 @@ void api_server_stop_accepting(struct gw *g);
 mla_err api_server_reload(struct gw *g, mla_diag *diag);
 unsigned api_server_busy(const struct gw *g);
 void api_server_free(struct gw *g);
-
-/* Relay worker (relay.c). */
-mla_err relay_start(struct gw *g, mla_diag *diag);
-/* Looks for due messages now (after a submission, a completion or a reload). */
-void relay_kick(struct gw *g);
-void relay_stop(struct gw *g);
-/* Rebuilds the peers' CA sets after a reload. */
-mla_err relay_reload(struct gw *g, mla_diag *diag);
-unsigned relay_in_flight(const struct gw *g);
-void relay_free(struct gw *g);
 
 #endif

@@ -12,6 +12,8 @@
 #include "tlog/tlog.h"
 #include "core/log.h"
 #include "tlog/witness.h"
+#include "net/peer_client.h"
+#include "relay/relay.h"
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -91,6 +93,7 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d
 	}
 	g->snap = snap;
 	if ((r = peer_server_reload(g, d)) != MLA_OK || (r = api_server_reload(g, d)) != MLA_OK ||
+	    (r = peer_client_load(g->client, &snap->cfg, d)) != MLA_OK ||
 	    (r = relay_reload(g, d)) != MLA_OK) {
 		g->snap = old; /* keep serving with what worked */
 		gw_snapshot_unref(snap);
@@ -245,6 +248,8 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot start worker threads");
 	if ((r = add_signals(g)) != MLA_OK || (r = peer_server_start(g, d)) != MLA_OK ||
 	    (r = api_server_start(g, d)) != MLA_OK || (r = submit_server_start(g, d)) != MLA_OK ||
+	    (r = peer_client_new(g->base, &g->client, d)) != MLA_OK ||
+	    (r = peer_client_load(g->client, c, d)) != MLA_OK ||
 	    (r = relay_start(g, d)) != MLA_OK || (r = witness_start(g, d)) != MLA_OK)
 		return r;
 	gw_log(GW_LOG_INFO, "started", NULL, "state=%s workers=%u peers=%zu", c->state,
@@ -272,6 +277,8 @@ void gw_free(struct gw *g)
 	api_server_free(g);
 	clean = tlog_ready(g); /* it started and has stopped in order */
 	tlog_free(g); /* a last checkpoint if the log grew */
+	peer_client_free(g->client); /* after the relay and the witnesses took their exchanges */
+	g->client = NULL;
 	if (clean && g->store != NULL) {
 		mla_diag d = {MLA_OK, ""};
 		if (store_mark_clean(g->store, &d) != MLA_OK)

@@ -11,6 +11,7 @@
 #include "tlog/audit.h"
 #include "core/log.h"
 #include "mlagw/json.h"
+#include "relay/relay.h"
 #include "submit.h"
 
 struct submit_job {

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "mlagw/pem.h"
 #include "mlagw/witness.h"
+#include "net/peer_client.h"
 #include "tlog_internal.h"
 #include "witness.h"
 
@@ -23,6 +24,15 @@
 #define ALERT_MS 60000	 /* a peer's refused requests: one stored alert a minute at most */
 #define RESPONSE_MAX 4096 /* a few cosignature lines */
 
+/* One add-checkpoint exchange with a peer, through the peer client. */
+struct witness_xfer {
+	struct peer_post post; /* first: the client hands it back to witness_done */
+	struct gw *g;
+	char to_state[3];
+	uint64_t cp_size; /* the size of the checkpoint sent */
+	mla_buf body, response;
+};
+
 struct witness_peer {
 	char state[3];
 	uint64_t cosigned;    /* the size it last cosigned, as far as we know */
@@ -30,7 +40,7 @@ struct witness_peer {
 	int resent;           /* the last request was an immediate re-send after a 409 */
 	int refused;          /* it refused our history: only retried on its own schedule */
 	int64_t alert_ms;     /* witness side: when its last alert was stored (monotonic) */
-	struct transfer *t;   /* the exchange in flight, if any */
+	struct witness_xfer *t; /* the exchange in flight, if any */
 };
 
 struct gw_witness {
@@ -160,7 +170,7 @@ static int witness_url(const char *url, char *out, size_t outlen)
 }
 
 /* The request body: old size, proof from it to the latest checkpoint, the checkpoint. */
-static mla_err build_body(struct gw *g, uint64_t old, struct transfer *t, mla_diag *diag)
+static mla_err build_body(struct gw *g, uint64_t old, struct witness_xfer *t, mla_diag *diag)
 {
 	mla_merkle_proof proof = {0};
 	mla_buf note;
@@ -173,16 +183,28 @@ static mla_err build_body(struct gw *g, uint64_t old, struct transfer *t, mla_di
 		r = mla_fail(diag, r, "no consistency proof from %" PRIu64, old);
 	else
 		r = mla_witness_request_format(old, (const uint8_t(*)[32])proof.hash, proof.len,
-					       (const char *)note.data, note.len, &t->envelope,
+					       (const char *)note.data, note.len, &t->body,
 					       diag);
 	mla_buf_free(&note);
 	return r;
 }
 
+static void xfer_free(struct witness_xfer *t)
+{
+	if (t == NULL)
+		return;
+	peer_post_clear(&t->post);
+	mla_buf_free(&t->body);
+	mla_buf_free(&t->response);
+	free(t);
+}
+
+static void witness_done(struct peer_post *p, CURLcode res);
+
 static void send_to(struct gw *g, struct witness_peer *wp)
 {
 	const struct gw_peer *cp = gw_config_peer(&g->snap->cfg, wp->state);
-	struct transfer *t = calloc(1, sizeof(*t));
+	struct witness_xfer *t = calloc(1, sizeof(*t));
 	mla_diag d = {MLA_OK, ""};
 	char url[GW_URL_MAX + 64];
 
@@ -190,20 +212,21 @@ static void send_to(struct gw *g, struct witness_peer *wp)
 	if (t == NULL || cp == NULL || !witness_url(cp->url, url, sizeof(url)))
 		goto fail;
 	t->g = g;
-	t->done = witness_transfer_done;
+	t->post.done = witness_done;
 	memcpy(t->to_state, wp->state, 3);
-	mla_buf_init(&t->envelope, MLA_WITNESS_BODY_MAX);
+	mla_buf_init(&t->body, MLA_WITNESS_BODY_MAX);
 	mla_buf_init(&t->response, RESPONSE_MAX);
 	if (build_body(g, wp->cosigned, t, &d) != MLA_OK ||
-	    relay_easy_post(g, t, url, "text/plain", g->tlog->witness->cert_header) != MLA_OK ||
-	    relay_curl_start(g, t) != MLA_OK)
+	    peer_client_post(g->client, &g->snap->cfg, &t->post, t->to_state, url, "text/plain",
+			     g->tlog->witness->cert_header, &t->body, &t->response) != MLA_OK ||
+	    peer_client_start(g->client, &t->post) != MLA_OK)
 		goto fail;
 	wp->t = t;
 	return;
 fail:
 	gw_log(GW_LOG_WARN, "witness-error", NULL, "peer=%s reason=\"%s\"", wp->state,
 	       d.msg[0] ? d.msg : "cannot start the exchange");
-	relay_transfer_free(t);
+	xfer_free(t);
 }
 
 /* Asks each peer that has not cosigned the latest checkpoint and is not being asked; final:
@@ -213,8 +236,8 @@ static void kick(struct gw *g, int final)
 	const struct gw_config *c = &g->snap->cfg;
 	int64_t now = gw_now_ms();
 
-	if (g->tlog->witness == NULL || g->relay == NULL || g->tlog->cp_size == 0 ||
-	    (g->relay->stopped && !final))
+	if (g->tlog->witness == NULL || g->client == NULL || g->tlog->cp_size == 0 ||
+	    (g->stopping && !final))
 		return;
 	for (size_t i = 0; i < c->n_peers; i++) {
 		struct witness_peer *wp = peer_slot(g->tlog->witness, c->peers[i].state);
@@ -244,7 +267,7 @@ unsigned witness_in_flight(const struct gw *g)
 }
 
 /* The peer's cosignature line in the response, copied into line. */
-static int find_line(const struct transfer *t, const char *name, char line[MLA_COSIG_LINE_MAX])
+static int find_line(const struct witness_xfer *t, const char *name, char line[MLA_COSIG_LINE_MAX])
 {
 	char head[MLA_CHECKPOINT_ORIGIN_MAX + 8];
 	const char *p = (const char *)t->response.data, *end = p + t->response.len, *nl;
@@ -261,7 +284,7 @@ static int find_line(const struct transfer *t, const char *name, char line[MLA_C
 }
 
 /* Verifies the returned cosignature over our stored checkpoint and keeps it. */
-static mla_err take_cosignature(struct gw *g, struct witness_peer *wp, struct transfer *t,
+static mla_err take_cosignature(struct gw *g, struct witness_peer *wp, struct witness_xfer *t,
 				mla_diag *diag)
 {
 	char cosigner[MLA_CHECKPOINT_ORIGIN_MAX + 1], origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
@@ -279,7 +302,7 @@ static mla_err take_cosignature(struct gw *g, struct witness_peer *wp, struct tr
 	mla_buf_init(&note, 1);
 	witness_cosigner_name(wp->state, cosigner);
 	witness_log_name(g->snap->cfg.state, origin);
-	if (curl_easy_header(t->easy, WITNESS_CERT_HEADER, 0, CURLH_HEADER, -1, &h) != CURLHE_OK) {
+	if (curl_easy_header(t->post.easy, WITNESS_CERT_HEADER, 0, CURLH_HEADER, -1, &h) != CURLHE_OK) {
 		r = mla_fail(diag, MLA_ERR_SCHEMA, "no " WITNESS_CERT_HEADER " in the answer");
 		goto out;
 	}
@@ -316,7 +339,7 @@ out:
 }
 
 /* 409: the peer last cosigned another size. */
-static void size_conflict(struct gw *g, struct witness_peer *wp, const struct transfer *t)
+static void size_conflict(struct gw *g, struct witness_peer *wp, const struct witness_xfer *t)
 {
 	mla_diag d = {MLA_OK, ""};
 	uint64_t size = 0;
@@ -347,21 +370,22 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct tr
 	wp->resent = !wp->resent;
 }
 
-void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
+static void witness_done(struct peer_post *p, CURLcode res)
 {
+	struct witness_xfer *t = (struct witness_xfer *)p; /* its first member */
+	struct gw *g = t->g;
 	struct gw_witness *w = g->tlog->witness;
 	struct witness_peer *wp = w != NULL ? peer_slot(w, t->to_state) : NULL;
 	mla_diag d = {MLA_OK, ""};
-	long code = 0;
+	long code = peer_post_code(p);
 
 	if (wp != NULL)
 		wp->t = NULL;
-	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (wp == NULL) {
 		/* the peer left the configuration meanwhile */
 	} else if (res != CURLE_OK) {
 		gw_log(GW_LOG_WARN, "witness-error", NULL, "peer=%s reason=\"transport: %.200s\"",
-		       wp->state, t->errbuf[0] ? t->errbuf : curl_easy_strerror(res));
+		       wp->state, p->errbuf[0] ? p->errbuf : curl_easy_strerror(res));
 	} else if (code == 200) {
 		wp->resent = wp->refused = 0;
 		if (take_cosignature(g, wp, t, &d) == MLA_OK)
@@ -385,7 +409,7 @@ void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 		gw_log(GW_LOG_WARN, "witness-error", NULL, "peer=%s reason=\"HTTP %ld\"", wp->state,
 		       code);
 	}
-	relay_transfer_free(t);
+	xfer_free(t);
 	if (wp != NULL && wp->next_try_ms == 0)
 		kick(g, g->stopping); /* a stop's last request still gets its re-send */
 }
@@ -411,8 +435,8 @@ void witness_free(struct gw *g)
 		return;
 	for (size_t i = 0; i < w->n; i++)
 		if (w->peers[i].t != NULL) {
-			curl_multi_remove_handle(g->relay->multi, w->peers[i].t->easy);
-			relay_transfer_free(w->peers[i].t);
+			peer_client_cancel(g->client, &w->peers[i].t->post);
+			xfer_free(w->peers[i].t);
 		}
 	free(w->own_cert);
 	free(w);
