@@ -69,27 +69,20 @@ void gw_batch_fail(struct gw *g);
 /* Whether a batch is open (its writes are not durable yet). */
 int gw_batch_is_open(const struct gw *g);
 
-/* Peer listener (peer_server.c). */
-mla_err peer_server_start(struct gw *g, mla_diag *diag);
-/* Stops accepting; requests in progress finish. */
-void peer_server_stop_accepting(struct gw *g);
-/* Applies a new snapshot's TLS certificates and trust (SIGHUP); open connections stay. */
-mla_err peer_server_reload(struct gw *g, mla_diag *diag);
-unsigned peer_server_busy(const struct gw *g);
-void peer_server_free(struct gw *g);
-
-/* Local submission listener on a unix socket (submit_server.c). */
-mla_err submit_server_start(struct gw *g, mla_diag *diag);
-void submit_server_stop_accepting(struct gw *g);
-unsigned submit_server_busy(const struct gw *g);
-void submit_server_free(struct gw *g);
-
-/* Local API listener (api_listen.c; docs/api). Nothing without [api]. */
-mla_err api_server_start(struct gw *g, mla_diag *diag);
-void api_server_stop_accepting(struct gw *g);
-/* New TLS context and limits from the current snapshot (listen itself needs a restart). */
-mla_err api_server_reload(struct gw *g, mla_diag *diag);
-unsigned api_server_busy(const struct gw *g);
-void api_server_free(struct gw *g);
+/* The lifecycle every listener (peer, local submission, local API) provides, as one table
+ * each (peer/peer.h, submit/submit.h, api/api.h) that the daemon walks in order. */
+struct gw_listener {
+	const char *name;
+	/* Binds and serves (nothing when not configured). */
+	mla_err (*start)(struct gw *g, mla_diag *diag);
+	/* Stops accepting; requests in progress finish. */
+	void (*stop_accepting)(struct gw *g);
+	/* Applies the current snapshot's certificates, trust and limits (SIGHUP); open
+	 * connections stay, and listen itself needs a restart. NULL: nothing to reload. */
+	mla_err (*reload)(struct gw *g, mla_diag *diag);
+	/* Requests waiting for a worker or a commit. */
+	unsigned (*busy)(const struct gw *g);
+	void (*free)(struct gw *g);
+};
 
 #endif

@@ -1,4 +1,5 @@
-/* Start, reload and orderly stop of a gateway (see gw.h). */
+/* Start, reload and orderly stop of a gateway (see daemon.h): every subsystem in order, the
+ * listeners through their lifecycle tables. */
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -14,16 +15,48 @@
 #include "tlog/witness.h"
 #include "net/peer_client.h"
 #include "relay/relay.h"
+#include "peer/peer.h"
+#include "submit/submit.h"
+#include "api/api.h"
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 
 #define DRAIN_POLL_MS 100
 
+/* The listeners, in the order they start; stop, reload and free walk the same order. */
+static const struct gw_listener *const listeners[] = {&peer_listener, &api_listener,
+						      &submit_listener};
+#define N_LISTENERS (sizeof(listeners) / sizeof(listeners[0]))
+
 static unsigned busy(const struct gw *g)
 {
-	return gw_pool_pending(g->pool) + relay_in_flight(g) + peer_server_busy(g) +
-	       submit_server_busy(g) + api_server_busy(g);
+	unsigned n = gw_pool_pending(g->pool) + relay_in_flight(g);
+
+	for (size_t i = 0; i < N_LISTENERS; i++)
+		n += listeners[i]->busy(g);
+	return n;
+}
+
+static mla_err start_listeners(struct gw *g, mla_diag *d)
+{
+	mla_err r = MLA_OK;
+
+	for (size_t i = 0; i < N_LISTENERS && r == MLA_OK; i++)
+		r = listeners[i]->start(g, d);
+	return r;
+}
+
+/* Applies the new snapshot to each listener that has something to reload; with d NULL,
+ * the restored old one (after a failed reload), whatever fails. */
+static mla_err reload_listeners(struct gw *g, mla_diag *d)
+{
+	mla_err r = MLA_OK, e;
+
+	for (size_t i = 0; i < N_LISTENERS && (r == MLA_OK || d == NULL); i++)
+		if (listeners[i]->reload != NULL && (e = listeners[i]->reload(g, d)) != MLA_OK)
+			r = e;
+	return r;
 }
 
 static void on_drain(evutil_socket_t fd, short what, void *arg)
@@ -54,9 +87,8 @@ static void begin_stop(struct gw *g, const char *why)
 		return;
 	g->stopping = 1;
 	gw_log(GW_LOG_INFO, "stopping", NULL, "signal=%s", why);
-	peer_server_stop_accepting(g);
-	submit_server_stop_accepting(g);
-	api_server_stop_accepting(g);
+	for (size_t i = 0; i < N_LISTENERS; i++)
+		listeners[i]->stop_accepting(g);
 	relay_stop(g);
 	if ((g->drain = event_new(g->base, -1, EV_PERSIST, on_drain, g)) == NULL ||
 	    event_add(g->drain, &poll) != 0)
@@ -92,14 +124,13 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d
 		return r;
 	}
 	g->snap = snap;
-	if ((r = peer_server_reload(g, d)) != MLA_OK || (r = api_server_reload(g, d)) != MLA_OK ||
+	if ((r = reload_listeners(g, d)) != MLA_OK ||
 	    (r = peer_client_load(g->client, &snap->cfg, d)) != MLA_OK ||
 	    (r = relay_reload(g, d)) != MLA_OK) {
 		g->snap = old; /* keep serving with what worked */
 		gw_snapshot_unref(snap);
 		gw_crypto_free(crypto);
-		(void)peer_server_reload(g, NULL);
-		(void)api_server_reload(g, NULL);
+		(void)reload_listeners(g, NULL);
 		EVP_PKEY_free(audit_key);
 		return r;
 	}
@@ -246,8 +277,7 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 	if ((g->pool = gw_pool_new(g->base, worker_count(c), gw_batch_begin, gw_batch_end, g)) ==
 	    NULL)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot start worker threads");
-	if ((r = add_signals(g)) != MLA_OK || (r = peer_server_start(g, d)) != MLA_OK ||
-	    (r = api_server_start(g, d)) != MLA_OK || (r = submit_server_start(g, d)) != MLA_OK ||
+	if ((r = add_signals(g)) != MLA_OK || (r = start_listeners(g, d)) != MLA_OK ||
 	    (r = peer_client_new(g->base, &g->client, d)) != MLA_OK ||
 	    (r = peer_client_load(g->client, c, d)) != MLA_OK ||
 	    (r = relay_start(g, d)) != MLA_OK || (r = witness_start(g, d)) != MLA_OK)
@@ -272,9 +302,8 @@ void gw_free(struct gw *g)
 	gw_batch_free(g->batch);
 	g->batch = NULL;
 	relay_free(g);
-	peer_server_free(g);
-	submit_server_free(g);
-	api_server_free(g);
+	for (size_t i = 0; i < N_LISTENERS; i++)
+		listeners[i]->free(g);
 	clean = tlog_ready(g); /* it started and has stopped in order */
 	tlog_free(g); /* a last checkpoint if the log grew */
 	peer_client_free(g->client); /* after the relay and the witnesses took their exchanges */
