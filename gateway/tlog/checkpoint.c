@@ -252,7 +252,8 @@ mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag)
 	if (g->tlog->cp_size > g->tlog->audit_next)
 		return mla_fail(diag, MLA_ERR_STORE,
 				"audit log has %llu entries, fewer than its checkpoint of %llu",
-				(unsigned long long)g->tlog->audit_next, (unsigned long long)g->tlog->cp_size);
+				(unsigned long long)g->tlog->audit_next,
+				(unsigned long long)g->tlog->cp_size);
 	/* the unsigned tail is re-read at every start (already done above when unclean) */
 	if ((r = check_latest_root(g, diag)) != MLA_OK ||
 	    (!unclean && (r = check_entries(g, g->tlog->cp_size, diag)) != MLA_OK))

@@ -179,7 +179,8 @@ static mla_err build_body(struct gw *g, uint64_t old, struct witness_xfer *t, ml
 	if ((r = store_checkpoint_latest(g->store, &t->cp_size, &note, NULL, diag)) != MLA_OK)
 		return r;
 	if (old > 0 && old < t->cp_size &&
-	    (r = mla_merkle_tree_consistency_proof(g->tlog->tree, old, t->cp_size, &proof)) != MLA_OK)
+	    (r = mla_merkle_tree_consistency_proof(g->tlog->tree, old, t->cp_size, &proof)) !=
+		    MLA_OK)
 		r = mla_fail(diag, r, "no consistency proof from %" PRIu64, old);
 	else
 		r = mla_witness_request_format(old, (const uint8_t(*)[32])proof.hash, proof.len,
@@ -302,12 +303,14 @@ static mla_err take_cosignature(struct gw *g, struct witness_peer *wp, struct wi
 	mla_buf_init(&note, 1);
 	witness_cosigner_name(wp->state, cosigner);
 	witness_log_name(g->snap->cfg.state, origin);
-	if (curl_easy_header(t->post.easy, WITNESS_CERT_HEADER, 0, CURLH_HEADER, -1, &h) != CURLHE_OK) {
+	if (curl_easy_header(t->post.easy, WITNESS_CERT_HEADER, 0, CURLH_HEADER, -1, &h) !=
+	    CURLHE_OK) {
 		r = mla_fail(diag, MLA_ERR_SCHEMA, "no " WITNESS_CERT_HEADER " in the answer");
 		goto out;
 	}
 	if ((r = witness_cert_from_header(g, h->value, wp->state, &cert, diag)) != MLA_OK ||
-	    (r = mla_note_verifier_from_key(origin, g->tlog->audit_key, &keys[0], diag)) != MLA_OK ||
+	    (r = mla_note_verifier_from_key(origin, g->tlog->audit_key, &keys[0], diag)) !=
+		    MLA_OK ||
 	    (r = mla_cosig_verifier_from_key(cosigner, X509_get0_pubkey(cert), &keys[1], diag)) !=
 		    MLA_OK ||
 	    (r = store_checkpoint_get(g->store, t->cp_size, &note, NULL, diag)) != MLA_OK)
@@ -416,7 +419,8 @@ static void witness_done(struct peer_post *p, CURLcode res)
 
 int witness_alert_due(struct gw *g, const char *state)
 {
-	struct witness_peer *wp = g->tlog->witness != NULL ? peer_slot(g->tlog->witness, state) : NULL;
+	struct gw_witness *w = g->tlog->witness;
+	struct witness_peer *wp = w != NULL ? peer_slot(w, state) : NULL;
 	int64_t now = gw_mono_ms();
 
 	if (wp == NULL)
