@@ -14,14 +14,13 @@
 #include "pool.h"
 #include "store/store.h"
 
-#define GW_KEY_PAIRS 4 /* tls, sign, encrypt, audit */
-
 struct gw_peer_server;
 struct gw_submit_server;
 struct gw_relay;
 struct peer_client;
 struct gw_api_server;
 struct gw_tlog;
+struct gw_daemon;
 struct gw_batch;
 
 struct gw {
@@ -37,13 +36,12 @@ struct gw {
 	struct gw_relay *relay;
 	struct peer_client *client; /* outgoing HTTPS to the peers (net/peer_client.h) */
 	struct gw_api_server *api;  /* NULL without [api] */
-	struct event *sig_term, *sig_int, *sig_hup, *drain;
+	struct gw_daemon *daemon;   /* the orchestrator's own state: signals, drain, key digests */
 	int stopping;
 	/* Reloads the configuration file as SIGHUP does (set by the daemon at start, for the
 	 * local API); the running one stays on error. */
 	mla_err (*reload)(struct gw *g, mla_diag *diag);
 	struct gw_tlog *tlog;       /* the audit log, its checkpoints and witnessing (tlog.h) */
-	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
 	struct gw_batch *batch;     /* group commit (batch.c) */
 };
 

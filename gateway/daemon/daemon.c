@@ -23,6 +23,13 @@
 #include <stdio.h>
 
 #define DRAIN_POLL_MS 100
+#define GW_KEY_PAIRS 4 /* tls, sign, encrypt, audit */
+
+/* The daemon's own state (g->daemon). */
+struct gw_daemon {
+	struct event *sig_term, *sig_int, *sig_hup, *drain;
+	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
+};
 
 /* The listeners, in the order they start; stop, reload and free walk the same order. */
 static const struct gw_listener *const listeners[] = {&peer_listener, &api_listener,
@@ -90,8 +97,8 @@ static void begin_stop(struct gw *g, const char *why)
 	for (size_t i = 0; i < N_LISTENERS; i++)
 		listeners[i]->stop_accepting(g);
 	relay_stop(g);
-	if ((g->drain = event_new(g->base, -1, EV_PERSIST, on_drain, g)) == NULL ||
-	    event_add(g->drain, &poll) != 0)
+	if ((g->daemon->drain = event_new(g->base, -1, EV_PERSIST, on_drain, g)) == NULL ||
+	    event_add(g->daemon->drain, &poll) != 0)
 		event_base_loopexit(g->base, NULL);
 }
 
@@ -197,7 +204,7 @@ static mla_err audit_reload(struct gw *g, uint8_t now[GW_KEY_PAIRS][32])
 	e.event = MLA_AUDIT_KEY_CHANGED;
 	(void)snprintf(e.actor, sizeof(e.actor), "gateway");
 	for (size_t i = 0; i < GW_KEY_PAIRS; i++)
-		if (memcmp(now[i], g->key_digest[i], 32) != 0)
+		if (memcmp(now[i], g->daemon->key_digest[i], 32) != 0)
 			used += (size_t)snprintf(e.reason + used, sizeof(e.reason) - used, "%s%s",
 						 used ? " " : "", key_names[i]);
 	return used > 0 ? gw_audit(g, &e) : MLA_OK;
@@ -219,7 +226,7 @@ mla_err gw_reload(struct gw *g, mla_diag *d)
 	else if (gw_key_digests(c, digests), audit_reload(g, digests) != MLA_OK)
 		r = mla_fail(d, MLA_ERR_STORE, "audit log unavailable");
 	else if ((r = apply_reload(g, c, d)) == MLA_OK)
-		memcpy(g->key_digest, digests, sizeof(g->key_digest));
+		memcpy(g->daemon->key_digest, digests, sizeof(g->daemon->key_digest));
 	free(c);
 	if (r != MLA_OK)
 		gw_log(GW_LOG_ERROR, "reload-refused", NULL, "reason=\"%s\"",
@@ -241,13 +248,15 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 
 static mla_err add_signals(struct gw *g)
 {
+	struct gw_daemon *dm = g->daemon;
+
 	signal(SIGPIPE, SIG_IGN);
-	g->sig_term = evsignal_new(g->base, SIGTERM, on_term, g);
-	g->sig_int = evsignal_new(g->base, SIGINT, on_term, g);
-	g->sig_hup = evsignal_new(g->base, SIGHUP, on_hup, g);
-	if (g->sig_term == NULL || g->sig_int == NULL || g->sig_hup == NULL ||
-	    evsignal_add(g->sig_term, NULL) != 0 || evsignal_add(g->sig_int, NULL) != 0 ||
-	    evsignal_add(g->sig_hup, NULL) != 0)
+	dm->sig_term = evsignal_new(g->base, SIGTERM, on_term, g);
+	dm->sig_int = evsignal_new(g->base, SIGINT, on_term, g);
+	dm->sig_hup = evsignal_new(g->base, SIGHUP, on_hup, g);
+	if (dm->sig_term == NULL || dm->sig_int == NULL || dm->sig_hup == NULL ||
+	    evsignal_add(dm->sig_term, NULL) != 0 || evsignal_add(dm->sig_int, NULL) != 0 ||
+	    evsignal_add(dm->sig_hup, NULL) != 0)
 		return MLA_ERR_INTERNAL;
 	return MLA_OK;
 }
@@ -265,6 +274,8 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 
 	if (evthread_use_pthreads() != 0 || (g->base = event_base_new()) == NULL)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot create the event loop");
+	if ((g->daemon = calloc(1, sizeof(*g->daemon))) == NULL)
+		return MLA_ERR_NOMEM;
 	if ((g->snap = gw_snapshot_new(c, 0)) == NULL)
 		return MLA_ERR_NOMEM;
 	g->reload = gw_reload;
@@ -273,7 +284,7 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 	    (r = gw_batch_new(&g->batch)) != MLA_OK ||
 	    (r = tlog_start(g, d)) != MLA_OK)
 		return r;
-	gw_key_digests(c, g->key_digest);
+	gw_key_digests(c, g->daemon->key_digest);
 	if ((g->pool = gw_pool_new(g->base, worker_count(c), gw_batch_begin, gw_batch_end, g)) ==
 	    NULL)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot start worker threads");
@@ -290,6 +301,20 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 void gw_run(struct gw *g)
 {
 	event_base_dispatch(g->base);
+}
+
+static void free_events(struct gw_daemon *dm)
+{
+	if (dm == NULL)
+		return;
+	if (dm->sig_term != NULL)
+		event_free(dm->sig_term);
+	if (dm->sig_int != NULL)
+		event_free(dm->sig_int);
+	if (dm->sig_hup != NULL)
+		event_free(dm->sig_hup);
+	if (dm->drain != NULL)
+		event_free(dm->drain);
 }
 
 void gw_free(struct gw *g)
@@ -315,14 +340,8 @@ void gw_free(struct gw *g)
 	}
 	store_close(g->store);
 	gw_crypto_free(g->crypto);
-	if (g->sig_term != NULL)
-		event_free(g->sig_term);
-	if (g->sig_int != NULL)
-		event_free(g->sig_int);
-	if (g->sig_hup != NULL)
-		event_free(g->sig_hup);
-	if (g->drain != NULL)
-		event_free(g->drain);
+	free_events(g->daemon);
+	free(g->daemon);
 	if (g->base != NULL)
 		event_base_free(g->base);
 	gw_snapshot_unref(g->snap);
