@@ -1,5 +1,6 @@
-/* The daemon's state, owned by the event loop thread: configuration snapshot, store, worker
- * pool, the peer listener, the local submission listener, the local API and the relay. */
+/* The daemon's state, owned by the event loop thread: the shared basics (event base,
+ * configuration snapshot, store, worker pool, key set) and one opaque handle per subsystem,
+ * whose structure only that subsystem knows (docs/internals/gateway.md). */
 #ifndef MLAGW_GATEWAY_GW_H
 #define MLAGW_GATEWAY_GW_H
 
@@ -37,7 +38,7 @@ struct gw {
 	struct peer_client *client; /* outgoing HTTPS to the peers (net/peer_client.h) */
 	struct gw_api_server *api;  /* NULL without [api] */
 	struct gw_daemon *daemon;   /* the orchestrator's own state: signals, drain, key digests */
-	int stopping;
+	int stopping;               /* set by the daemon when a stop begins */
 	/* Reloads the configuration file as SIGHUP does (set by the daemon at start, for the
 	 * local API); the running one stays on error. */
 	mla_err (*reload)(struct gw *g, mla_diag *diag);
