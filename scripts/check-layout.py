@@ -4,8 +4,9 @@
     only as "Y/name.h" and never Y's *_internal.h; protocol parts include only their own
     headers, the public ones (mlagw/...) and the internal headers their meson.build declares
     (ALLOWED below); cli/ and the gateway include no protocol internal header at all;
- 2. with a build directory (--build DIR): the gateway's subsystems, as linked (who uses whose
-    symbols, read with nm from the static libraries), form no cycle.
+ 2. the gateway's subsystems, as included (gateway/X/ includes "Y/..."), form no cycle;
+ 3. with a build directory (--build DIR): the gateway's subsystems, as linked (who uses whose
+    symbols, read with nm from the static libraries), form no cycle either.
 Prints what it checked; exits 1 naming every violation. Tests are white-box and may include
 the internal headers of what they test."""
 import argparse, collections, pathlib, re, subprocess, sys
@@ -35,6 +36,7 @@ def check_includes(bad):
                 if not owner or owner[0] not in ALLOWED.get(part, set()):
                     bad.append("%s: includes %s (%s)" % (f.relative_to(ROOT), inc,
                                "internal to protocol/" + owner[0] if owner else "not found"))
+    includes = collections.defaultdict(set)
     for sub in sorted(gw):
         folder = ROOT / "gateway" / sub
         for f in sorted(folder.glob("*.[ch]")):
@@ -48,6 +50,8 @@ def check_includes(bad):
                         bad.append("%s: includes %s (no such subsystem header)" % (f.relative_to(ROOT), inc))
                     elif other != sub and name.endswith("_internal.h"):
                         bad.append("%s: includes %s, internal to gateway/%s" % (f.relative_to(ROOT), inc, other))
+                    elif other != sub:
+                        includes[sub].add(other)
                 elif not (folder / inc).exists():
                     bad.append("%s: includes %s (%s)" % (f.relative_to(ROOT), inc,
                                "a protocol internal header" if inc in proto_internal else "not in gateway/%s" % sub))
@@ -58,7 +62,14 @@ def check_includes(bad):
                 bad.append("%s: includes %s, a protocol internal header" % (f.relative_to(ROOT), inc))
             if "/" in inc and inc.split("/", 1)[1].endswith("_internal.h"):
                 bad.append("%s: includes %s, an internal header" % (f.relative_to(ROOT), inc))
-    return n
+    return n, gw, includes
+
+
+def check_include_graph(gw, includes, bad):
+    print_graph("gateway subsystems, as included (X -> Y: X includes Y's headers):", gw, includes,
+                "(no other subsystem)")
+    for c in cycles(gw, includes):
+        bad.append("include cycle between gateway subsystems: " + " <-> ".join(c))
 
 
 def nm_symbols(lib):
@@ -85,10 +96,21 @@ def check_link_graph(build, bad):
         for s in u:
             if s in owner and owner[s] != name.split(":")[0]:
                 edges[name.split(":")[0]].add(owner[s])
-    print("gateway subsystems, as linked (X -> Y: X uses Y's functions):")
-    for a in sorted(set(n.split(":")[0] for n in libs)):
-        print("  %-7s -> %s" % (a, ", ".join(sorted(edges[a])) or "(protocol library only)"))
-    # cycles: strongly connected components with more than one node
+    names = set(n.split(":")[0] for n in libs)
+    print_graph("gateway subsystems, as linked (X -> Y: X uses Y's functions):", names, edges,
+                "(protocol library only)")
+    for c in cycles(names, edges):
+        bad.append("cycle between gateway subsystems: " + " <-> ".join(c))
+
+
+def print_graph(title, nodes, edges, none):
+    print(title)
+    for a in sorted(nodes):
+        print("  %-7s -> %s" % (a, ", ".join(sorted(edges[a])) or none))
+
+
+def cycles(nodes, edges):
+    """Strongly connected components with more than one node (Tarjan)."""
     index, low, stack, on, sccs, counter = {}, {}, [], set(), [], [0]
     def visit(v):
         index[v] = low[v] = counter[0]; counter[0] += 1; stack.append(v); on.add(v)
@@ -103,10 +125,9 @@ def check_link_graph(build, bad):
                 w = stack.pop(); on.discard(w); comp.append(w)
                 if w == v: break
             if len(comp) > 1: sccs.append(sorted(comp))
-    for v in sorted(set(n.split(":")[0] for n in libs)):
+    for v in sorted(nodes):
         if v not in index: visit(v)
-    for c in sccs:
-        bad.append("cycle between gateway subsystems: " + " <-> ".join(c))
+    return sccs
 
 
 def main():
@@ -114,8 +135,9 @@ def main():
     ap.add_argument("--build", help="build directory: also check the subsystems' link graph")
     a = ap.parse_args()
     bad = []
-    n = check_includes(bad)
+    n, gw, includes = check_includes(bad)
     print("check-layout: %d includes read in protocol/, gateway/, cli/" % n)
+    check_include_graph(gw, includes, bad)
     if a.build:
         check_link_graph(a.build, bad)
     for b in bad:
@@ -123,7 +145,8 @@ def main():
     if bad:
         print("check-layout: %d violation(s)" % len(bad), file=sys.stderr)
         return 1
-    print("check-layout: no include of another part's internal header%s" % (", no cycle" if a.build else ""))
+    print("check-layout: no include of another part's internal header, no include cycle%s" %
+          (", no link cycle" if a.build else ""))
     return 0
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what is missing, checks the sources
-# for banned functions, builds and runs every test (unit + integration), then builds and runs
-# them all again under AddressSanitizer + UndefinedBehaviorSanitizer, then runs each fuzz
-# harness for a short smoke (scripts/fuzz.sh runs them longer).
+# for banned functions, builds, checks the layout (no include of another part's internal
+# header, no cycle between the gateway's subsystems), runs every test (unit + integration),
+# then builds and runs them all again under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then runs each fuzz harness for a short smoke (scripts/fuzz.sh runs them longer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -26,6 +27,7 @@ compile() { # DIR: quiet on success, the whole log on failure
 echo "== build and test (debugoptimized)"
 configure build
 compile build
+python3 scripts/check-layout.py --build build
 meson test -C build --print-errorlogs --num-processes "$jobs"
 
 echo "== build and test under ASan + UBSan"

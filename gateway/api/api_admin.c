@@ -10,7 +10,7 @@
 #include "api_server.h"
 #include "mlagw/json.h"
 #include "mlagw/pem.h"
-#include "relay/relay_internal.h"
+#include "relay/relay.h"
 
 #define CERT_WARN_DAYS 30
 
@@ -88,13 +88,14 @@ static mla_err count_row(const struct store_api_row *row, void *arg)
 
 static mla_err peers_json(struct gw *g, mla_buf *b, int *down, mla_diag *d)
 {
+	struct relay_peer_status peers[GW_MAX_PEERS];
+	size_t n, n_peers = relay_peers_status(g, peers, GW_MAX_PEERS);
 	struct store_api_filter f;
-	size_t n;
 	mla_err r;
 
 	*down = 0;
-	for (size_t i = 0; g->relay != NULL && i < g->relay->n_peers; i++) {
-		const struct relay_peer *p = &g->relay->peers[i];
+	for (size_t i = 0; i < n_peers; i++) {
+		const struct relay_peer_status *p = &peers[i];
 		memset(&f, 0, sizeof(f));
 		f.priority = -1;
 		f.state = MSG_QUEUED;
@@ -102,10 +103,10 @@ static mla_err peers_json(struct gw *g, mla_buf *b, int *down, mla_diag *d)
 		f.peer = p->state;
 		if ((r = store_api_select(g->store, &f, count_row, NULL, &n, d)) != MLA_OK ||
 		    (r = mla_buf_printf(b, "%s{\"state\":\"%s\",\"reachable\":%s,\"queued\":%zu}",
-					i ? "," : "", p->state, p->failures == 0 ? "true" : "false",
+					i ? "," : "", p->state, p->reachable ? "true" : "false",
 					n)) != MLA_OK)
 			return r;
-		*down += p->failures != 0;
+		*down += !p->reachable;
 	}
 	return MLA_OK;
 }
@@ -275,7 +276,7 @@ void api_reload_config(struct api_req *r)
 	char at[21];
 	mla_buf b;
 
-	if (gw_reload(r->g, &d) != MLA_OK) {
+	if (r->g->reload(r->g, &d) != MLA_OK) {
 		api_reply_error(r, 422, mla_errname(d.code != MLA_OK ? d.code : MLA_ERR_CONFIG),
 				mla_diag_message(&d), NULL);
 		return;

@@ -1,7 +1,8 @@
 /* Local API operations for auditors over the tamper-evident audit log (protocol/SPEC.md,
  * section 14): the latest signed checkpoint, an entry's canonical bytes, and inclusion and
- * consistency proofs from g->tree. Proofs are only given against signed sizes (the latest
- * checkpoint's or an earlier one), and entries only up to the latest checkpoint. */
+ * consistency proofs from the audit tree (tlog.h). Proofs are only given against signed
+ * sizes (the latest checkpoint's or an earlier one), and entries only up to the latest
+ * checkpoint. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "mlagw/codec.h"
 #include "mlagw/json.h"
 #include "mlagw/merkle.h"
+#include "tlog/tlog.h"
 
 #define AUDIT_ENTRY_MAX 1024 /* SPEC §14: an entry has at most 1024 bytes */
 
@@ -39,11 +41,11 @@ static mla_err proof_json(mla_buf *b, const mla_merkle_proof *p)
 /* The tree is there and holds the latest checkpoint; otherwise replied (404 or 503), 0. */
 static int have_checkpoint(struct api_req *r)
 {
-	if (r->g->cp_size == 0) {
+	if (tlog_signed_size(r->g) == 0) {
 		api_reply_error(r, 404, "not-found", "no checkpoint has been signed yet", NULL);
 		return 0;
 	}
-	if (r->g->tree == NULL || mla_merkle_tree_size(r->g->tree) < r->g->cp_size) {
+	if (tlog_tree_size(r->g) < tlog_signed_size(r->g)) {
 		api_reply_error(r, 503, "unavailable", "the audit tree is not available", NULL);
 		return 0;
 	}
@@ -121,7 +123,7 @@ void api_get_audit_entry(struct api_req *r)
 		api_reply_error(r, 400, "bad-field", "seq must be a decimal entry number", "seq");
 		return;
 	}
-	if (seq >= r->g->cp_size) {
+	if (seq >= tlog_signed_size(r->g)) {
 		api_reply_error(r, 404, "not-found", "no such entry in the latest checkpoint", "seq");
 		return;
 	}
@@ -177,13 +179,13 @@ void api_get_inclusion_proof(struct api_req *r)
 	mla_err e;
 
 	if (!api_query_only(r, only) || !have_checkpoint(r) ||
-	    !query_u64(r, "size", r->g->cp_size, 1, r->g->cp_size,
+	    !query_u64(r, "size", tlog_signed_size(r->g), 1, tlog_signed_size(r->g),
 		       "size must be 1 .. the latest checkpoint's size", &size) ||
 	    !query_u64(r, "seq", UINT64_MAX, 0, size - 1, "seq must be below size", &seq))
 		return;
 	mla_buf_init(&b, 8192);
-	if ((e = mla_merkle_tree_leaf(r->g->tree, seq, leaf)) == MLA_OK &&
-	    (e = mla_merkle_tree_inclusion_proof(r->g->tree, seq, size, &proof)) == MLA_OK &&
+	if ((e = tlog_leaf(r->g, seq, leaf)) == MLA_OK &&
+	    (e = tlog_inclusion_proof(r->g, seq, size, &proof)) == MLA_OK &&
 	    (e = mla_buf_printf(&b, "{\"seq\":%llu,\"size\":%llu,\"leaf_hex\":",
 				(unsigned long long)seq, (unsigned long long)size)) == MLA_OK &&
 	    (e = hex_json(&b, leaf)) == MLA_OK)
@@ -202,12 +204,12 @@ void api_get_consistency_proof(struct api_req *r)
 	mla_err e;
 
 	if (!api_query_only(r, only) || !have_checkpoint(r) ||
-	    !query_u64(r, "to", r->g->cp_size, 1, r->g->cp_size,
+	    !query_u64(r, "to", tlog_signed_size(r->g), 1, tlog_signed_size(r->g),
 		       "to must be 1 .. the latest checkpoint's size", &to) ||
 	    !query_u64(r, "from", UINT64_MAX, 1, to, "from must be 1 .. to", &from))
 		return;
 	mla_buf_init(&b, 8192);
-	if ((e = mla_merkle_tree_consistency_proof(r->g->tree, from, to, &proof)) == MLA_OK &&
+	if ((e = tlog_consistency_proof(r->g, from, to, &proof)) == MLA_OK &&
 	    (e = mla_buf_printf(&b, "{\"from\":%llu,\"to\":%llu", (unsigned long long)from,
 				(unsigned long long)to)) == MLA_OK)
 		e = proof_json(&b, &proof);

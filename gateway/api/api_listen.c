@@ -7,6 +7,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 
+#include "api.h"
 #include "api_server.h"
 #include "core/log.h"
 #include "mlagw/pem.h"
@@ -90,7 +91,7 @@ static void configure_limits(struct gw *g)
 	evhttp_set_timeout(a->l.http, (int)((c->header_timeout_ms + 999) / 1000) + 30);
 }
 
-mla_err api_server_start(struct gw *g, mla_diag *diag)
+static mla_err api_server_start(struct gw *g, mla_diag *diag)
 {
 	const struct gw_config *c = &g->snap->cfg;
 	SSL_CTX *ctx = NULL;
@@ -116,7 +117,7 @@ mla_err api_server_start(struct gw *g, mla_diag *diag)
 	return MLA_OK;
 }
 
-mla_err api_server_reload(struct gw *g, mla_diag *diag)
+static mla_err api_server_reload(struct gw *g, mla_diag *diag)
 {
 	SSL_CTX *ctx = NULL;
 	mla_err r;
@@ -130,18 +131,18 @@ mla_err api_server_reload(struct gw *g, mla_diag *diag)
 	return MLA_OK;
 }
 
-void api_server_stop_accepting(struct gw *g)
+static void api_server_stop_accepting(struct gw *g)
 {
 	if (g->api != NULL)
 		tls_listener_stop_accepting(&g->api->l);
 }
 
-unsigned api_server_busy(const struct gw *g)
+static unsigned api_server_busy(const struct gw *g)
 {
 	return g->api != NULL ? g->api->l.busy : 0;
 }
 
-void api_server_free(struct gw *g)
+static void api_server_free(struct gw *g)
 {
 	if (g->api == NULL)
 		return;
@@ -149,3 +150,12 @@ void api_server_free(struct gw *g)
 	free(g->api);
 	g->api = NULL;
 }
+
+const struct gw_listener api_listener = {
+	.name = "api",
+	.start = api_server_start,
+	.stop_accepting = api_server_stop_accepting,
+	.reload = api_server_reload,
+	.busy = api_server_busy,
+	.free = api_server_free,
+};

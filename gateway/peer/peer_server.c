@@ -9,6 +9,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "core/log.h"
+#include "peer.h"
 #include "peer_server.h"
 #include "net/tls_listener.h"
 #include "tlog/witness.h"
@@ -224,7 +225,7 @@ static void configure_http(struct gw *g)
 	configure_limits(g);
 }
 
-mla_err peer_server_start(struct gw *g, mla_diag *diag)
+static mla_err peer_server_start(struct gw *g, mla_diag *diag)
 {
 	SSL_CTX *ctx = NULL;
 	mla_err r;
@@ -242,7 +243,7 @@ mla_err peer_server_start(struct gw *g, mla_diag *diag)
 	return MLA_OK;
 }
 
-mla_err peer_server_reload(struct gw *g, mla_diag *diag)
+static mla_err peer_server_reload(struct gw *g, mla_diag *diag)
 {
 	SSL_CTX *ctx = NULL;
 	mla_err r;
@@ -254,18 +255,18 @@ mla_err peer_server_reload(struct gw *g, mla_diag *diag)
 	return MLA_OK;
 }
 
-void peer_server_stop_accepting(struct gw *g)
+static void peer_server_stop_accepting(struct gw *g)
 {
 	if (g->peer != NULL)
 		tls_listener_stop_accepting(&g->peer->l);
 }
 
-unsigned peer_server_busy(const struct gw *g)
+static unsigned peer_server_busy(const struct gw *g)
 {
 	return g->peer != NULL ? g->peer->l.busy : 0;
 }
 
-void peer_server_free(struct gw *g)
+static void peer_server_free(struct gw *g)
 {
 	if (g->peer == NULL)
 		return;
@@ -273,3 +274,12 @@ void peer_server_free(struct gw *g)
 	free(g->peer);
 	g->peer = NULL;
 }
+
+const struct gw_listener peer_listener = {
+	.name = "peer",
+	.start = peer_server_start,
+	.stop_accepting = peer_server_stop_accepting,
+	.reload = peer_server_reload,
+	.busy = peer_server_busy,
+	.free = peer_server_free,
+};

@@ -6,16 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #include "tlog/audit.h"
 #include "core/log.h"
 #include "mlagw/codec.h"
-#include "mlagw/pem.h"
 #include "mlagw/receipt.h"
 #include "relay_internal.h"
-#include "tlog/witness.h"
 
 #define MAX_RECEIPT_BYTES ((size_t)1 << 20)
 #define TICK_MS 500
@@ -63,14 +60,6 @@ static int has_slot(const char *to_state, void *arg)
 		return 0;
 	p->picked++;
 	return 1;
-}
-
-size_t relay_on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct transfer *t = arg;
-
-	/* refusing more than a receipt can be ends the exchange with an error */
-	return mla_buf_append(&t->response, data, size * n) == MLA_OK ? size * n : 0;
 }
 
 static int64_t backoff_ms(const struct gw_retry *r, unsigned attempts)
@@ -172,56 +161,11 @@ void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why)
 	       t->to_state, t->attempts + 1, (long long)(next - now), why);
 }
 
-static struct relay_blob *blob_new(int secret)
-{
-	struct relay_blob *b = calloc(1, sizeof(*b));
-
-	if (b == NULL)
-		return NULL;
-	b->refs = 1;
-	if (secret)
-		mla_buf_init_secret(&b->buf, 1 << 20);
-	else
-		mla_buf_init(&b->buf, 1 << 20);
-	return b;
-}
-
-/* After the bytes are in: what curl is given. */
-static void blob_seal(struct relay_blob *b)
-{
-	b->blob = (struct curl_blob){b->buf.data, b->buf.len, CURL_BLOB_NOCOPY};
-}
-
-static struct relay_blob *blob_ref(struct relay_blob *b)
-{
-	b->refs++;
-	return b;
-}
-
-static void blob_unref(struct relay_blob *b)
-{
-	if (b == NULL || --b->refs > 0)
-		return;
-	mla_buf_free(&b->buf);
-	free(b);
-}
-
-/* Replaces *slot by b (owned), dropping the old reference. */
-static void blob_swap(struct relay_blob **slot, struct relay_blob *b)
-{
-	blob_unref(*slot);
-	*slot = b;
-}
-
 void relay_transfer_free(struct transfer *t)
 {
 	if (t == NULL)
 		return;
-	for (int i = 0; i < HELD_N; i++)
-		blob_unref(t->held[i]);
-	if (t->easy != NULL)
-		curl_easy_cleanup(t->easy);
-	curl_slist_free_all(t->headers);
+	peer_post_clear(&t->post);
 	mla_buf_free(&t->envelope);
 	mla_buf_free(&t->response);
 	free(t);
@@ -244,60 +188,6 @@ static void unlink_transfer(struct gw_relay *rl, struct transfer *t)
 		rl->in_flight--;
 }
 
-/* The TLS and timeout options every exchange with peer t->to_state uses: our client
- * certificate, that State's roots only, the optional pin, TLS 1.2 minimum. t holds the
- * blobs until it is freed. */
-static mla_err relay_easy_tls(struct gw *g, struct transfer *t)
-{
-	const struct gw_config *c = &g->snap->cfg;
-	const struct gw_peer *cp = gw_config_peer(c, t->to_state);
-	struct relay_peer *p = peer_of(g->relay, t->to_state);
-	CURL *easy = t->easy;
-
-	if (cp == NULL || p == NULL || p->ca == NULL || g->relay->tls_cert == NULL ||
-	    g->relay->tls_key == NULL)
-		return MLA_ERR_INTERNAL;
-	t->held[HELD_CERT] = blob_ref(g->relay->tls_cert);
-	t->held[HELD_KEY] = blob_ref(g->relay->tls_key);
-	t->held[HELD_CA] = blob_ref(p->ca);
-	curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &t->held[HELD_CERT]->blob);
-	curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &t->held[HELD_KEY]->blob);
-	/* the peer must present a certificate of its own State's root, and no other */
-	curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &t->held[HELD_CA]->blob);
-	curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
-	if (cp->tls_pin[0] != '\0')
-		curl_easy_setopt(easy, CURLOPT_PINNEDPUBLICKEY, cp->tls_pin);
-	curl_easy_setopt(easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)c->retry.request_timeout_ms);
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)c->retry.connect_timeout_ms);
-	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-	return MLA_OK;
-}
-
-mla_err relay_easy_post(struct gw *g, struct transfer *t, const char *url,
-			const char *content_type, const char *extra_header)
-{
-	char ct[64];
-
-	if (mla_snprintf(ct, sizeof(ct), "Content-Type: %s", content_type) != MLA_OK ||
-	    (t->easy = curl_easy_init()) == NULL)
-		return MLA_ERR_INTERNAL;
-	t->headers = curl_slist_append(NULL, ct);
-	t->headers = curl_slist_append(t->headers, "Expect:"); /* no 100-continue round trip */
-	t->headers = curl_slist_append(t->headers, extra_header);
-	curl_easy_setopt(t->easy, CURLOPT_URL, url);
-	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
-	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, (const char *)t->envelope.data);
-	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->envelope.len);
-	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, relay_on_body);
-	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
-	curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
-	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, (char *)t);
-	if (relay_easy_tls(g, t) != MLA_OK)
-		return MLA_ERR_INTERNAL;
-	return t->headers != NULL ? MLA_OK : MLA_ERR_NOMEM;
-}
-
 static mla_err setup_easy(struct gw *g, struct transfer *t)
 {
 	const struct gw_peer *cp = gw_config_peer(&g->snap->cfg, t->to_state);
@@ -306,7 +196,8 @@ static mla_err setup_easy(struct gw *g, struct transfer *t)
 	if (cp == NULL ||
 	    mla_snprintf(idh, sizeof(idh), "X-MLA-Message-Id: %s", t->message_id) != MLA_OK)
 		return MLA_ERR_INTERNAL;
-	return relay_easy_post(g, t, cp->url, "application/xml", idh);
+	return peer_client_post(g->client, &g->snap->cfg, &t->post, t->to_state, cp->url,
+				"application/xml", idh, &t->envelope, &t->response);
 }
 
 static mla_err audit_sent(struct gw *g, const struct out_msg *m)
@@ -320,6 +211,8 @@ static mla_err audit_sent(struct gw *g, const struct out_msg *m)
 	return gw_audit_message(g, MLA_AUDIT_SENT, &a);
 }
 
+static void relay_transfer_done(struct peer_post *p, CURLcode res);
+
 static void start_message(struct gw *g, const struct out_msg *m)
 {
 	struct gw_relay *rl = g->relay;
@@ -330,7 +223,7 @@ static void start_message(struct gw *g, const struct out_msg *m)
 	if (t == NULL || p == NULL)
 		goto fail;
 	t->g = g;
-	t->done = relay_transfer_done;
+	t->post.done = relay_transfer_done;
 	memcpy(t->message_id, m->message_id, sizeof(t->message_id));
 	memcpy(t->to_state, m->to_state, 3);
 	memcpy(t->digest, m->digest, 32);
@@ -342,7 +235,7 @@ static void start_message(struct gw *g, const struct out_msg *m)
 	if (store_outbox_envelope(g->store, m->message_id, &t->envelope, &d) != MLA_OK ||
 	    setup_easy(g, t) != MLA_OK ||
 	    store_outbox_set_state(g->store, m->message_id, MSG_SENDING, 0, NULL, &d) != MLA_OK ||
-	    audit_sent(g, m) != MLA_OK || relay_curl_start(g, t) != MLA_OK)
+	    audit_sent(g, m) != MLA_OK || peer_client_start(g->client, &t->post) != MLA_OK)
 		goto fail;
 	t->next = rl->transfers;
 	if (rl->transfers != NULL)
@@ -395,21 +288,22 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 		relay_kick(g); /* more may be due: continue after other events */
 }
 
-void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
+static void relay_transfer_done(struct peer_post *p, CURLcode res)
 {
-	long code = 0;
+	struct transfer *t = (struct transfer *)p; /* its first member */
+	struct gw *g = t->g;
+	long code = peer_post_code(p);
 	char why[MLA_DIAG_MAX];
 
 	unlink_transfer(g->relay, t);
 	relay_kick(g); /* a slot is free */
-	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (res == CURLE_OK && (code == 200 || code == 409 || code == 422) && t->response.len > 0) {
 		relay_check_receipt(g, t);
 		return;
 	}
 	if (res != CURLE_OK)
 		(void)mla_snprintf_cut(why, sizeof(why), "transport: %.200s",
-				       t->errbuf[0] ? t->errbuf : curl_easy_strerror(res));
+				       p->errbuf[0] ? p->errbuf : curl_easy_strerror(res));
 	else
 		(void)mla_snprintf_cut(why, sizeof(why), "HTTP %ld without a receipt", code);
 	if (res == CURLE_OK && code == 413) {
@@ -420,101 +314,16 @@ void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 	relay_transfer_free(t);
 }
 
-static mla_err read_whole(const char *path, mla_buf *out, mla_diag *diag)
-{
-	uint8_t chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-	mla_err r = MLA_OK;
-
-	if (f == NULL)
-		return mla_fail(diag, MLA_ERR_IO, "cannot read %s", path);
-	setvbuf(f, NULL, _IONBF, 0); /* no stdio copy of a key left unwiped */
-	while (r == MLA_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		r = mla_buf_append(out, chunk, n);
-	if (ferror(f))
-		r = MLA_ERR_IO;
-	OPENSSL_cleanse(chunk, sizeof(chunk));
-	fclose(f);
-	return r == MLA_OK ? MLA_OK : mla_fail(diag, r, "cannot read %s", path);
-}
-
-/* This State's roots as one PEM blob, for curl's CA store of a peer. */
-static mla_err state_roots_pem(const struct gw_config *c, const char *state, mla_buf *out,
-			       mla_diag *diag)
-{
-	STACK_OF(X509) *certs = NULL;
-	char cs[8];
-	mla_err r = MLA_OK;
-
-	mla_buf_init(out, 1 << 20);
-	for (size_t i = 0; i < c->n_roots && r == MLA_OK; i++) {
-		if ((r = mla_pem_load_certs(c->roots[i], &certs, diag)) != MLA_OK)
-			break;
-		for (int j = 0; j < sk_X509_num(certs) && r == MLA_OK; j++) {
-			X509 *x = sk_X509_value(certs, j);
-			BIO *bio;
-			char *pem;
-			long len;
-			if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_countryName, cs,
-						      (int)sizeof(cs)) != 2 || strcmp(cs, state) != 0)
-				continue;
-			if ((bio = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(bio, x) != 1)
-				r = MLA_ERR_NOMEM;
-			else if ((len = BIO_get_mem_data(bio, &pem)) > 0)
-				r = mla_buf_append(out, pem, (size_t)len);
-			BIO_free(bio);
-		}
-		sk_X509_pop_free(certs, X509_free);
-		certs = NULL;
-	}
-	if (r == MLA_OK && out->len == 0)
-		r = mla_fail(diag, MLA_ERR_CONFIG, "no trusted root for peer %s", state);
-	return r;
-}
-
-/* Our TLS client identity, read once instead of at every new connection. */
-static mla_err load_identity(struct gw *g, mla_diag *diag)
-{
-	struct gw_relay *rl = g->relay;
-	const struct gw_config *c = &g->snap->cfg;
-	struct relay_blob *cert = blob_new(0), *kb = blob_new(1);
-	EVP_PKEY *key = NULL;
-	mla_err r;
-
-	/* through mla_pem_load_key for its permission check; curl gets the file's bytes */
-	if (cert == NULL || kb == NULL) {
-		r = MLA_ERR_NOMEM;
-	} else if ((r = mla_pem_load_key(c->tls.key, &key, diag)) == MLA_OK &&
-		   (r = read_whole(c->tls.cert, &cert->buf, diag)) == MLA_OK &&
-		   (r = read_whole(c->tls.key, &kb->buf, diag)) == MLA_OK) {
-		blob_seal(cert);
-		blob_seal(kb);
-		blob_swap(&rl->tls_cert, cert);
-		blob_swap(&rl->tls_key, kb);
-		cert = kb = NULL;
-	}
-	EVP_PKEY_free(key);
-	blob_unref(cert);
-	blob_unref(kb);
-	return r;
-}
-
+/* A slot for each configured peer (the peer client holds their roots). */
 static mla_err load_peers(struct gw *g, mla_diag *diag)
 {
 	struct gw_relay *rl = g->relay;
 	const struct gw_config *c = &g->snap->cfg;
-	unsigned slots = 0;
-	mla_err r;
 
 	for (size_t i = 0; i < c->n_peers; i++) {
 		struct relay_peer *p = peer_of(rl, c->peers[i].state);
-		struct relay_blob *ca = blob_new(0);
-		if (ca == NULL)
-			return MLA_ERR_NOMEM;
 		if (p == NULL && rl->n_peers == GW_MAX_PEERS) {
 			/* peers removed by reloads keep their slot: a restart frees them */
-			blob_unref(ca);
 			return mla_fail(diag, MLA_ERR_CONFIG, "more than %d peer States since the "
 					"start: restart to take peer %s", GW_MAX_PEERS,
 					c->peers[i].state);
@@ -523,17 +332,8 @@ static mla_err load_peers(struct gw *g, mla_diag *diag)
 			p = &rl->peers[rl->n_peers++];
 			memcpy(p->state, c->peers[i].state, 3);
 		}
-		if ((r = state_roots_pem(c, p->state, &ca->buf, diag)) != MLA_OK) {
-			blob_unref(ca);
-			return r;
-		}
-		blob_seal(ca);
-		blob_swap(&p->ca, ca);
-		slots += c->peers[i].max_in_flight;
 	}
-	/* keep a connection per possible exchange: reuse instead of a handshake per message */
-	curl_multi_setopt(rl->multi, CURLMOPT_MAXCONNECTS, (long)slots + 4);
-	return load_identity(g, diag);
+	return MLA_OK;
 }
 
 /* Messages past their deadline fail even if their peer never had a slot for them. */
@@ -566,7 +366,7 @@ mla_err relay_start(struct gw *g, mla_diag *diag)
 
 	if ((g->relay = calloc(1, sizeof(*g->relay))) == NULL)
 		return MLA_ERR_NOMEM;
-	if ((r = relay_curl_init(g, diag)) != MLA_OK || (r = load_peers(g, diag)) != MLA_OK)
+	if ((r = load_peers(g, diag)) != MLA_OK)
 		return r;
 	if ((g->relay->pump = event_new(g->base, -1, 0, pump, g)) == NULL ||
 	    (g->relay->tick = event_new(g->base, -1, EV_PERSIST, on_tick, g)) == NULL ||
@@ -602,6 +402,17 @@ unsigned relay_in_flight(const struct gw *g)
 	return g->relay != NULL ? g->relay->in_flight : 0;
 }
 
+size_t relay_peers_status(const struct gw *g, struct relay_peer_status *out, size_t max)
+{
+	size_t n = 0;
+
+	for (; g->relay != NULL && n < g->relay->n_peers && n < max; n++) {
+		memcpy(out[n].state, g->relay->peers[n].state, 3);
+		out[n].reachable = g->relay->peers[n].failures == 0;
+	}
+	return n;
+}
+
 void relay_free(struct gw *g)
 {
 	struct gw_relay *rl = g->relay;
@@ -609,22 +420,16 @@ void relay_free(struct gw *g)
 
 	if (rl == NULL)
 		return;
-	witness_free(g);
 	/* exchanges still in flight stay "sending" in the store: recovered at the next start */
 	while ((t = rl->transfers) != NULL) {
 		unlink_transfer(rl, t);
-		curl_multi_remove_handle(rl->multi, t->easy);
+		peer_client_cancel(g->client, &t->post);
 		relay_transfer_free(t);
 	}
-	relay_curl_free(g);
 	if (rl->pump != NULL)
 		event_free(rl->pump);
 	if (rl->tick != NULL)
 		event_free(rl->tick);
-	for (size_t i = 0; i < rl->n_peers; i++)
-		blob_unref(rl->peers[i].ca);
-	blob_unref(rl->tls_cert);
-	blob_unref(rl->tls_key);
 	free(rl);
 	g->relay = NULL;
 }

@@ -1,28 +1,16 @@
-/* Internal parts of the relay: the libcurl multi interface driven by libevent
- * (relay_curl.c) and the delivery logic (relay.c). */
+/* Internal parts of the relay: the delivery logic (relay.c) and the receipt check
+ * (relay_receipt.c). The exchanges go through the shared client, net/peer_client.h. */
 #ifndef MLAGW_GATEWAY_RELAY_INTERNAL_H
 #define MLAGW_GATEWAY_RELAY_INTERNAL_H
 
-#include <curl/curl.h>
-
 #include "core/gw.h"
-
-/* Bytes curl reads without copying (CURL_BLOB_NOCOPY): our TLS certificate and key, a peer
- * State's roots. Counted references: each exchange holds the ones it was set up with, so a
- * reload (SIGHUP) that reads new files never frees what a handshake in progress still reads. */
-struct relay_blob {
-	unsigned refs;
-	mla_buf buf; /* the key's is a secret buffer: wiped when freed */
-	struct curl_blob blob;
-};
-
-enum { HELD_CERT, HELD_KEY, HELD_CA, HELD_N };
+#include "net/peer_client.h"
+#include "relay.h"
 
 /* One HTTP exchange with a peer: the envelope out, the receipt back. */
 struct transfer {
+	struct peer_post post; /* first: the client hands it back to relay_transfer_done */
 	struct gw *g;
-	CURL *easy;
-	struct curl_slist *headers;
 	char message_id[MLA_UUID_LEN + 1];
 	char to_state[3];
 	uint8_t digest[32];
@@ -30,13 +18,7 @@ struct transfer {
 	int64_t started_ms, created_ms, deadline_ms;
 	mla_buf envelope;
 	mla_buf response;
-	char errbuf[CURL_ERROR_SIZE];
 	struct transfer *prev, *next; /* the relay's list of exchanges in flight */
-	struct relay_blob *held[HELD_N]; /* what curl reads for this exchange's handshake */
-	/* who takes the finished exchange (and owns t then): relay_transfer_done for an
-	 * envelope, witness_transfer_done for an add-checkpoint request */
-	void (*done)(struct gw *g, struct transfer *t, CURLcode res);
-	uint64_t cp_size; /* witness: the size of the checkpoint sent */
 };
 
 struct relay_peer {
@@ -49,37 +31,19 @@ struct relay_peer {
 	unsigned failures;
 	int64_t retry_at;
 	char last_error[MLA_DIAG_MAX]; /* why the last exchange with it failed */
-	struct relay_blob *ca; /* PEM of this State's roots only */
 };
 
 struct gw_relay {
-	CURLM *multi;
-	struct event *timer;  /* curl's timeout */
 	struct event *pump;   /* deferred "look for due messages" */
 	struct event *tick;   /* periodic look, for retries coming due */
 	struct relay_peer peers[GW_MAX_PEERS];
 	size_t n_peers;
 	unsigned in_flight;
 	struct transfer *transfers;
-	struct relay_blob *tls_cert, *tls_key; /* our client identity, read once per (re)load */
 	int stopped;
 };
 
-/* relay_curl.c */
-mla_err relay_curl_init(struct gw *g, mla_diag *diag);
-void relay_curl_free(struct gw *g);
-/* Starts t (its easy handle is set up); on failure the caller still owns t. */
-mla_err relay_curl_start(struct gw *g, struct transfer *t);
-/* An envelope exchange finished (t->done of the relay's transfers); owns t afterwards. */
-void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res);
-
 /* relay.c */
-/* Sets up t->easy to POST t->envelope to url with content_type and one extra header line,
- * the answer into t->response, and relay_easy_tls for t->to_state. */
-mla_err relay_easy_post(struct gw *g, struct transfer *t, const char *url,
-			const char *content_type, const char *extra_header);
-/* Collects a response body into t->response (CURLOPT_WRITEFUNCTION). */
-size_t relay_on_body(char *data, size_t size, size_t n, void *arg);
 /* Schedules a retry with backoff and jitter, or fails the message past its deadline. */
 void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why);
 void relay_transfer_free(struct transfer *t);

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "mlagw/codec.h"
 #include "mlagw/json.h"
+#include "relay/relay.h"
 #include "submit.h"
 
 struct submit_job {

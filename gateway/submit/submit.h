@@ -32,5 +32,7 @@ void submit_reply_json(struct evhttp_request *req, int code, const char *reason,
 void submit_reply_error(struct evhttp_request *req, int code, const char *reason, mla_err err,
 			const char *message, const char *field);
 void submit_server_busy_add(struct gw *g, int delta);
+/* The local submission listener on its unix socket (submit_server.c), for the daemon. */
+extern const struct gw_listener submit_listener;
 
 #endif

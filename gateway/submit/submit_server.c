@@ -102,7 +102,7 @@ static mla_err listen_unix(struct gw *g, const char *path, mla_diag *diag)
 	return MLA_OK;
 }
 
-mla_err submit_server_start(struct gw *g, mla_diag *diag)
+static mla_err submit_server_start(struct gw *g, mla_diag *diag)
 {
 	const struct gw_config *c = &g->snap->cfg;
 	mla_err r;
@@ -128,12 +128,12 @@ void submit_server_busy_add(struct gw *g, int delta)
 		g->submit->busy = (unsigned)((int)g->submit->busy + delta);
 }
 
-unsigned submit_server_busy(const struct gw *g)
+static unsigned submit_server_busy(const struct gw *g)
 {
 	return g->submit != NULL ? g->submit->busy : 0;
 }
 
-void submit_server_stop_accepting(struct gw *g)
+static void submit_server_stop_accepting(struct gw *g)
 {
 	if (g->submit != NULL && g->submit->bound != NULL) {
 		evhttp_del_accept_socket(g->submit->http, g->submit->bound);
@@ -142,7 +142,7 @@ void submit_server_stop_accepting(struct gw *g)
 	}
 }
 
-void submit_server_free(struct gw *g)
+static void submit_server_free(struct gw *g)
 {
 	if (g->submit == NULL)
 		return;
@@ -151,3 +151,12 @@ void submit_server_free(struct gw *g)
 	free(g->submit);
 	g->submit = NULL;
 }
+
+const struct gw_listener submit_listener = {
+	.name = "submit",
+	.start = submit_server_start,
+	.stop_accepting = submit_server_stop_accepting,
+	.reload = NULL, /* the socket and its limits stay until a restart */
+	.busy = submit_server_busy,
+	.free = submit_server_free,
+};

@@ -4,6 +4,7 @@
 
 #include "mlagw/codec.h"
 #include "mlagw/json.h"
+#include "relay/relay.h"
 #include "submit.h"
 
 struct history_ctx {

@@ -8,13 +8,14 @@
 #include "audit.h"
 #include "checkpoint.h"
 #include "core/log.h"
+#include "tlog_internal.h"
 
 mla_err gw_audit_sync(struct gw *g, mla_diag *diag)
 {
-	mla_err r = store_audit_next(g->store, &g->audit_next, diag);
+	mla_err r = store_audit_next(g->store, &g->tlog->audit_next, diag);
 
 	/* the tree follows: a rolled-back group's leaves are forgotten */
-	if (r == MLA_OK && g->tree != NULL && (r = gw_tree_sync(g)) != MLA_OK)
+	if (r == MLA_OK && g->tlog->tree != NULL && (r = gw_tree_sync(g)) != MLA_OK)
 		r = mla_fail(diag, r, "audit tree: cannot follow the audit table");
 	return r;
 }
@@ -26,20 +27,20 @@ mla_err gw_audit(struct gw *g, mla_audit_entry *e)
 	mla_buf b;
 	mla_err r;
 
-	e->seq = g->audit_next;
+	e->seq = g->tlog->audit_next;
 	e->time_ms = gw_now_ms();
 	mla_buf_init(&b, MLA_AUDIT_ENTRY_MAX);
 	if ((r = mla_audit_entry_serialize(e, &b, &d)) == MLA_OK &&
 	    (r = mla_merkle_leaf_hash(b.data, b.len, leaf)) == MLA_OK &&
 	    (r = store_audit_append(g->store, e->seq, b.data, b.len, leaf, &d)) == MLA_OK) {
-		g->audit_next++;
+		g->tlog->audit_next++;
 		gw_tree_append(g, leaf);
 	}
 	mla_buf_free(&b);
 	if (r != MLA_OK) {
 		gw_log(GW_LOG_ERROR, "audit-error", e->message_id, "event=%s reason=\"%s\"",
 		       mla_audit_event_name(e->event), mla_diag_message(&d));
-		if (g->batch_open)
+		if (gw_batch_is_open(g))
 			gw_batch_fail(g);
 		(void)gw_audit_sync(g, NULL); /* the store decides what the next index is */
 	}

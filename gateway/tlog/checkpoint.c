@@ -9,6 +9,7 @@
 
 #include "checkpoint.h"
 #include "core/log.h"
+#include "tlog_internal.h"
 #include "witness.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/checkpoint.h"
@@ -61,22 +62,22 @@ static mla_err append_leaf(uint64_t seq, const uint8_t leaf[32], void *arg)
 
 mla_err gw_tree_sync(struct gw *g)
 {
-	uint64_t have = mla_merkle_tree_size(g->tree);
+	uint64_t have = mla_merkle_tree_size(g->tlog->tree);
 
-	if (have > g->audit_next)
-		return mla_merkle_tree_truncate(g->tree, g->audit_next);
-	if (have < g->audit_next)
-		return store_audit_leaves(g->store, have, append_leaf, g->tree, NULL);
+	if (have > g->tlog->audit_next)
+		return mla_merkle_tree_truncate(g->tlog->tree, g->tlog->audit_next);
+	if (have < g->tlog->audit_next)
+		return store_audit_leaves(g->store, have, append_leaf, g->tlog->tree, NULL);
 	return MLA_OK;
 }
 
 void gw_tree_append(struct gw *g, const uint8_t leaf[32])
 {
-	if (g->tree == NULL)
+	if (g->tlog->tree == NULL)
 		return;
 	/* the tree follows the store: on any doubt, read it back from there */
-	if (mla_merkle_tree_size(g->tree) + 1 != g->audit_next ||
-	    mla_merkle_tree_append(g->tree, leaf) != MLA_OK)
+	if (mla_merkle_tree_size(g->tlog->tree) + 1 != g->tlog->audit_next ||
+	    mla_merkle_tree_append(g->tlog->tree, leaf) != MLA_OK)
 		(void)gw_tree_sync(g);
 }
 
@@ -88,20 +89,21 @@ mla_err gw_checkpoint_now(struct gw *g, mla_diag *diag)
 	mla_err r;
 
 	/* never over a log refused at start (a failed start still frees through here) */
-	if (!g->cp_ready || g->tree == NULL || g->audit_key == NULL || g->batch_open)
+	if (g->tlog == NULL || !g->tlog->cp_ready || g->tlog->tree == NULL ||
+	    g->tlog->audit_key == NULL || gw_batch_is_open(g))
 		return MLA_OK; /* an open group is not durable yet: the next tick */
 	if ((r = gw_tree_sync(g)) != MLA_OK)
 		return mla_fail(diag, r, "audit tree: cannot follow the audit table");
-	cp.size = mla_merkle_tree_size(g->tree);
-	if (cp.size <= g->cp_size)
+	cp.size = mla_merkle_tree_size(g->tlog->tree);
+	if (cp.size <= g->tlog->cp_size)
 		return MLA_OK;
 	if ((r = origin(g, name)) != MLA_OK ||
 	    (r = mla_strcpy(cp.origin, sizeof(cp.origin), name)) != MLA_OK ||
-	    (r = mla_merkle_tree_root(g->tree, cp.size, cp.root)) != MLA_OK ||
-	    (r = mla_checkpoint_sign(&cp, name, g->audit_key, &note, &len, diag)) != MLA_OK ||
+	    (r = mla_merkle_tree_root(g->tlog->tree, cp.size, cp.root)) != MLA_OK ||
+	    (r = mla_checkpoint_sign(&cp, name, g->tlog->audit_key, &note, &len, diag)) != MLA_OK ||
 	    (r = store_checkpoint_put(g->store, cp.size, note, len, gw_now_ms(), diag)) != MLA_OK)
 		goto out;
-	g->cp_size = cp.size;
+	g->tlog->cp_size = cp.size;
 out:
 	free(note);
 	return r;
@@ -126,12 +128,12 @@ static mla_err arm(struct gw *g)
 	uint64_t ms = g->snap->cfg.checkpoint_interval_ms;
 	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 
-	if (g->cp_timer == NULL &&
-	    (g->cp_timer = event_new(g->base, -1, EV_PERSIST, on_tick, g)) == NULL)
+	if (g->tlog->cp_timer == NULL &&
+	    (g->tlog->cp_timer = event_new(g->base, -1, EV_PERSIST, on_tick, g)) == NULL)
 		return MLA_ERR_NOMEM;
-	if (event_add(g->cp_timer, &tv) != 0)
+	if (event_add(g->tlog->cp_timer, &tv) != 0)
 		return MLA_ERR_INTERNAL;
-	g->cp_interval_ms = ms;
+	g->tlog->cp_interval_ms = ms;
 	return MLA_OK;
 }
 
@@ -148,20 +150,20 @@ static mla_err check_latest_root(struct gw *g, mla_diag *diag)
 	mla_buf note;
 	mla_err r;
 
-	if (g->cp_size == 0)
+	if (g->tlog->cp_size == 0)
 		return MLA_OK;
 	if ((r = origin(g, name)) != MLA_OK ||
-	    (r = store_checkpoint_latest(g->store, &g->cp_size, &note, NULL, diag)) != MLA_OK)
+	    (r = store_checkpoint_latest(g->store, &g->tlog->cp_size, &note, NULL, diag)) != MLA_OK)
 		return r;
-	if (mla_note_verifier_from_key(name, g->audit_key, &v, NULL) != MLA_OK ||
+	if (mla_note_verifier_from_key(name, g->tlog->audit_key, &v, NULL) != MLA_OK ||
 	    mla_checkpoint_open((const char *)note.data, note.len, &v, 1, &cp, NULL, NULL) !=
 		    MLA_OK) {
 		gw_log(GW_LOG_WARN, "checkpoint-unverified", NULL,
 		       "size=%llu reason=\"signed by another audit key; only its size is checked\"",
-		       (unsigned long long)g->cp_size);
+		       (unsigned long long)g->tlog->cp_size);
 		r = MLA_OK;
-	} else if (cp.size != g->cp_size ||
-		   mla_merkle_tree_root(g->tree, cp.size, root) != MLA_OK ||
+	} else if (cp.size != g->tlog->cp_size ||
+		   mla_merkle_tree_root(g->tlog->tree, cp.size, root) != MLA_OK ||
 		   memcmp(root, cp.root, sizeof(root)) != 0) {
 		r = mla_fail(diag, MLA_ERR_STORE,
 			     "audit log does not match its checkpoint of %llu entries "
@@ -223,9 +225,9 @@ static mla_err append_checked(uint64_t seq, const uint8_t leaf[32], const void *
  * checked against its leaf in the same scan. */
 static mla_err build_tree(struct gw *g, int checked, mla_diag *diag)
 {
-	struct checked_build b = {g->tree, UINT64_MAX};
+	struct checked_build b = {g->tlog->tree, UINT64_MAX};
 	mla_err r = checked ? store_audit_entries(g->store, 0, append_checked, &b, diag)
-			    : store_audit_leaves(g->store, 0, append_leaf, g->tree, diag);
+			    : store_audit_leaves(g->store, 0, append_leaf, g->tlog->tree, diag);
 
 	return b.bad != UINT64_MAX ? entry_refused(b.bad, diag) : r;
 }
@@ -235,35 +237,36 @@ mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag)
 	int unclean = store_unclean(g->store);
 	mla_err r;
 
-	if ((r = gw_checkpoint_key_load(&g->snap->cfg, &g->audit_key, diag)) != MLA_OK)
+	if ((r = gw_checkpoint_key_load(&g->snap->cfg, &g->tlog->audit_key, diag)) != MLA_OK)
 		return r;
-	if ((r = mla_merkle_tree_new(TREE_MAX_LEAVES, &g->tree)) != MLA_OK)
+	if ((r = mla_merkle_tree_new(TREE_MAX_LEAVES, &g->tlog->tree)) != MLA_OK)
 		return mla_fail(diag, r, "audit tree: cannot create it");
 	if ((r = build_tree(g, unclean, diag)) != MLA_OK)
 		return r;
-	if (mla_merkle_tree_size(g->tree) != g->audit_next)
+	if (mla_merkle_tree_size(g->tlog->tree) != g->tlog->audit_next)
 		return mla_fail(diag, MLA_ERR_STORE, "audit tree: the audit table changed at start");
-	r = store_checkpoint_latest(g->store, &g->cp_size, NULL, NULL, diag);
+	r = store_checkpoint_latest(g->store, &g->tlog->cp_size, NULL, NULL, diag);
 	if (r == MLA_ERR_NOT_FOUND)
-		g->cp_size = 0;
+		g->tlog->cp_size = 0;
 	else if (r != MLA_OK)
 		return r;
-	if (g->cp_size > g->audit_next)
+	if (g->tlog->cp_size > g->tlog->audit_next)
 		return mla_fail(diag, MLA_ERR_STORE,
 				"audit log has %llu entries, fewer than its checkpoint of %llu",
-				(unsigned long long)g->audit_next, (unsigned long long)g->cp_size);
+				(unsigned long long)g->tlog->audit_next,
+				(unsigned long long)g->tlog->cp_size);
 	/* the unsigned tail is re-read at every start (already done above when unclean) */
 	if ((r = check_latest_root(g, diag)) != MLA_OK ||
-	    (!unclean && (r = check_entries(g, g->cp_size, diag)) != MLA_OK))
+	    (!unclean && (r = check_entries(g, g->tlog->cp_size, diag)) != MLA_OK))
 		return r;
 	if (unclean)
 		gw_log(GW_LOG_WARN, "store-recovered", NULL,
 		       "reason=\"unclean stop (the clean-stop mark was not set)\" quick_check=ok "
 		       "entries=%llu verified=all",
-		       (unsigned long long)g->audit_next);
+		       (unsigned long long)g->tlog->audit_next);
 	if ((r = arm(g)) != MLA_OK)
 		return mla_fail(diag, r, "cannot start the checkpoint timer");
-	g->cp_ready = 1;
+	g->tlog->cp_ready = 1;
 	store_set_verified(g->store);
 	return MLA_OK;
 }
@@ -274,10 +277,10 @@ void gw_checkpoint_reload(struct gw *g, EVP_PKEY *key)
 
 	if (gw_checkpoint_now(g, &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"%s\"", d.msg);
-	EVP_PKEY_free(g->audit_key);
-	g->audit_key = key;
+	EVP_PKEY_free(g->tlog->audit_key);
+	g->tlog->audit_key = key;
 	witness_reload(g); /* the certificate peers check our signatures with */
-	if (g->cp_interval_ms != g->snap->cfg.checkpoint_interval_ms && arm(g) != MLA_OK)
+	if (g->tlog->cp_interval_ms != g->snap->cfg.checkpoint_interval_ms && arm(g) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"timer not rearmed\"");
 }
 
@@ -287,11 +290,11 @@ void gw_checkpoint_free(struct gw *g)
 
 	if (g->store != NULL && gw_checkpoint_now(g, &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"%s\"", d.msg);
-	if (g->cp_timer != NULL)
-		event_free(g->cp_timer);
-	g->cp_timer = NULL;
-	mla_merkle_tree_free(g->tree);
-	g->tree = NULL;
-	EVP_PKEY_free(g->audit_key);
-	g->audit_key = NULL;
+	if (g->tlog->cp_timer != NULL)
+		event_free(g->tlog->cp_timer);
+	g->tlog->cp_timer = NULL;
+	mla_merkle_tree_free(g->tlog->tree);
+	g->tlog->tree = NULL;
+	EVP_PKEY_free(g->tlog->audit_key);
+	g->tlog->audit_key = NULL;
 }

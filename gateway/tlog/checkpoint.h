@@ -12,16 +12,16 @@
 /* Loads the audit key of c and checks that it is Ed25519 and the key of the audit
  * certificate (MLA_ERR_KEY_FILE otherwise). The caller owns *keyp. */
 mla_err gw_checkpoint_key_load(const struct gw_config *c, EVP_PKEY **keyp, mla_diag *diag);
-/* At start, after the store is open and g->audit_next read: the audit key, the tree from
- * the audit table, the latest checkpoint's size, and the timer. */
+/* At start (tlog_start), after the store is open and the next sequence number read: the
+ * audit key, the tree from the audit table, the latest checkpoint's size, and the timer. */
 mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag);
 /* After a reload that applied: signs what the old key still covers, then takes key (owned
  * from now on) and the new interval. */
 void gw_checkpoint_reload(struct gw *g, EVP_PKEY *key);
-/* Brings the tree to g->audit_next leaves: truncates after a rollback, reads missing leaves
- * from the store otherwise. */
+/* Brings the tree to as many leaves as the next sequence number: truncates after a rollback,
+ * reads missing leaves from the store otherwise. */
 mla_err gw_tree_sync(struct gw *g);
-/* Appends the leaf of entry g->audit_next - 1, just stored (audit.c). */
+/* Appends the leaf of the entry just stored (audit.c). */
 void gw_tree_append(struct gw *g, const uint8_t leaf[32]);
 /* Signs and stores a checkpoint now if the tree grew since the last one. */
 mla_err gw_checkpoint_now(struct gw *g, mla_diag *diag);

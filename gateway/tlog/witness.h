@@ -10,7 +10,7 @@
 #include <openssl/x509.h>
 
 #include "mlagw/checkpoint.h"
-#include "relay/relay_internal.h"
+#include "core/gw.h"
 
 #define WITNESS_PATH "/mla/v1/witness/add-checkpoint"
 #define WITNESS_CERT_HEADER "X-MLA-Audit-Certificate" /* base64 DER, both directions */
@@ -43,9 +43,7 @@ unsigned witness_in_flight(const struct gw *g);
 /* Whether a refusal of state's request may store an alert now (one a minute per peer: each
  * is a durable write on the loop, and a peer may send many). */
 int witness_alert_due(struct gw *g, const char *state);
-/* A finished add-checkpoint exchange (relay_curl.c); owns t afterwards. */
-void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res);
-/* Drops exchanges in flight (before the relay's multi handle goes) and frees. */
+/* Drops exchanges in flight (before the peer client goes) and frees (tlog_free). */
 void witness_free(struct gw *g);
 
 #endif

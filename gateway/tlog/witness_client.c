@@ -16,12 +16,23 @@
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "mlagw/witness.h"
+#include "net/peer_client.h"
+#include "tlog_internal.h"
 #include "witness.h"
 
 #define RETRY_MS 5000	  /* after a failed exchange */
 #define REFUSED_MS 60000 /* after the peer refused our history: it raised an alert already */
 #define ALERT_MS 60000	 /* a peer's refused requests: one stored alert a minute at most */
 #define RESPONSE_MAX 4096 /* a few cosignature lines */
+
+/* One add-checkpoint exchange with a peer, through the peer client. */
+struct witness_xfer {
+	struct peer_post post; /* first: the client hands it back to witness_done */
+	struct gw *g;
+	char to_state[3];
+	uint64_t cp_size; /* the size of the checkpoint sent */
+	mla_buf body, response;
+};
 
 struct witness_peer {
 	char state[3];
@@ -30,7 +41,7 @@ struct witness_peer {
 	int resent;           /* the last request was an immediate re-send after a 409 */
 	int refused;          /* it refused our history: only retried on its own schedule */
 	int64_t alert_ms;     /* witness side: when its last alert was stored (monotonic) */
-	struct transfer *t;   /* the exchange in flight, if any */
+	struct witness_xfer *t; /* the exchange in flight, if any */
 };
 
 struct gw_witness {
@@ -62,7 +73,9 @@ void witness_cosigner_name(const char *state, char out[MLA_CHECKPOINT_ORIGIN_MAX
 
 const char *witness_own_cert(const struct gw *g)
 {
-	return g->witness != NULL && g->witness->own_cert != NULL ? g->witness->own_cert : "";
+	const struct gw_witness *w = g->tlog->witness;
+
+	return w != NULL && w->own_cert != NULL ? w->own_cert : "";
 }
 
 mla_err witness_cert_from_header(const struct gw *g, const char *b64, const char *state,
@@ -97,7 +110,7 @@ mla_err witness_cert_from_header(const struct gw *g, const char *b64, const char
  * changed the audit key (the header must name the key that signs). */
 static mla_err load_own_cert(struct gw *g, mla_diag *diag)
 {
-	struct gw_witness *w = g->witness;
+	struct gw_witness *w = g->tlog->witness;
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
 	char *b64;
@@ -129,13 +142,13 @@ void witness_reload(struct gw *g)
 {
 	mla_diag d = {MLA_OK, ""};
 
-	if (g->witness != NULL && load_own_cert(g, &d) != MLA_OK)
+	if (g->tlog->witness != NULL && load_own_cert(g, &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "witness-error", NULL, "reason=\"%s\"", mla_diag_message(&d));
 }
 
 mla_err witness_start(struct gw *g, mla_diag *diag)
 {
-	if ((g->witness = calloc(1, sizeof(*g->witness))) == NULL)
+	if ((g->tlog->witness = calloc(1, sizeof(*g->tlog->witness))) == NULL)
 		return MLA_ERR_NOMEM;
 	return load_own_cert(g, diag);
 }
@@ -161,7 +174,7 @@ static int witness_url(const char *url, char *out, size_t outlen)
 }
 
 /* The request body: old size, proof from it to the latest checkpoint, the checkpoint. */
-static mla_err build_body(struct gw *g, uint64_t old, struct transfer *t, mla_diag *diag)
+static mla_err build_body(struct gw *g, uint64_t old, struct witness_xfer *t, mla_diag *diag)
 {
 	mla_merkle_proof proof = {0};
 	mla_buf note;
@@ -170,20 +183,33 @@ static mla_err build_body(struct gw *g, uint64_t old, struct transfer *t, mla_di
 	if ((r = store_checkpoint_latest(g->store, &t->cp_size, &note, NULL, diag)) != MLA_OK)
 		return r;
 	if (old > 0 && old < t->cp_size &&
-	    (r = mla_merkle_tree_consistency_proof(g->tree, old, t->cp_size, &proof)) != MLA_OK)
+	    (r = mla_merkle_tree_consistency_proof(g->tlog->tree, old, t->cp_size, &proof)) !=
+		    MLA_OK)
 		r = mla_fail(diag, r, "no consistency proof from %" PRIu64, old);
 	else
 		r = mla_witness_request_format(old, (const uint8_t(*)[32])proof.hash, proof.len,
-					       (const char *)note.data, note.len, &t->envelope,
+					       (const char *)note.data, note.len, &t->body,
 					       diag);
 	mla_buf_free(&note);
 	return r;
 }
 
+static void xfer_free(struct witness_xfer *t)
+{
+	if (t == NULL)
+		return;
+	peer_post_clear(&t->post);
+	mla_buf_free(&t->body);
+	mla_buf_free(&t->response);
+	free(t);
+}
+
+static void witness_done(struct peer_post *p, CURLcode res);
+
 static void send_to(struct gw *g, struct witness_peer *wp)
 {
 	const struct gw_peer *cp = gw_config_peer(&g->snap->cfg, wp->state);
-	struct transfer *t = calloc(1, sizeof(*t));
+	struct witness_xfer *t = calloc(1, sizeof(*t));
 	mla_diag d = {MLA_OK, ""};
 	char url[GW_URL_MAX + 64];
 
@@ -191,20 +217,21 @@ static void send_to(struct gw *g, struct witness_peer *wp)
 	if (t == NULL || cp == NULL || !witness_url(cp->url, url, sizeof(url)))
 		goto fail;
 	t->g = g;
-	t->done = witness_transfer_done;
+	t->post.done = witness_done;
 	memcpy(t->to_state, wp->state, 3);
-	mla_buf_init(&t->envelope, MLA_WITNESS_BODY_MAX);
+	mla_buf_init(&t->body, MLA_WITNESS_BODY_MAX);
 	mla_buf_init(&t->response, RESPONSE_MAX);
 	if (build_body(g, wp->cosigned, t, &d) != MLA_OK ||
-	    relay_easy_post(g, t, url, "text/plain", g->witness->cert_header) != MLA_OK ||
-	    relay_curl_start(g, t) != MLA_OK)
+	    peer_client_post(g->client, &g->snap->cfg, &t->post, t->to_state, url, "text/plain",
+			     g->tlog->witness->cert_header, &t->body, &t->response) != MLA_OK ||
+	    peer_client_start(g->client, &t->post) != MLA_OK)
 		goto fail;
 	wp->t = t;
 	return;
 fail:
 	gw_log(GW_LOG_WARN, "witness-error", NULL, "peer=%s reason=\"%s\"", wp->state,
 	       d.msg[0] ? d.msg : "cannot start the exchange");
-	relay_transfer_free(t);
+	xfer_free(t);
 }
 
 /* Asks each peer that has not cosigned the latest checkpoint and is not being asked; final:
@@ -214,12 +241,12 @@ static void kick(struct gw *g, int final)
 	const struct gw_config *c = &g->snap->cfg;
 	int64_t now = gw_now_ms();
 
-	if (g->witness == NULL || g->relay == NULL || g->cp_size == 0 ||
-	    (g->relay->stopped && !final))
+	if (g->tlog->witness == NULL || g->client == NULL || g->tlog->cp_size == 0 ||
+	    (g->stopping && !final))
 		return;
 	for (size_t i = 0; i < c->n_peers; i++) {
-		struct witness_peer *wp = peer_slot(g->witness, c->peers[i].state);
-		if (wp != NULL && wp->t == NULL && wp->cosigned < g->cp_size &&
+		struct witness_peer *wp = peer_slot(g->tlog->witness, c->peers[i].state);
+		if (wp != NULL && wp->t == NULL && wp->cosigned < g->tlog->cp_size &&
 		    (now >= wp->next_try_ms || (final && !wp->refused)))
 			send_to(g, wp);
 	}
@@ -239,13 +266,13 @@ unsigned witness_in_flight(const struct gw *g)
 {
 	unsigned n = 0;
 
-	for (size_t i = 0; g->witness != NULL && i < g->witness->n; i++)
-		n += g->witness->peers[i].t != NULL;
+	for (size_t i = 0; g->tlog->witness != NULL && i < g->tlog->witness->n; i++)
+		n += g->tlog->witness->peers[i].t != NULL;
 	return n;
 }
 
 /* The peer's cosignature line in the response, copied into line. */
-static int find_line(const struct transfer *t, const char *name, char line[MLA_COSIG_LINE_MAX])
+static int find_line(const struct witness_xfer *t, const char *name, char line[MLA_COSIG_LINE_MAX])
 {
 	char head[MLA_CHECKPOINT_ORIGIN_MAX + 8];
 	const char *p = (const char *)t->response.data, *end = p + t->response.len, *nl;
@@ -262,7 +289,7 @@ static int find_line(const struct transfer *t, const char *name, char line[MLA_C
 }
 
 /* Verifies the returned cosignature over our stored checkpoint and keeps it. */
-static mla_err take_cosignature(struct gw *g, struct witness_peer *wp, struct transfer *t,
+static mla_err take_cosignature(struct gw *g, struct witness_peer *wp, struct witness_xfer *t,
 				mla_diag *diag)
 {
 	char cosigner[MLA_CHECKPOINT_ORIGIN_MAX + 1], origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
@@ -280,12 +307,14 @@ static mla_err take_cosignature(struct gw *g, struct witness_peer *wp, struct tr
 	mla_buf_init(&note, 1);
 	witness_cosigner_name(wp->state, cosigner);
 	witness_log_name(g->snap->cfg.state, origin);
-	if (curl_easy_header(t->easy, WITNESS_CERT_HEADER, 0, CURLH_HEADER, -1, &h) != CURLHE_OK) {
+	if (curl_easy_header(t->post.easy, WITNESS_CERT_HEADER, 0, CURLH_HEADER, -1, &h) !=
+	    CURLHE_OK) {
 		r = mla_fail(diag, MLA_ERR_SCHEMA, "no " WITNESS_CERT_HEADER " in the answer");
 		goto out;
 	}
 	if ((r = witness_cert_from_header(g, h->value, wp->state, &cert, diag)) != MLA_OK ||
-	    (r = mla_note_verifier_from_key(origin, g->audit_key, &keys[0], diag)) != MLA_OK ||
+	    (r = mla_note_verifier_from_key(origin, g->tlog->audit_key, &keys[0], diag)) !=
+		    MLA_OK ||
 	    (r = mla_cosig_verifier_from_key(cosigner, X509_get0_pubkey(cert), &keys[1], diag)) !=
 		    MLA_OK ||
 	    (r = store_checkpoint_get(g->store, t->cp_size, &note, NULL, diag)) != MLA_OK)
@@ -317,7 +346,7 @@ out:
 }
 
 /* 409: the peer last cosigned another size. */
-static void size_conflict(struct gw *g, struct witness_peer *wp, const struct transfer *t)
+static void size_conflict(struct gw *g, struct witness_peer *wp, const struct witness_xfer *t)
 {
 	mla_diag d = {MLA_OK, ""};
 	uint64_t size = 0;
@@ -330,11 +359,11 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct tr
 		wp->refused = 1;
 		return;
 	}
-	if (size > g->cp_size) {
+	if (size > g->tlog->cp_size) {
 		char detail[128];
 		(void)mla_snprintf_cut(detail, sizeof(detail),
 				       "peer=%s cosigned=%" PRIu64 " ours=%" PRIu64, wp->state,
-				       size, g->cp_size);
+				       size, g->tlog->cp_size);
 		gw_log(GW_LOG_ERROR, "witness-ahead", NULL, "%s", detail);
 		if (store_alert(g->store, "witness-ahead", NULL, detail, &d) != MLA_OK)
 			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert");
@@ -348,20 +377,22 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct tr
 	wp->resent = !wp->resent;
 }
 
-void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
+static void witness_done(struct peer_post *p, CURLcode res)
 {
-	struct witness_peer *wp = g->witness != NULL ? peer_slot(g->witness, t->to_state) : NULL;
+	struct witness_xfer *t = (struct witness_xfer *)p; /* its first member */
+	struct gw *g = t->g;
+	struct gw_witness *w = g->tlog->witness;
+	struct witness_peer *wp = w != NULL ? peer_slot(w, t->to_state) : NULL;
 	mla_diag d = {MLA_OK, ""};
-	long code = 0;
+	long code = peer_post_code(p);
 
 	if (wp != NULL)
 		wp->t = NULL;
-	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (wp == NULL) {
 		/* the peer left the configuration meanwhile */
 	} else if (res != CURLE_OK) {
 		gw_log(GW_LOG_WARN, "witness-error", NULL, "peer=%s reason=\"transport: %.200s\"",
-		       wp->state, t->errbuf[0] ? t->errbuf : curl_easy_strerror(res));
+		       wp->state, p->errbuf[0] ? p->errbuf : curl_easy_strerror(res));
 	} else if (code == 200) {
 		wp->resent = wp->refused = 0;
 		if (take_cosignature(g, wp, t, &d) == MLA_OK)
@@ -385,14 +416,15 @@ void witness_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 		gw_log(GW_LOG_WARN, "witness-error", NULL, "peer=%s reason=\"HTTP %ld\"", wp->state,
 		       code);
 	}
-	relay_transfer_free(t);
+	xfer_free(t);
 	if (wp != NULL && wp->next_try_ms == 0)
 		kick(g, g->stopping); /* a stop's last request still gets its re-send */
 }
 
 int witness_alert_due(struct gw *g, const char *state)
 {
-	struct witness_peer *wp = g->witness != NULL ? peer_slot(g->witness, state) : NULL;
+	struct gw_witness *w = g->tlog->witness;
+	struct witness_peer *wp = w != NULL ? peer_slot(w, state) : NULL;
 	int64_t now = gw_mono_ms();
 
 	if (wp == NULL)
@@ -405,16 +437,16 @@ int witness_alert_due(struct gw *g, const char *state)
 
 void witness_free(struct gw *g)
 {
-	struct gw_witness *w = g->witness;
+	struct gw_witness *w = g->tlog->witness;
 
 	if (w == NULL)
 		return;
 	for (size_t i = 0; i < w->n; i++)
 		if (w->peers[i].t != NULL) {
-			curl_multi_remove_handle(g->relay->multi, w->peers[i].t->easy);
-			relay_transfer_free(w->peers[i].t);
+			peer_client_cancel(g->client, &w->peers[i].t->post);
+			xfer_free(w->peers[i].t);
 		}
 	free(w->own_cert);
 	free(w);
-	g->witness = NULL;
+	g->tlog->witness = NULL;
 }

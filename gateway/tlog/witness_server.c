@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "mlagw/codec.h"
 #include "mlagw/witness.h"
+#include "tlog_internal.h"
 #include "witness.h"
 
 static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
@@ -197,7 +198,7 @@ static int cosign_and_store(struct gw *g, const struct add_req *a, const char *s
 	mla_err r;
 
 	witness_cosigner_name(g->snap->cfg.state, name);
-	if (mla_cosignature_sign(a->w.note, a->text_len, name, g->audit_key,
+	if (mla_cosignature_sign(a->w.note, a->text_len, name, g->tlog->audit_key,
 				 (uint64_t)(gw_now_ms() / 1000), line, MLA_COSIG_LINE_MAX, &d) !=
 	    MLA_OK) {
 		(void)mla_snprintf_cut(why, whylen, "cosigning: %s", mla_diag_message(&d));
@@ -249,7 +250,7 @@ static int add_checkpoint(struct gw *g, struct evhttp_request *req, const char *
 	int status;
 
 	(void)mla_snprintf_cut(why, whylen, "%s", "refused");
-	if (g->audit_key == NULL || g->stopping) {
+	if (g->tlog->audit_key == NULL || g->stopping) {
 		(void)mla_snprintf_cut(why, whylen, "not witnessing now");
 		return 503;
 	}

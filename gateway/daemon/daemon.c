@@ -1,61 +1,70 @@
-/* Start, reload and orderly stop of a gateway (see gw.h). */
+/* Start, reload and orderly stop of a gateway (see daemon.h): every subsystem in order, the
+ * listeners through their lifecycle tables. */
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/thread.h>
 
 #include "mlagw/codec.h"
-#include "gw.h"
+#include "daemon.h"
 #include "tlog/audit.h"
 #include "tlog/checkpoint.h"
-#include "log.h"
+#include "tlog/tlog.h"
+#include "core/log.h"
 #include "tlog/witness.h"
+#include "net/peer_client.h"
+#include "relay/relay.h"
+#include "peer/peer.h"
+#include "submit/submit.h"
+#include "api/api.h"
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 
 #define DRAIN_POLL_MS 100
-#define STOP_WITNESS_MS 2000 /* how long a clean stop waits for the last cosignatures */
+#define GW_KEY_PAIRS 4 /* tls, sign, encrypt, audit */
 
-int64_t gw_now_ms(void)
-{
-	struct timespec ts;
+/* The daemon's own state (g->daemon). */
+struct gw_daemon {
+	struct event *sig_term, *sig_int, *sig_hup, *drain;
+	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
+};
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t gw_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* The listeners, in the order they start; stop, reload and free walk the same order. */
+static const struct gw_listener *const listeners[] = {&peer_listener, &api_listener,
+						      &submit_listener};
+#define N_LISTENERS (sizeof(listeners) / sizeof(listeners[0]))
 
 static unsigned busy(const struct gw *g)
 {
-	return gw_pool_pending(g->pool) + relay_in_flight(g) + peer_server_busy(g) +
-	       submit_server_busy(g) + api_server_busy(g);
+	unsigned n = gw_pool_pending(g->pool) + relay_in_flight(g);
+
+	for (size_t i = 0; i < N_LISTENERS; i++)
+		n += listeners[i]->busy(g);
+	return n;
 }
 
-/* Once the work in flight is done: the last checkpoint is signed and sent to the peers to
- * witness, and their answers are awaited a little (a stopped gateway's bundle then ends in a
- * cosigned checkpoint). Returns 1 while still waiting for them. */
-static int witness_last(struct gw *g)
+static mla_err start_listeners(struct gw *g, mla_diag *d)
 {
-	mla_diag d = {MLA_OK, ""};
+	mla_err r = MLA_OK;
 
-	if (g->stop_witness_ms == 0) {
-		if (gw_checkpoint_now(g, &d) != MLA_OK)
-			gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"%s\"", d.msg);
-		witness_final(g);
-		g->stop_witness_ms = gw_mono_ms() + STOP_WITNESS_MS;
-	}
-	return witness_in_flight(g) > 0 && gw_mono_ms() < g->stop_witness_ms;
+	for (size_t i = 0; i < N_LISTENERS && r == MLA_OK; i++)
+		r = listeners[i]->start(g, d);
+	return r;
+}
+
+/* Applies the new snapshot to each listener that has something to reload; with d NULL,
+ * the restored old one (after a failed reload), whatever fails. */
+static mla_err reload_listeners(struct gw *g, mla_diag *d)
+{
+	mla_err r = MLA_OK, e;
+
+	for (size_t i = 0; i < N_LISTENERS && (r == MLA_OK || d == NULL); i++)
+		if (listeners[i]->reload != NULL && (e = listeners[i]->reload(g, d)) != MLA_OK)
+			r = e;
+	return r;
 }
 
 static void on_drain(evutil_socket_t fd, short what, void *arg)
@@ -68,7 +77,7 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (give_up_ms == 0)
 		give_up_ms = now + (int64_t)g->snap->cfg.retry.request_timeout_ms;
-	if (busy(g) == 0 && witness_last(g))
+	if (busy(g) == 0 && tlog_stop_witnessing(g))
 		return;
 	if (busy(g) == 0 || now >= give_up_ms) {
 		if (busy(g) != 0)
@@ -86,12 +95,11 @@ static void begin_stop(struct gw *g, const char *why)
 		return;
 	g->stopping = 1;
 	gw_log(GW_LOG_INFO, "stopping", NULL, "signal=%s", why);
-	peer_server_stop_accepting(g);
-	submit_server_stop_accepting(g);
-	api_server_stop_accepting(g);
+	for (size_t i = 0; i < N_LISTENERS; i++)
+		listeners[i]->stop_accepting(g);
 	relay_stop(g);
-	if ((g->drain = event_new(g->base, -1, EV_PERSIST, on_drain, g)) == NULL ||
-	    event_add(g->drain, &poll) != 0)
+	if ((g->daemon->drain = event_new(g->base, -1, EV_PERSIST, on_drain, g)) == NULL ||
+	    event_add(g->daemon->drain, &poll) != 0)
 		event_base_loopexit(g->base, NULL);
 }
 
@@ -124,13 +132,13 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d
 		return r;
 	}
 	g->snap = snap;
-	if ((r = peer_server_reload(g, d)) != MLA_OK || (r = api_server_reload(g, d)) != MLA_OK ||
+	if ((r = reload_listeners(g, d)) != MLA_OK ||
+	    (r = peer_client_load(g->client, &snap->cfg, d)) != MLA_OK ||
 	    (r = relay_reload(g, d)) != MLA_OK) {
 		g->snap = old; /* keep serving with what worked */
 		gw_snapshot_unref(snap);
 		gw_crypto_free(crypto);
-		(void)peer_server_reload(g, NULL);
-		(void)api_server_reload(g, NULL);
+		(void)reload_listeners(g, NULL);
 		EVP_PKEY_free(audit_key);
 		return r;
 	}
@@ -164,7 +172,7 @@ static int digest_file(EVP_MD_CTX *md, const char *path)
 /* Digests of the four key pairs' certificate and key files, in the order of key_names. */
 static const char *const key_names[GW_KEY_PAIRS] = {"tls", "sign", "encrypt", "audit"};
 
-void gw_key_digests(const struct gw_config *c, uint8_t out[GW_KEY_PAIRS][32])
+static void gw_key_digests(const struct gw_config *c, uint8_t out[GW_KEY_PAIRS][32])
 {
 	const struct gw_keypair *k[GW_KEY_PAIRS] = {&c->tls, &c->sign, &c->encrypt, &c->audit};
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -199,7 +207,7 @@ static mla_err audit_reload(struct gw *g, uint8_t now[GW_KEY_PAIRS][32])
 		return r;
 	/* each name appended with a check: a cut list would misstate which keys changed */
 	for (size_t i = 0; i < GW_KEY_PAIRS; i++) {
-		if (memcmp(now[i], g->key_digest[i], 32) == 0)
+		if (memcmp(now[i], g->daemon->key_digest[i], 32) == 0)
 			continue;
 		if ((r = mla_snprintf(e.reason + used, sizeof(e.reason) - used, "%s%s",
 				      used ? " " : "", key_names[i])) != MLA_OK)
@@ -225,7 +233,7 @@ mla_err gw_reload(struct gw *g, mla_diag *d)
 	else if (gw_key_digests(c, digests), audit_reload(g, digests) != MLA_OK)
 		r = mla_fail(d, MLA_ERR_STORE, "audit log unavailable");
 	else if ((r = apply_reload(g, c, d)) == MLA_OK)
-		memcpy(g->key_digest, digests, sizeof(g->key_digest));
+		memcpy(g->daemon->key_digest, digests, sizeof(g->daemon->key_digest));
 	free(c);
 	if (r != MLA_OK)
 		gw_log(GW_LOG_ERROR, "reload-refused", NULL, "reason=\"%s\"",
@@ -247,13 +255,15 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 
 static mla_err add_signals(struct gw *g)
 {
+	struct gw_daemon *dm = g->daemon;
+
 	signal(SIGPIPE, SIG_IGN);
-	g->sig_term = evsignal_new(g->base, SIGTERM, on_term, g);
-	g->sig_int = evsignal_new(g->base, SIGINT, on_term, g);
-	g->sig_hup = evsignal_new(g->base, SIGHUP, on_hup, g);
-	if (g->sig_term == NULL || g->sig_int == NULL || g->sig_hup == NULL ||
-	    evsignal_add(g->sig_term, NULL) != 0 || evsignal_add(g->sig_int, NULL) != 0 ||
-	    evsignal_add(g->sig_hup, NULL) != 0)
+	dm->sig_term = evsignal_new(g->base, SIGTERM, on_term, g);
+	dm->sig_int = evsignal_new(g->base, SIGINT, on_term, g);
+	dm->sig_hup = evsignal_new(g->base, SIGHUP, on_hup, g);
+	if (dm->sig_term == NULL || dm->sig_int == NULL || dm->sig_hup == NULL ||
+	    evsignal_add(dm->sig_term, NULL) != 0 || evsignal_add(dm->sig_int, NULL) != 0 ||
+	    evsignal_add(dm->sig_hup, NULL) != 0)
 		return MLA_ERR_INTERNAL;
 	return MLA_OK;
 }
@@ -271,19 +281,23 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 
 	if (evthread_use_pthreads() != 0 || (g->base = event_base_new()) == NULL)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot create the event loop");
+	if ((g->daemon = calloc(1, sizeof(*g->daemon))) == NULL)
+		return MLA_ERR_NOMEM;
 	if ((g->snap = gw_snapshot_new(c, 0)) == NULL)
 		return MLA_ERR_NOMEM;
+	g->reload = gw_reload;
 	if ((r = gw_crypto_load(c, &g->crypto, d)) != MLA_OK ||
 	    (r = store_open(c->store, &g->store, d)) != MLA_OK ||
-	    (r = store_audit_next(g->store, &g->audit_next, d)) != MLA_OK ||
-	    (r = gw_checkpoint_start(g, d)) != MLA_OK)
+	    (r = gw_batch_new(&g->batch)) != MLA_OK ||
+	    (r = tlog_start(g, d)) != MLA_OK)
 		return r;
-	gw_key_digests(c, g->key_digest);
+	gw_key_digests(c, g->daemon->key_digest);
 	if ((g->pool = gw_pool_new(g->base, worker_count(c), gw_batch_begin, gw_batch_end, g)) ==
 	    NULL)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot start worker threads");
-	if ((r = add_signals(g)) != MLA_OK || (r = peer_server_start(g, d)) != MLA_OK ||
-	    (r = api_server_start(g, d)) != MLA_OK || (r = submit_server_start(g, d)) != MLA_OK ||
+	if ((r = add_signals(g)) != MLA_OK || (r = start_listeners(g, d)) != MLA_OK ||
+	    (r = peer_client_new(g->base, &g->client, d)) != MLA_OK ||
+	    (r = peer_client_load(g->client, c, d)) != MLA_OK ||
 	    (r = relay_start(g, d)) != MLA_OK || (r = witness_start(g, d)) != MLA_OK)
 		return r;
 	gw_log(GW_LOG_INFO, "started", NULL, "state=%s workers=%u peers=%zu", c->state,
@@ -296,31 +310,45 @@ void gw_run(struct gw *g)
 	event_base_dispatch(g->base);
 }
 
+static void free_events(struct gw_daemon *dm)
+{
+	if (dm == NULL)
+		return;
+	if (dm->sig_term != NULL)
+		event_free(dm->sig_term);
+	if (dm->sig_int != NULL)
+		event_free(dm->sig_int);
+	if (dm->sig_hup != NULL)
+		event_free(dm->sig_hup);
+	if (dm->drain != NULL)
+		event_free(dm->drain);
+}
+
 void gw_free(struct gw *g)
 {
+	int clean;
+
 	relay_stop(g);
 	gw_pool_free(g->pool); /* finishes and answers what the workers still hold */
 	g->pool = NULL;
+	gw_batch_free(g->batch);
+	g->batch = NULL;
 	relay_free(g);
-	peer_server_free(g);
-	submit_server_free(g);
-	api_server_free(g);
-	gw_checkpoint_free(g); /* a last checkpoint if the log grew */
-	if (g->cp_ready && g->store != NULL) { /* it started and has stopped in order */
+	for (size_t i = 0; i < N_LISTENERS; i++)
+		listeners[i]->free(g);
+	clean = tlog_ready(g); /* it started and has stopped in order */
+	tlog_free(g); /* a last checkpoint if the log grew */
+	peer_client_free(g->client); /* after the relay and the witnesses took their exchanges */
+	g->client = NULL;
+	if (clean && g->store != NULL) {
 		mla_diag d = {MLA_OK, ""};
 		if (store_mark_clean(g->store, &d) != MLA_OK)
 			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=mark-clean reason=\"%s\"", d.msg);
 	}
 	store_close(g->store);
 	gw_crypto_free(g->crypto);
-	if (g->sig_term != NULL)
-		event_free(g->sig_term);
-	if (g->sig_int != NULL)
-		event_free(g->sig_int);
-	if (g->sig_hup != NULL)
-		event_free(g->sig_hup);
-	if (g->drain != NULL)
-		event_free(g->drain);
+	free_events(g->daemon);
+	free(g->daemon);
 	if (g->base != NULL)
 		event_base_free(g->base);
 	gw_snapshot_unref(g->snap);

@@ -14,8 +14,8 @@
 #include <curl/curl.h>
 
 #include "mlagw/codec.h"
-#include "gw.h"
-#include "log.h"
+#include "core/log.h"
+#include "daemon.h"
 
 static const char usage[] =
 	"usage: mlagwd -c FILE [--foreground] [--check] [--pid-file PATH] [--debug]\n"
