@@ -171,17 +171,14 @@ void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why)
 	       t->to_state, t->attempts + 1, (long long)(next - now), why);
 }
 
-static struct relay_blob *blob_new(int secret)
+static struct relay_blob *blob_new(void)
 {
 	struct relay_blob *b = calloc(1, sizeof(*b));
 
 	if (b == NULL)
 		return NULL;
 	b->refs = 1;
-	if (secret)
-		mla_buf_init_secret(&b->buf, 1 << 20);
-	else
-		mla_buf_init(&b->buf, 1 << 20);
+	mla_buf_init(&b->buf, 1 << 20);
 	return b;
 }
 
@@ -216,10 +213,11 @@ void relay_transfer_free(struct transfer *t)
 {
 	if (t == NULL)
 		return;
-	for (int i = 0; i < HELD_N; i++)
-		blob_unref(t->held[i]);
 	if (t->easy != NULL)
 		curl_easy_cleanup(t->easy);
+	for (int i = 0; i < HELD_N; i++)
+		blob_unref(t->held[i]);
+	relay_identity_unref(t->identity); /* after the handle that may still call back */
 	curl_slist_free_all(t->headers);
 	mla_buf_free(&t->envelope);
 	mla_buf_free(&t->response);
@@ -244,8 +242,8 @@ static void unlink_transfer(struct gw_relay *rl, struct transfer *t)
 }
 
 /* The TLS and timeout options every exchange with peer t->to_state uses: our client
- * certificate, that State's roots only, the optional pin, TLS 1.2 minimum. t holds the
- * blobs until it is freed. */
+ * certificate and key (on each connection's SSL_CTX), that State's roots only, the optional
+ * pin, TLS 1.2 minimum. t holds the identity and the blobs until it is freed. */
 static mla_err relay_easy_tls(struct gw *g, struct transfer *t)
 {
 	const struct gw_config *c = &g->snap->cfg;
@@ -253,14 +251,11 @@ static mla_err relay_easy_tls(struct gw *g, struct transfer *t)
 	struct relay_peer *p = peer_of(g->relay, t->to_state);
 	CURL *easy = t->easy;
 
-	if (cp == NULL || p == NULL || p->ca == NULL || g->relay->tls_cert == NULL ||
-	    g->relay->tls_key == NULL)
+	if (cp == NULL || p == NULL || p->ca == NULL || g->relay->identity == NULL)
 		return MLA_ERR_INTERNAL;
-	t->held[HELD_CERT] = blob_ref(g->relay->tls_cert);
-	t->held[HELD_KEY] = blob_ref(g->relay->tls_key);
+	t->identity = relay_identity_ref(g->relay->identity);
 	t->held[HELD_CA] = blob_ref(p->ca);
-	curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &t->held[HELD_CERT]->blob);
-	curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &t->held[HELD_KEY]->blob);
+	relay_identity_set(easy, t->identity);
 	/* the peer must present a certificate of its own State's root, and no other */
 	curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &t->held[HELD_CA]->blob);
 	curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
@@ -419,25 +414,6 @@ void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res)
 	relay_transfer_free(t);
 }
 
-static mla_err read_whole(const char *path, mla_buf *out, mla_diag *diag)
-{
-	uint8_t chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-	mla_err r = MLA_OK;
-
-	if (f == NULL)
-		return mla_fail(diag, MLA_ERR_IO, "cannot read %s", path);
-	setvbuf(f, NULL, _IONBF, 0); /* no stdio copy of a key left unwiped */
-	while (r == MLA_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		r = mla_buf_append(out, chunk, n);
-	if (ferror(f))
-		r = MLA_ERR_IO;
-	OPENSSL_cleanse(chunk, sizeof(chunk));
-	fclose(f);
-	return r == MLA_OK ? MLA_OK : mla_fail(diag, r, "cannot read %s", path);
-}
-
 /* This State's roots as one PEM blob, for curl's CA store of a peer. */
 static mla_err state_roots_pem(const struct gw_config *c, const char *state, mla_buf *out,
 			       mla_diag *diag)
@@ -475,28 +451,15 @@ static mla_err state_roots_pem(const struct gw_config *c, const char *state, mla
 /* Our TLS client identity, read once instead of at every new connection. */
 static mla_err load_identity(struct gw *g, mla_diag *diag)
 {
-	struct gw_relay *rl = g->relay;
 	const struct gw_config *c = &g->snap->cfg;
-	struct relay_blob *cert = blob_new(0), *kb = blob_new(1);
-	EVP_PKEY *key = NULL;
+	struct relay_identity *id = NULL;
 	mla_err r;
 
-	/* through mla_pem_load_key for its permission check; curl gets the file's bytes */
-	if (cert == NULL || kb == NULL) {
-		r = MLA_ERR_NOMEM;
-	} else if ((r = mla_pem_load_key(c->tls.key, &key, diag)) == MLA_OK &&
-		   (r = read_whole(c->tls.cert, &cert->buf, diag)) == MLA_OK &&
-		   (r = read_whole(c->tls.key, &kb->buf, diag)) == MLA_OK) {
-		blob_seal(cert);
-		blob_seal(kb);
-		blob_swap(&rl->tls_cert, cert);
-		blob_swap(&rl->tls_key, kb);
-		cert = kb = NULL;
-	}
-	EVP_PKEY_free(key);
-	blob_unref(cert);
-	blob_unref(kb);
-	return r;
+	if ((r = relay_identity_load(c->tls.cert, c->tls.key, &id, diag)) != MLA_OK)
+		return r;
+	relay_identity_unref(g->relay->identity); /* exchanges in flight keep theirs */
+	g->relay->identity = id;
+	return MLA_OK;
 }
 
 static mla_err load_peers(struct gw *g, mla_diag *diag)
@@ -508,7 +471,7 @@ static mla_err load_peers(struct gw *g, mla_diag *diag)
 
 	for (size_t i = 0; i < c->n_peers; i++) {
 		struct relay_peer *p = peer_of(rl, c->peers[i].state);
-		struct relay_blob *ca = blob_new(0);
+		struct relay_blob *ca = blob_new();
 		if (ca == NULL)
 			return MLA_ERR_NOMEM;
 		if (p == NULL && rl->n_peers == GW_MAX_PEERS) {
@@ -622,8 +585,7 @@ void relay_free(struct gw *g)
 		event_free(rl->tick);
 	for (size_t i = 0; i < rl->n_peers; i++)
 		blob_unref(rl->peers[i].ca);
-	blob_unref(rl->tls_cert);
-	blob_unref(rl->tls_key);
+	relay_identity_unref(rl->identity);
 	free(rl);
 	g->relay = NULL;
 }

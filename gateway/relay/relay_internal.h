@@ -6,17 +6,26 @@
 #include <curl/curl.h>
 
 #include "core/gw.h"
+#include "mlagw/privkey.h"
 
-/* Bytes curl reads without copying (CURL_BLOB_NOCOPY): our TLS certificate and key, a peer
- * State's roots. Counted references: each exchange holds the ones it was set up with, so a
- * reload (SIGHUP) that reads new files never frees what a handshake in progress still reads. */
+/* Bytes curl reads without copying (CURL_BLOB_NOCOPY): a peer State's roots. Counted
+ * references: each exchange holds the ones it was set up with, so a reload (SIGHUP) that
+ * reads new files never frees what a handshake in progress still reads. */
 struct relay_blob {
 	unsigned refs;
-	mla_buf buf; /* the key's is a secret buffer: wiped when freed */
+	mla_buf buf;
 	struct curl_blob blob;
 };
 
-enum { HELD_CERT, HELD_KEY, HELD_CA, HELD_N };
+enum { HELD_CA, HELD_N };
+
+/* Our TLS client identity, counted like the blobs (relay_identity.c). */
+struct relay_identity {
+	unsigned refs;
+	X509 *leaf;
+	STACK_OF(X509) *chain; /* the intermediates after the leaf */
+	mla_privkey *key;
+};
 
 /* One HTTP exchange with a peer: the envelope out, the receipt back. */
 struct transfer {
@@ -33,6 +42,7 @@ struct transfer {
 	char errbuf[CURL_ERROR_SIZE];
 	struct transfer *prev, *next; /* the relay's list of exchanges in flight */
 	struct relay_blob *held[HELD_N]; /* what curl reads for this exchange's handshake */
+	struct relay_identity *identity; /* what its SSL_CTX gets: our certificate and key */
 	/* who takes the finished exchange (and owns t then): relay_transfer_done for an
 	 * envelope, witness_transfer_done for an add-checkpoint request */
 	void (*done)(struct gw *g, struct transfer *t, CURLcode res);
@@ -61,7 +71,7 @@ struct gw_relay {
 	size_t n_peers;
 	unsigned in_flight;
 	struct transfer *transfers;
-	struct relay_blob *tls_cert, *tls_key; /* our client identity, read once per (re)load */
+	struct relay_identity *identity; /* our TLS client identity, read once per (re)load */
 	int stopped;
 };
 
@@ -72,6 +82,16 @@ void relay_curl_free(struct gw *g);
 mla_err relay_curl_start(struct gw *g, struct transfer *t);
 /* An envelope exchange finished (t->done of the relay's transfers); owns t afterwards. */
 void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res);
+
+/* relay_identity.c */
+/* Loads our certificate chain and TLS key (mla_privkey_load, with its checks). */
+mla_err relay_identity_load(const char *cert_path, const char *key_path,
+			    struct relay_identity **out, mla_diag *diag);
+struct relay_identity *relay_identity_ref(struct relay_identity *id);
+void relay_identity_unref(struct relay_identity *id);
+/* Makes each new connection of easy present id (CURLOPT_SSL_CTX_FUNCTION): id must live
+ * as long as easy, so the exchange holds a reference. */
+void relay_identity_set(CURL *easy, struct relay_identity *id);
 
 /* relay.c */
 /* Sets up t->easy to POST t->envelope to url with content_type and one extra header line,

@@ -281,7 +281,8 @@ static mla_err take_cosignature(struct gw *g, struct witness_peer *wp, struct tr
 		goto out;
 	}
 	if ((r = witness_cert_from_header(g, h->value, wp->state, &cert, diag)) != MLA_OK ||
-	    (r = mla_note_verifier_from_key(origin, g->audit_key, &keys[0], diag)) != MLA_OK ||
+	    (r = mla_note_verifier_from_key(origin, mla_privkey_public(g->audit_key),
+					    &keys[0], diag)) != MLA_OK ||
 	    (r = mla_cosig_verifier_from_key(cosigner, X509_get0_pubkey(cert), &keys[1], diag)) !=
 		    MLA_OK ||
 	    (r = store_checkpoint_get(g->store, t->cp_size, &note, NULL, diag)) != MLA_OK)
