@@ -457,6 +457,7 @@ static mla_err load_identity(struct gw *g, mla_diag *diag)
 
 	if ((r = relay_identity_load(c->tls.cert, c->tls.key, &id, diag)) != MLA_OK)
 		return r;
+	relay_identity_replaces(id, g->relay->identity);
 	relay_identity_unref(g->relay->identity); /* exchanges in flight keep theirs */
 	g->relay->identity = id;
 	return MLA_OK;

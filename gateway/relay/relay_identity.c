@@ -2,6 +2,7 @@
  * the SSL_CTX of each new connection through CURLOPT_SSL_CTX_FUNCTION, so that curl never
  * gets the key's bytes and no second copy of them exists in memory. */
 #include <stdlib.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -27,6 +28,25 @@ mla_err relay_identity_load(const char *cert_path, const char *key_path,
 out:
 	relay_identity_unref(id);
 	return r;
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void relay_identity_replaces(struct relay_identity *id, const struct relay_identity *old)
+{
+	if (old == NULL)
+		return;
+	if (X509_cmp(id->leaf, old->leaf) == 0 &&
+	    EVP_PKEY_eq(mla_privkey_public(id->key), mla_privkey_public(old->key)) == 1)
+		id->since_ms = old->since_ms;
+	else
+		id->since_ms = monotonic_ms();
 }
 
 struct relay_identity *relay_identity_ref(struct relay_identity *id)
@@ -60,6 +80,18 @@ static CURLcode use_identity(CURL *easy, void *sslctx, void *arg)
 
 void relay_identity_set(CURL *easy, struct relay_identity *id)
 {
+	int64_t age;
+
 	curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, use_identity);
 	curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, id);
+	if (id->since_ms == 0)
+		return;
+	/* curl no longer sees our certificate among the options it matches connections on:
+	 * one opened before this identity replaced another (whole seconds, one spare) must not
+	 * carry this exchange under the old certificate */
+	age = (monotonic_ms() - id->since_ms) / 1000 - 1;
+	if (age < 1)
+		curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+	else
+		curl_easy_setopt(easy, CURLOPT_MAXLIFETIME_CONN, (long)age);
 }

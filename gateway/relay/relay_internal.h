@@ -25,6 +25,7 @@ struct relay_identity {
 	X509 *leaf;
 	STACK_OF(X509) *chain; /* the intermediates after the leaf */
 	mla_privkey *key;
+	int64_t since_ms; /* monotonic time it replaced another identity; 0: the first one */
 };
 
 /* One HTTP exchange with a peer: the envelope out, the receipt back. */
@@ -87,10 +88,14 @@ void relay_transfer_done(struct gw *g, struct transfer *t, CURLcode res);
 /* Loads our certificate chain and TLS key (mla_privkey_load, with its checks). */
 mla_err relay_identity_load(const char *cert_path, const char *key_path,
 			    struct relay_identity **out, mla_diag *diag);
+/* After a reload: id (just loaded) replaces old; the same certificate and key keep old's
+ * age, a new one is dated now. */
+void relay_identity_replaces(struct relay_identity *id, const struct relay_identity *old);
 struct relay_identity *relay_identity_ref(struct relay_identity *id);
 void relay_identity_unref(struct relay_identity *id);
-/* Makes each new connection of easy present id (CURLOPT_SSL_CTX_FUNCTION): id must live
- * as long as easy, so the exchange holds a reference. */
+/* Makes each new connection of easy present id (CURLOPT_SSL_CTX_FUNCTION), and keeps easy
+ * off connections opened before id replaced another: id must live as long as easy, so the
+ * exchange holds a reference. */
 void relay_identity_set(CURL *easy, struct relay_identity *id);
 
 /* relay.c */
