@@ -5,10 +5,12 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <openssl/ssl.h>
 
 #include "mlagw/codec.h"
 #include "api_client.h"
 #include "cli_util.h"
+#include "mlagw/privkey.h"
 
 #define MAX_ANSWER ((size_t)64 << 20)
 
@@ -151,15 +153,45 @@ static struct curl_slist *headers(const struct api_client *c, int has_body, cons
 	return h;
 }
 
-static void set_tls(CURL *e, const struct api_client *c)
+/* What the connection's SSL_CTX gets: our certificate file and key (privkey.h). */
+struct client_identity {
+	const char *cert;
+	mla_privkey *key;
+};
+
+/* CURLOPT_SSL_CTX_FUNCTION: the certificate chain and the key on the SSL_CTX. Curl never
+ * reads the key file itself: the key is loaded with its permission check, and no second
+ * copy of its bytes exists. */
+static CURLcode use_identity(CURL *e, void *sslctx, void *arg)
 {
+	const struct client_identity *id = arg;
+
+	(void)e;
+	if (SSL_CTX_use_certificate_chain_file(sslctx, id->cert) != 1 ||
+	    SSL_CTX_use_PrivateKey(sslctx, mla_privkey_evp(id->key)) != 1 ||
+	    SSL_CTX_check_private_key(sslctx) != 1)
+		return CURLE_SSL_CERTPROBLEM;
+	return CURLE_OK;
+}
+
+static int set_tls(CURL *e, const struct api_client *c, const char *cmd,
+		   struct client_identity *id)
+{
+	mla_diag d = {MLA_OK, ""};
+
 	if (c->ca != NULL)
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca);
 	if (c->cert != NULL) {
-		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
-		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);
+		id->cert = c->cert;
+		if (mla_privkey_load(c->key, &id->key, &d) != MLA_OK) {
+			fprintf(stderr, "mlagw %s: %s\n", cmd, mla_diag_message(&d));
+			return CLI_IO;
+		}
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, use_identity);
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, id);
 	}
 	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	return CLI_OK;
 }
 
 static int report(const char *cmd, long code, const mla_buf *ans)
@@ -180,6 +212,7 @@ int api_call(const struct api_client *c, const char *cmd, const char *method, co
 	     json_t *body, json_t **out)
 {
 	char url[1024], auth[600], *json = NULL;
+	struct client_identity id = {NULL, NULL};
 	CURL *e = curl_easy_init();
 	struct curl_slist *h = NULL;
 	mla_buf ans;
@@ -208,7 +241,8 @@ int api_call(const struct api_client *c, const char *cmd, const char *method, co
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &ans);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, 120L);
-	set_tls(e, c);
+	if ((rc = set_tls(e, c, cmd, &id)) != CLI_OK)
+		goto out;
 	res = curl_easy_perform(e);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
 	if (res != CURLE_OK) {
@@ -223,9 +257,11 @@ int api_call(const struct api_client *c, const char *cmd, const char *method, co
 	} else {
 		rc = CLI_OK;
 	}
+out:
 	OPENSSL_cleanse(auth, sizeof(auth));
 	curl_slist_free_all(h);
 	curl_easy_cleanup(e);
+	mla_privkey_free(id.key); /* after the handle that may still call back */
 	if (json != NULL)
 		OPENSSL_cleanse(json, strlen(json)); /* it may carry a document */
 	free(json);

@@ -148,18 +148,6 @@ static int require(const char *v, const char *opt)
 	return v != NULL ? CLI_OK : cli_usage_error("envelope", "%s is required", opt);
 }
 
-static mla_err load_trust(const struct env_args *a, mla_trust **out, mla_diag *diag)
-{
-	mla_err r;
-
-	if ((r = mla_trust_new(out)) != MLA_OK)
-		return r;
-	for (int i = 0; i < a->ntrust; i++)
-		if ((r = mla_trust_add_file(*out, a->trust[i], diag)) != MLA_OK)
-			return r;
-	return MLA_OK;
-}
-
 static void print_verified(const struct env_args *a, const mla_verified *v, const char *verb)
 {
 	char digest[65];
@@ -242,7 +230,7 @@ static int cmd_verify(struct env_args *a, const mla_limits *lim, mla_diag *d)
 	if (a->ntrust == 0)
 		return cli_usage_error("envelope", "at least one --trust ROOT.crt is required");
 	mla_buf_init(&env, 0);
-	if ((r = load_trust(a, &trust, d)) == MLA_OK &&
+	if ((r = mla_trust_load_files(a->trust, (size_t)a->ntrust, &trust, d)) == MLA_OK &&
 	    (r = cli_read_file(a->in, lim->max_envelope_bytes, &env, d)) == MLA_OK &&
 	    (r = mla_envelope_verify(env.data, env.len, trust, lim, &v, d)) == MLA_OK)
 		print_verified(a, &v, "verified");
@@ -286,7 +274,8 @@ static int run_open(struct env_args *a, const mla_limits *lim, mla_diag *d)
 
 	mla_buf_init(&env, 0);
 	mla_buf_init(&doc, 0);
-	if ((r = own_state(a, state, d)) != MLA_OK || (r = load_trust(a, &trust, d)) != MLA_OK ||
+	if ((r = own_state(a, state, d)) != MLA_OK ||
+	    (r = mla_trust_load_files(a->trust, (size_t)a->ntrust, &trust, d)) != MLA_OK ||
 	    (r = mla_keyring_new(&keys)) != MLA_OK ||
 	    (r = mla_keyring_add_file(keys, a->cert, a->key, d)) != MLA_OK ||
 	    (r = cli_read_file(a->in, lim->max_envelope_bytes, &env, d)) != MLA_OK ||

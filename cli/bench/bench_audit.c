@@ -255,7 +255,7 @@ static mla_err put_checkpoint(gw_store *s, const mla_merkle_tree *t, const char 
 			      mla_diag *d)
 {
 	mla_checkpoint cp;
-	EVP_PKEY *key = NULL;
+	mla_privkey *key = NULL;
 	char *note = NULL;
 	size_t len = 0;
 	mla_err r;
@@ -263,12 +263,12 @@ static mla_err put_checkpoint(gw_store *s, const mla_merkle_tree *t, const char 
 	memset(&cp, 0, sizeof(cp));
 	cp.size = mla_merkle_tree_size(t);
 	if ((r = mla_strcpy(cp.origin, sizeof(cp.origin), ORIGIN)) == MLA_OK &&
-	    (r = mla_pem_load_key(key_path, &key, d)) == MLA_OK &&
+	    (r = mla_privkey_load(key_path, &key, d)) == MLA_OK &&
 	    (r = mla_merkle_tree_root(t, cp.size, cp.root)) == MLA_OK &&
 	    (r = mla_checkpoint_sign(&cp, ORIGIN, key, &note, &len, d)) == MLA_OK)
 		r = store_checkpoint_put(s, cp.size, note, len, wall_ms(), d);
 	free(note);
-	EVP_PKEY_free(key);
+	mla_privkey_free(key);
 	return r;
 }
 

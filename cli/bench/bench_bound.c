@@ -17,6 +17,7 @@
 
 #include "mlagw/codec.h"
 #include "bench_bound.h"
+#include "mlagw/privkey.h"
 
 #define SIG_INPUT 64 /* bytes hashed before each ECDSA sign/verify */
 #define CEK_LEN 32   /* the AES-256 content key that RSA-OAEP transports */
@@ -416,4 +417,20 @@ mla_err bench_parallel_scale(EVP_PKEY *ec, EVP_PKEY *rsa, unsigned threads, doub
 	if (*scale > (double)threads)
 		*scale = (double)threads;
 	return MLA_OK;
+}
+
+mla_err bench_load_key(const char *path, EVP_PKEY **out, mla_diag *diag)
+{
+	mla_privkey *k = NULL;
+	mla_err r;
+
+	*out = NULL;
+	if ((r = mla_privkey_load(path, &k, diag)) != MLA_OK)
+		return r;
+	if (EVP_PKEY_up_ref(mla_privkey_evp(k)) == 1)
+		*out = mla_privkey_evp(k);
+	else
+		r = mla_fail(diag, MLA_ERR_INTERNAL, "cannot take a reference to %s", path);
+	mla_privkey_free(k);
+	return r;
 }

@@ -65,6 +65,9 @@ void bench_cpu_model(char *out, size_t n);
 /* "ECDSA P-256" and "RSA-3072": the names of the signing and the key-transport key. */
 void bench_key_names(EVP_PKEY *ec, EVP_PKEY *rsa, char *sign, size_t sn, char *trans,
 		     size_t tn);
+/* The key object of a key file (through mla_privkey_load), for the bare-OpenSSL bound only:
+ * the caller owns *out (EVP_PKEY_free). */
+mla_err bench_load_key(const char *path, EVP_PKEY **out, mla_diag *diag);
 /* Removes dir and everything under it (not following links); 0 on success. */
 int bench_remove_tree(const char *dir);
 

@@ -167,11 +167,11 @@ static mla_err load_bound_keys(struct bgw_env *e, mla_diag *d)
 
 	if (path_join(p, e->dir, "pki/ES/sign.key") != 0)
 		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
-	if ((r = mla_pem_load_key(p, &e->ec, d)) != MLA_OK)
+	if ((r = bench_load_key(p, &e->ec, d)) != MLA_OK)
 		return r;
 	if (path_join(p, e->dir, "pki/CO/encrypt.key") != 0)
 		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
-	return mla_pem_load_key(p, &e->rsa, d);
+	return bench_load_key(p, &e->rsa, d);
 }
 
 mla_err bgw_env_setup(struct bgw_env *e, const struct bgw_args *a, mla_diag *d)

@@ -187,8 +187,8 @@ static mla_err load_keys(struct bench_env *e, mla_diag *d)
 	    (r = mla_keyring_new(&e->keys)) != MLA_OK ||
 	    (r = mla_keyring_add_file(e->keys, pki_path(e, "CO/encrypt.crt", a),
 				      pki_path(e, "CO/encrypt.key", b), d)) != MLA_OK ||
-	    (r = mla_pem_load_key(pki_path(e, "ES/sign.key", a), &e->ec, d)) != MLA_OK ||
-	    (r = mla_pem_load_key(pki_path(e, "CO/encrypt.key", a), &e->rsa, d)) != MLA_OK)
+	    (r = bench_load_key(pki_path(e, "ES/sign.key", a), &e->ec, d)) != MLA_OK ||
+	    (r = bench_load_key(pki_path(e, "CO/encrypt.key", a), &e->rsa, d)) != MLA_OK)
 		return r;
 	return MLA_OK;
 }

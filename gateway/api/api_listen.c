@@ -11,6 +11,7 @@
 #include "api_server.h"
 #include "core/log.h"
 #include "mlagw/pem.h"
+#include "mlagw/privkey.h"
 
 static int verify_cb(int ok, X509_STORE_CTX *x)
 {
@@ -24,16 +25,18 @@ static mla_err load_identity(SSL_CTX *ctx, const struct gw_config *c, mla_diag *
 {
 	const char *cert = c->api.tls_cert[0] ? c->api.tls_cert : c->tls.cert;
 	const char *keyf = c->api.tls_key[0] ? c->api.tls_key : c->tls.key;
-	EVP_PKEY *key = NULL;
+	mla_privkey *key = NULL;
 	mla_err r;
 
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
 		return mla_fail(diag, MLA_ERR_CERT_FILE, "[api] cannot use TLS certificate %s", cert);
-	if ((r = mla_pem_load_key(keyf, &key, diag)) != MLA_OK)
+	if ((r = mla_privkey_load(keyf, &key, diag)) != MLA_OK)
 		return r;
-	if (SSL_CTX_use_PrivateKey(ctx, key) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+	/* OpenSSL's TLS drives the key itself (privkey.h); the SSL_CTX takes a reference */
+	if (SSL_CTX_use_PrivateKey(ctx, mla_privkey_evp(key)) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
 		r = mla_fail(diag, MLA_ERR_KEY_FILE, "[api] TLS key %s does not match %s", keyf, cert);
-	EVP_PKEY_free(key);
+	mla_privkey_free(key);
 	return r;
 }
 

@@ -21,14 +21,11 @@ static mla_err load_keyring(const struct gw_config *c, mla_keyring **out, mla_di
 
 static mla_err load_trust(const struct gw_config *c, mla_trust **out, mla_diag *diag)
 {
-	mla_err r;
+	const char *paths[GW_MAX_ROOTS];
 
-	if ((r = mla_trust_new(out)) != MLA_OK)
-		return r;
 	for (size_t i = 0; i < c->n_roots; i++)
-		if ((r = mla_trust_add_file(*out, c->roots[i], diag)) != MLA_OK)
-			return r;
-	return MLA_OK;
+		paths[i] = c->roots[i];
+	return mla_trust_load_files(paths, c->n_roots, out, diag);
 }
 
 static mla_err load_peers(const struct gw_config *c, struct gw_crypto *k, mla_diag *diag)

@@ -10,6 +10,7 @@
 #include <openssl/ssl.h>
 
 #include "clock.h"
+#include "mlagw/privkey.h"
 #include "conf/config.h"
 #include "crypto_set.h"
 #include "pool.h"

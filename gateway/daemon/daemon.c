@@ -120,7 +120,7 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d
 {
 	struct gw_snapshot *snap = gw_snapshot_new(c, g->gen + 1), *old = g->snap;
 	struct gw_crypto *crypto = NULL;
-	EVP_PKEY *audit_key = NULL;
+	mla_privkey *audit_key = NULL;
 	mla_err r;
 
 	if (snap == NULL)
@@ -139,7 +139,7 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d
 		gw_snapshot_unref(snap);
 		gw_crypto_free(crypto);
 		(void)reload_listeners(g, NULL);
-		EVP_PKEY_free(audit_key);
+		mla_privkey_free(audit_key);
 		return r;
 	}
 	gw_checkpoint_reload(g, audit_key); /* signs with the old key what it covers */

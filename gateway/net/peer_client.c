@@ -12,13 +12,15 @@
 #include "mlagw/pem.h"
 #include "mlagw/codec.h"
 #include "peer_client.h"
+#include "peer_identity_internal.h"
 
-/* Bytes curl reads without copying (CURL_BLOB_NOCOPY): our TLS certificate and key, a peer
- * State's roots. Counted references: each exchange holds the ones it was set up with, so a
- * reload (SIGHUP) that reads new files never frees what a handshake in progress still reads. */
+/* Bytes curl reads without copying (CURL_BLOB_NOCOPY): a peer State's roots. Counted
+ * references: each exchange holds the ones it was set up with, so a reload (SIGHUP) that
+ * reads new files never frees what a handshake in progress still reads. Our key never
+ * reaches curl as bytes: the identity is set on each connection's SSL_CTX. */
 struct peer_blob {
 	unsigned refs;
-	mla_buf buf; /* the key's is a secret buffer: wiped when freed */
+	mla_buf buf;
 	struct curl_blob blob;
 };
 
@@ -31,20 +33,17 @@ struct peer_client {
 		struct peer_blob *ca; /* PEM of this State's roots only */
 	} cas[GW_MAX_PEERS];
 	size_t n_cas;
-	struct peer_blob *tls_cert, *tls_key; /* our client identity */
+	struct peer_identity *identity; /* our client identity, read once per (re)load */
 };
 
-static struct peer_blob *blob_new(int secret)
+static struct peer_blob *blob_new(void)
 {
 	struct peer_blob *b = calloc(1, sizeof(*b));
 
 	if (b == NULL)
 		return NULL;
 	b->refs = 1;
-	if (secret)
-		mla_buf_init_secret(&b->buf, 1 << 20);
-	else
-		mla_buf_init(&b->buf, 1 << 20);
+	mla_buf_init(&b->buf, 1 << 20);
 	return b;
 }
 
@@ -177,25 +176,6 @@ mla_err peer_client_new(struct event_base *base, struct peer_client **out, mla_d
 	return MLA_OK;
 }
 
-static mla_err read_whole(const char *path, mla_buf *out, mla_diag *diag)
-{
-	uint8_t chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-	mla_err r = MLA_OK;
-
-	if (f == NULL)
-		return mla_fail(diag, MLA_ERR_IO, "cannot read %s", path);
-	setvbuf(f, NULL, _IONBF, 0); /* no stdio copy of a key left unwiped */
-	while (r == MLA_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		r = mla_buf_append(out, chunk, n);
-	if (ferror(f))
-		r = MLA_ERR_IO;
-	OPENSSL_cleanse(chunk, sizeof(chunk));
-	fclose(f);
-	return r == MLA_OK ? MLA_OK : mla_fail(diag, r, "cannot read %s", path);
-}
-
 /* This State's roots as one PEM blob, for curl's CA store of a peer. */
 static mla_err state_roots_pem(const struct gw_config *c, const char *state, mla_buf *out,
 			       mla_diag *diag)
@@ -233,26 +213,15 @@ static mla_err state_roots_pem(const struct gw_config *c, const char *state, mla
 /* Our TLS client identity, read once instead of at every new connection. */
 static mla_err load_identity(struct peer_client *pc, const struct gw_config *c, mla_diag *diag)
 {
-	struct peer_blob *cert = blob_new(0), *kb = blob_new(1);
-	EVP_PKEY *key = NULL;
+	struct peer_identity *id = NULL;
 	mla_err r;
 
-	/* through mla_pem_load_key for its permission check; curl gets the file's bytes */
-	if (cert == NULL || kb == NULL) {
-		r = MLA_ERR_NOMEM;
-	} else if ((r = mla_pem_load_key(c->tls.key, &key, diag)) == MLA_OK &&
-		   (r = read_whole(c->tls.cert, &cert->buf, diag)) == MLA_OK &&
-		   (r = read_whole(c->tls.key, &kb->buf, diag)) == MLA_OK) {
-		blob_seal(cert);
-		blob_seal(kb);
-		blob_swap(&pc->tls_cert, cert);
-		blob_swap(&pc->tls_key, kb);
-		cert = kb = NULL;
-	}
-	EVP_PKEY_free(key);
-	blob_unref(cert);
-	blob_unref(kb);
-	return r;
+	if ((r = peer_identity_load(c->tls.cert, c->tls.key, &id, diag)) != MLA_OK)
+		return r;
+	peer_identity_replaces(id, pc->identity);
+	peer_identity_unref(pc->identity); /* exchanges in flight keep theirs */
+	pc->identity = id;
+	return MLA_OK;
 }
 
 /* The roots slot of state; peers removed by reloads keep theirs (a restart frees them). */
@@ -274,7 +243,7 @@ mla_err peer_client_load(struct peer_client *pc, const struct gw_config *c, mla_
 
 	for (size_t i = 0; i < c->n_peers; i++) {
 		struct peer_blob **slot = ca_slot(pc, c->peers[i].state, 1);
-		struct peer_blob *ca = blob_new(0);
+		struct peer_blob *ca = blob_new();
 		if (ca == NULL)
 			return MLA_ERR_NOMEM;
 		if (slot == NULL) {
@@ -306,8 +275,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 }
 
 /* The TLS and timeout options every exchange with peer to_state uses: our client
- * certificate, that State's roots only, the optional pin, TLS 1.2 minimum. p holds the
- * blobs until it is cleared. */
+ * certificate and key (on each connection's SSL_CTX), that State's roots only, the optional
+ * pin, TLS 1.2 minimum. p holds the identity and the blobs until it is cleared. */
 static mla_err post_tls(struct peer_client *pc, const struct gw_config *c, struct peer_post *p,
 			const char *to_state)
 {
@@ -315,14 +284,11 @@ static mla_err post_tls(struct peer_client *pc, const struct gw_config *c, struc
 	struct peer_blob **ca = ca_slot(pc, to_state, 0);
 	CURL *easy = p->easy;
 
-	if (cp == NULL || ca == NULL || *ca == NULL || pc->tls_cert == NULL ||
-	    pc->tls_key == NULL)
+	if (cp == NULL || ca == NULL || *ca == NULL || pc->identity == NULL)
 		return MLA_ERR_INTERNAL;
-	p->held[PEER_HELD_CERT] = blob_ref(pc->tls_cert);
-	p->held[PEER_HELD_KEY] = blob_ref(pc->tls_key);
+	p->identity = peer_identity_ref(pc->identity);
 	p->held[PEER_HELD_CA] = blob_ref(*ca);
-	curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &p->held[PEER_HELD_CERT]->blob);
-	curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &p->held[PEER_HELD_KEY]->blob);
+	peer_identity_set(easy, p->identity);
 	/* the peer must present a certificate of its own State's root, and no other */
 	curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &p->held[PEER_HELD_CA]->blob);
 	curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
@@ -385,6 +351,7 @@ void peer_post_clear(struct peer_post *p)
 		blob_unref(p->held[i]);
 	if (p->easy != NULL)
 		curl_easy_cleanup(p->easy);
+	peer_identity_unref(p->identity); /* after the handle that may still call back */
 	curl_slist_free_all(p->headers);
 	memset(p, 0, sizeof(*p));
 }
@@ -399,7 +366,6 @@ void peer_client_free(struct peer_client *pc)
 		event_free(pc->timer);
 	for (size_t i = 0; i < pc->n_cas; i++)
 		blob_unref(pc->cas[i].ca);
-	blob_unref(pc->tls_cert);
-	blob_unref(pc->tls_key);
+	peer_identity_unref(pc->identity);
 	free(pc);
 }

@@ -12,9 +12,10 @@
 #include "mlagw/buf.h"
 
 struct peer_client;
-struct peer_blob; /* bytes curl reads without copying, held by the exchanges using them */
+struct peer_blob;     /* bytes curl reads without copying, held by the exchanges using them */
+struct peer_identity; /* our certificate and TLS key, likewise held */
 
-enum { PEER_HELD_CERT, PEER_HELD_KEY, PEER_HELD_CA, PEER_HELD_N };
+enum { PEER_HELD_CA, PEER_HELD_N };
 
 /* One POST to a peer gateway. The caller owns the body and the response buffer, which must
  * outlive the exchange; peer_post_clear frees what the client set up. */
@@ -23,6 +24,7 @@ struct peer_post {
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
 	struct peer_blob *held[PEER_HELD_N]; /* what curl reads for this exchange's handshake */
+	struct peer_identity *identity;      /* what its SSL_CTX gets: our certificate and key */
 	/* who takes the finished exchange (and owns it then); p is the caller's record */
 	void (*done)(struct peer_post *p, CURLcode res);
 };

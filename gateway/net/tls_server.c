@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
+#include "mlagw/privkey.h"
 #include "tls_server.h"
 
 static int conn_idx = -1, cfg_idx = -1;
@@ -126,18 +127,19 @@ static int verify_cb(int ok, X509_STORE_CTX *x)
 
 static mla_err load_identity(SSL_CTX *ctx, const struct gw_config *c, mla_diag *diag)
 {
-	EVP_PKEY *key = NULL;
+	mla_privkey *key = NULL;
 	mla_err r;
 
 	if (SSL_CTX_use_certificate_chain_file(ctx, c->tls.cert) != 1)
 		return mla_fail(diag, MLA_ERR_CERT_FILE, "cannot use TLS certificate %s", c->tls.cert);
-	/* through mla_pem_load_key for its file permission check */
-	if ((r = mla_pem_load_key(c->tls.key, &key, diag)) != MLA_OK)
+	if ((r = mla_privkey_load(c->tls.key, &key, diag)) != MLA_OK)
 		return r;
-	if (SSL_CTX_use_PrivateKey(ctx, key) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+	/* OpenSSL's TLS drives the key itself (privkey.h); the SSL_CTX takes a reference */
+	if (SSL_CTX_use_PrivateKey(ctx, mla_privkey_evp(key)) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
 		r = mla_fail(diag, MLA_ERR_KEY_FILE, "TLS key %s does not match %s", c->tls.key,
 			     c->tls.cert);
-	EVP_PKEY_free(key);
+	mla_privkey_free(key);
 	return r;
 }
 

@@ -18,21 +18,21 @@
 
 #define TREE_MAX_LEAVES (UINT64_C(1) << 40)
 
-mla_err gw_checkpoint_key_load(const struct gw_config *c, EVP_PKEY **keyp, mla_diag *diag)
+mla_err gw_checkpoint_key_load(const struct gw_config *c, mla_privkey **keyp, mla_diag *diag)
 {
-	EVP_PKEY *key = NULL;
+	mla_privkey *key = NULL;
 	X509 *cert = NULL;
 	mla_err r;
 
 	*keyp = NULL;
-	if ((r = mla_pem_load_key(c->audit.key, &key, diag)) != MLA_OK ||
+	if ((r = mla_privkey_load(c->audit.key, &key, diag)) != MLA_OK ||
 	    (r = mla_pem_load_cert(c->audit.cert, &cert, diag)) != MLA_OK)
 		goto out;
-	if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
+	if (EVP_PKEY_get_id(mla_privkey_public(key)) != EVP_PKEY_ED25519) {
 		r = mla_fail(diag, MLA_ERR_KEY_FILE, "[keys] audit_key: not an Ed25519 key");
 		goto out;
 	}
-	if (EVP_PKEY_eq(key, X509_get0_pubkey(cert)) != 1) {
+	if (EVP_PKEY_eq(mla_privkey_public(key), X509_get0_pubkey(cert)) != 1) {
 		r = mla_fail(diag, MLA_ERR_KEY_FILE,
 			     "[keys] audit_key: not the key of the audit certificate");
 		goto out;
@@ -40,7 +40,7 @@ mla_err gw_checkpoint_key_load(const struct gw_config *c, EVP_PKEY **keyp, mla_d
 	*keyp = key;
 	key = NULL;
 out:
-	EVP_PKEY_free(key);
+	mla_privkey_free(key);
 	X509_free(cert);
 	return r;
 }
@@ -155,7 +155,7 @@ static mla_err check_latest_root(struct gw *g, mla_diag *diag)
 	if ((r = origin(g, name)) != MLA_OK ||
 	    (r = store_checkpoint_latest(g->store, &g->tlog->cp_size, &note, NULL, diag)) != MLA_OK)
 		return r;
-	if (mla_note_verifier_from_key(name, g->tlog->audit_key, &v, NULL) != MLA_OK ||
+	if (mla_note_verifier_from_key(name, mla_privkey_public(g->tlog->audit_key), &v, NULL) != MLA_OK ||
 	    mla_checkpoint_open((const char *)note.data, note.len, &v, 1, &cp, NULL, NULL) !=
 		    MLA_OK) {
 		gw_log(GW_LOG_WARN, "checkpoint-unverified", NULL,
@@ -271,13 +271,13 @@ mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag)
 	return MLA_OK;
 }
 
-void gw_checkpoint_reload(struct gw *g, EVP_PKEY *key)
+void gw_checkpoint_reload(struct gw *g, mla_privkey *key)
 {
 	mla_diag d = {MLA_OK, ""};
 
 	if (gw_checkpoint_now(g, &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"%s\"", d.msg);
-	EVP_PKEY_free(g->tlog->audit_key);
+	mla_privkey_free(g->tlog->audit_key);
 	g->tlog->audit_key = key;
 	witness_reload(g); /* the certificate peers check our signatures with */
 	if (g->tlog->cp_interval_ms != g->snap->cfg.checkpoint_interval_ms && arm(g) != MLA_OK)
@@ -295,6 +295,6 @@ void gw_checkpoint_free(struct gw *g)
 	g->tlog->cp_timer = NULL;
 	mla_merkle_tree_free(g->tlog->tree);
 	g->tlog->tree = NULL;
-	EVP_PKEY_free(g->tlog->audit_key);
+	mla_privkey_free(g->tlog->audit_key);
 	g->tlog->audit_key = NULL;
 }

@@ -14,7 +14,7 @@ struct gw_tlog {
 	uint64_t audit_next;        /* the next sequence number (audit.c) */
 	/* the audit tree and its checkpoints (checkpoint.c) */
 	struct mla_merkle_tree *tree; /* leaves 0 .. audit_next - 1 */
-	EVP_PKEY *audit_key;        /* Ed25519, signs the checkpoints */
+	mla_privkey *audit_key;     /* Ed25519, signs the checkpoints (privkey.h) */
 	uint64_t cp_size;           /* size of the latest stored checkpoint */
 	int cp_ready;               /* the log passed every check at start: only then sign */
 	int64_t stop_witness_ms;    /* stopping: until when the last cosignatures are awaited */

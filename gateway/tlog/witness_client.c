@@ -313,7 +313,8 @@ static mla_err take_cosignature(struct gw *g, struct witness_peer *wp, struct wi
 		goto out;
 	}
 	if ((r = witness_cert_from_header(g, h->value, wp->state, &cert, diag)) != MLA_OK ||
-	    (r = mla_note_verifier_from_key(origin, g->tlog->audit_key, &keys[0], diag)) !=
+	    (r = mla_note_verifier_from_key(origin, mla_privkey_public(g->tlog->audit_key),
+					    &keys[0], diag)) !=
 		    MLA_OK ||
 	    (r = mla_cosig_verifier_from_key(cosigner, X509_get0_pubkey(cert), &keys[1], diag)) !=
 		    MLA_OK ||

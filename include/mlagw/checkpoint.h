@@ -11,6 +11,7 @@
 
 #include "mlagw/error.h"
 #include "mlagw/merkle.h"
+#include "mlagw/privkey.h"
 
 #define MLA_NOTE_MAX 16384	 /* bytes of a whole signed note */
 #define MLA_NOTE_SIGS_MAX 32	 /* signature lines in a note (the spec asks for >= 16) */
@@ -54,14 +55,15 @@ mla_err mla_note_vkey_parse(const char *vkey, mla_note_verifier *v, mla_diag *di
 mla_err mla_note_vkey_format(const mla_note_verifier *v, char *out, size_t outlen);
 
 /* Signs the note text (non-empty UTF-8 ending in a newline, no control characters other than
- * newline) with the Ed25519 key under key_name: *notep gets text, a blank line and one
- * signature line, NUL-terminated (free() it). */
-mla_err mla_note_sign(const char *text, size_t len, const char *key_name, EVP_PKEY *key,
+ * newline) with the Ed25519 key (through mla_privkey_sign) under key_name: *notep gets text,
+ * a blank line and one signature line, NUL-terminated (free() it). */
+mla_err mla_note_sign(const char *text, size_t len, const char *key_name, const mla_privkey *key,
 		      char **notep, size_t *lenp, mla_diag *diag);
 /* One cosignature/v1 line ("— <name> <base64(key ID || time || signature)>\n", NUL-ended
  * in line, at most line_max bytes) by the Ed25519 key over the note text (the checkpoint
  * without its signature lines) at POSIX time ts. */
-mla_err mla_cosignature_sign(const char *text, size_t len, const char *name, EVP_PKEY *key,
+mla_err mla_cosignature_sign(const char *text, size_t len, const char *name,
+			     const mla_privkey *key,
 			     uint64_t ts, char *line, size_t line_max, mla_diag *diag);
 /* Parses the signed note strictly and verifies it against the nkeys known keys: the text is
  * note[0 .. *text_lenp), and bit i of *signersp is set when keys[i] signed it. Signatures of
@@ -83,7 +85,8 @@ typedef struct mla_checkpoint {
 
 /* The signed note "<origin>\n<size>\n<base64 root>\n\n— <key_name> <base64 signature>\n".
  * The origin must be a valid note line (MLA_ERR_ARG otherwise). */
-mla_err mla_checkpoint_sign(const mla_checkpoint *cp, const char *key_name, EVP_PKEY *key,
+mla_err mla_checkpoint_sign(const mla_checkpoint *cp, const char *key_name,
+			    const mla_privkey *key,
 			    char **notep, size_t *lenp, mla_diag *diag);
 /* Verifies the note as mla_note_open does, then parses its text as a checkpoint (signersp
  * may be NULL):

@@ -75,6 +75,10 @@ typedef struct mla_trust mla_trust;
 mla_err mla_trust_new(mla_trust **out);
 mla_err mla_trust_add_file(mla_trust *t, const char *root_path, mla_diag *diag);
 mla_err mla_trust_add_cert(mla_trust *t, X509 *root, mla_diag *diag);
+/* The one trust loader of the daemon and the CLI: a fresh trust set holding the roots of
+ * the n PEM files (each mla_trust_add_file, with its errors). *out is NULL on failure. */
+mla_err mla_trust_load_files(const char *const *paths, size_t n, mla_trust **out,
+			     mla_diag *diag);
 void mla_trust_free(mla_trust *t);
 /* A gateway's audit certificate (Ed25519, signs checkpoints and cosignatures): C= is state,
  * it chains to that State's root at time at (0 = now), digitalSignature is allowed. */

@@ -1,5 +1,5 @@
-/* Loading keys and certificates from PEM files, with the checks a daemon wants:
- * private key files must not be readable by group or others. */
+/* Certificates from PEM files, and writing keys and certificates (mlagw pki). Private keys
+ * are read only through include/mlagw/privkey.h, with its file permission checks. */
 #ifndef MLAGW_PEM_H
 #define MLAGW_PEM_H
 
@@ -8,9 +8,6 @@
 
 #include "mlagw/error.h"
 
-/* Loads a PEM private key (PKCS#8 or traditional). Refuses files with group/other permissions
- * (MLA_ERR_KEY_FILE naming the path and mode). The caller owns *out. */
-mla_err mla_pem_load_key(const char *path, EVP_PKEY **out, mla_diag *diag);
 /* Loads one or more PEM certificates, first one first. Fails on a file with none. */
 mla_err mla_pem_load_certs(const char *path, STACK_OF(X509) **out, mla_diag *diag);
 /* Loads exactly the first certificate of a PEM file. */

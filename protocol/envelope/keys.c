@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 #include <xmlsec/openssl/app.h>
 #include <xmlsec/openssl/crypto.h>
@@ -13,6 +12,7 @@
 #include "keys_internal.h"
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
+#include "mlagw/privkey.h"
 
 mla_err keys_keyname(X509 *cert, char out[MLA_KEYNAME_MAX])
 {
@@ -22,21 +22,6 @@ mla_err keys_keyname(X509 *cert, char out[MLA_KEYNAME_MAX])
 	if ((r = mla_cert_fingerprint(cert, fp)) != MLA_OK)
 		return r;
 	return mla_snprintf(out, MLA_KEYNAME_MAX, "sha256:%s", fp);
-}
-
-EVP_PKEY_CTX *keys_oaep_ctx(EVP_PKEY *key, int decrypt)
-{
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
-
-	if (ctx == NULL ||
-	    (decrypt ? EVP_PKEY_decrypt_init(ctx) : EVP_PKEY_encrypt_init(ctx)) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha1()) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha1()) != 1) {
-		EVP_PKEY_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
 }
 
 xmlSecKeyPtr keys_xmlsec_key(EVP_PKEY *pkey, const char *name)
@@ -82,32 +67,42 @@ static mla_err attach_chain(xmlSecKeyPtr key, STACK_OF(X509) *chain)
 	return MLA_OK;
 }
 
+/* The signing key's type: EC, or RSA of at least 2048 bits (checked on its public half). */
+static mla_err check_signing_key(const mla_privkey *key, const char *key_path, int *is_ec,
+				 mla_diag *diag)
+{
+	const EVP_PKEY *pub = mla_privkey_public(key);
+	int id = EVP_PKEY_get_base_id(pub);
+
+	*is_ec = id == EVP_PKEY_EC;
+	if (!*is_ec && !(id == EVP_PKEY_RSA && EVP_PKEY_get_bits(pub) >= 2048))
+		return mla_fail(diag, MLA_ERR_CERT_WEAK_KEY,
+				"signing key %s must be EC P-256/P-384 or RSA >= 2048 bits",
+				key_path);
+	return MLA_OK;
+}
+
 mla_err mla_signer_load(const char *cert_path, const char *key_path, mla_signer **out,
 			mla_diag *diag)
 {
 	mla_err r = MLA_ERR_INTERNAL;
 	mla_signer *s = NULL;
-	int id;
 
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return MLA_ERR_NOMEM;
-	if ((r = mla_pem_load_key(key_path, &s->key, diag)) != MLA_OK ||
+	if ((r = mla_privkey_load(key_path, &s->key, diag)) != MLA_OK ||
 	    (r = mla_pem_load_certs(cert_path, &s->chain, diag)) != MLA_OK)
 		goto out;
-	if (X509_check_private_key(sk_X509_value(s->chain, 0), s->key) != 1) {
+	if (X509_check_private_key(sk_X509_value(s->chain, 0), mla_privkey_public(s->key)) != 1) {
 		r = mla_fail(diag, MLA_ERR_KEY_FILE, "signing key %s does not match certificate %s",
 			     key_path, cert_path);
 		goto out;
 	}
-	id = EVP_PKEY_get_base_id(s->key);
-	s->is_ec = id == EVP_PKEY_EC;
-	if (!s->is_ec && !(id == EVP_PKEY_RSA && EVP_PKEY_get_bits(s->key) >= 2048)) {
-		r = mla_fail(diag, MLA_ERR_CERT_WEAK_KEY,
-			     "signing key %s must be EC P-256/P-384 or RSA >= 2048 bits", key_path);
+	if ((r = check_signing_key(s->key, key_path, &s->is_ec, diag)) != MLA_OK)
 		goto out;
-	}
-	if ((s->xkey = keys_xmlsec_key(s->key, NULL)) == NULL) {
+	/* xmlsec drives the signature itself: it gets the key object (privkey.h) */
+	if ((s->xkey = keys_xmlsec_key(mla_privkey_evp(s->key), NULL)) == NULL) {
 		r = mla_fail(diag, MLA_ERR_INTERNAL, "cannot use signing key %s with xmlsec", key_path);
 		goto out;
 	}
@@ -127,7 +122,7 @@ void mla_signer_free(mla_signer *s)
 		return;
 	if (s->xkey != NULL)
 		xmlSecKeyDestroy(s->xkey);
-	EVP_PKEY_free(s->key);
+	mla_privkey_free(s->key);
 	sk_X509_pop_free(s->chain, X509_free);
 	free(s);
 }
@@ -195,21 +190,23 @@ mla_err mla_keyring_add_file(mla_keyring *k, const char *cert_path, const char *
 			     mla_diag *diag)
 {
 	mla_err r = MLA_ERR_INTERNAL;
-	EVP_PKEY *key = NULL;
+	mla_privkey *key = NULL;
+	const EVP_PKEY *pub;
 	X509 *cert = NULL;
 	char name[MLA_KEYNAME_MAX];
 
 	if (k->n >= MLA_KEYRING_MAX)
 		return mla_fail(diag, MLA_ERR_CONFIG, "more than %d decryption keys", MLA_KEYRING_MAX);
-	if ((r = mla_pem_load_key(key_path, &key, diag)) != MLA_OK ||
+	if ((r = mla_privkey_load(key_path, &key, diag)) != MLA_OK ||
 	    (r = mla_pem_load_cert(cert_path, &cert, diag)) != MLA_OK)
 		goto out;
-	if (X509_check_private_key(cert, key) != 1) {
+	pub = mla_privkey_public(key);
+	if (X509_check_private_key(cert, pub) != 1) {
 		r = mla_fail(diag, MLA_ERR_KEY_FILE, "decryption key %s does not match certificate %s",
 			     key_path, cert_path);
 		goto out;
 	}
-	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || EVP_PKEY_get_bits(key) < 2048) {
+	if (EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pub) < 2048) {
 		r = mla_fail(diag, MLA_ERR_CERT_WEAK_KEY,
 			     "decryption key %s must be RSA of at least 2048 bits", key_path);
 		goto out;
@@ -222,12 +219,12 @@ mla_err mla_keyring_add_file(mla_keyring *k, const char *cert_path, const char *
 		     * set-up across decryptions */
 	r = MLA_OK;
 out:
-	EVP_PKEY_free(key);
+	mla_privkey_free(key);
 	X509_free(cert);
 	return r;
 }
 
-EVP_PKEY *keyring_key(const mla_keyring *k, const char *name)
+const mla_privkey *keyring_key(const mla_keyring *k, const char *name)
 {
 	for (size_t i = 0; i < k->n; i++)
 		if (strcmp(k->names[i], name) == 0)
@@ -245,6 +242,6 @@ void mla_keyring_free(mla_keyring *k)
 	if (k == NULL)
 		return;
 	for (size_t i = 0; i < k->n; i++)
-		EVP_PKEY_free(k->pkeys[i]);
+		mla_privkey_free(k->pkeys[i]);
 	free(k);
 }

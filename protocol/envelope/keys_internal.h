@@ -6,15 +6,16 @@
 #include <xmlsec/keysmngr.h>
 
 #include "mlagw/envelope.h"
+#include "mlagw/privkey.h"
 
 #define MLA_KEYNAME_MAX 80
 #define MLA_TRUST_MAX 64
 #define MLA_KEYRING_MAX 16
 
 struct mla_signer {
-	EVP_PKEY *key;
+	mla_privkey *key;
 	STACK_OF(X509) *chain; /* leaf first */
-	xmlSecKeyPtr xkey;     /* private key with the chain as X509 data */
+	xmlSecKeyPtr xkey;     /* key->evp (mla_privkey_evp) with the chain as X509 data */
 	int is_ec;
 };
 
@@ -45,14 +46,10 @@ struct chain_cache *trust_chain_cache(const mla_trust *t);
 
 struct mla_keyring {
 	char names[MLA_KEYRING_MAX][MLA_KEYNAME_MAX];
-	EVP_PKEY *pkeys[MLA_KEYRING_MAX]; /* the same keys, for unwrapping content keys */
+	mla_privkey *pkeys[MLA_KEYRING_MAX]; /* the same keys, for unwrapping content keys */
 	size_t n;
 };
 
-/* An EVP_PKEY_CTX ready for RSA-OAEP as rsa-oaep-mgf1p defines it (SHA-1, MGF1 with SHA-1,
- * no label): for encryption with a public key, or decryption with a private one. NULL on
- * failure. The one place these parameters are set. */
-EVP_PKEY_CTX *keys_oaep_ctx(EVP_PKEY *key, int decrypt);
 /* The KeyName that identifies an encryption certificate: "sha256:<hex of DER>". */
 mla_err keys_keyname(X509 *cert, char out[MLA_KEYNAME_MAX]);
 /* The store of state's roots, or NULL. */
@@ -62,7 +59,7 @@ xmlSecKeyPtr keys_xmlsec_key(EVP_PKEY *pkey, const char *name);
 /* Non-zero if the keyring holds a key by that name. */
 int keyring_has(const mla_keyring *k, const char *name);
 /* The private key of that name (borrowed), or NULL. */
-EVP_PKEY *keyring_key(const mla_keyring *k, const char *name);
+const mla_privkey *keyring_key(const mla_keyring *k, const char *name);
 /* Last error xmlsec reported on this thread, for diagnostics ("" when none). */
 const char *crypto_last_error(void);
 void crypto_clear_error(void);

@@ -2,7 +2,6 @@
  * keyring's key named in the EncryptedKey, and bounded decompression. */
 #include <string.h>
 
-#include <openssl/rsa.h>
 #include <xmlsec/crypto.h>
 #include <xmlsec/xmlenc.h>
 
@@ -26,27 +25,8 @@ static size_t cek_length(xmlNodePtr enc_data)
 	return n;
 }
 
-/* RSA-OAEP (keys_oaep_ctx): the transform xmlsec would apply, done here with the keyring's
- * own key object. */
-static mla_err oaep_unwrap(EVP_PKEY *key, const mla_buf *ct, mla_buf *cek)
-{
-	EVP_PKEY_CTX *ctx = keys_oaep_ctx(key, 1);
-	size_t len = (size_t)EVP_PKEY_get_size(key);
-	mla_err r = MLA_ERR_DECRYPT;
-
-	if (ctx == NULL || mla_buf_reserve(cek, len) != MLA_OK)
-		goto out;
-	if (EVP_PKEY_decrypt(ctx, cek->data, &len, ct->data, ct->len) == 1) {
-		cek->len = len;
-		r = MLA_OK;
-	}
-out:
-	EVP_PKEY_CTX_free(ctx);
-	return r;
-}
-
 /* The content key, unwrapped from the EncryptedKey with the named private key. */
-static mla_err unwrap_cek(struct env_parts *p, EVP_PKEY *key, mla_buf *cek)
+static mla_err unwrap_cek(struct env_parts *p, const mla_privkey *key, mla_buf *cek)
 {
 	xmlNodePtr ek = xml_first_child(xml_first_child(p->enc_data, DS_NS, "KeyInfo"), XENC_NS,
 					"EncryptedKey");
@@ -58,13 +38,14 @@ static mla_err unwrap_cek(struct env_parts *p, EVP_PKEY *key, mla_buf *cek)
 	mla_buf_init(&ct, 4096);
 	if (cv == NULL || b64_decode_element(cv, &ct) != MLA_OK)
 		r = MLA_ERR_DECRYPT;
-	else if ((r = oaep_unwrap(key, &ct, cek)) == MLA_OK && cek->len != cek_length(p->enc_data))
+	else if ((r = mla_privkey_unwrap_oaep(key, ct.data, ct.len, cek, NULL)) == MLA_OK &&
+		 cek->len != cek_length(p->enc_data))
 		r = MLA_ERR_DECRYPT;
 	mla_buf_free(&ct);
 	return r;
 }
 
-static mla_err decrypt_payload(struct env_parts *p, EVP_PKEY *key, mla_buf *gz,
+static mla_err decrypt_payload(struct env_parts *p, const mla_privkey *key, mla_buf *gz,
 			       mla_diag *diag)
 {
 	mla_err r = MLA_ERR_INTERNAL;
@@ -105,7 +86,7 @@ mla_err mla_envelope_open(const uint8_t *env, size_t env_len, const mla_trust *t
 {
 	mla_err r;
 	struct env_parts p;
-	EVP_PKEY *key;
+	const mla_privkey *key;
 	mla_buf gz;
 
 	mla_buf_init_secret(&gz, limits->max_envelope_bytes);

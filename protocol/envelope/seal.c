@@ -15,6 +15,7 @@
 #include "compress.h"
 #include "header_xml.h"
 #include "keys_internal.h"
+#include "privkey_internal.h"
 #include "protocol_ns.h"
 #include "seal_internal.h"
 
@@ -76,11 +77,11 @@ static xmlNodePtr encryption_template(xmlNodePtr payload)
 	return xmlSecTmplEncDataEnsureCipherValue(enc) != NULL ? enc : NULL;
 }
 
-/* RSA-OAEP (keys_oaep_ctx) with the recipient's own key object: what xmlsec would do,
+/* RSA-OAEP (privkey_oaep_ctx) with the recipient's own key object: what xmlsec would do,
  * without copying the key each time. */
 static mla_err oaep_wrap(EVP_PKEY *pub, const uint8_t *cek, size_t cek_len, mla_buf *out)
 {
-	EVP_PKEY_CTX *ctx = keys_oaep_ctx(pub, 0);
+	EVP_PKEY_CTX *ctx = privkey_oaep_ctx(pub, 0);
 	size_t len = (size_t)EVP_PKEY_get_size(pub);
 	mla_err r = MLA_ERR_INTERNAL;
 

@@ -119,3 +119,22 @@ mla_err mla_trust_add_file(mla_trust *t, const char *root_path, mla_diag *diag)
 	sk_X509_pop_free(certs, X509_free);
 	return r;
 }
+
+mla_err mla_trust_load_files(const char *const *paths, size_t n, mla_trust **out,
+			     mla_diag *diag)
+{
+	mla_trust *t = NULL;
+	mla_err r;
+
+	*out = NULL;
+	if ((r = mla_trust_new(&t)) != MLA_OK)
+		return r;
+	for (size_t i = 0; i < n && r == MLA_OK; i++)
+		r = mla_trust_add_file(t, paths[i], diag);
+	if (r != MLA_OK) {
+		mla_trust_free(t);
+		return r;
+	}
+	*out = t; /* ownership moves to the caller */
+	return MLA_OK;
+}

@@ -15,41 +15,17 @@
 #include "verify_internal.h"
 #include "xml_safe.h"
 
-static mla_err check_counts(const xml_safe_counts *c, mla_diag *diag)
-{
-	if (c->headers != 1)
-		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
-				"envelope holds %u Header elements, exactly one allowed "
-				"(signature wrapping refused)", c->headers);
-	if (c->payloads != 1)
-		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
-				"envelope holds %u Payload elements, exactly one allowed "
-				"(signature wrapping refused)", c->payloads);
-	if (c->signatures != 1)
-		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
-				"envelope holds %u Signature elements, exactly one allowed",
-				c->signatures);
-	return MLA_OK;
-}
-
+/* The Header, Payload and Signature, exactly as wrap_envelope describes them. */
 static mla_err locate_parts(struct env_parts *p, const xml_safe_counts *c, mla_diag *diag)
 {
 	mla_err r;
 
-	p->root = xmlDocGetRootElement(p->doc);
-	if (!xml_is(p->root, MLA_NS, "Envelope"))
-		return mla_fail(diag, MLA_ERR_SCHEMA, "root element is not mla:Envelope (%s)",
-				MLA_NS);
-	if ((r = check_counts(c, diag)) != MLA_OK)
+	if ((r = wrap_locate(p->doc, c, &wrap_envelope, &p->wrap, diag)) != MLA_OK)
 		return r;
-	p->header = xml_next_element(p->root->children);
-	p->payload = p->header != NULL ? xml_next_element(p->header->next) : NULL;
-	p->signature = p->payload != NULL ? xml_next_element(p->payload->next) : NULL;
-	if (!xml_is(p->header, MLA_NS, "Header") || !xml_is(p->payload, MLA_NS, "Payload") ||
-	    !xml_is(p->signature, DS_NS, "Signature"))
-		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
-				"Envelope children must be Header, Payload, Signature in that order "
-				"(signature wrapping refused)");
+	p->root = p->wrap.root;
+	p->header = p->wrap.child[0];
+	p->payload = p->wrap.child[1];
+	p->signature = p->wrap.child[2];
 	return MLA_OK;
 }
 
@@ -147,7 +123,8 @@ mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust 
 	if ((r = certcheck_signature_signer(trust, out->header.from_state, p->signature,
 					    limits->verify_time, "signer", "envelope", &leaf,
 					    diag)) != MLA_OK ||
-	    (r = dsig_verify_parts(p, X509_get0_pubkey(leaf), diag)) != MLA_OK ||
+	    (r = dsig_verify_shape(&wrap_envelope, &p->wrap, X509_get0_pubkey(leaf), diag)) !=
+		    MLA_OK ||
 	    (r = describe_signer(leaf, out)) != MLA_OK)
 		goto out;
 	kn = xmlNodeGetContent(p->key_name);

@@ -5,9 +5,11 @@
 #include <libxml/tree.h>
 
 #include "mlagw/envelope.h"
+#include "wrapping.h"
 
 struct env_parts {
 	xmlDocPtr doc;
+	struct wrap_parts wrap; /* as wrap_envelope describes them */
 	xmlNodePtr root, header, payload, signature;
 	xmlNodePtr enc_data; /* xenc:EncryptedData inside the payload */
 	xmlNodePtr key_name; /* ds:KeyName of the EncryptedKey */
@@ -25,22 +27,10 @@ mla_err schema_init(mla_diag *diag);
 void schema_shutdown(void);
 mla_err schema_validate(xmlDocPtr doc, mla_diag *diag);
 
-/* A part a signature must cover, and how messages name it. */
-struct dsig_part {
-	xmlNodePtr node;
-	const char *element; /* "Header": "Header has no Id attribute" */
-	const char *label;   /* "the encrypted payload": "signature does not cover ..." */
-	const char *altered; /* "payload": "digest of reference ... does not match: payload altered" */
-};
-#define DSIG_MAX_PARTS 4
-
-/* Registers the Id of each part (and of nothing else), checks that signature has exactly n
- * references, one to each part, then verifies it with signer_key (from the validated chain). */
-mla_err dsig_verify_nodes(xmlNodePtr signature, const struct dsig_part *parts, size_t n,
+/* The coverage check of wrapping.c for the document shape s, then the signature verified
+ * with signer_key (from the validated chain, never from KeyInfo). */
+mla_err dsig_verify_shape(const struct wrap_shape *s, const struct wrap_parts *p,
 			  EVP_PKEY *signer_key, mla_diag *diag);
-
-/* dsig_verify_nodes over parts' header and payload. */
-mla_err dsig_verify_parts(struct env_parts *p, EVP_PKEY *signer_key, mla_diag *diag);
 
 /* Decodes the ds:X509Certificate elements of signature's KeyInfo (leaf first) into *out. */
 mla_err verify_extract_chain(xmlNodePtr signature, STACK_OF(X509) **out, mla_diag *diag);

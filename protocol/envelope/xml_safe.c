@@ -72,16 +72,20 @@ static int is_element(const xmlChar *uri, const xmlChar *local, const char *ns,
 	return uri != NULL && xmlStrEqual(uri, BAD_CAST ns) && xmlStrEqual(local, BAD_CAST want);
 }
 
+const struct xml_counted_name xml_counted_names[XML_COUNTED_N] = {
+	[XML_HEADER] = {MLA_NS, "Header"},
+	[XML_PAYLOAD] = {MLA_NS, "Payload"},
+	[XML_BODY] = {MLA_RECEIPT_NS, "Body"},
+	[XML_SIGNATURE] = {DS_NS, "Signature"},
+};
+
 static void count_element(struct parse_state *st, const xmlChar *local, const xmlChar *uri)
 {
-	if (is_element(uri, local, MLA_NS, "Header"))
-		st->counts.headers++;
-	else if (is_element(uri, local, MLA_NS, "Payload"))
-		st->counts.payloads++;
-	else if (is_element(uri, local, MLA_RECEIPT_NS, "Body"))
-		st->counts.bodies++;
-	else if (is_element(uri, local, DS_NS, "Signature"))
-		st->counts.signatures++;
+	for (int i = 0; i < XML_COUNTED_N; i++)
+		if (is_element(uri, local, xml_counted_names[i].ns, xml_counted_names[i].name)) {
+			st->counts.n[i]++;
+			return;
+		}
 }
 
 static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri,

@@ -8,13 +8,19 @@
 #include "mlagw/error.h"
 #include "mlagw/limits.h"
 
-/* Counts of signed-part elements seen anywhere in the document (signature wrapping check):
- * mla:Header, mla:Payload, mlr:Body (receipts) and ds:Signature. */
+/* The elements counted anywhere in the document while parsing, for the signature wrapping
+ * check (wrapping.h): the signed parts of envelopes and receipts, and ds:Signature. */
+enum xml_counted { XML_HEADER, XML_PAYLOAD, XML_BODY, XML_SIGNATURE, XML_COUNTED_N };
+
+/* Namespace and local name of each counted element, indexed by enum xml_counted. */
+struct xml_counted_name {
+	const char *ns;
+	const char *name;
+};
+extern const struct xml_counted_name xml_counted_names[XML_COUNTED_N];
+
 typedef struct xml_safe_counts {
-	unsigned headers;
-	unsigned payloads;
-	unsigned bodies;
-	unsigned signatures;
+	unsigned n[XML_COUNTED_N];
 } xml_safe_counts;
 
 /* The linear attribute count that runs before libxml2 (xml_prescan.c): more than

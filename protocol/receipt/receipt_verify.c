@@ -13,42 +13,19 @@
 
 struct receipt_parts {
 	xmlDocPtr doc;
+	struct wrap_parts wrap; /* Body, Signature, as wrap_receipt describes them */
 	xmlNodePtr root, body, signature;
 };
-
-static mla_err check_counts(const xml_safe_counts *c, mla_diag *diag)
-{
-	if (c->headers != 0 || c->payloads != 0)
-		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
-				"receipt holds envelope Header or Payload elements "
-				"(signature wrapping refused)");
-	if (c->bodies != 1)
-		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
-				"receipt holds %u Body elements, exactly one allowed "
-				"(signature wrapping refused)", c->bodies);
-	if (c->signatures != 1)
-		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
-				"receipt holds %u Signature elements, exactly one allowed",
-				c->signatures);
-	return MLA_OK;
-}
 
 static mla_err locate(struct receipt_parts *p, const xml_safe_counts *c, mla_diag *diag)
 {
 	mla_err r;
 
-	p->root = xmlDocGetRootElement(p->doc);
-	if (!xml_is(p->root, MLA_RECEIPT_NS, "Receipt"))
-		return mla_fail(diag, MLA_ERR_SCHEMA, "root element is not mlr:Receipt (%s)",
-				MLA_RECEIPT_NS);
-	if ((r = check_counts(c, diag)) != MLA_OK)
+	if ((r = wrap_locate(p->doc, c, &wrap_receipt, &p->wrap, diag)) != MLA_OK)
 		return r;
-	p->body = xml_next_element(p->root->children);
-	p->signature = p->body != NULL ? xml_next_element(p->body->next) : NULL;
-	if (!xml_is(p->body, MLA_RECEIPT_NS, "Body") || !xml_is(p->signature, DS_NS, "Signature"))
-		return mla_fail(diag, MLA_ERR_SIG_WRAPPING,
-				"Receipt children must be Body, Signature in that order "
-				"(signature wrapping refused)");
+	p->root = p->wrap.root;
+	p->body = p->wrap.child[0];
+	p->signature = p->wrap.child[1];
 	return MLA_OK;
 }
 
@@ -68,7 +45,6 @@ static mla_err check_before_crypto(struct receipt_parts *p, const xml_safe_count
 static mla_err check_signer(struct receipt_parts *p, const mla_trust *trust,
 			    const mla_limits *limits, const mla_receipt *rc, mla_diag *diag)
 {
-	const struct dsig_part body = {p->body, "Body", "the receipt body", "receipt body"};
 	X509 *leaf = NULL;
 	mla_err r;
 
@@ -76,7 +52,7 @@ static mla_err check_signer(struct receipt_parts *p, const mla_trust *trust,
 	if ((r = certcheck_signature_signer(trust, rc->receiver_state, p->signature,
 					    limits->verify_time, "receipt signer", "receipt", &leaf,
 					    diag)) == MLA_OK)
-		r = dsig_verify_nodes(p->signature, &body, 1, X509_get0_pubkey(leaf), diag);
+		r = dsig_verify_shape(&wrap_receipt, &p->wrap, X509_get0_pubkey(leaf), diag);
 	X509_free(leaf);
 	return r;
 }

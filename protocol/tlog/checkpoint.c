@@ -170,24 +170,19 @@ mla_err mla_note_vkey_format(const mla_note_verifier *v, char *out, size_t outle
 
 /* ---- signing ---- */
 
-static mla_err ed25519_sign(EVP_PKEY *key, const char *msg, size_t len,
+/* The Ed25519 signature of msg, through the private-key interface (include/mlagw/privkey.h). */
+static mla_err ed25519_sign(const mla_privkey *key, const char *msg, size_t len,
 			    uint8_t sig[MLA_ED25519_SIG_LEN])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	size_t sig_len = MLA_ED25519_SIG_LEN;
-	mla_err r = MLA_ERR_INTERNAL;
+	mla_err r;
 
-	if (ctx == NULL)
-		return MLA_ERR_NOMEM;
-	if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) == 1 &&
-	    EVP_DigestSign(ctx, sig, &sig_len, (const unsigned char *)msg, len) == 1 &&
-	    sig_len == MLA_ED25519_SIG_LEN)
-		r = MLA_OK;
-	EVP_MD_CTX_free(ctx);
-	return r;
+	if ((r = mla_privkey_sign(key, (const uint8_t *)msg, len, sig, &sig_len, NULL)) != MLA_OK)
+		return r;
+	return sig_len == MLA_ED25519_SIG_LEN ? MLA_OK : MLA_ERR_INTERNAL;
 }
 
-mla_err mla_note_sign(const char *text, size_t len, const char *key_name, EVP_PKEY *key,
+mla_err mla_note_sign(const char *text, size_t len, const char *key_name, const mla_privkey *key,
 		      char **notep, size_t *lenp, mla_diag *diag)
 {
 	mla_note_verifier v;
@@ -204,7 +199,8 @@ mla_err mla_note_sign(const char *text, size_t len, const char *key_name, EVP_PK
 						"characters, ending in a newline");
 		goto out;
 	}
-	if ((r = mla_note_verifier_from_key(key_name, key, &v, diag)) != MLA_OK)
+	if ((r = mla_note_verifier_from_key(key_name, mla_privkey_public(key), &v, diag)) !=
+	    MLA_OK)
 		goto out;
 	sig[0] = (uint8_t)(v.id >> 24);
 	sig[1] = (uint8_t)(v.id >> 16);
@@ -347,7 +343,8 @@ static mla_err check_sig(const struct sig_line *sl, const uint8_t *sig, size_t s
 	return MLA_OK;
 }
 
-mla_err mla_cosignature_sign(const char *text, size_t len, const char *name, EVP_PKEY *key,
+mla_err mla_cosignature_sign(const char *text, size_t len, const char *name,
+			     const mla_privkey *key,
 			     uint64_t ts, char *line, size_t line_max, mla_diag *diag)
 {
 	uint8_t sig[KEY_ID_LEN + COSIG_TS_LEN + MLA_ED25519_SIG_LEN];
@@ -360,7 +357,7 @@ mla_err mla_cosignature_sign(const char *text, size_t len, const char *name, EVP
 	if (len == 0 || text[len - 1] != '\n' || !valid_note_text(text, len) ||
 	    ts > (uint64_t)INT64_MAX)
 		return mla_fail(diag, MLA_ERR_ARG, "cosignature: bad note text or time");
-	if ((r = mla_cosig_verifier_from_key(name, key, &v, diag)) != MLA_OK)
+	if ((r = mla_cosig_verifier_from_key(name, mla_privkey_public(key), &v, diag)) != MLA_OK)
 		return r;
 	for (int i = 0; i < KEY_ID_LEN; i++)
 		sig[i] = (uint8_t)(v.id >> (24 - 8 * i));
@@ -460,7 +457,8 @@ mla_err mla_note_open(const char *note, size_t len, const mla_note_verifier *key
 
 /* ---- checkpoints ---- */
 
-mla_err mla_checkpoint_sign(const mla_checkpoint *cp, const char *key_name, EVP_PKEY *key,
+mla_err mla_checkpoint_sign(const mla_checkpoint *cp, const char *key_name,
+			    const mla_privkey *key,
 			    char **notep, size_t *lenp, mla_diag *diag)
 {
 	char text[MLA_CHECKPOINT_ORIGIN_MAX + 1 + 21 + 45 + 1], b64[45];

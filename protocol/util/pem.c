@@ -1,5 +1,5 @@
-/* PEM key and certificate files (see include/mlagw/pem.h): strict permission checks on
- * private keys, no-clobber durable writes (O_EXCL, fsync), and certificate fingerprints.
+/* PEM key and certificate files (see include/mlagw/pem.h): certificates, no-clobber durable
+ * writes (O_EXCL, fsync), and certificate fingerprints. Private keys are read by privkey.c.
  * Key bytes pass through a stdio buffer we own, so it can be wiped after fclose. */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
+#include "pem_internal.h"
 
 /* A PEM file with more certificates than this is not a chain we would ever use. */
 #define PEM_MAX_CERTS 64
@@ -22,7 +23,7 @@
 
 /* The reason of the most recent OpenSSL error (a static string), clearing the queue so
  * that stale errors never leak into a later message. */
-static const char *ossl_reason(void)
+const char *pem_ossl_reason(void)
 {
 	unsigned long e = ERR_peek_last_error();
 	const char *s = e != 0 ? ERR_reason_error_string(e) : NULL;
@@ -32,7 +33,7 @@ static const char *ossl_reason(void)
 }
 
 /* Never prompt on the terminal for a passphrase: a daemon has nobody to ask. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
+int pem_no_passphrase(char *buf, int size, int rwflag, void *u)
 {
 	(void)buf;
 	(void)size;
@@ -43,7 +44,7 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 
 /* Opens path read-only; *st receives fstat of the opened file (not of the name, so
  * the checks apply to exactly what we read). */
-static mla_err open_read(const char *path, const char *what, mla_err code, int *fdp,
+mla_err pem_open_read(const char *path, const char *what, mla_err code, int *fdp,
 			 struct stat *st, mla_diag *diag)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -63,57 +64,6 @@ static mla_err open_read(const char *path, const char *what, mla_err code, int *
 	return MLA_OK;
 }
 
-static mla_err read_key_fp(FILE *fp, const char *path, EVP_PKEY **out, mla_diag *diag)
-{
-	EVP_PKEY *key = PEM_read_PrivateKey(fp, NULL, no_passphrase, NULL);
-
-	if (key == NULL)
-		return mla_fail(diag, MLA_ERR_KEY_FILE,
-				"key file %s holds no usable unencrypted private key: %s", path,
-				ossl_reason());
-	*out = key;
-	return MLA_OK;
-}
-
-mla_err mla_pem_load_key(const char *path, EVP_PKEY **out, mla_diag *diag)
-{
-	mla_err r = MLA_ERR_INTERNAL;
-	unsigned char iobuf[PEM_KEY_IOBUF];
-	struct stat st;
-	FILE *fp = NULL;
-	int fd = -1;
-
-	if (path == NULL || out == NULL)
-		return mla_fail(diag, MLA_ERR_ARG, "mla_pem_load_key: NULL argument");
-	if ((r = open_read(path, "key file", MLA_ERR_KEY_FILE, &fd, &st, diag)) != MLA_OK)
-		goto out;
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		r = mla_fail(diag, MLA_ERR_KEY_FILE,
-			     "key file %s has mode %04o; must not be readable by group or others "
-			     "(chmod 600)",
-			     path, (unsigned int)(st.st_mode & 07777));
-		goto out;
-	}
-	if ((fp = fdopen(fd, "r")) == NULL) {
-		r = mla_fail(diag, MLA_ERR_KEY_FILE, "cannot read key file %s: %s", path,
-			     strerror(errno));
-		goto out;
-	}
-	fd = -1; /* now owned by fp */
-	if (setvbuf(fp, (char *)iobuf, _IOFBF, sizeof(iobuf)) != 0) {
-		r = mla_fail(diag, MLA_ERR_INTERNAL, "cannot set buffer for key file %s", path);
-		goto out;
-	}
-	r = read_key_fp(fp, path, out, diag);
-out:
-	if (fp != NULL)
-		(void)fclose(fp);
-	if (fd >= 0)
-		(void)close(fd);
-	OPENSSL_cleanse(iobuf, sizeof(iobuf));
-	return r;
-}
-
 /* Reads every certificate of fp into certs. Stops at the end of the file (OpenSSL reports
  * "no start line"); any other failure is a malformed certificate. */
 static mla_err read_certs_fp(FILE *fp, const char *path, STACK_OF(X509) *certs,
@@ -122,7 +72,7 @@ static mla_err read_certs_fp(FILE *fp, const char *path, STACK_OF(X509) *certs,
 	X509 *x;
 
 	ERR_clear_error();
-	while ((x = PEM_read_X509(fp, NULL, no_passphrase, NULL)) != NULL) {
+	while ((x = PEM_read_X509(fp, NULL, pem_no_passphrase, NULL)) != NULL) {
 		if (sk_X509_num(certs) >= PEM_MAX_CERTS) {
 			X509_free(x);
 			return mla_fail(diag, MLA_ERR_CERT_FILE,
@@ -137,7 +87,7 @@ static mla_err read_certs_fp(FILE *fp, const char *path, STACK_OF(X509) *certs,
 	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
 		return mla_fail(diag, MLA_ERR_CERT_FILE,
 				"certificate %d in %s is malformed: %s", sk_X509_num(certs) + 1,
-				path, ossl_reason());
+				path, pem_ossl_reason());
 	ERR_clear_error();
 	if (sk_X509_num(certs) == 0)
 		return mla_fail(diag, MLA_ERR_CERT_FILE, "no PEM certificate found in %s", path);
@@ -154,7 +104,7 @@ mla_err mla_pem_load_certs(const char *path, STACK_OF(X509) **out, mla_diag *dia
 
 	if (path == NULL || out == NULL)
 		return mla_fail(diag, MLA_ERR_ARG, "mla_pem_load_certs: NULL argument");
-	if ((r = open_read(path, "certificate file", MLA_ERR_CERT_FILE, &fd, &st, diag)) !=
+	if ((r = pem_open_read(path, "certificate file", MLA_ERR_CERT_FILE, &fd, &st, diag)) !=
 	    MLA_OK)
 		goto out;
 	if ((fp = fdopen(fd, "r")) == NULL) {
@@ -275,7 +225,7 @@ static mla_err write_pem(const char *path, const char *what, mode_t mode, int ov
 	}
 	if (writer(fp, obj) != 1) {
 		r = mla_fail(diag, MLA_ERR_IO, "cannot encode %s %s: %s", what, path,
-			     ossl_reason());
+			     pem_ossl_reason());
 		goto out;
 	}
 	r = finish_write(fp, what, path, diag);

@@ -34,6 +34,15 @@ static EVP_PKEY *new_key(void)
 	return k;
 }
 
+/* k behind the private-key interface the signing functions take. */
+static mla_privkey *signing_key(EVP_PKEY *k)
+{
+	mla_privkey *p = NULL;
+
+	assert_int_equal(mla_privkey_from_evp(k, &p, NULL), MLA_OK);
+	return p;
+}
+
 static mla_err open_str(const char *note, const mla_note_verifier *keys, size_t nkeys,
 			uint64_t *signers)
 {
@@ -136,6 +145,7 @@ static void test_note_go_vector(void **state)
 
 struct fixture {
 	EVP_PKEY *a, *b;
+	mla_privkey *ka, *kb; /* the same keys, for signing */
 	mla_note_verifier va, vb;
 	mla_checkpoint cp;
 	char *note; /* cp signed by a */
@@ -150,6 +160,8 @@ static int setup(void **state)
 		return -1;
 	f->a = new_key();
 	f->b = new_key();
+	f->ka = signing_key(f->a);
+	f->kb = signing_key(f->b);
 	if (mla_note_verifier_from_key("mlagw.es/audit", f->a, &f->va, NULL) != MLA_OK ||
 	    mla_note_verifier_from_key("mlagw.co/audit", f->b, &f->vb, NULL) != MLA_OK)
 		return -1;
@@ -157,7 +169,7 @@ static int setup(void **state)
 	f->cp.size = 1234;
 	for (int i = 0; i < MLA_MERKLE_HASH_LEN; i++)
 		f->cp.root[i] = (uint8_t)(i * 7 + 1);
-	if (mla_checkpoint_sign(&f->cp, "mlagw.es/audit", f->a, &f->note, &len, NULL) != MLA_OK ||
+	if (mla_checkpoint_sign(&f->cp, "mlagw.es/audit", f->ka, &f->note, &len, NULL) != MLA_OK ||
 	    len != strlen(f->note))
 		return -1;
 	*state = f;
@@ -168,6 +180,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	mla_privkey_free(f->ka);
+	mla_privkey_free(f->kb);
 	EVP_PKEY_free(f->a);
 	EVP_PKEY_free(f->b);
 	free(f->note);
@@ -207,13 +221,15 @@ static void test_checkpoint_roundtrip(void **state)
 	memset(&cp, 0, sizeof(cp));
 	memcpy(cp.origin, "o", 2);
 	assert_int_equal(mla_merkle_empty_root(cp.root), MLA_OK);
-	assert_int_equal(mla_checkpoint_sign(&cp, "mlagw.es/audit", f->a, &n2, &len, NULL), MLA_OK);
+	assert_int_equal(mla_checkpoint_sign(&cp, "mlagw.es/audit", f->ka, &n2, &len, NULL),
+			 MLA_OK);
 	assert_non_null(strstr(n2, "o\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n"));
 	assert_int_equal(open_cp(n2, &f->va, 1, &cp), MLA_OK);
 	assert_int_equal(cp.size, 0);
 	free(n2);
 	cp.size = UINT64_MAX;
-	assert_int_equal(mla_checkpoint_sign(&cp, "mlagw.es/audit", f->a, &n2, &len, NULL), MLA_OK);
+	assert_int_equal(mla_checkpoint_sign(&cp, "mlagw.es/audit", f->ka, &n2, &len, NULL),
+			 MLA_OK);
 	assert_non_null(strstr(n2, "\n18446744073709551615\n"));
 	assert_int_equal(open_cp(n2, &f->va, 1, &cp), MLA_OK);
 	assert_true(cp.size == UINT64_MAX);
@@ -232,7 +248,7 @@ static void test_checkpoint_cosigned(void **state)
 	uint64_t signers;
 
 	assert_int_equal(mla_note_sign(f->note, (size_t)(text_end - f->note) + 1, "mlagw.co/audit",
-				       f->b, &nb, &len, NULL),
+				       f->kb, &nb, &len, NULL),
 			 MLA_OK);
 	line_b = strstr(nb, "\n\n") + 2;
 	assert_true(asprintf(&cos, "%s%s", f->note, line_b) > 0);
@@ -294,7 +310,7 @@ static mla_err open_signed_text(struct fixture *f, const char *text, mla_checkpo
 	size_t len;
 	mla_err r;
 
-	assert_int_equal(mla_note_sign(text, strlen(text), "mlagw.es/audit", f->a, &note, &len,
+	assert_int_equal(mla_note_sign(text, strlen(text), "mlagw.es/audit", f->ka, &note, &len,
 				       NULL),
 			 MLA_OK);
 	r = open_cp(note, &f->va, 1, cp);
@@ -422,26 +438,29 @@ static void test_sign_refusals(void **state)
 	struct fixture *f = *state;
 	mla_checkpoint cp = f->cp;
 	EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	mla_privkey *kec;
 	char *note = NULL;
 	size_t len;
 
 	assert_non_null(ec);
+	kec = signing_key(ec);
 	memcpy(cp.origin, "bad\norigin", sizeof("bad\norigin"));
-	assert_int_equal(mla_checkpoint_sign(&cp, "k", f->a, &note, &len, NULL), MLA_ERR_ARG);
+	assert_int_equal(mla_checkpoint_sign(&cp, "k", f->ka, &note, &len, NULL), MLA_ERR_ARG);
 	cp.origin[0] = '\0';
-	assert_int_equal(mla_checkpoint_sign(&cp, "k", f->a, &note, &len, NULL), MLA_ERR_ARG);
+	assert_int_equal(mla_checkpoint_sign(&cp, "k", f->ka, &note, &len, NULL), MLA_ERR_ARG);
 	cp = f->cp;
-	assert_int_equal(mla_checkpoint_sign(&cp, "", f->a, &note, &len, NULL), MLA_ERR_ARG);
-	assert_int_equal(mla_checkpoint_sign(&cp, "a b", f->a, &note, &len, NULL), MLA_ERR_ARG);
-	assert_int_equal(mla_checkpoint_sign(&cp, "a+b", f->a, &note, &len, NULL), MLA_ERR_ARG);
-	assert_int_equal(mla_checkpoint_sign(&cp, "a\xc2\xa0" "b", f->a, &note, &len, NULL),
+	assert_int_equal(mla_checkpoint_sign(&cp, "", f->ka, &note, &len, NULL), MLA_ERR_ARG);
+	assert_int_equal(mla_checkpoint_sign(&cp, "a b", f->ka, &note, &len, NULL), MLA_ERR_ARG);
+	assert_int_equal(mla_checkpoint_sign(&cp, "a+b", f->ka, &note, &len, NULL), MLA_ERR_ARG);
+	assert_int_equal(mla_checkpoint_sign(&cp, "a\xc2\xa0" "b", f->ka, &note, &len, NULL),
 			 MLA_ERR_ARG); /* U+00A0 no-break space */
-	assert_int_equal(mla_checkpoint_sign(&cp, "k", ec, &note, &len, NULL), MLA_ERR_ARG);
-	assert_int_equal(mla_note_sign("no newline", 10, "k", f->a, &note, &len, NULL),
+	assert_int_equal(mla_checkpoint_sign(&cp, "k", kec, &note, &len, NULL), MLA_ERR_ARG);
+	assert_int_equal(mla_note_sign("no newline", 10, "k", f->ka, &note, &len, NULL),
 			 MLA_ERR_ARG);
-	assert_int_equal(mla_note_sign("tab\there\n", 10, "k", f->a, &note, &len, NULL),
+	assert_int_equal(mla_note_sign("tab\there\n", 10, "k", f->ka, &note, &len, NULL),
 			 MLA_ERR_ARG);
 	assert_null(note);
+	mla_privkey_free(kec);
 	EVP_PKEY_free(ec);
 }
 

@@ -18,6 +18,7 @@
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "mlagw/receipt.h"
+#include "mlagw/privkey.h"
 #include "protocol_ns.h"
 #include "xml_safe.h"
 
@@ -98,11 +99,15 @@ static void load_issuer(const struct fixture *f, const char *state, X509 **cert,
 {
 	char rel[32], p[PATH_MAX];
 	mla_diag d = {MLA_OK, ""};
+	mla_privkey *k = NULL;
 
 	assert_int_equal(mla_snprintf(rel, sizeof(rel), "%s/root.crt", state), MLA_OK);
 	assert_int_equal(mla_pem_load_cert(fixture_path(f, rel, p), cert, &d), MLA_OK);
 	assert_int_equal(mla_snprintf(rel, sizeof(rel), "%s/root.key", state), MLA_OK);
-	assert_int_equal(mla_pem_load_key(fixture_path(f, rel, p), key, &d), MLA_OK);
+	assert_int_equal(mla_privkey_load(fixture_path(f, rel, p), &k, &d), MLA_OK);
+	assert_int_equal(EVP_PKEY_up_ref(mla_privkey_evp(k)), 1); /* the CA key, for issuing */
+	*key = mla_privkey_evp(k);
+	mla_privkey_free(k);
 }
 
 /* A signing certificate for ES issued by issuer, valid nb..na, loaded as a signer. */

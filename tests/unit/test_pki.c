@@ -21,6 +21,7 @@
 
 #include "mlagw/pem.h"
 #include "mlagw/pki.h"
+#include "mlagw/privkey.h"
 
 /* One PKI shared by the read-only tests: ES with default options, made by group setup. */
 static char g_dir[64];
@@ -212,18 +213,20 @@ static void test_key_types_and_keys_match(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		X509 *x = load_cert(g_dir, "ES", names[i]);
-		EVP_PKEY *key = NULL;
+		mla_privkey *k = NULL;
+		EVP_PKEY *key;
 		mla_diag d = {0};
 
 		path_of(path, sizeof(path), g_dir, "ES", names[i], "key");
-		assert_int_equal(mla_pem_load_key(path, &key, &d), MLA_OK);
+		assert_int_equal(mla_privkey_load(path, &k, &d), MLA_OK);
+		key = mla_privkey_evp(k);
 		assert_int_equal(EVP_PKEY_get_base_id(key), want[i]);
 		assert_int_equal(X509_check_private_key(x, key), 1);
 		if (want[i] == EVP_PKEY_RSA)
 			assert_int_equal(EVP_PKEY_get_bits(key), 3072);
 		if (want[i] == EVP_PKEY_EC)
 			assert_int_equal(EVP_PKEY_get_bits(key), 256);
-		EVP_PKEY_free(key);
+		mla_privkey_free(k);
 		X509_free(x);
 	}
 }
@@ -376,7 +379,8 @@ static void test_bad_host_refused_and_rolled_back(void **state)
 static void test_load_key_refuses_0644(void **state)
 {
 	char dir[64], path[128];
-	EVP_PKEY *key = NULL, *loaded = NULL;
+	EVP_PKEY *key = NULL;
+	mla_privkey *loaded = NULL;
 	mla_diag d = {0};
 
 	(void)state;
@@ -385,17 +389,17 @@ static void test_load_key_refuses_0644(void **state)
 	assert_int_equal(mla_pki_keygen(MLA_KEY_EC_P256, 0, &key, &d), MLA_OK);
 	assert_int_equal(mla_pem_write_key(path, key, 0, &d), MLA_OK);
 	assert_int_equal(chmod(path, 0644), 0);
-	assert_int_equal(mla_pem_load_key(path, &loaded, &d), MLA_ERR_KEY_FILE);
+	assert_int_equal(mla_privkey_load(path, &loaded, &d), MLA_ERR_KEY_FILE);
 	assert_null(loaded);
 	assert_non_null(strstr(d.msg, path));
 	assert_non_null(strstr(d.msg, "0644"));
 	assert_int_equal(chmod(path, 0640), 0); /* group-readable is refused too */
-	assert_int_equal(mla_pem_load_key(path, &loaded, &d), MLA_ERR_KEY_FILE);
+	assert_int_equal(mla_privkey_load(path, &loaded, &d), MLA_ERR_KEY_FILE);
 	assert_null(loaded);
 	assert_int_equal(chmod(path, 0600), 0);
-	assert_int_equal(mla_pem_load_key(path, &loaded, &d), MLA_OK);
-	assert_int_equal(EVP_PKEY_eq(key, loaded), 1);
-	EVP_PKEY_free(loaded);
+	assert_int_equal(mla_privkey_load(path, &loaded, &d), MLA_OK);
+	assert_int_equal(EVP_PKEY_eq(key, mla_privkey_evp(loaded)), 1);
+	mla_privkey_free(loaded);
 	EVP_PKEY_free(key);
 	rm_tree(dir);
 }

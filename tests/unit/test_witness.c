@@ -20,6 +20,7 @@
 
 struct fixture {
 	EVP_PKEY *log, *wit;
+	mla_privkey *klog, *kwit; /* the same keys, for signing */
 	mla_note_verifier vlog, vwit;
 	char *note;	  /* a checkpoint signed by log */
 	size_t text_len; /* its text, up to the blank line */
@@ -38,9 +39,11 @@ static int setup(void **state)
 	memcpy(cp.origin, "mlagw.co/audit", sizeof("mlagw.co/audit"));
 	memset(cp.root, 0xab, sizeof(cp.root));
 	if (f->log == NULL || f->wit == NULL ||
+	    mla_privkey_from_evp(f->log, &f->klog, NULL) != MLA_OK ||
+	    mla_privkey_from_evp(f->wit, &f->kwit, NULL) != MLA_OK ||
 	    mla_note_verifier_from_key("mlagw.co/audit", f->log, &f->vlog, NULL) != MLA_OK ||
 	    mla_cosig_verifier_from_key("mlagw.es/witness", f->wit, &f->vwit, NULL) != MLA_OK ||
-	    mla_checkpoint_sign(&cp, "mlagw.co/audit", f->log, &f->note, &len, NULL) != MLA_OK)
+	    mla_checkpoint_sign(&cp, "mlagw.co/audit", f->klog, &f->note, &len, NULL) != MLA_OK)
 		return -1;
 	f->text_len = (size_t)(strstr(f->note, "\n\n") - f->note) + 1;
 	*state = f;
@@ -51,6 +54,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	mla_privkey_free(f->klog);
+	mla_privkey_free(f->kwit);
 	EVP_PKEY_free(f->log);
 	EVP_PKEY_free(f->wit);
 	free(f->note);
@@ -65,7 +70,7 @@ static char *cosigned(const struct fixture *f, uint64_t ts)
 	size_t n;
 	char *out;
 
-	assert_int_equal(mla_cosignature_sign(f->note, f->text_len, "mlagw.es/witness", f->wit, ts,
+	assert_int_equal(mla_cosignature_sign(f->note, f->text_len, "mlagw.es/witness", f->kwit, ts,
 					      line, sizeof(line), NULL),
 			 MLA_OK);
 	n = strlen(f->note) + strlen(line) + 1;

@@ -1,7 +1,8 @@
 """The mlagw commands against the local API (--gateway): an ES authority submits with
 `mlagw submit`, follows it with `mlagw status`; a CO agency lists `mlagw inbox`, reads the
 document with `mlagw fetch --reason` (byte-identical, mode 0600, audited) and answers with
-`mlagw answer`; whoami and health; and the documented exit codes for a wrong token (1), a
+`mlagw answer`; whoami and health; whoami by client certificate (a key file others can read
+is refused); and the documented exit codes for a wrong token (1), a
 missing gateway (2) and an unreachable one (3)."""
 import json
 import os
@@ -61,6 +62,18 @@ def main(mlagw, mlagwd):
     check(me['role'] == 'admin', 'whoami %r' % me)
     health = json.loads(cli(net, co, 'admin', 'health', '--json').stdout)
     check(health.get('status') is not None, 'health %r' % health)
+    # a client certificate instead of a token: curl gets the key from mla_privkey_load (on
+    # its SSL_CTX), so a key file others can read is refused like the daemon's
+    crt, key = co.cert
+    by_cert = [net.mlagw, 'whoami', '--gateway', 'https://127.0.0.1:%d' % co.port, '--ca',
+               co.gw.pki('root.crt'), '--cert', crt, '--key', key, '--json']
+    p = subprocess.run(by_cert, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and json.loads(p.stdout).get('via') == 'certificate',
+          'whoami by certificate: %r' % p.stderr)
+    os.chmod(key, 0o644)
+    p = subprocess.run(by_cert, capture_output=True, text=True, timeout=60)
+    os.chmod(key, 0o600)
+    check(p.returncode == 3 and 'mode 0644' in p.stderr, 'readable client key: %r' % p.stderr)
     # the same through a client configuration file, and a bad one named by file and line
     tok = os.path.join(net.dir, 'token-CO-agency')
     conf = os.path.join(net.dir, 'client.conf')
