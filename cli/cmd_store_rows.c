@@ -224,7 +224,7 @@ static mla_err alert_row(const struct store_alert_row *row, void *arg)
 		       (long long)row->at_ms, dash(row->detail));
 		return MLA_OK;
 	}
-	return emit(o, json_pack("{sss?sIss?}", "kind", row->kind, "message_id", row->message_id,
+	return emit(o, json_pack("{ssss?sIss?}", "kind", row->kind, "message_id", row->message_id,
 				 "at_ms", (json_int_t)row->at_ms, "detail", row->detail));
 }
 
