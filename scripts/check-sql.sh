@@ -5,8 +5,8 @@
 # only through tests/tools/store_fault.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=$(git ls-files '*.c' '*.h' '*.py' 2>/dev/null ||
-        find . \( -name '*.[ch]' -o -name '*.py' \) -not -path './build*' | sed 's|^\./||')
+files=$(git ls-files '*.c' '*.h' '*.py' '*.sh' 2>/dev/null ||
+        find . \( -name '*.[ch]' -o -name '*.py' -o -name '*.sh' \) -not -path './build*' | sed 's|^\./||')
 files=$(echo "$files" | grep -v '^gateway/store/' || true)
 # statements as SQL writes them: upper-case keywords followed by what they take
 sql='\bSELECT\b[^;]*\bFROM\b|\bINSERT (OR [A-Z]+ )?INTO\b|\bCREATE (TABLE|INDEX)\b|\bUPDATE [A-Za-z_]+ SET\b|\bDELETE FROM\b|\bDROP TABLE\b|\bPRAGMA [a-z_]+|\bimport sqlite3\b|#include <sqlite3\.h>'
