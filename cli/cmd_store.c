@@ -151,7 +151,7 @@ static int show_bytes(store_reader *r, const struct show_args *a)
 
 struct meta_ctx {
 	json_t *meta;
-	char origin[256]; /* the first line of the latest checkpoint */
+	char origin[256]; /* the first line of the latest checkpoint (SPEC §14: <= 255 bytes) */
 };
 
 static mla_err meta_pair(const char *key, const char *value, void *arg)
@@ -160,19 +160,6 @@ static mla_err meta_pair(const char *key, const char *value, void *arg)
 
 	return json_object_set_new(m->meta, key, json_string(value)) == 0 ? MLA_OK
 									   : MLA_ERR_NOMEM;
-}
-
-static mla_err origin_of(const struct store_checkpoint_row *row, void *arg)
-{
-	struct meta_ctx *m = arg;
-	const char *nl = row->note != NULL ? memchr(row->note, '\n', row->len) : NULL;
-	size_t n = nl != NULL ? (size_t)(nl - row->note) : 0;
-
-	if (n >= sizeof(m->origin))
-		n = 0; /* not an origin (SPEC §14: at most 255 bytes) */
-	memcpy(m->origin, row->note != NULL ? row->note : "", n);
-	m->origin[n] = '\0';
-	return MLA_OK;
 }
 
 static json_t *counts_json(const struct store_counts *c)
@@ -222,8 +209,9 @@ static int show_meta(store_reader *r, int json)
 	int rc;
 
 	if (e == MLA_OK && (e = store_reader_counts(r, &c, &d)) == MLA_OK &&
-	    (e = store_reader_meta(r, meta_pair, &m, &d)) == MLA_OK)
-		e = store_reader_checkpoints(r, origin_of, &m, &d);
+	    (e = store_reader_meta(r, meta_pair, &m, &d)) == MLA_OK &&
+	    (e = store_reader_origin(r, m.origin, sizeof(m.origin), &d)) == MLA_ERR_NOT_FOUND)
+		e = MLA_OK; /* no checkpoint yet: no origin */
 	rc = show_done(&o, e, &d);
 	if (rc == CLI_OK)
 		rc = print_meta(r, &m, &c, json);

@@ -145,6 +145,7 @@ enum store_reader_stmt_id {
 	SR_META,
 	SR_AUDIT,
 	SR_CHECKPOINTS,
+	SR_LATEST_CP,
 	SR_WITNESSED,
 	SR_PEER_CERTS,
 	SR_OUTBOX,

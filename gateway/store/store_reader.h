@@ -67,6 +67,11 @@ typedef mla_err (*store_checkpoint_row_fn)(const struct store_checkpoint_row *ro
 mla_err store_reader_checkpoints(store_reader *r, store_checkpoint_row_fn fn, void *arg,
 				 mla_diag *diag);
 
+/* The log's origin as its latest checkpoint names it (the note's first line, e.g.
+ * "mlagw.es/audit": the State is in it), NUL-terminated in origin (cap bytes);
+ * MLA_ERR_NOT_FOUND before the first checkpoint. */
+mla_err store_reader_origin(store_reader *r, char *origin, size_t cap, mla_diag *diag);
+
 /* Peers' checkpoints this gateway cosigned (note as received plus the cosignature line), by
  * origin then size. */
 struct store_witnessed_row {

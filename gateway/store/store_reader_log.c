@@ -2,6 +2,8 @@
  * signed checkpoints, the peers' checkpoints this gateway cosigned and their certificates.
  * Rows are streamed to the caller's callback straight from SQLite's memory. */
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "store_internal.h"
 
@@ -76,6 +78,35 @@ mla_err store_reader_checkpoints(store_reader *r, store_checkpoint_row_fn fn, vo
 				   "ORDER BY size", &st, diag)) != MLA_OK)
 		return e;
 	return store_reader_each(r, st, checkpoint_row, &c, "checkpoints", diag);
+}
+
+mla_err store_reader_origin(store_reader *r, char *origin, size_t cap, mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	const char *note, *nl = NULL;
+	size_t len = 0;
+	mla_err e;
+	int rc;
+
+	if ((e = store_reader_stmt(r, SR_LATEST_CP, "SELECT note FROM checkpoints ORDER BY size "
+				   "DESC LIMIT 1", &st, diag)) != MLA_OK)
+		return e;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE) {
+		e = store_fail_db(r->db, rc, "latest checkpoint", diag);
+	} else if (rc == SQLITE_DONE) {
+		e = mla_fail(diag, MLA_ERR_NOT_FOUND, "store: no checkpoint yet");
+	} else {
+		note = (const char *)store_reader_blob(st, 0, &len);
+		if (note != NULL)
+			nl = memchr(note, '\n', len);
+		if (nl == NULL || nl == note || (size_t)(nl - note) >= cap)
+			e = mla_fail(diag, MLA_ERR_STORE, "store: the latest checkpoint names no "
+				     "origin");
+		else
+			(void)snprintf(origin, cap, "%.*s", (int)(nl - note), note);
+	}
+	store_stmt_done(st);
+	return e;
 }
 
 struct wit_ctx {

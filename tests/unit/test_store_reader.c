@@ -176,12 +176,14 @@ static void test_schema_version(void **state)
 	gw_store *s = open_ok(f);
 	struct store_counts c;
 	mla_diag d = {MLA_OK, ""};
+	char origin[16];
 	store_reader *r;
 
 	append(s, 0, 2);
 	store_close(s);
 	r = reader_ok(f);
 	assert_int_equal(store_reader_version(r), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_reader_origin(r, origin, sizeof(origin), &d), MLA_ERR_NOT_FOUND);
 	store_reader_close(r);
 	assert_int_equal(store_fault_make_v1(f->path, &d), MLA_OK);
 	r = reader_ok(f);
@@ -315,6 +317,7 @@ static void test_messages_and_log(void **state)
 	struct out_msg m;
 	size_t hist = 0, alerts = 0;
 	uint64_t last = 0;
+	char origin[16];
 	store_reader *r;
 	mla_buf b;
 
@@ -339,6 +342,9 @@ static void test_messages_and_log(void **state)
 	assert_int_equal(alerts, 1);
 	assert_int_equal(store_reader_checkpoints(r, check_cp, &last, &d), MLA_OK);
 	assert_int_equal(last, 2);
+	assert_int_equal(store_reader_origin(r, origin, sizeof(origin), &d), MLA_OK);
+	assert_string_equal(origin, "note"); /* the first line of the latest note */
+	assert_int_equal(store_reader_origin(r, origin, 4, &d), MLA_ERR_STORE); /* no room */
 	store_reader_close(r);
 }
 
