@@ -429,6 +429,22 @@ static int open_store(struct export_ctx *x, const char *path)
 	return read_done(x, store_reader_open(path, &x->rd, &d), &d);
 }
 
+/* Reads the store (one snapshot from the open on, even while the gateway writes to it) and
+ * writes the bundle: the records in the order SPEC section 15 fixes. */
+static int export_all(struct export_ctx *x, const mla_buf *pem)
+{
+	int rc;
+
+	if ((rc = open_store(x, x->a->store)) != CLI_OK || (rc = export_checkpoints(x)) != CLI_OK ||
+	    (rc = export_entries(x)) != CLI_OK || (rc = export_peer_certs(x)) != CLI_OK)
+		return rc;
+	if (mla_buf_append(&x->body, x->cps->data, x->cps->len) != MLA_OK)
+		return cli_fail(CMD, MLA_ERR_TOO_LARGE, NULL);
+	if ((rc = export_witnessed(x)) != CLI_OK || (rc = export_messages(x)) != CLI_OK)
+		return rc;
+	return assemble(x, x->a, pem, x->peer_certs);
+}
+
 int cmd_audit_export(int argc, char **argv)
 {
 	struct export_args a;
@@ -456,15 +472,7 @@ int cmd_audit_export(int argc, char **argv)
 		rc = cli_fail(CMD, r, &d);
 		goto out;
 	}
-	/* one snapshot of the store from here on, even while the gateway writes to it */
-	if ((rc = open_store(&x, a.store)) == CLI_OK && (rc = export_checkpoints(&x)) == CLI_OK &&
-	    (rc = export_entries(&x)) == CLI_OK && (rc = export_peer_certs(&x)) == CLI_OK) {
-		if (mla_buf_append(&x.body, cps.data, cps.len) != MLA_OK)
-			rc = cli_fail(CMD, MLA_ERR_TOO_LARGE, NULL);
-		else if ((rc = export_witnessed(&x)) == CLI_OK &&
-			 (rc = export_messages(&x)) == CLI_OK)
-			rc = assemble(&x, &a, &pem, &peer_certs);
-	}
+	rc = export_all(&x, &pem);
 out:
 	store_reader_close(x.rd);
 	mla_buf_free(&x.body);
