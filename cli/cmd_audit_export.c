@@ -1,7 +1,8 @@
-/* mlagw audit export: writes the audit bundle (SPEC section 15) of a gateway from its SQLite
- * store, opened read-only: every entry up to the latest checkpoint, every checkpoint, the
- * audit certificate, and the envelopes and receipts of the messages the entries name
- * (optionally only those of a case or a time range). */
+/* mlagw audit export: writes the audit bundle (SPEC section 15) of a gateway from its store,
+ * read through the store's read-only reader (gateway/store/store_reader.h): every entry up to
+ * the latest checkpoint, every checkpoint, the audit certificate, and the envelopes and
+ * receipts of the messages the entries name (optionally only those of a case or a time
+ * range). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,6 @@
 #include <jansson.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <sqlite3.h>
 
 #include "audit_bundle.h"
 #include "audit_export_proofs.h"
@@ -19,6 +19,7 @@
 #include "mlagw/audit_entry.h"
 #include "mlagw/bundle.h"
 #include "mlagw/pem.h"
+#include "store/store_reader.h"
 
 #define CMD "audit export"
 
@@ -37,8 +38,11 @@ struct export_args {
 };
 
 struct export_ctx {
-	sqlite3 *db;
+	store_reader *rd;
+	int rc;       /* the CLI status a callback stopped with */
+	const struct export_args *a;
 	mla_buf body; /* entries, checkpoints, envelopes, receipts */
+	mla_buf *cps, *peer_certs;
 	json_t *sizes;
 	char (*ids)[MLA_UUID_LEN + 1];
 	size_t nids, capids;
@@ -84,17 +88,29 @@ static int parse(int argc, char **argv, struct export_args *a)
 	return CLI_OK;
 }
 
-static int db_fail(const struct export_ctx *x, const char *what)
+/* The CLI status of a reader call: a callback's own status if one stopped it, else the
+ * store's error (exit 3: the store cannot be read). */
+static int read_done(const struct export_ctx *x, mla_err e, const mla_diag *d)
 {
-	fprintf(stderr, "mlagw " CMD ": store: %s: %s\n", what, sqlite3_errmsg(x->db));
-	return CLI_IO;
+	if (e == MLA_OK)
+		return CLI_OK;
+	if (x->rc != CLI_OK)
+		return x->rc;
+	fprintf(stderr, "mlagw " CMD ": %s\n", d->msg[0] != '\0' ? d->msg : mla_strerror(e));
+	return e == MLA_ERR_NOMEM ? CLI_INTERNAL : CLI_IO;
 }
 
-static int add(struct export_ctx *x, mla_bundle_type t, const char *name, const void *p,
-	       size_t n)
+/* Keeps a callback's CLI status and stops the reader when it is not CLI_OK. */
+static mla_err keep(struct export_ctx *x, int rc)
+{
+	x->rc = rc;
+	return rc == CLI_OK ? MLA_OK : MLA_ERR_INTERNAL;
+}
+
+static int add_to(mla_buf *out, mla_bundle_type t, const char *name, const void *p, size_t n)
 {
 	mla_diag d = {MLA_OK, ""};
-	mla_err r = mla_bundle_add(&x->body, t, name, p, n, &d);
+	mla_err r = mla_bundle_add(out, t, name, p, n, &d);
 
 	return r == MLA_OK ? CLI_OK : cli_fail(CMD, r, &d);
 }
@@ -112,34 +128,27 @@ static int select_message(struct export_ctx *x, const mla_audit_entry *e)
 	return CLI_OK;
 }
 
-/* Every checkpoint (ascending size); the last gives the entries' extent. */
-static int export_checkpoints(struct export_ctx *x, mla_buf *cps)
+static mla_err checkpoint_row(const struct store_checkpoint_row *row, void *arg)
 {
-	sqlite3_stmt *st = NULL;
+	struct export_ctx *x = arg;
 	char name[24];
-	int rc = CLI_OK, s;
+	int rc;
 
-	if (sqlite3_prepare_v2(x->db, "SELECT size, note FROM checkpoints ORDER BY size", -1, &st,
-			       NULL) != SQLITE_OK)
-		return db_fail(x, "checkpoints");
-	while (rc == CLI_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		sqlite3_int64 size = sqlite3_column_int64(st, 0);
-		mla_diag d = {MLA_OK, ""};
-		mla_err r;
+	(void)snprintf(name, sizeof(name), "%llu", (unsigned long long)row->size);
+	rc = add_to(x->cps, MLA_BUNDLE_CHECKPOINT, name, row->note, row->len);
+	x->last_size = row->size;
+	x->n_cps++;
+	if (rc == CLI_OK && json_array_append_new(x->sizes, json_integer((json_int_t)row->size)))
+		rc = CLI_INTERNAL;
+	return keep(x, rc);
+}
 
-		(void)snprintf(name, sizeof(name), "%lld", (long long)size);
-		r = mla_bundle_add(cps, MLA_BUNDLE_CHECKPOINT, name, sqlite3_column_blob(st, 1),
-				   (size_t)sqlite3_column_bytes(st, 1), &d);
-		if (r != MLA_OK)
-			rc = cli_fail(CMD, r, &d);
-		x->last_size = (uint64_t)size;
-		x->n_cps++;
-		if (json_array_append_new(x->sizes, json_integer(size)) != 0)
-			rc = CLI_INTERNAL;
-	}
-	if (rc == CLI_OK && s != SQLITE_DONE)
-		rc = db_fail(x, "checkpoints");
-	sqlite3_finalize(st);
+/* Every checkpoint (ascending size); the last gives the entries' extent. */
+static int export_checkpoints(struct export_ctx *x)
+{
+	mla_diag d = {MLA_OK, ""};
+	int rc = read_done(x, store_reader_checkpoints(x->rd, checkpoint_row, x, &d), &d);
+
 	if (rc == CLI_OK && x->n_cps == 0) {
 		fprintf(stderr, "mlagw " CMD ": the store has no checkpoint yet (stop the gateway "
 				"cleanly, or wait for its checkpoint interval)\n");
@@ -148,86 +157,65 @@ static int export_checkpoints(struct export_ctx *x, mla_buf *cps)
 	return rc;
 }
 
-/* A missing table is a store from before witnessing (schema 1): nothing to export. */
-static int prepare_optional(struct export_ctx *x, const char *sql, sqlite3_stmt **st)
+/* One peer audit certificate as PEM, "peer.<State>.<16 hex of the SHA-256 of the DER>". */
+static mla_err peer_cert_row(const struct store_peer_cert_row *row, void *arg)
 {
-	if (sqlite3_prepare_v2(x->db, sql, -1, st, NULL) == SQLITE_OK)
-		return CLI_OK;
-	if (strstr(sqlite3_errmsg(x->db), "no such table") != NULL) {
-		*st = NULL;
-		return CLI_OK;
+	struct export_ctx *x = arg;
+	const unsigned char *der = row->der;
+	X509 *cert = d2i_X509(NULL, &der, (long)row->len);
+	BIO *bio = BIO_new(BIO_s_mem());
+	const uint8_t *fp = row->fingerprint;
+	char name[MLA_BUNDLE_NAME_MAX + 1], *pem;
+	int rc;
+	long n;
+
+	if (cert == NULL || bio == NULL || PEM_write_bio_X509(bio, cert) != 1 ||
+	    (n = BIO_get_mem_data(bio, &pem)) <= 0) {
+		fprintf(stderr, "mlagw " CMD ": store: a peer audit certificate is unreadable\n");
+		rc = CLI_IO;
+	} else {
+		(void)snprintf(name, sizeof(name), "peer.%.2s.%02x%02x%02x%02x%02x%02x%02x%02x",
+			       row->state, fp[0], fp[1], fp[2], fp[3], fp[4], fp[5], fp[6], fp[7]);
+		rc = add_to(x->peer_certs, MLA_BUNDLE_CERTIFICATE, name, pem, (size_t)n);
+		x->n_peer_certs++;
 	}
-	return db_fail(x, "witnessing tables");
+	X509_free(cert);
+	BIO_free(bio);
+	return keep(x, rc);
 }
 
-/* The peers' audit certificates (PEM), "peer.<State>.<16 hex of the SHA-256 of the DER>". */
-static int export_peer_certs(struct export_ctx *x, mla_buf *out)
+static int export_peer_certs(struct export_ctx *x)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = prepare_optional(x, "SELECT state, fingerprint, der FROM peer_audit_certs "
-				     "ORDER BY state, fingerprint", &st), s = SQLITE_DONE;
+	mla_diag d = {MLA_OK, ""};
 
-	while (rc == CLI_OK && st != NULL && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *state = sqlite3_column_text(st, 0), *fp = sqlite3_column_blob(st, 1);
-		const unsigned char *der = sqlite3_column_blob(st, 2);
-		X509 *cert = der != NULL ? d2i_X509(NULL, &der, sqlite3_column_bytes(st, 2)) : NULL;
-		BIO *bio = BIO_new(BIO_s_mem());
-		mla_diag d = {MLA_OK, ""};
-		char name[MLA_BUNDLE_NAME_MAX + 1], *pem;
-		long n;
-
-		if (state == NULL || fp == NULL || sqlite3_column_bytes(st, 1) != 32 || cert == NULL ||
-		    bio == NULL || PEM_write_bio_X509(bio, cert) != 1 ||
-		    (n = BIO_get_mem_data(bio, &pem)) <= 0) {
-			fprintf(stderr, "mlagw " CMD ": store: a peer audit certificate is unreadable\n");
-			rc = CLI_IO;
-		} else {
-			(void)snprintf(name, sizeof(name), "peer.%.2s.%02x%02x%02x%02x%02x%02x%02x%02x",
-				       (const char *)state, fp[0], fp[1], fp[2], fp[3], fp[4], fp[5],
-				       fp[6], fp[7]);
-			mla_err r = mla_bundle_add(out, MLA_BUNDLE_CERTIFICATE, name, pem, (size_t)n,
-						   &d);
-			rc = r == MLA_OK ? CLI_OK : cli_fail(CMD, r, &d);
-			x->n_peer_certs++;
-		}
-		X509_free(cert);
-		BIO_free(bio);
-	}
-	if (rc == CLI_OK && st != NULL && s != SQLITE_DONE)
-		rc = db_fail(x, "peer certificates");
-	sqlite3_finalize(st);
-	return rc;
+	return read_done(x, store_reader_peer_certs(x->rd, peer_cert_row, x, &d), &d);
 }
 
-/* The peers' checkpoints this gateway cosigned, "<State>.<size>", by origin then size. */
+/* A peer's checkpoint this gateway cosigned, "<State>.<size>" (the reader gives them by
+ * origin, then size). */
+static mla_err witnessed_row(const struct store_witnessed_row *row, void *arg)
+{
+	struct export_ctx *x = arg;
+	const char *origin = row->origin;
+	char name[MLA_BUNDLE_NAME_MAX + 1];
+	int rc;
+
+	if (strlen(origin) < 8 || strncmp(origin, "mlagw.", 6) != 0) {
+		fprintf(stderr, "mlagw " CMD ": store: a witnessed origin is unreadable\n");
+		return keep(x, CLI_IO);
+	}
+	(void)snprintf(name, sizeof(name), "%c%c.%llu", origin[6] - 32, origin[7] - 32,
+		       (unsigned long long)row->size);
+	rc = add_to(&x->body, MLA_BUNDLE_WITNESSED, name, row->note, row->len);
+	x->n_wit++;
+	return keep(x, rc);
+}
+
 static int export_witnessed(struct export_ctx *x)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = prepare_optional(x, "SELECT origin, size, note FROM witnessed "
-				     "ORDER BY origin, size", &st), s = SQLITE_DONE;
+	mla_diag d = {MLA_OK, ""};
 
-	while (rc == CLI_OK && st != NULL && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *origin = (const char *)sqlite3_column_text(st, 0);
-		mla_diag d = {MLA_OK, ""};
-		char name[MLA_BUNDLE_NAME_MAX + 1];
-		mla_err r;
-
-		if (origin == NULL || strlen(origin) < 8 || strncmp(origin, "mlagw.", 6) != 0) {
-			fprintf(stderr, "mlagw " CMD ": store: a witnessed origin is unreadable\n");
-			rc = CLI_IO;
-			break;
-		}
-		(void)snprintf(name, sizeof(name), "%c%c.%lld", origin[6] - 32, origin[7] - 32,
-			       (long long)sqlite3_column_int64(st, 1));
-		r = mla_bundle_add(&x->body, MLA_BUNDLE_WITNESSED, name, sqlite3_column_blob(st, 2),
-				   (size_t)sqlite3_column_bytes(st, 2), &d);
-		rc = r == MLA_OK ? CLI_OK : cli_fail(CMD, r, &d);
-		x->n_wit++;
-	}
-	if (rc == CLI_OK && st != NULL && s != SQLITE_DONE)
-		rc = db_fail(x, "witnessed checkpoints");
-	sqlite3_finalize(st);
-	return rc;
+	return read_done(x, store_reader_witnessed(x->rd, witnessed_row, x, &d), &d);
 }
 
 static int is_filtered(const struct export_args *a)
@@ -280,70 +268,67 @@ static int export_proofs(struct export_ctx *x)
 	return rc;
 }
 
-static int export_entries(struct export_ctx *x, const struct export_args *a)
+/* One entry, exported as stored; an unparsable one too (the verifier reports it). */
+static mla_err entry_row(const struct store_audit_row *row, void *arg)
 {
-	sqlite3_stmt *st = NULL;
+	struct export_ctx *x = arg;
+	mla_diag d = {MLA_OK, ""};
 	mla_audit_entry e;
 	char name[24];
-	int rc = CLI_OK, s;
+	int rc;
+
+	(void)snprintf(name, sizeof(name), "%llu", (unsigned long long)row->seq);
+	if ((rc = add_to(&x->body, MLA_BUNDLE_ENTRY, name, row->entry, row->len)) != CLI_OK)
+		return keep(x, rc);
+	if (row->leaf != NULL) /* else no proof verifies: reported there */
+		memcpy(x->leaves[x->n_entries], row->leaf, 32);
+	x->n_entries++;
+	if (mla_audit_entry_parse(row->entry, row->len, &e, &d) != MLA_OK ||
+	    e.message_id[0] == '\0')
+		return MLA_OK;
+	if (audit_filter_selects(&x->a->filter, &e))
+		rc = select_message(x, &e);
+	if (rc == CLI_OK && is_filtered(x->a))
+		rc = remember_named(x, x->n_entries - 1, e.message_id);
+	return keep(x, rc);
+}
+
+static int export_entries(struct export_ctx *x)
+{
+	mla_diag d = {MLA_OK, ""};
 
 	if ((x->leaves = calloc(x->last_size + 1, sizeof(*x->leaves))) == NULL)
 		return CLI_INTERNAL;
-	if (sqlite3_prepare_v2(x->db, "SELECT seq, entry, leaf FROM audit WHERE seq < ?1 "
-			       "ORDER BY seq", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 1, (sqlite3_int64)x->last_size) != SQLITE_OK)
-		rc = db_fail(x, "audit");
-	while (rc == CLI_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		const uint8_t *p = sqlite3_column_blob(st, 1);
-		size_t n = (size_t)sqlite3_column_bytes(st, 1);
-		mla_diag d = {MLA_OK, ""};
-
-		(void)snprintf(name, sizeof(name), "%lld", (long long)sqlite3_column_int64(st, 0));
-		if ((rc = add(x, MLA_BUNDLE_ENTRY, name, p, n)) != CLI_OK)
-			break;
-		if (sqlite3_column_bytes(st, 2) == 32) /* else no proof verifies: reported there */
-			memcpy(x->leaves[x->n_entries], sqlite3_column_blob(st, 2), 32);
-		x->n_entries++;
-		/* an unparsable entry is exported as it is: the verifier reports it */
-		if (mla_audit_entry_parse(p, n, &e, &d) != MLA_OK || e.message_id[0] == '\0')
-			continue;
-		if (audit_filter_selects(&a->filter, &e))
-			rc = select_message(x, &e);
-		if (rc == CLI_OK && is_filtered(a))
-			rc = remember_named(x, x->n_entries - 1, e.message_id);
-	}
-	if (rc == CLI_OK && s != SQLITE_DONE)
-		rc = db_fail(x, "audit");
-	sqlite3_finalize(st);
-	return rc;
+	return read_done(x, store_reader_audit(x->rd, 0, x->last_size, entry_row, x, &d), &d);
 }
 
-/* The first non-NULL blob of the queries for id, added as a record of type t. */
-static int export_blob(struct export_ctx *x, const char *id, mla_bundle_type t,
-		       const char *const *queries, size_t *count)
+struct blob_add {
+	struct export_ctx *x;
+	mla_bundle_type t;
+	const char *id;
+};
+
+static mla_err blob_row(const uint8_t *p, size_t n, void *arg)
 {
-	int rc = CLI_OK;
+	const struct blob_add *b = arg;
 
-	for (size_t q = 0; queries[q] != NULL && rc == CLI_OK; q++) {
-		sqlite3_stmt *st = NULL;
-		int s;
+	return keep(b->x, add_to(&b->x->body, b->t, b->id, p, n));
+}
 
-		if (sqlite3_prepare_v2(x->db, queries[q], -1, &st, NULL) != SQLITE_OK ||
-		    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
-			rc = db_fail(x, mla_bundle_type_name(t));
-		else if ((s = sqlite3_step(st)) == SQLITE_ROW &&
-			 sqlite3_column_type(st, 0) == SQLITE_BLOB) {
-			rc = add(x, t, id, sqlite3_column_blob(st, 0),
-				 (size_t)sqlite3_column_bytes(st, 0));
-			(*count)++;
-			sqlite3_finalize(st);
-			return rc;
-		} else if (s != SQLITE_ROW && s != SQLITE_DONE) {
-			rc = db_fail(x, mla_bundle_type_name(t));
-		}
-		sqlite3_finalize(st);
-	}
-	return rc;
+/* The envelope or receipt of id as a record of type t, when the store has one. */
+static int export_blob(struct export_ctx *x, const char *id, mla_bundle_type t, size_t *count)
+{
+	struct blob_add b = {x, t, id};
+	mla_diag d = {MLA_OK, ""};
+	mla_err e = t == MLA_BUNDLE_ENVELOPE
+			    ? store_reader_envelope(x->rd, id, blob_row, &b, &d)
+			    : store_reader_receipt(x->rd, id, blob_row, &b, &d);
+
+	if (e == MLA_ERR_NOT_FOUND)
+		return CLI_OK;
+	if (e == MLA_OK)
+		(*count)++;
+	return read_done(x, e, &d);
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -353,12 +338,6 @@ static int cmp_id(const void *a, const void *b)
 
 static int export_messages(struct export_ctx *x)
 {
-	static const char *const envq[] = {
-		"SELECT envelope FROM outbox_envelope WHERE message_id = ?1",
-		"SELECT envelope FROM inbox WHERE message_id = ?1", NULL};
-	static const char *const recq[] = {
-		"SELECT receipt FROM outbox WHERE message_id = ?1",
-		"SELECT receipt FROM inbox WHERE message_id = ?1", NULL};
 	int rc = CLI_OK;
 	size_t n = 0;
 
@@ -371,9 +350,9 @@ static int export_messages(struct export_ctx *x)
 	if ((rc = export_proofs(x)) != CLI_OK)
 		return rc;
 	for (size_t i = 0; i < x->nids && rc == CLI_OK; i++)
-		rc = export_blob(x, x->ids[i], MLA_BUNDLE_ENVELOPE, envq, &x->n_env);
+		rc = export_blob(x, x->ids[i], MLA_BUNDLE_ENVELOPE, &x->n_env);
 	for (size_t i = 0; i < x->nids && rc == CLI_OK; i++)
-		rc = export_blob(x, x->ids[i], MLA_BUNDLE_RECEIPT, recq, &x->n_rec);
+		rc = export_blob(x, x->ids[i], MLA_BUNDLE_RECEIPT, &x->n_rec);
 	return rc;
 }
 
@@ -443,13 +422,35 @@ static int assemble(struct export_ctx *x, const struct export_args *a, const mla
 	return rc;
 }
 
+static int open_store(struct export_ctx *x, const char *path)
+{
+	mla_diag d = {MLA_OK, ""};
+
+	return read_done(x, store_reader_open(path, &x->rd, &d), &d);
+}
+
+/* Reads the store (one snapshot from the open on, even while the gateway writes to it) and
+ * writes the bundle: the records in the order SPEC section 15 fixes. */
+static int export_all(struct export_ctx *x, const mla_buf *pem)
+{
+	int rc;
+
+	if ((rc = open_store(x, x->a->store)) != CLI_OK || (rc = export_checkpoints(x)) != CLI_OK ||
+	    (rc = export_entries(x)) != CLI_OK || (rc = export_peer_certs(x)) != CLI_OK)
+		return rc;
+	if (mla_buf_append(&x->body, x->cps->data, x->cps->len) != MLA_OK)
+		return cli_fail(CMD, MLA_ERR_TOO_LARGE, NULL);
+	if ((rc = export_witnessed(x)) != CLI_OK || (rc = export_messages(x)) != CLI_OK)
+		return rc;
+	return assemble(x, x->a, pem, x->peer_certs);
+}
+
 int cmd_audit_export(int argc, char **argv)
 {
 	struct export_args a;
 	struct export_ctx x;
 	mla_diag d = {MLA_OK, ""};
 	mla_buf pem, cps, peer_certs;
-	char uri[4200];
 	mla_err r;
 	int rc;
 
@@ -457,6 +458,9 @@ int cmd_audit_export(int argc, char **argv)
 	memset(&x, 0, sizeof(x));
 	if ((rc = parse(argc, argv, &a)) != CLI_OK)
 		return rc == -1 ? CLI_OK : rc;
+	x.a = &a;
+	x.cps = &cps;
+	x.peer_certs = &peer_certs;
 	mla_buf_init(&x.body, MLA_BUNDLE_MAX);
 	mla_buf_init(&cps, MLA_BUNDLE_MAX);
 	mla_buf_init(&pem, 0);
@@ -468,30 +472,9 @@ int cmd_audit_export(int argc, char **argv)
 		rc = cli_fail(CMD, r, &d);
 		goto out;
 	}
-	if (snprintf(uri, sizeof(uri), "file:%s?mode=ro", a.store) >= (int)sizeof(uri) ||
-	    strpbrk(a.store, "?#%") != NULL) {
-		rc = cli_usage_error(CMD, "--store: path too long or holds ?, # or %%");
-		goto out;
-	}
-	if (sqlite3_open_v2(uri, &x.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_busy_timeout(x.db, 5000) != SQLITE_OK ||
-	    sqlite3_exec(x.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = db_fail(&x, a.store);
-		goto out;
-	}
-	if ((rc = export_checkpoints(&x, &cps)) == CLI_OK &&
-	    (rc = export_entries(&x, &a)) == CLI_OK &&
-	    (rc = export_peer_certs(&x, &peer_certs)) == CLI_OK) {
-		if (mla_buf_append(&x.body, cps.data, cps.len) != MLA_OK)
-			rc = cli_fail(CMD, MLA_ERR_TOO_LARGE, NULL);
-		else if ((rc = export_witnessed(&x)) == CLI_OK &&
-			 (rc = export_messages(&x)) == CLI_OK)
-			rc = assemble(&x, &a, &pem, &peer_certs);
-	}
+	rc = export_all(&x, &pem);
 out:
-	if (x.db != NULL)
-		sqlite3_close(x.db);
+	store_reader_close(x.rd);
 	mla_buf_free(&x.body);
 	mla_buf_free(&cps);
 	mla_buf_free(&pem);

@@ -17,6 +17,8 @@ int cmd_api(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 /* mlagw receipt verify: a receipt checked offline, optionally against its envelope. */
 int cmd_receipt(int argc, char **argv);
+/* mlagw store show: a gateway's store read through its read-only reader (cmd_store.c). */
+int cmd_store(int argc, char **argv);
 /* mlagw bench envelope: seal/open rates beside OpenSSL's bound; mlagw bench gateway: two
  * local gateways under load, receipted envelopes/s and latency beside the exchange's bound. */
 int cmd_bench(int argc, char **argv);

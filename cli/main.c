@@ -24,6 +24,8 @@ static const char main_usage[] =
 	"                 the gateway's signed checkpoint (auditors)\n"
 	"  audit export   write an offline audit bundle from a gateway's store\n"
 	"  audit verify   verify an audit bundle with the States' roots only\n"
+	"  store show     read a gateway's store (read-only): messages, history, alerts,\n"
+	"                 audit entries, checkpoints, meta; text or JSON\n"
 	"  (these talk to the local API with --gateway URL, or to the submission socket\n"
 	"   with --socket PATH for submit, status and health)\n"
 	"  bench envelope   measure seal/open rates against OpenSSL's own bound\n"
@@ -84,6 +86,8 @@ int main(int argc, char **argv)
 	else if (strcmp(argv[1], "submit") == 0 || strcmp(argv[1], "status") == 0 ||
 		 strcmp(argv[1], "health") == 0)
 		r = cmd_gateway(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "store") == 0)
+		r = cmd_store(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "bench") == 0)
 		r = cmd_bench(argc - 1, argv + 1);
 	else {

@@ -136,9 +136,10 @@ ROOTS=(--trust "$P/CO/root.crt" --trust "$P/ES/root.crt" --trust "$P/MX/root.crt
 mkdir -p "$D/audit"
 for s in CO ES MX; do
   db="$D/$(lc $s)/store.db" n=0
-  entries=$(sqlite3 "$db" "SELECT count(*) FROM audit")
-  for id in $(sqlite3 "$db" "SELECT message_id FROM outbox WHERE state = 3"); do
-    sqlite3 "$db" "SELECT writefile('$D/audit/$id.env.xml', e.envelope), writefile('$D/audit/$id.receipt.xml', o.receipt) FROM outbox o JOIN outbox_envelope e USING (message_id) WHERE message_id = '$id'" >/dev/null
+  entries=$("$M" store show --store "$db" --meta | awk '$1 == "audit" { print $2 }')
+  for id in $("$M" store show --store "$db" --outbox | awk -F'\t' '$3 == "delivered" { print $1 }'); do
+    "$M" store show --store "$db" --envelope "$id" > "$D/audit/$id.env.xml"
+    "$M" store show --store "$db" --receipt "$id" > "$D/audit/$id.receipt.xml"
     "$M" receipt verify --in "$D/audit/$id.receipt.xml" --envelope "$D/audit/$id.env.xml" "${ROOTS[@]}" >/dev/null
     n=$((n + 1))
   done

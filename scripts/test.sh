@@ -10,6 +10,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 scripts/setup.sh
 scripts/check-banned.sh
+scripts/check-sql.sh
 
 configure() { # DIR [meson options...]
   local dir=$1; shift

@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/store_reader.h"
 #include "../audit_bundle.h"
 #include "bench_bound.h"
 #include "../cli_util.h"
@@ -441,7 +441,7 @@ static void print_text(const struct ba_args *a, const struct ba_res *x)
 	bench_cpu_model(cpu, sizeof(cpu));
 	printf("mlagw bench audit: %llu entries\n", (unsigned long long)a->entries);
 	printf("machine: %s, %ld cores; %s; SQLite %s\n", cpu, sysconf(_SC_NPROCESSORS_ONLN),
-	       OpenSSL_version(OPENSSL_VERSION), sqlite3_libversion());
+	       OpenSSL_version(OPENSSL_VERSION), store_sqlite_version());
 	printf("SHA-256 (one core): %.0f MB/s over 1 MiB; %.0f hashes/s of 400 bytes "
 	       "(%.2f us each)\n", (double)(1 << 20) / x->sha_bulk / 1e6, 1.0 / x->sha_small,
 	       x->sha_small * 1e6);

@@ -1,7 +1,8 @@
 /* mlagw bench gateway, the load: C concurrent submissions over A's unix socket (libcurl multi,
  * connections reused), optionally paced to a rate; then A's health is polled until every
- * message has an outcome, and the delivery times are read from A's store (read-only): history
- * row 'delivered' (written when the receipt was verified) against the submission time. */
+ * message has an outcome, and the delivery times are read from A's store (its read-only
+ * reader): history row 'delivered' (written when the receipt was verified) against the
+ * submission time. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,11 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "mlagw/codec.h"
 #include "bench_bound.h"
 #include "bench_gateway.h"
+#include "store/store_reader.h"
 
 #define MAX_REPLY 65536
 #define POLL_MS 50
@@ -282,37 +283,37 @@ static mla_err wait_outcomes(const struct bgw_gateway *a, long long want, mla_di
 	}
 }
 
+/* The time of a message's first outgoing 'delivered' history row. */
+static mla_err delivered_row(const struct store_history_row *row, void *arg)
+{
+	int64_t *done_ms = arg;
+
+	if (*done_ms == 0 && strcmp(row->direction, "out") == 0 &&
+	    strcmp(row->state, "delivered") == 0)
+		*done_ms = row->at_ms;
+	return MLA_OK;
+}
+
 /* done_ms of every accepted submission, from A's history ('delivered', outgoing). */
 static mla_err read_delivered(const struct bgw_gateway *a, struct bgw_run *r, mla_diag *d)
 {
-	static const char sql[] = "SELECT at_ms FROM history WHERE message_id = ?1 AND "
-				  "direction = 'out' AND state = 'delivered'";
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	store_reader *rd = NULL;
+	mla_diag od = {MLA_OK, ""};
 	mla_err e = MLA_OK;
 
-	if (sqlite3_open_v2(a->store, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		e = mla_fail(d, MLA_ERR_IO, "bench: cannot read %s: %s", a->store,
-			     db != NULL ? sqlite3_errmsg(db) : "out of memory");
-		goto out;
-	}
-	for (long i = 0; i < r->n; i++) {
+	if (store_reader_open(a->store, &rd, &od) != MLA_OK)
+		return mla_fail(d, MLA_ERR_IO, "bench: cannot read %s: %s", a->store, od.msg);
+	for (long i = 0; i < r->n && e == MLA_OK; i++) {
 		struct bgw_sub *s = &r->subs[i];
 		if (s->id[0] == '\0')
 			continue;
-		(void)sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			s->done_ms = sqlite3_column_int64(st, 0);
-		(void)sqlite3_reset(st);
+		e = store_reader_history(rd, s->id, delivered_row, &s->done_ms, d);
 		if (s->done_ms > 0)
 			r->delivered++;
 		else
 			r->not_delivered++;
 	}
-out:
-	(void)sqlite3_finalize(st);
-	(void)sqlite3_close(db);
+	store_reader_close(rd);
 	return e;
 }
 

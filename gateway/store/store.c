@@ -13,7 +13,6 @@
 
 #include "store_internal.h"
 
-#define STORE_SCHEMA_VERSION 3
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 static const char schema_v1[] =

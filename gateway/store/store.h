@@ -13,6 +13,10 @@
 
 typedef struct gw_store gw_store;
 
+/* The schema this code writes (store_open brings older files up to it) and reads
+ * (store_reader.h refuses newer ones). */
+#define STORE_SCHEMA_VERSION 3
+
 typedef enum msg_state {
 	MSG_QUEUED = 0,
 	MSG_SENDING = 1,

@@ -1,12 +1,14 @@
 /* Internals shared by the store's files (store.c: connection, schema, row helpers; store_tx.c:
  * statements, errors, transactions; store_outbox.c and store_outbox_state.c; store_inbox.c;
- * store_log.c: history and alerts). Not part of the API. */
+ * store_log.c: history and alerts; store_reader*.c: the read-only reader). Not part of the
+ * API. */
 #ifndef MLAGW_GATEWAY_STORE_INTERNAL_H
 #define MLAGW_GATEWAY_STORE_INTERNAL_H
 
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_reader.h"
 
 /* Largest envelope or receipt handed back in an mla_buf. */
 #define STORE_BLOB_MAX ((size_t)1 << 30)
@@ -77,6 +79,8 @@ mla_err store_exec(gw_store *s, enum store_stmt_id id, const char *sql, const ch
 /* Maps an SQLite result code to an error naming the operation op: a duplicate primary key is
  * MLA_ERR_EXISTS, SQLITE_TOOBIG is MLA_ERR_TOO_LARGE, anything else MLA_ERR_STORE. */
 mla_err store_fail(gw_store *s, int rc, const char *op, mla_diag *diag);
+/* The same for any connection (db may be NULL). */
+mla_err store_fail_db(sqlite3 *db, int rc, const char *op, mla_diag *diag);
 
 /* BEGIN IMMEDIATE; COMMIT (rolling back if it fails); ROLLBACK unless SQLite has already. */
 mla_err store_tx_begin(gw_store *s, mla_diag *diag);
@@ -121,8 +125,57 @@ mla_err store_outbox_select(gw_store *s, enum store_stmt_id id, const char *sql,
 			    const char *message_id, const char *op, sqlite3_stmt **st,
 			    mla_diag *diag);
 
+/* The outbox columns store_outbox_read_row reads, in its order. */
+#define STORE_OUT_COLS                                                                    \
+	"message_id, case_id, to_state, kind, action, priority, state, attempts, created_ms," \
+	" next_attempt_ms, deadline_ms, digest, last_error"
+/* Reads one outbox row selected with STORE_OUT_COLS into o. */
+mla_err store_outbox_read_row(sqlite3_stmt *st, struct out_msg *o, const char *op,
+			      mla_diag *diag);
+
 /* Adds a history row (inside the caller's write). detail may be NULL. */
 mla_err store_history_add(gw_store *s, const char *message_id, const char *direction,
 			  const char *state, int64_t at_ms, const char *detail, mla_diag *diag);
+
+/* --- the read-only reader (store_reader.c, store_reader_log.c, store_reader_msgs.c) --- */
+
+/* One slot per cached statement of a reader, prepared on first use. */
+enum store_reader_stmt_id {
+	SR_VERSION,
+	SR_META,
+	SR_AUDIT,
+	SR_CHECKPOINTS,
+	SR_LATEST_CP,
+	SR_WITNESSED,
+	SR_PEER_CERTS,
+	SR_OUTBOX,
+	SR_INBOX,
+	SR_ENV_OUT,
+	SR_ENV_IN,
+	SR_REC_OUT,
+	SR_REC_IN,
+	SR_HISTORY_ONE,
+	SR_HISTORY_ALL,
+	SR_ALERTS,
+	SR_COUNT_
+};
+
+struct store_reader {
+	sqlite3 *db;
+	int version;		/* the schema version of the snapshot */
+	sqlite3_stmt *stmt[SR_COUNT_];
+};
+
+/* The cached statement of slot id (prepared from sql on first use), reset and unbound. */
+mla_err store_reader_stmt(store_reader *r, enum store_reader_stmt_id id, const char *sql,
+			  sqlite3_stmt **out, mla_diag *diag);
+/* Steps st (bound by the caller) to its end, calling row(st, arg, diag) for each row; a
+ * non-MLA_OK return stops. Resets st. */
+typedef mla_err (*store_reader_row_fn)(sqlite3_stmt *st, void *arg, mla_diag *diag);
+mla_err store_reader_each(store_reader *r, sqlite3_stmt *st, store_reader_row_fn row,
+			  void *arg, const char *op, mla_diag *diag);
+/* A text column (NULL stays NULL) and a blob column with its length (NULL when empty). */
+const char *store_reader_text(sqlite3_stmt *st, int col);
+const uint8_t *store_reader_blob(sqlite3_stmt *st, int col, size_t *len);
 
 #endif

@@ -5,9 +5,7 @@
 
 #include "store_internal.h"
 
-#define OUT_COLS                                                                          \
-	"message_id, case_id, to_state, kind, action, priority, state, attempts, created_ms," \
-	" next_attempt_ms, deadline_ms, digest, last_error"
+#define OUT_COLS STORE_OUT_COLS
 
 static mla_err check_msg(const struct out_msg *m, const uint8_t *env, size_t len,
 			 mla_diag *diag)
@@ -116,8 +114,8 @@ out:
 	return store_write_leave(s, own, r, diag);
 }
 
-/* Reads one row selected with OUT_COLS. */
-static mla_err read_row(sqlite3_stmt *st, struct out_msg *o, const char *op, mla_diag *diag)
+mla_err store_outbox_read_row(sqlite3_stmt *st, struct out_msg *o, const char *op,
+			      mla_diag *diag)
 {
 	sqlite3_int64 attempts = sqlite3_column_int64(st, 7);
 	int state = sqlite3_column_int(st, 6);
@@ -169,7 +167,7 @@ mla_err store_outbox_due(gw_store *s, int64_t now_ms, store_peer_filter take, vo
 			goto out;
 		if (take != NULL && !take(to_state, arg))
 			continue;
-		if ((r = read_row(st, &out[*n], "outbox due", diag)) != MLA_OK)
+		if ((r = store_outbox_read_row(st, &out[*n], "outbox due", diag)) != MLA_OK)
 			goto out;
 		(*n)++;
 	}
@@ -199,7 +197,7 @@ mla_err store_outbox_overdue(gw_store *s, int64_t now_ms, struct out_msg *out, s
 	    (rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)max)) != SQLITE_OK)
 		goto out;
 	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((r = read_row(st, &out[*n], "outbox overdue", diag)) != MLA_OK)
+		if ((r = store_outbox_read_row(st, &out[*n], "outbox overdue", diag)) != MLA_OK)
 			goto out;
 		(*n)++;
 	}
@@ -254,7 +252,7 @@ mla_err store_outbox_get(gw_store *s, const char *message_id, struct out_msg *ou
 	if ((r = store_outbox_select(s, ST_OUT_GET,
 				     "SELECT " OUT_COLS " FROM outbox WHERE message_id = ?1",
 				     message_id, "outbox get", &st, diag)) == MLA_OK)
-		r = read_row(st, out, "outbox get", diag);
+		r = store_outbox_read_row(st, out, "outbox get", diag);
 	store_stmt_done(st);
 	return r;
 }

@@ -4,11 +4,15 @@
 
 mla_err store_fail(gw_store *s, int rc, const char *op, mla_diag *diag)
 {
+	return store_fail_db(s != NULL ? s->db : NULL, rc, op, diag);
+}
+
+mla_err store_fail_db(sqlite3 *db, int rc, const char *op, mla_diag *diag)
+{
 	/* SQLite's messages name tables, columns and constraints, never bound values. A bind
 	 * failure does not set the connection's message: then use the code's generic one. */
-	const char *why = s != NULL && s->db != NULL && sqlite3_extended_errcode(s->db) == rc
-				  ? sqlite3_errmsg(s->db)
-				  : sqlite3_errstr(rc);
+	const char *why = db != NULL && sqlite3_extended_errcode(db) == rc ? sqlite3_errmsg(db)
+									    : sqlite3_errstr(rc);
 
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return mla_fail(diag, MLA_ERR_EXISTS, "store: %s: message id already stored", op);

@@ -17,10 +17,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "mlagw/codec.h"
 #include "store/store.h"
+#include "store/store_fault.h"
+#include "store/store_reader.h"
 
 struct fx {
 	char dir[64];
@@ -106,32 +107,42 @@ static void put_ok(gw_store *s, const struct out_msg *m)
 		fail_msg("store_outbox_put: %s", d.msg);
 }
 
-static int64_t sql_int(const char *path, const char *sql)
+/* The schema version, read back through the read-only reader. */
+static int schema_version(const char *path)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v;
+	store_reader *r = NULL;
+	mla_diag d = {MLA_OK, ""};
+	int v;
 
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	if (store_reader_open(path, &r, &d) != MLA_OK)
+		fail_msg("store_reader_open: %s", d.msg);
+	v = store_reader_version(r);
+	store_reader_close(r);
 	return v;
 }
 
-static void sql_text_is(const char *path, const char *sql, const char *want)
+/* Rows per part, through the reader (which fails on a missing table of the version). */
+static struct store_counts counts_of(const char *path)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	struct store_counts c;
+	store_reader *r = NULL;
+	mla_diag d = {MLA_OK, ""};
 
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(st, 0), want);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	if (store_reader_open(path, &r, &d) != MLA_OK || store_reader_counts(r, &c, &d) != MLA_OK)
+		fail_msg("store reader: %s", d.msg);
+	store_reader_close(r);
+	return c;
+}
+
+/* An SQLite setting of the file (test-only access, store_fault.h). */
+static void pragma_is(const char *path, const char *name, const char *want)
+{
+	mla_diag d = {MLA_OK, ""};
+	char v[64];
+
+	if (store_fault_pragma(path, name, v, sizeof(v), &d) != MLA_OK)
+		fail_msg("store_fault_pragma: %s", d.msg);
+	assert_string_equal(v, want);
 }
 
 /* History rows gathered by the callback. */
@@ -160,11 +171,11 @@ static void test_create_reopen_keeps_data(void **state)
 	struct out_msg m = make_out(1, "FR", 0, 1000, 1000), got;
 	gw_store *s = open_ok(f);
 
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(schema_version(f->path), 3);
 	put_ok(s, &m);
 	store_close(s);
 	s = open_ok(f);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(schema_version(f->path), 3);
 	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
 	assert_string_equal(got.case_id, "case-1");
 	assert_string_equal(got.to_state, "FR");
@@ -172,20 +183,17 @@ static void test_create_reopen_keeps_data(void **state)
 	assert_int_equal(got.created_ms, 1000);
 	assert_memory_equal(got.digest, m.digest, 32);
 	store_close(s);
-	sql_text_is(f->path, "PRAGMA journal_mode", "wal");
+	pragma_is(f->path, "journal_mode", "wal");
 }
 
 static void test_newer_schema_refused(void **state)
 {
 	struct fx *f = *state;
 	gw_store *s = open_ok(f);
-	sqlite3 *db = NULL;
 	mla_diag d = {MLA_OK, ""};
 
 	store_close(s);
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	assert_int_equal(store_fault_set_version(f->path, 4, &d), MLA_OK);
 	s = NULL;
 	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_STORE);
 	assert_null(s);
@@ -198,18 +206,14 @@ static void test_v1_upgraded(void **state)
 	struct fx *f = *state;
 	struct out_msg m = make_out(1, "FR", 0, 1000, 1000), got;
 	gw_store *s = open_ok(f);
-	sqlite3 *db = NULL;
 
 	put_ok(s, &m);
 	store_close(s);
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE witnessed; DROP TABLE peer_audit_certs; "
-					  "DROP TABLE meta; PRAGMA user_version = 1", NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(db);
+	assert_int_equal(store_fault_make_v1(f->path, NULL), MLA_OK);
+	assert_int_equal(schema_version(f->path), 1);
 	s = open_ok(f);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
-	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM witnessed"), 0);
+	assert_int_equal(schema_version(f->path), 3);
+	assert_int_equal((int64_t)counts_of(f->path).witnessed, 0);
 	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
 	store_close(s);
 }
@@ -567,7 +571,7 @@ static void test_group_commit_100(void **state)
 	s = open_ok(f);
 	assert_int_equal(store_outbox_counts(s, counts, NULL), MLA_OK);
 	assert_int_equal(counts[MSG_QUEUED], 100);
-	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM history"), 100);
+	assert_int_equal((int64_t)counts_of(f->path).history, 100);
 	store_close(s);
 }
 
@@ -588,8 +592,8 @@ static void test_rollback_discards(void **state)
 	assert_int_equal(store_rollback(s), MLA_OK);
 	assert_int_equal(store_outbox_counts(s, counts, NULL), MLA_OK);
 	assert_int_equal(counts[MSG_QUEUED], 0);
-	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM history"), 0);
-	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM alerts"), 0);
+	assert_int_equal((int64_t)counts_of(f->path).history, 0);
+	assert_int_equal((int64_t)counts_of(f->path).alerts, 0);
 
 	/* a failed write inside a group undoes only itself */
 	assert_int_equal(store_begin(s, NULL), MLA_OK);
@@ -599,12 +603,12 @@ static void test_rollback_discards(void **state)
 	assert_int_equal(store_commit(s, NULL), MLA_OK);
 	assert_int_equal(store_outbox_get(s, a.message_id, &got, NULL), MLA_OK);
 	assert_int_equal(store_outbox_get(s, b.message_id, &got, NULL), MLA_OK);
-	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM history"), 2);
+	assert_int_equal((int64_t)counts_of(f->path).history, 2);
 	/* an unfinished group is discarded on close */
 	assert_int_equal(store_begin(s, NULL), MLA_OK);
 	assert_int_equal(store_alert(s, "y", NULL, NULL, NULL), MLA_OK);
 	store_close(s);
-	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM alerts"), 0);
+	assert_int_equal((int64_t)counts_of(f->path).alerts, 0);
 }
 
 #define DUR_N 200
@@ -706,8 +710,8 @@ static void test_durability_sigkill(void **state)
 	for (i = 0; i < nacked; i++)
 		assert_int_equal(store_outbox_get(s, acked[i], &m, NULL), MLA_OK);
 	store_close(s);
-	assert_true(sql_int(f->path, "SELECT count(*) FROM outbox") >= (int64_t)nacked);
-	sql_text_is(f->path, "PRAGMA integrity_check", "ok");
+	assert_true((int64_t)counts_of(f->path).outbox >= (int64_t)nacked);
+	pragma_is(f->path, "integrity_check", "ok");
 	free(acked);
 }
 
@@ -916,7 +920,7 @@ static void test_witnessing(void **state)
 	assert_memory_equal(got, root, 32);
 	assert_int_equal(store_peer_cert_put(s, "CO", leaf, 32, NULL), MLA_OK);
 	assert_int_equal(store_peer_cert_put(s, "CO", leaf, 32, NULL), MLA_OK); /* kept once */
-	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM peer_audit_certs"), 1);
+	assert_int_equal((int64_t)counts_of(f->path).peer_certs, 1);
 	/* at most 32 per State: a 33rd new one is refused, a known one still accepted */
 	for (int i = 1; i < 32; i++) {
 		uint8_t der[4] = {'c', 'e', 'r', (uint8_t)i};

@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import socket
-import sqlite3
 import ssl
 import subprocess
 import sys
@@ -35,6 +34,10 @@ class TestFailure(AssertionError):
     pass
 
 
+class StoreReadError(OSError):
+    """`mlagw store show` could not read a store (e.g. a daemon is restarting): transient."""
+
+
 def check(cond, msg):
     if not cond:
         raise TestFailure(msg)
@@ -47,7 +50,7 @@ def wait_until(pred, timeout, interval=0.1, msg='condition'):
     while True:
         try:
             last = pred()
-        except (sqlite3.OperationalError, OSError) as e:  # db locked, daemon restarting
+        except OSError as e:  # store busy (StoreReadError), daemon restarting
             last = None
             err = e
         if last:
@@ -267,28 +270,48 @@ class Gateway:
         check(code == 200, 'health: HTTP %d' % code)
         return json.loads(body)
 
-    # --- store ---
-    def db(self):
-        c = sqlite3.connect('file:%s?mode=ro' % self.store, uri=True, timeout=10)
-        c.row_factory = sqlite3.Row
-        return c
+    # --- store: read through `mlagw store show` (the store's reader), never SQL ---
+    def show(self, *what):
+        """The JSON of `mlagw store show --store STORE WHAT... --json`."""
+        args = [self.net.mlagw, 'store', 'show', '--store', self.store] + list(what) + ['--json']
+        p = subprocess.run(args, capture_output=True, timeout=60)
+        if p.returncode != 0:
+            raise StoreReadError('mlagw store show %s: exit %d: %s' % (
+                ' '.join(what), p.returncode, p.stderr.decode(errors='replace')))
+        return json.loads(p.stdout)
 
-    def q(self, sql, args=()):
-        c = self.db()
-        try:
-            return [dict(r) for r in c.execute(sql, args).fetchall()]
-        finally:
-            c.close()
+    def counts(self):
+        """Rows per part (outbox, inbox, history, alerts, audit, audit_next, checkpoints,
+        checkpoint_latest, witnessed, peer_certs)."""
+        return self.show('--meta')['counts']
+
+    def audit_rows(self, first=None, last=None):
+        """The audit table as stored: [{'seq', 'entry' (bytes), 'leaf' (bytes or None)}]."""
+        rng = (['--from', str(first)] if first is not None else []) + \
+              (['--to', str(last)] if last is not None else [])
+        return [{'seq': r['seq'], 'entry': base64.b64decode(r['entry']),
+                 'leaf': bytes.fromhex(r['leaf']) if r['leaf'] else None}
+                for r in self.show('--audit', *rng)]
+
+    def checkpoints(self):
+        """[{'size', 'note' (bytes), 'at_ms'}] in ascending size."""
+        return [dict(r, note=base64.b64decode(r['note'])) for r in self.show('--checkpoints')]
+
+    def witnessed(self):
+        """[{'origin', 'size', 'root' (bytes), 'note' (bytes), 'at_ms'}] by origin, size."""
+        return [dict(r, note=base64.b64decode(r['note']), root=bytes.fromhex(r['root']))
+                for r in self.show('--witnessed')]
+
+    def peer_certs(self):
+        return [dict(r, der=base64.b64decode(r['der'])) for r in self.show('--peer-certs')]
 
     def audit(self):
         """The audit log, checked on the way: seq dense from 0, each leaf the RFC 6962 leaf
         hash of its entry, each entry in the canonical form's first line. Returns a list of
         dicts (field -> value) in seq order."""
-        import hashlib
-        with self.db() as c:
-            rows = c.execute('SELECT seq, entry, leaf FROM audit ORDER BY seq').fetchall()
         out = []
-        for n, (seq, entry, leaf) in enumerate(rows):
+        for n, r in enumerate(self.audit_rows()):
+            seq, entry, leaf = r['seq'], r['entry'], r['leaf']
             check(seq == n, '%s audit: seq %d at position %d (gap)' % (self.state, seq, n))
             check(hashlib.sha256(b'\x00' + entry).digest() == leaf,
                   '%s audit: leaf hash of entry %d' % (self.state, seq))
@@ -300,50 +323,75 @@ class Gateway:
             out.append(fields)
         return out
 
-    def outbox(self, ids=None):
-        rows = self.q('SELECT message_id, to_state, priority, state, attempts, digest, receipt,'
-                      ' last_error, created_ms, deadline_ms FROM outbox')
-        d = {r['message_id']: r for r in rows}
-        if ids is not None:
-            d = {k: v for k, v in d.items() if k in ids}
+    def outbox(self, ids=None, blobs=True):
+        """message id -> {message_id, to_state, priority, state, attempts, digest, receipt
+        (bytes or None; None too without blobs), last_error, created_ms, deadline_ms}."""
+        d = {}
+        for r in self.show('--outbox', *(['--blobs'] if blobs else [])):
+            if ids is not None and r['message_id'] not in ids:
+                continue
+            d[r['message_id']] = {
+                'message_id': r['message_id'], 'to_state': r['to'], 'priority': r['priority'],
+                'state': r['state'], 'attempts': r['attempts'],
+                'digest': bytes.fromhex(r['digest']),
+                'receipt': base64.b64decode(r['receipt']) if 'receipt' in r else None,
+                'last_error': r['last_error'], 'created_ms': r['created_ms'],
+                'deadline_ms': r['deadline_ms']}
         return d
 
     def outbox_envelope(self, mid):
-        """The envelope bytes stored for an outgoing message (outbox.envelope in the first
-        schema, table outbox_envelope since the envelope was moved out of the outbox row)."""
-        tables = {r['name'] for r in self.q("SELECT name FROM sqlite_master WHERE type='table'")}
-        t = 'outbox_envelope' if 'outbox_envelope' in tables else 'outbox'
-        rows = self.q('SELECT envelope FROM %s WHERE message_id = ?' % t, (mid,))
-        check(len(rows) == 1, 'no stored envelope for %s' % mid)
-        return rows[0]['envelope']
+        """The envelope bytes stored for an outgoing message."""
+        p = subprocess.run([self.net.mlagw, 'store', 'show', '--store', self.store,
+                            '--envelope', mid], capture_output=True, timeout=60)
+        check(p.returncode == 0 and p.stdout, 'no stored envelope for %s' % mid)
+        return p.stdout
 
     def inbox_counts(self):
         """message id -> number of inbox rows (must be 1 for exactly-once)."""
-        return {r['message_id']: r['n'] for r in
-                self.q('SELECT message_id, count(*) AS n FROM inbox GROUP BY message_id')}
+        counts = {}
+        for r in self.show('--inbox'):
+            counts[r['message_id']] = counts.get(r['message_id'], 0) + 1
+        return counts
 
     def inbox(self):
-        return {r['message_id']: r for r in
-                self.q('SELECT message_id, from_state, priority, digest, accepted, receipt,'
-                       ' envelope, received_ms FROM inbox')}
+        return {r['message_id']: {
+            'message_id': r['message_id'], 'from_state': r['from'], 'priority': r['priority'],
+            'digest': bytes.fromhex(r['digest']), 'accepted': r['accepted'],
+            'receipt': base64.b64decode(r['receipt']),
+            'envelope': base64.b64decode(r['envelope']) if 'envelope' in r else None,
+            'received_ms': r['received_ms']} for r in self.show('--inbox', '--blobs')}
 
     def history(self, mid):
-        return [r['state'] for r in
-                self.q('SELECT state FROM history WHERE message_id = ? ORDER BY id', (mid,))]
+        return [r['state'] for r in self.show('--history', '--message', mid)]
 
     def alerts(self, kind=None):
-        rows = self.q('SELECT kind, message_id, detail FROM alerts ORDER BY id')
-        return [r for r in rows if kind is None or r['kind'] == kind]
+        return [{'kind': r['kind'], 'message_id': r['message_id'], 'detail': r['detail']}
+                for r in self.show('--alerts') if kind is None or r['kind'] == kind]
+
+    # --- store damage, on purpose (tests/tools/store_fault; the gateway must be down) ---
+    def fault(self, *args, store=None):
+        p = subprocess.run([self.net.store_fault, args[0], store or self.store] +
+                           [str(a) for a in args[1:]], capture_output=True, timeout=60)
+        check(p.returncode == 0, 'store_fault %s: exit %d: %s' % (
+            ' '.join(map(str, args)), p.returncode, p.stderr.decode(errors='replace')))
+        return p.stdout.decode()
+
+    def set_audit_entry(self, seq, entry, rehash=False, store=None):
+        """Replaces entry seq's bytes (and its leaf hash with rehash)."""
+        path = os.path.join(self.dir, 'fault-entry-%d' % seq)
+        with open(path, 'wb') as f:
+            f.write(entry)
+        self.fault('set-entry', seq, path, *(['--rehash'] if rehash else []), store=store)
 
     def count_states(self, ids):
-        ob = self.outbox(ids)
+        ob = self.outbox(ids, blobs=False)
         counts = {}
         for r in ob.values():
             counts[r['state']] = counts.get(r['state'], 0) + 1
         return counts
 
     def all_in_state(self, ids, state):
-        ob = self.outbox(ids)
+        ob = self.outbox(ids, blobs=False)
         return len(ob) == len(ids) and all(r['state'] == state for r in ob.values())
 
 
@@ -351,6 +399,8 @@ class Net:
     def __init__(self, mlagw, mlagwd, states, extra_pki=(), checkpoint_interval=None):
         self.mlagw = os.path.abspath(mlagw)
         self.mlagwd = os.path.abspath(mlagwd)
+        self.store_fault = os.environ.get('MLAGW_STORE_FAULT') or os.path.join(
+            os.path.dirname(os.path.dirname(self.mlagw)), 'tests', 'tools', 'store_fault')
         self.dir = tempfile.mkdtemp(prefix='mlagw-it-')
         self.pki_dir = os.path.join(self.dir, 'pki')
         self.gws = {}
@@ -545,7 +595,7 @@ def burst_with_kill(net, sender, receiver, victim, total=500, kill_after=200, th
     t = threading.Thread(target=burst)
     t0 = time.monotonic()
     t.start()
-    counter = lambda: len(net[sender].q('SELECT message_id FROM outbox'))  # noqa: E731
+    counter = lambda: net[sender].counts()['outbox']  # noqa: E731
     # the acks are counted by the burst threads; poll the outbox as a proxy of progress
     wait_until(lambda: counter() >= kill_after or not t.is_alive(), 60, 0.02,
                '%d submissions stored' % kill_after)
@@ -568,7 +618,8 @@ def check_exactly_once(net, sender, receiver, acked, timeout=90):
     check(acked <= set(stored), 'acknowledged ids missing from %s outbox: %r' %
           (sender, sorted(acked - set(stored))[:5]))
     # ids stored but never acknowledged (in flight at the kill) must settle too
-    wait_until(lambda: all(r['state'] >= DELIVERED for r in net[sender].outbox().values()),
+    wait_until(lambda: all(r['state'] >= DELIVERED for r in
+                           net[sender].outbox(blobs=False).values()),
                timeout, 0.2, 'every outbox row final')
     stored = net[sender].outbox()
     bad = {m: r['state'] for m, r in stored.items() if r['state'] != DELIVERED}

@@ -218,7 +218,7 @@ def test_matrix(net, apis, ids):
     es = apis['ES']
     not_impl = []
     # the audit operations answer once a checkpoint is signed ([audit] checkpoint_interval)
-    wait_until(lambda: net['ES'].q('SELECT size FROM checkpoints'), 10, msg='a checkpoint')
+    wait_until(lambda: net['ES'].checkpoints(), 10, msg='a checkpoint')
     for op in openapi_ops():
         method, path, body = op_request(op, ids)
         opid, roles = op[2], op[3]

@@ -8,7 +8,6 @@ import json
 import os
 import random
 import shutil
-import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -184,10 +183,7 @@ def main(mlagw, mlagwd):
     # said on stderr) and the verifier names the missing entry
     gap = os.path.join(net.dir, 'gap.db')
     shutil.copy(es.store, gap)
-    c = sqlite3.connect(gap)
-    c.execute('DELETE FROM audit WHERE seq = 3')
-    c.commit()
-    c.close()
+    es.fault('delete-entry', 3, store=gap)
     out = os.path.join(net.dir, 'gap.mab')
     p = net.cli('audit', 'export', '--store', gap, '--cert', es.pki('audit.crt'), '--out', out)
     check(b'no proofs written' in p.stderr, 'export of a gap: %r' % p.stderr)

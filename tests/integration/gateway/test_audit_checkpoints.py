@@ -91,14 +91,14 @@ class AuditKey:
 
 
 def checkpoints(gw):
-    return gw.q('SELECT size, note, at_ms FROM checkpoints ORDER BY at_ms, size')
+    return sorted(gw.checkpoints(), key=lambda c: (c['at_ms'], c['size']))
 
 
 def verify_all(gw, key, witnesses=()):
     """Every stored checkpoint verifies (and its cosignatures by witnesses), sizes grow with
     time, roots match the table; returns (latest size, entries, cosigned checkpoints)."""
     gw.audit()  # dense, leaves are the hashes of their entries
-    leaves = [r['leaf'] for r in gw.q('SELECT leaf FROM audit ORDER BY seq')]
+    leaves = [r['leaf'] for r in gw.audit_rows()]
     cps = checkpoints(gw)
     check(cps, '%s: no checkpoint' % gw.state)
     last, cosigned = 0, 0
@@ -129,7 +129,7 @@ def main(mlagw, mlagwd):
 
     def caught_up():
         cps = checkpoints(es)
-        return cps and cps[-1]['size'] == len(es.q('SELECT seq FROM audit'))
+        return cps and cps[-1]['size'] == es.counts()['audit']
     wait_until(caught_up, 10, msg='checkpoint of the whole log')
     size1, n, _ = verify_all(es, key, [co_key])
     check(size1 == n and n >= 10, 'checkpoint %d of %d entries' % (size1, n))
@@ -141,14 +141,14 @@ def main(mlagw, mlagwd):
         return (verify_all(es, key, [co_key])[2] > 0 and
                 verify_all(net['CO'], co_key, [key])[2] > 0)
     wait_until(cosigned_both, 15, msg='checkpoints cosigned by the peer')
-    wit = net['CO'].q('SELECT origin, size, note FROM witnessed ORDER BY size')
+    wit = sorted(net['CO'].witnessed(), key=lambda w: w['size'])
     check(wit and all(w['origin'] == 'mlagw.es/audit' for w in wit), 'CO witnessed %r' % wit)
     for w in wit:
         _, size, root, cosigners = key.verify(bytes(w['note']), [co_key])
         check(size == w['size'] and cosigners == ['mlagw.co/witness'], 'witnessed %d' % size)
-        check(root == mth([r['leaf'] for r in es.q('SELECT leaf FROM audit ORDER BY seq')]
+        check(root == mth([r['leaf'] for r in es.audit_rows()]
                           [:size]), 'CO cosigned a root ES never had at %d' % size)
-    certs = net['CO'].q('SELECT state FROM peer_audit_certs')
+    certs = net['CO'].peer_certs()
     check([c['state'] for c in certs] == ['ES'], 'CO kept the certificates %r' % certs)
 
     # SIGKILL in the middle of traffic, restart: the tree is rebuilt, checkpoints continue
@@ -177,15 +177,9 @@ def main(mlagw, mlagwd):
 
     # an entry altered in the table (bytes and leaf consistent with each other) no longer
     # matches the signed checkpoint: the gateway refuses to start
-    import hashlib
-    import sqlite3
-    c = sqlite3.connect(es.store)
-    entry = c.execute('SELECT entry FROM audit WHERE seq = 1').fetchone()[0]
+    entry = es.audit_rows(1, 1)[0]['entry']
     forged = entry.replace(b'\nseq 1\n', b'\nseq 1\n', 1) + b'# altered\n'
-    c.execute('UPDATE audit SET entry = ?, leaf = ? WHERE seq = 1',
-              (forged, hashlib.sha256(b'\x00' + forged).digest()))
-    c.commit()
-    c.close()
+    es.set_audit_entry(1, forged, rehash=True)  # the leaf recomputed: SHA-256(0x00 || forged)
     es.start(wait=False)
     es.proc.wait(timeout=20)
     check(es.proc.returncode == 1, 'a tampered log started: exit %r' % es.proc.returncode)

@@ -18,13 +18,11 @@ CO_LOG = 'mlagw.co/audit'
 
 
 def latest_cp(gw):
-    rows = gw.q('SELECT max(size) AS s FROM checkpoints')
-    return rows[0]['s'] or 0
+    return gw.counts()['checkpoint_latest']
 
 
 def witnessed(gw, origin=CO_LOG):
-    rows = gw.q('SELECT max(size) AS s FROM witnessed WHERE origin = ?', (origin,))
-    return rows[0]['s'] or 0
+    return max([w['size'] for w in gw.witnessed() if w['origin'] == origin], default=0)
 
 
 def exchange(net, frm, to, n):

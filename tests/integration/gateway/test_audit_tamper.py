@@ -423,8 +423,8 @@ def main(mlagw, mlagwd):
         wait_until(lambda: es.all_in_state(ids[0::3] + ids[1::3], DELIVERED) and
                    co.all_in_state(ids[2::3], DELIVERED), 30, msg='delivered')
         size = len(es.audit()), len(co.audit())
-        wait_until(lambda: es.q('SELECT max(size) AS s FROM checkpoints')[0]['s'] == size[0] and
-                   co.q('SELECT max(size) AS s FROM checkpoints')[0]['s'] == size[1], 10,
+        wait_until(lambda: es.counts()['checkpoint_latest'] == size[0] and
+                   co.counts()['checkpoint_latest'] == size[1], 10,
                    msg='checkpoints of every entry')
     code, _ = net.post('ES', 'CO', b'<NotAnEnvelope/>')  # a rejected entry at CO
     check(code != 200, 'garbage accepted: %d' % code)

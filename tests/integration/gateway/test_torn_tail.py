@@ -9,7 +9,6 @@ whose pages are damaged fails quick_check and is refused, naming the file, as of
 started."""
 import os
 import signal
-import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -17,14 +16,11 @@ from gwnet import *  # noqa: E402,F403
 
 
 def checkpoints(gw):
-    """The checkpoints table, or the error reading it (a damaged store)."""
-    c = sqlite3.connect('file:%s?mode=ro' % gw.store, uri=True)
+    """The checkpoints (size, note), or the error reading them (a damaged store)."""
     try:
-        return c.execute('SELECT size, note FROM checkpoints ORDER BY size').fetchall()
-    except sqlite3.DatabaseError as e:
+        return [(c['size'], c['note']) for c in gw.checkpoints()]
+    except StoreReadError as e:
         return str(e)
-    finally:
-        c.close()
 
 
 def start_fails(gw, what):
@@ -37,7 +33,9 @@ def start_fails(gw, what):
         check(gw.proc.returncode == 1, '%s: start %d went ahead (exit %r)' %
               (what, attempt, gw.proc.returncode))
         tail = gw.log_text().split('--- start ---')[-1]
-        check(checkpoints(gw) == before, '%s: a refused start signed a checkpoint' % what)
+        after = checkpoints(gw)
+        check(after == before, '%s: a refused start signed a checkpoint (%.300r, then %.300r)'
+              % (what, before, after))
     return tail
 
 
@@ -65,25 +63,17 @@ def main(mlagw, mlagwd):
     es.start()
     es.submit('CO', doc=b'<Request>after</Request>')
     es.kill()
-    c = sqlite3.connect(es.store)
-    last = c.execute('SELECT max(seq) FROM audit').fetchone()[0]
-    cp = c.execute('SELECT max(size) FROM checkpoints').fetchone()[0]
+    counts = es.counts()
+    last, cp = counts['audit_next'] - 1, counts['checkpoint_latest']
     check(last >= cp, 'the tail is covered by a checkpoint: %d, %d' % (last, cp))
-    entry = c.execute('SELECT entry FROM audit WHERE seq = ?', (last,)).fetchone()[0]
-    c.execute('UPDATE audit SET entry = ? WHERE seq = ?',
-              (entry.replace(b'\nevent ', b'\nevent  ', 1), last))
-    c.commit()
-    c.close()
+    entry = es.audit_rows(last, last)[0]['entry']
+    es.set_audit_entry(last, entry.replace(b'\nevent ', b'\nevent  ', 1))  # the leaf kept
     tail = start_fails(es, 'altered unsigned entry')
     check(('audit entry %d is not the canonical entry' % last) in tail,
           'the refusal does not name entry %d:\n%s' % (last, tail))
 
     # damaged pages: quick_check fails, the store is refused by name
-    c = sqlite3.connect(es.store)
-    c.execute('PRAGMA wal_checkpoint(TRUNCATE)')
-    pages = c.execute('PRAGMA page_count').fetchone()[0]
-    size = c.execute('PRAGMA page_size').fetchone()[0]
-    c.close()
+    pages, size = map(int, es.fault('wal-truncate').split())
     with open(es.store, 'r+b') as f:
         for p in range(2, pages, 2):  # every other page from the third on: b-tree pages
             f.seek(p * size + 8)

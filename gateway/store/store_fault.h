@@ -1,0 +1,31 @@
+/* Test-only access to a store file (store_fault.c, library gw_store_fault_lib): damaging it
+ * on purpose to test what the gateway and the auditor's tools make of it, and reading SQLite
+ * settings the unit tests check. Never linked into mlagwd or mlagw. The store must not be
+ * open in a running gateway (a killed or stopped one is fine). */
+#ifndef MLAGW_GATEWAY_STORE_FAULT_H
+#define MLAGW_GATEWAY_STORE_FAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mlagw/error.h"
+
+/* Replaces audit entry seq's bytes; its leaf hash too when leaf is not NULL (else the stored
+ * leaf stays and no longer matches). MLA_ERR_NOT_FOUND if there is no entry seq. */
+mla_err store_fault_set_entry(const char *path, uint64_t seq, const uint8_t *entry, size_t len,
+			      const uint8_t leaf[32], mla_diag *diag);
+/* Deletes audit entry seq, leaving a gap. */
+mla_err store_fault_delete_entry(const char *path, uint64_t seq, mla_diag *diag);
+/* Moves the write-ahead log into the database file and empties it (so the file alone holds
+ * every page); *pages and *page_size describe the file then. */
+mla_err store_fault_wal_truncate(const char *path, int64_t *pages, int64_t *page_size,
+				 mla_diag *diag);
+/* Sets the schema version number alone (e.g. to one this code does not know). */
+mla_err store_fault_set_version(const char *path, int version, mla_diag *diag);
+/* Turns a current store into one of schema version 1 (drops what versions 2 and 3 added). */
+mla_err store_fault_make_v1(const char *path, mla_diag *diag);
+/* The text of "PRAGMA name" (journal_mode, integrity_check: a fixed list), first row. */
+mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,
+			   mla_diag *diag);
+
+#endif

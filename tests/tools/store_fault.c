@@ -1,0 +1,74 @@
+/* store_fault: damages a gateway's store on purpose for the integration tests (which never
+ * run SQL themselves), through the test-only gateway/store/store_fault.h. Not installed.
+ *   store_fault set-entry STORE SEQ FILE [--rehash]   entry SEQ := FILE's bytes (and its
+ *                                                      leaf hash with --rehash)
+ *   store_fault delete-entry STORE SEQ                 leaves a gap at SEQ
+ *   store_fault wal-truncate STORE                     prints "PAGES PAGE_SIZE"
+ * exit 0 done, 1 failed, 2 usage. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "mlagw/codec.h"
+#include "store/store_fault.h"
+
+#define ENTRY_MAX 65536
+
+static int usage(void)
+{
+	fputs("usage: store_fault set-entry STORE SEQ FILE [--rehash] | delete-entry STORE SEQ |"
+	      " wal-truncate STORE\n", stderr);
+	return 2;
+}
+
+static int parse_seq(const char *s, uint64_t *seq)
+{
+	return s != NULL && mla_parse_u64(s, 0, UINT64_MAX - 1, seq) == MLA_OK ? 0 : -1;
+}
+
+static int set_entry(const char *store, uint64_t seq, const char *file, int rehash,
+		     mla_diag *d)
+{
+	static uint8_t buf[ENTRY_MAX + 1];
+	uint8_t leaf[32], pre[ENTRY_MAX + 2];
+	FILE *f = fopen(file, "rb");
+	size_t n;
+
+	if (f == NULL)
+		return mla_fail(d, MLA_ERR_IO, "cannot read %s", file);
+	n = fread(buf, 1, sizeof(buf), f);
+	(void)fclose(f);
+	if (n > ENTRY_MAX)
+		return mla_fail(d, MLA_ERR_TOO_LARGE, "%s is too large", file);
+	pre[0] = 0x00; /* RFC 6962 leaf hash: SHA-256(0x00 || entry) */
+	memcpy(pre + 1, buf, n);
+	(void)SHA256(pre, n + 1, leaf);
+	return store_fault_set_entry(store, seq, buf, n, rehash ? leaf : NULL, d);
+}
+
+int main(int argc, char **argv)
+{
+	mla_diag d = {MLA_OK, ""};
+	int64_t pages = 0, size = 0;
+	uint64_t seq = 0;
+	mla_err e;
+
+	if (argc == 3 && strcmp(argv[1], "wal-truncate") == 0) {
+		if ((e = store_fault_wal_truncate(argv[2], &pages, &size, &d)) == MLA_OK)
+			printf("%lld %lld\n", (long long)pages, (long long)size);
+	} else if (argc == 4 && strcmp(argv[1], "delete-entry") == 0 &&
+		   parse_seq(argv[3], &seq) == 0) {
+		e = store_fault_delete_entry(argv[2], seq, &d);
+	} else if ((argc == 5 || (argc == 6 && strcmp(argv[5], "--rehash") == 0)) &&
+		   strcmp(argv[1], "set-entry") == 0 && parse_seq(argv[3], &seq) == 0) {
+		e = set_entry(argv[2], seq, argv[4], argc == 6, &d);
+	} else {
+		return usage();
+	}
+	if (e != MLA_OK)
+		fprintf(stderr, "store_fault: %s\n", d.msg[0] != '\0' ? d.msg : mla_strerror(e));
+	return e == MLA_OK ? 0 : 1;
+}
