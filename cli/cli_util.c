@@ -175,14 +175,12 @@ mla_err cli_write_file(const char *path, const void *data, size_t len, mode_t mo
 
 void cli_json_string(FILE *fp, const char *s)
 {
-	mla_buf b;
+	json_t *v = json_string(s);
 
-	mla_buf_init(&b, 1 << 20);
-	if (mla_json_string(&b, s) == MLA_OK)
-		fwrite(b.data, 1, b.len, fp);
-	else
+	/* "" rather than nothing for a value jansson refuses (not UTF-8): the output stays JSON */
+	if (v == NULL || json_dumpf(v, fp, JSON_ENCODE_ANY) != 0)
 		fputs("\"\"", fp);
-	mla_buf_free(&b);
+	json_decref(v);
 }
 
 int cli_parse_options(int argc, char **argv, const struct cli_optspec *spec, void *args)

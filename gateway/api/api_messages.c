@@ -117,7 +117,9 @@ static void queued(struct gw *g, void *arg, const mla_header *h, mla_err err, co
 		   int committed)
 {
 	struct api_req *r = arg;
+	json_t *o;
 	mla_buf b;
+	mla_err e;
 
 	(void)g;
 	if (err != MLA_OK) {
@@ -131,14 +133,14 @@ static void queued(struct gw *g, void *arg, const mla_header *h, mla_err err, co
 		return;
 	}
 	mla_buf_init(&b, 4096);
-	if (mla_buf_printf(&b, "{\"message_id\":\"%s\",\"case_id\":", h->message_id) != MLA_OK ||
-	    mla_json_string(&b, h->case_id) != MLA_OK ||
-	    (h->in_reply_to[0] &&
-	     mla_buf_printf(&b, ",\"in_reply_to\":\"%s\"", h->in_reply_to) != MLA_OK) ||
-	    mla_buf_printf(&b, ",\"to\":\"%s\",\"state\":\"queued\"}\n", h->to_state) != MLA_OK)
-		api_reply_error(r, 500, mla_errname(MLA_ERR_NOMEM), "out of memory", NULL);
-	else
-		api_reply_json(r, 202, &b);
+	o = json_pack("{s:s, s:s}", "message_id", h->message_id, "case_id", h->case_id);
+	e = mla_json_set_opt(o, "in_reply_to", h->in_reply_to) == 0 &&
+			    json_object_update_new(o, json_pack("{s:s, s:s}", "to", h->to_state,
+								"state", "queued")) == 0 ?
+		    mla_json_dump(json_incref(o), &b) :
+		    MLA_ERR_ARG;
+	api_reply_built(r, 202, e, &b, NULL);
+	json_decref(o);
 	mla_buf_free(&b);
 }
 
@@ -299,15 +301,16 @@ void api_get_message(struct api_req *r)
 {
 	struct store_api_row row;
 	mla_diag d = {MLA_OK, ""};
+	json_t *o = NULL;
 	mla_buf b;
+	mla_err e;
 
 	if (!find_message(r, NULL, &row))
 		return;
 	mla_buf_init(&b, (size_t)16 << 20);
-	if (api_row_json(r->g, &row, 1, &b, &d) != MLA_OK || mla_buf_append_str(&b, "\n") != MLA_OK)
-		api_reply_error(r, 500, mla_errname(MLA_ERR_STORE), mla_diag_message(&d), NULL);
-	else
-		api_reply_json(r, 200, &b);
+	if ((e = api_row_json(r->g, &row, 1, &o, &d)) == MLA_OK)
+		e = mla_json_dump(o, &b);
+	api_reply_built(r, 200, e, &b, &d);
 	mla_buf_free(&b);
 }
 

@@ -72,6 +72,18 @@ void api_reply_json(struct api_req *r, int code, mla_buf *json)
 	reply(r, code, "application/json", json);
 }
 
+void api_reply_built(struct api_req *r, int code, mla_err e, mla_buf *json, const mla_diag *d)
+{
+	const char *why = d != NULL && d->msg[0] != '\0' ? d->msg :
+			  e == MLA_ERR_ARG ? "the answer could not be written as JSON" :
+					     mla_strerror(e);
+
+	if (e == MLA_OK)
+		api_reply_json(r, code, json);
+	else
+		api_reply_error(r, 500, mla_errname(e), why, NULL);
+}
+
 void api_reply_text(struct api_req *r, int code, const char *content_type, mla_buf *body)
 {
 	reply(r, code, content_type, body);

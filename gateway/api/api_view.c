@@ -31,45 +31,51 @@ static const char *state_name(int state)
 	return state == 6 ? "received" : msg_state_name((msg_state)state);
 }
 
-static mla_err opt_string(mla_buf *b, const char *key, const char *v)
-{
-	mla_err r;
-
-	if (v == NULL || v[0] == '\0')
-		return MLA_OK;
-	if ((r = mla_buf_printf(b, ",\"%s\":", key)) != MLA_OK)
-		return r;
-	return mla_json_string(b, v);
-}
-
-mla_err api_row_json(struct gw *g, const struct store_api_row *w, int with_history, mla_buf *b,
-		     mla_diag *d)
+/* One row; in_reply_to, submitted_by and last_error only when set. */
+static json_t *row_object(const struct store_api_row *w)
 {
 	char created[21], received[21];
-	mla_err r;
+	json_t *o;
 
 	mla_time_format((time_t)(w->created_ms / 1000), created);
 	mla_time_format((time_t)(w->received_ms / 1000), received);
-	if ((r = mla_buf_printf(b, "{\"message_id\":\"%s\",\"direction\":\"%s\",\"case_id\":",
-				w->message_id, w->incoming ? "in" : "out")) != MLA_OK ||
-	    (r = mla_json_string(b, w->case_id)) != MLA_OK ||
-	    (r = opt_string(b, "in_reply_to", w->in_reply_to)) != MLA_OK ||
-	    (r = mla_buf_printf(b, ",\"peer\":\"%s\",\"kind\":\"%s\",\"action\":\"%s\","
-				   "\"priority\":\"%s\",\"state\":\"%s\",\"created\":\"%s\"",
-				w->peer, w->kind, w->action,
-				mla_priority_name((mla_priority)w->priority), state_name(w->state),
-				created)) != MLA_OK ||
-	    (r = opt_string(b, "submitted_by", w->submitted_by)) != MLA_OK ||
-	    (r = opt_string(b, "last_error", w->last_error)) != MLA_OK)
-		return r;
-	if (w->incoming && (r = mla_buf_printf(b, ",\"received\":\"%s\"", received)) != MLA_OK)
-		return r;
-	if (!w->incoming && (r = mla_buf_printf(b, ",\"attempts\":%u", w->attempts)) != MLA_OK)
-		return r;
-	if (with_history && ((r = mla_buf_append_str(b, ",\"history\":")) != MLA_OK ||
-			     (r = status_history_json(g, w->message_id, b, d)) != MLA_OK))
-		return r;
-	return mla_buf_append_str(b, "}");
+	o = json_pack("{s:s, s:s, s:s}", "message_id", w->message_id, "direction",
+		      w->incoming ? "in" : "out", "case_id", w->case_id);
+	if (mla_json_set_opt(o, "in_reply_to", w->in_reply_to) != 0 ||
+	    json_object_update_new(o, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "peer", w->peer,
+						"kind", w->kind, "action", w->action, "priority",
+						mla_priority_name((mla_priority)w->priority),
+						"state", state_name(w->state), "created",
+						created)) != 0 ||
+	    mla_json_set_opt(o, "submitted_by", w->submitted_by) != 0 ||
+	    mla_json_set_opt(o, "last_error", w->last_error) != 0 ||
+	    json_object_set_new(o, w->incoming ? "received" : "attempts",
+				w->incoming ? json_string(received) :
+					      json_integer((json_int_t)w->attempts)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+mla_err api_row_json(struct gw *g, const struct store_api_row *w, int with_history,
+		     json_t **out, mla_diag *d)
+{
+	json_t *o = row_object(w), *hist = NULL;
+	mla_err r = MLA_ERR_ARG;
+
+	if (o == NULL)
+		goto out;
+	if (with_history && ((r = status_history_json(g, w->message_id, &hist, d)) != MLA_OK ||
+			     (r = json_object_set_new(o, "history", hist) == 0 ? MLA_OK :
+										  MLA_ERR_ARG) != MLA_OK))
+		goto out;
+	*out = o;
+	o = NULL;
+	r = MLA_OK;
+out:
+	json_decref(o);
+	return r;
 }
 
 static int in_list(const char *v, const char *const *list)
@@ -175,48 +181,51 @@ int api_list_filter(struct api_req *r, struct store_api_filter *f, int inbox)
 
 struct list_ctx {
 	struct gw *g;
-	mla_buf *b;
+	json_t *items;
 	int with_history;
-	size_t n;
 	mla_diag *d;
 };
 
 static mla_err add_row(const struct store_api_row *row, void *arg)
 {
 	struct list_ctx *l = arg;
+	json_t *o = NULL;
 	mla_err r;
 
-	if (l->n++ > 0 && (r = mla_buf_append_str(l->b, ",")) != MLA_OK)
+	if ((r = api_row_json(l->g, row, l->with_history, &o, l->d)) != MLA_OK)
 		return r;
-	return api_row_json(l->g, row, l->with_history, l->b, l->d);
+	return json_array_append_new(l->items, o) == 0 ? MLA_OK : MLA_ERR_NOMEM;
 }
 
 void api_list_reply(struct api_req *r, struct store_api_filter *f, int with_history)
 {
 	mla_diag d = {MLA_OK, ""};
-	mla_buf b;
-	struct list_ctx l = {r->g, &b, with_history, 0, &d};
+	struct list_ctx l = {r->g, json_array(), with_history, &d};
+	int is_case = with_history && f->case_id != NULL;
+	json_t *o = NULL;
+	char next[24];
 	size_t n = 0;
+	mla_buf b;
 	mla_err e;
 
 	mla_buf_init(&b, (size_t)64 << 20);
-	if (with_history && f->case_id != NULL) /* a case: {"case_id", "messages"} */
-		e = mla_buf_append_str(&b, "{\"case_id\":") == MLA_OK &&
-				    mla_json_string(&b, f->case_id) == MLA_OK ?
-			    mla_buf_append_str(&b, ",\"messages\":[") : MLA_ERR_NOMEM;
-	else
-		e = mla_buf_append_str(&b, "{\"items\":[");
-	if (e == MLA_OK &&
-	    (e = store_api_select(r->g->store, f, add_row, &l, &n, &d)) == MLA_OK &&
-	    (e = mla_buf_append_str(&b, "]")) == MLA_OK && f->limit > 0 && n == f->limit)
-		e = mla_buf_printf(&b, ",\"next_cursor\":\"%zu\"", f->offset + n);
-	if (e == MLA_OK)
-		e = mla_buf_append_str(&b, "}\n");
-	if (e == MLA_OK && n == 0 && with_history && f->case_id != NULL)
+	if ((e = l.items != NULL ? MLA_OK : MLA_ERR_NOMEM) == MLA_OK &&
+	    (e = store_api_select(r->g->store, f, add_row, &l, &n, &d)) == MLA_OK) {
+		/* a case: {"case_id", "messages"}; a list: {"items"[, "next_cursor"]} */
+		o = is_case ? json_pack("{s:s, s:O}", "case_id", f->case_id, "messages", l.items) :
+			      json_pack("{s:O}", "items", l.items);
+		(void)snprintf(next, sizeof(next), "%zu", f->offset + n);
+		if (o != NULL && f->limit > 0 && n == f->limit &&
+		    json_object_set_new(o, "next_cursor", json_string(next)) != 0)
+			e = MLA_ERR_NOMEM;
+		if (e == MLA_OK)
+			e = mla_json_dump(json_incref(o), &b);
+	}
+	if (e == MLA_OK && n == 0 && is_case)
 		api_reply_error(r, 404, "not-found", "no message in that case", "case_id");
-	else if (e == MLA_OK)
-		api_reply_json(r, 200, &b);
 	else
-		api_reply_error(r, 500, mla_errname(e), mla_diag_message(&d), NULL);
+		api_reply_built(r, 200, e, &b, &d);
+	json_decref(o);
+	json_decref(l.items);
 	mla_buf_free(&b);
 }

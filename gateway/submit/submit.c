@@ -213,11 +213,9 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 static mla_err queued_json(const mla_header *h, mla_buf *b)
 {
 	mla_buf_init(b, 4096);
-	if (mla_buf_printf(b, "{\"message_id\":\"%s\",\"case_id\":", h->message_id) != MLA_OK ||
-	    mla_json_string(b, h->case_id) != MLA_OK ||
-	    mla_buf_printf(b, ",\"to\":\"%s\",\"state\":\"queued\"}\n", h->to_state) != MLA_OK)
-		return MLA_ERR_NOMEM;
-	return MLA_OK;
+	return mla_json_dump(json_pack("{s:s, s:s, s:s, s:s}", "message_id", h->message_id,
+				       "case_id", h->case_id, "to", h->to_state, "state", "queued"),
+			     b);
 }
 
 static void socket_done(struct gw *g, void *arg, const mla_header *h, mla_err err,
