@@ -183,6 +183,20 @@ void cli_json_string(FILE *fp, const char *s)
 	json_decref(v);
 }
 
+mla_err cli_json_print(json_t *v, mla_diag *d)
+{
+	mla_buf b;
+	mla_err r;
+
+	mla_buf_init(&b, (size_t)64 << 20);
+	if ((r = mla_json_dump(v, &b)) != MLA_OK)
+		r = mla_fail(d, r, "the JSON output could not be written (a value is not UTF-8)");
+	else if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout) != 0)
+		r = mla_fail(d, MLA_ERR_IO, "cannot write to standard output");
+	mla_buf_free(&b);
+	return r;
+}
+
 int cli_parse_options(int argc, char **argv, const struct cli_optspec *spec, void *args)
 {
 	int c, r;
