@@ -174,30 +174,18 @@ static void doc_done(struct gw_job *job)
 	gw_after_commit(g, doc_send, j);
 }
 
-static int reason_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 3 || n > 200 || s[0] == ' ' || s[n - 1] == ' ')
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
 void api_fetch_document(struct api_req *r)
 {
 	static const char *const params[] = {"reason", NULL};
 	const char *reason = api_query(r, "reason");
 	struct doc_job *j;
+	struct api_perr e;
 	mla_diag d = {MLA_OK, ""};
 
 	if (!api_query_only(r, params))
 		return;
-	if (reason == NULL || !reason_ok(reason)) {
-		api_reply_error(r, 400, reason == NULL ? "missing-field" : "bad-field",
-				"reason (3-200 printable characters) is required", "reason");
+	if (api_parse_reason(reason, &e) != MLA_OK) {
+		api_reply_perr(r, &e);
 		return;
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {

@@ -101,6 +101,11 @@ void api_reply_error(struct api_req *r, int code, const char *errcode, const cha
 	mla_buf_free(&b);
 }
 
+void api_reply_perr(struct api_req *r, const struct api_perr *e)
+{
+	api_reply_error(r, e->status, e->code, e->message, e->field);
+}
+
 void api_deny(struct api_req *r, const char *message_id, const char *why)
 {
 	mla_audit_entry e;
@@ -212,7 +217,7 @@ static int read_body(struct api_req *r)
 	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(r->req),
 					    "Content-Type");
 	size_t len = evbuffer_get_length(in);
-	json_error_t err;
+	struct api_perr e;
 
 	if (len > r->g->api->body_limit) {
 		api_reply_error(r, 413, mla_errname(MLA_ERR_TOO_LARGE),
@@ -225,11 +230,8 @@ static int read_body(struct api_req *r)
 				"Content-Type");
 		return 0;
 	}
-	r->body = json_loadb((const char *)evbuffer_pullup(in, -1), len,
-			     JSON_REJECT_DUPLICATES, &err);
-	if (r->body == NULL || !json_is_object(r->body)) {
-		api_reply_error(r, 400, "bad-json", r->body == NULL ? err.text :
-				"the body must be a JSON object", NULL);
+	if (api_parse_body(evbuffer_pullup(in, -1), len, &r->body, &e) != MLA_OK) {
+		api_reply_perr(r, &e);
 		return 0;
 	}
 	return 1;

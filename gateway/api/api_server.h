@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "api_auth.h"
+#include "api_parse.h"
 #include "core/gw.h"
 #include "mlagw/audit_entry.h"
 #include "net/tls_listener.h"
@@ -48,6 +49,8 @@ void api_reply_text(struct api_req *r, int code, const char *content_type, mla_b
 /* {"code", "message", "field"}: code an mla_errname or one of the API's own names. */
 void api_reply_error(struct api_req *r, int code, const char *errcode, const char *message,
 		     const char *field);
+/* The refusal of a parser (api_parse.h). */
+void api_reply_perr(struct api_req *r, const struct api_perr *e);
 /* 403 with an access-denied audit entry naming the caller and the operation. */
 void api_deny(struct api_req *r, const char *message_id, const char *why);
 /* The request continues after a worker or a commit: counts as busy, notices a client gone. */

@@ -1,0 +1,207 @@
+/* Parsers of the local API's requests (see api_parse.h): the JSON bodies of submitMessage
+ * and answerMessage, the fetch reason. Every refusal names the field; nothing here touches
+ * the gateway, so the fuzz harness and the unit tests call exactly what the handlers call. */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "api_parse.h"
+
+struct body_field {
+	const char *name;
+	json_type type;
+	int required;
+};
+
+static mla_err refuse(struct api_perr *e, int status, const char *code, const char *message,
+		      const char *field)
+{
+	e->status = status;
+	e->code = code;
+	e->message = message;
+	e->field = field;
+	return status == 413 ? MLA_ERR_TOO_LARGE : MLA_ERR_ARG;
+}
+
+mla_err api_parse_body(const void *data, size_t len, json_t **obj, struct api_perr *e)
+{
+	json_error_t err;
+	json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+	mla_err r = MLA_ERR_ARG;
+
+	if (v == NULL) {
+		/* the position only: jansson's own text quotes the input ("near ...") */
+		(void)snprintf(e->detail, sizeof(e->detail), "not valid JSON (line %d, column %d)",
+			       err.line, err.column);
+		r = refuse(e, 400, "bad-json", e->detail, NULL);
+		goto out;
+	}
+	if (!json_is_object(v)) {
+		r = refuse(e, 400, "bad-json", "the body must be a JSON object", NULL);
+		goto out;
+	}
+	*obj = v;
+	v = NULL;
+	r = MLA_OK;
+out:
+	json_decref(v);
+	return r;
+}
+
+/* Unknown fields, wrong types, then missing required ones: refused naming the field. */
+static mla_err check_fields(const json_t *body, const struct body_field *f, size_t n,
+			    struct api_perr *e)
+{
+	const char *key;
+	json_t *v;
+
+	if (body == NULL)
+		return refuse(e, 400, "missing-field", "a JSON body is required", "body");
+	json_object_foreach((json_t *)body, key, v) {
+		size_t i = 0;
+		while (i < n && strcmp(f[i].name, key) != 0)
+			i++;
+		if (i == n)
+			return refuse(e, 400, "bad-field", "unknown field", key);
+		if (json_typeof(v) != f[i].type && !(f[i].type == JSON_TRUE && json_is_boolean(v)))
+			return refuse(e, 400, "bad-field", "wrong JSON type", key);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (f[i].required && json_object_get(body, f[i].name) == NULL)
+			return refuse(e, 400, "missing-field", "required field missing", f[i].name);
+	return MLA_OK;
+}
+
+static const char *str(const json_t *body, const char *name)
+{
+	return json_string_value(json_object_get(body, name));
+}
+
+static int in_list(const char *v, const char *const *list)
+{
+	for (size_t i = 0; v != NULL && list[i] != NULL; i++)
+		if (strcmp(v, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Copies the string field name (if present) into dst of cap bytes. */
+static mla_err copy_field(const json_t *body, const char *name, char *dst, size_t cap,
+			  struct api_perr *e)
+{
+	const char *v = str(body, name);
+	size_t n = v != NULL ? json_string_length(json_object_get(body, name)) : 0;
+
+	if (v == NULL)
+		return MLA_OK;
+	if (n >= cap || strlen(v) != n) /* a \u0000 inside would cut the value short */
+		return refuse(e, 400, "bad-field", n >= cap ? "value too long" : "NUL in value",
+			      name);
+	memcpy(dst, v, n + 1);
+	return MLA_OK;
+}
+
+/* document_b64 into doc (decoded); content_type must be known; both or neither. */
+static mla_err parse_document(const json_t *body, size_t max, mla_buf *doc, struct api_perr *e)
+{
+	static const char *const types[] = {"application/xml", "application/pdf",
+					    "application/octet-stream", NULL};
+	const char *b64 = str(body, "document_b64"), *ct = str(body, "content_type");
+	size_t len = b64 != NULL ? json_string_length(json_object_get(body, "document_b64")) : 0;
+	int n, pad;
+
+	if ((b64 == NULL) != (ct == NULL))
+		return refuse(e, 400, "missing-field", "document_b64 and content_type go together",
+			      b64 == NULL ? "document_b64" : "content_type");
+	if (ct != NULL && !in_list(ct, types))
+		return refuse(e, 400, "bad-field", "unsupported content type", "content_type");
+	if (b64 == NULL)
+		return MLA_OK;
+	if (len / 4 * 3 > max + 2)
+		return refuse(e, 413, mla_errname(MLA_ERR_TOO_LARGE),
+			      "document exceeds [limits] max_document_bytes", "document_b64");
+	pad = len >= 1 && b64[len - 1] == '=' ? (len >= 2 && b64[len - 2] == '=' ? 2 : 1) : 0;
+	if (len % 4 != 0 || len > INT32_MAX || mla_buf_reserve(doc, len / 4 * 3 + 1) != MLA_OK ||
+	    (n = EVP_DecodeBlock(doc->data, (const unsigned char *)b64, (int)len)) < pad)
+		return refuse(e, 400, "bad-field", "not standard base64 with padding",
+			      "document_b64");
+	doc->len = (size_t)n - (size_t)pad;
+	return MLA_OK;
+}
+
+/* priority and handling, shared by submit and answer. */
+static mla_err parse_options(const json_t *body, mla_header *h, struct api_perr *e)
+{
+	const char *v;
+
+	if ((v = str(body, "priority")) != NULL && mla_priority_parse(v, &h->priority) != MLA_OK)
+		return refuse(e, 400, "bad-field", "priority must be normal, urgent or crisis",
+			      "priority");
+	if ((v = str(body, "handling")) != NULL && !in_list(v, mla_handling_codes))
+		return refuse(e, 400, "bad-field", "unknown handling code", "handling");
+	return copy_field(body, "handling", h->handling, sizeof(h->handling), e);
+}
+
+mla_err api_parse_submit(const json_t *body, size_t max_doc, mla_header *h, mla_buf *doc,
+			 struct api_perr *e)
+{
+	static const struct body_field f[] = {
+		{"to", JSON_STRING, 1}, {"kind", JSON_STRING, 1}, {"priority", JSON_STRING, 0},
+		{"handling", JSON_STRING, 0}, {"case_id", JSON_STRING, 0}, {"new_case", JSON_TRUE, 0},
+		{"from_authority", JSON_STRING, 0}, {"to_authority", JSON_STRING, 0},
+		{"content_type", JSON_STRING, 1}, {"document_b64", JSON_STRING, 1}};
+	mla_err r;
+
+	mla_buf_init_secret(doc, max_doc + 3);
+	if ((r = check_fields(body, f, sizeof(f) / sizeof(f[0]), e)) != MLA_OK)
+		return r;
+	if (json_is_true(json_object_get(body, "new_case")) == (str(body, "case_id") != NULL))
+		return refuse(e, 400, "bad-field", "give exactly one of case_id and new_case true",
+			      "case_id");
+	if (!in_list(str(body, "kind"), mla_kinds))
+		return refuse(e, 400, "bad-field", "unknown kind", "kind");
+	if ((r = copy_field(body, "to", h->to_state, sizeof(h->to_state), e)) != MLA_OK ||
+	    (r = copy_field(body, "kind", h->kind, sizeof(h->kind), e)) != MLA_OK ||
+	    (r = copy_field(body, "case_id", h->case_id, sizeof(h->case_id), e)) != MLA_OK ||
+	    (r = copy_field(body, "from_authority", h->from_authority, sizeof(h->from_authority),
+			    e)) != MLA_OK ||
+	    (r = copy_field(body, "to_authority", h->to_authority, sizeof(h->to_authority), e)) !=
+		    MLA_OK ||
+	    (r = parse_options(body, h, e)) != MLA_OK)
+		return r;
+	return parse_document(body, max_doc, doc, e);
+}
+
+mla_err api_parse_answer(const json_t *body, size_t max_doc, mla_header *h, mla_buf *doc,
+			 struct api_perr *e)
+{
+	static const struct body_field f[] = {
+		{"action", JSON_STRING, 1}, {"priority", JSON_STRING, 0},
+		{"handling", JSON_STRING, 0}, {"content_type", JSON_STRING, 0},
+		{"document_b64", JSON_STRING, 0}};
+	mla_err r;
+
+	mla_buf_init_secret(doc, max_doc + 3);
+	if ((r = check_fields(body, f, sizeof(f) / sizeof(f[0]), e)) != MLA_OK)
+		return r;
+	if (!in_list(str(body, "action"), mla_actions) || strcmp(str(body, "action"), "request") == 0)
+		return refuse(e, 400, "bad-field", "not an answer action", "action");
+	if ((r = copy_field(body, "action", h->action, sizeof(h->action), e)) != MLA_OK ||
+	    (r = parse_options(body, h, e)) != MLA_OK)
+		return r;
+	return parse_document(body, max_doc, doc, e);
+}
+
+mla_err api_parse_reason(const char *s, struct api_perr *e)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+	int ok = s != NULL && n >= 3 && n <= 200 && s[0] != ' ' && s[n - 1] != ' ';
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (unsigned char)s[i] >= 0x20 && s[i] != 0x7f;
+	if (!ok)
+		return refuse(e, 400, s == NULL ? "missing-field" : "bad-field",
+			      "reason (3-200 printable characters) is required", "reason");
+	return MLA_OK;
+}
