@@ -14,22 +14,6 @@
 
 #define AUDIT_ENTRY_MAX 1024 /* SPEC §14: an entry has at most 1024 bytes */
 
-/* A canonical decimal (no sign, no leading zero) of at most max. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end = NULL;
-	unsigned long long v;
-
-	if (s == NULL || s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != '\0') ||
-	    strlen(s) > 20)
-		return 0;
-	v = strtoull(s, &end, 10);
-	if (*end != '\0' || v > max)
-		return 0;
-	*out = (uint64_t)v;
-	return 1;
-}
-
 static json_t *hex_json(const uint8_t h[MLA_MERKLE_HASH_LEN])
 {
 	static const char digits[] = "0123456789abcdef";
@@ -132,7 +116,7 @@ void api_get_audit_entry(struct api_req *r)
 
 	if (!api_query_only(r, only) || !have_checkpoint(r))
 		return;
-	if (!parse_u64(r->param, UINT64_MAX, &seq)) {
+	if (!api_parse_u64(r->param, UINT64_MAX, &seq)) {
 		api_reply_error(r, 400, "bad-field", "seq must be a decimal entry number", "seq");
 		return;
 	}
@@ -159,23 +143,14 @@ void api_get_audit_entry(struct api_req *r)
 	mla_buf_free(&entry);
 }
 
-/* A query number: absent gives dflt; 400 replied (returns 0) when malformed or outside
- * lo .. hi. */
+/* api_parse_query_u64, replied (400) and 0 when refused. */
 static int query_u64(struct api_req *r, const char *name, uint64_t dflt, uint64_t lo,
 		     uint64_t hi, const char *what, uint64_t *out)
 {
-	const char *v = api_query(r, name);
+	struct api_perr e;
 
-	if (v == NULL && dflt != UINT64_MAX) {
-		*out = dflt;
-		return 1;
-	}
-	if (v == NULL) {
-		api_reply_error(r, 400, "missing-field", what, name);
-		return 0;
-	}
-	if (!parse_u64(v, UINT64_MAX, out) || *out < lo || *out > hi) {
-		api_reply_error(r, 400, "bad-field", what, name);
+	if (api_parse_query_u64(&r->query, name, dflt, lo, hi, what, out, &e) != MLA_OK) {
+		api_reply_perr(r, &e);
 		return 0;
 	}
 	return 1;

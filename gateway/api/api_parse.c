@@ -1,12 +1,18 @@
 /* Parsers of the local API's requests (see api_parse.h): the JSON bodies of submitMessage
- * and answerMessage, the fetch reason. Every refusal names the field; nothing here touches
+ * and answerMessage, the fetch reason, the list filters and the audit numbers. Every refusal names the field; nothing here touches
  * the gateway, so the fuzz harness and the unit tests call exactly what the handlers call. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <event2/http.h>
 #include <openssl/evp.h>
 
 #include "api_parse.h"
+
+#define API_LIST_DEFAULT 100
+#define API_LIST_MAX 500
 
 struct body_field {
 	const char *name;
@@ -203,5 +209,151 @@ mla_err api_parse_reason(const char *s, struct api_perr *e)
 	if (!ok)
 		return refuse(e, 400, s == NULL ? "missing-field" : "bad-field",
 			      "reason (3-200 printable characters) is required", "reason");
+	return MLA_OK;
+}
+
+const char *api_state_name(int state)
+{
+	return state == 6 ? "received" : msg_state_name((msg_state)state);
+}
+
+mla_err api_parse_query_only(const struct evkeyvalq *q, const char *const *allowed,
+			     struct api_perr *e)
+{
+	for (struct evkeyval *kv = q->tqh_first; kv != NULL; kv = kv->next.tqe_next) {
+		size_t i = 0;
+		while (allowed[i] != NULL && strcmp(allowed[i], kv->key) != 0)
+			i++;
+		if (allowed[i] == NULL)
+			return refuse(e, 400, "bad-field", "unknown query parameter", kv->key);
+	}
+	return MLA_OK;
+}
+
+static int parse_time(const char *s, int64_t *ms)
+{
+	struct tm tm;
+	char z = 0;
+	int n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strlen(s) != 20 ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z, &n) != 7 || n != 20 || z != 'Z')
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*ms = (int64_t)timegm(&tm) * 1000;
+	return 1;
+}
+
+static int parse_count(const char *s, size_t max, size_t *out)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return 0;
+	v = strtoull(s, &end, 10);
+	if (*end != '\0' || v > max)
+		return 0;
+	*out = (size_t)v;
+	return 1;
+}
+
+static int state_parse(const char *v, int *state)
+{
+	for (int i = 0; i <= 6; i++)
+		if (strcmp(v, api_state_name(i)) == 0) {
+			*state = i;
+			return 1;
+		}
+	return 0;
+}
+
+static const char *const list_params[] = {"case_id", "peer", "kind", "action", "priority",
+					  "state", "since", "until", "limit", "cursor", NULL};
+static const char *const inbox_params[] = {"case_id", "peer", "kind", "action", "priority",
+					   "unanswered", "since", "until", "limit", "cursor", NULL};
+
+static const char *query(const struct evkeyvalq *q, const char *name)
+{
+	return evhttp_find_header(q, name);
+}
+
+mla_err api_parse_list_filter(const struct evkeyvalq *q, int inbox, struct store_api_filter *f,
+			      struct api_perr *e)
+{
+	const char *v, *bad = NULL;
+	mla_priority p;
+	mla_err r;
+
+	memset(f, 0, sizeof(*f));
+	f->priority = f->state = -1;
+	f->limit = API_LIST_DEFAULT;
+	f->direction = inbox ? "in" : "out";
+	if ((r = api_parse_query_only(q, inbox ? inbox_params : list_params, e)) != MLA_OK)
+		return r;
+	f->case_id = query(q, "case_id");
+	f->peer = query(q, "peer");
+	if ((f->kind = query(q, "kind")) != NULL && !in_list(f->kind, mla_kinds))
+		bad = "kind";
+	if ((f->action = query(q, "action")) != NULL && !in_list(f->action, mla_actions))
+		bad = "action";
+	if ((v = query(q, "priority")) != NULL) {
+		if (mla_priority_parse(v, &p) != MLA_OK)
+			bad = "priority";
+		f->priority = (int)p;
+	}
+	if ((v = query(q, "state")) != NULL && !state_parse(v, &f->state))
+		bad = "state";
+	if ((v = query(q, "unanswered")) != NULL) {
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+			bad = "unanswered";
+		f->unanswered = strcmp(v, "true") == 0;
+	}
+	if ((v = query(q, "since")) != NULL && !parse_time(v, &f->since_ms))
+		bad = "since";
+	if ((v = query(q, "until")) != NULL && !parse_time(v, &f->until_ms))
+		bad = "until";
+	if ((v = query(q, "limit")) != NULL && (!parse_count(v, API_LIST_MAX, &f->limit) ||
+						f->limit == 0))
+		bad = "limit";
+	if ((v = query(q, "cursor")) != NULL && !parse_count(v, (size_t)1 << 40, &f->offset))
+		bad = "cursor";
+	if (bad != NULL)
+		return refuse(e, 400, "bad-field", "invalid query parameter value", bad);
+	return MLA_OK;
+}
+
+int api_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	if (s == NULL || s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != '\0') ||
+	    strlen(s) > 20)
+		return 0;
+	v = strtoull(s, &end, 10);
+	if (*end != '\0' || v > max)
+		return 0;
+	*out = (uint64_t)v;
+	return 1;
+}
+
+mla_err api_parse_query_u64(const struct evkeyvalq *q, const char *name, uint64_t dflt,
+			    uint64_t lo, uint64_t hi, const char *what, uint64_t *out,
+			    struct api_perr *e)
+{
+	const char *v = query(q, name);
+
+	if (v == NULL && dflt != UINT64_MAX) {
+		*out = dflt;
+		return MLA_OK;
+	}
+	if (v == NULL)
+		return refuse(e, 400, "missing-field", what, name);
+	if (!api_parse_u64(v, UINT64_MAX, out) || *out < lo || *out > hi)
+		return refuse(e, 400, "bad-field", what, name);
 	return MLA_OK;
 }

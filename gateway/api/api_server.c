@@ -158,14 +158,11 @@ const char *api_query(struct api_req *r, const char *name)
 
 int api_query_only(struct api_req *r, const char *const *allowed)
 {
-	for (struct evkeyval *kv = r->query.tqh_first; kv != NULL; kv = kv->next.tqe_next) {
-		size_t i = 0;
-		while (allowed[i] != NULL && strcmp(allowed[i], kv->key) != 0)
-			i++;
-		if (allowed[i] == NULL) {
-			api_reply_error(r, 400, "bad-field", "unknown query parameter", kv->key);
-			return 0;
-		}
+	struct api_perr e;
+
+	if (api_parse_query_only(&r->query, allowed, &e) != MLA_OK) {
+		api_reply_perr(r, &e);
+		return 0;
 	}
 	return 1;
 }

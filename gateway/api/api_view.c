@@ -1,5 +1,5 @@
-/* JSON views of the local API: a message summary (sent or received), its history, list
- * filters from the query string and paged lists. Metadata only, never a document. */
+/* JSON views of the local API: a message summary (sent or received), its history, and paged
+ * lists (their filters are parsed in api_parse.c). Metadata only, never a document. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -8,9 +8,6 @@
 #include "api_server.h"
 #include "mlagw/json.h"
 #include "submit/submit.h"
-
-#define API_LIST_DEFAULT 100
-#define API_LIST_MAX 500
 
 int api_is_uuid(const char *s)
 {
@@ -24,11 +21,6 @@ int api_is_uuid(const char *s)
 			return 0;
 	}
 	return 1;
-}
-
-static const char *state_name(int state)
-{
-	return state == 6 ? "received" : msg_state_name((msg_state)state);
 }
 
 /* One row; in_reply_to, submitted_by and last_error only when set. */
@@ -45,7 +37,7 @@ static json_t *row_object(const struct store_api_row *w)
 	    json_object_update_new(o, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "peer", w->peer,
 						"kind", w->kind, "action", w->action, "priority",
 						mla_priority_name((mla_priority)w->priority),
-						"state", state_name(w->state), "created",
+						"state", api_state_name(w->state), "created",
 						created)) != 0 ||
 	    mla_json_set_opt(o, "submitted_by", w->submitted_by) != 0 ||
 	    mla_json_set_opt(o, "last_error", w->last_error) != 0 ||
@@ -78,100 +70,12 @@ out:
 	return r;
 }
 
-static int in_list(const char *v, const char *const *list)
-{
-	for (size_t i = 0; list[i] != NULL; i++)
-		if (strcmp(v, list[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static int parse_time(const char *s, int64_t *ms)
-{
-	struct tm tm;
-	char z = 0;
-	int n = 0;
-
-	memset(&tm, 0, sizeof(tm));
-	if (strlen(s) != 20 ||
-	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z, &n) != 7 || n != 20 || z != 'Z')
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*ms = (int64_t)timegm(&tm) * 1000;
-	return 1;
-}
-
-static int parse_count(const char *s, size_t max, size_t *out)
-{
-	char *end = NULL;
-	unsigned long long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return 0;
-	v = strtoull(s, &end, 10);
-	if (*end != '\0' || v > max)
-		return 0;
-	*out = (size_t)v;
-	return 1;
-}
-
-static int state_parse(const char *v, int *state)
-{
-	for (int i = 0; i <= 6; i++)
-		if (strcmp(v, state_name(i)) == 0) {
-			*state = i;
-			return 1;
-		}
-	return 0;
-}
-
-static const char *const list_params[] = {"case_id", "peer", "kind", "action", "priority",
-					  "state", "since", "until", "limit", "cursor", NULL};
-static const char *const inbox_params[] = {"case_id", "peer", "kind", "action", "priority",
-					   "unanswered", "since", "until", "limit", "cursor", NULL};
-
 int api_list_filter(struct api_req *r, struct store_api_filter *f, int inbox)
 {
-	const char *v, *bad = NULL;
-	mla_priority p;
+	struct api_perr e;
 
-	memset(f, 0, sizeof(*f));
-	f->priority = f->state = -1;
-	f->limit = API_LIST_DEFAULT;
-	f->direction = inbox ? "in" : "out";
-	if (!api_query_only(r, inbox ? inbox_params : list_params))
-		return 0;
-	f->case_id = api_query(r, "case_id");
-	f->peer = api_query(r, "peer");
-	if ((f->kind = api_query(r, "kind")) != NULL && !in_list(f->kind, mla_kinds))
-		bad = "kind";
-	if ((f->action = api_query(r, "action")) != NULL && !in_list(f->action, mla_actions))
-		bad = "action";
-	if ((v = api_query(r, "priority")) != NULL) {
-		if (mla_priority_parse(v, &p) != MLA_OK)
-			bad = "priority";
-		f->priority = (int)p;
-	}
-	if ((v = api_query(r, "state")) != NULL && !state_parse(v, &f->state))
-		bad = "state";
-	if ((v = api_query(r, "unanswered")) != NULL) {
-		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
-			bad = "unanswered";
-		f->unanswered = strcmp(v, "true") == 0;
-	}
-	if ((v = api_query(r, "since")) != NULL && !parse_time(v, &f->since_ms))
-		bad = "since";
-	if ((v = api_query(r, "until")) != NULL && !parse_time(v, &f->until_ms))
-		bad = "until";
-	if ((v = api_query(r, "limit")) != NULL && (!parse_count(v, API_LIST_MAX, &f->limit) ||
-						    f->limit == 0))
-		bad = "limit";
-	if ((v = api_query(r, "cursor")) != NULL && !parse_count(v, (size_t)1 << 40, &f->offset))
-		bad = "cursor";
-	if (bad != NULL) {
-		api_reply_error(r, 400, "bad-field", "invalid query parameter value", bad);
+	if (api_parse_list_filter(&r->query, inbox, f, &e) != MLA_OK) {
+		api_reply_perr(r, &e);
 		return 0;
 	}
 	if (r->decision == API_ALLOW_OWN)
