@@ -108,6 +108,20 @@ static mla_err copy_field(const json_t *body, const char *name, char *dst, size_
 	return MLA_OK;
 }
 
+/* Standard alphabet, length a multiple of 4, '=' only as the last one or two characters
+ * (EVP_DecodeBlock alone also takes "ab=c", whitespace and a third '='). */
+static int b64_strict(const char *s, size_t len, int *pad)
+{
+	*pad = len >= 1 && s[len - 1] == '=' ? (len >= 2 && s[len - 2] == '=' ? 2 : 1) : 0;
+	if (len % 4 != 0)
+		return 0;
+	for (size_t i = 0; i < len - (size_t)*pad; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '/'))
+			return 0;
+	return 1;
+}
+
 /* document_b64 into doc (decoded); content_type must be known; both or neither. */
 static mla_err parse_document(const json_t *body, size_t max, mla_buf *doc, struct api_perr *e)
 {
@@ -127,8 +141,8 @@ static mla_err parse_document(const json_t *body, size_t max, mla_buf *doc, stru
 	if (len / 4 * 3 > max + 2)
 		return refuse(e, 413, mla_errname(MLA_ERR_TOO_LARGE),
 			      "document exceeds [limits] max_document_bytes", "document_b64");
-	pad = len >= 1 && b64[len - 1] == '=' ? (len >= 2 && b64[len - 2] == '=' ? 2 : 1) : 0;
-	if (len % 4 != 0 || len > INT32_MAX || mla_buf_reserve(doc, len / 4 * 3 + 1) != MLA_OK ||
+	if (!b64_strict(b64, len, &pad) || len > INT32_MAX ||
+	    mla_buf_reserve(doc, len / 4 * 3 + 1) != MLA_OK ||
 	    (n = EVP_DecodeBlock(doc->data, (const unsigned char *)b64, (int)len)) < pad)
 		return refuse(e, 400, "bad-field", "not standard base64 with padding",
 			      "document_b64");
