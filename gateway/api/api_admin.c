@@ -16,15 +16,15 @@
 
 void api_whoami(struct api_req *r)
 {
+	const char *via = r->who.via == API_VIA_TOKEN ? "token" : "certificate";
 	mla_buf b;
+	mla_err e;
 
 	mla_buf_init(&b, 1024);
-	api_reply_built(r, 200, mla_json_dump(json_pack("{s:s, s:s, s:s}", "name", r->who.name, "role",
-						   api_role_name(r->who.role), "via",
-						   r->who.via == API_VIA_TOKEN ? "token" :
-										 "certificate"),
-					 &b),
-			&b, NULL);
+	e = mla_json_dump(json_pack("{s:s, s:s, s:s}", "name", r->who.name, "role",
+				    api_role_name(r->who.role), "via", via),
+			  &b);
+	api_reply_built(r, 200, e, &b, NULL);
 	mla_buf_free(&b);
 }
 
@@ -288,7 +288,8 @@ void api_reload_config(struct api_req *r)
 	}
 	mla_time_format(time(NULL), at);
 	mla_buf_init(&b, 256);
-	api_reply_built(r, 200, mla_json_dump(json_pack("{s:s, s:s}", "status", "reloaded", "at", at), &b),
+	api_reply_built(r, 200,
+			mla_json_dump(json_pack("{s:s, s:s}", "status", "reloaded", "at", at), &b),
 			&b, NULL);
 	mla_buf_free(&b);
 }

@@ -1,6 +1,6 @@
-/* Parsers of the local API's requests (see api_parse.h): the JSON bodies of submitMessage
- * and answerMessage, the fetch reason, the list filters and the audit numbers. Every refusal names the field; nothing here touches
- * the gateway, so the fuzz harness and the unit tests call exactly what the handlers call. */
+/* Parsers of the local API's requests (see api_parse.h): the JSON bodies of submitMessage and
+ * answerMessage, the fetch reason, the list filters and the audit numbers. Every refusal names
+ * the field; nothing here touches the gateway, so fuzzing and tests call what handlers call. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
