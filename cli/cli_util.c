@@ -172,14 +172,26 @@ mla_err cli_write_file(const char *path, const void *data, size_t len, mode_t mo
 
 void cli_json_string(FILE *fp, const char *s)
 {
-	mla_buf b;
+	json_t *v = json_string(s);
 
-	mla_buf_init(&b, 1 << 20);
-	if (mla_json_string(&b, s) == MLA_OK)
-		fwrite(b.data, 1, b.len, fp);
-	else
+	/* "" rather than nothing for a value jansson refuses (not UTF-8): the output stays JSON */
+	if (v == NULL || json_dumpf(v, fp, JSON_ENCODE_ANY) != 0)
 		fputs("\"\"", fp);
+	json_decref(v);
+}
+
+mla_err cli_json_print(json_t *v, mla_diag *d)
+{
+	mla_buf b;
+	mla_err r;
+
+	mla_buf_init(&b, (size_t)64 << 20);
+	if ((r = mla_json_dump(v, &b)) != MLA_OK)
+		r = mla_fail(d, r, "the JSON output could not be written (a value is not UTF-8)");
+	else if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout) != 0)
+		r = mla_fail(d, MLA_ERR_IO, "cannot write to standard output");
 	mla_buf_free(&b);
+	return r;
 }
 
 int cli_parse_options(int argc, char **argv, const struct cli_optspec *spec, void *args)

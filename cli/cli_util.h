@@ -9,6 +9,7 @@
 
 #include "mlagw/buf.h"
 #include "mlagw/error.h"
+#include "mlagw/json.h"
 
 /* Documented exit codes of every mlagw command (README.md, section CLI). */
 enum cli_exit {
@@ -46,7 +47,10 @@ mla_err cli_read_file(const char *path, size_t max, mla_buf *out, mla_diag *diag
 /* Writes data to path via a temporary file, fsync and rename ("-" is stdout). */
 mla_err cli_write_file(const char *path, const void *data, size_t len, mode_t mode,
 		       mla_diag *diag);
-/* Writes s as a JSON string literal with escapes. */
+/* Writes s as a JSON string literal with escapes ("" if s is not valid UTF-8). */
 void cli_json_string(FILE *fp, const char *s);
+/* Prints v (a --json answer) compact with a newline on stdout and releases it. v NULL (a
+ * value jansson refused: not UTF-8, or no memory) or a failed write is an error in d. */
+mla_err cli_json_print(json_t *v, mla_diag *d);
 
 #endif

@@ -251,6 +251,8 @@ int api_fetch(struct api_args *a)
 {
 	char path[1024], *id, *why;
 	json_t *ans = NULL;
+	mla_diag d = {MLA_OK, ""};
+	mla_err e;
 	int rc;
 	mla_err r;
 
@@ -271,8 +273,10 @@ int api_fetch(struct api_args *a)
 	if ((rc = api_call(&a->c, a->cmd, "GET", path, NULL, &ans)) != CLI_OK)
 		return rc;
 	rc = save_document(a, ans);
-	if (rc == CLI_OK && a->json)
-		printf("{\"message_id\":\"%s\",\"out\":\"%s\"}\n", a->rest[0], a->out);
+	if (rc == CLI_OK && a->json &&
+	    (e = cli_json_print(json_pack("{s:s, s:s}", "message_id", a->rest[0], "out", a->out),
+				&d)) != MLA_OK)
+		rc = cli_fail(a->cmd, e, &d);
 	json_decref(ans);
 	return rc;
 }

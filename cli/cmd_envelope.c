@@ -148,7 +148,8 @@ static int require(const char *v, const char *opt)
 	return v != NULL ? CLI_OK : cli_usage_error("envelope", "%s is required", opt);
 }
 
-static void print_verified(const struct env_args *a, const mla_verified *v, const char *verb)
+static mla_err print_verified(const struct env_args *a, const mla_verified *v, const char *verb,
+			      mla_diag *d)
 {
 	char digest[65];
 
@@ -160,17 +161,16 @@ static void print_verified(const struct env_args *a, const mla_verified *v, cons
 		       verb, v->header.message_id, v->header.case_id, v->header.kind,
 		       v->header.from_state, v->header.to_state, v->header.action,
 		       mla_priority_name(v->header.priority), v->signer_subject, digest);
-		return;
+		return MLA_OK;
 	}
-	printf("{\"result\":\"%s\",\"message_id\":\"%s\",\"case_id\":", verb, v->header.message_id);
-	cli_json_string(stdout, v->header.case_id);
-	printf(",\"from\":\"%s\",\"to\":\"%s\",\"kind\":\"%s\",\"action\":\"%s\","
-	       "\"priority\":\"%s\",\"envelope_sha256\":\"%s\",\"signer_sha256\":\"%s\","
-	       "\"signer\":",
-	       v->header.from_state, v->header.to_state, v->header.kind, v->header.action,
-	       mla_priority_name(v->header.priority), digest, v->signer_fingerprint);
-	cli_json_string(stdout, v->signer_subject);
-	printf("}\n");
+	return cli_json_print(
+		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "result", verb,
+			  "message_id", v->header.message_id, "case_id", v->header.case_id, "from",
+			  v->header.from_state, "to", v->header.to_state, "kind", v->header.kind,
+			  "action", v->header.action, "priority",
+			  mla_priority_name(v->header.priority), "envelope_sha256", digest,
+			  "signer_sha256", v->signer_fingerprint, "signer", v->signer_subject),
+		d);
 }
 
 static int run_seal(struct env_args *a, const mla_limits *lim, mla_diag *d)
@@ -189,8 +189,9 @@ static int run_seal(struct env_args *a, const mla_limits *lim, mla_diag *d)
 	    (r = cli_write_file(a->out, env.data, env.len, 0644, d)) != MLA_OK)
 		goto out;
 	if (a->json)
-		printf("{\"message_id\":\"%s\",\"case_id\":\"%s\",\"bytes\":%zu}\n",
-		       a->h.message_id, a->h.case_id, env.len);
+		r = cli_json_print(json_pack("{s:s, s:s, s:I}", "message_id", a->h.message_id,
+					     "case_id", a->h.case_id, "bytes", (json_int_t)env.len),
+				   d);
 	else if (strcmp(a->out, "-") != 0)
 		printf("sealed message %s case %s (%zu bytes) -> %s\n", a->h.message_id,
 		       a->h.case_id, env.len, a->out);
@@ -233,7 +234,7 @@ static int cmd_verify(struct env_args *a, const mla_limits *lim, mla_diag *d)
 	if ((r = mla_trust_load_files(a->trust, (size_t)a->ntrust, &trust, d)) == MLA_OK &&
 	    (r = cli_read_file(a->in, lim->max_envelope_bytes, &env, d)) == MLA_OK &&
 	    (r = mla_envelope_verify(env.data, env.len, trust, lim, &v, d)) == MLA_OK)
-		print_verified(a, &v, "verified");
+		r = print_verified(a, &v, "verified", d);
 	mla_buf_free(&env);
 	mla_trust_free(trust);
 	return r == MLA_OK ? CLI_OK : cli_fail("envelope verify", r, d);
@@ -284,7 +285,7 @@ static int run_open(struct env_args *a, const mla_limits *lim, mla_diag *d)
 	    (r = cli_write_file(a->out, doc.data, doc.len, 0600, d)) != MLA_OK)
 		goto out;
 	if (strcmp(a->out, "-") != 0 || a->json)
-		print_verified(a, &v, "opened");
+		r = print_verified(a, &v, "opened", d);
 out:
 	mla_buf_free(&env);
 	mla_buf_free(&doc);

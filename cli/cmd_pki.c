@@ -144,40 +144,40 @@ static int parse_init_args(int argc, char **argv, struct init_args *a)
 	return CLI_OK;
 }
 
+/* The files made, one path a line, or with --json {"state","dir","files"}. */
 static int print_result(const struct init_args *a)
 {
 	const char *dir = a->opts.out_dir;
 	const char *st = a->opts.state;
 	char path[PATH_MAX];
+	json_t *files = json_array();
+	mla_diag d = {MLA_OK, ""};
+	mla_err r = files != NULL ? MLA_OK : MLA_ERR_NOMEM;
+	int rc = CLI_OK;
 
-	if (a->json) {
-		fputs("{\"state\":", stdout);
-		cli_json_string(stdout, st);
-		fputs(",\"dir\":", stdout);
-		cli_json_string(stdout, dir);
-		fputs(",\"files\":[", stdout);
-	}
-	for (size_t i = 0; i < sizeof(pki_files) / sizeof(pki_files[0]); i++) {
+	for (size_t i = 0; i < sizeof(pki_files) / sizeof(pki_files[0]) && rc == CLI_OK; i++) {
 		int n = snprintf(path, sizeof(path), "%s/%s/%s", dir, st, pki_files[i]);
 		if (n < 0 || (size_t)n >= sizeof(path)) {
 			fprintf(stderr, "mlagw pki: path under %s too long\n", dir);
-			return CLI_INTERNAL;
-		}
-		if (a->json) {
-			fputs(i > 0 ? "," : "", stdout);
-			cli_json_string(stdout, path);
-		} else {
+			rc = CLI_INTERNAL;
+		} else if (!a->json) {
 			printf("%s\n", path);
+		} else if (json_array_append_new(files, json_string(path)) != 0) {
+			r = MLA_ERR_ARG;
 		}
 	}
-	if (a->json)
-		fputs("]}\n", stdout);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	if (rc == CLI_OK && a->json &&
+	    (r = cli_json_print(json_pack("{s:s, s:s, s:o}", "state", st, "dir", dir, "files",
+					  r == MLA_OK ? json_incref(files) : NULL),
+				&d)) != MLA_OK)
+		rc = cli_fail("pki", r, &d);
+	if (rc == CLI_OK && (fflush(stdout) != 0 || ferror(stdout))) {
 		fprintf(stderr, "mlagw pki: cannot write to standard output: %s\n",
 			strerror(errno));
-		return CLI_IO;
+		rc = CLI_IO;
 	}
-	return CLI_OK;
+	json_decref(files);
+	return rc;
 }
 
 static int cmd_pki_init(int argc, char **argv)

@@ -71,18 +71,18 @@ static mla_err match_envelope(const struct rc_args *a, const mla_trust *trust,
 	return e;
 }
 
-static void print_receipt(const struct rc_args *a, const mla_receipt *r)
+static mla_err print_receipt(const struct rc_args *a, const mla_receipt *r, mla_diag *d)
 {
 	const char *outcome = r->outcome == MLA_OUTCOME_ACCEPTED ? "accepted" : "rejected";
 
-	if (a->json) {
-		printf("{\"receipt_id\":\"%s\",\"message_id\":\"%s\",\"receiver\":\"%s\","
-		       "\"sender\":\"%s\",\"outcome\":\"%s\",\"error\":\"%s\",\"matches_envelope\":%s}\n",
-		       r->receipt_id, r->message_id, r->receiver_state, r->sender_state, outcome,
-		       r->outcome == MLA_OUTCOME_ACCEPTED ? "" : mla_errname(r->error),
-		       a->envelope != NULL ? "true" : "null");
-		return;
-	}
+	if (a->json) /* matches_envelope: true when checked (a mismatch fails), else null */
+		return cli_json_print(
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "receipt_id", r->receipt_id,
+				  "message_id", r->message_id, "receiver", r->receiver_state,
+				  "sender", r->sender_state, "outcome", outcome, "error",
+				  r->outcome == MLA_OUTCOME_ACCEPTED ? "" : mla_errname(r->error),
+				  "matches_envelope", a->envelope != NULL ? json_true() : json_null()),
+			d);
 	printf("receipt %s: %s signed by %s for message %s from %s%s%s%s\n", r->receipt_id, outcome,
 	       r->receiver_state, r->message_id[0] ? r->message_id : "(unknown)", r->sender_state,
 	       r->outcome == MLA_OUTCOME_ACCEPTED ? "" : " (", 
@@ -90,6 +90,7 @@ static void print_receipt(const struct rc_args *a, const mla_receipt *r)
 	       r->outcome == MLA_OUTCOME_ACCEPTED ? "" : ")");
 	if (a->envelope != NULL)
 		printf("matches envelope %s\n", a->envelope);
+	return MLA_OK;
 }
 
 int cmd_receipt(int argc, char **argv)
@@ -123,7 +124,7 @@ int cmd_receipt(int argc, char **argv)
 	if (e == MLA_OK && (e = cli_read_file(a.in, lim.max_envelope_bytes, &in, &d)) == MLA_OK &&
 	    (e = mla_receipt_verify(in.data, in.len, trust, &lim, &r, &d)) == MLA_OK &&
 	    (a.envelope == NULL || (e = match_envelope(&a, trust, &r, &d)) == MLA_OK))
-		print_receipt(&a, &r);
+		e = print_receipt(&a, &r, &d);
 	mla_buf_free(&in);
 	mla_trust_free(trust);
 	return e == MLA_OK ? CLI_OK : cli_fail("receipt verify", e, &d);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses with clang (ASan + UBSan) and runs each for SECONDS (default
 # 60) on a seed corpus made here: envelopes sealed with a fresh test PKI (which the envelope
-# harness then uses, so seeds reach decryption), receipts' shape, and the example configs.
+# harness then uses, so seeds reach decryption), receipts' shape, the example configs, and
+# the local API's and the submission socket's requests as the integration tests send them.
 # Any crash, leak or timeout fails the run and leaves the reproducer in build-fuzz/crashes/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,8 @@ meson compile -C $B > $B/compile.log 2>&1 || { cat $B/compile.log; exit 1; }
 if [ ! -x build/cli/mlagw ]; then meson setup build >/dev/null 2>&1 || true; meson compile -C build >/dev/null; fi
 S=$B/seeds
 rm -rf "$S" $B/corpus
-mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/bundle" "$S/audit_entry" "$S/witness" "$S/codec" $B/corpus $B/crashes
+mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/bundle" "$S/audit_entry" "$S/witness" \
+  "$S/codec" "$S/api_json" "$S/submit_request" $B/corpus $B/crashes
 for st in ES CO; do build/cli/mlagw pki init --state $st --out "$S/pki" --rsa-bits 2048 >/dev/null; done
 for n in 0 300 5000; do
   head -c $n /dev/urandom | base64 > "$S/doc"
@@ -56,9 +58,21 @@ printf '18446744073709551615' > "$S/codec/u64.txt"
 printf '2026-11-27T20:47:47.123Z' > "$S/codec/time-ms.txt"
 printf '2024-02-29T23:59:59Z' > "$S/codec/time.txt"
 
+# local API requests: the first byte picks submit body (0), answer body (1), list query (2),
+# inbox query (3); the bodies are test_api.py's
+doc=$(printf '<Request>api</Request>' | base64)
+printf '\0{"to":"CO","kind":"mla","new_case":true,"content_type":"application/xml","document_b64":"%s"}' "$doc" > "$S/api_json/submit.bin"
+printf '\0{"to":"CO","kind":"extradition","priority":"urgent","case_id":"ES/2026/0042","handling":"secret","from_authority":"Fiscal\\u00eda","content_type":"application/pdf","document_b64":""}' > "$S/api_json/submit-case.bin"
+printf '\1{"action":"accepted","content_type":"application/xml","document_b64":"%s"}' "$doc" > "$S/api_json/answer.bin"
+printf '\2kind=mla&action=request&priority=urgent&state=delivered&since=2026-01-01T00:00:00Z&limit=5&cursor=10&seq=3&reason=legal+review' > "$S/api_json/list.bin"
+printf '\3unanswered=true&peer=ES&until=2026-12-31T23:59:59Z' > "$S/api_json/inbox.bin"
+# submission socket requests: the X-MLA-* headers gwnet.py sends
+printf 'X-MLA-To: CO\nX-MLA-Kind: mla\nContent-Type: application/xml\nX-MLA-Priority: urgent\nX-MLA-Case-Id: ES/2026/1\n' > "$S/submit_request/submit.txt"
+printf 'X-MLA-To: CO\nX-MLA-Kind: mla\nX-MLA-Action: accepted\nX-MLA-In-Reply-To: 6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f\nX-MLA-Handling: secret\nX-MLA-From-Authority: Fiscal\xc3\xada\nX-MLA-To-Authority: Fiscal\xc3\xada General\n' > "$S/submit_request/answer.txt"
+
 status=0
 printf 'mlagw-audit-bundle/2\nmanifest manifest 2\n{}\nentry 0 3\nabc\n' > "$S/bundle/shape.txt"
-for h in envelope receipt config checkpoint bundle audit_entry witness codec; do
+for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request; do
   mkdir -p $B/corpus/$h
   echo "== fuzz_$h for ${secs}s"
   if ! MLAGW_FUZZ_PKI=$PWD/$S/pki ASAN_OPTIONS=detect_leaks=1 \

@@ -16,21 +16,20 @@
 
 void api_whoami(struct api_req *r)
 {
+	const char *via = r->who.via == API_VIA_TOKEN ? "token" : "certificate";
 	mla_buf b;
+	mla_err e;
 
 	mla_buf_init(&b, 1024);
-	if (mla_buf_append_str(&b, "{\"name\":") != MLA_OK ||
-	    mla_json_string(&b, r->who.name) != MLA_OK ||
-	    mla_buf_printf(&b, ",\"role\":\"%s\",\"via\":\"%s\"}\n", api_role_name(r->who.role),
-			   r->who.via == API_VIA_TOKEN ? "token" : "certificate") != MLA_OK)
-		api_reply_error(r, 500, mla_errname(MLA_ERR_NOMEM), "out of memory", NULL);
-	else
-		api_reply_json(r, 200, &b);
+	e = mla_json_dump(json_pack("{s:s, s:s, s:s}", "name", r->who.name, "role",
+				    api_role_name(r->who.role), "via", via),
+			  &b);
+	api_reply_built(r, 200, e, &b, NULL);
 	mla_buf_free(&b);
 }
 
 /* {"use","subject","not_after","days_left"} of a certificate file; *days the days left. */
-static mla_err cert_json(mla_buf *b, const char *use, const char *path, int *days, int first)
+static mla_err cert_json(json_t *list, const char *use, const char *path, int *days)
 {
 	STACK_OF(X509) *certs = NULL;
 	X509 *x;
@@ -51,14 +50,12 @@ static mla_err cert_json(mla_buf *b, const char *use, const char *path, int *day
 	sk_X509_pop_free(certs, X509_free);
 	mla_time_format(timegm(&tm), at);
 	*days = pday;
-	if ((r = mla_buf_printf(b, "%s{\"use\":\"%s\",\"subject\":", first ? "" : ",", use)) !=
-		    MLA_OK ||
-	    (r = mla_json_string(b, subject)) != MLA_OK)
-		return r;
-	return mla_buf_printf(b, ",\"not_after\":\"%s\",\"days_left\":%d}", at, pday);
+	return json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:i}", "use", use, "subject",
+						     subject, "not_after", at, "days_left",
+						     pday)) == 0 ? MLA_OK : MLA_ERR_ARG;
 }
 
-static mla_err certs_json(struct gw *g, mla_buf *b, int *worst)
+static mla_err certs_json(struct gw *g, json_t *list, int *worst)
 {
 	const struct gw_config *c = &g->snap->cfg;
 	const char *uses[] = {"tls", "sign", "encrypt", "audit", "api-tls"};
@@ -71,7 +68,7 @@ static mla_err certs_json(struct gw *g, mla_buf *b, int *worst)
 	for (size_t i = 0; i < sizeof(uses) / sizeof(uses[0]); i++) {
 		if (paths[i][0] == '\0')
 			continue;
-		if ((r = cert_json(b, uses[i], paths[i], &days, i == 0)) != MLA_OK)
+		if ((r = cert_json(list, uses[i], paths[i], &days)) != MLA_OK)
 			return r;
 		if (days < *worst)
 			*worst = days;
@@ -86,7 +83,7 @@ static mla_err count_row(const struct store_api_row *row, void *arg)
 	return MLA_OK;
 }
 
-static mla_err peers_json(struct gw *g, mla_buf *b, int *down, mla_diag *d)
+static mla_err peers_json(struct gw *g, json_t *list, int *down, mla_diag *d)
 {
 	struct relay_peer_status peers[GW_MAX_PEERS];
 	size_t n, n_peers = relay_peers_status(g, peers, GW_MAX_PEERS);
@@ -101,14 +98,23 @@ static mla_err peers_json(struct gw *g, mla_buf *b, int *down, mla_diag *d)
 		f.state = MSG_QUEUED;
 		f.direction = "out";
 		f.peer = p->state;
-		if ((r = store_api_select(g->store, &f, count_row, NULL, &n, d)) != MLA_OK ||
-		    (r = mla_buf_printf(b, "%s{\"state\":\"%s\",\"reachable\":%s,\"queued\":%zu}",
-					i ? "," : "", p->state, p->reachable ? "true" : "false",
-					n)) != MLA_OK)
+		if ((r = store_api_select(g->store, &f, count_row, NULL, &n, d)) != MLA_OK)
 			return r;
+		if (json_array_append_new(list, json_pack("{s:s, s:b, s:I}", "state", p->state,
+							  "reachable", p->reachable,
+							  "queued", (json_int_t)n)) != 0)
+			return MLA_ERR_ARG;
 		*down += !p->reachable;
 	}
 	return MLA_OK;
+}
+
+static json_t *queues_json(const uint64_t c[6], uint64_t received)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "queued", (json_int_t)c[0],
+			 "sending", (json_int_t)c[1], "awaiting-receipt", (json_int_t)c[2],
+			 "delivered", (json_int_t)c[3], "rejected", (json_int_t)c[4], "failed",
+			 (json_int_t)c[5], "received", (json_int_t)received);
 }
 
 void api_get_health(struct api_req *r)
@@ -116,38 +122,29 @@ void api_get_health(struct api_req *r)
 	struct gw *g = r->g;
 	uint64_t c[6] = {0}, acc = 0, rej = 0;
 	mla_diag d = {MLA_OK, ""};
-	int down = 0, worst = 0, code;
-	mla_buf b, certs;
+	int down = 0, worst = 0, code = 200;
+	json_t *peers = json_array(), *certs = json_array();
+	const char *status;
+	mla_buf b;
 	mla_err e;
 
 	mla_buf_init(&b, 1 << 20);
-	mla_buf_init(&certs, 1 << 16);
-	if ((e = certs_json(g, &certs, &worst)) == MLA_OK &&
+	if ((e = certs_json(g, certs, &worst)) == MLA_OK &&
 	    (e = store_outbox_counts(g->store, c, &d)) == MLA_OK &&
 	    (e = store_inbox_count(g->store, &acc, &rej, &d)) == MLA_OK &&
-	    (e = mla_buf_append_str(&b, "{\"peers\":[")) == MLA_OK &&
-	    (e = peers_json(g, &b, &down, &d)) == MLA_OK) {
-		const char *status = worst < 0 ? "failing" :
-				     down > 0 || worst < CERT_WARN_DAYS ? "degraded" : "ok";
+	    (e = peers_json(g, peers, &down, &d)) == MLA_OK) {
+		status = worst < 0 ? "failing" :
+			 down > 0 || worst < CERT_WARN_DAYS ? "degraded" : "ok";
 		code = worst < 0 ? 503 : 200;
-		e = mla_buf_printf(&b, "],\"status\":\"%s\",\"state\":\"%s\",\"queues\":{"
-				       "\"queued\":%llu,\"sending\":%llu,\"awaiting-receipt\":%llu,"
-				       "\"delivered\":%llu,\"rejected\":%llu,\"failed\":%llu,"
-				       "\"received\":%llu},\"certificates\":[%.*s]}\n",
-				   status, g->snap->cfg.state, (unsigned long long)c[0],
-				   (unsigned long long)c[1], (unsigned long long)c[2],
-				   (unsigned long long)c[3], (unsigned long long)c[4],
-				   (unsigned long long)c[5], (unsigned long long)acc,
-				   (int)certs.len, (const char *)certs.data);
-		if (e == MLA_OK) {
-			api_reply_json(r, code, &b);
-			r = NULL;
-		}
+		e = mla_json_dump(json_pack("{s:O, s:s, s:s, s:o, s:O}", "peers", peers, "status",
+					    status, "state", g->snap->cfg.state, "queues",
+					    queues_json(c, acc), "certificates", certs),
+				  &b);
 	}
-	if (r != NULL)
-		api_reply_error(r, 500, mla_errname(e), mla_diag_message(&d), NULL);
+	api_reply_built(r, code, e, &b, &d);
+	json_decref(peers);
+	json_decref(certs);
 	mla_buf_free(&b);
-	mla_buf_free(&certs);
 }
 
 struct metrics_ctx {
@@ -227,35 +224,47 @@ void api_get_metrics(struct api_req *r)
 	mla_buf_free(&b);
 }
 
+static json_t *config_peers(const struct gw_config *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < c->n_peers; i++)
+		if (json_array_append_new(a, json_pack("{s:s, s:s}", "state", c->peers[i].state,
+						       "url", c->peers[i].url)) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
+}
+
+/* The tokens' and clients' names and roles: never a token hash. */
+static json_t *config_principals(const struct api_config *c, int tokens)
+{
+	size_t n = tokens ? c->n_tokens : c->n_clients;
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < n; i++)
+		if (json_array_append_new(
+			    a, tokens ? json_pack("{s:s, s:s}", "role",
+						  api_role_name(c->tokens[i].role), "name",
+						  c->tokens[i].name) :
+					json_pack("{s:s, s:s}", "role",
+						  api_role_name(c->clients[i].role), "cn",
+						  c->clients[i].cn)) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
+}
+
 static mla_err config_json(const struct gw_config *c, mla_buf *b)
 {
-	mla_err r;
-
-	if ((r = mla_buf_printf(b, "{\"gateway\":{\"state\":\"%s\",\"listen\":", c->state)) ||
-	    (r = mla_json_string(b, c->listen)) || (r = mla_buf_append_str(b, ",\"store\":")) ||
-	    (r = mla_json_string(b, c->store)) || (r = mla_buf_append_str(b, "},\"peers\":[")))
-		return r;
-	for (size_t i = 0; i < c->n_peers; i++)
-		if ((r = mla_buf_printf(b, "%s{\"state\":\"%s\",\"url\":", i ? "," : "",
-					c->peers[i].state)) ||
-		    (r = mla_json_string(b, c->peers[i].url)) || (r = mla_buf_append_str(b, "}")))
-			return r;
-	if ((r = mla_buf_append_str(b, "],\"api\":{\"listen\":")) ||
-	    (r = mla_json_string(b, c->api.listen)) || (r = mla_buf_append_str(b, ",\"tokens\":[")))
-		return r;
-	for (size_t i = 0; i < c->api.n_tokens; i++)
-		if ((r = mla_buf_printf(b, "%s{\"role\":\"%s\",\"name\":", i ? "," : "",
-					api_role_name(c->api.tokens[i].role))) ||
-		    (r = mla_json_string(b, c->api.tokens[i].name)) || (r = mla_buf_append_str(b, "}")))
-			return r;
-	if ((r = mla_buf_append_str(b, "],\"clients\":[")))
-		return r;
-	for (size_t i = 0; i < c->api.n_clients; i++)
-		if ((r = mla_buf_printf(b, "%s{\"role\":\"%s\",\"cn\":", i ? "," : "",
-					api_role_name(c->api.clients[i].role))) ||
-		    (r = mla_json_string(b, c->api.clients[i].cn)) || (r = mla_buf_append_str(b, "}")))
-			return r;
-	return mla_buf_append_str(b, "]}}\n");
+	return mla_json_dump(json_pack("{s:{s:s, s:s, s:s}, s:o, s:{s:s, s:o, s:o}}", "gateway",
+				       "state", c->state, "listen", c->listen, "store", c->store,
+				       "peers", config_peers(c), "api", "listen", c->api.listen,
+				       "tokens", config_principals(&c->api, 1), "clients",
+				       config_principals(&c->api, 0)),
+			     b);
 }
 
 void api_get_config(struct api_req *r)
@@ -263,10 +272,7 @@ void api_get_config(struct api_req *r)
 	mla_buf b;
 
 	mla_buf_init(&b, 1 << 20);
-	if (config_json(&r->g->snap->cfg, &b) == MLA_OK)
-		api_reply_json(r, 200, &b);
-	else
-		api_reply_error(r, 500, mla_errname(MLA_ERR_NOMEM), "out of memory", NULL);
+	api_reply_built(r, 200, config_json(&r->g->snap->cfg, &b), &b, NULL);
 	mla_buf_free(&b);
 }
 
@@ -283,9 +289,8 @@ void api_reload_config(struct api_req *r)
 	}
 	mla_time_format(time(NULL), at);
 	mla_buf_init(&b, 256);
-	if (mla_buf_printf(&b, "{\"status\":\"reloaded\",\"at\":\"%s\"}\n", at) == MLA_OK)
-		api_reply_json(r, 200, &b);
-	else
-		api_reply_error(r, 500, mla_errname(MLA_ERR_NOMEM), "out of memory", NULL);
+	api_reply_built(r, 200,
+			mla_json_dump(json_pack("{s:s, s:s}", "status", "reloaded", "at", at), &b),
+			&b, NULL);
 	mla_buf_free(&b);
 }

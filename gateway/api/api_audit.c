@@ -16,26 +16,29 @@
 
 #define AUDIT_ENTRY_MAX 1024 /* SPEC §14: an entry has at most 1024 bytes */
 
-static mla_err hex_json(mla_buf *b, const uint8_t h[MLA_MERKLE_HASH_LEN])
+static json_t *hex_json(const uint8_t h[MLA_MERKLE_HASH_LEN])
 {
-	char s[2 * MLA_MERKLE_HASH_LEN + 3];
+	char s[2 * MLA_MERKLE_HASH_LEN + 1];
 
-	s[0] = '"';
-	if (mla_hex_encode(h, MLA_MERKLE_HASH_LEN, s + 1, sizeof(s) - 1) != MLA_OK)
-		return MLA_ERR_INTERNAL; /* s is sized for the hash */
-	s[2 * MLA_MERKLE_HASH_LEN + 1] = '"';
-	s[2 * MLA_MERKLE_HASH_LEN + 2] = '\0';
-	return mla_buf_append_str(b, s);
+	mla_require(mla_hex_encode(h, MLA_MERKLE_HASH_LEN, s, sizeof(s)) == MLA_OK);
+	return json_string(s);
 }
 
-static mla_err proof_json(mla_buf *b, const mla_merkle_proof *p)
+/* Adds "hashes", the proof's hashes in hex, to o and writes o into b (o is released). */
+static mla_err proof_json(json_t *o, const mla_merkle_proof *p, mla_buf *b)
 {
-	mla_err e = mla_buf_append_str(b, ",\"hashes\":[");
+	json_t *hashes = json_array();
 
-	for (size_t i = 0; i < p->len && e == MLA_OK; i++)
-		if ((e = i ? mla_buf_append_str(b, ",") : MLA_OK) == MLA_OK)
-			e = hex_json(b, p->hash[i]);
-	return e == MLA_OK ? mla_buf_append_str(b, "]}\n") : e;
+	for (size_t i = 0; i < p->len && hashes != NULL; i++)
+		if (json_array_append_new(hashes, hex_json(p->hash[i])) != 0) {
+			json_decref(hashes);
+			hashes = NULL;
+		}
+	if (json_object_set_new(o, "hashes", hashes) != 0) {
+		json_decref(o);
+		return MLA_ERR_NOMEM;
+	}
+	return mla_json_dump(o, b);
 }
 
 /* The tree is there and holds the latest checkpoint; otherwise replied (404 or 503), 0. */
@@ -52,16 +55,8 @@ static int have_checkpoint(struct api_req *r)
 	return 1;
 }
 
-static void reply_built(struct api_req *r, mla_err e, mla_buf *b, const mla_diag *d)
-{
-	if (e == MLA_OK)
-		api_reply_json(r, 200, b);
-	else
-		api_reply_error(r, 500, mla_errname(e), mla_diag_message(d), NULL);
-}
-
-/* The third line of the checkpoint's text: the base64 root. */
-static mla_err note_root(const mla_buf *note, mla_buf *b)
+/* The third line of the checkpoint's text: the base64 root (44 characters). */
+static mla_err note_root(const mla_buf *note, char root[45])
 {
 	const char *p = (const char *)note->data, *end = p + note->len, *nl;
 
@@ -72,10 +67,9 @@ static mla_err note_root(const mla_buf *note, mla_buf *b)
 	}
 	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL || nl - p != 44)
 		return MLA_ERR_STORE;
-	if (mla_buf_append_str(b, ",\"root_b64\":\"") != MLA_OK ||
-	    mla_buf_append(b, p, 44) != MLA_OK)
-		return MLA_ERR_NOMEM;
-	return mla_buf_append_str(b, "\"");
+	memcpy(root, p, 44);
+	root[44] = '\0';
+	return MLA_OK;
 }
 
 void api_get_audit_checkpoint(struct api_req *r)
@@ -83,6 +77,7 @@ void api_get_audit_checkpoint(struct api_req *r)
 	static const char *const only[] = {NULL};
 	mla_diag d = {MLA_OK, ""};
 	uint64_t size = 0;
+	char root[45];
 	mla_buf b, note;
 	mla_err e;
 
@@ -97,12 +92,11 @@ void api_get_audit_checkpoint(struct api_req *r)
 		return;
 	}
 	mla_buf_init(&b, 8 * MLA_NOTE_MAX);
-	if ((e = mla_buf_printf(&b, "{\"size\":%llu", (unsigned long long)size)) == MLA_OK &&
-	    (e = note_root(&note, &b)) == MLA_OK &&
-	    (e = mla_buf_append_str(&b, ",\"note\":")) == MLA_OK &&
-	    (e = mla_json_string(&b, (const char *)note.data)) == MLA_OK)
-		e = mla_buf_append_str(&b, "}\n");
-	reply_built(r, e, &b, &d);
+	if ((e = note_root(&note, root)) == MLA_OK)
+		e = mla_json_dump(json_pack("{s:I, s:s, s:s%}", "size", (json_int_t)size, "root_b64",
+					    root, "note", (const char *)note.data, note.len),
+				  &b);
+	api_reply_built(r, 200, e, &b, &d);
 	mla_buf_free(&b);
 	mla_buf_free(&note);
 }
@@ -119,7 +113,7 @@ void api_get_audit_entry(struct api_req *r)
 
 	if (!api_query_only(r, only) || !have_checkpoint(r))
 		return;
-	if (mla_parse_u64(r->param, 0, UINT64_MAX, &seq) != MLA_OK) {
+	if (!api_parse_u64(r->param, UINT64_MAX, &seq)) {
 		api_reply_error(r, 400, "bad-field", "seq must be a decimal entry number", "seq");
 		return;
 	}
@@ -136,33 +130,23 @@ void api_get_audit_entry(struct api_req *r)
 		e = mla_fail(&d, MLA_ERR_STORE, "audit entry %llu is too long",
 			     (unsigned long long)seq);
 	} else if ((e = mla_b64_encode(entry.data, entry.len, b64, sizeof(b64))) == MLA_OK) {
-		if ((e = mla_buf_printf(&b, "{\"seq\":%llu,\"entry_b64\":\"%s\",\"leaf_hex\":",
-					(unsigned long long)seq, b64)) == MLA_OK &&
-		    (e = hex_json(&b, leaf)) == MLA_OK)
-			e = mla_buf_append_str(&b, "}\n");
+		e = mla_json_dump(json_pack("{s:I, s:s, s:o}", "seq", (json_int_t)seq, "entry_b64",
+					    b64, "leaf_hex", hex_json(leaf)),
+				  &b);
 	}
-	reply_built(r, e, &b, &d);
+	api_reply_built(r, 200, e, &b, &d);
 	mla_buf_free(&b);
 	mla_buf_free(&entry);
 }
 
-/* A query number: absent gives dflt; 400 replied (returns 0) when malformed or outside
- * lo .. hi. */
+/* api_parse_query_u64, replied (400) and 0 when refused. */
 static int query_u64(struct api_req *r, const char *name, uint64_t dflt, uint64_t lo,
 		     uint64_t hi, const char *what, uint64_t *out)
 {
-	const char *v = api_query(r, name);
+	struct api_perr e;
 
-	if (v == NULL && dflt != UINT64_MAX) {
-		*out = dflt;
-		return 1;
-	}
-	if (v == NULL) {
-		api_reply_error(r, 400, "missing-field", what, name);
-		return 0;
-	}
-	if (mla_parse_u64(v, lo, hi, out) != MLA_OK) {
-		api_reply_error(r, 400, "bad-field", what, name);
+	if (api_parse_query_u64(&r->query, name, dflt, lo, hi, what, out, &e) != MLA_OK) {
+		api_reply_perr(r, &e);
 		return 0;
 	}
 	return 1;
@@ -185,12 +169,11 @@ void api_get_inclusion_proof(struct api_req *r)
 		return;
 	mla_buf_init(&b, 8192);
 	if ((e = tlog_leaf(r->g, seq, leaf)) == MLA_OK &&
-	    (e = tlog_inclusion_proof(r->g, seq, size, &proof)) == MLA_OK &&
-	    (e = mla_buf_printf(&b, "{\"seq\":%llu,\"size\":%llu,\"leaf_hex\":",
-				(unsigned long long)seq, (unsigned long long)size)) == MLA_OK &&
-	    (e = hex_json(&b, leaf)) == MLA_OK)
-		e = proof_json(&b, &proof);
-	reply_built(r, e, &b, &d);
+	    (e = tlog_inclusion_proof(r->g, seq, size, &proof)) == MLA_OK)
+		e = proof_json(json_pack("{s:I, s:I, s:o}", "seq", (json_int_t)seq, "size",
+					 (json_int_t)size, "leaf_hex", hex_json(leaf)),
+			       &proof, &b);
+	api_reply_built(r, 200, e, &b, &d);
 	mla_buf_free(&b);
 }
 
@@ -209,10 +192,9 @@ void api_get_consistency_proof(struct api_req *r)
 	    !query_u64(r, "from", UINT64_MAX, 1, to, "from must be 1 .. to", &from))
 		return;
 	mla_buf_init(&b, 8192);
-	if ((e = tlog_consistency_proof(r->g, from, to, &proof)) == MLA_OK &&
-	    (e = mla_buf_printf(&b, "{\"from\":%llu,\"to\":%llu", (unsigned long long)from,
-				(unsigned long long)to)) == MLA_OK)
-		e = proof_json(&b, &proof);
-	reply_built(r, e, &b, &d);
+	if ((e = tlog_consistency_proof(r->g, from, to, &proof)) == MLA_OK)
+		e = proof_json(json_pack("{s:I, s:I}", "from", (json_int_t)from, "to", (json_int_t)to),
+			       &proof, &b);
+	api_reply_built(r, 200, e, &b, &d);
 	mla_buf_free(&b);
 }

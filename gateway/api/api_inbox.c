@@ -20,22 +20,15 @@ void api_list_inbox(struct api_req *r)
 		api_list_reply(r, &f, 0);
 }
 
-struct answers_ctx {
-	mla_buf *b;
-	size_t n;
-};
-
 static mla_err add_answer(const struct store_api_row *w, void *arg)
 {
-	struct answers_ctx *a = arg;
-	mla_err r;
-
-	if ((r = mla_buf_printf(a->b, "%s{\"message_id\":\"%s\",\"case_id\":", a->n++ ? "," : "",
-				w->message_id)) != MLA_OK ||
-	    (r = mla_json_string(a->b, w->case_id)) != MLA_OK)
-		return r;
-	return mla_buf_printf(a->b, ",\"in_reply_to\":\"%s\",\"to\":\"%s\",\"state\":\"%s\"}",
-			      w->in_reply_to, w->peer, msg_state_name((msg_state)w->state));
+	return json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:s, s:s}", "message_id",
+						    w->message_id, "case_id", w->case_id,
+						    "in_reply_to", w->in_reply_to, "to", w->peer,
+						    "state",
+						    msg_state_name((msg_state)w->state))) == 0 ?
+		       MLA_OK :
+		       MLA_ERR_ARG;
 }
 
 void api_get_inbox_item(struct api_req *r)
@@ -43,24 +36,28 @@ void api_get_inbox_item(struct api_req *r)
 	struct store_api_row row;
 	struct store_api_filter f;
 	mla_diag d = {MLA_OK, ""};
+	json_t *o = NULL, *answers = json_array();
 	mla_buf b;
-	struct answers_ctx a = {&b, 0};
 	size_t n;
+	mla_err e;
 
-	if (!api_find_message(r, "in", &row))
+	if (!api_find_message(r, "in", &row)) {
+		json_decref(answers);
 		return;
+	}
 	memset(&f, 0, sizeof(f));
 	f.priority = f.state = -1;
 	f.direction = "out";
 	f.in_reply_to = row.message_id;
 	mla_buf_init(&b, (size_t)16 << 20);
-	if (api_row_json(r->g, &row, 0, &b, &d) != MLA_OK || b.len < 1 ||
-	    (b.len--, mla_buf_append_str(&b, ",\"answers\":[")) != MLA_OK ||
-	    store_api_select(r->g->store, &f, add_answer, &a, &n, &d) != MLA_OK ||
-	    mla_buf_append_str(&b, "]}\n") != MLA_OK)
-		api_reply_error(r, 500, mla_errname(MLA_ERR_STORE), mla_diag_message(&d), NULL);
-	else
-		api_reply_json(r, 200, &b);
+	if ((e = answers != NULL ? MLA_OK : MLA_ERR_NOMEM) == MLA_OK &&
+	    (e = api_row_json(r->g, &row, 0, &o, &d)) == MLA_OK &&
+	    (e = store_api_select(r->g->store, &f, add_answer, answers, &n, &d)) == MLA_OK)
+		e = json_object_set(o, "answers", answers) == 0 ? mla_json_dump(json_incref(o), &b) :
+								     MLA_ERR_NOMEM;
+	api_reply_built(r, 200, e, &b, &d);
+	json_decref(o);
+	json_decref(answers);
 	mla_buf_free(&b);
 }
 
@@ -102,21 +99,34 @@ static void doc_run(struct gw_job *job, struct gw_crypto *k)
 				   &j->v, &j->doc, &j->diag);
 }
 
+/* {"message_id","case_id","content_type","sha256","document_b64"} into the secret buffer b.
+ * jansson's copy of the base64 text is wiped before it is released. */
 static mla_err document_json(const struct doc_job *j, mla_buf *b)
 {
 	uint8_t md[32];
 	char hex[65];
-	mla_err r;
+	mla_buf b64;
+	json_t *o = NULL, *doc = NULL;
+	mla_err r = MLA_ERR_NOMEM;
 
 	SHA256(j->doc.data, j->doc.len, md);
-	if ((r = mla_hex_encode(md, 32, hex, sizeof(hex))) ||
-	    (r = mla_buf_printf(b, "{\"message_id\":\"%s\",\"case_id\":", j->row.message_id)) ||
-	    (r = mla_json_string(b, j->row.case_id)) ||
-	    (r = mla_buf_printf(b, ",\"content_type\":\"application/octet-stream\","
-				   "\"sha256\":\"%s\",\"document_b64\":\"", hex)) ||
-	    (r = mla_b64_encode_buf(j->doc.data, j->doc.len, b)))
-		return r;
-	return mla_buf_append_str(b, "\"}\n");
+	mla_require(mla_hex_encode(md, 32, hex, sizeof(hex)) == MLA_OK);
+	mla_buf_init_secret(&b64, MLA_B64_LEN(j->doc.len) + 8);
+	if (mla_b64_encode_buf(j->doc.data, j->doc.len, &b64) != MLA_OK)
+		goto out;
+	if ((doc = json_stringn((const char *)b64.data, b64.len)) == NULL)
+		goto out;
+	o = json_pack("{s:s, s:s, s:s, s:s, s:O}", "message_id", j->row.message_id, "case_id",
+		      j->row.case_id, "content_type", "application/octet-stream", "sha256", hex,
+		      "document_b64", doc);
+	r = mla_json_dump(json_incref(o), b);
+out:
+	if (doc != NULL)
+		OPENSSL_cleanse((char *)json_string_value(doc), json_string_length(doc));
+	json_decref(o);
+	json_decref(doc);
+	mla_buf_free(&b64);
+	return r;
 }
 
 static void doc_send(struct gw *g, void *arg, int committed)
@@ -130,10 +140,7 @@ static void doc_send(struct gw *g, void *arg, int committed)
 				"the access could not be audited; nothing is disclosed", NULL);
 	} else {
 		mla_buf_init_secret(&b, j->doc.len / 3 * 4 + 4096);
-		if (document_json(j, &b) == MLA_OK)
-			api_reply_json(j->r, 200, &b);
-		else
-			api_reply_error(j->r, 500, mla_errname(MLA_ERR_NOMEM), "out of memory", NULL);
+		api_reply_built(j->r, 200, document_json(j, &b), &b, NULL);
 		mla_buf_free(&b); /* secret: wiped */
 	}
 	doc_free(j);
@@ -165,30 +172,18 @@ static void doc_done(struct gw_job *job)
 	gw_after_commit(g, doc_send, j);
 }
 
-static int reason_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 3 || n > MLA_AUDIT_REASON_MAX || s[0] == ' ' || s[n - 1] == ' ')
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
 void api_fetch_document(struct api_req *r)
 {
 	static const char *const params[] = {"reason", NULL};
 	const char *reason = api_query(r, "reason");
 	struct doc_job *j;
+	struct api_perr e;
 	mla_diag d = {MLA_OK, ""};
 
 	if (!api_query_only(r, params))
 		return;
-	if (reason == NULL || !reason_ok(reason)) {
-		api_reply_error(r, 400, reason == NULL ? "missing-field" : "bad-field",
-				"reason (3-200 printable characters) is required", "reason");
+	if (api_parse_reason(reason, &e) != MLA_OK) {
+		api_reply_perr(r, &e);
 		return;
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {

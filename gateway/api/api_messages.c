@@ -3,121 +3,18 @@
  * its history, the list of sent messages, and a case. */
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "api_server.h"
 #include "mlagw/codec.h"
 #include "mlagw/json.h"
 #include "submit/submit.h"
 
-struct body_field {
-	const char *name;
-	json_type type;
-	int required;
-};
-
-/* Unknown fields, missing required ones and wrong types: 400 naming the field. */
-static int check_body(struct api_req *r, const struct body_field *fields, size_t n)
-{
-	const char *key;
-	json_t *v;
-
-	if (r->body == NULL) {
-		api_reply_error(r, 400, "missing-field", "a JSON body is required", "body");
-		return 0;
-	}
-	json_object_foreach(r->body, key, v) {
-		size_t i = 0;
-		while (i < n && strcmp(fields[i].name, key) != 0)
-			i++;
-		if (i == n) {
-			api_reply_error(r, 400, "bad-field", "unknown field", key);
-			return 0;
-		}
-		if (json_typeof(v) != fields[i].type &&
-		    !(fields[i].type == JSON_TRUE && json_is_boolean(v))) {
-			api_reply_error(r, 400, "bad-field", "wrong JSON type", key);
-			return 0;
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		if (fields[i].required && json_object_get(r->body, fields[i].name) == NULL) {
-			api_reply_error(r, 400, "missing-field", "required field missing",
-					fields[i].name);
-			return 0;
-		}
-	return 1;
-}
-
-static const char *str(struct api_req *r, const char *name)
-{
-	return json_string_value(json_object_get(r->body, name));
-}
-
-static int in_list(const char *v, const char *const *list)
-{
-	for (size_t i = 0; list[i] != NULL; i++)
-		if (strcmp(v, list[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static int copy_field(struct api_req *r, const char *name, char *dst, size_t cap)
-{
-	const char *v = str(r, name);
-
-	if (v == NULL)
-		return 1;
-	if (strlen(v) >= cap) {
-		api_reply_error(r, 400, "bad-field", "value too long", name);
-		return 0;
-	}
-	memcpy(dst, v, strlen(v) + 1);
-	return 1;
-}
-
-/* Decodes document_b64 into doc (a secret buffer); content_type must be known. */
-static int read_document(struct api_req *r, mla_buf *doc)
-{
-	static const char *const types[] = {"application/xml", "application/pdf",
-					    "application/octet-stream", NULL};
-	const char *b64 = str(r, "document_b64"), *ct = str(r, "content_type");
-	size_t len = b64 != NULL ? strlen(b64) : 0, max = r->g->snap->cfg.limits.max_document_bytes;
-	mla_err e = MLA_OK;
-
-	mla_buf_init_secret(doc, max);
-	if ((b64 == NULL) != (ct == NULL)) {
-		api_reply_error(r, 400, "missing-field", "document_b64 and content_type go together",
-				b64 == NULL ? "document_b64" : "content_type");
-		return 0;
-	}
-	if (ct != NULL && !in_list(ct, types)) {
-		api_reply_error(r, 400, "bad-field", "unsupported content type", "content_type");
-		return 0;
-	}
-	if (b64 == NULL)
-		return 1;
-	/* the size first, so an oversized document costs no decoding */
-	if (len / 4 * 3 > max + 2 || (e = mla_b64_decode_buf(b64, len, doc)) == MLA_ERR_TOO_LARGE) {
-		api_reply_error(r, 413, mla_errname(MLA_ERR_TOO_LARGE),
-				"document exceeds [limits] max_document_bytes", "document_b64");
-		return 0;
-	}
-	if (e != MLA_OK) {
-		api_reply_error(r, 400, "bad-field",
-				e == MLA_ERR_BASE64 ? "not canonical standard base64 with padding"
-						    : mla_strerror(e),
-				"document_b64");
-		return 0;
-	}
-	return 1;
-}
-
 static void queued(struct gw *g, void *arg, const mla_header *h, mla_err err, const char *why,
 		   int committed)
 {
 	struct api_req *r = arg;
+	json_t *o;
 	mla_buf b;
+	mla_err e;
 
 	(void)g;
 	if (err != MLA_OK) {
@@ -131,14 +28,14 @@ static void queued(struct gw *g, void *arg, const mla_header *h, mla_err err, co
 		return;
 	}
 	mla_buf_init(&b, 4096);
-	if (mla_buf_printf(&b, "{\"message_id\":\"%s\",\"case_id\":", h->message_id) != MLA_OK ||
-	    mla_json_string(&b, h->case_id) != MLA_OK ||
-	    (h->in_reply_to[0] &&
-	     mla_buf_printf(&b, ",\"in_reply_to\":\"%s\"", h->in_reply_to) != MLA_OK) ||
-	    mla_buf_printf(&b, ",\"to\":\"%s\",\"state\":\"queued\"}\n", h->to_state) != MLA_OK)
-		api_reply_error(r, 500, mla_errname(MLA_ERR_NOMEM), "out of memory", NULL);
-	else
-		api_reply_json(r, 202, &b);
+	o = json_pack("{s:s, s:s}", "message_id", h->message_id, "case_id", h->case_id);
+	e = mla_json_set_opt(o, "in_reply_to", h->in_reply_to) == 0 &&
+			    json_object_update_new(o, json_pack("{s:s, s:s}", "to", h->to_state,
+								"state", "queued")) == 0 ?
+		    mla_json_dump(json_incref(o), &b) :
+		    MLA_ERR_ARG;
+	api_reply_built(r, 202, e, &b, NULL);
+	json_decref(o);
 	mla_buf_free(&b);
 }
 
@@ -161,62 +58,34 @@ static void enqueue(struct api_req *r, mla_header *h, mla_buf *doc, mla_audit_ev
 	mla_buf_free(doc);
 }
 
-static int options(struct api_req *r, mla_header *h)
+/* A header for the caller's State with the body's fields (api_parse.c); replied when not. */
+static int parse_request(struct api_req *r, int answer, mla_header *h, mla_buf *doc)
 {
-	const char *v;
+	size_t max = r->g->snap->cfg.limits.max_document_bytes;
+	struct api_perr e;
 
-	if ((v = str(r, "priority")) != NULL && mla_priority_parse(v, &h->priority) != MLA_OK) {
-		api_reply_error(r, 400, "bad-field", "priority must be normal, urgent or crisis",
-				"priority");
+	if (mla_header_init(h) != MLA_OK) {
+		mla_buf_init(doc, 0);
+		api_reply_error(r, 500, mla_errname(MLA_ERR_INTERNAL), "no header", NULL);
 		return 0;
 	}
-	if ((v = str(r, "handling")) != NULL && !in_list(v, mla_handling_codes)) {
-		api_reply_error(r, 400, "bad-field", "unknown handling code", "handling");
+	memcpy(h->from_state, r->g->snap->cfg.state, 3);
+	if ((answer ? api_parse_answer(r->body, max, h, doc, &e) :
+		      api_parse_submit(r->body, max, h, doc, &e)) != MLA_OK) {
+		mla_buf_free(doc);
+		api_reply_perr(r, &e);
 		return 0;
 	}
-	return copy_field(r, "handling", h->handling, sizeof(h->handling));
+	return 1;
 }
 
 void api_submit_message(struct api_req *r)
 {
-	static const struct body_field f[] = {
-		{"to", JSON_STRING, 1}, {"kind", JSON_STRING, 1}, {"priority", JSON_STRING, 0},
-		{"handling", JSON_STRING, 0}, {"case_id", JSON_STRING, 0}, {"new_case", JSON_TRUE, 0},
-		{"from_authority", JSON_STRING, 0}, {"to_authority", JSON_STRING, 0},
-		{"content_type", JSON_STRING, 1}, {"document_b64", JSON_STRING, 1}};
-	int new_case;
 	mla_header h;
 	mla_buf doc;
 
-	if (!check_body(r, f, sizeof(f) / sizeof(f[0])))
-		return;
-	new_case = json_is_true(json_object_get(r->body, "new_case"));
-	if (new_case == (str(r, "case_id") != NULL)) {
-		api_reply_error(r, 400, "bad-field", "give exactly one of case_id and new_case true",
-				"case_id");
-		return;
-	}
-	if (!in_list(str(r, "kind"), mla_kinds)) {
-		api_reply_error(r, 400, "bad-field", "unknown kind", "kind");
-		return;
-	}
-	if (mla_header_init(&h) != MLA_OK) {
-		api_reply_error(r, 500, mla_errname(MLA_ERR_INTERNAL), "no header", NULL);
-		return;
-	}
-	memcpy(h.from_state, r->g->snap->cfg.state, 3);
-	if (!copy_field(r, "to", h.to_state, sizeof(h.to_state)) ||
-	    !copy_field(r, "kind", h.kind, sizeof(h.kind)) ||
-	    !copy_field(r, "case_id", h.case_id, sizeof(h.case_id)) ||
-	    !copy_field(r, "from_authority", h.from_authority, sizeof(h.from_authority)) ||
-	    !copy_field(r, "to_authority", h.to_authority, sizeof(h.to_authority)) ||
-	    !options(r, &h))
-		return;
-	if (!read_document(r, &doc)) {
-		mla_buf_free(&doc);
-		return;
-	}
-	enqueue(r, &h, &doc, MLA_AUDIT_SUBMITTED);
+	if (parse_request(r, 0, &h, &doc))
+		enqueue(r, &h, &doc, MLA_AUDIT_SUBMITTED);
 }
 
 static mla_err take_row(const struct store_api_row *row, void *arg)
@@ -261,37 +130,21 @@ int api_find_message(struct api_req *r, const char *dir, struct store_api_row *r
 
 void api_answer_message(struct api_req *r)
 {
-	static const struct body_field f[] = {
-		{"action", JSON_STRING, 1}, {"priority", JSON_STRING, 0},
-		{"handling", JSON_STRING, 0}, {"content_type", JSON_STRING, 0},
-		{"document_b64", JSON_STRING, 0}};
 	struct store_api_row row;
 	mla_header h;
 	mla_buf doc;
 
-	if (!check_body(r, f, sizeof(f) / sizeof(f[0])))
+	if (!parse_request(r, 1, &h, &doc))
 		return;
-	if (!in_list(str(r, "action"), mla_actions) || strcmp(str(r, "action"), "request") == 0) {
-		api_reply_error(r, 400, "bad-field", "not an answer action", "action");
-		return;
-	}
-	if (!find_message(r, NULL, &row))
-		return;
-	if (mla_header_init(&h) != MLA_OK) {
-		api_reply_error(r, 500, mla_errname(MLA_ERR_INTERNAL), "no header", NULL);
+	if (!find_message(r, NULL, &row)) {
+		mla_buf_free(&doc);
 		return;
 	}
-	memcpy(h.from_state, r->g->snap->cfg.state, 3);
+	/* the answer goes back to the other State, in the same case, InReplyTo the message */
 	memcpy(h.to_state, row.peer, 3);
 	memcpy(h.case_id, row.case_id, sizeof(h.case_id));
 	memcpy(h.in_reply_to, row.message_id, sizeof(h.in_reply_to));
 	memcpy(h.kind, row.kind, sizeof(h.kind));
-	if (!copy_field(r, "action", h.action, sizeof(h.action)) || !options(r, &h))
-		return;
-	if (!read_document(r, &doc)) {
-		mla_buf_free(&doc);
-		return;
-	}
 	enqueue(r, &h, &doc, MLA_AUDIT_ANSWERED);
 }
 
@@ -299,15 +152,16 @@ void api_get_message(struct api_req *r)
 {
 	struct store_api_row row;
 	mla_diag d = {MLA_OK, ""};
+	json_t *o = NULL;
 	mla_buf b;
+	mla_err e;
 
 	if (!find_message(r, NULL, &row))
 		return;
 	mla_buf_init(&b, (size_t)16 << 20);
-	if (api_row_json(r->g, &row, 1, &b, &d) != MLA_OK || mla_buf_append_str(&b, "\n") != MLA_OK)
-		api_reply_error(r, 500, mla_errname(MLA_ERR_STORE), mla_diag_message(&d), NULL);
-	else
-		api_reply_json(r, 200, &b);
+	if ((e = api_row_json(r->g, &row, 1, &o, &d)) == MLA_OK)
+		e = mla_json_dump(o, &b);
+	api_reply_built(r, 200, e, &b, &d);
 	mla_buf_free(&b);
 }
 

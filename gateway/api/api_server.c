@@ -73,6 +73,18 @@ void api_reply_json(struct api_req *r, int code, mla_buf *json)
 	reply(r, code, "application/json", json);
 }
 
+void api_reply_built(struct api_req *r, int code, mla_err e, mla_buf *json, const mla_diag *d)
+{
+	const char *why = d != NULL && d->msg[0] != '\0' ? d->msg :
+			  e == MLA_ERR_ARG ? "the answer could not be written as JSON" :
+					     mla_strerror(e);
+
+	if (e == MLA_OK)
+		api_reply_json(r, code, json);
+	else
+		api_reply_error(r, 500, mla_errname(e), why, NULL);
+}
+
 void api_reply_text(struct api_req *r, int code, const char *content_type, mla_buf *body)
 {
 	reply(r, code, content_type, body);
@@ -88,6 +100,11 @@ void api_reply_error(struct api_req *r, int code, const char *errcode, const cha
 	ok = mla_json_error(&b, errcode, message, field) == MLA_OK;
 	reply(r, code, "application/json", ok ? &b : NULL);
 	mla_buf_free(&b);
+}
+
+void api_reply_perr(struct api_req *r, const struct api_perr *e)
+{
+	api_reply_error(r, e->status, e->code, e->message, e->field);
 }
 
 void api_deny(struct api_req *r, const char *message_id, const char *why)
@@ -142,14 +159,11 @@ const char *api_query(struct api_req *r, const char *name)
 
 int api_query_only(struct api_req *r, const char *const *allowed)
 {
-	for (struct evkeyval *kv = r->query.tqh_first; kv != NULL; kv = kv->next.tqe_next) {
-		size_t i = 0;
-		while (allowed[i] != NULL && strcmp(allowed[i], kv->key) != 0)
-			i++;
-		if (allowed[i] == NULL) {
-			api_reply_error(r, 400, "bad-field", "unknown query parameter", kv->key);
-			return 0;
-		}
+	struct api_perr e;
+
+	if (api_parse_query_only(&r->query, allowed, &e) != MLA_OK) {
+		api_reply_perr(r, &e);
+		return 0;
 	}
 	return 1;
 }
@@ -201,7 +215,7 @@ static int read_body(struct api_req *r)
 	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(r->req),
 					    "Content-Type");
 	size_t len = evbuffer_get_length(in);
-	json_error_t err;
+	struct api_perr e;
 
 	if (len > r->g->api->body_limit) {
 		api_reply_error(r, 413, mla_errname(MLA_ERR_TOO_LARGE),
@@ -214,11 +228,8 @@ static int read_body(struct api_req *r)
 				"Content-Type");
 		return 0;
 	}
-	r->body = json_loadb((const char *)evbuffer_pullup(in, -1), len,
-			     JSON_REJECT_DUPLICATES, &err);
-	if (r->body == NULL || !json_is_object(r->body)) {
-		api_reply_error(r, 400, "bad-json", r->body == NULL ? err.text :
-				"the body must be a JSON object", NULL);
+	if (api_parse_body(evbuffer_pullup(in, -1), len, &r->body, &e) != MLA_OK) {
+		api_reply_perr(r, &e);
 		return 0;
 	}
 	return 1;

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "api_auth.h"
+#include "api_parse.h"
 #include "core/gw.h"
 #include "mlagw/audit_entry.h"
 #include "net/tls_listener.h"
@@ -41,10 +42,15 @@ struct api_req {
 typedef void (*api_handler)(struct api_req *r);
 
 void api_reply_json(struct api_req *r, int code, mla_buf *json);
+/* After building json: e == MLA_OK replies it with code, else 500 with the diagnostic of d
+ * (may be NULL) or of e (MLA_ERR_ARG: a value that jansson refused, not valid UTF-8). */
+void api_reply_built(struct api_req *r, int code, mla_err e, mla_buf *json, const mla_diag *d);
 void api_reply_text(struct api_req *r, int code, const char *content_type, mla_buf *body);
 /* {"code", "message", "field"}: code an mla_errname or one of the API's own names. */
 void api_reply_error(struct api_req *r, int code, const char *errcode, const char *message,
 		     const char *field);
+/* The refusal of a parser (api_parse.h). */
+void api_reply_perr(struct api_req *r, const struct api_perr *e);
 /* 403 with an access-denied audit entry naming the caller and the operation. */
 void api_deny(struct api_req *r, const char *message_id, const char *why);
 /* The request continues after a worker or a commit: counts as busy, notices a client gone. */
@@ -66,8 +72,9 @@ int api_find_message(struct api_req *r, const char *dir, struct store_api_row *r
 
 /* api_view.c: JSON of messages and their history. */
 int api_is_uuid(const char *s);
+/* The JSON object of a row (the caller's, in *out), with its history if asked. */
 mla_err api_row_json(struct gw *g, const struct store_api_row *row, int with_history,
-		     mla_buf *b, mla_diag *d);
+		     json_t **out, mla_diag *d);
 /* Parses the list filters from the query into f (400 replied, returns 0, when one is bad). */
 int api_list_filter(struct api_req *r, struct store_api_filter *f, int inbox);
 /* Lists rows of f as {"items":[...],"next_cursor":...} (200) with or without history. */

@@ -1,7 +1,6 @@
 /* Submissions (the unix socket here; the local API through submit_enqueue). A worker seals
  * it for the recipient State; the loop thread stores it in the outbox (durable) and only then
  * answers 202 with the message id, and wakes the relay. */
-#include <stddef.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -14,6 +13,7 @@
 #include "mlagw/json.h"
 #include "relay/relay.h"
 #include "submit.h"
+#include "submit_parse.h"
 
 struct submit_job {
 	struct gw_job job;
@@ -30,52 +30,6 @@ struct submit_job {
 	submit_done_fn fn;
 	void *arg;
 };
-
-struct field_map {
-	const char *header;
-	size_t offset, size;
-};
-
-#define FIELD(h, member) {h, offsetof(mla_header, member), sizeof(((mla_header *)0)->member)}
-static const struct field_map fields[] = {
-	FIELD("X-MLA-To", to_state),
-	FIELD("X-MLA-Kind", kind),
-	FIELD("X-MLA-Action", action),
-	FIELD("X-MLA-Case-Id", case_id),
-	FIELD("X-MLA-In-Reply-To", in_reply_to),
-	FIELD("X-MLA-From-Authority", from_authority),
-	FIELD("X-MLA-To-Authority", to_authority),
-	FIELD("X-MLA-Handling", handling),
-};
-#undef FIELD
-
-/* Fills h from the request headers; on error names the header in *field. */
-static mla_err read_header(struct evhttp_request *req, const struct gw_config *c, mla_header *h,
-			   const char **field, mla_diag *diag)
-{
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-	const char *v;
-	mla_err r;
-
-	if ((r = mla_header_init(h)) != MLA_OK)
-		return r;
-	memcpy(h->from_state, c->state, 3);
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		if ((v = evhttp_find_header(in, fields[i].header)) == NULL)
-			continue;
-		*field = fields[i].header;
-		if (strlen(v) >= fields[i].size)
-			return mla_fail(diag, MLA_ERR_HEADER, "%s is longer than %zu bytes",
-					fields[i].header, fields[i].size - 1);
-		memcpy((char *)h + fields[i].offset, v, strlen(v) + 1);
-	}
-	*field = "X-MLA-Priority";
-	if ((v = evhttp_find_header(in, "X-MLA-Priority")) != NULL &&
-	    mla_priority_parse(v, &h->priority) != MLA_OK)
-		return mla_fail(diag, MLA_ERR_HEADER, "X-MLA-Priority must be normal, urgent or crisis");
-	*field = NULL;
-	return mla_header_check(h, diag);
-}
 
 static void seal_run(struct gw_job *job, struct gw_crypto *k)
 {
@@ -220,11 +174,9 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 static mla_err queued_json(const mla_header *h, mla_buf *b)
 {
 	mla_buf_init(b, 4096);
-	if (mla_buf_printf(b, "{\"message_id\":\"%s\",\"case_id\":", h->message_id) != MLA_OK ||
-	    mla_json_string(b, h->case_id) != MLA_OK ||
-	    mla_buf_printf(b, ",\"to\":\"%s\",\"state\":\"queued\"}\n", h->to_state) != MLA_OK)
-		return MLA_ERR_NOMEM;
-	return MLA_OK;
+	return mla_json_dump(json_pack("{s:s, s:s, s:s, s:s}", "message_id", h->message_id,
+				       "case_id", h->case_id, "to", h->to_state, "state", "queued"),
+			     b);
 }
 
 static void socket_done(struct gw *g, void *arg, const mla_header *h, mla_err err,
@@ -269,7 +221,8 @@ void submit_handle(struct gw *g, struct evhttp_request *req)
 				   "gateway is stopping", NULL);
 		return;
 	}
-	if ((err = read_header(req, &g->snap->cfg, &h, &field, &diag)) != MLA_OK ||
+	if ((err = submit_parse_request(evhttp_request_get_input_headers(req), g->snap->cfg.state,
+					&h, &field, &diag)) != MLA_OK ||
 	    (gw_config_peer(&g->snap->cfg, h.to_state) == NULL &&
 	     (err = mla_fail(&diag, MLA_ERR_UNKNOWN_PEER, "%s is not a configured peer",
 			     h.to_state)) != MLA_OK)) {

@@ -4,6 +4,7 @@
 #define MLAGW_GATEWAY_SUBMIT_H
 
 #include <event2/http.h>
+#include <jansson.h>
 
 #include "core/gw.h"
 #include "mlagw/audit_entry.h"
@@ -25,8 +26,9 @@ void submit_handle(struct gw *g, struct evhttp_request *req);
 void submit_status(struct gw *g, struct evhttp_request *req, const char *id);
 void submit_health(struct gw *g, struct evhttp_request *req);
 
-/* Appends the JSON array of a message's history rows (submit_status.c). */
-mla_err status_history_json(struct gw *g, const char *id, mla_buf *b, mla_diag *d);
+/* The JSON array of a message's history rows, {"state","at","at_ms"[,"detail"]}, in *out
+ * (the caller's) (submit_status.c). */
+mla_err status_history_json(struct gw *g, const char *id, json_t **out, mla_diag *d);
 
 void submit_reply_json(struct evhttp_request *req, int code, const char *reason, mla_buf *json);
 void submit_reply_error(struct evhttp_request *req, int code, const char *reason, mla_err err,

@@ -8,78 +8,74 @@
 #include "submit.h"
 
 struct history_ctx {
-	mla_buf *b;
-	int n;
+	json_t *list;
 	mla_err r;
 };
 
 static void add_history(const char *state, int64_t at_ms, const char *detail, void *arg)
 {
 	struct history_ctx *h = arg;
+	json_t *o;
 	char at[21];
 
 	if (h->r != MLA_OK)
 		return;
 	mla_time_format((time_t)(at_ms / 1000), at);
-	if ((h->r = mla_buf_printf(h->b, "%s{\"state\":\"%s\",\"at\":\"%s\",\"at_ms\":%lld",
-				   h->n++ ? "," : "", state, at, (long long)at_ms)) != MLA_OK)
-		return;
-	if (detail != NULL && detail[0] != '\0' &&
-	    ((h->r = mla_buf_append_str(h->b, ",\"detail\":")) != MLA_OK ||
-	     (h->r = mla_json_string(h->b, detail)) != MLA_OK))
-		return;
-	h->r = mla_buf_append_str(h->b, "}");
+	o = json_pack("{s:s, s:s, s:I}", "state", state, "at", at, "at_ms", (json_int_t)at_ms);
+	if (mla_json_set_opt(o, "detail", detail) != 0 || json_array_append_new(h->list, o) != 0)
+		h->r = MLA_ERR_ARG;
 }
 
-mla_err status_history_json(struct gw *g, const char *id, mla_buf *b, mla_diag *d)
+mla_err status_history_json(struct gw *g, const char *id, json_t **out, mla_diag *d)
 {
-	struct history_ctx h = {b, 0, MLA_OK};
+	struct history_ctx h = {json_array(), MLA_OK};
 	mla_err r;
 
-	if ((r = mla_buf_append_str(b, "[")) != MLA_OK ||
-	    (r = store_history(g->store, id, add_history, &h, d)) != MLA_OK || h.r != MLA_OK)
-		return r != MLA_OK ? r : h.r;
-	return mla_buf_append_str(b, "]");
+	if (h.list == NULL)
+		return MLA_ERR_NOMEM;
+	if ((r = store_history(g->store, id, add_history, &h, d)) == MLA_OK && (r = h.r) == MLA_OK) {
+		*out = h.list;
+		h.list = NULL;
+	}
+	json_decref(h.list);
+	return r;
 }
 
-static mla_err outbox_json(const struct out_msg *m, mla_buf *b)
+static json_t *outbox_json(const struct out_msg *m)
 {
-	mla_err r;
-
-	if ((r = mla_buf_printf(b, "{\"message_id\":\"%s\",\"direction\":\"out\",\"to\":\"%s\","
-				   "\"case_id\":", m->message_id, m->to_state)) != MLA_OK ||
-	    (r = mla_json_string(b, m->case_id)) != MLA_OK ||
-	    (r = mla_buf_printf(b, ",\"kind\":\"%s\",\"action\":\"%s\",\"priority\":\"%s\","
-				   "\"state\":\"%s\",\"attempts\":%u,\"last_error\":",
-				m->kind, m->action, mla_priority_name((mla_priority)m->priority),
-				msg_state_name(m->state), m->attempts)) != MLA_OK)
-		return r;
-	return mla_json_string(b, m->last_error);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "message_id",
+			 m->message_id, "direction", "out", "to", m->to_state, "case_id",
+			 m->case_id, "kind", m->kind, "action", m->action, "priority",
+			 mla_priority_name((mla_priority)m->priority), "state",
+			 msg_state_name(m->state), "attempts", (json_int_t)m->attempts,
+			 "last_error", m->last_error);
 }
 
+/* The message, sent (outbox) or received (inbox), with its history; NOT_FOUND if neither. */
 static mla_err message_json(struct gw *g, const char *id, mla_buf *b, mla_diag *d)
 {
 	struct out_msg m;
-	struct history_ctx h = {b, 0, MLA_OK};
 	uint8_t digest[32];
 	mla_buf receipt;
+	json_t *o = NULL, *hist = NULL;
 	int found = 0;
 	mla_err r;
 
-	if ((r = store_outbox_get(g->store, id, &m, d)) == MLA_OK)
-		r = outbox_json(&m, b);
-	else if (r == MLA_ERR_NOT_FOUND &&
-		 (r = store_inbox_lookup(g->store, id, &found, digest, &receipt, d)) == MLA_OK) {
+	if ((r = store_outbox_get(g->store, id, &m, d)) == MLA_OK) {
+		o = outbox_json(&m);
+	} else if (r == MLA_ERR_NOT_FOUND &&
+		   (r = store_inbox_lookup(g->store, id, &found, digest, &receipt, d)) == MLA_OK) {
 		mla_buf_free(&receipt);
-		if (!found)
-			return MLA_ERR_NOT_FOUND;
-		r = mla_buf_printf(b, "{\"message_id\":\"%s\",\"direction\":\"in\","
-				      "\"state\":\"received\"", id);
+		r = found ? MLA_OK : MLA_ERR_NOT_FOUND;
+		if (found)
+			o = json_pack("{s:s, s:s, s:s}", "message_id", id, "direction", "in",
+				      "state", "received");
 	}
-	if (r != MLA_OK || (r = mla_buf_append_str(b, ",\"history\":[")) != MLA_OK ||
-	    (r = store_history(g->store, id, add_history, &h, d)) != MLA_OK || h.r != MLA_OK)
-		return r != MLA_OK ? r : h.r;
-	return mla_buf_append_str(b, "]}\n");
+	if (r == MLA_OK && (r = status_history_json(g, id, &hist, d)) == MLA_OK)
+		r = json_object_set_new(o, "history", hist) == 0 ? mla_json_dump(json_incref(o), b) :
+								  MLA_ERR_ARG;
+	json_decref(o);
+	return r;
 }
 
 static int is_message_id(const char *id)
@@ -125,17 +121,17 @@ void submit_health(struct gw *g, struct evhttp_request *req)
 	mla_buf_init(&b, 4096);
 	if (store_outbox_counts(g->store, counts, &d) != MLA_OK ||
 	    store_inbox_count(g->store, &acc, &rej, &d) != MLA_OK ||
-	    mla_buf_printf(&b,
-			   "{\"state\":\"%s\",\"status\":\"%s\",\"outbox\":{\"queued\":%llu,"
-			   "\"sending\":%llu,\"awaiting-receipt\":%llu,\"delivered\":%llu,"
-			   "\"rejected\":%llu,\"failed\":%llu},\"inbox\":{\"received\":%llu},"
-			   "\"workers_pending\":%u,\"relay_in_flight\":%u}\n",
-			   g->snap->cfg.state, g->stopping ? "stopping" : "ok",
-			   (unsigned long long)counts[0], (unsigned long long)counts[1],
-			   (unsigned long long)counts[2], (unsigned long long)counts[3],
-			   (unsigned long long)counts[4], (unsigned long long)counts[5],
-			   (unsigned long long)acc, gw_pool_pending(g->pool), relay_in_flight(g)) !=
-		    MLA_OK) {
+	    mla_json_dump(json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I}, s:I, s:I}",
+				    "state", g->snap->cfg.state, "status",
+				    g->stopping ? "stopping" : "ok", "outbox", "queued",
+				    (json_int_t)counts[0], "sending", (json_int_t)counts[1],
+				    "awaiting-receipt", (json_int_t)counts[2], "delivered",
+				    (json_int_t)counts[3], "rejected", (json_int_t)counts[4],
+				    "failed", (json_int_t)counts[5], "inbox", "received",
+				    (json_int_t)acc, "workers_pending",
+				    (json_int_t)gw_pool_pending(g->pool), "relay_in_flight",
+				    (json_int_t)relay_in_flight(g)),
+			  &b) != MLA_OK) {
 		submit_reply_error(req, 500, "Internal Server Error", MLA_ERR_STORE,
 				   mla_diag_message(&d), NULL);
 	} else {

@@ -1,0 +1,53 @@
+/* Parser of a submission on the unix socket (see submit_parse.h): the header fields come as
+ * X-MLA-* request headers, the document is the body as it is. */
+#include <stddef.h>
+#include <string.h>
+
+#include <event2/http.h>
+
+#include "submit_parse.h"
+
+struct field_map {
+	const char *header;
+	size_t offset, size;
+};
+
+#define FIELD(h, member) {h, offsetof(mla_header, member), sizeof(((mla_header *)0)->member)}
+static const struct field_map fields[] = {
+	FIELD("X-MLA-To", to_state),
+	FIELD("X-MLA-Kind", kind),
+	FIELD("X-MLA-Action", action),
+	FIELD("X-MLA-Case-Id", case_id),
+	FIELD("X-MLA-In-Reply-To", in_reply_to),
+	FIELD("X-MLA-From-Authority", from_authority),
+	FIELD("X-MLA-To-Authority", to_authority),
+	FIELD("X-MLA-Handling", handling),
+};
+#undef FIELD
+
+mla_err submit_parse_request(const struct evkeyvalq *headers, const char from_state[3],
+			     mla_header *h, const char **field, mla_diag *diag)
+{
+	const char *v;
+	mla_err r;
+
+	*field = NULL;
+	if ((r = mla_header_init(h)) != MLA_OK)
+		return r;
+	memcpy(h->from_state, from_state, 3);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if ((v = evhttp_find_header(headers, fields[i].header)) == NULL)
+			continue;
+		*field = fields[i].header;
+		if (strlen(v) >= fields[i].size)
+			return mla_fail(diag, MLA_ERR_HEADER, "%s is longer than %zu bytes",
+					fields[i].header, fields[i].size - 1);
+		memcpy((char *)h + fields[i].offset, v, strlen(v) + 1);
+	}
+	*field = "X-MLA-Priority";
+	if ((v = evhttp_find_header(headers, "X-MLA-Priority")) != NULL &&
+	    mla_priority_parse(v, &h->priority) != MLA_OK)
+		return mla_fail(diag, MLA_ERR_HEADER, "X-MLA-Priority must be normal, urgent or crisis");
+	*field = NULL;
+	return mla_header_check(h, diag);
+}
