@@ -266,6 +266,25 @@ static const char *const list_params[] = {"case_id", "peer", "kind", "action", "
 static const char *const inbox_params[] = {"case_id", "peer", "kind", "action", "priority",
 					   "unanswered", "since", "until", "limit", "cursor", NULL};
 
+/* The message names the parameter too: clients often show only the message. */
+static const char *bad_value(const char *name)
+{
+	static const char *const msgs[][2] = {
+		{"kind", "invalid value for query parameter kind"},
+		{"action", "invalid value for query parameter action"},
+		{"priority", "invalid value for query parameter priority"},
+		{"state", "invalid value for query parameter state"},
+		{"unanswered", "invalid value for query parameter unanswered"},
+		{"limit", "invalid value for query parameter limit"},
+		{"cursor", "invalid value for query parameter cursor"},
+	};
+
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+		if (strcmp(msgs[i][0], name) == 0)
+			return msgs[i][1];
+	return "invalid query parameter value";
+}
+
 static const char *query(const struct evkeyvalq *q, const char *name)
 {
 	return evhttp_find_header(q, name);
@@ -315,8 +334,7 @@ mla_err api_parse_list_filter(const struct evkeyvalq *q, int inbox, struct store
 	if ((v = query(q, "cursor")) != NULL && !parse_count(v, 0, (size_t)1 << 40, &f->offset))
 		bad = "cursor";
 	if (bad != NULL)
-		return refuse(e, 400, "bad-field", why != NULL ? why : "invalid query parameter value",
-			      bad);
+		return refuse(e, 400, "bad-field", why != NULL ? why : bad_value(bad), bad);
 	return MLA_OK;
 }
 
