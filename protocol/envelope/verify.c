@@ -92,6 +92,23 @@ static mla_err describe_signer(X509 *leaf, mla_verified *out)
 	return MLA_OK;
 }
 
+/* SPEC 3: the Header's Id is "H-" and the Payload's "P-" + MessageId, as sealing makes
+ * them, so the signed parts name the message they belong to. */
+static mla_err check_part_id(xmlNodePtr part, char prefix, const char *name,
+			     const char *message_id, mla_diag *diag)
+{
+	xmlChar *id = xmlGetNoNsProp(part, BAD_CAST "Id");
+	char want[MLA_UUID_LEN + 3];
+	mla_err r = MLA_OK;
+
+	if (id == NULL || mla_snprintf(want, sizeof(want), "%c-%s", prefix, message_id) != MLA_OK ||
+	    strcmp((const char *)id, want) != 0)
+		r = mla_fail(diag, MLA_ERR_HEADER, "%s Id is not %c- and its MessageId", name,
+			     prefix);
+	xmlFree(id);
+	return r;
+}
+
 static mla_err check_before_crypto(struct env_parts *p, const xml_safe_counts *counts,
 				   mla_verified *out, mla_diag *diag)
 {
@@ -103,7 +120,10 @@ static mla_err check_before_crypto(struct env_parts *p, const xml_safe_counts *c
 	    (r = schema_validate(p->doc, diag)) != MLA_OK ||
 	    (r = find_key_name(p, diag)) != MLA_OK)
 		return r;
-	return header_read(p->header, &out->header, diag);
+	if ((r = header_read(p->header, &out->header, diag)) != MLA_OK ||
+	    (r = check_part_id(p->header, 'H', "Header", out->header.message_id, diag)) != MLA_OK)
+		return r;
+	return check_part_id(p->payload, 'P', "Payload", out->header.message_id, diag);
 }
 
 mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust *trust,

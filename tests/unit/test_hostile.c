@@ -978,6 +978,33 @@ static void test_unknown_state(void **state)
 	mla_buf_free(&env);
 }
 
+/* ---- 18: Ids that are not the MessageId's (issue 10 finding 9) ---- */
+
+/* Sets the Id of part ("Header" or "Payload") to arg, before re-signing. */
+static void edit_part_id(xmlDocPtr doc, void *arg)
+{
+	const char *const *a = arg;
+
+	assert_non_null(xmlSetProp(env_part(doc, a[0]), BAD_CAST "Id", BAD_CAST a[1]));
+}
+
+static void test_part_id_not_message_id(void **state)
+{
+	struct fixture *f = *state;
+	const char *header[] = {"Header", "H-00000000-0000-4000-8000-000000000001"};
+	const char *payload[] = {"Payload", "P-00000000-0000-4000-8000-000000000001"};
+	mla_buf env;
+
+	seal_small(f, &env);
+	resign(&env, f->es_signer, edit_part_id, header);
+	expect_refused(f, &env, MLA_ERR_HEADER, "Header Id is not H- and its MessageId");
+	mla_buf_free(&env);
+	seal_small(f, &env);
+	resign(&env, f->es_signer, edit_part_id, payload);
+	expect_refused(f, &env, MLA_ERR_HEADER, "Payload Id is not P- and its MessageId");
+	mla_buf_free(&env);
+}
+
 /* ---- sanity ---- */
 
 /* After all of the above, a valid envelope still opens, also after a no-op re-signing. */
@@ -1052,6 +1079,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_empty),
 		cmocka_unit_test(test_comment_in_header_text),
 		cmocka_unit_test(test_unknown_state),
+		cmocka_unit_test(test_part_id_not_message_id),
 		cmocka_unit_test(test_valid_still_opens),
 	};
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
