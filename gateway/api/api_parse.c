@@ -9,6 +9,7 @@
 #include <event2/http.h>
 #include <openssl/evp.h>
 
+#include "mlagw/audit_entry.h"
 #include "mlagw/codec.h"
 #include "api_parse.h"
 
@@ -201,14 +202,11 @@ mla_err api_parse_answer(const json_t *body, size_t max_doc, mla_header *h, mla_
 
 mla_err api_parse_reason(const char *s, struct api_perr *e)
 {
-	size_t n = s != NULL ? strlen(s) : 0;
-	int ok = s != NULL && n >= 3 && n <= 200 && s[0] != ' ' && s[n - 1] != ' ';
-
-	for (size_t i = 0; ok && i < n; i++)
-		ok = (unsigned char)s[i] >= 0x20 && s[i] != 0x7f;
-	if (!ok)
+	/* the audit entry's own rule (it records the reason), checked before anything is read */
+	if (s == NULL || strlen(s) < 3 || !mla_audit_text_ok(s, MLA_AUDIT_REASON_MAX))
 		return refuse(e, 400, s == NULL ? "missing-field" : "bad-field",
-			      "reason (3-200 printable characters) is required", "reason");
+			      "reason (3-200 bytes of UTF-8 text, no invisible or control "
+			      "characters, no space at either end) is required", "reason");
 	return MLA_OK;
 }
 

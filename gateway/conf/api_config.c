@@ -7,6 +7,7 @@
 
 #include "mlagw/codec.h"
 #include "api_config.h"
+#include "mlagw/audit_entry.h"
 #include "config_internal.h"
 
 static const char *const role_names[API_ROLE_N] = {"authority", "agency", "auditor", "admin"};
@@ -137,6 +138,10 @@ static mla_err client_key(struct api_config *a, const char *file, unsigned line,
 	if ((n = strlen(cn)) > API_NAME_MAX || strchr(cn, '\t') != NULL)
 		return fail(diag, file, line, "client: the CN must be at most %d bytes, no tabs",
 			    API_NAME_MAX);
+	/* the CN is the actor's name in audit entries: their text rule, checked here */
+	if (!mla_audit_text_ok(cn, MLA_AUDIT_ACTOR_NAME_MAX))
+		return fail(diag, file, line, "client: the CN must be UTF-8 text without invisible "
+			    "or control characters, no space at either end");
 	if (strcmp(cn, API_SOCKET_NAME) == 0)
 		return fail(diag, file, line, "client: the CN '%s' is reserved for the local "
 			    "submission socket", API_SOCKET_NAME);

@@ -30,8 +30,15 @@ mla_err gw_audit(struct gw *g, mla_audit_entry *e)
 	e->seq = g->tlog->audit_next;
 	e->time_ms = gw_now_ms();
 	mla_buf_init(&b, MLA_AUDIT_ENTRY_MAX);
-	if ((r = mla_audit_entry_serialize(e, &b, &d)) == MLA_OK &&
-	    (r = mla_merkle_leaf_hash(b.data, b.len, leaf)) == MLA_OK &&
+	if ((r = mla_audit_entry_serialize(e, &b, &d)) != MLA_OK) {
+		/* refused by its own fields: nothing was written, so only its request fails,
+		 * never the group commit it shares with others */
+		gw_log(GW_LOG_ERROR, "audit-error", e->message_id, "event=%s reason=\"%s\"",
+		       mla_audit_event_name(e->event), mla_diag_message(&d));
+		mla_buf_free(&b);
+		return r;
+	}
+	if ((r = mla_merkle_leaf_hash(b.data, b.len, leaf)) == MLA_OK &&
 	    (r = store_audit_append(g->store, e->seq, b.data, b.len, leaf, &d)) == MLA_OK) {
 		g->tlog->audit_next++;
 		gw_tree_append(g, leaf);

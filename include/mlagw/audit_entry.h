@@ -61,6 +61,11 @@ typedef struct mla_audit_entry {
 
 /* Zeroes e: every field absent, seq and time 0, event submitted. */
 void mla_audit_entry_init(mla_audit_entry *e);
+/* Non-zero when s is free text an entry accepts (actor names, reasons; SPEC 14): 1 to max
+ * bytes of UTF-8 without characters that are invisible or change how a line displays, no
+ * space at either end, not "-". Whoever takes such text in checks it with this, where it
+ * enters, so an entry never fails for a field it was handed. */
+int mla_audit_text_ok(const char *s, size_t max);
 /* "submitted", "receipt-issued", ...; NULL for a value out of range. */
 const char *mla_audit_event_name(mla_audit_event ev);
 mla_err mla_audit_event_parse(const char *s, mla_audit_event *out);

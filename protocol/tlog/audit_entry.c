@@ -130,7 +130,7 @@ static int is_hidden(uint32_t c)
 
 /* Free text (actor names, reasons): 1 to max bytes of UTF-8 without hidden characters, no
  * space at either end, and not "-" (the absent value). */
-static int is_text(const char *s, size_t max)
+int mla_audit_text_ok(const char *s, size_t max)
 {
 	const uint8_t *p = (const uint8_t *)s;
 	size_t n = strlen(s);
@@ -156,7 +156,7 @@ static int is_actor(const char *s)
 		return 0;
 	memcpy(role, s, (size_t)(colon - s));
 	role[colon - s] = '\0';
-	return in_list(role, roles) && is_text(colon + 1, MLA_AUDIT_ACTOR_NAME_MAX);
+	return in_list(role, roles) && mla_audit_text_ok(colon + 1, MLA_AUDIT_ACTOR_NAME_MAX);
 }
 
 /* Checks a field's presence against the event's rule. */
@@ -196,7 +196,7 @@ static mla_err fields_check(const mla_audit_entry *e, mla_err code, mla_diag *di
 				"audit entry: actor is not gateway, a State or role:name");
 	if (e->error[0] != '\0' && !is_error_name(e->error))
 		return mla_fail(diag, code, "audit entry: error is not an error name");
-	if (e->reason[0] != '\0' && !is_text(e->reason, MLA_AUDIT_REASON_MAX))
+	if (e->reason[0] != '\0' && !mla_audit_text_ok(e->reason, MLA_AUDIT_REASON_MAX))
 		return mla_fail(diag, code,
 				"audit entry: reason is not 1-200 bytes of printable UTF-8 "
 				"without spaces at either end");

@@ -112,6 +112,8 @@ static void test_refuse(void **state)
 	refused(13, "client", "authority socket", "es.conf:13: [api] client: the CN 'socket' "
 		"is reserved for the local submission socket");
 	assert_int_equal(key(13, "client", "authority Socket Office", NULL), MLA_OK);
+	refused(14, "client", "agency Office \xe2\x80\xae", "es.conf:14: [api] client: the CN must "
+		"be UTF-8 text without invisible or control characters, no space at either end");
 	assert_int_equal(a.n_tokens, 1); /* nothing refused was kept */
 	assert_int_equal(a.n_clients, 2);
 }

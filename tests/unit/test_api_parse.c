@@ -234,12 +234,17 @@ static void test_reason(void **state)
 	(void)state;
 	assert_int_equal(api_parse_reason("legal review", &e), MLA_OK);
 	assert_int_equal(api_parse_reason("execution of the request", &e), MLA_OK);
+	assert_int_equal(api_parse_reason("ejecuci\xc3\xb3n de la solicitud", &e), MLA_OK);
 	assert_int_not_equal(api_parse_reason(NULL, &e), MLA_OK);
 	assert_string_equal(e.code, "missing-field");
 	assert_string_equal(e.field, "reason");
 	memset(long_reason, 'x', 201);
 	long_reason[201] = '\0';
-	const char *bad[] = {"ab", " leading", "trailing ", "tab\there", "del\x7f", long_reason};
+	/* issue 10 finding 4: the audit entry's rules, not looser ones (U+202E, U+200B, U+2028,
+	 * U+FEFF, C1, invalid UTF-8, the absent value) */
+	const char *bad[] = {"ab", " leading", "trailing ", "tab\there", "del\x7f", long_reason,
+			     "legal review \xe2\x80\xae", "\xe2\x80\x8blegal", "legal\xe2\x80\xa8review",
+			     "review\xef\xbb\xbf", "c1 \xc2\x85 here", "bad \xff utf8", "-"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&e, 0, sizeof(e));
 		assert_int_not_equal(api_parse_reason(bad[i], &e), MLA_OK);
