@@ -14,7 +14,7 @@
 
 #include "audit_bundle.h"
 #include "audit_export_proofs.h"
-#include "audit_filter.h"
+#include "mlagw/audit.h"
 #include "cli_util.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/bundle.h"

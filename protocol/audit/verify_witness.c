@@ -1,4 +1,4 @@
-/* mlagw audit verify, witnessing (SPEC §15, step "witness"): the peers' audit certificates
+/* Audit bundle verification, witnessing (SPEC §15, step "witness"): the peers' audit certificates
  * chain to their States' roots; every signature line on our checkpoints is ours or a peer's
  * valid cosignature; every peer checkpoint we cosigned carries the peer's signature and ours.
  * Across several bundles (audit_cross_check), two roots for one log and size, or a cosigned
@@ -11,9 +11,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "audit_verify.h"
-#include "cli_util.h"
 #include "mlagw/merkle.h"
+#include "verify_internal.h"
 
 /* Signature lines after the note's text (each ends in a newline). */
 static size_t sig_lines(const mla_bundle_record *r)
@@ -41,11 +40,11 @@ static size_t popcount(uint64_t x)
 	return n;
 }
 
-static struct vhead *add_head(struct vctx *v, const mla_checkpoint *cp, const char *what)
+static mla_audit_head *add_head(struct vctx *v, const mla_checkpoint *cp, const char *what)
 {
-	struct vhead *h;
+	mla_audit_head *h;
 
-	void *p = cli_grow(v->heads, &v->caphead, v->nheads, sizeof(*v->heads));
+	void *p = audit_grow(v->heads, &v->caphead, v->nheads, sizeof(*v->heads));
 
 	if (p == NULL)
 		return NULL;
@@ -142,7 +141,8 @@ static void take_peer_cert(struct vctx *v, const mla_bundle_record *r)
 	}
 	X509_free(cert);
 	if (bad != NULL) {
-		vfail(v, F_WITNESS, "certificate %s: %s", r->name, bad);
+		vfail(v, F_WITNESS, MLA_AUDIT_R_PEER_CERT, MLA_BUNDLE_CERTIFICATE, r->name,
+		      "certificate %s: %s", r->name, bad);
 		return;
 	}
 	v->fam[F_WITNESS].ok++;
@@ -226,7 +226,7 @@ static int check_cosignatures(struct vctx *v)
 		mla_diag d = {MLA_OK, ""};
 		uint64_t signers = 0;
 		mla_checkpoint cp;
-		struct vhead *h;
+		mla_audit_head *h;
 		size_t nk;
 
 		if (r->type != MLA_BUNDLE_CHECKPOINT || v->cps[k++].size == 0)
@@ -234,9 +234,11 @@ static int check_cosignatures(struct vctx *v)
 		nk = select_keys(r, &v->key, cand, v->npeers, keys);
 		if (mla_checkpoint_open((const char *)r->data, r->len, keys, nk, &cp, &signers, &d) !=
 		    MLA_OK) {
-			vfail(v, F_WITNESS, "checkpoint %s: %s", r->name, mla_diag_message(&d));
+			vfail(v, F_WITNESS, MLA_AUDIT_R_COSIGNATURE, MLA_BUNDLE_CHECKPOINT, r->name,
+			      "checkpoint %s: %s", r->name, mla_diag_message(&d));
 		} else if (popcount(signers) != sig_lines(r)) {
-			vfail(v, F_WITNESS, "checkpoint %s: %zu signature line(s) by keys the bundle "
+			vfail(v, F_WITNESS, MLA_AUDIT_R_UNCERTIFIED, MLA_BUNDLE_CHECKPOINT, r->name,
+			      "checkpoint %s: %zu signature line(s) by keys the bundle "
 			      "does not certify", r->name, sig_lines(r) - popcount(signers));
 		} else if ((h = add_head(v, &cp, "checkpoint")) == NULL) {
 			free(cand);
@@ -298,7 +300,7 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 		const char *bad;
 		char what[64];
 		size_t nc = 0, nk;
-		struct vhead *h;
+		mla_audit_head *h;
 
 		if (r->type != MLA_BUNDLE_WITNESSED)
 			continue;
@@ -308,11 +310,13 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 		nk = select_keys(r, own_cosigner, cand, nc, keys);
 		if (mla_checkpoint_open((const char *)r->data, r->len, keys, nk, &cp, &signers, &d) !=
 		    MLA_OK) {
-			vfail(v, F_WITNESS, "witnessed %s: %s", r->name, mla_diag_message(&d));
+			vfail(v, F_WITNESS, MLA_AUDIT_R_WITNESSED, MLA_BUNDLE_WITNESSED, r->name,
+			      "witnessed %s: %s", r->name, mla_diag_message(&d));
 			continue;
 		}
 		if ((bad = witnessed_problem(r, &cp, signers, nk, prev_name, prev_size)) != NULL) {
-			vfail(v, F_WITNESS, "witnessed %s: %s", r->name, bad);
+			vfail(v, F_WITNESS, MLA_AUDIT_R_WITNESSED, MLA_BUNDLE_WITNESSED, r->name,
+			      "witnessed %s: %s", r->name, bad);
 			continue;
 		}
 		(void)snprintf(what, sizeof(what), "cosigned by %s", v->state);

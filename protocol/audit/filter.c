@@ -1,10 +1,11 @@
-/* The bundle's message filter (see audit_filter.h). */
+/* The audit bundle's message filter (include/mlagw/audit.h): which messages a filtered
+ * bundle holds, as export chose them and verification recomputes them. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "mlagw/audit.h"
 #include "mlagw/codec.h"
-#include "audit_filter.h"
 
 int audit_filter_time(const char *s, int end_of_day, int64_t *ms)
 {
