@@ -88,6 +88,9 @@ static void sanitize(char *msg)
 
 static void vfail_ap(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_type t,
 		     const char *rec, const char *fmt, va_list ap)
+	__attribute__((format(printf, 6, 0)));
+static void vfail_ap(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_type t,
+		     const char *rec, const char *fmt, va_list ap)
 {
 	char msg[512];
 	mla_audit_failure *p;

@@ -73,6 +73,21 @@ static int name_has_fingerprint(const char *name, X509 *cert)
 	return ok && strlen(name) == 8 + 16 && strcmp(name + 8, hex) == 0;
 }
 
+/* Whether r ends in the PEM end line and whitespace only. OpenSSL's reader also takes an end
+ * line with other bytes after its dashes ("-----END CERTIFICATE-----\xb7"), which leaves
+ * nothing after the block for one_pem_cert to see. */
+static int ends_in_pem_end(const mla_bundle_record *r)
+{
+	static const char tail[] = "-----END CERTIFICATE-----";
+	size_t n = r->len;
+
+	while (n > 0 && (r->data[n - 1] == '\n' || r->data[n - 1] == '\r' ||
+			 r->data[n - 1] == ' ' || r->data[n - 1] == '\t'))
+		n--;
+	return n >= sizeof(tail) - 1 &&
+	       memcmp(r->data + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1) == 0;
+}
+
 /* The record's one certificate: it must start with the PEM header and hold nothing but
  * whitespace after the block. */
 static X509 *one_pem_cert(const mla_bundle_record *r)
@@ -84,7 +99,8 @@ static X509 *one_pem_cert(const mla_bundle_record *r)
 	int n;
 
 	if (r->len < sizeof(head) - 1 || memcmp(r->data, head, sizeof(head) - 1) != 0 ||
-	    r->len > INT32_MAX || (bio = BIO_new_mem_buf(r->data, (int)r->len)) == NULL)
+	    !ends_in_pem_end(r) || r->len > INT32_MAX ||
+	    (bio = BIO_new_mem_buf(r->data, (int)r->len)) == NULL)
 		return NULL;
 	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 	while (cert != NULL && (n = BIO_read(bio, rest, sizeof(rest))) > 0)
