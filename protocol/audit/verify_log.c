@@ -221,7 +221,8 @@ int verify_certificate(struct vctx *v)
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_STATE, MLA_BUNDLE_CERTIFICATE, c->name,
 		      "certificate: subject State '%s' is not the bundle's %s", st,
 		      v->state);
-	else if (EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) != EVP_PKEY_ED25519)
+	else if (X509_get0_pubkey(cert) == NULL || /* a key OpenSSL cannot decode */
+		 EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) != EVP_PKEY_ED25519)
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
 		      "certificate: the audit key is not Ed25519");
 	else if (!audit_chain_to_root(v, cert, v->state, 1, why, sizeof(why)))

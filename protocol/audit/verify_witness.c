@@ -146,7 +146,9 @@ static void take_peer_cert(struct vctx *v, const mla_bundle_record *r)
 	const char *bad = peer_cert_problem(v, r, cert, st, why, sizeof(why));
 
 	memset(&p, 0, sizeof(p));
-	if (bad == NULL) {
+	if (bad == NULL && X509_get0_pubkey(cert) == NULL) {
+		bad = "not an Ed25519 audit key"; /* one OpenSSL cannot decode */
+	} else if (bad == NULL) {
 		(void)snprintf(log, sizeof(log), "mlagw.%c%c/audit", st[0] + 32, st[1] + 32);
 		(void)snprintf(cos, sizeof(cos), "mlagw.%c%c/witness", st[0] + 32, st[1] + 32);
 		if (mla_note_verifier_from_key(log, X509_get0_pubkey(cert), &p.log, NULL) !=

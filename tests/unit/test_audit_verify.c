@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "audit_testbundle.h"
 #include "mlagw/audit.h"
@@ -422,6 +424,43 @@ static void test_certificate(void **state)
 	tb_free(&b);
 }
 
+/* The audit certificate with its key's algorithm an OID OpenSSL does not know: it has no
+ * public key to give (this crashed the verifier, found by fuzz_audit_verify). */
+static void test_undecodable_key(void **state)
+{
+	static const uint8_t ed25519[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
+	struct tb_bundle b;
+	mla_audit_result *r;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int len = i2d_X509(es.audit_cert, &der), i;
+	X509 *c;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem;
+	long n;
+
+	(void)state;
+	for (i = 0; i + 5 <= len && memcmp(der + i, ed25519, 5) != 0; i++)
+		;
+	assert_true(i + 5 <= len);
+	der[i + 4] = 0x7f;
+	p = der;
+	assert_non_null(c = d2i_X509(NULL, &p, len));
+	assert_null(X509_get0_pubkey(c));
+	assert_int_equal(PEM_write_bio_X509(bio, c), 1);
+	n = BIO_get_mem_data(bio, &pem);
+	build_es(&b, NULL);
+	assert_int_equal(tb_set(&b, MLA_BUNDLE_CERTIFICATE, "audit", pem, (size_t)n), 0);
+	r = verify1(&b);
+	expect(r, MLA_AUDIT_R_CERT_FORM, MLA_AUDIT_CHECK_CERTIFICATE, MLA_BUNDLE_CERTIFICATE,
+	       "audit");
+	mla_audit_result_free(r);
+	tb_free(&b);
+	BIO_free(bio);
+	X509_free(c);
+	OPENSSL_free(der);
+}
+
 static void test_manifest_and_coverage(void **state)
 {
 	struct tb_bundle b;
@@ -679,6 +718,7 @@ int main(void)
 		cmocka_unit_test(test_bad_proof),
 		cmocka_unit_test(test_peer_cosignature),
 		cmocka_unit_test(test_certificate),
+		cmocka_unit_test(test_undecodable_key),
 		cmocka_unit_test(test_manifest_and_coverage),
 		cmocka_unit_test(test_split_view),
 		cmocka_unit_test(test_container),
