@@ -92,10 +92,10 @@ typedef enum mla_audit_refusal {
 	MLA_AUDIT_R_DIGEST,	   /* a record's SHA-256 is not the one its entries name */
 	MLA_AUDIT_R_UNREFERENCED,  /* no entry names the record */
 	MLA_AUDIT_R_MISSING,	   /* an entry records an envelope or receipt the bundle lacks */
-	MLA_AUDIT_R_NOT_SELECTED,  /* a filtered bundle holds a message its filter does not select */
+	MLA_AUDIT_R_NOT_SELECTED,  /* a filtered bundle holds a message not selected */
 	MLA_AUDIT_R_DELIVERED,	   /* delivered without a verified positive receipt */
 	MLA_AUDIT_R_SPLIT_ROOTS,   /* split view: two roots for one log and size */
-	MLA_AUDIT_R_SPLIT_LOG,	   /* split view: a head that is not the root of the log's entries */
+	MLA_AUDIT_R_SPLIT_LOG,	   /* split view: a head not the root of the log's entries */
 	MLA_AUDIT_R_SPLIT_WITNESS, /* a cosigned head missing from the witness's bundle */
 	MLA_AUDIT_R_UNVERIFIED,	   /* reconcile: a bundle does not verify */
 	MLA_AUDIT_R_NO_STATE,	   /* reconcile: the manifest names no State */

@@ -84,8 +84,8 @@ static void same_size(struct vcross *x, const struct xhead *hs, size_t n,
 		hex8(b->root, rb);
 		cross_fail(x, MLA_AUDIT_R_SPLIT_ROOTS, a->origin, a->size, hs[i - 1].bundle,
 			   hs[i].bundle, "split view: %s has two roots at size %llu: %s… (%s, in "
-			   "%s) and %s… (%s, in %s)", a->origin, (unsigned long long)a->size, ra, a->what,
-			   files[hs[i - 1].bundle], rb, b->what, files[hs[i].bundle]);
+			   "%s) and %s… (%s, in %s)", a->origin, (unsigned long long)a->size, ra,
+			   a->what, files[hs[i - 1].bundle], rb, b->what, files[hs[i].bundle]);
 	}
 }
 
@@ -144,6 +144,29 @@ static void witnessed_in(const struct vctx *w, const char *origin, uint64_t size
 	}
 }
 
+/* Head h of bundle l, cosigned by State c: in each other bundle of that State (w), found,
+ * beyond what it holds (not judged), or left out while later heads are there. */
+static void cosigner_recorded(struct vcross *x, const struct vctx *vs, size_t n, size_t l,
+			      const mla_audit_head *h, const char *c, const char *const *files)
+{
+	int found, later;
+
+	for (size_t w = 0; w < n; w++) {
+		if (w == l || memcmp(vs[w].state, c, 2) != 0)
+			continue;
+		witnessed_in(&vs[w], h->origin, h->size, &found, &later);
+		if (found)
+			x->compared++;
+		else if (!later)
+			x->unchecked++;
+		else
+			cross_fail(x, MLA_AUDIT_R_SPLIT_WITNESS, h->origin, h->size, l, w,
+				   "witnessed head missing: %.2s cosigned %s at size %llu (in %s), "
+				   "but %s holds later heads of that log and not this one", c,
+				   h->origin, (unsigned long long)h->size, files[l], files[w]);
+	}
+}
+
 /* A cosignature on a log's checkpoint says the witness recorded that head: when the witness's
  * bundle holds later heads of that log but not this one, it was left out. */
 static void cosigned_recorded(struct vcross *x, const struct vctx *vs, size_t n,
@@ -153,24 +176,7 @@ static void cosigned_recorded(struct vcross *x, const struct vctx *vs, size_t n,
 		for (size_t i = 0; i < vs[l].nheads; i++) {
 			const mla_audit_head *h = &vs[l].heads[i];
 			for (const char *c = h->cosigners; *c != '\0'; c += 2)
-				for (size_t w = 0; w < n; w++) {
-					int found, later;
-					if (w == l || memcmp(vs[w].state, c, 2) != 0)
-						continue;
-					witnessed_in(&vs[w], h->origin, h->size, &found, &later);
-					if (found)
-						x->compared++;
-					else if (!later)
-						x->unchecked++;
-					else
-						cross_fail(x, MLA_AUDIT_R_SPLIT_WITNESS,
-							   h->origin, h->size, l, w,
-							   "witnessed head missing: %.2s cosigned %s at "
-							   "size %llu (in %s), but %s holds later heads "
-							   "of that log and not this one", c, h->origin,
-							   (unsigned long long)h->size, files[l],
-							   files[w]);
-				}
+				cosigner_recorded(x, vs, n, l, h, c, files);
 		}
 }
 

@@ -1,6 +1,6 @@
 /* Audit bundle verification, the log's own checks: manifest, audit certificate (chain to the
- * State's root, Ed25519), checkpoint signatures, entries (canonical, dense, ordered in time) and the
- * RFC 6962 roots and consistency of the checkpoints recomputed from the entries. */
+ * State's root, Ed25519), checkpoint signatures, entries (canonical, dense, ordered in time)
+ * and the RFC 6962 roots and consistency of the checkpoints recomputed from the entries. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,15 +29,19 @@ static size_t count_type(const mla_bundle *b, mla_bundle_type t)
 	return n;
 }
 
+/* A failure of the manifest record. */
+#define MFAIL(v, ...)                                                                     \
+	vfail(v, F_BUNDLE, MLA_AUDIT_R_MANIFEST, MLA_BUNDLE_MANIFEST, (v)->b->rec[0].name, \
+	      __VA_ARGS__)
+
 static void manifest_count(struct vctx *v, json_t *counts, const char *key, mla_bundle_type t)
 {
 	json_t *c = json_object_get(counts, key);
 	size_t have = count_type(v->b, t);
 
 	if (!json_is_integer(c) || json_integer_value(c) != (json_int_t)have)
-		vfail(v, F_BUNDLE, MLA_AUDIT_R_MANIFEST, MLA_BUNDLE_MANIFEST, v->b->rec[0].name,
-		      "manifest: counts.%s says %lld, the bundle holds %zu %s records",
-		      key, json_is_integer(c) ? (long long)json_integer_value(c) : -1LL, have,
+		MFAIL(v, "manifest: counts.%s says %lld, the bundle holds %zu %s records", key,
+		      json_is_integer(c) ? (long long)json_integer_value(c) : -1LL, have,
 		      mla_bundle_type_name(t));
 }
 
@@ -51,8 +55,92 @@ static void manifest_filter(struct vctx *v, json_t *filter)
 	if (c != NULL)
 		(void)snprintf(v->filter_case, sizeof(v->filter_case), "%s", c);
 	if (!audit_filter_init(&v->filter, c != NULL ? v->filter_case : NULL, from, to))
-		vfail(v, F_BUNDLE, MLA_AUDIT_R_MANIFEST, MLA_BUNDLE_MANIFEST, v->b->rec[0].name,
-		      "manifest: filter from/to is not YYYY-MM-DD[Thh:mm:ssZ]");
+		MFAIL(v, "manifest: filter from/to is not YYYY-MM-DD[Thh:mm:ssZ]");
+}
+
+/* Format, State and origin. */
+static void manifest_identity(struct vctx *v, json_t *j)
+{
+	const char *state = json_string_value(json_object_get(j, "state"));
+
+	if (!json_is_string(json_object_get(j, "format")) ||
+	    strcmp(json_string_value(json_object_get(j, "format")), "mlagw-audit-bundle/2") != 0)
+		MFAIL(v, "manifest: format is not mlagw-audit-bundle/2");
+	if (!state_ok(state)) {
+		MFAIL(v, "manifest: no State (two upper-case letters)");
+		return;
+	}
+	memcpy(v->state, state, 3);
+	(void)snprintf(v->origin, sizeof(v->origin), "mlagw.%c%c/audit", state[0] + 32,
+		       state[1] + 32);
+	if (!json_is_string(json_object_get(j, "origin")) ||
+	    strcmp(json_string_value(json_object_get(j, "origin")), v->origin) != 0)
+		MFAIL(v, "manifest: origin is not %s", v->origin);
+}
+
+/* {case, from, to}: whether the bundle is filtered, and the filter. */
+static void manifest_filter_keys(struct vctx *v, json_t *filter)
+{
+	/* every key present: a renamed key must not pass for an absent filter */
+	static const char *const fkeys[] = {"case", "from", "to"};
+	const char *fk;
+	json_t *fv;
+
+	json_object_foreach(filter, fk, fv)
+		if (!json_is_null(fv))
+			v->filtered = 1;
+	for (size_t i = 0; i < 3; i++)
+		if (!json_is_object(filter) ||
+		    !(json_is_null(fv = json_object_get(filter, fkeys[i])) || json_is_string(fv))) {
+			MFAIL(v, "manifest: filter is not {case, from, to}, each null or a string");
+			break;
+		}
+	manifest_filter(v, filter);
+}
+
+/* counts, first_seq and last_seq against the records. */
+static void manifest_counts(struct vctx *v, json_t *j)
+{
+	json_t *counts = json_object_get(j, "counts");
+	json_t *pc = json_object_get(counts, "peer_certificates");
+	json_t *first = json_object_get(j, "first_seq"), *last = json_object_get(j, "last_seq");
+	size_t npc = count_type(v->b, MLA_BUNDLE_CERTIFICATE) - 1;
+	size_t ne = count_type(v->b, MLA_BUNDLE_ENTRY);
+
+	manifest_count(v, counts, "entries", MLA_BUNDLE_ENTRY);
+	manifest_count(v, counts, "checkpoints", MLA_BUNDLE_CHECKPOINT);
+	manifest_count(v, counts, "envelopes", MLA_BUNDLE_ENVELOPE);
+	manifest_count(v, counts, "receipts", MLA_BUNDLE_RECEIPT);
+	manifest_count(v, counts, "witnessed", MLA_BUNDLE_WITNESSED);
+	manifest_count(v, counts, "proofs", MLA_BUNDLE_PROOF);
+	if (!json_is_integer(pc) || json_integer_value(pc) != (json_int_t)npc)
+		MFAIL(v, "manifest: counts.peer_certificates is not the %zu peer certificates the "
+		      "bundle holds", npc);
+	if (!json_is_integer(first) || json_integer_value(first) != 0 || !json_is_integer(last) ||
+	    json_integer_value(last) != (json_int_t)ne - 1)
+		MFAIL(v, "manifest: first_seq/last_seq do not span the %zu entries", ne);
+}
+
+/* checkpoint_sizes: the checkpoint records' names, in order. */
+static void manifest_sizes(struct vctx *v, json_t *j)
+{
+	json_t *sizes = json_object_get(j, "checkpoint_sizes"), *s;
+	size_t i, k = 0;
+	char name[24];
+
+	if (!json_is_array(sizes) ||
+	    json_array_size(sizes) != count_type(v->b, MLA_BUNDLE_CHECKPOINT)) {
+		MFAIL(v, "manifest: checkpoint_sizes do not list the checkpoints");
+		return;
+	}
+	json_array_foreach(sizes, i, s) {
+		while (v->b->rec[k].type != MLA_BUNDLE_CHECKPOINT)
+			k++;
+		(void)snprintf(name, sizeof(name), "%lld", (long long)json_integer_value(s));
+		if (!json_is_integer(s) || strcmp(name, v->b->rec[k++].name) != 0)
+			MFAIL(v, "manifest: checkpoint_sizes[%zu] is not checkpoint %s", i,
+			      v->b->rec[k - 1].name);
+	}
 }
 
 int verify_manifest(struct vctx *v)
@@ -60,87 +148,19 @@ int verify_manifest(struct vctx *v)
 	const mla_bundle_record *m = &v->b->rec[0];
 	json_error_t je;
 	json_t *j = json_loadb((const char *)m->data, m->len, JSON_REJECT_DUPLICATES, &je);
-	const char *state = json_string_value(json_object_get(j, "state"));
 	size_t failed = v->fam[F_BUNDLE].failed;
 
 	if (strcmp(m->name, "manifest") != 0)
-		vfail(v, F_BUNDLE, MLA_AUDIT_R_MANIFEST, MLA_BUNDLE_MANIFEST, v->b->rec[0].name,
-		      "manifest: the record is named '%s'", m->name);
+		MFAIL(v, "manifest: the record is named '%s'", m->name);
 	if (!json_is_object(j)) {
-		vfail(v, F_BUNDLE, MLA_AUDIT_R_MANIFEST, MLA_BUNDLE_MANIFEST, v->b->rec[0].name,
-		      "manifest: not a JSON object (%s)", je.text);
+		MFAIL(v, "manifest: not a JSON object (%s)", je.text);
 		json_decref(j);
 		return 0;
 	}
-	if (!json_is_string(json_object_get(j, "format")) ||
-	    strcmp(json_string_value(json_object_get(j, "format")), "mlagw-audit-bundle/2") != 0)
-		vfail(v, F_BUNDLE, MLA_AUDIT_R_MANIFEST, MLA_BUNDLE_MANIFEST, v->b->rec[0].name,
-		      "manifest: format is not mlagw-audit-bundle/2");
-	if (!state_ok(state)) {
-		vfail(v, F_BUNDLE, MLA_AUDIT_R_MANIFEST, MLA_BUNDLE_MANIFEST, v->b->rec[0].name,
-		      "manifest: no State (two upper-case letters)");
-	} else {
-		memcpy(v->state, state, 3);
-		(void)snprintf(v->origin, sizeof(v->origin), "mlagw.%c%c/audit", state[0] + 32,
-			       state[1] + 32);
-		if (!json_is_string(json_object_get(j, "origin")) ||
-		    strcmp(json_string_value(json_object_get(j, "origin")), v->origin) != 0)
-			vfail(v, F_BUNDLE, MLA_AUDIT_R_MANIFEST, MLA_BUNDLE_MANIFEST, v->b->rec[0].name,
-		      "manifest: origin is not %s", v->origin);
-	}
-	json_t *filter = json_object_get(j, "filter"), *fv;
-	const char *fk;
-	json_object_foreach(filter, fk, fv)
-		if (!json_is_null(fv))
-			v->filtered = 1;
-	/* every key present: a renamed key must not pass for an absent filter */
-	static const char *const fkeys[] = {"case", "from", "to"};
-	for (size_t i = 0; i < 3; i++)
-		if (!json_is_object(filter) ||
-		    !(json_is_null(fv = json_object_get(filter, fkeys[i])) || json_is_string(fv))) {
-			vfail(v, F_BUNDLE, MLA_AUDIT_R_MANIFEST, MLA_BUNDLE_MANIFEST, v->b->rec[0].name,
-		      "manifest: filter is not {case, from, to}, each null or a "
-			      "string");
-			break;
-		}
-	manifest_filter(v, filter);
-	json_t *counts = json_object_get(j, "counts");
-	manifest_count(v, counts, "entries", MLA_BUNDLE_ENTRY);
-	manifest_count(v, counts, "checkpoints", MLA_BUNDLE_CHECKPOINT);
-	manifest_count(v, counts, "envelopes", MLA_BUNDLE_ENVELOPE);
-	manifest_count(v, counts, "receipts", MLA_BUNDLE_RECEIPT);
-	manifest_count(v, counts, "witnessed", MLA_BUNDLE_WITNESSED);
-	manifest_count(v, counts, "proofs", MLA_BUNDLE_PROOF);
-	json_t *pc = json_object_get(counts, "peer_certificates");
-	size_t npc = count_type(v->b, MLA_BUNDLE_CERTIFICATE) - 1;
-	if (!json_is_integer(pc) || json_integer_value(pc) != (json_int_t)npc)
-		vfail(v, F_BUNDLE, MLA_AUDIT_R_MANIFEST, MLA_BUNDLE_MANIFEST, v->b->rec[0].name,
-		      "manifest: counts.peer_certificates is not the %zu peer "
-		      "certificates the bundle holds", npc);
-	json_t *last = json_object_get(j, "last_seq");
-	size_t ne = count_type(v->b, MLA_BUNDLE_ENTRY);
-	json_t *first = json_object_get(j, "first_seq");
-	if (!json_is_integer(first) || json_integer_value(first) != 0 || !json_is_integer(last) ||
-	    json_integer_value(last) != (json_int_t)ne - 1)
-		vfail(v, F_BUNDLE, MLA_AUDIT_R_MANIFEST, MLA_BUNDLE_MANIFEST, v->b->rec[0].name,
-		      "manifest: first_seq/last_seq do not span the %zu entries", ne);
-	json_t *sizes = json_object_get(j, "checkpoint_sizes"), *s;
-	size_t i, k = 0;
-	if (!json_is_array(sizes) ||
-	    json_array_size(sizes) != count_type(v->b, MLA_BUNDLE_CHECKPOINT))
-		vfail(v, F_BUNDLE, MLA_AUDIT_R_MANIFEST, MLA_BUNDLE_MANIFEST, v->b->rec[0].name,
-		      "manifest: checkpoint_sizes do not list the checkpoints");
-	else
-		json_array_foreach(sizes, i, s) {
-			while (v->b->rec[k].type != MLA_BUNDLE_CHECKPOINT)
-				k++;
-			char name[24];
-			(void)snprintf(name, sizeof(name), "%lld", (long long)json_integer_value(s));
-			if (!json_is_integer(s) || strcmp(name, v->b->rec[k++].name) != 0)
-				vfail(v, F_BUNDLE, MLA_AUDIT_R_MANIFEST, MLA_BUNDLE_MANIFEST, v->b->rec[0].name,
-		      "manifest: checkpoint_sizes[%zu] is not checkpoint "
-				      "%s", i, v->b->rec[k - 1].name);
-		}
+	manifest_identity(v, j);
+	manifest_filter_keys(v, json_object_get(j, "filter"));
+	manifest_counts(v, j);
+	manifest_sizes(v, j);
 	if (v->fam[F_BUNDLE].failed == failed)
 		v->fam[F_BUNDLE].ok++;
 	json_decref(j);
@@ -258,14 +278,14 @@ int verify_checkpoints(struct vctx *v)
 			continue;
 		}
 		if (!v->have_key) {
-			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_SIG, MLA_BUNDLE_CHECKPOINT, r->name,
-			      "checkpoint %s: no verified audit key", r->name);
+			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_SIG, MLA_BUNDLE_CHECKPOINT,
+			      r->name, "checkpoint %s: no verified audit key", r->name);
 			continue;
 		}
 		if (mla_checkpoint_open((const char *)r->data, r->len, &v->key, 1, cp, NULL, &d) !=
 		    MLA_OK) {
-			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_SIG, MLA_BUNDLE_CHECKPOINT, r->name,
-			      "checkpoint %s: signature or form refused: %s",
+			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_SIG, MLA_BUNDLE_CHECKPOINT,
+			      r->name, "checkpoint %s: signature or form refused: %s",
 			      r->name, mla_diag_message(&d));
 			cp->size = 0;
 			continue;
@@ -273,8 +293,8 @@ int verify_checkpoints(struct vctx *v)
 		(void)snprintf(name, sizeof(name), "%llu", (unsigned long long)cp->size);
 		if (strcmp(name, r->name) != 0 || strcmp(cp->origin, v->origin) != 0 ||
 		    cp->size <= last) {
-			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_NAME, MLA_BUNDLE_CHECKPOINT, r->name,
-			      "checkpoint %s: signed size %s, origin %s: not the "
+			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_NAME, MLA_BUNDLE_CHECKPOINT,
+			      r->name, "checkpoint %s: signed size %s, origin %s: not the "
 			      "record's name, the bundle's log, or not ascending", r->name, name,
 			      cp->origin);
 			cp->size = 0;
@@ -387,8 +407,9 @@ int verify_tree(struct vctx *v)
 	if (v->ncps > 0 && v->cps[v->ncps - 1].size != 0 &&
 	    v->cps[v->ncps - 1].size < v->nentries)
 		vfailn(v, F_TREE, MLA_AUDIT_R_TREE_UNCOVERED, MLA_BUNDLE_ENTRY,
-		       v->cps[v->ncps - 1].size, "entry %llu: beyond the latest checkpoint (%zu entries, latest "
-		      "checkpoint %llu)", (unsigned long long)v->cps[v->ncps - 1].size, v->nentries,
+		       v->cps[v->ncps - 1].size,
+		       "entry %llu: beyond the latest checkpoint (%zu entries, latest "
+		       "checkpoint %llu)", (unsigned long long)v->cps[v->ncps - 1].size, v->nentries,
 		      (unsigned long long)v->cps[v->ncps - 1].size);
 	mla_merkle_tree_free(t);
 	return 0;

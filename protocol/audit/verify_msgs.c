@@ -104,8 +104,8 @@ static void check_one_envelope(struct vctx *v, struct venv *x, const mla_bundle_
 		      "envelope %s: duplicated or out of order", x->rec->name);
 	else if (mla_envelope_verify(x->rec->data, x->rec->len, v->trust->trust, &at, &out,
 				     &d) != MLA_OK)
-		vfail(v, F_ENVELOPES, MLA_AUDIT_R_ENVELOPE_INVALID, MLA_BUNDLE_ENVELOPE, x->rec->name,
-		      "envelope %s: does not verify: %s", x->rec->name,
+		vfail(v, F_ENVELOPES, MLA_AUDIT_R_ENVELOPE_INVALID, MLA_BUNDLE_ENVELOPE,
+		      x->rec->name, "envelope %s: does not verify: %s", x->rec->name,
 		      mla_diag_message(&d));
 	else if (strcmp(out.header.message_id, x->rec->name) != 0)
 		vfail(v, F_ENVELOPES, MLA_AUDIT_R_MESSAGE_ID, MLA_BUNDLE_ENVELOPE, x->rec->name,
@@ -165,7 +165,8 @@ static void check_selected(struct vctx *v, const char *what, const char *id)
 {
 	if (!audit_selected(v, id))
 		vfail(v, what[0] == 'e' ? F_ENVELOPES : F_RECEIPTS, MLA_AUDIT_R_NOT_SELECTED,
-		      what[0] == 'e' ? MLA_BUNDLE_ENVELOPE : MLA_BUNDLE_RECEIPT, id, "%s %s: not a message the bundle's filter selects", what, id);
+		      what[0] == 'e' ? MLA_BUNDLE_ENVELOPE : MLA_BUNDLE_RECEIPT, id,
+		      "%s %s: not a message the bundle's filter selects", what, id);
 }
 
 int verify_envelopes(struct vctx *v)
@@ -200,8 +201,8 @@ int verify_envelopes(struct vctx *v)
 	}
 	for (size_t i = 0; i < v->nenvs; i++) {
 		if (v->envs[i].refs == 0)
-			vfail(v, F_ENVELOPES, MLA_AUDIT_R_UNREFERENCED, MLA_BUNDLE_ENVELOPE, v->envs[i].rec->name,
-			      "envelope %s: no entry names its SHA-256",
+			vfail(v, F_ENVELOPES, MLA_AUDIT_R_UNREFERENCED, MLA_BUNDLE_ENVELOPE,
+			      v->envs[i].rec->name, "envelope %s: no entry names its SHA-256",
 			      v->envs[i].rec->name);
 		else if (v->envs[i].verified)
 			v->fam[F_ENVELOPES].ok++;
@@ -292,8 +293,8 @@ int verify_receipts(struct vctx *v)
 	}
 	for (size_t i = 0; i < v->nrecs; i++) {
 		if (v->recs[i].refs == 0)
-			vfail(v, F_RECEIPTS, MLA_AUDIT_R_UNREFERENCED, MLA_BUNDLE_RECEIPT, v->recs[i].rec->name,
-			      "receipt %s: its SHA-256 is not the receipt-sha256 of "
+			vfail(v, F_RECEIPTS, MLA_AUDIT_R_UNREFERENCED, MLA_BUNDLE_RECEIPT,
+			      v->recs[i].rec->name, "receipt %s: its SHA-256 is not the receipt-sha256 of "
 			      "any entry of that message", v->recs[i].rec->name);
 		else if (v->recs[i].verified)
 			v->fam[F_RECEIPTS].ok++;

@@ -147,8 +147,8 @@ int verify_proofs(struct vctx *v)
 			continue;
 		if (!pair[k])
 			vfailn(v, F_PROOFS, MLA_AUDIT_R_PROOF_MISSING, MLA_BUNDLE_CHECKPOINT,
-			       v->cps[k].size, "checkpoints %llu and %llu: no consistency proof in the "
-			      "bundle", (unsigned long long)v->cps[k].size,
+			       v->cps[k].size,
+			       "checkpoints %llu and %llu: no consistency proof in the bundle", (unsigned long long)v->cps[k].size,
 			      (unsigned long long)v->cps[next_cp(v, k)].size);
 	}
 	for (size_t i = 0; v->filtered && last >= 0 && i < v->nentries; i++) {

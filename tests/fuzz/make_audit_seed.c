@@ -20,8 +20,8 @@ int main(int argc, char **argv)
 	FILE *f;
 	int rc = 1;
 
-	if (argc != 3 || mla_crypto_init(NULL) != MLA_OK || tb_state_load("ES", argv[1], &es) != 0 ||
-	    tb_state_load("CO", argv[1], &co) != 0) {
+	if (argc != 3 || mla_crypto_init(NULL) != MLA_OK ||
+	    tb_state_load("ES", argv[1], &es) != 0 || tb_state_load("CO", argv[1], &co) != 0) {
 		fprintf(stderr, "usage: make_audit_seed PKI_DIR OUT (PKI_DIR/ES and /CO)\n");
 		return 2;
 	}
@@ -30,8 +30,8 @@ int main(int argc, char **argv)
 	tb_entry(&e[0], 0, t, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
 	tb_entry(&e[1], 1, t + 1, MLA_AUDIT_SENT, "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f", "ES",
 		 "CO", sha, NULL);
-	tb_entry(&e[2], 2, t + 2, MLA_AUDIT_DOCUMENT_FETCHED, "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f",
-		 "ES", "CO", NULL, NULL);
+	tb_entry(&e[2], 2, t + 2, MLA_AUDIT_DOCUMENT_FETCHED,
+		 "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f", "ES", "CO", NULL, NULL);
 	(void)snprintf(e[2].reason, sizeof(e[2].reason), "seed");
 	tb_entry(&e[3], 3, t + 3, MLA_AUDIT_KEY_CHANGED, NULL, NULL, NULL, NULL, NULL);
 	if (tb_build(&b, &es, e, 4, cps, 2, &co) == 0 && tb_write(&b, &out) == 0 &&

@@ -142,12 +142,12 @@ int tb_manifest(struct tb_bundle *b, const char *state, const char *filter_case)
 	if (filter_case != NULL)
 		(void)snprintf(fc, sizeof(fc), "\"%s\"", filter_case);
 	mla_buf_init(&m, 1 << 20);
-	rc = mla_buf_printf(&m, "{\"format\": \"mlagw-audit-bundle/2\", \"state\": \"%s\", "
-			    "\"origin\": \"mlagw.%c%c/audit\", \"filter\": {\"case\": %s, \"from\": "
-			    "null, \"to\": null}, \"counts\": {\"entries\": %zu, \"checkpoints\": %zu, "
-			    "\"envelopes\": %zu, \"receipts\": %zu, \"witnessed\": %zu, \"proofs\": "
-			    "%zu, \"peer_certificates\": %zu}, \"first_seq\": 0, \"last_seq\": %zu, "
-			    "\"checkpoint_sizes\": [", state, state[0] + 32, state[1] + 32, fc,
+	rc = mla_buf_printf(&m, "{\"format\": \"mlagw-audit-bundle/2\", \"state\": "
+			    "\"%s\", \"origin\": \"mlagw.%c%c/audit\", \"filter\": {\"case\": "
+			    "%s, \"from\": null, \"to\": null}, \"counts\": {\"entries\": %zu, "
+			    "\"checkpoints\": %zu, \"envelopes\": %zu, \"receipts\": %zu, "
+			    "\"witnessed\": %zu, \"proofs\": %zu, \"peer_certificates\": %zu}, "
+			    "\"first_seq\": 0, \"last_seq\": %zu, \"checkpoint_sizes\": [", state, state[0] + 32, state[1] + 32, fc,
 			    count(b, MLA_BUNDLE_ENTRY), count(b, MLA_BUNDLE_CHECKPOINT),
 			    count(b, MLA_BUNDLE_ENVELOPE), count(b, MLA_BUNDLE_RECEIPT),
 			    count(b, MLA_BUNDLE_WITNESSED), count(b, MLA_BUNDLE_PROOF),
