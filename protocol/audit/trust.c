@@ -25,18 +25,21 @@ void mla_audit_trust_free(mla_audit_trust *t)
 }
 
 /* path as a root: in the trust set (refusing what it refuses), and kept with its State when
- * it is one certificate with a country (others only serve envelopes and receipts). */
+ * it is a certificate with a country (others only serve envelopes and receipts). */
 static mla_err add_root(mla_audit_trust *t, const char *path, size_t *cap, mla_diag *diag)
 {
 	mla_diag g = {MLA_OK, ""};
 	X509 *root = NULL;
 	void *p;
-	mla_err r = MLA_ERR_NOMEM;
+	mla_err r = MLA_OK;
 
-	if (mla_trust_add_file(t->trust, path, &g) != MLA_OK)
-		return mla_fail(diag, MLA_ERR_CERT_FILE, "%s: %s", path, mla_diag_message(&g));
+	if (mla_trust_add_file(t->trust, path, &g) != MLA_OK) {
+		r = mla_fail(diag, MLA_ERR_CERT_FILE, "%s: %s", path, mla_diag_message(&g));
+		goto out;
+	}
 	if (mla_pem_load_cert(path, &root, NULL) != MLA_OK)
-		return MLA_OK;
+		goto out; /* as before the move: such a root chains nothing */
+	r = MLA_ERR_NOMEM;
 	if ((p = audit_grow(t->roots, cap, t->nroots, sizeof(*t->roots))) == NULL)
 		goto out;
 	t->roots = p;
@@ -44,7 +47,6 @@ static mla_err add_root(mla_audit_trust *t, const char *path, size_t *cap, mla_d
 	if ((p = realloc(t->states, *cap * sizeof(*t->states))) == NULL)
 		goto out;
 	t->states = p;
-	t->states[t->nroots][0] = '\0';
 	if (X509_NAME_get_text_by_NID(X509_get_subject_name(root), NID_countryName,
 				      t->states[t->nroots], 3) != 2)
 		t->states[t->nroots][0] = '\0';
@@ -53,7 +55,7 @@ static mla_err add_root(mla_audit_trust *t, const char *path, size_t *cap, mla_d
 	r = MLA_OK;
 out:
 	X509_free(root);
-	return r == MLA_OK ? r : mla_fail(diag, r, "out of memory");
+	return r == MLA_ERR_NOMEM ? mla_fail(diag, r, "out of memory") : r;
 }
 
 /* Whether name is "*.crt" with something before the dot. */

@@ -67,7 +67,7 @@ struct vpeer {
 	mla_note_verifier log, cosigner;
 };
 
-
+/* One bundle's verification: what the checks parsed, counted and found. */
 struct vctx {
 	const mla_bundle *b;
 	char state[3];
@@ -92,7 +92,7 @@ struct vctx {
 	size_t nrecs;
 	struct vtime *times;		     /* sorted by id; built by verify_envelopes */
 	size_t ntimes;
-	struct vpeer *peers;		     /* audit_verify_witness.c */
+	struct vpeer *peers;		     /* verify_witness.c */
 	size_t npeers;
 	mla_audit_head *heads;
 	size_t nheads, caphead;
