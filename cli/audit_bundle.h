@@ -1,10 +1,29 @@
-/* mlagw audit export | verify: the offline audit bundle (protocol/SPEC.md section 15), written
- * from a gateway's store (cmd_audit_export.c) and verified with the States' roots only
- * (cmd_audit_verify.c, its checks in audit_verify_checks.c). */
+/* mlagw audit export | verify | reconcile: the offline audit bundle (protocol/SPEC.md section
+ * 15), written from a gateway's store (cmd_audit_export.c), verified (cmd_audit_verify.c) and
+ * reconciled (cmd_audit_reconcile.c) with the library calls of mlagw/audit.h. */
 #ifndef MLAGW_CLI_AUDIT_BUNDLE_H
 #define MLAGW_CLI_AUDIT_BUNDLE_H
 
+#include "mlagw/audit.h"
+
 int cmd_audit_export(int argc, char **argv);
 int cmd_audit_verify(int argc, char **argv);
+
+/* The options verify and reconcile take (--trust DIR, --json, --help) and the operands into
+ * files[] (room for max_files or nfiles, plus the NULL after the last); -1 after printing
+ * usage for --help, else CLI_OK or a usage error naming `want` when the operands (or a
+ * required --trust) are missing. */
+struct audit_args_spec {
+	const char *cmd, *usage;
+	int nfiles, need_trust;
+	const char *want;
+	int max_files; /* 0: exactly nfiles; else nfiles to max_files (files[] ends in NULL) */
+};
+int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,
+		     const char **files, const char **dir, int *json);
+/* The roots of DIR/ *.crt into *trust; CLI_OK, else CLI_IO after printing "mlagw CMD: ..." */
+int audit_load_trust(const char *dir, const char *cmd, mla_audit_trust **trust);
+/* Reads file (at most a bundle's size) into data: CLI_OK, else CLI_IO after printing why. */
+int audit_read_bundle(const char *file, const char *cmd, mla_buf *data);
 
 #endif

@@ -14,7 +14,7 @@
 
 #include "audit_bundle.h"
 #include "audit_export_proofs.h"
-#include "audit_filter.h"
+#include "mlagw/audit.h"
 #include "cli_util.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/bundle.h"
@@ -34,7 +34,7 @@ static const char export_usage[] =
 
 struct export_args {
 	const char *store, *cert, *out, *case_id, *from, *to;
-	struct audit_filter filter;
+	struct mla_audit_filter filter;
 };
 
 struct export_ctx {
@@ -83,7 +83,7 @@ static int parse(int argc, char **argv, struct export_args *a)
 		return cli_usage_error(CMD, "unexpected argument: %s", argv[optind]);
 	if (a->store == NULL || a->cert == NULL || a->out == NULL)
 		return cli_usage_error(CMD, "--store, --cert and --out are required");
-	if (!audit_filter_init(&a->filter, a->case_id, a->from, a->to))
+	if (!mla_audit_filter_init(&a->filter, a->case_id, a->from, a->to))
 		return cli_usage_error(CMD, "--from and --to take YYYY-MM-DD[Thh:mm:ssZ]");
 	return CLI_OK;
 }
@@ -286,7 +286,7 @@ static mla_err entry_row(const struct store_audit_row *row, void *arg)
 	if (mla_audit_entry_parse(row->entry, row->len, &e, &d) != MLA_OK ||
 	    e.message_id[0] == '\0')
 		return MLA_OK;
-	if (audit_filter_selects(&x->a->filter, &e))
+	if (mla_audit_filter_selects(&x->a->filter, &e))
 		rc = select_message(x, &e);
 	if (rc == CLI_OK && is_filtered(x->a))
 		rc = remember_named(x, x->n_entries - 1, e.message_id);

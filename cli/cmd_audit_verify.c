@@ -1,14 +1,14 @@
-/* mlagw audit verify: checks an audit bundle (SPEC section 15) offline, with the States' root
- * certificates only, and reports one line per check family and each failure by record. */
-#include <dirent.h>
+/* mlagw audit verify: checks audit bundles (SPEC section 15) offline, with the States' root
+ * certificates only (mla_audit_verify), and reports one line per check family and each
+ * failure by record, or the same as JSON. */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "audit_bundle.h"
-#include "audit_verify.h"
 #include "cli_util.h"
 
 #define CMD "audit verify"
@@ -23,35 +23,6 @@ static const char verify_usage[] =
 	"no two roots for one log and size, and every cosigned root is the root of that log's\n"
 	"exported entries (split view).\n"
 	"exit: 0 everything verifies, 1 something does not, 2 usage, 3 cannot read FILE or DIR\n";
-
-const char *const vfam_names[F_N] = {
-	"bundle", "certificate", "checkpoints", "entries", "tree", "witness", "proofs",
-	"envelopes", "receipts", "delivered",
-};
-
-void vfail(struct vctx *v, enum vfam_id f, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	v->fam[f].failed++;
-	/* A diagnostic may quote tampered bytes: one line, and '?' for bytes that are not valid
-	 * UTF-8 (json_string refuses them, and the failure would be lost from the report). */
-	for (char *p = msg; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	json_t *m = json_string(msg);
-	for (char *p = msg; m == NULL && *p != '\0'; p++)
-		if ((unsigned char)*p >= 0x80)
-			*p = '?';
-	if (m == NULL)
-		m = json_string(msg);
-	(void)json_array_append_new(v->failures,
-				    json_pack("{ssso}", "check", vfam_names[f], "message", m));
-}
 
 int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,
 		     const char **files, const char **dir, int *json)
@@ -87,78 +58,79 @@ int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,
 	return CLI_OK;
 }
 
-int audit_load_trust(struct vctx *v, const char *cmd)
+int audit_load_trust(const char *dir, const char *cmd, mla_audit_trust **trust)
 {
-	DIR *d = opendir(v->trust_dir);
-	struct dirent *de;
-	int n = 0;
+	mla_diag d = {MLA_OK, ""};
+	mla_err r = mla_audit_trust_load(dir, trust, &d);
 
-	if (d == NULL || mla_trust_new(&v->trust) != MLA_OK) {
-		fprintf(stderr, "mlagw %s: cannot read --trust %s\n", cmd, v->trust_dir);
-		if (d != NULL)
-			closedir(d);
-		return CLI_IO;
-	}
-	while ((de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-		mla_diag g = {MLA_OK, ""};
-		char path[4096];
+	if (r == MLA_ERR_NOT_FOUND || r == MLA_ERR_NOMEM)
+		fprintf(stderr, "mlagw %s: cannot read --trust %s\n", cmd, dir);
+	else if (r != MLA_OK)
+		fprintf(stderr, "mlagw %s: %s\n", cmd, mla_diag_message(&d));
+	return r == MLA_OK ? CLI_OK : CLI_IO;
+}
 
-		if (len < 5 || strcmp(de->d_name + len - 4, ".crt") != 0 ||
-		    snprintf(path, sizeof(path), "%s/%s", v->trust_dir, de->d_name) >=
-			    (int)sizeof(path))
-			continue;
-		if (mla_trust_add_file(v->trust, path, &g) != MLA_OK) {
-			fprintf(stderr, "mlagw %s: %s: %s\n", cmd, path, mla_diag_message(&g));
-			closedir(d);
-			return CLI_IO;
-		}
-		n++;
-	}
-	closedir(d);
-	if (n == 0) {
-		fprintf(stderr, "mlagw %s: no root certificate (*.crt) in %s\n", cmd, v->trust_dir);
+int audit_read_bundle(const char *file, const char *cmd, mla_buf *data)
+{
+	mla_diag d = {MLA_OK, ""};
+
+	mla_buf_init(data, MLA_BUNDLE_MAX);
+	if (cli_read_file(file, MLA_BUNDLE_MAX, data, &d) != MLA_OK) {
+		fprintf(stderr, "mlagw %s: %s\n", cmd, mla_diag_message(&d));
 		return CLI_IO;
 	}
 	return CLI_OK;
 }
 
-size_t audit_failures(const struct vctx *v)
+static size_t bundle_failed(const mla_audit_bundle_result *b)
 {
 	size_t n = 0;
 
-	for (int f = 0; f < F_N; f++)
-		n += v->fam[f].failed;
+	for (int k = 0; k < MLA_AUDIT_CHECK_N; k++)
+		n += b->failed[k];
 	return n;
 }
 
-static json_t *report_json(const struct vctx *v, const char *file)
+/* [{check, message}] of n failures of check (NULL: each failure's own). */
+static json_t *failures_json(const mla_audit_failure *f, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		(void)json_array_append_new(a, json_pack("{ssss}", "check",
+							 mla_audit_check_name(f[i].check),
+							 "message", f[i].message));
+	return a;
+}
+
+static json_t *report_json(const mla_audit_bundle_result *b)
 {
 	json_t *checks = json_object();
 
-	for (int k = 0; k < F_N; k++)
-		json_object_set_new(checks, vfam_names[k],
-				    json_pack("{sIsI}", "ok", (json_int_t)v->fam[k].ok, "failed",
-					      (json_int_t)v->fam[k].failed));
-	return json_pack("{sssbsssIsIsosO}", "file", file, "verified", audit_failures(v) == 0,
-			 "state", v->state, "entries", (json_int_t)v->nentries, "cosignatures",
-			 (json_int_t)v->cosignatures, "checks", checks, "failures", v->failures);
+	for (int k = 0; k < MLA_AUDIT_CHECK_N; k++)
+		json_object_set_new(checks, mla_audit_check_name((mla_audit_check)k),
+				    json_pack("{sIsI}", "ok", (json_int_t)b->ok[k], "failed",
+					      (json_int_t)b->failed[k]));
+	return json_pack("{sssbsssIsIsoso}", "file", b->name, "verified", bundle_failed(b) == 0,
+			 "state", b->state, "entries", (json_int_t)b->records[MLA_BUNDLE_ENTRY],
+			 "cosignatures", (json_int_t)b->cosignatures, "checks", checks, "failures",
+			 failures_json(b->failures, b->nfailures));
 }
 
-static void report_text(const struct vctx *v, const char *file)
+static void report_text(const mla_audit_bundle_result *b)
 {
-	size_t failed = audit_failures(v), i;
-	json_t *f;
+	size_t failed = bundle_failed(b);
 
 	printf("audit bundle %s: State %s, %zu entries, %zu checkpoints (%zu cosignatures by "
-	       "peers), %zu envelopes, %zu receipts\n", file, v->state[0] ? v->state : "?",
-	       v->nentries, v->ncps, v->cosignatures, v->nenvs, v->nrecs);
-	for (int k = 0; k < F_N; k++)
-		printf("  %-12s %zu ok, %zu failed\n", vfam_names[k], v->fam[k].ok,
-		       v->fam[k].failed);
-	json_array_foreach(v->failures, i, f)
-		printf("FAILED %s: %s\n", json_string_value(json_object_get(f, "check")),
-		       json_string_value(json_object_get(f, "message")));
+	       "peers), %zu envelopes, %zu receipts\n", b->name, b->state[0] ? b->state : "?",
+	       b->records[MLA_BUNDLE_ENTRY], b->records[MLA_BUNDLE_CHECKPOINT], b->cosignatures,
+	       b->records[MLA_BUNDLE_ENVELOPE], b->records[MLA_BUNDLE_RECEIPT]);
+	for (int k = 0; k < MLA_AUDIT_CHECK_N; k++)
+		printf("  %-12s %zu ok, %zu failed\n", mla_audit_check_name((mla_audit_check)k),
+		       b->ok[k], b->failed[k]);
+	for (size_t i = 0; i < b->nfailures; i++)
+		printf("FAILED %s: %s\n", mla_audit_check_name(b->failures[i].check),
+		       b->failures[i].message);
 	printf(failed == 0 ? "verified\n" : "NOT verified: %zu failures\n", failed);
 }
 
@@ -171,102 +143,80 @@ static void print_json(json_t *o)
 	free(s);
 }
 
-int audit_run_checks(struct vctx *v)
+static json_t *splits_json(const mla_audit_result *res)
 {
-	int (*const steps[])(struct vctx *) = {
-		verify_manifest, verify_certificate, verify_checkpoints, verify_entries,
-		verify_tree, verify_witness, verify_envelopes, verify_receipts, verify_delivered,
-		verify_proofs,
-	};
+	json_t *a = json_array();
 
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		if (steps[i](v) != 0)
-			return CLI_INTERNAL;
-	return CLI_OK;
+	for (size_t i = 0; i < res->nsplits; i++)
+		(void)json_array_append_new(a, json_pack("{ssss}", "check", "split-view",
+							 "message", res->splits[i].message));
+	return a;
 }
 
-/* One bundle: read, parse, every check; CLI_OK, or CLI_IO/CLI_INTERNAL when it could not run
- * (a bundle that does not verify is CLI_OK here: its failures are in v). */
-static int verify_one(struct vctx *v, const char *file, mla_buf *data, mla_bundle *b)
+/* With several bundles, the split-view check's summary and findings. */
+static void report_split_text(const mla_audit_result *res, size_t failed)
 {
-	mla_diag d = {MLA_OK, ""};
-
-	v->failures = json_array();
-	mla_limits_default(&v->limits);
-	mla_buf_init(data, MLA_BUNDLE_MAX);
-	if (cli_read_file(file, MLA_BUNDLE_MAX, data, &d) != MLA_OK) {
-		fprintf(stderr, "mlagw " CMD ": %s\n", mla_diag_message(&d));
-		return CLI_IO;
-	}
-	v->b = b;
-	if (mla_bundle_parse(data->data, data->len, b, &d) != MLA_OK) {
-		vfail(v, F_BUNDLE, "malformed bundle: %s", mla_diag_message(&d));
-		return CLI_OK;
-	}
-	return audit_run_checks(v);
-}
-
-void audit_vctx_free(struct vctx *v)
-{
-	mla_trust_free(v->trust);
-	free(v->entries);
-	free(v->leaves);
-	free(v->cps);
-	free(v->envs);
-	free(v->recs);
-	free(v->times);
-	free(v->peers);
-	free(v->heads);
-	free(v->selected);
-	json_decref(v->failures);
-}
-
-static void free_one(struct vctx *v, mla_buf *data, mla_bundle *b)
-{
-	mla_bundle_free(b);
-	mla_buf_free(data);
-	audit_vctx_free(v);
+	printf("split view across %zu bundles: %zu signed heads agree, %zu beyond the exported "
+	       "logs (not judged), %zu conflicts\n", res->nbundles, res->split_compared,
+	       res->split_unchecked, res->nsplits);
+	for (size_t i = 0; i < res->nsplits; i++)
+		printf("FAILED split-view: %s\n", res->splits[i].message);
+	printf(failed == 0 ? "all verified\n" : "NOT verified: %zu failures\n", failed);
 }
 
 /* Reports every bundle and, with more than one, the split-view check; the exit status. */
-static int report_all(struct vctx *vs, const char *const *files, size_t n, int json)
+static int report_all(const mla_audit_result *res, int json)
 {
-	struct vcross x = {0, 0, 0, json_array()};
-	size_t failed = 0, i;
-	json_t *bundles = json_array(), *f;
-	int rc = CLI_OK;
+	size_t failed = res->nsplits;
+	json_t *bundles = json_array();
 
-	if (n > 1 && audit_cross_check(vs, files, n, &x) != 0)
-		rc = CLI_INTERNAL;
-	for (i = 0; i < n; i++) {
-		failed += audit_failures(&vs[i]);
+	for (size_t i = 0; i < res->nbundles; i++) {
+		failed += bundle_failed(&res->bundles[i]);
 		if (json)
-			(void)json_array_append_new(bundles, report_json(&vs[i], files[i]));
+			(void)json_array_append_new(bundles, report_json(&res->bundles[i]));
 		else
-			report_text(&vs[i], files[i]);
+			report_text(&res->bundles[i]);
 	}
-	failed += x.failed;
-	if (json && n == 1) {
+	if (json && res->nbundles == 1) {
 		print_json(json_array_get(bundles, 0));
 	} else if (json) {
-		json_t *o = json_pack("{sbsOs{sIsIsO}}", "verified", failed == 0, "bundles", bundles,
-				      "split_view", "compared", (json_int_t)x.compared, "unchecked",
-				      (json_int_t)x.unchecked, "failures", x.failures);
+		json_t *o = json_pack("{sbsOs{sIsIso}}", "verified", failed == 0, "bundles", bundles,
+				      "split_view", "compared", (json_int_t)res->split_compared,
+				      "unchecked", (json_int_t)res->split_unchecked, "failures",
+				      splits_json(res));
 		print_json(o);
 		json_decref(o);
-	} else if (n > 1) {
-		printf("split view across %zu bundles: %zu signed heads agree, %zu beyond the exported "
-		       "logs (not judged), %zu conflicts\n", n, x.compared, x.unchecked, x.failed);
-		json_array_foreach(x.failures, i, f)
-			printf("FAILED split-view: %s\n",
-			       json_string_value(json_object_get(f, "message")));
-		printf(failed == 0 ? "all verified\n" : "NOT verified: %zu failures\n", failed);
+	} else if (res->nbundles > 1) {
+		report_split_text(res, failed);
 	}
 	json_decref(bundles);
-	json_decref(x.failures);
-	if (rc != CLI_OK)
-		return rc;
 	return failed == 0 ? CLI_OK : CLI_REJECTED;
+}
+
+/* The bundles read, verified and reported. */
+static int verify_files(const char *const *files, size_t n, const mla_audit_trust *trust,
+			int json)
+{
+	mla_audit_input in[16];
+	mla_buf data[16];
+	mla_audit_result *res = NULL;
+	mla_diag d = {MLA_OK, ""};
+	size_t nread = 0;
+	mla_err r;
+	int rc = CLI_OK;
+
+	for (; nread < n && rc == CLI_OK; nread++) {
+		rc = audit_read_bundle(files[nread], CMD, &data[nread]);
+		in[nread] = (mla_audit_input){files[nread], data[nread].data, data[nread].len};
+	}
+	if (rc == CLI_OK && (r = mla_audit_verify(in, n, trust, &res, &d)) != MLA_OK)
+		rc = cli_fail(CMD, r, &d);
+	if (rc == CLI_OK)
+		rc = report_all(res, json);
+	mla_audit_result_free(res);
+	for (size_t i = 0; i < nread; i++)
+		mla_buf_free(&data[i]);
+	return rc;
 }
 
 int cmd_audit_verify(int argc, char **argv)
@@ -274,30 +224,20 @@ int cmd_audit_verify(int argc, char **argv)
 	static const struct audit_args_spec spec = {CMD, verify_usage, 1, 1,
 						    "give FILE (up to 16) and --trust DIR", 16};
 	const char *files[17] = {NULL}, *dir = NULL;
-	struct vctx vs[16];
-	mla_bundle bs[16];
-	mla_buf data[16];
+	mla_audit_trust *trust = NULL;
 	mla_diag d = {MLA_OK, ""};
 	size_t n = 0;
 	mla_err r;
 	int json = 0, rc;
 
-	memset(vs, 0, sizeof(vs));
-	memset(bs, 0, sizeof(bs));
 	if ((rc = audit_parse_args(argc, argv, &spec, files, &dir, &json)) != CLI_OK)
 		return rc == -1 ? CLI_OK : rc;
 	if ((r = mla_crypto_init(&d)) != MLA_OK)
 		return cli_fail(CMD, r, &d);
-	for (rc = CLI_OK; files[n] != NULL && rc == CLI_OK; n++) {
-		vs[n].trust_dir = dir;
-		if ((rc = audit_load_trust(&vs[n], CMD)) == CLI_OK)
-			rc = verify_one(&vs[n], files[n], &data[n], &bs[n]);
-		else
-			mla_buf_init(&data[n], 0);
-	}
-	if (rc == CLI_OK)
-		rc = report_all(vs, files, n, json);
-	for (size_t i = 0; i < n; i++)
-		free_one(&vs[i], &data[i], &bs[i]);
+	while (files[n] != NULL)
+		n++;
+	if ((rc = audit_load_trust(dir, CMD, &trust)) == CLI_OK)
+		rc = verify_files(files, n, trust, json);
+	mla_audit_trust_free(trust);
 	return rc;
 }

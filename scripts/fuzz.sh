@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses with clang (ASan + UBSan) and runs each for SECONDS (default
 # 60) on a seed corpus made here: envelopes sealed with a fresh test PKI (which the envelope
-# harness then uses, so seeds reach decryption), receipts' shape, the example configs, and
-# the local API's and the submission socket's requests as the integration tests send them.
+# harness then uses, so seeds reach decryption), receipts' shape, the example configs, the
+# local API's and the submission socket's requests as the integration tests send them, and an
+# audit bundle signed with that PKI's audit keys (so the verification harness's seed reaches
+# the signature, tree and proof checks).
 # Any crash, leak or timeout fails the run and leaves the reproducer in build-fuzz/crashes/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +23,7 @@ if [ ! -x build/cli/mlagw ]; then meson setup build >/dev/null 2>&1 || true; mes
 S=$B/seeds
 rm -rf "$S" $B/corpus
 mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/bundle" "$S/audit_entry" "$S/witness" \
-  "$S/codec" "$S/api_json" "$S/submit_request" $B/corpus $B/crashes
+  "$S/codec" "$S/api_json" "$S/submit_request" "$S/audit_verify" $B/corpus $B/crashes
 for st in ES CO; do build/cli/mlagw pki init --state $st --out "$S/pki" --rsa-bits 2048 >/dev/null; done
 for n in 0 300 5000; do
   head -c $n /dev/urandom | base64 > "$S/doc"
@@ -72,7 +74,9 @@ printf 'X-MLA-To: CO\nX-MLA-Kind: mla\nX-MLA-Action: accepted\nX-MLA-In-Reply-To
 
 status=0
 printf 'mlagw-audit-bundle/2\nmanifest manifest 2\n{}\nentry 0 3\nabc\n' > "$S/bundle/shape.txt"
-for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request; do
+cp "$S/bundle/shape.txt" "$S/audit_verify/"
+$B/tests/fuzz/make_audit_seed "$S/pki" "$S/audit_verify/es.mab"
+for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify; do
   mkdir -p $B/corpus/$h
   echo "== fuzz_$h for ${secs}s"
   if ! MLAGW_FUZZ_PKI=$PWD/$S/pki ASAN_OPTIONS=detect_leaks=1 \

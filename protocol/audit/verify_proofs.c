@@ -1,4 +1,4 @@
-/* mlagw audit verify, the bundle's proofs (SPEC section 15, step "proofs"): each consistency
+/* Audit bundle verification, the bundle's proofs (SPEC section 15, step "proofs"): each consistency
  * proof between two consecutive signed checkpoints and each inclusion proof of an entry in the
  * latest one verifies against the signed roots (RFC 9162 algorithms), independently of the
  * roots recomputed from the entries; every consecutive pair has one, and in a filtered bundle
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit_verify.h"
 #include "mlagw/merkle.h"
+#include "verify_internal.h"
 
 static int hexval(char c)
 {
@@ -95,24 +95,30 @@ static void check_one(struct vctx *v, const mla_bundle_record *r, uint8_t *pair,
 	char kind;
 
 	if (!parse_name(r->name, &kind, &a, &b) || !parse_proof(r, &p)) {
-		vfail(v, F_PROOFS, "proof %s: not c.<m>.<n> or i.<seq>.<n> with hex hash lines",
+		vfail(v, F_PROOFS, MLA_AUDIT_R_PROOF_FORM, MLA_BUNDLE_PROOF, r->name,
+		      "proof %s: not c.<m>.<n> or i.<seq>.<n> with hex hash lines",
 		      r->name);
 	} else if ((k = cp_index(v, b)) < 0) {
-		vfail(v, F_PROOFS, "proof %s: no verified checkpoint of size %llu", r->name,
+		vfail(v, F_PROOFS, MLA_AUDIT_R_PROOF_CHECKPOINT, MLA_BUNDLE_PROOF, r->name,
+		      "proof %s: no verified checkpoint of size %llu", r->name,
 		      (unsigned long long)b);
 	} else if (kind == 'c' && ((k2 = cp_index(v, a)) < 0 || next_cp(v, k2) != k)) {
-		vfail(v, F_PROOFS, "proof %s: %llu and %llu are not consecutive checkpoints",
+		vfail(v, F_PROOFS, MLA_AUDIT_R_PROOF_CHECKPOINT, MLA_BUNDLE_PROOF, r->name,
+		      "proof %s: %llu and %llu are not consecutive checkpoints",
 		      r->name, (unsigned long long)a, (unsigned long long)b);
 	} else if (kind == 'c' && mla_merkle_consistency_verify(a, b, v->cps[k2].root,
 								 v->cps[k].root, &p) != MLA_OK) {
-		vfail(v, F_PROOFS, "proof %s: does not show checkpoint %llu extends checkpoint "
+		vfail(v, F_PROOFS, MLA_AUDIT_R_PROOF_INVALID, MLA_BUNDLE_PROOF, r->name,
+		      "proof %s: does not show checkpoint %llu extends checkpoint "
 		      "%llu", r->name, (unsigned long long)b, (unsigned long long)a);
 	} else if (kind == 'i' && (k != last_cp(v) || a >= v->nentries)) {
-		vfail(v, F_PROOFS, "proof %s: not of an entry of the bundle in the latest "
+		vfail(v, F_PROOFS, MLA_AUDIT_R_PROOF_CHECKPOINT, MLA_BUNDLE_PROOF, r->name,
+		      "proof %s: not of an entry of the bundle in the latest "
 		      "checkpoint", r->name);
 	} else if (kind == 'i' && mla_merkle_inclusion_verify(a, b, v->leaves[a], &p,
 							       v->cps[k].root) != MLA_OK) {
-		vfail(v, F_PROOFS, "proof %s: entry %llu is not in checkpoint %llu by this proof",
+		vfail(v, F_PROOFS, MLA_AUDIT_R_PROOF_INVALID, MLA_BUNDLE_PROOF, r->name,
+		      "proof %s: entry %llu is not in checkpoint %llu by this proof",
 		      r->name, (unsigned long long)a, (unsigned long long)b);
 	} else {
 		if (kind == 'c')
@@ -140,15 +146,17 @@ int verify_proofs(struct vctx *v)
 		if (v->cps[k].size == 0)
 			continue;
 		if (!pair[k])
-			vfail(v, F_PROOFS, "checkpoints %llu and %llu: no consistency proof in the "
-			      "bundle", (unsigned long long)v->cps[k].size,
+			vfailn(v, F_PROOFS, MLA_AUDIT_R_PROOF_MISSING, MLA_BUNDLE_CHECKPOINT,
+			       v->cps[k].size,
+			       "checkpoints %llu and %llu: no consistency proof in the bundle", (unsigned long long)v->cps[k].size,
 			      (unsigned long long)v->cps[next_cp(v, k)].size);
 	}
 	for (size_t i = 0; v->filtered && last >= 0 && i < v->nentries; i++) {
 		const mla_audit_entry *e = &v->entries[i];
 		if (e->seq != UINT64_MAX && e->message_id[0] != '\0' && i < v->cps[last].size &&
 		    audit_selected(v, e->message_id) && !incl[i])
-			vfail(v, F_PROOFS, "entry %zu (message %s): no inclusion proof in the bundle",
+			vfailn(v, F_PROOFS, MLA_AUDIT_R_PROOF_MISSING, MLA_BUNDLE_ENTRY, i,
+			       "entry %zu (message %s): no inclusion proof in the bundle",
 			      i, e->message_id);
 	}
 	free(pair);

@@ -1,4 +1,4 @@
-/* mlagw audit verify with several bundles: the split-view check across them. Each bundle's
+/* Audit bundle verification with several bundles: the split-view check across them. Each bundle's
  * verified heads (its own checkpoints and the peers' checkpoints it cosigned) are pooled; two
  * roots for one log at one size, or a head whose root is not the root of that log's own
  * exported entries at its size, means the log showed different histories to different
@@ -8,17 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit_verify.h"
 #include "mlagw/merkle.h"
+#include "verify_internal.h"
 
 struct xhead {
-	const struct vhead *h;
+	const mla_audit_head *h;
 	size_t bundle;
 };
 
 static int cmp_head(const void *a, const void *b)
 {
-	const struct vhead *x = ((const struct xhead *)a)->h, *y = ((const struct xhead *)b)->h;
+	const mla_audit_head *x = ((const struct xhead *)a)->h, *y = ((const struct xhead *)b)->h;
 	int c = strcmp(x->origin, y->origin);
 
 	if (c != 0)
@@ -28,19 +28,37 @@ static int cmp_head(const void *a, const void *b)
 	return memcmp(x->root, y->root, sizeof(x->root));
 }
 
-static void cross_fail(struct vcross *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void cross_fail(struct vcross *x, const char *fmt, ...)
+/* Records one split view of kind on log origin at size, between bundles b0 and b1. */
+static void cross_fail(struct vcross *x, mla_audit_refusal kind, const char *origin,
+		       uint64_t size, size_t b0, size_t b1, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+static void cross_fail(struct vcross *x, mla_audit_refusal kind, const char *origin,
+		       uint64_t size, size_t b0, size_t b1, const char *fmt, ...)
 {
 	char msg[768];
 	va_list ap;
+	mla_audit_split *sp, *p;
 
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	x->failed++;
-	(void)json_array_append_new(x->failures, json_pack("{ssss}", "check", "split-view",
-							   "message", msg));
+	if ((p = audit_grow(x->splits, &x->capsplits, x->nsplits, sizeof(*p))) == NULL) {
+		x->nomem = 1;
+		return;
+	}
+	x->splits = p;
+	sp = &x->splits[x->nsplits];
+	memset(sp, 0, sizeof(*sp));
+	if ((sp->message = strdup(msg)) == NULL) {
+		x->nomem = 1;
+		return;
+	}
+	sp->kind = kind;
+	(void)snprintf(sp->origin, sizeof(sp->origin), "%s", origin);
+	sp->size = size;
+	sp->bundle[0] = b0;
+	sp->bundle[1] = b1;
+	x->nsplits++;
 }
 
 static void hex8(const uint8_t *root, char out[17])
@@ -54,7 +72,7 @@ static void same_size(struct vcross *x, const struct xhead *hs, size_t n,
 		      const char *const *files)
 {
 	for (size_t i = 1; i < n; i++) {
-		const struct vhead *a = hs[i - 1].h, *b = hs[i].h;
+		const mla_audit_head *a = hs[i - 1].h, *b = hs[i].h;
 		char ra[17], rb[17];
 		if (strcmp(a->origin, b->origin) != 0 || a->size != b->size)
 			continue;
@@ -64,9 +82,10 @@ static void same_size(struct vcross *x, const struct xhead *hs, size_t n,
 		}
 		hex8(a->root, ra);
 		hex8(b->root, rb);
-		cross_fail(x, "split view: %s has two roots at size %llu: %s… (%s, in %s) and %s… "
-			   "(%s, in %s)", a->origin, (unsigned long long)a->size, ra, a->what,
-			   files[hs[i - 1].bundle], rb, b->what, files[hs[i].bundle]);
+		cross_fail(x, MLA_AUDIT_R_SPLIT_ROOTS, a->origin, a->size, hs[i - 1].bundle,
+			   hs[i].bundle, "split view: %s has two roots at size %llu: %s… (%s, in "
+			   "%s) and %s… (%s, in %s)", a->origin, (unsigned long long)a->size, ra,
+			   a->what, files[hs[i - 1].bundle], rb, b->what, files[hs[i].bundle]);
 	}
 }
 
@@ -83,7 +102,7 @@ static int against_log(struct vcross *x, const struct vctx *v, size_t self,
 
 	mla_merkle_compact_init(&c);
 	for (size_t i = 0; i < n; i++) {
-		const struct vhead *h = hs[i].h;
+		const mla_audit_head *h = hs[i].h;
 		char rh[17], rl[17];
 		if (hs[i].bundle == self || strcmp(h->origin, v->origin) != 0)
 			continue;
@@ -102,7 +121,8 @@ static int against_log(struct vcross *x, const struct vctx *v, size_t self,
 		}
 		hex8(h->root, rh);
 		hex8(root, rl);
-		cross_fail(x, "split view: %s at size %llu has root %s… (%s, in %s), but the log "
+		cross_fail(x, MLA_AUDIT_R_SPLIT_LOG, h->origin, h->size, hs[i].bundle, self,
+			   "split view: %s at size %llu has root %s… (%s, in %s), but the log "
 			   "exported in %s has root %s… at that size", h->origin,
 			   (unsigned long long)h->size, rh, h->what, files[hs[i].bundle],
 			   files[self], rl);
@@ -116,11 +136,34 @@ static void witnessed_in(const struct vctx *w, const char *origin, uint64_t size
 {
 	*found = *later = 0;
 	for (size_t i = 0; i < w->nheads; i++) {
-		const struct vhead *h = &w->heads[i];
+		const mla_audit_head *h = &w->heads[i];
 		if (h->witness[0] == '\0' || strcmp(h->origin, origin) != 0)
 			continue;
 		*found |= h->size == size;
 		*later |= h->size > size;
+	}
+}
+
+/* Head h of bundle l, cosigned by State c: in each other bundle of that State (w), found,
+ * beyond what it holds (not judged), or left out while later heads are there. */
+static void cosigner_recorded(struct vcross *x, const struct vctx *vs, size_t n, size_t l,
+			      const mla_audit_head *h, const char *c, const char *const *files)
+{
+	int found, later;
+
+	for (size_t w = 0; w < n; w++) {
+		if (w == l || memcmp(vs[w].state, c, 2) != 0)
+			continue;
+		witnessed_in(&vs[w], h->origin, h->size, &found, &later);
+		if (found)
+			x->compared++;
+		else if (!later)
+			x->unchecked++;
+		else
+			cross_fail(x, MLA_AUDIT_R_SPLIT_WITNESS, h->origin, h->size, l, w,
+				   "witnessed head missing: %.2s cosigned %s at size %llu (in %s), "
+				   "but %s holds later heads of that log and not this one", c,
+				   h->origin, (unsigned long long)h->size, files[l], files[w]);
 	}
 }
 
@@ -131,24 +174,9 @@ static void cosigned_recorded(struct vcross *x, const struct vctx *vs, size_t n,
 {
 	for (size_t l = 0; l < n; l++)
 		for (size_t i = 0; i < vs[l].nheads; i++) {
-			const struct vhead *h = &vs[l].heads[i];
+			const mla_audit_head *h = &vs[l].heads[i];
 			for (const char *c = h->cosigners; *c != '\0'; c += 2)
-				for (size_t w = 0; w < n; w++) {
-					int found, later;
-					if (w == l || memcmp(vs[w].state, c, 2) != 0)
-						continue;
-					witnessed_in(&vs[w], h->origin, h->size, &found, &later);
-					if (found)
-						x->compared++;
-					else if (!later)
-						x->unchecked++;
-					else
-						cross_fail(x, "witnessed head missing: %.2s cosigned %s at "
-							   "size %llu (in %s), but %s holds later heads "
-							   "of that log and not this one", c, h->origin,
-							   (unsigned long long)h->size, files[l],
-							   files[w]);
-				}
+				cosigner_recorded(x, vs, n, l, h, c, files);
 		}
 }
 
@@ -172,5 +200,5 @@ int audit_cross_check(const struct vctx *vs, const char *const *files, size_t n,
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = against_log(x, &vs[i], i, hs, nh, files);
 	free(hs);
-	return rc;
+	return rc != 0 || x->nomem ? -1 : 0;
 }

@@ -1,4 +1,4 @@
-/* mlagw audit verify, the messages' checks: each envelope and receipt verifies with the
+/* Audit bundle verification, the messages' checks: each envelope and receipt verifies with the
  * States' roots and is the one its entries name (SHA-256), receipts match their envelopes, and
  * every delivered entry has the recipient State's positive receipt over the same digest. */
 #include <stdio.h>
@@ -7,7 +7,7 @@
 
 #include <openssl/sha.h>
 
-#include "audit_verify.h"
+#include "verify_internal.h"
 
 static int cmp_name(const void *key, const void *rec)
 {
@@ -100,12 +100,16 @@ static void check_one_envelope(struct vctx *v, struct venv *x, const mla_bundle_
 
 	SHA256(x->rec->data, x->rec->len, x->sha);
 	if (prev != NULL && strcmp(prev->name, x->rec->name) >= 0)
-		vfail(v, F_ENVELOPES, "envelope %s: duplicated or out of order", x->rec->name);
-	else if (mla_envelope_verify(x->rec->data, x->rec->len, v->trust, &at, &out, &d) != MLA_OK)
-		vfail(v, F_ENVELOPES, "envelope %s: does not verify: %s", x->rec->name,
+		vfail(v, F_ENVELOPES, MLA_AUDIT_R_ORDER, MLA_BUNDLE_ENVELOPE, x->rec->name,
+		      "envelope %s: duplicated or out of order", x->rec->name);
+	else if (mla_envelope_verify(x->rec->data, x->rec->len, v->trust->trust, &at, &out,
+				     &d) != MLA_OK)
+		vfail(v, F_ENVELOPES, MLA_AUDIT_R_ENVELOPE_INVALID, MLA_BUNDLE_ENVELOPE,
+		      x->rec->name, "envelope %s: does not verify: %s", x->rec->name,
 		      mla_diag_message(&d));
 	else if (strcmp(out.header.message_id, x->rec->name) != 0)
-		vfail(v, F_ENVELOPES, "envelope %s: holds message %s", x->rec->name,
+		vfail(v, F_ENVELOPES, MLA_AUDIT_R_MESSAGE_ID, MLA_BUNDLE_ENVELOPE, x->rec->name,
+		      "envelope %s: holds message %s", x->rec->name,
 		      out.header.message_id);
 	else {
 		x->verified = 1;
@@ -139,7 +143,7 @@ static int build_selected(struct vctx *v)
 		return -1;
 	for (size_t i = 0; i < v->nentries; i++)
 		if (v->entries[i].seq != UINT64_MAX &&
-		    audit_filter_selects(&v->filter, &v->entries[i]))
+		    mla_audit_filter_selects(&v->filter, &v->entries[i]))
 			memcpy(v->selected[n++], v->entries[i].message_id, MLA_UUID_LEN + 1);
 	qsort(v->selected, n, sizeof(*v->selected), cmp_id);
 	for (size_t i = 0; i < n; i++)
@@ -160,7 +164,8 @@ int audit_selected(const struct vctx *v, const char *id)
 static void check_selected(struct vctx *v, const char *what, const char *id)
 {
 	if (!audit_selected(v, id))
-		vfail(v, what[0] == 'e' ? F_ENVELOPES : F_RECEIPTS,
+		vfail(v, what[0] == 'e' ? F_ENVELOPES : F_RECEIPTS, MLA_AUDIT_R_NOT_SELECTED,
+		      what[0] == 'e' ? MLA_BUNDLE_ENVELOPE : MLA_BUNDLE_RECEIPT, id,
 		      "%s %s: not a message the bundle's filter selects", what, id);
 }
 
@@ -189,13 +194,15 @@ int verify_envelopes(struct vctx *v)
 		if (memcmp(x->sha, e->envelope_sha256, 32) == 0)
 			x->refs++;
 		else if (names_stored_envelope(e->event))
-			vfail(v, F_ENVELOPES, "envelope %s: its SHA-256 differs from the "
+			vfail(v, F_ENVELOPES, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_ENVELOPE, e->message_id,
+			      "envelope %s: its SHA-256 differs from the "
 			      "envelope-sha256 of entry %zu (%s)", e->message_id, i,
 			      mla_audit_event_name(e->event));
 	}
 	for (size_t i = 0; i < v->nenvs; i++) {
 		if (v->envs[i].refs == 0)
-			vfail(v, F_ENVELOPES, "envelope %s: no entry names its SHA-256",
+			vfail(v, F_ENVELOPES, MLA_AUDIT_R_UNREFERENCED, MLA_BUNDLE_ENVELOPE,
+			      v->envs[i].rec->name, "envelope %s: no entry names its SHA-256",
 			      v->envs[i].rec->name);
 		else if (v->envs[i].verified)
 			v->fam[F_ENVELOPES].ok++;
@@ -211,16 +218,21 @@ static void check_one_receipt(struct vctx *v, struct vrec *x, const mla_bundle_r
 
 	SHA256(x->rec->data, x->rec->len, x->sha);
 	if (prev != NULL && strcmp(prev->name, x->rec->name) >= 0)
-		vfail(v, F_RECEIPTS, "receipt %s: duplicated or out of order", x->rec->name);
-	else if (mla_receipt_verify(x->rec->data, x->rec->len, v->trust, &at, &x->r, &d) != MLA_OK)
-		vfail(v, F_RECEIPTS, "receipt %s: does not verify: %s", x->rec->name,
+		vfail(v, F_RECEIPTS, MLA_AUDIT_R_ORDER, MLA_BUNDLE_RECEIPT, x->rec->name,
+		      "receipt %s: duplicated or out of order", x->rec->name);
+	else if (mla_receipt_verify(x->rec->data, x->rec->len, v->trust->trust, &at, &x->r,
+				    &d) != MLA_OK)
+		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_INVALID, MLA_BUNDLE_RECEIPT, x->rec->name,
+		      "receipt %s: does not verify: %s", x->rec->name,
 		      mla_diag_message(&d));
 	else if (strcmp(x->r.message_id, x->rec->name) != 0)
-		vfail(v, F_RECEIPTS, "receipt %s: is the receipt of message %s", x->rec->name,
+		vfail(v, F_RECEIPTS, MLA_AUDIT_R_MESSAGE_ID, MLA_BUNDLE_RECEIPT, x->rec->name,
+		      "receipt %s: is the receipt of message %s", x->rec->name,
 		      x->r.message_id[0] ? x->r.message_id : "(none)");
 	else if ((env = env_of(v, x->rec->name)) != NULL && env->verified &&
 		 mla_receipt_match(&x->r, env->to_state, x->rec->name, env->sha, &d) != MLA_OK)
-		vfail(v, F_RECEIPTS, "receipt %s: does not match its envelope: %s", x->rec->name,
+		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_MATCH, MLA_BUNDLE_RECEIPT, x->rec->name,
+		      "receipt %s: does not match its envelope: %s", x->rec->name,
 		      mla_diag_message(&d));
 	else
 		x->verified = 1;
@@ -239,10 +251,12 @@ static void check_held(struct vctx *v, const mla_audit_entry *e, size_t i)
 	    !audit_selected(v, e->message_id))
 		return;
 	if (!env && e->has_envelope_sha256)
-		vfail(v, F_ENVELOPES, "envelope %s: not in the bundle, though entry %zu (%s) "
+		vfail(v, F_ENVELOPES, MLA_AUDIT_R_MISSING, MLA_BUNDLE_ENVELOPE, e->message_id,
+		      "envelope %s: not in the bundle, though entry %zu (%s) "
 		      "records it", e->message_id, i, mla_audit_event_name(e->event));
 	if (!rec && e->event == MLA_AUDIT_RECEIVED)
-		vfail(v, F_RECEIPTS, "receipt %s: not in the bundle, though entry %zu (received) "
+		vfail(v, F_RECEIPTS, MLA_AUDIT_R_MISSING, MLA_BUNDLE_RECEIPT, e->message_id,
+		      "receipt %s: not in the bundle, though entry %zu (received) "
 		      "records that it was issued", e->message_id, i);
 }
 
@@ -271,14 +285,16 @@ int verify_receipts(struct vctx *v)
 		x->refs++;
 		if (x->verified && e->has_envelope_sha256 &&
 		    memcmp(x->r.envelope_digest, e->envelope_sha256, 32) != 0) {
-			vfail(v, F_RECEIPTS, "receipt %s: its envelope digest is not the "
+			vfail(v, F_RECEIPTS, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_RECEIPT, e->message_id,
+			      "receipt %s: its envelope digest is not the "
 			      "envelope-sha256 of entry %zu", e->message_id, i);
 			x->verified = 0;
 		}
 	}
 	for (size_t i = 0; i < v->nrecs; i++) {
 		if (v->recs[i].refs == 0)
-			vfail(v, F_RECEIPTS, "receipt %s: its SHA-256 is not the receipt-sha256 of "
+			vfail(v, F_RECEIPTS, MLA_AUDIT_R_UNREFERENCED, MLA_BUNDLE_RECEIPT,
+			      v->recs[i].rec->name, "receipt %s: its SHA-256 is not the receipt-sha256 of "
 			      "any entry of that message", v->recs[i].rec->name);
 		else if (v->recs[i].verified)
 			v->fam[F_RECEIPTS].ok++;
@@ -298,15 +314,18 @@ int verify_delivered(struct vctx *v)
 		if (x == NULL && !audit_selected(v, e->message_id))
 			continue; /* a message the filter left out */
 		if (x == NULL)
-			vfail(v, F_DELIVERED, "entry %zu (delivered, message %s): no receipt in the "
+			vfailn(v, F_DELIVERED, MLA_AUDIT_R_MISSING, MLA_BUNDLE_ENTRY, i,
+			       "entry %zu (delivered, message %s): no receipt in the "
 			      "bundle", i, e->message_id);
 		else if (!e->has_receipt_sha256 || memcmp(x->sha, e->receipt_sha256, 32) != 0)
-			vfail(v, F_DELIVERED, "entry %zu (delivered, message %s): the receipt in the "
+			vfailn(v, F_DELIVERED, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_ENTRY, i,
+			       "entry %zu (delivered, message %s): the receipt in the "
 			      "bundle is not the one it names", i, e->message_id);
 		else if (!x->verified || x->r.outcome != MLA_OUTCOME_ACCEPTED ||
 			 strcmp(x->r.receiver_state, e->to) != 0 || !e->has_envelope_sha256 ||
 			 memcmp(x->r.envelope_digest, e->envelope_sha256, 32) != 0)
-			vfail(v, F_DELIVERED, "entry %zu (delivered, message %s): no verified "
+			vfailn(v, F_DELIVERED, MLA_AUDIT_R_DELIVERED, MLA_BUNDLE_ENTRY, i,
+			       "entry %zu (delivered, message %s): no verified "
 			      "positive receipt of %s over the envelope's digest", i, e->message_id,
 			      e->to);
 		else

@@ -1,19 +1,18 @@
-/* mlagw audit verify, the log's own checks: manifest, audit certificate (chain to the State's
- * root, Ed25519), checkpoint signatures, entries (canonical, dense, ordered in time) and the
- * RFC 6962 roots and consistency of the checkpoints recomputed from the entries. */
-#include <dirent.h>
+/* Audit bundle verification, the log's own checks: manifest, audit certificate (chain to the
+ * State's root, Ed25519), checkpoint signatures, entries (canonical, dense, ordered in time)
+ * and the RFC 6962 roots and consistency of the checkpoints recomputed from the entries. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
-#include "audit_verify.h"
 #include "mlagw/merkle.h"
-#include "mlagw/pem.h"
+#include "verify_internal.h"
 
 static int state_ok(const char *s)
 {
@@ -30,14 +29,19 @@ static size_t count_type(const mla_bundle *b, mla_bundle_type t)
 	return n;
 }
 
+/* A failure of the manifest record. */
+#define MFAIL(v, ...)                                                                     \
+	vfail(v, F_BUNDLE, MLA_AUDIT_R_MANIFEST, MLA_BUNDLE_MANIFEST, (v)->b->rec[0].name, \
+	      __VA_ARGS__)
+
 static void manifest_count(struct vctx *v, json_t *counts, const char *key, mla_bundle_type t)
 {
 	json_t *c = json_object_get(counts, key);
 	size_t have = count_type(v->b, t);
 
 	if (!json_is_integer(c) || json_integer_value(c) != (json_int_t)have)
-		vfail(v, F_BUNDLE, "manifest: counts.%s says %lld, the bundle holds %zu %s records",
-		      key, json_is_integer(c) ? (long long)json_integer_value(c) : -1LL, have,
+		MFAIL(v, "manifest: counts.%s says %lld, the bundle holds %zu %s records", key,
+		      json_is_integer(c) ? (long long)json_integer_value(c) : -1LL, have,
 		      mla_bundle_type_name(t));
 }
 
@@ -50,8 +54,93 @@ static void manifest_filter(struct vctx *v, json_t *filter)
 
 	if (c != NULL)
 		(void)snprintf(v->filter_case, sizeof(v->filter_case), "%s", c);
-	if (!audit_filter_init(&v->filter, c != NULL ? v->filter_case : NULL, from, to))
-		vfail(v, F_BUNDLE, "manifest: filter from/to is not YYYY-MM-DD[Thh:mm:ssZ]");
+	if (!mla_audit_filter_init(&v->filter, c != NULL ? v->filter_case : NULL, from, to))
+		MFAIL(v, "manifest: filter from/to is not YYYY-MM-DD[Thh:mm:ssZ]");
+}
+
+/* Format, State and origin. */
+static void manifest_identity(struct vctx *v, json_t *j)
+{
+	const char *state = json_string_value(json_object_get(j, "state"));
+
+	if (!json_is_string(json_object_get(j, "format")) ||
+	    strcmp(json_string_value(json_object_get(j, "format")), "mlagw-audit-bundle/2") != 0)
+		MFAIL(v, "manifest: format is not mlagw-audit-bundle/2");
+	if (!state_ok(state)) {
+		MFAIL(v, "manifest: no State (two upper-case letters)");
+		return;
+	}
+	memcpy(v->state, state, 3);
+	(void)snprintf(v->origin, sizeof(v->origin), "mlagw.%c%c/audit", state[0] + 32,
+		       state[1] + 32);
+	if (!json_is_string(json_object_get(j, "origin")) ||
+	    strcmp(json_string_value(json_object_get(j, "origin")), v->origin) != 0)
+		MFAIL(v, "manifest: origin is not %s", v->origin);
+}
+
+/* {case, from, to}: whether the bundle is filtered, and the filter. */
+static void manifest_filter_keys(struct vctx *v, json_t *filter)
+{
+	/* every key present: a renamed key must not pass for an absent filter */
+	static const char *const fkeys[] = {"case", "from", "to"};
+	const char *fk;
+	json_t *fv;
+
+	json_object_foreach(filter, fk, fv)
+		if (!json_is_null(fv))
+			v->filtered = 1;
+	for (size_t i = 0; i < 3; i++)
+		if (!json_is_object(filter) ||
+		    !(json_is_null(fv = json_object_get(filter, fkeys[i])) || json_is_string(fv))) {
+			MFAIL(v, "manifest: filter is not {case, from, to}, each null or a string");
+			break;
+		}
+	manifest_filter(v, filter);
+}
+
+/* counts, first_seq and last_seq against the records. */
+static void manifest_counts(struct vctx *v, json_t *j)
+{
+	json_t *counts = json_object_get(j, "counts");
+	json_t *pc = json_object_get(counts, "peer_certificates");
+	json_t *first = json_object_get(j, "first_seq"), *last = json_object_get(j, "last_seq");
+	size_t npc = count_type(v->b, MLA_BUNDLE_CERTIFICATE) - 1;
+	size_t ne = count_type(v->b, MLA_BUNDLE_ENTRY);
+
+	manifest_count(v, counts, "entries", MLA_BUNDLE_ENTRY);
+	manifest_count(v, counts, "checkpoints", MLA_BUNDLE_CHECKPOINT);
+	manifest_count(v, counts, "envelopes", MLA_BUNDLE_ENVELOPE);
+	manifest_count(v, counts, "receipts", MLA_BUNDLE_RECEIPT);
+	manifest_count(v, counts, "witnessed", MLA_BUNDLE_WITNESSED);
+	manifest_count(v, counts, "proofs", MLA_BUNDLE_PROOF);
+	if (!json_is_integer(pc) || json_integer_value(pc) != (json_int_t)npc)
+		MFAIL(v, "manifest: counts.peer_certificates is not the %zu peer certificates the "
+		      "bundle holds", npc);
+	if (!json_is_integer(first) || json_integer_value(first) != 0 || !json_is_integer(last) ||
+	    json_integer_value(last) != (json_int_t)ne - 1)
+		MFAIL(v, "manifest: first_seq/last_seq do not span the %zu entries", ne);
+}
+
+/* checkpoint_sizes: the checkpoint records' names, in order. */
+static void manifest_sizes(struct vctx *v, json_t *j)
+{
+	json_t *sizes = json_object_get(j, "checkpoint_sizes"), *s;
+	size_t i, k = 0;
+	char name[24];
+
+	if (!json_is_array(sizes) ||
+	    json_array_size(sizes) != count_type(v->b, MLA_BUNDLE_CHECKPOINT)) {
+		MFAIL(v, "manifest: checkpoint_sizes do not list the checkpoints");
+		return;
+	}
+	json_array_foreach(sizes, i, s) {
+		while (v->b->rec[k].type != MLA_BUNDLE_CHECKPOINT)
+			k++;
+		(void)snprintf(name, sizeof(name), "%lld", (long long)json_integer_value(s));
+		if (!json_is_integer(s) || strcmp(name, v->b->rec[k++].name) != 0)
+			MFAIL(v, "manifest: checkpoint_sizes[%zu] is not checkpoint %s", i,
+			      v->b->rec[k - 1].name);
+	}
 }
 
 int verify_manifest(struct vctx *v)
@@ -59,84 +148,25 @@ int verify_manifest(struct vctx *v)
 	const mla_bundle_record *m = &v->b->rec[0];
 	json_error_t je;
 	json_t *j = json_loadb((const char *)m->data, m->len, JSON_REJECT_DUPLICATES, &je);
-	const char *state = json_string_value(json_object_get(j, "state"));
 	size_t failed = v->fam[F_BUNDLE].failed;
 
 	if (strcmp(m->name, "manifest") != 0)
-		vfail(v, F_BUNDLE, "manifest: the record is named '%s'", m->name);
+		MFAIL(v, "manifest: the record is named '%s'", m->name);
 	if (!json_is_object(j)) {
-		vfail(v, F_BUNDLE, "manifest: not a JSON object (%s)", je.text);
+		MFAIL(v, "manifest: not a JSON object (%s)", je.text);
 		json_decref(j);
 		return 0;
 	}
-	if (!json_is_string(json_object_get(j, "format")) ||
-	    strcmp(json_string_value(json_object_get(j, "format")), "mlagw-audit-bundle/2") != 0)
-		vfail(v, F_BUNDLE, "manifest: format is not mlagw-audit-bundle/2");
-	if (!state_ok(state)) {
-		vfail(v, F_BUNDLE, "manifest: no State (two upper-case letters)");
-	} else {
-		memcpy(v->state, state, 3);
-		(void)snprintf(v->origin, sizeof(v->origin), "mlagw.%c%c/audit", state[0] + 32,
-			       state[1] + 32);
-		if (!json_is_string(json_object_get(j, "origin")) ||
-		    strcmp(json_string_value(json_object_get(j, "origin")), v->origin) != 0)
-			vfail(v, F_BUNDLE, "manifest: origin is not %s", v->origin);
-	}
-	json_t *filter = json_object_get(j, "filter"), *fv;
-	const char *fk;
-	json_object_foreach(filter, fk, fv)
-		if (!json_is_null(fv))
-			v->filtered = 1;
-	/* every key present: a renamed key must not pass for an absent filter */
-	static const char *const fkeys[] = {"case", "from", "to"};
-	for (size_t i = 0; i < 3; i++)
-		if (!json_is_object(filter) ||
-		    !(json_is_null(fv = json_object_get(filter, fkeys[i])) || json_is_string(fv))) {
-			vfail(v, F_BUNDLE, "manifest: filter is not {case, from, to}, each null or a "
-			      "string");
-			break;
-		}
-	manifest_filter(v, filter);
-	json_t *counts = json_object_get(j, "counts");
-	manifest_count(v, counts, "entries", MLA_BUNDLE_ENTRY);
-	manifest_count(v, counts, "checkpoints", MLA_BUNDLE_CHECKPOINT);
-	manifest_count(v, counts, "envelopes", MLA_BUNDLE_ENVELOPE);
-	manifest_count(v, counts, "receipts", MLA_BUNDLE_RECEIPT);
-	manifest_count(v, counts, "witnessed", MLA_BUNDLE_WITNESSED);
-	manifest_count(v, counts, "proofs", MLA_BUNDLE_PROOF);
-	json_t *pc = json_object_get(counts, "peer_certificates");
-	size_t npc = count_type(v->b, MLA_BUNDLE_CERTIFICATE) - 1;
-	if (!json_is_integer(pc) || json_integer_value(pc) != (json_int_t)npc)
-		vfail(v, F_BUNDLE, "manifest: counts.peer_certificates is not the %zu peer "
-		      "certificates the bundle holds", npc);
-	json_t *last = json_object_get(j, "last_seq");
-	size_t ne = count_type(v->b, MLA_BUNDLE_ENTRY);
-	json_t *first = json_object_get(j, "first_seq");
-	if (!json_is_integer(first) || json_integer_value(first) != 0 || !json_is_integer(last) ||
-	    json_integer_value(last) != (json_int_t)ne - 1)
-		vfail(v, F_BUNDLE, "manifest: first_seq/last_seq do not span the %zu entries", ne);
-	json_t *sizes = json_object_get(j, "checkpoint_sizes"), *s;
-	size_t i, k = 0;
-	if (!json_is_array(sizes) ||
-	    json_array_size(sizes) != count_type(v->b, MLA_BUNDLE_CHECKPOINT))
-		vfail(v, F_BUNDLE, "manifest: checkpoint_sizes do not list the checkpoints");
-	else
-		json_array_foreach(sizes, i, s) {
-			while (v->b->rec[k].type != MLA_BUNDLE_CHECKPOINT)
-				k++;
-			char name[24];
-			(void)snprintf(name, sizeof(name), "%lld", (long long)json_integer_value(s));
-			if (!json_is_integer(s) || strcmp(name, v->b->rec[k++].name) != 0)
-				vfail(v, F_BUNDLE, "manifest: checkpoint_sizes[%zu] is not checkpoint "
-				      "%s", i, v->b->rec[k - 1].name);
-		}
+	manifest_identity(v, j);
+	manifest_filter_keys(v, json_object_get(j, "filter"));
+	manifest_counts(v, j);
+	manifest_sizes(v, j);
 	if (v->fam[F_BUNDLE].failed == failed)
 		v->fam[F_BUNDLE].ok++;
 	json_decref(j);
 	return 0;
 }
 
-/* The root of state among DIR/ *.crt, verified chain of cert to it. */
 /* The time of the bundle's last entry (entries are in seq order and, as checked later, in
  * time order), or 0 when it cannot be read: the audit certificate is judged as at then. */
 static time_t last_entry_time(const struct vctx *v)
@@ -168,32 +198,16 @@ int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, int check
 			char *why, size_t whylen)
 {
 	time_t at = check_time ? last_entry_time(v) : -1;
-	DIR *d = opendir(v->trust_dir);
-	struct dirent *de;
 	X509_STORE *st = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	int roots = 0, ok = 0;
 
-	while (d != NULL && st != NULL && (de = readdir(d)) != NULL) {
-		size_t n = strlen(de->d_name);
-		char path[4096], c[3];
-		X509 *root = NULL;
-
-		if (n < 5 || strcmp(de->d_name + n - 4, ".crt") != 0 ||
-		    snprintf(path, sizeof(path), "%s/%s", v->trust_dir, de->d_name) >=
-			    (int)sizeof(path) ||
-		    mla_pem_load_cert(path, &root, NULL) != MLA_OK)
-			continue;
-		if (X509_NAME_get_text_by_NID(X509_get_subject_name(root), NID_countryName, c,
-					      3) == 2 && strcmp(c, state) == 0 &&
-		    X509_STORE_add_cert(st, root) == 1)
+	for (size_t i = 0; st != NULL && i < v->trust->nroots; i++)
+		if (strcmp(v->trust->states[i], state) == 0 &&
+		    X509_STORE_add_cert(st, v->trust->roots[i]) == 1)
 			roots++;
-		X509_free(root);
-	}
-	if (d != NULL)
-		closedir(d);
 	if (roots == 0)
-		(void)snprintf(why, whylen, "no root of %s in %s", state, v->trust_dir);
+		(void)snprintf(why, whylen, "no root of %s in %s", state, v->trust->dir);
 	else if (ctx == NULL || X509_STORE_CTX_init(ctx, st, cert, NULL) != 1)
 		(void)snprintf(why, whylen, "out of memory");
 	else if (verify_at(ctx, at) != 1)
@@ -214,25 +228,33 @@ int verify_certificate(struct vctx *v)
 	char why[300] = "", st[3] = "";
 
 	if (strcmp(c->name, "audit") != 0)
-		vfail(v, F_CERT, "certificate %s: the audit certificate is not named audit", c->name);
+		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
+		      "certificate %s: the audit certificate is not named audit", c->name);
 	else if (v->state[0] == '\0')
-		vfail(v, F_CERT, "certificate: the manifest names no State to check it against");
+		vfail(v, F_CERT, MLA_AUDIT_R_CERT_STATE, MLA_BUNDLE_CERTIFICATE, c->name,
+		      "certificate: the manifest names no State to check it against");
 	else if (cert == NULL)
-		vfail(v, F_CERT, "certificate: not a PEM certificate");
+		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
+		      "certificate: not a PEM certificate");
 	else if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_countryName, st,
 					   3) != 2 || strcmp(st, v->state) != 0)
-		vfail(v, F_CERT, "certificate: subject State '%s' is not the bundle's %s", st,
+		vfail(v, F_CERT, MLA_AUDIT_R_CERT_STATE, MLA_BUNDLE_CERTIFICATE, c->name,
+		      "certificate: subject State '%s' is not the bundle's %s", st,
 		      v->state);
-	else if (EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) != EVP_PKEY_ED25519)
-		vfail(v, F_CERT, "certificate: the audit key is not Ed25519");
+	else if (X509_get0_pubkey(cert) == NULL || /* a key OpenSSL cannot decode */
+		 EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) != EVP_PKEY_ED25519)
+		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
+		      "certificate: the audit key is not Ed25519");
 	else if (!audit_chain_to_root(v, cert, v->state, 1, why, sizeof(why)))
-		vfail(v, F_CERT, "certificate: %s", why);
+		vfail(v, F_CERT, MLA_AUDIT_R_CERT_CHAIN, MLA_BUNDLE_CERTIFICATE, c->name,
+		      "certificate: %s", why);
 	else if (mla_note_verifier_from_key(v->origin, X509_get0_pubkey(cert), &v->key, NULL) ==
 		 MLA_OK) {
 		v->have_key = 1;
 		v->fam[F_CERT].ok++;
 	} else
-		vfail(v, F_CERT, "certificate: unusable audit key");
+		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
+		      "certificate: unusable audit key");
 	X509_free(cert);
 	BIO_free(bio);
 	return 0;
@@ -256,12 +278,14 @@ int verify_checkpoints(struct vctx *v)
 			continue;
 		}
 		if (!v->have_key) {
-			vfail(v, F_CHECKPOINTS, "checkpoint %s: no verified audit key", r->name);
+			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_SIG, MLA_BUNDLE_CHECKPOINT,
+			      r->name, "checkpoint %s: no verified audit key", r->name);
 			continue;
 		}
 		if (mla_checkpoint_open((const char *)r->data, r->len, &v->key, 1, cp, NULL, &d) !=
 		    MLA_OK) {
-			vfail(v, F_CHECKPOINTS, "checkpoint %s: signature or form refused: %s",
+			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_SIG, MLA_BUNDLE_CHECKPOINT,
+			      r->name, "checkpoint %s: signature or form refused: %s",
 			      r->name, mla_diag_message(&d));
 			cp->size = 0;
 			continue;
@@ -269,7 +293,8 @@ int verify_checkpoints(struct vctx *v)
 		(void)snprintf(name, sizeof(name), "%llu", (unsigned long long)cp->size);
 		if (strcmp(name, r->name) != 0 || strcmp(cp->origin, v->origin) != 0 ||
 		    cp->size <= last) {
-			vfail(v, F_CHECKPOINTS, "checkpoint %s: signed size %s, origin %s: not the "
+			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_NAME, MLA_BUNDLE_CHECKPOINT,
+			      r->name, "checkpoint %s: signed size %s, origin %s: not the "
 			      "record's name, the bundle's log, or not ascending", r->name, name,
 			      cp->origin);
 			cp->size = 0;
@@ -279,7 +304,8 @@ int verify_checkpoints(struct vctx *v)
 		v->fam[F_CHECKPOINTS].ok++;
 	}
 	if (v->ncps == 0)
-		vfail(v, F_CHECKPOINTS, "bundle: no checkpoint");
+		vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_NO_CHECKPOINT, MLA_BUNDLE_TYPE_N, "",
+		      "bundle: no checkpoint");
 	return 0;
 }
 
@@ -307,19 +333,22 @@ int verify_entries(struct vctx *v)
 		}
 		(void)snprintf(want, sizeof(want), "%zu", n++);
 		if (mla_audit_entry_parse(r->data, r->len, e, &d) != MLA_OK) {
-			vfail(v, F_ENTRIES, "entry %s: not a canonical entry: %s", r->name,
+			vfail(v, F_ENTRIES, MLA_AUDIT_R_ENTRY_FORM, MLA_BUNDLE_ENTRY, r->name,
+			      "entry %s: not a canonical entry: %s", r->name,
 			      mla_diag_message(&d));
 			e->seq = UINT64_MAX;
 			continue;
 		}
 		if (strcmp(r->name, want) != 0 || e->seq != n - 1) {
-			vfail(v, F_ENTRIES, "entry %s: holds seq %llu at position %s (entry missing, "
+			vfail(v, F_ENTRIES, MLA_AUDIT_R_ENTRY_SEQ, MLA_BUNDLE_ENTRY, r->name,
+			      "entry %s: holds seq %llu at position %s (entry missing, "
 			      "duplicated or reordered)", r->name, (unsigned long long)e->seq, want);
 			e->seq = UINT64_MAX;
 			continue;
 		}
 		if (e->time_ms < last_time)
-			vfail(v, F_ENTRIES, "entry %s: time goes back from the previous entry", r->name);
+			vfail(v, F_ENTRIES, MLA_AUDIT_R_ENTRY_TIME, MLA_BUNDLE_ENTRY, r->name,
+			      "entry %s: time goes back from the previous entry", r->name);
 		else
 			v->fam[F_ENTRIES].ok++;
 		last_time = e->time_ms;
@@ -350,13 +379,15 @@ int verify_tree(struct vctx *v)
 		if (cp->size == 0)
 			continue;
 		if (cp->size > v->nentries) {
-			vfail(v, F_TREE, "checkpoint %llu: covers more entries than the bundle's %zu "
+			vfailn(v, F_TREE, MLA_AUDIT_R_TREE_SHORT, MLA_BUNDLE_CHECKPOINT, cp->size,
+			       "checkpoint %llu: covers more entries than the bundle's %zu "
 			      "(entries missing)", (unsigned long long)cp->size, v->nentries);
 			continue;
 		}
 		if (mla_merkle_tree_root(t, cp->size, root) != MLA_OK ||
 		    memcmp(root, cp->root, 32) != 0) {
-			vfail(v, F_TREE, "checkpoint %llu: signed root differs from the root of "
+			vfailn(v, F_TREE, MLA_AUDIT_R_TREE_ROOT, MLA_BUNDLE_CHECKPOINT, cp->size,
+			       "checkpoint %llu: signed root differs from the root of "
 			      "entries 0..%llu (an entry was altered, added, removed or reordered)",
 			      (unsigned long long)cp->size, (unsigned long long)cp->size - 1);
 			continue;
@@ -365,7 +396,8 @@ int verify_tree(struct vctx *v)
 		    (mla_merkle_tree_consistency_proof(t, prev->size, cp->size, &p) != MLA_OK ||
 		     mla_merkle_consistency_verify(prev->size, cp->size, prev->root, cp->root,
 						   &p) != MLA_OK)) {
-			vfail(v, F_TREE, "checkpoint %llu: not consistent with checkpoint %llu",
+			vfailn(v, F_TREE, MLA_AUDIT_R_TREE_CONSISTENCY, MLA_BUNDLE_CHECKPOINT,
+			       cp->size, "checkpoint %llu: not consistent with checkpoint %llu",
 			      (unsigned long long)cp->size, (unsigned long long)prev->size);
 			continue;
 		}
@@ -374,8 +406,10 @@ int verify_tree(struct vctx *v)
 	}
 	if (v->ncps > 0 && v->cps[v->ncps - 1].size != 0 &&
 	    v->cps[v->ncps - 1].size < v->nentries)
-		vfail(v, F_TREE, "entry %llu: beyond the latest checkpoint (%zu entries, latest "
-		      "checkpoint %llu)", (unsigned long long)v->cps[v->ncps - 1].size, v->nentries,
+		vfailn(v, F_TREE, MLA_AUDIT_R_TREE_UNCOVERED, MLA_BUNDLE_ENTRY,
+		       v->cps[v->ncps - 1].size,
+		       "entry %llu: beyond the latest checkpoint (%zu entries, latest "
+		       "checkpoint %llu)", (unsigned long long)v->cps[v->ncps - 1].size, v->nentries,
 		      (unsigned long long)v->cps[v->ncps - 1].size);
 	mla_merkle_tree_free(t);
 	return 0;

@@ -1,4 +1,4 @@
-/* mlagw audit verify, witnessing (SPEC §15, step "witness"): the peers' audit certificates
+/* Audit bundle verification, witnessing (SPEC §15, step "witness"): the peers' audit certificates
  * chain to their States' roots; every signature line on our checkpoints is ours or a peer's
  * valid cosignature; every peer checkpoint we cosigned carries the peer's signature and ours.
  * Across several bundles (audit_cross_check), two roots for one log and size, or a cosigned
@@ -11,9 +11,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "audit_verify.h"
-#include "cli_util.h"
 #include "mlagw/merkle.h"
+#include "verify_internal.h"
 
 /* Signature lines after the note's text (each ends in a newline). */
 static size_t sig_lines(const mla_bundle_record *r)
@@ -41,11 +40,11 @@ static size_t popcount(uint64_t x)
 	return n;
 }
 
-static struct vhead *add_head(struct vctx *v, const mla_checkpoint *cp, const char *what)
+static mla_audit_head *add_head(struct vctx *v, const mla_checkpoint *cp, const char *what)
 {
-	struct vhead *h;
+	mla_audit_head *h;
 
-	void *p = cli_grow(v->heads, &v->caphead, v->nheads, sizeof(*v->heads));
+	void *p = audit_grow(v->heads, &v->caphead, v->nheads, sizeof(*v->heads));
 
 	if (p == NULL)
 		return NULL;
@@ -74,6 +73,21 @@ static int name_has_fingerprint(const char *name, X509 *cert)
 	return ok && strlen(name) == 8 + 16 && strcmp(name + 8, hex) == 0;
 }
 
+/* Whether r ends in the PEM end line and whitespace only. OpenSSL's reader also takes an end
+ * line with other bytes after its dashes ("-----END CERTIFICATE-----\xb7"), which leaves
+ * nothing after the block for one_pem_cert to see. */
+static int ends_in_pem_end(const mla_bundle_record *r)
+{
+	static const char tail[] = "-----END CERTIFICATE-----";
+	size_t n = r->len;
+
+	while (n > 0 && (r->data[n - 1] == '\n' || r->data[n - 1] == '\r' ||
+			 r->data[n - 1] == ' ' || r->data[n - 1] == '\t'))
+		n--;
+	return n >= sizeof(tail) - 1 &&
+	       memcmp(r->data + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1) == 0;
+}
+
 /* The record's one certificate: it must start with the PEM header and hold nothing but
  * whitespace after the block. */
 static X509 *one_pem_cert(const mla_bundle_record *r)
@@ -85,7 +99,8 @@ static X509 *one_pem_cert(const mla_bundle_record *r)
 	int n;
 
 	if (r->len < sizeof(head) - 1 || memcmp(r->data, head, sizeof(head) - 1) != 0 ||
-	    r->len > INT32_MAX || (bio = BIO_new_mem_buf(r->data, (int)r->len)) == NULL)
+	    !ends_in_pem_end(r) || r->len > INT32_MAX ||
+	    (bio = BIO_new_mem_buf(r->data, (int)r->len)) == NULL)
 		return NULL;
 	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 	while (cert != NULL && (n = BIO_read(bio, rest, sizeof(rest))) > 0)
@@ -131,7 +146,9 @@ static void take_peer_cert(struct vctx *v, const mla_bundle_record *r)
 	const char *bad = peer_cert_problem(v, r, cert, st, why, sizeof(why));
 
 	memset(&p, 0, sizeof(p));
-	if (bad == NULL) {
+	if (bad == NULL && X509_get0_pubkey(cert) == NULL) {
+		bad = "not an Ed25519 audit key"; /* one OpenSSL cannot decode */
+	} else if (bad == NULL) {
 		(void)snprintf(log, sizeof(log), "mlagw.%c%c/audit", st[0] + 32, st[1] + 32);
 		(void)snprintf(cos, sizeof(cos), "mlagw.%c%c/witness", st[0] + 32, st[1] + 32);
 		if (mla_note_verifier_from_key(log, X509_get0_pubkey(cert), &p.log, NULL) !=
@@ -142,7 +159,8 @@ static void take_peer_cert(struct vctx *v, const mla_bundle_record *r)
 	}
 	X509_free(cert);
 	if (bad != NULL) {
-		vfail(v, F_WITNESS, "certificate %s: %s", r->name, bad);
+		vfail(v, F_WITNESS, MLA_AUDIT_R_PEER_CERT, MLA_BUNDLE_CERTIFICATE, r->name,
+		      "certificate %s: %s", r->name, bad);
 		return;
 	}
 	v->fam[F_WITNESS].ok++;
@@ -226,7 +244,7 @@ static int check_cosignatures(struct vctx *v)
 		mla_diag d = {MLA_OK, ""};
 		uint64_t signers = 0;
 		mla_checkpoint cp;
-		struct vhead *h;
+		mla_audit_head *h;
 		size_t nk;
 
 		if (r->type != MLA_BUNDLE_CHECKPOINT || v->cps[k++].size == 0)
@@ -234,9 +252,11 @@ static int check_cosignatures(struct vctx *v)
 		nk = select_keys(r, &v->key, cand, v->npeers, keys);
 		if (mla_checkpoint_open((const char *)r->data, r->len, keys, nk, &cp, &signers, &d) !=
 		    MLA_OK) {
-			vfail(v, F_WITNESS, "checkpoint %s: %s", r->name, mla_diag_message(&d));
+			vfail(v, F_WITNESS, MLA_AUDIT_R_COSIGNATURE, MLA_BUNDLE_CHECKPOINT, r->name,
+			      "checkpoint %s: %s", r->name, mla_diag_message(&d));
 		} else if (popcount(signers) != sig_lines(r)) {
-			vfail(v, F_WITNESS, "checkpoint %s: %zu signature line(s) by keys the bundle "
+			vfail(v, F_WITNESS, MLA_AUDIT_R_UNCERTIFIED, MLA_BUNDLE_CHECKPOINT, r->name,
+			      "checkpoint %s: %zu signature line(s) by keys the bundle "
 			      "does not certify", r->name, sig_lines(r) - popcount(signers));
 		} else if ((h = add_head(v, &cp, "checkpoint")) == NULL) {
 			free(cand);
@@ -298,7 +318,7 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 		const char *bad;
 		char what[64];
 		size_t nc = 0, nk;
-		struct vhead *h;
+		mla_audit_head *h;
 
 		if (r->type != MLA_BUNDLE_WITNESSED)
 			continue;
@@ -308,11 +328,13 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 		nk = select_keys(r, own_cosigner, cand, nc, keys);
 		if (mla_checkpoint_open((const char *)r->data, r->len, keys, nk, &cp, &signers, &d) !=
 		    MLA_OK) {
-			vfail(v, F_WITNESS, "witnessed %s: %s", r->name, mla_diag_message(&d));
+			vfail(v, F_WITNESS, MLA_AUDIT_R_WITNESSED, MLA_BUNDLE_WITNESSED, r->name,
+			      "witnessed %s: %s", r->name, mla_diag_message(&d));
 			continue;
 		}
 		if ((bad = witnessed_problem(r, &cp, signers, nk, prev_name, prev_size)) != NULL) {
-			vfail(v, F_WITNESS, "witnessed %s: %s", r->name, bad);
+			vfail(v, F_WITNESS, MLA_AUDIT_R_WITNESSED, MLA_BUNDLE_WITNESSED, r->name,
+			      "witnessed %s: %s", r->name, bad);
 			continue;
 		}
 		(void)snprintf(what, sizeof(what), "cosigned by %s", v->state);

@@ -1,12 +1,13 @@
-/* The bundle's message filter (see audit_filter.h). */
+/* The audit bundle's message filter (include/mlagw/audit.h): which messages a filtered
+ * bundle holds, as export chose them and verification recomputes them. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "mlagw/audit.h"
 #include "mlagw/codec.h"
-#include "audit_filter.h"
 
-int audit_filter_time(const char *s, int end_of_day, int64_t *ms)
+int mla_audit_filter_time(const char *s, int end_of_day, int64_t *ms)
 {
 	char full[32];
 	int is_date = strlen(s) == 10;
@@ -23,17 +24,17 @@ int audit_filter_time(const char *s, int end_of_day, int64_t *ms)
 	return 1;
 }
 
-int audit_filter_init(struct audit_filter *f, const char *case_id, const char *from,
+int mla_audit_filter_init(struct mla_audit_filter *f, const char *case_id, const char *from,
 		      const char *to)
 {
 	f->case_id = case_id;
 	f->from_ms = 0;
 	f->to_ms = MLA_AUDIT_TIME_MAX_MS;
-	return (from == NULL || audit_filter_time(from, 0, &f->from_ms)) &&
-	       (to == NULL || audit_filter_time(to, 1, &f->to_ms));
+	return (from == NULL || mla_audit_filter_time(from, 0, &f->from_ms)) &&
+	       (to == NULL || mla_audit_filter_time(to, 1, &f->to_ms));
 }
 
-int audit_filter_selects(const struct audit_filter *f, const mla_audit_entry *e)
+int mla_audit_filter_selects(const struct mla_audit_filter *f, const mla_audit_entry *e)
 {
 	return e->message_id[0] != '\0' &&
 	       (f->case_id == NULL || strcmp(f->case_id, e->case_id) == 0) &&

@@ -1,0 +1,240 @@
+/* The auditor's side of the audit log (protocol/SPEC.md section 15): offline verification of
+ * audit bundles with the States' roots only, the split-view check across several bundles,
+ * reconciliation of two States' bundles, and the message filter export and verify share.
+ * Library calls with structured results: nothing here prints. */
+#ifndef MLAGW_AUDIT_H
+#define MLAGW_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mlagw/audit_entry.h"
+#include "mlagw/bundle.h"
+#include "mlagw/checkpoint.h"
+#include "mlagw/error.h"
+
+/* ---- the message filter (SPEC section 15, Export) ----
+ * A case and a time range selecting the messages whose envelopes and receipts a bundle holds.
+ * mlagw audit export applies it; verification recomputes it from the entries and the manifest,
+ * so that a filtered bundle holds exactly what its filter selects. */
+struct mla_audit_filter {
+	const char *case_id;	/* NULL: any case */
+	int64_t from_ms, to_ms; /* inclusive; 0 and MLA_AUDIT_TIME_MAX_MS when not given */
+};
+
+/* YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ (UTC) to ms; end_of_day for a date given as --to (its
+ * last millisecond). 0 when s is not such a time (a date that does not exist included). */
+int mla_audit_filter_time(const char *s, int end_of_day, int64_t *ms);
+/* Fills f from the three strings (each may be NULL); 0 when from or to is not a time. */
+int mla_audit_filter_init(struct mla_audit_filter *f, const char *case_id, const char *from,
+		      const char *to);
+/* Whether entry e selects its message: it names one, of the case, within the range. */
+int mla_audit_filter_selects(const struct mla_audit_filter *f, const mla_audit_entry *e);
+
+/* ---- the trust set: the States' root certificates ---- */
+typedef struct mla_audit_trust mla_audit_trust;
+
+/* Every DIR/ *.crt as a root. MLA_ERR_NOT_FOUND when DIR cannot be read, MLA_ERR_CERT_FILE
+ * when a *.crt is refused (the message: "<path>: <why>"), MLA_ERR_ARG when there is none. */
+mla_err mla_audit_trust_load(const char *dir, mla_audit_trust **out, mla_diag *diag);
+void mla_audit_trust_free(mla_audit_trust *t);
+
+/* ---- verification ---- */
+
+/* The check families, in the order they run; each counts the records it accepted and the
+ * failures it recorded. */
+typedef enum mla_audit_check {
+	MLA_AUDIT_CHECK_BUNDLE,	     /* the container and its manifest */
+	MLA_AUDIT_CHECK_CERTIFICATE, /* the audit certificate */
+	MLA_AUDIT_CHECK_CHECKPOINTS, /* signed by the audit key */
+	MLA_AUDIT_CHECK_ENTRIES,     /* canonical, dense, in time order */
+	MLA_AUDIT_CHECK_TREE,	     /* the signed roots recomputed from the entries */
+	MLA_AUDIT_CHECK_WITNESS,     /* peers' certificates, cosignatures, cosigned heads */
+	MLA_AUDIT_CHECK_PROOFS,	     /* consistency and inclusion proofs */
+	MLA_AUDIT_CHECK_ENVELOPES,
+	MLA_AUDIT_CHECK_RECEIPTS,
+	MLA_AUDIT_CHECK_DELIVERED, /* each delivered entry has the positive receipt it names */
+	MLA_AUDIT_CHECK_N
+} mla_audit_check;
+
+/* Why a record (or a bundle, or a set of bundles) was refused: one class per kind of check
+ * that can fail, whatever the wording of the message. */
+typedef enum mla_audit_refusal {
+	MLA_AUDIT_R_NONE = 0,
+	MLA_AUDIT_R_CONTAINER,	   /* the container does not parse (truncated, unknown type...) */
+	MLA_AUDIT_R_MANIFEST,	   /* a manifest field is wrong or does not match the records */
+	MLA_AUDIT_R_CERT_FORM,	   /* audit certificate misnamed, not PEM, not Ed25519 */
+	MLA_AUDIT_R_CERT_STATE,	   /* its State is not the manifest's */
+	MLA_AUDIT_R_CERT_CHAIN,	   /* it does not chain to that State's root */
+	MLA_AUDIT_R_CHECKPOINT_SIG,  /* a checkpoint's signature or form is refused */
+	MLA_AUDIT_R_CHECKPOINT_NAME, /* not its record name, the bundle's log, or not ascending */
+	MLA_AUDIT_R_NO_CHECKPOINT,
+	MLA_AUDIT_R_ENTRY_FORM,	   /* not a canonical entry */
+	MLA_AUDIT_R_ENTRY_SEQ,	   /* missing, duplicated or reordered */
+	MLA_AUDIT_R_ENTRY_TIME,	   /* time goes back */
+	MLA_AUDIT_R_TREE_SHORT,	   /* a checkpoint covers more entries than the bundle holds */
+	MLA_AUDIT_R_TREE_ROOT,	   /* a signed root is not the root of the entries */
+	MLA_AUDIT_R_TREE_CONSISTENCY,
+	MLA_AUDIT_R_TREE_UNCOVERED, /* entries beyond the latest checkpoint */
+	MLA_AUDIT_R_PEER_CERT,	   /* a peer's audit certificate is refused */
+	MLA_AUDIT_R_COSIGNATURE,   /* a signature line on a checkpoint does not verify */
+	MLA_AUDIT_R_UNCERTIFIED,   /* signature lines by keys the bundle does not certify */
+	MLA_AUDIT_R_WITNESSED,	   /* a peer checkpoint this gateway cosigned is refused */
+	MLA_AUDIT_R_PROOF_FORM,
+	MLA_AUDIT_R_PROOF_CHECKPOINT, /* a proof names checkpoints it cannot be about */
+	MLA_AUDIT_R_PROOF_INVALID,    /* a proof does not verify against the signed roots */
+	MLA_AUDIT_R_PROOF_MISSING,
+	MLA_AUDIT_R_ORDER,	   /* envelopes or receipts duplicated or out of order */
+	MLA_AUDIT_R_ENVELOPE_INVALID, /* does not verify with the trust set */
+	MLA_AUDIT_R_RECEIPT_INVALID,
+	MLA_AUDIT_R_MESSAGE_ID,	   /* the record holds another message than its name says */
+	MLA_AUDIT_R_RECEIPT_MATCH, /* a receipt does not match its envelope */
+	MLA_AUDIT_R_DIGEST,	   /* a record's SHA-256 is not the one its entries name */
+	MLA_AUDIT_R_UNREFERENCED,  /* no entry names the record */
+	MLA_AUDIT_R_MISSING,	   /* an entry records an envelope or receipt the bundle lacks */
+	MLA_AUDIT_R_NOT_SELECTED,  /* a filtered bundle holds a message not selected */
+	MLA_AUDIT_R_DELIVERED,	   /* delivered without a verified positive receipt */
+	MLA_AUDIT_R_SPLIT_ROOTS,   /* split view: two roots for one log and size */
+	MLA_AUDIT_R_SPLIT_LOG,	   /* split view: a head not the root of the log's entries */
+	MLA_AUDIT_R_SPLIT_WITNESS, /* a cosigned head missing from the witness's bundle */
+	MLA_AUDIT_R_UNVERIFIED,	   /* reconcile: a bundle does not verify */
+	MLA_AUDIT_R_NO_STATE,	   /* reconcile: the manifest names no State */
+	MLA_AUDIT_R_N
+} mla_audit_refusal;
+
+/* "bundle", "certificate", ... (the words mlagw audit verify prints); NULL out of range. */
+const char *mla_audit_check_name(mla_audit_check c);
+/* "container", "manifest", ... ; NULL out of range. */
+const char *mla_audit_refusal_name(mla_audit_refusal r);
+
+/* One failure, naming the record it is about. */
+typedef struct mla_audit_failure {
+	mla_audit_check check;
+	mla_audit_refusal refusal;
+	mla_bundle_type record_type;	      /* MLA_BUNDLE_TYPE_N: none (the bundle) */
+	char record[MLA_BUNDLE_NAME_MAX + 1]; /* entry position, checkpoint size, message id... */
+	char *message; /* one line, as mlagw audit verify prints it (control bytes as '?') */
+} mla_audit_failure;
+
+/* A verified signed head of a log: the bundle's own checkpoints and the peers' checkpoints
+ * it cosigned. */
+typedef struct mla_audit_head {
+	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
+	uint64_t size;
+	uint8_t root[MLA_MERKLE_HASH_LEN];
+	char what[64];					/* "checkpoint", "cosigned by ES" */
+	char cosigners[2 * MLA_NOTE_VERIFIERS_MAX + 1]; /* own checkpoints: "ESFR" */
+	char witness[3]; /* witnessed heads: the State that cosigned ("" for own checkpoints) */
+} mla_audit_head;
+
+typedef struct mla_audit_bundle_result {
+	char *name;			     /* the input's */
+	char state[3];			     /* the manifest's; "" when it names none */
+	size_t records[MLA_BUNDLE_TYPE_N];   /* per record type; 0 when the container is refused */
+	size_t cosignatures;		     /* peers' valid cosignatures on its checkpoints */
+	size_t ok[MLA_AUDIT_CHECK_N], failed[MLA_AUDIT_CHECK_N];
+	mla_audit_head *heads;
+	size_t nheads;
+	mla_audit_failure *failures; /* in the order found */
+	size_t nfailures;
+} mla_audit_bundle_result;
+
+/* A split view found across bundles: the log, the size, and the two bundles it is between
+ * (indexes into the inputs; for MLA_AUDIT_R_SPLIT_WITNESS the log's and the witness's). */
+typedef struct mla_audit_split {
+	mla_audit_refusal kind; /* MLA_AUDIT_R_SPLIT_* */
+	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
+	uint64_t size;
+	size_t bundle[2];
+	char *message;
+} mla_audit_split;
+
+typedef struct mla_audit_result {
+	mla_audit_bundle_result *bundles;
+	size_t nbundles;
+	/* across the bundles (n > 1): heads that agree, heads beyond the exported logs */
+	size_t split_compared, split_unchecked;
+	mla_audit_split *splits;
+	size_t nsplits;
+	size_t failures; /* every bundle's and the split views': 0 when everything verifies */
+} mla_audit_result;
+
+/* One bundle's bytes, and the name its reports use (the file name). */
+typedef struct mla_audit_input {
+	const char *name;
+	const uint8_t *data;
+	size_t len;
+} mla_audit_input;
+
+/* Verifies n bundles (SPEC section 15, Verification) with the roots of trust, and with
+ * n > 1 the split-view check across them. MLA_OK when the checks ran, whatever they found:
+ * (*out)->failures says whether everything verified. MLA_ERR_ARG for n == 0, MLA_ERR_NOMEM.
+ * Needs mla_crypto_init. */
+mla_err mla_audit_verify(const mla_audit_input *in, size_t n, const mla_audit_trust *trust,
+			 mla_audit_result **out, mla_diag *diag);
+void mla_audit_result_free(mla_audit_result *r);
+
+/* ---- reconciliation of two States' bundles ---- */
+
+/* One bundle read for reconciliation: its State and the entries that parse. */
+typedef struct mla_audit_side {
+	char *name;
+	mla_audit_refusal refusal;	   /* MLA_AUDIT_R_NONE: ready to reconcile */
+	char state[3];
+	mla_audit_entry *entries;
+	size_t nentries;
+	mla_audit_failure *skipped; /* entry records that do not parse (MLA_AUDIT_R_ENTRY_FORM) */
+	size_t nskipped;
+	mla_audit_bundle_result *verified; /* with a trust set: the verification */
+} mla_audit_side;
+
+/* Reads in; with trust, first verifies it as mla_audit_verify does. MLA_OK with a side ready
+ * to reconcile; otherwise *out still describes why not (refusal): MLA_ERR_SCHEMA the container
+ * (diag: the parser's message), MLA_ERR_SIG_INVALID it does not verify (see verified),
+ * MLA_ERR_HEADER the manifest names no State; MLA_ERR_NOMEM with *out NULL. */
+mla_err mla_audit_side_load(const mla_audit_input *in, const mla_audit_trust *trust,
+			    mla_audit_side **out, mla_diag *diag);
+void mla_audit_side_free(mla_audit_side *s);
+
+typedef enum mla_audit_mismatch {
+	MLA_AUDIT_ONE_SIDED,	   /* an entry on one side with none on the other */
+	MLA_AUDIT_ENVELOPE_DIGEST, /* the two sides name different envelopes */
+	MLA_AUDIT_RECEIPT_DIGEST,  /* the sender holds a receipt the receiver did not issue */
+	MLA_AUDIT_IN_FLIGHT	   /* sent, not delivered, not received: not a problem */
+} mla_audit_mismatch;
+
+#define MLA_AUDIT_NO_SEQ UINT64_MAX
+
+/* One message's finding: its direction, id, the entries on each side and the message. */
+typedef struct mla_audit_finding {
+	mla_audit_mismatch kind;
+	char from[3], to[3];
+	char message_id[MLA_UUID_LEN + 1];
+	uint64_t from_seq, to_seq; /* MLA_AUDIT_NO_SEQ: that side has no such entry */
+	char *message;
+} mla_audit_finding;
+
+typedef struct mla_audit_direction {
+	char from[3], to[3];
+	size_t matched, in_flight, problems;
+} mla_audit_direction;
+
+typedef struct mla_audit_reconciliation {
+	mla_audit_direction directions[2]; /* a -> b, b -> a */
+	mla_audit_finding *problems;
+	size_t nproblems;
+	mla_audit_finding *in_flight;
+	size_t nin_flight;
+	size_t exchanges;	 /* messages matched in both directions */
+	size_t problem_messages; /* messages with problems: 0 when reconciled */
+} mla_audit_reconciliation;
+
+/* "one-sided", "envelope-digest", "receipt-digest", "in-flight"; NULL out of range. */
+const char *mla_audit_mismatch_name(mla_audit_mismatch k);
+/* Compares two ready sides exchange by exchange (SPEC section 15, Reconciliation). MLA_ERR_ARG
+ * when a side is not ready or both are one State's (the message says so), MLA_ERR_NOMEM. */
+mla_err mla_audit_reconcile(const mla_audit_side *a, const mla_audit_side *b,
+			    mla_audit_reconciliation **out, mla_diag *diag);
+void mla_audit_reconciliation_free(mla_audit_reconciliation *r);
+
+#endif

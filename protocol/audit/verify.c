@@ -1,0 +1,337 @@
+/* Audit bundle verification (include/mlagw/audit.h): runs the check families of verify_*.c
+ * on each bundle, the split-view check across them, and hands the outcome back as a result;
+ * the failures recorded here are what mlagw audit verify prints, one line each. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "verify_internal.h"
+
+static const char *const check_names[MLA_AUDIT_CHECK_N] = {
+	"bundle", "certificate", "checkpoints", "entries", "tree", "witness", "proofs",
+	"envelopes", "receipts", "delivered",
+};
+
+static const char *const refusal_names[MLA_AUDIT_R_N] = {
+	"none", "container", "manifest", "cert-form", "cert-state", "cert-chain",
+	"checkpoint-signature", "checkpoint-name", "no-checkpoint", "entry-form", "entry-seq",
+	"entry-time", "tree-short", "tree-root", "tree-consistency", "tree-uncovered", "peer-cert",
+	"cosignature", "uncertified-signer", "witnessed", "proof-form", "proof-checkpoint",
+	"proof-invalid", "proof-missing", "order", "envelope-invalid", "receipt-invalid",
+	"message-id", "receipt-match", "digest", "unreferenced", "missing", "not-selected",
+	"delivered", "split-roots", "split-log", "split-witness", "unverified", "no-state",
+};
+
+const char *mla_audit_check_name(mla_audit_check c)
+{
+	return (unsigned)c < MLA_AUDIT_CHECK_N ? check_names[c] : NULL;
+}
+
+const char *mla_audit_refusal_name(mla_audit_refusal r)
+{
+	return (unsigned)r < MLA_AUDIT_R_N ? refusal_names[r] : NULL;
+}
+
+void *audit_grow(void *arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t nc;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	nc = *cap == 0 ? 16 : 2 * *cap;
+	if (elem == 0 || nc < *cap || nc > SIZE_MAX / elem || (p = realloc(arr, nc * elem)) == NULL)
+		return NULL;
+	*cap = nc;
+	return p;
+}
+
+/* Whether s[0..] starts a UTF-8 sequence jansson accepts (no overlong form, surrogate or
+ * code point beyond U+10FFFF): its length, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned c = s[0], cp;
+	size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : (c & 0xf0) == 0xe0 ? 3
+		 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+
+	if (n <= 1)
+		return n;
+	cp = c & (0x7fu >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* A diagnostic may quote tampered bytes: one line, and when it is not valid UTF-8 (a JSON
+ * report could not hold it) '?' for every byte beyond ASCII. */
+static void sanitize(char *msg)
+{
+	size_t n = 1;
+
+	for (char *p = msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	for (const char *p = msg; *p != '\0'; p += n)
+		if ((n = utf8_len((const unsigned char *)p)) == 0)
+			break;
+	for (char *p = msg; *p != '\0' && n == 0; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+}
+
+static void vfail_ap(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_type t,
+		     const char *rec, const char *fmt, va_list ap)
+	__attribute__((format(printf, 6, 0)));
+static void vfail_ap(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_type t,
+		     const char *rec, const char *fmt, va_list ap)
+{
+	char msg[512];
+	mla_audit_failure *p;
+
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	v->fam[f].failed++;
+	sanitize(msg);
+	if ((p = audit_grow(v->failures, &v->capfailures, v->nfailures, sizeof(*p))) == NULL) {
+		v->nomem = 1;
+		return;
+	}
+	v->failures = p;
+	p = &v->failures[v->nfailures];
+	memset(p, 0, sizeof(*p));
+	if ((p->message = strdup(msg)) == NULL) {
+		v->nomem = 1;
+		return;
+	}
+	p->check = (mla_audit_check)f;
+	p->refusal = why;
+	p->record_type = t;
+	(void)snprintf(p->record, sizeof(p->record), "%s", rec);
+	v->nfailures++;
+}
+
+void vfail(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_type t,
+	   const char *rec, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail_ap(v, f, why, t, rec, fmt, ap);
+	va_end(ap);
+}
+
+void vfailn(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_type t,
+	    uint64_t rec, const char *fmt, ...)
+{
+	char name[24];
+	va_list ap;
+
+	(void)snprintf(name, sizeof(name), "%llu", (unsigned long long)rec);
+	va_start(ap, fmt);
+	vfail_ap(v, f, why, t, name, fmt, ap);
+	va_end(ap);
+}
+
+size_t audit_failures(const struct vctx *v)
+{
+	size_t n = 0;
+
+	for (int f = 0; f < F_N; f++)
+		n += v->fam[f].failed;
+	return n;
+}
+
+void audit_vctx_init(struct vctx *v, const mla_bundle *b, const mla_audit_trust *trust)
+{
+	memset(v, 0, sizeof(*v));
+	v->b = b;
+	v->trust = trust;
+	mla_limits_default(&v->limits);
+}
+
+int audit_run_checks(struct vctx *v)
+{
+	int (*const steps[])(struct vctx *) = {
+		verify_manifest, verify_certificate, verify_checkpoints, verify_entries,
+		verify_tree, verify_witness, verify_envelopes, verify_receipts, verify_delivered,
+		verify_proofs,
+	};
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (steps[i](v) != 0 || v->nomem)
+			return -1;
+	return 0;
+}
+
+static void free_failures(mla_audit_failure *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(f[i].message);
+	free(f);
+}
+
+void audit_vctx_free(struct vctx *v)
+{
+	free(v->entries);
+	free(v->leaves);
+	free(v->cps);
+	free(v->envs);
+	free(v->recs);
+	free(v->times);
+	free(v->peers);
+	free(v->heads);
+	free(v->selected);
+	free_failures(v->failures, v->nfailures);
+	v->failures = NULL;
+	v->nfailures = 0;
+}
+
+void audit_bundle_result_free(mla_audit_bundle_result *r)
+{
+	if (r == NULL)
+		return;
+	free(r->name);
+	free(r->heads);
+	free_failures(r->failures, r->nfailures);
+}
+
+mla_audit_bundle_result *audit_vctx_result(struct vctx *v, const char *name)
+{
+	mla_audit_bundle_result *r = calloc(1, sizeof(*r));
+
+	if (r == NULL || (r->name = strdup(name)) == NULL ||
+	    (v->nheads > 0 && (r->heads = calloc(v->nheads, sizeof(*r->heads))) == NULL)) {
+		audit_bundle_result_free(r);
+		free(r);
+		return NULL;
+	}
+	memcpy(r->state, v->state, sizeof(r->state));
+	for (size_t i = 0; v->b != NULL && i < v->b->n; i++)
+		r->records[v->b->rec[i].type]++;
+	r->cosignatures = v->cosignatures;
+	for (int f = 0; f < F_N; f++) {
+		r->ok[f] = v->fam[f].ok;
+		r->failed[f] = v->fam[f].failed;
+	}
+	if (v->nheads > 0)
+		memcpy(r->heads, v->heads, v->nheads * sizeof(*r->heads));
+	r->nheads = v->nheads;
+	r->failures = v->failures; /* moved */
+	r->nfailures = v->nfailures;
+	v->failures = NULL;
+	v->nfailures = v->capfailures = 0;
+	return r;
+}
+
+/* One bundle into v (with its parsed container in b): the container, then every check; a
+ * bundle that does not verify is 0 here (its failures are in v), -1 when out of memory. */
+static int verify_one(struct vctx *v, const mla_audit_input *in, mla_bundle *b,
+		      const mla_audit_trust *trust)
+{
+	mla_diag d = {MLA_OK, ""};
+
+	audit_vctx_init(v, NULL, trust);
+	if (mla_bundle_parse(in->data, in->len, b, &d) != MLA_OK) {
+		vfail(v, F_BUNDLE, MLA_AUDIT_R_CONTAINER, MLA_BUNDLE_TYPE_N, "",
+		      "malformed bundle: %s", mla_diag_message(&d));
+		return v->nomem ? -1 : 0;
+	}
+	v->b = b;
+	return audit_run_checks(v);
+}
+
+void mla_audit_result_free(mla_audit_result *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->nbundles; i++)
+		audit_bundle_result_free(&r->bundles[i]);
+	free(r->bundles);
+	for (size_t i = 0; i < r->nsplits; i++)
+		free(r->splits[i].message);
+	free(r->splits);
+	free(r);
+}
+
+/* The contexts' outcomes and the split views of x into res (which takes x's list). */
+static mla_err collect(struct vctx *vs, const mla_audit_input *in, size_t n, struct vcross *x,
+		       mla_audit_result *res)
+{
+	if ((res->bundles = calloc(n, sizeof(*res->bundles))) == NULL)
+		return MLA_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		mla_audit_bundle_result *b = audit_vctx_result(&vs[i], in[i].name);
+		if (b == NULL)
+			return MLA_ERR_NOMEM;
+		res->bundles[res->nbundles++] = *b;
+		free(b);
+		res->failures += res->bundles[i].nfailures;
+	}
+	res->split_compared = x->compared;
+	res->split_unchecked = x->unchecked;
+	res->splits = x->splits;
+	res->nsplits = x->nsplits;
+	x->splits = NULL;
+	res->failures += res->nsplits;
+	return MLA_OK;
+}
+
+/* The checks of every bundle and, with more than one, the split view across them. */
+static mla_err verify_all(struct vctx *vs, mla_bundle *bs, const mla_audit_input *in, size_t n,
+			  const mla_audit_trust *trust, struct vcross *x, const char **names)
+{
+	for (size_t i = 0; i < n; i++) {
+		names[i] = in[i].name;
+		if (verify_one(&vs[i], &in[i], &bs[i], trust) != 0)
+			return MLA_ERR_NOMEM;
+	}
+	if (n > 1 && audit_cross_check(vs, names, n, x) != 0)
+		return MLA_ERR_NOMEM;
+	return MLA_OK;
+}
+
+mla_err mla_audit_verify(const mla_audit_input *in, size_t n, const mla_audit_trust *trust,
+			 mla_audit_result **out, mla_diag *diag)
+{
+	struct vctx *vs = calloc(n ? n : 1, sizeof(*vs));
+	mla_bundle *bs = calloc(n ? n : 1, sizeof(*bs));
+	const char **names = calloc(n ? n : 1, sizeof(*names));
+	mla_audit_result *res = calloc(1, sizeof(*res));
+	struct vcross x;
+	mla_err r = MLA_ERR_NOMEM;
+
+	memset(&x, 0, sizeof(x));
+	*out = NULL;
+	if (n == 0 || trust == NULL) {
+		r = mla_fail(diag, MLA_ERR_ARG, "no bundle or no trust set to verify with");
+		goto out;
+	}
+	if (vs == NULL || bs == NULL || names == NULL || res == NULL ||
+	    (r = verify_all(vs, bs, in, n, trust, &x, names)) != MLA_OK ||
+	    (r = collect(vs, in, n, &x, res)) != MLA_OK) {
+		r = mla_fail(diag, MLA_ERR_NOMEM, "out of memory verifying the audit bundles");
+		goto out;
+	}
+	*out = res;
+	res = NULL;
+	r = MLA_OK;
+out:
+	for (size_t i = 0; vs != NULL && bs != NULL && i < n; i++) {
+		audit_vctx_free(&vs[i]);
+		mla_bundle_free(&bs[i]);
+	}
+	for (size_t i = 0; i < x.nsplits && x.splits != NULL; i++)
+		free(x.splits[i].message);
+	free(x.splits);
+	mla_audit_result_free(res);
+	free(names);
+	free(vs);
+	free(bs);
+	return r;
+}

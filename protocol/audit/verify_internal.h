@@ -1,0 +1,161 @@
+/* Internal to the audit verifier (include/mlagw/audit.h): the state of one verification
+ * (bundle, trust set, parsed records) and the check families of verify_log.c, verify_msgs.c,
+ * verify_witness.c and verify_proofs.c, each counting successes and recording failures that
+ * name the record (entry seq, message id, checkpoint size); verify_cross.c compares bundles. */
+#ifndef MLAGW_AUDIT_VERIFY_INTERNAL_H
+#define MLAGW_AUDIT_VERIFY_INTERNAL_H
+
+#include <openssl/x509.h>
+
+#include "mlagw/audit.h"
+#include "mlagw/audit_entry.h"
+#include "mlagw/bundle.h"
+#include "mlagw/checkpoint.h"
+#include "mlagw/envelope.h"
+#include "mlagw/receipt.h"
+
+/* The check families under short names (the public enum's order). */
+enum vfam_id {
+	F_BUNDLE = MLA_AUDIT_CHECK_BUNDLE, F_CERT = MLA_AUDIT_CHECK_CERTIFICATE,
+	F_CHECKPOINTS = MLA_AUDIT_CHECK_CHECKPOINTS, F_ENTRIES = MLA_AUDIT_CHECK_ENTRIES,
+	F_TREE = MLA_AUDIT_CHECK_TREE, F_WITNESS = MLA_AUDIT_CHECK_WITNESS,
+	F_PROOFS = MLA_AUDIT_CHECK_PROOFS, F_ENVELOPES = MLA_AUDIT_CHECK_ENVELOPES,
+	F_RECEIPTS = MLA_AUDIT_CHECK_RECEIPTS, F_DELIVERED = MLA_AUDIT_CHECK_DELIVERED,
+	F_N = MLA_AUDIT_CHECK_N
+};
+
+/* The trust set (trust.c): the roots for envelopes and receipts, and the same roots as
+ * certificates with their State for the audit and peer certificates' chains. */
+struct mla_audit_trust {
+	char *dir;	 /* named in messages */
+	mla_trust *trust;
+	X509 **roots;
+	char (*states)[3];
+	size_t nroots;
+};
+
+struct vfam {
+	size_t ok, failed;
+};
+
+struct venv {
+	const mla_bundle_record *rec;
+	int verified;
+	uint8_t sha[32];
+	char to_state[3];
+	size_t refs;
+};
+
+struct vrec {
+	const mla_bundle_record *rec;
+	int verified;
+	uint8_t sha[32];
+	mla_receipt r;
+	size_t refs;
+};
+
+/* When a message was first and last seen in the entries: certificates are judged as at those
+ * times (an audit years later must not fail because a certificate has since expired). */
+struct vtime {
+	char id[MLA_UUID_LEN + 1];
+	int64_t first_ms, last_ms;
+};
+
+/* A peer whose audit certificate the bundle holds: its log key and its cosigner key. */
+struct vpeer {
+	char state[3];
+	mla_note_verifier log, cosigner;
+};
+
+/* One bundle's verification: what the checks parsed, counted and found. */
+struct vctx {
+	const mla_bundle *b;
+	char state[3];
+	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
+	const mla_audit_trust *trust;
+	mla_limits limits;
+	mla_note_verifier key;
+	int have_key;
+	int filtered; /* the manifest names a filter: only selected messages are held */
+	struct mla_audit_filter filter;
+	char filter_case[MLA_CASE_ID_MAX + 1];
+	char (*selected)[MLA_UUID_LEN + 1]; /* filtered: the ids it selects, sorted */
+	size_t nselected;
+	mla_audit_entry *entries;	     /* parsed; seq = UINT64_MAX when unparsable */
+	uint8_t (*leaves)[32];		     /* of the records' bytes, in record order */
+	size_t nentries;
+	mla_checkpoint *cps;		     /* opened; size 0 when refused */
+	size_t ncps;
+	struct venv *envs;
+	size_t nenvs;
+	struct vrec *recs;
+	size_t nrecs;
+	struct vtime *times;		     /* sorted by id; built by verify_envelopes */
+	size_t ntimes;
+	struct vpeer *peers;		     /* verify_witness.c */
+	size_t npeers;
+	mla_audit_head *heads;
+	size_t nheads, caphead;
+	size_t cosignatures;		     /* peers' valid cosignatures on our checkpoints */
+	struct vfam fam[F_N];
+	mla_audit_failure *failures;
+	size_t nfailures, capfailures;
+	int nomem;			     /* a failure could not be recorded */
+};
+
+/* The split-view check over several verified bundles (verify_cross.c). */
+struct vcross {
+	size_t compared, unchecked;
+	mla_audit_split *splits;
+	size_t nsplits, capsplits;
+	int nomem;
+};
+
+/* Records a failure of family f, class why, about the record of type t named rec (t is
+ * MLA_BUNDLE_TYPE_N and rec "" for none); vfailn names the record by number. */
+void vfail(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_type t,
+	   const char *rec, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void vfailn(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_type t,
+	    uint64_t rec, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Room for one more element (like realloc growth by doubling); NULL when out of memory, arr
+ * then unchanged. */
+void *audit_grow(void *arr, size_t *cap, size_t n, size_t elem);
+
+/* Each returns 0, or -1 when out of memory. */
+int verify_manifest(struct vctx *v);
+int verify_certificate(struct vctx *v);
+int verify_checkpoints(struct vctx *v);
+int verify_entries(struct vctx *v);
+int verify_tree(struct vctx *v);
+int verify_witness(struct vctx *v);
+/* After the message checks (it needs the filter's selection). */
+int verify_proofs(struct vctx *v);
+/* Whether the bundle must hold what message id's entries record (verify_msgs.c). */
+int audit_selected(const struct vctx *v, const char *id);
+/* Pools the heads of the n verified bundles and records split views in x (messages name the
+ * bundles by files[i]). -1: no memory. */
+int audit_cross_check(const struct vctx *vs, const char *const *files, size_t n,
+		      struct vcross *x);
+/* Whether cert chains to a root of state in the trust set (why says otherwise), valid
+ * at the bundle's last entry when check_time (the audit certificate), else whatever the
+ * time (peers' certificates: judged by what they signed, whenever a rotation retired them). */
+int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, int check_time,
+			char *why, size_t whylen);
+int verify_envelopes(struct vctx *v);
+int verify_receipts(struct vctx *v);
+int verify_delivered(struct vctx *v);
+
+/* verify.c, shared with reconcile.c: v set up for bundle b (parsed, or NULL when the
+ * container was refused) with trust (NULL: no trust set, for the manifest alone). */
+void audit_vctx_init(struct vctx *v, const mla_bundle *b, const mla_audit_trust *trust);
+/* Every check family in order; -1 when one could not run (out of memory). */
+int audit_run_checks(struct vctx *v);
+/* Frees what the checks allocated in v (and its failures). */
+void audit_vctx_free(struct vctx *v);
+size_t audit_failures(const struct vctx *v);
+/* v's outcome as a result (its failures move there); NULL when out of memory. */
+mla_audit_bundle_result *audit_vctx_result(struct vctx *v, const char *name);
+/* Frees what r holds (not r itself). */
+void audit_bundle_result_free(mla_audit_bundle_result *r);
+
+#endif

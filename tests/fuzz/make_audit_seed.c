@@ -1,0 +1,47 @@
+/* Writes the audit verification harness's seed: a small valid bundle of ES's log (entries,
+ * two checkpoints cosigned by CO, a consistency proof) signed with the audit keys of the
+ * `mlagw pki init` PKI in PKI_DIR, the one fuzz_audit_verify then trusts. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit_testbundle.h"
+#include "mlagw/envelope.h"
+
+int main(int argc, char **argv)
+{
+	struct tb_state es, co;
+	struct tb_bundle b;
+	mla_audit_entry e[4];
+	uint64_t cps[] = {2, 4};
+	int64_t t = (int64_t)time(NULL) * 1000;
+	uint8_t sha[32] = {1};
+	mla_buf out;
+	FILE *f;
+	int rc = 1;
+
+	if (argc != 3 || mla_crypto_init(NULL) != MLA_OK ||
+	    tb_state_load("ES", argv[1], &es) != 0 || tb_state_load("CO", argv[1], &co) != 0) {
+		fprintf(stderr, "usage: make_audit_seed PKI_DIR OUT (PKI_DIR/ES and /CO)\n");
+		return 2;
+	}
+	mla_buf_init(&out, 0);
+	memset(&b, 0, sizeof(b));
+	tb_entry(&e[0], 0, t, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
+	tb_entry(&e[1], 1, t + 1, MLA_AUDIT_SENT, "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f", "ES",
+		 "CO", sha, NULL);
+	tb_entry(&e[2], 2, t + 2, MLA_AUDIT_DOCUMENT_FETCHED,
+		 "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f", "ES", "CO", NULL, NULL);
+	(void)snprintf(e[2].reason, sizeof(e[2].reason), "seed");
+	tb_entry(&e[3], 3, t + 3, MLA_AUDIT_KEY_CHANGED, NULL, NULL, NULL, NULL, NULL);
+	if (tb_build(&b, &es, e, 4, cps, 2, &co) == 0 && tb_write(&b, &out) == 0 &&
+	    (f = fopen(argv[2], "wb")) != NULL) {
+		rc = fwrite(out.data, 1, out.len, f) == out.len ? 0 : 1;
+		rc |= fclose(f) != 0;
+	}
+	mla_buf_free(&out);
+	tb_free(&b);
+	tb_state_free(&es);
+	tb_state_free(&co);
+	return rc;
+}
