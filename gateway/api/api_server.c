@@ -50,7 +50,7 @@ static void reply(struct api_req *r, int code, const char *ctype, const mla_buf 
 		if (r->conn != NULL) {
 			if (r->held && r->conn->busy > 0)
 				r->conn->busy--;
-			r->conn->phase_start_ms = gw_now_ms();
+			tls_conn_phase_start(r->conn, gw_mono_ms());
 		}
 		h = evhttp_request_get_output_headers(r->req);
 		evhttp_add_header(h, "Content-Type", ctype);

@@ -34,7 +34,8 @@ struct gw_retry {
 	uint64_t initial_ms;        /* first retry delay; default 1 s */
 	uint64_t max_ms;            /* cap of the exponential backoff; default 5 min */
 	uint64_t deadline_ms[3];    /* per priority normal/urgent/crisis: 7 d, 24 h, 2 h */
-	uint64_t request_timeout_ms; /* one HTTP exchange; default 30 s */
+	uint64_t request_timeout_ms; /* an exchange moving less than min_send_rate this long ends */
+	size_t min_send_rate;       /* bytes/s; default 1 KiB */
 	uint64_t connect_timeout_ms; /* default 5 s */
 };
 
@@ -63,7 +64,8 @@ struct gw_config {
 	size_t max_body_bytes;      /* HTTP request body; default = limits.max_envelope_bytes */
 	uint64_t clock_skew_ms;     /* default 5 min */
 	uint64_t replay_window_ms;  /* default 7 days */
-	uint64_t header_timeout_ms; /* a client must send its request within; default 10 s */
+	uint64_t header_timeout_ms; /* the progress window of a request being received; 10 s */
+	size_t min_receive_rate;    /* bytes/s a request being received must move; 4 KiB */
 	unsigned peer_rate;         /* requests/s each peer State may make; 0 = no limit */
 	unsigned peer_burst;        /* requests a peer may make at once beyond the rate */
 	/* [retry] */

@@ -85,6 +85,7 @@ static const struct key_def limits_keys[] = {
 	DUR("clock_skew", clock_skew_ms, CFG_SEC, CFG_DAY),
 	DUR("replay_window", replay_window_ms, CFG_MIN, 365 * CFG_DAY),
 	DUR("header_timeout", header_timeout_ms, 100, 10 * CFG_MIN),
+	{"min_receive_rate", T_SIZE, GW(min_receive_rate), 0, 0, CFG_GIB, 0},
 	{"peer_rate", T_UINT, GW(peer_rate), 0, 0, 1000000, 0},
 	{"peer_burst", T_UINT, GW(peer_burst), 0, 1, 1000000, 0},
 };
@@ -93,6 +94,7 @@ static const struct key_def retry_keys[] = {
 	DUR("initial", retry.initial_ms, 10, CFG_HOUR),
 	DUR("max", retry.max_ms, CFG_SEC, 7 * CFG_DAY),
 	DUR("request_timeout", retry.request_timeout_ms, CFG_SEC, CFG_HOUR),
+	{"min_send_rate", T_SIZE, GW(retry.min_send_rate), 0, 0, CFG_GIB, 0},
 	DUR("connect_timeout", retry.connect_timeout_ms, 100, 10 * CFG_MIN),
 	DUR("deadline_normal", retry.deadline_ms[0], CFG_SEC, 365 * CFG_DAY),
 	DUR("deadline_urgent", retry.deadline_ms[1], CFG_SEC, 365 * CFG_DAY),
@@ -572,6 +574,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->clock_skew_ms = 5 * CFG_MIN;
 	c->replay_window_ms = 7 * CFG_DAY;
 	c->header_timeout_ms = 10 * CFG_SEC;
+	c->min_receive_rate = 4 * CFG_KIB;
 	c->peer_rate = 1000;
 	c->peer_burst = 2000;
 	c->retry.initial_ms = CFG_SEC;
@@ -580,6 +583,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->retry.deadline_ms[1] = 24 * CFG_HOUR;
 	c->retry.deadline_ms[2] = 2 * CFG_HOUR;
 	c->retry.request_timeout_ms = 30 * CFG_SEC;
+	c->retry.min_send_rate = CFG_KIB;
 	c->retry.connect_timeout_ms = 5 * CFG_SEC;
 	c->checkpoint_interval_ms = 2 * CFG_SEC;
 	api_config_defaults(&c->api);

@@ -295,7 +295,12 @@ static mla_err post_tls(struct peer_client *pc, const struct gw_config *c, struc
 	if (cp->tls_pin[0] != '\0')
 		curl_easy_setopt(easy, CURLOPT_PINNEDPUBLICKEY, cp->tls_pin);
 	curl_easy_setopt(easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)c->retry.request_timeout_ms);
+	/* progress, not total time: a large envelope over a slow link may take as long as it
+	 * keeps moving; an exchange slower than min_send_rate for request_timeout is cut */
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, (long)(c->retry.min_send_rate > 0 ?
+							      c->retry.min_send_rate : 1));
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
+			 (long)((c->retry.request_timeout_ms + 999) / 1000));
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)c->retry.connect_timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	return MLA_OK;

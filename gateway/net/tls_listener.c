@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 
 #include "mlagw/codec.h"
@@ -11,10 +12,18 @@
 #include "core/log.h"
 #include "tls_listener.h"
 
+static void count_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct tls_conn *c = arg;
+
+	(void)buf;
+	c->rx_bytes += info->n_added;
+}
+
 static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
 	struct tls_listener *l = arg;
-	SSL *ssl = tls_server_ssl(l->ctx, &l->conns, gw_now_ms());
+	SSL *ssl = tls_server_ssl(l->ctx, &l->conns, gw_mono_ms());
 	struct bufferevent *bev;
 
 	/* NULL makes libevent fall back to a plain socket; such a connection has no tls_conn,
@@ -28,6 +37,12 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 		return NULL;
 	}
 	tls_conn_of(ssl)->bev = bev;
+	/* progress is what arrives on the connection's input, headers and body alike (evhttp
+	 * has no end-of-headers hook); the callback sits beside evhttp's own */
+	if (evbuffer_add_cb(bufferevent_get_input(bev), count_input, tls_conn_of(ssl)) == NULL) {
+		bufferevent_free(bev);
+		return NULL;
+	}
 	return bev;
 }
 
@@ -38,7 +53,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	n = tls_conn_sweep(&l->conns, gw_now_ms(), l->slow_ms);
+	n = tls_conn_sweep(&l->conns, gw_mono_ms(), l->slow_ms, l->min_rate);
 	if (n > 0)
 		gw_log(GW_LOG_WARN, "slow-client-closed", NULL, "listener=%s connections=%u",
 		       l->name, n);

@@ -18,7 +18,8 @@ struct tls_listener {
 	struct tls_conn_list conns;
 	struct event *sweep;
 	const char *name;           /* "peer" or "api", in log lines */
-	int64_t slow_ms;            /* connections stuck longer are closed by the sweep */
+	int64_t slow_ms;            /* the progress window of the sweep ([limits] header_timeout) */
+	uint64_t min_rate;          /* bytes/s a request must move per window (min_receive_rate) */
 	unsigned busy;              /* requests waiting for a worker or a commit */
 };
 

@@ -203,7 +203,7 @@ SSL *tls_server_ssl(SSL_CTX *ctx, struct tls_conn_list *list, int64_t now_ms)
 		return NULL;
 	}
 	c->list = list;
-	c->phase_start_ms = now_ms;
+	c->window_start_ms = now_ms;
 	c->next = list->head;
 	if (list->head != NULL)
 		list->head->prev = c;
@@ -217,17 +217,37 @@ struct tls_conn *tls_conn_of(SSL *ssl)
 	return ssl != NULL ? SSL_get_ex_data(ssl, conn_idx) : NULL;
 }
 
-unsigned tls_conn_sweep(struct tls_conn_list *list, int64_t now_ms, int64_t timeout_ms)
+void tls_conn_phase_start(struct tls_conn *c, int64_t now_ms)
+{
+	c->window_start_ms = now_ms;
+	c->window_rx = c->rx_bytes;
+}
+
+/* Whether c moved enough in the window that ends now; if so the next window starts. */
+static int made_progress(struct tls_conn *c, int64_t now_ms, uint64_t min_rate)
+{
+	uint64_t got = c->rx_bytes - c->window_rx;
+	uint64_t need = min_rate * (uint64_t)(now_ms - c->window_start_ms) / 1000;
+
+	if (got == 0 || got < need)
+		return 0;
+	tls_conn_phase_start(c, now_ms);
+	return 1;
+}
+
+unsigned tls_conn_sweep(struct tls_conn_list *list, int64_t now_ms, int64_t window_ms,
+			uint64_t min_rate)
 {
 	unsigned n = 0;
 
 	for (struct tls_conn *c = list->head; c != NULL; c = c->next) {
 		evutil_socket_t fd;
-		if (c->busy > 0 || c->bev == NULL || now_ms - c->phase_start_ms <= timeout_ms)
+		if (c->busy > 0 || c->bev == NULL || now_ms - c->window_start_ms <= window_ms ||
+		    made_progress(c, now_ms, min_rate))
 			continue;
 		if ((fd = bufferevent_getfd(c->bev)) >= 0 && shutdown(fd, SHUT_RDWR) == 0)
 			n++;
-		c->phase_start_ms = now_ms; /* once is enough; libevent frees it on the error */
+		tls_conn_phase_start(c, now_ms); /* once is enough; libevent frees it on the error */
 	}
 	return n;
 }

@@ -17,7 +17,9 @@ struct tls_conn {
 	struct tls_conn_list *list;
 	struct bufferevent *bev;
 	char state[3];       /* authenticated peer State, set in the handshake */
-	int64_t phase_start_ms; /* accept, or the end of the previous request */
+	int64_t window_start_ms; /* monotonic: accept, the end of a request, or the last window */
+	uint64_t rx_bytes;       /* bytes received on the connection (decrypted) */
+	uint64_t window_rx;      /* rx_bytes when the window started */
 	unsigned busy;       /* requests being processed by workers */
 	int nodelay;         /* TCP_NODELAY set on the socket */
 	struct tls_conn *prev, *next;
@@ -37,7 +39,14 @@ SSL *tls_server_ssl(SSL_CTX *ctx, struct tls_conn_list *list, int64_t now_ms);
 struct tls_conn *tls_conn_of(SSL *ssl);
 /* Shuts down connections idle or stuck in a request longer than timeout_ms (slow clients):
  * the socket is shut down and libevent frees the connection on the error it then sees. */
-unsigned tls_conn_sweep(struct tls_conn_list *list, int64_t now_ms, int64_t timeout_ms);
+/* A new phase of c (accept, or the end of a request): its progress window starts now. */
+void tls_conn_phase_start(struct tls_conn *c, int64_t now_ms);
+/* Closes every connection that is not being worked on and that received fewer than min_rate
+ * bytes/s (and none at all when min_rate is 0) over a window of window_ms: a client sending
+ * its request too slowly, headers or body alike, or one idle since its last request. A body
+ * that keeps moving is never cut for its size. Returns how many it closed. */
+unsigned tls_conn_sweep(struct tls_conn_list *list, int64_t now_ms, int64_t window_ms,
+			uint64_t min_rate);
 /* Base64 SHA-256 of a certificate's SubjectPublicKeyInfo in curl's pin form
  * "sha256//..." (out must hold 96 bytes). */
 mla_err tls_spki_pin(X509 *cert, char out[96]);

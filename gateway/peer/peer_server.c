@@ -72,7 +72,7 @@ void recv_reply(struct recv_req *rr, int code, const char *reason, const char *c
 	evhttp_connection_set_closecb(evhttp_request_get_connection(rr->req), NULL, NULL);
 	if (rr->conn != NULL) {
 		rr->conn->busy--;
-		rr->conn->phase_start_ms = gw_now_ms();
+		tls_conn_phase_start(rr->conn, gw_mono_ms());
 	}
 	if ((b = evbuffer_new()) != NULL && body != NULL)
 		evbuffer_add(b, body, len);
@@ -209,6 +209,7 @@ static void configure_limits(struct gw *g)
 	struct evhttp *http = g->peer->l.http;
 
 	g->peer->l.slow_ms = (int64_t)c->header_timeout_ms;
+	g->peer->l.min_rate = c->min_receive_rate;
 	evhttp_set_max_body_size(http, (ev_ssize_t)c->max_body_bytes);
 	evhttp_set_max_headers_size(http, 16384);
 	evhttp_set_timeout(http, (int)((c->header_timeout_ms + 999) / 1000));
