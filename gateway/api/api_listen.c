@@ -90,6 +90,7 @@ static void configure_limits(struct gw *g)
 	 * refuses it from its Content-Length without reading it (413, no JSON body) */
 	a->l.slow_ms = (int64_t)c->header_timeout_ms;
 	a->l.min_rate = c->min_receive_rate;
+	tls_listener_limits(&a->l, c->max_connections, c->max_connections_per_source);
 	evhttp_set_max_body_size(a->l.http, (ev_ssize_t)(a->body_limit * 2));
 	evhttp_set_max_headers_size(a->l.http, 16384);
 	evhttp_set_timeout(a->l.http, (int)((c->header_timeout_ms + 999) / 1000) + 30);

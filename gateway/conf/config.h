@@ -67,6 +67,8 @@ struct gw_config {
 	uint64_t header_timeout_ms; /* the progress window of a request being received; 10 s */
 	size_t min_receive_rate;    /* bytes/s a request being received must move; 4 KiB */
 	unsigned peer_rate;         /* requests/s each peer State may make; 0 = no limit */
+	unsigned max_connections;   /* open connections per listener; default 1024 */
+	unsigned max_connections_per_source; /* from one IP address; default 128 */
 	unsigned peer_burst;        /* requests a peer may make at once beyond the rate */
 	/* [retry] */
 	struct gw_retry retry;

@@ -88,6 +88,8 @@ static const struct key_def limits_keys[] = {
 	{"min_receive_rate", T_SIZE, GW(min_receive_rate), 0, 0, CFG_GIB, 0},
 	{"peer_rate", T_UINT, GW(peer_rate), 0, 0, 1000000, 0},
 	{"peer_burst", T_UINT, GW(peer_burst), 0, 1, 1000000, 0},
+	{"max_connections", T_UINT, GW(max_connections), 0, 4, 1000000, 0},
+	{"max_connections_per_source", T_UINT, GW(max_connections_per_source), 0, 1, 1000000, 0},
 };
 
 static const struct key_def retry_keys[] = {
@@ -577,6 +579,8 @@ void gw_config_defaults(struct gw_config *c)
 	c->min_receive_rate = 4 * CFG_KIB;
 	c->peer_rate = 1000;
 	c->peer_burst = 2000;
+	c->max_connections = 1024;
+	c->max_connections_per_source = 128;
 	c->retry.initial_ms = CFG_SEC;
 	c->retry.max_ms = 5 * CFG_MIN;
 	c->retry.deadline_ms[0] = 7 * CFG_DAY;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -193,6 +194,22 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 	return 0;
 }
 
+/* Connections hold descriptors: the soft limit goes up to the hard one where allowed, and the
+ * listeners keep their connection caps below what it gives (net/tls_limits.c). */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			gw_log(GW_LOG_WARN, "fd-limit", NULL, "reason=\"cannot raise the soft limit\"");
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		gw_log(GW_LOG_DEBUG, "fd-limit", NULL, "soft=%llu hard=%llu",
+		       (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = {NULL, NULL, 0, 0, 0};
@@ -220,6 +237,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gw_log_init(cfg.state, a.debug ? GW_LOG_DEBUG : GW_LOG_INFO);
+	raise_fd_limit();
 	if (a.check) {
 		struct gw_crypto *k = NULL;
 		mla_err r = gw_crypto_load(&cfg, &k, &d);

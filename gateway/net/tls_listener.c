@@ -10,6 +10,7 @@
 #include "mlagw/codec.h"
 #include "core/gw.h"
 #include "core/log.h"
+#include "tls_limits_internal.h"
 #include "tls_listener.h"
 
 static void count_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
@@ -43,6 +44,7 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 		bufferevent_free(bev);
 		return NULL;
 	}
+	tls_limits_on_accept(l);
 	return bev;
 }
 
@@ -54,6 +56,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	n = tls_conn_sweep(&l->conns, gw_mono_ms(), l->slow_ms, l->min_rate);
+	tls_limits_sweep(l, gw_mono_ms());
 	if (n > 0)
 		gw_log(GW_LOG_WARN, "slow-client-closed", NULL, "listener=%s connections=%u",
 		       l->name, n);
@@ -112,6 +115,8 @@ mla_err tls_listener_bind(struct tls_listener *l, struct event_base *base, const
 	if ((l->bound = evhttp_bind_socket_with_handle(l->http, host, port)) == NULL)
 		return mla_fail(diag, MLA_ERR_IO, "cannot listen on %s (%s)", listen, what);
 	tls_set_nodelay(evhttp_bound_socket_get_fd(l->bound));
+	if (tls_limits_start(l, base) != MLA_OK)
+		return MLA_ERR_NOMEM;
 	if ((l->sweep = event_new(base, -1, EV_PERSIST, on_sweep, l)) == NULL ||
 	    event_add(l->sweep, &one) != 0)
 		return MLA_ERR_NOMEM;
@@ -136,6 +141,7 @@ void tls_listener_free(struct tls_listener *l)
 {
 	if (l->sweep != NULL)
 		event_free(l->sweep);
+	tls_limits_free(l);
 	if (l->http != NULL)
 		evhttp_free(l->http); /* frees connections, whose SSLs unlink their records */
 	/* libevent may defer freeing a closing connection's SSL to event_base_free: those

@@ -210,6 +210,7 @@ static void configure_limits(struct gw *g)
 
 	g->peer->l.slow_ms = (int64_t)c->header_timeout_ms;
 	g->peer->l.min_rate = c->min_receive_rate;
+	tls_listener_limits(&g->peer->l, c->max_connections, c->max_connections_per_source);
 	evhttp_set_max_body_size(http, (ev_ssize_t)c->max_body_bytes);
 	evhttp_set_max_headers_size(http, 16384);
 	evhttp_set_timeout(http, (int)((c->header_timeout_ms + 999) / 1000));
