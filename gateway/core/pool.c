@@ -1,7 +1,9 @@
-/* Worker pool (see pool.h): a mutex-protected job queue, a completion queue, and an event
- * made active from the workers (libevent with pthreads locking) to wake the loop thread. */
+/* Worker pool (see pool.h): mutex-protected job queues, one per lane and urgency, taken in
+ * turn; a completion queue; and an event made active from the workers (libevent with
+ * pthreads locking) to wake the loop thread. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "pool.h"
@@ -14,10 +16,22 @@ struct gw_worker {
 	int started;
 };
 
+#define POOL_LANES (2 * (GW_MAX_PEERS + 1)) /* (local or a peer State) x (urgent, normal) */
+
+struct pool_lane {
+	char name[3];     /* "" = local, else a peer State */
+	int urgent;
+	unsigned running; /* jobs of this lane's name being run (shared by its two lanes) */
+	struct gw_job *head, *tail;
+};
+
 struct gw_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	struct gw_job *queue_head, *queue_tail, *done_head, *done_tail;
+	struct pool_lane lanes[POOL_LANES];
+	unsigned n_lanes, next_lane; /* next_lane: where the round-robin goes on */
+	unsigned queued;
+	struct gw_job *done_head, *done_tail;
 	unsigned pending;
 	int stopping;
 	struct event *notify;
@@ -63,6 +77,61 @@ static void ensure_crypto(struct gw_worker *w, struct gw_snapshot *snap)
 	w->gen = snap->gen;
 }
 
+/* The running count of name's lanes (kept on its normal lane). */
+static unsigned *lane_running(struct gw_pool *p, const char *name)
+{
+	for (unsigned i = 0; i < p->n_lanes; i++)
+		if (!p->lanes[i].urgent && strcmp(p->lanes[i].name, name) == 0)
+			return &p->lanes[i].running;
+	mla_require(0); /* a job's lanes exist from its submission on */
+	return NULL;
+}
+
+/* The lane of (name, urgent), made on first use; NULL when the table is full (more peer
+ * States than configured: such a job goes to the local lanes). */
+static struct pool_lane *lane_of(struct gw_pool *p, const char *name, int urgent)
+{
+	struct pool_lane *l = NULL;
+
+	for (unsigned i = 0; i < p->n_lanes; i++)
+		if (p->lanes[i].urgent == urgent && strcmp(p->lanes[i].name, name) == 0)
+			return &p->lanes[i];
+	if (p->n_lanes + 2 > POOL_LANES)
+		return NULL;
+	for (int u = 0; u < 2; u++) { /* both, so lane_running always finds the normal one */
+		l = &p->lanes[p->n_lanes++];
+		memcpy(l->name, name, strlen(name) + 1);
+		l->urgent = u;
+	}
+	return lane_of(p, name, urgent);
+}
+
+/* A peer's lanes may run on all workers but one; this State's own work on any. */
+static int may_run(struct gw_pool *p, const struct pool_lane *l)
+{
+	return l->name[0] == '\0' || p->n < 2 || lane_running(p, l->name)[0] < p->n - 1;
+}
+
+/* The next job: urgent lanes before normal ones, each pass starting after the lane served
+ * last, so that lanes take turns. Called with the lock held. */
+static struct gw_job *pick(struct gw_pool *p)
+{
+	for (int urgent = 1; urgent >= 0; urgent--)
+		for (unsigned k = 0; k < p->n_lanes; k++) {
+			unsigned i = (p->next_lane + k) % p->n_lanes;
+			struct pool_lane *l = &p->lanes[i];
+			struct gw_job *j;
+			if (l->urgent != urgent || l->head == NULL || !may_run(p, l))
+				continue;
+			j = pop(&l->head, &l->tail);
+			lane_running(p, l->name)[0]++;
+			p->queued--;
+			p->next_lane = i + 1;
+			return j;
+		}
+	return NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct gw_worker *w = arg;
@@ -71,15 +140,16 @@ static void *worker_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		while (p->queue_head == NULL && !p->stopping)
+		while ((j = pick(p)) == NULL && !(p->stopping && p->queued == 0))
 			pthread_cond_wait(&p->wake, &p->lock);
-		j = pop(&p->queue_head, &p->queue_tail);
 		pthread_mutex_unlock(&p->lock);
 		if (j == NULL)
 			break; /* stopping and drained */
 		ensure_crypto(w, j->snap);
 		j->run(j, w->crypto);
 		pthread_mutex_lock(&p->lock);
+		lane_running(p, j->lane)[0]--;
+		pthread_cond_broadcast(&p->wake); /* a job held back by its lane's share may go */
 		push(&p->done_head, &p->done_tail, j);
 		pthread_mutex_unlock(&p->lock);
 		event_active(p->notify, EV_READ, 0);
@@ -124,6 +194,7 @@ struct gw_pool *gw_pool_new(struct event_base *base, unsigned n, gw_batch_hook b
 	p->hook_arg = hook_arg;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
+	(void)lane_of(p, "", 0); /* this State's own lanes exist from the start */
 	if ((p->notify = event_new(base, -1, 0, run_done, p)) == NULL ||
 	    (p->workers = calloc(n, sizeof(*p->workers))) == NULL)
 		goto fail;
@@ -142,11 +213,18 @@ fail:
 
 void gw_pool_submit(struct gw_pool *p, struct gw_job *job, struct gw_snapshot *snap)
 {
+	struct pool_lane *l;
+
 	job->snap = gw_snapshot_ref(snap);
 	pthread_mutex_lock(&p->lock);
-	push(&p->queue_head, &p->queue_tail, job);
+	if ((l = lane_of(p, job->lane, job->urgent != 0)) == NULL) {
+		job->lane[0] = '\0';
+		l = lane_of(p, "", job->urgent != 0);
+	}
+	push(&l->head, &l->tail, job);
+	p->queued++;
 	__atomic_add_fetch(&p->pending, 1, __ATOMIC_RELAXED);
-	pthread_cond_signal(&p->wake);
+	pthread_cond_broadcast(&p->wake); /* the one free worker may be the only one allowed */
 	pthread_mutex_unlock(&p->lock);
 }
 

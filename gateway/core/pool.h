@@ -18,6 +18,13 @@ typedef void (*gw_job_done)(struct gw_job *job);
 struct gw_job {
 	gw_job_run run;
 	gw_job_done done;
+	/* Scheduling, set before gw_pool_submit (a zeroed job is local and normal): lane names
+	 * whose untrusted bytes the job parses, a peer State, or "" for this State's own work.
+	 * One lane never holds every worker (all but one at most), so a hostile peer whose bodies
+	 * are costly cannot stall the others; urgent jobs (urgent and crisis priority) go before
+	 * any normal one, each lane taking its turn. */
+	char lane[3];
+	int urgent;
 	struct gw_snapshot *snap; /* referenced by the job; released by gw_job_release */
 	struct gw_job *next;
 };

@@ -308,7 +308,7 @@ static mla_err post_tls(struct peer_client *pc, const struct gw_config *c, struc
 
 mla_err peer_client_post(struct peer_client *pc, const struct gw_config *c, struct peer_post *p,
 			 const char *to_state, const char *url, const char *content_type,
-			 const char *extra_header, const mla_buf *body, mla_buf *response)
+			 const char *const *extra_headers, const mla_buf *body, mla_buf *response)
 {
 	char ct[64];
 
@@ -317,7 +317,8 @@ mla_err peer_client_post(struct peer_client *pc, const struct gw_config *c, stru
 		return MLA_ERR_INTERNAL;
 	p->headers = curl_slist_append(NULL, ct);
 	p->headers = curl_slist_append(p->headers, "Expect:"); /* no 100-continue round trip */
-	p->headers = curl_slist_append(p->headers, extra_header);
+	for (size_t i = 0; extra_headers[i] != NULL; i++)
+		p->headers = curl_slist_append(p->headers, extra_headers[i]);
 	curl_easy_setopt(p->easy, CURLOPT_URL, url);
 	curl_easy_setopt(p->easy, CURLOPT_HTTPHEADER, p->headers);
 	curl_easy_setopt(p->easy, CURLOPT_POSTFIELDS, (const char *)body->data);

@@ -34,10 +34,11 @@ mla_err peer_client_new(struct event_base *base, struct peer_client **out, mla_d
  * reload (exchanges in progress keep what they were set up with). */
 mla_err peer_client_load(struct peer_client *pc, const struct gw_config *c, mla_diag *diag);
 /* Sets up p->easy to POST body to url (peer State to_state, per c: roots, pin, timeouts)
- * with content_type and one extra header line, the answer into response. */
+ * with content_type and the extra header lines (NULL-terminated; a NULL line ends them), the
+ * answer into response. */
 mla_err peer_client_post(struct peer_client *pc, const struct gw_config *c, struct peer_post *p,
 			 const char *to_state, const char *url, const char *content_type,
-			 const char *extra_header, const mla_buf *body, mla_buf *response);
+			 const char *const *extra_headers, const mla_buf *body, mla_buf *response);
 /* Starts p (set up by peer_client_post); on failure the caller still owns p. */
 mla_err peer_client_start(struct peer_client *pc, struct peer_post *p);
 /* Takes p out of the client without calling p->done (at a stop). */

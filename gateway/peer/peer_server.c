@@ -142,6 +142,7 @@ static void on_envelope(struct evhttp_request *req, void *arg)
 	struct tls_conn *conn = conn_of_request(req);
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	struct recv_req *rr;
+	const char *urgent;
 	size_t len = evbuffer_get_length(in);
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
@@ -180,7 +181,9 @@ static void on_envelope(struct evhttp_request *req, void *arg)
 	conn->busy++;
 	g->peer->l.busy++;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, rr);
-	receive_envelope(g, rr, conn->state, evbuffer_pullup(in, -1), len);
+	urgent = evhttp_find_header(evhttp_request_get_input_headers(req), "X-MLA-Priority");
+	receive_envelope(g, rr, conn->state, urgent != NULL && strcmp(urgent, "urgent") == 0,
+			 evbuffer_pullup(in, -1), len);
 }
 
 /* Witnessing (witness_server.c): only an authenticated peer gateway, for its own log. */

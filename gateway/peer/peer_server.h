@@ -16,7 +16,9 @@ struct recv_req {
 };
 
 /* Starts the work for a POSTed envelope from the authenticated peer State. body is copied. */
-void receive_envelope(struct gw *g, struct recv_req *rr, const char *peer_state,
+/* urgent: the sender's hint (X-MLA-Priority), for the workers' order only: the peer's lane
+ * is still bounded, and the signed header decides what the message is. */
+void receive_envelope(struct gw *g, struct recv_req *rr, const char *peer_state, int urgent,
 		      const uint8_t *body, size_t len);
 /* Sends a reply and releases the request record. */
 void recv_reply(struct recv_req *rr, int code, const char *reason, const char *content_type,

@@ -322,7 +322,7 @@ static void recv_done(struct gw_job *job)
 	free_job(j);
 }
 
-void receive_envelope(struct gw *g, struct recv_req *rr, const char *peer_state,
+void receive_envelope(struct gw *g, struct recv_req *rr, const char *peer_state, int urgent,
 		      const uint8_t *body, size_t len)
 {
 	struct recv_job *j = calloc(1, sizeof(*j));
@@ -342,5 +342,7 @@ void receive_envelope(struct gw *g, struct recv_req *rr, const char *peer_state,
 	j->now_ms = gw_now_ms();
 	j->job.run = recv_run;
 	j->job.done = recv_done;
+	memcpy(j->job.lane, peer_state, 3); /* the peer's bytes are parsed in the peer's lane */
+	j->job.urgent = urgent;
 	gw_pool_submit(g->pool, &j->job, g->snap);
 }

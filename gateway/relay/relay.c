@@ -192,12 +192,14 @@ static mla_err setup_easy(struct gw *g, struct transfer *t)
 {
 	const struct gw_peer *cp = gw_config_peer(&g->snap->cfg, t->to_state);
 	char idh[80];
+	/* a scheduling hint for the receiver's workers only: the signed header decides */
+	const char *headers[] = {idh, t->urgent ? "X-MLA-Priority: urgent" : NULL, NULL};
 
 	if (cp == NULL ||
 	    mla_snprintf(idh, sizeof(idh), "X-MLA-Message-Id: %s", t->message_id) != MLA_OK)
 		return MLA_ERR_INTERNAL;
 	return peer_client_post(g->client, &g->snap->cfg, &t->post, t->to_state, cp->url,
-				"application/xml", idh, &t->envelope, &t->response);
+				"application/xml", headers, &t->envelope, &t->response);
 }
 
 static mla_err audit_sent(struct gw *g, const struct out_msg *m)
@@ -229,6 +231,7 @@ static void start_message(struct gw *g, const struct out_msg *m)
 	memcpy(t->digest, m->digest, 32);
 	t->attempts = m->attempts;
 	t->created_ms = m->created_ms;
+	t->urgent = m->priority != MLA_PRIORITY_NORMAL;
 	t->deadline_ms = m->deadline_ms;
 	t->started_ms = gw_now_ms();
 	mla_buf_init(&t->response, MAX_RECEIPT_BYTES);

@@ -13,6 +13,7 @@ struct transfer {
 	struct gw *g;
 	char message_id[MLA_UUID_LEN + 1];
 	char to_state[3];
+	int urgent;     /* urgent or crisis: its receipt is checked in the urgent lane */
 	uint8_t digest[32];
 	unsigned attempts;
 	int64_t started_ms, created_ms, deadline_ms;

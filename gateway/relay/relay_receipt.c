@@ -147,5 +147,7 @@ void relay_check_receipt(struct gw *g, struct transfer *t)
 	j->t = t;
 	j->job.run = receipt_run;
 	j->job.done = receipt_done;
+	memcpy(j->job.lane, t->to_state, 3); /* the receipt is that peer's bytes */
+	j->job.urgent = t->urgent;
 	gw_pool_submit(g->pool, &j->job, g->snap);
 }

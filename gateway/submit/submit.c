@@ -155,6 +155,7 @@ mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, si
 	j->now_ms = gw_now_ms();
 	j->job.run = seal_run;
 	j->job.done = seal_done;
+	j->job.urgent = h->priority != MLA_PRIORITY_NORMAL;
 	gw_pool_submit(g->pool, &j->job, g->snap);
 	return MLA_OK;
 }

@@ -221,9 +221,11 @@ static void send_to(struct gw *g, struct witness_peer *wp)
 	memcpy(t->to_state, wp->state, 3);
 	mla_buf_init(&t->body, MLA_WITNESS_BODY_MAX);
 	mla_buf_init(&t->response, RESPONSE_MAX);
+	const char *headers[] = {g->tlog->witness->cert_header, NULL};
+
 	if (build_body(g, wp->cosigned, t, &d) != MLA_OK ||
 	    peer_client_post(g->client, &g->snap->cfg, &t->post, t->to_state, url, "text/plain",
-			     g->tlog->witness->cert_header, &t->body, &t->response) != MLA_OK ||
+			     headers, &t->body, &t->response) != MLA_OK ||
 	    peer_client_start(g->client, &t->post) != MLA_OK)
 		goto fail;
 	wp->t = t;
