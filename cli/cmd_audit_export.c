@@ -18,6 +18,7 @@
 #include "cli_util.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/bundle.h"
+#include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "store/store_reader.h"
 
@@ -134,7 +135,8 @@ static mla_err checkpoint_row(const struct store_checkpoint_row *row, void *arg)
 	char name[24];
 	int rc;
 
-	(void)snprintf(name, sizeof(name), "%llu", (unsigned long long)row->size);
+	mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)row->size) ==
+		    MLA_OK);
 	rc = add_to(x->cps, MLA_BUNDLE_CHECKPOINT, name, row->note, row->len);
 	x->last_size = row->size;
 	x->n_cps++;
@@ -165,7 +167,7 @@ static mla_err peer_cert_row(const struct store_peer_cert_row *row, void *arg)
 	X509 *cert = d2i_X509(NULL, &der, (long)row->len);
 	BIO *bio = BIO_new(BIO_s_mem());
 	const uint8_t *fp = row->fingerprint;
-	char name[MLA_BUNDLE_NAME_MAX + 1], *pem;
+	char name[MLA_BUNDLE_NAME_MAX + 1], hex[17], *pem;
 	int rc;
 	long n;
 
@@ -174,8 +176,9 @@ static mla_err peer_cert_row(const struct store_peer_cert_row *row, void *arg)
 		fprintf(stderr, "mlagw " CMD ": store: a peer audit certificate is unreadable\n");
 		rc = CLI_IO;
 	} else {
-		(void)snprintf(name, sizeof(name), "peer.%.2s.%02x%02x%02x%02x%02x%02x%02x%02x",
-			       row->state, fp[0], fp[1], fp[2], fp[3], fp[4], fp[5], fp[6], fp[7]);
+		mla_require(mla_hex_encode(fp, 8, hex, sizeof(hex)) == MLA_OK);
+		mla_require(mla_snprintf(name, sizeof(name), "peer.%.2s.%s", row->state, hex) ==
+			    MLA_OK);
 		rc = add_to(x->peer_certs, MLA_BUNDLE_CERTIFICATE, name, pem, (size_t)n);
 		x->n_peer_certs++;
 	}
@@ -204,8 +207,8 @@ static mla_err witnessed_row(const struct store_witnessed_row *row, void *arg)
 		fprintf(stderr, "mlagw " CMD ": store: a witnessed origin is unreadable\n");
 		return keep(x, CLI_IO);
 	}
-	(void)snprintf(name, sizeof(name), "%c%c.%llu", origin[6] - 32, origin[7] - 32,
-		       (unsigned long long)row->size);
+	mla_require(mla_snprintf(name, sizeof(name), "%c%c.%llu", origin[6] - 32, origin[7] - 32,
+				 (unsigned long long)row->size) == MLA_OK);
 	rc = add_to(&x->body, MLA_BUNDLE_WITNESSED, name, row->note, row->len);
 	x->n_wit++;
 	return keep(x, rc);
@@ -277,7 +280,8 @@ static mla_err entry_row(const struct store_audit_row *row, void *arg)
 	char name[24];
 	int rc;
 
-	(void)snprintf(name, sizeof(name), "%llu", (unsigned long long)row->seq);
+	mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)row->seq) ==
+		    MLA_OK);
 	if ((rc = add_to(&x->body, MLA_BUNDLE_ENTRY, name, row->entry, row->len)) != CLI_OK)
 		return keep(x, rc);
 	if (row->leaf != NULL) /* else no proof verifies: reported there */
@@ -360,8 +364,8 @@ static json_t *manifest(const struct export_ctx *x, const struct export_args *a)
 {
 	char origin[32];
 
-	(void)snprintf(origin, sizeof(origin), "mlagw.%c%c/audit", x->state[0] + 32,
-		       x->state[1] + 32);
+	mla_require(mla_snprintf(origin, sizeof(origin), "mlagw.%c%c/audit", x->state[0] + 32,
+				 x->state[1] + 32) == MLA_OK);
 	return json_pack("{sssssssIsIsOs{sIsIsIsIsIsIsI}s{ss?ss?ss?}}", "format",
 			 "mlagw-audit-bundle/2", "state", x->state, "origin", origin, "first_seq",
 			 (json_int_t)0, "last_seq", (json_int_t)x->last_size - 1,
