@@ -84,6 +84,9 @@ static int parse(int argc, char **argv, struct export_args *a)
 		return cli_usage_error(CMD, "unexpected argument: %s", argv[optind]);
 	if (a->store == NULL || a->cert == NULL || a->out == NULL)
 		return cli_usage_error(CMD, "--store, --cert and --out are required");
+	/* no entry has a longer case id; the verifier refuses a manifest that names one */
+	if (a->case_id != NULL && strlen(a->case_id) > MLA_CASE_ID_MAX)
+		return cli_usage_error(CMD, "--case takes at most %d bytes", MLA_CASE_ID_MAX);
 	if (!mla_audit_filter_init(&a->filter, a->case_id, a->from, a->to))
 		return cli_usage_error(CMD, "--from and --to take YYYY-MM-DD[Thh:mm:ssZ]");
 	return CLI_OK;
