@@ -17,6 +17,7 @@
 
 #include "audit_testbundle.h"
 #include "mlagw/audit.h"
+#include "mlagw/codec.h"
 #include "mlagw/envelope.h"
 
 #define M1 "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f"
@@ -32,8 +33,8 @@ static int64_t t0;
 static int setup(void **state)
 {
 	(void)state;
-	(void)snprintf(trust_dir, sizeof(trust_dir), "/tmp/mlagw-tav-XXXXXX");
-	(void)snprintf(other_dir, sizeof(other_dir), "/tmp/mlagw-tav-XXXXXX");
+	assert_int_equal(mla_strcpy(trust_dir, sizeof(trust_dir), "/tmp/mlagw-tav-XXXXXX"), MLA_OK);
+	assert_int_equal(mla_strcpy(other_dir, sizeof(other_dir), "/tmp/mlagw-tav-XXXXXX"), MLA_OK);
 	t0 = (int64_t)time(NULL) * 1000 - 60000;
 	if (mla_crypto_init(NULL) != MLA_OK || mkdtemp(trust_dir) == NULL ||
 	    mkdtemp(other_dir) == NULL || tb_state_make("ES", trust_dir, &es) != 0 ||
@@ -47,7 +48,7 @@ static void rm_dir(const char *dir, const char *const *names)
 	char p[128];
 
 	for (; *names != NULL; names++) {
-		(void)snprintf(p, sizeof(p), "%s/%s", dir, *names);
+		assert_int_equal(mla_snprintf(p, sizeof(p), "%s/%s", dir, *names), MLA_OK);
 		(void)unlink(p);
 	}
 	(void)rmdir(dir);
