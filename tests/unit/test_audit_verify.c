@@ -325,6 +325,27 @@ static void test_filter_selection(void **state)
 	tb_free(&b);
 }
 
+/* A filter case longer than any case id is refused, not cut to one that could select. */
+static void test_filter_case_too_long(void **state)
+{
+	char longcase[MLA_CASE_ID_MAX + 2];
+	struct tb_bundle b;
+	mla_audit_result *r;
+	const mla_audit_failure *f;
+
+	(void)state;
+	memset(longcase, 'x', sizeof(longcase) - 1);
+	longcase[sizeof(longcase) - 1] = '\0';
+	build_es(&b, NULL);
+	assert_int_equal(tb_manifest(&b, "ES", longcase), 0);
+	r = verify1(&b);
+	f = expect(r, MLA_AUDIT_R_MANIFEST, MLA_AUDIT_CHECK_BUNDLE, MLA_BUNDLE_MANIFEST,
+		   "manifest");
+	assert_string_equal(f->message, "manifest: filter case is longer than 64 bytes");
+	mla_audit_result_free(r);
+	tb_free(&b);
+}
+
 /* Checkpoint 4 of another history, validly signed: its root is not the entries'. */
 static void test_checkpoint_root(void **state)
 {
@@ -715,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_missing_envelope_receipt),
 		cmocka_unit_test(test_delivered_without_receipt),
 		cmocka_unit_test(test_filter_selection),
+		cmocka_unit_test(test_filter_case_too_long),
 		cmocka_unit_test(test_checkpoint_root),
 		cmocka_unit_test(test_bad_proof),
 		cmocka_unit_test(test_peer_cosignature),
