@@ -18,6 +18,7 @@
 #include "cli_util.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/bundle.h"
+#include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "store/store_reader.h"
 
@@ -83,6 +84,9 @@ static int parse(int argc, char **argv, struct export_args *a)
 		return cli_usage_error(CMD, "unexpected argument: %s", argv[optind]);
 	if (a->store == NULL || a->cert == NULL || a->out == NULL)
 		return cli_usage_error(CMD, "--store, --cert and --out are required");
+	/* no entry has a longer case id; the verifier refuses a manifest that names one */
+	if (a->case_id != NULL && strlen(a->case_id) > MLA_CASE_ID_MAX)
+		return cli_usage_error(CMD, "--case takes at most %d bytes", MLA_CASE_ID_MAX);
 	if (!mla_audit_filter_init(&a->filter, a->case_id, a->from, a->to))
 		return cli_usage_error(CMD, "--from and --to take YYYY-MM-DD[Thh:mm:ssZ]");
 	return CLI_OK;
@@ -134,7 +138,8 @@ static mla_err checkpoint_row(const struct store_checkpoint_row *row, void *arg)
 	char name[24];
 	int rc;
 
-	(void)snprintf(name, sizeof(name), "%llu", (unsigned long long)row->size);
+	mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)row->size) ==
+		    MLA_OK);
 	rc = add_to(x->cps, MLA_BUNDLE_CHECKPOINT, name, row->note, row->len);
 	x->last_size = row->size;
 	x->n_cps++;
@@ -165,7 +170,7 @@ static mla_err peer_cert_row(const struct store_peer_cert_row *row, void *arg)
 	X509 *cert = d2i_X509(NULL, &der, (long)row->len);
 	BIO *bio = BIO_new(BIO_s_mem());
 	const uint8_t *fp = row->fingerprint;
-	char name[MLA_BUNDLE_NAME_MAX + 1], *pem;
+	char name[MLA_BUNDLE_NAME_MAX + 1], hex[17], *pem;
 	int rc;
 	long n;
 
@@ -174,8 +179,9 @@ static mla_err peer_cert_row(const struct store_peer_cert_row *row, void *arg)
 		fprintf(stderr, "mlagw " CMD ": store: a peer audit certificate is unreadable\n");
 		rc = CLI_IO;
 	} else {
-		(void)snprintf(name, sizeof(name), "peer.%.2s.%02x%02x%02x%02x%02x%02x%02x%02x",
-			       row->state, fp[0], fp[1], fp[2], fp[3], fp[4], fp[5], fp[6], fp[7]);
+		mla_require(mla_hex_encode(fp, 8, hex, sizeof(hex)) == MLA_OK);
+		mla_require(mla_snprintf(name, sizeof(name), "peer.%.2s.%s", row->state, hex) ==
+			    MLA_OK);
 		rc = add_to(x->peer_certs, MLA_BUNDLE_CERTIFICATE, name, pem, (size_t)n);
 		x->n_peer_certs++;
 	}
@@ -204,8 +210,8 @@ static mla_err witnessed_row(const struct store_witnessed_row *row, void *arg)
 		fprintf(stderr, "mlagw " CMD ": store: a witnessed origin is unreadable\n");
 		return keep(x, CLI_IO);
 	}
-	(void)snprintf(name, sizeof(name), "%c%c.%llu", origin[6] - 32, origin[7] - 32,
-		       (unsigned long long)row->size);
+	mla_require(mla_snprintf(name, sizeof(name), "%c%c.%llu", origin[6] - 32, origin[7] - 32,
+				 (unsigned long long)row->size) == MLA_OK);
 	rc = add_to(&x->body, MLA_BUNDLE_WITNESSED, name, row->note, row->len);
 	x->n_wit++;
 	return keep(x, rc);
@@ -277,7 +283,8 @@ static mla_err entry_row(const struct store_audit_row *row, void *arg)
 	char name[24];
 	int rc;
 
-	(void)snprintf(name, sizeof(name), "%llu", (unsigned long long)row->seq);
+	mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)row->seq) ==
+		    MLA_OK);
 	if ((rc = add_to(&x->body, MLA_BUNDLE_ENTRY, name, row->entry, row->len)) != CLI_OK)
 		return keep(x, rc);
 	if (row->leaf != NULL) /* else no proof verifies: reported there */
@@ -360,8 +367,8 @@ static json_t *manifest(const struct export_ctx *x, const struct export_args *a)
 {
 	char origin[32];
 
-	(void)snprintf(origin, sizeof(origin), "mlagw.%c%c/audit", x->state[0] + 32,
-		       x->state[1] + 32);
+	mla_require(mla_snprintf(origin, sizeof(origin), "mlagw.%c%c/audit", x->state[0] + 32,
+				 x->state[1] + 32) == MLA_OK);
 	return json_pack("{sssssssIsIsOs{sIsIsIsIsIsIsI}s{ss?ss?ss?}}", "format",
 			 "mlagw-audit-bundle/2", "state", x->state, "origin", origin, "first_seq",
 			 (json_int_t)0, "last_seq", (json_int_t)x->last_size - 1,

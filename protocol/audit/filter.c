@@ -1,6 +1,5 @@
 /* The audit bundle's message filter (include/mlagw/audit.h): which messages a filtered
  * bundle holds, as export chose them and verification recomputes them. */
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,15 +9,19 @@
 int mla_audit_filter_time(const char *s, int end_of_day, int64_t *ms)
 {
 	char full[32];
-	int is_date = strlen(s) == 10;
+	size_t len = strlen(s);
+	int is_date = len == 10;
 	time_t t;
 
-	/* the envelope header's parser does the work, so "2026-02-31" is refused here as there */
+	if (len > 20) /* longer than any date or time: refused before it is copied */
+		return 0;
+	/* the envelope header's parser does the work, so "2026-02-31" is refused here as there;
+	 * both copies fit by the length checks above (20 characters and the NUL) */
 	if (is_date)
-		(void)snprintf(full, sizeof(full), "%sT00:00:00Z", s);
+		mla_require(mla_snprintf(full, sizeof(full), "%sT00:00:00Z", s) == MLA_OK);
 	else
-		(void)snprintf(full, sizeof(full), "%.20s", s);
-	if (strlen(s) > 20 || (t = mla_time_parse(full)) < 0)
+		mla_require(mla_strcpy(full, sizeof(full), s) == MLA_OK);
+	if ((t = mla_time_parse(full)) < 0)
 		return 0;
 	*ms = (int64_t)t * 1000 + (is_date && end_of_day ? 86400000 - 1 : 0);
 	return 1;

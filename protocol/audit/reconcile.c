@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mlagw/codec.h"
 #include "verify_internal.h"
 
 /* An entry of interest, on the sending (X) or receiving (Y) side of one direction. */
@@ -166,7 +167,7 @@ static void note(struct report *rp, mla_audit_mismatch kind, const char *x, cons
 	mla_audit_finding *f = add_finding(rp, kind == MLA_AUDIT_IN_FLIGHT);
 
 	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a diagnostic: a marked cut is fine */
 	va_end(ap);
 	if (f == NULL || (f->message = strdup(msg)) == NULL) {
 		rp->nomem = 1;
@@ -175,15 +176,15 @@ static void note(struct report *rp, mla_audit_mismatch kind, const char *x, cons
 	f->kind = kind;
 	memcpy(f->from, x, 3);
 	memcpy(f->to, y, 3);
-	(void)snprintf(f->message_id, sizeof(f->message_id), "%s", id);
+	/* an entry's message id, of the same size */
+	mla_require(mla_strcpy(f->message_id, sizeof(f->message_id), id) == MLA_OK);
 	f->from_seq = xs != NULL ? xs->seq : MLA_AUDIT_NO_SEQ;
 	f->to_seq = ys != NULL ? ys->seq : MLA_AUDIT_NO_SEQ;
 }
 
 static void hex(const uint8_t d[32], char out[65])
 {
-	for (int i = 0; i < 32; i++)
-		(void)snprintf(out + 2 * i, 3, "%02x", d[i]);
+	mla_require(mla_hex_encode(d, 32, out, 65) == MLA_OK);
 }
 
 static int ref_cmp(const void *a, const void *b)

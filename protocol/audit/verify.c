@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mlagw/codec.h"
 #include "verify_internal.h"
 
 static const char *const check_names[MLA_AUDIT_CHECK_N] = {
@@ -95,7 +96,7 @@ static void vfail_ap(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_
 	char msg[512];
 	mla_audit_failure *p;
 
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a diagnostic: a marked cut is fine */
 	v->fam[f].failed++;
 	sanitize(msg);
 	if ((p = audit_grow(v->failures, &v->capfailures, v->nfailures, sizeof(*p))) == NULL) {
@@ -112,7 +113,8 @@ static void vfail_ap(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_
 	p->check = (mla_audit_check)f;
 	p->refusal = why;
 	p->record_type = t;
-	(void)snprintf(p->record, sizeof(p->record), "%s", rec);
+	/* every caller names a bundle record (MLA_BUNDLE_NAME_MAX), a message id or a number */
+	mla_require(mla_strcpy(p->record, sizeof(p->record), rec) == MLA_OK);
 	v->nfailures++;
 }
 
@@ -132,7 +134,7 @@ void vfailn(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_ty
 	char name[24];
 	va_list ap;
 
-	(void)snprintf(name, sizeof(name), "%llu", (unsigned long long)rec);
+	mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)rec) == MLA_OK);
 	va_start(ap, fmt);
 	vfail_ap(v, f, why, t, name, fmt, ap);
 	va_end(ap);

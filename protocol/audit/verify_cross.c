@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mlagw/codec.h"
 #include "mlagw/merkle.h"
 #include "verify_internal.h"
 
@@ -40,7 +41,7 @@ static void cross_fail(struct vcross *x, mla_audit_refusal kind, const char *ori
 	mla_audit_split *sp, *p;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a diagnostic: a marked cut is fine */
 	va_end(ap);
 	if ((p = audit_grow(x->splits, &x->capsplits, x->nsplits, sizeof(*p))) == NULL) {
 		x->nomem = 1;
@@ -54,7 +55,8 @@ static void cross_fail(struct vcross *x, mla_audit_refusal kind, const char *ori
 		return;
 	}
 	sp->kind = kind;
-	(void)snprintf(sp->origin, sizeof(sp->origin), "%s", origin);
+	/* a verified head's origin, of the same size */
+	mla_require(mla_strcpy(sp->origin, sizeof(sp->origin), origin) == MLA_OK);
 	sp->size = size;
 	sp->bundle[0] = b0;
 	sp->bundle[1] = b1;
@@ -63,8 +65,7 @@ static void cross_fail(struct vcross *x, mla_audit_refusal kind, const char *ori
 
 static void hex8(const uint8_t *root, char out[17])
 {
-	for (int i = 0; i < 8; i++)
-		(void)snprintf(out + 2 * i, 3, "%02x", root[i]);
+	mla_require(mla_hex_encode(root, 8, out, 17) == MLA_OK);
 }
 
 /* Two roots for one log and size anywhere in the pool. */

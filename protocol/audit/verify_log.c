@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
+#include "mlagw/codec.h"
 #include "mlagw/merkle.h"
 #include "verify_internal.h"
 
@@ -52,8 +53,10 @@ static void manifest_filter(struct vctx *v, json_t *filter)
 	const char *from = json_string_value(json_object_get(filter, "from"));
 	const char *to = json_string_value(json_object_get(filter, "to"));
 
-	if (c != NULL)
-		(void)snprintf(v->filter_case, sizeof(v->filter_case), "%s", c);
+	/* no entry has a longer case id, and a cut one could select another case's messages;
+	 * refused, the filter (case "") selects nothing */
+	if (c != NULL && mla_strcpy(v->filter_case, sizeof(v->filter_case), c) != MLA_OK)
+		MFAIL(v, "manifest: filter case is longer than %d bytes", MLA_CASE_ID_MAX);
 	if (!mla_audit_filter_init(&v->filter, c != NULL ? v->filter_case : NULL, from, to))
 		MFAIL(v, "manifest: filter from/to is not YYYY-MM-DD[Thh:mm:ssZ]");
 }
@@ -71,8 +74,8 @@ static void manifest_identity(struct vctx *v, json_t *j)
 		return;
 	}
 	memcpy(v->state, state, 3);
-	(void)snprintf(v->origin, sizeof(v->origin), "mlagw.%c%c/audit", state[0] + 32,
-		       state[1] + 32);
+	mla_require(mla_snprintf(v->origin, sizeof(v->origin), "mlagw.%c%c/audit", state[0] + 32,
+				 state[1] + 32) == MLA_OK);
 	if (!json_is_string(json_object_get(j, "origin")) ||
 	    strcmp(json_string_value(json_object_get(j, "origin")), v->origin) != 0)
 		MFAIL(v, "manifest: origin is not %s", v->origin);
@@ -136,7 +139,8 @@ static void manifest_sizes(struct vctx *v, json_t *j)
 	json_array_foreach(sizes, i, s) {
 		while (v->b->rec[k].type != MLA_BUNDLE_CHECKPOINT)
 			k++;
-		(void)snprintf(name, sizeof(name), "%lld", (long long)json_integer_value(s));
+		mla_require(mla_snprintf(name, sizeof(name), "%lld",
+					 (long long)json_integer_value(s)) == MLA_OK);
 		if (!json_is_integer(s) || strcmp(name, v->b->rec[k++].name) != 0)
 			MFAIL(v, "manifest: checkpoint_sizes[%zu] is not checkpoint %s", i,
 			      v->b->rec[k - 1].name);
@@ -207,12 +211,12 @@ int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, int check
 		    X509_STORE_add_cert(st, v->trust->roots[i]) == 1)
 			roots++;
 	if (roots == 0)
-		(void)snprintf(why, whylen, "no root of %s in %s", state, v->trust->dir);
+		(void)mla_snprintf_cut(why, whylen, "no root of %s in %s", state, v->trust->dir);
 	else if (ctx == NULL || X509_STORE_CTX_init(ctx, st, cert, NULL) != 1)
-		(void)snprintf(why, whylen, "out of memory");
+		(void)mla_snprintf_cut(why, whylen, "out of memory");
 	else if (verify_at(ctx, at) != 1)
-		(void)snprintf(why, whylen, "does not chain to the root of %s: %s", state,
-			       X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		(void)mla_snprintf_cut(why, whylen, "does not chain to the root of %s: %s", state,
+				       X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 	else
 		ok = 1;
 	X509_STORE_CTX_free(ctx);
@@ -290,7 +294,8 @@ int verify_checkpoints(struct vctx *v)
 			cp->size = 0;
 			continue;
 		}
-		(void)snprintf(name, sizeof(name), "%llu", (unsigned long long)cp->size);
+		mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)cp->size) ==
+			    MLA_OK);
 		if (strcmp(name, r->name) != 0 || strcmp(cp->origin, v->origin) != 0 ||
 		    cp->size <= last) {
 			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_NAME, MLA_BUNDLE_CHECKPOINT,
@@ -331,7 +336,8 @@ int verify_entries(struct vctx *v)
 			mla_merkle_hasher_free(h);
 			return -1;
 		}
-		(void)snprintf(want, sizeof(want), "%zu", n++);
+		mla_require(mla_snprintf(want, sizeof(want), "%zu", n) == MLA_OK);
+		n++;
 		if (mla_audit_entry_parse(r->data, r->len, e, &d) != MLA_OK) {
 			vfail(v, F_ENTRIES, MLA_AUDIT_R_ENTRY_FORM, MLA_BUNDLE_ENTRY, r->name,
 			      "entry %s: not a canonical entry: %s", r->name,

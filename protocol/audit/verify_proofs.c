@@ -7,13 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mlagw/codec.h"
 #include "mlagw/merkle.h"
 #include "verify_internal.h"
-
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 /* One lower-case hex hash per line, at most MLA_MERKLE_PROOF_MAX lines. */
 static int parse_proof(const mla_bundle_record *r, mla_merkle_proof *p)
@@ -25,40 +21,24 @@ static int parse_proof(const mla_bundle_record *r, mla_merkle_proof *p)
 		const uint8_t *s = r->data + l * 65;
 		if (s[64] != '\n')
 			return 0;
-		for (int j = 0; j < 32; j++) {
-			int hi = hexval((char)s[2 * j]), lo = hexval((char)s[2 * j + 1]);
-			if (hi < 0 || lo < 0)
-				return 0;
-			p->hash[l][j] = (uint8_t)(hi << 4 | lo);
-		}
+		if (mla_hex_decode((const char *)s, 64, p->hash[l], 32, NULL) != MLA_OK)
+			return 0;
 		p->len++;
 	}
 	return 1;
 }
 
-/* A decimal without sign or leading zero, ending at *end. */
-static int read_num(const char *s, const char **end, uint64_t *v)
-{
-	*v = 0;
-	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
-		return 0;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		if (*v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return 0;
-		*v = *v * 10 + (uint64_t)(*s - '0');
-	}
-	*end = s;
-	return 1;
-}
-
-/* "c.<m>.<n>" or "i.<seq>.<n>": the kind and both numbers. */
+/* "c.<m>.<n>" or "i.<seq>.<n>": the kind and both numbers (canonical decimals). */
 static int parse_name(const char *name, char *kind, uint64_t *a, uint64_t *b)
 {
-	const char *e;
+	const char *dot;
 
 	*kind = name[0];
-	return (name[0] == 'c' || name[0] == 'i') && name[1] == '.' && read_num(name + 2, &e, a) &&
-	       *e == '.' && read_num(e + 1, &e, b) && *e == '\0';
+	if ((name[0] != 'c' && name[0] != 'i') || name[1] != '.' ||
+	    (dot = strchr(name + 2, '.')) == NULL)
+		return 0;
+	return mla_parse_u64n(name + 2, (size_t)(dot - (name + 2)), 0, UINT64_MAX, a) == MLA_OK &&
+	       mla_parse_u64(dot + 1, 0, UINT64_MAX, b) == MLA_OK;
 }
 
 /* The index in v->cps of the verified checkpoint of size n, or -1. */

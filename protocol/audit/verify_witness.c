@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "mlagw/codec.h"
 #include "mlagw/merkle.h"
 #include "verify_internal.h"
 
@@ -54,7 +55,7 @@ static mla_audit_head *add_head(struct vctx *v, const mla_checkpoint *cp, const 
 	memcpy(h->origin, cp->origin, sizeof(h->origin));
 	h->size = cp->size;
 	memcpy(h->root, cp->root, sizeof(h->root));
-	(void)snprintf(h->what, sizeof(h->what), "%s", what);
+	mla_require(mla_strcpy(h->what, sizeof(h->what), what) == MLA_OK); /* ours, fixed text */
 	return h;
 }
 
@@ -68,8 +69,8 @@ static int name_has_fingerprint(const char *name, X509 *cert)
 
 	ok = len > 0 && EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(), NULL) == 1;
 	OPENSSL_free(der);
-	for (int i = 0; ok && i < 8; i++)
-		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (ok)
+		mla_require(mla_hex_encode(md, 8, hex, sizeof(hex)) == MLA_OK);
 	return ok && strlen(name) == 8 + 16 && strcmp(name + 8, hex) == 0;
 }
 
@@ -149,8 +150,10 @@ static void take_peer_cert(struct vctx *v, const mla_bundle_record *r)
 	if (bad == NULL && X509_get0_pubkey(cert) == NULL) {
 		bad = "not an Ed25519 audit key"; /* one OpenSSL cannot decode */
 	} else if (bad == NULL) {
-		(void)snprintf(log, sizeof(log), "mlagw.%c%c/audit", st[0] + 32, st[1] + 32);
-		(void)snprintf(cos, sizeof(cos), "mlagw.%c%c/witness", st[0] + 32, st[1] + 32);
+		mla_require(mla_snprintf(log, sizeof(log), "mlagw.%c%c/audit", st[0] + 32,
+					 st[1] + 32) == MLA_OK);
+		mla_require(mla_snprintf(cos, sizeof(cos), "mlagw.%c%c/witness", st[0] + 32,
+					 st[1] + 32) == MLA_OK);
 		if (mla_note_verifier_from_key(log, X509_get0_pubkey(cert), &p.log, NULL) !=
 			    MLA_OK ||
 		    mla_cosig_verifier_from_key(cos, X509_get0_pubkey(cert), &p.cosigner, NULL) !=
@@ -195,10 +198,10 @@ static size_t line_ids(const mla_bundle_record *r, struct line_id *out)
 	for (p = text; p != NULL && p < end && n < MLA_NOTE_SIGS_MAX &&
 		       (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1) {
 		const char *name = p + 4, *sp = memchr(name, ' ', (size_t)(nl - name));
-		unsigned char raw[8];
+		uint8_t raw[6];
 		if ((size_t)(nl - p) < 4 + 2 + 8 || sp == NULL || nl - sp < 9 ||
 		    (size_t)(sp - name) > MLA_NOTE_NAME_MAX ||
-		    EVP_DecodeBlock(raw, (const unsigned char *)sp + 1, 8) != 6)
+		    mla_b64_decode(sp + 1, 8, raw, sizeof(raw), NULL) != MLA_OK) /* exactly 6 */
 			continue;
 		memcpy(out[n].name, name, (size_t)(sp - name));
 		out[n].name[sp - name] = '\0';
@@ -290,8 +293,11 @@ static const char *witnessed_problem(const mla_bundle_record *r, const mla_check
 		return "not signed by that peer's audit key and cosigned by this gateway";
 	if (popcount(signers) != sig_lines(r))
 		return "signature lines by keys the bundle does not certify";
-	(void)snprintf(want, sizeof(want), "mlagw.%c%c/audit", r->name[0] + 32, r->name[1] + 32);
-	(void)snprintf(name, sizeof(name), "%.2s.%llu", r->name, (unsigned long long)cp->size);
+	/* both fit by construction: 14 characters, and 2 + 1 + at most 20 */
+	mla_require(mla_snprintf(want, sizeof(want), "mlagw.%c%c/audit", r->name[0] + 32,
+				 r->name[1] + 32) == MLA_OK);
+	mla_require(mla_snprintf(name, sizeof(name), "%.2s.%llu", r->name,
+				 (unsigned long long)cp->size) == MLA_OK);
 	if (strcmp(cp->origin, want) != 0 || strcmp(name, r->name) != 0)
 		return "the checkpoint is not the one its name says (log and size)";
 	c = prev_name[0] == '\0' ? 1 : memcmp(r->name, prev_name, 2);
@@ -337,7 +343,7 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 			      "witnessed %s: %s", r->name, bad);
 			continue;
 		}
-		(void)snprintf(what, sizeof(what), "cosigned by %s", v->state);
+		mla_require(mla_snprintf(what, sizeof(what), "cosigned by %s", v->state) == MLA_OK);
 		if ((h = add_head(v, &cp, what)) == NULL) {
 			free(cand);
 			return -1;
@@ -365,8 +371,8 @@ int verify_witness(struct vctx *v)
 		take_peer_cert(v, &v->b->rec[i]);
 	if (!v->have_key)
 		return 0; /* reported by verify_certificate */
-	(void)snprintf(name, sizeof(name), "mlagw.%c%c/witness", v->state[0] + 32,
-		       v->state[1] + 32);
+	mla_require(mla_snprintf(name, sizeof(name), "mlagw.%c%c/witness", v->state[0] + 32,
+				 v->state[1] + 32) == MLA_OK);
 	if ((pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, v->key.key,
 					      MLA_ED25519_KEY_LEN)) == NULL ||
 	    mla_cosig_verifier_from_key(name, pk, &own_cosigner, NULL) != MLA_OK) {

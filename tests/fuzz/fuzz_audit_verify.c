@@ -10,6 +10,7 @@
 
 #include "audit_testbundle.h"
 #include "mlagw/audit.h"
+#include "mlagw/codec.h"
 #include "mlagw/envelope.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,8 +37,10 @@ static void make_trust(char *dir, struct tb_state *co)
 		char from[512], to[512];
 		for (int i = 0; i < 2; i++) {
 			const char *st = i ? "CO" : "ES";
-			(void)snprintf(from, sizeof(from), "%s/%s/root.crt", pki, st);
-			(void)snprintf(to, sizeof(to), "%s/%s.crt", dir, st);
+			must(mla_snprintf(from, sizeof(from), "%s/%s/root.crt", pki, st) == MLA_OK,
+			     "MLAGW_FUZZ_PKI: path too long");
+			must(mla_snprintf(to, sizeof(to), "%s/%s.crt", dir, st) == MLA_OK,
+			     "temporary directory: path too long");
 			must(symlink(from, to) == 0, "link to a root");
 		}
 		must(tb_state_load("CO", pki, co) == 0, "CO of MLAGW_FUZZ_PKI");

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "audit_testbundle.h"
+#include "mlagw/codec.h"
 #include "mlagw/envelope.h"
 
 int main(int argc, char **argv)
@@ -32,7 +33,7 @@ int main(int argc, char **argv)
 		 "CO", sha, NULL);
 	tb_entry(&e[2], 2, t + 2, MLA_AUDIT_DOCUMENT_FETCHED,
 		 "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f", "ES", "CO", NULL, NULL);
-	(void)snprintf(e[2].reason, sizeof(e[2].reason), "seed");
+	mla_require(mla_strcpy(e[2].reason, sizeof(e[2].reason), "seed") == MLA_OK);
 	tb_entry(&e[3], 3, t + 3, MLA_AUDIT_KEY_CHANGED, NULL, NULL, NULL, NULL, NULL);
 	if (tb_build(&b, &es, e, 4, cps, 2, &co) == 0 && tb_write(&b, &out) == 0 &&
 	    (f = fopen(argv[2], "wb")) != NULL) {

@@ -1,6 +1,5 @@
 /* Test audit bundles built in memory (see audit_testbundle.h): what a gateway's export writes,
  * made here from keys of a throwaway PKI so that each test can alter one thing. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +9,7 @@
 
 #include "audit_testbundle.h"
 #include "mlagw/checkpoint.h"
+#include "mlagw/codec.h"
 #include "mlagw/merkle.h"
 #include "mlagw/pem.h"
 #include "mlagw/pki.h"
@@ -20,9 +20,9 @@ int tb_state_make(const char *state, const char *trust_dir, struct tb_state *s)
 	char path[512];
 
 	memset(s, 0, sizeof(*s));
-	(void)snprintf(s->state, sizeof(s->state), "%s", state);
-	(void)snprintf(path, sizeof(path), "%s/%s.crt", trust_dir, state);
-	if (mla_pki_keygen(MLA_KEY_EC_P256, 0, &s->root_key, NULL) != MLA_OK ||
+	if (mla_strcpy(s->state, sizeof(s->state), state) != MLA_OK ||
+	    mla_snprintf(path, sizeof(path), "%s/%s.crt", trust_dir, state) != MLA_OK ||
+	    mla_pki_keygen(MLA_KEY_EC_P256, 0, &s->root_key, NULL) != MLA_OK ||
 	    mla_pki_issue(MLA_ROLE_ROOT, state, "test root", s->root_key, NULL, NULL, now - 86400,
 			  now + 86400 * 365, NULL, &s->root, NULL) != MLA_OK ||
 	    mla_pki_keygen(MLA_KEY_ED25519, 0, &s->audit_key, NULL) != MLA_OK ||
@@ -39,11 +39,11 @@ int tb_state_load(const char *state, const char *pki_dir, struct tb_state *s)
 	char a[512], b[512], c[512];
 
 	memset(s, 0, sizeof(*s));
-	(void)snprintf(s->state, sizeof(s->state), "%s", state);
-	(void)snprintf(a, sizeof(a), "%s/%s/root.crt", pki_dir, state);
-	(void)snprintf(b, sizeof(b), "%s/%s/audit.crt", pki_dir, state);
-	(void)snprintf(c, sizeof(c), "%s/%s/audit.key", pki_dir, state);
-	return mla_pem_load_cert(a, &s->root, NULL) == MLA_OK &&
+	return mla_strcpy(s->state, sizeof(s->state), state) == MLA_OK &&
+		       mla_snprintf(a, sizeof(a), "%s/%s/root.crt", pki_dir, state) == MLA_OK &&
+		       mla_snprintf(b, sizeof(b), "%s/%s/audit.crt", pki_dir, state) == MLA_OK &&
+		       mla_snprintf(c, sizeof(c), "%s/%s/audit.key", pki_dir, state) == MLA_OK &&
+		       mla_pem_load_cert(a, &s->root, NULL) == MLA_OK &&
 		       mla_pem_load_cert(b, &s->audit_cert, NULL) == MLA_OK &&
 		       mla_privkey_load(c, &s->audit_priv, NULL) == MLA_OK
 		       ? 0
@@ -68,15 +68,16 @@ void tb_entry(mla_audit_entry *e, uint64_t seq, int64_t time_ms, mla_audit_event
 	e->seq = seq;
 	e->time_ms = time_ms;
 	e->event = ev;
-	(void)snprintf(e->actor, sizeof(e->actor), "gateway");
+	/* a test's own values: one that does not fit is a broken test, so abort */
+	mla_require(mla_strcpy(e->actor, sizeof(e->actor), "gateway") == MLA_OK);
 	if (msg != NULL) {
-		(void)snprintf(e->message_id, sizeof(e->message_id), "%s", msg);
-		(void)snprintf(e->case_id, sizeof(e->case_id), "ES-T/2026.%04llu",
-			       (unsigned long long)(seq % 3));
-		(void)snprintf(e->kind, sizeof(e->kind), "mla");
-		(void)snprintf(e->action, sizeof(e->action), "request");
-		(void)snprintf(e->from, sizeof(e->from), "%s", from);
-		(void)snprintf(e->to, sizeof(e->to), "%s", to);
+		mla_require(mla_strcpy(e->message_id, sizeof(e->message_id), msg) == MLA_OK);
+		mla_require(mla_snprintf(e->case_id, sizeof(e->case_id), "ES-T/2026.%04llu",
+					 (unsigned long long)(seq % 3)) == MLA_OK);
+		mla_require(mla_strcpy(e->kind, sizeof(e->kind), "mla") == MLA_OK);
+		mla_require(mla_strcpy(e->action, sizeof(e->action), "request") == MLA_OK);
+		mla_require(mla_strcpy(e->from, sizeof(e->from), from) == MLA_OK);
+		mla_require(mla_strcpy(e->to, sizeof(e->to), to) == MLA_OK);
 	}
 	if ((e->has_envelope_sha256 = env_sha != NULL))
 		memcpy(e->envelope_sha256, env_sha, 32);
@@ -96,10 +97,11 @@ int tb_set(struct tb_bundle *b, mla_bundle_type t, const char *name, const void 
 	   size_t len)
 {
 	struct tb_rec *r = tb_find(b, t, name);
+	char copy[sizeof(r->name)];
 	size_t at = 0;
 
 	if (r == NULL) {
-		if (b->n == TB_RECS)
+		if (b->n == TB_RECS || mla_strcpy(copy, sizeof(copy), name) != MLA_OK)
 			return -1;
 		while (at < b->n && b->rec[at].type <= t)
 			at++;
@@ -108,7 +110,7 @@ int tb_set(struct tb_bundle *b, mla_bundle_type t, const char *name, const void 
 		r = &b->rec[at];
 		memset(r, 0, sizeof(*r));
 		r->type = t;
-		(void)snprintf(r->name, sizeof(r->name), "%s", name);
+		memcpy(r->name, copy, sizeof(r->name));
 		mla_buf_init(&r->data, MLA_BUNDLE_MAX);
 	}
 	r->data.len = 0;
@@ -141,8 +143,8 @@ int tb_manifest(struct tb_bundle *b, const char *state, const char *filter_case)
 	char fc[80] = "null";
 	int rc;
 
-	if (filter_case != NULL)
-		(void)snprintf(fc, sizeof(fc), "\"%s\"", filter_case);
+	if (filter_case != NULL && mla_snprintf(fc, sizeof(fc), "\"%s\"", filter_case) != MLA_OK)
+		return -1;
 	mla_buf_init(&m, 1 << 20);
 	rc = mla_buf_printf(&m, "{\"format\": \"mlagw-audit-bundle/2\", \"state\": "
 			    "\"%s\", \"origin\": \"mlagw.%c%c/audit\", \"filter\": {\"case\": "
@@ -202,10 +204,11 @@ static int add_checkpoint(struct tb_bundle *b, const struct tb_state *s,
 	int rc = -1;
 
 	memset(&cp, 0, sizeof(cp));
-	(void)snprintf(cp.origin, sizeof(cp.origin), "mlagw.%c%c/audit", s->state[0] + 32,
-		       s->state[1] + 32);
+	/* both fit by construction: a two-letter State, at most 20 digits */
+	mla_require(mla_snprintf(cp.origin, sizeof(cp.origin), "mlagw.%c%c/audit",
+				 s->state[0] + 32, s->state[1] + 32) == MLA_OK);
 	cp.size = n;
-	(void)snprintf(name, sizeof(name), "%llu", (unsigned long long)n);
+	mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)n) == MLA_OK);
 	mla_buf_init(&all, MLA_NOTE_MAX);
 	if (mla_merkle_root(leaves, (size_t)n, cp.root) != MLA_OK ||
 	    mla_checkpoint_sign(&cp, cp.origin, s->audit_priv, &note, &len, NULL) != MLA_OK ||
@@ -214,8 +217,8 @@ static int add_checkpoint(struct tb_bundle *b, const struct tb_state *s,
 	if (peer != NULL) {
 		char wname[40];
 		const char *blank = strstr(note, "\n\n");
-		(void)snprintf(wname, sizeof(wname), "mlagw.%c%c/witness", peer->state[0] + 32,
-			       peer->state[1] + 32);
+		mla_require(mla_snprintf(wname, sizeof(wname), "mlagw.%c%c/witness",
+					 peer->state[0] + 32, peer->state[1] + 32) == MLA_OK);
 		if (blank == NULL ||
 		    mla_cosignature_sign(note, (size_t)(blank - note) + 1, wname, peer->audit_priv,
 					 (uint64_t)time(NULL), line, sizeof(line), NULL) != MLA_OK ||
@@ -237,13 +240,12 @@ static int add_proof(struct tb_bundle *b, const uint8_t (*leaves)[32], uint64_t 
 
 	if (mla_merkle_consistency_proof(leaves, (size_t)n, (size_t)m, &p) != MLA_OK)
 		return -1;
-	(void)snprintf(name, sizeof(name), "c.%llu.%llu", (unsigned long long)m,
-		       (unsigned long long)n);
+	mla_require(mla_snprintf(name, sizeof(name), "c.%llu.%llu", (unsigned long long)m,
+				 (unsigned long long)n) == MLA_OK);
 	if (tb_set(b, MLA_BUNDLE_PROOF, name, NULL, 0) != 0)
 		return -1;
 	for (size_t l = 0; l < p.len; l++) {
-		for (int j = 0; j < 32; j++)
-			(void)snprintf(hex + 2 * j, 3, "%02x", p.hash[l][j]);
+		mla_require(mla_hex_encode(p.hash[l], 32, hex, sizeof(hex)) == MLA_OK);
 		hex[64] = '\n';
 		if (mla_buf_append(&tb_find(b, MLA_BUNDLE_PROOF, name)->data, hex, 65) != MLA_OK)
 			return -1;
@@ -255,9 +257,9 @@ static int add_peer(struct tb_bundle *b, const struct tb_state *peer)
 {
 	char fp[65], name[40];
 
-	if (mla_cert_fingerprint(peer->audit_cert, fp) != MLA_OK)
+	if (mla_cert_fingerprint(peer->audit_cert, fp) != MLA_OK ||
+	    mla_snprintf(name, sizeof(name), "peer.%s.%.16s", peer->state, fp) != MLA_OK)
 		return -1;
-	(void)snprintf(name, sizeof(name), "peer.%s.%.16s", peer->state, fp);
 	return add_cert(b, name, peer->audit_cert);
 }
 
@@ -271,7 +273,7 @@ static int add_entries(struct tb_bundle *b, const mla_audit_entry *e, size_t n,
 		mla_buf ser;
 		char name[24];
 		mla_buf_init(&ser, MLA_AUDIT_ENTRY_MAX);
-		(void)snprintf(name, sizeof(name), "%zu", i);
+		mla_require(mla_snprintf(name, sizeof(name), "%zu", i) == MLA_OK);
 		rc = mla_audit_entry_serialize(&e[i], &ser, NULL) == MLA_OK &&
 				     mla_merkle_leaf_hash(ser.data, ser.len, leaves[i]) == MLA_OK &&
 				     tb_set(b, MLA_BUNDLE_ENTRY, name, ser.data, ser.len) == 0

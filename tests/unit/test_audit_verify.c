@@ -17,6 +17,7 @@
 
 #include "audit_testbundle.h"
 #include "mlagw/audit.h"
+#include "mlagw/codec.h"
 #include "mlagw/envelope.h"
 
 #define M1 "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f"
@@ -32,8 +33,8 @@ static int64_t t0;
 static int setup(void **state)
 {
 	(void)state;
-	(void)snprintf(trust_dir, sizeof(trust_dir), "/tmp/mlagw-tav-XXXXXX");
-	(void)snprintf(other_dir, sizeof(other_dir), "/tmp/mlagw-tav-XXXXXX");
+	assert_int_equal(mla_strcpy(trust_dir, sizeof(trust_dir), "/tmp/mlagw-tav-XXXXXX"), MLA_OK);
+	assert_int_equal(mla_strcpy(other_dir, sizeof(other_dir), "/tmp/mlagw-tav-XXXXXX"), MLA_OK);
 	t0 = (int64_t)time(NULL) * 1000 - 60000;
 	if (mla_crypto_init(NULL) != MLA_OK || mkdtemp(trust_dir) == NULL ||
 	    mkdtemp(other_dir) == NULL || tb_state_make("ES", trust_dir, &es) != 0 ||
@@ -47,7 +48,7 @@ static void rm_dir(const char *dir, const char *const *names)
 	char p[128];
 
 	for (; *names != NULL; names++) {
-		(void)snprintf(p, sizeof(p), "%s/%s", dir, *names);
+		assert_int_equal(mla_snprintf(p, sizeof(p), "%s/%s", dir, *names), MLA_OK);
 		(void)unlink(p);
 	}
 	(void)rmdir(dir);
@@ -320,6 +321,27 @@ static void test_filter_selection(void **state)
 	r = verify1(&b);
 	expect(r, MLA_AUDIT_R_NOT_SELECTED, MLA_AUDIT_CHECK_ENVELOPES, MLA_BUNDLE_ENVELOPE, M1);
 	expect(r, MLA_AUDIT_R_ENVELOPE_INVALID, MLA_AUDIT_CHECK_ENVELOPES, MLA_BUNDLE_ENVELOPE, M1);
+	mla_audit_result_free(r);
+	tb_free(&b);
+}
+
+/* A filter case longer than any case id is refused, not cut to one that could select. */
+static void test_filter_case_too_long(void **state)
+{
+	char longcase[MLA_CASE_ID_MAX + 2];
+	struct tb_bundle b;
+	mla_audit_result *r;
+	const mla_audit_failure *f;
+
+	(void)state;
+	memset(longcase, 'x', sizeof(longcase) - 1);
+	longcase[sizeof(longcase) - 1] = '\0';
+	build_es(&b, NULL);
+	assert_int_equal(tb_manifest(&b, "ES", longcase), 0);
+	r = verify1(&b);
+	f = expect(r, MLA_AUDIT_R_MANIFEST, MLA_AUDIT_CHECK_BUNDLE, MLA_BUNDLE_MANIFEST,
+		   "manifest");
+	assert_string_equal(f->message, "manifest: filter case is longer than 64 bytes");
 	mla_audit_result_free(r);
 	tb_free(&b);
 }
@@ -714,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_missing_envelope_receipt),
 		cmocka_unit_test(test_delivered_without_receipt),
 		cmocka_unit_test(test_filter_selection),
+		cmocka_unit_test(test_filter_case_too_long),
 		cmocka_unit_test(test_checkpoint_root),
 		cmocka_unit_test(test_bad_proof),
 		cmocka_unit_test(test_peer_cosignature),
