@@ -20,7 +20,7 @@
 struct probe {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	int released;
+	int released[2];      /* lanes "XX" and "YY" hold their workers until released */
 	unsigned running[4]; /* by lane index: 0 "XX", 1 "YY", 2 local */
 	unsigned peak_xx;
 	char order[32];      /* the lane letters in the order jobs started */
@@ -48,8 +48,8 @@ static void tjob_run(struct gw_job *job, struct gw_crypto *crypto)
 	if (p->n_order < sizeof(p->order) - 1)
 		p->order[p->n_order++] = t->tag;
 	pthread_cond_broadcast(&p->cond);
-	while (!p->released && t->idx == 0)
-		pthread_cond_wait(&p->cond, &p->lock); /* the hostile peer's jobs hold their worker */
+	while (t->idx < 2 && !p->released[t->idx])
+		pthread_cond_wait(&p->cond, &p->lock); /* the peers' jobs hold their worker */
 	p->running[t->idx]--;
 	pthread_mutex_unlock(&p->lock);
 }
@@ -95,10 +95,15 @@ static int wait_for(struct probe *p, int (*pred)(struct probe *))
 	return ok;
 }
 
-static int others_started(struct probe *p)
+/* Every worker is busy: the flooding peer on as many as it may, the other peer on the rest. */
+static int all_busy(struct probe *p)
 {
-	return memchr(p->order, 'y', p->n_order) != NULL && memchr(p->order, 'u', p->n_order) &&
-	       memchr(p->order, 'l', p->n_order) != NULL;
+	return p->running[0] == 2 && p->running[1] == 1;
+}
+
+static int locals_done(struct probe *p)
+{
+	return memchr(p->order, 'u', p->n_order) != NULL && memchr(p->order, 'l', p->n_order);
 }
 
 static void test_one_lane_never_holds_every_worker(void **state)
@@ -118,19 +123,23 @@ static void test_one_lane_never_holds_every_worker(void **state)
 	gw_config_defaults(&cfg);
 	assert_non_null(snap = gw_snapshot_new(&cfg, 1));
 	assert_non_null(pool = gw_pool_new(base, 3, NULL, NULL, NULL));
-	/* a hostile peer floods first: ten jobs that never finish on their own */
+	/* a hostile peer floods first: ten jobs that hold their worker; then another peer's */
 	for (int i = 0; i < 10; i++)
 		submit(pool, snap, &p, "XX", 0, 0, 'x');
-	/* then a valid peer, an urgent local job and a normal local one */
 	submit(pool, snap, &p, "YY", 1, 0, 'y');
-	submit(pool, snap, &p, "", 2, 1, 'u');
+	assert_true(wait_for(&p, all_busy)); /* XX on two workers only: YY got the third */
+	/* with no worker free, a normal local job and then an urgent one are queued */
 	submit(pool, snap, &p, "", 2, 0, 'l');
-	assert_true(wait_for(&p, others_started));
+	submit(pool, snap, &p, "", 2, 1, 'u');
 	pthread_mutex_lock(&p.lock);
-	assert_int_equal(p.peak_xx, 2); /* all workers but one */
-	/* the urgent job started before the normal ones queued beside it */
+	p.released[1] = 1; /* one worker becomes free: the urgent job goes first */
+	pthread_cond_broadcast(&p.cond);
+	pthread_mutex_unlock(&p.lock);
+	assert_true(wait_for(&p, locals_done));
+	pthread_mutex_lock(&p.lock);
+	assert_int_equal(p.peak_xx, 2); /* all workers but one, while eight more waited */
 	assert_true(strchr(p.order, 'u') < strchr(p.order, 'l'));
-	p.released = 1;
+	p.released[0] = 1;
 	pthread_cond_broadcast(&p.cond);
 	pthread_mutex_unlock(&p.lock);
 	gw_pool_free(pool); /* drains the queue and runs every done */
