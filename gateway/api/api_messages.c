@@ -17,6 +17,10 @@ static void queued(struct gw *g, void *arg, const mla_header *h, mla_err err, co
 	mla_err e;
 
 	(void)g;
+	if (err == MLA_ERR_FORBIDDEN) {
+		api_deny(r, NULL, why);
+		return;
+	}
 	if (err != MLA_OK) {
 		api_reply_error(r, err == MLA_ERR_UNKNOWN_PEER ? 422 : 400, mla_errname(err), why,
 				NULL);
@@ -43,15 +47,19 @@ static void queued(struct gw *g, void *arg, const mla_header *h, mla_err err, co
 static void enqueue(struct api_req *r, mla_header *h, mla_buf *doc, mla_audit_event ev)
 {
 	mla_diag d = {MLA_OK, ""};
+	mla_err e;
 
 	if (mla_header_check(h, &d) != MLA_OK) {
 		api_reply_error(r, 400, mla_errname(MLA_ERR_HEADER), mla_diag_message(&d), NULL);
 	} else if (gw_config_peer(&r->g->snap->cfg, h->to_state) == NULL) {
 		api_reply_error(r, 422, mla_errname(MLA_ERR_UNKNOWN_PEER), "not a configured peer",
 				"to");
-	} else if (submit_enqueue(r->g, h, doc->data, doc->len, r->actor, ev, queued, r) !=
-		   MLA_OK) {
-		api_reply_error(r, 503, "unavailable", "out of memory", NULL);
+	} else if ((e = submit_enqueue(r->g, h, doc->data, doc->len, r->actor, ev, queued, r,
+				       &d)) == MLA_ERR_FORBIDDEN) {
+		api_deny(r, NULL, mla_diag_message(&d));
+	} else if (e != MLA_OK) {
+		api_reply_error(r, e == MLA_ERR_STORE ? 500 : 503, e == MLA_ERR_STORE ?
+				mla_errname(e) : "unavailable", mla_diag_message(&d), NULL);
 	} else {
 		api_hold(r);
 	}
@@ -118,7 +126,7 @@ static int find_message(struct api_req *r, const char *dir, struct store_api_row
 		api_reply_error(r, 404, "not-found", "no message with that id", "message_id");
 		return 0;
 	}
-	if ((own = api_own_case(r, row->case_id)) == 0)
+	if ((own = api_own_message(r, row)) == 0)
 		api_deny(r, r->param, "not a message of the caller's own cases");
 	return own == 1;
 }
@@ -193,5 +201,6 @@ void api_get_case(struct api_req *r)
 	memset(&f, 0, sizeof(f));
 	f.priority = f.state = -1;
 	f.case_id = r->param;
-	api_list_reply(r, &f, 1);
+	if (api_own_filter(r, &f)) /* a peer's case of the same id is not this one */
+		api_list_reply(r, &f, 1);
 }

@@ -65,6 +65,7 @@ static void reply(struct api_req *r, int code, const char *ctype, const mla_buf 
 	}
 	evhttp_clear_headers(&r->query);
 	json_decref(r->body);
+	free(r->owners);
 	free(r);
 }
 
@@ -141,15 +142,60 @@ void api_hold(struct api_req *r)
 int api_own_case(struct api_req *r, const char *case_id)
 {
 	mla_diag d = {MLA_OK, ""};
-	int own = 0;
+	char owner[96];
 
 	if (r->decision != API_ALLOW_OWN)
 		return 1;
-	if (store_api_own_case(r->g->store, case_id, r->actor, &own, &d) != MLA_OK) {
+	if (store_case_owner(r->g->store, r->g->snap->cfg.state, case_id, owner, &d) != MLA_OK) {
 		api_reply_error(r, 500, mla_errname(MLA_ERR_STORE), mla_diag_message(&d), NULL);
 		return -1;
 	}
-	return own;
+	return owner[0] != '\0' && api_config_may_act(&r->g->snap->cfg.api, r->actor, owner);
+}
+
+int api_own_message(struct api_req *r, const struct store_api_row *row)
+{
+	if (r->decision == API_ALLOW_OWN && row->peer_case)
+		return 0; /* the peer's case: never an authority's own */
+	return api_own_case(r, row->case_id);
+}
+
+/* The caller and the owners it is a delegate of, as a JSON array of "role:name". */
+static char *owners_json(struct api_req *r)
+{
+	const struct api_config *a = &r->g->snap->cfg.api;
+	json_t *arr = json_array();
+	char owner[MLA_AUDIT_ACTOR_MAX + 1];
+	char *out = NULL;
+
+	if (arr == NULL || json_array_append_new(arr, json_string(r->actor)) != 0)
+		goto out;
+	for (size_t i = 0; i < a->n_delegations; i++) {
+		if (mla_snprintf(owner, sizeof(owner), "authority:%s", a->delegations[i].owner) !=
+			    MLA_OK ||
+		    !api_config_may_act(a, r->actor, owner))
+			continue;
+		if (json_array_append_new(arr, json_string(owner)) != 0)
+			goto out;
+	}
+	out = json_dumps(arr, JSON_COMPACT);
+out:
+	json_decref(arr);
+	return out;
+}
+
+int api_own_filter(struct api_req *r, struct store_api_filter *f)
+{
+	if (r->decision != API_ALLOW_OWN)
+		return 1;
+	f->own_state = r->g->snap->cfg.state;
+	f->own_all = api_config_supervisor(&r->g->snap->cfg.api, r->actor);
+	if (r->owners == NULL && (r->owners = owners_json(r)) == NULL) {
+		api_reply_error(r, 503, "unavailable", "out of memory", NULL);
+		return 0;
+	}
+	f->owners = r->owners;
+	return 1;
 }
 
 const char *api_query(struct api_req *r, const char *name)

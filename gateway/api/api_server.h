@@ -36,6 +36,7 @@ struct api_req {
 	char param[API_PARAM_MAX + 1];       /* the path parameter, percent-decoded */
 	struct evkeyvalq query;              /* decoded query parameters */
 	json_t *body;                        /* the JSON object of a POST, else NULL */
+	char *owners;                        /* api_own_filter's owners (JSON), else NULL */
 	int held;
 };
 
@@ -56,9 +57,14 @@ void api_deny(struct api_req *r, const char *message_id, const char *why);
 /* The request continues after a worker or a commit: counts as busy, notices a client gone. */
 void api_hold(struct api_req *r);
 
-/* Own rule (x-mlagw-own): 1 if the caller may see case_id (always for API_ALLOW). On a store
- * error replies 500 and returns -1. */
+/* Own rule (x-mlagw-own; docs/api/README.md, "Own"): 1 if the caller may read and act on
+ * the case (this State, case_id): API_ALLOW, or its owner, a supervisor or a delegate of its
+ * owner. On a store error replies 500 and returns -1. */
 int api_own_case(struct api_req *r, const char *case_id);
+/* The same for a message: never for one in a peer's case under API_ALLOW_OWN. */
+int api_own_message(struct api_req *r, const struct store_api_row *row);
+/* Under API_ALLOW_OWN limits f to the caller's own cases; 0 when it replied (503). */
+int api_own_filter(struct api_req *r, struct store_api_filter *f);
 
 /* A query parameter, NULL if absent. */
 const char *api_query(struct api_req *r, const char *name);

@@ -78,9 +78,7 @@ int api_list_filter(struct api_req *r, struct store_api_filter *f, int inbox)
 		api_reply_perr(r, &e);
 		return 0;
 	}
-	if (r->decision == API_ALLOW_OWN)
-		f->own = r->actor;
-	return 1;
+	return api_own_filter(r, f);
 }
 
 struct list_ctx {

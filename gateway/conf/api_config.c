@@ -1,5 +1,6 @@
 /* Reads the [api] section key by key for config_parse.c: listener, TLS files, the client CA,
- * the body limit, and the principals (token = ROLE NAME sha256:HEX, client = ROLE CN).
+ * the body limit, the principals (token = ROLE NAME sha256:HEX, client = ROLE CN) and the
+ * grants over cases (supervisor = NAME, delegate = OWNER DELEGATE).
  * Messages follow config_parse.c: "FILE:LINE: [api] key: problem", never quoting a value. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -154,6 +155,124 @@ static mla_err client_key(struct api_config *a, const char *file, unsigned line,
 	return MLA_OK;
 }
 
+/* supervisor = NAME, delegate = OWNER DELEGATE: kept as written, checked by
+ * api_config_finish once every principal is known. */
+static mla_err grant_key(struct api_config *a, const char *file, unsigned line, int sup,
+			 const char *v, mla_diag *diag)
+{
+	size_t *n = sup ? &a->n_supervisors : &a->n_delegations;
+	char *dst = sup ? a->supervisors[*n] : a->delegations[*n].raw;
+	size_t cap = sup ? sizeof(a->supervisors[0]) : sizeof(a->delegations[0].raw);
+
+	if (*n == API_MAX_GRANTS)
+		return fail(diag, file, line, "%s: more than %d lines", sup ? "supervisor" :
+			    "delegate", API_MAX_GRANTS);
+	if (mla_strcpy(dst, cap, v) != MLA_OK)
+		return fail(diag, file, line, "%s: too long", sup ? "supervisor" : "delegate");
+	(sup ? a->supervisor_line : a->delegate_line)[(*n)++] = line;
+	return MLA_OK;
+}
+
+/* Whether name is an authority's token name or client CN. */
+static int is_authority(const struct api_config *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_tokens; i++)
+		if (a->tokens[i].role == API_ROLE_AUTHORITY && strcmp(a->tokens[i].name, name) == 0)
+			return 1;
+	for (size_t i = 0; i < a->n_clients; i++)
+		if (a->clients[i].role == API_ROLE_AUTHORITY && strcmp(a->clients[i].cn, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* OWNER DELEGATE: the one split at a space where both halves are authorities. */
+static mla_err split_delegation(const struct api_config *a, struct api_delegation *g,
+				const char *file, unsigned line, mla_diag *diag)
+{
+	char owner[sizeof(g->raw)];
+	size_t found = 0, len = strlen(g->raw);
+
+	for (size_t i = 1; i + 1 < len; i++) {
+		if (g->raw[i] != ' ')
+			continue;
+		memcpy(owner, g->raw, i);
+		owner[i] = '\0';
+		if (!is_authority(a, owner) || !is_authority(a, g->raw + i + 1))
+			continue;
+		if (found++ == 0 && (mla_strcpy(g->owner, sizeof(g->owner), owner) != MLA_OK ||
+				     mla_strcpy(g->delegate, sizeof(g->delegate), g->raw + i + 1) !=
+					     MLA_OK))
+			return fail(diag, file, line, "delegate: a name is too long");
+	}
+	if (found == 1 && strcmp(g->owner, g->delegate) == 0)
+		return fail(diag, file, line, "delegate: OWNER and DELEGATE are the same");
+	if (found == 1)
+		return MLA_OK;
+	if (found > 1)
+		return fail(diag, file, line, "delegate: ambiguous, more than one way to read OWNER "
+			    "DELEGATE");
+	if (strchr(g->raw, ' ') == NULL)
+		return fail(diag, file, line, "delegate: expected OWNER DELEGATE");
+	/* name the word that is not an authority when the line has exactly one space */
+	if (strchr(g->raw, ' ') == strrchr(g->raw, ' ')) {
+		memcpy(owner, g->raw, (size_t)(strchr(g->raw, ' ') - g->raw));
+		owner[strchr(g->raw, ' ') - g->raw] = '\0';
+		if (!is_authority(a, owner))
+			return fail(diag, file, line, "delegate: %s is not an authority's token name or "
+				    "client CN", owner);
+		return fail(diag, file, line, "delegate: %s is not an authority's token name or "
+			    "client CN", strchr(g->raw, ' ') + 1);
+	}
+	return fail(diag, file, line, "delegate: OWNER and DELEGATE must be authorities' token "
+		    "names or client CNs");
+}
+
+static mla_err finish_grants(struct api_config *a, const char *file, mla_diag *diag)
+{
+	mla_err r;
+
+	for (size_t i = 0; i < a->n_supervisors; i++)
+		if (!is_authority(a, a->supervisors[i]))
+			return fail(diag, file, a->supervisor_line[i], "supervisor: %s is not an "
+				    "authority's token name or client CN", a->supervisors[i]);
+	for (size_t i = 0; i < a->n_delegations; i++)
+		if ((r = split_delegation(a, &a->delegations[i], file, a->delegate_line[i], diag)) !=
+		    MLA_OK)
+			return r;
+	return MLA_OK;
+}
+
+/* "authority:NAME" gives NAME, anything else NULL. */
+static const char *authority_name(const char *actor)
+{
+	static const char prefix[] = "authority:";
+
+	return strncmp(actor, prefix, sizeof(prefix) - 1) == 0 ? actor + sizeof(prefix) - 1 : NULL;
+}
+
+int api_config_supervisor(const struct api_config *a, const char *actor)
+{
+	const char *name = authority_name(actor);
+
+	for (size_t i = 0; name != NULL && i < a->n_supervisors; i++)
+		if (strcmp(a->supervisors[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+int api_config_may_act(const struct api_config *a, const char *actor, const char *owner)
+{
+	const char *name = authority_name(actor), *of = authority_name(owner);
+
+	if (strcmp(actor, owner) == 0 || api_config_supervisor(a, actor))
+		return 1;
+	for (size_t i = 0; name != NULL && of != NULL && i < a->n_delegations; i++)
+		if (strcmp(a->delegations[i].delegate, name) == 0 &&
+		    strcmp(a->delegations[i].owner, of) == 0)
+			return 1;
+	return 0;
+}
+
 static const char *const single_keys[API_KEY_N] = {"listen", "tls_cert", "tls_key",
 						    "client_ca", "max_body_bytes"};
 
@@ -208,6 +327,8 @@ mla_err api_config_key(struct api_config *a, const char *file, unsigned line,
 		return token_key(a, file, line, v, diag);
 	if (strcmp(key, "client") == 0)
 		return client_key(a, file, line, v, diag);
+	if (strcmp(key, "supervisor") == 0 || strcmp(key, "delegate") == 0)
+		return grant_key(a, file, line, key[0] == 's', v, diag);
 	for (int k = 0; k < API_KEY_N; k++)
 		if (strcmp(key, single_keys[k]) == 0)
 			return single_key(a, file, line, base_dir, k, v, diag);
@@ -215,7 +336,7 @@ mla_err api_config_key(struct api_config *a, const char *file, unsigned line,
 			key);
 }
 
-mla_err api_config_finish(const struct api_config *a, const char *file, unsigned section_line,
+mla_err api_config_finish(struct api_config *a, const char *file, unsigned section_line,
 			  mla_diag *diag)
 {
 	if (section_line == 0)
@@ -231,7 +352,7 @@ mla_err api_config_finish(const struct api_config *a, const char *file, unsigned
 		return fail(diag, file, a->client_line[0], "client: needs client_ca");
 	if (a->n_clients == 0 && a->client_ca[0] != '\0')
 		return fail(diag, file, a->seen[API_KEY_CLIENT_CA], "client_ca: no client is listed");
-	return MLA_OK;
+	return finish_grants(a, file, diag);
 }
 
 size_t api_config_body_limit(const struct api_config *a, size_t max_document_bytes)

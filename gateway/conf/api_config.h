@@ -14,6 +14,7 @@
 #define API_MAX_CLIENTS 256
 #define API_NAME_MAX 64     /* bytes of a token name or a client certificate CN */
 #define API_LISTEN_MAX 128
+#define API_MAX_GRANTS 64   /* supervisor lines, and delegate lines */
 /* The local submission socket's principal (its actor "authority:socket"): reserved, so that no
  * token or client certificate can own, read or act on what was submitted through the socket. */
 #define API_SOCKET_NAME "socket"
@@ -44,6 +45,14 @@ struct api_client {
 	char cn[API_NAME_MAX + 1];   /* subject CN of the client certificate; also its name */
 };
 
+/* delegate = OWNER DELEGATE: DELEGATE may read and act on OWNER's cases (both authority
+ * principals by name). raw is the line's value until api_config_finish splits it (a client
+ * CN may hold spaces, and the names may be listed after the line). */
+struct api_delegation {
+	char raw[2 * API_NAME_MAX + 2];
+	char owner[API_NAME_MAX + 1], delegate[API_NAME_MAX + 1];
+};
+
 /* Keys seen, for "repeated" messages; indexes of api_config.seen. */
 enum { API_KEY_LISTEN, API_KEY_TLS_CERT, API_KEY_TLS_KEY, API_KEY_CLIENT_CA,
        API_KEY_MAX_BODY, API_KEY_N };
@@ -60,6 +69,12 @@ struct api_config {
 	size_t n_clients;
 	unsigned seen[API_KEY_N];    /* line where each single-valued key was set (parse state) */
 	unsigned token_line[API_MAX_TOKENS], client_line[API_MAX_CLIENTS];
+	/* grants over cases (docs/api/README.md, "Own"): names of authority principals */
+	char supervisors[API_MAX_GRANTS][API_NAME_MAX + 1]; /* may act on every case */
+	size_t n_supervisors;
+	struct api_delegation delegations[API_MAX_GRANTS];
+	size_t n_delegations;
+	unsigned supervisor_line[API_MAX_GRANTS], delegate_line[API_MAX_GRANTS];
 };
 
 /* The API off, nothing set. */
@@ -73,10 +88,17 @@ mla_err api_config_key(struct api_config *a, const char *file, unsigned line,
 
 /* After the whole file (section_line: the line of the [api] header, 0 if there was none):
  * an [api] section needs listen and at least one token or client; tls_cert and tls_key go
- * together; client needs client_ca and client_ca needs a client. MLA_ERR_CONFIG with
- * "FILE: [api] ...". */
-mla_err api_config_finish(const struct api_config *a, const char *file, unsigned section_line,
+ * together; client needs client_ca and client_ca needs a client; every supervisor and
+ * delegate name is an authority's token name or client CN (delegate lines are split into
+ * owner and delegate here). MLA_ERR_CONFIG with "FILE: [api] ..." or "FILE:LINE: [api] ...". */
+mla_err api_config_finish(struct api_config *a, const char *file, unsigned section_line,
 			  mla_diag *diag);
+
+/* Whether actor ("role:name") may read and act on a case of this State owned by owner
+ * ("role:name"): its owner, a supervisor, or a delegate of that owner. */
+int api_config_may_act(const struct api_config *a, const char *actor, const char *owner);
+/* Whether actor is an authority named by a supervisor line. */
+int api_config_supervisor(const struct api_config *a, const char *actor);
 
 /* Largest API request body: max_body_bytes if set, else the base64 of max_document_bytes
  * plus 64 KiB for the JSON around it. */

@@ -268,6 +268,18 @@ static mla_err add_signals(struct gw *g)
 	return MLA_OK;
 }
 
+/* After an upgrade of the store, this State's existing cases get their owners, once. */
+static mla_err adopt_cases(struct gw *g, const struct gw_config *c, mla_diag *d)
+{
+	size_t n = 0;
+	mla_err r;
+
+	if ((r = store_cases_adopt(g->store, c->state, API_SOCKET_ACTOR, &n, d)) == MLA_OK &&
+	    n > 0)
+		gw_log(GW_LOG_INFO, "cases-adopted", NULL, "cases=%zu", n);
+	return r;
+}
+
 static unsigned worker_count(const struct gw_config *c)
 {
 	long n = c->workers > 0 ? (long)c->workers : sysconf(_SC_NPROCESSORS_ONLN);
@@ -288,6 +300,7 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 	g->reload = gw_reload;
 	if ((r = gw_crypto_load(c, &g->crypto, d)) != MLA_OK ||
 	    (r = store_open(c->store, &g->store, d)) != MLA_OK ||
+	    (r = adopt_cases(g, c, d)) != MLA_OK ||
 	    (r = gw_batch_new(&g->batch)) != MLA_OK ||
 	    (r = tlog_start(g, d)) != MLA_OK)
 		return r;

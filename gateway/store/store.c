@@ -112,6 +112,40 @@ static const char schema_v3[] =
 	" value TEXT NOT NULL);"
 	"PRAGMA user_version = 3;";
 
+/* Version 4 adds case ownership (docs/api/README.md, "Own"): a case is keyed on (requesting
+ * State, case id) and belongs to the principal that opened it. Every message says whose case
+ * it is in (peer_case: 0 this State's, 1 the peer's; store_case_key); existing rows get it by
+ * following in_reply_to from the messages that start a case. The owners of this State's
+ * existing cases need the State's code, which the store does not know: the daemon's
+ * store_cases_adopt does that once ("cases_adopt" in meta). */
+#define CASE_TREE \
+	"WITH RECURSIVE m(id, parent, cid, peer, incoming, req) AS (" \
+	" SELECT message_id, in_reply_to, case_id, to_state, 0, 0 FROM outbox" \
+	" UNION ALL SELECT message_id, in_reply_to, case_id, from_state, 1, action = 'request'" \
+	"  FROM inbox)," \
+	" k(id, pc) AS (" \
+	" SELECT c.id, c.incoming FROM m AS c WHERE c.req = 1 OR NOT EXISTS (SELECT 1 FROM m AS p" \
+	"  WHERE p.id = c.parent AND p.cid = c.cid AND p.peer = c.peer)" \
+	" UNION SELECT c.id, k.pc FROM k JOIN m AS p ON p.id = k.id JOIN m AS c" \
+	"  ON c.parent = p.id AND c.cid = p.cid AND c.peer = p.peer AND c.req = 0) "
+static const char schema_v4[] =
+	"CREATE TABLE cases ("
+	" state TEXT NOT NULL,"        /* the requesting State */
+	" case_id TEXT NOT NULL,"
+	" owner TEXT NOT NULL,"        /* "role:name" of the principal that opened it */
+	" opened_ms INTEGER NOT NULL,"
+	" PRIMARY KEY (state, case_id));"
+	"ALTER TABLE outbox ADD COLUMN peer_case INTEGER NOT NULL DEFAULT 0"
+	" CHECK (peer_case IN (0, 1));"
+	"ALTER TABLE inbox ADD COLUMN peer_case INTEGER NOT NULL DEFAULT 1"
+	" CHECK (peer_case IN (0, 1));"
+	CASE_TREE "UPDATE outbox SET peer_case = coalesce((SELECT min(pc) FROM k"
+	" WHERE k.id = outbox.message_id), 0);"
+	CASE_TREE "UPDATE inbox SET peer_case = coalesce((SELECT max(pc) FROM k"
+	" WHERE k.id = inbox.message_id), 1);"
+	"INSERT INTO meta (key, value) VALUES ('cases_adopt', 'pending');"
+	"PRAGMA user_version = 4;";
+
 const char *msg_state_name(msg_state s)
 {
 	static const char *const names[] = {"queued", "sending", "awaiting-receipt",
@@ -260,7 +294,8 @@ static mla_err apply_schema(gw_store *s, const char *path, mla_diag *diag)
 		goto out;
 	if ((v == 0 && (rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 1 && (rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, NULL)) != SQLITE_OK) ||
-	    (v <= 2 && (rc = sqlite3_exec(s->db, schema_v3, NULL, NULL, NULL)) != SQLITE_OK)) {
+	    (v <= 2 && (rc = sqlite3_exec(s->db, schema_v3, NULL, NULL, NULL)) != SQLITE_OK) ||
+	    (v <= 3 && (rc = sqlite3_exec(s->db, schema_v4, NULL, NULL, NULL)) != SQLITE_OK)) {
 		r = store_fail(s, rc, "creating the schema", diag);
 		goto out;
 	}

@@ -15,7 +15,7 @@ typedef struct gw_store gw_store;
 
 /* The schema this code writes (store_open brings older files up to it) and reads
  * (store_reader.h refuses newer ones). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 typedef enum msg_state {
 	MSG_QUEUED = 0,
@@ -45,6 +45,12 @@ struct out_msg {
 	char last_error[MLA_DIAG_MAX];
 	char in_reply_to[MLA_UUID_LEN + 1]; /* written by store_outbox_put only */
 	char submitted_by[96];              /* the API caller "role:name"; empty: the socket */
+	/* Case ownership (store_cases.c), for store_outbox_put only: when case_state is set (this
+	 * State's code) and the message belongs to a case of this State, the case is opened for
+	 * submitted_by if nobody owns it; if another owns it the put is MLA_ERR_FORBIDDEN unless
+	 * case_granted (the configuration lets submitted_by act in that owner's cases). */
+	char case_state[3];
+	int case_granted;
 };
 
 /* One received envelope. */
@@ -156,6 +162,7 @@ struct store_api_row {
 	int64_t created_ms, received_ms;
 	char submitted_by[96];
 	unsigned attempts;
+	int peer_case;                      /* 1: the case the peer opened, 0: this State's */
 	char last_error[MLA_DIAG_MAX];
 };
 /* Filters; NULL, -1 or 0 leave a field out. */
@@ -164,7 +171,11 @@ struct store_api_filter {
 	const char *message_id, *case_id, *in_reply_to, *peer, *kind, *action;
 	int priority, state;
 	int64_t since_ms, until_ms;
-	const char *own;                    /* only cases where this caller submitted a message */
+	/* Own cases (x-mlagw-own): with own_state set, only messages of cases of this State
+	 * (own_state) whose owner is one of owners (a JSON array of "role:name"), or any owner
+	 * when own_all (a supervisor). */
+	const char *own_state, *owners;
+	int own_all;
 	int unanswered;                     /* only messages no sent message answers */
 	size_t limit, offset;               /* limit 0: all */
 };
@@ -172,9 +183,23 @@ struct store_api_filter {
 typedef mla_err (*store_api_row_fn)(const struct store_api_row *row, void *arg);
 mla_err store_api_select(gw_store *s, const struct store_api_filter *f, store_api_row_fn fn,
 			 void *arg, size_t *n, mla_diag *diag);
-/* *own = 1 when submitted_by sent at least one message of case_id. */
-mla_err store_api_own_case(gw_store *s, const char *case_id, const char *submitted_by,
-			   int *own, mla_diag *diag);
+/* --- cases (store_cases.c): who opened which case of this State --- */
+/* A case is keyed on (requesting State, case id): a message is in a case of this State
+ * (*peer_case 0) or of the peer's (1). A message without in_reply_to is in its sender's case
+ * (incoming: the peer's; outgoing: this State's), and so is an incoming request; otherwise a
+ * message is in the case of the message it answers when that one is known, has the same
+ * case id and was exchanged with the same peer (else as without in_reply_to). */
+mla_err store_case_key(gw_store *s, int incoming, const char *case_id, const char *in_reply_to,
+		       const char *peer, const char *action, int *peer_case, mla_diag *diag);
+/* The owner ("role:name") of case (state, case_id) in owner (96 bytes), "" when nobody has
+ * opened it. */
+mla_err store_case_owner(gw_store *s, const char *state, const char *case_id, char owner[96],
+			 mla_diag *diag);
+/* Once after an upgrade from schema 3: every case of this State (state) found in the outbox
+ * gets the submitter of its earliest message as owner (socket_actor for the socket's rows,
+ * stored with no submitter), so nothing changes hands (*n: how many). A no-op afterwards. */
+mla_err store_cases_adopt(gw_store *s, const char *state, const char *socket_actor,
+			  size_t *n, mla_diag *diag);
 /* The stored envelope of an accepted received message (MLA_ERR_NOT_FOUND if none). */
 mla_err store_inbox_envelope(gw_store *s, const char *message_id, mla_buf *out,
 			     mla_diag *diag);

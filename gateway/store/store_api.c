@@ -1,5 +1,5 @@
 /* Read queries of the local API (docs/api): sent and received messages through one filtered,
- * paged select over the outbox and the accepted inbox, the "own case" test, and a received
+ * paged select over the outbox and the accepted inbox (own cases: store_cases.c), and a received
  * envelope's bytes. Prepared per call (not cached): the API is not the hot path. */
 #include <string.h>
 
@@ -8,20 +8,22 @@
 /* Outbox and accepted inbox in one shape; state 6 is "received". */
 static const char select_sql[] =
 	"SELECT dir, message_id, case_id, in_reply_to, peer, kind, action, priority, state,"
-	" created_ms, received_ms, submitted_by, attempts, last_error FROM ("
+	" created_ms, received_ms, submitted_by, attempts, last_error, peer_case FROM ("
 	" SELECT 'out' AS dir, message_id, case_id, in_reply_to, to_state AS peer, kind, action,"
 	"  priority, state, created_ms, 0 AS received_ms, submitted_by, attempts,"
-	"  coalesce(last_error, '') AS last_error FROM outbox"
+	"  coalesce(last_error, '') AS last_error, peer_case FROM outbox"
 	" UNION ALL"
 	" SELECT 'in', message_id, case_id, in_reply_to, from_state, kind, action, priority, 6,"
-	"  created_ms, received_ms, '', 0, '' FROM inbox WHERE accepted = 1) AS m"
+	"  created_ms, received_ms, '', 0, '', peer_case FROM inbox WHERE accepted = 1) AS m"
 	" WHERE (?1 IS NULL OR dir = ?1) AND (?2 IS NULL OR message_id = ?2)"
 	" AND (?3 IS NULL OR case_id = ?3) AND (?4 IS NULL OR in_reply_to = ?4)"
 	" AND (?5 IS NULL OR peer = ?5) AND (?6 IS NULL OR kind = ?6)"
 	" AND (?7 IS NULL OR action = ?7) AND (?8 IS NULL OR priority = ?8)"
 	" AND (?9 IS NULL OR state = ?9) AND (?10 IS NULL OR created_ms >= ?10)"
 	" AND (?11 IS NULL OR created_ms < ?11)"
-	" AND (?12 IS NULL OR case_id IN (SELECT case_id FROM outbox WHERE submitted_by = ?12))"
+	/* own cases: this State's (?12), of an owner in ?16 (a JSON array) or of any (?17) */
+	" AND (?12 IS NULL OR (peer_case = 0 AND case_id IN (SELECT case_id FROM cases"
+	"  WHERE state = ?12 AND (?17 = 1 OR owner IN (SELECT value FROM json_each(?16))))))"
 	" AND (?13 IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.in_reply_to ="
 	"  m.message_id))"
 	" ORDER BY created_ms DESC, message_id DESC LIMIT ?14 OFFSET ?15";
@@ -61,7 +63,11 @@ static int bind_filter(sqlite3_stmt *st, const struct store_api_filter *f)
 	if (rc == SQLITE_OK)
 		rc = bind_opt_int(st, 11, f->until_ms > 0, f->until_ms);
 	if (rc == SQLITE_OK)
-		rc = bind_opt_text(st, 12, f->own);
+		rc = bind_opt_text(st, 12, f->own_state);
+	if (rc == SQLITE_OK)
+		rc = bind_opt_text(st, 16, f->owners != NULL ? f->owners : "[]");
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 17, f->own_all != 0);
 	if (rc == SQLITE_OK)
 		rc = bind_opt_int(st, 13, f->unanswered, 1);
 	if (rc == SQLITE_OK)
@@ -94,6 +100,7 @@ static mla_err read_api_row(sqlite3_stmt *st, struct store_api_row *r, mla_diag 
 	r->created_ms = sqlite3_column_int64(st, 9);
 	r->received_ms = sqlite3_column_int64(st, 10);
 	r->attempts = (unsigned)sqlite3_column_int64(st, 12);
+	r->peer_case = sqlite3_column_int(st, 14) != 0;
 	return MLA_OK;
 }
 
@@ -120,27 +127,6 @@ mla_err store_api_select(gw_store *s, const struct store_api_filter *f, store_ap
 	if (r == MLA_OK && rc != SQLITE_DONE)
 		r = store_fail(s, rc, "api select", diag);
 out:
-	sqlite3_finalize(st);
-	return r;
-}
-
-mla_err store_api_own_case(gw_store *s, const char *case_id, const char *submitted_by,
-			   int *own, mla_diag *diag)
-{
-	sqlite3_stmt *st = NULL;
-	mla_err r = MLA_OK;
-	int rc;
-
-	*own = 0;
-	if ((rc = sqlite3_prepare_v2(s->db,
-				     "SELECT 1 FROM outbox WHERE case_id = ?1 AND submitted_by = ?2"
-				     " LIMIT 1", -1, &st, NULL)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 2, submitted_by, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
-		r = store_fail(s, rc, "api own case", diag);
-	else
-		*own = rc == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return r;
 }

@@ -106,19 +106,24 @@ mla_err store_inbox_put(gw_store *s, const struct in_msg *m, int accepted, const
 {
 	sqlite3_stmt *st = NULL;
 	mla_err r;
-	int own = 0, rc;
+	int own = 0, peer_case = 1, rc;
 
 	if ((r = check_in(m, accepted, env, env_len, receipt, receipt_len, diag)) != MLA_OK)
 		return r;
 	if ((r = store_write_enter(s, &own, diag)) != MLA_OK)
 		return r;
+	if ((r = store_case_key(s, 1, m->case_id, m->in_reply_to, m->from_state, m->action,
+				&peer_case, diag)) != MLA_OK)
+		goto out;
 	if ((r = store_stmt(s, ST_IN_INSERT,
 			    "INSERT INTO inbox (message_id, case_id, in_reply_to, from_state, kind,"
 			    " action, priority, created_ms, received_ms, digest, accepted, envelope,"
-			    " receipt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+			    " receipt, peer_case) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+			    " ?12, ?13, ?14)",
 			    &st, diag)) != MLA_OK)
 		goto out;
 	if ((rc = bind_in(st, m, accepted, env, env_len, receipt, receipt_len)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int(st, 14, peer_case)) != SQLITE_OK ||
 	    (rc = sqlite3_step(st)) != SQLITE_DONE) {
 		r = store_fail(s, rc, "inbox put", diag);
 		goto out;

@@ -57,6 +57,9 @@ enum store_stmt_id {
 	ST_WIT_PUT,
 	ST_PEER_CERT_PUT,
 	ST_PEER_CERT_COUNT,
+	ST_CASE_KEY,
+	ST_CASE_OWNER,
+	ST_CASE_OPEN,
 	ST_COUNT_
 };
 
@@ -177,5 +180,9 @@ mla_err store_reader_each(store_reader *r, sqlite3_stmt *st, store_reader_row_fn
 /* A text column (NULL stays NULL) and a blob column with its length (NULL when empty). */
 const char *store_reader_text(sqlite3_stmt *st, int col);
 const uint8_t *store_reader_blob(sqlite3_stmt *st, int col, size_t *len);
+
+/* store_cases.c: opens the case of m (m->case_state, m->case_id) for m->submitted_by if
+ * nobody has; MLA_ERR_FORBIDDEN when another owns it and m is not granted. */
+mla_err store_case_claim(gw_store *s, const struct out_msg *m, int64_t now, mla_diag *diag);
 
 #endif

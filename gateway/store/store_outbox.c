@@ -85,20 +85,27 @@ mla_err store_outbox_put(gw_store *s, const struct out_msg *m, const uint8_t *en
 	sqlite3_stmt *st = NULL;
 	int64_t now = store_now_ms();
 	mla_err r;
-	int own = 0, rc;
+	int own = 0, peer_case = 0, rc;
 
 	if ((r = check_msg(m, env, len, diag)) != MLA_OK)
 		return r;
 	if ((r = store_write_enter(s, &own, diag)) != MLA_OK)
 		return r;
+	/* the case first: a refused submission writes nothing */
+	if ((r = store_case_key(s, 0, m->case_id, m->in_reply_to, m->to_state, m->action,
+				&peer_case, diag)) != MLA_OK ||
+	    (!peer_case && m->case_state[0] != '\0' &&
+	     (r = store_case_claim(s, m, now, diag)) != MLA_OK))
+		goto out;
 	if ((r = store_stmt(s, ST_OUT_INSERT,
 			    "INSERT INTO outbox (message_id, case_id, to_state, kind, action,"
 			    " priority, state, attempts, created_ms, next_attempt_ms, deadline_ms,"
-			    " digest, updated_ms, in_reply_to, submitted_by)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+			    " digest, updated_ms, in_reply_to, submitted_by, peer_case) VALUES"
+			    " (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 			    &st, diag)) != MLA_OK)
 		goto out;
 	if ((rc = bind_put(st, m, now)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int(st, 14, peer_case)) != SQLITE_OK ||
 	    (rc = sqlite3_step(st)) != SQLITE_DONE) {
 		r = store_fail(s, rc, "outbox put", diag);
 		goto out;

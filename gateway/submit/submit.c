@@ -27,6 +27,8 @@ struct submit_job {
 	int store_failed;
 	mla_audit_event event;
 	char actor[MLA_AUDIT_ACTOR_MAX + 1];
+	char case_state[3];  /* set: the case of this State is claimed or checked at the put */
+	int case_granted;    /* another owns it and the configuration grants actor */
 	submit_done_fn fn;
 	void *arg;
 };
@@ -85,6 +87,8 @@ static void fill_out_msg(const struct submit_job *j, const struct gw_config *c,
 	/* j->actor (MLA_AUDIT_ACTOR_MAX) fits submitted_by; checked at compile time */
 	_Static_assert(sizeof(m->submitted_by) >= sizeof(j->actor), "submitted_by too small");
 	memcpy(m->submitted_by, j->actor, sizeof(j->actor));
+	memcpy(m->case_state, j->case_state, sizeof(m->case_state));
+	m->case_granted = j->case_granted;
 	m->priority = (int)j->h.priority;
 	m->state = MSG_QUEUED;
 	m->created_ms = j->now_ms;
@@ -120,7 +124,13 @@ static void seal_done(struct gw_job *job)
 		return;
 	}
 	fill_out_msg(j, &g->snap->cfg, &m);
-	if (store_outbox_put(g->store, &m, j->env.data, j->env.len, &d) != MLA_OK) {
+	if ((j->err = store_outbox_put(g->store, &m, j->env.data, j->env.len, &d)) ==
+	    MLA_ERR_FORBIDDEN) {
+		/* opened by another since submit_enqueue looked: refused, nothing stored */
+		j->fn(g, j->arg, &j->h, j->err, mla_diag_message(&d), 0);
+		free_job(j);
+		return;
+	} else if (j->err != MLA_OK) {
 		gw_log(GW_LOG_ERROR, "store-error", j->h.message_id, "op=outbox-put reason=\"%s\"",
 		       d.msg);
 		j->store_failed = 1;
@@ -130,24 +140,54 @@ static void seal_done(struct gw_job *job)
 	gw_after_commit(g, after_store, j);
 }
 
+/* The case rule for an authority (the socket's principal included): in a case of this State
+ * owned by another, only with a grant (docs/api/README.md, "Own"). The put checks again. */
+static mla_err case_check(struct gw *g, struct submit_job *j, mla_diag *d)
+{
+	const struct gw_config *c = &g->snap->cfg;
+	char owner[96];
+	int peer_case = 0;
+	mla_err r;
+
+	if (strncmp(j->actor, "authority:", 10) != 0)
+		return MLA_OK; /* an agency answers by role */
+	if ((r = store_case_key(g->store, 0, j->h.case_id, j->h.in_reply_to, j->h.to_state,
+				j->h.action, &peer_case, d)) != MLA_OK || peer_case)
+		return r;
+	memcpy(j->case_state, c->state, sizeof(j->case_state));
+	if ((r = store_case_owner(g->store, c->state, j->h.case_id, owner, d)) != MLA_OK ||
+	    owner[0] == '\0' || strcmp(owner, j->actor) == 0)
+		return r;
+	if (!api_config_may_act(&c->api, j->actor, owner))
+		return mla_fail(d, MLA_ERR_FORBIDDEN, "the case belongs to another authority");
+	j->case_granted = 1;
+	return MLA_OK;
+}
+
 mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, size_t len,
-		       const char *actor, mla_audit_event event, submit_done_fn fn, void *arg)
+		       const char *actor, mla_audit_event event, submit_done_fn fn, void *arg,
+		       mla_diag *d)
 {
 	struct submit_job *j = calloc(1, sizeof(*j));
+	mla_err r;
 
 	if (j == NULL)
-		return MLA_ERR_NOMEM;
+		return mla_fail(d, MLA_ERR_NOMEM, "out of memory");
+	j->h = *h;
 	if (mla_strcpy(j->actor, sizeof(j->actor), actor) != MLA_OK) {
 		free(j);
-		return MLA_ERR_ARG; /* callers pass a bounded "role:name" */
+		return mla_fail(d, MLA_ERR_ARG, "caller name too long"); /* callers bound it */
+	}
+	if ((r = case_check(g, j, d)) != MLA_OK) {
+		free(j);
+		return r;
 	}
 	mla_buf_init_secret(&j->doc, len > 0 ? len : 1);
 	if (len > 0 && mla_buf_append(&j->doc, doc, len) != MLA_OK) {
 		mla_buf_free(&j->doc);
 		free(j);
-		return MLA_ERR_NOMEM;
+		return mla_fail(d, MLA_ERR_NOMEM, "out of memory");
 	}
-	j->h = *h;
 	j->g = g;
 	j->fn = fn;
 	j->arg = arg;
@@ -172,6 +212,21 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 	((struct socket_req *)arg)->req = NULL;
 }
 
+/* 403 with an access-denied entry naming the socket's principal and the operation. */
+static void socket_denied(struct gw *g, struct evhttp_request *req, const char *why)
+{
+	mla_audit_entry e;
+
+	mla_audit_entry_init(&e);
+	e.event = MLA_AUDIT_ACCESS_DENIED;
+	if (mla_strcpy(e.actor, sizeof(e.actor), API_SOCKET_ACTOR) != MLA_OK ||
+	    mla_strcpy(e.reason, sizeof(e.reason), "submit") != MLA_OK || gw_audit(g, &e) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "audit-error", NULL, "event=access-denied actor=%s",
+		       API_SOCKET_ACTOR);
+	gw_log(GW_LOG_WARN, "submit-denied", NULL, "actor=%s op=submit", API_SOCKET_ACTOR);
+	submit_reply_error(req, 403, "Forbidden", MLA_ERR_FORBIDDEN, why, NULL);
+}
+
 static mla_err queued_json(const mla_header *h, mla_buf *b)
 {
 	mla_buf_init(b, 4096);
@@ -189,7 +244,9 @@ static void socket_done(struct gw *g, void *arg, const mla_header *h, mla_err er
 	submit_server_busy_add(g, -1);
 	if (sr->req != NULL) {
 		evhttp_connection_set_closecb(evhttp_request_get_connection(sr->req), NULL, NULL);
-		if (err != MLA_OK)
+		if (err == MLA_ERR_FORBIDDEN)
+			socket_denied(g, sr->req, why);
+		else if (err != MLA_OK)
 			submit_reply_error(sr->req, err == MLA_ERR_UNKNOWN_PEER ? 422 : 400,
 					   "Unprocessable Entity", err, why, NULL);
 		else if (!committed)
@@ -232,12 +289,20 @@ void submit_handle(struct gw *g, struct evhttp_request *req)
 				   err == MLA_ERR_UNKNOWN_PEER ? "X-MLA-To" : field);
 		return;
 	}
-	if ((sr = calloc(1, sizeof(*sr))) == NULL ||
-	    submit_enqueue(g, &h, evbuffer_pullup(in, -1), len, API_SOCKET_ACTOR,
-			   MLA_AUDIT_SUBMITTED, socket_done, sr) != MLA_OK) {
-		free(sr);
+	if ((sr = calloc(1, sizeof(*sr))) == NULL) {
 		submit_reply_error(req, 503, "Service Unavailable", MLA_ERR_NOMEM, "out of memory",
 				   NULL);
+		return;
+	}
+	if ((err = submit_enqueue(g, &h, evbuffer_pullup(in, -1), len, API_SOCKET_ACTOR,
+				  MLA_AUDIT_SUBMITTED, socket_done, sr, &diag)) != MLA_OK) {
+		free(sr);
+		if (err == MLA_ERR_FORBIDDEN)
+			socket_denied(g, req, mla_diag_message(&diag));
+		else
+			submit_reply_error(req, err == MLA_ERR_STORE ? 500 : 503, err ==
+					   MLA_ERR_STORE ? "Internal Server Error" :
+					   "Service Unavailable", err, mla_diag_message(&diag), NULL);
 		return;
 	}
 	evbuffer_drain(in, len);

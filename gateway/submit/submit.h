@@ -17,10 +17,14 @@ typedef void (*submit_done_fn)(struct gw *g, void *arg, const mla_header *h, mla
 /* The one submission pipeline (unix socket and local API): a worker seals doc (copied, wiped
  * after sealing) under h for h->to_state; the loop thread stores it in the outbox with
  * submitted_by = actor, writes the audit entry event (submitted or answered) naming actor,
- * and calls fn after the group commit. MLA_ERR_NOMEM when it could not be queued (fn is then
- * never called). */
+ * and calls fn after the group commit. An authority (actor "authority:...") submitting into
+ * a case of this State that another owns without a grant is refused before sealing
+ * (MLA_ERR_FORBIDDEN), or, when the case was opened meanwhile, at the put (fn then gets
+ * MLA_ERR_FORBIDDEN); a free case is opened for actor with the outbox row. On an error return
+ * (d says why: MLA_ERR_FORBIDDEN, MLA_ERR_STORE, MLA_ERR_NOMEM) fn is never called. */
 mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, size_t len,
-		       const char *actor, mla_audit_event event, submit_done_fn fn, void *arg);
+		       const char *actor, mla_audit_event event, submit_done_fn fn, void *arg,
+		       mla_diag *d);
 
 void submit_handle(struct gw *g, struct evhttp_request *req);
 void submit_status(struct gw *g, struct evhttp_request *req, const char *id);

@@ -18,6 +18,7 @@ typedef enum mla_err {
 	MLA_ERR_CERT_FILE = -8,
 	MLA_ERR_EXISTS = -9,
 	MLA_ERR_NOT_FOUND = -10,
+	MLA_ERR_FORBIDDEN = -11,
 	/* parsing and structure */
 	MLA_ERR_TOO_LARGE = -20,
 	MLA_ERR_XML_MALFORMED = -21,

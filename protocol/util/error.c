@@ -25,6 +25,7 @@ static const struct err_entry err_table[] = {
 	{MLA_ERR_CERT_FILE, "cert-file", "unusable certificate file"},
 	{MLA_ERR_EXISTS, "exists", "refusing to overwrite existing file"},
 	{MLA_ERR_NOT_FOUND, "not-found", "no such item"},
+	{MLA_ERR_FORBIDDEN, "forbidden", "not allowed to this caller"},
 	{MLA_ERR_TOO_LARGE, "too-large", "input exceeds the configured size limit"},
 	{MLA_ERR_XML_MALFORMED, "xml-malformed", "malformed XML"},
 	{MLA_ERR_XML_DOCTYPE, "xml-doctype", "DOCTYPE declarations are not allowed"},

@@ -152,6 +152,77 @@ static void test_finish(void **state)
 	finish_refused(40, "es.conf:42: [api] client_ca: no client is listed");
 }
 
+/* Grants over cases: supervisor = NAME, delegate = OWNER DELEGATE, names of authorities
+ * (token names or client CNs, which may hold spaces) listed anywhere in the section. */
+static void grants_section(void)
+{
+	api_config_defaults(&a);
+	assert_int_equal(key(51, "listen", "localhost:9441", NULL), MLA_OK);
+	assert_int_equal(key(52, "supervisor", "Fiscalía Jefe", NULL), MLA_OK);
+	assert_int_equal(key(53, "delegate", "ca-madrid Oficina de Apoyo", NULL), MLA_OK);
+	assert_int_equal(key(54, "client_ca", "ca.crt", NULL), MLA_OK);
+	assert_int_equal(key(55, "token", "authority ca-madrid " HASH, NULL), MLA_OK);
+	assert_int_equal(key(56, "token", "agency udef " HASH2, NULL), MLA_OK);
+	assert_int_equal(key(57, "client", "authority Fiscalía Jefe", NULL), MLA_OK);
+	assert_int_equal(key(58, "client", "authority Oficina de Apoyo", NULL), MLA_OK);
+}
+
+static void test_grants(void **state)
+{
+	mla_diag d = {MLA_OK, ""};
+
+	(void)state;
+	grants_section();
+	assert_int_equal(api_config_finish(&a, "es.conf", 50, &d), MLA_OK);
+	assert_int_equal(a.n_supervisors, 1);
+	assert_string_equal(a.delegations[0].owner, "ca-madrid");
+	assert_string_equal(a.delegations[0].delegate, "Oficina de Apoyo");
+	assert_true(api_config_may_act(&a, "authority:ca-madrid", "authority:ca-madrid"));
+	assert_true(api_config_may_act(&a, "authority:Oficina de Apoyo", "authority:ca-madrid"));
+	assert_false(api_config_may_act(&a, "authority:ca-madrid", "authority:Oficina de Apoyo"));
+	assert_false(api_config_may_act(&a, "authority:Oficina de Apoyo", "authority:socket"));
+	assert_true(api_config_may_act(&a, "authority:Fiscalía Jefe", "authority:socket"));
+	assert_true(api_config_supervisor(&a, "authority:Fiscalía Jefe"));
+	assert_false(api_config_supervisor(&a, "agency:Fiscalía Jefe"));
+	assert_false(api_config_may_act(&a, "agency:Oficina de Apoyo", "authority:ca-madrid"));
+
+	grants_section();
+	assert_int_equal(key(59, "supervisor", "udef", NULL), MLA_OK);
+	finish_refused(50, "es.conf:59: [api] supervisor: udef is not an authority's token name or "
+		       "client CN");
+	grants_section();
+	assert_int_equal(key(59, "supervisor", "socket", NULL), MLA_OK);
+	finish_refused(50, "es.conf:59: [api] supervisor: socket is not an authority's token name "
+		       "or client CN");
+	grants_section();
+	assert_int_equal(key(59, "delegate", "ca-madrid nobody", NULL), MLA_OK);
+	finish_refused(50, "es.conf:59: [api] delegate: nobody is not an authority's token name or "
+		       "client CN");
+	grants_section();
+	assert_int_equal(key(59, "delegate", "udef ca-madrid", NULL), MLA_OK);
+	finish_refused(50, "es.conf:59: [api] delegate: udef is not an authority's token name or "
+		       "client CN");
+	grants_section();
+	assert_int_equal(key(59, "delegate", "ca-madrid", NULL), MLA_OK);
+	finish_refused(50, "es.conf:59: [api] delegate: expected OWNER DELEGATE");
+	grants_section();
+	assert_int_equal(key(59, "delegate", "ca-madrid ca-madrid", NULL), MLA_OK);
+	finish_refused(50, "es.conf:59: [api] delegate: OWNER and DELEGATE are the same");
+	grants_section();
+	assert_int_equal(key(59, "delegate", "Oficina de Apoyo nobody here", NULL), MLA_OK);
+	finish_refused(50, "es.conf:59: [api] delegate: OWNER and DELEGATE must be authorities' "
+		       "token names or client CNs");
+	/* "a b c" read two ways when "a", "b c", "a b" and "c" are all authorities */
+	grants_section();
+	assert_int_equal(key(60, "client", "authority a", NULL), MLA_OK);
+	assert_int_equal(key(61, "client", "authority b c", NULL), MLA_OK);
+	assert_int_equal(key(62, "client", "authority a b", NULL), MLA_OK);
+	assert_int_equal(key(63, "client", "authority c", NULL), MLA_OK);
+	assert_int_equal(key(64, "delegate", "a b c", NULL), MLA_OK);
+	finish_refused(50, "es.conf:64: [api] delegate: ambiguous, more than one way to read OWNER "
+		       "DELEGATE");
+}
+
 static void test_limits(void **state)
 {
 	char v[200];
@@ -180,7 +251,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accept), cmocka_unit_test(test_refuse),
-		cmocka_unit_test(test_finish), cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_finish), cmocka_unit_test(test_grants),
+		cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -171,11 +171,11 @@ static void test_create_reopen_keeps_data(void **state)
 	struct out_msg m = make_out(1, "FR", 0, 1000, 1000), got;
 	gw_store *s = open_ok(f);
 
-	assert_int_equal(schema_version(f->path), 3);
+	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
 	put_ok(s, &m);
 	store_close(s);
 	s = open_ok(f);
-	assert_int_equal(schema_version(f->path), 3);
+	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
 	assert_string_equal(got.case_id, "case-1");
 	assert_string_equal(got.to_state, "FR");
@@ -193,14 +193,14 @@ static void test_newer_schema_refused(void **state)
 	mla_diag d = {MLA_OK, ""};
 
 	store_close(s);
-	assert_int_equal(store_fault_set_version(f->path, 4, &d), MLA_OK);
+	assert_int_equal(store_fault_set_version(f->path, 5, &d), MLA_OK);
 	s = NULL;
 	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_STORE);
 	assert_null(s);
-	assert_non_null(strstr(d.msg, "schema version 4"));
+	assert_non_null(strstr(d.msg, "schema version 5"));
 }
 
-/* A version 1 file (before witnessing) is brought to version 3, its data kept. */
+/* A version 1 file (before witnessing) is brought to the current version, its data kept. */
 static void test_v1_upgraded(void **state)
 {
 	struct fx *f = *state;
@@ -212,7 +212,7 @@ static void test_v1_upgraded(void **state)
 	assert_int_equal(store_fault_make_v1(f->path, NULL), MLA_OK);
 	assert_int_equal(schema_version(f->path), 1);
 	s = open_ok(f);
-	assert_int_equal(schema_version(f->path), 3);
+	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
 	assert_int_equal((int64_t)counts_of(f->path).witnessed, 0);
 	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
 	store_close(s);
