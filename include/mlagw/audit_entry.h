@@ -57,9 +57,13 @@ typedef struct mla_audit_entry {
 	uint8_t receipt_sha256[32];
 	char error[MLA_AUDIT_ERROR_MAX + 1]; /* an mla_errname() */
 	char reason[MLA_AUDIT_REASON_MAX + 1];
+	/* How many identical events the entry stands for, the first at time_ms (SPEC 14): 1 for
+	 * one event (written as version 1); 2 or more only for rejected and receipt-issued
+	 * (written as version 2, with a count line). */
+	uint32_t count;
 } mla_audit_entry;
 
-/* Zeroes e: every field absent, seq and time 0, event submitted. */
+/* Zeroes e: every field absent, seq and time 0, event submitted, count 1. */
 void mla_audit_entry_init(mla_audit_entry *e);
 /* Non-zero when s is free text an entry accepts (actor names, reasons; SPEC 14): 1 to max
  * bytes of UTF-8 without characters that are invisible or change how a line displays, no
@@ -70,12 +74,14 @@ int mla_audit_text_ok(const char *s, size_t max);
 const char *mla_audit_event_name(mla_audit_event ev);
 mla_err mla_audit_event_parse(const char *s, mla_audit_event *out);
 
-/* Checks every field and appends the canonical serialization to out. On failure out is
+/* Checks every field and appends the canonical serialization to out: version 1 when count is
+ * 1, version 2 (the v1 lines, then "count N") when it is more. On failure out is
  * unchanged: MLA_ERR_ARG with a message naming the field, or MLA_ERR_TOO_LARGE when out
  * cannot grow. */
 mla_err mla_audit_entry_serialize(const mla_audit_entry *e, mla_buf *out, mla_diag *diag);
-/* The strict inverse: accepts exactly the byte strings serialize produces (one per entry)
- * and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
+/* The strict inverse: accepts exactly the byte strings serialize produces (one per entry),
+ * of either version, each by its own first line (a version 1 entry has count 1; a version 2
+ * one a count from 2), and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
  * MLA_AUDIT_ENTRY_MAX). e is initialised first; on failure its contents are unspecified. */
 mla_err mla_audit_entry_parse(const uint8_t *data, size_t len, mla_audit_entry *e,
 			      mla_diag *diag);

@@ -9,29 +9,32 @@
 #include "mlagw/codec.h"
 #include "mlagw/text.h"
 
-#define MAGIC "mlagw-audit-entry/1"
+#define MAGIC1 "mlagw-audit-entry/1"
+#define MAGIC2 "mlagw-audit-entry/2" /* version 1's lines, then count */
 #define ABSENT "-"
 
 enum presence { NO = 0, OPT = 1, REQ = 2 };
 
-/* Per event: its name, and whether message, error and reason are required, optional or
- * forbidden. The other fields are optional for every event. */
+/* Per event: its name, whether message, error and reason are required, optional or
+ * forbidden, and whether a count above 1 (an aggregate, version 2) is allowed. The other
+ * fields are optional for every event. */
 static const struct event_rule {
 	const char *name;
 	enum presence message, error, reason;
+	int counted;
 } events[MLA_AUDIT_EVENT_N] = {
-	[MLA_AUDIT_SUBMITTED] = {"submitted", REQ, NO, NO},
-	[MLA_AUDIT_SENT] = {"sent", REQ, NO, NO},
-	[MLA_AUDIT_DELIVERED] = {"delivered", REQ, NO, NO},
-	[MLA_AUDIT_RECEIVED] = {"received", REQ, NO, NO},
-	[MLA_AUDIT_RECEIPT_ISSUED] = {"receipt-issued", OPT, NO, NO}, /* a negative receipt may answer an unreadable envelope */
-	[MLA_AUDIT_REJECTED] = {"rejected", OPT, REQ, NO},
-	[MLA_AUDIT_ANSWERED] = {"answered", REQ, NO, NO},
-	[MLA_AUDIT_FAILED] = {"failed", REQ, REQ, NO},
-	[MLA_AUDIT_DOCUMENT_FETCHED] = {"document-fetched", REQ, NO, REQ},
-	[MLA_AUDIT_CONFIG_RELOADED] = {"config-reloaded", NO, NO, OPT},
-	[MLA_AUDIT_KEY_CHANGED] = {"key-changed", NO, NO, OPT},
-	[MLA_AUDIT_ACCESS_DENIED] = {"access-denied", OPT, OPT, OPT},
+	[MLA_AUDIT_SUBMITTED] = {"submitted", REQ, NO, NO, 0},
+	[MLA_AUDIT_SENT] = {"sent", REQ, NO, NO, 0},
+	[MLA_AUDIT_DELIVERED] = {"delivered", REQ, NO, NO, 0},
+	[MLA_AUDIT_RECEIVED] = {"received", REQ, NO, NO, 0},
+	[MLA_AUDIT_RECEIPT_ISSUED] = {"receipt-issued", OPT, NO, NO, 1}, /* a negative receipt may answer an unreadable envelope */
+	[MLA_AUDIT_REJECTED] = {"rejected", OPT, REQ, NO, 1},
+	[MLA_AUDIT_ANSWERED] = {"answered", REQ, NO, NO, 0},
+	[MLA_AUDIT_FAILED] = {"failed", REQ, REQ, NO, 0},
+	[MLA_AUDIT_DOCUMENT_FETCHED] = {"document-fetched", REQ, NO, REQ, 0},
+	[MLA_AUDIT_CONFIG_RELOADED] = {"config-reloaded", NO, NO, OPT, 0},
+	[MLA_AUDIT_KEY_CHANGED] = {"key-changed", NO, NO, OPT, 0},
+	[MLA_AUDIT_ACCESS_DENIED] = {"access-denied", OPT, OPT, OPT, 0},
 };
 
 /* The API roles of gateway/api_config.c, the role part of an actor "role:name". */
@@ -40,6 +43,7 @@ static const char *const roles[] = {"authority", "agency", "auditor", "admin", N
 void mla_audit_entry_init(mla_audit_entry *e)
 {
 	memset(e, 0, sizeof(*e));
+	e->count = 1;
 }
 
 const char *mla_audit_event_name(mla_audit_event ev)
@@ -212,6 +216,11 @@ static mla_err entry_check(const mla_audit_entry *e, mla_err code, mla_diag *dia
 	if ((r = fields_check(e, code, diag)) != MLA_OK)
 		return r;
 	rule = &events[e->event];
+	if (e->count == 0)
+		return mla_fail(diag, code, "audit entry: count is 0 (1 event or more)");
+	if (e->count > 1 && !rule->counted)
+		return mla_fail(diag, code, "audit entry: count is not allowed for event %s",
+				rule->name);
 	if ((r = check_presence("message", e->message_id[0] != '\0', rule->message, rule->name,
 				code, diag)) != MLA_OK ||
 	    (r = check_presence("error", e->error[0] != '\0', rule->error, rule->name, code,
@@ -253,7 +262,8 @@ static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 {
 	mla_err r;
 
-	if ((r = mla_buf_printf(out, MAGIC "\nseq %" PRIu64 "\n", e->seq)) != MLA_OK ||
+	if ((r = mla_buf_printf(out, "%s\nseq %" PRIu64 "\n", e->count > 1 ? MAGIC2 : MAGIC1,
+				e->seq)) != MLA_OK ||
 	    (r = time_format(e->time_ms, out)) != MLA_OK ||
 	    (r = put_str(out, "event", events[e->event].name)) != MLA_OK ||
 	    (r = put_str(out, "message", e->message_id)) != MLA_OK ||
@@ -269,7 +279,9 @@ static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 		    MLA_OK ||
 	    (r = put_str(out, "error", e->error)) != MLA_OK)
 		return r;
-	return put_str(out, "reason", e->reason);
+	if ((r = put_str(out, "reason", e->reason)) != MLA_OK || e->count == 1)
+		return r;
+	return mla_buf_printf(out, "count %" PRIu32 "\n", e->count);
 }
 
 mla_err mla_audit_entry_serialize(const mla_audit_entry *e, mla_buf *out, mla_diag *diag)
@@ -371,18 +383,55 @@ static mla_err take_seq(struct cursor *c, uint64_t *seq)
 	return MLA_OK;
 }
 
+/* Version 2's last line: 2 to 2^32 - 1 events, decimal without leading zeros (a count of 1
+ * is written as version 1, so that each entry keeps one byte string). */
+static mla_err take_count(struct cursor *c, uint32_t *count)
+{
+	const char *v;
+	size_t n;
+	uint64_t x = 0;
+	mla_err r;
+
+	if ((r = take(c, "count", 10, &v, &n)) != MLA_OK)
+		return r;
+	if (mla_parse_u64n(v, n, 2, UINT32_MAX, &x) != MLA_OK)
+		return mla_fail(c->diag, MLA_ERR_HEADER,
+				"audit entry line %u: count is not a decimal from 2 to 4294967295 "
+				"without leading zeros", c->line);
+	*count = (uint32_t)x;
+	return MLA_OK;
+}
+
+/* The first line names the version (SPEC 11 rule 12): 1 or 2 into *version. */
+static mla_err take_magic(struct cursor *c, int *version)
+{
+	size_t left = (size_t)(c->end - c->p);
+
+	c->line = 1;
+	*version = 0;
+	if (left >= sizeof(MAGIC1) && memcmp(c->p, MAGIC1 "\n", sizeof(MAGIC1)) == 0)
+		*version = 1;
+	else if (left >= sizeof(MAGIC2) && memcmp(c->p, MAGIC2 "\n", sizeof(MAGIC2)) == 0)
+		*version = 2;
+	else
+		return mla_fail(c->diag, MLA_ERR_HEADER,
+				"audit entry line 1: not " MAGIC1 " or " MAGIC2);
+	_Static_assert(sizeof(MAGIC1) == sizeof(MAGIC2), "version lines of one length");
+	c->p += sizeof(MAGIC1);
+	return MLA_OK;
+}
+
 /* The lines in order into e, each field's syntax but not yet the cross-field rules. */
 static mla_err entry_read(struct cursor *c, mla_audit_entry *e)
 {
 	char word[32];
 	const char *v;
 	size_t n;
+	int version;
 	mla_err r;
 
-	c->line = 1;
-	if ((size_t)(c->end - c->p) < sizeof(MAGIC) || memcmp(c->p, MAGIC "\n", sizeof(MAGIC)) != 0)
-		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry line 1: not " MAGIC);
-	c->p += sizeof(MAGIC);
+	if ((r = take_magic(c, &version)) != MLA_OK)
+		return r;
 	if ((r = take_seq(c, &e->seq)) != MLA_OK || (r = take(c, "time", 24, &v, &n)) != MLA_OK)
 		return r;
 	if (mla_time_ms_parse(v, n, &e->time_ms) != MLA_OK)
@@ -408,8 +457,11 @@ static mla_err entry_read(struct cursor *c, mla_audit_entry *e)
 	    (r = take_str(c, "error", e->error, sizeof(e->error))) != MLA_OK ||
 	    (r = take_str(c, "reason", e->reason, sizeof(e->reason))) != MLA_OK)
 		return r;
+	if (version == 2 && (r = take_count(c, &e->count)) != MLA_OK)
+		return r;
 	if (c->p != c->end)
-		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry: data after the reason line");
+		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry: data after the %s line",
+				version == 2 ? "count" : "reason");
 	return MLA_OK;
 }
 

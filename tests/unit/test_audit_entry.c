@@ -504,6 +504,155 @@ static void test_golden(void **state)
 	assert_int_equal(mla_audit_entry_leaf_hash(&e, leaf, &d), MLA_ERR_ARG);
 }
 
+/* ---- version 2: an aggregate of identical events (count) ---- */
+
+/* The version 2 vector of protocol/SPEC.md section 14: 499 repeats of a refused envelope. */
+static const char v2_text[] =
+	"mlagw-audit-entry/2\n"
+	"seq 43\n"
+	"time 2026-11-27T20:48:47.123Z\n"
+	"event rejected\n"
+	"message 6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f\n"
+	"case CO-FGN/2026.0042\n"
+	"kind mla\n"
+	"action request\n"
+	"from CO\n"
+	"to ES\n"
+	"actor CO\n"
+	"envelope-sha256 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+	"receipt-sha256 202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\n"
+	"error replay\n"
+	"reason -\n"
+	"count 499\n";
+static const char v2_leaf_hex[] =
+	"79a4b61c24bfa8f0bcfb44b3718f773729c256d8345852a9314bdd3dee781fcf";
+
+static void v2_entry(mla_audit_entry *e)
+{
+	golden_entry(e);
+	e->seq = 43;
+	e->time_ms = INT64_C(1795812527123); /* 2026-11-27T20:48:47.123Z */
+	e->event = MLA_AUDIT_REJECTED;
+	memset(e->actor, 0, sizeof(e->actor));
+	memset(e->reason, 0, sizeof(e->reason));
+	assert_int_equal(mla_strcpy(e->actor, sizeof(e->actor), "CO"), MLA_OK);
+	assert_int_equal(mla_strcpy(e->error, sizeof(e->error), "replay"), MLA_OK);
+	e->has_receipt_sha256 = 1;
+	for (size_t i = 0; i < 32; i++)
+		e->receipt_sha256[i] = (uint8_t)(32 + i);
+	e->count = 499;
+}
+
+static void test_v2_vector(void **state)
+{
+	mla_audit_entry e, back;
+	mla_buf b;
+	mla_diag d = {0};
+	uint8_t leaf[MLA_MERKLE_HASH_LEN];
+	char leaf_hex[2 * MLA_MERKLE_HASH_LEN + 1];
+
+	(void)state;
+	v2_entry(&e);
+	assert_int_equal(ser(&e, &b, &d), MLA_OK);
+	if (b.len != strlen(v2_text) || memcmp(b.data, v2_text, b.len) != 0)
+		fail_msg("v2 bytes differ:\n%.*s", (int)b.len, (const char *)b.data);
+	assert_int_equal(b.len, 379);
+	mla_buf_free(&b);
+	assert_int_equal(mla_audit_entry_leaf_hash(&e, leaf, &d), MLA_OK);
+	hex(leaf, sizeof(leaf), leaf_hex);
+	if (strcmp(leaf_hex, v2_leaf_hex) != 0)
+		fail_msg("v2 leaf hash is %s", leaf_hex);
+	assert_int_equal(mla_audit_entry_parse((const uint8_t *)v2_text, strlen(v2_text), &back,
+					       &d),
+			 MLA_OK);
+	assert_memory_equal(&e, &back, sizeof(e));
+	assert_int_equal(back.count, 499);
+	/* a version 1 entry reads as count 1 */
+	assert_int_equal(mla_audit_entry_parse((const uint8_t *)golden_text, strlen(golden_text),
+					       &back, &d),
+			 MLA_OK);
+	assert_int_equal(back.count, 1);
+}
+
+/* count 1 is version 1, byte for byte; the extremes; receipt-issued may count too. */
+static void test_v2_roundtrip(void **state)
+{
+	mla_audit_entry e;
+	mla_buf b;
+	mla_diag d = {0};
+
+	(void)state;
+	v2_entry(&e);
+	e.count = 1;
+	assert_int_equal(ser(&e, &b, &d), MLA_OK);
+	assert_true(contains(&b, "mlagw-audit-entry/1\n"));
+	assert_false(contains(&b, "count"));
+	mla_buf_free(&b);
+	assert_roundtrip(&e);
+	e.count = 2;
+	assert_roundtrip(&e);
+	e.count = UINT32_MAX;
+	assert_int_equal(ser(&e, &b, &d), MLA_OK);
+	assert_true(contains(&b, "reason -\ncount 4294967295\n"));
+	mla_buf_free(&b);
+	assert_roundtrip(&e);
+	e.event = MLA_AUDIT_RECEIPT_ISSUED;
+	memset(e.error, 0, sizeof(e.error));
+	assert_roundtrip(&e);
+}
+
+/* serialize: count 0, and a count above 1 on an event that is not counted */
+static void test_v2_serialize_refuses(void **state)
+{
+	(void)state;
+	REFUSE("count", e->count = 0);
+	REFUSE("count", e->count = 2);                            /* document-fetched */
+	REFUSE("count", e->event = MLA_AUDIT_RECEIVED; e->reason[0] = '\0'; e->count = 7);
+}
+
+/* v2_text with the first occurrence of from replaced by to, parsed: must be refused. */
+static void mutate_v2(const char *from, const char *to)
+{
+	char buf[2048];
+	const char *at = strstr(v2_text, from);
+	size_t pre, n;
+	mla_audit_entry e;
+	mla_diag d = {0};
+
+	if (at == NULL)
+		fail_msg("'%s' not in the v2 text", from);
+	pre = (size_t)(at - v2_text);
+	n = (size_t)snprintf(buf, sizeof(buf), "%.*s%s%s", (int)pre, v2_text, to,
+			     at + strlen(from));
+	assert_true(n < sizeof(buf));
+	if (mla_audit_entry_parse((const uint8_t *)buf, n, &e, &d) != MLA_ERR_HEADER)
+		fail_msg("replacing '%s' by '%s' was not refused", from, to);
+	assert_true(d.msg[0] != '\0');
+}
+
+static void test_v2_canonical(void **state)
+{
+	(void)state;
+	mutate_v2("count 499\n", "count 0\n");
+	mutate_v2("count 499\n", "count 1\n");          /* that entry is version 1 */
+	mutate_v2("count 499\n", "count 0499\n");       /* leading zero */
+	mutate_v2("count 499\n", "count +499\n");
+	mutate_v2("count 499\n", "count 4294967296\n"); /* beyond 2^32 - 1 */
+	mutate_v2("count 499\n", "count 499 \n");
+	mutate_v2("count 499\n", "count -\n");
+	mutate_v2("count 499\n", "");                   /* missing */
+	mutate_v2("count 499\n", "count 499\ncount 499\n");
+	mutate_v2("count 499\n", "count 499");          /* no final LF */
+	mutate_v2("reason -\ncount 499\n", "count 499\nreason -\n"); /* order */
+	mutate_v2("mlagw-audit-entry/2\n", "mlagw-audit-entry/1\n"); /* v1 has no count */
+	mutate_v2("mlagw-audit-entry/2\n", "mlagw-audit-entry/3\n");
+	mutate_v2("event rejected\nmessage", "event sent\nmessage"); /* counted: not allowed */
+	mutate_v2("event rejected\nmessage", "event delivered\nmessage");
+	/* a version 1 entry followed by a count line */
+	BAD("reason Ejecuci\xc3\xb3n de la solicitud\n",
+	    "reason Ejecuci\xc3\xb3n de la solicitud\ncount 2\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,6 +662,10 @@ int main(void)
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_mutations_canonical),
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_v2_vector),
+		cmocka_unit_test(test_v2_roundtrip),
+		cmocka_unit_test(test_v2_serialize_refuses),
+		cmocka_unit_test(test_v2_canonical),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
