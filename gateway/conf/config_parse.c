@@ -14,7 +14,7 @@
 #include "config_internal.h"
 
 #define CFG_LINES_MAX 100000u
-#define CFG_KEYS_MAX 16 /* keys per section */
+#define CFG_KEYS_MAX 24 /* keys per section (each table is checked against it below) */
 
 enum cfg_type {
 	T_STATE,    /* ISO 3166-1 alpha-2 */
@@ -127,6 +127,14 @@ struct sec_def {
 };
 
 #define SEC(n, k) {n, k, sizeof(k) / sizeof((k)[0])}
+#define FITS(k) _Static_assert(sizeof(k) / sizeof((k)[0]) <= CFG_KEYS_MAX, #k " > CFG_KEYS_MAX")
+FITS(gateway_keys);
+FITS(keys_keys);
+FITS(trust_keys);
+FITS(limits_keys);
+FITS(retry_keys);
+FITS(audit_keys);
+FITS(peer_keys);
 static const struct sec_def sections[SEC_N] = {
 	SEC("gateway", gateway_keys), SEC("keys", keys_keys), SEC("trust", trust_keys),
 	SEC("limits", limits_keys),   SEC("retry", retry_keys), SEC("audit", audit_keys),
