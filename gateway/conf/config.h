@@ -70,6 +70,8 @@ struct gw_config {
 	unsigned max_connections;   /* open connections per listener; default 1024 */
 	unsigned max_connections_per_source; /* from one IP address; default 128 */
 	unsigned peer_burst;        /* requests a peer may make at once beyond the rate */
+	/* identical refusals within this window are counted in one aggregate entry; 60 s */
+	uint64_t refusal_window_ms;
 	/* [retry] */
 	struct gw_retry retry;
 	/* [audit] */

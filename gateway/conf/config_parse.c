@@ -90,6 +90,7 @@ static const struct key_def limits_keys[] = {
 	{"peer_burst", T_UINT, GW(peer_burst), 0, 1, 1000000, 0},
 	{"max_connections", T_UINT, GW(max_connections), 0, 4, 1000000, 0},
 	{"max_connections_per_source", T_UINT, GW(max_connections_per_source), 0, 1, 1000000, 0},
+	DUR("refusal_window", refusal_window_ms, 100, CFG_HOUR),
 };
 
 static const struct key_def retry_keys[] = {
@@ -589,6 +590,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->peer_burst = 2000;
 	c->max_connections = 1024;
 	c->max_connections_per_source = 128;
+	c->refusal_window_ms = CFG_MIN;
 	c->retry.initial_ms = CFG_SEC;
 	c->retry.max_ms = 5 * CFG_MIN;
 	c->retry.deadline_ms[0] = 7 * CFG_DAY;

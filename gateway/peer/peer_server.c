@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "peer.h"
 #include "peer_server.h"
+#include "refusals.h"
 #include "net/tls_listener.h"
 #include "tlog/witness.h"
 
@@ -26,7 +27,13 @@ struct gw_peer_server {
 	struct tls_listener l;
 	struct rate_bucket buckets[GW_MAX_PEERS];
 	size_t n_buckets;
+	struct refusals *refusals;
 };
+
+struct refusals *peer_refusals(struct gw *g)
+{
+	return g->peer != NULL ? g->peer->refusals : NULL;
+}
 
 static struct tls_conn *conn_of_request(struct evhttp_request *req)
 {
@@ -237,6 +244,8 @@ static mla_err peer_server_start(struct gw *g, mla_diag *diag)
 
 	if ((g->peer = calloc(1, sizeof(*g->peer))) == NULL)
 		return MLA_ERR_NOMEM;
+	if ((r = refusals_new(g, &g->peer->refusals)) != MLA_OK)
+		return mla_fail(diag, r, "cannot start the refusal counters");
 	if ((r = tls_server_ctx(g->snap, &ctx, diag)) != MLA_OK ||
 	    (r = tls_listener_init(&g->peer->l, g->base, ctx, "peer")) != MLA_OK)
 		return r;
@@ -262,8 +271,12 @@ static mla_err peer_server_reload(struct gw *g, mla_diag *diag)
 
 static void peer_server_stop_accepting(struct gw *g)
 {
-	if (g->peer != NULL)
-		tls_listener_stop_accepting(&g->peer->l);
+	if (g->peer == NULL)
+		return;
+	tls_listener_stop_accepting(&g->peer->l);
+	/* the counts so far, before the last checkpoint is signed and witnessed; requests
+	 * still in progress are counted again from scratch and written at free */
+	refusals_flush(g->peer->refusals);
 }
 
 static unsigned peer_server_busy(const struct gw *g)
@@ -275,6 +288,8 @@ static void peer_server_free(struct gw *g)
 {
 	if (g->peer == NULL)
 		return;
+	refusals_free(g->peer->refusals);
+	g->peer->refusals = NULL;
 	tls_listener_free(&g->peer->l);
 	free(g->peer);
 	g->peer = NULL;

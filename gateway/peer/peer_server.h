@@ -20,6 +20,8 @@ struct recv_req {
  * is still bounded, and the signed header decides what the message is. */
 void receive_envelope(struct gw *g, struct recv_req *rr, const char *peer_state, int urgent,
 		      const uint8_t *body, size_t len);
+/* The table of refusals counted instead of stored (refusals.h); NULL when not listening. */
+struct refusals *peer_refusals(struct gw *g);
 /* Sends a reply and releases the request record. */
 void recv_reply(struct recv_req *rr, int code, const char *reason, const char *content_type,
 		const uint8_t *body, size_t len);

@@ -1,7 +1,8 @@
 /* Receiving an envelope from a peer: a worker opens it with every check of the envelope
  * library plus the exchange rules (TLS peer = sender, replay window, clock skew) and signs
  * the receipt; the loop thread then applies exactly-once delivery against the inbox, stores
- * it durably and only then answers with the signed receipt. */
+ * it durably and only then answers with the signed receipt. A refusal repeated within the
+ * refusal window is only counted (refusals.h, SPEC 13 Refusals). */
 #include <string.h>
 
 #include <openssl/sha.h>
@@ -12,6 +13,7 @@
 #include "mlagw/receipt.h"
 #include "mlagw/text.h"
 #include "peer_server.h"
+#include "refusals.h"
 
 struct recv_job {
 	struct gw_job job; /* first: the pool hands us this pointer */
@@ -100,33 +102,73 @@ static void free_job(struct recv_job *j)
 	free(j);
 }
 
+/* A refusal to remember once its entries are durable: its exact key (peer, error, digest),
+ * whether it also opens the key without a digest (unauthenticated), and what the exact key's
+ * aggregate will name (the message fields its own rejected entry named). */
+struct refusal_note {
+	struct refusal_key key;
+	int unauthenticated;
+	char case_id[MLA_CASE_ID_MAX + 1], kind[MLA_TOKEN_MAX + 1], action[MLA_TOKEN_MAX + 1];
+};
+
 struct reply_ctx {
 	struct recv_req *rr;
 	int code;
 	mla_buf receipt;
 	char msgid[MLA_UUID_LEN + 1];
+	int refused; /* note is set */
+	struct refusal_note note;
 };
+
+static const char *status_text(int code)
+{
+	return code == 200 ? "OK" : code == 409 ? "Conflict" : "Unprocessable Entity";
+}
+
+static const char *or_null(const char *s)
+{
+	return s[0] != '\0' ? s : NULL;
+}
+
+/* The refusal's first entries are durable: its repeats may now be counted instead. */
+static void remember_refusal(struct gw *g, const struct reply_ctx *rc)
+{
+	const struct refusal_note *n = &rc->note;
+	struct refusal_first f = {or_null(rc->msgid), or_null(n->case_id), or_null(n->kind),
+				  or_null(n->action), &rc->receipt};
+	struct refusal_first any = {NULL, NULL, NULL, NULL, NULL};
+	struct refusal_key wild = n->key;
+
+	refusals_first(peer_refusals(g), &n->key, &f);
+	if (!n->unauthenticated)
+		return;
+	wild.has_digest = 0;
+	memset(wild.digest, 0, sizeof(wild.digest));
+	refusals_first(peer_refusals(g), &wild, &any);
+}
 
 static void reply_after_commit(struct gw *g, void *arg, int committed)
 {
 	struct reply_ctx *rc = arg;
 
-	(void)g;
 	if (!committed) {
 		gw_log(GW_LOG_ERROR, "receive-not-stored", rc->msgid, "reason=\"store commit failed\"");
 		recv_reply(rc->rr, 503, "Service Unavailable", "text/plain",
 			   (const uint8_t *)"store unavailable\n", 18);
 	} else {
-		recv_reply(rc->rr, rc->code, rc->code == 200 ? "OK" : "Unprocessable Entity",
-			   "application/xml", rc->receipt.data, rc->receipt.len);
+		if (rc->refused)
+			remember_refusal(g, rc);
+		recv_reply(rc->rr, rc->code, status_text(rc->code), "application/xml",
+			   rc->receipt.data, rc->receipt.len);
 	}
 	mla_buf_free(&rc->receipt);
 	free(rc);
 }
 
-/* Queues the reply with a receipt (moved from *receipt) behind the current commit. */
-static void reply_with(struct gw *g, struct recv_req *rr, int code, mla_buf *receipt,
-		       const char *msgid)
+/* Queues the reply with a receipt (moved from *receipt) behind the current commit; a refusal
+ * (note not NULL) is remembered once it is durable. */
+static void reply_with_note(struct gw *g, struct recv_req *rr, int code, mla_buf *receipt,
+			    const char *msgid, const struct refusal_note *note)
 {
 	struct reply_ctx *rc = calloc(1, sizeof(*rc));
 
@@ -138,8 +180,61 @@ static void reply_with(struct gw *g, struct recv_req *rr, int code, mla_buf *rec
 	rc->code = code;
 	rc->receipt = *receipt;
 	mla_buf_init(receipt, 0);
-	(void)mla_snprintf_cut(rc->msgid, sizeof(rc->msgid), "%s", msgid); /* for the log only */
+	(void)mla_snprintf_cut(rc->msgid, sizeof(rc->msgid), "%s", msgid); /* also the note's id */
+	if (note != NULL) {
+		rc->refused = 1;
+		rc->note = *note;
+	}
 	gw_after_commit(g, reply_after_commit, rc);
+}
+
+static void reply_with(struct gw *g, struct recv_req *rr, int code, mla_buf *receipt,
+		       const char *msgid)
+{
+	reply_with_note(g, rr, code, receipt, msgid, NULL);
+}
+
+/* What j's refusal with err will be remembered as (the fields as audit_reception wrote). */
+static void refusal_note_of(const struct recv_job *j, mla_err err, struct refusal_note *n)
+{
+	const int signed_hdr = j->header_known && j->v.authenticated;
+
+	memset(n, 0, sizeof(*n));
+	memcpy(n->key.peer, j->peer_state, 3);
+	n->key.err = err;
+	n->key.has_digest = 1;
+	memcpy(n->key.digest, j->digest, 32);
+	n->unauthenticated = !j->v.authenticated;
+	if (signed_hdr) {
+		memcpy(n->case_id, j->v.header.case_id, sizeof(n->case_id));
+		memcpy(n->kind, j->v.header.kind, sizeof(n->kind));
+		memcpy(n->action, j->v.header.action, sizeof(n->action));
+	}
+}
+
+/* A refusal already stored in this window, again: answered at once, with the receipt that
+ * answered the first of these same bytes, or (unauthenticated, other bytes) with its own
+ * receipt own, and only counted. Returns 1 when it answered. */
+static int answer_repeat(struct gw *g, const struct recv_job *j, mla_err err, int code,
+			 const mla_buf *own)
+{
+	struct refusals *rf = peer_refusals(g);
+	struct refusal_note n;
+	const mla_buf *kept = NULL;
+
+	refusal_note_of(j, err, &n);
+	if (refusals_repeat(rf, &n.key, &kept) && kept != NULL) {
+		recv_reply(j->rr, code, status_text(code), "application/xml", kept->data, kept->len);
+		return 1;
+	}
+	if (!n.unauthenticated || own == NULL)
+		return 0;
+	n.key.has_digest = 0;
+	memset(n.key.digest, 0, sizeof(n.key.digest));
+	if (!refusals_repeat(rf, &n.key, NULL))
+		return 0;
+	recv_reply(j->rr, code, status_text(code), "application/xml", own->data, own->len);
+	return 1;
 }
 
 /* A receipt signed in the loop thread, for outcomes decided there (duplicate id). */
@@ -195,8 +290,11 @@ static void refuse_duplicate(struct gw *g, struct recv_job *j)
 {
 	const char *id = j->v.header.message_id;
 	mla_diag d = {MLA_OK, ""};
+	struct refusal_note note;
 	mla_buf receipt;
 
+	if (answer_repeat(g, j, MLA_ERR_DUPLICATE, 409, NULL))
+		return;
 	if (store_alert(g->store, "duplicate-id", id, "same message id, different digest", &d) !=
 	    MLA_OK)
 		gw_log(GW_LOG_ERROR, "store-error", id, "op=alert reason=\"%s\"", d.msg);
@@ -212,7 +310,8 @@ static void refuse_duplicate(struct gw *g, struct recv_job *j)
 		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
 		return;
 	}
-	reply_with(g, j->rr, 409, &receipt, id);
+	refusal_note_of(j, MLA_ERR_DUPLICATE, &note);
+	reply_with_note(g, j->rr, 409, &receipt, id, &note);
 }
 
 /* The same id seen before: identical bytes get the original receipt again (exactly once),
@@ -294,7 +393,10 @@ static void reject_envelope(struct gw *g, struct recv_job *j)
 {
 	const char *id = j->header_known ? j->v.header.message_id : "";
 	mla_diag d = {MLA_OK, ""};
+	struct refusal_note note;
 
+	if (answer_repeat(g, j, j->err, 422, &j->receipt))
+		return;
 	gw_log(GW_LOG_WARN, "rejected", id, "peer=%s error=%s reason=\"%s\"", j->peer_state,
 	       mla_errname(j->err), mla_diag_message(&j->diag));
 	if (store_alert(g->store, "rejected", id, mla_errname(j->err), &d) != MLA_OK)
@@ -303,7 +405,8 @@ static void reject_envelope(struct gw *g, struct recv_job *j)
 		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
 		return;
 	}
-	reply_with(g, j->rr, 422, &j->receipt, id);
+	refusal_note_of(j, j->err, &note);
+	reply_with_note(g, j->rr, 422, &j->receipt, id, &note);
 }
 
 static void recv_done(struct gw_job *job)

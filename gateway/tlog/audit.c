@@ -67,6 +67,8 @@ mla_err gw_audit_message(struct gw *g, mla_audit_event ev, const struct gw_audit
 
 	mla_audit_entry_init(&e);
 	e.event = ev;
+	if (m->count > 1)
+		e.count = m->count;
 	if ((r = copy(e.message_id, sizeof(e.message_id), m->message_id)) != MLA_OK ||
 	    (r = copy(e.case_id, sizeof(e.case_id), m->case_id)) != MLA_OK ||
 	    (r = copy(e.kind, sizeof(e.kind), m->kind)) != MLA_OK ||

@@ -307,8 +307,9 @@ class Gateway:
 
     def audit(self):
         """The audit log, checked on the way: seq dense from 0, each leaf the RFC 6962 leaf
-        hash of its entry, each entry in the canonical form's first line. Returns a list of
-        dicts (field -> value) in seq order."""
+        hash of its entry, each entry in the canonical form's first line (version 1, or
+        version 2 ending in a count line: an aggregate, SPEC 14). Returns a list of dicts
+        (field -> value) in seq order; a version 1 entry has no 'count' key."""
         out = []
         for n, r in enumerate(self.audit_rows()):
             seq, entry, leaf = r['seq'], r['entry'], r['leaf']
@@ -316,8 +317,9 @@ class Gateway:
             check(hashlib.sha256(b'\x00' + entry).digest() == leaf,
                   '%s audit: leaf hash of entry %d' % (self.state, seq))
             lines = entry.decode('utf-8').split('\n')
-            check(lines[0] == 'mlagw-audit-entry/1' and lines[-1] == '',
-                  '%s audit: entry %d form' % (self.state, seq))
+            check((lines[0] == 'mlagw-audit-entry/1' or
+                   (lines[0] == 'mlagw-audit-entry/2' and lines[-2].startswith('count '))) and
+                  lines[-1] == '', '%s audit: entry %d form' % (self.state, seq))
             fields = dict(l.split(' ', 1) for l in lines[1:-1])
             check(fields['seq'] == str(seq), '%s audit: entry %d seq field' % (self.state, seq))
             out.append(fields)
