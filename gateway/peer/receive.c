@@ -28,6 +28,7 @@ struct recv_job {
 	mla_diag diag;
 	mla_buf receipt;
 	mla_err receipt_err;
+	int repeat; /* a refusal held in the window: not signed again (unless it must be) */
 };
 
 static mla_err exchange_checks(struct recv_job *j, const struct gw_config *c)
@@ -73,6 +74,16 @@ static int uuid_like(const char *s)
 	return strlen(s) == MLA_UUID_LEN && s[8] == '-' && s[13] == '-';
 }
 
+/* Whether this refusal is a repeat the loop thread will answer with the first's receipt. */
+static int repeat_held(const struct recv_job *j, const struct gw_config *c)
+{
+	struct refusal_key key = {.err = j->err, .has_digest = 1};
+
+	memcpy(key.peer, j->peer_state, 3);
+	memcpy(key.digest, j->digest, 32);
+	return refusals_held(peer_refusals(j->rr->g), &key, c->refusal_window_ms);
+}
+
 static void recv_run(struct gw_job *job, struct gw_crypto *k)
 {
 	struct recv_job *j = (struct recv_job *)job;
@@ -91,6 +102,8 @@ static void recv_run(struct gw_job *job, struct gw_crypto *k)
 	j->header_known = uuid_like(j->v.header.message_id);
 	if (j->err == MLA_OK)
 		j->err = exchange_checks(j, c);
+	if (j->err != MLA_OK && (j->repeat = repeat_held(j, c)) != 0)
+		return; /* no new signature for what the first refusal's receipt answers */
 	sign_receipt(j, k, c);
 }
 
@@ -395,8 +408,16 @@ static void reject_envelope(struct gw *g, struct recv_job *j)
 	mla_diag d = {MLA_OK, ""};
 	struct refusal_note note;
 
-	if (answer_repeat(g, j, j->err, 422, &j->receipt))
+	if (answer_repeat(g, j, j->err, 422, j->receipt.len > 0 ? &j->receipt : NULL))
 		return;
+	if (j->repeat) { /* its window closed since the worker looked: a first refusal again */
+		mla_require(g->crypto != NULL); /* loaded at start; a reload swaps in a loaded set */
+		sign_receipt(j, g->crypto, &g->snap->cfg);
+		if (j->receipt_err != MLA_OK) {
+			recv_reply(j->rr, 500, "Internal Server Error", "text/plain", NULL, 0);
+			return;
+		}
+	}
 	gw_log(GW_LOG_WARN, "rejected", id, "peer=%s error=%s reason=\"%s\"", j->peer_state,
 	       mla_errname(j->err), mla_diag_message(&j->diag));
 	if (store_alert(g->store, "rejected", id, mla_errname(j->err), &d) != MLA_OK)

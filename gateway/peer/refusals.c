@@ -1,6 +1,8 @@
 /* Refusals counted instead of stored one by one (see refusals.h): a hash table of at most
  * REFUSALS_MAX_KEYS keys with a least-recently-seen list, a timer that writes out the keys
- * whose window has closed, and the aggregate entries themselves. */
+ * whose window has closed, and the aggregate entries themselves. Only the loop thread changes
+ * the table; the hash chains are changed under the lock, which workers take to look up. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,7 @@ struct node {
 
 struct refusals {
 	struct gw *g;
+	pthread_mutex_t lock; /* the chains, for refusals_held */
 	struct event *tick;
 	struct node *buckets[N_BUCKETS];
 	struct node *oldest, *newest;
@@ -96,9 +99,11 @@ static void unlink_and_free(struct refusals *rf, struct node *x)
 {
 	struct node **p = &rf->buckets[bucket_of(&x->k)];
 
+	pthread_mutex_lock(&rf->lock);
 	while (*p != x)
 		p = &(*p)->hnext;
 	*p = x->hnext;
+	pthread_mutex_unlock(&rf->lock);
 	list_unlink(rf, x);
 	rf->n--;
 	mla_buf_free(&x->receipt);
@@ -183,7 +188,12 @@ mla_err refusals_new(struct gw *g, struct refusals **out)
 	if (rf == NULL)
 		return MLA_ERR_NOMEM;
 	rf->g = g;
+	if (pthread_mutex_init(&rf->lock, NULL) != 0) {
+		free(rf);
+		return MLA_ERR_INTERNAL;
+	}
 	if ((rf->tick = evtimer_new(g->base, on_tick, rf)) == NULL) {
+		pthread_mutex_destroy(&rf->lock);
 		free(rf);
 		return MLA_ERR_INTERNAL;
 	}
@@ -210,6 +220,20 @@ int refusals_repeat(struct refusals *rf, const struct refusal_key *k, const mla_
 	if (receipt != NULL)
 		*receipt = x->k.has_digest ? &x->receipt : NULL;
 	return 1;
+}
+
+int refusals_held(struct refusals *rf, const struct refusal_key *k, uint64_t window_ms)
+{
+	int held;
+	struct node *x;
+
+	if (rf == NULL || !k->has_digest)
+		return 0;
+	pthread_mutex_lock(&rf->lock);
+	x = find(rf, k);
+	held = x != NULL && gw_mono_ms() - x->first_ms < (int64_t)window_ms;
+	pthread_mutex_unlock(&rf->lock);
+	return held;
 }
 
 /* Copies what the aggregate will name; 0 when something does not fit or memory is short. */
@@ -256,8 +280,10 @@ void refusals_first(struct refusals *rf, const struct refusal_key *k,
 	}
 	if (rf->n == REFUSALS_MAX_KEYS)
 		write_and_forget(rf, rf->oldest);
+	pthread_mutex_lock(&rf->lock);
 	x->hnext = rf->buckets[bucket_of(k)];
 	rf->buckets[bucket_of(k)] = x;
+	pthread_mutex_unlock(&rf->lock);
 	list_push_newest(rf, x);
 	rf->n++;
 }
@@ -276,5 +302,6 @@ void refusals_free(struct refusals *rf)
 		return;
 	refusals_flush(rf);
 	event_free(rf->tick);
+	pthread_mutex_destroy(&rf->lock);
 	free(rf);
 }

@@ -1,5 +1,6 @@
 /* Refusals of peer envelopes counted instead of stored one by one (protocol/SPEC.md §13,
- * Refusals): a bounded table, in the loop thread, of the refusals seen in the current window.
+ * Refusals): a bounded table of the refusals seen in the current window, changed by the loop
+ * thread only (workers may look a key up, refusals_held).
  * The first refusal of a key is stored as before by receive.c; its repeats are only counted
  * here, and each key's count becomes one aggregate audit entry (version 2) when its window
  * closes, when it is evicted, or at a stop. */
@@ -43,6 +44,10 @@ mla_err refusals_new(struct gw *g, struct refusals **out);
  * repeat and returns 1, with *receipt (when not NULL) the receipt to answer with (NULL for a
  * key without a digest). Otherwise 0: the refusal is stored as a first one. */
 int refusals_repeat(struct refusals *rf, const struct refusal_key *k, const mla_buf **receipt);
+/* For a worker (any thread): whether k (an exact key) is held with its window of window_ms
+ * open, so that its receipt need not be signed again. The loop thread decides with
+ * refusals_repeat, which may still answer 0 (the window closed in between). */
+int refusals_held(struct refusals *rf, const struct refusal_key *k, uint64_t window_ms);
 /* Remembers k's first refusal, once its own entries are durable; when k is held, nothing
  * (exact key) or one more first in its window (key without a digest). */
 void refusals_first(struct refusals *rf, const struct refusal_key *k,

@@ -116,6 +116,32 @@ def distinct_refusals(net, poster):
         check(mine == ['rejected', 'receipt-issued'], 'distinct refusal entries %r' % mine)
 
 
+def duplicate_ids(net, poster):
+    """Other bytes under an accepted message id (409 duplicate-id), repeated: one alert, one
+    receipt, and the repeats counted."""
+    co = net['CO']
+    mid = '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d'
+    s, _ = poster.post(net.seal('ES', 'CO', b'<Request>original</Request>', message_id=mid))
+    check(s == 200, 'original: HTTP %d' % s)
+    other = net.seal('ES', 'CO', b'<Request>other</Request>', message_id=mid)
+    n0, a0 = len(co.audit()), len(co.alerts('duplicate-id'))
+    answers = set()
+    for _ in range(5):
+        s, body = poster.post(other)
+        check(s == 409, 'duplicate-id: HTTP %d' % s)
+        answers.add(body)
+    check(len(answers) == 1, 'duplicate-id repeats: %d receipts' % len(answers))
+    check(len(co.alerts('duplicate-id')) == a0 + 1, 'duplicate-id alerts: %d' %
+          (len(co.alerts('duplicate-id')) - a0))
+    wait_until(lambda: any(e.get('count') for e in new_entries(co, n0)), 15,
+               msg='the duplicate-id aggregate')
+    got = new_entries(co, n0)
+    check([(e['event'], e.get('count'), e['error']) for e in got] ==
+          [('rejected', None, 'duplicate-id'), ('receipt-issued', None, '-'),
+           ('rejected', '4', 'duplicate-id')] and got[2]['message'] == mid,
+          'duplicate-id entries %r' % got)
+
+
 def unauthenticated(net, poster):
     """Distinct unreadable bodies: their own entries up to the budget, then counted."""
     co = net['CO']
@@ -160,6 +186,7 @@ def main(mlagw, mlagwd):
     co.start()
     poster = Poster(net)
     distinct_refusals(net, poster)
+    duplicate_ids(net, poster)
     unauthenticated(net, poster)
     poster.close()
     net.stop_all()
