@@ -172,6 +172,27 @@ static void test_good(void **state)
 	tb_free(&b);
 }
 
+/* An aggregate (audit entry version 2, count) among version 1 entries verifies. */
+static void test_v2_entry(void **state)
+{
+	struct tb_bundle b;
+	mla_audit_entry e[8];
+	mla_audit_result *r;
+	size_t n = es_entries(e);
+
+	(void)state;
+	tb_entry(&e[3], 3, t0 + 3000, MLA_AUDIT_REJECTED, NULL, NULL, NULL, E1, NULL);
+	assert_int_equal(mla_strcpy(e[3].error, sizeof(e[3].error), "replay"), MLA_OK);
+	assert_int_equal(mla_strcpy(e[3].from, sizeof(e[3].from), "CO"), MLA_OK);
+	e[3].count = 499;
+	assert_int_equal(tb_build(&b, &es, e, n, cps24, 2, &co), 0);
+	r = verify1(&b);
+	assert_int_equal(r->failures, 0);
+	assert_int_equal(r->bundles[0].ok[MLA_AUDIT_CHECK_ENTRIES], 4);
+	mla_audit_result_free(r);
+	tb_free(&b);
+}
+
 static void test_arguments(void **state)
 {
 	mla_audit_result *r = NULL;
@@ -729,6 +750,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_arguments),
+		cmocka_unit_test(test_v2_entry),
 		cmocka_unit_test(test_checkpoint_signature),
 		cmocka_unit_test(test_altered_entry),
 		cmocka_unit_test(test_sequence_gap),
