@@ -272,8 +272,10 @@ static mla_err export_head(struct export_ctx *x, const uint8_t *pem, size_t len,
 	return r;
 }
 
-/* Magic, manifest, certificate, the peers' certificates, then the body. */
-static mla_err write_bundle(struct export_ctx *x, const mla_buf *head, FILE *out)
+/* Magic, manifest, certificate, the peers' certificates, then the body, to out (named name
+ * in a message). */
+static mla_err write_bundle(struct export_ctx *x, const mla_buf *head, FILE *out,
+			    const char *name)
 {
 	const mla_buf *part[3] = {head, &x->peer_certs, &x->body};
 
@@ -285,7 +287,7 @@ static mla_err write_bundle(struct export_ctx *x, const mla_buf *head, FILE *out
 			break;
 	if (fflush(out) != 0 || ferror(out))
 		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_IO,
-				   "cannot write the bundle: %s", strerror(errno));
+				   "cannot write %s: %s", name, strerror(errno));
 	return MLA_OK;
 }
 
@@ -317,14 +319,16 @@ static void ctx_free(struct export_ctx *x)
 	free(x->named);
 }
 
-/* Reads the source and writes the bundle to out, or to the FILE open_out opens (when out is
- * NULL) only once the bundle is complete. */
+/* Where the bundle goes: out, or (out NULL) the FILE open_out opens once the bundle is
+ * complete; name for messages. */
 struct export_sink {
 	FILE *out;
 	mla_err (*open_out)(struct export_ctx *x, void *arg, FILE **fp);
 	void *arg;
+	const char *name;
 };
 
+/* Reads the source, builds the bundle, writes it to the sink. */
 static mla_err export_run(const mla_audit_source *src, const uint8_t *pem, size_t len,
 			  const struct mla_audit_filter *filter, const struct export_sink *sink,
 			  mla_audit_export_result *res, mla_diag *diag)
@@ -343,7 +347,7 @@ static mla_err export_run(const mla_audit_source *src, const uint8_t *pem, size_
 		 (r = export_messages(&x)) == MLA_OK &&
 		 (r = export_head(&x, pem, len, &head)) == MLA_OK &&
 		 (fp != NULL || (r = sink->open_out(&x, sink->arg, &fp)) == MLA_OK))
-		r = write_bundle(&x, &head, fp);
+		r = write_bundle(&x, &head, fp, sink->name);
 	mla_buf_free(&head);
 	ctx_free(&x);
 	return r;
@@ -353,7 +357,7 @@ mla_err mla_audit_export(const mla_audit_source *src, const uint8_t *cert_pem, s
 			 const struct mla_audit_filter *filter, FILE *out,
 			 mla_audit_export_result *res, mla_diag *diag)
 {
-	struct export_sink sink = {out, NULL, NULL};
+	struct export_sink sink = {out, NULL, NULL, "the bundle"};
 
 	mla_require(out != NULL);
 	return export_run(src, cert_pem, cert_len, filter, &sink, res, diag);
@@ -417,7 +421,7 @@ mla_err mla_audit_export_file(const mla_audit_source *src, const uint8_t *cert_p
 			      const char *path, mla_audit_export_result *res, mla_diag *diag)
 {
 	struct export_file f = {path, "", NULL};
-	struct export_sink sink = {NULL, open_tmp, &f};
+	struct export_sink sink = {NULL, open_tmp, &f, path};
 	mla_err r = export_run(src, cert_pem, cert_len, filter, &sink, res, diag);
 
 	return finish_tmp(&f, r, res, diag);
