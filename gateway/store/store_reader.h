@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mlagw/audit.h"
 #include "store.h"
 
 typedef struct store_reader store_reader;
@@ -148,6 +149,11 @@ struct store_alert_row {
 };
 typedef mla_err (*store_alert_row_fn)(const struct store_alert_row *row, void *arg);
 mla_err store_reader_alerts(store_reader *r, store_alert_row_fn fn, void *arg, mla_diag *diag);
+
+/* The open reader as the source mla_audit_export reads a log's audit bundle from
+ * (store_audit_source.c): valid while r is open; the meta's counts and origin are
+ * store_reader_counts' and store_reader_origin's. */
+mla_audit_source store_reader_audit_source(store_reader *r);
 
 /* The SQLite library's version, for benchmark reports. */
 const char *store_sqlite_version(void);

@@ -1,12 +1,14 @@
-/* The auditor's side of the audit log (protocol/SPEC.md section 15): offline verification of
- * audit bundles with the States' roots only, the split-view check across several bundles,
- * reconciliation of two States' bundles, and the message filter export and verify share.
+/* The auditor's side of the audit log (protocol/SPEC.md section 15): export of a log's audit
+ * bundle through a storage-agnostic source, offline verification of audit bundles with the
+ * States' roots only, the split-view check across several bundles, reconciliation of two
+ * States' bundles, and the message filter export and verify share.
  * Library calls with structured results: nothing here prints. */
 #ifndef MLAGW_AUDIT_H
 #define MLAGW_AUDIT_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mlagw/audit_entry.h"
 #include "mlagw/bundle.h"
@@ -20,16 +22,120 @@
 struct mla_audit_filter {
 	const char *case_id;	/* NULL: any case */
 	int64_t from_ms, to_ms; /* inclusive; 0 and MLA_AUDIT_TIME_MAX_MS when not given */
+	const char *from, *to;	/* as given (NULL when not): an export's manifest names them */
 };
 
 /* YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ (UTC) to ms; end_of_day for a date given as --to (its
  * last millisecond). 0 when s is not such a time (a date that does not exist included). */
 int mla_audit_filter_time(const char *s, int end_of_day, int64_t *ms);
-/* Fills f from the three strings (each may be NULL); 0 when from or to is not a time. */
+/* Fills f from the three strings (each may be NULL; f points to them); 0 when from or to is
+ * not a time. */
 int mla_audit_filter_init(struct mla_audit_filter *f, const char *case_id, const char *from,
 		      const char *to);
 /* Whether entry e selects its message: it names one, of the case, within the range. */
 int mla_audit_filter_selects(const struct mla_audit_filter *f, const mla_audit_entry *e);
+
+/* ---- export (SPEC section 15, Export) ----
+ * A log's audit bundle written from wherever the log is kept, read through a source: a struct
+ * of callbacks that stream rows (gateway/store/store_reader.h fills one over the store's
+ * read-only reader; a test fills one over arrays). In every callback, strings and bytes live
+ * only during the call; a row callback's non-MLA_OK return stops the iteration and the
+ * source returns it. A source's own failures come back as its mla_err with diag set. */
+
+typedef struct mla_audit_source_meta {
+	char state[3];				    /* of the origin; "" before a checkpoint */
+	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1]; /* the latest checkpoint's, or "" */
+	uint64_t entries, checkpoints, witnessed, peer_certs; /* rows of each */
+} mla_audit_source_meta;
+
+/* An entry exactly as kept: entry NULL when len is 0, leaf NULL when the kept leaf hash is
+ * not 32 bytes (export writes the entry; no proof is written from a missing leaf). */
+typedef struct mla_audit_source_entry {
+	uint64_t seq;
+	const uint8_t *entry;
+	size_t len;
+	const uint8_t *leaf;
+} mla_audit_source_entry;
+
+/* A signed checkpoint (note as signed, with the peers' cosignature lines), or a peer's
+ * checkpoint this log's gateway cosigned (origin "mlagw.<state>/audit"). */
+typedef struct mla_audit_source_note {
+	const char *origin; /* witnessed heads only */
+	uint64_t size;
+	const char *note;
+	size_t len;
+} mla_audit_source_note;
+
+/* A peer's audit certificate (DER) as kept when witnessing. */
+typedef struct mla_audit_source_cert {
+	const char *state;
+	const uint8_t *fingerprint; /* SHA-256 of der, 32 bytes */
+	const uint8_t *der;
+	size_t len;
+} mla_audit_source_cert;
+
+typedef mla_err (*mla_audit_entry_fn)(const mla_audit_source_entry *row, void *arg);
+typedef mla_err (*mla_audit_note_fn)(const mla_audit_source_note *row, void *arg);
+typedef mla_err (*mla_audit_cert_fn)(const mla_audit_source_cert *row, void *arg);
+typedef mla_err (*mla_audit_bytes_fn)(const uint8_t *p, size_t len, void *arg);
+
+typedef struct mla_audit_source {
+	void *ctx; /* the first argument of every callback */
+	/* the log's State, origin and row counts */
+	mla_err (*meta)(void *ctx, mla_audit_source_meta *m, mla_diag *diag);
+	/* entries with from <= seq < to in seq order; a missing seq is skipped, not reported */
+	mla_err (*entries)(void *ctx, uint64_t from, uint64_t to, mla_audit_entry_fn fn,
+			   void *arg, mla_diag *diag);
+	/* signed checkpoints in ascending size */
+	mla_err (*checkpoints)(void *ctx, mla_audit_note_fn fn, void *arg, mla_diag *diag);
+	/* cosigned peers' checkpoints by origin, then size */
+	mla_err (*witnessed)(void *ctx, mla_audit_note_fn fn, void *arg, mla_diag *diag);
+	/* peers' audit certificates by State, then fingerprint */
+	mla_err (*peer_certs)(void *ctx, mla_audit_cert_fn fn, void *arg, mla_diag *diag);
+	/* one message's envelope (as sent, else as accepted) and receipt (as received, else as
+	 * issued): fn once, or MLA_ERR_NOT_FOUND */
+	mla_err (*envelope)(void *ctx, const char *message_id, mla_audit_bytes_fn fn, void *arg,
+			    mla_diag *diag);
+	mla_err (*receipt)(void *ctx, const char *message_id, mla_audit_bytes_fn fn, void *arg,
+			   mla_diag *diag);
+} mla_audit_source;
+
+/* What stopped an export, so that a caller can word it: diag holds the message. */
+typedef enum mla_audit_export_fault {
+	MLA_AUDIT_EXPORT_OK = 0,
+	MLA_AUDIT_EXPORT_SOURCE,	/* the source failed: its error and message */
+	MLA_AUDIT_EXPORT_NO_CHECKPOINT, /* the log has no checkpoint yet */
+	MLA_AUDIT_EXPORT_CONTENT,	/* the source holds a row export cannot use (names it) */
+	MLA_AUDIT_EXPORT_CERTIFICATE,	/* the audit certificate names no State (C=) */
+	MLA_AUDIT_EXPORT_BUNDLE		/* the bundle cannot be built or written */
+} mla_audit_export_fault;
+
+/* The log's entries below its latest checkpoint are not all there: no proofs were written
+ * (the verifier names what is missing). */
+#define MLA_AUDIT_EXPORT_W_NO_PROOFS 1u
+
+typedef struct mla_audit_export_result {
+	mla_audit_export_fault fault;
+	char state[3]; /* the certificate's, as the manifest names it */
+	size_t entries, checkpoints, witnessed, peer_certs, proofs, envelopes, receipts;
+	uint64_t covered;  /* entries the latest checkpoint covers */
+	unsigned warnings; /* MLA_AUDIT_EXPORT_W_* */
+} mla_audit_export_result;
+
+/* Writes the audit bundle of src to out: the manifest, the audit certificate (cert_pem, PEM,
+ * its subject's C= the State), the peers' certificates, every entry up to the latest
+ * checkpoint, every checkpoint, the witnessed heads, the proofs, and the envelopes and
+ * receipts of the messages filter selects (NULL: all). Entries are streamed; the bundle is
+ * built in memory (at most MLA_BUNDLE_MAX) and written once complete. *res is filled either
+ * way; on failure res->fault says what stopped it. Needs mla_crypto_init. */
+mla_err mla_audit_export(const mla_audit_source *src, const uint8_t *cert_pem, size_t cert_len,
+			 const struct mla_audit_filter *filter, FILE *out,
+			 mla_audit_export_result *res, mla_diag *diag);
+/* The same to path, through a temporary file beside it (fsync, then rename): path holds
+ * either the whole bundle or what it held before. */
+mla_err mla_audit_export_file(const mla_audit_source *src, const uint8_t *cert_pem,
+			      size_t cert_len, const struct mla_audit_filter *filter,
+			      const char *path, mla_audit_export_result *res, mla_diag *diag);
 
 /* ---- the trust set: the States' root certificates ---- */
 typedef struct mla_audit_trust mla_audit_trust;

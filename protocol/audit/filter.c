@@ -31,6 +31,8 @@ int mla_audit_filter_init(struct mla_audit_filter *f, const char *case_id, const
 		      const char *to)
 {
 	f->case_id = case_id;
+	f->from = from;
+	f->to = to;
 	f->from_ms = 0;
 	f->to_ms = MLA_AUDIT_TIME_MAX_MS;
 	return (from == NULL || mla_audit_filter_time(from, 0, &f->from_ms)) &&

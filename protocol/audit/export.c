@@ -1,0 +1,428 @@
+/* mla_audit_export (include/mlagw/audit.h, SPEC section 15): a log's audit bundle read from a
+ * source of rows: every entry up to the latest checkpoint, every checkpoint, the audit
+ * certificate, the peers' certificates and cosigned heads, the proofs (export_proofs.c) and
+ * the envelopes and receipts of the messages the entries name (all, or those a filter
+ * selects). The records are gathered in memory in the order SPEC section 15 fixes, then
+ * written. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "export_internal.h"
+#include "mlagw/codec.h"
+#include "verify_internal.h"
+
+mla_err export_fail(struct export_ctx *x, mla_audit_export_fault f, mla_err err,
+		    const char *fmt, ...)
+{
+	char msg[MLA_DIAG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a message: a cut is marked */
+	va_end(ap);
+	mla_fail(x->diag, err, "%s", msg);
+	x->res->fault = f;
+	x->err = err;
+	return err;
+}
+
+mla_err export_add(struct export_ctx *x, mla_buf *b, mla_bundle_type t, const char *name,
+		   const void *p, size_t n)
+{
+	mla_diag d = {MLA_OK, ""};
+	mla_err r = mla_bundle_add(b, t, name, p, n, &d);
+
+	return r == MLA_OK ? MLA_OK : export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, r, "%s", d.msg);
+}
+
+mla_err export_source_done(struct export_ctx *x, mla_err e, const mla_diag *d)
+{
+	if (e == MLA_OK)
+		return MLA_OK;
+	if (x->err != MLA_OK)
+		return x->err;
+	return export_fail(x, MLA_AUDIT_EXPORT_SOURCE, e, "%s",
+			   d->msg[0] != '\0' ? d->msg : mla_strerror(e));
+}
+
+static mla_err checkpoint_row(const mla_audit_source_note *row, void *arg)
+{
+	struct export_ctx *x = arg;
+	char name[24];
+	mla_err r;
+
+	mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)row->size) ==
+		    MLA_OK);
+	r = export_add(x, &x->cps, MLA_BUNDLE_CHECKPOINT, name, row->note, row->len);
+	x->last_size = row->size;
+	x->res->checkpoints++;
+	x->res->covered = row->size;
+	if (r == MLA_OK && json_array_append_new(x->sizes, json_integer((json_int_t)row->size)))
+		r = export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
+	return r;
+}
+
+/* Every checkpoint (ascending size); the last gives the entries' extent. */
+static mla_err export_checkpoints(struct export_ctx *x)
+{
+	mla_diag d = {MLA_OK, ""};
+	mla_audit_source_meta m;
+	mla_err r;
+
+	memset(&m, 0, sizeof(m));
+	if ((r = export_source_done(x, x->src->meta(x->src->ctx, &m, &d), &d)) != MLA_OK)
+		return r;
+	if (m.checkpoints > 0 &&
+	    (r = export_source_done(x, x->src->checkpoints(x->src->ctx, checkpoint_row, x, &d),
+				    &d)) != MLA_OK)
+		return r;
+	if (x->res->checkpoints == 0)
+		return export_fail(x, MLA_AUDIT_EXPORT_NO_CHECKPOINT, MLA_ERR_NOT_FOUND,
+				   "the log has no checkpoint yet");
+	return MLA_OK;
+}
+
+/* One peer audit certificate as PEM, "peer.<State>.<16 hex of the SHA-256 of the DER>". */
+static mla_err peer_cert_row(const mla_audit_source_cert *row, void *arg)
+{
+	struct export_ctx *x = arg;
+	const unsigned char *der = row->der;
+	X509 *cert = d2i_X509(NULL, &der, (long)row->len);
+	BIO *bio = BIO_new(BIO_s_mem());
+	char name[MLA_BUNDLE_NAME_MAX + 1], hex[17], *pem;
+	mla_err r;
+	long n;
+
+	if (cert == NULL || bio == NULL || PEM_write_bio_X509(bio, cert) != 1 ||
+	    (n = BIO_get_mem_data(bio, &pem)) <= 0) {
+		r = export_fail(x, MLA_AUDIT_EXPORT_CONTENT, MLA_ERR_CERT_FILE,
+				"a peer audit certificate is unreadable");
+	} else {
+		mla_require(mla_hex_encode(row->fingerprint, 8, hex, sizeof(hex)) == MLA_OK);
+		mla_require(mla_snprintf(name, sizeof(name), "peer.%.2s.%s", row->state, hex) ==
+			    MLA_OK);
+		r = export_add(x, &x->peer_certs, MLA_BUNDLE_CERTIFICATE, name, pem, (size_t)n);
+		x->res->peer_certs++;
+	}
+	X509_free(cert);
+	BIO_free(bio);
+	return r;
+}
+
+/* A peer's checkpoint this gateway cosigned, "<State>.<size>". */
+static mla_err witnessed_row(const mla_audit_source_note *row, void *arg)
+{
+	struct export_ctx *x = arg;
+	const char *origin = row->origin;
+	char name[MLA_BUNDLE_NAME_MAX + 1];
+	mla_err r;
+
+	if (origin == NULL || strlen(origin) < 8 || strncmp(origin, "mlagw.", 6) != 0 ||
+	    origin[6] < 'a' || origin[6] > 'z' || origin[7] < 'a' || origin[7] > 'z')
+		return export_fail(x, MLA_AUDIT_EXPORT_CONTENT, MLA_ERR_SCHEMA,
+				   "a witnessed origin is unreadable");
+	mla_require(mla_snprintf(name, sizeof(name), "%c%c.%llu", origin[6] - 32, origin[7] - 32,
+				 (unsigned long long)row->size) == MLA_OK);
+	r = export_add(x, &x->body, MLA_BUNDLE_WITNESSED, name, row->note, row->len);
+	x->res->witnessed++;
+	return r;
+}
+
+/* Collects the id; duplicates are removed once, after sorting (export_messages). */
+static mla_err select_message(struct export_ctx *x, const mla_audit_entry *e)
+{
+	void *p = audit_grow(x->ids, &x->capids, x->nids, sizeof(*x->ids));
+
+	if (p == NULL)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
+	x->ids = p;
+	memcpy(x->ids[x->nids++], e->message_id, MLA_UUID_LEN + 1);
+	return MLA_OK;
+}
+
+static mla_err remember_named(struct export_ctx *x, uint64_t seq, const char *id)
+{
+	void *p = audit_grow(x->named, &x->capnamed, x->nnamed, sizeof(*x->named));
+
+	if (p == NULL)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
+	x->named = p;
+	x->named[x->nnamed].seq = seq;
+	memcpy(x->named[x->nnamed++].id, id, MLA_UUID_LEN + 1);
+	return MLA_OK;
+}
+
+/* One entry, exported as kept; an unparsable one too (the verifier reports it). */
+static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
+{
+	struct export_ctx *x = arg;
+	mla_diag d = {MLA_OK, ""};
+	mla_audit_entry e;
+	char name[24];
+	mla_err r;
+
+	mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)row->seq) ==
+		    MLA_OK);
+	if ((r = export_add(x, &x->body, MLA_BUNDLE_ENTRY, name, row->entry, row->len)) != MLA_OK)
+		return r;
+	if (x->res->entries >= x->last_size) /* a source that gives more than asked */
+		return export_fail(x, MLA_AUDIT_EXPORT_CONTENT, MLA_ERR_ARG,
+				   "entry %s is beyond the latest checkpoint", name);
+	if (row->leaf != NULL) /* else no proof verifies: reported there */
+		memcpy(x->leaves[x->res->entries], row->leaf, MLA_MERKLE_HASH_LEN);
+	x->res->entries++;
+	if (mla_audit_entry_parse(row->entry, row->len, &e, &d) != MLA_OK ||
+	    e.message_id[0] == '\0')
+		return MLA_OK;
+	if (x->filter == NULL || mla_audit_filter_selects(x->filter, &e))
+		r = select_message(x, &e);
+	if (r == MLA_OK && x->filtered)
+		r = remember_named(x, x->res->entries - 1, e.message_id);
+	return r;
+}
+
+/* Entries, peers' certificates, checkpoints (after the entries), witnessed heads. */
+static mla_err export_log(struct export_ctx *x)
+{
+	const mla_audit_source *s = x->src;
+	mla_diag d = {MLA_OK, ""};
+	mla_err r;
+
+	if ((x->leaves = calloc(x->last_size + 1, sizeof(*x->leaves))) == NULL)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
+	if ((r = export_source_done(x, s->entries(s->ctx, 0, x->last_size, entry_row, x, &d),
+				    &d)) != MLA_OK ||
+	    (r = export_source_done(x, s->peer_certs(s->ctx, peer_cert_row, x, &d), &d)) !=
+		    MLA_OK)
+		return r;
+	if (mla_buf_append(&x->body, x->cps.data, x->cps.len) != MLA_OK)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_TOO_LARGE, "%s",
+				   mla_strerror(MLA_ERR_TOO_LARGE));
+	return export_source_done(x, s->witnessed(s->ctx, witnessed_row, x, &d), &d);
+}
+
+/* The State of the audit certificate: its subject's C=. */
+static mla_err cert_state(struct export_ctx *x, const uint8_t *pem, size_t len)
+{
+	BIO *bio = len <= INT32_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
+	X509 *cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	char *st = x->res->state;
+	int n = -1;
+
+	if (cert != NULL)
+		n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_countryName, st,
+					      3);
+	X509_free(cert);
+	BIO_free(bio);
+	if (n != 2 || st[0] < 'A' || st[0] > 'Z' || st[1] < 'A' || st[1] > 'Z') {
+		st[0] = '\0';
+		return export_fail(x, MLA_AUDIT_EXPORT_CERTIFICATE, MLA_ERR_CERT_FILE,
+				   cert == NULL ? "the audit certificate is not PEM"
+						: "the subject has no State (C=)");
+	}
+	return MLA_OK;
+}
+
+static json_t *manifest(const struct export_ctx *x)
+{
+	const struct mla_audit_filter *f = x->filter;
+	const mla_audit_export_result *res = x->res;
+	const char *st = res->state;
+	char origin[32];
+
+	mla_require(mla_snprintf(origin, sizeof(origin), "mlagw.%c%c/audit", st[0] + 32,
+				 st[1] + 32) == MLA_OK);
+	return json_pack("{sssssssIsIsOs{sIsIsIsIsIsIsI}s{ss?ss?ss?}}", "format",
+			 "mlagw-audit-bundle/2", "state", st, "origin", origin, "first_seq",
+			 (json_int_t)0, "last_seq", (json_int_t)x->last_size - 1,
+			 "checkpoint_sizes", x->sizes, "counts", "entries",
+			 (json_int_t)res->entries, "checkpoints", (json_int_t)res->checkpoints,
+			 "witnessed", (json_int_t)res->witnessed, "peer_certificates",
+			 (json_int_t)res->peer_certs, "proofs", (json_int_t)res->proofs,
+			 "envelopes", (json_int_t)res->envelopes, "receipts",
+			 (json_int_t)res->receipts, "filter", "case",
+			 f != NULL ? f->case_id : NULL, "from", f != NULL ? f->from : NULL, "to",
+			 f != NULL ? f->to : NULL);
+}
+
+/* The format line, the manifest and the audit certificate into head. */
+static mla_err export_head(struct export_ctx *x, const uint8_t *pem, size_t len, mla_buf *head)
+{
+	mla_diag d = {MLA_OK, ""};
+	json_t *m = manifest(x);
+	char *ms = m != NULL ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	mla_err r = MLA_ERR_NOMEM;
+
+	if (ms != NULL && (r = mla_bundle_begin(head)) == MLA_OK &&
+	    (r = mla_bundle_add(head, MLA_BUNDLE_MANIFEST, "manifest", ms, strlen(ms), &d)) ==
+		    MLA_OK)
+		r = mla_bundle_add(head, MLA_BUNDLE_CERTIFICATE, "audit", pem, len, &d);
+	if (r != MLA_OK)
+		r = export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, r, "%s",
+				d.msg[0] != '\0' ? d.msg : mla_strerror(r));
+	free(ms);
+	json_decref(m);
+	return r;
+}
+
+/* Magic, manifest, certificate, the peers' certificates, then the body, to out (named name
+ * in a message). */
+static mla_err write_bundle(struct export_ctx *x, const mla_buf *head, FILE *out,
+			    const char *name)
+{
+	const mla_buf *part[3] = {head, &x->peer_certs, &x->body};
+
+	if (head->len + x->peer_certs.len > MLA_BUNDLE_MAX - x->body.len)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_TOO_LARGE, "%s",
+				   mla_strerror(MLA_ERR_TOO_LARGE));
+	for (size_t i = 0; i < 3; i++)
+		if (part[i]->len > 0 && fwrite(part[i]->data, 1, part[i]->len, out) != part[i]->len)
+			break;
+	if (fflush(out) != 0 || ferror(out))
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_IO,
+				   "cannot write %s: %s", name, strerror(errno));
+	return MLA_OK;
+}
+
+static void ctx_init(struct export_ctx *x, const mla_audit_source *src,
+		     const struct mla_audit_filter *filter, mla_audit_export_result *res,
+		     mla_diag *diag)
+{
+	memset(x, 0, sizeof(*x));
+	memset(res, 0, sizeof(*res));
+	x->src = src;
+	x->filter = filter;
+	x->filtered = filter != NULL &&
+		      (filter->case_id != NULL || filter->from != NULL || filter->to != NULL);
+	x->res = res;
+	x->diag = diag;
+	mla_buf_init(&x->body, MLA_BUNDLE_MAX);
+	mla_buf_init(&x->cps, MLA_BUNDLE_MAX);
+	mla_buf_init(&x->peer_certs, MLA_BUNDLE_MAX);
+}
+
+static void ctx_free(struct export_ctx *x)
+{
+	mla_buf_free(&x->body);
+	mla_buf_free(&x->cps);
+	mla_buf_free(&x->peer_certs);
+	json_decref(x->sizes);
+	free(x->ids);
+	free(x->leaves);
+	free(x->named);
+}
+
+/* Where the bundle goes: out, or (out NULL) the FILE open_out opens once the bundle is
+ * complete; name for messages. */
+struct export_sink {
+	FILE *out;
+	mla_err (*open_out)(struct export_ctx *x, void *arg, FILE **fp);
+	void *arg;
+	const char *name;
+};
+
+/* Reads the source, builds the bundle, writes it to the sink. */
+static mla_err export_run(const mla_audit_source *src, const uint8_t *pem, size_t len,
+			  const struct mla_audit_filter *filter, const struct export_sink *sink,
+			  mla_audit_export_result *res, mla_diag *diag)
+{
+	struct export_ctx x;
+	mla_buf head;
+	FILE *fp = sink->out;
+	mla_err r;
+
+	ctx_init(&x, src, filter, res, diag);
+	mla_buf_init(&head, MLA_BUNDLE_MAX);
+	if ((x.sizes = json_array()) == NULL)
+		r = export_fail(&x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
+	else if ((r = cert_state(&x, pem, len)) == MLA_OK &&
+		 (r = export_checkpoints(&x)) == MLA_OK && (r = export_log(&x)) == MLA_OK &&
+		 (r = export_messages(&x)) == MLA_OK &&
+		 (r = export_head(&x, pem, len, &head)) == MLA_OK &&
+		 (fp != NULL || (r = sink->open_out(&x, sink->arg, &fp)) == MLA_OK))
+		r = write_bundle(&x, &head, fp, sink->name);
+	mla_buf_free(&head);
+	ctx_free(&x);
+	return r;
+}
+
+mla_err mla_audit_export(const mla_audit_source *src, const uint8_t *cert_pem, size_t cert_len,
+			 const struct mla_audit_filter *filter, FILE *out,
+			 mla_audit_export_result *res, mla_diag *diag)
+{
+	struct export_sink sink = {out, NULL, NULL, "the bundle"};
+
+	mla_require(out != NULL);
+	return export_run(src, cert_pem, cert_len, filter, &sink, res, diag);
+}
+
+struct export_file {
+	const char *path;
+	char tmp[4096];
+	FILE *fp;
+};
+
+/* The temporary file beside path, opened once the bundle is complete. */
+static mla_err open_tmp(struct export_ctx *x, void *arg, FILE **fp)
+{
+	struct export_file *f = arg;
+	int fd;
+
+	if (mla_snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.%ld", f->path, (long)getpid()) != MLA_OK)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_IO,
+				   "output path is too long");
+	if ((fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
+	    (f->fp = fdopen(fd, "wb")) == NULL) {
+		int err = errno;
+
+		if (fd >= 0) {
+			close(fd);
+			unlink(f->tmp);
+		}
+		export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_IO, "cannot create %s: %s", f->tmp,
+			    strerror(err));
+		f->fp = NULL;
+		return MLA_ERR_IO;
+	}
+	*fp = f->fp;
+	return MLA_OK;
+}
+
+/* fsync, close and rename the written file; on failure (or r not MLA_OK) remove it. */
+static mla_err finish_tmp(struct export_file *f, mla_err r, mla_audit_export_result *res,
+			  mla_diag *diag)
+{
+	if (f->fp == NULL)
+		return r;
+	if (r == MLA_OK && fsync(fileno(f->fp)) != 0)
+		r = MLA_ERR_IO;
+	if (fclose(f->fp) != 0 && r == MLA_OK)
+		r = MLA_ERR_IO;
+	if (r == MLA_OK && rename(f->tmp, f->path) != 0)
+		r = MLA_ERR_IO;
+	if (r != MLA_OK)
+		unlink(f->tmp);
+	if (r != MLA_OK && res->fault == MLA_AUDIT_EXPORT_OK) {
+		res->fault = MLA_AUDIT_EXPORT_BUNDLE;
+		r = mla_fail(diag, r, "cannot write %s: %s", f->path, strerror(errno));
+	}
+	return r;
+}
+
+mla_err mla_audit_export_file(const mla_audit_source *src, const uint8_t *cert_pem,
+			      size_t cert_len, const struct mla_audit_filter *filter,
+			      const char *path, mla_audit_export_result *res, mla_diag *diag)
+{
+	struct export_file f = {path, "", NULL};
+	struct export_sink sink = {NULL, open_tmp, &f, path};
+	mla_err r = export_run(src, cert_pem, cert_len, filter, &sink, res, diag);
+
+	return finish_tmp(&f, r, res, diag);
+}

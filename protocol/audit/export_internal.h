@@ -1,0 +1,45 @@
+/* The state of one export (mla_audit_export, include/mlagw/audit.h) shared by export.c (the
+ * records read from the source) and export_proofs.c (the proofs and the messages' records):
+ * internal to protocol/audit. */
+#ifndef MLAGW_AUDIT_EXPORT_INTERNAL_H
+#define MLAGW_AUDIT_EXPORT_INTERNAL_H
+
+#include <jansson.h>
+
+#include "mlagw/audit.h"
+#include "mlagw/merkle.h"
+
+struct export_ctx {
+	const mla_audit_source *src;
+	const struct mla_audit_filter *filter; /* NULL: every message */
+	int filtered;			       /* a case or a time was given */
+	mla_audit_export_result *res;
+	mla_diag *diag;
+	mla_err err;			/* what a row callback stopped with */
+	mla_buf body, cps, peer_certs;	/* entries .. receipts; checkpoints; peers' certificates */
+	json_t *sizes;			/* the checkpoints' sizes, ascending */
+	char (*ids)[MLA_UUID_LEN + 1];	/* the selected messages */
+	size_t nids, capids;
+	uint8_t (*leaves)[MLA_MERKLE_HASH_LEN]; /* of the entries exported, for the proofs */
+	struct export_named {
+		uint64_t seq;
+		char id[MLA_UUID_LEN + 1];
+	} *named; /* filtered: the entries that name a message */
+	size_t nnamed, capnamed;
+	uint64_t last_size; /* the latest checkpoint's */
+};
+
+/* Records why the export stops (fault, err, the message) and returns err. */
+mla_err export_fail(struct export_ctx *x, mla_audit_export_fault f, mla_err err,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Appends one record to b; a refusal stops the export (MLA_AUDIT_EXPORT_BUNDLE). */
+mla_err export_add(struct export_ctx *x, mla_buf *b, mla_bundle_type t, const char *name,
+		   const void *p, size_t n);
+/* The status of a source call: MLA_OK, a row callback's error, else the source's own
+ * (MLA_AUDIT_EXPORT_SOURCE, its message from d). */
+mla_err export_source_done(struct export_ctx *x, mla_err e, const mla_diag *d);
+/* Sorts the selected ids (once: a search per entry made a 1M-entry export quadratic), then
+ * appends the proofs, the envelopes and the receipts to the body. */
+mla_err export_messages(struct export_ctx *x);
+
+#endif

@@ -1,0 +1,168 @@
+/* The export's records about messages (SPEC section 15): the proofs, an RFC 6962 consistency
+ * proof between each two consecutive checkpoints and, in a filtered bundle, an inclusion proof
+ * of each entry of a selected message in the latest checkpoint (one lower-case hex hash per
+ * line), then the envelopes and receipts of the selected messages. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "export_internal.h"
+#include "mlagw/codec.h"
+
+static mla_err add_proof(struct export_ctx *x, const char *name, const mla_merkle_proof *p)
+{
+	char body[MLA_MERKLE_PROOF_MAX * 65 + 1];
+	size_t n = 0;
+	mla_err r;
+
+	/* p->len <= MLA_MERKLE_PROOF_MAX: body holds every line and the last NUL */
+	for (size_t i = 0; i < p->len; i++) {
+		mla_require(mla_hex_encode(p->hash[i], MLA_MERKLE_HASH_LEN, body + n,
+					   sizeof(body) - n) == MLA_OK);
+		n += 2 * MLA_MERKLE_HASH_LEN;
+		body[n++] = '\n';
+	}
+	if ((r = export_add(x, &x->body, MLA_BUNDLE_PROOF, name, body, n)) == MLA_OK)
+		x->res->proofs++;
+	return r;
+}
+
+static mla_err proof_failed(struct export_ctx *x, const char *name)
+{
+	return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_INTERNAL,
+			   "proof %s cannot be computed", name);
+}
+
+/* "c.<m>.<n>" for each two consecutive sizes, "i.<seq>.<last size>" for each of incl, from
+ * the tree of the exported leaves. */
+static mla_err tree_proofs(struct export_ctx *x, mla_merkle_tree *t, const uint64_t *sizes,
+			   size_t nsizes, const uint64_t *incl, size_t nincl)
+{
+	mla_merkle_proof p;
+	char name[64];
+	mla_err r = MLA_OK;
+
+	for (size_t i = 1; i < nsizes && r == MLA_OK; i++) {
+		mla_require(mla_snprintf(name, sizeof(name), "c.%llu.%llu",
+					 (unsigned long long)sizes[i - 1],
+					 (unsigned long long)sizes[i]) == MLA_OK); /* <= 43 */
+		r = mla_merkle_tree_consistency_proof(t, sizes[i - 1], sizes[i], &p) != MLA_OK
+			    ? proof_failed(x, name)
+			    : add_proof(x, name, &p);
+	}
+	for (size_t i = 0; i < nincl && r == MLA_OK; i++) {
+		uint64_t last = sizes[nsizes - 1];
+		mla_require(mla_snprintf(name, sizeof(name), "i.%llu.%llu",
+					 (unsigned long long)incl[i],
+					 (unsigned long long)last) == MLA_OK); /* <= 43 */
+		r = mla_merkle_tree_inclusion_proof(t, incl[i], last, &p) != MLA_OK
+			    ? proof_failed(x, name)
+			    : add_proof(x, name, &p);
+	}
+	return r;
+}
+
+static mla_err write_proofs(struct export_ctx *x, const uint64_t *sizes, size_t nsizes,
+			    const uint64_t *incl, size_t nincl)
+{
+	uint64_t nleaves = x->res->entries;
+	mla_merkle_tree *t = NULL;
+	mla_err r = MLA_OK;
+
+	if (nleaves == 0 || nsizes == 0 || (nsizes < 2 && nincl == 0))
+		return MLA_OK; /* nothing to prove: no tree to build (1M leaves cost seconds) */
+	if (mla_merkle_tree_new(nleaves, &t) != MLA_OK)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM,
+				   "no memory for the tree of %llu entries",
+				   (unsigned long long)nleaves);
+	for (uint64_t i = 0; i < nleaves && r == MLA_OK; i++)
+		if (mla_merkle_tree_append(t, x->leaves[i]) != MLA_OK)
+			r = export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_INTERNAL,
+					"the tree of the entries cannot be built");
+	if (r == MLA_OK)
+		r = tree_proofs(x, t, sizes, nsizes, incl, nincl);
+	mla_merkle_tree_free(t);
+	return r;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The proofs, after the witnessed heads: between consecutive checkpoints, and in a filtered
+ * bundle of each entry of a selected message (x->ids sorted). */
+static mla_err export_proofs(struct export_ctx *x)
+{
+	uint64_t *sizes = calloc(x->res->checkpoints + 1, sizeof(*sizes)), *incl = NULL;
+	size_t n = 0, i;
+	json_t *v;
+	mla_err r = MLA_OK;
+
+	if (sizes == NULL || (incl = calloc(x->nnamed + 1, sizeof(*incl))) == NULL) {
+		free(sizes);
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
+	}
+	json_array_foreach(x->sizes, i, v)
+		sizes[i] = (uint64_t)json_integer_value(v);
+	for (i = 0; i < x->nnamed; i++)
+		if (x->nids > 0 && bsearch(x->named[i].id, x->ids, x->nids, sizeof(*x->ids),
+					   cmp_id) != NULL)
+			incl[n++] = x->named[i].seq;
+	if (x->res->entries != x->last_size) /* a gap in the log: no tree to prove from */
+		x->res->warnings |= MLA_AUDIT_EXPORT_W_NO_PROOFS;
+	else
+		r = write_proofs(x, sizes, json_array_size(x->sizes), incl, n);
+	free(sizes);
+	free(incl);
+	return r;
+}
+
+struct blob_add {
+	struct export_ctx *x;
+	mla_bundle_type t;
+	const char *id;
+};
+
+static mla_err blob_row(const uint8_t *p, size_t n, void *arg)
+{
+	const struct blob_add *b = arg;
+
+	return export_add(b->x, &b->x->body, b->t, b->id, p, n);
+}
+
+/* The envelope or receipt of id as a record of type t, when the source has one. */
+static mla_err export_blob(struct export_ctx *x, const char *id, mla_bundle_type t,
+			   size_t *count)
+{
+	struct blob_add b = {x, t, id};
+	mla_diag d = {MLA_OK, ""};
+	const mla_audit_source *s = x->src;
+	mla_err e = t == MLA_BUNDLE_ENVELOPE ? s->envelope(s->ctx, id, blob_row, &b, &d)
+					     : s->receipt(s->ctx, id, blob_row, &b, &d);
+
+	if (e == MLA_ERR_NOT_FOUND && x->err == MLA_OK)
+		return MLA_OK;
+	if (e == MLA_OK)
+		(*count)++;
+	return export_source_done(x, e, &d);
+}
+
+mla_err export_messages(struct export_ctx *x)
+{
+	mla_err r;
+	size_t n = 0;
+
+	if (x->nids > 0)
+		qsort(x->ids, x->nids, sizeof(*x->ids), cmp_id);
+	for (size_t i = 0; i < x->nids; i++)
+		if (n == 0 || strcmp(x->ids[n - 1], x->ids[i]) != 0)
+			memmove(x->ids[n++], x->ids[i], MLA_UUID_LEN + 1);
+	x->nids = n;
+	if ((r = export_proofs(x)) != MLA_OK)
+		return r;
+	for (size_t i = 0; i < x->nids && r == MLA_OK; i++)
+		r = export_blob(x, x->ids[i], MLA_BUNDLE_ENVELOPE, &x->res->envelopes);
+	for (size_t i = 0; i < x->nids && r == MLA_OK; i++)
+		r = export_blob(x, x->ids[i], MLA_BUNDLE_RECEIPT, &x->res->receipts);
+	return r;
+}
