@@ -1,6 +1,8 @@
 /* mla_audit_verify and mla_audit_reconcile as library calls: a good bundle's structured
  * result, then one bundle per refusal class (each altered in one way) and the record the
- * failure names; reconciliation that agrees, is one-sided, or names other digests. */
+ * failure names; reconciliation that agrees, is one-sided, or names other digests. The other
+ * classes: test_audit_verify_log.c (log, witness, proofs, split views, no-state) and
+ * test_audit_verify_msgs.c (envelopes, receipts, deliveries). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,0 +1,72 @@
+/* cmocka helpers over mla_audit_verify (see audit_testverify.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "audit_testverify.h"
+#include "mlagw/codec.h"
+
+#define TV_MAX 4
+
+mla_audit_result *tv_verify(const mla_audit_trust *trust, const struct tb_bundle *const *b,
+			    size_t n)
+{
+	mla_buf d[TV_MAX];
+	mla_audit_input in[TV_MAX];
+	char names[TV_MAX][16];
+	mla_audit_result *r = NULL;
+
+	assert_true(n > 0 && n <= TV_MAX);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(tb_write(b[i], &d[i]), 0);
+		assert_int_equal(mla_snprintf(names[i], sizeof(names[i]), "b%zu.mab", i), MLA_OK);
+		in[i] = (mla_audit_input){names[i], d[i].data, d[i].len};
+	}
+	assert_int_equal(mla_audit_verify(in, n, trust, &r, NULL), MLA_OK);
+	for (size_t i = 0; i < n; i++)
+		mla_buf_free(&d[i]);
+	assert_non_null(r);
+	assert_int_equal(r->nbundles, n);
+	return r;
+}
+
+const mla_audit_failure *tv_expect(const mla_audit_result *r, size_t i, mla_audit_refusal why,
+				   mla_audit_check check, mla_bundle_type t, const char *rec)
+{
+	const mla_audit_bundle_result *b = &r->bundles[i];
+
+	assert_true(r->failures > 0);
+	for (size_t k = 0; k < b->nfailures; k++)
+		if (b->failures[k].refusal == why) {
+			assert_int_equal(b->failures[k].check, check);
+			assert_int_equal(b->failures[k].record_type, t);
+			assert_string_equal(b->failures[k].record, rec);
+			assert_non_null(b->failures[k].message);
+			assert_true(b->failed[check] > 0);
+			return &b->failures[k];
+		}
+	fail_msg("bundle %zu: no failure of class %s", i, mla_audit_refusal_name(why));
+	return NULL;
+}
+
+size_t tv_count(const mla_audit_result *r, size_t i, mla_audit_refusal why)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < r->bundles[i].nfailures; k++)
+		n += r->bundles[i].failures[k].refusal == why;
+	return n;
+}
+
+void tv_copy(struct tb_bundle *b, mla_bundle_type t, const char *name, struct tb_bundle *src,
+	     mla_bundle_type from_t, const char *from)
+{
+	struct tb_rec *r = tb_find(src, from_t, from);
+
+	assert_non_null(r);
+	assert_int_equal(tb_set(b, t, name, r->data.data, r->data.len), 0);
+}
