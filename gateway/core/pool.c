@@ -16,7 +16,10 @@ struct gw_worker {
 	int started;
 };
 
-#define POOL_LANES (2 * (GW_MAX_PEERS + 1)) /* (local or a peer State) x (urgent, normal) */
+/* (local, each peer State, and one shared by peers beyond the table) x (urgent, normal) */
+#define POOL_LANES (2 * (GW_MAX_PEERS + 2))
+#define OVERFLOW_LANE "~~" /* peers met after the table filled: capped like one peer */
+#define URGENT_STREAK 8   /* urgent picks in a row before a waiting normal job goes */
 
 struct pool_lane {
 	char name[3];     /* "" = local, else a peer State */
@@ -30,6 +33,7 @@ struct gw_pool {
 	pthread_cond_t wake;
 	struct pool_lane lanes[POOL_LANES];
 	unsigned n_lanes, next_lane; /* next_lane: where the round-robin goes on */
+	unsigned urgent_streak;      /* a peer's urgent hint must not starve normal work */
 	unsigned queued;
 	struct gw_job *done_head, *done_tail;
 	unsigned pending;
@@ -96,8 +100,8 @@ static struct pool_lane *lane_of(struct gw_pool *p, const char *name, int urgent
 	for (unsigned i = 0; i < p->n_lanes; i++)
 		if (p->lanes[i].urgent == urgent && strcmp(p->lanes[i].name, name) == 0)
 			return &p->lanes[i];
-	if (p->n_lanes + 2 > POOL_LANES)
-		return NULL;
+	if (p->n_lanes + 2 > POOL_LANES - (strcmp(name, OVERFLOW_LANE) == 0 ? 0 : 2))
+		return NULL; /* the last two are kept for the overflow lane */
 	for (int u = 0; u < 2; u++) { /* both, so lane_running always finds the normal one */
 		l = &p->lanes[p->n_lanes++];
 		memcpy(l->name, name, strlen(name) + 1);
@@ -114,9 +118,9 @@ static int may_run(struct gw_pool *p, const struct pool_lane *l)
 
 /* The next job: urgent lanes before normal ones, each pass starting after the lane served
  * last, so that lanes take turns. Called with the lock held. */
-static struct gw_job *pick(struct gw_pool *p)
+static struct gw_job *pick_from(struct gw_pool *p, int first)
 {
-	for (int urgent = 1; urgent >= 0; urgent--)
+	for (int k2 = 0, urgent = first; k2 < 2; k2++, urgent = !urgent)
 		for (unsigned k = 0; k < p->n_lanes; k++) {
 			unsigned i = (p->next_lane + k) % p->n_lanes;
 			struct pool_lane *l = &p->lanes[i];
@@ -127,9 +131,16 @@ static struct gw_job *pick(struct gw_pool *p)
 			lane_running(p, l->name)[0]++;
 			p->queued--;
 			p->next_lane = i + 1;
+			p->urgent_streak = urgent ? p->urgent_streak + 1 : 0;
 			return j;
 		}
 	return NULL;
+}
+
+/* Urgent first, but after URGENT_STREAK urgent picks in a row a waiting normal job goes. */
+static struct gw_job *pick(struct gw_pool *p)
+{
+	return pick_from(p, p->urgent_streak < URGENT_STREAK);
 }
 
 static void *worker_main(void *arg)
@@ -218,8 +229,9 @@ void gw_pool_submit(struct gw_pool *p, struct gw_job *job, struct gw_snapshot *s
 	job->snap = gw_snapshot_ref(snap);
 	pthread_mutex_lock(&p->lock);
 	if ((l = lane_of(p, job->lane, job->urgent != 0)) == NULL) {
-		job->lane[0] = '\0';
-		l = lane_of(p, "", job->urgent != 0);
+		/* a peer beyond the table shares the overflow lane, capped like one peer */
+		memcpy(job->lane, OVERFLOW_LANE, sizeof(OVERFLOW_LANE));
+		l = lane_of(p, OVERFLOW_LANE, job->urgent != 0);
 	}
 	push(&l->head, &l->tail, job);
 	p->queued++;

@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -84,13 +86,34 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* evhttp owns its listeners' callback argument (its struct evhttp): the error callback finds
+ * its tls_listener here, by listener. Two listeners per daemon (peer, API). */
+#define REGISTRY_MAX 4
+static struct {
+	struct evconnlistener *lev;
+	struct tls_listener *l;
+} registry[REGISTRY_MAX];
+
+static struct tls_listener *registered(const struct evconnlistener *lev)
+{
+	for (size_t i = 0; i < REGISTRY_MAX; i++)
+		if (registry[i].lev == lev)
+			return registry[i].l;
+	return NULL;
+}
+
 /* accept() failed: out of descriptors or memory means trying again at once only spins. */
 static void on_accept_error(struct evconnlistener *lev, void *arg)
 {
-	struct tls_listener *l = arg;
+	struct tls_listener *l = registered(lev);
 	int err = EVUTIL_SOCKET_ERROR();
 	struct timeval tv;
 
+	(void)arg; /* the struct evhttp, not ours */
+	if (l == NULL) {
+		evconnlistener_disable(lev); /* impossible: every bound listener is registered */
+		return;
+	}
 	l->refused.accept_errors++;
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
 		evconnlistener_disable(lev);
@@ -109,8 +132,15 @@ mla_err tls_limits_start(struct tls_listener *l, struct event_base *base)
 {
 	struct evconnlistener *lev = listener_of(l);
 
-	if (lev == NULL || (l->resume = evtimer_new(base, on_resume, l)) == NULL)
+	size_t i = 0;
+
+	while (i < REGISTRY_MAX && registry[i].lev != NULL)
+		i++;
+	if (lev == NULL || i == REGISTRY_MAX ||
+	    (l->resume = evtimer_new(base, on_resume, l)) == NULL)
 		return MLA_ERR_NOMEM;
+	registry[i].lev = lev;
+	registry[i].l = l;
 	evconnlistener_set_error_cb(lev, on_accept_error);
 	return MLA_OK;
 }
@@ -143,35 +173,77 @@ static void close_conn(struct tls_conn *c)
 		(void)shutdown(fd, SHUT_RDWR);
 }
 
-/* How many connections, from this one (the newest first) to the oldest, share its source. */
-static unsigned same_source(struct tls_conn *from, const char *src)
-{
-	unsigned n = 0;
+struct source_count {
+	const char *src;
+	unsigned n;
+};
 
-	for (struct tls_conn *c = from; c != NULL; c = c->next)
-		n += strcmp(source_of(c), src) == 0;
-	return n;
+static uint32_t hash_source(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a: table lookup only, not security */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* The count of src in a table of size (a power of two) with room to spare, added to. */
+static unsigned *count_of(struct source_count *t, size_t size, const char *src)
+{
+	size_t i = hash_source(src) & (size - 1);
+
+	while (t[i].src != NULL && strcmp(t[i].src, src) != 0)
+		i = (i + 1) & (size - 1);
+	t[i].src = src;
+	return &t[i].n;
+}
+
+/* Per source, the connections beyond the cap are closed, newest first: one pass from the
+ * oldest (the list's tail) to the newest with a count per source. */
+static void cap_sources(struct tls_listener *l)
+{
+	struct tls_conn *c = l->conns.head, *tail = NULL;
+	size_t size = 16;
+	struct source_count *t;
+
+	while (size < 2 * (size_t)l->conns.count + 2)
+		size *= 2;
+	if ((t = calloc(size, sizeof(*t))) == NULL)
+		return; /* the next sweep tries again */
+	for (; c != NULL; c = c->next)
+		tail = c;
+	for (c = tail; c != NULL; c = c->prev) {
+		const char *src = c->closing ? "" : source_of(c);
+		if (src[0] == '\0' || c->busy > 0 || ++*count_of(t, size, src) <= l->max_per_source)
+			continue;
+		close_conn(c);
+		c->closing = 1; /* still listed until libevent frees it; counted no more */
+		l->refused.capped_source++;
+	}
+	free(t);
 }
 
 void tls_limits_sweep(struct tls_listener *l, int64_t now)
 {
-	/* per source: the newest beyond the cap are closed (the list is newest first) */
-	for (struct tls_conn *c = l->conns.head; c != NULL && l->max_per_source > 0; c = c->next) {
-		const char *src = source_of(c);
-		if (src[0] != '\0' && c->busy == 0 && same_source(c, src) > l->max_per_source) {
-			close_conn(c);
-			c->source[0] = '\0'; /* counted no more; libevent frees it on the error */
-			c->bev = NULL;
-			l->refused.capped_source++;
-		}
-	}
+	if (l->max_per_source > 0)
+		cap_sources(l);
 	if (l->paused && (l->max_conns == 0 || l->conns.count < l->max_conns))
 		on_resume(-1, 0, l);
 	log_refusals(l, now);
 }
 
+void tls_limits_unregister(struct tls_listener *l)
+{
+	for (size_t i = 0; i < REGISTRY_MAX; i++)
+		if (registry[i].l == l) {
+			registry[i].lev = NULL;
+			registry[i].l = NULL;
+		}
+}
+
 void tls_limits_free(struct tls_listener *l)
 {
+	tls_limits_unregister(l);
 	if (l->resume != NULL)
 		event_free(l->resume);
 	l->resume = NULL;

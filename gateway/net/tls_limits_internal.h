@@ -12,6 +12,8 @@ mla_err tls_limits_start(struct tls_listener *l, struct event_base *base);
 void tls_limits_on_accept(struct tls_listener *l);
 /* Once a second: the per-source cap, resuming below the total, the counted log line. */
 void tls_limits_sweep(struct tls_listener *l, int64_t now_ms);
+/* Before the listener's evconnlistener goes (stop accepting, free). */
+void tls_limits_unregister(struct tls_listener *l);
 void tls_limits_free(struct tls_listener *l);
 
 #endif

@@ -132,6 +132,7 @@ void tls_listener_set_ctx(struct tls_listener *l, SSL_CTX *ctx)
 void tls_listener_stop_accepting(struct tls_listener *l)
 {
 	if (l->bound != NULL) {
+		tls_limits_unregister(l);
 		evhttp_del_accept_socket(l->http, l->bound);
 		l->bound = NULL;
 	}

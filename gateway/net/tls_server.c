@@ -242,7 +242,8 @@ unsigned tls_conn_sweep(struct tls_conn_list *list, int64_t now_ms, int64_t wind
 
 	for (struct tls_conn *c = list->head; c != NULL; c = c->next) {
 		evutil_socket_t fd;
-		if (c->busy > 0 || c->bev == NULL || now_ms - c->window_start_ms <= window_ms ||
+		if (c->busy > 0 || c->bev == NULL || c->closing ||
+		    now_ms - c->window_start_ms <= window_ms ||
 		    made_progress(c, now_ms, min_rate))
 			continue;
 		if ((fd = bufferevent_getfd(c->bev)) >= 0 && shutdown(fd, SHUT_RDWR) == 0)

@@ -21,6 +21,7 @@ struct tls_conn {
 	uint64_t rx_bytes;       /* bytes received on the connection (decrypted) */
 	uint64_t window_rx;      /* rx_bytes when the window started */
 	char source[48];         /* the client's IP address, once the sweep has read it */
+	int closing;             /* shut down by a limit: bytes already sent may still arrive */
 	unsigned busy;       /* requests being processed by workers */
 	int nodelay;         /* TCP_NODELAY set on the socket */
 	struct tls_conn *prev, *next;
