@@ -49,7 +49,7 @@ static const char gw_usage[] =
 	"  --n N              envelopes per run (default 2000), after 50 unmeasured warm-up ones\n"
 	"  --concurrency C    submissions in flight at once (default 32)\n"
 	"  --rsa-bits B       encryption key size of both States (default 3072)\n"
-	"  --workers W        crypto workers per gateway (default: the gateway's, one per CPU)\n"
+	"  --workers W        crypto workers per gateway (default: the gateway's, one per CPU + 1)\n"
 	"  --max-in-flight M  A's concurrent exchanges with B (default: the gateway's, 8)\n"
 	"  --json             print the figures as JSON\n"
 	"  --keep             keep the temporary directory (configurations, stores, logs)\n"
@@ -200,7 +200,7 @@ static void print_header(const struct bgw_env *e, const struct bgw_args *a,
 	       OpenSSL_version(OPENSSL_VERSION), sign, rsa);
 	printf("load:     N = %ld per run (after %d warm-up), 2 KiB documents, concurrency %ld, "
 	       "workers %ld per gateway, max_in_flight %ld, store SQLite WAL synchronous=FULL\n",
-	       a->n, WARMUP, a->concurrency, a->workers > 0 ? a->workers : res->cores,
+	       a->n, WARMUP, a->concurrency, a->workers > 0 ? a->workers : res->cores + 1,
 	       a->in_flight > 0 ? a->in_flight : DEFAULT_IN_FLIGHT);
 	printf("openssl:  %s sign %.0f/s, verify %.0f/s; %s OAEP encrypt %.0f/s, decrypt %.0f/s "
 	       "(one core)\n", sign, 1.0 / f->sign, 1.0 / f->verify, rsa, 1.0 / f->rsa_enc,
@@ -282,7 +282,7 @@ static void print_json(const struct bgw_env *e, const struct bgw_args *a,
 	cli_json_string(stdout, OpenSSL_version(OPENSSL_VERSION));
 	printf(",\"keys\":{\"signature\":\"%s/SHA-256\",\"key_transport\":\"%s OAEP\"},"
 	       "\"document_bytes\":%d,\"warmup\":%d,\"workers\":%ld,\"max_in_flight\":%ld,",
-	       sign, rsa, BGW_DOC_BYTES, WARMUP, a->workers > 0 ? a->workers : res->cores,
+	       sign, rsa, BGW_DOC_BYTES, WARMUP, a->workers > 0 ? a->workers : res->cores + 1,
 	       a->in_flight > 0 ? a->in_flight : DEFAULT_IN_FLIGHT);
 	printf("\"openssl_ops_per_s\":{\"ecdsa_sign\":%.1f,\"ecdsa_verify\":%.1f,"
 	       "\"rsa_oaep_encrypt\":%.1f,\"rsa_oaep_decrypt\":%.1f},\"exchange_us\":%.1f,"

@@ -280,9 +280,12 @@ static mla_err adopt_cases(struct gw *g, const struct gw_config *c, mla_diag *d)
 	return r;
 }
 
+/* By default one worker per CPU plus one: a peer's lane may hold all workers but one
+ * (core/pool.c), so with the extra one a single peer still keeps every CPU busy while one
+ * worker stays free for everyone else. */
 static unsigned worker_count(const struct gw_config *c)
 {
-	long n = c->workers > 0 ? (long)c->workers : sysconf(_SC_NPROCESSORS_ONLN);
+	long n = c->workers > 0 ? (long)c->workers : sysconf(_SC_NPROCESSORS_ONLN) + 1;
 
 	return n < 1 ? 1u : (unsigned)n;
 }

@@ -165,15 +165,19 @@ static mla_err hex_decode(const char *s, size_t n, int upper_ok, uint8_t *out, s
 {
 	if (s == NULL || n % 2 != 0)
 		return MLA_ERR_ARG;
-	for (size_t i = 0; i < n; i++)
-		if (hex_value(s[i]) < 0 || (!upper_ok && s[i] >= 'A' && s[i] <= 'F'))
-			return MLA_ERR_ARG;
 	if (n / 2 > max)
 		return MLA_ERR_TOO_LARGE;
 	if (outlen == NULL && n / 2 != max)
 		return MLA_ERR_ARG; /* a fixed-size value of another size */
-	for (size_t i = 0; i < n / 2; i++)
-		out[i] = (uint8_t)(hex_value(s[2 * i]) << 4 | hex_value(s[2 * i + 1]));
+	/* one pass: out is written only up to a bad digit, and nothing is reported written */
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+		if (hi < 0 || lo < 0 ||
+		    (!upper_ok && ((s[2 * i] >= 'A' && s[2 * i] <= 'F') ||
+				   (s[2 * i + 1] >= 'A' && s[2 * i + 1] <= 'F'))))
+			return MLA_ERR_ARG;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
 	if (outlen != NULL)
 		*outlen = n / 2;
 	return MLA_OK;
