@@ -215,17 +215,3 @@ int cli_parse_options(int argc, char **argv, const struct cli_optspec *spec, voi
 		return cli_usage_error(spec->cmd, "unexpected argument '%s'", argv[optind]);
 	return CLI_OK;
 }
-
-void *cli_grow(void *arr, size_t *cap, size_t n, size_t elem)
-{
-	size_t nc;
-	void *p;
-
-	if (n < *cap)
-		return arr;
-	nc = *cap == 0 ? 16 : 2 * *cap;
-	if (elem == 0 || nc < *cap || nc > SIZE_MAX / elem || (p = realloc(arr, nc * elem)) == NULL)
-		return NULL;
-	*cap = nc;
-	return p;
-}

@@ -38,10 +38,6 @@ struct cli_optspec {
 int cli_parse_options(int argc, char **argv, const struct cli_optspec *spec, void *args);
 /* Range-checked decimal parse; 0 on success, -1 on anything else. */
 int cli_parse_long(const char *s, long min, long max, long *out);
-/* Room for one more element in arr (*cap elements of elem bytes, n in use): arr itself, or
- * a doubled copy (from 16; *cap updated) that replaces it; NULL when out of memory (arr is
- * then still valid and unchanged). */
-void *cli_grow(void *arr, size_t *cap, size_t n, size_t elem);
 /* Reads a whole file ("-" is stdin) into out, refusing more than max bytes. */
 mla_err cli_read_file(const char *path, size_t max, mla_buf *out, mla_diag *diag);
 /* Writes data to path via a temporary file, fsync and rename ("-" is stdout). */

@@ -19,6 +19,10 @@ typedef struct mla_buf {
 } mla_buf;
 
 /* Initialises an empty buffer that may grow to max bytes. */
+/* Room for element n of an array of *cap elements of elem bytes: arr itself when it has it,
+ * else arr reallocated to twice its capacity (16 at first; *cap updated); NULL when that
+ * overflows or allocation fails (arr is then untouched and still the caller's). */
+MLA_MUST_CHECK void *mla_grow(void *arr, size_t *cap, size_t n, size_t elem);
 void mla_buf_init(mla_buf *b, size_t max);
 /* Like mla_buf_init, but the contents are wiped whenever memory is released. */
 void mla_buf_init_secret(mla_buf *b, size_t max);

@@ -138,7 +138,7 @@ static mla_err witnessed_row(const mla_audit_source_note *row, void *arg)
 /* Collects the id; duplicates are removed once, after sorting (export_messages). */
 static mla_err select_message(struct export_ctx *x, const mla_audit_entry *e)
 {
-	void *p = audit_grow(x->ids, &x->capids, x->nids, sizeof(*x->ids));
+	void *p = mla_grow(x->ids, &x->capids, x->nids, sizeof(*x->ids));
 
 	if (p == NULL)
 		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
@@ -149,7 +149,7 @@ static mla_err select_message(struct export_ctx *x, const mla_audit_entry *e)
 
 static mla_err remember_named(struct export_ctx *x, uint64_t seq, const char *id)
 {
-	void *p = audit_grow(x->named, &x->capnamed, x->nnamed, sizeof(*x->named));
+	void *p = mla_grow(x->named, &x->capnamed, x->nnamed, sizeof(*x->named));
 
 	if (p == NULL)
 		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");

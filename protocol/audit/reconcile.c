@@ -67,7 +67,7 @@ static mla_err parse_entries(mla_audit_side *s, const mla_bundle *b)
 			s->nentries += r->type == MLA_BUNDLE_ENTRY;
 			continue;
 		}
-		if ((f = audit_grow(s->skipped, &cap, s->nskipped, sizeof(*f))) == NULL)
+		if ((f = mla_grow(s->skipped, &cap, s->nskipped, sizeof(*f))) == NULL)
 			return MLA_ERR_NOMEM;
 		s->skipped = f;
 		f = &s->skipped[s->nskipped];
@@ -143,7 +143,7 @@ static mla_audit_finding *add_finding(struct report *rp, int in_flight)
 {
 	mla_audit_finding **list = in_flight ? &rp->r->in_flight : &rp->r->problems;
 	size_t *n = in_flight ? &rp->r->nin_flight : &rp->r->nproblems;
-	mla_audit_finding *p = audit_grow(*list, in_flight ? &rp->capf : &rp->capp, *n, sizeof(*p));
+	mla_audit_finding *p = mla_grow(*list, in_flight ? &rp->capf : &rp->capp, *n, sizeof(*p));
 
 	if (p == NULL)
 		return NULL;

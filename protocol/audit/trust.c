@@ -40,7 +40,7 @@ static mla_err add_root(mla_audit_trust *t, const char *path, size_t *cap, mla_d
 	if (mla_pem_load_cert(path, &root, NULL) != MLA_OK)
 		goto out; /* as before the move: such a root chains nothing */
 	r = MLA_ERR_NOMEM;
-	if ((p = audit_grow(t->roots, cap, t->nroots, sizeof(*t->roots))) == NULL)
+	if ((p = mla_grow(t->roots, cap, t->nroots, sizeof(*t->roots))) == NULL)
 		goto out;
 	t->roots = p;
 	/* states grows with roots: same capacity */

@@ -34,20 +34,6 @@ const char *mla_audit_refusal_name(mla_audit_refusal r)
 	return (unsigned)r < MLA_AUDIT_R_N ? refusal_names[r] : NULL;
 }
 
-void *audit_grow(void *arr, size_t *cap, size_t n, size_t elem)
-{
-	size_t nc;
-	void *p;
-
-	if (n < *cap)
-		return arr;
-	nc = *cap == 0 ? 16 : 2 * *cap;
-	if (elem == 0 || nc < *cap || nc > SIZE_MAX / elem || (p = realloc(arr, nc * elem)) == NULL)
-		return NULL;
-	*cap = nc;
-	return p;
-}
-
 /* Whether s[0..] starts a UTF-8 sequence jansson accepts (no overlong form, surrogate or
  * code point beyond U+10FFFF): its length, or 0. */
 static size_t utf8_len(const unsigned char *s)
@@ -99,7 +85,7 @@ static void vfail_ap(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_
 	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a diagnostic: a marked cut is fine */
 	v->fam[f].failed++;
 	sanitize(msg);
-	if ((p = audit_grow(v->failures, &v->capfailures, v->nfailures, sizeof(*p))) == NULL) {
+	if ((p = mla_grow(v->failures, &v->capfailures, v->nfailures, sizeof(*p))) == NULL) {
 		v->nomem = 1;
 		return;
 	}

@@ -43,7 +43,7 @@ static void cross_fail(struct vcross *x, mla_audit_refusal kind, const char *ori
 	va_start(ap, fmt);
 	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a diagnostic: a marked cut is fine */
 	va_end(ap);
-	if ((p = audit_grow(x->splits, &x->capsplits, x->nsplits, sizeof(*p))) == NULL) {
+	if ((p = mla_grow(x->splits, &x->capsplits, x->nsplits, sizeof(*p))) == NULL) {
 		x->nomem = 1;
 		return;
 	}

@@ -117,9 +117,6 @@ void vfail(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_typ
 	   const char *rec, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void vfailn(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_type t,
 	    uint64_t rec, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-/* Room for one more element (like realloc growth by doubling); NULL when out of memory, arr
- * then unchanged. */
-void *audit_grow(void *arr, size_t *cap, size_t n, size_t elem);
 
 /* Each returns 0, or -1 when out of memory. */
 int verify_manifest(struct vctx *v);

@@ -45,7 +45,7 @@ static mla_audit_head *add_head(struct vctx *v, const mla_checkpoint *cp, const 
 {
 	mla_audit_head *h;
 
-	void *p = audit_grow(v->heads, &v->caphead, v->nheads, sizeof(*v->heads));
+	void *p = mla_grow(v->heads, &v->caphead, v->nheads, sizeof(*v->heads));
 
 	if (p == NULL)
 		return NULL;

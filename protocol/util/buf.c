@@ -8,6 +8,20 @@
 
 #include "mlagw/buf.h"
 
+void *mla_grow(void *arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t nc;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	nc = *cap == 0 ? 16 : 2 * *cap;
+	if (elem == 0 || nc < *cap || nc > SIZE_MAX / elem || (p = realloc(arr, nc * elem)) == NULL)
+		return NULL;
+	*cap = nc;
+	return p;
+}
+
 void mla_buf_init(mla_buf *b, size_t max)
 {
 	memset(b, 0, sizeof(*b));
