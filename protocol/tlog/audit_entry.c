@@ -366,40 +366,39 @@ static mla_err take_digest(struct cursor *c, const char *key, int *has, uint8_t 
 	return MLA_OK;
 }
 
-static mla_err take_seq(struct cursor *c, uint64_t *seq)
+/* A decimal field from min to max without leading zeros; what names the rule in the error. */
+static mla_err take_decimal(struct cursor *c, const char *key, size_t width, uint64_t min,
+			    uint64_t max, const char *what, uint64_t *out)
 {
 	const char *v;
 	size_t n;
-	uint64_t x = 0;
 	mla_err r;
 
-	if ((r = take(c, "seq", 20, &v, &n)) != MLA_OK)
+	if ((r = take(c, key, width, &v, &n)) != MLA_OK)
 		return r;
-	if (mla_parse_u64n(v, n, 0, UINT64_MAX, &x) != MLA_OK)
-		return mla_fail(c->diag, MLA_ERR_HEADER,
-				"audit entry line %u: seq is not a decimal uint64 without leading "
-				"zeros", c->line);
-	*seq = x;
+	if (mla_parse_u64n(v, n, min, max, out) != MLA_OK)
+		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry line %u: %s is not %s",
+				c->line, key, what);
 	return MLA_OK;
+}
+
+static mla_err take_seq(struct cursor *c, uint64_t *seq)
+{
+	return take_decimal(c, "seq", 20, 0, UINT64_MAX,
+			    "a decimal uint64 without leading zeros", seq);
 }
 
 /* Version 2's last line: 2 to 2^32 - 1 events, decimal without leading zeros (a count of 1
  * is written as version 1, so that each entry keeps one byte string). */
 static mla_err take_count(struct cursor *c, uint32_t *count)
 {
-	const char *v;
-	size_t n;
 	uint64_t x = 0;
-	mla_err r;
+	mla_err r = take_decimal(c, "count", 10, 2, UINT32_MAX,
+				 "a decimal from 2 to 4294967295 without leading zeros", &x);
 
-	if ((r = take(c, "count", 10, &v, &n)) != MLA_OK)
-		return r;
-	if (mla_parse_u64n(v, n, 2, UINT32_MAX, &x) != MLA_OK)
-		return mla_fail(c->diag, MLA_ERR_HEADER,
-				"audit entry line %u: count is not a decimal from 2 to 4294967295 "
-				"without leading zeros", c->line);
-	*count = (uint32_t)x;
-	return MLA_OK;
+	if (r == MLA_OK)
+		*count = (uint32_t)x;
+	return r;
 }
 
 /* The first line names the version (SPEC 11 rule 12): 1 or 2 into *version. */
