@@ -11,6 +11,7 @@
 #include "mlagw/json.h"
 #include "mlagw/pem.h"
 #include "relay/relay.h"
+#include "tlog/tlog.h"
 
 #define CERT_WARN_DAYS 30
 
@@ -109,6 +110,32 @@ static mla_err peers_json(struct gw *g, json_t *list, int *down, mla_diag *d)
 	return MLA_OK;
 }
 
+/* The audit log's signed size and each peer's witnessing of it; *refused counts the peers
+ * that refused our history. */
+static json_t *audit_json(struct gw *g, int *refused)
+{
+	struct tlog_witness_status w[GW_MAX_PEERS];
+	size_t n = tlog_witness_status(g, w, GW_MAX_PEERS);
+	uint64_t signed_size = tlog_signed_size(g);
+	json_t *list = json_array();
+
+	*refused = 0;
+	for (size_t i = 0; list != NULL && i < n; i++) {
+		uint64_t lag = signed_size > w[i].cosigned ? signed_size - w[i].cosigned : 0;
+		*refused += w[i].refused;
+		if (json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:b}", "state",
+							  w[i].state, "cosigned",
+							  (json_int_t)w[i].cosigned, "lag",
+							  (json_int_t)lag, "refused",
+							  w[i].refused)) != 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	return json_pack("{s:I, s:I, s:o*}", "size", (json_int_t)tlog_tree_size(g), "signed",
+			 (json_int_t)signed_size, "witnesses", list);
+}
+
 static json_t *queues_json(const uint64_t c[6], uint64_t received)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "queued", (json_int_t)c[0],
@@ -122,7 +149,7 @@ void api_get_health(struct api_req *r)
 	struct gw *g = r->g;
 	uint64_t c[6] = {0}, acc = 0, rej = 0;
 	mla_diag d = {MLA_OK, ""};
-	int down = 0, worst = 0, code = 200;
+	int down = 0, worst = 0, refused = 0, code = 200;
 	json_t *peers = json_array(), *certs = json_array();
 	const char *status;
 	mla_buf b;
@@ -133,12 +160,14 @@ void api_get_health(struct api_req *r)
 	    (e = store_outbox_counts(g->store, c, &d)) == MLA_OK &&
 	    (e = store_inbox_count(g->store, &acc, &rej, &d)) == MLA_OK &&
 	    (e = peers_json(g, peers, &down, &d)) == MLA_OK) {
+		json_t *audit = audit_json(g, &refused);
 		status = worst < 0 ? "failing" :
-			 down > 0 || worst < CERT_WARN_DAYS ? "degraded" : "ok";
+			 down > 0 || refused > 0 || worst < CERT_WARN_DAYS ? "degraded" : "ok";
 		code = worst < 0 ? 503 : 200;
-		e = mla_json_dump(json_pack("{s:O, s:s, s:s, s:o, s:O}", "peers", peers, "status",
-					    status, "state", g->snap->cfg.state, "queues",
-					    queues_json(c, acc), "certificates", certs),
+		e = mla_json_dump(json_pack("{s:O, s:s, s:s, s:o, s:O, s:o}", "peers", peers,
+					    "status", status, "state", g->snap->cfg.state, "queues",
+					    queues_json(c, acc), "certificates", certs, "audit",
+					    audit),
 				  &b);
 	}
 	api_reply_built(r, code, e, &b, &d);
@@ -187,6 +216,34 @@ static mla_err latency_metrics(struct gw *g, mla_buf *b, mla_diag *d)
 	return e;
 }
 
+/* The signed size and each peer's cosigned size and lag, in entries. */
+static mla_err witness_metrics(struct gw *g, mla_buf *b)
+{
+	struct tlog_witness_status w[GW_MAX_PEERS];
+	size_t n = tlog_witness_status(g, w, GW_MAX_PEERS);
+	uint64_t s = tlog_signed_size(g);
+	mla_err e = mla_buf_printf(b, "# HELP mlagw_audit_signed_size Entries covered by the "
+				      "latest signed checkpoint.\n"
+				      "# TYPE mlagw_audit_signed_size gauge\n"
+				      "mlagw_audit_signed_size %llu\n"
+				      "# HELP mlagw_witness_cosigned_size Latest size of our log "
+				      "each peer cosigned.\n"
+				      "# TYPE mlagw_witness_cosigned_size gauge\n",
+				   (unsigned long long)s);
+
+	for (size_t i = 0; i < n && e == MLA_OK; i++)
+		e = mla_buf_printf(b, "mlagw_witness_cosigned_size{peer=\"%s\"} %llu\n", w[i].state,
+				   (unsigned long long)w[i].cosigned);
+	if (e == MLA_OK)
+		e = mla_buf_append_str(b, "# HELP mlagw_witness_lag_entries Signed entries a peer "
+					  "has not cosigned yet.\n"
+					  "# TYPE mlagw_witness_lag_entries gauge\n");
+	for (size_t i = 0; i < n && e == MLA_OK; i++)
+		e = mla_buf_printf(b, "mlagw_witness_lag_entries{peer=\"%s\"} %llu\n", w[i].state,
+				   (unsigned long long)(s > w[i].cosigned ? s - w[i].cosigned : 0));
+	return e;
+}
+
 void api_get_metrics(struct api_req *r)
 {
 	uint64_t c[6] = {0}, acc = 0, rej = 0, retries = 0;
@@ -217,6 +274,8 @@ void api_get_metrics(struct api_req *r)
 		e = m.r;
 	if (e == MLA_OK)
 		e = latency_metrics(r->g, &b, &d);
+	if (e == MLA_OK)
+		e = witness_metrics(r->g, &b);
 	if (e == MLA_OK)
 		api_reply_text(r, 200, "text/plain; version=0.0.4", &b);
 	else

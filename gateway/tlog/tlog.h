@@ -26,6 +26,15 @@ void tlog_free(struct gw *g);
  * when there is no tree). */
 uint64_t tlog_signed_size(const struct gw *g);
 uint64_t tlog_tree_size(const struct gw *g);
+/* Each configured peer's witnessing of our log, as far as this run knows: the size it last
+ * cosigned (0: none known yet; learnt from its first answer), and whether it refused our
+ * history (an alert names why). Returns how many were written (at most max). */
+struct tlog_witness_status {
+	char state[3];
+	uint64_t cosigned;
+	int refused;
+};
+size_t tlog_witness_status(const struct gw *g, struct tlog_witness_status *out, size_t max);
 /* The leaf hash of entry seq and proofs from the tree (sizes up to tlog_tree_size). */
 mla_err tlog_leaf(const struct gw *g, uint64_t seq, uint8_t leaf[MLA_MERKLE_HASH_LEN]);
 mla_err tlog_inclusion_proof(const struct gw *g, uint64_t seq, uint64_t size,

@@ -17,10 +17,11 @@
 #include "mlagw/pem.h"
 #include "mlagw/witness.h"
 #include "net/peer_client.h"
+#include "tlog.h"
 #include "tlog_internal.h"
 #include "witness.h"
 
-#define RETRY_MS 5000	  /* after a failed exchange */
+#define RETRY_MS 5000	  /* after a failed exchange (a success asks again at once) */
 #define REFUSED_MS 60000 /* after the peer refused our history: it raised an alert already */
 #define ALERT_MS 60000	 /* a peer's refused requests: one stored alert a minute at most */
 #define RESPONSE_MAX 4096 /* a few cosignature lines */
@@ -37,7 +38,7 @@ struct witness_xfer {
 struct witness_peer {
 	char state[3];
 	uint64_t cosigned;    /* the size it last cosigned, as far as we know */
-	int64_t next_try_ms;
+	int64_t next_try_ms;  /* monotonic: not before then (0: now) */
 	int resent;           /* the last request was an immediate re-send after a 409 */
 	int refused;          /* it refused our history: only retried on its own schedule */
 	int64_t alert_ms;     /* witness side: when its last alert was stored (monotonic) */
@@ -213,7 +214,7 @@ static void send_to(struct gw *g, struct witness_peer *wp)
 	mla_diag d = {MLA_OK, ""};
 	char url[GW_URL_MAX + 64];
 
-	wp->next_try_ms = gw_now_ms() + RETRY_MS;
+	wp->next_try_ms = gw_mono_ms() + RETRY_MS;
 	if (t == NULL || cp == NULL || !witness_url(cp->url, url, sizeof(url)))
 		goto fail;
 	t->g = g;
@@ -241,7 +242,7 @@ fail:
 static void kick(struct gw *g, int final)
 {
 	const struct gw_config *c = &g->snap->cfg;
-	int64_t now = gw_now_ms();
+	int64_t now = gw_mono_ms();
 
 	if (g->tlog->witness == NULL || g->client == NULL || g->tlog->cp_size == 0 ||
 	    (g->stopping && !final))
@@ -358,7 +359,7 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct wi
 	    MLA_OK) {
 		gw_log(GW_LOG_ERROR, "witness-conflict", NULL, "peer=%s reason=\"%s\"", wp->state,
 		       "the peer holds another checkpoint of the same size");
-		wp->next_try_ms = gw_now_ms() + REFUSED_MS;
+		wp->next_try_ms = gw_mono_ms() + REFUSED_MS;
 		wp->refused = 1;
 		return;
 	}
@@ -370,13 +371,13 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct wi
 		gw_log(GW_LOG_ERROR, "witness-ahead", NULL, "%s", detail);
 		if (store_alert(g->store, "witness-ahead", NULL, detail, &d) != MLA_OK)
 			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert");
-		wp->next_try_ms = gw_now_ms() + REFUSED_MS;
+		wp->next_try_ms = gw_mono_ms() + REFUSED_MS;
 		wp->refused = 1;
 		return;
 	}
 	wp->cosigned = size;
 	/* ask again now, from that size; a peer answering 409 to that too waits its turn */
-	wp->next_try_ms = wp->resent ? gw_now_ms() + RETRY_MS : 0;
+	wp->next_try_ms = wp->resent ? gw_mono_ms() + RETRY_MS : 0;
 	wp->resent = !wp->resent;
 }
 
@@ -407,13 +408,16 @@ static void witness_done(struct peer_post *p, CURLcode res)
 		/* it recorded this size either way (a cosignature we could not keep: a bad one,
 		 * or a note already holding all the lines it may): asking again would loop */
 		wp->cosigned = t->cp_size;
+		/* the log kept growing meanwhile: the next checkpoint goes at once, so that under
+		 * load the peer trails by one exchange, not by the retry time */
+		wp->next_try_ms = 0;
 	} else if (code == 409) {
 		size_conflict(g, wp, t);
 	} else if (code == 422) {
 		gw_log(GW_LOG_ERROR, "witness-inconsistent", NULL,
 		       "peer=%s size=%" PRIu64 " reason=\"the peer cosigned a history of this log "
 		       "that this checkpoint does not extend\"", wp->state, t->cp_size);
-		wp->next_try_ms = gw_now_ms() + REFUSED_MS;
+		wp->next_try_ms = gw_mono_ms() + REFUSED_MS;
 		wp->refused = 1;
 	} else {
 		gw_log(GW_LOG_WARN, "witness-error", NULL, "peer=%s reason=\"HTTP %ld\"", wp->state,
@@ -422,6 +426,25 @@ static void witness_done(struct peer_post *p, CURLcode res)
 	xfer_free(t);
 	if (wp != NULL && wp->next_try_ms == 0)
 		kick(g, g->stopping); /* a stop's last request still gets its re-send */
+}
+
+size_t tlog_witness_status(const struct gw *g, struct tlog_witness_status *out, size_t max)
+{
+	const struct gw_config *c = &g->snap->cfg;
+	const struct gw_witness *w = g->tlog != NULL ? g->tlog->witness : NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_peers && n < max; i++, n++) {
+		memcpy(out[n].state, c->peers[i].state, 3);
+		out[n].cosigned = 0;
+		out[n].refused = 0;
+		for (size_t j = 0; w != NULL && j < w->n; j++)
+			if (strcmp(w->peers[j].state, c->peers[i].state) == 0) {
+				out[n].cosigned = w->peers[j].cosigned;
+				out[n].refused = w->peers[j].refused;
+			}
+	}
+	return n;
 }
 
 int witness_alert_due(struct gw *g, const char *state)

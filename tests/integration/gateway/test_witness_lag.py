@@ -8,6 +8,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
+import test_api  # noqa: E402
 
 LOAD_S = 9
 SLACK_S = 3.0  # a cosignature may trail the signature by this much (three ticks)
@@ -31,7 +32,7 @@ def load(es, stop):
 
 def main(mlagw, mlagwd):
     net = Net(mlagw, mlagwd, ['ES', 'CO'], checkpoint_interval='1s')
-    net.start_all()
+    apis = test_api.setup(net)  # starts the net with the local API on
     es = net['ES']
     stop = threading.Event()
     th = threading.Thread(target=load, args=(es, stop))
@@ -59,12 +60,12 @@ def main(mlagw, mlagwd):
 
     # the lag, as an operator sees it
     def reported():
-        h = es.health()
+        h = apis['ES'].json('GET', '/healthz', 'admin')
         peers = {p['state']: p for p in h['audit']['witnesses']}
         return h['audit']['signed'] > 0 and peers['CO']['cosigned'] == h['audit']['signed'] \
             and peers['CO']['lag'] == 0
     wait_until(reported, 10, msg='health: CO cosigned the latest checkpoint, lag 0')
-    code, body = es.http('GET', '/local/v1/metrics')
+    code, _, body = apis['ES'].call('GET', '/metrics', role='admin')
     check(code == 200, 'metrics: HTTP %d' % code)
     text = body.decode()
     for name in ('mlagw_audit_signed_size ', 'mlagw_witness_cosigned_size{peer="CO"} ',
