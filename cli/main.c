@@ -24,6 +24,7 @@ static const char main_usage[] =
 	"                 the gateway's signed checkpoint (auditors)\n"
 	"  audit export   write an offline audit bundle from a gateway's store\n"
 	"  audit verify   verify an audit bundle with the States' roots only\n"
+	"  store init     create a gateway's store (a gateway never creates one itself)\n"
 	"  store show     read a gateway's store (read-only): messages, history, alerts,\n"
 	"                 audit entries, checkpoints, meta; text or JSON\n"
 	"  (these talk to the local API with --gateway URL, or to the submission socket\n"

@@ -77,6 +77,7 @@ for s in CO ES MX; do "$M" pki init --state "$s" --out "$P" >/dev/null; echo "  
 say "Three gateways start on loopback: mutual TLS between them, a local API for each State's people"
 for s in CO ES MX; do
   make_config "$s"
+  "$B/gateway/mlagwd" -c "$D/conf/$(lc $s).conf" --init >/dev/null  # a store is made only on purpose
   "$B/gateway/mlagwd" -c "$D/conf/$(lc $s).conf" --foreground 2> "$D/$(lc $s)/mlagwd.log" &
   PIDS+=($!)
 done

@@ -360,7 +360,7 @@ static mla_err run(const struct ba_args *a, const struct ba_paths *p, struct ba_
 	/* (2) appends: N in groups of 1000 (also building the tree), then one per commit */
 	if ((r = mla_merkle_tree_new(a->entries, &t)) != MLA_OK)
 		return mla_fail(d, r, "cannot allocate the tree");
-	if ((r = store_open(p->db, &s, d)) != MLA_OK)
+	if ((r = store_init(p->db, d)) != MLA_OK || (r = store_open(p->db, &s, d)) != MLA_OK)
 		goto out;
 	t0 = now_s();
 	r = append_run(s, t, 0, a->entries, GROUP, 0, t0_ms, res, &done, d);
@@ -369,7 +369,8 @@ static mla_err run(const struct ba_args *a, const struct ba_paths *p, struct ba_
 		goto out;
 	{
 		gw_store *s1 = NULL;
-		if ((r = store_open(p->single, &s1, d)) != MLA_OK)
+		if ((r = store_init(p->single, d)) != MLA_OK ||
+		    (r = store_open(p->single, &s1, d)) != MLA_OK)
 			goto out;
 		t0 = now_s();
 		r = append_run(s1, NULL, 0, a->entries, 0, a->seconds, t0_ms, res,

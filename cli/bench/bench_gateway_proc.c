@@ -20,6 +20,7 @@
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "mlagw/pki.h"
+#include "store/store.h"
 
 #define START_TIMEOUT_MS 20000
 #define STOP_TIMEOUT_MS 60000
@@ -194,7 +195,8 @@ mla_err bgw_env_setup(struct bgw_env *e, const struct bgw_args *a, mla_diag *d)
 		if ((r = name_files(e, i, d)) != MLA_OK)
 			return r;
 	for (int i = 0; i < 2; i++)
-		if ((r = write_config(e, i, a, d)) != MLA_OK)
+		if ((r = write_config(e, i, a, d)) != MLA_OK ||
+		    (r = store_init(e->gw[i].store, d)) != MLA_OK) /* as mlagwd --init does */
 			return r;
 	return MLA_OK;
 }

@@ -17,12 +17,15 @@
 #include "mlagw/codec.h"
 #include "core/log.h"
 #include "daemon.h"
+#include "store/store.h"
 
 static const char usage[] =
-	"usage: mlagwd -c FILE [--foreground] [--check] [--pid-file PATH] [--debug]\n"
+	"usage: mlagwd -c FILE [--foreground] [--check] [--init] [--pid-file PATH] [--debug]\n"
 	"  -c, --config FILE  gateway configuration (format: conf/README.md)\n"
 	"  -f, --foreground   stay in the foreground (default: detach once started)\n"
 	"      --check        load and check the configuration and keys, then exit\n"
+	"      --init         create the store named in the configuration, then exit (a\n"
+	"                     gateway never starts on a store it did not create)\n"
 	"      --pid-file P   write the pid here (overrides pid_file in the configuration)\n"
 	"      --debug        log debug lines too\n"
 	"signals: TERM/INT stop after in-flight work, HUP reloads peers and certificates\n"
@@ -30,7 +33,7 @@ static const char usage[] =
 
 struct args {
 	const char *config, *pid_file;
-	int foreground, check, debug;
+	int foreground, check, init, debug;
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -39,6 +42,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
 		{"check", no_argument, NULL, 'k'},	  {"pid-file", required_argument, NULL, 'p'},
 		{"debug", no_argument, NULL, 'd'},	  {"help", no_argument, NULL, 'h'},
+		{"init", no_argument, NULL, 'i'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -48,6 +52,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'c': a->config = optarg; break;
 		case 'f': a->foreground = 1; break;
 		case 'k': a->check = 1; break;
+		case 'i': a->init = 1; break;
 		case 'p': a->pid_file = optarg; break;
 		case 'd': a->debug = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
@@ -212,7 +217,7 @@ static void raise_fd_limit(void)
 
 int main(int argc, char **argv)
 {
-	struct args a = {NULL, NULL, 0, 0, 0};
+	struct args a = {NULL, NULL, 0, 0, 0, 0};
 	static struct gw_config cfg;
 	static struct gw g;
 	mla_diag d = {MLA_OK, ""};
@@ -247,6 +252,14 @@ int main(int argc, char **argv)
 		else
 			printf("mlagwd: %s: configuration and keys OK\n", a.config);
 		return r == MLA_OK ? 0 : 1;
+	}
+	if (a.init) {
+		if (store_init(cfg.store, &d) != MLA_OK) {
+			fprintf(stderr, "mlagwd: %s\n", mla_diag_message(&d));
+			return 1;
+		}
+		printf("mlagwd: store %s created\n", cfg.store);
+		return 0;
 	}
 	if (!a.foreground && detach(&ready_fd) != 0) {
 		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot detach: %s\n", strerror(errno));

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mlagw/codec.h"
 #include "store_internal.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
@@ -167,19 +168,31 @@ int64_t store_now_ms(void)
 
 /* --- opening --- */
 
-/* Creates the file with mode 0600 before SQLite sees it (SQLite gives its -wal and -shm files
- * the database's mode), tightens an existing file to 0600, and makes a new name durable. */
-static mla_err create_file(const char *path, mla_diag *diag)
+#define STORE_INIT_HINT "a gateway runs only on a store created by `mlagw store init` or " \
+	"`mlagwd --init`; if it was lost, restore it from a backup (docs/operations.md)"
+
+/* init: creates the file with mode 0600 before SQLite sees it (SQLite gives its -wal and -shm
+ * files the database's mode) and makes the new name durable; an existing file is refused.
+ * Otherwise the file must exist and not be empty (a lost store is never silently recreated
+ * empty), and is tightened to 0600. */
+static mla_err create_file(const char *path, int init, mla_diag *diag)
 {
 	mla_err r = MLA_ERR_STORE;
 	struct stat st;
-	int created = 1, fd, dfd = -1;
+	int fd, dfd = -1;
 	char *dir = NULL, *slash;
 
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == EEXIST) {
-		created = 0;
-		fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = init ? open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)
+		  : open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && init && errno == EEXIST) {
+		r = mla_fail(diag, MLA_ERR_EXISTS, "store: %s already exists: a store is never "
+			     "created over another file", path);
+		goto out;
+	}
+	if (fd < 0 && errno == ENOENT) {
+		r = mla_fail(diag, MLA_ERR_NOT_FOUND, "store: %s does not exist: " STORE_INIT_HINT,
+			     path);
+		goto out;
 	}
 	if (fd < 0) {
 		r = mla_fail(diag, MLA_ERR_STORE, "store: cannot open %s: %s", path,
@@ -190,12 +203,17 @@ static mla_err create_file(const char *path, mla_diag *diag)
 		r = mla_fail(diag, MLA_ERR_STORE, "store: %s is not a regular file", path);
 		goto out;
 	}
+	if (!init && st.st_size == 0) {
+		r = mla_fail(diag, MLA_ERR_STORE, "store: %s is empty (0 bytes): " STORE_INIT_HINT,
+			     path);
+		goto out;
+	}
 	if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) != 0) {
 		r = mla_fail(diag, MLA_ERR_STORE, "store: cannot set mode 0600 on %s: %s", path,
 			     strerror(errno));
 		goto out;
 	}
-	if (created) {
+	if (init) {
 		if ((dir = strdup(path)) == NULL) {
 			r = mla_fail(diag, MLA_ERR_NOMEM, "store: out of memory");
 			goto out;
@@ -281,9 +299,9 @@ mla_err store_user_version(gw_store *s, int *v, mla_diag *diag)
 	return r;
 }
 
-/* Creates the schema or brings an older file up to date in one transaction, or refuses a
- * version this mlagw does not know. */
-static mla_err apply_schema(gw_store *s, const char *path, mla_diag *diag)
+/* Creates the schema (init only) or brings an older file up to date in one transaction, or
+ * refuses a version this mlagw does not know. */
+static mla_err apply_schema(gw_store *s, const char *path, int init, mla_diag *diag)
 {
 	mla_err r;
 	int v = -1, rc;
@@ -292,6 +310,11 @@ static mla_err apply_schema(gw_store *s, const char *path, mla_diag *diag)
 		return r;
 	if ((r = store_user_version(s, &v, diag)) != MLA_OK)
 		goto out;
+	if (v == 0 && !init) {
+		r = mla_fail(diag, MLA_ERR_STORE, "store: %s holds no mlagw schema: " STORE_INIT_HINT,
+			     path);
+		goto out;
+	}
 	if ((v == 0 && (rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 1 && (rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 2 && (rc = sqlite3_exec(s->db, schema_v3, NULL, NULL, NULL)) != SQLITE_OK) ||
@@ -310,7 +333,16 @@ out:
 	return r;
 }
 
-mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
+/* "created": when store_init made this file (ISO 8601, UTC), for the operator. */
+static mla_err put_created(gw_store *s, mla_diag *diag)
+{
+	char at[21];
+
+	mla_time_format((time_t)(store_now_ms() / 1000), at);
+	return store_meta_put(s, "created", at, diag);
+}
+
+static mla_err open_store(const char *path, int init, gw_store **out, mla_diag *diag)
 {
 	gw_store *s = NULL;
 	mla_err r;
@@ -319,7 +351,7 @@ mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
 	*out = NULL;
 	if (path == NULL || *path == '\0')
 		return mla_fail(diag, MLA_ERR_ARG, "store: no database path");
-	if ((r = create_file(path, diag)) != MLA_OK)
+	if ((r = create_file(path, init, diag)) != MLA_OK)
 		return r;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "store: out of memory");
@@ -334,11 +366,31 @@ mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
 	}
 	/* the checks read only: a refused store is left as it was found */
 	if ((r = configure(s, diag)) != MLA_OK || (r = store_check_unclean(s, path, diag)) != MLA_OK ||
-	    (r = apply_schema(s, path, diag)) != MLA_OK || (r = store_mark_running(s, diag)) != MLA_OK)
+	    (r = apply_schema(s, path, init, diag)) != MLA_OK ||
+	    (init && (r = put_created(s, diag)) != MLA_OK) ||
+	    (r = store_mark_running(s, diag)) != MLA_OK)
 		goto out;
 	*out = s;
 	s = NULL;
 out:
+	store_close(s);
+	return r;
+}
+
+mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
+{
+	return open_store(path, 0, out, diag);
+}
+
+mla_err store_init(const char *path, mla_diag *diag)
+{
+	gw_store *s = NULL;
+	mla_err r = open_store(path, 1, &s, diag);
+
+	if (r == MLA_OK) {
+		store_set_verified(s); /* new and empty: nothing to check before a checkpoint */
+		r = store_mark_clean(s, diag);
+	}
 	store_close(s);
 	return r;
 }

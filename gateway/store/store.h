@@ -67,7 +67,12 @@ struct in_msg {
 	uint8_t digest[32];
 };
 
-/* Opens (creating if needed) the database at path and applies the schema. */
+/* Creates a new store at path (mode 0600, the schema, "created" in meta), refusing any
+ * existing file (MLA_ERR_EXISTS). The only way a store comes into being. */
+mla_err store_init(const char *path, mla_diag *diag);
+/* Opens the store at path and brings an older schema up to date. A missing file
+ * (MLA_ERR_NOT_FOUND), an empty one or one without an mlagw schema is refused: a lost store
+ * is never silently replaced by an empty one. */
 mla_err store_open(const char *path, gw_store **out, mla_diag *diag);
 /* Whether the store was left unclean (a crash or a kill): store_open then ran SQLite's
  * quick_check and refused the file if it failed. */
@@ -78,6 +83,12 @@ void store_set_verified(gw_store *s);
 /* The last write of a clean stop: the next open will not take it for a crash. */
 mla_err store_mark_clean(gw_store *s, mla_diag *diag);
 void store_close(gw_store *s);
+
+/* The store's own state: short text values (at most STORE_META_MAX bytes) by key; get gives
+ * MLA_ERR_NOT_FOUND for a key never put. */
+#define STORE_META_MAX 1024
+mla_err store_meta_put(gw_store *s, const char *key, const char *value, mla_diag *diag);
+mla_err store_meta_get(gw_store *s, const char *key, char *out, size_t cap, mla_diag *diag);
 
 /* Group commit: writes between begin and commit share one transaction and one fsync. Without
  * an explicit begin each write is its own durable transaction. Inside a group a write that

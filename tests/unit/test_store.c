@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,6 +68,8 @@ static gw_store *open_ok(const struct fx *f)
 	gw_store *s = NULL;
 	mla_diag d = {MLA_OK, ""};
 
+	if (access(f->path, F_OK) != 0 && store_init(f->path, &d) != MLA_OK)
+		fail_msg("store_init: %s", d.msg); /* the first open of a test creates its store */
 	if (store_open(f->path, &s, &d) != MLA_OK)
 		fail_msg("store_open: %s", d.msg);
 	return s;
@@ -184,6 +187,39 @@ static void test_create_reopen_keeps_data(void **state)
 	assert_memory_equal(got.digest, m.digest, 32);
 	store_close(s);
 	pragma_is(f->path, "journal_mode", "wal");
+}
+
+/* A store comes only from store_init: a missing, empty or foreign file is refused, never
+ * silently made a new empty store, and init never writes over an existing file. */
+static void test_only_init_creates(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = NULL;
+	mla_diag d = {MLA_OK, ""};
+	struct stat st;
+	int fd;
+
+	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_NOT_FOUND);
+	assert_non_null(strstr(d.msg, "does not exist"));
+	assert_non_null(strstr(d.msg, "mlagw store init"));
+	assert_int_not_equal(stat(f->path, &st), 0); /* nothing created by the refusal */
+
+	fd = open(f->path, O_CREAT | O_WRONLY, 0600); /* a store truncated to nothing */
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_STORE);
+	assert_non_null(strstr(d.msg, "is empty"));
+	assert_int_equal(store_init(f->path, &d), MLA_ERR_EXISTS);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_size, 0); /* left as found */
+
+	assert_int_equal(unlink(f->path), 0);
+	assert_int_equal(store_init(f->path, &d), MLA_OK);
+	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_init(f->path, &d), MLA_ERR_EXISTS);
+	assert_non_null(strstr(d.msg, "already exists"));
+	assert_int_equal(store_open(f->path, &s, &d), MLA_OK);
+	store_close(s);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -678,6 +714,7 @@ static void test_durability_sigkill(void **state)
 	pid_t pid;
 
 	assert_non_null(acked);
+	assert_int_equal(store_init(f->path, NULL), MLA_OK);
 	assert_int_equal(pipe(go), 0);
 	assert_int_equal(pipe(ack), 0);
 	pid = fork();
@@ -950,6 +987,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_create_reopen_keeps_data),
+		T(test_only_init_creates),
 		T(test_newer_schema_refused),
 		T(test_v1_upgraded),
 		T(test_witnessing),

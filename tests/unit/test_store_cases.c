@@ -46,7 +46,7 @@ static int setup(void **state)
 	if (mla_snprintf(f->dir, sizeof(f->dir), "/tmp/mlagw-test-cases-XXXXXX") != MLA_OK ||
 	    mkdtemp(f->dir) == NULL ||
 	    mla_snprintf(f->path, sizeof(f->path), "%s/gw.db", f->dir) != MLA_OK ||
-	    store_open(f->path, &f->s, &d) != MLA_OK)
+	    store_init(f->path, &d) != MLA_OK || store_open(f->path, &f->s, &d) != MLA_OK)
 		return -1;
 	*state = f;
 	return 0;

@@ -61,6 +61,27 @@ def port_in_use(gw):
     check(not os.path.exists(gw.pid_file), 'port in use: pid file written')
 
 
+def missing_or_empty_store(gw):
+    """A gateway never creates its store: a missing or emptied one is refused, named, and
+    left as it was (issue 11: a lost store must not silently become an empty log)."""
+    rc, err = detached(gw)
+    check(rc == 1 and 'does not exist' in err and 'mlagw store init' in err,
+          'missing store: exit %d, stderr %r' % (rc, err))
+    check(not os.path.exists(gw.store), 'missing store: a file was created')
+    p = gw.init_store()
+    check(p.returncode == 0 and os.path.getsize(gw.store) > 0, 'mlagwd --init: %r' % (p,))
+    p = gw.init_store()
+    check(p.returncode == 1 and b'already exists' in p.stderr, 'second --init: %r' % (p,))
+    os.truncate(gw.store, 0)
+    rc, err = detached(gw)
+    check(rc == 1 and 'is empty' in err, 'empty store: exit %d, stderr %r' % (rc, err))
+    check(os.path.getsize(gw.store) == 0, 'empty store: written to')
+    check(daemons_of(gw) == [], 'empty store: processes left: %r' % daemons_of(gw))
+    os.remove(gw.store)
+    p = subprocess.run([gw.net.mlagw, 'store', 'init', '--store', gw.store], capture_output=True)
+    check(p.returncode == 0 and os.path.getsize(gw.store) > 0, 'mlagw store init: %r' % (p,))
+
+
 def bad_store(gw):
     with open(gw.store, 'wb') as f:
         f.write(b'this is not an SQLite database\n' * 256)
@@ -113,8 +134,10 @@ def main(mlagw, mlagwd):
     es = net['ES']
     es.write_config()
     try:
+        missing_or_empty_store(es)
         port_in_use(es)
-        bad_store(es)
+        bad_store(es)  # leaves no store behind
+        es.init_store()
         killed_before_ready(es)
         good_start(es)
     finally:
