@@ -1,0 +1,134 @@
+"""A lost or rolled-back store never signs a fork (issue 11, finding 4). Before it signs anything
+after a start, a gateway learns from each peer the latest head of its log that peer cosigned,
+and refuses to start, naming the peer and the sizes, when a peer holds a head beyond its log or
+another root at a size it has: after its store went back to an older copy, after it was deleted
+and created again, and after its write-ahead log was lost in a crash. A peer that does not
+answer holds the start back for [audit] peer_head_wait at most, then an alert says so."""
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gwnet import *  # noqa: E402,F403
+
+
+def cosigned_by_co(es):
+    """Largest size of ES's log that CO cosigned, from ES's own checkpoints."""
+    return max([c['size'] for c in es.checkpoints()
+                if b'\xe2\x80\x94 mlagw.co/witness ' in c['note']], default=0)
+
+
+def traffic(es, n, tag):
+    ids = [es.submit('CO', doc=b'<Request>%s %d</Request>' % (tag.encode(), i))['message_id']
+           for i in range(n)]
+    return ids
+
+
+def wait_cosigned(es, size):
+    wait_until(lambda: cosigned_by_co(es) >= size, 20, msg='CO cosigned ES up to %d' % size)
+
+
+def refused(es, what):
+    """ES must refuse to start, name CO and say why; nothing new is signed."""
+    before = [c['size'] for c in es.checkpoints()]
+    es.start(wait=False)
+    try:
+        es.proc.wait(timeout=30)
+    except Exception:
+        es.kill()
+        raise TestFailure('%s: ES kept running' % what)
+    log = es.log_text().split('--- start ---')[-1]
+    check(es.proc.returncode == 1, '%s: ES started (exit %r)' % (what, es.proc.returncode))
+    check('peer CO cosigned' in log and 'refusing to sign' in log,
+          '%s: the refusal does not name the peer and sizes: %s' % (what, log[-1500:]))
+    check([c['size'] for c in es.checkpoints()] == before, '%s: ES signed after all' % what)
+
+
+def put_back(es, good):
+    for suffix in ('-wal', '-shm'):
+        if os.path.exists(es.store + suffix):
+            os.remove(es.store + suffix)
+    shutil.copyfile(good, es.store)
+
+
+def main(mlagw, mlagwd):
+    net = Net(mlagw, mlagwd, ['ES', 'CO'], checkpoint_interval='200ms')
+    for g in net.gws.values():
+        g.overrides.setdefault('audit', {})['peer_head_wait'] = '2s'
+    net.start_all()
+    es, co = net['ES'], net['CO']
+    ids = traffic(es, 20, 'first')
+    wait_until(lambda: es.all_in_state(ids, DELIVERED), 30, msg='first delivered')
+    es.stop()
+    old = os.path.join(es.dir, 'old-copy.db')
+    shutil.copyfile(es.store, old)  # a clean stop leaves no write-ahead log
+
+    es.start()
+    ids = traffic(es, 20, 'second')
+    wait_until(lambda: es.all_in_state(ids, DELIVERED), 30, msg='second delivered')
+    size = es.checkpoints()[-1]['size']
+    wait_cosigned(es, size)
+    es.stop()
+    good = os.path.join(es.dir, 'good-copy.db')
+    shutil.copyfile(es.store, good)
+
+    # 1. the store went back to an older copy: CO cosigned beyond it
+    put_back(es, old)
+    refused(es, 'older copy')
+    put_back(es, good)
+    es.start()  # the right store starts again
+
+    # 2. the store was deleted and created anew: an empty log, CO holds a head of the old one
+    es.stop()
+    os.remove(es.store)
+    p = es.init_store()
+    check(p.returncode == 0, 'init: %r' % (p,))
+    refused(es, 'store created again')
+    put_back(es, good)
+    es.start()
+
+    # 3. the write-ahead log is lost after a crash under load
+    stop = threading.Event()
+
+    def load():
+        i = 0
+        while not stop.is_set():
+            try:
+                es.submit('CO', doc=b'<Request>load %d</Request>' % i)
+            except Exception:
+                return
+            i += 1
+    th = threading.Thread(target=load)
+    th.start()
+    time.sleep(1.5)
+    wait_cosigned(es, es.checkpoints()[-1]['size'])
+    es.proc.send_signal(signal.SIGKILL)
+    es.proc.wait()
+    stop.set()
+    th.join()
+    wal = es.store + '-wal'
+    check(os.path.exists(wal) and os.path.getsize(wal) > 0, 'no write-ahead log to lose')
+    os.remove(wal)
+    if os.path.exists(es.store + '-shm'):
+        os.remove(es.store + '-shm')
+    refused(es, 'write-ahead log lost')
+    put_back(es, good)
+
+    # 4. a peer that does not answer: the start waits peer_head_wait, then goes on with an alert
+    co.stop()
+    t0 = time.monotonic()
+    es.start()
+    took = time.monotonic() - t0
+    check(took >= 1.5, 'ES did not wait for CO (%.1f s)' % took)
+    check(any('CO' in a['detail'] for a in es.alerts('witness-unconfirmed')),
+          'no witness-unconfirmed alert: %r' % es.alerts())
+    co.start()
+    ids = traffic(es, 5, 'after')
+    wait_until(lambda: es.all_in_state(ids, DELIVERED), 30, msg='delivered after CO is back')
+    net.stop_all()
+
+
+run(main)
