@@ -36,6 +36,18 @@ static const struct {
 	{"getConsistencyProof", api_get_consistency_proof},
 };
 
+/* Whether operation id leaves the store and the audit log as they are (allowed while the
+ * gateway holds new work back: g->hold). */
+static int api_op_reads_only(const char *id)
+{
+	static const char *const writes[] = {"submitMessage", "answerMessage", "fetchDocument"};
+
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
+		if (strcmp(id, writes[i]) == 0)
+			return 0;
+	return 1;
+}
+
 static void reply(struct api_req *r, int code, const char *ctype, const mla_buf *body)
 {
 	struct evbuffer *b;
@@ -361,6 +373,10 @@ void api_on_request(struct evhttp_request *req, void *arg)
 	}
 	if (g->stopping) {
 		api_reply_error(r, 503, "unavailable", "the gateway is stopping", NULL);
+		return;
+	}
+	if (g->hold != NULL && !api_op_reads_only(r->op->id)) {
+		api_reply_error(r, 503, "unavailable", g->hold, NULL);
 		return;
 	}
 	if (!decode_param(r, p, plen)) {

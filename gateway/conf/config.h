@@ -76,6 +76,7 @@ struct gw_config {
 	struct gw_retry retry;
 	/* [audit] */
 	uint64_t checkpoint_interval_ms; /* sign a checkpoint at most this often; default 2 s */
+	uint64_t peer_head_wait_ms;   /* at start, wait this long for the peers' heads; 10 s */
 	/* [api] (docs/api/README.md) */
 	struct api_config api;
 };

@@ -106,6 +106,7 @@ static const struct key_def retry_keys[] = {
 
 static const struct key_def audit_keys[] = {
 	DUR("checkpoint_interval", checkpoint_interval_ms, 100, CFG_HOUR),
+	DUR("peer_head_wait", peer_head_wait_ms, 0, CFG_HOUR),
 };
 
 #define PEER(field) offsetof(struct gw_peer, field), sizeof(((struct gw_peer *)NULL)->field)
@@ -600,6 +601,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->retry.min_send_rate = CFG_KIB;
 	c->retry.connect_timeout_ms = 5 * CFG_SEC;
 	c->checkpoint_interval_ms = 2 * CFG_SEC;
+	c->peer_head_wait_ms = 10 * CFG_SEC;
 	api_config_defaults(&c->api);
 }
 

@@ -40,6 +40,10 @@ struct gw {
 	struct gw_api_server *api;  /* NULL without [api] */
 	struct gw_daemon *daemon;   /* the orchestrator's own state: signals, drain, key digests */
 	int stopping;               /* set by the daemon when a stop begins */
+	/* Why the running gateway accepts no new work (submissions, envelopes, API writes,
+	 * sending), or NULL: while it learns its peers' heads at start, and for good when a
+	 * peer holds a history of our log that the store does not have (tlog/heads.c). */
+	const char *hold;
 	/* Reloads the configuration file as SIGHUP does (set by the daemon at start, for the
 	 * local API); the running one stays on error. */
 	mla_err (*reload)(struct gw *g, mla_diag *diag);

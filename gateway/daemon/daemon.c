@@ -290,6 +290,23 @@ static unsigned worker_count(const struct gw_config *c)
 	return n < 1 ? 1u : (unsigned)n;
 }
 
+/* Heads at start (tlog.h): the loop runs (serving the peers, who may be starting too, but
+ * accepting no new work) until every peer said what it cosigned of our log or the wait is
+ * over. A peer holding a history our store lacks fails the start: nothing was signed. */
+static mla_err learn_heads(struct gw *g, mla_diag *d)
+{
+	mla_err r;
+
+	if ((r = tlog_heads_start(g, d)) != MLA_OK)
+		return r;
+	while (tlog_heads_waiting(g) && !g->stopping && !tlog_heads_forked(g))
+		if (event_base_loop(g->base, EVLOOP_ONCE) < 0)
+			return mla_fail(d, MLA_ERR_INTERNAL, "event loop failed at start");
+	if (tlog_heads_forked(g))
+		return mla_fail(d, MLA_ERR_STORE, "audit log: %s", g->hold);
+	return MLA_OK;
+}
+
 mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 {
 	mla_err r;
@@ -314,10 +331,12 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 	if ((r = add_signals(g)) != MLA_OK || (r = start_listeners(g, d)) != MLA_OK ||
 	    (r = peer_client_new(g->base, &g->client, d)) != MLA_OK ||
 	    (r = peer_client_load(g->client, c, d)) != MLA_OK ||
-	    (r = relay_start(g, d)) != MLA_OK || (r = witness_start(g, d)) != MLA_OK)
+	    (r = relay_start(g, d)) != MLA_OK || (r = witness_start(g, d)) != MLA_OK ||
+	    (r = learn_heads(g, d)) != MLA_OK)
 		return r;
 	gw_log(GW_LOG_INFO, "started", NULL, "state=%s workers=%u peers=%zu", c->state,
 	       worker_count(c), c->n_peers);
+	relay_kick(g); /* held back while the heads were learnt */
 	return MLA_OK;
 }
 

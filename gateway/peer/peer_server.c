@@ -162,7 +162,9 @@ static void on_envelope(struct evhttp_request *req, void *arg)
 	}
 	if (!within_rate(g, req, conn->state))
 		return;
-	if (g->stopping) {
+	if (g->stopping || g->hold != NULL) {
+		/* the sender retries: at start this lasts until the peers' heads are known */
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
 		reply_plain(req, 503, "Service Unavailable");
 		return;
 	}
@@ -206,6 +208,18 @@ static void on_witness(struct evhttp_request *req, void *arg)
 		witness_serve(arg, req, conn->state);
 }
 
+static void on_witness_head(struct evhttp_request *req, void *arg)
+{
+	struct tls_conn *conn = conn_of_request(req);
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST)
+		reply_plain(req, 405, "Method Not Allowed");
+	else if (conn == NULL || conn->state[0] == '\0')
+		reply_plain(req, 403, "Forbidden");
+	else if (within_rate(arg, req, conn->state))
+		witness_serve_head(arg, req, conn->state);
+}
+
 static void on_other(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
@@ -233,6 +247,7 @@ static void configure_http(struct gw *g)
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_POST | EVHTTP_REQ_GET);
 	evhttp_set_cb(http, "/mla/v1/envelopes", on_envelope, g);
 	evhttp_set_cb(http, WITNESS_PATH, on_witness, g);
+	evhttp_set_cb(http, WITNESS_HEAD_PATH, on_witness_head, g);
 	evhttp_set_gencb(http, on_other, g);
 	configure_limits(g);
 }

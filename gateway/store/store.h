@@ -283,6 +283,10 @@ mla_err store_checkpoint_cosign(gw_store *s, uint64_t size, const char *name, co
 /* The largest size cosigned for origin and its root: MLA_ERR_NOT_FOUND when none. */
 mla_err store_witness_latest(gw_store *s, const char *origin, uint64_t *size,
 			     uint8_t root[32], mla_diag *diag);
+/* The note (as the peer sent it) of the latest checkpoint of origin this gateway cosigned,
+ * appended to note; MLA_ERR_NOT_FOUND when none. */
+mla_err store_witness_latest_note(gw_store *s, const char *origin, mla_buf *note,
+				  mla_diag *diag);
 /* Records the cosigned checkpoint of origin (note as received plus the cosignature line);
  * size must be larger than the latest one (MLA_ERR_EXISTS otherwise): sizes only grow. */
 mla_err store_witness_put(gw_store *s, const char *origin, uint64_t size, const uint8_t root[32],

@@ -32,6 +32,26 @@ mla_err store_witness_latest(gw_store *s, const char *origin, uint64_t *size,
 	return r;
 }
 
+mla_err store_witness_latest_note(gw_store *s, const char *origin, mla_buf *note,
+				  mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r = MLA_OK;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(s->db, "SELECT note FROM witnessed WHERE origin = ?1 "
+				     "ORDER BY size DESC LIMIT 1", -1, &st, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
+		r = store_fail(s, rc, "witness latest note", diag);
+	else if (rc == SQLITE_DONE)
+		r = MLA_ERR_NOT_FOUND;
+	else
+		r = store_col_blob(st, 0, note, "witness latest note", diag);
+	(void)sqlite3_finalize(st);
+	return r;
+}
+
 mla_err store_witness_put(gw_store *s, const char *origin, uint64_t size, const uint8_t root[32],
 			  const char *note, size_t len, int64_t at_ms, mla_diag *diag)
 {

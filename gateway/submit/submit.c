@@ -274,9 +274,9 @@ void submit_handle(struct gw *g, struct evhttp_request *req)
 	mla_diag diag = {MLA_OK, ""};
 	mla_err err;
 
-	if (g->stopping) {
+	if (g->stopping || g->hold != NULL) {
 		submit_reply_error(req, 503, "Service Unavailable", MLA_ERR_INTERNAL,
-				   "gateway is stopping", NULL);
+				   g->stopping ? "gateway is stopping" : g->hold, NULL);
 		return;
 	}
 	if ((err = submit_parse_request(evhttp_request_get_input_headers(req), g->snap->cfg.state,

@@ -123,7 +123,8 @@ void submit_health(struct gw *g, struct evhttp_request *req)
 	    store_inbox_count(g->store, &acc, &rej, &d) != MLA_OK ||
 	    mla_json_dump(json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I}, s:I, s:I}",
 				    "state", g->snap->cfg.state, "status",
-				    g->stopping ? "stopping" : "ok", "outbox", "queued",
+				    g->stopping ? "stopping" : g->hold != NULL ? "held" : "ok",
+				    "outbox", "queued",
 				    (json_int_t)counts[0], "sending", (json_int_t)counts[1],
 				    "awaiting-receipt", (json_int_t)counts[2], "delivered",
 				    (json_int_t)counts[3], "rejected", (json_int_t)counts[4],
@@ -135,7 +136,9 @@ void submit_health(struct gw *g, struct evhttp_request *req)
 		submit_reply_error(req, 500, "Internal Server Error", MLA_ERR_STORE,
 				   mla_diag_message(&d), NULL);
 	} else {
-		submit_reply_json(req, 200, "OK", &b);
+		/* held: not ready for work (the start learning the peers' heads, or a fork) */
+		submit_reply_json(req, g->hold != NULL ? 503 : 200,
+				  g->hold != NULL ? "Service Unavailable" : "OK", &b);
 	}
 	mla_buf_free(&b);
 }

@@ -88,8 +88,10 @@ mla_err gw_checkpoint_now(struct gw *g, mla_diag *diag)
 	size_t len = 0;
 	mla_err r;
 
-	/* never over a log refused at start (a failed start still frees through here) */
+	/* never over a log refused at start (a failed start still frees through here), nor
+	 * before the peers' heads are known, nor over a history they did not see */
 	if (g->tlog == NULL || !g->tlog->cp_ready || g->tlog->tree == NULL ||
+	    !g->tlog->heads_done || g->tlog->forked ||
 	    g->tlog->audit_key == NULL || gw_batch_is_open(g))
 		return MLA_OK; /* an open group is not durable yet: the next tick */
 	if ((r = gw_tree_sync(g)) != MLA_OK)
@@ -135,6 +137,16 @@ static mla_err arm(struct gw *g)
 		return MLA_ERR_INTERNAL;
 	g->tlog->cp_interval_ms = ms;
 	return MLA_OK;
+}
+
+size_t gw_checkpoint_verifiers(const struct gw *g, const char *origin, mla_note_verifier *out,
+			       size_t max)
+{
+	if (max == 0 || g->tlog->audit_key == NULL ||
+	    mla_note_verifier_from_key(origin, mla_privkey_public(g->tlog->audit_key), &out[0],
+				       NULL) != MLA_OK)
+		return 0;
+	return 1;
 }
 
 /* The latest checkpoint's root must be the root of the rebuilt tree at its size: a changed

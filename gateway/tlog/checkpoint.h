@@ -6,6 +6,7 @@
 #define MLAGW_GATEWAY_CHECKPOINT_H
 
 #include "core/gw.h"
+#include "mlagw/checkpoint.h"
 #include "mlagw/privkey.h"
 
 /* Loads the audit key of c and checks that it is Ed25519 and the key of the audit
@@ -24,6 +25,10 @@ mla_err gw_tree_sync(struct gw *g);
 void gw_tree_append(struct gw *g, const uint8_t leaf[32]);
 /* Signs and stores a checkpoint now if the tree grew since the last one. */
 mla_err gw_checkpoint_now(struct gw *g, mla_diag *diag);
+/* Verifiers of our own checkpoints of origin, under each audit key this gateway holds (up to
+ * max); returns how many were written. */
+size_t gw_checkpoint_verifiers(const struct gw *g, const char *origin, mla_note_verifier *out,
+			       size_t max);
 void gw_checkpoint_free(struct gw *g);
 
 #endif

@@ -5,6 +5,7 @@
 #include "audit.h"
 #include "checkpoint.h"
 #include "core/log.h"
+#include "heads.h"
 #include "tlog.h"
 #include "tlog_internal.h"
 #include "witness.h"
@@ -22,6 +23,21 @@ mla_err tlog_start(struct gw *g, mla_diag *diag)
 		return r;
 	gw_batch_on_rollback(g->batch, gw_audit_sync);
 	return MLA_OK;
+}
+
+mla_err tlog_heads_start(struct gw *g, mla_diag *diag)
+{
+	return heads_start(g, diag);
+}
+
+int tlog_heads_waiting(const struct gw *g)
+{
+	return heads_waiting(g);
+}
+
+int tlog_heads_forked(const struct gw *g)
+{
+	return heads_forked(g);
 }
 
 int tlog_ready(const struct gw *g)
@@ -47,8 +63,9 @@ void tlog_free(struct gw *g)
 {
 	if (g->tlog == NULL)
 		return;
+	heads_free(g);
 	witness_free(g);
-	gw_checkpoint_free(g); /* a last checkpoint if the log grew */
+	gw_checkpoint_free(g); /* a last checkpoint if the log grew (never over a fork) */
 	free(g->tlog);
 	g->tlog = NULL;
 }

@@ -12,6 +12,13 @@
  * against the latest checkpoint (refusing a torn or altered log), the checkpoint timer; a
  * rolled-back group commit makes it read the store again. */
 mla_err tlog_start(struct gw *g, mla_diag *diag);
+/* Heads at start (SPEC §14): once the listeners and the peer client run, each peer is asked
+ * for the latest head of our log it cosigned; tlog_heads_waiting says the start should keep
+ * running the loop (at most [audit] peer_head_wait), tlog_heads_forked that a peer holds a
+ * history our store does not have (g->hold says which; the start must fail). */
+mla_err tlog_heads_start(struct gw *g, mla_diag *diag);
+int tlog_heads_waiting(const struct gw *g);
+int tlog_heads_forked(const struct gw *g);
 /* Whether the log passed every check at start (only then is a clean stop marked). */
 int tlog_ready(const struct gw *g);
 /* At a clean stop, once the work in flight is done: the last checkpoint is signed and sent to

@@ -9,6 +9,7 @@
 #include "mlagw/merkle.h"
 
 struct gw_witness;
+struct gw_heads;
 
 struct gw_tlog {
 	uint64_t audit_next;        /* the next sequence number (audit.c) */
@@ -21,6 +22,9 @@ struct gw_tlog {
 	uint64_t cp_interval_ms;    /* the timer's current period */
 	struct event *cp_timer;
 	struct gw_witness *witness; /* witnessing with the peers (witness_client.c) */
+	struct gw_heads *heads;     /* what the peers cosigned of our log, at start (heads.c) */
+	int heads_done;             /* the start stopped waiting for them: signing may begin */
+	int forked;                 /* a peer holds a history the store lacks: never sign again */
 };
 
 #endif

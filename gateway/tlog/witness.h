@@ -13,6 +13,7 @@
 #include "core/gw.h"
 
 #define WITNESS_PATH "/mla/v1/witness/add-checkpoint"
+#define WITNESS_HEAD_PATH "/mla/v1/witness/head"
 #define WITNESS_CERT_HEADER "X-MLA-Audit-Certificate" /* base64 DER, both directions */
 
 /* "mlagw.<cc>/audit" (the log and its key name) and "mlagw.<cc>/witness" (the cosigner). */
@@ -28,6 +29,8 @@ const char *witness_own_cert(const struct gw *g);
 
 /* witness_server.c: answers POST WITNESS_PATH from the peer gateway of peer_state. */
 void witness_serve(struct gw *g, struct evhttp_request *req, const char *peer_state);
+/* Answers POST WITNESS_HEAD_PATH: the latest head of peer_state's log we cosigned. */
+void witness_serve_head(struct gw *g, struct evhttp_request *req, const char *peer_state);
 
 /* witness_client.c */
 mla_err witness_start(struct gw *g, mla_diag *diag);
@@ -40,6 +43,9 @@ void witness_kick(struct gw *g);
  * after a refusal; witness_in_flight says when the answers are in. */
 void witness_final(struct gw *g);
 unsigned witness_in_flight(const struct gw *g);
+/* The size state is known to have cosigned (its head at start, heads.c): witnessing goes on
+ * from there without the 409 round trip. */
+void witness_set_cosigned(struct gw *g, const char *state, uint64_t size);
 /* Whether a refusal of state's request may store an alert now (one a minute per peer: each
  * is a durable write on the loop, and a peer may send many). */
 int witness_alert_due(struct gw *g, const char *state);

@@ -265,6 +265,15 @@ void witness_final(struct gw *g)
 	kick(g, 1);
 }
 
+void witness_set_cosigned(struct gw *g, const char *state, uint64_t size)
+{
+	struct witness_peer *wp = g->tlog->witness != NULL ? peer_slot(g->tlog->witness, state)
+							    : NULL;
+
+	if (wp != NULL && wp->t == NULL && size > wp->cosigned)
+		wp->cosigned = size;
+}
+
 unsigned witness_in_flight(const struct gw *g)
 {
 	unsigned n = 0;

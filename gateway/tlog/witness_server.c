@@ -305,3 +305,33 @@ void witness_serve(struct gw *g, struct evhttp_request *req, const char *state)
 		reply(req, 200, "OK", "text/plain", line, g);
 	}
 }
+
+/* The latest head of the requesting peer's own log that we cosigned, as it sent it to us (its
+ * signature and ours): 200 with the note, 204 when we never cosigned its log. A peer learns
+ * this before it signs anything after a start (witness.h, heads.c). Read-only: served also
+ * while this gateway is itself starting. */
+void witness_serve_head(struct gw *g, struct evhttp_request *req, const char *state)
+{
+	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
+	mla_diag d = {MLA_OK, ""};
+	struct evbuffer *b;
+	mla_buf note;
+	mla_err r;
+
+	witness_log_name(state, origin);
+	mla_buf_init(&note, MLA_NOTE_MAX + MLA_COSIG_LINE_MAX * 16);
+	r = store_witness_latest_note(g->store, origin, &note, &d);
+	if (r == MLA_ERR_NOT_FOUND) {
+		evhttp_send_reply(req, 204, "No Content", NULL);
+	} else if (r != MLA_OK || (b = evbuffer_new()) == NULL) {
+		refuse(req, 503, "Service Unavailable", state, "cannot read the cosigned head");
+	} else {
+		evbuffer_add(b, note.data, note.len);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+				  "text/plain");
+		evhttp_send_reply(req, 200, "OK", b);
+		evbuffer_free(b);
+		gw_log(GW_LOG_INFO, "witness-head-served", NULL, "peer=%s", state);
+	}
+	mla_buf_free(&note);
+}

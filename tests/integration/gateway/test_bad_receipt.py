@@ -34,6 +34,11 @@ class FakeCO:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get('Content-Length', '0')))
+                if self.path.startswith('/mla/v1/witness/'):  # not a witness: only envelopes
+                    self.send_response(404)
+                    self.send_header('Content-Length', '0')
+                    self.end_headers()
+                    return
                 mid = self.headers.get('X-MLA-Message-Id', '')
                 fake.posts.append(mid)
                 # the real receipt, re-aimed at this message: signature no longer covers it

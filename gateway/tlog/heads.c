@@ -1,0 +1,298 @@
+/* Heads at start (SPEC §14 "Heads at start"): before it signs or accepts anything after a
+ * start, a gateway asks every peer for the latest head of its own log that peer cosigned.
+ * A head counts only when it carries this gateway's own audit signature. A peer holding a
+ * head beyond our log, or another root at a size we have, means our store is not the history
+ * our peers saw (rolled back, recreated, its write-ahead log lost): then nothing is signed
+ * again and the gateway accepts no new work; an operator restores or opens a new log epoch
+ * (docs/operations.md). A peer that does not answer within [audit] peer_head_wait is named in
+ * a witness-unconfirmed alert and asked again until it answers. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "core/log.h"
+#include "heads.h"
+#include "mlagw/codec.h"
+#include "net/peer_client.h"
+#include "tlog_internal.h"
+#include "witness.h"
+
+#define HEAD_RETRY_MS 1000   /* a peer not answered yet, while the start waits */
+#define HEAD_LATE_MS 5000    /* after the start went on without it */
+#define HEAD_RESPONSE_MAX (MLA_NOTE_MAX + 16 * MLA_COSIG_LINE_MAX)
+#define HOLD_MAX 512
+
+struct head_xfer {
+	struct peer_post post; /* first: the client hands it back to head_done */
+	struct gw *g;
+	char state[3];
+	mla_buf body, response;
+};
+
+struct head_peer {
+	char state[3];
+	int answered;
+	int64_t next_ms; /* monotonic */
+	struct head_xfer *t;
+};
+
+struct gw_heads {
+	struct head_peer peers[GW_MAX_PEERS];
+	size_t n;
+	int64_t deadline_ms; /* monotonic: the start waits until then at most */
+	int waiting;         /* the start is still waiting for answers */
+	int forked;          /* a peer holds a history this log does not have: for good */
+	char hold[HOLD_MAX]; /* why nothing is accepted (g->hold points here) */
+	struct event *timer;
+};
+
+static void head_done(struct peer_post *p, CURLcode res);
+
+static void xfer_free(struct head_xfer *t)
+{
+	if (t == NULL)
+		return;
+	peer_post_clear(&t->post);
+	mla_buf_free(&t->body);
+	mla_buf_free(&t->response);
+	free(t);
+}
+
+/* "https://host:port" of the peer's envelope URL, then the head path. */
+static int head_url(const char *url, char *out, size_t outlen)
+{
+	const char *auth = url + strlen("https://"), *slash = strchr(auth, '/');
+	size_t n = slash != NULL ? (size_t)(slash - url) : strlen(url);
+
+	return mla_snprintf(out, outlen, "%.*s%s", (int)n, url, WITNESS_HEAD_PATH) == MLA_OK;
+}
+
+static void ask(struct gw *g, struct head_peer *hp)
+{
+	const struct gw_peer *cp = gw_config_peer(&g->snap->cfg, hp->state);
+	struct head_xfer *t = calloc(1, sizeof(*t));
+	char url[GW_URL_MAX + 64], origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
+	const char *no_headers[] = {NULL};
+
+	hp->next_ms = gw_mono_ms() + (g->tlog->heads->waiting ? HEAD_RETRY_MS : HEAD_LATE_MS);
+	if (t == NULL || cp == NULL || !head_url(cp->url, url, sizeof(url)))
+		goto fail;
+	t->g = g;
+	t->post.done = head_done;
+	memcpy(t->state, hp->state, 3);
+	mla_buf_init(&t->body, 128);
+	mla_buf_init(&t->response, HEAD_RESPONSE_MAX);
+	witness_log_name(g->snap->cfg.state, origin);
+	if (mla_buf_append_str(&t->body, origin) != MLA_OK ||
+	    mla_buf_append_str(&t->body, "\n") != MLA_OK ||
+	    peer_client_post(g->client, &g->snap->cfg, &t->post, t->state, url, "text/plain",
+			     no_headers, &t->body, &t->response) != MLA_OK ||
+	    peer_client_start(g->client, &t->post) != MLA_OK)
+		goto fail;
+	hp->t = t;
+	return;
+fail:
+	gw_log(GW_LOG_WARN, "witness-head-error", NULL, "peer=%s reason=\"cannot ask\"",
+	       hp->state);
+	xfer_free(t);
+}
+
+static void alert(struct gw *g, const char *kind, const char *detail)
+{
+	mla_diag d = {MLA_OK, ""};
+
+	gw_log(GW_LOG_ERROR, kind, NULL, "%s", detail);
+	if (store_alert(g->store, kind, NULL, detail, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert reason=\"%s\"", d.msg);
+}
+
+/* Our log cannot continue the history this peer cosigned: nothing more is signed. */
+static void forked(struct gw *g, const char *state, const char *what)
+{
+	struct gw_heads *h = g->tlog->heads;
+
+	if (!h->forked)
+		(void)mla_snprintf_cut(h->hold, sizeof(h->hold),
+				       "peer %s cosigned %s: refusing to sign; this store is not "
+				       "the history the peers saw (restored, recreated or its "
+				       "write-ahead log lost): see docs/operations.md",
+				       state, what);
+	h->forked = 1;
+	g->tlog->forked = 1;
+	g->hold = h->hold;
+	alert(g, "audit-fork", h->hold);
+}
+
+/* The peer's head against our log: the same root at its size, which we must have. */
+static void compare(struct gw *g, struct head_peer *hp, const struct head_xfer *t)
+{
+	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1], what[200];
+	uint8_t root[MLA_MERKLE_HASH_LEN];
+	uint64_t have = mla_merkle_tree_size(g->tlog->tree);
+	mla_note_verifier v;
+	mla_checkpoint cp;
+	mla_diag d = {MLA_OK, ""};
+
+	witness_log_name(g->snap->cfg.state, origin);
+	if (gw_checkpoint_verifiers(g, origin, &v, 1) == 0 ||
+	    mla_checkpoint_open((const char *)t->response.data, t->response.len, &v, 1, &cp,
+				NULL, &d) != MLA_OK) {
+		/* not ours: proves nothing about our log, and must not hold it back either */
+		gw_log(GW_LOG_WARN, "witness-head-unverified", NULL,
+		       "peer=%s reason=\"%s\"", hp->state, mla_diag_message(&d));
+		return;
+	}
+	if (cp.size > have)
+		(void)mla_snprintf_cut(what, sizeof(what), "%" PRIu64 " entries of this log, which "
+				       "has %" PRIu64, cp.size, have);
+	else if (mla_merkle_tree_root(g->tlog->tree, cp.size, root) != MLA_OK ||
+		 memcmp(root, cp.root, sizeof(root)) != 0)
+		(void)mla_snprintf_cut(what, sizeof(what), "another root at size %" PRIu64
+				       " than this log has", cp.size);
+	else {
+		gw_log(GW_LOG_INFO, "witness-head", NULL, "peer=%s cosigned=%" PRIu64
+		       " ours=%" PRIu64 " result=consistent", hp->state, cp.size, have);
+		witness_set_cosigned(g, hp->state, cp.size);
+		return;
+	}
+	forked(g, hp->state, what);
+}
+
+static void head_done(struct peer_post *p, CURLcode res)
+{
+	struct head_xfer *t = (struct head_xfer *)p; /* its first member */
+	struct gw *g = t->g;
+	struct gw_heads *h = g->tlog->heads;
+	struct head_peer *hp = NULL;
+	long code = peer_post_code(p);
+
+	for (size_t i = 0; h != NULL && i < h->n; i++)
+		if (strcmp(h->peers[i].state, t->state) == 0)
+			hp = &h->peers[i];
+	if (hp == NULL)
+		goto out;
+	hp->t = NULL;
+	if (res != CURLE_OK || (code != 200 && code != 204)) {
+		gw_log(GW_LOG_WARN, "witness-head-error", NULL, "peer=%s reason=\"%s%ld\"",
+		       hp->state, res != CURLE_OK ? "transport: " : "HTTP ",
+		       res != CURLE_OK ? (long)res : code);
+		goto out;
+	}
+	hp->answered = 1;
+	if (code == 204)
+		gw_log(GW_LOG_INFO, "witness-head", NULL, "peer=%s cosigned=none", hp->state);
+	else
+		compare(g, hp, t);
+out:
+	xfer_free(t);
+}
+
+static int all_answered(const struct gw_heads *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (!h->peers[i].answered)
+			return 0;
+	return 1;
+}
+
+/* The start stops waiting: every peer answered, or the wait is over (an alert names who
+ * did not answer; they are asked on until they do). */
+static void stop_waiting(struct gw *g)
+{
+	struct gw_heads *h = g->tlog->heads;
+	char detail[256] = "";
+	size_t at = 0;
+
+	h->waiting = 0;
+	g->tlog->heads_done = 1;
+	for (size_t i = 0; i < h->n; i++)
+		if (!h->peers[i].answered && at + 4 < sizeof(detail)) {
+			memcpy(detail + at, at == 0 ? "" : " ", at == 0 ? 0 : 1);
+			at += at == 0 ? 0 : 1;
+			memcpy(detail + at, h->peers[i].state, 2);
+			at += 2;
+			detail[at] = '\0';
+		}
+	if (at > 0) {
+		char msg[400];
+		(void)mla_snprintf_cut(msg, sizeof(msg), "peers=\"%s\" reason=\"no answer within "
+				       "peer_head_wait: their cosigned heads of this log are checked "
+				       "when they answer\"", detail);
+		alert(g, "witness-unconfirmed", msg);
+	}
+	if (!h->forked)
+		g->hold = NULL;
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw *g = arg;
+	struct gw_heads *h = g->tlog->heads;
+	int64_t now = gw_mono_ms();
+
+	(void)fd;
+	(void)what;
+	if (h->waiting && (all_answered(h) || h->forked || now >= h->deadline_ms))
+		stop_waiting(g);
+	for (size_t i = 0; i < h->n; i++)
+		if (!h->peers[i].answered && h->peers[i].t == NULL && now >= h->peers[i].next_ms &&
+		    !g->stopping)
+			ask(g, &h->peers[i]);
+}
+
+mla_err heads_start(struct gw *g, mla_diag *diag)
+{
+	const struct gw_config *c = &g->snap->cfg;
+	struct timeval tick = {0, 100 * 1000};
+	struct gw_heads *h;
+
+	if ((h = g->tlog->heads = calloc(1, sizeof(*h))) == NULL)
+		return MLA_ERR_NOMEM;
+	for (size_t i = 0; i < c->n_peers && i < GW_MAX_PEERS; i++)
+		memcpy(h->peers[h->n++].state, c->peers[i].state, 3);
+	h->deadline_ms = gw_mono_ms() + (int64_t)c->peer_head_wait_ms;
+	h->waiting = h->n > 0;
+	if (!h->waiting) {
+		g->tlog->heads_done = 1; /* no peer to ask */
+		return MLA_OK;
+	}
+	(void)mla_snprintf_cut(h->hold, sizeof(h->hold),
+			       "starting: learning from the peers the heads of this log they cosigned");
+	g->hold = h->hold;
+	if ((h->timer = event_new(g->base, -1, EV_PERSIST, on_timer, g)) == NULL ||
+	    event_add(h->timer, &tick) != 0)
+		return mla_fail(diag, MLA_ERR_INTERNAL, "cannot start the heads timer");
+	for (size_t i = 0; i < h->n; i++)
+		ask(g, &h->peers[i]);
+	return MLA_OK;
+}
+
+int heads_waiting(const struct gw *g)
+{
+	return g->tlog != NULL && g->tlog->heads != NULL && g->tlog->heads->waiting;
+}
+
+int heads_forked(const struct gw *g)
+{
+	return g->tlog != NULL && g->tlog->forked;
+}
+
+void heads_free(struct gw *g)
+{
+	struct gw_heads *h = g->tlog != NULL ? g->tlog->heads : NULL;
+
+	if (h == NULL)
+		return;
+	for (size_t i = 0; i < h->n; i++)
+		if (h->peers[i].t != NULL) {
+			peer_client_cancel(g->client, &h->peers[i].t->post);
+			xfer_free(h->peers[i].t);
+		}
+	if (h->timer != NULL)
+		event_free(h->timer);
+	if (g->hold == h->hold)
+		g->hold = NULL;
+	free(h);
+	g->tlog->heads = NULL;
+}
