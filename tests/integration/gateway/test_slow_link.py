@@ -36,7 +36,11 @@ class Throttle:
                 c, _ = self.sock.accept()
             except OSError:
                 return
-            u = socket.create_connection(self.target)
+            try:
+                u = socket.create_connection(self.target)
+            except OSError:  # CO not listening yet (ES asks for its head at start)
+                c.close()
+                continue
             for a, b in ((c, u), (u, c)):
                 threading.Thread(target=self.pump, args=(a, b), daemon=True).start()
 
