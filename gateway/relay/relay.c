@@ -30,7 +30,7 @@ static struct relay_peer *peer_of(struct gw_relay *rl, const char *state)
 static size_t free_slots(struct gw *g)
 {
 	const struct gw_config *c = &g->snap->cfg;
-	int64_t now = gw_now_ms();
+	int64_t now = gw_mono_ms();
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->n_peers; i++) {
@@ -56,7 +56,7 @@ static int has_slot(const char *to_state, void *arg)
 	if (p == NULL || cp == NULL || p->in_flight + p->picked >= cp->max_in_flight)
 		return 0;
 	/* an unreachable peer gets one probe at a time, once its backoff has passed */
-	if (p->failures > 0 && (gw_now_ms() < p->retry_at || p->in_flight + p->picked > 0))
+	if (p->failures > 0 && (gw_mono_ms() < p->retry_at || p->in_flight + p->picked > 0))
 		return 0;
 	p->picked++;
 	return 1;
@@ -114,7 +114,7 @@ static void fail_transfer(struct gw *g, const struct transfer *t, mla_err err, c
 }
 
 /* A failed exchange backs the whole peer off (once per probe round, not once per message in
- * flight) and returns when its next probe is due. */
+ * flight) and returns when its next probe is due (on the monotonic clock, as now). */
 static int64_t peer_failed(struct gw *g, const char *state, int64_t now)
 {
 	struct relay_peer *p = peer_of(g->relay, state);
@@ -145,7 +145,10 @@ void relay_peer_up(struct gw *g, const char *state)
 
 void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why)
 {
-	int64_t now = gw_now_ms(), next = peer_failed(g, t->to_state, now);
+	/* the backoff is an interval (monotonic); the stored retry time is wall clock, for a
+	 * restart to keep it */
+	int64_t now = gw_now_ms(), mono = gw_mono_ms();
+	int64_t next = now + (peer_failed(g, t->to_state, mono) - mono);
 	struct relay_peer *p = peer_of(g->relay, t->to_state);
 	mla_diag d = {MLA_OK, ""};
 

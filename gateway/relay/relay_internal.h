@@ -30,7 +30,7 @@ struct relay_peer {
 	 * is sent at retry_at; the first exchange that gets an answer wakes all its messages, so
 	 * they go out in priority order rather than in the order their timers happen to fire. */
 	unsigned failures;
-	int64_t retry_at;
+	int64_t retry_at; /* monotonic */
 	char last_error[MLA_DIAG_MAX]; /* why the last exchange with it failed */
 };
 

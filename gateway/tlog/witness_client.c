@@ -37,7 +37,7 @@ struct witness_xfer {
 struct witness_peer {
 	char state[3];
 	uint64_t cosigned;    /* the size it last cosigned, as far as we know */
-	int64_t next_try_ms;
+	int64_t next_try_ms;  /* monotonic; 0: ask at once */
 	int resent;           /* the last request was an immediate re-send after a 409 */
 	int refused;          /* it refused our history: only retried on its own schedule */
 	int64_t alert_ms;     /* witness side: when its last alert was stored (monotonic) */
@@ -213,7 +213,7 @@ static void send_to(struct gw *g, struct witness_peer *wp)
 	mla_diag d = {MLA_OK, ""};
 	char url[GW_URL_MAX + 64];
 
-	wp->next_try_ms = gw_now_ms() + RETRY_MS;
+	wp->next_try_ms = gw_mono_ms() + RETRY_MS;
 	if (t == NULL || cp == NULL || !witness_url(cp->url, url, sizeof(url)))
 		goto fail;
 	t->g = g;
@@ -241,7 +241,7 @@ fail:
 static void kick(struct gw *g, int final)
 {
 	const struct gw_config *c = &g->snap->cfg;
-	int64_t now = gw_now_ms();
+	int64_t now = gw_mono_ms();
 
 	if (g->tlog->witness == NULL || g->client == NULL || g->tlog->cp_size == 0 ||
 	    (g->stopping && !final))
@@ -358,7 +358,7 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct wi
 	    MLA_OK) {
 		gw_log(GW_LOG_ERROR, "witness-conflict", NULL, "peer=%s reason=\"%s\"", wp->state,
 		       "the peer holds another checkpoint of the same size");
-		wp->next_try_ms = gw_now_ms() + REFUSED_MS;
+		wp->next_try_ms = gw_mono_ms() + REFUSED_MS;
 		wp->refused = 1;
 		return;
 	}
@@ -370,13 +370,13 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct wi
 		gw_log(GW_LOG_ERROR, "witness-ahead", NULL, "%s", detail);
 		if (store_alert(g->store, "witness-ahead", NULL, detail, &d) != MLA_OK)
 			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert");
-		wp->next_try_ms = gw_now_ms() + REFUSED_MS;
+		wp->next_try_ms = gw_mono_ms() + REFUSED_MS;
 		wp->refused = 1;
 		return;
 	}
 	wp->cosigned = size;
 	/* ask again now, from that size; a peer answering 409 to that too waits its turn */
-	wp->next_try_ms = wp->resent ? gw_now_ms() + RETRY_MS : 0;
+	wp->next_try_ms = wp->resent ? gw_mono_ms() + RETRY_MS : 0;
 	wp->resent = !wp->resent;
 }
 
@@ -413,7 +413,7 @@ static void witness_done(struct peer_post *p, CURLcode res)
 		gw_log(GW_LOG_ERROR, "witness-inconsistent", NULL,
 		       "peer=%s size=%" PRIu64 " reason=\"the peer cosigned a history of this log "
 		       "that this checkpoint does not extend\"", wp->state, t->cp_size);
-		wp->next_try_ms = gw_now_ms() + REFUSED_MS;
+		wp->next_try_ms = gw_mono_ms() + REFUSED_MS;
 		wp->refused = 1;
 	} else {
 		gw_log(GW_LOG_WARN, "witness-error", NULL, "peer=%s reason=\"HTTP %ld\"", wp->state,
