@@ -59,6 +59,12 @@ def main(mlagw, mlagwd):
     net.stop_all()
     verify_exported(net, 'ES')
     verify_exported(net, 'CO')
+    # CO's log holds the refusal and then the reception, ES's the sends and the delivery
+    p = net.cli('audit', 'reconcile', os.path.join(net.dir, 'ES-exported.mab'),
+                os.path.join(net.dir, 'CO-exported.mab'), '--trust',
+                os.path.join(net.dir, 'trust-ES'), check_rc=False)
+    sys.stderr.write(p.stdout.decode() + p.stderr.decode())
+    check(p.returncode == 0, 'ES and CO bundles do not reconcile: exit %d' % p.returncode)
 
 
 run(main)
