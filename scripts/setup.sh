@@ -11,6 +11,7 @@ PACKAGES=(
   libcurl4-openssl-dev libevent-dev libsqlite3-dev sqlite3
   zlib1g-dev libcmocka-dev libjansson-dev
   python3 gzip sqlite3 clang libclang-rt-14-dev
+  faketime
 )
 
 missing=()

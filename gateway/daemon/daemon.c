@@ -71,7 +71,7 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw *g = arg;
 	static int64_t give_up_ms;
-	int64_t now = gw_now_ms();
+	int64_t now = gw_mono_ms(); /* a timeout: the wall clock may step meanwhile */
 
 	(void)fd;
 	(void)what;

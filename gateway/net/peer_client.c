@@ -351,6 +351,19 @@ long peer_post_code(const struct peer_post *p)
 	return code;
 }
 
+int peer_post_xml(const struct peer_post *p)
+{
+	static const char want[] = "application/xml";
+	char *type = NULL;
+
+	if (curl_easy_getinfo(p->easy, CURLINFO_CONTENT_TYPE, &type) != CURLE_OK || type == NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof(want) - 1; i++)
+		if (type[i] == '\0' || (type[i] | 0x20) != want[i])
+			return 0;
+	return type[sizeof(want) - 1] == '\0' || type[sizeof(want) - 1] == ';';
+}
+
 void peer_post_clear(struct peer_post *p)
 {
 	for (int i = 0; i < PEER_HELD_N; i++)

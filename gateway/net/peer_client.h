@@ -45,6 +45,8 @@ mla_err peer_client_start(struct peer_client *pc, struct peer_post *p);
 void peer_client_cancel(struct peer_client *pc, struct peer_post *p);
 /* The HTTP status of a finished exchange (0 without an answer). */
 long peer_post_code(const struct peer_post *p);
+/* Whether its answer is application/xml (a receipt, rather than a text refusal). */
+int peer_post_xml(const struct peer_post *p);
 /* Frees what p holds, not p itself. */
 void peer_post_clear(struct peer_post *p);
 void peer_client_free(struct peer_client *pc);

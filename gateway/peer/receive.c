@@ -135,7 +135,17 @@ struct reply_ctx {
 
 static const char *status_text(int code)
 {
-	return code == 200 ? "OK" : code == 409 ? "Conflict" : "Unprocessable Entity";
+	return code == 200   ? "OK"
+	       : code == 409 ? "Conflict"
+	       : code == 503 ? "Service Unavailable"
+			     : "Unprocessable Entity";
+}
+
+/* A refusal's status: 422, final, except clock skew, a condition of the link that a sender
+ * retries (503, which a sender of any version retries; SPEC 13 Time). */
+static int refusal_status(mla_err err)
+{
+	return err == MLA_ERR_CLOCK_SKEW ? 503 : 422;
 }
 
 static const char *or_null(const char *s)
@@ -408,7 +418,8 @@ static void reject_envelope(struct gw *g, struct recv_job *j)
 	mla_diag d = {MLA_OK, ""};
 	struct refusal_note note;
 
-	if (answer_repeat(g, j, j->err, 422, j->receipt.len > 0 ? &j->receipt : NULL))
+	if (answer_repeat(g, j, j->err, refusal_status(j->err),
+			  j->receipt.len > 0 ? &j->receipt : NULL))
 		return;
 	if (j->repeat) { /* its window closed since the worker looked: a first refusal again */
 		mla_require(g->crypto != NULL); /* loaded at start; a reload swaps in a loaded set */
@@ -427,7 +438,7 @@ static void reject_envelope(struct gw *g, struct recv_job *j)
 		return;
 	}
 	refusal_note_of(j, j->err, &note);
-	reply_with_note(g, j->rr, 422, &j->receipt, id, &note);
+	reply_with_note(g, j->rr, refusal_status(j->err), &j->receipt, id, &note);
 }
 
 static void recv_done(struct gw_job *job)

@@ -16,6 +16,7 @@
 
 #define MAX_RECEIPT_BYTES ((size_t)1 << 20)
 #define TICK_MS 500
+#define SKEW_ALERT_MS 60000 /* one clock-skew alert a minute per peer; every refusal is logged */
 
 static struct relay_peer *peer_of(struct gw_relay *rl, const char *state)
 {
@@ -30,7 +31,7 @@ static struct relay_peer *peer_of(struct gw_relay *rl, const char *state)
 static size_t free_slots(struct gw *g)
 {
 	const struct gw_config *c = &g->snap->cfg;
-	int64_t now = gw_now_ms();
+	int64_t now = gw_mono_ms();
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->n_peers; i++) {
@@ -56,7 +57,7 @@ static int has_slot(const char *to_state, void *arg)
 	if (p == NULL || cp == NULL || p->in_flight + p->picked >= cp->max_in_flight)
 		return 0;
 	/* an unreachable peer gets one probe at a time, once its backoff has passed */
-	if (p->failures > 0 && (gw_now_ms() < p->retry_at || p->in_flight + p->picked > 0))
+	if (p->failures > 0 && (gw_mono_ms() < p->retry_at || p->in_flight + p->picked > 0))
 		return 0;
 	p->picked++;
 	return 1;
@@ -114,7 +115,7 @@ static void fail_transfer(struct gw *g, const struct transfer *t, mla_err err, c
 }
 
 /* A failed exchange backs the whole peer off (once per probe round, not once per message in
- * flight) and returns when its next probe is due. */
+ * flight) and returns when its next probe is due (on the monotonic clock, as now). */
 static int64_t peer_failed(struct gw *g, const char *state, int64_t now)
 {
 	struct relay_peer *p = peer_of(g->relay, state);
@@ -145,7 +146,10 @@ void relay_peer_up(struct gw *g, const char *state)
 
 void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why)
 {
-	int64_t now = gw_now_ms(), next = peer_failed(g, t->to_state, now);
+	/* the backoff is an interval (monotonic); the stored retry time is wall clock, for a
+	 * restart to keep it */
+	int64_t now = gw_now_ms(), mono = gw_mono_ms();
+	int64_t next = now + (peer_failed(g, t->to_state, mono) - mono);
 	struct relay_peer *p = peer_of(g->relay, t->to_state);
 	mla_diag d = {MLA_OK, ""};
 
@@ -159,6 +163,27 @@ void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why)
 		gw_log(GW_LOG_ERROR, "store-error", t->message_id, "op=retry reason=\"%s\"", d.msg);
 	gw_log(GW_LOG_WARN, "retry", t->message_id, "to=%s attempt=%u in_ms=%lld reason=\"%s\"",
 	       t->to_state, t->attempts + 1, (long long)(next - now), why);
+}
+
+void relay_clock_skew(struct gw *g, const struct transfer *t, const mla_receipt *r)
+{
+	struct relay_peer *p = peer_of(g->relay, t->to_state);
+	/* its clock when it refused (a repeat's receipt is the first refusal's, at most a
+	 * refusal window old) against ours now: negative when the peer is behind */
+	long long offset = (long long)r->received_at - (long long)(gw_now_ms() / 1000);
+	int64_t mono = gw_mono_ms();
+	mla_diag d = {MLA_OK, ""};
+	char detail[MLA_DIAG_MAX];
+
+	(void)mla_snprintf_cut(detail, sizeof(detail), "peer=%s peer_offset_s=%+lld reason=\"%.160s\"",
+			       t->to_state, offset, r->error_message);
+	gw_log(GW_LOG_WARN, "clock-skew", t->message_id, "%s", detail);
+	if (p != NULL && p->skew_alert_ms != 0 && mono - p->skew_alert_ms < SKEW_ALERT_MS)
+		return;
+	if (p != NULL)
+		p->skew_alert_ms = mono;
+	if (store_alert(g->store, "clock-skew", t->message_id, detail, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", t->message_id, "op=alert reason=\"%s\"", d.msg);
 }
 
 void relay_transfer_free(struct transfer *t)
@@ -300,7 +325,11 @@ static void relay_transfer_done(struct peer_post *p, CURLcode res)
 
 	unlink_transfer(g->relay, t);
 	relay_kick(g); /* a slot is free */
-	if (res == CURLE_OK && (code == 200 || code == 409 || code == 422) && t->response.len > 0) {
+	/* a 503 may carry a signed refusal of a condition of the link (clock skew, SPEC 13):
+	 * checked for the alert it deserves, then retried like any 503 */
+	if (res == CURLE_OK && t->response.len > 0 &&
+	    (code == 200 || code == 409 || code == 422 || (code == 503 && peer_post_xml(p)))) {
+		t->code = code;
 		relay_check_receipt(g, t);
 		return;
 	}

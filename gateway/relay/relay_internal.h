@@ -5,6 +5,7 @@
 
 #include "core/gw.h"
 #include "net/peer_client.h"
+#include "mlagw/receipt.h"
 #include "relay.h"
 
 /* One HTTP exchange with a peer: the envelope out, the receipt back. */
@@ -17,6 +18,7 @@ struct transfer {
 	uint8_t digest[32];
 	unsigned attempts;
 	int64_t started_ms, created_ms, deadline_ms;
+	long code;      /* the HTTP status that brought the receipt */
 	mla_buf envelope;
 	mla_buf response;
 	struct transfer *prev, *next; /* the relay's list of exchanges in flight */
@@ -30,8 +32,9 @@ struct relay_peer {
 	 * is sent at retry_at; the first exchange that gets an answer wakes all its messages, so
 	 * they go out in priority order rather than in the order their timers happen to fire. */
 	unsigned failures;
-	int64_t retry_at;
+	int64_t retry_at; /* monotonic */
 	char last_error[MLA_DIAG_MAX]; /* why the last exchange with it failed */
+	int64_t skew_alert_ms;         /* monotonic: when its last clock-skew alert was stored */
 };
 
 struct gw_relay {
@@ -51,6 +54,10 @@ void relay_transfer_free(struct transfer *t);
 
 /* The peer answered (any verified receipt): its queued messages are due again now. */
 void relay_peer_up(struct gw *g, const char *state);
+
+/* The peer refused t's envelope for clock skew (receipt r): a log line, and an alert naming
+ * the peer and its clock's offset from ours (at most one a minute per peer). */
+void relay_clock_skew(struct gw *g, const struct transfer *t, const mla_receipt *r);
 
 /* relay_receipt.c: a worker verifies the receipt in t->response; owns t afterwards. */
 void relay_check_receipt(struct gw *g, struct transfer *t);

@@ -109,6 +109,15 @@ static void watch_commit(struct gw *g, const char *message_id)
 		gw_after_commit(g, outcome_committed, id);
 }
 
+/* A refusal of a condition of the link, not of the message: clock skew (503 from a receiver
+ * that says so, 422 from one older than that rule), or any receipt under a 503. Retried until
+ * the deadline; nothing is recorded as the message's outcome (SPEC 13 Time). */
+static int link_refusal(const struct receipt_job *j)
+{
+	return j->t->code == 503 ||
+	       (j->r.outcome == MLA_OUTCOME_REJECTED && j->r.error == MLA_ERR_CLOCK_SKEW);
+}
+
 static void receipt_done(struct gw_job *job)
 {
 	struct receipt_job *j = (struct receipt_job *)job;
@@ -116,7 +125,13 @@ static void receipt_done(struct gw_job *job)
 	mla_diag d = {MLA_OK, ""};
 	char why[MLA_DIAG_MAX];
 
-	if (j->err == MLA_OK) {
+	if (j->err == MLA_OK && link_refusal(j)) {
+		(void)mla_snprintf_cut(why, sizeof(why), "%s refused it for %s (retried): %.150s",
+				       j->t->to_state, mla_errname(j->r.error), j->r.error_message);
+		if (j->r.error == MLA_ERR_CLOCK_SKEW)
+			relay_clock_skew(g, j->t, &j->r);
+		relay_retry_or_fail(g, j->t, why);
+	} else if (j->err == MLA_OK) {
 		record_outcome(g, j);
 		relay_peer_up(g, j->t->to_state);
 	} else {

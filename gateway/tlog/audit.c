@@ -20,6 +20,60 @@ mla_err gw_audit_sync(struct gw *g, mla_diag *diag)
 	return r;
 }
 
+/* A step of the wall clock: a log line and an alert with its size. A step back holds entry
+ * times at the latest one until the clock passes it again; a step forward moves them on at
+ * once, and its correction (a step back) then holds them for as long as the jump was. */
+static void clock_stepped(struct gw *g, const char *what, int64_t ms)
+{
+	mla_diag d = {MLA_OK, ""};
+	char held[MLA_TIME_MS_LEN], detail[160];
+
+	mla_time_ms_format(g->tlog->last_time_ms, held);
+	(void)mla_snprintf_cut(detail, sizeof(detail), "%s=%+lld latest_entry=%s", what,
+			       (long long)ms, held);
+	gw_log(GW_LOG_WARN, "clock-step", NULL, "%s reason=\"%s\"", detail,
+	       ms < 0 ? "wall clock went back: entry times held until it passes the latest"
+		      : "wall clock jumped forward");
+	if (store_alert(g->store, "clock-step", NULL, detail, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert reason=\"%s\"", d.msg);
+}
+
+/* An entry's time: the wall clock, but never before the previous entry's (times never go
+ * back along seq, SPEC 14 and 15 step 4, whatever the clock does). */
+static int64_t entry_time(struct gw *g)
+{
+	struct gw_tlog *t = g->tlog;
+	int64_t now = gw_now_ms(), step = gw_clock_step(&t->clock, now, gw_mono_ms());
+
+	if (step != 0)
+		clock_stepped(g, "step_ms", step);
+	if (now > t->last_time_ms)
+		t->last_time_ms = now;
+	return t->last_time_ms;
+}
+
+mla_err gw_audit_clock_start(struct gw *g, mla_diag *diag)
+{
+	struct gw_tlog *t = g->tlog;
+	mla_audit_entry e;
+	mla_buf b;
+	mla_err r = MLA_OK;
+	int64_t now;
+
+	(void)gw_clock_step(&t->clock, gw_now_ms(), gw_mono_ms());
+	if (t->audit_next == 0)
+		return MLA_OK;
+	mla_buf_init(&b, MLA_AUDIT_ENTRY_MAX);
+	if ((r = store_audit_get(g->store, t->audit_next - 1, &b, NULL, diag)) == MLA_OK &&
+	    (r = mla_audit_entry_parse(b.data, b.len, &e, diag)) == MLA_OK)
+		t->last_time_ms = e.time_ms;
+	mla_buf_free(&b);
+	/* stepped back while stopped (or the log was written under a clock ahead) */
+	if (r == MLA_OK && (now = gw_now_ms()) < t->last_time_ms)
+		clock_stepped(g, "behind_latest_entry_ms", now - t->last_time_ms);
+	return r;
+}
+
 mla_err gw_audit(struct gw *g, mla_audit_entry *e)
 {
 	mla_diag d = {MLA_OK, ""};
@@ -28,7 +82,7 @@ mla_err gw_audit(struct gw *g, mla_audit_entry *e)
 	mla_err r;
 
 	e->seq = g->tlog->audit_next;
-	e->time_ms = gw_now_ms();
+	e->time_ms = entry_time(g);
 	mla_buf_init(&b, MLA_AUDIT_ENTRY_MAX);
 	if ((r = mla_audit_entry_serialize(e, &b, &d)) != MLA_OK) {
 		/* refused by its own fields: nothing was written, so only its request fails,

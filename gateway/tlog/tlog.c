@@ -19,7 +19,8 @@ mla_err tlog_start(struct gw *g, mla_diag *diag)
 	if ((g->tlog = calloc(1, sizeof(*g->tlog))) == NULL)
 		return MLA_ERR_NOMEM;
 	if ((r = store_audit_next(g->store, &g->tlog->audit_next, diag)) != MLA_OK ||
-	    (r = gw_checkpoint_start(g, diag)) != MLA_OK)
+	    (r = gw_checkpoint_start(g, diag)) != MLA_OK ||
+	    (r = gw_audit_clock_start(g, diag)) != MLA_OK)
 		return r;
 	gw_batch_on_rollback(g->batch, gw_audit_sync);
 	return MLA_OK;

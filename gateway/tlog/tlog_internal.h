@@ -13,6 +13,8 @@ struct gw_heads;
 
 struct gw_tlog {
 	uint64_t audit_next;        /* the next sequence number (audit.c) */
+	int64_t last_time_ms;       /* the latest entry's time: the next is never before it */
+	struct gw_clock_watch clock; /* steps of the wall clock, recorded (audit.c) */
 	/* the audit tree and its checkpoints (checkpoint.c) */
 	struct mla_merkle_tree *tree; /* leaves 0 .. audit_next - 1 */
 	mla_privkey *audit_key;     /* Ed25519, signs the checkpoints (privkey.h) */
@@ -26,5 +28,9 @@ struct gw_tlog {
 	int heads_done;             /* the start stopped waiting for them: signing may begin */
 	int forked;                 /* a peer holds a history the store lacks: never sign again */
 };
+
+/* audit.c, at start once the log is checked: the latest entry's time (the floor of the next)
+ * and a first reading of the clocks; a wall clock behind that entry is recorded as a step. */
+mla_err gw_audit_clock_start(struct gw *g, mla_diag *diag);
 
 #endif

@@ -175,7 +175,8 @@ class Gateway:
             f.write(text if text is not None else self.config_text(overrides, peers))
 
     # --- process control ---
-    def start(self, wait=True):
+    def start(self, wait=True, env=None):
+        """env: extra environment for mlagwd (e.g. libfaketime's), added to this process's."""
         check(self.proc is None or self.proc.poll() is not None, '%s already running' % self.state)
         if not os.path.exists(self.conf):
             self.write_config()
@@ -185,7 +186,8 @@ class Gateway:
         logf.write(b'--- start ---\n')
         logf.flush()
         self.proc = subprocess.Popen([self.net.mlagwd, '-c', self.conf, '--foreground'],
-                                     stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
+                                     stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
+                                     env=dict(os.environ, **env) if env else None)
         logf.close()
         if wait:
             self.wait_ready()
