@@ -193,11 +193,11 @@ static void test_newer_schema_refused(void **state)
 	mla_diag d = {MLA_OK, ""};
 
 	store_close(s);
-	assert_int_equal(store_fault_set_version(f->path, 5, &d), MLA_OK);
+	assert_int_equal(store_fault_set_version(f->path, 6, &d), MLA_OK);
 	s = NULL;
 	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_STORE);
 	assert_null(s);
-	assert_non_null(strstr(d.msg, "schema version 5"));
+	assert_non_null(strstr(d.msg, "schema version 6"));
 }
 
 /* A version 1 file (before witnessing) is brought to the current version, its data kept. */
