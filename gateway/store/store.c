@@ -350,7 +350,16 @@ mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
 		goto out;
 	}
 	/* the checks read only: a refused store is left as it was found */
-	if ((r = configure(s, diag)) != MLA_OK || (r = store_check_unclean(s, path, diag)) != MLA_OK ||
+	if ((r = configure(s, diag)) != MLA_OK) {
+		/* damage reaching the schema's pages shows here, before quick_check can run */
+		rc = sqlite3_errcode(s->db) & 0xff;
+		if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+			r = mla_fail(diag, MLA_ERR_STORE, "store: %s fails its integrity check (%s): "
+				     "refusing to start; restore it from a backup or inspect it",
+				     path, sqlite3_errmsg(s->db));
+		goto out;
+	}
+	if ((r = store_check_unclean(s, path, diag)) != MLA_OK ||
 	    (r = apply_schema(s, path, diag)) != MLA_OK || (r = store_mark_running(s, diag)) != MLA_OK)
 		goto out;
 	*out = s;
