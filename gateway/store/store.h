@@ -56,9 +56,11 @@ struct out_msg {
 	int case_granted;
 	/* Idempotency (store_idem.c), for store_outbox_put only: when idem_key is set, the key
 	 * row (submitted_by, idem_key, idem_digest, this message) is written with the outbox
-	 * row, in its transaction. */
+	 * row, in its transaction; a row of that key written before idem_not_before_ms is
+	 * expired and replaced, a later one makes the put MLA_ERR_EXISTS. */
 	char idem_key[STORE_IDEM_KEY_MAX + 1];
 	uint8_t idem_digest[32];
+	int64_t idem_not_before_ms;
 };
 
 /* One received envelope. */

@@ -48,19 +48,24 @@ mla_err store_idem_put(gw_store *s, const struct out_msg *m, mla_diag *diag)
 	mla_err r;
 	int rc;
 
+	/* an expired key not purged yet is taken over; a live one is refused */
 	if ((r = store_stmt(s, ST_IDEM_PUT,
 			    "INSERT INTO idempotency (principal, key, digest, message_id, created_ms)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5)", &st, diag)) != MLA_OK)
+			    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (principal, key) DO UPDATE"
+			    " SET digest = excluded.digest, message_id = excluded.message_id,"
+			    " created_ms = excluded.created_ms WHERE created_ms < ?6", &st,
+			    diag)) != MLA_OK)
 		return r;
 	if ((rc = sqlite3_bind_text(st, 1, m->submitted_by, -1, SQLITE_STATIC)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_text(st, 2, m->idem_key, -1, SQLITE_STATIC)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_blob(st, 3, m->idem_digest, 32, SQLITE_STATIC)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_text(st, 4, m->message_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int64(st, 5, m->created_ms)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(st, 6, m->idem_not_before_ms)) != SQLITE_OK ||
 	    (rc = sqlite3_step(st)) != SQLITE_DONE)
-		r = rc == SQLITE_CONSTRAINT_PRIMARYKEY ?
-			    mla_fail(diag, MLA_ERR_EXISTS, "store: idempotency key already stored") :
-			    store_fail(s, rc, "idempotency key put", diag);
+		r = store_fail(s, rc, "idempotency key put", diag);
+	else if (sqlite3_changes(s->db) == 0)
+		r = mla_fail(diag, MLA_ERR_EXISTS, "store: idempotency key already stored");
 	store_stmt_done(st);
 	return r;
 }

@@ -83,6 +83,12 @@ static void after_store(struct gw *g, void *arg, int committed)
 	free_job(j);
 }
 
+/* Rows older than this are expired keys: ignored, then purged. */
+static int64_t idem_not_before(const struct gw *g)
+{
+	return gw_now_ms() - (int64_t)g->snap->cfg.idempotency_keep_ms;
+}
+
 static void fill_out_msg(const struct submit_job *j, const struct gw_config *c,
 			 struct out_msg *m)
 {
@@ -101,6 +107,7 @@ static void fill_out_msg(const struct submit_job *j, const struct gw_config *c,
 	_Static_assert(sizeof(m->idem_key) == sizeof(j->idem.key), "idempotency key size");
 	memcpy(m->idem_key, j->idem.key, sizeof(m->idem_key));
 	memcpy(m->idem_digest, j->idem.digest, sizeof(m->idem_digest));
+	m->idem_not_before_ms = idem_not_before(j->g);
 	m->priority = (int)j->h.priority;
 	m->state = MSG_QUEUED;
 	m->created_ms = j->now_ms;
@@ -119,12 +126,6 @@ static mla_err audit_submitted(struct gw *g, const struct submit_job *j,
 	};
 
 	return gw_audit_message(g, j->event, &a);
-}
-
-/* Rows older than this are expired keys: ignored, then purged. */
-static int64_t idem_not_before(const struct gw *g)
-{
-	return gw_now_ms() - (int64_t)g->snap->cfg.idempotency_keep_ms;
 }
 
 /* The key's earlier submission, looked up in the loop thread (so no other put of the same

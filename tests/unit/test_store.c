@@ -224,6 +224,7 @@ static void test_idempotency_keys(void **state)
 {
 	struct fx *f = *state;
 	struct out_msg m = make_out(1, "FR", 0, 1000, 1000), m2 = make_out(2, "FR", 0, 2000, 2000);
+	struct out_msg row;
 	struct store_idem got;
 	mla_diag d = {MLA_OK, ""};
 	gw_store *s = open_ok(f);
@@ -252,12 +253,18 @@ static void test_idempotency_keys(void **state)
 	/* the same live key again: refused, and its outbox row is not kept either */
 	memcpy(m2.submitted_by, m.submitted_by, sizeof(m2.submitted_by));
 	memcpy(m2.idem_key, m.idem_key, sizeof(m2.idem_key));
+	m2.idem_not_before_ms = 1000;
 	assert_int_equal(store_outbox_put(s, &m2, env_bytes, sizeof(env_bytes), &d), MLA_ERR_EXISTS);
-	assert_int_equal(store_outbox_get(s, m2.message_id, &m2, &d), MLA_ERR_NOT_FOUND);
+	assert_int_equal(store_outbox_get(s, m2.message_id, &row, &d), MLA_ERR_NOT_FOUND);
+	/* expired (written before not_before) but not purged yet: the next put takes it over */
+	m2.idem_not_before_ms = 1001;
+	put_ok(s, &m2);
+	assert_int_equal(store_idem_get(s, "authority:a", "order-1", 0, &got, &found, &d), MLA_OK);
+	assert_string_equal(got.message_id, m2.message_id);
 	/* the purge deletes what was written before its limit, and only that */
-	assert_int_equal(store_idem_purge(s, 1000, &n, &d), MLA_OK);
+	assert_int_equal(store_idem_purge(s, 2000, &n, &d), MLA_OK);
 	assert_int_equal(n, 0);
-	assert_int_equal(store_idem_purge(s, 1001, &n, &d), MLA_OK);
+	assert_int_equal(store_idem_purge(s, 2001, &n, &d), MLA_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(store_idem_get(s, "authority:a", "order-1", 0, &got, &found, &d), MLA_OK);
 	assert_int_equal(found, 0);
