@@ -25,7 +25,9 @@ static const char gateway_usage[] =
 	"       mlagw status --socket PATH MESSAGE_ID [--json]\n"
 	"       mlagw health --socket PATH [--json]\n"
 	"submit options: --action A, --priority normal|urgent|crisis, --case-id ID,\n"
-	"  --in-reply-to UUID, --from-authority T, --to-authority T, --handling H\n"
+	"  --in-reply-to UUID, --from-authority T, --to-authority T, --handling H,\n"
+	"  --idempotency-key K (1-64 of A-Z a-z 0-9 . _ : -: a retry with the same K and the same\n"
+	"  request gets the first message id back instead of a new message)\n"
 	"The socket is the gateway's submit_socket (conf/README.md). submit returns once the\n"
 	"sealed message is stored durably in the outbox (state queued).\n"
 	"exit: 0 ok, 1 refused by the gateway, 2 usage, 3 cannot reach the gateway, 4 internal\n";
@@ -37,7 +39,7 @@ static const struct {
 	{"action", "X-MLA-Action"},	{"priority", "X-MLA-Priority"},
 	{"case-id", "X-MLA-Case-Id"},	{"in-reply-to", "X-MLA-In-Reply-To"},
 	{"from-authority", "X-MLA-From-Authority"}, {"to-authority", "X-MLA-To-Authority"},
-	{"handling", "X-MLA-Handling"},
+	{"handling", "X-MLA-Handling"},	{"idempotency-key", "Idempotency-Key"},
 };
 #define N_FIELDS (sizeof(field_opts) / sizeof(field_opts[0]))
 
@@ -130,10 +132,12 @@ static int print_human(const char *cmd, const mla_buf *reply)
 		return CLI_INTERNAL;
 	}
 	if (strcmp(cmd, "submit") == 0) {
-		printf("queued message %s case %s to %s\n",
+		printf("queued message %s case %s to %s%s\n",
 		       json_string_value(json_object_get(j, "message_id")),
 		       json_string_value(json_object_get(j, "case_id")),
-		       json_string_value(json_object_get(j, "to")));
+		       json_string_value(json_object_get(j, "to")),
+		       json_is_true(json_object_get(j, "replayed")) ?
+			       " (already submitted with this idempotency key)" : "");
 	} else if (strcmp(cmd, "status") == 0) {
 		s = json_string_value(json_object_get(j, "direction"));
 		printf("message %s (%s): %s\n", json_string_value(json_object_get(j, "message_id")),

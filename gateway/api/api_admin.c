@@ -144,6 +144,18 @@ static json_t *queues_json(const uint64_t c[6], uint64_t received)
 			 (json_int_t)c[5], "received", (json_int_t)received);
 }
 
+/* {"status": "ok"|"failing"[, "reason", "since", "errors"]} of the store (gw_store_watch). */
+static json_t *store_json(const struct store_health *h)
+{
+	char since[MLA_TIME_MS_LEN];
+
+	if (!h->failing)
+		return json_pack("{s:s, s:I}", "status", "ok", "errors", (json_int_t)h->errors);
+	mla_time_ms_format(h->since_ms, since);
+	return json_pack("{s:s, s:s, s:s, s:I}", "status", "failing", "reason", h->reason, "since",
+			 since, "errors", (json_int_t)h->errors);
+}
+
 void api_get_health(struct api_req *r)
 {
 	struct gw *g = r->g;
@@ -151,25 +163,27 @@ void api_get_health(struct api_req *r)
 	mla_diag d = {MLA_OK, ""};
 	int down = 0, worst = 0, refused = 0, code = 200;
 	json_t *peers = json_array(), *certs = json_array();
+	struct store_health sh;
 	const char *status;
 	mla_buf b;
 	mla_err e;
 
 	mla_buf_init(&b, 1 << 20);
+	gw_store_watch(g, &sh);
 	if ((e = certs_json(g, certs, &worst)) == MLA_OK &&
 	    (e = store_outbox_counts(g->store, c, &d)) == MLA_OK &&
 	    (e = store_inbox_count(g->store, &acc, &rej, &d)) == MLA_OK &&
 	    (e = peers_json(g, peers, &down, &d)) == MLA_OK) {
 		json_t *audit = audit_json(g, &refused);
-		status = worst < 0 || g->hold != NULL ? "failing" :
+		status = worst < 0 || sh.failing || g->hold != NULL ? "failing" :
 			 down > 0 || refused > 0 || worst < CERT_WARN_DAYS ? "degraded" : "ok";
-		code = worst < 0 || g->hold != NULL ? 503 : 200;
+		code = worst < 0 || sh.failing || g->hold != NULL ? 503 : 200;
 		if (g->hold != NULL)
 			(void)json_object_set_new(audit, "hold", json_string(g->hold));
-		e = mla_json_dump(json_pack("{s:O, s:s, s:s, s:o, s:O, s:o}", "peers", peers,
+		e = mla_json_dump(json_pack("{s:O, s:s, s:s, s:o, s:O, s:o, s:o}", "peers", peers,
 					    "status", status, "state", g->snap->cfg.state, "queues",
-					    queues_json(c, acc), "certificates", certs, "audit",
-					    audit),
+					    queues_json(c, acc), "certificates", certs, "store",
+					    store_json(&sh), "audit", audit),
 				  &b);
 	}
 	api_reply_built(r, code, e, &b, &d);
@@ -246,6 +260,22 @@ static mla_err witness_metrics(struct gw *g, mla_buf *b)
 	return e;
 }
 
+/* The store's health as a gauge and its faults as a counter. */
+static mla_err store_metrics(struct gw *g, mla_buf *b)
+{
+	struct store_health h;
+
+	gw_store_watch(g, &h);
+	return mla_buf_printf(b, "# HELP mlagw_store_failing 1 while the store fails to write "
+				 "(disk full, I/O error), 0 once a write succeeds again.\n"
+				 "# TYPE mlagw_store_failing gauge\n"
+				 "mlagw_store_failing %d\n"
+				 "# HELP mlagw_store_errors_total Store faults since the start.\n"
+				 "# TYPE mlagw_store_errors_total counter\n"
+				 "mlagw_store_errors_total %llu\n",
+			      h.failing ? 1 : 0, (unsigned long long)h.errors);
+}
+
 void api_get_metrics(struct api_req *r)
 {
 	uint64_t c[6] = {0}, acc = 0, rej = 0, retries = 0;
@@ -255,7 +285,8 @@ void api_get_metrics(struct api_req *r)
 	mla_err e;
 
 	mla_buf_init(&b, 1 << 20);
-	if ((e = store_outbox_counts(r->g->store, c, &d)) == MLA_OK &&
+	if ((e = store_metrics(r->g, &b)) == MLA_OK &&
+	    (e = store_outbox_counts(r->g->store, c, &d)) == MLA_OK &&
 	    (e = store_inbox_count(r->g->store, &acc, &rej, &d)) == MLA_OK &&
 	    (e = store_api_retries(r->g->store, &retries, &d)) == MLA_OK &&
 	    (e = mla_buf_append_str(&b, "# HELP mlagw_messages Messages by direction and state.\n"

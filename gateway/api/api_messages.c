@@ -1,7 +1,10 @@
 /* Local API operations on sent messages and cases: submit a request, answer a message (both
  * sealed and queued through submit_enqueue, the pipeline of the unix socket), a message with
  * its history, the list of sent messages, and a case. */
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "api_server.h"
 #include "mlagw/codec.h"
@@ -21,6 +24,10 @@ static void queued(struct gw *g, void *arg, const mla_header *h, mla_err err, co
 		api_deny(r, NULL, why);
 		return;
 	}
+	if (err == MLA_ERR_EXISTS) {
+		api_reply_error(r, 409, mla_errname(err), why, SUBMIT_IDEM_HEADER);
+		return;
+	}
 	if (err != MLA_OK) {
 		api_reply_error(r, err == MLA_ERR_UNKNOWN_PEER ? 422 : 400, mla_errname(err), why,
 				NULL);
@@ -35,27 +42,71 @@ static void queued(struct gw *g, void *arg, const mla_header *h, mla_err err, co
 	o = json_pack("{s:s, s:s}", "message_id", h->message_id, "case_id", h->case_id);
 	e = mla_json_set_opt(o, "in_reply_to", h->in_reply_to) == 0 &&
 			    json_object_update_new(o, json_pack("{s:s, s:s}", "to", h->to_state,
-								"state", "queued")) == 0 ?
+								"state", "queued")) == 0 &&
+			    (committed != SUBMIT_REPLAYED ||
+			     json_object_set_new(o, "replayed", json_true()) == 0) ?
 		    mla_json_dump(json_incref(o), &b) :
 		    MLA_ERR_ARG;
+	if (e == MLA_OK && committed == SUBMIT_REPLAYED && r->req != NULL)
+		evhttp_add_header(evhttp_request_get_output_headers(r->req), "Idempotent-Replayed",
+				  "true");
 	api_reply_built(r, 202, e, &b, NULL);
 	json_decref(o);
 	mla_buf_free(&b);
 }
 
+/* The digest of an API submission: the operation, its path parameter and the body in a
+ * canonical form (keys sorted, compact), so that a retry matches whatever the spacing or
+ * order of the client's JSON. */
+static mla_err request_digest(const struct api_req *r, uint8_t digest[32])
+{
+	char *body = json_dumps(r->body, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok = body != NULL && md != NULL && EVP_DigestInit_ex2(md, EVP_sha256(), NULL) == 1 &&
+		 EVP_DigestUpdate(md, r->op->id, strlen(r->op->id) + 1) == 1 &&
+		 EVP_DigestUpdate(md, r->param, strlen(r->param) + 1) == 1 &&
+		 EVP_DigestUpdate(md, body, strlen(body)) == 1 &&
+		 EVP_DigestFinal_ex(md, digest, NULL) == 1;
+
+	EVP_MD_CTX_free(md);
+	free(body);
+	return ok ? MLA_OK : MLA_ERR_NOMEM;
+}
+
+/* The request's Idempotency-Key and digest; replied (400, 503) when it cannot be had. */
+static int request_idem(struct api_req *r, struct submit_idem *idem)
+{
+	mla_diag d = {MLA_OK, ""};
+
+	if (r->req == NULL ||
+	    submit_parse_idem_key(evhttp_request_get_input_headers(r->req), idem, &d) != MLA_OK) {
+		api_reply_error(r, 400, mla_errname(MLA_ERR_HEADER), mla_diag_message(&d),
+				SUBMIT_IDEM_HEADER);
+		return 0;
+	}
+	if (idem->key[0] != '\0' && request_digest(r, idem->digest) != MLA_OK) {
+		api_reply_error(r, 503, "unavailable", "out of memory", NULL);
+		return 0;
+	}
+	return 1;
+}
+
 /* Common tail of submit and answer: header checks, then seal and queue. */
 static void enqueue(struct api_req *r, mla_header *h, mla_buf *doc, mla_audit_event ev)
 {
+	struct submit_idem idem;
 	mla_diag d = {MLA_OK, ""};
 	mla_err e;
 
-	if (mla_header_check(h, &d) != MLA_OK) {
+	if (!request_idem(r, &idem)) {
+		/* replied */
+	} else if (mla_header_check(h, &d) != MLA_OK) {
 		api_reply_error(r, 400, mla_errname(MLA_ERR_HEADER), mla_diag_message(&d), NULL);
 	} else if (gw_config_peer(&r->g->snap->cfg, h->to_state) == NULL) {
 		api_reply_error(r, 422, mla_errname(MLA_ERR_UNKNOWN_PEER), "not a configured peer",
 				"to");
-	} else if ((e = submit_enqueue(r->g, h, doc->data, doc->len, r->actor, ev, queued, r,
-				       &d)) == MLA_ERR_FORBIDDEN) {
+	} else if ((e = submit_enqueue(r->g, h, doc->data, doc->len, r->actor, ev, &idem, queued,
+				       r, &d)) == MLA_ERR_FORBIDDEN) {
 		api_deny(r, NULL, mla_diag_message(&d));
 	} else if (e != MLA_OK) {
 		api_reply_error(r, e == MLA_ERR_STORE ? 500 : 503, e == MLA_ERR_STORE ?

@@ -131,7 +131,8 @@ void api_deny(struct api_req *r, const char *message_id, const char *why)
 	    (message_id != NULL && api_is_uuid(message_id) &&
 	     mla_strcpy(e.message_id, sizeof(e.message_id), message_id) != MLA_OK) ||
 	    gw_audit(r->g, &e) != MLA_OK)
-		gw_log(GW_LOG_ERROR, "audit-error", NULL, "event=access-denied actor=%s", r->actor);
+		gw_log_limited(GW_LOG_ERROR, "audit-error", "access-denied", NULL,
+			       "event=access-denied actor=%s", r->actor);
 	gw_log(GW_LOG_WARN, "api-denied", NULL, "actor=%s op=%s", r->actor, r->op->id);
 	api_reply_error(r, 403, "forbidden", why, NULL);
 }

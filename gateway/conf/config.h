@@ -72,6 +72,8 @@ struct gw_config {
 	unsigned peer_burst;        /* requests a peer may make at once beyond the rate */
 	/* identical refusals within this window are counted in one aggregate entry; 60 s */
 	uint64_t refusal_window_ms;
+	uint64_t idempotency_keep_ms;     /* a submission's idempotency key is kept; 24 h */
+	uint64_t log_repeat_interval_ms;  /* one log line per event and cause per; 10 s */
 	/* [retry] */
 	struct gw_retry retry;
 	/* [audit] */

@@ -91,6 +91,8 @@ static const struct key_def limits_keys[] = {
 	{"max_connections", T_UINT, GW(max_connections), 0, 4, 1000000, 0},
 	{"max_connections_per_source", T_UINT, GW(max_connections_per_source), 0, 1, 1000000, 0},
 	DUR("refusal_window", refusal_window_ms, 100, CFG_HOUR),
+	DUR("idempotency_keep", idempotency_keep_ms, CFG_SEC, 30 * CFG_DAY),
+	DUR("log_repeat_interval", log_repeat_interval_ms, 100, CFG_HOUR),
 };
 
 static const struct key_def retry_keys[] = {
@@ -592,6 +594,8 @@ void gw_config_defaults(struct gw_config *c)
 	c->max_connections = 1024;
 	c->max_connections_per_source = 128;
 	c->refusal_window_ms = CFG_MIN;
+	c->idempotency_keep_ms = 24 * CFG_HOUR;
+	c->log_repeat_interval_ms = 10 * CFG_SEC;
 	c->retry.initial_ms = CFG_SEC;
 	c->retry.max_ms = 5 * CFG_MIN;
 	c->retry.deadline_ms[0] = 7 * CFG_DAY;

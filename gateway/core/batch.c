@@ -47,7 +47,8 @@ void gw_batch_begin(void *arg)
 
 	b->failed = 0;
 	if (store_begin(g->store, &d) != MLA_OK) {
-		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=begin reason=\"%s\"", d.msg);
+		gw_log_limited(GW_LOG_ERROR, "store-error", "begin", NULL,
+			       "op=begin reason=\"%s\"", d.msg);
 		b->open = 0; /* writes then commit one by one */
 		return;
 	}
@@ -79,7 +80,8 @@ void gw_batch_end(void *arg)
 		b->open = 0;
 		if (b->failed || store_commit(g->store, &d) != MLA_OK) {
 			if (!b->failed)
-				gw_log(GW_LOG_ERROR, "store-error", NULL, "op=commit reason=\"%s\"", d.msg);
+				gw_log_limited(GW_LOG_ERROR, "store-error", "commit", NULL,
+					       "op=commit reason=\"%s\"", d.msg);
 			(void)store_rollback(g->store);
 			committed = 0;
 			/* entries of the rolled-back group are gone: continue from the store */

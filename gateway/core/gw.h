@@ -73,6 +73,13 @@ void gw_batch_fail(struct gw *g);
 /* Whether a batch is open (its writes are not durable yet). */
 int gw_batch_is_open(const struct gw *g);
 
+/* The store's health (store_watch.c, store_health in store.h): while it is failing and no
+ * batch is open, tries one small write (store_probe) so that health recovers with the disk,
+ * traffic or not; logs "store-failing" and "store-recovered" once per change. Called every
+ * second by the daemon and by the health and metrics handlers; out (may be NULL) gets the
+ * state after. Loop thread only. */
+void gw_store_watch(struct gw *g, struct store_health *out);
+
 /* The lifecycle every listener (peer, local submission, local API) provides, as one table
  * each (peer/peer.h, submit/submit.h, api/api.h) that the daemon walks in order. */
 struct gw_listener {

@@ -1,4 +1,7 @@
-/* Event log lines (see log.h). One fprintf per line so lines from threads never interleave. */
+/* Event log lines (see log.h). One fprintf per line so lines from threads never interleave.
+ * Repeats (gw_log_limited) are counted in a small table under a mutex: a failing disk or a
+ * flood of refusals must not turn into thousands of identical lines a second. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,16 +9,37 @@
 #include <time.h>
 
 #include "mlagw/codec.h"
+#include "clock.h"
 #include "log.h"
+
+#define REPEAT_SLOTS 64 /* distinct (event, cause) pairs counted at once */
+#define REPEAT_NAME_MAX 48
+
+struct repeat {
+	char event[REPEAT_NAME_MAX], cause[REPEAT_NAME_MAX]; /* event "": free */
+	int64_t since_ms;    /* monotonic: when the last line of this pair was written */
+	uint64_t suppressed; /* lines not written since then */
+	enum gw_log_level level;
+};
 
 static char log_state[3] = "--";
 static enum gw_log_level log_min = GW_LOG_INFO;
+static pthread_mutex_t repeat_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct repeat repeats[REPEAT_SLOTS];
+static int64_t repeat_interval_ms = GW_LOG_REPEAT_DEFAULT_MS;
 
 void gw_log_init(const char *state, enum gw_log_level min)
 {
 	if (state != NULL && strlen(state) == 2)
 		memcpy(log_state, state, 3);
 	log_min = min;
+}
+
+void gw_log_set_repeat_interval(uint64_t ms)
+{
+	pthread_mutex_lock(&repeat_mu);
+	repeat_interval_ms = ms > 0 && ms < INT64_MAX ? (int64_t)ms : GW_LOG_REPEAT_DEFAULT_MS;
+	pthread_mutex_unlock(&repeat_mu);
 }
 
 static const char *level_name(enum gw_log_level l)
@@ -25,22 +49,118 @@ static const char *level_name(enum gw_log_level l)
 	return (unsigned)l < 4 ? names[l] : "info";
 }
 
+static void emit(enum gw_log_level level, const char *event, const char *msgid,
+		 const char *details, uint64_t suppressed)
+{
+	char stamp[MLA_TIME_MS_LEN], count[32] = "";
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	mla_time_ms_format((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, stamp);
+	if (suppressed > 0)
+		(void)mla_snprintf_cut(count, sizeof(count), " suppressed=%llu",
+				       (unsigned long long)suppressed);
+	fprintf(stderr, "%s %s %s %s msg=%s %s%s\n", stamp, level_name(level), log_state, event,
+		msgid != NULL && msgid[0] ? msgid : "-", details, count);
+}
+
+static void vlog(enum gw_log_level level, const char *event, const char *msgid,
+		 uint64_t suppressed, const char *fmt, va_list ap)
+{
+	char details[512] = "";
+
+	if (fmt != NULL) /* the one place a log line may be cut: on a character boundary, marked */
+		(void)mla_vsnprintf_cut(details, sizeof(details), fmt, ap);
+	emit(level, event, msgid, details, suppressed);
+}
+
 void gw_log(enum gw_log_level level, const char *event, const char *msgid, const char *fmt, ...)
 {
-	char details[512] = "", stamp[MLA_TIME_MS_LEN];
-	struct timeval tv;
 	va_list ap;
 
 	if (level < log_min)
 		return;
-	gettimeofday(&tv, NULL);
-	mla_time_ms_format((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, stamp);
-	if (fmt != NULL) {
-		va_start(ap, fmt);
-		/* the one place a log line may be cut: on a character boundary, marked */
-		(void)mla_vsnprintf_cut(details, sizeof(details), fmt, ap);
-		va_end(ap);
+	va_start(ap, fmt);
+	vlog(level, event, msgid, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* The summary line of a pair whose count no later line carried. Under repeat_mu. */
+static void flush_slot(struct repeat *r)
+{
+	char details[REPEAT_NAME_MAX + 8];
+
+	if (r->suppressed == 0)
+		return;
+	(void)mla_snprintf_cut(details, sizeof(details), "cause=%s", r->cause);
+	emit(r->level, r->event, NULL, details, r->suppressed);
+	r->suppressed = 0;
+}
+
+/* The slot of (event, cause), or a free one, or the least recently written (its pending count
+ * written first). Under repeat_mu. */
+static struct repeat *slot_for(const char *event, const char *cause, int *fresh)
+{
+	struct repeat *r, *old = &repeats[0];
+
+	*fresh = 0;
+	for (r = repeats; r < repeats + REPEAT_SLOTS; r++) {
+		if (r->event[0] != '\0' && strcmp(r->event, event) == 0 &&
+		    strcmp(r->cause, cause) == 0)
+			return r;
+		if (r->event[0] == '\0' || (old->event[0] != '\0' && r->since_ms < old->since_ms))
+			old = r;
 	}
-	fprintf(stderr, "%s %s %s %s msg=%s %s\n", stamp, level_name(level), log_state, event,
-		msgid != NULL && msgid[0] ? msgid : "-", details);
+	flush_slot(old);
+	memset(old, 0, sizeof(*old));
+	(void)mla_snprintf_cut(old->event, sizeof(old->event), "%s", event);
+	(void)mla_snprintf_cut(old->cause, sizeof(old->cause), "%s", cause);
+	*fresh = 1;
+	return old;
+}
+
+void gw_log_limited(enum gw_log_level level, const char *event, const char *cause,
+		    const char *msgid, const char *fmt, ...)
+{
+	int64_t now = gw_mono_ms();
+	uint64_t suppressed = 0;
+	struct repeat *r;
+	va_list ap;
+	int fresh;
+
+	if (level < log_min)
+		return;
+	pthread_mutex_lock(&repeat_mu);
+	r = slot_for(event, cause != NULL ? cause : "", &fresh);
+	if (!fresh && now - r->since_ms < repeat_interval_ms) {
+		r->suppressed++;
+		pthread_mutex_unlock(&repeat_mu);
+		return;
+	}
+	suppressed = r->suppressed;
+	r->suppressed = 0;
+	r->since_ms = now;
+	r->level = level;
+	pthread_mutex_unlock(&repeat_mu);
+	va_start(ap, fmt);
+	vlog(level, event, msgid, suppressed, fmt, ap);
+	va_end(ap);
+}
+
+void gw_log_flush_repeats(void)
+{
+	int64_t now = gw_mono_ms();
+
+	pthread_mutex_lock(&repeat_mu);
+	for (struct repeat *r = repeats; r < repeats + REPEAT_SLOTS; r++) {
+		if (r->event[0] == '\0' || now - r->since_ms < repeat_interval_ms)
+			continue;
+		if (r->suppressed == 0) {
+			memset(r, 0, sizeof(*r)); /* quiet for a whole interval: the slot is free */
+			continue;
+		}
+		flush_slot(r);
+		r->since_ms = now;
+	}
+	pthread_mutex_unlock(&repeat_mu);
 }

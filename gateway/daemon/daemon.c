@@ -24,11 +24,14 @@
 #include <stdio.h>
 
 #define DRAIN_POLL_MS 100
+#define TICK_MS 1000         /* housekeeping: log repeat counts, store health */
+#define PURGE_EVERY_TICKS 60 /* expired idempotency keys */
 #define GW_KEY_PAIRS 4 /* tls, sign, encrypt, audit */
 
 /* The daemon's own state (g->daemon). */
 struct gw_daemon {
-	struct event *sig_term, *sig_int, *sig_hup, *drain;
+	struct event *sig_term, *sig_int, *sig_hup, *drain, *tick;
+	unsigned ticks;
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
 };
 
@@ -143,6 +146,7 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d
 		return r;
 	}
 	gw_checkpoint_reload(g, audit_key); /* signs with the old key what it covers */
+	gw_log_set_repeat_interval(c->log_repeat_interval_ms);
 	g->gen++;
 	gw_crypto_free(g->crypto);
 	g->crypto = crypto;
@@ -268,6 +272,30 @@ static mla_err add_signals(struct gw *g)
 	return MLA_OK;
 }
 
+/* Every second: the counts of rate-limited log lines, the store's health (a probe write while
+ * it fails, so health recovers with the disk), and now and then expired idempotency keys. */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw *g = arg;
+
+	(void)fd;
+	(void)what;
+	gw_log_flush_repeats();
+	gw_store_watch(g, NULL);
+	if (g->daemon->ticks++ % PURGE_EVERY_TICKS == 0)
+		submit_purge_keys(g);
+}
+
+static mla_err add_tick(struct gw *g)
+{
+	struct timeval every = {TICK_MS / 1000, (TICK_MS % 1000) * 1000};
+
+	if ((g->daemon->tick = event_new(g->base, -1, EV_PERSIST, on_tick, g)) == NULL ||
+	    event_add(g->daemon->tick, &every) != 0)
+		return MLA_ERR_INTERNAL;
+	return MLA_OK;
+}
+
 /* After an upgrade of the store, this State's existing cases get their owners, once. */
 static mla_err adopt_cases(struct gw *g, const struct gw_config *c, mla_diag *d)
 {
@@ -328,7 +356,9 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 	if ((g->pool = gw_pool_new(g->base, worker_count(c), gw_batch_begin, gw_batch_end, g)) ==
 	    NULL)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot start worker threads");
-	if ((r = add_signals(g)) != MLA_OK || (r = start_listeners(g, d)) != MLA_OK ||
+	gw_log_set_repeat_interval(c->log_repeat_interval_ms);
+	if ((r = add_signals(g)) != MLA_OK || (r = add_tick(g)) != MLA_OK ||
+	    (r = start_listeners(g, d)) != MLA_OK ||
 	    (r = peer_client_new(g->base, &g->client, d)) != MLA_OK ||
 	    (r = peer_client_load(g->client, c, d)) != MLA_OK ||
 	    (r = relay_start(g, d)) != MLA_OK || (r = witness_start(g, d)) != MLA_OK ||
@@ -357,6 +387,8 @@ static void free_events(struct gw_daemon *dm)
 		event_free(dm->sig_hup);
 	if (dm->drain != NULL)
 		event_free(dm->drain);
+	if (dm->tick != NULL)
+		event_free(dm->tick);
 }
 
 void gw_free(struct gw *g)
@@ -378,7 +410,8 @@ void gw_free(struct gw *g)
 	if (clean && g->store != NULL) {
 		mla_diag d = {MLA_OK, ""};
 		if (store_mark_clean(g->store, &d) != MLA_OK)
-			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=mark-clean reason=\"%s\"", d.msg);
+			gw_log_limited(GW_LOG_ERROR, "store-error", "mark-clean", NULL,
+				       "op=mark-clean reason=\"%s\"", d.msg);
 	}
 	store_close(g->store);
 	gw_crypto_free(g->crypto);

@@ -320,7 +320,8 @@ static void refuse_duplicate(struct gw *g, struct recv_job *j)
 		return;
 	if (store_alert(g->store, "duplicate-id", id, "same message id, different digest", &d) !=
 	    MLA_OK)
-		gw_log(GW_LOG_ERROR, "store-error", id, "op=alert reason=\"%s\"", d.msg);
+		gw_log_limited(GW_LOG_ERROR, "store-error", "alert", id,
+			       "op=alert reason=\"%s\"", d.msg);
 	gw_log(GW_LOG_WARN, "duplicate-id-alert", id, "peer=%s reason=\"%s\"", j->peer_state,
 	       "same message id, different digest");
 	if (loop_receipt(g, j, MLA_ERR_DUPLICATE,
@@ -350,7 +351,8 @@ static int handle_duplicate(struct gw *g, struct recv_job *j)
 	if (!j->header_known)
 		return 0;
 	if (store_inbox_lookup(g->store, id, &found, digest, &stored, &d) != MLA_OK) {
-		gw_log(GW_LOG_ERROR, "store-error", id, "op=inbox-lookup reason=\"%s\"", d.msg);
+		gw_log_limited(GW_LOG_ERROR, "store-error", "inbox-lookup", id,
+			       "op=inbox-lookup reason=\"%s\"", d.msg);
 		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
 		return 1;
 	}
@@ -399,7 +401,8 @@ static void accept_envelope(struct gw *g, struct recv_job *j)
 	fill_in_msg(j, &m);
 	if (store_inbox_put(g->store, &m, 1, j->body.data, j->body.len, j->receipt.data,
 			    j->receipt.len, &d) != MLA_OK) {
-		gw_log(GW_LOG_ERROR, "store-error", id, "op=inbox-put reason=\"%s\"", d.msg);
+		gw_log_limited(GW_LOG_ERROR, "store-error", "inbox-put", id,
+			       "op=inbox-put reason=\"%s\"", d.msg);
 		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
 		return;
 	}
@@ -432,7 +435,8 @@ static void reject_envelope(struct gw *g, struct recv_job *j)
 	gw_log(GW_LOG_WARN, "rejected", id, "peer=%s error=%s reason=\"%s\"", j->peer_state,
 	       mla_errname(j->err), mla_diag_message(&j->diag));
 	if (store_alert(g->store, "rejected", id, mla_errname(j->err), &d) != MLA_OK)
-		gw_log(GW_LOG_ERROR, "store-error", id, "op=alert reason=\"%s\"", d.msg);
+		gw_log_limited(GW_LOG_ERROR, "store-error", "alert", id,
+			       "op=alert reason=\"%s\"", d.msg);
 	if (audit_reception(g, j, j->err, &j->receipt)) {
 		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
 		return;

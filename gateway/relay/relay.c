@@ -93,7 +93,8 @@ static void fail_message(struct gw *g, const struct out_msg *m, mla_err err, con
 	(void)mla_snprintf_cut(detail, sizeof(detail), "%.60s after %u attempts; last error: %.140s", why,
 			       m->attempts, last);
 	if (store_outbox_set_state(g->store, m->message_id, MSG_FAILED, 0, detail, &d) != MLA_OK) {
-		gw_log(GW_LOG_ERROR, "store-error", m->message_id, "op=fail reason=\"%s\"", d.msg);
+		gw_log_limited(GW_LOG_ERROR, "store-error", "fail", m->message_id,
+			       "op=fail reason=\"%s\"", d.msg);
 		return;
 	}
 	(void)gw_audit_message(g, MLA_AUDIT_FAILED, &a);
@@ -139,7 +140,8 @@ void relay_peer_up(struct gw *g, const char *state)
 		return;
 	p->failures = 0;
 	if (store_outbox_wake(g->store, state, gw_now_ms(), &n, &d) != MLA_OK)
-		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=wake reason=\"%s\"", d.msg);
+		gw_log_limited(GW_LOG_ERROR, "store-error", "wake", NULL,
+			       "op=wake reason=\"%s\"", d.msg);
 	gw_log(GW_LOG_INFO, "peer-up", NULL, "peer=%s queued=%zu", state, n);
 	relay_kick(g);
 }
@@ -160,7 +162,8 @@ void relay_retry_or_fail(struct gw *g, struct transfer *t, const char *why)
 		return;
 	}
 	if (store_outbox_set_state(g->store, t->message_id, MSG_QUEUED, next, why, &d) != MLA_OK)
-		gw_log(GW_LOG_ERROR, "store-error", t->message_id, "op=retry reason=\"%s\"", d.msg);
+		gw_log_limited(GW_LOG_ERROR, "store-error", "retry", t->message_id,
+			       "op=retry reason=\"%s\"", d.msg);
 	gw_log(GW_LOG_WARN, "retry", t->message_id, "to=%s attempt=%u in_ms=%lld reason=\"%s\"",
 	       t->to_state, t->attempts + 1, (long long)(next - now), why);
 }
@@ -277,7 +280,7 @@ fail:
 	       d.msg[0] ? d.msg : "cannot start the exchange");
 	if (store_outbox_set_state(g->store, m->message_id, MSG_QUEUED, gw_now_ms() + 1000,
 				   "could not start the exchange", &d) != MLA_OK)
-		gw_log(GW_LOG_ERROR, "store-error", m->message_id, "op=requeue");
+		gw_log_limited(GW_LOG_ERROR, "store-error", "requeue", m->message_id, "op=requeue");
 	relay_transfer_free(t);
 }
 
@@ -300,7 +303,8 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 	for (size_t i = 0; i < g->relay->n_peers; i++)
 		g->relay->peers[i].picked = 0;
 	if (store_outbox_due(g->store, now, has_slot, g, due, slots, &n, &d) != MLA_OK)
-		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=due reason=\"%s\"", d.msg);
+		gw_log_limited(GW_LOG_ERROR, "store-error", "due", NULL,
+			       "op=due reason=\"%s\"", d.msg);
 	for (size_t i = 0; i < n; i++) {
 		if (now >= due[i].deadline_ms)
 			fail_message(g, &due[i], MLA_ERR_DEADLINE, "deadline passed");
@@ -311,7 +315,8 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 	 * (recovery re-queues anyway), and a deadline failure not yet on disk is simply decided
 	 * again after a restart */
 	if (tx && store_commit_relaxed(g->store, &d) != MLA_OK)
-		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=commit reason=\"%s\"", d.msg);
+		gw_log_limited(GW_LOG_ERROR, "store-error", "commit", NULL,
+			       "op=commit reason=\"%s\"", d.msg);
 	if (n == slots && free_slots(g) > 0)
 		relay_kick(g); /* more may be due: continue after other events */
 }
@@ -376,7 +381,8 @@ static void expire_overdue(struct gw *g)
 	size_t n = 0;
 
 	if (store_outbox_overdue(g->store, gw_now_ms(), late, 32, &n, &d) != MLA_OK)
-		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=overdue reason=\"%s\"", d.msg);
+		gw_log_limited(GW_LOG_ERROR, "store-error", "overdue", NULL,
+			       "op=overdue reason=\"%s\"", d.msg);
 	for (size_t i = 0; i < n; i++)
 		fail_message(g, &late[i], MLA_ERR_DEADLINE, "deadline passed");
 }

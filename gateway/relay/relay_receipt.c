@@ -70,7 +70,8 @@ static void record_outcome(struct gw *g, struct receipt_job *j)
 		    MLA_OK ||
 	    store_outbox_receipt(g->store, t->message_id, final, t->response.data, t->response.len,
 				 detail, &d) != MLA_OK) {
-		gw_log(GW_LOG_ERROR, "store-error", t->message_id, "op=receipt reason=\"%s\"", d.msg);
+		gw_log_limited(GW_LOG_ERROR, "store-error", "receipt", t->message_id,
+			       "op=receipt reason=\"%s\"", d.msg);
 		return;
 	}
 	if (audit_outcome(g, j) != MLA_OK)
@@ -94,7 +95,7 @@ static void outcome_committed(struct gw *g, void *arg, int committed)
 	if (!committed) {
 		if (store_outbox_set_state(g->store, id, MSG_QUEUED, gw_now_ms() + 1000,
 					   "outcome not stored: store error", &d) != MLA_OK)
-			gw_log(GW_LOG_ERROR, "store-error", id,
+			gw_log_limited(GW_LOG_ERROR, "store-error", "requeue", id,
 			       "op=requeue reason=\"%s\" (recovered at the next start)", d.msg);
 		relay_kick(g);
 	}
@@ -141,7 +142,8 @@ static void receipt_done(struct gw_job *job)
 		       j->t->to_state, mla_errname(j->err));
 		if (store_alert(g->store, "receipt-invalid", j->t->message_id, mla_errname(j->err),
 				&d) != MLA_OK)
-			gw_log(GW_LOG_ERROR, "store-error", j->t->message_id, "op=alert");
+			gw_log_limited(GW_LOG_ERROR, "store-error", "alert", j->t->message_id,
+				       "op=alert");
 		relay_retry_or_fail(g, j->t, why);
 	}
 	watch_commit(g, j->t->message_id);

@@ -147,6 +147,22 @@ static const char schema_v4[] =
 	"INSERT INTO meta (key, value) VALUES ('cases_adopt', 'pending');"
 	"PRAGMA user_version = 4;";
 
+/* Version 5 adds idempotency keys (docs/api/README.md, "Idempotency"): a submission's key,
+ * scoped per principal ("role:name", the socket's too), with the SHA-256 of the request it
+ * came with and the message it made. Written in the transaction of the outbox row itself
+ * (store_outbox_put), so a key answered 202 survives any crash; rows older than [limits]
+ * idempotency_keep are ignored and purged (store_idem.c). */
+static const char schema_v5[] =
+	"CREATE TABLE idempotency ("
+	" principal TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" digest BLOB NOT NULL CHECK (length(digest) = 32),"
+	" message_id TEXT NOT NULL REFERENCES outbox (message_id),"
+	" created_ms INTEGER NOT NULL,"
+	" PRIMARY KEY (principal, key));"
+	"CREATE INDEX idempotency_created ON idempotency (created_ms);"
+	"PRAGMA user_version = 5;";
+
 const char *msg_state_name(msg_state s)
 {
 	static const char *const names[] = {"queued", "sending", "awaiting-receipt",
@@ -318,7 +334,8 @@ static mla_err apply_schema(gw_store *s, const char *path, int init, mla_diag *d
 	if ((v == 0 && (rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 1 && (rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 2 && (rc = sqlite3_exec(s->db, schema_v3, NULL, NULL, NULL)) != SQLITE_OK) ||
-	    (v <= 3 && (rc = sqlite3_exec(s->db, schema_v4, NULL, NULL, NULL)) != SQLITE_OK)) {
+	    (v <= 3 && (rc = sqlite3_exec(s->db, schema_v4, NULL, NULL, NULL)) != SQLITE_OK) ||
+	    (v <= 4 && (rc = sqlite3_exec(s->db, schema_v5, NULL, NULL, NULL)) != SQLITE_OK)) {
 		r = store_fail(s, rc, "creating the schema", diag);
 		goto out;
 	}
@@ -365,7 +382,16 @@ static mla_err open_store(const char *path, int init, gw_store **out, mla_diag *
 		goto out;
 	}
 	/* the checks read only: a refused store is left as it was found */
-	if ((r = configure(s, diag)) != MLA_OK || (r = store_check_unclean(s, path, diag)) != MLA_OK ||
+	if ((r = configure(s, diag)) != MLA_OK) {
+		/* damage reaching the schema's pages shows here, before quick_check can run */
+		rc = sqlite3_errcode(s->db) & 0xff;
+		if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+			r = mla_fail(diag, MLA_ERR_STORE, "store: %s fails its integrity check (%s): "
+				     "refusing to start; restore it from a backup or inspect it",
+				     path, sqlite3_errmsg(s->db));
+		goto out;
+	}
+	if ((r = store_check_unclean(s, path, diag)) != MLA_OK ||
 	    (r = apply_schema(s, path, init, diag)) != MLA_OK ||
 	    (init && (r = put_created(s, diag)) != MLA_OK) ||
 	    (r = store_mark_running(s, diag)) != MLA_OK)

@@ -15,7 +15,10 @@ typedef struct gw_store gw_store;
 
 /* The schema this code writes (store_open brings older files up to it) and reads
  * (store_reader.h refuses newer ones). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
+
+/* Longest idempotency key (docs/api/README.md, "Idempotency"). */
+#define STORE_IDEM_KEY_MAX 64
 
 typedef enum msg_state {
 	MSG_QUEUED = 0,
@@ -51,6 +54,13 @@ struct out_msg {
 	 * case_granted (the configuration lets submitted_by act in that owner's cases). */
 	char case_state[3];
 	int case_granted;
+	/* Idempotency (store_idem.c), for store_outbox_put only: when idem_key is set, the key
+	 * row (submitted_by, idem_key, idem_digest, this message) is written with the outbox
+	 * row, in its transaction; a row of that key written before idem_not_before_ms is
+	 * expired and replaced, a later one makes the put MLA_ERR_EXISTS. */
+	char idem_key[STORE_IDEM_KEY_MAX + 1];
+	uint8_t idem_digest[32];
+	int64_t idem_not_before_ms;
 };
 
 /* One received envelope. */
@@ -66,6 +76,22 @@ struct in_msg {
 	int64_t received_ms;
 	uint8_t digest[32];
 };
+
+/* Whether the store is failing (docs/api/README.md, getHealth): a fault of the disk or the
+ * file (SQLite I/O error, disk full, corrupt, read-only, cannot open, busy, out of memory)
+ * sets failing with SQLite's reason and counts; the next successful commit clears it. A
+ * refused row (constraint, too big) is no fault. */
+struct store_health {
+	int failing;
+	uint64_t errors;     /* faults since the start */
+	int64_t since_ms;    /* wall clock: the first fault of the current failure */
+	char reason[128];    /* the last fault: operation and SQLite's message */
+};
+void store_health_get(const gw_store *s, struct store_health *out);
+/* While failing and outside a group commit: one small write (a "probe" row in meta) and its
+ * commit, so that health comes back as soon as the disk does, traffic or not. */
+mla_err store_probe(gw_store *s, mla_diag *diag);
+
 
 /* Creates a new store at path (mode 0600, the schema, "created" in meta), refusing any
  * existing file (MLA_ERR_EXISTS). The only way a store comes into being. */
@@ -211,6 +237,22 @@ mla_err store_case_owner(gw_store *s, const char *state, const char *case_id, ch
  * stored with no submitter), so nothing changes hands (*n: how many). A no-op afterwards. */
 mla_err store_cases_adopt(gw_store *s, const char *state, const char *socket_actor,
 			  size_t *n, mla_diag *diag);
+/* --- idempotency keys (store_idem.c) --- */
+/* What a key answered: the message it made (case, recipient, in-reply-to as stored) and the
+ * SHA-256 of the request it came with. */
+struct store_idem {
+	char message_id[MLA_UUID_LEN + 1];
+	char case_id[MLA_CASE_ID_MAX + 1];
+	char to_state[3];
+	char in_reply_to[MLA_UUID_LEN + 1];
+	uint8_t digest[32];
+};
+/* The key (principal, key) written at or after not_before_ms (older ones are expired and
+ * ignored): *found 0 when there is none. */
+mla_err store_idem_get(gw_store *s, const char *principal, const char *key,
+		       int64_t not_before_ms, struct store_idem *out, int *found, mla_diag *diag);
+/* Deletes the keys written before before_ms; *n how many. */
+mla_err store_idem_purge(gw_store *s, int64_t before_ms, size_t *n, mla_diag *diag);
 /* The stored envelope of an accepted received message (MLA_ERR_NOT_FOUND if none). */
 mla_err store_inbox_envelope(gw_store *s, const char *message_id, mla_buf *out,
 			     mla_diag *diag);

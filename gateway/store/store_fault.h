@@ -22,7 +22,7 @@ mla_err store_fault_wal_truncate(const char *path, int64_t *pages, int64_t *page
 				 mla_diag *diag);
 /* Sets the schema version number alone (e.g. to one this code does not know). */
 mla_err store_fault_set_version(const char *path, int version, mla_diag *diag);
-/* Turns a current store into one of schema version 1 (drops what versions 2 and 3 added). */
+/* Turns a current store into one of schema version 1 (drops what versions 2 to 5 added). */
 mla_err store_fault_make_v1(const char *path, mla_diag *diag);
 /* The text of "PRAGMA name" (journal_mode, integrity_check: a fixed list), first row. */
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,

@@ -60,6 +60,10 @@ enum store_stmt_id {
 	ST_CASE_KEY,
 	ST_CASE_OWNER,
 	ST_CASE_OPEN,
+	ST_IDEM_GET,
+	ST_IDEM_PUT,
+	ST_IDEM_PURGE,
+	ST_PROBE,
 	ST_COUNT_
 };
 
@@ -68,6 +72,8 @@ struct gw_store {
 	int in_tx; /* an explicit store_begin() transaction is open */
 	int unclean; /* a write-ahead log was left over at open: checked (store_open) */
 	sqlite3_stmt *stmt[ST_COUNT_];
+	struct store_health health; /* store_fail counts faults, a commit clears failing */
+	sqlite3_int64 changes_at_begin; /* a commit that wrote nothing proves nothing */
 };
 
 /* The cached statement of slot id (prepared from sql on first use), reset and unbound. */
@@ -105,6 +111,9 @@ int store_wal_left_over(const char *path);
 mla_err store_check_unclean(gw_store *s, const char *path, mla_diag *diag);
 /* After the schema: "clean" = 0 until store_mark_clean. */
 mla_err store_mark_running(gw_store *s, mla_diag *diag);
+
+/* store_idem.c: the key row of m (m->idem_key set) for message m, inside the put's write. */
+mla_err store_idem_put(gw_store *s, const struct out_msg *m, mla_diag *diag);
 
 /* Wall clock in ms since the epoch, for updated_ms and history rows. */
 int64_t store_now_ms(void);

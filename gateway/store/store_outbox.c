@@ -16,7 +16,8 @@ static mla_err check_msg(const struct out_msg *m, const uint8_t *env, size_t len
 	    (r = store_check_str(m->case_id, sizeof(m->case_id), 0, "case id", diag)) ||
 	    (r = store_check_str(m->to_state, sizeof(m->to_state), 1, "to state", diag)) ||
 	    (r = store_check_str(m->kind, sizeof(m->kind), 0, "kind", diag)) ||
-	    (r = store_check_str(m->action, sizeof(m->action), 0, "action", diag)))
+	    (r = store_check_str(m->action, sizeof(m->action), 0, "action", diag)) ||
+	    (r = store_check_str(m->idem_key, sizeof(m->idem_key), 0, "idempotency key", diag)))
 		return r;
 	if (m->priority < MLA_PRIORITY_NORMAL || m->priority > MLA_PRIORITY_CRISIS)
 		return mla_fail(diag, MLA_ERR_ARG, "store: outbox put: priority %d", m->priority);
@@ -112,7 +113,8 @@ mla_err store_outbox_put(gw_store *s, const struct out_msg *m, const uint8_t *en
 	}
 	store_stmt_done(st);
 	st = NULL;
-	if ((r = put_envelope(s, m->message_id, env, len, diag)) != MLA_OK)
+	if ((r = put_envelope(s, m->message_id, env, len, diag)) != MLA_OK ||
+	    (m->idem_key[0] != '\0' && (r = store_idem_put(s, m, diag)) != MLA_OK))
 		goto out;
 	r = store_history_add(s, m->message_id, "out", msg_state_name(MSG_QUEUED), now, NULL,
 			      diag);

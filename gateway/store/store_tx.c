@@ -1,10 +1,71 @@
 /* The store's statement cache, SQLite error mapping and transactions: explicit group commit
  * (store_begin/commit/rollback) and the savepoint or transaction around every single write. */
+#include "mlagw/codec.h"
 #include "store_internal.h"
+
+/* The result codes of a failing disk or file, as opposed to a refused row or statement. */
+static int is_fault(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_NOMEM:
+	case SQLITE_PROTOCOL:
+		return 1;
+	default:
+		return 0;
+	}
+}
 
 mla_err store_fail(gw_store *s, int rc, const char *op, mla_diag *diag)
 {
-	return store_fail_db(s != NULL ? s->db : NULL, rc, op, diag);
+	mla_diag own = {MLA_OK, ""};
+	mla_err r = store_fail_db(s != NULL ? s->db : NULL, rc, op, diag != NULL ? diag : &own);
+
+	if (s != NULL && is_fault(rc)) {
+		if (!s->health.failing)
+			s->health.since_ms = store_now_ms();
+		s->health.failing = 1;
+		s->health.errors++;
+		(void)mla_snprintf_cut(s->health.reason, sizeof(s->health.reason), "%s",
+				       mla_diag_message(diag != NULL ? diag : &own));
+	}
+	return r;
+}
+
+void store_health_get(const gw_store *s, struct store_health *out)
+{
+	*out = s->health;
+}
+
+mla_err store_probe(gw_store *s, mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r;
+	int rc;
+
+	if (!s->health.failing || s->in_tx)
+		return MLA_OK;
+	if ((r = store_tx_begin(s, diag)) != MLA_OK)
+		return r;
+	if ((r = store_stmt(s, ST_PROBE, "INSERT OR REPLACE INTO meta (key, value)"
+			    " VALUES ('probe', ?1)", &st, diag)) == MLA_OK) {
+		if ((rc = sqlite3_bind_int64(st, 1, store_now_ms())) != SQLITE_OK ||
+		    (rc = sqlite3_step(st)) != SQLITE_DONE)
+			r = store_fail(s, rc, "probe", diag);
+		store_stmt_done(st);
+	}
+	if (r != MLA_OK) {
+		store_tx_abort(s);
+		return r;
+	}
+	return store_tx_commit(s, diag);
 }
 
 mla_err store_fail_db(sqlite3 *db, int rc, const char *op, mla_diag *diag)
@@ -67,6 +128,7 @@ mla_err store_exec(gw_store *s, enum store_stmt_id id, const char *sql, const ch
 
 mla_err store_tx_begin(gw_store *s, mla_diag *diag)
 {
+	s->changes_at_begin = sqlite3_total_changes64(s->db);
 	return store_exec(s, ST_BEGIN, "BEGIN IMMEDIATE", "begin transaction", diag);
 }
 
@@ -83,6 +145,8 @@ mla_err store_tx_commit(gw_store *s, mla_diag *diag)
 
 	if (r != MLA_OK)
 		store_tx_abort(s);
+	else if (sqlite3_total_changes64(s->db) != s->changes_at_begin)
+		s->health.failing = 0; /* the disk took a write: errors stays a count */
 	return r;
 }
 

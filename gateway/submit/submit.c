@@ -29,6 +29,9 @@ struct submit_job {
 	char actor[MLA_AUDIT_ACTOR_MAX + 1];
 	char case_state[3];  /* set: the case of this State is claimed or checked at the put */
 	int case_granted;    /* another owns it and the configuration grants actor */
+	struct submit_idem idem;
+	int known_key;       /* the key was stored already when enqueued: no seal needed */
+	int replayed;        /* h now names the key's earlier message */
 	submit_done_fn fn;
 	void *arg;
 };
@@ -39,6 +42,8 @@ static void seal_run(struct gw_job *job, struct gw_crypto *k)
 	const struct gw_config *c = &job->snap->cfg;
 	const mla_recipient *rcpt = k != NULL ? gw_crypto_recipient(k, j->h.to_state) : NULL;
 
+	if (j->known_key)
+		return; /* a retry: seal_done answers from the key */
 	if (rcpt == NULL) {
 		j->err = mla_fail(&j->diag, MLA_ERR_UNKNOWN_PEER, "no encryption certificate for %s",
 				  j->h.to_state);
@@ -63,7 +68,11 @@ static void after_store(struct gw *g, void *arg, int committed)
 	struct submit_job *j = arg;
 
 	committed = committed && !j->store_failed;
-	if (committed) {
+	if (committed && j->replayed) {
+		gw_log(GW_LOG_INFO, "submit-replayed", j->h.message_id, "to=%s actor=%s",
+		       j->h.to_state, j->actor);
+		committed = SUBMIT_REPLAYED;
+	} else if (committed) {
 		gw_log(GW_LOG_INFO, "submitted", j->h.message_id,
 		       "to=%s case=%s kind=%s action=%s priority=%s actor=%s", j->h.to_state,
 		       j->h.case_id, j->h.kind, j->h.action, mla_priority_name(j->h.priority),
@@ -72,6 +81,12 @@ static void after_store(struct gw *g, void *arg, int committed)
 	}
 	j->fn(g, j->arg, &j->h, MLA_OK, NULL, committed);
 	free_job(j);
+}
+
+/* Rows older than this are expired keys: ignored, then purged. */
+static int64_t idem_not_before(const struct gw *g)
+{
+	return gw_now_ms() - (int64_t)g->snap->cfg.idempotency_keep_ms;
 }
 
 static void fill_out_msg(const struct submit_job *j, const struct gw_config *c,
@@ -89,6 +104,10 @@ static void fill_out_msg(const struct submit_job *j, const struct gw_config *c,
 	memcpy(m->submitted_by, j->actor, sizeof(j->actor));
 	memcpy(m->case_state, j->case_state, sizeof(m->case_state));
 	m->case_granted = j->case_granted;
+	_Static_assert(sizeof(m->idem_key) == sizeof(j->idem.key), "idempotency key size");
+	memcpy(m->idem_key, j->idem.key, sizeof(m->idem_key));
+	memcpy(m->idem_digest, j->idem.digest, sizeof(m->idem_digest));
+	m->idem_not_before_ms = idem_not_before(j->g);
 	m->priority = (int)j->h.priority;
 	m->state = MSG_QUEUED;
 	m->created_ms = j->now_ms;
@@ -109,6 +128,50 @@ static mla_err audit_submitted(struct gw *g, const struct submit_job *j,
 	return gw_audit_message(g, j->event, &a);
 }
 
+/* The key's earlier submission, looked up in the loop thread (so no other put of the same
+ * key can come between this and the put that stores it). */
+static mla_err idem_lookup(struct gw *g, const struct submit_job *j, struct store_idem *row,
+			   int *found, mla_diag *d)
+{
+	*found = 0;
+	if (j->idem.key[0] == '\0')
+		return MLA_OK;
+	return store_idem_get(g->store, j->actor, j->idem.key, idem_not_before(g), row, found, d);
+}
+
+/* A submission whose key is stored: answered from it (the same request: its message again,
+ * after the group commit; another: refused). 0 when the key is new. */
+static int idem_settle(struct gw *g, struct submit_job *j)
+{
+	struct store_idem row;
+	mla_diag d = {MLA_OK, ""};
+	int found = 0;
+
+	if (idem_lookup(g, j, &row, &found, &d) != MLA_OK) {
+		gw_log_limited(GW_LOG_ERROR, "store-error", "idempotency-get", NULL,
+			       "op=idempotency-get reason=\"%s\"", d.msg);
+		j->store_failed = 1;
+	} else if (found && memcmp(row.digest, j->idem.digest, sizeof(row.digest)) != 0) {
+		j->fn(g, j->arg, &j->h, MLA_ERR_EXISTS,
+		      SUBMIT_IDEM_HEADER " was used for another request by this caller; nothing "
+		      "was queued", 0);
+		free_job(j);
+		return 1;
+	} else if (found) {
+		memcpy(j->h.message_id, row.message_id, sizeof(row.message_id));
+		memcpy(j->h.case_id, row.case_id, sizeof(row.case_id));
+		memcpy(j->h.to_state, row.to_state, sizeof(row.to_state));
+		memcpy(j->h.in_reply_to, row.in_reply_to, sizeof(row.in_reply_to));
+		j->replayed = 1;
+	} else if (!j->known_key) {
+		return 0;
+	} else {
+		j->store_failed = 1; /* its group was rolled back meanwhile: the client retries */
+	}
+	gw_after_commit(g, after_store, j);
+	return 1;
+}
+
 static void seal_done(struct gw_job *job)
 {
 	struct submit_job *j = (struct submit_job *)job;
@@ -116,6 +179,8 @@ static void seal_done(struct gw_job *job)
 	struct out_msg m;
 	mla_diag d = {MLA_OK, ""};
 
+	if ((j->err == MLA_OK || j->known_key) && idem_settle(g, j))
+		return;
 	if (j->err != MLA_OK) {
 		gw_log(GW_LOG_WARN, "submit-refused", j->h.message_id, "error=%s reason=\"%s\"",
 		       mla_errname(j->err), mla_diag_message(&j->diag));
@@ -131,7 +196,8 @@ static void seal_done(struct gw_job *job)
 		free_job(j);
 		return;
 	} else if (j->err != MLA_OK) {
-		gw_log(GW_LOG_ERROR, "store-error", j->h.message_id, "op=outbox-put reason=\"%s\"",
+		gw_log_limited(GW_LOG_ERROR, "store-error", "outbox-put", j->h.message_id,
+			       "op=outbox-put reason=\"%s\"",
 		       d.msg);
 		j->store_failed = 1;
 	} else if (audit_submitted(g, j, &m) != MLA_OK) {
@@ -164,9 +230,34 @@ static mla_err case_check(struct gw *g, struct submit_job *j, mla_diag *d)
 	return MLA_OK;
 }
 
+/* A retry whose key is already stored needs no seal (seal_done looks again and answers). */
+static mla_err idem_precheck(struct gw *g, struct submit_job *j, mla_diag *d)
+{
+	struct store_idem row;
+	int found = 0;
+	mla_err r;
+
+	if ((r = idem_lookup(g, j, &row, &found, d)) != MLA_OK)
+		return r;
+	j->known_key = found;
+	return MLA_OK;
+}
+
+void submit_purge_keys(struct gw *g)
+{
+	mla_diag d = {MLA_OK, ""};
+	size_t n = 0;
+
+	if (store_idem_purge(g->store, idem_not_before(g), &n, &d) != MLA_OK)
+		gw_log_limited(GW_LOG_ERROR, "store-error", "idempotency-purge", NULL,
+			       "op=idempotency-purge reason=\"%s\"", d.msg);
+	else if (n > 0)
+		gw_log(GW_LOG_INFO, "idempotency-purged", NULL, "keys=%zu", n);
+}
+
 mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, size_t len,
-		       const char *actor, mla_audit_event event, submit_done_fn fn, void *arg,
-		       mla_diag *d)
+		       const char *actor, mla_audit_event event, const struct submit_idem *idem,
+		       submit_done_fn fn, void *arg, mla_diag *d)
 {
 	struct submit_job *j = calloc(1, sizeof(*j));
 	mla_err r;
@@ -178,7 +269,9 @@ mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, si
 		free(j);
 		return mla_fail(d, MLA_ERR_ARG, "caller name too long"); /* callers bound it */
 	}
-	if ((r = case_check(g, j, d)) != MLA_OK) {
+	if (idem != NULL)
+		j->idem = *idem;
+	if ((r = case_check(g, j, d)) != MLA_OK || (r = idem_precheck(g, j, d)) != MLA_OK) {
 		free(j);
 		return r;
 	}
@@ -221,31 +314,55 @@ static void socket_denied(struct gw *g, struct evhttp_request *req, const char *
 	e.event = MLA_AUDIT_ACCESS_DENIED;
 	if (mla_strcpy(e.actor, sizeof(e.actor), API_SOCKET_ACTOR) != MLA_OK ||
 	    mla_strcpy(e.reason, sizeof(e.reason), "submit") != MLA_OK || gw_audit(g, &e) != MLA_OK)
-		gw_log(GW_LOG_ERROR, "audit-error", NULL, "event=access-denied actor=%s",
+		gw_log_limited(GW_LOG_ERROR, "audit-error", "access-denied", NULL,
+			       "event=access-denied actor=%s",
 		       API_SOCKET_ACTOR);
 	gw_log(GW_LOG_WARN, "submit-denied", NULL, "actor=%s op=submit", API_SOCKET_ACTOR);
 	submit_reply_error(req, 403, "Forbidden", MLA_ERR_FORBIDDEN, why, NULL);
 }
 
-static mla_err queued_json(const mla_header *h, mla_buf *b)
+static mla_err queued_json(const mla_header *h, int replayed, mla_buf *b)
 {
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "message_id", h->message_id, "case_id",
+			      h->case_id, "to", h->to_state, "state", "queued");
+
 	mla_buf_init(b, 4096);
-	return mla_json_dump(json_pack("{s:s, s:s, s:s, s:s}", "message_id", h->message_id,
-				       "case_id", h->case_id, "to", h->to_state, "state", "queued"),
-			     b);
+	if (replayed && o != NULL && json_object_set_new(o, "replayed", json_true()) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return mla_json_dump(o, b);
+}
+
+/* 202 with the message (the first answer, or its replay: marked in the body and a header). */
+static void reply_queued(struct evhttp_request *req, const mla_header *h, int replayed)
+{
+	mla_buf b;
+
+	if (queued_json(h, replayed, &b) != MLA_OK) {
+		submit_reply_error(req, 500, "Internal Server Error", MLA_ERR_NOMEM, "out of memory",
+				   NULL);
+	} else {
+		if (replayed)
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+					  "Idempotent-Replayed", "true");
+		submit_reply_json(req, 202, "Accepted", &b);
+	}
+	mla_buf_free(&b);
 }
 
 static void socket_done(struct gw *g, void *arg, const mla_header *h, mla_err err,
 			const char *why, int committed)
 {
 	struct socket_req *sr = arg;
-	mla_buf b;
 
 	submit_server_busy_add(g, -1);
 	if (sr->req != NULL) {
 		evhttp_connection_set_closecb(evhttp_request_get_connection(sr->req), NULL, NULL);
 		if (err == MLA_ERR_FORBIDDEN)
 			socket_denied(g, sr->req, why);
+		else if (err == MLA_ERR_EXISTS)
+			submit_reply_error(sr->req, 409, "Conflict", err, why, SUBMIT_IDEM_HEADER);
 		else if (err != MLA_OK)
 			submit_reply_error(sr->req, err == MLA_ERR_UNKNOWN_PEER ? 422 : 400,
 					   "Unprocessable Entity", err, why, NULL);
@@ -253,13 +370,8 @@ static void socket_done(struct gw *g, void *arg, const mla_header *h, mla_err er
 			submit_reply_error(sr->req, 503, "Service Unavailable", MLA_ERR_STORE,
 					   "the submission could not be stored; nothing was queued",
 					   NULL);
-		else if (queued_json(h, &b) == MLA_OK)
-			submit_reply_json(sr->req, 202, "Accepted", &b);
 		else
-			submit_reply_error(sr->req, 500, "Internal Server Error", MLA_ERR_NOMEM,
-					   "out of memory", NULL);
-		if (err == MLA_OK && committed)
-			mla_buf_free(&b);
+			reply_queued(sr->req, h, committed == SUBMIT_REPLAYED);
 	}
 	free(sr);
 }
@@ -270,6 +382,7 @@ void submit_handle(struct gw *g, struct evhttp_request *req)
 	struct socket_req *sr;
 	const char *field = NULL;
 	size_t len = evbuffer_get_length(in);
+	struct submit_idem idem;
 	mla_header h;
 	mla_diag diag = {MLA_OK, ""};
 	mla_err err;
@@ -281,6 +394,8 @@ void submit_handle(struct gw *g, struct evhttp_request *req)
 	}
 	if ((err = submit_parse_request(evhttp_request_get_input_headers(req), g->snap->cfg.state,
 					&h, &field, &diag)) != MLA_OK ||
+	    ((err = submit_parse_idem_key(evhttp_request_get_input_headers(req), &idem, &diag)) !=
+		     MLA_OK && (field = SUBMIT_IDEM_HEADER) != NULL) ||
 	    (gw_config_peer(&g->snap->cfg, h.to_state) == NULL &&
 	     (err = mla_fail(&diag, MLA_ERR_UNKNOWN_PEER, "%s is not a configured peer",
 			     h.to_state)) != MLA_OK)) {
@@ -289,13 +404,16 @@ void submit_handle(struct gw *g, struct evhttp_request *req)
 				   err == MLA_ERR_UNKNOWN_PEER ? "X-MLA-To" : field);
 		return;
 	}
-	if ((sr = calloc(1, sizeof(*sr))) == NULL) {
+	if ((idem.key[0] != '\0' &&
+	     submit_parse_digest(evhttp_request_get_input_headers(req), evbuffer_pullup(in, -1),
+				 len, idem.digest) != MLA_OK) ||
+	    (sr = calloc(1, sizeof(*sr))) == NULL) {
 		submit_reply_error(req, 503, "Service Unavailable", MLA_ERR_NOMEM, "out of memory",
 				   NULL);
 		return;
 	}
 	if ((err = submit_enqueue(g, &h, evbuffer_pullup(in, -1), len, API_SOCKET_ACTOR,
-				  MLA_AUDIT_SUBMITTED, socket_done, sr, &diag)) != MLA_OK) {
+				  MLA_AUDIT_SUBMITTED, &idem, socket_done, sr, &diag)) != MLA_OK) {
 		free(sr);
 		if (err == MLA_ERR_FORBIDDEN)
 			socket_denied(g, req, mla_diag_message(&diag));

@@ -8,10 +8,15 @@
 
 #include "core/gw.h"
 #include "mlagw/audit_entry.h"
+#include "submit_parse.h"
 
 /* Called in the loop thread when a submission is settled: err != MLA_OK when it was refused
- * before anything was stored (why says what); else committed says whether the outbox row and
- * its audit entry are durable ("queued") or were rolled back. h is the sealed header. */
+ * before anything was stored (why says what; MLA_ERR_EXISTS: its idempotency key came with
+ * another request); else committed says whether the outbox row and its audit entry are
+ * durable ("queued", 1) or were rolled back (0), or SUBMIT_REPLAYED: the idempotency key
+ * answered an earlier submission, whose message id, case id, recipient and in-reply-to are
+ * in h (nothing new was stored). h is otherwise the sealed header. */
+#define SUBMIT_REPLAYED 2
 typedef void (*submit_done_fn)(struct gw *g, void *arg, const mla_header *h, mla_err err,
 			       const char *why, int committed);
 /* The one submission pipeline (unix socket and local API): a worker seals doc (copied, wiped
@@ -21,10 +26,15 @@ typedef void (*submit_done_fn)(struct gw *g, void *arg, const mla_header *h, mla
  * a case of this State that another owns without a grant is refused before sealing
  * (MLA_ERR_FORBIDDEN), or, when the case was opened meanwhile, at the put (fn then gets
  * MLA_ERR_FORBIDDEN); a free case is opened for actor with the outbox row. On an error return
- * (d says why: MLA_ERR_FORBIDDEN, MLA_ERR_STORE, MLA_ERR_NOMEM) fn is never called. */
+ * (d says why: MLA_ERR_FORBIDDEN, MLA_ERR_STORE, MLA_ERR_NOMEM) fn is never called.
+ * idem (may be NULL, or key "") is the request's idempotency key, scoped to actor: the key
+ * row is stored with the outbox row, in its transaction; a key seen within [limits]
+ * idempotency_keep answers SUBMIT_REPLAYED for the same digest, MLA_ERR_EXISTS for another. */
 mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, size_t len,
-		       const char *actor, mla_audit_event event, submit_done_fn fn, void *arg,
-		       mla_diag *d);
+		       const char *actor, mla_audit_event event, const struct submit_idem *idem,
+		       submit_done_fn fn, void *arg, mla_diag *d);
+/* Deletes the idempotency keys older than [limits] idempotency_keep (the daemon's tick). */
+void submit_purge_keys(struct gw *g);
 
 void submit_handle(struct gw *g, struct evhttp_request *req);
 void submit_status(struct gw *g, struct evhttp_request *req, const char *id);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <event2/http.h>
+#include <openssl/evp.h>
 
 #include "submit_parse.h"
 
@@ -50,4 +51,46 @@ mla_err submit_parse_request(const struct evkeyvalq *headers, const char from_st
 		return mla_fail(diag, MLA_ERR_HEADER, "X-MLA-Priority must be normal, urgent or crisis");
 	*field = NULL;
 	return mla_header_check(h, diag);
+}
+
+mla_err submit_parse_idem_key(const struct evkeyvalq *headers, struct submit_idem *out,
+			      mla_diag *diag)
+{
+	static const char allowed[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				      "0123456789._:-";
+	const char *v = evhttp_find_header(headers, SUBMIT_IDEM_HEADER);
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (v == NULL)
+		return MLA_OK;
+	n = strlen(v);
+	if (n == 0 || n > STORE_IDEM_KEY_MAX || strspn(v, allowed) != n)
+		return mla_fail(diag, MLA_ERR_HEADER,
+				SUBMIT_IDEM_HEADER " must be 1 to %d characters of A-Z a-z 0-9 . _ : -",
+				STORE_IDEM_KEY_MAX);
+	memcpy(out->key, v, n + 1);
+	return MLA_OK;
+}
+
+mla_err submit_parse_digest(const struct evkeyvalq *headers, const uint8_t *doc, size_t len,
+			    uint8_t digest[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	const size_t n_fields = sizeof(fields) / sizeof(fields[0]);
+	int ok = md != NULL && EVP_DigestInit_ex2(md, EVP_sha256(), NULL) == 1;
+	const char *v, *name;
+
+	for (size_t i = 0; ok && i <= n_fields; i++) {
+		name = i < n_fields ? fields[i].header : "X-MLA-Priority";
+		/* name NUL value NUL, or name NUL NUL NUL when absent: values hold no NUL */
+		v = evhttp_find_header(headers, name);
+		ok = EVP_DigestUpdate(md, name, strlen(name) + 1) == 1 &&
+		     EVP_DigestUpdate(md, v != NULL ? v : "", v != NULL ? strlen(v) + 1 : 1) == 1 &&
+		     (v != NULL || EVP_DigestUpdate(md, "", 1) == 1);
+	}
+	ok = ok && EVP_DigestUpdate(md, doc, len) == 1 &&
+	     EVP_DigestFinal_ex(md, digest, NULL) == 1;
+	EVP_MD_CTX_free(md);
+	return ok ? MLA_OK : MLA_ERR_NOMEM;
 }

@@ -112,18 +112,28 @@ void submit_status(struct gw *g, struct evhttp_request *req, const char *id)
 	mla_buf_free(&b);
 }
 
+/* The store's part of the socket's health: {"status"[, "reason"]}. */
+static json_t *store_health_json(const struct store_health *h)
+{
+	return h->failing ? json_pack("{s:s, s:s}", "status", "failing", "reason", h->reason) :
+			    json_pack("{s:s}", "status", "ok");
+}
+
 void submit_health(struct gw *g, struct evhttp_request *req)
 {
 	uint64_t counts[6] = {0}, acc = 0, rej = 0;
 	mla_diag d = {MLA_OK, ""};
+	struct store_health sh;
 	mla_buf b;
 
 	mla_buf_init(&b, 4096);
+	gw_store_watch(g, &sh);
 	if (store_outbox_counts(g->store, counts, &d) != MLA_OK ||
 	    store_inbox_count(g->store, &acc, &rej, &d) != MLA_OK ||
-	    mla_json_dump(json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I}, s:I, s:I}",
+	    mla_json_dump(json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I}, s:I, s:I, s:o}",
 				    "state", g->snap->cfg.state, "status",
-				    g->stopping ? "stopping" : g->hold != NULL ? "held" : "ok",
+				    g->stopping ? "stopping" : sh.failing ? "failing" :
+				    g->hold != NULL ? "held" : "ok",
 				    "outbox", "queued",
 				    (json_int_t)counts[0], "sending", (json_int_t)counts[1],
 				    "awaiting-receipt", (json_int_t)counts[2], "delivered",
@@ -131,7 +141,7 @@ void submit_health(struct gw *g, struct evhttp_request *req)
 				    "failed", (json_int_t)counts[5], "inbox", "received",
 				    (json_int_t)acc, "workers_pending",
 				    (json_int_t)gw_pool_pending(g->pool), "relay_in_flight",
-				    (json_int_t)relay_in_flight(g)),
+				    (json_int_t)relay_in_flight(g), "store", store_health_json(&sh)),
 			  &b) != MLA_OK) {
 		submit_reply_error(req, 500, "Internal Server Error", MLA_ERR_STORE,
 				   mla_diag_message(&d), NULL);

@@ -87,8 +87,9 @@ mla_err gw_audit(struct gw *g, mla_audit_entry *e)
 	if ((r = mla_audit_entry_serialize(e, &b, &d)) != MLA_OK) {
 		/* refused by its own fields: nothing was written, so only its request fails,
 		 * never the group commit it shares with others */
-		gw_log(GW_LOG_ERROR, "audit-error", e->message_id, "event=%s reason=\"%s\"",
-		       mla_audit_event_name(e->event), mla_diag_message(&d));
+		gw_log_limited(GW_LOG_ERROR, "audit-error", mla_audit_event_name(e->event),
+			       e->message_id, "event=%s reason=\"%s\"",
+			       mla_audit_event_name(e->event), mla_diag_message(&d));
 		mla_buf_free(&b);
 		return r;
 	}
@@ -99,8 +100,9 @@ mla_err gw_audit(struct gw *g, mla_audit_entry *e)
 	}
 	mla_buf_free(&b);
 	if (r != MLA_OK) {
-		gw_log(GW_LOG_ERROR, "audit-error", e->message_id, "event=%s reason=\"%s\"",
-		       mla_audit_event_name(e->event), mla_diag_message(&d));
+		gw_log_limited(GW_LOG_ERROR, "audit-error", mla_audit_event_name(e->event),
+			       e->message_id, "event=%s reason=\"%s\"",
+			       mla_audit_event_name(e->event), mla_diag_message(&d));
 		if (gw_batch_is_open(g))
 			gw_batch_fail(g);
 		(void)gw_audit_sync(g, NULL); /* the store decides what the next index is */

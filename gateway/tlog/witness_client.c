@@ -379,7 +379,7 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct wi
 				       size, g->tlog->cp_size);
 		gw_log(GW_LOG_ERROR, "witness-ahead", NULL, "%s", detail);
 		if (store_alert(g->store, "witness-ahead", NULL, detail, &d) != MLA_OK)
-			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert");
+			gw_log_limited(GW_LOG_ERROR, "store-error", "alert", NULL, "op=alert");
 		wp->next_try_ms = gw_mono_ms() + REFUSED_MS;
 		wp->refused = 1;
 		return;

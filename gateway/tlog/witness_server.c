@@ -105,7 +105,8 @@ static void alert(struct gw *g, const char *kind, const char *state, const char 
 		return; /* stored (and logged) a minute ago: the refusal itself still goes out */
 	gw_log(GW_LOG_ERROR, kind, NULL, "peer=%s %s", state, detail);
 	if (store_alert(g->store, kind, NULL, detail, &d) != MLA_OK)
-		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert reason=\"%s\"", d.msg);
+		gw_log_limited(GW_LOG_ERROR, "store-error", "alert", NULL,
+			       "op=alert reason=\"%s\"", d.msg);
 }
 
 /* Old size and proof against what we cosigned last. Returns the status to refuse with (409

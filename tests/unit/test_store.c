@@ -229,11 +229,11 @@ static void test_newer_schema_refused(void **state)
 	mla_diag d = {MLA_OK, ""};
 
 	store_close(s);
-	assert_int_equal(store_fault_set_version(f->path, 5, &d), MLA_OK);
+	assert_int_equal(store_fault_set_version(f->path, 6, &d), MLA_OK);
 	s = NULL;
 	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_STORE);
 	assert_null(s);
-	assert_non_null(strstr(d.msg, "schema version 5"));
+	assert_non_null(strstr(d.msg, "schema version 6"));
 }
 
 /* A version 1 file (before witnessing) is brought to the current version, its data kept. */
@@ -251,6 +251,59 @@ static void test_v1_upgraded(void **state)
 	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
 	assert_int_equal((int64_t)counts_of(f->path).witnessed, 0);
 	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
+	store_close(s);
+}
+
+/* Idempotency keys (schema 5): stored with the outbox row, per principal, ignored once
+ * expired; a second put under a live key stores nothing; the purge deletes expired keys. */
+static void test_idempotency_keys(void **state)
+{
+	struct fx *f = *state;
+	struct out_msg m = make_out(1, "FR", 0, 1000, 1000), m2 = make_out(2, "FR", 0, 2000, 2000);
+	struct out_msg row;
+	struct store_idem got;
+	mla_diag d = {MLA_OK, ""};
+	gw_store *s = open_ok(f);
+	size_t n = 9;
+	int found = 0;
+
+	assert_int_equal(mla_snprintf(m.submitted_by, sizeof(m.submitted_by), "authority:a"),
+			 MLA_OK);
+	assert_int_equal(mla_snprintf(m.idem_key, sizeof(m.idem_key), "order-1"), MLA_OK);
+	memset(m.idem_digest, 0xab, sizeof(m.idem_digest));
+	put_ok(s, &m);
+	assert_int_equal(store_idem_get(s, "authority:a", "order-1", 0, &got, &found, &d), MLA_OK);
+	assert_int_equal(found, 1);
+	assert_string_equal(got.message_id, m.message_id);
+	assert_string_equal(got.case_id, m.case_id);
+	assert_string_equal(got.to_state, "FR");
+	assert_memory_equal(got.digest, m.idem_digest, 32);
+	/* another principal, another key, an expired one: not found */
+	assert_int_equal(store_idem_get(s, "authority:b", "order-1", 0, &got, &found, &d), MLA_OK);
+	assert_int_equal(found, 0);
+	assert_int_equal(store_idem_get(s, "authority:a", "order-2", 0, &got, &found, &d), MLA_OK);
+	assert_int_equal(found, 0);
+	assert_int_equal(store_idem_get(s, "authority:a", "order-1", 1001, &got, &found, &d),
+			 MLA_OK);
+	assert_int_equal(found, 0);
+	/* the same live key again: refused, and its outbox row is not kept either */
+	memcpy(m2.submitted_by, m.submitted_by, sizeof(m2.submitted_by));
+	memcpy(m2.idem_key, m.idem_key, sizeof(m2.idem_key));
+	m2.idem_not_before_ms = 1000;
+	assert_int_equal(store_outbox_put(s, &m2, env_bytes, sizeof(env_bytes), &d), MLA_ERR_EXISTS);
+	assert_int_equal(store_outbox_get(s, m2.message_id, &row, &d), MLA_ERR_NOT_FOUND);
+	/* expired (written before not_before) but not purged yet: the next put takes it over */
+	m2.idem_not_before_ms = 1001;
+	put_ok(s, &m2);
+	assert_int_equal(store_idem_get(s, "authority:a", "order-1", 0, &got, &found, &d), MLA_OK);
+	assert_string_equal(got.message_id, m2.message_id);
+	/* the purge deletes what was written before its limit, and only that */
+	assert_int_equal(store_idem_purge(s, 2000, &n, &d), MLA_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_idem_purge(s, 2001, &n, &d), MLA_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_idem_get(s, "authority:a", "order-1", 0, &got, &found, &d), MLA_OK);
+	assert_int_equal(found, 0);
 	store_close(s);
 }
 
@@ -1008,6 +1061,7 @@ int main(void)
 		T(test_audit_dense),
 		T(test_audit_leaves),
 		T(test_checkpoints),
+		T(test_idempotency_keys),
 #undef T
 	};
 

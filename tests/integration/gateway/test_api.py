@@ -71,13 +71,13 @@ class Api:
         self.gw, self.port, self.tokens, self.cert = gw, port, tokens, cert
 
     def call(self, method, path, body=None, role=None, token=None, ctype='application/json',
-             cert=False, raw=None):
+             cert=False, raw=None, headers=None):
         ctx = ssl.create_default_context(cafile=self.gw.pki('root.crt'))
         ctx.check_hostname = False
         if cert:
             ctx.load_cert_chain(*self.cert)
         c = http.client.HTTPSConnection('127.0.0.1', self.port, context=ctx, timeout=30)
-        h = {}
+        h = dict(headers or {})
         tok = token or (self.tokens[role][1] if role else None)
         if tok:
             h['Authorization'] = 'Bearer ' + tok
