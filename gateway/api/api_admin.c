@@ -133,9 +133,9 @@ void api_get_health(struct api_req *r)
 	    (e = store_outbox_counts(g->store, c, &d)) == MLA_OK &&
 	    (e = store_inbox_count(g->store, &acc, &rej, &d)) == MLA_OK &&
 	    (e = peers_json(g, peers, &down, &d)) == MLA_OK) {
-		status = worst < 0 ? "failing" :
+		status = worst < 0 || gw_store_damage(g) != NULL ? "failing" :
 			 down > 0 || worst < CERT_WARN_DAYS ? "degraded" : "ok";
-		code = worst < 0 ? 503 : 200;
+		code = worst < 0 || gw_store_damage(g) != NULL ? 503 : 200;
 		e = mla_json_dump(json_pack("{s:O, s:s, s:s, s:o, s:O}", "peers", peers, "status",
 					    status, "state", g->snap->cfg.state, "queues",
 					    queues_json(c, acc), "certificates", certs),

@@ -76,6 +76,8 @@ struct gw_config {
 	struct gw_retry retry;
 	/* [audit] */
 	uint64_t checkpoint_interval_ms; /* sign a checkpoint at most this often; default 2 s */
+	/* [store] */
+	uint64_t store_check_interval_ms; /* quick_check and the log re-read this often; 1 d */
 	/* [api] (docs/api/README.md) */
 	struct api_config api;
 };

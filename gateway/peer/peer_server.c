@@ -162,7 +162,7 @@ static void on_envelope(struct evhttp_request *req, void *arg)
 	}
 	if (!within_rate(g, req, conn->state))
 		return;
-	if (g->stopping) {
+	if (g->stopping || gw_store_damage(g) != NULL) { /* the sender retries later */
 		reply_plain(req, 503, "Service Unavailable");
 		return;
 	}

@@ -312,6 +312,12 @@ out:
 
 mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
 {
+	return store_open_opts(path, NULL, out, diag);
+}
+
+mla_err store_open_opts(const char *path, const struct store_open_opts *o, gw_store **out,
+			mla_diag *diag)
+{
 	gw_store *s = NULL;
 	mla_err r;
 	int rc;
@@ -333,8 +339,10 @@ mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
 		goto out;
 	}
 	/* the checks read only: a refused store is left as it was found */
-	if ((r = configure(s, diag)) != MLA_OK || (r = store_check_unclean(s, path, diag)) != MLA_OK ||
-	    (r = apply_schema(s, path, diag)) != MLA_OK || (r = store_mark_running(s, diag)) != MLA_OK)
+	if ((r = configure(s, diag)) != MLA_OK ||
+	    (r = store_check_unclean(s, path, o, diag)) != MLA_OK ||
+	    (r = apply_schema(s, path, diag)) != MLA_OK || (r = store_mark_running(s, diag)) != MLA_OK ||
+	    ((s->quick_checked || s->fresh) && o != NULL && (r = store_mark_checked(s, o->now_ms, diag)) != MLA_OK))
 		goto out;
 	*out = s;
 	s = NULL;

@@ -123,7 +123,8 @@ void submit_health(struct gw *g, struct evhttp_request *req)
 	    store_inbox_count(g->store, &acc, &rej, &d) != MLA_OK ||
 	    mla_json_dump(json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I}, s:I, s:I}",
 				    "state", g->snap->cfg.state, "status",
-				    g->stopping ? "stopping" : "ok", "outbox", "queued",
+				    g->stopping ? "stopping" : gw_store_damage(g) != NULL ?
+				    "store-damaged" : "ok", "outbox", "queued",
 				    (json_int_t)counts[0], "sending", (json_int_t)counts[1],
 				    "awaiting-receipt", (json_int_t)counts[2], "delivered",
 				    (json_int_t)counts[3], "rejected", (json_int_t)counts[4],

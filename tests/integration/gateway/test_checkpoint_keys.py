@@ -112,6 +112,9 @@ def main(mlagw, mlagwd):
     p = net.cli('store', 'check', '--store', es.store, check_rc=False)
     check(p.returncode == 0, 'store check after the rotations: exit %d\n%s' %
           (p.returncode, p.stdout.decode() + p.stderr.decode()))
+    for l in es.log_text().splitlines():
+        if 'cannot start' in l or 'checkpoint-verified' in l or 'audit_key' in l:
+            sys.stderr.write(l + '\n')
     net.stop_all()
 
 

@@ -20,6 +20,8 @@ def main(mlagw, mlagwd):
     net = Net(mlagw, mlagwd, ['ES', 'CO'], checkpoint_interval='200ms')
     net.start_all()
     es = net['ES']
+    first = [es.submit('CO')['message_id'] for _ in range(5)]
+    wait_until(lambda: es.counts()['checkpoint_latest'] >= 15, 30, msg='a first checkpoint')
     stop = threading.Event()
     acked = []
     t = threading.Thread(target=lambda: acked.extend(
@@ -52,6 +54,7 @@ def main(mlagw, mlagwd):
     check(p.returncode == 0, 'store check of the backup: exit %d\n%s' %
           (p.returncode, p.stdout.decode() + p.stderr.decode()))
 
+    acked += first
     wait_until(lambda: es.all_in_state(acked, DELIVERED), 120, msg='every ack delivered')
     es.stop()
     live = es.audit_rows()
