@@ -72,8 +72,10 @@ def main(mlagw, mlagwd):
         f.write(b'\n'.join(lines))
     es.fault('set-checkpoint', size, altered)
     es.start(wait=False)
-    es.proc.wait(timeout=60)
+    wait_until(lambda: es.proc.poll() is not None or 'checkpoint-unverified' in es.log_text(),
+               60, msg='the start to end or go ahead')
     tail = es.log_text().split('--- start ---')[-1]
+    es.kill()
     check(es.proc.returncode == 1, 'an altered checkpoint was signed over (exit %r):\n%s' %
           (es.proc.returncode, tail[-2000:]))
     check(('checkpoint of %d entries does not verify' % size) in tail,

@@ -23,9 +23,26 @@ def store_check(net, path):
     return p.returncode, p.stdout.decode(errors='replace') + p.stderr.decode(errors='replace')
 
 
+def exited_or_serving(gw):
+    """Waits until the daemon has exited (None) or serves its API (its exit is then None too,
+    and the test fails below on the exit status)."""
+    def settled():
+        if gw.proc.poll() is not None:
+            return True
+        try:
+            return gw.http('GET', '/local/v1/health', timeout=2)[0] in (200, 503)
+        except OSError:
+            return False
+    wait_until(settled, 60, 0.1, '%s to exit or serve' % gw.state)
+
+
 def start_refused(gw, what):
     gw.start(wait=False)
-    gw.proc.wait(timeout=60)
+    exited_or_serving(gw)
+    if gw.proc.poll() is None:
+        gw.kill()
+        raise TestFailure('%s: the start went ahead (the gateway serves):\n%s' %
+                          (what, gw.log_text().split('--- start ---')[-1][-2000:]))
     tail = gw.log_text().split('--- start ---')[-1]
     check(gw.proc.returncode == 1, '%s: the start went ahead (exit %r):\n%s' %
           (what, gw.proc.returncode, tail[-2000:]))
