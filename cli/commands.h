@@ -19,6 +19,9 @@ int cmd_audit(int argc, char **argv);
 int cmd_receipt(int argc, char **argv);
 /* mlagw store show: a gateway's store read through its read-only reader (cmd_store.c). */
 int cmd_store(int argc, char **argv);
+/* mlagw store check (backup 0) and mlagw store backup (1), argv[0] the subcommand
+ * (cmd_store_check.c). */
+int cmd_store_check(int argc, char **argv, int backup);
 /* mlagw bench envelope: seal/open rates beside OpenSSL's bound; mlagw bench gateway: two
  * local gateways under load, receipted envelopes/s and latency beside the exchange's bound. */
 int cmd_bench(int argc, char **argv);

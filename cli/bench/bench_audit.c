@@ -25,6 +25,7 @@
 #include "store/store_reader.h"
 #include "../audit_bundle.h"
 #include "bench_bound.h"
+#include "bench_store_check.h"
 #include "../cli_util.h"
 #include "../commands.h"
 #include "mlagw/audit_entry.h"
@@ -58,6 +59,7 @@ struct ba_res {
 	size_t bundle_bytes;
 	int verify_rc;
 	char verify_last[128];
+	struct bench_store_check sc; /* start-up re-hash, quick_check, store check, backup */
 };
 
 static double now_s(void)
@@ -317,7 +319,7 @@ static mla_err time_verify(const char *bundle, const char *trust, const char *ou
 struct ba_paths {
 	char dir[PATH_MAX - 64], db[PATH_MAX], single[PATH_MAX], crt[PATH_MAX], key[PATH_MAX],
 		root[PATH_MAX], trust[PATH_MAX], trust_root[PATH_MAX], bundle[PATH_MAX],
-		vout[PATH_MAX];
+		vout[PATH_MAX], backup[PATH_MAX];
 };
 
 static void make_paths(struct ba_paths *p)
@@ -332,7 +334,8 @@ static void make_paths(struct ba_paths *p)
 	    mla_snprintf(p->trust_root, sizeof(p->trust_root), "%s/trust/" STATE ".crt",
 			 p->dir) != MLA_OK ||
 	    mla_snprintf(p->bundle, sizeof(p->bundle), "%s/audit.bundle", p->dir) != MLA_OK ||
-	    mla_snprintf(p->vout, sizeof(p->vout), "%s/verify.out", p->dir) != MLA_OK)
+	    mla_snprintf(p->vout, sizeof(p->vout), "%s/verify.out", p->dir) != MLA_OK ||
+	    mla_snprintf(p->backup, sizeof(p->backup), "%s/backup.db", p->dir) != MLA_OK)
 		abort();
 }
 
@@ -400,6 +403,9 @@ static mla_err run(const struct ba_args *a, const struct ba_paths *p, struct ba_
 	s = NULL;
 	mla_merkle_tree_free(t);
 	t = NULL;
+	/* (5) the store's integrity checks at N entries */
+	if ((r = bench_store_check(p->db, p->crt, ORIGIN, p->backup, &res->sc, d)) != MLA_OK)
+		goto out;
 	{
 		/* The log alone: a case filter that selects no message, so the bundle holds every
 		 * entry and checkpoint and no envelope (the synthetic entries name envelopes that
@@ -464,6 +470,17 @@ static void print_text(const struct ba_args *a, const struct ba_res *x)
 	       x->append_group, (unsigned long long)x->single_n, x->append_single);
 	printf("proofs: %d random indices at size %llu, up to %zu hashes\n", PROOFS,
 	       (unsigned long long)a->entries, x->proof_len_max);
+	printf("store integrity at %llu entries (store %.1f MB; checks %s):\n"
+	       "  start-up tree from the leaves alone (before: a clean start)    %8.2f s\n"
+	       "  start-up re-hash (every entry against its leaf, tree built)  %8.2f s\n"
+	       "  quick_check                                                   %8.2f s\n"
+	       "  mlagw store check (quick_check + entries + checkpoint)       %8.2f s "
+	       "(log part %.2f s)\n"
+	       "  mlagw store backup: copy %.2f s (%.1f MB), check of the copy %.2f s\n",
+	       (unsigned long long)a->entries, (double)x->sc.db_bytes / 1e6,
+	       x->sc.ok ? "passed" : "FAILED", x->sc.start_leaves_s, x->sc.start_rehash_s, x->sc.quick_s, x->sc.check_s,
+	       x->sc.log_s, x->sc.backup_copy_s, (double)x->sc.backup_bytes / 1e6,
+	       x->sc.backup_check_s);
 	printf("bundle: %.1f MB (%llu entries, 1 checkpoint, no envelopes), written by audit "
 	       "export in %.2f s; verifier exit %d: \"%s\"\n", (double)x->bundle_bytes / 1e6,
 	       (unsigned long long)a->entries, x->export_s, x->verify_rc, x->verify_last);

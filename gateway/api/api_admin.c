@@ -175,11 +175,14 @@ void api_get_health(struct api_req *r)
 	    (e = store_inbox_count(g->store, &acc, &rej, &d)) == MLA_OK &&
 	    (e = peers_json(g, peers, &down, &d)) == MLA_OK) {
 		json_t *audit = audit_json(g, &refused);
-		status = worst < 0 || sh.failing || g->hold != NULL ? "failing" :
+		int failing = worst < 0 || sh.failing || g->hold != NULL || gw_store_damage(g) != NULL;
+		status = failing ? "failing" :
 			 down > 0 || refused > 0 || worst < CERT_WARN_DAYS ? "degraded" : "ok";
-		code = worst < 0 || sh.failing || g->hold != NULL ? 503 : 200;
+		code = failing ? 503 : 200;
 		if (g->hold != NULL)
 			(void)json_object_set_new(audit, "hold", json_string(g->hold));
+		if (gw_store_damage(g) != NULL)
+			(void)json_object_set_new(audit, "damage", json_string(gw_store_damage(g)));
 		e = mla_json_dump(json_pack("{s:O, s:s, s:s, s:o, s:O, s:o, s:o}", "peers", peers,
 					    "status", status, "state", g->snap->cfg.state, "queues",
 					    queues_json(c, acc), "certificates", certs, "store",

@@ -111,6 +111,10 @@ static const struct key_def audit_keys[] = {
 	DUR("peer_head_wait", peer_head_wait_ms, 0, CFG_HOUR),
 };
 
+static const struct key_def store_keys[] = {
+	DUR("check_interval", store_check_interval_ms, CFG_SEC, 365 * CFG_DAY),
+};
+
 #define PEER(field) offsetof(struct gw_peer, field), sizeof(((struct gw_peer *)NULL)->field)
 static const struct key_def peer_keys[] = {
 	{"url", T_URL, PEER(url), 0, 0, F_REQUIRED},
@@ -121,7 +125,8 @@ static const struct key_def peer_keys[] = {
 };
 
 enum sec_id {
-	SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_AUDIT, SEC_API, SEC_PEER, SEC_N
+	SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_AUDIT, SEC_STORE, SEC_API, SEC_PEER,
+	SEC_N
 };
 
 struct sec_def {
@@ -138,11 +143,12 @@ FITS(trust_keys);
 FITS(limits_keys);
 FITS(retry_keys);
 FITS(audit_keys);
+FITS(store_keys);
 FITS(peer_keys);
 static const struct sec_def sections[SEC_N] = {
 	SEC("gateway", gateway_keys), SEC("keys", keys_keys), SEC("trust", trust_keys),
 	SEC("limits", limits_keys),   SEC("retry", retry_keys), SEC("audit", audit_keys),
-	{"api", NULL, 0},
+	SEC("store", store_keys),     {"api", NULL, 0},
 	SEC("peer", peer_keys),
 };
 
@@ -606,6 +612,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->retry.connect_timeout_ms = 5 * CFG_SEC;
 	c->checkpoint_interval_ms = 2 * CFG_SEC;
 	c->peer_head_wait_ms = 10 * CFG_SEC;
+	c->store_check_interval_ms = CFG_DAY;
 	api_config_defaults(&c->api);
 }
 

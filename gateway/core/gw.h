@@ -24,6 +24,7 @@ struct gw_api_server;
 struct gw_tlog;
 struct gw_daemon;
 struct gw_batch;
+struct gw_integrity;
 
 struct gw {
 	struct event_base *base;
@@ -49,7 +50,12 @@ struct gw {
 	mla_err (*reload)(struct gw *g, mla_diag *diag);
 	struct gw_tlog *tlog;       /* the audit log, its checkpoints and witnessing (tlog.h) */
 	struct gw_batch *batch;     /* group commit (batch.c) */
+	struct gw_integrity *integrity; /* the store's scheduled check (integrity.h) */
 };
+
+/* NULL while the store passes its checks; once the scheduled check (integrity.c) found it
+ * damaged, why, in words for a 503: submissions and receptions are refused from then on. */
+const char *gw_store_damage(const struct gw *g);
 
 /* Group commit (batch.c): store writes made while a batch is open share one transaction;
  * callbacks registered with gw_after_commit run once it is durable (committed = 1) or has

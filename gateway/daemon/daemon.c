@@ -12,6 +12,7 @@
 #include "tlog/audit.h"
 #include "tlog/checkpoint.h"
 #include "tlog/tlog.h"
+#include "core/integrity.h"
 #include "core/log.h"
 #include "tlog/witness.h"
 #include "net/peer_client.h"
@@ -147,6 +148,7 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d
 	}
 	gw_checkpoint_reload(g, audit_key); /* signs with the old key what it covers */
 	gw_log_set_repeat_interval(c->log_repeat_interval_ms);
+	gw_integrity_reload(g);
 	g->gen++;
 	gw_crypto_free(g->crypto);
 	g->crypto = crypto;
@@ -335,6 +337,20 @@ static mla_err learn_heads(struct gw *g, mla_diag *d)
 	return MLA_OK;
 }
 
+/* The store, checked with quick_check after an unclean stop or when the last check is older
+ * than [store] check_interval (the audit log is re-read at every start: tlog_start). */
+static mla_err open_store(struct gw *g, const struct gw_config *c, mla_diag *d)
+{
+	struct store_open_opts o = {c->store_check_interval_ms, gw_now_ms()};
+	mla_err r;
+
+	if ((r = store_open_opts(c->store, &o, &g->store, d)) == MLA_OK &&
+	    store_quick_checked(g->store))
+		gw_log(GW_LOG_INFO, "store-checked", NULL, "quick_check=ok reason=%s",
+		       store_unclean(g->store) ? "unclean-stop" : "interval");
+	return r;
+}
+
 mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 {
 	mla_err r;
@@ -347,10 +363,10 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 		return MLA_ERR_NOMEM;
 	g->reload = gw_reload;
 	if ((r = gw_crypto_load(c, &g->crypto, d)) != MLA_OK ||
-	    (r = store_open(c->store, &g->store, d)) != MLA_OK ||
+	    (r = open_store(g, c, d)) != MLA_OK ||
 	    (r = adopt_cases(g, c, d)) != MLA_OK ||
 	    (r = gw_batch_new(&g->batch)) != MLA_OK ||
-	    (r = tlog_start(g, d)) != MLA_OK)
+	    (r = tlog_start(g, d)) != MLA_OK || (r = gw_integrity_start(g, d)) != MLA_OK)
 		return r;
 	gw_key_digests(c, g->daemon->key_digest);
 	if ((g->pool = gw_pool_new(g->base, worker_count(c), gw_batch_begin, gw_batch_end, g)) ==
@@ -395,6 +411,7 @@ void gw_free(struct gw *g)
 {
 	int clean;
 
+	gw_integrity_free(g); /* a check in progress is interrupted */
 	relay_stop(g);
 	gw_pool_free(g->pool); /* finishes and answers what the workers still hold */
 	g->pool = NULL;

@@ -356,10 +356,12 @@ static mla_err put_created(gw_store *s, mla_diag *diag)
 	char at[21];
 
 	mla_time_format((time_t)(store_now_ms() / 1000), at);
-	return store_meta_put(s, "created", at, diag);
+	return store_meta_put(s, "created", at, 0, diag);
 }
 
-static mla_err open_store(const char *path, int init, gw_store **out, mla_diag *diag)
+/* init: store_init's creation; o: the quick_check schedule (NULL: only after a crash). */
+static mla_err open_store(const char *path, int init, const struct store_open_opts *o,
+			  gw_store **out, mla_diag *diag)
 {
 	gw_store *s = NULL;
 	mla_err r;
@@ -391,10 +393,12 @@ static mla_err open_store(const char *path, int init, gw_store **out, mla_diag *
 				     path, sqlite3_errmsg(s->db));
 		goto out;
 	}
-	if ((r = store_check_unclean(s, path, diag)) != MLA_OK ||
+	if ((r = store_check_unclean(s, path, o, diag)) != MLA_OK ||
 	    (r = apply_schema(s, path, init, diag)) != MLA_OK ||
 	    (init && (r = put_created(s, diag)) != MLA_OK) ||
-	    (r = store_mark_running(s, diag)) != MLA_OK)
+	    (r = store_mark_running(s, diag)) != MLA_OK ||
+	    ((s->quick_checked || s->fresh) && o != NULL &&
+	     (r = store_mark_checked(s, o->now_ms, diag)) != MLA_OK))
 		goto out;
 	*out = s;
 	s = NULL;
@@ -405,13 +409,20 @@ out:
 
 mla_err store_open(const char *path, gw_store **out, mla_diag *diag)
 {
-	return open_store(path, 0, out, diag);
+	return open_store(path, 0, NULL, out, diag);
+}
+
+mla_err store_open_opts(const char *path, const struct store_open_opts *o, gw_store **out,
+			mla_diag *diag)
+{
+	return open_store(path, 0, o, out, diag);
 }
 
 mla_err store_init(const char *path, mla_diag *diag)
 {
+	struct store_open_opts o = {0, store_now_ms()}; /* the check schedule starts now */
 	gw_store *s = NULL;
-	mla_err r = open_store(path, 1, &s, diag);
+	mla_err r = open_store(path, 1, &o, &s, diag);
 
 	if (r == MLA_OK) {
 		store_set_verified(s); /* new and empty: nothing to check before a checkpoint */

@@ -100,9 +100,23 @@ mla_err store_init(const char *path, mla_diag *diag);
  * (MLA_ERR_NOT_FOUND), an empty one or one without an mlagw schema is refused: a lost store
  * is never silently replaced by an empty one. */
 mla_err store_open(const char *path, gw_store **out, mla_diag *diag);
+/* The daemon's open: besides after an unclean stop, quick_check runs when the last one that
+ * passed (meta "checked_at", recorded by store_mark_checked) is older than check_interval_ms
+ * at now_ms (wall clock; a check dated in the future is taken as due). 0: only after an
+ * unclean stop. */
+struct store_open_opts {
+	uint64_t check_interval_ms;
+	int64_t now_ms;
+};
+mla_err store_open_opts(const char *path, const struct store_open_opts *o, gw_store **out,
+			mla_diag *diag);
 /* Whether the store was left unclean (a crash or a kill): store_open then ran SQLite's
  * quick_check and refused the file if it failed. */
 int store_unclean(const gw_store *s);
+/* Whether quick_check ran (and passed) at open: unclean, or due. */
+int store_quick_checked(const gw_store *s);
+/* quick_check passed at at_ms (wall clock): the next one is due an interval later. */
+mla_err store_mark_checked(gw_store *s, int64_t at_ms, mla_diag *diag);
 /* The daemon verified the audit log: closing may checkpoint the write-ahead log again (until
  * then a refused store is left exactly as found). */
 void store_set_verified(gw_store *s);
@@ -110,10 +124,9 @@ void store_set_verified(gw_store *s);
 mla_err store_mark_clean(gw_store *s, mla_diag *diag);
 void store_close(gw_store *s);
 
-/* The store's own state: short text values (at most STORE_META_MAX bytes) by key; get gives
- * MLA_ERR_NOT_FOUND for a key never put. */
+/* The store's own state: short text values (at most STORE_META_MAX bytes) by key;
+ * MLA_ERR_NOT_FOUND for a key never written. */
 #define STORE_META_MAX 1024
-mla_err store_meta_put(gw_store *s, const char *key, const char *value, mla_diag *diag);
 mla_err store_meta_get(gw_store *s, const char *key, char *out, size_t cap, mla_diag *diag);
 
 /* Group commit: writes between begin and commit share one transaction and one fsync. Without
@@ -308,6 +321,10 @@ mla_err store_audit_entries(gw_store *s, uint64_t from, store_entry_fn fn, void 
  * MLA_ERR_ARG), which must be larger than every stored one (MLA_ERR_EXISTS otherwise). */
 mla_err store_checkpoint_put(gw_store *s, uint64_t size, const char *note, size_t len,
 			     int64_t at_ms, mla_diag *diag);
+/* The same, and in the same transaction, when vkey is not NULL, records the audit key that
+ * signed it as held (store_check.h, store_audit_key_add): the first checkpoint of each key. */
+mla_err store_checkpoint_put_key(gw_store *s, uint64_t size, const char *note, size_t len,
+				 int64_t at_ms, const char *vkey, mla_diag *diag);
 /* The latest checkpoint (largest size): MLA_ERR_NOT_FOUND when there is none. note is
  * initialised by the callee and NUL-terminated; size and at_ms may be NULL. */
 mla_err store_checkpoint_latest(gw_store *s, uint64_t *size, mla_buf *note, int64_t *at_ms,

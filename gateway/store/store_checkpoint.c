@@ -2,23 +2,20 @@
  * exactly as signed, sizes only growing and never beyond the log. */
 #include <string.h>
 
+#include "store_check.h"
 #include "store_internal.h"
 
 #define CP_NOTE_MAX 16384 /* MLA_NOTE_MAX: a note is never longer */
 
-mla_err store_checkpoint_put(gw_store *s, uint64_t size, const char *note, size_t len,
-			     int64_t at_ms, mla_diag *diag)
+/* The checkpoint's row, inside a transaction or savepoint the caller holds. */
+static mla_err insert(gw_store *s, uint64_t size, const char *note, size_t len, int64_t at_ms,
+		      mla_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
 	uint64_t next = 0, latest = 0;
 	mla_err r;
-	int own = 0, rc;
+	int rc;
 
-	if (note == NULL || len == 0 || len > CP_NOTE_MAX || size == 0 ||
-	    size > (uint64_t)INT64_MAX)
-		return mla_fail(diag, MLA_ERR_ARG, "store: checkpoint put: bad arguments");
-	if ((r = store_write_enter(s, &own, diag)) != MLA_OK)
-		return r;
 	if ((r = store_audit_next(s, &next, diag)) != MLA_OK)
 		goto out;
 	if (size > next) {
@@ -47,6 +44,28 @@ mla_err store_checkpoint_put(gw_store *s, uint64_t size, const char *note, size_
 		r = store_fail(s, rc, "checkpoint put", diag);
 out:
 	store_stmt_done(st);
+	return r;
+}
+
+mla_err store_checkpoint_put(gw_store *s, uint64_t size, const char *note, size_t len,
+			     int64_t at_ms, mla_diag *diag)
+{
+	return store_checkpoint_put_key(s, size, note, len, at_ms, NULL, diag);
+}
+
+mla_err store_checkpoint_put_key(gw_store *s, uint64_t size, const char *note, size_t len,
+				 int64_t at_ms, const char *vkey, mla_diag *diag)
+{
+	mla_err r;
+	int own = 0;
+
+	if (note == NULL || len == 0 || len > CP_NOTE_MAX || size == 0 ||
+	    size > (uint64_t)INT64_MAX)
+		return mla_fail(diag, MLA_ERR_ARG, "store: checkpoint put: bad arguments");
+	if ((r = store_write_enter(s, &own, diag)) != MLA_OK)
+		return r;
+	if ((r = insert(s, size, note, len, at_ms, diag)) == MLA_OK && vkey != NULL)
+		r = store_audit_key_add(s, vkey, size, diag);
 	return store_write_leave(s, own, r, diag);
 }
 

@@ -75,6 +75,19 @@ mla_err store_fault_delete_entry(const char *path, uint64_t seq, mla_diag *diag)
 	return e;
 }
 
+mla_err store_fault_set_checkpoint(const char *path, uint64_t size, const char *note, size_t len,
+				   mla_diag *diag)
+{
+	int changed = 0;
+	mla_err e = run(path, "UPDATE checkpoints SET note = ?2 WHERE size = ?1", size,
+			(const uint8_t *)note, len, NULL, &changed, diag);
+
+	if (e == MLA_OK && changed == 0)
+		e = mla_fail(diag, MLA_ERR_NOT_FOUND, "store: no checkpoint of size %llu",
+			     (unsigned long long)size);
+	return e;
+}
+
 /* The first column of the first row of sql as text (cap bytes with the NUL) and number. */
 static mla_err first_value(sqlite3 *db, const char *sql, char *out, size_t cap, int64_t *num,
 			   mla_diag *diag)
@@ -159,6 +172,33 @@ mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t
 	mla_require(mla_snprintf(sql, sizeof(sql), "PRAGMA %s", name) == MLA_OK);
 	if ((e = fault_open(path, &db, diag)) == MLA_OK)
 		e = first_value(db, sql, out, cap, NULL, diag);
+	(void)sqlite3_close_v2(db);
+	return e;
+}
+
+mla_err store_fault_pages(const char *path, const char *name, int64_t *page_size,
+			  store_fault_page_fn fn, void *arg, mla_diag *diag)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	mla_err e;
+	int rc;
+
+	if ((e = fault_open(path, &db, diag)) != MLA_OK ||
+	    (e = first_value(db, "PRAGMA page_size", NULL, 0, page_size, diag)) != MLA_OK)
+		goto out;
+	if ((rc = sqlite3_prepare_v2(db, "SELECT pageno FROM dbstat WHERE name = ?1 AND "
+				     "pagetype = 'leaf' ORDER BY pageno", -1, &st, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC)) != SQLITE_OK) {
+		e = store_fail_db(db, rc, "dbstat", diag);
+		goto out;
+	}
+	while (e == MLA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		e = fn(sqlite3_column_int64(st, 0), arg);
+	if (e == MLA_OK && rc != SQLITE_DONE)
+		e = store_fail_db(db, rc, "dbstat", diag);
+out:
+	(void)sqlite3_finalize(st);
 	(void)sqlite3_close_v2(db);
 	return e;
 }

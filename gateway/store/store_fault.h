@@ -20,6 +20,14 @@ mla_err store_fault_delete_entry(const char *path, uint64_t seq, mla_diag *diag)
  * every page); *pages and *page_size describe the file then. */
 mla_err store_fault_wal_truncate(const char *path, int64_t *pages, int64_t *page_size,
 				 mla_diag *diag);
+/* Replaces the signed note of the checkpoint of size (MLA_ERR_NOT_FOUND if none). */
+mla_err store_fault_set_checkpoint(const char *path, uint64_t size, const char *note, size_t len,
+				   mla_diag *diag);
+/* The pages of table or index name in the database file (SQLite's dbstat), in page order,
+ * leaves only (interior pages hold no rows): fn(page number, arg) for each; *page_size set. */
+typedef mla_err (*store_fault_page_fn)(int64_t page, void *arg);
+mla_err store_fault_pages(const char *path, const char *name, int64_t *page_size,
+			  store_fault_page_fn fn, void *arg, mla_diag *diag);
 /* Sets the schema version number alone (e.g. to one this code does not know). */
 mla_err store_fault_set_version(const char *path, int version, mla_diag *diag);
 /* Turns a current store into one of schema version 1 (drops what versions 2 to 5 added). */

@@ -71,6 +71,8 @@ struct gw_store {
 	sqlite3 *db;
 	int in_tx; /* an explicit store_begin() transaction is open */
 	int unclean; /* a write-ahead log was left over at open: checked (store_open) */
+	int quick_checked; /* quick_check ran (and passed) at open */
+	int fresh; /* created by this open */
 	sqlite3_stmt *stmt[ST_COUNT_];
 	struct store_health health; /* store_fail counts faults, a commit clears failing */
 	sqlite3_int64 changes_at_begin; /* a commit that wrote nothing proves nothing */
@@ -108,7 +110,15 @@ mla_err store_user_version(gw_store *s, int *v, mla_diag *diag);
 int store_wal_left_over(const char *path);
 /* At open, before any write: notices an unclean stop (the mark in meta) and then requires
  * quick_check to pass, with checkpoint-on-close off until store_set_verified. */
-mla_err store_check_unclean(gw_store *s, const char *path, mla_diag *diag);
+mla_err store_check_unclean(gw_store *s, const char *path, const struct store_open_opts *o,
+			    mla_diag *diag);
+/* PRAGMA quick_check on db: MLA_OK when it says "ok"; what (cap bytes) gets its report on one
+ * line ("ok" when it passed). */
+mla_err store_quick_check_db(sqlite3 *db, char *what, size_t cap, mla_diag *diag);
+/* Sets meta key to value (replace: over an existing value; else kept), in the open group if
+ * any. */
+mla_err store_meta_put(gw_store *s, const char *key, const char *value, int replace,
+		       mla_diag *diag);
 /* After the schema: "clean" = 0 until store_mark_clean. */
 mla_err store_mark_running(gw_store *s, mla_diag *diag);
 

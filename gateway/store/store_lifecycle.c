@@ -1,10 +1,10 @@
-/* The store across crashes (see store.h, store_unclean): an unclean stop is noticed by the
- * "clean" mark in meta not being set (it is set only by the last transaction of a clean stop,
- * and cleared at every start); for files from before the mark, by a write-ahead log left over
- * at open. Then, before
- * anything is written, PRAGMA quick_check must say "ok", and until the daemon has verified its
- * audit log the connection does not checkpoint on close: a refused store is left exactly as
- * found, and the next start checks it again. */
+/* The store across crashes and at rest (see store.h, store_unclean): an unclean stop is
+ * noticed by the "clean" mark in meta not being set (it is set only by the last transaction of
+ * a clean stop, and cleared at every start); for files from before the mark, by a write-ahead
+ * log left over at open. Then, and also when the last passed check ("checked_at") is older
+ * than the configured interval, PRAGMA quick_check must say "ok" before anything is written,
+ * and until the daemon has verified its audit log the connection does not checkpoint on
+ * close: a refused store is left exactly as found, and the next start checks it again. */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,29 +22,67 @@ int store_wal_left_over(const char *path)
 	       stat(wal, &st) == 0 && st.st_size > 0;
 }
 
-/* PRAGMA quick_check must say "ok"; its report (several lines) shortened to one. */
-static mla_err integrity_check(gw_store *s, const char *path, mla_diag *diag)
+mla_err store_quick_check_db(sqlite3 *db, char *what, size_t cap, mla_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
 	const unsigned char *t;
 	mla_err r = MLA_OK;
-	char what[160];
 	int rc;
 
-	if ((rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL)) != SQLITE_OK ||
+	(void)mla_snprintf_cut(what, cap, "%s", "ok");
+	if ((rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_step(st)) != SQLITE_ROW) {
-		r = store_fail(s, rc, "integrity check", diag);
+		r = store_fail_db(db, rc, "quick_check", diag);
+		(void)mla_snprintf_cut(what, cap, "%s", sqlite3_errstr(rc));
 	} else if ((t = sqlite3_column_text(st, 0)) == NULL || strcmp((const char *)t, "ok") != 0) {
-		(void)mla_snprintf_cut(what, sizeof(what), "%s", t != NULL ? (const char *)t : "no answer");
+		(void)mla_snprintf_cut(what, cap, "%s", t != NULL ? (const char *)t : "no answer");
 		for (char *c = what; *c != '\0'; c++)
 			if (*c == '\n' || *c == '\r' || *c == '"')
 				*c = ' ';
-		r = mla_fail(diag, MLA_ERR_STORE, "store: %s fails its integrity check after an "
-			     "unclean stop (%s...): refusing to start; restore it from a backup or "
-			     "inspect it", path, what);
+		r = mla_fail(diag, MLA_ERR_STORE, "quick_check: %s", what);
 	}
 	(void)sqlite3_finalize(st);
 	return r;
+}
+
+/* quick_check at open must say "ok"; its report (several lines) shortened to one. */
+static mla_err integrity_check(gw_store *s, const char *path, const char *why, mla_diag *diag)
+{
+	char what[160];
+
+	if (store_quick_check_db(s->db, what, sizeof(what), diag) == MLA_OK)
+		return MLA_OK;
+	return mla_fail(diag, MLA_ERR_STORE, "store: %s fails its integrity check %s (%s...): "
+			"refusing to start; restore it from a backup or inspect it (mlagw store "
+			"check)", path, why, what);
+}
+
+/* When quick_check last passed (meta "checked_at", wall clock ms); 0 when never or unknown. */
+static int64_t checked_at(gw_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *t;
+	uint64_t v = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'checked_at'", -1, &st,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && (t = sqlite3_column_text(st, 0)) != NULL &&
+	    mla_parse_u64((const char *)t, 0, INT64_MAX, &v) != MLA_OK)
+		v = 0;
+	(void)sqlite3_finalize(st);
+	return (int64_t)v;
+}
+
+/* The schedule survives restarts: a check older than the interval (or one in the future: the
+ * clock went back) is due at this open. */
+static int check_due(gw_store *s, const struct store_open_opts *o)
+{
+	int64_t at;
+
+	if (o == NULL || o->check_interval_ms == 0)
+		return 0;
+	at = checked_at(s);
+	return at <= 0 || at > o->now_ms || (uint64_t)(o->now_ms - at) >= o->check_interval_ms;
 }
 
 /* Whether meta says the last stop was clean. */
@@ -61,7 +99,8 @@ static int marked_clean(gw_store *s)
 	return clean;
 }
 
-mla_err store_check_unclean(gw_store *s, const char *path, mla_diag *diag)
+mla_err store_check_unclean(gw_store *s, const char *path, const struct store_open_opts *o,
+			    mla_diag *diag)
 {
 	int v = 0;
 
@@ -73,25 +112,49 @@ mla_err store_check_unclean(gw_store *s, const char *path, mla_diag *diag)
 		s->unclean = !marked_clean(s);
 	else if (v == 0)
 		s->unclean = 0;
-	if (!s->unclean)
+	s->fresh = v == 0; /* nothing in it to check: its schedule starts now */
+	if (!s->unclean && (v == 0 || !check_due(s, o)))
 		return MLA_OK;
 	(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	return integrity_check(s, path, diag);
+	s->quick_checked = 1;
+	return integrity_check(s, path, s->unclean ? "after an unclean stop" :
+				"(its last check is older than [store] check_interval)", diag);
 }
 
-static mla_err set_mark(gw_store *s, const char *value, mla_diag *diag)
+mla_err store_meta_put(gw_store *s, const char *key, const char *value, int replace,
+		       mla_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
 	mla_err r = MLA_OK;
 	int rc;
 
-	if ((rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta (key, value) "
-				     "VALUES ('clean', ?1)", -1, &st, NULL)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	if ((rc = sqlite3_prepare_v2(s->db, replace ? "INSERT OR REPLACE INTO meta (key, value) "
+				     "VALUES (?1, ?2)" : "INSERT OR IGNORE INTO meta (key, value) "
+				     "VALUES (?1, ?2)", -1, &st, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC)) != SQLITE_OK ||
 	    (rc = sqlite3_step(st)) != SQLITE_DONE)
-		r = store_fail(s, rc, "the clean-stop mark", diag);
+		r = store_fail(s, rc, key, diag);
 	(void)sqlite3_finalize(st);
 	return r;
+}
+
+static mla_err set_mark(gw_store *s, const char *value, mla_diag *diag)
+{
+	return store_meta_put(s, "clean", value, 1, diag);
+}
+
+mla_err store_mark_checked(gw_store *s, int64_t at_ms, mla_diag *diag)
+{
+	char v[24];
+
+	mla_require(mla_snprintf(v, sizeof(v), "%lld", (long long)at_ms) == MLA_OK);
+	return store_meta_put(s, "checked_at", v, 1, diag); /* autocommit, or in the open group */
+}
+
+int store_quick_checked(const gw_store *s)
+{
+	return s->quick_checked;
 }
 
 mla_err store_mark_running(gw_store *s, mla_diag *diag)

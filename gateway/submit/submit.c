@@ -264,6 +264,10 @@ mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, si
 
 	if (j == NULL)
 		return mla_fail(d, MLA_ERR_NOMEM, "out of memory");
+	if (gw_store_damage(g) != NULL) { /* 503: nothing is written on a damaged store */
+		free(j);
+		return mla_fail(d, MLA_ERR_INTERNAL, "%s", gw_store_damage(g));
+	}
 	j->h = *h;
 	if (mla_strcpy(j->actor, sizeof(j->actor), actor) != MLA_OK) {
 		free(j);

@@ -132,7 +132,8 @@ void submit_health(struct gw *g, struct evhttp_request *req)
 	    store_inbox_count(g->store, &acc, &rej, &d) != MLA_OK ||
 	    mla_json_dump(json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I}, s:I, s:I, s:o}",
 				    "state", g->snap->cfg.state, "status",
-				    g->stopping ? "stopping" : sh.failing ? "failing" :
+				    g->stopping ? "stopping" : gw_store_damage(g) != NULL ?
+				    "store-damaged" : sh.failing ? "failing" :
 				    g->hold != NULL ? "held" : "ok",
 				    "outbox", "queued",
 				    (json_int_t)counts[0], "sending", (json_int_t)counts[1],

@@ -9,6 +9,7 @@
 
 #include "checkpoint.h"
 #include "core/log.h"
+#include "store/store_check.h"
 #include "tlog_internal.h"
 #include "witness.h"
 #include "mlagw/audit_entry.h"
@@ -81,8 +82,12 @@ void gw_tree_append(struct gw *g, const uint8_t leaf[32])
 		(void)gw_tree_sync(g);
 }
 
+static mla_err current_verifier(struct gw *g, mla_note_verifier *v, char *vkey, size_t cap);
+
 mla_err gw_checkpoint_now(struct gw *g, mla_diag *diag)
 {
+	char vkey[MLA_NOTE_VKEY_MAX];
+	mla_note_verifier v;
 	mla_checkpoint cp = {0};
 	char name[MLA_CHECKPOINT_ORIGIN_MAX + 1], *note = NULL;
 	size_t len = 0;
@@ -103,9 +108,13 @@ mla_err gw_checkpoint_now(struct gw *g, mla_diag *diag)
 	    (r = mla_strcpy(cp.origin, sizeof(cp.origin), name)) != MLA_OK ||
 	    (r = mla_merkle_tree_root(g->tlog->tree, cp.size, cp.root)) != MLA_OK ||
 	    (r = mla_checkpoint_sign(&cp, name, g->tlog->audit_key, &note, &len, diag)) != MLA_OK ||
-	    (r = store_checkpoint_put(g->store, cp.size, note, len, gw_now_ms(), diag)) != MLA_OK)
+	    (!g->tlog->key_held &&
+	     (r = current_verifier(g, &v, vkey, sizeof(vkey))) != MLA_OK) ||
+	    (r = store_checkpoint_put_key(g->store, cp.size, note, len, gw_now_ms(),
+					  g->tlog->key_held ? NULL : vkey, diag)) != MLA_OK)
 		goto out;
 	g->tlog->cp_size = cp.size;
+	g->tlog->key_held = 1; /* the key is recorded with its first checkpoint */
 out:
 	free(note);
 	return r;
@@ -139,57 +148,129 @@ static mla_err arm(struct gw *g)
 	return MLA_OK;
 }
 
+/* The verifier of the current audit key under the log's origin, and its vkey string. */
+static mla_err current_verifier(struct gw *g, mla_note_verifier *v, char *vkey, size_t cap)
+{
+	char name[MLA_CHECKPOINT_ORIGIN_MAX + 1];
+	mla_err r;
+
+	if ((r = origin(g, name)) != MLA_OK ||
+	    (r = mla_note_verifier_from_key(name, mla_privkey_public(g->tlog->audit_key), v,
+					    NULL)) != MLA_OK)
+		return r;
+	return vkey != NULL ? mla_note_vkey_format(v, vkey, cap) : MLA_OK;
+}
+
 size_t gw_checkpoint_verifiers(const struct gw *g, const char *origin, mla_note_verifier *out,
 			       size_t max)
 {
-	if (max == 0 || g->tlog->audit_key == NULL ||
-	    mla_note_verifier_from_key(origin, mla_privkey_public(g->tlog->audit_key), &out[0],
-				       NULL) != MLA_OK)
-		return 0;
-	return 1;
+	struct store_keyring k = {0};
+	size_t n = 0;
+
+	(void)origin; /* the keyring's verifiers carry the log's own name */
+	if (max > 0 && g->tlog->audit_key != NULL &&
+	    current_verifier((struct gw *)g, &out[0], NULL, 0) == MLA_OK)
+		n = 1;
+	if (store_keyring_load(g->store, &k, NULL) == MLA_OK)
+		for (size_t i = 0; i < k.n && n < max; i++)
+			if (n == 0 || memcmp(k.v[i].key, out[0].key, sizeof(out[0].key)) != 0)
+				out[n++] = k.v[i];
+	store_keyring_free(&k);
+	return n;
 }
 
-/* The latest checkpoint's root must be the root of the rebuilt tree at its size: a changed
- * entry or leaf in the table is refused at start. A checkpoint signed by an earlier audit
- * key (before a rotation) is not verifiable with the current one: then only sizes are
- * compared, and a log line says so. */
+/* A store from before the key list holds checkpoints but no key: the current key is taken as
+ * held when the latest checkpoint verifies under it (recorded now); otherwise the operator
+ * decides (docs/internals/store-integrity.md, "Migration"). */
+static mla_err adopt_current(struct gw *g, const mla_note_verifier *cur, const mla_buf *note,
+			     mla_checkpoint *cp, mla_diag *diag)
+{
+	char vkey[MLA_NOTE_VKEY_MAX];
+	mla_err r;
+
+	if (mla_checkpoint_open((const char *)note->data, note->len, cur, 1, cp, NULL, NULL) !=
+	    MLA_OK)
+		return mla_fail(diag, MLA_ERR_STORE,
+				"audit checkpoint of %llu entries does not verify under the current "
+				"audit key, and this store records no earlier key (it predates the "
+				"key list): if the audit key was rotated, start once with the previous "
+				"[keys] audit_key and audit_cert (recorded then), then rotate again; "
+				"otherwise the checkpoint is damaged: restore the store from a backup",
+				(unsigned long long)g->tlog->cp_size);
+	if ((r = mla_note_vkey_format(cur, vkey, sizeof(vkey))) != MLA_OK ||
+	    (r = store_audit_key_add(g->store, vkey, g->tlog->cp_size, diag)) != MLA_OK)
+		return r;
+	gw_log(GW_LOG_WARN, "audit-keys-adopted", NULL,
+	       "size=%llu key=%s reason=\"no audit key recorded; the current one verifies the latest "
+	       "checkpoint\"", (unsigned long long)g->tlog->cp_size, vkey);
+	g->tlog->key_held = 1;
+	return MLA_OK;
+}
+
+/* The latest checkpoint must verify under an audit key this gateway has held (the store's
+ * list, and the current key), and its root be the root of the rebuilt tree at its size: a
+ * damaged checkpoint or a changed entry or leaf in the table is refused at start. */
+static mla_err open_latest(struct gw *g, const mla_buf *note, mla_checkpoint *cp,
+			   mla_diag *diag)
+{
+	struct store_keyring k = {0};
+	mla_note_verifier cur;
+	size_t which = 0;
+	mla_err r;
+
+	if ((r = current_verifier(g, &cur, NULL, 0)) != MLA_OK ||
+	    (r = store_keyring_load(g->store, &k, diag)) != MLA_OK)
+		goto out;
+	for (size_t i = 0; i < k.n; i++)
+		g->tlog->key_held |= memcmp(k.v[i].key, cur.key, sizeof(cur.key)) == 0;
+	if (k.n == 0) {
+		r = adopt_current(g, &cur, note, cp, diag);
+		goto out;
+	}
+	if ((r = store_keyring_add(&k, &cur, UINT64_MAX)) != MLA_OK)
+		goto out;
+	if (store_keyring_open(&k, (const char *)note->data, note->len, cp, &which, NULL) !=
+	    MLA_OK) {
+		r = mla_fail(diag, MLA_ERR_STORE,
+			     "audit checkpoint of %llu entries does not verify under any audit key "
+			     "this gateway has held (%zu): it is damaged or altered: refusing to "
+			     "start; restore the store from a backup or inspect it (mlagw store "
+			     "check)", (unsigned long long)g->tlog->cp_size, k.n);
+		goto out;
+	}
+	gw_log(GW_LOG_INFO, "checkpoint-verified", NULL, "size=%llu current=%d held_since=%llu",
+	       (unsigned long long)g->tlog->cp_size,
+	       memcmp(k.v[which].key, cur.key, sizeof(cur.key)) == 0,
+	       (unsigned long long)(k.first[which] == UINT64_MAX ? 0 : k.first[which]));
+out:
+	store_keyring_free(&k);
+	return r;
+}
+
 static mla_err check_latest_root(struct gw *g, mla_diag *diag)
 {
-	char name[MLA_CHECKPOINT_ORIGIN_MAX + 1];
 	uint8_t root[MLA_MERKLE_HASH_LEN];
-	mla_note_verifier v;
 	mla_checkpoint cp;
 	mla_buf note;
 	mla_err r;
 
 	if (g->tlog->cp_size == 0)
 		return MLA_OK;
-	if ((r = origin(g, name)) != MLA_OK ||
-	    (r = store_checkpoint_latest(g->store, &g->tlog->cp_size, &note, NULL, diag)) != MLA_OK)
+	if ((r = store_checkpoint_latest(g->store, &g->tlog->cp_size, &note, NULL, diag)) != MLA_OK)
 		return r;
-	if (mla_note_verifier_from_key(name, mla_privkey_public(g->tlog->audit_key), &v, NULL) != MLA_OK ||
-	    mla_checkpoint_open((const char *)note.data, note.len, &v, 1, &cp, NULL, NULL) !=
-		    MLA_OK) {
-		gw_log(GW_LOG_WARN, "checkpoint-unverified", NULL,
-		       "size=%llu reason=\"signed by another audit key; only its size is checked\"",
-		       (unsigned long long)g->tlog->cp_size);
-		r = MLA_OK;
-	} else if (cp.size != g->tlog->cp_size ||
-		   mla_merkle_tree_root(g->tlog->tree, cp.size, root) != MLA_OK ||
-		   memcmp(root, cp.root, sizeof(root)) != 0) {
+	if ((r = open_latest(g, &note, &cp, diag)) == MLA_OK &&
+	    (cp.size != g->tlog->cp_size ||
+	     mla_merkle_tree_root(g->tlog->tree, cp.size, root) != MLA_OK ||
+	     memcmp(root, cp.root, sizeof(root)) != 0))
 		r = mla_fail(diag, MLA_ERR_STORE,
 			     "audit log does not match its checkpoint of %llu entries "
-			     "(entries altered)", (unsigned long long)cp.size);
-	}
+			     "(entries altered)", (unsigned long long)g->tlog->cp_size);
 	mla_buf_free(&note);
 	return r;
 }
 
-/* The entries from seq from on, read back: each its leaf hash and canonical at its index. Run
- * on the tail no checkpoint covers yet at every start (the tree's root only vouches for the
- * stored leaf hashes, not for the bytes beside them), and on the whole log after an unclean
- * stop, so that a torn or altered entry is refused rather than signed into a checkpoint. */
-/* One entry read back; *bad (arg) gets its seq when it is not what its leaf names. */
+/* One entry read back; *bad (arg) gets its seq when it is not what its leaf names: its leaf
+ * hash and canonical at its index. */
 static mla_err check_entry(uint64_t seq, const uint8_t leaf[32], const void *entry,
 			   size_t len, void *arg)
 {
@@ -208,15 +289,8 @@ static mla_err entry_refused(uint64_t seq, mla_diag *diag)
 {
 	return mla_fail(diag, MLA_ERR_STORE,
 			"audit entry %llu is not the canonical entry its leaf hash names (torn or "
-			"altered): refusing to start; inspect the store", (unsigned long long)seq);
-}
-
-static mla_err check_entries(struct gw *g, uint64_t from, mla_diag *diag)
-{
-	uint64_t bad = UINT64_MAX;
-	mla_err r = store_audit_entries(g->store, from, check_entry, &bad, diag);
-
-	return bad != UINT64_MAX ? entry_refused(bad, diag) : r;
+			"altered): refusing to start; inspect the store (mlagw store check) or "
+			"restore it from a backup", (unsigned long long)seq);
 }
 
 struct checked_build {
@@ -233,15 +307,24 @@ static mla_err append_checked(uint64_t seq, const uint8_t leaf[32], const void *
 	return r == MLA_OK ? mla_merkle_tree_append(b->tree, leaf) : r;
 }
 
-/* The tree from the stored leaves; after an unclean stop, from the entries themselves, each
- * checked against its leaf in the same scan. */
-static mla_err build_tree(struct gw *g, int checked, mla_diag *diag)
+/* The tree from the entries themselves, each re-hashed against its stored leaf in the same
+ * scan, at every start whatever the last stop was: the clean-stop mark says nothing about
+ * damage at rest, and the tree's root only vouches for the stored leaves, not for the bytes
+ * beside them (docs/internals/store-integrity.md gives the cost). */
+static mla_err build_tree(struct gw *g, mla_diag *diag)
 {
 	struct checked_build b = {g->tlog->tree, UINT64_MAX};
-	mla_err r = checked ? store_audit_entries(g->store, 0, append_checked, &b, diag)
-			    : store_audit_leaves(g->store, 0, append_leaf, g->tlog->tree, diag);
+	mla_diag d = {MLA_OK, ""};
+	mla_err r = store_audit_entries(g->store, 0, append_checked, &b, &d);
 
-	return b.bad != UINT64_MAX ? entry_refused(b.bad, diag) : r;
+	if (b.bad != UINT64_MAX)
+		return entry_refused(b.bad, diag);
+	if (r != MLA_OK)
+		return mla_fail(diag, r, "audit log unreadable after entry %llu (%s): refusing to "
+				"start; inspect the store (mlagw store check) or restore it from a "
+				"backup", (unsigned long long)mla_merkle_tree_size(g->tlog->tree),
+				d.msg[0] ? d.msg : mla_strerror(r));
+	return MLA_OK;
 }
 
 mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag)
@@ -253,10 +336,14 @@ mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag)
 		return r;
 	if ((r = mla_merkle_tree_new(TREE_MAX_LEAVES, &g->tlog->tree)) != MLA_OK)
 		return mla_fail(diag, r, "audit tree: cannot create it");
-	if ((r = build_tree(g, unclean, diag)) != MLA_OK)
+	if ((r = build_tree(g, diag)) != MLA_OK)
 		return r;
 	if (mla_merkle_tree_size(g->tlog->tree) != g->tlog->audit_next)
-		return mla_fail(diag, MLA_ERR_STORE, "audit tree: the audit table changed at start");
+		return mla_fail(diag, MLA_ERR_STORE, "audit log: %llu entries read, the table's "
+				"last is %llu (entries missing): refusing to start; inspect the "
+				"store (mlagw store check)",
+				(unsigned long long)mla_merkle_tree_size(g->tlog->tree),
+				(unsigned long long)g->tlog->audit_next);
 	r = store_checkpoint_latest(g->store, &g->tlog->cp_size, NULL, NULL, diag);
 	if (r == MLA_ERR_NOT_FOUND)
 		g->tlog->cp_size = 0;
@@ -267,15 +354,13 @@ mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag)
 				"audit log has %llu entries, fewer than its checkpoint of %llu",
 				(unsigned long long)g->tlog->audit_next,
 				(unsigned long long)g->tlog->cp_size);
-	/* the unsigned tail is re-read at every start (already done above when unclean) */
-	if ((r = check_latest_root(g, diag)) != MLA_OK ||
-	    (!unclean && (r = check_entries(g, g->tlog->cp_size, diag)) != MLA_OK))
+	if ((r = check_latest_root(g, diag)) != MLA_OK)
 		return r;
-	if (unclean)
-		gw_log(GW_LOG_WARN, "store-recovered", NULL,
-		       "reason=\"unclean stop (the clean-stop mark was not set)\" quick_check=ok "
-		       "entries=%llu verified=all",
-		       (unsigned long long)g->tlog->audit_next);
+	gw_log(unclean ? GW_LOG_WARN : GW_LOG_INFO, unclean ? "store-recovered" : "audit-verified",
+	       NULL, "reason=\"%s\" entries=%llu verified=all checkpoint=%llu",
+	       unclean ? "unclean stop (the clean-stop mark was not set); quick_check ok"
+		       : "every start: entries re-hashed against their leaves",
+	       (unsigned long long)g->tlog->audit_next, (unsigned long long)g->tlog->cp_size);
 	if ((r = arm(g)) != MLA_OK)
 		return mla_fail(diag, r, "cannot start the checkpoint timer");
 	g->tlog->cp_ready = 1;
@@ -291,6 +376,7 @@ void gw_checkpoint_reload(struct gw *g, mla_privkey *key)
 		gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"%s\"", d.msg);
 	mla_privkey_free(g->tlog->audit_key);
 	g->tlog->audit_key = key;
+	g->tlog->key_held = 0; /* recorded with the first checkpoint it signs */
 	witness_reload(g); /* the certificate peers check our signatures with */
 	if (g->tlog->cp_interval_ms != g->snap->cfg.checkpoint_interval_ms && arm(g) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"timer not rearmed\"");

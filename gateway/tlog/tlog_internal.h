@@ -20,6 +20,7 @@ struct gw_tlog {
 	mla_privkey *audit_key;     /* Ed25519, signs the checkpoints (privkey.h) */
 	uint64_t cp_size;           /* size of the latest stored checkpoint */
 	int cp_ready;               /* the log passed every check at start: only then sign */
+	int key_held;               /* the store records the current audit key as held */
 	int64_t stop_witness_ms;    /* stopping: until when the last cosignatures are awaited */
 	uint64_t cp_interval_ms;    /* the timer's current period */
 	struct event *cp_timer;

@@ -4,6 +4,9 @@
  *                                                      leaf hash with --rehash)
  *   store_fault delete-entry STORE SEQ                 leaves a gap at SEQ
  *   store_fault wal-truncate STORE                     prints "PAGES PAGE_SIZE"
+ *   store_fault set-checkpoint STORE SIZE FILE         the note of checkpoint SIZE := FILE
+ *   store_fault pages STORE NAME                       prints the leaf pages of table or
+ *                                                      index NAME, then a line PAGE_SIZE
  * exit 0 done, 1 failed, 2 usage. */
 #include <limits.h>
 #include <stdio.h>
@@ -20,7 +23,7 @@
 static int usage(void)
 {
 	fputs("usage: store_fault set-entry STORE SEQ FILE [--rehash] | delete-entry STORE SEQ |"
-	      " wal-truncate STORE\n", stderr);
+	      " wal-truncate STORE | set-checkpoint STORE SIZE FILE | pages STORE NAME\n", stderr);
 	return 2;
 }
 
@@ -49,6 +52,43 @@ static int set_entry(const char *store, uint64_t seq, const char *file, int reha
 	return store_fault_set_entry(store, seq, buf, n, rehash ? leaf : NULL, d);
 }
 
+static int read_file(const char *file, uint8_t *buf, size_t cap, size_t *n, mla_diag *d)
+{
+	FILE *f = fopen(file, "rb");
+
+	if (f == NULL)
+		return mla_fail(d, MLA_ERR_IO, "cannot read %s", file);
+	*n = fread(buf, 1, cap, f);
+	(void)fclose(f);
+	return *n < cap ? MLA_OK : mla_fail(d, MLA_ERR_TOO_LARGE, "%s is too large", file);
+}
+
+static mla_err print_page(int64_t page, void *arg)
+{
+	(void)arg;
+	printf(" %lld", (long long)page);
+	return MLA_OK;
+}
+
+static mla_err list_pages(const char *store, const char *name, mla_diag *d)
+{
+	int64_t size = 0;
+	mla_err e;
+
+	if ((e = store_fault_pages(store, name, &size, print_page, NULL, d)) == MLA_OK)
+		printf("\n%lld\n", (long long)size);
+	return e;
+}
+
+static mla_err set_checkpoint(const char *store, uint64_t size, const char *file, mla_diag *d)
+{
+	static uint8_t buf[ENTRY_MAX + 1];
+	size_t n = 0;
+	mla_err e = read_file(file, buf, sizeof(buf), &n, d);
+
+	return e == MLA_OK ? store_fault_set_checkpoint(store, size, (const char *)buf, n, d) : e;
+}
+
 int main(int argc, char **argv)
 {
 	mla_diag d = {MLA_OK, ""};
@@ -59,6 +99,11 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "wal-truncate") == 0) {
 		if ((e = store_fault_wal_truncate(argv[2], &pages, &size, &d)) == MLA_OK)
 			printf("%lld %lld\n", (long long)pages, (long long)size);
+	} else if (argc == 4 && strcmp(argv[1], "pages") == 0) {
+		e = list_pages(argv[2], argv[3], &d);
+	} else if (argc == 5 && strcmp(argv[1], "set-checkpoint") == 0 &&
+		   parse_seq(argv[3], &seq) == 0) {
+		e = set_checkpoint(argv[2], seq, argv[4], &d);
 	} else if (argc == 4 && strcmp(argv[1], "delete-entry") == 0 &&
 		   parse_seq(argv[3], &seq) == 0) {
 		e = store_fault_delete_entry(argv[2], seq, &d);

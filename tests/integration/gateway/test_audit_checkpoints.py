@@ -175,10 +175,11 @@ def main(mlagw, mlagwd):
     check('checkpoint-error' not in es.log_text(), 'checkpoint errors logged')
     es.stop()
 
-    # an entry altered in the table (bytes and leaf consistent with each other) no longer
-    # matches the signed checkpoint: the gateway refuses to start
+    # an entry altered in the table, still canonical (bytes and leaf consistent with each
+    # other), no longer matches the signed checkpoint: the gateway refuses to start
     entry = es.audit_rows(1, 1)[0]['entry']
-    forged = entry.replace(b'\nseq 1\n', b'\nseq 1\n', 1) + b'# altered\n'
+    at = entry.index(b'\ncase ') + 6  # one character of the case id changed
+    forged = entry[:at] + (b'0' if entry[at:at + 1] != b'0' else b'1') + entry[at + 1:]
     es.set_audit_entry(1, forged, rehash=True)  # the leaf recomputed: SHA-256(0x00 || forged)
     es.start(wait=False)
     es.proc.wait(timeout=20)

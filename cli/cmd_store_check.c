@@ -1,0 +1,253 @@
+/* mlagw store check and mlagw store backup: a store checked read-only (quick_check, the audit
+ * entries against their leaves, the latest checkpoint under a held audit key; safe against a
+ * running gateway), and an online backup of a running gateway's store, checked the same way
+ * before it is put in place. The work is the store's (store/store_check.h); here: options,
+ * the audit certificates given, and the report. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "mlagw/codec.h"
+#include "mlagw/pem.h"
+#include "store/store_check.h"
+
+#define CERTS_MAX 16
+
+static const char check_usage[] =
+	"usage: mlagw store check --store STORE.db [--audit-cert CERT]... [--json]\n"
+	"Checks a gateway's store read-only (safe while the gateway runs, on one snapshot):\n"
+	"  quick_check   SQLite's check of the file's structure (cost: the store's bytes)\n"
+	"  audit         every audit entry re-hashed against its stored leaf, dense and canonical\n"
+	"  checkpoint    the latest checkpoint verified under an audit key the store records as\n"
+	"                held (--audit-cert adds keys, e.g. for a store from before the list),\n"
+	"                and its root compared with the stored leaves\n"
+	"exit: 0 every check passed, 1 a check failed (each failure named), 2 usage, 3 the store\n"
+	"cannot be opened\n";
+static const char backup_usage[] =
+	"usage: mlagw store backup --store STORE.db --out FILE [--audit-cert CERT]... [--json]\n"
+	"Copies a gateway's store, running or not, as one consistent snapshot (SQLite's online\n"
+	"backup from a read-only connection) into FILE.tmp.PID, syncs it, checks the copy as\n"
+	"`mlagw store check` does, and only then names it FILE (never over an existing file). The\n"
+	"report gives the audit entries and the latest checkpoint the backup holds.\n"
+	"exit: 0 done, 1 FILE exists or the copy failed its check, 2 usage, 3 cannot read the\n"
+	"store or write FILE\n";
+
+struct sc_args {
+	const char *store, *out;
+	const char *certs[CERTS_MAX];
+	size_t n_certs;
+	int json, backup;
+};
+
+static int apply(int c, const char *v, void *arg)
+{
+	struct sc_args *a = arg;
+
+	switch (c) {
+	case 's': a->store = v; break;
+	case 'o': a->out = v; break;
+	case 'j': a->json = 1; break;
+	case 'c':
+		if (a->n_certs == CERTS_MAX)
+			return cli_usage_error(a->backup ? "store backup" : "store check",
+					       "at most %d --audit-cert", CERTS_MAX);
+		a->certs[a->n_certs++] = v;
+		break;
+	default: return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+/* The --audit-cert keys under the log's origin (the latest checkpoint's first line). */
+static int load_certs(store_reader *r, const struct sc_args *a, struct store_keyring *k,
+		      const char *cmd)
+{
+	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
+	mla_diag d = {MLA_OK, ""};
+	mla_note_verifier v;
+	mla_err e = MLA_OK;
+	X509 *x = NULL;
+
+	if (a->n_certs == 0 || store_reader_origin(r, origin, sizeof(origin), NULL) != MLA_OK)
+		return CLI_OK; /* no checkpoint: nothing to verify with them */
+	for (size_t i = 0; i < a->n_certs && e == MLA_OK; i++) {
+		if ((e = mla_pem_load_cert(a->certs[i], &x, &d)) == MLA_OK &&
+		    (e = mla_note_verifier_from_key(origin, X509_get0_pubkey(x), &v, &d)) == MLA_OK)
+			e = store_keyring_add(k, &v, 0);
+		X509_free(x);
+		x = NULL;
+	}
+	return e == MLA_OK ? CLI_OK : cli_fail(cmd, e, &d);
+}
+
+static void print_text(const char *path, const struct store_check_result *res)
+{
+	printf("store %s\n", path);
+	printf("quick_check: %s%s (%.2f s)\n", res->failed & STORE_CHECK_QUICK ? "FAILED: " : "",
+	       res->quick, res->quick_s);
+	if (res->log[0] != '\0')
+		printf("audit: FAILED: %s\n", res->log);
+	if (res->bad_entries > 0)
+		printf("audit: FAILED: entry %llu does not match its leaf (torn, altered or "
+		       "missing; %llu such entries)\n", (unsigned long long)res->first_bad,
+		       (unsigned long long)res->bad_entries);
+	else if (res->log[0] == '\0')
+		printf("audit: %llu entries re-hashed against their leaves: ok (%.2f s)\n",
+		       (unsigned long long)res->entries, res->log_s);
+	if (res->cp_failed)
+		printf("checkpoint: FAILED: %s\n", res->cp);
+	else if (res->checkpoint > 0)
+		printf("checkpoint: %llu entries, verified under %s (held since checkpoint %llu), "
+		       "root matches the stored leaves\n", (unsigned long long)res->checkpoint,
+		       res->vkey, (unsigned long long)res->key_first);
+	else if (res->log[0] == '\0')
+		printf("checkpoint: none yet\n");
+	printf("store check: %s\n", res->failed ? "FAILED" : "ok");
+}
+
+static json_t *result_json(const char *path, const struct store_check_result *res)
+{
+	return json_pack("{ss sb s{sb ss sf} s{sI sI sI ss? sf} s{sI sb ss? ss? sI}}", "store",
+			 path, "ok", res->failed == 0, "quick_check", "ok",
+			 !(res->failed & STORE_CHECK_QUICK), "report", res->quick, "seconds",
+			 res->quick_s, "audit", "entries", (json_int_t)res->entries, "bad_entries",
+			 (json_int_t)res->bad_entries, "first_bad", (json_int_t)res->first_bad,
+			 "error", res->log[0] ? res->log : NULL, "seconds", res->log_s, "checkpoint",
+			 "size", (json_int_t)res->checkpoint, "verified",
+			 res->checkpoint > 0 && !res->cp_failed, "key",
+			 res->vkey[0] ? res->vkey : NULL, "error", res->cp[0] ? res->cp : NULL,
+			 "key_first", (json_int_t)res->key_first);
+}
+
+/* Checks the store at path; CLI_OK or CLI_REJECTED (res filled), or an error printed. */
+static int check_path(const char *path, const struct sc_args *a, const char *cmd,
+		      struct store_check_result *res)
+{
+	struct store_keyring k = {0};
+	store_reader *r = NULL;
+	mla_diag d = {MLA_OK, ""};
+	mla_err e;
+	int rc;
+
+	if ((e = store_reader_open(path, &r, &d)) != MLA_OK)
+		return cli_fail(cmd, e, &d);
+	if ((rc = load_certs(r, a, &k, cmd)) == CLI_OK) {
+		e = store_check_run(r, STORE_CHECK_QUICK | STORE_CHECK_LOG, &k, NULL, res, &d);
+		rc = e != MLA_OK ? cli_fail(cmd, e, &d) : res->failed ? CLI_REJECTED : CLI_OK;
+	}
+	store_keyring_free(&k);
+	store_reader_close(r);
+	return rc;
+}
+
+static int store_check(const struct sc_args *a)
+{
+	struct store_check_result res;
+	json_t *j;
+	int rc = check_path(a->store, a, "store check", &res);
+
+	if (rc != CLI_OK && rc != CLI_REJECTED)
+		return rc;
+	if (!a->json) {
+		print_text(a->store, &res);
+	} else if ((j = result_json(a->store, &res)) == NULL) {
+		return CLI_INTERNAL;
+	} else {
+		(void)json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(j);
+	}
+	return rc;
+}
+
+static void print_backup(const struct sc_args *a, uint64_t bytes,
+			 const struct store_check_result *res)
+{
+	json_t *j;
+
+	if (!a->json) {
+		printf("backup %s: %llu bytes, %llu audit entries, checkpoint of %llu entries; "
+		       "checked: quick_check ok, entries ok, checkpoint verified\n", a->out,
+		       (unsigned long long)bytes, (unsigned long long)res->entries,
+		       (unsigned long long)res->checkpoint);
+		return;
+	}
+	j = json_pack("{ss ss sI sI sI sf sf}", "out", a->out, "store", a->store, "bytes",
+		      (json_int_t)bytes, "audit_entries", (json_int_t)res->entries, "checkpoint",
+		      (json_int_t)res->checkpoint, "quick_check_s", res->quick_s, "audit_s",
+		      res->log_s);
+	if (j != NULL) {
+		(void)json_dumpf(j, stdout, JSON_COMPACT);
+		fputc('\n', stdout);
+		json_decref(j);
+	}
+}
+
+static int store_backup(const struct sc_args *a)
+{
+	struct store_check_result res;
+	char tmp[PATH_MAX];
+	mla_diag d = {MLA_OK, ""};
+	uint64_t bytes = 0;
+	struct stat st;
+	mla_err e;
+	int rc;
+
+	if (lstat(a->out, &st) == 0) {
+		fprintf(stderr, "mlagw store backup: %s exists: a backup never replaces a file\n",
+			a->out);
+		return CLI_REJECTED;
+	}
+	if (mla_snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", a->out, (long)getpid()) != MLA_OK)
+		return cli_usage_error("store backup", "--out: path too long");
+	if ((e = store_backup_copy(a->store, tmp, &bytes, &d)) != MLA_OK) {
+		if (e != MLA_ERR_EXISTS)
+			(void)unlink(tmp);
+		return cli_fail("store backup", e, &d);
+	}
+	rc = check_path(tmp, a, "store backup", &res);
+	if (rc == CLI_REJECTED) {
+		fprintf(stderr, "mlagw store backup: the copy failed its check; nothing written:\n");
+		print_text(tmp, &res);
+	}
+	if (rc == CLI_OK && (e = store_backup_place(tmp, a->out, &d)) != MLA_OK)
+		rc = e == MLA_ERR_EXISTS ? (fprintf(stderr, "mlagw store backup: %s\n", d.msg),
+					    CLI_REJECTED) : cli_fail("store backup", e, &d);
+	if (rc != CLI_OK) {
+		(void)unlink(tmp);
+		return rc;
+	}
+	print_backup(a, bytes, &res);
+	return CLI_OK;
+}
+
+int cmd_store_check(int argc, char **argv, int backup)
+{
+	static const struct option opts[] = {
+		{"store", 1, NULL, 's'}, {"out", 1, NULL, 'o'}, {"audit-cert", 1, NULL, 'c'},
+		{"json", 0, NULL, 'j'}, {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	const char *cmd = backup ? "store backup" : "store check";
+	struct cli_optspec spec = {cmd, backup ? backup_usage : check_usage, "", opts, apply};
+	struct sc_args a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.backup = backup;
+	if ((rc = cli_parse_options(argc, argv, &spec, &a)) != CLI_OK)
+		return rc == -1 ? CLI_OK : rc;
+	if (a.store == NULL || (backup && a.out == NULL))
+		return cli_usage_error(cmd, backup ? "--store and --out are required"
+						   : "--store is required");
+	if (!backup && a.out != NULL)
+		return cli_usage_error(cmd, "--out goes with store backup");
+	return backup ? store_backup(&a) : store_check(&a);
+}

@@ -1,0 +1,185 @@
+/* The scheduled integrity check (integrity.h): a timer on the loop starts one thread per
+ * check; the thread opens the store read-only, runs store_check_run and wakes the loop with
+ * event_active (libevent is thread-aware here: gw_start calls evthread_use_pthreads); the
+ * loop joins it and acts. A stop interrupts the query (sqlite3_interrupt through the reader)
+ * and joins. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "integrity.h"
+#include "log.h"
+#include "mlagw/codec.h"
+#include "store/store_check.h"
+
+struct gw_integrity {
+	struct event *timer, *done;
+	uint64_t interval_ms;
+	pthread_t thread;
+	int running;
+	pthread_mutex_t mu; /* guards reader between the thread and a stop */
+	store_reader *reader;
+	volatile int stop;
+	char path[PATH_MAX];
+	int64_t started_ms;
+	mla_err err;
+	mla_diag diag;
+	struct store_check_result res;
+	char damage[MLA_DIAG_MAX]; /* why the store is taken for damaged; "" while it is not */
+};
+
+const char *gw_store_damage(const struct gw *g)
+{
+	return g->integrity != NULL && g->integrity->damage[0] ? g->integrity->damage : NULL;
+}
+
+static void *check_thread(void *arg)
+{
+	struct gw_integrity *in = arg;
+	store_reader *r = NULL;
+
+	in->err = store_reader_open(in->path, &r, &in->diag);
+	pthread_mutex_lock(&in->mu);
+	in->reader = r;
+	pthread_mutex_unlock(&in->mu);
+	if (in->err == MLA_OK && !in->stop)
+		in->err = store_check_run(r, STORE_CHECK_QUICK | STORE_CHECK_LOG, NULL, &in->stop,
+					  &in->res, &in->diag);
+	pthread_mutex_lock(&in->mu);
+	in->reader = NULL;
+	pthread_mutex_unlock(&in->mu);
+	store_reader_close(r);
+	event_active(in->done, EV_READ, 0);
+	return NULL;
+}
+
+/* One line naming what failed: quick_check, the first entry not matching its leaf, the
+ * checkpoint, or what stopped the read. */
+static void describe(const struct store_check_result *res, char *out, size_t cap)
+{
+	if (res->failed & STORE_CHECK_QUICK)
+		(void)mla_snprintf_cut(out, cap, "quick_check: %s", res->quick);
+	else if (res->log[0] != '\0')
+		(void)mla_snprintf_cut(out, cap, "audit: %s", res->log);
+	else if (res->bad_entries > 0)
+		(void)mla_snprintf_cut(out, cap, "audit entry %llu does not match its leaf "
+				       "(%llu such)", (unsigned long long)res->first_bad,
+				       (unsigned long long)res->bad_entries);
+	else
+		(void)mla_snprintf_cut(out, cap, "%s", res->cp);
+}
+
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw *g = arg;
+	struct gw_integrity *in = g->integrity;
+	mla_diag d = {MLA_OK, ""};
+	char why[MLA_DIAG_MAX];
+
+	(void)fd;
+	(void)what;
+	(void)pthread_join(in->thread, NULL);
+	in->running = 0;
+	if (in->err != MLA_OK) {
+		gw_log(GW_LOG_ERROR, "store-check-error", NULL, "reason=\"%s\"", in->diag.msg);
+		return;
+	}
+	if (in->res.failed == 0) {
+		if (store_mark_checked(g->store, in->started_ms, &d) != MLA_OK)
+			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=mark-checked reason=\"%s\"", d.msg);
+		gw_log(GW_LOG_INFO, "store-checked", NULL, "quick_check=ok quick_s=%.2f entries=%llu "
+		       "checkpoint=%llu log_s=%.2f", in->res.quick_s,
+		       (unsigned long long)in->res.entries, (unsigned long long)in->res.checkpoint,
+		       in->res.log_s);
+		return;
+	}
+	describe(&in->res, why, sizeof(why));
+	(void)mla_snprintf_cut(in->damage, sizeof(in->damage), "the store failed its integrity "
+			       "check (%s): new submissions are refused; run mlagw store check, "
+			       "then stop the gateway and restore the store from a backup", why);
+	gw_log(GW_LOG_ERROR, "store-damaged", NULL, "reason=\"%s\" action=\"submissions and "
+	       "receptions refused (503)\"", why);
+	if (store_alert(g->store, "store-damaged", NULL, why, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert reason=\"%s\"", d.msg);
+}
+
+void gw_integrity_run(struct gw *g)
+{
+	struct gw_integrity *in = g->integrity;
+
+	if (in == NULL || in->running || g->stopping)
+		return;
+	in->stop = 0;
+	in->err = MLA_OK;
+	memset(&in->diag, 0, sizeof(in->diag));
+	in->started_ms = gw_now_ms();
+	if (pthread_create(&in->thread, NULL, check_thread, in) != 0) {
+		gw_log(GW_LOG_ERROR, "store-check-error", NULL, "reason=\"cannot start a thread\"");
+		return;
+	}
+	in->running = 1;
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	gw_integrity_run(arg);
+}
+
+static mla_err arm(struct gw *g)
+{
+	struct gw_integrity *in = g->integrity;
+	uint64_t ms = g->snap->cfg.store_check_interval_ms;
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+
+	if (event_add(in->timer, &tv) != 0)
+		return MLA_ERR_INTERNAL;
+	in->interval_ms = ms;
+	return MLA_OK;
+}
+
+mla_err gw_integrity_start(struct gw *g, mla_diag *d)
+{
+	struct gw_integrity *in = calloc(1, sizeof(*in));
+
+	if (in == NULL)
+		return mla_fail(d, MLA_ERR_NOMEM, "out of memory");
+	g->integrity = in;
+	(void)pthread_mutex_init(&in->mu, NULL);
+	if (mla_strcpy(in->path, sizeof(in->path), g->snap->cfg.store) != MLA_OK ||
+	    (in->timer = event_new(g->base, -1, EV_PERSIST, on_tick, g)) == NULL ||
+	    (in->done = event_new(g->base, -1, 0, on_done, g)) == NULL || arm(g) != MLA_OK)
+		return mla_fail(d, MLA_ERR_INTERNAL, "cannot start the store's integrity check");
+	return MLA_OK;
+}
+
+void gw_integrity_reload(struct gw *g)
+{
+	if (g->integrity != NULL && g->integrity->interval_ms != g->snap->cfg.store_check_interval_ms &&
+	    arm(g) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-check-error", NULL, "reason=\"timer not rearmed\"");
+}
+
+void gw_integrity_free(struct gw *g)
+{
+	struct gw_integrity *in = g->integrity;
+
+	if (in == NULL)
+		return;
+	if (in->running) {
+		in->stop = 1;
+		pthread_mutex_lock(&in->mu);
+		if (in->reader != NULL)
+			store_reader_interrupt(in->reader);
+		pthread_mutex_unlock(&in->mu);
+		(void)pthread_join(in->thread, NULL);
+	}
+	if (in->timer != NULL)
+		event_free(in->timer);
+	if (in->done != NULL)
+		event_free(in->done);
+	(void)pthread_mutex_destroy(&in->mu);
+	free(in);
+	g->integrity = NULL;
+}

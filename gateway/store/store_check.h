@@ -1,0 +1,72 @@
+/* The store checked read-only (store_check.c, store_keys.c): SQLite's quick_check, every audit
+ * entry re-hashed against its leaf, and the latest checkpoint verified under an audit key this
+ * gateway has held with its root compared with the entries. `mlagw store check`, `mlagw store
+ * backup` (on its copy) and the daemon's scheduled check run it on a store_reader, so on a
+ * snapshot of a store a gateway may be writing; the daemon's start uses the key ring. */
+#ifndef MLAGW_GATEWAY_STORE_CHECK_H
+#define MLAGW_GATEWAY_STORE_CHECK_H
+
+#include "mlagw/checkpoint.h"
+#include "store.h"
+#include "store_reader.h"
+
+/* Audit keys (Ed25519 note verifiers under the log's origin), each with the size of the first
+ * checkpoint it signed. Zero-initialise; store_keyring_free frees. */
+struct store_keyring {
+	mla_note_verifier *v;
+	uint64_t *first;
+	size_t n, cap;
+};
+void store_keyring_free(struct store_keyring *k);
+/* Adds v (once: a key already there is kept); MLA_ERR_NOMEM. */
+mla_err store_keyring_add(struct store_keyring *k, const mla_note_verifier *v, uint64_t first);
+/* Adds the keys the store records (meta "audit_key.<SHA-256 of the key, hex>" = "<first
+ * size> <vkey>"); a damaged row is MLA_ERR_STORE. */
+mla_err store_keyring_load(gw_store *s, struct store_keyring *k, mla_diag *diag);
+mla_err store_reader_keyring(store_reader *r, struct store_keyring *k, mla_diag *diag);
+/* Opens the checkpoint note under the keys: MLA_OK with *cp and *which (the index of the key
+ * that signed it); otherwise the error of the last attempt (MLA_ERR_CERT_UNTRUSTED when no
+ * key is there or none signed, MLA_ERR_SIG_INVALID, MLA_ERR_SCHEMA) and a message. */
+mla_err store_keyring_open(const struct store_keyring *k, const char *note, size_t len,
+			   mla_checkpoint *cp, size_t *which, mla_diag *diag);
+/* Records vkey (mla_note_vkey_format of an Ed25519 verifier) as held since the checkpoint of
+ * size first; a key already recorded keeps its first size. In the open group if any. */
+mla_err store_audit_key_add(gw_store *s, const char *vkey, uint64_t first, mla_diag *diag);
+
+#define STORE_CHECK_QUICK 1u /* SQLite's quick_check (cost: the store's bytes) */
+#define STORE_CHECK_LOG 2u   /* entries against leaves, the latest checkpoint (cost: the log) */
+
+struct store_check_result {
+	unsigned failed;	 /* the STORE_CHECK_* that failed (res->log names which part) */
+	unsigned cp_failed;	 /* the checkpoint part of STORE_CHECK_LOG failed */
+	char quick[160];	 /* quick_check's report on one line ("ok") */
+	uint64_t entries;	 /* entries read */
+	uint64_t bad_entries;	 /* not matching their leaf, or missing */
+	uint64_t first_bad;	 /* the first of them */
+	char log[MLA_DIAG_MAX];	 /* what stopped reading the log, or "" */
+	uint64_t checkpoint;	 /* the latest checkpoint's size; 0: none */
+	char cp[MLA_DIAG_MAX];	 /* why it failed, or "" */
+	char vkey[MLA_NOTE_VKEY_MAX]; /* the key it verified under */
+	uint64_t key_first;	 /* that key's first checkpoint */
+	size_t keys;		 /* keys tried */
+	double quick_s, log_s;	 /* seconds each part took */
+};
+
+/* Runs the parts in what on r's snapshot, the store's recorded keys plus extra (may be
+ * NULL) for the checkpoint. MLA_OK when the checks ran (res->failed says what failed);
+ * otherwise they could not (out of memory, or *stop set: MLA_ERR_INTERNAL). */
+mla_err store_check_run(store_reader *r, unsigned what, const struct store_keyring *extra,
+			const volatile int *stop, struct store_check_result *res, mla_diag *diag);
+/* Makes a query running on r return at once (from any thread). */
+void store_reader_interrupt(store_reader *r);
+
+/* mlagw store backup (store_backup.c): copies the store at src, as one snapshot read through
+ * a read-only connection (SQLite's online backup, safe against a running gateway), into the
+ * new file tmp (created mode 0600; MLA_ERR_EXISTS if it exists) as a single file (rollback
+ * journal mode, no -wal beside it), synced. *bytes: its size. */
+mla_err store_backup_copy(const char *src, const char *tmp, uint64_t *bytes, mla_diag *diag);
+/* Gives tmp the name out, never over an existing file (MLA_ERR_EXISTS), and syncs the
+ * directory; tmp is gone afterwards either way only on success. */
+mla_err store_backup_place(const char *tmp, const char *out, mla_diag *diag);
+
+#endif
