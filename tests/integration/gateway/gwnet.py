@@ -148,6 +148,8 @@ class Gateway:
             sec['peer ' + p] = {'url': n.peer_url(p), 'encrypt_cert': n.pki(p, 'encrypt.crt'),
                                 'max_in_flight': '8'}
         sec['limits'] = {'header_timeout': '2s', 'max_body_bytes': '1 MiB'}
+        # a peer a test stopped on purpose holds a start back this long (default 10 s)
+        sec['audit'] = {'peer_head_wait': '5s'}
         sec['retry'] = {'initial': '100ms', 'max': '1s', 'request_timeout': '10s',
                         'connect_timeout': '2s'}
         for ov in (self.overrides, overrides or {}):
