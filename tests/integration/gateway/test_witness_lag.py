@@ -57,6 +57,10 @@ def main(mlagw, mlagwd):
                   '%.0f s earlier (samples: %r)' % (t - t0, c, before[-1], SLACK_S,
                                                    [(round(a - t0, 1), b, d) for a, b, d in samples]))
     check(samples[-1][1] > 20, 'too little load to tell: %r' % samples[-1:])
+    lag_now = max(s - c for _, s, c in samples)
+    print('witness lag under load: %d entries signed in %.0f s; at worst CO trailed the latest '
+          'signed checkpoint by %d entries, and a checkpoint signed %.0f s earlier by %d' %
+          (samples[-1][1], LOAD_S, lag_now, SLACK_S, worst))
 
     # the lag, as an operator sees it
     def reported():
