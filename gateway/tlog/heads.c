@@ -174,9 +174,11 @@ static void head_done(struct peer_post *p, CURLcode res)
 		goto out;
 	hp->t = NULL;
 	if (res != CURLE_OK || (code != 200 && code != 204)) {
-		gw_log(GW_LOG_WARN, "witness-head-error", NULL, "peer=%s reason=\"%s%ld\"",
-		       hp->state, res != CURLE_OK ? "transport: " : "HTTP ",
-		       res != CURLE_OK ? (long)res : code);
+		/* asked every few seconds until it answers: one line per peer per interval */
+		gw_log_limited(GW_LOG_WARN, "witness-head-error", hp->state, NULL,
+			       "peer=%s reason=\"%s%ld\"", hp->state,
+			       res != CURLE_OK ? "transport: " : "HTTP ",
+			       res != CURLE_OK ? (long)res : code);
 		goto out;
 	}
 	hp->answered = 1;
@@ -201,15 +203,15 @@ static int all_answered(const struct gw_heads *h)
 static void stop_waiting(struct gw *g)
 {
 	struct gw_heads *h = g->tlog->heads;
-	char detail[256] = "";
+	char detail[3 * GW_MAX_PEERS + 1] = "";
 	size_t at = 0;
 
 	h->waiting = 0;
 	g->tlog->heads_done = 1;
 	for (size_t i = 0; i < h->n; i++)
-		if (!h->peers[i].answered && at + 4 < sizeof(detail)) {
-			memcpy(detail + at, at == 0 ? "" : " ", at == 0 ? 0 : 1);
-			at += at == 0 ? 0 : 1;
+		if (!h->peers[i].answered) { /* "CO MX": three bytes a peer at most */
+			if (at > 0)
+				detail[at++] = ' ';
 			memcpy(detail + at, h->peers[i].state, 2);
 			at += 2;
 			detail[at] = '\0';
