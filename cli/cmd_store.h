@@ -28,8 +28,9 @@ int show_checkpoints(store_reader *r, struct show_out *o);
 int show_witnessed(store_reader *r, struct show_out *o);
 int show_peer_certs(store_reader *r, struct show_out *o);
 
-/* mlagw store init (cmd_store_init.c): argv[0] is "init". */
+/* mlagw store init and accept-loss (cmd_store_admin.c): argv[0] is the subcommand. */
 int store_init_cmd(int argc, char **argv);
+int store_accept_loss_cmd(int argc, char **argv);
 
 /* The CLI status of a reader call that ended with e (d: its diagnostic). */
 int show_done(const struct show_out *o, mla_err e, const mla_diag *d);

@@ -25,6 +25,7 @@ static const char main_usage[] =
 	"  audit export   write an offline audit bundle from a gateway's store\n"
 	"  audit verify   verify an audit bundle with the States' roots only\n"
 	"  store init     create a gateway's store (a gateway never creates one itself)\n"
+	"  store accept-loss  go on after a lost write-ahead log (the operator's decision)\n"
 	"  store show     read a gateway's store (read-only): messages, history, alerts,\n"
 	"                 audit entries, checkpoints, meta; text or JSON\n"
 	"  store check    check a store read-only: quick_check, audit entries against their\n"

@@ -375,9 +375,13 @@ static mla_err open_store(const char *path, int init, const struct store_open_op
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "store: out of memory");
 	s->unclean = store_wal_left_over(path);
+	/* an empty log is as good as none: a read-only reader (mlagw store show) creates one */
+	s->wal_absent = !s->unclean;
 	rc = sqlite3_open_v2(path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			     NULL);
+	if (rc == SQLITE_OK) /* until the clean mark (store_lifecycle.c) */
+		(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	if (rc != SQLITE_OK) {
 		r = mla_fail(diag, MLA_ERR_STORE, "store: cannot open %s: %s", path,
 			     s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -424,10 +428,8 @@ mla_err store_init(const char *path, mla_diag *diag)
 	gw_store *s = NULL;
 	mla_err r = open_store(path, 1, &o, &s, diag);
 
-	if (r == MLA_OK) {
-		store_set_verified(s); /* new and empty: nothing to check before a checkpoint */
+	if (r == MLA_OK)
 		r = store_mark_clean(s, diag);
-	}
 	store_close(s);
 	return r;
 }

@@ -117,12 +117,15 @@ int store_unclean(const gw_store *s);
 int store_quick_checked(const gw_store *s);
 /* quick_check passed at at_ms (wall clock): the next one is due an interval later. */
 mla_err store_mark_checked(gw_store *s, int64_t at_ms, mla_diag *diag);
-/* The daemon verified the audit log: closing may checkpoint the write-ahead log again (until
- * then a refused store is left exactly as found). */
-void store_set_verified(gw_store *s);
-/* The last write of a clean stop: the next open will not take it for a crash. */
+/* The last write of a clean stop: the next open will not take it for a crash, and closing
+ * may now checkpoint and delete the write-ahead log (no other close does). */
 mla_err store_mark_clean(gw_store *s, mla_diag *diag);
 void store_close(gw_store *s);
+
+/* The operator accepts that the write-ahead log of an unclean stop was lost (store_open
+ * refuses such a store): after quick_check passes, the store is marked as stopped cleanly and
+ * "wal_loss_accepted" records when. Never while the -wal file exists (MLA_ERR_ARG). */
+mla_err store_accept_loss(const char *path, int64_t now_ms, mla_diag *diag);
 
 /* The store's own state: short text values (at most STORE_META_MAX bytes) by key;
  * MLA_ERR_NOT_FOUND for a key never written. */

@@ -13,6 +13,10 @@ static mla_err fault_open(const char *path, sqlite3 **db, mla_diag *diag)
 {
 	int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE, NULL);
 
+	/* damage, not a clean close: a write-ahead log found here stays, as after a crash (its
+	 * deletion is what the gateway takes for a lost log) */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_db_config(*db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(*db, 5000);
 	if (rc != SQLITE_OK)

@@ -73,6 +73,7 @@ struct gw_store {
 	int unclean; /* a write-ahead log was left over at open: checked (store_open) */
 	int quick_checked; /* quick_check ran (and passed) at open */
 	int fresh; /* created by this open */
+	int wal_absent; /* no or an empty write-ahead log at open (unclean: it was lost) */
 	sqlite3_stmt *stmt[ST_COUNT_];
 	struct store_health health; /* store_fail counts faults, a commit clears failing */
 	sqlite3_int64 changes_at_begin; /* a commit that wrote nothing proves nothing */
@@ -109,7 +110,7 @@ mla_err store_user_version(gw_store *s, int *v, mla_diag *diag);
 /* store_lifecycle.c: a non-empty write-ahead log beside path (before opening it). */
 int store_wal_left_over(const char *path);
 /* At open, before any write: notices an unclean stop (the mark in meta) and then requires
- * quick_check to pass, with checkpoint-on-close off until store_set_verified. */
+ * quick_check to pass. */
 mla_err store_check_unclean(gw_store *s, const char *path, const struct store_open_opts *o,
 			    mla_diag *diag);
 /* PRAGMA quick_check on db: MLA_OK when it says "ok"; what (cap bytes) gets its report on one

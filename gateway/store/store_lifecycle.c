@@ -2,13 +2,15 @@
  * noticed by the "clean" mark in meta not being set (it is set only by the last transaction of
  * a clean stop, and cleared at every start); for files from before the mark, by a write-ahead
  * log left over at open. Then, and also when the last passed check ("checked_at") is older
- * than the configured interval, PRAGMA quick_check must say "ok" before anything is written,
- * and until the daemon has verified its audit log the connection does not checkpoint on
- * close: a refused store is left exactly as found, and the next start checks it again. */
+ * than the configured interval, PRAGMA quick_check must say "ok" before anything is written.
+ * The connection checkpoints on close (which deletes the write-ahead log) only after the
+ * clean mark: every other close, like a crash, leaves the log behind, so a refused store is
+ * left exactly as found, and a store marked unclean without its log has lost it. */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "mlagw/codec.h"
 #include "store_internal.h"
@@ -85,6 +87,22 @@ static int check_due(gw_store *s, const struct store_open_opts *o)
 	return at <= 0 || at > o->now_ms || (uint64_t)(o->now_ms - at) >= o->check_interval_ms;
 }
 
+/* INSERT OR REPLACE into meta on a plain connection (accept-loss). */
+static int meta_set_db(sqlite3 *db, const char *key, const char *value)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+				     -1, &st, NULL)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC)) == SQLITE_OK &&
+	    (rc = sqlite3_step(st)) == SQLITE_DONE)
+		rc = SQLITE_OK;
+	(void)sqlite3_finalize(st);
+	return rc;
+}
+
 /* Whether meta says the last stop was clean. */
 static int marked_clean(gw_store *s)
 {
@@ -113,9 +131,15 @@ mla_err store_check_unclean(gw_store *s, const char *path, const struct store_op
 	else if (v == 0)
 		s->unclean = 0;
 	s->fresh = v == 0; /* nothing in it to check: its schedule starts now */
+	/* an unclean stop always leaves its write-ahead log (readers never delete it): none
+	 * means it was deleted, and with it whatever SQLite had not yet copied back */
+	if (v >= 3 && s->unclean && s->wal_absent)
+		return mla_fail(diag, MLA_ERR_STORE,
+				"store: unclean stop without its write-ahead log (-wal missing): "
+				"acknowledged writes may be lost; restore a backup or run `mlagw store "
+				"accept-loss` (docs/operations.md): %s", path);
 	if (!s->unclean && (v == 0 || !check_due(s, o)))
 		return MLA_OK;
-	(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	s->quick_checked = 1;
 	return integrity_check(s, path, s->unclean ? "after an unclean stop" :
 				"(its last check is older than [store] check_interval)", diag);
@@ -159,21 +183,61 @@ int store_quick_checked(const gw_store *s)
 
 mla_err store_mark_running(gw_store *s, mla_diag *diag)
 {
-	return set_mark(s, "0", diag); /* autocommit: durable (synchronous=FULL) */
-}
+	mla_err r = set_mark(s, "0", diag); /* autocommit: durable (synchronous=FULL) */
 
-void store_set_verified(gw_store *s)
-{
-	if (s != NULL)
-		(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
+	/* copied into the database file at once: a write-ahead log lost later is then told by
+	 * the mark there ("0") with no log beside it, even if SQLite had not checkpointed yet */
+	if (r == MLA_OK)
+		(void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return r;
 }
 
 mla_err store_mark_clean(gw_store *s, mla_diag *diag)
 {
-	return set_mark(s, "1", diag);
+	mla_err r = set_mark(s, "1", diag);
+
+	if (r == MLA_OK) /* the log may go now: everything in it is marked clean */
+		(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
+	return r;
 }
 
 int store_unclean(const gw_store *s)
 {
 	return s->unclean;
+}
+
+/* The operator accepts that the write-ahead log of an unclean stop is gone: the store is
+ * marked as after a clean stop (quick_check still runs: it is due or forced here), and
+ * "wal_loss_accepted" records when. The peers' heads decide at the next start whether the log
+ * can go on. A plain connection: store_open is what refuses this store. */
+mla_err store_accept_loss(const char *path, int64_t now_ms, mla_diag *diag)
+{
+	sqlite3 *db = NULL;
+	char at[21], what[160];
+	mla_err r = MLA_OK;
+	int rc;
+
+	if (store_wal_left_over(path))
+		return mla_fail(diag, MLA_ERR_ARG, "store: %s still has its write-ahead log: "
+				"nothing to accept (is the gateway running?)", path);
+	mla_time_format((time_t)(now_ms / 1000), at);
+	if ((rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL)) != SQLITE_OK) {
+		r = store_fail_db(db, rc, path, diag);
+		goto out;
+	}
+	if ((r = store_quick_check_db(db, what, sizeof(what), diag)) != MLA_OK)
+		goto out;
+	if (strcmp(what, "ok") != 0) {
+		r = mla_fail(diag, MLA_ERR_STORE, "store: %s fails its integrity check (%s): "
+			     "restore it from a backup", path, what);
+		goto out;
+	}
+	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK ||
+	    (rc = meta_set_db(db, "clean", "1")) != SQLITE_OK ||
+	    (rc = meta_set_db(db, "wal_loss_accepted", at)) != SQLITE_OK ||
+	    (rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		r = store_fail_db(db, rc, path, diag);
+out:
+	(void)sqlite3_close_v2(db);
+	return r;
 }

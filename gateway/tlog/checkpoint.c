@@ -364,7 +364,6 @@ mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag)
 	if ((r = arm(g)) != MLA_OK)
 		return mla_fail(diag, r, "cannot start the checkpoint timer");
 	g->tlog->cp_ready = 1;
-	store_set_verified(g->store);
 	return MLA_OK;
 }
 

@@ -222,12 +222,41 @@ static void test_only_init_creates(void **state)
 	store_close(s);
 }
 
+/* An unclean stop leaves its write-ahead log (no close but the clean one deletes it): a store
+ * marked unclean without one has lost it, and is refused until the operator accepts the loss. */
+static void test_lost_wal_refused(void **state)
+{
+	struct fx *f = *state;
+	struct out_msg m = make_out(1, "FR", 0, 1000, 1000);
+	gw_store *s = open_ok(f);
+	mla_diag d = {MLA_OK, ""};
+	char wal[160], shm[160];
+
+	put_ok(s, &m);
+	store_close(s); /* no clean mark: as after a crash */
+	assert_int_equal(mla_snprintf(wal, sizeof(wal), "%s-wal", f->path), MLA_OK);
+	assert_int_equal(mla_snprintf(shm, sizeof(shm), "%s-shm", f->path), MLA_OK);
+	assert_int_equal(access(wal, F_OK), 0); /* kept */
+	assert_int_equal(store_accept_loss(f->path, 1000, &d), MLA_ERR_ARG); /* nothing lost */
+	assert_int_equal(unlink(wal), 0);
+	(void)unlink(shm);
+	s = NULL;
+	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_STORE);
+	assert_null(s);
+	assert_non_null(strstr(d.msg, "without its write-ahead log"));
+	assert_int_equal(store_accept_loss(f->path, 1000, &d), MLA_OK);
+	s = open_ok(f);
+	assert_false(store_unclean(s));
+	store_close(s);
+}
+
 static void test_newer_schema_refused(void **state)
 {
 	struct fx *f = *state;
 	gw_store *s = open_ok(f);
 	mla_diag d = {MLA_OK, ""};
 
+	assert_int_equal(store_mark_clean(s, &d), MLA_OK);
 	store_close(s);
 	assert_int_equal(store_fault_set_version(f->path, 6, &d), MLA_OK);
 	s = NULL;
@@ -973,9 +1002,8 @@ static void test_unclean_mark(void **state)
 	s = open_ok(f);
 	assert_true(store_unclean(s)); /* closed without the mark: taken for a crash */
 	store_close(s);
-	s = open_ok(f); /* unverified, it kept its write-ahead log: still unclean */
+	s = open_ok(f); /* it kept its write-ahead log: still unclean, not refused */
 	assert_true(store_unclean(s));
-	store_set_verified(s);
 	assert_int_equal(store_mark_clean(s, NULL), MLA_OK);
 	store_close(s);
 	s = open_ok(f);
@@ -1041,6 +1069,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_create_reopen_keeps_data),
 		T(test_only_init_creates),
+		T(test_lost_wal_refused),
 		T(test_newer_schema_refused),
 		T(test_v1_upgraded),
 		T(test_witnessing),

@@ -2,7 +2,9 @@
 after a start, a gateway learns from each peer the latest head of its log that peer cosigned,
 and refuses to start, naming the peer and the sizes, when a peer holds a head beyond its log or
 another root at a size it has: after its store went back to an older copy, after it was deleted
-and created again, and after its write-ahead log was lost in a crash. A peer that does not
+and created again, and after its write-ahead log was lost in a crash (that one is refused
+locally first: an unclean stop without its log; `mlagw store accept-loss` is the operator's
+way on, and then the peer's head decides). A peer that does not
 answer holds the start back for [audit] peer_head_wait at most, then an alert says so."""
 import json
 import os
@@ -31,8 +33,9 @@ def wait_cosigned(es, size):
     wait_until(lambda: cosigned_by_co(es) >= size, 20, msg='CO cosigned ES up to %d' % size)
 
 
-def refused(es, what):
-    """ES must refuse to start, name CO and say why; nothing new is signed."""
+def refused(es, what, want=('peer CO cosigned', 'refusing to sign')):
+    """ES must refuse to start and say why (by default: naming CO and the sizes); nothing new
+    is signed."""
     before = [c['size'] for c in es.checkpoints()]
     es.start(wait=False)
     try:
@@ -42,8 +45,8 @@ def refused(es, what):
         raise TestFailure('%s: ES kept running' % what)
     log = es.log_text().split('--- start ---')[-1]
     check(es.proc.returncode == 1, '%s: ES started (exit %r)' % (what, es.proc.returncode))
-    check('peer CO cosigned' in log and 'refusing to sign' in log,
-          '%s: the refusal does not name the peer and sizes: %s' % (what, log[-1500:]))
+    check(all(w in log for w in want),
+          '%s: the refusal does not say %r: %s' % (what, want, log[-1500:]))
     check([c['size'] for c in es.checkpoints()] == before, '%s: ES signed after all' % what)
 
 
@@ -120,7 +123,13 @@ def main(mlagw, mlagwd):
     os.remove(wal)
     if os.path.exists(es.store + '-shm'):
         os.remove(es.store + '-shm')
-    refused(es, 'write-ahead log lost')
+    # noticed locally first: an unclean stop always leaves its log behind
+    refused(es, 'write-ahead log lost', ('without its write-ahead log', 'accept-loss'))
+    refused(es, 'write-ahead log lost, again', ('without its write-ahead log',))
+    p = net.cli('store', 'accept-loss', '--store', es.store)
+    check(b'accepted' in p.stdout, 'accept-loss: %r' % p.stdout)
+    # then the peer's head: CO cosigned more than the file holds
+    refused(es, 'write-ahead log lost, loss accepted')
 
     # 5. the same store while CO is down: ES starts after the wait, and stops signing and
     # accepting as soon as CO answers with a head beyond its log
