@@ -18,28 +18,42 @@ static const char init_usage[] =
 	"a lost store is restored from a backup, never recreated (docs/operations.md).\n"
 	"exit: 0 created, 2 usage, 3 cannot create it (it exists, or cannot be written)\n";
 
-int store_init_cmd(int argc, char **argv)
+/* The one option these commands take: --store PATH (or --help). Returns -1 to go on with
+ * *path set, else the CLI status to exit with. */
+static int store_path_arg(int argc, char **argv, const char *cmd, const char *usage,
+			  const char **path)
 {
 	static const struct option opts[] = {
 		{"store", 1, NULL, 's'}, {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	const char *path = NULL;
-	mla_diag d = {MLA_OK, ""};
 	int c;
 
+	*path = NULL;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 's')
-			path = optarg;
-		else if (c == 'h') {
-			fputs(init_usage, stdout);
+		if (c == 's') {
+			*path = optarg;
+		} else if (c == 'h') {
+			fputs(usage, stdout);
 			return CLI_OK;
-		} else
-			return cli_usage_error("store init", "unknown option or missing value");
+		} else {
+			return cli_usage_error(cmd, "unknown option or missing value");
+		}
 	}
-	if (path == NULL || optind != argc)
-		return cli_usage_error("store init", "usage: mlagw store init --store STORE.db");
+	if (*path == NULL || optind != argc)
+		return cli_usage_error(cmd, "--store STORE.db is required, and nothing else");
+	return -1;
+}
+
+int store_init_cmd(int argc, char **argv)
+{
+	const char *path;
+	mla_diag d = {MLA_OK, ""};
+	int rc = store_path_arg(argc, argv, "store init", init_usage, &path);
+
+	if (rc != -1)
+		return rc;
 	if (store_init(path, &d) != MLA_OK) {
-		fprintf(stderr, "mlagw %s: %s\n", "store init", mla_diag_message(&d));
+		fprintf(stderr, "mlagw store init: %s\n", mla_diag_message(&d));
 		return CLI_IO;
 	}
 	printf("store %s created\n", path);
@@ -57,25 +71,13 @@ static const char accept_usage[] =
 
 int store_accept_loss_cmd(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"store", 1, NULL, 's'}, {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	const char *path = NULL;
+	const char *path;
 	mla_diag d = {MLA_OK, ""};
 	struct timespec ts;
-	int c;
+	int rc = store_path_arg(argc, argv, "store accept-loss", accept_usage, &path);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 's')
-			path = optarg;
-		else if (c == 'h') {
-			fputs(accept_usage, stdout);
-			return CLI_OK;
-		} else
-			return cli_usage_error("store accept-loss", "unknown option or missing value");
-	}
-	if (path == NULL || optind != argc)
-		return cli_usage_error("store accept-loss", "usage: mlagw store accept-loss --store STORE.db");
+	if (rc != -1)
+		return rc;
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
 	if (store_accept_loss(path, (int64_t)ts.tv_sec * 1000, &d) != MLA_OK) {
 		fprintf(stderr, "mlagw store accept-loss: %s\n", mla_diag_message(&d));

@@ -196,7 +196,8 @@ static void on_envelope(struct evhttp_request *req, void *arg)
 }
 
 /* Witnessing (witness_server.c): only an authenticated peer gateway, for its own log. */
-static void on_witness(struct evhttp_request *req, void *arg)
+static void witness_request(struct evhttp_request *req, struct gw *g,
+			    void (*serve)(struct gw *, struct evhttp_request *, const char *))
 {
 	struct tls_conn *conn = conn_of_request(req);
 
@@ -204,20 +205,18 @@ static void on_witness(struct evhttp_request *req, void *arg)
 		reply_plain(req, 405, "Method Not Allowed");
 	else if (conn == NULL || conn->state[0] == '\0')
 		reply_plain(req, 403, "Forbidden");
-	else if (within_rate(arg, req, conn->state))
-		witness_serve(arg, req, conn->state);
+	else if (within_rate(g, req, conn->state))
+		serve(g, req, conn->state);
+}
+
+static void on_witness(struct evhttp_request *req, void *arg)
+{
+	witness_request(req, arg, witness_serve);
 }
 
 static void on_witness_head(struct evhttp_request *req, void *arg)
 {
-	struct tls_conn *conn = conn_of_request(req);
-
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST)
-		reply_plain(req, 405, "Method Not Allowed");
-	else if (conn == NULL || conn->state[0] == '\0')
-		reply_plain(req, 403, "Forbidden");
-	else if (within_rate(arg, req, conn->state))
-		witness_serve_head(arg, req, conn->state);
+	witness_request(req, arg, witness_serve_head);
 }
 
 static void on_other(struct evhttp_request *req, void *arg)

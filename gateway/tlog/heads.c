@@ -59,15 +59,6 @@ static void xfer_free(struct head_xfer *t)
 	free(t);
 }
 
-/* "https://host:port" of the peer's envelope URL, then the head path. */
-static int head_url(const char *url, char *out, size_t outlen)
-{
-	const char *auth = url + strlen("https://"), *slash = strchr(auth, '/');
-	size_t n = slash != NULL ? (size_t)(slash - url) : strlen(url);
-
-	return mla_snprintf(out, outlen, "%.*s%s", (int)n, url, WITNESS_HEAD_PATH) == MLA_OK;
-}
-
 static void ask(struct gw *g, struct head_peer *hp)
 {
 	const struct gw_peer *cp = gw_config_peer(&g->snap->cfg, hp->state);
@@ -76,7 +67,7 @@ static void ask(struct gw *g, struct head_peer *hp)
 	const char *no_headers[] = {NULL};
 
 	hp->next_ms = gw_mono_ms() + (g->tlog->heads->waiting ? HEAD_RETRY_MS : HEAD_LATE_MS);
-	if (t == NULL || cp == NULL || !head_url(cp->url, url, sizeof(url)))
+	if (t == NULL || cp == NULL || !witness_url(cp->url, WITNESS_HEAD_PATH, url, sizeof(url)))
 		goto fail;
 	t->g = g;
 	t->post.done = head_done;

@@ -23,6 +23,9 @@ void witness_cosigner_name(const char *state, char out[MLA_CHECKPOINT_ORIGIN_MAX
  * State's root (certcheck_audit). The caller owns *certp. */
 mla_err witness_cert_from_header(const struct gw *g, const char *b64, const char *state,
 				 X509 **certp, mla_diag *diag);
+/* "https://host:port" of a peer's envelope URL followed by path (a witness path); 0 when it
+ * does not fit. */
+int witness_url(const char *url, const char *path, char *out, size_t outlen);
 /* This gateway's audit certificate as a header value (read at start, never changes until a
  * restart). */
 const char *witness_own_cert(const struct gw *g);

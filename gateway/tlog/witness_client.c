@@ -165,13 +165,12 @@ static struct witness_peer *peer_slot(struct gw_witness *w, const char *state)
 	return &w->peers[w->n++];
 }
 
-/* "https://host:port" of the peer's envelope URL, then the witness path. */
-static int witness_url(const char *url, char *out, size_t outlen)
+int witness_url(const char *url, const char *path, char *out, size_t outlen)
 {
 	const char *auth = url + strlen("https://"), *slash = strchr(auth, '/');
 	int n = (int)(slash != NULL ? slash - url : (long)strlen(url));
 
-	return snprintf(out, outlen, "%.*s%s", n, url, WITNESS_PATH) < (int)outlen;
+	return snprintf(out, outlen, "%.*s%s", n, url, path) < (int)outlen;
 }
 
 /* The request body: old size, proof from it to the latest checkpoint, the checkpoint. */
@@ -215,7 +214,7 @@ static void send_to(struct gw *g, struct witness_peer *wp)
 	char url[GW_URL_MAX + 64];
 
 	wp->next_try_ms = gw_mono_ms() + RETRY_MS;
-	if (t == NULL || cp == NULL || !witness_url(cp->url, url, sizeof(url)))
+	if (t == NULL || cp == NULL || !witness_url(cp->url, WITNESS_PATH, url, sizeof(url)))
 		goto fail;
 	t->g = g;
 	t->post.done = witness_done;
