@@ -334,6 +334,8 @@ static mla_err learn_heads(struct gw *g, mla_diag *d)
 			return mla_fail(d, MLA_ERR_INTERNAL, "event loop failed at start");
 	if (tlog_heads_forked(g))
 		return mla_fail(d, MLA_ERR_STORE, "audit log: %s", g->hold);
+	if (g->stopping) /* never reported ready: the stop ends the start */
+		return mla_fail(d, MLA_ERR_INTERNAL, "stopped while learning the peers' heads");
 	return MLA_OK;
 }
 

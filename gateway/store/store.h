@@ -349,6 +349,11 @@ mla_err store_witness_latest(gw_store *s, const char *origin, uint64_t *size,
  * appended to note; MLA_ERR_NOT_FOUND when none. */
 mla_err store_witness_latest_note(gw_store *s, const char *origin, mla_buf *note,
 				  mla_diag *diag);
+/* Calls fn with each audit certificate (DER) state presented, newest first, until fn
+ * returns non-zero. */
+mla_err store_peer_certs_each(gw_store *s, const char *state,
+			      int (*fn)(const uint8_t *der, size_t len, void *arg), void *arg,
+			      mla_diag *diag);
 /* Records the cosigned checkpoint of origin (note as received plus the cosignature line);
  * size must be larger than the latest one (MLA_ERR_EXISTS otherwise): sizes only grow. */
 mla_err store_witness_put(gw_store *s, const char *origin, uint64_t size, const uint8_t root[32],

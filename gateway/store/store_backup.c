@@ -56,6 +56,10 @@ static mla_err copy(sqlite3 *src, sqlite3 *dst, mla_diag *diag)
 	(void)sqlite3_backup_finish(b);
 	if (rc != SQLITE_DONE)
 		return store_fail_db(src, rc, "backup: reading the store", diag);
+	/* a complete copy at rest, as after a clean stop: not a store that lost its log */
+	if ((rc = sqlite3_exec(dst, "UPDATE meta SET value = '1' WHERE key = 'clean'", NULL, NULL,
+			       NULL)) != SQLITE_OK)
+		return store_fail_db(dst, rc, "backup: marking the copy", diag);
 	if ((rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL)) != SQLITE_OK)
 		return store_fail_db(dst, rc, "backup: single-file mode", diag);
 	return MLA_OK;

@@ -103,37 +103,58 @@ static int meta_set_db(sqlite3 *db, const char *key, const char *value)
 	return rc;
 }
 
-/* Whether meta says the last stop was clean. */
-static int marked_clean(gw_store *s)
+/* The marks: "1" after a clean stop; "2" while running (this version keeps its write-ahead
+ * log on every close but the clean one); "0" while running under an earlier version, which
+ * did not, so that a log missing after it tells nothing. */
+#define MARK_CLEAN "1"
+#define MARK_RUNNING "2"
+
+/* The mark meta holds, into mark (empty when none). */
+static void read_mark(gw_store *s, char mark[8])
 {
 	sqlite3_stmt *st = NULL;
-	int clean = 0;
+	const unsigned char *t;
 
+	mark[0] = '\0';
 	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'clean'", -1, &st,
 			       NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-		clean = strcmp((const char *)sqlite3_column_text(st, 0), "1") == 0;
+	    sqlite3_step(st) == SQLITE_ROW && (t = sqlite3_column_text(st, 0)) != NULL)
+		(void)mla_snprintf_cut(mark, 8, "%s", (const char *)t);
 	(void)sqlite3_finalize(st);
-	return clean;
+}
+
+/* Whether the file's header says write-ahead-log mode (bytes 18 and 19 are 2): only such a
+ * file can have lost a log (a backup is a single file in rollback mode). */
+static int header_says_wal(const char *path)
+{
+	unsigned char h[20];
+	FILE *f = fopen(path, "rb");
+	int wal = f != NULL && fread(h, 1, sizeof(h), f) == sizeof(h) && h[18] == 2 && h[19] == 2;
+
+	if (f != NULL)
+		(void)fclose(f);
+	return wal;
 }
 
 mla_err store_check_unclean(gw_store *s, const char *path, const struct store_open_opts *o,
 			    mla_diag *diag)
 {
+	char mark[8];
 	int v = 0;
 
 	if (store_user_version(s, &v, diag) != MLA_OK)
 		return MLA_ERR_STORE;
 	/* the mark decides from schema 3 on; a write-ahead log left over only tells for older
 	 * files, since a reader that was open when we closed also leaves one behind */
+	read_mark(s, mark);
 	if (v >= 3)
-		s->unclean = !marked_clean(s);
+		s->unclean = strcmp(mark, MARK_CLEAN) != 0;
 	else if (v == 0)
 		s->unclean = 0;
 	s->fresh = v == 0; /* nothing in it to check: its schedule starts now */
 	/* an unclean stop always leaves its write-ahead log (readers never delete it): none
 	 * means it was deleted, and with it whatever SQLite had not yet copied back */
-	if (v >= 3 && s->unclean && s->wal_absent)
+	if (v >= 3 && strcmp(mark, MARK_RUNNING) == 0 && s->wal_absent && header_says_wal(path))
 		return mla_fail(diag, MLA_ERR_STORE,
 				"store: unclean stop without its write-ahead log (-wal missing): "
 				"acknowledged writes may be lost; restore a backup or run `mlagw store "
@@ -183,20 +204,29 @@ int store_quick_checked(const gw_store *s)
 
 mla_err store_mark_running(gw_store *s, mla_diag *diag)
 {
-	mla_err r = set_mark(s, "0", diag); /* autocommit: durable (synchronous=FULL) */
+	mla_err r = set_mark(s, MARK_RUNNING, diag); /* autocommit: durable (synchronous=FULL) */
+	int log = 0, copied = 0;
 
 	/* copied into the database file at once: a write-ahead log lost later is then told by
-	 * the mark there ("0") with no log beside it, even if SQLite had not checkpointed yet */
-	if (r == MLA_OK)
-		(void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	 * the mark there with no log beside it, even if SQLite had not checkpointed yet. A reader
+	 * (mlagw store show) may hold frames back from a passive checkpoint: then a full one,
+	 * which waits for it up to the busy timeout; should that fail too, only this local sign
+	 * is weaker (the peers' heads still tell at the next start). */
+	if (r == MLA_OK &&
+	    (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) !=
+		     SQLITE_OK ||
+	     copied < log))
+		(void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL);
 	return r;
 }
 
 mla_err store_mark_clean(gw_store *s, mla_diag *diag)
 {
-	mla_err r = set_mark(s, "1", diag);
+	mla_err r = set_mark(s, MARK_CLEAN, diag);
 
-	if (r == MLA_OK) /* the log may go now: everything in it is marked clean */
+	/* the log may go now: everything in it is marked clean (inside an open transaction the
+	 * mark would be rolled back at close while the log went: keep it then) */
+	if (r == MLA_OK && sqlite3_get_autocommit(s->db))
 		(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
 	return r;
 }
@@ -233,7 +263,7 @@ mla_err store_accept_loss(const char *path, int64_t now_ms, mla_diag *diag)
 		goto out;
 	}
 	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK ||
-	    (rc = meta_set_db(db, "clean", "1")) != SQLITE_OK ||
+	    (rc = meta_set_db(db, "clean", MARK_CLEAN)) != SQLITE_OK ||
 	    (rc = meta_set_db(db, "wal_loss_accepted", at)) != SQLITE_OK ||
 	    (rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
 		r = store_fail_db(db, rc, path, diag);

@@ -52,6 +52,31 @@ mla_err store_witness_latest_note(gw_store *s, const char *origin, mla_buf *note
 	return r;
 }
 
+mla_err store_peer_certs_each(gw_store *s, const char *state,
+			      int (*fn)(const uint8_t *der, size_t len, void *arg), void *arg,
+			      mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r = MLA_OK;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(s->db, "SELECT der FROM peer_audit_certs WHERE state = ?1 "
+				     "ORDER BY at_ms DESC", -1, &st, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC)) != SQLITE_OK) {
+		r = store_fail(s, rc, "peer certificates", diag);
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn((const uint8_t *)sqlite3_column_blob(st, 0),
+		       (size_t)sqlite3_column_bytes(st, 0), arg))
+			goto out; /* found what it looked for */
+	if (rc != SQLITE_DONE)
+		r = store_fail(s, rc, "peer certificates", diag);
+out:
+	(void)sqlite3_finalize(st);
+	return r;
+}
+
 mla_err store_witness_put(gw_store *s, const char *origin, uint64_t size, const uint8_t root[32],
 			  const char *note, size_t len, int64_t at_ms, mla_diag *diag)
 {

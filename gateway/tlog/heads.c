@@ -115,20 +115,45 @@ static void forked(struct gw *g, const char *state, const char *what)
 	alert(g, "audit-fork", h->hold);
 }
 
+/* The head the peer sent, verified as ours: under an audit key this store holds, else under
+ * the certificate the peer names if it chains to our own State's root (a key the store no
+ * longer lists: a restored or recreated store, a rotation), and of our own log's origin. */
+static mla_err open_head(struct gw *g, const struct head_xfer *t, const char *origin,
+			 mla_checkpoint *cp, mla_diag *d)
+{
+	mla_note_verifier v[MLA_NOTE_VERIFIERS_MAX];
+	size_t n = gw_checkpoint_verifiers(g, origin, v, MLA_NOTE_VERIFIERS_MAX);
+	struct curl_header *h = NULL;
+	X509 *cert = NULL;
+	mla_err r = MLA_ERR_SIG_INVALID;
+
+	if (n > 0)
+		r = mla_checkpoint_open((const char *)t->response.data, t->response.len, v, n, cp,
+					NULL, d);
+	if (r != MLA_OK &&
+	    curl_easy_header(t->post.easy, WITNESS_CERT_HEADER, 0, CURLH_HEADER, -1, &h) ==
+		    CURLHE_OK &&
+	    witness_cert_from_header(g, h->value, g->snap->cfg.state, &cert, d) == MLA_OK &&
+	    mla_note_verifier_from_key(origin, X509_get0_pubkey(cert), &v[0], d) == MLA_OK)
+		r = mla_checkpoint_open((const char *)t->response.data, t->response.len, v, 1, cp,
+					NULL, d);
+	X509_free(cert);
+	if (r == MLA_OK && strcmp(cp->origin, origin) != 0)
+		r = mla_fail(d, MLA_ERR_SCHEMA, "a head of log '%.64s', not ours", cp->origin);
+	return r;
+}
+
 /* The peer's head against our log: the same root at its size, which we must have. */
 static void compare(struct gw *g, struct head_peer *hp, const struct head_xfer *t)
 {
 	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1], what[200];
 	uint8_t root[MLA_MERKLE_HASH_LEN];
 	uint64_t have = mla_merkle_tree_size(g->tlog->tree);
-	mla_note_verifier v;
 	mla_checkpoint cp;
 	mla_diag d = {MLA_OK, ""};
 
 	witness_log_name(g->snap->cfg.state, origin);
-	if (gw_checkpoint_verifiers(g, origin, &v, 1) == 0 ||
-	    mla_checkpoint_open((const char *)t->response.data, t->response.len, &v, 1, &cp,
-				NULL, &d) != MLA_OK) {
+	if (open_head(g, t, origin, &cp, &d) != MLA_OK) {
 		/* not ours: proves nothing about our log, and must not hold it back either */
 		gw_log(GW_LOG_WARN, "witness-head-unverified", NULL,
 		       "peer=%s reason=\"%s\"", hp->state, mla_diag_message(&d));
@@ -226,8 +251,15 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	for (size_t i = 0; i < h->n; i++) /* a peer a reload removed is no longer asked */
+		if (!h->peers[i].answered && gw_config_peer(&g->snap->cfg, h->peers[i].state) == NULL)
+			h->peers[i].answered = 1;
 	if (h->waiting && (all_answered(h) || h->forked || now >= h->deadline_ms))
 		stop_waiting(g);
+	if (!h->waiting && (all_answered(h) || h->forked)) {
+		event_del(h->timer); /* nothing left to ask */
+		return;
+	}
 	for (size_t i = 0; i < h->n; i++)
 		if (!h->peers[i].answered && h->peers[i].t == NULL && now >= h->peers[i].next_ms &&
 		    !g->stopping)

@@ -307,6 +307,36 @@ void witness_serve(struct gw *g, struct evhttp_request *req, const char *state)
 	}
 }
 
+/* Finds the stored certificate of the asker whose key verifies the head (so that the asker can
+ * check a head signed by a key its own store no longer lists, against its State's root). */
+struct head_cert {
+	const mla_buf *note;
+	const char *origin;
+	char *b64; /* malloc'd: the certificate found, base64 */
+};
+
+static int cert_signs(const uint8_t *der, size_t len, void *arg)
+{
+	struct head_cert *hc = arg;
+	const unsigned char *p = der;
+	X509 *x = len > 0 && len <= 65536 ? d2i_X509(NULL, &p, (long)len) : NULL;
+	mla_note_verifier v;
+	mla_checkpoint cp;
+	int ok = x != NULL &&
+		 mla_note_verifier_from_key(hc->origin, X509_get0_pubkey(x), &v, NULL) == MLA_OK &&
+		 mla_checkpoint_open((const char *)hc->note->data, hc->note->len, &v, 1, &cp, NULL,
+				     NULL) == MLA_OK &&
+		 (hc->b64 = malloc(MLA_B64_LEN(len) + 1)) != NULL &&
+		 mla_b64_encode(der, len, hc->b64, MLA_B64_LEN(len) + 1) == MLA_OK;
+
+	X509_free(x);
+	if (!ok) {
+		free(hc->b64);
+		hc->b64 = NULL;
+	}
+	return ok;
+}
+
 /* The latest head of the requesting peer's own log that we cosigned, as it sent it to us (its
  * signature and ours): 200 with the note, 204 when we never cosigned its log. A peer learns
  * this before it signs anything after a start (witness.h, heads.c). Read-only: served also
@@ -327,9 +357,15 @@ void witness_serve_head(struct gw *g, struct evhttp_request *req, const char *st
 	} else if (r != MLA_OK || (b = evbuffer_new()) == NULL) {
 		refuse(req, 503, "Service Unavailable", state, "cannot read the cosigned head");
 	} else {
+		struct head_cert hc = {&note, origin, NULL};
+		(void)store_peer_certs_each(g->store, state, cert_signs, &hc, NULL);
 		evbuffer_add(b, note.data, note.len);
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 				  "text/plain");
+		if (hc.b64 != NULL)
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+					  WITNESS_CERT_HEADER, hc.b64);
+		free(hc.b64);
 		evhttp_send_reply(req, 200, "OK", b);
 		evbuffer_free(b);
 		gw_log(GW_LOG_INFO, "witness-head-served", NULL, "peer=%s", state);

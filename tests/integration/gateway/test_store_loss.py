@@ -78,6 +78,19 @@ def main(mlagw, mlagwd):
     good = os.path.join(es.dir, 'good-copy.db')
     shutil.copyfile(es.store, good)
 
+    # 0. an online backup of the idle gateway, put back: a complete copy, started as it is
+    # (the reviewer's finding: a backup used to be refused as a store without its log)
+    es.start()
+    wait_cosigned(es, es.checkpoints()[-1]['size'])
+    backup = os.path.join(es.dir, 'online.db')
+    net.cli('store', 'backup', '--store', es.store, '--out', backup)
+    es.stop()
+    put_back(es, backup)
+    es.start()
+    check('without its write-ahead log' not in es.log_text(), 'the backup taken for a lost log')
+    es.stop()
+    put_back(es, good)
+
     # 1. the store went back to an older copy: CO cosigned beyond it
     put_back(es, old)
     refused(es, 'older copy')
