@@ -83,7 +83,7 @@ static void ask(struct gw *g, struct head_peer *hp)
 	memcpy(t->state, hp->state, 3);
 	mla_buf_init(&t->body, 128);
 	mla_buf_init(&t->response, HEAD_RESPONSE_MAX);
-	witness_log_name(g->snap->cfg.state, origin);
+	gw_log_origin(g, origin);
 	if (mla_buf_append_str(&t->body, origin) != MLA_OK ||
 	    mla_buf_append_str(&t->body, "\n") != MLA_OK ||
 	    peer_client_post(g->client, &g->snap->cfg, &t->post, t->state, url, "text/plain",
@@ -124,6 +124,23 @@ static void forked(struct gw *g, const char *state, const char *what)
 	alert(g, "audit-fork", h->hold);
 }
 
+/* A verified head is kept in the store (before a fork stops the start) for the operator's
+ * `mlagw audit new-epoch`, which links the next epoch to the largest head the peers hold. */
+static void keep_head(struct gw *g, const char *state, const struct head_xfer *t)
+{
+	mla_diag d = {MLA_OK, ""};
+	char *note = malloc(t->response.len + 1);
+
+	if (note != NULL) {
+		memcpy(note, t->response.data, t->response.len);
+		note[t->response.len] = '\0';
+	}
+	if (note == NULL || store_peer_head_put(g->store, state, note, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=peer_head peer=%s reason=\"%s\"",
+		       state, note == NULL ? "out of memory" : mla_diag_message(&d));
+	free(note);
+}
+
 /* The peer's head against our log: the same root at its size, which we must have. */
 static void compare(struct gw *g, struct head_peer *hp, const struct head_xfer *t)
 {
@@ -134,7 +151,7 @@ static void compare(struct gw *g, struct head_peer *hp, const struct head_xfer *
 	mla_checkpoint cp;
 	mla_diag d = {MLA_OK, ""};
 
-	witness_log_name(g->snap->cfg.state, origin);
+	gw_log_origin(g, origin);
 	if (gw_checkpoint_verifiers(g, origin, &v, 1) == 0 ||
 	    mla_checkpoint_open((const char *)t->response.data, t->response.len, &v, 1, &cp,
 				NULL, &d) != MLA_OK) {
@@ -143,6 +160,7 @@ static void compare(struct gw *g, struct head_peer *hp, const struct head_xfer *
 		       "peer=%s reason=\"%s\"", hp->state, mla_diag_message(&d));
 		return;
 	}
+	keep_head(g, hp->state, t);
 	if (cp.size > have)
 		(void)mla_snprintf_cut(what, sizeof(what), "%" PRIu64 " entries of this log, which "
 				       "has %" PRIu64, cp.size, have);

@@ -1,6 +1,9 @@
 /* The audit log's handle: its start and stop around the checkpoints and witnessing, and the
  * queries of the local API (see tlog.h). */
 #include <stdlib.h>
+#include <string.h>
+
+#include "mlagw/audit_entry.h"
 
 #include "audit.h"
 #include "checkpoint.h"
@@ -12,15 +15,41 @@
 
 #define STOP_WITNESS_MS 2000 /* how long a clean stop waits for the last cosignatures */
 
+/* A new epoch's log starts with the link `mlagw audit new-epoch` left (meta epoch_link): entry
+ * 0, epoch-opened, naming the previous epoch's head (SPEC 14, "Log epochs"). */
+static mla_err epoch_open(struct gw *g, mla_diag *diag)
+{
+	char link[STORE_META_MAX], origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
+	mla_audit_entry e;
+	mla_err r;
+
+	if (g->tlog->epoch < 2 || g->tlog->audit_next > 0)
+		return MLA_OK;
+	gw_log_origin(g, origin);
+	if ((r = store_meta_get(g->store, "epoch_link", link, sizeof(link), diag)) != MLA_OK ||
+	    (r = mla_audit_entry_parse((const uint8_t *)link, strlen(link), &e, diag)) != MLA_OK ||
+	    e.event != MLA_AUDIT_EPOCH_OPENED)
+		return mla_fail(diag, MLA_ERR_STORE, "audit log %s is empty and has no valid link "
+				"to its previous epoch (meta epoch_link): open the epoch again with "
+				"mlagw audit new-epoch (docs/operations.md)", origin);
+	if ((r = gw_audit(g, &e)) != MLA_OK)
+		return mla_fail(diag, r, "audit log %s: cannot write its first entry", origin);
+	gw_log(GW_LOG_WARN, "epoch-opened", NULL, "origin=%s prev=%s prev_size=%llu",
+	       origin, e.prev_origin, (unsigned long long)e.prev_size);
+	return MLA_OK;
+}
+
 mla_err tlog_start(struct gw *g, mla_diag *diag)
 {
 	mla_err r;
 
 	if ((g->tlog = calloc(1, sizeof(*g->tlog))) == NULL)
 		return MLA_ERR_NOMEM;
-	if ((r = store_audit_next(g->store, &g->tlog->audit_next, diag)) != MLA_OK ||
+	if ((r = store_audit_epoch(g->store, &g->tlog->epoch, diag)) != MLA_OK ||
+	    (r = store_audit_next(g->store, &g->tlog->audit_next, diag)) != MLA_OK ||
 	    (r = gw_checkpoint_start(g, diag)) != MLA_OK ||
-	    (r = gw_audit_clock_start(g, diag)) != MLA_OK)
+	    (r = gw_audit_clock_start(g, diag)) != MLA_OK ||
+	    (r = epoch_open(g, diag)) != MLA_OK)
 		return r;
 	gw_batch_on_rollback(g->batch, gw_audit_sync);
 	return MLA_OK;
