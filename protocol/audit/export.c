@@ -168,6 +168,19 @@ static mla_err remember_named(struct export_ctx *x, uint64_t seq, const char *id
 	return MLA_OK;
 }
 
+/* A receipt an exported entry names: only those go into the bundle (a store that was not
+ * stopped cleanly holds receipts whose entries come after its latest checkpoint). */
+static mla_err remember_receipt(struct export_ctx *x, const uint8_t sha[32])
+{
+	void *p = mla_grow(x->rsha, &x->caprsha, x->nrsha, sizeof(*x->rsha));
+
+	if (p == NULL)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
+	x->rsha = p;
+	memcpy(x->rsha[x->nrsha++], sha, 32);
+	return MLA_OK;
+}
+
 /* One entry, exported as kept; an unparsable one too (the verifier reports it). */
 static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 {
@@ -190,6 +203,8 @@ static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 	if (mla_audit_entry_parse(row->entry, row->len, &e, &d) != MLA_OK ||
 	    e.message_id[0] == '\0')
 		return MLA_OK;
+	if (e.has_receipt_sha256 && (r = remember_receipt(x, e.receipt_sha256)) != MLA_OK)
+		return r;
 	if (x->filter == NULL || mla_audit_filter_selects(x->filter, &e))
 		r = select_message(x, &e);
 	if (r == MLA_OK && x->filtered)
@@ -328,6 +343,7 @@ static void ctx_free(struct export_ctx *x)
 	mla_buf_free(&x->peer_certs);
 	json_decref(x->sizes);
 	free(x->ids);
+	free(x->rsha);
 	free(x->leaves);
 	free(x->named);
 }
