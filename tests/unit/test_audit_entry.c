@@ -718,8 +718,18 @@ static void test_v3_vector(void **state)
 	assert_int_equal(ser(&e, &b, &d), MLA_OK);
 	if (b.len != strlen(v3_text) || memcmp(b.data, v3_text, b.len) != 0)
 		fail_msg("v3 bytes differ:\n%.*s", (int)b.len, (const char *)b.data);
+	assert_int_equal(b.len, 399);
 	assert_int_equal(mla_audit_entry_parse(b.data, b.len, &back, &d), MLA_OK);
 	assert_int_equal(memcmp(&back, &e, sizeof(e)), 0);
+	{
+		uint8_t leaf[MLA_MERKLE_HASH_LEN];
+		char leaf_hex[2 * MLA_MERKLE_HASH_LEN + 1];
+
+		assert_int_equal(mla_audit_entry_leaf_hash(&e, leaf, &d), MLA_OK);
+		hex(leaf, sizeof(leaf), leaf_hex);
+		assert_string_equal(leaf_hex, "c4b62dc8321cfa526c8ca30d7a62361e0e808e5899d8f20585b"
+					      "533243cf99851");
+	}
 	mla_buf_free(&b);
 	mla_buf_init(&note, 1024);
 	assert_int_equal(mla_audit_entry_link_note(&e, &note), MLA_OK);
