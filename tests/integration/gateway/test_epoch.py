@@ -217,6 +217,17 @@ def main(mlagw, mlagwd):
     # epoch 2 goes on meanwhile
     delivered(es, 3, 'still')
     net.stop_all()
+    # CO's bundle holds its cosigned heads of both epochs of ES's log (witnessed ES.<size> and
+    # ES.2.<size>); all three bundles verify together, with no split view
+    cob = os.path.join(net.dir, 'co.mab')
+    net.cli('audit', 'export', '--store', co.store, '--cert', co.pki('audit.crt'), '--out', cob)
+    cur = os.path.join(net.dir, 'es-epoch2-final.mab')
+    net.cli('audit', 'export', '--store', es.store, '--cert', es.pki('audit.crt'), '--out', cur)
+    rc, rep = verify(net, trust, cob)
+    check(rc == 0 and rep.get('verified'), "CO's bundle: %r" % rep.get('failures'))
+    rc, rep = verify(net, trust, cur, archive, cob)
+    check(rc == 0 and rep.get('verified') and rep['split_view']['compared'] > 0,
+          'three bundles: %r' % rep)
 
 
 run(main)
