@@ -19,11 +19,14 @@
 #define LINK_B64_MAX MLA_B64_LEN(MLA_AUDIT_ENTRY_MAX)
 #define PROOF_B64_MAX MLA_B64_LEN(MLA_MERKLE_PROOF_MAX * MLA_MERKLE_HASH_LEN)
 
-/* "Name: base64(p[0..n))" into out. */
+/* "Name: base64(p[0..n))" into out; "Name;" for nothing (libcurl drops "Name: " without a
+ * value, and sends "Name;" as the header with an empty value: the proof of a tree of 1). */
 static mla_err header_line(mla_buf *out, const char *name, const uint8_t *p, size_t n)
 {
 	mla_err r;
 
+	if (n == 0)
+		return (r = mla_buf_printf(out, "%s;", name)) != MLA_OK ? r : mla_buf_terminate(out);
 	if ((r = mla_buf_printf(out, "%s: ", name)) != MLA_OK ||
 	    (r = mla_b64_encode_buf(p, n, out)) != MLA_OK)
 		return r;

@@ -152,6 +152,12 @@ def main(mlagw, mlagwd):
     first = es.audit()[0]
     check(first['event'] == 'epoch-opened' and first['prev-origin'] == 'mlagw.es/audit' and
           first['prev-size'] == str(co_head), 'entry 0: %r' % first)
+    # before any traffic the new log is its link alone: its first checkpoint (1 entry) goes
+    # to CO with an empty inclusion proof
+    wait_until(lambda: any(w['origin'] == 'mlagw.es/audit/2' for w in co.witnessed()), 20,
+               msg='CO cosigned the link alone')
+    check(min(w['size'] for w in co.witnessed() if w['origin'] == 'mlagw.es/audit/2') == 1,
+          'the first checkpoint of epoch 2 was not the link alone')
     ids = delivered(es, 5, 'epoch2')
     wait_until(lambda: cosigned_by_co(es) >= es.checkpoints()[-1]['size'], 20,
                msg='CO cosigned epoch 2')
