@@ -60,6 +60,10 @@ struct epoch_ctx {
 	size_t nheads;
 	struct head latest; /* the store's latest checkpoint (note NULL: none) */
 	int bad_epoch;
+	/* the epoch linked to: the store's, or a later one a peer showed (a backup older than an
+	 * epoch opened since) */
+	uint32_t link_epoch;
+	char link_origin[MLA_AUDIT_ORIGIN_MAX + 1];
 };
 
 static int apply(int c, const char *v, void *arg)
@@ -159,19 +163,48 @@ static int read_store(struct epoch_ctx *x)
 	return CLI_OK;
 }
 
-/* Opens h under the keys; 0 when it is a head of the current epoch's log. */
-static int open_head(const struct epoch_ctx *x, struct head *h, size_t *which)
+/* The keys under origin (they carry the current origin's name; the key ID depends on it). */
+static int keys_for(const struct epoch_ctx *x, const char *origin, struct store_keyring *k)
 {
-	mla_diag d = {MLA_OK, ""};
+	for (size_t i = 0; i < x->keys.n; i++) {
+		EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x->keys.v[i].key,
+							   MLA_ED25519_KEY_LEN);
+		mla_note_verifier v;
+		int ok = pk != NULL && mla_note_verifier_from_key(origin, pk, &v, NULL) == MLA_OK &&
+			 store_keyring_add(k, &v, 0) == MLA_OK;
 
-	if (store_keyring_open(&x->keys, h->note, h->len, &h->cp, which, &d) != MLA_OK ||
-	    strcmp(h->cp.origin, x->origin) != 0) {
-		fprintf(stderr, "mlagw " CMD ": the head %s showed is not a signed head of %s: "
-			"ignored (%s)\n", h->from, x->origin,
-			d.msg[0] ? d.msg : "another log");
-		return -1;
+		EVP_PKEY_free(pk);
+		if (!ok)
+			return -1;
 	}
 	return 0;
+}
+
+/* Opens h under the keys: 0 when it is a signed head of this State's log in the current
+ * epoch or a later one (*epoch). */
+static int open_head(const struct epoch_ctx *x, struct head *h, uint32_t *epoch)
+{
+	char origin[MLA_AUDIT_ORIGIN_MAX + 1], st[3];
+	const char *nl = memchr(h->note, '\n', h->len);
+	size_t n = nl != NULL ? (size_t)(nl - h->note) : 0, which;
+	struct store_keyring k = {0};
+	mla_diag d = {MLA_OK, ""};
+	int rc = -1;
+
+	if (n > 0 && n <= MLA_AUDIT_ORIGIN_MAX) {
+		memcpy(origin, h->note, n);
+		origin[n] = '\0';
+		if (mla_audit_origin_parse(origin, st, epoch) == MLA_OK &&
+		    strcmp(st, x->state) == 0 && *epoch >= x->epoch && keys_for(x, origin, &k) == 0 &&
+		    store_keyring_open(&k, h->note, h->len, &h->cp, &which, &d) == MLA_OK)
+			rc = 0;
+	}
+	store_keyring_free(&k);
+	if (rc != 0)
+		fprintf(stderr, "mlagw " CMD ": the head %s showed is not a signed head of %s or a "
+			"later epoch: ignored (%s)\n", h->from, x->origin,
+			d.msg[0] ? d.msg : "another log");
+	return rc;
 }
 
 /* The largest verified peer head (peers must agree at equal sizes), else the store's latest
@@ -179,18 +212,24 @@ static int open_head(const struct epoch_ctx *x, struct head *h, size_t *which)
 static struct head *pick_link(struct epoch_ctx *x, int *rc)
 {
 	struct head *best = NULL;
-	size_t which;
+	uint32_t ep[HEADS_MAX], e = 0;
 	int latest_ok;
 
 	*rc = CLI_OK;
+	x->link_epoch = x->epoch;
+	for (size_t i = 0; i < x->nheads; i++) {
+		if (open_head(x, &x->heads[i], &ep[i]) != 0)
+			x->heads[i].cp.size = 0;
+		else if (ep[i] > x->link_epoch)
+			x->link_epoch = ep[i]; /* an epoch opened after the backup was taken */
+	}
+	mla_require(mla_audit_origin_format(x->state, x->link_epoch, x->link_origin) == MLA_OK);
 	for (size_t i = 0; i < x->nheads; i++) {
 		struct head *h = &x->heads[i];
-		if (open_head(x, h, &which) != 0) {
-			h->cp.size = 0;
+		if (h->cp.size == 0 || ep[i] != x->link_epoch)
 			continue;
-		}
 		for (size_t j = 0; j < i; j++)
-			if (x->heads[j].cp.size == h->cp.size &&
+			if (x->heads[j].cp.size == h->cp.size && ep[j] == ep[i] &&
 			    memcmp(x->heads[j].cp.root, h->cp.root, 32) != 0) {
 				fprintf(stderr, "mlagw " CMD ": peers %s and %s hold different heads "
 					"of %s at size %" PRIu64 ": refusing to choose (a split view; "
@@ -204,8 +243,9 @@ static struct head *pick_link(struct epoch_ctx *x, int *rc)
 	if (*rc != CLI_OK)
 		return NULL;
 	/* a checkpoint that does not verify links nothing (and its archive will not verify) */
-	latest_ok = x->latest.note != NULL && open_head(x, &x->latest, &which) == 0;
-	if (best == NULL && latest_ok)
+	latest_ok = x->latest.note != NULL && open_head(x, &x->latest, &e) == 0 &&
+		    e == x->epoch;
+	if (best == NULL && latest_ok && x->link_epoch == x->epoch)
 		best = &x->latest;
 	if (best == NULL) {
 		fprintf(stderr, "mlagw " CMD ": nothing to link: no peer showed a head of %s and the "
@@ -220,7 +260,8 @@ static struct head *pick_link(struct epoch_ctx *x, int *rc)
 static int link_signature(const struct epoch_ctx *x, const struct head *h, mla_audit_entry *e)
 {
 	const char *p = h->note, *end = h->note + h->len, *nl;
-	size_t nlen = strlen(x->origin), got, which;
+	size_t nlen = strlen(x->link_origin), got, which;
+	struct store_keyring k = {0};
 	mla_checkpoint cp;
 	mla_buf note;
 	int ok = 0;
@@ -229,7 +270,7 @@ static int link_signature(const struct epoch_ctx *x, const struct head *h, mla_a
 	for (; !ok && p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1) {
 		/* "— <origin> <base64>": U+2014 is three bytes */
 		if ((size_t)(nl - p) <= 4 + nlen || memcmp(p, "\xe2\x80\x94 ", 4) != 0 ||
-		    memcmp(p + 4, x->origin, nlen) != 0 || p[4 + nlen] != ' ')
+		    memcmp(p + 4, x->link_origin, nlen) != 0 || p[4 + nlen] != ' ')
 			continue;
 		got = 0;
 		if (mla_b64_decode(p + 5 + nlen, (size_t)(nl - p - 5 - (ptrdiff_t)nlen), e->prev_sig,
@@ -237,10 +278,12 @@ static int link_signature(const struct epoch_ctx *x, const struct head *h, mla_a
 		    got != sizeof(e->prev_sig))
 			continue;
 		ok = mla_audit_entry_link_note(e, &note) == MLA_OK &&
-		     store_keyring_open(&x->keys, (const char *)note.data, note.len, &cp, &which,
+		     keys_for(x, x->link_origin, &k) == 0 &&
+		     store_keyring_open(&k, (const char *)note.data, note.len, &cp, &which,
 					NULL) == MLA_OK;
 	}
 	mla_buf_free(&note);
+	store_keyring_free(&k);
 	return ok ? 0 : -1;
 }
 
@@ -253,12 +296,12 @@ static int link_entry(const struct epoch_ctx *x, const struct head *h, mla_buf *
 	mla_audit_entry_init(&e);
 	e.event = MLA_AUDIT_EPOCH_OPENED;
 	memcpy(e.actor, "gateway", 8);
-	memcpy(e.prev_origin, x->origin, sizeof(e.prev_origin));
+	memcpy(e.prev_origin, x->link_origin, sizeof(e.prev_origin));
 	e.prev_size = h->cp.size;
 	memcpy(e.prev_root, h->cp.root, 32);
 	if (link_signature(x, h, &e) != 0) {
 		fprintf(stderr, "mlagw " CMD ": the head %s showed has no signature line of %s that "
-			"verifies on its own\n", h->from, x->origin);
+			"verifies on its own\n", h->from, x->link_origin);
 		return CLI_REJECTED;
 	}
 	if (mla_audit_entry_serialize(&e, out, &d) != MLA_OK || mla_buf_terminate(out) != MLA_OK)
@@ -306,16 +349,20 @@ static int run(struct epoch_ctx *x)
 	    (h = pick_link(x, &rc)) == NULL || (rc = link_entry(x, h, &link)) != CLI_OK ||
 	    (rc = archive(x)) != CLI_OK)
 		goto out;
-	if ((r = store_epoch_open(x->a->store, x->epoch + 1, (const char *)link.data, &d)) !=
+	if ((r = store_epoch_open(x->a->store, x->link_epoch + 1, (const char *)link.data, &d)) !=
 	    MLA_OK) {
 		rc = cli_fail(CMD, r, &d);
 		goto out;
 	}
 	printf("epoch %" PRIu32 " opened: its log links to %s at %" PRIu64 " entries (the head "
-	       "%s showed); the store held a checkpoint of %" PRIu64 " entries, archived in %s\n",
-	       x->epoch + 1, x->origin, h->cp.size, h->from,
+	       "%s showed); the store held a checkpoint of %s of %" PRIu64 " entries, archived in "
+	       "%s\n", x->link_epoch + 1, x->link_origin, h->cp.size, h->from, x->origin,
 	       x->latest.note != NULL ? x->latest.cp.size : 0, x->a->archive);
-	if (x->latest.note != NULL && h->cp.size > x->latest.cp.size)
+	if (x->link_epoch != x->epoch)
+		printf("the store was in epoch %" PRIu32 "; a peer showed epoch %" PRIu32 " (opened "
+		       "after this backup): verify the new epoch with that epoch's archive\n",
+		       x->epoch, x->link_epoch);
+	else if (x->latest.note != NULL && h->cp.size > x->latest.cp.size)
 		printf("lost: entries %" PRIu64 "..%" PRIu64 " (%" PRIu64 ") the peers cosigned "
 		       "are in no archive\n", x->latest.cp.size, h->cp.size - 1,
 		       h->cp.size - x->latest.cp.size);

@@ -138,7 +138,8 @@ mla_err store_peer_head_put(gw_store *s, const char *state, const char *note, ml
 /* mlagw audit new-epoch, on a stopped gateway's store: in one transaction the audit entries
  * and checkpoints go (the archive bundle keeps them), the peer heads and the audit keys held
  * (named for the old origin; the new epoch records them again), "audit_epoch"
- * becomes epoch (which must be the current one plus 1: MLA_ERR_EXISTS otherwise) and
+ * becomes epoch (later than the current one: MLA_ERR_EXISTS otherwise; more than one later
+ * when a peer showed an epoch opened after the store's backup was taken) and
  * "epoch_link" link: the serialized epoch-opened entry the daemon writes as entry 0. */
 mla_err store_epoch_open(const char *path, uint32_t epoch, const char *link, mla_diag *diag);
 

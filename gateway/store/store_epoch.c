@@ -77,9 +77,9 @@ mla_err store_epoch_open(const char *path, uint32_t epoch, const char *link, mla
 		return r;
 	if ((r = store_audit_epoch(s, &cur, diag)) != MLA_OK)
 		goto out;
-	if (cur + 1 != epoch) {
-		r = mla_fail(diag, MLA_ERR_EXISTS, "store %s is in epoch %" PRIu32 ", not %" PRIu32,
-			     path, cur, epoch - 1);
+	if (epoch <= cur || epoch > MLA_AUDIT_EPOCH_MAX) {
+		r = mla_fail(diag, MLA_ERR_EXISTS, "store %s is in epoch %" PRIu32 ": cannot open "
+			     "epoch %" PRIu32, path, cur, epoch);
 		goto out;
 	}
 	if ((r = store_tx_begin(s, diag)) != MLA_OK)

@@ -13,6 +13,7 @@
 #include "checkpoint.h"
 #include "core/log.h"
 #include "heads.h"
+#include "mlagw/audit_entry.h"
 #include "mlagw/codec.h"
 #include "net/peer_client.h"
 #include "tlog_internal.h"
@@ -141,6 +142,38 @@ static void keep_head(struct gw *g, const char *state, const struct head_xfer *t
 	free(note);
 }
 
+/* A head of a later epoch of our log than the store's, signed by our audit key: the store
+ * went back beyond the opening of that epoch (restored from an older backup). Returns 1 when
+ * the answer was such a head (the start then fails). */
+static int later_epoch(struct gw *g, struct head_peer *hp, const struct head_xfer *t)
+{
+	const char *note = (const char *)t->response.data, *nl;
+	char origin[MLA_AUDIT_ORIGIN_MAX + 1], st[3], what[200];
+	uint32_t epoch;
+	mla_note_verifier v;
+	mla_checkpoint cp;
+	size_t n;
+
+	if (t->response.len == 0 || (nl = memchr(note, '\n', t->response.len)) == NULL ||
+	    (n = (size_t)(nl - note)) > MLA_AUDIT_ORIGIN_MAX)
+		return 0;
+	memcpy(origin, note, n);
+	origin[n] = '\0';
+	if (mla_audit_origin_parse(origin, st, &epoch) != MLA_OK ||
+	    strcmp(st, g->snap->cfg.state) != 0 || epoch <= g->tlog->epoch ||
+	    g->tlog->audit_key == NULL ||
+	    mla_note_verifier_from_key(origin, mla_privkey_public(g->tlog->audit_key), &v,
+				       NULL) != MLA_OK ||
+	    mla_checkpoint_open(note, t->response.len, &v, 1, &cp, NULL, NULL) != MLA_OK)
+		return 0;
+	keep_head(g, hp->state, t);
+	(void)mla_snprintf_cut(what, sizeof(what), "%" PRIu64 " entries of epoch %" PRIu32
+			       " of this log, whose store is in epoch %" PRIu32, cp.size, epoch,
+			       g->tlog->epoch);
+	forked(g, hp->state, what);
+	return 1;
+}
+
 /* The peer's head against our log: the same root at its size, which we must have. */
 static void compare(struct gw *g, struct head_peer *hp, const struct head_xfer *t)
 {
@@ -151,6 +184,8 @@ static void compare(struct gw *g, struct head_peer *hp, const struct head_xfer *
 	mla_checkpoint cp;
 	mla_diag d = {MLA_OK, ""};
 
+	if (later_epoch(g, hp, t))
+		return;
 	gw_log_origin(g, origin);
 	if (gw_checkpoint_verifiers(g, origin, &v, 1) == 0 ||
 	    mla_checkpoint_open((const char *)t->response.data, t->response.len, &v, 1, &cp,

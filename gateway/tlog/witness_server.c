@@ -325,8 +325,9 @@ void witness_serve(struct gw *g, struct evhttp_request *req, const char *state)
 }
 
 /* The origin the asker names (the body, "<origin>\n": its log in its current epoch), when it
- * is the asker's own log; epoch 1's otherwise (an asker from before epochs). */
-static void asked_origin(struct evhttp_request *req, const char *state,
+ * is the asker's own log, epoch 1's otherwise (an asker from before epochs); the latest epoch
+ * of its log cosigned here when that is later. */
+static void asked_origin(struct gw *g, struct evhttp_request *req, const char *state,
 			 char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1])
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -336,13 +337,21 @@ static void asked_origin(struct evhttp_request *req, const char *state,
 	char st[3];
 	uint32_t epoch;
 
+	uint32_t known = 0;
+
 	witness_log_name(state, origin);
-	if (body == NULL || body[len - 1] != '\n')
-		return;
-	memcpy(origin, body, len - 1);
-	origin[len - 1] = '\0';
-	if (mla_audit_origin_parse(origin, st, &epoch) != MLA_OK || strcmp(st, state) != 0)
+	if (body != NULL && body[len - 1] == '\n') {
+		memcpy(origin, body, len - 1);
+		origin[len - 1] = '\0';
+	}
+	if (mla_audit_origin_parse(origin, st, &epoch) != MLA_OK || strcmp(st, state) != 0) {
 		witness_log_name(state, origin);
+		epoch = 1;
+	}
+	/* a later epoch of the asker's log than it names: its store went back beyond an
+	 * epoch's opening (restored from an older backup), and must learn so */
+	if (store_witness_epoch(g->store, state, &known, NULL) == MLA_OK && known > epoch)
+		mla_require(mla_audit_origin_format(state, known, origin) == MLA_OK);
 }
 
 /* The latest head of the requesting peer's own log that we cosigned, as it sent it to us (its
@@ -357,7 +366,7 @@ void witness_serve_head(struct gw *g, struct evhttp_request *req, const char *st
 	mla_buf note;
 	mla_err r;
 
-	asked_origin(req, state, origin);
+	asked_origin(g, req, state, origin);
 	mla_buf_init(&note, MLA_NOTE_MAX + MLA_COSIG_LINE_MAX * 16);
 	r = store_witness_latest_note(g->store, origin, &note, &d);
 	if (r == MLA_ERR_NOT_FOUND) {

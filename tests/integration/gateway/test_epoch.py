@@ -235,5 +235,34 @@ def main(mlagw, mlagwd):
     check(rc == 0 and rep.get('verified') and rep['split_view']['compared'] > 0,
           'three bundles: %r' % rep)
 
+    # a backup from before epoch 2 is restored: CO shows its head of epoch 2 (not the old
+    # epoch the store names), the start is refused, and the next epoch links to epoch 2
+    co.start()
+    e2_head = max(w['size'] for w in co.witnessed() if w['origin'] == 'mlagw.es/audit/2')
+    put_back(es, old)
+    refused(es)
+    check('of epoch 2 of this log' in es.log_text().split('--- start ---')[-1],
+          'the refusal does not name epoch 2')
+    archive_b = os.path.join(net.dir, 'es-epoch1-again.mab')
+    p = net.cli('audit', 'new-epoch', '--store', es.store, '--cert', es.pki('audit.crt'),
+                '--archive', archive_b, '--trust', trust, check_rc=False)
+    out = p.stdout.decode()
+    print(out)
+    check(p.returncode == 0 and 'epoch 3 opened: its log links to mlagw.es/audit/2 at %d '
+          'entries' % e2_head in out, 'new-epoch from an older backup: %s %s' % (out, p.stderr))
+    es.start()
+    delivered(es, 3, 'epoch3')
+    wait_until(lambda: any(w['origin'] == 'mlagw.es/audit/3' for w in co.witnessed()), 20,
+               msg='CO cosigned epoch 3')
+    net.stop_all()
+    e3 = os.path.join(net.dir, 'es-epoch3.mab')
+    net.cli('audit', 'export', '--store', es.store, '--cert', es.pki('audit.crt'), '--out', e3)
+    rc, rep = verify(net, trust, e3, cur)
+    links = [l for l in rep.get('epoch_links', []) if l['origin'] == 'mlagw.es/audit/3']
+    print('epoch link:', links[0]['message'] if links else None)
+    check(rc == 0 and rep.get('verified') and len(links) == 1 and links[0]['verified'] and
+          links[0]['prev_origin'] == 'mlagw.es/audit/2' and links[0]['prev_size'] == e2_head,
+          'epoch 3 with epoch 2: %r' % rep)
+
 
 run(main)
