@@ -342,9 +342,15 @@ static int run(struct epoch_ctx *x)
 	mla_diag d = {MLA_OK, ""};
 	mla_buf link;
 	mla_err r;
-	int rc;
+	int rc, busy = 0;
 
 	mla_buf_init(&link, MLA_AUDIT_ENTRY_MAX + 1);
+	if ((r = store_in_use(x->a->store, &busy, &d)) == MLA_OK && busy) {
+		fprintf(stderr, "mlagw " CMD ": %s is in use (a gateway running on it?): stop the "
+			"gateway first\n", x->a->store);
+		rc = CLI_REJECTED;
+		goto out;
+	}
 	if ((rc = read_store(x)) != CLI_OK || (rc = load_cert(x)) != CLI_OK ||
 	    (h = pick_link(x, &rc)) == NULL || (rc = link_entry(x, h, &link)) != CLI_OK ||
 	    (rc = archive(x)) != CLI_OK)

@@ -15,6 +15,7 @@
 #include "cli_util.h"
 #include "cmd_store.h"
 #include "mlagw/codec.h"
+#include "store/store.h"
 #include "store/store_check.h"
 
 #define CMD "store restore"
@@ -89,6 +90,7 @@ static int move_aside(const char *store, char aside[PATH_MAX])
 static int clear_place(const struct restore_args *a, char aside[PATH_MAX])
 {
 	char wal[PATH_MAX], shm[PATH_MAX];
+	int busy = 0;
 
 	aside[0] = '\0';
 	if (!with(wal, a->store, "-wal") || !with(shm, a->store, "-shm"))
@@ -98,6 +100,11 @@ static int clear_place(const struct restore_args *a, char aside[PATH_MAX])
 	if (!a->replace) {
 		fprintf(stderr, "mlagw " CMD ": %s (or its -wal, -shm) exists: stop the gateway and "
 			"give --replace to keep it aside\n", a->store);
+		return CLI_REJECTED;
+	}
+	if (exists(a->store) && store_in_use(a->store, &busy, NULL) == MLA_OK && busy) {
+		fprintf(stderr, "mlagw " CMD ": %s is in use (a gateway running on it?): stop the "
+			"gateway first\n", a->store);
 		return CLI_REJECTED;
 	}
 	return move_aside(a->store, aside);

@@ -135,7 +135,8 @@ mla_err store_audit_epoch(gw_store *s, uint32_t *epoch, mla_diag *diag);
 /* Records the head of our log peer state showed at start (meta "peer_head.<CC>", the note
  * as it came; replaced by later answers), for `mlagw audit new-epoch`. */
 mla_err store_peer_head_put(gw_store *s, const char *state, const char *note, mla_diag *diag);
-/* mlagw audit new-epoch, on a stopped gateway's store: in one transaction the audit entries
+/* mlagw audit new-epoch, on a stopped gateway's store (MLA_ERR_EXISTS while another
+ * connection has it open): in one transaction the audit entries
  * and checkpoints go (the archive bundle keeps them), the peer heads and the audit keys held
  * (named for the old origin; the new epoch records them again), "audit_epoch"
  * becomes epoch (later than the current one: MLA_ERR_EXISTS otherwise; more than one later
@@ -143,6 +144,9 @@ mla_err store_peer_head_put(gw_store *s, const char *state, const char *note, ml
  * "epoch_link" link: the serialized epoch-opened entry the daemon writes as entry 0. */
 mla_err store_epoch_open(const char *path, uint32_t epoch, const char *link, mla_diag *diag);
 
+/* Whether another connection has the store at path open (*in_use 1), as a running gateway
+ * always does: SQLite's exclusive locking is refused then. Nothing is written. */
+mla_err store_in_use(const char *path, int *in_use, mla_diag *diag);
 /* The latest epoch of state's log this gateway cosigned a checkpoint of (0: none): the
  * largest among the witnessed origins "mlagw.<cc>/audit[/<n>]". */
 mla_err store_witness_epoch(gw_store *s, const char *state, uint32_t *epoch, mla_diag *diag);

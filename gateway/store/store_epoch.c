@@ -64,6 +64,37 @@ static mla_err epoch_writes(gw_store *s, uint32_t epoch, const char *link, mla_d
 	return store_meta_put(s, "epoch_link", link, 1, diag);
 }
 
+/* An exclusive transaction, with the connection in exclusive locking mode: refused (busy)
+ * while any other connection has the store open, as a running gateway always does. */
+static mla_err take_alone(gw_store *s, const char *path, mla_diag *diag)
+{
+	int rc = sqlite3_exec(s->db, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE", NULL,
+			      NULL, NULL);
+
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return mla_fail(diag, MLA_ERR_EXISTS, "store %s is in use (a gateway running on "
+				"it?): stop the gateway first", path);
+	return rc == SQLITE_OK ? MLA_OK : store_fail(s, rc, "new epoch: begin", diag);
+}
+
+mla_err store_in_use(const char *path, int *in_use, mla_diag *diag)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	*in_use = 0;
+	if ((rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL)) == SQLITE_OK &&
+	    (rc = sqlite3_busy_timeout(db, 1000)) == SQLITE_OK)
+		rc = sqlite3_exec(db, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE", NULL, NULL,
+				  NULL);
+	*in_use = rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+	if (rc == SQLITE_OK)
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	(void)sqlite3_close(db);
+	(void)diag; /* a file SQLite cannot open is not in use by a gateway either */
+	return MLA_OK;
+}
+
 mla_err store_epoch_open(const char *path, uint32_t epoch, const char *link, mla_diag *diag)
 {
 	gw_store *s = NULL;
@@ -82,13 +113,13 @@ mla_err store_epoch_open(const char *path, uint32_t epoch, const char *link, mla
 			     "epoch %" PRIu32, path, cur, epoch);
 		goto out;
 	}
-	if ((r = store_tx_begin(s, diag)) != MLA_OK)
+	if ((r = take_alone(s, path, diag)) != MLA_OK)
 		goto out;
-	if ((r = epoch_writes(s, epoch, link, diag)) != MLA_OK) {
-		store_tx_abort(s);
+	if ((r = epoch_writes(s, epoch, link, diag)) != MLA_OK ||
+	    (r = exec(s, "COMMIT", "new epoch: commit", diag)) != MLA_OK) {
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}
-	r = store_tx_commit(s, diag);
 out:
 	store_close(s);
 	return r;

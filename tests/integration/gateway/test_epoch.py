@@ -165,6 +165,17 @@ def main(mlagw, mlagwd):
           'epoch 2 checkpoints name another origin')
     check(any(w['origin'] == 'mlagw.es/audit/2' for w in co.witnessed()),
           'CO recorded no head of epoch 2')
+    # neither tool touches the store of a running gateway
+    before = len(es.audit_rows())
+    p = net.cli('audit', 'new-epoch', '--store', es.store, '--cert', es.pki('audit.crt'),
+                '--archive', archive + '.running', '--trust', trust, check_rc=False)
+    check(p.returncode == 1 and b'in use' in p.stderr and
+          not os.path.exists(archive + '.running'), 'new-epoch on a running gateway: %r' % (p,))
+    p = net.cli('store', 'restore', '--from', old, '--store', es.store, '--replace',
+                check_rc=False)
+    check(p.returncode == 1 and b'in use' in p.stderr, 'restore over a running gateway: %r' %
+          (p,))
+    check(len(es.audit_rows()) >= before and es.running(), 'the running store was touched')
     es.stop()
     # a restart of epoch 2 is an ordinary start (heads asked for mlagw.es/audit/2)
     es.start()
