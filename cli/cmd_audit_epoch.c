@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "audit_bundle.h"
+#include "audit_epoch.h"
 #include "cli_util.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/checkpoint.h"
@@ -28,7 +29,7 @@
 
 static const char epoch_usage[] =
 	"usage: mlagw audit new-epoch --store STORE.db --cert AUDIT.crt --archive OUT.bundle\n"
-	"                             --trust DIR\n"
+	"                             --trust DIR [--key AUDIT.key]\n"
 	"Opens the next epoch of a gateway's audit log after its store was lost and restored or\n"
 	"rebuilt (docs/operations.md). The gateway must be stopped. Writes the current epoch's\n"
 	"bundle to OUT.bundle and verifies it with the roots in DIR; links the new epoch to the\n"
@@ -36,11 +37,14 @@ static const char epoch_usage[] =
 	"sizes), or to the store's latest checkpoint when none did; then, in one transaction,\n"
 	"removes the old epoch's entries and checkpoints (the archive keeps them) and moves the\n"
 	"store to the next epoch, whose first entry the gateway writes at its next start.\n"
+	"--key: the audit key, to sign a last checkpoint of the old epoch over the entries the\n"
+	"store holds beyond its latest checkpoint (after checking them against the signed heads),\n"
+	"so that the archive keeps them too.\n"
 	"exit: 0 opened, 1 refused (heads disagree, archive does not verify, nothing to link),\n"
 	"2 usage, 3 cannot read the store or certificate or write the archive\n";
 
 struct epoch_args {
-	const char *store, *cert, *archive, *trust;
+	const char *store, *cert, *archive, *trust, *key;
 };
 
 /* One signed head of the current epoch: from a peer ("CO") or the store ("store"). */
@@ -49,6 +53,7 @@ struct head {
 	mla_checkpoint cp;
 	char *note;
 	size_t len;
+	uint32_t epoch; /* of its log, once opened */
 };
 
 struct epoch_ctx {
@@ -59,7 +64,9 @@ struct epoch_ctx {
 	struct head heads[HEADS_MAX];
 	size_t nheads;
 	struct head latest; /* the store's latest checkpoint (note NULL: none) */
+	int latest_ok;      /* it verified */
 	int bad_epoch;
+	uint8_t cert_key[32]; /* the audit certificate's Ed25519 key */
 	/* the epoch linked to: the store's, or a later one a peer showed (a backup older than an
 	 * epoch opened since) */
 	uint32_t link_epoch;
@@ -75,6 +82,7 @@ static int apply(int c, const char *v, void *arg)
 	case 'c': a->cert = v; break;
 	case 'o': a->archive = v; break;
 	case 't': a->trust = v; break;
+	case 'k': a->key = v; break;
 	default: return CLI_USAGE;
 	}
 	return CLI_OK;
@@ -92,7 +100,10 @@ static int load_cert(struct epoch_ctx *x)
 	if ((r = mla_pem_load_cert(x->a->cert, &cert, &d)) != MLA_OK)
 		return cli_fail(CMD, r, &d);
 	n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_countryName, x->state, 3);
+	size_t klen = sizeof(x->cert_key);
+
 	if (n != 2 || mla_audit_origin_format(x->state, x->epoch, x->origin) != MLA_OK ||
+	    EVP_PKEY_get_raw_public_key(X509_get0_pubkey(cert), x->cert_key, &klen) != 1 ||
 	    mla_note_verifier_from_key(x->origin, X509_get0_pubkey(cert), &v, &d) != MLA_OK ||
 	    store_keyring_add(&x->keys, &v, 0) != MLA_OK) {
 		X509_free(cert);
@@ -220,7 +231,8 @@ static struct head *pick_link(struct epoch_ctx *x, int *rc)
 	for (size_t i = 0; i < x->nheads; i++) {
 		if (open_head(x, &x->heads[i], &ep[i]) != 0)
 			x->heads[i].cp.size = 0;
-		else if (ep[i] > x->link_epoch)
+		x->heads[i].epoch = ep[i];
+		if (x->heads[i].cp.size != 0 && ep[i] > x->link_epoch)
 			x->link_epoch = ep[i]; /* an epoch opened after the backup was taken */
 	}
 	mla_require(mla_audit_origin_format(x->state, x->link_epoch, x->link_origin) == MLA_OK);
@@ -245,6 +257,7 @@ static struct head *pick_link(struct epoch_ctx *x, int *rc)
 	/* a checkpoint that does not verify links nothing (and its archive will not verify) */
 	latest_ok = x->latest.note != NULL && open_head(x, &x->latest, &e) == 0 &&
 		    e == x->epoch;
+	x->latest_ok = latest_ok;
 	if (best == NULL && latest_ok && x->link_epoch == x->epoch)
 		best = &x->latest;
 	if (best == NULL) {
@@ -336,6 +349,50 @@ static int archive(const struct epoch_ctx *x)
 	return rc;
 }
 
+/* --key: a last checkpoint of the old epoch over the entries beyond the store's latest one,
+ * checked against the heads known (cmd_audit_epoch_seal.c); it becomes the store's latest
+ * (and the link when no peer showed a head). */
+static int seal(struct epoch_ctx *x)
+{
+	struct epoch_known known[HEADS_MAX + 1];
+	uint64_t size = 0;
+	char *note = NULL;
+	size_t n = 0;
+	uint32_t e;
+	int rc;
+
+	if (x->a->key == NULL || x->link_epoch != x->epoch)
+		return CLI_OK;
+	if (x->latest.note != NULL && !x->latest_ok) {
+		fprintf(stderr, "mlagw " CMD ": the store's latest checkpoint does not verify: no "
+			"last checkpoint signed\n");
+		return CLI_REJECTED;
+	}
+	if (x->latest_ok) {
+		known[n].size = x->latest.cp.size;
+		memcpy(known[n++].root, x->latest.cp.root, 32);
+	}
+	for (size_t i = 0; i < x->nheads; i++)
+		if (x->heads[i].cp.size != 0 && x->heads[i].epoch == x->epoch) {
+			known[n].size = x->heads[i].cp.size;
+			memcpy(known[n++].root, x->heads[i].cp.root, 32);
+		}
+	if ((rc = epoch_seal(x->a->store, x->a->key, x->origin, x->cert_key,
+			     x->latest_ok ? x->latest.cp.size : 0, known, n, &size, &note)) !=
+		    CLI_OK ||
+	    note == NULL)
+		return rc;
+	free(x->latest.note);
+	x->latest.note = note;
+	x->latest.len = strlen(note);
+	if (open_head(x, &x->latest, &e) != 0)
+		return CLI_INTERNAL;
+	x->latest_ok = 1;
+	printf("signed a last checkpoint of %s at %llu entries (the entries beyond the store's "
+	       "latest checkpoint)\n", x->origin, (unsigned long long)size);
+	return CLI_OK;
+}
+
 static int run(struct epoch_ctx *x)
 {
 	struct head *h;
@@ -352,8 +409,8 @@ static int run(struct epoch_ctx *x)
 		goto out;
 	}
 	if ((rc = read_store(x)) != CLI_OK || (rc = load_cert(x)) != CLI_OK ||
-	    (h = pick_link(x, &rc)) == NULL || (rc = link_entry(x, h, &link)) != CLI_OK ||
-	    (rc = archive(x)) != CLI_OK)
+	    (h = pick_link(x, &rc)) == NULL || (rc = seal(x)) != CLI_OK ||
+	    (rc = link_entry(x, h, &link)) != CLI_OK || (rc = archive(x)) != CLI_OK)
 		goto out;
 	if ((r = store_epoch_open(x->a->store, x->link_epoch + 1, (const char *)link.data, &d)) !=
 	    MLA_OK) {
@@ -383,7 +440,8 @@ int cmd_audit_new_epoch(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"store", 1, NULL, 's'}, {"cert", 1, NULL, 'c'}, {"archive", 1, NULL, 'o'},
-		{"trust", 1, NULL, 't'}, {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"trust", 1, NULL, 't'}, {"key", 1, NULL, 'k'}, {"help", 0, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	struct cli_optspec spec = {CMD, epoch_usage, "", opts, apply};
 	struct epoch_args a = {0};

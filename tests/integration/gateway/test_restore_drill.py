@@ -128,11 +128,15 @@ def main(mlagw, mlagwd):
           es.log_text().split('--- start ---')[-1], 'the restored store started')
     es.proc = None
     archive = os.path.join(net.dir, 'es-epoch1.mab')
+    # with the audit key, the old epoch ends in a last checkpoint over all the backup's entries
     p = net.cli('audit', 'new-epoch', '--store', es.store, '--cert', es.pki('audit.crt'),
-                '--archive', archive, '--trust', trust, check_rc=False)
+                '--archive', archive, '--trust', trust, '--key', es.pki('audit.key'),
+                check_rc=False)
     out = p.stdout.decode()
     check(p.returncode == 0, 'new-epoch: %s %s' % (out, p.stderr))
-    print([l for l in out.splitlines() if l.startswith(('epoch', 'lost'))])
+    print([l for l in out.splitlines() if l.startswith(('epoch', 'lost', 'signed'))])
+    check('signed a last checkpoint of mlagw.es/audit at %d entries' % rep['audit_entries'] in
+          out, 'no last checkpoint over the backup: %s' % out)
     es.start()
 
     in_backup = outbox_ids(net, backup)
@@ -189,7 +193,8 @@ def main(mlagw, mlagwd):
     rep2 = json.loads(p.stdout.decode() or '{}')
     links = rep2.get('epoch_links', [])
     check(p.returncode == 0 and rep2.get('verified') and len(links) == 1 and
-          links[0]['verified'], 'bundles: %r' % rep2)
+          links[0]['verified'] and links[0]['archived'] == rep['audit_entries'],
+          'bundles: %r' % rep2)
     print('epoch link:', links[0]['message'])
 
 
