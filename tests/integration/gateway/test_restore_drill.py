@@ -135,8 +135,10 @@ def main(mlagw, mlagwd):
     out = p.stdout.decode()
     check(p.returncode == 0, 'new-epoch: %s %s' % (out, p.stderr))
     print([l for l in out.splitlines() if l.startswith(('epoch', 'lost', 'signed'))])
-    check('signed a last checkpoint of mlagw.es/audit at %d entries' % rep['audit_entries'] in
-          out, 'no last checkpoint over the backup: %s' % out)
+    sealed = 'signed a last checkpoint of mlagw.es/audit at %d entries' % rep['audit_entries']
+    check((sealed in out) == (rep['audit_entries'] > rep['checkpoint']),
+          'last checkpoint over the backup (%d entries, checkpoint %d): %s' %
+          (rep['audit_entries'], rep['checkpoint'], out))
     es.start()
 
     in_backup = outbox_ids(net, backup)
