@@ -15,6 +15,24 @@
 
 #define STOP_WITNESS_MS 2000 /* how long a clean stop waits for the last cosignatures */
 
+/* A log of an epoch from 2 opens with its link (SPEC 14, "Log epochs"). */
+static mla_err epoch_check(struct gw *g, const char *origin, mla_diag *diag)
+{
+	mla_audit_entry e;
+	mla_buf b;
+	mla_err r;
+
+	mla_buf_init(&b, MLA_AUDIT_ENTRY_MAX);
+	if ((r = store_audit_get(g->store, 0, &b, NULL, diag)) == MLA_OK &&
+	    (mla_audit_entry_parse(b.data, b.len, &e, NULL) != MLA_OK ||
+	     e.event != MLA_AUDIT_EPOCH_OPENED))
+		r = mla_fail(diag, MLA_ERR_STORE, "audit log %s: entry 0 is not its link to the "
+			     "previous epoch (epoch-opened): refusing to start; inspect the store "
+			     "(mlagw store check)", origin);
+	mla_buf_free(&b);
+	return r;
+}
+
 /* A new epoch's log starts with the link `mlagw audit new-epoch` left (meta epoch_link): entry
  * 0, epoch-opened, naming the previous epoch's head (SPEC 14, "Log epochs"). */
 static mla_err epoch_open(struct gw *g, mla_diag *diag)
@@ -23,9 +41,11 @@ static mla_err epoch_open(struct gw *g, mla_diag *diag)
 	mla_audit_entry e;
 	mla_err r;
 
-	if (g->tlog->epoch < 2 || g->tlog->audit_next > 0)
+	if (g->tlog->epoch < 2)
 		return MLA_OK;
 	gw_log_origin(g, origin);
+	if (g->tlog->audit_next > 0)
+		return epoch_check(g, origin, diag);
 	if ((r = store_meta_get(g->store, "epoch_link", link, sizeof(link), diag)) != MLA_OK ||
 	    (r = mla_audit_entry_parse((const uint8_t *)link, strlen(link), &e, diag)) != MLA_OK ||
 	    e.event != MLA_AUDIT_EPOCH_OPENED)
