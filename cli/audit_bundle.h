@@ -8,6 +8,8 @@
 
 int cmd_audit_export(int argc, char **argv);
 int cmd_audit_verify(int argc, char **argv);
+/* mlagw audit new-epoch (cmd_audit_epoch.c): a new log epoch after a store loss. */
+int cmd_audit_new_epoch(int argc, char **argv);
 
 /* The options verify and reconcile take (--trust DIR, --json, --help) and the operands into
  * files[] (room for max_files or nfiles, plus the NULL after the last); -1 after printing

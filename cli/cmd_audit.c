@@ -13,6 +13,7 @@
 #include "audit_bundle.h"
 #include "audit_reconcile.h"
 #include "cli_util.h"
+#include "mlagw/audit_entry.h"
 #include "commands.h"
 #include "mlagw/checkpoint.h"
 #include "mlagw/codec.h"
@@ -137,11 +138,13 @@ static int proof_of(json_t *ans, mla_merkle_proof *p)
 	return 1;
 }
 
-/* "mlagw.<two lower-case letters>/audit" */
+/* "mlagw.<cc>/audit", or "mlagw.<cc>/audit/<epoch>" (SPEC 14, "Log epochs") */
 static int origin_ok(const char *o)
 {
-	return strlen(o) == 14 && strncmp(o, "mlagw.", 6) == 0 && o[6] >= 'a' && o[6] <= 'z' &&
-	       o[7] >= 'a' && o[7] <= 'z' && strcmp(o + 8, "/audit") == 0;
+	char st[3];
+	uint32_t epoch;
+
+	return mla_audit_origin_parse(o, st, &epoch) == MLA_OK;
 }
 
 /* Fetches the latest checkpoint and verifies its note with the audit certificate's key. */
@@ -325,6 +328,8 @@ int cmd_audit(int argc, char **argv)
 		return cmd_audit_verify(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "reconcile") == 0)
 		return cmd_audit_reconcile(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "new-epoch") == 0)
+		return cmd_audit_new_epoch(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "proof") != 0) {
 		if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
 			fputs(audit_usage, stdout);

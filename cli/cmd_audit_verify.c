@@ -164,11 +164,43 @@ static void report_split_text(const mla_audit_result *res, size_t failed)
 	printf(failed == 0 ? "all verified\n" : "NOT verified: %zu failures\n", failed);
 }
 
+/* Each log epoch's link to the one before (SPEC 15, "Several bundles"). */
+static json_t *links_json(const mla_audit_result *res)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < res->nlinks; i++) {
+		const mla_audit_link *l = &res->links[i];
+		(void)json_array_append_new(
+			a, json_pack("{sssssssIsIsIsbsbss}", "file", res->bundles[l->bundle].name,
+				     "origin", l->origin, "prev_origin", l->prev_origin, "prev_size",
+				     (json_int_t)l->prev_size, "archived", (json_int_t)l->archived,
+				     "lost", (json_int_t)l->lost, "checked", l->checked, "verified",
+				     l->checked && !l->failed, "message", l->message));
+	}
+	return a;
+}
+
+static size_t links_text(const mla_audit_result *res)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < res->nlinks; i++) {
+		printf("%sepoch link: %s\n", res->links[i].failed ? "FAILED " : "",
+		       res->links[i].message);
+		failed += (size_t)res->links[i].failed;
+	}
+	return failed;
+}
+
 /* Reports every bundle and, with more than one, the split-view check; the exit status. */
 static int report_all(const mla_audit_result *res, int json)
 {
 	size_t failed = res->nsplits;
 	json_t *bundles = json_array();
+
+	for (size_t i = 0; i < res->nlinks; i++)
+		failed += (size_t)res->links[i].failed;
 
 	for (size_t i = 0; i < res->nbundles; i++) {
 		failed += bundle_failed(&res->bundles[i]);
@@ -178,16 +210,23 @@ static int report_all(const mla_audit_result *res, int json)
 			report_text(&res->bundles[i]);
 	}
 	if (json && res->nbundles == 1) {
-		print_json(json_array_get(bundles, 0));
+		json_t *b = json_array_get(bundles, 0);
+		if (res->nlinks > 0)
+			json_object_set_new(b, "epoch_links", links_json(res));
+		print_json(b);
 	} else if (json) {
-		json_t *o = json_pack("{sbsOs{sIsIso}}", "verified", failed == 0, "bundles", bundles,
-				      "split_view", "compared", (json_int_t)res->split_compared,
-				      "unchecked", (json_int_t)res->split_unchecked, "failures",
-				      splits_json(res));
+		json_t *o = json_pack("{sbsOs{sIsIso}so}", "verified", failed == 0, "bundles",
+				      bundles, "split_view", "compared",
+				      (json_int_t)res->split_compared, "unchecked",
+				      (json_int_t)res->split_unchecked, "failures", splits_json(res),
+				      "epoch_links", links_json(res));
 		print_json(o);
 		json_decref(o);
-	} else if (res->nbundles > 1) {
-		report_split_text(res, failed);
+	} else {
+		if (links_text(res) > 0 && res->nbundles == 1)
+			printf("NOT verified: the epoch link failed\n");
+		if (res->nbundles > 1)
+			report_split_text(res, failed);
 	}
 	json_decref(bundles);
 	return failed == 0 ? CLI_OK : CLI_REJECTED;

@@ -267,11 +267,14 @@ int cmd_store(int argc, char **argv)
 		return store_init_cmd(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "accept-loss") == 0)
 		return store_accept_loss_cmd(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "restore") == 0)
+		return store_restore_cmd(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "check") == 0 || strcmp(argv[1], "backup") == 0))
 		return cmd_store_check(argc - 1, argv + 1, strcmp(argv[1], "backup") == 0);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(show_usage, stdout);
 		return CLI_OK;
 	}
-	return cli_usage_error("store", "usage: mlagw store show|init|check|backup|accept-loss --store STORE.db ...");
+	return cli_usage_error("store", "usage: mlagw store "
+				 "show|init|check|backup|restore|accept-loss --store STORE.db ...");
 }

@@ -32,6 +32,14 @@ int show_peer_certs(store_reader *r, struct show_out *o);
 int store_init_cmd(int argc, char **argv);
 int store_accept_loss_cmd(int argc, char **argv);
 
+/* mlagw store restore (cmd_store_restore.c): argv[0] is "restore". */
+int store_restore_cmd(int argc, char **argv);
+/* The checks of mlagw store check on the store at path (cmd_store_check.c): CLI_OK, or
+ * CLI_REJECTED with res saying what failed, or an error printed for cmd. */
+struct store_check_result;
+int store_check_file(const char *path, const char *cmd, struct store_check_result *res);
+void store_check_print(const char *path, const struct store_check_result *res);
+
 /* The CLI status of a reader call that ended with e (d: its diagnostic). */
 int show_done(const struct show_out *o, mla_err e, const mla_diag *d);
 

@@ -14,12 +14,18 @@
 #include <openssl/x509.h>
 
 #include "cli_util.h"
+#include "cmd_store.h"
 #include "commands.h"
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "store/store_check.h"
 
 #define CERTS_MAX 16
+
+struct sc_args;
+static int check_path(const char *path, const struct sc_args *a, const char *cmd,
+		      struct store_check_result *res);
+static void print_text(const char *path, const struct store_check_result *res);
 
 static const char check_usage[] =
 	"usage: mlagw store check --store STORE.db [--audit-cert CERT]... [--json]\n"
@@ -128,6 +134,19 @@ static json_t *result_json(const char *path, const struct store_check_result *re
 }
 
 /* Checks the store at path; CLI_OK or CLI_REJECTED (res filled), or an error printed. */
+int store_check_file(const char *path, const char *cmd, struct store_check_result *res)
+{
+	struct sc_args a;
+
+	memset(&a, 0, sizeof(a));
+	return check_path(path, &a, cmd, res);
+}
+
+void store_check_print(const char *path, const struct store_check_result *res)
+{
+	print_text(path, res);
+}
+
 static int check_path(const char *path, const struct sc_args *a, const char *cmd,
 		      struct store_check_result *res)
 {

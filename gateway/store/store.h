@@ -132,6 +132,28 @@ mla_err store_accept_loss(const char *path, int64_t now_ms, mla_diag *diag);
 #define STORE_META_MAX 1024
 mla_err store_meta_get(gw_store *s, const char *key, char *out, size_t cap, mla_diag *diag);
 
+/* --- log epochs (store_epoch.c; SPEC 14 "Log epochs") --- */
+/* The audit log's epoch: meta "audit_epoch", 1 when absent. */
+mla_err store_audit_epoch(gw_store *s, uint32_t *epoch, mla_diag *diag);
+/* Records the head of our log peer state showed at start (meta "peer_head.<CC>", the note
+ * as it came; replaced by later answers), for `mlagw audit new-epoch`. */
+mla_err store_peer_head_put(gw_store *s, const char *state, const char *note, mla_diag *diag);
+/* mlagw audit new-epoch, on a stopped gateway's store (MLA_ERR_EXISTS while another
+ * connection has it open): in one transaction the audit entries
+ * and checkpoints go (the archive bundle keeps them), the peer heads and the audit keys held
+ * (named for the old origin; the new epoch records them again), "audit_epoch"
+ * becomes epoch (later than the current one: MLA_ERR_EXISTS otherwise; more than one later
+ * when a peer showed an epoch opened after the store's backup was taken) and
+ * "epoch_link" link: the serialized epoch-opened entry the daemon writes as entry 0. */
+mla_err store_epoch_open(const char *path, uint32_t epoch, const char *link, mla_diag *diag);
+
+/* Whether another connection has the store at path open (*in_use 1), as a running gateway
+ * always does: SQLite's exclusive locking is refused then. Nothing is written. */
+mla_err store_in_use(const char *path, int *in_use, mla_diag *diag);
+/* The latest epoch of state's log this gateway cosigned a checkpoint of (0: none): the
+ * largest among the witnessed origins "mlagw.<cc>/audit[/<n>]". */
+mla_err store_witness_epoch(gw_store *s, const char *state, uint32_t *epoch, mla_diag *diag);
+
 /* Group commit: writes between begin and commit share one transaction and one fsync. Without
  * an explicit begin each write is its own durable transaction. Inside a group a write that
  * fails undoes only itself (a savepoint). begin while a group is open, and commit or rollback

@@ -141,8 +141,10 @@ mla_err store_reader_witnessed(store_reader *r, store_witnessed_row_fn fn, void 
 
 	if (r->version < 2) /* witnessing came with version 2 */
 		return MLA_OK;
+	/* by State, then epoch ("mlagw.es/audit", ".../2", ... ".../10"), then size */
 	if ((e = store_reader_stmt(r, SR_WITNESSED, "SELECT origin, size, root, note, at_ms FROM "
-				   "witnessed ORDER BY origin, size", &st, diag)) != MLA_OK)
+				   "witnessed ORDER BY substr(origin, 1, 8), length(origin), "
+				   "origin, size", &st, diag)) != MLA_OK)
 		return e;
 	return store_reader_each(r, st, witnessed_row, &w, "witnessed checkpoints", diag);
 }

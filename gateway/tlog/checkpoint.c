@@ -46,13 +46,18 @@ out:
 	return r;
 }
 
-/* "mlagw.<state in lower case>/audit": the log's origin and the key name. */
+void gw_log_origin(const struct gw *g, char out[MLA_CHECKPOINT_ORIGIN_MAX + 1])
+{
+	uint32_t epoch = g->tlog != NULL && g->tlog->epoch > 0 ? g->tlog->epoch : 1;
+
+	mla_require(mla_audit_origin_format(g->snap->cfg.state, epoch, out) == MLA_OK);
+}
+
+/* The log's origin, which is also the key name (SPEC 14). */
 static mla_err origin(const struct gw *g, char out[MLA_CHECKPOINT_ORIGIN_MAX + 1])
 {
-	const char *s = g->snap->cfg.state;
-
-	return mla_snprintf(out, MLA_CHECKPOINT_ORIGIN_MAX + 1, "mlagw.%c%c/audit",
-			    tolower((unsigned char)s[0]), tolower((unsigned char)s[1]));
+	gw_log_origin(g, out);
+	return MLA_OK;
 }
 
 static mla_err append_leaf(uint64_t seq, const uint8_t leaf[32], void *arg)
@@ -222,7 +227,8 @@ static mla_err open_latest(struct gw *g, const mla_buf *note, mla_checkpoint *cp
 	    (r = store_keyring_load(g->store, &k, diag)) != MLA_OK)
 		goto out;
 	for (size_t i = 0; i < k.n; i++)
-		g->tlog->key_held |= memcmp(k.v[i].key, cur.key, sizeof(cur.key)) == 0;
+		g->tlog->key_held |= memcmp(k.v[i].key, cur.key, sizeof(cur.key)) == 0 &&
+				     strcmp(k.v[i].name, cur.name) == 0; /* one epoch's origin */
 	if (k.n == 0) {
 		r = adopt_current(g, &cur, note, cp, diag);
 		goto out;

@@ -9,6 +9,9 @@
 #include "mlagw/checkpoint.h"
 #include "mlagw/privkey.h"
 
+/* The origin of our log in its current epoch (SPEC 14, "Log epochs"): "mlagw.<cc>/audit" in
+ * epoch 1, "mlagw.<cc>/audit/<n>" from epoch 2. Also the name of our audit key's notes. */
+void gw_log_origin(const struct gw *g, char out[MLA_CHECKPOINT_ORIGIN_MAX + 1]);
 /* Loads the audit key of c and checks that it is Ed25519 and the key of the audit
  * certificate (MLA_ERR_KEY_FILE otherwise). The caller owns *keyp. */
 mla_err gw_checkpoint_key_load(const struct gw_config *c, mla_privkey **keyp, mla_diag *diag);

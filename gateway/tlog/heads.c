@@ -13,6 +13,7 @@
 #include "checkpoint.h"
 #include "core/log.h"
 #include "heads.h"
+#include "mlagw/audit_entry.h"
 #include "mlagw/codec.h"
 #include "net/peer_client.h"
 #include "tlog_internal.h"
@@ -74,7 +75,7 @@ static void ask(struct gw *g, struct head_peer *hp)
 	memcpy(t->state, hp->state, 3);
 	mla_buf_init(&t->body, 128);
 	mla_buf_init(&t->response, HEAD_RESPONSE_MAX);
-	witness_log_name(g->snap->cfg.state, origin);
+	gw_log_origin(g, origin);
 	if (mla_buf_append_str(&t->body, origin) != MLA_OK ||
 	    mla_buf_append_str(&t->body, "\n") != MLA_OK ||
 	    peer_client_post(g->client, &g->snap->cfg, &t->post, t->state, url, "text/plain",
@@ -143,6 +144,55 @@ static mla_err open_head(struct gw *g, const struct head_xfer *t, const char *or
 	return r;
 }
 
+/* A verified head is kept in the store (before a fork stops the start) for the operator's
+ * `mlagw audit new-epoch`, which links the next epoch to the largest head the peers hold. */
+static void keep_head(struct gw *g, const char *state, const struct head_xfer *t)
+{
+	mla_diag d = {MLA_OK, ""};
+	char *note = malloc(t->response.len + 1);
+
+	if (note != NULL) {
+		memcpy(note, t->response.data, t->response.len);
+		note[t->response.len] = '\0';
+	}
+	if (note == NULL || store_peer_head_put(g->store, state, note, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=peer_head peer=%s reason=\"%s\"",
+		       state, note == NULL ? "out of memory" : mla_diag_message(&d));
+	free(note);
+}
+
+/* A head of a later epoch of our log than the store's, signed by our audit key: the store
+ * went back beyond the opening of that epoch (restored from an older backup). Returns 1 when
+ * the answer was such a head (the start then fails). */
+static int later_epoch(struct gw *g, struct head_peer *hp, const struct head_xfer *t)
+{
+	const char *note = (const char *)t->response.data, *nl;
+	char origin[MLA_AUDIT_ORIGIN_MAX + 1], st[3], what[200];
+	uint32_t epoch;
+	mla_note_verifier v;
+	mla_checkpoint cp;
+	size_t n;
+
+	if (t->response.len == 0 || (nl = memchr(note, '\n', t->response.len)) == NULL ||
+	    (n = (size_t)(nl - note)) > MLA_AUDIT_ORIGIN_MAX)
+		return 0;
+	memcpy(origin, note, n);
+	origin[n] = '\0';
+	if (mla_audit_origin_parse(origin, st, &epoch) != MLA_OK ||
+	    strcmp(st, g->snap->cfg.state) != 0 || epoch <= g->tlog->epoch ||
+	    g->tlog->audit_key == NULL ||
+	    mla_note_verifier_from_key(origin, mla_privkey_public(g->tlog->audit_key), &v,
+				       NULL) != MLA_OK ||
+	    mla_checkpoint_open(note, t->response.len, &v, 1, &cp, NULL, NULL) != MLA_OK)
+		return 0;
+	keep_head(g, hp->state, t);
+	(void)mla_snprintf_cut(what, sizeof(what), "%" PRIu64 " entries of epoch %" PRIu32
+			       " of this log, whose store is in epoch %" PRIu32, cp.size, epoch,
+			       g->tlog->epoch);
+	forked(g, hp->state, what);
+	return 1;
+}
+
 /* The peer's head against our log: the same root at its size, which we must have. */
 static void compare(struct gw *g, struct head_peer *hp, const struct head_xfer *t)
 {
@@ -152,13 +202,16 @@ static void compare(struct gw *g, struct head_peer *hp, const struct head_xfer *
 	mla_checkpoint cp;
 	mla_diag d = {MLA_OK, ""};
 
-	witness_log_name(g->snap->cfg.state, origin);
+	if (later_epoch(g, hp, t))
+		return;
+	gw_log_origin(g, origin);
 	if (open_head(g, t, origin, &cp, &d) != MLA_OK) {
 		/* not ours: proves nothing about our log, and must not hold it back either */
 		gw_log(GW_LOG_WARN, "witness-head-unverified", NULL,
 		       "peer=%s reason=\"%s\"", hp->state, mla_diag_message(&d));
 		return;
 	}
+	keep_head(g, hp->state, t);
 	if (cp.size > have)
 		(void)mla_snprintf_cut(what, sizeof(what), "%" PRIu64 " entries of this log, which "
 				       "has %" PRIu64, cp.size, have);

@@ -13,6 +13,7 @@ struct gw_heads;
 
 struct gw_tlog {
 	uint64_t audit_next;        /* the next sequence number (audit.c) */
+	uint32_t epoch;             /* the log's epoch (meta audit_epoch): names its origin */
 	int64_t last_time_ms;       /* the latest entry's time: the next is never before it */
 	struct gw_clock_watch clock; /* steps of the wall clock, recorded (audit.c) */
 	/* the audit tree and its checkpoints (checkpoint.c) */

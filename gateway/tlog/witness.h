@@ -15,6 +15,10 @@
 #define WITNESS_PATH "/mla/v1/witness/add-checkpoint"
 #define WITNESS_HEAD_PATH "/mla/v1/witness/head"
 #define WITNESS_CERT_HEADER "X-MLA-Audit-Certificate" /* base64 DER, both directions */
+/* With the first checkpoint of a log epoch from 2 (SPEC 14, "Log epochs"): its entry 0 and the
+ * inclusion proof of that entry in the checkpoint (hashes concatenated), each base64. */
+#define WITNESS_LINK_HEADER "X-MLA-Epoch-Link"
+#define WITNESS_PROOF_HEADER "X-MLA-Epoch-Proof"
 
 /* "mlagw.<cc>/audit" (the log and its key name) and "mlagw.<cc>/witness" (the cosigner). */
 void witness_log_name(const char *state, char out[MLA_CHECKPOINT_ORIGIN_MAX + 1]);
@@ -34,6 +38,15 @@ const char *witness_own_cert(const struct gw *g);
 void witness_serve(struct gw *g, struct evhttp_request *req, const char *peer_state);
 /* Answers POST WITNESS_HEAD_PATH: the latest head of peer_state's log we cosigned. */
 void witness_serve_head(struct gw *g, struct evhttp_request *req, const char *peer_state);
+
+/* witness_epoch.c: the two header lines (NUL-ended) of the link for the checkpoint of
+ * cp_size of our log (epoch from 2). */
+mla_err witness_epoch_headers(struct gw *g, uint64_t cp_size, mla_buf *link, mla_buf *proof,
+			      mla_diag *diag);
+/* The witness's epoch rules for the opened checkpoint cp of state's log, sent with old size
+ * old: 0 to go on, else the status to refuse with (why set; an alert stored). */
+int witness_epoch_check(struct gw *g, struct evhttp_request *req, const char *state,
+			const mla_checkpoint *cp, uint64_t old, char *why, size_t whylen);
 
 /* witness_client.c */
 mla_err witness_start(struct gw *g, mla_diag *diag);

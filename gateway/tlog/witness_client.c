@@ -212,7 +212,10 @@ static void send_to(struct gw *g, struct witness_peer *wp)
 	struct witness_xfer *t = calloc(1, sizeof(*t));
 	mla_diag d = {MLA_OK, ""};
 	char url[GW_URL_MAX + 64];
+	mla_buf link, proof;
 
+	mla_buf_init(&link, 2048);
+	mla_buf_init(&proof, 4096);
 	wp->next_try_ms = gw_mono_ms() + RETRY_MS;
 	if (t == NULL || cp == NULL || !witness_url(cp->url, WITNESS_PATH, url, sizeof(url)))
 		goto fail;
@@ -221,18 +224,31 @@ static void send_to(struct gw *g, struct witness_peer *wp)
 	memcpy(t->to_state, wp->state, 3);
 	mla_buf_init(&t->body, MLA_WITNESS_BODY_MAX);
 	mla_buf_init(&t->response, RESPONSE_MAX);
-	const char *headers[] = {g->tlog->witness->cert_header, NULL};
+	const char *headers[] = {g->tlog->witness->cert_header, NULL, NULL, NULL};
 
-	if (build_body(g, wp->cosigned, t, &d) != MLA_OK ||
+	if (build_body(g, wp->cosigned, t, &d) != MLA_OK)
+		goto fail;
+	/* a new epoch's first checkpoint to this peer carries its link (witness_epoch.c) */
+	if (g->tlog->epoch >= 2 && wp->cosigned == 0) {
+		if (witness_epoch_headers(g, t->cp_size, &link, &proof, &d) != MLA_OK)
+			goto fail;
+		headers[1] = (const char *)link.data;
+		headers[2] = (const char *)proof.data;
+	}
+	if (
 	    peer_client_post(g->client, &g->snap->cfg, &t->post, t->to_state, url, "text/plain",
 			     headers, &t->body, &t->response) != MLA_OK ||
 	    peer_client_start(g->client, &t->post) != MLA_OK)
 		goto fail;
 	wp->t = t;
+	mla_buf_free(&link);
+	mla_buf_free(&proof);
 	return;
 fail:
 	gw_log(GW_LOG_WARN, "witness-error", NULL, "peer=%s reason=\"%s\"", wp->state,
 	       d.msg[0] ? d.msg : "cannot start the exchange");
+	mla_buf_free(&link);
+	mla_buf_free(&proof);
 	xfer_free(t);
 }
 
@@ -317,7 +333,7 @@ static mla_err take_cosignature(struct gw *g, struct witness_peer *wp, struct wi
 
 	mla_buf_init(&note, 1);
 	witness_cosigner_name(wp->state, cosigner);
-	witness_log_name(g->snap->cfg.state, origin);
+	gw_log_origin(g, origin);
 	if (curl_easy_header(t->post.easy, WITNESS_CERT_HEADER, 0, CURLH_HEADER, -1, &h) !=
 	    CURLHE_OK) {
 		r = mla_fail(diag, MLA_ERR_SCHEMA, "no " WITNESS_CERT_HEADER " in the answer");

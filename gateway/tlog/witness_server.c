@@ -13,6 +13,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "core/log.h"
+#include "mlagw/audit_entry.h"
 #include "mlagw/codec.h"
 #include "mlagw/witness.h"
 #include "tlog_internal.h"
@@ -55,6 +56,21 @@ struct add_req {
 	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
 };
 
+/* The note's first line into a->origin when it names state's log in some epoch. */
+static int peer_origin(struct add_req *a, const char *state)
+{
+	const char *nl = memchr(a->w.note, '\n', a->w.note_len);
+	size_t n = nl != NULL ? (size_t)(nl - a->w.note) : 0;
+	char st[3];
+	uint32_t epoch;
+
+	if (n == 0 || n > MLA_AUDIT_ORIGIN_MAX)
+		return 0;
+	memcpy(a->origin, a->w.note, n);
+	a->origin[n] = '\0';
+	return mla_audit_origin_parse(a->origin, st, &epoch) == MLA_OK && strcmp(st, state) == 0;
+}
+
 /* The checkpoint must be signed by the peer's audit key and be the peer's own log. Returns
  * the HTTP status to refuse with, or 0. */
 static int open_checkpoint(struct add_req *a, const char *state, char *why,
@@ -65,13 +81,12 @@ static int open_checkpoint(struct add_req *a, const char *state, char *why,
 	uint64_t signers = 0;
 	mla_err r;
 
-	witness_log_name(state, a->origin);
-	/* an unknown log is 404 before its signature is looked at (C2SP tlog-witness) */
-	if (a->w.note_len <= strlen(a->origin) ||
-	    memcmp(a->w.note, a->origin, strlen(a->origin)) != 0 ||
-	    a->w.note[strlen(a->origin)] != '\n') {
-		(void)mla_snprintf_cut(why, whylen, "not the log of %s (%.64s): unknown here", state,
-				       a->origin);
+	/* an unknown log is 404 before its signature is looked at (C2SP tlog-witness): the
+	 * peer's own, in any epoch (SPEC 14, "Log epochs"; witness_epoch.c judges which) */
+	if (!peer_origin(a, state)) {
+		witness_log_name(state, a->origin);
+		(void)mla_snprintf_cut(why, whylen, "not the log of %s (%.64s[/<epoch>]): unknown "
+				       "here", state, a->origin);
 		return 404;
 	}
 	if (mla_note_verifier_from_key(a->origin, X509_get0_pubkey(a->cert), &v, &d) != MLA_OK) {
@@ -276,7 +291,9 @@ static int add_checkpoint(struct gw *g, struct evhttp_request *req, const char *
 		(void)mla_snprintf_cut(why, whylen, "old size beyond the checkpoint");
 		return 400;
 	}
-	if ((status = check_history(g, a, state, latest, why, whylen)) != 0)
+	if ((status = witness_epoch_check(g, req, state, &a->cp, a->w.old_size, why, whylen)) !=
+		    0 ||
+	    (status = check_history(g, a, state, latest, why, whylen)) != 0)
 		return status;
 	return cosign_and_store(g, a, state, *latest, line, why, whylen);
 }
@@ -337,6 +354,36 @@ static int cert_signs(const uint8_t *der, size_t len, void *arg)
 	return ok;
 }
 
+/* The origin the asker names (the body, "<origin>\n": its log in its current epoch), when it
+ * is the asker's own log, epoch 1's otherwise (an asker from before epochs); the latest epoch
+ * of its log cosigned here when that is later. */
+static void asked_origin(struct gw *g, struct evhttp_request *req, const char *state,
+			 char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1])
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *body = len > 0 && len <= MLA_AUDIT_ORIGIN_MAX + 1
+				   ? (const char *)evbuffer_pullup(in, -1) : NULL;
+	char st[3];
+	uint32_t epoch;
+
+	uint32_t known = 0;
+
+	witness_log_name(state, origin);
+	if (body != NULL && body[len - 1] == '\n') {
+		memcpy(origin, body, len - 1);
+		origin[len - 1] = '\0';
+	}
+	if (mla_audit_origin_parse(origin, st, &epoch) != MLA_OK || strcmp(st, state) != 0) {
+		witness_log_name(state, origin);
+		epoch = 1;
+	}
+	/* a later epoch of the asker's log than it names: its store went back beyond an
+	 * epoch's opening (restored from an older backup), and must learn so */
+	if (store_witness_epoch(g->store, state, &known, NULL) == MLA_OK && known > epoch)
+		mla_require(mla_audit_origin_format(state, known, origin) == MLA_OK);
+}
+
 /* The latest head of the requesting peer's own log that we cosigned, as it sent it to us (its
  * signature and ours): 200 with the note, 204 when we never cosigned its log. A peer learns
  * this before it signs anything after a start (witness.h, heads.c). Read-only: served also
@@ -349,7 +396,7 @@ void witness_serve_head(struct gw *g, struct evhttp_request *req, const char *st
 	mla_buf note;
 	mla_err r;
 
-	witness_log_name(state, origin);
+	asked_origin(g, req, state, origin);
 	mla_buf_init(&note, MLA_NOTE_MAX + MLA_COSIG_LINE_MAX * 16);
 	r = store_witness_latest_note(g->store, origin, &note, &d);
 	if (r == MLA_ERR_NOT_FOUND) {

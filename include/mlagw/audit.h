@@ -205,6 +205,7 @@ typedef enum mla_audit_refusal {
 	MLA_AUDIT_R_SPLIT_WITNESS, /* a cosigned head missing from the witness's bundle */
 	MLA_AUDIT_R_UNVERIFIED,	   /* reconcile: a bundle does not verify */
 	MLA_AUDIT_R_NO_STATE,	   /* reconcile: the manifest names no State */
+	MLA_AUDIT_R_EPOCH_LINK,	   /* a log epoch's link to the previous one is refused */
 	MLA_AUDIT_R_N
 } mla_audit_refusal;
 
@@ -255,9 +256,26 @@ typedef struct mla_audit_split {
 	char *message;
 } mla_audit_split;
 
+/* The link of a log epoch from 2 to the epoch before (SPEC 14 "Log epochs", 15 "Several
+ * bundles"): what its entry 0 names and, with the previous epoch's bundle among the inputs,
+ * what that bundle holds of it. */
+typedef struct mla_audit_link {
+	size_t bundle;	  /* the epoch's bundle (index into the inputs) */
+	size_t prev;	  /* the previous epoch's bundle, or SIZE_MAX when not given */
+	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1], prev_origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
+	uint64_t prev_size; /* the linked head's size */
+	uint64_t archived;  /* entries the previous bundle holds (its latest checkpoint) */
+	uint64_t lost;	    /* prev_size - archived when the head is beyond them: in no bundle */
+	int checked;	    /* the link was verified against the previous bundle */
+	int failed;	    /* it was refused (message says why) */
+	char *message;	    /* one line */
+} mla_audit_link;
+
 typedef struct mla_audit_result {
 	mla_audit_bundle_result *bundles;
 	size_t nbundles;
+	mla_audit_link *links; /* one per bundle of an epoch from 2 whose entry 0 links */
+	size_t nlinks;
 	/* across the bundles (n > 1): heads that agree, heads beyond the exported logs */
 	size_t split_compared, split_unchecked;
 	mla_audit_split *splits;

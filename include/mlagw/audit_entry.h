@@ -18,6 +18,11 @@
 #define MLA_AUDIT_REASON_MAX 200    /* bytes of the free-text reason */
 /* No canonical entry is longer (about 800 bytes at most); parse refuses longer input. */
 #define MLA_AUDIT_ENTRY_MAX 1024
+/* A log origin (SPEC 14, "Log epochs"): "mlagw.<cc>/audit" for epoch 1,
+ * "mlagw.<cc>/audit/<n>" for epoch n from 2 to MLA_AUDIT_EPOCH_MAX. */
+#define MLA_AUDIT_ORIGIN_MAX 32
+#define MLA_AUDIT_EPOCH_MAX UINT32_C(999999)
+#define MLA_AUDIT_LINK_SIG_LEN 68 /* key ID (4) and Ed25519 signature (64) of a note line */
 /* The latest time an entry can hold: 9999-12-31T23:59:59.999Z. */
 #define MLA_AUDIT_TIME_MAX_MS INT64_C(253402300799999)
 
@@ -34,7 +39,8 @@ typedef enum mla_audit_event {
 	MLA_AUDIT_CONFIG_RELOADED = 9,
 	MLA_AUDIT_KEY_CHANGED = 10,
 	MLA_AUDIT_ACCESS_DENIED = 11,
-	MLA_AUDIT_EVENT_N = 12
+	MLA_AUDIT_EPOCH_OPENED = 12,   /* entry 0 of log epoch N >= 2: the link (version 3) */
+	MLA_AUDIT_EVENT_N = 13
 } mla_audit_event;
 
 /* An entry. Strings are NUL-terminated; an empty string is an absent field ("-" in the
@@ -61,7 +67,27 @@ typedef struct mla_audit_entry {
 	 * one event (written as version 1); 2 or more only for rejected and receipt-issued
 	 * (written as version 2, with a count line). */
 	uint32_t count;
+	/* epoch-opened only (version 3, SPEC 14 "Log epochs"): the head of the previous epoch
+	 * this log continues from, as the previous log signed it: its origin, size, root and
+	 * the signature of its own line (key name = prev_origin). Empty prev_origin for every
+	 * other event. */
+	char prev_origin[MLA_AUDIT_ORIGIN_MAX + 1];
+	uint64_t prev_size;
+	uint8_t prev_root[32];
+	uint8_t prev_sig[MLA_AUDIT_LINK_SIG_LEN];
 } mla_audit_entry;
+
+/* The origin of state's log (two upper-case letters) in epoch (1 .. MLA_AUDIT_EPOCH_MAX)
+ * into out (MLA_AUDIT_ORIGIN_MAX + 1 bytes); MLA_ERR_ARG for a bad State or epoch. */
+mla_err mla_audit_origin_format(const char *state, uint32_t epoch,
+				char out[MLA_AUDIT_ORIGIN_MAX + 1]);
+/* The inverse: the State (upper case, NUL-ended) and the epoch of an origin written exactly
+ * as mla_audit_origin_format writes it; MLA_ERR_ARG for anything else. */
+mla_err mla_audit_origin_parse(const char *origin, char state[3], uint32_t *epoch);
+/* The checkpoint note of an epoch-opened entry's link, "<prev_origin>\n<prev_size>\n<base64
+ * prev_root>\n\n— <prev_origin> <base64 prev_sig>\n", into out (reset first): what the
+ * previous log signed, to verify under its audit key. */
+mla_err mla_audit_entry_link_note(const mla_audit_entry *e, mla_buf *out);
 
 /* Zeroes e: every field absent, seq and time 0, event submitted, count 1. */
 void mla_audit_entry_init(mla_audit_entry *e);
@@ -75,13 +101,14 @@ const char *mla_audit_event_name(mla_audit_event ev);
 mla_err mla_audit_event_parse(const char *s, mla_audit_event *out);
 
 /* Checks every field and appends the canonical serialization to out: version 1 when count is
- * 1, version 2 (the v1 lines, then "count N") when it is more. On failure out is
+ * 1, version 2 (the v1 lines, then "count N") when it is more, version 3 (the v2 lines with
+ * count 1, then the prev-* lines) for epoch-opened, the only event it holds. On failure out is
  * unchanged: MLA_ERR_ARG with a message naming the field, or MLA_ERR_TOO_LARGE when out
  * cannot grow. */
 mla_err mla_audit_entry_serialize(const mla_audit_entry *e, mla_buf *out, mla_diag *diag);
 /* The strict inverse: accepts exactly the byte strings serialize produces (one per entry),
- * of either version, each by its own first line (a version 1 entry has count 1; a version 2
- * one a count from 2), and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
+ * of any version, each by its own first line (a version 1 entry has count 1; a version 2
+ * one a count from 2; a version 3 one is epoch-opened), and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
  * MLA_AUDIT_ENTRY_MAX). e is initialised first; on failure its contents are unspecified. */
 mla_err mla_audit_entry_parse(const uint8_t *data, size_t len, mla_audit_entry *e,
 			      mla_diag *diag);

@@ -79,6 +79,8 @@ static mla_err export_checkpoints(struct export_ctx *x)
 	memset(&m, 0, sizeof(m));
 	if ((r = export_source_done(x, x->src->meta(x->src->ctx, &m, &d), &d)) != MLA_OK)
 		return r;
+	/* the log's epoch names it (SPEC 14, "Log epochs"): the latest checkpoint's origin */
+	memcpy(x->origin, m.origin, sizeof(x->origin));
 	if (m.checkpoints > 0 &&
 	    (r = export_source_done(x, x->src->checkpoints(x->src->ctx, checkpoint_row, x, &d),
 				    &d)) != MLA_OK)
@@ -124,12 +126,19 @@ static mla_err witnessed_row(const mla_audit_source_note *row, void *arg)
 	char name[MLA_BUNDLE_NAME_MAX + 1];
 	mla_err r;
 
-	if (origin == NULL || strlen(origin) < 8 || strncmp(origin, "mlagw.", 6) != 0 ||
-	    origin[6] < 'a' || origin[6] > 'z' || origin[7] < 'a' || origin[7] > 'z')
+	char st[3];
+	uint32_t epoch;
+
+	if (origin == NULL || mla_audit_origin_parse(origin, st, &epoch) != MLA_OK)
 		return export_fail(x, MLA_AUDIT_EXPORT_CONTENT, MLA_ERR_SCHEMA,
 				   "a witnessed origin is unreadable");
-	mla_require(mla_snprintf(name, sizeof(name), "%c%c.%llu", origin[6] - 32, origin[7] - 32,
-				 (unsigned long long)row->size) == MLA_OK);
+	if (epoch == 1)
+		mla_require(mla_snprintf(name, sizeof(name), "%s.%llu", st,
+					 (unsigned long long)row->size) == MLA_OK);
+	else /* a later epoch of that peer's log (SPEC 14, "Log epochs") */
+		mla_require(mla_snprintf(name, sizeof(name), "%s.%lu.%llu", st,
+					 (unsigned long)epoch, (unsigned long long)row->size) ==
+			    MLA_OK);
 	r = export_add(x, &x->body, MLA_BUNDLE_WITNESSED, name, row->note, row->len);
 	x->res->witnessed++;
 	return r;
@@ -159,6 +168,19 @@ static mla_err remember_named(struct export_ctx *x, uint64_t seq, const char *id
 	return MLA_OK;
 }
 
+/* A receipt an exported entry names: only those go into the bundle (a store that was not
+ * stopped cleanly holds receipts whose entries come after its latest checkpoint). */
+static mla_err remember_receipt(struct export_ctx *x, const uint8_t sha[32])
+{
+	void *p = mla_grow(x->rsha, &x->caprsha, x->nrsha, sizeof(*x->rsha));
+
+	if (p == NULL)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
+	x->rsha = p;
+	memcpy(x->rsha[x->nrsha++], sha, 32);
+	return MLA_OK;
+}
+
 /* One entry, exported as kept; an unparsable one too (the verifier reports it). */
 static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 {
@@ -181,6 +203,8 @@ static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 	if (mla_audit_entry_parse(row->entry, row->len, &e, &d) != MLA_OK ||
 	    e.message_id[0] == '\0')
 		return MLA_OK;
+	if (e.has_receipt_sha256 && (r = remember_receipt(x, e.receipt_sha256)) != MLA_OK)
+		return r;
 	if (x->filter == NULL || mla_audit_filter_selects(x->filter, &e))
 		r = select_message(x, &e);
 	if (r == MLA_OK && x->filtered)
@@ -234,11 +258,15 @@ static json_t *manifest(const struct export_ctx *x)
 {
 	const struct mla_audit_filter *f = x->filter;
 	const mla_audit_export_result *res = x->res;
-	const char *st = res->state;
-	char origin[32];
+	const char *st = res->state, *origin = x->origin;
+	char fallback[MLA_AUDIT_ORIGIN_MAX + 1], ost[3];
+	uint32_t epoch;
 
-	mla_require(mla_snprintf(origin, sizeof(origin), "mlagw.%c%c/audit", st[0] + 32,
-				 st[1] + 32) == MLA_OK);
+	/* a checkpoint of another State's log: named as this State's, the verifier refuses */
+	if (mla_audit_origin_parse(origin, ost, &epoch) != MLA_OK || strcmp(ost, st) != 0) {
+		mla_require(mla_audit_origin_format(st, 1, fallback) == MLA_OK);
+		origin = fallback;
+	}
 	return json_pack("{sssssssIsIsOs{sIsIsIsIsIsIsI}s{ss?ss?ss?}}", "format",
 			 "mlagw-audit-bundle/2", "state", st, "origin", origin, "first_seq",
 			 (json_int_t)0, "last_seq", (json_int_t)x->last_size - 1,
@@ -315,6 +343,7 @@ static void ctx_free(struct export_ctx *x)
 	mla_buf_free(&x->peer_certs);
 	json_decref(x->sizes);
 	free(x->ids);
+	free(x->rsha);
 	free(x->leaves);
 	free(x->named);
 }

@@ -18,8 +18,11 @@ struct export_ctx {
 	mla_err err;			/* what a row callback stopped with */
 	mla_buf body, cps, peer_certs;	/* entries .. receipts; checkpoints; peers' certificates */
 	json_t *sizes;			/* the checkpoints' sizes, ascending */
+	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1]; /* the log's, from its latest checkpoint */
 	char (*ids)[MLA_UUID_LEN + 1];	/* the selected messages */
 	size_t nids, capids;
+	uint8_t (*rsha)[32];		/* the receipts the exported entries name (sorted later) */
+	size_t nrsha, caprsha;
 	uint8_t (*leaves)[MLA_MERKLE_HASH_LEN]; /* of the entries exported, for the proofs */
 	struct export_named {
 		uint64_t seq;

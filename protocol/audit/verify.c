@@ -22,6 +22,7 @@ static const char *const refusal_names[MLA_AUDIT_R_N] = {
 	"proof-invalid", "proof-missing", "order", "envelope-invalid", "receipt-invalid",
 	"message-id", "receipt-match", "digest", "unreferenced", "missing", "not-selected",
 	"delivered", "split-roots", "split-log", "split-witness", "unverified", "no-state",
+	"epoch-link",
 };
 
 const char *mla_audit_check_name(mla_audit_check c)
@@ -244,6 +245,9 @@ void mla_audit_result_free(mla_audit_result *r)
 	for (size_t i = 0; i < r->nsplits; i++)
 		free(r->splits[i].message);
 	free(r->splits);
+	for (size_t i = 0; i < r->nlinks; i++)
+		free(r->links[i].message);
+	free(r->links);
 	free(r);
 }
 
@@ -302,7 +306,7 @@ mla_err mla_audit_verify(const mla_audit_input *in, size_t n, const mla_audit_tr
 	}
 	if (vs == NULL || bs == NULL || names == NULL || res == NULL ||
 	    (r = verify_all(vs, bs, in, n, trust, &x, names)) != MLA_OK ||
-	    (r = collect(vs, in, n, &x, res)) != MLA_OK) {
+	    (r = collect(vs, in, n, &x, res)) != MLA_OK || audit_epoch_links(vs, n, res) != 0) {
 		r = mla_fail(diag, MLA_ERR_NOMEM, "out of memory verifying the audit bundles");
 		goto out;
 	}

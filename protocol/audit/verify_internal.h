@@ -72,6 +72,7 @@ struct vctx {
 	const mla_bundle *b;
 	char state[3];
 	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
+	uint32_t epoch; /* of the log (its origin), from 1 */
 	const mla_audit_trust *trust;
 	mla_limits limits;
 	mla_note_verifier key;
@@ -133,6 +134,10 @@ int audit_selected(const struct vctx *v, const char *id);
  * bundles by files[i]). -1: no memory. */
 int audit_cross_check(const struct vctx *vs, const char *const *files, size_t n,
 		      struct vcross *x);
+/* The link of each bundle of a log epoch from 2 to its previous epoch, checked against that
+ * epoch's bundle when it is among the n (verify_epoch.c), into res->links (failures counted
+ * in res->failures). -1: no memory. */
+int audit_epoch_links(const struct vctx *vs, size_t n, mla_audit_result *res);
 /* Whether cert chains to a root of state in the trust set (why says otherwise), valid
  * at the bundle's last entry when check_time (the audit certificate), else whatever the
  * time (peers' certificates: judged by what they signed, whenever a rotation retired them). */

@@ -65,6 +65,9 @@ static void manifest_filter(struct vctx *v, json_t *filter)
 static void manifest_identity(struct vctx *v, json_t *j)
 {
 	const char *state = json_string_value(json_object_get(j, "state"));
+	const char *origin = json_string_value(json_object_get(j, "origin"));
+	char ost[3];
+	uint32_t epoch = 1;
 
 	if (!json_is_string(json_object_get(j, "format")) ||
 	    strcmp(json_string_value(json_object_get(j, "format")), "mlagw-audit-bundle/2") != 0)
@@ -74,11 +77,16 @@ static void manifest_identity(struct vctx *v, json_t *j)
 		return;
 	}
 	memcpy(v->state, state, 3);
-	mla_require(mla_snprintf(v->origin, sizeof(v->origin), "mlagw.%c%c/audit", state[0] + 32,
-				 state[1] + 32) == MLA_OK);
-	if (!json_is_string(json_object_get(j, "origin")) ||
-	    strcmp(json_string_value(json_object_get(j, "origin")), v->origin) != 0)
-		MFAIL(v, "manifest: origin is not %s", v->origin);
+	v->epoch = 1;
+	mla_require(mla_audit_origin_format(state, 1, v->origin) == MLA_OK);
+	/* the log of one epoch of the State's (SPEC 14, "Log epochs") */
+	if (origin == NULL || mla_audit_origin_parse(origin, ost, &epoch) != MLA_OK ||
+	    strcmp(ost, state) != 0) {
+		MFAIL(v, "manifest: origin is not %s or %s/<epoch>", v->origin, v->origin);
+		return;
+	}
+	v->epoch = epoch;
+	mla_require(mla_strcpy(v->origin, sizeof(v->origin), origin) == MLA_OK);
 }
 
 /* {case, from, to}: whether the bundle is filtered, and the filter. */
@@ -314,6 +322,24 @@ int verify_checkpoints(struct vctx *v)
 	return 0;
 }
 
+/* A log of epoch N >= 2 opens with the link to epoch N-1 (entry 0, epoch-opened), and no
+ * other entry is one (SPEC 14, "Log epochs"; the link itself: verify_epoch.c). */
+static void epoch_rule(struct vctx *v, const mla_audit_entry *e, const char *name)
+{
+	char prev[MLA_AUDIT_ORIGIN_MAX + 1];
+
+	if (e->seq != 0 || v->epoch < 2) {
+		if (e->event == MLA_AUDIT_EPOCH_OPENED)
+			vfail(v, F_ENTRIES, MLA_AUDIT_R_EPOCH_LINK, MLA_BUNDLE_ENTRY, name,
+			      "entry %s: epoch-opened is only entry 0 of a log epoch from 2", name);
+		return;
+	}
+	mla_require(mla_audit_origin_format(v->state, v->epoch - 1, prev) == MLA_OK);
+	if (e->event != MLA_AUDIT_EPOCH_OPENED || strcmp(e->prev_origin, prev) != 0)
+		vfail(v, F_ENTRIES, MLA_AUDIT_R_EPOCH_LINK, MLA_BUNDLE_ENTRY, name,
+		      "entry 0: log %s must open with epoch-opened naming %s", v->origin, prev);
+}
+
 int verify_entries(struct vctx *v)
 {
 	mla_merkle_hasher *h = NULL;
@@ -352,6 +378,7 @@ int verify_entries(struct vctx *v)
 			e->seq = UINT64_MAX;
 			continue;
 		}
+		epoch_rule(v, e, r->name);
 		if (e->time_ms < last_time)
 			vfail(v, F_ENTRIES, MLA_AUDIT_R_ENTRY_TIME, MLA_BUNDLE_ENTRY, r->name,
 			      "entry %s: time goes back from the previous entry", r->name);

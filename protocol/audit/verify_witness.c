@@ -281,28 +281,65 @@ static int check_cosignatures(struct vctx *v)
 	return 0;
 }
 
+/* The epoch a witnessed record's name gives: "<CC>.<size>" is epoch 1, "<CC>.<epoch>.<size>"
+ * a later one (SPEC 15); 1 for anything else (witnessed_problem then refuses the name). */
+static uint32_t witnessed_epoch(const char *name)
+{
+	const char *dot = strlen(name) < 4 ? NULL : strchr(name + 3, '.');
+	uint64_t e = 1;
+
+	if (dot == NULL ||
+	    mla_parse_u64n(name + 3, (size_t)(dot - name - 3), 2, MLA_AUDIT_EPOCH_MAX, &e) !=
+		    MLA_OK)
+		return 1;
+	return (uint32_t)e;
+}
+
+/* in under the name of the log's origin in another epoch (the same key). */
+static int renamed(const mla_note_verifier *in, const char *name, mla_note_verifier *out)
+{
+	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, in->key,
+						   MLA_ED25519_KEY_LEN);
+	int ok = pk != NULL && mla_note_verifier_from_key(name, pk, out, NULL) == MLA_OK;
+
+	EVP_PKEY_free(pk);
+	return ok;
+}
+
+struct wit_order {
+	char state[3];
+	uint32_t epoch;
+	uint64_t size;
+};
+
 /* Why the opened witnessed record r is not the checkpoint it should be, or NULL. */
 static const char *witnessed_problem(const mla_bundle_record *r, const mla_checkpoint *cp,
-				     uint64_t signers, size_t nk, const char *prev_name,
-				     uint64_t prev_size)
+				     uint64_t signers, size_t nk, uint32_t epoch,
+				     const struct wit_order *prev)
 {
-	char want[MLA_CHECKPOINT_ORIGIN_MAX + 1], name[MLA_BUNDLE_NAME_MAX + 1];
+	char want[MLA_AUDIT_ORIGIN_MAX + 1], name[MLA_BUNDLE_NAME_MAX + 1], st[3] = {0};
 	int c;
 
 	if (!(signers & 1) || (signers & ~UINT64_C(1)) == 0 || nk < 2)
 		return "not signed by that peer's audit key and cosigned by this gateway";
 	if (popcount(signers) != sig_lines(r))
 		return "signature lines by keys the bundle does not certify";
-	/* both fit by construction: 14 characters, and 2 + 1 + at most 20 */
-	mla_require(mla_snprintf(want, sizeof(want), "mlagw.%c%c/audit", r->name[0] + 32,
-				 r->name[1] + 32) == MLA_OK);
-	mla_require(mla_snprintf(name, sizeof(name), "%.2s.%llu", r->name,
-				 (unsigned long long)cp->size) == MLA_OK);
+	memcpy(st, r->name, 2);
+	if (mla_audit_origin_format(st, epoch, want) != MLA_OK)
+		return "the checkpoint is not the one its name says (log and size)";
+	if (epoch == 1)
+		mla_require(mla_snprintf(name, sizeof(name), "%.2s.%llu", r->name,
+					 (unsigned long long)cp->size) == MLA_OK);
+	else
+		mla_require(mla_snprintf(name, sizeof(name), "%.2s.%lu.%llu", r->name,
+					 (unsigned long)epoch, (unsigned long long)cp->size) ==
+			    MLA_OK);
 	if (strcmp(cp->origin, want) != 0 || strcmp(name, r->name) != 0)
 		return "the checkpoint is not the one its name says (log and size)";
-	c = prev_name[0] == '\0' ? 1 : memcmp(r->name, prev_name, 2);
-	if (c < 0 || (c == 0 && cp->size <= prev_size))
-		return "out of order (by State, then ascending size)";
+	c = prev->state[0] == '\0' ? 1 : memcmp(r->name, prev->state, 2);
+	if (c < 0 || (c == 0 && (epoch < prev->epoch ||
+				 (epoch == prev->epoch && cp->size <= prev->size))))
+		return "out of order (by State, then epoch, then ascending size)";
 	return NULL;
 }
 
@@ -310,11 +347,16 @@ static const char *witnessed_problem(const mla_bundle_record *r, const mla_check
 static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner)
 {
 	const mla_note_verifier **cand = calloc(v->npeers + 1, sizeof(*cand));
-	char prev_name[MLA_BUNDLE_NAME_MAX + 1] = "";
-	uint64_t prev_size = 0;
+	mla_note_verifier *ren = calloc(v->npeers + 1, sizeof(*ren));
+	struct wit_order prev;
+	int rc = 0;
 
-	if (cand == NULL)
+	memset(&prev, 0, sizeof(prev));
+	if (cand == NULL || ren == NULL) {
+		free(cand);
+		free(ren);
 		return -1;
+	}
 	for (size_t i = 0; i < v->b->n; i++) {
 		const mla_bundle_record *r = &v->b->rec[i];
 		mla_note_verifier keys[MLA_NOTE_VERIFIERS_MAX];
@@ -326,11 +368,22 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 		size_t nc = 0, nk;
 		mla_audit_head *h;
 
+		uint32_t epoch;
+		char origin[MLA_AUDIT_ORIGIN_MAX + 1], st[3] = {0};
+
 		if (r->type != MLA_BUNDLE_WITNESSED)
 			continue;
-		for (size_t p = 0; p < v->npeers; p++)
-			if (memcmp(v->peers[p].state, r->name, 2) == 0)
+		epoch = witnessed_epoch(r->name);
+		memcpy(st, r->name, 2);
+		for (size_t p = 0; p < v->npeers; p++) {
+			if (memcmp(v->peers[p].state, r->name, 2) != 0)
+				continue;
+			if (epoch == 1)
 				cand[nc++] = &v->peers[p].log;
+			else if (mla_audit_origin_format(st, epoch, origin) == MLA_OK &&
+				 renamed(&v->peers[p].log, origin, &ren[nc]))
+				cand[nc] = &ren[nc], nc++;
+		}
 		nk = select_keys(r, own_cosigner, cand, nc, keys);
 		if (mla_checkpoint_open((const char *)r->data, r->len, keys, nk, &cp, &signers, &d) !=
 		    MLA_OK) {
@@ -338,23 +391,25 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 			      "witnessed %s: %s", r->name, mla_diag_message(&d));
 			continue;
 		}
-		if ((bad = witnessed_problem(r, &cp, signers, nk, prev_name, prev_size)) != NULL) {
+		if ((bad = witnessed_problem(r, &cp, signers, nk, epoch, &prev)) != NULL) {
 			vfail(v, F_WITNESS, MLA_AUDIT_R_WITNESSED, MLA_BUNDLE_WITNESSED, r->name,
 			      "witnessed %s: %s", r->name, bad);
 			continue;
 		}
 		mla_require(mla_snprintf(what, sizeof(what), "cosigned by %s", v->state) == MLA_OK);
 		if ((h = add_head(v, &cp, what)) == NULL) {
-			free(cand);
-			return -1;
+			rc = -1;
+			break;
 		}
 		memcpy(h->witness, v->state, 3);
-		memcpy(prev_name, r->name, 2);
-		prev_size = cp.size;
+		memcpy(prev.state, r->name, 2);
+		prev.epoch = epoch;
+		prev.size = cp.size;
 		v->fam[F_WITNESS].ok++;
 	}
 	free(cand);
-	return 0;
+	free(ren);
+	return rc;
 }
 
 int verify_witness(struct vctx *v)

@@ -11,6 +11,7 @@
 
 #define MAGIC1 "mlagw-audit-entry/1"
 #define MAGIC2 "mlagw-audit-entry/2" /* version 1's lines, then count */
+#define MAGIC3 "mlagw-audit-entry/3" /* version 2's lines, then the prev-* lines */
 #define ABSENT "-"
 
 enum presence { NO = 0, OPT = 1, REQ = 2 };
@@ -35,6 +36,7 @@ static const struct event_rule {
 	[MLA_AUDIT_CONFIG_RELOADED] = {"config-reloaded", NO, NO, OPT, 0},
 	[MLA_AUDIT_KEY_CHANGED] = {"key-changed", NO, NO, OPT, 0},
 	[MLA_AUDIT_ACCESS_DENIED] = {"access-denied", OPT, OPT, OPT, 0},
+	[MLA_AUDIT_EPOCH_OPENED] = {"epoch-opened", NO, NO, OPT, 0}, /* version 3 */
 };
 
 /* The API roles of gateway/api_config.c, the role part of an actor "role:name". */
@@ -207,6 +209,27 @@ static mla_err fields_check(const mla_audit_entry *e, mla_err code, mla_diag *di
 	return MLA_OK;
 }
 
+/* epoch-opened names the previous epoch of its log (SPEC 14, "Log epochs"); no other event
+ * has the prev-* fields. */
+static mla_err link_check(const mla_audit_entry *e, mla_err code, mla_diag *diag)
+{
+	char state[3];
+	uint32_t epoch;
+
+	if (e->event != MLA_AUDIT_EPOCH_OPENED)
+		return e->prev_origin[0] == '\0' && e->prev_size == 0
+			       ? MLA_OK
+			       : mla_fail(diag, code, "audit entry: prev-origin is only for "
+						      "event epoch-opened");
+	if (mla_audit_origin_parse(e->prev_origin, state, &epoch) != MLA_OK)
+		return mla_fail(diag, code, "audit entry: prev-origin is not mlagw.<cc>/audit or "
+				"mlagw.<cc>/audit/<n>");
+	if (e->prev_size == 0)
+		return mla_fail(diag, code, "audit entry: prev-size is 0 (a link names a signed "
+				"head of at least one entry)");
+	return MLA_OK;
+}
+
 /* The fields, then the event's rules. */
 static mla_err entry_check(const mla_audit_entry *e, mla_err code, mla_diag *diag)
 {
@@ -226,8 +249,10 @@ static mla_err entry_check(const mla_audit_entry *e, mla_err code, mla_diag *dia
 	    (r = check_presence("error", e->error[0] != '\0', rule->error, rule->name, code,
 				diag)) != MLA_OK)
 		return r;
-	return check_presence("reason", e->reason[0] != '\0', rule->reason, rule->name, code,
-			      diag);
+	if ((r = check_presence("reason", e->reason[0] != '\0', rule->reason, rule->name, code,
+				diag)) != MLA_OK)
+		return r;
+	return link_check(e, code, diag);
 }
 
 /* ---- time: milliseconds since the epoch <-> YYYY-MM-DDThh:mm:ss.mmmZ (mlagw/codec.h) ---- */
@@ -258,12 +283,26 @@ static mla_err put_digest(mla_buf *out, const char *key, int has, const uint8_t 
 	return mla_buf_printf(out, "%s %s\n", key, hex);
 }
 
+/* Version 3's lines after count: the previous epoch's head and its log's signature. */
+static mla_err link_write(const mla_audit_entry *e, mla_buf *out)
+{
+	char root[MLA_B64_LEN(32) + 1], sig[MLA_B64_LEN(MLA_AUDIT_LINK_SIG_LEN) + 1];
+
+	if (mla_b64_encode(e->prev_root, 32, root, sizeof(root)) != MLA_OK ||
+	    mla_b64_encode(e->prev_sig, sizeof(e->prev_sig), sig, sizeof(sig)) != MLA_OK)
+		return MLA_ERR_INTERNAL; /* sized for these lengths */
+	return mla_buf_printf(out, "prev-origin %s\nprev-size %" PRIu64 "\nprev-root %s\n"
+			      "prev-signature %s\n", e->prev_origin, e->prev_size, root, sig);
+}
+
 static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 {
 	mla_err r;
 
-	if ((r = mla_buf_printf(out, "%s\nseq %" PRIu64 "\n", e->count > 1 ? MAGIC2 : MAGIC1,
-				e->seq)) != MLA_OK ||
+	int version = e->event == MLA_AUDIT_EPOCH_OPENED ? 3 : e->count > 1 ? 2 : 1;
+	const char *magic = version == 3 ? MAGIC3 : version == 2 ? MAGIC2 : MAGIC1;
+
+	if ((r = mla_buf_printf(out, "%s\nseq %" PRIu64 "\n", magic, e->seq)) != MLA_OK ||
 	    (r = time_format(e->time_ms, out)) != MLA_OK ||
 	    (r = put_str(out, "event", events[e->event].name)) != MLA_OK ||
 	    (r = put_str(out, "message", e->message_id)) != MLA_OK ||
@@ -279,9 +318,12 @@ static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 		    MLA_OK ||
 	    (r = put_str(out, "error", e->error)) != MLA_OK)
 		return r;
-	if ((r = put_str(out, "reason", e->reason)) != MLA_OK || e->count == 1)
+	if ((r = put_str(out, "reason", e->reason)) != MLA_OK || version == 1)
 		return r;
-	return mla_buf_printf(out, "count %" PRIu32 "\n", e->count);
+	if ((r = mla_buf_printf(out, "count %" PRIu32 "\n", e->count)) != MLA_OK ||
+	    version == 2)
+		return r;
+	return link_write(e, out);
 }
 
 mla_err mla_audit_entry_serialize(const mla_audit_entry *e, mla_buf *out, mla_diag *diag)
@@ -401,7 +443,41 @@ static mla_err take_count(struct cursor *c, uint32_t *count)
 	return r;
 }
 
-/* The first line names the version (SPEC 11 rule 12): 1 or 2 into *version. */
+/* base64 of exactly n bytes (canonical: decode and encode give the same text). */
+static mla_err take_b64(struct cursor *c, const char *key, uint8_t *out, size_t n)
+{
+	char again[MLA_B64_LEN(MLA_AUDIT_LINK_SIG_LEN) + 1];
+	const char *v;
+	size_t len, got = 0;
+	mla_err r;
+
+	if ((r = take(c, key, MLA_B64_LEN(n), &v, &len)) != MLA_OK)
+		return r;
+	if (len != MLA_B64_LEN(n) || mla_b64_decode(v, len, out, n, &got) != MLA_OK || got != n ||
+	    mla_b64_encode(out, n, again, sizeof(again)) != MLA_OK || memcmp(again, v, len) != 0)
+		return mla_fail(c->diag, MLA_ERR_HEADER,
+				"audit entry line %u: %s is not the base64 of %zu bytes", c->line,
+				key, n);
+	return MLA_OK;
+}
+
+/* Version 3: count 1, then the previous epoch's head (SPEC 14, "Log epochs"). */
+static mla_err take_link(struct cursor *c, mla_audit_entry *e)
+{
+	uint64_t count = 0;
+	mla_err r;
+
+	if ((r = take_decimal(c, "count", 1, 1, 1, "1 (version 3 holds one event)", &count)) !=
+		    MLA_OK ||
+	    (r = take_str(c, "prev-origin", e->prev_origin, sizeof(e->prev_origin))) != MLA_OK ||
+	    (r = take_decimal(c, "prev-size", 20, 1, UINT64_MAX,
+			      "a decimal from 1 without leading zeros", &e->prev_size)) != MLA_OK ||
+	    (r = take_b64(c, "prev-root", e->prev_root, 32)) != MLA_OK)
+		return r;
+	return take_b64(c, "prev-signature", e->prev_sig, sizeof(e->prev_sig));
+}
+
+/* The first line names the version (SPEC 11 rule 12): 1, 2 or 3 into *version. */
 static mla_err take_magic(struct cursor *c, int *version)
 {
 	size_t left = (size_t)(c->end - c->p);
@@ -412,10 +488,13 @@ static mla_err take_magic(struct cursor *c, int *version)
 		*version = 1;
 	else if (left >= sizeof(MAGIC2) && memcmp(c->p, MAGIC2 "\n", sizeof(MAGIC2)) == 0)
 		*version = 2;
+	else if (left >= sizeof(MAGIC3) && memcmp(c->p, MAGIC3 "\n", sizeof(MAGIC3)) == 0)
+		*version = 3;
 	else
 		return mla_fail(c->diag, MLA_ERR_HEADER,
-				"audit entry line 1: not " MAGIC1 " or " MAGIC2);
-	_Static_assert(sizeof(MAGIC1) == sizeof(MAGIC2), "version lines of one length");
+				"audit entry line 1: not " MAGIC1 ", " MAGIC2 " or " MAGIC3);
+	_Static_assert(sizeof(MAGIC1) == sizeof(MAGIC2) && sizeof(MAGIC1) == sizeof(MAGIC3),
+		       "version lines of one length");
 	c->p += sizeof(MAGIC1);
 	return MLA_OK;
 }
@@ -458,9 +537,15 @@ static mla_err entry_read(struct cursor *c, mla_audit_entry *e)
 		return r;
 	if (version == 2 && (r = take_count(c, &e->count)) != MLA_OK)
 		return r;
+	if (version == 3 && (r = take_link(c, e)) != MLA_OK)
+		return r;
 	if (c->p != c->end)
 		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry: data after the %s line",
-				version == 2 ? "count" : "reason");
+				version == 3 ? "prev-signature" : version == 2 ? "count" : "reason");
+	/* each version holds exactly what it alone can: one byte string per entry */
+	if ((version == 3) != (e->event == MLA_AUDIT_EPOCH_OPENED))
+		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry: event epoch-opened is "
+				"written as version 3, and version 3 holds only it");
 	return MLA_OK;
 }
 

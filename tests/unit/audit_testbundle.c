@@ -140,18 +140,21 @@ static size_t count(const struct tb_bundle *b, mla_bundle_type t)
 int tb_manifest(struct tb_bundle *b, const char *state, const char *filter_case)
 {
 	mla_buf m;
-	char fc[80] = "null";
+	char fc[80] = "null", origin[MLA_AUDIT_ORIGIN_MAX + 1];
 	int rc;
 
 	if (filter_case != NULL && mla_snprintf(fc, sizeof(fc), "\"%s\"", filter_case) != MLA_OK)
 		return -1;
+	if (mla_audit_origin_format(state, b->epoch > 0 ? b->epoch : 1, origin) != MLA_OK)
+		mla_require(mla_snprintf(origin, sizeof(origin), "mlagw.%c%c/audit", state[0] + 32,
+					 state[1] + 32) == MLA_OK); /* a State on purpose wrong */
 	mla_buf_init(&m, 1 << 20);
 	rc = mla_buf_printf(&m, "{\"format\": \"mlagw-audit-bundle/2\", \"state\": "
-			    "\"%s\", \"origin\": \"mlagw.%c%c/audit\", \"filter\": {\"case\": "
+			    "\"%s\", \"origin\": \"%s\", \"filter\": {\"case\": "
 			    "%s, \"from\": null, \"to\": null}, \"counts\": {\"entries\": %zu, "
 			    "\"checkpoints\": %zu, \"envelopes\": %zu, \"receipts\": %zu, "
 			    "\"witnessed\": %zu, \"proofs\": %zu, \"peer_certificates\": %zu}, "
-			    "\"first_seq\": 0, \"last_seq\": %zu, \"checkpoint_sizes\": [", state, state[0] + 32, state[1] + 32, fc,
+			    "\"first_seq\": 0, \"last_seq\": %zu, \"checkpoint_sizes\": [", state, origin, fc,
 			    count(b, MLA_BUNDLE_ENTRY), count(b, MLA_BUNDLE_CHECKPOINT),
 			    count(b, MLA_BUNDLE_ENVELOPE), count(b, MLA_BUNDLE_RECEIPT),
 			    count(b, MLA_BUNDLE_WITNESSED), count(b, MLA_BUNDLE_PROOF),
@@ -205,8 +208,8 @@ static int add_checkpoint(struct tb_bundle *b, const struct tb_state *s,
 
 	memset(&cp, 0, sizeof(cp));
 	/* both fit by construction: a two-letter State, at most 20 digits */
-	mla_require(mla_snprintf(cp.origin, sizeof(cp.origin), "mlagw.%c%c/audit",
-				 s->state[0] + 32, s->state[1] + 32) == MLA_OK);
+	mla_require(mla_audit_origin_format(s->state, b->epoch > 0 ? b->epoch : 1, cp.origin) ==
+		    MLA_OK);
 	cp.size = n;
 	mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)n) == MLA_OK);
 	mla_buf_init(&all, MLA_NOTE_MAX);
@@ -287,10 +290,18 @@ static int add_entries(struct tb_bundle *b, const mla_audit_entry *e, size_t n,
 int tb_build(struct tb_bundle *b, const struct tb_state *s, const mla_audit_entry *e, size_t n,
 	     const uint64_t *cps, size_t ncps, const struct tb_state *peer)
 {
+	return tb_build_epoch(b, s, 1, e, n, cps, ncps, peer);
+}
+
+int tb_build_epoch(struct tb_bundle *b, const struct tb_state *s, uint32_t epoch,
+		   const mla_audit_entry *e, size_t n, const uint64_t *cps, size_t ncps,
+		   const struct tb_state *peer)
+{
 	uint8_t (*leaves)[32] = calloc(n + 1, 32);
 	int rc = leaves == NULL ? -1 : 0;
 
 	memset(b, 0, sizeof(*b));
+	b->epoch = epoch;
 	if (rc == 0)
 		rc = tb_manifest(b, s->state, NULL); /* first: the records go after it */
 	if (rc == 0)

@@ -33,6 +33,7 @@ struct tb_rec {
 struct tb_bundle {
 	struct tb_rec rec[TB_RECS];
 	size_t n;
+	uint32_t epoch; /* of the log (origin mlagw.cc/audit[/n]); 0 is 1 */
 };
 
 /* A fresh State (EC P-256 root, Ed25519 audit certificate valid from a day ago for 30 days)
@@ -53,6 +54,10 @@ void tb_entry(mla_audit_entry *e, uint64_t seq, int64_t time_ms, mla_audit_event
  * cosigned by peer when given), consistency proofs between consecutive ones. 0 or -1. */
 int tb_build(struct tb_bundle *b, const struct tb_state *s, const mla_audit_entry *e, size_t n,
 	     const uint64_t *cps, size_t ncps, const struct tb_state *peer);
+/* The same for the log's epoch (SPEC 14, "Log epochs"): origin mlagw.cc/audit/<epoch>. */
+int tb_build_epoch(struct tb_bundle *b, const struct tb_state *s, uint32_t epoch,
+		   const mla_audit_entry *e, size_t n, const uint64_t *cps, size_t ncps,
+		   const struct tb_state *peer);
 /* Record t/name, or NULL. */
 struct tb_rec *tb_find(struct tb_bundle *b, mla_bundle_type t, const char *name);
 /* Replaces record t/name's bytes, or adds it after the last record of its type or before. */

@@ -119,6 +119,11 @@ static void test_every_event(void **state)
 		}
 		if (ev == MLA_AUDIT_SENT)
 			PUT(actor, "gateway");
+		if (ev == MLA_AUDIT_EPOCH_OPENED) {
+			PUT(message_id, "");
+			PUT(prev_origin, "mlagw.es/audit");
+			e.prev_size = 7;
+		}
 		assert_roundtrip(&e);
 		assert_int_equal(mla_audit_event_parse(mla_audit_event_name(e.event), &back),
 				 MLA_OK);
@@ -463,6 +468,13 @@ static void test_mutations_canonical(void **state)
 			memset(e.receipt_sha256, 0x5c, 32);
 			PUT(actor, "CO");
 		}
+		if (ev == MLA_AUDIT_EPOCH_OPENED) {
+			PUT(message_id, "");
+			PUT(prev_origin, "mlagw.es/audit/41");
+			e.prev_size = 1161;
+			memset(e.prev_root, 0x3c, sizeof(e.prev_root));
+			memset(e.prev_sig, 0xc3, sizeof(e.prev_sig));
+		}
 		accepted += check_mutations(&e, &x, 20000);
 	}
 	/* some edits keep an entry valid (a digit, a hex digit, a letter of a reason) */
@@ -653,6 +665,191 @@ static void test_v2_canonical(void **state)
 	    "reason Ejecuci\xc3\xb3n de la solicitud\ncount 2\n");
 }
 
+
+/* ---- version 3: epoch-opened, the link to the previous epoch (SPEC 14, "Log epochs") ---- */
+
+static const char v3_text[] =
+	"mlagw-audit-entry/3\n"
+	"seq 0\n"
+	"time 2026-11-27T20:49:47.123Z\n"
+	"event epoch-opened\n"
+	"message -\n"
+	"case -\n"
+	"kind -\n"
+	"action -\n"
+	"from -\n"
+	"to -\n"
+	"actor gateway\n"
+	"envelope-sha256 -\n"
+	"receipt-sha256 -\n"
+	"error -\n"
+	"reason -\n"
+	"count 1\n"
+	"prev-origin mlagw.es/audit\n"
+	"prev-size 1161\n"
+	"prev-root AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
+	"prev-signature "
+	"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj9AQUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVpbXF1eX2BhYmM=\n";
+
+static void v3_entry(mla_audit_entry *e)
+{
+	mla_audit_entry_init(e);
+	e->seq = 0;
+	e->time_ms = INT64_C(1795812587123); /* 2026-11-27T20:49:47.123Z */
+	e->event = MLA_AUDIT_EPOCH_OPENED;
+	assert_int_equal(mla_strcpy(e->actor, sizeof(e->actor), "gateway"), MLA_OK);
+	assert_int_equal(mla_strcpy(e->prev_origin, sizeof(e->prev_origin), "mlagw.es/audit"),
+			 MLA_OK);
+	e->prev_size = 1161;
+	for (size_t i = 0; i < 32; i++)
+		e->prev_root[i] = (uint8_t)i;
+	for (size_t i = 0; i < sizeof(e->prev_sig); i++)
+		e->prev_sig[i] = (uint8_t)(32 + i);
+}
+
+static void test_v3_vector(void **state)
+{
+	mla_audit_entry e, back;
+	mla_buf b, note;
+	mla_diag d = {0};
+
+	(void)state;
+	v3_entry(&e);
+	assert_int_equal(ser(&e, &b, &d), MLA_OK);
+	if (b.len != strlen(v3_text) || memcmp(b.data, v3_text, b.len) != 0)
+		fail_msg("v3 bytes differ:\n%.*s", (int)b.len, (const char *)b.data);
+	assert_int_equal(b.len, 399);
+	assert_int_equal(mla_audit_entry_parse(b.data, b.len, &back, &d), MLA_OK);
+	assert_int_equal(memcmp(&back, &e, sizeof(e)), 0);
+	{
+		uint8_t leaf[MLA_MERKLE_HASH_LEN];
+		char leaf_hex[2 * MLA_MERKLE_HASH_LEN + 1];
+
+		assert_int_equal(mla_audit_entry_leaf_hash(&e, leaf, &d), MLA_OK);
+		hex(leaf, sizeof(leaf), leaf_hex);
+		assert_string_equal(leaf_hex, "c4b62dc8321cfa526c8ca30d7a62361e0e808e5899d8f20585b"
+					      "533243cf99851");
+	}
+	mla_buf_free(&b);
+	mla_buf_init(&note, 1024);
+	assert_int_equal(mla_audit_entry_link_note(&e, &note), MLA_OK);
+	assert_int_equal(mla_buf_terminate(&note), MLA_OK);
+	assert_string_equal((const char *)note.data,
+			    "mlagw.es/audit\n1161\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n\n"
+			    "\xe2\x80\x94 mlagw.es/audit ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj9AQUJ"
+			    "DREVGR0hJSktMTU5PUFFSU1RVVldYWVpbXF1eX2BhYmM=\n");
+	mla_buf_free(&note);
+	/* the longest version 3 entry still fits the entry limit */
+	v3_entry(&e);
+	golden_entry(&back);
+	memcpy(e.case_id, back.case_id, sizeof(e.case_id));
+	memset(e.case_id, 'C', MLA_CASE_ID_MAX);
+	memset(e.reason, 'r', MLA_AUDIT_REASON_MAX);
+	memset(e.actor, 0, sizeof(e.actor));
+	memcpy(e.actor, "authority:", 10);
+	memset(e.actor + 10, 'a', MLA_AUDIT_ACTOR_NAME_MAX);
+	e.seq = UINT64_MAX;
+	e.prev_size = UINT64_MAX;
+	e.has_envelope_sha256 = e.has_receipt_sha256 = 1;
+	memcpy(e.kind, back.kind, sizeof(e.kind));
+	memcpy(e.action, back.action, sizeof(e.action));
+	memcpy(e.from, "ES", 3);
+	memcpy(e.to, "CO", 3);
+	assert_int_equal(mla_strcpy(e.prev_origin, sizeof(e.prev_origin), "mlagw.es/audit/999999"),
+			 MLA_OK);
+	assert_int_equal(ser(&e, &b, &d), MLA_OK);
+	assert_true(b.len <= MLA_AUDIT_ENTRY_MAX);
+	mla_buf_free(&b);
+}
+
+static void test_v3_refuses(void **state)
+{
+	mla_audit_entry e;
+	mla_buf b;
+	mla_diag d = {0};
+
+	(void)state;
+	v3_entry(&e);
+	e.prev_origin[0] = '\0';
+	assert_int_equal(ser(&e, &b, &d), MLA_ERR_ARG); /* epoch-opened needs its link */
+	v3_entry(&e);
+	e.prev_size = 0;
+	assert_int_equal(ser(&e, &b, &d), MLA_ERR_ARG);
+	v3_entry(&e);
+	assert_int_equal(mla_strcpy(e.prev_origin, sizeof(e.prev_origin), "mlagw.es/audit/1"),
+			 MLA_OK);
+	assert_int_equal(ser(&e, &b, &d), MLA_ERR_ARG); /* epoch 1 has no number */
+	v3_entry(&e);
+	e.event = MLA_AUDIT_CONFIG_RELOADED; /* only epoch-opened links */
+	assert_int_equal(ser(&e, &b, &d), MLA_ERR_ARG);
+	v3_entry(&e);
+	e.count = 2;
+	assert_int_equal(ser(&e, &b, &d), MLA_ERR_ARG);
+}
+
+/* v3_text with from replaced by to: refused. */
+static void mutate_v3(const char *from, const char *to)
+{
+	char buf[2048];
+	const char *at = strstr(v3_text, from);
+	size_t pre, n;
+	mla_audit_entry e;
+	mla_diag d = {0};
+
+	if (at == NULL)
+		fail_msg("'%s' not in the v3 text", from);
+	pre = (size_t)(at - v3_text);
+	n = (size_t)snprintf(buf, sizeof(buf), "%.*s%s%s", (int)pre, v3_text, to,
+			     at + strlen(from));
+	assert_true(n < sizeof(buf));
+	if (mla_audit_entry_parse((const uint8_t *)buf, n, &e, &d) != MLA_ERR_HEADER)
+		fail_msg("replacing '%s' by '%s' was not refused", from, to);
+}
+
+static void test_v3_canonical(void **state)
+{
+	(void)state;
+	mutate_v3("count 1\n", "count 2\n");
+	mutate_v3("count 1\n", "");
+	mutate_v3("mlagw-audit-entry/3\n", "mlagw-audit-entry/2\n");
+	mutate_v3("mlagw-audit-entry/3\n", "mlagw-audit-entry/4\n");
+	mutate_v3("event epoch-opened", "event config-reloaded"); /* v3 holds only the link */
+	mutate_v3("prev-origin mlagw.es/audit\n", "prev-origin mlagw.es/audit/01\n");
+	mutate_v3("prev-origin mlagw.es/audit\n", "prev-origin mlagw.ES/audit\n");
+	mutate_v3("prev-origin mlagw.es/audit\n", "prev-origin -\n");
+	mutate_v3("prev-size 1161\n", "prev-size 01161\n");
+	mutate_v3("prev-size 1161\n", "prev-size 0\n");
+	mutate_v3("prev-root AAEC", "prev-root !AEC");
+	mutate_v3("Hh8=\n", "Hh9=\n"); /* non-zero pad bits */
+	mutate_v3("YmM=\n", "YmM\n");
+	mutate_v3("YmM=\n", "YmM=\nextra x\n");
+	mutate_v3("prev-size 1161\nprev-root", "prev-root");
+}
+
+static void test_origins(void **state)
+{
+	char o[MLA_AUDIT_ORIGIN_MAX + 1], st[3];
+	uint32_t ep = 0;
+
+	(void)state;
+	assert_int_equal(mla_audit_origin_format("ES", 1, o), MLA_OK);
+	assert_string_equal(o, "mlagw.es/audit");
+	assert_int_equal(mla_audit_origin_format("ES", 2, o), MLA_OK);
+	assert_string_equal(o, "mlagw.es/audit/2");
+	assert_int_equal(mla_audit_origin_format("ES", 0, o), MLA_ERR_ARG);
+	assert_int_equal(mla_audit_origin_format("es", 2, o), MLA_ERR_ARG);
+	assert_int_equal(mla_audit_origin_parse("mlagw.co/audit/12", st, &ep), MLA_OK);
+	assert_string_equal(st, "CO");
+	assert_int_equal(ep, 12);
+	assert_int_equal(mla_audit_origin_parse("mlagw.co/audit", st, &ep), MLA_OK);
+	assert_int_equal(ep, 1);
+	assert_int_equal(mla_audit_origin_parse("mlagw.co/audit/1", st, &ep), MLA_ERR_ARG);
+	assert_int_equal(mla_audit_origin_parse("mlagw.co/audit/", st, &ep), MLA_ERR_ARG);
+	assert_int_equal(mla_audit_origin_parse("mlagw.co/audit2", st, &ep), MLA_ERR_ARG);
+	assert_int_equal(mla_audit_origin_parse("mlagw.c1/audit", st, &ep), MLA_ERR_ARG);
+	assert_int_equal(mla_audit_origin_parse("mlagw.co/audit/1000000", st, &ep), MLA_ERR_ARG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -666,6 +863,10 @@ int main(void)
 		cmocka_unit_test(test_v2_roundtrip),
 		cmocka_unit_test(test_v2_serialize_refuses),
 		cmocka_unit_test(test_v2_canonical),
+		cmocka_unit_test(test_v3_vector),
+		cmocka_unit_test(test_v3_refuses),
+		cmocka_unit_test(test_v3_canonical),
+		cmocka_unit_test(test_origins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

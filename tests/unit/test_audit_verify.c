@@ -747,6 +747,147 @@ static void test_reconcile_sides(void **state)
 	mla_audit_side_free(sa);
 }
 
+/* ---- log epochs (SPEC 14 "Log epochs", 15): entry 0 of epoch 2 links to epoch 1 ---- */
+
+/* ES's epoch 1 head at size n with root (signed by signer's audit key) into e's link. */
+static void link_to(mla_audit_entry *e, const struct tb_state *signer, uint64_t n,
+		    const uint8_t root[32])
+{
+	mla_checkpoint cp;
+	char *note = NULL;
+	const char *sp;
+	size_t len = 0, got = 0;
+
+	memset(&cp, 0, sizeof(cp));
+	assert_int_equal(mla_strcpy(cp.origin, sizeof(cp.origin), "mlagw.es/audit"), MLA_OK);
+	cp.size = n;
+	memcpy(cp.root, root, 32);
+	assert_int_equal(mla_checkpoint_sign(&cp, cp.origin, signer->audit_priv, &note, &len,
+					     NULL), MLA_OK);
+	sp = strrchr(note, ' ');
+	assert_non_null(sp);
+	assert_int_equal(mla_b64_decode(sp + 1, strlen(sp + 1) - 1, e->prev_sig,
+					sizeof(e->prev_sig), &got), MLA_OK);
+	assert_int_equal(got, sizeof(e->prev_sig));
+	free(note);
+	e->event = MLA_AUDIT_EPOCH_OPENED;
+	e->message_id[0] = e->from[0] = e->to[0] = '\0';
+	memcpy(e->actor, "gateway", 8);
+	assert_int_equal(mla_strcpy(e->prev_origin, sizeof(e->prev_origin), "mlagw.es/audit"),
+			 MLA_OK);
+	e->prev_size = n;
+	memcpy(e->prev_root, root, 32);
+}
+
+/* The root of ES's epoch 1 entries 0..n-1. */
+static void es_root(uint64_t n, uint8_t root[32])
+{
+	mla_audit_entry e[8];
+	uint8_t leaves[8][32];
+	size_t k = es_entries(e);
+
+	for (size_t i = 0; i < k; i++)
+		assert_int_equal(mla_audit_entry_leaf_hash(&e[i], leaves[i], NULL), MLA_OK);
+	assert_int_equal(mla_merkle_root((const uint8_t(*)[32])leaves, (size_t)n, root), MLA_OK);
+}
+
+/* Epoch 2 of ES: the link, a reload; one checkpoint of 2. */
+static void build_epoch2(struct tb_bundle *b, const struct tb_state *signer, uint64_t n,
+			 const uint8_t root[32])
+{
+	static const uint64_t cp2[] = {2};
+	mla_audit_entry e[2];
+
+	tb_entry(&e[0], 0, t0 + 5000, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
+	link_to(&e[0], signer, n, root);
+	tb_entry(&e[1], 1, t0 + 6000, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
+	assert_int_equal(tb_build_epoch(b, &es, 2, e, 2, cp2, 1, NULL), 0);
+}
+
+static void test_epoch_link(void **state)
+{
+	struct tb_bundle b1, b2;
+	mla_audit_result *r;
+	uint8_t root[32], other[32] = {9};
+
+	(void)state;
+	build_es(&b1, NULL);
+	/* beyond the archive (4 entries): verified, 2 entries lost */
+	build_epoch2(&b2, &es, 6, other);
+	r = verify1(&b2);
+	assert_int_equal(r->failures, 0);
+	assert_int_equal(r->nlinks, 1);
+	assert_false(r->links[0].checked); /* no previous bundle given */
+	mla_audit_result_free(r);
+	r = verify2(&b2, &b1);
+	assert_int_equal(r->failures, 0);
+	assert_int_equal(r->nlinks, 1);
+	assert_true(r->links[0].checked && !r->links[0].failed);
+	assert_int_equal(r->links[0].prev, 1);
+	assert_int_equal(r->links[0].archived, 4);
+	assert_int_equal(r->links[0].lost, 2);
+	assert_non_null(strstr(r->links[0].message, "entries 4..5 (2)"));
+	mla_audit_result_free(r);
+	tb_free(&b2);
+	/* within the archive, the archive's root: no loss */
+	es_root(3, root);
+	build_epoch2(&b2, &es, 3, root);
+	r = verify2(&b2, &b1);
+	assert_int_equal(r->failures, 0);
+	assert_true(r->links[0].checked && r->links[0].lost == 0);
+	mla_audit_result_free(r);
+	tb_free(&b2);
+	/* within the archive, another root: another history */
+	build_epoch2(&b2, &es, 3, other);
+	r = verify2(&b2, &b1);
+	assert_int_equal(r->failures, 1);
+	assert_true(r->links[0].failed);
+	mla_audit_result_free(r);
+	tb_free(&b2);
+	/* signed by another key than the archive's */
+	build_epoch2(&b2, &co, 6, other);
+	r = verify2(&b2, &b1);
+	assert_true(r->links[0].failed);
+	assert_non_null(strstr(r->links[0].message, "not signed"));
+	mla_audit_result_free(r);
+	tb_free(&b2);
+	tb_free(&b1);
+}
+
+static void test_epoch_entry0(void **state)
+{
+	static const uint64_t cp2[] = {2};
+	mla_audit_entry e[2];
+	uint8_t root[32] = {0};
+	struct tb_bundle b;
+	mla_audit_result *r;
+
+	(void)state;
+	/* epoch 2 must open with the link */
+	tb_entry(&e[0], 0, t0, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
+	tb_entry(&e[1], 1, t0 + 1, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
+	assert_int_equal(tb_build_epoch(&b, &es, 2, e, 2, cp2, 1, NULL), 0);
+	r = verify1(&b);
+	expect(r, MLA_AUDIT_R_EPOCH_LINK, MLA_AUDIT_CHECK_ENTRIES, MLA_BUNDLE_ENTRY, "0");
+	mla_audit_result_free(r);
+	tb_free(&b);
+	/* and only there: a link in epoch 1 */
+	link_to(&e[1], &es, 1, root);
+	assert_int_equal(tb_build_epoch(&b, &es, 1, e, 2, cp2, 1, NULL), 0);
+	r = verify1(&b);
+	expect(r, MLA_AUDIT_R_EPOCH_LINK, MLA_AUDIT_CHECK_ENTRIES, MLA_BUNDLE_ENTRY, "1");
+	mla_audit_result_free(r);
+	tb_free(&b);
+	/* epoch 3 linking to epoch 1 */
+	link_to(&e[0], &es, 1, root);
+	tb_entry(&e[1], 1, t0 + 1, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
+	assert_int_equal(tb_build_epoch(&b, &es, 3, e, 2, cp2, 1, NULL), 0);
+	r = verify1(&b);
+	expect(r, MLA_AUDIT_R_EPOCH_LINK, MLA_AUDIT_CHECK_ENTRIES, MLA_BUNDLE_ENTRY, "0");
+	mla_audit_result_free(r);
+	tb_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -773,6 +914,8 @@ int main(void)
 		cmocka_unit_test(test_reconcile_one_sided),
 		cmocka_unit_test(test_reconcile_digests),
 		cmocka_unit_test(test_reconcile_sides),
+		cmocka_unit_test(test_epoch_link),
+		cmocka_unit_test(test_epoch_entry0),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

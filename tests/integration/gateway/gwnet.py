@@ -325,7 +325,8 @@ class Gateway:
     def audit(self):
         """The audit log, checked on the way: seq dense from 0, each leaf the RFC 6962 leaf
         hash of its entry, each entry in the canonical form's first line (version 1, or
-        version 2 ending in a count line: an aggregate, SPEC 14). Returns a list of dicts
+        version 2 ending in a count line: an aggregate; version 3 only as entry 0 of a log
+        epoch from 2, the link to the previous epoch, SPEC 14). Returns a list of dicts
         (field -> value) in seq order; a version 1 entry has no 'count' key."""
         out = []
         for n, r in enumerate(self.audit_rows()):
@@ -335,7 +336,9 @@ class Gateway:
                   '%s audit: leaf hash of entry %d' % (self.state, seq))
             lines = entry.decode('utf-8').split('\n')
             check((lines[0] == 'mlagw-audit-entry/1' or
-                   (lines[0] == 'mlagw-audit-entry/2' and lines[-2].startswith('count '))) and
+                   (lines[0] == 'mlagw-audit-entry/2' and lines[-2].startswith('count ')) or
+                   (lines[0] == 'mlagw-audit-entry/3' and seq == 0 and
+                    lines[-2].startswith('prev-signature '))) and
                   lines[-1] == '', '%s audit: entry %d form' % (self.state, seq))
             fields = dict(l.split(' ', 1) for l in lines[1:-1])
             check(fields['seq'] == str(seq), '%s audit: entry %d seq field' % (self.state, seq))
