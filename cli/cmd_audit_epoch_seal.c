@@ -99,7 +99,8 @@ static int sign_store(const char *store, const mla_privkey *key, const char *ori
 	    (e = mla_checkpoint_sign(&cp, origin, key, &note, &len, &d)) != MLA_OK ||
 	    (e = store_open(store, &s, &d)) != MLA_OK ||
 	    (e = store_checkpoint_put(s, cp.size, note, len, (int64_t)time(NULL) * 1000, &d)) !=
-		    MLA_OK) {
+		    MLA_OK ||
+	    (e = store_mark_clean(s, &d)) != MLA_OK) { /* an offline tool's close: clean */
 		store_close(s);
 		free(note);
 		return cli_fail(CMD, e, &d);

@@ -83,7 +83,9 @@ mla_err store_in_use(const char *path, int *in_use, mla_diag *diag)
 	int rc;
 
 	*in_use = 0;
+	/* a probe, not a close that may delete the write-ahead log (store_lifecycle.c) */
 	if ((rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL)) == SQLITE_OK &&
+	    (rc = sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL)) == SQLITE_OK &&
 	    (rc = sqlite3_busy_timeout(db, 1000)) == SQLITE_OK)
 		rc = sqlite3_exec(db, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE", NULL, NULL,
 				  NULL);
@@ -120,6 +122,7 @@ mla_err store_epoch_open(const char *path, uint32_t epoch, const char *link, mla
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}
+	r = store_mark_clean(s, diag); /* an offline tool's close is a clean stop */
 out:
 	store_close(s);
 	return r;
