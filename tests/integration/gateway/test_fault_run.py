@@ -50,13 +50,15 @@ def say(msg):
 
 class Sub:
     """One client submission: its key and document, when it was first sent and acknowledged."""
-    __slots__ = ('key', 'frm', 'to', 'doc', 'sent', 'acked', 'mid', 'attempts', 'phase')
+    __slots__ = ('key', 'frm', 'to', 'doc', 'sent', 'acked', 'mid', 'attempts', 'phase',
+                 'replayed')
 
     def __init__(self, key, frm, to, phase):
         self.key, self.frm, self.to, self.phase = key, frm, to, phase
         self.doc = ('<Request>fault run %s</Request>' % key).encode()
         self.sent = self.acked = self.mid = None
         self.attempts = 0
+        self.replayed = False
 
 
 class Client:
@@ -100,6 +102,7 @@ class Client:
                 check(s.mid is None or s.mid == j['message_id'],
                       'key %s answered %s after %s' % (s.key, j['message_id'], s.mid))
                 s.mid, s.acked = j['message_id'], time.monotonic()
+                s.replayed = bool(j.get('replayed'))  # stored before, its 202 lost
                 return
             check(code in (None, 503), 'submission %s: HTTP %s %r' % (s.key, code, body[:300]))
             if self.give_up.is_set():
@@ -454,7 +457,8 @@ def main(mlagw, mlagwd):
             ('WAL victim', '%s (%d bytes of WAL lost, start %s)' % (
                 wal['victim'], wal['wal_bytes'], 'refused' if wal['refused'] else 'went ahead')),
             ('submissions acknowledged', sum(len(v) for v in cls.values())),
-            ('retries (attempts beyond the first)', sum(s.attempts - 1 for s in subs))]
+            ('retries (attempts beyond the first)', sum(s.attempts - 1 for s in subs)),
+            ('answered from the key (stored, 202 lost)', sum(1 for s in subs if s.replayed))]
     rows += [('  ' + k, len(v)) for k, v in cls.items()]
     rows += [('unacknowledged, client gave up at the victim', gave_up),
              ('  of which stored by the victim anyway', unacked_stored)]
