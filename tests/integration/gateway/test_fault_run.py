@@ -456,10 +456,10 @@ def main(mlagw, mlagwd):
             ('faults', ', '.join('%s %d' % kv for kv in sorted(counts.items()))),
             ('WAL victim', '%s (%d bytes of WAL lost, start %s)' % (
                 wal['victim'], wal['wal_bytes'], 'refused' if wal['refused'] else 'went ahead')),
-            ('submissions acknowledged', sum(len(v) for v in cls.values())),
-            ('retries (attempts beyond the first)', sum(s.attempts - 1 for s in subs)),
-            ('answered from the key (stored, 202 lost)', sum(1 for s in subs if s.replayed))]
+            ('submissions acknowledged', sum(len(v) for v in cls.values()))]
     rows += [('  ' + k, len(v)) for k, v in cls.items()]
+    rows += [('retries (attempts beyond the first)', sum(s.attempts - 1 for s in subs)),
+             ('answered from the key (stored, 202 lost)', sum(1 for s in subs if s.replayed))]
     rows += [('unacknowledged, client gave up at the victim', gave_up),
              ('  of which stored by the victim anyway', unacked_stored)]
     rows += [('audit ' + k, v) for k, v in audit.items()]
