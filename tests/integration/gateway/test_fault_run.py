@@ -186,6 +186,7 @@ def cosigned_by_peers(net, victim):
 
 
 def healthy(g):
+    """g answers its health check: up (a refused start never gets there)."""
     try:
         return g.http('GET', '/local/v1/health', timeout=2)[0] == 200
     except OSError:
@@ -253,10 +254,10 @@ def lose_wal(net, clocks, rng, subs, lock, counts):
         say('%s refused to start: %s' % (victim, [l for l in log.splitlines()
                                                   if 'refusing to sign' in l][0][:300]))
     else:  # the lost frames held nothing a peer cosigned: the heads cannot tell
-        say('FINDING: %s lost %d bytes of write-ahead log beyond anything its peers cosigned '
-            'and its start %s (SPEC 15: a fork no witness cosigned is not seen); what it lost '
-            'is accounted below' % (victim, wal_bytes, 'was refused' if refused else
-                                    'went ahead'))
+        say('NOTE: %s lost %d bytes of write-ahead log beyond anything its peers cosigned '
+            'and its start %s (SPEC 14 Heads at start, what heads cannot see; '
+            'gw-wal-loss-unseen); what it lost is accounted below' % (
+                victim, wal_bytes, 'was refused' if refused else 'went ahead'))
     serves = recover_after_wal_loss(net, victim, clocks) if refused else g.running()
     time.sleep(1)  # clients of the victim see it down for a while
     load.finish(give_up=not serves)
