@@ -159,6 +159,19 @@ static mla_err remember_named(struct export_ctx *x, uint64_t seq, const char *id
 	return MLA_OK;
 }
 
+/* A receipt's digest an entry names: that receipt may be exported (export_messages). */
+static mla_err remember_receipt(struct export_ctx *x, const mla_audit_entry *e)
+{
+	void *p = mla_grow(x->rnamed, &x->caprnamed, x->nrnamed, sizeof(*x->rnamed));
+
+	if (p == NULL)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
+	x->rnamed = p;
+	memcpy(x->rnamed[x->nrnamed].id, e->message_id, MLA_UUID_LEN + 1);
+	memcpy(x->rnamed[x->nrnamed++].sha, e->receipt_sha256, 32);
+	return MLA_OK;
+}
+
 /* One entry, exported as kept; an unparsable one too (the verifier reports it). */
 static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 {
@@ -185,6 +198,8 @@ static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 		r = select_message(x, &e);
 	if (r == MLA_OK && x->filtered)
 		r = remember_named(x, x->res->entries - 1, e.message_id);
+	if (r == MLA_OK && e.has_receipt_sha256)
+		r = remember_receipt(x, &e);
 	return r;
 }
 
@@ -317,6 +332,7 @@ static void ctx_free(struct export_ctx *x)
 	free(x->ids);
 	free(x->leaves);
 	free(x->named);
+	free(x->rnamed);
 }
 
 /* Where the bundle goes: out, or (out NULL) the FILE open_out opens once the bundle is

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "export_internal.h"
 #include "mlagw/codec.h"
 
@@ -121,12 +123,38 @@ struct blob_add {
 	struct export_ctx *x;
 	mla_bundle_type t;
 	const char *id;
+	int added;
 };
+
+static int cmp_receipt(const void *a, const void *b)
+{
+	const struct export_receipt *p = a, *q = b;
+	int c = strcmp(p->id, q->id);
+
+	return c != 0 ? c : memcmp(p->sha, q->sha, sizeof(p->sha));
+}
+
+/* A receipt no exported entry names is left out: stored once its delivered entry was
+ * committed, which may be after the latest checkpoint (a live or crashed gateway); in the
+ * bundle it would name no entry and fail verification (SPEC section 15, receipts). */
+static int receipt_named(const struct export_ctx *x, const char *id, const uint8_t *p,
+			 size_t n)
+{
+	struct export_receipt k;
+
+	memcpy(k.id, id, MLA_UUID_LEN + 1); /* id: one of x->ids */
+	SHA256(p, n, k.sha);
+	return x->nrnamed > 0 &&
+	       bsearch(&k, x->rnamed, x->nrnamed, sizeof(*x->rnamed), cmp_receipt) != NULL;
+}
 
 static mla_err blob_row(const uint8_t *p, size_t n, void *arg)
 {
-	const struct blob_add *b = arg;
+	struct blob_add *b = arg;
 
+	if (b->t == MLA_BUNDLE_RECEIPT && !receipt_named(b->x, b->id, p, n))
+		return MLA_OK;
+	b->added = 1;
 	return export_add(b->x, &b->x->body, b->t, b->id, p, n);
 }
 
@@ -134,7 +162,7 @@ static mla_err blob_row(const uint8_t *p, size_t n, void *arg)
 static mla_err export_blob(struct export_ctx *x, const char *id, mla_bundle_type t,
 			   size_t *count)
 {
-	struct blob_add b = {x, t, id};
+	struct blob_add b = {x, t, id, 0};
 	mla_diag d = {MLA_OK, ""};
 	const mla_audit_source *s = x->src;
 	mla_err e = t == MLA_BUNDLE_ENVELOPE ? s->envelope(s->ctx, id, blob_row, &b, &d)
@@ -142,7 +170,7 @@ static mla_err export_blob(struct export_ctx *x, const char *id, mla_bundle_type
 
 	if (e == MLA_ERR_NOT_FOUND && x->err == MLA_OK)
 		return MLA_OK;
-	if (e == MLA_OK)
+	if (e == MLA_OK && b.added)
 		(*count)++;
 	return export_source_done(x, e, &d);
 }
@@ -158,6 +186,8 @@ mla_err export_messages(struct export_ctx *x)
 		if (n == 0 || strcmp(x->ids[n - 1], x->ids[i]) != 0)
 			memmove(x->ids[n++], x->ids[i], MLA_UUID_LEN + 1);
 	x->nids = n;
+	if (x->nrnamed > 0)
+		qsort(x->rnamed, x->nrnamed, sizeof(*x->rnamed), cmp_receipt);
 	if ((r = export_proofs(x)) != MLA_OK)
 		return r;
 	for (size_t i = 0; i < x->nids && r == MLA_OK; i++)
