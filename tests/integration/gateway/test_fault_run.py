@@ -221,15 +221,22 @@ def wait_cosigned_beyond_file(net, victim, timeout=15):
 
 
 def lose_wal(net, clocks, rng, subs, lock, counts):
-    """Kills a gateway under load, deletes its write-ahead log and starts it: refused."""
+    """Kills a gateway under load while one of its peers is paused, deletes its write-ahead
+    log and starts it: refused."""
     victim = rng.choice(STATES)
     pairs = [(a, b) for a in STATES for b in STATES if a != b]
     load = Load(net, 'w', subs, lock, pairs)
     g = net[victim]
     time.sleep(3)  # traffic in every direction, witnessing going on
+    # one peer paused: what the victim acknowledges for it meanwhile is not delivered
+    # when the victim dies (the other peer goes on cosigning)
+    held = net[rng.choice([st for st in STATES if st != victim])]
+    held.proc.send_signal(signal.SIGSTOP)
+    time.sleep(1)
     wait_cosigned_beyond_file(net, victim)
     g.proc.send_signal(signal.SIGKILL)
     g.proc.wait()
+    held.proc.send_signal(signal.SIGCONT)
     killed_at = time.monotonic()
     wal = g.store + '-wal'
     wal_bytes = os.path.getsize(wal) if os.path.exists(wal) else 0
@@ -239,8 +246,9 @@ def lose_wal(net, clocks, rng, subs, lock, counts):
     counts['wal-loss'] = 1
     survived = len(g.audit_rows())
     cosigned = cosigned_by_peers(net, victim)
-    say('WAL loss: killed %s, deleted %d bytes of write-ahead log; its log now has %d '
-        'entries, peers cosigned %r' % (victim, wal_bytes, survived, cosigned))
+    say('WAL loss: killed %s (%s paused meanwhile), deleted %d bytes of write-ahead log; '
+        'its log now has %d entries, peers cosigned %r' % (victim, held.state, wal_bytes,
+                                                           survived, cosigned))
     ahead = [p for p, n in cosigned.items() if n > survived]
     g.start(wait=False, env=clocks[victim].env())
     wait_until(lambda: not g.running() or healthy(g), 60, 0.1, '%s refused or up' % victim)
