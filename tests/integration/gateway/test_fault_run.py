@@ -284,91 +284,102 @@ def drain(net, subs):
                    '%d acknowledged submissions of %s delivered' % (len(ids), st))
 
 
-def account(net, subs, wal):
-    """Every acknowledged submission in exactly one class; a TestFailure for anything
-    duplicated or silently gone. Returns {class: [Sub]}."""
-    victim = wal['victim']
-    out = {st: net[st].outbox() for st in STATES}
-    inb = {st: net[st].inbox() for st in STATES}
-    counts = {st: net[st].inbox_counts() for st in STATES}
-    dup = {(st, m): n for st in STATES for m, n in counts[st].items() if n != 1}
-    check(not dup, 'inbox rows more than once: %r' % dup)
-    for st in STATES:
-        check(not net[st].alerts('duplicate-id'), '%s has duplicate-id alerts' % st)
-    cls = {k: [] for k in ('delivered', 'victim-lost-peer-holds', 'victim-behind-peer-holds',
-                           'victim-lost-inbound',
-                           'queued-for-victim', 'queued-at-victim', 'lost')}
-    acked = [s for s in subs if s.mid]
-    mids = [s.mid for s in acked]
-    check(len(set(mids)) == len(mids), 'two keys answered with one message id')
-    for s in acked:
-        row, peer = out[s.frm].get(s.mid), inb[s.to].get(s.mid)
-        if row is None:
-            check(s.frm == victim, '%s: acknowledged by %s, not in its store' % (s.key, s.frm))
-            if peer is not None:
-                rc = parse_receipt(peer['receipt'])
-                check(rc['message_id'] == s.mid and rc['outcome'] == 'accepted' and
-                      rc['receiver'] == s.to, '%s: %s receipt %r' % (s.key, s.to, rc))
-                cls['victim-lost-peer-holds'].append(s)
-            else:
-                cls['lost'].append(s)
-            continue
-        if row['state'] != DELIVERED:
-            check(row['state'] in (QUEUED, SENDING, AWAITING),
-                  '%s: %s state %s' % (s.key, s.mid, STATE_NAMES[row['state']]))
-            check(victim in (s.frm, s.to), '%s: not delivered (%s), no WAL victim involved' % (
-                s.key, STATE_NAMES[row['state']]))
-            if s.to == victim:  # the victim may hold it, its receipt lost with the kill
-                cls['queued-for-victim'].append(s)
-            elif peer is not None:  # the victim's store went back to before the receipt
-                cls['victim-behind-peer-holds'].append(s)
-            else:
-                cls['queued-at-victim'].append(s)
-            continue
-        rc = parse_receipt(row['receipt'])
-        check(rc['message_id'] == s.mid and rc['outcome'] == 'accepted',
-              '%s: receipt %r' % (s.key, rc))
-        if peer is None:
-            check(s.to == victim, '%s: delivered per %s, not in %s inbox' % (s.key, s.frm, s.to))
-            cls['victim-lost-inbound'].append(s)
-            continue
-        check(peer['digest'] == row['digest'], '%s: digest differs at %s' % (s.key, s.to))
-        cls['delivered'].append(s)
+CLASSES = ('delivered', 'victim-lost-peer-holds', 'victim-behind-peer-holds',
+           'victim-lost-inbound', 'queued-for-victim', 'queued-at-victim', 'lost')
 
-    # an outbox row nobody acknowledged: only a submission whose client gave up at the victim
-    keyed = set(mids)
+
+def receipt_names(receipt, s, what):
+    rc = parse_receipt(receipt)
+    check(rc['message_id'] == s.mid and rc['outcome'] == 'accepted' and
+          rc['receiver'] == s.to, '%s: %s %r' % (s.key, what, rc))
+
+
+def classify(s, row, peer, victim):
+    """The class of one acknowledged submission s: row is its sender's outbox row (None when
+    the sender no longer has it), peer the recipient's inbox row (None: not received)."""
+    if row is None:  # only a store that lost its write-ahead log forgets
+        check(s.frm == victim, '%s: acknowledged by %s, not in its store' % (s.key, s.frm))
+        if peer is None:
+            return 'lost'
+        receipt_names(peer['receipt'], s, "the recipient's receipt")
+        return 'victim-lost-peer-holds'
+    if row['state'] != DELIVERED:
+        check(row['state'] in (QUEUED, SENDING, AWAITING),
+              '%s: %s state %s' % (s.key, s.mid, STATE_NAMES[row['state']]))
+        check(victim in (s.frm, s.to), '%s: not delivered (%s), no WAL victim involved' % (
+            s.key, STATE_NAMES[row['state']]))
+        if s.to == victim:  # the victim may hold it, its receipt lost with the kill
+            return 'queued-for-victim'
+        # the victim's store went back to before the receipt, or it never sent it
+        return 'victim-behind-peer-holds' if peer is not None else 'queued-at-victim'
+    receipt_names(row['receipt'], s, "the sender's receipt")
+    if peer is None:
+        check(s.to == victim, '%s: delivered per %s, not in %s inbox' % (s.key, s.frm, s.to))
+        return 'victim-lost-inbound'
+    check(peer['digest'] == row['digest'], '%s: digest differs at %s' % (s.key, s.to))
+    return 'delivered'
+
+
+def no_duplicates(net, subs, out, inb, victim):
+    """One inbox row per message id; one message id per key; no stored message no client
+    was answered for, but at the victim (clients gave up on it); every inbox row known to
+    its sender, but the victim's. Returns (gave up, of which stored)."""
     for st in STATES:
-        extra = set(out[st]) - keyed
-        check(not extra or st == victim, '%s stored %d messages no client was answered '
-              'for (a retry became a second message?): %r' % (st, len(extra), sorted(extra)[:3]))
-    gave_up = [s for s in subs if not s.mid]
-    check(all(s.frm == victim for s in gave_up), 'clients gave up on a live gateway: %r' %
-          [s.key for s in gave_up if s.frm != victim][:3])
-    # an inbox row is a message its sender stored, or the victim's (store lost with its WAL)
+        dup = {m: n for m, n in net[st].inbox_counts().items() if n != 1}
+        check(not dup, '%s inbox rows more than once: %r' % (st, dup))
+        check(not net[st].alerts('duplicate-id'), '%s has duplicate-id alerts' % st)
+    mids = [s.mid for s in subs if s.mid]
+    check(len(set(mids)) == len(mids), 'two keys answered with one message id')
+    extra = {st: set(out[st]) - set(mids) for st in STATES}
     for st in STATES:
+        check(not extra[st] or st == victim, '%s stored %d messages no client was answered '
+              'for (a retry became a second message?): %r' % (st, len(extra[st]),
+                                                              sorted(extra[st])[:3]))
         for m, r in inb[st].items():
             check(m in out[r['from_state']] or r['from_state'] == victim,
                   '%s inbox: %s from %s, unknown to its sender' % (st, m, r['from_state']))
+    gave_up = [s for s in subs if not s.mid]
+    check(all(s.frm == victim for s in gave_up), 'clients gave up on a live gateway: %r' %
+          [s.key for s in gave_up if s.frm != victim][:3])
+    return len(gave_up), len(extra[victim])
 
-    # lost: only the victim's, acknowledged after its last durable point
+
+def check_lost(cls, subs, out, wal):
+    """Lost ones are the victim's, acknowledged after its last durable point: after every
+    submission that survived in its store was sent (a commit lost with the write-ahead log
+    came after every commit kept)."""
+    victim = wal['victim']
+    kept = [s.sent for s in subs if s.mid and s.frm == victim and s.mid in out[victim]]
+    for s in cls['lost']:
+        check(s.acked > max(kept, default=0), '%s lost although acknowledged before a '
+              'submission that survived was even sent' % s.key)
     if cls['lost']:
-        durable = [s for s in acked if s.frm == victim and s.mid in out[victim]]
-        last_durable = max([s.sent for s in durable], default=0)
-        for s in cls['lost']:
-            check(s.acked > last_durable, '%s lost although acknowledged before a '
-                  'submission that survived was even sent' % s.key)
-        ages = ['%.2f' % (wal['killed_at'] - s.acked) for s in cls['lost']]
         say('lost (acknowledged by %s, then its WAL was lost, delivered nowhere): %d, '
             'acknowledged this many seconds before the kill: %s' % (
-                victim, len(cls['lost']), ' '.join(ages[:40])))
-        for s in cls['lost']:
-            say('  lost %s %s -> %s key %s' % (s.mid, s.frm, s.to, s.key))
+                victim, len(cls['lost']), ' '.join(
+                    '%.2f' % (wal['killed_at'] - s.acked) for s in cls['lost'][:40])))
+    for s in cls['lost']:
+        say('  lost %s %s -> %s key %s' % (s.mid, s.frm, s.to, s.key))
     for s in cls['victim-lost-peer-holds'][:20]:
         say('  %s lost %s (key %s); %s holds it with its receipt' % (victim, s.mid, s.key, s.to))
     for s in cls['victim-lost-inbound'][:20]:
         say('  %s lost received %s from %s; the sender holds %s\'s receipt' % (
             victim, s.mid, s.frm, victim))
-    return cls, len(gave_up), sum(len(set(out[st]) - keyed) for st in STATES)
+
+
+def account(net, subs, wal):
+    """Every acknowledged submission in exactly one class; a TestFailure for anything
+    duplicated or silently gone. Returns ({class: [Sub]}, gave up, of which stored)."""
+    victim = wal['victim']
+    out = {st: net[st].outbox() for st in STATES}
+    inb = {st: net[st].inbox() for st in STATES}
+    cls = {k: [] for k in CLASSES}
+    for s in subs:
+        if s.mid:
+            cls[classify(s, out[s.frm].get(s.mid), inb[s.to].get(s.mid), victim)].append(s)
+    gave_up, stored = no_duplicates(net, subs, out, inb, victim)
+    check_lost(cls, subs, out, wal)
+    return cls, gave_up, stored
 
 
 def audit_check(net, victim):
@@ -381,6 +392,7 @@ def audit_check(net, victim):
         paths[st] = os.path.join(net.dir, st + '.mab')
         net.cli('audit', 'export', '--store', g.store, '--cert', g.pki('audit.crt'),
                 '--out', paths[st])
+
     def verify(files):
         p = net.cli('audit', 'verify', *files, '--trust', trust, '--json', check_rc=False)
         try:
@@ -422,6 +434,26 @@ def audit_check(net, victim):
     return res
 
 
+def summary(counts, wal, cls, subs, gave_up, unacked_stored, audit):
+    """The table scripts/fault-run.sh prints (and the issue's closing note quotes)."""
+    rows = [('seed', SEED), ('fault seconds', '%.0f' % SECONDS),
+            ('faults', ', '.join('%s %d' % kv for kv in sorted(counts.items()))),
+            ('WAL victim', '%s (%d bytes of WAL lost, start %s)' % (
+                wal['victim'], wal['wal_bytes'], 'refused' if wal['refused'] else 'went ahead')),
+            ('submissions acknowledged', sum(len(v) for v in cls.values()))]
+    rows += [('  ' + k, len(v)) for k, v in cls.items()]
+    rows += [('retries (attempts beyond the first)', sum(s.attempts - 1 for s in subs)),
+             ('answered from the key (stored, 202 lost)', sum(1 for s in subs if s.replayed))]
+    rows += [('unacknowledged, client gave up at the victim', gave_up),
+             ('  of which stored by the victim anyway', unacked_stored)]
+    rows += [('audit ' + k, v) for k, v in audit.items()]
+    w = max(len(k) for k, _ in rows)
+    print('\n===== fault run summary =====')
+    for k, v in rows:
+        print('%-*s  %s' % (w, k, v))
+    sys.stdout.flush()
+
+
 def main(mlagw, mlagwd):
     say('seed %d (MLAGW_FAULT_SEED=%d to replay), %.0f s of faults, %.0f/s per direction' % (
         SEED, SEED, SECONDS, RATE))
@@ -461,22 +493,7 @@ def main(mlagw, mlagwd):
             net[st].stop()
     audit = audit_check(net, wal['victim'])
 
-    rows = [('seed', SEED), ('fault seconds', '%.0f' % SECONDS),
-            ('faults', ', '.join('%s %d' % kv for kv in sorted(counts.items()))),
-            ('WAL victim', '%s (%d bytes of WAL lost, start %s)' % (
-                wal['victim'], wal['wal_bytes'], 'refused' if wal['refused'] else 'went ahead')),
-            ('submissions acknowledged', sum(len(v) for v in cls.values()))]
-    rows += [('  ' + k, len(v)) for k, v in cls.items()]
-    rows += [('retries (attempts beyond the first)', sum(s.attempts - 1 for s in subs)),
-             ('answered from the key (stored, 202 lost)', sum(1 for s in subs if s.replayed))]
-    rows += [('unacknowledged, client gave up at the victim', gave_up),
-             ('  of which stored by the victim anyway', unacked_stored)]
-    rows += [('audit ' + k, v) for k, v in audit.items()]
-    w = max(len(k) for k, _ in rows)
-    print('\n===== fault run summary =====')
-    for k, v in rows:
-        print('%-*s  %s' % (w, k, v))
-    sys.stdout.flush()
+    summary(counts, wal, cls, subs, gave_up, unacked_stored, audit)
     check(counts.get('kill', 0) + counts.get('pause', 0) + counts.get('clock-back', 0) +
           counts.get('clock-forward', 0) > 0 or SECONDS < 3, 'no fault injected')
 
