@@ -64,7 +64,7 @@ static const char accept_usage[] =
 	"usage: mlagw store accept-loss --store STORE.db\n"
 	"After an unclean stop whose write-ahead log was lost (deleted), mlagwd refuses the\n"
 	"store: writes acknowledged since SQLite's last checkpoint may be gone. This records the\n"
-	"operator's decision to go on with what the file holds (after PRAGMA quick_check passes):\n"
+	"operator's decision to go on with what the file holds (once its quick check passes):\n"
 	"the next start then asks the peers for the heads of its log they cosigned and refuses\n"
 	"if they saw more (then restore from a backup or open a new log epoch). The gateway must\n"
 	"be stopped. exit: 0 accepted, 2 usage, 3 refused (the log is there, or the file fails)\n";

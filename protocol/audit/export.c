@@ -168,16 +168,16 @@ static mla_err remember_named(struct export_ctx *x, uint64_t seq, const char *id
 	return MLA_OK;
 }
 
-/* A receipt an exported entry names: only those go into the bundle (a store that was not
- * stopped cleanly holds receipts whose entries come after its latest checkpoint). */
-static mla_err remember_receipt(struct export_ctx *x, const uint8_t sha[32])
+/* A receipt's digest an entry names: that receipt may be exported (export_messages). */
+static mla_err remember_receipt(struct export_ctx *x, const mla_audit_entry *e)
 {
-	void *p = mla_grow(x->rsha, &x->caprsha, x->nrsha, sizeof(*x->rsha));
+	void *p = mla_grow(x->rnamed, &x->caprnamed, x->nrnamed, sizeof(*x->rnamed));
 
 	if (p == NULL)
 		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
-	x->rsha = p;
-	memcpy(x->rsha[x->nrsha++], sha, 32);
+	x->rnamed = p;
+	memcpy(x->rnamed[x->nrnamed].id, e->message_id, MLA_UUID_LEN + 1);
+	memcpy(x->rnamed[x->nrnamed++].sha, e->receipt_sha256, 32);
 	return MLA_OK;
 }
 
@@ -203,12 +203,12 @@ static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 	if (mla_audit_entry_parse(row->entry, row->len, &e, &d) != MLA_OK ||
 	    e.message_id[0] == '\0')
 		return MLA_OK;
-	if (e.has_receipt_sha256 && (r = remember_receipt(x, e.receipt_sha256)) != MLA_OK)
-		return r;
 	if (x->filter == NULL || mla_audit_filter_selects(x->filter, &e))
 		r = select_message(x, &e);
 	if (r == MLA_OK && x->filtered)
 		r = remember_named(x, x->res->entries - 1, e.message_id);
+	if (r == MLA_OK && e.has_receipt_sha256)
+		r = remember_receipt(x, &e);
 	return r;
 }
 
@@ -343,9 +343,9 @@ static void ctx_free(struct export_ctx *x)
 	mla_buf_free(&x->peer_certs);
 	json_decref(x->sizes);
 	free(x->ids);
-	free(x->rsha);
 	free(x->leaves);
 	free(x->named);
+	free(x->rnamed);
 }
 
 /* Where the bundle goes: out, or (out NULL) the FILE open_out opens once the bundle is

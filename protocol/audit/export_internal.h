@@ -21,14 +21,17 @@ struct export_ctx {
 	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1]; /* the log's, from its latest checkpoint */
 	char (*ids)[MLA_UUID_LEN + 1];	/* the selected messages */
 	size_t nids, capids;
-	uint8_t (*rsha)[32];		/* the receipts the exported entries name (sorted later) */
-	size_t nrsha, caprsha;
 	uint8_t (*leaves)[MLA_MERKLE_HASH_LEN]; /* of the entries exported, for the proofs */
 	struct export_named {
 		uint64_t seq;
 		char id[MLA_UUID_LEN + 1];
 	} *named; /* filtered: the entries that name a message */
 	size_t nnamed, capnamed;
+	struct export_receipt {
+		char id[MLA_UUID_LEN + 1];
+		uint8_t sha[32];
+	} *rnamed; /* (message, receipt-sha256) of the exported entries: the receipts to export */
+	size_t nrnamed, caprnamed;
 	uint64_t last_size; /* the latest checkpoint's */
 };
 
@@ -42,7 +45,8 @@ mla_err export_add(struct export_ctx *x, mla_buf *b, mla_bundle_type t, const ch
  * (MLA_AUDIT_EXPORT_SOURCE, its message from d). */
 mla_err export_source_done(struct export_ctx *x, mla_err e, const mla_diag *d);
 /* Sorts the selected ids (once: a search per entry made a 1M-entry export quadratic), then
- * appends the proofs, the envelopes and the receipts to the body. */
+ * appends the proofs, the envelopes and the receipts to the body: a stored receipt only when
+ * an exported entry names it (its delivered entry may lie beyond the latest checkpoint). */
 mla_err export_messages(struct export_ctx *x);
 
 #endif

@@ -126,20 +126,33 @@ struct blob_add {
 	int added;
 };
 
-static int cmp_sha(const void *a, const void *b)
+static int cmp_receipt(const void *a, const void *b)
 {
-	return memcmp(a, b, 32);
+	const struct export_receipt *p = a, *q = b;
+	int c = strcmp(p->id, q->id);
+
+	return c != 0 ? c : memcmp(p->sha, q->sha, sizeof(p->sha));
+}
+
+/* A receipt no exported entry names is left out: stored once its delivered entry was
+ * committed, which may be after the latest checkpoint (a live or crashed gateway); in the
+ * bundle it would name no entry and fail verification (SPEC section 15, receipts). */
+static int receipt_named(const struct export_ctx *x, const char *id, const uint8_t *p,
+			 size_t n)
+{
+	struct export_receipt k;
+
+	memcpy(k.id, id, MLA_UUID_LEN + 1); /* id: one of x->ids */
+	SHA256(p, n, k.sha);
+	return x->nrnamed > 0 &&
+	       bsearch(&k, x->rnamed, x->nrnamed, sizeof(*x->rnamed), cmp_receipt) != NULL;
 }
 
 static mla_err blob_row(const uint8_t *p, size_t n, void *arg)
 {
 	struct blob_add *b = arg;
-	uint8_t sha[32];
 
-	/* a receipt no exported entry names (its entry is beyond the latest checkpoint) */
-	if (b->t == MLA_BUNDLE_RECEIPT &&
-	    (SHA256(p, n, sha) == NULL || b->x->nrsha == 0 ||
-	     bsearch(sha, b->x->rsha, b->x->nrsha, sizeof(*b->x->rsha), cmp_sha) == NULL))
+	if (b->t == MLA_BUNDLE_RECEIPT && !receipt_named(b->x, b->id, p, n))
 		return MLA_OK;
 	b->added = 1;
 	return export_add(b->x, &b->x->body, b->t, b->id, p, n);
@@ -173,8 +186,8 @@ mla_err export_messages(struct export_ctx *x)
 		if (n == 0 || strcmp(x->ids[n - 1], x->ids[i]) != 0)
 			memmove(x->ids[n++], x->ids[i], MLA_UUID_LEN + 1);
 	x->nids = n;
-	if (x->nrsha > 0)
-		qsort(x->rsha, x->nrsha, sizeof(*x->rsha), cmp_sha);
+	if (x->nrnamed > 0)
+		qsort(x->rnamed, x->nrnamed, sizeof(*x->rnamed), cmp_receipt);
 	if ((r = export_proofs(x)) != MLA_OK)
 		return r;
 	for (size_t i = 0; i < x->nids && r == MLA_OK; i++)
