@@ -5,9 +5,10 @@ time. Every submission carries an Idempotency-Key and a client retries it with t
 a connection error or 503 until it is accepted, as a real client does.
 
 Then the faults stop and everything drains; then the end of the run loses a write-ahead log:
-one gateway is SIGKILLed under load, its -wal and -shm deleted, and started: with today's code
-it must refuse, naming the peer that cosigned beyond its log (recovery into a new log epoch
-will plug in at recover_after_wal_loss).
+one gateway is SIGKILLed under load, its -wal and -shm deleted, and started: it must refuse
+(an unclean stop without its log), and once the loss is accepted refuse again, naming the
+peer that cosigned beyond its log (recovery into a new log epoch plugs in at
+recover_after_wal_loss).
 
 Accounting, for every acknowledged submission (202 with a message id): delivered exactly once
 (one inbox row, the digest the sender stored, the receiver's receipt naming it); or, only where
@@ -250,6 +251,15 @@ def lose_wal(net, clocks, rng, subs, lock, counts):
         'its log now has %d entries, peers cosigned %r' % (victim, held.state, wal_bytes,
                                                            survived, cosigned))
     ahead = [p for p, n in cosigned.items() if n > survived]
+    # noticed locally first: an unclean stop without its write-ahead log; the operator
+    # accepts the loss, and then the peers' heads decide
+    g.start(wait=False, env=clocks[victim].env())
+    g.proc.wait(timeout=60)
+    log = g.log_text().split('--- start ---')[-1]
+    check(g.proc.returncode == 1 and 'without its write-ahead log' in log,
+          '%s: the lost write-ahead log was not noticed locally: %s' % (victim, log[-800:]))
+    net.cli('store', 'accept-loss', '--store', g.store)
+    say('%s refused locally (its write-ahead log is gone); the loss accepted' % victim)
     g.start(wait=False, env=clocks[victim].env())
     wait_until(lambda: not g.running() or healthy(g), 60, 0.1, '%s refused or up' % victim)
     log = g.log_text().split('--- start ---')[-1]

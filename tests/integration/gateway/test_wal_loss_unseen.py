@@ -1,15 +1,15 @@
-"""A write-ahead log lost beyond anything the peers cosigned is not seen at start (found by
-gw-fault-run, seed 7: CO started after losing 5 acknowledged, delivered submissions and 4
-messages it had receipted). Heads at start (SPEC §14) compare the store with the heads the
-peers cosigned; entries signed since the last cosigned head (a checkpoint interval plus the
-witnessing round trip, here made long on purpose) can go with the write-ahead log and leave a
-store that is a consistent, older prefix of the log. Today the gateway starts on it.
+"""A write-ahead log lost beyond anything the peers cosigned (found by gw-fault-run, seed 7: CO
+started after losing 5 acknowledged, delivered submissions and 4 messages it had receipted).
+Heads at start (SPEC §14) compare the store with the heads the peers cosigned; entries signed
+since the last cosigned head (a checkpoint interval plus the witnessing round trip, here made
+long on purpose) can go with the write-ahead log and leave a store that is a consistent, older
+prefix of the log, which the heads cannot tell from a good one.
 
-What this test holds to: the peer keeps the receipts naming every lost message, `mlagw audit
-reconcile` of the two bundles names each one, and an export of the victim still verifies
-alone. It also pins down today's start (it goes ahead): when recovery learns to ask its peers
-for what they hold (receipts, not only heads), that check fails on purpose; turn it into the
-refusal then."""
+The store itself tells: an unclean stop always leaves its write-ahead log, so the start is
+refused locally (SPEC §14 Durability) until the operator accepts the loss (`mlagw store
+accept-loss`); then it goes ahead. What this test also holds to: the peer keeps the receipts
+naming every lost message, `mlagw audit reconcile` of the two bundles names each one, and an
+export of the victim still verifies alone."""
 import os
 import signal
 import sys
@@ -51,13 +51,17 @@ def main(mlagw, mlagwd):
     check(cosigned <= kept, 'CO cosigned %d of %d entries left: the heads would see it' % (
         cosigned, kept))
 
-    # today's start: it goes ahead (see the docstring)
+    # refused locally: an unclean stop without its write-ahead log
     es.start(wait=False)
-    wait_until(lambda: not es.running() or es.http('GET', '/local/v1/health',
-                                                    timeout=2)[0] == 200, 30,
-               msg='ES up or refused')
-    check(es.running(), 'ES refused to start: recovery now sees this loss; make this test '
-          'expect the refusal (and say so in SPEC §14 Heads at start)')
+    es.proc.wait(timeout=30)
+    log = es.log_text().split('--- start ---')[-1]
+    check(es.proc.returncode == 1 and 'without its write-ahead log' in log,
+          'ES started on a store that lost its log (exit %r): %s' % (es.proc.returncode,
+                                                                    log[-800:]))
+    # the operator accepts the loss; the heads cannot see it, so ES starts
+    p = net.cli('store', 'accept-loss', '--store', es.store)
+    check(b'accepted' in p.stdout, 'accept-loss: %r' % p.stdout)
+    es.start()
     out = es.outbox(blobs=False)
     check(not set(lost) & set(out), 'ES kept some of the lost messages: %r' % (
         set(lost) & set(out)))
