@@ -65,6 +65,9 @@ static void emit(enum gw_log_level level, const char *event, const char *msgid,
 }
 
 static void vlog(enum gw_log_level level, const char *event, const char *msgid,
+		 uint64_t suppressed, const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void vlog(enum gw_log_level level, const char *event, const char *msgid,
 		 uint64_t suppressed, const char *fmt, va_list ap)
 {
 	char details[512] = "";
