@@ -336,6 +336,7 @@ void api_on_request(struct evhttp_request *req, void *arg)
 	struct gw *g = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = evhttp_uri_get_path(uri), *query = evhttp_uri_get_query(uri), *p = NULL;
+	const char *why;
 	struct api_req *r = calloc(1, sizeof(*r));
 	enum api_method m;
 	size_t plen = 0;
@@ -380,8 +381,8 @@ void api_on_request(struct evhttp_request *req, void *arg)
 		api_reply_error(r, 503, "unavailable", "the gateway is stopping", NULL);
 		return;
 	}
-	if (g->hold != NULL && !api_op_reads_only(r->op->id)) {
-		api_reply_error(r, 503, "unavailable", g->hold, NULL);
+	if ((why = gw_refusing(g)) != NULL && !api_op_reads_only(r->op->id)) {
+		api_reply_error(r, 503, "unavailable", why, NULL); /* reads go on: health, audit */
 		return;
 	}
 	if (!decode_param(r, p, plen)) {

@@ -56,6 +56,10 @@ struct gw {
 /* NULL while the store passes its checks; once the scheduled check (integrity.c) found it
  * damaged, why, in words for a 503: submissions and receptions are refused from then on. */
 const char *gw_store_damage(const struct gw *g);
+/* Why the gateway takes no new work now, in words for a 503, or NULL: a stop, its hold
+ * (g->hold: the peers' heads at start, a fork they showed), a damaged store. The one check
+ * every entry point of new work makes (submissions, peer envelopes, API writes). */
+const char *gw_refusing(const struct gw *g);
 
 /* Group commit (batch.c): store writes made while a batch is open share one transaction;
  * callbacks registered with gw_after_commit run once it is durable (committed = 1) or has

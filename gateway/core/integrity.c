@@ -28,6 +28,13 @@ struct gw_integrity {
 	char damage[MLA_DIAG_MAX]; /* why the store is taken for damaged; "" while it is not */
 };
 
+const char *gw_refusing(const struct gw *g)
+{
+	if (g->stopping)
+		return "the gateway is stopping";
+	return g->hold != NULL ? g->hold : gw_store_damage(g);
+}
+
 const char *gw_store_damage(const struct gw *g)
 {
 	return g->integrity != NULL && g->integrity->damage[0] ? g->integrity->damage : NULL;

@@ -162,7 +162,7 @@ static void on_envelope(struct evhttp_request *req, void *arg)
 	}
 	if (!within_rate(g, req, conn->state))
 		return;
-	if (g->stopping || g->hold != NULL || gw_store_damage(g) != NULL) {
+	if (gw_refusing(g) != NULL) {
 		/* the sender retries: at start this lasts until the peers' heads are known */
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
 		reply_plain(req, 503, "Service Unavailable");

@@ -264,10 +264,6 @@ mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, si
 
 	if (j == NULL)
 		return mla_fail(d, MLA_ERR_NOMEM, "out of memory");
-	if (gw_store_damage(g) != NULL) { /* 503: nothing is written on a damaged store */
-		free(j);
-		return mla_fail(d, MLA_ERR_INTERNAL, "%s", gw_store_damage(g));
-	}
 	j->h = *h;
 	if (mla_strcpy(j->actor, sizeof(j->actor), actor) != MLA_OK) {
 		free(j);
@@ -390,10 +386,10 @@ void submit_handle(struct gw *g, struct evhttp_request *req)
 	mla_header h;
 	mla_diag diag = {MLA_OK, ""};
 	mla_err err;
+	const char *why;
 
-	if (g->stopping || g->hold != NULL) {
-		submit_reply_error(req, 503, "Service Unavailable", MLA_ERR_INTERNAL,
-				   g->stopping ? "gateway is stopping" : g->hold, NULL);
+	if ((why = gw_refusing(g)) != NULL) {
+		submit_reply_error(req, 503, "Service Unavailable", MLA_ERR_INTERNAL, why, NULL);
 		return;
 	}
 	if ((err = submit_parse_request(evhttp_request_get_input_headers(req), g->snap->cfg.state,
