@@ -1,9 +1,6 @@
-/* Unit tests of the gateway store (gateway/store*.c): schema and reopening, outbox order and
- * states, receipts, recovery, inbox, alerts, group commit and rollback, file mode, and
- * durability of acknowledged writes across SIGKILL. */
+/* Unit tests of the gateway store (gateway/store*.c): outbox order and states, receipts, recovery, inbox, alerts, group commit and rollback, and durability of acknowledged writes across SIGKILL. */
 #define _XOPEN_SOURCE 700 /* nftw(), to remove the temporary directories */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,130 +20,7 @@
 #include "store/store.h"
 #include "store/store_fault.h"
 #include "store/store_reader.h"
-
-struct fx {
-	char dir[64];
-	char path[128];
-};
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	int n;
-
-	if (f == NULL)
-		return -1;
-	n = snprintf(f->dir, sizeof(f->dir), "/tmp/mlagw-test-store-XXXXXX");
-	if (n < 0 || (size_t)n >= sizeof(f->dir) || mkdtemp(f->dir) == NULL)
-		return -1;
-	n = snprintf(f->path, sizeof(f->path), "%s/gw.db", f->dir);
-	if (n < 0 || (size_t)n >= sizeof(f->path))
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	(void)nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
-}
-
-static gw_store *open_ok(const struct fx *f)
-{
-	gw_store *s = NULL;
-	mla_diag d = {MLA_OK, ""};
-
-	if (access(f->path, F_OK) != 0 && store_init(f->path, &d) != MLA_OK)
-		fail_msg("store_init: %s", d.msg); /* the first open of a test creates its store */
-	if (store_open(f->path, &s, &d) != MLA_OK)
-		fail_msg("store_open: %s", d.msg);
-	return s;
-}
-
-static void make_id(char *id, size_t len, unsigned n)
-{
-	int k = snprintf(id, len, "00000000-0000-4000-8000-%012u", n);
-	assert_true(k == MLA_UUID_LEN);
-}
-
-static struct out_msg make_out(unsigned n, const char *to, int prio, int64_t created,
-			       int64_t next)
-{
-	struct out_msg m;
-
-	memset(&m, 0, sizeof(m));
-	make_id(m.message_id, sizeof(m.message_id), n);
-	assert_int_equal(mla_snprintf(m.case_id, sizeof(m.case_id), "case-%u", n), MLA_OK);
-	assert_int_equal(mla_snprintf(m.to_state, sizeof(m.to_state), "%s", to), MLA_OK);
-	assert_int_equal(mla_snprintf(m.kind, sizeof(m.kind), "mla-request"), MLA_OK);
-	assert_int_equal(mla_snprintf(m.action, sizeof(m.action), "request"), MLA_OK);
-	m.priority = prio;
-	m.created_ms = created;
-	m.next_attempt_ms = next;
-	m.deadline_ms = created + 86400000;
-	memset(m.digest, (int)(n & 0xff), sizeof(m.digest));
-	return m;
-}
-
-static const uint8_t env_bytes[] = "<Envelope>ENVELOPE-CONTENT-SECRET</Envelope>";
-
-static void put_ok(gw_store *s, const struct out_msg *m)
-{
-	mla_diag d = {MLA_OK, ""};
-
-	if (store_outbox_put(s, m, env_bytes, sizeof(env_bytes), &d) != MLA_OK)
-		fail_msg("store_outbox_put: %s", d.msg);
-}
-
-/* The schema version, read back through the read-only reader. */
-static int schema_version(const char *path)
-{
-	store_reader *r = NULL;
-	mla_diag d = {MLA_OK, ""};
-	int v;
-
-	if (store_reader_open(path, &r, &d) != MLA_OK)
-		fail_msg("store_reader_open: %s", d.msg);
-	v = store_reader_version(r);
-	store_reader_close(r);
-	return v;
-}
-
-/* Rows per part, through the reader (which fails on a missing table of the version). */
-static struct store_counts counts_of(const char *path)
-{
-	struct store_counts c;
-	store_reader *r = NULL;
-	mla_diag d = {MLA_OK, ""};
-
-	if (store_reader_open(path, &r, &d) != MLA_OK || store_reader_counts(r, &c, &d) != MLA_OK)
-		fail_msg("store reader: %s", d.msg);
-	store_reader_close(r);
-	return c;
-}
-
-/* An SQLite setting of the file (test-only access, store_fault.h). */
-static void pragma_is(const char *path, const char *name, const char *want)
-{
-	mla_diag d = {MLA_OK, ""};
-	char v[64];
-
-	if (store_fault_pragma(path, name, v, sizeof(v), &d) != MLA_OK)
-		fail_msg("store_fault_pragma: %s", d.msg);
-	assert_string_equal(v, want);
-}
+#include "store_fx.h"
 
 /* History rows gathered by the callback. */
 struct hist {
@@ -166,121 +40,6 @@ static void hist_fn(const char *state, int64_t at_ms, const char *detail, void *
 	assert_int_equal(mla_snprintf(h->detail[h->n], sizeof(h->detail[0]), "%s",
 			detail ? detail : ""), MLA_OK);
 	h->n++;
-}
-
-static void test_create_reopen_keeps_data(void **state)
-{
-	struct fx *f = *state;
-	struct out_msg m = make_out(1, "FR", 0, 1000, 1000), got;
-	gw_store *s = open_ok(f);
-
-	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
-	put_ok(s, &m);
-	store_close(s);
-	s = open_ok(f);
-	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
-	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
-	assert_string_equal(got.case_id, "case-1");
-	assert_string_equal(got.to_state, "FR");
-	assert_int_equal(got.state, MSG_QUEUED);
-	assert_int_equal(got.created_ms, 1000);
-	assert_memory_equal(got.digest, m.digest, 32);
-	store_close(s);
-	pragma_is(f->path, "journal_mode", "wal");
-}
-
-/* A store comes only from store_init: a missing, empty or foreign file is refused, never
- * silently made a new empty store, and init never writes over an existing file. */
-static void test_only_init_creates(void **state)
-{
-	struct fx *f = *state;
-	gw_store *s = NULL;
-	mla_diag d = {MLA_OK, ""};
-	struct stat st;
-	int fd;
-
-	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_NOT_FOUND);
-	assert_non_null(strstr(d.msg, "does not exist"));
-	assert_non_null(strstr(d.msg, "mlagw store init"));
-	assert_int_not_equal(stat(f->path, &st), 0); /* nothing created by the refusal */
-
-	fd = open(f->path, O_CREAT | O_WRONLY, 0600); /* a store truncated to nothing */
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_STORE);
-	assert_non_null(strstr(d.msg, "is empty"));
-	assert_int_equal(store_init(f->path, &d), MLA_ERR_EXISTS);
-	assert_int_equal(stat(f->path, &st), 0);
-	assert_int_equal(st.st_size, 0); /* left as found */
-
-	assert_int_equal(unlink(f->path), 0);
-	assert_int_equal(store_init(f->path, &d), MLA_OK);
-	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
-	assert_int_equal(store_init(f->path, &d), MLA_ERR_EXISTS);
-	assert_non_null(strstr(d.msg, "already exists"));
-	assert_int_equal(store_open(f->path, &s, &d), MLA_OK);
-	store_close(s);
-}
-
-/* An unclean stop leaves its write-ahead log (no close but the clean one deletes it): a store
- * marked unclean without one has lost it, and is refused until the operator accepts the loss. */
-static void test_lost_wal_refused(void **state)
-{
-	struct fx *f = *state;
-	struct out_msg m = make_out(1, "FR", 0, 1000, 1000);
-	gw_store *s = open_ok(f);
-	mla_diag d = {MLA_OK, ""};
-	char wal[160], shm[160];
-
-	put_ok(s, &m);
-	store_close(s); /* no clean mark: as after a crash */
-	assert_int_equal(mla_snprintf(wal, sizeof(wal), "%s-wal", f->path), MLA_OK);
-	assert_int_equal(mla_snprintf(shm, sizeof(shm), "%s-shm", f->path), MLA_OK);
-	assert_int_equal(access(wal, F_OK), 0); /* kept */
-	assert_int_equal(store_accept_loss(f->path, 1000, &d), MLA_ERR_ARG); /* nothing lost */
-	assert_int_equal(unlink(wal), 0);
-	(void)unlink(shm);
-	s = NULL;
-	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_STORE);
-	assert_null(s);
-	assert_non_null(strstr(d.msg, "without its write-ahead log"));
-	assert_int_equal(store_accept_loss(f->path, 1000, &d), MLA_OK);
-	s = open_ok(f);
-	assert_false(store_unclean(s));
-	store_close(s);
-}
-
-static void test_newer_schema_refused(void **state)
-{
-	struct fx *f = *state;
-	gw_store *s = open_ok(f);
-	mla_diag d = {MLA_OK, ""};
-
-	assert_int_equal(store_mark_clean(s, &d), MLA_OK);
-	store_close(s);
-	assert_int_equal(store_fault_set_version(f->path, 6, &d), MLA_OK);
-	s = NULL;
-	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_STORE);
-	assert_null(s);
-	assert_non_null(strstr(d.msg, "schema version 6"));
-}
-
-/* A version 1 file (before witnessing) is brought to the current version, its data kept. */
-static void test_v1_upgraded(void **state)
-{
-	struct fx *f = *state;
-	struct out_msg m = make_out(1, "FR", 0, 1000, 1000), got;
-	gw_store *s = open_ok(f);
-
-	put_ok(s, &m);
-	store_close(s);
-	assert_int_equal(store_fault_make_v1(f->path, NULL), MLA_OK);
-	assert_int_equal(schema_version(f->path), 1);
-	s = open_ok(f);
-	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
-	assert_int_equal((int64_t)counts_of(f->path).witnessed, 0);
-	assert_int_equal(store_outbox_get(s, m.message_id, &got, NULL), MLA_OK);
-	store_close(s);
 }
 
 /* Idempotency keys (schema 5): stored with the outbox row, per principal, ignored once
@@ -333,30 +92,6 @@ static void test_idempotency_keys(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(store_idem_get(s, "authority:a", "order-1", 0, &got, &found, &d), MLA_OK);
 	assert_int_equal(found, 0);
-	store_close(s);
-}
-
-static void test_file_mode_0600(void **state)
-{
-	struct fx *f = *state;
-	struct stat st;
-	char wal[160];
-	gw_store *s;
-	mode_t old = umask(0);
-
-	s = open_ok(f);
-	umask(old);
-	assert_int_equal(stat(f->path, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(mla_snprintf(wal, sizeof(wal), "%s-wal", f->path), MLA_OK);
-	assert_int_equal(stat(wal, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
-	store_close(s);
-	/* an existing file with a wider mode is tightened */
-	assert_int_equal(chmod(f->path, 0644), 0);
-	s = open_ok(f);
-	assert_int_equal(stat(f->path, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
 	store_close(s);
 }
 
@@ -990,27 +725,6 @@ static void test_checkpoints(void **state)
 	store_close(s);
 }
 
-/* The clean-stop mark: a store closed without store_mark_clean is unclean at the next open
- * (checked, and still readable); after store_mark_clean it is clean. */
-static void test_unclean_mark(void **state)
-{
-	struct fx *f = *state;
-	gw_store *s = open_ok(f);
-
-	assert_false(store_unclean(s)); /* a new file */
-	store_close(s);
-	s = open_ok(f);
-	assert_true(store_unclean(s)); /* closed without the mark: taken for a crash */
-	store_close(s);
-	s = open_ok(f); /* it kept its write-ahead log: still unclean, not refused */
-	assert_true(store_unclean(s));
-	assert_int_equal(store_mark_clean(s, NULL), MLA_OK);
-	store_close(s);
-	s = open_ok(f);
-	assert_false(store_unclean(s));
-	store_close(s);
-}
-
 /* Witnessing: a peer's cosigned sizes only grow per log; a cosignature is added to our own
  * checkpoint once per witness. */
 static void test_witnessing(void **state)
@@ -1067,14 +781,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_create_reopen_keeps_data),
-		T(test_only_init_creates),
-		T(test_lost_wal_refused),
-		T(test_newer_schema_refused),
-		T(test_v1_upgraded),
 		T(test_witnessing),
-		T(test_unclean_mark),
-		T(test_file_mode_0600),
 		T(test_put_get_duplicate),
 		T(test_due_order_filter_max),
 		T(test_state_transitions_history),
