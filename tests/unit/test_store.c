@@ -1,5 +1,7 @@
-/* Unit tests of the gateway store (gateway/store*.c): outbox order and states, receipts, recovery, inbox, alerts, group commit and rollback, and durability of acknowledged writes across SIGKILL. */
-#define _XOPEN_SOURCE 700 /* nftw(), to remove the temporary directories */
+/* Unit tests of the gateway store (gateway/store*.c): outbox order and states, receipts,
+ * recovery, inbox, alerts, group commit and rollback, witnessing, idempotency keys, and the
+ * durability of acknowledged writes across SIGKILL (the store's life: test_store_life.c). */
+#define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
