@@ -40,7 +40,11 @@ typedef enum mla_audit_event {
 	MLA_AUDIT_KEY_CHANGED = 10,
 	MLA_AUDIT_ACCESS_DENIED = 11,
 	MLA_AUDIT_EPOCH_OPENED = 12,   /* entry 0 of log epoch N >= 2: the link (version 3) */
-	MLA_AUDIT_EVENT_N = 13
+	/* version 4 only (SPEC 14): */
+	MLA_AUDIT_RESEALED = 13,       /* a refused envelope sealed again with a new Created */
+	MLA_AUDIT_RECOVERED = 14,      /* a message re-fetched from a peer after a store loss */
+	MLA_AUDIT_CLOCK_STEPPED = 15,  /* the wall clock stepped; reason says by how much */
+	MLA_AUDIT_EVENT_N = 16
 } mla_audit_event;
 
 /* An entry. Strings are NUL-terminated; an empty string is an absent field ("-" in the
@@ -75,6 +79,10 @@ typedef struct mla_audit_entry {
 	uint64_t prev_size;
 	uint8_t prev_root[32];
 	uint8_t prev_sig[MLA_AUDIT_LINK_SIG_LEN];
+	/* resealed only (version 4): the digest of the envelope this one replaces; the new
+	 * seal's is envelope_sha256. */
+	int has_prev_envelope_sha256;
+	uint8_t prev_envelope_sha256[32];
 } mla_audit_entry;
 
 /* The origin of state's log (two upper-case letters) in epoch (1 .. MLA_AUDIT_EPOCH_MAX)
@@ -102,13 +110,16 @@ mla_err mla_audit_event_parse(const char *s, mla_audit_event *out);
 
 /* Checks every field and appends the canonical serialization to out: version 1 when count is
  * 1, version 2 (the v1 lines, then "count N") when it is more, version 3 (the v2 lines with
- * count 1, then the prev-* lines) for epoch-opened, the only event it holds. On failure out is
+ * count 1, then the prev-* lines) for epoch-opened, the only event it holds, version 4 (the v3
+ * lines with count 1 and the prev-* lines absent, then prev-envelope-sha256) for resealed,
+ * recovered and clock-stepped, the events only it holds. On failure out is
  * unchanged: MLA_ERR_ARG with a message naming the field, or MLA_ERR_TOO_LARGE when out
  * cannot grow. */
 mla_err mla_audit_entry_serialize(const mla_audit_entry *e, mla_buf *out, mla_diag *diag);
 /* The strict inverse: accepts exactly the byte strings serialize produces (one per entry),
  * of any version, each by its own first line (a version 1 entry has count 1; a version 2
- * one a count from 2; a version 3 one is epoch-opened), and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
+ * one a count from 2; a version 3 one is epoch-opened; a version 4 one is resealed,
+ * recovered or clock-stepped), and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
  * MLA_AUDIT_ENTRY_MAX). e is initialised first; on failure its contents are unspecified. */
 mla_err mla_audit_entry_parse(const uint8_t *data, size_t len, mla_audit_entry *e,
 			      mla_diag *diag);

@@ -12,31 +12,41 @@
 #define MAGIC1 "mlagw-audit-entry/1"
 #define MAGIC2 "mlagw-audit-entry/2" /* version 1's lines, then count */
 #define MAGIC3 "mlagw-audit-entry/3" /* version 2's lines, then the prev-* lines */
+#define MAGIC4 "mlagw-audit-entry/4" /* version 3's lines, then prev-envelope-sha256 */
 #define ABSENT "-"
 
 enum presence { NO = 0, OPT = 1, REQ = 2 };
 
-/* Per event: its name, whether message, error and reason are required, optional or
- * forbidden, and whether a count above 1 (an aggregate, version 2) is allowed. The other
- * fields are optional for every event. */
+/* Per event: its name, whether message, error, reason and the two digests are required,
+ * optional or forbidden, whether a count above 1 (an aggregate, version 2) is allowed, and
+ * the version that alone holds it (0: version 1, or 2 when counted). The other fields are
+ * optional for every event. */
 static const struct event_rule {
 	const char *name;
-	enum presence message, error, reason;
+	enum presence message, error, reason, envelope, receipt;
 	int counted;
+	int only_version;
 } events[MLA_AUDIT_EVENT_N] = {
-	[MLA_AUDIT_SUBMITTED] = {"submitted", REQ, NO, NO, 0},
-	[MLA_AUDIT_SENT] = {"sent", REQ, NO, NO, 0},
-	[MLA_AUDIT_DELIVERED] = {"delivered", REQ, NO, NO, 0},
-	[MLA_AUDIT_RECEIVED] = {"received", REQ, NO, NO, 0},
-	[MLA_AUDIT_RECEIPT_ISSUED] = {"receipt-issued", OPT, NO, NO, 1}, /* a negative receipt may answer an unreadable envelope */
-	[MLA_AUDIT_REJECTED] = {"rejected", OPT, REQ, NO, 1},
-	[MLA_AUDIT_ANSWERED] = {"answered", REQ, NO, NO, 0},
-	[MLA_AUDIT_FAILED] = {"failed", REQ, REQ, NO, 0},
-	[MLA_AUDIT_DOCUMENT_FETCHED] = {"document-fetched", REQ, NO, REQ, 0},
-	[MLA_AUDIT_CONFIG_RELOADED] = {"config-reloaded", NO, NO, OPT, 0},
-	[MLA_AUDIT_KEY_CHANGED] = {"key-changed", NO, NO, OPT, 0},
-	[MLA_AUDIT_ACCESS_DENIED] = {"access-denied", OPT, OPT, OPT, 0},
-	[MLA_AUDIT_EPOCH_OPENED] = {"epoch-opened", NO, NO, OPT, 0}, /* version 3 */
+	[MLA_AUDIT_SUBMITTED] = {"submitted", REQ, NO, NO, OPT, OPT, 0, 0},
+	[MLA_AUDIT_SENT] = {"sent", REQ, NO, NO, OPT, OPT, 0, 0},
+	[MLA_AUDIT_DELIVERED] = {"delivered", REQ, NO, NO, OPT, OPT, 0, 0},
+	[MLA_AUDIT_RECEIVED] = {"received", REQ, NO, NO, OPT, OPT, 0, 0},
+	/* a negative receipt may answer an unreadable envelope */
+	[MLA_AUDIT_RECEIPT_ISSUED] = {"receipt-issued", OPT, NO, NO, OPT, OPT, 1, 0},
+	[MLA_AUDIT_REJECTED] = {"rejected", OPT, REQ, NO, OPT, OPT, 1, 0},
+	[MLA_AUDIT_ANSWERED] = {"answered", REQ, NO, NO, OPT, OPT, 0, 0},
+	[MLA_AUDIT_FAILED] = {"failed", REQ, REQ, NO, OPT, OPT, 0, 0},
+	[MLA_AUDIT_DOCUMENT_FETCHED] = {"document-fetched", REQ, NO, REQ, OPT, OPT, 0, 0},
+	[MLA_AUDIT_CONFIG_RELOADED] = {"config-reloaded", NO, NO, OPT, OPT, OPT, 0, 0},
+	[MLA_AUDIT_KEY_CHANGED] = {"key-changed", NO, NO, OPT, OPT, OPT, 0, 0},
+	[MLA_AUDIT_ACCESS_DENIED] = {"access-denied", OPT, OPT, OPT, OPT, OPT, 0, 0},
+	[MLA_AUDIT_EPOCH_OPENED] = {"epoch-opened", NO, NO, OPT, OPT, OPT, 0, 3},
+	/* the error and receipt that refused the old seal; both digests */
+	[MLA_AUDIT_RESEALED] = {"resealed", REQ, REQ, OPT, REQ, REQ, 0, 4},
+	/* the envelope and the receipt a peer gave back */
+	[MLA_AUDIT_RECOVERED] = {"recovered", REQ, NO, OPT, REQ, REQ, 0, 4},
+	/* the step's size and direction in the reason */
+	[MLA_AUDIT_CLOCK_STEPPED] = {"clock-stepped", NO, NO, REQ, NO, NO, 0, 4},
 };
 
 /* The API roles of gateway/api_config.c, the role part of an actor "role:name". */
@@ -250,6 +260,13 @@ static mla_err entry_check(const mla_audit_entry *e, mla_err code, mla_diag *dia
 				diag)) != MLA_OK)
 		return r;
 	if ((r = check_presence("reason", e->reason[0] != '\0', rule->reason, rule->name, code,
+				diag)) != MLA_OK ||
+	    (r = check_presence("envelope-sha256", e->has_envelope_sha256, rule->envelope,
+				rule->name, code, diag)) != MLA_OK ||
+	    (r = check_presence("receipt-sha256", e->has_receipt_sha256, rule->receipt,
+				rule->name, code, diag)) != MLA_OK ||
+	    (r = check_presence("prev-envelope-sha256", e->has_prev_envelope_sha256,
+				e->event == MLA_AUDIT_RESEALED ? REQ : NO, rule->name, code,
 				diag)) != MLA_OK)
 		return r;
 	return link_check(e, code, diag);
@@ -295,12 +312,34 @@ static mla_err link_write(const mla_audit_entry *e, mla_buf *out)
 			      "prev-signature %s\n", e->prev_origin, e->prev_size, root, sig);
 }
 
+/* Version 4's lines after reason: count 1, version 3's link lines absent, then the digest
+ * of the seal a resealed entry replaces. */
+static mla_err v4_write(const mla_audit_entry *e, mla_buf *out)
+{
+	mla_err r = mla_buf_printf(out, "count 1\nprev-origin -\nprev-size -\nprev-root -\n"
+				   "prev-signature -\n");
+
+	if (r != MLA_OK)
+		return r;
+	return put_digest(out, "prev-envelope-sha256", e->has_prev_envelope_sha256,
+			  e->prev_envelope_sha256);
+}
+
+/* The version an entry is written in: the one its event alone has (3, 4), else 2 for an
+ * aggregate and 1 for one event (SPEC 11 rule 12: the lowest that holds it). */
+static int entry_version(const mla_audit_entry *e)
+{
+	int only = events[e->event].only_version;
+
+	return only != 0 ? only : e->count > 1 ? 2 : 1;
+}
+
 static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 {
+	static const char *const magic_of[] = {NULL, MAGIC1, MAGIC2, MAGIC3, MAGIC4};
+	int version = entry_version(e);
+	const char *magic = magic_of[version];
 	mla_err r;
-
-	int version = e->event == MLA_AUDIT_EPOCH_OPENED ? 3 : e->count > 1 ? 2 : 1;
-	const char *magic = version == 3 ? MAGIC3 : version == 2 ? MAGIC2 : MAGIC1;
 
 	if ((r = mla_buf_printf(out, "%s\nseq %" PRIu64 "\n", magic, e->seq)) != MLA_OK ||
 	    (r = time_format(e->time_ms, out)) != MLA_OK ||
@@ -320,6 +359,8 @@ static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 		return r;
 	if ((r = put_str(out, "reason", e->reason)) != MLA_OK || version == 1)
 		return r;
+	if (version == 4)
+		return v4_write(e, out);
 	if ((r = mla_buf_printf(out, "count %" PRIu32 "\n", e->count)) != MLA_OK ||
 	    version == 2)
 		return r;
@@ -477,7 +518,39 @@ static mla_err take_link(struct cursor *c, mla_audit_entry *e)
 	return take_b64(c, "prev-signature", e->prev_sig, sizeof(e->prev_sig));
 }
 
-/* The first line names the version (SPEC 11 rule 12): 1, 2 or 3 into *version. */
+/* A line whose value must be the absent value "-" (version 4's copy of version 3's link). */
+static mla_err take_absent(struct cursor *c, const char *key)
+{
+	const char *v;
+	size_t n;
+	mla_err r;
+
+	if ((r = take(c, key, 1, &v, &n)) != MLA_OK)
+		return r;
+	if (v[0] != '-')
+		return mla_fail(c->diag, MLA_ERR_HEADER,
+				"audit entry line %u: %s must be - in version 4", c->line, key);
+	return MLA_OK;
+}
+
+/* Version 4: count 1, version 3's link lines absent, then prev-envelope-sha256. */
+static mla_err take_v4(struct cursor *c, mla_audit_entry *e)
+{
+	uint64_t count = 0;
+	mla_err r;
+
+	if ((r = take_decimal(c, "count", 1, 1, 1, "1 (version 4 holds one event)", &count)) !=
+		    MLA_OK ||
+	    (r = take_absent(c, "prev-origin")) != MLA_OK ||
+	    (r = take_absent(c, "prev-size")) != MLA_OK ||
+	    (r = take_absent(c, "prev-root")) != MLA_OK ||
+	    (r = take_absent(c, "prev-signature")) != MLA_OK)
+		return r;
+	return take_digest(c, "prev-envelope-sha256", &e->has_prev_envelope_sha256,
+			   e->prev_envelope_sha256);
+}
+
+/* The first line names the version (SPEC 11 rule 12): 1 to 4 into *version. */
 static mla_err take_magic(struct cursor *c, int *version)
 {
 	size_t left = (size_t)(c->end - c->p);
@@ -490,10 +563,13 @@ static mla_err take_magic(struct cursor *c, int *version)
 		*version = 2;
 	else if (left >= sizeof(MAGIC3) && memcmp(c->p, MAGIC3 "\n", sizeof(MAGIC3)) == 0)
 		*version = 3;
+	else if (left >= sizeof(MAGIC4) && memcmp(c->p, MAGIC4 "\n", sizeof(MAGIC4)) == 0)
+		*version = 4;
 	else
-		return mla_fail(c->diag, MLA_ERR_HEADER,
-				"audit entry line 1: not " MAGIC1 ", " MAGIC2 " or " MAGIC3);
-	_Static_assert(sizeof(MAGIC1) == sizeof(MAGIC2) && sizeof(MAGIC1) == sizeof(MAGIC3),
+		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry line 1: not " MAGIC1 ", "
+				MAGIC2 ", " MAGIC3 " or " MAGIC4);
+	_Static_assert(sizeof(MAGIC1) == sizeof(MAGIC2) && sizeof(MAGIC1) == sizeof(MAGIC3) &&
+			       sizeof(MAGIC1) == sizeof(MAGIC4),
 		       "version lines of one length");
 	c->p += sizeof(MAGIC1);
 	return MLA_OK;
@@ -539,13 +615,20 @@ static mla_err entry_read(struct cursor *c, mla_audit_entry *e)
 		return r;
 	if (version == 3 && (r = take_link(c, e)) != MLA_OK)
 		return r;
+	if (version == 4 && (r = take_v4(c, e)) != MLA_OK)
+		return r;
 	if (c->p != c->end)
 		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry: data after the %s line",
-				version == 3 ? "prev-signature" : version == 2 ? "count" : "reason");
-	/* each version holds exactly what it alone can: one byte string per entry */
-	if ((version == 3) != (e->event == MLA_AUDIT_EPOCH_OPENED))
-		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry: event epoch-opened is "
-				"written as version 3, and version 3 holds only it");
+				version == 4   ? "prev-envelope-sha256"
+				: version == 3 ? "prev-signature"
+				: version == 2 ? "count"
+					       : "reason");
+	/* each version holds exactly what it alone can: one byte string per entry (a version
+	 * 2 entry has a count from 2, checked by take_count) */
+	if (version != entry_version(e))
+		return mla_fail(c->diag, MLA_ERR_HEADER,
+				"audit entry: event %s is not written as version %d",
+				events[e->event].name, version);
 	return MLA_OK;
 }
 

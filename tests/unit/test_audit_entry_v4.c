@@ -1,0 +1,245 @@
+/* Audit entry version 4 (protocol/SPEC.md section 14): the events resealed, recovered and
+ * clock-stepped, written only in it; its golden vector; what serialize and parse refuse. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mlagw/audit_entry.h"
+#include "mlagw/codec.h"
+
+static const char v4_text[] =
+	"mlagw-audit-entry/4\n"
+	"seq 43\n"
+	"time 2026-11-27T20:50:47.123Z\n"
+	"event resealed\n"
+	"message 6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f\n"
+	"case CO-FGN/2026.0042\n"
+	"kind mla\n"
+	"action request\n"
+	"from CO\n"
+	"to ES\n"
+	"actor gateway\n"
+	"envelope-sha256 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+	"receipt-sha256 202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\n"
+	"error replay\n"
+	"reason -\n"
+	"count 1\n"
+	"prev-origin -\n"
+	"prev-size -\n"
+	"prev-root -\n"
+	"prev-signature -\n"
+	"prev-envelope-sha256 404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f\n";
+
+static void put(char *dst, size_t size, const char *v)
+{
+	memset(dst, 0, size);
+	assert_int_equal(mla_strcpy(dst, size, v), MLA_OK);
+}
+
+/* The vector's entry: a message sealed again after its first seal was refused for replay. */
+static void v4_entry(mla_audit_entry *e)
+{
+	mla_audit_entry_init(e);
+	e->seq = 43;
+	e->time_ms = INT64_C(1795812647123); /* 2026-11-27T20:50:47.123Z */
+	e->event = MLA_AUDIT_RESEALED;
+	put(e->message_id, sizeof(e->message_id), "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f");
+	put(e->case_id, sizeof(e->case_id), "CO-FGN/2026.0042");
+	put(e->kind, sizeof(e->kind), "mla");
+	put(e->action, sizeof(e->action), "request");
+	put(e->from, sizeof(e->from), "CO");
+	put(e->to, sizeof(e->to), "ES");
+	put(e->actor, sizeof(e->actor), "gateway");
+	put(e->error, sizeof(e->error), "replay");
+	e->has_envelope_sha256 = e->has_receipt_sha256 = e->has_prev_envelope_sha256 = 1;
+	for (size_t i = 0; i < 32; i++) {
+		e->envelope_sha256[i] = (uint8_t)i;
+		e->receipt_sha256[i] = (uint8_t)(32 + i);
+		e->prev_envelope_sha256[i] = (uint8_t)(64 + i);
+	}
+}
+
+static mla_err ser(const mla_audit_entry *e, mla_buf *b)
+{
+	mla_diag d = {0};
+
+	mla_buf_init(b, MLA_AUDIT_ENTRY_MAX);
+	return mla_audit_entry_serialize(e, b, &d);
+}
+
+static void roundtrip(const mla_audit_entry *e)
+{
+	mla_audit_entry back;
+	mla_diag d = {0};
+	mla_buf b;
+
+	assert_int_equal(ser(e, &b), MLA_OK);
+	assert_true(b.len <= MLA_AUDIT_ENTRY_MAX);
+	assert_memory_equal(b.data, "mlagw-audit-entry/4\n", 20);
+	if (mla_audit_entry_parse(b.data, b.len, &back, &d) != MLA_OK)
+		fail_msg("parse: %s\n%.*s", d.msg, (int)b.len, (const char *)b.data);
+	assert_int_equal(memcmp(&back, e, sizeof(*e)), 0);
+	mla_buf_free(&b);
+}
+
+static void test_v4_vector(void **state)
+{
+	mla_audit_entry e;
+	uint8_t leaf[MLA_MERKLE_HASH_LEN];
+	char hex[2 * MLA_MERKLE_HASH_LEN + 1];
+	mla_diag d = {0};
+	mla_buf b;
+
+	(void)state;
+	v4_entry(&e);
+	assert_int_equal(ser(&e, &b), MLA_OK);
+	if (b.len != strlen(v4_text) || memcmp(b.data, v4_text, b.len) != 0)
+		fail_msg("v4 bytes differ:\n%.*s", (int)b.len, (const char *)b.data);
+	assert_int_equal(b.len, 523);
+	mla_buf_free(&b);
+	roundtrip(&e);
+	assert_int_equal(mla_audit_entry_leaf_hash(&e, leaf, &d), MLA_OK);
+	assert_int_equal(mla_hex_encode(leaf, sizeof(leaf), hex, sizeof(hex)), MLA_OK);
+	assert_string_equal(hex, "8727f46dbc81c61345b6db97032f3794395fa5062d78b1da7918419a25e19e41");
+}
+
+/* recovered and clock-stepped, and the longest version 4 entry within the entry limit. */
+static void test_v4_events(void **state)
+{
+	mla_audit_entry e;
+	mla_buf b;
+
+	(void)state;
+	v4_entry(&e);
+	e.event = MLA_AUDIT_RECOVERED;
+	memset(e.error, 0, sizeof(e.error));
+	e.has_prev_envelope_sha256 = 0;
+	memset(e.prev_envelope_sha256, 0, 32);
+	put(e.actor, sizeof(e.actor), "ES");
+	put(e.reason, sizeof(e.reason), "re-fetched from ES after a store loss");
+	roundtrip(&e);
+
+	mla_audit_entry_init(&e);
+	e.time_ms = INT64_C(1795812647123);
+	e.event = MLA_AUDIT_CLOCK_STEPPED;
+	put(e.actor, sizeof(e.actor), "gateway");
+	put(e.reason, sizeof(e.reason), "wall clock stepped back 2000 ms");
+	roundtrip(&e);
+
+	v4_entry(&e);
+	memset(e.case_id, 'C', MLA_CASE_ID_MAX);
+	memset(e.reason, 'r', MLA_AUDIT_REASON_MAX);
+	memset(e.actor, 0, sizeof(e.actor));
+	memcpy(e.actor, "authority:", 10);
+	memset(e.actor + 10, 'a', MLA_AUDIT_ACTOR_NAME_MAX);
+	put(e.error, sizeof(e.error), "receipt-mismatch");
+	e.seq = UINT64_MAX;
+	assert_int_equal(ser(&e, &b), MLA_OK);
+	assert_true(b.len <= MLA_AUDIT_ENTRY_MAX);
+	mla_buf_free(&b);
+}
+
+/* Serialize refuses a version 4 event without what it requires, or with what it forbids. */
+static void test_v4_serialize_refuses(void **state)
+{
+	mla_audit_entry e;
+	mla_buf b;
+
+	(void)state;
+#define REFUSED(edit)                                                                       \
+	do {                                                                                \
+		v4_entry(&e);                                                               \
+		edit;                                                                       \
+		assert_int_equal(ser(&e, &b), MLA_ERR_ARG);                                 \
+		assert_int_equal(b.len, 0);                                                 \
+		mla_buf_free(&b);                                                           \
+	} while (0)
+	REFUSED(e.has_prev_envelope_sha256 = 0);
+	REFUSED(e.has_envelope_sha256 = 0);
+	REFUSED(e.has_receipt_sha256 = 0);
+	REFUSED(memset(e.error, 0, sizeof(e.error)));
+	REFUSED(memset(e.message_id, 0, sizeof(e.message_id)));
+	REFUSED(e.count = 2);
+	/* only resealed names a previous seal */
+	REFUSED(e.event = MLA_AUDIT_SENT);
+	REFUSED((e.event = MLA_AUDIT_RECOVERED, memset(e.error, 0, sizeof(e.error))));
+	/* recovered needs the envelope and the receipt the peer gave back */
+	REFUSED((e.event = MLA_AUDIT_RECOVERED, memset(e.error, 0, sizeof(e.error)),
+		 e.has_prev_envelope_sha256 = 0, e.has_receipt_sha256 = 0));
+	/* clock-stepped names no message or digest, and says the step in its reason */
+	REFUSED((e.event = MLA_AUDIT_CLOCK_STEPPED, memset(e.error, 0, sizeof(e.error)),
+		 e.has_prev_envelope_sha256 = 0, memset(e.message_id, 0, sizeof(e.message_id)),
+		 e.has_envelope_sha256 = e.has_receipt_sha256 = 0));
+	REFUSED((e.event = MLA_AUDIT_CLOCK_STEPPED, memset(e.error, 0, sizeof(e.error)),
+		 e.has_prev_envelope_sha256 = 0, memset(e.message_id, 0, sizeof(e.message_id)),
+		 put(e.reason, sizeof(e.reason), "stepped")));
+#undef REFUSED
+}
+
+/* v4_text with from replaced by to: refused by parse. */
+static void mutate(const char *from, const char *to)
+{
+	char buf[2048];
+	const char *at = strstr(v4_text, from);
+	mla_audit_entry e;
+	mla_diag d = {0};
+	size_t n;
+
+	if (at == NULL)
+		fail_msg("'%s' not in the v4 text", from);
+	n = (size_t)snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - v4_text), v4_text, to,
+			     at + strlen(from));
+	assert_true(n < sizeof(buf));
+	if (mla_audit_entry_parse((const uint8_t *)buf, n, &e, &d) != MLA_ERR_HEADER)
+		fail_msg("replacing '%s' by '%s' was not refused", from, to);
+}
+
+static void test_v4_canonical(void **state)
+{
+	(void)state;
+	mutate("mlagw-audit-entry/4\n", "mlagw-audit-entry/3\n");
+	mutate("mlagw-audit-entry/4\n", "mlagw-audit-entry/5\n");
+	mutate("count 1\n", "count 2\n");
+	mutate("count 1\n", "");
+	mutate("prev-origin -\n", "prev-origin mlagw.es/audit\n");
+	mutate("prev-size -\n", "prev-size 1\n");
+	mutate("prev-root -\n", "");
+	mutate("prev-envelope-sha256 4041", "prev-envelope-sha256 4G41");
+	mutate("prev-envelope-sha256 4041", "prev-envelope-sha256 -\nx 4041");
+	mutate("5e5f\n", "5e5f\nextra x\n");
+	mutate("5e5f\n", "5e5f");
+	mutate("5e5f\n", "5E5F\n");
+	/* an earlier event in version 4, a version 4 event in an earlier version */
+	mutate("event resealed\n", "event sent\n");
+	{
+		mla_audit_entry e;
+		mla_diag d = {0};
+		char v1[1024];
+		const char *reason = strstr(v4_text, "reason -\n");
+		int n = snprintf(v1, sizeof(v1), "mlagw-audit-entry/1%.*s",
+				 (int)(reason + strlen("reason -\n") - (v4_text + 19)),
+				 v4_text + 19);
+
+		assert_true(n > 0 && (size_t)n < sizeof(v1));
+		assert_int_equal(mla_audit_entry_parse((const uint8_t *)v1, (size_t)n, &e, &d),
+				 MLA_ERR_HEADER);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_v4_vector),
+		cmocka_unit_test(test_v4_events),
+		cmocka_unit_test(test_v4_serialize_refuses),
+		cmocka_unit_test(test_v4_canonical),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
