@@ -99,10 +99,20 @@ mla_err mla_envelope_seal(const mla_header *h, const uint8_t *doc, size_t doc_le
 			  const mla_signer *signer, const mla_recipient *recipient,
 			  const mla_limits *limits, mla_buf *out, mla_diag *diag);
 
+/* Seals env again with created as its Created (SPEC 13 Time, Re-sealing): env is verified
+ * first (with trust: an envelope of this gateway), then its Header, with only Created changed,
+ * and its encrypted Payload as it is (no document or content key needed) are signed anew by
+ * signer into *out (initialised here; the caller frees it). */
+mla_err mla_envelope_reseal(const uint8_t *env, size_t env_len, const mla_trust *trust,
+			    const mla_signer *signer, time_t created, const mla_limits *limits,
+			    mla_buf *out, mla_diag *diag);
+
 /* What verification established about an envelope. */
 typedef struct mla_verified {
 	mla_header header;
 	uint8_t digest[32];      /* SHA-256 of the envelope bytes as received */
+	uint8_t payload_digest[32]; /* the signed SHA-256 of the Payload's canonical form: equal
+				     * for two seals of one message (mla_envelope_reseal) */
 	char signer_subject[256];
 	char signer_fingerprint[65];
 	char recipient_key[80];  /* KeyName of the encrypted key: "sha256:<fingerprint>" */

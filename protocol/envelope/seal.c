@@ -19,12 +19,6 @@
 #include "protocol_ns.h"
 #include "seal_internal.h"
 
-struct skeleton {
-	xmlDocPtr doc;
-	xmlNodePtr root, header, payload;
-	char header_id[48], payload_id[48];
-};
-
 mla_err seal_set_id(xmlNodePtr node, const char *id)
 {
 	xmlAttrPtr a = xmlNewProp(node, BAD_CAST "Id", BAD_CAST id);
@@ -35,7 +29,7 @@ mla_err seal_set_id(xmlNodePtr node, const char *id)
 	return MLA_OK;
 }
 
-static mla_err build_skeleton(const mla_header *h, struct skeleton *s)
+mla_err seal_build_skeleton(const mla_header *h, struct seal_skeleton *s)
 {
 	xmlNsPtr ns;
 	mla_err r;
@@ -243,7 +237,7 @@ mla_err mla_envelope_seal(const mla_header *h, const uint8_t *doc, size_t doc_le
 			  const mla_limits *limits, mla_buf *out, mla_diag *diag)
 {
 	mla_err r = MLA_ERR_INTERNAL;
-	struct skeleton s;
+	struct seal_skeleton s;
 	mla_buf gz;
 
 	memset(&s, 0, sizeof(s));
@@ -256,7 +250,7 @@ mla_err mla_envelope_seal(const mla_header *h, const uint8_t *doc, size_t doc_le
 	}
 	if ((r = mla_header_check(h, diag)) != MLA_OK)
 		goto out;
-	if ((r = build_skeleton(h, &s)) != MLA_OK) {
+	if ((r = seal_build_skeleton(h, &s)) != MLA_OK) {
 		mla_fail(diag, r, "cannot build the envelope header");
 		goto out;
 	}

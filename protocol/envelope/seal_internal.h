@@ -7,6 +7,17 @@
 
 #include "mlagw/envelope.h"
 
+/* An envelope being built: its document, root, Header (filled) and empty Payload. */
+struct seal_skeleton {
+	xmlDocPtr doc;
+	xmlNodePtr root, header, payload;
+	char header_id[48], payload_id[48];
+};
+
+/* The envelope's root, its Header from h and an empty Payload, both with their Ids; s is
+ * zeroed by the caller, which frees s->doc (also on failure). */
+mla_err seal_build_skeleton(const mla_header *h, struct seal_skeleton *s);
+
 /* Sets node's Id attribute and registers it as an ID, so "#id" references resolve. */
 mla_err seal_set_id(xmlNodePtr node, const char *id);
 

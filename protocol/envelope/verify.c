@@ -145,7 +145,8 @@ mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust 
 					    diag)) != MLA_OK ||
 	    (r = dsig_verify_shape(&wrap_envelope, &p->wrap, X509_get0_pubkey(leaf), diag)) !=
 		    MLA_OK ||
-	    (r = describe_signer(leaf, out)) != MLA_OK)
+	    (r = describe_signer(leaf, out)) != MLA_OK ||
+	    (r = envelope_payload_digest(p, out->payload_digest, diag)) != MLA_OK)
 		goto out;
 	kn = xmlNodeGetContent(p->key_name);
 	/* a KeyName is sha256: and 64 hex digits (SPEC section 4): a longer one is invalid */

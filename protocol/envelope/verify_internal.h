@@ -21,6 +21,9 @@ mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust 
 			    const mla_limits *limits, struct env_parts *parts, mla_verified *out,
 			    mla_diag *diag);
 
+/* reseal.c: the Payload's digest as the verified signature's reference holds it. */
+mla_err envelope_payload_digest(const struct env_parts *p, uint8_t out[32], mla_diag *diag);
+
 /* Schema validation against the embedded protocol/envelope.xsd or receipt.xsd (compiled at
  * init), chosen by the root element; any other root is MLA_ERR_SCHEMA. */
 mla_err schema_init(mla_diag *diag);
