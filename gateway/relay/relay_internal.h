@@ -59,6 +59,19 @@ void relay_peer_up(struct gw *g, const char *state);
  * the peer and its clock's offset from ours (at most one a minute per peer). */
 void relay_clock_skew(struct gw *g, const struct transfer *t, const mla_receipt *r);
 
+/* relay_reseal.c (SPEC 13 Time, Re-sealing). In a worker: when refusal r of t's envelope is
+ * one a new Created cures (replay; clock-skew while our clock is now behind the envelope's
+ * Created) and t's deadline has not passed, t's envelope sealed again with Created = now into
+ * *out; MLA_ERR_NOT_FOUND when it is not such a refusal. */
+mla_err relay_reseal_make(const struct transfer *t, const mla_receipt *r,
+			  const struct gw_crypto *k, const struct gw_config *cfg, mla_buf *out,
+			  mla_diag *diag);
+/* On the loop thread: stores sealed in place of t's envelope (keeping the old seal and the
+ * refusal), records `resealed` and sends it again. 0 when the store refused (sealed too
+ * often, or the message is final): the caller handles the refusal as without re-sealing. */
+int relay_reseal_record(struct gw *g, const struct transfer *t, const mla_receipt *r,
+			const mla_buf *sealed);
+
 /* relay_receipt.c: a worker verifies the receipt in t->response; owns t afterwards. */
 void relay_check_receipt(struct gw *g, struct transfer *t);
 

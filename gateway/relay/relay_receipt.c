@@ -18,6 +18,9 @@ struct receipt_job {
 	mla_receipt r;
 	mla_err err;
 	mla_diag diag;
+	mla_buf resealed; /* a new seal when the refusal is one a new Created cures */
+	mla_err reseal_err;
+	mla_diag reseal_diag;
 };
 
 static void receipt_run(struct gw_job *job, struct gw_crypto *k)
@@ -33,6 +36,10 @@ static void receipt_run(struct gw_job *job, struct gw_crypto *k)
 				    &job->snap->cfg.limits, &j->r, &j->diag);
 	if (j->err == MLA_OK)
 		j->err = mla_receipt_match(&j->r, t->to_state, t->message_id, t->digest, &j->diag);
+	/* a verified refusal of exactly these bytes proves they are not stored there */
+	if (j->err == MLA_OK && j->r.outcome == MLA_OUTCOME_REJECTED)
+		j->reseal_err = relay_reseal_make(t, &j->r, k, &job->snap->cfg, &j->resealed,
+						  &j->reseal_diag);
 }
 
 /* "delivered", or "rejected" with the peer's error, with both digests. */
@@ -126,7 +133,13 @@ static void receipt_done(struct gw_job *job)
 	mla_diag d = {MLA_OK, ""};
 	char why[MLA_DIAG_MAX];
 
-	if (j->err == MLA_OK && link_refusal(j)) {
+	if (j->err == MLA_OK && j->reseal_err != MLA_OK && j->reseal_err != MLA_ERR_NOT_FOUND)
+		gw_log(GW_LOG_ERROR, "reseal-failed", j->t->message_id, "to=%s error=%s reason=\"%s\"",
+		       j->t->to_state, mla_errname(j->reseal_err), j->reseal_diag.msg);
+	if (j->err == MLA_OK && j->reseal_err == MLA_OK &&
+	    relay_reseal_record(g, j->t, &j->r, &j->resealed)) {
+		relay_peer_up(g, j->t->to_state);
+	} else if (j->err == MLA_OK && link_refusal(j)) {
 		(void)mla_snprintf_cut(why, sizeof(why), "%s refused it for %s (retried): %.150s",
 				       j->t->to_state, mla_errname(j->r.error), j->r.error_message);
 		if (j->r.error == MLA_ERR_CLOCK_SKEW)
@@ -147,6 +160,7 @@ static void receipt_done(struct gw_job *job)
 		relay_retry_or_fail(g, j->t, why);
 	}
 	watch_commit(g, j->t->message_id);
+	mla_buf_free(&j->resealed);
 	relay_transfer_free(j->t);
 	gw_job_release(job);
 	free(j);
@@ -162,6 +176,8 @@ void relay_check_receipt(struct gw *g, struct transfer *t)
 		return;
 	}
 	j->t = t;
+	mla_buf_init(&j->resealed, 0);
+	j->reseal_err = MLA_ERR_NOT_FOUND;
 	j->job.run = receipt_run;
 	j->job.done = receipt_done;
 	memcpy(j->job.lane, t->to_state, 3); /* the receipt is that peer's bytes */

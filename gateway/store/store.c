@@ -163,6 +163,19 @@ static const char schema_v5[] =
 	"CREATE INDEX idempotency_created ON idempotency (created_ms);"
 	"PRAGMA user_version = 5;";
 
+/* Version 6 keeps the earlier seals of a message sealed again (SPEC 13 Time, Re-sealing): the
+ * envelope bytes, their digest and the verified negative receipt that refused them, numbered
+ * from 1 in the order they were replaced. The outbox row always holds the current seal. */
+static const char schema_v6[] =
+	"CREATE TABLE outbox_seals ("
+	" message_id TEXT NOT NULL REFERENCES outbox (message_id),"
+	" seal INTEGER NOT NULL CHECK (seal BETWEEN 1 AND 9),"
+	" digest BLOB NOT NULL CHECK (length(digest) = 32),"
+	" envelope BLOB NOT NULL,"
+	" receipt BLOB NOT NULL,"
+	" PRIMARY KEY (message_id, seal));"
+	"PRAGMA user_version = 6;";
+
 const char *msg_state_name(msg_state s)
 {
 	static const char *const names[] = {"queued", "sending", "awaiting-receipt",
@@ -335,7 +348,8 @@ static mla_err apply_schema(gw_store *s, const char *path, int init, mla_diag *d
 	    (v <= 1 && (rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 2 && (rc = sqlite3_exec(s->db, schema_v3, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 3 && (rc = sqlite3_exec(s->db, schema_v4, NULL, NULL, NULL)) != SQLITE_OK) ||
-	    (v <= 4 && (rc = sqlite3_exec(s->db, schema_v5, NULL, NULL, NULL)) != SQLITE_OK)) {
+	    (v <= 4 && (rc = sqlite3_exec(s->db, schema_v5, NULL, NULL, NULL)) != SQLITE_OK) ||
+	    (v <= 5 && (rc = sqlite3_exec(s->db, schema_v6, NULL, NULL, NULL)) != SQLITE_OK)) {
 		r = store_fail(s, rc, "creating the schema", diag);
 		goto out;
 	}

@@ -15,7 +15,7 @@ typedef struct gw_store gw_store;
 
 /* The schema this code writes (store_open brings older files up to it) and reads
  * (store_reader.h refuses newer ones). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Longest idempotency key (docs/api/README.md, "Idempotency"). */
 #define STORE_IDEM_KEY_MAX 64
@@ -209,6 +209,27 @@ mla_err store_outbox_wake(gw_store *s, const char *to_state, int64_t now_ms, siz
 mla_err store_outbox_recover(gw_store *s, int64_t now_ms, size_t *n, mla_diag *diag);
 /* Counts per state (array indexed by msg_state, 6 entries). */
 mla_err store_outbox_counts(gw_store *s, uint64_t counts[6], mla_diag *diag);
+
+/* A message sealed again (SPEC 13 Time, Re-sealing): the new envelope replacing the seal
+ * whose digest is old_digest, refused by the receipt refusal (a verified negative receipt);
+ * why is the history detail and last_error ("replay: ..."). */
+struct store_seal {
+	uint8_t old_digest[32];
+	const uint8_t *envelope;
+	size_t len;
+	uint8_t digest[32];
+	const uint8_t *refusal;
+	size_t refusal_len;
+	const char *why;
+};
+/* At most this many seals are replaced per message (record names <id>.1 .. <id>.9, SPEC 15). */
+#define STORE_SEALS_MAX 9u
+/* Keeps the current seal as seal n (from 1) with its refusal and puts the new one in its
+ * place, queued and due now, with a history row "resealed"; *seal_no is n. MLA_ERR_ARG when
+ * the message is final or its current digest is not old_digest (sealed again already),
+ * MLA_ERR_TOO_LARGE past STORE_SEALS_MAX. */
+mla_err store_outbox_reseal(gw_store *s, const char *message_id, const struct store_seal *n,
+			    unsigned *seal_no, mla_diag *diag);
 
 /* --- inbox --- */
 /* Looks up a received message id: *found is 0 or 1; when 1, digest and the stored receipt

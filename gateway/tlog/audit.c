@@ -144,5 +144,9 @@ mla_err gw_audit_message(struct gw *g, mla_audit_event ev, const struct gw_audit
 		e.has_receipt_sha256 = 1;
 		memcpy(e.receipt_sha256, m->receipt_sha256, 32);
 	}
+	if (m->prev_envelope_sha256 != NULL) {
+		e.has_prev_envelope_sha256 = 1;
+		memcpy(e.prev_envelope_sha256, m->prev_envelope_sha256, 32);
+	}
 	return gw_audit(g, &e);
 }

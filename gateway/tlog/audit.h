@@ -19,6 +19,7 @@ mla_err gw_audit(struct gw *g, mla_audit_entry *e);
 struct gw_audit_msg {
 	const char *message_id, *case_id, *kind, *action, *from, *to, *actor, *error, *reason;
 	const uint8_t *envelope_sha256, *receipt_sha256;
+	const uint8_t *prev_envelope_sha256; /* resealed only: the seal replaced */
 	uint32_t count; /* identical events the entry stands for (SPEC 14); 0 is taken as 1 */
 };
 mla_err gw_audit_message(struct gw *g, mla_audit_event ev, const struct gw_audit_msg *m);
