@@ -120,10 +120,33 @@ static mla_err src_receipt(void *ctx, const char *message_id, mla_audit_bytes_fn
 	return store_reader_receipt(ctx, message_id, fn, arg, diag);
 }
 
+struct fwd_seal {
+	mla_audit_seal_fn fn;
+	void *arg;
+};
+
+static mla_err seal_fwd(const struct store_seal_row *row, void *arg)
+{
+	const struct fwd_seal *f = arg;
+	mla_audit_source_seal s = {row->seal, row->envelope, row->envelope_len, row->receipt,
+				   row->receipt_len};
+
+	return f->fn(&s, f->arg);
+}
+
+static mla_err src_seals(void *ctx, const char *message_id, mla_audit_seal_fn fn, void *arg,
+			 mla_diag *diag)
+{
+	struct fwd_seal f = {fn, arg};
+
+	return store_reader_seals(ctx, message_id, seal_fwd, &f, diag);
+}
+
 mla_audit_source store_reader_audit_source(store_reader *r)
 {
-	mla_audit_source s = {r,	   src_meta,	   src_entries, src_checkpoints,
-			      src_witnessed, src_peer_certs, src_envelope, src_receipt};
+	mla_audit_source s = {r,	     src_meta,	     src_entries,  src_checkpoints,
+			      src_witnessed, src_peer_certs, src_envelope, src_receipt,
+			      src_seals};
 
 	return s;
 }

@@ -153,7 +153,7 @@ mla_err store_fault_set_version(const char *path, int version, mla_diag *diag)
 
 mla_err store_fault_make_v1(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE idempotency; DROP TABLE cases; "
+	return exec(path, "DROP TABLE outbox_seals; DROP TABLE idempotency; DROP TABLE cases; "
 		    "ALTER TABLE outbox DROP COLUMN peer_case; "
 		    "ALTER TABLE inbox DROP COLUMN peer_case; "
 		    "DROP TABLE witnessed; DROP TABLE peer_audit_certs; DROP TABLE meta; "

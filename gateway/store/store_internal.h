@@ -182,6 +182,7 @@ enum store_reader_stmt_id {
 	SR_ENV_IN,
 	SR_REC_OUT,
 	SR_REC_IN,
+	SR_SEALS,
 	SR_HISTORY_ONE,
 	SR_HISTORY_ALL,
 	SR_ALERTS,

@@ -129,6 +129,18 @@ mla_err store_reader_inbox(store_reader *r, store_inbox_row_fn fn, void *arg, ml
 typedef mla_err (*store_bytes_fn)(const uint8_t *p, size_t len, void *arg);
 mla_err store_reader_envelope(store_reader *r, const char *message_id, store_bytes_fn fn,
 			      void *arg, mla_diag *diag);
+/* The earlier seals of a message sealed again (store_outbox_reseal), by ascending number;
+ * none for a store from before schema 6. */
+struct store_seal_row {
+	unsigned seal;
+	const uint8_t *envelope;
+	size_t envelope_len;
+	const uint8_t *receipt;
+	size_t receipt_len;
+};
+typedef mla_err (*store_seal_row_fn)(const struct store_seal_row *row, void *arg);
+mla_err store_reader_seals(store_reader *r, const char *message_id, store_seal_row_fn fn,
+			   void *arg, mla_diag *diag);
 mla_err store_reader_receipt(store_reader *r, const char *message_id, store_bytes_fn fn,
 			     void *arg, mla_diag *diag);
 

@@ -162,6 +162,47 @@ mla_err store_reader_receipt(store_reader *r, const char *message_id, store_byte
 	return first_blob(r, id, sql, message_id, fn, arg, "receipt", diag);
 }
 
+struct seal_ctx {
+	store_seal_row_fn fn;
+	void *arg;
+};
+
+static mla_err seal_row(sqlite3_stmt *st, void *arg, mla_diag *diag)
+{
+	const struct seal_ctx *c = arg;
+	struct store_seal_row row;
+	int seal = sqlite3_column_int(st, 0);
+
+	row.envelope = store_reader_blob(st, 1, &row.envelope_len);
+	row.receipt = store_reader_blob(st, 2, &row.receipt_len);
+	if (seal < 1 || row.envelope == NULL || row.receipt == NULL)
+		return mla_fail(diag, MLA_ERR_STORE, "store: a seal row is damaged");
+	row.seal = (unsigned)seal;
+	return c->fn(&row, c->arg);
+}
+
+mla_err store_reader_seals(store_reader *r, const char *message_id, store_seal_row_fn fn,
+			   void *arg, mla_diag *diag)
+{
+	struct seal_ctx c = {fn, arg};
+	sqlite3_stmt *st = NULL;
+	mla_err e;
+	int rc;
+
+	if (r->version < 6) /* before re-sealing: no seals */
+		return MLA_OK;
+	if ((e = store_reader_stmt(r, SR_SEALS,
+				   "SELECT seal, envelope, receipt FROM outbox_seals"
+				   " WHERE message_id = ?1 ORDER BY seal",
+				   &st, diag)) != MLA_OK)
+		return e;
+	if ((rc = sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC)) != SQLITE_OK) {
+		store_stmt_done(st);
+		return store_fail_db(r->db, rc, "seals", diag);
+	}
+	return store_reader_each(r, st, seal_row, &c, "seals", diag);
+}
+
 struct hist_ctx {
 	store_history_row_fn fn;
 	void *arg;

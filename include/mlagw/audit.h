@@ -79,6 +79,17 @@ typedef mla_err (*mla_audit_note_fn)(const mla_audit_source_note *row, void *arg
 typedef mla_err (*mla_audit_cert_fn)(const mla_audit_source_cert *row, void *arg);
 typedef mla_err (*mla_audit_bytes_fn)(const uint8_t *p, size_t len, void *arg);
 
+/* An earlier seal of a message sealed again (SPEC 13 Time, Re-sealing): its number from 1,
+ * its envelope bytes and the negative receipt that refused them. */
+typedef struct mla_audit_source_seal {
+	unsigned seal;
+	const uint8_t *envelope;
+	size_t envelope_len;
+	const uint8_t *receipt;
+	size_t receipt_len;
+} mla_audit_source_seal;
+typedef mla_err (*mla_audit_seal_fn)(const mla_audit_source_seal *row, void *arg);
+
 typedef struct mla_audit_source {
 	void *ctx; /* the first argument of every callback */
 	/* the log's State, origin and row counts */
@@ -98,6 +109,10 @@ typedef struct mla_audit_source {
 			    mla_diag *diag);
 	mla_err (*receipt)(void *ctx, const char *message_id, mla_audit_bytes_fn fn, void *arg,
 			   mla_diag *diag);
+	/* a message's earlier seals in ascending number (none: no call to fn); NULL for a
+	 * source that holds none */
+	mla_err (*seals)(void *ctx, const char *message_id, mla_audit_seal_fn fn, void *arg,
+			 mla_diag *diag);
 } mla_audit_source;
 
 /* What stopped an export, so that a caller can word it: diag holds the message. */
@@ -206,6 +221,7 @@ typedef enum mla_audit_refusal {
 	MLA_AUDIT_R_UNVERIFIED,	   /* reconcile: a bundle does not verify */
 	MLA_AUDIT_R_NO_STATE,	   /* reconcile: the manifest names no State */
 	MLA_AUDIT_R_EPOCH_LINK,	   /* a log epoch's link to the previous one is refused */
+	MLA_AUDIT_R_SEAL,	   /* an earlier seal is not of the message, or the seals' chain breaks */
 	MLA_AUDIT_R_N
 } mla_audit_refusal;
 

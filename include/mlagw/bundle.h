@@ -12,6 +12,9 @@
 #include "mlagw/error.h"
 
 #define MLA_BUNDLE_MAGIC "mlagw-audit-bundle/2\n"
+/* Format 3: format 2 with earlier seals of a message sealed again (records <id>.<n>). Export
+ * writes it only for a bundle holding such records, format 2 otherwise (SPEC 15). */
+#define MLA_BUNDLE_MAGIC3 "mlagw-audit-bundle/3\n"
 #define MLA_BUNDLE_NAME_MAX 64		    /* bytes of a record name */
 #define MLA_BUNDLE_RECORDS_MAX 4000000	    /* records in one bundle */
 #define MLA_BUNDLE_MAX ((size_t)4 << 30)    /* bytes of a whole bundle */
@@ -41,6 +44,7 @@ typedef struct mla_bundle_record {
 typedef struct mla_bundle {
 	mla_bundle_record *rec;
 	size_t n;
+	unsigned format; /* 2 or 3, from the first line */
 } mla_bundle;
 
 /* "manifest", "entry", ... ; NULL out of range. */
@@ -48,14 +52,15 @@ const char *mla_bundle_type_name(mla_bundle_type t);
 /* The most bytes a record of type t may hold. */
 size_t mla_bundle_type_max(mla_bundle_type t);
 
-/* Appends the format line (call once, first) to out. */
+/* Appends the format line (call once, first) to out: format 2, or format (2 or 3). */
 MLA_MUST_CHECK mla_err mla_bundle_begin(mla_buf *out);
+MLA_MUST_CHECK mla_err mla_bundle_begin_format(mla_buf *out, unsigned format);
 /* Appends one record "<type> <name> <length>\n<bytes>\n"; MLA_ERR_ARG for a bad name or an
  * oversized record (the message names it), MLA_ERR_TOO_LARGE when out cannot grow. */
 MLA_MUST_CHECK mla_err mla_bundle_add(mla_buf *out, mla_bundle_type t, const char *name,
 				      const void *data, size_t len, mla_diag *diag);
 
-/* Parses data strictly: the format line, then records with canonical lengths within the
+/* Parses data strictly: the format line (2 or 3, into b->format), then records with canonical lengths within the
  * type's limit, names of 1-64 bytes of [A-Za-z0-9._-], types in the order of the enum, exactly
  * one manifest (first) and the audit certificate (second; further certificates are peers'
  * and named "peer.*"), nothing after the last record.

@@ -54,6 +54,13 @@ mla_err mla_bundle_begin(mla_buf *out)
 	return mla_buf_append_str(out, MLA_BUNDLE_MAGIC);
 }
 
+mla_err mla_bundle_begin_format(mla_buf *out, unsigned format)
+{
+	if (format != 2 && format != 3)
+		return MLA_ERR_ARG;
+	return mla_buf_append_str(out, format == 3 ? MLA_BUNDLE_MAGIC3 : MLA_BUNDLE_MAGIC);
+}
+
 mla_err mla_bundle_add(mla_buf *out, mla_bundle_type t, const char *name, const void *data,
 		       size_t len, mla_diag *diag)
 {
@@ -173,13 +180,19 @@ mla_err mla_bundle_parse(const uint8_t *data, size_t len, mla_bundle *b, mla_dia
 	mla_bundle_record rec;
 	mla_err r = MLA_OK;
 
+	_Static_assert(sizeof(MLA_BUNDLE_MAGIC) == sizeof(MLA_BUNDLE_MAGIC3), "one length");
 	b->rec = NULL;
 	b->n = 0;
+	b->format = 0;
 	if (len > MLA_BUNDLE_MAX)
 		return mla_fail(diag, MLA_ERR_TOO_LARGE, "bundle: over %zu bytes", MLA_BUNDLE_MAX);
-	if (len < ml || memcmp(data, MLA_BUNDLE_MAGIC, ml) != 0)
+	if (len >= ml && memcmp(data, MLA_BUNDLE_MAGIC, ml) == 0)
+		b->format = 2;
+	else if (len >= ml && memcmp(data, MLA_BUNDLE_MAGIC3, ml) == 0)
+		b->format = 3;
+	else
 		return mla_fail(diag, MLA_ERR_SCHEMA, "not an audit bundle: the first line must be "
-				"mlagw-audit-bundle/2");
+				"mlagw-audit-bundle/2 or /3");
 	while (pos < len) {
 		memset(&rec, 0, sizeof(rec));
 		rec.offset = pos;

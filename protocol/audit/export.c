@@ -209,6 +209,9 @@ static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 		r = remember_named(x, x->res->entries - 1, e.message_id);
 	if (r == MLA_OK && e.has_receipt_sha256)
 		r = remember_receipt(x, &e);
+	if (r == MLA_OK && e.event == MLA_AUDIT_RESEALED &&
+	    (x->filter == NULL || mla_audit_filter_selects(x->filter, &e)))
+		r = export_remember_seal(x, e.message_id);
 	return r;
 }
 
@@ -268,7 +271,7 @@ static json_t *manifest(const struct export_ctx *x)
 		origin = fallback;
 	}
 	return json_pack("{sssssssIsIsOs{sIsIsIsIsIsIsI}s{ss?ss?ss?}}", "format",
-			 "mlagw-audit-bundle/2", "state", st, "origin", origin, "first_seq",
+			 x->seal_records > 0 ? "mlagw-audit-bundle/3" : "mlagw-audit-bundle/2", "state", st, "origin", origin, "first_seq",
 			 (json_int_t)0, "last_seq", (json_int_t)x->last_size - 1,
 			 "checkpoint_sizes", x->sizes, "counts", "entries",
 			 (json_int_t)res->entries, "checkpoints", (json_int_t)res->checkpoints,
@@ -288,7 +291,8 @@ static mla_err export_head(struct export_ctx *x, const uint8_t *pem, size_t len,
 	char *ms = m != NULL ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	mla_err r = MLA_ERR_NOMEM;
 
-	if (ms != NULL && (r = mla_bundle_begin(head)) == MLA_OK &&
+	if (ms != NULL && (r = mla_bundle_begin_format(head, x->seal_records > 0 ? 3 : 2)) ==
+				  MLA_OK &&
 	    (r = mla_bundle_add(head, MLA_BUNDLE_MANIFEST, "manifest", ms, strlen(ms), &d)) ==
 		    MLA_OK)
 		r = mla_bundle_add(head, MLA_BUNDLE_CERTIFICATE, "audit", pem, len, &d);
@@ -346,6 +350,7 @@ static void ctx_free(struct export_ctx *x)
 	free(x->leaves);
 	free(x->named);
 	free(x->rnamed);
+	free(x->sealed);
 }
 
 /* Where the bundle goes: out, or (out NULL) the FILE open_out opens once the bundle is

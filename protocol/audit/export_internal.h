@@ -33,6 +33,13 @@ struct export_ctx {
 	} *rnamed; /* (message, receipt-sha256) of the exported entries: the receipts to export */
 	size_t nrnamed, caprnamed;
 	uint64_t last_size; /* the latest checkpoint's */
+	struct export_sealed {
+		char id[MLA_UUID_LEN + 1];
+		unsigned n; /* resealed entries exported: seals 1..n go into the bundle */
+	} *sealed; /* messages sealed again, sorted by export_messages */
+	size_t nsealed, capsealed;
+	int sealed_sorted;
+	size_t seal_records; /* written: format 3 when non-zero */
 };
 
 /* Records why the export stops (fault, err, the message) and returns err. */
@@ -48,5 +55,10 @@ mla_err export_source_done(struct export_ctx *x, mla_err e, const mla_diag *d);
  * appends the proofs, the envelopes and the receipts to the body: a stored receipt only when
  * an exported entry names it (its delivered entry may lie beyond the latest checkpoint). */
 mla_err export_messages(struct export_ctx *x);
+/* export_seals.c: a selected entry `resealed` counts one more seal of its message. */
+mla_err export_remember_seal(struct export_ctx *x, const char *id);
+/* The earlier seals of message id (its envelope or its receipt records, by t), named
+ * "<id>.<n>", after that message's own record. */
+mla_err export_seal_records(struct export_ctx *x, const char *id, mla_bundle_type t);
 
 #endif

@@ -191,8 +191,12 @@ mla_err export_messages(struct export_ctx *x)
 	if ((r = export_proofs(x)) != MLA_OK)
 		return r;
 	for (size_t i = 0; i < x->nids && r == MLA_OK; i++)
-		r = export_blob(x, x->ids[i], MLA_BUNDLE_ENVELOPE, &x->res->envelopes);
+		if ((r = export_blob(x, x->ids[i], MLA_BUNDLE_ENVELOPE, &x->res->envelopes)) ==
+		    MLA_OK)
+			r = export_seal_records(x, x->ids[i], MLA_BUNDLE_ENVELOPE);
 	for (size_t i = 0; i < x->nids && r == MLA_OK; i++)
-		r = export_blob(x, x->ids[i], MLA_BUNDLE_RECEIPT, &x->res->receipts);
+		if ((r = export_blob(x, x->ids[i], MLA_BUNDLE_RECEIPT, &x->res->receipts)) ==
+		    MLA_OK)
+			r = export_seal_records(x, x->ids[i], MLA_BUNDLE_RECEIPT);
 	return r;
 }

@@ -115,7 +115,7 @@ mla_err mla_audit_side_load(const mla_audit_input *in, const mla_audit_trust *tr
 			    mla_audit_side **out, mla_diag *diag)
 {
 	mla_audit_side *s = calloc(1, sizeof(*s));
-	mla_bundle b = {NULL, 0};
+	mla_bundle b = {NULL, 0, 0};
 	mla_err r = MLA_ERR_NOMEM;
 
 	*out = NULL;

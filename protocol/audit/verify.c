@@ -22,7 +22,7 @@ static const char *const refusal_names[MLA_AUDIT_R_N] = {
 	"proof-invalid", "proof-missing", "order", "envelope-invalid", "receipt-invalid",
 	"message-id", "receipt-match", "digest", "unreferenced", "missing", "not-selected",
 	"delivered", "split-roots", "split-log", "split-witness", "unverified", "no-state",
-	"epoch-link",
+	"epoch-link", "seal",
 };
 
 const char *mla_audit_check_name(mla_audit_check c)
@@ -149,7 +149,7 @@ int audit_run_checks(struct vctx *v)
 	int (*const steps[])(struct vctx *) = {
 		verify_manifest, verify_certificate, verify_checkpoints, verify_entries,
 		verify_tree, verify_witness, verify_envelopes, verify_receipts, verify_delivered,
-		verify_proofs,
+		verify_seals, verify_proofs,
 	};
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
@@ -172,6 +172,9 @@ void audit_vctx_free(struct vctx *v)
 	free(v->cps);
 	free(v->envs);
 	free(v->recs);
+	free(v->seal_envs);
+	free(v->seal_recs);
+	free(v->resealed);
 	free(v->times);
 	free(v->peers);
 	free(v->heads);

@@ -91,6 +91,13 @@ struct vctx {
 	size_t nenvs;
 	struct vrec *recs;
 	size_t nrecs;
+	/* format 3: the records of earlier seals (<id>.<n>), apart from the messages' own */
+	struct venv *seal_envs;
+	size_t nseal_envs;
+	struct vrec *seal_recs;
+	size_t nseal_recs;
+	char (*resealed)[MLA_UUID_LEN + 1]; /* messages with a resealed entry, sorted */
+	size_t nresealed;
 	struct vtime *times;		     /* sorted by id; built by verify_envelopes */
 	size_t ntimes;
 	struct vpeer *peers;		     /* verify_witness.c */
@@ -128,6 +135,8 @@ int verify_tree(struct vctx *v);
 int verify_witness(struct vctx *v);
 /* After the message checks (it needs the filter's selection). */
 int verify_proofs(struct vctx *v);
+/* Limits whose verification time is when message id was first (last = 0) or last recorded. */
+mla_limits audit_limits_at(const struct vctx *v, const char *id, int last);
 /* Whether the bundle must hold what message id's entries record (verify_msgs.c). */
 int audit_selected(const struct vctx *v, const char *id);
 /* Pools the heads of the n verified bundles and records split views in x (messages name the
@@ -146,6 +155,14 @@ int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, int check
 int verify_envelopes(struct vctx *v);
 int verify_receipts(struct vctx *v);
 int verify_delivered(struct vctx *v);
+/* verify_seals.c: the earlier seals of messages sealed again (SPEC 15 step 11). */
+int verify_seals(struct vctx *v);
+/* Whether name is an earlier seal's record name, "<message id>.<n>" with n from 1 to 9. */
+int audit_seal_name(const char *name);
+/* The sorted ids of the messages with a resealed entry (built once); -1: no memory. */
+int audit_build_resealed(struct vctx *v);
+/* Whether message id has a resealed entry (audit_build_resealed first). */
+int audit_resealed(const struct vctx *v, const char *id);
 
 /* verify.c, shared with reconcile.c: v set up for bundle b (parsed, or NULL when the
  * container was refused) with trust (NULL: no trust set, for the manifest alone). */

@@ -69,9 +69,12 @@ static void manifest_identity(struct vctx *v, json_t *j)
 	char ost[3];
 	uint32_t epoch = 1;
 
+	char want[32];
+
+	(void)snprintf(want, sizeof(want), "mlagw-audit-bundle/%u", v->b->format);
 	if (!json_is_string(json_object_get(j, "format")) ||
-	    strcmp(json_string_value(json_object_get(j, "format")), "mlagw-audit-bundle/2") != 0)
-		MFAIL(v, "manifest: format is not mlagw-audit-bundle/2");
+	    strcmp(json_string_value(json_object_get(j, "format")), want) != 0)
+		MFAIL(v, "manifest: format is not %s (the first line's)", want);
 	if (!state_ok(state)) {
 		MFAIL(v, "manifest: no State (two upper-case letters)");
 		return;

@@ -80,7 +80,7 @@ static int build_times(struct vctx *v)
 }
 
 /* Limits whose verification time is when the message was (first or last) recorded. */
-static mla_limits limits_at(const struct vctx *v, const char *id, int last)
+mla_limits audit_limits_at(const struct vctx *v, const char *id, int last)
 {
 	mla_limits l = v->limits;
 	const struct vtime *t = v->ntimes ? bsearch(id, v->times, v->ntimes, sizeof(*v->times),
@@ -92,17 +92,16 @@ static mla_limits limits_at(const struct vctx *v, const char *id, int last)
 	return l;
 }
 
-static void check_one_envelope(struct vctx *v, struct venv *x, const mla_bundle_record *prev)
+static void check_one_envelope(struct vctx *v, struct venv *x, int in_order)
 {
 	mla_diag d = {MLA_OK, ""};
 	mla_verified out;
-	mla_limits at = limits_at(v, x->rec->name, 0);
+	mla_limits at = audit_limits_at(v, x->rec->name, 0);
 
 	SHA256(x->rec->data, x->rec->len, x->sha);
-	if (prev != NULL && strcmp(prev->name, x->rec->name) >= 0)
-		vfail(v, F_ENVELOPES, MLA_AUDIT_R_ORDER, MLA_BUNDLE_ENVELOPE, x->rec->name,
-		      "envelope %s: duplicated or out of order", x->rec->name);
-	else if (mla_envelope_verify(x->rec->data, x->rec->len, v->trust->trust, &at, &out,
+	if (!in_order)
+		return; /* refused for that alone */
+	if (mla_envelope_verify(x->rec->data, x->rec->len, v->trust->trust, &at, &out,
 				     &d) != MLA_OK)
 		vfail(v, F_ENVELOPES, MLA_AUDIT_R_ENVELOPE_INVALID, MLA_BUNDLE_ENVELOPE,
 		      x->rec->name, "envelope %s: does not verify: %s", x->rec->name,
@@ -169,21 +168,61 @@ static void check_selected(struct vctx *v, const char *what, const char *id)
 		      "%s %s: not a message the bundle's filter selects", what, id);
 }
 
+/* A record of an earlier seal (<id>.<n>) is set apart for verify_seals; only format 3 has
+ * them. Whether rec was one. */
+static int set_seal_apart(struct vctx *v, const mla_bundle_record *rec, const char *what)
+{
+	int env = what[0] == 'e';
+
+	if (!audit_seal_name(rec->name))
+		return 0;
+	if (v->b->format < 3)
+		vfail(v, env ? F_ENVELOPES : F_RECEIPTS, MLA_AUDIT_R_SEAL, rec->type, rec->name,
+		      "%s %s: an earlier seal's record in a format %u bundle (format 3 has them)",
+		      what, rec->name, v->b->format);
+	if (env)
+		v->seal_envs[v->nseal_envs++].rec = rec;
+	else
+		v->seal_recs[v->nseal_recs++].rec = rec;
+	return 1;
+}
+
+/* Records of type t in ascending names, the earlier seals' included: 0 when rec is not. */
+static int check_order(struct vctx *v, const mla_bundle_record *prev,
+		       const mla_bundle_record *rec, const char *what)
+{
+	if (prev == NULL || strcmp(prev->name, rec->name) < 0)
+		return 1;
+	vfail(v, what[0] == 'e' ? F_ENVELOPES : F_RECEIPTS, MLA_AUDIT_R_ORDER, rec->type,
+	      rec->name, "%s %s: duplicated or out of order", what, rec->name);
+	return 0;
+}
+
 int verify_envelopes(struct vctx *v)
 {
+	const mla_bundle_record *prev = NULL;
+
 	v->envs = calloc(v->b->n, sizeof(*v->envs));
+	v->seal_envs = calloc(v->b->n, sizeof(*v->seal_envs));
 	/* a log-only bundle needs no times: skip sorting a million message ids */
-	if (v->envs == NULL || (holds_messages(v) && build_times(v) != 0) ||
-	    build_selected(v) != 0)
+	if (v->envs == NULL || v->seal_envs == NULL || (holds_messages(v) && build_times(v) != 0) ||
+	    build_selected(v) != 0 || audit_build_resealed(v) != 0)
 		return -1;
-	for (size_t i = 0; i < v->b->n; i++)
-		if (v->b->rec[i].type == MLA_BUNDLE_ENVELOPE) {
-			v->envs[v->nenvs].rec = &v->b->rec[i];
-			check_selected(v, "envelope", v->b->rec[i].name);
-			check_one_envelope(v, &v->envs[v->nenvs],
-					   v->nenvs ? v->envs[v->nenvs - 1].rec : NULL);
-			v->nenvs++;
-		}
+	for (size_t i = 0; i < v->b->n; i++) {
+		const mla_bundle_record *rec = &v->b->rec[i];
+
+		if (rec->type != MLA_BUNDLE_ENVELOPE)
+			continue;
+		int in_order = check_order(v, prev, rec, "envelope");
+
+		prev = rec;
+		if (set_seal_apart(v, rec, "envelope"))
+			continue;
+		v->envs[v->nenvs].rec = rec;
+		check_selected(v, "envelope", rec->name);
+		check_one_envelope(v, &v->envs[v->nenvs], in_order);
+		v->nenvs++;
+	}
 	for (size_t i = 0; i < v->nentries; i++) {
 		const mla_audit_entry *e = &v->entries[i];
 		struct venv *x;
@@ -193,7 +232,9 @@ int verify_envelopes(struct vctx *v)
 			continue;
 		if (memcmp(x->sha, e->envelope_sha256, 32) == 0)
 			x->refs++;
-		else if (names_stored_envelope(e->event))
+		else if (names_stored_envelope(e->event) &&
+			 !((e->event == MLA_AUDIT_SUBMITTED || e->event == MLA_AUDIT_SENT) &&
+			   audit_resealed(v, e->message_id))) /* an earlier seal: verify_seals */
 			vfail(v, F_ENVELOPES, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_ENVELOPE, e->message_id,
 			      "envelope %s: its SHA-256 differs from the "
 			      "envelope-sha256 of entry %zu (%s)", e->message_id, i,
@@ -210,17 +251,16 @@ int verify_envelopes(struct vctx *v)
 	return 0;
 }
 
-static void check_one_receipt(struct vctx *v, struct vrec *x, const mla_bundle_record *prev)
+static void check_one_receipt(struct vctx *v, struct vrec *x, int in_order)
 {
 	mla_diag d = {MLA_OK, ""};
-	mla_limits at = limits_at(v, x->rec->name, 1);
+	mla_limits at = audit_limits_at(v, x->rec->name, 1);
 	const struct venv *env;
 
 	SHA256(x->rec->data, x->rec->len, x->sha);
-	if (prev != NULL && strcmp(prev->name, x->rec->name) >= 0)
-		vfail(v, F_RECEIPTS, MLA_AUDIT_R_ORDER, MLA_BUNDLE_RECEIPT, x->rec->name,
-		      "receipt %s: duplicated or out of order", x->rec->name);
-	else if (mla_receipt_verify(x->rec->data, x->rec->len, v->trust->trust, &at, &x->r,
+	if (!in_order)
+		return; /* refused for that alone */
+	if (mla_receipt_verify(x->rec->data, x->rec->len, v->trust->trust, &at, &x->r,
 				    &d) != MLA_OK)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_INVALID, MLA_BUNDLE_RECEIPT, x->rec->name,
 		      "receipt %s: does not verify: %s", x->rec->name,
@@ -262,17 +302,27 @@ static void check_held(struct vctx *v, const mla_audit_entry *e, size_t i)
 
 int verify_receipts(struct vctx *v)
 {
+	const mla_bundle_record *prev = NULL;
+
 	v->recs = calloc(v->b->n, sizeof(*v->recs));
-	if (v->recs == NULL)
+	v->seal_recs = calloc(v->b->n, sizeof(*v->seal_recs));
+	if (v->recs == NULL || v->seal_recs == NULL)
 		return -1;
-	for (size_t i = 0; i < v->b->n; i++)
-		if (v->b->rec[i].type == MLA_BUNDLE_RECEIPT) {
-			v->recs[v->nrecs].rec = &v->b->rec[i];
-			check_selected(v, "receipt", v->b->rec[i].name);
-			check_one_receipt(v, &v->recs[v->nrecs],
-					  v->nrecs ? v->recs[v->nrecs - 1].rec : NULL);
-			v->nrecs++;
-		}
+	for (size_t i = 0; i < v->b->n; i++) {
+		const mla_bundle_record *rec = &v->b->rec[i];
+
+		if (rec->type != MLA_BUNDLE_RECEIPT)
+			continue;
+		int in_order = check_order(v, prev, rec, "receipt");
+
+		prev = rec;
+		if (set_seal_apart(v, rec, "receipt"))
+			continue;
+		v->recs[v->nrecs].rec = rec;
+		check_selected(v, "receipt", rec->name);
+		check_one_receipt(v, &v->recs[v->nrecs], in_order);
+		v->nrecs++;
+	}
 	for (size_t i = 0; i < v->nentries; i++) {
 		const mla_audit_entry *e = &v->entries[i];
 		struct vrec *x;

@@ -8,7 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	mla_bundle b = {NULL, 0};
+	mla_bundle b = {NULL, 0, 0};
 	mla_diag d = {MLA_OK, ""};
 
 	if (mla_bundle_parse(data, size, &b, &d) == MLA_OK)

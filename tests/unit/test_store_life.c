@@ -109,11 +109,11 @@ static void test_newer_schema_refused(void **state)
 
 	assert_int_equal(store_mark_clean(s, &d), MLA_OK);
 	store_close(s);
-	assert_int_equal(store_fault_set_version(f->path, 6, &d), MLA_OK);
+	assert_int_equal(store_fault_set_version(f->path, STORE_SCHEMA_VERSION + 1, &d), MLA_OK);
 	s = NULL;
 	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_STORE);
 	assert_null(s);
-	assert_non_null(strstr(d.msg, "schema version 6"));
+	assert_non_null(strstr(d.msg, "schema version 7"));
 }
 
 /* A version 1 file (before witnessing) is brought to the current version, its data kept. */

@@ -1,0 +1,277 @@
+/* Audit bundle verification of messages sealed again (SPEC 13 Time, Re-sealing; SPEC 15 step
+ * 11): each `resealed` entry's replaced seal is in the bundle as envelope <id>.<n> with the
+ * refusal that replaced it as receipt <id>.<n>, both verify, the refusal is the receiver's
+ * negative receipt over exactly that seal, the seal is the same message (Header equal but for
+ * Created, the same signed Payload digest), and the message's entries follow one chain of
+ * digests: submitted names the first seal, each sent the seal current at that point, each
+ * resealed the seal it replaces, delivered and the bundle's envelope the last. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "verify_internal.h"
+
+int audit_seal_name(const char *name)
+{
+	return strlen(name) == MLA_UUID_LEN + 2 && name[MLA_UUID_LEN] == '.' &&
+	       name[MLA_UUID_LEN + 1] >= '1' && name[MLA_UUID_LEN + 1] <= '9';
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int audit_build_resealed(struct vctx *v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->nentries; i++)
+		if (v->entries[i].seq != UINT64_MAX && v->entries[i].event == MLA_AUDIT_RESEALED)
+			n++;
+	if (n == 0)
+		return 0;
+	if ((v->resealed = calloc(n, sizeof(*v->resealed))) == NULL)
+		return -1;
+	n = 0;
+	for (size_t i = 0; i < v->nentries; i++)
+		if (v->entries[i].seq != UINT64_MAX && v->entries[i].event == MLA_AUDIT_RESEALED)
+			memcpy(v->resealed[n++], v->entries[i].message_id, MLA_UUID_LEN + 1);
+	qsort(v->resealed, n, sizeof(*v->resealed), cmp_id);
+	for (size_t i = 0; i < n; i++)
+		if (v->nresealed == 0 || strcmp(v->resealed[v->nresealed - 1], v->resealed[i]) != 0)
+			memmove(v->resealed[v->nresealed++], v->resealed[i], MLA_UUID_LEN + 1);
+	return 0;
+}
+
+int audit_resealed(const struct vctx *v, const char *id)
+{
+	return v->nresealed > 0 &&
+	       bsearch(id, v->resealed, v->nresealed, sizeof(*v->resealed), cmp_id) != NULL;
+}
+
+static int cmp_env_key(const void *key, const void *rec)
+{
+	return strcmp(key, ((const struct venv *)rec)->rec->name);
+}
+
+static int cmp_rec_key(const void *key, const void *rec)
+{
+	return strcmp(key, ((const struct vrec *)rec)->rec->name);
+}
+
+/* One message's walk along its entries (seq order). */
+struct walk {
+	const char *id;
+	int selected;
+	const uint8_t *cur;   /* the seal current at this point; NULL before submitted */
+	unsigned seals;	      /* resealed entries so far */
+	int have_final;	      /* the bundle's envelope <id> verified: final below */
+	mla_verified final;
+};
+
+#define SFAIL(v, f, t, name, ...) vfail(v, f, MLA_AUDIT_R_SEAL, t, name, __VA_ARGS__)
+
+/* The seal envelope <id>.<n>: verifies, is the message, the digest the entry replaces, and
+ * the same Header (but Created) and Payload as the bundle's envelope of the message. */
+static void check_seal_envelope(struct vctx *v, struct walk *w, const mla_audit_entry *e,
+				const char *name)
+{
+	struct venv *x = v->nseal_envs ? bsearch(name, v->seal_envs, v->nseal_envs,
+						 sizeof(*v->seal_envs), cmp_env_key)
+				       : NULL;
+	mla_limits at = audit_limits_at(v, w->id, 0);
+	mla_diag d = {MLA_OK, ""};
+	mla_verified out;
+	mla_header h;
+
+	if (x == NULL) {
+		if (w->selected)
+			vfail(v, F_ENVELOPES, MLA_AUDIT_R_MISSING, MLA_BUNDLE_ENVELOPE, name,
+			      "envelope %s: not in the bundle, though entry %llu (resealed) "
+			      "replaced it", name, (unsigned long long)e->seq);
+		return;
+	}
+	x->refs++;
+	SHA256(x->rec->data, x->rec->len, x->sha);
+	if (memcmp(x->sha, e->prev_envelope_sha256, 32) != 0)
+		vfail(v, F_ENVELOPES, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_ENVELOPE, name,
+		      "envelope %s: its SHA-256 is not the prev-envelope-sha256 of entry %llu",
+		      name, (unsigned long long)e->seq);
+	else if (mla_envelope_verify(x->rec->data, x->rec->len, v->trust->trust, &at, &out, &d) !=
+		 MLA_OK)
+		vfail(v, F_ENVELOPES, MLA_AUDIT_R_ENVELOPE_INVALID, MLA_BUNDLE_ENVELOPE, name,
+		      "envelope %s: does not verify: %s", name, mla_diag_message(&d));
+	else if (strcmp(out.header.message_id, w->id) != 0)
+		vfail(v, F_ENVELOPES, MLA_AUDIT_R_MESSAGE_ID, MLA_BUNDLE_ENVELOPE, name,
+		      "envelope %s: holds message %s", name, out.header.message_id);
+	else if (w->have_final &&
+		 ((h = out.header, h.created = w->final.header.created,
+		   memcmp(&h, &w->final.header, sizeof(h)) != 0) ||
+		  memcmp(out.payload_digest, w->final.payload_digest, 32) != 0))
+		SFAIL(v, F_ENVELOPES, MLA_BUNDLE_ENVELOPE, name,
+		      "envelope %s: not a seal of the message's envelope (its Header differs "
+		      "in more than Created, or its Payload)", name);
+	else
+		x->verified = 1;
+}
+
+/* The refusal receipt <id>.<n>: the one the entry names, a verified negative receipt of the
+ * entry's recipient for this message over the replaced seal, with the entry's error. */
+static void check_seal_receipt(struct vctx *v, struct walk *w, const mla_audit_entry *e,
+			       const char *name)
+{
+	struct vrec *x = v->nseal_recs ? bsearch(name, v->seal_recs, v->nseal_recs,
+						 sizeof(*v->seal_recs), cmp_rec_key)
+				       : NULL;
+	mla_limits at = audit_limits_at(v, w->id, 0);
+	mla_diag d = {MLA_OK, ""};
+
+	if (x == NULL) {
+		if (w->selected)
+			vfail(v, F_RECEIPTS, MLA_AUDIT_R_MISSING, MLA_BUNDLE_RECEIPT, name,
+			      "receipt %s: not in the bundle, though entry %llu (resealed) "
+			      "names it", name, (unsigned long long)e->seq);
+		return;
+	}
+	x->refs++;
+	SHA256(x->rec->data, x->rec->len, x->sha);
+	if (memcmp(x->sha, e->receipt_sha256, 32) != 0)
+		vfail(v, F_RECEIPTS, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_RECEIPT, name,
+		      "receipt %s: its SHA-256 is not the receipt-sha256 of entry %llu", name,
+		      (unsigned long long)e->seq);
+	else if (mla_receipt_verify(x->rec->data, x->rec->len, v->trust->trust, &at, &x->r, &d) !=
+		 MLA_OK)
+		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_INVALID, MLA_BUNDLE_RECEIPT, name,
+		      "receipt %s: does not verify: %s", name, mla_diag_message(&d));
+	else if (mla_receipt_match(&x->r, e->to, w->id, e->prev_envelope_sha256, &d) != MLA_OK)
+		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_MATCH, MLA_BUNDLE_RECEIPT, name,
+		      "receipt %s: not %s's receipt over the replaced seal: %s", name, e->to,
+		      mla_diag_message(&d));
+	else if (x->r.outcome != MLA_OUTCOME_REJECTED ||
+		 strcmp(mla_errname(x->r.error), e->error) != 0)
+		SFAIL(v, F_RECEIPTS, MLA_BUNDLE_RECEIPT, name,
+		      "receipt %s: not a refusal for %s, the error entry %llu names", name,
+		      e->error, (unsigned long long)e->seq);
+	else
+		x->verified = 1;
+}
+
+/* One entry of a message sealed again, along the chain. */
+static void walk_entry(struct vctx *v, struct walk *w, const mla_audit_entry *e)
+{
+	char name[MLA_UUID_LEN + 8];
+	const char *ev = mla_audit_event_name(e->event);
+
+	if (e->event == MLA_AUDIT_SUBMITTED && e->has_envelope_sha256 && w->cur == NULL) {
+		w->cur = e->envelope_sha256;
+	} else if (e->event == MLA_AUDIT_RESEALED) {
+		w->seals++;
+		(void)snprintf(name, sizeof(name), "%s.%u", w->id, w->seals);
+		if (w->cur != NULL && memcmp(w->cur, e->prev_envelope_sha256, 32) != 0)
+			vfailn(v, F_ENVELOPES, MLA_AUDIT_R_SEAL, MLA_BUNDLE_ENTRY, e->seq,
+			       "entry %llu (resealed, message %s): replaces a seal that was not "
+			       "the current one", (unsigned long long)e->seq, w->id);
+		if (w->seals > 9)
+			vfailn(v, F_ENVELOPES, MLA_AUDIT_R_SEAL, MLA_BUNDLE_ENTRY, e->seq,
+			       "entry %llu (resealed, message %s): more than 9 seals",
+			       (unsigned long long)e->seq, w->id);
+		else {
+			check_seal_envelope(v, w, e, name);
+			check_seal_receipt(v, w, e, name);
+		}
+		w->cur = e->envelope_sha256;
+	} else if ((e->event == MLA_AUDIT_SENT || e->event == MLA_AUDIT_DELIVERED) &&
+		   e->has_envelope_sha256 && w->cur != NULL &&
+		   memcmp(w->cur, e->envelope_sha256, 32) != 0) {
+		vfailn(v, F_ENVELOPES, MLA_AUDIT_R_SEAL, MLA_BUNDLE_ENTRY, e->seq,
+		       "entry %llu (%s, message %s): names a seal other than the current one",
+		       (unsigned long long)e->seq, ev, w->id);
+	}
+}
+
+/* Entries of the messages sealed again, grouped by message in seq order. */
+static int cmp_entry_by_message(const void *a, const void *b)
+{
+	const mla_audit_entry *x = *(const mla_audit_entry *const *)a;
+	const mla_audit_entry *y = *(const mla_audit_entry *const *)b;
+	int c = strcmp(x->message_id, y->message_id);
+
+	return c != 0 ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The bundle's envelope <id> as verified, for comparing seals with it. */
+static void load_final(struct vctx *v, struct walk *w)
+{
+	const struct venv *x = v->nenvs ? bsearch(w->id, v->envs, v->nenvs, sizeof(*v->envs),
+						  cmp_env_key)
+					: NULL;
+	mla_limits at = audit_limits_at(v, w->id, 0);
+	mla_diag d = {MLA_OK, ""};
+
+	w->have_final = x != NULL && x->verified &&
+			mla_envelope_verify(x->rec->data, x->rec->len, v->trust->trust, &at,
+					    &w->final, &d) == MLA_OK;
+}
+
+static void walk_message(struct vctx *v, const mla_audit_entry *const *es, size_t n)
+{
+	struct walk w;
+
+	memset(&w, 0, sizeof(w));
+	w.id = es[0]->message_id;
+	w.selected = audit_selected(v, w.id);
+	load_final(v, &w);
+	for (size_t i = 0; i < n; i++)
+		walk_entry(v, &w, es[i]);
+	if (w.have_final && w.cur != NULL && memcmp(w.cur, w.final.digest, 32) != 0)
+		SFAIL(v, F_ENVELOPES, MLA_BUNDLE_ENVELOPE, w.id,
+		      "envelope %s: not the last seal its entries name", w.id);
+}
+
+/* Every seal record must be one a resealed entry replaced. */
+static void count_seal_records(struct vctx *v)
+{
+	for (size_t i = 0; i < v->nseal_envs; i++)
+		if (v->seal_envs[i].refs == 0)
+			vfail(v, F_ENVELOPES, MLA_AUDIT_R_UNREFERENCED, MLA_BUNDLE_ENVELOPE,
+			      v->seal_envs[i].rec->name, "envelope %s: no resealed entry replaced "
+			      "it", v->seal_envs[i].rec->name);
+		else if (v->seal_envs[i].verified)
+			v->fam[F_ENVELOPES].ok++;
+	for (size_t i = 0; i < v->nseal_recs; i++)
+		if (v->seal_recs[i].refs == 0)
+			vfail(v, F_RECEIPTS, MLA_AUDIT_R_UNREFERENCED, MLA_BUNDLE_RECEIPT,
+			      v->seal_recs[i].rec->name, "receipt %s: no resealed entry names it",
+			      v->seal_recs[i].rec->name);
+		else if (v->seal_recs[i].verified)
+			v->fam[F_RECEIPTS].ok++;
+}
+
+int verify_seals(struct vctx *v)
+{
+	const mla_audit_entry **es;
+	size_t n = 0;
+
+	if (v->nresealed == 0) {
+		count_seal_records(v);
+		return 0;
+	}
+	if ((es = calloc(v->nentries, sizeof(*es))) == NULL)
+		return -1;
+	for (size_t i = 0; i < v->nentries; i++)
+		if (v->entries[i].seq != UINT64_MAX && v->entries[i].message_id[0] != '\0' &&
+		    audit_resealed(v, v->entries[i].message_id))
+			es[n++] = &v->entries[i];
+	qsort(es, n, sizeof(*es), cmp_entry_by_message);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && strcmp(es[j]->message_id, es[i]->message_id) == 0; j++)
+			;
+		walk_message(v, es + i, j - i);
+	}
+	free(es);
+	count_seal_records(v);
+	return 0;
+}
