@@ -387,12 +387,36 @@ static void expire_overdue(struct gw *g)
 		fail_message(g, &late[i], MLA_ERR_DEADLINE, "deadline passed");
 }
 
+/* Retry times are stored on the wall clock (a restart keeps them): after it steps back,
+ * every queued message would wait the size of the step on top of its backoff, so all are due
+ * now instead (each peer's backoff resumes from its next failure). */
+static void wake_after_step_back(struct gw *g)
+{
+	struct gw_relay *rl = g->relay;
+	int64_t now = gw_now_ms(), step = gw_clock_step(&rl->clock, now, gw_mono_ms());
+	mla_diag d = {MLA_OK, ""};
+	size_t n = 0, all = 0;
+
+	if (step >= 0)
+		return;
+	for (size_t i = 0; i < rl->n_peers; i++, all += n)
+		if (store_outbox_wake(g->store, rl->peers[i].state, now, &n, &d) != MLA_OK) {
+			gw_log_limited(GW_LOG_ERROR, "store-error", "wake", NULL,
+				       "op=wake reason=\"%s\"", d.msg);
+			n = 0;
+		}
+	gw_log(GW_LOG_INFO, "retries-due", NULL, "queued=%zu reason=\"wall clock went back "
+	       "%lld ms: retry times stored before it are due now\"", all, (long long)-step);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	if (!((struct gw *)arg)->relay->stopped)
+	if (!((struct gw *)arg)->relay->stopped) {
+		wake_after_step_back(arg);
 		expire_overdue(arg);
+	}
 	pump(-1, 0, arg);
 }
 

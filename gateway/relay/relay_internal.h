@@ -3,6 +3,7 @@
 #ifndef MLAGW_GATEWAY_RELAY_INTERNAL_H
 #define MLAGW_GATEWAY_RELAY_INTERNAL_H
 
+#include "core/clock.h"
 #include "core/gw.h"
 #include "net/peer_client.h"
 #include "mlagw/receipt.h"
@@ -45,6 +46,7 @@ struct gw_relay {
 	unsigned in_flight;
 	struct transfer *transfers;
 	int stopped;
+	struct gw_clock_watch clock; /* retry times are stored on the wall clock: see on_tick */
 };
 
 /* relay.c */

@@ -13,24 +13,29 @@
 #include "store/store.h"
 #include "tlog/audit.h"
 
-/* Whether refusal r of t's envelope is one a new Created cures: too old for the receiver
- * (replay), or dated by our clock when it was ahead of where it is now (clock-skew while our
- * clock is now behind the envelope's Created). *created is the envelope's Created. */
+/* Whether refusal r of t's envelope is one a new Created cures, judged by our clock against
+ * the envelope's Created with our clock-skew tolerance as the margin:
+ * - replay: the seal is older than the receiver's window, and was sealed more than the
+ *   margin ago (a seal refused as too old the moment it was made says the receiver's clock
+ *   is wrong, which a new seal would not cure: that refusal stays final);
+ * - clock-skew: our clock is now behind the Created by more than the margin (it was ahead
+ *   when it sealed, and has been put right); else the receiver's clock is behind and the same
+ *   bytes are sent again until it is right (SPEC 13 Time). */
 static int cured_by_new_created(const struct transfer *t, const mla_receipt *r,
 				const struct gw_crypto *k, const struct gw_config *cfg,
 				int64_t now_ms, mla_diag *diag)
 {
+	int64_t created_ms, margin = (int64_t)cfg->clock_skew_ms;
 	mla_verified v;
 
-	if (r->outcome != MLA_OUTCOME_REJECTED || now_ms >= t->deadline_ms)
-		return 0;
-	if (r->error == MLA_ERR_REPLAY)
-		return 1;
-	if (r->error != MLA_ERR_CLOCK_SKEW ||
+	if (r->outcome != MLA_OUTCOME_REJECTED || now_ms >= t->deadline_ms ||
+	    (r->error != MLA_ERR_REPLAY && r->error != MLA_ERR_CLOCK_SKEW) ||
 	    mla_envelope_verify(t->envelope.data, t->envelope.len, k->trust, &cfg->limits, &v,
 				diag) != MLA_OK)
 		return 0;
-	return (int64_t)v.header.created * 1000 > now_ms + (int64_t)cfg->clock_skew_ms;
+	created_ms = (int64_t)v.header.created * 1000;
+	return r->error == MLA_ERR_REPLAY ? now_ms - created_ms > margin
+					  : created_ms - now_ms > margin;
 }
 
 mla_err relay_reseal_make(const struct transfer *t, const mla_receipt *r,

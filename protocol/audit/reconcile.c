@@ -229,8 +229,19 @@ static int not_received(struct report *rp, const struct msg *m)
 	return 1; /* only receipt-issued entries (e.g. refusals): nothing exchanged */
 }
 
-/* Envelope digests: every sent/delivered entry against every received entry; 1 on the first
- * that differs. */
+/* Whether the sender sealed the message again in place of the seal with digest d (its
+ * sends of that seal were refused, SPEC 13 Time): those sends are not compared. */
+static int replaced_seal(const struct msg *m, const uint8_t d[32])
+{
+	for (size_t i = 0; i < m->ns; i++)
+		if (m->snd[i].e->event == MLA_AUDIT_RESEALED &&
+		    memcmp(m->snd[i].e->prev_envelope_sha256, d, 32) == 0)
+			return 1;
+	return 0;
+}
+
+/* Envelope digests: every sent/delivered entry (but sends of a replaced seal) against every
+ * received entry; 1 on the first that differs. */
 static int envelope_digests(struct report *rp, const struct msg *m)
 {
 	char h1[65], h2[65];
@@ -238,6 +249,10 @@ static int envelope_digests(struct report *rp, const struct msg *m)
 	for (size_t i = 0; i < m->ns; i++)
 		for (size_t k = 0; k < m->nr; k++) {
 			const mla_audit_entry *a = m->snd[i].e, *b = m->rcv[k].e;
+			if (a->event == MLA_AUDIT_RESEALED ||
+			    (a->event == MLA_AUDIT_SENT && a->has_envelope_sha256 &&
+			     replaced_seal(m, a->envelope_sha256)))
+				continue;
 			if (b->event != MLA_AUDIT_RECEIVED || !a->has_envelope_sha256 ||
 			    !b->has_envelope_sha256 ||
 			    memcmp(a->envelope_sha256, b->envelope_sha256, 32) == 0)
@@ -337,7 +352,7 @@ static int one_message(struct report *rp, struct msg *m)
 	return bad ? -1 : 1;
 }
 
-/* The entries of the direction x -> y: x's sent/delivered to y, y's received/receipt-issued
+/* The entries of the direction x -> y: x's sent/delivered/resealed to y, y's received/receipt-issued
  * from x, sorted by message id, side, seq; their number. */
 static size_t direction_refs(const mla_audit_side *sx, const mla_audit_side *sy, struct ref *r)
 {
@@ -345,7 +360,8 @@ static size_t direction_refs(const mla_audit_side *sx, const mla_audit_side *sy,
 
 	for (size_t i = 0; i < sx->nentries; i++) {
 		const mla_audit_entry *e = &sx->entries[i];
-		if ((e->event == MLA_AUDIT_SENT || e->event == MLA_AUDIT_DELIVERED) &&
+		if ((e->event == MLA_AUDIT_SENT || e->event == MLA_AUDIT_DELIVERED ||
+		     e->event == MLA_AUDIT_RESEALED) &&
 		    e->message_id[0] && strcmp(e->to, sy->state) == 0)
 			r[n++] = (struct ref){e, 0};
 	}
