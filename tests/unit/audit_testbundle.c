@@ -149,12 +149,13 @@ int tb_manifest(struct tb_bundle *b, const char *state, const char *filter_case)
 		mla_require(mla_snprintf(origin, sizeof(origin), "mlagw.%c%c/audit", state[0] + 32,
 					 state[1] + 32) == MLA_OK); /* a State on purpose wrong */
 	mla_buf_init(&m, 1 << 20);
-	rc = mla_buf_printf(&m, "{\"format\": \"mlagw-audit-bundle/2\", \"state\": "
+	rc = mla_buf_printf(&m, "{\"format\": \"mlagw-audit-bundle/%u\", \"state\": "
 			    "\"%s\", \"origin\": \"%s\", \"filter\": {\"case\": "
 			    "%s, \"from\": null, \"to\": null}, \"counts\": {\"entries\": %zu, "
 			    "\"checkpoints\": %zu, \"envelopes\": %zu, \"receipts\": %zu, "
 			    "\"witnessed\": %zu, \"proofs\": %zu, \"peer_certificates\": %zu}, "
-			    "\"first_seq\": 0, \"last_seq\": %zu, \"checkpoint_sizes\": [", state, origin, fc,
+			    "\"first_seq\": 0, \"last_seq\": %zu, \"checkpoint_sizes\": [",
+			    b->format > 0 ? b->format : 2u, state, origin, fc,
 			    count(b, MLA_BUNDLE_ENTRY), count(b, MLA_BUNDLE_CHECKPOINT),
 			    count(b, MLA_BUNDLE_ENVELOPE), count(b, MLA_BUNDLE_RECEIPT),
 			    count(b, MLA_BUNDLE_WITNESSED), count(b, MLA_BUNDLE_PROOF),
@@ -323,7 +324,7 @@ int tb_build_epoch(struct tb_bundle *b, const struct tb_state *s, uint32_t epoch
 int tb_write(const struct tb_bundle *b, mla_buf *out)
 {
 	mla_buf_init(out, MLA_BUNDLE_MAX);
-	if (mla_bundle_begin(out) != MLA_OK)
+	if (mla_bundle_begin_format(out, b->format > 0 ? b->format : 2) != MLA_OK)
 		return -1;
 	for (size_t i = 0; i < b->n; i++)
 		if (mla_bundle_add(out, b->rec[i].type, b->rec[i].name, b->rec[i].data.data,

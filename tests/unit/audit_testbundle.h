@@ -34,6 +34,7 @@ struct tb_bundle {
 	struct tb_rec rec[TB_RECS];
 	size_t n;
 	uint32_t epoch; /* of the log (origin mlagw.cc/audit[/n]); 0 is 1 */
+	unsigned format; /* of the container (first line and manifest); 0 is 2 */
 };
 
 /* A fresh State (EC P-256 root, Ed25519 audit certificate valid from a day ago for 30 days)
