@@ -41,7 +41,6 @@ enum store_stmt_id {
 	ST_SEAL_KEEP,
 	ST_SEAL_ENV,
 	ST_SEAL_ROW,
-	ST_SEAL_LIST,
 	ST_IN_LOOKUP,
 	ST_IN_INSERT,
 	ST_IN_COUNTS,
