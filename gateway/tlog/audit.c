@@ -7,6 +7,7 @@
 #include "mlagw/codec.h"
 #include "audit.h"
 #include "checkpoint.h"
+#include "core/clock_record.h"
 #include "core/log.h"
 #include "tlog_internal.h"
 
@@ -43,38 +44,15 @@ static void clock_stepped(struct gw *g, const char *what, int64_t ms)
 static int64_t entry_time(struct gw *g)
 {
 	struct gw_tlog *t = g->tlog;
-	int64_t now = gw_now_ms(), step = gw_clock_step(&t->clock, now, gw_mono_ms());
+	int64_t now = gw_now_ms();
 
-	if (step != 0)
-		clock_stepped(g, "step_ms", step);
 	if (now > t->last_time_ms)
 		t->last_time_ms = now;
 	return t->last_time_ms;
 }
 
-mla_err gw_audit_clock_start(struct gw *g, mla_diag *diag)
-{
-	struct gw_tlog *t = g->tlog;
-	mla_audit_entry e;
-	mla_buf b;
-	mla_err r = MLA_OK;
-	int64_t now;
-
-	(void)gw_clock_step(&t->clock, gw_now_ms(), gw_mono_ms());
-	if (t->audit_next == 0)
-		return MLA_OK;
-	mla_buf_init(&b, MLA_AUDIT_ENTRY_MAX);
-	if ((r = store_audit_get(g->store, t->audit_next - 1, &b, NULL, diag)) == MLA_OK &&
-	    (r = mla_audit_entry_parse(b.data, b.len, &e, diag)) == MLA_OK)
-		t->last_time_ms = e.time_ms;
-	mla_buf_free(&b);
-	/* stepped back while stopped (or the log was written under a clock ahead) */
-	if (r == MLA_OK && (now = gw_now_ms()) < t->last_time_ms)
-		clock_stepped(g, "behind_latest_entry_ms", now - t->last_time_ms);
-	return r;
-}
-
-mla_err gw_audit(struct gw *g, mla_audit_entry *e)
+/* Appends e at the next index with its time (seq and time are set here). */
+static mla_err append(struct gw *g, mla_audit_entry *e)
 {
 	mla_diag d = {MLA_OK, ""};
 	uint8_t leaf[32];
@@ -108,6 +86,101 @@ mla_err gw_audit(struct gw *g, mla_audit_entry *e)
 		(void)gw_audit_sync(g, NULL); /* the store decides what the next index is */
 	}
 	return r;
+}
+
+/* A clock-stepped entry (SPEC 14): actor gateway, the step in its reason, nothing else. */
+static mla_err clock_entry(struct gw *g, const char *reason)
+{
+	mla_audit_entry e;
+	mla_err r;
+
+	mla_audit_entry_init(&e);
+	e.event = MLA_AUDIT_CLOCK_STEPPED;
+	if ((r = mla_strcpy(e.actor, sizeof(e.actor), "gateway")) != MLA_OK ||
+	    (r = mla_strcpy(e.reason, sizeof(e.reason), reason)) != MLA_OK)
+		return r;
+	return append(g, &e);
+}
+
+/* The clock-stepped entry's group is durable, or was rolled back (its steps owed again). */
+static void clock_settled(struct gw *g, void *arg, int committed)
+{
+	(void)arg;
+	if (g->tlog != NULL)
+		gw_clock_record_settle(&g->tlog->clock_record, committed);
+}
+
+void gw_audit_clock_flush(struct gw *g, int force)
+{
+	struct gw_clock_record *c = &g->tlog->clock_record;
+	char reason[MLA_AUDIT_REASON_MAX + 1];
+	int64_t mono = gw_mono_ms();
+
+	if (!gw_clock_record_due(c, mono, force))
+		return;
+	/* a signed number and a count always fit in a reason */
+	mla_require(gw_clock_record_reason(c, reason, sizeof(reason)) == MLA_OK);
+	gw_clock_record_take(c, mono);
+	if (clock_entry(g, reason) != MLA_OK)
+		gw_clock_record_settle(c, 0);
+	else
+		gw_after_commit(g, clock_settled, NULL);
+}
+
+/* Before each entry: a step of the wall clock since the previous one is logged and alerted
+ * at once, and recorded by a clock-stepped entry before it (at most one a minute). */
+static void clock_watch(struct gw *g)
+{
+	struct gw_tlog *t = g->tlog;
+	int64_t step = gw_clock_step(&t->clock, gw_now_ms(), gw_mono_ms());
+
+	if (step != 0) {
+		clock_stepped(g, "step_ms", step);
+		gw_clock_record_add(&t->clock_record, step);
+	}
+	gw_audit_clock_flush(g, 0);
+}
+
+/* Started behind the latest entry by behind_ms: the alert, the log line and the entry. */
+static mla_err clock_behind(struct gw *g, int64_t behind_ms, mla_diag *diag)
+{
+	char reason[MLA_AUDIT_REASON_MAX + 1];
+	mla_err r;
+
+	clock_stepped(g, "behind_latest_entry_ms", -behind_ms);
+	if ((r = gw_clock_record_behind_reason(behind_ms, reason, sizeof(reason))) != MLA_OK ||
+	    (r = clock_entry(g, reason)) != MLA_OK)
+		return mla_fail(diag, r, "audit log: cannot record that the wall clock is behind "
+				"its latest entry");
+	return MLA_OK;
+}
+
+mla_err gw_audit_clock_start(struct gw *g, mla_diag *diag)
+{
+	struct gw_tlog *t = g->tlog;
+	mla_audit_entry e;
+	mla_buf b;
+	mla_err r = MLA_OK;
+	int64_t now;
+
+	(void)gw_clock_step(&t->clock, gw_now_ms(), gw_mono_ms());
+	if (t->audit_next == 0)
+		return MLA_OK;
+	mla_buf_init(&b, MLA_AUDIT_ENTRY_MAX);
+	if ((r = store_audit_get(g->store, t->audit_next - 1, &b, NULL, diag)) == MLA_OK &&
+	    (r = mla_audit_entry_parse(b.data, b.len, &e, diag)) == MLA_OK)
+		t->last_time_ms = e.time_ms;
+	mla_buf_free(&b);
+	/* stepped back while stopped (or the log was written under a clock ahead) */
+	if (r == MLA_OK && (now = gw_now_ms()) < t->last_time_ms)
+		r = clock_behind(g, t->last_time_ms - now, diag);
+	return r;
+}
+
+mla_err gw_audit(struct gw *g, mla_audit_entry *e)
+{
+	clock_watch(g);
+	return append(g, e);
 }
 
 /* A field that does not fit is an error: a cut value in the log would be a false record. */

@@ -11,7 +11,9 @@
 mla_err gw_audit_sync(struct gw *g, mla_diag *diag);
 
 /* Appends e (seq and time are set here). A failure inside a group commit fails the group:
- * the action it records must not be reported done without its entry. */
+ * the action it records must not be reported done without its entry. A step of the wall
+ * clock noticed here is written first, as a clock-stepped entry (at most one a minute: the
+ * steps between are summed into the next; SPEC 14 "Time never goes back"). */
 mla_err gw_audit(struct gw *g, mla_audit_entry *e);
 
 /* Convenience for message events: fills message, case, kind, action, parties from the

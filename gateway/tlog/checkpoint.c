@@ -133,6 +133,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	gw_audit_clock_flush(g, 0); /* steps the cap held back, on an idle gateway too */
 	if ((r = gw_checkpoint_now(g, &d)) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"%s\"",
 		       d.msg[0] ? d.msg : mla_errname(r));

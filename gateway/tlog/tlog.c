@@ -101,6 +101,7 @@ int tlog_stop_witnessing(struct gw *g)
 	mla_diag d = {MLA_OK, ""};
 
 	if (t->stop_witness_ms == 0) {
+		gw_audit_clock_flush(g, 1); /* no step left out of the last checkpoint */
 		if (gw_checkpoint_now(g, &d) != MLA_OK)
 			gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"%s\"", d.msg);
 		witness_final(g);

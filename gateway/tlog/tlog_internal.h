@@ -5,6 +5,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/clock_record.h"
 #include "core/gw.h"
 #include "mlagw/merkle.h"
 
@@ -16,6 +17,7 @@ struct gw_tlog {
 	uint32_t epoch;             /* the log's epoch (meta audit_epoch): names its origin */
 	int64_t last_time_ms;       /* the latest entry's time: the next is never before it */
 	struct gw_clock_watch clock; /* steps of the wall clock, recorded (audit.c) */
+	struct gw_clock_record clock_record; /* their clock-stepped entries (core/clock_record.h) */
 	/* the audit tree and its checkpoints (checkpoint.c) */
 	struct mla_merkle_tree *tree; /* leaves 0 .. audit_next - 1 */
 	mla_privkey *audit_key;     /* Ed25519, signs the checkpoints (privkey.h) */
@@ -32,7 +34,12 @@ struct gw_tlog {
 };
 
 /* audit.c, at start once the log is checked: the latest entry's time (the floor of the next)
- * and a first reading of the clocks; a wall clock behind that entry is recorded as a step. */
+ * and a first reading of the clocks; a wall clock behind that entry is recorded as a step
+ * (alert, log line and a clock-stepped entry "behind latest entry <ms> ms"). */
 mla_err gw_audit_clock_start(struct gw *g, mla_diag *diag);
+/* audit.c, on the loop thread: writes the clock-stepped entry for steps
+ * detected but not recorded yet (held back by the one-a-minute cap) once the cap allows, or
+ * at once with force (a clean stop, before the last checkpoint). */
+void gw_audit_clock_flush(struct gw *g, int force);
 
 #endif
