@@ -44,7 +44,8 @@ typedef enum mla_audit_event {
 	MLA_AUDIT_RESEALED = 13,       /* a refused envelope sealed again with a new Created */
 	MLA_AUDIT_RECOVERED = 14,      /* a message re-fetched from a peer after a store loss */
 	MLA_AUDIT_CLOCK_STEPPED = 15,  /* the wall clock stepped; reason says by how much */
-	MLA_AUDIT_EVENT_N = 16
+	MLA_AUDIT_AUDIT_KEY_CHANGED = 16, /* the next audit key, under the current one's signature */
+	MLA_AUDIT_EVENT_N = 17
 } mla_audit_event;
 
 /* An entry. Strings are NUL-terminated; an empty string is an absent field ("-" in the
@@ -83,6 +84,10 @@ typedef struct mla_audit_entry {
 	 * seal's is envelope_sha256. */
 	int has_prev_envelope_sha256;
 	uint8_t prev_envelope_sha256[32];
+	/* audit-key-changed only (version 4): the SHA-256 of the DER of the audit certificate
+	 * whose key signs this log's checkpoints after the one that covers this entry. */
+	int has_audit_cert_sha256;
+	uint8_t audit_cert_sha256[32];
 } mla_audit_entry;
 
 /* The origin of state's log (two upper-case letters) in epoch (1 .. MLA_AUDIT_EPOCH_MAX)
@@ -111,15 +116,16 @@ mla_err mla_audit_event_parse(const char *s, mla_audit_event *out);
 /* Checks every field and appends the canonical serialization to out: version 1 when count is
  * 1, version 2 (the v1 lines, then "count N") when it is more, version 3 (the v2 lines with
  * count 1, then the prev-* lines) for epoch-opened, the only event it holds, version 4 (the v3
- * lines with count 1 and the prev-* lines absent, then prev-envelope-sha256) for resealed,
- * recovered and clock-stepped, the events only it holds. On failure out is
+ * lines with count 1 and the prev-* lines absent, then prev-envelope-sha256 and
+ * audit-cert-sha256) for resealed, recovered, clock-stepped and audit-key-changed, the events
+ * only it holds. On failure out is
  * unchanged: MLA_ERR_ARG with a message naming the field, or MLA_ERR_TOO_LARGE when out
  * cannot grow. */
 mla_err mla_audit_entry_serialize(const mla_audit_entry *e, mla_buf *out, mla_diag *diag);
 /* The strict inverse: accepts exactly the byte strings serialize produces (one per entry),
  * of any version, each by its own first line (a version 1 entry has count 1; a version 2
  * one a count from 2; a version 3 one is epoch-opened; a version 4 one is resealed,
- * recovered or clock-stepped), and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
+ * recovered, clock-stepped or audit-key-changed), and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
  * MLA_AUDIT_ENTRY_MAX). e is initialised first; on failure its contents are unspecified. */
 mla_err mla_audit_entry_parse(const uint8_t *data, size_t len, mla_audit_entry *e,
 			      mla_diag *diag);

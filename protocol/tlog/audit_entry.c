@@ -12,7 +12,7 @@
 #define MAGIC1 "mlagw-audit-entry/1"
 #define MAGIC2 "mlagw-audit-entry/2" /* version 1's lines, then count */
 #define MAGIC3 "mlagw-audit-entry/3" /* version 2's lines, then the prev-* lines */
-#define MAGIC4 "mlagw-audit-entry/4" /* version 3's lines, then prev-envelope-sha256 */
+#define MAGIC4 "mlagw-audit-entry/4" /* version 3's lines, then two digests */
 #define ABSENT "-"
 
 enum presence { NO = 0, OPT = 1, REQ = 2 };
@@ -47,6 +47,8 @@ static const struct event_rule {
 	[MLA_AUDIT_RECOVERED] = {"recovered", REQ, NO, OPT, REQ, REQ, 0, 4},
 	/* the step's size and direction in the reason */
 	[MLA_AUDIT_CLOCK_STEPPED] = {"clock-stepped", NO, NO, REQ, NO, NO, 0, 4},
+	/* the next audit certificate's digest (audit-cert-sha256) */
+	[MLA_AUDIT_AUDIT_KEY_CHANGED] = {"audit-key-changed", NO, NO, OPT, NO, NO, 0, 4},
 };
 
 /* The API roles of gateway/api_config.c, the role part of an actor "role:name". */
@@ -267,6 +269,9 @@ static mla_err entry_check(const mla_audit_entry *e, mla_err code, mla_diag *dia
 				rule->name, code, diag)) != MLA_OK ||
 	    (r = check_presence("prev-envelope-sha256", e->has_prev_envelope_sha256,
 				e->event == MLA_AUDIT_RESEALED ? REQ : NO, rule->name, code,
+				diag)) != MLA_OK ||
+	    (r = check_presence("audit-cert-sha256", e->has_audit_cert_sha256,
+				e->event == MLA_AUDIT_AUDIT_KEY_CHANGED ? REQ : NO, rule->name, code,
 				diag)) != MLA_OK)
 		return r;
 	return link_check(e, code, diag);
@@ -313,16 +318,17 @@ static mla_err link_write(const mla_audit_entry *e, mla_buf *out)
 }
 
 /* Version 4's lines after reason: count 1, version 3's link lines absent, then the digest
- * of the seal a resealed entry replaces. */
+ * of the seal a resealed entry replaces and of the certificate an audit-key-changed names. */
 static mla_err v4_write(const mla_audit_entry *e, mla_buf *out)
 {
 	mla_err r = mla_buf_printf(out, "count 1\nprev-origin -\nprev-size -\nprev-root -\n"
 				   "prev-signature -\n");
 
-	if (r != MLA_OK)
+	if (r != MLA_OK || (r = put_digest(out, "prev-envelope-sha256", e->has_prev_envelope_sha256,
+					   e->prev_envelope_sha256)) != MLA_OK)
 		return r;
-	return put_digest(out, "prev-envelope-sha256", e->has_prev_envelope_sha256,
-			  e->prev_envelope_sha256);
+	return put_digest(out, "audit-cert-sha256", e->has_audit_cert_sha256,
+			  e->audit_cert_sha256);
 }
 
 /* The version an entry is written in: the one its event alone has (3, 4), else 2 for an
@@ -533,7 +539,8 @@ static mla_err take_absent(struct cursor *c, const char *key)
 	return MLA_OK;
 }
 
-/* Version 4: count 1, version 3's link lines absent, then prev-envelope-sha256. */
+/* Version 4: count 1, version 3's link lines absent, then prev-envelope-sha256 and
+ * audit-cert-sha256. */
 static mla_err take_v4(struct cursor *c, mla_audit_entry *e)
 {
 	uint64_t count = 0;
@@ -546,8 +553,11 @@ static mla_err take_v4(struct cursor *c, mla_audit_entry *e)
 	    (r = take_absent(c, "prev-root")) != MLA_OK ||
 	    (r = take_absent(c, "prev-signature")) != MLA_OK)
 		return r;
-	return take_digest(c, "prev-envelope-sha256", &e->has_prev_envelope_sha256,
-			   e->prev_envelope_sha256);
+	if ((r = take_digest(c, "prev-envelope-sha256", &e->has_prev_envelope_sha256,
+			     e->prev_envelope_sha256)) != MLA_OK)
+		return r;
+	return take_digest(c, "audit-cert-sha256", &e->has_audit_cert_sha256,
+			   e->audit_cert_sha256);
 }
 
 /* The first line names the version (SPEC 11 rule 12): 1 to 4 into *version. */
@@ -619,7 +629,7 @@ static mla_err entry_read(struct cursor *c, mla_audit_entry *e)
 		return r;
 	if (c->p != c->end)
 		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry: data after the %s line",
-				version == 4   ? "prev-envelope-sha256"
+				version == 4   ? "audit-cert-sha256"
 				: version == 3 ? "prev-signature"
 				: version == 2 ? "count"
 					       : "reason");

@@ -109,6 +109,14 @@ static void v4_fields(mla_audit_entry *e)
 		e->has_receipt_sha256 = e->has_envelope_sha256 = 1;
 		memset(e->receipt_sha256, 0x66, 32);
 		break;
+	case MLA_AUDIT_AUDIT_KEY_CHANGED:
+		memset(e->message_id, 0, sizeof(e->message_id));
+		e->has_envelope_sha256 = e->has_receipt_sha256 = 0;
+		memset(e->envelope_sha256, 0, 32);
+		memset(e->receipt_sha256, 0, 32);
+		e->has_audit_cert_sha256 = 1;
+		memset(e->audit_cert_sha256, 0x3d, 32);
+		break;
 	case MLA_AUDIT_CLOCK_STEPPED:
 		memset(e->message_id, 0, sizeof(e->message_id));
 		e->has_envelope_sha256 = e->has_receipt_sha256 = 0;

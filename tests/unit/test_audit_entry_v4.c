@@ -1,5 +1,5 @@
-/* Audit entry version 4 (protocol/SPEC.md section 14): the events resealed, recovered and
- * clock-stepped, written only in it; its golden vector; what serialize and parse refuse. */
+/* Audit entry version 4 (protocol/SPEC.md section 14): the events resealed, recovered,
+ * clock-stepped and audit-key-changed, written only in it; its golden vector; what serialize and parse refuse. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,7 +34,8 @@ static const char v4_text[] =
 	"prev-size -\n"
 	"prev-root -\n"
 	"prev-signature -\n"
-	"prev-envelope-sha256 404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f\n";
+	"prev-envelope-sha256 404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f\n"
+	"audit-cert-sha256 -\n";
 
 static void put(char *dst, size_t size, const char *v)
 {
@@ -101,12 +102,12 @@ static void test_v4_vector(void **state)
 	assert_int_equal(ser(&e, &b), MLA_OK);
 	if (b.len != strlen(v4_text) || memcmp(b.data, v4_text, b.len) != 0)
 		fail_msg("v4 bytes differ:\n%.*s", (int)b.len, (const char *)b.data);
-	assert_int_equal(b.len, 523);
+	assert_int_equal(b.len, 543);
 	mla_buf_free(&b);
 	roundtrip(&e);
 	assert_int_equal(mla_audit_entry_leaf_hash(&e, leaf, &d), MLA_OK);
 	assert_int_equal(mla_hex_encode(leaf, sizeof(leaf), hex, sizeof(hex)), MLA_OK);
-	assert_string_equal(hex, "8727f46dbc81c61345b6db97032f3794395fa5062d78b1da7918419a25e19e41");
+	assert_string_equal(hex, "b35bc0b3eb99adc6fa24fb9f610ec8e054d5a7484b55dfb922bc9170f7ffc98a");
 }
 
 /* recovered and clock-stepped, and the longest version 4 entry within the entry limit. */
@@ -132,7 +133,16 @@ static void test_v4_events(void **state)
 	put(e.reason, sizeof(e.reason), "wall clock stepped back 2000 ms");
 	roundtrip(&e);
 
+	mla_audit_entry_init(&e);
+	e.time_ms = INT64_C(1795812647123);
+	e.event = MLA_AUDIT_AUDIT_KEY_CHANGED;
+	put(e.actor, sizeof(e.actor), "gateway");
+	e.has_audit_cert_sha256 = 1;
+	memset(e.audit_cert_sha256, 0xa5, 32);
+	roundtrip(&e);
+
 	v4_entry(&e);
+	e.has_audit_cert_sha256 = 1; /* not allowed with resealed: only for the length */
 	memset(e.case_id, 'C', MLA_CASE_ID_MAX);
 	memset(e.reason, 'r', MLA_AUDIT_REASON_MAX);
 	memset(e.actor, 0, sizeof(e.actor));
@@ -140,8 +150,12 @@ static void test_v4_events(void **state)
 	memset(e.actor + 10, 'a', MLA_AUDIT_ACTOR_NAME_MAX);
 	put(e.error, sizeof(e.error), "receipt-mismatch");
 	e.seq = UINT64_MAX;
+	assert_int_equal(ser(&e, &b), MLA_ERR_ARG);
+	mla_buf_free(&b);
+	e.has_audit_cert_sha256 = 0;
 	assert_int_equal(ser(&e, &b), MLA_OK);
-	assert_true(b.len <= MLA_AUDIT_ENTRY_MAX);
+	/* the longest: the resealed lines plus a 64-digit audit-cert-sha256 */
+	assert_true(b.len + 64 <= MLA_AUDIT_ENTRY_MAX);
 	mla_buf_free(&b);
 }
 
@@ -179,6 +193,11 @@ static void test_v4_serialize_refuses(void **state)
 	REFUSED((e.event = MLA_AUDIT_CLOCK_STEPPED, memset(e.error, 0, sizeof(e.error)),
 		 e.has_prev_envelope_sha256 = 0, memset(e.message_id, 0, sizeof(e.message_id)),
 		 put(e.reason, sizeof(e.reason), "stepped")));
+	/* audit-key-changed names the next certificate, and only it does */
+	REFUSED((e.event = MLA_AUDIT_AUDIT_KEY_CHANGED, memset(e.error, 0, sizeof(e.error)),
+		 e.has_prev_envelope_sha256 = 0, memset(e.message_id, 0, sizeof(e.message_id)),
+		 e.has_envelope_sha256 = e.has_receipt_sha256 = 0));
+	REFUSED((e.has_audit_cert_sha256 = 1));
 #undef REFUSED
 }
 
@@ -212,9 +231,11 @@ static void test_v4_canonical(void **state)
 	mutate("prev-root -\n", "");
 	mutate("prev-envelope-sha256 4041", "prev-envelope-sha256 4G41");
 	mutate("prev-envelope-sha256 4041", "prev-envelope-sha256 -\nx 4041");
-	mutate("5e5f\n", "5e5f\nextra x\n");
-	mutate("5e5f\n", "5e5f");
+	mutate("audit-cert-sha256 -\n", "audit-cert-sha256 -\nextra x\n");
+	mutate("audit-cert-sha256 -\n", "audit-cert-sha256 -");
+	mutate("audit-cert-sha256 -\n", "");
 	mutate("5e5f\n", "5E5F\n");
+	mutate("audit-cert-sha256 -\n", "audit-cert-sha256 00\n");
 	/* an earlier event in version 4, a version 4 event in an earlier version */
 	mutate("event resealed\n", "event sent\n");
 	{
