@@ -51,6 +51,7 @@ struct gw_config {
 	unsigned workers;           /* crypto worker threads; 0 = number of CPUs */
 	/* [keys] */
 	struct gw_keypair tls, sign, encrypt, audit;
+	struct gw_keypair prev_audit; /* optional: the audit key a rotation replaces */
 	struct gw_keypair old_encrypt[GW_MAX_OLD_KEYS]; /* earlier encryption keys, still opened */
 	size_t n_old_encrypt;
 	/* [trust] */

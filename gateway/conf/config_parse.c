@@ -67,6 +67,9 @@ static const struct key_def keys_keys[] = {
 	PATHKEY("audit_cert", audit.cert, F_REQUIRED),
 	PATHKEY("audit_key", audit.key, F_REQUIRED),
 	{"old_encrypt", T_OLD_KEY, 0, 0, 0, 0, F_REPEATABLE},
+	/* the audit key being replaced, for the start that signs the change (SPEC 14) */
+	PATHKEY("previous_audit_cert", prev_audit.cert, 0),
+	PATHKEY("previous_audit_key", prev_audit.key, 0),
 };
 
 static const struct key_def trust_keys[] = {
@@ -556,6 +559,9 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 				       "[peer %s] is this gateway's own State", c->state);
 	if ((r = api_config_finish(&c->api, p->file, p->sec_line[SEC_API], diag)) != MLA_OK)
 		return r;
+	if ((c->prev_audit.cert[0] == '\0') != (c->prev_audit.key[0] == '\0'))
+		return fail_at(p, p->sec_line[SEC_KEYS], diag, "[keys] previous_audit_cert and "
+			       "previous_audit_key go together");
 	if (c->retry.initial_ms > c->retry.max_ms)
 		return fail_at(p, p->seen[SEC_RETRY][0] ? p->seen[SEC_RETRY][0] : p->seen[SEC_RETRY][1],
 			       diag, "[retry] initial is longer than [retry] max");

@@ -129,7 +129,7 @@ mla_err store_accept_loss(const char *path, int64_t now_ms, mla_diag *diag);
 
 /* The store's own state: short text values (at most STORE_META_MAX bytes) by key;
  * MLA_ERR_NOT_FOUND for a key never written. */
-#define STORE_META_MAX 1024
+#define STORE_META_MAX 4096
 mla_err store_meta_get(gw_store *s, const char *key, char *out, size_t cap, mla_diag *diag);
 
 /* --- log epochs (store_epoch.c; SPEC 14 "Log epochs") --- */

@@ -33,6 +33,13 @@ mla_err store_keyring_open(const struct store_keyring *k, const char *note, size
  * size first; a key already recorded keeps its first size. In the open group if any. */
 mla_err store_audit_key_add(gw_store *s, const char *vkey, uint64_t first, mla_diag *diag);
 
+/* The audit certificates this gateway used (SPEC 14 "Audit key changes"): each kept once by
+ * the SHA-256 of its DER (meta "audit_cert.<hex>"), in the open group if any. */
+mla_err store_audit_cert_put(gw_store *s, const uint8_t *der, size_t len, mla_diag *diag);
+typedef mla_err (*store_cert_fn)(const uint8_t *der, size_t len, void *arg);
+/* Each kept certificate's DER, in the order of their digests; a damaged row is MLA_ERR_STORE. */
+mla_err store_reader_audit_certs(store_reader *r, store_cert_fn fn, void *arg, mla_diag *diag);
+
 #define STORE_CHECK_QUICK 1u /* SQLite's quick_check (cost: the store's bytes) */
 #define STORE_CHECK_LOG 2u   /* entries against leaves, the latest checkpoint (cost: the log) */
 

@@ -146,3 +146,54 @@ mla_err store_keyring_open(const struct store_keyring *k, const char *note, size
 			"does not verify under any of the %zu audit keys this gateway has held",
 			k->n);
 }
+
+/* ---- the audit certificates (SPEC 14 "Audit key changes"): meta
+ * "audit_cert.<SHA-256 of the DER, hex>" = base64 of the DER, one per audit key this gateway
+ * used, so that export can give an auditor each certificate of a log that changed keys ---- */
+
+#define CERT_PREFIX "audit_cert."
+
+mla_err store_audit_cert_put(gw_store *s, const uint8_t *der, size_t len, mla_diag *diag)
+{
+	char key[sizeof(CERT_PREFIX) + 64], value[STORE_META_MAX];
+	uint8_t h[32];
+
+	if (der == NULL || len == 0 || MLA_B64_LEN(len) >= sizeof(value))
+		return mla_fail(diag, MLA_ERR_ARG, "store: audit certificate of %zu bytes: too "
+				"large for the store's record", len);
+	(void)SHA256(der, len, h);
+	memcpy(key, CERT_PREFIX, sizeof(CERT_PREFIX) - 1);
+	if (mla_hex_encode(h, sizeof(h), key + sizeof(CERT_PREFIX) - 1, 65) != MLA_OK ||
+	    mla_b64_encode(der, len, value, sizeof(value)) != MLA_OK)
+		return mla_fail(diag, MLA_ERR_INTERNAL, "store: audit certificate: encoding");
+	return store_meta_put(s, key, value, 0, diag);
+}
+
+struct cert_walk {
+	store_cert_fn fn;
+	void *arg;
+	mla_err err;
+};
+
+static mla_err meta_cert(const char *key, const char *value, void *arg)
+{
+	struct cert_walk *w = arg;
+	uint8_t der[STORE_META_MAX];
+	size_t n = 0;
+
+	if (strncmp(key, CERT_PREFIX, sizeof(CERT_PREFIX) - 1) != 0)
+		return MLA_OK;
+	if (mla_b64_decode(value, strlen(value), der, sizeof(der), &n) != MLA_OK || n == 0)
+		return w->err = MLA_ERR_STORE;
+	return w->fn(der, n, w->arg);
+}
+
+mla_err store_reader_audit_certs(store_reader *r, store_cert_fn fn, void *arg, mla_diag *diag)
+{
+	struct cert_walk w = {fn, arg, MLA_OK};
+	mla_err e = store_reader_meta(r, meta_cert, &w, diag);
+
+	if (w.err != MLA_OK)
+		return mla_fail(diag, w.err, "store: an audit certificate row is damaged");
+	return e;
+}

@@ -7,6 +7,7 @@
 
 #include <openssl/x509.h>
 
+#include "audit_key.h"
 #include "checkpoint.h"
 #include "core/log.h"
 #include "store/store_check.h"
@@ -19,23 +20,23 @@
 
 #define TREE_MAX_LEAVES (UINT64_C(1) << 40)
 
-mla_err gw_checkpoint_key_load(const struct gw_config *c, mla_privkey **keyp, mla_diag *diag)
+mla_err gw_audit_keypair_load(const char *cert_path, const char *key_path, const char *label,
+			      mla_privkey **keyp, mla_diag *diag)
 {
 	mla_privkey *key = NULL;
 	X509 *cert = NULL;
 	mla_err r;
 
 	*keyp = NULL;
-	if ((r = mla_privkey_load(c->audit.key, &key, diag)) != MLA_OK ||
-	    (r = mla_pem_load_cert(c->audit.cert, &cert, diag)) != MLA_OK)
+	if ((r = mla_privkey_load(key_path, &key, diag)) != MLA_OK ||
+	    (r = mla_pem_load_cert(cert_path, &cert, diag)) != MLA_OK)
 		goto out;
 	if (EVP_PKEY_get_id(mla_privkey_public(key)) != EVP_PKEY_ED25519) {
-		r = mla_fail(diag, MLA_ERR_KEY_FILE, "[keys] audit_key: not an Ed25519 key");
+		r = mla_fail(diag, MLA_ERR_KEY_FILE, "%s: not an Ed25519 key", label);
 		goto out;
 	}
 	if (EVP_PKEY_eq(mla_privkey_public(key), X509_get0_pubkey(cert)) != 1) {
-		r = mla_fail(diag, MLA_ERR_KEY_FILE,
-			     "[keys] audit_key: not the key of the audit certificate");
+		r = mla_fail(diag, MLA_ERR_KEY_FILE, "%s: not the key of its certificate", label);
 		goto out;
 	}
 	*keyp = key;
@@ -44,6 +45,11 @@ out:
 	mla_privkey_free(key);
 	X509_free(cert);
 	return r;
+}
+
+mla_err gw_checkpoint_key_load(const struct gw_config *c, mla_privkey **keyp, mla_diag *diag)
+{
+	return gw_audit_keypair_load(c->audit.cert, c->audit.key, "[keys] audit_key", keyp, diag);
 }
 
 void gw_log_origin(const struct gw *g, char out[MLA_CHECKPOINT_ORIGIN_MAX + 1])
@@ -120,6 +126,7 @@ mla_err gw_checkpoint_now(struct gw *g, mla_diag *diag)
 		goto out;
 	g->tlog->cp_size = cp.size;
 	g->tlog->key_held = 1; /* the key is recorded with its first checkpoint */
+	gw_audit_key_after_checkpoint(g, cp.size);
 out:
 	free(note);
 	return r;
@@ -234,6 +241,8 @@ static mla_err open_latest(struct gw *g, const mla_buf *note, mla_checkpoint *cp
 		r = adopt_current(g, &cur, note, cp, diag);
 		goto out;
 	}
+	if (!g->tlog->key_held && (r = gw_audit_key_start(g, note, diag)) != MLA_OK)
+		goto out;
 	if ((r = store_keyring_add(&k, &cur, UINT64_MAX)) != MLA_OK)
 		goto out;
 	if (store_keyring_open(&k, (const char *)note->data, note->len, cp, &which, NULL) !=
@@ -378,12 +387,17 @@ void gw_checkpoint_reload(struct gw *g, mla_privkey *key)
 {
 	mla_diag d = {MLA_OK, ""};
 
+	if (g->tlog->audit_key != NULL &&
+	    EVP_PKEY_eq(mla_privkey_public(key), mla_privkey_public(g->tlog->audit_key)) == 1) {
+		mla_privkey_free(key); /* the same key: nothing to announce */
+	} else if (gw_audit_key_announce(g, key, g->snap->cfg.audit.cert, &d) != MLA_OK) {
+		gw_log(GW_LOG_ERROR, "audit-key-error", NULL, "reason=\"%s\"", d.msg);
+		d = (mla_diag){MLA_OK, ""};
+	}
+	/* signs with the current key what it covers, the announcement included; the new key
+	 * takes over after it (gw_audit_key_after_checkpoint) */
 	if (gw_checkpoint_now(g, &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"%s\"", d.msg);
-	mla_privkey_free(g->tlog->audit_key);
-	g->tlog->audit_key = key;
-	g->tlog->key_held = 0; /* recorded with the first checkpoint it signs */
-	witness_reload(g); /* the certificate peers check our signatures with */
 	if (g->tlog->cp_interval_ms != g->snap->cfg.checkpoint_interval_ms && arm(g) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "checkpoint-error", NULL, "reason=\"timer not rearmed\"");
 }
@@ -401,4 +415,6 @@ void gw_checkpoint_free(struct gw *g)
 	g->tlog->tree = NULL;
 	mla_privkey_free(g->tlog->audit_key);
 	g->tlog->audit_key = NULL;
+	mla_privkey_free(g->tlog->pending_key);
+	g->tlog->pending_key = NULL;
 }

@@ -6,6 +6,7 @@
 #include "mlagw/audit_entry.h"
 
 #include "audit.h"
+#include "audit_key.h"
 #include "checkpoint.h"
 #include "core/log.h"
 #include "heads.h"
@@ -69,7 +70,8 @@ mla_err tlog_start(struct gw *g, mla_diag *diag)
 	    (r = store_audit_next(g->store, &g->tlog->audit_next, diag)) != MLA_OK ||
 	    (r = gw_checkpoint_start(g, diag)) != MLA_OK ||
 	    (r = gw_audit_clock_start(g, diag)) != MLA_OK ||
-	    (r = epoch_open(g, diag)) != MLA_OK)
+	    (r = epoch_open(g, diag)) != MLA_OK ||
+	    (r = gw_audit_key_start_announce(g, diag)) != MLA_OK)
 		return r;
 	gw_batch_on_rollback(g->batch, gw_audit_sync);
 	return MLA_OK;

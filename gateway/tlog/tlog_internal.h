@@ -24,6 +24,11 @@ struct gw_tlog {
 	uint64_t cp_size;           /* size of the latest stored checkpoint */
 	int cp_ready;               /* the log passed every check at start: only then sign */
 	int key_held;               /* the store records the current audit key as held */
+	/* an audit key change (audit_key.c): the next key, waiting for the checkpoint that
+	 * covers its announcement (entry pending_seq), signed by the current one */
+	mla_privkey *pending_key;
+	uint64_t pending_seq;
+	int announce_at_start;      /* the announcement is written once the log is open */
 	int64_t stop_witness_ms;    /* stopping: until when the last cosignatures are awaited */
 	uint64_t cp_interval_ms;    /* the timer's current period */
 	struct event *cp_timer;

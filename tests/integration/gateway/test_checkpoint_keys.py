@@ -102,15 +102,34 @@ def main(mlagw, mlagwd):
     traffic(es, 2, b'third')
     es.stop()
 
-    # rotation by restart: the latest checkpoint is signed by the previous key
+    # rotation by restart: refused until the key being replaced is configured, which then
+    # signs the change (SPEC 14 "Audit key changes")
+    prev = {}
+    for name in ('audit.key', 'audit.crt'):
+        prev[name] = os.path.join(net.dir, 'previous-' + name)
+        with open(es.pki(name), 'rb') as s, open(prev[name], 'wb') as t:
+            t.write(s.read())
+        os.chmod(prev[name], 0o600)
     new_audit_key(net, 3)
+    es.start(wait=False)
+    wait_until(lambda: es.proc.poll() is not None, 30, msg='the start without the previous key')
+    tail = es.log_text().split('--- start ---')[-1]
+    check(es.proc.returncode == 1 and 'previous_audit_key' in tail,
+          'a restart with an unannounced audit key was not refused (exit %r):\n%s' %
+          (es.proc.returncode, tail[-2000:]))
+    es.overrides['keys'] = {'previous_audit_cert': prev['audit.crt'],
+                            'previous_audit_key': prev['audit.key']}
+    es.write_config()
     es.start()
     tail = es.log_text().split('--- start ---')[-1]
     check('checkpoint-verified' in tail and 'current=0' in tail,
           'the previous key\'s checkpoint is not reported verified:\n%s' % tail[-2000:])
-    traffic(es, 3, b'fourth')
+    traffic(es, 3, b'fourth')  # covers the announcement: signed by the previous key
+    traffic(es, 2, b'fifth')   # signed by the new key, which the store then records
     es.stop()
     check(len(held_keys(es)) == 3, 'the third key is not recorded: %r' % held_keys(es))
+    changes = [e for e in es.audit() if e['event'] == 'audit-key-changed']
+    check(len(changes) == 2, 'audit-key-changed entries: %r' % changes)
     p = net.cli('store', 'check', '--store', es.store, check_rc=False)
     check(p.returncode == 0, 'store check after the rotations: exit %d\n%s' %
           (p.returncode, p.stdout.decode() + p.stderr.decode()))
