@@ -3,6 +3,7 @@
  * protocol library never sees SQL or the store's row types. */
 #include <string.h>
 
+#include "store_check.h"
 #include "store_reader.h"
 
 /* The caller's row callback and its argument, for the adapters below. */
@@ -142,11 +143,16 @@ static mla_err src_seals(void *ctx, const char *message_id, mla_audit_seal_fn fn
 	return store_reader_seals(ctx, message_id, seal_fwd, &f, diag);
 }
 
+static mla_err src_audit_certs(void *ctx, mla_audit_bytes_fn fn, void *arg, mla_diag *diag)
+{
+	return store_reader_audit_certs(ctx, fn, arg, diag);
+}
+
 mla_audit_source store_reader_audit_source(store_reader *r)
 {
 	mla_audit_source s = {r,	     src_meta,	     src_entries,  src_checkpoints,
 			      src_witnessed, src_peer_certs, src_envelope, src_receipt,
-			      src_seals};
+			      src_seals,     src_audit_certs};
 
 	return s;
 }

@@ -113,6 +113,9 @@ typedef struct mla_audit_source {
 	 * source that holds none */
 	mla_err (*seals)(void *ctx, const char *message_id, mla_audit_seal_fn fn, void *arg,
 			 mla_diag *diag);
+	/* the audit certificates the gateway used (DER), for a log whose audit key changed
+	 * (SPEC 14 "Audit key changes"); NULL for a source that keeps none */
+	mla_err (*audit_certs)(void *ctx, mla_audit_bytes_fn fn, void *arg, mla_diag *diag);
 } mla_audit_source;
 
 /* What stopped an export, so that a caller can word it: diag holds the message. */

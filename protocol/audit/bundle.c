@@ -1,6 +1,7 @@
 /* The audit bundle container (see include/mlagw/bundle.h, SPEC section 15): writing records
  * and the strict, bounded parser. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mlagw/bundle.h"
@@ -133,8 +134,26 @@ static mla_err parse_header(const uint8_t *p, size_t n, size_t idx, mla_bundle_r
 	return MLA_OK;
 }
 
-/* Order: types never go back; one manifest, first; the audit certificate, second; then only
- * peers' certificates ("peer.*"). */
+/* Format 3: the certificate of the n-th audit key of a log whose key changed, "audit.<n>" with
+ * n = 2, 3, ... in order, right after "audit" and before any peer's. */
+static mla_err later_audit_cert(const mla_bundle *b, const mla_bundle_record *rec,
+				mla_diag *diag)
+{
+	size_t i = b->n;
+	char want[32];
+
+	(void)snprintf(want, sizeof(want), "audit.%zu", i); /* record i is the i-th key's */
+	if (b->format < 3 || strcmp(rec->name, want) != 0 ||
+	    strncmp(b->rec[i - 1].name, "audit", 5) != 0)
+		return mla_fail(diag, MLA_ERR_SCHEMA, "record %zu (certificate %s): %s", i, rec->name,
+				b->format < 3 ? "audit certificates after the first are format 3"
+					      : "not the next audit certificate (audit.2, audit.3, "
+						"... right after audit)");
+	return MLA_OK;
+}
+
+/* Order: types never go back; one manifest, first; the audit certificate, second; in format 3
+ * the later audit certificates (audit.2, ...); then only peers' certificates ("peer.*"). */
 static mla_err check_order(const mla_bundle *b, const mla_bundle_record *rec, mla_diag *diag)
 {
 	size_t i = b->n;
@@ -144,6 +163,8 @@ static mla_err check_order(const mla_bundle *b, const mla_bundle_record *rec, ml
 		return mla_fail(diag, MLA_ERR_SCHEMA, "record %zu (%s %s): missing %s: it must be "
 				"record %zu", i, type_names[rec->type], rec->name,
 				type_names[want_first], i);
+	if (i >= 2 && rec->type == MLA_BUNDLE_CERTIFICATE && strncmp(rec->name, "audit.", 6) == 0)
+		return later_audit_cert(b, rec, diag);
 	if (i >= 2 && (rec->type == MLA_BUNDLE_MANIFEST ||
 			(rec->type == MLA_BUNDLE_CERTIFICATE && strncmp(rec->name, "peer.", 5) != 0)))
 		return mla_fail(diag, MLA_ERR_SCHEMA, "record %zu (%s %s): a second %s", i,

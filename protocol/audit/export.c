@@ -61,6 +61,9 @@ static mla_err checkpoint_row(const mla_audit_source_note *row, void *arg)
 	mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)row->size) ==
 		    MLA_OK);
 	r = export_add(x, &x->cps, MLA_BUNDLE_CHECKPOINT, name, row->note, row->len);
+	if (r == MLA_OK && x->res->checkpoints == 0 &&
+	    mla_buf_append(&x->first_note, row->note, row->len) != MLA_OK)
+		r = export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
 	x->last_size = row->size;
 	x->res->checkpoints++;
 	x->res->covered = row->size;
@@ -200,8 +203,11 @@ static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 	if (row->leaf != NULL) /* else no proof verifies: reported there */
 		memcpy(x->leaves[x->res->entries], row->leaf, MLA_MERKLE_HASH_LEN);
 	x->res->entries++;
-	if (mla_audit_entry_parse(row->entry, row->len, &e, &d) != MLA_OK ||
-	    e.message_id[0] == '\0')
+	if (mla_audit_entry_parse(row->entry, row->len, &e, &d) != MLA_OK)
+		return MLA_OK;
+	if (e.event == MLA_AUDIT_AUDIT_KEY_CHANGED)
+		return export_remember_key_change(x, &e);
+	if (e.message_id[0] == '\0')
 		return MLA_OK;
 	if (x->filter == NULL || mla_audit_filter_selects(x->filter, &e))
 		r = select_message(x, &e);
@@ -257,6 +263,12 @@ static mla_err cert_state(struct export_ctx *x, const uint8_t *pem, size_t len)
 	return MLA_OK;
 }
 
+/* Format 3 holds earlier seals or later audit certificates (SPEC 15); format 2 otherwise. */
+static int format3(const struct export_ctx *x)
+{
+	return x->seal_records > 0 || x->nkey_changes > 0;
+}
+
 static json_t *manifest(const struct export_ctx *x)
 {
 	const struct mla_audit_filter *f = x->filter;
@@ -271,7 +283,7 @@ static json_t *manifest(const struct export_ctx *x)
 		origin = fallback;
 	}
 	return json_pack("{sssssssIsIsOs{sIsIsIsIsIsIsI}s{ss?ss?ss?}}", "format",
-			 x->seal_records > 0 ? "mlagw-audit-bundle/3" : "mlagw-audit-bundle/2", "state", st, "origin", origin, "first_seq",
+			 format3(x) ? "mlagw-audit-bundle/3" : "mlagw-audit-bundle/2", "state", st, "origin", origin, "first_seq",
 			 (json_int_t)0, "last_seq", (json_int_t)x->last_size - 1,
 			 "checkpoint_sizes", x->sizes, "counts", "entries",
 			 (json_int_t)res->entries, "checkpoints", (json_int_t)res->checkpoints,
@@ -291,12 +303,11 @@ static mla_err export_head(struct export_ctx *x, const uint8_t *pem, size_t len,
 	char *ms = m != NULL ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	mla_err r = MLA_ERR_NOMEM;
 
-	if (ms != NULL && (r = mla_bundle_begin_format(head, x->seal_records > 0 ? 3 : 2)) ==
-				  MLA_OK &&
+	if (ms != NULL && (r = mla_bundle_begin_format(head, format3(x) ? 3 : 2)) == MLA_OK &&
 	    (r = mla_bundle_add(head, MLA_BUNDLE_MANIFEST, "manifest", ms, strlen(ms), &d)) ==
 		    MLA_OK)
-		r = mla_bundle_add(head, MLA_BUNDLE_CERTIFICATE, "audit", pem, len, &d);
-	if (r != MLA_OK)
+		r = export_audit_certs(x, pem, len, head); /* a failure says why itself */
+	else
 		r = export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, r, "%s",
 				d.msg[0] != '\0' ? d.msg : mla_strerror(r));
 	free(ms);
@@ -338,6 +349,7 @@ static void ctx_init(struct export_ctx *x, const mla_audit_source *src,
 	mla_buf_init(&x->body, MLA_BUNDLE_MAX);
 	mla_buf_init(&x->cps, MLA_BUNDLE_MAX);
 	mla_buf_init(&x->peer_certs, MLA_BUNDLE_MAX);
+	mla_buf_init(&x->first_note, MLA_BUNDLE_MAX);
 }
 
 static void ctx_free(struct export_ctx *x)
@@ -351,6 +363,8 @@ static void ctx_free(struct export_ctx *x)
 	free(x->named);
 	free(x->rnamed);
 	free(x->sealed);
+	free(x->key_changes);
+	mla_buf_free(&x->first_note);
 }
 
 /* Where the bundle goes: out, or (out NULL) the FILE open_out opens once the bundle is

@@ -40,6 +40,9 @@ struct export_ctx {
 	size_t nsealed, capsealed;
 	int sealed_sorted;
 	size_t seal_records; /* written: format 3 when non-zero */
+	uint8_t (*key_changes)[32]; /* the certificates audit-key-changed entries name, in order */
+	size_t nkey_changes, capkey_changes;
+	mla_buf first_note; /* the first checkpoint: its signer's certificate is `audit` */
 };
 
 /* Records why the export stops (fault, err, the message) and returns err. */
@@ -60,5 +63,10 @@ mla_err export_remember_seal(struct export_ctx *x, const char *id);
 /* The earlier seals of message id (its envelope or its receipt records, by t), named
  * "<id>.<n>", after that message's own record. */
 mla_err export_seal_records(struct export_ctx *x, const char *id, mla_bundle_type t);
+/* export_keys.c: an exported audit-key-changed entry, in seq order. */
+mla_err export_remember_key_change(struct export_ctx *x, const mla_audit_entry *e);
+/* The audit certificate records into head: `audit` (pem, or when the key changed, the kept
+ * certificate of the first checkpoint's key), then `audit.<n>` for each change. */
+mla_err export_audit_certs(struct export_ctx *x, const uint8_t *pem, size_t len, mla_buf *head);
 
 #endif
