@@ -545,6 +545,27 @@ def dump_logs():
         sys.stderr.write('\n(test directory kept: %s)\n' % n.dir)
 
 
+def issue_audit_key(net, state, tag, key_out, crt_out):
+    """A new Ed25519 audit key and certificate for state, issued by its root with openssl,
+    written to key_out and crt_out (mode 0600): an audit key rotation (SPEC 14)."""
+    d = os.path.join(net.dir, 'audit-%s-%s' % (state, tag))
+    os.makedirs(d)
+    key, csr, crt, ext = [os.path.join(d, x) for x in ('a.key', 'a.csr', 'a.crt', 'ext')]
+    with open(ext, 'w') as f:
+        f.write('basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n')
+    for args in (['genpkey', '-algorithm', 'ed25519', '-out', key],
+                 ['req', '-new', '-key', key, '-subj', '/C=%s/O=%s (test PKI)/CN=%s gateway '
+                  'audit log %s' % (state, state, state, tag), '-out', csr],
+                 ['x509', '-req', '-in', csr, '-CA', net.pki(state, 'root.crt'), '-CAkey',
+                  net.pki(state, 'root.key'), '-CAcreateserial', '-days', '30', '-extfile',
+                  ext, '-out', crt]):
+        subprocess.run(['openssl'] + args, check=True, capture_output=True)
+    for src, dst in ((key, key_out), (crt, crt_out)):
+        with open(src, 'rb') as f, open(dst, 'wb') as t:
+            t.write(f.read())
+        os.chmod(dst, 0o600)
+
+
 def run(main):
     """Runs main(mlagw, mlagwd) from argv; prints logs on failure; exit code 0/1."""
     if len(sys.argv) != 3:

@@ -7,35 +7,16 @@ another by a restart; the store records every key it signed with (meta audit_key
 checkpoint signed by the previous key still has its root compared with the entries."""
 import os
 import signal
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
 
 
-def sh(*args):
-    subprocess.run(args, check=True, capture_output=True)
-
-
 def new_audit_key(net, n):
-    """An Ed25519 audit key and certificate for ES issued by ES's root, written over the
-    configured audit.key and audit.crt (the files the configuration names)."""
-    d = os.path.join(net.dir, 'audit%d' % n)
-    os.makedirs(d)
-    key, csr, crt, ext = [os.path.join(d, x) for x in ('a.key', 'a.csr', 'a.crt', 'ext')]
-    with open(ext, 'w') as f:
-        f.write('basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n')
-    sh('openssl', 'genpkey', '-algorithm', 'ed25519', '-out', key)
-    sh('openssl', 'req', '-new', '-key', key, '-subj',
-       '/C=ES/O=ES (test PKI)/CN=ES gateway audit log %d' % n, '-out', csr)
-    sh('openssl', 'x509', '-req', '-in', csr, '-CA', net.pki('ES', 'root.crt'), '-CAkey',
-       net.pki('ES', 'root.key'), '-CAcreateserial', '-days', '30', '-extfile', ext,
-       '-out', crt)
-    for src, dst in ((key, net.pki('ES', 'audit.key')), (crt, net.pki('ES', 'audit.crt'))):
-        with open(src, 'rb') as s, open(dst, 'wb') as t:
-            t.write(s.read())
-        os.chmod(dst, 0o600)
+    """A new audit key and certificate for ES written over the configured audit.key and
+    audit.crt (the files the configuration names)."""
+    issue_audit_key(net, 'ES', str(n), net.pki('ES', 'audit.key'), net.pki('ES', 'audit.crt'))
 
 
 def all_signed(gw):
