@@ -128,7 +128,10 @@ static int restore(const struct restore_args *a)
 		return rc;
 	if (mla_snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", a->store, (long)getpid()) != MLA_OK)
 		return cli_usage_error(CMD, "--store: path too long");
+	/* the copy carries the recovery mark before it is in place: the first start then asks
+	 * the peers back what they hold of the messages since the backup (SPEC 14) */
 	if ((e = store_backup_copy(a->from, tmp, &bytes, &d)) != MLA_OK ||
+	    (e = store_recovery_mark_file(tmp, "restore", &d)) != MLA_OK ||
 	    (e = store_backup_place(tmp, a->store, &d)) != MLA_OK) {
 		(void)unlink(tmp);
 		return cli_fail(CMD, e, &d);

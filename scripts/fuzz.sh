@@ -23,7 +23,7 @@ if [ ! -x build/cli/mlagw ]; then meson setup build >/dev/null 2>&1 || true; mes
 S=$B/seeds
 rm -rf "$S" $B/corpus
 mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/bundle" "$S/audit_entry" "$S/witness" \
-  "$S/codec" "$S/api_json" "$S/submit_request" "$S/audit_verify" $B/corpus $B/crashes
+  "$S/codec" "$S/api_json" "$S/submit_request" "$S/audit_verify" "$S/recover_answer" $B/corpus $B/crashes
 for st in ES CO; do build/cli/mlagw pki init --state $st --out "$S/pki" --rsa-bits 2048 >/dev/null; done
 for n in 0 300 5000; do
   head -c $n /dev/urandom | base64 > "$S/doc"
@@ -75,11 +75,17 @@ printf '\3unanswered=true&peer=ES&until=2026-12-31T23:59:59Z' > "$S/api_json/inb
 printf 'X-MLA-To: CO\nX-MLA-Kind: mla\nContent-Type: application/xml\nX-MLA-Priority: urgent\nX-MLA-Case-Id: ES/2026/1\n' > "$S/submit_request/submit.txt"
 printf 'X-MLA-To: CO\nX-MLA-Kind: mla\nX-MLA-Action: accepted\nX-MLA-In-Reply-To: 6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f\nX-MLA-Handling: secret\nX-MLA-From-Authority: Fiscal\xc3\xada\nX-MLA-To-Authority: Fiscal\xc3\xada General\n' > "$S/submit_request/answer.txt"
 
+# POST /mla/v1/recover: a page answer (first byte even) and a request (odd)
+rid=0b6f1c52-4d1e-4a8e-9a53-2f6c1a7e9d10
+printf '\0{"items":[{"direction":"sent-by-you","message_id":"%s","envelope":"PGE+","receipt":"PGI+"},{"direction":"sent-to-you","message_id":"%s","envelope":"YWJj","receipt":"eA=="}],"next":"1700000000123.1.%s"}' $rid $rid $rid > "$S/recover_answer/page.bin"
+printf '\0{"items":[],"next":null}' > "$S/recover_answer/last.bin"
+printf '\1{"since_ms":1700000000000,"after":"1700000000123.0.%s","limit":64}' $rid > "$S/recover_answer/request.bin"
+
 status=0
 printf 'mlagw-audit-bundle/2\nmanifest manifest 2\n{}\nentry 0 3\nabc\n' > "$S/bundle/shape.txt"
 cp "$S/bundle/shape.txt" "$S/audit_verify/"
 $B/tests/fuzz/make_audit_seed "$S/pki" "$S/audit_verify/es.mab"
-for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify; do
+for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify recover_answer; do
   mkdir -p $B/corpus/$h
   echo "== fuzz_$h for ${secs}s"
   if ! MLAGW_FUZZ_PKI=$PWD/$S/pki ASAN_OPTIONS=detect_leaks=1 \

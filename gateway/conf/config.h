@@ -80,6 +80,8 @@ struct gw_config {
 	/* [audit] */
 	uint64_t checkpoint_interval_ms; /* sign a checkpoint at most this often; default 2 s */
 	uint64_t peer_head_wait_ms;   /* at start, wait this long for the peers' heads; 10 s */
+	uint64_t recover_wait_ms;     /* at start with the recovery mark, wait this long for the
+				       * peers to give back their messages; 60 s */
 	/* [store] */
 	uint64_t store_check_interval_ms; /* quick_check and the log re-read this often; 1 d */
 	/* [api] (docs/api/README.md) */

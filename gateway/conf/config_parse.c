@@ -112,6 +112,7 @@ static const struct key_def retry_keys[] = {
 static const struct key_def audit_keys[] = {
 	DUR("checkpoint_interval", checkpoint_interval_ms, 100, CFG_HOUR),
 	DUR("peer_head_wait", peer_head_wait_ms, 0, CFG_HOUR),
+	DUR("recover_wait", recover_wait_ms, 0, CFG_HOUR),
 };
 
 static const struct key_def store_keys[] = {
@@ -618,6 +619,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->retry.connect_timeout_ms = 5 * CFG_SEC;
 	c->checkpoint_interval_ms = 2 * CFG_SEC;
 	c->peer_head_wait_ms = 10 * CFG_SEC;
+	c->recover_wait_ms = 60 * CFG_SEC;
 	c->store_check_interval_ms = CFG_DAY;
 	api_config_defaults(&c->api);
 }

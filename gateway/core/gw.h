@@ -25,6 +25,7 @@ struct gw_tlog;
 struct gw_daemon;
 struct gw_batch;
 struct gw_integrity;
+struct gw_recover;
 
 struct gw {
 	struct event_base *base;
@@ -51,6 +52,7 @@ struct gw {
 	struct gw_tlog *tlog;       /* the audit log, its checkpoints and witnessing (tlog.h) */
 	struct gw_batch *batch;     /* group commit (batch.c) */
 	struct gw_integrity *integrity; /* the store's scheduled check (integrity.h) */
+	struct gw_recover *recover; /* re-fetching from the peers at start (recover/recover.h) */
 };
 
 /* NULL while the store passes its checks; once the scheduled check (integrity.c) found it

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "tlog/witness.h"
 #include "net/peer_client.h"
+#include "recover/recover.h"
 #include "relay/relay.h"
 #include "peer/peer.h"
 #include "submit/submit.h"
@@ -339,6 +340,24 @@ static mla_err learn_heads(struct gw *g, mla_diag *d)
 	return MLA_OK;
 }
 
+/* Recovery (recover/recover.h): with the store's recovery mark, the loop runs (serving the
+ * peers, accepting no new work) until every peer gave back what it holds of this gateway's
+ * messages or [audit] recover_wait is over; a peer that did not is named in an alert and the
+ * mark stays for the next start, which goes on meanwhile. */
+static mla_err recover_lost(struct gw *g, mla_diag *d)
+{
+	mla_err r;
+
+	if ((r = recover_start(g, d)) != MLA_OK)
+		return r;
+	while (recover_waiting(g) && !g->stopping)
+		if (event_base_loop(g->base, EVLOOP_ONCE) < 0)
+			return mla_fail(d, MLA_ERR_INTERNAL, "event loop failed at start");
+	if (g->stopping)
+		return mla_fail(d, MLA_ERR_INTERNAL, "stopped while recovering from the peers");
+	return MLA_OK;
+}
+
 /* The store, checked with quick_check after an unclean stop or when the last check is older
  * than [store] check_interval (the audit log is re-read at every start: tlog_start). */
 static mla_err open_store(struct gw *g, const struct gw_config *c, mla_diag *d)
@@ -380,7 +399,7 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 	    (r = peer_client_new(g->base, &g->client, d)) != MLA_OK ||
 	    (r = peer_client_load(g->client, c, d)) != MLA_OK ||
 	    (r = relay_start(g, d)) != MLA_OK || (r = witness_start(g, d)) != MLA_OK ||
-	    (r = learn_heads(g, d)) != MLA_OK)
+	    (r = learn_heads(g, d)) != MLA_OK || (r = recover_lost(g, d)) != MLA_OK)
 		return r;
 	gw_log(GW_LOG_INFO, "started", NULL, "state=%s workers=%u peers=%zu", c->state,
 	       worker_count(c), c->n_peers);
@@ -423,6 +442,7 @@ void gw_free(struct gw *g)
 	for (size_t i = 0; i < N_LISTENERS; i++)
 		listeners[i]->free(g);
 	clean = tlog_ready(g); /* it started and has stopped in order */
+	recover_free(g); /* before the peer client: it may hold an exchange */
 	tlog_free(g); /* a last checkpoint if the log grew */
 	peer_client_free(g->client); /* after the relay and the witnesses took their exchanges */
 	g->client = NULL;

@@ -13,6 +13,8 @@
 #include "peer_server.h"
 #include "refusals.h"
 #include "net/tls_listener.h"
+#include "recover/recover.h"
+#include "recover/recover_wire.h"
 #include "tlog/witness.h"
 
 /* A token bucket per peer State ([limits] peer_rate, peer_burst). */
@@ -195,7 +197,8 @@ static void on_envelope(struct evhttp_request *req, void *arg)
 			 evbuffer_pullup(in, -1), len);
 }
 
-/* Witnessing (witness_server.c): only an authenticated peer gateway, for its own log. */
+/* Witnessing (witness_server.c) and recovery: only an authenticated peer gateway, for its
+ * own log or messages. */
 static void witness_request(struct evhttp_request *req, struct gw *g,
 			    void (*serve)(struct gw *, struct evhttp_request *, const char *))
 {
@@ -217,6 +220,12 @@ static void on_witness(struct evhttp_request *req, void *arg)
 static void on_witness_head(struct evhttp_request *req, void *arg)
 {
 	witness_request(req, arg, witness_serve_head);
+}
+
+/* Recovery (recover_serve.c): the same checks, for the asking peer's own messages. */
+static void on_recover(struct evhttp_request *req, void *arg)
+{
+	witness_request(req, arg, recover_serve);
 }
 
 static void on_other(struct evhttp_request *req, void *arg)
@@ -247,6 +256,7 @@ static void configure_http(struct gw *g)
 	evhttp_set_cb(http, "/mla/v1/envelopes", on_envelope, g);
 	evhttp_set_cb(http, WITNESS_PATH, on_witness, g);
 	evhttp_set_cb(http, WITNESS_HEAD_PATH, on_witness_head, g);
+	evhttp_set_cb(http, RECOVER_PATH, on_recover, g);
 	evhttp_set_gencb(http, on_other, g);
 	configure_limits(g);
 }

@@ -406,4 +406,45 @@ mla_err store_witness_put(gw_store *s, const char *origin, uint64_t size, const 
 mla_err store_peer_cert_put(gw_store *s, const char *state, const uint8_t *der, size_t len,
 			    mla_diag *diag);
 
+/* --- recovery after a store loss (store_recover.c; SPEC 14 "Log epochs", Recovery) --- */
+/* meta "recovery_pending" = why ("restore", "new-epoch", "accept-loss"): set by the
+ * operator's tools, cleared by the daemon once every peer gave back what it holds. The _file
+ * form writes a store file no gateway has open (a restored copy before it is put in place). */
+mla_err store_recovery_mark(gw_store *s, const char *why, mla_diag *diag);
+mla_err store_recovery_mark_file(const char *path, const char *why, mla_diag *diag);
+/* *pending 1 when the mark is set (why, cap bytes, gets its value). */
+mla_err store_recovery_pending(gw_store *s, int *pending, char *why, size_t cap,
+			       mla_diag *diag);
+mla_err store_recovery_clear(gw_store *s, mla_diag *diag);
+/* The newest creation time (ms) of any message the store holds, outbox or inbox; 0: none. */
+mla_err store_newest_message_ms(gw_store *s, int64_t *ms, mla_diag *diag);
+/* A row's place in the order of store_recover_page: creation time, direction (0: received
+ * from the peer, an inbox row; 1: sent to it, an outbox row), message id. */
+struct store_recover_key {
+	int64_t time_ms;
+	int dir;
+	char message_id[MLA_UUID_LEN + 1];
+};
+/* A row as the page gives it: the bytes live only during the call. */
+struct store_recover_row {
+	struct store_recover_key key;
+	const uint8_t *envelope, *receipt;
+	size_t envelope_len, receipt_len;
+};
+/* fn returns 1 to go on, 0 when the page is full (that row is not taken). */
+typedef int (*store_recover_fn)(const struct store_recover_row *row, void *arg);
+/* What the gateway of peer may ask back: the accepted inbox rows it sent and the delivered
+ * outbox rows sent to it (with the receipt it signed), created at or after since_ms, after
+ * the key after (NULL: from the start), at most max, in key order. */
+mla_err store_recover_page(gw_store *s, const char *peer, int64_t since_ms,
+			   const struct store_recover_key *after, size_t max,
+			   store_recover_fn fn, void *arg, mla_diag *diag);
+/* A message this gateway had sent, given back by its recipient: an outbox row in state
+ * delivered with its envelope and the recipient's receipt, and a history row "delivered"
+ * with m->last_error as detail (submitted_by is unknown: empty; the case's owner is not
+ * re-learnt). MLA_ERR_EXISTS when the message id is there already. */
+mla_err store_outbox_put_recovered(gw_store *s, const struct out_msg *m, const uint8_t *env,
+				   size_t len, const uint8_t *receipt, size_t rlen,
+				   mla_diag *diag);
+
 #endif

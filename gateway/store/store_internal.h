@@ -68,6 +68,11 @@ enum store_stmt_id {
 	ST_IDEM_PUT,
 	ST_IDEM_PURGE,
 	ST_PROBE,
+	ST_REC_PAGE,
+	ST_REC_NEWEST,
+	ST_REC_OUT,
+	ST_REC_OUT_ENV,
+	ST_REC_CLEAR,
 	ST_COUNT_
 };
 

@@ -265,6 +265,8 @@ mla_err store_accept_loss(const char *path, int64_t now_ms, mla_diag *diag)
 	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK ||
 	    (rc = meta_set_db(db, "clean", MARK_CLEAN)) != SQLITE_OK ||
 	    (rc = meta_set_db(db, "wal_loss_accepted", at)) != SQLITE_OK ||
+	    /* the lost log's messages are asked back from the peers at the next start */
+	    (rc = meta_set_db(db, "recovery_pending", "accept-loss")) != SQLITE_OK ||
 	    (rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
 		r = store_fail_db(db, rc, path, diag);
 out:

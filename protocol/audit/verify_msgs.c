@@ -34,7 +34,7 @@ static struct vrec *rec_of(const struct vctx *v, const char *id)
 static int names_stored_envelope(mla_audit_event ev)
 {
 	return ev == MLA_AUDIT_SUBMITTED || ev == MLA_AUDIT_SENT || ev == MLA_AUDIT_DELIVERED ||
-	       ev == MLA_AUDIT_RECEIVED;
+	       ev == MLA_AUDIT_RECEIVED || ev == MLA_AUDIT_RECOVERED;
 }
 
 static int cmp_time(const void *a, const void *b)
@@ -287,7 +287,8 @@ static void check_held(struct vctx *v, const mla_audit_entry *e, size_t i)
 {
 	int env = env_of(v, e->message_id) != NULL, rec = rec_of(v, e->message_id) != NULL;
 
-	if ((e->event != MLA_AUDIT_SUBMITTED && e->event != MLA_AUDIT_RECEIVED) ||
+	if ((e->event != MLA_AUDIT_SUBMITTED && e->event != MLA_AUDIT_RECEIVED &&
+	     e->event != MLA_AUDIT_RECOVERED) ||
 	    !audit_selected(v, e->message_id))
 		return;
 	if (!env && e->has_envelope_sha256)
@@ -298,6 +299,7 @@ static void check_held(struct vctx *v, const mla_audit_entry *e, size_t i)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_MISSING, MLA_BUNDLE_RECEIPT, e->message_id,
 		      "receipt %s: not in the bundle, though entry %zu (received) "
 		      "records that it was issued", e->message_id, i);
+	/* a recovered message's receipt: step 10 below, with the delivered ones */
 }
 
 int verify_receipts(struct vctx *v)
@@ -358,26 +360,30 @@ int verify_delivered(struct vctx *v)
 		const mla_audit_entry *e = &v->entries[i];
 		const struct vrec *x;
 
-		if (e->seq == UINT64_MAX || e->event != MLA_AUDIT_DELIVERED)
+		/* a recovered message was given back with the recipient's positive receipt
+		 * (SPEC 14, Recovery): the same proof as a delivery, whichever way it went */
+		if (e->seq == UINT64_MAX ||
+		    (e->event != MLA_AUDIT_DELIVERED && e->event != MLA_AUDIT_RECOVERED))
 			continue;
 		x = rec_of(v, e->message_id);
 		if (x == NULL && !audit_selected(v, e->message_id))
 			continue; /* a message the filter left out */
 		if (x == NULL)
 			vfailn(v, F_DELIVERED, MLA_AUDIT_R_MISSING, MLA_BUNDLE_ENTRY, i,
-			       "entry %zu (delivered, message %s): no receipt in the "
-			      "bundle", i, e->message_id);
+			       "entry %zu (%s, message %s): no receipt in the "
+			      "bundle", i, mla_audit_event_name(e->event), e->message_id);
 		else if (!e->has_receipt_sha256 || memcmp(x->sha, e->receipt_sha256, 32) != 0)
 			vfailn(v, F_DELIVERED, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_ENTRY, i,
-			       "entry %zu (delivered, message %s): the receipt in the "
-			      "bundle is not the one it names", i, e->message_id);
+			       "entry %zu (%s, message %s): the receipt in the "
+			      "bundle is not the one it names", i, mla_audit_event_name(e->event),
+			       e->message_id);
 		else if (!x->verified || x->r.outcome != MLA_OUTCOME_ACCEPTED ||
 			 strcmp(x->r.receiver_state, e->to) != 0 || !e->has_envelope_sha256 ||
 			 memcmp(x->r.envelope_digest, e->envelope_sha256, 32) != 0)
 			vfailn(v, F_DELIVERED, MLA_AUDIT_R_DELIVERED, MLA_BUNDLE_ENTRY, i,
-			       "entry %zu (delivered, message %s): no verified "
-			      "positive receipt of %s over the envelope's digest", i, e->message_id,
-			      e->to);
+			       "entry %zu (%s, message %s): no verified "
+			      "positive receipt of %s over the envelope's digest", i,
+			       mla_audit_event_name(e->event), e->message_id, e->to);
 		else
 			v->fam[F_DELIVERED].ok++;
 	}

@@ -152,12 +152,15 @@ def main(mlagw, mlagwd):
     first = es.audit()[0]
     check(first['event'] == 'epoch-opened' and first['prev-origin'] == 'mlagw.es/audit' and
           first['prev-size'] == str(co_head), 'entry 0: %r' % first)
-    # before any traffic the new log is its link alone: its first checkpoint (1 entry) goes
-    # to CO with an empty inclusion proof
+    # before any traffic the new log is its link and the messages CO gave back at the start
+    # (SPEC 14, Recovery: the lost ones, each a recovered entry): its first checkpoint goes to
+    # CO with the inclusion proof of the link
+    rec = [e for e in es.audit() if e['event'] == 'recovered']
+    check(rec and all(e['actor'] == 'CO' for e in rec), 'nothing recovered from CO')
     wait_until(lambda: any(w['origin'] == 'mlagw.es/audit/2' for w in co.witnessed()), 20,
-               msg='CO cosigned the link alone')
-    check(min(w['size'] for w in co.witnessed() if w['origin'] == 'mlagw.es/audit/2') == 1,
-          'the first checkpoint of epoch 2 was not the link alone')
+               msg='CO cosigned the new log')
+    check(min(w['size'] for w in co.witnessed() if w['origin'] == 'mlagw.es/audit/2') ==
+          1 + len(rec), 'the first checkpoint of epoch 2 was not the link and the recovered')
     ids = delivered(es, 5, 'epoch2')
     wait_until(lambda: cosigned_by_co(es) >= es.checkpoints()[-1]['size'], 20,
                msg='CO cosigned epoch 2')

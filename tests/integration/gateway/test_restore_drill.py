@@ -6,8 +6,9 @@ acknowledged submission is then accounted for:
 
 - in ES's restored store, delivered (it was in the backup: delivered before it, or still queued
   and delivered after the restore, CO answering the resend with its original receipt);
-- or only in CO's inbox, with the receipt CO issued (acknowledged after the backup and
-  delivered before the crash: ES's records lack it);
+- or given back by CO at the start (SPEC 14 "Log epochs", Recovery): acknowledged after the
+  backup and delivered before the crash, now in ES's outbox as delivered with the receipt CO
+  issued, and a `recovered` audit entry each;
 - or lost: acknowledged after the backup and not delivered before the crash. Counted apart.
 
 The counts are printed; the test asserts that nothing else happens (no acknowledged message of
@@ -147,12 +148,13 @@ def main(mlagw, mlagwd):
                msg="the backup's acknowledged messages delivered")
     net.stop_all()
 
-    ob = es.outbox(blobs=False)
+    ob = es.outbox()
+    recovered = {e['message']: e for e in es.audit() if e['event'] == 'recovered'}
     inbox = co.inbox()
     counts = co.inbox_counts()
     check(all(n == 1 for n in counts.values()), 'a message is in CO inbox twice')
     classes = {'es_delivered_before_backup': 0, 'es_queued_then_delivered': 0,
-               'co_only_with_receipt': 0, 'lost_after_backup': 0}
+               'recovered_from_co': 0, 'co_only_with_receipt': 0, 'lost_after_backup': 0}
     backup_states = {}
     p = subprocess.run([net.mlagw, 'store', 'show', '--store', backup, '--outbox', '--json'],
                        capture_output=True, check=True)
@@ -160,8 +162,13 @@ def main(mlagw, mlagwd):
         backup_states[r['message_id']] = r['state']
     lost = []
     for m in acked:
-        if m in ob:
-            check(m in in_backup, '%s is in the restored store but not the backup' % m)
+        if m in ob and m not in in_backup:
+            # given back by CO at the start (SPEC 14, Recovery): delivered, CO's receipt
+            check(ob[m]['state'] == DELIVERED and m in inbox and inbox[m]['accepted'] and
+                  ob[m]['receipt'] == inbox[m]['receipt'],
+                  '%s: recovered, not as CO holds it (%s)' % (m, ob[m]['state']))
+            classes['recovered_from_co'] += 1
+        elif m in ob:
             check(ob[m]['state'] == DELIVERED and m in inbox and inbox[m]['accepted'],
                   '%s: restored, not delivered (%s)' % (m, ob[m]['state']))
             classes['es_delivered_before_backup' if backup_states[m] == DELIVERED
@@ -187,6 +194,11 @@ def main(mlagw, mlagwd):
           'lost %d, but %d were acknowledged while CO was down' %
           (classes['lost_after_backup'], queued_at_crash))
     check(not (set(lost) & set(inbox)), 'a lost message is in CO inbox')
+    # everything CO holds came back: none is left only in CO's inbox
+    check(classes['co_only_with_receipt'] == 0, 'CO holds messages ES did not recover')
+    check(len(recovered) == classes['recovered_from_co'] and
+          all(e['actor'] == 'CO' for e in recovered.values()),
+          'recovered entries: %d for %d messages' % (len(recovered), classes['recovered_from_co']))
 
     # both epochs' bundles verify; together they report the link and the loss
     cur = os.path.join(net.dir, 'es-epoch2.mab')

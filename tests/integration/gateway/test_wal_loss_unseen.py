@@ -7,7 +7,8 @@ prefix of the log, which the heads cannot tell from a good one.
 
 The store itself tells: an unclean stop always leaves its write-ahead log, so the start is
 refused locally (SPEC §14 Durability) until the operator accepts the loss (`mlagw store
-accept-loss`); then it goes ahead. What this test also holds to: the peer keeps the receipts
+accept-loss`); then it goes ahead and gets the lost messages back from CO, which holds them
+with its receipts (SPEC §14 "Log epochs", Recovery). What this test also holds to: the peer keeps the receipts
 naming every lost message, `mlagw audit reconcile` of the two bundles names each one, and an
 export of the victim still verifies alone."""
 import os
@@ -63,8 +64,12 @@ def main(mlagw, mlagwd):
     check(b'accepted' in p.stdout, 'accept-loss: %r' % p.stdout)
     es.start()
     out = es.outbox(blobs=False)
-    check(not set(lost) & set(out), 'ES kept some of the lost messages: %r' % (
-        set(lost) & set(out)))
+    # what the log lost, CO gave back at the start (SPEC 14 "Log epochs", Recovery)
+    check(all(m in out and out[m]['state'] == DELIVERED for m in lost),
+          'ES did not get back every lost message: %r' % (set(lost) - set(out)))
+    rec = [e for e in es.audit() if e['event'] == 'recovered']
+    check(sorted(e['message'] for e in rec) == sorted(lost) and
+          all(e['actor'] == 'CO' for e in rec), 'recovered entries: %r' % rec)
     check(set(first) <= set(out), 'ES lost what its file held')
 
     # the peer holds every lost message with its own receipt naming it
