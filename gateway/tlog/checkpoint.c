@@ -348,8 +348,9 @@ mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag)
 	int unclean = store_unclean(g->store);
 	mla_err r;
 
-	if ((r = gw_checkpoint_key_load(&g->snap->cfg, &g->tlog->audit_key, diag)) != MLA_OK)
-		return r;
+	if ((r = gw_checkpoint_key_load(&g->snap->cfg, &g->tlog->audit_key, diag)) != MLA_OK ||
+	    (r = gw_audit_cert_keep(g, g->snap->cfg.audit.cert, NULL, diag)) != MLA_OK)
+		return r; /* the certificate is kept for export, should the key change later */
 	if ((r = mla_merkle_tree_new(TREE_MAX_LEAVES, &g->tlog->tree)) != MLA_OK)
 		return mla_fail(diag, r, "audit tree: cannot create it");
 	if ((r = build_tree(g, diag)) != MLA_OK)

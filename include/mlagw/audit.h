@@ -225,6 +225,7 @@ typedef enum mla_audit_refusal {
 	MLA_AUDIT_R_NO_STATE,	   /* reconcile: the manifest names no State */
 	MLA_AUDIT_R_EPOCH_LINK,	   /* a log epoch's link to the previous one is refused */
 	MLA_AUDIT_R_SEAL,	   /* an earlier seal is not of the message, or the seals' chain breaks */
+	MLA_AUDIT_R_KEY_CHANGE,	   /* the audit keys do not follow the log's audit-key-changed entries */
 	MLA_AUDIT_R_N
 } mla_audit_refusal;
 

@@ -22,7 +22,7 @@ static const char *const refusal_names[MLA_AUDIT_R_N] = {
 	"proof-invalid", "proof-missing", "order", "envelope-invalid", "receipt-invalid",
 	"message-id", "receipt-match", "digest", "unreferenced", "missing", "not-selected",
 	"delivered", "split-roots", "split-log", "split-witness", "unverified", "no-state",
-	"epoch-link", "seal",
+	"epoch-link", "seal", "key-change",
 };
 
 const char *mla_audit_check_name(mla_audit_check c)
@@ -148,7 +148,8 @@ int audit_run_checks(struct vctx *v)
 {
 	int (*const steps[])(struct vctx *) = {
 		verify_manifest, verify_certificate, verify_checkpoints, verify_entries,
-		verify_tree, verify_witness, verify_envelopes, verify_receipts, verify_delivered,
+		verify_keys, verify_tree, verify_witness, verify_envelopes, verify_receipts,
+		verify_delivered,
 		verify_seals, verify_proofs,
 	};
 
@@ -170,6 +171,11 @@ void audit_vctx_free(struct vctx *v)
 	free(v->entries);
 	free(v->leaves);
 	free(v->cps);
+	free(v->cp_key);
+	for (size_t i = 0; i < v->nkeys; i++)
+		X509_free(v->keys[i].cert);
+	free(v->keys);
+	free(v->key_verifiers);
 	free(v->envs);
 	free(v->recs);
 	free(v->seal_envs);

@@ -46,9 +46,12 @@ static void check_link(const struct vctx *prev, const mla_audit_entry *e, mla_au
 	int sig_ok;
 
 	mla_buf_init(&note, MLA_NOTE_MAX);
-	sig_ok = prev->have_key && mla_audit_entry_link_note(e, &note) == MLA_OK &&
-		 mla_checkpoint_open((const char *)note.data, note.len, &prev->key, 1, &cp, NULL,
-				     NULL) == MLA_OK;
+	/* the head was signed by the previous log's last audit key (SPEC 14 "Audit key
+	 * changes": the key in force at its end) */
+	sig_ok = prev->have_key && prev->nkeys > 0 &&
+		 mla_audit_entry_link_note(e, &note) == MLA_OK &&
+		 mla_checkpoint_open((const char *)note.data, note.len,
+				     &prev->keys[prev->nkeys - 1].v, 1, &cp, NULL, NULL) == MLA_OK;
 	mla_buf_free(&note);
 	l->checked = 1;
 	l->archived = archived_size(prev);

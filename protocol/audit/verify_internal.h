@@ -67,6 +67,13 @@ struct vpeer {
 	mla_note_verifier log, cosigner;
 };
 
+/* One of the log's audit keys: its verifier, its certificate and the SHA-256 of its DER. */
+struct vkey {
+	mla_note_verifier v;
+	X509 *cert;
+	uint8_t sha[32];
+};
+
 /* One bundle's verification: what the checks parsed, counted and found. */
 struct vctx {
 	const mla_bundle *b;
@@ -86,7 +93,13 @@ struct vctx {
 	uint8_t (*leaves)[32];		     /* of the records' bytes, in record order */
 	size_t nentries;
 	mla_checkpoint *cps;		     /* opened; size 0 when refused */
+	size_t *cp_key;			     /* which audit key (index in keys) signed each */
 	size_t ncps;
+	/* the log's audit keys (SPEC 14 "Audit key changes"): keys[0] is `audit` (= key), then
+	 * audit.2, ... of a format 3 bundle (verify_keys.c) */
+	struct vkey *keys;
+	size_t nkeys;
+	mla_note_verifier *key_verifiers; /* audit_keys()'s array */
 	struct venv *envs;
 	size_t nenvs;
 	struct vrec *recs;
@@ -150,11 +163,28 @@ int audit_epoch_links(const struct vctx *vs, size_t n, mla_audit_result *res);
 /* Whether cert chains to a root of state in the trust set (why says otherwise), valid
  * at the bundle's last entry when check_time (the audit certificate), else whatever the
  * time (peers' certificates: judged by what they signed, whenever a rotation retired them). */
+/* The same, judged at time at (0 now, -1 not at all). */
+int audit_chain_to_root_at(struct vctx *v, X509 *cert, const char *state, time_t at,
+			   char *why, size_t whylen);
 int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, int check_time,
 			char *why, size_t whylen);
 int verify_envelopes(struct vctx *v);
 int verify_receipts(struct vctx *v);
 int verify_delivered(struct vctx *v);
+/* verify_keys.c: the audit key schedule (SPEC 14 "Audit key changes", SPEC 15 step 5a). */
+int verify_keys(struct vctx *v);
+/* How many `audit.<n>` certificates follow `audit` (0 in format 2). */
+size_t audit_later_keys(const struct vctx *v);
+/* Takes cert (the verified `audit`, owned from now on) as key 1 and checks the later ones;
+ * 0, or -1 when out of memory. */
+int audit_take_keys(struct vctx *v, X509 *cert);
+/* The verifiers of keys[] in one array for mla_checkpoint_open (valid until the next call). */
+const mla_note_verifier *audit_keys(struct vctx *v);
+/* The index of the lowest signer bit: which key signed. */
+size_t audit_signer(uint64_t signers);
+/* verify_log.c: one of the bundle's own audit certificates (see there). */
+int audit_own_cert(struct vctx *v, const mla_bundle_record *c, int check_time,
+		   mla_note_verifier *key, X509 **certp);
 /* verify_seals.c: the earlier seals of messages sealed again (SPEC 15 step 11). */
 int verify_seals(struct vctx *v);
 /* Whether name is an earlier seal's record name, "<message id>.<n>" with n from 1 to 9. */

@@ -118,7 +118,8 @@ static void manifest_counts(struct vctx *v, json_t *j)
 	json_t *counts = json_object_get(j, "counts");
 	json_t *pc = json_object_get(counts, "peer_certificates");
 	json_t *first = json_object_get(j, "first_seq"), *last = json_object_get(j, "last_seq");
-	size_t npc = count_type(v->b, MLA_BUNDLE_CERTIFICATE) - 1;
+	/* the certificates after `audit`, but the later audit keys' (format 3) */
+	size_t npc = count_type(v->b, MLA_BUNDLE_CERTIFICATE) - 1 - audit_later_keys(v);
 	size_t ne = count_type(v->b, MLA_BUNDLE_ENTRY);
 
 	manifest_count(v, counts, "entries", MLA_BUNDLE_ENTRY);
@@ -212,7 +213,13 @@ static int verify_at(X509_STORE_CTX *ctx, time_t at)
 int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, int check_time,
 			char *why, size_t whylen)
 {
-	time_t at = check_time ? last_entry_time(v) : -1;
+	return audit_chain_to_root_at(v, cert, state, check_time ? last_entry_time(v) : -1, why,
+				      whylen);
+}
+
+int audit_chain_to_root_at(struct vctx *v, X509 *cert, const char *state, time_t at,
+			   char *why, size_t whylen)
+{
 	X509_STORE *st = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	int roots = 0, ok = 0;
@@ -235,44 +242,66 @@ int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, int check
 	return ok;
 }
 
-int verify_certificate(struct vctx *v)
+/* One of the bundle's own audit certificates (record c): the State's, Ed25519, chaining to
+ * its root (judged at the last entry's time when check_time, else whatever the time: the
+ * key schedule judges each key at its own times, verify_keys.c). Its verifier under the log's
+ * origin into *key and the certificate into *certp (the caller frees it); 0 on a failure. */
+int audit_own_cert(struct vctx *v, const mla_bundle_record *c, int check_time,
+		   mla_note_verifier *key, X509 **certp)
 {
-	const mla_bundle_record *c = &v->b->rec[1];
 	BIO *bio = BIO_new_mem_buf(c->data, (int)c->len);
 	X509 *cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 	char why[300] = "", st[3] = "";
+	int ok = 0;
 
-	if (strcmp(c->name, "audit") != 0)
-		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
-		      "certificate %s: the audit certificate is not named audit", c->name);
-	else if (v->state[0] == '\0')
+	if (v->state[0] == '\0')
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_STATE, MLA_BUNDLE_CERTIFICATE, c->name,
 		      "certificate: the manifest names no State to check it against");
 	else if (cert == NULL)
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
-		      "certificate: not a PEM certificate");
+		      "certificate %s: not a PEM certificate", c->name);
 	else if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_countryName, st,
 					   3) != 2 || strcmp(st, v->state) != 0)
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_STATE, MLA_BUNDLE_CERTIFICATE, c->name,
-		      "certificate: subject State '%s' is not the bundle's %s", st,
+		      "certificate %s: subject State '%s' is not the bundle's %s", c->name, st,
 		      v->state);
 	else if (X509_get0_pubkey(cert) == NULL || /* a key OpenSSL cannot decode */
 		 EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) != EVP_PKEY_ED25519)
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
-		      "certificate: the audit key is not Ed25519");
-	else if (!audit_chain_to_root(v, cert, v->state, 1, why, sizeof(why)))
+		      "certificate %s: the audit key is not Ed25519", c->name);
+	else if (!audit_chain_to_root(v, cert, v->state, check_time, why, sizeof(why)))
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_CHAIN, MLA_BUNDLE_CERTIFICATE, c->name,
-		      "certificate: %s", why);
-	else if (mla_note_verifier_from_key(v->origin, X509_get0_pubkey(cert), &v->key, NULL) ==
-		 MLA_OK) {
-		v->have_key = 1;
-		v->fam[F_CERT].ok++;
-	} else
+		      "certificate %s: %s", c->name, why);
+	else if (mla_note_verifier_from_key(v->origin, X509_get0_pubkey(cert), key, NULL) !=
+		 MLA_OK)
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
-		      "certificate: unusable audit key");
-	X509_free(cert);
+		      "certificate %s: unusable audit key", c->name);
+	else
+		ok = 1;
 	BIO_free(bio);
-	return 0;
+	if (ok)
+		*certp = cert;
+	else
+		X509_free(cert);
+	return ok;
+}
+
+int verify_certificate(struct vctx *v)
+{
+	const mla_bundle_record *c = &v->b->rec[1];
+	X509 *cert = NULL;
+
+	if (strcmp(c->name, "audit") != 0) {
+		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
+		      "certificate %s: the audit certificate is not named audit", c->name);
+		return 0;
+	}
+	/* with later keys (format 3), each is judged at its own times by verify_keys */
+	if (!audit_own_cert(v, c, audit_later_keys(v) == 0, &v->key, &cert))
+		return 0;
+	v->have_key = 1;
+	v->fam[F_CERT].ok++;
+	return audit_take_keys(v, cert);
 }
 
 int verify_checkpoints(struct vctx *v)
@@ -280,12 +309,14 @@ int verify_checkpoints(struct vctx *v)
 	uint64_t last = 0;
 
 	v->cps = calloc(v->b->n, sizeof(*v->cps));
-	if (v->cps == NULL)
+	v->cp_key = calloc(v->b->n, sizeof(*v->cp_key));
+	if (v->cps == NULL || v->cp_key == NULL)
 		return -1;
 	for (size_t i = 0; i < v->b->n; i++) {
 		const mla_bundle_record *r = &v->b->rec[i];
 		mla_checkpoint *cp = &v->cps[v->ncps++];
 		mla_diag d = {MLA_OK, ""};
+		uint64_t signers = 0;
 		char name[24];
 
 		if (r->type != MLA_BUNDLE_CHECKPOINT) {
@@ -297,8 +328,8 @@ int verify_checkpoints(struct vctx *v)
 			      r->name, "checkpoint %s: no verified audit key", r->name);
 			continue;
 		}
-		if (mla_checkpoint_open((const char *)r->data, r->len, &v->key, 1, cp, NULL, &d) !=
-		    MLA_OK) {
+		if (mla_checkpoint_open((const char *)r->data, r->len, audit_keys(v), v->nkeys, cp,
+					&signers, &d) != MLA_OK) {
 			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_SIG, MLA_BUNDLE_CHECKPOINT,
 			      r->name, "checkpoint %s: signature or form refused: %s",
 			      r->name, mla_diag_message(&d));
@@ -317,6 +348,7 @@ int verify_checkpoints(struct vctx *v)
 			continue;
 		}
 		last = cp->size;
+		v->cp_key[v->ncps - 1] = audit_signer(signers);
 		v->fam[F_CHECKPOINTS].ok++;
 	}
 	if (v->ncps == 0)

@@ -252,7 +252,8 @@ static int check_cosignatures(struct vctx *v)
 
 		if (r->type != MLA_BUNDLE_CHECKPOINT || v->cps[k++].size == 0)
 			continue; /* refused by verify_checkpoints already */
-		nk = select_keys(r, &v->key, cand, v->npeers, keys);
+		/* our line is the key that signed it (SPEC 14 "Audit key changes") */
+		nk = select_keys(r, &v->keys[v->cp_key[k - 1]].v, cand, v->npeers, keys);
 		if (mla_checkpoint_open((const char *)r->data, r->len, keys, nk, &cp, &signers, &d) !=
 		    MLA_OK) {
 			vfail(v, F_WITNESS, MLA_AUDIT_R_COSIGNATURE, MLA_BUNDLE_CHECKPOINT, r->name,
@@ -344,7 +345,34 @@ static const char *witnessed_problem(const mla_bundle_record *r, const mla_check
 }
 
 /* The peer checkpoints we cosigned: the peer's signature and ours, by State then size. */
-static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner)
+/* Opens witnessed record r with each of our cosigner keys in turn (our audit key may have
+ * changed, SPEC 14): the first under which it is cosigned by us and signed by its peer. */
+static const char *open_witnessed(const mla_bundle_record *r, const mla_note_verifier *own,
+				  size_t nown, const mla_note_verifier *const *cand, size_t nc,
+				  uint32_t epoch, struct wit_order *prev, mla_checkpoint *cp,
+				  char *why, size_t whylen)
+{
+	mla_note_verifier keys[MLA_NOTE_VERIFIERS_MAX];
+	const char *bad = "no key of this gateway cosigned it";
+
+	for (size_t o = 0; o < nown; o++) {
+		mla_diag d = {MLA_OK, ""};
+		uint64_t signers = 0;
+		size_t nk = select_keys(r, &own[o], cand, nc, keys);
+
+		if (mla_checkpoint_open((const char *)r->data, r->len, keys, nk, cp, &signers,
+					&d) != MLA_OK) {
+			(void)mla_snprintf_cut(why, whylen, "%s", mla_diag_message(&d));
+			bad = why;
+			continue;
+		}
+		if ((bad = witnessed_problem(r, cp, signers, nk, epoch, prev)) == NULL)
+			return NULL;
+	}
+	return bad;
+}
+
+static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner, size_t nown)
 {
 	const mla_note_verifier **cand = calloc(v->npeers + 1, sizeof(*cand));
 	mla_note_verifier *ren = calloc(v->npeers + 1, sizeof(*ren));
@@ -359,13 +387,10 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 	}
 	for (size_t i = 0; i < v->b->n; i++) {
 		const mla_bundle_record *r = &v->b->rec[i];
-		mla_note_verifier keys[MLA_NOTE_VERIFIERS_MAX];
-		mla_diag d = {MLA_OK, ""};
-		uint64_t signers = 0;
 		mla_checkpoint cp;
 		const char *bad;
-		char what[64];
-		size_t nc = 0, nk;
+		char what[64], why[MLA_DIAG_MAX];
+		size_t nc = 0;
 		mla_audit_head *h;
 
 		uint32_t epoch;
@@ -384,14 +409,8 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 				 renamed(&v->peers[p].log, origin, &ren[nc]))
 				cand[nc] = &ren[nc], nc++;
 		}
-		nk = select_keys(r, own_cosigner, cand, nc, keys);
-		if (mla_checkpoint_open((const char *)r->data, r->len, keys, nk, &cp, &signers, &d) !=
-		    MLA_OK) {
-			vfail(v, F_WITNESS, MLA_AUDIT_R_WITNESSED, MLA_BUNDLE_WITNESSED, r->name,
-			      "witnessed %s: %s", r->name, mla_diag_message(&d));
-			continue;
-		}
-		if ((bad = witnessed_problem(r, &cp, signers, nk, epoch, &prev)) != NULL) {
+		if ((bad = open_witnessed(r, own_cosigner, nown, cand, nc, epoch, &prev, &cp, why,
+					  sizeof(why))) != NULL) {
 			vfail(v, F_WITNESS, MLA_AUDIT_R_WITNESSED, MLA_BUNDLE_WITNESSED, r->name,
 			      "witnessed %s: %s", r->name, bad);
 			continue;
@@ -414,7 +433,7 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 
 int verify_witness(struct vctx *v)
 {
-	mla_note_verifier own_cosigner;
+	mla_note_verifier *own;
 	EVP_PKEY *pk = NULL;
 	char name[40];
 	int rc;
@@ -422,20 +441,27 @@ int verify_witness(struct vctx *v)
 	v->peers = calloc(v->b->n, sizeof(*v->peers));
 	if (v->peers == NULL)
 		return -1;
-	for (size_t i = 2; i < v->b->n && v->b->rec[i].type == MLA_BUNDLE_CERTIFICATE; i++)
+	for (size_t i = 2 + audit_later_keys(v);
+	     i < v->b->n && v->b->rec[i].type == MLA_BUNDLE_CERTIFICATE; i++)
 		take_peer_cert(v, &v->b->rec[i]);
 	if (!v->have_key)
 		return 0; /* reported by verify_certificate */
 	mla_require(mla_snprintf(name, sizeof(name), "mlagw.%c%c/witness", v->state[0] + 32,
 				 v->state[1] + 32) == MLA_OK);
-	if ((pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, v->key.key,
-					      MLA_ED25519_KEY_LEN)) == NULL ||
-	    mla_cosig_verifier_from_key(name, pk, &own_cosigner, NULL) != MLA_OK) {
-		EVP_PKEY_free(pk);
+	if ((own = calloc(v->nkeys, sizeof(*own))) == NULL)
 		return -1;
+	for (size_t k = 0; k < v->nkeys; k++) { /* each audit key of ours cosigns as we */
+		pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, v->keys[k].v.key,
+						 MLA_ED25519_KEY_LEN);
+		rc = pk == NULL || mla_cosig_verifier_from_key(name, pk, &own[k], NULL) != MLA_OK;
+		EVP_PKEY_free(pk);
+		if (rc) {
+			free(own);
+			return -1;
+		}
 	}
-	EVP_PKEY_free(pk);
-	if ((rc = check_cosignatures(v)) != 0)
-		return rc;
-	return check_witnessed(v, &own_cosigner);
+	if ((rc = check_cosignatures(v)) == 0)
+		rc = check_witnessed(v, own, v->nkeys);
+	free(own);
+	return rc;
 }
