@@ -137,6 +137,17 @@ static size_t count(const struct tb_bundle *b, mla_bundle_type t)
 	return n;
 }
 
+/* The certificates of later audit keys (audit.2, ...: format 3), not peers'. */
+static size_t later_audit_certs(const struct tb_bundle *b)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		n += b->rec[i].type == MLA_BUNDLE_CERTIFICATE &&
+		     strncmp(b->rec[i].name, "audit.", 6) == 0;
+	return n;
+}
+
 int tb_manifest(struct tb_bundle *b, const char *state, const char *filter_case)
 {
 	mla_buf m;
@@ -159,7 +170,8 @@ int tb_manifest(struct tb_bundle *b, const char *state, const char *filter_case)
 			    count(b, MLA_BUNDLE_ENTRY), count(b, MLA_BUNDLE_CHECKPOINT),
 			    count(b, MLA_BUNDLE_ENVELOPE), count(b, MLA_BUNDLE_RECEIPT),
 			    count(b, MLA_BUNDLE_WITNESSED), count(b, MLA_BUNDLE_PROOF),
-			    count(b, MLA_BUNDLE_CERTIFICATE) - 1, count(b, MLA_BUNDLE_ENTRY) - 1) !=
+			    count(b, MLA_BUNDLE_CERTIFICATE) - 1 - later_audit_certs(b),
+			    count(b, MLA_BUNDLE_ENTRY) - 1) !=
 	     MLA_OK;
 	for (size_t i = 0, k = 0; rc == 0 && i < b->n; i++)
 		if (b->rec[i].type == MLA_BUNDLE_CHECKPOINT)
@@ -186,7 +198,7 @@ static int cert_pem(X509 *c, mla_buf *out)
 	return rc;
 }
 
-static int add_cert(struct tb_bundle *b, const char *name, X509 *c)
+int tb_add_cert(struct tb_bundle *b, const char *name, X509 *c)
 {
 	mla_buf pem;
 	int rc = cert_pem(c, &pem);
@@ -264,7 +276,7 @@ static int add_peer(struct tb_bundle *b, const struct tb_state *peer)
 	if (mla_cert_fingerprint(peer->audit_cert, fp) != MLA_OK ||
 	    mla_snprintf(name, sizeof(name), "peer.%s.%.16s", peer->state, fp) != MLA_OK)
 		return -1;
-	return add_cert(b, name, peer->audit_cert);
+	return tb_add_cert(b, name, peer->audit_cert);
 }
 
 /* Entries' records and leaves. */
@@ -306,7 +318,7 @@ int tb_build_epoch(struct tb_bundle *b, const struct tb_state *s, uint32_t epoch
 	if (rc == 0)
 		rc = tb_manifest(b, s->state, NULL); /* first: the records go after it */
 	if (rc == 0)
-		rc = add_cert(b, "audit", s->audit_cert);
+		rc = tb_add_cert(b, "audit", s->audit_cert);
 	if (rc == 0 && peer != NULL)
 		rc = add_peer(b, peer);
 	if (rc == 0)

@@ -65,6 +65,8 @@ struct tb_rec *tb_find(struct tb_bundle *b, mla_bundle_type t, const char *name)
 int tb_set(struct tb_bundle *b, mla_bundle_type t, const char *name, const void *data,
 	   size_t len);
 void tb_remove(struct tb_bundle *b, mla_bundle_type t, const char *name);
+/* Adds certificate c as PEM record name (after the certificates already there). 0 or -1. */
+int tb_add_cert(struct tb_bundle *b, const char *name, X509 *c);
 /* Rewrites the manifest from the records (filter_case: a filter on that case, else none). */
 int tb_manifest(struct tb_bundle *b, const char *state, const char *filter_case);
 /* The container's bytes into out (initialised here). 0 or -1. */
