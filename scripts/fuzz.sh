@@ -84,7 +84,8 @@ printf '\1{"since_ms":1700000000000,"after":"1700000000123.0.%s","limit":64}' $r
 status=0
 printf 'mlagw-audit-bundle/2\nmanifest manifest 2\n{}\nentry 0 3\nabc\n' > "$S/bundle/shape.txt"
 cp "$S/bundle/shape.txt" "$S/audit_verify/"
-$B/tests/fuzz/make_audit_seed "$S/pki" "$S/audit_verify/es.mab"
+printf 'mlagw-audit-bundle/3\nmanifest manifest 2\n{}\ncertificate audit 3\nabc\ncertificate audit.2 3\nabc\n' > "$S/bundle/format3.txt"
+$B/tests/fuzz/make_audit_seed "$S/pki" "$S/audit_verify/es.mab" "$S/audit_verify/es-format3.mab"
 for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify recover_answer; do
   mkdir -p $B/corpus/$h
   echo "== fuzz_$h for ${secs}s"
