@@ -215,8 +215,9 @@ static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 		r = remember_named(x, x->res->entries - 1, e.message_id);
 	if (r == MLA_OK && e.has_receipt_sha256)
 		r = remember_receipt(x, &e);
-	if (r == MLA_OK && e.event == MLA_AUDIT_RESEALED &&
-	    (x->filter == NULL || mla_audit_filter_selects(x->filter, &e)))
+	/* every reseal of a message counts, whichever entry the filter matched: the bundle holds
+	 * whole messages, so a selected message carries all its seals */
+	if (r == MLA_OK && e.event == MLA_AUDIT_RESEALED)
 		r = export_remember_seal(x, e.message_id);
 	return r;
 }
