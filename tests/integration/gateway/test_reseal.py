@@ -104,6 +104,15 @@ def main(mlagw, mlagwd):
     co_b = os.path.join(net.dir, 'CO-exported.mab')
     check(bundle_format(es_b) == 'mlagw-audit-bundle/3', 'ES bundle is %s' % bundle_format(es_b))
     check(bundle_format(co_b) == 'mlagw-audit-bundle/2', 'CO bundle is %s' % bundle_format(co_b))
+    # a bundle filtered on m1's case holds m1 with all its seals, and verifies
+    case = [e['case'] for e in es.audit() if e['message'] == m1 and e['event'] == 'submitted'][0]
+    es_f = os.path.join(net.dir, 'ES-case.mab')
+    net.cli('audit', 'export', '--store', es.store, '--cert', es.pki('audit.crt'), '--out', es_f,
+            '--case', case)
+    p = net.cli('audit', 'verify', es_f, '--trust', os.path.join(net.dir, 'trust-ES'),
+                check_rc=False)
+    check(p.returncode == 0 and bundle_format(es_f) == 'mlagw-audit-bundle/3',
+          'ES bundle filtered on %s: exit %d %s' % (case, p.returncode, p.stdout.decode()[-800:]))
     p = net.cli('audit', 'reconcile', es_b, co_b, '--trust', os.path.join(net.dir, 'trust-ES'),
                 check_rc=False)
     sys.stderr.write(p.stdout.decode() + p.stderr.decode())
