@@ -59,6 +59,7 @@ struct vrec {
 struct vtime {
 	char id[MLA_UUID_LEN + 1];
 	int64_t first_ms, last_ms;
+	unsigned reported; /* a missing envelope (1) or receipt (2) is reported once */
 };
 
 /* A peer whose audit certificate the bundle holds: its log key and its cosigner key. */

@@ -165,7 +165,9 @@ static void walk_entry(struct vctx *v, struct walk *w, const mla_audit_entry *e)
 	char name[MLA_UUID_LEN + 8];
 	const char *ev = mla_audit_event_name(e->event);
 
-	if (e->event == MLA_AUDIT_SUBMITTED && e->has_envelope_sha256 && w->cur == NULL) {
+	/* an answer is submitted as answered: either entry names the first seal */
+	if ((e->event == MLA_AUDIT_SUBMITTED || e->event == MLA_AUDIT_ANSWERED) &&
+	    e->has_envelope_sha256 && w->cur == NULL) {
 		w->cur = e->envelope_sha256;
 	} else if (e->event == MLA_AUDIT_RESEALED) {
 		w->seals++;

@@ -28,7 +28,6 @@
 static char trust_dir[64];
 static struct tb_state es, co;
 static mla_audit_trust *trust;
-static const uint8_t E1[32] = {1}, E2[32] = {2};
 
 /* The fake source: the records of a test bundle, an entry left out (skip), and what export
  * asked for. */
@@ -187,8 +186,8 @@ static void fake_make(struct fake *f, uint64_t skip, mla_audit_source *src)
 	memset(f, 0, sizeof(*f));
 	f->skip = skip;
 	tb_entry(&e[0], 0, t0, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
-	tb_entry(&e[1], 1, t0 + 1000, MLA_AUDIT_SENT, M1, "ES", "CO", E1, NULL);
-	tb_entry(&e[2], 2, t0 + 2000, MLA_AUDIT_SENT, M2, "ES", "CO", E2, NULL);
+	tb_entry(&e[1], 1, t0 + 1000, MLA_AUDIT_SENT, M1, "ES", "CO", NULL, NULL);
+	tb_entry(&e[2], 2, t0 + 2000, MLA_AUDIT_SENT, M2, "ES", "CO", NULL, NULL);
 	tb_entry(&e[3], 3, t0 + 3000, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
 	assert_int_equal(tb_build(&f->b, &es, e, 4, cps, 2, &co), 0);
 	assert_true((n = i2d_X509(co.audit_cert, NULL)) > 0);
