@@ -153,6 +153,14 @@ int audit_epoch_links(const struct vctx *vs, size_t n, mla_audit_result *res);
  * time (peers' certificates: judged by what they signed, whenever a rotation retired them). */
 int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, int check_time,
 			char *why, size_t whylen);
+/* verify_cert.c, for the audit and the peers' certificates alike: the record's one
+ * certificate, or NULL unless it starts with the PEM header and is exactly one PEM block
+ * CERTIFICATE (no PEM headers) holding exactly one DER certificate, followed by nothing but
+ * whitespace (SP, HT, CR, LF). */
+X509 *audit_one_pem_cert(const mla_bundle_record *r);
+/* Why cert's key cannot be an audit key (not Ed25519, or key usage without
+ * digitalSignature), or NULL. */
+const char *audit_cert_key_problem(X509 *cert);
 int verify_envelopes(struct vctx *v);
 int verify_receipts(struct vctx *v);
 int verify_delivered(struct vctx *v);

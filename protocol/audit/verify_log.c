@@ -238,9 +238,9 @@ int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, int check
 int verify_certificate(struct vctx *v)
 {
 	const mla_bundle_record *c = &v->b->rec[1];
-	BIO *bio = BIO_new_mem_buf(c->data, (int)c->len);
-	X509 *cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	X509 *cert = audit_one_pem_cert(c); /* as strict as the peers' (verify_cert.c) */
 	char why[300] = "", st[3] = "";
+	const char *bad = NULL;
 
 	if (strcmp(c->name, "audit") != 0)
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
@@ -250,16 +250,15 @@ int verify_certificate(struct vctx *v)
 		      "certificate: the manifest names no State to check it against");
 	else if (cert == NULL)
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
-		      "certificate: not a PEM certificate");
+		      "certificate: not one PEM certificate");
 	else if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_countryName, st,
 					   3) != 2 || strcmp(st, v->state) != 0)
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_STATE, MLA_BUNDLE_CERTIFICATE, c->name,
 		      "certificate: subject State '%s' is not the bundle's %s", st,
 		      v->state);
-	else if (X509_get0_pubkey(cert) == NULL || /* a key OpenSSL cannot decode */
-		 EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) != EVP_PKEY_ED25519)
+	else if ((bad = audit_cert_key_problem(cert)) != NULL)
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
-		      "certificate: the audit key is not Ed25519");
+		      "certificate: %s", bad);
 	else if (!audit_chain_to_root(v, cert, v->state, 1, why, sizeof(why)))
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_CHAIN, MLA_BUNDLE_CERTIFICATE, c->name,
 		      "certificate: %s", why);
@@ -271,7 +270,6 @@ int verify_certificate(struct vctx *v)
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
 		      "certificate: unusable audit key");
 	X509_free(cert);
-	BIO_free(bio);
 	return 0;
 }
 

@@ -268,6 +268,47 @@ static void test_export_verifies(void **state)
 	fake_free(&f);
 }
 
+/* The audit certificate file with text before it and a second certificate after it: the
+ * bundle holds the first certificate alone, one PEM block as PEM_write writes it, so the
+ * verifier's strict reading (SPEC 15 step 2) takes it. */
+static void test_export_cert_canonical(void **state)
+{
+	struct fake f;
+	mla_audit_source src;
+	mla_audit_export_result res;
+	mla_diag d = {MLA_OK, ""};
+	const struct tb_rec *pem;
+	mla_buf file;
+	char *data = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&data, &len);
+	mla_audit_input in;
+	mla_audit_result *r = NULL;
+	mla_bundle b;
+
+	(void)state;
+	assert_non_null(fp);
+	fake_make(&f, UINT64_MAX, &src);
+	pem = audit_pem(&f);
+	mla_buf_init(&file, 1 << 20);
+	assert_int_equal(mla_buf_append(&file, "subject=C=ES\n", 13), MLA_OK);
+	assert_int_equal(mla_buf_append(&file, pem->data.data, pem->data.len), MLA_OK);
+	assert_int_equal(mla_buf_append(&file, pem->data.data, pem->data.len), MLA_OK);
+	assert_int_equal(mla_audit_export(&src, file.data, file.len, NULL, fp, &res, &d), MLA_OK);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(mla_bundle_parse((const uint8_t *)data, len, &b, &d), MLA_OK);
+	assert_int_equal(b.rec[1].len, pem->data.len);
+	assert_memory_equal(b.rec[1].data, pem->data.data, pem->data.len);
+	mla_bundle_free(&b);
+	in = (mla_audit_input){"es.mab", (const uint8_t *)data, len};
+	assert_int_equal(mla_audit_verify(&in, 1, trust, &r, NULL), MLA_OK);
+	assert_int_equal(r->failures, 0);
+	mla_audit_result_free(r);
+	free(data);
+	mla_buf_free(&file);
+	fake_free(&f);
+}
+
 /* A case: the entries stay complete, the case's entry gets an inclusion proof. */
 static void test_export_filtered(void **state)
 {
@@ -350,6 +391,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_export_verifies),
 		cmocka_unit_test(test_export_filtered),
+		cmocka_unit_test(test_export_cert_canonical),
 		cmocka_unit_test(test_export_gap_refused),
 		cmocka_unit_test(test_export_refusals),
 	};
