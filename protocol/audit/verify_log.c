@@ -158,6 +158,39 @@ static void manifest_sizes(struct vctx *v, json_t *j)
 	}
 }
 
+/* Whether o is an object of exactly the n keys (SPEC 11 rule 3: what a version does not
+ * name is refused; a missing key is refused by its own check, and reported here too). */
+static int exact_keys(json_t *o, const char *const *keys, size_t n)
+{
+	size_t have = 0;
+
+	if (!json_is_object(o))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		have += json_object_get(o, keys[i]) != NULL;
+	return have == n && json_object_size(o) == n;
+}
+
+/* The members of format 2 and 3, no more and no fewer, at every level. */
+static void manifest_keys(struct vctx *v, json_t *j)
+{
+	static const char *const top[] = {"format", "state", "origin", "first_seq", "last_seq",
+					  "checkpoint_sizes", "counts", "filter"};
+	static const char *const counts[] = {"entries", "checkpoints", "witnessed",
+					     "peer_certificates", "proofs", "envelopes",
+					     "receipts"};
+	static const char *const filter[] = {"case", "from", "to"};
+
+	if (!exact_keys(j, top, sizeof(top) / sizeof(top[0])))
+		MFAIL(v, "manifest: its members are not exactly format, state, origin, first_seq, "
+		      "last_seq, checkpoint_sizes, counts and filter");
+	if (!exact_keys(json_object_get(j, "counts"), counts, sizeof(counts) / sizeof(counts[0])))
+		MFAIL(v, "manifest: counts is not exactly {entries, checkpoints, witnessed, "
+		      "peer_certificates, proofs, envelopes, receipts}");
+	if (!exact_keys(json_object_get(j, "filter"), filter, 3))
+		MFAIL(v, "manifest: filter is not exactly {case, from, to}");
+}
+
 int verify_manifest(struct vctx *v)
 {
 	const mla_bundle_record *m = &v->b->rec[0];
@@ -172,6 +205,7 @@ int verify_manifest(struct vctx *v)
 		json_decref(j);
 		return 0;
 	}
+	manifest_keys(v, j);
 	manifest_identity(v, j);
 	manifest_filter_keys(v, json_object_get(j, "filter"));
 	manifest_counts(v, j);
