@@ -382,8 +382,15 @@ int verify_witness(struct vctx *v)
 	v->peers = calloc(v->b->n, sizeof(*v->peers));
 	if (v->peers == NULL)
 		return -1;
-	for (size_t i = 2; i < v->b->n && v->b->rec[i].type == MLA_BUNDLE_CERTIFICATE; i++)
-		take_peer_cert(v, &v->b->rec[i]);
+	for (size_t i = 2; i < v->b->n && v->b->rec[i].type == MLA_BUNDLE_CERTIFICATE; i++) {
+		/* export's order (the store's: State, then fingerprint): names ascend bytewise */
+		if (i > 2 && strcmp(v->b->rec[i - 1].name, v->b->rec[i].name) >= 0)
+			vfail(v, F_WITNESS, MLA_AUDIT_R_ORDER, MLA_BUNDLE_CERTIFICATE,
+			      v->b->rec[i].name, "certificate %s: duplicated or out of order",
+			      v->b->rec[i].name);
+		else
+			take_peer_cert(v, &v->b->rec[i]);
+	}
 	if (!v->have_key)
 		return 0; /* reported by verify_certificate */
 	mla_require(mla_snprintf(name, sizeof(name), "mlagw.%c%c/witness", v->state[0] + 32,

@@ -1,4 +1,4 @@
-/* mla_audit_verify refuses a manifest (SPEC 15 step 1, SPEC 11 rule 3) whose JSON has a
+/* mla_audit_verify refuses proof records out of export's order, and a manifest (SPEC 15 step 1, SPEC 11 rule 3) whose JSON has a
  * duplicated key, a member format 2 and 3 do not name (at the top, in counts, in filter) or
  * lacks one, or a member of another type or out of range; each as `manifest`, family bundle.
  * ES's bundle is built in memory (audit_testbundle.c) and its manifest edited as text. */
@@ -149,6 +149,37 @@ static void test_types_and_ranges(void **state)
 	expect_refused("\"case\": null", "\"case\": 7");
 }
 
+/* Proof records in export's order (c by m, then i by seq): two consistency proofs swapped
+ * are refused as `order`, family proofs (the one skipped then lacks: proof-missing). */
+static void test_proof_order(void **state)
+{
+	const struct tb_bundle *bs[1];
+	struct tb_bundle b;
+	mla_audit_entry e[3];
+	static const uint64_t cps[] = {1, 2, 3};
+	struct tb_rec *p1, *p2, tmp;
+	mla_audit_result *r;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++)
+		tb_entry(&e[i], i, (int64_t)time(NULL) * 1000 - 1000 + (int64_t)i,
+			 MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
+	assert_int_equal(tb_build(&b, &es, e, 3, cps, 3, NULL), 0);
+	assert_non_null(p1 = tb_find(&b, MLA_BUNDLE_PROOF, "c.1.2"));
+	assert_non_null(p2 = tb_find(&b, MLA_BUNDLE_PROOF, "c.2.3"));
+	assert_true(p1 < p2); /* as written */
+	tmp = *p1;
+	*p1 = *p2;
+	*p2 = tmp;
+	assert_int_equal(tb_manifest(&b, "ES", NULL), 0);
+	bs[0] = &b;
+	r = tv_verify(trust, bs, 1);
+	tv_expect(r, 0, MLA_AUDIT_R_ORDER, MLA_AUDIT_CHECK_PROOFS, MLA_BUNDLE_PROOF, "c.1.2");
+	assert_int_equal(tv_count(r, 0, MLA_AUDIT_R_ORDER), 1);
+	mla_audit_result_free(r);
+	tb_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_missing_keys),
 		cmocka_unit_test(test_types_and_ranges),
+		cmocka_unit_test(test_proof_order),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
