@@ -25,8 +25,9 @@ struct mla_audit_filter {
 	const char *from, *to;	/* as given (NULL when not): an export's manifest names them */
 };
 
-/* YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ (UTC) to ms; end_of_day for a date given as --to (its
- * last millisecond). 0 when s is not such a time (a date that does not exist included). */
+/* YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ (UTC) to ms; end_of_day for --to, which is inclusive:
+ * the last millisecond of that day (a date) or of that second (a time). 0 when s is not such a
+ * time (a date that does not exist included). */
 int mla_audit_filter_time(const char *s, int end_of_day, int64_t *ms);
 /* Fills f from the three strings (each may be NULL; f points to them); 0 when from or to is
  * not a time. */

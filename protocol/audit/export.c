@@ -242,19 +242,31 @@ static mla_err export_log(struct export_ctx *x)
 	return export_source_done(x, s->witnessed(s->ctx, witnessed_row, x, &d), &d);
 }
 
-/* The State of the audit certificate: its subject's C=. */
-static mla_err cert_state(struct export_ctx *x, const uint8_t *pem, size_t len)
+/* The audit certificate (the file's first) as the bundle holds it, one PEM block and its
+ * final newline whatever else the file holds (the verifier reads it strictly, SPEC 15 step 2),
+ * into out; and its State, the subject's C=. */
+static mla_err cert_state(struct export_ctx *x, const uint8_t *pem, size_t len, mla_buf *out)
 {
 	BIO *bio = len <= INT32_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
 	X509 *cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-	char *st = x->res->state;
+	BIO *w = BIO_new(BIO_s_mem());
+	char *st = x->res->state, *canon;
+	long clen = 0;
 	int n = -1;
 
 	if (cert != NULL)
 		n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_countryName, st,
 					      3);
+	if (cert != NULL && (w == NULL || PEM_write_bio_X509(w, cert) != 1 ||
+			     (clen = BIO_get_mem_data(w, &canon)) <= 0 ||
+			     mla_buf_append(out, canon, (size_t)clen) != MLA_OK))
+		n = -2;
 	X509_free(cert);
 	BIO_free(bio);
+	BIO_free(w);
+	if (n == -2)
+		return export_fail(x, MLA_AUDIT_EXPORT_CERTIFICATE, MLA_ERR_CERT_FILE,
+				   "the audit certificate does not fit a certificate record");
 	if (n != 2 || st[0] < 'A' || st[0] > 'Z' || st[1] < 'A' || st[1] > 'Z') {
 		st[0] = '\0';
 		return export_fail(x, MLA_AUDIT_EXPORT_CERTIFICATE, MLA_ERR_CERT_FILE,
@@ -383,21 +395,23 @@ static mla_err export_run(const mla_audit_source *src, const uint8_t *pem, size_
 			  mla_audit_export_result *res, mla_diag *diag)
 {
 	struct export_ctx x;
-	mla_buf head;
+	mla_buf head, cert;
 	FILE *fp = sink->out;
 	mla_err r;
 
 	ctx_init(&x, src, filter, res, diag);
 	mla_buf_init(&head, MLA_BUNDLE_MAX);
+	mla_buf_init(&cert, mla_bundle_type_max(MLA_BUNDLE_CERTIFICATE));
 	if ((x.sizes = json_array()) == NULL)
 		r = export_fail(&x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
-	else if ((r = cert_state(&x, pem, len)) == MLA_OK &&
+	else if ((r = cert_state(&x, pem, len, &cert)) == MLA_OK &&
 		 (r = export_checkpoints(&x)) == MLA_OK && (r = export_log(&x)) == MLA_OK &&
 		 (r = export_messages(&x)) == MLA_OK &&
-		 (r = export_head(&x, pem, len, &head)) == MLA_OK &&
+		 (r = export_head(&x, cert.data, cert.len, &head)) == MLA_OK &&
 		 (fp != NULL || (r = sink->open_out(&x, sink->arg, &fp)) == MLA_OK))
 		r = write_bundle(&x, &head, fp, sink->name);
 	mla_buf_free(&head);
+	mla_buf_free(&cert);
 	ctx_free(&x);
 	return r;
 }

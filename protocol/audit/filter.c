@@ -23,7 +23,9 @@ int mla_audit_filter_time(const char *s, int end_of_day, int64_t *ms)
 		mla_require(mla_strcpy(full, sizeof(full), s) == MLA_OK);
 	if ((t = mla_time_parse(full)) < 0)
 		return 0;
-	*ms = (int64_t)t * 1000 + (is_date && end_of_day ? 86400000 - 1 : 0);
+	/* an end (--to) is inclusive to its last millisecond: of the day for a date, of the
+	 * second for a time (entry times have milliseconds, filter times do not) */
+	*ms = (int64_t)t * 1000 + (end_of_day ? (is_date ? 86400000 - 1 : 999) : 0);
 	return 1;
 }
 

@@ -59,6 +59,7 @@ struct vrec {
 struct vtime {
 	char id[MLA_UUID_LEN + 1];
 	int64_t first_ms, last_ms;
+	unsigned reported; /* a missing envelope (1) or receipt (2) is reported once */
 };
 
 /* A peer whose audit certificate the bundle holds: its log key and its cosigner key. */
@@ -168,6 +169,14 @@ int audit_chain_to_root_at(struct vctx *v, X509 *cert, const char *state, time_t
 			   char *why, size_t whylen);
 int audit_chain_to_root(struct vctx *v, X509 *cert, const char *state, int check_time,
 			char *why, size_t whylen);
+/* verify_cert.c, for the audit and the peers' certificates alike: the record's one
+ * certificate, or NULL unless it starts with the PEM header and is exactly one PEM block
+ * CERTIFICATE (no PEM headers) holding exactly one DER certificate, followed by nothing but
+ * whitespace (SP, HT, CR, LF). */
+X509 *audit_one_pem_cert(const mla_bundle_record *r);
+/* Why cert's key cannot be an audit key (not Ed25519, or key usage without
+ * digitalSignature), or NULL. */
+const char *audit_cert_key_problem(X509 *cert);
 int verify_envelopes(struct vctx *v);
 int verify_receipts(struct vctx *v);
 int verify_delivered(struct vctx *v);

@@ -72,7 +72,7 @@ static void manifest_identity(struct vctx *v, json_t *j)
 	char want[32];
 
 	mla_require(mla_snprintf(want, sizeof(want), "mlagw-audit-bundle/%u", v->b->format) ==
-		    MLA_OK); /* a format of one digit */
+		    MLA_OK); /* 19 bytes and a 32-bit number fit */
 	if (!json_is_string(json_object_get(j, "format")) ||
 	    strcmp(json_string_value(json_object_get(j, "format")), want) != 0)
 		MFAIL(v, "manifest: format is not %s (the first line's)", want);
@@ -160,6 +160,39 @@ static void manifest_sizes(struct vctx *v, json_t *j)
 	}
 }
 
+/* Whether o is an object of exactly the n keys (SPEC 11 rule 3: what a version does not
+ * name is refused; a missing key is refused by its own check, and reported here too). */
+static int exact_keys(json_t *o, const char *const *keys, size_t n)
+{
+	size_t have = 0;
+
+	if (!json_is_object(o))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		have += json_object_get(o, keys[i]) != NULL;
+	return have == n && json_object_size(o) == n;
+}
+
+/* The members of format 2 and 3, no more and no fewer, at every level. */
+static void manifest_keys(struct vctx *v, json_t *j)
+{
+	static const char *const top[] = {"format", "state", "origin", "first_seq", "last_seq",
+					  "checkpoint_sizes", "counts", "filter"};
+	static const char *const counts[] = {"entries", "checkpoints", "witnessed",
+					     "peer_certificates", "proofs", "envelopes",
+					     "receipts"};
+	static const char *const filter[] = {"case", "from", "to"};
+
+	if (!exact_keys(j, top, sizeof(top) / sizeof(top[0])))
+		MFAIL(v, "manifest: its members are not exactly format, state, origin, first_seq, "
+		      "last_seq, checkpoint_sizes, counts and filter");
+	if (!exact_keys(json_object_get(j, "counts"), counts, sizeof(counts) / sizeof(counts[0])))
+		MFAIL(v, "manifest: counts is not exactly {entries, checkpoints, witnessed, "
+		      "peer_certificates, proofs, envelopes, receipts}");
+	if (!exact_keys(json_object_get(j, "filter"), filter, 3))
+		MFAIL(v, "manifest: filter is not exactly {case, from, to}");
+}
+
 int verify_manifest(struct vctx *v)
 {
 	const mla_bundle_record *m = &v->b->rec[0];
@@ -174,6 +207,7 @@ int verify_manifest(struct vctx *v)
 		json_decref(j);
 		return 0;
 	}
+	manifest_keys(v, j);
 	manifest_identity(v, j);
 	manifest_filter_keys(v, json_object_get(j, "filter"));
 	manifest_counts(v, j);
@@ -250,9 +284,9 @@ int audit_chain_to_root_at(struct vctx *v, X509 *cert, const char *state, time_t
 int audit_own_cert(struct vctx *v, const mla_bundle_record *c, int check_time,
 		   mla_note_verifier *key, X509 **certp)
 {
-	BIO *bio = BIO_new_mem_buf(c->data, (int)c->len);
-	X509 *cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	X509 *cert = audit_one_pem_cert(c); /* as strict as the peers' (verify_cert.c) */
 	char why[300] = "", st[3] = "";
+	const char *bad = NULL;
 	int ok = 0;
 
 	if (v->state[0] == '\0')
@@ -260,16 +294,15 @@ int audit_own_cert(struct vctx *v, const mla_bundle_record *c, int check_time,
 		      "certificate: the manifest names no State to check it against");
 	else if (cert == NULL)
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
-		      "certificate %s: not a PEM certificate", c->name);
+		      "certificate %s: not one PEM certificate", c->name);
 	else if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_countryName, st,
 					   3) != 2 || strcmp(st, v->state) != 0)
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_STATE, MLA_BUNDLE_CERTIFICATE, c->name,
 		      "certificate %s: subject State '%s' is not the bundle's %s", c->name, st,
 		      v->state);
-	else if (X509_get0_pubkey(cert) == NULL || /* a key OpenSSL cannot decode */
-		 EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) != EVP_PKEY_ED25519)
+	else if ((bad = audit_cert_key_problem(cert)) != NULL)
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_FORM, MLA_BUNDLE_CERTIFICATE, c->name,
-		      "certificate %s: the audit key is not Ed25519", c->name);
+		      "certificate %s: %s", c->name, bad);
 	else if (!audit_chain_to_root(v, cert, v->state, check_time, why, sizeof(why)))
 		vfail(v, F_CERT, MLA_AUDIT_R_CERT_CHAIN, MLA_BUNDLE_CERTIFICATE, c->name,
 		      "certificate %s: %s", c->name, why);
@@ -279,7 +312,6 @@ int audit_own_cert(struct vctx *v, const mla_bundle_record *c, int check_time,
 		      "certificate %s: unusable audit key", c->name);
 	else
 		ok = 1;
-	BIO_free(bio);
 	if (ok)
 		*certp = cert;
 	else

@@ -29,12 +29,31 @@ static struct vrec *rec_of(const struct vctx *v, const char *id)
 	return v->nrecs ? bsearch(id, v->recs, v->nrecs, sizeof(*v->recs), cmp_rname) : NULL;
 }
 
-/* The events whose envelope-sha256 is the stored envelope's (a rejected duplicate may name
- * other bytes under the same id). */
+/* The events whose envelope-sha256 is the stored envelope's, and whose envelope and receipt
+ * the bundle must hold (a rejected duplicate may name other bytes under the same id, and a
+ * refused envelope is not stored). An answer is sent like a submission: answered, not
+ * submitted, is its first entry. */
 static int names_stored_envelope(mla_audit_event ev)
 {
-	return ev == MLA_AUDIT_SUBMITTED || ev == MLA_AUDIT_SENT || ev == MLA_AUDIT_DELIVERED ||
-	       ev == MLA_AUDIT_RECEIVED || ev == MLA_AUDIT_RECOVERED;
+	return ev == MLA_AUDIT_SUBMITTED || ev == MLA_AUDIT_ANSWERED || ev == MLA_AUDIT_SENT ||
+	       ev == MLA_AUDIT_DELIVERED || ev == MLA_AUDIT_RECEIVED || ev == MLA_AUDIT_RECOVERED;
+}
+
+/* The events that may name an earlier seal of a message sealed again (verify_seals.c). */
+static int may_name_earlier_seal(mla_audit_event ev)
+{
+	return ev == MLA_AUDIT_SUBMITTED || ev == MLA_AUDIT_ANSWERED || ev == MLA_AUDIT_SENT;
+}
+
+/* Whether an entry obliges the bundle to hold a record: built only then, so that a log-only
+ * bundle of config entries need not sort its entries' message ids. */
+static int owes_records(const struct vctx *v)
+{
+	for (size_t i = 0; i < v->nentries; i++)
+		if (v->entries[i].seq != UINT64_MAX && v->entries[i].message_id[0] != '\0' &&
+		    names_stored_envelope(v->entries[i].event))
+			return 1;
+	return 0;
 }
 
 static int cmp_time(const void *a, const void *b)
@@ -205,7 +224,8 @@ int verify_envelopes(struct vctx *v)
 	v->envs = calloc(v->b->n, sizeof(*v->envs));
 	v->seal_envs = calloc(v->b->n, sizeof(*v->seal_envs));
 	/* a log-only bundle needs no times: skip sorting a million message ids */
-	if (v->envs == NULL || v->seal_envs == NULL || (holds_messages(v) && build_times(v) != 0) ||
+	if (v->envs == NULL || v->seal_envs == NULL ||
+	    ((holds_messages(v) || owes_records(v)) && build_times(v) != 0) ||
 	    build_selected(v) != 0 || audit_build_resealed(v) != 0)
 		return -1;
 	for (size_t i = 0; i < v->b->n; i++) {
@@ -233,7 +253,7 @@ int verify_envelopes(struct vctx *v)
 		if (memcmp(x->sha, e->envelope_sha256, 32) == 0)
 			x->refs++;
 		else if (names_stored_envelope(e->event) &&
-			 !((e->event == MLA_AUDIT_SUBMITTED || e->event == MLA_AUDIT_SENT) &&
+			 !(may_name_earlier_seal(e->event) &&
 			   audit_resealed(v, e->message_id))) /* an earlier seal: verify_seals */
 			vfail(v, F_ENVELOPES, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_ENVELOPE, e->message_id,
 			      "envelope %s: its SHA-256 differs from the "
@@ -278,28 +298,44 @@ static void check_one_receipt(struct vctx *v, struct vrec *x, int in_order)
 		x->verified = 1;
 }
 
+/* The message's vtime (one per message id of the entries), or NULL. */
+static struct vtime *time_of(const struct vctx *v, const char *id)
+{
+	return v->ntimes ? bsearch(id, v->times, v->ntimes, sizeof(*v->times), cmp_time_key)
+			 : NULL;
+}
+
 /* What the gateway stored and export includes (SPEC section 15 Export) must be there: the
- * envelope a submitted entry names (the sender's), the envelope and issued receipt of a
- * received one (the receiver's); in every unfiltered bundle, and in a filtered one for the
- * messages its filter selects, recomputed from the entries (a filter selects whole messages,
- * so one cannot be left out by adding a filter that still selects it). Delivered: below. */
+ * envelope every submitted, answered, sent, delivered or received entry names and the receipt
+ * every such entry names, and the receipt a received entry records as issued; in every
+ * unfiltered bundle, and in a filtered one for the messages its filter selects, recomputed
+ * from the entries (a filter selects whole messages, so one cannot be left out by adding a
+ * filter that still selects it). Reported once per message and record, at its first entry;
+ * a delivered entry's receipt is step 10's (verify_delivered). Whether an earlier seal a
+ * sent names is held is verify_seals's. */
 static void check_held(struct vctx *v, const mla_audit_entry *e, size_t i)
 {
 	int env = env_of(v, e->message_id) != NULL, rec = rec_of(v, e->message_id) != NULL;
+	struct vtime *t = time_of(v, e->message_id);
+	const char *ev = mla_audit_event_name(e->event);
 
-	if ((e->event != MLA_AUDIT_SUBMITTED && e->event != MLA_AUDIT_RECEIVED &&
-	     e->event != MLA_AUDIT_RECOVERED) ||
-	    !audit_selected(v, e->message_id))
+	if (!names_stored_envelope(e->event) || !audit_selected(v, e->message_id) || t == NULL)
 		return;
-	if (!env && e->has_envelope_sha256)
+	if (!env && e->has_envelope_sha256 && !(t->reported & 1)) {
+		t->reported |= 1;
 		vfail(v, F_ENVELOPES, MLA_AUDIT_R_MISSING, MLA_BUNDLE_ENVELOPE, e->message_id,
-		      "envelope %s: not in the bundle, though entry %zu (%s) "
-		      "records it", e->message_id, i, mla_audit_event_name(e->event));
-	if (!rec && e->event == MLA_AUDIT_RECEIVED)
+		      "envelope %s: not in the bundle, though entry %zu (%s) names it",
+		      e->message_id, i, ev);
+	}
+	/* a delivered or recovered entry's receipt: step 10 (verify_delivered) */
+	if (!rec && e->event != MLA_AUDIT_DELIVERED && e->event != MLA_AUDIT_RECOVERED &&
+	    !(t->reported & 2) &&
+	    (e->has_receipt_sha256 || e->event == MLA_AUDIT_RECEIVED)) {
+		t->reported |= 2;
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_MISSING, MLA_BUNDLE_RECEIPT, e->message_id,
-		      "receipt %s: not in the bundle, though entry %zu (received) "
-		      "records that it was issued", e->message_id, i);
-	/* a recovered message's receipt: step 10 below, with the delivered ones */
+		      "receipt %s: not in the bundle, though entry %zu (%s) names it",
+		      e->message_id, i, ev);
+	}
 }
 
 int verify_receipts(struct vctx *v)

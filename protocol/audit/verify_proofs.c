@@ -109,8 +109,34 @@ static void check_one(struct vctx *v, const mla_bundle_record *r, uint8_t *pair,
 	}
 }
 
+/* Export's order (export_proofs.c), which the verifier requires: the c proofs by ascending
+ * m (then n), then the i proofs by ascending seq (then n), no name twice. Whether r comes
+ * after prev (then prev becomes r's key); a name that does not parse is proof-form's. */
+static int in_order(struct vctx *v, const mla_bundle_record *r, uint64_t prev[3], int *first)
+{
+	uint64_t k[3];
+	char kind;
+
+	if (!parse_name(r->name, &kind, &k[1], &k[2]))
+		return 1;
+	k[0] = kind == 'c' ? 0 : 1;
+	if (!*first && (k[0] < prev[0] || (k[0] == prev[0] && (k[1] < prev[1] ||
+				(k[1] == prev[1] && k[2] <= prev[2]))))) {
+		vfail(v, F_PROOFS, MLA_AUDIT_R_ORDER, MLA_BUNDLE_PROOF, r->name,
+		      "proof %s: duplicated or out of order (c.<m>.<n> by m, then i.<seq>.<n> by "
+		      "seq)", r->name);
+		return 0;
+	}
+	*first = 0;
+	memcpy(prev, k, sizeof(k));
+	return 1;
+}
+
 int verify_proofs(struct vctx *v)
 {
+	uint64_t prev[3] = {0, 0, 0};
+	int first = 1;
+
 	uint8_t *pair = calloc(v->ncps + 1, 1), *incl = calloc(v->nentries + 1, 1);
 	long last = last_cp(v);
 
@@ -120,7 +146,7 @@ int verify_proofs(struct vctx *v)
 		return -1;
 	}
 	for (size_t i = 0; i < v->b->n; i++)
-		if (v->b->rec[i].type == MLA_BUNDLE_PROOF)
+		if (v->b->rec[i].type == MLA_BUNDLE_PROOF && in_order(v, &v->b->rec[i], prev, &first))
 			check_one(v, &v->b->rec[i], pair, incl);
 	for (long k = last < 0 ? -1 : (long)0; k >= 0 && k != last; k = next_cp(v, k)) {
 		if (v->cps[k].size == 0)

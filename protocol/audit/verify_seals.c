@@ -166,11 +166,13 @@ static void walk_entry(struct vctx *v, struct walk *w, const mla_audit_entry *e)
 	char name[MLA_UUID_LEN + 8];
 	const char *ev = mla_audit_event_name(e->event);
 
-	if (e->event == MLA_AUDIT_SUBMITTED && e->has_envelope_sha256 && w->cur == NULL) {
+	/* an answer is submitted as answered: either entry names the first seal */
+	if ((e->event == MLA_AUDIT_SUBMITTED || e->event == MLA_AUDIT_ANSWERED) &&
+	    e->has_envelope_sha256 && w->cur == NULL) {
 		w->cur = e->envelope_sha256;
 	} else if (e->event == MLA_AUDIT_RESEALED) {
 		w->seals++;
-		/* only seals 1 to 9 are looked up: a longer count is refused below */
+		/* looked up only for seals 1 to 9, which fit; a count past them may be cut */
 		(void)mla_snprintf_cut(name, sizeof(name), "%s.%u", w->id, w->seals);
 		if (w->cur != NULL && memcmp(w->cur, e->prev_envelope_sha256, 32) != 0)
 			vfailn(v, F_ENVELOPES, MLA_AUDIT_R_SEAL, MLA_BUNDLE_ENTRY, e->seq,

@@ -74,51 +74,12 @@ static int name_has_fingerprint(const char *name, X509 *cert)
 	return ok && strlen(name) == 8 + 16 && strcmp(name + 8, hex) == 0;
 }
 
-/* Whether r ends in the PEM end line and whitespace only. OpenSSL's reader also takes an end
- * line with other bytes after its dashes ("-----END CERTIFICATE-----\xb7"), which leaves
- * nothing after the block for one_pem_cert to see. */
-static int ends_in_pem_end(const mla_bundle_record *r)
-{
-	static const char tail[] = "-----END CERTIFICATE-----";
-	size_t n = r->len;
-
-	while (n > 0 && (r->data[n - 1] == '\n' || r->data[n - 1] == '\r' ||
-			 r->data[n - 1] == ' ' || r->data[n - 1] == '\t'))
-		n--;
-	return n >= sizeof(tail) - 1 &&
-	       memcmp(r->data + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1) == 0;
-}
-
-/* The record's one certificate: it must start with the PEM header and hold nothing but
- * whitespace after the block. */
-static X509 *one_pem_cert(const mla_bundle_record *r)
-{
-	static const char head[] = "-----BEGIN CERTIFICATE-----";
-	BIO *bio;
-	X509 *cert = NULL;
-	char rest[256];
-	int n;
-
-	if (r->len < sizeof(head) - 1 || memcmp(r->data, head, sizeof(head) - 1) != 0 ||
-	    !ends_in_pem_end(r) || r->len > INT32_MAX ||
-	    (bio = BIO_new_mem_buf(r->data, (int)r->len)) == NULL)
-		return NULL;
-	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	while (cert != NULL && (n = BIO_read(bio, rest, sizeof(rest))) > 0)
-		for (int i = 0; i < n; i++)
-			if (rest[i] != '\n' && rest[i] != '\r' && rest[i] != ' ' && rest[i] != '\t') {
-				X509_free(cert);
-				cert = NULL;
-				break;
-			}
-	BIO_free(bio);
-	return cert;
-}
-
 /* Why cert cannot be the peer audit certificate of record r, or NULL; st gets its State. */
 static const char *peer_cert_problem(struct vctx *v, const mla_bundle_record *r, X509 *cert,
 				     char st[3], char *why, size_t whylen)
 {
+	const char *bad;
+
 	if (strncmp(r->name, "peer.", 5) != 0 || strlen(r->name) < 8 || r->name[7] != '.')
 		return "not named peer.<State>.<fingerprint>";
 	if (cert == NULL)
@@ -128,9 +89,8 @@ static const char *peer_cert_problem(struct vctx *v, const mla_bundle_record *r,
 		return "its subject State is not the one of its name";
 	if (!name_has_fingerprint(r->name, cert))
 		return "the name does not end in the first 8 bytes of the certificate's SHA-256";
-	if (!(X509_get_extension_flags(cert) & EXFLAG_KUSAGE) ||
-	    !(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE))
-		return "its key usage does not allow digitalSignature";
+	if ((bad = audit_cert_key_problem(cert)) != NULL)
+		return bad;
 	if (!audit_chain_to_root(v, cert, st, 0, why, whylen))
 		return why;
 	return NULL;
@@ -141,7 +101,7 @@ static const char *peer_cert_problem(struct vctx *v, const mla_bundle_record *r,
  * never matches two of them. */
 static void take_peer_cert(struct vctx *v, const mla_bundle_record *r)
 {
-	X509 *cert = one_pem_cert(r);
+	X509 *cert = audit_one_pem_cert(r);
 	struct vpeer p;
 	char why[300] = "", st[3] = "", log[40], cos[40];
 	const char *bad = peer_cert_problem(v, r, cert, st, why, sizeof(why));
@@ -441,9 +401,16 @@ int verify_witness(struct vctx *v)
 	v->peers = calloc(v->b->n, sizeof(*v->peers));
 	if (v->peers == NULL)
 		return -1;
-	for (size_t i = 2 + audit_later_keys(v);
-	     i < v->b->n && v->b->rec[i].type == MLA_BUNDLE_CERTIFICATE; i++)
-		take_peer_cert(v, &v->b->rec[i]);
+	for (size_t first = 2 + audit_later_keys(v), i = first;
+	     i < v->b->n && v->b->rec[i].type == MLA_BUNDLE_CERTIFICATE; i++) {
+		/* export's order (the store's: State, then fingerprint): names ascend bytewise */
+		if (i > first && strcmp(v->b->rec[i - 1].name, v->b->rec[i].name) >= 0)
+			vfail(v, F_WITNESS, MLA_AUDIT_R_ORDER, MLA_BUNDLE_CERTIFICATE,
+			      v->b->rec[i].name, "certificate %s: duplicated or out of order",
+			      v->b->rec[i].name);
+		else
+			take_peer_cert(v, &v->b->rec[i]);
+	}
 	if (!v->have_key)
 		return 0; /* reported by verify_certificate */
 	mla_require(mla_snprintf(name, sizeof(name), "mlagw.%c%c/witness", v->state[0] + 32,

@@ -28,7 +28,6 @@
 static char trust_dir[64];
 static struct tb_state es, co;
 static mla_audit_trust *trust;
-static const uint8_t E1[32] = {1}, E2[32] = {2};
 
 /* The fake source: the records of a test bundle, an entry left out (skip), and what export
  * asked for. */
@@ -187,8 +186,8 @@ static void fake_make(struct fake *f, uint64_t skip, mla_audit_source *src)
 	memset(f, 0, sizeof(*f));
 	f->skip = skip;
 	tb_entry(&e[0], 0, t0, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
-	tb_entry(&e[1], 1, t0 + 1000, MLA_AUDIT_SENT, M1, "ES", "CO", E1, NULL);
-	tb_entry(&e[2], 2, t0 + 2000, MLA_AUDIT_SENT, M2, "ES", "CO", E2, NULL);
+	tb_entry(&e[1], 1, t0 + 1000, MLA_AUDIT_SENT, M1, "ES", "CO", NULL, NULL);
+	tb_entry(&e[2], 2, t0 + 2000, MLA_AUDIT_SENT, M2, "ES", "CO", NULL, NULL);
 	tb_entry(&e[3], 3, t0 + 3000, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
 	assert_int_equal(tb_build(&f->b, &es, e, 4, cps, 2, &co), 0);
 	assert_true((n = i2d_X509(co.audit_cert, NULL)) > 0);
@@ -266,6 +265,47 @@ static void test_export_verifies(void **state)
 	assert_int_equal(f.asked_env, 2); /* M1 and M2, each once */
 	assert_int_equal(f.asked_rcpt, 2);
 	mla_audit_result_free(r);
+	fake_free(&f);
+}
+
+/* The audit certificate file with text before it and a second certificate after it: the
+ * bundle holds the first certificate alone, one PEM block as PEM_write writes it, so the
+ * verifier's strict reading (SPEC 15 step 2) takes it. */
+static void test_export_cert_canonical(void **state)
+{
+	struct fake f;
+	mla_audit_source src;
+	mla_audit_export_result res;
+	mla_diag d = {MLA_OK, ""};
+	const struct tb_rec *pem;
+	mla_buf file;
+	char *data = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&data, &len);
+	mla_audit_input in;
+	mla_audit_result *r = NULL;
+	mla_bundle b;
+
+	(void)state;
+	assert_non_null(fp);
+	fake_make(&f, UINT64_MAX, &src);
+	pem = audit_pem(&f);
+	mla_buf_init(&file, 1 << 20);
+	assert_int_equal(mla_buf_append(&file, "subject=C=ES\n", 13), MLA_OK);
+	assert_int_equal(mla_buf_append(&file, pem->data.data, pem->data.len), MLA_OK);
+	assert_int_equal(mla_buf_append(&file, pem->data.data, pem->data.len), MLA_OK);
+	assert_int_equal(mla_audit_export(&src, file.data, file.len, NULL, fp, &res, &d), MLA_OK);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(mla_bundle_parse((const uint8_t *)data, len, &b, &d), MLA_OK);
+	assert_int_equal(b.rec[1].len, pem->data.len);
+	assert_memory_equal(b.rec[1].data, pem->data.data, pem->data.len);
+	mla_bundle_free(&b);
+	in = (mla_audit_input){"es.mab", (const uint8_t *)data, len};
+	assert_int_equal(mla_audit_verify(&in, 1, trust, &r, NULL), MLA_OK);
+	assert_int_equal(r->failures, 0);
+	mla_audit_result_free(r);
+	free(data);
+	mla_buf_free(&file);
 	fake_free(&f);
 }
 
@@ -351,6 +391,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_export_verifies),
 		cmocka_unit_test(test_export_filtered),
+		cmocka_unit_test(test_export_cert_canonical),
 		cmocka_unit_test(test_export_gap_refused),
 		cmocka_unit_test(test_export_refusals),
 	};

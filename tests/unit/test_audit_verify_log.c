@@ -41,7 +41,6 @@
 static char trust_dir[64], other_dir[64];
 static struct tb_state es, co, fr; /* fr's root is not in trust_dir */
 static mla_audit_trust *trust;
-static const uint8_t E1[32] = {1}, E2[32] = {2};
 static int64_t t0;
 static const uint64_t cps24[] = {2, 4}, cps4[] = {4}, cps234[] = {2, 3, 4}, cps3[] = {3};
 
@@ -84,12 +83,12 @@ static int teardown(void **state)
 }
 
 /* ES's log: a reload, two messages sent to CO, a reload (no envelope held: none is needed
- * for the log's checks, and a sent entry does not require one). */
+ * for the log's checks, and a sent entry that names no envelope-sha256 owes none). */
 static size_t es_entries(mla_audit_entry *e)
 {
 	tb_entry(&e[0], 0, t0, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
-	tb_entry(&e[1], 1, t0 + 1000, MLA_AUDIT_SENT, M1, "ES", "CO", E1, NULL);
-	tb_entry(&e[2], 2, t0 + 2000, MLA_AUDIT_SENT, M2, "ES", "CO", E2, NULL);
+	tb_entry(&e[1], 1, t0 + 1000, MLA_AUDIT_SENT, M1, "ES", "CO", NULL, NULL);
+	tb_entry(&e[2], 2, t0 + 2000, MLA_AUDIT_SENT, M2, "ES", "CO", NULL, NULL);
 	tb_entry(&e[3], 3, t0 + 3000, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
 	return 4;
 }
@@ -395,17 +394,33 @@ static void test_proof_checkpoint(void **state)
 	static const struct proof_case cases[] = {
 		/* no checkpoint of size 5 */
 		{cps24, 2, "c.2.5", "c.2.4", 0, "no verified checkpoint of size 5"},
-		/* checkpoint 3 lies between 2 and 4 */
-		{cps234, 3, "c.2.4", "c.3.4", 0, "2 and 4 are not consecutive checkpoints"},
 		/* an entry the bundle does not hold */
 		{cps24, 2, "i.9.4", "c.2.4", 0, "not of an entry of the bundle in the latest"},
 		/* in checkpoint 2, not the latest */
 		{cps24, 2, "i.0.2", "c.2.4", 0, "not of an entry of the bundle in the latest"},
 	};
 
+	struct tb_bundle b;
+	struct tb_rec *p;
+	mla_audit_result *r;
+	const mla_audit_failure *f;
+
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		proof_case(&cases[i], MLA_AUDIT_R_PROOF_CHECKPOINT, 1);
+	/* checkpoint 3 lies between 2 and 4: c.2.3 renamed c.2.4 where it stands (proofs keep
+	 * export's order), so the pair 2, 3 also lacks its proof */
+	build_es(&b, cps234, 3, NULL);
+	assert_non_null(p = tb_find(&b, MLA_BUNDLE_PROOF, "c.2.3"));
+	assert_int_equal(mla_strcpy(p->name, sizeof(p->name), "c.2.4"), MLA_OK);
+	assert_int_equal(tb_manifest(&b, "ES", NULL), 0);
+	r = verify1(&b);
+	f = tv_expect(r, 0, MLA_AUDIT_R_PROOF_CHECKPOINT, MLA_AUDIT_CHECK_PROOFS, MLA_BUNDLE_PROOF,
+		      "c.2.4");
+	assert_non_null(strstr(f->message, "2 and 4 are not consecutive checkpoints"));
+	assert_int_equal(r->failures, 2);
+	mla_audit_result_free(r);
+	tb_free(&b);
 }
 
 /* ---- split views across bundles: MLA_AUDIT_R_SPLIT_LOG, MLA_AUDIT_R_SPLIT_WITNESS ---- */

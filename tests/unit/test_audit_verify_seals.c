@@ -146,6 +146,7 @@ struct variant {
 	const struct blob *seal; /* record <id>.1's envelope; NULL: none */
 	const struct blob *refusal;
 	const struct blob *extra; /* a record <id>.2 no entry names */
+	int answered;		  /* an answer: its first entry is answered, not submitted */
 };
 
 static mla_audit_result *verify_variant(const struct variant *x, struct tb_bundle *b)
@@ -155,7 +156,7 @@ static mla_audit_result *verify_variant(const struct variant *x, struct tb_bundl
 	uint64_t cp = 6;
 	char seal2[MLA_UUID_LEN + 3];
 
-	tb_entry(&e[0], 0, t0, MLA_AUDIT_SUBMITTED, id, "ES", "CO", a0.sha, NULL);
+	tb_entry(&e[0], 0, t0, x->answered ? MLA_AUDIT_ANSWERED : MLA_AUDIT_SUBMITTED, id, "ES", "CO", a0.sha, NULL);
 	tb_entry(&e[1], 1, t0 + 10, MLA_AUDIT_SENT, id, "ES", "CO", a0.sha, NULL);
 	tb_entry(&e[2], 2, t0 + 20, MLA_AUDIT_RESEALED, id, "ES", "CO", a1.sha, r0.sha);
 	assert_int_equal(mla_strcpy(e[2].error, sizeof(e[2].error), "replay"), MLA_OK);
@@ -210,7 +211,7 @@ static int has_failure(const mla_audit_result *r, mla_audit_refusal why, mla_bun
 
 static void test_good(void **state)
 {
-	struct variant x = {0, NULL, &a0, &r0, NULL};
+	struct variant x = {0, NULL, &a0, &r0, NULL, 0};
 	struct tb_bundle b;
 	mla_audit_result *r;
 
@@ -228,7 +229,7 @@ static void test_good(void **state)
 /* Format 2 has no seal records: the envelope's and the receipt's are refused. */
 static void test_format2_refuses_seals(void **state)
 {
-	struct variant x = {2, NULL, &a0, &r0, NULL};
+	struct variant x = {2, NULL, &a0, &r0, NULL, 0};
 	struct tb_bundle b;
 	mla_audit_result *r;
 
@@ -243,7 +244,7 @@ static void test_format2_refuses_seals(void **state)
 
 static void test_missing_seal(void **state)
 {
-	struct variant x = {0, NULL, NULL, &r0, NULL};
+	struct variant x = {0, NULL, NULL, &r0, NULL, 0};
 
 	(void)state;
 	expect_only(&x, MLA_AUDIT_R_MISSING, MLA_AUDIT_CHECK_ENVELOPES, MLA_BUNDLE_ENVELOPE,
@@ -252,7 +253,7 @@ static void test_missing_seal(void **state)
 
 static void test_missing_refusal(void **state)
 {
-	struct variant x = {0, NULL, &a0, NULL, NULL};
+	struct variant x = {0, NULL, &a0, NULL, NULL, 0};
 
 	(void)state;
 	expect_only(&x, MLA_AUDIT_R_MISSING, MLA_AUDIT_CHECK_RECEIPTS, MLA_BUNDLE_RECEIPT, seal1);
@@ -262,7 +263,7 @@ static void test_missing_refusal(void **state)
  * the first failure named is the digest). */
 static void test_refusal_not_a_refusal(void **state)
 {
-	struct variant x = {0, NULL, &a0, &accepted_r0, NULL};
+	struct variant x = {0, NULL, &a0, &accepted_r0, NULL, 0};
 	struct tb_bundle b;
 	mla_audit_result *r;
 
@@ -278,7 +279,7 @@ static void test_refusal_not_a_refusal(void **state)
  * the seal submitted and sent. */
 static void test_other_payload(void **state)
 {
-	struct variant x = {0, other_payload.sha, &other_payload, &r0, NULL};
+	struct variant x = {0, other_payload.sha, &other_payload, &r0, NULL, 0};
 	struct tb_bundle b;
 	mla_audit_result *r;
 
@@ -293,7 +294,7 @@ static void test_other_payload(void **state)
 /* resealed names a seal that was never current: the chain breaks there. */
 static void test_chain_broken(void **state)
 {
-	struct variant x = {0, a1.sha, &a0, &r0, NULL};
+	struct variant x = {0, a1.sha, &a0, &r0, NULL, 0};
 	struct tb_bundle b;
 	mla_audit_result *r;
 
@@ -305,9 +306,29 @@ static void test_chain_broken(void **state)
 	tb_free(&b);
 }
 
+/* An answer sealed again: answered names the first seal as submitted would; the bundle
+ * verifies, and a resealed entry replacing a seal that was never current breaks the chain. */
+static void test_answer_resealed(void **state)
+{
+	struct variant good = {0, NULL, &a0, &r0, NULL, 1}, broken = {0, a1.sha, &a0, &r0, NULL, 1};
+	struct tb_bundle b;
+	mla_audit_result *r;
+
+	(void)state;
+	r = verify_variant(&good, &b);
+	if (r->failures != 0)
+		fail_msg("answer sealed again: %s", r->bundles[0].failures[0].message);
+	mla_audit_result_free(r);
+	tb_free(&b);
+	r = verify_variant(&broken, &b);
+	tv_expect(r, 0, MLA_AUDIT_R_SEAL, MLA_AUDIT_CHECK_ENVELOPES, MLA_BUNDLE_ENTRY, "2");
+	mla_audit_result_free(r);
+	tb_free(&b);
+}
+
 static void test_unreferenced_seal(void **state)
 {
-	struct variant x = {0, NULL, &a0, &r0, &a0};
+	struct variant x = {0, NULL, &a0, &r0, &a0, 0};
 	char seal2[MLA_UUID_LEN + 3];
 
 	(void)state;
@@ -327,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_other_payload),
 		cmocka_unit_test(test_chain_broken),
 		cmocka_unit_test(test_unreferenced_seal),
+		cmocka_unit_test(test_answer_resealed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
