@@ -71,10 +71,11 @@ mla_err gw_checkpoint_now(struct gw *g, mla_diag *diag)
 
 	/* never over a log refused at start (a failed start still frees through here), nor
 	 * before the peers' heads are known, nor over a history they did not see */
-	if (g->tlog == NULL || !g->tlog->cp_ready || !g->tlog->tree_ready ||
+	if (g->tlog == NULL || !g->tlog->cp_ready ||
 	    !g->tlog->heads_done || g->tlog->forked ||
 	    g->tlog->audit_key == NULL || gw_batch_is_open(g))
 		return MLA_OK; /* an open group is not durable yet: the next tick */
+	/* (reloads the edge after a failed read left it unloaded: never silently stuck) */
 	if ((r = gw_tree_sync(g)) != MLA_OK)
 		return mla_fail(diag, r, "audit tree: cannot follow the audit table");
 	cp.size = gw_tree_size(g);
