@@ -439,6 +439,11 @@ out:
 	return r;
 }
 
+static double mib(long kib)
+{
+	return (double)kib / 1024.0;
+}
+
 static void print_text(const struct ba_args *a, const struct ba_res *x)
 {
 	char cpu[256];
@@ -471,14 +476,20 @@ static void print_text(const struct ba_args *a, const struct ba_res *x)
 	printf("proofs: %d random indices at size %llu, up to %zu hashes\n", PROOFS,
 	       (unsigned long long)a->entries, x->proof_len_max);
 	printf("store integrity at %llu entries (store %.1f MB; checks %s):\n"
-	       "  start-up tree from the leaves alone (before: a clean start)    %8.2f s\n"
-	       "  start-up re-hash (every entry against its leaf, tree built)  %8.2f s\n"
+	       "  daemon start path, schema 7 (entries and tree hashes checked against the leaves,\n"
+	       "    right edge from the store)        %8.2f s, peak RSS %6.1f MiB (+%.1f MiB)  "
+	       "target < 64 MiB at 10M\n"
+	       "  before (schema 6: every hash in a tree in memory)\n"
+	       "                                      %8.2f s, peak RSS %6.1f MiB (+%.1f MiB)\n"
 	       "  quick_check                                                   %8.2f s\n"
 	       "  mlagw store check (quick_check + entries + checkpoint)       %8.2f s "
 	       "(log part %.2f s)\n"
 	       "  mlagw store backup: copy %.2f s (%.1f MB), check of the copy %.2f s\n",
 	       (unsigned long long)a->entries, (double)x->sc.db_bytes / 1e6,
-	       x->sc.ok ? "passed" : "FAILED", x->sc.start_leaves_s, x->sc.start_rehash_s, x->sc.quick_s, x->sc.check_s,
+	       x->sc.ok ? "passed" : "FAILED", x->sc.now.s, mib(x->sc.now.hwm_kib),
+	       mib(x->sc.now.hwm_kib - x->sc.now.base_kib), x->sc.before.s,
+	       mib(x->sc.before.hwm_kib), mib(x->sc.before.hwm_kib - x->sc.before.base_kib),
+	       x->sc.quick_s, x->sc.check_s,
 	       x->sc.log_s, x->sc.backup_copy_s, (double)x->sc.backup_bytes / 1e6,
 	       x->sc.backup_check_s);
 	printf("bundle: %.1f MB (%llu entries, 1 checkpoint, no envelopes), written by audit "

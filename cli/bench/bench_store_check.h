@@ -1,7 +1,7 @@
 /* The store's integrity checks at the bench audit's N entries (bench_store_check.c): what a
- * start costs (every entry re-hashed against its leaf while the tree is built, as
- * gateway/tlog/checkpoint.c does; beside it the tree from the leaves alone, as a clean start
- * did before), quick_check, `mlagw store check` (quick_check plus the
+ * start costs in time and memory (every entry and persisted tree hash checked against the
+ * leaves in one scan and the right edge read from the store, as gateway/tlog/checkpoint.c
+ * does; beside it the in-memory tree of every hash the daemon built until schema 6), quick_check, `mlagw store check` (quick_check plus the
  * log), and `mlagw store backup` (copy and the check of the copy). */
 #ifndef MLAGW_CLI_BENCH_STORE_CHECK_H
 #define MLAGW_CLI_BENCH_STORE_CHECK_H
@@ -10,8 +10,16 @@
 
 #include "mlagw/error.h"
 
+/* The daemon's start path in a child process: seconds, VmRSS before it, VmHWM after. */
+struct bench_start {
+	double s;
+	long base_kib, hwm_kib;
+};
+
 struct bench_store_check {
-	double start_leaves_s, start_rehash_s, quick_s, log_s, check_s, backup_copy_s, backup_check_s;
+	struct bench_start before; /* until schema 6: re-hash into a tree of every hash */
+	struct bench_start now;    /* schema 7: re-hash + tree hashes checked, edge from store */
+	double quick_s, log_s, check_s, backup_copy_s, backup_check_s;
 	uint64_t db_bytes, backup_bytes;
 	int ok; /* every check passed */
 };

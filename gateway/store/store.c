@@ -176,6 +176,20 @@ static const char schema_v6[] =
 	" PRIMARY KEY (message_id, seal));"
 	"PRAGMA user_version = 6;";
 
+/* Version 7 keeps the audit tree's interior hashes (docs/internals/audit-tree.md), so the
+ * daemon holds only the tree's right edge and reads older hashes from here: one row per
+ * complete subtree of 2^level leaves (level >= 1; a leaf's hash is audit.leaf), keyed by the
+ * last entry it covers and its level, written in the transaction of that entry
+ * (store_tree.c). An older store gets them from its stored leaves in the upgrade's
+ * transaction (store_tree_fill). */
+static const char schema_v7[] =
+	"CREATE TABLE audit_tree ("
+	" seq INTEGER NOT NULL CHECK (seq >= 0),"
+	" level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 63),"
+	" hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	" PRIMARY KEY (seq, level)) WITHOUT ROWID;"
+	"PRAGMA user_version = 7;";
+
 const char *msg_state_name(msg_state s)
 {
 	static const char *const names[] = {"queued", "sending", "awaiting-receipt",
@@ -349,10 +363,13 @@ static mla_err apply_schema(gw_store *s, const char *path, int init, mla_diag *d
 	    (v <= 2 && (rc = sqlite3_exec(s->db, schema_v3, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 3 && (rc = sqlite3_exec(s->db, schema_v4, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 4 && (rc = sqlite3_exec(s->db, schema_v5, NULL, NULL, NULL)) != SQLITE_OK) ||
-	    (v <= 5 && (rc = sqlite3_exec(s->db, schema_v6, NULL, NULL, NULL)) != SQLITE_OK)) {
+	    (v <= 5 && (rc = sqlite3_exec(s->db, schema_v6, NULL, NULL, NULL)) != SQLITE_OK) ||
+	    (v <= 6 && (rc = sqlite3_exec(s->db, schema_v7, NULL, NULL, NULL)) != SQLITE_OK)) {
 		r = store_fail(s, rc, "creating the schema", diag);
 		goto out;
 	}
+	if (v >= 1 && v <= 6 && (r = store_tree_fill(s, diag)) != MLA_OK)
+		goto out;
 	if (v > STORE_SCHEMA_VERSION)
 		r = mla_fail(diag, MLA_ERR_STORE,
 			     "store: %s has schema version %d; this mlagw knows version %d", path,

@@ -10,12 +10,13 @@
 #include "mlagw/buf.h"
 #include "mlagw/envelope.h"
 #include "mlagw/error.h"
+#include "mlagw/merkle.h"
 
 typedef struct gw_store gw_store;
 
 /* The schema this code writes (store_open brings older files up to it) and reads
  * (store_reader.h refuses newer ones). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* Longest idempotency key (docs/api/README.md, "Idempotency"). */
 #define STORE_IDEM_KEY_MAX 64
@@ -361,6 +362,19 @@ typedef mla_err (*store_entry_fn)(uint64_t seq, const uint8_t leaf[32], const vo
 				  size_t len, void *arg);
 mla_err store_audit_entries(gw_store *s, uint64_t from, store_entry_fn fn, void *arg,
 			    mla_diag *diag);
+
+/* --- the audit tree's persisted hashes (store_tree.c, docs/internals/audit-tree.md) --- */
+/* The root of the complete subtree of 2^level leaves at index idx (leaves idx << level ..
+ * ((idx + 1) << level) - 1): the stored leaf hash at level 0, the persisted hash above;
+ * MLA_ERR_NOT_FOUND when the log does not hold all its leaves. */
+mla_err store_tree_node(gw_store *s, unsigned level, uint64_t idx, uint8_t out[32],
+			mla_diag *diag);
+/* One scan of the whole log: efn for each entry in order (as store_audit_entries; its error
+ * stops the scan and is returned), and every persisted hash recomputed from the leaves and
+ * compared with its row. A row missing, different or beyond the log: MLA_ERR_STORE naming it.
+ * edge gets the right edge of the leaves read (edge->size of them). */
+mla_err store_tree_check(gw_store *s, store_entry_fn efn, void *arg, mla_merkle_compact *edge,
+			 mla_diag *diag);
 
 /* --- audit checkpoints (store_checkpoint.c): signed notes of the tree heads --- */
 /* Stores the signed note of the checkpoint at size (1 .. number of entries, else

@@ -1,5 +1,5 @@
 /* The audit log table: append-only, dense sequence numbers, each row the canonical entry and
- * its leaf hash (see store.h). */
+ * its leaf hash (see store.h); each append also writes the tree hashes it completes. */
 #include <string.h>
 
 #include "store_internal.h"
@@ -53,6 +53,8 @@ mla_err store_audit_append(gw_store *s, uint64_t seq, const uint8_t *entry, size
 	    (rc = sqlite3_bind_blob(st, 3, leaf, 32, SQLITE_STATIC)) != SQLITE_OK ||
 	    (rc = sqlite3_step(st)) != SQLITE_DONE)
 		r = store_fail(s, rc, "audit append", diag);
+	else /* the tree's hashes it completes, in the same transaction (store_tree.c) */
+		r = store_tree_add(s, seq, leaf, diag);
 out:
 	store_stmt_done(st);
 	return store_write_leave(s, own, r, diag);

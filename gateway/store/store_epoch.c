@@ -54,6 +54,7 @@ static mla_err epoch_writes(gw_store *s, uint32_t epoch, const char *link, mla_d
 
 	mla_require(mla_snprintf(v, sizeof(v), "%" PRIu32, epoch) == MLA_OK);
 	if ((r = exec(s, "DELETE FROM audit", "new epoch: audit", diag)) != MLA_OK ||
+	    (r = exec(s, "DELETE FROM audit_tree", "new epoch: audit tree", diag)) != MLA_OK ||
 	    (r = exec(s, "DELETE FROM checkpoints", "new epoch: checkpoints", diag)) != MLA_OK ||
 	    /* the keys held were named for the old origin; the new epoch records its own */
 	    (r = exec(s, "DELETE FROM meta WHERE key LIKE 'peer\\_head.%' ESCAPE '\\' OR "

@@ -92,6 +92,24 @@ mla_err store_fault_set_checkpoint(const char *path, uint64_t size, const char *
 	return e;
 }
 
+mla_err store_fault_set_tree_hash(const char *path, uint64_t seq, unsigned level,
+				   const uint8_t hash[32], mla_diag *diag)
+{
+	char sql[96];
+	int changed = 0;
+	mla_err e;
+
+	mla_require(mla_snprintf(sql, sizeof(sql), hash != NULL
+				 ? "UPDATE audit_tree SET hash = ?3 WHERE seq = ?1 AND level = %u"
+				 : "DELETE FROM audit_tree WHERE seq = ?1 AND level = %u",
+				 level) == MLA_OK);
+	e = run(path, sql, seq, NULL, 0, hash, &changed, diag);
+	if (e == MLA_OK && changed == 0)
+		e = mla_fail(diag, MLA_ERR_NOT_FOUND, "store: no audit tree hash %llu/%u",
+			     (unsigned long long)seq, level);
+	return e;
+}
+
 /* The first column of the first row of sql as text (cap bytes with the NUL) and number. */
 static mla_err first_value(sqlite3 *db, const char *sql, char *out, size_t cap, int64_t *num,
 			   mla_diag *diag)
@@ -153,11 +171,16 @@ mla_err store_fault_set_version(const char *path, int version, mla_diag *diag)
 
 mla_err store_fault_make_v1(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE outbox_seals; DROP TABLE idempotency; DROP TABLE cases; "
+	return exec(path, "DROP TABLE audit_tree; DROP TABLE outbox_seals; DROP TABLE idempotency; DROP TABLE cases; "
 		    "ALTER TABLE outbox DROP COLUMN peer_case; "
 		    "ALTER TABLE inbox DROP COLUMN peer_case; "
 		    "DROP TABLE witnessed; DROP TABLE peer_audit_certs; DROP TABLE meta; "
 		    "PRAGMA user_version = 1", diag);
+}
+
+mla_err store_fault_make_v6(const char *path, mla_diag *diag)
+{
+	return exec(path, "DROP TABLE audit_tree; PRAGMA user_version = 6", diag);
 }
 
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,

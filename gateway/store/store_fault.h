@@ -14,6 +14,10 @@
  * leaf stays and no longer matches). MLA_ERR_NOT_FOUND if there is no entry seq. */
 mla_err store_fault_set_entry(const char *path, uint64_t seq, const uint8_t *entry, size_t len,
 			      const uint8_t leaf[32], mla_diag *diag);
+/* Replaces the persisted audit tree hash of the subtree of 2^level leaves whose last entry is
+ * seq (level >= 1), or deletes it when hash is NULL. MLA_ERR_NOT_FOUND if there is none. */
+mla_err store_fault_set_tree_hash(const char *path, uint64_t seq, unsigned level,
+				  const uint8_t hash[32], mla_diag *diag);
 /* Deletes audit entry seq, leaving a gap. */
 mla_err store_fault_delete_entry(const char *path, uint64_t seq, mla_diag *diag);
 /* Moves the write-ahead log into the database file and empties it (so the file alone holds
@@ -30,8 +34,10 @@ mla_err store_fault_pages(const char *path, const char *name, int64_t *page_size
 			  store_fault_page_fn fn, void *arg, mla_diag *diag);
 /* Sets the schema version number alone (e.g. to one this code does not know). */
 mla_err store_fault_set_version(const char *path, int version, mla_diag *diag);
-/* Turns a current store into one of schema version 1 (drops what versions 2 to 5 added). */
+/* Turns a current store into one of schema version 1 (drops what versions 2 to 7 added). */
 mla_err store_fault_make_v1(const char *path, mla_diag *diag);
+/* Turns a current store into one of schema version 6 (drops the audit tree's hashes). */
+mla_err store_fault_make_v6(const char *path, mla_diag *diag);
 /* The text of "PRAGMA name" (journal_mode, integrity_check: a fixed list), first row. */
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,
 			   mla_diag *diag);

@@ -53,6 +53,11 @@ enum store_stmt_id {
 	ST_AUDIT_GET,
 	ST_AUDIT_LEAVES,
 	ST_AUDIT_ROWS,
+	ST_TREE_INSERT,
+	ST_TREE_GET,
+	ST_TREE_LEAF,
+	ST_TREE_SCAN,
+	ST_TREE_ROWS,
 	ST_CP_INSERT,
 	ST_CP_LATEST,
 	ST_CP_GET,
@@ -111,6 +116,12 @@ void store_tx_abort(gw_store *s);
 /* Every write runs between enter and leave: inside store_begin() as a savepoint (so a failed
  * write leaves the group intact), otherwise as its own BEGIN IMMEDIATE .. COMMIT. leave
  * commits or releases when r is MLA_OK, rolls back otherwise, and returns the final result. */
+/* The persisted hashes of the audit tree (store_tree.c). add: the complete subtrees that the
+ * leaf at seq completes, in the open write (store_audit_append); fill: all of them from the
+ * stored leaves (the upgrade to schema 7, in its transaction). */
+mla_err store_tree_add(gw_store *s, uint64_t seq, const uint8_t leaf[32], mla_diag *diag);
+mla_err store_tree_fill(gw_store *s, mla_diag *diag);
+
 mla_err store_write_enter(gw_store *s, int *own, mla_diag *diag);
 mla_err store_write_leave(gw_store *s, int own, mla_err r, mla_diag *diag);
 

@@ -16,7 +16,7 @@ mla_err gw_audit_sync(struct gw *g, mla_diag *diag)
 	mla_err r = store_audit_next(g->store, &g->tlog->audit_next, diag);
 
 	/* the tree follows: a rolled-back group's leaves are forgotten */
-	if (r == MLA_OK && g->tlog->tree != NULL && (r = gw_tree_sync(g)) != MLA_OK)
+	if (r == MLA_OK && g->tlog->tree_ready && (r = gw_tree_sync(g)) != MLA_OK)
 		r = mla_fail(diag, r, "audit tree: cannot follow the audit table");
 	return r;
 }

@@ -18,8 +18,6 @@
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
 
-#define TREE_MAX_LEAVES (UINT64_C(1) << 40)
-
 mla_err gw_audit_keypair_load(const char *cert_path, const char *key_path, const char *label,
 			      mla_privkey **keyp, mla_diag *diag)
 {
@@ -66,33 +64,6 @@ static mla_err origin(const struct gw *g, char out[MLA_CHECKPOINT_ORIGIN_MAX + 1
 	return MLA_OK;
 }
 
-static mla_err append_leaf(uint64_t seq, const uint8_t leaf[32], void *arg)
-{
-	(void)seq;
-	return mla_merkle_tree_append(arg, leaf);
-}
-
-mla_err gw_tree_sync(struct gw *g)
-{
-	uint64_t have = mla_merkle_tree_size(g->tlog->tree);
-
-	if (have > g->tlog->audit_next)
-		return mla_merkle_tree_truncate(g->tlog->tree, g->tlog->audit_next);
-	if (have < g->tlog->audit_next)
-		return store_audit_leaves(g->store, have, append_leaf, g->tlog->tree, NULL);
-	return MLA_OK;
-}
-
-void gw_tree_append(struct gw *g, const uint8_t leaf[32])
-{
-	if (g->tlog->tree == NULL)
-		return;
-	/* the tree follows the store: on any doubt, read it back from there */
-	if (mla_merkle_tree_size(g->tlog->tree) + 1 != g->tlog->audit_next ||
-	    mla_merkle_tree_append(g->tlog->tree, leaf) != MLA_OK)
-		(void)gw_tree_sync(g);
-}
-
 static mla_err current_verifier(struct gw *g, mla_note_verifier *v, char *vkey, size_t cap);
 
 mla_err gw_checkpoint_now(struct gw *g, mla_diag *diag)
@@ -106,18 +77,19 @@ mla_err gw_checkpoint_now(struct gw *g, mla_diag *diag)
 
 	/* never over a log refused at start (a failed start still frees through here), nor
 	 * before the peers' heads are known, nor over a history they did not see */
-	if (g->tlog == NULL || !g->tlog->cp_ready || g->tlog->tree == NULL ||
+	if (g->tlog == NULL || !g->tlog->cp_ready ||
 	    !g->tlog->heads_done || g->tlog->forked ||
 	    g->tlog->audit_key == NULL || gw_batch_is_open(g))
 		return MLA_OK; /* an open group is not durable yet: the next tick */
+	/* (reloads the edge after a failed read left it unloaded: never silently stuck) */
 	if ((r = gw_tree_sync(g)) != MLA_OK)
 		return mla_fail(diag, r, "audit tree: cannot follow the audit table");
-	cp.size = mla_merkle_tree_size(g->tlog->tree);
+	cp.size = gw_tree_size(g);
 	if (cp.size <= g->tlog->cp_size)
 		return MLA_OK;
 	if ((r = origin(g, name)) != MLA_OK ||
 	    (r = mla_strcpy(cp.origin, sizeof(cp.origin), name)) != MLA_OK ||
-	    (r = mla_merkle_tree_root(g->tlog->tree, cp.size, cp.root)) != MLA_OK ||
+	    (r = gw_tree_root(g, cp.size, cp.root)) != MLA_OK ||
 	    (r = mla_checkpoint_sign(&cp, name, g->tlog->audit_key, &note, &len, diag)) != MLA_OK ||
 	    (!g->tlog->key_held &&
 	     (r = current_verifier(g, &v, vkey, sizeof(vkey))) != MLA_OK) ||
@@ -221,8 +193,9 @@ static mla_err adopt_current(struct gw *g, const mla_note_verifier *cur, const m
 }
 
 /* The latest checkpoint must verify under an audit key this gateway has held (the store's
- * list, and the current key), and its root be the root of the rebuilt tree at its size: a
- * damaged checkpoint or a changed entry or leaf in the table is refused at start. */
+ * list, and the current key), and its root be the root at its size recomputed from the
+ * persisted tree hashes (themselves checked against the leaves): a damaged checkpoint or a
+ * changed entry, leaf or hash in the store is refused at start. */
 static mla_err open_latest(struct gw *g, const mla_buf *note, mla_checkpoint *cp,
 			   mla_diag *diag)
 {
@@ -276,7 +249,7 @@ static mla_err check_latest_root(struct gw *g, mla_diag *diag)
 		return r;
 	if ((r = open_latest(g, &note, &cp, diag)) == MLA_OK &&
 	    (cp.size != g->tlog->cp_size ||
-	     mla_merkle_tree_root(g->tlog->tree, cp.size, root) != MLA_OK ||
+	     gw_tree_root(g, cp.size, root) != MLA_OK ||
 	     memcmp(root, cp.root, sizeof(root)) != 0))
 		r = mla_fail(diag, MLA_ERR_STORE,
 			     "audit log does not match its checkpoint of %llu entries "
@@ -309,37 +282,50 @@ static mla_err entry_refused(uint64_t seq, mla_diag *diag)
 			"restore it from a backup", (unsigned long long)seq);
 }
 
-struct checked_build {
-	mla_merkle_tree *tree;
+struct checked_scan {
 	uint64_t bad;
 };
 
-static mla_err append_checked(uint64_t seq, const uint8_t leaf[32], const void *entry,
-			      size_t len, void *arg)
+static mla_err scan_entry(uint64_t seq, const uint8_t leaf[32], const void *entry, size_t len,
+			  void *arg)
 {
-	struct checked_build *b = arg;
-	mla_err r = check_entry(seq, leaf, entry, len, &b->bad);
-
-	return r == MLA_OK ? mla_merkle_tree_append(b->tree, leaf) : r;
+	return check_entry(seq, leaf, entry, len, &((struct checked_scan *)arg)->bad);
 }
 
-/* The tree from the entries themselves, each re-hashed against its stored leaf in the same
- * scan, at every start whatever the last stop was: the clean-stop mark says nothing about
- * damage at rest, and the tree's root only vouches for the stored leaves, not for the bytes
- * beside them (docs/internals/store-integrity.md gives the cost). */
-static mla_err build_tree(struct gw *g, mla_diag *diag)
+/* Every entry re-hashed against its stored leaf, and every persisted tree hash recomputed
+ * from the leaves and compared, in one scan at every start whatever the last stop was: the
+ * clean-stop mark says nothing about damage at rest, and neither the leaves nor the hashes
+ * above them vouch for the bytes beside them (docs/internals/audit-tree.md gives the cost).
+ * Then the right edge is loaded from the persisted hashes (O(log n) reads) and must give the
+ * root the scan gave. */
+static mla_err verify_log(struct gw *g, mla_diag *diag)
 {
-	struct checked_build b = {g->tlog->tree, UINT64_MAX};
+	struct checked_scan b = {UINT64_MAX};
+	uint8_t want[MLA_MERKLE_HASH_LEN], got[MLA_MERKLE_HASH_LEN];
+	mla_merkle_compact scanned;
 	mla_diag d = {MLA_OK, ""};
-	mla_err r = store_audit_entries(g->store, 0, append_checked, &b, &d);
+	mla_err r = store_tree_check(g->store, scan_entry, &b, &scanned, &d);
 
 	if (b.bad != UINT64_MAX)
 		return entry_refused(b.bad, diag);
 	if (r != MLA_OK)
-		return mla_fail(diag, r, "audit log unreadable after entry %llu (%s): refusing to "
-				"start; inspect the store (mlagw store check) or restore it from a "
-				"backup", (unsigned long long)mla_merkle_tree_size(g->tlog->tree),
+		return mla_fail(diag, r, "audit log unreadable or damaged after entry %llu (%s): "
+				"refusing to start; inspect the store (mlagw store check) or restore "
+				"it from a backup", (unsigned long long)scanned.size,
 				d.msg[0] ? d.msg : mla_strerror(r));
+	if (scanned.size != g->tlog->audit_next)
+		return mla_fail(diag, MLA_ERR_STORE, "audit log: %llu entries read, the table's "
+				"last is %llu (entries missing): refusing to start; inspect the "
+				"store (mlagw store check)", (unsigned long long)scanned.size,
+				(unsigned long long)g->tlog->audit_next);
+	if ((r = gw_tree_load(g, g->tlog->audit_next)) != MLA_OK ||
+	    (r = mla_merkle_compact_root(&scanned, want)) != MLA_OK ||
+	    (r = gw_tree_root(g, g->tlog->audit_next, got)) != MLA_OK ||
+	    memcmp(want, got, sizeof(want)) != 0)
+		return mla_fail(diag, MLA_ERR_STORE, "audit tree: the right edge read from the "
+				"store does not give the root of its %llu entries: refusing to start; "
+				"inspect the store (mlagw store check)",
+				(unsigned long long)g->tlog->audit_next);
 	return MLA_OK;
 }
 
@@ -351,16 +337,8 @@ mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag)
 	if ((r = gw_checkpoint_key_load(&g->snap->cfg, &g->tlog->audit_key, diag)) != MLA_OK ||
 	    (r = gw_audit_cert_keep(g, g->snap->cfg.audit.cert, NULL, diag)) != MLA_OK)
 		return r; /* the certificate is kept for export, should the key change later */
-	if ((r = mla_merkle_tree_new(TREE_MAX_LEAVES, &g->tlog->tree)) != MLA_OK)
-		return mla_fail(diag, r, "audit tree: cannot create it");
-	if ((r = build_tree(g, diag)) != MLA_OK)
+	if ((r = verify_log(g, diag)) != MLA_OK)
 		return r;
-	if (mla_merkle_tree_size(g->tlog->tree) != g->tlog->audit_next)
-		return mla_fail(diag, MLA_ERR_STORE, "audit log: %llu entries read, the table's "
-				"last is %llu (entries missing): refusing to start; inspect the "
-				"store (mlagw store check)",
-				(unsigned long long)mla_merkle_tree_size(g->tlog->tree),
-				(unsigned long long)g->tlog->audit_next);
 	r = store_checkpoint_latest(g->store, &g->tlog->cp_size, NULL, NULL, diag);
 	if (r == MLA_ERR_NOT_FOUND)
 		g->tlog->cp_size = 0;
@@ -376,7 +354,8 @@ mla_err gw_checkpoint_start(struct gw *g, mla_diag *diag)
 	gw_log(unclean ? GW_LOG_WARN : GW_LOG_INFO, unclean ? "store-recovered" : "audit-verified",
 	       NULL, "reason=\"%s\" entries=%llu verified=all checkpoint=%llu",
 	       unclean ? "unclean stop (the clean-stop mark was not set); quick_check ok"
-		       : "every start: entries re-hashed against their leaves",
+		       : "every start: entries re-hashed against their leaves, tree hashes "
+			 "against the leaves",
 	       (unsigned long long)g->tlog->audit_next, (unsigned long long)g->tlog->cp_size);
 	if ((r = arm(g)) != MLA_OK)
 		return mla_fail(diag, r, "cannot start the checkpoint timer");
@@ -412,8 +391,7 @@ void gw_checkpoint_free(struct gw *g)
 	if (g->tlog->cp_timer != NULL)
 		event_free(g->tlog->cp_timer);
 	g->tlog->cp_timer = NULL;
-	mla_merkle_tree_free(g->tlog->tree);
-	g->tlog->tree = NULL;
+	g->tlog->tree_ready = 0;
 	mla_privkey_free(g->tlog->audit_key);
 	g->tlog->audit_key = NULL;
 	mla_privkey_free(g->tlog->pending_key);

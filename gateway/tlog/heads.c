@@ -198,7 +198,7 @@ static void compare(struct gw *g, struct head_peer *hp, const struct head_xfer *
 {
 	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1], what[200];
 	uint8_t root[MLA_MERKLE_HASH_LEN];
-	uint64_t have = mla_merkle_tree_size(g->tlog->tree);
+	uint64_t have = gw_tree_size(g);
 	mla_checkpoint cp;
 	mla_diag d = {MLA_OK, ""};
 
@@ -215,7 +215,7 @@ static void compare(struct gw *g, struct head_peer *hp, const struct head_xfer *
 	if (cp.size > have)
 		(void)mla_snprintf_cut(what, sizeof(what), "%" PRIu64 " entries of this log, which "
 				       "has %" PRIu64, cp.size, have);
-	else if (mla_merkle_tree_root(g->tlog->tree, cp.size, root) != MLA_OK ||
+	else if (gw_tree_root(g, cp.size, root) != MLA_OK ||
 		 memcmp(root, cp.root, sizeof(root)) != 0)
 		(void)mla_snprintf_cut(what, sizeof(what), "another root at size %" PRIu64
 				       " than this log has", cp.size);

@@ -130,22 +130,22 @@ uint64_t tlog_signed_size(const struct gw *g)
 
 uint64_t tlog_tree_size(const struct gw *g)
 {
-	return g->tlog != NULL && g->tlog->tree != NULL ? mla_merkle_tree_size(g->tlog->tree) : 0;
+	return g->tlog != NULL ? gw_tree_size(g) : 0;
 }
 
 mla_err tlog_leaf(const struct gw *g, uint64_t seq, uint8_t leaf[MLA_MERKLE_HASH_LEN])
 {
-	return mla_merkle_tree_leaf(g->tlog->tree, seq, leaf);
+	return gw_tree_leaf(g, seq, leaf);
 }
 
 mla_err tlog_inclusion_proof(const struct gw *g, uint64_t seq, uint64_t size,
 			     mla_merkle_proof *proof)
 {
-	return mla_merkle_tree_inclusion_proof(g->tlog->tree, seq, size, proof);
+	return gw_tree_inclusion_proof(g, seq, size, proof);
 }
 
 mla_err tlog_consistency_proof(const struct gw *g, uint64_t from, uint64_t to,
 			       mla_merkle_proof *proof)
 {
-	return mla_merkle_tree_consistency_proof(g->tlog->tree, from, to, proof);
+	return gw_tree_consistency_proof(g, from, to, proof);
 }

@@ -19,7 +19,8 @@ struct gw_tlog {
 	struct gw_clock_watch clock; /* steps of the wall clock, recorded (audit.c) */
 	struct gw_clock_record clock_record; /* their clock-stepped entries (core/clock_record.h) */
 	/* the audit tree and its checkpoints (checkpoint.c) */
-	struct mla_merkle_tree *tree; /* leaves 0 .. audit_next - 1 */
+	mla_merkle_compact edge;    /* the tree's right edge: leaves 0 .. audit_next - 1 (tree.c) */
+	int tree_ready;             /* edge is loaded (at start, after the checks) */
 	mla_privkey *audit_key;     /* Ed25519, signs the checkpoints (privkey.h) */
 	uint64_t cp_size;           /* size of the latest stored checkpoint */
 	int cp_ready;               /* the log passed every check at start: only then sign */

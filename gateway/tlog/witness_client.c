@@ -183,7 +183,7 @@ static mla_err build_body(struct gw *g, uint64_t old, struct witness_xfer *t, ml
 	if ((r = store_checkpoint_latest(g->store, &t->cp_size, &note, NULL, diag)) != MLA_OK)
 		return r;
 	if (old > 0 && old < t->cp_size &&
-	    (r = mla_merkle_tree_consistency_proof(g->tlog->tree, old, t->cp_size, &proof)) !=
+	    (r = gw_tree_consistency_proof(g, old, t->cp_size, &proof)) !=
 		    MLA_OK)
 		r = mla_fail(diag, r, "no consistency proof from %" PRIu64, old);
 	else

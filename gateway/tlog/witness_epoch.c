@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/codec.h"
+#include "checkpoint.h"
 #include "tlog_internal.h"
 #include "witness.h"
 
@@ -42,7 +43,7 @@ mla_err witness_epoch_headers(struct gw *g, uint64_t cp_size, mla_buf *link, mla
 
 	mla_buf_init(&entry, MLA_AUDIT_ENTRY_MAX);
 	if ((r = store_audit_get(g->store, 0, &entry, NULL, diag)) != MLA_OK ||
-	    (r = mla_merkle_tree_inclusion_proof(g->tlog->tree, 0, cp_size, &p)) != MLA_OK ||
+	    (r = gw_tree_inclusion_proof(g, 0, cp_size, &p)) != MLA_OK ||
 	    (r = header_line(link, WITNESS_LINK_HEADER, entry.data, entry.len)) != MLA_OK ||
 	    (r = header_line(proof, WITNESS_PROOF_HEADER, p.hash[0], p.len * MLA_MERKLE_HASH_LEN)) !=
 		    MLA_OK)

@@ -7,6 +7,8 @@
  *   store_fault set-checkpoint STORE SIZE FILE         the note of checkpoint SIZE := FILE
  *   store_fault pages STORE NAME                       prints the leaf pages of table or
  *                                                      index NAME, then a line PAGE_SIZE
+ *   store_fault set-tree-hash STORE SEQ LEVEL          the persisted audit tree hash of the
+ *                                                      2^LEVEL entries ending at SEQ := 0x5a..
  * exit 0 done, 1 failed, 2 usage. */
 #include <limits.h>
 #include <stdio.h>
@@ -23,7 +25,8 @@
 static int usage(void)
 {
 	fputs("usage: store_fault set-entry STORE SEQ FILE [--rehash] | delete-entry STORE SEQ |"
-	      " wal-truncate STORE | set-checkpoint STORE SIZE FILE | pages STORE NAME\n", stderr);
+	      " wal-truncate STORE | set-checkpoint STORE SIZE FILE | pages STORE NAME |"
+	      " set-tree-hash STORE SEQ LEVEL\n", stderr);
 	return 2;
 }
 
@@ -89,6 +92,18 @@ static mla_err set_checkpoint(const char *store, uint64_t size, const char *file
 	return e == MLA_OK ? store_fault_set_checkpoint(store, size, (const char *)buf, n, d) : e;
 }
 
+/* Replaces the persisted tree hash of the subtree of 2^level entries ending at seq. */
+static mla_err set_tree_hash(const char *store, uint64_t seq, const char *level, mla_diag *d)
+{
+	uint64_t lv = 0;
+	uint8_t h[32];
+
+	if (mla_parse_u64(level, 1, 62, &lv) != MLA_OK)
+		return mla_fail(d, MLA_ERR_ARG, "bad level %s", level);
+	memset(h, 0x5a, sizeof(h));
+	return store_fault_set_tree_hash(store, seq, (unsigned)lv, h, d);
+}
+
 int main(int argc, char **argv)
 {
 	mla_diag d = {MLA_OK, ""};
@@ -110,6 +125,9 @@ int main(int argc, char **argv)
 	} else if ((argc == 5 || (argc == 6 && strcmp(argv[5], "--rehash") == 0)) &&
 		   strcmp(argv[1], "set-entry") == 0 && parse_seq(argv[3], &seq) == 0) {
 		e = set_entry(argv[2], seq, argv[4], argc == 6, &d);
+	} else if (argc == 5 && strcmp(argv[1], "set-tree-hash") == 0 &&
+		   parse_seq(argv[3], &seq) == 0) {
+		e = set_tree_hash(argv[2], seq, argv[4], &d);
 	} else {
 		return usage();
 	}

@@ -3,6 +3,8 @@ about what happened to the file since (disks, backup tools, people). Each case d
 of a cleanly stopped store and must refuse the start (exit 1, a line naming what failed), and
 `mlagw store check` (read-only) must report it with a non-zero exit:
   (a) one bit flipped in the bytes of a signed audit entry, in the database file itself;
+  (a2) a persisted audit tree hash (schema 7, audit_tree) changed: the start recomputes
+      every one from the leaves;
   (b) random bytes written over an audit table page (found with the store_fault tool);
   (c) a page of another table damaged, so that only quick_check sees it: the start runs
       quick_check when the last one is older than [store] check_interval.
@@ -119,6 +121,13 @@ def main(mlagw, mlagwd):
     rc, out = store_check(net, es.store)
     check(rc == 1 and ('entry %d does not match its leaf' % seq) in out,
           '(a) store check: exit %d\n%s' % (rc, out))
+    restore(es, pristine)
+
+    # (a2) a persisted tree hash changed: the 16 entries 0..15 (level 4)
+    es.fault('set-tree-hash', '15', '4')
+    line = start_refused(es, '(a2) tree hash of entries 0..15 changed')
+    check('audit tree hash at level 4 index 0 (entries 0..15)' in line,
+          '(a2): the refusal does not name the tree hash: %s' % line)
     restore(es, pristine)
 
     # (b) random bytes in audit table pages
