@@ -30,7 +30,44 @@ struct scan {
 	mla_merkle_compact range; /* stored leaves 0 .. checkpoint size */
 	uint64_t want, covered;
 	const volatile int *stop;
+	/* schema 7: the persisted tree hashes, recomputed from every stored leaf in order and
+	 * compared with their rows (a second cursor, key order), as the daemon's start does */
+	sqlite3_stmt *rows;
+	mla_merkle_compact edge;
+	int tree_bad;
 };
+
+/* The next stored tree row must be (seq, level) with hash h. */
+static mla_err tree_row(void *arg, uint64_t seq, unsigned level, const uint8_t h[32])
+{
+	struct scan *sc = arg;
+	int rc = sqlite3_step(sc->rows);
+
+	if (rc == SQLITE_ROW && (uint64_t)sqlite3_column_int64(sc->rows, 0) == seq &&
+	    sqlite3_column_int(sc->rows, 1) == (int)level &&
+	    sqlite3_column_bytes(sc->rows, 2) == 32 &&
+	    memcmp(sqlite3_column_blob(sc->rows, 2), h, 32) == 0)
+		return MLA_OK;
+	sc->tree_bad = 1;
+	(void)mla_snprintf_cut(sc->res->log, sizeof(sc->res->log), "audit tree hash at level %u "
+			       "index %llu (entries %llu..%llu) is missing or is not the hash of "
+			       "its entries' leaves", level, (unsigned long long)(seq >> level),
+			       (unsigned long long)(seq + 1 - (UINT64_C(1) << level)),
+			       (unsigned long long)seq);
+	return MLA_OK; /* the entries' check goes on; the tree is reported once */
+}
+
+/* After the scan: no tree row may lie beyond the leaves. */
+static void tree_end(struct scan *sc)
+{
+	if (sc->rows == NULL || sc->tree_bad || sqlite3_step(sc->rows) != SQLITE_ROW)
+		return;
+	(void)mla_snprintf_cut(sc->res->log, sizeof(sc->res->log), "audit tree hash at level %d "
+			       "covering entry %lld is beyond the log's %llu entries",
+			       sqlite3_column_int(sc->rows, 1),
+			       (long long)sqlite3_column_int64(sc->rows, 0),
+			       (unsigned long long)sc->edge.size);
+}
 
 static void bad(struct scan *sc, uint64_t seq)
 {
@@ -65,6 +102,8 @@ static mla_err scan_row(const struct store_audit_row *row, void *arg)
 	sc->res->entries++;
 	if (!entry_ok(row))
 		bad(sc, row->seq);
+	if (sc->rows != NULL && !sc->tree_bad && row->leaf != NULL && row->seq == sc->edge.size)
+		(void)store_tree_push(&sc->edge, row->leaf, tree_row, sc);
 	if (row->seq == sc->covered && row->leaf != NULL && row->seq < sc->res->checkpoint &&
 	    mla_merkle_compact_append(&sc->range, row->leaf) == MLA_OK)
 		sc->covered++;
@@ -130,7 +169,7 @@ static mla_err check_log(store_reader *r, const struct store_keyring *extra,
 {
 	struct store_keyring k = {0};
 	struct latest l = {0, {0}, MLA_OK};
-	struct scan sc = {res, {0}, 0, 0, stop};
+	struct scan sc = {res, {0}, 0, 0, stop, NULL, {0}, 0};
 	mla_diag d = {MLA_OK, ""};
 	mla_err e = MLA_OK;
 
@@ -152,6 +191,15 @@ static mla_err check_log(store_reader *r, const struct store_keyring *extra,
 	if (e != MLA_OK || res->log[0] != '\0')
 		goto out;
 	res->checkpoint = l.size;
+	mla_merkle_compact_init(&sc.edge);
+	if (store_reader_version(r) >= 7 &&
+	    (e = store_reader_stmt(r, SR_TREE_ROWS, "SELECT seq, level, hash FROM audit_tree ORDER "
+				   "BY seq, level", &sc.rows, &d)) != MLA_OK) {
+		(void)mla_snprintf_cut(res->log, sizeof(res->log), "reading the audit tree: %s",
+				       d.msg);
+		e = MLA_OK;
+		goto out;
+	}
 	if ((e = store_reader_audit(r, 0, UINT64_MAX, scan_row, &sc, &d)) != MLA_OK) {
 		if (stop != NULL && *stop)
 			goto out;
@@ -160,9 +208,13 @@ static mla_err check_log(store_reader *r, const struct store_keyring *extra,
 				       d.msg[0] ? d.msg : mla_strerror(e));
 		e = MLA_OK;
 	}
+	else
+		tree_end(&sc);
 	if (res->checkpoint > 0)
 		check_checkpoint(&k, &l, &sc, res);
 out:
+	if (sc.rows != NULL)
+		store_stmt_done(sc.rows);
 	if (res->log[0] != '\0' || res->bad_entries > 0 || res->cp_failed)
 		res->failed |= STORE_CHECK_LOG;
 	store_keyring_free(&k);

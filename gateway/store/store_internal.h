@@ -120,6 +120,12 @@ void store_tx_abort(gw_store *s);
  * leaf at seq completes, in the open write (store_audit_append); fill: all of them from the
  * stored leaves (the upgrade to schema 7, in its transaction). */
 mla_err store_tree_add(gw_store *s, uint64_t seq, const uint8_t leaf[32], mla_diag *diag);
+/* Pushes leaf into the right edge c (mla_merkle_compact_append), calling fn(arg, seq, level,
+ * hash) for each complete subtree the push completes: the hashes schema 7 keeps. */
+typedef mla_err (*store_tree_node_fn)(void *arg, uint64_t seq, unsigned level,
+				      const uint8_t h[32]);
+mla_err store_tree_push(mla_merkle_compact *c, const uint8_t leaf[32], store_tree_node_fn fn,
+			void *arg);
 mla_err store_tree_fill(gw_store *s, mla_diag *diag);
 
 mla_err store_write_enter(gw_store *s, int *own, mla_diag *diag);
@@ -198,6 +204,7 @@ enum store_reader_stmt_id {
 	SR_REC_OUT,
 	SR_REC_IN,
 	SR_SEALS,
+	SR_TREE_ROWS,
 	SR_HISTORY_ONE,
 	SR_HISTORY_ALL,
 	SR_ALERTS,

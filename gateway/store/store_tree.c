@@ -96,21 +96,34 @@ struct edge {
 	mla_diag *diag;
 };
 
-static mla_err push(struct edge *e, const uint8_t leaf[32])
+mla_err store_tree_push(mla_merkle_compact *c, const uint8_t leaf[32], store_tree_node_fn fn,
+			void *arg)
 {
-	uint64_t seq = e->c.size;
+	uint64_t seq = c->size;
 	uint8_t carry[32];
 	unsigned k = 0;
 	mla_err r;
 
 	memcpy(carry, leaf, 32);
 	for (; ((seq >> k) & 1) != 0; k++)
-		if ((r = mla_merkle_node_hash(e->c.hash[k], carry, carry)) != MLA_OK ||
-		    (r = e->fn(e, seq, k + 1, carry)) != MLA_OK)
+		if ((r = mla_merkle_node_hash(c->hash[k], carry, carry)) != MLA_OK ||
+		    (r = fn(arg, seq, k + 1, carry)) != MLA_OK)
 			return r;
-	memcpy(e->c.hash[k], carry, 32);
-	e->c.size++;
+	memcpy(c->hash[k], carry, 32);
+	c->size++;
 	return MLA_OK;
+}
+
+static mla_err edge_node(void *arg, uint64_t seq, unsigned level, const uint8_t h[32])
+{
+	struct edge *e = arg;
+
+	return e->fn(e, seq, level, h);
+}
+
+static mla_err push(struct edge *e, const uint8_t leaf[32])
+{
+	return store_tree_push(&e->c, leaf, edge_node, e);
 }
 
 static mla_err fill_one(struct edge *e, uint64_t seq, unsigned level, const uint8_t h[32])

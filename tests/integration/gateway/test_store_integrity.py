@@ -128,6 +128,9 @@ def main(mlagw, mlagwd):
     line = start_refused(es, '(a2) tree hash of entries 0..15 changed')
     check('audit tree hash at level 4 index 0 (entries 0..15)' in line,
           '(a2): the refusal does not name the tree hash: %s' % line)
+    rc, out = store_check(net, es.store)  # the offline check sees what the start sees
+    check(rc == 1 and 'audit tree hash at level 4 index 0 (entries 0..15)' in out,
+          '(a2) store check: exit %d\n%s' % (rc, out))
     restore(es, pristine)
 
     # (b) random bytes in audit table pages
