@@ -74,9 +74,12 @@ mla_err gw_audit_key_announce(struct gw *g, mla_privkey *key, const char *cert_p
 
 	if ((r = gw_audit_cert_keep(g, cert_path, sha, diag)) != MLA_OK ||
 	    (r = announce(g, sha)) != MLA_OK) {
+		char why[MLA_DIAG_MAX];
+
+		(void)mla_snprintf_cut(why, sizeof(why), "%s", mla_diag_message(diag));
 		mla_privkey_free(key);
 		return mla_fail(diag, r, "audit key change: the announcement is not in the log: "
-				"the current key stays (%s)", mla_diag_message(diag));
+				"the current key stays (%s)", why);
 	}
 	mla_privkey_free(t->pending_key);
 	t->pending_key = key;
