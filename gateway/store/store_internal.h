@@ -152,6 +152,11 @@ mla_err store_mark_running(gw_store *s, mla_diag *diag);
 /* store_idem.c: the key row of m (m->idem_key set) for message m, inside the put's write. */
 mla_err store_idem_put(gw_store *s, const struct out_msg *m, mla_diag *diag);
 
+/* store_outbox.c: binds an outbox row's columns to ?1 .. ?13 (message_id, case_id, to_state,
+ * kind, action, priority, created_ms, next_attempt_ms, deadline_ms, digest, updated_ms = now,
+ * in_reply_to, submitted_by), for every insert of an outbox row. */
+int store_outbox_bind_row(sqlite3_stmt *st, const struct out_msg *m, int64_t now);
+
 /* Wall clock in ms since the epoch, for updated_ms and history rows. */
 int64_t store_now_ms(void);
 

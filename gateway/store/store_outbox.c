@@ -29,7 +29,7 @@ static mla_err check_msg(const struct out_msg *m, const uint8_t *env, size_t len
 	return MLA_OK;
 }
 
-static int bind_put(sqlite3_stmt *st, const struct out_msg *m, int64_t now)
+int store_outbox_bind_row(sqlite3_stmt *st, const struct out_msg *m, int64_t now)
 {
 	int rc = sqlite3_bind_text(st, 1, m->message_id, -1, SQLITE_STATIC);
 
@@ -105,7 +105,7 @@ mla_err store_outbox_put(gw_store *s, const struct out_msg *m, const uint8_t *en
 			    " (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 			    &st, diag)) != MLA_OK)
 		goto out;
-	if ((rc = bind_put(st, m, now)) != SQLITE_OK ||
+	if ((rc = store_outbox_bind_row(st, m, now)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int(st, 14, peer_case)) != SQLITE_OK ||
 	    (rc = sqlite3_step(st)) != SQLITE_DONE) {
 		r = store_fail(s, rc, "outbox put", diag);

@@ -143,38 +143,6 @@ out:
 	return r;
 }
 
-static int bind_out(sqlite3_stmt *st, const struct out_msg *m, const uint8_t *receipt,
-		    size_t rlen, int64_t now)
-{
-	int rc = sqlite3_bind_text(st, 1, m->message_id, -1, SQLITE_STATIC);
-
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 2, m->case_id, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 3, m->to_state, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 4, m->kind, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 5, m->action, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(st, 6, m->priority);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 7, m->created_ms);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 8, m->deadline_ms);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_blob(st, 9, m->digest, 32, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 10, now);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 11, m->in_reply_to, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_blob64(st, 12, receipt, (sqlite3_uint64)rlen, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 13, m->last_error, -1, SQLITE_STATIC);
-	return rc;
-}
-
 static mla_err insert_out(gw_store *s, const struct out_msg *m, const uint8_t *env, size_t len,
 			  const uint8_t *receipt, size_t rlen, int peer_case, int64_t now,
 			  mla_diag *diag)
@@ -187,11 +155,14 @@ static mla_err insert_out(gw_store *s, const struct out_msg *m, const uint8_t *e
 			    "INSERT INTO outbox (message_id, case_id, to_state, kind, action,"
 			    " priority, state, attempts, created_ms, next_attempt_ms, deadline_ms,"
 			    " digest, updated_ms, in_reply_to, submitted_by, peer_case, receipt,"
-			    " last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 3, 0, ?7, 0, ?8, ?9, ?10,"
-			    " ?11, '', ?14, ?12, ?13)", &st, diag)) != MLA_OK)
+			    " last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 3, 0, ?7, ?8, ?9, ?10, ?11,"
+			    " ?12, ?13, ?16, ?14, ?15)", &st, diag)) != MLA_OK)
 		return r;
-	if ((rc = bind_out(st, m, receipt, rlen, now)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int(st, 14, peer_case)) != SQLITE_OK ||
+	if ((rc = store_outbox_bind_row(st, m, now)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_blob64(st, 14, receipt, (sqlite3_uint64)rlen, SQLITE_STATIC)) !=
+		    SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 15, m->last_error, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int(st, 16, peer_case)) != SQLITE_OK ||
 	    (rc = sqlite3_step(st)) != SQLITE_DONE)
 		r = store_fail(s, rc, "recovered outbox row", diag);
 	store_stmt_done(st);
