@@ -36,6 +36,8 @@ struct case_model {
 	struct case_decl roots[CASE_ROOTS_MAX];
 };
 
+/* The model of a case namespace (after mla_case_init), NULL for another namespace. */
+const struct case_model *case_model_for(const char *ns);
 /* Reads an embedded XSD (trusted, written to the rules in its header comment) into m;
  * MLA_ERR_INTERNAL naming the construct when it steps outside them. */
 mla_err case_model_load(struct case_model *m, const char *ns, const unsigned char *xsd,

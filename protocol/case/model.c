@@ -2,7 +2,7 @@
  * structural pass and the schema cannot disagree): per named complex type, its child
  * elements with their types and occurrences. */
 #include <limits.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <libxml/parser.h>
@@ -45,17 +45,20 @@ static mla_err attr_local(xmlNodePtr n, const char *name, char *out, size_t size
 	return r;
 }
 
+/* minOccurs or maxOccurs: 1 when absent, UINT_MAX for unbounded; 0 on a bad number. */
 static unsigned occurs(xmlNodePtr n, const char *name)
 {
 	xmlChar *v = xmlGetProp(n, BAD_CAST name);
-	unsigned out = 1;
+	uint64_t out = 1;
 
 	if (v != NULL) {
-		out = xmlStrEqual(v, BAD_CAST "unbounded") ? UINT_MAX
-							   : (unsigned)strtoul((const char *)v, NULL, 10);
+		if (xmlStrEqual(v, BAD_CAST "unbounded"))
+			out = UINT_MAX;
+		else if (mla_parse_u64((const char *)v, 0, UINT_MAX, &out) != MLA_OK)
+			out = 0;
 		xmlFree(v);
 	}
-	return out;
+	return (unsigned)out;
 }
 
 static mla_err read_decl(xmlNodePtr e, struct case_decl *d)
@@ -69,7 +72,7 @@ static mla_err read_decl(xmlNodePtr e, struct case_decl *d)
 		return MLA_ERR_INTERNAL;
 	d->min = occurs(e, "minOccurs");
 	d->max = occurs(e, "maxOccurs");
-	return MLA_OK;
+	return d->max == 0 ? MLA_ERR_INTERNAL : MLA_OK;
 }
 
 static mla_err read_type(xmlNodePtr ct, struct case_type *t)

@@ -74,6 +74,14 @@ void mla_case_shutdown(void)
 	initialised = 0;
 }
 
+const struct case_model *case_model_for(const char *ns)
+{
+	for (size_t i = 0; i < N_FORMATS; i++)
+		if (initialised && strcmp(formats[i].ns, ns) == 0)
+			return &formats[i].model;
+	return NULL;
+}
+
 static int names_case_ns(const uint8_t *doc, size_t len)
 {
 	const size_t k = sizeof(CASE_NS_PREFIX) - 1;
