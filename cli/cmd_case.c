@@ -76,7 +76,6 @@ static int validate(const char *path, int json)
 		mla_buf_free(&in);
 		return cli_fail("case", MLA_ERR_NOMEM, NULL);
 	}
-	lim.max_envelope_bytes = lim.max_document_bytes;
 	e = mla_case_validate(in.data, in.len, &lim, r, &d);
 	if (e != MLA_OK && r->cls != MLA_CASE_INVALID)
 		rc = cli_fail("case", e, &d); /* no report: an internal failure */

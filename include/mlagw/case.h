@@ -88,7 +88,8 @@ typedef struct mla_case_report {
 mla_err mla_case_init(mla_diag *diag);
 void mla_case_shutdown(void);
 
-/* Validates a document: hardened parse (limits), then classification by the root's
+/* Validates a document: hardened parse (xml_safe: no DTD or entities; limits' max_document_bytes,
+ * max_document_nodes, max_depth and attribute counts bound the work), then classification by the root's
  * namespace. MLA_OK when valid or opaque (report->cls says which); MLA_ERR_SCHEMA when
  * invalid, with every problem in report (at most MLA_CASE_PROBLEMS_MAX, the rest counted
  * in report->more); a parse refusal's own code when bytes that name a case namespace do not

@@ -176,11 +176,15 @@ mla_err mla_case_validate(const uint8_t *doc, size_t len, const mla_limits *limi
 {
 	xmlDocPtr x = NULL;
 	mla_diag pd = {MLA_OK, ""};
+	mla_limits lim = *limits;
 	mla_err r;
 
 	mla_require(initialised); /* mla_case_init() first */
 	memset(report, 0, sizeof(*report));
-	if ((r = xml_safe_parse(doc, len, limits, &x, NULL, &pd)) != MLA_OK) {
+	/* a document's own bounds: its size after decompression, its element count */
+	lim.max_envelope_bytes = limits->max_document_bytes;
+	lim.max_nodes = limits->max_document_nodes;
+	if ((r = xml_safe_parse(doc, len, &lim, &x, NULL, &pd)) != MLA_OK) {
 		if (!names_case_ns(doc, len))
 			return MLA_OK; /* not XML we can read, and declares no case schema: opaque */
 		case_report_add(report, "/", MLA_CASE_NOT_XML, mla_errname(r));

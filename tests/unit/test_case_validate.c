@@ -301,6 +301,31 @@ static void test_not_xml(void **state)
 	free(r);
 }
 
+/* The document's element count is bounded by max_document_nodes, its size by
+ * max_document_bytes, whatever the envelope's own limits. */
+static void test_document_limits(void **state)
+{
+	size_t len;
+	char *doc = case_fx_example("request-extradition", &len);
+	mla_case_report *r = calloc(1, sizeof(*r));
+	mla_diag d = {MLA_OK, ""};
+	mla_limits lim;
+
+	(void)state;
+	mla_limits_default(&lim);
+	lim.max_nodes = 16;        /* the envelope's: not used for documents */
+	lim.max_envelope_bytes = 16;
+	assert_int_equal(mla_case_validate((const uint8_t *)doc, len, &lim, r, &d), MLA_OK);
+	lim.max_document_nodes = 16;
+	assert_int_equal(mla_case_validate((const uint8_t *)doc, len, &lim, r, &d), MLA_ERR_XML_NODES);
+	expect(r, "/", MLA_CASE_NOT_XML);
+	mla_limits_default(&lim);
+	lim.max_document_bytes = len - 1;
+	assert_int_equal(mla_case_validate((const uint8_t *)doc, len, &lim, r, &d), MLA_ERR_TOO_LARGE);
+	free(r);
+	free(doc);
+}
+
 static void test_problem_cap(void **state)
 {
 	mla_buf b;
@@ -469,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_repeated_element),
 		cmocka_unit_test(test_no_document_text_in_problems),
 		cmocka_unit_test(test_not_xml),
+		cmocka_unit_test(test_document_limits),
 		cmocka_unit_test(test_problem_cap),
 		cmocka_unit_test(test_refused_grounds),
 		cmocka_unit_test(test_postponed_until),
