@@ -66,7 +66,7 @@ void case_structure_check(const struct case_model *m, xmlNodePtr root, mla_case_
 /* The schema pass over the pruned tree: value errors, by path and code. */
 mla_err case_schema_check(const struct case_model *m, void *schema, xmlDocPtr doc,
 			  mla_case_report *r);
-/* The rules beyond the XSD (SPEC 16.5); sets r->type and r->partial. */
+/* The rules beyond the XSD (SPEC 16.6); sets r->type and r->partial. */
 void case_rules_check(const struct case_model *m, xmlNodePtr root, mla_case_report *r);
 
 #endif

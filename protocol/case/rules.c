@@ -1,4 +1,4 @@
-/* The rules XSD 1.0 cannot express (SPEC 16.5): one kind part per request, elements that a
+/* The rules XSD 1.0 cannot express (SPEC 16.6): one kind part per request, elements that a
  * value of another makes mandatory, date order, and the grounds never accepted alone
  * (UNTOC art. 18(8), 18(22)). Values are read only to be compared, never reported. */
 #include <string.h>

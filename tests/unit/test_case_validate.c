@@ -424,7 +424,7 @@ static void test_kind_part(void **state)
 	}
 }
 
-/* Elements a value of another makes mandatory (SPEC 16.5). */
+/* Elements a value of another makes mandatory (SPEC 16.6). */
 static void test_rule_mandatory(void **state)
 {
 	mla_err e;
