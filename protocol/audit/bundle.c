@@ -142,7 +142,8 @@ static mla_err later_audit_cert(const mla_bundle *b, const mla_bundle_record *re
 	size_t i = b->n;
 	char want[32];
 
-	(void)snprintf(want, sizeof(want), "audit.%zu", i); /* record i is the i-th key's */
+	/* record i is the i-th key's; a count past what fits names no record */
+	(void)mla_snprintf_cut(want, sizeof(want), "audit.%zu", i);
 	if (b->format < 3 || strcmp(rec->name, want) != 0 ||
 	    strncmp(b->rec[i - 1].name, "audit", 5) != 0)
 		return mla_fail(diag, MLA_ERR_SCHEMA, "record %zu (certificate %s): %s", i, rec->name,

@@ -136,7 +136,10 @@ static void check_key_times(struct vctx *v, const uint64_t *last_size)
 
 		if (at == 0)
 			continue; /* signed no checkpoint of the bundle: its chain was checked */
-		(void)snprintf(name, sizeof(name), k == 0 ? "audit" : "audit.%zu", k + 1);
+		if (k == 0)
+			mla_require(mla_strcpy(name, sizeof(name), "audit") == MLA_OK);
+		else
+			mla_require(mla_snprintf(name, sizeof(name), "audit.%zu", k + 1) == MLA_OK);
 		if (X509_cmp_time(X509_get0_notBefore(v->keys[k].cert), &at) > 0 ||
 		    X509_cmp_time(X509_get0_notAfter(v->keys[k].cert), &at) < 0)
 			vfail(v, F_CERT, MLA_AUDIT_R_CERT_CHAIN, MLA_BUNDLE_CERTIFICATE, name,

@@ -71,7 +71,8 @@ static void manifest_identity(struct vctx *v, json_t *j)
 
 	char want[32];
 
-	(void)snprintf(want, sizeof(want), "mlagw-audit-bundle/%u", v->b->format);
+	mla_require(mla_snprintf(want, sizeof(want), "mlagw-audit-bundle/%u", v->b->format) ==
+		    MLA_OK); /* a format of one digit */
 	if (!json_is_string(json_object_get(j, "format")) ||
 	    strcmp(json_string_value(json_object_get(j, "format")), want) != 0)
 		MFAIL(v, "manifest: format is not %s (the first line's)", want);

@@ -11,6 +11,7 @@
 
 #include <openssl/sha.h>
 
+#include "mlagw/codec.h"
 #include "verify_internal.h"
 
 int audit_seal_name(const char *name)
@@ -169,7 +170,8 @@ static void walk_entry(struct vctx *v, struct walk *w, const mla_audit_entry *e)
 		w->cur = e->envelope_sha256;
 	} else if (e->event == MLA_AUDIT_RESEALED) {
 		w->seals++;
-		(void)snprintf(name, sizeof(name), "%s.%u", w->id, w->seals);
+		/* only seals 1 to 9 are looked up: a longer count is refused below */
+		(void)mla_snprintf_cut(name, sizeof(name), "%s.%u", w->id, w->seals);
 		if (w->cur != NULL && memcmp(w->cur, e->prev_envelope_sha256, 32) != 0)
 			vfailn(v, F_ENVELOPES, MLA_AUDIT_R_SEAL, MLA_BUNDLE_ENTRY, e->seq,
 			       "entry %llu (resealed, message %s): replaces a seal that was not "
