@@ -19,12 +19,23 @@ static xmlNodePtr child(const struct rctx *c, xmlNodePtr n, const char *name)
 	return NULL;
 }
 
-/* n's text equals want (both present). */
+static int xml_space(xmlChar c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* n's text equals want, white space around it aside as the schema's types collapse it. */
 static int text_is(xmlNodePtr n, const char *want)
 {
 	xmlChar *t = n != NULL ? xmlNodeGetContent(n) : NULL;
-	int eq = t != NULL && xmlStrEqual(t, BAD_CAST want);
+	size_t len = t != NULL ? (size_t)xmlStrlen(t) : 0, start = 0;
+	int eq;
 
+	while (start < len && xml_space(t[start]))
+		start++;
+	while (len > start && xml_space(t[len - 1]))
+		len--;
+	eq = t != NULL && len - start == strlen(want) && memcmp(t + start, want, len - start) == 0;
 	xmlFree(t);
 	return eq;
 }

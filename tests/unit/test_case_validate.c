@@ -436,6 +436,11 @@ static void test_rule_mandatory(void **state)
 	expect(r, "/Request/Common/Urgency/Reason", MLA_CASE_MISSING);
 	assert_int_equal(r->n, 1);
 	free(r);
+	r = edited("request-provisional-arrest", "<Urgent>true</Urgent><Reason>Example: risk of flight</Reason>",
+		   "<Urgent>\n true </Urgent>", &e);
+	expect(r, "/Request/Common/Urgency/Reason", MLA_CASE_MISSING);
+	assert_int_equal(r->n, 1);
+	free(r);
 	r = edited("request-extradition", "<MaximumMonths>120</MaximumMonths>", "", &e);
 	expect(r, "/Request/Extradition/Penalty/MaximumMonths", MLA_CASE_MISSING);
 	free(r);
