@@ -12,7 +12,15 @@ struct pass {
 	const struct case_model *m;
 	mla_case_report *r;
 	const void *last_node;
+	int last_value; /* the last problem was about last_node's value */
 };
+
+/* libxml2 reports a bad value once per facet and once more as "not valid": one problem. */
+static int is_value_code(mla_case_code c)
+{
+	return c == MLA_CASE_BAD_VALUE || c == MLA_CASE_BAD_FORMAT || c == MLA_CASE_UNKNOWN_VALUE ||
+	       c == MLA_CASE_BAD_LENGTH || c == MLA_CASE_OUT_OF_RANGE;
+}
 
 static mla_case_code code_of(int e)
 {
@@ -36,12 +44,12 @@ static mla_case_code code_of(int e)
 	case XML_SCHEMAV_CVC_DATATYPE_VALID_1_2_2:
 	case XML_SCHEMAV_CVC_DATATYPE_VALID_1_2_3:
 	case XML_SCHEMAV_CVC_FACET_VALID:
-	case XML_SCHEMAV_CVC_TYPE_3_1_1:
 		return MLA_CASE_BAD_VALUE;
 	case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_1:
 	case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_3:
 	case XML_SCHEMAV_CVC_TYPE_3_1_2:
 		return MLA_CASE_TEXT_NOT_ALLOWED;
+	case XML_SCHEMAV_CVC_TYPE_3_1_1: /* an attribute on an element of simple type */
 	case XML_SCHEMAV_CVC_COMPLEX_TYPE_3_2_1:
 	case XML_SCHEMAV_CVC_COMPLEX_TYPE_3_2_2:
 	case XML_SCHEMAV_CVC_COMPLEX_TYPE_4:
@@ -73,29 +81,33 @@ static void on_error(void *ctx, xmlErrorPtr e)
 	const struct case_decl *d;
 	char path[MLA_CASE_PATH_MAX];
 
+	mla_case_code code;
+
 	if (e == NULL || is_missing_child(e))
 		return;
-	if (n != NULL && n == p->last_node)
-		return; /* one problem per node: libxml2 may add "not valid" after a facet */
+	code = code_of(e->code);
+	if (n != NULL && n == p->last_node && p->last_value && is_value_code(code))
+		return;
 	p->last_node = n;
+	p->last_value = is_value_code(code);
 	if (n != NULL && n->type == XML_ATTRIBUTE_NODE) {
 		case_path(p->m, n->parent, (const char *)n->name, NULL, path, sizeof(path));
-		case_report_add(p->r, path, code_of(e->code), NULL);
+		case_report_add(p->r, path, code, NULL);
 		return;
 	}
 	if (n == NULL || n->type != XML_ELEMENT_NODE) {
-		case_report_add(p->r, "/", code_of(e->code), NULL);
+		case_report_add(p->r, "/", code, NULL);
 		return;
 	}
 	case_path(p->m, n, NULL, NULL, path, sizeof(path));
 	d = case_model_decl_of(p->m, n);
-	case_report_add(p->r, path, code_of(e->code), d != NULL ? d->type : NULL);
+	case_report_add(p->r, path, code, d != NULL ? d->type : NULL);
 }
 
 mla_err case_schema_check(const struct case_model *m, void *schema, xmlDocPtr doc,
 			  mla_case_report *r)
 {
-	struct pass p = {m, r, NULL};
+	struct pass p = {m, r, NULL, 0};
 	xmlSchemaValidCtxtPtr v;
 	int rc;
 

@@ -1,7 +1,8 @@
 /* The structural pass: each element's children against its type in the model. Unknown and
  * surplus elements are reported and removed from the tree, so that libxml2's schema pass,
  * which stops checking a parent's content at its first unexpected child, goes on to check
- * every value; each missing mandatory element is reported, all of them, not the first. */
+ * every value; each missing mandatory element is reported, all of them, not the first.
+ * Elements inside a value are unexpected and removed the same way. */
 #include <string.h>
 
 #include "case_internal.h"
@@ -27,7 +28,7 @@ static const struct case_decl *take_child(const struct case_model *m, const stru
 
 	if (d == NULL) {
 		case_path(m, c->parent, NULL, (const char *)c->name, path, sizeof(path));
-		case_report_add(r, path, MLA_CASE_UNEXPECTED, NULL);
+		case_report_add(r, path, MLA_CASE_UNEXPECTED, in_ns(m, c) ? NULL : "another namespace");
 		drop(c);
 		return NULL;
 	}
@@ -38,6 +39,22 @@ static const struct case_decl *take_child(const struct case_model *m, const stru
 		return NULL;
 	}
 	return d;
+}
+
+/* A value (simple type or simple content) has no element children: each is unexpected. */
+static void check_value(const struct case_model *m, xmlNodePtr e, mla_case_report *r)
+{
+	char path[MLA_CASE_PATH_MAX];
+	xmlNodePtr c, next;
+
+	for (c = e->children; c != NULL; c = next) {
+		next = c->next;
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		case_path(m, e, NULL, (const char *)c->name, path, sizeof(path));
+		case_report_add(r, path, MLA_CASE_UNEXPECTED, "inside a value");
+		drop(c);
+	}
 }
 
 static void check_element(const struct case_model *m, xmlNodePtr e, const struct case_type *t,
@@ -58,6 +75,8 @@ static void check_element(const struct case_model *m, xmlNodePtr e, const struct
 			continue;
 		if ((ct = case_model_type(m, d->type)) != NULL && !ct->leaf)
 			check_element(m, c, ct, r);
+		else
+			check_value(m, c, r);
 	}
 	for (size_t i = 0; i < t->n; i++)
 		if (count[i] < t->child[i].min) {

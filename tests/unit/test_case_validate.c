@@ -200,6 +200,16 @@ static void test_repeated_element(void **state)
 	mla_case_report *r;
 
 	(void)state;
+	/* elements inside a value, attributes where none are allowed, another namespace */
+	r = edited("answer-acknowledgement", "<ReceivedOn>2026-11-21</ReceivedOn>",
+		   "<ReceivedOn x=\"1\">2026<b>11</b>-21</ReceivedOn><o:Note xmlns:o=\"urn:o\"/>", &e);
+	assert_int_equal(e, MLA_ERR_SCHEMA);
+	expect(r, "/Acknowledgement/ReceivedOn/b", MLA_CASE_UNEXPECTED);
+	expect(r, "/Acknowledgement/ReceivedOn", MLA_CASE_BAD_ATTRIBUTE);
+	expect(r, "/Acknowledgement/Note", MLA_CASE_UNEXPECTED);
+	assert_string_equal(case_fx_find(r, "/Acknowledgement/Note", MLA_CASE_UNEXPECTED)->detail,
+			    "another namespace");
+	free(r);
 	r = edited("request-mla", "<Date>2026-11-20</Date>",
 		   "<Date>2026-11-20</Date><Date>2026-11-21</Date>", &e);
 	assert_int_equal(e, MLA_ERR_SCHEMA);
