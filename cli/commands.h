@@ -17,6 +17,8 @@ int cmd_api(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 /* mlagw receipt verify: a receipt checked offline, optionally against its envelope. */
 int cmd_receipt(int argc, char **argv);
+/* mlagw case validate FILE [--json]: a case document's problems (cmd_case.c). */
+int cmd_case(int argc, char **argv);
 /* mlagw store show: a gateway's store read through its read-only reader (cmd_store.c). */
 int cmd_store(int argc, char **argv);
 /* mlagw store check (backup 0) and mlagw store backup (1), argv[0] the subcommand

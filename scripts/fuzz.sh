@@ -4,7 +4,7 @@
 # harness then uses, so seeds reach decryption), receipts' shape, the example configs, the
 # local API's and the submission socket's requests as the integration tests send them, and an
 # audit bundle signed with that PKI's audit keys (so the verification harness's seed reaches
-# the signature, tree and proof checks).
+# the signature, tree and proof checks), and the case document examples.
 # Any crash, leak or timeout fails the run and leaves the reproducer in build-fuzz/crashes/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ if [ ! -x build/cli/mlagw ]; then meson setup build >/dev/null 2>&1 || true; mes
 S=$B/seeds
 rm -rf "$S" $B/corpus
 mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/bundle" "$S/audit_entry" "$S/witness" \
-  "$S/codec" "$S/api_json" "$S/submit_request" "$S/audit_verify" "$S/recover_answer" $B/corpus $B/crashes
+  "$S/codec" "$S/api_json" "$S/submit_request" "$S/audit_verify" "$S/recover_answer" "$S/case_validate" $B/corpus $B/crashes
 for st in ES CO; do build/cli/mlagw pki init --state $st --out "$S/pki" --rsa-bits 2048 >/dev/null; done
 for n in 0 300 5000; do
   head -c $n /dev/urandom | base64 > "$S/doc"
@@ -81,12 +81,15 @@ printf '\0{"items":[{"direction":"sent-by-you","message_id":"%s","envelope":"PGE
 printf '\0{"items":[],"next":null}' > "$S/recover_answer/last.bin"
 printf '\1{"since_ms":1700000000000,"after":"1700000000123.0.%s","limit":64}' $rid > "$S/recover_answer/request.bin"
 
+# case documents: every example of protocol/case/examples/ (a request of each kind, each answer)
+cp protocol/case/examples/*.xml "$S/case_validate/"
+
 status=0
 printf 'mlagw-audit-bundle/2\nmanifest manifest 2\n{}\nentry 0 3\nabc\n' > "$S/bundle/shape.txt"
 cp "$S/bundle/shape.txt" "$S/audit_verify/"
 printf 'mlagw-audit-bundle/3\nmanifest manifest 2\n{}\ncertificate audit 3\nabc\ncertificate audit.2 3\nabc\n' > "$S/bundle/format3.txt"
 $B/tests/fuzz/make_audit_seed "$S/pki" "$S/audit_verify/es.mab" "$S/audit_verify/es-format3.mab"
-for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify recover_answer; do
+for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify recover_answer case_validate; do
   mkdir -p $B/corpus/$h
   echo "== fuzz_$h for ${secs}s"
   if ! MLAGW_FUZZ_PKI=$PWD/$S/pki ASAN_OPTIONS=detect_leaks=1 \

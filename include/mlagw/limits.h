@@ -13,6 +13,7 @@ typedef struct mla_limits {
 	unsigned max_nodes;        /* XML elements in one envelope */
 	unsigned max_element_attrs; /* XML attributes of one element (namespaces included) */
 	unsigned max_attrs;        /* XML attributes in one envelope */
+	unsigned max_document_nodes; /* XML elements in one case document (SPEC 16.6) */
 	time_t verify_time;        /* certificate validity is checked at this time; 0 = now */
 } mla_limits;
 
@@ -23,6 +24,7 @@ typedef struct mla_limits {
 #define MLA_DEFAULT_MAX_NODES 256u
 #define MLA_DEFAULT_MAX_ELEMENT_ATTRS 16u
 #define MLA_DEFAULT_MAX_ATTRS 1024u
+#define MLA_DEFAULT_MAX_DOCUMENT_NODES 4096u
 
 /* Fills l with the defaults above. */
 void mla_limits_default(mla_limits *l);

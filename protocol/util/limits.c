@@ -10,5 +10,6 @@ void mla_limits_default(mla_limits *l)
 	l->max_nodes = MLA_DEFAULT_MAX_NODES;
 	l->max_element_attrs = MLA_DEFAULT_MAX_ELEMENT_ATTRS;
 	l->max_attrs = MLA_DEFAULT_MAX_ATTRS;
+	l->max_document_nodes = MLA_DEFAULT_MAX_DOCUMENT_NODES;
 	l->verify_time = 0;
 }

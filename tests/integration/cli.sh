@@ -57,3 +57,24 @@ echo "ok - exit codes and messages for usage, file and refusal errors"
 "$MLAGW" envelope --help | grep -q "exit: 0 ok" || fail "envelope --help"
 "$MLAGW" pki init --help | grep -q -- "--state" || fail "pki init --help"
 echo "ok - --help on each command"
+
+# mlagw case validate: every example valid, every problem one a line, exit codes
+EX=$(cd "$(dirname "$0")/../../protocol/case/examples" && pwd)
+for f in "$EX"/*.xml; do
+  "$MLAGW" case validate "$f" | grep -q "^valid: " || fail "case validate $f"
+done
+sed -e 's|<Date>2026-11-20</Date>||' -e 's|<Language>es</Language>||' \
+  -e 's|<Nationality>XX</Nationality>|<Nationality>xx</Nationality>|' "$EX/request-mla.xml" > "$T/case.xml"
+expect 1 "mutual-assistance: 3 problem" "$MLAGW" case validate "$T/case.xml"
+grep -qx "/Request/Common/Date: missing: mandatory element missing" "$T/out" || fail "case: missing Date"
+grep -q "^/Request/Common/Language: missing" "$T/out" || fail "case: missing Language"
+grep -q "^/Request/Common/Persons/Person\[1\]/Nationality: bad-format" "$T/out" || fail "case: bad State code"
+[ "$(wc -l < "$T/out")" = 3 ] || fail "case: one problem a line"
+"$MLAGW" case validate "$T/case.xml" --json > "$T/case.json" && fail "case --json: exit 0 on an invalid document"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["class"]=="invalid" and len(d["problems"])==3 and d["problems"][0]["path"].startswith("/Request/")' "$T/case.json" \
+  || fail "case --json"
+"$MLAGW" case validate "$T/doc.xml" | grep -q "^opaque" || fail "case: a document without namespace is opaque"
+expect 2 "subcommand is 'validate'" "$MLAGW" case frobnicate
+expect 2 "FILE is required" "$MLAGW" case validate
+expect 3 "cannot open .*missing.xml" "$MLAGW" case validate "$T/missing.xml"
+echo "ok - case validate: examples, problems one a line, --json, exit codes"

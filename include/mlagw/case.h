@@ -1,0 +1,119 @@
+/* Case documents (protocol/SPEC.md section 16): the business documents inside an envelope,
+ * a request (urn:mlagw:case:request:1) or an answer (urn:mlagw:case:answer:1). Validation
+ * before sealing reports every problem at once, each by its element path and a code, never
+ * with any text of the document; a document that declares no case namespace is opaque. */
+#ifndef MLAGW_CASE_H
+#define MLAGW_CASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mlagw/error.h"
+#include "mlagw/limits.h"
+
+#define MLA_CASE_REQUEST_NS "urn:mlagw:case:request:1"
+#define MLA_CASE_ANSWER_NS "urn:mlagw:case:answer:1"
+
+typedef enum mla_case_class {
+	MLA_CASE_OPAQUE = 0,  /* declares no case namespace: not validated */
+	MLA_CASE_VALID = 1,
+	MLA_CASE_INVALID = 2
+} mla_case_class;
+
+/* The document types: the kind part of a request, or the answer's root. */
+typedef enum mla_case_doctype {
+	MLA_CASE_NONE = 0,
+	MLA_CASE_EXTRADITION,
+	MLA_CASE_PROVISIONAL_ARREST,
+	MLA_CASE_MUTUAL_ASSISTANCE,
+	MLA_CASE_ASSET_MEASURES,
+	MLA_CASE_SPONTANEOUS_INFORMATION,
+	MLA_CASE_PRODUCTION_ORDER,
+	MLA_CASE_PRESERVATION_ORDER,
+	MLA_CASE_ACKNOWLEDGEMENT,
+	MLA_CASE_INFO_REQUESTED,
+	MLA_CASE_INFO_PROVIDED,
+	MLA_CASE_ACCEPTED,
+	MLA_CASE_POSTPONED,
+	MLA_CASE_REFUSED,
+	MLA_CASE_EXECUTION_REPORT,
+	MLA_CASE_DOCTYPE_N
+} mla_case_doctype;
+
+/* What is wrong at a path; the stable names are in SPEC 16.6. */
+typedef enum mla_case_code {
+	MLA_CASE_MISSING = 0,       /* a mandatory element is absent */
+	MLA_CASE_UNEXPECTED,        /* an element the schema does not name there */
+	MLA_CASE_REPEATED,          /* more occurrences than allowed */
+	MLA_CASE_BAD_VALUE,         /* not a value of the element's type (date, number, ...) */
+	MLA_CASE_BAD_FORMAT,        /* does not match the type's pattern (State code, ...) */
+	MLA_CASE_UNKNOWN_VALUE,     /* not one of the enumeration's values */
+	MLA_CASE_BAD_LENGTH,        /* empty or too long */
+	MLA_CASE_OUT_OF_RANGE,      /* a number outside its bounds or digits */
+	MLA_CASE_TEXT_NOT_ALLOWED,  /* text where only elements may be */
+	MLA_CASE_BAD_ATTRIBUTE,     /* an attribute missing, unknown or with a wrong value */
+	MLA_CASE_UNSUPPORTED,       /* an unknown case namespace, document or version */
+	MLA_CASE_NOT_XML,           /* not well-formed, or refused by the hardened parser */
+	MLA_CASE_KIND_PART,         /* a request without exactly one kind part */
+	MLA_CASE_GROUND_NOT_ACCEPTED, /* refused on bank secrecy or a fiscal matter alone */
+	MLA_CASE_DATE_ORDER,        /* a date before the one it must follow */
+	MLA_CASE_OTHER,             /* any other schema error */
+	MLA_CASE_CODE_N
+} mla_case_code;
+
+#define MLA_CASE_PROBLEMS_MAX 100
+#define MLA_CASE_PATH_MAX 256
+#define MLA_CASE_DETAIL_MAX 48
+
+/* One problem: where (element path, /Request/Common/Persons/Person[2]/Role; an attribute
+ * as .../@version), what (code), and a detail taken from the schema only (a type name,
+ * the element names a choice allows), never from the document. */
+typedef struct mla_case_problem {
+	char path[MLA_CASE_PATH_MAX];
+	mla_case_code code;
+	char detail[MLA_CASE_DETAIL_MAX];
+} mla_case_problem;
+
+typedef struct mla_case_report {
+	mla_case_class cls;
+	mla_case_doctype type;  /* MLA_CASE_NONE when opaque or not known */
+	unsigned version;       /* the document's format version; 0 when opaque */
+	int partial;            /* an execution report of Extent partial */
+	size_t n;               /* problems stored */
+	size_t more;            /* problems found beyond MLA_CASE_PROBLEMS_MAX */
+	mla_case_problem problems[MLA_CASE_PROBLEMS_MAX];
+} mla_case_report;
+
+/* Compiles the embedded schemas; call once after mla_crypto_init(), before validating. */
+mla_err mla_case_init(mla_diag *diag);
+void mla_case_shutdown(void);
+
+/* Validates a document: hardened parse (xml_safe: no DTD or entities; limits' max_document_bytes,
+ * max_document_nodes, max_depth and attribute counts bound the work), then classification by the root's
+ * namespace. MLA_OK when valid or opaque (report->cls says which); MLA_ERR_SCHEMA when
+ * invalid, with every problem in report (at most MLA_CASE_PROBLEMS_MAX, the rest counted
+ * in report->more); a parse refusal's own code when bytes that name a case namespace do not
+ * parse. diag's message counts problems and names no content. */
+mla_err mla_case_validate(const uint8_t *doc, size_t len, const mla_limits *limits,
+			  mla_case_report *report, mla_diag *diag);
+
+/* Stable names: "extradition", "refused", ...; "missing", "unexpected", ...; never NULL. */
+const char *mla_case_doctype_name(mla_case_doctype t);
+const char *mla_case_code_name(mla_case_code c);
+/* A short sentence for the code ("mandatory element missing"); never NULL. */
+const char *mla_case_code_message(mla_case_code c);
+/* One problem as one line: "PATH: CODE: MESSAGE[ (DETAIL)]", cut to n if need be. */
+void mla_case_problem_format(const mla_case_problem *p, char *out, size_t n);
+
+/* The envelope header a valid document travels with under envelope version 1 (SPEC 16.7):
+ * *kind is its first accepted Kind (NULL for an answer, which keeps its request's Kind) and
+ * *action its Action. MLA_ERR_HEADER, naming the document, when version 1 has no Action for
+ * it (Postponed: envelope version 2, to be added). */
+mla_err mla_case_header_for(const mla_case_report *r, const char **kind, const char **action,
+			    mla_diag *diag);
+/* Checks that a header's Kind and Action agree with a valid document: MLA_ERR_HEADER naming
+ * the document type and the header's values otherwise. Opaque documents agree with any. */
+mla_err mla_case_check_header(const mla_case_report *r, const char *kind, const char *action,
+			      mla_diag *diag);
+
+#endif

@@ -1,0 +1,40 @@
+/* libFuzzer harness: case document validation must classify or refuse any input cleanly,
+ * with every problem bounded; a valid document must map to a header or say why not. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlagw/case.h"
+#include "mlagw/envelope.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static mla_case_report report;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int ready;
+	mla_diag d = {MLA_OK, ""};
+	mla_limits lim;
+	const char *kind, *action;
+	char line[MLA_CASE_PATH_MAX + 160];
+
+	if (!ready) {
+		if (mla_crypto_init(&d) != MLA_OK || mla_case_init(&d) != MLA_OK)
+			abort();
+		ready = 1;
+	}
+	mla_limits_default(&lim);
+	(void)mla_case_validate(data, size, &lim, &report, &d);
+	if (report.n > MLA_CASE_PROBLEMS_MAX || (report.cls == MLA_CASE_VALID && report.n != 0))
+		abort();
+	for (size_t i = 0; i < report.n; i++) {
+		mla_case_problem_format(&report.problems[i], line, sizeof(line));
+		if (report.problems[i].path[0] != '/' || strlen(line) >= sizeof(line))
+			abort();
+	}
+	if (report.cls == MLA_CASE_VALID)
+		(void)mla_case_header_for(&report, &kind, &action, &d);
+	return 0;
+}

@@ -1,0 +1,159 @@
+/* The envelope header a case document travels with (SPEC 16.7): Kind and Action under
+ * envelope version 1, the documents that need version 2, and mismatches named. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "case_fx.h"
+
+static int setup(void **state)
+{
+	(void)state;
+	case_fx_init();
+	return 0;
+}
+
+static mla_case_report *example(const char *name)
+{
+	size_t len;
+	char *doc = case_fx_example(name, &len);
+	mla_case_report *r = case_fx_validate(doc, len, NULL);
+
+	assert_int_equal(r->cls, MLA_CASE_VALID);
+	free(doc);
+	return r;
+}
+
+static void test_header_for_each_example(void **state)
+{
+	static const struct {
+		const char *name, *kind, *action;
+	} want[] = {
+		{"request-extradition", "extradition", "request"},
+		{"request-provisional-arrest", "provisional-arrest", "request"},
+		{"request-mla", "mla", "request"},
+		{"request-asset-measures", "asset-tracing", "request"},
+		{"request-spontaneous-information", "information-exchange", "request"},
+		{"request-production-order", "evidence", "request"},
+		{"request-preservation-order", "evidence", "request"},
+		{"answer-acknowledgement", NULL, "received"},
+		{"answer-additional-information-requested", NULL, "additional-information-requested"},
+		{"answer-additional-information-provided", NULL, "additional-information-provided"},
+		{"answer-accepted", NULL, "accepted"},
+		{"answer-refused", NULL, "refused"},
+		{"answer-execution-report", NULL, "partially-executed"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		mla_case_report *r = example(want[i].name);
+		mla_diag d = {MLA_OK, ""};
+		const char *kind, *action;
+
+		assert_int_equal(mla_case_header_for(r, &kind, &action, &d), MLA_OK);
+		if (want[i].kind == NULL)
+			assert_null(kind);
+		else
+			assert_string_equal(kind, want[i].kind);
+		assert_string_equal(action, want[i].action);
+		assert_int_equal(mla_case_check_header(r, want[i].kind != NULL ? want[i].kind : "mla",
+						       action, &d),
+				 MLA_OK);
+		free(r);
+	}
+}
+
+static void test_postponed_needs_v2(void **state)
+{
+	mla_case_report *r = example("answer-postponed");
+	mla_diag d = {MLA_OK, ""};
+	const char *kind, *action;
+
+	(void)state;
+	assert_int_equal(mla_case_header_for(r, &kind, &action, &d), MLA_ERR_HEADER);
+	assert_non_null(strstr(d.msg, "postponed"));
+	assert_non_null(strstr(d.msg, "version 2"));
+	assert_int_equal(mla_case_check_header(r, "mla", "accepted", &d), MLA_ERR_HEADER);
+	free(r);
+}
+
+static void test_mismatch_named(void **state)
+{
+	mla_case_report *r = example("request-extradition");
+	mla_diag d = {MLA_OK, ""};
+
+	(void)state;
+	assert_int_equal(mla_case_check_header(r, "mla", "request", &d), MLA_ERR_HEADER);
+	assert_non_null(strstr(d.msg, "Kind mla"));
+	assert_non_null(strstr(d.msg, "extradition"));
+	assert_int_equal(mla_case_check_header(r, "extradition", "refused", &d), MLA_ERR_HEADER);
+	assert_non_null(strstr(d.msg, "refused"));
+	free(r);
+	r = example("answer-refused");
+	assert_int_equal(mla_case_check_header(r, "evidence", "accepted", &d), MLA_ERR_HEADER);
+	assert_non_null(strstr(d.msg, "refused document"));
+	assert_int_equal(mla_case_check_header(r, "evidence", "refused", &d), MLA_OK);
+	free(r);
+	/* a request for assistance may travel with the narrower kinds */
+	r = example("request-mla");
+	assert_int_equal(mla_case_check_header(r, "bank-records", "request", &d), MLA_OK);
+	assert_int_equal(mla_case_check_header(r, "confiscation", "request", &d), MLA_ERR_HEADER);
+	free(r);
+}
+
+static void test_execution_report_extent(void **state)
+{
+	size_t len;
+	char *doc = case_fx_example("answer-execution-report", &len);
+	char *full = case_fx_replace(doc, "<Extent>partial</Extent>", "<Extent>full</Extent>");
+	mla_case_report *r = case_fx_validate(full, strlen(full), NULL);
+	mla_diag d = {MLA_OK, ""};
+	const char *kind, *action;
+
+	(void)state;
+	assert_int_equal(r->cls, MLA_CASE_VALID);
+	assert_int_equal(mla_case_header_for(r, &kind, &action, &d), MLA_OK);
+	assert_string_equal(action, "executed");
+	assert_int_equal(mla_case_check_header(r, "mla", "partially-executed", &d), MLA_ERR_HEADER);
+	free(r);
+	free(full);
+	free(doc);
+}
+
+static void test_opaque_and_names(void **state)
+{
+	static const char opaque[] = "<Doc/>";
+	mla_case_report *r = case_fx_validate(opaque, strlen(opaque), NULL);
+	mla_diag d = {MLA_OK, ""};
+	const char *kind, *action;
+
+	(void)state;
+	assert_int_equal(mla_case_check_header(r, "mla", "request", &d), MLA_OK);
+	assert_int_equal(mla_case_header_for(r, &kind, &action, &d), MLA_ERR_ARG);
+	free(r);
+	for (int t = 0; t < MLA_CASE_DOCTYPE_N; t++)
+		assert_true(strlen(mla_case_doctype_name((mla_case_doctype)t)) > 0);
+	for (int c = 0; c < MLA_CASE_CODE_N; c++) {
+		assert_true(strlen(mla_case_code_name((mla_case_code)c)) > 0);
+		assert_true(strlen(mla_case_code_message((mla_case_code)c)) > 0);
+	}
+	assert_string_equal(mla_case_doctype_name((mla_case_doctype)99), "none");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_header_for_each_example),
+		cmocka_unit_test(test_postponed_needs_v2),
+		cmocka_unit_test(test_mismatch_named),
+		cmocka_unit_test(test_execution_report_extent),
+		cmocka_unit_test(test_opaque_and_names),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
