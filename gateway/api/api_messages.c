@@ -12,7 +12,7 @@
 #include "submit/submit.h"
 
 static void queued(struct gw *g, void *arg, const mla_header *h, mla_err err, const char *why,
-		   int committed)
+		   const char *problems, int committed)
 {
 	struct api_req *r = arg;
 	json_t *o;
@@ -26,6 +26,10 @@ static void queued(struct gw *g, void *arg, const mla_header *h, mla_err err, co
 	}
 	if (err == MLA_ERR_EXISTS) {
 		api_reply_error(r, 409, mla_errname(err), why, SUBMIT_IDEM_HEADER);
+		return;
+	}
+	if (err == MLA_ERR_SCHEMA) { /* a case document's problems (SPEC 16) */
+		api_reply_problems(r, mla_errname(err), why, problems);
 		return;
 	}
 	if (err != MLA_OK) {

@@ -119,6 +119,18 @@ void api_reply_error(struct api_req *r, int code, const char *errcode, const cha
 	mla_buf_free(&b);
 }
 
+void api_reply_problems(struct api_req *r, const char *errcode, const char *message,
+			const char *problems)
+{
+	mla_buf b;
+	int ok;
+
+	mla_buf_init(&b, 64 << 10);
+	ok = mla_json_error_problems(&b, errcode, message, problems) == MLA_OK;
+	reply(r, 422, "application/json", ok ? &b : NULL);
+	mla_buf_free(&b);
+}
+
 void api_reply_perr(struct api_req *r, const struct api_perr *e)
 {
 	api_reply_error(r, e->status, e->code, e->message, e->field);

@@ -50,6 +50,10 @@ void api_reply_text(struct api_req *r, int code, const char *content_type, mla_b
 /* {"code", "message", "field"}: code an mla_errname or one of the API's own names. */
 void api_reply_error(struct api_req *r, int code, const char *errcode, const char *message,
 		     const char *field);
+/* 422 with the error object and "problems" (a JSON array text, or NULL): an invalid case
+ * document (protocol/SPEC.md section 16). */
+void api_reply_problems(struct api_req *r, const char *errcode, const char *message,
+			const char *problems);
 /* The refusal of a parser (api_parse.h). */
 void api_reply_perr(struct api_req *r, const struct api_perr *e);
 /* 403 with an access-denied audit entry naming the caller and the operation. */

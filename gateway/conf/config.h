@@ -84,6 +84,10 @@ struct gw_config {
 				       * peers to give back their messages; 60 s */
 	/* [store] */
 	uint64_t store_check_interval_ms; /* quick_check and the log re-read this often; 1 d */
+	/* [cases] (protocol/SPEC.md section 16) */
+	char cases_opaque[8];         /* "allow" (default) or "refuse": a document that declares
+				       * no case schema */
+	int cases_refuse_opaque;      /* cases_opaque is "refuse" */
 	/* [api] (docs/api/README.md) */
 	struct api_config api;
 };

@@ -119,6 +119,10 @@ static const struct key_def store_keys[] = {
 	DUR("check_interval", store_check_interval_ms, CFG_SEC, 365 * CFG_DAY),
 };
 
+static const struct key_def cases_keys[] = {
+	{"opaque", T_TEXT, STR(cases_opaque), 0, 0, 0}, /* allow | refuse, checked in finish */
+};
+
 #define PEER(field) offsetof(struct gw_peer, field), sizeof(((struct gw_peer *)NULL)->field)
 static const struct key_def peer_keys[] = {
 	{"url", T_URL, PEER(url), 0, 0, F_REQUIRED},
@@ -129,7 +133,8 @@ static const struct key_def peer_keys[] = {
 };
 
 enum sec_id {
-	SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_AUDIT, SEC_STORE, SEC_API, SEC_PEER,
+	SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_AUDIT, SEC_STORE, SEC_CASES,
+	SEC_API, SEC_PEER,
 	SEC_N
 };
 
@@ -148,11 +153,12 @@ FITS(limits_keys);
 FITS(retry_keys);
 FITS(audit_keys);
 FITS(store_keys);
+FITS(cases_keys);
 FITS(peer_keys);
 static const struct sec_def sections[SEC_N] = {
 	SEC("gateway", gateway_keys), SEC("keys", keys_keys), SEC("trust", trust_keys),
 	SEC("limits", limits_keys),   SEC("retry", retry_keys), SEC("audit", audit_keys),
-	SEC("store", store_keys),     {"api", NULL, 0},
+	SEC("store", store_keys),     SEC("cases", cases_keys),	      {"api", NULL, 0},
 	SEC("peer", peer_keys),
 };
 
@@ -560,6 +566,10 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 				       "[peer %s] is this gateway's own State", c->state);
 	if ((r = api_config_finish(&c->api, p->file, p->sec_line[SEC_API], diag)) != MLA_OK)
 		return r;
+	if (strcmp(c->cases_opaque, "allow") != 0 && strcmp(c->cases_opaque, "refuse") != 0)
+		return fail_at(p, p->sec_line[SEC_CASES], diag, "[cases] opaque must be allow or "
+			       "refuse");
+	c->cases_refuse_opaque = strcmp(c->cases_opaque, "refuse") == 0;
 	if ((c->prev_audit.cert[0] == '\0') != (c->prev_audit.key[0] == '\0'))
 		return fail_at(p, p->sec_line[SEC_KEYS], diag, "[keys] previous_audit_cert and "
 			       "previous_audit_key go together");
@@ -621,6 +631,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->peer_head_wait_ms = 10 * CFG_SEC;
 	c->recover_wait_ms = 60 * CFG_SEC;
 	c->store_check_interval_ms = CFG_DAY;
+	memcpy(c->cases_opaque, "allow", sizeof("allow"));
 	api_config_defaults(&c->api);
 }
 

@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "mlagw/case.h"
 #include "mlagw/codec.h"
 #include "core/log.h"
 #include "daemon.h"
@@ -227,7 +228,8 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &a) != 0)
 		return 2;
-	if (mla_crypto_init(&d) != MLA_OK || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (mla_crypto_init(&d) != MLA_OK || mla_case_init(&d) != MLA_OK ||
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "mlagwd: %s\n", mla_diag_message(&d));
 		return 1;
 	}
@@ -277,6 +279,7 @@ int main(int argc, char **argv)
 		(void)unlink(pid_file);
 	gw_log(GW_LOG_INFO, "stopped", NULL, "clean=1");
 	curl_global_cleanup();
+	mla_case_shutdown();
 	mla_crypto_shutdown();
 	return 0;
 }

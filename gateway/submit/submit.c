@@ -34,6 +34,7 @@ struct submit_job {
 	int replayed;        /* h now names the key's earlier message */
 	submit_done_fn fn;
 	void *arg;
+	char *problems;      /* an invalid case document's problems (JSON array), or NULL */
 };
 
 static void seal_run(struct gw_job *job, struct gw_crypto *k)
@@ -49,8 +50,10 @@ static void seal_run(struct gw_job *job, struct gw_crypto *k)
 				  j->h.to_state);
 		return;
 	}
-	j->err = mla_envelope_seal(&j->h, j->doc.data, j->doc.len, k->signer, rcpt, &c->limits,
-				   &j->env, &j->diag);
+	if ((j->err = submit_case_check(j->doc.data, j->doc.len, &j->h, c, &j->problems,
+					&j->diag)) == MLA_OK)
+		j->err = mla_envelope_seal(&j->h, j->doc.data, j->doc.len, k->signer, rcpt,
+					   &c->limits, &j->env, &j->diag);
 	mla_buf_free(&j->doc); /* the plaintext leaves memory as soon as it is sealed */
 }
 
@@ -59,6 +62,7 @@ static void free_job(struct submit_job *j)
 	gw_job_release(&j->job);
 	mla_buf_free(&j->doc);
 	mla_buf_free(&j->env);
+	free(j->problems);
 	free(j);
 }
 
@@ -79,7 +83,7 @@ static void after_store(struct gw *g, void *arg, int committed)
 		       j->actor);
 		relay_kick(g);
 	}
-	j->fn(g, j->arg, &j->h, MLA_OK, NULL, committed);
+	j->fn(g, j->arg, &j->h, MLA_OK, NULL, NULL, committed);
 	free_job(j);
 }
 
@@ -154,7 +158,7 @@ static int idem_settle(struct gw *g, struct submit_job *j)
 	} else if (found && memcmp(row.digest, j->idem.digest, sizeof(row.digest)) != 0) {
 		j->fn(g, j->arg, &j->h, MLA_ERR_EXISTS,
 		      SUBMIT_IDEM_HEADER " was used for another request by this caller; nothing "
-		      "was queued", 0);
+		      "was queued", NULL, 0);
 		free_job(j);
 		return 1;
 	} else if (found) {
@@ -184,7 +188,7 @@ static void seal_done(struct gw_job *job)
 	if (j->err != MLA_OK) {
 		gw_log(GW_LOG_WARN, "submit-refused", j->h.message_id, "error=%s reason=\"%s\"",
 		       mla_errname(j->err), mla_diag_message(&j->diag));
-		j->fn(g, j->arg, &j->h, j->err, mla_diag_message(&j->diag), 0);
+		j->fn(g, j->arg, &j->h, j->err, mla_diag_message(&j->diag), j->problems, 0);
 		free_job(j);
 		return;
 	}
@@ -192,7 +196,7 @@ static void seal_done(struct gw_job *job)
 	if ((j->err = store_outbox_put(g->store, &m, j->env.data, j->env.len, &d)) ==
 	    MLA_ERR_FORBIDDEN) {
 		/* opened by another since submit_enqueue looked: refused, nothing stored */
-		j->fn(g, j->arg, &j->h, j->err, mla_diag_message(&d), 0);
+		j->fn(g, j->arg, &j->h, j->err, mla_diag_message(&d), NULL, 0);
 		free_job(j);
 		return;
 	} else if (j->err != MLA_OK) {
@@ -352,7 +356,7 @@ static void reply_queued(struct evhttp_request *req, const mla_header *h, int re
 }
 
 static void socket_done(struct gw *g, void *arg, const mla_header *h, mla_err err,
-			const char *why, int committed)
+			const char *why, const char *problems, int committed)
 {
 	struct socket_req *sr = arg;
 
@@ -363,6 +367,8 @@ static void socket_done(struct gw *g, void *arg, const mla_header *h, mla_err er
 			socket_denied(g, sr->req, why);
 		else if (err == MLA_ERR_EXISTS)
 			submit_reply_error(sr->req, 409, "Conflict", err, why, SUBMIT_IDEM_HEADER);
+		else if (err == MLA_ERR_SCHEMA)
+			submit_reply_problems(sr->req, err, why, problems);
 		else if (err != MLA_OK)
 			submit_reply_error(sr->req, err == MLA_ERR_UNKNOWN_PEER ? 422 : 400,
 					   "Unprocessable Entity", err, why, NULL);

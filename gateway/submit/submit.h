@@ -18,7 +18,7 @@
  * in h (nothing new was stored). h is otherwise the sealed header. */
 #define SUBMIT_REPLAYED 2
 typedef void (*submit_done_fn)(struct gw *g, void *arg, const mla_header *h, mla_err err,
-			       const char *why, int committed);
+			       const char *why, const char *problems, int committed);
 /* The one submission pipeline (unix socket and local API): a worker seals doc (copied, wiped
  * after sealing) under h for h->to_state; the loop thread stores it in the outbox with
  * submitted_by = actor, writes the audit entry event (submitted or answered) naming actor,
@@ -30,6 +30,12 @@ typedef void (*submit_done_fn)(struct gw *g, void *arg, const mla_header *h, mla
  * idem (may be NULL, or key "") is the request's idempotency key, scoped to actor: the key
  * row is stored with the outbox row, in its transaction; a key seen within [limits]
  * idempotency_keep answers SUBMIT_REPLAYED for the same digest, MLA_ERR_EXISTS for another. */
+/* submit_case.c, in the sealing worker: the document against its case schema and h (SPEC
+ * 16): MLA_OK to seal; MLA_ERR_SCHEMA with *problems (a JSON array, malloc'd; NULL when none)
+ * for an invalid document or a refused opaque one; MLA_ERR_HEADER for a type h does not
+ * name. Problems name paths and codes, never the document's text. */
+mla_err submit_case_check(const uint8_t *doc, size_t len, const mla_header *h,
+			  const struct gw_config *c, char **problems, mla_diag *diag);
 mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, size_t len,
 		       const char *actor, mla_audit_event event, const struct submit_idem *idem,
 		       submit_done_fn fn, void *arg, mla_diag *d);
@@ -47,6 +53,10 @@ mla_err status_history_json(struct gw *g, const char *id, json_t **out, mla_diag
 void submit_reply_json(struct evhttp_request *req, int code, const char *reason, mla_buf *json);
 void submit_reply_error(struct evhttp_request *req, int code, const char *reason, mla_err err,
 			const char *message, const char *field);
+/* 422 with the error object and its "problems" (a JSON array text, or NULL): an invalid case
+ * document (protocol/SPEC.md section 16). */
+void submit_reply_problems(struct evhttp_request *req, mla_err err, const char *message,
+			   const char *problems);
 void submit_server_busy_add(struct gw *g, int delta);
 /* The local submission listener on its unix socket (submit_server.c), for the daemon. */
 extern const struct gw_listener submit_listener;

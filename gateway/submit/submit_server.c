@@ -51,6 +51,18 @@ void submit_reply_error(struct evhttp_request *req, int code, const char *reason
 	mla_buf_free(&b);
 }
 
+void submit_reply_problems(struct evhttp_request *req, mla_err err, const char *message,
+			   const char *problems)
+{
+	mla_buf b;
+	int ok;
+
+	mla_buf_init(&b, 64 << 10);
+	ok = mla_json_error_problems(&b, mla_errname(err), message, problems) == MLA_OK;
+	submit_reply_json(req, 422, "Unprocessable Entity", ok ? &b : NULL);
+	mla_buf_free(&b);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct gw *g = arg;

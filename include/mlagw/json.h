@@ -20,5 +20,9 @@ MLA_MUST_CHECK int mla_json_set_opt(json_t *o, const char *key, const char *v);
  * fixed text rather than failing, so an error can always be answered. */
 MLA_MUST_CHECK mla_err mla_json_error(mla_buf *out, const char *code, const char *message,
 				      const char *field);
+/* The same with a member "problems", the JSON array problems_json (a case document's
+ * problems, protocol/SPEC.md section 16) when it is not NULL and parses as an array. */
+MLA_MUST_CHECK mla_err mla_json_error_problems(mla_buf *out, const char *code,
+					       const char *message, const char *problems_json);
 
 #endif

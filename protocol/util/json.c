@@ -41,6 +41,30 @@ int mla_json_set_opt(json_t *o, const char *key, const char *v)
 	return json_object_set_new(o, key, json_string(v));
 }
 
+static json_t *error_object(const char *code, const char *message)
+{
+	json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);
+
+	/* messages may quote outside input; one that is not UTF-8 is withheld, not fatal */
+	if (e == NULL)
+		e = json_pack("{s:s, s:s}", "code", code, "message",
+			      "(the message is not valid UTF-8)");
+	return e;
+}
+
+mla_err mla_json_error_problems(mla_buf *out, const char *code, const char *message,
+				const char *problems_json)
+{
+	json_t *e = error_object(code, message);
+	json_t *p = problems_json != NULL ? json_loads(problems_json, JSON_REJECT_DUPLICATES, NULL)
+					  : NULL;
+
+	if (e != NULL && json_is_array(p))
+		(void)json_object_set(e, "problems", p);
+	json_decref(p);
+	return mla_json_dump(e, out);
+}
+
 mla_err mla_json_error(mla_buf *out, const char *code, const char *message, const char *field)
 {
 	json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);

@@ -587,6 +587,28 @@ static void test_err_old_encrypt(void **state)
 	expect_error(extra, GW_MAX_OLD_KEYS + 2, "[keys] old_encrypt: more than 8");
 }
 
+/* [cases] opaque is allow or refuse (default allow); [keys] previous_audit_* go together. */
+static void test_cases_and_previous_key(void **state)
+{
+	struct gw_config *c = new_config();
+
+	(void)state;
+	expect_base_ok("", c);
+	assert_string_equal(c->cases_opaque, "allow");
+	assert_int_equal(c->cases_refuse_opaque, 0);
+	expect_base_ok("[cases]\nopaque = refuse\n", c);
+	assert_int_equal(c->cases_refuse_opaque, 1);
+	expect_base_error("[cases]\nopaque = maybe\n", 1, "[cases] opaque must be allow or refuse");
+	/* one without the other: reported at the [keys] line */
+	expect_error("[gateway]\nstate = ES\nlisten = 127.0.0.1:8441\nstore = store.db\n[keys]\n"
+		     "tls_cert = k/tls.crt\ntls_key = k/tls.key\nsign_cert = k/sign.crt\n"
+		     "sign_key = k/sign.key\nencrypt_cert = k/enc.crt\nencrypt_key = k/enc.key\n"
+		     "audit_cert = k/audit.crt\naudit_key = k/audit.key\n"
+		     "previous_audit_cert = k/old.crt\n[trust]\nroot = roots/es.crt\n", 5,
+		     "previous_audit_cert and previous_audit_key go together");
+	free(c);
+}
+
 static void test_err_listen(void **state)
 {
 	static const char *const bad[] = {
@@ -682,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_err_state_and_peers),
 		cmocka_unit_test(test_err_too_many),
 		cmocka_unit_test(test_err_old_encrypt),
+		cmocka_unit_test(test_cases_and_previous_key),
 		cmocka_unit_test(test_err_listen),
 		cmocka_unit_test(test_err_path_too_long),
 		cmocka_unit_test(test_err_files),

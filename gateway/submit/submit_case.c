@@ -1,0 +1,66 @@
+/* A case document checked before sealing (protocol/SPEC.md section 16): a document that
+ * declares a case schema must follow it, every problem listed by path; its type must agree
+ * with the header's Kind and Action; a document that declares none is opaque, sealed as it is
+ * unless [cases] opaque = refuse. Runs in the sealing worker: validation costs like parsing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "mlagw/case.h"
+#include "mlagw/codec.h"
+#include "submit.h"
+
+/* The problems as a JSON array of {path, code, detail}, the count beyond them as a last
+ * {"more": n}; NULL when out of memory. */
+static char *problems_json(const mla_case_report *rep)
+{
+	json_t *a = json_array();
+	char *s = NULL;
+
+	for (size_t i = 0; a != NULL && i < rep->n; i++) {
+		const mla_case_problem *p = &rep->problems[i];
+		json_t *o = json_pack("{s:s, s:s}", "path", p->path, "code",
+				      mla_case_code_name(p->code));
+
+		if (o != NULL && p->detail[0] != '\0')
+			(void)json_object_set_new(o, "detail", json_string(p->detail));
+		if (o == NULL || json_array_append_new(a, o) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	if (a != NULL && rep->more > 0)
+		(void)json_array_append_new(a, json_pack("{s:I}", "more", (json_int_t)rep->more));
+	if (a != NULL)
+		s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+mla_err submit_case_check(const uint8_t *doc, size_t len, const mla_header *h,
+			  const struct gw_config *c, char **problems, mla_diag *diag)
+{
+	mla_case_report *rep = calloc(1, sizeof(*rep));
+	char first[MLA_CASE_PATH_MAX + 64] = "";
+	mla_err r;
+
+	*problems = NULL;
+	if (rep == NULL)
+		return mla_fail(diag, MLA_ERR_NOMEM, "out of memory");
+	r = mla_case_validate(doc, len, &c->limits, rep, diag);
+	if (r == MLA_OK && rep->cls == MLA_CASE_OPAQUE && c->cases_refuse_opaque)
+		r = mla_fail(diag, MLA_ERR_SCHEMA, "the document declares no case schema, and this "
+			     "gateway refuses opaque documents ([cases] opaque = refuse)");
+	else if (r == MLA_OK && rep->cls == MLA_CASE_VALID)
+		r = mla_case_check_header(rep, h->kind, h->action, diag);
+	else if (rep->cls == MLA_CASE_INVALID) {
+		*problems = problems_json(rep);
+		if (rep->n > 0)
+			mla_case_problem_format(&rep->problems[0], first, sizeof(first));
+		r = mla_fail(diag, MLA_ERR_SCHEMA, "the document does not follow its case schema: "
+			     "%zu problem(s), the first %s", rep->n + rep->more, first);
+	}
+	free(rep);
+	return r;
+}
