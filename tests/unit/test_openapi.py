@@ -96,8 +96,10 @@ def check_document(doc, ops):
                   "unresolved $ref %s" % node["$ref"])
     walk(doc, ref_ok)
     err = doc["components"]["schemas"]["Error"]
-    check(sorted(err["properties"]) == ["code", "field", "message"] and
-          err["required"] == ["code", "message"], "Error must be {code, message, field}")
+    check(sorted(err["properties"]) == ["code", "field", "message", "problems"] and
+          err["required"] == ["code", "message"],
+          "Error must be {code, message, field, problems} (what mla_json_error and "
+          "mla_json_error_problems write)")
 
 
 def check_vocabulary(doc):
