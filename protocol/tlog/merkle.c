@@ -1,5 +1,6 @@
 /* RFC 6962 Merkle trees over SHA-256 (protocol/SPEC.md, section 14): hashing, proof generation
- * (RFC 6962 2.1.1 and 2.1.2) over a caller's leaf array or over the tree of complete subtrees,
+ * (RFC 6962 2.1.1 and 2.1.2) over a caller's leaf array, over the tree of complete subtrees, or
+ * over complete-subtree roots the caller keeps elsewhere (merkle_nodes.h), one walk for all,
  * proof verification (RFC 9162 2.1.3.2 and 2.1.4.2) and the compact range. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "mlagw/merkle.h"
+#include "mlagw/merkle_nodes.h"
 
 #define HLEN MLA_MERKLE_HASH_LEN
 #define PREFIX_LEAF 0x00
@@ -150,11 +152,14 @@ struct mla_merkle_tree {
 	struct level lv[MLA_MERKLE_PROOF_MAX];
 };
 
-/* Where subtree hashes come from: exactly one of leaves and tree is set. */
+/* Where subtree hashes come from: exactly one of leaves, tree and fn is set (fn: the roots of
+ * complete subtrees kept by the caller, merkle_nodes.h). */
 typedef struct source {
 	hasher *h;
 	const uint8_t (*leaves)[HLEN];
 	const mla_merkle_tree *tree;
+	mla_merkle_node_fn fn;
+	void *arg;
 } source;
 
 /* The largest power of two smaller than n (n >= 2): the split point of RFC 6962. */
@@ -181,6 +186,10 @@ static mla_err subtree_hash(const source *s, uint64_t begin, uint64_t end, uint8
 		int height = __builtin_ctzll(n);
 		memcpy(out, s->tree->lv[height].h[begin >> height], HLEN);
 		return MLA_OK;
+	}
+	if (s->fn != NULL && is_pow2(n)) {
+		unsigned height = (unsigned)__builtin_ctzll(n);
+		return s->fn(height, begin >> height, out, s->arg);
 	}
 	if (n == 1) {
 		memcpy(out, s->leaves[begin], HLEN);
@@ -272,7 +281,7 @@ static mla_err consistency(const source *s, uint64_t m, uint64_t size, mla_merkl
 mla_err mla_merkle_root(const uint8_t (*leaves)[HLEN], size_t n, uint8_t out[HLEN])
 {
 	hasher h;
-	source s = {&h, leaves, NULL};
+	source s = {&h, leaves, NULL, NULL, NULL};
 	mla_err r;
 
 	if (n == 0)
@@ -289,7 +298,7 @@ mla_err mla_merkle_inclusion_proof(const uint8_t (*leaves)[HLEN], size_t n, size
 				   mla_merkle_proof *proof)
 {
 	hasher h;
-	source s = {&h, leaves, NULL};
+	source s = {&h, leaves, NULL, NULL, NULL};
 	mla_err r;
 
 	proof->len = 0;
@@ -305,7 +314,7 @@ mla_err mla_merkle_consistency_proof(const uint8_t (*leaves)[HLEN], size_t n, si
 				     mla_merkle_proof *proof)
 {
 	hasher h;
-	source s = {&h, leaves, NULL};
+	source s = {&h, leaves, NULL, NULL, NULL};
 	mla_err r;
 
 	proof->len = 0;
@@ -584,7 +593,7 @@ mla_err mla_merkle_tree_leaf(const mla_merkle_tree *tree, uint64_t index, uint8_
 mla_err mla_merkle_tree_root(const mla_merkle_tree *tree, uint64_t size, uint8_t out[HLEN])
 {
 	hasher h;
-	source s = {&h, NULL, tree};
+	source s = {&h, NULL, tree, NULL, NULL};
 	mla_err r;
 
 	if (size > tree->size)
@@ -601,7 +610,7 @@ mla_err mla_merkle_tree_inclusion_proof(const mla_merkle_tree *tree, uint64_t in
 					uint64_t size, mla_merkle_proof *proof)
 {
 	hasher h;
-	source s = {&h, NULL, tree};
+	source s = {&h, NULL, tree, NULL, NULL};
 	mla_err r;
 
 	proof->len = 0;
@@ -617,7 +626,7 @@ mla_err mla_merkle_tree_consistency_proof(const mla_merkle_tree *tree, uint64_t 
 					  uint64_t size2, mla_merkle_proof *proof)
 {
 	hasher h;
-	source s = {&h, NULL, tree};
+	source s = {&h, NULL, tree, NULL, NULL};
 	mla_err r;
 
 	proof->len = 0;
@@ -627,4 +636,65 @@ mla_err mla_merkle_tree_consistency_proof(const mla_merkle_tree *tree, uint64_t 
 		r = consistency(&s, size1, size2, proof);
 	hasher_done(&h);
 	return r;
+}
+
+/* ---- over complete-subtree roots the caller keeps (merkle_nodes.h) ---- */
+
+mla_err mla_merkle_nodes_root(mla_merkle_node_fn fn, void *arg, uint64_t size, uint8_t out[HLEN])
+{
+	hasher h;
+	source s = {&h, NULL, NULL, fn, arg};
+	mla_err r;
+
+	if (size == 0)
+		return mla_merkle_empty_root(out);
+	if ((r = hasher_init(&h)) == MLA_OK)
+		r = subtree_hash(&s, 0, size, out);
+	hasher_done(&h);
+	return r;
+}
+
+mla_err mla_merkle_nodes_inclusion_proof(mla_merkle_node_fn fn, void *arg, uint64_t index,
+					 uint64_t size, mla_merkle_proof *proof)
+{
+	hasher h;
+	source s = {&h, NULL, NULL, fn, arg};
+	mla_err r;
+
+	proof->len = 0;
+	if (index >= size)
+		return MLA_ERR_ARG;
+	if ((r = hasher_init(&h)) == MLA_OK)
+		r = inclusion(&s, index, size, proof);
+	hasher_done(&h);
+	return r;
+}
+
+mla_err mla_merkle_nodes_consistency_proof(mla_merkle_node_fn fn, void *arg, uint64_t size1,
+					   uint64_t size2, mla_merkle_proof *proof)
+{
+	hasher h;
+	source s = {&h, NULL, NULL, fn, arg};
+	mla_err r;
+
+	proof->len = 0;
+	if (size1 > size2)
+		return MLA_ERR_ARG;
+	if ((r = hasher_init(&h)) == MLA_OK)
+		r = consistency(&s, size1, size2, proof);
+	hasher_done(&h);
+	return r;
+}
+
+mla_err mla_merkle_nodes_compact(mla_merkle_node_fn fn, void *arg, uint64_t size,
+				 mla_merkle_compact *c)
+{
+	mla_err r;
+
+	mla_merkle_compact_init(c);
+	for (unsigned k = 0; k < 64; k++)
+		if (((size >> k) & 1) != 0 && (r = fn(k, (size >> k) - 1, c->hash[k], arg)) != MLA_OK)
+			return r;
+	c->size = size;
+	return MLA_OK;
 }
