@@ -375,6 +375,13 @@ void peer_post_clear(struct peer_post *p)
 	memset(p, 0, sizeof(*p));
 }
 
+void peer_call_clear(struct peer_call *c)
+{
+	peer_post_clear(&c->post);
+	mla_buf_free(&c->body);
+	mla_buf_free(&c->response);
+}
+
 void peer_client_free(struct peer_client *pc)
 {
 	if (pc == NULL)

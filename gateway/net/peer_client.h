@@ -49,6 +49,15 @@ long peer_post_code(const struct peer_post *p);
 int peer_post_xml(const struct peer_post *p);
 /* Frees what p holds, not p itself. */
 void peer_post_clear(struct peer_post *p);
+
+/* One POST with its request body and answer, the first member of the records of the start's
+ * heads, witnessing and recovery (the client hands post back; post is first, so is call). */
+struct peer_call {
+	struct peer_post post;
+	mla_buf body, response;
+};
+/* Frees what c holds, not c itself. */
+void peer_call_clear(struct peer_call *c);
 void peer_client_free(struct peer_client *pc);
 
 #endif

@@ -19,10 +19,9 @@
 #define HOLD_MAX 160
 
 struct rec_xfer {
-	struct peer_post post; /* first: the client hands it back to page_done */
+	struct peer_call c; /* first: the client hands its post back to page_done */
 	struct gw *g;
 	char state[3];
-	mla_buf body, response;
 };
 
 struct rec_peer {
@@ -48,9 +47,7 @@ static void xfer_free(struct rec_xfer *t)
 {
 	if (t == NULL)
 		return;
-	peer_post_clear(&t->post);
-	mla_buf_free(&t->body);
-	mla_buf_free(&t->response);
+	peer_call_clear(&t->c);
 	free(t);
 }
 
@@ -91,14 +88,14 @@ static void ask(struct gw *g, struct rec_peer *rp)
 	if (t == NULL || cp == NULL || !witness_url(cp->url, RECOVER_PATH, url, sizeof(url)))
 		goto fail;
 	t->g = g;
-	t->post.done = page_done;
+	t->c.post.done = page_done;
 	memcpy(t->state, rp->state, 3);
-	mla_buf_init(&t->body, RECOVER_REQUEST_MAX);
-	mla_buf_init(&t->response, answer_max(g));
-	if (recover_req_write(&rp->q, &t->body) != MLA_OK ||
-	    peer_client_post(g->client, &g->snap->cfg, &t->post, t->state, url,
-			     "application/json", no_headers, &t->body, &t->response) != MLA_OK ||
-	    peer_client_start(g->client, &t->post) != MLA_OK)
+	mla_buf_init(&t->c.body, RECOVER_REQUEST_MAX);
+	mla_buf_init(&t->c.response, answer_max(g));
+	if (recover_req_write(&rp->q, &t->c.body) != MLA_OK ||
+	    peer_client_post(g->client, &g->snap->cfg, &t->c.post, t->state, url,
+			     "application/json", no_headers, &t->c.body, &t->c.response) != MLA_OK ||
+	    peer_client_start(g->client, &t->c.post) != MLA_OK)
 		goto fail;
 	rp->t = t;
 	return;
@@ -150,7 +147,7 @@ static void take_page(struct gw *g, struct rec_peer *rp, const struct rec_xfer *
 		fail_peer(g, rp, "out of memory");
 		return;
 	}
-	if (recover_answer_parse(t->response.data, t->response.len,
+	if (recover_answer_parse(t->c.response.data, t->c.response.len,
 				 g->snap->cfg.limits.max_envelope_bytes, page, &d) != MLA_OK) {
 		fail_peer(g, rp, mla_diag_message(&d));
 		goto out;
@@ -308,7 +305,7 @@ void recover_free(struct gw *g)
 		return;
 	for (size_t i = 0; i < rc->n; i++)
 		if (rc->peers[i].t != NULL) {
-			peer_client_cancel(g->client, &rc->peers[i].t->post);
+			peer_client_cancel(g->client, &rc->peers[i].t->c.post);
 			xfer_free(rc->peers[i].t);
 		}
 	if (rc->timer != NULL)

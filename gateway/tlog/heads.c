@@ -25,10 +25,9 @@
 #define HOLD_MAX 512
 
 struct head_xfer {
-	struct peer_post post; /* first: the client hands it back to head_done */
+	struct peer_call c; /* first: the client hands its post back to head_done */
 	struct gw *g;
 	char state[3];
-	mla_buf body, response;
 };
 
 struct head_peer {
@@ -54,9 +53,7 @@ static void xfer_free(struct head_xfer *t)
 {
 	if (t == NULL)
 		return;
-	peer_post_clear(&t->post);
-	mla_buf_free(&t->body);
-	mla_buf_free(&t->response);
+	peer_call_clear(&t->c);
 	free(t);
 }
 
@@ -71,16 +68,16 @@ static void ask(struct gw *g, struct head_peer *hp)
 	if (t == NULL || cp == NULL || !witness_url(cp->url, WITNESS_HEAD_PATH, url, sizeof(url)))
 		goto fail;
 	t->g = g;
-	t->post.done = head_done;
+	t->c.post.done = head_done;
 	memcpy(t->state, hp->state, 3);
-	mla_buf_init(&t->body, 128);
-	mla_buf_init(&t->response, HEAD_RESPONSE_MAX);
+	mla_buf_init(&t->c.body, 128);
+	mla_buf_init(&t->c.response, HEAD_RESPONSE_MAX);
 	gw_log_origin(g, origin);
-	if (mla_buf_append_str(&t->body, origin) != MLA_OK ||
-	    mla_buf_append_str(&t->body, "\n") != MLA_OK ||
-	    peer_client_post(g->client, &g->snap->cfg, &t->post, t->state, url, "text/plain",
-			     no_headers, &t->body, &t->response) != MLA_OK ||
-	    peer_client_start(g->client, &t->post) != MLA_OK)
+	if (mla_buf_append_str(&t->c.body, origin) != MLA_OK ||
+	    mla_buf_append_str(&t->c.body, "\n") != MLA_OK ||
+	    peer_client_post(g->client, &g->snap->cfg, &t->c.post, t->state, url, "text/plain",
+			     no_headers, &t->c.body, &t->c.response) != MLA_OK ||
+	    peer_client_start(g->client, &t->c.post) != MLA_OK)
 		goto fail;
 	hp->t = t;
 	return;
@@ -129,14 +126,14 @@ static mla_err open_head(struct gw *g, const struct head_xfer *t, const char *or
 	mla_err r = MLA_ERR_SIG_INVALID;
 
 	if (n > 0)
-		r = mla_checkpoint_open((const char *)t->response.data, t->response.len, v, n, cp,
+		r = mla_checkpoint_open((const char *)t->c.response.data, t->c.response.len, v, n, cp,
 					NULL, d);
 	if (r != MLA_OK &&
-	    curl_easy_header(t->post.easy, WITNESS_CERT_HEADER, 0, CURLH_HEADER, -1, &h) ==
+	    curl_easy_header(t->c.post.easy, WITNESS_CERT_HEADER, 0, CURLH_HEADER, -1, &h) ==
 		    CURLHE_OK &&
 	    witness_cert_from_header(g, h->value, g->snap->cfg.state, &cert, d) == MLA_OK &&
 	    mla_note_verifier_from_key(origin, X509_get0_pubkey(cert), &v[0], d) == MLA_OK)
-		r = mla_checkpoint_open((const char *)t->response.data, t->response.len, v, 1, cp,
+		r = mla_checkpoint_open((const char *)t->c.response.data, t->c.response.len, v, 1, cp,
 					NULL, d);
 	X509_free(cert);
 	if (r == MLA_OK && strcmp(cp->origin, origin) != 0)
@@ -149,11 +146,11 @@ static mla_err open_head(struct gw *g, const struct head_xfer *t, const char *or
 static void keep_head(struct gw *g, const char *state, const struct head_xfer *t)
 {
 	mla_diag d = {MLA_OK, ""};
-	char *note = malloc(t->response.len + 1);
+	char *note = malloc(t->c.response.len + 1);
 
 	if (note != NULL) {
-		memcpy(note, t->response.data, t->response.len);
-		note[t->response.len] = '\0';
+		memcpy(note, t->c.response.data, t->c.response.len);
+		note[t->c.response.len] = '\0';
 	}
 	if (note == NULL || store_peer_head_put(g->store, state, note, &d) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=peer_head peer=%s reason=\"%s\"",
@@ -166,14 +163,14 @@ static void keep_head(struct gw *g, const char *state, const struct head_xfer *t
  * the answer was such a head (the start then fails). */
 static int later_epoch(struct gw *g, struct head_peer *hp, const struct head_xfer *t)
 {
-	const char *note = (const char *)t->response.data, *nl;
+	const char *note = (const char *)t->c.response.data, *nl;
 	char origin[MLA_AUDIT_ORIGIN_MAX + 1], st[3], what[200];
 	uint32_t epoch;
 	mla_note_verifier v;
 	mla_checkpoint cp;
 	size_t n;
 
-	if (t->response.len == 0 || (nl = memchr(note, '\n', t->response.len)) == NULL ||
+	if (t->c.response.len == 0 || (nl = memchr(note, '\n', t->c.response.len)) == NULL ||
 	    (n = (size_t)(nl - note)) > MLA_AUDIT_ORIGIN_MAX)
 		return 0;
 	memcpy(origin, note, n);
@@ -183,7 +180,7 @@ static int later_epoch(struct gw *g, struct head_peer *hp, const struct head_xfe
 	    g->tlog->audit_key == NULL ||
 	    mla_note_verifier_from_key(origin, mla_privkey_public(g->tlog->audit_key), &v,
 				       NULL) != MLA_OK ||
-	    mla_checkpoint_open(note, t->response.len, &v, 1, &cp, NULL, NULL) != MLA_OK)
+	    mla_checkpoint_open(note, t->c.response.len, &v, 1, &cp, NULL, NULL) != MLA_OK)
 		return 0;
 	keep_head(g, hp->state, t);
 	(void)mla_snprintf_cut(what, sizeof(what), "%" PRIu64 " entries of epoch %" PRIu32
@@ -364,7 +361,7 @@ void heads_free(struct gw *g)
 		return;
 	for (size_t i = 0; i < h->n; i++)
 		if (h->peers[i].t != NULL) {
-			peer_client_cancel(g->client, &h->peers[i].t->post);
+			peer_client_cancel(g->client, &h->peers[i].t->c.post);
 			xfer_free(h->peers[i].t);
 		}
 	if (h->timer != NULL)

@@ -28,11 +28,10 @@
 
 /* One add-checkpoint exchange with a peer, through the peer client. */
 struct witness_xfer {
-	struct peer_post post; /* first: the client hands it back to witness_done */
+	struct peer_call c; /* first: the client hands its post back to witness_done */
 	struct gw *g;
 	char to_state[3];
 	uint64_t cp_size; /* the size of the checkpoint sent */
-	mla_buf body, response;
 };
 
 struct witness_peer {
@@ -188,7 +187,7 @@ static mla_err build_body(struct gw *g, uint64_t old, struct witness_xfer *t, ml
 		r = mla_fail(diag, r, "no consistency proof from %" PRIu64, old);
 	else
 		r = mla_witness_request_format(old, (const uint8_t(*)[32])proof.hash, proof.len,
-					       (const char *)note.data, note.len, &t->body,
+					       (const char *)note.data, note.len, &t->c.body,
 					       diag);
 	mla_buf_free(&note);
 	return r;
@@ -198,9 +197,7 @@ static void xfer_free(struct witness_xfer *t)
 {
 	if (t == NULL)
 		return;
-	peer_post_clear(&t->post);
-	mla_buf_free(&t->body);
-	mla_buf_free(&t->response);
+	peer_call_clear(&t->c);
 	free(t);
 }
 
@@ -220,10 +217,10 @@ static void send_to(struct gw *g, struct witness_peer *wp)
 	if (t == NULL || cp == NULL || !witness_url(cp->url, WITNESS_PATH, url, sizeof(url)))
 		goto fail;
 	t->g = g;
-	t->post.done = witness_done;
+	t->c.post.done = witness_done;
 	memcpy(t->to_state, wp->state, 3);
-	mla_buf_init(&t->body, MLA_WITNESS_BODY_MAX);
-	mla_buf_init(&t->response, RESPONSE_MAX);
+	mla_buf_init(&t->c.body, MLA_WITNESS_BODY_MAX);
+	mla_buf_init(&t->c.response, RESPONSE_MAX);
 	const char *headers[] = {g->tlog->witness->cert_header, NULL, NULL, NULL};
 
 	if (build_body(g, wp->cosigned, t, &d) != MLA_OK)
@@ -236,9 +233,9 @@ static void send_to(struct gw *g, struct witness_peer *wp)
 		headers[2] = (const char *)proof.data;
 	}
 	if (
-	    peer_client_post(g->client, &g->snap->cfg, &t->post, t->to_state, url, "text/plain",
-			     headers, &t->body, &t->response) != MLA_OK ||
-	    peer_client_start(g->client, &t->post) != MLA_OK)
+	    peer_client_post(g->client, &g->snap->cfg, &t->c.post, t->to_state, url, "text/plain",
+			     headers, &t->c.body, &t->c.response) != MLA_OK ||
+	    peer_client_start(g->client, &t->c.post) != MLA_OK)
 		goto fail;
 	wp->t = t;
 	mla_buf_free(&link);
@@ -302,7 +299,7 @@ unsigned witness_in_flight(const struct gw *g)
 static int find_line(const struct witness_xfer *t, const char *name, char line[MLA_COSIG_LINE_MAX])
 {
 	char head[MLA_CHECKPOINT_ORIGIN_MAX + 8];
-	const char *p = (const char *)t->response.data, *end = p + t->response.len, *nl;
+	const char *p = (const char *)t->c.response.data, *end = p + t->c.response.len, *nl;
 	int hn = snprintf(head, sizeof(head), "\xe2\x80\x94 %s ", name);
 
 	for (; p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1)
@@ -334,7 +331,7 @@ static mla_err take_cosignature(struct gw *g, struct witness_peer *wp, struct wi
 	mla_buf_init(&note, 1);
 	witness_cosigner_name(wp->state, cosigner);
 	gw_log_origin(g, origin);
-	if (curl_easy_header(t->post.easy, WITNESS_CERT_HEADER, 0, CURLH_HEADER, -1, &h) !=
+	if (curl_easy_header(t->c.post.easy, WITNESS_CERT_HEADER, 0, CURLH_HEADER, -1, &h) !=
 	    CURLHE_OK) {
 		r = mla_fail(diag, MLA_ERR_SCHEMA, "no " WITNESS_CERT_HEADER " in the answer");
 		goto out;
@@ -379,7 +376,7 @@ static void size_conflict(struct gw *g, struct witness_peer *wp, const struct wi
 	mla_diag d = {MLA_OK, ""};
 	uint64_t size = 0;
 
-	if (mla_witness_size_parse((const char *)t->response.data, t->response.len, &size, &d) !=
+	if (mla_witness_size_parse((const char *)t->c.response.data, t->c.response.len, &size, &d) !=
 	    MLA_OK) {
 		gw_log(GW_LOG_ERROR, "witness-conflict", NULL, "peer=%s reason=\"%s\"", wp->state,
 		       "the peer holds another checkpoint of the same size");
@@ -493,7 +490,7 @@ void witness_free(struct gw *g)
 		return;
 	for (size_t i = 0; i < w->n; i++)
 		if (w->peers[i].t != NULL) {
-			peer_client_cancel(g->client, &w->peers[i].t->post);
+			peer_client_cancel(g->client, &w->peers[i].t->c.post);
 			xfer_free(w->peers[i].t);
 		}
 	free(w->own_cert);
