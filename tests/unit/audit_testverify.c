@@ -4,11 +4,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "audit_testverify.h"
 #include "mlagw/codec.h"
+#include "mlagw/pem.h"
 
 #define TV_MAX 4
 
@@ -69,4 +72,48 @@ void tv_copy(struct tb_bundle *b, mla_bundle_type t, const char *name, struct tb
 
 	assert_non_null(r);
 	assert_int_equal(tb_set(b, t, name, r->data.data, r->data.len), 0);
+}
+
+void tv_trust_dir(struct tv_trust *t)
+{
+	memset(t, 0, sizeof(*t));
+	assert_int_equal(mla_strcpy(t->dir, sizeof(t->dir), "/tmp/mlagw-tv-XXXXXX"), MLA_OK);
+	assert_non_null(mkdtemp(t->dir));
+}
+
+void tv_trust_load(struct tv_trust *t, const struct tb_state *const *states, size_t n)
+{
+	char p[128];
+
+	assert_true(n <= TV_TRUST_MAX);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(mla_snprintf(p, sizeof(p), "%s/%s.crt", t->dir, states[i]->state),
+				 MLA_OK);
+		assert_int_equal(mla_pem_write_cert(p, states[i]->root, 1, NULL), MLA_OK);
+		memcpy(t->states[t->n++], states[i]->state, 3);
+	}
+	assert_int_equal(mla_audit_trust_load(t->dir, &t->trust, NULL), MLA_OK);
+}
+
+void tv_trust_close(struct tv_trust *t)
+{
+	char p[128];
+
+	mla_audit_trust_free(t->trust);
+	for (size_t i = 0; i < t->n; i++)
+		if (mla_snprintf(p, sizeof(p), "%s/%s.crt", t->dir, t->states[i]) == MLA_OK)
+			(void)unlink(p);
+	(void)rmdir(t->dir);
+	memset(t, 0, sizeof(*t));
+}
+
+void tv_trust_pki(struct tv_trust *t, const char *pki_dir, struct tb_state *es,
+		  struct tb_state *co)
+{
+	const struct tb_state *roots[] = {es, co};
+
+	tv_trust_dir(t);
+	assert_int_equal(tb_state_load("ES", pki_dir, es), 0);
+	assert_int_equal(tb_state_load("CO", pki_dir, co), 0);
+	tv_trust_load(t, roots, 2);
 }

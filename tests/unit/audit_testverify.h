@@ -20,4 +20,22 @@ size_t tv_count(const mla_audit_result *r, size_t i, mla_audit_refusal why);
 void tv_copy(struct tb_bundle *b, mla_bundle_type t, const char *name, struct tb_bundle *src,
 	     mla_bundle_type from_t, const char *from);
 
+/* A temporary trust directory for mla_audit_verify: made by tv_trust_dir (tb_state_make may
+ * write into it), then the roots of states written there (again) and the trust set loaded
+ * by tv_trust_load; tv_trust_close frees it and removes what was written. */
+#define TV_TRUST_MAX 4
+struct tv_trust {
+	char dir[64];
+	mla_audit_trust *trust;
+	char states[TV_TRUST_MAX][3];
+	size_t n;
+};
+void tv_trust_dir(struct tv_trust *t);
+void tv_trust_load(struct tv_trust *t, const struct tb_state *const *states, size_t n);
+void tv_trust_close(struct tv_trust *t);
+/* tv_trust_dir, then ES and CO loaded from the `mlagw pki init` PKI in pki_dir (the unit test
+ * fixture's) and their roots trusted. */
+void tv_trust_pki(struct tv_trust *t, const char *pki_dir, struct tb_state *es,
+		  struct tb_state *co);
+
 #endif

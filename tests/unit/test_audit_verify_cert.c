@@ -23,31 +23,28 @@
 #include "mlagw/audit.h"
 #include "mlagw/codec.h"
 
-static char trust_dir[64];
+static struct tv_trust tt;
 static struct tb_state es;
-static mla_audit_trust *trust;
 
 static int setup(void **state)
 {
+	const struct tb_state *roots[] = {&es};
+
 	(void)state;
-	assert_int_equal(mla_strcpy(trust_dir, sizeof(trust_dir), "/tmp/mlagw-tavc-XXXXXX"),
-			 MLA_OK);
-	if (mla_crypto_init(NULL) != MLA_OK || mkdtemp(trust_dir) == NULL ||
-	    tb_state_make("ES", trust_dir, &es) != 0)
+	if (mla_crypto_init(NULL) != MLA_OK)
 		return -1;
-	return mla_audit_trust_load(trust_dir, &trust, NULL) == MLA_OK ? 0 : -1;
+	tv_trust_dir(&tt);
+	if (tb_state_make("ES", tt.dir, &es) != 0)
+		return -1;
+	tv_trust_load(&tt, roots, 1);
+	return 0;
 }
 
 static int teardown(void **state)
 {
-	char p[128];
-
 	(void)state;
-	mla_audit_trust_free(trust);
+	tv_trust_close(&tt);
 	tb_state_free(&es);
-	assert_int_equal(mla_snprintf(p, sizeof(p), "%s/ES.crt", trust_dir), MLA_OK);
-	(void)unlink(p);
-	(void)rmdir(trust_dir);
 	return 0;
 }
 
@@ -88,7 +85,7 @@ static mla_audit_result *verify_with(const char *before, X509 *cert, const char 
 	assert_int_equal(tb_set(b, MLA_BUNDLE_CERTIFICATE, "audit", rec.data, rec.len), 0);
 	mla_buf_free(&pem);
 	mla_buf_free(&rec);
-	return tv_verify(trust, bs, 1);
+	return tv_verify(tt.trust, bs, 1);
 }
 
 /* The audit certificate is refused as cert-form (message naming what), so no checkpoint
@@ -168,7 +165,7 @@ static void test_der_trailer(void **state)
 		 NULL, NULL, NULL, NULL);
 	assert_int_equal(tb_build(&b, &es, e, 1, &cp, 1, NULL), 0);
 	assert_int_equal(tb_set(&b, MLA_BUNDLE_CERTIFICATE, "audit", pem, (size_t)len), 0);
-	r = tv_verify(trust, bs, 1);
+	r = tv_verify(tt.trust, bs, 1);
 	tv_expect(r, 0, MLA_AUDIT_R_CERT_FORM, MLA_AUDIT_CHECK_CERTIFICATE, MLA_BUNDLE_CERTIFICATE,
 		  "audit");
 	mla_audit_result_free(r);

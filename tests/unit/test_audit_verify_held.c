@@ -27,9 +27,9 @@
 
 static void *fx;
 static struct fixture *F;
-static char trust_dir[64], id[MLA_UUID_LEN + 1];
+static char id[MLA_UUID_LEN + 1];
 static struct tb_state es, co;
-static mla_audit_trust *trust;
+static struct tv_trust tt;
 static mla_buf env, rcpt;
 static uint8_t env_sha[32], rcpt_sha[32];
 static int64_t t0;
@@ -59,28 +59,13 @@ static void seal_all(void)
 	SHA256(rcpt.data, rcpt.len, rcpt_sha);
 }
 
-static void trust_root(const struct tb_state *s)
-{
-	char p[128];
-
-	assert_int_equal(mla_snprintf(p, sizeof(p), "%s/%s.crt", trust_dir, s->state), MLA_OK);
-	assert_int_equal(mla_pem_write_cert(p, s->root, 1, NULL), MLA_OK);
-}
-
 static int setup(void **state)
 {
 	(void)state;
 	if (fixture_setup(&fx) != 0)
 		return -1;
 	F = fx;
-	assert_int_equal(mla_strcpy(trust_dir, sizeof(trust_dir), "/tmp/mlagw-tavh-XXXXXX"),
-			 MLA_OK);
-	assert_non_null(mkdtemp(trust_dir));
-	assert_int_equal(tb_state_load("ES", F->dir, &es), 0);
-	assert_int_equal(tb_state_load("CO", F->dir, &co), 0);
-	trust_root(&es);
-	trust_root(&co);
-	assert_int_equal(mla_audit_trust_load(trust_dir, &trust, NULL), MLA_OK);
+	tv_trust_pki(&tt, F->dir, &es, &co);
 	seal_all();
 	t0 = (int64_t)time(NULL) * 1000;
 	return 0;
@@ -88,19 +73,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char p[128];
-	static const char *const names[] = {"ES.crt", "CO.crt"};
 
 	(void)state;
-	mla_audit_trust_free(trust);
+	tv_trust_close(&tt);
 	tb_state_free(&es);
 	tb_state_free(&co);
-	for (size_t i = 0; i < 2; i++) {
-		assert_int_equal(mla_snprintf(p, sizeof(p), "%s/%s", trust_dir, names[i]),
-				 MLA_OK);
-		(void)unlink(p);
-	}
-	(void)rmdir(trust_dir);
 	mla_buf_free(&env);
 	mla_buf_free(&rcpt);
 	return fixture_teardown(&fx);
@@ -138,7 +115,7 @@ static mla_audit_result *run(struct tb_bundle *b, const struct tb_state *s,
 	if (h->rcpt)
 		assert_int_equal(tb_set(b, MLA_BUNDLE_RECEIPT, id, rcpt.data, rcpt.len), 0);
 	assert_int_equal(tb_manifest(b, s->state, h->filter_case), 0);
-	return tv_verify(trust, bs, 1);
+	return tv_verify(tt.trust, bs, 1);
 }
 
 static void expect_ok(const struct tb_state *s, const mla_audit_event *ev, size_t n,
@@ -231,7 +208,7 @@ static void test_answer_digest(void **state)
 	assert_int_equal(tb_set(&b, MLA_BUNDLE_ENVELOPE, id, env.data, env.len), 0);
 	assert_int_equal(tb_manifest(&b, "ES", NULL), 0);
 	bs[0] = &b;
-	r = tv_verify(trust, bs, 1);
+	r = tv_verify(tt.trust, bs, 1);
 	tv_expect(r, 0, MLA_AUDIT_R_DIGEST, MLA_AUDIT_CHECK_ENVELOPES, MLA_BUNDLE_ENVELOPE, id);
 	assert_int_equal(r->failures, 1);
 	mla_audit_result_free(r);

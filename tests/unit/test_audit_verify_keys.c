@@ -26,10 +26,9 @@
 
 #define DAY 86400
 
-static char dir[64];
+static struct tv_trust tt;
 static struct tb_state es;	 /* key 1: valid from a day ago for 30 days */
 static struct tb_state es2, old, old2; /* key 2 (valid now); keys expired 30 and 10 days ago */
-static mla_audit_trust *trust;
 static time_t now;
 
 /* Another audit key of ES, issued by its root, valid [from, to]. */
@@ -45,13 +44,12 @@ static void other_key(struct tb_state *s, time_t from, time_t to)
 
 static int setup(void **state)
 {
-	char p[128];
+	const struct tb_state *roots[] = {&es};
 
 	(void)state;
 	now = time(NULL);
-	assert_int_equal(mla_strcpy(dir, sizeof(dir), "/tmp/mlagw-tavk-XXXXXX"), MLA_OK);
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(tb_state_make("ES", dir, &es), 0);
+	tv_trust_dir(&tt);
+	assert_int_equal(tb_state_make("ES", tt.dir, &es), 0);
 	/* a root valid for a year back, as a State's root is, so old entries can be judged */
 	X509_free(es.root);
 	X509_free(es.audit_cert);
@@ -61,28 +59,21 @@ static int setup(void **state)
 	assert_int_equal(mla_pki_issue(MLA_ROLE_AUDIT, "ES", "test audit", es.audit_key, es.root,
 				       es.root_key, now - DAY, now + 30 * DAY, NULL, &es.audit_cert,
 				       NULL), MLA_OK);
-	assert_int_equal(mla_snprintf(p, sizeof(p), "%s/ES.crt", dir), MLA_OK);
-	assert_int_equal(mla_pem_write_cert(p, es.root, 1, NULL), MLA_OK);
 	other_key(&es2, now - DAY, now + 30 * DAY);
 	other_key(&old, now - 90 * DAY, now - 30 * DAY);
 	other_key(&old2, now - 60 * DAY, now - 10 * DAY);
-	assert_int_equal(mla_audit_trust_load(dir, &trust, NULL), MLA_OK);
+	tv_trust_load(&tt, roots, 1); /* the new root over the one tb_state_make wrote */
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char p[128];
-
 	(void)state;
-	mla_audit_trust_free(trust);
+	tv_trust_close(&tt);
 	tb_state_free(&es);
 	tb_state_free(&es2);
 	tb_state_free(&old);
 	tb_state_free(&old2);
-	assert_int_equal(mla_snprintf(p, sizeof(p), "%s/ES.crt", dir), MLA_OK);
-	(void)unlink(p);
-	(void)rmdir(dir);
 	return 0;
 }
 
@@ -156,7 +147,7 @@ static mla_audit_result *verify_variant(const struct variant *x, struct tb_bundl
 	if (x->k3 != NULL)
 		resign(b, k1, x->k3, 3);
 	assert_int_equal(tb_manifest(b, "ES", NULL), 0);
-	return tv_verify(trust, bs, 1);
+	return tv_verify(tt.trust, bs, 1);
 }
 
 static void expect(const struct variant *x, mla_audit_refusal why, mla_audit_check fam,

@@ -19,31 +19,28 @@
 #include "mlagw/audit.h"
 #include "mlagw/codec.h"
 
-static char trust_dir[64];
+static struct tv_trust tt;
 static struct tb_state es;
-static mla_audit_trust *trust;
 
 static int setup(void **state)
 {
+	const struct tb_state *roots[] = {&es};
+
 	(void)state;
-	assert_int_equal(mla_strcpy(trust_dir, sizeof(trust_dir), "/tmp/mlagw-tavf-XXXXXX"),
-			 MLA_OK);
-	if (mla_crypto_init(NULL) != MLA_OK || mkdtemp(trust_dir) == NULL ||
-	    tb_state_make("ES", trust_dir, &es) != 0)
+	if (mla_crypto_init(NULL) != MLA_OK)
 		return -1;
-	return mla_audit_trust_load(trust_dir, &trust, NULL) == MLA_OK ? 0 : -1;
+	tv_trust_dir(&tt);
+	if (tb_state_make("ES", tt.dir, &es) != 0)
+		return -1;
+	tv_trust_load(&tt, roots, 1);
+	return 0;
 }
 
 static int teardown(void **state)
 {
-	char p[128];
-
 	(void)state;
-	mla_audit_trust_free(trust);
+	tv_trust_close(&tt);
 	tb_state_free(&es);
-	assert_int_equal(mla_snprintf(p, sizeof(p), "%s/ES.crt", trust_dir), MLA_OK);
-	(void)unlink(p);
-	(void)rmdir(trust_dir);
 	return 0;
 }
 
@@ -77,7 +74,7 @@ static mla_audit_result *verify_edited(const char *from, const char *to, struct 
 		assert_int_equal(mla_buf_append(&m->data, at + strlen(from),
 						strlen(at + strlen(from))), MLA_OK);
 	}
-	return tv_verify(trust, bs, 1);
+	return tv_verify(tt.trust, bs, 1);
 }
 
 static void expect_ok(const char *from, const char *to)
@@ -173,7 +170,7 @@ static void test_proof_order(void **state)
 	*p2 = tmp;
 	assert_int_equal(tb_manifest(&b, "ES", NULL), 0);
 	bs[0] = &b;
-	r = tv_verify(trust, bs, 1);
+	r = tv_verify(tt.trust, bs, 1);
 	tv_expect(r, 0, MLA_AUDIT_R_ORDER, MLA_AUDIT_CHECK_PROOFS, MLA_BUNDLE_PROOF, "c.1.2");
 	assert_int_equal(tv_count(r, 0, MLA_AUDIT_R_ORDER), 1);
 	mla_audit_result_free(r);

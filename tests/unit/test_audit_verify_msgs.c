@@ -35,9 +35,8 @@ struct msg {
 
 static void *fx;
 static struct fixture *F;
-static char trust_dir[64];
 static struct tb_state es, co; /* the fixture's ES and CO: audit keys and roots */
-static mla_audit_trust *trust;
+static struct tv_trust tt;
 static struct msg A, B; /* A's id sorts before B's */
 static int64_t t0;
 static const uint8_t OTHER[32] = {0xee}; /* a digest of no record */
@@ -84,14 +83,6 @@ static void seal_msg(struct msg *m, unsigned seed)
 		     m->rcpt_sha);
 }
 
-static void trust_root(const struct tb_state *s)
-{
-	char p[128];
-
-	assert_int_equal(mla_snprintf(p, sizeof(p), "%s/%s.crt", trust_dir, s->state), MLA_OK);
-	assert_int_equal(mla_pem_write_cert(p, s->root, 1, NULL), MLA_OK);
-}
-
 static int setup(void **state)
 {
 	struct msg tmp;
@@ -100,14 +91,7 @@ static int setup(void **state)
 	if (fixture_setup(&fx) != 0)
 		return -1;
 	F = fx;
-	assert_int_equal(mla_strcpy(trust_dir, sizeof(trust_dir), "/tmp/mlagw-tavm-XXXXXX"),
-			 MLA_OK);
-	assert_non_null(mkdtemp(trust_dir));
-	assert_int_equal(tb_state_load("ES", F->dir, &es), 0);
-	assert_int_equal(tb_state_load("CO", F->dir, &co), 0);
-	trust_root(&es);
-	trust_root(&co);
-	assert_int_equal(mla_audit_trust_load(trust_dir, &trust, NULL), MLA_OK);
+	tv_trust_pki(&tt, F->dir, &es, &co);
 	seal_msg(&A, 1);
 	seal_msg(&B, 2);
 	if (strcmp(A.id, B.id) > 0) {
@@ -121,19 +105,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char p[128];
-	static const char *const names[] = {"ES.crt", "CO.crt"};
 
 	(void)state;
-	mla_audit_trust_free(trust);
+	tv_trust_close(&tt);
 	tb_state_free(&es);
 	tb_state_free(&co);
-	for (size_t i = 0; i < 2; i++) {
-		assert_int_equal(mla_snprintf(p, sizeof(p), "%s/%s", trust_dir, names[i]),
-				 MLA_OK);
-		(void)unlink(p);
-	}
-	(void)rmdir(trust_dir);
 	mla_buf_free(&A.env);
 	mla_buf_free(&A.rcpt);
 	mla_buf_free(&B.env);
@@ -174,7 +150,7 @@ static mla_audit_result *verify_done(struct tb_bundle *b, const char *state)
 	const struct tb_bundle *bs[] = {b};
 
 	assert_int_equal(tb_manifest(b, state, NULL), 0);
-	return tv_verify(trust, bs, 1);
+	return tv_verify(tt.trust, bs, 1);
 }
 
 /* ES's log of message A (sent, delivered with receipt rcpt_sha) holding A's envelope and

@@ -30,9 +30,9 @@ struct blob {
 
 static void *fx;
 static struct fixture *F;
-static char trust_dir[64], id[MLA_UUID_LEN + 1], seal1[MLA_UUID_LEN + 3];
+static char id[MLA_UUID_LEN + 1], seal1[MLA_UUID_LEN + 3];
 static struct tb_state es, co;
-static mla_audit_trust *trust;
+static struct tv_trust tt;
 static struct blob a0, a1, r0, r1, other_payload, accepted_r0;
 static int64_t t0;
 
@@ -96,24 +96,11 @@ static void seal_all(void)
 
 static int setup(void **state)
 {
-	char p[128];
-
 	(void)state;
 	if (fixture_setup(&fx) != 0)
 		return -1;
 	F = fx;
-	assert_int_equal(mla_strcpy(trust_dir, sizeof(trust_dir), "/tmp/mlagw-tavs-XXXXXX"),
-			 MLA_OK);
-	assert_non_null(mkdtemp(trust_dir));
-	assert_int_equal(tb_state_load("ES", F->dir, &es), 0);
-	assert_int_equal(tb_state_load("CO", F->dir, &co), 0);
-	for (int i = 0; i < 2; i++) {
-		const struct tb_state *s = i == 0 ? &es : &co;
-		assert_int_equal(mla_snprintf(p, sizeof(p), "%s/%s.crt", trust_dir, s->state),
-				 MLA_OK);
-		assert_int_equal(mla_pem_write_cert(p, s->root, 1, NULL), MLA_OK);
-	}
-	assert_int_equal(mla_audit_trust_load(trust_dir, &trust, NULL), MLA_OK);
+	tv_trust_pki(&tt, F->dir, &es, &co);
 	seal_all();
 	t0 = (int64_t)time(NULL) * 1000;
 	return 0;
@@ -121,19 +108,12 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char p[128];
 	struct blob *all[] = {&a0, &a1, &r0, &r1, &other_payload, &accepted_r0};
 
 	(void)state;
-	mla_audit_trust_free(trust);
+	tv_trust_close(&tt);
 	tb_state_free(&es);
 	tb_state_free(&co);
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(mla_snprintf(p, sizeof(p), "%s/%s.crt", trust_dir,
-					      i == 0 ? "ES" : "CO"), MLA_OK);
-		(void)unlink(p);
-	}
-	(void)rmdir(trust_dir);
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		mla_buf_free(&all[i]->b);
 	return fixture_teardown(&fx);
@@ -181,7 +161,7 @@ static mla_audit_result *verify_variant(const struct variant *x, struct tb_bundl
 		assert_int_equal(tb_set(b, MLA_BUNDLE_RECEIPT, seal1, x->refusal->b.data,
 					x->refusal->b.len), 0);
 	assert_int_equal(tb_manifest(b, "ES", NULL), 0);
-	return tv_verify(trust, bs, 1);
+	return tv_verify(tt.trust, bs, 1);
 }
 
 static void expect_only(const struct variant *x, mla_audit_refusal why, mla_audit_check fam,
