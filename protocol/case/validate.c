@@ -92,6 +92,15 @@ static int names_case_ns(const uint8_t *doc, size_t len)
 	return 0;
 }
 
+/* Whether the bytes hold "&#", with which an attribute could spell a namespace. */
+static int has_char_ref(const uint8_t *doc, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++)
+		if (doc[i] == '&' && doc[i + 1] == '#')
+			return 1;
+	return 0;
+}
+
 /* Shows a namespace in a diagnostic only when it is one of ours in shape. */
 static const char *safe_ns(const xmlChar *ns)
 {
@@ -184,6 +193,11 @@ mla_err mla_case_validate(const uint8_t *doc, size_t len, const mla_limits *limi
 	/* a document's own bounds: its size after decompression, its element count */
 	lim.max_envelope_bytes = limits->max_document_bytes;
 	lim.max_nodes = limits->max_document_nodes;
+	/* every submission is checked before sealing: bytes that cannot declare a case namespace
+	 * (neither its text nor a character reference that could spell it) are opaque without a
+	 * parse, so a large opaque document costs one scan, not a DOM */
+	if (!names_case_ns(doc, len) && !has_char_ref(doc, len))
+		return MLA_OK;
 	if ((r = xml_safe_parse(doc, len, &lim, &x, NULL, &pd)) != MLA_OK) {
 		if (!names_case_ns(doc, len))
 			return MLA_OK; /* not XML we can read, and declares no case schema: opaque */

@@ -86,6 +86,24 @@ static void test_opaque(void **state)
 	expect_opaque("<x:Doc xmlns:x=\"urn:example:other:1\"/>"); /* another schema */
 	expect_opaque("%PDF-1.7 not XML at all");
 	expect_opaque("<!DOCTYPE a [<!ENTITY e \"x\">]><a>&e;</a>"); /* refused, names no case ns */
+	expect_opaque("<a>&#65;</a>"); /* a character reference, parsed: still no namespace */
+}
+
+/* A namespace spelt with a character reference is still the case namespace: validated. */
+static void test_namespace_by_char_ref(void **state)
+{
+	static const char doc[] = "<Request xmlns=\"&#117;rn:mlagw:case:request:1\" version=\"1\"/>";
+	mla_case_report *r = calloc(1, sizeof(*r));
+	mla_limits l;
+	mla_diag d = {MLA_OK, ""};
+
+	(void)state;
+	assert_non_null(r);
+	mla_limits_default(&l);
+	assert_int_equal(mla_case_validate((const uint8_t *)doc, sizeof(doc) - 1, &l, r, &d),
+			 MLA_ERR_SCHEMA);
+	assert_int_equal(r->cls, MLA_CASE_INVALID);
+	free(r);
 }
 
 static void test_versions_and_namespaces(void **state)
@@ -503,6 +521,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_examples_valid),
 		cmocka_unit_test(test_opaque),
+		cmocka_unit_test(test_namespace_by_char_ref),
 		cmocka_unit_test(test_versions_and_namespaces),
 		cmocka_unit_test(test_several_problems_at_once),
 		cmocka_unit_test(test_malformed_values),
