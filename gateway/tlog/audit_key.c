@@ -172,10 +172,9 @@ mla_err gw_audit_key_start(struct gw *g, const mla_buf *latest, mla_diag *diag)
 	mla_privkey *prev = NULL;
 	mla_err r;
 
+	/* one scan of the log, only at the start that finds the configured key not yet held */
 	if ((r = gw_audit_cert_keep(g, c->audit.cert, cur, diag)) != MLA_OK ||
-	    (r = store_audit_entries(g->store, t->cp_size, find_change, &lc, diag)) != MLA_OK)
-		return r;
-	if (!lc.found && (r = store_audit_entries(g->store, 0, find_change, &lc, diag)) != MLA_OK)
+	    (r = store_audit_entries(g->store, 0, find_change, &lc, diag)) != MLA_OK)
 		return r;
 	if (lc.found && memcmp(lc.sha, cur, 32) == 0 && lc.seq < t->cp_size)
 		return MLA_OK; /* announced and covered by the old key: the new one signs now */
