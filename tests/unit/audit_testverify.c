@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/sha.h>
 
 #include "audit_testverify.h"
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
+#include "mlagw/receipt.h"
 
 #define TV_MAX 4
 
@@ -116,4 +118,28 @@ void tv_trust_pki(struct tv_trust *t, const char *pki_dir, struct tb_state *es,
 	assert_int_equal(tb_state_load("ES", pki_dir, es), 0);
 	assert_int_equal(tb_state_load("CO", pki_dir, co), 0);
 	tv_trust_load(t, roots, 2);
+}
+
+void tv_receipt(const char *id, const uint8_t digest[32], const char *receiver,
+		mla_outcome outcome, mla_err error, const mla_signer *signer,
+		const mla_limits *limits, mla_buf *out, uint8_t sha[32])
+{
+	mla_receipt r;
+	mla_diag d = {MLA_OK, ""};
+
+	assert_int_equal(mla_receipt_init(&r), MLA_OK);
+	assert_int_equal(mla_strcpy(r.message_id, sizeof(r.message_id), id), MLA_OK);
+	memcpy(r.envelope_digest, digest, 32);
+	assert_int_equal(mla_strcpy(r.receiver_state, sizeof(r.receiver_state), receiver),
+			 MLA_OK);
+	assert_int_equal(mla_strcpy(r.sender_state, sizeof(r.sender_state), "ES"), MLA_OK);
+	r.outcome = outcome;
+	if (outcome == MLA_OUTCOME_REJECTED) {
+		r.error = error;
+		assert_int_equal(mla_strcpy(r.error_message, sizeof(r.error_message),
+					    mla_strerror(error)), MLA_OK);
+	}
+	if (mla_receipt_seal(&r, signer, limits, out, &d) != MLA_OK)
+		fail_msg("receipt seal: %s", d.msg);
+	SHA256(out->data, out->len, sha);
 }

@@ -6,6 +6,7 @@
 
 #include "audit_testbundle.h"
 #include "mlagw/audit.h"
+#include "mlagw/receipt.h"
 
 /* The n bundles written and verified together (names "b0.mab", "b1.mab", ...); the checks ran
  * (MLA_OK) and the result holds n bundles. */
@@ -37,5 +38,11 @@ void tv_trust_close(struct tv_trust *t);
  * fixture's) and their roots trusted. */
 void tv_trust_pki(struct tv_trust *t, const char *pki_dir, struct tb_state *es,
 		  struct tb_state *co);
+
+/* A receipt of id over digest by receiver (sender ES), signed by signer: accepted, or
+ * refused with error; its bytes into out (initialised here) and their SHA-256 into sha. */
+void tv_receipt(const char *id, const uint8_t digest[32], const char *receiver,
+		mla_outcome outcome, mla_err error, const mla_signer *signer,
+		const mla_limits *limits, mla_buf *out, uint8_t sha[32]);
 
 #endif

@@ -37,7 +37,6 @@ static int64_t t0;
 static void seal_all(void)
 {
 	mla_header h;
-	mla_receipt r;
 	uint8_t doc[512];
 	mla_diag d = {MLA_OK, ""};
 
@@ -48,15 +47,8 @@ static void seal_all(void)
 		fail_msg("seal: %s", d.msg);
 	assert_int_equal(mla_strcpy(id, sizeof(id), h.message_id), MLA_OK);
 	SHA256(env.data, env.len, env_sha);
-	assert_int_equal(mla_receipt_init(&r), MLA_OK);
-	assert_int_equal(mla_strcpy(r.message_id, sizeof(r.message_id), id), MLA_OK);
-	memcpy(r.envelope_digest, env_sha, 32);
-	assert_int_equal(mla_strcpy(r.receiver_state, sizeof(r.receiver_state), "CO"), MLA_OK);
-	assert_int_equal(mla_strcpy(r.sender_state, sizeof(r.sender_state), "ES"), MLA_OK);
-	r.outcome = MLA_OUTCOME_ACCEPTED;
-	if (mla_receipt_seal(&r, F->co_signer, &F->limits, &rcpt, &d) != MLA_OK)
-		fail_msg("receipt: %s", d.msg);
-	SHA256(rcpt.data, rcpt.len, rcpt_sha);
+	tv_receipt(id, env_sha, "CO", MLA_OUTCOME_ACCEPTED, MLA_OK, F->co_signer, &F->limits,
+		   &rcpt, rcpt_sha);
 }
 
 static int setup(void **state)

@@ -45,25 +45,7 @@ static void seal_receipt(const char *id, const uint8_t digest[32], const char *r
 			 const mla_signer *signer, mla_outcome outcome, mla_buf *out,
 			 uint8_t sha[32])
 {
-	mla_receipt r;
-	mla_diag d = {MLA_OK, ""};
-
-	assert_int_equal(mla_receipt_init(&r), MLA_OK);
-	assert_int_equal(mla_strcpy(r.message_id, sizeof(r.message_id), id), MLA_OK);
-	memcpy(r.envelope_digest, digest, 32);
-	assert_int_equal(mla_strcpy(r.receiver_state, sizeof(r.receiver_state), receiver),
-			 MLA_OK);
-	assert_int_equal(mla_strcpy(r.sender_state, sizeof(r.sender_state), "ES"), MLA_OK);
-	r.outcome = outcome;
-	if (outcome == MLA_OUTCOME_REJECTED) {
-		r.error = MLA_ERR_SCHEMA;
-		assert_int_equal(mla_strcpy(r.error_message, sizeof(r.error_message),
-					    "payload does not validate"),
-				 MLA_OK);
-	}
-	if (mla_receipt_seal(&r, signer, &F->limits, out, &d) != MLA_OK)
-		fail_msg("receipt seal: %s", d.msg);
-	SHA256(out->data, out->len, sha);
+	tv_receipt(id, digest, receiver, outcome, MLA_ERR_SCHEMA, signer, &F->limits, out, sha);
 }
 
 static void seal_msg(struct msg *m, unsigned seed)

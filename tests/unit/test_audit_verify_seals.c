@@ -44,23 +44,8 @@ static void keep(struct blob *x)
 /* CO's receipt of id over digest: accepted, or refused for replay. */
 static void receipt(const uint8_t digest[32], mla_outcome outcome, struct blob *out)
 {
-	mla_receipt r;
-	mla_diag d = {MLA_OK, ""};
-
-	assert_int_equal(mla_receipt_init(&r), MLA_OK);
-	assert_int_equal(mla_strcpy(r.message_id, sizeof(r.message_id), id), MLA_OK);
-	memcpy(r.envelope_digest, digest, 32);
-	assert_int_equal(mla_strcpy(r.receiver_state, sizeof(r.receiver_state), "CO"), MLA_OK);
-	assert_int_equal(mla_strcpy(r.sender_state, sizeof(r.sender_state), "ES"), MLA_OK);
-	r.outcome = outcome;
-	if (outcome == MLA_OUTCOME_REJECTED) {
-		r.error = MLA_ERR_REPLAY;
-		assert_int_equal(mla_strcpy(r.error_message, sizeof(r.error_message), "too old"),
-				 MLA_OK);
-	}
-	if (mla_receipt_seal(&r, F->co_signer, &F->limits, &out->b, &d) != MLA_OK)
-		fail_msg("receipt: %s", d.msg);
-	keep(out);
+	tv_receipt(id, digest, "CO", outcome, MLA_ERR_REPLAY, F->co_signer, &F->limits, &out->b,
+		   out->sha);
 }
 
 /* A0, its reseal A1, CO's refusal R0 of A0 and receipt R1 of A1; and a seal under the same
