@@ -41,20 +41,16 @@ struct scan {
 static mla_err tree_row(void *arg, uint64_t seq, unsigned level, const uint8_t h[32])
 {
 	struct scan *sc = arg;
-	int rc = sqlite3_step(sc->rows);
 
-	if (rc == SQLITE_ROW && (uint64_t)sqlite3_column_int64(sc->rows, 0) == seq &&
-	    sqlite3_column_int(sc->rows, 1) == (int)level &&
-	    sqlite3_column_bytes(sc->rows, 2) == 32 &&
-	    memcmp(sqlite3_column_blob(sc->rows, 2), h, 32) == 0)
+	int rc = store_tree_row_step(sc->rows, seq, level, h, sc->res->log, sizeof(sc->res->log));
+
+	if (rc == SQLITE_ROW)
 		return MLA_OK;
-	sc->tree_bad = 1;
-	(void)mla_snprintf_cut(sc->res->log, sizeof(sc->res->log), "audit tree hash at level %u "
-			       "index %llu (entries %llu..%llu) is missing or is not the hash of "
-			       "its entries' leaves", level, (unsigned long long)(seq >> level),
-			       (unsigned long long)(seq + 1 - (UINT64_C(1) << level)),
-			       (unsigned long long)seq);
-	return MLA_OK; /* the entries' check goes on; the tree is reported once */
+	sc->tree_bad = 1; /* reported once; the entries' check goes on */
+	if (rc != SQLITE_MISMATCH)
+		(void)mla_snprintf_cut(sc->res->log, sizeof(sc->res->log), "reading the audit "
+				       "tree: %s", sqlite3_errstr(rc));
+	return MLA_OK;
 }
 
 /* After the scan: no tree row may lie beyond the leaves. */

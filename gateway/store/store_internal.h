@@ -126,6 +126,12 @@ typedef mla_err (*store_tree_node_fn)(void *arg, uint64_t seq, unsigned level,
 				      const uint8_t h[32]);
 mla_err store_tree_push(mla_merkle_compact *c, const uint8_t leaf[32], store_tree_node_fn fn,
 			void *arg);
+/* Steps rows (seq, level, hash of audit_tree in key order): SQLITE_ROW when the next row is
+ * (seq, level) with hash h; SQLITE_MISMATCH with why (the entries the hash covers) when it is
+ * not or is missing; another SQLite code when the read failed. One check, for the start and
+ * for mlagw store check. */
+int store_tree_row_step(sqlite3_stmt *rows, uint64_t seq, unsigned level, const uint8_t h[32],
+			char *why, size_t whylen);
 mla_err store_tree_fill(gw_store *s, mla_diag *diag);
 
 mla_err store_write_enter(gw_store *s, int *own, mla_diag *diag);

@@ -6,6 +6,7 @@
  * the leaves by the scan the daemon runs at every start. */
 #include <string.h>
 
+#include "mlagw/codec.h"
 #include "mlagw/merkle.h"
 #include "store_internal.h"
 
@@ -151,22 +152,35 @@ mla_err store_tree_fill(gw_store *s, mla_diag *diag)
 }
 
 /* The check: the next stored row must be this one with this hash. */
+int store_tree_row_step(sqlite3_stmt *rows, uint64_t seq, unsigned level, const uint8_t h[32],
+			char *why, size_t whylen)
+{
+	int rc = sqlite3_step(rows);
+
+	if (rc == SQLITE_ROW && (uint64_t)sqlite3_column_int64(rows, 0) == seq &&
+	    sqlite3_column_int(rows, 1) == (int)level && sqlite3_column_bytes(rows, 2) == 32 &&
+	    memcmp(sqlite3_column_blob(rows, 2), h, 32) == 0)
+		return SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return rc;
+	(void)mla_snprintf_cut(why, whylen, "audit tree hash at level %u index %llu (entries "
+			       "%llu..%llu) is missing or is not the hash of its entries' leaves",
+			       level, (unsigned long long)(seq >> level),
+			       (unsigned long long)(seq + 1 - (UINT64_C(1) << level)),
+			       (unsigned long long)seq);
+	return SQLITE_MISMATCH;
+}
+
 static mla_err check_one(struct edge *e, uint64_t seq, unsigned level, const uint8_t h[32])
 {
-	int rc = sqlite3_step(e->rows);
+	char why[MLA_DIAG_MAX];
+	int rc = store_tree_row_step(e->rows, seq, level, h, why, sizeof(why));
 
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(e->s, rc, "audit tree rows", e->diag);
-	if (rc == SQLITE_ROW && (uint64_t)sqlite3_column_int64(e->rows, 0) == seq &&
-	    sqlite3_column_int(e->rows, 1) == (int)level &&
-	    sqlite3_column_bytes(e->rows, 2) == 32 &&
-	    memcmp(sqlite3_column_blob(e->rows, 2), h, 32) == 0)
+	if (rc == SQLITE_ROW)
 		return MLA_OK;
-	return mla_fail(e->diag, MLA_ERR_STORE, "audit tree hash at level %u index %llu (entries "
-			"%llu..%llu) is missing or is not the hash of its entries' leaves",
-			level, (unsigned long long)(seq >> level),
-			(unsigned long long)(seq + 1 - (UINT64_C(1) << level)),
-			(unsigned long long)seq);
+	if (rc != SQLITE_MISMATCH)
+		return store_fail(e->s, rc, "audit tree rows", e->diag);
+	return mla_fail(e->diag, MLA_ERR_STORE, "%s", why);
 }
 
 /* Steps the audit rows and the tree rows together: each entry to efn, then its leaf pushed
