@@ -91,10 +91,10 @@ static mla_audit_result *verify2(const struct tb_bundle *b, const struct tb_bund
 	size_t n = c != NULL ? 2 : 1;
 
 	assert_int_equal(tb_write(b, &d[0]), 0);
-	in[0] = (mla_audit_input){"a.mab", d[0].data, d[0].len};
+	in[0] = (mla_audit_input){"a.mab", d[0].data, d[0].len, NULL};
 	if (c != NULL) {
 		assert_int_equal(tb_write(c, &d[1]), 0);
-		in[1] = (mla_audit_input){"b.mab", d[1].data, d[1].len};
+		in[1] = (mla_audit_input){"b.mab", d[1].data, d[1].len, NULL};
 	}
 	assert_int_equal(mla_audit_verify(in, n, trust, &r, NULL), MLA_OK);
 	for (size_t i = 0; i < n; i++)
@@ -579,7 +579,7 @@ static void container(const char *tail, size_t cut)
 	d.len -= cut;
 	if (tail != NULL)
 		assert_int_equal(mla_buf_append_str(&d, tail), MLA_OK);
-	in = (mla_audit_input){"x.mab", d.data, d.len};
+	in = (mla_audit_input){"x.mab", d.data, d.len, NULL};
 	assert_int_equal(mla_audit_verify(&in, 1, trust, &r, NULL), MLA_OK);
 	assert_int_equal(r->failures, 1);
 	assert_int_equal(r->bundles[0].failures[0].refusal, MLA_AUDIT_R_CONTAINER);
@@ -608,7 +608,7 @@ static mla_audit_side *side(const struct tb_bundle *b, const mla_audit_trust *t,
 	mla_audit_side *s = NULL;
 
 	assert_int_equal(tb_write(b, &d), 0);
-	in = (mla_audit_input){"s.mab", d.data, d.len};
+	in = (mla_audit_input){"s.mab", d.data, d.len, NULL};
 	assert_int_equal(mla_audit_side_load(&in, t, &s, NULL), want);
 	mla_buf_free(&d);
 	assert_non_null(s);
