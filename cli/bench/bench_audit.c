@@ -544,7 +544,10 @@ int bench_audit(int argc, char **argv)
 	}
 	make_paths(&p);
 	r = run(&a, &p, &res, &d);
-	(void)bench_remove_tree(p.dir);
+	if (getenv("MLAGW_BENCH_KEEP") != NULL) /* by hand: the store and bundle stay */
+		fprintf(stderr, "mlagw " CMD ": kept %s\n", p.dir);
+	else
+		(void)bench_remove_tree(p.dir);
 	if (r != MLA_OK)
 		return cli_fail(CMD, r, &d);
 	if (a.json)
