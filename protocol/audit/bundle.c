@@ -344,7 +344,7 @@ static mla_err read_data(struct reader *rd, const mla_bundle_record *rec, uint8_
 			 uint64_t idx, mla_diag *diag)
 {
 	size_t got = 0;
-	int nl;
+	int nl = EOF;
 
 	if (p != NULL)
 		got = fread(p, 1, rec->len, rd->f);
@@ -358,7 +358,8 @@ static mla_err read_data(struct reader *rd, const mla_bundle_record *rec, uint8_
 		return read_failed(rd, diag);
 	return mla_fail(diag, MLA_ERR_SCHEMA, "record %llu (%s %s) at offset %zu: %s",
 			(unsigned long long)idx, type_names[rec->type], rec->name, rec->offset,
-			got < rec->len ? "truncated" : "not followed by a newline (wrong length?)");
+			got < rec->len || nl == EOF ? "truncated"
+						   : "not followed by a newline (wrong length?)");
 }
 
 /* Whether the index keeps a record's data: all but entries (streamed by a cursor) and

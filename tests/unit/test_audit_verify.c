@@ -195,6 +195,44 @@ static void test_v2_entry(void **state)
 	tb_free(&b);
 }
 
+/* Format 4 (format 3 with raised limits, SPEC 15) verifies like format 2; and a bundle read
+ * from its file (the path input mlagw audit verify gives) as from memory. */
+static void test_format4_and_file(void **state)
+{
+	char path[] = "/tmp/mlagw-tav-f4-XXXXXX";
+	struct tb_bundle b;
+	mla_audit_result *r;
+	mla_audit_input in;
+	mla_buf d;
+	int fd;
+
+	(void)state;
+	build_es(&b, &co);
+	b.format = 4;
+	assert_int_equal(tb_manifest(&b, "ES", NULL), 0);
+	r = verify1(&b);
+	assert_int_equal(r->failures, 0);
+	assert_int_equal(r->bundles[0].ok[MLA_AUDIT_CHECK_TREE], 2);
+	mla_audit_result_free(r);
+	assert_int_equal(tb_write(&b, &d), 0);
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_int_equal(write(fd, d.data, d.len), (ssize_t)d.len);
+	close(fd);
+	in = (mla_audit_input){"f.mab", NULL, 0, path};
+	assert_int_equal(mla_audit_verify(&in, 1, trust, &r, NULL), MLA_OK);
+	assert_int_equal(r->failures, 0);
+	assert_int_equal(r->bundles[0].records[MLA_BUNDLE_ENTRY], 4);
+	assert_int_equal(r->bundles[0].ok[MLA_AUDIT_CHECK_ENTRIES], 4);
+	mla_audit_result_free(r);
+	unlink(path);
+	assert_int_equal(mla_audit_verify(&in, 1, trust, &r, NULL), MLA_OK); /* gone */
+	assert_int_equal(r->failures, 1);
+	assert_non_null(strstr(r->bundles[0].failures[0].message, "cannot read f.mab"));
+	mla_audit_result_free(r);
+	mla_buf_free(&d);
+	tb_free(&b);
+}
+
 static void test_arguments(void **state)
 {
 	mla_audit_result *r = NULL;
@@ -894,6 +932,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_arguments),
+		cmocka_unit_test(test_format4_and_file),
 		cmocka_unit_test(test_v2_entry),
 		cmocka_unit_test(test_checkpoint_signature),
 		cmocka_unit_test(test_altered_entry),
