@@ -155,6 +155,7 @@ static void test_timeout(void **state)
 	char *argv[] = {cmd, pidfile, NULL};
 	struct gw_hook_result res;
 	struct timespec ts = {0, 20000000};
+	uint64_t v = 0;
 	pid_t child;
 	int i;
 
@@ -166,8 +167,9 @@ static void test_timeout(void **state)
 	assert_int_equal(res.outcome, GW_HOOK_TIMEOUT);
 	assert_true(res.ms >= 300 && res.ms < 10000);
 	assert_non_null(pid_text = slurp(pidfile));
-	child = (pid_t)strtol(pid_text, NULL, 10);
-	assert_true(child > 1);
+	assert_int_equal(mla_parse_u64n(pid_text, strcspn(pid_text, "\n"), 2, INT32_MAX, &v),
+			 MLA_OK);
+	child = (pid_t)v;
 	for (i = 0; i < 100 && !gone_or_zombie(child); i++)
 		nanosleep(&ts, NULL);
 	assert_true(gone_or_zombie(child));
