@@ -63,7 +63,12 @@ static void await(pid_t pid, int64_t deadline, struct gw_hook_result *res)
 
 	for (;;) {
 		pid_t r = reap(pid, &st, WNOHANG);
-		if (r == pid || r < 0)
+		if (r < 0) { /* not ours to reap (SIGCHLD ignored): say so, never "exited 0" */
+			res->outcome = GW_HOOK_LOST;
+			res->status = errno;
+			return;
+		}
+		if (r == pid)
 			break;
 		if (gw_mono_ms() >= deadline) {
 			(void)kill(-pid, SIGKILL);
@@ -147,6 +152,9 @@ void gw_hook_describe(const struct gw_hook_result *res, char *out, size_t n)
 		break;
 	case GW_HOOK_NOT_RUN:
 		(void)mla_snprintf_cut(out, n, "not run: %s", strerror(res->status));
+		break;
+	case GW_HOOK_LOST:
+		(void)mla_snprintf_cut(out, n, "status lost: %s", strerror(res->status));
 		break;
 	}
 }

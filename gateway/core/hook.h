@@ -13,7 +13,8 @@ enum gw_hook_outcome {
 	GW_HOOK_EXITED = 0, /* it ran and exited: status is its exit status */
 	GW_HOOK_SIGNALED,   /* it died of signal status */
 	GW_HOOK_TIMEOUT,    /* it ran past the timeout: it and its group were killed */
-	GW_HOOK_NOT_RUN     /* it could not be started: status is the errno (ENOENT, EACCES) */
+	GW_HOOK_NOT_RUN,    /* it could not be started: status is the errno (ENOENT, EACCES) */
+	GW_HOOK_LOST        /* it started but its status could not be read: status is the errno */
 };
 
 struct gw_hook_result {
@@ -30,7 +31,8 @@ struct gw_hook_result {
 mla_err gw_hook_run(char *const argv[], char *const envp[], uint64_t timeout_ms,
 		    struct gw_hook_result *res, mla_diag *diag);
 
-/* "exited 0", "signal 9", "timeout", "not run: No such file or directory" into out. */
+/* "exited 0", "signal 9", "timeout", "not run: No such file or directory", "status lost:
+ * ..." into out. */
 void gw_hook_describe(const struct gw_hook_result *res, char *out, size_t n);
 
 #endif

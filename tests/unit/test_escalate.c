@@ -226,6 +226,22 @@ static void test_exit_and_signal(void **state)
 	assert_int_equal(res.status, SIGTERM);
 }
 
+/* A daemon that ignored SIGCHLD would lose the status: reported as lost, never as exit 0. */
+static void test_status_lost(void **state)
+{
+	char cmd[128];
+	char *argv[] = {cmd, NULL};
+	struct gw_hook_result res;
+
+	(void)state;
+	script("zero.sh", "#!/bin/sh\nexit 0\n", 0700, cmd, sizeof(cmd));
+	assert_true(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
+	assert_int_equal(gw_hook_run(argv, NULL, 5000, &res, NULL), MLA_OK);
+	assert_true(signal(SIGCHLD, SIG_DFL) != SIG_ERR);
+	assert_int_equal(res.outcome, GW_HOOK_LOST);
+	assert_int_equal(res.status, ECHILD);
+}
+
 /* A field that could carry anything but an identifier: nothing runs. */
 static void test_wrong_shape(void **state)
 {
@@ -259,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_missing_and_not_executable),
 		cmocka_unit_test(test_exit_and_signal),
+		cmocka_unit_test(test_status_lost),
 		cmocka_unit_test(test_wrong_shape),
 	};
 
