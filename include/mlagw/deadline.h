@@ -10,6 +10,7 @@
 
 #include "mlagw/case.h"
 #include "mlagw/error.h"
+#include "mlagw/limits.h"
 
 /* The rules, one per deadline an instrument sets; the configuration key is the name
  * (mla_deadline_rule_name), the defaults and their sources are in conf/README.md. */
@@ -66,6 +67,15 @@ typedef struct mla_deadline_case {
 	int consent;           /* EAW: the person consented to surrender */
 	int decided;           /* EIO: recognition decided (the request Accepted) */
 } mla_deadline_case;
+
+/* What a request itself says for its deadlines: c->type, c->emergency (Common/Urgency/Urgent
+ * true), c->eio (a Common/LegalBasis/Basis/Instrument is eio-directive); c->eaw, c->consent
+ * and c->decided are 0 (the lifecycle knows them). *wished_ms is the end of
+ * Common/Urgency/DateWished (a date before 1970: 0, long past), else MLA_DEADLINE_NO_TIME.
+ * The document is validated first (mla_case_init before): MLA_ERR_SCHEMA when it is not a
+ * valid request (opaque, an answer, or invalid), with nothing of its text in diag. */
+mla_err mla_deadline_request_facts(const uint8_t *doc, size_t len, const mla_limits *limits,
+				   mla_deadline_case *c, int64_t *wished_ms, mla_diag *diag);
 
 #define MLA_DEADLINE_RULES_PER_CASE 2
 /* The rules running for the case now, into out; returns how many (0: none). */
