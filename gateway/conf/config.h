@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "api_config.h"
+#include "deadline_config.h"
 #include "mlagw/error.h"
 #include "mlagw/limits.h"
 
@@ -90,6 +91,8 @@ struct gw_config {
 	int cases_refuse_opaque;      /* cases_opaque is "refuse" */
 	/* [api] (docs/api/README.md) */
 	struct api_config api;
+	/* [deadlines] (protocol/SPEC.md 16.9): legal deadlines and the escalation hook */
+	struct deadline_config deadlines;
 };
 
 /* Fills every field with its documented default (nothing required is set). */

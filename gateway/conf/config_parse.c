@@ -134,7 +134,7 @@ static const struct key_def peer_keys[] = {
 
 enum sec_id {
 	SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_AUDIT, SEC_STORE, SEC_CASES,
-	SEC_API, SEC_PEER,
+	SEC_API, SEC_DEADLINES, SEC_PEER,
 	SEC_N
 };
 
@@ -159,7 +159,7 @@ static const struct sec_def sections[SEC_N] = {
 	SEC("gateway", gateway_keys), SEC("keys", keys_keys), SEC("trust", trust_keys),
 	SEC("limits", limits_keys),   SEC("retry", retry_keys), SEC("audit", audit_keys),
 	SEC("store", store_keys),     SEC("cases", cases_keys),	      {"api", NULL, 0},
-	SEC("peer", peer_keys),
+	{"deadlines", NULL, 0},       SEC("peer", peer_keys),
 };
 
 struct cfg_parser {
@@ -381,6 +381,9 @@ static mla_err key_line(struct cfg_parser *p, char *key, char *value, mla_diag *
 		return fail_at(p, p->line, diag, "key '%s' outside any section", key);
 	if (p->sec == SEC_API) /* [api] has its own reader: api_config.c */
 		return api_config_key(&p->cfg.api, p->file, p->line, p->base_dir, key, value, diag);
+	if (p->sec == SEC_DEADLINES) /* [deadlines]: deadline_config.c */
+		return deadline_config_key(&p->cfg.deadlines, p->file, p->line, p->base_dir, key,
+					   value, diag);
 	sd = &sections[p->sec];
 	for (i = 0; i < sd->n_keys && k == NULL; i++)
 		if (strcmp(sd->keys[i].name, key) == 0)
@@ -633,6 +636,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->store_check_interval_ms = CFG_DAY;
 	memcpy(c->cases_opaque, "allow", sizeof("allow"));
 	api_config_defaults(&c->api);
+	deadline_config_defaults(&c->deadlines);
 }
 
 mla_err gw_config_load(const char *path, struct gw_config *c, mla_diag *diag)
