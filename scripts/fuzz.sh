@@ -88,6 +88,8 @@ status=0
 printf 'mlagw-audit-bundle/2\nmanifest manifest 2\n{}\nentry 0 3\nabc\n' > "$S/bundle/shape.txt"
 cp "$S/bundle/shape.txt" "$S/audit_verify/"
 printf 'mlagw-audit-bundle/3\nmanifest manifest 2\n{}\ncertificate audit 3\nabc\ncertificate audit.2 3\nabc\n' > "$S/bundle/format3.txt"
+# format 4 (raised limits) with every kind of record the one-pass index keeps or skips
+printf 'mlagw-audit-bundle/4\nmanifest manifest 2\n{}\ncertificate audit 3\nabc\nentry 0 3\nabc\nentry 1 0\n\ncheckpoint 2 2\ncp\nproof i.0.2 0\n\nenvelope m 2\n<E\nreceipt m 1\nr\n' > "$S/bundle/format4.txt"
 $B/tests/fuzz/make_audit_seed "$S/pki" "$S/audit_verify/es.mab" "$S/audit_verify/es-format3.mab"
 for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify recover_answer case_validate; do
   mkdir -p $B/corpus/$h
