@@ -113,10 +113,12 @@ static json_t *report_json(const mla_audit_bundle_result *b)
 		json_object_set_new(checks, mla_audit_check_name((mla_audit_check)k),
 				    json_pack("{sIsI}", "ok", (json_int_t)b->ok[k], "failed",
 					      (json_int_t)b->failed[k]));
-	return json_pack("{sssbsssIsIsoso}", "file", b->name, "verified", bundle_failed(b) == 0,
-			 "state", b->state, "entries", (json_int_t)b->records[MLA_BUNDLE_ENTRY],
-			 "cosignatures", (json_int_t)b->cosignatures, "checks", checks, "failures",
-			 failures_json(b->failures, b->nfailures));
+	return json_pack("{sssbsssIsIsososI}", "file", b->name, "verified",
+			 bundle_failed(b) == 0, "state", b->state, "entries",
+			 (json_int_t)b->records[MLA_BUNDLE_ENTRY], "cosignatures",
+			 (json_int_t)b->cosignatures, "checks", checks, "failures",
+			 failures_json(b->failures, b->nfailures), "unlisted",
+			 (json_int_t)b->unlisted);
 }
 
 static void report_text(const mla_audit_bundle_result *b)
@@ -133,6 +135,9 @@ static void report_text(const mla_audit_bundle_result *b)
 	for (size_t i = 0; i < b->nfailures; i++)
 		printf("FAILED %s: %s\n", mla_audit_check_name(b->failures[i].check),
 		       b->failures[i].message);
+	if (b->unlisted > 0)
+		printf("FAILED ... and %zu more, not listed (the counts above hold them)\n",
+		       b->unlisted);
 	printf(failed == 0 ? "verified\n" : "NOT verified: %zu failures\n", failed);
 }
 

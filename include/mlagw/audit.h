@@ -270,9 +270,14 @@ typedef struct mla_audit_bundle_result {
 	size_t ok[MLA_AUDIT_CHECK_N], failed[MLA_AUDIT_CHECK_N];
 	mla_audit_head *heads;
 	size_t nheads;
-	mla_audit_failure *failures; /* in the order found */
+	mla_audit_failure *failures; /* in the order found, at most MLA_AUDIT_FAILURES_LISTED */
 	size_t nfailures;
+	size_t unlisted; /* failures beyond those listed: counted in failed[], not described */
 } mla_audit_bundle_result;
+
+/* The failures of one bundle described at most (the rest counted): a bundle made to fail at
+ * every one of ten million entries must not make its auditor's memory grow with it. */
+#define MLA_AUDIT_FAILURES_LISTED 10000
 
 /* A split view found across bundles: the log, the size, and the two bundles it is between
  * (indexes into the inputs; for MLA_AUDIT_R_SPLIT_WITNESS the log's and the witness's). */

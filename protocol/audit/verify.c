@@ -84,8 +84,12 @@ static void vfail_ap(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_
 	char msg[512];
 	mla_audit_failure *p;
 
-	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a diagnostic: a marked cut is fine */
 	v->fam[f].failed++;
+	if (v->nfailures >= MLA_AUDIT_FAILURES_LISTED) {
+		v->unlisted++;
+		return;
+	}
+	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a diagnostic: a marked cut is fine */
 	sanitize(msg);
 	if ((p = mla_grow(v->failures, &v->capfailures, v->nfailures, sizeof(*p))) == NULL) {
 		v->nomem = 1;
@@ -228,6 +232,7 @@ mla_audit_bundle_result *audit_vctx_result(struct vctx *v, const char *name)
 	r->nheads = v->nheads;
 	r->failures = v->failures; /* moved */
 	r->nfailures = v->nfailures;
+	r->unlisted = v->unlisted;
 	v->failures = NULL;
 	v->nfailures = v->capfailures = 0;
 	return r;
@@ -292,7 +297,7 @@ static mla_err collect(struct vctx *vs, const mla_audit_input *in, size_t n, str
 			return MLA_ERR_NOMEM;
 		res->bundles[res->nbundles++] = *b;
 		free(b);
-		res->failures += res->bundles[i].nfailures;
+		res->failures += res->bundles[i].nfailures + res->bundles[i].unlisted;
 	}
 	res->split_compared = x->compared;
 	res->split_unchecked = x->unchecked;

@@ -145,6 +145,7 @@ struct vctx {
 	struct vfam fam[F_N];
 	mla_audit_failure *failures;
 	size_t nfailures, capfailures;
+	size_t unlisted;		     /* beyond MLA_AUDIT_FAILURES_LISTED */
 	int nomem;			     /* a failure could not be recorded */
 };
 
