@@ -75,6 +75,21 @@ struct vkey {
 	uint8_t sha[32];
 };
 
+/* What the message and key checks read of an entry verify_entries keeps: a quarter of a
+ * parsed entry's size (an unfiltered bundle keeps every message's entries). */
+struct ventry {
+	uint64_t seq;
+	int64_t time_ms;
+	mla_audit_event event;
+	int has_envelope_sha256, has_receipt_sha256;
+	char message_id[MLA_UUID_LEN + 1];
+	char to[3];
+	char error[MLA_AUDIT_ERROR_MAX + 1];
+	uint8_t envelope_sha256[32], receipt_sha256[32];
+	uint8_t prev_envelope_sha256[32]; /* resealed */
+	uint8_t audit_cert_sha256[32];	  /* audit-key-changed */
+};
+
 /* The leaf of an entry an inclusion proof is of (verify_entries keeps it). */
 struct vleaf {
 	uint64_t seq;
@@ -104,7 +119,7 @@ struct vctx {
 	size_t nselected;
 	/* parsed, in seq order: the entries of messages the bundle holds, selects or sealed
 	 * again, and of audit key changes (audit_keep_entry); every one canonical, at its seq */
-	mla_audit_entry *entries;
+	struct ventry *entries;
 	size_t nkept, capkept;
 	size_t nentries;		     /* entry records */
 	mla_audit_entry first;		     /* entry 0 as parsed (have_first) */

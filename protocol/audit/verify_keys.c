@@ -102,7 +102,7 @@ static void check_named(struct vctx *v)
 	size_t k = 0;
 
 	for (size_t i = 0; i < v->nkept; i++) {
-		const mla_audit_entry *e = &v->entries[i];
+		const struct ventry *e = &v->entries[i];
 
 		if (e->event != MLA_AUDIT_AUDIT_KEY_CHANGED)
 			continue;

@@ -74,7 +74,7 @@ static int build_times(struct vctx *v)
 	if ((v->times = calloc(v->nkept ? v->nkept : 1, sizeof(*v->times))) == NULL)
 		return -1;
 	for (size_t i = 0; i < v->nkept; i++) {
-		const mla_audit_entry *e = &v->entries[i];
+		const struct ventry *e = &v->entries[i];
 		if (e->message_id[0] == '\0')
 			continue;
 		memcpy(v->times[n].id, e->message_id, sizeof(v->times[n].id));
@@ -222,7 +222,7 @@ int verify_envelopes(struct vctx *v)
 	}
 	mla_buf_free(&data);
 	for (size_t i = 0; i < v->nkept; i++) {
-		const mla_audit_entry *e = &v->entries[i];
+		const struct ventry *e = &v->entries[i];
 		struct venv *x;
 
 		if (!e->has_envelope_sha256 || e->message_id[0] == '\0' ||
@@ -292,7 +292,7 @@ static struct vtime *time_of(const struct vctx *v, const char *id)
  * filter that still selects it). Reported once per message and record, at its first entry;
  * a delivered entry's receipt is step 10's (verify_delivered). Whether an earlier seal a
  * sent names is held is verify_seals's. */
-static void check_held(struct vctx *v, const mla_audit_entry *e)
+static void check_held(struct vctx *v, const struct ventry *e)
 {
 	unsigned long long i = (unsigned long long)e->seq;
 	int env = env_of(v, e->message_id) != NULL, rec = rec_of(v, e->message_id) != NULL;
@@ -345,7 +345,7 @@ int verify_receipts(struct vctx *v)
 	}
 	mla_buf_free(&data);
 	for (size_t i = 0; i < v->nkept; i++) {
-		const mla_audit_entry *e = &v->entries[i];
+		const struct ventry *e = &v->entries[i];
 		struct vrec *x;
 
 		if (e->message_id[0] != '\0')
@@ -377,7 +377,7 @@ int verify_receipts(struct vctx *v)
 int verify_delivered(struct vctx *v)
 {
 	for (size_t k = 0; k < v->nkept; k++) {
-		const mla_audit_entry *e = &v->entries[k];
+		const struct ventry *e = &v->entries[k];
 		unsigned long long i = (unsigned long long)e->seq;
 		const struct vrec *x;
 

@@ -177,12 +177,27 @@ static void epoch_rule(struct vctx *v, const mla_audit_entry *e, const char *nam
 
 static int keep(struct vctx *v, const mla_audit_entry *e)
 {
-	mla_audit_entry *p = mla_grow(v->entries, &v->capkept, v->nkept, sizeof(*p));
+	struct ventry *p = mla_grow(v->entries, &v->capkept, v->nkept, sizeof(*p));
 
 	if (p == NULL)
 		return -1;
 	v->entries = p;
-	v->entries[v->nkept++] = *e;
+	p = &v->entries[v->nkept++];
+	p->seq = e->seq;
+	p->time_ms = e->time_ms;
+	p->event = e->event;
+	p->has_envelope_sha256 = e->has_envelope_sha256;
+	p->has_receipt_sha256 = e->has_receipt_sha256;
+	_Static_assert(sizeof(p->message_id) == sizeof(e->message_id) &&
+			       sizeof(p->to) == sizeof(e->to) && sizeof(p->error) == sizeof(e->error),
+		       "the kept fields are the parsed ones");
+	memcpy(p->message_id, e->message_id, sizeof(p->message_id));
+	memcpy(p->to, e->to, sizeof(p->to));
+	memcpy(p->error, e->error, sizeof(p->error));
+	memcpy(p->envelope_sha256, e->envelope_sha256, 32);
+	memcpy(p->receipt_sha256, e->receipt_sha256, 32);
+	memcpy(p->prev_envelope_sha256, e->prev_envelope_sha256, 32);
+	memcpy(p->audit_cert_sha256, e->audit_cert_sha256, 32);
 	return 0;
 }
 

@@ -175,7 +175,7 @@ int verify_proofs(struct vctx *v)
 	}
 	/* a selected message's entries are among those verify_entries kept */
 	for (size_t i = 0; v->filtered && last >= 0 && i < v->nkept; i++) {
-		const mla_audit_entry *e = &v->entries[i];
+		const struct ventry *e = &v->entries[i];
 		const struct vleaf *l;
 
 		if (e->message_id[0] != '\0' && e->seq < v->cps[last].size &&

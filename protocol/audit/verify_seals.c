@@ -55,7 +55,7 @@ struct walk {
 
 /* The seal envelope <id>.<n>: verifies, is the message, the digest the entry replaces, and
  * the same Header (but Created) and Payload as the bundle's envelope of the message. */
-static void check_seal_envelope(struct vctx *v, struct walk *w, const mla_audit_entry *e,
+static void check_seal_envelope(struct vctx *v, struct walk *w, const struct ventry *e,
 				const char *name)
 {
 	struct venv *x = v->nseal_envs ? bsearch(name, v->seal_envs, v->nseal_envs,
@@ -105,7 +105,7 @@ static void check_seal_envelope(struct vctx *v, struct walk *w, const mla_audit_
 
 /* The refusal receipt <id>.<n>: the one the entry names, a verified negative receipt of the
  * entry's recipient for this message over the replaced seal, with the entry's error. */
-static void check_seal_receipt(struct vctx *v, struct walk *w, const mla_audit_entry *e,
+static void check_seal_receipt(struct vctx *v, struct walk *w, const struct ventry *e,
 			       const char *name)
 {
 	struct vrec *x = v->nseal_recs ? bsearch(name, v->seal_recs, v->nseal_recs,
@@ -151,7 +151,7 @@ static void check_seal_receipt(struct vctx *v, struct walk *w, const mla_audit_e
 }
 
 /* One entry of a message sealed again, along the chain. */
-static void walk_entry(struct vctx *v, struct walk *w, const mla_audit_entry *e)
+static void walk_entry(struct vctx *v, struct walk *w, const struct ventry *e)
 {
 	char name[MLA_UUID_LEN + 8];
 	const char *ev = mla_audit_event_name(e->event);
@@ -189,8 +189,8 @@ static void walk_entry(struct vctx *v, struct walk *w, const mla_audit_entry *e)
 /* Entries of the messages sealed again, grouped by message in seq order. */
 static int cmp_entry_by_message(const void *a, const void *b)
 {
-	const mla_audit_entry *x = *(const mla_audit_entry *const *)a;
-	const mla_audit_entry *y = *(const mla_audit_entry *const *)b;
+	const struct ventry *x = *(const struct ventry *const *)a;
+	const struct ventry *y = *(const struct ventry *const *)b;
 	int c = strcmp(x->message_id, y->message_id);
 
 	return c != 0 ? c : (x->seq > y->seq) - (x->seq < y->seq);
@@ -214,7 +214,7 @@ static void load_final(struct vctx *v, struct walk *w)
 	mla_buf_free(&data);
 }
 
-static void walk_message(struct vctx *v, const mla_audit_entry *const *es, size_t n)
+static void walk_message(struct vctx *v, const struct ventry *const *es, size_t n)
 {
 	struct walk w;
 
@@ -250,7 +250,7 @@ static void count_seal_records(struct vctx *v)
 
 int verify_seals(struct vctx *v)
 {
-	const mla_audit_entry **es;
+	const struct ventry **es;
 	size_t n = 0;
 
 	if (v->nresealed == 0) {
