@@ -330,7 +330,7 @@ static mla_err read_header_line(struct reader *rd, char *line, size_t *n, mla_di
 	int c = 0;
 
 	*n = 0;
-	while (*n < HEADER_LINE_MAX && (c = getc(rd->f)) != EOF) {
+	while (*n < HEADER_LINE_MAX && (c = getc_unlocked(rd->f)) != EOF) { /* one thread per FILE */
 		line[(*n)++] = (char)c;
 		if (c == '\n')
 			break;
