@@ -248,6 +248,7 @@ static void test_failures_listed(void **state)
 	const mla_audit_bundle_result *x;
 	const char *at, *nl;
 	size_t total = 0, len;
+	uint64_t len64 = 0;
 
 	(void)state;
 	tb_entry(&e, 0, t0, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
@@ -256,7 +257,8 @@ static void test_failures_listed(void **state)
 	assert_non_null(at = strstr((const char *)d.data, "\nentry 0 "));
 	at++;
 	assert_non_null(nl = strchr(at, '\n'));
-	len = strtoul(at + 8, NULL, 10);
+	assert_int_equal(mla_parse_u64n(at + 8, (size_t)(nl - at - 8), 0, 1024, &len64), MLA_OK);
+	len = (size_t)len64;
 	mla_buf_init(&out, MLA_BUNDLE_MAX);
 	mla_buf_init(&one, MLA_AUDIT_ENTRY_MAX);
 	assert_int_equal(mla_buf_append(&out, d.data, (size_t)(at - (const char *)d.data)), 0);
