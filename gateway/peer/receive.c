@@ -9,6 +9,7 @@
 
 #include "tlog/audit.h"
 #include "core/log.h"
+#include "mlagw/case.h"
 #include "mlagw/codec.h"
 #include "mlagw/receipt.h"
 #include "mlagw/text.h"
@@ -29,6 +30,7 @@ struct recv_job {
 	mla_buf receipt;
 	mla_err receipt_err;
 	int repeat; /* a refusal held in the window: not signed again (unless it must be) */
+	mla_case_report *report; /* the case validation's problems, when they refused it */
 };
 
 static mla_err exchange_checks(struct recv_job *j, const struct gw_config *c)
@@ -48,6 +50,26 @@ static mla_err exchange_checks(struct recv_job *j, const struct gw_config *c)
 				"envelope dated %lld s in the future, beyond the clock skew",
 				(long long)((created_ms - j->now_ms) / 1000));
 	return MLA_OK;
+}
+
+/* The decrypted document, checked as the sender had to before sealing (SPEC 16.6, On
+ * receipt): a document that declares a case schema must follow it and agree with the signed
+ * header's Kind and Action; an opaque one passes unless [cases] opaque = refuse. Runs here,
+ * before anything is stored, so that the refusal is the synchronous negative receipt. The
+ * report is kept for the receipt's problem list only when it holds problems. */
+static mla_err case_checks(struct recv_job *j, const struct gw_config *c, const mla_buf *doc)
+{
+	mla_err r;
+
+	if ((j->report = calloc(1, sizeof(*j->report))) == NULL)
+		return mla_fail(&j->diag, MLA_ERR_NOMEM, "out of memory checking the document");
+	r = mla_case_check(doc->data, doc->len, &c->limits, c->cases_refuse_opaque,
+			   j->v.header.kind, j->v.header.action, j->report, &j->diag);
+	if (r == MLA_OK || j->report->cls != MLA_CASE_INVALID) {
+		free(j->report);
+		j->report = NULL;
+	}
+	return r;
 }
 
 static void sign_receipt(struct recv_job *j, struct gw_crypto *k, const struct gw_config *c)
@@ -98,10 +120,12 @@ static void recv_run(struct gw_job *job, struct gw_crypto *k)
 	}
 	j->err = mla_envelope_open(j->body.data, j->body.len, k->trust, k->keys, c->state,
 				   &c->limits, &j->v, &doc, &j->diag);
-	mla_buf_free(&doc); /* agencies decrypt on demand; the plaintext is not kept */
 	j->header_known = uuid_like(j->v.header.message_id);
 	if (j->err == MLA_OK)
 		j->err = exchange_checks(j, c);
+	if (j->err == MLA_OK)
+		j->err = case_checks(j, c, &doc);
+	mla_buf_free(&doc); /* agencies decrypt on demand; the plaintext is not kept */
 	if (j->err != MLA_OK && (j->repeat = repeat_held(j, c)) != 0)
 		return; /* no new signature for what the first refusal's receipt answers */
 	sign_receipt(j, k, c);
@@ -112,6 +136,7 @@ static void free_job(struct recv_job *j)
 	gw_job_release(&j->job);
 	mla_buf_free(&j->body);
 	mla_buf_free(&j->receipt);
+	free(j->report);
 	free(j);
 }
 

@@ -1,0 +1,83 @@
+"""Case documents checked on receipt (issue 13 section 1; protocol/SPEC.md 16.6, On receipt):
+a receiver validates a document the sender did not. Envelopes sealed by hand (the CLI checks
+no case schema) reach CO over ES's mutual TLS: one missing several mandatory elements, one
+whose header Kind does not fit its document, and, with CO's [cases] opaque = refuse, an opaque
+one. Each gets a signed negative receipt (422, `schema` or `header`), nothing is stored as
+received, and the refusal leaves its audit entries and log line; the receipt names no text of
+the document. A valid request sealed the same way is accepted."""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gwnet import *  # noqa: E402,F403
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..',
+                        'protocol', 'case', 'examples')
+MARKER = b'Example Prosecution Office'
+
+
+def example(name):
+    with open(os.path.join(EXAMPLES, name), 'rb') as f:
+        return f.read()
+
+
+def without(doc, *elements):
+    """doc with the first occurrence of each element named (and its content) removed."""
+    for el in elements:
+        doc, n = re.subn(rb'<%s>.*?</%s>' % (el.encode(), el.encode()), b'', doc, count=1,
+                         flags=re.S)
+        check(n == 1, 'no <%s> in the example' % el)
+    return doc
+
+
+def refused(net, env, want, what):
+    """Posts env from ES to CO: a signed negative receipt with error want, audited, not
+    stored. Returns the receipt bytes."""
+    before = net['CO'].inbox_counts()
+    s, r = net.post('ES', 'CO', env)
+    check(s == 422, '%s: HTTP %d, want 422 with a negative receipt' % (what, s))
+    rc = parse_receipt(r)
+    check(rc['outcome'] == 'rejected' and rc['error'] == want and rc['digest'] == sha256(env)
+          and rc['message_id'] is not None, '%s: receipt %r' % (what, rc))
+    check(MARKER not in r, '%s: the receipt quotes the document' % what)
+    events = {e['event'] for e in net['CO'].audit()
+              if e.get('envelope-sha256') == sha256(env).hex()}
+    check(events >= {'rejected', 'receipt-issued'} and 'received' not in events,
+          '%s: audit events %r' % (what, events))
+    check(net['CO'].inbox_counts() == before, '%s: stored as received' % what)
+    return r
+
+
+def main(mlagw, mlagwd):
+    net = Net(mlagw, mlagwd, ['ES', 'CO'])
+    net.start_all()
+    good = example('request-extradition.xml')
+    check(MARKER in good, 'the example changed: no marker')
+
+    bad = without(good, 'SubjectMatter', 'Nature', 'FactsSummary')
+    r = refused(net, net.seal('ES', 'CO', bad, kind='extradition'), 'schema', 'three missing')
+    text = parse_receipt(r)['error_text']
+    check('3 problem' in text, 'the receipt text does not count 3 problems: %r' % text)
+    refused(net, net.seal('ES', 'CO', good, kind='mla'), 'header', 'kind mla')
+    env = net.seal('ES', 'CO', good, kind='extradition')
+    s, r = net.post('ES', 'CO', env)
+    check(s == 200 and parse_receipt(r)['outcome'] == 'accepted',
+          'a valid request sealed by hand: HTTP %d %r' % (s, r[:200]))
+    opaque = net.seal('ES', 'CO', b'<Note>opaque business document</Note>')
+    s, r = net.post('ES', 'CO', opaque)
+    check(s == 200, 'an opaque document, allowed by default: HTTP %d' % s)
+    log = net['CO'].log_text()
+    check(log.count(' rejected ') >= 2, 'CO log: %d rejected lines' % log.count(' rejected '))
+
+    net['CO'].stop()
+    net['CO'].overrides['cases'] = {'opaque': 'refuse'}
+    net['CO'].write_config()
+    net['CO'].start()
+    r = refused(net, net.seal('ES', 'CO', b'<Note>opaque business document</Note>'), 'schema',
+                'opaque refused')
+    check('opaque' in parse_receipt(r)['error_text'], 'opaque refusal text %r' % r)
+    net.stop_all()
+
+
+run(main)
