@@ -4,7 +4,14 @@ no case schema) reach CO over ES's mutual TLS: one missing several mandatory ele
 whose header Kind does not fit its document, and, with CO's [cases] opaque = refuse, an opaque
 one. Each gets a signed negative receipt (422, `schema` or `header`), nothing is stored as
 received, and the refusal leaves its audit entries and log line; the receipt names no text of
-the document. A valid request sealed the same way is accepted."""
+the document. A valid request sealed the same way is accepted.
+
+Receipt version 2 (SPEC 12): to a peer configured as reading it ([peer ES] receipt_version =
+2), the negative receipt lists every problem by path; to one that does not, it stays version 1.
+Then a sender gateway that did not validate (ES's queued envelope replaced, with the test tool
+store_fault, by a hand-sealed invalid one under the same message id): ES verifies CO's version
+2 receipt, records the message rejected, and shows the problems to the submitting authority
+(socket status, `mlagw status`)."""
 import os
 import re
 import sys
@@ -77,7 +84,50 @@ def main(mlagw, mlagwd):
     r = refused(net, net.seal('ES', 'CO', b'<Note>opaque business document</Note>'), 'schema',
                 'opaque refused')
     check('opaque' in parse_receipt(r)['error_text'], 'opaque refusal text %r' % r)
+    check(parse_receipt(r)['version'] == '1', 'an opaque refusal has no list: version 1')
+    receipt_v2(net, good, bad)
     net.stop_all()
+
+
+MISSING = ['/Request/Common/Proceedings/SubjectMatter', '/Request/Common/Proceedings/Nature',
+           '/Request/Common/FactsSummary']
+
+
+def receipt_v2(net, good, bad):
+    co, es = net['CO'], net['ES']
+    co.stop()
+    co.overrides['peer ES'] = {'receipt_version': '2'}
+    co.write_config()
+    co.start()
+    r = refused(net, net.seal('ES', 'CO', bad, kind='extradition'), 'schema', 'list to ES')
+    rc = parse_receipt(r)
+    got = [(p['path'], p['code']) for p in rc['problems']]
+    check(rc['version'] == '2' and rc['problem_count'] == 3 and
+          sorted(got) == sorted((m, 'missing') for m in MISSING),
+          'version 2 receipt: version %s, count %d, problems %r' % (
+              rc['version'], rc['problem_count'], got))
+
+    # a sender that did not validate: ES queues a valid request while CO is down, then its
+    # queued envelope is replaced by a hand-sealed invalid one under the same message id
+    co.stop()
+    mid = es.submit('CO', kind='extradition', doc=good)['message_id']
+    es.stop()
+    env = net.seal('ES', 'CO', bad, kind='extradition', message_id=mid)
+    path = os.path.join(es.dir, 'invalid-envelope.xml')
+    with open(path, 'wb') as f:
+        f.write(env)
+    es.fault('set-envelope', mid, path)
+    co.start()
+    es.start()
+    wait_until(lambda: es.all_in_state({mid}, REJECTED), 30, msg='ES: the message rejected')
+    st = es.status(mid)
+    paths = {p.get('path') for p in st.get('problems', [])}
+    check(paths == set(MISSING), 'ES status problems %r, want %r' % (st.get('problems'), MISSING))
+    check('3 problem' in st.get('last_error', ''), 'ES last_error %r' % st.get('last_error'))
+    out = net.cli('status', '--socket', es.sock, mid).stdout.decode()
+    check('problems:' in out and all(m + ': missing' in out for m in MISSING),
+          'mlagw status does not show the problems:\n%s' % out)
+    check(MARKER.decode() not in out, 'mlagw status quotes the document')
 
 
 run(main)
