@@ -106,6 +106,14 @@ def receipt_v2(net, good, bad):
           sorted(got) == sorted((m, 'missing') for m in MISSING),
           'version 2 receipt: version %s, count %d, problems %r' % (
               rc['version'], rc['problem_count'], got))
+    # an auditor's offline check of the version 2 receipt, with CO's root only
+    path = os.path.join(co.dir, 'receipt-v2.xml')
+    with open(path, 'wb') as f:
+        f.write(r)
+    out = net.cli('receipt', 'verify', '--in', path, '--trust',
+                  net.pki('CO', 'root.crt')).stdout.decode()
+    check('rejected signed by CO' in out and '3 problem(s)' in out and
+          all(m + ': missing' in out for m in MISSING), 'mlagw receipt verify:\n%s' % out)
 
     # a sender that did not validate: ES queues a valid request while CO is down, then its
     # queued envelope is replaced by a hand-sealed invalid one under the same message id
