@@ -47,6 +47,7 @@ static void test_header_for_each_example(void **state)
 		{"answer-accepted", NULL, "accepted"},
 		{"answer-refused", NULL, "refused"},
 		{"answer-execution-report", NULL, "partially-executed"},
+		{"answer-withdrawn", NULL, "withdrawn"},
 	};
 
 	(void)state;
