@@ -87,6 +87,8 @@ def main(mlagw, mlagwd):
     check(parse_receipt(r)['version'] == '1', 'an opaque refusal has no list: version 1')
     receipt_v2(net, good, bad)
     net.stop_all()
+    # CO's auditor: its bundle (the refusals' entries, receipts of both versions) verifies
+    verify_exported(net, 'CO')
 
 
 MISSING = ['/Request/Common/Proceedings/SubjectMatter', '/Request/Common/Proceedings/Nature',
