@@ -11,13 +11,15 @@ Receipt version 2 (SPEC 12): to a peer configured as reading it ([peer ES] recei
 Then a sender gateway that did not validate (ES's queued envelope replaced, with the test tool
 store_fault, by a hand-sealed invalid one under the same message id): ES verifies CO's version
 2 receipt, records the message rejected, and shows the problems to the submitting authority
-(socket status, `mlagw status`)."""
+(socket status, the local API, `mlagw status`)."""
+import json
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
+import test_api  # noqa: E402
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..',
                         'protocol', 'case', 'examples')
@@ -58,7 +60,7 @@ def refused(net, env, want, what):
 
 def main(mlagw, mlagwd):
     net = Net(mlagw, mlagwd, ['ES', 'CO'])
-    net.start_all()
+    apis = test_api.setup(net)  # starts both, each with its local API
     good = example('request-extradition.xml')
     check(MARKER in good, 'the example changed: no marker')
 
@@ -85,7 +87,7 @@ def main(mlagw, mlagwd):
                 'opaque refused')
     check('opaque' in parse_receipt(r)['error_text'], 'opaque refusal text %r' % r)
     check(parse_receipt(r)['version'] == '1', 'an opaque refusal has no list: version 1')
-    receipt_v2(net, good, bad)
+    receipt_v2(net, apis, good, bad)
     net.stop_all()
     # CO's auditor: its bundle (the refusals' entries, receipts of both versions) verifies
     verify_exported(net, 'CO')
@@ -95,7 +97,7 @@ MISSING = ['/Request/Common/Proceedings/SubjectMatter', '/Request/Common/Proceed
            '/Request/Common/FactsSummary']
 
 
-def receipt_v2(net, good, bad):
+def receipt_v2(net, apis, good, bad):
     co, es = net['CO'], net['ES']
     co.stop()
     co.overrides['peer ES'] = {'receipt_version': '2'}
@@ -134,6 +136,9 @@ def receipt_v2(net, good, bad):
     paths = {p.get('path') for p in st.get('problems', [])}
     check(paths == set(MISSING), 'ES status problems %r, want %r' % (st.get('problems'), MISSING))
     check('3 problem' in st.get('last_error', ''), 'ES last_error %r' % st.get('last_error'))
+    code, _, body = apis['ES'].call('GET', '/api/v1/messages/' + mid, role='auditor')
+    api_paths = {p.get('path') for p in json.loads(body).get('problems', [])}
+    check(code == 200 and api_paths == set(MISSING), 'API message: HTTP %d %r' % (code, body))
     out = net.cli('status', '--socket', es.sock, mid).stdout.decode()
     check('problems:' in out and all(m + ': missing' in out for m in MISSING),
           'mlagw status does not show the problems:\n%s' % out)
