@@ -122,28 +122,6 @@ static void print_history(json_t *hist)
 	}
 }
 
-/* The problems a peer's receipt listed for a document it refused (or a refusal before
- * sealing): one a line, "PATH: CODE (DETAIL)", then "and N more". */
-static void print_problems(json_t *problems)
-{
-	size_t i;
-	json_t *e;
-
-	if (json_array_size(problems) > 0)
-		printf("problems:\n");
-	json_array_foreach(problems, i, e) {
-		const char *detail = json_string_value(json_object_get(e, "detail"));
-		json_t *more = json_object_get(e, "more");
-
-		if (more != NULL)
-			printf("  and %lld more\n", (long long)json_integer_value(more));
-		else
-			printf("  %s: %s%s%s%s\n", json_string_value(json_object_get(e, "path")),
-			       json_string_value(json_object_get(e, "code")), detail ? " (" : "",
-			       detail ? detail : "", detail ? ")" : "");
-	}
-}
-
 static int print_human(const char *cmd, const mla_buf *reply)
 {
 	json_t *j = json_loadb((const char *)reply->data, reply->len, 0, NULL);
@@ -166,7 +144,7 @@ static int print_human(const char *cmd, const mla_buf *reply)
 		       s != NULL && strcmp(s, "in") == 0 ? "received" : "sent",
 		       json_string_value(json_object_get(j, "state")));
 		print_history(json_object_get(j, "history"));
-		print_problems(json_object_get(j, "problems"));
+		cli_print_problems(json_object_get(j, "problems"));
 	} else {
 		char *dump = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (dump != NULL)
