@@ -68,10 +68,19 @@ static json_t *problems_array(const mla_receipt_problems *p)
 	return a;
 }
 
+static void note_rejected_at(const char *state, int64_t at_ms, const char *detail, void *arg)
+{
+	(void)detail;
+	if (strcmp(state, "rejected") == 0)
+		*(int64_t *)arg = at_ms;
+}
+
 mla_err status_receipt_problems(struct gw *g, const char *id, json_t *o, mla_diag *d)
 {
 	mla_receipt_problems *p = NULL;
 	mla_diag vd = {MLA_OK, ""};
+	mla_limits lim = g->snap->cfg.limits;
+	int64_t rejected_ms = 0;
 	mla_receipt r;
 	mla_buf rc;
 	json_t *a;
@@ -79,16 +88,22 @@ mla_err status_receipt_problems(struct gw *g, const char *id, json_t *o, mla_dia
 
 	if ((e = store_outbox_receipt_get(g->store, id, &rc, d)) != MLA_OK)
 		return e == MLA_ERR_NOT_FOUND ? MLA_OK : e;
+	/* checked as of when it was recorded, so that a signer expired since still shows */
+	if ((e = store_history(g->store, id, note_rejected_at, &rejected_ms, d)) != MLA_OK) {
+		mla_buf_free(&rc);
+		return e;
+	}
+	lim.verify_time = (time_t)(rejected_ms / 1000);
 	mla_require(g->crypto != NULL); /* loaded at start; a reload swaps in only a loaded set */
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		e = MLA_ERR_NOMEM;
 		goto out;
 	}
 	/* verified when it was stored; read again through the verifier, the one reader of
-	 * receipts (a receipt that no longer verifies, its signer since expired, shows none) */
+	 * receipts (one that does not verify, its root no longer trusted, shows no problems) */
 	e = MLA_OK;
-	if (mla_receipt_verify_problems(rc.data, rc.len, g->crypto->trust, &g->snap->cfg.limits,
-					&r, p, &vd) != MLA_OK || p->n == 0)
+	if (mla_receipt_verify_problems(rc.data, rc.len, g->crypto->trust, &lim, &r, p, &vd) !=
+		    MLA_OK || p->n == 0)
 		goto out;
 	if ((a = problems_array(p)) == NULL || json_object_set_new(o, "problems", a) != 0)
 		e = MLA_ERR_NOMEM;
