@@ -29,6 +29,7 @@ struct gw_peer {
 	char encrypt_cert[PATH_MAX]; /* the peer gateway's encryption certificate */
 	char tls_pin[96];           /* optional: "sha256//<base64 SPKI SHA-256>" */
 	unsigned max_in_flight;     /* concurrent requests to this peer; default 8 */
+	unsigned receipt_version;   /* the highest receipt version the peer reads; default 1 */
 };
 
 struct gw_retry {

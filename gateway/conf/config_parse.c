@@ -130,6 +130,8 @@ static const struct key_def peer_keys[] = {
 	{"encrypt_cert", T_PATH, PEER(encrypt_cert), 0, 0, F_REQUIRED},
 	{"tls_pin", T_PIN, PEER(tls_pin), 0, 0, 0},
 	{"max_in_flight", T_UINT, offsetof(struct gw_peer, max_in_flight), 0, 1, 256, 0},
+	/* until the signed directory lists what each peer reads (SPEC 11 rules 7 and 10) */
+	{"receipt_version", T_UINT, offsetof(struct gw_peer, receipt_version), 0, 1, 2, 0},
 };
 
 enum sec_id {
@@ -433,6 +435,7 @@ static mla_err peer_section(struct cfg_parser *p, const char *cc, mla_diag *diag
 	memset(peer, 0, sizeof(*peer));
 	memcpy(peer->state, cc, 3);
 	peer->max_in_flight = 8;
+	peer->receipt_version = 1;
 	p->peer_line[c->n_peers++] = p->line;
 	p->base = peer;
 	memset(p->seen[SEC_PEER], 0, sizeof(p->seen[SEC_PEER]));
