@@ -42,10 +42,15 @@ typedef struct mla_header {
 	char handling[MLA_TOKEN_MAX + 1]; /* one of mla_handling_codes */
 } mla_header;
 
-/* NULL-terminated lists of the values the header accepts. */
+/* NULL-terminated lists of the values the header accepts, of every envelope version (SPEC 3:
+ * version 2 adds Kinds and Actions; mla_kind_version says which version names one). */
 extern const char *const mla_kinds[];
 extern const char *const mla_actions[];
 extern const char *const mla_handling_codes[];
+/* The lowest envelope version whose header names the Kind / Action (1 or 2); 0 when none
+ * does. A header naming a version 2 value cannot be sealed in version 1 (SPEC 16.7). */
+int mla_kind_version(const char *kind);
+int mla_action_version(const char *action);
 
 /* Fills a fresh header: new message id, created = now, priority normal, action "request",
  * handling "confidential", case id = a new UUID. The caller sets states, kind and the rest. */
