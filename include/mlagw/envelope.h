@@ -19,6 +19,9 @@
 #define MLA_CASE_ID_MAX 64
 #define MLA_AUTHORITY_MAX 128
 #define MLA_TOKEN_MAX 40
+/* The envelope versions this release reads and writes (SPEC 11, 16.7). */
+#define MLA_ENVELOPE_VERSION_MIN 1
+#define MLA_ENVELOPE_VERSION_MAX 2
 
 typedef enum mla_priority {
 	MLA_PRIORITY_NORMAL = 0,
@@ -40,6 +43,10 @@ typedef struct mla_header {
 	mla_priority priority;
 	time_t created;                   /* UTC, whole seconds */
 	char handling[MLA_TOKEN_MAX + 1]; /* one of mla_handling_codes */
+	/* The envelope version the header is sealed in or was read from (1 or 2; 0 is read as 1,
+	 * for headers zeroed rather than initialised): it fixes the namespace and the Kinds and
+	 * Actions the header may name. */
+	int version;
 } mla_header;
 
 /* NULL-terminated lists of the values the header accepts, of every envelope version (SPEC 3:
@@ -55,8 +62,12 @@ int mla_action_version(const char *action);
 /* Fills a fresh header: new message id, created = now, priority normal, action "request",
  * handling "confidential", case id = a new UUID. The caller sets states, kind and the rest. */
 mla_err mla_header_init(mla_header *h);
-/* Checks every field's syntax and vocabulary; the message names the field. */
+/* Checks every field's syntax and vocabulary, the latter as the header's version has it (a
+ * version 2 Kind or Action in a version 1 header: "header Kind 'production-order' needs
+ * envelope version 2"); the message names the field. */
 mla_err mla_header_check(const mla_header *h, mla_diag *diag);
+/* h->version, with 0 read as 1. */
+int mla_header_version(const mla_header *h);
 const char *mla_priority_name(mla_priority p);
 mla_err mla_priority_parse(const char *s, mla_priority *out);
 

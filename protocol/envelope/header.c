@@ -81,6 +81,7 @@ mla_err mla_header_init(mla_header *h)
 		return r;
 	h->created = time(NULL);
 	h->priority = MLA_PRIORITY_NORMAL;
+	h->version = 1;
 	if ((r = mla_strcpy(h->action, sizeof(h->action), "request")) != MLA_OK)
 		return r;
 	return mla_strcpy(h->handling, sizeof(h->handling), "confidential");
@@ -147,8 +148,16 @@ int mla_action_version(const char *action)
 	return first_version(action, mla_actions, MLA_ACTIONS_V1);
 }
 
+int mla_header_version(const mla_header *h)
+{
+	return h->version == 0 ? 1 : h->version;
+}
+
 mla_err mla_header_check(const mla_header *h, mla_diag *diag)
 {
+	if (h->version < 0 || h->version > MLA_ENVELOPE_VERSION_MAX)
+		return mla_fail(diag, MLA_ERR_HEADER, "header: envelope version %d is not 1 or 2",
+				h->version);
 	if (!is_uuid(h->message_id))
 		return mla_fail(diag, MLA_ERR_HEADER, "header MessageId is not a lower-case UUID");
 	if (!is_case_id(h->case_id))
@@ -170,12 +179,13 @@ mla_err mla_header_check(const mla_header *h, mla_diag *diag)
 	if (!in_list(h->action, mla_actions))
 		return mla_fail(diag, MLA_ERR_HEADER, "header Action '%.40s' is not a known action",
 				h->action);
-	if (mla_kind_version(h->kind) > 1)
-		return mla_fail(diag, MLA_ERR_HEADER, "header Kind '%.40s' needs envelope version 2",
-				h->kind);
-	if (mla_action_version(h->action) > 1)
+	if (mla_kind_version(h->kind) > mla_header_version(h))
+		return mla_fail(diag, MLA_ERR_HEADER, "header Kind '%.40s' needs envelope version %d",
+				h->kind, mla_kind_version(h->kind));
+	if (mla_action_version(h->action) > mla_header_version(h))
 		return mla_fail(diag, MLA_ERR_HEADER,
-				"header Action '%.40s' needs envelope version 2", h->action);
+				"header Action '%.40s' needs envelope version %d", h->action,
+				mla_action_version(h->action));
 	if (!in_list(h->handling, mla_handling_codes))
 		return mla_fail(diag, MLA_ERR_HEADER,
 				"header Handling '%.40s' is not a known handling code", h->handling);
