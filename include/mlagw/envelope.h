@@ -115,6 +115,12 @@ mla_err mla_envelope_seal(const mla_header *h, const uint8_t *doc, size_t doc_le
 			  const mla_signer *signer, const mla_recipient *recipient,
 			  const mla_limits *limits, mla_buf *out, mla_diag *diag);
 
+/* The version of an envelope this library sealed (mla_envelope_seal, mla_envelope_reseal),
+ * read from the start of its bytes as sealing writes them: 1 or 2, 0 for anything else. For
+ * a sender's own outbox only (which receipt version answers it, SPEC 11 rule 7); an envelope
+ * from elsewhere is read by mla_envelope_verify. */
+int mla_envelope_sealed_version(const uint8_t *env, size_t env_len);
+
 /* Seals env again with created as its Created (SPEC 13 Time, Re-sealing): env is verified
  * first (with trust: an envelope of this gateway), then its Header, with only Created changed,
  * and its encrypted Payload as it is (no document or content key needed) are signed anew by

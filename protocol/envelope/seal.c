@@ -235,6 +235,22 @@ mla_err seal_serialize(xmlDocPtr doc, const char *what, const mla_limits *limits
 	return r;
 }
 
+int mla_envelope_sealed_version(const uint8_t *env, size_t env_len)
+{
+	static const char *const starts[] = {
+		NULL,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mla:Envelope xmlns:mla=\"" MLA_NS
+		"\" version=\"1\">",
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mla:Envelope xmlns:mla=\"" MLA_NS2
+		"\" version=\"2\">",
+	};
+
+	for (int v = 1; v <= MLA_ENVELOPE_VERSION_MAX; v++)
+		if (env_len >= strlen(starts[v]) && memcmp(env, starts[v], strlen(starts[v])) == 0)
+			return v;
+	return 0;
+}
+
 mla_err mla_envelope_seal(const mla_header *h, const uint8_t *doc, size_t doc_len,
 			  const mla_signer *signer, const mla_recipient *recipient,
 			  const mla_limits *limits, mla_buf *out, mla_diag *diag)

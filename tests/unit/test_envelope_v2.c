@@ -61,6 +61,7 @@ static void test_v2_round_trip(void **state)
 		assert_true(contains(&env, "\"urn:mlagw:envelope:2\""));
 		assert_true(contains(&env, "version=\"2\""));
 		assert_false(contains(&env, "urn:mlagw:envelope:1"));
+		assert_int_equal(mla_envelope_sealed_version(env.data, env.len), 2);
 		if (mla_envelope_open(env.data, env.len, f->trust, f->co_keys, "CO", &f->limits, &v,
 				      &doc, &d) != MLA_OK)
 			fail_msg("open %s/%s: %s", pairs[i][0], pairs[i][1], d.msg);
@@ -86,6 +87,9 @@ static void test_v1_unchanged(void **state)
 	assert_int_equal(seal(f, &h, &env, &d), MLA_OK);
 	assert_true(contains(&env, "\"urn:mlagw:envelope:1\""));
 	assert_true(contains(&env, "version=\"1\""));
+	assert_int_equal(mla_envelope_sealed_version(env.data, env.len), 1);
+	assert_int_equal(mla_envelope_sealed_version(env.data, 40), 0);
+	assert_int_equal(mla_envelope_sealed_version((const uint8_t *)"<a/>", 4), 0);
 	assert_int_equal(mla_envelope_verify(env.data, env.len, f->trust, &f->limits, &v, &d),
 			 MLA_OK);
 	assert_int_equal(v.header.version, 1);
