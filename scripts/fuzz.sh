@@ -31,6 +31,11 @@ for n in 0 300 5000; do
     --sign-cert "$S/pki/ES/sign.crt" --sign-key "$S/pki/ES/sign.key" \
     --recipient-cert "$S/pki/CO/encrypt.crt" --out "$S/envelope/seed-$n.xml" >/dev/null
 done
+# envelope version 2 (SPEC 16.7): its namespace, a Kind and an Action only it names
+build/cli/mlagw envelope seal --from ES --to CO --kind production-order --action postponed \
+  --envelope-version 2 --in "$S/doc" --sign-cert "$S/pki/ES/sign.crt" \
+  --sign-key "$S/pki/ES/sign.key" --recipient-cert "$S/pki/CO/encrypt.crt" \
+  --out "$S/envelope/seed-v2.xml" >/dev/null
 # many attributes on one element and in all: the count before libxml2 (xml_prescan.c)
 { printf '<mla:Envelope xmlns:mla="urn:mlagw:envelope:1"><x'; for i in $(seq 40); do printf ' a%d="=>"' $i; done
   printf "/><!-- b=1 --><?p c='2'?></mla:Envelope>"; } > "$S/envelope/seed-attrs.xml"
