@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "mlagw/codec.h"
+#include "mlagw/receipt.h"
 #include "fixture.h"
 
 static void set(char *dst, size_t n, const char *v)
@@ -237,6 +238,49 @@ static void test_reseal_keeps_version(void **state)
 	mla_buf_free(&env);
 }
 
+/* Receipts follow the envelope (SPEC 11 rule 7): a version 2 envelope is answered in
+ * receipt version 2, positive too, and a sender refuses version 1 for it; version 1 envelopes
+ * take either (version 2 only for a refusal listing problems). */
+static void test_receipt_pairing(void **state)
+{
+	struct fixture *f = *state;
+	mla_header h;
+	mla_verified v;
+	mla_receipt r, back;
+	mla_buf env, rc;
+	mla_diag d = {MLA_OK, ""};
+
+	header(&h, 2, "production-order", "request");
+	assert_int_equal(seal(f, &h, &env, &d), MLA_OK);
+	assert_int_equal(mla_envelope_open(env.data, env.len, f->trust, f->co_keys, "CO",
+					   &f->limits, &v, &rc, &d), MLA_OK);
+	mla_buf_free(&rc);
+	assert_int_equal(mla_receipt_init(&r), MLA_OK);
+	memcpy(r.message_id, h.message_id, sizeof(r.message_id));
+	memcpy(r.envelope_digest, v.digest, 32);
+	memcpy(r.receiver_state, "CO", 3);
+	memcpy(r.sender_state, "ES", 3);
+	r.outcome = MLA_OUTCOME_ACCEPTED;
+	r.version = 2;
+	assert_int_equal(mla_receipt_seal(&r, f->co_signer, &f->limits, &rc, &d), MLA_OK);
+	assert_int_equal(mla_receipt_verify(rc.data, rc.len, f->trust, &f->limits, &back, &d),
+			 MLA_OK);
+	assert_int_equal(back.version, 2);
+	assert_int_equal(mla_receipt_match(&back, "CO", h.message_id, v.digest, &d), MLA_OK);
+	assert_int_equal(mla_receipt_match_version(
+				 &back, mla_envelope_sealed_version(env.data, env.len), &d),
+			 MLA_OK);
+	back.version = 1;
+	assert_int_equal(mla_receipt_match_version(&back, 2, &d), MLA_ERR_RECEIPT_MISMATCH);
+	assert_non_null(strstr(d.msg, "receipt version 1 for an envelope of version 2"));
+	assert_int_equal(mla_receipt_match_version(&back, 1, &d), MLA_OK);
+	back.version = 2;
+	assert_int_equal(mla_receipt_match_version(&back, 1, &d), MLA_OK);
+	assert_int_equal(mla_receipt_match_version(&back, 0, &d), MLA_OK);
+	mla_buf_free(&rc);
+	mla_buf_free(&env);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_v1_with_v2_kind_refused),
 		cmocka_unit_test(test_other_version_part_is_wrapping),
 		cmocka_unit_test(test_reseal_keeps_version),
+		cmocka_unit_test(test_receipt_pairing),
 	};
 
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
