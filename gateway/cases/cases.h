@@ -1,0 +1,24 @@
+/* The case lifecycle in the gateway (protocol/SPEC.md 16.8): which case a message is a step
+ * of, and whether this gateway may seal it or must accept it, from the case's state in the
+ * store. The store applies the step itself, in the write of the message that makes it. */
+#ifndef MLAGW_GATEWAY_CASES_H
+#define MLAGW_GATEWAY_CASES_H
+
+#include "mlagw/envelope.h"
+#include "store/store.h"
+
+/* Before sealing h, sent by State self: resolves its case, fills an empty h->in_reply_to with
+ * the case's last step, checks the step (mla_life_check_send) and fills *out, the step to
+ * hold pending with the outbox row. MLA_ERR_CASE_STEP / MLA_ERR_CASE_CONFLICT name the
+ * case's state and the allowed steps; MLA_ERR_ARG when h names no step and two cases of its
+ * id with that peer exist. */
+mla_err cases_check_send(gw_store *st, const char *self, mla_header *h,
+			 struct store_life_step *out, mla_diag *diag);
+
+/* h received by State self from its sender (authenticated), at at_ms (the receipt's time):
+ * resolves its case, checks the step (mla_life_check_receive) and fills *out, the step to
+ * apply with the inbox row. */
+mla_err cases_check_receive(gw_store *st, const char *self, const mla_header *h,
+			    int64_t at_ms, struct store_life_step *out, mla_diag *diag);
+
+#endif
