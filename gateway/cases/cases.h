@@ -4,6 +4,7 @@
 #ifndef MLAGW_GATEWAY_CASES_H
 #define MLAGW_GATEWAY_CASES_H
 
+#include "mlagw/buf.h"
 #include "mlagw/envelope.h"
 #include "store/store.h"
 
@@ -20,5 +21,9 @@ mla_err cases_check_send(gw_store *st, const char *self, mla_header *h,
  * apply with the inbox row. */
 mla_err cases_check_receive(gw_store *st, const char *self, const mla_header *h,
 			    int64_t at_ms, struct store_life_step *out, mla_diag *diag);
+
+/* The cases as JSON {"items": [...]}: every case, or (case_id set) the cases of that id with
+ * their steps; MLA_ERR_NOT_FOUND when there is none. out initialised by the caller. */
+mla_err cases_json(gw_store *st, const char *case_id, mla_buf *out, mla_diag *diag);
 
 #endif
