@@ -171,7 +171,8 @@ mla_err store_fault_set_version(const char *path, int version, mla_diag *diag)
 
 mla_err store_fault_make_v1(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE audit_tree; DROP TABLE outbox_seals; DROP TABLE idempotency; DROP TABLE cases; "
+	return exec(path, "DROP TABLE case_steps; DROP TABLE case_life; "
+		    "DROP TABLE audit_tree; DROP TABLE outbox_seals; DROP TABLE idempotency; DROP TABLE cases; "
 		    "ALTER TABLE outbox DROP COLUMN peer_case; "
 		    "ALTER TABLE inbox DROP COLUMN peer_case; "
 		    "DROP TABLE witnessed; DROP TABLE peer_audit_certs; DROP TABLE meta; "
@@ -180,7 +181,14 @@ mla_err store_fault_make_v1(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v6(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE audit_tree; PRAGMA user_version = 6", diag);
+	return exec(path, "DROP TABLE case_steps; DROP TABLE case_life; DROP TABLE audit_tree; "
+		    "PRAGMA user_version = 6", diag);
+}
+
+mla_err store_fault_make_v7(const char *path, mla_diag *diag)
+{
+	return exec(path, "DROP TABLE case_steps; DROP TABLE case_life; PRAGMA user_version = 7",
+		    diag);
 }
 
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,

@@ -186,16 +186,25 @@ static mla_err apply_to(gw_store *s, struct store_life_case *c, const struct sto
 	return add_step_row(s, p, from, to, diag);
 }
 
-mla_err store_life_apply(gw_store *s, const struct store_life_step *step, mla_diag *diag)
+mla_err store_life_apply_in(gw_store *s, const struct store_life_step *step, mla_diag *diag)
 {
 	struct store_life_case c;
 	mla_err r;
-	int own = 0, found;
+	int found;
+
+	if ((r = store_life_get(s, &step->key, &c, &found, diag)) == MLA_OK)
+		r = apply_to(s, &c, step, diag);
+	return r;
+}
+
+mla_err store_life_apply(gw_store *s, const struct store_life_step *step, mla_diag *diag)
+{
+	mla_err r;
+	int own = 0;
 
 	if ((r = store_write_enter(s, &own, diag)) != MLA_OK)
 		return r;
-	if ((r = store_life_get(s, &step->key, &c, &found, diag)) == MLA_OK)
-		r = apply_to(s, &c, step, diag);
+	r = store_life_apply_in(s, step, diag);
 	return store_write_leave(s, own, r, diag);
 }
 
@@ -281,19 +290,29 @@ static mla_err settle(gw_store *s, struct store_life_case *c, int positive, int6
 	return put_case(s, c, diag);
 }
 
-mla_err store_life_settle(gw_store *s, const char *message_id, int positive, int64_t at_ms,
-			  mla_diag *diag)
+mla_err store_life_settle_in(gw_store *s, const char *message_id, int positive, int64_t at_ms,
+			     mla_diag *diag)
 {
 	struct store_life_case c;
 	mla_err r;
-	int own = 0, found = 0;
+	int found = 0;
 
 	if (message_id == NULL || message_id[0] == '\0')
 		return MLA_OK;
-	if ((r = store_write_enter(s, &own, diag)) != MLA_OK)
-		return r;
 	if ((r = pending_case(s, message_id, &c, &found, diag)) == MLA_OK && found)
 		r = settle(s, &c, positive, at_ms, diag);
+	return r;
+}
+
+mla_err store_life_settle(gw_store *s, const char *message_id, int positive, int64_t at_ms,
+			  mla_diag *diag)
+{
+	mla_err r;
+	int own = 0;
+
+	if ((r = store_write_enter(s, &own, diag)) != MLA_OK)
+		return r;
+	r = store_life_settle_in(s, message_id, positive, at_ms, diag);
 	return store_write_leave(s, own, r, diag);
 }
 

@@ -86,7 +86,7 @@ mla_err store_outbox_set_state(gw_store *s, const char *message_id, msg_state st
 			    : update_one(s, st, message_id, state, detail, now,
 					 "outbox set state", diag);
 	if (r == MLA_OK && state == MSG_FAILED) /* a failed step never reached the peer */
-		r = store_life_settle(s, message_id, 0, now, diag);
+		r = store_life_settle_in(s, message_id, 0, now, diag);
 out:
 	store_stmt_done(st);
 	return store_write_leave(s, own, r, diag);
@@ -145,7 +145,7 @@ mla_err store_outbox_receipt_at(gw_store *s, const char *message_id, msg_state f
 		r = update_one(s, st, message_id, final_state, detail, now, "outbox receipt",
 			       diag);
 	if (r == MLA_OK) /* the case moves with the receipt of its step, never without */
-		r = store_life_settle(s, message_id, final_state == MSG_DELIVERED, receipt_ms,
+		r = store_life_settle_in(s, message_id, final_state == MSG_DELIVERED, receipt_ms,
 				      diag);
 out:
 	store_stmt_done(st);
