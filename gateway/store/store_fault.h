@@ -36,7 +36,8 @@ mla_err store_fault_pages(const char *path, const char *name, int64_t *page_size
 mla_err store_fault_set_version(const char *path, int version, mla_diag *diag);
 /* Turns a current store into one of schema version 1 (drops what versions 2 to 8 added). */
 mla_err store_fault_make_v1(const char *path, mla_diag *diag);
-/* Turns a current store into one of schema version 6 (drops the audit tree's hashes and the case lifecycle). */
+/* Turns a current store into one of schema version 6 (drops the audit tree's hashes and the
+ * case lifecycle). */
 mla_err store_fault_make_v6(const char *path, mla_diag *diag);
 /* The store as schema 7 left it (no case lifecycle: case_life, case_steps). */
 mla_err store_fault_make_v7(const char *path, mla_diag *diag);
