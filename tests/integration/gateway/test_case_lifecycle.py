@@ -80,6 +80,16 @@ def full_case(net):
     # the intervals awaiting information are readable from the history (deadlines)
     waits = [s for s in steps if s['to'] == 'additional-information-requested']
     check(len(waits) == 2 and all(s['at_ms'] > 0 for s in steps), 'waits %r' % waits)
+    # the CLI: the list, one case with its steps, JSON
+    out = net.cli('cases', '--socket', net['ES'].sock).stdout.decode()
+    check('case %s (ES, requesting with CO): executed' % c in out, 'mlagw cases: %s' % out)
+    out = net.cli('cases', '--socket', net['CO'].sock, c).stdout.decode()
+    check(out.count('additional-information-provided') >= 2 and last in out and
+          'allowed now: none' in out, 'mlagw cases ID: %s' % out)
+    j = json.loads(net.cli('cases', '--socket', net['CO'].sock, c, '--json').stdout)
+    check(j['items'][0]['steps'][-1]['message_id'] == last, 'mlagw cases --json %r' % j)
+    p = net.cli('cases', '--socket', net['CO'].sock, 'NO-SUCH-CASE', check_rc=False)
+    check(p.returncode == 1 and b'no case' in p.stderr, 'unknown case: %r' % (p.stderr,))
 
 
 def refused_on_receipt(net):
