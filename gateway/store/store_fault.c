@@ -185,6 +185,18 @@ mla_err store_fault_make_v6(const char *path, mla_diag *diag)
 		    "PRAGMA user_version = 6", diag);
 }
 
+mla_err store_fault_case_life(const char *path, const char *case_id, const char *life,
+			      mla_diag *diag)
+{
+	char sql[256];
+
+	if (mla_snprintf(sql, sizeof(sql), "UPDATE case_life SET life = '%s' WHERE case_id ="
+			 " '%s'", life, case_id) != MLA_OK || strchr(life, '\'') != NULL ||
+	    strchr(case_id, '\'') != NULL)
+		return mla_fail(diag, MLA_ERR_ARG, "store_fault: case or state too long or quoted");
+	return exec(path, sql, diag);
+}
+
 mla_err store_fault_make_v7(const char *path, mla_diag *diag)
 {
 	return exec(path, "DROP TABLE case_steps; DROP TABLE case_life; PRAGMA user_version = 7",

@@ -39,6 +39,9 @@ mla_err store_fault_make_v1(const char *path, mla_diag *diag);
 /* Turns a current store into one of schema version 6 (drops the audit tree's hashes and the
  * case lifecycle). */
 mla_err store_fault_make_v6(const char *path, mla_diag *diag);
+/* Sets the lifecycle state (a name) of the cases named case_id, behind their steps' back. */
+mla_err store_fault_case_life(const char *path, const char *case_id, const char *life,
+			      mla_diag *diag);
 /* The store as schema 7 left it (no case lifecycle: case_life, case_steps). */
 mla_err store_fault_make_v7(const char *path, mla_diag *diag);
 /* The text of "PRAGMA name" (journal_mode, integrity_check: a fixed list), first row. */

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "mlagw/codec.h"
+#include "store/store_check.h"
 #include "store/store_fault.h"
 #include "store_fx.h"
 
@@ -194,6 +195,51 @@ static void test_receiver_side(void **state)
 	store_close(s);
 }
 
+static struct store_check_result check_cases(const char *path)
+{
+	struct store_check_result res;
+	store_reader *r = NULL;
+	mla_diag d = {MLA_OK, ""};
+
+	assert_int_equal(store_reader_open(path, &r, &d), MLA_OK);
+	assert_int_equal(store_check_run(r, STORE_CHECK_CASES, NULL, NULL, &res, &d), MLA_OK);
+	store_reader_close(r);
+	return res;
+}
+
+/* mlagw store check's case part: ok on what the store wrote, a state moved behind its steps'
+ * back named with the case. */
+static void test_check_cases(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct out_msg req = step_msg(1, "request"), pend = step_msg(2, "request");
+	struct store_life_step p = step_of(&req, "ES", MLA_SIDE_REQUESTING, MLA_SIDE_REQUESTING);
+	struct store_life_step p2 = step_of(&pend, "ES", MLA_SIDE_REQUESTING, MLA_SIDE_REQUESTING);
+	struct store_check_result res;
+	mla_diag d = {MLA_OK, ""};
+
+	req.life = &p;
+	put_ok(s, &req);
+	assert_int_equal(store_outbox_receipt_at(s, req.message_id, MSG_DELIVERED,
+						 (const uint8_t *)"r", 1, NULL, 5000, &d), MLA_OK);
+	memcpy(pend.case_id, "ES-2", 5);
+	memcpy(p2.key.case_id, "ES-2", 5);
+	pend.life = &p2; /* a request awaiting its receipt: no step yet, and fine */
+	put_ok(s, &pend);
+	assert_int_equal(store_mark_clean(s, &d), MLA_OK);
+	store_close(s);
+	res = check_cases(f->path);
+	assert_int_equal(res.failed, 0);
+	assert_int_equal(res.cases, 2);
+	assert_int_equal(store_fault_case_life(f->path, "ES-1", "executed", &d), MLA_OK);
+	res = check_cases(f->path);
+	assert_int_equal(res.failed, STORE_CHECK_CASES);
+	assert_int_equal(res.bad_cases, 1);
+	assert_non_null(strstr(res.case_bad, "ES-1"));
+	assert_non_null(strstr(res.case_bad, "not where its steps lead"));
+}
+
 static mla_err count_case(const struct store_life_case *c, void *arg)
 {
 	(void)c;
@@ -230,6 +276,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_request_refused_or_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receiver_side, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_7, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_cases, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

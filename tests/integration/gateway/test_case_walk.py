@@ -199,6 +199,10 @@ def main(mlagw, mlagwd):
     check(len(applied) > steps // 10 and after > 0 and before > 0 and down > 0,
           'the walk did too little to prove anything')
     net.stop_all()
+    for g in net.gws.values():  # the store's own check agrees: every case follows its steps
+        out = net.cli('store', 'check', '--store', g.store).stdout.decode()
+        check('cases: %d checked against their steps: ok' % len(views['ES']) in out,
+              '%s store check: %s' % (g.state, out))
 
 
 if __name__ == '__main__':
