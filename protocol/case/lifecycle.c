@@ -189,12 +189,14 @@ mla_err mla_life_apply(mla_life_state s, mla_life_side side, mla_life_step t,
 			allowed);
 }
 
-/* follows must be the case's last step ("" for a request on a case that has none). */
-static mla_err check_follows(const mla_life_track *t, const char *follows, mla_diag *diag)
+/* follows must be the case's last step; a request (legal only on a case without a step)
+ * follows none, whatever its InReplyTo names. */
+static mla_err check_follows(const mla_life_track *t, mla_life_step step, const char *follows,
+			     mla_diag *diag)
 {
 	const char *f = follows != NULL ? follows : "";
 
-	if (strcmp(f, t->last) == 0)
+	if (step == MLA_STEP_REQUEST || strcmp(f, t->last) == 0)
 		return MLA_OK;
 	return mla_fail(diag, MLA_ERR_CASE_CONFLICT,
 			"the step follows %s but the case's last step is %s (state %s)",
@@ -214,7 +216,7 @@ mla_err mla_life_check_send(const mla_life_track *t, mla_life_side side, mla_lif
 				"step once it is answered", t->pending, mla_life_state_name(t->state));
 	if ((r = mla_life_apply(t->state, side, step, to, diag)) != MLA_OK)
 		return r;
-	return check_follows(t, follows, diag);
+	return check_follows(t, step, follows, diag);
 }
 
 mla_err mla_life_check_receive(const mla_life_track *t, mla_life_side local, mla_life_step step,
@@ -225,7 +227,7 @@ mla_err mla_life_check_receive(const mla_life_track *t, mla_life_side local, mla
 
 	*to = MLA_LIFE_NONE;
 	if ((r = mla_life_apply(t->state, peer, step, to, diag)) != MLA_OK ||
-	    (r = check_follows(t, follows, diag)) != MLA_OK)
+	    (r = check_follows(t, step, follows, diag)) != MLA_OK)
 		return r;
 	/* Two steps on the same last step crossed: the requested State's wins on both sides. */
 	if (t->pending[0] != '\0' && local == MLA_SIDE_REQUESTED) {

@@ -199,6 +199,11 @@ static void test_send_rules(void **state)
 		assert_int_equal(to, MLA_LIFE_RECEIVED);
 		assert_int_equal(mla_life_check_send(&n, MLA_SIDE_REQUESTING, MLA_STEP_REQUEST,
 						     NULL, &to, &d), MLA_OK);
+		/* a request's InReplyTo (a related message) is not a step it follows */
+		assert_int_equal(mla_life_check_send(&n, MLA_SIDE_REQUESTING, MLA_STEP_REQUEST,
+						     ID_B, &to, &d), MLA_OK);
+		assert_int_equal(mla_life_check_receive(&n, MLA_SIDE_REQUESTED, MLA_STEP_REQUEST,
+							ID_B, &to, &d), MLA_OK);
 		assert_int_equal(mla_life_check_send(&n, MLA_SIDE_REQUESTED, MLA_STEP_REQUEST, "",
 						     &to, &d), MLA_ERR_CASE_STEP);
 	}
