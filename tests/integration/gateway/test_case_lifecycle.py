@@ -8,6 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
+import test_api  # noqa: E402
 
 ENFORCE = {'cases': {'lifecycle': 'enforce'}}
 
@@ -156,11 +157,27 @@ def crossing(net):
     check(one(net['ES'], c)['steps'][-2]['message_id'] == acc, 'ES history')
 
 
+def through_api(net, api):
+    """The local API refuses an illegal step the same way (409 and the code)."""
+    code, _, out = api.call('POST', '/api/v1/messages', test_api.submit_body(), role='authority')
+    check(code == 202, 'API request: %d %r' % (code, out))
+    first = json.loads(out)
+    wait_until(lambda: net['ES'].all_in_state({first['message_id']}, DELIVERED), 30,
+               msg='the API request delivered')
+    body = test_api.submit_body(case_id=first['case_id'])
+    del body['new_case']
+    code, _, out = api.call('POST', '/api/v1/messages', body, role='authority')
+    j = json.loads(out)
+    check(code == 409 and j['code'] == 'case-step' and 'state received' in j['message'],
+          'a second request in the case through the API: %d %r' % (code, j))
+
+
 def main(mlagw, mlagwd):
     net = Net(mlagw, mlagwd, ['ES', 'CO'])
     for g in net.gws.values():
-        g.overrides = ENFORCE
-    net.start_all()
+        g.overrides = dict(ENFORCE)
+    apis = test_api.setup(net)  # starts the gateways
+    through_api(net, apis['ES'])
     full_case(net)
     refused_on_receipt(net)
     crossing(net)
