@@ -266,8 +266,11 @@ static mla_err life_check(struct gw *g, struct submit_job *j, mla_diag *d)
 
 	if (!g->snap->cfg.cases_enforce || j->known_key)
 		return MLA_OK;
-	if ((r = cases_check_send(g->store, g->snap->cfg.state, &j->h, &j->life, d)) != MLA_OK)
+	if ((r = cases_check_send(g->store, g->snap->cfg.state, &j->h, &j->life, d)) != MLA_OK) {
+		gw_log(GW_LOG_WARN, "submit-refused", j->h.message_id, "error=%s reason=\"%s\"",
+		       mla_errname(r), mla_diag_message(d));
 		return r;
+	}
 	j->life_set = 1;
 	return MLA_OK;
 }
