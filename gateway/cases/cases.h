@@ -4,6 +4,8 @@
 #ifndef MLAGW_GATEWAY_CASES_H
 #define MLAGW_GATEWAY_CASES_H
 
+#include <jansson.h>
+
 #include "mlagw/buf.h"
 #include "mlagw/envelope.h"
 #include "store/store.h"
@@ -25,5 +27,10 @@ mla_err cases_check_receive(gw_store *st, const char *self, const mla_header *h,
 /* The cases as JSON {"items": [...]}: every case, or (case_id set) the cases of that id with
  * their steps; MLA_ERR_NOT_FOUND when there is none. out initialised by the caller. */
 mla_err cases_json(gw_store *st, const char *case_id, mla_buf *out, mla_diag *diag);
+
+/* The same items as a JSON array (*out, the caller's), only the cases of requesting State
+ * only_state when it is set (a caller limited to its own cases sees no peer's case). */
+mla_err cases_items(gw_store *st, const char *case_id, const char *only_state, json_t **out,
+		    mla_diag *diag);
 
 #endif

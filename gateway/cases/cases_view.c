@@ -37,6 +37,7 @@ static json_t *case_json(const struct store_life_case *c)
 struct list_ctx {
 	json_t *items;
 	const char *case_id; /* NULL: every case */
+	const char *only;    /* set: only the cases this State requested */
 	gw_store *st;
 };
 
@@ -59,7 +60,8 @@ static mla_err add_case(const struct store_life_case *c, void *arg)
 	struct list_ctx *l = arg;
 	json_t *o;
 
-	if (l->case_id != NULL && strcmp(l->case_id, c->key.case_id) != 0)
+	if ((l->case_id != NULL && strcmp(l->case_id, c->key.case_id) != 0) ||
+	    (l->only != NULL && strcmp(l->only, c->key.state) != 0))
 		return MLA_OK;
 	if ((o = case_json(c)) == NULL || json_array_append_new(l->items, o) != 0)
 		return MLA_ERR_NOMEM;
@@ -92,20 +94,35 @@ static mla_err add_histories(struct list_ctx *l, mla_diag *diag)
 	return r;
 }
 
-mla_err cases_json(gw_store *st, const char *case_id, mla_buf *out, mla_diag *diag)
+mla_err cases_items(gw_store *st, const char *case_id, const char *only_state, json_t **out,
+		    mla_diag *diag)
 {
-	struct list_ctx l = {json_array(), case_id, st};
+	struct list_ctx l = {json_array(), case_id, only_state, st};
 	mla_err r;
 
+	*out = NULL;
 	if (l.items == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "out of memory");
-	if ((r = store_life_list(st, add_case, &l, diag)) == MLA_OK && case_id != NULL &&
-	    json_array_size(l.items) == 0)
-		r = mla_fail(diag, MLA_ERR_NOT_FOUND, "no case %s in the lifecycle", case_id);
-	if (r == MLA_OK && case_id != NULL)
+	if ((r = store_life_list(st, add_case, &l, diag)) == MLA_OK && case_id != NULL)
 		r = add_histories(&l, diag);
-	if (r == MLA_OK)
-		r = mla_json_dump(json_pack("{s:O}", "items", l.items), out);
+	if (r == MLA_OK) {
+		*out = l.items;
+		l.items = NULL;
+	}
 	json_decref(l.items);
+	return r;
+}
+
+mla_err cases_json(gw_store *st, const char *case_id, mla_buf *out, mla_diag *diag)
+{
+	json_t *items = NULL;
+	mla_err r;
+
+	if ((r = cases_items(st, case_id, NULL, &items, diag)) == MLA_OK && case_id != NULL &&
+	    json_array_size(items) == 0)
+		r = mla_fail(diag, MLA_ERR_NOT_FOUND, "no case %s in the lifecycle", case_id);
+	if (r == MLA_OK)
+		r = mla_json_dump(json_pack("{s:O}", "items", items), out);
+	json_decref(items);
 	return r;
 }

@@ -170,6 +170,13 @@ def through_api(net, api):
     j = json.loads(out)
     check(code == 409 and j['code'] == 'case-step' and 'state received' in j['message'],
           'a second request in the case through the API: %d %r' % (code, j))
+    for role in ('authority', 'auditor'):  # the case with its lifecycle beside its messages
+        case = api.json('GET', '/api/v1/cases/' + first['case_id'], role)
+        life = case['lifecycle']
+        check(len(life) == 1 and life[0]['state'] == 'received' and
+              life[0]['side'] == 'requesting' and
+              life[0]['steps'][0]['message_id'] == first['message_id'] and
+              life[0]['allowed'] == 'withdrawn', '%s: case %r' % (role, case))
 
 
 def main(mlagw, mlagwd):
