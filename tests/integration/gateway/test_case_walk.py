@@ -94,13 +94,24 @@ def walk(net, steps, rng):
     threads = [threading.Thread(target=run_walker, args=(w,)) for w in (es, co)]
     for t in threads:
         t.start()
+    mid_step = 0
     for victim, at in (('ES', steps // 3), ('CO', 2 * steps // 3)):
         wait_until(lambda: count['n'] >= at or errors, 600, msg='step %d' % at)
+        # killed while one of its steps awaits its receipt, if one comes within 5 s
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            try:
+                if any(c['pending'] for c in cases(net[victim])):
+                    mid_step += 1
+                    break
+            except (OSError, TestFailure):
+                pass
         net[victim].kill()
         net[victim].start()
     for t in threads:
         t.join()
     check(not errors, 'walker failed: %r' % errors)
+    check(mid_step > 0, 'no gateway was killed with a step in flight')
     return log
 
 
