@@ -99,17 +99,19 @@ mla_err cases_check_receive(gw_store *st, const char *self, const mla_header *h,
 	mla_life_state to;
 	mla_life_step step;
 	mla_err r;
-	int found = 0;
+	int found = 0, first = 0;
 
 	if (mla_life_step_parse(h->action, &step, diag) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_CASE_STEP, "action %s is no step of the case "
 				"lifecycle", h->action);
 	if ((r = resolve(st, self, h->from_state, 1, h, &k, &side, diag)) != MLA_OK ||
 	    (r = store_life_get(st, &k, &c, &found, diag)) != MLA_OK ||
-	    (r = mla_life_check_receive(&c.track, side, step, h->in_reply_to, &to, diag)) !=
-		    MLA_OK)
+	    (r = mla_life_check_receive(&c.track, side, step, h->in_reply_to, &to, &first,
+					diag)) != MLA_OK)
 		return r;
 	fill_step(out, &k, side, side == MLA_SIDE_REQUESTED ? MLA_SIDE_REQUESTING
 							    : MLA_SIDE_REQUESTED, h, at_ms);
+	if (first)
+		memcpy(out->settle_first, c.track.pending, sizeof(out->settle_first));
 	return MLA_OK;
 }

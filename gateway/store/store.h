@@ -50,6 +50,9 @@ struct store_life_step {
 	char message_id[MLA_UUID_LEN + 1];
 	char action[MLA_TOKEN_MAX + 1];
 	int64_t at_ms;
+	/* store_life_apply only: this gateway's pending step, applied first (the peer's step
+	 * follows it); "" when none */
+	char settle_first[MLA_UUID_LEN + 1];
 };
 
 /* One outgoing message as the relay sees it (the envelope bytes travel separately). */

@@ -27,6 +27,10 @@ static mla_err read_case(gw_store *s, sqlite3_stmt *st, struct store_life_case *
 	    (r = store_col_text(st, 7, c->pending_action, sizeof(c->pending_action), "case",
 				diag)))
 		return r;
+	if (c->pending_action[0] != '\0' &&
+	    mla_life_step_parse(c->pending_action, &c->track.pending_step, NULL) != MLA_OK)
+		return mla_fail(diag, MLA_ERR_STORE, "store: case %s has an unknown pending step",
+				c->key.case_id);
 	if (mla_life_state_parse(life, &c->track.state, NULL) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_STORE, "store: case %s has an unknown state",
 				c->key.case_id);
@@ -192,6 +196,11 @@ mla_err store_life_apply_in(gw_store *s, const struct store_life_step *step, mla
 	mla_err r;
 	int found;
 
+	/* the peer followed this gateway's pending step: it applied it, so it is applied here
+	 * first, as its (positive) receipt will say when it arrives */
+	if (step->settle_first[0] != '\0' &&
+	    (r = store_life_settle_in(s, step->settle_first, 1, step->at_ms, diag)) != MLA_OK)
+		return r;
 	if ((r = store_life_get(s, &step->key, &c, &found, diag)) == MLA_OK)
 		r = apply_to(s, &c, step, diag);
 	return r;

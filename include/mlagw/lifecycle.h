@@ -54,11 +54,12 @@ typedef enum mla_life_side {
 
 /* One side's view of a case, as a gateway holds it: its state, the message id of the last
  * step applied ("" before the request is applied) and this gateway's own step awaiting its
- * receipt ("" when none). */
+ * receipt ("" when none) with that step. */
 typedef struct mla_life_track {
 	mla_life_state state;
 	char last[MLA_LIFE_ID_LEN + 1];
 	char pending[MLA_LIFE_ID_LEN + 1];
+	mla_life_step pending_step;
 } mla_life_track;
 
 /* Stable names ("in-execution", "withdrawn", ...; the step's is its header Action); never
@@ -96,8 +97,12 @@ mla_err mla_life_check_send(const mla_life_track *t, mla_life_side side, mla_lif
 /* A peer's step received (the peer's side is the other of local): MLA_ERR_CASE_STEP when
  * illegal from the receiver's state; MLA_ERR_CASE_CONFLICT when follows is not the case's
  * last step, or when it crosses a step of this gateway awaiting its receipt and the local
- * side wins the crossing (the requested State: SPEC 16.8, "Crossing steps"). */
+ * side wins the crossing (the requested State: SPEC 16.8, "Crossing steps"). A step that
+ * follows this gateway's pending step (which the peer can only follow once it applied it)
+ * is checked from the state that step leads to, and *pending_first is set: the pending step
+ * is to be applied before it. pending_first may be NULL (then such a step is a conflict). */
 mla_err mla_life_check_receive(const mla_life_track *t, mla_life_side local, mla_life_step step,
-			       const char *follows, mla_life_state *to, mla_diag *diag);
+			       const char *follows, mla_life_state *to, int *pending_first,
+			       mla_diag *diag);
 
 #endif

@@ -219,13 +219,38 @@ mla_err mla_life_check_send(const mla_life_track *t, mla_life_side side, mla_lif
 	return check_follows(t, step, follows, diag);
 }
 
+/* The track as it is once this gateway's pending step is applied (the peer shows it did). */
+static int after_pending(const mla_life_track *t, mla_life_side local, const char *follows,
+			 mla_life_track *out)
+{
+	if (t->pending[0] == '\0' || follows == NULL || strcmp(follows, t->pending) != 0)
+		return 0;
+	if ((out->state = mla_life_next(t->state, local, t->pending_step)) == MLA_LIFE_NONE)
+		return 0;
+	memcpy(out->last, t->pending, sizeof(out->last));
+	out->pending[0] = '\0';
+	out->pending_step = MLA_STEP_REQUEST;
+	return 1;
+}
+
 mla_err mla_life_check_receive(const mla_life_track *t, mla_life_side local, mla_life_step step,
-			       const char *follows, mla_life_state *to, mla_diag *diag)
+			       const char *follows, mla_life_state *to, int *pending_first,
+			       mla_diag *diag)
 {
 	mla_life_side peer = local == MLA_SIDE_REQUESTED ? MLA_SIDE_REQUESTING : MLA_SIDE_REQUESTED;
+	mla_life_track after;
 	mla_err r;
 
 	*to = MLA_LIFE_NONE;
+	if (pending_first != NULL)
+		*pending_first = 0;
+	if (pending_first != NULL && step != MLA_STEP_REQUEST &&
+	    after_pending(t, local, follows, &after)) {
+		if ((r = mla_life_apply(after.state, peer, step, to, diag)) != MLA_OK)
+			return r;
+		*pending_first = 1;
+		return MLA_OK;
+	}
 	if ((r = mla_life_apply(t->state, peer, step, to, diag)) != MLA_OK ||
 	    (r = check_follows(t, step, follows, diag)) != MLA_OK)
 		return r;

@@ -168,7 +168,7 @@ static void test_open_states_and_names(void **state)
 
 static void test_send_rules(void **state)
 {
-	mla_life_track t = {MLA_LIFE_ACCEPTED, ID_A, ""};
+	mla_life_track t = {MLA_LIFE_ACCEPTED, ID_A, "", MLA_STEP_REQUEST};
 	mla_life_state to;
 	mla_diag d = {MLA_OK, ""};
 
@@ -192,7 +192,7 @@ static void test_send_rules(void **state)
 	assert_int_equal(to, MLA_LIFE_NONE);
 	/* the request: no step before it */
 	{
-		mla_life_track n = {MLA_LIFE_NONE, "", ""};
+		mla_life_track n = {MLA_LIFE_NONE, "", "", MLA_STEP_REQUEST};
 
 		assert_int_equal(mla_life_check_send(&n, MLA_SIDE_REQUESTING, MLA_STEP_REQUEST, "",
 						     &to, &d), MLA_OK);
@@ -203,7 +203,7 @@ static void test_send_rules(void **state)
 		assert_int_equal(mla_life_check_send(&n, MLA_SIDE_REQUESTING, MLA_STEP_REQUEST,
 						     ID_B, &to, &d), MLA_OK);
 		assert_int_equal(mla_life_check_receive(&n, MLA_SIDE_REQUESTED, MLA_STEP_REQUEST,
-							ID_B, &to, &d), MLA_OK);
+							ID_B, &to, NULL, &d), MLA_OK);
 		assert_int_equal(mla_life_check_send(&n, MLA_SIDE_REQUESTED, MLA_STEP_REQUEST, "",
 						     &to, &d), MLA_ERR_CASE_STEP);
 	}
@@ -213,25 +213,25 @@ static void test_send_rules(void **state)
  * after step A: each gateway holds its own step pending when the other's arrives. */
 static void test_crossing(void **state)
 {
-	mla_life_track requested = {MLA_LIFE_ACCEPTED, ID_A, ID_B}; /* ID_B: executed, pending */
-	mla_life_track requesting = {MLA_LIFE_ACCEPTED, ID_A, ID_C}; /* ID_C: withdrawn, pending */
+	mla_life_track requested = {MLA_LIFE_ACCEPTED, ID_A, ID_B, MLA_STEP_EXECUTED};
+	mla_life_track requesting = {MLA_LIFE_ACCEPTED, ID_A, ID_C, MLA_STEP_WITHDRAW};
 	mla_life_state to;
 	mla_diag d = {MLA_OK, ""};
 
 	(void)state;
 	/* at the requested State the withdrawal loses */
 	assert_int_equal(mla_life_check_receive(&requested, MLA_SIDE_REQUESTED, MLA_STEP_WITHDRAW,
-						ID_A, &to, &d), MLA_ERR_CASE_CONFLICT);
+						ID_A, &to, NULL, &d), MLA_ERR_CASE_CONFLICT);
 	assert_non_null(strstr(d.msg, ID_B));
 	assert_int_equal(to, MLA_LIFE_NONE);
 	/* at the requesting State the execution report wins */
 	assert_int_equal(mla_life_check_receive(&requesting, MLA_SIDE_REQUESTING,
-						MLA_STEP_EXECUTED, ID_A, &to, &d), MLA_OK);
+						MLA_STEP_EXECUTED, ID_A, &to, NULL, &d), MLA_OK);
 	assert_int_equal(to, MLA_LIFE_EXECUTED);
 	/* after it the requesting side is "executed" after ID_B: a withdrawal is illegal, a
 	 * close legal; the requested side, its step receipted, agrees */
 	{
-		mla_life_track after = {MLA_LIFE_EXECUTED, ID_B, ""};
+		mla_life_track after = {MLA_LIFE_EXECUTED, ID_B, "", MLA_STEP_REQUEST};
 
 		assert_int_equal(mla_life_check_send(&after, MLA_SIDE_REQUESTING, MLA_STEP_WITHDRAW,
 						     ID_B, &to, &d), MLA_ERR_CASE_STEP);
@@ -240,23 +240,65 @@ static void test_crossing(void **state)
 		assert_int_equal(to, MLA_LIFE_CLOSED);
 		/* a step made before ID_B arrives late: stale */
 		assert_int_equal(mla_life_check_receive(&after, MLA_SIDE_REQUESTED,
-							MLA_STEP_WITHDRAW, ID_A, &to, &d),
+							MLA_STEP_WITHDRAW, ID_A, &to, NULL, &d),
 				 MLA_ERR_CASE_STEP);
 		after.state = MLA_LIFE_ACCEPTED;
 		assert_int_equal(mla_life_check_receive(&after, MLA_SIDE_REQUESTED,
-							MLA_STEP_WITHDRAW, ID_A, &to, &d),
+							MLA_STEP_WITHDRAW, ID_A, &to, NULL, &d),
 				 MLA_ERR_CASE_CONFLICT);
 	}
 	/* a received step is checked against the sender's side */
 	{
-		mla_life_track t = {MLA_LIFE_RECEIVED, ID_A, ""};
+		mla_life_track t = {MLA_LIFE_RECEIVED, ID_A, "", MLA_STEP_REQUEST};
 
 		assert_int_equal(mla_life_check_receive(&t, MLA_SIDE_REQUESTING, MLA_STEP_ACCEPT,
-							ID_A, &to, &d), MLA_OK);
+							ID_A, &to, NULL, &d), MLA_OK);
 		assert_int_equal(mla_life_check_receive(&t, MLA_SIDE_REQUESTED, MLA_STEP_ACCEPT,
-							ID_A, &to, &d), MLA_ERR_CASE_STEP);
+							ID_A, &to, NULL, &d), MLA_ERR_CASE_STEP);
 		assert_non_null(strstr(d.msg, "requesting"));
 	}
+}
+
+/* A peer's step that follows this gateway's pending step (the peer applied it; its receipt
+ * has not arrived yet, e.g. after a crash): checked from the state the pending step leads
+ * to, and the pending step is to be applied first. */
+static void test_follows_pending(void **state)
+{
+	mla_life_track t = {MLA_LIFE_RECEIVED, ID_A, ID_B, MLA_STEP_INFO_REQUEST};
+	mla_life_track req = {MLA_LIFE_TRANSMITTED, "", ID_A, MLA_STEP_REQUEST};
+	mla_life_state to;
+	mla_diag d = {MLA_OK, ""};
+	int first = -1;
+
+	(void)state;
+	/* the requested side requested information (ID_B, pending); the answer follows it */
+	assert_int_equal(mla_life_check_receive(&t, MLA_SIDE_REQUESTED, MLA_STEP_INFO_PROVIDE, ID_B,
+						&to, &first, &d), MLA_OK);
+	assert_int_equal(first, 1);
+	assert_int_equal(to, MLA_LIFE_INFO_PROVIDED);
+	/* checked from there: a step illegal after the pending one is refused */
+	assert_int_equal(mla_life_check_receive(&t, MLA_SIDE_REQUESTED, MLA_STEP_WITHDRAW, ID_B,
+						&to, &first, &d), MLA_OK);
+	assert_int_equal(mla_life_check_receive(&t, MLA_SIDE_REQUESTED, MLA_STEP_REQUEST, ID_B,
+						&to, &first, &d), MLA_ERR_CASE_STEP);
+	assert_int_equal(first, 0);
+	/* without pending_first it is judged on the state as it is: illegal there, or stale */
+	assert_int_equal(mla_life_check_receive(&t, MLA_SIDE_REQUESTED, MLA_STEP_INFO_PROVIDE, ID_B,
+						&to, NULL, &d), MLA_ERR_CASE_STEP);
+	assert_int_equal(mla_life_check_receive(&t, MLA_SIDE_REQUESTED, MLA_STEP_WITHDRAW, ID_B,
+						&to, NULL, &d), MLA_ERR_CASE_CONFLICT);
+	/* the requesting side's request awaiting its receipt, the acknowledgement arrives */
+	assert_int_equal(mla_life_check_receive(&req, MLA_SIDE_REQUESTING, MLA_STEP_ACKNOWLEDGE,
+						ID_A, &to, &first, &d), MLA_OK);
+	assert_int_equal(first, 1);
+	assert_int_equal(to, MLA_LIFE_ACKNOWLEDGED);
+	/* a step that follows another is judged on the state as it is (no request applied) */
+	assert_int_equal(mla_life_check_receive(&req, MLA_SIDE_REQUESTING, MLA_STEP_ACKNOWLEDGE,
+						ID_C, &to, &first, &d), MLA_ERR_CASE_STEP);
+	assert_int_equal(first, 0);
+	assert_int_equal(mla_life_check_receive(&t, MLA_SIDE_REQUESTED, MLA_STEP_WITHDRAW, ID_C,
+						&to, &first, &d), MLA_ERR_CASE_CONFLICT);
+	assert_int_equal(first, 0);
 }
 
 int main(void)
@@ -267,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_open_states_and_names),
 		cmocka_unit_test(test_send_rules),
 		cmocka_unit_test(test_crossing),
+		cmocka_unit_test(test_follows_pending),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

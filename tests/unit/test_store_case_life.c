@@ -195,6 +195,41 @@ static void test_receiver_side(void **state)
 	store_close(s);
 }
 
+/* A peer's step that follows this side's pending request: the request is applied first, in
+ * the same write, and its receipt, arriving later, changes nothing more. */
+static void test_settle_first(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct out_msg req = step_msg(1, "request");
+	struct store_life_step p = step_of(&req, "ES", MLA_SIDE_REQUESTING, MLA_SIDE_REQUESTING);
+	struct store_life_step ack = p;
+	struct store_life_case c;
+	mla_diag d = {MLA_OK, ""};
+	char hist[512] = "";
+
+	req.life = &p;
+	put_ok(s, &req);
+	make_id(ack.message_id, sizeof(ack.message_id), 2);
+	(void)mla_snprintf_cut(ack.action, sizeof(ack.action), "received");
+	ack.by = MLA_SIDE_REQUESTED;
+	ack.at_ms = 6000;
+	memcpy(ack.settle_first, req.message_id, sizeof(ack.settle_first));
+	assert_int_equal(store_life_apply(s, &ack, &d), MLA_OK);
+	c = get(s, &p.key, 1);
+	assert_int_equal(c.track.state, MLA_LIFE_ACKNOWLEDGED);
+	assert_string_equal(c.track.pending, "");
+	assert_int_equal(c.received_ms, 6000);
+	assert_int_equal(store_outbox_receipt_at(s, req.message_id, MSG_DELIVERED,
+						 (const uint8_t *)"r", 1, NULL, 5000, &d), MLA_OK);
+	c = get(s, &p.key, 1);
+	assert_int_equal(c.track.state, MLA_LIFE_ACKNOWLEDGED);
+	assert_int_equal(store_life_history(s, &p.key, rows_of, hist, &d), MLA_OK);
+	assert_string_equal(hist, "1:request:transmitted>received@6000;"
+				  "2:received:received>acknowledged@6000;");
+	store_close(s);
+}
+
 static struct store_check_result check_cases(const char *path)
 {
 	struct store_check_result res;
@@ -277,6 +312,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_receiver_side, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_7, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_cases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settle_first, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
