@@ -48,5 +48,8 @@ void cli_json_string(FILE *fp, const char *s);
 /* Prints v (a --json answer) compact with a newline on stdout and releases it. v NULL (a
  * value jansson refused: not UTF-8, or no memory) or a failed write is an error in d. */
 mla_err cli_json_print(json_t *v, mla_diag *d);
+/* A message's "problems" (a refusal before sealing, or those a peer's receipt version 2
+ * listed), one a line "  PATH: CODE (DETAIL)", then "  and N more"; nothing when absent. */
+void cli_print_problems(json_t *problems);
 
 #endif

@@ -66,7 +66,7 @@ static int load_side(struct side *sd, const mla_audit_trust *trust)
 	mla_audit_input in;
 	mla_err r;
 
-	in = (mla_audit_input){sd->file, sd->data.data, sd->data.len};
+	in = (mla_audit_input){sd->file, sd->data.data, sd->data.len, NULL};
 	if ((r = mla_audit_side_load(&in, trust, &sd->s, &d)) == MLA_ERR_NOMEM)
 		return CLI_INTERNAL;
 	if (r != MLA_OK)

@@ -1,10 +1,12 @@
 /* mlagw audit verify: checks audit bundles (SPEC section 15) offline, with the States' root
  * certificates only (mla_audit_verify), and reports one line per check family and each
  * failure by record, or the same as JSON. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -111,10 +113,12 @@ static json_t *report_json(const mla_audit_bundle_result *b)
 		json_object_set_new(checks, mla_audit_check_name((mla_audit_check)k),
 				    json_pack("{sIsI}", "ok", (json_int_t)b->ok[k], "failed",
 					      (json_int_t)b->failed[k]));
-	return json_pack("{sssbsssIsIsoso}", "file", b->name, "verified", bundle_failed(b) == 0,
-			 "state", b->state, "entries", (json_int_t)b->records[MLA_BUNDLE_ENTRY],
-			 "cosignatures", (json_int_t)b->cosignatures, "checks", checks, "failures",
-			 failures_json(b->failures, b->nfailures));
+	return json_pack("{sssbsssIsIsososI}", "file", b->name, "verified",
+			 bundle_failed(b) == 0, "state", b->state, "entries",
+			 (json_int_t)b->records[MLA_BUNDLE_ENTRY], "cosignatures",
+			 (json_int_t)b->cosignatures, "checks", checks, "failures",
+			 failures_json(b->failures, b->nfailures), "unlisted",
+			 (json_int_t)b->unlisted);
 }
 
 static void report_text(const mla_audit_bundle_result *b)
@@ -131,6 +135,9 @@ static void report_text(const mla_audit_bundle_result *b)
 	for (size_t i = 0; i < b->nfailures; i++)
 		printf("FAILED %s: %s\n", mla_audit_check_name(b->failures[i].check),
 		       b->failures[i].message);
+	if (b->unlisted > 0)
+		printf("FAILED ... and %zu more, not listed (the counts above hold them)\n",
+		       b->unlisted);
 	printf(failed == 0 ? "verified\n" : "NOT verified: %zu failures\n", failed);
 }
 
@@ -232,29 +239,43 @@ static int report_all(const mla_audit_result *res, int json)
 	return failed == 0 ? CLI_OK : CLI_REJECTED;
 }
 
-/* The bundles read, verified and reported. */
+/* Whether file can be read: CLI_OK, else CLI_IO after saying why. */
+static int readable(const char *file)
+{
+	FILE *f = fopen(file, "rb");
+	struct stat st;
+	int rc = CLI_OK;
+
+	if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "mlagw %s: cannot read %s: %s\n", CMD, file,
+			f == NULL ? strerror(errno) : "not a regular file");
+		rc = CLI_IO;
+	}
+	if (f != NULL)
+		fclose(f);
+	return rc;
+}
+
+/* The bundles verified (each read from its file in passes, in bounded memory) and
+ * reported. */
 static int verify_files(const char *const *files, size_t n, const mla_audit_trust *trust,
 			int json)
 {
 	mla_audit_input in[16];
-	mla_buf data[16];
 	mla_audit_result *res = NULL;
 	mla_diag d = {MLA_OK, ""};
-	size_t nread = 0;
 	mla_err r;
 	int rc = CLI_OK;
 
-	for (; nread < n && rc == CLI_OK; nread++) {
-		rc = audit_read_bundle(files[nread], CMD, &data[nread]);
-		in[nread] = (mla_audit_input){files[nread], data[nread].data, data[nread].len};
+	for (size_t i = 0; i < n && rc == CLI_OK; i++) {
+		rc = readable(files[i]);
+		in[i] = (mla_audit_input){files[i], NULL, 0, files[i]};
 	}
 	if (rc == CLI_OK && (r = mla_audit_verify(in, n, trust, &res, &d)) != MLA_OK)
 		rc = cli_fail(CMD, r, &d);
 	if (rc == CLI_OK)
 		rc = report_all(res, json);
 	mla_audit_result_free(res);
-	for (size_t i = 0; i < nread; i++)
-		mla_buf_free(&data[i]);
 	return rc;
 }
 

@@ -171,6 +171,7 @@ static int print_human(const char *cmd, const mla_buf *reply)
 		       s != NULL && strcmp(s, "in") == 0 ? "received" : "sent",
 		       json_string_value(json_object_get(j, "state")));
 		print_history(json_object_get(j, "history"));
+		cli_print_problems(json_object_get(j, "problems"));
 	} else if (strcmp(cmd, "cases") == 0) {
 		print_cases(json_object_get(j, "items"));
 	} else {

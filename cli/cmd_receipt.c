@@ -2,6 +2,7 @@
  * and optionally that it matches an envelope (same message id, same digest, right State). */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_util.h"
@@ -15,6 +16,7 @@ static const char receipt_usage[] =
 	"                            [--envelope ENV] [--json]\n"
 	"Verifies the receipt's signature (chaining to the root of its receiver State) and, with\n"
 	"--envelope, that it answers exactly that envelope (message id, SHA-256, addressee).\n"
+	"Either receipt version; a version 2 refusal's problems are listed one a line.\n"
 	"exit: 0 ok, 1 refused, 2 usage, 3 file error, 4 internal\n";
 
 struct rc_args {
@@ -71,23 +73,55 @@ static mla_err match_envelope(const struct rc_args *a, const mla_trust *trust,
 	return e;
 }
 
-static mla_err print_receipt(const struct rc_args *a, const mla_receipt *r, mla_diag *d)
+/* A version 2 receipt's problems: [{path, code[, detail]}]. */
+static json_t *problems_json(const mla_receipt_problems *p)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < p->n; i++) {
+		json_t *o = json_pack("{s:s, s:s}", "path", p->list[i].path, "code", p->list[i].code);
+		if (o != NULL && p->list[i].detail[0] != '\0')
+			(void)json_object_set_new(o, "detail", json_string(p->list[i].detail));
+		(void)json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static void print_problems(const mla_receipt *r, const mla_receipt_problems *p)
+{
+	if (p->n == 0)
+		return;
+	printf("%lu problem(s) in the document:\n", (unsigned long)r->problem_count);
+	for (size_t i = 0; i < p->n; i++)
+		printf("  %s: %s%s%s%s\n", p->list[i].path, p->list[i].code,
+		       p->list[i].detail[0] ? " (" : "", p->list[i].detail,
+		       p->list[i].detail[0] ? ")" : "");
+	if (r->problem_count > p->n)
+		printf("  and %lu more\n", (unsigned long)(r->problem_count - p->n));
+}
+
+static mla_err print_receipt(const struct rc_args *a, const mla_receipt *r,
+			     const mla_receipt_problems *p, mla_diag *d)
 {
 	const char *outcome = r->outcome == MLA_OUTCOME_ACCEPTED ? "accepted" : "rejected";
 
 	if (a->json) /* matches_envelope: true when checked (a mismatch fails), else null */
 		return cli_json_print(
-			json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "receipt_id", r->receipt_id,
-				  "message_id", r->message_id, "receiver", r->receiver_state,
-				  "sender", r->sender_state, "outcome", outcome, "error",
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:o, s:I}", "receipt_id",
+				  r->receipt_id, "message_id", r->message_id, "receiver",
+				  r->receiver_state, "sender", r->sender_state, "outcome", outcome,
+				  "error",
 				  r->outcome == MLA_OUTCOME_ACCEPTED ? "" : mla_errname(r->error),
-				  "matches_envelope", a->envelope != NULL ? json_true() : json_null()),
+				  "matches_envelope", a->envelope != NULL ? json_true() : json_null(),
+				  "version", (int)r->version, "problems", problems_json(p),
+				  "problem_count", (json_int_t)r->problem_count),
 			d);
 	printf("receipt %s: %s signed by %s for message %s from %s%s%s%s\n", r->receipt_id, outcome,
 	       r->receiver_state, r->message_id[0] ? r->message_id : "(unknown)", r->sender_state,
 	       r->outcome == MLA_OUTCOME_ACCEPTED ? "" : " (", 
 	       r->outcome == MLA_OUTCOME_ACCEPTED ? "" : mla_errname(r->error),
 	       r->outcome == MLA_OUTCOME_ACCEPTED ? "" : ")");
+	print_problems(r, p);
 	if (a->envelope != NULL)
 		printf("matches envelope %s\n", a->envelope);
 	return MLA_OK;
@@ -99,6 +133,7 @@ int cmd_receipt(int argc, char **argv)
 	mla_diag d = {MLA_OK, ""};
 	mla_trust *trust = NULL;
 	mla_receipt r;
+	mla_receipt_problems *p = NULL;
 	mla_limits lim;
 	mla_buf in;
 	mla_err e;
@@ -118,13 +153,18 @@ int cmd_receipt(int argc, char **argv)
 		return cli_fail("receipt", MLA_ERR_INTERNAL, &d);
 	mla_limits_default(&lim);
 	mla_buf_init(&in, 0);
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		mla_trust_free(trust);
+		return cli_fail("receipt", MLA_ERR_NOMEM, &d);
+	}
 	e = MLA_OK;
 	for (int i = 0; i < a.ntrust && e == MLA_OK; i++)
 		e = mla_trust_add_file(trust, a.trust[i], &d);
 	if (e == MLA_OK && (e = cli_read_file(a.in, lim.max_envelope_bytes, &in, &d)) == MLA_OK &&
-	    (e = mla_receipt_verify(in.data, in.len, trust, &lim, &r, &d)) == MLA_OK &&
+	    (e = mla_receipt_verify_problems(in.data, in.len, trust, &lim, &r, p, &d)) == MLA_OK &&
 	    (a.envelope == NULL || (e = match_envelope(&a, trust, &r, &d)) == MLA_OK))
-		e = print_receipt(&a, &r, &d);
+		e = print_receipt(&a, &r, p, &d);
+	free(p);
 	mla_buf_free(&in);
 	mla_trust_free(trust);
 	return e == MLA_OK ? CLI_OK : cli_fail("receipt verify", e, &d);

@@ -56,7 +56,9 @@ struct ba_res {
 	double proof_mean, proof_max, pverify_mean, pverify_max;
 	size_t proof_len_max;
 	double export_s, verify_wall, verify_cpu;
+	long export_rss_kib, verify_rss_kib; /* peak RSS of each child */
 	size_t bundle_bytes;
+	unsigned bundle_format;
 	int verify_rc;
 	char verify_last[128];
 	struct bench_store_check sc; /* start-up re-hash, quick_check, store check, backup */
@@ -137,9 +139,12 @@ static int parse(int argc, char **argv, struct ba_args *a)
 		"In a temp dir: the SHA-256 rate; appends/s of N audit entries (serialized, leaf\n"
 		"hashed, added to the tree) to a real store (WAL, synchronous=FULL) in group commits\n"
 		"of 1000, and for S seconds with one commit per entry; inclusion proofs at N entries\n"
-		"(mean and max of 10000 random indices) and their verification; and the time of\n"
-		"`mlagw audit verify` (one core) on a bundle of the N entries and a signed checkpoint.\n"
-		"Prints figures beside the targets; never fails on them. N defaults to 1000000, S to 2.\n";
+		"(mean and max of 10000 random indices) and their verification; the store's checks\n"
+		"(the daemon's start path: time and RSS); and the time and peak RSS of `mlagw audit\n"
+		"export` and of `mlagw audit verify` (one core) on a bundle of the N entries and a\n"
+		"signed checkpoint. Prints figures beside the targets; never fails on them.\n"
+		"N defaults to 1000000 (at most 20000000; 10000000 takes about 15 minutes and 12 GB\n"
+		"of disk: scripts/bench-audit-10m.sh), S to 2. MLAGW_BENCH_KEEP=1 keeps the temp dir.\n";
 	char *end;
 	int c;
 
@@ -151,8 +156,8 @@ static int parse(int argc, char **argv, struct ba_args *a)
 			return -1;
 		} else if (c == 'n') {
 			uint64_t v;
-			if (mla_parse_u64(optarg, 1, 3000000, &v) != MLA_OK)
-				return cli_usage_error(CMD, "--entries: 1 to 3000000");
+			if (mla_parse_u64(optarg, 1, 20000000, &v) != MLA_OK)
+				return cli_usage_error(CMD, "--entries: 1 to 20000000");
 			a->entries = v;
 		} else if (c == 's') {
 			a->seconds = strtod(optarg, &end);
@@ -303,6 +308,7 @@ static mla_err time_verify(const char *bundle, const char *trust, const char *ou
 	if (wait4(pid, &st, 0, &ru) != pid)
 		return mla_fail(d, MLA_ERR_INTERNAL, "wait for the verifier failed");
 	res->verify_wall = now_s() - t0;
+	res->verify_rss_kib = ru.ru_maxrss;
 	res->verify_cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 			  (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 	res->verify_rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -314,6 +320,24 @@ static mla_err time_verify(const char *bundle, const char *trust, const char *ou
 		fclose(f);
 	res->verify_last[strcspn(res->verify_last, "\n")] = '\0';
 	return MLA_OK;
+}
+
+struct ba_paths;
+static mla_err time_export(const struct ba_paths *p, struct ba_res *res, mla_diag *d);
+
+/* The format number of the bundle's first line (0 when unreadable). */
+static unsigned bundle_format_of(const char *path)
+{
+	char line[32] = "";
+	FILE *f = fopen(path, "r");
+	unsigned v = 0;
+
+	if (f != NULL && fgets(line, sizeof(line), f) != NULL &&
+	    sscanf(line, "mlagw-audit-bundle/%u", &v) != 1)
+		v = 0;
+	if (f != NULL)
+		fclose(f);
+	return v;
 }
 
 struct ba_paths {
@@ -337,6 +361,39 @@ static void make_paths(struct ba_paths *p)
 	    mla_snprintf(p->vout, sizeof(p->vout), "%s/verify.out", p->dir) != MLA_OK ||
 	    mla_snprintf(p->backup, sizeof(p->backup), "%s/backup.db", p->dir) != MLA_OK)
 		abort();
+}
+
+/* Runs `mlagw audit export` of the log alone in a child (its summary line kept in vout):
+ * wall time and peak RSS. A case filter that selects no message: the bundle holds every
+ * entry and checkpoint and no envelope (the synthetic entries name envelopes that were
+ * never stored, which an unfiltered bundle must hold). */
+static mla_err time_export(const struct ba_paths *p, struct ba_res *res, mla_diag *d)
+{
+	struct rusage ru;
+	double t0 = now_s();
+	int st = 0;
+	pid_t pid;
+
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		return mla_fail(d, MLA_ERR_INTERNAL, "fork failed");
+	if (pid == 0) {
+		char *av[] = {"export", (char *)p->db, (char *)p->crt, (char *)p->bundle, NULL};
+		char *argv[] = {"export", "--store", av[1], "--cert", av[2], "--out", av[3],
+				"--case", "bench-log-only", NULL};
+
+		if (freopen(p->vout, "w", stderr) == NULL)
+			_exit(125);
+		_exit(cmd_audit_export(9, argv));
+	}
+	if (wait4(pid, &st, 0, &ru) != pid)
+		return mla_fail(d, MLA_ERR_INTERNAL, "wait for the export failed");
+	res->export_s = now_s() - t0;
+	res->export_rss_kib = ru.ru_maxrss;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != CLI_OK)
+		return mla_fail(d, MLA_ERR_IO, "audit export failed (exit %d)",
+				WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return MLA_OK;
 }
 
 static mla_err run(const struct ba_args *a, const struct ba_paths *p, struct ba_res *res,
@@ -406,32 +463,11 @@ static mla_err run(const struct ba_args *a, const struct ba_paths *p, struct ba_
 	/* (5) the store's integrity checks at N entries */
 	if ((r = bench_store_check(p->db, p->crt, ORIGIN, p->backup, &res->sc, d)) != MLA_OK)
 		goto out;
-	{
-		/* The log alone: a case filter that selects no message, so the bundle holds every
-		 * entry and checkpoint and no envelope (the synthetic entries name envelopes that
-		 * were never stored, which an unfiltered bundle must hold). */
-		char *av[] = {"export", "--store", (char *)p->db, "--cert", (char *)p->crt,
-			      "--out", (char *)p->bundle, "--case", "bench-log-only", NULL};
-		int rc, saved = dup(STDERR_FILENO);
-		/* its one-line summary would interleave with the table: kept in vout */
-		fflush(stderr);
-		if (saved >= 0 && freopen(p->vout, "w", stderr) == NULL)
-			(void)dup2(saved, STDERR_FILENO);
-		t0 = now_s();
-		rc = cmd_audit_export(9, av);
-		res->export_s = now_s() - t0;
-		fflush(stderr);
-		if (saved >= 0) {
-			(void)dup2(saved, STDERR_FILENO);
-			close(saved);
-		}
-		if (rc != CLI_OK) {
-			r = mla_fail(d, MLA_ERR_IO, "audit export failed (exit %d)", rc);
-			goto out;
-		}
-	}
+	if ((r = time_export(p, res, d)) != MLA_OK)
+		goto out;
 	if (stat(p->bundle, &sb) == 0)
 		res->bundle_bytes = (size_t)sb.st_size;
+	res->bundle_format = bundle_format_of(p->bundle);
 	r = time_verify(p->bundle, p->trust, p->vout, res, d);
 out:
 	store_close(s);
@@ -467,9 +503,17 @@ static void print_text(const struct ba_args *a, const struct ba_res *x)
 	       x->proof_max * 1e6);
 	printf("%-52s %12.1f us\n", "inclusion proof verify, mean", x->pverify_mean * 1e6);
 	printf("%-52s %12.1f us\n", "inclusion proof verify, max", x->pverify_max * 1e6);
-	printf("%-52s %12.2f s    < 10 s\n", "bundle verify (audit verify, one core), wall",
+	printf("%-52s %12.2f s    < 3 s at 1M\n", "bundle verify (audit verify, one core), wall",
 	       x->verify_wall);
 	printf("%-52s %12.2f s\n", "bundle verify, CPU time", x->verify_cpu);
+	printf("%-52s %12.1f MiB  < 256 MiB at 10M\n", "bundle verify, peak RSS",
+	       mib(x->verify_rss_kib));
+	printf("%-52s %12.2f s\n", "bundle export (audit export), wall", x->export_s);
+	printf("%-52s %12.1f MiB  (bounded: no target)\n", "bundle export, peak RSS",
+	       mib(x->export_rss_kib));
+	printf("%-52s %12.2f s\n", "daemon start path (store checks), wall", x->sc.now.s);
+	printf("%-52s %12.1f MiB  < 64 MiB at 10M\n", "daemon start path, peak RSS",
+	       mib(x->sc.now.hwm_kib));
 	printf("\nappends: %llu in %.2f s (each serialized, leaf-hashed, stored, added to the "
 	       "tree); one by one: %llu in %.2f s\n", (unsigned long long)a->entries,
 	       x->append_group, (unsigned long long)x->single_n, x->append_single);
@@ -492,9 +536,10 @@ static void print_text(const struct ba_args *a, const struct ba_res *x)
 	       x->sc.quick_s, x->sc.check_s,
 	       x->sc.log_s, x->sc.backup_copy_s, (double)x->sc.backup_bytes / 1e6,
 	       x->sc.backup_check_s);
-	printf("bundle: %.1f MB (%llu entries, 1 checkpoint, no envelopes), written by audit "
-	       "export in %.2f s; verifier exit %d: \"%s\"\n", (double)x->bundle_bytes / 1e6,
-	       (unsigned long long)a->entries, x->export_s, x->verify_rc, x->verify_last);
+	printf("bundle: format %u, %.1f MB (%llu entries, 1 checkpoint, no envelopes), written by "
+	       "audit export in %.2f s; verifier exit %d: \"%s\"\n", x->bundle_format,
+	       (double)x->bundle_bytes / 1e6, (unsigned long long)a->entries, x->export_s,
+	       x->verify_rc, x->verify_last);
 }
 
 static void print_json(const struct ba_args *a, const struct ba_res *x)
@@ -510,13 +555,16 @@ static void print_json(const struct ba_args *a, const struct ba_res *x)
 	       "\"appends_group_per_s\":%.0f,\"appends_single_per_s\":%.0f,"
 	       "\"proof_mean_us\":%.2f,\"proof_max_us\":%.2f,\"proof_verify_mean_us\":%.2f,"
 	       "\"proof_verify_max_us\":%.2f,\"verify_wall_s\":%.3f,\"verify_cpu_s\":%.3f,"
-	       "\"verify_exit\":%d,\"bundle_bytes\":%zu}\n",
+	       "\"verify_exit\":%d,\"bundle_bytes\":%zu,\"bundle_format\":%u,"
+	       "\"verify_peak_rss_kib\":%ld,\"export_s\":%.3f,\"export_peak_rss_kib\":%ld,"
+	       "\"start_s\":%.3f,\"start_peak_rss_kib\":%ld}\n",
 	       (unsigned long long)a->entries, cpu, sysconf(_SC_NPROCESSORS_ONLN),
 	       OpenSSL_version(OPENSSL_VERSION), (double)(1 << 20) / x->sha_bulk / 1e6,
 	       1.0 / x->sha_small, (double)a->entries / x->append_group,
 	       (double)x->single_n / x->append_single, x->proof_mean * 1e6, x->proof_max * 1e6,
 	       x->pverify_mean * 1e6, x->pverify_max * 1e6, x->verify_wall, x->verify_cpu,
-	       x->verify_rc, x->bundle_bytes);
+	       x->verify_rc, x->bundle_bytes, x->bundle_format, x->verify_rss_kib, x->export_s,
+	       x->export_rss_kib, x->sc.now.s, x->sc.now.hwm_kib);
 }
 
 int bench_audit(int argc, char **argv)
@@ -544,7 +592,10 @@ int bench_audit(int argc, char **argv)
 	}
 	make_paths(&p);
 	r = run(&a, &p, &res, &d);
-	(void)bench_remove_tree(p.dir);
+	if (getenv("MLAGW_BENCH_KEEP") != NULL) /* by hand: the store and bundle stay */
+		fprintf(stderr, "mlagw " CMD ": kept %s\n", p.dir);
+	else
+		(void)bench_remove_tree(p.dir);
 	if (r != MLA_OK)
 		return cli_fail(CMD, r, &d);
 	if (a.json)

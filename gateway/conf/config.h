@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "api_config.h"
+#include "deadline_config.h"
 #include "mlagw/error.h"
 #include "mlagw/limits.h"
 
@@ -28,6 +29,7 @@ struct gw_peer {
 	char encrypt_cert[PATH_MAX]; /* the peer gateway's encryption certificate */
 	char tls_pin[96];           /* optional: "sha256//<base64 SPKI SHA-256>" */
 	unsigned max_in_flight;     /* concurrent requests to this peer; default 8 */
+	unsigned receipt_version;   /* the highest receipt version the peer reads; default 1 */
 };
 
 struct gw_retry {
@@ -93,6 +95,8 @@ struct gw_config {
 	int cases_enforce;            /* cases_lifecycle is "enforce" */
 	/* [api] (docs/api/README.md) */
 	struct api_config api;
+	/* [deadlines] (protocol/SPEC.md 16.9): legal deadlines and the escalation hook */
+	struct deadline_config deadlines;
 };
 
 /* Fills every field with its documented default (nothing required is set). */

@@ -131,11 +131,13 @@ static const struct key_def peer_keys[] = {
 	{"encrypt_cert", T_PATH, PEER(encrypt_cert), 0, 0, F_REQUIRED},
 	{"tls_pin", T_PIN, PEER(tls_pin), 0, 0, 0},
 	{"max_in_flight", T_UINT, offsetof(struct gw_peer, max_in_flight), 0, 1, 256, 0},
+	/* until the signed directory lists what each peer reads (SPEC 11 rules 7 and 10) */
+	{"receipt_version", T_UINT, offsetof(struct gw_peer, receipt_version), 0, 1, 2, 0},
 };
 
 enum sec_id {
 	SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_AUDIT, SEC_STORE, SEC_CASES,
-	SEC_API, SEC_PEER,
+	SEC_API, SEC_DEADLINES, SEC_PEER,
 	SEC_N
 };
 
@@ -160,7 +162,7 @@ static const struct sec_def sections[SEC_N] = {
 	SEC("gateway", gateway_keys), SEC("keys", keys_keys), SEC("trust", trust_keys),
 	SEC("limits", limits_keys),   SEC("retry", retry_keys), SEC("audit", audit_keys),
 	SEC("store", store_keys),     SEC("cases", cases_keys),	      {"api", NULL, 0},
-	SEC("peer", peer_keys),
+	{"deadlines", NULL, 0},       SEC("peer", peer_keys),
 };
 
 struct cfg_parser {
@@ -382,6 +384,9 @@ static mla_err key_line(struct cfg_parser *p, char *key, char *value, mla_diag *
 		return fail_at(p, p->line, diag, "key '%s' outside any section", key);
 	if (p->sec == SEC_API) /* [api] has its own reader: api_config.c */
 		return api_config_key(&p->cfg.api, p->file, p->line, p->base_dir, key, value, diag);
+	if (p->sec == SEC_DEADLINES) /* [deadlines]: deadline_config.c */
+		return deadline_config_key(&p->cfg.deadlines, p->file, p->line, p->base_dir, key,
+					   value, diag);
 	sd = &sections[p->sec];
 	for (i = 0; i < sd->n_keys && k == NULL; i++)
 		if (strcmp(sd->keys[i].name, key) == 0)
@@ -431,6 +436,7 @@ static mla_err peer_section(struct cfg_parser *p, const char *cc, mla_diag *diag
 	memset(peer, 0, sizeof(*peer));
 	memcpy(peer->state, cc, 3);
 	peer->max_in_flight = 8;
+	peer->receipt_version = 1;
 	p->peer_line[c->n_peers++] = p->line;
 	p->base = peer;
 	memset(p->seen[SEC_PEER], 0, sizeof(p->seen[SEC_PEER]));
@@ -639,6 +645,7 @@ void gw_config_defaults(struct gw_config *c)
 	memcpy(c->cases_opaque, "allow", sizeof("allow"));
 	memcpy(c->cases_lifecycle, "off", sizeof("off"));
 	api_config_defaults(&c->api);
+	deadline_config_defaults(&c->deadlines);
 }
 
 mla_err gw_config_load(const char *path, struct gw_config *c, mla_diag *diag)

@@ -10,6 +10,7 @@
 #include "cases/cases.h"
 #include "tlog/audit.h"
 #include "core/log.h"
+#include "mlagw/case.h"
 #include "mlagw/codec.h"
 #include "mlagw/receipt.h"
 #include "mlagw/text.h"
@@ -33,6 +34,7 @@ struct recv_job {
 	int64_t receipt_ms; /* the signed receipt's received_at, ms */
 	int life_set;       /* [cases] lifecycle = enforce: life is the step the envelope makes */
 	struct store_life_step life;
+	mla_case_report *report; /* the case validation's problems, when they refused it */
 };
 
 static mla_err exchange_checks(struct recv_job *j, const struct gw_config *c)
@@ -54,6 +56,78 @@ static mla_err exchange_checks(struct recv_job *j, const struct gw_config *c)
 	return MLA_OK;
 }
 
+/* The decrypted document, checked as the sender had to before sealing (SPEC 16.6, On
+ * receipt): a document that declares a case schema must follow it and agree with the signed
+ * header's Kind and Action; an opaque one passes unless [cases] opaque = refuse. Runs here,
+ * before anything is stored, so that the refusal is the synchronous negative receipt. The
+ * report is kept for the receipt's problem list only when it holds problems. */
+static mla_err case_checks(struct recv_job *j, const struct gw_config *c, const mla_buf *doc)
+{
+	mla_err r;
+
+	if ((j->report = calloc(1, sizeof(*j->report))) == NULL)
+		return mla_fail(&j->diag, MLA_ERR_NOMEM, "out of memory checking the document");
+	r = mla_case_check(doc->data, doc->len, &c->limits, c->cases_refuse_opaque,
+			   j->v.header.kind, j->v.header.action, j->report, &j->diag);
+	if (r == MLA_OK || j->report->cls != MLA_CASE_INVALID) {
+		free(j->report);
+		j->report = NULL;
+	}
+	return r;
+}
+
+/* The validation's problems as a receipt's list (SPEC 12): the same paths, codes and details,
+ * which name no text of the document. NULL when out of memory. */
+static mla_receipt_problems *receipt_problems(const mla_case_report *rep)
+{
+	mla_receipt_problems *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	for (size_t i = 0; i < rep->n && i < MLA_RECEIPT_PROBLEMS_MAX; i++) {
+		mla_receipt_problem *q = &p->list[p->n++];
+		(void)mla_snprintf_cut(q->path, sizeof(q->path), "%s", rep->problems[i].path);
+		(void)mla_snprintf_cut(q->code, sizeof(q->code), "%s",
+				       mla_case_code_name(rep->problems[i].code));
+		(void)mla_snprintf_cut(q->detail, sizeof(q->detail), "%s", rep->problems[i].detail);
+	}
+	p->count = (uint32_t)(rep->n + rep->more);
+	return p;
+}
+
+/* A refusal for a case document's problems, to a peer that reads receipt version 2: the
+ * receipt lists them. Should the list not seal (a path outside the receipt's characters: a
+ * bug), the refusal still gets its version 1 receipt, never no receipt at all. */
+static void sign_with_problems(struct recv_job *j, mla_receipt *r, struct gw_crypto *k,
+			       const struct gw_config *c)
+{
+	mla_receipt_problems *p = receipt_problems(j->report);
+	mla_diag d = {MLA_OK, ""};
+
+	r->version = 2;
+	if (p != NULL && (j->receipt_err = mla_receipt_seal_problems(r, p, k->signer, &c->limits,
+								    &j->receipt, &d)) == MLA_OK) {
+		free(p);
+		return;
+	}
+	free(p);
+	gw_log(GW_LOG_ERROR, "receipt-problems-unsealed", j->header_known ? j->v.header.message_id
+									  : "",
+	       "peer=%s reason=\"%s\"", j->peer_state, d.msg);
+	r->version = 1;
+	j->receipt_err = mla_receipt_seal(r, k->signer, &c->limits, &j->receipt, NULL);
+}
+
+/* The receipt version this refusal is written in: 2 only to list a case document's problems,
+ * and only to a peer configured as reading it (SPEC 11 rule 7); 1 otherwise. */
+static int lists_problems(const struct recv_job *j, const struct gw_config *c)
+{
+	const struct gw_peer *peer = gw_config_peer(c, j->peer_state);
+
+	return j->err != MLA_OK && j->report != NULL && j->report->n > 0 && peer != NULL &&
+	       peer->receipt_version >= 2;
+}
+
 static void sign_receipt(struct recv_job *j, struct gw_crypto *k, const struct gw_config *c)
 {
 	mla_receipt r;
@@ -71,7 +145,10 @@ static void sign_receipt(struct recv_job *j, struct gw_crypto *k, const struct g
 		mla_text_copy_safe(r.error_message, sizeof(r.error_message),
 				   mla_diag_message(&j->diag));
 	j->receipt_ms = (int64_t)r.received_at * 1000;
-	j->receipt_err = mla_receipt_seal(&r, k->signer, &c->limits, &j->receipt, NULL);
+	if (lists_problems(j, c))
+		sign_with_problems(j, &r, k, c);
+	else
+		j->receipt_err = mla_receipt_seal(&r, k->signer, &c->limits, &j->receipt, NULL);
 }
 
 static int uuid_like(const char *s)
@@ -103,10 +180,12 @@ static void recv_run(struct gw_job *job, struct gw_crypto *k)
 	}
 	j->err = mla_envelope_open(j->body.data, j->body.len, k->trust, k->keys, c->state,
 				   &c->limits, &j->v, &doc, &j->diag);
-	mla_buf_free(&doc); /* agencies decrypt on demand; the plaintext is not kept */
 	j->header_known = uuid_like(j->v.header.message_id);
 	if (j->err == MLA_OK)
 		j->err = exchange_checks(j, c);
+	if (j->err == MLA_OK)
+		j->err = case_checks(j, c, &doc);
+	mla_buf_free(&doc); /* agencies decrypt on demand; the plaintext is not kept */
 	if (j->err != MLA_OK && (j->repeat = repeat_held(j, c)) != 0)
 		return; /* no new signature for what the first refusal's receipt answers */
 	sign_receipt(j, k, c);
@@ -117,6 +196,7 @@ static void free_job(struct recv_job *j)
 	gw_job_release(&j->job);
 	mla_buf_free(&j->body);
 	mla_buf_free(&j->receipt);
+	free(j->report);
 	free(j);
 }
 

@@ -70,6 +70,10 @@ static void record_outcome(struct gw *g, struct receipt_job *j)
 
 	if (accepted)
 		(void)mla_snprintf_cut(detail, sizeof(detail), "receipt %s verified", j->r.receipt_id);
+	else if (j->r.problem_count > 0) /* receipt version 2: the list stays in the receipt */
+		(void)mla_snprintf_cut(detail, sizeof(detail), "%s: %lu problem(s) listed in the "
+				       "receipt: %.160s", mla_errname(j->r.error),
+				       (unsigned long)j->r.problem_count, j->r.error_message);
 	else
 		(void)mla_snprintf_cut(detail, sizeof(detail), "%s: %.200s", mla_errname(j->r.error),
 				       j->r.error_message);
@@ -88,8 +92,10 @@ static void record_outcome(struct gw *g, struct receipt_job *j)
 		gw_log(GW_LOG_INFO, "delivered", t->message_id, "to=%s attempts=%u latency_ms=%lld",
 		       t->to_state, t->attempts + 1, (long long)(gw_now_ms() - t->created_ms));
 	else
-		gw_log(GW_LOG_WARN, "rejected-by-peer", t->message_id, "to=%s error=%s reason=\"%s\"",
-		       t->to_state, mla_errname(j->r.error), j->r.error_message);
+		gw_log(GW_LOG_WARN, "rejected-by-peer", t->message_id,
+		       "to=%s error=%s problems=%lu reason=\"%s\"", t->to_state,
+		       mla_errname(j->r.error), (unsigned long)j->r.problem_count,
+		       j->r.error_message);
 }
 
 /* If the group holding the outcome was rolled back (a store failure), the message would stay

@@ -148,11 +148,20 @@ static mla_err src_audit_certs(void *ctx, mla_audit_bytes_fn fn, void *arg, mla_
 	return store_reader_audit_certs(ctx, fn, arg, diag);
 }
 
+static mla_err src_node(void *ctx, unsigned level, uint64_t idx, uint8_t out[32],
+			mla_diag *diag)
+{
+	return store_reader_tree_node(ctx, level, idx, out, diag);
+}
+
 mla_audit_source store_reader_audit_source(store_reader *r)
 {
 	mla_audit_source s = {r,	     src_meta,	     src_entries,  src_checkpoints,
 			      src_witnessed, src_peer_certs, src_envelope, src_receipt,
-			      src_seals,     src_audit_certs};
+			      src_seals,     src_audit_certs, NULL};
 
+	/* a store from before schema 7 keeps no tree: export keeps the leaves instead */
+	if (store_reader_has_tree(r))
+		s.node = src_node;
 	return s;
 }

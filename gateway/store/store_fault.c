@@ -67,6 +67,52 @@ mla_err store_fault_set_entry(const char *path, uint64_t seq, const uint8_t *ent
 	return e;
 }
 
+/* One statement: ?1 = id, ?2 = blob; *changed = rows. */
+static mla_err run_id(sqlite3 *db, const char *sql, const char *id, const uint8_t *blob,
+		      size_t len, int *changed, mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err e = MLA_OK;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_blob64(st, 2, blob, len, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_step(st)) != SQLITE_DONE)
+		e = store_fail_db(db, rc, "fault injection", diag);
+	else
+		*changed = sqlite3_changes(db);
+	(void)sqlite3_finalize(st);
+	return e;
+}
+
+mla_err store_fault_set_outbox_envelope(const char *path, const char *id, const uint8_t *env,
+					size_t len, const uint8_t digest[32], mla_diag *diag)
+{
+	sqlite3 *db = NULL;
+	int changed = 0, rc;
+	mla_err e;
+
+	if ((e = fault_open(path, &db, diag)) != MLA_OK)
+		goto out;
+	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK) {
+		e = store_fail_db(db, rc, "fault injection", diag);
+		goto out;
+	}
+	if ((e = run_id(db, "UPDATE outbox SET digest = ?2 WHERE message_id = ?1", id, digest, 32,
+			&changed, diag)) == MLA_OK && changed == 1)
+		e = run_id(db, "UPDATE outbox_envelope SET envelope = ?2 WHERE message_id = ?1", id,
+			   env, len, &changed, diag);
+	if (e == MLA_OK && changed != 1)
+		e = mla_fail(diag, MLA_ERR_NOT_FOUND, "store: no sent message %.36s", id);
+	if ((rc = sqlite3_exec(db, e == MLA_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL)) !=
+		    SQLITE_OK && e == MLA_OK)
+		e = store_fail_db(db, rc, "fault injection", diag);
+out:
+	(void)sqlite3_close_v2(db);
+	return e;
+}
+
 mla_err store_fault_delete_entry(const char *path, uint64_t seq, mla_diag *diag)
 {
 	int changed = 0;

@@ -18,6 +18,11 @@ mla_err store_fault_set_entry(const char *path, uint64_t seq, const uint8_t *ent
  * seq (level >= 1), or deletes it when hash is NULL. MLA_ERR_NOT_FOUND if there is none. */
 mla_err store_fault_set_tree_hash(const char *path, uint64_t seq, unsigned level,
 				  const uint8_t hash[32], mla_diag *diag);
+/* Replaces the envelope of sent message id, and its digest (SHA-256 of env), as if the sender
+ * had sealed env: what a sender that does not validate its documents would send (issue 13).
+ * MLA_ERR_NOT_FOUND if there is no such message. */
+mla_err store_fault_set_outbox_envelope(const char *path, const char *id, const uint8_t *env,
+					size_t len, const uint8_t digest[32], mla_diag *diag);
 /* Deletes audit entry seq, leaving a gap. */
 mla_err store_fault_delete_entry(const char *path, uint64_t seq, mla_diag *diag);
 /* Moves the write-ahead log into the database file and empties it (so the file alone holds

@@ -235,6 +235,8 @@ enum store_reader_stmt_id {
 	SR_HISTORY_ONE,
 	SR_HISTORY_ALL,
 	SR_ALERTS,
+	SR_TREE_NODE,
+	SR_TREE_LEAF,
 	SR_COUNT_
 };
 

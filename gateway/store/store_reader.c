@@ -223,3 +223,8 @@ mla_err store_reader_meta(store_reader *r, store_meta_fn fn, void *arg, mla_diag
 		return e;
 	return store_reader_each(r, st, meta_row, &m, "meta", diag);
 }
+
+int store_reader_has_tree(const store_reader *r)
+{
+	return r->version >= 7;
+}

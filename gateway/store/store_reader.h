@@ -166,6 +166,12 @@ mla_err store_reader_alerts(store_reader *r, store_alert_row_fn fn, void *arg, m
  * (store_audit_source.c): valid while r is open; the meta's counts and origin are
  * store_reader_counts' and store_reader_origin's. */
 mla_audit_source store_reader_audit_source(store_reader *r);
+/* The root of the complete subtree (level, idx) of the audit tree (schema 7: audit.leaf for
+ * level 0, audit_tree above); MLA_ERR_NOT_FOUND when the store does not hold it. */
+mla_err store_reader_tree_node(store_reader *r, unsigned level, uint64_t idx, uint8_t out[32],
+			       mla_diag *diag);
+/* Whether the snapshot keeps the audit tree's hashes (schema 7 and later). */
+int store_reader_has_tree(const store_reader *r);
 
 /* The SQLite library's version, for benchmark reports. */
 const char *store_sqlite_version(void);

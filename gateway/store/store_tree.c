@@ -87,6 +87,39 @@ mla_err store_tree_add(gw_store *s, uint64_t seq, const uint8_t leaf[32], mla_di
 	return r;
 }
 
+mla_err store_reader_tree_node(store_reader *r, unsigned level, uint64_t idx, uint8_t out[32],
+			       mla_diag *diag)
+{
+	int64_t seq = last_seq(level, idx);
+	sqlite3_stmt *st = NULL;
+	mla_err e;
+	int rc;
+
+	if (seq < 0)
+		return mla_fail(diag, MLA_ERR_ARG, "store: audit tree node %u/%llu: out of range",
+				level, (unsigned long long)idx);
+	if (r->version < 7)
+		return mla_fail(diag, MLA_ERR_NOT_FOUND, "store: schema %d keeps no audit tree",
+				r->version);
+	e = level == 0 ? store_reader_stmt(r, SR_TREE_LEAF, "SELECT leaf FROM audit WHERE seq = ?1",
+					   &st, diag)
+		       : store_reader_stmt(r, SR_TREE_NODE, "SELECT hash FROM audit_tree WHERE "
+					   "seq = ?1 AND level = ?2", &st, diag);
+	if (e != MLA_OK)
+		return e;
+	if ((rc = sqlite3_bind_int64(st, 1, seq)) != SQLITE_OK ||
+	    (level > 0 && (rc = sqlite3_bind_int(st, 2, (int)level)) != SQLITE_OK) ||
+	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
+		e = store_fail_db(r->db, rc, "audit tree node", diag);
+	else if (rc == SQLITE_DONE)
+		e = mla_fail(diag, MLA_ERR_NOT_FOUND, "store: no audit tree hash at level %u "
+			     "index %llu", level, (unsigned long long)idx);
+	else
+		e = store_col_digest(st, 0, out, "audit tree node", diag);
+	store_stmt_done(st);
+	return e;
+}
+
 /* The right edge of the leaves pushed so far, as in mla_merkle_compact_append, and fn for
  * each complete subtree a push completes (seq, level, hash). */
 struct edge {

@@ -51,6 +51,10 @@ void submit_cases(struct gw *g, struct evhttp_request *req, const char *id);
 /* The JSON array of a message's history rows, {"state","at","at_ms"[,"detail"]}, in *out
  * (the caller's) (submit_status.c). */
 mla_err status_history_json(struct gw *g, const char *id, json_t **out, mla_diag *d);
+/* For a sent message the peer refused with a receipt version 2 listing a case document's
+ * problems: sets "problems" on o, [{"path","code"[,"detail"]}, ...[, {"more": n}]], the shape
+ * of a refusal before sealing (submit_status.c). Nothing without such a receipt. */
+mla_err status_receipt_problems(struct gw *g, const char *id, json_t *o, mla_diag *d);
 
 void submit_reply_json(struct evhttp_request *req, int code, const char *reason, mla_buf *json);
 void submit_reply_error(struct evhttp_request *req, int code, const char *reason, mla_err err,

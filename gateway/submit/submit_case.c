@@ -42,25 +42,15 @@ mla_err submit_case_check(const uint8_t *doc, size_t len, const mla_header *h,
 			  const struct gw_config *c, char **problems, mla_diag *diag)
 {
 	mla_case_report *rep = calloc(1, sizeof(*rep));
-	char first[MLA_CASE_PATH_MAX + 64] = "";
 	mla_err r;
 
 	*problems = NULL;
 	if (rep == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "out of memory");
-	r = mla_case_validate(doc, len, &c->limits, rep, diag);
-	if (r == MLA_OK && rep->cls == MLA_CASE_OPAQUE && c->cases_refuse_opaque)
-		r = mla_fail(diag, MLA_ERR_SCHEMA, "the document declares no case schema, and this "
-			     "gateway refuses opaque documents ([cases] opaque = refuse)");
-	else if (r == MLA_OK && rep->cls == MLA_CASE_VALID)
-		r = mla_case_check_header(rep, h->kind, h->action, diag);
-	else if (rep->cls == MLA_CASE_INVALID) {
+	r = mla_case_check(doc, len, &c->limits, c->cases_refuse_opaque, h->kind, h->action, rep,
+			   diag);
+	if (r != MLA_OK && rep->cls == MLA_CASE_INVALID)
 		*problems = problems_json(rep);
-		if (rep->n > 0)
-			mla_case_problem_format(&rep->problems[0], first, sizeof(first));
-		r = mla_fail(diag, MLA_ERR_SCHEMA, "the document does not follow its case schema: "
-			     "%zu problem(s), the first %s", rep->n + rep->more, first);
-	}
 	free(rep);
 	return r;
 }

@@ -2,8 +2,12 @@
  * socket. Metadata only: never a document. */
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "core/crypto_set.h"
 #include "mlagw/codec.h"
 #include "mlagw/json.h"
+#include "mlagw/receipt.h"
 #include "cases/cases.h"
 #include "relay/relay.h"
 #include "submit.h"
@@ -42,6 +46,74 @@ mla_err status_history_json(struct gw *g, const char *id, json_t **out, mla_diag
 	return r;
 }
 
+static json_t *problems_array(const mla_receipt_problems *p)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < p->n; i++) {
+		const mla_receipt_problem *q = &p->list[i];
+		json_t *o = json_pack("{s:s, s:s}", "path", q->path, "code", q->code);
+
+		if (o == NULL || mla_json_set_opt(o, "detail", q->detail) != 0 ||
+		    json_array_append_new(a, o) != 0) {
+			json_decref(o);
+			json_decref(a);
+			return NULL;
+		}
+	}
+	if (a != NULL && p->count > p->n &&
+	    json_array_append_new(a, json_pack("{s:I}", "more", (json_int_t)(p->count - p->n))) != 0) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+static void note_rejected_at(const char *state, int64_t at_ms, const char *detail, void *arg)
+{
+	(void)detail;
+	if (strcmp(state, "rejected") == 0)
+		*(int64_t *)arg = at_ms;
+}
+
+mla_err status_receipt_problems(struct gw *g, const char *id, json_t *o, mla_diag *d)
+{
+	mla_receipt_problems *p = NULL;
+	mla_diag vd = {MLA_OK, ""};
+	mla_limits lim = g->snap->cfg.limits;
+	int64_t rejected_ms = 0;
+	mla_receipt r;
+	mla_buf rc;
+	json_t *a;
+	mla_err e;
+
+	if ((e = store_outbox_receipt_get(g->store, id, &rc, d)) != MLA_OK)
+		return e == MLA_ERR_NOT_FOUND ? MLA_OK : e;
+	/* checked as of when it was recorded, so that a signer expired since still shows */
+	if ((e = store_history(g->store, id, note_rejected_at, &rejected_ms, d)) != MLA_OK) {
+		mla_buf_free(&rc);
+		return e;
+	}
+	lim.verify_time = (time_t)(rejected_ms / 1000);
+	mla_require(g->crypto != NULL); /* loaded at start; a reload swaps in only a loaded set */
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		e = MLA_ERR_NOMEM;
+		goto out;
+	}
+	/* verified when it was stored; read again through the verifier, the one reader of
+	 * receipts (one that does not verify, its root no longer trusted, shows no problems) */
+	e = MLA_OK;
+	if (mla_receipt_verify_problems(rc.data, rc.len, g->crypto->trust, &lim, &r, p, &vd) !=
+		    MLA_OK || p->n == 0)
+		goto out;
+	if ((a = problems_array(p)) == NULL || json_object_set_new(o, "problems", a) != 0)
+		e = MLA_ERR_NOMEM;
+out:
+	free(p);
+	mla_buf_free(&rc);
+	return e;
+}
+
 static json_t *outbox_json(const struct out_msg *m)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "message_id",
@@ -64,6 +136,8 @@ static mla_err message_json(struct gw *g, const char *id, mla_buf *b, mla_diag *
 
 	if ((r = store_outbox_get(g->store, id, &m, d)) == MLA_OK) {
 		o = outbox_json(&m);
+		if (o != NULL && m.state == MSG_REJECTED)
+			r = status_receipt_problems(g, id, o, d);
 	} else if (r == MLA_ERR_NOT_FOUND &&
 		   (r = store_inbox_lookup(g->store, id, &found, digest, &receipt, d)) == MLA_OK) {
 		mla_buf_free(&receipt);

@@ -117,6 +117,11 @@ typedef struct mla_audit_source {
 	/* the audit certificates the gateway used (DER), for a log whose audit key changed
 	 * (SPEC 14 "Audit key changes"); NULL for a source that keeps none */
 	mla_err (*audit_certs)(void *ctx, mla_audit_bytes_fn fn, void *arg, mla_diag *diag);
+	/* the root of the complete subtree (level, idx) of the log's tree as the source keeps it
+	 * (merkle_nodes.h): the proofs are computed from it with no leaf in memory; NULL for a
+	 * source that keeps no tree (export keeps the leaves, 32 bytes an entry) */
+	mla_err (*node)(void *ctx, unsigned level, uint64_t idx, uint8_t out[32],
+			mla_diag *diag);
 } mla_audit_source;
 
 /* What stopped an export, so that a caller can word it: diag holds the message. */
@@ -144,8 +149,10 @@ typedef struct mla_audit_export_result {
 /* Writes the audit bundle of src to out: the manifest, the audit certificate (cert_pem, PEM,
  * its subject's C= the State), the peers' certificates, every entry up to the latest
  * checkpoint, every checkpoint, the witnessed heads, the proofs, and the envelopes and
- * receipts of the messages filter selects (NULL: all). Entries are streamed; the bundle is
- * built in memory (at most MLA_BUNDLE_MAX) and written once complete. *res is filled either
+ * receipts of the messages filter selects (NULL: all). Entries are streamed into a temporary
+ * file (TMPDIR, or for mla_audit_export_file the bundle's directory), removed at once, and
+ * the bundle written from it once complete: memory does not grow with the log (a filtered
+ * export reads the entries twice). *res is filled either
  * way; on failure res->fault says what stopped it. Needs mla_crypto_init. */
 mla_err mla_audit_export(const mla_audit_source *src, const uint8_t *cert_pem, size_t cert_len,
 			 const struct mla_audit_filter *filter, FILE *out,
@@ -263,9 +270,14 @@ typedef struct mla_audit_bundle_result {
 	size_t ok[MLA_AUDIT_CHECK_N], failed[MLA_AUDIT_CHECK_N];
 	mla_audit_head *heads;
 	size_t nheads;
-	mla_audit_failure *failures; /* in the order found */
+	mla_audit_failure *failures; /* in the order found, at most MLA_AUDIT_FAILURES_LISTED */
 	size_t nfailures;
+	size_t unlisted; /* failures beyond those listed: counted in failed[], not described */
 } mla_audit_bundle_result;
+
+/* The failures of one bundle described at most (the rest counted): a bundle made to fail at
+ * every one of ten million entries must not make its auditor's memory grow with it. */
+#define MLA_AUDIT_FAILURES_LISTED 10000
 
 /* A split view found across bundles: the log, the size, and the two bundles it is between
  * (indexes into the inputs; for MLA_AUDIT_R_SPLIT_WITNESS the log's and the witness's). */
@@ -305,10 +317,13 @@ typedef struct mla_audit_result {
 } mla_audit_result;
 
 /* One bundle's bytes, and the name its reports use (the file name). */
+/* A bundle to verify: its bytes (data, len), or with data NULL the file at path, read in
+ * passes in bounded memory (SPEC 15 "Verification"). */
 typedef struct mla_audit_input {
 	const char *name;
 	const uint8_t *data;
 	size_t len;
+	const char *path;
 } mla_audit_input;
 
 /* Verifies n bundles (SPEC section 15, Verification) with the roots of trust, and with

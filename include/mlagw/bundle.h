@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mlagw/buf.h"
 #include "mlagw/error.h"
@@ -15,9 +16,14 @@
 /* Format 3: format 2 with earlier seals of a message sealed again (records <id>.<n>). Export
  * writes it only for a bundle holding such records, format 2 otherwise (SPEC 15). */
 #define MLA_BUNDLE_MAGIC3 "mlagw-audit-bundle/3\n"
+/* Format 4: format 3 with raised limits, for logs of tens of millions of entries. Export
+ * writes it only for a bundle beyond format 2 and 3's limits (SPEC 15). */
+#define MLA_BUNDLE_MAGIC4 "mlagw-audit-bundle/4\n"
 #define MLA_BUNDLE_NAME_MAX 64		    /* bytes of a record name */
-#define MLA_BUNDLE_RECORDS_MAX 4000000	    /* records in one bundle */
-#define MLA_BUNDLE_MAX ((size_t)4 << 30)    /* bytes of a whole bundle */
+#define MLA_BUNDLE_RECORDS_MAX 4000000	    /* records in one bundle (formats 2 and 3) */
+#define MLA_BUNDLE_MAX ((size_t)4 << 30)    /* bytes of a whole bundle (formats 2 and 3) */
+#define MLA_BUNDLE4_RECORDS_MAX UINT64_C(10000000000) /* format 4 */
+#define MLA_BUNDLE4_MAX (UINT64_C(16) << 40)	      /* format 4: 16 TiB */
 
 /* Record types, in the order they must appear in a bundle. */
 typedef enum mla_bundle_type {
@@ -44,8 +50,21 @@ typedef struct mla_bundle_record {
 typedef struct mla_bundle {
 	mla_bundle_record *rec;
 	size_t n;
-	unsigned format; /* 2 or 3, from the first line */
+	unsigned format; /* 2, 3 or 4, from the first line */
+	/* every record of each type, entries included (an index holds no entry in rec) */
+	uint64_t count[MLA_BUNDLE_TYPE_N];
+	/* an index (mla_bundle_index): the entries lie in [entries_at, entries_end) of the
+	 * file; rec[] owns its data (NULL for envelopes and receipts: mla_bundle_load) */
+	uint64_t entries_at, entries_end;
+	int index;
 } mla_bundle;
+
+/* A bundle's entries read one by one from the file an index was made of. */
+typedef struct mla_bundle_cursor {
+	FILE *f;
+	uint64_t pos, end, seq;
+	uint8_t data[1024 + 1];
+} mla_bundle_cursor;
 
 /* "manifest", "entry", ... ; NULL out of range. */
 const char *mla_bundle_type_name(mla_bundle_type t);
@@ -55,6 +74,11 @@ size_t mla_bundle_type_max(mla_bundle_type t);
 /* Appends the format line (call once, first) to out: format 2, or format (2 or 3). */
 MLA_MUST_CHECK mla_err mla_bundle_begin(mla_buf *out);
 MLA_MUST_CHECK mla_err mla_bundle_begin_format(mla_buf *out, unsigned format);
+/* The header line "<type> <name> <length>\n" of a record into out (cap bytes, 129 hold any),
+ * its length into *hlen: MLA_ERR_ARG for a bad name or an oversized record. For a writer that
+ * streams the record's bytes itself. */
+MLA_MUST_CHECK mla_err mla_bundle_header(mla_bundle_type t, const char *name, size_t len,
+					 char *out, size_t cap, size_t *hlen, mla_diag *diag);
 /* Appends one record "<type> <name> <length>\n<bytes>\n"; MLA_ERR_ARG for a bad name or an
  * oversized record (the message names it), MLA_ERR_TOO_LARGE when out cannot grow. */
 MLA_MUST_CHECK mla_err mla_bundle_add(mla_buf *out, mla_bundle_type t, const char *name,
@@ -68,5 +92,19 @@ MLA_MUST_CHECK mla_err mla_bundle_add(mla_buf *out, mla_bundle_type t, const cha
  * beyond the limits. Records point into data, which must outlive b. */
 mla_err mla_bundle_parse(const uint8_t *data, size_t len, mla_bundle *b, mla_diag *diag);
 void mla_bundle_free(mla_bundle *b);
+
+/* The same checks over the file f read from its start, in one pass and bounded memory: b
+ * becomes an index of every record but the entries (counted, their extent kept), each with
+ * its data but the envelopes' and receipts' (data NULL, len and offset set). MLA_ERR_IO when
+ * f cannot be read. */
+mla_err mla_bundle_index(FILE *f, mla_bundle *b, mla_diag *diag);
+/* The data of record rec of the index of f into out (replacing what it held). MLA_ERR_IO, or
+ * MLA_ERR_SCHEMA when the file no longer holds that record there. */
+mla_err mla_bundle_load(FILE *f, const mla_bundle_record *rec, mla_buf *out, mla_diag *diag);
+/* The entries of the index b of f, from the first; next fills rec (its data in c, valid
+ * until the next call) and returns MLA_ERR_NOT_FOUND after the last; MLA_ERR_SCHEMA when the
+ * file changed since the index was made. */
+void mla_bundle_cursor_init(mla_bundle_cursor *c, FILE *f, const mla_bundle *b);
+mla_err mla_bundle_cursor_next(mla_bundle_cursor *c, mla_bundle_record *rec, mla_diag *diag);
 
 #endif

@@ -37,6 +37,7 @@ typedef enum mla_case_doctype {
 	MLA_CASE_POSTPONED,
 	MLA_CASE_REFUSED,
 	MLA_CASE_EXECUTION_REPORT,
+	MLA_CASE_WITHDRAWN,          /* sent by the requesting State */
 	MLA_CASE_DOCTYPE_N
 } mla_case_doctype;
 
@@ -115,5 +116,14 @@ mla_err mla_case_header_for(const mla_case_report *r, const char **kind, const c
  * the document type and the header's values otherwise. Opaque documents agree with any. */
 mla_err mla_case_check_header(const mla_case_report *r, const char *kind, const char *action,
 			      mla_diag *diag);
+
+/* The check of a document before sealing and on receipt, one for both sides: validation
+ * (mla_case_validate), then for a valid document its header (mla_case_check_header), for an
+ * opaque one refuse_opaque ([cases] opaque = refuse). MLA_OK when it may travel; otherwise
+ * MLA_ERR_SCHEMA (invalid: every problem in rep, diag counting them and naming the first; or
+ * opaque and refused), MLA_ERR_HEADER, or another error of validation itself. */
+mla_err mla_case_check(const uint8_t *doc, size_t len, const mla_limits *limits,
+		       int refuse_opaque, const char *kind, const char *action,
+		       mla_case_report *rep, mla_diag *diag);
 
 #endif

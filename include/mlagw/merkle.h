@@ -92,6 +92,9 @@ void mla_merkle_compact_init(mla_merkle_compact *c);
 /* Appends a leaf hash: O(1) amortised, at most 63 node hashes. */
 mla_err mla_merkle_compact_append(mla_merkle_compact *c, const uint8_t leaf[MLA_MERKLE_HASH_LEN]);
 /* The root of the tree of the c->size leaves appended so far: O(log n). */
+/* mla_merkle_compact_append with the hasher's context (a verifier appends millions). */
+mla_err mla_merkle_hasher_compact_append(mla_merkle_hasher *hasher, mla_merkle_compact *c,
+					 const uint8_t leaf[MLA_MERKLE_HASH_LEN]);
 mla_err mla_merkle_compact_root(const mla_merkle_compact *c, uint8_t out[MLA_MERKLE_HASH_LEN]);
 
 /* ---- tree of all complete subtrees: proofs in O(log^2 n) hashes ----

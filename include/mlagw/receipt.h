@@ -18,7 +18,29 @@ typedef enum mla_outcome {
 	MLA_OUTCOME_REJECTED = 1
 } mla_outcome;
 
+/* Receipt version 2 (SPEC 12) adds to a negative receipt the problems of a refused case
+ * document (SPEC 16.6): each an element path, a code and a detail from the schema, never text
+ * of the document; at most MLA_RECEIPT_PROBLEMS_MAX listed, count giving all found. */
+#define MLA_RECEIPT_PROBLEMS_MAX 100
+#define MLA_RECEIPT_PROBLEMS_COUNT_MAX 1000000u
+#define MLA_RECEIPT_PATH_MAX 256   /* 1-255 bytes of A-Z a-z 0-9 / @ . _ ? [ ] - */
+#define MLA_RECEIPT_CODE_MAX 33    /* 1-32 of a-z 0-9 - */
+#define MLA_RECEIPT_DETAIL_MAX 48  /* 0-47 bytes of A-Z a-z 0-9 space . _ - */
+
+typedef struct mla_receipt_problem {
+	char path[MLA_RECEIPT_PATH_MAX];
+	char code[MLA_RECEIPT_CODE_MAX];
+	char detail[MLA_RECEIPT_DETAIL_MAX]; /* empty: none */
+} mla_receipt_problem;
+
+typedef struct mla_receipt_problems {
+	size_t n;        /* listed, at most MLA_RECEIPT_PROBLEMS_MAX */
+	uint32_t count;  /* found in all (n and those only counted), at least n */
+	mla_receipt_problem list[MLA_RECEIPT_PROBLEMS_MAX];
+} mla_receipt_problems;
+
 typedef struct mla_receipt {
+	unsigned version;                  /* 1, or 2 (a problem list may follow the Error) */
 	char receipt_id[MLA_UUID_LEN + 1];
 	char message_id[MLA_UUID_LEN + 1]; /* empty when the envelope's id could not be read */
 	uint8_t envelope_digest[32];       /* SHA-256 of the envelope bytes as received */
@@ -28,19 +50,32 @@ typedef struct mla_receipt {
 	mla_outcome outcome;
 	mla_err error;                     /* MLA_OK when accepted */
 	char error_message[MLA_DIAG_MAX];  /* the diag message; never content or secrets */
+	uint32_t problem_count;            /* version 2: Problems/@count; 0 without a list */
 } mla_receipt;
 
-/* Fills receipt_id with a fresh UUID and received_at with now; the rest is zeroed. */
+/* Fills receipt_id with a fresh UUID, received_at with now and version with 1; the rest is
+ * zeroed. */
 mla_err mla_receipt_init(mla_receipt *r);
 
-/* Signs r with the receiving gateway's signer into *out (initialised by the callee). */
+/* Signs r with the receiving gateway's signer into *out (initialised by the callee), in
+ * r->version (1 or 2). */
 mla_err mla_receipt_seal(const mla_receipt *r, const mla_signer *signer,
 			 const mla_limits *limits, mla_buf *out, mla_diag *diag);
+/* The same with a problem list (NULL: none), which needs r->version 2 and a rejected outcome
+ * (MLA_ERR_ARG otherwise); r->problem_count is ignored: the list's count is written. */
+mla_err mla_receipt_seal_problems(const mla_receipt *r, const mla_receipt_problems *problems,
+				  const mla_signer *signer, const mla_limits *limits,
+				  mla_buf *out, mla_diag *diag);
 
 /* Verifies a receipt: hardened parse, schema, algorithms, the signer chains to the root of
  * the receipt's receiver State, the signature covers exactly the receipt body. */
 mla_err mla_receipt_verify(const uint8_t *xml, size_t len, const mla_trust *trust,
 			   const mla_limits *limits, mla_receipt *out, mla_diag *diag);
+/* The same, reading either version; a version 2 receipt's problem list goes to *problems when
+ * it is not NULL (n = 0 without a list; zeroed when verification fails). */
+mla_err mla_receipt_verify_problems(const uint8_t *xml, size_t len, const mla_trust *trust,
+				    const mla_limits *limits, mla_receipt *out,
+				    mla_receipt_problems *problems, mla_diag *diag);
 
 /* What a sender checks before counting a message as delivered: r verified, from the State it
  * was sent to, for this message id, over exactly these envelope bytes. */

@@ -42,6 +42,25 @@ mla_err export_add(struct export_ctx *x, mla_buf *b, mla_bundle_type t, const ch
 	return r == MLA_OK ? MLA_OK : export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, r, "%s", d.msg);
 }
 
+mla_err export_put(struct export_ctx *x, mla_bundle_type t, const char *name, const void *p,
+		   size_t n)
+{
+	char head[160];
+	size_t hlen = 0;
+	mla_diag d = {MLA_OK, ""};
+	mla_err r = mla_bundle_header(t, name, n, head, sizeof(head), &hlen, &d);
+
+	if (r != MLA_OK)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, r, "%s", d.msg);
+	if (fwrite(head, 1, hlen, x->body) != hlen || (n > 0 && fwrite(p, 1, n, x->body) != n) ||
+	    putc('\n', x->body) == EOF)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_IO,
+				   "cannot write the bundle's temporary file: %s", strerror(errno));
+	x->body_bytes += hlen + n + 1;
+	x->body_records++;
+	return MLA_OK;
+}
+
 mla_err export_source_done(struct export_ctx *x, mla_err e, const mla_diag *d)
 {
 	if (e == MLA_OK)
@@ -142,7 +161,7 @@ static mla_err witnessed_row(const mla_audit_source_note *row, void *arg)
 		mla_require(mla_snprintf(name, sizeof(name), "%s.%lu.%llu", st,
 					 (unsigned long)epoch, (unsigned long long)row->size) ==
 			    MLA_OK);
-	r = export_add(x, &x->body, MLA_BUNDLE_WITNESSED, name, row->note, row->len);
+	r = export_put(x, MLA_BUNDLE_WITNESSED, name, row->note, row->len);
 	x->res->witnessed++;
 	return r;
 }
@@ -159,18 +178,6 @@ static mla_err select_message(struct export_ctx *x, const mla_audit_entry *e)
 	return MLA_OK;
 }
 
-static mla_err remember_named(struct export_ctx *x, uint64_t seq, const char *id)
-{
-	void *p = mla_grow(x->named, &x->capnamed, x->nnamed, sizeof(*x->named));
-
-	if (p == NULL)
-		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
-	x->named = p;
-	x->named[x->nnamed].seq = seq;
-	memcpy(x->named[x->nnamed++].id, id, MLA_UUID_LEN + 1);
-	return MLA_OK;
-}
-
 /* A receipt's digest an entry names: that receipt may be exported (export_messages). */
 static mla_err remember_receipt(struct export_ctx *x, const mla_audit_entry *e)
 {
@@ -184,7 +191,10 @@ static mla_err remember_receipt(struct export_ctx *x, const mla_audit_entry *e)
 	return MLA_OK;
 }
 
-/* One entry, exported as kept; an unparsable one too (the verifier reports it). */
+/* One entry, exported as kept; an unparsable one too (the verifier reports it). What the
+ * bundle must hold of its message is remembered here when every message is selected, else by
+ * export_second_read once the selection is known (so that an export that selects few messages
+ * of a long log remembers only theirs). */
 static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 {
 	struct export_ctx *x = arg;
@@ -195,12 +205,14 @@ static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 
 	mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)row->seq) ==
 		    MLA_OK);
-	if ((r = export_add(x, &x->body, MLA_BUNDLE_ENTRY, name, row->entry, row->len)) != MLA_OK)
+	if ((r = export_put(x, MLA_BUNDLE_ENTRY, name, row->entry, row->len)) != MLA_OK)
 		return r;
 	if (x->res->entries >= x->last_size) /* a source that gives more than asked */
 		return export_fail(x, MLA_AUDIT_EXPORT_CONTENT, MLA_ERR_ARG,
 				   "entry %s is beyond the latest checkpoint", name);
-	if (row->leaf != NULL) /* else no proof verifies: reported there */
+	if (row->leaf == NULL) /* no proof verifies: reported there */
+		x->leaf_missing = 1;
+	else if (x->leaves != NULL)
 		memcpy(x->leaves[x->res->entries], row->leaf, MLA_MERKLE_HASH_LEN);
 	x->res->entries++;
 	if (mla_audit_entry_parse(row->entry, row->len, &e, &d) != MLA_OK)
@@ -211,15 +223,64 @@ static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 		return MLA_OK;
 	if (x->filter == NULL || mla_audit_filter_selects(x->filter, &e))
 		r = select_message(x, &e);
-	if (r == MLA_OK && x->filtered)
-		r = remember_named(x, x->res->entries - 1, e.message_id);
-	if (r == MLA_OK && e.has_receipt_sha256)
+	if (r == MLA_OK && !x->filtered && e.has_receipt_sha256)
 		r = remember_receipt(x, &e);
 	/* every reseal of a message counts, whichever entry the filter matched: the bundle holds
 	 * whole messages, so a selected message carries all its seals */
 	if (r == MLA_OK && e.event == MLA_AUDIT_RESEALED)
 		r = export_remember_seal(x, e.message_id);
 	return r;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static mla_err remember_named(struct export_ctx *x, uint64_t seq, const char *id)
+{
+	void *p = mla_grow(x->named, &x->capnamed, x->nnamed, sizeof(*x->named));
+
+	if (p == NULL)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
+	x->named = p;
+	x->named[x->nnamed].seq = seq;
+	memcpy(x->named[x->nnamed++].id, id, MLA_UUID_LEN + 1);
+	return MLA_OK;
+}
+
+/* The second read of a filtered export: the entries of the selected messages (their
+ * inclusion proofs) and the receipts they name. */
+static mla_err named_row(const mla_audit_source_entry *row, void *arg)
+{
+	struct export_ctx *x = arg;
+	mla_audit_entry e;
+	mla_err r = MLA_OK;
+
+	if (mla_audit_entry_parse(row->entry, row->len, &e, NULL) != MLA_OK ||
+	    e.message_id[0] == '\0' ||
+	    bsearch(e.message_id, x->ids, x->nids, sizeof(*x->ids), cmp_id) == NULL)
+		return MLA_OK;
+	if ((r = remember_named(x, row->seq, e.message_id)) == MLA_OK && e.has_receipt_sha256)
+		r = remember_receipt(x, &e);
+	return r;
+}
+
+mla_err export_second_read(struct export_ctx *x)
+{
+	const mla_audit_source *s = x->src;
+	mla_diag d = {MLA_OK, ""};
+	size_t n = 0;
+
+	if (x->nids > 0)
+		qsort(x->ids, x->nids, sizeof(*x->ids), cmp_id);
+	for (size_t i = 0; i < x->nids; i++)
+		if (n == 0 || strcmp(x->ids[n - 1], x->ids[i]) != 0)
+			memmove(x->ids[n++], x->ids[i], MLA_UUID_LEN + 1);
+	x->nids = n;
+	if (!x->filtered || x->nids == 0)
+		return MLA_OK;
+	return export_source_done(x, s->entries(s->ctx, 0, x->last_size, named_row, x, &d), &d);
 }
 
 /* Entries, peers' certificates, checkpoints (after the entries), witnessed heads. */
@@ -229,16 +290,19 @@ static mla_err export_log(struct export_ctx *x)
 	mla_diag d = {MLA_OK, ""};
 	mla_err r;
 
-	if ((x->leaves = calloc(x->last_size + 1, sizeof(*x->leaves))) == NULL)
+	if (s->node == NULL && /* else the proofs come from the source's tree */
+	    (x->leaves = calloc(x->last_size + 1, sizeof(*x->leaves))) == NULL)
 		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
 	if ((r = export_source_done(x, s->entries(s->ctx, 0, x->last_size, entry_row, x, &d),
 				    &d)) != MLA_OK ||
 	    (r = export_source_done(x, s->peer_certs(s->ctx, peer_cert_row, x, &d), &d)) !=
 		    MLA_OK)
 		return r;
-	if (mla_buf_append(&x->body, x->cps.data, x->cps.len) != MLA_OK)
-		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_TOO_LARGE, "%s",
-				   mla_strerror(MLA_ERR_TOO_LARGE));
+	if (x->cps.len > 0 && fwrite(x->cps.data, 1, x->cps.len, x->body) != x->cps.len)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_IO,
+				   "cannot write the bundle's temporary file: %s", strerror(errno));
+	x->body_bytes += x->cps.len;
+	x->body_records += x->res->checkpoints;
 	return export_source_done(x, s->witnessed(s->ctx, witnessed_row, x, &d), &d);
 }
 
@@ -276,10 +340,17 @@ static mla_err cert_state(struct export_ctx *x, const uint8_t *pem, size_t len, 
 	return MLA_OK;
 }
 
-/* Format 3 holds earlier seals or later audit certificates (SPEC 15); format 2 otherwise. */
-static int format3(const struct export_ctx *x)
+/* The lowest format that holds the bundle (SPEC 11 rule 14, SPEC 15): 4 beyond the limits
+ * of 2 and 3, 3 for earlier seals or later audit certificates, 2 otherwise. The head (format
+ * line, manifest, audit certificates) and the peers' certificates are counted generously. */
+static unsigned bundle_format(const struct export_ctx *x)
 {
-	return x->seal_records > 0 || x->nkey_changes > 0;
+	uint64_t records = x->body_records + x->res->peer_certs + x->nkey_changes + 2;
+	uint64_t bytes = x->body_bytes + x->peer_certs.len + ((uint64_t)4 << 20);
+
+	if (records > MLA_BUNDLE_RECORDS_MAX || bytes > MLA_BUNDLE_MAX)
+		return 4;
+	return x->seal_records > 0 || x->nkey_changes > 0 ? 3 : 2;
 }
 
 static json_t *manifest(const struct export_ctx *x)
@@ -295,8 +366,12 @@ static json_t *manifest(const struct export_ctx *x)
 		mla_require(mla_audit_origin_format(st, 1, fallback) == MLA_OK);
 		origin = fallback;
 	}
-	return json_pack("{sssssssIsIsOs{sIsIsIsIsIsIsI}s{ss?ss?ss?}}", "format",
-			 format3(x) ? "mlagw-audit-bundle/3" : "mlagw-audit-bundle/2", "state", st, "origin", origin, "first_seq",
+	char format[32];
+
+	mla_require(mla_snprintf(format, sizeof(format), "mlagw-audit-bundle/%u",
+				 bundle_format(x)) == MLA_OK);
+	return json_pack("{sssssssIsIsOs{sIsIsIsIsIsIsI}s{ss?ss?ss?}}", "format", format,
+			 "state", st, "origin", origin, "first_seq",
 			 (json_int_t)0, "last_seq", (json_int_t)x->last_size - 1,
 			 "checkpoint_sizes", x->sizes, "counts", "entries",
 			 (json_int_t)res->entries, "checkpoints", (json_int_t)res->checkpoints,
@@ -316,7 +391,7 @@ static mla_err export_head(struct export_ctx *x, const uint8_t *pem, size_t len,
 	char *ms = m != NULL ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	mla_err r = MLA_ERR_NOMEM;
 
-	if (ms != NULL && (r = mla_bundle_begin_format(head, format3(x) ? 3 : 2)) == MLA_OK &&
+	if (ms != NULL && (r = mla_bundle_begin_format(head, bundle_format(x))) == MLA_OK &&
 	    (r = mla_bundle_add(head, MLA_BUNDLE_MANIFEST, "manifest", ms, strlen(ms), &d)) ==
 		    MLA_OK)
 		r = export_audit_certs(x, pem, len, head); /* a failure says why itself */
@@ -328,22 +403,48 @@ static mla_err export_head(struct export_ctx *x, const uint8_t *pem, size_t len,
 	return r;
 }
 
-/* Magic, manifest, certificate, the peers' certificates, then the body, to out (named name
- * in a message). */
+/* Magic, manifest, certificate, the peers' certificates, then the body (copied from its
+ * temporary file), to out (named name in a message). */
 static mla_err write_bundle(struct export_ctx *x, const mla_buf *head, FILE *out,
 			    const char *name)
 {
-	const mla_buf *part[3] = {head, &x->peer_certs, &x->body};
+	const mla_buf *part[2] = {head, &x->peer_certs};
+	char chunk[1 << 16];
+	size_t n = 0;
+	int ok = fflush(x->body) == 0 && fseeko(x->body, 0, SEEK_SET) == 0;
 
-	if (head->len + x->peer_certs.len > MLA_BUNDLE_MAX - x->body.len)
-		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_TOO_LARGE, "%s",
-				   mla_strerror(MLA_ERR_TOO_LARGE));
-	for (size_t i = 0; i < 3; i++)
-		if (part[i]->len > 0 && fwrite(part[i]->data, 1, part[i]->len, out) != part[i]->len)
-			break;
-	if (fflush(out) != 0 || ferror(out))
+	for (size_t i = 0; ok && i < 2; i++)
+		ok = part[i]->len == 0 || fwrite(part[i]->data, 1, part[i]->len, out) == part[i]->len;
+	while (ok && (n = fread(chunk, 1, sizeof(chunk), x->body)) > 0)
+		ok = fwrite(chunk, 1, n, out) == n;
+	if (!ok || ferror(x->body) || fflush(out) != 0 || ferror(out))
 		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_IO,
 				   "cannot write %s: %s", name, strerror(errno));
+	return MLA_OK;
+}
+
+/* The body's temporary file in dir (the bundle's, so that it needs no other file system),
+ * removed from the directory at once: nothing is left behind, whatever happens. */
+static mla_err open_body(struct export_ctx *x, const char *dir)
+{
+	char path[4096];
+	int fd = -1;
+
+	if (mla_snprintf(path, sizeof(path), "%s/.mlagw-export.XXXXXX", dir) != MLA_OK)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_IO,
+				   "output path is too long");
+	if ((fd = mkstemp(path)) < 0 || unlink(path) != 0 ||
+	    (x->body = fdopen(fd, "w+b")) == NULL) {
+		int err = errno;
+
+		if (fd >= 0) {
+			(void)unlink(path);
+			close(fd);
+		}
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_IO,
+				   "cannot create a temporary file in %s: %s", dir, strerror(err));
+	}
+	(void)setvbuf(x->body, NULL, _IOFBF, (size_t)1 << 20); /* a hint: fewer writes */
 	return MLA_OK;
 }
 
@@ -359,7 +460,6 @@ static void ctx_init(struct export_ctx *x, const mla_audit_source *src,
 		      (filter->case_id != NULL || filter->from != NULL || filter->to != NULL);
 	x->res = res;
 	x->diag = diag;
-	mla_buf_init(&x->body, MLA_BUNDLE_MAX);
 	mla_buf_init(&x->cps, MLA_BUNDLE_MAX);
 	mla_buf_init(&x->peer_certs, MLA_BUNDLE_MAX);
 	mla_buf_init(&x->first_note, MLA_BUNDLE_MAX);
@@ -367,7 +467,8 @@ static void ctx_init(struct export_ctx *x, const mla_audit_source *src,
 
 static void ctx_free(struct export_ctx *x)
 {
-	mla_buf_free(&x->body);
+	if (x->body != NULL)
+		fclose(x->body);
 	mla_buf_free(&x->cps);
 	mla_buf_free(&x->peer_certs);
 	json_decref(x->sizes);
@@ -387,6 +488,7 @@ struct export_sink {
 	mla_err (*open_out)(struct export_ctx *x, void *arg, FILE **fp);
 	void *arg;
 	const char *name;
+	const char *tmp_dir; /* where the body's temporary file goes */
 };
 
 /* Reads the source, builds the bundle, writes it to the sink. */
@@ -405,8 +507,9 @@ static mla_err export_run(const mla_audit_source *src, const uint8_t *pem, size_
 	if ((x.sizes = json_array()) == NULL)
 		r = export_fail(&x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
 	else if ((r = cert_state(&x, pem, len, &cert)) == MLA_OK &&
+		 (r = open_body(&x, sink->tmp_dir)) == MLA_OK &&
 		 (r = export_checkpoints(&x)) == MLA_OK && (r = export_log(&x)) == MLA_OK &&
-		 (r = export_messages(&x)) == MLA_OK &&
+		 (r = export_second_read(&x)) == MLA_OK && (r = export_messages(&x)) == MLA_OK &&
 		 (r = export_head(&x, cert.data, cert.len, &head)) == MLA_OK &&
 		 (fp != NULL || (r = sink->open_out(&x, sink->arg, &fp)) == MLA_OK))
 		r = write_bundle(&x, &head, fp, sink->name);
@@ -420,7 +523,9 @@ mla_err mla_audit_export(const mla_audit_source *src, const uint8_t *cert_pem, s
 			 const struct mla_audit_filter *filter, FILE *out,
 			 mla_audit_export_result *res, mla_diag *diag)
 {
-	struct export_sink sink = {out, NULL, NULL, "the bundle"};
+	const char *tmp = getenv("TMPDIR");
+	struct export_sink sink = {out, NULL, NULL, "the bundle",
+				   tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp"};
 
 	mla_require(out != NULL);
 	return export_run(src, cert_pem, cert_len, filter, &sink, res, diag);
@@ -484,8 +589,17 @@ mla_err mla_audit_export_file(const mla_audit_source *src, const uint8_t *cert_p
 			      const char *path, mla_audit_export_result *res, mla_diag *diag)
 {
 	struct export_file f = {path, "", NULL};
-	struct export_sink sink = {NULL, open_tmp, &f, path};
-	mla_err r = export_run(src, cert_pem, cert_len, filter, &sink, res, diag);
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct export_sink sink = {NULL, open_tmp, &f, path, dir};
+	mla_err r;
+
+	if (slash == NULL)
+		mla_require(mla_strcpy(dir, sizeof(dir), ".") == MLA_OK);
+	else if (mla_snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) != MLA_OK ||
+		 dir[0] == '\0')
+		(void)mla_snprintf_cut(dir, sizeof(dir), "%s", slash == path ? "/" : ".");
+	r = export_run(src, cert_pem, cert_len, filter, &sink, res, diag);
 
 	return finish_tmp(&f, r, res, diag);
 }

@@ -16,16 +16,22 @@ struct export_ctx {
 	mla_audit_export_result *res;
 	mla_diag *diag;
 	mla_err err;			/* what a row callback stopped with */
-	mla_buf body, cps, peer_certs;	/* entries .. receipts; checkpoints; peers' certificates */
+	/* the records from the entries to the receipts, in a temporary file (a bundle of ten
+	 * million entries is gigabytes); the checkpoints and peers' certificates in memory */
+	FILE *body;
+	uint64_t body_bytes, body_records;
+	mla_buf cps, peer_certs;
 	json_t *sizes;			/* the checkpoints' sizes, ascending */
 	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1]; /* the log's, from its latest checkpoint */
 	char (*ids)[MLA_UUID_LEN + 1];	/* the selected messages */
 	size_t nids, capids;
-	uint8_t (*leaves)[MLA_MERKLE_HASH_LEN]; /* of the entries exported, for the proofs */
+	/* of the entries exported, for the proofs of a source that keeps no tree (src->node) */
+	uint8_t (*leaves)[MLA_MERKLE_HASH_LEN];
+	int leaf_missing;		/* an entry came without its leaf: no proof is written */
 	struct export_named {
 		uint64_t seq;
 		char id[MLA_UUID_LEN + 1];
-	} *named; /* filtered: the entries that name a message */
+	} *named; /* filtered: the entries of the selected messages (export_second_read) */
 	size_t nnamed, capnamed;
 	struct export_receipt {
 		char id[MLA_UUID_LEN + 1];
@@ -51,9 +57,15 @@ mla_err export_fail(struct export_ctx *x, mla_audit_export_fault f, mla_err err,
 /* Appends one record to b; a refusal stops the export (MLA_AUDIT_EXPORT_BUNDLE). */
 mla_err export_add(struct export_ctx *x, mla_buf *b, mla_bundle_type t, const char *name,
 		   const void *p, size_t n);
+/* The same to the body file. */
+mla_err export_put(struct export_ctx *x, mla_bundle_type t, const char *name, const void *p,
+		   size_t n);
 /* The status of a source call: MLA_OK, a row callback's error, else the source's own
  * (MLA_AUDIT_EXPORT_SOURCE, its message from d). */
 mla_err export_source_done(struct export_ctx *x, mla_err e, const mla_diag *d);
+/* Sorts the selected ids, and in a filtered export reads the entries again for what the
+ * bundle must hold of them (their inclusion proofs, the receipts they name). */
+mla_err export_second_read(struct export_ctx *x);
 /* Sorts the selected ids (once: a search per entry made a 1M-entry export quadratic), then
  * appends the proofs, the envelopes and the receipts to the body: a stored receipt only when
  * an exported entry names it (its delivered entry may lie beyond the latest checkpoint). */

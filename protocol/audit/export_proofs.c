@@ -9,6 +9,7 @@
 
 #include "export_internal.h"
 #include "mlagw/codec.h"
+#include "mlagw/merkle_nodes.h"
 
 static mla_err add_proof(struct export_ctx *x, const char *name, const mla_merkle_proof *p)
 {
@@ -23,7 +24,7 @@ static mla_err add_proof(struct export_ctx *x, const char *name, const mla_merkl
 		n += 2 * MLA_MERKLE_HASH_LEN;
 		body[n++] = '\n';
 	}
-	if ((r = export_add(x, &x->body, MLA_BUNDLE_PROOF, name, body, n)) == MLA_OK)
+	if ((r = export_put(x, MLA_BUNDLE_PROOF, name, body, n)) == MLA_OK)
 		x->res->proofs++;
 	return r;
 }
@@ -34,11 +35,39 @@ static mla_err proof_failed(struct export_ctx *x, const char *name)
 			   "proof %s cannot be computed", name);
 }
 
-/* "c.<m>.<n>" for each two consecutive sizes, "i.<seq>.<last size>" for each of incl, from
- * the tree of the exported leaves. */
-static mla_err tree_proofs(struct export_ctx *x, mla_merkle_tree *t, const uint64_t *sizes,
-			   size_t nsizes, const uint64_t *incl, size_t nincl)
+/* Where the proofs come from: the source's kept tree, or a tree of the exported leaves. */
+struct prover {
+	struct export_ctx *x;
+	mla_merkle_tree *t;
+	mla_diag d;
+};
+
+static mla_err source_node(unsigned level, uint64_t idx, uint8_t out[MLA_MERKLE_HASH_LEN],
+			   void *arg)
 {
+	struct prover *p = arg;
+	const mla_audit_source *s = p->x->src;
+
+	return s->node(s->ctx, level, idx, out, &p->d);
+}
+
+static mla_err consistency(struct prover *p, uint64_t m, uint64_t n, mla_merkle_proof *out)
+{
+	return p->t != NULL ? mla_merkle_tree_consistency_proof(p->t, m, n, out)
+			    : mla_merkle_nodes_consistency_proof(source_node, p, m, n, out);
+}
+
+static mla_err inclusion(struct prover *p, uint64_t i, uint64_t n, mla_merkle_proof *out)
+{
+	return p->t != NULL ? mla_merkle_tree_inclusion_proof(p->t, i, n, out)
+			    : mla_merkle_nodes_inclusion_proof(source_node, p, i, n, out);
+}
+
+/* "c.<m>.<n>" for each two consecutive sizes, "i.<seq>.<last size>" for each of incl. */
+static mla_err tree_proofs(struct prover *pv, const uint64_t *sizes, size_t nsizes,
+			   const uint64_t *incl, size_t nincl)
+{
+	struct export_ctx *x = pv->x;
 	mla_merkle_proof p;
 	char name[64];
 	mla_err r = MLA_OK;
@@ -47,18 +76,16 @@ static mla_err tree_proofs(struct export_ctx *x, mla_merkle_tree *t, const uint6
 		mla_require(mla_snprintf(name, sizeof(name), "c.%llu.%llu",
 					 (unsigned long long)sizes[i - 1],
 					 (unsigned long long)sizes[i]) == MLA_OK); /* <= 43 */
-		r = mla_merkle_tree_consistency_proof(t, sizes[i - 1], sizes[i], &p) != MLA_OK
-			    ? proof_failed(x, name)
-			    : add_proof(x, name, &p);
+		r = consistency(pv, sizes[i - 1], sizes[i], &p) != MLA_OK ? proof_failed(x, name)
+									   : add_proof(x, name, &p);
 	}
 	for (size_t i = 0; i < nincl && r == MLA_OK; i++) {
 		uint64_t last = sizes[nsizes - 1];
 		mla_require(mla_snprintf(name, sizeof(name), "i.%llu.%llu",
 					 (unsigned long long)incl[i],
 					 (unsigned long long)last) == MLA_OK); /* <= 43 */
-		r = mla_merkle_tree_inclusion_proof(t, incl[i], last, &p) != MLA_OK
-			    ? proof_failed(x, name)
-			    : add_proof(x, name, &p);
+		r = inclusion(pv, incl[i], last, &p) != MLA_OK ? proof_failed(x, name)
+							       : add_proof(x, name, &p);
 	}
 	return r;
 }
@@ -67,22 +94,24 @@ static mla_err write_proofs(struct export_ctx *x, const uint64_t *sizes, size_t 
 			    const uint64_t *incl, size_t nincl)
 {
 	uint64_t nleaves = x->res->entries;
-	mla_merkle_tree *t = NULL;
+	struct prover pv = {x, NULL, {MLA_OK, ""}};
 	mla_err r = MLA_OK;
 
 	if (nleaves == 0 || nsizes == 0 || (nsizes < 2 && nincl == 0))
 		return MLA_OK; /* nothing to prove: no tree to build (1M leaves cost seconds) */
-	if (mla_merkle_tree_new(nleaves, &t) != MLA_OK)
+	if (x->src->node != NULL) /* O(log^2 n) node reads a proof, no leaf in memory */
+		return tree_proofs(&pv, sizes, nsizes, incl, nincl);
+	if (mla_merkle_tree_new(nleaves, &pv.t) != MLA_OK)
 		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM,
 				   "no memory for the tree of %llu entries",
 				   (unsigned long long)nleaves);
 	for (uint64_t i = 0; i < nleaves && r == MLA_OK; i++)
-		if (mla_merkle_tree_append(t, x->leaves[i]) != MLA_OK)
+		if (mla_merkle_tree_append(pv.t, x->leaves[i]) != MLA_OK)
 			r = export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_INTERNAL,
 					"the tree of the entries cannot be built");
 	if (r == MLA_OK)
-		r = tree_proofs(x, t, sizes, nsizes, incl, nincl);
-	mla_merkle_tree_free(t);
+		r = tree_proofs(&pv, sizes, nsizes, incl, nincl);
+	mla_merkle_tree_free(pv.t);
 	return r;
 }
 
@@ -110,7 +139,7 @@ static mla_err export_proofs(struct export_ctx *x)
 		if (x->nids > 0 && bsearch(x->named[i].id, x->ids, x->nids, sizeof(*x->ids),
 					   cmp_id) != NULL)
 			incl[n++] = x->named[i].seq;
-	if (x->res->entries != x->last_size) /* a gap in the log: no tree to prove from */
+	if (x->res->entries != x->last_size || x->leaf_missing) /* no tree to prove from */
 		x->res->warnings |= MLA_AUDIT_EXPORT_W_NO_PROOFS;
 	else
 		r = write_proofs(x, sizes, json_array_size(x->sizes), incl, n);
@@ -155,7 +184,7 @@ static mla_err blob_row(const uint8_t *p, size_t n, void *arg)
 	if (b->t == MLA_BUNDLE_RECEIPT && !receipt_named(b->x, b->id, p, n))
 		return MLA_OK;
 	b->added = 1;
-	return export_add(b->x, &b->x->body, b->t, b->id, p, n);
+	return export_put(b->x, b->t, b->id, p, n);
 }
 
 /* The envelope or receipt of id as a record of type t, when the source has one. */
@@ -178,14 +207,7 @@ static mla_err export_blob(struct export_ctx *x, const char *id, mla_bundle_type
 mla_err export_messages(struct export_ctx *x)
 {
 	mla_err r;
-	size_t n = 0;
 
-	if (x->nids > 0)
-		qsort(x->ids, x->nids, sizeof(*x->ids), cmp_id);
-	for (size_t i = 0; i < x->nids; i++)
-		if (n == 0 || strcmp(x->ids[n - 1], x->ids[i]) != 0)
-			memmove(x->ids[n++], x->ids[i], MLA_UUID_LEN + 1);
-	x->nids = n;
 	if (x->nrnamed > 0)
 		qsort(x->rnamed, x->nrnamed, sizeof(*x->rnamed), cmp_receipt);
 	if ((r = export_proofs(x)) != MLA_OK)

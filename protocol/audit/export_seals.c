@@ -70,7 +70,7 @@ static mla_err seal_row(const mla_audit_source_seal *row, void *arg)
 	if (row->seal == 0 || row->seal > a->upto)
 		return MLA_OK; /* its resealed entry lies beyond the latest checkpoint */
 	mla_require(mla_snprintf(name, sizeof(name), "%s.%u", a->id, row->seal) == MLA_OK);
-	r = export_add(x, &x->body, a->t, name, env ? row->envelope : row->receipt,
+	r = export_put(x, a->t, name, env ? row->envelope : row->receipt,
 		       env ? row->envelope_len : row->receipt_len);
 	if (r == MLA_OK) {
 		x->seal_records++;

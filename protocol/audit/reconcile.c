@@ -83,16 +83,21 @@ static mla_err parse_entries(mla_audit_side *s, const mla_bundle *b)
 	return MLA_OK;
 }
 
-/* The checks of the parsed bundle b: all of them with a trust set, else the manifest alone
- * (for the State); then the entries. */
-static mla_err load_checked(mla_audit_side *s, const mla_bundle *b, const mla_audit_trust *trust,
-			    mla_diag *diag)
+/* The checks of the bundle in (b parsed from it): all of them with a trust set, else the
+ * manifest alone (for the State), over its index as mla_audit_verify reads it; then the
+ * entries. */
+static mla_err load_checked(mla_audit_side *s, const mla_audit_input *in, const mla_bundle *b,
+			    const mla_audit_trust *trust, mla_diag *diag)
 {
+	FILE *f = fmemopen((void *)in->data, in->len, "rb");
+	mla_bundle idx;
 	struct vctx v;
 	mla_err r = MLA_ERR_NOMEM;
 
-	audit_vctx_init(&v, b, trust);
-	if ((trust != NULL ? audit_run_checks(&v) : verify_manifest(&v)) != 0)
+	memset(&idx, 0, sizeof(idx));
+	audit_vctx_init(&v, &idx, f, trust);
+	if (f == NULL || mla_bundle_index(f, &idx, diag) != MLA_OK ||
+	    (trust != NULL ? audit_run_checks(&v) : verify_manifest(&v)) != 0)
 		goto out;
 	memcpy(s->state, v.state, sizeof(s->state));
 	if (trust != NULL && (s->verified = audit_vctx_result(&v, s->name)) == NULL)
@@ -108,6 +113,9 @@ static mla_err load_checked(mla_audit_side *s, const mla_bundle *b, const mla_au
 	}
 out:
 	audit_vctx_free(&v);
+	mla_bundle_free(&idx);
+	if (f != NULL)
+		fclose(f);
 	return r == MLA_ERR_NOMEM ? mla_fail(diag, r, "out of memory") : r;
 }
 
@@ -115,9 +123,10 @@ mla_err mla_audit_side_load(const mla_audit_input *in, const mla_audit_trust *tr
 			    mla_audit_side **out, mla_diag *diag)
 {
 	mla_audit_side *s = calloc(1, sizeof(*s));
-	mla_bundle b = {NULL, 0, 0};
+	mla_bundle b;
 	mla_err r = MLA_ERR_NOMEM;
 
+	memset(&b, 0, sizeof(b));
 	*out = NULL;
 	if (s == NULL || (s->name = strdup(in->name)) == NULL) {
 		r = mla_fail(diag, r, "out of memory");
@@ -127,7 +136,7 @@ mla_err mla_audit_side_load(const mla_audit_input *in, const mla_audit_trust *tr
 		s->refusal = MLA_AUDIT_R_CONTAINER;
 		r = MLA_ERR_SCHEMA; /* diag: the parser's message */
 	} else {
-		r = load_checked(s, &b, trust, diag);
+		r = load_checked(s, in, &b, trust, diag);
 	}
 	if (r != MLA_ERR_NOMEM) {
 		*out = s; /* ready, or saying why not */

@@ -94,41 +94,53 @@ static void same_size(struct vcross *x, const struct xhead *hs, size_t n,
 static int against_log(struct vcross *x, const struct vctx *v, size_t self,
 		       const struct xhead *hs, size_t n, const char *const *files)
 {
-	mla_merkle_compact c;
-	uint8_t root[MLA_MERKLE_HASH_LEN];
 	/* the log's own entries are its truth only when they hash to its signed checkpoints */
 	int trusted = v->have_key && v->fam[F_CERT].failed == 0 &&
 		      v->fam[F_CHECKPOINTS].failed == 0 && v->fam[F_CHECKPOINTS].ok > 0 &&
 		      v->fam[F_TREE].failed == 0 && v->fam[F_ENTRIES].failed == 0;
+	uint64_t *sizes = calloc(n + 1, sizeof(*sizes));
+	uint8_t(*roots)[MLA_MERKLE_HASH_LEN] = calloc(n + 1, sizeof(*roots));
+	size_t *at = calloc(n + 1, sizeof(*at)), m = 0;
+	int rc = -1;
 
-	mla_merkle_compact_init(&c);
+	if (sizes == NULL || roots == NULL || at == NULL)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		const mla_audit_head *h = hs[i].h;
-		char rh[17], rl[17];
 		if (hs[i].bundle == self || strcmp(h->origin, v->origin) != 0)
 			continue;
 		if (!trusted || h->size > v->nentries) {
 			x->unchecked++;
 			continue;
 		}
-		while (c.size < h->size)
-			if (mla_merkle_compact_append(&c, v->leaves[c.size]) != MLA_OK)
-				return -1;
-		if (mla_merkle_compact_root(&c, root) != MLA_OK)
-			return -1;
-		if (memcmp(root, h->root, sizeof(root)) == 0) {
+		at[m] = i;
+		sizes[m++] = h->size; /* ascending: the pool is sorted by origin, then size */
+	}
+	/* the roots at every size in one more read of the log's entries */
+	if (m > 0 && audit_roots_at(v, sizes, m, roots) != 0)
+		goto out;
+	for (size_t k = 0; k < m; k++) {
+		const mla_audit_head *h = hs[at[k]].h;
+		char rh[17], rl[17];
+
+		if (memcmp(roots[k], h->root, sizeof(roots[k])) == 0) {
 			x->compared++;
 			continue;
 		}
 		hex8(h->root, rh);
-		hex8(root, rl);
-		cross_fail(x, MLA_AUDIT_R_SPLIT_LOG, h->origin, h->size, hs[i].bundle, self,
+		hex8(roots[k], rl);
+		cross_fail(x, MLA_AUDIT_R_SPLIT_LOG, h->origin, h->size, hs[at[k]].bundle, self,
 			   "split view: %s at size %llu has root %s… (%s, in %s), but the log "
 			   "exported in %s has root %s… at that size", h->origin,
-			   (unsigned long long)h->size, rh, h->what, files[hs[i].bundle],
+			   (unsigned long long)h->size, rh, h->what, files[hs[at[k]].bundle],
 			   files[self], rl);
 	}
-	return 0;
+	rc = 0;
+out:
+	free(sizes);
+	free(roots);
+	free(at);
+	return rc;
 }
 
 /* Whether bundle w holds a witnessed head of origin at size (*found) or beyond (*later). */

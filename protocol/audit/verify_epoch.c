@@ -14,17 +14,10 @@
 
 #define LINK_MSG_MAX 400
 
-/* The root of the first n leaves of v (n <= v->nentries). */
+/* The root of the first n entries of v (n <= v->nentries), read again from its bundle. */
 static int leaves_root(const struct vctx *v, uint64_t n, uint8_t root[32])
 {
-	mla_merkle_tree *t = NULL;
-	int ok = mla_merkle_tree_new(n + 1, &t) == MLA_OK;
-
-	for (uint64_t i = 0; ok && i < n; i++)
-		ok = mla_merkle_tree_append(t, v->leaves[i]) == MLA_OK;
-	ok = ok && mla_merkle_tree_root(t, n, root) == MLA_OK;
-	mla_merkle_tree_free(t);
-	return ok;
+	return audit_roots_at(v, &n, 1, (uint8_t(*)[32])root) == 0;
 }
 
 /* The latest checkpoint of v that opened (0: none). */
@@ -87,7 +80,7 @@ static void check_link(const struct vctx *prev, const mla_audit_entry *e, mla_au
 static int add_link(const struct vctx *vs, size_t n, size_t i, mla_audit_result *res)
 {
 	const struct vctx *v = &vs[i];
-	const mla_audit_entry *e = &v->entries[0];
+	const mla_audit_entry *e = &v->first;
 	mla_audit_link *l = &res->links[res->nlinks];
 	char msg[LINK_MSG_MAX];
 
@@ -120,8 +113,8 @@ int audit_epoch_links(const struct vctx *vs, size_t n, mla_audit_result *res)
 	for (size_t i = 0; i < n; i++) {
 		const struct vctx *v = &vs[i];
 
-		if (v->b == NULL || v->epoch < 2 || v->nentries == 0 || v->entries == NULL ||
-		    v->entries[0].seq != 0 || v->entries[0].event != MLA_AUDIT_EPOCH_OPENED)
+		if (v->b == NULL || v->epoch < 2 || !v->have_first ||
+		    v->first.event != MLA_AUDIT_EPOCH_OPENED)
 			continue; /* verify_entries reported it */
 		if (add_link(vs, n, i, res) != 0)
 			return -1;

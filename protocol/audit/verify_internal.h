@@ -75,9 +75,36 @@ struct vkey {
 	uint8_t sha[32];
 };
 
-/* One bundle's verification: what the checks parsed, counted and found. */
+/* What the message and key checks read of an entry verify_entries keeps: a quarter of a
+ * parsed entry's size (an unfiltered bundle keeps every message's entries). */
+struct ventry {
+	uint64_t seq;
+	int64_t time_ms;
+	mla_audit_event event;
+	int has_envelope_sha256, has_receipt_sha256;
+	char message_id[MLA_UUID_LEN + 1];
+	char to[3];
+	char error[MLA_AUDIT_ERROR_MAX + 1];
+	uint8_t envelope_sha256[32], receipt_sha256[32];
+	uint8_t prev_envelope_sha256[32]; /* resealed */
+	uint8_t audit_cert_sha256[32];	  /* audit-key-changed */
+};
+
+/* The leaf of an entry an inclusion proof is of (verify_entries keeps it). */
+struct vleaf {
+	uint64_t seq;
+	uint8_t leaf[32];
+	int have, proven; /* the leaf was read; a proof of it verified */
+};
+
+/* One bundle's verification: what the checks parsed, counted and found. The entries are
+ * read from f twice, in bounded memory (SPEC 15 "Verification"): once for which messages
+ * the bundle must hold (audit_prepass), once for every check (verify_entries), which keeps
+ * parsed only the entries of those messages and what later checks need. */
 struct vctx {
-	const mla_bundle *b;
+	const mla_bundle *b; /* an index: every record but the entries (mla_bundle_index) */
+	FILE *f;	     /* the bundle */
+	int broken;	     /* f could not be read again as indexed: the entries' checks stop */
 	char state[3];
 	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
 	uint32_t epoch; /* of the log (its origin), from 1 */
@@ -90,10 +117,21 @@ struct vctx {
 	char filter_case[MLA_CASE_ID_MAX + 1];
 	char (*selected)[MLA_UUID_LEN + 1]; /* filtered: the ids it selects, sorted */
 	size_t nselected;
-	mla_audit_entry *entries;	     /* parsed; seq = UINT64_MAX when unparsable */
-	uint8_t (*leaves)[32];		     /* of the records' bytes, in record order */
-	size_t nentries;
+	/* parsed, in seq order: the entries of messages the bundle holds, selects or sealed
+	 * again, and of audit key changes (audit_keep_entry); every one canonical, at its seq */
+	struct ventry *entries;
+	size_t nkept, capkept;
+	size_t nentries;		     /* entry records */
+	mla_audit_entry first;		     /* entry 0 as parsed (have_first) */
+	int have_first;
+	int64_t last_ms;		     /* the last entry's time; 0 when it does not parse */
+	char (*held)[MLA_UUID_LEN + 1];	     /* ids the envelopes and receipts are named by */
+	size_t nheld;
+	struct vleaf *pleaves;		     /* of the entries `i.<seq>.<n>` proofs are of */
+	size_t npleaves;
 	mla_checkpoint *cps;		     /* opened; size 0 when refused */
+	uint8_t (*cp_root)[32];		     /* each opened checkpoint's root from the entries */
+	int64_t *cp_last_ms;		     /* the time of each one's last entry (0: none) */
 	size_t *cp_key;			     /* which audit key (index in keys) signed each */
 	size_t ncps;
 	/* the log's audit keys (SPEC 14 "Audit key changes"): keys[0] is `audit` (= key), then
@@ -122,6 +160,7 @@ struct vctx {
 	struct vfam fam[F_N];
 	mla_audit_failure *failures;
 	size_t nfailures, capfailures;
+	size_t unlisted;		     /* beyond MLA_AUDIT_FAILURES_LISTED */
 	int nomem;			     /* a failure could not be recorded */
 };
 
@@ -142,6 +181,20 @@ void vfailn(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_ty
 
 /* Each returns 0, or -1 when out of memory. */
 int verify_manifest(struct vctx *v);
+/* verify_pass.c: the first read of the entries (selected and resealed messages, the last
+ * entry's time), after the manifest; the second is verify_entries. */
+int audit_prepass(struct vctx *v);
+/* Whether the second read keeps parsed entry e (canonical, at its seq). */
+int audit_keep_entry(const struct vctx *v, const mla_audit_entry *e);
+/* The roots of the first sizes[i] entries (ascending sizes, each at most nentries) into
+ * roots[i], read again from the bundle: 0, -1 when out of memory or unreadable. */
+int audit_roots_at(const struct vctx *v, const uint64_t *sizes, size_t n, uint8_t (*roots)[32]);
+/* Record rec's data (an envelope or a receipt, read from the bundle) into out; 0, else the
+ * failure is recorded in family f. */
+int audit_record_data(struct vctx *v, const mla_bundle_record *rec, enum vfam_id f,
+		      mla_buf *out);
+/* An empty buffer for audit_record_data (room for the largest envelope or receipt). */
+void audit_record_buf(mla_buf *b);
 int verify_certificate(struct vctx *v);
 int verify_checkpoints(struct vctx *v);
 int verify_entries(struct vctx *v);
@@ -198,14 +251,12 @@ int audit_own_cert(struct vctx *v, const mla_bundle_record *c, int check_time,
 int verify_seals(struct vctx *v);
 /* Whether name is an earlier seal's record name, "<message id>.<n>" with n from 1 to 9. */
 int audit_seal_name(const char *name);
-/* The sorted ids of the messages with a resealed entry (built once); -1: no memory. */
-int audit_build_resealed(struct vctx *v);
-/* Whether message id has a resealed entry (audit_build_resealed first). */
+/* Whether message id has a resealed entry (audit_prepass found them). */
 int audit_resealed(const struct vctx *v, const char *id);
 
-/* verify.c, shared with reconcile.c: v set up for bundle b (parsed, or NULL when the
- * container was refused) with trust (NULL: no trust set, for the manifest alone). */
-void audit_vctx_init(struct vctx *v, const mla_bundle *b, const mla_audit_trust *trust);
+/* verify.c, shared with reconcile.c: v set up for the index b of the bundle f (NULL when
+ * the container was refused) with trust (NULL: no trust set, for the manifest alone). */
+void audit_vctx_init(struct vctx *v, const mla_bundle *b, FILE *f, const mla_audit_trust *trust);
 /* Every check family in order; -1 when one could not run (out of memory). */
 int audit_run_checks(struct vctx *v);
 /* Frees what the checks allocated in v (and its failures). */

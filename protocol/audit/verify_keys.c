@@ -87,9 +87,8 @@ static size_t changes_of(const struct vctx *v, uint64_t *seqs, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < v->nentries; i++)
-		if (v->entries[i].seq != UINT64_MAX &&
-		    v->entries[i].event == MLA_AUDIT_AUDIT_KEY_CHANGED) {
+	for (size_t i = 0; i < v->nkept; i++)
+		if (v->entries[i].event == MLA_AUDIT_AUDIT_KEY_CHANGED) {
 			if (n < max)
 				seqs[n] = v->entries[i].seq;
 			n++;
@@ -102,10 +101,10 @@ static void check_named(struct vctx *v)
 {
 	size_t k = 0;
 
-	for (size_t i = 0; i < v->nentries; i++) {
-		const mla_audit_entry *e = &v->entries[i];
+	for (size_t i = 0; i < v->nkept; i++) {
+		const struct ventry *e = &v->entries[i];
 
-		if (e->seq == UINT64_MAX || e->event != MLA_AUDIT_AUDIT_KEY_CHANGED)
+		if (e->event != MLA_AUDIT_AUDIT_KEY_CHANGED)
 			continue;
 		if (++k < v->nkeys && memcmp(e->audit_cert_sha256, v->keys[k].sha, 32) != 0)
 			vfailn(v, F_CERT, MLA_AUDIT_R_KEY_CHANGE, MLA_BUNDLE_ENTRY, e->seq,
@@ -118,12 +117,14 @@ static void check_named(struct vctx *v)
 		      "than the changes is needed)", v->nkeys, k);
 }
 
-/* The time of entry seq, or 0 when the bundle does not hold it parsed. */
+/* The time of entry seq, the last of an opened checkpoint (verify_entries keeps those), or 0
+ * when it did not parse at its seq. */
 static time_t entry_time(const struct vctx *v, uint64_t seq)
 {
-	return seq < v->nentries && v->entries[seq].seq == seq
-		       ? (time_t)(v->entries[seq].time_ms / 1000)
-		       : 0;
+	for (size_t k = 0; v->cp_last_ms != NULL && k < v->ncps; k++)
+		if (v->cps[k].size == seq + 1)
+			return (time_t)(v->cp_last_ms[k] / 1000);
+	return 0;
 }
 
 /* Each key's certificate was valid when it last signed: at the time of the last entry its

@@ -49,9 +49,8 @@ static int may_name_earlier_seal(mla_audit_event ev)
  * bundle of config entries need not sort its entries' message ids. */
 static int owes_records(const struct vctx *v)
 {
-	for (size_t i = 0; i < v->nentries; i++)
-		if (v->entries[i].seq != UINT64_MAX && v->entries[i].message_id[0] != '\0' &&
-		    names_stored_envelope(v->entries[i].event))
+	for (size_t i = 0; i < v->nkept; i++)
+		if (v->entries[i].message_id[0] != '\0' && names_stored_envelope(v->entries[i].event))
 			return 1;
 	return 0;
 }
@@ -72,11 +71,11 @@ static int build_times(struct vctx *v)
 {
 	size_t n = 0;
 
-	if ((v->times = calloc(v->nentries ? v->nentries : 1, sizeof(*v->times))) == NULL)
+	if ((v->times = calloc(v->nkept ? v->nkept : 1, sizeof(*v->times))) == NULL)
 		return -1;
-	for (size_t i = 0; i < v->nentries; i++) {
-		const mla_audit_entry *e = &v->entries[i];
-		if (e->seq == UINT64_MAX || e->message_id[0] == '\0')
+	for (size_t i = 0; i < v->nkept; i++) {
+		const struct ventry *e = &v->entries[i];
+		if (e->message_id[0] == '\0')
 			continue;
 		memcpy(v->times[n].id, e->message_id, sizeof(v->times[n].id));
 		v->times[n].first_ms = v->times[n].last_ms = e->time_ms;
@@ -111,17 +110,18 @@ mla_limits audit_limits_at(const struct vctx *v, const char *id, int last)
 	return l;
 }
 
-static void check_one_envelope(struct vctx *v, struct venv *x, int in_order)
+static void check_one_envelope(struct vctx *v, struct venv *x, int in_order, mla_buf *data)
 {
 	mla_diag d = {MLA_OK, ""};
 	mla_verified out;
 	mla_limits at = audit_limits_at(v, x->rec->name, 0);
 
-	SHA256(x->rec->data, x->rec->len, x->sha);
+	if (audit_record_data(v, x->rec, F_ENVELOPES, data) != 0)
+		return;
+	SHA256(data->data, data->len, x->sha);
 	if (!in_order)
 		return; /* refused for that alone */
-	if (mla_envelope_verify(x->rec->data, x->rec->len, v->trust->trust, &at, &out,
-				     &d) != MLA_OK)
+	if (mla_envelope_verify(data->data, data->len, v->trust->trust, &at, &out, &d) != MLA_OK)
 		vfail(v, F_ENVELOPES, MLA_AUDIT_R_ENVELOPE_INVALID, MLA_BUNDLE_ENVELOPE,
 		      x->rec->name, "envelope %s: does not verify: %s", x->rec->name,
 		      mla_diag_message(&d));
@@ -138,36 +138,12 @@ static void check_one_envelope(struct vctx *v, struct venv *x, int in_order)
 /* Whether the bundle holds an envelope or a receipt, the only records judged by time. */
 static int holds_messages(const struct vctx *v)
 {
-	for (size_t i = 0; i < v->b->n; i++)
-		if (v->b->rec[i].type == MLA_BUNDLE_ENVELOPE ||
-		    v->b->rec[i].type == MLA_BUNDLE_RECEIPT)
-			return 1;
-	return 0;
+	return v->b->count[MLA_BUNDLE_ENVELOPE] > 0 || v->b->count[MLA_BUNDLE_RECEIPT] > 0;
 }
 
 static int cmp_id(const void *a, const void *b)
 {
 	return strcmp(a, b);
-}
-
-/* The ids of the messages a filtered bundle's filter selects (as export chose them). */
-static int build_selected(struct vctx *v)
-{
-	size_t n = 0;
-
-	if (!v->filtered || v->nentries == 0)
-		return 0;
-	if ((v->selected = calloc(v->nentries, sizeof(*v->selected))) == NULL)
-		return -1;
-	for (size_t i = 0; i < v->nentries; i++)
-		if (v->entries[i].seq != UINT64_MAX &&
-		    mla_audit_filter_selects(&v->filter, &v->entries[i]))
-			memcpy(v->selected[n++], v->entries[i].message_id, MLA_UUID_LEN + 1);
-	qsort(v->selected, n, sizeof(*v->selected), cmp_id);
-	for (size_t i = 0; i < n; i++)
-		if (v->nselected == 0 || strcmp(v->selected[v->nselected - 1], v->selected[i]) != 0)
-			memmove(v->selected[v->nselected++], v->selected[i], MLA_UUID_LEN + 1);
-	return 0;
 }
 
 /* Whether the bundle must hold what id's entries record: always when unfiltered. */
@@ -220,14 +196,15 @@ static int check_order(struct vctx *v, const mla_bundle_record *prev,
 int verify_envelopes(struct vctx *v)
 {
 	const mla_bundle_record *prev = NULL;
+	mla_buf data;
 
 	v->envs = calloc(v->b->n, sizeof(*v->envs));
 	v->seal_envs = calloc(v->b->n, sizeof(*v->seal_envs));
-	/* a log-only bundle needs no times: skip sorting a million message ids */
+	/* a log-only bundle needs no times: skip sorting message ids */
 	if (v->envs == NULL || v->seal_envs == NULL ||
-	    ((holds_messages(v) || owes_records(v)) && build_times(v) != 0) ||
-	    build_selected(v) != 0 || audit_build_resealed(v) != 0)
+	    ((holds_messages(v) || owes_records(v)) && build_times(v) != 0))
 		return -1;
+	audit_record_buf(&data);
 	for (size_t i = 0; i < v->b->n; i++) {
 		const mla_bundle_record *rec = &v->b->rec[i];
 
@@ -240,14 +217,15 @@ int verify_envelopes(struct vctx *v)
 			continue;
 		v->envs[v->nenvs].rec = rec;
 		check_selected(v, "envelope", rec->name);
-		check_one_envelope(v, &v->envs[v->nenvs], in_order);
+		check_one_envelope(v, &v->envs[v->nenvs], in_order, &data);
 		v->nenvs++;
 	}
-	for (size_t i = 0; i < v->nentries; i++) {
-		const mla_audit_entry *e = &v->entries[i];
+	mla_buf_free(&data);
+	for (size_t i = 0; i < v->nkept; i++) {
+		const struct ventry *e = &v->entries[i];
 		struct venv *x;
 
-		if (e->seq == UINT64_MAX || !e->has_envelope_sha256 || e->message_id[0] == '\0' ||
+		if (!e->has_envelope_sha256 || e->message_id[0] == '\0' ||
 		    (x = env_of(v, e->message_id)) == NULL)
 			continue;
 		if (memcmp(x->sha, e->envelope_sha256, 32) == 0)
@@ -257,8 +235,8 @@ int verify_envelopes(struct vctx *v)
 			   audit_resealed(v, e->message_id))) /* an earlier seal: verify_seals */
 			vfail(v, F_ENVELOPES, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_ENVELOPE, e->message_id,
 			      "envelope %s: its SHA-256 differs from the "
-			      "envelope-sha256 of entry %zu (%s)", e->message_id, i,
-			      mla_audit_event_name(e->event));
+			      "envelope-sha256 of entry %llu (%s)", e->message_id,
+			      (unsigned long long)e->seq, mla_audit_event_name(e->event));
 	}
 	for (size_t i = 0; i < v->nenvs; i++) {
 		if (v->envs[i].refs == 0)
@@ -271,17 +249,18 @@ int verify_envelopes(struct vctx *v)
 	return 0;
 }
 
-static void check_one_receipt(struct vctx *v, struct vrec *x, int in_order)
+static void check_one_receipt(struct vctx *v, struct vrec *x, int in_order, mla_buf *data)
 {
 	mla_diag d = {MLA_OK, ""};
 	mla_limits at = audit_limits_at(v, x->rec->name, 1);
 	const struct venv *env;
 
-	SHA256(x->rec->data, x->rec->len, x->sha);
+	if (audit_record_data(v, x->rec, F_RECEIPTS, data) != 0)
+		return;
+	SHA256(data->data, data->len, x->sha);
 	if (!in_order)
 		return; /* refused for that alone */
-	if (mla_receipt_verify(x->rec->data, x->rec->len, v->trust->trust, &at, &x->r,
-				    &d) != MLA_OK)
+	if (mla_receipt_verify(data->data, data->len, v->trust->trust, &at, &x->r, &d) != MLA_OK)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_INVALID, MLA_BUNDLE_RECEIPT, x->rec->name,
 		      "receipt %s: does not verify: %s", x->rec->name,
 		      mla_diag_message(&d));
@@ -313,8 +292,9 @@ static struct vtime *time_of(const struct vctx *v, const char *id)
  * filter that still selects it). Reported once per message and record, at its first entry;
  * a delivered entry's receipt is step 10's (verify_delivered). Whether an earlier seal a
  * sent names is held is verify_seals's. */
-static void check_held(struct vctx *v, const mla_audit_entry *e, size_t i)
+static void check_held(struct vctx *v, const struct ventry *e)
 {
+	unsigned long long i = (unsigned long long)e->seq;
 	int env = env_of(v, e->message_id) != NULL, rec = rec_of(v, e->message_id) != NULL;
 	struct vtime *t = time_of(v, e->message_id);
 	const char *ev = mla_audit_event_name(e->event);
@@ -324,7 +304,7 @@ static void check_held(struct vctx *v, const mla_audit_entry *e, size_t i)
 	if (!env && e->has_envelope_sha256 && !(t->reported & 1)) {
 		t->reported |= 1;
 		vfail(v, F_ENVELOPES, MLA_AUDIT_R_MISSING, MLA_BUNDLE_ENVELOPE, e->message_id,
-		      "envelope %s: not in the bundle, though entry %zu (%s) names it",
+		      "envelope %s: not in the bundle, though entry %llu (%s) names it",
 		      e->message_id, i, ev);
 	}
 	/* a delivered or recovered entry's receipt: step 10 (verify_delivered) */
@@ -333,7 +313,7 @@ static void check_held(struct vctx *v, const mla_audit_entry *e, size_t i)
 	    (e->has_receipt_sha256 || e->event == MLA_AUDIT_RECEIVED)) {
 		t->reported |= 2;
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_MISSING, MLA_BUNDLE_RECEIPT, e->message_id,
-		      "receipt %s: not in the bundle, though entry %zu (%s) names it",
+		      "receipt %s: not in the bundle, though entry %llu (%s) names it",
 		      e->message_id, i, ev);
 	}
 }
@@ -341,11 +321,13 @@ static void check_held(struct vctx *v, const mla_audit_entry *e, size_t i)
 int verify_receipts(struct vctx *v)
 {
 	const mla_bundle_record *prev = NULL;
+	mla_buf data;
 
 	v->recs = calloc(v->b->n, sizeof(*v->recs));
 	v->seal_recs = calloc(v->b->n, sizeof(*v->seal_recs));
 	if (v->recs == NULL || v->seal_recs == NULL)
 		return -1;
+	audit_record_buf(&data);
 	for (size_t i = 0; i < v->b->n; i++) {
 		const mla_bundle_record *rec = &v->b->rec[i];
 
@@ -358,16 +340,17 @@ int verify_receipts(struct vctx *v)
 			continue;
 		v->recs[v->nrecs].rec = rec;
 		check_selected(v, "receipt", rec->name);
-		check_one_receipt(v, &v->recs[v->nrecs], in_order);
+		check_one_receipt(v, &v->recs[v->nrecs], in_order, &data);
 		v->nrecs++;
 	}
-	for (size_t i = 0; i < v->nentries; i++) {
-		const mla_audit_entry *e = &v->entries[i];
+	mla_buf_free(&data);
+	for (size_t i = 0; i < v->nkept; i++) {
+		const struct ventry *e = &v->entries[i];
 		struct vrec *x;
 
-		if (e->seq != UINT64_MAX && e->message_id[0] != '\0')
-			check_held(v, e, i);
-		if (e->seq == UINT64_MAX || !e->has_receipt_sha256 || e->message_id[0] == '\0' ||
+		if (e->message_id[0] != '\0')
+			check_held(v, e);
+		if (!e->has_receipt_sha256 || e->message_id[0] == '\0' ||
 		    (x = rec_of(v, e->message_id)) == NULL || memcmp(x->sha, e->receipt_sha256, 32))
 			continue;
 		x->refs++;
@@ -375,7 +358,8 @@ int verify_receipts(struct vctx *v)
 		    memcmp(x->r.envelope_digest, e->envelope_sha256, 32) != 0) {
 			vfail(v, F_RECEIPTS, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_RECEIPT, e->message_id,
 			      "receipt %s: its envelope digest is not the "
-			      "envelope-sha256 of entry %zu", e->message_id, i);
+			      "envelope-sha256 of entry %llu", e->message_id,
+			      (unsigned long long)e->seq);
 			x->verified = 0;
 		}
 	}
@@ -392,32 +376,32 @@ int verify_receipts(struct vctx *v)
 
 int verify_delivered(struct vctx *v)
 {
-	for (size_t i = 0; i < v->nentries; i++) {
-		const mla_audit_entry *e = &v->entries[i];
+	for (size_t k = 0; k < v->nkept; k++) {
+		const struct ventry *e = &v->entries[k];
+		unsigned long long i = (unsigned long long)e->seq;
 		const struct vrec *x;
 
 		/* a recovered message was given back with the recipient's positive receipt
 		 * (SPEC 14, Recovery): the same proof as a delivery, whichever way it went */
-		if (e->seq == UINT64_MAX ||
-		    (e->event != MLA_AUDIT_DELIVERED && e->event != MLA_AUDIT_RECOVERED))
+		if (e->event != MLA_AUDIT_DELIVERED && e->event != MLA_AUDIT_RECOVERED)
 			continue;
 		x = rec_of(v, e->message_id);
 		if (x == NULL && !audit_selected(v, e->message_id))
 			continue; /* a message the filter left out */
 		if (x == NULL)
 			vfailn(v, F_DELIVERED, MLA_AUDIT_R_MISSING, MLA_BUNDLE_ENTRY, i,
-			       "entry %zu (%s, message %s): no receipt in the "
+			       "entry %llu (%s, message %s): no receipt in the "
 			      "bundle", i, mla_audit_event_name(e->event), e->message_id);
 		else if (!e->has_receipt_sha256 || memcmp(x->sha, e->receipt_sha256, 32) != 0)
 			vfailn(v, F_DELIVERED, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_ENTRY, i,
-			       "entry %zu (%s, message %s): the receipt in the "
+			       "entry %llu (%s, message %s): the receipt in the "
 			      "bundle is not the one it names", i, mla_audit_event_name(e->event),
 			       e->message_id);
 		else if (!x->verified || x->r.outcome != MLA_OUTCOME_ACCEPTED ||
 			 strcmp(x->r.receiver_state, e->to) != 0 || !e->has_envelope_sha256 ||
 			 memcmp(x->r.envelope_digest, e->envelope_sha256, 32) != 0)
 			vfailn(v, F_DELIVERED, MLA_AUDIT_R_DELIVERED, MLA_BUNDLE_ENTRY, i,
-			       "entry %zu (%s, message %s): no verified "
+			       "entry %llu (%s, message %s): no verified "
 			      "positive receipt of %s over the envelope's digest", i,
 			       mla_audit_event_name(e->event), e->message_id, e->to);
 		else

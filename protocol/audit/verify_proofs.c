@@ -67,8 +67,26 @@ static long last_cp(const struct vctx *v)
 	return -1;
 }
 
-static void check_one(struct vctx *v, const mla_bundle_record *r, uint8_t *pair, uint8_t *incl)
+static int cmp_seq(const void *key, const void *elem)
 {
+	uint64_t a = *(const uint64_t *)key, b = ((const struct vleaf *)elem)->seq;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The leaf verify_entries kept of entry seq (one an inclusion proof names), or NULL. */
+static struct vleaf *leaf_of(const struct vctx *v, uint64_t seq)
+{
+	struct vleaf *l = v->npleaves ? bsearch(&seq, v->pleaves, v->npleaves,
+						sizeof(*v->pleaves), cmp_seq)
+				      : NULL;
+
+	return l != NULL && l->have ? l : NULL;
+}
+
+static void check_one(struct vctx *v, const mla_bundle_record *r, uint8_t *pair)
+{
+	struct vleaf *leaf = NULL;
 	mla_merkle_proof p;
 	uint64_t a, b;
 	long k, k2;
@@ -91,11 +109,12 @@ static void check_one(struct vctx *v, const mla_bundle_record *r, uint8_t *pair,
 		vfail(v, F_PROOFS, MLA_AUDIT_R_PROOF_INVALID, MLA_BUNDLE_PROOF, r->name,
 		      "proof %s: does not show checkpoint %llu extends checkpoint "
 		      "%llu", r->name, (unsigned long long)b, (unsigned long long)a);
-	} else if (kind == 'i' && (k != last_cp(v) || a >= v->nentries)) {
+	} else if (kind == 'i' && (k != last_cp(v) || a >= v->nentries ||
+				   (leaf = leaf_of(v, a)) == NULL)) {
 		vfail(v, F_PROOFS, MLA_AUDIT_R_PROOF_CHECKPOINT, MLA_BUNDLE_PROOF, r->name,
 		      "proof %s: not of an entry of the bundle in the latest "
 		      "checkpoint", r->name);
-	} else if (kind == 'i' && mla_merkle_inclusion_verify(a, b, v->leaves[a], &p,
+	} else if (kind == 'i' && mla_merkle_inclusion_verify(a, b, leaf->leaf, &p,
 							       v->cps[k].root) != MLA_OK) {
 		vfail(v, F_PROOFS, MLA_AUDIT_R_PROOF_INVALID, MLA_BUNDLE_PROOF, r->name,
 		      "proof %s: entry %llu is not in checkpoint %llu by this proof",
@@ -103,8 +122,8 @@ static void check_one(struct vctx *v, const mla_bundle_record *r, uint8_t *pair,
 	} else {
 		if (kind == 'c')
 			pair[k2] = 1;
-		else
-			incl[a] = 1;
+		else if (leaf != NULL) /* always, for an i proof that got here */
+			leaf->proven = 1;
 		v->fam[F_PROOFS].ok++;
 	}
 }
@@ -137,17 +156,14 @@ int verify_proofs(struct vctx *v)
 	uint64_t prev[3] = {0, 0, 0};
 	int first = 1;
 
-	uint8_t *pair = calloc(v->ncps + 1, 1), *incl = calloc(v->nentries + 1, 1);
+	uint8_t *pair = calloc(v->ncps + 1, 1);
 	long last = last_cp(v);
 
-	if (pair == NULL || incl == NULL) {
-		free(pair);
-		free(incl);
+	if (pair == NULL)
 		return -1;
-	}
 	for (size_t i = 0; i < v->b->n; i++)
 		if (v->b->rec[i].type == MLA_BUNDLE_PROOF && in_order(v, &v->b->rec[i], prev, &first))
-			check_one(v, &v->b->rec[i], pair, incl);
+			check_one(v, &v->b->rec[i], pair);
 	for (long k = last < 0 ? -1 : (long)0; k >= 0 && k != last; k = next_cp(v, k)) {
 		if (v->cps[k].size == 0)
 			continue;
@@ -157,15 +173,18 @@ int verify_proofs(struct vctx *v)
 			       "checkpoints %llu and %llu: no consistency proof in the bundle", (unsigned long long)v->cps[k].size,
 			      (unsigned long long)v->cps[next_cp(v, k)].size);
 	}
-	for (size_t i = 0; v->filtered && last >= 0 && i < v->nentries; i++) {
-		const mla_audit_entry *e = &v->entries[i];
-		if (e->seq != UINT64_MAX && e->message_id[0] != '\0' && i < v->cps[last].size &&
-		    audit_selected(v, e->message_id) && !incl[i])
-			vfailn(v, F_PROOFS, MLA_AUDIT_R_PROOF_MISSING, MLA_BUNDLE_ENTRY, i,
-			       "entry %zu (message %s): no inclusion proof in the bundle",
-			      i, e->message_id);
+	/* a selected message's entries are among those verify_entries kept */
+	for (size_t i = 0; v->filtered && last >= 0 && i < v->nkept; i++) {
+		const struct ventry *e = &v->entries[i];
+		const struct vleaf *l;
+
+		if (e->message_id[0] != '\0' && e->seq < v->cps[last].size &&
+		    audit_selected(v, e->message_id) &&
+		    ((l = leaf_of(v, e->seq)) == NULL || !l->proven))
+			vfailn(v, F_PROOFS, MLA_AUDIT_R_PROOF_MISSING, MLA_BUNDLE_ENTRY, e->seq,
+			       "entry %llu (message %s): no inclusion proof in the bundle",
+			       (unsigned long long)e->seq, e->message_id);
 	}
 	free(pair);
-	free(incl);
 	return 0;
 }

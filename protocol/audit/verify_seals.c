@@ -25,28 +25,6 @@ static int cmp_id(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-int audit_build_resealed(struct vctx *v)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < v->nentries; i++)
-		if (v->entries[i].seq != UINT64_MAX && v->entries[i].event == MLA_AUDIT_RESEALED)
-			n++;
-	if (n == 0)
-		return 0;
-	if ((v->resealed = calloc(n, sizeof(*v->resealed))) == NULL)
-		return -1;
-	n = 0;
-	for (size_t i = 0; i < v->nentries; i++)
-		if (v->entries[i].seq != UINT64_MAX && v->entries[i].event == MLA_AUDIT_RESEALED)
-			memcpy(v->resealed[n++], v->entries[i].message_id, MLA_UUID_LEN + 1);
-	qsort(v->resealed, n, sizeof(*v->resealed), cmp_id);
-	for (size_t i = 0; i < n; i++)
-		if (v->nresealed == 0 || strcmp(v->resealed[v->nresealed - 1], v->resealed[i]) != 0)
-			memmove(v->resealed[v->nresealed++], v->resealed[i], MLA_UUID_LEN + 1);
-	return 0;
-}
-
 int audit_resealed(const struct vctx *v, const char *id)
 {
 	return v->nresealed > 0 &&
@@ -77,7 +55,7 @@ struct walk {
 
 /* The seal envelope <id>.<n>: verifies, is the message, the digest the entry replaces, and
  * the same Header (but Created) and Payload as the bundle's envelope of the message. */
-static void check_seal_envelope(struct vctx *v, struct walk *w, const mla_audit_entry *e,
+static void check_seal_envelope(struct vctx *v, struct walk *w, const struct ventry *e,
 				const char *name)
 {
 	struct venv *x = v->nseal_envs ? bsearch(name, v->seal_envs, v->nseal_envs,
@@ -87,6 +65,7 @@ static void check_seal_envelope(struct vctx *v, struct walk *w, const mla_audit_
 	mla_diag d = {MLA_OK, ""};
 	mla_verified out;
 	mla_header h;
+	mla_buf data;
 
 	if (x == NULL) {
 		if (w->selected)
@@ -96,13 +75,17 @@ static void check_seal_envelope(struct vctx *v, struct walk *w, const mla_audit_
 		return;
 	}
 	x->refs++;
-	SHA256(x->rec->data, x->rec->len, x->sha);
+	audit_record_buf(&data);
+	if (audit_record_data(v, x->rec, F_ENVELOPES, &data) != 0) {
+		mla_buf_free(&data);
+		return;
+	}
+	SHA256(data.data, data.len, x->sha);
 	if (memcmp(x->sha, e->prev_envelope_sha256, 32) != 0)
 		vfail(v, F_ENVELOPES, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_ENVELOPE, name,
 		      "envelope %s: its SHA-256 is not the prev-envelope-sha256 of entry %llu",
 		      name, (unsigned long long)e->seq);
-	else if (mla_envelope_verify(x->rec->data, x->rec->len, v->trust->trust, &at, &out, &d) !=
-		 MLA_OK)
+	else if (mla_envelope_verify(data.data, data.len, v->trust->trust, &at, &out, &d) != MLA_OK)
 		vfail(v, F_ENVELOPES, MLA_AUDIT_R_ENVELOPE_INVALID, MLA_BUNDLE_ENVELOPE, name,
 		      "envelope %s: does not verify: %s", name, mla_diag_message(&d));
 	else if (strcmp(out.header.message_id, w->id) != 0)
@@ -117,11 +100,12 @@ static void check_seal_envelope(struct vctx *v, struct walk *w, const mla_audit_
 		      "in more than Created, or its Payload)", name);
 	else
 		x->verified = 1;
+	mla_buf_free(&data);
 }
 
 /* The refusal receipt <id>.<n>: the one the entry names, a verified negative receipt of the
  * entry's recipient for this message over the replaced seal, with the entry's error. */
-static void check_seal_receipt(struct vctx *v, struct walk *w, const mla_audit_entry *e,
+static void check_seal_receipt(struct vctx *v, struct walk *w, const struct ventry *e,
 			       const char *name)
 {
 	struct vrec *x = v->nseal_recs ? bsearch(name, v->seal_recs, v->nseal_recs,
@@ -129,6 +113,7 @@ static void check_seal_receipt(struct vctx *v, struct walk *w, const mla_audit_e
 				       : NULL;
 	mla_limits at = audit_limits_at(v, w->id, 0);
 	mla_diag d = {MLA_OK, ""};
+	mla_buf data;
 
 	if (x == NULL) {
 		if (w->selected)
@@ -138,13 +123,17 @@ static void check_seal_receipt(struct vctx *v, struct walk *w, const mla_audit_e
 		return;
 	}
 	x->refs++;
-	SHA256(x->rec->data, x->rec->len, x->sha);
+	audit_record_buf(&data);
+	if (audit_record_data(v, x->rec, F_RECEIPTS, &data) != 0) {
+		mla_buf_free(&data);
+		return;
+	}
+	SHA256(data.data, data.len, x->sha);
 	if (memcmp(x->sha, e->receipt_sha256, 32) != 0)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_RECEIPT, name,
 		      "receipt %s: its SHA-256 is not the receipt-sha256 of entry %llu", name,
 		      (unsigned long long)e->seq);
-	else if (mla_receipt_verify(x->rec->data, x->rec->len, v->trust->trust, &at, &x->r, &d) !=
-		 MLA_OK)
+	else if (mla_receipt_verify(data.data, data.len, v->trust->trust, &at, &x->r, &d) != MLA_OK)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_INVALID, MLA_BUNDLE_RECEIPT, name,
 		      "receipt %s: does not verify: %s", name, mla_diag_message(&d));
 	else if (mla_receipt_match(&x->r, e->to, w->id, e->prev_envelope_sha256, &d) != MLA_OK)
@@ -158,10 +147,11 @@ static void check_seal_receipt(struct vctx *v, struct walk *w, const mla_audit_e
 		      e->error, (unsigned long long)e->seq);
 	else
 		x->verified = 1;
+	mla_buf_free(&data);
 }
 
 /* One entry of a message sealed again, along the chain. */
-static void walk_entry(struct vctx *v, struct walk *w, const mla_audit_entry *e)
+static void walk_entry(struct vctx *v, struct walk *w, const struct ventry *e)
 {
 	char name[MLA_UUID_LEN + 8];
 	const char *ev = mla_audit_event_name(e->event);
@@ -199,8 +189,8 @@ static void walk_entry(struct vctx *v, struct walk *w, const mla_audit_entry *e)
 /* Entries of the messages sealed again, grouped by message in seq order. */
 static int cmp_entry_by_message(const void *a, const void *b)
 {
-	const mla_audit_entry *x = *(const mla_audit_entry *const *)a;
-	const mla_audit_entry *y = *(const mla_audit_entry *const *)b;
+	const struct ventry *x = *(const struct ventry *const *)a;
+	const struct ventry *y = *(const struct ventry *const *)b;
 	int c = strcmp(x->message_id, y->message_id);
 
 	return c != 0 ? c : (x->seq > y->seq) - (x->seq < y->seq);
@@ -214,13 +204,17 @@ static void load_final(struct vctx *v, struct walk *w)
 					: NULL;
 	mla_limits at = audit_limits_at(v, w->id, 0);
 	mla_diag d = {MLA_OK, ""};
+	mla_buf data;
 
+	audit_record_buf(&data);
 	w->have_final = x != NULL && x->verified &&
-			mla_envelope_verify(x->rec->data, x->rec->len, v->trust->trust, &at,
-					    &w->final, &d) == MLA_OK;
+			audit_record_data(v, x->rec, F_ENVELOPES, &data) == 0 &&
+			mla_envelope_verify(data.data, data.len, v->trust->trust, &at, &w->final,
+					    &d) == MLA_OK;
+	mla_buf_free(&data);
 }
 
-static void walk_message(struct vctx *v, const mla_audit_entry *const *es, size_t n)
+static void walk_message(struct vctx *v, const struct ventry *const *es, size_t n)
 {
 	struct walk w;
 
@@ -256,17 +250,17 @@ static void count_seal_records(struct vctx *v)
 
 int verify_seals(struct vctx *v)
 {
-	const mla_audit_entry **es;
+	const struct ventry **es;
 	size_t n = 0;
 
 	if (v->nresealed == 0) {
 		count_seal_records(v);
 		return 0;
 	}
-	if ((es = calloc(v->nentries, sizeof(*es))) == NULL)
+	if ((es = calloc(v->nkept + 1, sizeof(*es))) == NULL)
 		return -1;
-	for (size_t i = 0; i < v->nentries; i++)
-		if (v->entries[i].seq != UINT64_MAX && v->entries[i].message_id[0] != '\0' &&
+	for (size_t i = 0; i < v->nkept; i++)
+		if (v->entries[i].message_id[0] != '\0' &&
 		    audit_resealed(v, v->entries[i].message_id))
 			es[n++] = &v->entries[i];
 	qsort(es, n, sizeof(*es), cmp_entry_by_message);

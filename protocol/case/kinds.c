@@ -29,6 +29,7 @@ static const struct {
 	[MLA_CASE_POSTPONED] = {{NULL}, NULL},
 	[MLA_CASE_REFUSED] = {{NULL}, "refused"},
 	[MLA_CASE_EXECUTION_REPORT] = {{NULL}, "executed"},
+	[MLA_CASE_WITHDRAWN] = {{NULL}, "withdrawn"},
 };
 
 static const char *action_of(const mla_case_report *r)

@@ -44,6 +44,7 @@ static const char *const doctypes[MLA_CASE_DOCTYPE_N] = {
 	[MLA_CASE_POSTPONED] = "postponed",
 	[MLA_CASE_REFUSED] = "refused",
 	[MLA_CASE_EXECUTION_REPORT] = "execution-report",
+	[MLA_CASE_WITHDRAWN] = "withdrawn",
 };
 
 const char *mla_case_code_name(mla_case_code c)

@@ -175,6 +175,7 @@ static const struct {
 	{"Postponed", MLA_CASE_POSTPONED},
 	{"Refused", MLA_CASE_REFUSED},
 	{"ExecutionReport", MLA_CASE_EXECUTION_REPORT},
+	{"Withdrawn", MLA_CASE_WITHDRAWN},
 };
 
 static void answer_rules(const struct rctx *c, xmlNodePtr root)

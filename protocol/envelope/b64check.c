@@ -16,7 +16,8 @@ static int is_b64_element(xmlNodePtr n)
 		return 0;
 	if (xmlStrEqual(n->ns->href, BAD_CAST XENC_NS))
 		return xmlStrEqual(n->name, BAD_CAST "CipherValue");
-	if (xmlStrEqual(n->ns->href, BAD_CAST MLA_RECEIPT_NS))
+	if (xmlStrEqual(n->ns->href, BAD_CAST MLA_RECEIPT_NS) ||
+	    xmlStrEqual(n->ns->href, BAD_CAST MLA_RECEIPT2_NS))
 		return xmlStrEqual(n->name, BAD_CAST "EnvelopeDigest");
 	if (!xmlStrEqual(n->ns->href, BAD_CAST DS_NS))
 		return 0;

@@ -4,6 +4,8 @@
 
 #define MLA_NS "urn:mlagw:envelope:1"
 #define MLA_RECEIPT_NS "urn:mlagw:receipt:1"
+/* receipt version 2: version 1 plus the problem list of a refused case document (SPEC 12) */
+#define MLA_RECEIPT2_NS "urn:mlagw:receipt:2"
 #define DS_NS "http://www.w3.org/2000/09/xmldsig#"
 #define XENC_NS "http://www.w3.org/2001/04/xmlenc#"
 

@@ -18,6 +18,8 @@ extern const unsigned char schema_xmlenc[];
 extern const unsigned long schema_xmlenc_len;
 extern const unsigned char schema_receipt[];
 extern const unsigned long schema_receipt_len;
+extern const unsigned char schema_receipt2[];
+extern const unsigned long schema_receipt2_len;
 
 /* One compiled schema per document type, chosen by the root element. */
 static struct doc_schema {
@@ -28,6 +30,7 @@ static struct doc_schema {
 } doc_schemas[] = {
 	{MLA_NS, "Envelope", "envelope", schema_envelope, &schema_envelope_len, NULL},
 	{MLA_RECEIPT_NS, "Receipt", "receipt", schema_receipt, &schema_receipt_len, NULL},
+	{MLA_RECEIPT2_NS, "Receipt", "receipt", schema_receipt2, &schema_receipt2_len, NULL},
 };
 #define N_SCHEMAS (sizeof(doc_schemas) / sizeof(doc_schemas[0]))
 static xmlExternalEntityLoader previous_loader;

@@ -36,8 +36,25 @@ const struct wrap_shape wrap_receipt = {
 	},
 	.n = 2,
 	.signature = 1,
-	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD,
-	.forbidden_what = "envelope Header or Payload",
+	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD | 1u << XML_BODY2,
+	.forbidden_what = "envelope Header or Payload, or a receipt Body of another version",
+};
+
+/* Receipt version 2: the same shape in its own namespace; a Body of version 1 inside is as
+ * foreign as an envelope's parts. */
+const struct wrap_shape wrap_receipt2 = {
+	.doc = "receipt",
+	.root_ns = MLA_RECEIPT2_NS,
+	.root_name = "Receipt",
+	.root_qname = "mlr:Receipt",
+	.children = {
+		{XML_BODY2, "the receipt body", "receipt body"},
+		{XML_SIGNATURE, NULL, NULL},
+	},
+	.n = 2,
+	.signature = 1,
+	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD | 1u << XML_BODY,
+	.forbidden_what = "envelope Header or Payload, or a receipt Body of another version",
 };
 
 static const char *elem_name(enum xml_counted e)

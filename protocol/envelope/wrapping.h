@@ -33,6 +33,7 @@ struct wrap_shape {
 
 extern const struct wrap_shape wrap_envelope; /* Header, Payload, Signature */
 extern const struct wrap_shape wrap_receipt;  /* Body, Signature; no Header or Payload */
+extern const struct wrap_shape wrap_receipt2; /* the same, receipt version 2 */
 
 /* The root and its children, located by wrap_locate (child[i] is shape->children[i]). */
 struct wrap_parts {

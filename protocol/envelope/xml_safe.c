@@ -77,6 +77,7 @@ const struct xml_counted_name xml_counted_names[XML_COUNTED_N] = {
 	[XML_PAYLOAD] = {MLA_NS, "Payload"},
 	[XML_BODY] = {MLA_RECEIPT_NS, "Body"},
 	[XML_SIGNATURE] = {DS_NS, "Signature"},
+	[XML_BODY2] = {MLA_RECEIPT2_NS, "Body"},
 };
 
 static void count_element(struct parse_state *st, const xmlChar *local, const xmlChar *uri)

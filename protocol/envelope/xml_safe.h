@@ -10,7 +10,8 @@
 
 /* The elements counted anywhere in the document while parsing, for the signature wrapping
  * check (wrapping.h): the signed parts of envelopes and receipts, and ds:Signature. */
-enum xml_counted { XML_HEADER, XML_PAYLOAD, XML_BODY, XML_SIGNATURE, XML_COUNTED_N };
+/* XML_BODY2: the Body of a receipt version 2 (its own namespace) */
+enum xml_counted { XML_HEADER, XML_PAYLOAD, XML_BODY, XML_SIGNATURE, XML_BODY2, XML_COUNTED_N };
 
 /* Namespace and local name of each counted element, indexed by enum xml_counted. */
 struct xml_counted_name {

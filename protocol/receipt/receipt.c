@@ -33,6 +33,7 @@ mla_err mla_receipt_init(mla_receipt *r)
 	r->received_at = h.created;
 	r->outcome = MLA_OUTCOME_ACCEPTED;
 	r->error = MLA_OK;
+	r->version = 1;
 	return MLA_OK;
 }
 
@@ -105,7 +106,56 @@ mla_err receipt_check(const mla_receipt *r, mla_diag *diag)
 		return mla_fail(diag, MLA_ERR_HEADER, "receipt ReceivedAt time is missing");
 	if (!terminated(r->error_message, sizeof(r->error_message)))
 		return mla_fail(diag, MLA_ERR_HEADER, "receipt Error message is not terminated");
+	if (r->version != 1 && r->version != 2)
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt version %u is neither 1 nor 2",
+				r->version);
+	if (r->problem_count > 0 && (r->version < 2 || r->outcome != MLA_OUTCOME_REJECTED))
+		return mla_fail(diag, MLA_ERR_HEADER,
+				"receipt Problems need version 2 and a rejected outcome");
 	return check_outcome(r, diag);
+}
+
+/* s is terminated within n, at least min bytes long, and made of the characters of set. */
+static int is_token(const char *s, size_t n, size_t min, const char *set)
+{
+	size_t len;
+
+	if (!terminated(s, n) || (len = strlen(s)) < min)
+		return 0;
+	return strspn(s, set) == len;
+}
+
+#define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+mla_err receipt_problem_check(const mla_receipt_problem *p, size_t i, mla_diag *diag)
+{
+	if (!is_token(p->path, sizeof(p->path), 1, ALNUM "/@._?[]-"))
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt Problem %zu path is not an element path",
+				i + 1);
+	if (!is_token(p->code, sizeof(p->code), 1, "abcdefghijklmnopqrstuvwxyz0123456789-"))
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt Problem %zu code is not a name", i + 1);
+	if (!is_token(p->detail, sizeof(p->detail), 0, ALNUM " ._-"))
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt Problem %zu detail has other characters",
+				i + 1);
+	return MLA_OK;
+}
+
+/* The list as a whole: 1 to MLA_RECEIPT_PROBLEMS_MAX listed, count from them to the bound. */
+static mla_err problems_check(const mla_receipt_problems *p, mla_diag *diag)
+{
+	mla_err r;
+
+	if (p->n == 0 || p->n > MLA_RECEIPT_PROBLEMS_MAX)
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt Problems list %zu problems, not 1 to %d",
+				p->n, MLA_RECEIPT_PROBLEMS_MAX);
+	if (p->count < p->n || p->count > MLA_RECEIPT_PROBLEMS_COUNT_MAX)
+		return mla_fail(diag, MLA_ERR_HEADER,
+				"receipt Problems count %lu is below the %zu listed or beyond %u",
+				(unsigned long)p->count, p->n, MLA_RECEIPT_PROBLEMS_COUNT_MAX);
+	for (size_t i = 0; i < p->n; i++)
+		if ((r = receipt_problem_check(&p->list[i], i, diag)) != MLA_OK)
+			return r;
+	return MLA_OK;
 }
 
 /* ---- sealing ---- */
@@ -147,7 +197,38 @@ static mla_err add_error(xmlNodePtr body, xmlNsPtr ns, const mla_receipt *rc)
 	return add_attr(n, "name", mla_errname(rc->error));
 }
 
-static mla_err body_write(xmlNodePtr body, xmlNsPtr ns, const mla_receipt *rc)
+static mla_err add_problem(xmlNodePtr list, xmlNsPtr ns, const mla_receipt_problem *p)
+{
+	xmlNodePtr n = xmlNewChild(list, ns, BAD_CAST "Problem", NULL);
+	mla_err r;
+
+	if (n == NULL)
+		return MLA_ERR_NOMEM;
+	if ((r = add_attr(n, "path", p->path)) != MLA_OK ||
+	    (r = add_attr(n, "code", p->code)) != MLA_OK)
+		return r;
+	return p->detail[0] != '\0' ? add_attr(n, "detail", p->detail) : MLA_OK;
+}
+
+static mla_err add_problems(xmlNodePtr body, xmlNsPtr ns, const mla_receipt_problems *p)
+{
+	xmlNodePtr list = xmlNewChild(body, ns, BAD_CAST "Problems", NULL);
+	char count[16];
+	mla_err r;
+
+	if (list == NULL)
+		return MLA_ERR_NOMEM;
+	if ((r = mla_snprintf(count, sizeof(count), "%lu", (unsigned long)p->count)) != MLA_OK ||
+	    (r = add_attr(list, "count", count)) != MLA_OK)
+		return r;
+	for (size_t i = 0; i < p->n; i++)
+		if ((r = add_problem(list, ns, &p->list[i])) != MLA_OK)
+			return r;
+	return MLA_OK;
+}
+
+static mla_err body_write(xmlNodePtr body, xmlNsPtr ns, const mla_receipt *rc,
+			  const mla_receipt_problems *problems)
 {
 	char at[21];
 	int rejected = rc->outcome == MLA_OUTCOME_REJECTED;
@@ -166,12 +247,17 @@ static mla_err body_write(xmlNodePtr body, xmlNsPtr ns, const mla_receipt *rc)
 	    (r = header_add_text(body, ns, "Outcome", rejected ? OUTCOME_REJECTED : OUTCOME_ACCEPTED,
 			  NULL)) != MLA_OK)
 		return r;
-	return rejected ? add_error(body, ns, rc) : MLA_OK;
+	if (rejected && (r = add_error(body, ns, rc)) != MLA_OK)
+		return r;
+	return problems != NULL ? add_problems(body, ns, problems) : MLA_OK;
 }
 
-/* Builds <mlr:Receipt version="1"><mlr:Body Id="R-…">…</mlr:Body></mlr:Receipt>. */
-static mla_err build_receipt(const mla_receipt *rc, xmlDocPtr doc, const char *body_id)
+/* Builds <mlr:Receipt version="N"><mlr:Body Id="R-…">…</mlr:Body></mlr:Receipt>, N the
+ * receipt's version, in that version's namespace. */
+static mla_err build_receipt(const mla_receipt *rc, const mla_receipt_problems *problems,
+			     xmlDocPtr doc, const char *body_id)
 {
+	const int v2 = rc->version == 2;
 	xmlNodePtr root, body;
 	xmlNsPtr ns;
 	mla_err r;
@@ -179,28 +265,53 @@ static mla_err build_receipt(const mla_receipt *rc, xmlDocPtr doc, const char *b
 	if ((root = xmlNewDocNode(doc, NULL, BAD_CAST "Receipt", NULL)) == NULL)
 		return MLA_ERR_NOMEM;
 	xmlDocSetRootElement(doc, root);
-	if ((ns = xmlNewNs(root, BAD_CAST MLA_RECEIPT_NS, BAD_CAST "mlr")) == NULL)
+	if ((ns = xmlNewNs(root, BAD_CAST(v2 ? MLA_RECEIPT2_NS : MLA_RECEIPT_NS), BAD_CAST "mlr")) ==
+	    NULL)
 		return MLA_ERR_NOMEM;
 	xmlSetNs(root, ns);
-	if ((r = add_attr(root, "version", "1")) != MLA_OK)
+	if ((r = add_attr(root, "version", v2 ? "2" : "1")) != MLA_OK)
 		return r;
 	if ((body = xmlNewChild(root, ns, BAD_CAST "Body", NULL)) == NULL)
 		return MLA_ERR_NOMEM;
 	if ((r = seal_set_id(body, body_id)) != MLA_OK)
 		return r;
-	return body_write(body, ns, rc);
+	return body_write(body, ns, rc, problems);
+}
+
+/* The receipt's own fields, and a problem list only where version 2 and a refusal allow. */
+static mla_err seal_check(mla_receipt *rc, const mla_receipt_problems *problems,
+			  mla_diag *diag)
+{
+	mla_err r;
+
+	if (problems != NULL && (rc->version != 2 || rc->outcome != MLA_OUTCOME_REJECTED))
+		return mla_fail(diag, MLA_ERR_ARG,
+				"a problem list needs receipt version 2 and a rejected outcome");
+	if (problems != NULL && (r = problems_check(problems, diag)) != MLA_OK)
+		return r;
+	rc->problem_count = problems != NULL ? problems->count : 0;
+	return receipt_check(rc, diag);
 }
 
 mla_err mla_receipt_seal(const mla_receipt *rc, const mla_signer *signer,
 			 const mla_limits *limits, mla_buf *out, mla_diag *diag)
 {
+	return mla_receipt_seal_problems(rc, NULL, signer, limits, out, diag);
+}
+
+mla_err mla_receipt_seal_problems(const mla_receipt *rc_in, const mla_receipt_problems *problems,
+				  const mla_signer *signer, const mla_limits *limits,
+				  mla_buf *out, mla_diag *diag)
+{
 	mla_err r = MLA_ERR_INTERNAL;
 	xmlDocPtr doc = NULL;
 	char body_id[MLA_UUID_LEN + 3];
 	const char *ids[1] = {body_id};
+	mla_receipt rcopy = *rc_in;
+	mla_receipt *rc = &rcopy;
 
 	mla_buf_init(out, 0);
-	if ((r = receipt_check(rc, diag)) != MLA_OK)
+	if ((r = seal_check(rc, problems, diag)) != MLA_OK)
 		goto out;
 	if ((r = mla_snprintf(body_id, sizeof(body_id), "R-%s", rc->receipt_id)) != MLA_OK) {
 		r = mla_fail(diag, r, "receipt id too long");
@@ -210,7 +321,7 @@ mla_err mla_receipt_seal(const mla_receipt *rc, const mla_signer *signer,
 		r = mla_fail(diag, MLA_ERR_NOMEM, "cannot create the receipt document");
 		goto out;
 	}
-	if ((r = build_receipt(rc, doc, body_id)) != MLA_OK) {
+	if ((r = build_receipt(rc, problems, doc, body_id)) != MLA_OK) {
 		mla_fail(diag, r, "cannot build the receipt body");
 		goto out;
 	}
@@ -303,9 +414,64 @@ static mla_err read_scalar(xmlNodePtr el, mla_receipt *rc, mla_diag *diag)
 	return MLA_OK;
 }
 
-static mla_err read_field(xmlNodePtr el, mla_receipt *rc, mla_diag *diag)
+/* One Problem's attributes; detail is optional. */
+static mla_err read_problem(xmlNodePtr el, size_t i, mla_receipt_problem *p, mla_diag *diag)
+{
+	xmlChar *detail = xmlGetNoNsProp(el, BAD_CAST "detail");
+	mla_err r;
+
+	memset(p, 0, sizeof(*p));
+	if (detail != NULL && mla_strcpy(p->detail, sizeof(p->detail), (const char *)detail) != MLA_OK)
+		r = mla_fail(diag, MLA_ERR_HEADER, "receipt Problem %zu detail is too long", i + 1);
+	else if ((r = copy_attr(el, "path", p->path, sizeof(p->path), diag)) == MLA_OK &&
+		 (r = copy_attr(el, "code", p->code, sizeof(p->code), diag)) == MLA_OK)
+		r = receipt_problem_check(p, i, diag);
+	xmlFree(detail);
+	return r;
+}
+
+/* Problems: its count and each Problem, into out when not NULL, else checked only. */
+static mla_err read_problems(xmlNodePtr el, mla_receipt *rc, mla_receipt_problems *out,
+			     mla_diag *diag)
+{
+	mla_receipt_problem tmp;
+	char count[16];
+	int64_t v;
+	size_t n = 0;
+	mla_err r;
+
+	if ((r = copy_attr(el, "count", count, sizeof(count), diag)) != MLA_OK)
+		return r;
+	if (mla_parse_i64(count, 1, MLA_RECEIPT_PROBLEMS_COUNT_MAX, &v) != MLA_OK)
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt Problems count is out of range");
+	rc->problem_count = (uint32_t)v;
+	for (xmlNodePtr c = el->children; c != NULL; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (n == MLA_RECEIPT_PROBLEMS_MAX)
+			return mla_fail(diag, MLA_ERR_HEADER, "receipt lists more than %d problems",
+					MLA_RECEIPT_PROBLEMS_MAX);
+		if ((r = read_problem(c, n, out != NULL ? &out->list[n] : &tmp, diag)) != MLA_OK)
+			return r;
+		n++;
+	}
+	if (n == 0 || (uint64_t)v < n)
+		return mla_fail(diag, MLA_ERR_HEADER,
+				"receipt Problems count %lld is below the %zu listed", (long long)v, n);
+	if (out != NULL) {
+		out->n = n;
+		out->count = (uint32_t)v;
+	}
+	return MLA_OK;
+}
+
+static mla_err read_field(xmlNodePtr el, mla_receipt *rc, mla_receipt_problems *problems,
+			  mla_diag *diag)
 {
 	const char *n = (const char *)el->name;
+
+	if (strcmp(n, "Problems") == 0)
+		return read_problems(el, rc, problems, diag);
 
 	if (strcmp(n, "ReceiptId") == 0)
 		return copy_text(el, rc->receipt_id, sizeof(rc->receipt_id), diag);
@@ -336,15 +502,20 @@ static mla_err check_body_id(xmlNodePtr body, const mla_receipt *rc, mla_diag *d
 	return r;
 }
 
-mla_err receipt_body_read(xmlNodePtr body, mla_receipt *rc, mla_diag *diag)
+mla_err receipt_body_read(xmlNodePtr body, mla_receipt *rc, mla_receipt_problems *problems,
+			  mla_diag *diag)
 {
 	mla_err r;
 
 	memset(rc, 0, sizeof(*rc));
+	if (problems != NULL)
+		memset(problems, 0, sizeof(*problems));
+	/* the schema chose the version by the namespace; the Body is in it */
+	rc->version = xmlStrEqual(body->ns->href, BAD_CAST MLA_RECEIPT2_NS) ? 2 : 1;
 	for (xmlNodePtr c = body->children; c != NULL; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if ((r = read_field(c, rc, diag)) != MLA_OK)
+		if ((r = read_field(c, rc, problems, diag)) != MLA_OK)
 			return r;
 	}
 	if ((r = receipt_check(rc, diag)) != MLA_OK)

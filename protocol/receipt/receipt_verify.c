@@ -13,15 +13,29 @@
 
 struct receipt_parts {
 	xmlDocPtr doc;
-	struct wrap_parts wrap; /* Body, Signature, as wrap_receipt describes them */
+	const struct wrap_shape *shape; /* wrap_receipt or wrap_receipt2, by the version */
+	struct wrap_parts wrap; /* Body, Signature, as the shape describes them */
 	xmlNodePtr root, body, signature;
 };
+
+/* The shape of the receipt's version, chosen by the root's namespace (SPEC 11 rule 2);
+ * any other root is refused by the version 1 shape, naming what a receipt is. */
+static const struct wrap_shape *shape_of(xmlDocPtr doc)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+
+	if (root != NULL && root->ns != NULL &&
+	    xmlStrEqual(root->ns->href, BAD_CAST MLA_RECEIPT2_NS))
+		return &wrap_receipt2;
+	return &wrap_receipt;
+}
 
 static mla_err locate(struct receipt_parts *p, const xml_safe_counts *c, mla_diag *diag)
 {
 	mla_err r;
 
-	if ((r = wrap_locate(p->doc, c, &wrap_receipt, &p->wrap, diag)) != MLA_OK)
+	p->shape = shape_of(p->doc);
+	if ((r = wrap_locate(p->doc, c, p->shape, &p->wrap, diag)) != MLA_OK)
 		return r;
 	p->root = p->wrap.root;
 	p->body = p->wrap.child[0];
@@ -30,7 +44,8 @@ static mla_err locate(struct receipt_parts *p, const xml_safe_counts *c, mla_dia
 }
 
 static mla_err check_before_crypto(struct receipt_parts *p, const xml_safe_counts *counts,
-				   mla_receipt *out, mla_diag *diag)
+				   mla_receipt *out, mla_receipt_problems *problems,
+				   mla_diag *diag)
 {
 	mla_err r;
 
@@ -39,7 +54,7 @@ static mla_err check_before_crypto(struct receipt_parts *p, const xml_safe_count
 	    (r = b64check_tree(p->root, diag)) != MLA_OK ||
 	    (r = schema_validate(p->doc, diag)) != MLA_OK)
 		return r;
-	return receipt_body_read(p->body, out, diag);
+	return receipt_body_read(p->body, out, problems, diag);
 }
 
 static mla_err check_signer(struct receipt_parts *p, const mla_trust *trust,
@@ -52,13 +67,20 @@ static mla_err check_signer(struct receipt_parts *p, const mla_trust *trust,
 	if ((r = certcheck_signature_signer(trust, rc->receiver_state, p->signature,
 					    limits->verify_time, "receipt signer", "receipt", &leaf,
 					    diag)) == MLA_OK)
-		r = dsig_verify_shape(&wrap_receipt, &p->wrap, X509_get0_pubkey(leaf), diag);
+		r = dsig_verify_shape(p->shape, &p->wrap, X509_get0_pubkey(leaf), diag);
 	X509_free(leaf);
 	return r;
 }
 
 mla_err mla_receipt_verify(const uint8_t *xml, size_t len, const mla_trust *trust,
 			   const mla_limits *limits, mla_receipt *out, mla_diag *diag)
+{
+	return mla_receipt_verify_problems(xml, len, trust, limits, out, NULL, diag);
+}
+
+mla_err mla_receipt_verify_problems(const uint8_t *xml, size_t len, const mla_trust *trust,
+				    const mla_limits *limits, mla_receipt *out,
+				    mla_receipt_problems *problems, mla_diag *diag)
 {
 	struct receipt_parts p;
 	xml_safe_counts counts;
@@ -67,14 +89,17 @@ mla_err mla_receipt_verify(const uint8_t *xml, size_t len, const mla_trust *trus
 	memset(&p, 0, sizeof(p));
 	memset(out, 0, sizeof(*out));
 	if ((r = xml_safe_parse(xml, len, limits, &p.doc, &counts, diag)) != MLA_OK ||
-	    (r = check_before_crypto(&p, &counts, out, diag)) != MLA_OK ||
+	    (r = check_before_crypto(&p, &counts, out, problems, diag)) != MLA_OK ||
 	    (r = check_signer(&p, trust, limits, out, diag)) != MLA_OK)
 		goto out;
 	r = MLA_OK;
 out:
 	/* nothing of an unverified receipt may be mistaken for a fact */
-	if (r != MLA_OK)
+	if (r != MLA_OK) {
 		memset(out, 0, sizeof(*out));
+		if (problems != NULL)
+			memset(problems, 0, sizeof(*problems));
+	}
 	xmlFreeDoc(p.doc);
 	return r;
 }

@@ -448,27 +448,39 @@ void mla_merkle_compact_init(mla_merkle_compact *c)
 	memset(c, 0, sizeof(*c));
 }
 
-mla_err mla_merkle_compact_append(mla_merkle_compact *c, const uint8_t leaf[HLEN])
+/* Appends leaf to c with h's context. */
+static mla_err compact_append(hasher *h, mla_merkle_compact *c, const uint8_t leaf[HLEN])
 {
-	hasher h;
 	uint8_t carry[HLEN];
 	int k = 0;
 	mla_err r;
 
 	if (c->size == UINT64_MAX)
 		return MLA_ERR_TOO_LARGE;
-	if ((r = hasher_init(&h)) != MLA_OK)
-		goto out;
 	memcpy(carry, leaf, HLEN);
 	for (; ((c->size >> k) & 1) != 0; k++)
-		if ((r = node(&h, c->hash[k], carry, carry)) != MLA_OK)
-			goto out;
+		if ((r = node(h, c->hash[k], carry, carry)) != MLA_OK)
+			return r;
 	memcpy(c->hash[k], carry, HLEN);
 	c->size++;
-	r = MLA_OK;
-out:
+	return MLA_OK;
+}
+
+mla_err mla_merkle_compact_append(mla_merkle_compact *c, const uint8_t leaf[HLEN])
+{
+	hasher h;
+	mla_err r;
+
+	if ((r = hasher_init(&h)) == MLA_OK)
+		r = compact_append(&h, c, leaf);
 	hasher_done(&h);
 	return r;
+}
+
+mla_err mla_merkle_hasher_compact_append(mla_merkle_hasher *m, mla_merkle_compact *c,
+					 const uint8_t leaf[HLEN])
+{
+	return compact_append(&m->h, c, leaf);
 }
 
 mla_err mla_merkle_compact_root(const mla_merkle_compact *c, uint8_t out[HLEN])

@@ -64,7 +64,7 @@ static void make_co_side(const struct tb_state *co)
 	tb_entry(&e, 0, 1767225600000, MLA_AUDIT_RECEIVED, "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f",
 		 "ES", "CO", sha, NULL);
 	must(tb_build(&b, co, &e, 1, &one, 1, NULL) == 0 && tb_write(&b, &d) == 0, "CO bundle");
-	in = (mla_audit_input){"co", d.data, d.len};
+	in = (mla_audit_input){"co", d.data, d.len, NULL};
 	must(mla_audit_side_load(&in, NULL, &co_side, NULL) == MLA_OK, "CO side");
 	mla_buf_free(&d);
 	tb_free(&b);
@@ -84,7 +84,7 @@ static void init(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	mla_audit_input in = {"fuzz", data, size};
+	mla_audit_input in = {"fuzz", data, size, NULL};
 	mla_audit_result *r = NULL;
 	mla_audit_side *s = NULL;
 	mla_audit_reconciliation *rc = NULL;

@@ -9,6 +9,8 @@
  *                                                      index NAME, then a line PAGE_SIZE
  *   store_fault set-tree-hash STORE SEQ LEVEL          the persisted audit tree hash of the
  *                                                      2^LEVEL entries ending at SEQ := 0x5a..
+ *   store_fault set-envelope STORE MESSAGE_ID FILE     sent message's envelope := FILE's
+ *                                                      bytes, its digest their SHA-256
  * exit 0 done, 1 failed, 2 usage. */
 #include <limits.h>
 #include <stdio.h>
@@ -26,7 +28,7 @@ static int usage(void)
 {
 	fputs("usage: store_fault set-entry STORE SEQ FILE [--rehash] | delete-entry STORE SEQ |"
 	      " wal-truncate STORE | set-checkpoint STORE SIZE FILE | pages STORE NAME |"
-	      " set-tree-hash STORE SEQ LEVEL\n", stderr);
+	      " set-tree-hash STORE SEQ LEVEL | set-envelope STORE MESSAGE_ID FILE\n", stderr);
 	return 2;
 }
 
@@ -92,6 +94,20 @@ static mla_err set_checkpoint(const char *store, uint64_t size, const char *file
 	return e == MLA_OK ? store_fault_set_checkpoint(store, size, (const char *)buf, n, d) : e;
 }
 
+/* Replaces a sent message's envelope by FILE's bytes (a hand-sealed one, same message id). */
+static mla_err set_envelope(const char *store, const char *id, const char *file, mla_diag *d)
+{
+	static uint8_t buf[1 << 20];
+	uint8_t digest[32];
+	size_t n = 0;
+	mla_err e = read_file(file, buf, sizeof(buf), &n, d);
+
+	if (e != MLA_OK)
+		return e;
+	(void)SHA256(buf, n, digest);
+	return store_fault_set_outbox_envelope(store, id, buf, n, digest, d);
+}
+
 /* Replaces the persisted tree hash of the subtree of 2^level entries ending at seq. */
 static mla_err set_tree_hash(const char *store, uint64_t seq, const char *level, mla_diag *d)
 {
@@ -125,6 +141,8 @@ int main(int argc, char **argv)
 	} else if ((argc == 5 || (argc == 6 && strcmp(argv[5], "--rehash") == 0)) &&
 		   strcmp(argv[1], "set-entry") == 0 && parse_seq(argv[3], &seq) == 0) {
 		e = set_entry(argv[2], seq, argv[4], argc == 6, &d);
+	} else if (argc == 5 && strcmp(argv[1], "set-envelope") == 0) {
+		e = set_envelope(argv[2], argv[3], argv[4], &d);
 	} else if (argc == 5 && strcmp(argv[1], "set-tree-hash") == 0 &&
 		   parse_seq(argv[3], &seq) == 0) {
 		e = set_tree_hash(argv[2], seq, argv[4], &d);

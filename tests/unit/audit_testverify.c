@@ -29,7 +29,7 @@ mla_audit_result *tv_verify(const mla_audit_trust *trust, const struct tb_bundle
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(tb_write(b[i], &d[i]), 0);
 		assert_int_equal(mla_snprintf(names[i], sizeof(names[i]), "b%zu.mab", i), MLA_OK);
-		in[i] = (mla_audit_input){names[i], d[i].data, d[i].len};
+		in[i] = (mla_audit_input){names[i], d[i].data, d[i].len, NULL};
 	}
 	assert_int_equal(mla_audit_verify(in, n, trust, &r, NULL), MLA_OK);
 	for (size_t i = 0; i < n; i++)

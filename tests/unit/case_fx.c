@@ -27,6 +27,7 @@ const struct case_example case_examples[] = {
 	{"answer-postponed", MLA_CASE_POSTPONED},
 	{"answer-refused", MLA_CASE_REFUSED},
 	{"answer-execution-report", MLA_CASE_EXECUTION_REPORT},
+	{"answer-withdrawn", MLA_CASE_WITHDRAWN},
 };
 const size_t case_n_examples = sizeof(case_examples) / sizeof(case_examples[0]);
 

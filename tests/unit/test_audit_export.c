@@ -196,7 +196,7 @@ static void fake_make(struct fake *f, uint64_t skip, mla_audit_source *src)
 	f->cert_len = (size_t)n;
 	assert_non_null(SHA256(f->cert_der, f->cert_len, f->fp));
 	*src = (mla_audit_source){f,	      f_meta,	     f_entries, f_checkpoints,
-				  f_witnessed, f_peer_certs, f_envelope, f_receipt, NULL, NULL};
+				  f_witnessed, f_peer_certs, f_envelope, f_receipt, NULL, NULL, NULL};
 }
 
 static void fake_free(struct fake *f)
@@ -232,7 +232,7 @@ static mla_audit_result *export_verify(struct fake *f, const mla_audit_source *s
 			 MLA_OK);
 	assert_int_equal(fclose(fp), 0);
 	assert_int_equal(res->fault, MLA_AUDIT_EXPORT_OK);
-	in = (mla_audit_input){"es.mab", (const uint8_t *)data, len};
+	in = (mla_audit_input){"es.mab", (const uint8_t *)data, len, NULL};
 	assert_int_equal(mla_audit_verify(&in, 1, trust, &r, NULL), MLA_OK);
 	free(data);
 	assert_non_null(r);
@@ -300,7 +300,7 @@ static void test_export_cert_canonical(void **state)
 	assert_int_equal(b.rec[1].len, pem->data.len);
 	assert_memory_equal(b.rec[1].data, pem->data.data, pem->data.len);
 	mla_bundle_free(&b);
-	in = (mla_audit_input){"es.mab", (const uint8_t *)data, len};
+	in = (mla_audit_input){"es.mab", (const uint8_t *)data, len, NULL};
 	assert_int_equal(mla_audit_verify(&in, 1, trust, &r, NULL), MLA_OK);
 	assert_int_equal(r->failures, 0);
 	mla_audit_result_free(r);

@@ -519,12 +519,12 @@ static void test_no_state(void **state)
 	(void)state;
 	build_es(&b, cps24, 2, NULL);
 	assert_int_equal(tb_write(&b, &d), 0);
-	in = (mla_audit_input){"good.mab", d.data, d.len};
+	in = (mla_audit_input){"good.mab", d.data, d.len, NULL};
 	assert_int_equal(mla_audit_side_load(&in, NULL, &good, NULL), MLA_OK);
 	mla_buf_free(&d);
 	assert_int_equal(tb_manifest(&b, "E1", NULL), 0); /* not two upper-case letters */
 	assert_int_equal(tb_write(&b, &d), 0);
-	in = (mla_audit_input){"nostate.mab", d.data, d.len};
+	in = (mla_audit_input){"nostate.mab", d.data, d.len, NULL};
 	assert_int_equal(mla_audit_side_load(&in, NULL, &s, &dg), MLA_ERR_HEADER);
 	assert_non_null(s);
 	assert_int_equal(s->refusal, MLA_AUDIT_R_NO_STATE);

@@ -26,14 +26,32 @@ static mla_buf sample(void)
 	return b;
 }
 
+/* The bytes p as a stream, for the one-pass reader. */
+static FILE *stream_of(const void *p, size_t n)
+{
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	assert_int_equal(fflush(f), 0);
+	return f;
+}
+
+/* Both readers refuse s, each naming what. */
 static void expect_refused(const char *s, const char *what)
 {
 	mla_bundle bd;
 	mla_diag d = {MLA_OK, ""};
+	FILE *f = stream_of(s, strlen(s));
 
 	assert_int_equal(mla_bundle_parse((const uint8_t *)s, strlen(s), &bd, &d), MLA_ERR_SCHEMA);
 	assert_non_null(strstr(d.msg, what));
 	assert_null(bd.rec);
+	d.msg[0] = '\0';
+	assert_int_equal(mla_bundle_index(f, &bd, &d), MLA_ERR_SCHEMA);
+	assert_non_null(strstr(d.msg, what));
+	assert_null(bd.rec);
+	fclose(f);
 }
 
 static void test_round_trip(void **state)
@@ -114,12 +132,118 @@ static void test_add_refusals(void **state)
 	mla_buf_free(&b);
 }
 
+/* The index holds what the parse does but the entries (counted, streamed by the cursor),
+ * with the data of all but envelopes and receipts, which mla_bundle_load reads. */
+static void test_index(void **state)
+{
+	mla_buf b = sample(), got;
+	mla_bundle bd;
+	mla_bundle_cursor c;
+	mla_bundle_record r;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(mla_bundle_add(&b, MLA_BUNDLE_ENVELOPE, "m1", "<E/>", 4, NULL), MLA_OK);
+	f = stream_of(b.data, b.len);
+	assert_int_equal(mla_bundle_index(f, &bd, NULL), MLA_OK);
+	assert_int_equal(bd.format, 2);
+	assert_int_equal(bd.n, 4); /* manifest, certificate, checkpoint, envelope */
+	assert_int_equal(bd.count[MLA_BUNDLE_ENTRY], 2);
+	assert_int_equal(bd.count[MLA_BUNDLE_CHECKPOINT], 1);
+	assert_memory_equal(bd.rec[1].data, "PEM\n", 4);
+	assert_string_equal(bd.rec[2].name, "2");
+	assert_memory_equal(bd.rec[2].data, "cp", 2);
+	assert_null(bd.rec[3].data);
+	mla_buf_init(&got, 64);
+	assert_int_equal(mla_bundle_load(f, &bd.rec[3], &got, NULL), MLA_OK);
+	assert_int_equal(got.len, 4);
+	assert_memory_equal(got.data, "<E/>", 4);
+	mla_bundle_cursor_init(&c, f, &bd);
+	assert_int_equal(mla_bundle_cursor_next(&c, &r, NULL), MLA_OK);
+	assert_string_equal(r.name, "0");
+	assert_memory_equal(r.data, "e\n0", 3);
+	assert_int_equal(mla_bundle_cursor_next(&c, &r, NULL), MLA_OK);
+	assert_int_equal(r.len, 0);
+	assert_int_equal(mla_bundle_cursor_next(&c, &r, NULL), MLA_ERR_NOT_FOUND);
+	/* the file changed under the index: said, not misread */
+	assert_int_equal(fseek(f, (long)bd.rec[3].offset, SEEK_SET), 0);
+	assert_int_equal(fputs("receipt", f) >= 0, 1);
+	assert_int_equal(fflush(f), 0);
+	assert_int_equal(mla_bundle_load(f, &bd.rec[3], &got, NULL), MLA_ERR_SCHEMA);
+	mla_buf_free(&got);
+	mla_bundle_free(&bd);
+	fclose(f);
+	mla_buf_free(&b);
+}
+
+/* n empty entry records after a manifest and a certificate, under format line magic. */
+static FILE *many_entries(const char *magic, uint64_t n)
+{
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	fputs(magic, f);
+	fputs("manifest manifest 2\n{}\ncertificate audit 1\nC\n", f);
+	for (uint64_t i = 0; i < n; i++)
+		fprintf(f, "entry %llu 0\n\n", (unsigned long long)i);
+	assert_int_equal(fflush(f), 0);
+	return f;
+}
+
+/* Formats 2 and 3 hold at most 4,000,000 records, format 4 more (SPEC 15). */
+static void test_format4_limits(void **state)
+{
+	const uint64_t over = MLA_BUNDLE_RECORDS_MAX - 1; /* + manifest + certificate */
+	mla_diag d = {MLA_OK, ""};
+	mla_bundle bd;
+	FILE *f;
+
+	(void)state;
+	f = many_entries(MLA_BUNDLE_MAGIC, over - 1);
+	assert_int_equal(mla_bundle_index(f, &bd, &d), MLA_OK); /* exactly the limit */
+	assert_int_equal(bd.count[MLA_BUNDLE_ENTRY], over - 1);
+	mla_bundle_free(&bd);
+	fclose(f);
+	f = many_entries(MLA_BUNDLE_MAGIC3, over);
+	assert_int_equal(mla_bundle_index(f, &bd, &d), MLA_ERR_TOO_LARGE);
+	assert_non_null(strstr(d.msg, "more than 4000000 records"));
+	fclose(f);
+	f = many_entries(MLA_BUNDLE_MAGIC4, over);
+	assert_int_equal(mla_bundle_index(f, &bd, &d), MLA_OK);
+	assert_int_equal(bd.format, 4);
+	assert_int_equal(bd.count[MLA_BUNDLE_ENTRY], over);
+	mla_bundle_free(&bd);
+	fclose(f);
+}
+
+static void test_format4_written(void **state)
+{
+	mla_buf b;
+	mla_bundle bd;
+
+	(void)state;
+	mla_buf_init(&b, 1 << 10);
+	assert_int_equal(mla_bundle_begin_format(&b, 4), MLA_OK);
+	assert_int_equal(mla_bundle_add(&b, MLA_BUNDLE_MANIFEST, "manifest", "{}", 2, NULL), 0);
+	assert_int_equal(mla_bundle_add(&b, MLA_BUNDLE_CERTIFICATE, "audit", "C", 1, NULL), 0);
+	assert_int_equal(mla_bundle_add(&b, MLA_BUNDLE_CERTIFICATE, "audit.2", "C", 1, NULL), 0);
+	assert_int_equal(mla_bundle_parse(b.data, b.len, &bd, NULL), MLA_OK);
+	assert_int_equal(bd.format, 4); /* and it holds what format 3 holds */
+	mla_bundle_free(&bd);
+	assert_int_equal(mla_bundle_begin_format(&b, 5), MLA_ERR_ARG);
+	mla_buf_free(&b);
+	expect_refused("mlagw-audit-bundle/5\n", "not an audit bundle");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_add_refusals),
+		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_format4_limits),
+		cmocka_unit_test(test_format4_written),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,6 +47,7 @@ static void test_header_for_each_example(void **state)
 		{"answer-accepted", NULL, "accepted"},
 		{"answer-refused", NULL, "refused"},
 		{"answer-execution-report", NULL, "partially-executed"},
+		{"answer-withdrawn", NULL, "withdrawn"},
 	};
 
 	(void)state;
@@ -145,6 +146,44 @@ static void test_opaque_and_names(void **state)
 	assert_string_equal(mla_case_doctype_name((mla_case_doctype)99), "none");
 }
 
+/* mla_case_check, the one check before sealing and on receipt: valid with its header, each
+ * refusal with its code, every problem of an invalid document in the report. */
+static void test_check_both_sides(void **state)
+{
+	static const char opaque[] = "<Note>opaque</Note>";
+	size_t len;
+	char *doc = case_fx_example("request-extradition", &len);
+	char *bad1 = case_fx_replace(doc, "<Nationality>XX</Nationality>", "<Nat>XX</Nat>");
+	char *bad = case_fx_replace(bad1, "<Nationality>XX</Nationality>", "<Nat>XX</Nat>");
+	mla_case_report *r = calloc(1, sizeof(*r));
+	mla_limits lim;
+	mla_diag d = {MLA_OK, ""};
+
+	(void)state;
+	assert_non_null(r);
+	mla_limits_default(&lim);
+	assert_int_equal(mla_case_check((const uint8_t *)doc, len, &lim, 1, "extradition",
+					"request", r, &d), MLA_OK);
+	assert_int_equal(r->cls, MLA_CASE_VALID);
+	assert_int_equal(mla_case_check((const uint8_t *)doc, len, &lim, 0, "mla", "request", r,
+					&d), MLA_ERR_HEADER);
+	assert_int_equal(mla_case_check((const uint8_t *)opaque, strlen(opaque), &lim, 0, "mla",
+					"request", r, &d), MLA_OK);
+	assert_int_equal(mla_case_check((const uint8_t *)opaque, strlen(opaque), &lim, 1, "mla",
+					"request", r, &d), MLA_ERR_SCHEMA);
+	assert_non_null(strstr(d.msg, "opaque = refuse"));
+	assert_int_equal(mla_case_check((const uint8_t *)bad, strlen(bad), &lim, 0, "extradition",
+					"request", r, &d), MLA_ERR_SCHEMA);
+	assert_int_equal(r->cls, MLA_CASE_INVALID);
+	/* both unexpected elements and the mandatory one they leave missing, all at once */
+	assert_true(r->n >= 3);
+	assert_non_null(strstr(d.msg, "problem(s), the first /Request/"));
+	free(r);
+	free(bad);
+	free(bad1);
+	free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_mismatch_named),
 		cmocka_unit_test(test_execution_report_extent),
 		cmocka_unit_test(test_opaque_and_names),
+		cmocka_unit_test(test_check_both_sides),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

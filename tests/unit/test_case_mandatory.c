@@ -117,6 +117,7 @@ static void test_each_mandatory_removed(void **state)
 		"/Postponed/Until",
 		"/Refused/Reasons",
 		"/ExecutionReport/Extent",
+		"/Withdrawn/WithdrawnOn",
 	};
 	size_t total = 0;
 

@@ -174,6 +174,7 @@ static void test_defaults_applied(void **state)
 	assert_int_equal(c->n_old_encrypt, 0);
 	assert_int_equal(c->n_peers, 1);
 	assert_int_equal(c->peers[0].max_in_flight, 8);
+	assert_int_equal(c->peers[0].receipt_version, 1); /* what every earlier release reads */
 	assert_string_equal(c->peers[0].tls_pin, "");
 	tmp_real(dir);
 	snprintf(want, sizeof(want), "%s/store.db", dir);
@@ -308,11 +309,13 @@ static void test_peer_lookup(void **state)
 
 	(void)state;
 	expect_base_ok("[peer CO]\nurl = https://co.example/a\nmax_in_flight = 3\n"
-		       "encrypt_cert = co.crt\n"
+		       "encrypt_cert = co.crt\nreceipt_version = 2\n"
 		       "[peer MX]\nurl = https://mx.example/b\nencrypt_cert = mx.crt\n",
 		       c);
 	assert_int_equal(c->n_peers, 2);
 	assert_int_equal(gw_config_peer(c, "CO")->max_in_flight, 3);
+	assert_int_equal(gw_config_peer(c, "CO")->receipt_version, 2);
+	assert_int_equal(gw_config_peer(c, "MX")->receipt_version, 1);
 	assert_string_equal(gw_config_peer(c, "MX")->url, "https://mx.example/b");
 	assert_null(gw_config_peer(c, "ES"));
 	assert_null(gw_config_peer(c, "FR"));
@@ -403,6 +406,8 @@ static void test_err_out_of_range(void **state)
 			  "[peer CO] max_in_flight: 0 is out of range (1..256)");
 	expect_base_error("[peer CO]\nurl = https://a\nmax_in_flight = 257\n", 3,
 			  "[peer CO] max_in_flight");
+	expect_base_error("[peer CO]\nurl = https://a\nreceipt_version = 3\n", 3,
+			  "[peer CO] receipt_version: 3 is out of range (1..2)");
 	/* a cross-check: the first retry may not wait longer than the cap */
 	expect_base_error("[retry]\nmax = 2s\ninitial = 3s\n", 3,
 			  "[retry] initial is longer than [retry] max");

@@ -81,9 +81,12 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 
 
 def parse_receipt(data):
-    """A receipt's fields: message_id (or None), outcome, error (name or None), digest (bytes)."""
+    """A receipt's fields: message_id (or None), outcome, error (name or None), digest (bytes);
+    of either version (version 2: problems, a list of {path, code[, detail]}, and count)."""
     root = ET.fromstring(data)
+    RNS = root.tag[:root.tag.index('}') + 1]  # urn:mlagw:receipt:1 or :2
     body = root.find(RNS + 'Body')
+    plist = body.find(RNS + 'Problems')
     mid = body.find(RNS + 'MessageId')
     err = body.find(RNS + 'Error')
     return {
@@ -95,6 +98,9 @@ def parse_receipt(data):
         'digest': base64.b64decode(body.findtext(RNS + 'EnvelopeDigest')),
         'receiver': body.find(RNS + 'Receiver').get('state'),
         'sender': body.find(RNS + 'Sender').get('state'),
+        'version': root.get('version'),
+        'problems': [dict(p.attrib) for p in plist] if plist is not None else [],
+        'problem_count': int(plist.get('count')) if plist is not None else 0,
     }
 
 

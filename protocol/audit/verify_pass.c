@@ -1,0 +1,388 @@
+/* Audit bundle verification, the entries read from the bundle in bounded memory (SPEC 15
+ * "Verification"): a first read finds which messages the bundle must hold (the filter's
+ * selection, the messages sealed again) and the last entry's time; the second checks every
+ * entry (canonical, dense, in time order), hashes it into a compact range that gives each
+ * checkpoint's root, and keeps parsed only the entries the message checks need. A log-only
+ * bundle of ten million entries is verified in a few MiB. */
+#define _GNU_SOURCE /* memmem */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlagw/codec.h"
+#include "mlagw/merkle.h"
+#include "verify_internal.h"
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Sorts the n ids of *ids and removes duplicates; the count left. */
+static size_t sort_unique(char (*ids)[MLA_UUID_LEN + 1], size_t n)
+{
+	size_t k = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(ids, n, sizeof(*ids), cmp_id);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || strcmp(ids[k - 1], ids[i]) != 0)
+			memmove(ids[k++], ids[i], MLA_UUID_LEN + 1);
+	return k;
+}
+
+static int in_ids(char (*ids)[MLA_UUID_LEN + 1], size_t n, const char *id)
+{
+	return n > 0 && bsearch(id, ids, n, sizeof(*ids), cmp_id) != NULL;
+}
+
+static int add_id(char (**ids)[MLA_UUID_LEN + 1], size_t *n, size_t *cap, const char *id)
+{
+	void *p = mla_grow(*ids, cap, *n, sizeof(**ids));
+
+	if (p == NULL)
+		return -1;
+	*ids = p;
+	memcpy((*ids)[(*n)++], id, MLA_UUID_LEN + 1);
+	return 0;
+}
+
+/* The bytes "\n<key> <value>\n" occur in the entry: a cheap test that every entry whose
+ * parsed field is value passes (SPEC 14: one `key value` line per field). */
+static int has_line(const mla_bundle_record *r, const char *key, const char *value)
+{
+	char line[MLA_CASE_ID_MAX + 32];
+
+	if (mla_snprintf(line, sizeof(line), "\n%s %s\n", key, value) != MLA_OK)
+		return 1; /* cannot rule it out: parse it */
+	return memmem(r->data, r->len, line, strlen(line)) != NULL;
+}
+
+/* Parses r when it is canonical and at position seq into e. */
+static int parse_at(const mla_bundle_record *r, uint64_t seq, mla_audit_entry *e)
+{
+	char want[24];
+
+	mla_require(mla_snprintf(want, sizeof(want), "%llu", (unsigned long long)seq) == MLA_OK);
+	return mla_audit_entry_parse(r->data, r->len, e, NULL) == MLA_OK &&
+	       strcmp(r->name, want) == 0 && e->seq == seq;
+}
+
+/* The ids the envelope and receipt records are named by (an earlier seal's, <id>.<n>, by
+ * its message's). */
+static int build_held(struct vctx *v)
+{
+	size_t cap = 0;
+
+	for (size_t i = 0; i < v->b->n; i++) {
+		const mla_bundle_record *r = &v->b->rec[i];
+		char id[MLA_UUID_LEN + 1];
+
+		if ((r->type != MLA_BUNDLE_ENVELOPE && r->type != MLA_BUNDLE_RECEIPT) ||
+		    strlen(r->name) < MLA_UUID_LEN)
+			continue;
+		memcpy(id, r->name, MLA_UUID_LEN);
+		id[MLA_UUID_LEN] = '\0';
+		if (add_id(&v->held, &v->nheld, &cap, id) != 0)
+			return -1;
+	}
+	v->nheld = sort_unique(v->held, v->nheld);
+	return 0;
+}
+
+struct prepass {
+	size_t capsel, capres;
+	int need_parse_all; /* a time filter: any entry may select */
+};
+
+/* One entry of the first read: whether it selects its message or seals one again. */
+static int prepass_one(struct vctx *v, struct prepass *p, const mla_bundle_record *r,
+		       uint64_t seq)
+{
+	mla_audit_entry e;
+	int sel = v->filtered && (p->need_parse_all || has_line(r, "case", v->filter_case));
+	int res = has_line(r, "event", mla_audit_event_name(MLA_AUDIT_RESEALED));
+
+	if (seq + 1 == v->nentries && mla_audit_entry_parse(r->data, r->len, &e, NULL) == MLA_OK)
+		v->last_ms = e.time_ms;
+	if ((!sel && !res) || !parse_at(r, seq, &e) || e.message_id[0] == '\0')
+		return 0;
+	if (sel && mla_audit_filter_selects(&v->filter, &e) &&
+	    add_id(&v->selected, &v->nselected, &p->capsel, e.message_id) != 0)
+		return -1;
+	if (e.event == MLA_AUDIT_RESEALED &&
+	    add_id(&v->resealed, &v->nresealed, &p->capres, e.message_id) != 0)
+		return -1;
+	return 0;
+}
+
+/* The file no longer reads as indexed: the entries' checks stop there. */
+static void file_changed(struct vctx *v, const mla_diag *d)
+{
+	if (!v->broken)
+		vfail(v, F_BUNDLE, MLA_AUDIT_R_CONTAINER, MLA_BUNDLE_TYPE_N, "",
+		      "malformed bundle: %s", mla_diag_message(d));
+	v->broken = 1;
+}
+
+int audit_prepass(struct vctx *v)
+{
+	struct prepass p = {0, 0, v->filter.case_id == NULL};
+	mla_bundle_cursor c;
+	mla_bundle_record r;
+	mla_diag d = {MLA_OK, ""};
+	mla_err e;
+
+	v->nentries = (size_t)v->b->count[MLA_BUNDLE_ENTRY];
+	if (build_held(v) != 0)
+		return -1;
+	mla_bundle_cursor_init(&c, v->f, v->b);
+	for (uint64_t seq = 0; (e = mla_bundle_cursor_next(&c, &r, &d)) == MLA_OK; seq++)
+		if (prepass_one(v, &p, &r, seq) != 0)
+			return -1;
+	if (e != MLA_ERR_NOT_FOUND)
+		file_changed(v, &d);
+	v->nselected = sort_unique(v->selected, v->nselected);
+	v->nresealed = sort_unique(v->resealed, v->nresealed);
+	return 0;
+}
+
+int audit_keep_entry(const struct vctx *v, const mla_audit_entry *e)
+{
+	if (e->event == MLA_AUDIT_AUDIT_KEY_CHANGED)
+		return 1; /* the key schedule (verify_keys.c) */
+	if (e->message_id[0] == '\0')
+		return 0;
+	return !v->filtered || in_ids(v->held, v->nheld, e->message_id) ||
+	       audit_selected(v, e->message_id) || audit_resealed(v, e->message_id);
+}
+
+/* A log of epoch N >= 2 opens with the link to epoch N-1 (entry 0, epoch-opened), and no
+ * other entry is one (SPEC 14, "Log epochs"; the link itself: verify_epoch.c). */
+static void epoch_rule(struct vctx *v, const mla_audit_entry *e, const char *name)
+{
+	char prev[MLA_AUDIT_ORIGIN_MAX + 1];
+
+	if (e->seq != 0 || v->epoch < 2) {
+		if (e->event == MLA_AUDIT_EPOCH_OPENED)
+			vfail(v, F_ENTRIES, MLA_AUDIT_R_EPOCH_LINK, MLA_BUNDLE_ENTRY, name,
+			      "entry %s: epoch-opened is only entry 0 of a log epoch from 2", name);
+		return;
+	}
+	mla_require(mla_audit_origin_format(v->state, v->epoch - 1, prev) == MLA_OK);
+	if (e->event != MLA_AUDIT_EPOCH_OPENED || strcmp(e->prev_origin, prev) != 0)
+		vfail(v, F_ENTRIES, MLA_AUDIT_R_EPOCH_LINK, MLA_BUNDLE_ENTRY, name,
+		      "entry 0: log %s must open with epoch-opened naming %s", v->origin, prev);
+}
+
+static int keep(struct vctx *v, const mla_audit_entry *e)
+{
+	struct ventry *p = mla_grow(v->entries, &v->capkept, v->nkept, sizeof(*p));
+
+	if (p == NULL)
+		return -1;
+	v->entries = p;
+	p = &v->entries[v->nkept++];
+	p->seq = e->seq;
+	p->time_ms = e->time_ms;
+	p->event = e->event;
+	p->has_envelope_sha256 = e->has_envelope_sha256;
+	p->has_receipt_sha256 = e->has_receipt_sha256;
+	_Static_assert(sizeof(p->message_id) == sizeof(e->message_id) &&
+			       sizeof(p->to) == sizeof(e->to) && sizeof(p->error) == sizeof(e->error),
+		       "the kept fields are the parsed ones");
+	memcpy(p->message_id, e->message_id, sizeof(p->message_id));
+	memcpy(p->to, e->to, sizeof(p->to));
+	memcpy(p->error, e->error, sizeof(p->error));
+	memcpy(p->envelope_sha256, e->envelope_sha256, 32);
+	memcpy(p->receipt_sha256, e->receipt_sha256, 32);
+	memcpy(p->prev_envelope_sha256, e->prev_envelope_sha256, 32);
+	memcpy(p->audit_cert_sha256, e->audit_cert_sha256, 32);
+	return 0;
+}
+
+/* The second read's state: the compact range, the next checkpoint and proof leaf to fill. */
+struct pass {
+	mla_merkle_hasher *h;
+	mla_merkle_compact c;
+	size_t next_cp, next_leaf;
+	int64_t last_time;
+	mla_audit_entry e;
+};
+
+/* Leaf seq (of an entry of time ms, 0 when it does not parse at its seq) into the compact
+ * range; the root and last time of each opened checkpoint it completes, the leaf of a proof's
+ * entry. */
+static int add_leaf(struct vctx *v, struct pass *s, uint64_t seq, const uint8_t leaf[32],
+		    int64_t ms)
+{
+	if (mla_merkle_hasher_compact_append(s->h, &s->c, leaf) != MLA_OK)
+		return -1;
+	while (s->next_leaf < v->npleaves && v->pleaves[s->next_leaf].seq < seq)
+		s->next_leaf++;
+	for (; s->next_leaf < v->npleaves && v->pleaves[s->next_leaf].seq == seq; s->next_leaf++) {
+		memcpy(v->pleaves[s->next_leaf].leaf, leaf, 32);
+		v->pleaves[s->next_leaf].have = 1;
+	}
+	for (; s->next_cp < v->ncps && (v->cps[s->next_cp].size == 0 ||
+					v->cps[s->next_cp].size <= seq + 1);
+	     s->next_cp++) {
+		if (v->cps[s->next_cp].size != seq + 1)
+			continue; /* refused, or not reached (its size is below this one) */
+		if (mla_merkle_compact_root(&s->c, v->cp_root[s->next_cp]) != MLA_OK)
+			return -1;
+		v->cp_last_ms[s->next_cp] = ms;
+	}
+	return 0;
+}
+
+/* The checks of one entry record at position seq; whether it parsed at its seq. */
+static int entry_valid(struct vctx *v, struct pass *s, const mla_bundle_record *r, uint64_t seq)
+{
+	mla_audit_entry *e = &s->e;
+	mla_diag d = {MLA_OK, ""};
+	char want[24];
+
+	mla_require(mla_snprintf(want, sizeof(want), "%llu", (unsigned long long)seq) == MLA_OK);
+	if (mla_audit_entry_parse(r->data, r->len, e, &d) != MLA_OK) {
+		vfail(v, F_ENTRIES, MLA_AUDIT_R_ENTRY_FORM, MLA_BUNDLE_ENTRY, r->name,
+		      "entry %s: not a canonical entry: %s", r->name, mla_diag_message(&d));
+		return 0;
+	}
+	if (strcmp(r->name, want) != 0 || e->seq != seq) {
+		vfail(v, F_ENTRIES, MLA_AUDIT_R_ENTRY_SEQ, MLA_BUNDLE_ENTRY, r->name,
+		      "entry %s: holds seq %llu at position %s (entry missing, duplicated or "
+		      "reordered)", r->name, (unsigned long long)e->seq, want);
+		return 0;
+	}
+	epoch_rule(v, e, r->name);
+	if (e->time_ms < s->last_time)
+		vfail(v, F_ENTRIES, MLA_AUDIT_R_ENTRY_TIME, MLA_BUNDLE_ENTRY, r->name,
+		      "entry %s: time goes back from the previous entry", r->name);
+	else
+		v->fam[F_ENTRIES].ok++;
+	s->last_time = e->time_ms;
+	return 1;
+}
+
+/* One entry record: its checks, its leaf, and whether it is kept. */
+static int check_entry(struct vctx *v, struct pass *s, const mla_bundle_record *r, uint64_t seq)
+{
+	uint8_t leaf[32];
+	int valid;
+
+	if (mla_merkle_hasher_leaf(s->h, r->data, r->len, leaf) != MLA_OK)
+		return -1;
+	valid = entry_valid(v, s, r, seq);
+	if (add_leaf(v, s, seq, leaf, valid ? s->e.time_ms : 0) != 0)
+		return -1;
+	if (!valid)
+		return 0;
+	if (seq == 0) {
+		v->first = s->e;
+		v->have_first = 1;
+	}
+	return audit_keep_entry(v, &s->e) ? keep(v, &s->e) : 0;
+}
+
+static int cmp_leaf(const void *a, const void *b)
+{
+	uint64_t x = ((const struct vleaf *)a)->seq, y = ((const struct vleaf *)b)->seq;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The entries `i.<seq>.<n>` proofs name, whose leaves the second read keeps. */
+static int proof_leaves(struct vctx *v)
+{
+	if ((v->pleaves = calloc(v->b->count[MLA_BUNDLE_PROOF] + 1, sizeof(*v->pleaves))) == NULL)
+		return -1;
+	for (size_t i = 0; i < v->b->n; i++) {
+		const char *name = v->b->rec[i].name;
+		const char *dot;
+		uint64_t seq;
+
+		if (v->b->rec[i].type != MLA_BUNDLE_PROOF || strncmp(name, "i.", 2) != 0 ||
+		    (dot = strchr(name + 2, '.')) == NULL ||
+		    mla_parse_u64n(name + 2, (size_t)(dot - name - 2), 0, UINT64_MAX, &seq) !=
+			    MLA_OK)
+			continue; /* not an inclusion proof's name: verify_proofs says so */
+		v->pleaves[v->npleaves++].seq = seq;
+	}
+	qsort(v->pleaves, v->npleaves, sizeof(*v->pleaves), cmp_leaf);
+	size_t k = 0;
+
+	for (size_t i = 0; i < v->npleaves; i++) /* one per entry */
+		if (k == 0 || v->pleaves[k - 1].seq != v->pleaves[i].seq)
+			v->pleaves[k++] = v->pleaves[i];
+	v->npleaves = k;
+	return 0;
+}
+
+int verify_entries(struct vctx *v)
+{
+	struct pass s;
+	mla_bundle_cursor c;
+	mla_bundle_record r;
+	mla_diag d = {MLA_OK, ""};
+	mla_err e = MLA_ERR_NOT_FOUND;
+	int rc = 0;
+
+	memset(&s, 0, sizeof(s));
+	mla_merkle_compact_init(&s.c);
+	v->cp_root = calloc(v->ncps + 1, sizeof(*v->cp_root));
+	v->cp_last_ms = calloc(v->ncps + 1, sizeof(*v->cp_last_ms));
+	if (v->cp_root == NULL || v->cp_last_ms == NULL || proof_leaves(v) != 0 ||
+	    mla_merkle_hasher_new(&s.h) != MLA_OK)
+		return -1;
+	mla_bundle_cursor_init(&c, v->f, v->b);
+	for (uint64_t seq = 0; !v->broken && rc == 0 &&
+			       (e = mla_bundle_cursor_next(&c, &r, &d)) == MLA_OK; seq++)
+		rc = check_entry(v, &s, &r, seq);
+	if (rc == 0 && !v->broken && e != MLA_ERR_NOT_FOUND)
+		file_changed(v, &d);
+	mla_merkle_hasher_free(s.h);
+	return rc;
+}
+
+int audit_roots_at(const struct vctx *v, const uint64_t *sizes, size_t n, uint8_t (*roots)[32])
+{
+	mla_merkle_hasher *h = NULL;
+	mla_merkle_compact cr;
+	mla_bundle_cursor c;
+	mla_bundle_record r;
+	uint8_t leaf[32];
+	size_t k = 0;
+	int ok;
+
+	mla_merkle_compact_init(&cr);
+	ok = mla_merkle_hasher_new(&h) == MLA_OK;
+	mla_bundle_cursor_init(&c, v->f, v->b);
+	for (; ok && k < n && sizes[k] == 0; k++)
+		ok = mla_merkle_compact_root(&cr, roots[k]) == MLA_OK;
+	while (ok && k < n && mla_bundle_cursor_next(&c, &r, NULL) == MLA_OK) {
+		ok = mla_merkle_hasher_leaf(h, r.data, r.len, leaf) == MLA_OK &&
+		     mla_merkle_hasher_compact_append(h, &cr, leaf) == MLA_OK;
+		for (; ok && k < n && sizes[k] == cr.size; k++)
+			ok = mla_merkle_compact_root(&cr, roots[k]) == MLA_OK;
+	}
+	mla_merkle_hasher_free(h);
+	return ok && k == n ? 0 : -1;
+}
+
+int audit_record_data(struct vctx *v, const mla_bundle_record *rec, enum vfam_id f,
+		      mla_buf *out)
+{
+	mla_diag d = {MLA_OK, ""};
+
+	if (mla_bundle_load(v->f, rec, out, &d) == MLA_OK)
+		return 0;
+	vfail(v, f, MLA_AUDIT_R_CONTAINER, rec->type, rec->name, "%s %s: %s",
+	      mla_bundle_type_name(rec->type), rec->name, mla_diag_message(&d));
+	return -1;
+}
+
+void audit_record_buf(mla_buf *b)
+{
+	mla_buf_init(b, mla_bundle_type_max(MLA_BUNDLE_ENVELOPE) + 1);
+}
