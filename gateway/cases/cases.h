@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "mlagw/buf.h"
+#include "mlagw/deadline.h"
 #include "mlagw/envelope.h"
 #include "store/store.h"
 
@@ -32,5 +33,21 @@ mla_err cases_json(gw_store *st, const char *case_id, mla_buf *out, mla_diag *di
  * only_state when it is set (a caller limited to its own cases sees no peer's case). */
 mla_err cases_items(gw_store *st, const char *case_id, const char *only_state, json_t **out,
 		    mla_diag *diag);
+
+/* What the deadline clock of a case reads (SPEC 16.9) from its steps on this side: start_ms,
+ * the request's receipt time (0 before it); accepted_ms, when the Accepted step took effect
+ * (0: not accepted); the intervals additional information was awaited, in time order, from
+ * the step to additional-information-requested to the next step (MLA_DEADLINE_OPEN while
+ * it is the last). */
+struct cases_clock {
+	int64_t start_ms;
+	int64_t accepted_ms;
+	mla_deadline_pause pauses[MLA_DEADLINE_PAUSES_MAX];
+	size_t n_pauses;
+};
+/* MLA_ERR_NOT_FOUND when the case has no lifecycle; MLA_ERR_TOO_LARGE beyond
+ * MLA_DEADLINE_PAUSES_MAX pauses. */
+mla_err cases_clock_get(gw_store *st, const struct store_life_key *key, struct cases_clock *out,
+			mla_diag *diag);
 
 #endif
