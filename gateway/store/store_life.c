@@ -10,8 +10,7 @@
 	"state, case_id, peer, side, life, last_step, pending, pending_action, received_ms," \
 	" updated_ms"
 
-static mla_err read_case(gw_store *s, sqlite3_stmt *st, struct store_life_case *c,
-			 mla_diag *diag)
+static mla_err read_case(sqlite3_stmt *st, struct store_life_case *c, mla_diag *diag)
 {
 	char life[48];
 	mla_err r;
@@ -34,7 +33,6 @@ static mla_err read_case(gw_store *s, sqlite3_stmt *st, struct store_life_case *
 	if (mla_life_state_parse(life, &c->track.state, NULL) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_STORE, "store: case %s has an unknown state",
 				c->key.case_id);
-	(void)s;
 	c->side = sqlite3_column_int(st, 3) != 0 ? MLA_SIDE_REQUESTED : MLA_SIDE_REQUESTING;
 	c->received_ms = sqlite3_column_int64(st, 8);
 	c->updated_ms = sqlite3_column_int64(st, 9);
@@ -68,7 +66,7 @@ mla_err store_life_get(gw_store *s, const struct store_life_key *key, struct sto
 	if ((rc = bind_key(st, key)) != SQLITE_OK ||
 	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
 		r = store_fail(s, rc, "case get", diag);
-	else if (rc == SQLITE_ROW && (r = read_case(s, st, out, diag)) == MLA_OK)
+	else if (rc == SQLITE_ROW && (r = read_case(st, out, diag)) == MLA_OK)
 		*found = 1;
 	store_stmt_done(st);
 	return r;
@@ -89,7 +87,7 @@ mla_err store_life_find(gw_store *s, const char *case_id, const char *peer,
 	    (rc = sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC)) != SQLITE_OK)
 		r = store_fail(s, rc, "case find", diag);
 	while (r == MLA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((r = read_case(s, st, &out[*n], diag)) == MLA_OK)
+		if ((r = read_case(st, &out[*n], diag)) == MLA_OK)
 			(*n)++;
 	if (r == MLA_OK && rc != SQLITE_DONE)
 		r = store_fail(s, rc, "case find", diag);
@@ -272,7 +270,7 @@ static mla_err pending_case(gw_store *s, const char *message_id, struct store_li
 	if ((rc = sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
 	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
 		r = store_fail(s, rc, "case pending", diag);
-	else if (rc == SQLITE_ROW && (r = read_case(s, st, c, diag)) == MLA_OK)
+	else if (rc == SQLITE_ROW && (r = read_case(st, c, diag)) == MLA_OK)
 		*found = 1;
 	store_stmt_done(st);
 	return r;
@@ -380,7 +378,7 @@ mla_err store_life_list(gw_store *s, store_life_case_fn fn, void *arg, mla_diag 
 			    " case_id, peer", &st, diag)) != MLA_OK)
 		return r;
 	while (r == MLA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((r = read_case(s, st, &c, diag)) == MLA_OK)
+		if ((r = read_case(st, &c, diag)) == MLA_OK)
 			r = fn(&c, arg);
 	if (r == MLA_OK && rc != SQLITE_DONE)
 		r = store_fail(s, rc, "case list", diag);
