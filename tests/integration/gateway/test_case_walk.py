@@ -8,6 +8,7 @@ on both sides (delivered) or on neither (refused on receipt with case-step or ca
 
 MLAGW_WALK_STEPS sets the number of steps (default 1000, what CI runs: a few seconds);
 MLAGW_WALK_SEED the random seed (printed, to replay a failure)."""
+import http.client
 import os
 import random
 import re
@@ -22,17 +23,16 @@ ENFORCE = {'cases': {'lifecycle': 'enforce'}}
 V1_ACTIONS = ['request', 'received', 'accepted', 'additional-information-requested',
               'additional-information-provided', 'refused', 'executed', 'partially-executed',
               'withdrawn']
-CASES_PER_STATE = 40
 
 
 class Walker:
     """One State's side of the walk: random steps through its submission socket."""
 
-    def __init__(self, net, state, peer, rng, log):
+    def __init__(self, net, state, peer, rng, log, n_cases):
         self.net, self.state, self.peer, self.rng, self.log = net, state, peer, rng, log
         self.view = {}  # case id -> state, as last listed
-        self.own = ['%s-WALK-%02d' % (state, i) for i in range(CASES_PER_STATE)]
-        self.theirs = ['%s-WALK-%02d' % (peer, i) for i in range(CASES_PER_STATE)]
+        self.own = ['%s-WALK-%03d' % (state, i) for i in range(n_cases)]
+        self.theirs = ['%s-WALK-%03d' % (peer, i) for i in range(n_cases)]
 
     def side(self, case_id):
         return 'requesting' if case_id in self.own else 'requested'
@@ -40,8 +40,8 @@ class Walker:
     def refresh(self):
         try:
             self.view = {c['case_id']: c['state'] for c in cases(self.net[self.state])}
-        except (OSError, TestFailure):
-            pass  # killed or restarting: keep the old view
+        except (OSError, http.client.HTTPException, ValueError, TestFailure):
+            pass  # killed or restarting (an answer cut short): keep the old view
 
     def pick(self):
         case_id = self.rng.choice(self.own + self.theirs)
@@ -61,8 +61,8 @@ class Walker:
             action = 'received'  # a request is only ever made in one's own cases
         try:
             code, j = case_step(self.net[self.state], self.peer, action, case_id)
-        except OSError:
-            code, j = 'down', None
+        except (OSError, http.client.HTTPException, ValueError):
+            code, j = 'down', None  # killed meanwhile: its fate is read from the stores
         self.log.append((self.state, case_id, action, code, j))
         if code in ('down', 503):  # killed or starting: not a step, tried again
             time.sleep(0.05)
@@ -72,8 +72,9 @@ class Walker:
 
 def walk(net, steps, rng):
     log = []
-    es = Walker(net, 'ES', 'CO', random.Random(rng.random()), log)
-    co = Walker(net, 'CO', 'ES', random.Random(rng.random()), log)
+    n_cases = max(40, steps // 25)  # enough open cases that the walk never runs dry
+    es = Walker(net, 'ES', 'CO', random.Random(rng.random()), log, n_cases)
+    co = Walker(net, 'CO', 'ES', random.Random(rng.random()), log, n_cases)
     count = {'n': 0}
     lock = threading.Lock()
     errors = []
@@ -104,7 +105,7 @@ def walk(net, steps, rng):
                 if any(c['pending'] for c in cases(net[victim])):
                     mid_step += 1
                     break
-            except (OSError, TestFailure):
+            except (OSError, http.client.HTTPException, ValueError, TestFailure):
                 pass
         net[victim].kill()
         net[victim].start()
