@@ -1,4 +1,4 @@
-/* mlagw submit | status | health: talking to the local gateway daemon over its submission
+/* mlagw submit | status | health | cases: talking to the local gateway daemon over its submission
  * socket (unix domain, HTTP). Output is human by default and the daemon's JSON with --json. */
 #include <getopt.h>
 #include <stdio.h>
@@ -24,6 +24,8 @@ static const char gateway_usage[] =
 	"usage: mlagw submit --socket PATH --to CC --kind KIND --in DOC [options] [--json]\n"
 	"       mlagw status --socket PATH MESSAGE_ID [--json]\n"
 	"       mlagw health --socket PATH [--json]\n"
+	"       mlagw cases --socket PATH [CASE_ID] [--json]   the case lifecycle (SPEC 16.8):\n"
+	"         every case, or the cases of CASE_ID with their steps\n"
 	"submit options: --action A, --priority normal|urgent|crisis, --case-id ID,\n"
 	"  --in-reply-to UUID, --from-authority T, --to-authority T, --handling H,\n"
 	"  --idempotency-key K (1-64 of A-Z a-z 0-9 . _ : -: a retry with the same K and the same\n"
@@ -106,6 +108,8 @@ static int report_error(const char *cmd, long code, const mla_buf *reply)
 
 	fprintf(stderr, "mlagw %s: gateway answered %ld: %s [%s]\n", cmd, code,
 		msg != NULL ? msg : "no detail", name != NULL ? name : "?");
+	if (j != NULL) /* a refused document: every problem, not the first */
+		cli_print_problems(stderr, json_object_get(j, "problems"));
 	json_decref(j);
 	return code >= 500 ? CLI_INTERNAL : CLI_REJECTED;
 }
@@ -119,6 +123,31 @@ static void print_history(json_t *hist)
 		const char *detail = json_string_value(json_object_get(e, "detail"));
 		printf("  %s  %-16s %s\n", json_string_value(json_object_get(e, "at")),
 		       json_string_value(json_object_get(e, "state")), detail != NULL ? detail : "");
+	}
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v != NULL && v[0] != '\0' ? v : "-";
+}
+
+/* One line per case; its steps below it when the answer has them. */
+static void print_cases(json_t *items)
+{
+	size_t i, k;
+	json_t *c, *st;
+
+	json_array_foreach(items, i, c) {
+		printf("case %s (%s, %s with %s): %s, last step %s, pending %s %s\n",
+		       jstr(c, "case_id"), jstr(c, "requesting"), jstr(c, "side"), jstr(c, "peer"),
+		       jstr(c, "state"), jstr(c, "last_step"), jstr(c, "pending"),
+		       jstr(c, "pending_action"));
+		printf("  received %s; allowed now: %s\n", jstr(c, "received"), jstr(c, "allowed"));
+		json_array_foreach(json_object_get(c, "steps"), k, st)
+			printf("  %s  %-34s by %-10s -> %s  %s\n", jstr(st, "at"), jstr(st, "action"),
+			       jstr(st, "by"), jstr(st, "to"), jstr(st, "message_id"));
 	}
 }
 
@@ -144,7 +173,9 @@ static int print_human(const char *cmd, const mla_buf *reply)
 		       s != NULL && strcmp(s, "in") == 0 ? "received" : "sent",
 		       json_string_value(json_object_get(j, "state")));
 		print_history(json_object_get(j, "history"));
-		cli_print_problems(json_object_get(j, "problems"));
+		cli_print_problems(stdout, json_object_get(j, "problems"));
+	} else if (strcmp(cmd, "cases") == 0) {
+		print_cases(json_object_get(j, "items"));
 	} else {
 		char *dump = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (dump != NULL)
@@ -237,6 +268,16 @@ int cmd_gateway(int argc, char **argv)
 	if (strcmp(cmd, "health") == 0)
 		return optind == argc ? run(cmd, &a, "/local/v1/health", NULL)
 				      : cli_usage_error(cmd, "unexpected argument");
+	if (strcmp(cmd, "cases") == 0) {
+		if (optind == argc)
+			return run(cmd, &a, "/local/v1/cases", NULL);
+		if (optind != argc - 1 || argv[optind][0] == '\0' ||
+		    strlen(argv[optind]) > MLA_CASE_ID_MAX || strchr(argv[optind], '?') != NULL)
+			return cli_usage_error(cmd, "give at most one case id");
+		if (mla_snprintf(path, sizeof(path), "/local/v1/cases/%s", argv[optind]) != MLA_OK)
+			return CLI_INTERNAL; /* path is sized for a case id */
+		return run(cmd, &a, path, NULL);
+	}
 	if (strcmp(cmd, "status") == 0) {
 		if (optind != argc - 1 || strlen(argv[optind]) != MLA_UUID_LEN)
 			return cli_usage_error(cmd, "give one message id (a UUID)");

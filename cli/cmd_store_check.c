@@ -116,6 +116,13 @@ static void print_text(const char *path, const struct store_check_result *res)
 		       res->vkey, (unsigned long long)res->key_first);
 	else if (res->log[0] == '\0')
 		printf("checkpoint: none yet\n");
+	if (res->bad_cases > 0)
+		printf("cases: FAILED: %llu of %llu cases do not follow their steps; the first: %s\n",
+		       (unsigned long long)res->bad_cases, (unsigned long long)res->cases,
+		       res->case_bad);
+	else
+		printf("cases: %llu checked against their steps: ok\n",
+		       (unsigned long long)res->cases);
 	printf("store check: %s\n", res->failed ? "FAILED" : "ok");
 }
 
@@ -131,6 +138,22 @@ static json_t *result_json(const char *path, const struct store_check_result *re
 			 res->checkpoint > 0 && !res->cp_failed, "key",
 			 res->vkey[0] ? res->vkey : NULL, "error", res->cp[0] ? res->cp : NULL,
 			 "key_first", (json_int_t)res->key_first);
+}
+
+/* result_json with the case part (a member of its own: older readers ignore it). */
+static json_t *result_json_cases(const char *path, const struct store_check_result *res)
+{
+	json_t *o = result_json(path, res);
+
+	if (o != NULL &&
+	    json_object_set_new(o, "cases", json_pack("{sI sI ss?}", "checked",
+						      (json_int_t)res->cases, "bad",
+						      (json_int_t)res->bad_cases, "error",
+						      res->case_bad[0] ? res->case_bad : NULL)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /* Checks the store at path; CLI_OK or CLI_REJECTED (res filled), or an error printed. */
@@ -159,7 +182,8 @@ static int check_path(const char *path, const struct sc_args *a, const char *cmd
 	if ((e = store_reader_open(path, &r, &d)) != MLA_OK)
 		return cli_fail(cmd, e, &d);
 	if ((rc = load_certs(r, a, &k, cmd)) == CLI_OK) {
-		e = store_check_run(r, STORE_CHECK_QUICK | STORE_CHECK_LOG, &k, NULL, res, &d);
+		e = store_check_run(r, STORE_CHECK_QUICK | STORE_CHECK_LOG | STORE_CHECK_CASES, &k,
+				    NULL, res, &d);
 		rc = e != MLA_OK ? cli_fail(cmd, e, &d) : res->failed ? CLI_REJECTED : CLI_OK;
 	}
 	store_keyring_free(&k);
@@ -177,7 +201,7 @@ static int store_check(const struct sc_args *a)
 		return rc;
 	if (!a->json) {
 		print_text(a->store, &res);
-	} else if ((j = result_json(a->store, &res)) == NULL) {
+	} else if ((j = result_json_cases(a->store, &res)) == NULL) {
 		return CLI_INTERNAL;
 	} else {
 		(void)json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

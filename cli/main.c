@@ -17,6 +17,7 @@ static const char main_usage[] =
 	"  case validate  check a case document (request or answer) as before sealing\n"
 	"  submit         hand a document to the local gateway (sealed, queued)\n"
 	"  status         state and history of a message or a case\n"
+	"  cases          the case lifecycle: each case's state and steps (--socket)\n"
 	"  inbox          received requests and answers (agencies)\n"
 	"  fetch          read a received document, with a reason (audited)\n"
 	"  answer         acknowledge or answer a message with an action\n"
@@ -92,7 +93,7 @@ int main(int argc, char **argv)
 	else if (is_api_command(argv[1]) && wants_api(argc, argv))
 		r = cmd_api(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "submit") == 0 || strcmp(argv[1], "status") == 0 ||
-		 strcmp(argv[1], "health") == 0)
+		 strcmp(argv[1], "health") == 0 || strcmp(argv[1], "cases") == 0)
 		r = cmd_gateway(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "store") == 0)
 		r = cmd_store(argc - 1, argv + 1);

@@ -279,10 +279,17 @@ static mla_err put_checkpoint(gw_store *s, const mla_merkle_tree *t, const char 
 	return r;
 }
 
-/* Runs `mlagw audit verify BUNDLE --trust DIR` in a child pinned to one CPU, its report going
- * to out_path; wall and CPU time of the child. */
-static mla_err time_verify(const char *bundle, const char *trust, const char *out_path,
-			   struct ba_res *res, mla_diag *d)
+/* One mlagw command run in a child as the user would (fn with argv), stdout or stderr (which)
+ * going to out_path, pinned to CPU 0 when pin: its exit status, wall time, CPU time and peak
+ * RSS. */
+struct child_run {
+	double wall, cpu;
+	long rss_kib;
+	int rc;
+};
+
+static mla_err run_child(int (*fn)(int, char **), int argc, char **argv, FILE *which,
+			 const char *out_path, int pin, struct child_run *out, mla_diag *d)
 {
 	struct rusage ru;
 	double t0 = now_s();
@@ -293,27 +300,46 @@ static mla_err time_verify(const char *bundle, const char *trust, const char *ou
 	if ((pid = fork()) < 0)
 		return mla_fail(d, MLA_ERR_INTERNAL, "fork failed");
 	if (pid == 0) {
-		char *av[] = {"verify", (char *)bundle, "--trust", (char *)trust, NULL};
 		cpu_set_t set;
 
 		CPU_ZERO(&set);
 		CPU_SET(0, &set);
-		(void)sched_setaffinity(0, sizeof(set), &set);
-		if (freopen(out_path, "w", stdout) == NULL)
+		if (pin)
+			(void)sched_setaffinity(0, sizeof(set), &set); /* a hint: one core */
+		if (freopen(out_path, "w", which) == NULL)
 			_exit(125);
-		int rc = cmd_audit_verify(4, av);
-		fflush(stdout);
+		int rc = fn(argc, argv);
+		fflush(NULL);
 		_exit(rc);
 	}
 	if (wait4(pid, &st, 0, &ru) != pid)
-		return mla_fail(d, MLA_ERR_INTERNAL, "wait for the verifier failed");
-	res->verify_wall = now_s() - t0;
-	res->verify_rss_kib = ru.ru_maxrss;
-	res->verify_cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-			  (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-	res->verify_rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	FILE *f = fopen(out_path, "r");
+		return mla_fail(d, MLA_ERR_INTERNAL, "wait for %s failed", argv[0]);
+	out->wall = now_s() - t0;
+	out->cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		   (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	out->rss_kib = ru.ru_maxrss;
+	out->rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return MLA_OK;
+}
+
+/* Runs `mlagw audit verify BUNDLE --trust DIR` in a child pinned to one CPU, its report going
+ * to out_path; wall and CPU time and peak RSS of the child, and its last line. */
+static mla_err time_verify(const char *bundle, const char *trust, const char *out_path,
+			   struct ba_res *res, mla_diag *d)
+{
+	char *av[] = {"verify", (char *)bundle, "--trust", (char *)trust, NULL};
 	char line[sizeof(res->verify_last)];
+	struct child_run c;
+	FILE *f;
+	mla_err r;
+
+	if ((r = run_child(cmd_audit_verify, 4, av, stdout, out_path, 1, &c, d)) != MLA_OK)
+		return r;
+	res->verify_wall = c.wall;
+	res->verify_cpu = c.cpu;
+	res->verify_rss_kib = c.rss_kib;
+	res->verify_rc = c.rc;
+	f = fopen(out_path, "r");
 	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
 		memcpy(res->verify_last, line, sizeof(line));
 	if (f != NULL)
@@ -369,30 +395,17 @@ static void make_paths(struct ba_paths *p)
  * never stored, which an unfiltered bundle must hold). */
 static mla_err time_export(const struct ba_paths *p, struct ba_res *res, mla_diag *d)
 {
-	struct rusage ru;
-	double t0 = now_s();
-	int st = 0;
-	pid_t pid;
+	char *av[] = {"export", "--store", (char *)p->db, "--cert", (char *)p->crt, "--out",
+		      (char *)p->bundle, "--case", "bench-log-only", NULL};
+	struct child_run c;
+	mla_err r;
 
-	fflush(NULL);
-	if ((pid = fork()) < 0)
-		return mla_fail(d, MLA_ERR_INTERNAL, "fork failed");
-	if (pid == 0) {
-		char *av[] = {"export", (char *)p->db, (char *)p->crt, (char *)p->bundle, NULL};
-		char *argv[] = {"export", "--store", av[1], "--cert", av[2], "--out", av[3],
-				"--case", "bench-log-only", NULL};
-
-		if (freopen(p->vout, "w", stderr) == NULL)
-			_exit(125);
-		_exit(cmd_audit_export(9, argv));
-	}
-	if (wait4(pid, &st, 0, &ru) != pid)
-		return mla_fail(d, MLA_ERR_INTERNAL, "wait for the export failed");
-	res->export_s = now_s() - t0;
-	res->export_rss_kib = ru.ru_maxrss;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != CLI_OK)
-		return mla_fail(d, MLA_ERR_IO, "audit export failed (exit %d)",
-				WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	if ((r = run_child(cmd_audit_export, 9, av, stderr, p->vout, 0, &c, d)) != MLA_OK)
+		return r;
+	res->export_s = c.wall;
+	res->export_rss_kib = c.rss_kib;
+	if (c.rc != CLI_OK)
+		return mla_fail(d, MLA_ERR_IO, "audit export failed (exit %d)", c.rc);
 	return MLA_OK;
 }
 

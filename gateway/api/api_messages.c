@@ -28,6 +28,10 @@ static void queued(struct gw *g, void *arg, const mla_header *h, mla_err err, co
 		api_reply_error(r, 409, mla_errname(err), why, SUBMIT_IDEM_HEADER);
 		return;
 	}
+	if (err == MLA_ERR_CASE_STEP || err == MLA_ERR_CASE_CONFLICT) { /* SPEC 16.8 */
+		api_reply_error(r, 409, mla_errname(err), why, "action");
+		return;
+	}
 	if (err == MLA_ERR_SCHEMA) { /* a case document's problems (SPEC 16) */
 		api_reply_problems(r, mla_errname(err), why, problems);
 		return;
@@ -115,6 +119,9 @@ static void enqueue(struct api_req *r, mla_header *h, mla_buf *doc, mla_audit_ev
 	} else if ((e = submit_enqueue(r->g, h, doc->data, doc->len, r->actor, ev, &idem, queued,
 				       r, &d)) == MLA_ERR_FORBIDDEN) {
 		api_deny(r, NULL, mla_diag_message(&d));
+	} else if (e == MLA_ERR_CASE_STEP || e == MLA_ERR_CASE_CONFLICT || e == MLA_ERR_ARG) {
+		api_reply_error(r, e == MLA_ERR_ARG ? 400 : 409, mla_errname(e),
+				mla_diag_message(&d), e == MLA_ERR_ARG ? "in_reply_to" : "action");
 	} else if (e != MLA_OK) {
 		api_reply_error(r, e == MLA_ERR_STORE ? 500 : 503, e == MLA_ERR_STORE ?
 				mla_errname(e) : "unavailable", mla_diag_message(&d), NULL);

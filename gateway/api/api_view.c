@@ -7,6 +7,7 @@
 #include "mlagw/codec.h"
 #include "api_server.h"
 #include "mlagw/json.h"
+#include "cases/cases.h"
 #include "submit/submit.h"
 
 int api_is_uuid(const char *s)
@@ -102,6 +103,19 @@ static mla_err add_row(const struct store_api_row *row, void *arg)
 	return json_array_append_new(l->items, o) == 0 ? MLA_OK : MLA_ERR_NOMEM;
 }
 
+/* A case's lifecycle beside its messages (SPEC 16.8): its record on this side, for each
+ * other State; a caller limited to its own cases sees only this State's case of that id. */
+static mla_err case_lifecycle(struct api_req *r, const struct store_api_filter *f, json_t *o,
+			      mla_diag *d)
+{
+	json_t *items = NULL;
+	mla_err e;
+
+	if ((e = cases_items(r->g->store, f->case_id, f->own_state, &items, d)) != MLA_OK)
+		return e;
+	return json_object_set_new(o, "lifecycle", items) == 0 ? MLA_OK : MLA_ERR_NOMEM;
+}
+
 void api_list_reply(struct api_req *r, struct store_api_filter *f, int with_history)
 {
 	mla_diag d = {MLA_OK, ""};
@@ -119,6 +133,8 @@ void api_list_reply(struct api_req *r, struct store_api_filter *f, int with_hist
 		/* a case: {"case_id", "messages"}; a list: {"items"[, "next_cursor"]} */
 		o = is_case ? json_pack("{s:s, s:O}", "case_id", f->case_id, "messages", l.items) :
 			      json_pack("{s:O}", "items", l.items);
+		if (o != NULL && is_case)
+			e = case_lifecycle(r, f, o, &d);
 		mla_require(mla_snprintf(next, sizeof(next), "%zu", f->offset + n) == MLA_OK);
 		if (o != NULL && f->limit > 0 && n == f->limit &&
 		    json_object_set_new(o, "next_cursor", json_string(next)) != 0)

@@ -95,6 +95,9 @@ struct gw_config {
 	char cases_opaque[8];         /* "allow" (default) or "refuse": a document that declares
 				       * no case schema */
 	int cases_refuse_opaque;      /* cases_opaque is "refuse" */
+	char cases_lifecycle[8];      /* "off" (default) or "enforce": the case lifecycle (SPEC
+				       * 16.8) checked before sealing and on receipt */
+	int cases_enforce;            /* cases_lifecycle is "enforce" */
 	/* [api] (docs/api/README.md) */
 	struct api_config api;
 	/* [deadlines] (protocol/SPEC.md 16.9): legal deadlines and the escalation hook */

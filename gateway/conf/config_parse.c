@@ -126,6 +126,7 @@ static const struct key_def store_keys[] = {
 
 static const struct key_def cases_keys[] = {
 	{"opaque", T_TEXT, STR(cases_opaque), 0, 0, 0}, /* allow | refuse, checked in finish */
+	{"lifecycle", T_TEXT, STR(cases_lifecycle), 0, 0, 0}, /* off | enforce, checked in finish */
 };
 
 #define PEER(field) offsetof(struct gw_peer, field), sizeof(((struct gw_peer *)NULL)->field)
@@ -589,6 +590,10 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 		return fail_at(p, p->sec_line[SEC_CASES], diag, "[cases] opaque must be allow or "
 			       "refuse");
 	c->cases_refuse_opaque = strcmp(c->cases_opaque, "refuse") == 0;
+	if (strcmp(c->cases_lifecycle, "off") != 0 && strcmp(c->cases_lifecycle, "enforce") != 0)
+		return fail_at(p, p->sec_line[SEC_CASES], diag, "[cases] lifecycle must be off or "
+			       "enforce");
+	c->cases_enforce = strcmp(c->cases_lifecycle, "enforce") == 0;
 	if ((c->prev_audit.cert[0] == '\0') != (c->prev_audit.key[0] == '\0'))
 		return fail_at(p, p->sec_line[SEC_KEYS], diag, "[keys] previous_audit_cert and "
 			       "previous_audit_key go together");
@@ -652,6 +657,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->recover_wait_ms = 60 * CFG_SEC;
 	c->store_check_interval_ms = CFG_DAY;
 	memcpy(c->cases_opaque, "allow", sizeof("allow"));
+	memcpy(c->cases_lifecycle, "off", sizeof("off"));
 	api_config_defaults(&c->api);
 	deadline_config_defaults(&c->deadlines);
 }

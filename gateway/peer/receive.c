@@ -7,6 +7,7 @@
 
 #include <openssl/sha.h>
 
+#include "cases/cases.h"
 #include "tlog/audit.h"
 #include "core/log.h"
 #include "mlagw/case.h"
@@ -30,6 +31,9 @@ struct recv_job {
 	mla_buf receipt;
 	mla_err receipt_err;
 	int repeat; /* a refusal held in the window: not signed again (unless it must be) */
+	int64_t receipt_ms; /* the signed receipt's received_at, ms */
+	int life_set;       /* [cases] lifecycle = enforce: life is the step the envelope makes */
+	struct store_life_step life;
 	mla_case_report *report; /* the case validation's problems, when they refused it */
 };
 
@@ -163,6 +167,7 @@ static void sign_receipt(struct recv_job *j, struct gw_crypto *k, const struct g
 	if (j->err != MLA_OK)
 		mla_text_copy_safe(r.error_message, sizeof(r.error_message),
 				   mla_diag_message(&j->diag));
+	j->receipt_ms = (int64_t)r.received_at * 1000;
 	r.version = paired_version(j, c);
 	if (lists_problems(j, c) || (r.version == 2 && j->report != NULL && j->report->n > 0 &&
 				     j->err != MLA_OK))
@@ -504,6 +509,7 @@ static void accept_envelope(struct gw *g, struct recv_job *j)
 	struct in_msg m;
 
 	fill_in_msg(j, &m);
+	m.life = j->life_set ? &j->life : NULL;
 	if (store_inbox_put(g->store, &m, 1, j->body.data, j->body.len, j->receipt.data,
 			    j->receipt.len, &d) != MLA_OK) {
 		gw_log_limited(GW_LOG_ERROR, "store-error", "inbox-put", id,
@@ -550,12 +556,42 @@ static void reject_envelope(struct gw *g, struct recv_job *j)
 	reply_with_note(g, j->rr, refusal_status(j->err), &j->receipt, id, &note);
 }
 
+/* The step the accepted envelope makes in its case (SPEC 16.8), checked in the loop thread
+ * against the case as stored: an illegal or stale step turns the acceptance into a refusal
+ * (case-step, case-conflict) with a negative receipt signed here; the case is not changed. */
+static int check_step(struct gw *g, struct recv_job *j)
+{
+	mla_diag d = {MLA_OK, ""};
+	mla_err r;
+
+	if (j->err != MLA_OK || j->receipt_err != MLA_OK || !g->snap->cfg.cases_enforce)
+		return 0;
+	r = cases_check_receive(g->store, g->snap->cfg.state, &j->v.header, j->receipt_ms,
+				&j->life, &d);
+	if (r == MLA_OK) {
+		j->life_set = 1;
+		return 0;
+	}
+	if (r != MLA_ERR_CASE_STEP && r != MLA_ERR_CASE_CONFLICT) { /* the store: sent again */
+		gw_log_limited(GW_LOG_ERROR, "store-error", "case-get", j->v.header.message_id,
+			       "op=case-get reason=\"%s\"", d.msg);
+		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return 1;
+	}
+	j->err = r;
+	j->diag = d;
+	mla_buf_free(&j->receipt);
+	mla_require(g->crypto != NULL); /* loaded at start; a reload swaps in a loaded set */
+	sign_receipt(j, g->crypto, &g->snap->cfg);
+	return 0;
+}
+
 static void recv_done(struct gw_job *job)
 {
 	struct recv_job *j = (struct recv_job *)job;
 	struct gw *g = j->rr->g;
 
-	if (handle_duplicate(g, j))
+	if (handle_duplicate(g, j) || check_step(g, j))
 		;
 	else if (j->receipt_err != MLA_OK)
 		recv_reply(j->rr, 500, "Internal Server Error", "text/plain", NULL, 0);

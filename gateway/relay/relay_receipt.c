@@ -84,8 +84,9 @@ static void record_outcome(struct gw *g, struct receipt_job *j)
 				       j->r.error_message);
 	if (store_outbox_set_state(g->store, t->message_id, MSG_AWAITING_RECEIPT, 0, NULL, &d) !=
 		    MLA_OK ||
-	    store_outbox_receipt(g->store, t->message_id, final, t->response.data, t->response.len,
-				 detail, &d) != MLA_OK) {
+	    store_outbox_receipt_at(g->store, t->message_id, final, t->response.data,
+				    t->response.len, detail, (int64_t)j->r.received_at * 1000,
+				    &d) != MLA_OK) {
 		gw_log_limited(GW_LOG_ERROR, "store-error", "receipt", t->message_id,
 			       "op=receipt reason=\"%s\"", d.msg);
 		return;

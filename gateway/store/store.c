@@ -190,6 +190,40 @@ static const char schema_v7[] =
 	" PRIMARY KEY (seq, level)) WITHOUT ROWID;"
 	"PRAGMA user_version = 7;";
 
+/* Version 8 keeps each case's lifecycle (SPEC 16.8, store_life.c): one row per case and
+ * peer with this gateway's side, the case's state, the last step applied, this gateway's step
+ * awaiting its receipt and the request's receipt time; and every step applied, numbered from
+ * 1 per case. A step is written in the transaction of the inbox row that brought it (the
+ * receiver) or of the positive receipt that answered it (the sender). Earlier stores have no
+ * case state to carry over: their cases start outside the lifecycle. */
+static const char schema_v8[] =
+	"CREATE TABLE case_life ("
+	" state TEXT NOT NULL,"          /* the requesting State */
+	" case_id TEXT NOT NULL,"
+	" peer TEXT NOT NULL,"           /* the other State of the case */
+	" side INTEGER NOT NULL CHECK (side IN (0, 1)),"   /* this gateway's: 0 requesting */
+	" life TEXT NOT NULL,"           /* the lifecycle state's name */
+	" last_step TEXT NOT NULL DEFAULT '',"
+	" pending TEXT NOT NULL DEFAULT '',"
+	" pending_action TEXT NOT NULL DEFAULT '',"
+	" received_ms INTEGER NOT NULL DEFAULT 0,"
+	" updated_ms INTEGER NOT NULL,"
+	" PRIMARY KEY (state, case_id, peer));"
+	"CREATE INDEX case_life_pending ON case_life (pending) WHERE pending <> '';"
+	"CREATE TABLE case_steps ("
+	" state TEXT NOT NULL,"
+	" case_id TEXT NOT NULL,"
+	" peer TEXT NOT NULL,"
+	" seq INTEGER NOT NULL CHECK (seq >= 1),"
+	" message_id TEXT NOT NULL UNIQUE,"
+	" action TEXT NOT NULL,"
+	" side INTEGER NOT NULL CHECK (side IN (0, 1)),"  /* the side that took the step */
+	" from_life TEXT NOT NULL,"
+	" to_life TEXT NOT NULL,"
+	" at_ms INTEGER NOT NULL,"
+	" PRIMARY KEY (state, case_id, peer, seq));"
+	"PRAGMA user_version = 8;";
+
 const char *msg_state_name(msg_state s)
 {
 	static const char *const names[] = {"queued", "sending", "awaiting-receipt",
@@ -364,7 +398,8 @@ static mla_err apply_schema(gw_store *s, const char *path, int init, mla_diag *d
 	    (v <= 3 && (rc = sqlite3_exec(s->db, schema_v4, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 4 && (rc = sqlite3_exec(s->db, schema_v5, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 5 && (rc = sqlite3_exec(s->db, schema_v6, NULL, NULL, NULL)) != SQLITE_OK) ||
-	    (v <= 6 && (rc = sqlite3_exec(s->db, schema_v7, NULL, NULL, NULL)) != SQLITE_OK)) {
+	    (v <= 6 && (rc = sqlite3_exec(s->db, schema_v7, NULL, NULL, NULL)) != SQLITE_OK) ||
+	    (v <= 7 && (rc = sqlite3_exec(s->db, schema_v8, NULL, NULL, NULL)) != SQLITE_OK)) {
 		r = store_fail(s, rc, "creating the schema", diag);
 		goto out;
 	}

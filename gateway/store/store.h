@@ -10,13 +10,14 @@
 #include "mlagw/buf.h"
 #include "mlagw/envelope.h"
 #include "mlagw/error.h"
+#include "mlagw/lifecycle.h"
 #include "mlagw/merkle.h"
 
 typedef struct gw_store gw_store;
 
 /* The schema this code writes (store_open brings older files up to it) and reads
  * (store_reader.h refuses newer ones). */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /* Longest idempotency key (docs/api/README.md, "Idempotency"). */
 #define STORE_IDEM_KEY_MAX 64
@@ -31,6 +32,28 @@ typedef enum msg_state {
 } msg_state;
 
 const char *msg_state_name(msg_state s);
+
+/* A case of the lifecycle (SPEC 16.8): its requesting State, its id, the other State. */
+struct store_life_key {
+	char state[3];
+	char case_id[MLA_CASE_ID_MAX + 1];
+	char peer[3];
+};
+
+/* A step of a case as this gateway records it (store_life.c): in the case key, taken by
+ * side `by`, this gateway being on side `side`; at_ms: when it took effect here (the receipt
+ * time: issued by the receiver, signed in the receipt the sender verified). */
+struct store_life_step {
+	struct store_life_key key;
+	int side;   /* mla_life_side of this gateway */
+	int by;     /* mla_life_side of the State that took the step */
+	char message_id[MLA_UUID_LEN + 1];
+	char action[MLA_TOKEN_MAX + 1];
+	int64_t at_ms;
+	/* store_life_apply only: this gateway's pending step, applied first (the peer's step
+	 * follows it); "" when none */
+	char settle_first[MLA_UUID_LEN + 1];
+};
 
 /* One outgoing message as the relay sees it (the envelope bytes travel separately). */
 struct out_msg {
@@ -62,6 +85,10 @@ struct out_msg {
 	char idem_key[STORE_IDEM_KEY_MAX + 1];
 	uint8_t idem_digest[32];
 	int64_t idem_not_before_ms;
+	/* Lifecycle (store_life.c), for store_outbox_put only: when set, the step becomes the
+	 * case's pending step in the put's transaction (a request also opens the case in state
+	 * transmitted); MLA_ERR_CASE_CONFLICT when the case has one already. */
+	const struct store_life_step *life;
 };
 
 /* One received envelope. */
@@ -76,6 +103,9 @@ struct in_msg {
 	int64_t created_ms;    /* header Created */
 	int64_t received_ms;
 	uint8_t digest[32];
+	/* Lifecycle (store_life.c), for an accepted store_inbox_put only: when set, the step is
+	 * applied to its case in the put's transaction (checked again: MLA_ERR_CASE_STEP). */
+	const struct store_life_step *life;
 };
 
 /* Whether the store is failing (docs/api/README.md, getHealth): a fault of the disk or the
@@ -195,6 +225,12 @@ mla_err store_outbox_set_state(gw_store *s, const char *message_id, msg_state st
 mla_err store_outbox_receipt(gw_store *s, const char *message_id, msg_state final_state,
 			     const uint8_t *receipt, size_t len, const char *detail,
 			     mla_diag *diag);
+/* The same with the receipt's own time (its signed received_at, ms): a step of a case
+ * (store_life.c) takes effect at it; store_outbox_receipt uses now. The case's pending step
+ * is settled in the same write: applied on a positive receipt, forgotten on a negative one. */
+mla_err store_outbox_receipt_at(gw_store *s, const char *message_id, msg_state final_state,
+				const uint8_t *receipt, size_t len, const char *detail,
+				int64_t receipt_ms, mla_diag *diag);
 /* The receipt stored for a message (MLA_ERR_NOT_FOUND if none). */
 mla_err store_outbox_receipt_get(gw_store *s, const char *message_id, mla_buf *out,
 				 mla_diag *diag);
@@ -460,5 +496,48 @@ mla_err store_recover_page(gw_store *s, const char *peer, int64_t since_ms,
 mla_err store_outbox_put_recovered(gw_store *s, const struct out_msg *m, const uint8_t *env,
 				   size_t len, const uint8_t *receipt, size_t rlen,
 				   mla_diag *diag);
+
+/* --- case lifecycle (store_life.c; SPEC 16.8) --- */
+/* One side's record of a case. */
+struct store_life_case {
+	struct store_life_key key;
+	int side;                                  /* mla_life_side of this gateway */
+	mla_life_track track;                      /* state, last step, pending step */
+	char pending_action[MLA_TOKEN_MAX + 1];
+	int64_t received_ms; /* the request's receipt time (deadlines start there); 0 before */
+	int64_t updated_ms;
+};
+/* The case of key; *found 0 (and out->track.state MLA_LIFE_NONE) when it has none. */
+mla_err store_life_get(gw_store *s, const struct store_life_key *key, struct store_life_case *out,
+		       int *found, mla_diag *diag);
+/* The cases named case_id with peer (this State's and the peer's, at most 2). */
+mla_err store_life_find(gw_store *s, const char *case_id, const char *peer,
+			struct store_life_case out[2], size_t *n, mla_diag *diag);
+/* Applies a step to its case (checked by mla_life_next: MLA_ERR_CASE_STEP), with its row in
+ * the case's history; inside the caller's write or its own. */
+mla_err store_life_apply(gw_store *s, const struct store_life_step *step, mla_diag *diag);
+/* Settles this gateway's pending step message_id (no pending step of that id: nothing to do):
+ * positive, it is applied at at_ms (a request's at_ms becomes the case's receipt time);
+ * otherwise only forgotten (a case whose request was refused or failed is removed). */
+mla_err store_life_settle(gw_store *s, const char *message_id, int positive, int64_t at_ms,
+			  mla_diag *diag);
+/* One applied step of a case, oldest first (seq from 1). */
+struct store_life_row {
+	unsigned seq;
+	char message_id[MLA_UUID_LEN + 1];
+	char action[MLA_TOKEN_MAX + 1];
+	int by;
+	mla_life_state from, to;
+	int64_t at_ms;
+};
+typedef mla_err (*store_life_row_fn)(const struct store_life_row *row, void *arg);
+/* The history of the case of key, oldest first: the deadline clock reads the request's
+ * receipt time (store_life_get) and the intervals spent in additional-information-requested
+ * (a row to it, up to the next row) from here. */
+mla_err store_life_history(gw_store *s, const struct store_life_key *key, store_life_row_fn fn,
+			   void *arg, mla_diag *diag);
+typedef mla_err (*store_life_case_fn)(const struct store_life_case *c, void *arg);
+/* Every case, ordered by requesting State, case id, peer. */
+mla_err store_life_list(gw_store *s, store_life_case_fn fn, void *arg, mla_diag *diag);
 
 #endif

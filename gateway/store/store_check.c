@@ -239,5 +239,7 @@ mla_err store_check_run(store_reader *r, unsigned what, const struct store_keyri
 		e = check_log(r, extra, stop, res, diag);
 		res->log_s = mono_s() - t0;
 	}
+	if (e == MLA_OK && (what & STORE_CHECK_CASES))
+		e = store_check_cases(r, res, diag);
 	return e;
 }

@@ -42,6 +42,7 @@ mla_err store_reader_audit_certs(store_reader *r, store_cert_fn fn, void *arg, m
 
 #define STORE_CHECK_QUICK 1u /* SQLite's quick_check (cost: the store's bytes) */
 #define STORE_CHECK_LOG 2u   /* entries against leaves, the latest checkpoint (cost: the log) */
+#define STORE_CHECK_CASES 4u /* each case's steps a legal path to its state (schema 8) */
 
 struct store_check_result {
 	unsigned failed;	 /* the STORE_CHECK_* that failed (res->log names which part) */
@@ -57,6 +58,9 @@ struct store_check_result {
 	uint64_t key_first;	 /* that key's first checkpoint */
 	size_t keys;		 /* keys tried */
 	double quick_s, log_s;	 /* seconds each part took */
+	uint64_t cases;		 /* cases read (STORE_CHECK_CASES) */
+	uint64_t bad_cases;	 /* cases whose steps do not lead to their state */
+	char case_bad[MLA_DIAG_MAX]; /* the first of them and why, or "" */
 };
 
 /* Runs the parts in what on r's snapshot, the store's recorded keys plus extra (may be
@@ -64,6 +68,8 @@ struct store_check_result {
  * otherwise they could not (out of memory, or *stop set: MLA_ERR_INTERNAL). */
 mla_err store_check_run(store_reader *r, unsigned what, const struct store_keyring *extra,
 			const volatile int *stop, struct store_check_result *res, mla_diag *diag);
+/* STORE_CHECK_CASES alone (store_check_cases.c; nothing before schema 8). */
+mla_err store_check_cases(store_reader *r, struct store_check_result *res, mla_diag *diag);
 /* Makes a query running on r return at once (from any thread). */
 void store_reader_interrupt(store_reader *r);
 

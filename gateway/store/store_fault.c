@@ -217,7 +217,8 @@ mla_err store_fault_set_version(const char *path, int version, mla_diag *diag)
 
 mla_err store_fault_make_v1(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE audit_tree; DROP TABLE outbox_seals; DROP TABLE idempotency; DROP TABLE cases; "
+	return exec(path, "DROP TABLE case_steps; DROP TABLE case_life; "
+		    "DROP TABLE audit_tree; DROP TABLE outbox_seals; DROP TABLE idempotency; DROP TABLE cases; "
 		    "ALTER TABLE outbox DROP COLUMN peer_case; "
 		    "ALTER TABLE inbox DROP COLUMN peer_case; "
 		    "DROP TABLE witnessed; DROP TABLE peer_audit_certs; DROP TABLE meta; "
@@ -226,7 +227,26 @@ mla_err store_fault_make_v1(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v6(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE audit_tree; PRAGMA user_version = 6", diag);
+	return exec(path, "DROP TABLE case_steps; DROP TABLE case_life; DROP TABLE audit_tree; "
+		    "PRAGMA user_version = 6", diag);
+}
+
+mla_err store_fault_case_life(const char *path, const char *case_id, const char *life,
+			      mla_diag *diag)
+{
+	char sql[256];
+
+	if (mla_snprintf(sql, sizeof(sql), "UPDATE case_life SET life = '%s' WHERE case_id ="
+			 " '%s'", life, case_id) != MLA_OK || strchr(life, '\'') != NULL ||
+	    strchr(case_id, '\'') != NULL)
+		return mla_fail(diag, MLA_ERR_ARG, "store_fault: case or state too long or quoted");
+	return exec(path, sql, diag);
+}
+
+mla_err store_fault_make_v7(const char *path, mla_diag *diag)
+{
+	return exec(path, "DROP TABLE case_steps; DROP TABLE case_life; PRAGMA user_version = 7",
+		    diag);
 }
 
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,

@@ -130,6 +130,8 @@ mla_err store_inbox_put(gw_store *s, const struct in_msg *m, int accepted, const
 	}
 	r = store_history_add(s, m->message_id, "in", accepted ? "received" : "rejected",
 			      store_now_ms(), NULL, diag);
+	if (r == MLA_OK && accepted && m->life != NULL) /* with its inbox row: exactly once */
+		r = store_life_apply_in(s, m->life, diag);
 out:
 	store_stmt_done(st);
 	return store_write_leave(s, own, r, diag);

@@ -78,6 +78,14 @@ enum store_stmt_id {
 	ST_REC_OUT,
 	ST_REC_OUT_ENV,
 	ST_REC_CLEAR,
+	ST_LIFE_GET,
+	ST_LIFE_FIND,
+	ST_LIFE_PUT,
+	ST_LIFE_STEP_ADD,
+	ST_LIFE_PENDING,
+	ST_LIFE_DROP,
+	ST_LIFE_HISTORY,
+	ST_LIFE_LIST,
 	ST_COUNT_
 };
 
@@ -192,6 +200,14 @@ mla_err store_outbox_select(gw_store *s, enum store_stmt_id id, const char *sql,
 /* Reads one outbox row selected with STORE_OUT_COLS into o. */
 mla_err store_outbox_read_row(sqlite3_stmt *st, struct out_msg *o, const char *op,
 			      mla_diag *diag);
+
+/* store_life.c: makes m's step the pending step of its case (inside store_outbox_put). */
+mla_err store_life_pend(gw_store *s, const struct store_life_step *step, mla_diag *diag);
+/* store_life_apply and store_life_settle inside the caller's write (the inbox put, the
+ * outbox receipt and failure). */
+mla_err store_life_apply_in(gw_store *s, const struct store_life_step *step, mla_diag *diag);
+mla_err store_life_settle_in(gw_store *s, const char *message_id, int positive, int64_t at_ms,
+			     mla_diag *diag);
 
 /* Adds a history row (inside the caller's write). detail may be NULL. */
 mla_err store_history_add(gw_store *s, const char *message_id, const char *direction,

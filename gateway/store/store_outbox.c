@@ -96,7 +96,8 @@ mla_err store_outbox_put(gw_store *s, const struct out_msg *m, const uint8_t *en
 	if ((r = store_case_key(s, 0, m->case_id, m->in_reply_to, m->to_state, m->action,
 				&peer_case, diag)) != MLA_OK ||
 	    (!peer_case && m->case_state[0] != '\0' &&
-	     (r = store_case_claim(s, m, now, diag)) != MLA_OK))
+	     (r = store_case_claim(s, m, now, diag)) != MLA_OK) ||
+	    (m->life != NULL && (r = store_life_pend(s, m->life, diag)) != MLA_OK))
 		goto out;
 	if ((r = store_stmt(s, ST_OUT_INSERT,
 			    "INSERT INTO outbox (message_id, case_id, to_state, kind, action,"

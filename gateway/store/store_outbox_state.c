@@ -85,6 +85,8 @@ mla_err store_outbox_set_state(gw_store *s, const char *message_id, msg_state st
 	r = rc != SQLITE_OK ? store_fail(s, rc, "outbox set state", diag)
 			    : update_one(s, st, message_id, state, detail, now,
 					 "outbox set state", diag);
+	if (r == MLA_OK && state == MSG_FAILED) /* a failed step never reached the peer */
+		r = store_life_settle_in(s, message_id, 0, now, diag);
 out:
 	store_stmt_done(st);
 	return store_write_leave(s, own, r, diag);
@@ -110,6 +112,14 @@ mla_err store_outbox_receipt(gw_store *s, const char *message_id, msg_state fina
 			     const uint8_t *receipt, size_t len, const char *detail,
 			     mla_diag *diag)
 {
+	return store_outbox_receipt_at(s, message_id, final_state, receipt, len, detail,
+				       store_now_ms(), diag);
+}
+
+mla_err store_outbox_receipt_at(gw_store *s, const char *message_id, msg_state final_state,
+				const uint8_t *receipt, size_t len, const char *detail,
+				int64_t receipt_ms, mla_diag *diag)
+{
 	sqlite3_stmt *st = NULL;
 	int64_t now = store_now_ms();
 	mla_err r;
@@ -134,6 +144,9 @@ mla_err store_outbox_receipt(gw_store *s, const char *message_id, msg_state fina
 	else
 		r = update_one(s, st, message_id, final_state, detail, now, "outbox receipt",
 			       diag);
+	if (r == MLA_OK) /* the case moves with the receipt of its step, never without */
+		r = store_life_settle_in(s, message_id, final_state == MSG_DELIVERED, receipt_ms,
+				      diag);
 out:
 	store_stmt_done(st);
 	return store_write_leave(s, own, r, diag);

@@ -7,6 +7,7 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/sha.h>
 
+#include "cases/cases.h"
 #include "tlog/audit.h"
 #include "core/log.h"
 #include "mlagw/codec.h"
@@ -35,6 +36,8 @@ struct submit_job {
 	submit_done_fn fn;
 	void *arg;
 	char *problems;      /* an invalid case document's problems (JSON array), or NULL */
+	int life_set;        /* [cases] lifecycle = enforce: life is the step to hold pending */
+	struct store_life_step life;
 };
 
 static void seal_run(struct gw_job *job, struct gw_crypto *k)
@@ -176,6 +179,22 @@ static int idem_settle(struct gw *g, struct submit_job *j)
 	return 1;
 }
 
+/* The case may have moved while the step was sealed (a peer's step arrived): checked again
+ * in the loop thread right before the put. Returns 0 when it answered the refusal. */
+static int life_recheck(struct gw *g, struct submit_job *j)
+{
+	mla_header h = j->h;
+	mla_diag d = {MLA_OK, ""};
+	mla_err r;
+
+	if ((r = cases_check_send(g->store, g->snap->cfg.state, &h, &j->life, &d)) == MLA_OK)
+		return 1;
+	gw_log(GW_LOG_WARN, "submit-refused", j->h.message_id, "error=%s reason=\"%s\"",
+	       mla_errname(r), mla_diag_message(&d));
+	j->fn(g, j->arg, &j->h, r, mla_diag_message(&d), NULL, 0);
+	return 0;
+}
+
 static void seal_done(struct gw_job *job)
 {
 	struct submit_job *j = (struct submit_job *)job;
@@ -192,9 +211,14 @@ static void seal_done(struct gw_job *job)
 		free_job(j);
 		return;
 	}
+	if (j->life_set && !life_recheck(g, j)) {
+		free_job(j);
+		return;
+	}
 	fill_out_msg(j, &g->snap->cfg, &m);
+	m.life = j->life_set ? &j->life : NULL;
 	if ((j->err = store_outbox_put(g->store, &m, j->env.data, j->env.len, &d)) ==
-	    MLA_ERR_FORBIDDEN) {
+	    MLA_ERR_FORBIDDEN || j->err == MLA_ERR_CASE_CONFLICT || j->err == MLA_ERR_CASE_STEP) {
 		/* opened by another since submit_enqueue looked: refused, nothing stored */
 		j->fn(g, j->arg, &j->h, j->err, mla_diag_message(&d), NULL, 0);
 		free_job(j);
@@ -231,6 +255,23 @@ static mla_err case_check(struct gw *g, struct submit_job *j, mla_diag *d)
 	if (!api_config_may_act(&c->api, j->actor, owner))
 		return mla_fail(d, MLA_ERR_FORBIDDEN, "the case belongs to another authority");
 	j->case_granted = 1;
+	return MLA_OK;
+}
+
+/* The step the submission makes in its case (SPEC 16.8), before anything is sealed: an
+ * empty in_reply_to becomes the case's last step. A retry of a stored key is not a new step. */
+static mla_err life_check(struct gw *g, struct submit_job *j, mla_diag *d)
+{
+	mla_err r;
+
+	if (!g->snap->cfg.cases_enforce || j->known_key)
+		return MLA_OK;
+	if ((r = cases_check_send(g->store, g->snap->cfg.state, &j->h, &j->life, d)) != MLA_OK) {
+		gw_log(GW_LOG_WARN, "submit-refused", j->h.message_id, "error=%s reason=\"%s\"",
+		       mla_errname(r), mla_diag_message(d));
+		return r;
+	}
+	j->life_set = 1;
 	return MLA_OK;
 }
 
@@ -275,7 +316,8 @@ mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, si
 	}
 	if (idem != NULL)
 		j->idem = *idem;
-	if ((r = case_check(g, j, d)) != MLA_OK || (r = idem_precheck(g, j, d)) != MLA_OK) {
+	if ((r = case_check(g, j, d)) != MLA_OK || (r = idem_precheck(g, j, d)) != MLA_OK ||
+	    (r = life_check(g, j, d)) != MLA_OK) {
 		free(j);
 		return r;
 	}
@@ -367,6 +409,8 @@ static void socket_done(struct gw *g, void *arg, const mla_header *h, mla_err er
 			socket_denied(g, sr->req, why);
 		else if (err == MLA_ERR_EXISTS)
 			submit_reply_error(sr->req, 409, "Conflict", err, why, SUBMIT_IDEM_HEADER);
+		else if (err == MLA_ERR_CASE_STEP || err == MLA_ERR_CASE_CONFLICT)
+			submit_reply_error(sr->req, 409, "Conflict", err, why, "X-MLA-Action");
 		else if (err == MLA_ERR_SCHEMA)
 			submit_reply_problems(sr->req, err, why, problems);
 		else if (err != MLA_OK)
@@ -421,6 +465,11 @@ void submit_handle(struct gw *g, struct evhttp_request *req)
 		free(sr);
 		if (err == MLA_ERR_FORBIDDEN)
 			socket_denied(g, req, mla_diag_message(&diag));
+		else if (err == MLA_ERR_CASE_STEP || err == MLA_ERR_CASE_CONFLICT ||
+			 err == MLA_ERR_ARG)
+			submit_reply_error(req, err == MLA_ERR_ARG ? 400 : 409, err == MLA_ERR_ARG ?
+					   "Bad Request" : "Conflict", err, mla_diag_message(&diag),
+					   "X-MLA-Action");
 		else
 			submit_reply_error(req, err == MLA_ERR_STORE ? 500 : 503, err ==
 					   MLA_ERR_STORE ? "Internal Server Error" :

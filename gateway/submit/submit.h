@@ -52,6 +52,8 @@ void submit_purge_keys(struct gw *g);
 void submit_handle(struct gw *g, struct evhttp_request *req);
 void submit_status(struct gw *g, struct evhttp_request *req, const char *id);
 void submit_health(struct gw *g, struct evhttp_request *req);
+/* GET /local/v1/cases (id NULL) and /local/v1/cases/{id}: the case lifecycle (SPEC 16.8). */
+void submit_cases(struct gw *g, struct evhttp_request *req, const char *id);
 
 /* The JSON array of a message's history rows, {"state","at","at_ms"[,"detail"]}, in *out
  * (the caller's) (submit_status.c). */

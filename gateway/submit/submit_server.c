@@ -2,6 +2,7 @@
  *   POST /local/v1/submit          the document as body, header fields as X-MLA-* headers
  *   GET  /local/v1/messages/{id}   state and history of a message, sent or received
  *   GET  /local/v1/health          queue depths and counts
+ *   GET  /local/v1/cases[/{id}]    the case lifecycle: every case, or one with its steps
  * A submission is sealed by a worker and stored durably before the answer "queued". */
 #include <errno.h>
 #include <string.h>
@@ -79,6 +80,14 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	if (strncmp(path, "/local/v1/messages/", 19) == 0 && cmd == EVHTTP_REQ_GET) {
 			submit_status(g, req, path + 19);
+			return;
+	}
+	if (strcmp(path, "/local/v1/cases") == 0 && cmd == EVHTTP_REQ_GET) {
+			submit_cases(g, req, NULL);
+			return;
+	}
+	if (strncmp(path, "/local/v1/cases/", 16) == 0 && cmd == EVHTTP_REQ_GET) {
+			submit_cases(g, req, path + 16);
 			return;
 	}
 	if (strcmp(path, "/local/v1/health") == 0 && cmd == EVHTTP_REQ_GET) {

@@ -8,6 +8,7 @@
 #include "mlagw/codec.h"
 #include "mlagw/json.h"
 #include "mlagw/receipt.h"
+#include "cases/cases.h"
 #include "relay/relay.h"
 #include "submit.h"
 
@@ -225,5 +226,23 @@ void submit_health(struct gw *g, struct evhttp_request *req)
 		submit_reply_json(req, g->hold != NULL ? 503 : 200,
 				  g->hold != NULL ? "Service Unavailable" : "OK", &b);
 	}
+	mla_buf_free(&b);
+}
+
+void submit_cases(struct gw *g, struct evhttp_request *req, const char *id)
+{
+	mla_diag d = {MLA_OK, ""};
+	mla_buf b;
+	mla_err r;
+
+	mla_buf_init(&b, 16 << 20);
+	if (id != NULL && (id[0] == '\0' || strlen(id) > MLA_CASE_ID_MAX))
+		submit_reply_error(req, 400, "Bad Request", MLA_ERR_ARG, "bad case id", NULL);
+	else if ((r = cases_json(g->store, id, &b, &d)) == MLA_ERR_NOT_FOUND)
+		submit_reply_error(req, 404, "Not Found", r, mla_diag_message(&d), NULL);
+	else if (r != MLA_OK)
+		submit_reply_error(req, 500, "Internal Server Error", r, mla_diag_message(&d), NULL);
+	else
+		submit_reply_json(req, 200, "OK", &b);
 	mla_buf_free(&b);
 }

@@ -45,6 +45,9 @@ typedef enum mla_err {
 	MLA_ERR_CERT_USAGE = -64,
 	MLA_ERR_CERT_WEAK_KEY = -65,
 	MLA_ERR_UNKNOWN_STATE = -66,
+
+	MLA_ERR_CASE_STEP = -70,      /* a step the case lifecycle does not allow (SPEC 16.8) */
+	MLA_ERR_CASE_CONFLICT = -71,  /* a step made on a stale case state (crossing steps) */
 	/* confidentiality */
 	MLA_ERR_WRONG_RECIPIENT = -80,
 	MLA_ERR_NO_DECRYPT_KEY = -81,

@@ -727,3 +727,59 @@ def check_audit_after_kill(net, sender, receiver, acked, killed):
     check(set(acked) <= recv, '%s audit lacks received entries' % receiver)
     net.stop_all()
     verify_exported(net, killed)
+
+
+# --- the case lifecycle (SPEC 16.8) through the submission socket ---
+def case_step(gw, to, action, case_id, in_reply_to=None, doc=b'<Doc>step</Doc>', kind='mla'):
+    """Submits one step of a case: (HTTP status, JSON answer). Never raises on a refusal."""
+    h = {'X-MLA-To': to, 'X-MLA-Kind': kind, 'X-MLA-Action': action,
+         'X-MLA-Case-Id': case_id, 'Content-Type': 'application/xml'}
+    if in_reply_to:
+        h['X-MLA-In-Reply-To'] = in_reply_to
+    code, body = gw.http('POST', '/local/v1/submit', doc, h)
+    return code, json.loads(body or b'{}')
+
+
+def cases(gw, case_id=None):
+    """GET /local/v1/cases[/ID]: the list of cases (with their steps for one id); [] when
+    there is no such case."""
+    code, body = gw.http('GET', '/local/v1/cases' + ('/' + case_id if case_id else ''))
+    if code == 404:
+        return []
+    check(code == 200, 'cases %s: HTTP %d %r' % (case_id, code, body))
+    return json.loads(body)['items']
+
+
+# SPEC 16.8's table: (action, side) -> (states it may be taken from, the state it leads to)
+OPEN_STATES = ['transmitted', 'received', 'acknowledged', 'forwarded',
+               'additional-information-requested', 'additional-information-provided',
+               'accepted', 'postponed', 'in-execution']
+LIFE_TABLE = {
+    ('request', 'requesting'): (['none', 'transmitted'], 'received'),
+    ('received', 'requested'): (['received'], 'acknowledged'),
+    ('forwarded', 'requested'): (['received', 'acknowledged'], 'forwarded'),
+    ('additional-information-requested', 'requested'): (
+        ['received', 'acknowledged', 'forwarded', 'additional-information-provided', 'accepted',
+         'postponed', 'in-execution'], 'additional-information-requested'),
+    ('additional-information-provided', 'requesting'): (
+        ['additional-information-requested'], 'additional-information-provided'),
+    ('accepted', 'requested'): (['received', 'acknowledged', 'forwarded',
+                                 'additional-information-provided', 'postponed'], 'accepted'),
+    ('postponed', 'requested'): (['received', 'acknowledged', 'forwarded',
+                                  'additional-information-provided', 'accepted'], 'postponed'),
+    ('in-execution', 'requested'): (['accepted', 'postponed'], 'in-execution'),
+    ('executed', 'requested'): (['accepted', 'in-execution'], 'executed'),
+    ('partially-executed', 'requested'): (['accepted', 'in-execution'], 'partially-executed'),
+    ('refused', 'requested'): (['received', 'acknowledged', 'forwarded',
+                                'additional-information-requested',
+                                'additional-information-provided', 'postponed'], 'refused'),
+    ('withdrawn', 'requesting'): (OPEN_STATES, 'withdrawn'),
+    ('closed', 'requesting'): (['executed', 'partially-executed', 'refused'], 'closed'),
+    ('closed', 'requested'): (['withdrawn'], 'closed'),
+}
+
+
+def life_next(state, side, action):
+    """The state action by side leads to from state, or None when the table forbids it."""
+    froms, to = LIFE_TABLE.get((action, side), ([], None))
+    return to if state in froms else None
