@@ -4,7 +4,10 @@ version 2 ([peer CC] envelope_versions = 1, 2); MX is left at the default, versi
 
 - ES -> CO: a production order travels as Kind production-order in a version 2 envelope (its
   interim Kind evidence no longer fits and is refused before sealing), answered with a receipt
-  of version 2; CO's Postponed answer (Action postponed) comes back the same way.
+  of version 2; CO's Postponed answer (Action postponed) comes back the same way. With the
+  case lifecycle enforced on both (SPEC 16.8), the case then runs through every step only
+  version 2 names: forwarded, postponed, in-execution, executed, closed, the same on both
+  sides.
 - ES -> MX: the same order travels as evidence in a version 1 envelope with a receipt of
   version 1; Kind production-order to MX is refused before sealing naming MX's version. MX's
   own order to ES, and ES's Postponed answer to it is refused before sealing, nothing queued:
@@ -75,6 +78,8 @@ def main(mlagw, mlagwd):
     es, co, mx = net['ES'], net['CO'], net['MX']
     es.overrides['peer CO'] = {'envelope_versions': '1, 2'}
     co.overrides['peer ES'] = {'envelope_versions': '1 2'}
+    for g in (es, co):
+        g.overrides['cases'] = {'lifecycle': 'enforce'}
     for g in (es, co, mx):
         g.write_config()
     net.start_all()
@@ -88,14 +93,29 @@ def main(mlagw, mlagwd):
     env = delivered(es, mid, 2)
     check(b'<mla:Kind>production-order</mla:Kind>' in env, 'Kind on the wire: %r' % env[:400])
     wait_until(lambda: mid in co.inbox_counts(), 20, msg='CO received the order')
-    # CO answers Postponed, a version 2 Action, in version 2
-    ans = accepted(co, 'ES', postponed, 'production-order', action='postponed', reply=mid,
+    # CO forwards it, then answers Postponed, version 2 Actions, in version 2
+    fwd = accepted(co, 'ES', b'<Note>forwarded to the executing authority</Note>',
+                   'production-order', action='forwarded', reply=mid, case_id='ES-PO-1')
+    delivered(co, fwd, 2)
+    ans = accepted(co, 'ES', postponed, 'production-order', action='postponed',
                    case_id='ES-PO-1')
     env = delivered(co, ans, 2)
     check(b'<mla:Action>postponed</mla:Action>' in env, 'Action on the wire')
     wait_until(lambda: ans in es.inbox_counts(), 20, msg='ES received the Postponed answer')
     check(es.inbox()[ans]['envelope'] is None or NS2 in es.inbox()[ans]['envelope'],
           'ES inbox: not the version 2 envelope')
+    # the rest of the lifecycle's version 2 steps, the same case on both sides
+    for frm, to, action in (('CO', 'ES', 'in-execution'), ('CO', 'ES', 'executed'),
+                            ('ES', 'CO', 'closed')):
+        m = accepted(net[frm], to, b'<Note>step</Note>', 'production-order', action=action,
+                     case_id='ES-PO-1')
+        delivered(net[frm], m, 2)
+    for g in (es, co):
+        items = [c for c in cases(g, 'ES-PO-1') if c['peer'] in ('ES', 'CO')]
+        check(len(items) == 1 and items[0]['state'] == 'closed' and
+              [s['action'] for s in items[0]['steps']] ==
+              ['request', 'forwarded', 'postponed', 'in-execution', 'executed', 'closed'],
+              '%s: case ES-PO-1 %r' % (g.state, items))
 
     # ES -> MX, version 1: the interim Kind; production-order refused naming MX's version
     mid1 = accepted(es, 'MX', order, 'evidence', case_id='ES-PO-2')
