@@ -198,6 +198,31 @@ static void test_v5_other_versions_fields(void **state)
 	memset(e.prev_sig, 0x22, sizeof(e.prev_sig));
 	roundtrip(&e, 5);
 
+	/* the longest version 5 entries stay within the entry limit: every text field at its
+	 * maximum, the longest Kind of version 2 and the longest Action */
+	v5_entry(&e);
+	e.event = MLA_AUDIT_RESEALED;
+	e.seq = UINT64_MAX;
+	put(e.kind, sizeof(e.kind), "spontaneous-information");
+	put(e.action, sizeof(e.action), "additional-information-requested");
+	memset(e.case_id, 'C', MLA_CASE_ID_MAX);
+	memset(e.reason, 'r', MLA_AUDIT_REASON_MAX);
+	memset(e.actor, 0, sizeof(e.actor));
+	memcpy(e.actor, "authority:", 10);
+	memset(e.actor + 10, 'a', MLA_AUDIT_ACTOR_NAME_MAX);
+	put(e.error, sizeof(e.error), "receipt-mismatch");
+	e.has_prev_envelope_sha256 = 1;
+	roundtrip(&e, 5);
+	e.event = MLA_AUDIT_EPOCH_OPENED;
+	e.has_prev_envelope_sha256 = e.has_envelope_sha256 = e.has_receipt_sha256 = 0;
+	memset(e.envelope_sha256, 0, 32); /* absent digests parse back as zeros */
+	memset(e.receipt_sha256, 0, 32);
+	memset(e.message_id, 0, sizeof(e.message_id));
+	memset(e.error, 0, sizeof(e.error));
+	put(e.prev_origin, sizeof(e.prev_origin), "mlagw.es/audit/999999");
+	e.prev_size = UINT64_MAX;
+	roundtrip(&e, 5);
+
 	mla_audit_entry_init(&e); /* audit-key-changed (version 4 otherwise) */
 	e.time_ms = INT64_C(1795812707123);
 	e.event = MLA_AUDIT_AUDIT_KEY_CHANGED;
