@@ -254,10 +254,10 @@ typedef struct mla_audit_failure {
 /* A verified signed head of a log: the bundle's own checkpoints and the peers' checkpoints
  * it cosigned. */
 typedef struct mla_audit_head {
-	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
+	char origin[MLA_AUDIT_ORIGIN_MAX + 1]; /* an audit log's: verified as one, SPEC 14 */
 	uint64_t size;
 	uint8_t root[MLA_MERKLE_HASH_LEN];
-	char what[64];					/* "checkpoint", "cosigned by ES" */
+	char what[24];					/* "checkpoint", "cosigned by ES" */
 	char cosigners[2 * MLA_NOTE_VERIFIERS_MAX + 1]; /* own checkpoints: "ESFR" */
 	char witness[3]; /* witnessed heads: the State that cosigned ("" for own checkpoints) */
 } mla_audit_head;

@@ -362,11 +362,12 @@ static mla_err read_data(struct reader *rd, const mla_bundle_record *rec, uint8_
 						   : "not followed by a newline (wrong length?)");
 }
 
-/* Whether the index keeps a record's data: all but entries (streamed by a cursor) and
- * envelopes and receipts (loaded one at a time). */
+/* Whether the index keeps a record's data: the manifest's and the certificates' (a handful);
+ * the others are streamed (entries) or loaded one at a time (mla_bundle_load): a log has
+ * about as many checkpoints, proofs and witnessed heads as entries when it is quiet. */
 static int kept_in_index(mla_bundle_type t)
 {
-	return t != MLA_BUNDLE_ENTRY && t != MLA_BUNDLE_ENVELOPE && t != MLA_BUNDLE_RECEIPT;
+	return t == MLA_BUNDLE_MANIFEST || t == MLA_BUNDLE_CERTIFICATE;
 }
 
 /* One record at the reader's position into rec (its data read when the index keeps it);

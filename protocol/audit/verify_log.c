@@ -331,11 +331,14 @@ int verify_certificate(struct vctx *v)
 int verify_checkpoints(struct vctx *v)
 {
 	uint64_t last = 0;
+	mla_bundle_record loaded;
+	mla_buf buf;
 
 	v->cps = calloc(v->b->n, sizeof(*v->cps));
 	v->cp_key = calloc(v->b->n, sizeof(*v->cp_key));
 	if (v->cps == NULL || v->cp_key == NULL)
 		return -1;
+	mla_buf_init(&buf, mla_bundle_type_max(MLA_BUNDLE_CHECKPOINT) + 1);
 	for (size_t i = 0; i < v->b->n; i++) {
 		const mla_bundle_record *r = &v->b->rec[i];
 		mla_checkpoint *cp = &v->cps[v->ncps++];
@@ -352,6 +355,11 @@ int verify_checkpoints(struct vctx *v)
 			      r->name, "checkpoint %s: no verified audit key", r->name);
 			continue;
 		}
+		if (audit_record_loaded(v, r, F_CHECKPOINTS, &buf, &loaded) != 0) {
+			cp->size = 0;
+			continue;
+		}
+		r = &loaded;
 		if (mla_checkpoint_open((const char *)r->data, r->len, audit_keys(v), v->nkeys, cp,
 					&signers, &d) != MLA_OK) {
 			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_SIG, MLA_BUNDLE_CHECKPOINT,
@@ -375,6 +383,7 @@ int verify_checkpoints(struct vctx *v)
 		v->cp_key[v->ncps - 1] = audit_signer(signers);
 		v->fam[F_CHECKPOINTS].ok++;
 	}
+	mla_buf_free(&buf);
 	if (v->ncps == 0)
 		vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_NO_CHECKPOINT, MLA_BUNDLE_TYPE_N, "",
 		      "bundle: no checkpoint");

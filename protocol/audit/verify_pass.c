@@ -386,3 +386,15 @@ void audit_record_buf(mla_buf *b)
 {
 	mla_buf_init(b, mla_bundle_type_max(MLA_BUNDLE_ENVELOPE) + 1);
 }
+
+int audit_record_loaded(struct vctx *v, const mla_bundle_record *rec, enum vfam_id f,
+			mla_buf *buf, mla_bundle_record *out)
+{
+	*out = *rec;
+	if (rec->data != NULL)
+		return 0; /* kept by the index */
+	if (audit_record_data(v, rec, f, buf) != 0)
+		return -1;
+	out->data = buf->data;
+	return 0;
+}

@@ -174,12 +174,17 @@ int verify_proofs(struct vctx *v)
 
 	uint8_t *pair = calloc(v->ncps + 1, 1);
 	long last = last_cp(v);
+	mla_bundle_record loaded;
+	mla_buf buf;
 
 	if (pair == NULL)
 		return -1;
+	mla_buf_init(&buf, mla_bundle_type_max(MLA_BUNDLE_PROOF) + 1);
 	for (size_t i = 0; i < v->b->n; i++)
-		if (v->b->rec[i].type == MLA_BUNDLE_PROOF && in_order(v, &v->b->rec[i], prev, &first))
-			check_one(v, &v->b->rec[i], pair);
+		if (v->b->rec[i].type == MLA_BUNDLE_PROOF && in_order(v, &v->b->rec[i], prev, &first) &&
+		    audit_record_loaded(v, &v->b->rec[i], F_PROOFS, &buf, &loaded) == 0)
+			check_one(v, &loaded, pair);
+	mla_buf_free(&buf);
 	for (long k = last < 0 ? -1 : (long)0; k >= 0 && k != last; k = next_cp(v, k)) {
 		if (v->cps[k].size == 0)
 			continue;

@@ -52,7 +52,9 @@ static mla_audit_head *add_head(struct vctx *v, const mla_checkpoint *cp, const 
 	v->heads = p;
 	h = &v->heads[v->nheads++];
 	memset(h, 0, sizeof(*h));
-	memcpy(h->origin, cp->origin, sizeof(h->origin));
+	/* a head's origin is its log's (verify_checkpoints, open_witnessed checked it), at most
+	 * MLA_AUDIT_ORIGIN_MAX: a head is kept per checkpoint, so it holds no more */
+	mla_require(mla_strcpy(h->origin, sizeof(h->origin), cp->origin) == MLA_OK);
 	h->size = cp->size;
 	memcpy(h->root, cp->root, sizeof(h->root));
 	mla_require(mla_strcpy(h->what, sizeof(h->what), what) == MLA_OK); /* ours, fixed text */
@@ -198,11 +200,16 @@ static int check_cosignatures(struct vctx *v)
 	mla_note_verifier keys[MLA_NOTE_VERIFIERS_MAX];
 	size_t k = 0;
 
+	mla_bundle_record loaded;
+	mla_buf buf;
+	int rc = 0;
+
 	if (cand == NULL)
 		return -1;
+	mla_buf_init(&buf, mla_bundle_type_max(MLA_BUNDLE_CHECKPOINT) + 1);
 	for (size_t i = 0; i < v->npeers; i++)
 		cand[i] = &v->peers[i].cosigner;
-	for (size_t i = 0; i < v->b->n; i++) {
+	for (size_t i = 0; i < v->b->n && rc == 0; i++) {
 		const mla_bundle_record *r = &v->b->rec[i];
 		mla_diag d = {MLA_OK, ""};
 		uint64_t signers = 0;
@@ -210,8 +217,15 @@ static int check_cosignatures(struct vctx *v)
 		mla_audit_head *h;
 		size_t nk;
 
-		if (r->type != MLA_BUNDLE_CHECKPOINT || v->cps[k++].size == 0)
+		if (r->type != MLA_BUNDLE_CHECKPOINT || v->cps[k++].size == 0 ||
+		    audit_record_loaded(v, r, F_WITNESS, &buf, &loaded) != 0)
 			continue; /* refused by verify_checkpoints already */
+		r = &loaded;
+		if (sig_lines(r) == 1) { /* ours alone, verified by verify_checkpoints: not twice */
+			if (add_head(v, &v->cps[k - 1], "checkpoint") == NULL)
+				rc = -1;
+			continue;
+		}
 		/* our line is the key that signed it (SPEC 14 "Audit key changes") */
 		nk = select_keys(r, &v->keys[v->cp_key[k - 1]].v, cand, v->npeers, keys);
 		if (mla_checkpoint_open((const char *)r->data, r->len, keys, nk, &cp, &signers, &d) !=
@@ -223,8 +237,7 @@ static int check_cosignatures(struct vctx *v)
 			      "checkpoint %s: %zu signature line(s) by keys the bundle "
 			      "does not certify", r->name, sig_lines(r) - popcount(signers));
 		} else if ((h = add_head(v, &cp, "checkpoint")) == NULL) {
-			free(cand);
-			return -1;
+			rc = -1;
 		} else {
 			v->cosignatures += popcount(signers) - 1;
 			for (size_t j = 1; j < nk; j++)
@@ -238,8 +251,9 @@ static int check_cosignatures(struct vctx *v)
 				}
 		}
 	}
+	mla_buf_free(&buf);
 	free(cand);
-	return 0;
+	return rc;
 }
 
 /* The epoch a witnessed record's name gives: "<CC>.<size>" is epoch 1, "<CC>.<epoch>.<size>"
@@ -337,6 +351,8 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 	const mla_note_verifier **cand = calloc(v->npeers + 1, sizeof(*cand));
 	mla_note_verifier *ren = calloc(v->npeers + 1, sizeof(*ren));
 	struct wit_order prev;
+	mla_bundle_record loaded;
+	mla_buf buf;
 	int rc = 0;
 
 	memset(&prev, 0, sizeof(prev));
@@ -345,6 +361,7 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 		free(ren);
 		return -1;
 	}
+	mla_buf_init(&buf, mla_bundle_type_max(MLA_BUNDLE_WITNESSED) + 1);
 	for (size_t i = 0; i < v->b->n; i++) {
 		const mla_bundle_record *r = &v->b->rec[i];
 		mla_checkpoint cp;
@@ -356,8 +373,10 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 		uint32_t epoch;
 		char origin[MLA_AUDIT_ORIGIN_MAX + 1], st[3] = {0};
 
-		if (r->type != MLA_BUNDLE_WITNESSED)
+		if (r->type != MLA_BUNDLE_WITNESSED ||
+		    audit_record_loaded(v, r, F_WITNESS, &buf, &loaded) != 0)
 			continue;
+		r = &loaded;
 		epoch = witnessed_epoch(r->name);
 		memcpy(st, r->name, 2);
 		for (size_t p = 0; p < v->npeers; p++) {
@@ -386,6 +405,7 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 		prev.size = cp.size;
 		v->fam[F_WITNESS].ok++;
 	}
+	mla_buf_free(&buf);
 	free(cand);
 	free(ren);
 	return rc;
