@@ -186,18 +186,20 @@ static void test_entries_change_between_passes(void **state)
 {
 	mla_buf real, early;
 	mla_audit_result *r;
+	size_t failures;
 
 	(void)state;
 	build_filtered(&real);
 	other_case(&real, &early);
 	served = (struct twofaced){&early, &real, 0, 0, 2};
 	r = verify_path();
-	if (r->failures == 0)
-		fail_msg("a bundle whose selected message M1 has no envelope verified: the filter's "
-			 "selection was read from entries the second read did not see");
+	failures = r->failures;
 	mla_audit_result_free(r);
 	mla_buf_free(&real);
 	mla_buf_free(&early);
+	if (failures == 0)
+		fail_msg("a bundle whose selected message M1 has no envelope verified: the filter's "
+			 "selection was read from entries the second read did not see");
 }
 
 int main(void)
