@@ -1,0 +1,213 @@
+/* Attacks on the streaming bundle verifier (SPEC 15 "Reading a bundle in bounded memory"):
+ * mla_audit_verify reads a bundle FILE several times (the index, the first read of the
+ * entries, the second), and decides on one read what it checks on another.
+ *
+ * The bundle file is served by a FILE of fopencookie that gives other bytes on its first
+ * reads than on its later ones: what a file that changes between passes does (a network or
+ * FUSE file system its author controls, or a file rewritten while it is verified). The
+ * library's fopen is wrapped (-Wl,--wrap=fopen64: fopen under _FILE_OFFSET_BITS=64; see
+ * tests/unit/meson.build) so that mla_audit_verify opens such a FILE for HOSTILE_PATH. */
+#define _GNU_SOURCE /* fopencookie */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "audit_testbundle.h"
+#include "audit_testverify.h"
+#include "mlagw/audit.h"
+#include "mlagw/codec.h"
+
+#define HOSTILE_PATH "/hostile/bundle.mab"
+#define M1 "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f"
+#define CASE_OF_M1 "ES-T/2026.0000" /* tb_entry: the case of an entry at seq 0 */
+#define CASE_OTHER "ES-T/2026.0009" /* as long, so every offset stays */
+
+FILE *__real_fopen64(const char *path, const char *mode);
+FILE *__wrap_fopen64(const char *path, const char *mode);
+
+/* The bytes the hostile FILE serves: early until `sweeps_early` backward seeks were made,
+ * then late. Both of one length. */
+struct twofaced {
+	const mla_buf *early, *late;
+	off_t pos;
+	unsigned sweeps, sweeps_early;
+};
+
+static struct twofaced served;
+
+static ssize_t tf_read(void *cookie, char *buf, size_t n)
+{
+	struct twofaced *t = cookie;
+	const mla_buf *b = t->sweeps < t->sweeps_early ? t->early : t->late;
+	size_t left = (size_t)t->pos < b->len ? b->len - (size_t)t->pos : 0;
+
+	if (n > left)
+		n = left;
+	memcpy(buf, b->data + t->pos, n);
+	t->pos += (off_t)n;
+	return (ssize_t)n;
+}
+
+static int tf_seek(void *cookie, off64_t *off, int whence)
+{
+	struct twofaced *t = cookie;
+	off_t to = whence == SEEK_SET ? *off
+		   : whence == SEEK_CUR ? t->pos + *off
+					: (off_t)t->late->len + *off;
+
+	if (to < 0)
+		return -1;
+	if (to < t->pos)
+		t->sweeps++; /* reading again from further back: the next pass */
+	t->pos = to;
+	*off = to;
+	return 0;
+}
+
+FILE *__wrap_fopen64(const char *path, const char *mode)
+{
+	cookie_io_functions_t io = {tf_read, NULL, tf_seek, NULL};
+
+	if (strcmp(path, HOSTILE_PATH) != 0)
+		return __real_fopen64(path, mode);
+	served.pos = 0;
+	served.sweeps = 0;
+	return fopencookie(&served, mode, io);
+}
+
+static char trust_dir[64];
+static struct tb_state es;
+static mla_audit_trust *trust;
+static int64_t t0;
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_int_equal(mla_strcpy(trust_dir, sizeof(trust_dir), "/tmp/mlagw-tatk-XXXXXX"),
+			 MLA_OK);
+	t0 = (int64_t)time(NULL) * 1000 - 60000;
+	if (mla_crypto_init(NULL) != MLA_OK || mkdtemp(trust_dir) == NULL ||
+	    tb_state_make("ES", trust_dir, &es) != 0)
+		return -1;
+	return mla_audit_trust_load(trust_dir, &trust, NULL) == MLA_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char p[128];
+
+	(void)state;
+	mla_audit_trust_free(trust);
+	tb_state_free(&es);
+	assert_int_equal(mla_snprintf(p, sizeof(p), "%s/ES.crt", trust_dir), MLA_OK);
+	(void)unlink(p);
+	(void)rmdir(trust_dir);
+	return 0;
+}
+
+/* ES's log: message M1 submitted (case CASE_OF_M1, naming an envelope), a reload; one
+ * checkpoint over both; filtered on CASE_OF_M1 and without M1's envelope. Its bytes into out
+ * (the honest bundle: M1's envelope is owed and missing). */
+static void build_filtered(mla_buf *out)
+{
+	static const uint8_t env_sha[32] = {1, 2, 3};
+	struct tb_bundle b;
+	mla_audit_entry e[2];
+	const uint64_t cp = 2;
+
+	tb_entry(&e[0], 0, t0, MLA_AUDIT_SUBMITTED, M1, "ES", "CO", env_sha, NULL);
+	tb_entry(&e[1], 1, t0 + 10, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL, NULL);
+	assert_string_equal(e[0].case_id, CASE_OF_M1);
+	assert_int_equal(tb_build(&b, &es, e, 2, &cp, 1, NULL), 0);
+	assert_int_equal(tb_manifest(&b, "ES", CASE_OF_M1), 0);
+	assert_int_equal(tb_write(&b, out), 0);
+	tb_free(&b);
+}
+
+/* The same bytes with entry 0's case line naming CASE_OTHER. */
+static void other_case(const mla_buf *in, mla_buf *out)
+{
+	static const char from[] = "\ncase " CASE_OF_M1 "\n", to[] = "\ncase " CASE_OTHER "\n";
+	uint8_t *p;
+
+	mla_buf_init(out, MLA_BUNDLE_MAX);
+	assert_int_equal(mla_buf_append(out, in->data, in->len), MLA_OK);
+	p = memmem(out->data, out->len, from, strlen(from));
+	assert_non_null(p);
+	memcpy(p, to, strlen(to));
+}
+
+static mla_audit_result *verify_path(void)
+{
+	mla_audit_input in = {"hostile.mab", NULL, 0, HOSTILE_PATH};
+	mla_audit_result *r = NULL;
+
+	assert_int_equal(mla_audit_verify(&in, 1, trust, &r, NULL), MLA_OK);
+	assert_non_null(r);
+	return r;
+}
+
+/* Served honestly (the same bytes on every read), the bundle fails: M1 is selected by the
+ * filter and its envelope is missing. The control for the test below. */
+static void test_honest_file_fails(void **state)
+{
+	mla_buf real;
+	mla_audit_result *r;
+
+	(void)state;
+	build_filtered(&real);
+	served = (struct twofaced){&real, &real, 0, 0, 0};
+	r = verify_path();
+	for (size_t i = 0; i < r->bundles[0].nfailures; i++)
+		print_message("honest: %s\n", r->bundles[0].failures[i].message);
+	assert_true(r->failures > 0);
+	assert_true(tv_count(r, 0, MLA_AUDIT_R_MISSING) > 0);
+	mla_audit_result_free(r);
+	mla_buf_free(&real);
+}
+
+/* The file shows entry 0 under another case while the index and the first read of the
+ * entries (which finds the messages the filter selects) read it, and the real entries from
+ * the second read on (which hashes them into the checkpoint's root: they verify). The
+ * selection is made on bytes that are never verified, so M1 -- of the filtered case, its
+ * entries in the verified log -- is not selected, its envelope is not owed, and the bundle
+ * "verifies" with M1 hidden. The verifier must notice the entries changed between its reads
+ * (a failure), as it does for a record whose header moved. */
+static void test_entries_change_between_passes(void **state)
+{
+	mla_buf real, early;
+	mla_audit_result *r;
+	size_t failures;
+
+	(void)state;
+	build_filtered(&real);
+	other_case(&real, &early);
+	served = (struct twofaced){&early, &real, 0, 0, 2};
+	r = verify_path();
+	failures = r->failures;
+	mla_audit_result_free(r);
+	mla_buf_free(&real);
+	mla_buf_free(&early);
+	if (failures == 0)
+		fail_msg("a bundle whose selected message M1 has no envelope verified: the filter's "
+			 "selection was read from entries the second read did not see");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_honest_file_fails),
+		cmocka_unit_test(test_entries_change_between_passes),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
