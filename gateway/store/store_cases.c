@@ -13,8 +13,11 @@ mla_err store_case_key(gw_store *s, int incoming, const char *case_id, const cha
 	int rc;
 
 	*peer_case = incoming;
-	if (in_reply_to == NULL || in_reply_to[0] == '\0' ||
-	    (incoming && strcmp(action, "request") == 0))
+	/* a request is always its sender's case (SPEC 16.8: the requesting State names it),
+	 * whatever message it relates to: an outgoing request whose InReplyTo names a message of
+	 * the peer's case of the same id must not land in that case (the answers to it would be
+	 * refused there forever) */
+	if (in_reply_to == NULL || in_reply_to[0] == '\0' || strcmp(action, "request") == 0)
 		return MLA_OK;
 	/* the message answered: exchanged with the same peer, in the same case id */
 	if ((r = store_stmt(s, ST_CASE_KEY,
