@@ -113,6 +113,31 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix, con
 	xmlSAX2StartElementNs(ctx, local, prefix, uri, nb_ns, ns, nb_attr, nb_def, attrs);
 }
 
+/* Comments and processing instructions are nodes too: each costs a tree node whatever its
+ * size, so a document of forty million bytes of "<!---->" would cost gigabytes uncounted. */
+static int count_node(xmlParserCtxtPtr ctxt)
+{
+	struct parse_state *st = ctxt->_private;
+
+	if (++st->nodes <= st->limits->max_nodes)
+		return 1;
+	stop_with(ctxt, MLA_ERR_XML_NODES, "XML node count (elements, comments, processing "
+		  "instructions)", st->limits->max_nodes);
+	return 0;
+}
+
+static void on_comment(void *ctx, const xmlChar *value)
+{
+	if (count_node(ctx))
+		xmlSAX2Comment(ctx, value);
+}
+
+static void on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+	if (count_node(ctx))
+		xmlSAX2ProcessingInstruction(ctx, target, data);
+}
+
 static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
 {
 	struct parse_state *st = ((xmlParserCtxtPtr)ctx)->_private;
@@ -129,6 +154,8 @@ static void install_hooks(xmlParserCtxtPtr ctxt)
 	ctxt->sax->entityDecl = on_entity_decl;
 	ctxt->sax->startElementNs = on_start;
 	ctxt->sax->endElementNs = on_end;
+	ctxt->sax->comment = on_comment;
+	ctxt->sax->processingInstruction = on_pi;
 }
 
 /* The DOCTYPE family gets one code each, most dangerous first. */

@@ -136,6 +136,22 @@ static void test_too_many_nodes(void **state)
 	free(xml);
 }
 
+/* Comments and processing instructions count as nodes: each costs a tree node, and forty
+ * million bytes of "<!---->" cost gigabytes (attack review finding 5). */
+static void test_too_many_comments_or_pis(void **state)
+{
+	struct fixture *f = *state;
+	char *xml = repeat_doc("<!---->", "", f->limits.max_nodes + 1);
+
+	expect_refused_str(f, xml, MLA_ERR_XML_NODES,
+			   "node count (elements, comments, processing instructions)");
+	free(xml);
+	xml = repeat_doc("<?p?>", "", f->limits.max_nodes + 1);
+	expect_refused_str(f, xml, MLA_ERR_XML_NODES,
+			   "node count (elements, comments, processing instructions)");
+	free(xml);
+}
+
 /* <mla:Envelope> whose first child element carries n attributes (quadratic in libxml2). */
 static char *attrs_doc(unsigned n)
 {
@@ -329,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_too_many_nodes),
+		cmocka_unit_test(test_too_many_comments_or_pis),
 		cmocka_unit_test(test_many_attributes_one_element),
 		cmocka_unit_test(test_many_attributes_in_all),
 		cmocka_unit_test(test_attribute_count_skips_markup),
