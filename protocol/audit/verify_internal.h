@@ -105,6 +105,8 @@ struct vctx {
 	const mla_bundle *b; /* an index: every record but the entries (mla_bundle_index) */
 	FILE *f;	     /* the bundle */
 	int broken;	     /* f could not be read again as indexed: the entries' checks stop */
+	uint8_t entries_digest[32]; /* of the entries as the first read saw them */
+	int have_entries_digest;
 	char state[3];
 	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1];
 	uint32_t epoch; /* of the log (its origin), from 1 */
@@ -187,7 +189,8 @@ int audit_prepass(struct vctx *v);
 /* Whether the second read keeps parsed entry e (canonical, at its seq). */
 int audit_keep_entry(const struct vctx *v, const mla_audit_entry *e);
 /* The roots of the first sizes[i] entries (ascending sizes, each at most nentries) into
- * roots[i], read again from the bundle: 0, -1 when out of memory or unreadable. */
+ * roots[i], read again from the bundle: 0, -1 when out of memory, unreadable, or when the
+ * entries are not those the first read saw. */
 int audit_roots_at(const struct vctx *v, const uint64_t *sizes, size_t n, uint8_t (*roots)[32]);
 /* Record rec's data (an envelope or a receipt, read from the bundle) into out; 0, else the
  * failure is recorded in family f. */

@@ -8,9 +8,69 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "mlagw/codec.h"
 #include "mlagw/merkle.h"
 #include "verify_internal.h"
+
+/* Every read of the entries hashes what it read (names and bytes, SHA-256): the checks of
+ * one read are about the bytes another read saw only if the two digests agree. A file that
+ * changes between reads (a file system its author controls, a file rewritten meanwhile)
+ * would otherwise let the selection of messages be made on entries that are never
+ * verified. */
+struct region_hash {
+	EVP_MD_CTX *ctx;
+	int ok;
+};
+
+static int region_begin(struct region_hash *h)
+{
+	h->ctx = EVP_MD_CTX_new();
+	h->ok = h->ctx != NULL && EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) == 1;
+	return h->ok ? 0 : -1;
+}
+
+static void region_add(struct region_hash *h, const mla_bundle_record *r)
+{
+	uint8_t len[8];
+
+	for (int i = 0; i < 8; i++) /* the length first: no two records hash alike */
+		len[i] = (uint8_t)((uint64_t)r->len >> (8 * i));
+	h->ok = h->ok && EVP_DigestUpdate(h->ctx, r->name, strlen(r->name) + 1) == 1 &&
+		EVP_DigestUpdate(h->ctx, len, sizeof(len)) == 1 &&
+		EVP_DigestUpdate(h->ctx, r->data, r->len) == 1;
+}
+
+/* The digest into out (NULL: dropped); -1 when hashing failed. */
+static int region_end(struct region_hash *h, uint8_t out[32])
+{
+	unsigned n = 0;
+	uint8_t md[EVP_MAX_MD_SIZE];
+
+	h->ok = h->ok && EVP_DigestFinal_ex(h->ctx, md, &n) == 1 && n == 32;
+	if (h->ok && out != NULL)
+		memcpy(out, md, 32);
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
+	return h->ok ? 0 : -1;
+}
+
+/* A later read against the first one's digest: a failure (the container's) when they
+ * differ. */
+static void region_check(struct vctx *v, struct region_hash *h, const char *which)
+{
+	uint8_t got[32];
+
+	if (region_end(h, got) != 0 || !v->have_entries_digest)
+		return;
+	if (memcmp(got, v->entries_digest, 32) != 0 && !v->broken) {
+		vfail(v, F_BUNDLE, MLA_AUDIT_R_CONTAINER, MLA_BUNDLE_TYPE_N, "",
+		      "malformed bundle: its entries changed between two reads of the file (%s)",
+		      which);
+		v->broken = 1;
+	}
+}
 
 static int cmp_id(const void *a, const void *b)
 {
@@ -128,20 +188,30 @@ static void file_changed(struct vctx *v, const mla_diag *d)
 int audit_prepass(struct vctx *v)
 {
 	struct prepass p = {0, 0, v->filter.case_id == NULL};
+	struct region_hash h;
 	mla_bundle_cursor c;
 	mla_bundle_record r;
 	mla_diag d = {MLA_OK, ""};
 	mla_err e;
 
 	v->nentries = (size_t)v->b->count[MLA_BUNDLE_ENTRY];
-	if (build_held(v) != 0)
+	if (build_held(v) != 0 || region_begin(&h) != 0) {
+		(void)region_end(&h, NULL);
 		return -1;
+	}
 	mla_bundle_cursor_init(&c, v->f, v->b);
-	for (uint64_t seq = 0; (e = mla_bundle_cursor_next(&c, &r, &d)) == MLA_OK; seq++)
-		if (prepass_one(v, &p, &r, seq) != 0)
+	for (uint64_t seq = 0; (e = mla_bundle_cursor_next(&c, &r, &d)) == MLA_OK; seq++) {
+		region_add(&h, &r);
+		if (prepass_one(v, &p, &r, seq) != 0) {
+			(void)region_end(&h, NULL);
 			return -1;
+		}
+	}
 	if (e != MLA_ERR_NOT_FOUND)
 		file_changed(v, &d);
+	if (region_end(&h, v->entries_digest) != 0)
+		return -1;
+	v->have_entries_digest = e == MLA_ERR_NOT_FOUND;
 	v->nselected = sort_unique(v->selected, v->nselected);
 	v->nresealed = sort_unique(v->resealed, v->nresealed);
 	return 0;
@@ -322,6 +392,7 @@ static int proof_leaves(struct vctx *v)
 int verify_entries(struct vctx *v)
 {
 	struct pass s;
+	struct region_hash h;
 	mla_bundle_cursor c;
 	mla_bundle_record r;
 	mla_diag d = {MLA_OK, ""};
@@ -335,12 +406,23 @@ int verify_entries(struct vctx *v)
 	if (v->cp_root == NULL || v->cp_last_ms == NULL || proof_leaves(v) != 0 ||
 	    mla_merkle_hasher_new(&s.h) != MLA_OK)
 		return -1;
+	if (region_begin(&h) != 0) {
+		(void)region_end(&h, NULL);
+		mla_merkle_hasher_free(s.h);
+		return -1;
+	}
 	mla_bundle_cursor_init(&c, v->f, v->b);
 	for (uint64_t seq = 0; !v->broken && rc == 0 &&
-			       (e = mla_bundle_cursor_next(&c, &r, &d)) == MLA_OK; seq++)
+			       (e = mla_bundle_cursor_next(&c, &r, &d)) == MLA_OK; seq++) {
+		region_add(&h, &r);
 		rc = check_entry(v, &s, &r, seq);
+	}
 	if (rc == 0 && !v->broken && e != MLA_ERR_NOT_FOUND)
 		file_changed(v, &d);
+	if (rc == 0 && !v->broken)
+		region_check(v, &h, "the first and the second");
+	else
+		(void)region_end(&h, NULL);
 	mla_merkle_hasher_free(s.h);
 	return rc;
 }
@@ -348,24 +430,32 @@ int verify_entries(struct vctx *v)
 int audit_roots_at(const struct vctx *v, const uint64_t *sizes, size_t n, uint8_t (*roots)[32])
 {
 	mla_merkle_hasher *h = NULL;
+	struct region_hash rh;
 	mla_merkle_compact cr;
 	mla_bundle_cursor c;
 	mla_bundle_record r;
-	uint8_t leaf[32];
+	uint8_t leaf[32], got[32];
 	size_t k = 0;
 	int ok;
 
 	mla_merkle_compact_init(&cr);
-	ok = mla_merkle_hasher_new(&h) == MLA_OK;
+	ok = mla_merkle_hasher_new(&h) == MLA_OK && region_begin(&rh) == 0;
 	mla_bundle_cursor_init(&c, v->f, v->b);
 	for (; ok && k < n && sizes[k] == 0; k++)
 		ok = mla_merkle_compact_root(&cr, roots[k]) == MLA_OK;
-	while (ok && k < n && mla_bundle_cursor_next(&c, &r, NULL) == MLA_OK) {
+	/* to the end, not to the largest size: the digest of the whole must be the first read's,
+	 * or the roots are of other entries than those verified (-1) */
+	while (ok && mla_bundle_cursor_next(&c, &r, NULL) == MLA_OK) {
+		region_add(&rh, &r);
+		if (k == n)
+			continue;
 		ok = mla_merkle_hasher_leaf(h, r.data, r.len, leaf) == MLA_OK &&
 		     mla_merkle_hasher_compact_append(h, &cr, leaf) == MLA_OK;
 		for (; ok && k < n && sizes[k] == cr.size; k++)
 			ok = mla_merkle_compact_root(&cr, roots[k]) == MLA_OK;
 	}
+	ok = region_end(&rh, got) == 0 && ok && v->have_entries_digest &&
+	     memcmp(got, v->entries_digest, 32) == 0;
 	mla_merkle_hasher_free(h);
 	return ok && k == n ? 0 : -1;
 }
