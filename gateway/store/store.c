@@ -226,7 +226,8 @@ static const char schema_v8[] =
 
 /* Version 9 keeps what each case's deadlines are computed from (SPEC 16.9, store_deadline.c):
  * the facts its request's document gave when it was sealed or accepted (never its text), and
- * per deadline the highest escalation threshold whose run is over. A case of an earlier store
+ * per deadline (a rule, or the wished date) the highest escalation threshold whose run is
+ * over. A case of an earlier store
  * has no such row: it shows no deadline and escalates nothing. */
 static const char schema_v9[] =
 	"CREATE TABLE case_deadline ("
@@ -239,9 +240,14 @@ static const char schema_v9[] =
 	" wished_ms INTEGER,"            /* end of DateWished; NULL: none */
 	" kind TEXT NOT NULL,"           /* the header Kind */
 	" priority INTEGER NOT NULL CHECK (priority IN (0, 1, 2)),"
-	" legal_fired INTEGER NOT NULL DEFAULT 0 CHECK (legal_fired IN (0, 50, 90, 100)),"
-	" wished_fired INTEGER NOT NULL DEFAULT 0 CHECK (wished_fired IN (0, 50, 90, 100)),"
 	" PRIMARY KEY (state, case_id, peer));"
+	"CREATE TABLE case_deadline_fired ("
+	" state TEXT NOT NULL,"
+	" case_id TEXT NOT NULL,"
+	" peer TEXT NOT NULL,"
+	" deadline TEXT NOT NULL,"       /* a rule's name, or 'wished' */
+	" pct INTEGER NOT NULL CHECK (pct IN (50, 90, 100)),"
+	" PRIMARY KEY (state, case_id, peer, deadline));"
 	"PRAGMA user_version = 9;";
 
 const char *msg_state_name(msg_state s)

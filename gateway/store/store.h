@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "mlagw/buf.h"
+#include "mlagw/deadline.h"
 #include "mlagw/envelope.h"
 #include "mlagw/error.h"
 #include "mlagw/lifecycle.h"
@@ -557,21 +558,25 @@ typedef mla_err (*store_life_case_fn)(const struct store_life_case *c, void *arg
 mla_err store_life_list(gw_store *s, store_life_case_fn fn, void *arg, mla_diag *diag);
 
 /* --- case deadlines (store_deadline.c; schema 9; SPEC 16.9) --- */
-enum store_deadline_which { STORE_DEADLINE_LEGAL = 0, STORE_DEADLINE_WISHED = 1 };
-/* A case's deadline facts and, per deadline (legal, wished), the highest escalation
- * threshold fired (0, 50, 90 or 100). */
+/* The deadlines of a case, for their escalation marks: each legal rule by its
+ * mla_deadline_rule_id, and the wished date. */
+#define STORE_DEADLINE_WISHED MLA_DEADLINE_RULE_N
+#define STORE_DEADLINE_N (MLA_DEADLINE_RULE_N + 1)
+/* A case's deadline facts and, per deadline, the highest escalation threshold fired (0, 50,
+ * 90 or 100). */
 struct store_deadline {
 	struct store_deadline_facts facts;
-	unsigned fired_pct[2];
+	unsigned fired_pct[STORE_DEADLINE_N];
 };
 /* The deadline record of the case of key; *found 0 when it has none (no lifecycle, an opaque
  * request, a store from before schema 9). */
 mla_err store_deadline_get(gw_store *s, const struct store_life_key *key,
 			   struct store_deadline *out, int *found, mla_diag *diag);
-/* Records that threshold pct (50, 90 or 100) of deadline which of the case ran; the mark
- * only rises (a lower pct than the one stored changes nothing). MLA_ERR_ARG for another pct,
- * MLA_ERR_NOT_FOUND when the case has no deadline record. */
-mla_err store_deadline_fired(gw_store *s, const struct store_life_key *key,
-			     enum store_deadline_which which, unsigned pct, mla_diag *diag);
+/* Records that threshold pct (50, 90 or 100) of deadline `which` (a rule id or
+ * STORE_DEADLINE_WISHED) of the case ran; the mark only rises (a lower pct than the one
+ * stored changes nothing). MLA_ERR_ARG for another pct or deadline, MLA_ERR_NOT_FOUND when
+ * the case has no deadline record. */
+mla_err store_deadline_fired(gw_store *s, const struct store_life_key *key, int which,
+			     unsigned pct, mla_diag *diag);
 
 #endif

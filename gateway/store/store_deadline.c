@@ -31,6 +31,22 @@ static mla_err check_facts(const struct store_deadline_facts *f, mla_diag *diag)
 	return MLA_OK;
 }
 
+/* A new request's record starts without marks; a dropped one leaves none. */
+static mla_err drop_marks(gw_store *s, const struct store_life_key *key, mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r;
+	int rc;
+
+	if ((r = store_stmt(s, ST_DL_MARKS_DROP, "DELETE FROM case_deadline_fired WHERE state ="
+			    " ?1 AND case_id = ?2 AND peer = ?3", &st, diag)) != MLA_OK)
+		return r;
+	if ((rc = bind_key(st, key)) != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_DONE)
+		r = store_fail(s, rc, "case deadline marks", diag);
+	store_stmt_done(st);
+	return r;
+}
+
 mla_err store_deadline_put_in(gw_store *s, const struct store_life_key *key,
 			      const struct store_deadline_facts *f, mla_diag *diag)
 {
@@ -55,7 +71,7 @@ mla_err store_deadline_put_in(gw_store *s, const struct store_life_key *key,
 	    (rc = sqlite3_step(st)) != SQLITE_DONE)
 		r = store_fail(s, rc, "case deadline put", diag);
 	store_stmt_done(st);
-	return r;
+	return r == MLA_OK ? drop_marks(s, key, diag) : r;
 }
 
 mla_err store_deadline_drop_in(gw_store *s, const struct store_life_key *key, mla_diag *diag)
@@ -70,7 +86,7 @@ mla_err store_deadline_drop_in(gw_store *s, const struct store_life_key *key, ml
 	if ((rc = bind_key(st, key)) != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_DONE)
 		r = store_fail(s, rc, "case deadline drop", diag);
 	store_stmt_done(st);
-	return r;
+	return r == MLA_OK ? drop_marks(s, key, diag) : r;
 }
 
 static mla_err doctype_parse(const char *name, int *out, mla_diag *diag)
@@ -85,11 +101,16 @@ static mla_err doctype_parse(const char *name, int *out, mla_diag *diag)
 	return mla_fail(diag, MLA_ERR_STORE, "store: a case deadline has an unknown kind part");
 }
 
-static unsigned fired_col(sqlite3_stmt *st, int col)
+static const char *deadline_name(int which)
 {
-	int v = sqlite3_column_int(st, col);
+	return which == STORE_DEADLINE_WISHED ? "wished"
+					      : mla_deadline_rule_name((mla_deadline_rule_id)which);
+}
 
-	return v == 50 || v == 90 || v == 100 ? (unsigned)v : 0;
+static int deadline_by_name(const char *name)
+{
+	return strcmp(name, "wished") == 0 ? STORE_DEADLINE_WISHED
+					   : (int)mla_deadline_rule_by_name(name);
 }
 
 static mla_err read_deadline(sqlite3_stmt *st, struct store_deadline *d, mla_diag *diag)
@@ -110,9 +131,32 @@ static mla_err read_deadline(sqlite3_stmt *st, struct store_deadline *d, mla_dia
 				     MLA_DEADLINE_NO_TIME : sqlite3_column_int64(st, 3);
 	p = sqlite3_column_int(st, 5);
 	d->facts.priority = p >= MLA_PRIORITY_NORMAL && p <= MLA_PRIORITY_CRISIS ? p : 0;
-	d->fired_pct[STORE_DEADLINE_LEGAL] = fired_col(st, 6);
-	d->fired_pct[STORE_DEADLINE_WISHED] = fired_col(st, 7);
 	return MLA_OK;
+}
+
+/* The marks of the case into d->fired_pct (a deadline this mlagw does not know is skipped). */
+static mla_err read_marks(gw_store *s, const struct store_life_key *key,
+			  struct store_deadline *d, mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	char name[48];
+	mla_err r;
+	int rc, w;
+
+	if ((r = store_stmt(s, ST_DL_MARKS, "SELECT deadline, pct FROM case_deadline_fired WHERE"
+			    " state = ?1 AND case_id = ?2 AND peer = ?3", &st, diag)) != MLA_OK)
+		return r;
+	if ((rc = bind_key(st, key)) != SQLITE_OK)
+		r = store_fail(s, rc, "case deadline marks", diag);
+	while (r == MLA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = store_col_text(st, 0, name, sizeof(name), "case deadline marks",
+					diag)) == MLA_OK &&
+		    (w = deadline_by_name(name)) >= 0 && w < STORE_DEADLINE_N)
+			d->fired_pct[w] = (unsigned)sqlite3_column_int(st, 1);
+	if (r == MLA_OK && rc != SQLITE_DONE)
+		r = store_fail(s, rc, "case deadline marks", diag);
+	store_stmt_done(st);
+	return r;
 }
 
 mla_err store_deadline_get(gw_store *s, const struct store_life_key *key,
@@ -124,9 +168,9 @@ mla_err store_deadline_get(gw_store *s, const struct store_life_key *key,
 
 	*found = 0;
 	memset(out, 0, sizeof(*out));
-	if ((r = store_stmt(s, ST_DL_GET, "SELECT doctype, urgent, eio, wished_ms, kind, priority,"
-			    " legal_fired, wished_fired FROM case_deadline WHERE state = ?1 AND"
-			    " case_id = ?2 AND peer = ?3", &st, diag)) != MLA_OK)
+	if ((r = store_stmt(s, ST_DL_GET, "SELECT doctype, urgent, eio, wished_ms, kind, priority"
+			    " FROM case_deadline WHERE state = ?1 AND case_id = ?2 AND peer = ?3",
+			    &st, diag)) != MLA_OK)
 		return r;
 	if ((rc = bind_key(st, key)) != SQLITE_OK ||
 	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
@@ -134,38 +178,43 @@ mla_err store_deadline_get(gw_store *s, const struct store_life_key *key,
 	else if (rc == SQLITE_ROW && (r = read_deadline(st, out, diag)) == MLA_OK)
 		*found = 1;
 	store_stmt_done(st);
+	if (r == MLA_OK && *found)
+		r = read_marks(s, key, out, diag);
 	return r;
 }
 
-static mla_err fired_in(gw_store *s, const struct store_life_key *key,
-			enum store_deadline_which which, unsigned pct, mla_diag *diag)
+/* Inside the write: the record must exist; the mark rises to pct. */
+static mla_err fired_in(gw_store *s, const struct store_life_key *key, int which, unsigned pct,
+			mla_diag *diag)
 {
+	struct store_deadline d;
 	sqlite3_stmt *st = NULL;
 	mla_err r;
-	int rc;
+	int rc, found = 0;
 
-	/* the column is chosen by the statement, never spliced into it */
-	if ((r = which == STORE_DEADLINE_LEGAL ?
-			 store_stmt(s, ST_DL_FIRED, "UPDATE case_deadline SET legal_fired ="
-				    " max(legal_fired, ?4) WHERE state = ?1 AND case_id = ?2 AND"
-				    " peer = ?3", &st, diag) :
-			 store_stmt(s, ST_DL_FIRED_WISHED, "UPDATE case_deadline SET"
-				    " wished_fired = max(wished_fired, ?4) WHERE state = ?1 AND"
-				    " case_id = ?2 AND peer = ?3", &st, diag)) != MLA_OK)
+	if ((r = store_deadline_get(s, key, &d, &found, diag)) != MLA_OK)
+		return r;
+	if (!found)
+		return mla_fail(diag, MLA_ERR_NOT_FOUND, "case %s has no deadline record",
+				key->case_id);
+	if (d.fired_pct[which] >= pct)
+		return MLA_OK;
+	if ((r = store_stmt(s, ST_DL_FIRED, "INSERT OR REPLACE INTO case_deadline_fired (state,"
+			    " case_id, peer, deadline, pct) VALUES (?1, ?2, ?3, ?4, ?5)", &st,
+			    diag)) != MLA_OK)
 		return r;
 	if ((rc = bind_key(st, key)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int(st, 4, (int)pct)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 4, deadline_name(which), -1, SQLITE_STATIC)) !=
+		    SQLITE_OK ||
+	    (rc = sqlite3_bind_int(st, 5, (int)pct)) != SQLITE_OK ||
 	    (rc = sqlite3_step(st)) != SQLITE_DONE)
 		r = store_fail(s, rc, "case deadline fired", diag);
-	else if (sqlite3_changes(s->db) == 0)
-		r = mla_fail(diag, MLA_ERR_NOT_FOUND, "case %s has no deadline record",
-			     key->case_id);
 	store_stmt_done(st);
 	return r;
 }
 
-mla_err store_deadline_fired(gw_store *s, const struct store_life_key *key,
-			     enum store_deadline_which which, unsigned pct, mla_diag *diag)
+mla_err store_deadline_fired(gw_store *s, const struct store_life_key *key, int which,
+			     unsigned pct, mla_diag *diag)
 {
 	mla_err r;
 	int own = 0;
@@ -173,7 +222,7 @@ mla_err store_deadline_fired(gw_store *s, const struct store_life_key *key,
 	if (pct != 50 && pct != 90 && pct != 100)
 		return mla_fail(diag, MLA_ERR_ARG, "escalation threshold %u is none of 50, 90, 100",
 				pct);
-	if (which != STORE_DEADLINE_LEGAL && which != STORE_DEADLINE_WISHED)
+	if (which < 0 || which >= STORE_DEADLINE_N)
 		return mla_fail(diag, MLA_ERR_ARG, "no such deadline");
 	if ((r = store_write_enter(s, &own, diag)) != MLA_OK)
 		return r;

@@ -52,7 +52,7 @@ mla_err store_fault_case_life(const char *path, const char *case_id, const char 
 mla_err store_fault_case_drop(const char *path, const char *case_id, mla_diag *diag);
 /* The store as schema 7 left it (no case lifecycle: case_life, case_steps). */
 mla_err store_fault_make_v7(const char *path, mla_diag *diag);
-/* The store as schema 8 left it (no case deadline records: case_deadline). */
+/* The store as schema 8 left it (no case deadline records: case_deadline, case_deadline_fired). */
 mla_err store_fault_make_v8(const char *path, mla_diag *diag);
 /* The text of "PRAGMA name" (journal_mode, integrity_check: a fixed list), first row. */
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,

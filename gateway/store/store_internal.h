@@ -90,7 +90,8 @@ enum store_stmt_id {
 	ST_DL_DROP,
 	ST_DL_GET,
 	ST_DL_FIRED,
-	ST_DL_FIRED_WISHED,
+	ST_DL_MARKS,
+	ST_DL_MARKS_DROP,
 	ST_COUNT_
 };
 

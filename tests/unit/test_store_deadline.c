@@ -88,23 +88,25 @@ static void test_requesting_side(void **state)
 	assert_int_equal(dl.facts.wished_ms, 86400000);
 	assert_string_equal(dl.facts.kind, "mla");
 	assert_int_equal(dl.facts.priority, MLA_PRIORITY_URGENT);
-	assert_int_equal(dl.fired_pct[STORE_DEADLINE_LEGAL], 0);
+	assert_int_equal(dl.fired_pct[MLA_DEADLINE_PRODUCTION_EMERGENCY], 0);
 	assert_int_equal(store_outbox_receipt_at(s, req.message_id, MSG_DELIVERED,
 						 (const uint8_t *)"r", 1, NULL, 5000, &d), MLA_OK);
 	(void)get_dl(s, &p.key, 1); /* the settled step (no facts of its own) keeps them */
-	assert_int_equal(store_deadline_fired(s, &p.key, STORE_DEADLINE_LEGAL, 90, &d), MLA_OK);
-	assert_int_equal(store_deadline_fired(s, &p.key, STORE_DEADLINE_LEGAL, 50, &d), MLA_OK);
+	assert_int_equal(store_deadline_fired(s, &p.key, MLA_DEADLINE_PRODUCTION_EMERGENCY, 90, &d), MLA_OK);
+	assert_int_equal(store_deadline_fired(s, &p.key, MLA_DEADLINE_PRODUCTION_EMERGENCY, 50, &d), MLA_OK);
 	assert_int_equal(store_deadline_fired(s, &p.key, STORE_DEADLINE_WISHED, 50, &d), MLA_OK);
 	dl = get_dl(s, &p.key, 1);
-	assert_int_equal(dl.fired_pct[STORE_DEADLINE_LEGAL], 90);
+	assert_int_equal(dl.fired_pct[MLA_DEADLINE_PRODUCTION_EMERGENCY], 90);
 	assert_int_equal(dl.fired_pct[STORE_DEADLINE_WISHED], 50);
-	assert_int_equal(store_deadline_fired(s, &p.key, STORE_DEADLINE_LEGAL, 75, &d),
+	assert_int_equal(dl.fired_pct[MLA_DEADLINE_PRODUCTION_OBJECTION], 0);
+	assert_int_equal(store_deadline_fired(s, &p.key, STORE_DEADLINE_N, 50, &d), MLA_ERR_ARG);
+	assert_int_equal(store_deadline_fired(s, &p.key, MLA_DEADLINE_PRODUCTION_EMERGENCY, 75, &d),
 			 MLA_ERR_ARG);
 	assert_non_null(strstr(d.msg, "75"));
 	store_close(s);
 	s = open_ok(f); /* durable */
 	dl = get_dl(s, &p.key, 1);
-	assert_int_equal(dl.fired_pct[STORE_DEADLINE_LEGAL], 90);
+	assert_int_equal(dl.fired_pct[MLA_DEADLINE_PRODUCTION_EMERGENCY], 90);
 	store_close(s);
 }
 
@@ -120,7 +122,7 @@ static void test_opaque_has_none(void **state)
 	req.life = &p;
 	put_ok(s, &req);
 	(void)get_dl(s, &p.key, 0);
-	assert_int_equal(store_deadline_fired(s, &p.key, STORE_DEADLINE_LEGAL, 50, &d),
+	assert_int_equal(store_deadline_fired(s, &p.key, MLA_DEADLINE_PRODUCTION_EMERGENCY, 50, &d),
 			 MLA_ERR_NOT_FOUND);
 	store_close(s);
 }
