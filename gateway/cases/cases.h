@@ -105,4 +105,18 @@ mla_err cases_deadlines_at(gw_store *st, const mla_deadline_rules *rules,
 			   const struct store_life_case *c, int64_t now_ms,
 			   struct cases_deadlines *out, mla_diag *diag);
 
+/* fn for every open case with deadline facts whose request was received, with its
+ * deadlines at now_ms (lists, metrics, escalation); stops at fn's first error. */
+typedef mla_err (*cases_deadlines_fn)(const struct store_life_case *c,
+				      const struct cases_deadlines *dl, void *arg);
+mla_err cases_deadlines_each(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
+			     cases_deadlines_fn fn, void *arg, mla_diag *diag);
+
+/* The metrics of SPEC 16.9: open cases due soon and overdue, by mla_deadline_priority. */
+struct cases_due_counts {
+	uint64_t due[3], overdue[3];
+};
+mla_err cases_due_count(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
+			struct cases_due_counts *out, mla_diag *diag);
+
 #endif

@@ -2,6 +2,7 @@
  * gave (store schema 9), the rules they select, the clock its lifecycle reads (start,
  * pauses, the Accepted step), computed at a moment the caller gives (the daemon's wall clock;
  * tests a fixed one). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cases/cases.h"
@@ -134,4 +135,64 @@ mla_err cases_deadlines_at(gw_store *st, const mla_deadline_rules *rules,
 	if ((r = cases_clock_get(st, &c->key, &ck, diag)) == MLA_OK)
 		r = compute(out, rules, &ck, now_ms, diag);
 	return r;
+}
+
+struct collect {
+	struct store_life_case *v;
+	size_t n, cap;
+};
+
+static mla_err collect_case(const struct store_life_case *c, void *arg)
+{
+	struct collect *x = arg;
+
+	if (x->n == x->cap) {
+		size_t cap = x->cap > 0 ? x->cap * 2 : 64;
+		struct store_life_case *v = realloc(x->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return MLA_ERR_NOMEM;
+		x->v = v;
+		x->cap = cap;
+	}
+	x->v[x->n++] = *c;
+	return MLA_OK;
+}
+
+mla_err cases_deadlines_each(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
+			     cases_deadlines_fn fn, void *arg, mla_diag *diag)
+{
+	struct collect x = {NULL, 0, 0};
+	struct cases_deadlines dl;
+	mla_err r;
+
+	/* the list's statement is done before each case's own reads */
+	if ((r = store_life_list(st, collect_case, &x, diag)) == MLA_ERR_NOMEM)
+		r = mla_fail(diag, r, "out of memory listing the cases");
+	for (size_t i = 0; r == MLA_OK && i < x.n; i++)
+		if ((r = cases_deadlines_at(st, rules, &x.v[i], now_ms, &dl, diag)) == MLA_OK &&
+		    dl.set && dl.open)
+			r = fn(&x.v[i], &dl, arg);
+	free(x.v);
+	return r;
+}
+
+static mla_err count_case(const struct store_life_case *c, const struct cases_deadlines *dl,
+			  void *arg)
+{
+	struct cases_due_counts *n = arg;
+
+	(void)c;
+	if (dl->n > 0 && dl->state == MLA_DEADLINE_OVERDUE)
+		n->overdue[dl->priority]++;
+	else if (dl->n > 0 && dl->state == MLA_DEADLINE_DUE_SOON)
+		n->due[dl->priority]++;
+	return MLA_OK;
+}
+
+mla_err cases_due_count(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
+			struct cases_due_counts *out, mla_diag *diag)
+{
+	memset(out, 0, sizeof(*out));
+	return cases_deadlines_each(st, rules, now_ms, count_case, out, diag);
 }
