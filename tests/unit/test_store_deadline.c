@@ -18,6 +18,8 @@
 #include "store/store_fault.h"
 #include "store_fx.h"
 
+#define EMERGENCY MLA_DEADLINE_PRODUCTION_EMERGENCY
+
 static struct store_deadline_facts facts_of(int urgent, int64_t wished_ms)
 {
 	struct store_deadline_facts f;
@@ -92,8 +94,8 @@ static void test_requesting_side(void **state)
 	assert_int_equal(store_outbox_receipt_at(s, req.message_id, MSG_DELIVERED,
 						 (const uint8_t *)"r", 1, NULL, 5000, &d), MLA_OK);
 	(void)get_dl(s, &p.key, 1); /* the settled step (no facts of its own) keeps them */
-	assert_int_equal(store_deadline_fired(s, &p.key, MLA_DEADLINE_PRODUCTION_EMERGENCY, 90, &d), MLA_OK);
-	assert_int_equal(store_deadline_fired(s, &p.key, MLA_DEADLINE_PRODUCTION_EMERGENCY, 50, &d), MLA_OK);
+	assert_int_equal(store_deadline_fired(s, &p.key, EMERGENCY, 90, &d), MLA_OK);
+	assert_int_equal(store_deadline_fired(s, &p.key, EMERGENCY, 50, &d), MLA_OK);
 	assert_int_equal(store_deadline_fired(s, &p.key, STORE_DEADLINE_WISHED, 50, &d), MLA_OK);
 	dl = get_dl(s, &p.key, 1);
 	assert_int_equal(dl.fired_pct[MLA_DEADLINE_PRODUCTION_EMERGENCY], 90);
