@@ -1,6 +1,6 @@
 """Legal deadlines across two gateways (SPEC 16.9), both under one fake wall clock: an urgent
 production order (8 h and 96 h, and a wished date) shows the same deadlines on both sides
-(socket, mlagw cases --due, the local API's case view); stepping the clock past 50%, 90% and
+(socket, mlagw cases --due, the local API's case view and listCases); stepping the clock past 50%, 90% and
 100% runs each side's escalation hook exactly once per threshold, in order, one side being
 down through 90% and 100% and firing both when back; --overdue and /metrics then list the
 case. A preservation order under a rule that pauses stands still while additional
@@ -164,6 +164,18 @@ def main(mlagw, mlagwd):
         check(len(life) == 1 and life[0]['due_ms'] == p['due_ms'] and
               legal(life[0], 'production_emergency')['due_ms'] == e['due_ms'],
               '%s API case %r' % (s, case))
+    for s, api in apis.items():  # listCases: ranked; an authority sees only its own
+        for role in ('auditor', 'agency'):
+            got = api.json('GET', '/api/v1/cases', role)
+            check([c['case_id'] for c in got['items']] == [PROD, PRES] and
+                  got['items'][0]['due_ms'] == p['due_ms'] and got['now_ms'] > 0,
+                  '%s listCases as %s: %r' % (s, role, got))
+        check(api.json('GET', '/api/v1/cases?deadline=overdue', 'auditor')['items'] == [],
+              '%s: overdue too early' % s)
+        check(api.json('GET', '/api/v1/cases', 'authority')['items'] == [],
+              '%s: an authority sees cases it does not own' % s)
+        code, _, out = api.call('GET', '/api/v1/cases?deadline=late', role='auditor')
+        check(code == 400 and b'deadline' in out, 'bad filter: %d %r' % (code, out))
     check(hook_lines(net, 'ES') == [] and hook_lines(net, 'CO') == [], 'a hook ran early')
 
     # past 50% of the 8 hours: one run on each side; the paused clock's due time moves
@@ -202,6 +214,8 @@ def main(mlagw, mlagwd):
         check(len(lines) == 2 and PROD in lines[1] and 'overdue' in lines[1] and
               PRES not in out, '%s --overdue:\n%s' % (g.state, out))
     for s, api in apis.items():
+        got = api.json('GET', '/api/v1/cases?deadline=overdue', 'auditor')['items']
+        check([c['case_id'] for c in got] == [PROD], '%s listCases overdue %r' % (s, got))
         check(metric(api, 'mlagw_cases_overdue', 'urgent') == 1 and
               metric(api, 'mlagw_cases_overdue', 'normal') == 0 and
               metric(api, 'mlagw_cases_due', 'urgent') == 0, '%s metrics' % s)
