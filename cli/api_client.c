@@ -204,6 +204,7 @@ static int report(const char *cmd, long code, const mla_buf *ans)
 	fprintf(stderr, "mlagw %s: gateway answered %ld: %s [%s%s%s]\n", cmd, code,
 		msg != NULL ? msg : "no detail", name != NULL ? name : "?", field ? ", " : "",
 		field ? field : "");
+	cli_print_problems(stderr, json_object_get(j, "problems")); /* all of them, not the first */
 	json_decref(j);
 	return code >= 500 ? CLI_INTERNAL : CLI_REJECTED;
 }

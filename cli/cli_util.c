@@ -217,14 +217,14 @@ int cli_parse_options(int argc, char **argv, const struct cli_optspec *spec, voi
 }
 
 /* The problems a peer's receipt listed for a document it refused (or a refusal before
- * sealing): one a line, "PATH: CODE (DETAIL)", then "and N more". */
-void cli_print_problems(json_t *problems)
+ * sealing), to out: one a line, "PATH: CODE (DETAIL)", then "and N more". */
+void cli_print_problems(FILE *out, json_t *problems)
 {
 	size_t i;
 	json_t *e;
 
 	if (json_array_size(problems) > 0)
-		printf("problems:\n");
+		fprintf(out, "problems:\n");
 	json_array_foreach(problems, i, e) {
 		const char *detail = json_string_value(json_object_get(e, "detail"));
 		const char *path = json_string_value(json_object_get(e, "path"));
@@ -232,9 +232,10 @@ void cli_print_problems(json_t *problems)
 		json_t *more = json_object_get(e, "more");
 
 		if (more != NULL)
-			printf("  and %lld more\n", (long long)json_integer_value(more));
+			fprintf(out, "  and %lld more\n", (long long)json_integer_value(more));
 		else
-			printf("  %s: %s%s%s%s\n", path != NULL ? path : "?", code != NULL ? code : "?",
-			       detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
+			fprintf(out, "  %s: %s%s%s%s\n", path != NULL ? path : "?",
+				code != NULL ? code : "?", detail ? " (" : "", detail ? detail : "",
+				detail ? ")" : "");
 	}
 }

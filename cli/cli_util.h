@@ -50,6 +50,6 @@ void cli_json_string(FILE *fp, const char *s);
 mla_err cli_json_print(json_t *v, mla_diag *d);
 /* A message's "problems" (a refusal before sealing, or those a peer's receipt version 2
  * listed), one a line "  PATH: CODE (DETAIL)", then "  and N more"; nothing when absent. */
-void cli_print_problems(json_t *problems);
+void cli_print_problems(FILE *out, json_t *problems);
 
 #endif

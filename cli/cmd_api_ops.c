@@ -118,7 +118,7 @@ static void print_message(json_t *j)
 	       strcmp(str(j, "direction"), "in") == 0 ? "from" : "to", str(j, "peer"),
 	       str(j, "case_id"), str(j, "kind"), str(j, "action"), str(j, "state"));
 	print_history(json_object_get(j, "history"));
-	cli_print_problems(json_object_get(j, "problems"));
+	cli_print_problems(stdout, json_object_get(j, "problems"));
 }
 
 static void print_case(json_t *j)

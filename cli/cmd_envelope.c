@@ -21,7 +21,8 @@ struct env_args {
 
 enum {
 	O_FROM = 256, O_TO, O_KIND, O_ACTION, O_PRIORITY, O_CASE, O_REPLY, O_FROM_AUTH, O_TO_AUTH,
-	O_HANDLING, O_MESSAGE_ID, O_CREATED, O_SIGN_CERT, O_SIGN_KEY, O_RCPT, O_TRUST, O_KEY, O_CERT, O_STATE, O_JSON
+	O_HANDLING, O_MESSAGE_ID, O_CREATED, O_SIGN_CERT, O_SIGN_KEY, O_RCPT, O_TRUST, O_KEY, O_CERT, O_STATE, O_JSON,
+	O_VERSION
 };
 
 static const struct option env_options[] = {
@@ -39,6 +40,7 @@ static const struct option env_options[] = {
 	{"handling", required_argument, NULL, O_HANDLING},
 	{"message-id", required_argument, NULL, O_MESSAGE_ID},
 	{"created", required_argument, NULL, O_CREATED},
+	{"envelope-version", required_argument, NULL, O_VERSION},
 	{"sign-cert", required_argument, NULL, O_SIGN_CERT},
 	{"sign-key", required_argument, NULL, O_SIGN_KEY},
 	{"recipient-cert", required_argument, NULL, O_RCPT},
@@ -67,9 +69,13 @@ static const char envelope_usage[] =
 	"  --handling H        public, restricted, confidential (default), secret\n"
 	"  --message-id UUID   re-seal under an existing id (default: a new UUID)\n"
 	"  --created TIME      creation time YYYY-MM-DDThh:mm:ssZ (default: now)\n"
+	"  --envelope-version N  1 (default) or 2 (SPEC 16.7: the Kinds and Actions below\n"
+	"                      marked v2 need it)\n"
 	"kinds: extradition provisional-arrest mla evidence search-seizure bank-records\n"
 	"       asset-tracing asset-freezing confiscation crisis information-exchange\n"
-	"       victim-protection\n"
+	"       victim-protection; v2: spontaneous-information production-order\n"
+	"       preservation-order\n"
+	"actions v2: postponed forwarded in-execution closed\n"
 	"verify checks origin and integrity with the States' root certificates only; open also\n"
 	"checks the envelope is addressed to this State (--state, default the C= of --cert),\n"
 	"decrypts and decompresses. '-' means standard input or output.\n"
@@ -105,6 +111,11 @@ static int apply_header_option(int c, const char *v, mla_header *h)
 	case O_PRIORITY:
 		if (mla_priority_parse(v, &h->priority) != MLA_OK)
 			return cli_usage_error("envelope", "--priority must be normal, urgent or crisis");
+		return CLI_OK;
+	case O_VERSION:
+		if (strcmp(v, "1") != 0 && strcmp(v, "2") != 0)
+			return cli_usage_error("envelope", "--envelope-version must be 1 or 2");
+		h->version = v[0] - '0';
 		return CLI_OK;
 	default:
 		return -1;
@@ -157,19 +168,21 @@ static mla_err print_verified(const struct env_args *a, const mla_verified *v, c
 		digest[0] = '\0'; /* cannot happen: digest is sized for 32 bytes */
 	if (!a->json) {
 		printf("%s: message %s case %s, %s from %s to %s (%s, %s), signed by %s\n"
-		       "envelope sha256:%s\n",
+		       "envelope sha256:%s (version %d)\n",
 		       verb, v->header.message_id, v->header.case_id, v->header.kind,
 		       v->header.from_state, v->header.to_state, v->header.action,
-		       mla_priority_name(v->header.priority), v->signer_subject, digest);
+		       mla_priority_name(v->header.priority), v->signer_subject, digest,
+		       mla_header_version(&v->header));
 		return MLA_OK;
 	}
 	return cli_json_print(
-		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "result", verb,
+		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "result", verb,
 			  "message_id", v->header.message_id, "case_id", v->header.case_id, "from",
 			  v->header.from_state, "to", v->header.to_state, "kind", v->header.kind,
 			  "action", v->header.action, "priority",
 			  mla_priority_name(v->header.priority), "envelope_sha256", digest,
-			  "signer_sha256", v->signer_fingerprint, "signer", v->signer_subject),
+			  "signer_sha256", v->signer_fingerprint, "signer", v->signer_subject,
+			  "envelope_version", mla_header_version(&v->header)),
 		d);
 }
 

@@ -112,6 +112,8 @@ static int report_error(const char *cmd, long code, const mla_buf *reply)
 
 	fprintf(stderr, "mlagw %s: gateway answered %ld: %s [%s]\n", cmd, code,
 		msg != NULL ? msg : "no detail", name != NULL ? name : "?");
+	if (j != NULL) /* a refused document: every problem, not the first */
+		cli_print_problems(stderr, json_object_get(j, "problems"));
 	json_decref(j);
 	return code >= 500 ? CLI_INTERNAL : CLI_REJECTED;
 }
@@ -196,7 +198,7 @@ static int print_human(const char *cmd, const struct gw_args *a, const mla_buf *
 		       s != NULL && strcmp(s, "in") == 0 ? "received" : "sent",
 		       json_string_value(json_object_get(j, "state")));
 		print_history(json_object_get(j, "history"));
-		cli_print_problems(json_object_get(j, "problems"));
+		cli_print_problems(stdout, json_object_get(j, "problems"));
 	} else if (strcmp(cmd, "cases") == 0 && a->due != 0) {
 		rc = print_due(j, a->due == 2 ? CASES_DUE_OVERDUE : CASES_DUE_ALL);
 	} else if (strcmp(cmd, "cases") == 0) {

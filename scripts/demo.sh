@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The main job: three States' gateways (CO, ES, MX) on this machine. Each State's people use
 # their own gateway's local API with their role's token (central authority, executing agency,
-# auditor, administrator): an extradition case from Colombia to Spain runs through its whole
-# lifecycle, Spain asks Mexico urgently to trace and freeze ransom proceeds; every message gets
-# a signed receipt; each State's auditor then checks its trail offline with the three root
+# auditor, administrator): Colombia's first draft of an extradition request is refused for the
+# elements it lacks, the complete request to Spain then runs through its whole lifecycle (each
+# step checked on both sides, SPEC 16.8), Spain asks Mexico urgently to trace and freeze ransom
+# proceeds; every message is a case document validated on both sides and gets a signed
+# receipt; each State's auditor then checks its trail offline with the three root
 # certificates only. Prints each step and a summary; stops everything it started; exits
 # non-zero if any step fails.
 # MLAGW_BIN (a build directory) and MLAGW_DEMO_OUT let the test suite run this same story
@@ -46,6 +48,7 @@ make_config() {
   local st=$1 cc; cc=$(lc "$1")
   mkdir -p "$D/$cc/tokens"
   sed "s#\.\./out/demo/#$D/#" "conf/$cc.conf" > "$D/conf/$cc.conf"
+  printf '\n[cases]\nlifecycle = enforce\n' >> "$D/conf/$cc.conf"
   printf '\n[api]\nlisten = 127.0.0.1:%s\n' "${API_PORT[$st]}" >> "$D/conf/$cc.conf"
   for role in authority agency auditor admin; do
     head -c 32 /dev/urandom | base64 | tr -d '=+/\n' > "$D/$cc/tokens/$role"
@@ -69,7 +72,16 @@ wait_delivered() { # STATE ID: as that State's auditor
 }
 
 note() { printf '  %-3s %-9s %s\n' "$1" "$2" "$3"; }
-doc() { printf '<Document>%s</Document>\n' "$2" > "$D/docs/$1.xml"; echo "$D/docs/$1.xml"; }
+# answer EXAMPLE STATE CASE [EXTENT]: a case answer document (protocol/case/examples/answer-
+# EXAMPLE.xml) from STATE's authority for CASE; its path
+answer_doc() {
+  local out="$D/docs/$1-$(lc "$2").xml"
+  sed -e "s#<State>CO</State>#<State>$2</State>#g" \
+      -e "s#<RequestCaseId>[^<]*</RequestCaseId>#<RequestCaseId>$3</RequestCaseId>#" \
+      -e "s#<Extent>[a-z]*</Extent>#<Extent>${4:-full}</Extent>#" \
+      "protocol/case/examples/answer-$1.xml" > "$out"
+  echo "$out"
+}
 
 say "Each State makes its PKI: root CA + TLS, signing, encryption (RSA-3072) and audit certificates"
 for s in CO ES MX; do "$M" pki init --state "$s" --out "$P" >/dev/null; echo "  $s: $P/$s"; done
@@ -86,12 +98,20 @@ for s in CO ES MX; do
   note "$s" admin "$(api "$s" admin whoami --json | json name): gateway $(api "$s" admin health --json | json status)"
 done
 
-say "Case CO-2026-EXT-0042: Colombia's central authority asks Spain to extradite a kidnapping suspect"
-REQ=$(api CO authority submit --to ES --kind extradition --priority urgent \
-      --case-id CO-2026-EXT-0042 --from-authority "Fiscalia General de la Nacion" \
-      --to-authority "Ministerio de Justicia" --in demo/extradition-request.xml --json | json message_id)
+say "Colombia's first draft of an extradition request lacks three elements: refused before sealing, each named"
+SUBMIT=(--to ES --kind extradition --priority urgent --case-id CO-2026-EXT-0042
+        --from-authority "Fiscalia General de la Nacion" --to-authority "Ministerio de Justicia")
+if api CO authority submit "${SUBMIT[@]}" --in demo/extradition-request-draft.xml \
+     > "$D/why.txt" 2>&1; then
+  echo "  UNEXPECTED: an incomplete extradition request was sealed"; exit 1; fi
+grep -q "PersonSought/Whereabouts" "$D/why.txt" && grep -q "Extradition/Decision" "$D/why.txt" &&
+  grep -q "Extradition/Penalty" "$D/why.txt" || { cat "$D/why.txt"; exit 1; }
+sed -e 's/^mlagw submit: //' "$D/why.txt" | fold -s -w 100 | sed 's/^/      /'
+
+say "Case CO-2026-EXT-0042: the complete request to Spain to extradite a kidnapping suspect"
+REQ=$(api CO authority submit "${SUBMIT[@]}" --in demo/extradition-request.xml --json | json message_id)
 wait_delivered CO "$REQ"
-note CO authority "submitted request $REQ: sealed, relayed, receipt signed by ES verified"
+note CO authority "submitted request $REQ: validated, sealed, relayed; ES validated it too and signed the receipt"
 
 say "Spain: the executing agency finds it in its inbox, reads it (audited, with the reason), answers"
 api ES agency inbox --case-id CO-2026-EXT-0042 | sed 's/^/      /'
@@ -99,36 +119,56 @@ api ES agency fetch "$REQ" --reason "registration of incoming extradition reques
   --out "$D/es/request.xml" >/dev/null
 cmp -s demo/extradition-request.xml "$D/es/request.xml"
 note ES agency "read the request (an audit entry records who, when and why)"
-ACK=$(api ES agency answer "$REQ" --action received --json | json message_id)
+C=CO-2026-EXT-0042
+ACK=$(api ES agency answer "$REQ" --action received --in "$(answer_doc acknowledgement ES $C)" \
+      --json | json message_id)
 wait_delivered ES "$ACK"; note ES agency "received -> CO ($ACK)"
-AIR=$(api ES agency answer "$REQ" --action additional-information-requested \
-      --in "$(doc air 'Please send the certified arrest warrant')" --json | json message_id)
+AIR=$(api ES agency answer "$ACK" --action additional-information-requested \
+      --in "$(answer_doc additional-information-requested ES $C)" --json | json message_id)
 wait_delivered ES "$AIR"; note ES agency "additional-information-requested -> CO ($AIR)"
+if api ES agency answer "$AIR" --action executed --in "$(answer_doc execution-report ES $C)" \
+     > "$D/why.txt" 2>&1; then
+  echo "  UNEXPECTED: an execution report sealed while information is awaited"; exit 1; fi
+grep -q "case-step" "$D/why.txt" || { cat "$D/why.txt"; exit 1; }
+note ES agency "an execution report now: refused before sealing, 409 case-step:"
+sed -e 's/^mlagw answer: gateway answered 409: //' -e 's/ \[case-step.*//' "$D/why.txt" | fold -s -w 90 |
+  sed 's/^/      /' 
 
 say "Colombia provides the additional information; Spain accepts and reports execution"
 AIP=$(api CO authority answer "$AIR" --action additional-information-provided \
-      --in "$(doc aip 'Certified arrest warrant attached')" --json | json message_id)
+      --in "$(answer_doc additional-information-provided CO $C)" --json | json message_id)
 wait_delivered CO "$AIP"; note CO authority "additional-information-provided -> ES ($AIP)"
-ACC=$(api ES agency answer "$REQ" --action accepted --json | json message_id)
+ACC=$(api ES agency answer "$AIP" --action accepted --in "$(answer_doc accepted ES $C)" \
+      --json | json message_id)
 wait_delivered ES "$ACC"; note ES agency "accepted -> CO ($ACC)"
-EXE=$(api ES agency answer "$REQ" --action executed --in "$(doc exe 'Surrender carried out')" --json | json message_id)
+EXE=$(api ES agency answer "$ACC" --action executed --in "$(answer_doc execution-report ES $C)" \
+      --json | json message_id)
 wait_delivered ES "$EXE"; note ES agency "executed -> CO ($EXE)"
+life() { # STATE CASE: the case's lifecycle state as that State's gateway holds it
+  api "$1" auditor status --case-id "$2" --json | python3 -c '
+import json, sys; print(" ".join(c["state"] for c in json.load(sys.stdin).get("lifecycle", [])))'
+}
+note CO auditor "case $C, state on each side: CO $(life CO $C), ES $(life ES $C)"
 
 say "Case ES-2026-AT-0007: Spain asks Mexico, as a crisis, to trace and freeze ransom proceeds"
+sed -e 's#<Urgent>false</Urgent>#<Urgent>true</Urgent><Reason>Ransom payments are being moved now</Reason>#' \
+    protocol/case/examples/request-asset-measures.xml > "$D/docs/trc.xml"
 TRC=$(api ES authority submit --to MX --kind asset-freezing --priority crisis \
-      --case-id ES-2026-AT-0007 --in "$(doc trc 'Trace and freeze accounts receiving the ransom')" \
-      --json | json message_id)
+      --case-id ES-2026-AT-0007 --in "$D/docs/trc.xml" --json | json message_id)
 wait_delivered ES "$TRC"; note ES authority "asset-freezing request -> MX ($TRC)"
 api MX agency fetch "$TRC" --reason "urgent freezing order" --out "$D/mx/request.xml" >/dev/null
-PEX=$(api MX agency answer "$TRC" --action partially-executed \
-      --in "$(doc pex 'Two of three accounts frozen')" --json | json message_id)
+MACC=$(api MX agency answer "$TRC" --action accepted \
+       --in "$(answer_doc accepted MX ES-2026-AT-0007)" --json | json message_id)
+wait_delivered MX "$MACC"; note MX agency "accepted -> ES ($MACC)"
+PEX=$(api MX agency answer "$MACC" --action partially-executed \
+      --in "$(answer_doc execution-report MX ES-2026-AT-0007 partial)" --json | json message_id)
 wait_delivered MX "$PEX"; note MX agency "partially-executed -> ES ($PEX)"
 
 say "Refusals: wrong role, unknown State"
 if api ES auditor fetch "$REQ" --reason "curiosity" --out "$D/never.xml" 2> "$D/why.txt"; then
   echo "  UNEXPECTED: an auditor read a document"; exit 1; fi
 note ES auditor "$(head -1 "$D/why.txt" | sed 's/^mlagw fetch: //')"
-if api CO authority submit --to FR --kind mla --new-case --in "$D/docs/air.xml" 2> "$D/why.txt"; then
+if api CO authority submit --to FR --kind mla --new-case --in demo/extradition-request.xml 2> "$D/why.txt"; then
   echo "  UNEXPECTED: unknown peer accepted"; exit 1; fi
 note CO authority "$(head -1 "$D/why.txt" | sed 's/^mlagw submit: //')"
 

@@ -46,6 +46,7 @@ struct ba_args {
 	uint64_t entries;
 	double seconds;
 	int json;
+	uint64_t checkpoint_every; /* 0: one checkpoint, of all the entries */
 };
 
 struct ba_res {
@@ -132,10 +133,11 @@ static int parse(int argc, char **argv, struct ba_args *a)
 {
 	static const struct option opts[] = {
 		{"entries", 1, NULL, 'n'}, {"seconds", 1, NULL, 's'}, {"json", 0, NULL, 'j'},
+		{"checkpoint-every", 1, NULL, 'c'},
 		{"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	static const char usage[] =
-		"usage: mlagw bench audit [--entries N] [--seconds S] [--json]\n"
+		"usage: mlagw bench audit [--entries N] [--seconds S] [--checkpoint-every K] [--json]\n"
 		"In a temp dir: the SHA-256 rate; appends/s of N audit entries (serialized, leaf\n"
 		"hashed, added to the tree) to a real store (WAL, synchronous=FULL) in group commits\n"
 		"of 1000, and for S seconds with one commit per entry; inclusion proofs at N entries\n"
@@ -143,6 +145,8 @@ static int parse(int argc, char **argv, struct ba_args *a)
 		"(the daemon's start path: time and RSS); and the time and peak RSS of `mlagw audit\n"
 		"export` and of `mlagw audit verify` (one core) on a bundle of the N entries and a\n"
 		"signed checkpoint. Prints figures beside the targets; never fails on them.\n"
+		"--checkpoint-every K signs a checkpoint every K entries (a quiet log has about one per\n"
+		"entry), so the bundle holds N/K checkpoints and their consistency proofs.\n"
 		"N defaults to 1000000 (at most 20000000; 10000000 takes about 15 minutes and 12 GB\n"
 		"of disk: scripts/bench-audit-10m.sh), S to 2. MLAGW_BENCH_KEEP=1 keeps the temp dir.\n";
 	char *end;
@@ -165,6 +169,9 @@ static int parse(int argc, char **argv, struct ba_args *a)
 				return cli_usage_error(CMD, "--seconds: a number in (0, 600]");
 		} else if (c == 'j') {
 			a->json = 1;
+		} else if (c == 'c') {
+			if (mla_parse_u64(optarg, 1, UINT64_MAX, &a->checkpoint_every) != MLA_OK)
+				return cli_usage_error(CMD, "--checkpoint-every: a whole number from 1");
 		} else {
 			return cli_usage_error(CMD, "unknown option or missing value: %s",
 					       argv[optind - 1]);
@@ -257,32 +264,49 @@ static mla_err bench_proofs(const mla_merkle_tree *t, struct ba_res *res)
 	return MLA_OK;
 }
 
-/* Signs the checkpoint of the whole tree with the audit key and stores it. */
-static mla_err put_checkpoint(gw_store *s, const mla_merkle_tree *t, const char *key_path,
-			      mla_diag *d)
+/* Signs the checkpoints of the tree with the audit key and stores them: one every `every`
+ * entries (0: none but) and the one of the whole tree, in one transaction. */
+static mla_err put_checkpoints(gw_store *s, const mla_merkle_tree *t, uint64_t every,
+			       const char *key_path, mla_diag *d)
 {
+	uint64_t n = mla_merkle_tree_size(t);
 	mla_checkpoint cp;
 	mla_privkey *key = NULL;
-	char *note = NULL;
-	size_t len = 0;
 	mla_err r;
 
 	memset(&cp, 0, sizeof(cp));
-	cp.size = mla_merkle_tree_size(t);
-	if ((r = mla_strcpy(cp.origin, sizeof(cp.origin), ORIGIN)) == MLA_OK &&
-	    (r = mla_privkey_load(key_path, &key, d)) == MLA_OK &&
-	    (r = mla_merkle_tree_root(t, cp.size, cp.root)) == MLA_OK &&
-	    (r = mla_checkpoint_sign(&cp, ORIGIN, key, &note, &len, d)) == MLA_OK)
-		r = store_checkpoint_put(s, cp.size, note, len, wall_ms(), d);
-	free(note);
+	if ((r = mla_strcpy(cp.origin, sizeof(cp.origin), ORIGIN)) != MLA_OK ||
+	    (r = mla_privkey_load(key_path, &key, d)) != MLA_OK || (r = store_begin(s, d)) != MLA_OK) {
+		mla_privkey_free(key);
+		return r;
+	}
+	for (uint64_t size = every > 0 && every < n ? every : n; r == MLA_OK && size <= n;
+	     size = size == n ? n + 1 : size + every > n ? n : size + every) {
+		char *note = NULL;
+		size_t len = 0;
+
+		cp.size = size;
+		if ((r = mla_merkle_tree_root(t, cp.size, cp.root)) == MLA_OK &&
+		    (r = mla_checkpoint_sign(&cp, ORIGIN, key, &note, &len, d)) == MLA_OK)
+			r = store_checkpoint_put(s, cp.size, note, len, wall_ms(), d);
+		free(note);
+	}
+	r = r == MLA_OK ? store_commit(s, d) : (store_rollback(s), r);
 	mla_privkey_free(key);
 	return r;
 }
 
-/* Runs `mlagw audit verify BUNDLE --trust DIR` in a child pinned to one CPU, its report going
- * to out_path; wall and CPU time of the child. */
-static mla_err time_verify(const char *bundle, const char *trust, const char *out_path,
-			   struct ba_res *res, mla_diag *d)
+/* One mlagw command run in a child as the user would (fn with argv), stdout or stderr (which)
+ * going to out_path, pinned to CPU 0 when pin: its exit status, wall time, CPU time and peak
+ * RSS. */
+struct child_run {
+	double wall, cpu;
+	long rss_kib;
+	int rc;
+};
+
+static mla_err run_child(int (*fn)(int, char **), int argc, char **argv, FILE *which,
+			 const char *out_path, int pin, struct child_run *out, mla_diag *d)
 {
 	struct rusage ru;
 	double t0 = now_s();
@@ -293,27 +317,46 @@ static mla_err time_verify(const char *bundle, const char *trust, const char *ou
 	if ((pid = fork()) < 0)
 		return mla_fail(d, MLA_ERR_INTERNAL, "fork failed");
 	if (pid == 0) {
-		char *av[] = {"verify", (char *)bundle, "--trust", (char *)trust, NULL};
 		cpu_set_t set;
 
 		CPU_ZERO(&set);
 		CPU_SET(0, &set);
-		(void)sched_setaffinity(0, sizeof(set), &set);
-		if (freopen(out_path, "w", stdout) == NULL)
+		if (pin)
+			(void)sched_setaffinity(0, sizeof(set), &set); /* a hint: one core */
+		if (freopen(out_path, "w", which) == NULL)
 			_exit(125);
-		int rc = cmd_audit_verify(4, av);
-		fflush(stdout);
+		int rc = fn(argc, argv);
+		fflush(NULL);
 		_exit(rc);
 	}
 	if (wait4(pid, &st, 0, &ru) != pid)
-		return mla_fail(d, MLA_ERR_INTERNAL, "wait for the verifier failed");
-	res->verify_wall = now_s() - t0;
-	res->verify_rss_kib = ru.ru_maxrss;
-	res->verify_cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-			  (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-	res->verify_rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	FILE *f = fopen(out_path, "r");
+		return mla_fail(d, MLA_ERR_INTERNAL, "wait for %s failed", argv[0]);
+	out->wall = now_s() - t0;
+	out->cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		   (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	out->rss_kib = ru.ru_maxrss;
+	out->rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return MLA_OK;
+}
+
+/* Runs `mlagw audit verify BUNDLE --trust DIR` in a child pinned to one CPU, its report going
+ * to out_path; wall and CPU time and peak RSS of the child, and its last line. */
+static mla_err time_verify(const char *bundle, const char *trust, const char *out_path,
+			   struct ba_res *res, mla_diag *d)
+{
+	char *av[] = {"verify", (char *)bundle, "--trust", (char *)trust, NULL};
 	char line[sizeof(res->verify_last)];
+	struct child_run c;
+	FILE *f;
+	mla_err r;
+
+	if ((r = run_child(cmd_audit_verify, 4, av, stdout, out_path, 1, &c, d)) != MLA_OK)
+		return r;
+	res->verify_wall = c.wall;
+	res->verify_cpu = c.cpu;
+	res->verify_rss_kib = c.rss_kib;
+	res->verify_rc = c.rc;
+	f = fopen(out_path, "r");
 	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
 		memcpy(res->verify_last, line, sizeof(line));
 	if (f != NULL)
@@ -369,30 +412,17 @@ static void make_paths(struct ba_paths *p)
  * never stored, which an unfiltered bundle must hold). */
 static mla_err time_export(const struct ba_paths *p, struct ba_res *res, mla_diag *d)
 {
-	struct rusage ru;
-	double t0 = now_s();
-	int st = 0;
-	pid_t pid;
+	char *av[] = {"export", "--store", (char *)p->db, "--cert", (char *)p->crt, "--out",
+		      (char *)p->bundle, "--case", "bench-log-only", NULL};
+	struct child_run c;
+	mla_err r;
 
-	fflush(NULL);
-	if ((pid = fork()) < 0)
-		return mla_fail(d, MLA_ERR_INTERNAL, "fork failed");
-	if (pid == 0) {
-		char *av[] = {"export", (char *)p->db, (char *)p->crt, (char *)p->bundle, NULL};
-		char *argv[] = {"export", "--store", av[1], "--cert", av[2], "--out", av[3],
-				"--case", "bench-log-only", NULL};
-
-		if (freopen(p->vout, "w", stderr) == NULL)
-			_exit(125);
-		_exit(cmd_audit_export(9, argv));
-	}
-	if (wait4(pid, &st, 0, &ru) != pid)
-		return mla_fail(d, MLA_ERR_INTERNAL, "wait for the export failed");
-	res->export_s = now_s() - t0;
-	res->export_rss_kib = ru.ru_maxrss;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != CLI_OK)
-		return mla_fail(d, MLA_ERR_IO, "audit export failed (exit %d)",
-				WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	if ((r = run_child(cmd_audit_export, 9, av, stderr, p->vout, 0, &c, d)) != MLA_OK)
+		return r;
+	res->export_s = c.wall;
+	res->export_rss_kib = c.rss_kib;
+	if (c.rc != CLI_OK)
+		return mla_fail(d, MLA_ERR_IO, "audit export failed (exit %d)", c.rc);
 	return MLA_OK;
 }
 
@@ -454,7 +484,7 @@ static mla_err run(const struct ba_args *a, const struct ba_paths *p, struct ba_
 		r = mla_fail(d, MLA_ERR_IO, "cannot make %s", p->trust);
 		goto out;
 	}
-	if ((r = put_checkpoint(s, t, p->key, d)) != MLA_OK)
+	if ((r = put_checkpoints(s, t, a->checkpoint_every, p->key, d)) != MLA_OK)
 		goto out;
 	store_close(s);
 	s = NULL;
@@ -536,10 +566,14 @@ static void print_text(const struct ba_args *a, const struct ba_res *x)
 	       x->sc.quick_s, x->sc.check_s,
 	       x->sc.log_s, x->sc.backup_copy_s, (double)x->sc.backup_bytes / 1e6,
 	       x->sc.backup_check_s);
-	printf("bundle: format %u, %.1f MB (%llu entries, 1 checkpoint, no envelopes), written by "
-	       "audit export in %.2f s; verifier exit %d: \"%s\"\n", x->bundle_format,
-	       (double)x->bundle_bytes / 1e6, (unsigned long long)a->entries, x->export_s,
-	       x->verify_rc, x->verify_last);
+	printf("bundle: format %u, %.1f MB (%llu entries, %llu checkpoint(s), no envelopes), "
+	       "written by audit export in %.2f s; verifier exit %d: \"%s\"\n", x->bundle_format,
+	       (double)x->bundle_bytes / 1e6, (unsigned long long)a->entries,
+	       (unsigned long long)(a->checkpoint_every > 0 && a->checkpoint_every < a->entries
+					    ? (a->entries + a->checkpoint_every - 1) /
+						      a->checkpoint_every
+					    : 1),
+	       x->export_s, x->verify_rc, x->verify_last);
 }
 
 static void print_json(const struct ba_args *a, const struct ba_res *x)
@@ -569,7 +603,7 @@ static void print_json(const struct ba_args *a, const struct ba_res *x)
 
 int bench_audit(int argc, char **argv)
 {
-	struct ba_args a = {1000000, 2.0, 0};
+	struct ba_args a = {1000000, 2.0, 0, 0};
 	struct ba_res res;
 	struct ba_paths p;
 	mla_diag d = {MLA_OK, ""};

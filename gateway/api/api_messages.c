@@ -106,6 +106,7 @@ static void enqueue(struct api_req *r, mla_header *h, mla_buf *doc, mla_audit_ev
 	mla_diag d = {MLA_OK, ""};
 	mla_err e;
 
+	h->version = MLA_ENVELOPE_VERSION_MAX; /* every version's vocabulary, then the peer's */
 	if (!request_idem(r, &idem)) {
 		/* replied */
 	} else if (mla_header_check(h, &d) != MLA_OK) {
@@ -113,6 +114,8 @@ static void enqueue(struct api_req *r, mla_header *h, mla_buf *doc, mla_audit_ev
 	} else if (gw_config_peer(&r->g->snap->cfg, h->to_state) == NULL) {
 		api_reply_error(r, 422, mla_errname(MLA_ERR_UNKNOWN_PEER), "not a configured peer",
 				"to");
+	} else if (submit_set_version(&r->g->snap->cfg, h, &d) != MLA_OK) {
+		api_reply_error(r, 400, mla_errname(MLA_ERR_HEADER), mla_diag_message(&d), NULL);
 	} else if ((e = submit_enqueue(r->g, h, doc->data, doc->len, r->actor, ev, &idem, queued,
 				       r, &d)) == MLA_ERR_FORBIDDEN) {
 		api_deny(r, NULL, mla_diag_message(&d));

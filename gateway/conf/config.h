@@ -30,6 +30,9 @@ struct gw_peer {
 	char tls_pin[96];           /* optional: "sha256//<base64 SPKI SHA-256>" */
 	unsigned max_in_flight;     /* concurrent requests to this peer; default 8 */
 	unsigned receipt_version;   /* the highest receipt version the peer reads; default 1 */
+	/* the envelope versions the peer reads, bit v for version v (SPEC 11 rule 6); default
+	 * version 1 only */
+	unsigned envelope_versions;
 };
 
 struct gw_retry {
@@ -51,6 +54,8 @@ struct gw_config {
 	char store[PATH_MAX];       /* SQLite database */
 	char pid_file[PATH_MAX];    /* optional */
 	unsigned workers;           /* crypto worker threads; 0 = number of CPUs */
+	/* the lowest envelope version this gateway reads and writes (SPEC 11 rule 6); default 1 */
+	unsigned envelope_min_version;
 	/* [keys] */
 	struct gw_keypair tls, sign, encrypt, audit;
 	struct gw_keypair prev_audit; /* optional: the audit key a rotation replaces */
@@ -113,5 +118,11 @@ mla_err gw_config_load(const char *path, struct gw_config *c, mla_diag *diag);
 
 /* The configured peer for state, or NULL. */
 const struct gw_peer *gw_config_peer(const struct gw_config *c, const char *state);
+
+/* The envelope version this gateway writes to peer (SPEC 11 rule 6): the highest it
+ * implements, at least envelope_min_version, that the peer reads; 0 when there is none. */
+int gw_config_envelope_version(const struct gw_config *c, const struct gw_peer *peer);
+/* The peer's envelope versions as configured, "1" or "1, 2", into out. */
+void gw_config_envelope_versions_text(const struct gw_peer *peer, char *out, size_t n);
 
 #endif

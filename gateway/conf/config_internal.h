@@ -41,6 +41,9 @@ mla_err cfg_check_text(const char *s, const char **why);
 mla_err cfg_check_listen(const char *s, const char **why);
 /* https://host[:port][/path], no spaces. */
 mla_err cfg_check_url(const char *s, const char **why);
+/* A list of versions from 1 to max (at most 31), separated by commas and/or spaces, each
+ * once: "1", "1, 2", "1 2". *mask gets bit v for each version v. */
+mla_err cfg_parse_versions(const char *s, unsigned max, unsigned *mask, const char **why);
 /* "sha256//" followed by the 44-character base64 of 32 bytes. */
 mla_err cfg_check_pin(const char *s, const char **why);
 /* value as is when absolute, else base_dir/value with leading "./" and "../" folded into

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "mlagw/codec.h"
+#include "mlagw/envelope.h"
 #include "config.h"
 #include "config_internal.h"
 
@@ -28,6 +29,7 @@ enum cfg_type {
 	T_DURATION, /* uint64_t milliseconds, with ms/s/m/h/d */
 	T_URL,      /* https:// URL */
 	T_PIN,      /* sha256//base64 */
+	T_VERSIONS, /* "1, 2": a bit mask of envelope versions (unsigned) */
 };
 
 #define F_REQUIRED 1u
@@ -55,6 +57,9 @@ static const struct key_def gateway_keys[] = {
 	PATHKEY("store", store, F_REQUIRED),
 	PATHKEY("pid_file", pid_file, 0),
 	{"workers", T_UINT, GW(workers), 0, 0, 64, 0},
+	/* SPEC 11 rule 6: the lowest envelope version read from and written to any peer */
+	{"envelope_min_version", T_UINT, GW(envelope_min_version), 0, MLA_ENVELOPE_VERSION_MIN,
+	 MLA_ENVELOPE_VERSION_MAX, 0},
 };
 
 static const struct key_def keys_keys[] = {
@@ -133,6 +138,8 @@ static const struct key_def peer_keys[] = {
 	{"max_in_flight", T_UINT, offsetof(struct gw_peer, max_in_flight), 0, 1, 256, 0},
 	/* until the signed directory lists what each peer reads (SPEC 11 rules 7 and 10) */
 	{"receipt_version", T_UINT, offsetof(struct gw_peer, receipt_version), 0, 1, 2, 0},
+	{"envelope_versions", T_VERSIONS, offsetof(struct gw_peer, envelope_versions), 0, 0, 0,
+	 0},
 };
 
 enum sec_id {
@@ -351,6 +358,11 @@ static mla_err set_value(struct cfg_parser *p, const struct key_def *k, char *va
 	case T_SIZE:
 	case T_DURATION:
 		return set_number(p, k, value, diag);
+	case T_VERSIONS:
+		if (cfg_parse_versions(value, MLA_ENVELOPE_VERSION_MAX, (unsigned *)(void *)dst,
+				       &why) != MLA_OK)
+			return fail_key(p, k, diag, why);
+		return MLA_OK;
 	}
 	if (r != MLA_OK)
 		return fail_key(p, k, diag, why);
@@ -437,6 +449,7 @@ static mla_err peer_section(struct cfg_parser *p, const char *cc, mla_diag *diag
 	memcpy(peer->state, cc, 3);
 	peer->max_in_flight = 8;
 	peer->receipt_version = 1;
+	peer->envelope_versions = 1u << 1;
 	p->peer_line[c->n_peers++] = p->line;
 	p->base = peer;
 	memset(p->seen[SEC_PEER], 0, sizeof(p->seen[SEC_PEER]));
@@ -617,6 +630,7 @@ void gw_config_defaults(struct gw_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->workers = 0;
+	c->envelope_min_version = 1;
 	mla_limits_default(&c->limits);
 	c->max_body_bytes = c->limits.max_envelope_bytes;
 	c->clock_skew_ms = 5 * CFG_MIN;
@@ -688,6 +702,25 @@ out:
 		(void)fclose(f);
 	free(p);
 	return r;
+}
+
+int gw_config_envelope_version(const struct gw_config *c, const struct gw_peer *peer)
+{
+	for (int v = MLA_ENVELOPE_VERSION_MAX; v >= (int)c->envelope_min_version && v >= 1; v--)
+		if (peer->envelope_versions & (1u << v))
+			return v;
+	return 0;
+}
+
+void gw_config_envelope_versions_text(const struct gw_peer *peer, char *out, size_t n)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int v = 1; v <= MLA_ENVELOPE_VERSION_MAX && used < n; v++)
+		if (peer->envelope_versions & (1u << v))
+			used += (size_t)snprintf(out + used, n - used, "%s%d", used > 0 ? ", " : "",
+						 v);
 }
 
 const struct gw_peer *gw_config_peer(const struct gw_config *c, const char *state)

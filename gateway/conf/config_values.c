@@ -309,6 +309,41 @@ mla_err cfg_check_url(const char *s, const char **why)
 	return check_hostport(auth, alen, 0, why);
 }
 
+mla_err cfg_parse_versions(const char *s, unsigned max, unsigned *mask, const char **why)
+{
+	unsigned m = 0;
+
+	while (*s != '\0') {
+		unsigned v = 0;
+		if (*s == ' ' || *s == ',') {
+			s++;
+			continue;
+		}
+		if (!is_digit(*s) || *s == '0') {
+			*why = "expected versions as decimal numbers from 1, separated by commas";
+			return MLA_ERR_CONFIG;
+		}
+		while (is_digit(*s) && v <= max)
+			v = v * 10 + (unsigned)(*s++ - '0');
+		if (v > max || v > 31 || is_digit(*s) || (*s != '\0' && *s != ' ' && *s != ',')) {
+			*why = max == 2 ? "a version this gateway does not implement (it writes 1 and 2)"
+					: "a version this gateway does not implement";
+			return MLA_ERR_CONFIG;
+		}
+		if (m & (1u << v)) {
+			*why = "a version named twice";
+			return MLA_ERR_CONFIG;
+		}
+		m |= 1u << v;
+	}
+	if (m == 0) {
+		*why = "no version";
+		return MLA_ERR_CONFIG;
+	}
+	*mask = m;
+	return MLA_OK;
+}
+
 mla_err cfg_check_pin(const char *s, const char **why)
 {
 	static const char prefix[] = "sha256//";

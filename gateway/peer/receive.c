@@ -42,7 +42,14 @@ struct recv_job {
 static mla_err exchange_checks(struct recv_job *j, const struct gw_config *c)
 {
 	int64_t created_ms = (int64_t)j->v.header.created * 1000;
+	int version = mla_header_version(&j->v.header);
 
+	/* SPEC 11 rules 6 and 8: versions below the minimum are no longer read */
+	if (version < (int)c->envelope_min_version)
+		return mla_fail(&j->diag, MLA_ERR_SCHEMA,
+				"envelope version %d; this gateway reads from version %u "
+				"([gateway] envelope_min_version)", version,
+				c->envelope_min_version);
 	if (strcmp(j->v.header.from_state, j->peer_state) != 0)
 		return mla_fail(&j->diag, MLA_ERR_PEER_MISMATCH,
 				"TLS peer is %s but the envelope is from %s", j->peer_state,
@@ -70,7 +77,8 @@ static mla_err case_checks(struct recv_job *j, const struct gw_config *c, const 
 	if ((j->report = calloc(1, sizeof(*j->report))) == NULL)
 		return mla_fail(&j->diag, MLA_ERR_NOMEM, "out of memory checking the document");
 	r = mla_case_check(doc->data, doc->len, &c->limits, c->cases_refuse_opaque,
-			   j->v.header.kind, j->v.header.action, j->report, &j->diag);
+			   mla_header_version(&j->v.header), j->v.header.kind, j->v.header.action,
+			   j->report, &j->diag);
 	if (r == MLA_OK || j->report->cls != MLA_CASE_INVALID) {
 		free(j->report);
 		j->report = NULL;
@@ -102,9 +110,10 @@ static mla_receipt_problems *receipt_problems(const mla_case_report *rep)
 
 /* A refusal for a case document's problems, to a peer that reads receipt version 2: the
  * receipt lists them. Should the list not seal (a path outside the receipt's characters: a
- * bug), the refusal still gets its version 1 receipt, never no receipt at all. */
-static void sign_with_problems(struct recv_job *j, mla_receipt *r, struct gw_crypto *k,
-			       const struct gw_config *c)
+ * bug), the refusal still gets its receipt without the list (version 1, or 2 where the
+ * envelope's version asks for it), never no receipt at all. */
+static void sign_with_problems(struct recv_job *j, mla_receipt *r, unsigned plain,
+			       struct gw_crypto *k, const struct gw_config *c)
 {
 	mla_receipt_problems *p = receipt_problems(j->report);
 	mla_diag d = {MLA_OK, ""};
@@ -119,8 +128,22 @@ static void sign_with_problems(struct recv_job *j, mla_receipt *r, struct gw_cry
 	gw_log(GW_LOG_ERROR, "receipt-problems-unsealed", j->header_known ? j->v.header.message_id
 									  : "",
 	       "peer=%s reason=\"%s\"", j->peer_state, d.msg);
-	r->version = 1;
+	r->version = plain;
 	j->receipt_err = mla_receipt_seal(r, k->signer, &c->limits, &j->receipt, NULL);
+}
+
+/* The receipt version paired with the envelope (SPEC 11 rule 7): 2 for an envelope of
+ * version 2, and for one whose header could not be read when version 2 is the highest this
+ * gateway writes to that peer; 1 otherwise. */
+static unsigned paired_version(const struct recv_job *j, const struct gw_config *c)
+{
+	const struct gw_peer *peer = gw_config_peer(c, j->peer_state);
+
+	if (j->v.header.version == 2)
+		return 2;
+	if (j->v.header.version == 0 && peer != NULL && gw_config_envelope_version(c, peer) >= 2)
+		return 2;
+	return 1;
 }
 
 /* The receipt version this refusal is written in: 2 only to list a case document's problems,
@@ -150,8 +173,10 @@ static void sign_receipt(struct recv_job *j, struct gw_crypto *k, const struct g
 		mla_text_copy_safe(r.error_message, sizeof(r.error_message),
 				   mla_diag_message(&j->diag));
 	j->receipt_ms = (int64_t)r.received_at * 1000;
-	if (lists_problems(j, c))
-		sign_with_problems(j, &r, k, c);
+	r.version = paired_version(j, c);
+	if (lists_problems(j, c) || (r.version == 2 && j->report != NULL && j->report->n > 0 &&
+				     j->err != MLA_OK))
+		sign_with_problems(j, &r, r.version, k, c);
 	else
 		j->receipt_err = mla_receipt_seal(&r, k->signer, &c->limits, &j->receipt, NULL);
 }

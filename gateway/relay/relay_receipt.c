@@ -36,6 +36,11 @@ static void receipt_run(struct gw_job *job, struct gw_crypto *k)
 				    &job->snap->cfg.limits, &j->r, &j->diag);
 	if (j->err == MLA_OK)
 		j->err = mla_receipt_match(&j->r, t->to_state, t->message_id, t->digest, &j->diag);
+	/* SPEC 11 rule 7: an envelope of version 2 is answered in receipt version 2 */
+	if (j->err == MLA_OK)
+		j->err = mla_receipt_match_version(
+			&j->r, mla_envelope_sealed_version(t->envelope.data, t->envelope.len),
+			&j->diag);
 	/* a verified refusal of exactly these bytes proves they are not stored there */
 	if (j->err == MLA_OK && j->r.outcome == MLA_OUTCOME_REJECTED)
 		j->reseal_err = relay_reseal_make(t, &j->r, k, &job->snap->cfg, &j->resealed,

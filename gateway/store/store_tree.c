@@ -39,33 +39,73 @@ static mla_err tree_put(gw_store *s, uint64_t seq, unsigned level, const uint8_t
 	return r;
 }
 
+#define TREE_LEAF_SQL "SELECT leaf FROM audit WHERE seq = ?1"
+#define TREE_NODE_SQL "SELECT hash FROM audit_tree WHERE seq = ?1 AND level = ?2"
+
+/* The node (level, idx; seq its last leaf) read with st, the statement of TREE_LEAF_SQL (level
+ * 0) or TREE_NODE_SQL; *rc the SQLite code of a failed bind or step (MLA_ERR_STORE then, for
+ * the caller to report), else 0. Done with st either way. */
+static mla_err tree_node_read(sqlite3_stmt *st, unsigned level, uint64_t idx, int64_t seq,
+			      uint8_t out[32], int *rc, mla_diag *diag)
+{
+	mla_err r = MLA_ERR_STORE;
+
+	if ((*rc = sqlite3_bind_int64(st, 1, seq)) != SQLITE_OK ||
+	    (level > 0 && (*rc = sqlite3_bind_int(st, 2, (int)level)) != SQLITE_OK) ||
+	    ((*rc = sqlite3_step(st)) != SQLITE_ROW && *rc != SQLITE_DONE)) {
+		store_stmt_done(st);
+		return MLA_ERR_STORE; /* the caller reports *rc */
+	}
+	if (*rc == SQLITE_DONE)
+		r = mla_fail(diag, MLA_ERR_NOT_FOUND, "store: no audit tree hash at level %u index "
+			     "%llu", level, (unsigned long long)idx);
+	else
+		r = store_col_digest(st, 0, out, "audit tree node", diag);
+	*rc = 0;
+	store_stmt_done(st);
+	return r;
+}
+
+static mla_err node_out_of_range(unsigned level, uint64_t idx, mla_diag *diag)
+{
+	return mla_fail(diag, MLA_ERR_ARG, "store: audit tree node %u/%llu: out of range", level,
+			(unsigned long long)idx);
+}
+
 mla_err store_tree_node(gw_store *s, unsigned level, uint64_t idx, uint8_t out[32],
 			mla_diag *diag)
 {
 	int64_t seq = last_seq(level, idx);
 	sqlite3_stmt *st = NULL;
 	mla_err r;
-	int rc;
+	int rc = 0;
 
 	if (seq < 0)
-		return mla_fail(diag, MLA_ERR_ARG, "store: audit tree node %u/%llu: out of range",
-				level, (unsigned long long)idx);
-	r = level == 0 ? store_stmt(s, ST_TREE_LEAF, "SELECT leaf FROM audit WHERE seq = ?1", &st,
-				    diag)
-		       : store_stmt(s, ST_TREE_GET, "SELECT hash FROM audit_tree WHERE seq = ?1 "
-				    "AND level = ?2", &st, diag);
-	if (r != MLA_OK)
-		return r;
-	if ((rc = sqlite3_bind_int64(st, 1, seq)) != SQLITE_OK ||
-	    (level > 0 && (rc = sqlite3_bind_int(st, 2, (int)level)) != SQLITE_OK) ||
-	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
+		return node_out_of_range(level, idx, diag);
+	r = level == 0 ? store_stmt(s, ST_TREE_LEAF, TREE_LEAF_SQL, &st, diag)
+		       : store_stmt(s, ST_TREE_GET, TREE_NODE_SQL, &st, diag);
+	if (r == MLA_OK && (r = tree_node_read(st, level, idx, seq, out, &rc, diag)) != MLA_OK && rc)
 		r = store_fail(s, rc, "audit tree node", diag);
-	else if (rc == SQLITE_DONE)
-		r = mla_fail(diag, MLA_ERR_NOT_FOUND, "store: no audit tree hash at level %u index "
-			     "%llu", level, (unsigned long long)idx);
-	else
-		r = store_col_digest(st, 0, out, "audit tree node", diag);
-	store_stmt_done(st);
+	return r;
+}
+
+mla_err store_reader_tree_node(store_reader *rd, unsigned level, uint64_t idx, uint8_t out[32],
+			       mla_diag *diag)
+{
+	int64_t seq = last_seq(level, idx);
+	sqlite3_stmt *st = NULL;
+	mla_err r;
+	int rc = 0;
+
+	if (seq < 0)
+		return node_out_of_range(level, idx, diag);
+	if (rd->version < 7)
+		return mla_fail(diag, MLA_ERR_NOT_FOUND, "store: schema %d keeps no audit tree",
+				rd->version);
+	r = level == 0 ? store_reader_stmt(rd, SR_TREE_LEAF, TREE_LEAF_SQL, &st, diag)
+		       : store_reader_stmt(rd, SR_TREE_NODE, TREE_NODE_SQL, &st, diag);
+	if (r == MLA_OK && (r = tree_node_read(st, level, idx, seq, out, &rc, diag)) != MLA_OK && rc)
+		r = store_fail_db(rd->db, rc, "audit tree node", diag);
 	return r;
 }
 
@@ -85,39 +125,6 @@ mla_err store_tree_add(gw_store *s, uint64_t seq, const uint8_t leaf[32], mla_di
 			break;
 	}
 	return r;
-}
-
-mla_err store_reader_tree_node(store_reader *r, unsigned level, uint64_t idx, uint8_t out[32],
-			       mla_diag *diag)
-{
-	int64_t seq = last_seq(level, idx);
-	sqlite3_stmt *st = NULL;
-	mla_err e;
-	int rc;
-
-	if (seq < 0)
-		return mla_fail(diag, MLA_ERR_ARG, "store: audit tree node %u/%llu: out of range",
-				level, (unsigned long long)idx);
-	if (r->version < 7)
-		return mla_fail(diag, MLA_ERR_NOT_FOUND, "store: schema %d keeps no audit tree",
-				r->version);
-	e = level == 0 ? store_reader_stmt(r, SR_TREE_LEAF, "SELECT leaf FROM audit WHERE seq = ?1",
-					   &st, diag)
-		       : store_reader_stmt(r, SR_TREE_NODE, "SELECT hash FROM audit_tree WHERE "
-					   "seq = ?1 AND level = ?2", &st, diag);
-	if (e != MLA_OK)
-		return e;
-	if ((rc = sqlite3_bind_int64(st, 1, seq)) != SQLITE_OK ||
-	    (level > 0 && (rc = sqlite3_bind_int(st, 2, (int)level)) != SQLITE_OK) ||
-	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
-		e = store_fail_db(r->db, rc, "audit tree node", diag);
-	else if (rc == SQLITE_DONE)
-		e = mla_fail(diag, MLA_ERR_NOT_FOUND, "store: no audit tree hash at level %u "
-			     "index %llu", level, (unsigned long long)idx);
-	else
-		e = store_col_digest(st, 0, out, "audit tree node", diag);
-	store_stmt_done(st);
-	return e;
 }
 
 /* The right edge of the leaves pushed so far, as in mla_merkle_compact_append, and fn for

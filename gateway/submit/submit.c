@@ -453,9 +453,7 @@ void submit_handle(struct gw *g, struct evhttp_request *req)
 					&h, &field, &diag)) != MLA_OK ||
 	    ((err = submit_parse_idem_key(evhttp_request_get_input_headers(req), &idem, &diag)) !=
 		     MLA_OK && (field = SUBMIT_IDEM_HEADER) != NULL) ||
-	    (gw_config_peer(&g->snap->cfg, h.to_state) == NULL &&
-	     (err = mla_fail(&diag, MLA_ERR_UNKNOWN_PEER, "%s is not a configured peer",
-			     h.to_state)) != MLA_OK)) {
+	    (err = submit_set_version(&g->snap->cfg, &h, &diag)) != MLA_OK) {
 		submit_reply_error(req, err == MLA_ERR_UNKNOWN_PEER ? 422 : 400, "Bad Request", err,
 				   mla_diag_message(&diag),
 				   err == MLA_ERR_UNKNOWN_PEER ? "X-MLA-To" : field);

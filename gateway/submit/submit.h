@@ -36,6 +36,13 @@ typedef void (*submit_done_fn)(struct gw *g, void *arg, const mla_header *h, mla
  * name. Problems name paths and codes, never the document's text. */
 mla_err submit_case_check(const uint8_t *doc, size_t len, const mla_header *h,
 			  const struct gw_config *c, char **problems, mla_diag *diag);
+/* submit_case.c, before a submission is queued: sets h->version to the envelope version
+ * written to the peer h->to_state (SPEC 11 rule 6, 16.7) and checks the header against it.
+ * MLA_ERR_HEADER (answered 400) when the peer reads no version this gateway writes, or when
+ * the header names a Kind or Action that version lacks, naming the peer's version: "header
+ * Action 'postponed' needs envelope version 2; peer CO reads envelope version 1 ([peer CO]
+ * envelope_versions)"; MLA_ERR_UNKNOWN_PEER for no such peer. */
+mla_err submit_set_version(const struct gw_config *c, mla_header *h, mla_diag *diag);
 mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, size_t len,
 		       const char *actor, mla_audit_event event, const struct submit_idem *idem,
 		       submit_done_fn fn, void *arg, mla_diag *d);

@@ -38,19 +38,62 @@ static char *problems_json(const mla_case_report *rep)
 	return s;
 }
 
+/* ", peer CO reads envelope version 1 ([peer CO] envelope_versions)" appended to diag's
+ * message: a refusal for the version the peer reads names it. */
+static mla_err name_peer_version(const struct gw_config *c, const mla_header *h,
+				 mla_diag *diag)
+{
+	const struct gw_peer *peer = gw_config_peer(c, h->to_state);
+	char why[MLA_DIAG_MAX], versions[16] = "";
+
+	if (peer != NULL)
+		gw_config_envelope_versions_text(peer, versions, sizeof(versions));
+	(void)mla_snprintf_cut(why, sizeof(why), "%s", mla_diag_message(diag));
+	return mla_fail(diag, MLA_ERR_HEADER,
+			"%s; peer %s reads envelope version %s ([peer %s] envelope_versions)", why,
+			h->to_state, versions, h->to_state);
+}
+
 mla_err submit_case_check(const uint8_t *doc, size_t len, const mla_header *h,
 			  const struct gw_config *c, char **problems, mla_diag *diag)
 {
 	mla_case_report *rep = calloc(1, sizeof(*rep));
+	int version = mla_header_version(h);
 	mla_err r;
 
 	*problems = NULL;
 	if (rep == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "out of memory");
-	r = mla_case_check(doc, len, &c->limits, c->cases_refuse_opaque, h->kind, h->action, rep,
-			   diag);
+	r = mla_case_check(doc, len, &c->limits, c->cases_refuse_opaque, version, h->kind,
+			   h->action, rep, diag);
 	if (r != MLA_OK && rep->cls == MLA_CASE_INVALID)
 		*problems = problems_json(rep);
+	/* a document this version cannot carry (Postponed to a peer on version 1) */
+	if (r == MLA_ERR_HEADER && rep->cls == MLA_CASE_VALID &&
+	    mla_case_min_version(rep) > version)
+		r = name_peer_version(c, h, diag);
 	free(rep);
 	return r;
+}
+
+mla_err submit_set_version(const struct gw_config *c, mla_header *h, mla_diag *diag)
+{
+	const struct gw_peer *peer = gw_config_peer(c, h->to_state);
+	char versions[16] = "";
+	int v;
+
+	if (peer == NULL)
+		return mla_fail(diag, MLA_ERR_UNKNOWN_PEER, "%s is not a configured peer",
+				h->to_state);
+	if ((v = gw_config_envelope_version(c, peer)) == 0) {
+		gw_config_envelope_versions_text(peer, versions, sizeof(versions));
+		return mla_fail(diag, MLA_ERR_HEADER,
+				"peer %s reads envelope version %s, below [gateway] "
+				"envelope_min_version %u: nothing can be sealed for it",
+				h->to_state, versions, c->envelope_min_version);
+	}
+	h->version = v;
+	if (mla_header_check(h, diag) != MLA_OK)
+		return name_peer_version(c, h, diag);
+	return MLA_OK;
 }

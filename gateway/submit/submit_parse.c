@@ -50,6 +50,8 @@ mla_err submit_parse_request(const struct evkeyvalq *headers, const char from_st
 	    mla_priority_parse(v, &h->priority) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_HEADER, "X-MLA-Priority must be normal, urgent or crisis");
 	*field = NULL;
+	/* every version's vocabulary here; submit_set_version holds it to the peer's */
+	h->version = MLA_ENVELOPE_VERSION_MAX;
 	return mla_header_check(h, diag);
 }
 

@@ -57,8 +57,8 @@ typedef struct mla_audit_entry {
 	mla_audit_event event;
 	char message_id[MLA_UUID_LEN + 1];   /* lower-case UUID */
 	char case_id[MLA_CASE_ID_MAX + 1];
-	char kind[MLA_TOKEN_MAX + 1];        /* one of mla_kinds */
-	char action[MLA_TOKEN_MAX + 1];      /* one of mla_actions */
+	char kind[MLA_TOKEN_MAX + 1];        /* one of mla_kinds (version 5 if of envelope v2) */
+	char action[MLA_TOKEN_MAX + 1];      /* one of mla_actions (likewise) */
 	char from[3];                        /* State codes */
 	char to[3];
 	char actor[MLA_AUDIT_ACTOR_MAX + 1]; /* "gateway", a State, or "role:name" */
@@ -118,14 +118,18 @@ mla_err mla_audit_event_parse(const char *s, mla_audit_event *out);
  * count 1, then the prev-* lines) for epoch-opened, the only event it holds, version 4 (the v3
  * lines with count 1 and the prev-* lines absent, then prev-envelope-sha256 and
  * audit-cert-sha256) for resealed, recovered, clock-stepped and audit-key-changed, the events
- * only it holds. On failure out is
+ * only it holds; version 5 (version 4's lines, each holding what the event has in the version
+ * it would otherwise have: count, link, digests) for an entry whose kind or action only
+ * envelope version 2 names (mla_kind_version, mla_action_version), which only it holds. On
+ * failure out is
  * unchanged: MLA_ERR_ARG with a message naming the field, or MLA_ERR_TOO_LARGE when out
  * cannot grow. */
 mla_err mla_audit_entry_serialize(const mla_audit_entry *e, mla_buf *out, mla_diag *diag);
 /* The strict inverse: accepts exactly the byte strings serialize produces (one per entry),
  * of any version, each by its own first line (a version 1 entry has count 1; a version 2
  * one a count from 2; a version 3 one is epoch-opened; a version 4 one is resealed,
- * recovered, clock-stepped or audit-key-changed), and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
+ * recovered, clock-stepped or audit-key-changed; a version 5 one names an envelope version 2
+ * Kind or Action, and no entry that does is of another version), and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
  * MLA_AUDIT_ENTRY_MAX). e is initialised first; on failure its contents are unspecified. */
 mla_err mla_audit_entry_parse(const uint8_t *data, size_t len, mla_audit_entry *e,
 			      mla_diag *diag);

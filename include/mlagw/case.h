@@ -106,24 +106,31 @@ const char *mla_case_code_message(mla_case_code c);
 /* One problem as one line: "PATH: CODE: MESSAGE[ (DETAIL)]", cut to n if need be. */
 void mla_case_problem_format(const mla_case_problem *p, char *out, size_t n);
 
-/* The envelope header a valid document travels with under envelope version 1 (SPEC 16.7):
+/* The envelope header a valid document travels with in envelope version (1 or 2; SPEC 16.7):
  * *kind is its first accepted Kind (NULL for an answer, which keeps its request's Kind) and
- * *action its Action. MLA_ERR_HEADER, naming the document, when version 1 has no Action for
- * it (Postponed: envelope version 2, to be added). */
-mla_err mla_case_header_for(const mla_case_report *r, const char **kind, const char **action,
-			    mla_diag *diag);
-/* Checks that a header's Kind and Action agree with a valid document: MLA_ERR_HEADER naming
- * the document type and the header's values otherwise. Opaque documents agree with any. */
-mla_err mla_case_check_header(const mla_case_report *r, const char *kind, const char *action,
-			      mla_diag *diag);
+ * *action its Action. Version 2 gives spontaneous information, production and preservation
+ * orders Kinds of their own (version 1: the interim information-exchange, evidence) and
+ * Postponed its Action; MLA_ERR_HEADER, "a postponed document needs envelope version 2", when
+ * version 1 has no Action for it. */
+mla_err mla_case_header_for(const mla_case_report *r, int version, const char **kind,
+			    const char **action, mla_diag *diag);
+/* The lowest envelope version that can carry a valid document (2 for Postponed), 1 for any
+ * other report. */
+int mla_case_min_version(const mla_case_report *r);
+/* Checks that a header's Kind and Action in envelope version agree with a valid document:
+ * MLA_ERR_HEADER naming the document type, the header's values and the expected ones
+ * otherwise. Opaque documents agree with any. */
+mla_err mla_case_check_header(const mla_case_report *r, int version, const char *kind,
+			      const char *action, mla_diag *diag);
 
 /* The check of a document before sealing and on receipt, one for both sides: validation
  * (mla_case_validate), then for a valid document its header (mla_case_check_header), for an
- * opaque one refuse_opaque ([cases] opaque = refuse). MLA_OK when it may travel; otherwise
+ * opaque one refuse_opaque ([cases] opaque = refuse); version is the envelope's (1 or 2), whose
+ * Kinds and Actions the header is held to. MLA_OK when it may travel; otherwise
  * MLA_ERR_SCHEMA (invalid: every problem in rep, diag counting them and naming the first; or
  * opaque and refused), MLA_ERR_HEADER, or another error of validation itself. */
 mla_err mla_case_check(const uint8_t *doc, size_t len, const mla_limits *limits,
-		       int refuse_opaque, const char *kind, const char *action,
+		       int refuse_opaque, int version, const char *kind, const char *action,
 		       mla_case_report *rep, mla_diag *diag);
 
 #endif

@@ -19,6 +19,9 @@
 #define MLA_CASE_ID_MAX 64
 #define MLA_AUTHORITY_MAX 128
 #define MLA_TOKEN_MAX 40
+/* The envelope versions this release reads and writes (SPEC 11, 16.7). */
+#define MLA_ENVELOPE_VERSION_MIN 1
+#define MLA_ENVELOPE_VERSION_MAX 2
 
 typedef enum mla_priority {
 	MLA_PRIORITY_NORMAL = 0,
@@ -40,18 +43,31 @@ typedef struct mla_header {
 	mla_priority priority;
 	time_t created;                   /* UTC, whole seconds */
 	char handling[MLA_TOKEN_MAX + 1]; /* one of mla_handling_codes */
+	/* The envelope version the header is sealed in or was read from (1 or 2; 0 is read as 1,
+	 * for headers zeroed rather than initialised): it fixes the namespace and the Kinds and
+	 * Actions the header may name. */
+	int version;
 } mla_header;
 
-/* NULL-terminated lists of the values the header accepts. */
+/* NULL-terminated lists of the values the header accepts, of every envelope version (SPEC 3:
+ * version 2 adds Kinds and Actions; mla_kind_version says which version names one). */
 extern const char *const mla_kinds[];
 extern const char *const mla_actions[];
 extern const char *const mla_handling_codes[];
+/* The lowest envelope version whose header names the Kind / Action (1 or 2); 0 when none
+ * does. A header naming a version 2 value cannot be sealed in version 1 (SPEC 16.7). */
+int mla_kind_version(const char *kind);
+int mla_action_version(const char *action);
 
 /* Fills a fresh header: new message id, created = now, priority normal, action "request",
  * handling "confidential", case id = a new UUID. The caller sets states, kind and the rest. */
 mla_err mla_header_init(mla_header *h);
-/* Checks every field's syntax and vocabulary; the message names the field. */
+/* Checks every field's syntax and vocabulary, the latter as the header's version has it (a
+ * version 2 Kind or Action in a version 1 header: "header Kind 'production-order' needs
+ * envelope version 2"); the message names the field. */
 mla_err mla_header_check(const mla_header *h, mla_diag *diag);
+/* h->version, with 0 read as 1. */
+int mla_header_version(const mla_header *h);
 const char *mla_priority_name(mla_priority p);
 mla_err mla_priority_parse(const char *s, mla_priority *out);
 
@@ -98,6 +114,12 @@ void mla_keyring_free(mla_keyring *k);
 mla_err mla_envelope_seal(const mla_header *h, const uint8_t *doc, size_t doc_len,
 			  const mla_signer *signer, const mla_recipient *recipient,
 			  const mla_limits *limits, mla_buf *out, mla_diag *diag);
+
+/* The version of an envelope this library sealed (mla_envelope_seal, mla_envelope_reseal),
+ * read from the start of its bytes as sealing writes them: 1 or 2, 0 for anything else. For
+ * a sender's own outbox only (which receipt version answers it, SPEC 11 rule 7); an envelope
+ * from elsewhere is read by mla_envelope_verify. */
+int mla_envelope_sealed_version(const uint8_t *env, size_t env_len);
 
 /* Seals env again with created as its Created (SPEC 13 Time, Re-sealing): env is verified
  * first (with trust: an envelope of this gateway), then its Header, with only Created changed,

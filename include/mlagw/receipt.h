@@ -81,5 +81,9 @@ mla_err mla_receipt_verify_problems(const uint8_t *xml, size_t len, const mla_tr
  * was sent to, for this message id, over exactly these envelope bytes. */
 mla_err mla_receipt_match(const mla_receipt *r, const char *to_state, const char *message_id,
 			  const uint8_t digest[32], mla_diag *diag);
+/* The receipt's version against the envelope's (SPEC 11 rule 7): an envelope of version 2 is
+ * answered in receipt version 2, positive or not (MLA_ERR_RECEIPT_MISMATCH otherwise); one of
+ * version 1 in version 1, or 2 for a refusal listing problems (SPEC 12), both accepted. */
+mla_err mla_receipt_match_version(const mla_receipt *r, int envelope_version, mla_diag *diag);
 
 #endif

@@ -71,24 +71,61 @@ mla_err export_source_done(struct export_ctx *x, mla_err e, const mla_diag *d)
 			   d->msg[0] != '\0' ? d->msg : mla_strerror(e));
 }
 
+/* The text checkpoint_sizes may take in the manifest of formats 2 and 3 (1 MiB in all, with
+ * room for the other members); a log with more checkpoints is format 4, whose manifest has no
+ * list (SPEC 15). A size takes its digits and at most 12 bytes of indent, comma and LF. */
+#define SIZES_TEXT_MAX ((size_t)1 << 20) - ((size_t)64 << 10)
+
+static size_t digits(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+/* The first read of the checkpoints: how many, the last size (the entries' extent), the
+ * first note (its key names the audit certificate) and, while they fit a manifest, the
+ * sizes. Their notes are written after the entries (checkpoint_note_row). */
 static mla_err checkpoint_row(const mla_audit_source_note *row, void *arg)
 {
 	struct export_ctx *x = arg;
-	char name[24];
-	mla_err r;
+	mla_err r = MLA_OK;
 
-	mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)row->size) ==
-		    MLA_OK);
-	r = export_add(x, &x->cps, MLA_BUNDLE_CHECKPOINT, name, row->note, row->len);
-	if (r == MLA_OK && x->res->checkpoints == 0 &&
+	if (x->res->checkpoints == 0 &&
 	    mla_buf_append(&x->first_note, row->note, row->len) != MLA_OK)
 		r = export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
 	x->last_size = row->size;
 	x->res->checkpoints++;
 	x->res->covered = row->size;
-	if (r == MLA_OK && json_array_append_new(x->sizes, json_integer((json_int_t)row->size)))
+	x->sizes_chars += digits(row->size) + 12;
+	if (x->sizes != NULL && x->sizes_chars > SIZES_TEXT_MAX) {
+		json_decref(x->sizes); /* format 4: no list, and no memory per checkpoint */
+		x->sizes = NULL;
+	}
+	if (r == MLA_OK && x->sizes != NULL &&
+	    json_array_append_new(x->sizes, json_integer((json_int_t)row->size)))
 		r = export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
 	return r;
+}
+
+/* The second read: each checkpoint's note into the body, after the entries. The source is
+ * one snapshot; a row the first read did not see is refused, not written. */
+static mla_err checkpoint_note_row(const mla_audit_source_note *row, void *arg)
+{
+	struct export_ctx *x = arg;
+	char name[24];
+
+	if (++x->notes_written > x->res->checkpoints || row->size > x->last_size)
+		return export_fail(x, MLA_AUDIT_EXPORT_CONTENT, MLA_ERR_ARG,
+				   "checkpoint %llu was not there at the first read of the log",
+				   (unsigned long long)row->size);
+	mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)row->size) ==
+		    MLA_OK);
+	return export_put(x, MLA_BUNDLE_CHECKPOINT, name, row->note, row->len);
 }
 
 /* Every checkpoint (ascending size); the last gives the entries' extent. */
@@ -298,11 +335,12 @@ static mla_err export_log(struct export_ctx *x)
 	    (r = export_source_done(x, s->peer_certs(s->ctx, peer_cert_row, x, &d), &d)) !=
 		    MLA_OK)
 		return r;
-	if (x->cps.len > 0 && fwrite(x->cps.data, 1, x->cps.len, x->body) != x->cps.len)
-		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_IO,
-				   "cannot write the bundle's temporary file: %s", strerror(errno));
-	x->body_bytes += x->cps.len;
-	x->body_records += x->res->checkpoints;
+	if ((r = export_source_done(x, s->checkpoints(s->ctx, checkpoint_note_row, x, &d), &d)) !=
+	    MLA_OK)
+		return r;
+	if (x->notes_written != x->res->checkpoints)
+		return export_fail(x, MLA_AUDIT_EXPORT_CONTENT, MLA_ERR_ARG, "the log's checkpoints "
+				   "changed between two reads of one snapshot");
 	return export_source_done(x, s->witnessed(s->ctx, witnessed_row, x, &d), &d);
 }
 
@@ -348,8 +386,8 @@ static unsigned bundle_format(const struct export_ctx *x)
 	uint64_t records = x->body_records + x->res->peer_certs + x->nkey_changes + 2;
 	uint64_t bytes = x->body_bytes + x->peer_certs.len + ((uint64_t)4 << 20);
 
-	if (records > MLA_BUNDLE_RECORDS_MAX || bytes > MLA_BUNDLE_MAX)
-		return 4;
+	if (records > MLA_BUNDLE_RECORDS_MAX || bytes > MLA_BUNDLE_MAX || x->sizes == NULL)
+		return 4; /* x->sizes NULL: more checkpoints than a format 3 manifest lists */
 	return x->seal_records > 0 || x->nkey_changes > 0 ? 3 : 2;
 }
 
@@ -367,13 +405,15 @@ static json_t *manifest(const struct export_ctx *x)
 		origin = fallback;
 	}
 	char format[32];
+	unsigned f4 = bundle_format(x) == 4;
+	json_t *m, *sizes = f4 ? json_array() : json_incref(x->sizes); /* "o" takes it */
 
 	mla_require(mla_snprintf(format, sizeof(format), "mlagw-audit-bundle/%u",
 				 bundle_format(x)) == MLA_OK);
-	return json_pack("{sssssssIsIsOs{sIsIsIsIsIsIsI}s{ss?ss?ss?}}", "format", format,
+	m = json_pack("{sssssssIsIsos{sIsIsIsIsIsIsI}s{ss?ss?ss?}}", "format", format,
 			 "state", st, "origin", origin, "first_seq",
 			 (json_int_t)0, "last_seq", (json_int_t)x->last_size - 1,
-			 "checkpoint_sizes", x->sizes, "counts", "entries",
+			 "checkpoint_sizes", sizes, "counts", "entries",
 			 (json_int_t)res->entries, "checkpoints", (json_int_t)res->checkpoints,
 			 "witnessed", (json_int_t)res->witnessed, "peer_certificates",
 			 (json_int_t)res->peer_certs, "proofs", (json_int_t)res->proofs,
@@ -381,6 +421,12 @@ static json_t *manifest(const struct export_ctx *x)
 			 (json_int_t)res->receipts, "filter", "case",
 			 f != NULL ? f->case_id : NULL, "from", f != NULL ? f->from : NULL, "to",
 			 f != NULL ? f->to : NULL);
+	/* format 4's manifest lists no sizes: the checkpoint records' names are they (SPEC 15) */
+	if (m != NULL && f4 && json_object_del(m, "checkpoint_sizes") != 0) {
+		json_decref(m);
+		m = NULL;
+	}
+	return m;
 }
 
 /* The format line, the manifest and the audit certificate into head. */
@@ -460,7 +506,6 @@ static void ctx_init(struct export_ctx *x, const mla_audit_source *src,
 		      (filter->case_id != NULL || filter->from != NULL || filter->to != NULL);
 	x->res = res;
 	x->diag = diag;
-	mla_buf_init(&x->cps, MLA_BUNDLE_MAX);
 	mla_buf_init(&x->peer_certs, MLA_BUNDLE_MAX);
 	mla_buf_init(&x->first_note, MLA_BUNDLE_MAX);
 }
@@ -469,7 +514,6 @@ static void ctx_free(struct export_ctx *x)
 {
 	if (x->body != NULL)
 		fclose(x->body);
-	mla_buf_free(&x->cps);
 	mla_buf_free(&x->peer_certs);
 	json_decref(x->sizes);
 	free(x->ids);

@@ -20,8 +20,10 @@ struct export_ctx {
 	 * million entries is gigabytes); the checkpoints and peers' certificates in memory */
 	FILE *body;
 	uint64_t body_bytes, body_records;
-	mla_buf cps, peer_certs;
-	json_t *sizes;			/* the checkpoints' sizes, ascending */
+	mla_buf peer_certs;
+	size_t sizes_chars;		/* checkpoint_sizes' text so far (formats 2 and 3) */
+	size_t notes_written;		/* the second read of the checkpoints */
+	json_t *sizes;			/* the checkpoints' sizes while a manifest holds them */
 	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1]; /* the log's, from its latest checkpoint */
 	char (*ids)[MLA_UUID_LEN + 1];	/* the selected messages */
 	size_t nids, capids;

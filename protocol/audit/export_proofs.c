@@ -63,44 +63,67 @@ static mla_err inclusion(struct prover *p, uint64_t i, uint64_t n, mla_merkle_pr
 			    : mla_merkle_nodes_inclusion_proof(source_node, p, i, n, out);
 }
 
-/* "c.<m>.<n>" for each two consecutive sizes, "i.<seq>.<last size>" for each of incl. */
-static mla_err tree_proofs(struct prover *pv, const uint64_t *sizes, size_t nsizes,
-			   const uint64_t *incl, size_t nincl)
+/* One checkpoint of the read for consistency proofs: "c.<m>.<n>" from the one before. */
+struct pair_walk {
+	struct prover *pv;
+	uint64_t prev;
+	mla_err r;
+};
+
+static mla_err pair_row(const mla_audit_source_note *row, void *arg)
 {
-	struct export_ctx *x = pv->x;
+	struct pair_walk *w = arg;
 	mla_merkle_proof p;
 	char name[64];
-	mla_err r = MLA_OK;
 
-	for (size_t i = 1; i < nsizes && r == MLA_OK; i++) {
+	if (row->size > w->pv->x->last_size)
+		return MLA_OK; /* not in the bundle (the notes' read refused it already) */
+	if (w->prev > 0) {
 		mla_require(mla_snprintf(name, sizeof(name), "c.%llu.%llu",
-					 (unsigned long long)sizes[i - 1],
-					 (unsigned long long)sizes[i]) == MLA_OK); /* <= 43 */
-		r = consistency(pv, sizes[i - 1], sizes[i], &p) != MLA_OK ? proof_failed(x, name)
-									   : add_proof(x, name, &p);
+					 (unsigned long long)w->prev,
+					 (unsigned long long)row->size) == MLA_OK); /* <= 43 */
+		w->r = consistency(w->pv, w->prev, row->size, &p) != MLA_OK
+			       ? proof_failed(w->pv->x, name)
+			       : add_proof(w->pv->x, name, &p);
 	}
+	w->prev = row->size;
+	return w->r;
+}
+
+/* "c.<m>.<n>" for each two consecutive checkpoints (a third read of them: their sizes are
+ * not held), then "i.<seq>.<last size>" for each of incl. */
+static mla_err tree_proofs(struct prover *pv, const uint64_t *incl, size_t nincl)
+{
+	struct export_ctx *x = pv->x;
+	const mla_audit_source *s = x->src;
+	struct pair_walk w = {pv, 0, MLA_OK};
+	mla_diag d = {MLA_OK, ""};
+	mla_merkle_proof p;
+	char name[64];
+	mla_err r;
+
+	if ((r = export_source_done(x, s->checkpoints(s->ctx, pair_row, &w, &d), &d)) != MLA_OK)
+		return r;
 	for (size_t i = 0; i < nincl && r == MLA_OK; i++) {
-		uint64_t last = sizes[nsizes - 1];
 		mla_require(mla_snprintf(name, sizeof(name), "i.%llu.%llu",
 					 (unsigned long long)incl[i],
-					 (unsigned long long)last) == MLA_OK); /* <= 43 */
-		r = inclusion(pv, incl[i], last, &p) != MLA_OK ? proof_failed(x, name)
-							       : add_proof(x, name, &p);
+					 (unsigned long long)x->last_size) == MLA_OK); /* <= 43 */
+		r = inclusion(pv, incl[i], x->last_size, &p) != MLA_OK ? proof_failed(x, name)
+								       : add_proof(x, name, &p);
 	}
 	return r;
 }
 
-static mla_err write_proofs(struct export_ctx *x, const uint64_t *sizes, size_t nsizes,
-			    const uint64_t *incl, size_t nincl)
+static mla_err write_proofs(struct export_ctx *x, const uint64_t *incl, size_t nincl)
 {
 	uint64_t nleaves = x->res->entries;
 	struct prover pv = {x, NULL, {MLA_OK, ""}};
 	mla_err r = MLA_OK;
 
-	if (nleaves == 0 || nsizes == 0 || (nsizes < 2 && nincl == 0))
+	if (nleaves == 0 || (x->res->checkpoints < 2 && nincl == 0))
 		return MLA_OK; /* nothing to prove: no tree to build (1M leaves cost seconds) */
 	if (x->src->node != NULL) /* O(log^2 n) node reads a proof, no leaf in memory */
-		return tree_proofs(&pv, sizes, nsizes, incl, nincl);
+		return tree_proofs(&pv, incl, nincl);
 	if (mla_merkle_tree_new(nleaves, &pv.t) != MLA_OK)
 		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM,
 				   "no memory for the tree of %llu entries",
@@ -110,40 +133,26 @@ static mla_err write_proofs(struct export_ctx *x, const uint64_t *sizes, size_t 
 			r = export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_INTERNAL,
 					"the tree of the entries cannot be built");
 	if (r == MLA_OK)
-		r = tree_proofs(&pv, sizes, nsizes, incl, nincl);
+		r = tree_proofs(&pv, incl, nincl);
 	mla_merkle_tree_free(pv.t);
 	return r;
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
 /* The proofs, after the witnessed heads: between consecutive checkpoints, and in a filtered
- * bundle of each entry of a selected message (x->ids sorted). */
+ * bundle of each entry of a selected message (export_second_read kept only theirs). */
 static mla_err export_proofs(struct export_ctx *x)
 {
-	uint64_t *sizes = calloc(x->res->checkpoints + 1, sizeof(*sizes)), *incl = NULL;
-	size_t n = 0, i;
-	json_t *v;
+	uint64_t *incl = calloc(x->nnamed + 1, sizeof(*incl));
 	mla_err r = MLA_OK;
 
-	if (sizes == NULL || (incl = calloc(x->nnamed + 1, sizeof(*incl))) == NULL) {
-		free(sizes);
+	if (incl == NULL)
 		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
-	}
-	json_array_foreach(x->sizes, i, v)
-		sizes[i] = (uint64_t)json_integer_value(v);
-	for (i = 0; i < x->nnamed; i++)
-		if (x->nids > 0 && bsearch(x->named[i].id, x->ids, x->nids, sizeof(*x->ids),
-					   cmp_id) != NULL)
-			incl[n++] = x->named[i].seq;
+	for (size_t i = 0; i < x->nnamed; i++)
+		incl[i] = x->named[i].seq;
 	if (x->res->entries != x->last_size || x->leaf_missing) /* no tree to prove from */
 		x->res->warnings |= MLA_AUDIT_EXPORT_W_NO_PROOFS;
 	else
-		r = write_proofs(x, sizes, json_array_size(x->sizes), incl, n);
-	free(sizes);
+		r = write_proofs(x, incl, x->nnamed);
 	free(incl);
 	return r;
 }

@@ -41,12 +41,28 @@ static int parse_name(const char *name, char *kind, uint64_t *a, uint64_t *b)
 	       mla_parse_u64(dot + 1, 0, UINT64_MAX, b) == MLA_OK;
 }
 
-/* The index in v->cps of the verified checkpoint of size n, or -1. */
+/* The index in v->cps of the verified checkpoint of size n, or -1. The verified ones ascend
+ * (verify_checkpoints refuses the others, size 0, wherever they stand): a binary search over
+ * the sizes, stepping past refused ones, so that a log of a checkpoint per entry costs
+ * O(log n) a proof, not O(n). */
 static long cp_index(const struct vctx *v, uint64_t n)
 {
-	for (size_t k = 0; k < v->ncps; k++)
-		if (v->cps[k].size == n && n != 0)
+	size_t lo = 0, hi = v->ncps;
+
+	while (n != 0 && lo < hi) {
+		size_t mid = lo + (hi - lo) / 2, k = mid;
+
+		while (k < hi && v->cps[k].size == 0)
+			k++; /* the first verified one at or after mid */
+		if (k == hi)
+			hi = mid;
+		else if (v->cps[k].size == n)
 			return (long)k;
+		else if (v->cps[k].size < n)
+			lo = k + 1;
+		else
+			hi = mid;
+	}
 	return -1;
 }
 

@@ -5,7 +5,7 @@
 #include "mlagw/case.h"
 
 mla_err mla_case_check(const uint8_t *doc, size_t len, const mla_limits *limits,
-		       int refuse_opaque, const char *kind, const char *action,
+		       int refuse_opaque, int version, const char *kind, const char *action,
 		       mla_case_report *rep, mla_diag *diag)
 {
 	char first[MLA_CASE_PATH_MAX + 64] = "";
@@ -15,7 +15,7 @@ mla_err mla_case_check(const uint8_t *doc, size_t len, const mla_limits *limits,
 		return mla_fail(diag, MLA_ERR_SCHEMA, "the document declares no case schema, and "
 				"this gateway refuses opaque documents ([cases] opaque = refuse)");
 	if (r == MLA_OK && rep->cls == MLA_CASE_VALID)
-		return mla_case_check_header(rep, kind, action, diag);
+		return mla_case_check_header(rep, version, kind, action, diag);
 	if (rep->cls != MLA_CASE_INVALID)
 		return r;
 	if (rep->n > 0)

@@ -9,17 +9,30 @@
 #include "mlagw/envelope.h"
 #include "mlagw/text.h"
 
+/* Every value of every envelope version, each version's additions after the last of the one
+ * before (SPEC 3 and 16.7): the first MLA_KINDS_V1 / MLA_ACTIONS_V1 are version 1's. */
 const char *const mla_kinds[] = {
 	"extradition", "provisional-arrest", "mla", "evidence", "search-seizure",
 	"bank-records", "asset-tracing", "asset-freezing", "confiscation", "crisis",
-	"information-exchange", "victim-protection", NULL,
+	"information-exchange", "victim-protection",
+	/* envelope version 2 */
+	"spontaneous-information", "production-order", "preservation-order", NULL,
 };
 
 const char *const mla_actions[] = {
 	"request", "received", "accepted", "additional-information-requested",
 	"additional-information-provided", "refused", "executed", "partially-executed",
-	"withdrawn", NULL,
+	"withdrawn",
+	/* envelope version 2 */
+	"postponed", "forwarded", "in-execution", "closed", NULL,
 };
+
+#define MLA_KINDS_V1 12
+#define MLA_ACTIONS_V1 9
+_Static_assert(sizeof(mla_kinds) / sizeof(mla_kinds[0]) == MLA_KINDS_V1 + 3 + 1,
+	       "three Kinds of version 2");
+_Static_assert(sizeof(mla_actions) / sizeof(mla_actions[0]) == MLA_ACTIONS_V1 + 4 + 1,
+	       "four Actions of version 2");
 
 const char *const mla_handling_codes[] = {
 	"public", "restricted", "confidential", "secret", NULL,
@@ -68,6 +81,7 @@ mla_err mla_header_init(mla_header *h)
 		return r;
 	h->created = time(NULL);
 	h->priority = MLA_PRIORITY_NORMAL;
+	h->version = 1;
 	if ((r = mla_strcpy(h->action, sizeof(h->action), "request")) != MLA_OK)
 		return r;
 	return mla_strcpy(h->handling, sizeof(h->handling), "confidential");
@@ -114,8 +128,36 @@ static int in_list(const char *s, const char *const *list)
 	return 0;
 }
 
+/* The envelope version that first names s in list, whose first n_v1 values are version 1's
+ * and the rest version 2's; 0 when no version names it. */
+static int first_version(const char *s, const char *const *list, int n_v1)
+{
+	for (int i = 0; list[i] != NULL; i++)
+		if (strcmp(s, list[i]) == 0)
+			return i < n_v1 ? 1 : 2;
+	return 0;
+}
+
+int mla_kind_version(const char *kind)
+{
+	return first_version(kind, mla_kinds, MLA_KINDS_V1);
+}
+
+int mla_action_version(const char *action)
+{
+	return first_version(action, mla_actions, MLA_ACTIONS_V1);
+}
+
+int mla_header_version(const mla_header *h)
+{
+	return h->version == 0 ? 1 : h->version;
+}
+
 mla_err mla_header_check(const mla_header *h, mla_diag *diag)
 {
+	if (h->version < 0 || h->version > MLA_ENVELOPE_VERSION_MAX)
+		return mla_fail(diag, MLA_ERR_HEADER, "header: envelope version %d is not 1 or 2",
+				h->version);
 	if (!is_uuid(h->message_id))
 		return mla_fail(diag, MLA_ERR_HEADER, "header MessageId is not a lower-case UUID");
 	if (!is_case_id(h->case_id))
@@ -137,6 +179,13 @@ mla_err mla_header_check(const mla_header *h, mla_diag *diag)
 	if (!in_list(h->action, mla_actions))
 		return mla_fail(diag, MLA_ERR_HEADER, "header Action '%.40s' is not a known action",
 				h->action);
+	if (mla_kind_version(h->kind) > mla_header_version(h))
+		return mla_fail(diag, MLA_ERR_HEADER, "header Kind '%.40s' needs envelope version %d",
+				h->kind, mla_kind_version(h->kind));
+	if (mla_action_version(h->action) > mla_header_version(h))
+		return mla_fail(diag, MLA_ERR_HEADER,
+				"header Action '%.40s' needs envelope version %d", h->action,
+				mla_action_version(h->action));
 	if (!in_list(h->handling, mla_handling_codes))
 		return mla_fail(diag, MLA_ERR_HEADER,
 				"header Handling '%.40s' is not a known handling code", h->handling);

@@ -116,12 +116,13 @@ static mla_err read_field(xmlNodePtr el, mla_header *h, char *tmp, size_t tmpn,
 	return MLA_OK;
 }
 
-mla_err header_read(xmlNodePtr node, mla_header *h, mla_diag *diag)
+mla_err header_read(xmlNodePtr node, int version, mla_header *h, mla_diag *diag)
 {
 	char tmp[48];
 	mla_err r;
 
 	memset(h, 0, sizeof(*h));
+	h->version = version;
 	for (xmlNodePtr c = node->children; c != NULL; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE)
 			continue;

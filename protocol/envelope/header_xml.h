@@ -8,8 +8,9 @@
 
 /* Appends the header's child elements to node (an mla:Header in namespace ns). */
 mla_err header_write(xmlNodePtr node, xmlNsPtr ns, const mla_header *h);
-/* Reads a schema-valid mla:Header element into h and checks it. */
-mla_err header_read(xmlNodePtr node, mla_header *h, mla_diag *diag);
+/* Reads a schema-valid mla:Header element of an envelope of version (1 or 2) into h and
+ * checks it against that version's vocabulary. */
+mla_err header_read(xmlNodePtr node, int version, mla_header *h, mla_diag *diag);
 /* Appends <name>text</name> in ns to parent (text escaped by libxml2); *out gets it unless
  * out is NULL. Shared by headers and receipts. */
 mla_err header_add_text(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *text,

@@ -3,6 +3,8 @@
 #define MLAGW_PROTOCOL_NS_H
 
 #define MLA_NS "urn:mlagw:envelope:1"
+/* envelope version 2: version 1 with the Kinds and Actions of SPEC 16.7 added */
+#define MLA_NS2 "urn:mlagw:envelope:2"
 #define MLA_RECEIPT_NS "urn:mlagw:receipt:1"
 /* receipt version 2: version 1 plus the problem list of a refused case document (SPEC 12) */
 #define MLA_RECEIPT2_NS "urn:mlagw:receipt:2"

@@ -31,6 +31,7 @@ mla_err seal_set_id(xmlNodePtr node, const char *id)
 
 mla_err seal_build_skeleton(const mla_header *h, struct seal_skeleton *s)
 {
+	int v2 = mla_header_version(h) == 2;
 	xmlNsPtr ns;
 	mla_err r;
 
@@ -43,10 +44,12 @@ mla_err seal_build_skeleton(const mla_header *h, struct seal_skeleton *s)
 	    (s->root = xmlNewDocNode(s->doc, NULL, BAD_CAST "Envelope", NULL)) == NULL)
 		return MLA_ERR_NOMEM;
 	xmlDocSetRootElement(s->doc, s->root);
-	if ((ns = xmlNewNs(s->root, BAD_CAST MLA_NS, BAD_CAST "mla")) == NULL)
+	/* the version twice, namespace and attribute (SPEC 11 rule 1); mla_header_check has
+	 * held the header to that version's vocabulary */
+	if ((ns = xmlNewNs(s->root, BAD_CAST(v2 ? MLA_NS2 : MLA_NS), BAD_CAST "mla")) == NULL)
 		return MLA_ERR_NOMEM;
 	xmlSetNs(s->root, ns);
-	if (xmlNewProp(s->root, BAD_CAST "version", BAD_CAST "1") == NULL ||
+	if (xmlNewProp(s->root, BAD_CAST "version", BAD_CAST(v2 ? "2" : "1")) == NULL ||
 	    (s->header = xmlNewChild(s->root, ns, BAD_CAST "Header", NULL)) == NULL ||
 	    (s->payload = xmlNewChild(s->root, ns, BAD_CAST "Payload", NULL)) == NULL)
 		return MLA_ERR_NOMEM;
@@ -230,6 +233,22 @@ mla_err seal_serialize(xmlDocPtr doc, const char *what, const mla_limits *limits
 			 limits->max_envelope_bytes);
 	xmlFree(mem);
 	return r;
+}
+
+int mla_envelope_sealed_version(const uint8_t *env, size_t env_len)
+{
+	static const char *const starts[] = {
+		NULL,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mla:Envelope xmlns:mla=\"" MLA_NS
+		"\" version=\"1\">",
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mla:Envelope xmlns:mla=\"" MLA_NS2
+		"\" version=\"2\">",
+	};
+
+	for (int v = 1; v <= MLA_ENVELOPE_VERSION_MAX; v++)
+		if (env_len >= strlen(starts[v]) && memcmp(env, starts[v], strlen(starts[v])) == 0)
+			return v;
+	return 0;
 }
 
 mla_err mla_envelope_seal(const mla_header *h, const uint8_t *doc, size_t doc_len,

@@ -15,12 +15,25 @@
 #include "verify_internal.h"
 #include "xml_safe.h"
 
-/* The Header, Payload and Signature, exactly as wrap_envelope describes them. */
+/* The envelope version (SPEC 11 rule 1), fixed by the root's namespace: a root in
+ * urn:mlagw:envelope:2 is version 2, any other is read as version 1 (and refused by
+ * wrap_locate unless it is an envelope of version 1). The root's version attribute must
+ * agree: the schema of each version fixes it. */
+static void pick_version(struct env_parts *p)
+{
+	xmlNodePtr root = xmlDocGetRootElement(p->doc);
+
+	p->version = xml_is(root, MLA_NS2, "Envelope") ? 2 : 1;
+	p->shape = p->version == 2 ? &wrap_envelope2 : &wrap_envelope;
+}
+
+/* The Header, Payload and Signature, exactly as the version's shape describes them. */
 static mla_err locate_parts(struct env_parts *p, const xml_safe_counts *c, mla_diag *diag)
 {
 	mla_err r;
 
-	if ((r = wrap_locate(p->doc, c, &wrap_envelope, &p->wrap, diag)) != MLA_OK)
+	pick_version(p);
+	if ((r = wrap_locate(p->doc, c, p->shape, &p->wrap, diag)) != MLA_OK)
 		return r;
 	p->root = p->wrap.root;
 	p->header = p->wrap.child[0];
@@ -120,7 +133,7 @@ static mla_err check_before_crypto(struct env_parts *p, const xml_safe_counts *c
 	    (r = schema_validate(p->doc, diag)) != MLA_OK ||
 	    (r = find_key_name(p, diag)) != MLA_OK)
 		return r;
-	if ((r = header_read(p->header, &out->header, diag)) != MLA_OK ||
+	if ((r = header_read(p->header, p->version, &out->header, diag)) != MLA_OK ||
 	    (r = check_part_id(p->header, 'H', "Header", out->header.message_id, diag)) != MLA_OK)
 		return r;
 	return check_part_id(p->payload, 'P', "Payload", out->header.message_id, diag);
@@ -143,7 +156,7 @@ mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust 
 	if ((r = certcheck_signature_signer(trust, out->header.from_state, p->signature,
 					    limits->verify_time, "signer", "envelope", &leaf,
 					    diag)) != MLA_OK ||
-	    (r = dsig_verify_shape(&wrap_envelope, &p->wrap, X509_get0_pubkey(leaf), diag)) !=
+	    (r = dsig_verify_shape(p->shape, &p->wrap, X509_get0_pubkey(leaf), diag)) !=
 		    MLA_OK ||
 	    (r = describe_signer(leaf, out)) != MLA_OK ||
 	    (r = envelope_payload_digest(p, out->payload_digest, diag)) != MLA_OK)

@@ -9,7 +9,9 @@
 
 struct env_parts {
 	xmlDocPtr doc;
-	struct wrap_parts wrap; /* as wrap_envelope describes them */
+	const struct wrap_shape *shape; /* wrap_envelope or wrap_envelope2, by the root */
+	int version;                    /* 1 or 2, by the root's namespace */
+	struct wrap_parts wrap;         /* as shape describes them */
 	xmlNodePtr root, header, payload, signature;
 	xmlNodePtr enc_data; /* xenc:EncryptedData inside the payload */
 	xmlNodePtr key_name; /* ds:KeyName of the EncryptedKey */

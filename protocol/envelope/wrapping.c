@@ -21,8 +21,26 @@ const struct wrap_shape wrap_envelope = {
 	},
 	.n = 3,
 	.signature = 2,
-	.forbidden = 0,
-	.forbidden_what = NULL,
+	.forbidden = 1u << XML_HEADER2 | 1u << XML_PAYLOAD2,
+	.forbidden_what = "envelope Header or Payload of another version",
+};
+
+/* Envelope version 2: the same shape in its own namespace; a version 1 Header or Payload
+ * inside is refused like a second copy of its own. */
+const struct wrap_shape wrap_envelope2 = {
+	.doc = "envelope",
+	.root_ns = MLA_NS2,
+	.root_name = "Envelope",
+	.root_qname = "mla:Envelope",
+	.children = {
+		{XML_HEADER2, "the header", "header"},
+		{XML_PAYLOAD2, "the encrypted payload", "payload"},
+		{XML_SIGNATURE, NULL, NULL},
+	},
+	.n = 3,
+	.signature = 2,
+	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD,
+	.forbidden_what = "envelope Header or Payload of another version",
 };
 
 const struct wrap_shape wrap_receipt = {
@@ -36,7 +54,8 @@ const struct wrap_shape wrap_receipt = {
 	},
 	.n = 2,
 	.signature = 1,
-	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD | 1u << XML_BODY2,
+	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD | 1u << XML_HEADER2 |
+		     1u << XML_PAYLOAD2 | 1u << XML_BODY2,
 	.forbidden_what = "envelope Header or Payload, or a receipt Body of another version",
 };
 
@@ -53,7 +72,8 @@ const struct wrap_shape wrap_receipt2 = {
 	},
 	.n = 2,
 	.signature = 1,
-	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD | 1u << XML_BODY,
+	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD | 1u << XML_HEADER2 |
+		     1u << XML_PAYLOAD2 | 1u << XML_BODY,
 	.forbidden_what = "envelope Header or Payload, or a receipt Body of another version",
 };
 

@@ -541,3 +541,12 @@ mla_err mla_receipt_match(const mla_receipt *r, const char *to_state, const char
 				"receipt digest differs from the envelope sent");
 	return MLA_OK;
 }
+
+mla_err mla_receipt_match_version(const mla_receipt *r, int envelope_version, mla_diag *diag)
+{
+	if (envelope_version >= 2 && r->version < 2)
+		return mla_fail(diag, MLA_ERR_RECEIPT_MISMATCH,
+				"receipt version %u for an envelope of version %d, which receipt "
+				"version 2 answers", r->version, envelope_version);
+	return MLA_OK;
+}

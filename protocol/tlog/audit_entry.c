@@ -13,6 +13,9 @@
 #define MAGIC2 "mlagw-audit-entry/2" /* version 1's lines, then count */
 #define MAGIC3 "mlagw-audit-entry/3" /* version 2's lines, then the prev-* lines */
 #define MAGIC4 "mlagw-audit-entry/4" /* version 3's lines, then two digests */
+/* version 4's lines, for the entries naming a Kind or Action of envelope version 2 only */
+#define MAGIC5 "mlagw-audit-entry/5"
+#define VERSION_MAX 5
 #define ABSENT "-"
 
 enum presence { NO = 0, OPT = 1, REQ = 2 };
@@ -331,18 +334,53 @@ static mla_err v4_write(const mla_audit_entry *e, mla_buf *out)
 			  e->audit_cert_sha256);
 }
 
-/* The version an entry is written in: the one its event alone has (3, 4), else 2 for an
- * aggregate and 1 for one event (SPEC 11 rule 12: the lowest that holds it). */
-static int entry_version(const mla_audit_entry *e)
+/* Version 5's lines after reason: version 4's, each holding what the entry's event puts
+ * there in the version it would otherwise have: its count, the link of an epoch-opened (else
+ * absent), the digests of the version 4 events (else absent). */
+static mla_err v5_write(const mla_audit_entry *e, mla_buf *out)
+{
+	mla_err r = mla_buf_printf(out, "count %" PRIu32 "\n", e->count);
+
+	if (r != MLA_OK)
+		return r;
+	if (e->event == MLA_AUDIT_EPOCH_OPENED)
+		r = link_write(e, out);
+	else
+		r = mla_buf_printf(out, "prev-origin -\nprev-size -\nprev-root -\n"
+				   "prev-signature -\n");
+	if (r != MLA_OK || (r = put_digest(out, "prev-envelope-sha256", e->has_prev_envelope_sha256,
+					   e->prev_envelope_sha256)) != MLA_OK)
+		return r;
+	return put_digest(out, "audit-cert-sha256", e->has_audit_cert_sha256,
+			  e->audit_cert_sha256);
+}
+
+/* The version an entry would have without its Kind and Action: the one its event alone has
+ * (3, 4), else 2 for an aggregate and 1 for one event. */
+static int event_version(const mla_audit_entry *e)
 {
 	int only = events[e->event].only_version;
 
 	return only != 0 ? only : e->count > 1 ? 2 : 1;
 }
 
+/* Non-zero when the entry names a Kind or Action of envelope version 2 only (SPEC 16.7). */
+static int names_envelope_v2(const mla_audit_entry *e)
+{
+	return (e->kind[0] != '\0' && mla_kind_version(e->kind) > 1) ||
+	       (e->action[0] != '\0' && mla_action_version(e->action) > 1);
+}
+
+/* The version an entry is written in (SPEC 11 rule 12: the lowest that holds it): 5 for one
+ * naming an envelope version 2 value, the only version that can, else event_version. */
+static int entry_version(const mla_audit_entry *e)
+{
+	return names_envelope_v2(e) ? 5 : event_version(e);
+}
+
 static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 {
-	static const char *const magic_of[] = {NULL, MAGIC1, MAGIC2, MAGIC3, MAGIC4};
+	static const char *const magic_of[] = {NULL, MAGIC1, MAGIC2, MAGIC3, MAGIC4, MAGIC5};
 	int version = entry_version(e);
 	const char *magic = magic_of[version];
 	mla_err r;
@@ -367,6 +405,8 @@ static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 		return r;
 	if (version == 4)
 		return v4_write(e, out);
+	if (version == 5)
+		return v5_write(e, out);
 	if ((r = mla_buf_printf(out, "count %" PRIu32 "\n", e->count)) != MLA_OK ||
 	    version == 2)
 		return r;
@@ -524,8 +564,9 @@ static mla_err take_link(struct cursor *c, mla_audit_entry *e)
 	return take_b64(c, "prev-signature", e->prev_sig, sizeof(e->prev_sig));
 }
 
-/* A line whose value must be the absent value "-" (version 4's copy of version 3's link). */
-static mla_err take_absent(struct cursor *c, const char *key)
+/* A line whose value must be the absent value "-" (version 4's and 5's copy of version 3's
+ * link). */
+static mla_err take_absent(struct cursor *c, const char *key, const char *why)
 {
 	const char *v;
 	size_t n;
@@ -535,7 +576,7 @@ static mla_err take_absent(struct cursor *c, const char *key)
 		return r;
 	if (v[0] != '-')
 		return mla_fail(c->diag, MLA_ERR_HEADER,
-				"audit entry line %u: %s must be - in version 4", c->line, key);
+				"audit entry line %u: %s must be - %s", c->line, key, why);
 	return MLA_OK;
 }
 
@@ -548,10 +589,10 @@ static mla_err take_v4(struct cursor *c, mla_audit_entry *e)
 
 	if ((r = take_decimal(c, "count", 1, 1, 1, "1 (version 4 holds one event)", &count)) !=
 		    MLA_OK ||
-	    (r = take_absent(c, "prev-origin")) != MLA_OK ||
-	    (r = take_absent(c, "prev-size")) != MLA_OK ||
-	    (r = take_absent(c, "prev-root")) != MLA_OK ||
-	    (r = take_absent(c, "prev-signature")) != MLA_OK)
+	    (r = take_absent(c, "prev-origin", "in version 4")) != MLA_OK ||
+	    (r = take_absent(c, "prev-size", "in version 4")) != MLA_OK ||
+	    (r = take_absent(c, "prev-root", "in version 4")) != MLA_OK ||
+	    (r = take_absent(c, "prev-signature", "in version 4")) != MLA_OK)
 		return r;
 	if ((r = take_digest(c, "prev-envelope-sha256", &e->has_prev_envelope_sha256,
 			     e->prev_envelope_sha256)) != MLA_OK)
@@ -560,29 +601,82 @@ static mla_err take_v4(struct cursor *c, mla_audit_entry *e)
 			   e->audit_cert_sha256);
 }
 
-/* The first line names the version (SPEC 11 rule 12): 1 to 4 into *version. */
+/* Version 5: version 4's lines, each as the entry's event has it in the version it would
+ * otherwise have (v5_write): a count from 1 (entry_check allows more than 1 only to the
+ * counted events), the link lines all absent or, for epoch-opened, all present, and the two
+ * digests (entry_check: only for resealed and audit-key-changed). */
+static mla_err take_v5(struct cursor *c, mla_audit_entry *e)
+{
+	uint64_t count = 0;
+	mla_err r;
+
+	if ((r = take_decimal(c, "count", 10, 1, UINT32_MAX,
+			      "a decimal from 1 to 4294967295 without leading zeros", &count)) !=
+		    MLA_OK ||
+	    (r = take_str(c, "prev-origin", e->prev_origin, sizeof(e->prev_origin))) != MLA_OK)
+		return r;
+	e->count = (uint32_t)count;
+	if (e->prev_origin[0] == '\0') {
+		if ((r = take_absent(c, "prev-size", "when prev-origin is -")) != MLA_OK ||
+		    (r = take_absent(c, "prev-root", "when prev-origin is -")) != MLA_OK ||
+		    (r = take_absent(c, "prev-signature", "when prev-origin is -")) != MLA_OK)
+			return r;
+	} else if ((r = take_decimal(c, "prev-size", 20, 1, UINT64_MAX,
+				     "a decimal from 1 without leading zeros", &e->prev_size)) !=
+			   MLA_OK ||
+		   (r = take_b64(c, "prev-root", e->prev_root, 32)) != MLA_OK ||
+		   (r = take_b64(c, "prev-signature", e->prev_sig, sizeof(e->prev_sig))) != MLA_OK) {
+		return r;
+	}
+	if ((r = take_digest(c, "prev-envelope-sha256", &e->has_prev_envelope_sha256,
+			     e->prev_envelope_sha256)) != MLA_OK)
+		return r;
+	return take_digest(c, "audit-cert-sha256", &e->has_audit_cert_sha256,
+			   e->audit_cert_sha256);
+}
+
+/* The first line names the version (SPEC 11 rule 12): 1 to VERSION_MAX into *version. */
 static mla_err take_magic(struct cursor *c, int *version)
 {
+	static const char *const magic_of[] = {NULL, MAGIC1, MAGIC2, MAGIC3, MAGIC4, MAGIC5};
 	size_t left = (size_t)(c->end - c->p);
 
+	_Static_assert(sizeof(MAGIC1) == sizeof(MAGIC2) && sizeof(MAGIC1) == sizeof(MAGIC3) &&
+			       sizeof(MAGIC1) == sizeof(MAGIC4) && sizeof(MAGIC1) == sizeof(MAGIC5),
+		       "version lines of one length");
 	c->line = 1;
 	*version = 0;
-	if (left >= sizeof(MAGIC1) && memcmp(c->p, MAGIC1 "\n", sizeof(MAGIC1)) == 0)
-		*version = 1;
-	else if (left >= sizeof(MAGIC2) && memcmp(c->p, MAGIC2 "\n", sizeof(MAGIC2)) == 0)
-		*version = 2;
-	else if (left >= sizeof(MAGIC3) && memcmp(c->p, MAGIC3 "\n", sizeof(MAGIC3)) == 0)
-		*version = 3;
-	else if (left >= sizeof(MAGIC4) && memcmp(c->p, MAGIC4 "\n", sizeof(MAGIC4)) == 0)
-		*version = 4;
-	else
+	for (int v = 1; v <= VERSION_MAX; v++)
+		if (left >= sizeof(MAGIC1) && memcmp(c->p, magic_of[v], sizeof(MAGIC1) - 1) == 0 &&
+		    c->p[sizeof(MAGIC1) - 1] == '\n')
+			*version = v;
+	if (*version == 0)
 		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry line 1: not " MAGIC1 ", "
-				MAGIC2 ", " MAGIC3 " or " MAGIC4);
-	_Static_assert(sizeof(MAGIC1) == sizeof(MAGIC2) && sizeof(MAGIC1) == sizeof(MAGIC3) &&
-			       sizeof(MAGIC1) == sizeof(MAGIC4),
-		       "version lines of one length");
+				MAGIC2 ", " MAGIC3 ", " MAGIC4 " or " MAGIC5);
 	c->p += sizeof(MAGIC1);
 	return MLA_OK;
+}
+
+/* Each version holds exactly what it alone can, so that every entry has one byte string (a
+ * version 2 entry has a count from 2, checked by take_count): version 5 exactly the entries
+ * naming an envelope version 2 Kind or Action, the others the events they alone hold. */
+static mla_err version_check(const mla_audit_entry *e, int version, mla_diag *diag)
+{
+	int want = entry_version(e);
+
+	if (version == want)
+		return MLA_OK;
+	if (want == 5)
+		return mla_fail(diag, MLA_ERR_HEADER,
+				"audit entry: kind %s, action %s of envelope version 2 are written "
+				"as version 5 only, not %d", e->kind[0] ? e->kind : ABSENT,
+				e->action[0] ? e->action : ABSENT, version);
+	if (version == 5)
+		return mla_fail(diag, MLA_ERR_HEADER,
+				"audit entry: version 5 holds only a kind or action of envelope "
+				"version 2; this entry is version %d", want);
+	return mla_fail(diag, MLA_ERR_HEADER, "audit entry: event %s is not written as version %d",
+			events[e->event].name, version);
 }
 
 /* The lines in order into e, each field's syntax but not yet the cross-field rules. */
@@ -627,19 +721,15 @@ static mla_err entry_read(struct cursor *c, mla_audit_entry *e)
 		return r;
 	if (version == 4 && (r = take_v4(c, e)) != MLA_OK)
 		return r;
+	if (version == 5 && (r = take_v5(c, e)) != MLA_OK)
+		return r;
 	if (c->p != c->end)
 		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry: data after the %s line",
-				version == 4   ? "audit-cert-sha256"
+				version >= 4   ? "audit-cert-sha256"
 				: version == 3 ? "prev-signature"
 				: version == 2 ? "count"
 					       : "reason");
-	/* each version holds exactly what it alone can: one byte string per entry (a version
-	 * 2 entry has a count from 2, checked by take_count) */
-	if (version != entry_version(e))
-		return mla_fail(c->diag, MLA_ERR_HEADER,
-				"audit entry: event %s is not written as version %d",
-				events[e->event].name, version);
-	return MLA_OK;
+	return version_check(e, version, c->diag);
 }
 
 /* One pass, no re-serialisation: every reader above accepts only the spelling serialize

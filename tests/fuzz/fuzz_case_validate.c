@@ -34,7 +34,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (report.problems[i].path[0] != '/' || strlen(line) >= sizeof(line))
 			abort();
 	}
-	if (report.cls == MLA_CASE_VALID)
-		(void)mla_case_header_for(&report, &kind, &action, &d);
+	/* both envelope versions' columns (SPEC 16.7) */
+	if (report.cls == MLA_CASE_VALID && mla_case_header_for(&report, 1, &kind, &action, &d) ==
+						     MLA_OK &&
+	    mla_case_check_header(&report, 1, kind != NULL ? kind : "mla", action, &d) != MLA_OK)
+		abort();
+	if (report.cls == MLA_CASE_VALID && (mla_case_header_for(&report, 2, &kind, &action, &d) !=
+						     MLA_OK ||
+	    mla_case_check_header(&report, 2, kind != NULL ? kind : "mla", action, &d) != MLA_OK))
+		abort();
 	return 0;
 }

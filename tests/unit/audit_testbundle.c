@@ -165,18 +165,19 @@ int tb_manifest(struct tb_bundle *b, const char *state, const char *filter_case)
 			    "%s, \"from\": null, \"to\": null}, \"counts\": {\"entries\": %zu, "
 			    "\"checkpoints\": %zu, \"envelopes\": %zu, \"receipts\": %zu, "
 			    "\"witnessed\": %zu, \"proofs\": %zu, \"peer_certificates\": %zu}, "
-			    "\"first_seq\": 0, \"last_seq\": %zu, \"checkpoint_sizes\": [",
+			    "\"first_seq\": 0, \"last_seq\": %zu%s",
 			    b->format > 0 ? b->format : 2u, state, origin, fc,
 			    count(b, MLA_BUNDLE_ENTRY), count(b, MLA_BUNDLE_CHECKPOINT),
 			    count(b, MLA_BUNDLE_ENVELOPE), count(b, MLA_BUNDLE_RECEIPT),
 			    count(b, MLA_BUNDLE_WITNESSED), count(b, MLA_BUNDLE_PROOF),
 			    count(b, MLA_BUNDLE_CERTIFICATE) - 1 - later_audit_certs(b),
-			    count(b, MLA_BUNDLE_ENTRY) - 1) !=
-	     MLA_OK;
-	for (size_t i = 0, k = 0; rc == 0 && i < b->n; i++)
+			    count(b, MLA_BUNDLE_ENTRY) - 1,
+			    b->format >= 4 ? "" : ", \"checkpoint_sizes\": [") != MLA_OK;
+	/* format 4 lists no sizes (SPEC 15) */
+	for (size_t i = 0, k = 0; rc == 0 && b->format < 4 && i < b->n; i++)
 		if (b->rec[i].type == MLA_BUNDLE_CHECKPOINT)
 			rc = mla_buf_printf(&m, "%s%s", k++ ? ", " : "", b->rec[i].name) != MLA_OK;
-	if (rc == 0 && mla_buf_append_str(&m, "]}") == MLA_OK)
+	if (rc == 0 && mla_buf_append_str(&m, b->format >= 4 ? "}" : "]}") == MLA_OK)
 		rc = tb_set(b, MLA_BUNDLE_MANIFEST, "manifest", m.data, m.len);
 	else
 		rc = -1;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -386,11 +387,105 @@ static void test_export_refusals(void **state)
 	fake_free(&f);
 }
 
+/* A quiet log checkpointed after every entry: more checkpoints than a format 2 or 3 manifest
+ * can list (checkpoint_sizes, 1 MiB) make the bundle format 4, whose manifest lists none,
+ * with every checkpoint and the consistency proof of each pair (SPEC 15). */
+#define DENSE 60000
+
+static mla_err d_meta(void *ctx, mla_audit_source_meta *m, mla_diag *diag)
+{
+	(void)ctx;
+	(void)diag;
+	memset(m, 0, sizeof(*m));
+	m->entries = m->checkpoints = DENSE;
+	mla_require(mla_strcpy(m->state, sizeof(m->state), "ES") == MLA_OK);
+	mla_require(mla_strcpy(m->origin, sizeof(m->origin), "mlagw.es/audit") == MLA_OK);
+	return MLA_OK;
+}
+
+static mla_err d_entries(void *ctx, uint64_t from, uint64_t to, mla_audit_entry_fn fn,
+			 void *arg, mla_diag *diag)
+{
+	char text[32];
+	uint8_t leaf[32];
+	mla_err r = MLA_OK;
+
+	(void)ctx;
+	(void)diag;
+	for (uint64_t seq = from; seq < to && seq < DENSE && r == MLA_OK; seq++) {
+		mla_audit_source_entry e;
+
+		assert_int_equal(mla_snprintf(text, sizeof(text), "entry %llu\n",
+					      (unsigned long long)seq), MLA_OK);
+		assert_int_equal(mla_merkle_leaf_hash(text, strlen(text), leaf), MLA_OK);
+		e = (mla_audit_source_entry){seq, (const uint8_t *)text, strlen(text), leaf};
+		r = fn(&e, arg);
+	}
+	return r;
+}
+
+static mla_err d_checkpoints(void *ctx, mla_audit_note_fn fn, void *arg, mla_diag *diag)
+{
+	mla_err r = MLA_OK;
+
+	(void)ctx;
+	(void)diag;
+	for (uint64_t size = 1; size <= DENSE && r == MLA_OK; size++) {
+		mla_audit_source_note n = {NULL, size, "note\n", 5};
+		r = fn(&n, arg);
+	}
+	return r;
+}
+
+static void test_export_many_checkpoints(void **state)
+{
+	char dir[] = "/tmp/mlagw-tae-dense-XXXXXX", path[64], line[64];
+	struct fake f;
+	mla_audit_source src;
+	mla_audit_export_result res;
+	mla_diag d = {MLA_OK, ""};
+	mla_bundle b;
+	FILE *fp;
+	json_t *m;
+
+	(void)state;
+	fake_make(&f, UINT64_MAX, &src); /* for its certificates; the log is the dense one */
+	src.meta = d_meta;
+	src.entries = d_entries;
+	src.checkpoints = d_checkpoints;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(mla_snprintf(path, sizeof(path), "%s/es.mab", dir), MLA_OK);
+	assert_int_equal(mla_audit_export_file(&src, audit_pem(&f)->data.data,
+					       audit_pem(&f)->data.len, NULL, path, &res, &d),
+			 MLA_OK);
+	assert_int_equal(res.checkpoints, DENSE);
+	assert_int_equal(res.proofs, DENSE - 1); /* c.<m>.<m+1> for each pair */
+	assert_non_null(fp = fopen(path, "rb"));
+	assert_non_null(fgets(line, sizeof(line), fp));
+	assert_string_equal(line, "mlagw-audit-bundle/4\n");
+	assert_int_equal(mla_bundle_index(fp, &b, &d), MLA_OK);
+	assert_int_equal(b.format, 4);
+	assert_int_equal(b.count[MLA_BUNDLE_CHECKPOINT], DENSE);
+	assert_int_equal(b.count[MLA_BUNDLE_PROOF], DENSE - 1);
+	assert_int_equal(b.count[MLA_BUNDLE_ENTRY], DENSE);
+	assert_non_null(m = json_loadb((const char *)b.rec[0].data, b.rec[0].len, 0, NULL));
+	assert_null(json_object_get(m, "checkpoint_sizes"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "counts"),
+							    "checkpoints")), DENSE);
+	json_decref(m);
+	mla_bundle_free(&b);
+	fclose(fp);
+	unlink(path);
+	rmdir(dir);
+	fake_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_export_verifies),
 		cmocka_unit_test(test_export_filtered),
+		cmocka_unit_test(test_export_many_checkpoints),
 		cmocka_unit_test(test_export_cert_canonical),
 		cmocka_unit_test(test_export_gap_refused),
 		cmocka_unit_test(test_export_refusals),

@@ -195,6 +195,39 @@ static void test_v2_entry(void **state)
 	tb_free(&b);
 }
 
+/* An entry naming envelope version 2 values (audit entry version 5, SPEC 14) verifies among
+ * earlier versions: the verifier reads each entry by its own first line. */
+static void test_v5_entry(void **state)
+{
+	struct tb_bundle b;
+	mla_audit_entry e[8];
+	mla_audit_result *r;
+	size_t n = es_entries(e);
+	const struct tb_rec *rec;
+
+	(void)state;
+	tb_entry(&e[3], 3, t0 + 3000, MLA_AUDIT_REJECTED, NULL, NULL, NULL, E1, NULL);
+	assert_int_equal(mla_strcpy(e[3].error, sizeof(e[3].error), "replay"), MLA_OK);
+	assert_int_equal(mla_strcpy(e[3].from, sizeof(e[3].from), "CO"), MLA_OK);
+	assert_int_equal(mla_strcpy(e[3].kind, sizeof(e[3].kind), "production-order"), MLA_OK);
+	assert_int_equal(mla_strcpy(e[3].action, sizeof(e[3].action), "postponed"), MLA_OK);
+	e[3].count = 2;
+	assert_int_equal(tb_build(&b, &es, e, n, cps24, 2, &co), 0);
+	for (size_t i = 0, found = 0; i < b.n; i++) {
+		rec = &b.rec[i];
+		if (rec->type == MLA_BUNDLE_ENTRY && rec->data.len > 20 &&
+		    memcmp(rec->data.data, "mlagw-audit-entry/5\n", 20) == 0)
+			found++;
+		if (i + 1 == b.n)
+			assert_int_equal(found, 1);
+	}
+	r = verify1(&b);
+	assert_int_equal(r->failures, 0);
+	assert_int_equal(r->bundles[0].ok[MLA_AUDIT_CHECK_ENTRIES], 4);
+	mla_audit_result_free(r);
+	tb_free(&b);
+}
+
 /* Format 4 (format 3 with raised limits, SPEC 15) verifies like format 2; and a bundle read
  * from its file (the path input mlagw audit verify gives) as from memory. */
 static void test_format4_and_file(void **state)
@@ -995,6 +1028,7 @@ int main(void)
 		cmocka_unit_test(test_format4_and_file),
 		cmocka_unit_test(test_failures_listed),
 		cmocka_unit_test(test_v2_entry),
+		cmocka_unit_test(test_v5_entry),
 		cmocka_unit_test(test_checkpoint_signature),
 		cmocka_unit_test(test_altered_entry),
 		cmocka_unit_test(test_sequence_gap),

@@ -1,5 +1,5 @@
 /* The envelope header a case document travels with (SPEC 16.7): Kind and Action under
- * envelope version 1, the documents that need version 2, and mismatches named. */
+ * envelope versions 1 and 2, the documents that need version 2, and mismatches named. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,13 +56,13 @@ static void test_header_for_each_example(void **state)
 		mla_diag d = {MLA_OK, ""};
 		const char *kind, *action;
 
-		assert_int_equal(mla_case_header_for(r, &kind, &action, &d), MLA_OK);
+		assert_int_equal(mla_case_header_for(r, 1, &kind, &action, &d), MLA_OK);
 		if (want[i].kind == NULL)
 			assert_null(kind);
 		else
 			assert_string_equal(kind, want[i].kind);
 		assert_string_equal(action, want[i].action);
-		assert_int_equal(mla_case_check_header(r, want[i].kind != NULL ? want[i].kind : "mla",
+		assert_int_equal(mla_case_check_header(r, 1, want[i].kind != NULL ? want[i].kind : "mla",
 						       action, &d),
 				 MLA_OK);
 		free(r);
@@ -76,11 +76,57 @@ static void test_postponed_needs_v2(void **state)
 	const char *kind, *action;
 
 	(void)state;
-	assert_int_equal(mla_case_header_for(r, &kind, &action, &d), MLA_ERR_HEADER);
-	assert_non_null(strstr(d.msg, "postponed"));
-	assert_non_null(strstr(d.msg, "version 2"));
-	assert_int_equal(mla_case_check_header(r, "mla", "accepted", &d), MLA_ERR_HEADER);
+	assert_int_equal(mla_case_header_for(r, 1, &kind, &action, &d), MLA_ERR_HEADER);
+	assert_string_equal(d.msg, "a postponed document needs envelope version 2");
+	assert_int_equal(mla_case_check_header(r, 1, "mla", "accepted", &d), MLA_ERR_HEADER);
 	free(r);
+}
+
+/* Envelope version 2: the three request kinds travel with Kinds of their own (the interim
+ * ones no longer fit), Postponed with its Action; every other document as in version 1. */
+static void test_header_for_v2(void **state)
+{
+	static const struct {
+		const char *name, *kind, *interim, *action;
+	} want[] = {
+		{"request-spontaneous-information", "spontaneous-information", "information-exchange",
+		 "request"},
+		{"request-production-order", "production-order", "evidence", "request"},
+		{"request-preservation-order", "preservation-order", "evidence", "request"},
+		{"request-extradition", "extradition", NULL, "request"},
+		{"request-mla", "mla", NULL, "request"},
+		{"answer-postponed", NULL, NULL, "postponed"},
+		{"answer-accepted", NULL, NULL, "accepted"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		mla_case_report *r = example(want[i].name);
+		mla_diag d = {MLA_OK, ""};
+		const char *kind, *action;
+
+		assert_int_equal(mla_case_header_for(r, 2, &kind, &action, &d), MLA_OK);
+		if (want[i].kind == NULL)
+			assert_null(kind);
+		else
+			assert_string_equal(kind, want[i].kind);
+		assert_string_equal(action, want[i].action);
+		assert_int_equal(mla_case_check_header(r, 2, kind != NULL ? kind : "production-order",
+						       action, &d),
+				 MLA_OK);
+		if (want[i].interim != NULL) {
+			/* the interim Kind fits version 1 only, and the new one version 2 only */
+			assert_int_equal(mla_case_check_header(r, 2, want[i].interim, action, &d),
+					 MLA_ERR_HEADER);
+			assert_non_null(strstr(d.msg, want[i].kind));
+			assert_int_equal(mla_case_check_header(r, 1, want[i].interim, action, &d),
+					 MLA_OK);
+			assert_int_equal(mla_case_check_header(r, 1, want[i].kind, action, &d),
+					 MLA_ERR_HEADER);
+		}
+		assert_int_equal(mla_case_min_version(r), want[i].action[0] == 'p' ? 2 : 1);
+		free(r);
+	}
 }
 
 static void test_mismatch_named(void **state)
@@ -89,21 +135,21 @@ static void test_mismatch_named(void **state)
 	mla_diag d = {MLA_OK, ""};
 
 	(void)state;
-	assert_int_equal(mla_case_check_header(r, "mla", "request", &d), MLA_ERR_HEADER);
+	assert_int_equal(mla_case_check_header(r, 1, "mla", "request", &d), MLA_ERR_HEADER);
 	assert_non_null(strstr(d.msg, "Kind mla"));
 	assert_non_null(strstr(d.msg, "extradition"));
-	assert_int_equal(mla_case_check_header(r, "extradition", "refused", &d), MLA_ERR_HEADER);
+	assert_int_equal(mla_case_check_header(r, 1, "extradition", "refused", &d), MLA_ERR_HEADER);
 	assert_non_null(strstr(d.msg, "refused"));
 	free(r);
 	r = example("answer-refused");
-	assert_int_equal(mla_case_check_header(r, "evidence", "accepted", &d), MLA_ERR_HEADER);
+	assert_int_equal(mla_case_check_header(r, 1, "evidence", "accepted", &d), MLA_ERR_HEADER);
 	assert_non_null(strstr(d.msg, "refused document"));
-	assert_int_equal(mla_case_check_header(r, "evidence", "refused", &d), MLA_OK);
+	assert_int_equal(mla_case_check_header(r, 1, "evidence", "refused", &d), MLA_OK);
 	free(r);
 	/* a request for assistance may travel with the narrower kinds */
 	r = example("request-mla");
-	assert_int_equal(mla_case_check_header(r, "bank-records", "request", &d), MLA_OK);
-	assert_int_equal(mla_case_check_header(r, "confiscation", "request", &d), MLA_ERR_HEADER);
+	assert_int_equal(mla_case_check_header(r, 1, "bank-records", "request", &d), MLA_OK);
+	assert_int_equal(mla_case_check_header(r, 1, "confiscation", "request", &d), MLA_ERR_HEADER);
 	free(r);
 }
 
@@ -118,9 +164,9 @@ static void test_execution_report_extent(void **state)
 
 	(void)state;
 	assert_int_equal(r->cls, MLA_CASE_VALID);
-	assert_int_equal(mla_case_header_for(r, &kind, &action, &d), MLA_OK);
+	assert_int_equal(mla_case_header_for(r, 1, &kind, &action, &d), MLA_OK);
 	assert_string_equal(action, "executed");
-	assert_int_equal(mla_case_check_header(r, "mla", "partially-executed", &d), MLA_ERR_HEADER);
+	assert_int_equal(mla_case_check_header(r, 1, "mla", "partially-executed", &d), MLA_ERR_HEADER);
 	free(r);
 	free(full);
 	free(doc);
@@ -134,8 +180,8 @@ static void test_opaque_and_names(void **state)
 	const char *kind, *action;
 
 	(void)state;
-	assert_int_equal(mla_case_check_header(r, "mla", "request", &d), MLA_OK);
-	assert_int_equal(mla_case_header_for(r, &kind, &action, &d), MLA_ERR_ARG);
+	assert_int_equal(mla_case_check_header(r, 1, "mla", "request", &d), MLA_OK);
+	assert_int_equal(mla_case_header_for(r, 1, &kind, &action, &d), MLA_ERR_ARG);
 	free(r);
 	for (int t = 0; t < MLA_CASE_DOCTYPE_N; t++)
 		assert_true(strlen(mla_case_doctype_name((mla_case_doctype)t)) > 0);
@@ -162,17 +208,17 @@ static void test_check_both_sides(void **state)
 	(void)state;
 	assert_non_null(r);
 	mla_limits_default(&lim);
-	assert_int_equal(mla_case_check((const uint8_t *)doc, len, &lim, 1, "extradition",
+	assert_int_equal(mla_case_check((const uint8_t *)doc, len, &lim, 1, 1, "extradition",
 					"request", r, &d), MLA_OK);
 	assert_int_equal(r->cls, MLA_CASE_VALID);
-	assert_int_equal(mla_case_check((const uint8_t *)doc, len, &lim, 0, "mla", "request", r,
+	assert_int_equal(mla_case_check((const uint8_t *)doc, len, &lim, 0, 1, "mla", "request", r,
 					&d), MLA_ERR_HEADER);
-	assert_int_equal(mla_case_check((const uint8_t *)opaque, strlen(opaque), &lim, 0, "mla",
+	assert_int_equal(mla_case_check((const uint8_t *)opaque, strlen(opaque), &lim, 0, 1, "mla",
 					"request", r, &d), MLA_OK);
-	assert_int_equal(mla_case_check((const uint8_t *)opaque, strlen(opaque), &lim, 1, "mla",
+	assert_int_equal(mla_case_check((const uint8_t *)opaque, strlen(opaque), &lim, 1, 1, "mla",
 					"request", r, &d), MLA_ERR_SCHEMA);
 	assert_non_null(strstr(d.msg, "opaque = refuse"));
-	assert_int_equal(mla_case_check((const uint8_t *)bad, strlen(bad), &lim, 0, "extradition",
+	assert_int_equal(mla_case_check((const uint8_t *)bad, strlen(bad), &lim, 0, 1, "extradition",
 					"request", r, &d), MLA_ERR_SCHEMA);
 	assert_int_equal(r->cls, MLA_CASE_INVALID);
 	/* both unexpected elements and the mandatory one they leave missing, all at once */
@@ -189,6 +235,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_for_each_example),
 		cmocka_unit_test(test_postponed_needs_v2),
+		cmocka_unit_test(test_header_for_v2),
 		cmocka_unit_test(test_mismatch_named),
 		cmocka_unit_test(test_execution_report_extent),
 		cmocka_unit_test(test_opaque_and_names),

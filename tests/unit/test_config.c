@@ -327,6 +327,49 @@ static void test_peer_lookup(void **state)
 	free(c);
 }
 
+/* [peer CC] envelope_versions and [gateway] envelope_min_version (SPEC 11 rule 6): the
+ * version written to each peer, by default 1. */
+static void test_envelope_versions(void **state)
+{
+	struct gw_config *c = new_config();
+	char text[16];
+
+	(void)state;
+	expect_base_ok("[peer CO]\nurl = https://co.example/a\nencrypt_cert = co.crt\n"
+		       "envelope_versions = 1, 2\n"
+		       "[peer MX]\nurl = https://mx.example/b\nencrypt_cert = mx.crt\n"
+		       "[peer FR]\nurl = https://fr.example/b\nencrypt_cert = fr.crt\n"
+		       "envelope_versions = 2\n",
+		       c);
+	assert_int_equal(c->envelope_min_version, 1);
+	assert_int_equal(gw_config_peer(c, "CO")->envelope_versions, 6u);
+	assert_int_equal(gw_config_peer(c, "MX")->envelope_versions, 2u); /* the default: 1 */
+	assert_int_equal(gw_config_envelope_version(c, gw_config_peer(c, "CO")), 2);
+	assert_int_equal(gw_config_envelope_version(c, gw_config_peer(c, "MX")), 1);
+	assert_int_equal(gw_config_envelope_version(c, gw_config_peer(c, "FR")), 2);
+	gw_config_envelope_versions_text(gw_config_peer(c, "CO"), text, sizeof(text));
+	assert_string_equal(text, "1, 2");
+	gw_config_envelope_versions_text(gw_config_peer(c, "MX"), text, sizeof(text));
+	assert_string_equal(text, "1");
+	/* a minimum of 2: version 1 is written to nobody */
+	c->envelope_min_version = 2;
+	assert_int_equal(gw_config_envelope_version(c, gw_config_peer(c, "CO")), 2);
+	assert_int_equal(gw_config_envelope_version(c, gw_config_peer(c, "MX")), 0);
+	free(c);
+	expect_base_error("[peer CO]\nurl = https://a\nenvelope_versions = 1, 3\n", 3,
+			  "[peer CO] envelope_versions: a version this gateway does not implement");
+	expect_base_error("[peer CO]\nurl = https://a\nenvelope_versions = 2 2\n", 3,
+			  "[peer CO] envelope_versions: a version named twice");
+	expect_base_error("[peer CO]\nurl = https://a\nenvelope_versions = 0\n", 3,
+			  "[peer CO] envelope_versions: expected versions");
+	expect_base_error("[peer CO]\nurl = https://a\nenvelope_versions = ,\n", 3,
+			  "[peer CO] envelope_versions: no version");
+	expect_base_error("[peer CO]\nurl = https://a\nenvelope_versions = 1;2\n", 3,
+			  "[peer CO] envelope_versions");
+	expect_error("[gateway]\nenvelope_min_version = 3\n", 2,
+		     "[gateway] envelope_min_version: 3 is out of range (1..2)");
+}
+
 /* ---- errors: one per class, each naming the file, line and key ---- */
 
 static void test_err_unknown_section(void **state)
@@ -696,6 +739,7 @@ int main(void)
 		cmocka_unit_test(test_max_body_explicit),
 		cmocka_unit_test(test_comments_and_line_ends),
 		cmocka_unit_test(test_peer_lookup),
+		cmocka_unit_test(test_envelope_versions),
 		cmocka_unit_test(test_err_unknown_section),
 		cmocka_unit_test(test_err_unknown_key),
 		cmocka_unit_test(test_err_key_outside_section),

@@ -345,7 +345,7 @@ class Gateway:
                    (lines[0] == 'mlagw-audit-entry/2' and lines[-2].startswith('count ')) or
                    (lines[0] == 'mlagw-audit-entry/3' and seq == 0 and
                     lines[-2].startswith('prev-signature ')) or
-                   (lines[0] == 'mlagw-audit-entry/4' and
+                   (lines[0] in ('mlagw-audit-entry/4', 'mlagw-audit-entry/5') and
                     lines[-2].startswith('audit-cert-sha256 '))) and
                   lines[-1] == '', '%s audit: entry %d form' % (self.state, seq))
             fields = dict(l.split(' ', 1) for l in lines[1:-1])
@@ -480,7 +480,7 @@ class Net:
             g.kill()
 
     def seal(self, frm, to, doc=b'<Request>raw</Request>', kind='mla', signer=None,
-             message_id=None, created=None, priority=None):
+             message_id=None, created=None, priority=None, action=None, version=None):
         """Seals doc with the CLI: signed with signer's (default frm's) signing key, encrypted
         to to's encryption certificate. Returns the envelope bytes."""
         signer = signer or frm
@@ -498,6 +498,10 @@ class Net:
             args += ['--created', created]
         if priority:
             args += ['--priority', priority]
+        if action:
+            args += ['--action', action]
+        if version:
+            args += ['--envelope-version', str(version)]
         self.cli(*args)
         with open(out, 'rb') as f:
             return f.read()
