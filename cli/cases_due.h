@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "mlagw/buf.h"
 #include "mlagw/deadline.h"
 
@@ -33,5 +35,10 @@ enum cases_due_filter {
  * or "no case overdue" instead of the table. */
 mla_err cases_due_format(const struct cases_due_row *rows, size_t n, enum cases_due_filter f,
 			 int64_t now_ms, mla_buf *out);
+
+/* The rows of the cases in items (the "items" of the gateway's GET /local/v1/cases) that have
+ * a due time, into *rows (the caller frees it) and *n; the row's legal deadline is the one
+ * that falls due first. MLA_ERR_NOMEM only. */
+mla_err cases_due_rows(const json_t *items, struct cases_due_row **rows, size_t *n);
 
 #endif

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "cases_due.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "mlagw/codec.h"
@@ -18,6 +19,7 @@ struct gw_args {
 	const char *socket, *in;
 	const char *fields[16][2]; /* header name, value */
 	int nfields, json;
+	int due; /* cases: 0 all, 1 --due, 2 --overdue */
 };
 
 static const char gateway_usage[] =
@@ -26,6 +28,8 @@ static const char gateway_usage[] =
 	"       mlagw health --socket PATH [--json]\n"
 	"       mlagw cases --socket PATH [CASE_ID] [--json]   the case lifecycle (SPEC 16.8):\n"
 	"         every case, or the cases of CASE_ID with their steps\n"
+	"       mlagw cases --socket PATH --due | --overdue [--json]   cases with a due time\n"
+	"         (or past it), crisis and urgent first, then by due time (SPEC 16.9)\n"
 	"submit options: --action A, --priority normal|urgent|crisis, --case-id ID,\n"
 	"  --in-reply-to UUID, --from-authority T, --to-authority T, --handling H,\n"
 	"  --idempotency-key K (1-64 of A-Z a-z 0-9 . _ : -: a retry with the same K and the same\n"
@@ -151,10 +155,31 @@ static void print_cases(json_t *items)
 	}
 }
 
-static int print_human(const char *cmd, const mla_buf *reply)
+/* The --due / --overdue table, times left counted from the gateway's now (its answer's). */
+static int print_due(json_t *j, enum cases_due_filter f)
+{
+	struct cases_due_row *rows = NULL;
+	size_t n = 0;
+	mla_buf out;
+	int rc = CLI_INTERNAL;
+
+	mla_buf_init(&out, MAX_REPLY);
+	if (cases_due_rows(json_object_get(j, "items"), &rows, &n) == MLA_OK &&
+	    cases_due_format(rows, n, f, (int64_t)json_integer_value(json_object_get(j, "now_ms")),
+			     &out) == MLA_OK)
+		rc = fwrite(out.data, 1, out.len, stdout) == out.len ? CLI_OK : CLI_IO;
+	else
+		fputs("mlagw cases: out of memory\n", stderr);
+	free(rows);
+	mla_buf_free(&out);
+	return rc;
+}
+
+static int print_human(const char *cmd, const struct gw_args *a, const mla_buf *reply)
 {
 	json_t *j = json_loadb((const char *)reply->data, reply->len, 0, NULL);
 	const char *s;
+	int rc = CLI_OK;
 
 	if (j == NULL) {
 		fprintf(stderr, "mlagw %s: the gateway's answer is not JSON\n", cmd);
@@ -174,6 +199,8 @@ static int print_human(const char *cmd, const mla_buf *reply)
 		       json_string_value(json_object_get(j, "state")));
 		print_history(json_object_get(j, "history"));
 		cli_print_problems(stdout, json_object_get(j, "problems"));
+	} else if (strcmp(cmd, "cases") == 0 && a->due != 0) {
+		rc = print_due(j, a->due == 2 ? CASES_DUE_OVERDUE : CASES_DUE_ALL);
 	} else if (strcmp(cmd, "cases") == 0) {
 		print_cases(json_object_get(j, "items"));
 	} else {
@@ -183,7 +210,7 @@ static int print_human(const char *cmd, const mla_buf *reply)
 		free(dump);
 	}
 	json_decref(j);
-	return CLI_OK;
+	return rc;
 }
 
 static int run(const char *cmd, const struct gw_args *a, const char *path, const mla_buf *body)
@@ -201,7 +228,7 @@ static int run(const char *cmd, const struct gw_args *a, const char *path, const
 	else if (a->json)
 		rc = fwrite(reply.data, 1, reply.len, stdout) == reply.len ? CLI_OK : CLI_IO;
 	else
-		rc = print_human(cmd, &reply);
+		rc = print_human(cmd, a, &reply);
 	mla_buf_free(&reply);
 	return rc;
 }
@@ -218,7 +245,7 @@ static int add_field(struct gw_args *a, const char *header, const char *value)
 
 static int parse(const char *cmd, int argc, char **argv, struct gw_args *a)
 {
-	struct option opts[N_FIELDS + 5];
+	struct option opts[N_FIELDS + 7];
 	size_t n = 0;
 	int c, idx = 0;
 
@@ -228,6 +255,8 @@ static int parse(const char *cmd, int argc, char **argv, struct gw_args *a)
 	opts[n++] = (struct option){"in", required_argument, NULL, 'i'};
 	opts[n++] = (struct option){"json", no_argument, NULL, 'j'};
 	opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	opts[n++] = (struct option){"due", no_argument, NULL, 'd'};
+	opts[n++] = (struct option){"overdue", no_argument, NULL, 'o'};
 	opts[n] = (struct option){NULL, 0, NULL, 0};
 	optind = 1;
 	opterr = 0;
@@ -240,6 +269,10 @@ static int parse(const char *cmd, int argc, char **argv, struct gw_args *a)
 			a->in = optarg;
 		else if (c == 'j')
 			a->json = 1;
+		else if ((c == 'd' || c == 'o') && strcmp(cmd, "cases") == 0 && a->due == 0)
+			a->due = c == 'd' ? 1 : 2;
+		else if (c == 'd' || c == 'o')
+			return cli_usage_error(cmd, "--due or --overdue: once, and with cases only");
 		else if (c == 'h') {
 			fputs(gateway_usage, stdout);
 			return -1;
@@ -269,6 +302,8 @@ int cmd_gateway(int argc, char **argv)
 		return optind == argc ? run(cmd, &a, "/local/v1/health", NULL)
 				      : cli_usage_error(cmd, "unexpected argument");
 	if (strcmp(cmd, "cases") == 0) {
+		if (a.due != 0 && optind != argc)
+			return cli_usage_error(cmd, "--due and --overdue list every case: no case id");
 		if (optind == argc)
 			return run(cmd, &a, "/local/v1/cases", NULL);
 		if (optind != argc - 1 || argv[optind][0] == '\0' ||

@@ -17,7 +17,7 @@ static const char main_usage[] =
 	"  case validate  check a case document (request or answer) as before sealing\n"
 	"  submit         hand a document to the local gateway (sealed, queued)\n"
 	"  status         state and history of a message or a case\n"
-	"  cases          the case lifecycle: each case's state and steps (--socket)\n"
+	"  cases          the case lifecycle: each case's state and steps; --due, --overdue (--socket)\n"
 	"  inbox          received requests and answers (agencies)\n"
 	"  fetch          read a received document, with a reason (audited)\n"
 	"  answer         acknowledge or answer a message with an action\n"

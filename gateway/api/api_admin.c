@@ -8,6 +8,8 @@
 
 #include "mlagw/codec.h"
 #include "api_server.h"
+#include "cases/cases.h"
+#include "core/clock.h"
 #include "mlagw/json.h"
 #include "mlagw/pem.h"
 #include "relay/relay.h"
@@ -279,6 +281,32 @@ static mla_err store_metrics(struct gw *g, mla_buf *b)
 			      h.failing ? 1 : 0, (unsigned long long)h.errors);
 }
 
+/* Open cases due soon and overdue by priority (SPEC 16.9), at the daemon's wall clock; all
+ * zero while the lifecycle is not enforced (no case has a clock then). */
+static mla_err case_metrics(struct gw *g, mla_buf *b, mla_diag *d)
+{
+	static const char *const prio[3] = {"normal", "urgent", "crisis"};
+	struct cases_due_counts n;
+	mla_err e;
+
+	if ((e = cases_due_count(g->store, &g->snap->cfg.deadlines.rules, gw_now_ms(), &n, d)) !=
+		    MLA_OK ||
+	    (e = mla_buf_append_str(b, "# HELP mlagw_cases_due Open cases with a deadline at 90% "
+				       "or more of its time, not yet past it.\n"
+				       "# TYPE mlagw_cases_due gauge\n")) != MLA_OK)
+		return e;
+	for (int i = 0; i < 3 && e == MLA_OK; i++)
+		e = mla_buf_printf(b, "mlagw_cases_due{priority=\"%s\"} %llu\n", prio[i],
+				   (unsigned long long)n.due[i]);
+	if (e == MLA_OK)
+		e = mla_buf_append_str(b, "# HELP mlagw_cases_overdue Open cases past a deadline.\n"
+					  "# TYPE mlagw_cases_overdue gauge\n");
+	for (int i = 0; i < 3 && e == MLA_OK; i++)
+		e = mla_buf_printf(b, "mlagw_cases_overdue{priority=\"%s\"} %llu\n", prio[i],
+				   (unsigned long long)n.overdue[i]);
+	return e;
+}
+
 void api_get_metrics(struct api_req *r)
 {
 	uint64_t c[6] = {0}, acc = 0, rej = 0, retries = 0;
@@ -312,6 +340,8 @@ void api_get_metrics(struct api_req *r)
 		e = latency_metrics(r->g, &b, &d);
 	if (e == MLA_OK)
 		e = witness_metrics(r->g, &b);
+	if (e == MLA_OK)
+		e = case_metrics(r->g, &b, &d);
 	if (e == MLA_OK)
 		api_reply_text(r, 200, "text/plain; version=0.0.4", &b);
 	else

@@ -27,6 +27,7 @@ static const struct {
 	{"getMessage", api_get_message},
 	{"listMessages", api_list_messages},
 	{"getCase", api_get_case},
+	{"listCases", api_list_cases},
 	{"listInbox", api_list_inbox},
 	{"getInboxItem", api_get_inbox_item},
 	{"fetchDocument", api_fetch_document},
@@ -44,7 +45,7 @@ static int api_op_reads_only(const char *id)
 	static const char *const reads[] = {
 		"whoami", "getHealth", "getMetrics", "getConfig", "getMessage", "listMessages",
 		"getCase", "listInbox", "getInboxItem", "getAuditCheckpoint", "getAuditEntry",
-		"getInclusionProof", "getConsistencyProof"};
+		"getInclusionProof", "getConsistencyProof", "listCases"};
 
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
 		if (strcmp(id, reads[i]) == 0)

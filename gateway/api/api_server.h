@@ -101,6 +101,8 @@ void api_answer_message(struct api_req *r);
 void api_get_message(struct api_req *r);
 void api_list_messages(struct api_req *r);
 void api_get_case(struct api_req *r);
+/* listCases (api_cases.c): cases with a running deadline, ranked (SPEC 16.9). */
+void api_list_cases(struct api_req *r);
 void api_list_inbox(struct api_req *r);
 void api_get_inbox_item(struct api_req *r);
 void api_fetch_document(struct api_req *r);

@@ -108,10 +108,11 @@ static mla_err add_row(const struct store_api_row *row, void *arg)
 static mla_err case_lifecycle(struct api_req *r, const struct store_api_filter *f, json_t *o,
 			      mla_diag *d)
 {
+	struct cases_view v = {&r->g->snap->cfg.deadlines.rules, gw_now_ms()};
 	json_t *items = NULL;
 	mla_err e;
 
-	if ((e = cases_items(r->g->store, f->case_id, f->own_state, &items, d)) != MLA_OK)
+	if ((e = cases_items(r->g->store, f->case_id, f->own_state, &v, &items, d)) != MLA_OK)
 		return e;
 	return json_object_set_new(o, "lifecycle", items) == 0 ? MLA_OK : MLA_ERR_NOMEM;
 }

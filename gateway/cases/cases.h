@@ -25,14 +25,23 @@ mla_err cases_check_send(gw_store *st, const char *self, mla_header *h,
 mla_err cases_check_receive(gw_store *st, const char *self, const mla_header *h,
 			    int64_t at_ms, struct store_life_step *out, mla_diag *diag);
 
-/* The cases as JSON {"items": [...]}: every case, or (case_id set) the cases of that id with
- * their steps; MLA_ERR_NOT_FOUND when there is none. out initialised by the caller. */
-mla_err cases_json(gw_store *st, const char *case_id, mla_buf *out, mla_diag *diag);
+/* What a view of cases shows besides their lifecycle: their deadlines at now_ms under rules
+ * (SPEC 16.9; rules NULL: none). */
+struct cases_view {
+	const mla_deadline_rules *rules;
+	int64_t now_ms;
+};
+
+/* The cases as JSON {"items": [...], "now_ms": N}: every case, or (case_id set) the cases of
+ * that id with their steps; MLA_ERR_NOT_FOUND when there is none. out initialised by the
+ * caller; view may be NULL. */
+mla_err cases_json(gw_store *st, const char *case_id, const struct cases_view *view,
+		   mla_buf *out, mla_diag *diag);
 
 /* The same items as a JSON array (*out, the caller's), only the cases of requesting State
  * only_state when it is set (a caller limited to its own cases sees no peer's case). */
-mla_err cases_items(gw_store *st, const char *case_id, const char *only_state, json_t **out,
-		    mla_diag *diag);
+mla_err cases_items(gw_store *st, const char *case_id, const char *only_state,
+		    const struct cases_view *view, json_t **out, mla_diag *diag);
 
 /* What the deadline clock of a case reads (SPEC 16.9) from its steps on this side: start_ms,
  * the request's receipt time (0 before it); accepted_ms, when the Accepted step took effect
@@ -49,5 +58,65 @@ struct cases_clock {
  * MLA_DEADLINE_PAUSES_MAX pauses. */
 mla_err cases_clock_get(gw_store *st, const struct store_life_key *key, struct cases_clock *out,
 			mla_diag *diag);
+
+/* --- deadlines (cases_deadline.c; SPEC 16.9) --- */
+
+/* What a request's document (doc, plaintext; h its header) says for the case's deadlines,
+ * into *out with *set 1; *set 0 for any other step and for a document that is no valid case
+ * request (an opaque one has no legal deadline). Never keeps any text of the document. */
+mla_err cases_facts_read(const uint8_t *doc, size_t len, const mla_limits *limits,
+			 const mla_header *h, struct store_deadline_facts *out, int *set,
+			 mla_diag *diag);
+
+/* The case's place in lists and queues: its header Priority, at least urgent when its
+ * request is Urgent, crisis when its Kind is crisis. */
+mla_deadline_priority cases_priority(const struct store_deadline_facts *f);
+const char *cases_priority_name(mla_deadline_priority p); /* "normal", "urgent", "crisis" */
+/* A deadline's name: the rule's (mla_deadline_rule_name), or "wished". */
+const char *cases_deadline_name(int which);
+/* "not-due", "due-soon", "overdue". */
+const char *cases_deadline_state_name(mla_deadline_state s);
+
+#define CASES_DEADLINES_MAX (MLA_DEADLINE_RULES_PER_CASE + 1)
+/* One running deadline of a case. */
+struct cases_deadline_one {
+	int which;                /* an mla_deadline_rule_id, or STORE_DEADLINE_WISHED */
+	mla_deadline_clock clock; /* at now */
+	int paused;               /* a legal clock standing still (information awaited) */
+	unsigned fired_pct;       /* the highest escalation threshold fired */
+};
+/* A case's deadlines at now. */
+struct cases_deadlines {
+	int set;                  /* the case has deadline facts (a valid case request) */
+	int open;                 /* its request was received and it is not over: clocks run */
+	struct store_deadline rec;
+	mla_deadline_priority priority;
+	struct cases_deadline_one d[CASES_DEADLINES_MAX];
+	size_t n;                 /* running deadlines in d: legal rules first, then wished */
+	int paused;
+	int64_t due_ms;           /* the earliest due time, or MLA_DEADLINE_NO_TIME */
+	mla_deadline_state state; /* the worst state */
+};
+/* The deadlines of case c at now_ms under rules (the [deadlines] configuration). A case
+ * without facts has out->set 0; one not received yet or over (mla_life_state_open) has no
+ * running deadline. Errors from the store, or MLA_ERR_ARG from a clock the store holds out
+ * of order. */
+mla_err cases_deadlines_at(gw_store *st, const mla_deadline_rules *rules,
+			   const struct store_life_case *c, int64_t now_ms,
+			   struct cases_deadlines *out, mla_diag *diag);
+
+/* fn for every open case with deadline facts whose request was received, with its
+ * deadlines at now_ms (lists, metrics, escalation); stops at fn's first error. */
+typedef mla_err (*cases_deadlines_fn)(const struct store_life_case *c,
+				      const struct cases_deadlines *dl, void *arg);
+mla_err cases_deadlines_each(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
+			     cases_deadlines_fn fn, void *arg, mla_diag *diag);
+
+/* The metrics of SPEC 16.9: open cases due soon and overdue, by mla_deadline_priority. */
+struct cases_due_counts {
+	uint64_t due[3], overdue[3];
+};
+mla_err cases_due_count(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
+			struct cases_due_counts *out, mla_diag *diag);
 
 #endif

@@ -2,7 +2,8 @@
  * configured command run at 50%, 90% and 100% of each deadline of a case, with the case's
  * id, the threshold, the due time, the Kind, which deadline and its rule as arguments, never
  * any content; its outcome logged, never blocking beyond the configured timeout. The store
- * keeps, per case and deadline, the highest threshold fired (the lead wires it). */
+ * keeps, per case and deadline, the highest threshold fired (store_deadline_fired, written by
+ * gateway/daemon/escalation.c once a run is over). */
 #ifndef MLAGW_GATEWAY_ESCALATE_H
 #define MLAGW_GATEWAY_ESCALATE_H
 

@@ -9,6 +9,7 @@
 
 #include "mlagw/codec.h"
 #include "daemon.h"
+#include "escalation.h"
 #include "tlog/audit.h"
 #include "tlog/checkpoint.h"
 #include "tlog/tlog.h"
@@ -34,6 +35,7 @@
 struct gw_daemon {
 	struct event *sig_term, *sig_int, *sig_hup, *drain, *tick;
 	unsigned ticks;
+	struct gw_escalator escalator; /* case deadline escalation (SPEC 16.9) */
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
 };
 
@@ -276,7 +278,8 @@ static mla_err add_signals(struct gw *g)
 }
 
 /* Every second: the counts of rate-limited log lines, the store's health (a probe write while
- * it fails, so health recovers with the disk), and now and then expired idempotency keys. */
+ * it fails, so health recovers with the disk), now and then expired idempotency keys, and the
+ * escalation of case deadlines. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw *g = arg;
@@ -287,6 +290,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	gw_store_watch(g, NULL);
 	if (g->daemon->ticks++ % PURGE_EVERY_TICKS == 0)
 		submit_purge_keys(g);
+	escalation_tick(g, &g->daemon->escalator);
 }
 
 static mla_err add_tick(struct gw *g)

@@ -34,6 +34,8 @@ struct recv_job {
 	int64_t receipt_ms; /* the signed receipt's received_at, ms */
 	int life_set;       /* [cases] lifecycle = enforce: life is the step the envelope makes */
 	struct store_life_step life;
+	int facts_set;      /* a case request: what its document says for its deadlines */
+	struct store_deadline_facts facts;
 	mla_case_report *report; /* the case validation's problems, when they refused it */
 };
 
@@ -81,6 +83,9 @@ static mla_err case_checks(struct recv_job *j, const struct gw_config *c, const 
 		free(j->report);
 		j->report = NULL;
 	}
+	if (r == MLA_OK && c->cases_enforce) /* the deadlines' facts, kept with the case */
+		r = cases_facts_read(doc->data, doc->len, &c->limits, &j->v.header, &j->facts,
+				     &j->facts_set, &j->diag);
 	return r;
 }
 
@@ -570,6 +575,7 @@ static int check_step(struct gw *g, struct recv_job *j)
 				&j->life, &d);
 	if (r == MLA_OK) {
 		j->life_set = 1;
+		j->life.facts = j->facts_set ? &j->facts : NULL;
 		return 0;
 	}
 	if (r != MLA_ERR_CASE_STEP && r != MLA_ERR_CASE_CONFLICT) { /* the store: sent again */

@@ -224,6 +224,32 @@ static const char schema_v8[] =
 	" PRIMARY KEY (state, case_id, peer, seq));"
 	"PRAGMA user_version = 8;";
 
+/* Version 9 keeps what each case's deadlines are computed from (SPEC 16.9, store_deadline.c):
+ * the facts its request's document gave when it was sealed or accepted (never its text), and
+ * per deadline (a rule, or the wished date) the highest escalation threshold whose run is
+ * over. A case of an earlier store
+ * has no such row: it shows no deadline and escalates nothing. */
+static const char schema_v9[] =
+	"CREATE TABLE case_deadline ("
+	" state TEXT NOT NULL,"          /* the key of case_life */
+	" case_id TEXT NOT NULL,"
+	" peer TEXT NOT NULL,"
+	" doctype TEXT NOT NULL,"        /* the request's kind part (mla_case_doctype_name) */
+	" urgent INTEGER NOT NULL CHECK (urgent IN (0, 1)),"
+	" eio INTEGER NOT NULL CHECK (eio IN (0, 1)),"
+	" wished_ms INTEGER,"            /* end of DateWished; NULL: none */
+	" kind TEXT NOT NULL,"           /* the header Kind */
+	" priority INTEGER NOT NULL CHECK (priority IN (0, 1, 2)),"
+	" PRIMARY KEY (state, case_id, peer));"
+	"CREATE TABLE case_deadline_fired ("
+	" state TEXT NOT NULL,"
+	" case_id TEXT NOT NULL,"
+	" peer TEXT NOT NULL,"
+	" deadline TEXT NOT NULL,"       /* a rule's name, or 'wished' */
+	" pct INTEGER NOT NULL CHECK (pct IN (50, 90, 100)),"
+	" PRIMARY KEY (state, case_id, peer, deadline));"
+	"PRAGMA user_version = 9;";
+
 const char *msg_state_name(msg_state s)
 {
 	static const char *const names[] = {"queued", "sending", "awaiting-receipt",
@@ -399,7 +425,8 @@ static mla_err apply_schema(gw_store *s, const char *path, int init, mla_diag *d
 	    (v <= 4 && (rc = sqlite3_exec(s->db, schema_v5, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 5 && (rc = sqlite3_exec(s->db, schema_v6, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 6 && (rc = sqlite3_exec(s->db, schema_v7, NULL, NULL, NULL)) != SQLITE_OK) ||
-	    (v <= 7 && (rc = sqlite3_exec(s->db, schema_v8, NULL, NULL, NULL)) != SQLITE_OK)) {
+	    (v <= 7 && (rc = sqlite3_exec(s->db, schema_v8, NULL, NULL, NULL)) != SQLITE_OK) ||
+	    (v <= 8 && (rc = sqlite3_exec(s->db, schema_v9, NULL, NULL, NULL)) != SQLITE_OK)) {
 		r = store_fail(s, rc, "creating the schema", diag);
 		goto out;
 	}

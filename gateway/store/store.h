@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "mlagw/buf.h"
+#include "mlagw/deadline.h"
 #include "mlagw/envelope.h"
 #include "mlagw/error.h"
 #include "mlagw/lifecycle.h"
@@ -17,7 +18,7 @@ typedef struct gw_store gw_store;
 
 /* The schema this code writes (store_open brings older files up to it) and reads
  * (store_reader.h refuses newer ones). */
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /* Longest idempotency key (docs/api/README.md, "Idempotency"). */
 #define STORE_IDEM_KEY_MAX 64
@@ -53,6 +54,22 @@ struct store_life_step {
 	/* store_life_apply only: this gateway's pending step, applied first (the peer's step
 	 * follows it); "" when none */
 	char settle_first[MLA_UUID_LEN + 1];
+	/* a request only: what its document says for the case's deadlines (schema 9), kept
+	 * with the case from this step on; NULL when it has none (an opaque document) */
+	const struct store_deadline_facts *facts;
+};
+
+/* What a case's deadlines are computed from (SPEC 16.9), read from its request's document
+ * when the request is sealed (requesting side) or accepted (requested side): never any of
+ * its text, only these facts. */
+struct store_deadline_facts {
+	int type;                     /* mla_case_doctype of the request's kind part */
+	int urgent;                   /* Common/Urgency/Urgent is true */
+	int eio;                      /* a LegalBasis/Basis/Instrument is eio-directive */
+	int64_t wished_ms;            /* end of Common/Urgency/DateWished, or
+				       * MLA_DEADLINE_NO_TIME (INT64_MIN) */
+	char kind[MLA_TOKEN_MAX + 1]; /* the request's header Kind */
+	int priority;                 /* its header Priority (mla_priority) */
 };
 
 /* One outgoing message as the relay sees it (the envelope bytes travel separately). */
@@ -539,5 +556,27 @@ mla_err store_life_history(gw_store *s, const struct store_life_key *key, store_
 typedef mla_err (*store_life_case_fn)(const struct store_life_case *c, void *arg);
 /* Every case, ordered by requesting State, case id, peer. */
 mla_err store_life_list(gw_store *s, store_life_case_fn fn, void *arg, mla_diag *diag);
+
+/* --- case deadlines (store_deadline.c; schema 9; SPEC 16.9) --- */
+/* The deadlines of a case, for their escalation marks: each legal rule by its
+ * mla_deadline_rule_id, and the wished date. */
+#define STORE_DEADLINE_WISHED MLA_DEADLINE_RULE_N
+#define STORE_DEADLINE_N (MLA_DEADLINE_RULE_N + 1)
+/* A case's deadline facts and, per deadline, the highest escalation threshold fired (0, 50,
+ * 90 or 100). */
+struct store_deadline {
+	struct store_deadline_facts facts;
+	unsigned fired_pct[STORE_DEADLINE_N];
+};
+/* The deadline record of the case of key; *found 0 when it has none (no lifecycle, an opaque
+ * request, a store from before schema 9). */
+mla_err store_deadline_get(gw_store *s, const struct store_life_key *key,
+			   struct store_deadline *out, int *found, mla_diag *diag);
+/* Records that threshold pct (50, 90 or 100) of deadline `which` (a rule id or
+ * STORE_DEADLINE_WISHED) of the case ran; the mark only rises (a lower pct than the one
+ * stored changes nothing). MLA_ERR_ARG for another pct or deadline, MLA_ERR_NOT_FOUND when
+ * the case has no deadline record. */
+mla_err store_deadline_fired(gw_store *s, const struct store_life_key *key, int which,
+			     unsigned pct, mla_diag *diag);
 
 #endif

@@ -1,7 +1,8 @@
 /* The case lifecycle checked read-only (schema 8, SPEC 16.8): every case's steps form a legal
  * path of the lifecycle table, numbered from 1 without a gap, each from the state the one
  * before led to, and the case's state and last step are where its last step led; a case
- * without a step is a request awaiting its receipt. Part STORE_CHECK_CASES of store_check_run. */
+ * without a step is a request awaiting its receipt; a case's deadline record (schema 9) belongs
+ * to a case of the lifecycle. Part STORE_CHECK_CASES of store_check_run. */
 #include <string.h>
 
 #include "mlagw/codec.h"
@@ -90,6 +91,29 @@ static void note_bad(struct store_check_result *res, sqlite3_stmt *life, const c
 				       text_col(life, 2), why);
 }
 
+/* Deadline records (schema 9) without their case: the first one's key into res. */
+static mla_err orphan_deadlines(store_reader *r, struct store_check_result *res,
+				mla_diag *diag)
+{
+	static const char q[] = "SELECT state, case_id, peer FROM case_deadline d WHERE NOT"
+				" EXISTS (SELECT 1 FROM case_life l WHERE l.state = d.state AND"
+				" l.case_id = d.case_id AND l.peer = d.peer) ORDER BY state,"
+				" case_id, peer";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (r->version < 9)
+		return MLA_OK;
+	if ((rc = sqlite3_prepare_v2(r->db, q, -1, &st, NULL)) != SQLITE_OK)
+		return store_fail_db(r->db, rc, "case deadline check", diag);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		note_bad(res, st, "a deadline record without its case");
+	(void)sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_fail_db(r->db, rc, "case deadline check", diag);
+	return MLA_OK;
+}
+
 mla_err store_check_cases(store_reader *r, struct store_check_result *res, mla_diag *diag)
 {
 	static const char q[] = "SELECT state, case_id, peer, life, last_step, pending FROM"
@@ -113,6 +137,8 @@ mla_err store_check_cases(store_reader *r, struct store_check_result *res, mla_d
 	else if (err != MLA_OK)
 		err = mla_fail(diag, err, "case check: cannot read the steps");
 	(void)sqlite3_finalize(life);
+	if (err == MLA_OK)
+		err = orphan_deadlines(r, res, diag);
 	if (res->bad_cases > 0)
 		res->failed |= STORE_CHECK_CASES;
 	return err;

@@ -217,7 +217,7 @@ mla_err store_fault_set_version(const char *path, int version, mla_diag *diag)
 
 mla_err store_fault_make_v1(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE case_steps; DROP TABLE case_life; "
+	return exec(path, "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; DROP TABLE case_steps; DROP TABLE case_life; "
 		    "DROP TABLE audit_tree; DROP TABLE outbox_seals; DROP TABLE idempotency; DROP TABLE cases; "
 		    "ALTER TABLE outbox DROP COLUMN peer_case; "
 		    "ALTER TABLE inbox DROP COLUMN peer_case; "
@@ -227,7 +227,8 @@ mla_err store_fault_make_v1(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v6(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE case_steps; DROP TABLE case_life; DROP TABLE audit_tree; "
+	return exec(path, "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; DROP TABLE case_steps; DROP TABLE case_life; "
+		    "DROP TABLE audit_tree; "
 		    "PRAGMA user_version = 6", diag);
 }
 
@@ -243,10 +244,25 @@ mla_err store_fault_case_life(const char *path, const char *case_id, const char 
 	return exec(path, sql, diag);
 }
 
+mla_err store_fault_case_drop(const char *path, const char *case_id, mla_diag *diag)
+{
+	char sql[160];
+
+	if (mla_snprintf(sql, sizeof(sql), "DELETE FROM case_life WHERE case_id = '%s'",
+			 case_id) != MLA_OK || strchr(case_id, '\'') != NULL)
+		return mla_fail(diag, MLA_ERR_ARG, "store_fault: case too long or quoted");
+	return exec(path, sql, diag);
+}
+
 mla_err store_fault_make_v7(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE case_steps; DROP TABLE case_life; PRAGMA user_version = 7",
-		    diag);
+	return exec(path, "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; DROP TABLE case_steps; DROP TABLE case_life; "
+		    "PRAGMA user_version = 7", diag);
+}
+
+mla_err store_fault_make_v8(const char *path, mla_diag *diag)
+{
+	return exec(path, "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; PRAGMA user_version = 8", diag);
 }
 
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,

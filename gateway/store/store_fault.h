@@ -39,7 +39,7 @@ mla_err store_fault_pages(const char *path, const char *name, int64_t *page_size
 			  store_fault_page_fn fn, void *arg, mla_diag *diag);
 /* Sets the schema version number alone (e.g. to one this code does not know). */
 mla_err store_fault_set_version(const char *path, int version, mla_diag *diag);
-/* Turns a current store into one of schema version 1 (drops what versions 2 to 8 added). */
+/* Turns a current store into one of schema version 1 (drops what versions 2 to 9 added). */
 mla_err store_fault_make_v1(const char *path, mla_diag *diag);
 /* Turns a current store into one of schema version 6 (drops the audit tree's hashes and the
  * case lifecycle). */
@@ -47,8 +47,13 @@ mla_err store_fault_make_v6(const char *path, mla_diag *diag);
 /* Sets the lifecycle state (a name) of the cases named case_id, behind their steps' back. */
 mla_err store_fault_case_life(const char *path, const char *case_id, const char *life,
 			      mla_diag *diag);
+/* Removes the lifecycle row of the cases named case_id, leaving their steps and deadline
+ * records behind. */
+mla_err store_fault_case_drop(const char *path, const char *case_id, mla_diag *diag);
 /* The store as schema 7 left it (no case lifecycle: case_life, case_steps). */
 mla_err store_fault_make_v7(const char *path, mla_diag *diag);
+/* The store as schema 8 left it (no case deadline records: case_deadline, case_deadline_fired). */
+mla_err store_fault_make_v8(const char *path, mla_diag *diag);
 /* The text of "PRAGMA name" (journal_mode, integrity_check: a fixed list), first row. */
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,
 			   mla_diag *diag);

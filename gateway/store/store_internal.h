@@ -86,6 +86,12 @@ enum store_stmt_id {
 	ST_LIFE_DROP,
 	ST_LIFE_HISTORY,
 	ST_LIFE_LIST,
+	ST_DL_PUT,
+	ST_DL_DROP,
+	ST_DL_GET,
+	ST_DL_FIRED,
+	ST_DL_MARKS,
+	ST_DL_MARKS_DROP,
 	ST_COUNT_
 };
 
@@ -200,6 +206,12 @@ mla_err store_outbox_select(gw_store *s, enum store_stmt_id id, const char *sql,
 /* Reads one outbox row selected with STORE_OUT_COLS into o. */
 mla_err store_outbox_read_row(sqlite3_stmt *st, struct out_msg *o, const char *op,
 			      mla_diag *diag);
+
+/* store_deadline.c, inside the caller's write: the facts of the case of key (its fired
+ * marks start at 0), and the removal of its record with the case. */
+mla_err store_deadline_put_in(gw_store *s, const struct store_life_key *key,
+			      const struct store_deadline_facts *f, mla_diag *diag);
+mla_err store_deadline_drop_in(gw_store *s, const struct store_life_key *key, mla_diag *diag);
 
 /* store_life.c: makes m's step the pending step of its case (inside store_outbox_put). */
 mla_err store_life_pend(gw_store *s, const struct store_life_step *step, mla_diag *diag);

@@ -185,6 +185,10 @@ static mla_err apply_to(gw_store *s, struct store_life_case *c, const struct sto
 		c->received_ms = p->at_ms;
 	if ((r = put_case(s, c, diag)) != MLA_OK)
 		return r;
+	/* the requested side keeps its request's deadline facts from the step that accepts it */
+	if (t == MLA_STEP_REQUEST && p->facts != NULL &&
+	    (r = store_deadline_put_in(s, &p->key, p->facts, diag)) != MLA_OK)
+		return r;
 	return add_step_row(s, p, from, to, diag);
 }
 
@@ -237,7 +241,12 @@ mla_err store_life_pend(gw_store *s, const struct store_life_step *step, mla_dia
 	}
 	memcpy(c.track.pending, step->message_id, sizeof(c.track.pending));
 	memcpy(c.pending_action, step->action, sizeof(c.pending_action));
-	return put_case(s, &c, diag);
+	if ((r = put_case(s, &c, diag)) != MLA_OK)
+		return r;
+	/* the requesting side keeps them from the sealing of its request */
+	if (t == MLA_STEP_REQUEST && step->facts != NULL)
+		r = store_deadline_put_in(s, &step->key, step->facts, diag);
+	return r;
 }
 
 static mla_err drop_case(gw_store *s, const struct store_life_key *k, mla_diag *diag)
@@ -252,6 +261,8 @@ static mla_err drop_case(gw_store *s, const struct store_life_key *k, mla_diag *
 	if ((rc = bind_key(st, k)) != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_DONE)
 		r = store_fail(s, rc, "case drop", diag);
 	store_stmt_done(st);
+	if (r == MLA_OK)
+		r = store_deadline_drop_in(s, k, diag);
 	return r;
 }
 

@@ -38,6 +38,8 @@ struct submit_job {
 	char *problems;      /* an invalid case document's problems (JSON array), or NULL */
 	int life_set;        /* [cases] lifecycle = enforce: life is the step to hold pending */
 	struct store_life_step life;
+	int facts_set;       /* a case request: what its document says for its deadlines */
+	struct store_deadline_facts facts;
 };
 
 static void seal_run(struct gw_job *job, struct gw_crypto *k)
@@ -54,7 +56,10 @@ static void seal_run(struct gw_job *job, struct gw_crypto *k)
 		return;
 	}
 	if ((j->err = submit_case_check(j->doc.data, j->doc.len, &j->h, c, &j->problems,
-					&j->diag)) == MLA_OK)
+					&j->diag)) == MLA_OK && j->life_set)
+		j->err = cases_facts_read(j->doc.data, j->doc.len, &c->limits, &j->h, &j->facts,
+					  &j->facts_set, &j->diag);
+	if (j->err == MLA_OK)
 		j->err = mla_envelope_seal(&j->h, j->doc.data, j->doc.len, k->signer, rcpt,
 					   &c->limits, &j->env, &j->diag);
 	mla_buf_free(&j->doc); /* the plaintext leaves memory as soon as it is sealed */
@@ -217,6 +222,8 @@ static void seal_done(struct gw_job *job)
 	}
 	fill_out_msg(j, &g->snap->cfg, &m);
 	m.life = j->life_set ? &j->life : NULL;
+	if (j->life_set && j->facts_set)
+		j->life.facts = &j->facts; /* kept with the case from its request's sealing */
 	if ((j->err = store_outbox_put(g->store, &m, j->env.data, j->env.len, &d)) ==
 	    MLA_ERR_FORBIDDEN || j->err == MLA_ERR_CASE_CONFLICT || j->err == MLA_ERR_CASE_STEP) {
 		/* opened by another since submit_enqueue looked: refused, nothing stored */

@@ -231,6 +231,7 @@ void submit_health(struct gw *g, struct evhttp_request *req)
 
 void submit_cases(struct gw *g, struct evhttp_request *req, const char *id)
 {
+	struct cases_view v = {&g->snap->cfg.deadlines.rules, gw_now_ms()};
 	mla_diag d = {MLA_OK, ""};
 	mla_buf b;
 	mla_err r;
@@ -238,7 +239,7 @@ void submit_cases(struct gw *g, struct evhttp_request *req, const char *id)
 	mla_buf_init(&b, 16 << 20);
 	if (id != NULL && (id[0] == '\0' || strlen(id) > MLA_CASE_ID_MAX))
 		submit_reply_error(req, 400, "Bad Request", MLA_ERR_ARG, "bad case id", NULL);
-	else if ((r = cases_json(g->store, id, &b, &d)) == MLA_ERR_NOT_FOUND)
+	else if ((r = cases_json(g->store, id, &v, &b, &d)) == MLA_ERR_NOT_FOUND)
 		submit_reply_error(req, 404, "Not Found", r, mla_diag_message(&d), NULL);
 	else if (r != MLA_OK)
 		submit_reply_error(req, 500, "Internal Server Error", r, mla_diag_message(&d), NULL);

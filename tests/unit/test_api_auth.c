@@ -29,6 +29,7 @@ static const struct {
 	{"getMetrics", "---A", 0},
 	{"getAuditCheckpoint", "--A-", 0}, {"getAuditEntry", "--A-", 0},
 	{"getInclusionProof", "--A-", 0},  {"getConsistencyProof", "--A-", 0},
+	{"listCases", "OAA-", 0},
 };
 #define N_MATRIX (sizeof(matrix) / sizeof(matrix[0]))
 

@@ -1,0 +1,198 @@
+/* A case's legal deadlines and wished date on this side (SPEC 16.9): the facts its request
+ * gave (store schema 9), the rules they select, the clock its lifecycle reads (start,
+ * pauses, the Accepted step), computed at a moment the caller gives (the daemon's wall clock;
+ * tests a fixed one). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cases/cases.h"
+#include "mlagw/codec.h"
+
+mla_err cases_facts_read(const uint8_t *doc, size_t len, const mla_limits *limits,
+			 const mla_header *h, struct store_deadline_facts *out, int *set,
+			 mla_diag *diag)
+{
+	mla_deadline_case c;
+	int64_t wished = MLA_DEADLINE_NO_TIME;
+	mla_err r;
+
+	*set = 0;
+	memset(out, 0, sizeof(*out));
+	if (strcmp(h->action, "request") != 0)
+		return MLA_OK;
+	r = mla_deadline_request_facts(doc, len, limits, &c, &wished, diag);
+	if (r == MLA_ERR_SCHEMA) { /* opaque (or not a request): no legal deadline */
+		diag->code = MLA_OK;
+		diag->msg[0] = '\0';
+		return MLA_OK;
+	}
+	if (r != MLA_OK)
+		return r;
+	out->type = (int)c.type;
+	out->urgent = c.emergency != 0;
+	out->eio = c.eio != 0;
+	out->wished_ms = wished;
+	if (mla_strcpy(out->kind, sizeof(out->kind), h->kind) != MLA_OK)
+		return mla_fail(diag, MLA_ERR_ARG, "header Kind too long");
+	out->priority = (int)h->priority;
+	*set = 1;
+	return MLA_OK;
+}
+
+mla_deadline_priority cases_priority(const struct store_deadline_facts *f)
+{
+	mla_deadline_priority p = (mla_deadline_priority)f->priority;
+
+	if (f->urgent && p < MLA_DEADLINE_URGENT)
+		p = MLA_DEADLINE_URGENT;
+	if (strcmp(f->kind, "crisis") == 0)
+		p = MLA_DEADLINE_CRISIS;
+	return p;
+}
+
+const char *cases_priority_name(mla_deadline_priority p)
+{
+	return p == MLA_DEADLINE_CRISIS ? "crisis" : p == MLA_DEADLINE_URGENT ? "urgent"
+									       : "normal";
+}
+
+const char *cases_deadline_name(int which)
+{
+	return which == STORE_DEADLINE_WISHED ? "wished"
+					      : mla_deadline_rule_name((mla_deadline_rule_id)which);
+}
+
+/* One deadline at now into out->d (a rule, or rule NULL: the wished date). */
+static mla_err add_one(struct cases_deadlines *out, int which, const mla_deadline_rule *rule,
+		       int64_t start_ms, const struct cases_clock *ck, int64_t now_ms,
+		       mla_diag *diag)
+{
+	mla_deadline_input in = {rule, 0, start_ms, ck->pauses, ck->n_pauses,
+				 rule == NULL ? out->rec.facts.wished_ms : MLA_DEADLINE_NO_TIME,
+				 now_ms};
+	struct cases_deadline_one *d = &out->d[out->n];
+	mla_deadline_result res;
+	mla_err r;
+
+	if ((r = mla_deadline_compute(&in, &res, diag)) != MLA_OK)
+		return r;
+	d->which = which;
+	d->clock = rule == NULL ? res.wished : res.legal;
+	d->paused = rule != NULL && res.paused;
+	d->fired_pct = out->rec.fired_pct[which];
+	if (!d->clock.set)
+		return MLA_OK;
+	out->n++;
+	out->paused |= d->paused;
+	if (out->due_ms == MLA_DEADLINE_NO_TIME || d->clock.due_ms < out->due_ms)
+		out->due_ms = d->clock.due_ms;
+	if (d->clock.state > out->state)
+		out->state = d->clock.state;
+	return MLA_OK;
+}
+
+/* The running deadlines of an open case whose request the requested State has. */
+static mla_err compute(struct cases_deadlines *out, const mla_deadline_rules *rules,
+		       const struct cases_clock *ck, int64_t now_ms, mla_diag *diag)
+{
+	mla_deadline_case dc = {(mla_case_doctype)out->rec.facts.type, out->rec.facts.eio, 0,
+				out->rec.facts.urgent, 0, ck->accepted_ms != 0};
+	mla_deadline_rule_id ids[MLA_DEADLINE_RULES_PER_CASE];
+	size_t n = mla_deadline_rules_for(&dc, ids);
+	mla_err r;
+
+	for (size_t i = 0; i < n; i++) {
+		const mla_deadline_rule *rule = &rules->rule[ids[i]];
+		/* recognition decided: execution counts from the Accepted answer's receipt */
+		int64_t start = ids[i] == MLA_DEADLINE_EIO_EXECUTION ? ck->accepted_ms : ck->start_ms;
+
+		if (rule->unit == MLA_DEADLINE_OFF)
+			continue;
+		if ((r = add_one(out, (int)ids[i], rule, start, ck, now_ms, diag)) != MLA_OK)
+			return r;
+	}
+	if (out->rec.facts.wished_ms != MLA_DEADLINE_NO_TIME)
+		return add_one(out, STORE_DEADLINE_WISHED, NULL, ck->start_ms, ck, now_ms, diag);
+	return MLA_OK;
+}
+
+mla_err cases_deadlines_at(gw_store *st, const mla_deadline_rules *rules,
+			   const struct store_life_case *c, int64_t now_ms,
+			   struct cases_deadlines *out, mla_diag *diag)
+{
+	struct cases_clock ck;
+	mla_err r;
+
+	memset(out, 0, sizeof(*out));
+	out->due_ms = MLA_DEADLINE_NO_TIME;
+	if ((r = store_deadline_get(st, &c->key, &out->rec, &out->set, diag)) != MLA_OK ||
+	    !out->set)
+		return r;
+	out->priority = cases_priority(&out->rec.facts);
+	out->open = mla_life_state_open(c->track.state) && c->received_ms > 0;
+	if (!out->open)
+		return MLA_OK; /* not received yet, or over: no clock runs */
+	if ((r = cases_clock_get(st, &c->key, &ck, diag)) == MLA_OK)
+		r = compute(out, rules, &ck, now_ms, diag);
+	return r;
+}
+
+struct collect {
+	struct store_life_case *v;
+	size_t n, cap;
+};
+
+static mla_err collect_case(const struct store_life_case *c, void *arg)
+{
+	struct collect *x = arg;
+
+	if (x->n == x->cap) {
+		size_t cap = x->cap > 0 ? x->cap * 2 : 64;
+		struct store_life_case *v = realloc(x->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return MLA_ERR_NOMEM;
+		x->v = v;
+		x->cap = cap;
+	}
+	x->v[x->n++] = *c;
+	return MLA_OK;
+}
+
+mla_err cases_deadlines_each(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
+			     cases_deadlines_fn fn, void *arg, mla_diag *diag)
+{
+	struct collect x = {NULL, 0, 0};
+	struct cases_deadlines dl;
+	mla_err r;
+
+	/* the list's statement is done before each case's own reads */
+	if ((r = store_life_list(st, collect_case, &x, diag)) == MLA_ERR_NOMEM)
+		r = mla_fail(diag, r, "out of memory listing the cases");
+	for (size_t i = 0; r == MLA_OK && i < x.n; i++)
+		if ((r = cases_deadlines_at(st, rules, &x.v[i], now_ms, &dl, diag)) == MLA_OK &&
+		    dl.set && dl.open)
+			r = fn(&x.v[i], &dl, arg);
+	free(x.v);
+	return r;
+}
+
+static mla_err count_case(const struct store_life_case *c, const struct cases_deadlines *dl,
+			  void *arg)
+{
+	struct cases_due_counts *n = arg;
+
+	(void)c;
+	if (dl->n > 0 && dl->state == MLA_DEADLINE_OVERDUE)
+		n->overdue[dl->priority]++;
+	else if (dl->n > 0 && dl->state == MLA_DEADLINE_DUE_SOON)
+		n->due[dl->priority]++;
+	return MLA_OK;
+}
+
+mla_err cases_due_count(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
+			struct cases_due_counts *out, mla_diag *diag)
+{
+	memset(out, 0, sizeof(*out));
+	return cases_deadlines_each(st, rules, now_ms, count_case, out, diag);
+}
