@@ -4,7 +4,8 @@
 # auditor, administrator): Colombia's first draft of an extradition request is refused for the
 # elements it lacks, the complete request to Spain then runs through its whole lifecycle (each
 # step checked on both sides, SPEC 16.8), Spain asks Mexico urgently to trace and freeze ransom
-# proceeds; every message is a case document validated on both sides and gets a signed
+# proceeds and Colombia, in an emergency, for a phone's subscriber data (its legal deadlines
+# shown by both gateways, and overdue against the date Spain wished, SPEC 16.9); every message is a case document validated on both sides and gets a signed
 # receipt; each State's auditor then checks its trail offline with the three root
 # certificates only. Prints each step and a summary; stops everything it started; exits
 # non-zero if any step fails.
@@ -163,6 +164,29 @@ wait_delivered MX "$MACC"; note MX agency "accepted -> ES ($MACC)"
 PEX=$(api MX agency answer "$MACC" --action partially-executed \
       --in "$(answer_doc execution-report MX ES-2026-AT-0007 partial)" --json | json message_id)
 wait_delivered MX "$PEX"; note MX agency "partially-executed -> ES ($PEX)"
+
+say "Case ES-2026-EP-0011: Spain orders, in an emergency, the subscriber data of the phone used for the ransom calls"
+yesterday=$(date -u -d yesterday +%Y-%m-%d)
+sed -e "s#<Urgency><Urgent>false</Urgent></Urgency>#<Urgency><Urgent>true</Urgent><Reason>The kidnappers call from this number</Reason><DateWished>$yesterday</DateWished></Urgency>#" \
+    protocol/case/examples/request-production-order.xml > "$D/docs/epo.xml"
+EPO=$(api ES authority submit --to CO --kind evidence --priority urgent \
+      --case-id ES-2026-EP-0011 --in "$D/docs/epo.xml" --json | json message_id)
+wait_delivered ES "$EPO"
+note ES authority "European Production Order, emergency -> CO ($EPO); wished for $yesterday"
+for s in ES CO; do
+  note "$s" gateway "the case's deadlines, counted from the signed receipt (SPEC 16.9):"
+  "$M" cases --socket "$D/$(lc $s)/submit.sock" ES-2026-EP-0011 --json | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["items"]:
+    for d in c["deadlines"]:
+        print("      %-8s %-22s due %s  %s" % (d["deadline"], d["rule"], d["due"], d["state"]))'
+done
+note CO gateway "cases due, crisis and urgent first:"
+"$M" cases --socket "$D/co/submit.sock" --due | sed 's/^/      /'
+note CO gateway "overdue (the wished date passed before the order was even sent):"
+"$M" cases --socket "$D/co/submit.sock" --overdue | sed 's/^/      /'
+"$M" cases --socket "$D/es/submit.sock" --overdue --json | grep -q ES-2026-EP-0011 ||
+  { echo "  UNEXPECTED: ES does not list its overdue case"; exit 1; }
 
 say "Refusals: wrong role, unknown State"
 if api ES auditor fetch "$REQ" --reason "curiosity" --out "$D/never.xml" 2> "$D/why.txt"; then
