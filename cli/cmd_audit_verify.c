@@ -165,9 +165,11 @@ static void report_split_text(const mla_audit_result *res, size_t failed)
 {
 	printf("split view across %zu bundles: %zu signed heads agree, %zu beyond the exported "
 	       "logs (not judged), %zu conflicts\n", res->nbundles, res->split_compared,
-	       res->split_unchecked, res->nsplits);
+	       res->split_unchecked, res->nsplits + res->split_unlisted);
 	for (size_t i = 0; i < res->nsplits; i++)
 		printf("FAILED split-view: %s\n", res->splits[i].message);
+	if (res->split_unlisted > 0)
+		printf("FAILED split-view: ... and %zu more, not listed\n", res->split_unlisted);
 	printf(failed == 0 ? "all verified\n" : "NOT verified: %zu failures\n", failed);
 }
 
@@ -203,7 +205,7 @@ static size_t links_text(const mla_audit_result *res)
 /* Reports every bundle and, with more than one, the split-view check; the exit status. */
 static int report_all(const mla_audit_result *res, int json)
 {
-	size_t failed = res->nsplits;
+	size_t failed = res->nsplits + res->split_unlisted;
 	json_t *bundles = json_array();
 
 	for (size_t i = 0; i < res->nlinks; i++)
@@ -222,11 +224,12 @@ static int report_all(const mla_audit_result *res, int json)
 			json_object_set_new(b, "epoch_links", links_json(res));
 		print_json(b);
 	} else if (json) {
-		json_t *o = json_pack("{sbsOs{sIsIso}so}", "verified", failed == 0, "bundles",
+		json_t *o = json_pack("{sbsOs{sIsIsosI}so}", "verified", failed == 0, "bundles",
 				      bundles, "split_view", "compared",
 				      (json_int_t)res->split_compared, "unchecked",
 				      (json_int_t)res->split_unchecked, "failures", splits_json(res),
-				      "epoch_links", links_json(res));
+				      "unlisted", (json_int_t)res->split_unlisted, "epoch_links",
+				      links_json(res));
 		print_json(o);
 		json_decref(o);
 	} else {

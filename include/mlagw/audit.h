@@ -311,8 +311,9 @@ typedef struct mla_audit_result {
 	size_t nlinks;
 	/* across the bundles (n > 1): heads that agree, heads beyond the exported logs */
 	size_t split_compared, split_unchecked;
-	mla_audit_split *splits;
+	mla_audit_split *splits;     /* at most MLA_AUDIT_FAILURES_LISTED described */
 	size_t nsplits;
+	size_t split_unlisted;	     /* split views beyond those: counted, not described */
 	size_t failures; /* every bundle's and the split views': 0 when everything verifies */
 } mla_audit_result;
 

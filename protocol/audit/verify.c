@@ -303,8 +303,9 @@ static mla_err collect(struct vctx *vs, const mla_audit_input *in, size_t n, str
 	res->split_unchecked = x->unchecked;
 	res->splits = x->splits;
 	res->nsplits = x->nsplits;
+	res->split_unlisted = x->unlisted;
 	x->splits = NULL;
-	res->failures += res->nsplits;
+	res->failures += res->nsplits + res->split_unlisted;
 	return MLA_OK;
 }
 

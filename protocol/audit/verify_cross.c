@@ -40,6 +40,10 @@ static void cross_fail(struct vcross *x, mla_audit_refusal kind, const char *ori
 	va_list ap;
 	mla_audit_split *sp, *p;
 
+	if (x->nsplits >= MLA_AUDIT_FAILURES_LISTED) { /* bundles forged to disagree everywhere */
+		x->unlisted++;
+		return;
+	}
 	va_start(ap, fmt);
 	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a diagnostic: a marked cut is fine */
 	va_end(ap);

@@ -171,6 +171,7 @@ struct vcross {
 	size_t compared, unchecked;
 	mla_audit_split *splits;
 	size_t nsplits, capsplits;
+	size_t unlisted; /* beyond MLA_AUDIT_FAILURES_LISTED, as a bundle's failures */
 	int nomem;
 };
 
