@@ -188,7 +188,7 @@ static void file_changed(struct vctx *v, const mla_diag *d)
 int audit_prepass(struct vctx *v)
 {
 	struct prepass p = {0, 0, v->filter.case_id == NULL};
-	struct region_hash h;
+	struct region_hash h = {NULL, 0}; /* region_end is safe on it before region_begin */
 	mla_bundle_cursor c;
 	mla_bundle_record r;
 	mla_diag d = {MLA_OK, ""};
@@ -392,7 +392,7 @@ static int proof_leaves(struct vctx *v)
 int verify_entries(struct vctx *v)
 {
 	struct pass s;
-	struct region_hash h;
+	struct region_hash h = {NULL, 0};
 	mla_bundle_cursor c;
 	mla_bundle_record r;
 	mla_diag d = {MLA_OK, ""};
@@ -430,7 +430,7 @@ int verify_entries(struct vctx *v)
 int audit_roots_at(const struct vctx *v, const uint64_t *sizes, size_t n, uint8_t (*roots)[32])
 {
 	mla_merkle_hasher *h = NULL;
-	struct region_hash rh;
+	struct region_hash rh = {NULL, 0};
 	mla_merkle_compact cr;
 	mla_bundle_cursor c;
 	mla_bundle_record r;
