@@ -9,7 +9,7 @@
 
 /* kinds: the Kinds a request may travel with, the first being the usual one; none for an
  * answer, which keeps the Kind of the request it answers. action NULL: no Action in
- * envelope version 1 (Postponed needs version 2). */
+ * envelope version 1 (Postponed and DeadlineExtended need version 2). */
 struct header_map {
 	const char *kinds[KINDS_MAX + 1];
 	const char *action;
@@ -33,15 +33,17 @@ static const struct header_map v1[MLA_CASE_DOCTYPE_N] = {
 	[MLA_CASE_REFUSED] = {{NULL}, "refused"},
 	[MLA_CASE_EXECUTION_REPORT] = {{NULL}, "executed"},
 	[MLA_CASE_WITHDRAWN] = {{NULL}, "withdrawn"},
+	[MLA_CASE_DEADLINE_EXTENDED] = {{NULL}, NULL},
 };
 
 /* Envelope version 2: version 1's column with the interim Kinds replaced by the Kinds of
- * their own and the Action postponed (SPEC 16.7); documents not listed map as in v1. */
+ * their own and the Actions postponed and deadline-extended (SPEC 16.7); documents not listed map as in v1. */
 static const struct header_map v2[MLA_CASE_DOCTYPE_N] = {
 	[MLA_CASE_SPONTANEOUS_INFORMATION] = {{"spontaneous-information"}, "request"},
 	[MLA_CASE_PRODUCTION_ORDER] = {{"production-order"}, "request"},
 	[MLA_CASE_PRESERVATION_ORDER] = {{"preservation-order"}, "request"},
 	[MLA_CASE_POSTPONED] = {{NULL}, "postponed"},
+	[MLA_CASE_DEADLINE_EXTENDED] = {{NULL}, "deadline-extended"},
 };
 
 static const struct header_map *map_of(const mla_case_report *r, int version)

@@ -41,6 +41,7 @@ static const char *const step_names[MLA_STEP_N] = {
 	[MLA_STEP_REFUSE] = "refused",
 	[MLA_STEP_WITHDRAW] = "withdrawn",
 	[MLA_STEP_CLOSE] = "closed",
+	[MLA_STEP_EXTEND] = "deadline-extended",
 };
 
 #define S(x) (1u << (x))
@@ -48,6 +49,9 @@ static const char *const step_names[MLA_STEP_N] = {
 	(S(MLA_LIFE_TRANSMITTED) | S(MLA_LIFE_RECEIVED) | S(MLA_LIFE_ACKNOWLEDGED) |         \
 	 S(MLA_LIFE_FORWARDED) | S(MLA_LIFE_INFO_REQUESTED) | S(MLA_LIFE_INFO_PROVIDED) |    \
 	 S(MLA_LIFE_ACCEPTED) | S(MLA_LIFE_POSTPONED) | S(MLA_LIFE_IN_EXECUTION))
+
+/* A row's `to` for a step that leaves the case in the state it is taken from. */
+#define STAY MLA_LIFE_N
 
 /* The table (SPEC 16.8): a step, the side that may take it, the states it may be taken from
  * (a bit per state) and the state it leads to. A step may have one row per side. */
@@ -92,6 +96,14 @@ static const struct life_row {
 	 S(MLA_LIFE_EXECUTED) | S(MLA_LIFE_PARTIALLY_EXECUTED) | S(MLA_LIFE_REFUSED),
 	 MLA_LIFE_CLOSED},
 	{MLA_STEP_CLOSE, MLA_SIDE_REQUESTED, S(MLA_LIFE_WITHDRAWN), MLA_LIFE_CLOSED},
+	/* the requested State took a deadline's extension: the case stays where it is (to is
+	 * STAY); not while information is awaited, whose
+	 * pause ends at the next step (SPEC 16.9) */
+	{MLA_STEP_EXTEND, MLA_SIDE_REQUESTED,
+	 S(MLA_LIFE_RECEIVED) | S(MLA_LIFE_ACKNOWLEDGED) | S(MLA_LIFE_FORWARDED) |
+		 S(MLA_LIFE_INFO_PROVIDED) | S(MLA_LIFE_ACCEPTED) | S(MLA_LIFE_POSTPONED) |
+		 S(MLA_LIFE_IN_EXECUTION),
+	 STAY},
 };
 
 const char *mla_life_state_name(mla_life_state s)
@@ -141,7 +153,7 @@ mla_life_state mla_life_next(mla_life_state s, mla_life_side side, mla_life_step
 		return MLA_LIFE_NONE;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		if (rows[i].step == t && rows[i].side == side && (rows[i].from & S(s)) != 0)
-			return rows[i].to;
+			return rows[i].to == STAY ? s : rows[i].to;
 	return MLA_LIFE_NONE;
 }
 

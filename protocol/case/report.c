@@ -45,6 +45,7 @@ static const char *const doctypes[MLA_CASE_DOCTYPE_N] = {
 	[MLA_CASE_REFUSED] = "refused",
 	[MLA_CASE_EXECUTION_REPORT] = "execution-report",
 	[MLA_CASE_WITHDRAWN] = "withdrawn",
+	[MLA_CASE_DEADLINE_EXTENDED] = "deadline-extended",
 };
 
 const char *mla_case_code_name(mla_case_code c)

@@ -176,6 +176,7 @@ static const struct {
 	{"Refused", MLA_CASE_REFUSED},
 	{"ExecutionReport", MLA_CASE_EXECUTION_REPORT},
 	{"Withdrawn", MLA_CASE_WITHDRAWN},
+	{"DeadlineExtended", MLA_CASE_DEADLINE_EXTENDED},
 };
 
 static void answer_rules(const struct rctx *c, xmlNodePtr root)
@@ -189,6 +190,8 @@ static void answer_rules(const struct rctx *c, xmlNodePtr root)
 		refused_rules(c, root);
 	if (c->r->type == MLA_CASE_POSTPONED)
 		date_order(c, date, child(c, root, "Until"), 1);
+	if (c->r->type == MLA_CASE_DEADLINE_EXTENDED) /* an estimate of what is still to come */
+		date_order(c, date, child(c, root, "EstimatedDate"), 0);
 	if (c->r->type == MLA_CASE_EXECUTION_REPORT) {
 		c->r->partial = text_is(child(c, root, "Extent"), "partial");
 		need(c, c->r->partial, root, "NotExecuted");

@@ -28,6 +28,7 @@ const struct case_example case_examples[] = {
 	{"answer-refused", MLA_CASE_REFUSED},
 	{"answer-execution-report", MLA_CASE_EXECUTION_REPORT},
 	{"answer-withdrawn", MLA_CASE_WITHDRAWN},
+	{"answer-deadline-extended", MLA_CASE_DEADLINE_EXTENDED},
 };
 const size_t case_n_examples = sizeof(case_examples) / sizeof(case_examples[0]);
 

@@ -80,6 +80,12 @@ static void test_postponed_needs_v2(void **state)
 	assert_string_equal(d.msg, "a postponed document needs envelope version 2");
 	assert_int_equal(mla_case_check_header(r, 1, "mla", "accepted", &d), MLA_ERR_HEADER);
 	free(r);
+	r = example("answer-deadline-extended");
+	assert_int_equal(mla_case_header_for(r, 1, &kind, &action, &d), MLA_ERR_HEADER);
+	assert_string_equal(d.msg, "a deadline-extended document needs envelope version 2");
+	assert_int_equal(mla_case_check_header(r, 2, "preservation-order", "postponed", &d),
+			 MLA_ERR_HEADER);
+	free(r);
 }
 
 /* Envelope version 2: the three request kinds travel with Kinds of their own (the interim
@@ -96,6 +102,7 @@ static void test_header_for_v2(void **state)
 		{"request-extradition", "extradition", NULL, "request"},
 		{"request-mla", "mla", NULL, "request"},
 		{"answer-postponed", NULL, NULL, "postponed"},
+		{"answer-deadline-extended", NULL, NULL, "deadline-extended"},
 		{"answer-accepted", NULL, NULL, "accepted"},
 	};
 
@@ -124,7 +131,8 @@ static void test_header_for_v2(void **state)
 			assert_int_equal(mla_case_check_header(r, 1, want[i].kind, action, &d),
 					 MLA_ERR_HEADER);
 		}
-		assert_int_equal(mla_case_min_version(r), want[i].action[0] == 'p' ? 2 : 1);
+		assert_int_equal(mla_case_min_version(r),
+				 want[i].action[0] == 'p' || want[i].action[0] == 'd' ? 2 : 1);
 		free(r);
 	}
 }

@@ -64,6 +64,15 @@ static const char *const legal[] = {
 	"partially-executed requesting closed closed",
 	"refused requesting closed closed",
 	"withdrawn requested closed closed",
+	/* a deadline's extension leaves the case where it is; not while information is awaited */
+	"received requested deadline-extended received",
+	"acknowledged requested deadline-extended acknowledged",
+	"forwarded requested deadline-extended forwarded",
+	"additional-information-provided requested deadline-extended "
+	"additional-information-provided",
+	"accepted requested deadline-extended accepted",
+	"postponed requested deadline-extended postponed",
+	"in-execution requested deadline-extended in-execution",
 };
 
 static const char *expected(mla_life_state s, mla_life_side side, mla_life_step t, char *to,
@@ -124,12 +133,12 @@ static void test_allowed_lists(void **state)
 	(void)state;
 	mla_life_allowed_text(MLA_LIFE_ACCEPTED, MLA_SIDE_REQUESTED, text, sizeof(text));
 	assert_string_equal(text, "additional-information-requested, postponed, in-execution, "
-				  "executed, partially-executed");
+				  "executed, partially-executed, deadline-extended");
 	mla_life_allowed_text(MLA_LIFE_ACCEPTED, MLA_SIDE_REQUESTING, text, sizeof(text));
 	assert_string_equal(text, "withdrawn");
 	mla_life_allowed_text(MLA_LIFE_CLOSED, MLA_SIDE_REQUESTING, text, sizeof(text));
 	assert_string_equal(text, "none");
-	assert_int_equal(mla_life_allowed(MLA_LIFE_RECEIVED, MLA_SIDE_REQUESTED, steps, 2), 6);
+	assert_int_equal(mla_life_allowed(MLA_LIFE_RECEIVED, MLA_SIDE_REQUESTED, steps, 2), 7);
 	assert_int_equal(steps[0], MLA_STEP_ACKNOWLEDGE);
 	assert_int_equal(steps[1], MLA_STEP_FORWARD);
 	/* a short buffer is cut, not overrun */

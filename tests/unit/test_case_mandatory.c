@@ -118,6 +118,7 @@ static void test_each_mandatory_removed(void **state)
 		"/Refused/Reasons",
 		"/ExecutionReport/Extent",
 		"/Withdrawn/WithdrawnOn",
+		"/DeadlineExtended/Rule",
 	};
 	size_t total = 0;
 
