@@ -47,10 +47,11 @@ mla_err cases_items(gw_store *st, const char *case_id, const char *only_state,
  * the request's receipt time (0 before it); accepted_ms, when the Accepted step took effect
  * (0: not accepted); the intervals additional information was awaited, in time order, from
  * the step to additional-information-requested to the next step (MLA_DEADLINE_OPEN while
- * it is the last). */
+ * it is the last); extended_ms, when the last deadline-extended step took effect (0: none). */
 struct cases_clock {
 	int64_t start_ms;
 	int64_t accepted_ms;
+	int64_t extended_ms;
 	mla_deadline_pause pauses[MLA_DEADLINE_PAUSES_MAX];
 	size_t n_pauses;
 };
@@ -83,6 +84,7 @@ struct cases_deadline_one {
 	int which;                /* an mla_deadline_rule_id, or STORE_DEADLINE_WISHED */
 	mla_deadline_clock clock; /* at now */
 	int paused;               /* a legal clock standing still (information awaited) */
+	int extended;             /* the rule's extension is counted (SPEC 16.9) */
 	unsigned fired_pct;       /* the highest escalation threshold fired */
 };
 /* A case's deadlines at now. */

@@ -1,5 +1,5 @@
 /* What a case's deadline clock reads from its lifecycle (SPEC 16.8, 16.9): the request's
- * receipt time, the time of the Accepted step, and each interval additional information was
+ * receipt time, the time of the Accepted step, the last deadline-extended step, and each interval additional information was
  * awaited, from the case's steps in the store. */
 #include <string.h>
 
@@ -23,6 +23,8 @@ static mla_err clock_row(const struct store_life_row *w, void *arg)
 	}
 	if (w->to == MLA_LIFE_ACCEPTED && c->accepted_ms == 0)
 		c->accepted_ms = w->at_ms;
+	if (strcmp(w->action, "deadline-extended") == 0)
+		c->extended_ms = w->at_ms;
 	if (w->to != MLA_LIFE_INFO_REQUESTED)
 		return MLA_OK;
 	if (c->n_pauses == x->max)

@@ -67,7 +67,11 @@ static mla_err add_one(struct cases_deadlines *out, int which, const mla_deadlin
 		       int64_t start_ms, const struct cases_clock *ck, int64_t now_ms,
 		       mla_diag *diag)
 {
-	mla_deadline_input in = {rule, 0, start_ms, ck->pauses, ck->n_pauses,
+	/* an extension step counts for each rule with an extension that had started when it
+	 * took effect (eio_recognition before the Accepted answer, preservation any time) */
+	int extended = rule != NULL && rule->extension > 0 && ck->extended_ms != 0 &&
+		       ck->extended_ms >= start_ms;
+	mla_deadline_input in = {rule, extended, start_ms, ck->pauses, ck->n_pauses,
 				 rule == NULL ? out->rec.facts.wished_ms : MLA_DEADLINE_NO_TIME,
 				 now_ms};
 	struct cases_deadline_one *d = &out->d[out->n];
@@ -79,6 +83,7 @@ static mla_err add_one(struct cases_deadlines *out, int which, const mla_deadlin
 	d->which = which;
 	d->clock = rule == NULL ? res.wished : res.legal;
 	d->paused = rule != NULL && res.paused;
+	d->extended = extended;
 	d->fired_pct = out->rec.fired_pct[which];
 	if (!d->clock.set)
 		return MLA_OK;

@@ -60,11 +60,12 @@ const char *cases_deadline_state_name(mla_deadline_state s)
 
 static json_t *deadline_json(const struct cases_deadline_one *d)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:b, s:I}", "deadline",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:b, s:b, s:I}", "deadline",
 			      d->which == STORE_DEADLINE_WISHED ? "wished" : "legal", "rule",
 			      cases_deadline_name(d->which), "state",
 			      cases_deadline_state_name(d->clock.state), "fraction",
-			      (json_int_t)d->clock.permille, "paused", d->paused, "fired",
+			      (json_int_t)d->clock.permille, "paused", d->paused, "extended",
+			      d->extended, "fired",
 			      (json_int_t)d->fired_pct);
 
 	if (o != NULL)

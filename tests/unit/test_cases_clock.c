@@ -57,6 +57,12 @@ static void test_clock(void **state)
 	assert_int_equal(cases_clock_get(s, &k, &c, &d), MLA_OK);
 	assert_int_equal(c.pauses[1].to_ms, 9000);
 	assert_int_equal(c.accepted_ms, 10000);
+	assert_int_equal(c.extended_ms, 0);
+	step(s, &k, 8, "deadline-extended", MLA_SIDE_REQUESTED, 11000);
+	step(s, &k, 9, "deadline-extended", MLA_SIDE_REQUESTED, 12000);
+	assert_int_equal(cases_clock_get(s, &k, &c, &d), MLA_OK);
+	assert_int_equal(c.extended_ms, 12000); /* the last one */
+	assert_int_equal(c.accepted_ms, 10000); /* a step that stays in accepted is no Accepted */
 	assert_int_equal(cases_clock_get(s, &none, &c, &d), MLA_ERR_NOT_FOUND);
 	store_close(s);
 }

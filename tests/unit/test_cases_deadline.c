@@ -3,7 +3,8 @@
  * not, with a wished date; nothing from an answer or an opaque document), the rules they
  * select, both clocks of an urgent production order with its wished date, a pause under a
  * rule configured with `pause`, EIO recognition then execution from the Accepted step, no
- * clock before the request's receipt or once the case is over, and the JSON members. */
+ * clock before the request's receipt or once the case is over, the extension counted once a
+ * deadline-extended step took effect, and the JSON members. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -230,6 +231,55 @@ static void test_eio(void **state)
 	store_close(s);
 }
 
+/* The extension: a preservation order's 60 days become 90 once the requested side's
+ * deadline-extended step took effect (the case's state stays); a second step counts it once;
+ * EIO recognition takes it before the Accepted step, execution (no extension) never. */
+static void test_extension(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct store_life_key k = {"CO", "CO-5", "CO"}, e = {"CO", "CO-6", "CO"};
+	struct store_deadline_facts pres =
+		facts_of(MLA_CASE_PRESERVATION_ORDER, 0, 0, MLA_DEADLINE_NO_TIME);
+	struct store_deadline_facts eio =
+		facts_of(MLA_CASE_MUTUAL_ASSISTANCE, 0, 1, MLA_DEADLINE_NO_TIME);
+	mla_deadline_rules rules;
+	struct cases_deadlines dl;
+	struct store_life_case c;
+	mla_diag d = {MLA_OK, ""};
+	int found = 0;
+
+	mla_deadline_rules_default(&rules);
+	step(s, &k, 1, "request", MLA_SIDE_REQUESTING, T0, &pres);
+	dl = at(s, &rules, &k, T0 + H);
+	assert_int_equal(dl.n, 1);
+	assert_false(dl.d[0].extended);
+	assert_int_equal(dl.d[0].clock.due_ms, INT64_C(1774569600000)); /* 2026-03-27T00:00Z */
+	step(s, &k, 2, "deadline-extended", MLA_SIDE_REQUESTED, T0 + 24 * H, NULL);
+	assert_int_equal(store_life_get(s, &k, &c, &found, &d), MLA_OK);
+	assert_int_equal(c.track.state, MLA_LIFE_RECEIVED);
+	dl = at(s, &rules, &k, T0 + 25 * H);
+	assert_true(dl.d[0].extended);
+	assert_int_equal(dl.d[0].clock.due_ms, INT64_C(1777161600000)); /* 2026-04-26T00:00Z */
+	assert_int_equal(dl.due_ms, INT64_C(1777161600000));
+	step(s, &k, 3, "deadline-extended", MLA_SIDE_REQUESTED, T0 + 48 * H, NULL);
+	dl = at(s, &rules, &k, T0 + 49 * H);
+	assert_int_equal(dl.d[0].clock.due_ms, INT64_C(1777161600000));
+
+	step(s, &e, 4, "request", MLA_SIDE_REQUESTING, T0, &eio);
+	step(s, &e, 5, "deadline-extended", MLA_SIDE_REQUESTED, T0 + H, NULL);
+	dl = at(s, &rules, &e, T0 + 2 * H);
+	assert_int_equal(dl.d[0].which, MLA_DEADLINE_EIO_RECOGNITION);
+	assert_true(dl.d[0].extended);
+	assert_int_equal(dl.d[0].clock.due_ms, INT64_C(1774569600000)); /* 30 + 30 days */
+	step(s, &e, 6, "accepted", MLA_SIDE_REQUESTED, T0 + 24 * H, NULL);
+	dl = at(s, &rules, &e, T0 + 25 * H);
+	assert_int_equal(dl.d[0].which, MLA_DEADLINE_EIO_EXECUTION);
+	assert_false(dl.d[0].extended);
+	assert_int_equal(dl.d[0].clock.due_ms, INT64_C(1777248000000));
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +287,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_urgent_production, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eio, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_extension, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
