@@ -754,6 +754,7 @@ def cases(gw, case_id=None):
 OPEN_STATES = ['transmitted', 'received', 'acknowledged', 'forwarded',
                'additional-information-requested', 'additional-information-provided',
                'accepted', 'postponed', 'in-execution']
+LIFE_STAY = '(stays)'
 LIFE_TABLE = {
     ('request', 'requesting'): (['none', 'transmitted'], 'received'),
     ('received', 'requested'): (['received'], 'acknowledged'),
@@ -776,10 +777,16 @@ LIFE_TABLE = {
     ('withdrawn', 'requesting'): (OPEN_STATES, 'withdrawn'),
     ('closed', 'requesting'): (['executed', 'partially-executed', 'refused'], 'closed'),
     ('closed', 'requested'): (['withdrawn'], 'closed'),
+    # a deadline's extension taken: the case stays in the state it is taken from
+    ('deadline-extended', 'requested'): (['received', 'acknowledged', 'forwarded',
+                                          'additional-information-provided', 'accepted',
+                                          'postponed', 'in-execution'], LIFE_STAY),
 }
 
 
 def life_next(state, side, action):
     """The state action by side leads to from state, or None when the table forbids it."""
     froms, to = LIFE_TABLE.get((action, side), ([], None))
-    return to if state in froms else None
+    if state not in froms:
+        return None
+    return state if to == LIFE_STAY else to

@@ -2,7 +2,8 @@
 enforce the lifecycle take random legal and illegal steps in many cases at once, each State
 requesting in half of them, so that steps cross; each gateway is SIGKILLed once in the middle
 and started again. At the end both hold the same state, last step and history of every case;
-every history is a legal path of SPEC 16.8's table; every step refused before sealing
+every history is a legal path of SPEC 16.8's table (with deadline-extended, which leaves the
+state as it is: envelope version 2 is configured between the two); every step refused before sealing
 (case-step) was illegal in the state the refusal names; every step sealed was either applied
 on both sides (delivered) or on neither (refused on receipt with case-step or case-conflict).
 
@@ -23,6 +24,8 @@ ENFORCE = {'cases': {'lifecycle': 'enforce'}}
 V1_ACTIONS = ['request', 'received', 'accepted', 'additional-information-requested',
               'additional-information-provided', 'refused', 'executed', 'partially-executed',
               'withdrawn']
+# envelope version 2 between the two: the step that leaves the state as it is walks too
+WALK_ACTIONS = V1_ACTIONS + ['deadline-extended']
 
 
 class Walker:
@@ -46,12 +49,12 @@ class Walker:
     def pick(self):
         case_id = self.rng.choice(self.own + self.theirs)
         side, st = self.side(case_id), self.view.get(case_id, 'none')
-        legal = [a for a in V1_ACTIONS if life_next(st, side, a)]
+        legal = [a for a in WALK_ACTIONS if life_next(st, side, a)]
         if len(legal) > 1 and self.rng.random() < 0.8:  # withdrawal, legal almost always,
             legal = [a for a in legal if a != 'withdrawn']  # would end the walk early
         if legal and self.rng.random() < 0.6:
             return case_id, self.rng.choice(legal)
-        return case_id, self.rng.choice(V1_ACTIONS)
+        return case_id, self.rng.choice(WALK_ACTIONS)
 
     def one(self, n):
         if n % 10 == 0 or not self.view:
@@ -143,6 +146,7 @@ def compare(net):
     check(set(views['ES']) == set(views['CO']),
           'cases differ: %r' % (set(views['ES']) ^ set(views['CO'])))
     applied = set()
+    stays = 0
     for case_id in views['ES']:
         a, b = cases(net['ES'], case_id)[0], cases(net['CO'], case_id)[0]
         for k in ('state', 'last_step', 'requesting'):
@@ -154,6 +158,8 @@ def compare(net):
               '%s: state' % case_id)
         check(a['side'] != b['side'], '%s: both on one side' % case_id)
         applied.update(ids)
+        stays += sum(1 for s in a['steps'] if s['from'] == s['to'])
+    check(stays > 0, 'no deadline-extended step (one that stays in its state) was applied')
     return views, applied
 
 
@@ -193,7 +199,9 @@ def main(mlagw, mlagwd):
     rng = random.Random(seed)
     net = Net(mlagw, mlagwd, ['ES', 'CO'])
     for g in net.gws.values():
-        g.overrides = ENFORCE
+        g.overrides = dict(ENFORCE)
+    net['ES'].overrides['peer CO'] = {'envelope_versions': '1 2'}
+    net['CO'].overrides['peer ES'] = {'envelope_versions': '1 2'}
     net.start_all()
     t0 = time.monotonic()
     log = walk(net, steps, rng)
