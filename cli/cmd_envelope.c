@@ -75,7 +75,7 @@ static const char envelope_usage[] =
 	"       asset-tracing asset-freezing confiscation crisis information-exchange\n"
 	"       victim-protection; v2: spontaneous-information production-order\n"
 	"       preservation-order\n"
-	"actions v2: postponed forwarded in-execution closed\n"
+	"actions v2: postponed forwarded in-execution closed deadline-extended\n"
 	"verify checks origin and integrity with the States' root certificates only; open also\n"
 	"checks the envelope is addressed to this State (--state, default the C= of --cert),\n"
 	"decrypts and decompresses. '-' means standard input or output.\n"

@@ -118,12 +118,13 @@ static void test_vocabulary_versions(void **state)
 {
 	static const char *const kinds2[] = {"spontaneous-information", "production-order",
 					     "preservation-order"};
-	static const char *const actions2[] = {"postponed", "forwarded", "in-execution", "closed"};
+	static const char *const actions2[] = {"postponed", "forwarded", "in-execution", "closed",
+					       "deadline-extended"};
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++)
 		assert_int_equal(mla_kind_version(kinds2[i]), 2);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < sizeof(actions2) / sizeof(actions2[0]); i++)
 		assert_int_equal(mla_action_version(actions2[i]), 2);
 	assert_int_equal(mla_kind_version("evidence"), 1);
 	assert_int_equal(mla_kind_version("information-exchange"), 1);
@@ -140,7 +141,8 @@ static void test_v5_each_value(void **state)
 {
 	static const char *const kinds2[] = {"spontaneous-information", "production-order",
 					     "preservation-order"};
-	static const char *const actions2[] = {"postponed", "forwarded", "in-execution", "closed"};
+	static const char *const actions2[] = {"postponed", "forwarded", "in-execution", "closed",
+					       "deadline-extended"};
 	mla_audit_entry e;
 
 	(void)state;
@@ -150,7 +152,7 @@ static void test_v5_each_value(void **state)
 		put(e.action, sizeof(e.action), "request");
 		roundtrip(&e, 5);
 	}
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < sizeof(actions2) / sizeof(actions2[0]); i++) {
 		v5_entry(&e);
 		put(e.kind, sizeof(e.kind), "mla");
 		put(e.action, sizeof(e.action), actions2[i]);

@@ -48,6 +48,7 @@ static void test_v2_round_trip(void **state)
 		{"spontaneous-information", "request"}, {"production-order", "postponed"},
 		{"mla", "forwarded"},             {"mla", "in-execution"},
 		{"extradition", "closed"},        {"mla", "request"},
+		{"preservation-order", "deadline-extended"},
 	};
 	struct fixture *f = *state;
 	mla_header h;
@@ -116,6 +117,10 @@ static void test_v1_refuses_v2_values(void **state)
 	header(&h, 1, "evidence", "postponed");
 	assert_int_equal(seal(f, &h, &env, &d), MLA_ERR_HEADER);
 	assert_non_null(strstr(d.msg, "Action 'postponed' needs envelope version 2"));
+	mla_buf_free(&env);
+	header(&h, 1, "evidence", "deadline-extended");
+	assert_int_equal(seal(f, &h, &env, &d), MLA_ERR_HEADER);
+	assert_non_null(strstr(d.msg, "Action 'deadline-extended' needs envelope version 2"));
 	mla_buf_free(&env);
 	header(&h, 3, "evidence", "request");
 	assert_int_equal(seal(f, &h, &env, &d), MLA_ERR_HEADER);
