@@ -21,7 +21,8 @@ mla_err cases_check_send(gw_store *st, const char *self, mla_header *h,
 
 /* h received by State self from its sender (authenticated), at at_ms (the receipt's time):
  * resolves its case, checks the step (mla_life_check_receive) and fills *out, the step to
- * apply with the inbox row. */
+ * apply with the inbox row. Both checks refuse a second deadline-extended in a case
+ * (MLA_ERR_CASE_STEP naming the first: once per case, SPEC 16.8). */
 mla_err cases_check_receive(gw_store *st, const char *self, const mla_header *h,
 			    int64_t at_ms, struct store_life_step *out, mla_diag *diag);
 
