@@ -1,6 +1,6 @@
 /* What a case's deadline clock reads from its lifecycle (SPEC 16.8, 16.9): the request's
- * receipt time, the time of the Accepted step, the last deadline-extended step, and each interval additional information was
- * awaited, from the case's steps in the store. */
+ * receipt time, the time of the Accepted step and of the last deadline-extended step, and
+ * each interval additional information was awaited, from the case's steps in the store. */
 #include <string.h>
 
 #include "cases/cases.h"

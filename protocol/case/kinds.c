@@ -37,7 +37,8 @@ static const struct header_map v1[MLA_CASE_DOCTYPE_N] = {
 };
 
 /* Envelope version 2: version 1's column with the interim Kinds replaced by the Kinds of
- * their own and the Actions postponed and deadline-extended (SPEC 16.7); documents not listed map as in v1. */
+ * their own and the Actions postponed and deadline-extended (SPEC 16.7); documents not
+ * listed map as in v1. */
 static const struct header_map v2[MLA_CASE_DOCTYPE_N] = {
 	[MLA_CASE_SPONTANEOUS_INFORMATION] = {{"spontaneous-information"}, "request"},
 	[MLA_CASE_PRODUCTION_ORDER] = {{"production-order"}, "request"},

@@ -3,8 +3,9 @@ enforce the lifecycle take random legal and illegal steps in many cases at once,
 requesting in half of them, so that steps cross; each gateway is SIGKILLed once in the middle
 and started again. At the end both hold the same state, last step and history of every case;
 every history is a legal path of SPEC 16.8's table (with deadline-extended, which leaves the
-state as it is, once per case: envelope version 2 is configured between the two); every step refused before sealing
-(case-step) was illegal in the state the refusal names; every step sealed was either applied
+state as it is, once per case: envelope version 2 is configured between the two); every step
+refused before sealing (case-step) was illegal in the state the refusal names (or a second
+extension); every step sealed was either applied
 on both sides (delivered) or on neither (refused on receipt with case-step or case-conflict).
 
 MLAGW_WALK_STEPS sets the number of steps (default 1000, what CI runs: a few seconds);
