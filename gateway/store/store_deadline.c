@@ -7,17 +7,6 @@
 #include "mlagw/deadline.h"
 #include "store_internal.h"
 
-static int bind_key(sqlite3_stmt *st, const struct store_life_key *k)
-{
-	int rc = sqlite3_bind_text(st, 1, k->state, -1, SQLITE_STATIC);
-
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 2, k->case_id, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 3, k->peer, -1, SQLITE_STATIC);
-	return rc;
-}
-
 static mla_err check_facts(const struct store_deadline_facts *f, mla_diag *diag)
 {
 	mla_err r;
@@ -34,17 +23,9 @@ static mla_err check_facts(const struct store_deadline_facts *f, mla_diag *diag)
 /* A new request's record starts without marks; a dropped one leaves none. */
 static mla_err drop_marks(gw_store *s, const struct store_life_key *key, mla_diag *diag)
 {
-	sqlite3_stmt *st = NULL;
-	mla_err r;
-	int rc;
-
-	if ((r = store_stmt(s, ST_DL_MARKS_DROP, "DELETE FROM case_deadline_fired WHERE state ="
-			    " ?1 AND case_id = ?2 AND peer = ?3", &st, diag)) != MLA_OK)
-		return r;
-	if ((rc = bind_key(st, key)) != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_DONE)
-		r = store_fail(s, rc, "case deadline marks", diag);
-	store_stmt_done(st);
-	return r;
+	return store_life_delete_key(s, ST_DL_MARKS_DROP, "DELETE FROM case_deadline_fired WHERE"
+				     " state = ?1 AND case_id = ?2 AND peer = ?3",
+				     "case deadline marks", key, diag);
 }
 
 mla_err store_deadline_put_in(gw_store *s, const struct store_life_key *key,
@@ -59,7 +40,7 @@ mla_err store_deadline_put_in(gw_store *s, const struct store_life_key *key,
 			    " peer, doctype, urgent, eio, wished_ms, kind, priority) VALUES (?1, ?2,"
 			    " ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &st, diag)) != MLA_OK)
 		return r;
-	if ((rc = bind_key(st, key)) != SQLITE_OK ||
+	if ((rc = store_life_bind_key(st, key)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_text(st, 4, mla_case_doctype_name((mla_case_doctype)f->type), -1,
 				    SQLITE_STATIC)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int(st, 5, f->urgent != 0)) != SQLITE_OK ||
@@ -76,16 +57,10 @@ mla_err store_deadline_put_in(gw_store *s, const struct store_life_key *key,
 
 mla_err store_deadline_drop_in(gw_store *s, const struct store_life_key *key, mla_diag *diag)
 {
-	sqlite3_stmt *st = NULL;
-	mla_err r;
-	int rc;
+	mla_err r = store_life_delete_key(s, ST_DL_DROP, "DELETE FROM case_deadline WHERE state ="
+					  " ?1 AND case_id = ?2 AND peer = ?3", "case deadline drop",
+					  key, diag);
 
-	if ((r = store_stmt(s, ST_DL_DROP, "DELETE FROM case_deadline WHERE state = ?1 AND"
-			    " case_id = ?2 AND peer = ?3", &st, diag)) != MLA_OK)
-		return r;
-	if ((rc = bind_key(st, key)) != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_DONE)
-		r = store_fail(s, rc, "case deadline drop", diag);
-	store_stmt_done(st);
 	return r == MLA_OK ? drop_marks(s, key, diag) : r;
 }
 
@@ -146,7 +121,7 @@ static mla_err read_marks(gw_store *s, const struct store_life_key *key,
 	if ((r = store_stmt(s, ST_DL_MARKS, "SELECT deadline, pct FROM case_deadline_fired WHERE"
 			    " state = ?1 AND case_id = ?2 AND peer = ?3", &st, diag)) != MLA_OK)
 		return r;
-	if ((rc = bind_key(st, key)) != SQLITE_OK)
+	if ((rc = store_life_bind_key(st, key)) != SQLITE_OK)
 		r = store_fail(s, rc, "case deadline marks", diag);
 	while (r == MLA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((r = store_col_text(st, 0, name, sizeof(name), "case deadline marks",
@@ -172,7 +147,7 @@ mla_err store_deadline_get(gw_store *s, const struct store_life_key *key,
 			    " FROM case_deadline WHERE state = ?1 AND case_id = ?2 AND peer = ?3",
 			    &st, diag)) != MLA_OK)
 		return r;
-	if ((rc = bind_key(st, key)) != SQLITE_OK ||
+	if ((rc = store_life_bind_key(st, key)) != SQLITE_OK ||
 	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
 		r = store_fail(s, rc, "case deadline get", diag);
 	else if (rc == SQLITE_ROW && (r = read_deadline(st, out, diag)) == MLA_OK)
@@ -203,7 +178,7 @@ static mla_err fired_in(gw_store *s, const struct store_life_key *key, int which
 			    " case_id, peer, deadline, pct) VALUES (?1, ?2, ?3, ?4, ?5)", &st,
 			    diag)) != MLA_OK)
 		return r;
-	if ((rc = bind_key(st, key)) != SQLITE_OK ||
+	if ((rc = store_life_bind_key(st, key)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_text(st, 4, deadline_name(which), -1, SQLITE_STATIC)) !=
 		    SQLITE_OK ||
 	    (rc = sqlite3_bind_int(st, 5, (int)pct)) != SQLITE_OK ||

@@ -211,6 +211,12 @@ mla_err store_outbox_read_row(sqlite3_stmt *st, struct out_msg *o, const char *o
  * marks start at 0), and the removal of its record with the case. */
 mla_err store_deadline_put_in(gw_store *s, const struct store_life_key *key,
 			      const struct store_deadline_facts *f, mla_diag *diag);
+/* store_life.c: binds a case key (state, case id, peer) as ?1, ?2, ?3 (a SQLite code), and
+ * runs a DELETE of the rows of one case key (sql with those three parameters), what naming it
+ * in a failure. */
+int store_life_bind_key(sqlite3_stmt *st, const struct store_life_key *k);
+mla_err store_life_delete_key(gw_store *s, enum store_stmt_id id, const char *sql,
+			      const char *what, const struct store_life_key *k, mla_diag *diag);
 mla_err store_deadline_drop_in(gw_store *s, const struct store_life_key *key, mla_diag *diag);
 
 /* store_life.c: makes m's step the pending step of its case (inside store_outbox_put). */

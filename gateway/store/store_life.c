@@ -39,7 +39,7 @@ static mla_err read_case(sqlite3_stmt *st, struct store_life_case *c, mla_diag *
 	return MLA_OK;
 }
 
-static int bind_key(sqlite3_stmt *st, const struct store_life_key *k)
+int store_life_bind_key(sqlite3_stmt *st, const struct store_life_key *k)
 {
 	int rc = sqlite3_bind_text(st, 1, k->state, -1, SQLITE_STATIC);
 
@@ -48,6 +48,21 @@ static int bind_key(sqlite3_stmt *st, const struct store_life_key *k)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(st, 3, k->peer, -1, SQLITE_STATIC);
 	return rc;
+}
+
+mla_err store_life_delete_key(gw_store *s, enum store_stmt_id id, const char *sql,
+			      const char *what, const struct store_life_key *k, mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r;
+	int rc;
+
+	if ((r = store_stmt(s, id, sql, &st, diag)) != MLA_OK)
+		return r;
+	if ((rc = store_life_bind_key(st, k)) != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_DONE)
+		r = store_fail(s, rc, what, diag);
+	store_stmt_done(st);
+	return r;
 }
 
 mla_err store_life_get(gw_store *s, const struct store_life_key *key, struct store_life_case *out,
@@ -63,7 +78,7 @@ mla_err store_life_get(gw_store *s, const struct store_life_key *key, struct sto
 	if ((r = store_stmt(s, ST_LIFE_GET, "SELECT " LIFE_COLS " FROM case_life WHERE state = ?1"
 			    " AND case_id = ?2 AND peer = ?3", &st, diag)) != MLA_OK)
 		return r;
-	if ((rc = bind_key(st, key)) != SQLITE_OK ||
+	if ((rc = store_life_bind_key(st, key)) != SQLITE_OK ||
 	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
 		r = store_fail(s, rc, "case get", diag);
 	else if (rc == SQLITE_ROW && (r = read_case(st, out, diag)) == MLA_OK)
@@ -106,7 +121,7 @@ static mla_err put_case(gw_store *s, const struct store_life_case *c, mla_diag *
 			    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &st, diag)) !=
 	    MLA_OK)
 		return r;
-	if ((rc = bind_key(st, &c->key)) != SQLITE_OK ||
+	if ((rc = store_life_bind_key(st, &c->key)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int(st, 4, c->side == MLA_SIDE_REQUESTED)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_text(st, 5, mla_life_state_name(c->track.state), -1,
 				    SQLITE_STATIC)) != SQLITE_OK ||
@@ -134,7 +149,7 @@ static mla_err add_step_row(gw_store *s, const struct store_life_step *p, mla_li
 			    " 0) + 1, ?4, ?5, ?6, ?7, ?8, ?9 FROM case_steps WHERE state = ?1 AND"
 			    " case_id = ?2 AND peer = ?3", &st, diag)) != MLA_OK)
 		return r;
-	if ((rc = bind_key(st, &p->key)) != SQLITE_OK ||
+	if ((rc = store_life_bind_key(st, &p->key)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_text(st, 4, p->message_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_text(st, 5, p->action, -1, SQLITE_STATIC)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int(st, 6, p->by == MLA_SIDE_REQUESTED)) != SQLITE_OK ||
@@ -251,19 +266,10 @@ mla_err store_life_pend(gw_store *s, const struct store_life_step *step, mla_dia
 
 static mla_err drop_case(gw_store *s, const struct store_life_key *k, mla_diag *diag)
 {
-	sqlite3_stmt *st = NULL;
-	mla_err r;
-	int rc;
+	mla_err r = store_life_delete_key(s, ST_LIFE_DROP, "DELETE FROM case_life WHERE state = ?1"
+					  " AND case_id = ?2 AND peer = ?3", "case drop", k, diag);
 
-	if ((r = store_stmt(s, ST_LIFE_DROP, "DELETE FROM case_life WHERE state = ?1 AND"
-			    " case_id = ?2 AND peer = ?3", &st, diag)) != MLA_OK)
-		return r;
-	if ((rc = bind_key(st, k)) != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_DONE)
-		r = store_fail(s, rc, "case drop", diag);
-	store_stmt_done(st);
-	if (r == MLA_OK)
-		r = store_deadline_drop_in(s, k, diag);
-	return r;
+	return r == MLA_OK ? store_deadline_drop_in(s, k, diag) : r;
 }
 
 /* The case whose pending step is message_id; *found 0 when none. */
@@ -367,7 +373,7 @@ mla_err store_life_history(gw_store *s, const struct store_life_key *key, store_
 			    " to_life, at_ms FROM case_steps WHERE state = ?1 AND case_id = ?2 AND"
 			    " peer = ?3 ORDER BY seq", &st, diag)) != MLA_OK)
 		return r;
-	if ((rc = bind_key(st, key)) != SQLITE_OK)
+	if ((rc = store_life_bind_key(st, key)) != SQLITE_OK)
 		r = store_fail(s, rc, "case history", diag);
 	while (r == MLA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((r = read_row(st, &w, diag)) == MLA_OK)
