@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "mlagw/codec.h"
 #include "mlagw/json.h"
+#include "mlagw/notice.h"
 #include "relay/relay.h"
 #include "submit.h"
 #include "submit_parse.h"
@@ -271,8 +272,8 @@ static mla_err life_check(struct gw *g, struct submit_job *j, mla_diag *d)
 {
 	mla_err r;
 
-	if (!g->snap->cfg.cases_enforce || j->known_key)
-		return MLA_OK;
+	if (!g->snap->cfg.cases_enforce || j->known_key || mla_notice_is_action(j->h.action))
+		return MLA_OK; /* a retrieval notice is no step: it changes no case (SPEC 16.10) */
 	if ((r = cases_check_send(g->store, g->snap->cfg.state, &j->h, &j->life, d)) != MLA_OK) {
 		gw_log(GW_LOG_WARN, "submit-refused", j->h.message_id, "error=%s reason=\"%s\"",
 		       mla_errname(r), mla_diag_message(d));
@@ -316,6 +317,11 @@ mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, si
 
 	if (j == NULL)
 		return mla_fail(d, MLA_ERR_NOMEM, "out of memory");
+	if (mla_notice_is_action(h->action) && strcmp(actor, SUBMIT_GATEWAY_ACTOR) != 0) {
+		free(j);
+		return mla_fail(d, MLA_ERR_ARG, "header Action %s is a retrieval notice, which only "
+				"the gateway sends (SPEC 16.10)", h->action);
+	}
 	j->h = *h;
 	if (mla_strcpy(j->actor, sizeof(j->actor), actor) != MLA_OK) {
 		free(j);
