@@ -38,4 +38,27 @@ mla_err mla_notice_build(const mla_notice *n, mla_buf *out, mla_diag *diag);
 mla_err mla_notice_parse(const uint8_t *doc, size_t len, const mla_limits *limits,
 			 mla_notice *out, mla_diag *diag);
 
+/* --- records of other channels (SPEC 16.11) --- */
+/* A request that had to travel by other means (courier, diplomatic channel, fax, ...)
+ * because the link was down, recorded by the requesting authority: the means, when it was
+ * sent, the SHA-256 of the document sent. Never the document. */
+#define MLA_OTHER_CHANNEL_NS "urn:mlagw:other-channel:1"
+#define MLA_OTHER_CHANNEL_ACTION "other-channel"
+#define MLA_OTHER_MEANS_MAX 16
+typedef struct mla_other_channel {
+	char means[MLA_OTHER_MEANS_MAX + 1]; /* one of mla_other_means */
+	int64_t sent_ms;                     /* 0 .. MLA_TIME_MS_MAX */
+	uint8_t sha256[32];                  /* of the document as sent */
+} mla_other_channel;
+/* courier, diplomatic, fax, post, email, hand, other; NULL-terminated. */
+extern const char *const mla_other_means[];
+/* Appends the document to out (reset first); MLA_ERR_ARG for an unknown means or bad time. */
+mla_err mla_other_channel_build(const mla_other_channel *o, mla_buf *out, mla_diag *diag);
+/* The strict inverse (MLA_ERR_SCHEMA naming what is wrong). */
+mla_err mla_other_channel_parse(const uint8_t *doc, size_t len, const mla_limits *limits,
+				mla_other_channel *out, mla_diag *diag);
+/* "other-channel means=M sent-at=T document-sha256=HEX", the audit entry's reason for the
+ * record (SPEC 14, 16.11): metadata and the digest only. out holds at least 160 bytes. */
+mla_err mla_other_channel_reason(const mla_other_channel *o, char *out, size_t n);
+
 #endif

@@ -50,6 +50,7 @@ static void test_v2_round_trip(void **state)
 		{"extradition", "closed"},        {"mla", "request"},
 		{"preservation-order", "deadline-extended"},
 		{"mla", "retrieved"},             {"extradition", "not-retrieved"},
+		{"mla", "other-channel"},
 	};
 	struct fixture *f = *state;
 	mla_header h;

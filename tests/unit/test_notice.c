@@ -122,6 +122,67 @@ static void test_parse_size(void **state)
 	assert_non_null(strstr(d.msg, "more than"));
 }
 
+static void test_other_channel(void **state)
+{
+	mla_other_channel in = {"diplomatic", INT64_C(1767225600000), {0}}, out;
+	mla_diag d = {MLA_OK, ""};
+	char why[200];
+	mla_buf b;
+
+	(void)state;
+	for (int i = 0; i < 32; i++)
+		in.sha256[i] = (uint8_t)(0xa0 + i);
+	mla_buf_init(&b, 4096);
+	assert_int_equal(mla_other_channel_build(&in, &b, &d), MLA_OK);
+	assert_int_equal(mla_other_channel_parse(b.data, b.len, &lim, &out, &d), MLA_OK);
+	assert_string_equal(out.means, "diplomatic");
+	assert_true(out.sent_ms == in.sent_ms);
+	assert_memory_equal(out.sha256, in.sha256, 32);
+	assert_int_equal(mla_other_channel_reason(&out, why, sizeof(why)), MLA_OK);
+	assert_string_equal(why, "other-channel means=diplomatic sent-at=2026-01-01T00:00:00.000Z"
+			    " document-sha256=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbc"
+			    "bdbebf");
+	memcpy(in.means, "pigeon", 7);
+	assert_int_equal(mla_other_channel_build(&in, &b, &d), MLA_ERR_ARG);
+	mla_buf_free(&b);
+}
+
+#define OC "<OtherChannel xmlns=\"urn:mlagw:other-channel:1\" version=\"1\">"
+#define HEX "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+
+static void test_other_channel_refuses(void **state)
+{
+	static const struct {
+		const char *text, *says;
+	} bad[] = {
+		{OC "<Means>fax</Means><SentAt>2026-01-01T00:00:00.000Z</SentAt>"
+		    "<DocumentSha256>" HEX "</DocumentSha256><Document>x</Document></OtherChannel>",
+		 "exactly"},
+		{OC "<Means>pigeon</Means><SentAt>2026-01-01T00:00:00.000Z</SentAt>"
+		    "<DocumentSha256>" HEX "</DocumentSha256></OtherChannel>", "Means"},
+		{OC "<Means>fax</Means><SentAt>yesterday</SentAt>"
+		    "<DocumentSha256>" HEX "</DocumentSha256></OtherChannel>", "SentAt"},
+		{OC "<Means>fax</Means><SentAt>2026-01-01T00:00:00.000Z</SentAt>"
+		    "<DocumentSha256>A0A1</DocumentSha256></OtherChannel>", "DocumentSha256"},
+		{OC "<Means>fax</Means><SentAt>2026-01-01T00:00:00.000Z</SentAt>"
+		    "<DocumentSha256>" "A0A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF"
+		    "</DocumentSha256></OtherChannel>", "lower-case"},
+		{HEAD GOOD "</Retrieval>", "root"},
+	};
+	mla_other_channel o;
+	mla_diag d = {MLA_OK, ""};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		d.msg[0] = '\0';
+		assert_int_equal(mla_other_channel_parse((const uint8_t *)bad[i].text,
+							 strlen(bad[i].text), &lim, &o, &d),
+				 MLA_ERR_SCHEMA);
+		if (strstr(d.msg, bad[i].says) == NULL)
+			fail_msg("case %zu: \"%s\" does not say %s", i, d.msg, bad[i].says);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +190,8 @@ int main(void)
 		cmocka_unit_test(test_build_refuses),
 		cmocka_unit_test(test_parse_refuses),
 		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_other_channel),
+		cmocka_unit_test(test_other_channel_refuses),
 	};
 
 	mla_limits_default(&lim);
