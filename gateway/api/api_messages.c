@@ -161,6 +161,27 @@ void api_submit_message(struct api_req *r)
 		enqueue(r, &h, &doc, MLA_AUDIT_SUBMITTED);
 }
 
+/* recordOtherChannel (SPEC 16.11): the record of a request sent by other means, sealed and
+ * sent like a request (it is the case's request), its document built here from the fields. */
+void api_record_other_channel(struct api_req *r)
+{
+	struct api_perr e;
+	mla_header h;
+	mla_buf doc;
+
+	if (mla_header_init(&h) != MLA_OK) {
+		api_reply_error(r, 500, mla_errname(MLA_ERR_INTERNAL), "no header", NULL);
+		return;
+	}
+	memcpy(h.from_state, r->g->snap->cfg.state, 3);
+	if (api_parse_other_channel(r->body, &h, &doc, &e) != MLA_OK) {
+		mla_buf_free(&doc);
+		api_reply_perr(r, &e);
+		return;
+	}
+	enqueue(r, &h, &doc, MLA_AUDIT_SUBMITTED);
+}
+
 static mla_err take_row(const struct store_api_row *row, void *arg)
 {
 	*(struct store_api_row *)arg = *row;

@@ -40,6 +40,7 @@ struct recv_job {
 	mla_case_report *report; /* the case validation's problems, when they refused it */
 	int notice_set;     /* a retrieval notice (SPEC 16.10): notice is its document */
 	mla_notice notice;
+	char reason[MLA_AUDIT_REASON_MAX + 1]; /* a record of another channel (SPEC 16.11) */
 };
 
 static mla_err exchange_checks(struct recv_job *j, const struct gw_config *c)
@@ -107,6 +108,20 @@ static mla_err notice_checks(struct recv_job *j, const struct gw_config *c, cons
 		return mla_fail(&j->diag, MLA_ERR_SCHEMA, "notice: its Status and MessageId must be "
 				"the header's Action and InReplyTo");
 	j->notice_set = 1;
+	return MLA_OK;
+}
+
+/* A record of a request sent by other means (SPEC 16.11): its strict shape; its means, time
+ * and digest become the reason of its received entry. */
+static mla_err record_checks(struct recv_job *j, const struct gw_config *c, const mla_buf *doc)
+{
+	mla_other_channel o;
+	mla_err r;
+
+	if ((r = mla_other_channel_parse(doc->data, doc->len, &c->limits, &o, &j->diag)) != MLA_OK)
+		return r;
+	if (mla_other_channel_reason(&o, j->reason, sizeof(j->reason)) != MLA_OK)
+		return mla_fail(&j->diag, MLA_ERR_INTERNAL, "other channel: no audit reason");
 	return MLA_OK;
 }
 
@@ -236,6 +251,8 @@ static void recv_run(struct gw_job *job, struct gw_crypto *k)
 		j->err = exchange_checks(j, c);
 	if (j->err == MLA_OK)
 		j->err = mla_notice_is_action(j->v.header.action) ? notice_checks(j, c, &doc) :
+			 strcmp(j->v.header.action, MLA_OTHER_CHANNEL_ACTION) == 0 ?
+								      record_checks(j, c, &doc) :
 								      case_checks(j, c, &doc);
 	mla_buf_free(&doc); /* agencies decrypt on demand; the plaintext is not kept */
 	if (j->err != MLA_OK && (j->repeat = repeat_held(j, c)) != 0)
@@ -434,6 +451,7 @@ static int audit_reception(struct gw *g, const struct recv_job *j, mla_err err,
 		.action = signed_hdr ? h->action : NULL,
 		.from = j->peer_state, .to = g->snap->cfg.state, .actor = j->peer_state,
 		.envelope_sha256 = j->digest, .error = err != MLA_OK ? mla_errname(err) : NULL,
+		.reason = err == MLA_OK && j->reason[0] != '\0' ? j->reason : NULL,
 	};
 
 	if (gw_audit_message(g, err == MLA_OK ? MLA_AUDIT_RECEIVED : MLA_AUDIT_REJECTED, &a) !=
@@ -442,6 +460,7 @@ static int audit_reception(struct gw *g, const struct recv_job *j, mla_err err,
 	SHA256(receipt->data, receipt->len, rd);
 	a.receipt_sha256 = rd;
 	a.error = NULL;
+	a.reason = NULL;
 	a.actor = "gateway";
 	return gw_audit_message(g, MLA_AUDIT_RECEIPT_ISSUED, &a) != MLA_OK;
 }

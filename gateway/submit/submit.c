@@ -41,7 +41,22 @@ struct submit_job {
 	struct store_life_step life;
 	int facts_set;       /* a case request: what its document says for its deadlines */
 	struct store_deadline_facts facts;
+	char reason[MLA_AUDIT_REASON_MAX + 1]; /* a record of another channel: its entry's */
 };
+
+/* The audit reason of a record of another channel (SPEC 16.11): means, time, digest. */
+static mla_err record_reason(struct submit_job *j, const struct gw_config *c)
+{
+	mla_other_channel o;
+	mla_err r;
+
+	if ((r = mla_other_channel_parse(j->doc.data, j->doc.len, &c->limits, &o, &j->diag)) !=
+	    MLA_OK)
+		return r;
+	if (mla_other_channel_reason(&o, j->reason, sizeof(j->reason)) != MLA_OK)
+		return mla_fail(&j->diag, MLA_ERR_INTERNAL, "other channel: no audit reason");
+	return MLA_OK;
+}
 
 static void seal_run(struct gw_job *job, struct gw_crypto *k)
 {
@@ -60,6 +75,8 @@ static void seal_run(struct gw_job *job, struct gw_crypto *k)
 					&j->diag)) == MLA_OK && j->life_set)
 		j->err = cases_facts_read(j->doc.data, j->doc.len, &c->limits, &j->h, &j->facts,
 					  &j->facts_set, &j->diag);
+	if (j->err == MLA_OK && strcmp(j->h.action, MLA_OTHER_CHANNEL_ACTION) == 0)
+		j->err = record_reason(j, c);
 	if (j->err == MLA_OK)
 		j->err = mla_envelope_seal(&j->h, j->doc.data, j->doc.len, k->signer, rcpt,
 					   &c->limits, &j->env, &j->diag);
@@ -136,6 +153,7 @@ static mla_err audit_submitted(struct gw *g, const struct submit_job *j,
 		.message_id = j->h.message_id, .case_id = j->h.case_id, .kind = j->h.kind,
 		.action = j->h.action, .from = j->h.from_state, .to = j->h.to_state,
 		.actor = j->actor, .envelope_sha256 = m->digest,
+		.reason = j->reason[0] != '\0' ? j->reason : NULL,
 	};
 
 	return gw_audit_message(g, j->event, &a);

@@ -71,6 +71,12 @@ mla_err submit_case_check(const uint8_t *doc, size_t len, const mla_header *h,
 		free(rep);
 		return mla_notice_parse(doc, len, &c->limits, &n, diag);
 	}
+	if (strcmp(h->action, MLA_OTHER_CHANNEL_ACTION) == 0) { /* a record (SPEC 16.11) */
+		mla_other_channel o;
+
+		free(rep);
+		return mla_other_channel_parse(doc, len, &c->limits, &o, diag);
+	}
 	r = mla_case_check(doc, len, &c->limits, c->cases_refuse_opaque, version, h->kind,
 			   h->action, rep, diag);
 	if (r != MLA_OK && rep->cls == MLA_CASE_INVALID)
