@@ -9,6 +9,7 @@
 #include "api_server.h"
 #include "mlagw/codec.h"
 #include "mlagw/json.h"
+#include "mlagw/notice.h"
 #include "submit/submit.h"
 
 static void queued(struct gw *g, void *arg, const mla_header *h, mla_err err, const char *why,
@@ -121,7 +122,8 @@ static void enqueue(struct api_req *r, mla_header *h, mla_buf *doc, mla_audit_ev
 		api_deny(r, NULL, mla_diag_message(&d));
 	} else if (e == MLA_ERR_CASE_STEP || e == MLA_ERR_CASE_CONFLICT || e == MLA_ERR_ARG) {
 		api_reply_error(r, e == MLA_ERR_ARG ? 400 : 409, mla_errname(e),
-				mla_diag_message(&d), e == MLA_ERR_ARG ? "in_reply_to" : "action");
+				mla_diag_message(&d), e == MLA_ERR_ARG &&
+				!mla_notice_is_action(h->action) ? "in_reply_to" : "action");
 	} else if (e != MLA_OK) {
 		api_reply_error(r, e == MLA_ERR_STORE ? 500 : 503, e == MLA_ERR_STORE ?
 				mla_errname(e) : "unavailable", mla_diag_message(&d), NULL);

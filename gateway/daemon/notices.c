@@ -62,11 +62,22 @@ static void sent(struct gw *g, void *arg, const mla_header *h, mla_err err, cons
 		       h->action, h->in_reply_to, h->to_state);
 		return;
 	}
+	if (err != MLA_OK && err != MLA_ERR_STORE && err != MLA_ERR_NOMEM &&
+	    err != MLA_ERR_INTERNAL) { /* refused for good (header, peer): none is sent */
+		mla_diag d = {MLA_OK, ""};
+
+		gw_log_limited(GW_LOG_WARN, "notice-refused", "notice", h->in_reply_to,
+			       "action=%s error=%s reason=\"%s\"", h->action, mla_errname(err),
+			       why != NULL ? why : "-");
+		if (store_retrieval_reserve(g->store, h->in_reply_to, h->action, "-", 0, &d) ==
+		    MLA_OK)
+			return;
+		log_store("retrieval-reserve", h->in_reply_to, &d);
+	}
 	x->orphans = 1; /* reserved, not in the outbox: the next tick sends it again */
 	gw_log_limited(GW_LOG_WARN, "notice-retry", "notice", h->message_id,
 		       "action=%s error=%s reason=\"%s\"", h->action, mla_errname(err),
 		       why != NULL ? why : "not stored");
-	(void)g;
 }
 
 /* Reserves (a new notice) and submits n; 0 when the notifier is now busy. */

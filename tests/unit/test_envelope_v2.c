@@ -128,6 +128,10 @@ static void test_v1_refuses_v2_values(void **state)
 	assert_int_equal(seal(f, &h, &env, &d), MLA_ERR_HEADER);
 	assert_non_null(strstr(d.msg, "Action 'retrieved' needs envelope version 2"));
 	mla_buf_free(&env);
+	header(&h, 1, "mla", "other-channel");
+	assert_int_equal(seal(f, &h, &env, &d), MLA_ERR_HEADER);
+	assert_non_null(strstr(d.msg, "Action 'other-channel' needs envelope version 2"));
+	mla_buf_free(&env);
 	header(&h, 3, "evidence", "request");
 	assert_int_equal(seal(f, &h, &env, &d), MLA_ERR_HEADER);
 	mla_buf_free(&env);
