@@ -640,25 +640,20 @@ static int check_step(struct gw *g, struct recv_job *j)
 	mla_diag d = {MLA_OK, ""};
 	mla_err r;
 
-	if (j->err != MLA_OK || j->receipt_err != MLA_OK)
+	if (j->err != MLA_OK || j->receipt_err != MLA_OK ||
+	    (!j->notice_set && !g->snap->cfg.cases_enforce))
 		return 0;
-	if (j->notice_set) {
+	if (j->notice_set) /* no step: only the request it names is checked (SPEC 16.10) */
 		r = notice_known(g, j, &d);
-		goto checked;
-	}
-	if (!g->snap->cfg.cases_enforce)
-		return 0;
-	r = cases_check_receive(g->store, g->snap->cfg.state, &j->v.header, j->receipt_ms,
-				&j->life, &d);
-	if (r == MLA_OK) {
+	else if ((r = cases_check_receive(g->store, g->snap->cfg.state, &j->v.header,
+					  j->receipt_ms, &j->life, &d)) == MLA_OK) {
 		j->life_set = 1;
 		j->life.facts = j->facts_set ? &j->facts : NULL;
-		return 0;
 	}
-checked:
 	if (r == MLA_OK)
 		return 0;
-	if (r != MLA_ERR_CASE_STEP && r != MLA_ERR_CASE_CONFLICT && r != MLA_ERR_SCHEMA) { /* the store: sent again */
+	if (r != MLA_ERR_CASE_STEP && r != MLA_ERR_CASE_CONFLICT && r != MLA_ERR_SCHEMA) {
+		/* the store: the peer sends it again */
 		gw_log_limited(GW_LOG_ERROR, "store-error", "case-get", j->v.header.message_id,
 			       "op=case-get reason=\"%s\"", d.msg);
 		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);

@@ -87,7 +87,8 @@ def main(mlagw, mlagwd):
     for g, mid in ((es, r_read), (es, r_late), (mx, r_v1)):
         delivered(g, mid)
     time.sleep(2)
-    check(notices(co_api, r_read) == [] and notices(co_api, r_late) == [], 'a notice before reading')
+    check(notices(co_api, r_read) == [] and notices(co_api, r_late) == [],
+          'a notice before reading')
 
     # the first reading: one retrieved notice, the time on both sides; the state stays
     t0 = int(time.time() * 1000)
