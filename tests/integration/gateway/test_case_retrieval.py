@@ -106,6 +106,11 @@ def main(mlagw, mlagwd):
         check(state_of(g, READ) == 'received', '%s: the notice changed the case' % g.state)
     api_view = es_api.json('GET', '/api/v1/messages/' + r_read, 'auditor')
     check(api_view['retrieval']['retrieved_notice'] == nid, 'ES API %r' % api_view)
+    for api in (es_api, co_api):  # the case view's request, on both sides
+        msgs = api.json('GET', '/api/v1/cases/' + READ, 'auditor')['messages']
+        req = [m for m in msgs if m['message_id'] == r_read]
+        check(len(req) == 1 and req[0]['retrieval']['retrieved_notice'] == nid,
+              'case view %r' % msgs)
     inbox_view = co_api.json('GET', '/api/v1/inbox/' + r_read, 'auditor')
     check(inbox_view['retrieval']['retrieved_ms'] == mine['retrieved_ms'], 'CO API %r'
           % inbox_view)
