@@ -45,7 +45,8 @@ typedef enum mla_audit_event {
 	MLA_AUDIT_RECOVERED = 14,      /* a message re-fetched from a peer after a store loss */
 	MLA_AUDIT_CLOCK_STEPPED = 15,  /* the wall clock stepped; reason says by how much */
 	MLA_AUDIT_AUDIT_KEY_CHANGED = 16, /* the next audit key, under the current one's signature */
-	MLA_AUDIT_EVENT_N = 17
+	MLA_AUDIT_PROTECTED_VIEWED = 17, /* protected persons shown: who, which message, why (v5) */
+	MLA_AUDIT_EVENT_N = 18
 } mla_audit_event;
 
 /* An entry. Strings are NUL-terminated; an empty string is an absent field ("-" in the
