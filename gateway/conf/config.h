@@ -98,6 +98,9 @@ struct gw_config {
 	char cases_lifecycle[8];      /* "off" (default) or "enforce": the case lifecycle (SPEC
 				       * 16.8) checked before sealing and on receipt */
 	int cases_enforce;            /* cases_lifecycle is "enforce" */
+	char cases_protected_roles[32]; /* "authority" (default), "authority agency", "agency"
+					 * or "none": who sees protected persons (SPEC 16.11) */
+	unsigned cases_protected_mask;  /* API_ROLE_BIT of each role cases_protected_roles names */
 	/* [api] (docs/api/README.md) */
 	struct api_config api;
 	/* [deadlines] (protocol/SPEC.md 16.9): legal deadlines and the escalation hook */
@@ -124,5 +127,10 @@ const struct gw_peer *gw_config_peer(const struct gw_config *c, const char *stat
 int gw_config_envelope_version(const struct gw_config *c, const struct gw_peer *peer);
 /* The peer's envelope versions as configured, "1" or "1, 2", into out. */
 void gw_config_envelope_versions_text(const struct gw_peer *peer, char *out, size_t n);
+
+/* [cases] protected_roles: "none", or role names separated by blanks, each once, from
+ * "authority" and "agency" (the roles that read documents), into their API_ROLE_BITs.
+ * MLA_ERR_CONFIG for anything else (protect_config.c). */
+mla_err protect_roles_parse(const char *s, unsigned *mask);
 
 #endif
