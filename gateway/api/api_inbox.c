@@ -70,6 +70,7 @@ struct doc_job {
 	struct store_api_row row;
 	char reason[MLA_AUDIT_REASON_MAX + 1];
 	enum api_role role;
+	char actor[MLA_AUDIT_ACTOR_MAX + 1];
 	mla_buf env, doc;
 	mla_buf redacted; /* the document with protected persons withheld, when it has any */
 	size_t n_protected;
@@ -95,7 +96,7 @@ static void doc_free(struct doc_job *j)
  * cannot be parsed is shown only to an allowed role, as a protected view. */
 static void doc_protect(struct doc_job *j, const struct gw_config *c)
 {
-	int allowed = (c->cases_protected_mask & API_ROLE_BIT(j->role)) != 0;
+	int allowed = protect_allows(&c->protect, j->role, j->actor);
 	mla_diag d = {MLA_OK, ""};
 	mla_err r;
 
@@ -256,6 +257,7 @@ void api_fetch_document(struct api_req *r)
 	memcpy(j->reason, reason, strlen(reason) + 1); /* reason_ok bounded it to fit */
 	j->r = r;
 	j->role = r->who.role;
+	memcpy(j->actor, r->actor, sizeof(j->actor));
 	j->job.run = doc_run;
 	j->job.done = doc_done;
 	api_hold(r);

@@ -596,9 +596,10 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 		return fail_at(p, p->sec_line[SEC_CASES], diag, "[cases] lifecycle must be off or "
 			       "enforce");
 	c->cases_enforce = strcmp(c->cases_lifecycle, "enforce") == 0;
-	if (protect_roles_parse(c->cases_protected_roles, &c->cases_protected_mask) != MLA_OK)
+	if (protect_roles_parse(c->cases_protected_roles, &c->protect) != MLA_OK)
 		return fail_at(p, p->sec_line[SEC_CASES], diag, "[cases] protected_roles must be "
-			       "none or authority and/or agency, each once, separated by blanks");
+			       "none, or authority, agency, authority:NAME or agency:NAME, each once, "
+			       "separated by blanks (at most 16 names)");
 	if ((c->prev_audit.cert[0] == '\0') != (c->prev_audit.key[0] == '\0'))
 		return fail_at(p, p->sec_line[SEC_KEYS], diag, "[keys] previous_audit_cert and "
 			       "previous_audit_key go together");
@@ -663,7 +664,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->store_check_interval_ms = CFG_DAY;
 	memcpy(c->cases_opaque, "allow", sizeof("allow"));
 	memcpy(c->cases_lifecycle, "off", sizeof("off"));
-	memcpy(c->cases_protected_roles, "authority", sizeof("authority"));
+	memcpy(c->cases_protected_roles, "none", sizeof("none"));
 	api_config_defaults(&c->api);
 	deadline_config_defaults(&c->deadlines);
 }
