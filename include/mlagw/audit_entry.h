@@ -130,7 +130,7 @@ mla_err mla_audit_entry_serialize(const mla_audit_entry *e, mla_buf *out, mla_di
  * of any version, each by its own first line (a version 1 entry has count 1; a version 2
  * one a count from 2; a version 3 one is epoch-opened; a version 4 one is resealed,
  * recovered, clock-stepped or audit-key-changed; a version 5 one names an envelope version 2
- * Kind or Action, and no entry that does is of another version), and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
+ * Kind or Action or is protected-viewed, and no entry that does is of another version), and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
  * MLA_AUDIT_ENTRY_MAX). e is initialised first; on failure its contents are unspecified. */
 mla_err mla_audit_entry_parse(const uint8_t *data, size_t len, mla_audit_entry *e,
 			      mla_diag *diag);
