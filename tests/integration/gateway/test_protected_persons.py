@@ -3,7 +3,8 @@ CO a request naming a protected witness. At CO ([cases] protected_roles = agency
 agency principal by client certificate gets the document with every identifying field of the
 witness redacted (the suspect untouched); the allowed agency token reads it whole, only with a
 reason, and each such view is a protected-viewed audit entry naming the actor and the reason,
-never the person. The witness's fields appear in no log, /metrics, error body or audit bundle
+never the person. A document naming a protected person that cannot be parsed is refused to
+the principal not named (403, access-denied) and read whole by the named one. The witness's fields appear in no log, /metrics, error body or audit bundle
 of either gateway, and both bundles verify."""
 import base64
 import json
@@ -107,6 +108,26 @@ def main(mlagw, mlagwd):
         check(len(v) == n and v[-1]['actor'] == 'agency:co-agency' and
               v[-1]['reason'] == reason and v[-1]['case'] == sent['case_id'],
               'protected-viewed entries %r' % v)
+    # an opaque document naming a protected person that does not parse: refused to the
+    # principal not named (403, access-denied), read whole by the named one as a protected view
+    broken = b'<Note><Person protected="true"><FamilyName>Zorrillaqx</FamilyName></Note>'
+    sent2 = es.json('POST', '/api/v1/messages', 'authority',
+                    test_api.submit_body(doc=broken), expect=202)
+    mid2 = sent2['message_id']
+    wait_until(lambda: es.json('GET', '/api/v1/messages/' + mid2, 'authority')['state'] ==
+               'delivered', 30, msg='the broken document delivered')
+    code, body = fetch(co, mid2, 'triage', cert=True)
+    check(code == 403 and body.get('code') == 'forbidden' and 'document_b64' not in body,
+          'unredactable to a principal not named: %d %r' % (code, body))
+    errors.append(json.dumps(body).encode())
+    denied = [e for e in co.gw.audit() if e.get('event') == 'access-denied' and
+              e.get('message') == mid2]
+    check(len(denied) == 1 and denied[0]['actor'] == 'agency:CO agency system',
+          'access-denied entry %r' % denied)
+    code, got = fetch(co, mid2, 'witness hearing', role='agency')
+    check(code == 200 and base64.b64decode(got['document_b64']) == broken and
+          got['redacted'] is False and len(views(co, mid2)) == 1,
+          'unredactable to the named principal: %d' % code)
     # an authority cannot read another State's case at all (ownership, unchanged)
     code, body = fetch(co, mid, 'curiosity', role='authority')
     check(code == 403, 'authority on a peer case: %d' % code)
@@ -128,7 +149,7 @@ def main(mlagw, mlagwd):
         with open(os.path.join(net.dir, s + '-exported.mab'), 'rb') as f:
             no_secret('%s audit bundle' % s, f.read())
     entries = [e for e in net['CO'].audit() if e.get('event') == 'protected-viewed']
-    check(len(entries) == 2, 'protected-viewed entries after the stop: %r' % entries)
+    check(len(entries) == 3, 'protected-viewed entries after the stop: %r' % entries)
 
 
 if __name__ == '__main__':
