@@ -11,13 +11,35 @@
 #include "mlagw/case.h"
 #include "xml_safe.h"
 
-static int bytes_contain(const uint8_t *doc, size_t len, const char *s)
+static int bytes_contain(const uint8_t *doc, size_t len, const void *s, size_t k)
 {
-	size_t k = strlen(s);
+	const uint8_t *p = s;
 
 	for (size_t i = 0; i + k <= len; i++)
-		if (doc[i] == (uint8_t)s[0] && memcmp(doc + i, s, k) == 0)
+		if (doc[i] == p[0] && memcmp(doc + i, p, k) == 0)
 			return 1;
+	return 0;
+}
+
+/* Whether the bytes spell the name "protected" in ASCII/UTF-8, or in UTF-16 or UTF-32 of
+ * either byte order: the hardened parser reads only UTF-8, but a reader's own tools may not,
+ * so a document that names it in a wide encoding cannot be redacted and fails closed. */
+static int names_protected(const uint8_t *doc, size_t len)
+{
+	static const char name[] = "protected";
+	uint8_t wide[4 * (sizeof(name) - 1)];
+
+	if (bytes_contain(doc, len, name, sizeof(name) - 1))
+		return 1;
+	for (size_t width = 2; width <= 4; width += 2) {
+		for (int big = 0; big <= 1; big++) {
+			memset(wide, 0, sizeof(wide));
+			for (size_t i = 0; i < sizeof(name) - 1; i++)
+				wide[i * width + (big ? width - 1 : 0)] = (uint8_t)name[i];
+			if (bytes_contain(doc, len, wide, (sizeof(name) - 1) * width))
+				return 1;
+		}
+	}
 	return 0;
 }
 
@@ -216,12 +238,12 @@ mla_err mla_case_protected(const uint8_t *doc, size_t len, const mla_limits *lim
 	*count = 0;
 	/* an attribute name cannot be spelled by a reference, and the parser reads only UTF-8:
 	 * bytes without the name cannot mark anyone */
-	if (!bytes_contain(doc, len, "protected"))
+	if (!names_protected(doc, len))
 		return MLA_OK;
 	lim.max_envelope_bytes = limits->max_document_bytes;
 	lim.max_nodes = limits->max_document_nodes;
 	if ((r = xml_safe_parse(doc, len, &lim, &x, NULL, &pd)) != MLA_OK) {
-		if (!bytes_contain(doc, len, "<"))
+		if (memchr(doc, '<', len) == NULL)
 			return MLA_OK; /* not markup at all: no element can be a person */
 		return mla_fail(diag, r, "the document names protected and does not parse (%s): "
 				"it cannot be redacted", mla_errname(r));

@@ -246,6 +246,34 @@ static void test_unparsable_named_refused(void **state)
 	free(out);
 }
 
+/* The name in UTF-16 or UTF-32 (either byte order): the parser reads only UTF-8, a reader's
+ * tools may not, so such bytes cannot be redacted and fail closed. */
+static void test_wide_encodings_refused(void **state)
+{
+	static const char text[] = "<P protected=\"true\">Zorrilla</P>";
+	uint8_t wide[4 * sizeof(text)];
+	mla_limits lim;
+	mla_buf b;
+
+	(void)state;
+	mla_limits_default(&lim);
+	for (size_t width = 2; width <= 4; width += 2) {
+		for (int big = 0; big <= 1; big++) {
+			mla_diag d = {MLA_OK, ""};
+			size_t n = 0, len = (sizeof(text) - 1) * width;
+
+			memset(wide, 0, sizeof(wide));
+			for (size_t i = 0; i < sizeof(text) - 1; i++)
+				wide[i * width + (big ? width - 1 : 0)] = (uint8_t)text[i];
+			mla_buf_init(&b, 1 << 20);
+			assert_int_not_equal(mla_case_protected(wide, len, &lim, &b, &n, &d), MLA_OK);
+			assert_int_equal(b.len, 0);
+			assert_null(strstr(d.msg, "Zorrilla"));
+			mla_buf_free(&b);
+		}
+	}
+}
+
 /* Counting only (an allowed reader): no bytes written. */
 static void test_count_only(void **state)
 {
@@ -272,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_spellings),
 		cmocka_unit_test(test_any_person_element),
 		cmocka_unit_test(test_unparsable_named_refused),
+		cmocka_unit_test(test_wide_encodings_refused),
 		cmocka_unit_test(test_count_only),
 	};
 
