@@ -290,6 +290,10 @@ static int save_document(const struct api_args *a, json_t *ans)
 		rc = cli_fail(a->cmd, r, &d);
 	} else if (!a->json) {
 		printf("fetched %s (%zu bytes, sha256 %s) -> %s\n", a->rest[0], n, hex, a->out);
+		if (json_is_true(json_object_get(ans, "redacted")))
+			printf("protected persons redacted: %lld (SPEC 16.12)\n",
+			       (long long)json_integer_value(json_object_get(ans,
+								     "protected_persons")));
 	}
 out:
 	if (doc != NULL)

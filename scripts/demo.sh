@@ -54,12 +54,14 @@ make_config() {
     ES) sed -i '/^\[peer MX\]/a envelope_versions = 1, 2' "$D/conf/$cc.conf" ;;
     MX) sed -i '/^\[peer ES\]/a envelope_versions = 1, 2' "$D/conf/$cc.conf" ;;
   esac
-  printf '\n[cases]\nlifecycle = enforce\n' >> "$D/conf/$cc.conf"
+  printf '\n[cases]\nlifecycle = enforce\nprotected_roles = agency:%s-agency\n' "$cc" \
+    >> "$D/conf/$cc.conf"
   printf '\n[api]\nlisten = 127.0.0.1:%s\n' "${API_PORT[$st]}" >> "$D/conf/$cc.conf"
-  for role in authority agency auditor admin; do
+  # police: a second agency, not named by protected_roles (SPEC 16.12)
+  for role in authority agency auditor admin police; do
     head -c 32 /dev/urandom | base64 | tr -d '=+/\n' > "$D/$cc/tokens/$role"
     chmod 600 "$D/$cc/tokens/$role"
-    printf 'token = %s %s-%s sha256:%s\n' "$role" "$cc" "$role" \
+    printf 'token = %s %s-%s sha256:%s\n' "${role/police/agency}" "$cc" "$role" \
       "$(tr -d '\n' < "$D/$cc/tokens/$role" | sha256sum | cut -d' ' -f1)" >> "$D/conf/$cc.conf"
   done
 }
@@ -125,6 +127,11 @@ api ES agency fetch "$REQ" --reason "registration of incoming extradition reques
   --out "$D/es/request.xml" >/dev/null
 cmp -s demo/extradition-request.xml "$D/es/request.xml"
 note ES agency "read the request (an audit entry records who, when and why)"
+api ES police fetch "$REQ" --reason "liaison check" --out "$D/es/request-police.xml" | tail -1 |
+  sed 's/^/      /'
+grep -q '<FamilyName>\[protected\]</FamilyName>' "$D/es/request-police.xml" ||
+  { echo "  UNEXPECTED: the protected witness was not redacted"; exit 1; }
+note ES police "sees the protected witness redacted; es-agency, named by protected_roles, read it whole (audited: protected-viewed)"
 C=CO-2026-EXT-0042
 ACK=$(api ES agency answer "$REQ" --action received --in "$(answer_doc acknowledgement ES $C)" \
       --json | json message_id)

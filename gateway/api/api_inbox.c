@@ -1,6 +1,8 @@
 /* Local API operations on received messages: the inbox, one received message with the
  * answers sent to it, and its document, decrypted again in a worker for each read and
- * disclosed only after the access (who, which message, why) is durable in the audit log. */
+ * disclosed only after the access (who, which message, why) is durable in the audit log.
+ * A protected person's identifying fields go only to the roles of [cases] protected_roles,
+ * each such view audited as protected-viewed; other roles get them redacted (SPEC 16.12). */
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -9,6 +11,7 @@
 #include "api_server.h"
 #include "tlog/audit.h"
 #include "core/log.h"
+#include "mlagw/case.h"
 #include "mlagw/codec.h"
 #include "mlagw/json.h"
 
@@ -66,7 +69,13 @@ struct doc_job {
 	struct api_req *r;
 	struct store_api_row row;
 	char reason[MLA_AUDIT_REASON_MAX + 1];
+	enum api_role role;
+	char actor[MLA_AUDIT_ACTOR_MAX + 1];
 	mla_buf env, doc;
+	mla_buf redacted; /* the document with protected persons withheld, when it has any */
+	size_t n_protected;
+	int protected_view; /* an allowed role sees protected persons (or cannot be sure not) */
+	int unredactable;   /* names protected persons, does not parse: not for other roles */
 	mla_verified v;
 	mla_err err;
 	mla_diag diag;
@@ -78,7 +87,28 @@ static void doc_free(struct doc_job *j)
 	gw_job_release(&j->job);
 	mla_buf_free(&j->env);
 	mla_buf_free(&j->doc); /* secret: wiped */
+	mla_buf_free(&j->redacted); /* secret: wiped */
 	free(j);
+}
+
+/* In the worker, after the open: counts the protected persons and, for a role the
+ * configuration does not allow, redacts them. A document that names protected persons and
+ * cannot be parsed is shown only to an allowed role, as a protected view. */
+static void doc_protect(struct doc_job *j, const struct gw_config *c)
+{
+	int allowed = protect_allows(&c->protect, j->role, j->actor);
+	mla_diag d = {MLA_OK, ""};
+	mla_err r;
+
+	mla_buf_init_secret(&j->redacted, 4 * j->doc.len + ((size_t)64 << 10));
+	r = mla_case_protected(j->doc.data, j->doc.len, &c->limits, allowed ? NULL : &j->redacted,
+			       &j->n_protected, &d);
+	if (r == MLA_ERR_NOMEM || r == MLA_ERR_TOO_LARGE)
+		j->err = mla_fail(&j->diag, r, "the document could not be redacted (%s)",
+				  mla_errname(r));
+	else if (r != MLA_OK)
+		j->unredactable = 1;
+	j->protected_view = allowed && (j->n_protected > 0 || j->unredactable);
 }
 
 static void doc_run(struct gw_job *job, struct gw_crypto *k)
@@ -97,28 +127,34 @@ static void doc_run(struct gw_job *job, struct gw_crypto *k)
 	lim.verify_time = (time_t)(j->row.received_ms / 1000);
 	j->err = mla_envelope_open(j->env.data, j->env.len, k->trust, k->keys, c->state, &lim,
 				   &j->v, &j->doc, &j->diag);
+	if (j->err == MLA_OK)
+		doc_protect(j, c);
 }
 
-/* {"message_id","case_id","content_type","sha256","document_b64"} into the secret buffer b.
- * jansson's copy of the base64 text is wiped before it is released. */
+/* {"message_id","case_id","content_type","sha256","document_b64","protected_persons",
+ * "redacted"} into the secret buffer b: the redacted document when there is one, and the
+ * digest of the bytes served (the original's would let a reader test guesses at a withheld
+ * name). jansson's copy of the base64 text is wiped before it is released. */
 static mla_err document_json(const struct doc_job *j, mla_buf *b)
 {
+	const mla_buf *src = j->redacted.len > 0 ? &j->redacted : &j->doc;
 	uint8_t md[32];
 	char hex[65];
 	mla_buf b64;
 	json_t *o = NULL, *doc = NULL;
 	mla_err r = MLA_ERR_NOMEM;
 
-	SHA256(j->doc.data, j->doc.len, md);
+	SHA256(src->data, src->len, md);
 	mla_require(mla_hex_encode(md, 32, hex, sizeof(hex)) == MLA_OK);
-	mla_buf_init_secret(&b64, MLA_B64_LEN(j->doc.len) + 8);
-	if (mla_b64_encode_buf(j->doc.data, j->doc.len, &b64) != MLA_OK)
+	mla_buf_init_secret(&b64, MLA_B64_LEN(src->len) + 8);
+	if (mla_b64_encode_buf(src->data, src->len, &b64) != MLA_OK)
 		goto out;
 	if ((doc = json_stringn((const char *)b64.data, b64.len)) == NULL)
 		goto out;
-	o = json_pack("{s:s, s:s, s:s, s:s, s:O}", "message_id", j->row.message_id, "case_id",
-		      j->row.case_id, "content_type", "application/octet-stream", "sha256", hex,
-		      "document_b64", doc);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:O, s:I, s:b}", "message_id", j->row.message_id,
+		      "case_id", j->row.case_id, "content_type", "application/octet-stream",
+		      "sha256", hex, "document_b64", doc, "protected_persons",
+		      (json_int_t)j->n_protected, "redacted", j->redacted.len > 0);
 	r = mla_json_dump(json_incref(o), b);
 out:
 	if (doc != NULL)
@@ -139,7 +175,7 @@ static void doc_send(struct gw *g, void *arg, int committed)
 		api_reply_error(j->r, 503, "unavailable",
 				"the access could not be audited; nothing is disclosed", NULL);
 	} else {
-		mla_buf_init_secret(&b, j->doc.len / 3 * 4 + 4096);
+		mla_buf_init_secret(&b, (j->doc.len + j->redacted.len) / 3 * 4 + 4096);
 		api_reply_built(j->r, 200, document_json(j, &b), &b, NULL);
 		mla_buf_free(&b); /* secret: wiped */
 	}
@@ -165,6 +201,17 @@ static int first_read(struct doc_job *j)
 	return 1;
 }
 
+/* A role not allowed asked for a document that names protected persons and cannot be
+ * redacted: refused and audited (access-denied); the document is not disclosed. */
+static void doc_refuse_unredactable(struct doc_job *j)
+{
+	gw_log(GW_LOG_WARN, "document-unredactable", j->row.message_id, "actor=%s",
+	       j->r->actor);
+	api_deny(j->r, j->row.message_id, "the document names protected persons and cannot be "
+		 "redacted; only a role of [cases] protected_roles may read it");
+	doc_free(j);
+}
+
 static void doc_done(struct gw_job *job)
 {
 	struct doc_job *j = (struct doc_job *)job;
@@ -182,13 +229,22 @@ static void doc_done(struct gw_job *job)
 		doc_free(j);
 		return;
 	}
-	/* the entry first: the document leaves only once it is durable (doc_send); a request's
-	 * first reading is kept in the same write, and its retrieved notice follows (SPEC 16.10) */
-	if (gw_audit_message(g, MLA_AUDIT_DOCUMENT_FETCHED, &a) != MLA_OK || !first_read(j))
+	if (j->unredactable && !j->protected_view) {
+		doc_refuse_unredactable(j);
+		return;
+	}
+	/* the entries first: the document leaves only once they are durable (doc_send); a
+	 * request's first reading (redacted or not) is kept in the same write, and its retrieved
+	 * notice follows (SPEC 16.10) */
+	if (gw_audit_message(g, MLA_AUDIT_DOCUMENT_FETCHED, &a) != MLA_OK ||
+	    (j->protected_view && gw_audit_message(g, MLA_AUDIT_PROTECTED_VIEWED, &a) != MLA_OK) ||
+	    !first_read(j))
 		j->audit_failed = 1;
 	else
-		gw_log(GW_LOG_INFO, "document-fetched", j->row.message_id, "actor=%s",
-		       j->r->actor);
+		gw_log(GW_LOG_INFO, "document-fetched", j->row.message_id,
+		       "actor=%s protected_persons=%zu redacted=%s%s", j->r->actor, j->n_protected,
+		       j->redacted.len > 0 ? "yes" : "no",
+		       j->protected_view ? " protected-viewed" : "");
 	gw_after_commit(g, doc_send, j);
 }
 
@@ -222,6 +278,8 @@ void api_fetch_document(struct api_req *r)
 	}
 	memcpy(j->reason, reason, strlen(reason) + 1); /* reason_ok bounded it to fit */
 	j->r = r;
+	j->role = r->who.role;
+	memcpy(j->actor, r->actor, sizeof(j->actor));
 	j->job.run = doc_run;
 	j->job.done = doc_done;
 	api_hold(r);

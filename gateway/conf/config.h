@@ -44,6 +44,14 @@ struct gw_retry {
 	uint64_t connect_timeout_ms; /* default 5 s */
 };
 
+/* [cases] protected_roles, parsed (protect_config.c). */
+#define PROTECT_MAX_ACTORS 16
+struct protect_config {
+	unsigned role_mask; /* API_ROLE_BIT of each role named alone */
+	char actors[PROTECT_MAX_ACTORS][16 + API_NAME_MAX + 1]; /* "role:name" named singly */
+	size_t n_actors;
+};
+
 struct gw_config {
 	char path[PATH_MAX];        /* the file this came from, for messages */
 	/* [gateway] */
@@ -100,6 +108,9 @@ struct gw_config {
 	int cases_enforce;            /* cases_lifecycle is "enforce" */
 	uint64_t not_retrieved_after_ms; /* a request received and not opened this long gets a
 					  * not-retrieved notice (SPEC 16.10); 2 d */
+	char cases_protected_roles[1024]; /* "none" (default), or roles and role:name principals:
+					   * who sees protected persons (SPEC 16.12) */
+	struct protect_config protect;    /* cases_protected_roles, parsed */
 	/* [api] (docs/api/README.md) */
 	struct api_config api;
 	/* [deadlines] (protocol/SPEC.md 16.9): legal deadlines and the escalation hook */
@@ -126,5 +137,13 @@ const struct gw_peer *gw_config_peer(const struct gw_config *c, const char *stat
 int gw_config_envelope_version(const struct gw_config *c, const struct gw_peer *peer);
 /* The peer's envelope versions as configured, "1" or "1, 2", into out. */
 void gw_config_envelope_versions_text(const struct gw_peer *peer, char *out, size_t n);
+
+/* [cases] protected_roles: "none", or words separated by blanks, each once: "authority" or
+ * "agency" (every principal of that role, the roles that read documents) or
+ * "authority:NAME" / "agency:NAME" (one principal). MLA_ERR_CONFIG for anything else, out
+ * untouched (protect_config.c). */
+mla_err protect_roles_parse(const char *s, struct protect_config *out);
+/* Whether the caller (its role and actor "role:name") sees protected persons. */
+int protect_allows(const struct protect_config *p, enum api_role role, const char *actor);
 
 #endif

@@ -128,6 +128,8 @@ static const struct key_def cases_keys[] = {
 	{"opaque", T_TEXT, STR(cases_opaque), 0, 0, 0}, /* allow | refuse, checked in finish */
 	{"lifecycle", T_TEXT, STR(cases_lifecycle), 0, 0, 0}, /* off | enforce, checked in finish */
 	DUR("not_retrieved_after", not_retrieved_after_ms, CFG_MIN, 365 * CFG_DAY), /* 16.10 */
+	/* role names or none, checked in finish (protect_config.c) */
+	{"protected_roles", T_TEXT, STR(cases_protected_roles), 0, 0, 0},
 };
 
 #define PEER(field) offsetof(struct gw_peer, field), sizeof(((struct gw_peer *)NULL)->field)
@@ -595,6 +597,10 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 		return fail_at(p, p->sec_line[SEC_CASES], diag, "[cases] lifecycle must be off or "
 			       "enforce");
 	c->cases_enforce = strcmp(c->cases_lifecycle, "enforce") == 0;
+	if (protect_roles_parse(c->cases_protected_roles, &c->protect) != MLA_OK)
+		return fail_at(p, p->sec_line[SEC_CASES], diag, "[cases] protected_roles must be "
+			       "none, or authority, agency, authority:NAME or agency:NAME, each once, "
+			       "separated by blanks (at most 16 names)");
 	if ((c->prev_audit.cert[0] == '\0') != (c->prev_audit.key[0] == '\0'))
 		return fail_at(p, p->sec_line[SEC_KEYS], diag, "[keys] previous_audit_cert and "
 			       "previous_audit_key go together");
@@ -660,6 +666,7 @@ void gw_config_defaults(struct gw_config *c)
 	memcpy(c->cases_opaque, "allow", sizeof("allow"));
 	memcpy(c->cases_lifecycle, "off", sizeof("off"));
 	c->not_retrieved_after_ms = 2 * CFG_DAY;
+	memcpy(c->cases_protected_roles, "none", sizeof("none"));
 	api_config_defaults(&c->api);
 	deadline_config_defaults(&c->deadlines);
 }

@@ -45,7 +45,8 @@ typedef enum mla_audit_event {
 	MLA_AUDIT_RECOVERED = 14,      /* a message re-fetched from a peer after a store loss */
 	MLA_AUDIT_CLOCK_STEPPED = 15,  /* the wall clock stepped; reason says by how much */
 	MLA_AUDIT_AUDIT_KEY_CHANGED = 16, /* the next audit key, under the current one's signature */
-	MLA_AUDIT_EVENT_N = 17
+	MLA_AUDIT_PROTECTED_VIEWED = 17, /* protected persons shown: who, which message, why (v5) */
+	MLA_AUDIT_EVENT_N = 18
 } mla_audit_event;
 
 /* An entry. Strings are NUL-terminated; an empty string is an absent field ("-" in the
@@ -129,7 +130,7 @@ mla_err mla_audit_entry_serialize(const mla_audit_entry *e, mla_buf *out, mla_di
  * of any version, each by its own first line (a version 1 entry has count 1; a version 2
  * one a count from 2; a version 3 one is epoch-opened; a version 4 one is resealed,
  * recovered, clock-stepped or audit-key-changed; a version 5 one names an envelope version 2
- * Kind or Action, and no entry that does is of another version), and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
+ * Kind or Action or is protected-viewed, and no entry that does is of another version), and refuses anything else, with MLA_ERR_HEADER (or MLA_ERR_TOO_LARGE beyond
  * MLA_AUDIT_ENTRY_MAX). e is initialised first; on failure its contents are unspecified. */
 mla_err mla_audit_entry_parse(const uint8_t *data, size_t len, mla_audit_entry *e,
 			      mla_diag *diag);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mlagw/buf.h"
 #include "mlagw/error.h"
 #include "mlagw/limits.h"
 
@@ -118,6 +119,21 @@ mla_err mla_case_header_for(const mla_case_report *r, int version, const char **
 /* The lowest envelope version that can carry a valid document (2 for Postponed), 1 for any
  * other report. */
 int mla_case_min_version(const mla_case_report *r);
+
+/* Protected persons (SPEC 16.12). The text that replaces each identifying field. */
+#define MLA_CASE_REDACTED "[protected]"
+/* Counts the persons doc marks protected into *count (any element named Person with an
+ * attribute protected that is not false, in any namespace: it fails closed). With redacted
+ * non-NULL and *count > 0, appends to it the document with their identifying fields withheld
+ * (SPEC 16.12: every leaf element inside the person but a plain Role holds only
+ * MLA_CASE_REDACTED, every attribute but protected, comment, processing instruction and
+ * non-layout text inside it removed, and every comment and processing instruction of the
+ * document removed); with *count 0 nothing is appended and the document is served as it is.
+ * Bytes without the name "protected", or without markup, mark nobody (MLA_OK, 0). Bytes that
+ * name it and that the hardened parser refuses cannot be redacted: that parser's error, and
+ * the caller must not show them to a reader who is not allowed. Never quotes the document. */
+mla_err mla_case_protected(const uint8_t *doc, size_t len, const mla_limits *limits,
+			   mla_buf *redacted, size_t *count, mla_diag *diag);
 /* Checks that a header's Kind and Action in envelope version agree with a valid document:
  * MLA_ERR_HEADER naming the document type, the header's values and the expected ones
  * otherwise. Opaque documents agree with any. */

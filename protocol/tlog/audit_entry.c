@@ -52,6 +52,9 @@ static const struct event_rule {
 	[MLA_AUDIT_CLOCK_STEPPED] = {"clock-stepped", NO, NO, REQ, NO, NO, 0, 4},
 	/* the next audit certificate's digest (audit-cert-sha256) */
 	[MLA_AUDIT_AUDIT_KEY_CHANGED] = {"audit-key-changed", NO, NO, OPT, NO, NO, 0, 4},
+	/* a protected person's fields shown to an allowed role (SPEC 16.12): the reader's
+	 * stated reason; joined unreleased version 5, which alone holds it */
+	[MLA_AUDIT_PROTECTED_VIEWED] = {"protected-viewed", REQ, NO, REQ, OPT, NO, 0, 5},
 };
 
 /* The API roles of gateway/api_config.c, the role part of an actor "role:name". */
@@ -677,6 +680,9 @@ static mla_err version_check(const mla_audit_entry *e, int version, mla_diag *di
 
 	if (version == want)
 		return MLA_OK;
+	if (want == 5 && events[e->event].only_version == 5)
+		return mla_fail(diag, MLA_ERR_HEADER, "audit entry: event %s is written as "
+				"version 5 only, not %d", events[e->event].name, version);
 	if (want == 5)
 		return mla_fail(diag, MLA_ERR_HEADER,
 				"audit entry: kind %s, action %s of envelope version 2 are written "

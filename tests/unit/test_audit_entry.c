@@ -124,6 +124,12 @@ static void v4_fields(mla_audit_entry *e)
 		memset(e->receipt_sha256, 0, 32);
 		assert_int_equal(mla_strcpy(e->reason, sizeof(e->reason), "step -2000 ms"), MLA_OK);
 		break;
+	case MLA_AUDIT_PROTECTED_VIEWED: /* version 5 only (test_audit_entry_protected.c) */
+		e->has_receipt_sha256 = 0;
+		memset(e->receipt_sha256, 0, 32);
+		memset(e->reason, 0, sizeof(e->reason));
+		assert_int_equal(mla_strcpy(e->reason, sizeof(e->reason), "legal review"), MLA_OK);
+		break;
 	default:
 		break;
 	}
