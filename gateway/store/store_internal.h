@@ -92,6 +92,8 @@ enum store_stmt_id {
 	ST_DL_FIRED,
 	ST_DL_MARKS,
 	ST_DL_MARKS_DROP,
+	ST_REC_CASE_OUT,
+	ST_REC_CASE_IN,
 	ST_COUNT_
 };
 

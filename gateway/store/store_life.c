@@ -402,3 +402,15 @@ mla_err store_life_list(gw_store *s, store_life_case_fn fn, void *arg, mla_diag 
 	store_stmt_done(st);
 	return r;
 }
+
+mla_err store_life_replay_sent(gw_store *s, const struct store_life_step *step, mla_diag *diag)
+{
+	mla_err r;
+	int own = 0;
+
+	if ((r = store_write_enter(s, &own, diag)) != MLA_OK)
+		return r;
+	if ((r = store_life_pend(s, step, diag)) == MLA_OK)
+		r = store_life_settle_in(s, step->message_id, 1, step->at_ms, diag);
+	return store_write_leave(s, own, r, diag);
+}
