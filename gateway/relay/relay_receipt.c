@@ -65,6 +65,49 @@ static mla_err audit_outcome(struct gw *g, const struct receipt_job *j)
 	return gw_audit_message(g, accepted ? MLA_AUDIT_DELIVERED : MLA_AUDIT_REJECTED, &a);
 }
 
+/* The envelope version of what was sent: as sealed here, else (bytes not of this release's
+ * sealing, e.g. put in the outbox by a test) the number its root namespace names; 0 none. */
+static unsigned long sent_version(const struct transfer *t)
+{
+	static const char stem[] = "urn:mlagw:envelope:";
+	size_t n = t->envelope.len < 512 ? t->envelope.len : 512;
+	int v = mla_envelope_sealed_version(t->envelope.data, t->envelope.len);
+	unsigned long found = 0;
+
+	if (v > 0)
+		return (unsigned long)v;
+	for (size_t i = 0; i + sizeof(stem) <= n; i++)
+		if (memcmp(t->envelope.data + i, stem, sizeof(stem) - 1) == 0) {
+			for (size_t k = i + sizeof(stem) - 1; k < n && k < i + sizeof(stem) + 8 &&
+			     t->envelope.data[k] >= '0' && t->envelope.data[k] <= '9'; k++)
+				found = found * 10 + (unsigned long)(t->envelope.data[k] - '0');
+			break;
+		}
+	return found;
+}
+
+/* SPEC 11 rule 8: the peer does not read the envelope version this gateway wrote to it
+ * (unsupported-version, or schema without MessageId from a peer before that code): the
+ * message is rejected like any refusal and the operator is told to correct
+ * [peer CC] envelope_versions (alert version-refused: peer, version). */
+static void version_refused(struct gw *g, const struct receipt_job *j)
+{
+	const struct transfer *t = j->t;
+	mla_diag d = {MLA_OK, ""};
+	char detail[96];
+
+	if (j->r.error != MLA_ERR_UNSUPPORTED_VERSION &&
+	    (j->r.error != MLA_ERR_SCHEMA || j->r.message_id[0] != '\0'))
+		return;
+	(void)mla_snprintf_cut(detail, sizeof(detail), "peer=%s version=%lu", t->to_state,
+			       sent_version(t));
+	gw_log(GW_LOG_ERROR, "version-refused", t->message_id, "%s reason=\"the peer does not "
+	       "read this envelope version: correct [peer %s] envelope_versions\"", detail,
+	       t->to_state);
+	if (store_alert(g->store, "version-refused", t->message_id, detail, &d) != MLA_OK)
+		gw_log_limited(GW_LOG_ERROR, "store-error", "alert", t->message_id, "op=alert");
+}
+
 static void record_outcome(struct gw *g, struct receipt_job *j)
 {
 	struct transfer *t = j->t;
@@ -93,6 +136,8 @@ static void record_outcome(struct gw *g, struct receipt_job *j)
 	}
 	if (audit_outcome(g, j) != MLA_OK)
 		return;
+	if (!accepted)
+		version_refused(g, j);
 	if (accepted)
 		gw_log(GW_LOG_INFO, "delivered", t->message_id, "to=%s attempts=%u latency_ms=%lld",
 		       t->to_state, t->attempts + 1, (long long)(gw_now_ms() - t->created_ms));
