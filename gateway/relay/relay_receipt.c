@@ -86,18 +86,29 @@ static unsigned long sent_version(const struct transfer *t)
 	return found;
 }
 
-/* SPEC 11 rule 8: the peer does not read the envelope version this gateway wrote to it
- * (unsupported-version, or schema without MessageId from a peer before that code): the
+/* SPEC 11 rule 8: the peer does not read the envelope version this gateway wrote to it: the
  * message is rejected like any refusal and the operator is told to correct
- * [peer CC] envelope_versions (alert version-refused: peer, version). */
+ * [peer CC] envelope_versions (alert version-refused: peer, version). Such a refusal is
+ * unsupported-version, or schema from a peer before that code, without a problem list (that
+ * is a case document's, SPEC 16.6), whose text names the envelope's version or which names
+ * no MessageId (the header was not read). */
+static int refuses_version(const mla_receipt *r)
+{
+	static const char named[] = "envelope version ";
+
+	return (r->error == MLA_ERR_UNSUPPORTED_VERSION || r->error == MLA_ERR_SCHEMA) &&
+	       r->problem_count == 0 &&
+	       (r->message_id[0] == '\0' ||
+		strncmp(r->error_message, named, sizeof(named) - 1) == 0);
+}
+
 static void version_refused(struct gw *g, const struct receipt_job *j)
 {
 	const struct transfer *t = j->t;
 	mla_diag d = {MLA_OK, ""};
 	char detail[96];
 
-	if (j->r.error != MLA_ERR_UNSUPPORTED_VERSION &&
-	    (j->r.error != MLA_ERR_SCHEMA || j->r.message_id[0] != '\0'))
+	if (!refuses_version(&j->r))
 		return;
 	(void)mla_snprintf_cut(detail, sizeof(detail), "peer=%s version=%lu", t->to_state,
 			       sent_version(t));
