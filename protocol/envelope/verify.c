@@ -1,7 +1,6 @@
 /* Envelope verification without private keys: structure, algorithms, base64, schema, header,
  * signer chain, signature and coverage, in that order, each with its own error. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/sha.h>
@@ -28,39 +27,13 @@ static void pick_version(struct env_parts *p)
 	p->shape = p->version == 2 ? &wrap_envelope2 : &wrap_envelope;
 }
 
-#define MLA_NS_STEM "urn:mlagw:envelope:"
-
-/* SPEC 11 rule 2: a root Envelope in urn:mlagw:envelope:<n> of a version this reader does not
- * implement is refused before any other check, naming what it found and what it reads. A
- * namespace that is no version marker (not 1-9 digits without a leading zero) is left to the
- * structure and schema checks. */
-static mla_err check_root_version(xmlDocPtr doc, mla_diag *diag)
-{
-	xmlNodePtr root = xmlDocGetRootElement(doc);
-	const char *n;
-	size_t len;
-
-	if (root == NULL || root->ns == NULL || root->ns->href == NULL ||
-	    !xmlStrEqual(root->name, BAD_CAST "Envelope") ||
-	    strncmp((const char *)root->ns->href, MLA_NS_STEM, strlen(MLA_NS_STEM)) != 0)
-		return MLA_OK;
-	n = (const char *)root->ns->href + strlen(MLA_NS_STEM);
-	len = strlen(n);
-	if (len == 0 || len > 9 || n[0] == '0' || strspn(n, "0123456789") != len)
-		return MLA_OK;
-	if (strtoul(n, NULL, 10) <= MLA_ENVELOPE_VERSION_MAX)
-		return MLA_OK; /* one this reader implements: its own checks follow */
-	return mla_fail(diag, MLA_ERR_UNSUPPORTED_VERSION,
-			"envelope version %s; this reader reads versions 1 to %d", n,
-			MLA_ENVELOPE_VERSION_MAX);
-}
-
 /* The Header, Payload and Signature, exactly as the version's shape describes them. */
 static mla_err locate_parts(struct env_parts *p, const xml_safe_counts *c, mla_diag *diag)
 {
 	mla_err r;
 
-	if ((r = check_root_version(p->doc, diag)) != MLA_OK)
+	if ((r = wrap_root_version(p->doc, "urn:mlagw:envelope:", "Envelope", "envelope",
+				   MLA_ENVELOPE_VERSION_MAX, diag)) != MLA_OK)
 		return r;
 	pick_version(p);
 	if ((r = wrap_locate(p->doc, c, p->shape, &p->wrap, diag)) != MLA_OK)

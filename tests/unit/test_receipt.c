@@ -650,6 +650,21 @@ static void test_match_version_refusal_without_id(void **state)
 	assert_non_null(strstr(d.msg, "(unreadable)"));
 }
 
+/* A receipt of a version this reader does not read is refused at its root (SPEC 11 rule 2),
+ * before its structure or signature: unsupported-version, naming it. */
+static void test_unknown_receipt_version(void **state)
+{
+	struct fixture *f = *state;
+	mla_receipt r;
+	mla_buf b;
+
+	sealed(f, MLA_OUTCOME_ACCEPTED, &r, &b);
+	fixture_replace(&b, "\"urn:mlagw:receipt:1\"", "\"urn:mlagw:receipt:3\"");
+	expect_refused(f, &b, MLA_ERR_UNSUPPORTED_VERSION,
+		       "receipt version 3; this reader reads versions 1 to 2");
+	mla_buf_free(&b);
+}
+
 /* A receipt for a real envelope: the receiver's digest is the sender's. */
 static void test_match_real_envelope(void **state)
 {
@@ -707,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_match_real_envelope),
 		cmocka_unit_test(test_match_version_refusal_without_id),
+		cmocka_unit_test(test_unknown_receipt_version),
 	};
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
 }
