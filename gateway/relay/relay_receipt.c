@@ -36,8 +36,10 @@ static void receipt_run(struct gw_job *job, struct gw_crypto *k)
 				    &job->snap->cfg.limits, &j->r, &j->diag);
 	if (j->err == MLA_OK)
 		j->err = mla_receipt_match(&j->r, t->to_state, t->message_id, t->digest, &j->diag);
-	/* SPEC 11 rule 7: an envelope of version 2 is answered in receipt version 2 */
-	if (j->err == MLA_OK)
+	/* SPEC 11 rule 7: an envelope of version 2 is answered in receipt version 2; a receiver
+	 * that could not read the header (no MessageId: a refusal of the version, the only such
+	 * receipt that matches) answers in the pair of what it writes to this gateway */
+	if (j->err == MLA_OK && j->r.message_id[0] != '\0')
 		j->err = mla_receipt_match_version(
 			&j->r, mla_envelope_sealed_version(t->envelope.data, t->envelope.len),
 			&j->diag);

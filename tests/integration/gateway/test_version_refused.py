@@ -11,7 +11,7 @@ envelope_min_version = 2) while ES still writes version 1 to it:
 - the same unknown version through ES's relay (ES's queued envelope replaced by such bytes:
   no release writes version 3): ES accepts the receipt without MessageId on CO's State and the
   digest of what it sent, marks the message rejected with alert version-refused (version 3),
-  no resend; version 2 envelopes still go through."""
+  no resend; version 2 envelopes still go through. CO's audit bundle verifies."""
 import os
 import sys
 import time
@@ -93,6 +93,9 @@ def main(mlagw, mlagwd):
     s, r = net.post('ES', 'CO', env2)
     check(s == 200 and parse_receipt(r)['outcome'] == 'accepted', 'version 2: HTTP %d' % s)
     net.stop_all()
+    # CO's refusals, with and without MessageId, in its audit bundle (ES's holds the envelope
+    # the test put in its outbox under the sealed one's entries: it cannot verify)
+    verify_exported(net, 'CO')
 
 
 run(main)
