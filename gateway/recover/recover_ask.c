@@ -130,7 +130,8 @@ static void take_item(struct gw *g, struct rec_peer *rp, const struct recover_it
 		return;
 	}
 	if (kept != RECOVER_CONFLICT &&
-	    recover_steps_note(g, &rp->steps, rp->state, it, &c, &d) != MLA_OK)
+	    recover_steps_note(g, &rp->steps, rp->state, it, &c, kept == RECOVER_HELD, &d) !=
+		    MLA_OK)
 		gw_log(GW_LOG_ERROR, "recover-case", it->message_id, "peer=%s reason=\"%s\"",
 		       rp->state, mla_diag_message(&d));
 	if (kept == RECOVER_NEW) {

@@ -14,6 +14,7 @@
 struct recover_step {
 	mla_header h;
 	int incoming;   /* sent to this gateway by the peer */
+	int held;       /* the store held the message already (its step, most likely, too) */
 	int64_t at_ms;  /* the positive receipt's ReceivedAt */
 	size_t order;   /* as noted, for equal times */
 	int facts_set;
@@ -61,7 +62,7 @@ static void read_facts(struct gw *g, const struct recover_item *it, struct recov
 }
 
 mla_err recover_steps_note(struct gw *g, struct recover_steps *s, const char *peer,
-			   const struct recover_item *it, const struct recover_checked *c,
+			   const struct recover_item *it, const struct recover_checked *c, int held,
 			   mla_diag *diag)
 {
 	struct recover_step *p;
@@ -76,6 +77,7 @@ mla_err recover_steps_note(struct gw *g, struct recover_steps *s, const char *pe
 	memset(p, 0, sizeof(*p));
 	p->h = c->v.header;
 	p->incoming = strcmp(c->v.header.from_state, peer) == 0;
+	p->held = held;
 	p->at_ms = (int64_t)c->receipt.received_at * 1000;
 	p->order = s->applied + s->refused + s->n;
 	read_facts(g, it, p);
@@ -199,12 +201,26 @@ void recover_steps_replay(struct gw *g, struct recover_steps *s, const char *pee
 		mark_reached(g, &s->keys[i], gw_now_ms());
 }
 
+#define REPORT_LINES_MAX 32
+
 void recover_steps_report(const struct recover_steps *s, const char *peer)
 {
-	for (size_t i = 0; i < s->n; i++)
-		gw_log(GW_LOG_WARN, "recover-case", s->v[i].h.message_id, "peer=%s case=%s "
-		       "action=%s reason=\"step not replayed: %s\"", peer, s->v[i].h.case_id,
-		       s->v[i].h.action, s->v[i].why);
+	size_t lines = 0, held = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i].held) { /* a message the store kept: its step is in its case already */
+			held++;
+			continue;
+		}
+		if (lines++ < REPORT_LINES_MAX)
+			gw_log(GW_LOG_WARN, "recover-case", s->v[i].h.message_id, "peer=%s case=%s "
+			       "action=%s reason=\"step not replayed: %s\"", peer,
+			       s->v[i].h.case_id, s->v[i].h.action, s->v[i].why);
+	}
+	if (lines > REPORT_LINES_MAX || held > 0)
+		gw_log(GW_LOG_INFO, "recover-case", NULL, "peer=%s not_replayed=%zu logged=%d "
+		       "held=%zu reason=\"steps of messages the store held were not replayed again\"",
+		       peer, lines, lines > REPORT_LINES_MAX ? REPORT_LINES_MAX : (int)lines, held);
 }
 
 void recover_steps_free(struct recover_steps *s)

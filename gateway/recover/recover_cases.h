@@ -19,20 +19,20 @@ struct recover_steps {
 	size_t applied, refused; /* over the whole recovery */
 };
 
-/* Notes the step the checked item it (given back by peer, kept or held) makes in its case,
- * when the lifecycle is enforced and its action is a step; a request received by this
+/* Notes the step the checked item it (given back by peer, kept, or held: held 1) makes in its
+ * case, when the lifecycle is enforced and its action is a step; a request received by this
  * gateway is opened for its deadline facts. MLA_ERR_NOMEM only: anything else is logged and
  * the item has no deadline facts. */
 mla_err recover_steps_note(struct gw *g, struct recover_steps *s, const char *peer,
-			   const struct recover_item *it, const struct recover_checked *c,
+			   const struct recover_item *it, const struct recover_checked *c, int held,
 			   mla_diag *diag);
 /* Applies every noted step that follows its case's last step, oldest receipt first, until
- * none does; the rest waits for the next page (and is counted as refused at the end). Then
+ * none does; the rest waits for the next page (recover_steps_report names what is left). Then
  * raises the escalation marks of the cases whose facts came back to the threshold their
  * deadlines have reached now, so that a threshold past before the loss does not fire again. */
 void recover_steps_replay(struct gw *g, struct recover_steps *s, const char *peer);
-/* Logs each step left (one this store held already, or one whose case never reached the
- * step it follows), with why. */
+/* Logs the steps left: each of a recovered message (its case never reached the step it
+ * follows) with why, at most 32; those of messages the store held are only counted. */
 void recover_steps_report(const struct recover_steps *s, const char *peer);
 void recover_steps_free(struct recover_steps *s);
 
