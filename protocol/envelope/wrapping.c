@@ -2,9 +2,9 @@
  * elements the rest of the code uses are exactly the ones the signature covers. The tables
  * below are the whole difference between the two document types. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "mlagw/codec.h"
 #include "protocol_ns.h"
 #include "wrapping.h"
 
@@ -228,6 +228,7 @@ mla_err wrap_root_version(xmlDocPtr doc, const char *stem, const char *root_name
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	const char *n;
+	uint64_t v = 0;
 	size_t len;
 
 	if (root == NULL || root->ns == NULL || root->ns->href == NULL ||
@@ -237,7 +238,7 @@ mla_err wrap_root_version(xmlDocPtr doc, const char *stem, const char *root_name
 	n = (const char *)root->ns->href + strlen(stem);
 	len = strlen(n);
 	if (len == 0 || len > 9 || n[0] == '0' || strspn(n, "0123456789") != len ||
-	    strtoul(n, NULL, 10) <= max)
+	    mla_parse_u64(n, 1, UINT64_MAX, &v) != MLA_OK || v <= max)
 		return MLA_OK; /* no version marker, or one this reader implements */
 	return mla_fail(diag, MLA_ERR_UNSUPPORTED_VERSION,
 			"%s version %s; this reader reads versions 1 to %lu", format, n, max);
