@@ -197,19 +197,21 @@ static int repeat_held(const struct recv_job *j, const struct gw_config *c)
 }
 
 /* An unknown version refused at its root names the versions this gateway reads: from
- * [gateway] envelope_min_version, not from 1 as the library implements them (SPEC 11 rule 8:
- * "envelope version 3; this gateway reads versions 2 to 2"). */
+ * [gateway] envelope_min_version, where the library names those it implements (SPEC 11 rule
+ * 8: "envelope version 3; this gateway reads versions 2 to 2 ([gateway] ...)"). */
 static void read_set(struct recv_job *j, const struct gw_config *c)
 {
 	char found[64];
 	size_t n = strcspn(j->diag.msg, ";");
 
-	if (c->envelope_min_version <= 1)
-		return;
 	(void)mla_snprintf_cut(found, sizeof(found), "%.*s", (int)n, j->diag.msg);
-	(void)mla_fail(&j->diag, MLA_ERR_UNSUPPORTED_VERSION, "%s; this gateway reads versions "
-		       "%u to %d ([gateway] envelope_min_version)", found, c->envelope_min_version,
-		       MLA_ENVELOPE_VERSION_MAX);
+	if (c->envelope_min_version <= 1)
+		(void)mla_fail(&j->diag, MLA_ERR_UNSUPPORTED_VERSION, "%s; this gateway reads "
+			       "versions 1 to %d", found, MLA_ENVELOPE_VERSION_MAX);
+	else
+		(void)mla_fail(&j->diag, MLA_ERR_UNSUPPORTED_VERSION, "%s; this gateway reads "
+			       "versions %u to %d ([gateway] envelope_min_version)", found,
+			       c->envelope_min_version, MLA_ENVELOPE_VERSION_MAX);
 }
 
 static void recv_run(struct gw_job *job, struct gw_crypto *k)
