@@ -194,7 +194,8 @@ out:
 
 void recover_steps_replay(struct gw *g, struct recover_steps *s, const char *peer)
 {
-	qsort(s->v, s->n, sizeof(*s->v), by_time);
+	if (s->n > 1) /* qsort wants an array, never NULL */
+		qsort(s->v, s->n, sizeof(*s->v), by_time);
 	while (s->n > 0 && pass(g, s, peer) > 0)
 		;
 	for (size_t i = 0; i < s->n_keys; i++)
