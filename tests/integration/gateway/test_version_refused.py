@@ -11,7 +11,11 @@ envelope_min_version = 2) while ES still writes version 1 to it:
 - the same unknown version through ES's relay (ES's queued envelope replaced by such bytes:
   no release writes version 3): ES accepts the receipt without MessageId on CO's State and the
   digest of what it sent, marks the message rejected with alert version-refused (version 3),
-  no resend; version 2 envelopes still go through. CO's audit bundle verifies."""
+  no resend;
+- a case document of a namespace CO does not read (urn:mlagw:case:request:2) in a version 2
+  envelope: unsupported-version with the document's problem listed (SPEC 16.1); ES marks it
+  rejected and shows the problem, without alert version-refused (not the envelope's version);
+- version 2 envelopes still go through. CO's audit bundle verifies."""
 import os
 import sys
 import time
@@ -19,6 +23,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
 
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..',
+                        'protocol', 'case', 'examples')
 READS = 'this gateway reads versions 2 to 2 ([gateway] envelope_min_version)'
 
 
@@ -87,6 +93,32 @@ def main(mlagw, mlagwd):
     rc = rejected_once(es, co, mid3, 3)
     check(rc['message_id'] is None, 'version 3 through the relay: receipt %r' % rc)
     check(not es.alerts('receipt-invalid'), 'receipt-invalid: %r' % es.alerts('receipt-invalid'))
+
+    # a case document of a version CO does not read, in a version 2 envelope (ES's queued
+    # envelope replaced by a hand-sealed one under its id): unsupported-version with the
+    # document's problem listed (SPEC 16.1); a refusal of the document, not of the envelope's
+    # version: rejected, no version-refused alert
+    with open(os.path.join(EXAMPLES, 'request-mla.xml'), 'rb') as f:
+        doc2 = f.read().replace(b'urn:mlagw:case:request:1', b'urn:mlagw:case:request:2')
+    co.stop()
+    mid4 = es.submit('CO')['message_id']
+    es.stop()
+    path = os.path.join(net.dir, 'case-v2.xml')
+    with open(path, 'wb') as f:
+        f.write(net.seal('ES', 'CO', doc2, kind='mla', message_id=mid4, version=2))
+    es.fault('set-envelope', mid4, path)
+    co.start()
+    es.start()
+    wait_until(lambda: es.all_in_state({mid4}, REJECTED), 30, msg='case document rejected')
+    rc = parse_receipt(es.outbox(ids={mid4})[mid4]['receipt'])
+    check(rc['error'] == 'unsupported-version' and rc['message_id'] == mid4 and
+          rc['version'] == '2' and [(p['path'], p['code']) for p in rc['problems']] ==
+          [('/Request', 'unsupported')], 'case document v2: receipt %r' % rc)
+    check(not [a for a in es.alerts('version-refused') if a['message_id'] == mid4],
+          'version-refused for a case document: %r' % es.alerts('version-refused'))
+    st = es.status(mid4)
+    check([p.get('path') for p in st.get('problems', [])] == ['/Request'],
+          'ES status problems %r' % st.get('problems'))
 
     # version 2 still goes through once ES writes it
     env2 = net.seal('ES', 'CO', version=2)
