@@ -19,6 +19,7 @@ from gwnet import *  # noqa: E402,F403
 from fakeclock import FakeClock  # noqa: E402
 from test_case_deadlines import (example, hook_lines, legal, offset_at, production_doc,  # noqa: E402
                                  wait_hooks, write_hook)
+import test_api  # noqa: E402
 
 PROD, PRES, THEIRS = 'ES-RC-PROD', 'ES-RC-PRES', 'CO-RC-MLA'
 
@@ -115,6 +116,31 @@ def compare(es, co, fired_co):
     return b
 
 
+def compare_api(apis):
+    """The local API's case view (its lifecycle member) and the CLI's --due table: the same
+    state, last step, receipt time and deadlines on both sides."""
+    for cid in (PROD, PRES, THEIRS):
+        a, b = [apis[s].json('GET', '/api/v1/cases/' + cid, 'auditor')['lifecycle']
+                for s in ('ES', 'CO')]
+        check(len(a) == 1 and len(b) == 1, '%s: API lifecycle %r / %r' % (cid, a, b))
+        x, y = a[0], b[0]
+        for k in ('state', 'last_step', 'received_ms'):
+            check(x[k] == y[k], '%s: API %s %r / %r' % (cid, k, x[k], y[k]))
+        if cid == PROD:
+            # both fired 50% of production_emergency: ES live, CO before the loss
+            check(x['due_ms'] == y['due_ms'] and
+                  [(d['rule'], d['due_ms'], d['fired']) for d in x['deadlines']] ==
+                  [(d['rule'], d['due_ms'], d['fired']) for d in y['deadlines']],
+                  '%s: API deadlines %r / %r' % (cid, x, y))
+
+
+def due_table(net, g):
+    """mlagw cases --due: case -> (priority, kind, by, due, state); PEER and LEFT differ."""
+    out = net.cli('cases', '--socket', g.sock, '--due').stdout.decode().splitlines()[1:]
+    return {f[1]: (f[0], f[3], f[4], f[5] if 'paused' not in f[-1] else 'moves', f[-1])
+            for f in (l.split() for l in out)}  # a paused due time moves with now
+
+
 def lose_store(net, co, backup, trust):
     co.stop()
     for suffix in ('', '-wal', '-shm'):
@@ -141,7 +167,7 @@ def main(mlagw, mlagwd):
                                 'escalate_timeout': '5s', 'preservation': '12h pause'}}
     clock = FakeClock(net.dir, 'both')
     net.start_all = lambda: [start(g, clock) for g in net.gws.values()]
-    net.start_all()
+    apis = test_api.setup(net)  # starts both, with the local API
     es, co = net['ES'], net['CO']
     trust = trust_dir(net)
     backup = os.path.join(net.dir, 'co-backup.db')
@@ -161,6 +187,10 @@ def main(mlagw, mlagwd):
     start(co, clock)
     wait_until(lambda: 'recovery-done' in last_start(co), 30, msg='recovery done')
     compare(es, co, {(PROD, 'production_emergency'): 50})
+    compare_api(apis)
+    due = due_table(net, es)
+    check(due == due_table(net, co) and PROD in due and PRES in due,
+          'mlagw cases --due: ES %r / CO %r' % (due, due_table(net, co)))
     check('case_steps=10 case_steps_left=0' in last_start(co),
           'not every step was replayed:\n%s' % last_start(co))
     time.sleep(6)  # the escalation looks every 5 s: nothing fires again on CO
