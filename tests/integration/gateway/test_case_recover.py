@@ -7,7 +7,9 @@ store is then lost (put back to a copy from before any case), its log opened ane
 recovers from ES: afterwards both sides show the same state, last step, history (ids,
 actions, states, times) and receipt time of every case, and, for the cases CO was requested
 in, the same deadlines (rules, due times, pauses) with CO's 50% mark kept: the hook does not
-run again for a threshold passed before the loss. A case CO requested has its lifecycle back
+run again for a threshold passed before the loss. Compared on the submission socket's case
+view, the local API's lifecycle member and `mlagw cases --due`; both sides then go on from
+the rebuilt state. A case CO requested has its lifecycle back
 but no deadline facts (its request is encrypted for ES only: SPEC 14, Recovery)."""
 import os
 import shutil
