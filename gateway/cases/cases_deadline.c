@@ -21,7 +21,7 @@ mla_err cases_facts_read(const uint8_t *doc, size_t len, const mla_limits *limit
 	if (strcmp(h->action, "request") != 0)
 		return MLA_OK;
 	r = mla_deadline_request_facts(doc, len, limits, &c, &wished, diag);
-	if (r == MLA_ERR_SCHEMA) { /* opaque (or not a request): no legal deadline */
+	if (r == MLA_ERR_SCHEMA || r == MLA_ERR_UNSUPPORTED_VERSION) { /* opaque, not a request */
 		diag->code = MLA_OK;
 		diag->msg[0] = '\0';
 		return MLA_OK;

@@ -514,6 +514,12 @@ mla_err store_outbox_put_recovered(gw_store *s, const struct out_msg *m, const u
 				   size_t len, const uint8_t *receipt, size_t rlen,
 				   mla_diag *diag);
 
+/* The case a recovered message is in (peer_case as store_case_key reads it), once its step
+ * was replayed: the rows come back in the peer's order, so a row put before the message it
+ * answers was given the wrong one. */
+mla_err store_recovered_peer_case(gw_store *s, int outgoing, const char *message_id,
+				  int peer_case, mla_diag *diag);
+
 /* --- case lifecycle (store_life.c; SPEC 16.8) --- */
 /* One side's record of a case. */
 struct store_life_case {
@@ -553,6 +559,10 @@ typedef mla_err (*store_life_row_fn)(const struct store_life_row *row, void *arg
  * (a row to it, up to the next row) from here. */
 mla_err store_life_history(gw_store *s, const struct store_life_key *key, store_life_row_fn fn,
 			   void *arg, mla_diag *diag);
+/* Recovery (SPEC 14, Recovery): a step this gateway had sent, given back with its positive
+ * receipt, made as it was live: held pending, then settled at step->at_ms (the receipt's
+ * time), in one write. MLA_ERR_CASE_CONFLICT / MLA_ERR_CASE_STEP as the live path. */
+mla_err store_life_replay_sent(gw_store *s, const struct store_life_step *step, mla_diag *diag);
 typedef mla_err (*store_life_case_fn)(const struct store_life_case *c, void *arg);
 /* Every case, ordered by requesting State, case id, peer. */
 mla_err store_life_list(gw_store *s, store_life_case_fn fn, void *arg, mla_diag *diag);

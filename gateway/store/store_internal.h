@@ -103,6 +103,8 @@ enum store_stmt_id {
 	ST_RET_GOT,
 	ST_RET_GET,
 	ST_RET_GET_IN,
+	ST_REC_CASE_OUT,
+	ST_REC_CASE_IN,
 	ST_COUNT_
 };
 

@@ -402,3 +402,34 @@ mla_err store_life_list(gw_store *s, store_life_case_fn fn, void *arg, mla_diag 
 	store_stmt_done(st);
 	return r;
 }
+
+/* A settlement forgets a step the case no longer allows (a peer that broke the crossing
+ * rule); a replayed one must be allowed or refused, never forgotten. */
+static mla_err allowed_now(gw_store *s, const struct store_life_step *step, mla_diag *diag)
+{
+	struct store_life_case c;
+	mla_life_step t;
+	mla_err r;
+	int found = 0;
+
+	if ((r = store_life_get(s, &step->key, &c, &found, diag)) != MLA_OK ||
+	    (r = mla_life_step_parse(step->action, &t, diag)) != MLA_OK)
+		return r;
+	if (mla_life_next(c.track.state, (mla_life_side)step->side, t) == MLA_LIFE_NONE)
+		return mla_fail(diag, MLA_ERR_CASE_STEP, "step %s is not allowed in case state %s",
+				step->action, mla_life_state_name(c.track.state));
+	return MLA_OK;
+}
+
+mla_err store_life_replay_sent(gw_store *s, const struct store_life_step *step, mla_diag *diag)
+{
+	mla_err r;
+	int own = 0;
+
+	if ((r = store_write_enter(s, &own, diag)) != MLA_OK)
+		return r;
+	if ((r = store_life_pend(s, step, diag)) == MLA_OK &&
+	    (r = allowed_now(s, step, diag)) == MLA_OK)
+		r = store_life_settle_in(s, step->message_id, 1, step->at_ms, diag);
+	return store_write_leave(s, own, r, diag);
+}

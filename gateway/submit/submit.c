@@ -442,7 +442,8 @@ static void socket_done(struct gw *g, void *arg, const mla_header *h, mla_err er
 			submit_reply_error(sr->req, 409, "Conflict", err, why, SUBMIT_IDEM_HEADER);
 		else if (err == MLA_ERR_CASE_STEP || err == MLA_ERR_CASE_CONFLICT)
 			submit_reply_error(sr->req, 409, "Conflict", err, why, "X-MLA-Action");
-		else if (err == MLA_ERR_SCHEMA)
+		else if (err == MLA_ERR_SCHEMA ||
+			 (err == MLA_ERR_UNSUPPORTED_VERSION && problems != NULL))
 			submit_reply_problems(sr->req, err, why, problems);
 		else if (err != MLA_OK)
 			submit_reply_error(sr->req, err == MLA_ERR_UNKNOWN_PEER ? 422 : 400,
