@@ -262,14 +262,18 @@ typedef struct mla_audit_head {
 	char witness[3]; /* witnessed heads: the State that cosigned ("" for own checkpoints) */
 } mla_audit_head;
 
+/* Receives each verified head of bundle (an index into the inputs) as it is verified, its
+ * own checkpoints in order, then the witnessed heads; h lives only during the call. A
+ * return other than MLA_OK stops the verification, which returns it. */
+typedef mla_err (*mla_audit_head_fn)(void *arg, size_t bundle, const mla_audit_head *h);
+
 typedef struct mla_audit_bundle_result {
 	char *name;			     /* the input's */
 	char state[3];			     /* the manifest's; "" when it names none */
 	size_t records[MLA_BUNDLE_TYPE_N];   /* per record type; 0 when the container is refused */
 	size_t cosignatures;		     /* peers' valid cosignatures on its checkpoints */
 	size_t ok[MLA_AUDIT_CHECK_N], failed[MLA_AUDIT_CHECK_N];
-	mla_audit_head *heads;
-	size_t nheads;
+	size_t nheads; /* verified heads (mla_audit_verify_heads hands them out) */
 	mla_audit_failure *failures; /* in the order found, at most MLA_AUDIT_FAILURES_LISTED */
 	size_t nfailures;
 	size_t unlisted; /* failures beyond those listed: counted in failed[], not described */
@@ -333,6 +337,14 @@ typedef struct mla_audit_input {
  * Needs mla_crypto_init. */
 mla_err mla_audit_verify(const mla_audit_input *in, size_t n, const mla_audit_trust *trust,
 			 mla_audit_result **out, mla_diag *diag);
+/* The same, handing each verified head to on_head (NULL: none) as it is verified: the
+ * verifier keeps no head of a single bundle (a log may have a checkpoint per entry); with
+ * n > 1 the split-view check pools them, about 240 bytes a head. MLA_ERR_IO when the
+ * verifier's temporary file (TMPDIR, else /tmp: about 56 bytes a checkpoint) fails;
+ * on_head's error when it stopped the verification. */
+mla_err mla_audit_verify_heads(const mla_audit_input *in, size_t n, const mla_audit_trust *trust,
+			       mla_audit_head_fn on_head, void *arg, mla_audit_result **out,
+			       mla_diag *diag);
 void mla_audit_result_free(mla_audit_result *r);
 
 /* ---- reconciliation of two States' bundles ---- */
