@@ -2,11 +2,13 @@
  * certificates only (mla_audit_verify), and reports one line per check family and each
  * failure by record, or the same as JSON. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -82,6 +84,24 @@ int audit_read_bundle(const char *file, const char *cmd, mla_buf *data)
 		return CLI_IO;
 	}
 	return CLI_OK;
+}
+
+int audit_bundle_readable(const char *file, const char *cmd)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int rc = CLI_OK;
+
+	if (fd < 0) {
+		fprintf(stderr, "mlagw %s: cannot open %s: %s\n", cmd, file, strerror(errno));
+		return CLI_IO;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "mlagw %s: cannot read %s: not a regular file\n", cmd, file);
+		rc = CLI_IO;
+	}
+	close(fd);
+	return rc;
 }
 
 static size_t bundle_failed(const mla_audit_bundle_result *b)

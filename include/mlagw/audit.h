@@ -349,22 +349,29 @@ void mla_audit_result_free(mla_audit_result *r);
 
 /* ---- reconciliation of two States' bundles ---- */
 
-/* One bundle read for reconciliation: its State and the entries that parse. */
+/* One bundle read for reconciliation: its State and the entries reconciliation compares. */
 typedef struct mla_audit_side {
 	char *name;
 	mla_audit_refusal refusal;	   /* MLA_AUDIT_R_NONE: ready to reconcile */
 	char state[3];
+	size_t nentries; /* entry records that parse */
+	/* of those, the ones reconciliation compares (sent, delivered, resealed, received,
+	 * receipt-issued, naming a message), in seq order: the others are not kept */
 	mla_audit_entry *entries;
-	size_t nentries;
-	mla_audit_failure *skipped; /* entry records that do not parse (MLA_AUDIT_R_ENTRY_FORM) */
-	size_t nskipped;
+	size_t nkept;
+	/* entry records that do not parse (MLA_AUDIT_R_ENTRY_FORM): the first
+	 * MLA_AUDIT_FAILURES_LISTED, the others counted in skipped_unlisted */
+	mla_audit_failure *skipped;
+	size_t nskipped, skipped_unlisted;
 	mla_audit_bundle_result *verified; /* with a trust set: the verification */
 } mla_audit_side;
 
-/* Reads in; with trust, first verifies it as mla_audit_verify does. MLA_OK with a side ready
- * to reconcile; otherwise *out still describes why not (refusal): MLA_ERR_SCHEMA the container
- * (diag: the parser's message), MLA_ERR_SIG_INVALID it does not verify (see verified),
- * MLA_ERR_HEADER the manifest names no State; MLA_ERR_NOMEM with *out NULL. */
+/* Reads in (its bytes, or the file at path read in passes as mla_audit_verify reads it: no
+ * whole bundle in memory); with trust, first verifies it as mla_audit_verify does. MLA_OK
+ * with a side ready to reconcile; otherwise *out still describes why not (refusal):
+ * MLA_ERR_SCHEMA the container (diag: the parser's message), MLA_ERR_IO the file cannot be
+ * read (refusal MLA_AUDIT_R_CONTAINER), MLA_ERR_SIG_INVALID it does not verify (see
+ * verified), MLA_ERR_HEADER the manifest names no State; MLA_ERR_NOMEM with *out NULL. */
 mla_err mla_audit_side_load(const mla_audit_input *in, const mla_audit_trust *trust,
 			    mla_audit_side **out, mla_diag *diag);
 void mla_audit_side_free(mla_audit_side *s);

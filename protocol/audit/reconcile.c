@@ -4,6 +4,7 @@
  * and the receipt-sha256 of the sender's delivered entry must be the receiver's receipt-issued
  * one. Every one-sided or differing entry is a finding with both States, the message id and
  * the entries' seqs. With a trust set, each bundle must first verify (verify.c). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,55 +51,99 @@ void mla_audit_side_free(mla_audit_side *s)
 	free(s);
 }
 
-/* Every entry record that parses into s->entries; one that does not is listed as skipped. */
-static mla_err parse_entries(mla_audit_side *s, const mla_bundle *b)
+/* Whether reconciliation compares entry e (direction_refs picks among these). */
+static int compared(const mla_audit_entry *e)
 {
-	size_t cap = 0;
-
-	if ((s->entries = calloc(b->n ? b->n : 1, sizeof(*s->entries))) == NULL)
-		return MLA_ERR_NOMEM;
-	for (size_t i = 0; i < b->n; i++) {
-		const mla_bundle_record *r = &b->rec[i];
-		mla_diag d = {MLA_OK, ""};
-		mla_audit_failure *f;
-
-		if (r->type != MLA_BUNDLE_ENTRY ||
-		    mla_audit_entry_parse(r->data, r->len, &s->entries[s->nentries], &d) == MLA_OK) {
-			s->nentries += r->type == MLA_BUNDLE_ENTRY;
-			continue;
-		}
-		if ((f = mla_grow(s->skipped, &cap, s->nskipped, sizeof(*f))) == NULL)
-			return MLA_ERR_NOMEM;
-		s->skipped = f;
-		f = &s->skipped[s->nskipped];
-		memset(f, 0, sizeof(*f));
-		if ((f->message = strdup(mla_diag_message(&d))) == NULL)
-			return MLA_ERR_NOMEM;
-		f->check = MLA_AUDIT_CHECK_ENTRIES;
-		f->refusal = MLA_AUDIT_R_ENTRY_FORM;
-		f->record_type = MLA_BUNDLE_ENTRY;
-		memcpy(f->record, r->name, sizeof(f->record));
-		s->nskipped++;
-	}
-	return MLA_OK;
+	return e->message_id[0] != '\0' &&
+	       (e->event == MLA_AUDIT_SENT || e->event == MLA_AUDIT_DELIVERED ||
+		e->event == MLA_AUDIT_RESEALED || e->event == MLA_AUDIT_RECEIVED ||
+		e->event == MLA_AUDIT_RECEIPT_ISSUED);
 }
 
-/* The checks of the bundle in (b parsed from it): all of them with a trust set, else the
- * manifest alone (for the State), over its index as mla_audit_verify reads it; then the
- * entries. */
-static mla_err load_checked(mla_audit_side *s, const mla_audit_input *in, const mla_bundle *b,
+struct side_read {
+	mla_audit_side *s;
+	size_t capk, caps;
+	mla_audit_entry e;
+};
+
+/* An entry record that does not parse, listed (the first MLA_AUDIT_FAILURES_LISTED). */
+static int skip(struct side_read *sr, const mla_bundle_record *r, const mla_diag *d)
+{
+	mla_audit_side *s = sr->s;
+	mla_audit_failure *f;
+
+	if (s->nskipped >= MLA_AUDIT_FAILURES_LISTED) {
+		s->skipped_unlisted++;
+		return 0;
+	}
+	if ((f = mla_grow(s->skipped, &sr->caps, s->nskipped, sizeof(*f))) == NULL)
+		return -1;
+	s->skipped = f;
+	f = &s->skipped[s->nskipped];
+	memset(f, 0, sizeof(*f));
+	if ((f->message = strdup(mla_diag_message(d))) == NULL)
+		return -1;
+	f->check = MLA_AUDIT_CHECK_ENTRIES;
+	f->refusal = MLA_AUDIT_R_ENTRY_FORM;
+	f->record_type = MLA_BUNDLE_ENTRY;
+	memcpy(f->record, r->name, sizeof(f->record));
+	s->nskipped++;
+	return 0;
+}
+
+/* One entry record: counted when it parses, kept when reconciliation compares it. */
+static int read_entry(void *arg, const mla_bundle_record *r)
+{
+	struct side_read *sr = arg;
+	mla_audit_side *s = sr->s;
+	mla_diag d = {MLA_OK, ""};
+	mla_audit_entry *p;
+
+	if (mla_audit_entry_parse(r->data, r->len, &sr->e, &d) != MLA_OK)
+		return skip(sr, r, &d);
+	s->nentries++;
+	if (!compared(&sr->e))
+		return 0;
+	if ((p = mla_grow(s->entries, &sr->capk, s->nkept, sizeof(*p))) == NULL)
+		return -1;
+	s->entries = p;
+	s->entries[s->nkept++] = sr->e;
+	return 0;
+}
+
+/* The bundle of in as a stream: its bytes, or its file. */
+static FILE *open_side(const mla_audit_input *in, mla_diag *diag)
+{
+	FILE *f = in->data != NULL ? fmemopen((void *)in->data, in->len, "rb")
+				   : fopen(in->path != NULL ? in->path : "", "rb");
+
+	if (f == NULL)
+		(void)mla_fail(diag, MLA_ERR_IO, "cannot read %s: %s", in->name, strerror(errno));
+	else if (in->data == NULL)
+		(void)setvbuf(f, NULL, _IOFBF, (size_t)1 << 20); /* fewer reads; a hint only */
+	return f;
+}
+
+/* The checks of the bundle f (its index idx): all of them with a trust set, else the manifest
+ * alone (for the State); then the entries, read once more (against the verification's read
+ * of them, when there was one: a file that changed meanwhile is not reconciled). */
+static mla_err load_checked(mla_audit_side *s, FILE *f, const mla_bundle *idx,
 			    const mla_audit_trust *trust, mla_diag *diag)
 {
-	FILE *f = fmemopen((void *)in->data, in->len, "rb");
-	mla_bundle idx;
+	struct side_read sr;
 	struct vctx v;
 	mla_err r = MLA_ERR_NOMEM;
+	int got;
 
-	memset(&idx, 0, sizeof(idx));
-	audit_vctx_init(&v, &idx, f, trust);
-	if (f == NULL || mla_bundle_index(f, &idx, diag) != MLA_OK ||
-	    (trust != NULL ? audit_run_checks(&v) : verify_manifest(&v)) != 0)
+	memset(&sr, 0, sizeof(sr));
+	sr.s = s;
+	audit_vctx_init(&v, idx, f, trust);
+	if ((trust != NULL ? audit_run_checks(&v) : verify_manifest(&v)) != 0) {
+		if (v.tmp_failed)
+			r = mla_fail(diag, MLA_ERR_IO, "%s: the verifier's temporary file (TMPDIR, "
+				     "else /tmp) cannot be written or read", s->name);
 		goto out;
+	}
 	memcpy(s->state, v.state, sizeof(s->state));
 	if (trust != NULL && (s->verified = audit_vctx_result(&v, s->name)) == NULL)
 		goto out;
@@ -108,14 +153,15 @@ static mla_err load_checked(mla_audit_side *s, const mla_audit_input *in, const 
 	} else if (s->state[0] == '\0') {
 		s->refusal = MLA_AUDIT_R_NO_STATE;
 		r = mla_fail(diag, MLA_ERR_HEADER, "%s: the manifest names no State", s->name);
+	} else if ((got = audit_entries_each(&v, read_entry, &sr)) > 0) {
+		s->refusal = MLA_AUDIT_R_CONTAINER;
+		r = mla_fail(diag, MLA_ERR_SCHEMA, "%s: its entries changed while it was read",
+			     s->name);
 	} else {
-		r = parse_entries(s, b);
+		r = got == 0 ? MLA_OK : MLA_ERR_NOMEM;
 	}
 out:
 	audit_vctx_free(&v);
-	mla_bundle_free(&idx);
-	if (f != NULL)
-		fclose(f);
 	return r == MLA_ERR_NOMEM ? mla_fail(diag, r, "out of memory") : r;
 }
 
@@ -123,27 +169,34 @@ mla_err mla_audit_side_load(const mla_audit_input *in, const mla_audit_trust *tr
 			    mla_audit_side **out, mla_diag *diag)
 {
 	mla_audit_side *s = calloc(1, sizeof(*s));
-	mla_bundle b;
+	mla_bundle idx;
+	FILE *f = NULL;
 	mla_err r = MLA_ERR_NOMEM;
 
-	memset(&b, 0, sizeof(b));
+	memset(&idx, 0, sizeof(idx));
 	*out = NULL;
 	if (s == NULL || (s->name = strdup(in->name)) == NULL) {
 		r = mla_fail(diag, r, "out of memory");
 		goto out;
 	}
-	if ((r = mla_bundle_parse(in->data, in->len, &b, diag)) != MLA_OK) {
+	if ((f = open_side(in, diag)) == NULL) {
 		s->refusal = MLA_AUDIT_R_CONTAINER;
-		r = MLA_ERR_SCHEMA; /* diag: the parser's message */
+		r = MLA_ERR_IO;
+	} else if ((r = mla_bundle_index(f, &idx, diag)) != MLA_OK) {
+		s->refusal = MLA_AUDIT_R_CONTAINER;
+		if (r != MLA_ERR_NOMEM && r != MLA_ERR_IO)
+			r = MLA_ERR_SCHEMA; /* diag: the parser's message */
 	} else {
-		r = load_checked(s, in, &b, trust, diag);
+		r = load_checked(s, f, &idx, trust, diag);
 	}
 	if (r != MLA_ERR_NOMEM) {
 		*out = s; /* ready, or saying why not */
 		s = NULL;
 	}
 out:
-	mla_bundle_free(&b);
+	mla_bundle_free(&idx);
+	if (f != NULL)
+		fclose(f);
 	mla_audit_side_free(s);
 	return r;
 }
@@ -367,14 +420,14 @@ static size_t direction_refs(const mla_audit_side *sx, const mla_audit_side *sy,
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < sx->nentries; i++) {
+	for (size_t i = 0; i < sx->nkept; i++) {
 		const mla_audit_entry *e = &sx->entries[i];
 		if ((e->event == MLA_AUDIT_SENT || e->event == MLA_AUDIT_DELIVERED ||
 		     e->event == MLA_AUDIT_RESEALED) &&
 		    e->message_id[0] && strcmp(e->to, sy->state) == 0)
 			r[n++] = (struct ref){e, 0};
 	}
-	for (size_t i = 0; i < sy->nentries; i++) {
+	for (size_t i = 0; i < sy->nkept; i++) {
 		const mla_audit_entry *e = &sy->entries[i];
 		if ((e->event == MLA_AUDIT_RECEIVED || e->event == MLA_AUDIT_RECEIPT_ISSUED) &&
 		    e->message_id[0] && strcmp(e->from, sx->state) == 0)
@@ -388,7 +441,7 @@ static size_t direction_refs(const mla_audit_side *sx, const mla_audit_side *sy,
 static int direction(struct report *rp, const mla_audit_side *sx, const mla_audit_side *sy,
 		     mla_audit_direction *d)
 {
-	struct ref *r = calloc(sx->nentries + sy->nentries + 1, sizeof(*r));
+	struct ref *r = calloc(sx->nkept + sy->nkept + 1, sizeof(*r));
 	size_t n;
 
 	if (r == NULL)

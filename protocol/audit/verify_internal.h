@@ -239,6 +239,11 @@ int audit_keep_entry(const struct vctx *v, const mla_audit_entry *e);
  * roots[i], read again from the bundle: 0, -1 when out of memory, unreadable, or when the
  * entries are not those the first read saw. */
 int audit_roots_at(const struct vctx *v, const uint64_t *sizes, size_t n, uint8_t (*roots)[32]);
+/* Every entry record of v's bundle to fn, in order (reconcile.c): 0, 1 when the file no
+ * longer reads as indexed or the entries are not those the first read saw, -1 when fn
+ * failed or no memory. */
+int audit_entries_each(const struct vctx *v, int (*fn)(void *arg, const mla_bundle_record *r),
+		       void *arg);
 /* A streamed region's records read once more (checkpoints, witnessed heads, proofs): the
  * first read of a region keeps its digest, each later one must match it or the bundle fails
  * (the file changed between reads). next returns 1 with a record, 0 at the end (or when the

@@ -490,6 +490,35 @@ int audit_roots_at(const struct vctx *v, const uint64_t *sizes, size_t n, uint8_
 	return ok && k == n ? 0 : -1;
 }
 
+int audit_entries_each(const struct vctx *v, int (*fn)(void *arg, const mla_bundle_record *r),
+		       void *arg)
+{
+	struct region_hash h = {NULL, 0};
+	mla_bundle_cursor *c = malloc(sizeof(*c));
+	mla_bundle_record r;
+	uint8_t got[32];
+	mla_err e = MLA_ERR_NOT_FOUND;
+	int rc = 0;
+
+	if (c == NULL || region_begin(&h) != 0) {
+		(void)region_end(&h, NULL);
+		free(c);
+		return -1;
+	}
+	mla_bundle_cursor_init(c, v->f, v->b);
+	while (rc == 0 && (e = mla_bundle_cursor_next(c, &r, NULL)) == MLA_OK) {
+		region_add(&h, &r);
+		rc = fn(arg, &r) != 0 ? -1 : 0;
+	}
+	free(c);
+	if (region_end(&h, got) != 0 || rc != 0)
+		return -1;
+	if (e != MLA_ERR_NOT_FOUND ||
+	    (v->have_entries_digest && memcmp(got, v->entries_digest, 32) != 0))
+		return 1;
+	return 0;
+}
+
 int vregion_open(struct vctx *v, struct vregion *g, mla_bundle_type t)
 {
 	struct region_hash h = {NULL, 0};
