@@ -349,6 +349,17 @@ void mla_audit_result_free(mla_audit_result *r);
 
 /* ---- reconciliation of two States' bundles ---- */
 
+/* What reconciliation reads of an entry it compares (a quarter of a parsed entry). */
+typedef struct mla_audit_side_entry {
+	uint64_t seq;
+	mla_audit_event event;
+	char message_id[MLA_UUID_LEN + 1];
+	char from[3], to[3];
+	int has_envelope_sha256, has_receipt_sha256;
+	uint8_t envelope_sha256[32], receipt_sha256[32];
+	uint8_t prev_envelope_sha256[32]; /* resealed */
+} mla_audit_side_entry;
+
 /* One bundle read for reconciliation: its State and the entries reconciliation compares. */
 typedef struct mla_audit_side {
 	char *name;
@@ -357,7 +368,7 @@ typedef struct mla_audit_side {
 	size_t nentries; /* entry records that parse */
 	/* of those, the ones reconciliation compares (sent, delivered, resealed, received,
 	 * receipt-issued, naming a message), in seq order: the others are not kept */
-	mla_audit_entry *entries;
+	mla_audit_side_entry *entries;
 	size_t nkept;
 	/* entry records that do not parse (MLA_AUDIT_R_ENTRY_FORM): the first
 	 * MLA_AUDIT_FAILURES_LISTED, the others counted in skipped_unlisted */

@@ -15,7 +15,7 @@
 
 /* An entry of interest, on the sending (X) or receiving (Y) side of one direction. */
 struct ref {
-	const mla_audit_entry *e;
+	const mla_audit_side_entry *e;
 	int recv_side;
 };
 
@@ -97,17 +97,32 @@ static int read_entry(void *arg, const mla_bundle_record *r)
 	struct side_read *sr = arg;
 	mla_audit_side *s = sr->s;
 	mla_diag d = {MLA_OK, ""};
-	mla_audit_entry *p;
+	const mla_audit_entry *e = &sr->e;
+	mla_audit_side_entry *p;
 
 	if (mla_audit_entry_parse(r->data, r->len, &sr->e, &d) != MLA_OK)
 		return skip(sr, r, &d);
 	s->nentries++;
-	if (!compared(&sr->e))
+	if (!compared(e))
 		return 0;
 	if ((p = mla_grow(s->entries, &sr->capk, s->nkept, sizeof(*p))) == NULL)
 		return -1;
 	s->entries = p;
-	s->entries[s->nkept++] = sr->e;
+	p = &s->entries[s->nkept++];
+	_Static_assert(sizeof(p->message_id) == sizeof(e->message_id) &&
+			       sizeof(p->from) == sizeof(e->from) && sizeof(p->to) == sizeof(e->to),
+		       "the kept fields are the parsed ones");
+	memset(p, 0, sizeof(*p));
+	p->seq = e->seq;
+	p->event = e->event;
+	memcpy(p->message_id, e->message_id, sizeof(p->message_id));
+	memcpy(p->from, e->from, sizeof(p->from));
+	memcpy(p->to, e->to, sizeof(p->to));
+	p->has_envelope_sha256 = e->has_envelope_sha256;
+	p->has_receipt_sha256 = e->has_receipt_sha256;
+	memcpy(p->envelope_sha256, e->envelope_sha256, 32);
+	memcpy(p->receipt_sha256, e->receipt_sha256, 32);
+	memcpy(p->prev_envelope_sha256, e->prev_envelope_sha256, 32);
 	return 0;
 }
 
@@ -218,10 +233,10 @@ static mla_audit_finding *add_finding(struct report *rp, int in_flight)
 /* Adds one problem or in-flight note: the text and the entries' seqs on each side (x's
  * entry xs, y's entry ys, NULL for none). */
 static void note(struct report *rp, mla_audit_mismatch kind, const char *x, const char *y,
-		 const char *id, const mla_audit_entry *xs, const mla_audit_entry *ys,
+		 const char *id, const mla_audit_side_entry *xs, const mla_audit_side_entry *ys,
 		 const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 static void note(struct report *rp, mla_audit_mismatch kind, const char *x, const char *y,
-		 const char *id, const mla_audit_entry *xs, const mla_audit_entry *ys,
+		 const char *id, const mla_audit_side_entry *xs, const mla_audit_side_entry *ys,
 		 const char *fmt, ...)
 {
 	char msg[512];
@@ -266,7 +281,7 @@ struct msg {
 	const char *x, *y, *id;
 	const struct ref *snd, *rcv;
 	size_t ns, nr;
-	const mla_audit_entry *delivered, *received, *s0; /* the first of each */
+	const mla_audit_side_entry *delivered, *received, *s0; /* the first of each */
 };
 
 /* No received entry: 1 nothing exchanged, 0 in flight, 2 refused by the receiver, -1 a
@@ -310,7 +325,7 @@ static int envelope_digests(struct report *rp, const struct msg *m)
 
 	for (size_t i = 0; i < m->ns; i++)
 		for (size_t k = 0; k < m->nr; k++) {
-			const mla_audit_entry *a = m->snd[i].e, *b = m->rcv[k].e;
+			const mla_audit_side_entry *a = m->snd[i].e, *b = m->rcv[k].e;
 			if (a->event == MLA_AUDIT_RESEALED ||
 			    (a->event == MLA_AUDIT_SENT && a->has_envelope_sha256 &&
 			     replaced_seal(m, a->envelope_sha256)))
@@ -333,12 +348,12 @@ static int envelope_digests(struct report *rp, const struct msg *m)
 
 /* The receiver's receipt-issued entry whose receipt is the one delivered names (*issued), or
  * else the first other one (*other). */
-static void find_issued(const struct msg *m, const mla_audit_entry **issued,
-			const mla_audit_entry **other)
+static void find_issued(const struct msg *m, const mla_audit_side_entry **issued,
+			const mla_audit_side_entry **other)
 {
 	*issued = *other = NULL;
 	for (size_t k = 0; k < m->nr && *issued == NULL; k++) {
-		const mla_audit_entry *b = m->rcv[k].e;
+		const mla_audit_side_entry *b = m->rcv[k].e;
 		if (b->event != MLA_AUDIT_RECEIPT_ISSUED || !b->has_receipt_sha256)
 			continue;
 		if (memcmp(b->receipt_sha256, m->delivered->receipt_sha256, 32) == 0)
@@ -352,7 +367,7 @@ static void find_issued(const struct msg *m, const mla_audit_entry **issued,
  * envelope digests already differ). */
 static int receipt_digest(struct report *rp, const struct msg *m, int bad)
 {
-	const mla_audit_entry *d = m->delivered, *issued, *other;
+	const mla_audit_side_entry *d = m->delivered, *issued, *other;
 	char h1[65], h2[65];
 
 	find_issued(m, &issued, &other);
@@ -421,14 +436,14 @@ static size_t direction_refs(const mla_audit_side *sx, const mla_audit_side *sy,
 	size_t n = 0;
 
 	for (size_t i = 0; i < sx->nkept; i++) {
-		const mla_audit_entry *e = &sx->entries[i];
+		const mla_audit_side_entry *e = &sx->entries[i];
 		if ((e->event == MLA_AUDIT_SENT || e->event == MLA_AUDIT_DELIVERED ||
 		     e->event == MLA_AUDIT_RESEALED) &&
 		    e->message_id[0] && strcmp(e->to, sy->state) == 0)
 			r[n++] = (struct ref){e, 0};
 	}
 	for (size_t i = 0; i < sy->nkept; i++) {
-		const mla_audit_entry *e = &sy->entries[i];
+		const mla_audit_side_entry *e = &sy->entries[i];
 		if ((e->event == MLA_AUDIT_RECEIVED || e->event == MLA_AUDIT_RECEIPT_ISSUED) &&
 		    e->message_id[0] && strcmp(e->from, sx->state) == 0)
 			r[n++] = (struct ref){e, 1};
