@@ -109,8 +109,9 @@ void mla_bundle_free(mla_bundle *b);
 
 /* The same checks over the file f read from its start, in one pass and bounded memory: b
  * becomes an index of every record but the streamed types' (MLA_BUNDLE_STREAMED: counted,
- * their extent kept), with the data of the manifest and the certificates only (envelopes'
- * and receipts' data NULL, len and offset set: mla_bundle_load reads them). MLA_ERR_IO when
+ * their extent kept), with the data of the manifest and the audit certificates (`audit`,
+ * `audit.<n>`) only (the peers' certificates', envelopes' and receipts' data NULL, len and
+ * offset set: mla_bundle_load reads them). MLA_ERR_IO when
  * f cannot be read. */
 mla_err mla_bundle_index(FILE *f, mla_bundle *b, mla_diag *diag);
 /* The data of record rec of the index of f into out (replacing what it held). MLA_ERR_IO, or

@@ -362,11 +362,15 @@ static mla_err read_data(struct reader *rd, const mla_bundle_record *rec, uint8_
 						   : "not followed by a newline (wrong length?)");
 }
 
-/* Whether the index keeps a record's data: the manifest's and the certificates' (a handful);
- * the others are streamed (MLA_BUNDLE_STREAMED) or loaded one at a time (mla_bundle_load). */
-static int kept_in_index(mla_bundle_type t)
+/* Whether the index keeps a record's data: the manifest's and the log's own audit
+ * certificates' (`audit`, `audit.<n>`: one per audit key); the others are streamed
+ * (MLA_BUNDLE_STREAMED) or loaded one at a time (mla_bundle_load), the peers' certificates
+ * included (a bundle may name any number of them). */
+static int kept_in_index(const mla_bundle_record *rec)
 {
-	return t == MLA_BUNDLE_MANIFEST || t == MLA_BUNDLE_CERTIFICATE;
+	return rec->type == MLA_BUNDLE_MANIFEST ||
+	       (rec->type == MLA_BUNDLE_CERTIFICATE &&
+		(strcmp(rec->name, "audit") == 0 || strncmp(rec->name, "audit.", 6) == 0));
 }
 
 /* One record at the reader's position into rec (its data read when the index keeps it);
@@ -390,12 +394,12 @@ static mla_err index_one(struct reader *rd, uint64_t idx, mla_bundle_record *rec
 	if (rd->pos + rec->len + 1 > rd->max)
 		return mla_fail(diag, MLA_ERR_TOO_LARGE, "bundle: over %llu bytes",
 				(unsigned long long)rd->max);
-	if (kept_in_index(rec->type) && (p = malloc(rec->len + 1)) == NULL)
+	if (kept_in_index(rec) && (p = malloc(rec->len + 1)) == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "bundle: out of memory");
 	if (rec->type == MLA_BUNDLE_ENTRY)
 		p = scratch; /* read, not kept: skipping small records costs more */
 	r = read_data(rd, rec, p, idx, diag);
-	if (kept_in_index(rec->type)) {
+	if (kept_in_index(rec)) {
 		rec->data = p;
 		if (r != MLA_OK)
 			free(p);
@@ -457,7 +461,7 @@ mla_err mla_bundle_index(FILE *f, mla_bundle *b, mla_diag *diag)
 			break;
 		if ((r = check_order(&o, &rec, diag)) != MLA_OK ||
 		    (r = order_next(&o, &rec, diag)) != MLA_OK) {
-			if (kept_in_index(rec.type))
+			if (kept_in_index(&rec))
 				free((void *)rec.data);
 			break;
 		}

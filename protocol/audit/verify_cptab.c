@@ -26,11 +26,9 @@ int cptab_open(struct vcptab *t)
 		return -1;
 	/* removed from the directory at once: nothing is left behind, whatever happens */
 	if ((t->fd = mkstemp(path)) < 0 || unlink(path) != 0) {
-		if (t->fd >= 0) {
+		if (t->fd >= 0)
 			(void)unlink(path);
-			close(t->fd);
-			t->fd = -1;
-		}
+		cptab_close(t);
 		return -1;
 	}
 	return 0;

@@ -193,7 +193,7 @@ struct vctx {
 	struct vtime *times;		     /* sorted by id; built by verify_envelopes */
 	size_t ntimes;
 	struct vpeer *peers;		     /* verify_witness.c */
-	size_t npeers;
+	size_t npeers, cappeers;
 	/* the verified heads: handed to on_head (bundle: this one's input index), and pooled in
 	 * heads when pool_heads (the split-view check across several bundles needs them) */
 	mla_audit_head_fn on_head;

@@ -120,6 +120,10 @@ static void take_peer_cert(struct vctx *v, const mla_bundle_record *r)
 	char why[300] = "", st[3] = "", log[40], cos[40];
 	const char *bad = peer_cert_problem(v, r, cert, st, why, sizeof(why));
 
+	if (v->npeers == v->cappeers) { /* counted in verify_witness: never reached */
+		X509_free(cert);
+		return;
+	}
 	memset(&p, 0, sizeof(p));
 	if (bad == NULL && X509_get0_pubkey(cert) == NULL) {
 		bad = "not an Ed25519 audit key"; /* one OpenSSL cannot decode */
@@ -437,9 +441,14 @@ int verify_witness(struct vctx *v)
 	char name[40];
 	int rc;
 
-	v->peers = calloc(v->b->n, sizeof(*v->peers));
+	mla_bundle_record loaded;
+	mla_buf buf;
+
+	v->cappeers = (size_t)v->b->count[MLA_BUNDLE_CERTIFICATE] + 1;
+	v->peers = calloc(v->cappeers, sizeof(*v->peers));
 	if (v->peers == NULL)
 		return -1;
+	mla_buf_init(&buf, mla_bundle_type_max(MLA_BUNDLE_CERTIFICATE) + 1);
 	for (size_t first = 2 + audit_later_keys(v), i = first;
 	     i < v->b->n && v->b->rec[i].type == MLA_BUNDLE_CERTIFICATE; i++) {
 		/* export's order (the store's: State, then fingerprint): names ascend bytewise */
@@ -447,9 +456,10 @@ int verify_witness(struct vctx *v)
 			vfail(v, F_WITNESS, MLA_AUDIT_R_ORDER, MLA_BUNDLE_CERTIFICATE,
 			      v->b->rec[i].name, "certificate %s: duplicated or out of order",
 			      v->b->rec[i].name);
-		else
-			take_peer_cert(v, &v->b->rec[i]);
+		else if (audit_record_loaded(v, &v->b->rec[i], F_WITNESS, &buf, &loaded) == 0)
+			take_peer_cert(v, &loaded); /* read one at a time, not kept by the index */
 	}
+	mla_buf_free(&buf);
 	if (!v->have_key)
 		return 0; /* reported by verify_certificate */
 	mla_require(mla_snprintf(name, sizeof(name), "mlagw.%c%c/witness", v->state[0] + 32,
