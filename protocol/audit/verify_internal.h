@@ -270,8 +270,8 @@ int audit_record_data(struct vctx *v, const mla_bundle_record *rec, enum vfam_id
 		      mla_buf *out);
 /* An empty buffer for audit_record_data (room for the largest envelope or receipt). */
 void audit_record_buf(mla_buf *b);
-/* rec as *out with its data: the index's, or read into buf (a checkpoint, witnessed head or
- * proof); 0, else -1 with the failure recorded in family f. */
+/* rec as *out with its data: the index's, or read into buf (a peer's certificate); 0, else
+ * -1 with the failure recorded in family f. */
 int audit_record_loaded(struct vctx *v, const mla_bundle_record *rec, enum vfam_id f,
 			mla_buf *buf, mla_bundle_record *out);
 int verify_certificate(struct vctx *v);
