@@ -157,8 +157,10 @@ long cptab_find(struct vcptab *t, uint64_t n, int *err)
 	struct vcp row;
 
 	*err = 0;
-	/* the checks look up the size after the one they last found, most of the time */
-	for (size_t i = t->hint, k = 0; n != 0 && i < t->n && k < 4; i++, k++) {
+	/* the checks look up a size next to the one they last found, most of the time (a
+	 * consistency proof: its second checkpoint, then its first) */
+	for (size_t i = t->hint > 2 ? t->hint - 2 : 0, k = 0; n != 0 && i < t->n && k < 6;
+	     i++, k++) {
 		if (peek(t, i, &row) != 0) {
 			*err = 1;
 			return -1;
