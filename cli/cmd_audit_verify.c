@@ -26,7 +26,10 @@ static const char verify_usage[] =
 	"verifies. With several bundles (one per State), also that no log showed two histories:\n"
 	"no two roots for one log and size, and every cosigned root is the root of that log's\n"
 	"exported entries (split view).\n"
-	"exit: 0 everything verifies, 1 something does not, 2 usage, 3 cannot read FILE or DIR\n";
+	"Memory does not grow with the entries or checkpoints; what is learnt of each checkpoint\n"
+	"goes to a temporary file in TMPDIR (else /tmp), 56 bytes each.\n"
+	"exit: 0 everything verifies, 1 something does not, 2 usage, 3 cannot read FILE or DIR\n"
+	"(or write the temporary file)\n";
 
 int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,
 		     const char **files, const char **dir, int *json)
