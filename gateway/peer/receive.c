@@ -573,6 +573,8 @@ static int check_step(struct gw *g, struct recv_job *j)
 		return 0;
 	r = cases_check_receive(g->store, g->snap->cfg.state, &j->v.header, j->receipt_ms,
 				&j->life, &d);
+	if (r == MLA_OK) /* what its document names (an extension's rule) */
+		r = cases_check_facts(g->store, &j->life, j->facts_set ? &j->facts : NULL, &d);
 	if (r == MLA_OK) {
 		j->life_set = 1;
 		j->life.facts = j->facts_set ? &j->facts : NULL;

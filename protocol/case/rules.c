@@ -177,6 +177,8 @@ static const struct {
 	{"ExecutionReport", MLA_CASE_EXECUTION_REPORT},
 	{"Withdrawn", MLA_CASE_WITHDRAWN},
 	{"DeadlineExtended", MLA_CASE_DEADLINE_EXTENDED},
+	{"PersonArrested", MLA_CASE_PERSON_ARRESTED},
+	{"SurrenderConsented", MLA_CASE_SURRENDER_CONSENTED},
 };
 
 static void answer_rules(const struct rctx *c, xmlNodePtr root)

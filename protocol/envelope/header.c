@@ -24,15 +24,16 @@ const char *const mla_actions[] = {
 	"additional-information-provided", "refused", "executed", "partially-executed",
 	"withdrawn",
 	/* envelope version 2 */
-	"postponed", "forwarded", "in-execution", "closed", "deadline-extended", NULL,
+	"postponed", "forwarded", "in-execution", "closed", "deadline-extended",
+	"person-arrested", "surrender-consented", NULL,
 };
 
 #define MLA_KINDS_V1 12
 #define MLA_ACTIONS_V1 9
 _Static_assert(sizeof(mla_kinds) / sizeof(mla_kinds[0]) == MLA_KINDS_V1 + 3 + 1,
 	       "three Kinds of version 2");
-_Static_assert(sizeof(mla_actions) / sizeof(mla_actions[0]) == MLA_ACTIONS_V1 + 5 + 1,
-	       "five Actions of version 2");
+_Static_assert(sizeof(mla_actions) / sizeof(mla_actions[0]) == MLA_ACTIONS_V1 + 7 + 1,
+	       "seven Actions of version 2");
 
 const char *const mla_handling_codes[] = {
 	"public", "restricted", "confidential", "secret", NULL,

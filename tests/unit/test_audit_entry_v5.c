@@ -119,7 +119,8 @@ static void test_vocabulary_versions(void **state)
 	static const char *const kinds2[] = {"spontaneous-information", "production-order",
 					     "preservation-order"};
 	static const char *const actions2[] = {"postponed", "forwarded", "in-execution", "closed",
-					       "deadline-extended"};
+					       "deadline-extended", "person-arrested",
+					       "surrender-consented"};
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++)
@@ -142,7 +143,8 @@ static void test_v5_each_value(void **state)
 	static const char *const kinds2[] = {"spontaneous-information", "production-order",
 					     "preservation-order"};
 	static const char *const actions2[] = {"postponed", "forwarded", "in-execution", "closed",
-					       "deadline-extended"};
+					       "deadline-extended", "person-arrested",
+					       "surrender-consented"};
 	mla_audit_entry e;
 
 	(void)state;
