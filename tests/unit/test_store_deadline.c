@@ -260,6 +260,35 @@ static void test_upgrade_from_8(void **state)
 	store_close(s);
 }
 
+/* A schema 9 store is brought to 10: its facts kept (no arrest warrant), step facts empty; an
+ * arrest warrant's facts and a step's rule and time are kept and read back with the history. */
+static void test_upgrade_from_9(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct out_msg req = request_msg(1, "ES-9");
+	struct store_life_step p = step_of(&req, "ES", MLA_SIDE_REQUESTING);
+	struct store_deadline_facts facts = facts_of(0, MLA_DEADLINE_NO_TIME);
+	struct store_deadline dl;
+	mla_diag d = {MLA_OK, ""};
+
+	facts.eaw = 1;
+	p.facts = &facts;
+	req.life = &p;
+	put_ok(s, &req);
+	assert_int_equal(get_dl(s, &p.key, 1).facts.eaw, 1);
+	assert_int_equal(store_mark_clean(s, &d), MLA_OK);
+	store_close(s);
+	assert_int_equal(store_fault_make_v9(f->path, &d), MLA_OK);
+	assert_int_equal(schema_version(f->path), 9);
+	s = open_ok(f);
+	assert_int_equal(schema_version(f->path), 10);
+	dl = get_dl(s, &p.key, 1);
+	assert_int_equal(dl.facts.eaw, 0); /* schema 9 did not know it */
+	assert_int_equal(dl.facts.type, MLA_CASE_PRODUCTION_ORDER);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +299,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_facts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_orphan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_8, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_9, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
