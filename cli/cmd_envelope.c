@@ -76,6 +76,7 @@ static const char envelope_usage[] =
 	"       victim-protection; v2: spontaneous-information production-order\n"
 	"       preservation-order\n"
 	"actions v2: postponed forwarded in-execution closed deadline-extended\n"
+	"            person-arrested surrender-consented\n"
 	"verify checks origin and integrity with the States' root certificates only; open also\n"
 	"checks the envelope is addressed to this State (--state, default the C= of --cert),\n"
 	"decrypts and decompresses. '-' means standard input or output.\n"
