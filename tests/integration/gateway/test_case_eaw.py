@@ -108,6 +108,10 @@ def arrest_warrant(net):
               v['steps'][-1]['recorded'] == iso(arrested)[:-1] + '.000Z',
               '%s after the arrest: %r' % (v['side'], v))
     check(views[0]['deadlines'] == views[1]['deadlines'], 'sides differ: %r' % (views,))
+    for g in (net['ES'], net['CO']):  # mlagw cases ID shows the recorded time
+        out = net.cli('cases', '--socket', g.sock, EAW).stdout.decode()
+        check('person-arrested' in out and
+              'recorded ' + iso(arrested)[:-1] + '.000Z' in out, '%s cases: %s' % (g.state, out))
     j = step(net, 'CO', 'person-arrested', EAW, arr, 'extradition', want=409)
     check(j.get('code') == 'case-step' and 'already recorded' in j['message'] and
           first in j['message'], 'second arrest: %r' % j)
