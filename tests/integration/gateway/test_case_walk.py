@@ -150,7 +150,7 @@ def compare(net):
     check(set(views['ES']) == set(views['CO']),
           'cases differ: %r' % (set(views['ES']) ^ set(views['CO'])))
     applied = set()
-    stays = 0
+    stays = arrests = 0
     for case_id in views['ES']:
         a, b = cases(net['ES'], case_id)[0], cases(net['CO'], case_id)[0]
         for k in ('state', 'last_step', 'requesting'):
@@ -169,7 +169,9 @@ def compare(net):
         check(order in ([], ['person-arrested'], ['person-arrested', 'surrender-consented']),
               '%s: arrest and consent out of order: %r' % (case_id, order))
         stays += ext + len(order)
+        arrests += order.count('person-arrested')
     check(stays > 0, 'no deadline-extended step (one that stays in its state) was applied')
+    check(arrests > 0, 'no person-arrested step was applied')
     return views, applied
 
 
