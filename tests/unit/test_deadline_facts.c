@@ -169,7 +169,8 @@ static void test_answer_facts(void **state)
 	size_t len;
 	char *ext = case_fx_example("answer-deadline-extended", &len), *none, *bad;
 	char *arr = case_fx_example("answer-person-arrested", &len);
-	char *con = case_fx_example("answer-surrender-consented", &len), *tz, *req;
+	char *con = case_fx_example("answer-surrender-consented", &len), *tz, *req, *late, *late_ok;
+	mla_case_report *rep;
 	char out[MLA_TIME_MS_LEN];
 	mla_deadline_step_facts f;
 	mla_diag d = {0, ""};
@@ -196,6 +197,17 @@ static void test_answer_facts(void **state)
 	assert_null(strstr(d.msg, "10:30"));
 	bad = case_fx_replace(arr, "2026-12-02T21:15:00Z", "1969-12-31T23:59:59Z");
 	assert_int_equal(step_facts(bad, &f, &d), MLA_ERR_SCHEMA);
+	/* not after the day following the document's date (2026-12-03): 12-04 is the margin */
+	late_ok = case_fx_replace(arr, "2026-12-02T21:15:00Z", "2026-12-04T23:59:59Z");
+	assert_int_equal(step_facts(late_ok, &f, &d), MLA_OK);
+	late = case_fx_replace(con, "2026-12-04T10:30:00.000Z", "2026-12-06T00:00:00.000Z");
+	rep = case_fx_validate(late, strlen(late), NULL);
+	assert_int_equal(rep->cls, MLA_CASE_INVALID);
+	assert_int_equal(rep->n, 1);
+	assert_non_null(case_fx_find(rep, "/SurrenderConsented/ConsentedAt", MLA_CASE_DATE_ORDER));
+	free(rep);
+	free(late);
+	free(late_ok);
 	/* a request is not an answer */
 	req = case_fx_example("request-extradition", &len);
 	assert_int_equal(step_facts(req, &f, &d), MLA_ERR_SCHEMA);

@@ -84,15 +84,19 @@ def arrest_warrant(net):
     arrested, consented = received - DAY_MS, received + 3600000
 
     # the consent cannot come first (before sealing)
+    # dated the day of the recorded time: a time after the day following the document's own
+    # Date is refused (date-order)
     con = answer('answer-surrender-consented.xml', EAW,
                  [(rb'<ConsentedAt>[^<]*</ConsentedAt>',
-                   b'<ConsentedAt>' + iso(consented).encode() + b'</ConsentedAt>')])
+                   b'<ConsentedAt>' + iso(consented).encode() + b'</ConsentedAt>'),
+                  (rb'<Date>[^<]*</Date>', b'<Date>' + iso(consented)[:10].encode() + b'</Date>')])
     j = step(net, 'CO', 'surrender-consented', EAW, con, 'extradition', want=409)
     check(j.get('code') == 'case-step' and 'person-arrested comes first' in j['message'],
           'consent first: %r' % j)
     arr = answer('answer-person-arrested.xml', EAW,
                  [(rb'<ArrestedAt>[^<]*</ArrestedAt>',
-                   b'<ArrestedAt>' + iso(arrested).encode() + b'</ArrestedAt>')])
+                   b'<ArrestedAt>' + iso(arrested).encode() + b'</ArrestedAt>'),
+                  (rb'<Date>[^<]*</Date>', b'<Date>' + iso(received)[:10].encode() + b'</Date>')])
     # the requesting side may not record it
     j = step(net, 'ES', 'person-arrested', EAW, arr, 'extradition', want=409)
     check(j.get('code') == 'case-step', 'arrest by ES: %r' % j)
