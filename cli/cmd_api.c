@@ -21,6 +21,11 @@ static const char api_usage[] =
 	"       mlagw fetch   --gateway URL MESSAGE_ID --reason TEXT --out FILE\n"
 	"       mlagw answer  --gateway URL MESSAGE_ID --action ACTION [--in DOC] [--priority P]\n"
 	"       mlagw health  --gateway URL      mlagw whoami --gateway URL\n"
+	"       mlagw other-channel --gateway URL --to CC --kind KIND (--case-id ID | --new-case)\n"
+	"                     --means M --sent-at TIME (--in DOC | --sha256 HEX) [--priority P]\n"
+	"         records a request sent by other means because the link was down (SPEC 16.11):\n"
+	"         M courier, diplomatic, fax, post, email, hand or other; TIME\n"
+	"         YYYY-MM-DDThh:mm:ss.mmmZ; only the document's SHA-256 leaves this machine\n"
 	"credentials: --token-file F (or MLAGW_TOKEN_FILE), or --cert C --key K; --ca ROOT.crt\n"
 	"--config FILE (or MLAGW_CONFIG): lines 'gateway = URL', 'ca = PATH', 'token_file = PATH',\n"
 	"'cert = PATH', 'key = PATH' for what the command line does not give\n"
@@ -30,7 +35,7 @@ static const char api_usage[] =
 
 static const char *const field_names[] = {
 	"to", "kind", "priority", "handling", "case-id", "from-authority", "to-authority",
-	"action", "peer", "limit",
+	"action", "peer", "limit", "means", "sent-at", "sha256",
 };
 #define N_FIELDS (sizeof(field_names) / sizeof(field_names[0]))
 
@@ -134,6 +139,8 @@ int cmd_api(int argc, char **argv)
 		rc = api_fetch(&a);
 	else if (strcmp(cmd, "answer") == 0)
 		rc = api_answer(&a);
+	else if (strcmp(cmd, "other-channel") == 0)
+		rc = api_other_channel(&a);
 	else if (strcmp(cmd, "health") == 0)
 		rc = api_simple(&a, "/healthz");
 	else

@@ -23,6 +23,9 @@ int api_status(struct api_args *a);
 int api_inbox(struct api_args *a);
 int api_fetch(struct api_args *a);
 int api_answer(struct api_args *a);
+/* POST /api/v1/other-channel (SPEC 16.11): the digest of --in, or --sha256, is sent; never
+ * the document. */
+int api_other_channel(struct api_args *a);
 /* GET path and print the answer (health, whoami). */
 int api_simple(struct api_args *a, const char *path);
 

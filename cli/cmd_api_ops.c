@@ -102,6 +102,56 @@ int api_submit(struct api_args *a)
 	return rc;
 }
 
+/* The SHA-256 of --in as lower-case hex into hex (65 bytes). */
+static int file_digest(const struct api_args *a, char *hex)
+{
+	mla_diag d = {MLA_OK, ""};
+	uint8_t md[32];
+	mla_buf doc;
+	mla_err r;
+
+	if ((r = cli_read_file(a->in, MLA_DEFAULT_MAX_DOCUMENT_BYTES, &doc, &d)) != MLA_OK)
+		return cli_fail(a->cmd, r, &d);
+	SHA256(doc.data, doc.len, md);
+	mla_buf_free(&doc);
+	return mla_hex_encode(md, 32, hex, 65) == MLA_OK ? CLI_OK : CLI_INTERNAL;
+}
+
+int api_other_channel(struct api_args *a)
+{
+	json_t *req = json_object(), *ans = NULL;
+	const char *case_id = api_field(a, "case-id"), *sha = api_field(a, "sha256");
+	char hex[65] = "";
+	int rc = CLI_OK;
+
+	if (api_field(a, "to") == NULL || api_field(a, "kind") == NULL ||
+	    api_field(a, "means") == NULL || api_field(a, "sent-at") == NULL ||
+	    (a->in == NULL) == (sha == NULL))
+		rc = cli_usage_error(a->cmd, "--to, --kind, --means, --sent-at and one of --in and "
+				     "--sha256 are required");
+	else if ((case_id != NULL) == (a->new_case != 0))
+		rc = cli_usage_error(a->cmd, "give --case-id or --new-case");
+	else if (a->in != NULL)
+		rc = file_digest(a, hex);
+	if (rc == CLI_OK) {
+		set_opt(req, "to", api_field(a, "to"));
+		set_opt(req, "kind", api_field(a, "kind"));
+		set_opt(req, "priority", api_field(a, "priority"));
+		set_opt(req, "means", api_field(a, "means"));
+		set_opt(req, "sent_at", api_field(a, "sent-at"));
+		set_opt(req, "document_sha256", sha != NULL ? sha : hex);
+		if (case_id != NULL)
+			set_opt(req, "case_id", case_id);
+		else
+			json_object_set_new(req, "new_case", json_true());
+		if ((rc = api_call(&a->c, a->cmd, "POST", "/api/v1/other-channel", req, &ans)) ==
+		    CLI_OK)
+			rc = output(a, ans, print_accepted);
+	}
+	json_decref(req);
+	return rc;
+}
+
 static void print_history(json_t *hist)
 {
 	size_t i;

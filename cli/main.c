@@ -16,6 +16,7 @@ static const char main_usage[] =
 	"  receipt verify check a receipt offline (and that it answers an envelope)\n"
 	"  case validate  check a case document (request or answer) as before sealing\n"
 	"  submit         hand a document to the local gateway (sealed, queued)\n"
+	"  other-channel  record a request sent by other means (courier, fax, ...; its digest)\n"
 	"  status         state and history of a message or a case\n"
 	"  cases          the case lifecycle: each case's state and steps; --due, --overdue (--socket)\n"
 	"  inbox          received requests and answers (agencies)\n"
@@ -45,7 +46,7 @@ static const char main_usage[] =
 static int is_api_command(const char *c)
 {
 	static const char *const cmds[] = {"submit", "status", "inbox", "fetch",
-					   "answer", "health", "whoami"};
+					   "answer", "health", "whoami", "other-channel"};
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(c, cmds[i]) == 0)

@@ -49,6 +49,11 @@ make_config() {
   local st=$1 cc; cc=$(lc "$1")
   mkdir -p "$D/$cc/tokens"
   sed "s#\.\./out/demo/#$D/#" "conf/$cc.conf" > "$D/conf/$cc.conf"
+  # ES and MX read envelope version 2 from each other: MX's retrieval notice (SPEC 16.10)
+  case $st in
+    ES) sed -i '/^\[peer MX\]/a envelope_versions = 1, 2' "$D/conf/$cc.conf" ;;
+    MX) sed -i '/^\[peer ES\]/a envelope_versions = 1, 2' "$D/conf/$cc.conf" ;;
+  esac
   printf '\n[cases]\nlifecycle = enforce\n' >> "$D/conf/$cc.conf"
   printf '\n[api]\nlisten = 127.0.0.1:%s\n' "${API_PORT[$st]}" >> "$D/conf/$cc.conf"
   for role in authority agency auditor admin; do
@@ -161,6 +166,11 @@ api MX agency fetch "$TRC" --reason "urgent freezing order" --out "$D/mx/request
 MACC=$(api MX agency answer "$TRC" --action accepted \
        --in "$(answer_doc accepted MX ES-2026-AT-0007)" --json | json message_id)
 wait_delivered MX "$MACC"; note MX agency "accepted -> ES ($MACC)"
+for _ in $(seq 1 100); do  # MX's signed retrieved notice: when ES's request was first read
+  AT=$(api ES auditor status "$TRC" --json | python3 -c 'import json,sys
+print(json.load(sys.stdin).get("retrieval", {}).get("retrieved", ""))'); [ -n "$AT" ] && break; sleep 0.1; done
+[ -n "$AT" ] || { echo "  no retrieved notice from MX" >&2; exit 1; }
+note ES authority "MX's signed retrieved notice: the request was first read at $AT"
 PEX=$(api MX agency answer "$MACC" --action partially-executed \
       --in "$(answer_doc execution-report MX ES-2026-AT-0007 partial)" --json | json message_id)
 wait_delivered MX "$PEX"; note MX agency "partially-executed -> ES ($PEX)"

@@ -23,7 +23,7 @@ if [ ! -x build/cli/mlagw ]; then meson setup build >/dev/null 2>&1 || true; mes
 S=$B/seeds
 rm -rf "$S" $B/corpus
 mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/bundle" "$S/audit_entry" "$S/witness" \
-  "$S/codec" "$S/api_json" "$S/submit_request" "$S/audit_verify" "$S/recover_answer" "$S/case_validate" $B/corpus $B/crashes
+  "$S/codec" "$S/api_json" "$S/submit_request" "$S/audit_verify" "$S/recover_answer" "$S/case_validate" "$S/notice" $B/corpus $B/crashes
 for st in ES CO; do build/cli/mlagw pki init --state $st --out "$S/pki" --rsa-bits 2048 >/dev/null; done
 for n in 0 300 5000; do
   head -c $n /dev/urandom | base64 > "$S/doc"
@@ -94,6 +94,9 @@ printf '\1{"since_ms":1700000000000,"after":"1700000000123.0.%s","limit":64}' $r
 
 # case documents: every example of protocol/case/examples/ (a request of each kind, each answer)
 cp protocol/case/examples/*.xml "$S/case_validate/"
+# retrieval notices and records of other channels (SPEC 16.10, 16.11)
+printf '<Retrieval xmlns="urn:mlagw:notice:1" version="1"><Status>retrieved</Status><MessageId>3f1c2a9e-8b7d-4c6e-9a1b-2c3d4e5f6a7b</MessageId><At>2026-01-01T00:00:00.000Z</At></Retrieval>' > "$S/notice/retrieved.xml"
+printf '<OtherChannel xmlns="urn:mlagw:other-channel:1" version="1"><Means>fax</Means><SentAt>2026-01-01T00:00:00.000Z</SentAt><DocumentSha256>%064d</DocumentSha256></OtherChannel>' 0 > "$S/notice/other.xml"
 
 status=0
 printf 'mlagw-audit-bundle/2\nmanifest manifest 2\n{}\nentry 0 3\nabc\n' > "$S/bundle/shape.txt"
@@ -102,7 +105,7 @@ printf 'mlagw-audit-bundle/3\nmanifest manifest 2\n{}\ncertificate audit 3\nabc\
 # format 4 (raised limits) with every kind of record the one-pass index keeps or skips
 printf 'mlagw-audit-bundle/4\nmanifest manifest 2\n{}\ncertificate audit 3\nabc\nentry 0 3\nabc\nentry 1 0\n\ncheckpoint 2 2\ncp\nproof i.0.2 0\n\nenvelope m 2\n<E\nreceipt m 1\nr\n' > "$S/bundle/format4.txt"
 $B/tests/fuzz/make_audit_seed "$S/pki" "$S/audit_verify/es.mab" "$S/audit_verify/es-format3.mab"
-for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify recover_answer case_validate; do
+for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify recover_answer case_validate notice; do
   mkdir -p $B/corpus/$h
   echo "== fuzz_$h for ${secs}s"
   if ! MLAGW_FUZZ_PKI=$PWD/$S/pki ASAN_OPTIONS=detect_leaks=1 \

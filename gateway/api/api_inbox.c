@@ -146,6 +146,25 @@ static void doc_send(struct gw *g, void *arg, int committed)
 	doc_free(j);
 }
 
+/* A request's first reading by this State's agencies: kept (0 when the store fails). */
+static int first_read(struct doc_job *j)
+{
+	mla_diag d = {MLA_OK, ""};
+	int first = 0;
+
+	if (strcmp(j->row.action, "request") != 0)
+		return 1;
+	if (store_retrieval_read(j->r->g->store, j->row.message_id, gw_now_ms(), &first, &d) !=
+	    MLA_OK) {
+		gw_log_limited(GW_LOG_ERROR, "store-error", "retrieval-read", j->row.message_id,
+			       "op=retrieval-read reason=\"%s\"", d.msg);
+		return 0;
+	}
+	if (first)
+		gw_log(GW_LOG_INFO, "first-read", j->row.message_id, "case=%s", j->row.case_id);
+	return 1;
+}
+
 static void doc_done(struct gw_job *job)
 {
 	struct doc_job *j = (struct doc_job *)job;
@@ -163,8 +182,9 @@ static void doc_done(struct gw_job *job)
 		doc_free(j);
 		return;
 	}
-	/* the entry first: the document leaves only once it is durable (doc_send) */
-	if (gw_audit_message(g, MLA_AUDIT_DOCUMENT_FETCHED, &a) != MLA_OK)
+	/* the entry first: the document leaves only once it is durable (doc_send); a request's
+	 * first reading is kept in the same write, and its retrieved notice follows (SPEC 16.10) */
+	if (gw_audit_message(g, MLA_AUDIT_DOCUMENT_FETCHED, &a) != MLA_OK || !first_read(j))
 		j->audit_failed = 1;
 	else
 		gw_log(GW_LOG_INFO, "document-fetched", j->row.message_id, "actor=%s",

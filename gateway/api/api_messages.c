@@ -9,6 +9,7 @@
 #include "api_server.h"
 #include "mlagw/codec.h"
 #include "mlagw/json.h"
+#include "mlagw/notice.h"
 #include "submit/submit.h"
 
 static void queued(struct gw *g, void *arg, const mla_header *h, mla_err err, const char *why,
@@ -121,7 +122,8 @@ static void enqueue(struct api_req *r, mla_header *h, mla_buf *doc, mla_audit_ev
 		api_deny(r, NULL, mla_diag_message(&d));
 	} else if (e == MLA_ERR_CASE_STEP || e == MLA_ERR_CASE_CONFLICT || e == MLA_ERR_ARG) {
 		api_reply_error(r, e == MLA_ERR_ARG ? 400 : 409, mla_errname(e),
-				mla_diag_message(&d), e == MLA_ERR_ARG ? "in_reply_to" : "action");
+				mla_diag_message(&d), e == MLA_ERR_ARG &&
+				!mla_notice_is_action(h->action) ? "in_reply_to" : "action");
 	} else if (e != MLA_OK) {
 		api_reply_error(r, e == MLA_ERR_STORE ? 500 : 503, e == MLA_ERR_STORE ?
 				mla_errname(e) : "unavailable", mla_diag_message(&d), NULL);
@@ -159,6 +161,27 @@ void api_submit_message(struct api_req *r)
 
 	if (parse_request(r, 0, &h, &doc))
 		enqueue(r, &h, &doc, MLA_AUDIT_SUBMITTED);
+}
+
+/* recordOtherChannel (SPEC 16.11): the record of a request sent by other means, sealed and
+ * sent like a request (it is the case's request), its document built here from the fields. */
+void api_record_other_channel(struct api_req *r)
+{
+	struct api_perr e;
+	mla_header h;
+	mla_buf doc;
+
+	if (mla_header_init(&h) != MLA_OK) {
+		api_reply_error(r, 500, mla_errname(MLA_ERR_INTERNAL), "no header", NULL);
+		return;
+	}
+	memcpy(h.from_state, r->g->snap->cfg.state, 3);
+	if (api_parse_other_channel(r->body, &h, &doc, &e) != MLA_OK) {
+		mla_buf_free(&doc);
+		api_reply_perr(r, &e);
+		return;
+	}
+	enqueue(r, &h, &doc, MLA_AUDIT_SUBMITTED);
 }
 
 static mla_err take_row(const struct store_api_row *row, void *arg)

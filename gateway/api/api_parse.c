@@ -11,6 +11,7 @@
 
 #include "mlagw/audit_entry.h"
 #include "mlagw/codec.h"
+#include "mlagw/notice.h"
 #include "api_parse.h"
 
 #define API_LIST_DEFAULT 100
@@ -178,6 +179,57 @@ mla_err api_parse_submit(const json_t *body, size_t max_doc, mla_header *h, mla_
 	    (r = parse_options(body, h, e)) != MLA_OK)
 		return r;
 	return parse_document(body, max_doc, doc, e);
+}
+
+/* means, sent_at, document_sha256 into o (SPEC 16.11). */
+static mla_err parse_record(const json_t *body, mla_other_channel *o, struct api_perr *e)
+{
+	const char *means = str(body, "means"), *at = str(body, "sent_at"),
+		   *hex = str(body, "document_sha256");
+
+	memset(o, 0, sizeof(*o));
+	if (!in_list(means, mla_other_means))
+		return refuse(e, 400, "bad-field", "means must be courier, diplomatic, fax, post, "
+			      "email, hand or other", "means");
+	memcpy(o->means, means, strlen(means) + 1);
+	if (mla_time_ms_parse(at, strlen(at), &o->sent_ms) != MLA_OK)
+		return refuse(e, 400, "bad-field", "sent_at must be YYYY-MM-DDThh:mm:ss.mmmZ",
+			      "sent_at");
+	if (strlen(hex) != 64 || mla_hex_decode(hex, 64, o->sha256, 32, NULL) != MLA_OK)
+		return refuse(e, 400, "bad-field", "document_sha256 must be 64 lower-case hex "
+			      "digits (the SHA-256 of the document sent)", "document_sha256");
+	return MLA_OK;
+}
+
+mla_err api_parse_other_channel(const json_t *body, mla_header *h, mla_buf *doc,
+				struct api_perr *e)
+{
+	static const struct body_field f[] = {
+		{"to", JSON_STRING, 1}, {"kind", JSON_STRING, 1}, {"priority", JSON_STRING, 0},
+		{"handling", JSON_STRING, 0}, {"case_id", JSON_STRING, 0}, {"new_case", JSON_TRUE, 0},
+		{"means", JSON_STRING, 1}, {"sent_at", JSON_STRING, 1},
+		{"document_sha256", JSON_STRING, 1}};
+	mla_other_channel o;
+	mla_diag d = {MLA_OK, ""};
+	mla_err r;
+
+	mla_buf_init(doc, MLA_NOTICE_MAX);
+	if ((r = check_fields(body, f, sizeof(f) / sizeof(f[0]), e)) != MLA_OK)
+		return r;
+	if (json_is_true(json_object_get(body, "new_case")) == (str(body, "case_id") != NULL))
+		return refuse(e, 400, "bad-field", "give exactly one of case_id and new_case true",
+			      "case_id");
+	if (!in_list(str(body, "kind"), mla_kinds))
+		return refuse(e, 400, "bad-field", "unknown kind", "kind");
+	if ((r = copy_field(body, "to", h->to_state, sizeof(h->to_state), e)) != MLA_OK ||
+	    (r = copy_field(body, "kind", h->kind, sizeof(h->kind), e)) != MLA_OK ||
+	    (r = copy_field(body, "case_id", h->case_id, sizeof(h->case_id), e)) != MLA_OK ||
+	    (r = parse_options(body, h, e)) != MLA_OK || (r = parse_record(body, &o, e)) != MLA_OK)
+		return r;
+	if (mla_strcpy(h->action, sizeof(h->action), MLA_OTHER_CHANNEL_ACTION) != MLA_OK ||
+	    mla_other_channel_build(&o, doc, &d) != MLA_OK)
+		return refuse(e, 400, "bad-field", "the record cannot be built", "means");
+	return MLA_OK;
 }
 
 mla_err api_parse_answer(const json_t *body, size_t max_doc, mla_header *h, mla_buf *doc,

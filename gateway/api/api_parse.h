@@ -34,6 +34,11 @@ mla_err api_parse_submit(const json_t *body, size_t max_doc, mla_header *h, mla_
 			 struct api_perr *e);
 /* answerMessage's body: action (an answer, not "request"), priority, handling and an
  * optional document, as for api_parse_submit. */
+/* recordOtherChannel's body (SPEC 16.11): to, kind, case_id or new_case, priority,
+ * handling, means, sent_at, document_sha256; h gets the Action other-channel and doc the
+ * record's document built from them. */
+mla_err api_parse_other_channel(const json_t *body, mla_header *h, mla_buf *doc,
+				struct api_perr *e);
 mla_err api_parse_answer(const json_t *body, size_t max_doc, mla_header *h, mla_buf *doc,
 			 struct api_perr *e);
 /* fetchDocument's reason (NULL if absent): 3-200 characters, no control characters, no

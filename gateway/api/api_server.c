@@ -23,6 +23,7 @@ static const struct {
 	{"getConfig", api_get_config},
 	{"reloadConfig", api_reload_config},
 	{"submitMessage", api_submit_message},
+	{"recordOtherChannel", api_record_other_channel},
 	{"answerMessage", api_answer_message},
 	{"getMessage", api_get_message},
 	{"listMessages", api_list_messages},

@@ -97,6 +97,7 @@ void api_get_metrics(struct api_req *r);
 void api_get_config(struct api_req *r);
 void api_reload_config(struct api_req *r);
 void api_submit_message(struct api_req *r);
+void api_record_other_channel(struct api_req *r); /* SPEC 16.11 */
 void api_answer_message(struct api_req *r);
 void api_get_message(struct api_req *r);
 void api_list_messages(struct api_req *r);

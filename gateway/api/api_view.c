@@ -63,6 +63,9 @@ mla_err api_row_json(struct gw *g, const struct store_api_row *w, int with_histo
 			     (r = json_object_set_new(o, "history", hist) == 0 ? MLA_OK :
 										  MLA_ERR_ARG) != MLA_OK))
 		goto out;
+	if (strcmp(w->action, "request") == 0 &&
+	    (r = cases_retrieval_json(g->store, w->message_id, o, d)) != MLA_OK)
+		goto out;
 	if (with_history && !w->incoming && w->state == (int)MSG_REJECTED &&
 	    (r = status_receipt_problems(g, w->message_id, o, d)) != MLA_OK)
 		goto out;

@@ -16,6 +16,12 @@ static void set_key(struct store_life_key *k, const char *requesting, const char
 	memcpy(k->peer, peer, 2);
 }
 
+/* A request, or the record of one sent by other means (SPEC 16.11), which stands for it. */
+static int is_request(const char *action)
+{
+	return strcmp(action, "request") == 0 || strcmp(action, "other-channel") == 0;
+}
+
 /* The case of a step exchanged with peer (incoming: sent by it) and this gateway's side. */
 static mla_err resolve(gw_store *st, const char *self, const char *peer, int incoming,
 		       const mla_header *h, struct store_life_key *k, mla_life_side *side,
@@ -24,11 +30,11 @@ static mla_err resolve(gw_store *st, const char *self, const char *peer, int inc
 	int peer_case = incoming;
 	mla_err r;
 
-	if (strcmp(h->action, "request") != 0 &&
+	if (!is_request(h->action) &&
 	    (r = store_case_key(st, incoming, h->case_id, h->in_reply_to, peer, h->action,
 				&peer_case, diag)) != MLA_OK)
 		return r;
-	if (strcmp(h->action, "request") == 0)
+	if (is_request(h->action))
 		peer_case = incoming;
 	set_key(k, peer_case ? peer : self, h->case_id, peer);
 	*side = peer_case ? MLA_SIDE_REQUESTED : MLA_SIDE_REQUESTING;
@@ -43,7 +49,7 @@ static mla_err fill_follows(gw_store *st, mla_header *h, mla_diag *diag)
 	size_t n = 0;
 	mla_err r;
 
-	if (h->in_reply_to[0] != '\0' || strcmp(h->action, "request") == 0)
+	if (h->in_reply_to[0] != '\0' || is_request(h->action))
 		return MLA_OK;
 	if ((r = store_life_find(st, h->case_id, h->to_state, found, &n, diag)) != MLA_OK)
 		return r;

@@ -142,4 +142,11 @@ struct cases_due_counts {
 mla_err cases_due_count(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
 			struct cases_due_counts *out, mla_diag *diag);
 
+/* --- retrieval notices (cases_retrieval.c; SPEC 16.10) --- */
+/* Sets "retrieval" on o, a message's view, when message_id is a request this gateway watches
+ * (received) or one its peer sent notices for: {"side", "retrieved", "retrieved_ms",
+ * "retrieved_notice", "not_retrieved", "not_retrieved_ms", "not_retrieved_notice"[,
+ * "notices"]}, each time only when known; nothing for any other message. */
+mla_err cases_retrieval_json(gw_store *st, const char *message_id, json_t *o, mla_diag *diag);
+
 #endif

@@ -98,6 +98,8 @@ struct gw_config {
 	char cases_lifecycle[8];      /* "off" (default) or "enforce": the case lifecycle (SPEC
 				       * 16.8) checked before sealing and on receipt */
 	int cases_enforce;            /* cases_lifecycle is "enforce" */
+	uint64_t not_retrieved_after_ms; /* a request received and not opened this long gets a
+					  * not-retrieved notice (SPEC 16.10); 2 d */
 	/* [api] (docs/api/README.md) */
 	struct api_config api;
 	/* [deadlines] (protocol/SPEC.md 16.9): legal deadlines and the escalation hook */

@@ -127,6 +127,7 @@ static const struct key_def store_keys[] = {
 static const struct key_def cases_keys[] = {
 	{"opaque", T_TEXT, STR(cases_opaque), 0, 0, 0}, /* allow | refuse, checked in finish */
 	{"lifecycle", T_TEXT, STR(cases_lifecycle), 0, 0, 0}, /* off | enforce, checked in finish */
+	DUR("not_retrieved_after", not_retrieved_after_ms, CFG_MIN, 365 * CFG_DAY), /* 16.10 */
 };
 
 #define PEER(field) offsetof(struct gw_peer, field), sizeof(((struct gw_peer *)NULL)->field)
@@ -658,6 +659,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->store_check_interval_ms = CFG_DAY;
 	memcpy(c->cases_opaque, "allow", sizeof("allow"));
 	memcpy(c->cases_lifecycle, "off", sizeof("off"));
+	c->not_retrieved_after_ms = 2 * CFG_DAY;
 	api_config_defaults(&c->api);
 	deadline_config_defaults(&c->deadlines);
 }

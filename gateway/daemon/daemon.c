@@ -10,6 +10,7 @@
 #include "mlagw/codec.h"
 #include "daemon.h"
 #include "escalation.h"
+#include "notices.h"
 #include "tlog/audit.h"
 #include "tlog/checkpoint.h"
 #include "tlog/tlog.h"
@@ -36,6 +37,7 @@ struct gw_daemon {
 	struct event *sig_term, *sig_int, *sig_hup, *drain, *tick;
 	unsigned ticks;
 	struct gw_escalator escalator; /* case deadline escalation (SPEC 16.9) */
+	struct gw_notifier notifier;   /* retrieval notices (SPEC 16.10) */
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
 };
 
@@ -291,12 +293,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (g->daemon->ticks++ % PURGE_EVERY_TICKS == 0)
 		submit_purge_keys(g);
 	escalation_tick(g, &g->daemon->escalator);
+	notices_tick(g, &g->daemon->notifier);
 }
 
 static mla_err add_tick(struct gw *g)
 {
 	struct timeval every = {TICK_MS / 1000, (TICK_MS % 1000) * 1000};
 
+	g->daemon->notifier.orphans = 1; /* notices reserved before a stop are sent first */
 	if ((g->daemon->tick = event_new(g->base, -1, EV_PERSIST, on_tick, g)) == NULL ||
 	    event_add(g->daemon->tick, &every) != 0)
 		return MLA_ERR_INTERNAL;

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "mlagw/case.h"
 #include "mlagw/codec.h"
+#include "mlagw/notice.h"
 #include "mlagw/receipt.h"
 #include "mlagw/text.h"
 #include "peer_server.h"
@@ -37,6 +38,9 @@ struct recv_job {
 	int facts_set;      /* a case request: what its document says for its deadlines */
 	struct store_deadline_facts facts;
 	mla_case_report *report; /* the case validation's problems, when they refused it */
+	int notice_set;     /* a retrieval notice (SPEC 16.10): notice is its document */
+	mla_notice notice;
+	char reason[MLA_AUDIT_REASON_MAX + 1]; /* a record of another channel (SPEC 16.11) */
 };
 
 static mla_err exchange_checks(struct recv_job *j, const struct gw_config *c)
@@ -87,6 +91,38 @@ static mla_err case_checks(struct recv_job *j, const struct gw_config *c, const 
 		r = cases_facts_read(doc->data, doc->len, &c->limits, &j->v.header, &j->facts,
 				     &j->facts_set, &j->diag);
 	return r;
+}
+
+/* A retrieval notice (SPEC 16.10) is the gateway's own document, not a case document: its
+ * shape is checked strictly and it must name the header's InReplyTo and Action. */
+static mla_err notice_checks(struct recv_job *j, const struct gw_config *c, const mla_buf *doc)
+{
+	const mla_header *h = &j->v.header;
+	mla_err r;
+
+	if ((r = mla_notice_parse(doc->data, doc->len, &c->limits, &j->notice, &j->diag)) !=
+	    MLA_OK)
+		return r;
+	if (strcmp(j->notice.message_id, h->in_reply_to) != 0 ||
+	    strcmp(mla_notice_action(j->notice.status), h->action) != 0)
+		return mla_fail(&j->diag, MLA_ERR_SCHEMA, "notice: its Status and MessageId must be "
+				"the header's Action and InReplyTo");
+	j->notice_set = 1;
+	return MLA_OK;
+}
+
+/* A record of a request sent by other means (SPEC 16.11): its strict shape; its means, time
+ * and digest become the reason of its received entry. */
+static mla_err record_checks(struct recv_job *j, const struct gw_config *c, const mla_buf *doc)
+{
+	mla_other_channel o;
+	mla_err r;
+
+	if ((r = mla_other_channel_parse(doc->data, doc->len, &c->limits, &o, &j->diag)) != MLA_OK)
+		return r;
+	if (mla_other_channel_reason(&o, j->reason, sizeof(j->reason)) != MLA_OK)
+		return mla_fail(&j->diag, MLA_ERR_INTERNAL, "other channel: no audit reason");
+	return MLA_OK;
 }
 
 /* The validation's problems as a receipt's list (SPEC 12): the same paths, codes and details,
@@ -214,7 +250,10 @@ static void recv_run(struct gw_job *job, struct gw_crypto *k)
 	if (j->err == MLA_OK)
 		j->err = exchange_checks(j, c);
 	if (j->err == MLA_OK)
-		j->err = case_checks(j, c, &doc);
+		j->err = mla_notice_is_action(j->v.header.action) ? notice_checks(j, c, &doc) :
+			 strcmp(j->v.header.action, MLA_OTHER_CHANNEL_ACTION) == 0 ?
+								      record_checks(j, c, &doc) :
+								      case_checks(j, c, &doc);
 	mla_buf_free(&doc); /* agencies decrypt on demand; the plaintext is not kept */
 	if (j->err != MLA_OK && (j->repeat = repeat_held(j, c)) != 0)
 		return; /* no new signature for what the first refusal's receipt answers */
@@ -412,6 +451,7 @@ static int audit_reception(struct gw *g, const struct recv_job *j, mla_err err,
 		.action = signed_hdr ? h->action : NULL,
 		.from = j->peer_state, .to = g->snap->cfg.state, .actor = j->peer_state,
 		.envelope_sha256 = j->digest, .error = err != MLA_OK ? mla_errname(err) : NULL,
+		.reason = err == MLA_OK && j->reason[0] != '\0' ? j->reason : NULL,
 	};
 
 	if (gw_audit_message(g, err == MLA_OK ? MLA_AUDIT_RECEIVED : MLA_AUDIT_REJECTED, &a) !=
@@ -420,6 +460,7 @@ static int audit_reception(struct gw *g, const struct recv_job *j, mla_err err,
 	SHA256(receipt->data, receipt->len, rd);
 	a.receipt_sha256 = rd;
 	a.error = NULL;
+	a.reason = NULL;
 	a.actor = "gateway";
 	return gw_audit_message(g, MLA_AUDIT_RECEIPT_ISSUED, &a) != MLA_OK;
 }
@@ -507,6 +548,20 @@ static void fill_in_msg(const struct recv_job *j, struct in_msg *m)
 	memcpy(m->digest, j->digest, 32);
 }
 
+/* Retrieval notices (SPEC 16.10), in the write of the inbox row: a request received starts
+ * being watched from its receipt's time; a notice received is kept with the request it names. */
+static mla_err retrieval_write(struct gw *g, const struct recv_job *j, mla_diag *d)
+{
+	const mla_header *h = &j->v.header;
+
+	if (strcmp(h->action, "request") == 0)
+		return store_retrieval_open(g->store, h->message_id, j->receipt_ms, d);
+	if (j->notice_set)
+		return store_retrieval_got(g->store, h->in_reply_to, h->action, h->message_id,
+					   j->notice.at_ms, d);
+	return MLA_OK;
+}
+
 static void accept_envelope(struct gw *g, struct recv_job *j)
 {
 	const char *id = j->v.header.message_id;
@@ -516,7 +571,7 @@ static void accept_envelope(struct gw *g, struct recv_job *j)
 	fill_in_msg(j, &m);
 	m.life = j->life_set ? &j->life : NULL;
 	if (store_inbox_put(g->store, &m, 1, j->body.data, j->body.len, j->receipt.data,
-			    j->receipt.len, &d) != MLA_OK) {
+			    j->receipt.len, &d) != MLA_OK || retrieval_write(g, j, &d) != MLA_OK) {
 		gw_log_limited(GW_LOG_ERROR, "store-error", "inbox-put", id,
 			       "op=inbox-put reason=\"%s\"", d.msg);
 		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
@@ -561,6 +616,22 @@ static void reject_envelope(struct gw *g, struct recv_job *j)
 	reply_with_note(g, j->rr, refusal_status(j->err), &j->receipt, id, &note);
 }
 
+/* A notice names a request this gateway sent to its sender (SPEC 16.10); else MLA_ERR_SCHEMA.
+ * Not a step of the case lifecycle: it changes no case state. */
+static mla_err notice_known(struct gw *g, const struct recv_job *j, mla_diag *d)
+{
+	const mla_header *h = &j->v.header;
+	struct out_msg m;
+	mla_err r = store_outbox_get(g->store, h->in_reply_to, &m, d);
+
+	if (r == MLA_ERR_NOT_FOUND ||
+	    (r == MLA_OK && (strcmp(m.to_state, h->from_state) != 0 ||
+			     strcmp(m.action, "request") != 0 || strcmp(m.case_id, h->case_id) != 0)))
+		return mla_fail(d, MLA_ERR_SCHEMA, "notice: InReplyTo %s names no request of case "
+				"%s sent to %s", h->in_reply_to, h->case_id, h->from_state);
+	return r;
+}
+
 /* The step the accepted envelope makes in its case (SPEC 16.8), checked in the loop thread
  * against the case as stored: an illegal or stale step turns the acceptance into a refusal
  * (case-step, case-conflict) with a negative receipt signed here; the case is not changed. */
@@ -569,18 +640,23 @@ static int check_step(struct gw *g, struct recv_job *j)
 	mla_diag d = {MLA_OK, ""};
 	mla_err r;
 
-	if (j->err != MLA_OK || j->receipt_err != MLA_OK || !g->snap->cfg.cases_enforce)
+	if (j->err != MLA_OK || j->receipt_err != MLA_OK ||
+	    (!j->notice_set && !g->snap->cfg.cases_enforce))
 		return 0;
-	r = cases_check_receive(g->store, g->snap->cfg.state, &j->v.header, j->receipt_ms,
-				&j->life, &d);
-	if (r == MLA_OK) /* what its document names (an extension's rule) */
-		r = cases_check_facts(g->store, &j->life, j->facts_set ? &j->facts : NULL, &d);
-	if (r == MLA_OK) {
+	if (j->notice_set) /* no step: only the request it names is checked (SPEC 16.10) */
+		r = notice_known(g, j, &d);
+	else if ((r = cases_check_receive(g->store, g->snap->cfg.state, &j->v.header,
+					  j->receipt_ms, &j->life, &d)) == MLA_OK &&
+		 /* what its document names (an extension's rule) */
+		 (r = cases_check_facts(g->store, &j->life, j->facts_set ? &j->facts : NULL,
+					&d)) == MLA_OK) {
 		j->life_set = 1;
 		j->life.facts = j->facts_set ? &j->facts : NULL;
-		return 0;
 	}
-	if (r != MLA_ERR_CASE_STEP && r != MLA_ERR_CASE_CONFLICT) { /* the store: sent again */
+	if (r == MLA_OK)
+		return 0;
+	if (r != MLA_ERR_CASE_STEP && r != MLA_ERR_CASE_CONFLICT && r != MLA_ERR_SCHEMA) {
+		/* the store: the peer sends it again */
 		gw_log_limited(GW_LOG_ERROR, "store-error", "case-get", j->v.header.message_id,
 			       "op=case-get reason=\"%s\"", d.msg);
 		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);

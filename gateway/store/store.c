@@ -250,13 +250,36 @@ static const char schema_v9[] =
 	" PRIMARY KEY (state, case_id, peer, deadline));"
 	"PRAGMA user_version = 9;";
 
-/* Version 10 keeps what the steps after a request say for the deadlines (SPEC 16.9): whether
+/* Version 10 keeps the retrieval notices of SPEC 16.10: per request received, when this
+ * State's agencies first opened its document and the notices reserved for it; per request
+ * sent, the peer's notices. Requests of an earlier store are not watched (no notice). */
+static const char schema_v10[] =
+	"CREATE TABLE retrieval ("
+	" message_id TEXT PRIMARY KEY NOT NULL,"   /* a request received (inbox) */
+	" received_ms INTEGER NOT NULL,"
+	" first_read_ms INTEGER,"                  /* NULL: never opened */
+	" retrieved_id TEXT NOT NULL DEFAULT '',"  /* the notice's MessageId; '-': none */
+	" not_retrieved_id TEXT NOT NULL DEFAULT '',"
+	" not_retrieved_ms INTEGER);"
+	"CREATE INDEX retrieval_read ON retrieval (first_read_ms)"
+	" WHERE first_read_ms IS NOT NULL AND retrieved_id = '';"
+	"CREATE INDEX retrieval_unread ON retrieval (received_ms)"
+	" WHERE first_read_ms IS NULL AND not_retrieved_id = '';"
+	"CREATE TABLE retrieval_in ("
+	" request_id TEXT NOT NULL,"               /* a request sent (outbox) */
+	" action TEXT NOT NULL CHECK (action IN ('retrieved', 'not-retrieved')),"
+	" notice_id TEXT NOT NULL UNIQUE,"
+	" at_ms INTEGER NOT NULL,"
+	" PRIMARY KEY (request_id, action));"
+	"PRAGMA user_version = 10;";
+
+/* Version 11 keeps what the steps after a request say for the deadlines (SPEC 16.9): whether
  * the request is a European arrest warrant (case_deadline.eaw), and per step the rule a
  * deadline-extended names and the time a person-arrested or surrender-consented records
  * (case_step_facts, by the step's message id: written with the pending step on the sender,
  * with the applied step on the receiver). Earlier records: no arrest warrant, no step facts
  * (an extension step of theirs names no rule). */
-static const char schema_v10[] =
+static const char schema_v11[] =
 	"ALTER TABLE case_deadline ADD COLUMN eaw INTEGER NOT NULL DEFAULT 0"
 	" CHECK (eaw IN (0, 1));"
 	"CREATE TABLE case_step_facts ("
@@ -267,7 +290,7 @@ static const char schema_v10[] =
 	" rule TEXT,"                    /* deadline-extended: the rule named; NULL: none */
 	" recorded_ms INTEGER);"         /* person-arrested, surrender-consented: the time */
 	"CREATE INDEX case_step_facts_case ON case_step_facts (state, case_id, peer);"
-	"PRAGMA user_version = 10;";
+	"PRAGMA user_version = 11;";
 
 const char *msg_state_name(msg_state s)
 {
@@ -446,7 +469,8 @@ static mla_err apply_schema(gw_store *s, const char *path, int init, mla_diag *d
 	    (v <= 6 && (rc = sqlite3_exec(s->db, schema_v7, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 7 && (rc = sqlite3_exec(s->db, schema_v8, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 8 && (rc = sqlite3_exec(s->db, schema_v9, NULL, NULL, NULL)) != SQLITE_OK) ||
-	    (v <= 9 && (rc = sqlite3_exec(s->db, schema_v10, NULL, NULL, NULL)) != SQLITE_OK)) {
+	    (v <= 9 && (rc = sqlite3_exec(s->db, schema_v10, NULL, NULL, NULL)) != SQLITE_OK) ||
+	    (v <= 10 && (rc = sqlite3_exec(s->db, schema_v11, NULL, NULL, NULL)) != SQLITE_OK)) {
 		r = store_fail(s, rc, "creating the schema", diag);
 		goto out;
 	}

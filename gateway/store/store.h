@@ -18,7 +18,7 @@ typedef struct gw_store gw_store;
 
 /* The schema this code writes (store_open brings older files up to it) and reads
  * (store_reader.h refuses newer ones). */
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 /* Longest idempotency key (docs/api/README.md, "Idempotency"). */
 #define STORE_IDEM_KEY_MAX 64
@@ -56,7 +56,7 @@ struct store_life_step {
 	char settle_first[MLA_UUID_LEN + 1];
 	/* a request: what its document says for the case's deadlines (schema 9), kept with
 	 * the case from this step on; deadline-extended, person-arrested, surrender-consented:
-	 * what theirs says (schema 10), kept with the step; NULL when it has none (an opaque
+	 * what theirs says (schema 11), kept with the step; NULL when it has none (an opaque
 	 * document) */
 	const struct store_deadline_facts *facts;
 };
@@ -72,8 +72,8 @@ struct store_deadline_facts {
 				       * MLA_DEADLINE_NO_TIME (INT64_MIN) */
 	char kind[MLA_TOKEN_MAX + 1]; /* the request's header Kind */
 	int priority;                 /* its header Priority (mla_priority) */
-	int eaw;                      /* an arrest warrant under FD 2002/584 (schema 10) */
-	/* a step after the request (schema 10; type is then the answer's root): the rule a
+	int eaw;                      /* an arrest warrant under FD 2002/584 (schema 11) */
+	/* a step after the request (schema 11; type is then the answer's root): the rule a
 	 * deadline-extended names (an mla_deadline_rule_id; MLA_DEADLINE_RULE_N: none), the
 	 * time a person-arrested or surrender-consented records (MLA_DEADLINE_NO_TIME: none) */
 	int rule;
@@ -554,7 +554,7 @@ struct store_life_row {
 	int by;
 	mla_life_state from, to;
 	int64_t at_ms;
-	int rule;            /* a deadline-extended's rule; MLA_DEADLINE_RULE_N: none (schema 10) */
+	int rule;            /* a deadline-extended's rule; MLA_DEADLINE_RULE_N: none (schema 11) */
 	int64_t recorded_ms; /* the time its document records, or MLA_DEADLINE_NO_TIME */
 };
 typedef mla_err (*store_life_row_fn)(const struct store_life_row *row, void *arg);
@@ -588,5 +588,58 @@ mla_err store_deadline_get(gw_store *s, const struct store_life_key *key,
  * the case has no deadline record. */
 mla_err store_deadline_fired(gw_store *s, const struct store_life_key *key, int which,
 			     unsigned pct, mla_diag *diag);
+
+/* --- retrieval notices (store_retrieval.c; schema 10; SPEC 16.10) --- */
+/* A notice the requested side owes: for request request_id (received from peer), Action
+ * action with the time at_ms; notice_id is the MessageId reserved for it already (send it
+ * under that id again: nothing with it is in the outbox), or "" (a new one). */
+struct store_notice_due {
+	char request_id[MLA_UUID_LEN + 1];
+	char case_id[MLA_CASE_ID_MAX + 1];
+	char peer[3];
+	char kind[MLA_TOKEN_MAX + 1];
+	int priority;
+	char action[16];
+	int64_t at_ms;
+	char notice_id[MLA_UUID_LEN + 1];
+};
+/* A request accepted from a peer at received_ms starts being watched (in the write of its
+ * inbox row). A second call for the same id changes nothing. */
+mla_err store_retrieval_open(gw_store *s, const char *request_id, int64_t received_ms,
+			     mla_diag *diag);
+/* Its document was opened at at_ms: *first 1 when this is the first time (the time is kept),
+ * 0 for a later reading or for a message not watched (an answer, a request of a store from
+ * before schema 10). */
+mla_err store_retrieval_read(gw_store *s, const char *request_id, int64_t at_ms, int *first,
+			     mla_diag *diag);
+/* The next notice owed at now_ms: with orphans set, first one reserved but absent from the
+ * outbox (after a restart or a failed sealing); then a first reading without its retrieved
+ * notice (oldest first); then a request unread since received_ms + after_ms without its
+ * not-retrieved notice. *found 0 when none is owed. */
+mla_err store_retrieval_due(gw_store *s, int64_t now_ms, uint64_t after_ms, int orphans,
+			    struct store_notice_due *out, int *found, mla_diag *diag);
+/* Reserves notice_id for the notice action ("retrieved", "not-retrieved") of request_id,
+ * or "-" for none (the peer reads no envelope version with it); at_ms is kept with a
+ * not-retrieved one. */
+mla_err store_retrieval_reserve(gw_store *s, const char *request_id, const char *action,
+				const char *notice_id, int64_t at_ms, mla_diag *diag);
+/* The requesting side got notice notice_id (action, at_ms) for its request request_id; a
+ * second one of the same action for the request changes nothing. */
+mla_err store_retrieval_got(gw_store *s, const char *request_id, const char *action,
+			    const char *notice_id, int64_t at_ms, mla_diag *diag);
+/* What is known of message_id's reading, on either side (0 / "": nothing). */
+struct store_retrieval {
+	int watched;                              /* a request received: this side reads it */
+	int64_t first_read_ms;
+	char retrieved_id[MLA_UUID_LEN + 1];      /* the notice sent ("-": none, v1 peer) */
+	char not_retrieved_id[MLA_UUID_LEN + 1];
+	int64_t not_retrieved_ms;
+	int64_t got_retrieved_ms;                 /* a request sent: the peer's notices */
+	char got_retrieved_id[MLA_UUID_LEN + 1];
+	int64_t got_not_retrieved_ms;
+	char got_not_retrieved_id[MLA_UUID_LEN + 1];
+};
+mla_err store_retrieval_get(gw_store *s, const char *message_id, struct store_retrieval *out,
+			    mla_diag *diag);
 
 #endif

@@ -17,7 +17,8 @@ mla_err store_case_key(gw_store *s, int incoming, const char *case_id, const cha
 	 * whatever message it relates to: an outgoing request whose InReplyTo names a message of
 	 * the peer's case of the same id must not land in that case (the answers to it would be
 	 * refused there forever) */
-	if (in_reply_to == NULL || in_reply_to[0] == '\0' || strcmp(action, "request") == 0)
+	if (in_reply_to == NULL || in_reply_to[0] == '\0' || strcmp(action, "request") == 0 ||
+	    strcmp(action, "other-channel") == 0) /* the record of a request: SPEC 16.11 */
 		return MLA_OK;
 	/* the message answered: exchanged with the same peer, in the same case id */
 	if ((r = store_stmt(s, ST_CASE_KEY,

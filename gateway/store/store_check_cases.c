@@ -114,7 +114,7 @@ static mla_err orphan_deadlines(store_reader *r, struct store_check_result *res,
 	return MLA_OK;
 }
 
-/* Step facts (schema 10) of no step: neither applied in their case's history nor its pending
+/* Step facts (schema 11) of no step: neither applied in their case's history nor its pending
  * step (a refused step's are forgotten with it, a dropped case's with the case). */
 static mla_err orphan_step_facts(store_reader *r, struct store_check_result *res,
 				 mla_diag *diag)
@@ -128,7 +128,7 @@ static mla_err orphan_step_facts(store_reader *r, struct store_check_result *res
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (r->version < 10)
+	if (r->version < 11)
 		return MLA_OK;
 	if ((rc = sqlite3_prepare_v2(r->db, q, -1, &st, NULL)) != SQLITE_OK)
 		return store_fail_db(r->db, rc, "case step facts check", diag);

@@ -1,4 +1,4 @@
-/* What each case's deadlines are computed from (schemas 9, 10; SPEC 16.9): the facts of its
+/* What each case's deadlines are computed from (schemas 9, 11; SPEC 16.9): the facts of its
  * request's document, written with the request's step in the same write, the facts of the
  * steps after it that move a deadline (an extension's rule, an arrest's or a consent's time),
  * and the highest escalation threshold fired per deadline, raised once the hook's run is

@@ -92,6 +92,17 @@ enum store_stmt_id {
 	ST_DL_FIRED,
 	ST_DL_MARKS,
 	ST_DL_MARKS_DROP,
+	ST_RET_OPEN,
+	ST_RET_READ,
+	ST_RET_ORPHAN_R,
+	ST_RET_ORPHAN_N,
+	ST_RET_READ_DUE,
+	ST_RET_UNREAD_DUE,
+	ST_RET_RESERVE_R,
+	ST_RET_RESERVE_N,
+	ST_RET_GOT,
+	ST_RET_GET,
+	ST_RET_GET_IN,
 	ST_STEP_FACTS_PUT,
 	ST_STEP_FACTS_DROP,
 	ST_STEP_FACTS_FORGET,
@@ -221,7 +232,7 @@ int store_life_bind_key(sqlite3_stmt *st, const struct store_life_key *k);
 mla_err store_life_delete_key(gw_store *s, enum store_stmt_id id, const char *sql,
 			      const char *what, const struct store_life_key *k, mla_diag *diag);
 mla_err store_deadline_drop_in(gw_store *s, const struct store_life_key *key, mla_diag *diag);
-/* store_deadline.c, inside the caller's write (schema 10): what step message_id's document
+/* store_deadline.c, inside the caller's write (schema 11): what step message_id's document
  * says for the deadlines; its removal with a refused step (forget) or with the case (drop). */
 mla_err store_step_facts_put_in(gw_store *s, const struct store_life_key *key,
 				const char *message_id, const struct store_deadline_facts *f,

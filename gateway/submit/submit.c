@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "mlagw/codec.h"
 #include "mlagw/json.h"
+#include "mlagw/notice.h"
 #include "relay/relay.h"
 #include "submit.h"
 #include "submit_parse.h"
@@ -40,7 +41,22 @@ struct submit_job {
 	struct store_life_step life;
 	int facts_set;       /* a case request: what its document says for its deadlines */
 	struct store_deadline_facts facts;
+	char reason[MLA_AUDIT_REASON_MAX + 1]; /* a record of another channel: its entry's */
 };
+
+/* The audit reason of a record of another channel (SPEC 16.11): means, time, digest. */
+static mla_err record_reason(struct submit_job *j, const struct gw_config *c)
+{
+	mla_other_channel o;
+	mla_err r;
+
+	if ((r = mla_other_channel_parse(j->doc.data, j->doc.len, &c->limits, &o, &j->diag)) !=
+	    MLA_OK)
+		return r;
+	if (mla_other_channel_reason(&o, j->reason, sizeof(j->reason)) != MLA_OK)
+		return mla_fail(&j->diag, MLA_ERR_INTERNAL, "other channel: no audit reason");
+	return MLA_OK;
+}
 
 static void seal_run(struct gw_job *job, struct gw_crypto *k)
 {
@@ -59,6 +75,8 @@ static void seal_run(struct gw_job *job, struct gw_crypto *k)
 					&j->diag)) == MLA_OK && j->life_set)
 		j->err = cases_facts_read(j->doc.data, j->doc.len, &c->limits, &j->h, &j->facts,
 					  &j->facts_set, &j->diag);
+	if (j->err == MLA_OK && strcmp(j->h.action, MLA_OTHER_CHANNEL_ACTION) == 0)
+		j->err = record_reason(j, c);
 	if (j->err == MLA_OK)
 		j->err = mla_envelope_seal(&j->h, j->doc.data, j->doc.len, k->signer, rcpt,
 					   &c->limits, &j->env, &j->diag);
@@ -135,6 +153,7 @@ static mla_err audit_submitted(struct gw *g, const struct submit_job *j,
 		.message_id = j->h.message_id, .case_id = j->h.case_id, .kind = j->h.kind,
 		.action = j->h.action, .from = j->h.from_state, .to = j->h.to_state,
 		.actor = j->actor, .envelope_sha256 = m->digest,
+		.reason = j->reason[0] != '\0' ? j->reason : NULL,
 	};
 
 	return gw_audit_message(g, j->event, &a);
@@ -274,8 +293,8 @@ static mla_err life_check(struct gw *g, struct submit_job *j, mla_diag *d)
 {
 	mla_err r;
 
-	if (!g->snap->cfg.cases_enforce || j->known_key)
-		return MLA_OK;
+	if (!g->snap->cfg.cases_enforce || j->known_key || mla_notice_is_action(j->h.action))
+		return MLA_OK; /* a retrieval notice is no step: it changes no case (SPEC 16.10) */
 	if ((r = cases_check_send(g->store, g->snap->cfg.state, &j->h, &j->life, d)) != MLA_OK) {
 		gw_log(GW_LOG_WARN, "submit-refused", j->h.message_id, "error=%s reason=\"%s\"",
 		       mla_errname(r), mla_diag_message(d));
@@ -319,6 +338,11 @@ mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, si
 
 	if (j == NULL)
 		return mla_fail(d, MLA_ERR_NOMEM, "out of memory");
+	if (mla_notice_is_action(h->action) && strcmp(actor, SUBMIT_GATEWAY_ACTOR) != 0) {
+		free(j);
+		return mla_fail(d, MLA_ERR_ARG, "header Action %s is a retrieval notice, which only "
+				"the gateway sends (SPEC 16.10)", h->action);
+	}
 	j->h = *h;
 	if (mla_strcpy(j->actor, sizeof(j->actor), actor) != MLA_OK) {
 		free(j);

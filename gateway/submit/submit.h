@@ -43,6 +43,9 @@ mla_err submit_case_check(const uint8_t *doc, size_t len, const mla_header *h,
  * Action 'postponed' needs envelope version 2; peer CO reads envelope version 1 ([peer CO]
  * envelope_versions)"; MLA_ERR_UNKNOWN_PEER for no such peer. */
 mla_err submit_set_version(const struct gw_config *c, mla_header *h, mla_diag *diag);
+/* The actor of what the gateway sends on its own (retrieval notices, SPEC 16.10): the only
+ * one submit_enqueue lets send the Actions retrieved and not-retrieved (else MLA_ERR_ARG). */
+#define SUBMIT_GATEWAY_ACTOR "gateway"
 mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, size_t len,
 		       const char *actor, mla_audit_event event, const struct submit_idem *idem,
 		       submit_done_fn fn, void *arg, mla_diag *d);

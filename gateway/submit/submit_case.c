@@ -9,6 +9,7 @@
 
 #include "mlagw/case.h"
 #include "mlagw/codec.h"
+#include "mlagw/notice.h"
 #include "submit.h"
 
 /* The problems as a JSON array of {path, code, detail}, the count beyond them as a last
@@ -64,6 +65,18 @@ mla_err submit_case_check(const uint8_t *doc, size_t len, const mla_header *h,
 	*problems = NULL;
 	if (rep == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "out of memory");
+	if (mla_notice_is_action(h->action)) { /* the gateway's own notice (SPEC 16.10) */
+		mla_notice n;
+
+		free(rep);
+		return mla_notice_parse(doc, len, &c->limits, &n, diag);
+	}
+	if (strcmp(h->action, MLA_OTHER_CHANNEL_ACTION) == 0) { /* a record (SPEC 16.11) */
+		mla_other_channel o;
+
+		free(rep);
+		return mla_other_channel_parse(doc, len, &c->limits, &o, diag);
+	}
 	r = mla_case_check(doc, len, &c->limits, c->cases_refuse_opaque, version, h->kind,
 			   h->action, rep, diag);
 	if (r != MLA_OK && rep->cls == MLA_CASE_INVALID)

@@ -146,6 +146,8 @@ static mla_err message_json(struct gw *g, const char *id, mla_buf *b, mla_diag *
 			o = json_pack("{s:s, s:s, s:s}", "message_id", id, "direction", "in",
 				      "state", "received");
 	}
+	if (r == MLA_OK)
+		r = cases_retrieval_json(g->store, id, o, d);
 	if (r == MLA_OK && (r = status_history_json(g, id, &hist, d)) == MLA_OK)
 		r = json_object_set_new(o, "history", hist) == 0 ? mla_json_dump(json_incref(o), b) :
 								  MLA_ERR_ARG;

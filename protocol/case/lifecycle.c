@@ -147,6 +147,11 @@ mla_err mla_life_state_parse(const char *name, mla_life_state *out, mla_diag *di
 
 mla_err mla_life_step_parse(const char *action, mla_life_step *out, mla_diag *diag)
 {
+	/* the record of a request sent by other means is the case's request (SPEC 16.11) */
+	if (action != NULL && strcmp(action, "other-channel") == 0) {
+		*out = MLA_STEP_REQUEST;
+		return MLA_OK;
+	}
 	for (unsigned i = 0; action != NULL && i < MLA_STEP_N; i++)
 		if (strcmp(action, step_names[i]) == 0) {
 			*out = (mla_life_step)i;

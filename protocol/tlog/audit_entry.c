@@ -245,6 +245,17 @@ static mla_err link_check(const mla_audit_entry *e, mla_err code, mla_diag *diag
 	return MLA_OK;
 }
 
+/* The reason's rule: as the event's, except that the record of a request sent by other
+ * means (Action other-channel, envelope v2, so an entry of version 5) is submitted and
+ * received with its means, time and document digest in the reason (SPEC 14, 16.11). */
+static enum presence reason_rule(const mla_audit_entry *e, const struct event_rule *rule)
+{
+	if (strcmp(e->action, "other-channel") == 0 &&
+	    (e->event == MLA_AUDIT_SUBMITTED || e->event == MLA_AUDIT_RECEIVED))
+		return REQ;
+	return rule->reason;
+}
+
 /* The fields, then the event's rules. */
 static mla_err entry_check(const mla_audit_entry *e, mla_err code, mla_diag *diag)
 {
@@ -264,8 +275,8 @@ static mla_err entry_check(const mla_audit_entry *e, mla_err code, mla_diag *dia
 	    (r = check_presence("error", e->error[0] != '\0', rule->error, rule->name, code,
 				diag)) != MLA_OK)
 		return r;
-	if ((r = check_presence("reason", e->reason[0] != '\0', rule->reason, rule->name, code,
-				diag)) != MLA_OK ||
+	if ((r = check_presence("reason", e->reason[0] != '\0', reason_rule(e, rule), rule->name,
+				code, diag)) != MLA_OK ||
 	    (r = check_presence("envelope-sha256", e->has_envelope_sha256, rule->envelope,
 				rule->name, code, diag)) != MLA_OK ||
 	    (r = check_presence("receipt-sha256", e->has_receipt_sha256, rule->receipt,

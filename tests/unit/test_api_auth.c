@@ -30,6 +30,7 @@ static const struct {
 	{"getAuditCheckpoint", "--A-", 0}, {"getAuditEntry", "--A-", 0},
 	{"getInclusionProof", "--A-", 0},  {"getConsistencyProof", "--A-", 0},
 	{"listCases", "OAA-", 0},
+	{"recordOtherChannel", "A---", 1},
 };
 #define N_MATRIX (sizeof(matrix) / sizeof(matrix[0]))
 

@@ -119,7 +119,8 @@ static void test_vocabulary_versions(void **state)
 	static const char *const kinds2[] = {"spontaneous-information", "production-order",
 					     "preservation-order"};
 	static const char *const actions2[] = {"postponed", "forwarded", "in-execution", "closed",
-					       "deadline-extended", "person-arrested",
+					       "deadline-extended", "retrieved", "not-retrieved",
+					       "other-channel", "person-arrested",
 					       "surrender-consented"};
 
 	(void)state;
@@ -143,7 +144,8 @@ static void test_v5_each_value(void **state)
 	static const char *const kinds2[] = {"spontaneous-information", "production-order",
 					     "preservation-order"};
 	static const char *const actions2[] = {"postponed", "forwarded", "in-execution", "closed",
-					       "deadline-extended", "person-arrested",
+					       "deadline-extended", "retrieved", "not-retrieved",
+					       "other-channel", "person-arrested",
 					       "surrender-consented"};
 	mla_audit_entry e;
 
@@ -158,6 +160,8 @@ static void test_v5_each_value(void **state)
 		v5_entry(&e);
 		put(e.kind, sizeof(e.kind), "mla");
 		put(e.action, sizeof(e.action), actions2[i]);
+		if (strcmp(actions2[i], "other-channel") == 0) /* its record in the reason */
+			put(e.reason, sizeof(e.reason), "other-channel means=fax");
 		roundtrip(&e, 5);
 		memset(e.kind, 0, sizeof(e.kind)); /* an action alone is enough */
 		roundtrip(&e, 5);
@@ -365,6 +369,38 @@ static void test_v2_values_refused_below_v5(void **state)
 			 MLA_OK);
 }
 
+/* The record of a request sent by other means (SPEC 16.11): submitted and received with its
+ * reason (means, time, digest); its other events as any. */
+static void test_other_channel_reason(void **state)
+{
+	static const char why[] = "other-channel means=courier sent-at=2026-11-27T20:00:00.000Z "
+				  "document-sha256=00112233445566778899aabbccddeeff00112233445566778899"
+				  "aabbccddeeff";
+	mla_audit_entry e;
+	mla_diag d = {0};
+	mla_buf b;
+
+	(void)state;
+	v5_entry(&e);
+	put(e.action, sizeof(e.action), "other-channel");
+	assert_int_equal(ser(&e, &b), MLA_ERR_ARG); /* received without the record */
+	e.event = MLA_AUDIT_SUBMITTED;
+	put(e.actor, sizeof(e.actor), "authority:ca");
+	assert_int_equal(mla_audit_entry_serialize(&e, &b, &d), MLA_ERR_ARG);
+	assert_non_null(strstr(d.msg, "reason is required"));
+	put(e.reason, sizeof(e.reason), why);
+	roundtrip(&e, 5);
+	e.event = MLA_AUDIT_SENT; /* sent, delivered: no reason, as any */
+	assert_int_equal(ser(&e, &b), MLA_ERR_ARG);
+	memset(e.reason, 0, sizeof(e.reason));
+	roundtrip(&e, 5);
+	put(e.action, sizeof(e.action), "postponed"); /* the rule is the record's only */
+	e.event = MLA_AUDIT_SUBMITTED;
+	put(e.reason, sizeof(e.reason), why);
+	assert_int_equal(ser(&e, &b), MLA_ERR_ARG);
+	mla_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_v5_serialize_refuses),
 		cmocka_unit_test(test_v5_canonical),
 		cmocka_unit_test(test_v2_values_refused_below_v5),
+		cmocka_unit_test(test_other_channel_reason),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,6 +49,8 @@ static void test_v2_round_trip(void **state)
 		{"mla", "forwarded"},             {"mla", "in-execution"},
 		{"extradition", "closed"},        {"mla", "request"},
 		{"preservation-order", "deadline-extended"},
+		{"mla", "retrieved"},             {"extradition", "not-retrieved"},
+		{"mla", "other-channel"},
 		{"extradition", "person-arrested"}, {"provisional-arrest", "surrender-consented"},
 	};
 	struct fixture *f = *state;
@@ -122,6 +124,14 @@ static void test_v1_refuses_v2_values(void **state)
 	header(&h, 1, "evidence", "deadline-extended");
 	assert_int_equal(seal(f, &h, &env, &d), MLA_ERR_HEADER);
 	assert_non_null(strstr(d.msg, "Action 'deadline-extended' needs envelope version 2"));
+	mla_buf_free(&env);
+	header(&h, 1, "mla", "retrieved");
+	assert_int_equal(seal(f, &h, &env, &d), MLA_ERR_HEADER);
+	assert_non_null(strstr(d.msg, "Action 'retrieved' needs envelope version 2"));
+	mla_buf_free(&env);
+	header(&h, 1, "mla", "other-channel");
+	assert_int_equal(seal(f, &h, &env, &d), MLA_ERR_HEADER);
+	assert_non_null(strstr(d.msg, "Action 'other-channel' needs envelope version 2"));
 	mla_buf_free(&env);
 	header(&h, 1, "extradition", "person-arrested");
 	assert_int_equal(seal(f, &h, &env, &d), MLA_ERR_HEADER);

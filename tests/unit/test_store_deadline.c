@@ -253,7 +253,7 @@ static void test_upgrade_from_8(void **state)
 	assert_int_equal(schema_version(f->path), 8);
 	s = open_ok(f);
 	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 10);
+	assert_int_equal(STORE_SCHEMA_VERSION, 11);
 	assert_int_equal(store_life_get(s, &p.key, &c, &found, &d), MLA_OK);
 	assert_int_equal(found, 1);
 	(void)get_dl(s, &p.key, 0);
@@ -267,9 +267,8 @@ static mla_err read_rule(const struct store_life_row *w, void *arg)
 	return MLA_OK;
 }
 
-/* A schema 9 store is brought to 10: its facts kept (no arrest warrant), step facts empty; an
- * arrest warrant's facts and a step's rule and time are kept and read back with the history. */
-static void test_upgrade_from_9(void **state)
+/* A schema 10 store is brought to 11: its facts kept (no arrest warrant), step facts empty. */
+static void test_upgrade_from_10(void **state)
 {
 	struct fx *f = *state;
 	gw_store *s = open_ok(f);
@@ -286,12 +285,12 @@ static void test_upgrade_from_9(void **state)
 	assert_int_equal(get_dl(s, &p.key, 1).facts.eaw, 1);
 	assert_int_equal(store_mark_clean(s, &d), MLA_OK);
 	store_close(s);
-	assert_int_equal(store_fault_make_v9(f->path, &d), MLA_OK);
-	assert_int_equal(schema_version(f->path), 9);
-	s = open_ok(f);
+	assert_int_equal(store_fault_make_v10(f->path, &d), MLA_OK);
 	assert_int_equal(schema_version(f->path), 10);
+	s = open_ok(f);
+	assert_int_equal(schema_version(f->path), 11);
 	dl = get_dl(s, &p.key, 1);
-	assert_int_equal(dl.facts.eaw, 0); /* schema 9 did not know it */
+	assert_int_equal(dl.facts.eaw, 0); /* schema 10 did not know it */
 	assert_int_equal(dl.facts.type, MLA_CASE_PRODUCTION_ORDER);
 	store_close(s);
 }
@@ -361,7 +360,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_facts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_orphan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_8, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_upgrade_from_9, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_10, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_step_facts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

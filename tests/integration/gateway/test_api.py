@@ -199,6 +199,9 @@ def op_request(op, ids):
         body = submit_body()
     elif opid == 'answerMessage':
         body = {'action': 'received'}
+    elif opid == 'recordOtherChannel':  # SPEC 16.11; CO reads envelope v1 here: refused
+        body = {'to': 'CO', 'kind': 'mla', 'new_case': True, 'means': 'fax',
+                'sent_at': '2026-01-01T00:00:00.000Z', 'document_sha256': '0' * 64}
     elif opid == 'fetchDocument':
         path = path.replace('/inbox/' + ids['message'], '/inbox/' + ids['received'])
         path += '?reason=legal+review'
@@ -230,7 +233,10 @@ def test_matrix(net, apis, ids):
                 check(json.loads(out)['message'] == 'not implemented yet', '501 body')
                 not_impl.append(opid)
                 break
-            if role in roles:
+            if role in roles and opid == 'recordOtherChannel':
+                check(code == 400 and b"Action 'other-channel' needs envelope version 2" in out,
+                      '%s to a v1 peer as %s: HTTP %d %r' % (opid, role, code, out[:300]))
+            elif role in roles:
                 check(code in (200, 202), '%s as %s: HTTP %d %r' % (opid, role, code, out[:300]))
             else:
                 check(code == 403 and json.loads(out)['code'] == 'forbidden',
