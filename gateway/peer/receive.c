@@ -666,7 +666,10 @@ static int check_step(struct gw *g, struct recv_job *j)
 	if (j->notice_set) /* no step: only the request it names is checked (SPEC 16.10) */
 		r = notice_known(g, j, &d);
 	else if ((r = cases_check_receive(g->store, g->snap->cfg.state, &j->v.header,
-					  j->receipt_ms, &j->life, &d)) == MLA_OK) {
+					  j->receipt_ms, &j->life, &d)) == MLA_OK &&
+		 /* what its document names (an extension's rule) */
+		 (r = cases_check_facts(g->store, &j->life, j->facts_set ? &j->facts : NULL,
+					&d)) == MLA_OK) {
 		j->life_set = 1;
 		j->life.facts = j->facts_set ? &j->facts : NULL;
 	}

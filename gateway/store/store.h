@@ -18,7 +18,7 @@ typedef struct gw_store gw_store;
 
 /* The schema this code writes (store_open brings older files up to it) and reads
  * (store_reader.h refuses newer ones). */
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 /* Longest idempotency key (docs/api/README.md, "Idempotency"). */
 #define STORE_IDEM_KEY_MAX 64
@@ -54,8 +54,10 @@ struct store_life_step {
 	/* store_life_apply only: this gateway's pending step, applied first (the peer's step
 	 * follows it); "" when none */
 	char settle_first[MLA_UUID_LEN + 1];
-	/* a request only: what its document says for the case's deadlines (schema 9), kept
-	 * with the case from this step on; NULL when it has none (an opaque document) */
+	/* a request: what its document says for the case's deadlines (schema 9), kept with
+	 * the case from this step on; deadline-extended, person-arrested, surrender-consented:
+	 * what theirs says (schema 11), kept with the step; NULL when it has none (an opaque
+	 * document) */
 	const struct store_deadline_facts *facts;
 };
 
@@ -70,6 +72,12 @@ struct store_deadline_facts {
 				       * MLA_DEADLINE_NO_TIME (INT64_MIN) */
 	char kind[MLA_TOKEN_MAX + 1]; /* the request's header Kind */
 	int priority;                 /* its header Priority (mla_priority) */
+	int eaw;                      /* an arrest warrant under FD 2002/584 (schema 11) */
+	/* a step after the request (schema 11; type is then the answer's root): the rule a
+	 * deadline-extended names (an mla_deadline_rule_id; MLA_DEADLINE_RULE_N: none), the
+	 * time a person-arrested or surrender-consented records (MLA_DEADLINE_NO_TIME: none) */
+	int rule;
+	int64_t recorded_ms;
 };
 
 /* One outgoing message as the relay sees it (the envelope bytes travel separately). */
@@ -552,6 +560,8 @@ struct store_life_row {
 	int by;
 	mla_life_state from, to;
 	int64_t at_ms;
+	int rule;            /* a deadline-extended's rule; MLA_DEADLINE_RULE_N: none (schema 11) */
+	int64_t recorded_ms; /* the time its document records, or MLA_DEADLINE_NO_TIME */
 };
 typedef mla_err (*store_life_row_fn)(const struct store_life_row *row, void *arg);
 /* The history of the case of key, oldest first: the deadline clock reads the request's
