@@ -148,21 +148,33 @@ static mla_err fields(xmlNodePtr root, mla_notice *out, mla_diag *diag)
 	return MLA_OK;
 }
 
+/* Both small documents: at most MLA_NOTICE_MAX bytes, through the hardened parser, and the
+ * root named with its three children; *x is the document (the caller frees it). */
+static mla_err small_doc_open(const uint8_t *doc, size_t len, const mla_limits *limits,
+			      const char *what, const char *ns, const char *root, xmlDocPtr *x,
+			      mla_diag *diag)
+{
+	mla_err r;
+
+	*x = NULL;
+	if (len > MLA_NOTICE_MAX)
+		return mla_fail(diag, MLA_ERR_SCHEMA, "%s: %zu bytes, more than %d", what, len,
+				MLA_NOTICE_MAX);
+	if ((r = xml_safe_parse(doc, len, limits, x, NULL, diag)) != MLA_OK)
+		return mla_fail(diag, MLA_ERR_SCHEMA, "%s: not well-formed XML (%s)", what,
+				mla_errname(r));
+	return root_check(xmlDocGetRootElement(*x), ns, root, 3, diag);
+}
+
 mla_err mla_notice_parse(const uint8_t *doc, size_t len, const mla_limits *limits,
 			 mla_notice *out, mla_diag *diag)
 {
-	xmlDocPtr x = NULL;
+	xmlDocPtr x;
 	mla_err r;
 
 	memset(out, 0, sizeof(*out));
-	if (len > MLA_NOTICE_MAX)
-		return mla_fail(diag, MLA_ERR_SCHEMA, "notice: %zu bytes, more than %d", len,
-				MLA_NOTICE_MAX);
-	if ((r = xml_safe_parse(doc, len, limits, &x, NULL, diag)) != MLA_OK)
-		return mla_fail(diag, MLA_ERR_SCHEMA, "notice: not well-formed XML (%s)",
-				mla_errname(r));
-	if ((r = root_check(xmlDocGetRootElement(x), MLA_NOTICE_NS, "Retrieval", 3, diag)) ==
-	    MLA_OK)
+	if ((r = small_doc_open(doc, len, limits, "notice", MLA_NOTICE_NS, "Retrieval", &x,
+				diag)) == MLA_OK)
 		r = fields(xmlDocGetRootElement(x), out, diag);
 	xmlFreeDoc(x);
 	return r;
@@ -227,18 +239,12 @@ static mla_err other_fields(xmlNodePtr root, mla_other_channel *out, mla_diag *d
 mla_err mla_other_channel_parse(const uint8_t *doc, size_t len, const mla_limits *limits,
 				mla_other_channel *out, mla_diag *diag)
 {
-	xmlDocPtr x = NULL;
+	xmlDocPtr x;
 	mla_err r;
 
 	memset(out, 0, sizeof(*out));
-	if (len > MLA_NOTICE_MAX)
-		return mla_fail(diag, MLA_ERR_SCHEMA, "OtherChannel: %zu bytes, more than %d", len,
-				MLA_NOTICE_MAX);
-	if ((r = xml_safe_parse(doc, len, limits, &x, NULL, diag)) != MLA_OK)
-		return mla_fail(diag, MLA_ERR_SCHEMA, "OtherChannel: not well-formed XML (%s)",
-				mla_errname(r));
-	if ((r = root_check(xmlDocGetRootElement(x), MLA_OTHER_CHANNEL_NS, "OtherChannel", 3,
-			    diag)) == MLA_OK)
+	if ((r = small_doc_open(doc, len, limits, "OtherChannel", MLA_OTHER_CHANNEL_NS,
+				"OtherChannel", &x, diag)) == MLA_OK)
 		r = other_fields(xmlDocGetRootElement(x), out, diag);
 	xmlFreeDoc(x);
 	return r;
