@@ -151,6 +151,23 @@ static mla_err parse_options(const json_t *body, mla_header *h, struct api_perr 
 	return copy_field(body, "handling", h->handling, sizeof(h->handling), e);
 }
 
+/* What a new message of a case names in both operations that start one: to, kind, and
+ * exactly one of case_id and new_case. */
+static mla_err parse_case_target(const json_t *body, mla_header *h, struct api_perr *e)
+{
+	mla_err r;
+
+	if (json_is_true(json_object_get(body, "new_case")) == (str(body, "case_id") != NULL))
+		return refuse(e, 400, "bad-field", "give exactly one of case_id and new_case true",
+			      "case_id");
+	if (!in_list(str(body, "kind"), mla_kinds))
+		return refuse(e, 400, "bad-field", "unknown kind", "kind");
+	if ((r = copy_field(body, "to", h->to_state, sizeof(h->to_state), e)) != MLA_OK ||
+	    (r = copy_field(body, "kind", h->kind, sizeof(h->kind), e)) != MLA_OK)
+		return r;
+	return copy_field(body, "case_id", h->case_id, sizeof(h->case_id), e);
+}
+
 mla_err api_parse_submit(const json_t *body, size_t max_doc, mla_header *h, mla_buf *doc,
 			 struct api_perr *e)
 {
@@ -164,14 +181,7 @@ mla_err api_parse_submit(const json_t *body, size_t max_doc, mla_header *h, mla_
 	mla_buf_init_secret(doc, max_doc + 3);
 	if ((r = check_fields(body, f, sizeof(f) / sizeof(f[0]), e)) != MLA_OK)
 		return r;
-	if (json_is_true(json_object_get(body, "new_case")) == (str(body, "case_id") != NULL))
-		return refuse(e, 400, "bad-field", "give exactly one of case_id and new_case true",
-			      "case_id");
-	if (!in_list(str(body, "kind"), mla_kinds))
-		return refuse(e, 400, "bad-field", "unknown kind", "kind");
-	if ((r = copy_field(body, "to", h->to_state, sizeof(h->to_state), e)) != MLA_OK ||
-	    (r = copy_field(body, "kind", h->kind, sizeof(h->kind), e)) != MLA_OK ||
-	    (r = copy_field(body, "case_id", h->case_id, sizeof(h->case_id), e)) != MLA_OK ||
+	if ((r = parse_case_target(body, h, e)) != MLA_OK ||
 	    (r = copy_field(body, "from_authority", h->from_authority, sizeof(h->from_authority),
 			    e)) != MLA_OK ||
 	    (r = copy_field(body, "to_authority", h->to_authority, sizeof(h->to_authority), e)) !=
@@ -216,14 +226,7 @@ mla_err api_parse_other_channel(const json_t *body, mla_header *h, mla_buf *doc,
 	mla_buf_init(doc, MLA_NOTICE_MAX);
 	if ((r = check_fields(body, f, sizeof(f) / sizeof(f[0]), e)) != MLA_OK)
 		return r;
-	if (json_is_true(json_object_get(body, "new_case")) == (str(body, "case_id") != NULL))
-		return refuse(e, 400, "bad-field", "give exactly one of case_id and new_case true",
-			      "case_id");
-	if (!in_list(str(body, "kind"), mla_kinds))
-		return refuse(e, 400, "bad-field", "unknown kind", "kind");
-	if ((r = copy_field(body, "to", h->to_state, sizeof(h->to_state), e)) != MLA_OK ||
-	    (r = copy_field(body, "kind", h->kind, sizeof(h->kind), e)) != MLA_OK ||
-	    (r = copy_field(body, "case_id", h->case_id, sizeof(h->case_id), e)) != MLA_OK ||
+	if ((r = parse_case_target(body, h, e)) != MLA_OK ||
 	    (r = parse_options(body, h, e)) != MLA_OK || (r = parse_record(body, &o, e)) != MLA_OK)
 		return r;
 	if (mla_strcpy(h->action, sizeof(h->action), MLA_OTHER_CHANNEL_ACTION) != MLA_OK ||
