@@ -65,35 +65,47 @@ static void read_facts(xmlNodePtr root, mla_deadline_case *c, int64_t *wished_ms
 		*wished_ms = 0; /* a real date (the schema checked it) before 1970 */
 }
 
+/* doc, validated as a case document whose type lies in [first, last] (else `what`), parsed
+ * again for its facts under the same limits: *type its type, *x the tree (the caller frees). */
+static mla_err open_valid(const uint8_t *doc, size_t len, const mla_limits *limits,
+			  mla_case_doctype first, mla_case_doctype last, const char *what,
+			  mla_case_doctype *type, xmlDocPtr *x, mla_diag *diag)
+{
+	mla_case_report *rep;
+	mla_limits lim = *limits;
+	mla_err r;
+
+	*x = NULL;
+	if ((rep = calloc(1, sizeof(*rep))) == NULL)
+		return mla_fail(diag, MLA_ERR_NOMEM, "deadline facts: out of memory");
+	if ((r = mla_case_validate(doc, len, limits, rep, diag)) == MLA_OK &&
+	    (rep->cls != MLA_CASE_VALID || rep->type < first || rep->type > last))
+		r = mla_fail(diag, MLA_ERR_SCHEMA, "deadline facts: not a valid %s", what);
+	*type = rep->type;
+	free(rep);
+	if (r != MLA_OK)
+		return r;
+	lim.max_envelope_bytes = limits->max_document_bytes; /* as mla_case_validate bounds it */
+	lim.max_nodes = limits->max_document_nodes;
+	return xml_safe_parse(doc, len, &lim, x, NULL, diag);
+}
+
 mla_err mla_deadline_request_facts(const uint8_t *doc, size_t len, const mla_limits *limits,
 				   mla_deadline_case *c, int64_t *wished_ms, mla_diag *diag)
 {
-	mla_case_report *rep = NULL;
-	mla_limits lim = *limits;
-	xmlDocPtr x = NULL;
+	mla_case_doctype type;
+	xmlDocPtr x;
 	mla_err r;
 
 	memset(c, 0, sizeof(*c));
 	*wished_ms = MLA_DEADLINE_NO_TIME;
-	if ((rep = calloc(1, sizeof(*rep))) == NULL)
-		return mla_fail(diag, MLA_ERR_NOMEM, "deadline facts: out of memory");
-	if ((r = mla_case_validate(doc, len, limits, rep, diag)) != MLA_OK)
-		goto out;
-	if (rep->cls != MLA_CASE_VALID || rep->type < MLA_CASE_EXTRADITION ||
-	    rep->type > MLA_CASE_PRESERVATION_ORDER) {
-		r = mla_fail(diag, MLA_ERR_SCHEMA, "deadline facts: not a valid request");
-		goto out;
+	r = open_valid(doc, len, limits, MLA_CASE_EXTRADITION, MLA_CASE_PRESERVATION_ORDER,
+		       "request", &type, &x, diag);
+	if (r == MLA_OK) {
+		c->type = type; /* before read_facts, which reads the kind part's EAW basis */
+		read_facts(xmlDocGetRootElement(x), c, wished_ms);
 	}
-	lim.max_envelope_bytes = limits->max_document_bytes; /* as mla_case_validate bounds it */
-	lim.max_nodes = limits->max_document_nodes;
-	if ((r = xml_safe_parse(doc, len, &lim, &x, NULL, diag)) != MLA_OK)
-		goto out;
-	c->type = rep->type; /* before read_facts, which reads the kind part's EAW basis */
-	read_facts(xmlDocGetRootElement(x), c, wished_ms);
-	r = MLA_OK;
-out:
 	xmlFreeDoc(x);
-	free(rep);
 	return r;
 }
 
@@ -126,30 +138,19 @@ static mla_err read_step(xmlNodePtr root, mla_deadline_step_facts *f, mla_diag *
 mla_err mla_deadline_answer_facts(const uint8_t *doc, size_t len, const mla_limits *limits,
 				  mla_deadline_step_facts *f, mla_diag *diag)
 {
-	mla_case_report *rep = NULL;
-	mla_limits lim = *limits;
-	xmlDocPtr x = NULL;
+	mla_case_doctype type;
+	xmlDocPtr x;
 	mla_err r;
 
 	f->type = MLA_CASE_NONE;
 	f->rule = MLA_DEADLINE_RULE_N;
 	f->recorded_ms = MLA_DEADLINE_NO_TIME;
-	if ((rep = calloc(1, sizeof(*rep))) == NULL)
-		return mla_fail(diag, MLA_ERR_NOMEM, "deadline facts: out of memory");
-	if ((r = mla_case_validate(doc, len, limits, rep, diag)) != MLA_OK)
-		goto out;
-	if (rep->cls != MLA_CASE_VALID || rep->type < MLA_CASE_ACKNOWLEDGEMENT) {
-		r = mla_fail(diag, MLA_ERR_SCHEMA, "deadline facts: not a valid answer");
-		goto out;
+	r = open_valid(doc, len, limits, MLA_CASE_ACKNOWLEDGEMENT, MLA_CASE_DOCTYPE_N - 1,
+		       "answer", &type, &x, diag);
+	if (r == MLA_OK) {
+		f->type = type;
+		r = read_step(xmlDocGetRootElement(x), f, diag);
 	}
-	lim.max_envelope_bytes = limits->max_document_bytes; /* as mla_case_validate bounds it */
-	lim.max_nodes = limits->max_document_nodes;
-	if ((r = xml_safe_parse(doc, len, &lim, &x, NULL, diag)) != MLA_OK)
-		goto out;
-	f->type = rep->type;
-	r = read_step(xmlDocGetRootElement(x), f, diag);
-out:
 	xmlFreeDoc(x);
-	free(rep);
 	return r;
 }
