@@ -8,12 +8,17 @@
 #include "stats_internal.h"
 
 enum fact_type {
-	F_OUT_ISSUE,  /* submitted/answered: this State issued a request */
-	F_OUT_TAKEN,  /* delivered: its request took effect (positive receipt verified) */
+	F_ISSUE,      /* submitted/answered: this State issued a step (the request or another) */
+	F_DELIVERED,  /* delivered: a step of this State took effect (positive receipt verified);
+		       * the entry names only the message, resolved through its F_ISSUE */
+	F_OUT_TAKEN,  /* a delivered request, resolved */
 	F_IN_TAKEN,   /* received: a request from the partner accepted */
 	F_IN_RECEIPT, /* receipt-issued for a request */
-	F_STEP	      /* delivered or received: a later step took effect */
+	F_STEP,	      /* a later step took effect: delivered (resolved) or received */
+	F_NONE	      /* a delivered entry of a message this log did not issue */
 };
+
+#define NO_OUTCOME 0xff
 
 struct fact {
 	uint64_t order; /* place in the input */
@@ -96,9 +101,7 @@ static int fact_type_of(const mla_audit_entry *e)
 	switch (e->event) {
 	case MLA_AUDIT_SUBMITTED:
 	case MLA_AUDIT_ANSWERED:
-		return req ? F_OUT_ISSUE : -1;
-	case MLA_AUDIT_DELIVERED:
-		return req ? F_OUT_TAKEN : F_STEP;
+		return F_ISSUE;
 	case MLA_AUDIT_RECEIVED:
 		return req ? F_IN_TAKEN : F_STEP;
 	case MLA_AUDIT_RECEIPT_ISSUED:
@@ -118,19 +121,25 @@ mla_err mla_stats_add(mla_stats *s, const char *state, const mla_audit_entry *e,
 		      mla_diag *diag)
 {
 	struct fact *f, *grown;
-	int type, kind, outcome;
+	int type, kind = 0, outcome = -1;
 
 	if (!state_ok(state))
 		return mla_fail(diag, MLA_ERR_ARG, "statistics: the log's State must be two "
 				"upper-case letters");
-	if (e->case_id[0] == '\0' || e->action[0] == '\0' || e->message_id[0] == '\0' ||
-	    e->from[0] == '\0' || e->to[0] == '\0' || e->error[0] != '\0')
-		return MLA_OK; /* no case step, or a refusal */
-	if ((type = fact_type_of(e)) < 0 || (kind = kind_index(e->kind)) < 0)
-		return MLA_OK;
-	outcome = step_outcome(e->action);
-	if (type == F_STEP && outcome < 0)
-		return MLA_OK;
+	if (e->message_id[0] == '\0' || e->from[0] == '\0' || e->to[0] == '\0' ||
+	    e->error[0] != '\0')
+		return MLA_OK; /* no message, or a refusal */
+	if (e->event == MLA_AUDIT_DELIVERED) {
+		type = F_DELIVERED;
+	} else {
+		if (e->case_id[0] == '\0' || e->action[0] == '\0')
+			return MLA_OK; /* no case step */
+		if ((type = fact_type_of(e)) < 0 || (kind = kind_index(e->kind)) < 0)
+			return MLA_OK;
+		outcome = step_outcome(e->action);
+		if ((type == F_STEP || type == F_ISSUE) && outcome < 0)
+			return MLA_OK; /* closed, deadline-extended, notices: no outcome */
+	}
 	if (s->n >= MLA_STATS_FACTS_MAX)
 		return mla_fail(diag, MLA_ERR_TOO_LARGE, "statistics: more than %u case entries",
 				MLA_STATS_FACTS_MAX);
@@ -144,12 +153,13 @@ mla_err mla_stats_add(mla_stats *s, const char *state, const mla_audit_entry *e,
 	memcpy(f->state, state, 3);
 	memcpy(f->from, e->from, 3);
 	memcpy(f->to, e->to, 3);
-	memcpy(f->req, requesting_step(e->action) ? e->from : e->to, 3);
+	if (type != F_DELIVERED)
+		memcpy(f->req, requesting_step(e->action) ? e->from : e->to, 3);
 	memcpy(f->case_id, e->case_id, sizeof(f->case_id));
 	memcpy(f->msg, e->message_id, sizeof(f->msg));
 	f->type = (uint8_t)type;
 	f->kind = (uint8_t)kind;
-	f->outcome = (uint8_t)outcome;
+	f->outcome = outcome < 0 ? NO_OUTCOME : (uint8_t)outcome;
 	return MLA_OK;
 }
 
@@ -239,7 +249,7 @@ static int case_open(const struct fact *f, const struct index *ix, struct stats_
 	if (f->type == F_OUT_TAKEN) {
 		c->dir = SD_OUTGOING;
 		memcpy(c->partner, f->to, 3);
-		if ((other = index_find(ix, f, F_OUT_ISSUE, UINT64_MAX)) != NULL &&
+		if ((other = index_find(ix, f, F_ISSUE, UINT64_MAX)) != NULL &&
 		    other->order < f->order)
 			issue = other->time_ms;
 		c->time[ST_RECEIPT] = f->time_ms - issue;
@@ -266,7 +276,7 @@ static int case_of(const struct fact *a, const struct fact *b, const struct inde
 			open = case_open(f, ix, c, &issue);
 			continue;
 		}
-		if (f->type != F_STEP)
+		if (f->type != F_STEP || f->outcome == NO_OUTCOME)
 			continue; /* a request repeated in an open case changes nothing */
 		c->outcome = f->outcome;
 		if ((f->outcome == SO_ACCEPTED || f->outcome == SO_REFUSED) &&
@@ -295,9 +305,37 @@ static mla_err build_index(mla_stats *s, struct index *ix)
 	if ((ix->p = malloc((s->n ? s->n : 1) * sizeof(*ix->p))) == NULL)
 		return MLA_ERR_NOMEM;
 	for (size_t i = 0; i < s->n; i++)
-		if (s->f[i].type == F_OUT_ISSUE || s->f[i].type == F_IN_RECEIPT)
+		if (s->f[i].type == F_ISSUE || s->f[i].type == F_IN_RECEIPT)
 			ix->p[ix->n++] = &s->f[i];
 	qsort(ix->p, ix->n, sizeof(*ix->p), cmp_msg);
+	return MLA_OK;
+}
+
+/* Each delivered entry takes the case, kind and step of the entry that issued its message
+ * (earlier in the same State's log); one of a message this log did not issue is none. */
+static mla_err resolve_delivered(mla_stats *s)
+{
+	struct index ix;
+	const struct fact *issue;
+
+	if (build_index(s, &ix) != MLA_OK)
+		return MLA_ERR_NOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		struct fact *f = &s->f[i];
+		if (f->type != F_DELIVERED)
+			continue;
+		issue = index_find(&ix, f, F_ISSUE, UINT64_MAX);
+		if (issue == NULL || issue->order > f->order) {
+			f->type = F_NONE;
+			continue;
+		}
+		memcpy(f->req, issue->req, 3);
+		memcpy(f->case_id, issue->case_id, sizeof(f->case_id));
+		f->kind = issue->kind;
+		f->outcome = issue->outcome;
+		f->type = issue->outcome == SO_RECEIVED ? F_OUT_TAKEN : F_STEP;
+	}
+	free(ix.p);
 	return MLA_OK;
 }
 
@@ -309,6 +347,8 @@ mla_err stats_cases(mla_stats *s, struct stats_case **cases, size_t *n, mla_diag
 
 	*cases = NULL;
 	*n = 0;
+	if (resolve_delivered(s) != MLA_OK)
+		return mla_fail(diag, MLA_ERR_NOMEM, "statistics: out of memory");
 	/* by case first: the index points into the sorted array */
 	qsort(s->f, s->n, sizeof(*s->f), cmp_case);
 	if (build_index(s, &ix) != MLA_OK ||
