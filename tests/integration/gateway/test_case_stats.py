@@ -5,12 +5,18 @@ ten different ends), step by step through their submission sockets. Then, per St
 kind, partner, direction, outcome; art. 28 figures; how many cases have a time to receipt,
 decision and execution); `mlagw audit stats` over its exported bundle prints the same bytes,
 in JSON and CSV; over both bundles at once, both States' figures; and a bundle that does not
-verify with the trust given is refused (exit 1), no figures printed.
+verify with the trust given is refused (exit 1), no figures printed. The local API's getStats
+(auditor, admin) gives the bytes `mlagw stats` prints over the same store (JSON and CSV), and
+refuses an agency (403) and an unknown format (400).
 
 MLAGW_STATS_CASES sets the number of cases (default 1000, what CI runs)."""
+import hashlib
+import http.client
 import json
 import os
+import secrets
 import shutil
+import ssl
 import sys
 import threading
 import time
@@ -186,6 +192,55 @@ def check_audit_stats(net, mine):
           'unverified bundle: exit %d %r %r' % (p.returncode, p.stdout[:80], p.stderr))
 
 
+def api_setup(g):
+    """[api] on g with a token per role; returns (port, {role: token})."""
+    port, toks, lines = free_port(), {}, []
+    for role in ('auditor', 'admin', 'agency'):
+        toks[role] = secrets.token_urlsafe(32)
+        lines.append('%s %s-stats sha256:%s' % (role, role,
+                                                hashlib.sha256(toks[role].encode()).hexdigest()))
+    g.overrides['api'] = {'listen': '127.0.0.1:%d' % port, 'token': lines}
+    return port, toks
+
+
+def api_get(g, port, token, path):
+    ctx = ssl.create_default_context(cafile=g.pki('root.crt'))
+    ctx.check_hostname = False
+    c = http.client.HTTPSConnection('127.0.0.1', port, context=ctx, timeout=60)
+    try:
+        c.request('GET', path, headers={'Authorization': 'Bearer ' + token})
+        r = c.getresponse()
+        return r.status, r.getheader('Content-Type'), r.read()
+    finally:
+        c.close()
+
+
+def check_api(net, port, toks):
+    """getStats equals mlagw stats over the live store (once both read the same checkpoint:
+    the API counts the entries its latest checkpoint covers, as the command does)."""
+    g = net['ES']
+    same = {}
+
+    def agree():
+        for fmt, extra in (('json', []), ('csv', ['--csv'])):
+            code, ctype, body = api_get(g, port, toks['auditor'], '/api/v1/stats?format=' + fmt)
+            check(code == 200, 'getStats %s: HTTP %d %r' % (fmt, code, body[:200]))
+            mine = net.cli('stats', '--store', g.store, *extra).stdout
+            if body != mine:
+                return False
+            same[fmt] = (ctype, body)
+        return True
+    wait_until(agree, 60, interval=1, msg='getStats equals mlagw stats')
+    check(same['json'][0].startswith('application/json') and
+          same['csv'][0].startswith('text/csv'), 'content types %r' % same)
+    code, _, body = api_get(g, port, toks['admin'], '/api/v1/stats')
+    check(code == 200 and body == same['json'][1], 'admin getStats: %d' % code)
+    code, _, _ = api_get(g, port, toks['agency'], '/api/v1/stats')
+    check(code == 403, 'agency getStats: HTTP %d, wanted 403' % code)
+    code, _, _ = api_get(g, port, toks['auditor'], '/api/v1/stats?format=xml')
+    check(code == 400, 'getStats format=xml: HTTP %d, wanted 400' % code)
+
+
 def month_now():
     return time.strftime('%Y-%m', time.gmtime())
 
@@ -198,10 +253,12 @@ def main(mlagw, mlagwd):
         g.overrides = {'cases': {'lifecycle': 'enforce'}}
     net['ES'].overrides['peer CO'] = {'envelope_versions': '1 2'}
     net['CO'].overrides['peer ES'] = {'envelope_versions': '1 2'}
+    port, toks = api_setup(net['ES'])
     months = {month_now()}
     net.start_all()
     t0 = time.monotonic()
     walk(net, cases)
+    check_api(net, port, toks)
     net.stop_all()  # a clean stop signs the last checkpoint: every entry is covered
     months.add(month_now())
     mine = check_stats(net, cases, months)
