@@ -156,10 +156,40 @@ static void test_empty(void **state)
 	mla_stats_free(s);
 }
 
+/* The CSV of test_single_case up to its "all" group, exactly (SPEC 16.13, CSV). */
+static const char single_csv[] =
+	"state,month,dimension,value,count,mean_ms,median_ms,p90_ms\n"
+	"ES,2026-11,cases,all,1,,,\n"
+	"ES,2026-11,kind,mla,1,,,\n"
+	"ES,2026-11,partner,CO,1,,,\n"
+	"ES,2026-11,direction,outgoing,1,,,\n"
+	"ES,2026-11,direction,incoming,0,,,\n"
+	"ES,2026-11,outcome,executed,1,,,\n"
+	"ES,2026-11,emergency,unavailable,1,,,\n"
+	"ES,2026-11,ground,unavailable,0,,,\n"
+	"ES,2026-11,time,to-receipt,1,1000,1000,1000\n"
+	"ES,2026-11,time,to-decision,1,5000,5000,5000\n"
+	"ES,2026-11,time,to-execution,1,9000,9000,9000\n"
+	"ES,2026-11,art28,production-order:issued,0,,,\n"
+	"ES,2026-11,art28,production-order:fulfilled,0,,,\n"
+	"ES,2026-11,art28,production-order:not-fulfilled,0,,,\n"
+	"ES,2026-11,art28,production-order:refused,0,,,\n"
+	"ES,2026-11,art28,production-order:received,0,,,\n"
+	"ES,2026-11,art28,production-order:received-fulfilled,0,,,\n"
+	"ES,2026-11,art28,production-order:time-to-fulfilment,0,,,\n"
+	"ES,2026-11,art28,preservation-order:issued,0,,,\n"
+	"ES,2026-11,art28,preservation-order:fulfilled,0,,,\n"
+	"ES,2026-11,art28,preservation-order:not-fulfilled,0,,,\n"
+	"ES,2026-11,art28,preservation-order:refused,0,,,\n"
+	"ES,2026-11,art28,preservation-order:received,0,,,\n"
+	"ES,2026-11,art28,preservation-order:received-fulfilled,0,,,\n"
+	"ES,2026-11,art28,preservation-order:time-to-fulfilment,0,,,\n";
+
 static void test_single_case(void **state)
 {
 	mla_stats *s = mla_stats_new();
 	json_t *j, *g;
+	char *csv;
 	(void)state;
 
 	out_request(s, "ES-1", "mla", T0, 1000);
@@ -186,6 +216,11 @@ static void test_single_case(void **state)
 	assert_string_equal(json_string_value(json_object_get(g, "month")), "all");
 	assert_int_equal(num(g, "cases", NULL), 1);
 	json_decref(j);
+	csv = as_csv(s);
+	assert_int_equal(strncmp(csv, single_csv, strlen(single_csv)), 0);
+	/* then the "all" group, the same rows */
+	assert_ptr_equal(strstr(csv, "ES,all,cases,all,1,,,\n"), csv + strlen(single_csv));
+	free(csv);
 	mla_stats_free(s);
 }
 
