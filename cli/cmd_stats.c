@@ -45,8 +45,6 @@ static int print_stats(mla_stats *s, int csv, const char *cmd)
 
 	mla_buf_init(&out, OUT_MAX);
 	r = csv ? mla_stats_csv(s, &out, &d) : mla_stats_json(s, &out, &d);
-	if (r == MLA_OK && !csv)
-		r = mla_buf_append_str(&out, "\n");
 	if (r != MLA_OK)
 		rc = cli_fail(cmd, r, &d);
 	else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)

@@ -61,8 +61,6 @@ void api_get_stats(struct api_req *r)
 	    ((e = store_audit_entries(r->g->store, 0, stats_row, &f, &d)) == MLA_OK ||
 	     e == STATS_STOP))
 		e = csv ? mla_stats_csv(f.s, &b, &d) : mla_stats_json(f.s, &b, &d);
-	if (e == MLA_OK && !csv)
-		e = mla_buf_append_str(&b, "\n");
 	if (e == MLA_OK)
 		api_reply_text(r, 200, csv ? "text/csv" : "application/json", &b);
 	else

@@ -350,7 +350,8 @@ mla_err stats_cases(mla_stats *s, struct stats_case **cases, size_t *n, mla_diag
 	if (resolve_delivered(s) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_NOMEM, "statistics: out of memory");
 	/* by case first: the index points into the sorted array */
-	qsort(s->f, s->n, sizeof(*s->f), cmp_case);
+	if (s->n > 0) /* s->f is NULL before the first fact */
+		qsort(s->f, s->n, sizeof(*s->f), cmp_case);
 	if (build_index(s, &ix) != MLA_OK ||
 	    (out = malloc((s->n ? s->n : 1) * sizeof(*out))) == NULL) {
 		free(ix.p);

@@ -331,9 +331,11 @@ mla_err mla_stats_json(mla_stats *s, mla_buf *out, mla_diag *diag)
 
 	if (top == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "statistics: out of memory");
-	if ((r = write_all(s, &w, states, diag)) == MLA_OK &&
-	    (r = mla_json_dump(top, out)) != MLA_OK)
+	if ((r = write_all(s, &w, states, diag)) != MLA_OK) {
+		json_decref(top);
+		return r;
+	}
+	if ((r = mla_json_dump(top, out)) != MLA_OK) /* it releases top */
 		r = mla_fail(diag, r, "statistics: cannot write the JSON: %s", mla_strerror(r));
-	json_decref(top);
 	return r;
 }
