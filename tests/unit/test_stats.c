@@ -422,6 +422,48 @@ static void test_two_states(void **state)
 	mla_stats_free(b);
 }
 
+/* The log of test_outcomes_art28 (its cases and steps), fed once or twice. */
+static void outcome_log(mla_stats *s, int times)
+{
+	for (int i = 0; i < times; i++) {
+		msg_counter = 100;
+		out_request(s, "ES-W", "production-order", T0, 10);
+		out_step(s, "ES", "ES-W", "production-order", "withdrawn", "CO", T0 + 20, 10);
+		out_request(s, "ES-X", "mla", T0 + DAY * 40, 10);
+		in_step(s, "ES-X", "mla", "accepted", T0 + DAY * 40 + 70);
+		in_step(s, "ES-X", "mla", "executed", T0 + DAY * 41);
+		feed(s, "ES", MLA_AUDIT_RECEIVED, 902, "CO-P", "evidence", "request", "CO", "ES",
+		     T0 + 5);
+		feed(s, "ES", MLA_AUDIT_RECEIPT_ISSUED, 902, "CO-P", "evidence", "request", "CO",
+		     "ES", T0 + 6);
+	}
+}
+
+/* A bundle given twice (SPEC 16.13): the same figures. */
+static void test_same_log_twice(void **state)
+{
+	mla_stats *a = mla_stats_new(), *b = mla_stats_new();
+	mla_diag d = {MLA_OK, ""};
+	mla_buf ja, jb;
+	(void)state;
+
+	outcome_log(a, 1);
+	outcome_log(b, 2);
+	mla_buf_init(&ja, 1 << 20);
+	mla_buf_init(&jb, 1 << 20);
+	assert_int_equal(mla_stats_csv(a, &ja, &d), MLA_OK);
+	assert_int_equal(mla_stats_csv(b, &jb, &d), MLA_OK);
+	assert_int_equal(ja.len, jb.len);
+	assert_memory_equal(ja.data, jb.data, ja.len);
+	assert_int_equal(mla_buf_terminate(&ja), MLA_OK);
+	assert_non_null(strstr((const char *)ja.data, "\nES,all,cases,all,3,,,\n"));
+	assert_non_null(strstr((const char *)ja.data, "\nES,2026-12,cases,all,1,,,\n"));
+	mla_buf_free(&ja);
+	mla_buf_free(&jb);
+	mla_stats_free(a);
+	mla_stats_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -432,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_outcomes_art28),
 		cmocka_unit_test(test_ignored),
 		cmocka_unit_test(test_two_states),
+		cmocka_unit_test(test_same_log_twice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
