@@ -126,9 +126,9 @@ mla_err mla_stats_add(mla_stats *s, const char *state, const mla_audit_entry *e,
 	if (!state_ok(state))
 		return mla_fail(diag, MLA_ERR_ARG, "statistics: the log's State must be two "
 				"upper-case letters");
-	if (e->message_id[0] == '\0' || e->from[0] == '\0' || e->to[0] == '\0' ||
-	    e->error[0] != '\0')
-		return MLA_OK; /* no message, or a refusal */
+	if (e->message_id[0] == '\0' || !state_ok(e->from) || !state_ok(e->to) ||
+	    e->error[0] != '\0' || e->time_ms < 0 || e->time_ms > MLA_AUDIT_TIME_MAX_MS)
+		return MLA_OK; /* no message, a refusal, or not an entry parse accepts */
 	if (e->event == MLA_AUDIT_DELIVERED) {
 		type = F_DELIVERED;
 	} else {
@@ -250,13 +250,14 @@ static int case_open(const struct fact *f, const struct index *ix, struct stats_
 		c->dir = SD_OUTGOING;
 		memcpy(c->partner, f->to, 3);
 		if ((other = index_find(ix, f, F_ISSUE, UINT64_MAX)) != NULL &&
-		    other->order < f->order)
+		    other->order < f->order && other->time_ms <= f->time_ms)
 			issue = other->time_ms;
 		c->time[ST_RECEIPT] = f->time_ms - issue;
 	} else {
 		c->dir = SD_INCOMING;
 		memcpy(c->partner, f->from, 3);
-		if ((other = index_find(ix, f, F_IN_RECEIPT, f->order)) != NULL)
+		if ((other = index_find(ix, f, F_IN_RECEIPT, f->order)) != NULL &&
+		    other->time_ms >= issue)
 			c->time[ST_RECEIPT] = other->time_ms - issue;
 	}
 	c->month = month_of(issue);
@@ -279,11 +280,13 @@ static int case_of(const struct fact *a, const struct fact *b, const struct inde
 		if (f->type != F_STEP || f->outcome == NO_OUTCOME)
 			continue; /* a request repeated in an open case changes nothing */
 		c->outcome = f->outcome;
+		/* times never go back along a log (SPEC 14), so none is negative; the guard
+		 * keeps the sums right for a caller that feeds entries out of order */
 		if ((f->outcome == SO_ACCEPTED || f->outcome == SO_REFUSED) &&
-		    c->time[ST_DECISION] == STATS_NO_TIME)
+		    c->time[ST_DECISION] == STATS_NO_TIME && f->time_ms >= issue)
 			c->time[ST_DECISION] = f->time_ms - issue;
 		if ((f->outcome == SO_EXECUTED || f->outcome == SO_PARTIAL) &&
-		    c->time[ST_EXECUTION] == STATS_NO_TIME)
+		    c->time[ST_EXECUTION] == STATS_NO_TIME && f->time_ms >= issue)
 			c->time[ST_EXECUTION] = f->time_ms - issue;
 	}
 	return open;

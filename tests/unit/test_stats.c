@@ -381,8 +381,18 @@ static void test_ignored(void **state)
 	SET(e.to, "ES");
 	SET(e.error, "case-step");
 	assert_int_equal(mla_stats_add(s, "ES", &e, &d), MLA_OK);
+	/* what no parsed entry holds: a lower-case State, a time before 1970 */
+	feed(s, "ES", MLA_AUDIT_RECEIVED, 703, "CO-L", "mla", "request", "co", "ES", T0);
+	feed(s, "ES", MLA_AUDIT_RECEIVED, 704, "CO-T", "mla", "request", "CO", "ES", -5);
 	j = as_json(s);
 	assert_int_equal(json_array_size(json_object_get(j, "states")), 0);
+	json_decref(j);
+	/* entries fed out of time order give no negative time */
+	feed(s, "ES", MLA_AUDIT_RECEIVED, 705, "CO-O", "mla", "request", "CO", "ES", T0 + 1000);
+	out_step(s, "ES", "CO-O", "mla", "accepted", "CO", T0, 10);
+	j = as_json(s);
+	assert_int_equal(num(group(j, 0, -1), "outcome", "accepted"), 1);
+	assert_int_equal(tnum(group(j, 0, -1), "to-decision", "n"), 0);
 	json_decref(j);
 	assert_int_equal(mla_stats_add(s, "es", &e, &d), MLA_ERR_ARG);
 	assert_int_equal(mla_stats_add(s, "ESP", &e, &d), MLA_ERR_ARG);
