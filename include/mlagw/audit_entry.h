@@ -103,6 +103,10 @@ typedef struct mla_audit_entry {
 /* The refusal grounds an entry may name (answer.xsd RefusalGround), in their order;
  * NULL-terminated. */
 extern const char *const mla_audit_grounds[];
+/* Adds code to grounds (a value of the field: distinct codes in mla_audit_grounds order,
+ * comma-separated; "" for none) in its place; nothing when it is there already.
+ * MLA_ERR_ARG for an unknown code, MLA_ERR_TOO_LARGE when size cannot hold the result. */
+mla_err mla_audit_grounds_add(char *grounds, size_t size, const char *code);
 
 /* The origin of state's log (two upper-case letters) in epoch (1 .. MLA_AUDIT_EPOCH_MAX)
  * into out (MLA_AUDIT_ORIGIN_MAX + 1 bytes); MLA_ERR_ARG for a bad State or epoch. */

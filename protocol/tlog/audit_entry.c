@@ -291,6 +291,51 @@ static int grounds_ok(const char *s)
 	return 1;
 }
 
+/* The index of code in mla_audit_grounds, or -1. */
+static int ground_index(const char *code, size_t n)
+{
+	for (int k = 0; mla_audit_grounds[k] != NULL; k++)
+		if (strlen(mla_audit_grounds[k]) == n && memcmp(mla_audit_grounds[k], code, n) == 0)
+			return k;
+	return -1;
+}
+
+mla_err mla_audit_grounds_add(char *grounds, size_t size, const char *code)
+{
+	char out[MLA_AUDIT_GROUNDS_MAX + 1];
+	const char *p = grounds;
+	int add = ground_index(code, strlen(code)), done = 0;
+	size_t len = 0;
+
+	if (add < 0)
+		return MLA_ERR_ARG;
+	out[0] = '\0';
+	/* the codes already there (each known: this function put them) and the new one, in
+	 * list order, each once */
+	for (int k = 0; mla_audit_grounds[k] != NULL; k++) {
+		const char *c = mla_audit_grounds[k];
+		size_t n = strlen(c);
+		int have = k == add;
+		for (p = grounds; !have && *p != '\0';) {
+			const char *comma = strchr(p, ',');
+			size_t m = comma != NULL ? (size_t)(comma - p) : strlen(p);
+			have = m == n && memcmp(p, c, n) == 0;
+			p += m + (comma != NULL);
+		}
+		if (!have)
+			continue;
+		if (len + (done ? 1 : 0) + n + 1 > sizeof(out) || len + (done ? 1 : 0) + n + 1 > size)
+			return MLA_ERR_TOO_LARGE;
+		if (done)
+			out[len++] = ',';
+		memcpy(out + len, c, n + 1);
+		len += n;
+		done = 1;
+	}
+	memcpy(grounds, out, len + 1);
+	return MLA_OK;
+}
+
 /* Version 6's fields (SPEC 14): priority only on the entries of case steps, grounds only
  * with a priority and the action refused. */
 static mla_err v6_check(const mla_audit_entry *e, mla_err code, mla_diag *diag)
