@@ -27,6 +27,8 @@ struct fact {
 	char case_id[MLA_CASE_ID_MAX + 1];
 	char msg[MLA_UUID_LEN + 1];
 	uint8_t type, kind, outcome;
+	uint8_t priority; /* enum stats_priority: SP_UNKNOWN for an entry before version 6 */
+	uint16_t grounds; /* bit k: mla_audit_grounds[k] */
 };
 
 struct mla_stats {
@@ -43,6 +45,37 @@ static const char *const outcome_names[SO_N] = {
 const char *stats_outcome_name(unsigned o)
 {
 	return o < SO_N ? outcome_names[o] : NULL;
+}
+
+static const char *const priority_names[SP_N] = {"normal", "urgent", "crisis", "unknown"};
+
+const char *stats_priority_name(unsigned p)
+{
+	return p < SP_N ? priority_names[p] : NULL;
+}
+
+static uint8_t priority_of(const char *p)
+{
+	for (uint8_t i = 0; i < SP_UNKNOWN; i++)
+		if (strcmp(p, priority_names[i]) == 0)
+			return i;
+	return SP_UNKNOWN;
+}
+
+/* The grounds field (distinct known codes, comma-separated: the entry parsed) as bits. */
+static uint16_t grounds_of(const char *g)
+{
+	uint16_t bits = 0;
+
+	while (*g != '\0') {
+		const char *comma = strchr(g, ',');
+		size_t n = comma != NULL ? (size_t)(comma - g) : strlen(g);
+		for (unsigned k = 0; k < 16 && mla_audit_grounds[k] != NULL; k++)
+			if (strlen(mla_audit_grounds[k]) == n && memcmp(mla_audit_grounds[k], g, n) == 0)
+				bits |= (uint16_t)(1u << k);
+		g += n + (comma != NULL);
+	}
+	return bits;
 }
 
 mla_stats *mla_stats_new(void)
@@ -160,6 +193,8 @@ mla_err mla_stats_add(mla_stats *s, const char *state, const mla_audit_entry *e,
 	f->type = (uint8_t)type;
 	f->kind = (uint8_t)kind;
 	f->outcome = outcome < 0 ? NO_OUTCOME : (uint8_t)outcome;
+	f->priority = e->priority[0] != '\0' ? priority_of(e->priority) : SP_UNKNOWN;
+	f->grounds = grounds_of(e->grounds);
 	return MLA_OK;
 }
 
@@ -244,6 +279,7 @@ static int case_open(const struct fact *f, const struct index *ix, struct stats_
 	memcpy(c->state, f->state, 3);
 	c->kind = f->kind;
 	c->outcome = SO_RECEIVED;
+	c->priority = f->priority;
 	for (int t = 0; t < ST_N; t++)
 		c->time[t] = STATS_NO_TIME;
 	if (f->type == F_OUT_TAKEN) {
@@ -280,6 +316,12 @@ static int case_of(const struct fact *a, const struct fact *b, const struct inde
 		if (f->type != F_STEP || f->outcome == NO_OUTCOME)
 			continue; /* a request repeated in an open case changes nothing */
 		c->outcome = f->outcome;
+		if (f->outcome == SO_REFUSED) {
+			c->grounds = f->grounds;
+			c->ground_state = f->priority == SP_UNKNOWN ? SG_UNKNOWN
+					  : f->grounds != 0	     ? SG_CODED
+								     : SG_NONE;
+		}
 		/* times never go back along a log (SPEC 14), so none is negative; the guard
 		 * keeps the sums right for a caller that feeds entries out of order */
 		if ((f->outcome == SO_ACCEPTED || f->outcome == SO_REFUSED) &&
@@ -336,6 +378,8 @@ static mla_err resolve_delivered(mla_stats *s)
 		memcpy(f->case_id, issue->case_id, sizeof(f->case_id));
 		f->kind = issue->kind;
 		f->outcome = issue->outcome;
+		f->priority = issue->priority;
+		f->grounds = issue->grounds;
 		f->type = issue->outcome == SO_RECEIVED ? F_OUT_TAKEN : F_STEP;
 	}
 	free(ix.p);

@@ -18,6 +18,11 @@ enum stats_outcome {
 };
 
 enum stats_dir { SD_OUTGOING, SD_INCOMING, SD_N };
+/* unknown: the request's entry is older than entry version 6 (no priority line) */
+enum stats_priority { SP_NORMAL, SP_URGENT, SP_CRISIS, SP_UNKNOWN, SP_N };
+/* the grounds of a refusal: coded (grounds), none coded (an opaque Refused document), or
+ * unknown (its entry is older than version 6) */
+enum stats_ground_state { SG_CODED, SG_NONE, SG_UNKNOWN };
 enum stats_time { ST_RECEIPT, ST_DECISION, ST_EXECUTION, ST_N };
 
 #define STATS_NO_TIME INT64_C(-1)
@@ -30,10 +35,14 @@ struct stats_case {
 	uint8_t kind;	 /* index into mla_kinds */
 	uint8_t dir;	 /* enum stats_dir */
 	uint8_t outcome; /* enum stats_outcome */
+	uint8_t priority; /* enum stats_priority: the request's */
+	uint8_t ground_state; /* enum stats_ground_state: of a refused case */
+	uint16_t grounds; /* of a refused case: bit k for mla_audit_grounds[k] */
 	int64_t time[ST_N]; /* ms from issue, or STATS_NO_TIME */
 };
 
 const char *stats_outcome_name(unsigned o);
+const char *stats_priority_name(unsigned p);
 
 /* The cases of the entries fed so far (built on each call): *cases owned by the caller,
  * sorted by State, then month. */

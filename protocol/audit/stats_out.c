@@ -17,10 +17,13 @@ static const char *const dir_names[SD_N] = {"outgoing", "incoming"};
 static const char *const time_names[ST_N] = {"to-receipt", "to-decision", "to-execution"};
 /* art. 28 is about European Production and Preservation Orders (SPEC 16.13) */
 static const char *const art28_kinds[] = {"production-order", "preservation-order"};
-enum { A_ISSUED, A_FULFILLED, A_NOT_FULFILLED, A_REFUSED, A_RECEIVED, A_RECEIVED_FULFILLED,
-       A_N };
-static const char *const art28_names[A_N] = {"issued", "fulfilled", "not-fulfilled",
-					     "refused", "received", "received-fulfilled"};
+enum { A_ISSUED, A_ISSUED_EMERGENCY, A_FULFILLED, A_NOT_FULFILLED, A_REFUSED, A_RECEIVED,
+       A_RECEIVED_FULFILLED, A_N };
+static const char *const art28_names[A_N] = {"issued",	      "issued-emergency",
+					     "fulfilled",     "not-fulfilled",
+					     "refused",	      "received",
+					     "received-fulfilled"};
+#define N_GROUNDS 16 /* mla_audit_grounds has 14 */
 
 /* count, mean (rounded down), median and 90th percentile (nearest rank) of some times */
 struct summary {
@@ -30,6 +33,8 @@ struct summary {
 
 struct agg {
 	size_t cases, kind[N_KINDS], partner[N_PARTNERS], dir[SD_N], outcome[SO_N];
+	size_t priority[SP_N];
+	size_t ground[N_GROUNDS], ground_none, ground_unknown; /* refused cases */
 	struct summary time[ST_N];
 	size_t art28[2][A_N];
 	struct summary fulfil[2]; /* outgoing fulfilled orders: issue to execution */
@@ -76,6 +81,8 @@ static void count_art28(struct agg *g, const struct stats_case *c, int k)
 
 	if (c->dir == SD_OUTGOING) {
 		g->art28[k][A_ISSUED]++;
+		g->art28[k][A_ISSUED_EMERGENCY] +=
+			c->priority == SP_URGENT || c->priority == SP_CRISIS;
 		g->art28[k][A_FULFILLED] += done;
 		g->art28[k][A_NOT_FULFILLED] +=
 			c->outcome == SO_REFUSED || c->outcome == SO_WITHDRAWN;
@@ -84,6 +91,18 @@ static void count_art28(struct agg *g, const struct stats_case *c, int k)
 		g->art28[k][A_RECEIVED]++;
 		g->art28[k][A_RECEIVED_FULFILLED] += done;
 	}
+}
+
+/* A refused case counts once under each of its grounds, or under none or unknown. */
+static void count_grounds(struct agg *g, const struct stats_case *c)
+{
+	if (c->ground_state == SG_UNKNOWN)
+		g->ground_unknown++;
+	else if (c->ground_state == SG_NONE)
+		g->ground_none++;
+	else
+		for (unsigned k = 0; k < N_GROUNDS; k++)
+			g->ground[k] += (c->grounds >> k) & 1u;
 }
 
 /* Sums cases [a, b) into g; tmp has room for b - a times. */
@@ -100,6 +119,9 @@ static void aggregate(const struct stats_case *a, const struct stats_case *b, in
 		g->partner[(c->partner[0] - 'A') * 26 + (c->partner[1] - 'A')]++;
 		g->dir[c->dir]++;
 		g->outcome[c->outcome]++;
+		g->priority[c->priority]++;
+		if (c->outcome == SO_REFUSED)
+			count_grounds(g, c);
 		if (k >= 0)
 			count_art28(g, c, k);
 	}
@@ -197,15 +219,6 @@ static void put(struct writer *w, const char *dim, const char *value, size_t n,
 		w->err = MLA_ERR_NOMEM;
 }
 
-/* A figure the entries cannot give yet (SPEC 16.13): null in JSON, "unavailable" in CSV. */
-static void put_unavailable(struct writer *w, const char *dim, size_t n)
-{
-	if (w->csv)
-		csv_row(w, dim, "unavailable", n, NULL);
-	else if (w->err == MLA_OK && json_object_set_new(w->group, dim, json_null()) != 0)
-		w->err = MLA_ERR_NOMEM;
-}
-
 static void put_group(struct writer *w, const struct agg *g)
 {
 	char cc[3] = "";
@@ -226,8 +239,16 @@ static void put_group(struct writer *w, const struct agg *g)
 	for (unsigned o = 0; o < SO_N; o++)
 		if (g->outcome[o] > 0)
 			put(w, "outcome", stats_outcome_name(o), g->outcome[o], NULL);
-	put_unavailable(w, "emergency", g->cases);
-	put_unavailable(w, "ground", g->outcome[SO_REFUSED]);
+	for (unsigned p = 0; p < SP_N; p++)
+		if (g->priority[p] > 0)
+			put(w, "priority", stats_priority_name(p), g->priority[p], NULL);
+	for (unsigned k = 0; k < N_GROUNDS && mla_audit_grounds[k] != NULL; k++)
+		if (g->ground[k] > 0)
+			put(w, "ground", mla_audit_grounds[k], g->ground[k], NULL);
+	if (g->ground_none > 0)
+		put(w, "ground", "none", g->ground_none, NULL);
+	if (g->ground_unknown > 0)
+		put(w, "ground", "unknown", g->ground_unknown, NULL);
 	for (unsigned t = 0; t < ST_N; t++)
 		put(w, "time", time_names[t], g->time[t].n, &g->time[t]);
 	for (unsigned k = 0; k < 2; k++) {
@@ -325,8 +346,7 @@ mla_err mla_stats_json(mla_stats *s, mla_buf *out, mla_diag *diag)
 {
 	struct writer w = {0, NULL, NULL, "", "", MLA_OK};
 	json_t *states = json_array();
-	json_t *top = json_pack("{sss[ss]so}", "format", "mlagw-stats/1", "unavailable",
-				"emergency", "ground", "states", states);
+	json_t *top = json_pack("{ssso}", "format", "mlagw-stats/1", "states", states);
 	mla_err r;
 
 	if (top == NULL)

@@ -20,6 +20,8 @@
 #define DAY INT64_C(86400000)
 
 static int msg_counter;
+/* the priority and grounds the next step entries carry (entry version 6); "" for none */
+static const char *cur_priority = "", *cur_grounds = "";
 
 #define SET(dst, src) assert_int_equal(mla_snprintf((dst), sizeof(dst), "%s", (src)), MLA_OK)
 
@@ -47,6 +49,11 @@ static void feed(mla_stats *s, const char *state, mla_audit_event ev, int msg,
 	SET(e.from, from);
 	SET(e.to, to);
 	SET(e.actor, "gateway");
+	if (ev == MLA_AUDIT_SUBMITTED || ev == MLA_AUDIT_ANSWERED || ev == MLA_AUDIT_RECEIVED) {
+		SET(e.priority, cur_priority);
+		if (strcmp(action, "refused") == 0)
+			SET(e.grounds, cur_grounds);
+	}
 	assert_int_equal(mla_stats_add(s, state, &e, &d), MLA_OK);
 }
 
@@ -165,12 +172,12 @@ static const char single_csv[] =
 	"ES,2026-11,direction,outgoing,1,,,\n"
 	"ES,2026-11,direction,incoming,0,,,\n"
 	"ES,2026-11,outcome,executed,1,,,\n"
-	"ES,2026-11,emergency,unavailable,1,,,\n"
-	"ES,2026-11,ground,unavailable,0,,,\n"
+	"ES,2026-11,priority,unknown,1,,,\n"
 	"ES,2026-11,time,to-receipt,1,1000,1000,1000\n"
 	"ES,2026-11,time,to-decision,1,5000,5000,5000\n"
 	"ES,2026-11,time,to-execution,1,9000,9000,9000\n"
 	"ES,2026-11,art28,production-order:issued,0,,,\n"
+	"ES,2026-11,art28,production-order:issued-emergency,0,,,\n"
 	"ES,2026-11,art28,production-order:fulfilled,0,,,\n"
 	"ES,2026-11,art28,production-order:not-fulfilled,0,,,\n"
 	"ES,2026-11,art28,production-order:refused,0,,,\n"
@@ -178,6 +185,7 @@ static const char single_csv[] =
 	"ES,2026-11,art28,production-order:received-fulfilled,0,,,\n"
 	"ES,2026-11,art28,production-order:time-to-fulfilment,0,,,\n"
 	"ES,2026-11,art28,preservation-order:issued,0,,,\n"
+	"ES,2026-11,art28,preservation-order:issued-emergency,0,,,\n"
 	"ES,2026-11,art28,preservation-order:fulfilled,0,,,\n"
 	"ES,2026-11,art28,preservation-order:not-fulfilled,0,,,\n"
 	"ES,2026-11,art28,preservation-order:refused,0,,,\n"
@@ -207,8 +215,8 @@ static void test_single_case(void **state)
 	assert_int_equal(num(g, "direction", "incoming"), 0);
 	assert_int_equal(num(g, "outcome", "executed"), 1);
 	assert_int_equal(num(g, "outcome", "accepted"), -1); /* only the final one counts */
-	assert_true(json_is_null(json_object_get(g, "emergency")));
-	assert_true(json_is_null(json_object_get(g, "ground")));
+	assert_int_equal(num(g, "priority", "unknown"), 1); /* entries before version 6 */
+	assert_null(json_object_get(g, "ground"));
 	assert_int_equal(tnum(g, "to-receipt", "median_ms"), 1000);
 	assert_int_equal(tnum(g, "to-decision", "mean_ms"), 5000);
 	assert_int_equal(tnum(g, "to-execution", "p90_ms"), 9000);
@@ -349,8 +357,8 @@ static void test_outcomes_art28(void **state)
 			 4000);
 	csv = as_csv(s);
 	assert_non_null(strstr(csv, "\nES,2026-11,outcome,withdrawn,1,,,\n"));
-	assert_non_null(strstr(csv, "\nES,all,ground,unavailable,1,,,\n"));
-	assert_non_null(strstr(csv, "\nES,all,emergency,unavailable,4,,,\n"));
+	assert_non_null(strstr(csv, "\nES,all,ground,unknown,1,,,\n"));
+	assert_non_null(strstr(csv, "\nES,all,priority,unknown,4,,,\n"));
 	assert_non_null(strstr(csv, "\nES,all,time,to-execution,2,2100,200,4000\n"));
 	assert_non_null(strstr(csv, "\nES,all,art28,production-order:fulfilled,1,,,\n"));
 	free(csv);
@@ -432,6 +440,60 @@ static void test_two_states(void **state)
 	mla_stats_free(b);
 }
 
+/* Entries of version 6: the requests' priorities and the refusals' coded grounds; a refusal
+ * without coded grounds (opaque) and one before version 6; art. 28's emergency figure. */
+static void test_priority_grounds(void **state)
+{
+	mla_stats *s = mla_stats_new();
+	json_t *j, *g;
+	char *csv;
+	(void)state;
+
+	cur_priority = "urgent";
+	out_request(s, "ES-U", "production-order", T0, 10);
+	cur_grounds = "untoc-18-21-a,eio-11-1-b";
+	in_step(s, "ES-U", "production-order", "refused", T0 + 100);
+	cur_priority = "crisis";
+	out_request(s, "ES-C", "production-order", T0, 10);
+	cur_grounds = "eio-11-1-b";
+	in_step(s, "ES-C", "production-order", "refused", T0 + 100);
+	cur_priority = "normal";
+	cur_grounds = "";
+	out_request(s, "ES-N", "mla", T0, 10);
+	in_step(s, "ES-N", "mla", "refused", T0 + 100); /* opaque: no coded grounds */
+	feed(s, "ES", MLA_AUDIT_RECEIVED, 950, "CO-N", "mla", "request", "CO", "ES", T0);
+	cur_priority = "";
+	out_request(s, "ES-O", "mla", T0, 10); /* written before version 6 */
+	in_step(s, "ES-O", "mla", "refused", T0 + 100);
+	j = as_json(s);
+	g = group(j, 0, -1);
+	assert_int_equal(num(g, "priority", "normal"), 2);
+	assert_int_equal(num(g, "priority", "urgent"), 1);
+	assert_int_equal(num(g, "priority", "crisis"), 1);
+	assert_int_equal(num(g, "priority", "unknown"), 1);
+	assert_int_equal(num(g, "ground", "untoc-18-21-a"), 1);
+	assert_int_equal(num(g, "ground", "eio-11-1-b"), 2);
+	assert_int_equal(num(g, "ground", "none"), 1);
+	assert_int_equal(num(g, "ground", "unknown"), 1);
+	assert_int_equal(num(g, "outcome", "refused"), 4);
+	assert_int_equal(num(g, "art28", "production-order:issued"), 2);
+	assert_int_equal(num(g, "art28", "production-order:issued-emergency"), 2);
+	assert_int_equal(num(g, "art28", "production-order:refused"), 2);
+	json_decref(j);
+	csv = as_csv(s);
+	/* grounds in the list's order, then none and unknown */
+	assert_non_null(strstr(csv, "\nES,all,ground,untoc-18-21-a,1,,,\n"
+				    "ES,all,ground,eio-11-1-b,2,,,\n"
+				    "ES,all,ground,none,1,,,\n"
+				    "ES,all,ground,unknown,1,,,\n"));
+	assert_non_null(strstr(csv, "\nES,all,priority,normal,2,,,\n"
+				    "ES,all,priority,urgent,1,,,\n"
+				    "ES,all,priority,crisis,1,,,\n"
+				    "ES,all,priority,unknown,1,,,\n"));
+	free(csv);
+	mla_stats_free(s);
+}
+
 /* The log of test_outcomes_art28 (its cases and steps), fed once or twice. */
 static void outcome_log(mla_stats *s, int times)
 {
@@ -485,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_ignored),
 		cmocka_unit_test(test_two_states),
 		cmocka_unit_test(test_same_log_twice),
+		cmocka_unit_test(test_priority_grounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
