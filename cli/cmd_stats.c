@@ -21,8 +21,8 @@ static const char stats_usage[] =
 	"The case statistics of a gateway's own audit log (read-only on its store, the entries\n"
 	"its latest checkpoint covers): per month and over all months, cases by kind, partner\n"
 	"State, direction, outcome, priority and refusal ground; the time from issue to\n"
-	"receipt, decision and execution\n"
-	"(count, mean, median, 90th percentile, ms); Regulation 2023/1543 art. 28 figures.\n"
+	"receipt, decision and execution (count, mean, median, 90th percentile, ms);\n"
+	"Regulation 2023/1543 art. 28 figures.\n"
 	"Metadata only. JSON (mlagw-stats/1), or CSV with --csv (protocol/SPEC.md 16.13).\n"
 	"exit: 0 written, 2 usage, 3 cannot read the store, 4 internal\n";
 
