@@ -265,7 +265,7 @@ for s in CO ES MX; do
   cmp -s "$D/audit/$s-stats.csv" "$D/audit/$s-stats-audit.csv" ||
     { echo "  UNEXPECTED: $s's statistics differ from the recomputation"; exit 1; }
 done
-awk -F, '$2 == "all" && $5 != "0" && $3 ~ /^(cases|kind|partner|direction|outcome|time)$/ {
+awk -F, '$2 == "all" && $5 != "0" && $3 ~ /^(cases|kind|partner|direction|outcome|priority|ground|time)$/ {
   printf "  %s %-9s %-18s %s%s\n", $1, $3, $4, $5, ($6 == "" ? "" : "  mean " $6 " ms, median " $7 " ms, p90 " $8 " ms") }' \
   "$D/audit/CO-stats.csv" "$D/audit/ES-stats.csv" "$D/audit/MX-stats.csv"
 note all auditor "mlagw audit stats over each bundle printed the same bytes as mlagw stats over its store"

@@ -219,12 +219,34 @@ static void test_refused(void **state)
 	mla_buf_free(&b);
 }
 
+/* mla_audit_grounds_add keeps the field canonical whatever order the document names them in. */
+static void test_grounds_add(void **state)
+{
+	char g[MLA_AUDIT_GROUNDS_MAX + 1] = "";
+	char small[12] = "";
+
+	(void)state;
+	assert_int_equal(mla_audit_grounds_add(g, sizeof(g), "bank-secrecy"), MLA_OK);
+	assert_int_equal(mla_audit_grounds_add(g, sizeof(g), "untoc-18-21-d"), MLA_OK);
+	assert_int_equal(mla_audit_grounds_add(g, sizeof(g), "bank-secrecy"), MLA_OK);
+	assert_int_equal(mla_audit_grounds_add(g, sizeof(g), "untoc-18-21-a"), MLA_OK);
+	assert_string_equal(g, "untoc-18-21-a,untoc-18-21-d,bank-secrecy");
+	assert_int_equal(mla_audit_grounds_add(g, sizeof(g), "untoc-18-21-z"), MLA_ERR_ARG);
+	assert_int_equal(mla_audit_grounds_add(g, sizeof(g), ""), MLA_ERR_ARG);
+	assert_string_equal(g, "untoc-18-21-a,untoc-18-21-d,bank-secrecy");
+	assert_int_equal(mla_audit_grounds_add(small, sizeof(small), "eio-11-1-a"), MLA_OK);
+	assert_int_equal(mla_audit_grounds_add(small, sizeof(small), "eio-11-1-b"),
+			 MLA_ERR_TOO_LARGE);
+	assert_string_equal(small, "eio-11-1-a");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vector),
 		cmocka_unit_test(test_which_version),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_grounds_add),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
