@@ -27,7 +27,8 @@ static const char reconcile_usage[] =
 	"exit: 0 everything matches, 1 a mismatch, a one-sided entry or an unverified bundle,\n"
 	"2 usage, 3 cannot read A, B or DIR\n";
 
-/* One bundle: its bytes and what the library read from them. */
+/* One bundle: its file (or with "-" its bytes, from standard input) and what the library
+ * read from it. */
 struct side {
 	const char *file;
 	mla_buf data;
@@ -66,14 +67,22 @@ static int load_side(struct side *sd, const mla_audit_trust *trust)
 	mla_audit_input in;
 	mla_err r;
 
-	in = (mla_audit_input){sd->file, sd->data.data, sd->data.len, NULL};
+	/* read from its file in passes, in bounded memory, as audit verify reads it */
+	in = (mla_audit_input){sd->file, sd->data.data, sd->data.len, sd->file};
 	if ((r = mla_audit_side_load(&in, trust, &sd->s, &d)) == MLA_ERR_NOMEM)
 		return CLI_INTERNAL;
+	if (r == MLA_ERR_IO) {
+		fprintf(stderr, "mlagw " CMD ": %s\n", mla_diag_message(&d));
+		return CLI_IO;
+	}
 	if (r != MLA_OK)
 		return side_refused(sd, trust != NULL, &d);
 	for (size_t i = 0; i < sd->s->nskipped; i++)
 		fprintf(stderr, "mlagw " CMD ": %s: entry %s skipped: %s\n", sd->file,
 			sd->s->skipped[i].record, sd->s->skipped[i].message);
+	if (sd->s->skipped_unlisted > 0)
+		fprintf(stderr, "mlagw " CMD ": %s: %zu more entries skipped\n", sd->file,
+			sd->s->skipped_unlisted);
 	return CLI_OK;
 }
 
@@ -155,16 +164,24 @@ static void print_report(const mla_audit_reconciliation *rc, const struct side *
 		printf("NOT reconciled: %zu messages with problems\n", rc->problem_messages);
 }
 
+/* A file, or standard input ("-") read whole (up to MLA_BUNDLE_MAX). */
+static int side_input(struct side *sd)
+{
+	if (strcmp(sd->file, "-") == 0)
+		return audit_read_bundle(sd->file, CMD, &sd->data);
+	return audit_bundle_readable(sd->file, CMD);
+}
+
 /* A, the trust set (when given), B, in that order: the first that fails is the one reported. */
 static int load_both(struct side *a, struct side *b, const char *dir, mla_audit_trust **trust)
 {
 	int rc;
 
-	if ((rc = audit_read_bundle(a->file, CMD, &a->data)) != CLI_OK ||
+	if ((rc = side_input(a)) != CLI_OK ||
 	    (dir != NULL && (rc = audit_load_trust(dir, CMD, trust)) != CLI_OK) ||
 	    (rc = load_side(a, *trust)) != CLI_OK)
 		return rc;
-	if ((rc = audit_read_bundle(b->file, CMD, &b->data)) != CLI_OK)
+	if ((rc = side_input(b)) != CLI_OK)
 		return rc;
 	return load_side(b, *trust);
 }
@@ -202,8 +219,6 @@ int cmd_audit_reconcile(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	mla_buf_init(&a.data, MLA_BUNDLE_MAX);
-	mla_buf_init(&b.data, MLA_BUNDLE_MAX);
 	if ((rc = audit_parse_args(argc, argv, &spec, files, &dir, &json)) != CLI_OK) {
 		rc = rc == -1 ? CLI_OK : rc;
 		goto out;

@@ -2,11 +2,13 @@
  * certificates only (mla_audit_verify), and reports one line per check family and each
  * failure by record, or the same as JSON. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -24,7 +26,10 @@ static const char verify_usage[] =
 	"verifies. With several bundles (one per State), also that no log showed two histories:\n"
 	"no two roots for one log and size, and every cosigned root is the root of that log's\n"
 	"exported entries (split view).\n"
-	"exit: 0 everything verifies, 1 something does not, 2 usage, 3 cannot read FILE or DIR\n";
+	"Memory does not grow with the entries or checkpoints; what is learnt of each checkpoint\n"
+	"goes to a temporary file in TMPDIR (else /tmp), 56 bytes each.\n"
+	"exit: 0 everything verifies, 1 something does not, 2 usage, 3 cannot read FILE or DIR\n"
+	"(or write the temporary file)\n";
 
 int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,
 		     const char **files, const char **dir, int *json)
@@ -82,6 +87,24 @@ int audit_read_bundle(const char *file, const char *cmd, mla_buf *data)
 		return CLI_IO;
 	}
 	return CLI_OK;
+}
+
+int audit_bundle_readable(const char *file, const char *cmd)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int rc = CLI_OK;
+
+	if (fd < 0) {
+		fprintf(stderr, "mlagw %s: cannot open %s: %s\n", cmd, file, strerror(errno));
+		return CLI_IO;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "mlagw %s: cannot read %s: not a regular file\n", cmd, file);
+		rc = CLI_IO;
+	}
+	close(fd);
+	return rc;
 }
 
 static size_t bundle_failed(const mla_audit_bundle_result *b)

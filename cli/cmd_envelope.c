@@ -77,6 +77,7 @@ static const char envelope_usage[] =
 	"       preservation-order\n"
 	"actions v2: postponed forwarded in-execution closed deadline-extended retrieved\n"
 	"            not-retrieved other-channel\n"
+	"            person-arrested surrender-consented\n"
 	"verify checks origin and integrity with the States' root certificates only; open also\n"
 	"checks the envelope is addressed to this State (--state, default the C= of --cert),\n"
 	"decrypts and decompresses. '-' means standard input or output.\n"

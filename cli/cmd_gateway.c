@@ -137,6 +137,18 @@ static const char *jstr(json_t *o, const char *k)
 	return v != NULL && v[0] != '\0' ? v : "-";
 }
 
+/* A step's line; what its document says for the deadlines after it (SPEC 16.8). */
+static void print_step(json_t *st)
+{
+	printf("  %s  %-34s by %-10s -> %s  %s", jstr(st, "at"), jstr(st, "action"),
+	       jstr(st, "by"), jstr(st, "to"), jstr(st, "message_id"));
+	if (json_object_get(st, "rule") != NULL)
+		printf("  rule %s", jstr(st, "rule"));
+	if (json_object_get(st, "recorded") != NULL)
+		printf("  recorded %s", jstr(st, "recorded"));
+	printf("\n");
+}
+
 /* One line per case; its steps below it when the answer has them. */
 static void print_cases(json_t *items)
 {
@@ -150,8 +162,7 @@ static void print_cases(json_t *items)
 		       jstr(c, "pending_action"));
 		printf("  received %s; allowed now: %s\n", jstr(c, "received"), jstr(c, "allowed"));
 		json_array_foreach(json_object_get(c, "steps"), k, st)
-			printf("  %s  %-34s by %-10s -> %s  %s\n", jstr(st, "at"), jstr(st, "action"),
-			       jstr(st, "by"), jstr(st, "to"), jstr(st, "message_id"));
+			print_step(st);
 	}
 }
 

@@ -153,40 +153,29 @@ int cmd_stats(int argc, char **argv)
 
 #define ACMD "audit stats"
 
-/* One bundle verified and its entries fed, as its manifest's State's log. */
+/* One bundle verified and its entries fed, as its manifest's State's log (read from the file
+ * in passes: no whole bundle in memory). */
 static int feed_bundle(const char *file, const mla_audit_trust *trust, mla_stats *s)
 {
+	mla_audit_input in = {file, NULL, 0, file};
+	mla_audit_bundle_result *v = NULL;
 	mla_diag d = {MLA_OK, ""};
-	mla_audit_side *side = NULL;
-	mla_audit_input in;
-	mla_buf data;
-	mla_err r;
-	int rc;
+	mla_err r = mla_stats_add_bundle(s, &in, trust, &v, &d);
+	int rc = CLI_OK;
 
-	if ((rc = audit_read_bundle(file, ACMD, &data)) != CLI_OK)
-		goto out;
-	in = (mla_audit_input){file, data.data, data.len, NULL};
-	r = mla_audit_side_load(&in, trust, &side, &d);
-	if (r == MLA_ERR_NOMEM) {
-		rc = CLI_INTERNAL;
-	} else if (r != MLA_OK && side != NULL && side->refusal == MLA_AUDIT_R_UNVERIFIED) {
-		const mla_audit_bundle_result *v = side->verified;
+	if (r == MLA_ERR_SIG_INVALID && v != NULL) {
 		fprintf(stderr, "mlagw " ACMD ": %s does not verify (first failure: %s: %s); no "
 			"statistics from unverified bundles\n", file,
 			v->nfailures ? mla_audit_check_name(v->failures[0].check) : "?",
 			v->nfailures ? v->failures[0].message : "?");
 		rc = CLI_REJECTED;
-	} else if (r != MLA_OK) {
+	} else if (r == MLA_ERR_SCHEMA || r == MLA_ERR_HEADER) {
 		fprintf(stderr, "mlagw " ACMD ": %s: %s\n", file, mla_diag_message(&d));
-		rc = r == MLA_ERR_SCHEMA ? CLI_REJECTED : CLI_IO;
-	} else {
-		for (size_t i = 0; i < side->nentries && rc == CLI_OK; i++)
-			if ((r = mla_stats_add(s, side->state, &side->entries[i], &d)) != MLA_OK)
-				rc = cli_fail(ACMD, r, &d);
+		rc = CLI_REJECTED;
+	} else if (r != MLA_OK) {
+		rc = cli_fail(ACMD, r, &d);
 	}
-out:
-	mla_audit_side_free(side);
-	mla_buf_free(&data);
+	mla_stats_bundle_result_free(v);
 	return rc;
 }
 

@@ -33,7 +33,8 @@ static void queued(struct gw *g, void *arg, const mla_header *h, mla_err err, co
 		api_reply_error(r, 409, mla_errname(err), why, "action");
 		return;
 	}
-	if (err == MLA_ERR_SCHEMA) { /* a case document's problems (SPEC 16) */
+	if (err == MLA_ERR_SCHEMA || (err == MLA_ERR_UNSUPPORTED_VERSION && problems != NULL)) {
+		/* a case document's problems (SPEC 16), or its version this gateway does not read */
 		api_reply_problems(r, mla_errname(err), why, problems);
 		return;
 	}

@@ -73,37 +73,6 @@ static void fill_step(struct store_life_step *out, const struct store_life_key *
 	out->at_ms = at_ms;
 }
 
-struct taken {
-	char id[MLA_UUID_LEN + 1]; /* the deadline-extended step found, "" when none */
-};
-
-static mla_err find_extension(const struct store_life_row *w, void *arg)
-{
-	struct taken *x = arg;
-
-	if (x->id[0] == '\0' && strcmp(w->action, "deadline-extended") == 0)
-		memcpy(x->id, w->message_id, sizeof(x->id));
-	return MLA_OK;
-}
-
-/* A deadline's extension is taken once per case (SPEC 16.8): a second deadline-extended is
- * refused on both sides, from the history both hold, so both decide alike. */
-static mla_err extension_once(gw_store *st, const struct store_life_key *k,
-			      const struct store_life_case *c, mla_life_step step, mla_diag *diag)
-{
-	struct taken x = {""};
-	mla_err r;
-
-	if (step != MLA_STEP_EXTEND)
-		return MLA_OK;
-	if ((r = store_life_history(st, k, find_extension, &x, diag)) != MLA_OK || x.id[0] == '\0')
-		return r;
-	return mla_fail(diag, MLA_ERR_CASE_STEP,
-			"step deadline-extended by the requested State is not allowed in case state "
-			"%s; the case's deadline extension was already taken (step %s): once per "
-			"case", mla_life_state_name(c->track.state), x.id);
-}
-
 mla_err cases_check_send(gw_store *st, const char *self, mla_header *h,
 			 struct store_life_step *out, mla_diag *diag)
 {
@@ -122,7 +91,7 @@ mla_err cases_check_send(gw_store *st, const char *self, mla_header *h,
 	    (r = resolve(st, self, h->to_state, 0, h, &k, &side, diag)) != MLA_OK ||
 	    (r = store_life_get(st, &k, &c, &found, diag)) != MLA_OK ||
 	    (r = mla_life_check_send(&c.track, side, step, h->in_reply_to, &to, diag)) != MLA_OK ||
-	    (r = extension_once(st, &k, &c, step, diag)) != MLA_OK)
+	    (r = cases_check_order(st, &k, &c, step, NULL, 0, diag)) != MLA_OK)
 		return r;
 	fill_step(out, &k, side, side, h, 0);
 	return MLA_OK;
@@ -146,7 +115,7 @@ mla_err cases_check_receive(gw_store *st, const char *self, const mla_header *h,
 	    (r = store_life_get(st, &k, &c, &found, diag)) != MLA_OK ||
 	    (r = mla_life_check_receive(&c.track, side, step, h->in_reply_to, &to, &first,
 					diag)) != MLA_OK ||
-	    (r = extension_once(st, &k, &c, step, diag)) != MLA_OK)
+	    (r = cases_check_order(st, &k, &c, step, NULL, 0, diag)) != MLA_OK)
 		return r;
 	fill_step(out, &k, side, side == MLA_SIDE_REQUESTED ? MLA_SIDE_REQUESTING
 							    : MLA_SIDE_REQUESTED, h, at_ms);

@@ -21,10 +21,24 @@ mla_err cases_check_send(gw_store *st, const char *self, mla_header *h,
 
 /* h received by State self from its sender (authenticated), at at_ms (the receipt's time):
  * resolves its case, checks the step (mla_life_check_receive) and fills *out, the step to
- * apply with the inbox row. Both checks refuse a second deadline-extended in a case
- * (MLA_ERR_CASE_STEP naming the first: once per case, SPEC 16.8). */
+ * apply with the inbox row. Both checks refuse what the history rules out whatever the
+ * step's document says (cases_check_order with known 0). */
 mla_err cases_check_receive(gw_store *st, const char *self, const mla_header *h,
 			    int64_t at_ms, struct store_life_step *out, mla_diag *diag);
+
+/* The order of steps the state table cannot see (SPEC 16.8; cases_order.c), from the history
+ * of case k (c its record): a second person-arrested, a second surrender-consented or one
+ * before any person-arrested; a deadline-extended after one naming no rule, and (known 1,
+ * f the step's facts or NULL for a document naming none) one naming no rule after any, one
+ * naming a rule already extended. MLA_ERR_CASE_STEP naming the earlier step. */
+mla_err cases_check_order(gw_store *st, const struct store_life_key *k,
+			  const struct store_life_case *c, mla_life_step step,
+			  const struct store_deadline_facts *f, int known, mla_diag *diag);
+/* The same for step (filled by cases_check_send or cases_check_receive) once its document's
+ * facts are read (f NULL: none, an opaque document): before the put of a sealed step and
+ * before a received one is applied. */
+mla_err cases_check_facts(gw_store *st, const struct store_life_step *step,
+			  const struct store_deadline_facts *f, mla_diag *diag);
 
 /* What a view of cases shows besides their lifecycle: their deadlines at now_ms under rules
  * (SPEC 16.9; rules NULL: none). */
@@ -48,11 +62,17 @@ mla_err cases_items(gw_store *st, const char *case_id, const char *only_state,
  * the request's receipt time (0 before it); accepted_ms, when the Accepted step took effect
  * (0: not accepted); the intervals additional information was awaited, in time order, from
  * the step to additional-information-requested to the next step (MLA_DEADLINE_OPEN while
- * it is the last); extended_ms, when the last deadline-extended step took effect (0: none). */
+ * it is the last); extended_ms, when the last deadline-extended step naming no rule took
+ * effect (0: none); rule_extended_ms, per rule when the one naming it did (0: none);
+ * arrest_ms and consent_ms, the times the person-arrested and surrender-consented steps
+ * record (their own time when their document records none; MLA_DEADLINE_NO_TIME: none). */
 struct cases_clock {
 	int64_t start_ms;
 	int64_t accepted_ms;
 	int64_t extended_ms;
+	int64_t rule_extended_ms[MLA_DEADLINE_RULE_N];
+	int64_t arrest_ms;
+	int64_t consent_ms;
 	mla_deadline_pause pauses[MLA_DEADLINE_PAUSES_MAX];
 	size_t n_pauses;
 };

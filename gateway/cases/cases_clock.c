@@ -1,6 +1,7 @@
 /* What a case's deadline clock reads from its lifecycle (SPEC 16.8, 16.9): the request's
- * receipt time, the time of the Accepted step and of the last deadline-extended step, and
- * each interval additional information was awaited, from the case's steps in the store. */
+ * receipt time, the time of the Accepted step and of the deadline-extended steps (per rule
+ * they name), the arrest and consent an arrest warrant's steps record, and each interval
+ * additional information was awaited, from the case's steps in the store. */
 #include <string.h>
 
 #include "cases/cases.h"
@@ -23,8 +24,15 @@ static mla_err clock_row(const struct store_life_row *w, void *arg)
 	}
 	if (w->to == MLA_LIFE_ACCEPTED && c->accepted_ms == 0)
 		c->accepted_ms = w->at_ms;
-	if (strcmp(w->action, "deadline-extended") == 0)
+	if (strcmp(w->action, "deadline-extended") == 0 && w->rule >= 0 &&
+	    w->rule < MLA_DEADLINE_RULE_N)
+		c->rule_extended_ms[w->rule] = w->at_ms;
+	else if (strcmp(w->action, "deadline-extended") == 0)
 		c->extended_ms = w->at_ms;
+	if (strcmp(w->action, "person-arrested") == 0 && c->arrest_ms == MLA_DEADLINE_NO_TIME)
+		c->arrest_ms = w->recorded_ms != MLA_DEADLINE_NO_TIME ? w->recorded_ms : w->at_ms;
+	if (strcmp(w->action, "surrender-consented") == 0 && c->consent_ms == MLA_DEADLINE_NO_TIME)
+		c->consent_ms = w->recorded_ms != MLA_DEADLINE_NO_TIME ? w->recorded_ms : w->at_ms;
 	if (w->to != MLA_LIFE_INFO_REQUESTED)
 		return MLA_OK;
 	if (c->n_pauses == x->max)
@@ -45,6 +53,8 @@ mla_err cases_clock_get(gw_store *st, const struct store_life_key *key, struct c
 	int found = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->arrest_ms = MLA_DEADLINE_NO_TIME;
+	out->consent_ms = MLA_DEADLINE_NO_TIME;
 	if ((r = store_life_get(st, key, &c, &found, diag)) != MLA_OK)
 		return r;
 	if (!found)

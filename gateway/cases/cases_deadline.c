@@ -8,6 +8,27 @@
 #include "cases/cases.h"
 #include "mlagw/codec.h"
 
+/* A step's document: the rule its extension names, the time its arrest or consent records. */
+static mla_err step_facts(const uint8_t *doc, size_t len, const mla_limits *limits,
+			  struct store_deadline_facts *out, int *set, mla_diag *diag)
+{
+	mla_deadline_step_facts f;
+	mla_err r = mla_deadline_answer_facts(doc, len, limits, &f, diag);
+
+	if (r == MLA_ERR_SCHEMA) { /* opaque: it names nothing, records nothing */
+		diag->code = MLA_OK;
+		diag->msg[0] = '\0';
+		return MLA_OK;
+	}
+	if (r != MLA_OK)
+		return r;
+	out->type = (int)f.type;
+	out->rule = (int)f.rule;
+	out->recorded_ms = f.recorded_ms;
+	*set = 1;
+	return MLA_OK;
+}
+
 mla_err cases_facts_read(const uint8_t *doc, size_t len, const mla_limits *limits,
 			 const mla_header *h, struct store_deadline_facts *out, int *set,
 			 mla_diag *diag)
@@ -18,10 +39,16 @@ mla_err cases_facts_read(const uint8_t *doc, size_t len, const mla_limits *limit
 
 	*set = 0;
 	memset(out, 0, sizeof(*out));
+	out->rule = MLA_DEADLINE_RULE_N;
+	out->recorded_ms = MLA_DEADLINE_NO_TIME;
+	if (strcmp(h->action, "deadline-extended") == 0 ||
+	    strcmp(h->action, "person-arrested") == 0 ||
+	    strcmp(h->action, "surrender-consented") == 0)
+		return step_facts(doc, len, limits, out, set, diag);
 	if (strcmp(h->action, "request") != 0)
 		return MLA_OK;
 	r = mla_deadline_request_facts(doc, len, limits, &c, &wished, diag);
-	if (r == MLA_ERR_SCHEMA) { /* opaque (or not a request): no legal deadline */
+	if (r == MLA_ERR_SCHEMA || r == MLA_ERR_UNSUPPORTED_VERSION) { /* opaque, not a request */
 		diag->code = MLA_OK;
 		diag->msg[0] = '\0';
 		return MLA_OK;
@@ -31,6 +58,7 @@ mla_err cases_facts_read(const uint8_t *doc, size_t len, const mla_limits *limit
 	out->type = (int)c.type;
 	out->urgent = c.emergency != 0;
 	out->eio = c.eio != 0;
+	out->eaw = c.eaw != 0;
 	out->wished_ms = wished;
 	if (mla_strcpy(out->kind, sizeof(out->kind), h->kind) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_ARG, "header Kind too long");
@@ -69,8 +97,9 @@ static mla_err add_one(struct cases_deadlines *out, int which, const mla_deadlin
 {
 	/* an extension step counts for each rule with an extension that had started when it
 	 * took effect (eio_recognition before the Accepted answer, preservation any time) */
-	int extended = rule != NULL && rule->extension > 0 && ck->extended_ms != 0 &&
-		       ck->extended_ms >= start_ms;
+	int extended = rule != NULL && rule->extension > 0 &&
+		       ((which < MLA_DEADLINE_RULE_N && ck->rule_extended_ms[which] != 0) ||
+			(ck->extended_ms != 0 && ck->extended_ms >= start_ms));
 	mla_deadline_input in = {rule, extended, start_ms, ck->pauses, ck->n_pauses,
 				 rule == NULL ? out->rec.facts.wished_ms : MLA_DEADLINE_NO_TIME,
 				 now_ms};
@@ -96,22 +125,36 @@ static mla_err add_one(struct cases_deadlines *out, int which, const mla_deadlin
 	return MLA_OK;
 }
 
+/* Where a rule's clock starts: the request's receipt, except EIO execution at the Accepted
+ * answer's receipt (art. 12(4)) and an arrest warrant at the recorded arrest (art. 17(3)) or
+ * consent (art. 17(2)); MLA_DEADLINE_NO_TIME: no arrest recorded yet, the clock not running. */
+static int64_t rule_start(mla_deadline_rule_id id, const struct cases_clock *ck)
+{
+	if (id == MLA_DEADLINE_EIO_EXECUTION)
+		return ck->accepted_ms;
+	if (id == MLA_DEADLINE_EAW)
+		return ck->arrest_ms;
+	if (id == MLA_DEADLINE_EAW_CONSENT)
+		return ck->consent_ms;
+	return ck->start_ms;
+}
+
 /* The running deadlines of an open case whose request the requested State has. */
 static mla_err compute(struct cases_deadlines *out, const mla_deadline_rules *rules,
 		       const struct cases_clock *ck, int64_t now_ms, mla_diag *diag)
 {
-	mla_deadline_case dc = {(mla_case_doctype)out->rec.facts.type, out->rec.facts.eio, 0,
-				out->rec.facts.urgent, 0, ck->accepted_ms != 0};
+	mla_deadline_case dc = {(mla_case_doctype)out->rec.facts.type, out->rec.facts.eio,
+				out->rec.facts.eaw, out->rec.facts.urgent,
+				ck->consent_ms != MLA_DEADLINE_NO_TIME, ck->accepted_ms != 0};
 	mla_deadline_rule_id ids[MLA_DEADLINE_RULES_PER_CASE];
 	size_t n = mla_deadline_rules_for(&dc, ids);
 	mla_err r;
 
 	for (size_t i = 0; i < n; i++) {
 		const mla_deadline_rule *rule = &rules->rule[ids[i]];
-		/* recognition decided: execution counts from the Accepted answer's receipt */
-		int64_t start = ids[i] == MLA_DEADLINE_EIO_EXECUTION ? ck->accepted_ms : ck->start_ms;
+		int64_t start = rule_start(ids[i], ck);
 
-		if (rule->unit == MLA_DEADLINE_OFF)
+		if (rule->unit == MLA_DEADLINE_OFF || start == MLA_DEADLINE_NO_TIME)
 			continue;
 		if ((r = add_one(out, (int)ids[i], rule, start, ck, now_ms, diag)) != MLA_OK)
 			return r;

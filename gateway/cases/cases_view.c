@@ -109,6 +109,12 @@ static mla_err add_row(const struct store_life_row *w, void *arg)
 	if (o == NULL)
 		return MLA_ERR_NOMEM;
 	put_time(o, "at", w->at_ms);
+	/* what the step's document says for the deadlines (SPEC 16.9) */
+	if (w->rule >= 0 && w->rule < MLA_DEADLINE_RULE_N)
+		(void)json_object_set_new(o, "rule", json_string(mla_deadline_rule_name(
+						      (mla_deadline_rule_id)w->rule)));
+	if (w->recorded_ms != MLA_DEADLINE_NO_TIME)
+		put_time_ms(o, "recorded", "recorded_ms", w->recorded_ms);
 	return json_array_append_new((json_t *)arg, o) == 0 ? MLA_OK : MLA_ERR_NOMEM;
 }
 

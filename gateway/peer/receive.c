@@ -51,10 +51,10 @@ static mla_err exchange_checks(struct recv_job *j, const struct gw_config *c)
 
 	/* SPEC 11 rules 6 and 8: versions below the minimum are no longer read */
 	if (version < (int)c->envelope_min_version)
-		return mla_fail(&j->diag, MLA_ERR_SCHEMA,
-				"envelope version %d; this gateway reads from version %u "
+		return mla_fail(&j->diag, MLA_ERR_UNSUPPORTED_VERSION,
+				"envelope version %d; this gateway reads versions %u to %d "
 				"([gateway] envelope_min_version)", version,
-				c->envelope_min_version);
+				c->envelope_min_version, MLA_ENVELOPE_VERSION_MAX);
 	if (strcmp(j->v.header.from_state, j->peer_state) != 0)
 		return mla_fail(&j->diag, MLA_ERR_PEER_MISMATCH,
 				"TLS peer is %s but the envelope is from %s", j->peer_state,
@@ -245,6 +245,24 @@ static int repeat_held(const struct recv_job *j, const struct gw_config *c)
 	return refusals_held(peer_refusals(j->rr->g), &key, c->refusal_window_ms);
 }
 
+/* An unknown version refused at its root names the versions this gateway reads: from
+ * [gateway] envelope_min_version, where the library names those it implements (SPEC 11 rule
+ * 8: "envelope version 3; this gateway reads versions 2 to 2 ([gateway] ...)"). */
+static void read_set(struct recv_job *j, const struct gw_config *c)
+{
+	char found[64];
+	size_t n = strcspn(j->diag.msg, ";");
+
+	(void)mla_snprintf_cut(found, sizeof(found), "%.*s", (int)n, j->diag.msg);
+	if (c->envelope_min_version <= 1)
+		(void)mla_fail(&j->diag, MLA_ERR_UNSUPPORTED_VERSION, "%s; this gateway reads "
+			       "versions 1 to %d", found, MLA_ENVELOPE_VERSION_MAX);
+	else
+		(void)mla_fail(&j->diag, MLA_ERR_UNSUPPORTED_VERSION, "%s; this gateway reads "
+			       "versions %u to %d ([gateway] envelope_min_version)", found,
+			       c->envelope_min_version, MLA_ENVELOPE_VERSION_MAX);
+}
+
 static void recv_run(struct gw_job *job, struct gw_crypto *k)
 {
 	struct recv_job *j = (struct recv_job *)job;
@@ -260,6 +278,8 @@ static void recv_run(struct gw_job *job, struct gw_crypto *k)
 	j->err = mla_envelope_open(j->body.data, j->body.len, k->trust, k->keys, c->state,
 				   &c->limits, &j->v, &doc, &j->diag);
 	j->header_known = uuid_like(j->v.header.message_id);
+	if (j->err == MLA_ERR_UNSUPPORTED_VERSION)
+		read_set(j, c);
 	if (j->err == MLA_OK)
 		j->err = exchange_checks(j, c);
 	if (j->err == MLA_OK)
@@ -667,7 +687,10 @@ static int check_step(struct gw *g, struct recv_job *j)
 	if (j->notice_set) /* no step: only the request it names is checked (SPEC 16.10) */
 		r = notice_known(g, j, &d);
 	else if ((r = cases_check_receive(g->store, g->snap->cfg.state, &j->v.header,
-					  j->receipt_ms, &j->life, &d)) == MLA_OK) {
+					  j->receipt_ms, &j->life, &d)) == MLA_OK &&
+		 /* what its document names (an extension's rule) */
+		 (r = cases_check_facts(g->store, &j->life, j->facts_set ? &j->facts : NULL,
+					&d)) == MLA_OK) {
 		j->life_set = 1;
 		j->life.facts = j->facts_set ? &j->facts : NULL;
 	}

@@ -12,6 +12,7 @@
 #include "mlagw/codec.h"
 #include "net/peer_client.h"
 #include "recover.h"
+#include "recover_cases.h"
 #include "recover_keep.h"
 #include "tlog/witness.h"
 
@@ -29,6 +30,7 @@ struct rec_peer {
 	int done;              /* 1 answered every page, -1 could not */
 	struct recover_req q;  /* the next page's request */
 	size_t kept, held, refused, conflicts;
+	struct recover_steps steps; /* the case steps of its messages not applied yet */
 	struct rec_xfer *t;
 };
 
@@ -127,6 +129,11 @@ static void take_item(struct gw *g, struct rec_peer *rp, const struct recover_it
 		       rp->state, mla_diag_message(&d));
 		return;
 	}
+	if (kept != RECOVER_CONFLICT &&
+	    recover_steps_note(g, &rp->steps, rp->state, it, &c, kept == RECOVER_HELD, &d) !=
+		    MLA_OK)
+		gw_log(GW_LOG_ERROR, "recover-case", it->message_id, "peer=%s reason=\"%s\"",
+		       rp->state, mla_diag_message(&d));
 	if (kept == RECOVER_NEW) {
 		rp->kept++;
 		gw_log(GW_LOG_INFO, "recovered", it->message_id, "peer=%s direction=%s", rp->state,
@@ -154,11 +161,14 @@ static void take_page(struct gw *g, struct rec_peer *rp, const struct rec_xfer *
 	}
 	for (size_t i = 0; i < page->n; i++)
 		take_item(g, rp, &page->items[i]);
+	recover_steps_replay(g, &rp->steps, rp->state);
 	if (!page->has_next) {
 		rp->done = 1;
+		recover_steps_report(&rp->steps, rp->state);
 		gw_log(GW_LOG_INFO, "recover-peer", NULL, "peer=%s recovered=%zu held=%zu "
-		       "refused=%zu conflicts=%zu", rp->state, rp->kept, rp->held, rp->refused,
-		       rp->conflicts);
+		       "refused=%zu conflicts=%zu case_steps=%zu case_steps_left=%zu", rp->state,
+		       rp->kept, rp->held, rp->refused, rp->conflicts, rp->steps.applied,
+		       rp->steps.n + rp->steps.refused);
 	} else if (recover_cursor_parse(page->next, strlen(page->next), &rp->q.after, &d) !=
 		   MLA_OK || (rp->q.has_after = 1, page->n == 0))
 		fail_peer(g, rp, "a next page without progress");
@@ -303,6 +313,8 @@ void recover_free(struct gw *g)
 
 	if (rc == NULL)
 		return;
+	for (size_t i = 0; i < rc->n; i++)
+		recover_steps_free(&rc->peers[i].steps);
 	for (size_t i = 0; i < rc->n; i++)
 		if (rc->peers[i].t != NULL) {
 			peer_client_cancel(g->client, &rc->peers[i].t->c.post);

@@ -36,8 +36,10 @@ static void receipt_run(struct gw_job *job, struct gw_crypto *k)
 				    &job->snap->cfg.limits, &j->r, &j->diag);
 	if (j->err == MLA_OK)
 		j->err = mla_receipt_match(&j->r, t->to_state, t->message_id, t->digest, &j->diag);
-	/* SPEC 11 rule 7: an envelope of version 2 is answered in receipt version 2 */
-	if (j->err == MLA_OK)
+	/* SPEC 11 rule 7: an envelope of version 2 is answered in receipt version 2; a receiver
+	 * that could not read the header (no MessageId: a refusal of the version, the only such
+	 * receipt that matches) answers in the pair of what it writes to this gateway */
+	if (j->err == MLA_OK && j->r.message_id[0] != '\0')
 		j->err = mla_receipt_match_version(
 			&j->r, mla_envelope_sealed_version(t->envelope.data, t->envelope.len),
 			&j->diag);
@@ -63,6 +65,60 @@ static mla_err audit_outcome(struct gw *g, const struct receipt_job *j)
 	if (!accepted && strcmp(a.error, "unknown") == 0)
 		a.error = mla_errname(MLA_ERR_PEER_REFUSED); /* a peer's newer code */
 	return gw_audit_message(g, accepted ? MLA_AUDIT_DELIVERED : MLA_AUDIT_REJECTED, &a);
+}
+
+/* The envelope version of what was sent: as sealed here, else (bytes not of this release's
+ * sealing, e.g. put in the outbox by a test) the number its root namespace names; 0 none. */
+static unsigned long sent_version(const struct transfer *t)
+{
+	static const char stem[] = "urn:mlagw:envelope:";
+	size_t n = t->envelope.len < 512 ? t->envelope.len : 512;
+	int v = mla_envelope_sealed_version(t->envelope.data, t->envelope.len);
+	unsigned long found = 0;
+
+	if (v > 0)
+		return (unsigned long)v;
+	for (size_t i = 0; i + sizeof(stem) <= n; i++)
+		if (memcmp(t->envelope.data + i, stem, sizeof(stem) - 1) == 0) {
+			for (size_t k = i + sizeof(stem) - 1; k < n && k < i + sizeof(stem) + 8 &&
+			     t->envelope.data[k] >= '0' && t->envelope.data[k] <= '9'; k++)
+				found = found * 10 + (unsigned long)(t->envelope.data[k] - '0');
+			break;
+		}
+	return found;
+}
+
+/* SPEC 11 rule 8: the peer does not read the envelope version this gateway wrote to it: the
+ * message is rejected like any refusal and the operator is told to correct
+ * [peer CC] envelope_versions (alert version-refused: peer, version). Such a refusal is
+ * unsupported-version, or schema from a peer before that code, without a problem list (that
+ * is a case document's, SPEC 16.6), whose text names the envelope's version or which names
+ * no MessageId (the header was not read). */
+static int refuses_version(const mla_receipt *r)
+{
+	static const char named[] = "envelope version ";
+
+	return (r->error == MLA_ERR_UNSUPPORTED_VERSION || r->error == MLA_ERR_SCHEMA) &&
+	       r->problem_count == 0 &&
+	       (r->message_id[0] == '\0' ||
+		strncmp(r->error_message, named, sizeof(named) - 1) == 0);
+}
+
+static void version_refused(struct gw *g, const struct receipt_job *j)
+{
+	const struct transfer *t = j->t;
+	mla_diag d = {MLA_OK, ""};
+	char detail[96];
+
+	if (!refuses_version(&j->r))
+		return;
+	(void)mla_snprintf_cut(detail, sizeof(detail), "peer=%s version=%lu", t->to_state,
+			       sent_version(t));
+	gw_log(GW_LOG_ERROR, "version-refused", t->message_id, "%s reason=\"the peer does not "
+	       "read this envelope version: correct [peer %s] envelope_versions\"", detail,
+	       t->to_state);
+	if (store_alert(g->store, "version-refused", t->message_id, detail, &d) != MLA_OK)
+		gw_log_limited(GW_LOG_ERROR, "store-error", "alert", t->message_id, "op=alert");
 }
 
 static void record_outcome(struct gw *g, struct receipt_job *j)
@@ -93,6 +149,8 @@ static void record_outcome(struct gw *g, struct receipt_job *j)
 	}
 	if (audit_outcome(g, j) != MLA_OK)
 		return;
+	if (!accepted)
+		version_refused(g, j);
 	if (accepted)
 		gw_log(GW_LOG_INFO, "delivered", t->message_id, "to=%s attempts=%u latency_ms=%lld",
 		       t->to_state, t->attempts + 1, (long long)(gw_now_ms() - t->created_ms));

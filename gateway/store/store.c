@@ -273,6 +273,25 @@ static const char schema_v10[] =
 	" PRIMARY KEY (request_id, action));"
 	"PRAGMA user_version = 10;";
 
+/* Version 11 keeps what the steps after a request say for the deadlines (SPEC 16.9): whether
+ * the request is a European arrest warrant (case_deadline.eaw), and per step the rule a
+ * deadline-extended names and the time a person-arrested or surrender-consented records
+ * (case_step_facts, by the step's message id: written with the pending step on the sender,
+ * with the applied step on the receiver). Earlier records: no arrest warrant, no step facts
+ * (an extension step of theirs names no rule). */
+static const char schema_v11[] =
+	"ALTER TABLE case_deadline ADD COLUMN eaw INTEGER NOT NULL DEFAULT 0"
+	" CHECK (eaw IN (0, 1));"
+	"CREATE TABLE case_step_facts ("
+	" message_id TEXT PRIMARY KEY,"  /* the step's */
+	" state TEXT NOT NULL,"          /* the key of case_life */
+	" case_id TEXT NOT NULL,"
+	" peer TEXT NOT NULL,"
+	" rule TEXT,"                    /* deadline-extended: the rule named; NULL: none */
+	" recorded_ms INTEGER);"         /* person-arrested, surrender-consented: the time */
+	"CREATE INDEX case_step_facts_case ON case_step_facts (state, case_id, peer);"
+	"PRAGMA user_version = 11;";
+
 const char *msg_state_name(msg_state s)
 {
 	static const char *const names[] = {"queued", "sending", "awaiting-receipt",
@@ -450,7 +469,8 @@ static mla_err apply_schema(gw_store *s, const char *path, int init, mla_diag *d
 	    (v <= 6 && (rc = sqlite3_exec(s->db, schema_v7, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 7 && (rc = sqlite3_exec(s->db, schema_v8, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 8 && (rc = sqlite3_exec(s->db, schema_v9, NULL, NULL, NULL)) != SQLITE_OK) ||
-	    (v <= 9 && (rc = sqlite3_exec(s->db, schema_v10, NULL, NULL, NULL)) != SQLITE_OK)) {
+	    (v <= 9 && (rc = sqlite3_exec(s->db, schema_v10, NULL, NULL, NULL)) != SQLITE_OK) ||
+	    (v <= 10 && (rc = sqlite3_exec(s->db, schema_v11, NULL, NULL, NULL)) != SQLITE_OK)) {
 		r = store_fail(s, rc, "creating the schema", diag);
 		goto out;
 	}

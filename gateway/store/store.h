@@ -18,7 +18,7 @@ typedef struct gw_store gw_store;
 
 /* The schema this code writes (store_open brings older files up to it) and reads
  * (store_reader.h refuses newer ones). */
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 /* Longest idempotency key (docs/api/README.md, "Idempotency"). */
 #define STORE_IDEM_KEY_MAX 64
@@ -54,8 +54,10 @@ struct store_life_step {
 	/* store_life_apply only: this gateway's pending step, applied first (the peer's step
 	 * follows it); "" when none */
 	char settle_first[MLA_UUID_LEN + 1];
-	/* a request only: what its document says for the case's deadlines (schema 9), kept
-	 * with the case from this step on; NULL when it has none (an opaque document) */
+	/* a request: what its document says for the case's deadlines (schema 9), kept with
+	 * the case from this step on; deadline-extended, person-arrested, surrender-consented:
+	 * what theirs says (schema 11), kept with the step; NULL when it has none (an opaque
+	 * document) */
 	const struct store_deadline_facts *facts;
 };
 
@@ -70,6 +72,12 @@ struct store_deadline_facts {
 				       * MLA_DEADLINE_NO_TIME (INT64_MIN) */
 	char kind[MLA_TOKEN_MAX + 1]; /* the request's header Kind */
 	int priority;                 /* its header Priority (mla_priority) */
+	int eaw;                      /* an arrest warrant under FD 2002/584 (schema 11) */
+	/* a step after the request (schema 11; type is then the answer's root): the rule a
+	 * deadline-extended names (an mla_deadline_rule_id; MLA_DEADLINE_RULE_N: none), the
+	 * time a person-arrested or surrender-consented records (MLA_DEADLINE_NO_TIME: none) */
+	int rule;
+	int64_t recorded_ms;
 };
 
 /* One outgoing message as the relay sees it (the envelope bytes travel separately). */
@@ -514,6 +522,12 @@ mla_err store_outbox_put_recovered(gw_store *s, const struct out_msg *m, const u
 				   size_t len, const uint8_t *receipt, size_t rlen,
 				   mla_diag *diag);
 
+/* The case a recovered message is in (peer_case as store_case_key reads it), once its step
+ * was replayed: the rows come back in the peer's order, so a row put before the message it
+ * answers was given the wrong one. */
+mla_err store_recovered_peer_case(gw_store *s, int outgoing, const char *message_id,
+				  int peer_case, mla_diag *diag);
+
 /* --- case lifecycle (store_life.c; SPEC 16.8) --- */
 /* One side's record of a case. */
 struct store_life_case {
@@ -546,6 +560,8 @@ struct store_life_row {
 	int by;
 	mla_life_state from, to;
 	int64_t at_ms;
+	int rule;            /* a deadline-extended's rule; MLA_DEADLINE_RULE_N: none (schema 11) */
+	int64_t recorded_ms; /* the time its document records, or MLA_DEADLINE_NO_TIME */
 };
 typedef mla_err (*store_life_row_fn)(const struct store_life_row *row, void *arg);
 /* The history of the case of key, oldest first: the deadline clock reads the request's
@@ -553,6 +569,10 @@ typedef mla_err (*store_life_row_fn)(const struct store_life_row *row, void *arg
  * (a row to it, up to the next row) from here. */
 mla_err store_life_history(gw_store *s, const struct store_life_key *key, store_life_row_fn fn,
 			   void *arg, mla_diag *diag);
+/* Recovery (SPEC 14, Recovery): a step this gateway had sent, given back with its positive
+ * receipt, made as it was live: held pending, then settled at step->at_ms (the receipt's
+ * time), in one write. MLA_ERR_CASE_CONFLICT / MLA_ERR_CASE_STEP as the live path. */
+mla_err store_life_replay_sent(gw_store *s, const struct store_life_step *step, mla_diag *diag);
 typedef mla_err (*store_life_case_fn)(const struct store_life_case *c, void *arg);
 /* Every case, ordered by requesting State, case id, peer. */
 mla_err store_life_list(gw_store *s, store_life_case_fn fn, void *arg, mla_diag *diag);

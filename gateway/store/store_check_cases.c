@@ -114,6 +114,32 @@ static mla_err orphan_deadlines(store_reader *r, struct store_check_result *res,
 	return MLA_OK;
 }
 
+/* Step facts (schema 11) of no step: neither applied in their case's history nor its pending
+ * step (a refused step's are forgotten with it, a dropped case's with the case). */
+static mla_err orphan_step_facts(store_reader *r, struct store_check_result *res,
+				 mla_diag *diag)
+{
+	static const char q[] = "SELECT state, case_id, peer FROM case_step_facts f WHERE NOT"
+				" EXISTS (SELECT 1 FROM case_steps s WHERE s.message_id ="
+				" f.message_id AND s.state = f.state AND s.case_id = f.case_id AND"
+				" s.peer = f.peer) AND NOT EXISTS (SELECT 1 FROM case_life l WHERE"
+				" l.pending = f.message_id AND l.state = f.state AND l.case_id ="
+				" f.case_id AND l.peer = f.peer) ORDER BY state, case_id, peer";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (r->version < 11)
+		return MLA_OK;
+	if ((rc = sqlite3_prepare_v2(r->db, q, -1, &st, NULL)) != SQLITE_OK)
+		return store_fail_db(r->db, rc, "case step facts check", diag);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		note_bad(res, st, "step facts without their step");
+	(void)sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_fail_db(r->db, rc, "case step facts check", diag);
+	return MLA_OK;
+}
+
 mla_err store_check_cases(store_reader *r, struct store_check_result *res, mla_diag *diag)
 {
 	static const char q[] = "SELECT state, case_id, peer, life, last_step, pending FROM"
@@ -139,6 +165,8 @@ mla_err store_check_cases(store_reader *r, struct store_check_result *res, mla_d
 	(void)sqlite3_finalize(life);
 	if (err == MLA_OK)
 		err = orphan_deadlines(r, res, diag);
+	if (err == MLA_OK)
+		err = orphan_step_facts(r, res, diag);
 	if (res->bad_cases > 0)
 		res->failed |= STORE_CHECK_CASES;
 	return err;

@@ -1,6 +1,8 @@
-/* What each case's deadlines are computed from (schema 9; SPEC 16.9): the facts of its
- * request's document, written with the request's step in the same write, and the highest
- * escalation threshold fired per deadline, raised once the hook's run is over. */
+/* What each case's deadlines are computed from (schemas 9, 11; SPEC 16.9): the facts of its
+ * request's document, written with the request's step in the same write, the facts of the
+ * steps after it that move a deadline (an extension's rule, an arrest's or a consent's time),
+ * and the highest escalation threshold fired per deadline, raised once the hook's run is
+ * over. */
 #include <string.h>
 
 #include "mlagw/case.h"
@@ -37,8 +39,8 @@ mla_err store_deadline_put_in(gw_store *s, const struct store_life_key *key,
 
 	if ((r = check_facts(f, diag)) != MLA_OK ||
 	    (r = store_stmt(s, ST_DL_PUT, "INSERT OR REPLACE INTO case_deadline (state, case_id,"
-			    " peer, doctype, urgent, eio, wished_ms, kind, priority) VALUES (?1, ?2,"
-			    " ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &st, diag)) != MLA_OK)
+			    " peer, doctype, urgent, eio, wished_ms, kind, priority, eaw) VALUES (?1,"
+			    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &st, diag)) != MLA_OK)
 		return r;
 	if ((rc = store_life_bind_key(st, key)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_text(st, 4, mla_case_doctype_name((mla_case_doctype)f->type), -1,
@@ -49,6 +51,7 @@ mla_err store_deadline_put_in(gw_store *s, const struct store_life_key *key,
 		  sqlite3_bind_int64(st, 7, f->wished_ms)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_text(st, 8, f->kind, -1, SQLITE_STATIC)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int(st, 9, f->priority)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int(st, 10, f->eaw != 0)) != SQLITE_OK ||
 	    (rc = sqlite3_step(st)) != SQLITE_DONE)
 		r = store_fail(s, rc, "case deadline put", diag);
 	store_stmt_done(st);
@@ -61,7 +64,54 @@ mla_err store_deadline_drop_in(gw_store *s, const struct store_life_key *key, ml
 					  " ?1 AND case_id = ?2 AND peer = ?3", "case deadline drop",
 					  key, diag);
 
+	if (r == MLA_OK)
+		r = store_life_delete_key(s, ST_STEP_FACTS_DROP, "DELETE FROM case_step_facts"
+					  " WHERE state = ?1 AND case_id = ?2 AND peer = ?3",
+					  "case step facts drop", key, diag);
 	return r == MLA_OK ? drop_marks(s, key, diag) : r;
+}
+
+mla_err store_step_facts_put_in(gw_store *s, const struct store_life_key *key,
+				const char *message_id, const struct store_deadline_facts *f,
+				mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r;
+	int rc;
+
+	if (f->rule < 0 || f->rule > MLA_DEADLINE_RULE_N)
+		return mla_fail(diag, MLA_ERR_ARG, "store: step facts with a bad rule");
+	if ((r = store_stmt(s, ST_STEP_FACTS_PUT, "INSERT OR REPLACE INTO case_step_facts"
+			    " (state, case_id, peer, message_id, rule, recorded_ms) VALUES (?1, ?2,"
+			    " ?3, ?4, ?5, ?6)", &st, diag)) != MLA_OK)
+		return r;
+	if ((rc = store_life_bind_key(st, key)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 4, message_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = f->rule == MLA_DEADLINE_RULE_N ? sqlite3_bind_null(st, 5) :
+		  sqlite3_bind_text(st, 5, mla_deadline_rule_name((mla_deadline_rule_id)f->rule),
+				    -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = f->recorded_ms == MLA_DEADLINE_NO_TIME ? sqlite3_bind_null(st, 6) :
+		  sqlite3_bind_int64(st, 6, f->recorded_ms)) != SQLITE_OK ||
+	    (rc = sqlite3_step(st)) != SQLITE_DONE)
+		r = store_fail(s, rc, "case step facts put", diag);
+	store_stmt_done(st);
+	return r;
+}
+
+mla_err store_step_facts_forget_in(gw_store *s, const char *message_id, mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r;
+	int rc;
+
+	if ((r = store_stmt(s, ST_STEP_FACTS_FORGET, "DELETE FROM case_step_facts WHERE"
+			    " message_id = ?1", &st, diag)) != MLA_OK)
+		return r;
+	if ((rc = sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_step(st)) != SQLITE_DONE)
+		r = store_fail(s, rc, "case step facts forget", diag);
+	store_stmt_done(st);
+	return r;
 }
 
 static mla_err doctype_parse(const char *name, int *out, mla_diag *diag)
@@ -106,6 +156,9 @@ static mla_err read_deadline(sqlite3_stmt *st, struct store_deadline *d, mla_dia
 				     MLA_DEADLINE_NO_TIME : sqlite3_column_int64(st, 3);
 	p = sqlite3_column_int(st, 5);
 	d->facts.priority = p >= MLA_PRIORITY_NORMAL && p <= MLA_PRIORITY_CRISIS ? p : 0;
+	d->facts.eaw = sqlite3_column_int(st, 6) != 0;
+	d->facts.rule = MLA_DEADLINE_RULE_N;
+	d->facts.recorded_ms = MLA_DEADLINE_NO_TIME;
 	return MLA_OK;
 }
 
@@ -143,7 +196,7 @@ mla_err store_deadline_get(gw_store *s, const struct store_life_key *key,
 
 	*found = 0;
 	memset(out, 0, sizeof(*out));
-	if ((r = store_stmt(s, ST_DL_GET, "SELECT doctype, urgent, eio, wished_ms, kind, priority"
+	if ((r = store_stmt(s, ST_DL_GET, "SELECT doctype, urgent, eio, wished_ms, kind, priority, eaw"
 			    " FROM case_deadline WHERE state = ?1 AND case_id = ?2 AND peer = ?3",
 			    &st, diag)) != MLA_OK)
 		return r;

@@ -217,7 +217,7 @@ mla_err store_fault_set_version(const char *path, int version, mla_diag *diag)
 
 mla_err store_fault_make_v1(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE retrieval_in; DROP TABLE retrieval; "
+	return exec(path, "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
 		    "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; DROP TABLE case_steps; DROP TABLE case_life; "
 		    "DROP TABLE audit_tree; DROP TABLE outbox_seals; DROP TABLE idempotency; DROP TABLE cases; "
 		    "ALTER TABLE outbox DROP COLUMN peer_case; "
@@ -228,7 +228,7 @@ mla_err store_fault_make_v1(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v6(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE retrieval_in; DROP TABLE retrieval; "
+	return exec(path, "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
 		    "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; DROP TABLE case_steps; DROP TABLE case_life; "
 		    "DROP TABLE audit_tree; "
 		    "PRAGMA user_version = 6", diag);
@@ -258,21 +258,27 @@ mla_err store_fault_case_drop(const char *path, const char *case_id, mla_diag *d
 
 mla_err store_fault_make_v7(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE retrieval_in; DROP TABLE retrieval; "
+	return exec(path, "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
 		    "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; DROP TABLE case_steps; DROP TABLE case_life; "
 		    "PRAGMA user_version = 7", diag);
 }
 
 mla_err store_fault_make_v8(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE retrieval_in; DROP TABLE retrieval; "
+	return exec(path, "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
 		    "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; PRAGMA user_version = 8", diag);
 }
 
 mla_err store_fault_make_v9(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE retrieval_in; DROP TABLE retrieval; PRAGMA user_version = 9",
-		    diag);
+	return exec(path, "DROP TABLE case_step_facts; ALTER TABLE case_deadline DROP COLUMN eaw; "
+		    "DROP TABLE retrieval_in; DROP TABLE retrieval; PRAGMA user_version = 9", diag);
+}
+
+mla_err store_fault_make_v10(const char *path, mla_diag *diag)
+{
+	return exec(path, "DROP TABLE case_step_facts; ALTER TABLE case_deadline DROP COLUMN eaw; "
+		    "PRAGMA user_version = 10", diag);
 }
 
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,

@@ -103,6 +103,11 @@ enum store_stmt_id {
 	ST_RET_GOT,
 	ST_RET_GET,
 	ST_RET_GET_IN,
+	ST_REC_CASE_OUT,
+	ST_REC_CASE_IN,
+	ST_STEP_FACTS_PUT,
+	ST_STEP_FACTS_DROP,
+	ST_STEP_FACTS_FORGET,
 	ST_COUNT_
 };
 
@@ -229,6 +234,12 @@ int store_life_bind_key(sqlite3_stmt *st, const struct store_life_key *k);
 mla_err store_life_delete_key(gw_store *s, enum store_stmt_id id, const char *sql,
 			      const char *what, const struct store_life_key *k, mla_diag *diag);
 mla_err store_deadline_drop_in(gw_store *s, const struct store_life_key *key, mla_diag *diag);
+/* store_deadline.c, inside the caller's write (schema 11): what step message_id's document
+ * says for the deadlines; its removal with a refused step (forget) or with the case (drop). */
+mla_err store_step_facts_put_in(gw_store *s, const struct store_life_key *key,
+				const char *message_id, const struct store_deadline_facts *f,
+				mla_diag *diag);
+mla_err store_step_facts_forget_in(gw_store *s, const char *message_id, mla_diag *diag);
 
 /* store_life.c: makes m's step the pending step of its case (inside store_outbox_put). */
 mla_err store_life_pend(gw_store *s, const struct store_life_step *step, mla_diag *diag);

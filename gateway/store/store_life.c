@@ -200,9 +200,13 @@ static mla_err apply_to(gw_store *s, struct store_life_case *c, const struct sto
 		c->received_ms = p->at_ms;
 	if ((r = put_case(s, c, diag)) != MLA_OK)
 		return r;
-	/* the requested side keeps its request's deadline facts from the step that accepts it */
+	/* the requested side keeps its request's deadline facts from the step that accepts it,
+	 * and a peer's step's from the step itself */
 	if (t == MLA_STEP_REQUEST && p->facts != NULL &&
 	    (r = store_deadline_put_in(s, &p->key, p->facts, diag)) != MLA_OK)
+		return r;
+	if (t != MLA_STEP_REQUEST && p->facts != NULL &&
+	    (r = store_step_facts_put_in(s, &p->key, p->message_id, p->facts, diag)) != MLA_OK)
 		return r;
 	return add_step_row(s, p, from, to, diag);
 }
@@ -258,9 +262,12 @@ mla_err store_life_pend(gw_store *s, const struct store_life_step *step, mla_dia
 	memcpy(c.pending_action, step->action, sizeof(c.pending_action));
 	if ((r = put_case(s, &c, diag)) != MLA_OK)
 		return r;
-	/* the requesting side keeps them from the sealing of its request */
+	/* the requesting side keeps them from the sealing of its request; a step's own
+	 * facts wait with it for its receipt (a negative one forgets them) */
 	if (t == MLA_STEP_REQUEST && step->facts != NULL)
 		r = store_deadline_put_in(s, &step->key, step->facts, diag);
+	else if (step->facts != NULL)
+		r = store_step_facts_put_in(s, &step->key, step->message_id, step->facts, diag);
 	return r;
 }
 
@@ -301,6 +308,7 @@ static mla_err settle(gw_store *s, struct store_life_case *c, int positive, int6
 	struct store_life_step p = {.key = c->key, .side = c->side, .by = c->side,
 				    .at_ms = at_ms};
 	mla_life_step t;
+	mla_err r;
 
 	memcpy(p.message_id, c->track.pending, sizeof(p.message_id));
 	memcpy(p.action, c->pending_action, sizeof(p.action));
@@ -309,6 +317,8 @@ static mla_err settle(gw_store *s, struct store_life_case *c, int positive, int6
 		return apply_to(s, c, &p, diag);
 	if (c->track.state == MLA_LIFE_TRANSMITTED && c->track.last[0] == '\0')
 		return drop_case(s, &c->key, diag); /* its request never reached the peer */
+	if ((r = store_step_facts_forget_in(s, p.message_id, diag)) != MLA_OK)
+		return r;
 	c->track.pending[0] = '\0';
 	c->pending_action[0] = '\0';
 	return put_case(s, c, diag);
@@ -355,6 +365,13 @@ static mla_err read_row(sqlite3_stmt *st, struct store_life_row *w, mla_diag *di
 		return r;
 	w->by = sqlite3_column_int(st, 3) != 0 ? MLA_SIDE_REQUESTED : MLA_SIDE_REQUESTING;
 	w->at_ms = sqlite3_column_int64(st, 6);
+	w->rule = MLA_DEADLINE_RULE_N;
+	if (sqlite3_column_type(st, 7) != SQLITE_NULL &&
+	    (w->rule = (int)mla_deadline_rule_by_name((const char *)sqlite3_column_text(st, 7))) ==
+		    MLA_DEADLINE_RULE_N)
+		return mla_fail(diag, MLA_ERR_STORE, "store: a case step names an unknown rule");
+	w->recorded_ms = sqlite3_column_type(st, 8) == SQLITE_NULL ? MLA_DEADLINE_NO_TIME
+								    : sqlite3_column_int64(st, 8);
 	if (mla_life_state_parse(from, &w->from, NULL) != MLA_OK ||
 	    mla_life_state_parse(to, &w->to, NULL) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_STORE, "store: a case step has an unknown state");
@@ -369,9 +386,10 @@ mla_err store_life_history(gw_store *s, const struct store_life_key *key, store_
 	mla_err r;
 	int rc;
 
-	if ((r = store_stmt(s, ST_LIFE_HISTORY, "SELECT seq, message_id, action, side, from_life,"
-			    " to_life, at_ms FROM case_steps WHERE state = ?1 AND case_id = ?2 AND"
-			    " peer = ?3 ORDER BY seq", &st, diag)) != MLA_OK)
+	if ((r = store_stmt(s, ST_LIFE_HISTORY, "SELECT s.seq, s.message_id, s.action, s.side,"
+			    " s.from_life, s.to_life, s.at_ms, f.rule, f.recorded_ms FROM case_steps s"
+			    " LEFT JOIN case_step_facts f ON f.message_id = s.message_id WHERE"
+			    " s.state = ?1 AND s.case_id = ?2 AND s.peer = ?3 ORDER BY s.seq", &st, diag)) != MLA_OK)
 		return r;
 	if ((rc = store_life_bind_key(st, key)) != SQLITE_OK)
 		r = store_fail(s, rc, "case history", diag);
@@ -401,4 +419,35 @@ mla_err store_life_list(gw_store *s, store_life_case_fn fn, void *arg, mla_diag 
 		r = store_fail(s, rc, "case list", diag);
 	store_stmt_done(st);
 	return r;
+}
+
+/* A settlement forgets a step the case no longer allows (a peer that broke the crossing
+ * rule); a replayed one must be allowed or refused, never forgotten. */
+static mla_err allowed_now(gw_store *s, const struct store_life_step *step, mla_diag *diag)
+{
+	struct store_life_case c;
+	mla_life_step t;
+	mla_err r;
+	int found = 0;
+
+	if ((r = store_life_get(s, &step->key, &c, &found, diag)) != MLA_OK ||
+	    (r = mla_life_step_parse(step->action, &t, diag)) != MLA_OK)
+		return r;
+	if (mla_life_next(c.track.state, (mla_life_side)step->side, t) == MLA_LIFE_NONE)
+		return mla_fail(diag, MLA_ERR_CASE_STEP, "step %s is not allowed in case state %s",
+				step->action, mla_life_state_name(c.track.state));
+	return MLA_OK;
+}
+
+mla_err store_life_replay_sent(gw_store *s, const struct store_life_step *step, mla_diag *diag)
+{
+	mla_err r;
+	int own = 0;
+
+	if ((r = store_write_enter(s, &own, diag)) != MLA_OK)
+		return r;
+	if ((r = store_life_pend(s, step, diag)) == MLA_OK &&
+	    (r = allowed_now(s, step, diag)) == MLA_OK)
+		r = store_life_settle_in(s, step->message_id, 1, step->at_ms, diag);
+	return store_write_leave(s, own, r, diag);
 }

@@ -207,3 +207,24 @@ mla_err store_outbox_put_recovered(gw_store *s, const struct out_msg *m, const u
 				      m->last_error, diag);
 	return store_write_leave(s, own, r, diag);
 }
+
+mla_err store_recovered_peer_case(gw_store *s, int outgoing, const char *message_id,
+				  int peer_case, mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r;
+	int rc;
+
+	r = outgoing ? store_stmt(s, ST_REC_CASE_OUT, "UPDATE outbox SET peer_case = ?2 WHERE"
+				  " message_id = ?1", &st, diag)
+		     : store_stmt(s, ST_REC_CASE_IN, "UPDATE inbox SET peer_case = ?2 WHERE"
+				  " message_id = ?1 AND accepted = 1", &st, diag);
+	if (r != MLA_OK)
+		return r;
+	if ((rc = sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int(st, 2, peer_case != 0)) != SQLITE_OK ||
+	    (rc = sqlite3_step(st)) != SQLITE_DONE)
+		r = store_fail(s, rc, "recovered case", diag);
+	store_stmt_done(st);
+	return r;
+}

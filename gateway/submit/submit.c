@@ -222,14 +222,17 @@ static int idem_settle(struct gw *g, struct submit_job *j)
 }
 
 /* The case may have moved while the step was sealed (a peer's step arrived): checked again
- * in the loop thread right before the put. Returns 0 when it answered the refusal. */
+ * in the loop thread right before the put, now with what the sealed document says (an
+ * extension's rule). Returns 0 when it answered the refusal. */
 static int life_recheck(struct gw *g, struct submit_job *j)
 {
 	mla_header h = j->h;
 	mla_diag d = {MLA_OK, ""};
 	mla_err r;
 
-	if ((r = cases_check_send(g->store, g->snap->cfg.state, &h, &j->life, &d)) == MLA_OK)
+	if ((r = cases_check_send(g->store, g->snap->cfg.state, &h, &j->life, &d)) == MLA_OK &&
+	    (r = cases_check_facts(g->store, &j->life, j->facts_set ? &j->facts : NULL, &d)) ==
+		    MLA_OK)
 		return 1;
 	gw_log(GW_LOG_WARN, "submit-refused", j->h.message_id, "error=%s reason=\"%s\"",
 	       mla_errname(r), mla_diag_message(&d));
@@ -460,7 +463,8 @@ static void socket_done(struct gw *g, void *arg, const mla_header *h, mla_err er
 			submit_reply_error(sr->req, 409, "Conflict", err, why, SUBMIT_IDEM_HEADER);
 		else if (err == MLA_ERR_CASE_STEP || err == MLA_ERR_CASE_CONFLICT)
 			submit_reply_error(sr->req, 409, "Conflict", err, why, "X-MLA-Action");
-		else if (err == MLA_ERR_SCHEMA)
+		else if (err == MLA_ERR_SCHEMA ||
+			 (err == MLA_ERR_UNSUPPORTED_VERSION && problems != NULL))
 			submit_reply_problems(sr->req, err, why, problems);
 		else if (err != MLA_OK)
 			submit_reply_error(sr->req, err == MLA_ERR_UNKNOWN_PEER ? 422 : 400,

@@ -100,7 +100,7 @@ mla_err submit_set_version(const struct gw_config *c, mla_header *h, mla_diag *d
 				h->to_state);
 	if ((v = gw_config_envelope_version(c, peer)) == 0) {
 		gw_config_envelope_versions_text(peer, versions, sizeof(versions));
-		return mla_fail(diag, MLA_ERR_HEADER,
+		return mla_fail(diag, MLA_ERR_UNSUPPORTED_VERSION,
 				"peer %s reads envelope version %s, below [gateway] "
 				"envelope_min_version %u: nothing can be sealed for it",
 				h->to_state, versions, c->envelope_min_version);

@@ -262,14 +262,18 @@ typedef struct mla_audit_head {
 	char witness[3]; /* witnessed heads: the State that cosigned ("" for own checkpoints) */
 } mla_audit_head;
 
+/* Receives each verified head of bundle (an index into the inputs) as it is verified, its
+ * own checkpoints in order, then the witnessed heads; h lives only during the call. A
+ * return other than MLA_OK stops the verification, which returns it. */
+typedef mla_err (*mla_audit_head_fn)(void *arg, size_t bundle, const mla_audit_head *h);
+
 typedef struct mla_audit_bundle_result {
 	char *name;			     /* the input's */
 	char state[3];			     /* the manifest's; "" when it names none */
 	size_t records[MLA_BUNDLE_TYPE_N];   /* per record type; 0 when the container is refused */
 	size_t cosignatures;		     /* peers' valid cosignatures on its checkpoints */
 	size_t ok[MLA_AUDIT_CHECK_N], failed[MLA_AUDIT_CHECK_N];
-	mla_audit_head *heads;
-	size_t nheads;
+	size_t nheads; /* verified heads (mla_audit_verify_heads hands them out) */
 	mla_audit_failure *failures; /* in the order found, at most MLA_AUDIT_FAILURES_LISTED */
 	size_t nfailures;
 	size_t unlisted; /* failures beyond those listed: counted in failed[], not described */
@@ -333,26 +337,52 @@ typedef struct mla_audit_input {
  * Needs mla_crypto_init. */
 mla_err mla_audit_verify(const mla_audit_input *in, size_t n, const mla_audit_trust *trust,
 			 mla_audit_result **out, mla_diag *diag);
+/* The same, handing each verified head to on_head (NULL: none) as it is verified: the
+ * verifier keeps no head of a single bundle (a log may have a checkpoint per entry); with
+ * n > 1 the split-view check pools them, about 240 bytes a head. MLA_ERR_IO when the
+ * verifier's temporary file (TMPDIR, else /tmp: about 56 bytes a checkpoint) fails;
+ * on_head's error when it stopped the verification. */
+mla_err mla_audit_verify_heads(const mla_audit_input *in, size_t n, const mla_audit_trust *trust,
+			       mla_audit_head_fn on_head, void *arg, mla_audit_result **out,
+			       mla_diag *diag);
 void mla_audit_result_free(mla_audit_result *r);
 
 /* ---- reconciliation of two States' bundles ---- */
 
-/* One bundle read for reconciliation: its State and the entries that parse. */
+/* What reconciliation reads of an entry it compares (a quarter of a parsed entry). */
+typedef struct mla_audit_side_entry {
+	uint64_t seq;
+	mla_audit_event event;
+	char message_id[MLA_UUID_LEN + 1];
+	char from[3], to[3];
+	int has_envelope_sha256, has_receipt_sha256;
+	uint8_t envelope_sha256[32], receipt_sha256[32];
+	uint8_t prev_envelope_sha256[32]; /* resealed */
+} mla_audit_side_entry;
+
+/* One bundle read for reconciliation: its State and the entries reconciliation compares. */
 typedef struct mla_audit_side {
 	char *name;
 	mla_audit_refusal refusal;	   /* MLA_AUDIT_R_NONE: ready to reconcile */
 	char state[3];
-	mla_audit_entry *entries;
-	size_t nentries;
-	mla_audit_failure *skipped; /* entry records that do not parse (MLA_AUDIT_R_ENTRY_FORM) */
-	size_t nskipped;
+	size_t nentries; /* entry records that parse */
+	/* of those, the ones reconciliation compares (sent, delivered, resealed, received,
+	 * receipt-issued, naming a message), in seq order: the others are not kept */
+	mla_audit_side_entry *entries;
+	size_t nkept;
+	/* entry records that do not parse (MLA_AUDIT_R_ENTRY_FORM): the first
+	 * MLA_AUDIT_FAILURES_LISTED, the others counted in skipped_unlisted */
+	mla_audit_failure *skipped;
+	size_t nskipped, skipped_unlisted;
 	mla_audit_bundle_result *verified; /* with a trust set: the verification */
 } mla_audit_side;
 
-/* Reads in; with trust, first verifies it as mla_audit_verify does. MLA_OK with a side ready
- * to reconcile; otherwise *out still describes why not (refusal): MLA_ERR_SCHEMA the container
- * (diag: the parser's message), MLA_ERR_SIG_INVALID it does not verify (see verified),
- * MLA_ERR_HEADER the manifest names no State; MLA_ERR_NOMEM with *out NULL. */
+/* Reads in (its bytes, or the file at path read in passes as mla_audit_verify reads it: no
+ * whole bundle in memory); with trust, first verifies it as mla_audit_verify does. MLA_OK
+ * with a side ready to reconcile; otherwise *out still describes why not (refusal):
+ * MLA_ERR_SCHEMA the container (diag: the parser's message), MLA_ERR_IO the file cannot be
+ * read (refusal MLA_AUDIT_R_CONTAINER), MLA_ERR_SIG_INVALID it does not verify (see
+ * verified), MLA_ERR_HEADER the manifest names no State; MLA_ERR_NOMEM with *out NULL. */
 mla_err mla_audit_side_load(const mla_audit_input *in, const mla_audit_trust *trust,
 			    mla_audit_side **out, mla_diag *diag);
 void mla_audit_side_free(mla_audit_side *s);

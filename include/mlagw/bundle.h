@@ -56,14 +56,28 @@ typedef struct mla_bundle {
 	/* an index (mla_bundle_index): the entries lie in [entries_at, entries_end) of the
 	 * file; rec[] owns its data (NULL for envelopes and receipts: mla_bundle_load) */
 	uint64_t entries_at, entries_end;
+	/* an index: the records of each streamed type (MLA_BUNDLE_STREAMED) lie in [at[t],
+	 * end[t]) of the file and have no slot in rec[] (a cursor reads them) */
+	uint64_t at[MLA_BUNDLE_TYPE_N], end[MLA_BUNDLE_TYPE_N];
 	int index;
 } mla_bundle;
 
-/* A bundle's entries read one by one from the file an index was made of. */
+/* The types an index holds no slot for: entries, checkpoints, witnessed heads and proofs,
+ * which a log has about as many of as entries (one each per entry when it is quiet). */
+#define MLA_BUNDLE_STREAMED(t)                                                        \
+	((t) == MLA_BUNDLE_ENTRY || (t) == MLA_BUNDLE_CHECKPOINT || (t) == MLA_BUNDLE_WITNESSED || \
+	 (t) == MLA_BUNDLE_PROOF)
+
+/* The largest record of a streamed type: a signed note (checkpoint, witnessed head). */
+#define MLA_BUNDLE_CURSOR_MAX 16384
+
+/* A bundle's records of one streamed type read one by one from the file an index was made
+ * of (about 16 KiB: not for a small stack). */
 typedef struct mla_bundle_cursor {
 	FILE *f;
 	uint64_t pos, end, seq;
-	uint8_t data[1024 + 1];
+	mla_bundle_type type;
+	uint8_t data[MLA_BUNDLE_CURSOR_MAX + 1];
 } mla_bundle_cursor;
 
 /* "manifest", "entry", ... ; NULL out of range. */
@@ -94,9 +108,10 @@ mla_err mla_bundle_parse(const uint8_t *data, size_t len, mla_bundle *b, mla_dia
 void mla_bundle_free(mla_bundle *b);
 
 /* The same checks over the file f read from its start, in one pass and bounded memory: b
- * becomes an index of every record but the entries (counted, their extent kept), with the
- * data of the manifest and the certificates only (the others' data NULL, len and offset set:
- * mla_bundle_load reads them). MLA_ERR_IO when
+ * becomes an index of every record but the streamed types' (MLA_BUNDLE_STREAMED: counted,
+ * their extent kept), with the data of the manifest and the audit certificates (`audit`,
+ * `audit.<n>`) only (the peers' certificates', envelopes' and receipts' data NULL, len and
+ * offset set: mla_bundle_load reads them). MLA_ERR_IO when
  * f cannot be read. */
 mla_err mla_bundle_index(FILE *f, mla_bundle *b, mla_diag *diag);
 /* The data of record rec of the index of f into out (replacing what it held). MLA_ERR_IO, or
@@ -106,6 +121,9 @@ mla_err mla_bundle_load(FILE *f, const mla_bundle_record *rec, mla_buf *out, mla
  * until the next call) and returns MLA_ERR_NOT_FOUND after the last; MLA_ERR_SCHEMA when the
  * file changed since the index was made. */
 void mla_bundle_cursor_init(mla_bundle_cursor *c, FILE *f, const mla_bundle *b);
+/* The same over the records of streamed type t (MLA_BUNDLE_STREAMED) of the index b. */
+void mla_bundle_cursor_init_type(mla_bundle_cursor *c, FILE *f, const mla_bundle *b,
+				 mla_bundle_type t);
 mla_err mla_bundle_cursor_next(mla_bundle_cursor *c, mla_bundle_record *rec, mla_diag *diag);
 
 #endif

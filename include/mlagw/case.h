@@ -40,6 +40,8 @@ typedef enum mla_case_doctype {
 	MLA_CASE_EXECUTION_REPORT,
 	MLA_CASE_WITHDRAWN,          /* sent by the requesting State */
 	MLA_CASE_DEADLINE_EXTENDED,  /* a deadline's extension taken (envelope v2 only) */
+	MLA_CASE_PERSON_ARRESTED,    /* EAW: the arrest recorded (envelope v2 only) */
+	MLA_CASE_SURRENDER_CONSENTED, /* EAW: the consent to surrender recorded (v2 only) */
 	MLA_CASE_DOCTYPE_N
 } mla_case_doctype;
 

@@ -65,17 +65,33 @@ typedef struct mla_deadline_case {
 	int eaw;               /* a surrender under Framework Decision 2002/584 */
 	int emergency;         /* Common/Urgency/Urgent is true */
 	int consent;           /* EAW: the person consented to surrender */
-	int decided;           /* EIO: recognition decided (the request Accepted) */
+	int decided;           /* the request Accepted: EIO recognition decided, EAW finally
+				* decided (no EAW rule runs after it) */
 } mla_deadline_case;
 
 /* What a request itself says for its deadlines: c->type, c->emergency (Common/Urgency/Urgent
- * true), c->eio (a Common/LegalBasis/Basis/Instrument is eio-directive); c->eaw, c->consent
+ * true), c->eio (a Common/LegalBasis/Basis/Instrument is eio-directive), c->eaw (an
+ * Extradition or ProvisionalArrest whose Instrument is eaw-framework-decision); c->consent
  * and c->decided are 0 (the lifecycle knows them). *wished_ms is the end of
  * Common/Urgency/DateWished (a date before 1970: 0, long past), else MLA_DEADLINE_NO_TIME.
  * The document is validated first (mla_case_init before): MLA_ERR_SCHEMA when it is not a
  * valid request (opaque, an answer, or invalid), with nothing of its text in diag. */
 mla_err mla_deadline_request_facts(const uint8_t *doc, size_t len, const mla_limits *limits,
 				   mla_deadline_case *c, int64_t *wished_ms, mla_diag *diag);
+
+/* What an answer's document says for the deadlines (SPEC 16.9): type, its root; rule, the
+ * Rule a DeadlineExtended names (MLA_DEADLINE_RULE_N: none named, or another answer);
+ * recorded_ms, the time a PersonArrested (ArrestedAt) or SurrenderConsented (ConsentedAt)
+ * records (MLA_DEADLINE_NO_TIME for other answers). Validated first: MLA_ERR_SCHEMA when the
+ * document is not a valid answer (opaque, a request, or invalid), nothing of its text in
+ * diag. */
+typedef struct mla_deadline_step_facts {
+	mla_case_doctype type;
+	mla_deadline_rule_id rule;
+	int64_t recorded_ms;
+} mla_deadline_step_facts;
+mla_err mla_deadline_answer_facts(const uint8_t *doc, size_t len, const mla_limits *limits,
+				  mla_deadline_step_facts *f, mla_diag *diag);
 
 #define MLA_DEADLINE_RULES_PER_CASE 2
 /* The rules running for the case now, into out; returns how many (0: none). */

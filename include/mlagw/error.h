@@ -31,6 +31,8 @@ typedef enum mla_err {
 	MLA_ERR_BASE64 = -28,
 	MLA_ERR_HEADER = -29,
 	MLA_ERR_XML_ATTRS = -31,
+	/* a format version this reader does not read (SPEC 11 rule 2, 8) */
+	MLA_ERR_UNSUPPORTED_VERSION = -30,
 	/* algorithms and signature */
 	MLA_ERR_ALG_WEAK = -40,
 	MLA_ERR_ALG_UNKNOWN = -41,

@@ -45,6 +45,8 @@ typedef enum mla_life_step {
 	MLA_STEP_WITHDRAW,        /* withdrawn */
 	MLA_STEP_CLOSE,           /* closed */
 	MLA_STEP_EXTEND,          /* deadline-extended: the state stays (SPEC 16.8, 16.9) */
+	MLA_STEP_ARREST,          /* person-arrested (EAW): the state stays */
+	MLA_STEP_CONSENT,         /* surrender-consented (EAW): the state stays */
 	MLA_STEP_N
 } mla_life_step;
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mlagw/audit.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/buf.h"
 #include "mlagw/error.h"
@@ -30,6 +31,19 @@ void mla_stats_free(mla_stats *s);
  * MLA_ERR_NOMEM. */
 mla_err mla_stats_add(mla_stats *s, const char *state, const mla_audit_entry *e,
 		      mla_diag *diag);
+
+/* Verifies the bundle in with trust (required) as mla_audit_verify does and, only when it
+ * verifies, feeds its entries in seq order as the log of its manifest's State, read again in
+ * bounded memory (a file in passes: in->path with in->data NULL). *verified gets the
+ * verification (free it with mla_stats_bundle_result_free; NULL when it did not run).
+ * MLA_OK when fed; MLA_ERR_SIG_INVALID when it does not verify (nothing fed); MLA_ERR_SCHEMA
+ * a container that does not parse or a file that changed while read (then s may hold part of
+ * it: drop s); MLA_ERR_HEADER no State; MLA_ERR_IO, MLA_ERR_ARG without trust; the errors
+ * of mla_stats_add. */
+mla_err mla_stats_add_bundle(mla_stats *s, const mla_audit_input *in,
+			     const mla_audit_trust *trust, mla_audit_bundle_result **verified,
+			     mla_diag *diag);
+void mla_stats_bundle_result_free(mla_audit_bundle_result *r);
 
 /* The figures (SPEC 16.13) appended to out: JSON (format "mlagw-stats/1") or CSV (the header
  * line "state,month,dimension,value,count,mean_ms,median_ms,p90_ms", then one row per

@@ -362,12 +362,15 @@ static mla_err read_data(struct reader *rd, const mla_bundle_record *rec, uint8_
 						   : "not followed by a newline (wrong length?)");
 }
 
-/* Whether the index keeps a record's data: the manifest's and the certificates' (a handful);
- * the others are streamed (entries) or loaded one at a time (mla_bundle_load): a log has
- * about as many checkpoints, proofs and witnessed heads as entries when it is quiet. */
-static int kept_in_index(mla_bundle_type t)
+/* Whether the index keeps a record's data: the manifest's and the log's own audit
+ * certificates' (`audit`, `audit.<n>`: one per audit key); the others are streamed
+ * (MLA_BUNDLE_STREAMED) or loaded one at a time (mla_bundle_load), the peers' certificates
+ * included (a bundle may name any number of them). */
+static int kept_in_index(const mla_bundle_record *rec)
 {
-	return t == MLA_BUNDLE_MANIFEST || t == MLA_BUNDLE_CERTIFICATE;
+	return rec->type == MLA_BUNDLE_MANIFEST ||
+	       (rec->type == MLA_BUNDLE_CERTIFICATE &&
+		(strcmp(rec->name, "audit") == 0 || strncmp(rec->name, "audit.", 6) == 0));
 }
 
 /* One record at the reader's position into rec (its data read when the index keeps it);
@@ -391,12 +394,12 @@ static mla_err index_one(struct reader *rd, uint64_t idx, mla_bundle_record *rec
 	if (rd->pos + rec->len + 1 > rd->max)
 		return mla_fail(diag, MLA_ERR_TOO_LARGE, "bundle: over %llu bytes",
 				(unsigned long long)rd->max);
-	if (kept_in_index(rec->type) && (p = malloc(rec->len + 1)) == NULL)
+	if (kept_in_index(rec) && (p = malloc(rec->len + 1)) == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "bundle: out of memory");
 	if (rec->type == MLA_BUNDLE_ENTRY)
 		p = scratch; /* read, not kept: skipping small records costs more */
 	r = read_data(rd, rec, p, idx, diag);
-	if (kept_in_index(rec->type)) {
+	if (kept_in_index(rec)) {
 		rec->data = p;
 		if (r != MLA_OK)
 			free(p);
@@ -404,17 +407,20 @@ static mla_err index_one(struct reader *rd, uint64_t idx, mla_bundle_record *rec
 	return r;
 }
 
-/* Adds rec to the index (entries only counted, and where they lie); frees its data else. */
+/* Adds rec to the index (a streamed type's only counted, and where they lie: the types
+ * come in order, so each one's records are contiguous); frees its data else. */
 static mla_err index_add(mla_bundle *b, size_t *cap, mla_bundle_record *rec, uint64_t end,
 			 mla_diag *diag)
 {
 	mla_err r;
 
 	b->count[rec->type]++;
-	if (rec->type == MLA_BUNDLE_ENTRY) {
-		if (b->count[MLA_BUNDLE_ENTRY] == 1)
-			b->entries_at = rec->offset;
-		b->entries_end = end;
+	if (MLA_BUNDLE_STREAMED(rec->type)) {
+		if (b->count[rec->type] == 1)
+			b->at[rec->type] = rec->offset;
+		b->end[rec->type] = end;
+		b->entries_at = b->at[MLA_BUNDLE_ENTRY];
+		b->entries_end = b->end[MLA_BUNDLE_ENTRY];
 		return MLA_OK;
 	}
 	if ((r = push(b, cap, rec, diag)) != MLA_OK)
@@ -436,8 +442,10 @@ mla_err mla_bundle_index(FILE *f, mla_bundle *b, mla_diag *diag)
 	bundle_reset(b);
 	b->index = 1;
 	memset(&o, 0, sizeof(o));
-	_Static_assert(MLA_AUDIT_ENTRY_MAX == sizeof(((mla_bundle_cursor *)0)->data) - 1,
-		       "a cursor holds the largest entry");
+	_Static_assert(MLA_AUDIT_ENTRY_MAX < sizeof(((mla_bundle_cursor *)0)->data) &&
+			       MLA_NOTE_MAX < sizeof(((mla_bundle_cursor *)0)->data) &&
+			       64 * 65 < sizeof(((mla_bundle_cursor *)0)->data),
+		       "a cursor holds the largest record of every streamed type");
 	if (scratch == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "bundle: out of memory");
 	if (fseeko(f, 0, SEEK_SET) != 0 || fread(magic, 1, ml, f) != ml ||
@@ -453,7 +461,7 @@ mla_err mla_bundle_index(FILE *f, mla_bundle *b, mla_diag *diag)
 			break;
 		if ((r = check_order(&o, &rec, diag)) != MLA_OK ||
 		    (r = order_next(&o, &rec, diag)) != MLA_OK) {
-			if (kept_in_index(rec.type))
+			if (kept_in_index(&rec))
 				free((void *)rec.data);
 			break;
 		}
@@ -499,12 +507,22 @@ mla_err mla_bundle_load(FILE *f, const mla_bundle_record *rec, mla_buf *out, mla
 	return MLA_OK;
 }
 
-void mla_bundle_cursor_init(mla_bundle_cursor *c, FILE *f, const mla_bundle *b)
+void mla_bundle_cursor_init_type(mla_bundle_cursor *c, FILE *f, const mla_bundle *b,
+				 mla_bundle_type t)
 {
 	c->f = f;
-	c->pos = b->entries_at;
-	c->end = b->count[MLA_BUNDLE_ENTRY] > 0 ? b->entries_end : b->entries_at;
+	c->type = t;
+	c->pos = c->end = 0;
+	if (MLA_BUNDLE_STREAMED(t) && b->count[t] > 0) {
+		c->pos = b->at[t];
+		c->end = b->end[t];
+	}
 	c->seq = 0;
+}
+
+void mla_bundle_cursor_init(mla_bundle_cursor *c, FILE *f, const mla_bundle *b)
+{
+	mla_bundle_cursor_init_type(c, f, b, MLA_BUNDLE_ENTRY);
 }
 
 mla_err mla_bundle_cursor_next(mla_bundle_cursor *c, mla_bundle_record *rec, mla_diag *diag)
@@ -517,16 +535,17 @@ mla_err mla_bundle_cursor_next(mla_bundle_cursor *c, mla_bundle_record *rec, mla
 	if (c->pos >= c->end)
 		return MLA_ERR_NOT_FOUND;
 	if (c->seq == 0 && fseeko(c->f, (off_t)c->pos, SEEK_SET) != 0)
-		return mla_fail(diag, MLA_ERR_IO, "bundle: cannot seek to its entries");
+		return mla_fail(diag, MLA_ERR_IO, "bundle: cannot seek to its %s records",
+				type_names[c->type]);
 	memset(rec, 0, sizeof(*rec));
 	rec->offset = c->pos;
 	if ((r = read_header_line(&rd, line, &n, diag)) != MLA_OK)
 		return r;
 	if (n == 0 || parse_header((const uint8_t *)line, n, c->seq, rec, &hlen, NULL) != MLA_OK ||
-	    rec->type != MLA_BUNDLE_ENTRY || rd.pos + rec->len + 1 > c->end)
-		return mla_fail(diag, MLA_ERR_SCHEMA, "bundle: entry record %llu at offset %zu "
-				"changed while it was read", (unsigned long long)c->seq,
-				rec->offset);
+	    rec->type != c->type || rd.pos + rec->len + 1 > c->end)
+		return mla_fail(diag, MLA_ERR_SCHEMA, "bundle: %s record %llu at offset %zu "
+				"changed while it was read", type_names[c->type],
+				(unsigned long long)c->seq, rec->offset);
 	if ((r = read_data(&rd, rec, c->data, c->seq, diag)) != MLA_OK)
 		return r;
 	rec->data = c->data;

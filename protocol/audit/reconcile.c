@@ -4,6 +4,7 @@
  * and the receipt-sha256 of the sender's delivered entry must be the receiver's receipt-issued
  * one. Every one-sided or differing entry is a finding with both States, the message id and
  * the entries' seqs. With a trust set, each bundle must first verify (verify.c). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 
 /* An entry of interest, on the sending (X) or receiving (Y) side of one direction. */
 struct ref {
-	const mla_audit_entry *e;
+	const mla_audit_side_entry *e;
 	int recv_side;
 };
 
@@ -50,55 +51,114 @@ void mla_audit_side_free(mla_audit_side *s)
 	free(s);
 }
 
-/* Every entry record that parses into s->entries; one that does not is listed as skipped. */
-static mla_err parse_entries(mla_audit_side *s, const mla_bundle *b)
+/* Whether reconciliation compares entry e (direction_refs picks among these). */
+static int compared(const mla_audit_entry *e)
 {
-	size_t cap = 0;
-
-	if ((s->entries = calloc(b->n ? b->n : 1, sizeof(*s->entries))) == NULL)
-		return MLA_ERR_NOMEM;
-	for (size_t i = 0; i < b->n; i++) {
-		const mla_bundle_record *r = &b->rec[i];
-		mla_diag d = {MLA_OK, ""};
-		mla_audit_failure *f;
-
-		if (r->type != MLA_BUNDLE_ENTRY ||
-		    mla_audit_entry_parse(r->data, r->len, &s->entries[s->nentries], &d) == MLA_OK) {
-			s->nentries += r->type == MLA_BUNDLE_ENTRY;
-			continue;
-		}
-		if ((f = mla_grow(s->skipped, &cap, s->nskipped, sizeof(*f))) == NULL)
-			return MLA_ERR_NOMEM;
-		s->skipped = f;
-		f = &s->skipped[s->nskipped];
-		memset(f, 0, sizeof(*f));
-		if ((f->message = strdup(mla_diag_message(&d))) == NULL)
-			return MLA_ERR_NOMEM;
-		f->check = MLA_AUDIT_CHECK_ENTRIES;
-		f->refusal = MLA_AUDIT_R_ENTRY_FORM;
-		f->record_type = MLA_BUNDLE_ENTRY;
-		memcpy(f->record, r->name, sizeof(f->record));
-		s->nskipped++;
-	}
-	return MLA_OK;
+	return e->message_id[0] != '\0' &&
+	       (e->event == MLA_AUDIT_SENT || e->event == MLA_AUDIT_DELIVERED ||
+		e->event == MLA_AUDIT_RESEALED || e->event == MLA_AUDIT_RECEIVED ||
+		e->event == MLA_AUDIT_RECEIPT_ISSUED);
 }
 
-/* The checks of the bundle in (b parsed from it): all of them with a trust set, else the
- * manifest alone (for the State), over its index as mla_audit_verify reads it; then the
- * entries. */
-static mla_err load_checked(mla_audit_side *s, const mla_audit_input *in, const mla_bundle *b,
+struct side_read {
+	mla_audit_side *s;
+	size_t capk, caps;
+	mla_audit_entry e;
+};
+
+/* An entry record that does not parse, listed (the first MLA_AUDIT_FAILURES_LISTED). */
+static int skip(struct side_read *sr, const mla_bundle_record *r, const mla_diag *d)
+{
+	mla_audit_side *s = sr->s;
+	mla_audit_failure *f;
+
+	if (s->nskipped >= MLA_AUDIT_FAILURES_LISTED) {
+		s->skipped_unlisted++;
+		return 0;
+	}
+	if ((f = mla_grow(s->skipped, &sr->caps, s->nskipped, sizeof(*f))) == NULL)
+		return -1;
+	s->skipped = f;
+	f = &s->skipped[s->nskipped];
+	memset(f, 0, sizeof(*f));
+	if ((f->message = strdup(mla_diag_message(d))) == NULL)
+		return -1;
+	f->check = MLA_AUDIT_CHECK_ENTRIES;
+	f->refusal = MLA_AUDIT_R_ENTRY_FORM;
+	f->record_type = MLA_BUNDLE_ENTRY;
+	memcpy(f->record, r->name, sizeof(f->record));
+	s->nskipped++;
+	return 0;
+}
+
+/* One entry record: counted when it parses, kept when reconciliation compares it. */
+static int read_entry(void *arg, const mla_bundle_record *r)
+{
+	struct side_read *sr = arg;
+	mla_audit_side *s = sr->s;
+	mla_diag d = {MLA_OK, ""};
+	const mla_audit_entry *e = &sr->e;
+	mla_audit_side_entry *p;
+
+	if (mla_audit_entry_parse(r->data, r->len, &sr->e, &d) != MLA_OK)
+		return skip(sr, r, &d);
+	s->nentries++;
+	if (!compared(e))
+		return 0;
+	if ((p = mla_grow(s->entries, &sr->capk, s->nkept, sizeof(*p))) == NULL)
+		return -1;
+	s->entries = p;
+	p = &s->entries[s->nkept++];
+	_Static_assert(sizeof(p->message_id) == sizeof(e->message_id) &&
+			       sizeof(p->from) == sizeof(e->from) && sizeof(p->to) == sizeof(e->to),
+		       "the kept fields are the parsed ones");
+	memset(p, 0, sizeof(*p));
+	p->seq = e->seq;
+	p->event = e->event;
+	memcpy(p->message_id, e->message_id, sizeof(p->message_id));
+	memcpy(p->from, e->from, sizeof(p->from));
+	memcpy(p->to, e->to, sizeof(p->to));
+	p->has_envelope_sha256 = e->has_envelope_sha256;
+	p->has_receipt_sha256 = e->has_receipt_sha256;
+	memcpy(p->envelope_sha256, e->envelope_sha256, 32);
+	memcpy(p->receipt_sha256, e->receipt_sha256, 32);
+	memcpy(p->prev_envelope_sha256, e->prev_envelope_sha256, 32);
+	return 0;
+}
+
+/* The bundle of in as a stream: its bytes, or its file. */
+static FILE *open_side(const mla_audit_input *in, mla_diag *diag)
+{
+	FILE *f = in->data != NULL ? fmemopen((void *)in->data, in->len, "rb")
+				   : fopen(in->path != NULL ? in->path : "", "rb");
+
+	if (f == NULL)
+		(void)mla_fail(diag, MLA_ERR_IO, "cannot read %s: %s", in->name, strerror(errno));
+	else if (in->data == NULL)
+		(void)setvbuf(f, NULL, _IOFBF, (size_t)1 << 20); /* fewer reads; a hint only */
+	return f;
+}
+
+/* The checks of the bundle f (its index idx): all of them with a trust set, else the manifest
+ * alone (for the State); then the entries, read once more (against the verification's read
+ * of them, when there was one: a file that changed meanwhile is not reconciled). */
+static mla_err load_checked(mla_audit_side *s, FILE *f, const mla_bundle *idx,
 			    const mla_audit_trust *trust, mla_diag *diag)
 {
-	FILE *f = fmemopen((void *)in->data, in->len, "rb");
-	mla_bundle idx;
+	struct side_read sr;
 	struct vctx v;
 	mla_err r = MLA_ERR_NOMEM;
+	int got;
 
-	memset(&idx, 0, sizeof(idx));
-	audit_vctx_init(&v, &idx, f, trust);
-	if (f == NULL || mla_bundle_index(f, &idx, diag) != MLA_OK ||
-	    (trust != NULL ? audit_run_checks(&v) : verify_manifest(&v)) != 0)
+	memset(&sr, 0, sizeof(sr));
+	sr.s = s;
+	audit_vctx_init(&v, idx, f, trust);
+	if ((trust != NULL ? audit_run_checks(&v) : verify_manifest(&v)) != 0) {
+		if (v.tmp_failed)
+			r = mla_fail(diag, MLA_ERR_IO, "%s: the verifier's temporary file (TMPDIR, "
+				     "else /tmp) cannot be written or read", s->name);
 		goto out;
+	}
 	memcpy(s->state, v.state, sizeof(s->state));
 	if (trust != NULL && (s->verified = audit_vctx_result(&v, s->name)) == NULL)
 		goto out;
@@ -108,14 +168,15 @@ static mla_err load_checked(mla_audit_side *s, const mla_audit_input *in, const 
 	} else if (s->state[0] == '\0') {
 		s->refusal = MLA_AUDIT_R_NO_STATE;
 		r = mla_fail(diag, MLA_ERR_HEADER, "%s: the manifest names no State", s->name);
+	} else if ((got = audit_entries_each(&v, read_entry, &sr)) > 0) {
+		s->refusal = MLA_AUDIT_R_CONTAINER;
+		r = mla_fail(diag, MLA_ERR_SCHEMA, "%s: its entries changed while it was read",
+			     s->name);
 	} else {
-		r = parse_entries(s, b);
+		r = got == 0 ? MLA_OK : MLA_ERR_NOMEM;
 	}
 out:
 	audit_vctx_free(&v);
-	mla_bundle_free(&idx);
-	if (f != NULL)
-		fclose(f);
 	return r == MLA_ERR_NOMEM ? mla_fail(diag, r, "out of memory") : r;
 }
 
@@ -123,27 +184,34 @@ mla_err mla_audit_side_load(const mla_audit_input *in, const mla_audit_trust *tr
 			    mla_audit_side **out, mla_diag *diag)
 {
 	mla_audit_side *s = calloc(1, sizeof(*s));
-	mla_bundle b;
+	mla_bundle idx;
+	FILE *f = NULL;
 	mla_err r = MLA_ERR_NOMEM;
 
-	memset(&b, 0, sizeof(b));
+	memset(&idx, 0, sizeof(idx));
 	*out = NULL;
 	if (s == NULL || (s->name = strdup(in->name)) == NULL) {
 		r = mla_fail(diag, r, "out of memory");
 		goto out;
 	}
-	if ((r = mla_bundle_parse(in->data, in->len, &b, diag)) != MLA_OK) {
+	if ((f = open_side(in, diag)) == NULL) {
 		s->refusal = MLA_AUDIT_R_CONTAINER;
-		r = MLA_ERR_SCHEMA; /* diag: the parser's message */
+		r = MLA_ERR_IO;
+	} else if ((r = mla_bundle_index(f, &idx, diag)) != MLA_OK) {
+		s->refusal = MLA_AUDIT_R_CONTAINER;
+		if (r != MLA_ERR_NOMEM && r != MLA_ERR_IO)
+			r = MLA_ERR_SCHEMA; /* diag: the parser's message */
 	} else {
-		r = load_checked(s, in, &b, trust, diag);
+		r = load_checked(s, f, &idx, trust, diag);
 	}
 	if (r != MLA_ERR_NOMEM) {
 		*out = s; /* ready, or saying why not */
 		s = NULL;
 	}
 out:
-	mla_bundle_free(&b);
+	mla_bundle_free(&idx);
+	if (f != NULL)
+		fclose(f);
 	mla_audit_side_free(s);
 	return r;
 }
@@ -165,10 +233,10 @@ static mla_audit_finding *add_finding(struct report *rp, int in_flight)
 /* Adds one problem or in-flight note: the text and the entries' seqs on each side (x's
  * entry xs, y's entry ys, NULL for none). */
 static void note(struct report *rp, mla_audit_mismatch kind, const char *x, const char *y,
-		 const char *id, const mla_audit_entry *xs, const mla_audit_entry *ys,
+		 const char *id, const mla_audit_side_entry *xs, const mla_audit_side_entry *ys,
 		 const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 static void note(struct report *rp, mla_audit_mismatch kind, const char *x, const char *y,
-		 const char *id, const mla_audit_entry *xs, const mla_audit_entry *ys,
+		 const char *id, const mla_audit_side_entry *xs, const mla_audit_side_entry *ys,
 		 const char *fmt, ...)
 {
 	char msg[512];
@@ -213,7 +281,7 @@ struct msg {
 	const char *x, *y, *id;
 	const struct ref *snd, *rcv;
 	size_t ns, nr;
-	const mla_audit_entry *delivered, *received, *s0; /* the first of each */
+	const mla_audit_side_entry *delivered, *received, *s0; /* the first of each */
 };
 
 /* No received entry: 1 nothing exchanged, 0 in flight, 2 refused by the receiver, -1 a
@@ -257,7 +325,7 @@ static int envelope_digests(struct report *rp, const struct msg *m)
 
 	for (size_t i = 0; i < m->ns; i++)
 		for (size_t k = 0; k < m->nr; k++) {
-			const mla_audit_entry *a = m->snd[i].e, *b = m->rcv[k].e;
+			const mla_audit_side_entry *a = m->snd[i].e, *b = m->rcv[k].e;
 			if (a->event == MLA_AUDIT_RESEALED ||
 			    (a->event == MLA_AUDIT_SENT && a->has_envelope_sha256 &&
 			     replaced_seal(m, a->envelope_sha256)))
@@ -280,12 +348,12 @@ static int envelope_digests(struct report *rp, const struct msg *m)
 
 /* The receiver's receipt-issued entry whose receipt is the one delivered names (*issued), or
  * else the first other one (*other). */
-static void find_issued(const struct msg *m, const mla_audit_entry **issued,
-			const mla_audit_entry **other)
+static void find_issued(const struct msg *m, const mla_audit_side_entry **issued,
+			const mla_audit_side_entry **other)
 {
 	*issued = *other = NULL;
 	for (size_t k = 0; k < m->nr && *issued == NULL; k++) {
-		const mla_audit_entry *b = m->rcv[k].e;
+		const mla_audit_side_entry *b = m->rcv[k].e;
 		if (b->event != MLA_AUDIT_RECEIPT_ISSUED || !b->has_receipt_sha256)
 			continue;
 		if (memcmp(b->receipt_sha256, m->delivered->receipt_sha256, 32) == 0)
@@ -299,7 +367,7 @@ static void find_issued(const struct msg *m, const mla_audit_entry **issued,
  * envelope digests already differ). */
 static int receipt_digest(struct report *rp, const struct msg *m, int bad)
 {
-	const mla_audit_entry *d = m->delivered, *issued, *other;
+	const mla_audit_side_entry *d = m->delivered, *issued, *other;
 	char h1[65], h2[65];
 
 	find_issued(m, &issued, &other);
@@ -367,15 +435,15 @@ static size_t direction_refs(const mla_audit_side *sx, const mla_audit_side *sy,
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < sx->nentries; i++) {
-		const mla_audit_entry *e = &sx->entries[i];
+	for (size_t i = 0; i < sx->nkept; i++) {
+		const mla_audit_side_entry *e = &sx->entries[i];
 		if ((e->event == MLA_AUDIT_SENT || e->event == MLA_AUDIT_DELIVERED ||
 		     e->event == MLA_AUDIT_RESEALED) &&
 		    e->message_id[0] && strcmp(e->to, sy->state) == 0)
 			r[n++] = (struct ref){e, 0};
 	}
-	for (size_t i = 0; i < sy->nentries; i++) {
-		const mla_audit_entry *e = &sy->entries[i];
+	for (size_t i = 0; i < sy->nkept; i++) {
+		const mla_audit_side_entry *e = &sy->entries[i];
 		if ((e->event == MLA_AUDIT_RECEIVED || e->event == MLA_AUDIT_RECEIPT_ISSUED) &&
 		    e->message_id[0] && strcmp(e->from, sx->state) == 0)
 			r[n++] = (struct ref){e, 1};
@@ -388,7 +456,7 @@ static size_t direction_refs(const mla_audit_side *sx, const mla_audit_side *sy,
 static int direction(struct report *rp, const mla_audit_side *sx, const mla_audit_side *sy,
 		     mla_audit_direction *d)
 {
-	struct ref *r = calloc(sx->nentries + sy->nentries + 1, sizeof(*r));
+	struct ref *r = calloc(sx->nkept + sy->nkept + 1, sizeof(*r));
 	size_t n;
 
 	if (r == NULL)

@@ -147,6 +147,8 @@ void audit_vctx_init(struct vctx *v, const mla_bundle *b, FILE *f, const mla_aud
 	v->b = b;
 	v->f = f;
 	v->trust = trust;
+	v->last_cp = -1;
+	v->cpt.fd = -1;
 	mla_limits_default(&v->limits);
 }
 
@@ -160,8 +162,15 @@ int audit_run_checks(struct vctx *v)
 		verify_seals, verify_proofs,
 	};
 
+	if (v->b != NULL && v->b->count[MLA_BUNDLE_CHECKPOINT] > 0) {
+		if (cptab_open(&v->cpt) != 0) {
+			v->tmp_failed = 1;
+			return -1;
+		}
+		v->have_cpt = 1;
+	}
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		if (steps[i](v) != 0 || v->nomem)
+		if (steps[i](v) != 0 || v->nomem || v->tmp_failed)
 			return -1;
 	return 0;
 }
@@ -178,10 +187,9 @@ void audit_vctx_free(struct vctx *v)
 	free(v->entries);
 	free(v->held);
 	free(v->pleaves);
-	free(v->cp_root);
-	free(v->cp_last_ms);
-	free(v->cps);
-	free(v->cp_key);
+	if (v->have_cpt)
+		cptab_close(&v->cpt);
+	v->have_cpt = 0;
 	for (size_t i = 0; i < v->nkeys; i++)
 		X509_free(v->keys[i].cert);
 	free(v->keys);
@@ -205,7 +213,6 @@ void audit_bundle_result_free(mla_audit_bundle_result *r)
 	if (r == NULL)
 		return;
 	free(r->name);
-	free(r->heads);
 	free_failures(r->failures, r->nfailures);
 }
 
@@ -213,8 +220,7 @@ mla_audit_bundle_result *audit_vctx_result(struct vctx *v, const char *name)
 {
 	mla_audit_bundle_result *r = calloc(1, sizeof(*r));
 
-	if (r == NULL || (r->name = strdup(name)) == NULL ||
-	    (v->nheads > 0 && (r->heads = calloc(v->nheads, sizeof(*r->heads))) == NULL)) {
+	if (r == NULL || (r->name = strdup(name)) == NULL) {
 		audit_bundle_result_free(r);
 		free(r);
 		return NULL;
@@ -227,9 +233,7 @@ mla_audit_bundle_result *audit_vctx_result(struct vctx *v, const char *name)
 		r->ok[f] = v->fam[f].ok;
 		r->failed[f] = v->fam[f].failed;
 	}
-	if (v->nheads > 0)
-		memcpy(r->heads, v->heads, v->nheads * sizeof(*r->heads));
-	r->nheads = v->nheads;
+	r->nheads = v->heads_seen;
 	r->failures = v->failures; /* moved */
 	r->nfailures = v->nfailures;
 	r->unlisted = v->unlisted;
@@ -253,13 +257,23 @@ static FILE *open_input(const mla_audit_input *in, mla_diag *d)
 
 /* One bundle into v (with its index in b): the container, then every check; a bundle that
  * does not verify is 0 here (its failures are in v), -1 when out of memory. */
+struct head_out {
+	mla_audit_head_fn fn;
+	void *arg;
+	int pool;
+};
+
 static int verify_one(struct vctx *v, const mla_audit_input *in, mla_bundle *b,
-		      const mla_audit_trust *trust)
+		      const mla_audit_trust *trust, const struct head_out *ho, size_t i)
 {
 	mla_diag d = {MLA_OK, ""};
 	FILE *f = open_input(in, &d);
 
 	audit_vctx_init(v, NULL, f, trust);
+	v->on_head = ho->fn;
+	v->head_arg = ho->arg;
+	v->pool_heads = ho->pool;
+	v->bundle = i;
 	if (f == NULL || mla_bundle_index(f, b, &d) != MLA_OK) {
 		vfail(v, F_BUNDLE, MLA_AUDIT_R_CONTAINER, MLA_BUNDLE_TYPE_N, "",
 		      "malformed bundle: %s", mla_diag_message(&d));
@@ -310,22 +324,48 @@ static mla_err collect(struct vctx *vs, const mla_audit_input *in, size_t n, str
 }
 
 /* The checks of every bundle and, with more than one, the split view across them. */
+/* Why a bundle's checks could not run. */
+static mla_err stopped(const struct vctx *v, const char *name, mla_diag *diag)
+{
+	if (v->head_err != MLA_OK)
+		return mla_fail(diag, v->head_err, "verifying %s: stopped by the receiver of its "
+				"heads", name);
+	if (v->tmp_failed)
+		return mla_fail(diag, MLA_ERR_IO, "verifying %s: the verifier's temporary file "
+				"(TMPDIR, else /tmp) cannot be written or read", name);
+	return mla_fail(diag, MLA_ERR_NOMEM, "out of memory verifying the audit bundles");
+}
+
 static mla_err verify_all(struct vctx *vs, mla_bundle *bs, const mla_audit_input *in, size_t n,
-			  const mla_audit_trust *trust, struct vcross *x, const char **names)
+			  const mla_audit_trust *trust, const struct head_out *ho,
+			  struct vcross *x, const char **names, mla_diag *diag)
 {
 	for (size_t i = 0; i < n; i++) {
 		names[i] = in[i].name;
-		if (verify_one(&vs[i], &in[i], &bs[i], trust) != 0)
-			return MLA_ERR_NOMEM;
+		if (verify_one(&vs[i], &in[i], &bs[i], trust, ho, i) != 0)
+			return stopped(&vs[i], in[i].name, diag);
+		/* what a later step needs of the checkpoints is read again from the bundle:
+		 * the temporary file goes now (one at a time, whatever n) */
+		if (vs[i].have_cpt)
+			cptab_close(&vs[i].cpt);
+		vs[i].have_cpt = 0;
 	}
 	if (n > 1 && audit_cross_check(vs, names, n, x) != 0)
-		return MLA_ERR_NOMEM;
+		return mla_fail(diag, MLA_ERR_NOMEM, "out of memory verifying the audit bundles");
 	return MLA_OK;
 }
 
 mla_err mla_audit_verify(const mla_audit_input *in, size_t n, const mla_audit_trust *trust,
 			 mla_audit_result **out, mla_diag *diag)
 {
+	return mla_audit_verify_heads(in, n, trust, NULL, NULL, out, diag);
+}
+
+mla_err mla_audit_verify_heads(const mla_audit_input *in, size_t n, const mla_audit_trust *trust,
+			       mla_audit_head_fn on_head, void *arg, mla_audit_result **out,
+			       mla_diag *diag)
+{
+	struct head_out ho = {on_head, arg, n > 1};
 	struct vctx *vs = calloc(n ? n : 1, sizeof(*vs));
 	mla_bundle *bs = calloc(n ? n : 1, sizeof(*bs));
 	const char **names = calloc(n ? n : 1, sizeof(*names));
@@ -339,9 +379,13 @@ mla_err mla_audit_verify(const mla_audit_input *in, size_t n, const mla_audit_tr
 		r = mla_fail(diag, MLA_ERR_ARG, "no bundle or no trust set to verify with");
 		goto out;
 	}
-	if (vs == NULL || bs == NULL || names == NULL || res == NULL ||
-	    (r = verify_all(vs, bs, in, n, trust, &x, names)) != MLA_OK ||
-	    (r = collect(vs, in, n, &x, res)) != MLA_OK || audit_epoch_links(vs, n, res) != 0) {
+	if (vs == NULL || bs == NULL || names == NULL || res == NULL) {
+		r = mla_fail(diag, MLA_ERR_NOMEM, "out of memory verifying the audit bundles");
+		goto out;
+	}
+	if ((r = verify_all(vs, bs, in, n, trust, &ho, &x, names, diag)) != MLA_OK)
+		goto out;
+	if ((r = collect(vs, in, n, &x, res)) != MLA_OK || audit_epoch_links(vs, n, res) != 0) {
 		r = mla_fail(diag, MLA_ERR_NOMEM, "out of memory verifying the audit bundles");
 		goto out;
 	}

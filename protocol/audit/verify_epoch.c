@@ -23,10 +23,7 @@ static int leaves_root(const struct vctx *v, uint64_t n, uint8_t root[32])
 /* The latest checkpoint of v that opened (0: none). */
 static uint64_t archived_size(const struct vctx *v)
 {
-	for (size_t i = v->ncps; i > 0; i--)
-		if (v->cps[i - 1].size != 0)
-			return v->cps[i - 1].size;
-	return 0;
+	return v->last_cp_size;
 }
 
 /* The link of e (entry 0 of cur) against prev, the previous epoch's bundle. */

@@ -97,6 +97,38 @@ struct vleaf {
 	int have, proven; /* the leaf was read; a proof of it verified */
 };
 
+/* What the checks learn of one checkpoint record, one row per record in record order
+ * (verify_cptab.c keeps them in a temporary file: a log may have a checkpoint per entry). */
+struct vcp {
+	uint64_t size;	 /* signed size; 0 when refused (verify_checkpoints) */
+	uint8_t root[32];	 /* the signed root */
+	int64_t last_ms; /* the time of its last entry (0: none or not parsed; verify_entries) */
+	uint32_t key;	 /* which audit key (index in keys) signed it */
+	uint8_t tree;	 /* its entries hash to its root (verify_entries) */
+	uint8_t pair;	 /* a consistency proof to the next opened one verified (verify_proofs) */
+	uint8_t pad[2];
+};
+
+struct vcptab {
+	int fd;
+	size_t n;			/* rows */
+	struct vcp *blk;		/* the cached block */
+	size_t blk_first, hint;
+	int have_blk, dirty;
+};
+
+/* A temporary file (TMPDIR, else /tmp), unlinked at once; -1 when it cannot be made. */
+int cptab_open(struct vcptab *t);
+void cptab_close(struct vcptab *t);
+/* Row i (below t->n) into *out; put writes row i (at most t->n: appends). 0, else -1. */
+int cptab_get(struct vcptab *t, size_t i, struct vcp *out);
+int cptab_put(struct vcptab *t, size_t i, const struct vcp *in);
+int cptab_flush(struct vcptab *t);
+/* The row of the opened checkpoint of size n, or -1 (*err set when the file failed). */
+long cptab_find(struct vcptab *t, uint64_t n, int *err);
+/* The opened row after row k, or -1. */
+long cptab_next(struct vcptab *t, long k, int *err);
+
 /* One bundle's verification: what the checks parsed, counted and found. The entries are
  * read from f twice, in bounded memory (SPEC 15 "Verification"): once for which messages
  * the bundle must hold (audit_prepass), once for every check (verify_entries), which keeps
@@ -131,11 +163,17 @@ struct vctx {
 	size_t nheld;
 	struct vleaf *pleaves;		     /* of the entries `i.<seq>.<n>` proofs are of */
 	size_t npleaves;
-	mla_checkpoint *cps;		     /* opened; size 0 when refused */
-	uint8_t (*cp_root)[32];		     /* each opened checkpoint's root from the entries */
-	int64_t *cp_last_ms;		     /* the time of each one's last entry (0: none) */
-	size_t *cp_key;			     /* which audit key (index in keys) signed each */
-	size_t ncps;
+	struct vcptab cpt;		     /* a row per checkpoint record (verify_checkpoints) */
+	int have_cpt;
+	size_t ncps;			     /* checkpoint records */
+	long last_cp;			     /* the row of the latest opened one, or -1 */
+	uint64_t last_cp_size;		     /* its size (0: none) */
+	uint64_t final_cp_size;		     /* the last checkpoint record's size (0: refused) */
+	/* the first read of each streamed region's records (names and bytes): later reads must
+	 * hash alike (region_digest[MLA_BUNDLE_ENTRY] unused: entries_digest) */
+	uint8_t region_digest[MLA_BUNDLE_TYPE_N][32];
+	int have_region[MLA_BUNDLE_TYPE_N];
+	int tmp_failed;			     /* the temporary file failed */
 	/* the log's audit keys (SPEC 14 "Audit key changes"): keys[0] is `audit` (= key), then
 	 * audit.2, ... of a format 3 bundle (verify_keys.c) */
 	struct vkey *keys;
@@ -155,9 +193,17 @@ struct vctx {
 	struct vtime *times;		     /* sorted by id; built by verify_envelopes */
 	size_t ntimes;
 	struct vpeer *peers;		     /* verify_witness.c */
-	size_t npeers;
+	size_t npeers, cappeers;
+	/* the verified heads: handed to on_head (bundle: this one's input index), and pooled in
+	 * heads when pool_heads (the split-view check across several bundles needs them) */
+	mla_audit_head_fn on_head;
+	void *head_arg;
+	size_t bundle;
+	mla_err head_err; /* on_head's, which stopped the checks */
+	int pool_heads;
 	mla_audit_head *heads;
 	size_t nheads, caphead;
+	size_t heads_seen;
 	size_t cosignatures;		     /* peers' valid cosignatures on our checkpoints */
 	struct vfam fam[F_N];
 	mla_audit_failure *failures;
@@ -193,14 +239,39 @@ int audit_keep_entry(const struct vctx *v, const mla_audit_entry *e);
  * roots[i], read again from the bundle: 0, -1 when out of memory, unreadable, or when the
  * entries are not those the first read saw. */
 int audit_roots_at(const struct vctx *v, const uint64_t *sizes, size_t n, uint8_t (*roots)[32]);
+/* Every entry record of v's bundle to fn, in order (reconcile.c): 0, 1 when the file no
+ * longer reads as indexed or the entries are not those the first read saw, -1 when fn
+ * failed or no memory. */
+int audit_entries_each(const struct vctx *v, int (*fn)(void *arg, const mla_bundle_record *r),
+		       void *arg);
+/* A streamed region's records read once more (checkpoints, witnessed heads, proofs): the
+ * first read of a region keeps its digest, each later one must match it or the bundle fails
+ * (the file changed between reads). next returns 1 with a record, 0 at the end (or when the
+ * file no longer reads as indexed: recorded), -1 out of memory. */
+struct vregion {
+	mla_bundle_cursor *c; /* 16 KiB: on the heap */
+	struct vctx *v;
+	mla_bundle_type type;
+	void *hash; /* EVP_MD_CTX */
+	int ok, done, short_read;
+};
+int vregion_open(struct vctx *v, struct vregion *g, mla_bundle_type t);
+int vregion_next(struct vregion *g, mla_bundle_record *rec);
+/* After the last record: the digest kept or compared; -1 when hashing failed. Closing before
+ * the end (an early stop) compares nothing. */
+int vregion_close(struct vregion *g);
+/* A verified head (the bundle's checkpoint, or a peer's it cosigned) out to on_head; -1 on
+ * no memory or when on_head stopped the checks. */
+int audit_put_head(struct vctx *v, const mla_audit_head *h);
+
 /* Record rec's data (an envelope or a receipt, read from the bundle) into out; 0, else the
  * failure is recorded in family f. */
 int audit_record_data(struct vctx *v, const mla_bundle_record *rec, enum vfam_id f,
 		      mla_buf *out);
 /* An empty buffer for audit_record_data (room for the largest envelope or receipt). */
 void audit_record_buf(mla_buf *b);
-/* rec as *out with its data: the index's, or read into buf (a checkpoint, witnessed head or
- * proof); 0, else -1 with the failure recorded in family f. */
+/* rec as *out with its data: the index's, or read into buf (a peer's certificate); 0, else
+ * -1 with the failure recorded in family f. */
 int audit_record_loaded(struct vctx *v, const mla_bundle_record *rec, enum vfam_id f,
 			mla_buf *buf, mla_bundle_record *out);
 int verify_certificate(struct vctx *v);

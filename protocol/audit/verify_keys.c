@@ -119,12 +119,17 @@ static void check_named(struct vctx *v)
 
 /* The time of entry seq, the last of an opened checkpoint (verify_entries keeps those), or 0
  * when it did not parse at its seq. */
-static time_t entry_time(const struct vctx *v, uint64_t seq)
+static time_t entry_time(struct vctx *v, uint64_t seq)
 {
-	for (size_t k = 0; v->cp_last_ms != NULL && k < v->ncps; k++)
-		if (v->cps[k].size == seq + 1)
-			return (time_t)(v->cp_last_ms[k] / 1000);
-	return 0;
+	struct vcp cp;
+	int err = 0;
+	long k = cptab_find(&v->cpt, seq + 1, &err);
+
+	if (err || (k >= 0 && cptab_get(&v->cpt, (size_t)k, &cp) != 0)) {
+		v->tmp_failed = 1;
+		return 0;
+	}
+	return k >= 0 ? (time_t)(cp.last_ms / 1000) : 0;
 }
 
 /* Each key's certificate was valid when it last signed: at the time of the last entry its
@@ -159,11 +164,16 @@ static void check_schedule(struct vctx *v, const uint64_t *seqs, size_t nch,
 {
 	uint64_t prev = 0;
 	size_t c = 0;
+	struct vcp row;
 
 	for (size_t j = 0; j < v->ncps; j++) {
-		const mla_checkpoint *cp = &v->cps[j];
+		const struct vcp *cp = &row;
 		size_t want = c, in_span = 0;
 
+		if (cptab_get(&v->cpt, j, &row) != 0) {
+			v->tmp_failed = 1;
+			return;
+		}
 		if (cp->size == 0)
 			continue; /* refused already */
 		for (size_t i = c; i < nch && seqs[i] < cp->size; i++)
@@ -172,11 +182,11 @@ static void check_schedule(struct vctx *v, const uint64_t *seqs, size_t nch,
 			vfailn(v, F_CHECKPOINTS, MLA_AUDIT_R_KEY_CHANGE, MLA_BUNDLE_CHECKPOINT,
 			       cp->size, "checkpoint %llu: covers %zu audit key changes since the "
 			       "previous one (at most one)", (unsigned long long)cp->size, in_span);
-		if (v->cp_key[j] != want)
+		if (cp->key != want)
 			vfailn(v, F_CHECKPOINTS, MLA_AUDIT_R_KEY_CHANGE, MLA_BUNDLE_CHECKPOINT,
 			       cp->size, "checkpoint %llu: signed by audit key %zu where the log's "
 			       "changes call for key %zu", (unsigned long long)cp->size,
-			       v->cp_key[j] + 1, want + 1);
+			       (size_t)cp->key + 1, want + 1);
 		else if (want < v->nkeys)
 			last_size[want] = cp->size;
 		while (c < nch && seqs[c] < cp->size)

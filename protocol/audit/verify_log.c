@@ -133,29 +133,34 @@ static void manifest_counts(struct vctx *v, json_t *j)
 		MFAIL(v, "manifest: first_seq/last_seq do not span the %zu entries", ne);
 }
 
-/* checkpoint_sizes: the checkpoint records' names, in order. */
-static void manifest_sizes(struct vctx *v, json_t *j)
+/* checkpoint_sizes: the checkpoint records' names, in order. -1: no memory. */
+static int manifest_sizes(struct vctx *v, json_t *j)
 {
 	json_t *sizes = json_object_get(j, "checkpoint_sizes"), *s;
-	size_t i, k = 0;
+	size_t i;
 	char name[24];
+	struct vregion g;
+	mla_bundle_record r;
 
 	if (v->b->format >= 4)
-		return; /* none: the checkpoint records' names are the sizes */
+		return 0; /* none: the checkpoint records' names are the sizes */
 	if (!json_is_array(sizes) ||
 	    json_array_size(sizes) != count_type(v->b, MLA_BUNDLE_CHECKPOINT)) {
 		MFAIL(v, "manifest: checkpoint_sizes do not list the checkpoints");
-		return;
+		return 0;
 	}
+	/* formats 2 and 3 (up to 4,000,000 records): the checkpoint records read once */
+	if (vregion_open(v, &g, MLA_BUNDLE_CHECKPOINT) != 0)
+		return -1;
 	json_array_foreach(sizes, i, s) {
-		while (v->b->rec[k].type != MLA_BUNDLE_CHECKPOINT)
-			k++;
+		if (vregion_next(&g, &r) != 1)
+			break; /* the file changed: recorded */
 		mla_require(mla_snprintf(name, sizeof(name), "%lld",
 					 (long long)json_integer_value(s)) == MLA_OK);
-		if (!json_is_integer(s) || strcmp(name, v->b->rec[k++].name) != 0)
-			MFAIL(v, "manifest: checkpoint_sizes[%zu] is not checkpoint %s", i,
-			      v->b->rec[k - 1].name);
+		if (!json_is_integer(s) || strcmp(name, r.name) != 0)
+			MFAIL(v, "manifest: checkpoint_sizes[%zu] is not checkpoint %s", i, r.name);
 	}
+	return vregion_close(&g);
 }
 
 /* Whether o is an object of exactly the n keys (SPEC 11 rule 3: what a version does not
@@ -199,6 +204,7 @@ int verify_manifest(struct vctx *v)
 	json_error_t je;
 	json_t *j = json_loadb((const char *)m->data, m->len, JSON_REJECT_DUPLICATES, &je);
 	size_t failed = v->fam[F_BUNDLE].failed;
+	int rc;
 
 	if (strcmp(m->name, "manifest") != 0)
 		MFAIL(v, "manifest: the record is named '%s'", m->name);
@@ -211,11 +217,11 @@ int verify_manifest(struct vctx *v)
 	manifest_identity(v, j);
 	manifest_filter_keys(v, json_object_get(j, "filter"));
 	manifest_counts(v, j);
-	manifest_sizes(v, j);
+	rc = manifest_sizes(v, j);
 	if (v->fam[F_BUNDLE].failed == failed)
 		v->fam[F_BUNDLE].ok++;
 	json_decref(j);
-	return 0;
+	return rc;
 }
 
 /* The time of the bundle's last entry (entries are in seq order and, as checked later, in
@@ -328,99 +334,110 @@ int verify_certificate(struct vctx *v)
 	return audit_take_keys(v, cert);
 }
 
+/* One checkpoint record (row ncps - 1) opened: its row (size 0 when refused). */
+static void open_checkpoint(struct vctx *v, const mla_bundle_record *r, uint64_t *last,
+			    struct vcp *row)
+{
+	mla_diag d = {MLA_OK, ""};
+	uint64_t signers = 0;
+	mla_checkpoint cp;
+	char name[24];
+
+	memset(row, 0, sizeof(*row));
+	if (!v->have_key) {
+		vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_SIG, MLA_BUNDLE_CHECKPOINT,
+		      r->name, "checkpoint %s: no verified audit key", r->name);
+		return;
+	}
+	if (mla_checkpoint_open((const char *)r->data, r->len, audit_keys(v), v->nkeys, &cp,
+				&signers, &d) != MLA_OK) {
+		vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_SIG, MLA_BUNDLE_CHECKPOINT,
+		      r->name, "checkpoint %s: signature or form refused: %s",
+		      r->name, mla_diag_message(&d));
+		return;
+	}
+	mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)cp.size) ==
+		    MLA_OK);
+	if (strcmp(name, r->name) != 0 || strcmp(cp.origin, v->origin) != 0 ||
+	    cp.size <= *last) {
+		vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_NAME, MLA_BUNDLE_CHECKPOINT,
+		      r->name, "checkpoint %s: signed size %s, origin %s: not the "
+		      "record's name, the bundle's log, or not ascending", r->name, name,
+		      cp.origin);
+		return;
+	}
+	*last = cp.size;
+	row->size = cp.size;
+	memcpy(row->root, cp.root, 32);
+	row->key = (uint32_t)audit_signer(signers);
+	v->fam[F_CHECKPOINTS].ok++;
+}
+
+/* Each checkpoint record, in one read: a row each (verify_cptab.c), nothing kept in memory
+ * but the latest opened one's size. */
 int verify_checkpoints(struct vctx *v)
 {
 	uint64_t last = 0;
-	mla_bundle_record loaded;
-	mla_buf buf;
+	struct vregion g;
+	mla_bundle_record r;
+	struct vcp row;
 
-	v->cps = calloc(v->b->n, sizeof(*v->cps));
-	v->cp_key = calloc(v->b->n, sizeof(*v->cp_key));
-	if (v->cps == NULL || v->cp_key == NULL)
+	if (vregion_open(v, &g, MLA_BUNDLE_CHECKPOINT) != 0)
 		return -1;
-	mla_buf_init(&buf, mla_bundle_type_max(MLA_BUNDLE_CHECKPOINT) + 1);
-	for (size_t i = 0; i < v->b->n; i++) {
-		const mla_bundle_record *r = &v->b->rec[i];
-		mla_checkpoint *cp = &v->cps[v->ncps++];
-		mla_diag d = {MLA_OK, ""};
-		uint64_t signers = 0;
-		char name[24];
-
-		if (r->type != MLA_BUNDLE_CHECKPOINT) {
-			v->ncps--;
-			continue;
+	while (vregion_next(&g, &r) == 1) {
+		open_checkpoint(v, &r, &last, &row);
+		if (cptab_put(&v->cpt, v->ncps, &row) != 0) {
+			v->tmp_failed = 1;
+			break;
 		}
-		if (!v->have_key) {
-			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_SIG, MLA_BUNDLE_CHECKPOINT,
-			      r->name, "checkpoint %s: no verified audit key", r->name);
-			continue;
+		if (row.size != 0) {
+			v->last_cp = (long)v->ncps;
+			v->last_cp_size = row.size;
 		}
-		if (audit_record_loaded(v, r, F_CHECKPOINTS, &buf, &loaded) != 0) {
-			cp->size = 0;
-			continue;
-		}
-		r = &loaded;
-		if (mla_checkpoint_open((const char *)r->data, r->len, audit_keys(v), v->nkeys, cp,
-					&signers, &d) != MLA_OK) {
-			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_SIG, MLA_BUNDLE_CHECKPOINT,
-			      r->name, "checkpoint %s: signature or form refused: %s",
-			      r->name, mla_diag_message(&d));
-			cp->size = 0;
-			continue;
-		}
-		mla_require(mla_snprintf(name, sizeof(name), "%llu", (unsigned long long)cp->size) ==
-			    MLA_OK);
-		if (strcmp(name, r->name) != 0 || strcmp(cp->origin, v->origin) != 0 ||
-		    cp->size <= last) {
-			vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_CHECKPOINT_NAME, MLA_BUNDLE_CHECKPOINT,
-			      r->name, "checkpoint %s: signed size %s, origin %s: not the "
-			      "record's name, the bundle's log, or not ascending", r->name, name,
-			      cp->origin);
-			cp->size = 0;
-			continue;
-		}
-		last = cp->size;
-		v->cp_key[v->ncps - 1] = audit_signer(signers);
-		v->fam[F_CHECKPOINTS].ok++;
+		v->final_cp_size = row.size;
+		v->ncps++;
 	}
-	mla_buf_free(&buf);
-	if (v->ncps == 0)
+	if (vregion_close(&g) != 0)
+		return -1;
+	if (v->b->count[MLA_BUNDLE_CHECKPOINT] == 0)
 		vfail(v, F_CHECKPOINTS, MLA_AUDIT_R_NO_CHECKPOINT, MLA_BUNDLE_TYPE_N, "",
 		      "bundle: no checkpoint");
 	return 0;
 }
 
-/* Every opened checkpoint's root against the root of its entries (verify_entries computed
- * it in its read); roots of the same entries are consistent with each other by
+/* Every opened checkpoint's root against the root of its entries (verify_entries compared
+ * them in its read); roots of the same entries are consistent with each other by
  * construction, so a verified root is also consistent with every earlier verified one. */
 int verify_tree(struct vctx *v)
 {
-	for (size_t i = 0; i < v->ncps; i++) {
-		const mla_checkpoint *cp = &v->cps[i];
+	struct vcp cp;
 
-		if (cp->size == 0)
+	for (size_t i = 0; i < v->ncps; i++) {
+		if (cptab_get(&v->cpt, i, &cp) != 0) {
+			v->tmp_failed = 1;
+			return -1;
+		}
+		if (cp.size == 0)
 			continue;
-		if (cp->size > v->nentries) {
-			vfailn(v, F_TREE, MLA_AUDIT_R_TREE_SHORT, MLA_BUNDLE_CHECKPOINT, cp->size,
+		if (cp.size > v->nentries) {
+			vfailn(v, F_TREE, MLA_AUDIT_R_TREE_SHORT, MLA_BUNDLE_CHECKPOINT, cp.size,
 			       "checkpoint %llu: covers more entries than the bundle's %zu "
-			      "(entries missing)", (unsigned long long)cp->size, v->nentries);
+			      "(entries missing)", (unsigned long long)cp.size, v->nentries);
 			continue;
 		}
-		if (v->cp_root == NULL || memcmp(v->cp_root[i], cp->root, 32) != 0) {
-			vfailn(v, F_TREE, MLA_AUDIT_R_TREE_ROOT, MLA_BUNDLE_CHECKPOINT, cp->size,
+		if (!cp.tree) {
+			vfailn(v, F_TREE, MLA_AUDIT_R_TREE_ROOT, MLA_BUNDLE_CHECKPOINT, cp.size,
 			       "checkpoint %llu: signed root differs from the root of "
 			      "entries 0..%llu (an entry was altered, added, removed or reordered)",
-			      (unsigned long long)cp->size, (unsigned long long)cp->size - 1);
+			      (unsigned long long)cp.size, (unsigned long long)cp.size - 1);
 			continue;
 		}
 		v->fam[F_TREE].ok++;
 	}
-	if (v->ncps > 0 && v->cps[v->ncps - 1].size != 0 &&
-	    v->cps[v->ncps - 1].size < v->nentries)
-		vfailn(v, F_TREE, MLA_AUDIT_R_TREE_UNCOVERED, MLA_BUNDLE_ENTRY,
-		       v->cps[v->ncps - 1].size,
+	if (v->ncps > 0 && v->final_cp_size != 0 && v->final_cp_size < v->nentries)
+		vfailn(v, F_TREE, MLA_AUDIT_R_TREE_UNCOVERED, MLA_BUNDLE_ENTRY, v->final_cp_size,
 		       "entry %llu: beyond the latest checkpoint (%zu entries, latest "
-		       "checkpoint %llu)", (unsigned long long)v->cps[v->ncps - 1].size, v->nentries,
-		      (unsigned long long)v->cps[v->ncps - 1].size);
+		       "checkpoint %llu)", (unsigned long long)v->final_cp_size, v->nentries,
+		      (unsigned long long)v->final_cp_size);
 	return 0;
 }

@@ -189,24 +189,27 @@ int audit_prepass(struct vctx *v)
 {
 	struct prepass p = {0, 0, v->filter.case_id == NULL};
 	struct region_hash h = {NULL, 0}; /* region_end is safe on it before region_begin */
-	mla_bundle_cursor c;
+	mla_bundle_cursor *c = malloc(sizeof(*c)); /* 16 KiB */
 	mla_bundle_record r;
 	mla_diag d = {MLA_OK, ""};
 	mla_err e;
 
 	v->nentries = (size_t)v->b->count[MLA_BUNDLE_ENTRY];
-	if (build_held(v) != 0 || region_begin(&h) != 0) {
+	if (c == NULL || build_held(v) != 0 || region_begin(&h) != 0) {
 		(void)region_end(&h, NULL);
+		free(c);
 		return -1;
 	}
-	mla_bundle_cursor_init(&c, v->f, v->b);
-	for (uint64_t seq = 0; (e = mla_bundle_cursor_next(&c, &r, &d)) == MLA_OK; seq++) {
+	mla_bundle_cursor_init(c, v->f, v->b);
+	for (uint64_t seq = 0; (e = mla_bundle_cursor_next(c, &r, &d)) == MLA_OK; seq++) {
 		region_add(&h, &r);
 		if (prepass_one(v, &p, &r, seq) != 0) {
 			(void)region_end(&h, NULL);
+			free(c);
 			return -1;
 		}
 	}
+	free(c);
 	if (e != MLA_ERR_NOT_FOUND)
 		file_changed(v, &d);
 	if (region_end(&h, v->entries_digest) != 0)
@@ -281,11 +284,14 @@ struct pass {
 };
 
 /* Leaf seq (of an entry of time ms, 0 when it does not parse at its seq) into the compact
- * range; the root and last time of each opened checkpoint it completes, the leaf of a proof's
- * entry. */
+ * range; whether its root is the signed one and the last time, into the row of each opened
+ * checkpoint it completes; the leaf of a proof's entry. */
 static int add_leaf(struct vctx *v, struct pass *s, uint64_t seq, const uint8_t leaf[32],
 		    int64_t ms)
 {
+	struct vcp cp;
+	uint8_t root[32];
+
 	if (mla_merkle_hasher_compact_append(s->h, &s->c, leaf) != MLA_OK)
 		return -1;
 	while (s->next_leaf < v->npleaves && v->pleaves[s->next_leaf].seq < seq)
@@ -294,14 +300,23 @@ static int add_leaf(struct vctx *v, struct pass *s, uint64_t seq, const uint8_t 
 		memcpy(v->pleaves[s->next_leaf].leaf, leaf, 32);
 		v->pleaves[s->next_leaf].have = 1;
 	}
-	for (; s->next_cp < v->ncps && (v->cps[s->next_cp].size == 0 ||
-					v->cps[s->next_cp].size <= seq + 1);
-	     s->next_cp++) {
-		if (v->cps[s->next_cp].size != seq + 1)
-			continue; /* refused, or not reached (its size is below this one) */
-		if (mla_merkle_compact_root(&s->c, v->cp_root[s->next_cp]) != MLA_OK)
+	for (; s->next_cp < v->ncps; s->next_cp++) {
+		if (cptab_get(&v->cpt, s->next_cp, &cp) != 0) {
+			v->tmp_failed = 1;
 			return -1;
-		v->cp_last_ms[s->next_cp] = ms;
+		}
+		if (cp.size != 0 && cp.size > seq + 1)
+			break; /* not reached yet */
+		if (cp.size != seq + 1)
+			continue; /* refused, or not reached (its size is below this one) */
+		if (mla_merkle_compact_root(&s->c, root) != MLA_OK)
+			return -1;
+		cp.tree = memcmp(root, cp.root, 32) == 0;
+		cp.last_ms = ms;
+		if (cptab_put(&v->cpt, s->next_cp, &cp) != 0) {
+			v->tmp_failed = 1;
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -362,26 +377,38 @@ static int cmp_leaf(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The entries `i.<seq>.<n>` proofs name, whose leaves the second read keeps. */
+/* The entries `i.<seq>.<n>` proofs name, whose leaves the second read keeps (the proofs'
+ * first read). */
 static int proof_leaves(struct vctx *v)
 {
-	if ((v->pleaves = calloc(v->b->count[MLA_BUNDLE_PROOF] + 1, sizeof(*v->pleaves))) == NULL)
+	struct vregion g;
+	mla_bundle_record r;
+	size_t cap = 0, k = 0;
+	int got;
+
+	if (vregion_open(v, &g, MLA_BUNDLE_PROOF) != 0)
 		return -1;
-	for (size_t i = 0; i < v->b->n; i++) {
-		const char *name = v->b->rec[i].name;
+	while ((got = vregion_next(&g, &r)) == 1) {
 		const char *dot;
 		uint64_t seq;
+		struct vleaf *p;
 
-		if (v->b->rec[i].type != MLA_BUNDLE_PROOF || strncmp(name, "i.", 2) != 0 ||
-		    (dot = strchr(name + 2, '.')) == NULL ||
-		    mla_parse_u64n(name + 2, (size_t)(dot - name - 2), 0, UINT64_MAX, &seq) !=
+		if (strncmp(r.name, "i.", 2) != 0 || (dot = strchr(r.name + 2, '.')) == NULL ||
+		    mla_parse_u64n(r.name + 2, (size_t)(dot - r.name - 2), 0, UINT64_MAX, &seq) !=
 			    MLA_OK)
 			continue; /* not an inclusion proof's name: verify_proofs says so */
+		if ((p = mla_grow(v->pleaves, &cap, v->npleaves, sizeof(*p))) == NULL) {
+			got = -1;
+			break;
+		}
+		v->pleaves = p;
+		memset(&v->pleaves[v->npleaves], 0, sizeof(*p));
 		v->pleaves[v->npleaves++].seq = seq;
 	}
-	qsort(v->pleaves, v->npleaves, sizeof(*v->pleaves), cmp_leaf);
-	size_t k = 0;
-
+	if (vregion_close(&g) != 0 || got < 0)
+		return -1;
+	if (v->npleaves > 0)
+		qsort(v->pleaves, v->npleaves, sizeof(*v->pleaves), cmp_leaf);
 	for (size_t i = 0; i < v->npleaves; i++) /* one per entry */
 		if (k == 0 || v->pleaves[k - 1].seq != v->pleaves[i].seq)
 			v->pleaves[k++] = v->pleaves[i];
@@ -393,7 +420,7 @@ int verify_entries(struct vctx *v)
 {
 	struct pass s;
 	struct region_hash h = {NULL, 0};
-	mla_bundle_cursor c;
+	mla_bundle_cursor *c;
 	mla_bundle_record r;
 	mla_diag d = {MLA_OK, ""};
 	mla_err e = MLA_ERR_NOT_FOUND;
@@ -401,19 +428,17 @@ int verify_entries(struct vctx *v)
 
 	memset(&s, 0, sizeof(s));
 	mla_merkle_compact_init(&s.c);
-	v->cp_root = calloc(v->ncps + 1, sizeof(*v->cp_root));
-	v->cp_last_ms = calloc(v->ncps + 1, sizeof(*v->cp_last_ms));
-	if (v->cp_root == NULL || v->cp_last_ms == NULL || proof_leaves(v) != 0 ||
-	    mla_merkle_hasher_new(&s.h) != MLA_OK)
+	if (proof_leaves(v) != 0 || mla_merkle_hasher_new(&s.h) != MLA_OK)
 		return -1;
-	if (region_begin(&h) != 0) {
+	if ((c = malloc(sizeof(*c))) == NULL || region_begin(&h) != 0) {
 		(void)region_end(&h, NULL);
 		mla_merkle_hasher_free(s.h);
+		free(c);
 		return -1;
 	}
-	mla_bundle_cursor_init(&c, v->f, v->b);
+	mla_bundle_cursor_init(c, v->f, v->b);
 	for (uint64_t seq = 0; !v->broken && rc == 0 &&
-			       (e = mla_bundle_cursor_next(&c, &r, &d)) == MLA_OK; seq++) {
+			       (e = mla_bundle_cursor_next(c, &r, &d)) == MLA_OK; seq++) {
 		region_add(&h, &r);
 		rc = check_entry(v, &s, &r, seq);
 	}
@@ -424,6 +449,9 @@ int verify_entries(struct vctx *v)
 	else
 		(void)region_end(&h, NULL);
 	mla_merkle_hasher_free(s.h);
+	free(c);
+	if (rc == 0 && v->have_cpt && cptab_flush(&v->cpt) != 0)
+		v->tmp_failed = 1;
 	return rc;
 }
 
@@ -432,20 +460,21 @@ int audit_roots_at(const struct vctx *v, const uint64_t *sizes, size_t n, uint8_
 	mla_merkle_hasher *h = NULL;
 	struct region_hash rh = {NULL, 0};
 	mla_merkle_compact cr;
-	mla_bundle_cursor c;
+	mla_bundle_cursor *c = malloc(sizeof(*c));
 	mla_bundle_record r;
 	uint8_t leaf[32], got[32];
 	size_t k = 0;
 	int ok;
 
 	mla_merkle_compact_init(&cr);
-	ok = mla_merkle_hasher_new(&h) == MLA_OK && region_begin(&rh) == 0;
-	mla_bundle_cursor_init(&c, v->f, v->b);
+	ok = c != NULL && mla_merkle_hasher_new(&h) == MLA_OK && region_begin(&rh) == 0;
+	if (c != NULL)
+		mla_bundle_cursor_init(c, v->f, v->b);
 	for (; ok && k < n && sizes[k] == 0; k++)
 		ok = mla_merkle_compact_root(&cr, roots[k]) == MLA_OK;
 	/* to the end, not to the largest size: the digest of the whole must be the first read's,
 	 * or the roots are of other entries than those verified (-1) */
-	while (ok && mla_bundle_cursor_next(&c, &r, NULL) == MLA_OK) {
+	while (ok && mla_bundle_cursor_next(c, &r, NULL) == MLA_OK) {
 		region_add(&rh, &r);
 		if (k == n)
 			continue;
@@ -457,7 +486,102 @@ int audit_roots_at(const struct vctx *v, const uint64_t *sizes, size_t n, uint8_
 	ok = region_end(&rh, got) == 0 && ok && v->have_entries_digest &&
 	     memcmp(got, v->entries_digest, 32) == 0;
 	mla_merkle_hasher_free(h);
+	free(c);
 	return ok && k == n ? 0 : -1;
+}
+
+int audit_entries_each(const struct vctx *v, int (*fn)(void *arg, const mla_bundle_record *r),
+		       void *arg)
+{
+	struct region_hash h = {NULL, 0};
+	mla_bundle_cursor *c = malloc(sizeof(*c));
+	mla_bundle_record r;
+	uint8_t got[32];
+	mla_err e = MLA_ERR_NOT_FOUND;
+	int rc = 0;
+
+	if (c == NULL || region_begin(&h) != 0) {
+		(void)region_end(&h, NULL);
+		free(c);
+		return -1;
+	}
+	mla_bundle_cursor_init(c, v->f, v->b);
+	while (rc == 0 && (e = mla_bundle_cursor_next(c, &r, NULL)) == MLA_OK) {
+		region_add(&h, &r);
+		rc = fn(arg, &r) != 0 ? -1 : 0;
+	}
+	free(c);
+	if (region_end(&h, got) != 0 || rc != 0)
+		return -1;
+	if (e != MLA_ERR_NOT_FOUND ||
+	    (v->have_entries_digest && memcmp(got, v->entries_digest, 32) != 0))
+		return 1;
+	return 0;
+}
+
+int vregion_open(struct vctx *v, struct vregion *g, mla_bundle_type t)
+{
+	struct region_hash h = {NULL, 0};
+
+	memset(g, 0, sizeof(*g));
+	g->v = v;
+	g->type = t;
+	if ((g->c = malloc(sizeof(*g->c))) == NULL || region_begin(&h) != 0) {
+		(void)region_end(&h, NULL);
+		free(g->c);
+		g->c = NULL;
+		return -1;
+	}
+	g->hash = h.ctx;
+	g->ok = 1;
+	mla_bundle_cursor_init_type(g->c, v->f, v->b, t);
+	return 0;
+}
+
+int vregion_next(struct vregion *g, mla_bundle_record *rec)
+{
+	struct region_hash h = {g->hash, g->ok};
+	mla_diag d = {MLA_OK, ""};
+	mla_err e;
+
+	if (g->done)
+		return 0;
+	if ((e = mla_bundle_cursor_next(g->c, rec, &d)) != MLA_OK) {
+		g->done = 1;
+		if (e != MLA_ERR_NOT_FOUND) {
+			file_changed(g->v, &d);
+			g->short_read = 1; /* no digest to keep or compare */
+		}
+		return 0;
+	}
+	region_add(&h, rec);
+	g->ok = h.ok;
+	return 1;
+}
+
+int vregion_close(struct vregion *g)
+{
+	struct region_hash h = {g->hash, g->ok};
+	struct vctx *v = g->v;
+	uint8_t got[32];
+	int hashed = region_end(&h, got) == 0;
+
+	free(g->c);
+	g->c = NULL;
+	if (!g->done || g->short_read)
+		return 0; /* stopped early, or the change is recorded already */
+	if (!hashed)
+		return -1;
+	if (!v->have_region[g->type]) {
+		memcpy(v->region_digest[g->type], got, 32);
+		v->have_region[g->type] = 1;
+	} else if (memcmp(got, v->region_digest[g->type], 32) != 0 && !v->broken) {
+		vfail(v, F_BUNDLE, MLA_AUDIT_R_CONTAINER, MLA_BUNDLE_TYPE_N, "",
+		      "malformed bundle: its %s records changed between two reads of the file",
+		      mla_bundle_type_name(g->type));
+		v->broken = 1;
+	}
+	return 0;
 }
 
 int audit_record_data(struct vctx *v, const mla_bundle_record *rec, enum vfam_id f,

@@ -41,46 +41,36 @@ static int parse_name(const char *name, char *kind, uint64_t *a, uint64_t *b)
 	       mla_parse_u64(dot + 1, 0, UINT64_MAX, b) == MLA_OK;
 }
 
-/* The index in v->cps of the verified checkpoint of size n, or -1. The verified ones ascend
- * (verify_checkpoints refuses the others, size 0, wherever they stand): a binary search over
- * the sizes, stepping past refused ones, so that a log of a checkpoint per entry costs
- * O(log n) a proof, not O(n). */
-static long cp_index(const struct vctx *v, uint64_t n)
+/* The row of the verified checkpoint of size n, or -1 (verify_cptab.c's search). */
+static long cp_index(struct vctx *v, uint64_t n)
 {
-	size_t lo = 0, hi = v->ncps;
+	int err = 0;
+	long k = cptab_find(&v->cpt, n, &err);
 
-	while (n != 0 && lo < hi) {
-		size_t mid = lo + (hi - lo) / 2, k = mid;
+	v->tmp_failed |= err;
+	return err ? -1 : k;
+}
 
-		while (k < hi && v->cps[k].size == 0)
-			k++; /* the first verified one at or after mid */
-		if (k == hi)
-			hi = mid;
-		else if (v->cps[k].size == n)
-			return (long)k;
-		else if (v->cps[k].size < n)
-			lo = k + 1;
-		else
-			hi = mid;
+/* The verified checkpoint after row k, or -1. */
+static long next_cp(struct vctx *v, long k)
+{
+	int err = 0;
+	long j = cptab_next(&v->cpt, k, &err);
+
+	v->tmp_failed |= err;
+	return j;
+}
+
+/* Row k's checkpoint (its root), zero when the file failed (recorded). */
+static struct vcp row_at(struct vctx *v, long k)
+{
+	struct vcp r;
+
+	if (cptab_get(&v->cpt, (size_t)k, &r) != 0) {
+		memset(&r, 0, sizeof(r));
+		v->tmp_failed = 1;
 	}
-	return -1;
-}
-
-/* The verified checkpoint after index k, or -1. */
-static long next_cp(const struct vctx *v, long k)
-{
-	for (size_t j = (size_t)k + 1; j < v->ncps; j++)
-		if (v->cps[j].size != 0)
-			return (long)j;
-	return -1;
-}
-
-static long last_cp(const struct vctx *v)
-{
-	for (size_t j = v->ncps; j > 0; j--)
-		if (v->cps[j - 1].size != 0)
-			return (long)j - 1;
-	return -1;
+	return r;
 }
 
 static int cmp_seq(const void *key, const void *elem)
@@ -100,12 +90,13 @@ static struct vleaf *leaf_of(const struct vctx *v, uint64_t seq)
 	return l != NULL && l->have ? l : NULL;
 }
 
-static void check_one(struct vctx *v, const mla_bundle_record *r, uint8_t *pair)
+static void check_one(struct vctx *v, const mla_bundle_record *r)
 {
 	struct vleaf *leaf = NULL;
 	mla_merkle_proof p;
+	struct vcp ra, rb;
 	uint64_t a, b;
-	long k, k2;
+	long k, k2 = -1;
 	char kind;
 
 	if (!parse_name(r->name, &kind, &a, &b) || !parse_proof(r, &p)) {
@@ -120,25 +111,28 @@ static void check_one(struct vctx *v, const mla_bundle_record *r, uint8_t *pair)
 		vfail(v, F_PROOFS, MLA_AUDIT_R_PROOF_CHECKPOINT, MLA_BUNDLE_PROOF, r->name,
 		      "proof %s: %llu and %llu are not consecutive checkpoints",
 		      r->name, (unsigned long long)a, (unsigned long long)b);
-	} else if (kind == 'c' && mla_merkle_consistency_verify(a, b, v->cps[k2].root,
-								 v->cps[k].root, &p) != MLA_OK) {
+	} else if (kind == 'c' && (ra = row_at(v, k2), rb = row_at(v, k),
+				   mla_merkle_consistency_verify(a, b, ra.root, rb.root, &p) != MLA_OK)) {
 		vfail(v, F_PROOFS, MLA_AUDIT_R_PROOF_INVALID, MLA_BUNDLE_PROOF, r->name,
 		      "proof %s: does not show checkpoint %llu extends checkpoint "
 		      "%llu", r->name, (unsigned long long)b, (unsigned long long)a);
-	} else if (kind == 'i' && (k != last_cp(v) || a >= v->nentries ||
+	} else if (kind == 'i' && (k != v->last_cp || a >= v->nentries ||
 				   (leaf = leaf_of(v, a)) == NULL)) {
 		vfail(v, F_PROOFS, MLA_AUDIT_R_PROOF_CHECKPOINT, MLA_BUNDLE_PROOF, r->name,
 		      "proof %s: not of an entry of the bundle in the latest "
 		      "checkpoint", r->name);
-	} else if (kind == 'i' && mla_merkle_inclusion_verify(a, b, leaf->leaf, &p,
-							       v->cps[k].root) != MLA_OK) {
+	} else if (kind == 'i' && (rb = row_at(v, k),
+				   mla_merkle_inclusion_verify(a, b, leaf->leaf, &p, rb.root) != MLA_OK)) {
 		vfail(v, F_PROOFS, MLA_AUDIT_R_PROOF_INVALID, MLA_BUNDLE_PROOF, r->name,
 		      "proof %s: entry %llu is not in checkpoint %llu by this proof",
 		      r->name, (unsigned long long)a, (unsigned long long)b);
 	} else {
-		if (kind == 'c')
-			pair[k2] = 1;
-		else if (leaf != NULL) /* always, for an i proof that got here */
+		if (kind == 'c') {
+			ra = row_at(v, k2);
+			ra.pair = 1;
+			if (cptab_put(&v->cpt, (size_t)k2, &ra) != 0)
+				v->tmp_failed = 1;
+		} else if (leaf != NULL) /* always, for an i proof that got here */
 			leaf->proven = 1;
 		v->fam[F_PROOFS].ok++;
 	}
@@ -167,45 +161,56 @@ static int in_order(struct vctx *v, const mla_bundle_record *r, uint64_t prev[3]
 	return 1;
 }
 
+/* Every pair of consecutive verified checkpoints has its consistency proof (rows in order). */
+static void pairs_proven(struct vctx *v)
+{
+	struct vcp prev, row;
+	int have_prev = 0;
+
+	memset(&prev, 0, sizeof(prev));
+
+	for (long k = 0; k <= v->last_cp; k++) {
+		if (cptab_get(&v->cpt, (size_t)k, &row) != 0) {
+			v->tmp_failed = 1;
+			return;
+		}
+		if (row.size == 0)
+			continue;
+		if (have_prev && !prev.pair)
+			vfailn(v, F_PROOFS, MLA_AUDIT_R_PROOF_MISSING, MLA_BUNDLE_CHECKPOINT,
+			       prev.size, "checkpoints %llu and %llu: no consistency proof in the "
+			       "bundle", (unsigned long long)prev.size, (unsigned long long)row.size);
+		prev = row;
+		have_prev = 1;
+	}
+}
+
 int verify_proofs(struct vctx *v)
 {
 	uint64_t prev[3] = {0, 0, 0};
 	int first = 1;
+	struct vregion g;
+	mla_bundle_record r;
 
-	uint8_t *pair = calloc(v->ncps + 1, 1);
-	long last = last_cp(v);
-	mla_bundle_record loaded;
-	mla_buf buf;
-
-	if (pair == NULL)
+	if (vregion_open(v, &g, MLA_BUNDLE_PROOF) != 0)
 		return -1;
-	mla_buf_init(&buf, mla_bundle_type_max(MLA_BUNDLE_PROOF) + 1);
-	for (size_t i = 0; i < v->b->n; i++)
-		if (v->b->rec[i].type == MLA_BUNDLE_PROOF && in_order(v, &v->b->rec[i], prev, &first) &&
-		    audit_record_loaded(v, &v->b->rec[i], F_PROOFS, &buf, &loaded) == 0)
-			check_one(v, &loaded, pair);
-	mla_buf_free(&buf);
-	for (long k = last < 0 ? -1 : (long)0; k >= 0 && k != last; k = next_cp(v, k)) {
-		if (v->cps[k].size == 0)
-			continue;
-		if (!pair[k])
-			vfailn(v, F_PROOFS, MLA_AUDIT_R_PROOF_MISSING, MLA_BUNDLE_CHECKPOINT,
-			       v->cps[k].size,
-			       "checkpoints %llu and %llu: no consistency proof in the bundle", (unsigned long long)v->cps[k].size,
-			      (unsigned long long)v->cps[next_cp(v, k)].size);
-	}
+	while (vregion_next(&g, &r) == 1 && !v->tmp_failed)
+		if (in_order(v, &r, prev, &first))
+			check_one(v, &r);
+	if (vregion_close(&g) != 0)
+		return -1;
+	pairs_proven(v);
 	/* a selected message's entries are among those verify_entries kept */
-	for (size_t i = 0; v->filtered && last >= 0 && i < v->nkept; i++) {
+	for (size_t i = 0; v->filtered && v->last_cp >= 0 && i < v->nkept; i++) {
 		const struct ventry *e = &v->entries[i];
 		const struct vleaf *l;
 
-		if (e->message_id[0] != '\0' && e->seq < v->cps[last].size &&
+		if (e->message_id[0] != '\0' && e->seq < v->last_cp_size &&
 		    audit_selected(v, e->message_id) &&
 		    ((l = leaf_of(v, e->seq)) == NULL || !l->proven))
 			vfailn(v, F_PROOFS, MLA_AUDIT_R_PROOF_MISSING, MLA_BUNDLE_ENTRY, e->seq,
 			       "entry %llu (message %s): no inclusion proof in the bundle",
 			       (unsigned long long)e->seq, e->message_id);
 	}
-	free(pair);
 	return 0;
 }

@@ -41,24 +41,36 @@ static size_t popcount(uint64_t x)
 	return n;
 }
 
-static mla_audit_head *add_head(struct vctx *v, const mla_checkpoint *cp, const char *what)
+int audit_put_head(struct vctx *v, const mla_audit_head *h)
 {
-	mla_audit_head *h;
+	mla_err r;
+	void *p;
 
-	void *p = mla_grow(v->heads, &v->caphead, v->nheads, sizeof(*v->heads));
-
-	if (p == NULL)
-		return NULL;
+	v->heads_seen++;
+	if (v->on_head != NULL && (r = v->on_head(v->head_arg, v->bundle, h)) != MLA_OK) {
+		v->head_err = r;
+		return -1;
+	}
+	if (!v->pool_heads)
+		return 0;
+	if ((p = mla_grow(v->heads, &v->caphead, v->nheads, sizeof(*v->heads))) == NULL)
+		return -1;
 	v->heads = p;
-	h = &v->heads[v->nheads++];
+	v->heads[v->nheads++] = *h;
+	return 0;
+}
+
+/* A head of checkpoint cp (size and root) of log origin, described by what. */
+static void make_head(mla_audit_head *h, const char *origin, uint64_t size,
+		      const uint8_t root[32], const char *what)
+{
 	memset(h, 0, sizeof(*h));
 	/* a head's origin is its log's (verify_checkpoints, open_witnessed checked it), at most
-	 * MLA_AUDIT_ORIGIN_MAX: a head is kept per checkpoint, so it holds no more */
-	mla_require(mla_strcpy(h->origin, sizeof(h->origin), cp->origin) == MLA_OK);
-	h->size = cp->size;
-	memcpy(h->root, cp->root, sizeof(h->root));
+	 * MLA_AUDIT_ORIGIN_MAX */
+	mla_require(mla_strcpy(h->origin, sizeof(h->origin), origin) == MLA_OK);
+	h->size = size;
+	memcpy(h->root, root, sizeof(h->root));
 	mla_require(mla_strcpy(h->what, sizeof(h->what), what) == MLA_OK); /* ours, fixed text */
-	return h;
 }
 
 /* Whether name ends in the first 8 bytes of the SHA-256 of cert's DER, in lower-case hex. */
@@ -108,6 +120,10 @@ static void take_peer_cert(struct vctx *v, const mla_bundle_record *r)
 	char why[300] = "", st[3] = "", log[40], cos[40];
 	const char *bad = peer_cert_problem(v, r, cert, st, why, sizeof(why));
 
+	if (v->npeers == v->cappeers) { /* counted in verify_witness: never reached */
+		X509_free(cert);
+		return;
+	}
 	memset(&p, 0, sizeof(p));
 	if (bad == NULL && X509_get0_pubkey(cert) == NULL) {
 		bad = "not an Ed25519 audit key"; /* one OpenSSL cannot decode */
@@ -193,65 +209,75 @@ static size_t select_keys(const mla_bundle_record *r, const mla_note_verifier *f
 	return nk;
 }
 
-/* Our own checkpoints: every line after ours must be a peer's valid cosignature. */
+/* Checkpoint record r (row cp): every line after ours must be a peer's valid cosignature;
+ * the head out when they are. -1: no memory, or the heads' receiver stopped. */
+static int check_one_cosigned(struct vctx *v, const mla_bundle_record *r, const struct vcp *row,
+			      const mla_note_verifier **cand)
+{
+	mla_note_verifier keys[MLA_NOTE_VERIFIERS_MAX];
+	mla_diag d = {MLA_OK, ""};
+	uint64_t signers = 0;
+	mla_checkpoint cp;
+	mla_audit_head h;
+	size_t nk;
+
+	if (sig_lines(r) == 1) { /* ours alone, verified by verify_checkpoints: not twice */
+		make_head(&h, v->origin, row->size, row->root, "checkpoint");
+		return audit_put_head(v, &h);
+	}
+	/* our line is the key that signed it (SPEC 14 "Audit key changes") */
+	nk = select_keys(r, &v->keys[row->key].v, cand, v->npeers, keys);
+	if (mla_checkpoint_open((const char *)r->data, r->len, keys, nk, &cp, &signers, &d) !=
+	    MLA_OK) {
+		vfail(v, F_WITNESS, MLA_AUDIT_R_COSIGNATURE, MLA_BUNDLE_CHECKPOINT, r->name,
+		      "checkpoint %s: %s", r->name, mla_diag_message(&d));
+		return 0;
+	}
+	if (popcount(signers) != sig_lines(r)) {
+		vfail(v, F_WITNESS, MLA_AUDIT_R_UNCERTIFIED, MLA_BUNDLE_CHECKPOINT, r->name,
+		      "checkpoint %s: %zu signature line(s) by keys the bundle "
+		      "does not certify", r->name, sig_lines(r) - popcount(signers));
+		return 0;
+	}
+	make_head(&h, cp.origin, cp.size, cp.root, "checkpoint");
+	v->cosignatures += popcount(signers) - 1;
+	for (size_t j = 1; j < nk; j++)
+		if (signers & (UINT64_C(1) << j) && strlen(h.cosigners) + 2 < sizeof(h.cosigners)) {
+			size_t at = strlen(h.cosigners);
+			/* the State of "mlagw.es/witness", upper case */
+			h.cosigners[at] = (char)(keys[j].name[6] - 32);
+			h.cosigners[at + 1] = (char)(keys[j].name[7] - 32);
+			h.cosigners[at + 2] = '\0';
+		}
+	return audit_put_head(v, &h);
+}
+
+/* Our own checkpoints, read once more beside their rows (verify_checkpoints). */
 static int check_cosignatures(struct vctx *v)
 {
 	const mla_note_verifier **cand = calloc(v->npeers + 1, sizeof(*cand));
-	mla_note_verifier keys[MLA_NOTE_VERIFIERS_MAX];
+	struct vregion g;
+	mla_bundle_record r;
+	struct vcp row;
 	size_t k = 0;
-
-	mla_bundle_record loaded;
-	mla_buf buf;
 	int rc = 0;
 
-	if (cand == NULL)
+	if (cand == NULL || vregion_open(v, &g, MLA_BUNDLE_CHECKPOINT) != 0) {
+		free(cand);
 		return -1;
-	mla_buf_init(&buf, mla_bundle_type_max(MLA_BUNDLE_CHECKPOINT) + 1);
+	}
 	for (size_t i = 0; i < v->npeers; i++)
 		cand[i] = &v->peers[i].cosigner;
-	for (size_t i = 0; i < v->b->n && rc == 0; i++) {
-		const mla_bundle_record *r = &v->b->rec[i];
-		mla_diag d = {MLA_OK, ""};
-		uint64_t signers = 0;
-		mla_checkpoint cp;
-		mla_audit_head *h;
-		size_t nk;
-
-		if (r->type != MLA_BUNDLE_CHECKPOINT || v->cps[k++].size == 0 ||
-		    audit_record_loaded(v, r, F_WITNESS, &buf, &loaded) != 0)
-			continue; /* refused by verify_checkpoints already */
-		r = &loaded;
-		if (sig_lines(r) == 1) { /* ours alone, verified by verify_checkpoints: not twice */
-			if (add_head(v, &v->cps[k - 1], "checkpoint") == NULL)
-				rc = -1;
-			continue;
-		}
-		/* our line is the key that signed it (SPEC 14 "Audit key changes") */
-		nk = select_keys(r, &v->keys[v->cp_key[k - 1]].v, cand, v->npeers, keys);
-		if (mla_checkpoint_open((const char *)r->data, r->len, keys, nk, &cp, &signers, &d) !=
-		    MLA_OK) {
-			vfail(v, F_WITNESS, MLA_AUDIT_R_COSIGNATURE, MLA_BUNDLE_CHECKPOINT, r->name,
-			      "checkpoint %s: %s", r->name, mla_diag_message(&d));
-		} else if (popcount(signers) != sig_lines(r)) {
-			vfail(v, F_WITNESS, MLA_AUDIT_R_UNCERTIFIED, MLA_BUNDLE_CHECKPOINT, r->name,
-			      "checkpoint %s: %zu signature line(s) by keys the bundle "
-			      "does not certify", r->name, sig_lines(r) - popcount(signers));
-		} else if ((h = add_head(v, &cp, "checkpoint")) == NULL) {
+	while (rc == 0 && k < v->ncps && vregion_next(&g, &r) == 1) {
+		if (cptab_get(&v->cpt, k++, &row) != 0) {
+			v->tmp_failed = 1;
 			rc = -1;
-		} else {
-			v->cosignatures += popcount(signers) - 1;
-			for (size_t j = 1; j < nk; j++)
-				if (signers & (UINT64_C(1) << j) && strlen(h->cosigners) + 2 <
-									      sizeof(h->cosigners)) {
-					size_t at = strlen(h->cosigners);
-					/* the State of "mlagw.es/witness", upper case */
-					h->cosigners[at] = (char)(keys[j].name[6] - 32);
-					h->cosigners[at + 1] = (char)(keys[j].name[7] - 32);
-					h->cosigners[at + 2] = '\0';
-				}
+		} else if (row.size != 0) { /* else refused by verify_checkpoints already */
+			rc = check_one_cosigned(v, &r, &row, cand);
 		}
 	}
-	mla_buf_free(&buf);
+	if (vregion_close(&g) != 0)
+		rc = -1;
 	free(cand);
 	return rc;
 }
@@ -351,32 +377,27 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 	const mla_note_verifier **cand = calloc(v->npeers + 1, sizeof(*cand));
 	mla_note_verifier *ren = calloc(v->npeers + 1, sizeof(*ren));
 	struct wit_order prev;
-	mla_bundle_record loaded;
-	mla_buf buf;
+	struct vregion g;
+	mla_bundle_record rec;
 	int rc = 0;
 
 	memset(&prev, 0, sizeof(prev));
-	if (cand == NULL || ren == NULL) {
+	if (cand == NULL || ren == NULL || vregion_open(v, &g, MLA_BUNDLE_WITNESSED) != 0) {
 		free(cand);
 		free(ren);
 		return -1;
 	}
-	mla_buf_init(&buf, mla_bundle_type_max(MLA_BUNDLE_WITNESSED) + 1);
-	for (size_t i = 0; i < v->b->n; i++) {
-		const mla_bundle_record *r = &v->b->rec[i];
+	while (vregion_next(&g, &rec) == 1) {
+		const mla_bundle_record *r = &rec;
 		mla_checkpoint cp;
 		const char *bad;
 		char what[64], why[MLA_DIAG_MAX];
 		size_t nc = 0;
-		mla_audit_head *h;
+		mla_audit_head h;
 
 		uint32_t epoch;
 		char origin[MLA_AUDIT_ORIGIN_MAX + 1], st[3] = {0};
 
-		if (r->type != MLA_BUNDLE_WITNESSED ||
-		    audit_record_loaded(v, r, F_WITNESS, &buf, &loaded) != 0)
-			continue;
-		r = &loaded;
 		epoch = witnessed_epoch(r->name);
 		memcpy(st, r->name, 2);
 		for (size_t p = 0; p < v->npeers; p++) {
@@ -395,17 +416,19 @@ static int check_witnessed(struct vctx *v, const mla_note_verifier *own_cosigner
 			continue;
 		}
 		mla_require(mla_snprintf(what, sizeof(what), "cosigned by %s", v->state) == MLA_OK);
-		if ((h = add_head(v, &cp, what)) == NULL) {
-			rc = -1;
-			break;
-		}
-		memcpy(h->witness, v->state, 3);
+		make_head(&h, cp.origin, cp.size, cp.root, what);
+		memcpy(h.witness, v->state, 3);
 		memcpy(prev.state, r->name, 2);
 		prev.epoch = epoch;
 		prev.size = cp.size;
-		v->fam[F_WITNESS].ok++;
+		v->fam[F_WITNESS].ok++; /* before the head goes out, as when heads were kept */
+		if (audit_put_head(v, &h) != 0) {
+			rc = -1;
+			break;
+		}
 	}
-	mla_buf_free(&buf);
+	if (vregion_close(&g) != 0)
+		rc = -1;
 	free(cand);
 	free(ren);
 	return rc;
@@ -418,9 +441,14 @@ int verify_witness(struct vctx *v)
 	char name[40];
 	int rc;
 
-	v->peers = calloc(v->b->n, sizeof(*v->peers));
+	mla_bundle_record loaded;
+	mla_buf buf;
+
+	v->cappeers = (size_t)v->b->count[MLA_BUNDLE_CERTIFICATE] + 1;
+	v->peers = calloc(v->cappeers, sizeof(*v->peers));
 	if (v->peers == NULL)
 		return -1;
+	mla_buf_init(&buf, mla_bundle_type_max(MLA_BUNDLE_CERTIFICATE) + 1);
 	for (size_t first = 2 + audit_later_keys(v), i = first;
 	     i < v->b->n && v->b->rec[i].type == MLA_BUNDLE_CERTIFICATE; i++) {
 		/* export's order (the store's: State, then fingerprint): names ascend bytewise */
@@ -428,9 +456,10 @@ int verify_witness(struct vctx *v)
 			vfail(v, F_WITNESS, MLA_AUDIT_R_ORDER, MLA_BUNDLE_CERTIFICATE,
 			      v->b->rec[i].name, "certificate %s: duplicated or out of order",
 			      v->b->rec[i].name);
-		else
-			take_peer_cert(v, &v->b->rec[i]);
+		else if (audit_record_loaded(v, &v->b->rec[i], F_WITNESS, &buf, &loaded) == 0)
+			take_peer_cert(v, &loaded); /* read one at a time, not kept by the index */
 	}
+	mla_buf_free(&buf);
 	if (!v->have_key)
 		return 0; /* reported by verify_certificate */
 	mla_require(mla_snprintf(name, sizeof(name), "mlagw.%c%c/witness", v->state[0] + 32,

@@ -11,7 +11,7 @@
 #define CASE_NAME_MAX 40
 #define CASE_CHILDREN_MAX 20
 #define CASE_TYPES_MAX 48
-#define CASE_ROOTS_MAX 12
+#define CASE_ROOTS_MAX 16
 
 /* An element declaration: its local name, its type's local name, its occurrences. */
 struct case_decl {

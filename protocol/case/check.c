@@ -20,6 +20,8 @@ mla_err mla_case_check(const uint8_t *doc, size_t len, const mla_limits *limits,
 		return r;
 	if (rep->n > 0)
 		mla_case_problem_format(&rep->problems[0], first, sizeof(first));
-	return mla_fail(diag, MLA_ERR_SCHEMA, "the document does not follow its case schema: "
-			"%zu problem(s), the first %s", rep->n + rep->more, first);
+	/* a namespace, root or version this gateway does not read keeps its code (SPEC 16.1) */
+	return mla_fail(diag, r == MLA_ERR_UNSUPPORTED_VERSION ? r : MLA_ERR_SCHEMA,
+			"the document does not follow its case schema: %zu problem(s), the first %s",
+			rep->n + rep->more, first);
 }

@@ -6,6 +6,7 @@
 
 #include <libxml/tree.h>
 
+#include "mlagw/codec.h"
 #include "mlagw/deadline.h"
 #include "xml_safe.h"
 
@@ -31,14 +32,15 @@ static void text_of(xmlNodePtr n, char *out, size_t size)
 	xmlFree(t);
 }
 
-static int any_eio(xmlNodePtr legal_basis)
+/* 1 when a Basis of the legal basis names the instrument `name`. */
+static int any_instrument(xmlNodePtr legal_basis, const char *name)
 {
 	char v[32];
 
 	for (xmlNodePtr b = xml_first_child(legal_basis, NS, "Basis"); b != NULL;
 	     b = xml_next_element(b->next)) {
 		text_of(xml_first_child(b, NS, "Instrument"), v, sizeof(v));
-		if (strcmp(v, "eio-directive") == 0)
+		if (strcmp(v, name) == 0)
 			return 1;
 	}
 	return 0;
@@ -52,7 +54,11 @@ static void read_facts(xmlNodePtr root, mla_deadline_case *c, int64_t *wished_ms
 
 	text_of(xml_first_child(urgency, NS, "Urgent"), v, sizeof(v));
 	c->emergency = strcmp(v, "true") == 0 || strcmp(v, "1") == 0; /* xs:boolean */
-	c->eio = any_eio(xml_first_child(common, NS, "LegalBasis"));
+	c->eio = any_instrument(xml_first_child(common, NS, "LegalBasis"), "eio-directive");
+	/* a surrender under Framework Decision 2002/584: an arrest warrant's kind parts only */
+	c->eaw = (c->type == MLA_CASE_EXTRADITION || c->type == MLA_CASE_PROVISIONAL_ARREST) &&
+		 any_instrument(xml_first_child(common, NS, "LegalBasis"),
+				"eaw-framework-decision");
 	*wished_ms = MLA_DEADLINE_NO_TIME;
 	text_of(xml_first_child(urgency, NS, "DateWished"), v, sizeof(v));
 	if (v[0] != '\0' && mla_deadline_wished_end(v, wished_ms) != MLA_OK)
@@ -82,9 +88,66 @@ mla_err mla_deadline_request_facts(const uint8_t *doc, size_t len, const mla_lim
 	lim.max_nodes = limits->max_document_nodes;
 	if ((r = xml_safe_parse(doc, len, &lim, &x, NULL, diag)) != MLA_OK)
 		goto out;
-	c->type = rep->type;
+	c->type = rep->type; /* before read_facts, which reads the kind part's EAW basis */
 	read_facts(xmlDocGetRootElement(x), c, wished_ms);
 	r = MLA_OK;
+out:
+	xmlFreeDoc(x);
+	free(rep);
+	return r;
+}
+
+/* The answer's fact: the Rule a DeadlineExtended names, the time a PersonArrested or a
+ * SurrenderConsented records (the schema's DateTime: UTC, seconds, optional milliseconds). */
+static mla_err read_step(xmlNodePtr root, mla_deadline_step_facts *f, mla_diag *diag)
+{
+	static const char *const times[] = {"ArrestedAt", "ConsentedAt"};
+	char v[MLA_TIME_MS_LEN + 1];
+	time_t t;
+
+	if (f->type == MLA_CASE_DEADLINE_EXTENDED) {
+		text_of(xml_first_child(root, MLA_CASE_ANSWER_NS, "Rule"), v, sizeof(v));
+		f->rule = v[0] != '\0' ? mla_deadline_rule_by_name(v) : MLA_DEADLINE_RULE_N;
+		return MLA_OK;
+	}
+	if (f->type != MLA_CASE_PERSON_ARRESTED && f->type != MLA_CASE_SURRENDER_CONSENTED)
+		return MLA_OK;
+	text_of(xml_first_child(root, MLA_CASE_ANSWER_NS,
+				times[f->type == MLA_CASE_SURRENDER_CONSENTED]), v, sizeof(v));
+	if (mla_time_ms_parse(v, strlen(v), &f->recorded_ms) == MLA_OK)
+		return MLA_OK;
+	if ((t = mla_time_parse(v)) >= 0) { /* no milliseconds */
+		f->recorded_ms = (int64_t)t * 1000;
+		return MLA_OK;
+	}
+	return mla_fail(diag, MLA_ERR_SCHEMA, "deadline facts: a recorded time out of range");
+}
+
+mla_err mla_deadline_answer_facts(const uint8_t *doc, size_t len, const mla_limits *limits,
+				  mla_deadline_step_facts *f, mla_diag *diag)
+{
+	mla_case_report *rep = NULL;
+	mla_limits lim = *limits;
+	xmlDocPtr x = NULL;
+	mla_err r;
+
+	f->type = MLA_CASE_NONE;
+	f->rule = MLA_DEADLINE_RULE_N;
+	f->recorded_ms = MLA_DEADLINE_NO_TIME;
+	if ((rep = calloc(1, sizeof(*rep))) == NULL)
+		return mla_fail(diag, MLA_ERR_NOMEM, "deadline facts: out of memory");
+	if ((r = mla_case_validate(doc, len, limits, rep, diag)) != MLA_OK)
+		goto out;
+	if (rep->cls != MLA_CASE_VALID || rep->type < MLA_CASE_ACKNOWLEDGEMENT) {
+		r = mla_fail(diag, MLA_ERR_SCHEMA, "deadline facts: not a valid answer");
+		goto out;
+	}
+	lim.max_envelope_bytes = limits->max_document_bytes; /* as mla_case_validate bounds it */
+	lim.max_nodes = limits->max_document_nodes;
+	if ((r = xml_safe_parse(doc, len, &lim, &x, NULL, diag)) != MLA_OK)
+		goto out;
+	f->type = rep->type;
+	r = read_step(xmlDocGetRootElement(x), f, diag);
 out:
 	xmlFreeDoc(x);
 	free(rep);

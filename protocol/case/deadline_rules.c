@@ -169,6 +169,8 @@ size_t mla_deadline_rules_for(const mla_deadline_case *c,
 		return 1;
 	case MLA_CASE_EXTRADITION:
 	case MLA_CASE_PROVISIONAL_ARREST:
+		if (c->eaw && c->decided) /* the final decision on execution (art. 17(1)) */
+			return 0;
 		out[0] = !c->eaw ? MLA_DEADLINE_OTHER
 			 : c->consent ? MLA_DEADLINE_EAW_CONSENT : MLA_DEADLINE_EAW;
 		return 1;

@@ -9,7 +9,8 @@
 
 /* kinds: the Kinds a request may travel with, the first being the usual one; none for an
  * answer, which keeps the Kind of the request it answers. action NULL: no Action in
- * envelope version 1 (Postponed and DeadlineExtended need version 2). */
+ * envelope version 1 (Postponed, DeadlineExtended, PersonArrested and SurrenderConsented
+ * need version 2). */
 struct header_map {
 	const char *kinds[KINDS_MAX + 1];
 	const char *action;
@@ -34,10 +35,13 @@ static const struct header_map v1[MLA_CASE_DOCTYPE_N] = {
 	[MLA_CASE_EXECUTION_REPORT] = {{NULL}, "executed"},
 	[MLA_CASE_WITHDRAWN] = {{NULL}, "withdrawn"},
 	[MLA_CASE_DEADLINE_EXTENDED] = {{NULL}, NULL},
+	[MLA_CASE_PERSON_ARRESTED] = {{NULL}, NULL},
+	[MLA_CASE_SURRENDER_CONSENTED] = {{NULL}, NULL},
 };
 
 /* Envelope version 2: version 1's column with the interim Kinds replaced by the Kinds of
- * their own and the Actions postponed and deadline-extended (SPEC 16.7); documents not
+ * their own and the Actions postponed, deadline-extended, person-arrested and
+ * surrender-consented (SPEC 16.7); documents not
  * listed map as in v1. */
 static const struct header_map v2[MLA_CASE_DOCTYPE_N] = {
 	[MLA_CASE_SPONTANEOUS_INFORMATION] = {{"spontaneous-information"}, "request"},
@@ -45,6 +49,8 @@ static const struct header_map v2[MLA_CASE_DOCTYPE_N] = {
 	[MLA_CASE_PRESERVATION_ORDER] = {{"preservation-order"}, "request"},
 	[MLA_CASE_POSTPONED] = {{NULL}, "postponed"},
 	[MLA_CASE_DEADLINE_EXTENDED] = {{NULL}, "deadline-extended"},
+	[MLA_CASE_PERSON_ARRESTED] = {{NULL}, "person-arrested"},
+	[MLA_CASE_SURRENDER_CONSENTED] = {{NULL}, "surrender-consented"},
 };
 
 static const struct header_map *map_of(const mla_case_report *r, int version)

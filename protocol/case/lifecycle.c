@@ -42,6 +42,8 @@ static const char *const step_names[MLA_STEP_N] = {
 	[MLA_STEP_WITHDRAW] = "withdrawn",
 	[MLA_STEP_CLOSE] = "closed",
 	[MLA_STEP_EXTEND] = "deadline-extended",
+	[MLA_STEP_ARREST] = "person-arrested",
+	[MLA_STEP_CONSENT] = "surrender-consented",
 };
 
 #define S(x) (1u << (x))
@@ -103,6 +105,17 @@ static const struct life_row {
 	 S(MLA_LIFE_RECEIVED) | S(MLA_LIFE_ACKNOWLEDGED) | S(MLA_LIFE_FORWARDED) |
 		 S(MLA_LIFE_INFO_PROVIDED) | S(MLA_LIFE_ACCEPTED) | S(MLA_LIFE_POSTPONED) |
 		 S(MLA_LIFE_IN_EXECUTION),
+	 STAY},
+	/* a European arrest warrant's arrest and the person's consent, recorded by the
+	 * executing State before its final decision (Accepted or Refused), not while information
+	 * is awaited (as above); the case stays; order and once per case: gateway/cases */
+	{MLA_STEP_ARREST, MLA_SIDE_REQUESTED,
+	 S(MLA_LIFE_RECEIVED) | S(MLA_LIFE_ACKNOWLEDGED) | S(MLA_LIFE_FORWARDED) |
+		 S(MLA_LIFE_INFO_PROVIDED) | S(MLA_LIFE_POSTPONED),
+	 STAY},
+	{MLA_STEP_CONSENT, MLA_SIDE_REQUESTED,
+	 S(MLA_LIFE_RECEIVED) | S(MLA_LIFE_ACKNOWLEDGED) | S(MLA_LIFE_FORWARDED) |
+		 S(MLA_LIFE_INFO_PROVIDED) | S(MLA_LIFE_POSTPONED),
 	 STAY},
 };
 

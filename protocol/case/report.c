@@ -46,6 +46,8 @@ static const char *const doctypes[MLA_CASE_DOCTYPE_N] = {
 	[MLA_CASE_EXECUTION_REPORT] = "execution-report",
 	[MLA_CASE_WITHDRAWN] = "withdrawn",
 	[MLA_CASE_DEADLINE_EXTENDED] = "deadline-extended",
+	[MLA_CASE_PERSON_ARRESTED] = "person-arrested",
+	[MLA_CASE_SURRENDER_CONSENTED] = "surrender-consented",
 };
 
 const char *mla_case_code_name(mla_case_code c)

@@ -1,9 +1,14 @@
 /* The rules XSD 1.0 cannot express (SPEC 16.6): one kind part per request, elements that a
- * value of another makes mandatory, date order, and the grounds never accepted alone
+ * value of another makes mandatory, date order (a recorded arrest or consent not yet to
+ * come), and the grounds never accepted alone
  * (UNTOC art. 18(8), 18(22)). Values are read only to be compared, never reported. */
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "case_internal.h"
+#include "mlagw/codec.h"
+#include "mlagw/deadline.h"
 
 struct rctx {
 	const struct case_model *m;
@@ -68,6 +73,29 @@ static void date_order(const struct rctx *c, xmlNodePtr earlier, xmlNodePtr late
 
 		if (cmp > 0 || (strict && cmp == 0))
 			problem(c, later, NULL, MLA_CASE_DATE_ORDER);
+	}
+	xmlFree(a);
+	xmlFree(b);
+}
+
+#define DAY_MS INT64_C(86400000)
+
+/* A recorded moment (DateTime, UTC) not after the end of the day following the document's
+ * own Date (a date without a time zone: a day's margin covers every zone), so that no
+ * arrest or consent is recorded as yet to come. */
+static void recorded_order(const struct rctx *c, xmlNodePtr date, xmlNodePtr moment)
+{
+	xmlChar *a = date != NULL ? xmlNodeGetContent(date) : NULL;
+	xmlChar *b = moment != NULL ? xmlNodeGetContent(moment) : NULL;
+	int64_t end = 0, at = -1;
+	time_t t;
+
+	if (a != NULL && b != NULL && mla_deadline_wished_end((const char *)a, &end) == MLA_OK) {
+		if (mla_time_ms_parse((const char *)b, (size_t)xmlStrlen(b), &at) != MLA_OK &&
+		    (t = mla_time_parse((const char *)b)) >= 0)
+			at = (int64_t)t * 1000;
+		if (at >= end + DAY_MS)
+			problem(c, moment, NULL, MLA_CASE_DATE_ORDER);
 	}
 	xmlFree(a);
 	xmlFree(b);
@@ -177,6 +205,8 @@ static const struct {
 	{"ExecutionReport", MLA_CASE_EXECUTION_REPORT},
 	{"Withdrawn", MLA_CASE_WITHDRAWN},
 	{"DeadlineExtended", MLA_CASE_DEADLINE_EXTENDED},
+	{"PersonArrested", MLA_CASE_PERSON_ARRESTED},
+	{"SurrenderConsented", MLA_CASE_SURRENDER_CONSENTED},
 };
 
 static void answer_rules(const struct rctx *c, xmlNodePtr root)
@@ -192,6 +222,10 @@ static void answer_rules(const struct rctx *c, xmlNodePtr root)
 		date_order(c, date, child(c, root, "Until"), 1);
 	if (c->r->type == MLA_CASE_DEADLINE_EXTENDED) /* an estimate of what is still to come */
 		date_order(c, date, child(c, root, "EstimatedDate"), 0);
+	if (c->r->type == MLA_CASE_PERSON_ARRESTED)
+		recorded_order(c, date, child(c, root, "ArrestedAt"));
+	if (c->r->type == MLA_CASE_SURRENDER_CONSENTED)
+		recorded_order(c, date, child(c, root, "ConsentedAt"));
 	if (c->r->type == MLA_CASE_EXECUTION_REPORT) {
 		c->r->partial = text_is(child(c, root, "Extent"), "partial");
 		need(c, c->r->partial, root, "NotExecuted");

@@ -118,8 +118,9 @@ static mla_err unsupported(mla_case_report *r, xmlNodePtr root, const char *path
 			   const char *detail, mla_diag *diag)
 {
 	case_report_add(r, path, MLA_CASE_UNSUPPORTED, detail);
-	return mla_fail(diag, MLA_ERR_SCHEMA, "case document %s: this gateway reads %s and %s",
-			safe_ns(root->ns->href), MLA_CASE_REQUEST_NS, MLA_CASE_ANSWER_NS);
+	return mla_fail(diag, MLA_ERR_UNSUPPORTED_VERSION,
+			"case document %s: this gateway reads %s and %s", safe_ns(root->ns->href),
+			MLA_CASE_REQUEST_NS, MLA_CASE_ANSWER_NS);
 }
 
 /* The format of a case root, or an unsupported-version problem; version must be "1" as
@@ -150,7 +151,7 @@ static mla_err pick_format(xmlNodePtr root, mla_case_report *r, struct case_form
 	case_path(m, root, "version", NULL, path, sizeof(path));
 	if (!ok) {
 		case_report_add(r, path, MLA_CASE_UNSUPPORTED, "version");
-		return mla_fail(diag, MLA_ERR_SCHEMA,
+		return mla_fail(diag, MLA_ERR_UNSUPPORTED_VERSION,
 				"case document version is not 1, the version its namespace %s names",
 				(*out)->ns);
 	}

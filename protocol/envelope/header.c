@@ -26,15 +26,17 @@ const char *const mla_actions[] = {
 	/* envelope version 2 */
 	"postponed", "forwarded", "in-execution", "closed", "deadline-extended",
 	/* retrieval notices and records of other channels (SPEC 16.10, 16.11), version 2 only */
-	"retrieved", "not-retrieved", "other-channel", NULL,
+	"retrieved", "not-retrieved", "other-channel",
+	/* a European arrest warrant's steps (SPEC 16.8), version 2 only */
+	"person-arrested", "surrender-consented", NULL,
 };
 
 #define MLA_KINDS_V1 12
 #define MLA_ACTIONS_V1 9
 _Static_assert(sizeof(mla_kinds) / sizeof(mla_kinds[0]) == MLA_KINDS_V1 + 3 + 1,
 	       "three Kinds of version 2");
-_Static_assert(sizeof(mla_actions) / sizeof(mla_actions[0]) == MLA_ACTIONS_V1 + 8 + 1,
-	       "eight Actions of version 2");
+_Static_assert(sizeof(mla_actions) / sizeof(mla_actions[0]) == MLA_ACTIONS_V1 + 10 + 1,
+	       "ten Actions of version 2");
 
 const char *const mla_handling_codes[] = {
 	"public", "restricted", "confidential", "secret", NULL,

@@ -32,6 +32,9 @@ static mla_err locate_parts(struct env_parts *p, const xml_safe_counts *c, mla_d
 {
 	mla_err r;
 
+	if ((r = wrap_root_version(p->doc, "urn:mlagw:envelope:", "Envelope", "envelope",
+				   MLA_ENVELOPE_VERSION_MAX, diag)) != MLA_OK)
+		return r;
 	pick_version(p);
 	if ((r = wrap_locate(p->doc, c, p->shape, &p->wrap, diag)) != MLA_OK)
 		return r;

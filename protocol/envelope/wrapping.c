@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mlagw/codec.h"
 #include "protocol_ns.h"
 #include "wrapping.h"
 
@@ -220,4 +221,25 @@ mla_err wrap_check_coverage(const struct wrap_shape *s, const struct wrap_parts 
 				"signature has %u references; exactly %zu allowed, one to each "
 				"signed part", refs, s->n - 1);
 	return MLA_OK;
+}
+
+mla_err wrap_root_version(xmlDocPtr doc, const char *stem, const char *root_name,
+			  const char *format, unsigned long max, mla_diag *diag)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	const char *n;
+	uint64_t v = 0;
+	size_t len;
+
+	if (root == NULL || root->ns == NULL || root->ns->href == NULL ||
+	    !xmlStrEqual(root->name, BAD_CAST root_name) ||
+	    strncmp((const char *)root->ns->href, stem, strlen(stem)) != 0)
+		return MLA_OK;
+	n = (const char *)root->ns->href + strlen(stem);
+	len = strlen(n);
+	if (len == 0 || len > 9 || n[0] == '0' || strspn(n, "0123456789") != len ||
+	    mla_parse_u64(n, 1, UINT64_MAX, &v) != MLA_OK || v <= max)
+		return MLA_OK; /* no version marker, or one this reader implements */
+	return mla_fail(diag, MLA_ERR_UNSUPPORTED_VERSION,
+			"%s version %s; this reader reads versions 1 to %lu", format, n, max);
 }

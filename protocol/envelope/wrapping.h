@@ -42,6 +42,13 @@ struct wrap_parts {
 	xmlNodePtr child[WRAP_MAX_CHILDREN];
 };
 
+/* SPEC 11 rule 2: a root named root_name in the namespace stem<n> ("urn:mlagw:envelope:")
+ * whose n is a version (1-9 digits, no leading zero) above max is refused as
+ * MLA_ERR_UNSUPPORTED_VERSION before any other check: "<format> version <n>; this reader
+ * reads versions 1 to <max>". Anything else passes (the structure and schema judge it). */
+mla_err wrap_root_version(xmlDocPtr doc, const char *stem, const char *root_name,
+			  const char *format, unsigned long max, mla_diag *diag);
+
 /* Structure, before any cryptography: the root (MLA_ERR_SCHEMA), each counted element of the
  * shape exactly once anywhere in the document, no forbidden one, and exactly the shape's
  * children in order (MLA_ERR_SIG_WRAPPING). counts come from xml_safe_parse. */

@@ -525,6 +525,16 @@ mla_err receipt_body_read(xmlNodePtr body, mla_receipt *rc, mla_receipt_problems
 
 /* ---- the sender's check ---- */
 
+/* A refusal of an envelope whose header the receiver could not read because it does not read
+ * its version (SPEC 11 rule 8): unsupported-version, or schema from a peer older than that
+ * code. Without a MessageId it is bound to the message by the digest alone, which covers the
+ * id. */
+static int version_refusal(const mla_receipt *r)
+{
+	return r->outcome == MLA_OUTCOME_REJECTED &&
+	       (r->error == MLA_ERR_UNSUPPORTED_VERSION || r->error == MLA_ERR_SCHEMA);
+}
+
 mla_err mla_receipt_match(const mla_receipt *r, const char *to_state, const char *message_id,
 			  const uint8_t digest[32], mla_diag *diag)
 {
@@ -532,7 +542,7 @@ mla_err mla_receipt_match(const mla_receipt *r, const char *to_state, const char
 		return mla_fail(diag, MLA_ERR_RECEIPT_MISMATCH,
 				"receipt signed by %.2s, message was sent to %.2s", r->receiver_state,
 				to_state);
-	if (r->message_id[0] == '\0' || strcmp(r->message_id, message_id) != 0)
+	if (r->message_id[0] == '\0' ? !version_refusal(r) : strcmp(r->message_id, message_id) != 0)
 		return mla_fail(diag, MLA_ERR_RECEIPT_MISMATCH, "receipt is for message %.36s, not %.36s",
 				r->message_id[0] != '\0' ? r->message_id : "(unreadable)",
 				message_id);

@@ -34,6 +34,9 @@ static mla_err locate(struct receipt_parts *p, const xml_safe_counts *c, mla_dia
 {
 	mla_err r;
 
+	if ((r = wrap_root_version(p->doc, "urn:mlagw:receipt:", "Receipt", "receipt", 2, diag)) !=
+	    MLA_OK)
+		return r;
 	p->shape = shape_of(p->doc);
 	if ((r = wrap_locate(p->doc, c, p->shape, &p->wrap, diag)) != MLA_OK)
 		return r;

@@ -66,6 +66,7 @@ static const struct err_entry err_table[] = {
 	{MLA_ERR_PEER_REFUSED, "peer-refused", "the peer refused with an error this gateway does not know"},
 	{MLA_ERR_CASE_STEP, "case-step", "the case lifecycle does not allow this step in the case's state"},
 	{MLA_ERR_CASE_CONFLICT, "case-conflict", "the step follows another than the case's last step"},
+	{MLA_ERR_UNSUPPORTED_VERSION, "unsupported-version", "a format version this reader does not read"},
 };
 
 static const struct err_entry *err_lookup(mla_err err)

@@ -1,6 +1,7 @@
 /* libFuzzer harness: the audit bundle container parsers (in memory, and the one-pass index
- * over a file with its entry cursor and record loads) must refuse any input cleanly, and
- * agree on what they accept. Formats 2, 3 and 4. */
+ * over a file with its cursors over the streamed types and record loads) must refuse any
+ * input cleanly, and agree on what they accept: each streamed type's cursor gives the parsed
+ * records of that type, in order. Formats 2, 3 and 4. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&idx, 0, sizeof(idx));
 	if (f != NULL) {
 		int indexed = mla_bundle_index(f, &idx, &d) == MLA_OK;
-		mla_bundle_cursor c;
+		static mla_bundle_cursor cur; /* 16 KiB */
+		mla_bundle_cursor *c = &cur;
 		mla_bundle_record r;
 		mla_buf buf;
 
@@ -33,12 +35,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			mla_buf_free(&buf);
 		}
-		mla_bundle_cursor_init(&c, f, &idx);
-		for (uint64_t k = 0; indexed && k < idx.count[MLA_BUNDLE_ENTRY]; k++)
-			if (mla_bundle_cursor_next(&c, &r, &d) != MLA_OK)
+		for (int t = 0; indexed && t < MLA_BUNDLE_TYPE_N; t++) {
+			size_t at = 0; /* the next parsed record of type t */
+
+			if (!MLA_BUNDLE_STREAMED(t))
+				continue;
+			mla_bundle_cursor_init_type(c, f, &idx, (mla_bundle_type)t);
+			for (uint64_t k = 0; k < idx.count[t]; k++, at++) {
+				if (mla_bundle_cursor_next(c, &r, &d) != MLA_OK)
+					abort();
+				while (at < b.n && b.rec[at].type != (mla_bundle_type)t)
+					at++;
+				if (at == b.n || strcmp(b.rec[at].name, r.name) != 0 ||
+				    b.rec[at].len != r.len ||
+				    (r.len > 0 && memcmp(b.rec[at].data, r.data, r.len) != 0))
+					abort();
+			}
+			if (mla_bundle_cursor_next(c, &r, &d) != MLA_ERR_NOT_FOUND)
 				abort();
-		if (indexed && mla_bundle_cursor_next(&c, &r, &d) != MLA_ERR_NOT_FOUND)
-			abort();
+		}
 		mla_bundle_free(&idx);
 		fclose(f);
 	}

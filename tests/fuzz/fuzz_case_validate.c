@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "mlagw/case.h"
+#include "mlagw/deadline.h"
 #include "mlagw/envelope.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static mla_case_report report;
+static mla_deadline_step_facts facts;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,6 +44,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (report.cls == MLA_CASE_VALID && (mla_case_header_for(&report, 2, &kind, &action, &d) !=
 						     MLA_OK ||
 	    mla_case_check_header(&report, 2, kind != NULL ? kind : "mla", action, &d) != MLA_OK))
+		abort();
+	/* a valid answer's deadline facts read back: a recorded time within the deadlines' range */
+	if (report.cls == MLA_CASE_VALID && report.type >= MLA_CASE_ACKNOWLEDGEMENT &&
+	    (mla_deadline_answer_facts(data, size, &lim, &facts, &d) != MLA_OK ||
+	     (facts.recorded_ms != MLA_DEADLINE_NO_TIME &&
+	      (facts.recorded_ms < 0 || facts.recorded_ms > MLA_DEADLINE_TIME_MAX))))
 		abort();
 	return 0;
 }

@@ -17,6 +17,32 @@
 
 #define TV_MAX 4
 
+/* The heads the last tv_verify was handed (mla_audit_verify_heads). */
+#define TV_HEADS_MAX 64
+static struct {
+	mla_audit_head h[TV_HEADS_MAX];
+	size_t bundle[TV_HEADS_MAX];
+	size_t n;
+} heads;
+
+static mla_err collect_head(void *arg, size_t bundle, const mla_audit_head *h)
+{
+	(void)arg;
+	assert_true(heads.n < TV_HEADS_MAX);
+	heads.h[heads.n] = *h;
+	heads.bundle[heads.n++] = bundle;
+	return MLA_OK;
+}
+
+const mla_audit_head *tv_head(size_t bundle, size_t i)
+{
+	for (size_t k = 0; k < heads.n; k++)
+		if (heads.bundle[k] == bundle && i-- == 0)
+			return &heads.h[k];
+	fail_msg("bundle %zu has no head %zu", bundle, i);
+	return NULL;
+}
+
 mla_audit_result *tv_verify(const mla_audit_trust *trust, const struct tb_bundle *const *b,
 			    size_t n)
 {
@@ -31,11 +57,17 @@ mla_audit_result *tv_verify(const mla_audit_trust *trust, const struct tb_bundle
 		assert_int_equal(mla_snprintf(names[i], sizeof(names[i]), "b%zu.mab", i), MLA_OK);
 		in[i] = (mla_audit_input){names[i], d[i].data, d[i].len, NULL};
 	}
-	assert_int_equal(mla_audit_verify(in, n, trust, &r, NULL), MLA_OK);
+	heads.n = 0;
+	assert_int_equal(mla_audit_verify_heads(in, n, trust, collect_head, NULL, &r, NULL), MLA_OK);
 	for (size_t i = 0; i < n; i++)
 		mla_buf_free(&d[i]);
 	assert_non_null(r);
 	assert_int_equal(r->nbundles, n);
+	for (size_t i = 0, k = 0; i < n; i++, k = 0) { /* each bundle's count is what it handed */
+		for (size_t j = 0; j < heads.n; j++)
+			k += heads.bundle[j] == i;
+		assert_int_equal(r->bundles[i].nheads, k);
+	}
 	return r;
 }
 

@@ -12,6 +12,8 @@
  * (MLA_OK) and the result holds n bundles. */
 mla_audit_result *tv_verify(const mla_audit_trust *trust, const struct tb_bundle *const *b,
 			    size_t n);
+/* Head i of bundle of the last tv_verify, in the order verification handed them out. */
+const mla_audit_head *tv_head(size_t bundle, size_t i);
 /* Bundle i's first failure of class why; it must be of family check and name record t/rec. */
 const mla_audit_failure *tv_expect(const mla_audit_result *r, size_t i, mla_audit_refusal why,
 				   mla_audit_check check, mla_bundle_type t, const char *rec);

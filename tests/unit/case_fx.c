@@ -29,6 +29,8 @@ const struct case_example case_examples[] = {
 	{"answer-execution-report", MLA_CASE_EXECUTION_REPORT},
 	{"answer-withdrawn", MLA_CASE_WITHDRAWN},
 	{"answer-deadline-extended", MLA_CASE_DEADLINE_EXTENDED},
+	{"answer-person-arrested", MLA_CASE_PERSON_ARRESTED},
+	{"answer-surrender-consented", MLA_CASE_SURRENDER_CONSENTED},
 };
 const size_t case_n_examples = sizeof(case_examples) / sizeof(case_examples[0]);
 

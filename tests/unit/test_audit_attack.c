@@ -204,11 +204,98 @@ static void test_entries_change_between_passes(void **state)
 	mla_buf_free(&early);
 }
 
+/* ES's log of four entries naming no message, checkpoints 2 and 4 (and their consistency
+ * proof), unfiltered: it verifies. Its bytes into out. */
+static void build_log(mla_buf *out)
+{
+	struct tb_bundle b;
+	mla_audit_entry e[4];
+	const uint64_t cps[] = {2, 4};
+
+	for (uint64_t i = 0; i < 4; i++)
+		tb_entry(&e[i], i, t0 + (int64_t)i, MLA_AUDIT_CONFIG_RELOADED, NULL, NULL, NULL, NULL,
+			 NULL);
+	assert_int_equal(tb_build(&b, &es, e, 4, cps, 2, NULL), 0);
+	assert_int_equal(tb_manifest(&b, "ES", NULL), 0);
+	assert_int_equal(tb_write(&b, out), 0);
+	tb_free(&b);
+}
+
+/* In out (a copy of a bundle), the byte `back` bytes before the end of the data of the record
+ * whose header line starts with head changed (to another of the same class). */
+static void change_byte(mla_buf *out, const char *head, size_t back)
+{
+	uint8_t *p, *nl;
+	size_t len = 0;
+
+	p = memmem(out->data, out->len, head, strlen(head));
+	assert_non_null(p);
+	nl = memchr(p, '\n', out->len - (size_t)(p - out->data));
+	assert_non_null(nl);
+	assert_int_equal(sscanf((const char *)p + strlen(head), "%zu", &len), 1);
+	p = nl + 1 + len - back;
+	*p = *p == 'A' ? 'B' : *p == 'a' ? 'b' : *p == '0' ? '1' : 'A';
+}
+
+/* The same bytes with a character of checkpoint 4's signature changed, and one of the
+ * consistency proof between 2 and 4 (so that the verifier's last read, the proofs', sees the
+ * change too, wherever the file starts to show it). */
+static void forged_signature(const mla_buf *in, mla_buf *out)
+{
+	mla_buf_init(out, MLA_BUNDLE_MAX);
+	assert_int_equal(mla_buf_append(out, in->data, in->len), MLA_OK);
+	change_byte(out, "checkpoint 4 ", 10); /* inside the signature line's base64 */
+	change_byte(out, "proof c.2.4 ", 10);  /* inside its (only) hex line */
+}
+
+/* The verifier reads the checkpoints more than once (SPEC 15 "Verifier memory": step 3 opens
+ * each, step 6 reads them again for their cosignatures and heads, keeping nothing of them in
+ * between but a row). A file that shows the signed checkpoint to step 3 and other bytes to
+ * step 6 would have heads handed out of bytes no signature covers: the checkpoints' digests
+ * of the two reads must agree, whichever read the file changes at. Also the regression of
+ * the verifier's memory per checkpoint (issue 12): the reads that replaced the arrays are
+ * the ones attacked here. */
+static void test_checkpoints_change_between_reads(void **state)
+{
+	mla_buf real, forged;
+	mla_audit_result *r;
+	int region_caught = 0;
+	unsigned reads;
+
+	(void)state;
+	build_log(&real);
+	forged_signature(&real, &forged);
+	served = (struct twofaced){&real, &real, 0, 0, 0};
+	r = verify_path();
+	assert_int_equal(r->failures, 0); /* the control: honest bytes verify */
+	reads = served.sweeps;		  /* reads from further back after the first */
+	assert_true(reads >= 4);
+	mla_audit_result_free(r);
+	served = (struct twofaced){&forged, &forged, 0, 0, 0};
+	r = verify_path();
+	assert_true(tv_count(r, 0, MLA_AUDIT_R_CHECKPOINT_SIG) > 0); /* the forgery is seen */
+	mla_audit_result_free(r);
+	for (unsigned at = 1; at <= reads; at++) { /* later, the forged bytes are never read */
+		served = (struct twofaced){&real, &forged, 0, 0, at};
+		r = verify_path();
+		if (r->failures == 0)
+			fail_msg("changed after %u reads: a checkpoint no signature covers passed", at);
+		for (size_t i = 0; i < r->bundles[0].nfailures; i++)
+			region_caught |= strstr(r->bundles[0].failures[i].message,
+						"records changed between two reads") != NULL;
+		mla_audit_result_free(r);
+	}
+	assert_true(region_caught); /* some switch is seen only by the digests */
+	mla_buf_free(&real);
+	mla_buf_free(&forged);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_honest_file_fails),
 		cmocka_unit_test(test_entries_change_between_passes),
+		cmocka_unit_test(test_checkpoints_change_between_reads),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

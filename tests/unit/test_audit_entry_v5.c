@@ -120,7 +120,8 @@ static void test_vocabulary_versions(void **state)
 					     "preservation-order"};
 	static const char *const actions2[] = {"postponed", "forwarded", "in-execution", "closed",
 					       "deadline-extended", "retrieved", "not-retrieved",
-					       "other-channel"};
+					       "other-channel", "person-arrested",
+					       "surrender-consented"};
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++)
@@ -144,7 +145,8 @@ static void test_v5_each_value(void **state)
 					     "preservation-order"};
 	static const char *const actions2[] = {"postponed", "forwarded", "in-execution", "closed",
 					       "deadline-extended", "retrieved", "not-retrieved",
-					       "other-channel"};
+					       "other-channel", "person-arrested",
+					       "surrender-consented"};
 	mla_audit_entry e;
 
 	(void)state;

@@ -319,9 +319,9 @@ static void test_witnessed(void **state)
 	assert_int_equal(r->failures, 0);
 	assert_int_equal(x->ok[MLA_AUDIT_CHECK_WITNESS], 2); /* CO's certificate, CO.3 */
 	assert_int_equal(x->nheads, 3);
-	assert_string_equal(x->heads[2].origin, "mlagw.co/audit");
-	assert_int_equal(x->heads[2].size, 3);
-	assert_string_equal(x->heads[2].witness, "ES");
+	assert_string_equal(tv_head(0, 2)->origin, "mlagw.co/audit");
+	assert_int_equal(tv_head(0, 2)->size, 3);
+	assert_string_equal(tv_head(0, 2)->witness, "ES");
 	mla_audit_result_free(r);
 	tb_free(&b);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -484,7 +484,7 @@ static void test_split_witness(void **state)
 		r = verify2(&a, &b);
 		assert_int_equal(r->bundles[0].nfailures, 0);
 		assert_int_equal(r->bundles[1].nfailures, 0);
-		assert_string_equal(r->bundles[0].heads[0].cosigners, "CO");
+		assert_string_equal(tv_head(0, 0)->cosigners, "CO");
 		if (whole) {
 			assert_int_equal(r->failures, 0);
 		} else {

@@ -155,11 +155,78 @@ static void test_failures_listed(void **state)
 	tb_free(&b);
 }
 
+/* Heads handed out, in order; a receiver that stops after the first. */
+struct got_heads {
+	uint64_t size[4];
+	size_t n, stop_after;
+};
+
+static mla_err on_head(void *arg, size_t bundle, const mla_audit_head *h)
+{
+	struct got_heads *g = arg;
+
+	assert_int_equal(bundle, 0);
+	assert_string_equal(h->origin, "mlagw.es/audit");
+	if (g->n < 4)
+		g->size[g->n] = h->size;
+	g->n++;
+	return g->stop_after != 0 && g->n >= g->stop_after ? MLA_ERR_IO : MLA_OK;
+}
+
+/* The verified heads go to a callback as they are verified, not into the result (a log may
+ * have a checkpoint per entry: SPEC 15 "Verifier memory"); a receiver that fails stops the
+ * verification with its error, and no result. A verifier whose temporary file cannot be
+ * made stops likewise (MLA_ERR_IO), without a verdict. */
+static void test_heads_out(void **state)
+{
+	struct tb_bundle b;
+	mla_audit_result *r = NULL;
+	struct got_heads g;
+	mla_audit_input in;
+	mla_diag d = {MLA_OK, ""};
+	mla_buf data;
+	const char *tmp = getenv("TMPDIR");
+	char *saved = tmp != NULL ? strdup(tmp) : NULL;
+
+	(void)state;
+	build_es(&b);
+	assert_int_equal(tb_manifest(&b, "ES", NULL), 0);
+	assert_int_equal(tb_write(&b, &data), 0);
+	in = (mla_audit_input){"h.mab", data.data, data.len, NULL};
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(mla_audit_verify_heads(&in, 1, tt.trust, on_head, &g, &r, NULL), MLA_OK);
+	assert_int_equal(r->failures, 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.size[0], 2);
+	assert_int_equal(g.size[1], 4);
+	assert_int_equal(r->bundles[0].nheads, 2);
+	mla_audit_result_free(r);
+	memset(&g, 0, sizeof(g));
+	g.stop_after = 1;
+	assert_int_equal(mla_audit_verify_heads(&in, 1, tt.trust, on_head, &g, &r, &d),
+			 MLA_ERR_IO);
+	assert_null(r);
+	assert_int_equal(g.n, 1);
+	assert_non_null(strstr(d.msg, "stopped by the receiver of its heads"));
+	assert_int_equal(setenv("TMPDIR", "/nonexistent-mlagw-tmp", 1), 0);
+	assert_int_equal(mla_audit_verify(&in, 1, tt.trust, &r, &d), MLA_ERR_IO);
+	assert_null(r);
+	assert_non_null(strstr(d.msg, "temporary file"));
+	if (saved != NULL)
+		assert_int_equal(setenv("TMPDIR", saved, 1), 0);
+	else
+		assert_int_equal(unsetenv("TMPDIR"), 0);
+	free(saved);
+	mla_buf_free(&data);
+	tb_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format4_and_file),
 		cmocka_unit_test(test_failures_listed),
+		cmocka_unit_test(test_heads_out),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

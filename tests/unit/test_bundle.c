@@ -132,8 +132,9 @@ static void test_add_refusals(void **state)
 	mla_buf_free(&b);
 }
 
-/* The index holds what the parse does but the entries (counted, streamed by the cursor),
- * with the data of the manifest and certificates only; mla_bundle_load reads the others. */
+/* The index holds what the parse does but the streamed types (entries, checkpoints, witnessed
+ * heads, proofs: counted, read by a cursor), with the data of the manifest and certificates
+ * only; mla_bundle_load reads the others. */
 static void test_index(void **state)
 {
 	mla_buf b = sample(), got;
@@ -147,20 +148,25 @@ static void test_index(void **state)
 	f = stream_of(b.data, b.len);
 	assert_int_equal(mla_bundle_index(f, &bd, NULL), MLA_OK);
 	assert_int_equal(bd.format, 2);
-	assert_int_equal(bd.n, 4); /* manifest, certificate, checkpoint, envelope */
+	assert_int_equal(bd.n, 3); /* manifest, certificate, envelope: no slot per checkpoint */
 	assert_int_equal(bd.count[MLA_BUNDLE_ENTRY], 2);
 	assert_int_equal(bd.count[MLA_BUNDLE_CHECKPOINT], 1);
 	assert_memory_equal(bd.rec[1].data, "PEM\n", 4);
-	assert_string_equal(bd.rec[2].name, "2");
-	assert_null(bd.rec[2].data); /* a checkpoint: read when checked, as envelopes are */
-	assert_null(bd.rec[3].data);
+	assert_null(bd.rec[2].data); /* an envelope: read when checked */
 	mla_buf_init(&got, 64);
 	assert_int_equal(mla_bundle_load(f, &bd.rec[2], &got, NULL), MLA_OK);
-	assert_int_equal(got.len, 2);
-	assert_memory_equal(got.data, "cp", 2);
-	assert_int_equal(mla_bundle_load(f, &bd.rec[3], &got, NULL), MLA_OK);
 	assert_int_equal(got.len, 4);
 	assert_memory_equal(got.data, "<E/>", 4);
+	/* the checkpoints by their own cursor; none of a type the bundle lacks */
+	mla_bundle_cursor_init_type(&c, f, &bd, MLA_BUNDLE_CHECKPOINT);
+	assert_int_equal(mla_bundle_cursor_next(&c, &r, NULL), MLA_OK);
+	assert_int_equal(r.type, MLA_BUNDLE_CHECKPOINT);
+	assert_string_equal(r.name, "2");
+	assert_int_equal(r.len, 2);
+	assert_memory_equal(r.data, "cp", 2);
+	assert_int_equal(mla_bundle_cursor_next(&c, &r, NULL), MLA_ERR_NOT_FOUND);
+	mla_bundle_cursor_init_type(&c, f, &bd, MLA_BUNDLE_PROOF);
+	assert_int_equal(mla_bundle_cursor_next(&c, &r, NULL), MLA_ERR_NOT_FOUND);
 	mla_bundle_cursor_init(&c, f, &bd);
 	assert_int_equal(mla_bundle_cursor_next(&c, &r, NULL), MLA_OK);
 	assert_string_equal(r.name, "0");
@@ -169,10 +175,16 @@ static void test_index(void **state)
 	assert_int_equal(r.len, 0);
 	assert_int_equal(mla_bundle_cursor_next(&c, &r, NULL), MLA_ERR_NOT_FOUND);
 	/* the file changed under the index: said, not misread */
-	assert_int_equal(fseek(f, (long)bd.rec[3].offset, SEEK_SET), 0);
+	assert_int_equal(fseek(f, (long)bd.rec[2].offset, SEEK_SET), 0);
 	assert_int_equal(fputs("receipt", f) >= 0, 1);
 	assert_int_equal(fflush(f), 0);
-	assert_int_equal(mla_bundle_load(f, &bd.rec[3], &got, NULL), MLA_ERR_SCHEMA);
+	assert_int_equal(mla_bundle_load(f, &bd.rec[2], &got, NULL), MLA_ERR_SCHEMA);
+	/* and under a cursor: the checkpoint's header line overwritten */
+	assert_int_equal(fseek(f, (long)bd.at[MLA_BUNDLE_CHECKPOINT], SEEK_SET), 0);
+	assert_int_equal(fputs("envelope", f) >= 0, 1);
+	assert_int_equal(fflush(f), 0);
+	mla_bundle_cursor_init_type(&c, f, &bd, MLA_BUNDLE_CHECKPOINT);
+	assert_int_equal(mla_bundle_cursor_next(&c, &r, NULL), MLA_ERR_SCHEMA);
 	mla_buf_free(&got);
 	mla_bundle_free(&bd);
 	fclose(f);

@@ -86,6 +86,16 @@ static void test_postponed_needs_v2(void **state)
 	assert_int_equal(mla_case_check_header(r, 2, "preservation-order", "postponed", &d),
 			 MLA_ERR_HEADER);
 	free(r);
+	r = example("answer-person-arrested");
+	assert_int_equal(mla_case_header_for(r, 1, &kind, &action, &d), MLA_ERR_HEADER);
+	assert_string_equal(d.msg, "a person-arrested document needs envelope version 2");
+	assert_int_equal(mla_case_check_header(r, 2, "extradition", "surrender-consented", &d),
+			 MLA_ERR_HEADER);
+	free(r);
+	r = example("answer-surrender-consented");
+	assert_int_equal(mla_case_header_for(r, 1, &kind, &action, &d), MLA_ERR_HEADER);
+	assert_string_equal(d.msg, "a surrender-consented document needs envelope version 2");
+	free(r);
 }
 
 /* Envelope version 2: the three request kinds travel with Kinds of their own (the interim
@@ -104,6 +114,8 @@ static void test_header_for_v2(void **state)
 		{"answer-postponed", NULL, NULL, "postponed"},
 		{"answer-deadline-extended", NULL, NULL, "deadline-extended"},
 		{"answer-accepted", NULL, NULL, "accepted"},
+		{"answer-person-arrested", NULL, NULL, "person-arrested"},
+		{"answer-surrender-consented", NULL, NULL, "surrender-consented"},
 	};
 
 	(void)state;
@@ -132,7 +144,7 @@ static void test_header_for_v2(void **state)
 					 MLA_ERR_HEADER);
 		}
 		assert_int_equal(mla_case_min_version(r),
-				 want[i].action[0] == 'p' || want[i].action[0] == 'd' ? 2 : 1);
+				 strchr("pds", want[i].action[0]) != NULL ? 2 : 1);
 		free(r);
 	}
 }

@@ -73,6 +73,19 @@ static const char *const legal[] = {
 	"accepted requested deadline-extended accepted",
 	"postponed requested deadline-extended postponed",
 	"in-execution requested deadline-extended in-execution",
+	/* an arrest warrant's arrest and consent, before the final decision: the case stays */
+	"received requested person-arrested received",
+	"acknowledged requested person-arrested acknowledged",
+	"forwarded requested person-arrested forwarded",
+	"additional-information-provided requested person-arrested "
+	"additional-information-provided",
+	"postponed requested person-arrested postponed",
+	"received requested surrender-consented received",
+	"acknowledged requested surrender-consented acknowledged",
+	"forwarded requested surrender-consented forwarded",
+	"additional-information-provided requested surrender-consented "
+	"additional-information-provided",
+	"postponed requested surrender-consented postponed",
 };
 
 static const char *expected(mla_life_state s, mla_life_side side, mla_life_step t, char *to,
@@ -138,7 +151,7 @@ static void test_allowed_lists(void **state)
 	assert_string_equal(text, "withdrawn");
 	mla_life_allowed_text(MLA_LIFE_CLOSED, MLA_SIDE_REQUESTING, text, sizeof(text));
 	assert_string_equal(text, "none");
-	assert_int_equal(mla_life_allowed(MLA_LIFE_RECEIVED, MLA_SIDE_REQUESTED, steps, 2), 7);
+	assert_int_equal(mla_life_allowed(MLA_LIFE_RECEIVED, MLA_SIDE_REQUESTED, steps, 2), 9);
 	assert_int_equal(steps[0], MLA_STEP_ACKNOWLEDGE);
 	assert_int_equal(steps[1], MLA_STEP_FORWARD);
 	/* a short buffer is cut, not overrun */

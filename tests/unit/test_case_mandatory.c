@@ -118,7 +118,9 @@ static void test_each_mandatory_removed(void **state)
 		"/Refused/Reasons",
 		"/ExecutionReport/Extent",
 		"/Withdrawn/WithdrawnOn",
-		"/DeadlineExtended/Rule",
+		"/DeadlineExtended/Reason",
+		"/PersonArrested/ArrestedAt",
+		"/SurrenderConsented/ConsentedAt",
 	};
 	size_t total = 0;
 

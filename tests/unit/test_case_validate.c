@@ -113,28 +113,53 @@ static void test_versions_and_namespaces(void **state)
 
 	(void)state;
 	r = edited("answer-refused", "version=\"1\"", "version=\"2\"", &e);
-	assert_int_equal(e, MLA_ERR_SCHEMA);
+	assert_int_equal(e, MLA_ERR_UNSUPPORTED_VERSION);
 	expect(r, "/Refused/@version", MLA_CASE_UNSUPPORTED);
 	assert_int_equal(r->n, 1);
 	free(r);
 	r = edited("answer-refused", " version=\"1\"", "", &e);
-	assert_int_equal(e, MLA_ERR_SCHEMA);
+	assert_int_equal(e, MLA_ERR_UNSUPPORTED_VERSION);
 	expect(r, "/Refused/@version", MLA_CASE_UNSUPPORTED);
 	free(r);
 	r = edited("request-mla", "urn:mlagw:case:request:1", "urn:mlagw:case:request:2", &e);
-	assert_int_equal(e, MLA_ERR_SCHEMA);
+	assert_int_equal(e, MLA_ERR_UNSUPPORTED_VERSION);
 	expect(r, "/Request", MLA_CASE_UNSUPPORTED);
 	assert_int_equal(r->cls, MLA_CASE_INVALID);
 	free(r);
 	r = edited("request-mla", "urn:mlagw:case:request:1", "urn:mlagw:case:invoice:1", &e);
-	assert_int_equal(e, MLA_ERR_SCHEMA);
+	assert_int_equal(e, MLA_ERR_UNSUPPORTED_VERSION);
 	expect(r, "/Request", MLA_CASE_UNSUPPORTED);
 	free(r);
 	/* a root the answer schema does not have */
 	r = edited("request-mla", "urn:mlagw:case:request:1", "urn:mlagw:case:answer:1", &e);
-	assert_int_equal(e, MLA_ERR_SCHEMA);
+	assert_int_equal(e, MLA_ERR_UNSUPPORTED_VERSION);
 	expect(r, "/Request", MLA_CASE_UNSUPPORTED);
 	free(r);
+}
+
+/* The same refusal through the gateway's check (before sealing and on receipt): the code
+ * stays unsupported-version (SPEC 16.1 item 3), the report lists the one problem. */
+static void test_check_keeps_unsupported_version(void **state)
+{
+	size_t len;
+	char *doc = case_fx_example("request-mla", &len);
+	char *ed = case_fx_replace(doc, "urn:mlagw:case:request:1", "urn:mlagw:case:request:2");
+	mla_case_report *r = calloc(1, sizeof(*r));
+	mla_limits lim;
+	mla_diag d = {MLA_OK, ""};
+
+	(void)state;
+	assert_non_null(r);
+	mla_limits_default(&lim);
+	assert_int_equal(mla_case_check((const uint8_t *)ed, strlen(ed), &lim, 0, 1, "mla",
+					"request", r, &d), MLA_ERR_UNSUPPORTED_VERSION);
+	assert_int_equal(r->cls, MLA_CASE_INVALID);
+	assert_int_equal(r->n, 1);
+	if (strstr(d.msg, "/Request") == NULL || strstr(d.msg, "unsupported") == NULL)
+		fail_msg("message: %s", d.msg);
+	free(r);
+	free(ed);
+	free(doc);
 }
 
 /* Three mandatory elements removed and one unknown added: all four reported at once, and
@@ -523,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_opaque),
 		cmocka_unit_test(test_namespace_by_char_ref),
 		cmocka_unit_test(test_versions_and_namespaces),
+		cmocka_unit_test(test_check_keeps_unsupported_version),
 		cmocka_unit_test(test_several_problems_at_once),
 		cmocka_unit_test(test_malformed_values),
 		cmocka_unit_test(test_repeated_element),

@@ -114,9 +114,117 @@ static void test_refused(void **state)
 	free(answer);
 }
 
+/* An arrest warrant: the Framework Decision as an Instrument of an extradition or provisional
+ * arrest selects eaw, the consent eaw_consent, the final decision none; in an MLA request it
+ * selects nothing of the kind. */
+static void test_eaw(void **state)
+{
+	size_t len;
+	char *ext = case_fx_example("request-extradition", &len), *a;
+	char *mla = case_fx_example("request-mla", &len), *b;
+	mla_deadline_rule_id ids[MLA_DEADLINE_RULES_PER_CASE];
+	mla_deadline_case c;
+	int64_t w = 0;
+	mla_diag d = {0, ""};
+
+	(void)state;
+	a = case_fx_replace(ext, "<Instrument>untoc</Instrument>",
+			    "<Instrument>eaw-framework-decision</Instrument>");
+	assert_int_equal(facts(a, &c, &w, &d), MLA_OK);
+	assert_int_equal(c.type, MLA_CASE_EXTRADITION);
+	assert_true(c.eaw);
+	assert_false(c.eio || c.consent || c.decided);
+	assert_int_equal(mla_deadline_rules_for(&c, ids), 1);
+	assert_int_equal(ids[0], MLA_DEADLINE_EAW);
+	c.consent = 1;
+	assert_int_equal(mla_deadline_rules_for(&c, ids), 1);
+	assert_int_equal(ids[0], MLA_DEADLINE_EAW_CONSENT);
+	c.decided = 1;
+	assert_int_equal(mla_deadline_rules_for(&c, ids), 0);
+	assert_int_equal(facts(ext, &c, &w, &d), MLA_OK); /* under UNTOC: other */
+	assert_false(c.eaw);
+	assert_int_equal(mla_deadline_rules_for(&c, ids), 1);
+	assert_int_equal(ids[0], MLA_DEADLINE_OTHER);
+	b = case_fx_replace(mla, "<Instrument>untoc</Instrument>",
+			    "<Instrument>eaw-framework-decision</Instrument>");
+	assert_int_equal(facts(b, &c, &w, &d), MLA_OK);
+	assert_false(c.eaw);
+	free(b);
+	free(a);
+	free(mla);
+	free(ext);
+}
+
+static mla_err step_facts(const char *text, mla_deadline_step_facts *f, mla_diag *d)
+{
+	mla_limits lim;
+
+	mla_limits_default(&lim);
+	return mla_deadline_answer_facts((const uint8_t *)text, strlen(text), &lim, f, d);
+}
+
+/* What the answers say: an extension's rule (or none), an arrest's and a consent's time. */
+static void test_answer_facts(void **state)
+{
+	size_t len;
+	char *ext = case_fx_example("answer-deadline-extended", &len), *none, *bad;
+	char *arr = case_fx_example("answer-person-arrested", &len);
+	char *con = case_fx_example("answer-surrender-consented", &len), *tz, *req, *late, *late_ok;
+	mla_case_report *rep;
+	char out[MLA_TIME_MS_LEN];
+	mla_deadline_step_facts f;
+	mla_diag d = {0, ""};
+
+	(void)state;
+	assert_int_equal(step_facts(ext, &f, &d), MLA_OK);
+	assert_int_equal(f.type, MLA_CASE_DEADLINE_EXTENDED);
+	assert_int_equal(f.rule, MLA_DEADLINE_PRESERVATION);
+	assert_true(f.recorded_ms == MLA_DEADLINE_NO_TIME);
+	none = case_fx_replace(ext, "<Rule>preservation</Rule>", "");
+	assert_int_equal(step_facts(none, &f, &d), MLA_OK);
+	assert_int_equal(f.rule, MLA_DEADLINE_RULE_N);
+	assert_int_equal(step_facts(arr, &f, &d), MLA_OK);
+	assert_int_equal(f.type, MLA_CASE_PERSON_ARRESTED);
+	mla_time_ms_format(f.recorded_ms, out);
+	assert_string_equal(out, "2026-12-02T21:15:00.000Z");
+	assert_int_equal(step_facts(con, &f, &d), MLA_OK);
+	assert_int_equal(f.type, MLA_CASE_SURRENDER_CONSENTED);
+	mla_time_ms_format(f.recorded_ms, out);
+	assert_string_equal(out, "2026-12-04T10:30:00.000Z");
+	/* a time with an offset or before 1970 is invalid: no facts, no text of it */
+	tz = case_fx_replace(con, "2026-12-04T10:30:00.000Z", "2026-12-04T10:30:00+01:00");
+	assert_int_equal(step_facts(tz, &f, &d), MLA_ERR_SCHEMA);
+	assert_null(strstr(d.msg, "10:30"));
+	bad = case_fx_replace(arr, "2026-12-02T21:15:00Z", "1969-12-31T23:59:59Z");
+	assert_int_equal(step_facts(bad, &f, &d), MLA_ERR_SCHEMA);
+	/* not after the day following the document's date (2026-12-03): 12-04 is the margin */
+	late_ok = case_fx_replace(arr, "2026-12-02T21:15:00Z", "2026-12-04T23:59:59Z");
+	assert_int_equal(step_facts(late_ok, &f, &d), MLA_OK);
+	late = case_fx_replace(con, "2026-12-04T10:30:00.000Z", "2026-12-06T00:00:00.000Z");
+	rep = case_fx_validate(late, strlen(late), NULL);
+	assert_int_equal(rep->cls, MLA_CASE_INVALID);
+	assert_int_equal(rep->n, 1);
+	assert_non_null(case_fx_find(rep, "/SurrenderConsented/ConsentedAt", MLA_CASE_DATE_ORDER));
+	free(rep);
+	free(late);
+	free(late_ok);
+	/* a request is not an answer */
+	req = case_fx_example("request-extradition", &len);
+	assert_int_equal(step_facts(req, &f, &d), MLA_ERR_SCHEMA);
+	free(req);
+	free(bad);
+	free(tz);
+	free(none);
+	free(con);
+	free(arr);
+	free(ext);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_eaw),
+		cmocka_unit_test(test_answer_facts),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_urgent_eio_wished),
 		cmocka_unit_test(test_refused),

@@ -51,6 +51,7 @@ static void test_v2_round_trip(void **state)
 		{"preservation-order", "deadline-extended"},
 		{"mla", "retrieved"},             {"extradition", "not-retrieved"},
 		{"mla", "other-channel"},
+		{"extradition", "person-arrested"}, {"provisional-arrest", "surrender-consented"},
 	};
 	struct fixture *f = *state;
 	mla_header h;
@@ -131,6 +132,14 @@ static void test_v1_refuses_v2_values(void **state)
 	header(&h, 1, "mla", "other-channel");
 	assert_int_equal(seal(f, &h, &env, &d), MLA_ERR_HEADER);
 	assert_non_null(strstr(d.msg, "Action 'other-channel' needs envelope version 2"));
+	mla_buf_free(&env);
+	header(&h, 1, "extradition", "person-arrested");
+	assert_int_equal(seal(f, &h, &env, &d), MLA_ERR_HEADER);
+	assert_non_null(strstr(d.msg, "Action 'person-arrested' needs envelope version 2"));
+	mla_buf_free(&env);
+	header(&h, 1, "extradition", "surrender-consented");
+	assert_int_equal(seal(f, &h, &env, &d), MLA_ERR_HEADER);
+	assert_non_null(strstr(d.msg, "Action 'surrender-consented' needs envelope version 2"));
 	mla_buf_free(&env);
 	header(&h, 3, "evidence", "request");
 	assert_int_equal(seal(f, &h, &env, &d), MLA_ERR_HEADER);

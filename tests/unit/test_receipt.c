@@ -595,6 +595,76 @@ static void test_match(void **state)
 	mla_buf_free(&b);
 }
 
+/* A refusal of the envelope's version names no MessageId when the header could not be read
+ * (SPEC 11 rule 8): it matches on the receiver State and the digest of the bytes sent, which
+ * covers the id; anything else without an id never matches. */
+static void refusal_without_id(const struct fixture *f, mla_err error, mla_receipt *got)
+{
+	mla_receipt r;
+	mla_diag d = {MLA_OK, ""};
+	mla_buf b;
+
+	fill(&r, MLA_OUTCOME_REJECTED);
+	r.message_id[0] = '\0';
+	r.error = error;
+	assert_int_equal(mla_snprintf(r.error_message, sizeof(r.error_message),
+			"envelope version 3; this gateway reads versions 1 to 2"), MLA_OK);
+	seal_with(f, &r, f->co_signer, &b);
+	assert_int_equal(mla_receipt_verify(b.data, b.len, f->trust, &f->limits, got, &d),
+			 MLA_OK);
+	assert_string_equal(got->message_id, "");
+	mla_buf_free(&b);
+}
+
+static void test_match_version_refusal_without_id(void **state)
+{
+	struct fixture *f = *state;
+	mla_receipt got;
+	mla_diag d = {MLA_OK, ""};
+	char id[MLA_UUID_LEN + 1];
+	uint8_t digest[32], other[32];
+
+	fresh_uuid(id);
+	SHA256((const unsigned char *)"envelope bytes", 14, digest);
+	refusal_without_id(f, MLA_ERR_UNSUPPORTED_VERSION, &got);
+	assert_int_equal(mla_receipt_match(&got, "CO", id, digest, &d), MLA_OK);
+	assert_string_equal(mla_errname(got.error), "unsupported-version");
+	assert_int_equal(got.error, -30);
+
+	/* another receiver State, another digest: refused as ever */
+	assert_int_equal(mla_receipt_match(&got, "MX", id, digest, &d), MLA_ERR_RECEIPT_MISMATCH);
+	assert_string_equal(d.msg, "receipt signed by CO, message was sent to MX");
+	memcpy(other, digest, 32);
+	other[0] ^= 1;
+	assert_int_equal(mla_receipt_match(&got, "CO", id, other, &d), MLA_ERR_RECEIPT_MISMATCH);
+	assert_string_equal(d.msg, "receipt digest differs from the envelope sent");
+
+	/* a peer before unsupported-version refused the root with schema: the same */
+	refusal_without_id(f, MLA_ERR_SCHEMA, &got);
+	assert_int_equal(mla_receipt_match(&got, "CO", id, digest, &d), MLA_OK);
+
+	/* any other refusal without an id does not match (the header was readable or not, it is
+	 * no refusal of the version) */
+	refusal_without_id(f, MLA_ERR_XML_MALFORMED, &got);
+	assert_int_equal(mla_receipt_match(&got, "CO", id, digest, &d), MLA_ERR_RECEIPT_MISMATCH);
+	assert_non_null(strstr(d.msg, "(unreadable)"));
+}
+
+/* A receipt of a version this reader does not read is refused at its root (SPEC 11 rule 2),
+ * before its structure or signature: unsupported-version, naming it. */
+static void test_unknown_receipt_version(void **state)
+{
+	struct fixture *f = *state;
+	mla_receipt r;
+	mla_buf b;
+
+	sealed(f, MLA_OUTCOME_ACCEPTED, &r, &b);
+	fixture_replace(&b, "\"urn:mlagw:receipt:1\"", "\"urn:mlagw:receipt:3\"");
+	expect_refused(f, &b, MLA_ERR_UNSUPPORTED_VERSION,
+		       "receipt version 3; this reader reads versions 1 to 2");
+	mla_buf_free(&b);
+}
+
 /* A receipt for a real envelope: the receiver's digest is the sender's. */
 static void test_match_real_envelope(void **state)
 {
@@ -651,6 +721,8 @@ int main(void)
 		cmocka_unit_test(test_short_digest),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_match_real_envelope),
+		cmocka_unit_test(test_match_version_refusal_without_id),
+		cmocka_unit_test(test_unknown_receipt_version),
 	};
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
 }

@@ -253,11 +253,101 @@ static void test_upgrade_from_8(void **state)
 	assert_int_equal(schema_version(f->path), 8);
 	s = open_ok(f);
 	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 10);
+	assert_int_equal(STORE_SCHEMA_VERSION, 11);
 	assert_int_equal(store_life_get(s, &p.key, &c, &found, &d), MLA_OK);
 	assert_int_equal(found, 1);
 	(void)get_dl(s, &p.key, 0);
 	store_close(s);
+}
+
+static mla_err read_rule(const struct store_life_row *w, void *arg)
+{
+	if (strcmp(w->action, "deadline-extended") == 0)
+		*(int *)arg = w->rule;
+	return MLA_OK;
+}
+
+/* A schema 10 store is brought to 11: its facts kept (no arrest warrant), step facts empty. */
+static void test_upgrade_from_10(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct out_msg req = request_msg(1, "ES-9");
+	struct store_life_step p = step_of(&req, "ES", MLA_SIDE_REQUESTING);
+	struct store_deadline_facts facts = facts_of(0, MLA_DEADLINE_NO_TIME);
+	struct store_deadline dl;
+	mla_diag d = {MLA_OK, ""};
+
+	facts.eaw = 1;
+	p.facts = &facts;
+	req.life = &p;
+	put_ok(s, &req);
+	assert_int_equal(get_dl(s, &p.key, 1).facts.eaw, 1);
+	assert_int_equal(store_mark_clean(s, &d), MLA_OK);
+	store_close(s);
+	assert_int_equal(store_fault_make_v10(f->path, &d), MLA_OK);
+	assert_int_equal(schema_version(f->path), 10);
+	s = open_ok(f);
+	assert_int_equal(schema_version(f->path), 11);
+	dl = get_dl(s, &p.key, 1);
+	assert_int_equal(dl.facts.eaw, 0); /* schema 10 did not know it */
+	assert_int_equal(dl.facts.type, MLA_CASE_PRODUCTION_ORDER);
+	store_close(s);
+}
+
+/* A step's facts wait with it while pending, are kept once it is applied and read back with
+ * the history; those of a refused step are forgotten (store check finds no facts of no
+ * step). */
+static void test_step_facts(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct out_msg req = request_msg(1, "CO-7"), ext = make_out(2, "CO", 0, 1000, 1000),
+		       ext2 = make_out(3, "CO", 0, 1000, 1000);
+	struct store_life_step p = step_of(&req, "CO", MLA_SIDE_REQUESTED), e, e2;
+	struct store_deadline_facts facts = facts_of(0, MLA_DEADLINE_NO_TIME), sf;
+	struct store_check_result res;
+	store_reader *r = NULL;
+	mla_diag d = {MLA_OK, ""};
+	int rule = -1;
+
+	p.facts = &facts;
+	p.at_ms = 1000;
+	assert_int_equal(store_life_apply(s, &p, &d), MLA_OK); /* CO's request, received */
+	memset(&sf, 0, sizeof(sf));
+	sf.type = MLA_CASE_DEADLINE_EXTENDED;
+	sf.rule = MLA_DEADLINE_PRESERVATION;
+	sf.recorded_ms = MLA_DEADLINE_NO_TIME;
+	memcpy(ext.case_id, "CO-7", 5);
+	memcpy(ext.action, "deadline-extended", sizeof("deadline-extended"));
+	memcpy(ext.in_reply_to, req.message_id, sizeof(ext.in_reply_to));
+	e = step_of(&ext, "CO", MLA_SIDE_REQUESTED);
+	e.by = MLA_SIDE_REQUESTED;
+	e.facts = &sf;
+	ext.life = &e;
+	put_ok(s, &ext);
+	assert_int_equal(store_outbox_receipt_at(s, ext.message_id, MSG_DELIVERED,
+						 (const uint8_t *)"r", 1, NULL, 5000, &d), MLA_OK);
+	assert_int_equal(store_life_history(s, &p.key, read_rule, &rule, &d), MLA_OK);
+	assert_int_equal(rule, MLA_DEADLINE_PRESERVATION);
+	/* a second one refused by its receipt: its facts are forgotten */
+	ext2 = ext;
+	make_id(ext2.message_id, sizeof(ext2.message_id), 3);
+	memcpy(ext2.in_reply_to, ext.message_id, sizeof(ext2.in_reply_to));
+	e2 = step_of(&ext2, "CO", MLA_SIDE_REQUESTED);
+	e2.by = MLA_SIDE_REQUESTED;
+	e2.facts = &sf;
+	ext2.life = &e2;
+	put_ok(s, &ext2);
+	assert_int_equal(store_outbox_receipt_at(s, ext2.message_id, MSG_REJECTED,
+						 (const uint8_t *)"r", 1, NULL, 6000, &d), MLA_OK);
+	assert_int_equal(store_mark_clean(s, &d), MLA_OK);
+	store_close(s);
+	assert_int_equal(store_reader_open(f->path, &r, &d), MLA_OK);
+	assert_int_equal(store_check_run(r, STORE_CHECK_CASES, NULL, NULL, &res, &d), MLA_OK);
+	store_reader_close(r);
+	assert_int_equal(res.failed, 0); /* the refused step's facts are gone, or they would
+					  * be facts of no step */
 }
 
 int main(void)
@@ -270,6 +360,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_facts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_orphan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_8, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_10, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_step_facts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -782,6 +782,13 @@ LIFE_TABLE = {
     ('deadline-extended', 'requested'): (['received', 'acknowledged', 'forwarded',
                                           'additional-information-provided', 'accepted',
                                           'postponed', 'in-execution'], LIFE_STAY),
+    # an arrest warrant's arrest and consent recorded before the final decision: the same
+    ('person-arrested', 'requested'): (['received', 'acknowledged', 'forwarded',
+                                        'additional-information-provided', 'postponed'],
+                                       LIFE_STAY),
+    ('surrender-consented', 'requested'): (['received', 'acknowledged', 'forwarded',
+                                            'additional-information-provided', 'postponed'],
+                                           LIFE_STAY),
 }
 
 

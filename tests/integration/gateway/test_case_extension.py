@@ -3,7 +3,8 @@ envelope version 2 between them. ES sends a preservation order (60 days, extenda
 default); CO, the requested side, sends a DeadlineExtended answer with the Action
 deadline-extended. On both sides the case stays in its state, the step is in its history,
 and the preservation deadline is due 30 days later and says extended. The requesting side
-may not take the step (case-step, 409), nor the requested side a second time (case-step,
+may not take the step (case-step, 409), nor the requested side a second time for the same rule
+(case-step, once per rule,
 naming the first), and a DeadlineExtended document under another Action is refused (header,
 400)."""
 import os
@@ -71,7 +72,7 @@ def main(mlagw, mlagwd):
               else 'deadline-extended' not in v['allowed'], 'allowed: %r' % v)
     # once per case: a second one is refused before sealing, naming the first
     code, j = case_step(co, 'ES', 'deadline-extended', CASE, doc=doc, kind='preservation-order')
-    check(code == 409 and j.get('code') == 'case-step' and 'already taken' in j['message'] and
+    check(code == 409 and j.get('code') == 'case-step' and 'already extended' in j['message'] and
           ext in j['message'], 'second extension: %d %r' % (code, j))
     net.stop_all()
     for g in (es, co):  # the store's own check: the history is a legal path

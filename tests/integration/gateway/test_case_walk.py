@@ -3,9 +3,10 @@ enforce the lifecycle take random legal and illegal steps in many cases at once,
 requesting in half of them, so that steps cross; each gateway is SIGKILLed once in the middle
 and started again. At the end both hold the same state, last step and history of every case;
 every history is a legal path of SPEC 16.8's table (with deadline-extended, which leaves the
-state as it is, once per case: envelope version 2 is configured between the two); every step
-refused before sealing (case-step) was illegal in the state the refusal names (or a second
-extension); every step sealed was either applied
+state as it is, once per case, and person-arrested then surrender-consented, once each:
+envelope version 2 is configured between the two); every step refused before sealing
+(case-step) was illegal in the state the refusal names (or out of the order the history sets);
+every step sealed was either applied
 on both sides (delivered) or on neither (refused on receipt with case-step or case-conflict).
 
 MLAGW_WALK_STEPS sets the number of steps (default 1000, what CI runs: a few seconds);
@@ -26,7 +27,9 @@ V1_ACTIONS = ['request', 'received', 'accepted', 'additional-information-request
               'additional-information-provided', 'refused', 'executed', 'partially-executed',
               'withdrawn']
 # envelope version 2 between the two: the step that leaves the state as it is walks too
-WALK_ACTIONS = V1_ACTIONS + ['deadline-extended']
+WALK_ACTIONS = V1_ACTIONS + ['deadline-extended', 'person-arrested', 'surrender-consented']
+# refusals of steps the table allows, for the order the history sets (SPEC 16.8)
+ORDER_REFUSALS = ('already taken', 'already recorded', 'person-arrested comes first')
 
 
 class Walker:
@@ -147,7 +150,7 @@ def compare(net):
     check(set(views['ES']) == set(views['CO']),
           'cases differ: %r' % (set(views['ES']) ^ set(views['CO'])))
     applied = set()
-    stays = 0
+    stays = arrests = 0
     for case_id in views['ES']:
         a, b = cases(net['ES'], case_id)[0], cases(net['CO'], case_id)[0]
         for k in ('state', 'last_step', 'requesting'):
@@ -161,8 +164,14 @@ def compare(net):
         applied.update(ids)
         ext = sum(1 for s in a['steps'] if s['action'] == 'deadline-extended')
         check(ext <= 1, '%s: %d extensions taken' % (case_id, ext))
-        stays += ext
+        order = [s['action'] for s in a['steps']
+                 if s['action'] in ('person-arrested', 'surrender-consented')]
+        check(order in ([], ['person-arrested'], ['person-arrested', 'surrender-consented']),
+              '%s: arrest and consent out of order: %r' % (case_id, order))
+        stays += ext + len(order)
+        arrests += order.count('person-arrested')
     check(stays > 0, 'no deadline-extended step (one that stays in its state) was applied')
+    check(arrests > 0, 'no person-arrested step was applied')
     return views, applied
 
 
@@ -174,7 +183,7 @@ def check_log(net, log, applied):
             m = re.search(r'not allowed in case state (\S+);', j['message'])
             check(m is not None, 'case-step without the state: %r' % j)
             side = 'requesting' if case_id.startswith(state) else 'requested'
-            once = action == 'deadline-extended' and 'already taken' in j['message']
+            once = any(r in j['message'] for r in ORDER_REFUSALS)
             check(once or life_next(m.group(1), side, action) is None,
                   'refused a legal step: %s %s in %s' % (action, side, m.group(1)))
             refused_before += 1

@@ -14,7 +14,7 @@ version 2 ([peer CC] envelope_versions = 1, 2); MX is left at the default, versi
   "a postponed document needs envelope version 2; peer MX reads envelope version 1 ([peer MX]
   envelope_versions)" (with Action accepted; with Action postponed the header check names it).
 - CO with [gateway] envelope_min_version = 2 refuses a version 1 envelope with a signed
-  negative receipt (schema) and still accepts version 2.
+  negative receipt (unsupported-version) and still accepts version 2.
 - ES's and CO's audit bundles of the exchange (entries of version 5) verify."""
 import json
 import os
@@ -148,8 +148,8 @@ def main(mlagw, mlagwd):
     env1 = net.seal('ES', 'CO', order, kind='evidence')
     s, r = net.post('ES', 'CO', env1)
     rc = parse_receipt(r)
-    check(s == 422 and rc['outcome'] == 'rejected' and rc['error'] == 'schema' and
-          'reads from version 2' in rc['error_text'] and rc['digest'] == sha256(env1),
+    check(s == 422 and rc['outcome'] == 'rejected' and rc['error'] == 'unsupported-version' and
+          'reads versions 2 to 2' in rc['error_text'] and rc['digest'] == sha256(env1),
           'version 1 to a minimum of 2: HTTP %d %r' % (s, rc))
     env2 = net.seal('ES', 'CO', order, kind='production-order', version=2)
     s, r = net.post('ES', 'CO', env2)
