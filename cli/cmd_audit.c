@@ -326,6 +326,8 @@ int cmd_audit(int argc, char **argv)
 		return cmd_audit_export(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
 		return cmd_audit_verify(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "stats") == 0)
+		return cmd_audit_stats(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "reconcile") == 0)
 		return cmd_audit_reconcile(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "new-epoch") == 0)

@@ -29,5 +29,9 @@ int cmd_store_check(int argc, char **argv, int backup);
 int cmd_bench(int argc, char **argv);
 /* mlagw bench audit: appends/s, proof times and bundle verification (bench_audit.c). */
 int bench_audit(int argc, char **argv);
+/* mlagw stats (a gateway's own audit log) and mlagw audit stats (verified bundles): the case
+ * statistics of SPEC 16.13 (cmd_stats.c). */
+int cmd_stats(int argc, char **argv);
+int cmd_audit_stats(int argc, char **argv);
 
 #endif

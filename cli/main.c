@@ -27,6 +27,8 @@ static const char main_usage[] =
 	"                 the gateway's signed checkpoint (auditors)\n"
 	"  audit export   write an offline audit bundle from a gateway's store\n"
 	"  audit verify   verify an audit bundle with the States' roots only\n"
+	"  audit stats    the case statistics recomputed from verified audit bundles\n"
+	"  stats          the case statistics of a gateway's audit log (JSON or CSV)\n"
 	"  store init     create a gateway's store (a gateway never creates one itself)\n"
 	"  store accept-loss  go on after a lost write-ahead log (the operator's decision)\n"
 	"  store show     read a gateway's store (read-only): messages, history, alerts,\n"
@@ -98,6 +100,8 @@ int main(int argc, char **argv)
 		r = cmd_gateway(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "store") == 0)
 		r = cmd_store(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "stats") == 0)
+		r = cmd_stats(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "bench") == 0)
 		r = cmd_bench(argc - 1, argv + 1);
 	else {

@@ -36,6 +36,7 @@ static const struct {
 	{"getAuditEntry", api_get_audit_entry},
 	{"getInclusionProof", api_get_inclusion_proof},
 	{"getConsistencyProof", api_get_consistency_proof},
+	{"getStats", api_get_stats},
 };
 
 /* Whether operation id leaves the store, the audit log and the keys as they are: the only
@@ -46,7 +47,7 @@ static int api_op_reads_only(const char *id)
 	static const char *const reads[] = {
 		"whoami", "getHealth", "getMetrics", "getConfig", "getMessage", "listMessages",
 		"getCase", "listInbox", "getInboxItem", "getAuditCheckpoint", "getAuditEntry",
-		"getInclusionProof", "getConsistencyProof", "listCases"};
+		"getInclusionProof", "getConsistencyProof", "listCases", "getStats"};
 
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
 		if (strcmp(id, reads[i]) == 0)

@@ -111,5 +111,7 @@ void api_get_audit_checkpoint(struct api_req *r);
 void api_get_audit_entry(struct api_req *r);
 void api_get_inclusion_proof(struct api_req *r);
 void api_get_consistency_proof(struct api_req *r);
+/* getStats (api_stats.c): the case statistics of the audit log (SPEC 16.13). */
+void api_get_stats(struct api_req *r);
 
 #endif

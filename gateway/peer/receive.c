@@ -41,6 +41,7 @@ struct recv_job {
 	int notice_set;     /* a retrieval notice (SPEC 16.10): notice is its document */
 	mla_notice notice;
 	char reason[MLA_AUDIT_REASON_MAX + 1]; /* a record of another channel (SPEC 16.11) */
+	char grounds[MLA_AUDIT_GROUNDS_MAX + 1]; /* a Refused answer's coded grounds (SPEC 14 v6) */
 };
 
 static mla_err exchange_checks(struct recv_job *j, const struct gw_config *c)
@@ -69,6 +70,13 @@ static mla_err exchange_checks(struct recv_job *j, const struct gw_config *c)
 	return MLA_OK;
 }
 
+static mla_err add_ground(const char *code, void *arg)
+{
+	struct recv_job *j = arg;
+
+	return mla_audit_grounds_add(j->grounds, sizeof(j->grounds), code);
+}
+
 /* The decrypted document, checked as the sender had to before sealing (SPEC 16.6, On
  * receipt): a document that declares a case schema must follow it and agree with the signed
  * header's Kind and Action; an opaque one passes unless [cases] opaque = refuse. Runs here,
@@ -90,6 +98,11 @@ static mla_err case_checks(struct recv_job *j, const struct gw_config *c, const 
 	if (r == MLA_OK && c->cases_enforce) /* the deadlines' facts, kept with the case */
 		r = cases_facts_read(doc->data, doc->len, &c->limits, &j->v.header, &j->facts,
 				     &j->facts_set, &j->diag);
+	/* a refusal's coded grounds for its audit entry (SPEC 14 version 6); none if opaque */
+	if (r == MLA_OK && strcmp(j->v.header.action, "refused") == 0 &&
+	    mla_case_refusal_grounds(doc->data, doc->len, &c->limits, add_ground, j, NULL) !=
+		    MLA_OK)
+		j->grounds[0] = '\0';
 	return r;
 }
 
@@ -472,6 +485,12 @@ static int audit_reception(struct gw *g, const struct recv_job *j, mla_err err,
 		.from = j->peer_state, .to = g->snap->cfg.state, .actor = j->peer_state,
 		.envelope_sha256 = j->digest, .error = err != MLA_OK ? mla_errname(err) : NULL,
 		.reason = err == MLA_OK && j->reason[0] != '\0' ? j->reason : NULL,
+		/* an accepted case step's entry is version 6, with its priority (SPEC 14) */
+		.priority = err == MLA_OK && signed_hdr && h->case_id[0] != '\0' &&
+					    h->action[0] != '\0'
+				    ? mla_priority_name(h->priority)
+				    : NULL,
+		.grounds = err == MLA_OK ? j->grounds : NULL,
 	};
 
 	if (gw_audit_message(g, err == MLA_OK ? MLA_AUDIT_RECEIVED : MLA_AUDIT_REJECTED, &a) !=
@@ -481,6 +500,8 @@ static int audit_reception(struct gw *g, const struct recv_job *j, mla_err err,
 	a.receipt_sha256 = rd;
 	a.error = NULL;
 	a.reason = NULL;
+	a.priority = NULL; /* receipt-issued is no step's entry: no version 6 */
+	a.grounds = NULL;
 	a.actor = "gateway";
 	return gw_audit_message(g, MLA_AUDIT_RECEIPT_ISSUED, &a) != MLA_OK;
 }

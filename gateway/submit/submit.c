@@ -42,7 +42,15 @@ struct submit_job {
 	int facts_set;       /* a case request: what its document says for its deadlines */
 	struct store_deadline_facts facts;
 	char reason[MLA_AUDIT_REASON_MAX + 1]; /* a record of another channel: its entry's */
+	char grounds[MLA_AUDIT_GROUNDS_MAX + 1]; /* a Refused answer's coded grounds (SPEC 14 v6) */
 };
+
+static mla_err add_ground(const char *code, void *arg)
+{
+	struct submit_job *j = arg;
+
+	return mla_audit_grounds_add(j->grounds, sizeof(j->grounds), code);
+}
 
 /* The audit reason of a record of another channel (SPEC 16.11): means, time, digest. */
 static mla_err record_reason(struct submit_job *j, const struct gw_config *c)
@@ -77,6 +85,11 @@ static void seal_run(struct gw_job *job, struct gw_crypto *k)
 					  &j->facts_set, &j->diag);
 	if (j->err == MLA_OK && strcmp(j->h.action, MLA_OTHER_CHANNEL_ACTION) == 0)
 		j->err = record_reason(j, c);
+	/* a refusal's coded grounds for its audit entry; an opaque refusal has none */
+	if (j->err == MLA_OK && strcmp(j->h.action, "refused") == 0 &&
+	    mla_case_refusal_grounds(j->doc.data, j->doc.len, &c->limits, add_ground, j,
+				     NULL) != MLA_OK)
+		j->grounds[0] = '\0';
 	if (j->err == MLA_OK)
 		j->err = mla_envelope_seal(&j->h, j->doc.data, j->doc.len, k->signer, rcpt,
 					   &c->limits, &j->env, &j->diag);
@@ -154,6 +167,11 @@ static mla_err audit_submitted(struct gw *g, const struct submit_job *j,
 		.action = j->h.action, .from = j->h.from_state, .to = j->h.to_state,
 		.actor = j->actor, .envelope_sha256 = m->digest,
 		.reason = j->reason[0] != '\0' ? j->reason : NULL,
+		/* a case step's entry is version 6, with its priority (SPEC 14) */
+		.priority = j->h.case_id[0] != '\0' && j->h.action[0] != '\0'
+				    ? mla_priority_name(j->h.priority)
+				    : NULL,
+		.grounds = j->grounds,
 	};
 
 	return gw_audit_message(g, j->event, &a);

@@ -23,6 +23,9 @@ struct gw_audit_msg {
 	const uint8_t *envelope_sha256, *receipt_sha256;
 	const uint8_t *prev_envelope_sha256; /* resealed only: the seal replaced */
 	uint32_t count; /* identical events the entry stands for (SPEC 14); 0 is taken as 1 */
+	/* a case step's submitted, answered or received entry: its header Priority and a
+	 * refusal's coded grounds (entry version 6, SPEC 14); NULL or "" for none */
+	const char *priority, *grounds;
 };
 mla_err gw_audit_message(struct gw *g, mla_audit_event ev, const struct gw_audit_msg *m);
 

@@ -23,6 +23,8 @@
 #define MLA_AUDIT_ORIGIN_MAX 32
 #define MLA_AUDIT_EPOCH_MAX UINT32_C(999999)
 #define MLA_AUDIT_LINK_SIG_LEN 68 /* key ID (4) and Ed25519 signature (64) of a note line */
+#define MLA_AUDIT_PRIORITY_MAX 6 /* "normal", "urgent", "crisis" */
+#define MLA_AUDIT_GROUNDS_MAX 200 /* all 14 grounds take 170 bytes */
 /* The latest time an entry can hold: 9999-12-31T23:59:59.999Z. */
 #define MLA_AUDIT_TIME_MAX_MS INT64_C(253402300799999)
 
@@ -89,7 +91,22 @@ typedef struct mla_audit_entry {
 	 * whose key signs this log's checkpoints after the one that covers this entry. */
 	int has_audit_cert_sha256;
 	uint8_t audit_cert_sha256[32];
+	/* version 6 only (SPEC 14): the header Priority of a case step's message ("normal",
+	 * "urgent", "crisis"), for submitted, answered and received entries naming a case and an
+	 * action; "" absent (an entry with one is always version 6). */
+	char priority[MLA_AUDIT_PRIORITY_MAX + 1];
+	/* version 6, action refused only: the coded grounds of the Refused answer (SPEC 16.5),
+	 * distinct, comma-separated, in the order of mla_audit_grounds; "" when none. */
+	char grounds[MLA_AUDIT_GROUNDS_MAX + 1];
 } mla_audit_entry;
+
+/* The refusal grounds an entry may name (answer.xsd RefusalGround), in their order;
+ * NULL-terminated. */
+extern const char *const mla_audit_grounds[];
+/* Adds code to grounds (a value of the field: distinct codes in mla_audit_grounds order,
+ * comma-separated; "" for none) in its place; nothing when it is there already.
+ * MLA_ERR_ARG for an unknown code, MLA_ERR_TOO_LARGE when size cannot hold the result. */
+mla_err mla_audit_grounds_add(char *grounds, size_t size, const char *code);
 
 /* The origin of state's log (two upper-case letters) in epoch (1 .. MLA_AUDIT_EPOCH_MAX)
  * into out (MLA_AUDIT_ORIGIN_MAX + 1 bytes); MLA_ERR_ARG for a bad State or epoch. */

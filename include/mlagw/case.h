@@ -152,4 +152,12 @@ mla_err mla_case_check(const uint8_t *doc, size_t len, const mla_limits *limits,
 		       int refuse_opaque, int version, const char *kind, const char *action,
 		       mla_case_report *rep, mla_diag *diag);
 
+/* The coded grounds of a Refused answer (SPEC 16.5), for its audit entries (SPEC 14 version
+ * 6): fn once per Ground, in document order, with its code (one of answer.xsd's
+ * RefusalGround); fn's error stops and is returned. MLA_ERR_SCHEMA (no call) when doc is not
+ * a valid Refused answer (an opaque document has no coded grounds). */
+typedef mla_err (*mla_case_ground_fn)(const char *code, void *arg);
+mla_err mla_case_refusal_grounds(const uint8_t *doc, size_t len, const mla_limits *limits,
+				 mla_case_ground_fn fn, void *arg, mla_diag *diag);
+
 #endif

@@ -15,7 +15,9 @@
 #define MAGIC4 "mlagw-audit-entry/4" /* version 3's lines, then two digests */
 /* version 4's lines, for the entries naming a Kind or Action of envelope version 2 only */
 #define MAGIC5 "mlagw-audit-entry/5"
-#define VERSION_MAX 5
+/* version 5's lines, then priority and grounds: the entries of case steps with a priority */
+#define MAGIC6 "mlagw-audit-entry/6"
+#define VERSION_MAX 6
 #define ABSENT "-"
 
 enum presence { NO = 0, OPT = 1, REQ = 2 };
@@ -55,6 +57,12 @@ static const struct event_rule {
 	/* a protected person's fields shown to an allowed role (SPEC 16.12): the reader's
 	 * stated reason; joined unreleased version 5, which alone holds it */
 	[MLA_AUDIT_PROTECTED_VIEWED] = {"protected-viewed", REQ, NO, REQ, OPT, NO, 0, 5},
+};
+
+const char *const mla_audit_grounds[] = {
+	"untoc-18-21-a", "untoc-18-21-b", "untoc-18-21-c", "untoc-18-21-d", "eio-11-1-a",
+	"eio-11-1-b",	 "eio-11-1-c",	  "eio-11-1-d",	   "eio-11-1-e",    "eio-11-1-f",
+	"eio-11-1-g",	 "eio-11-1-h",	  "bank-secrecy",  "fiscal-matter", NULL,
 };
 
 /* The API roles of gateway/api_config.c, the role part of an actor "role:name". */
@@ -259,13 +267,109 @@ static enum presence reason_rule(const mla_audit_entry *e, const struct event_ru
 	return rule->reason;
 }
 
+/* grounds: distinct known codes separated by single commas, in mla_audit_grounds order. */
+static int grounds_ok(const char *s)
+{
+	int next = 0;
+
+	while (*s != '\0') {
+		const char *comma = strchr(s, ',');
+		size_t n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		int k = next;
+		while (mla_audit_grounds[k] != NULL &&
+		       (strlen(mla_audit_grounds[k]) != n || memcmp(mla_audit_grounds[k], s, n) != 0))
+			k++;
+		if (mla_audit_grounds[k] == NULL)
+			return 0; /* unknown, repeated or out of order */
+		next = k + 1;
+		if (comma == NULL)
+			break;
+		if (comma[1] == '\0')
+			return 0;
+		s = comma + 1;
+	}
+	return 1;
+}
+
+/* The index of code in mla_audit_grounds, or -1. */
+static int ground_index(const char *code, size_t n)
+{
+	for (int k = 0; mla_audit_grounds[k] != NULL; k++)
+		if (strlen(mla_audit_grounds[k]) == n && memcmp(mla_audit_grounds[k], code, n) == 0)
+			return k;
+	return -1;
+}
+
+mla_err mla_audit_grounds_add(char *grounds, size_t size, const char *code)
+{
+	char out[MLA_AUDIT_GROUNDS_MAX + 1];
+	const char *p = grounds;
+	int add = ground_index(code, strlen(code)), done = 0;
+	size_t len = 0;
+
+	if (add < 0)
+		return MLA_ERR_ARG;
+	out[0] = '\0';
+	/* the codes already there (each known: this function put them) and the new one, in
+	 * list order, each once */
+	for (int k = 0; mla_audit_grounds[k] != NULL; k++) {
+		const char *c = mla_audit_grounds[k];
+		size_t n = strlen(c);
+		int have = k == add;
+		for (p = grounds; !have && *p != '\0';) {
+			const char *comma = strchr(p, ',');
+			size_t m = comma != NULL ? (size_t)(comma - p) : strlen(p);
+			have = m == n && memcmp(p, c, n) == 0;
+			p += m + (comma != NULL);
+		}
+		if (!have)
+			continue;
+		if (len + (done ? 1 : 0) + n + 1 > sizeof(out) || len + (done ? 1 : 0) + n + 1 > size)
+			return MLA_ERR_TOO_LARGE;
+		if (done)
+			out[len++] = ',';
+		memcpy(out + len, c, n + 1);
+		len += n;
+		done = 1;
+	}
+	memcpy(grounds, out, len + 1);
+	return MLA_OK;
+}
+
+/* Version 6's fields (SPEC 14): priority only on the entries of case steps, grounds only
+ * with a priority and the action refused. */
+static mla_err v6_check(const mla_audit_entry *e, mla_err code, mla_diag *diag)
+{
+	int step_event = e->event == MLA_AUDIT_SUBMITTED || e->event == MLA_AUDIT_ANSWERED ||
+			 e->event == MLA_AUDIT_RECEIVED;
+
+	if (e->priority[0] != '\0') {
+		if (strcmp(e->priority, "normal") != 0 && strcmp(e->priority, "urgent") != 0 &&
+		    strcmp(e->priority, "crisis") != 0)
+			return mla_fail(diag, code, "audit entry: priority is not normal, urgent or "
+					"crisis");
+		if (!step_event || e->case_id[0] == '\0' || e->action[0] == '\0')
+			return mla_fail(diag, code, "audit entry: a priority only on a submitted, "
+					"answered or received entry naming a case and an action");
+	}
+	if (e->grounds[0] != '\0') {
+		if (e->priority[0] == '\0' || strcmp(e->action, "refused") != 0)
+			return mla_fail(diag, code, "audit entry: grounds only with a priority and "
+					"the action refused");
+		if (!grounds_ok(e->grounds))
+			return mla_fail(diag, code, "audit entry: grounds are not distinct known "
+					"refusal grounds in their order, separated by commas");
+	}
+	return MLA_OK;
+}
+
 /* The fields, then the event's rules. */
 static mla_err entry_check(const mla_audit_entry *e, mla_err code, mla_diag *diag)
 {
 	const struct event_rule *rule;
 	mla_err r;
 
-	if ((r = fields_check(e, code, diag)) != MLA_OK)
+	if ((r = fields_check(e, code, diag)) != MLA_OK || (r = v6_check(e, code, diag)) != MLA_OK)
 		return r;
 	rule = &events[e->event];
 	if (e->count == 0)
@@ -385,16 +489,20 @@ static int names_envelope_v2(const mla_audit_entry *e)
 	       (e->action[0] != '\0' && mla_action_version(e->action) > 1);
 }
 
-/* The version an entry is written in (SPEC 11 rule 12: the lowest that holds it): 5 for one
- * naming an envelope version 2 value, the only version that can, else event_version. */
+/* The version an entry is written in (SPEC 11 rule 12: the lowest that holds it): 6 for one
+ * with a priority, 5 for one naming an envelope version 2 value, the only versions that can,
+ * else event_version. */
 static int entry_version(const mla_audit_entry *e)
 {
+	if (e->priority[0] != '\0')
+		return 6;
 	return names_envelope_v2(e) ? 5 : event_version(e);
 }
 
 static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 {
-	static const char *const magic_of[] = {NULL, MAGIC1, MAGIC2, MAGIC3, MAGIC4, MAGIC5};
+	static const char *const magic_of[] = {NULL,   MAGIC1, MAGIC2, MAGIC3,
+					       MAGIC4, MAGIC5, MAGIC6};
 	int version = entry_version(e);
 	const char *magic = magic_of[version];
 	mla_err r;
@@ -421,6 +529,12 @@ static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 		return v4_write(e, out);
 	if (version == 5)
 		return v5_write(e, out);
+	if (version == 6) {
+		if ((r = v5_write(e, out)) != MLA_OK || (r = put_str(out, "priority", e->priority)) !=
+								  MLA_OK)
+			return r;
+		return put_str(out, "grounds", e->grounds);
+	}
 	if ((r = mla_buf_printf(out, "count %" PRIu32 "\n", e->count)) != MLA_OK ||
 	    version == 2)
 		return r;
@@ -652,11 +766,13 @@ static mla_err take_v5(struct cursor *c, mla_audit_entry *e)
 /* The first line names the version (SPEC 11 rule 12): 1 to VERSION_MAX into *version. */
 static mla_err take_magic(struct cursor *c, int *version)
 {
-	static const char *const magic_of[] = {NULL, MAGIC1, MAGIC2, MAGIC3, MAGIC4, MAGIC5};
+	static const char *const magic_of[] = {NULL,   MAGIC1, MAGIC2, MAGIC3,
+					       MAGIC4, MAGIC5, MAGIC6};
 	size_t left = (size_t)(c->end - c->p);
 
 	_Static_assert(sizeof(MAGIC1) == sizeof(MAGIC2) && sizeof(MAGIC1) == sizeof(MAGIC3) &&
-			       sizeof(MAGIC1) == sizeof(MAGIC4) && sizeof(MAGIC1) == sizeof(MAGIC5),
+			       sizeof(MAGIC1) == sizeof(MAGIC4) && sizeof(MAGIC1) == sizeof(MAGIC5) &&
+			       sizeof(MAGIC1) == sizeof(MAGIC6),
 		       "version lines of one length");
 	c->line = 1;
 	*version = 0;
@@ -666,7 +782,7 @@ static mla_err take_magic(struct cursor *c, int *version)
 			*version = v;
 	if (*version == 0)
 		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry line 1: not " MAGIC1 ", "
-				MAGIC2 ", " MAGIC3 ", " MAGIC4 " or " MAGIC5);
+				MAGIC2 ", " MAGIC3 ", " MAGIC4 ", " MAGIC5 " or " MAGIC6);
 	c->p += sizeof(MAGIC1);
 	return MLA_OK;
 }
@@ -680,6 +796,9 @@ static mla_err version_check(const mla_audit_entry *e, int version, mla_diag *di
 
 	if (version == want)
 		return MLA_OK;
+	if (version == 6)
+		return mla_fail(diag, MLA_ERR_HEADER, "audit entry: version 6 holds only entries "
+				"with a priority; this entry is version %d", want);
 	if (want == 5 && events[e->event].only_version == 5)
 		return mla_fail(diag, MLA_ERR_HEADER, "audit entry: event %s is written as "
 				"version 5 only, not %d", events[e->event].name, version);
@@ -738,11 +857,16 @@ static mla_err entry_read(struct cursor *c, mla_audit_entry *e)
 		return r;
 	if (version == 4 && (r = take_v4(c, e)) != MLA_OK)
 		return r;
-	if (version == 5 && (r = take_v5(c, e)) != MLA_OK)
+	if ((version == 5 || version == 6) && (r = take_v5(c, e)) != MLA_OK)
+		return r;
+	if (version == 6 &&
+	    ((r = take_str(c, "priority", e->priority, sizeof(e->priority))) != MLA_OK ||
+	     (r = take_str(c, "grounds", e->grounds, sizeof(e->grounds))) != MLA_OK))
 		return r;
 	if (c->p != c->end)
 		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry: data after the %s line",
-				version >= 4   ? "audit-cert-sha256"
+				version == 6   ? "grounds"
+				: version >= 4 ? "audit-cert-sha256"
 				: version == 3 ? "prev-signature"
 				: version == 2 ? "count"
 					       : "reason");

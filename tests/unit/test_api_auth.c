@@ -31,6 +31,7 @@ static const struct {
 	{"getInclusionProof", "--A-", 0},  {"getConsistencyProof", "--A-", 0},
 	{"listCases", "OAA-", 0},
 	{"recordOtherChannel", "A---", 1},
+	{"getStats", "--AA", 0},
 };
 #define N_MATRIX (sizeof(matrix) / sizeof(matrix[0]))
 
