@@ -18,11 +18,13 @@ static const char *const time_names[ST_N] = {"to-receipt", "to-decision", "to-ex
 /* art. 28 is about European Production and Preservation Orders (SPEC 16.13) */
 static const char *const art28_kinds[] = {"production-order", "preservation-order"};
 enum { A_ISSUED, A_ISSUED_EMERGENCY, A_FULFILLED, A_NOT_FULFILLED, A_REFUSED, A_RECEIVED,
-       A_RECEIVED_FULFILLED, A_N };
-static const char *const art28_names[A_N] = {"issued",	      "issued-emergency",
-					     "fulfilled",     "not-fulfilled",
-					     "refused",	      "received",
-					     "received-fulfilled"};
+       A_RECEIVED_FULFILLED, A_FULFILLED_EMERGENCY, A_NOT_FULFILLED_EMERGENCY,
+       A_REFUSED_EMERGENCY, A_N };
+static const char *const art28_names[A_N] = {
+	"issued",	       "issued-emergency",	  "fulfilled",
+	"not-fulfilled",       "refused",		  "received",
+	"received-fulfilled",  "fulfilled-emergency",	  "not-fulfilled-emergency",
+	"refused-emergency"};
 #define N_GROUNDS 16 /* mla_audit_grounds has 14 */
 
 /* count, mean (rounded down), median and 90th percentile (nearest rank) of some times */
@@ -37,7 +39,10 @@ struct agg {
 	size_t ground[N_GROUNDS], ground_none, ground_unknown; /* refused cases */
 	struct summary time[ST_N];
 	size_t art28[2][A_N];
-	struct summary fulfil[2]; /* outgoing fulfilled orders: issue to execution */
+	/* the grounds of the refused outgoing orders of each Kind (point (d)) */
+	size_t art28_ground[2][N_GROUNDS], art28_ground_none[2], art28_ground_unknown[2];
+	/* outgoing fulfilled orders: issue to execution, all and the emergency ones */
+	struct summary fulfil[2], fulfil_emergency[2];
 };
 
 static int cmp_i64(const void *pa, const void *pb)
@@ -75,18 +80,39 @@ static int art28_of(unsigned kind)
 	return -1;
 }
 
+static int emergency(const struct stats_case *c)
+{
+	return c->priority == SP_URGENT || c->priority == SP_CRISIS;
+}
+
+static void count_art28_grounds(struct agg *g, const struct stats_case *c, int k)
+{
+	if (c->ground_state == SG_UNKNOWN)
+		g->art28_ground_unknown[k]++;
+	else if (c->ground_state == SG_NONE)
+		g->art28_ground_none[k]++;
+	else
+		for (unsigned i = 0; i < N_GROUNDS; i++)
+			g->art28_ground[k][i] += (c->grounds >> i) & 1u;
+}
+
 static void count_art28(struct agg *g, const struct stats_case *c, int k)
 {
 	int done = c->outcome == SO_EXECUTED || c->outcome == SO_PARTIAL;
+	int failed = c->outcome == SO_REFUSED || c->outcome == SO_WITHDRAWN;
+	int urgent = emergency(c);
 
 	if (c->dir == SD_OUTGOING) {
 		g->art28[k][A_ISSUED]++;
-		g->art28[k][A_ISSUED_EMERGENCY] +=
-			c->priority == SP_URGENT || c->priority == SP_CRISIS;
+		g->art28[k][A_ISSUED_EMERGENCY] += urgent;
 		g->art28[k][A_FULFILLED] += done;
-		g->art28[k][A_NOT_FULFILLED] +=
-			c->outcome == SO_REFUSED || c->outcome == SO_WITHDRAWN;
+		g->art28[k][A_FULFILLED_EMERGENCY] += done && urgent;
+		g->art28[k][A_NOT_FULFILLED] += failed;
+		g->art28[k][A_NOT_FULFILLED_EMERGENCY] += failed && urgent;
 		g->art28[k][A_REFUSED] += c->outcome == SO_REFUSED;
+		g->art28[k][A_REFUSED_EMERGENCY] += c->outcome == SO_REFUSED && urgent;
+		if (c->outcome == SO_REFUSED)
+			count_art28_grounds(g, c, k);
 	} else {
 		g->art28[k][A_RECEIVED]++;
 		g->art28[k][A_RECEIVED_FULFILLED] += done;
@@ -103,6 +129,20 @@ static void count_grounds(struct agg *g, const struct stats_case *c)
 	else
 		for (unsigned k = 0; k < N_GROUNDS; k++)
 			g->ground[k] += (c->grounds >> k) & 1u;
+}
+
+/* The times to execution of the outgoing fulfilled orders of art. 28 Kind k among [a, b),
+ * only the emergency ones when only_urgent; tmp has room for b - a times. */
+static struct summary fulfilment(const struct stats_case *a, const struct stats_case *b, int k,
+				 int only_urgent, int64_t *tmp)
+{
+	size_t m = 0;
+
+	for (const struct stats_case *c = a; c < b; c++)
+		if (art28_of(c->kind) == k && c->dir == SD_OUTGOING &&
+		    c->time[ST_EXECUTION] != STATS_NO_TIME && (!only_urgent || emergency(c)))
+			tmp[m++] = c->time[ST_EXECUTION];
+	return summarise(tmp, m);
 }
 
 /* Sums cases [a, b) into g; tmp has room for b - a times. */
@@ -133,12 +173,8 @@ static void aggregate(const struct stats_case *a, const struct stats_case *b, in
 		g->time[t] = summarise(tmp, m);
 	}
 	for (int k = 0; k < 2; k++) {
-		m = 0;
-		for (const struct stats_case *c = a; c < b; c++)
-			if (art28_of(c->kind) == k && c->dir == SD_OUTGOING &&
-			    c->time[ST_EXECUTION] != STATS_NO_TIME)
-				tmp[m++] = c->time[ST_EXECUTION];
-		g->fulfil[k] = summarise(tmp, m);
+		g->fulfil[k] = fulfilment(a, b, k, 0, tmp);
+		g->fulfil_emergency[k] = fulfilment(a, b, k, 1, tmp);
 	}
 }
 
@@ -219,10 +255,29 @@ static void put(struct writer *w, const char *dim, const char *value, size_t n,
 		w->err = MLA_ERR_NOMEM;
 }
 
+/* An art. 28 figure of one Kind: "<kind>:<figure>". */
+static void put_art28(struct writer *w, const char *kind, const char *figure, size_t n,
+		      const struct summary *s)
+{
+	char name[64];
+
+	if (mla_snprintf(name, sizeof(name), "%s:%s", kind, figure) != MLA_OK)
+		w->err = MLA_ERR_INTERNAL;
+	put(w, "art28", name, n, s);
+}
+
+static void put_art28_ground(struct writer *w, const char *kind, const char *ground, size_t n)
+{
+	char figure[48];
+
+	if (mla_snprintf(figure, sizeof(figure), "ground:%s", ground) != MLA_OK)
+		w->err = MLA_ERR_INTERNAL;
+	put_art28(w, kind, figure, n, NULL);
+}
+
 static void put_group(struct writer *w, const struct agg *g)
 {
 	char cc[3] = "";
-	char name[48];
 
 	put(w, "cases", NULL, g->cases, NULL);
 	for (unsigned k = 0; k < N_KINDS && mla_kinds[k] != NULL; k++)
@@ -252,16 +307,19 @@ static void put_group(struct writer *w, const struct agg *g)
 	for (unsigned t = 0; t < ST_N; t++)
 		put(w, "time", time_names[t], g->time[t].n, &g->time[t]);
 	for (unsigned k = 0; k < 2; k++) {
-		for (unsigned a = 0; a < A_N; a++) {
-			if (mla_snprintf(name, sizeof(name), "%s:%s", art28_kinds[k],
-					 art28_names[a]) != MLA_OK)
-				w->err = MLA_ERR_INTERNAL;
-			put(w, "art28", name, g->art28[k][a], NULL);
-		}
-		if (mla_snprintf(name, sizeof(name), "%s:time-to-fulfilment", art28_kinds[k]) !=
-		    MLA_OK)
-			w->err = MLA_ERR_INTERNAL;
-		put(w, "art28", name, g->fulfil[k].n, &g->fulfil[k]);
+		for (unsigned a = 0; a < A_N; a++)
+			put_art28(w, art28_kinds[k], art28_names[a], g->art28[k][a], NULL);
+		put_art28(w, art28_kinds[k], "time-to-fulfilment", g->fulfil[k].n, &g->fulfil[k]);
+		put_art28(w, art28_kinds[k], "time-to-fulfilment-emergency",
+			  g->fulfil_emergency[k].n, &g->fulfil_emergency[k]);
+		for (unsigned i = 0; i < N_GROUNDS && mla_audit_grounds[i] != NULL; i++)
+			if (g->art28_ground[k][i] > 0)
+				put_art28_ground(w, art28_kinds[k], mla_audit_grounds[i],
+						 g->art28_ground[k][i]);
+		if (g->art28_ground_none[k] > 0)
+			put_art28_ground(w, art28_kinds[k], "none", g->art28_ground_none[k]);
+		if (g->art28_ground_unknown[k] > 0)
+			put_art28_ground(w, art28_kinds[k], "unknown", g->art28_ground_unknown[k]);
 	}
 }
 

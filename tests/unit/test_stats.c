@@ -183,7 +183,11 @@ static const char single_csv[] =
 	"ES,2026-11,art28,production-order:refused,0,,,\n"
 	"ES,2026-11,art28,production-order:received,0,,,\n"
 	"ES,2026-11,art28,production-order:received-fulfilled,0,,,\n"
+	"ES,2026-11,art28,production-order:fulfilled-emergency,0,,,\n"
+	"ES,2026-11,art28,production-order:not-fulfilled-emergency,0,,,\n"
+	"ES,2026-11,art28,production-order:refused-emergency,0,,,\n"
 	"ES,2026-11,art28,production-order:time-to-fulfilment,0,,,\n"
+	"ES,2026-11,art28,production-order:time-to-fulfilment-emergency,0,,,\n"
 	"ES,2026-11,art28,preservation-order:issued,0,,,\n"
 	"ES,2026-11,art28,preservation-order:issued-emergency,0,,,\n"
 	"ES,2026-11,art28,preservation-order:fulfilled,0,,,\n"
@@ -191,7 +195,11 @@ static const char single_csv[] =
 	"ES,2026-11,art28,preservation-order:refused,0,,,\n"
 	"ES,2026-11,art28,preservation-order:received,0,,,\n"
 	"ES,2026-11,art28,preservation-order:received-fulfilled,0,,,\n"
-	"ES,2026-11,art28,preservation-order:time-to-fulfilment,0,,,\n";
+	"ES,2026-11,art28,preservation-order:fulfilled-emergency,0,,,\n"
+	"ES,2026-11,art28,preservation-order:not-fulfilled-emergency,0,,,\n"
+	"ES,2026-11,art28,preservation-order:refused-emergency,0,,,\n"
+	"ES,2026-11,art28,preservation-order:time-to-fulfilment,0,,,\n"
+	"ES,2026-11,art28,preservation-order:time-to-fulfilment-emergency,0,,,\n";
 
 static void test_single_case(void **state)
 {
@@ -349,6 +357,10 @@ static void test_outcomes_art28(void **state)
 	assert_int_equal(num(g, "art28", "production-order:fulfilled"), 1);
 	assert_int_equal(num(g, "art28", "production-order:not-fulfilled"), 2);
 	assert_int_equal(num(g, "art28", "production-order:refused"), 1);
+	/* entries before version 6: no priority, so no emergency, and the ground unknown */
+	assert_int_equal(num(g, "art28", "production-order:refused-emergency"), 0);
+	assert_int_equal(num(g, "art28", "production-order:fulfilled-emergency"), 0);
+	assert_int_equal(num(g, "art28", "production-order:ground:unknown"), 1);
 	assert_int_equal(num(g, "art28", "preservation-order:received"), 1);
 	assert_int_equal(num(g, "art28", "preservation-order:received-fulfilled"), 1);
 	assert_int_equal(num(g, "art28", "preservation-order:issued"), 0);
@@ -479,6 +491,14 @@ static void test_priority_grounds(void **state)
 	assert_int_equal(num(g, "art28", "production-order:issued"), 2);
 	assert_int_equal(num(g, "art28", "production-order:issued-emergency"), 2);
 	assert_int_equal(num(g, "art28", "production-order:refused"), 2);
+	/* the breakdowns of art. 28(2): (c)-(d) by emergency, (d)'s grounds by Kind */
+	assert_int_equal(num(g, "art28", "production-order:refused-emergency"), 2);
+	assert_int_equal(num(g, "art28", "production-order:not-fulfilled-emergency"), 2);
+	assert_int_equal(num(g, "art28", "production-order:fulfilled-emergency"), 0);
+	assert_int_equal(num(g, "art28", "production-order:ground:untoc-18-21-a"), 1);
+	assert_int_equal(num(g, "art28", "production-order:ground:eio-11-1-b"), 2);
+	assert_int_equal(num(g, "art28", "production-order:ground:none"), -1);
+	assert_int_equal(num(g, "art28", "preservation-order:refused-emergency"), 0);
 	json_decref(j);
 	csv = as_csv(s);
 	/* grounds in the list's order, then none and unknown */
@@ -491,6 +511,37 @@ static void test_priority_grounds(void **state)
 				    "ES,all,priority,crisis,1,,,\n"
 				    "ES,all,priority,unknown,1,,,\n"));
 	free(csv);
+	mla_stats_free(s);
+}
+
+/* art. 28(2)(c), (e) by emergency: an urgent order fulfilled beside a normal one. */
+static void test_art28_emergency(void **state)
+{
+	mla_stats *s = mla_stats_new();
+	json_t *j, *g, *t;
+	(void)state;
+
+	cur_priority = "urgent";
+	out_request(s, "ES-U", "production-order", T0, 10);
+	in_step(s, "ES-U", "production-order", "accepted", T0 + 100);
+	in_step(s, "ES-U", "production-order", "executed", T0 + 3000);
+	cur_priority = "normal";
+	out_request(s, "ES-N", "production-order", T0, 10);
+	in_step(s, "ES-N", "production-order", "executed", T0 + 9000);
+	cur_priority = "";
+	j = as_json(s);
+	g = group(j, 0, -1);
+	assert_int_equal(num(g, "art28", "production-order:fulfilled"), 2);
+	assert_int_equal(num(g, "art28", "production-order:fulfilled-emergency"), 1);
+	assert_int_equal(num(g, "art28", "production-order:not-fulfilled-emergency"), 0);
+	t = json_object_get(json_object_get(g, "art28"), "production-order:time-to-fulfilment");
+	assert_int_equal(json_integer_value(json_object_get(t, "n")), 2);
+	assert_int_equal(json_integer_value(json_object_get(t, "mean_ms")), 6000);
+	t = json_object_get(json_object_get(g, "art28"),
+			    "production-order:time-to-fulfilment-emergency");
+	assert_int_equal(json_integer_value(json_object_get(t, "n")), 1);
+	assert_int_equal(json_integer_value(json_object_get(t, "mean_ms")), 3000);
+	json_decref(j);
 	mla_stats_free(s);
 }
 
@@ -548,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_two_states),
 		cmocka_unit_test(test_same_log_twice),
 		cmocka_unit_test(test_priority_grounds),
+		cmocka_unit_test(test_art28_emergency),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

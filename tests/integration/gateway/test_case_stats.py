@@ -133,7 +133,8 @@ def expected(state, cases):
                                           'to-execution': 0}, 'priority': {}, 'ground': {}}
     for k in ('production-order', 'preservation-order'):
         for f in ('issued', 'issued-emergency', 'fulfilled', 'not-fulfilled', 'refused',
-                  'received', 'received-fulfilled'):
+                  'received', 'received-fulfilled', 'fulfilled-emergency',
+                  'not-fulfilled-emergency', 'refused-emergency'):
             g['art28']['%s:%s' % (k, f)] = 0
     for case_id, req, kind, script, priority in cases:
         steps, outcome = SCRIPTS[script]
@@ -155,11 +156,20 @@ def expected(state, cases):
         if kind in ('production-order', 'preservation-order'):
             done = outcome in ('executed', 'partially-executed')
             if out:
+                urgent = priority != 'normal'
+                failed = outcome in ('refused', 'withdrawn')
                 g['art28'][kind + ':issued'] += 1
-                g['art28'][kind + ':issued-emergency'] += priority != 'normal'
+                g['art28'][kind + ':issued-emergency'] += urgent
                 g['art28'][kind + ':fulfilled'] += done
-                g['art28'][kind + ':not-fulfilled'] += outcome in ('refused', 'withdrawn')
+                g['art28'][kind + ':fulfilled-emergency'] += done and urgent
+                g['art28'][kind + ':not-fulfilled'] += failed
+                g['art28'][kind + ':not-fulfilled-emergency'] += failed and urgent
                 g['art28'][kind + ':refused'] += outcome == 'refused'
+                g['art28'][kind + ':refused-emergency'] += outcome == 'refused' and urgent
+                if outcome == 'refused':
+                    for code in (REFUSED_GROUNDS if script == 5 else ['none']):
+                        key = '%s:ground:%s' % (kind, code)
+                        g['art28'][key] = g['art28'].get(key, 0) + 1
             else:
                 g['art28'][kind + ':received'] += 1
                 g['art28'][kind + ':received-fulfilled'] += done
@@ -171,6 +181,9 @@ def check_group(state, got, want):
         check(got[k] == want[k], '%s %s: stats %r, sent %r' % (state, k, got[k], want[k]))
     for k, v in want['art28'].items():
         check(got['art28'][k] == v, '%s art28 %s: %r, sent %r' % (state, k, got['art28'][k], v))
+    counts = {k for k, v in got['art28'].items() if isinstance(v, int)}
+    check(counts == set(want['art28']), '%s art28 figures %r, expected %r' % (
+        state, sorted(counts ^ set(want['art28'])), sorted(want['art28'])))
     for m, n in want['n'].items():
         t = got['time'][m]
         check(t['n'] == n, '%s %s: n %r, sent %r' % (state, m, t['n'], n))
