@@ -46,11 +46,24 @@ struct venv {
 	size_t refs;
 };
 
+/* What the checks after a receipt's own read of it (delivered, seals) use of the receipt:
+ * not the whole parsed mla_receipt, whose diagnostic text would cost some 400 bytes a
+ * receipt held (SPEC 15 "Verifier memory"). */
+struct vreceipt {
+	uint8_t envelope_digest[32];
+	char receiver_state[3];
+	mla_outcome outcome;
+	mla_err error;
+};
+
+/* The facts of r that struct vreceipt keeps, into out. */
+void audit_receipt_keep(struct vreceipt *out, const mla_receipt *r);
+
 struct vrec {
 	const mla_bundle_record *rec;
 	int verified;
 	uint8_t sha[32];
-	mla_receipt r;
+	struct vreceipt r;
 	size_t refs;
 };
 
@@ -81,13 +94,15 @@ struct ventry {
 	uint64_t seq;
 	int64_t time_ms;
 	mla_audit_event event;
-	int has_envelope_sha256, has_receipt_sha256;
-	char message_id[MLA_UUID_LEN + 1];
+	uint8_t has_envelope_sha256, has_receipt_sha256;
 	char to[3];
+	char message_id[MLA_UUID_LEN + 1];
 	char error[MLA_AUDIT_ERROR_MAX + 1];
 	uint8_t envelope_sha256[32], receipt_sha256[32];
-	uint8_t prev_envelope_sha256[32]; /* resealed */
-	uint8_t audit_cert_sha256[32];	  /* audit-key-changed */
+	union { /* by event: no entry has both (192 bytes an entry kept, not 232) */
+		uint8_t prev_envelope_sha256[32]; /* resealed */
+		uint8_t audit_cert_sha256[32];	  /* audit-key-changed */
+	};
 };
 
 /* The leaf of an entry an inclusion proof is of (verify_entries keeps it). */

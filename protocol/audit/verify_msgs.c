@@ -193,13 +193,21 @@ static int check_order(struct vctx *v, const mla_bundle_record *prev,
 	return 0;
 }
 
+/* Slots for the bundle's records of type t (at least one: calloc(0) may give NULL). */
+static size_t records_of(const struct vctx *v, mla_bundle_type t)
+{
+	size_t n = v->b->count[t] < v->b->n ? (size_t)v->b->count[t] : v->b->n;
+
+	return n > 0 ? n : 1;
+}
+
 int verify_envelopes(struct vctx *v)
 {
 	const mla_bundle_record *prev = NULL;
 	mla_buf data;
 
-	v->envs = calloc(v->b->n, sizeof(*v->envs));
-	v->seal_envs = calloc(v->b->n, sizeof(*v->seal_envs));
+	v->envs = calloc(records_of(v, MLA_BUNDLE_ENVELOPE), sizeof(*v->envs));
+	v->seal_envs = calloc(records_of(v, MLA_BUNDLE_ENVELOPE), sizeof(*v->seal_envs));
 	/* a log-only bundle needs no times: skip sorting message ids */
 	if (v->envs == NULL || v->seal_envs == NULL ||
 	    ((holds_messages(v) || owes_records(v)) && build_times(v) != 0))
@@ -249,32 +257,44 @@ int verify_envelopes(struct vctx *v)
 	return 0;
 }
 
+/* What later checks use of a parsed receipt (struct vreceipt). */
+void audit_receipt_keep(struct vreceipt *out, const mla_receipt *r)
+{
+	memcpy(out->envelope_digest, r->envelope_digest, 32);
+	memcpy(out->receiver_state, r->receiver_state, sizeof(out->receiver_state));
+	out->outcome = r->outcome;
+	out->error = r->error;
+}
+
 static void check_one_receipt(struct vctx *v, struct vrec *x, int in_order, mla_buf *data)
 {
 	mla_diag d = {MLA_OK, ""};
 	mla_limits at = audit_limits_at(v, x->rec->name, 1);
 	const struct venv *env;
+	mla_receipt r;
 
 	if (audit_record_data(v, x->rec, F_RECEIPTS, data) != 0)
 		return;
 	SHA256(data->data, data->len, x->sha);
 	if (!in_order)
 		return; /* refused for that alone */
-	if (mla_receipt_verify(data->data, data->len, v->trust->trust, &at, &x->r, &d) != MLA_OK)
+	memset(&r, 0, sizeof(r));
+	if (mla_receipt_verify(data->data, data->len, v->trust->trust, &at, &r, &d) != MLA_OK)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_INVALID, MLA_BUNDLE_RECEIPT, x->rec->name,
 		      "receipt %s: does not verify: %s", x->rec->name,
 		      mla_diag_message(&d));
-	else if (strcmp(x->r.message_id, x->rec->name) != 0)
+	else if (strcmp(r.message_id, x->rec->name) != 0)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_MESSAGE_ID, MLA_BUNDLE_RECEIPT, x->rec->name,
 		      "receipt %s: is the receipt of message %s", x->rec->name,
-		      x->r.message_id[0] ? x->r.message_id : "(none)");
+		      r.message_id[0] ? r.message_id : "(none)");
 	else if ((env = env_of(v, x->rec->name)) != NULL && env->verified &&
-		 mla_receipt_match(&x->r, env->to_state, x->rec->name, env->sha, &d) != MLA_OK)
+		 mla_receipt_match(&r, env->to_state, x->rec->name, env->sha, &d) != MLA_OK)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_MATCH, MLA_BUNDLE_RECEIPT, x->rec->name,
 		      "receipt %s: does not match its envelope: %s", x->rec->name,
 		      mla_diag_message(&d));
 	else
 		x->verified = 1;
+	audit_receipt_keep(&x->r, &r);
 }
 
 /* The message's vtime (one per message id of the entries), or NULL. */
@@ -323,8 +343,8 @@ int verify_receipts(struct vctx *v)
 	const mla_bundle_record *prev = NULL;
 	mla_buf data;
 
-	v->recs = calloc(v->b->n, sizeof(*v->recs));
-	v->seal_recs = calloc(v->b->n, sizeof(*v->seal_recs));
+	v->recs = calloc(records_of(v, MLA_BUNDLE_RECEIPT), sizeof(*v->recs));
+	v->seal_recs = calloc(records_of(v, MLA_BUNDLE_RECEIPT), sizeof(*v->seal_recs));
 	if (v->recs == NULL || v->seal_recs == NULL)
 		return -1;
 	audit_record_buf(&data);

@@ -259,8 +259,8 @@ static int keep(struct vctx *v, const mla_audit_entry *e)
 	p->seq = e->seq;
 	p->time_ms = e->time_ms;
 	p->event = e->event;
-	p->has_envelope_sha256 = e->has_envelope_sha256;
-	p->has_receipt_sha256 = e->has_receipt_sha256;
+	p->has_envelope_sha256 = e->has_envelope_sha256 != 0;
+	p->has_receipt_sha256 = e->has_receipt_sha256 != 0;
 	_Static_assert(sizeof(p->message_id) == sizeof(e->message_id) &&
 			       sizeof(p->to) == sizeof(e->to) && sizeof(p->error) == sizeof(e->error),
 		       "the kept fields are the parsed ones");
@@ -269,8 +269,10 @@ static int keep(struct vctx *v, const mla_audit_entry *e)
 	memcpy(p->error, e->error, sizeof(p->error));
 	memcpy(p->envelope_sha256, e->envelope_sha256, 32);
 	memcpy(p->receipt_sha256, e->receipt_sha256, 32);
-	memcpy(p->prev_envelope_sha256, e->prev_envelope_sha256, 32);
-	memcpy(p->audit_cert_sha256, e->audit_cert_sha256, 32);
+	if (e->event == MLA_AUDIT_AUDIT_KEY_CHANGED)
+		memcpy(p->audit_cert_sha256, e->audit_cert_sha256, 32);
+	else
+		memcpy(p->prev_envelope_sha256, e->prev_envelope_sha256, 32);
 	return 0;
 }
 

@@ -114,6 +114,7 @@ static void check_seal_receipt(struct vctx *v, struct walk *w, const struct vent
 	mla_limits at = audit_limits_at(v, w->id, 0);
 	mla_diag d = {MLA_OK, ""};
 	mla_buf data;
+	mla_receipt r;
 
 	if (x == NULL) {
 		if (w->selected)
@@ -129,19 +130,19 @@ static void check_seal_receipt(struct vctx *v, struct walk *w, const struct vent
 		return;
 	}
 	SHA256(data.data, data.len, x->sha);
+	memset(&r, 0, sizeof(r));
 	if (memcmp(x->sha, e->receipt_sha256, 32) != 0)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_RECEIPT, name,
 		      "receipt %s: its SHA-256 is not the receipt-sha256 of entry %llu", name,
 		      (unsigned long long)e->seq);
-	else if (mla_receipt_verify(data.data, data.len, v->trust->trust, &at, &x->r, &d) != MLA_OK)
+	else if (mla_receipt_verify(data.data, data.len, v->trust->trust, &at, &r, &d) != MLA_OK)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_INVALID, MLA_BUNDLE_RECEIPT, name,
 		      "receipt %s: does not verify: %s", name, mla_diag_message(&d));
-	else if (mla_receipt_match(&x->r, e->to, w->id, e->prev_envelope_sha256, &d) != MLA_OK)
+	else if (mla_receipt_match(&r, e->to, w->id, e->prev_envelope_sha256, &d) != MLA_OK)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_MATCH, MLA_BUNDLE_RECEIPT, name,
 		      "receipt %s: not %s's receipt over the replaced seal: %s", name, e->to,
 		      mla_diag_message(&d));
-	else if (x->r.outcome != MLA_OUTCOME_REJECTED ||
-		 strcmp(mla_errname(x->r.error), e->error) != 0)
+	else if (r.outcome != MLA_OUTCOME_REJECTED || strcmp(mla_errname(r.error), e->error) != 0)
 		SFAIL(v, F_RECEIPTS, MLA_BUNDLE_RECEIPT, name,
 		      "receipt %s: not a refusal for %s, the error entry %llu names", name,
 		      e->error, (unsigned long long)e->seq);
