@@ -55,45 +55,64 @@ static int owes_records(const struct vctx *v)
 	return 0;
 }
 
-static int cmp_time(const void *a, const void *b)
-{
-	return strcmp(((const struct vtime *)a)->id, ((const struct vtime *)b)->id);
-}
-
 /* bsearch's key is a message id string, not a struct vtime. */
 static int cmp_time_key(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct vtime *)elem)->id);
 }
 
+/* Kept entries by message id (pointers: 8 bytes an entry, not a vtime's 64). */
+static int cmp_entry_id(const void *a, const void *b)
+{
+	return strcmp((*(const struct ventry *const *)a)->message_id,
+		      (*(const struct ventry *const *)b)->message_id);
+}
+
+/* The kept entries that name a message, sorted by its id, into *out: their count, or -1. */
+static long entries_by_id(const struct vctx *v, const struct ventry ***out)
+{
+	const struct ventry **p = calloc(v->nkept ? v->nkept : 1, sizeof(*p));
+	size_t n = 0;
+
+	if ((*out = p) == NULL)
+		return -1;
+	for (size_t i = 0; i < v->nkept; i++)
+		if (v->entries[i].message_id[0] != '\0')
+			p[n++] = &v->entries[i];
+	qsort(p, n, sizeof(*p), cmp_entry_id);
+	return (long)n;
+}
+
 /* One vtime per message id of the entries: the earliest and latest entry times. */
 static int build_times(struct vctx *v)
 {
-	size_t n = 0;
+	const struct ventry **by_id;
+	long n = entries_by_id(v, &by_id);
+	size_t ids = 0;
 
-	if ((v->times = calloc(v->nkept ? v->nkept : 1, sizeof(*v->times))) == NULL)
+	for (long i = 0; i < n; i++)
+		ids += i == 0 || strcmp(by_id[i - 1]->message_id, by_id[i]->message_id) != 0;
+	if (n < 0 || (v->times = calloc(ids ? ids : 1, sizeof(*v->times))) == NULL) {
+		free(by_id);
 		return -1;
-	for (size_t i = 0; i < v->nkept; i++) {
-		const struct ventry *e = &v->entries[i];
-		if (e->message_id[0] == '\0')
-			continue;
-		memcpy(v->times[n].id, e->message_id, sizeof(v->times[n].id));
-		v->times[n].first_ms = v->times[n].last_ms = e->time_ms;
-		n++;
 	}
-	qsort(v->times, n, sizeof(*v->times), cmp_time);
 	v->ntimes = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (long i = 0; i < n; i++) {
+		const struct ventry *e = by_id[i];
 		struct vtime *t = v->ntimes ? &v->times[v->ntimes - 1] : NULL;
-		if (t != NULL && strcmp(t->id, v->times[i].id) == 0) {
-			if (v->times[i].first_ms < t->first_ms)
-				t->first_ms = v->times[i].first_ms;
-			if (v->times[i].last_ms > t->last_ms)
-				t->last_ms = v->times[i].last_ms;
-		} else {
-			v->times[v->ntimes++] = v->times[i];
+
+		if (t != NULL && strcmp(t->id, e->message_id) == 0) {
+			if (e->time_ms < t->first_ms)
+				t->first_ms = e->time_ms;
+			if (e->time_ms > t->last_ms)
+				t->last_ms = e->time_ms;
+			continue;
 		}
+		t = &v->times[v->ntimes++];
+		memcpy(t->id, e->message_id, sizeof(t->id));
+		t->first_ms = t->last_ms = e->time_ms;
 	}
+	free(by_id);
 	return 0;
 }
 
