@@ -129,11 +129,16 @@ static int parse_at(const mla_bundle_record *r, uint64_t seq, mla_audit_entry *e
 }
 
 /* The ids the envelope and receipt records are named by (an earlier seal's, <id>.<n>, by
- * its message's). */
+ * its message's): which entries a filtered bundle keeps (audit_keep_entry). An unfiltered
+ * one keeps every message's: no table, 37 bytes or more a record less (SPEC 15 "Verifier
+ * memory"). */
 static int build_held(struct vctx *v)
 {
 	size_t cap = 0;
+	void *p;
 
+	if (!v->filtered)
+		return 0;
 	for (size_t i = 0; i < v->b->n; i++) {
 		const mla_bundle_record *r = &v->b->rec[i];
 		char id[MLA_UUID_LEN + 1];
@@ -147,6 +152,9 @@ static int build_held(struct vctx *v)
 			return -1;
 	}
 	v->nheld = sort_unique(v->held, v->nheld);
+	/* the doubling's spare slots and the duplicates go: the table lives through the checks */
+	if (v->nheld > 0 && (p = realloc(v->held, v->nheld * sizeof(*v->held))) != NULL)
+		v->held = p;
 	return 0;
 }
 
