@@ -81,7 +81,7 @@ static void check_seal_envelope(struct vctx *v, struct walk *w, const struct ven
 		return;
 	}
 	SHA256(data.data, data.len, x->sha);
-	if (memcmp(x->sha, e->prev_envelope_sha256, 32) != 0)
+	if (memcmp(x->sha, audit_entry_extra(v, e)->sha, 32) != 0)
 		vfail(v, F_ENVELOPES, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_ENVELOPE, name,
 		      "envelope %s: its SHA-256 is not the prev-envelope-sha256 of entry %llu",
 		      name, (unsigned long long)e->seq);
@@ -115,6 +115,7 @@ static void check_seal_receipt(struct vctx *v, struct walk *w, const struct vent
 	mla_diag d = {MLA_OK, ""};
 	mla_buf data;
 	mla_receipt r;
+	const struct vextra *xe = audit_entry_extra(v, e);
 
 	if (x == NULL) {
 		if (w->selected)
@@ -138,14 +139,14 @@ static void check_seal_receipt(struct vctx *v, struct walk *w, const struct vent
 	else if (mla_receipt_verify(data.data, data.len, v->trust->trust, &at, &r, &d) != MLA_OK)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_INVALID, MLA_BUNDLE_RECEIPT, name,
 		      "receipt %s: does not verify: %s", name, mla_diag_message(&d));
-	else if (mla_receipt_match(&r, e->to, w->id, e->prev_envelope_sha256, &d) != MLA_OK)
+	else if (mla_receipt_match(&r, e->to, w->id, xe->sha, &d) != MLA_OK)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_MATCH, MLA_BUNDLE_RECEIPT, name,
 		      "receipt %s: not %s's receipt over the replaced seal: %s", name, e->to,
 		      mla_diag_message(&d));
-	else if (r.outcome != MLA_OUTCOME_REJECTED || strcmp(mla_errname(r.error), e->error) != 0)
+	else if (r.outcome != MLA_OUTCOME_REJECTED || strcmp(mla_errname(r.error), xe->error) != 0)
 		SFAIL(v, F_RECEIPTS, MLA_BUNDLE_RECEIPT, name,
 		      "receipt %s: not a refusal for %s, the error entry %llu names", name,
-		      e->error, (unsigned long long)e->seq);
+		      xe->error, (unsigned long long)e->seq);
 	else
 		x->verified = 1;
 	mla_buf_free(&data);
@@ -165,7 +166,7 @@ static void walk_entry(struct vctx *v, struct walk *w, const struct ventry *e)
 		w->seals++;
 		/* looked up only for seals 1 to 9, which fit; a count past them may be cut */
 		(void)mla_snprintf_cut(name, sizeof(name), "%s.%u", w->id, w->seals);
-		if (w->cur != NULL && memcmp(w->cur, e->prev_envelope_sha256, 32) != 0)
+		if (w->cur != NULL && memcmp(w->cur, audit_entry_extra(v, e)->sha, 32) != 0)
 			vfailn(v, F_ENVELOPES, MLA_AUDIT_R_SEAL, MLA_BUNDLE_ENTRY, e->seq,
 			       "entry %llu (resealed, message %s): replaces a seal that was not "
 			       "the current one", (unsigned long long)e->seq, w->id);
