@@ -4,8 +4,8 @@ a case that selects no message (the same entries and checkpoints, no envelope or
 and mlagw audit verify's peak RSS on the two bundles gives the bytes it keeps per message (an
 index slot per envelope and receipt, the kept entries, the digests and times). SPEC 15
 "Verifier memory" lists what grows; the bound catches a regression such as keeping every
-parsed receipt again: at this size 1,385 bytes a message on the sender's bundle before, 600 to
-700 now (the baseline's RSS varies by some 300 KiB; at 20,050 messages 1,667 before, 943 now).
+parsed receipt again: at this size 1,385 bytes a message on the sender's bundle before, 450 to
+660 now (the baseline's RSS varies by some 300 KiB; at 80,050 messages 1,682 before, 782 now).
 Under a sanitizer the memory figures are the sanitizer's: the runs are checked, not the bound."""
 import json
 import os
