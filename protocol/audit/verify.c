@@ -185,6 +185,7 @@ static void free_failures(mla_audit_failure *f, size_t n)
 void audit_vctx_free(struct vctx *v)
 {
 	free(v->entries);
+	free(v->extras);
 	free(v->held);
 	free(v->pleaves);
 	if (v->have_cpt)

@@ -46,11 +46,24 @@ struct venv {
 	size_t refs;
 };
 
+/* What the checks after a receipt's own read of it (delivered, seals) use of the receipt:
+ * not the whole parsed mla_receipt, whose diagnostic text would cost some 400 bytes a
+ * receipt held (SPEC 15 "Verifier memory"). */
+struct vreceipt {
+	uint8_t envelope_digest[32];
+	char receiver_state[3];
+	mla_outcome outcome;
+	mla_err error;
+};
+
+/* The facts of r that struct vreceipt keeps, into out. */
+void audit_receipt_keep(struct vreceipt *out, const mla_receipt *r);
+
 struct vrec {
 	const mla_bundle_record *rec;
 	int verified;
 	uint8_t sha[32];
-	mla_receipt r;
+	struct vreceipt r;
 	size_t refs;
 };
 
@@ -81,13 +94,18 @@ struct ventry {
 	uint64_t seq;
 	int64_t time_ms;
 	mla_audit_event event;
-	int has_envelope_sha256, has_receipt_sha256;
-	char message_id[MLA_UUID_LEN + 1];
+	uint8_t has_envelope_sha256, has_receipt_sha256;
 	char to[3];
-	char error[MLA_AUDIT_ERROR_MAX + 1];
+	char message_id[MLA_UUID_LEN + 1];
 	uint8_t envelope_sha256[32], receipt_sha256[32];
-	uint8_t prev_envelope_sha256[32]; /* resealed */
-	uint8_t audit_cert_sha256[32];	  /* audit-key-changed */
+};
+
+/* What a resealed or audit-key-changed entry holds besides (such entries are few: kept
+ * apart, so that a kept entry is 128 bytes, not 232). */
+struct vextra {
+	uint64_t seq;
+	char error[MLA_AUDIT_ERROR_MAX + 1]; /* resealed */
+	uint8_t sha[32]; /* resealed: prev-envelope-sha256; audit-key-changed: audit-cert-sha256 */
 };
 
 /* The leaf of an entry an inclusion proof is of (verify_entries keeps it). */
@@ -155,6 +173,8 @@ struct vctx {
 	 * again, and of audit key changes (audit_keep_entry); every one canonical, at its seq */
 	struct ventry *entries;
 	size_t nkept, capkept;
+	struct vextra *extras; /* of the kept resealed and audit-key-changed entries, by seq */
+	size_t nextras, capextras;
 	size_t nentries;		     /* entry records */
 	mla_audit_entry first;		     /* entry 0 as parsed (have_first) */
 	int have_first;
@@ -235,6 +255,8 @@ int verify_manifest(struct vctx *v);
 int audit_prepass(struct vctx *v);
 /* Whether the second read keeps parsed entry e (canonical, at its seq). */
 int audit_keep_entry(const struct vctx *v, const mla_audit_entry *e);
+/* The vextra of kept entry e (resealed or audit-key-changed); all zero for another. */
+const struct vextra *audit_entry_extra(const struct vctx *v, const struct ventry *e);
 /* The roots of the first sizes[i] entries (ascending sizes, each at most nentries) into
  * roots[i], read again from the bundle: 0, -1 when out of memory, unreadable, or when the
  * entries are not those the first read saw. */

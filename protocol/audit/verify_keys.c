@@ -106,7 +106,8 @@ static void check_named(struct vctx *v)
 
 		if (e->event != MLA_AUDIT_AUDIT_KEY_CHANGED)
 			continue;
-		if (++k < v->nkeys && memcmp(e->audit_cert_sha256, v->keys[k].sha, 32) != 0)
+		if (++k < v->nkeys &&
+		    memcmp(audit_entry_extra(v, e)->sha, v->keys[k].sha, 32) != 0)
 			vfailn(v, F_CERT, MLA_AUDIT_R_KEY_CHANGE, MLA_BUNDLE_ENTRY, e->seq,
 			       "entry %llu (audit-key-changed): names another certificate than "
 			       "audit.%zu", (unsigned long long)e->seq, k + 1);

@@ -55,45 +55,64 @@ static int owes_records(const struct vctx *v)
 	return 0;
 }
 
-static int cmp_time(const void *a, const void *b)
-{
-	return strcmp(((const struct vtime *)a)->id, ((const struct vtime *)b)->id);
-}
-
 /* bsearch's key is a message id string, not a struct vtime. */
 static int cmp_time_key(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct vtime *)elem)->id);
 }
 
+/* Kept entries by message id (pointers: 8 bytes an entry, not a vtime's 64). */
+static int cmp_entry_id(const void *a, const void *b)
+{
+	return strcmp((*(const struct ventry *const *)a)->message_id,
+		      (*(const struct ventry *const *)b)->message_id);
+}
+
+/* The kept entries that name a message, sorted by its id, into *out: their count, or -1. */
+static long entries_by_id(const struct vctx *v, const struct ventry ***out)
+{
+	const struct ventry **p = calloc(v->nkept ? v->nkept : 1, sizeof(*p));
+	size_t n = 0;
+
+	if ((*out = p) == NULL)
+		return -1;
+	for (size_t i = 0; i < v->nkept; i++)
+		if (v->entries[i].message_id[0] != '\0')
+			p[n++] = &v->entries[i];
+	qsort(p, n, sizeof(*p), cmp_entry_id);
+	return (long)n;
+}
+
 /* One vtime per message id of the entries: the earliest and latest entry times. */
 static int build_times(struct vctx *v)
 {
-	size_t n = 0;
+	const struct ventry **by_id;
+	long n = entries_by_id(v, &by_id);
+	size_t ids = 0;
 
-	if ((v->times = calloc(v->nkept ? v->nkept : 1, sizeof(*v->times))) == NULL)
+	for (long i = 0; i < n; i++)
+		ids += i == 0 || strcmp(by_id[i - 1]->message_id, by_id[i]->message_id) != 0;
+	if (n < 0 || (v->times = calloc(ids ? ids : 1, sizeof(*v->times))) == NULL) {
+		free(by_id);
 		return -1;
-	for (size_t i = 0; i < v->nkept; i++) {
-		const struct ventry *e = &v->entries[i];
-		if (e->message_id[0] == '\0')
-			continue;
-		memcpy(v->times[n].id, e->message_id, sizeof(v->times[n].id));
-		v->times[n].first_ms = v->times[n].last_ms = e->time_ms;
-		n++;
 	}
-	qsort(v->times, n, sizeof(*v->times), cmp_time);
 	v->ntimes = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (long i = 0; i < n; i++) {
+		const struct ventry *e = by_id[i];
 		struct vtime *t = v->ntimes ? &v->times[v->ntimes - 1] : NULL;
-		if (t != NULL && strcmp(t->id, v->times[i].id) == 0) {
-			if (v->times[i].first_ms < t->first_ms)
-				t->first_ms = v->times[i].first_ms;
-			if (v->times[i].last_ms > t->last_ms)
-				t->last_ms = v->times[i].last_ms;
-		} else {
-			v->times[v->ntimes++] = v->times[i];
+
+		if (t != NULL && strcmp(t->id, e->message_id) == 0) {
+			if (e->time_ms < t->first_ms)
+				t->first_ms = e->time_ms;
+			if (e->time_ms > t->last_ms)
+				t->last_ms = e->time_ms;
+			continue;
 		}
+		t = &v->times[v->ntimes++];
+		memcpy(t->id, e->message_id, sizeof(t->id));
+		t->first_ms = t->last_ms = e->time_ms;
 	}
+	free(by_id);
 	return 0;
 }
 
@@ -193,13 +212,21 @@ static int check_order(struct vctx *v, const mla_bundle_record *prev,
 	return 0;
 }
 
+/* Slots for the bundle's records of type t (at least one: calloc(0) may give NULL). */
+static size_t records_of(const struct vctx *v, mla_bundle_type t)
+{
+	size_t n = v->b->count[t] < v->b->n ? (size_t)v->b->count[t] : v->b->n;
+
+	return n > 0 ? n : 1;
+}
+
 int verify_envelopes(struct vctx *v)
 {
 	const mla_bundle_record *prev = NULL;
 	mla_buf data;
 
-	v->envs = calloc(v->b->n, sizeof(*v->envs));
-	v->seal_envs = calloc(v->b->n, sizeof(*v->seal_envs));
+	v->envs = calloc(records_of(v, MLA_BUNDLE_ENVELOPE), sizeof(*v->envs));
+	v->seal_envs = calloc(records_of(v, MLA_BUNDLE_ENVELOPE), sizeof(*v->seal_envs));
 	/* a log-only bundle needs no times: skip sorting message ids */
 	if (v->envs == NULL || v->seal_envs == NULL ||
 	    ((holds_messages(v) || owes_records(v)) && build_times(v) != 0))
@@ -249,32 +276,44 @@ int verify_envelopes(struct vctx *v)
 	return 0;
 }
 
+/* What later checks use of a parsed receipt (struct vreceipt). */
+void audit_receipt_keep(struct vreceipt *out, const mla_receipt *r)
+{
+	memcpy(out->envelope_digest, r->envelope_digest, 32);
+	memcpy(out->receiver_state, r->receiver_state, sizeof(out->receiver_state));
+	out->outcome = r->outcome;
+	out->error = r->error;
+}
+
 static void check_one_receipt(struct vctx *v, struct vrec *x, int in_order, mla_buf *data)
 {
 	mla_diag d = {MLA_OK, ""};
 	mla_limits at = audit_limits_at(v, x->rec->name, 1);
 	const struct venv *env;
+	mla_receipt r;
 
 	if (audit_record_data(v, x->rec, F_RECEIPTS, data) != 0)
 		return;
 	SHA256(data->data, data->len, x->sha);
 	if (!in_order)
 		return; /* refused for that alone */
-	if (mla_receipt_verify(data->data, data->len, v->trust->trust, &at, &x->r, &d) != MLA_OK)
+	memset(&r, 0, sizeof(r));
+	if (mla_receipt_verify(data->data, data->len, v->trust->trust, &at, &r, &d) != MLA_OK)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_INVALID, MLA_BUNDLE_RECEIPT, x->rec->name,
 		      "receipt %s: does not verify: %s", x->rec->name,
 		      mla_diag_message(&d));
-	else if (strcmp(x->r.message_id, x->rec->name) != 0)
+	else if (strcmp(r.message_id, x->rec->name) != 0)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_MESSAGE_ID, MLA_BUNDLE_RECEIPT, x->rec->name,
 		      "receipt %s: is the receipt of message %s", x->rec->name,
-		      x->r.message_id[0] ? x->r.message_id : "(none)");
+		      r.message_id[0] ? r.message_id : "(none)");
 	else if ((env = env_of(v, x->rec->name)) != NULL && env->verified &&
-		 mla_receipt_match(&x->r, env->to_state, x->rec->name, env->sha, &d) != MLA_OK)
+		 mla_receipt_match(&r, env->to_state, x->rec->name, env->sha, &d) != MLA_OK)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_MATCH, MLA_BUNDLE_RECEIPT, x->rec->name,
 		      "receipt %s: does not match its envelope: %s", x->rec->name,
 		      mla_diag_message(&d));
 	else
 		x->verified = 1;
+	audit_receipt_keep(&x->r, &r);
 }
 
 /* The message's vtime (one per message id of the entries), or NULL. */
@@ -323,8 +362,8 @@ int verify_receipts(struct vctx *v)
 	const mla_bundle_record *prev = NULL;
 	mla_buf data;
 
-	v->recs = calloc(v->b->n, sizeof(*v->recs));
-	v->seal_recs = calloc(v->b->n, sizeof(*v->seal_recs));
+	v->recs = calloc(records_of(v, MLA_BUNDLE_RECEIPT), sizeof(*v->recs));
+	v->seal_recs = calloc(records_of(v, MLA_BUNDLE_RECEIPT), sizeof(*v->seal_recs));
 	if (v->recs == NULL || v->seal_recs == NULL)
 		return -1;
 	audit_record_buf(&data);

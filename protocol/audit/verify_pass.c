@@ -129,11 +129,16 @@ static int parse_at(const mla_bundle_record *r, uint64_t seq, mla_audit_entry *e
 }
 
 /* The ids the envelope and receipt records are named by (an earlier seal's, <id>.<n>, by
- * its message's). */
+ * its message's): which entries a filtered bundle keeps (audit_keep_entry). An unfiltered
+ * one keeps every message's: no table, 37 bytes or more a record less (SPEC 15 "Verifier
+ * memory"). */
 static int build_held(struct vctx *v)
 {
 	size_t cap = 0;
+	void *p;
 
+	if (!v->filtered)
+		return 0;
 	for (size_t i = 0; i < v->b->n; i++) {
 		const mla_bundle_record *r = &v->b->rec[i];
 		char id[MLA_UUID_LEN + 1];
@@ -147,6 +152,9 @@ static int build_held(struct vctx *v)
 			return -1;
 	}
 	v->nheld = sort_unique(v->held, v->nheld);
+	/* the doubling's spare slots and the duplicates go: the table lives through the checks */
+	if (v->nheld > 0 && (p = realloc(v->held, v->nheld * sizeof(*v->held))) != NULL)
+		v->held = p;
 	return 0;
 }
 
@@ -248,6 +256,41 @@ static void epoch_rule(struct vctx *v, const mla_audit_entry *e, const char *nam
 		      "entry 0: log %s must open with epoch-opened naming %s", v->origin, prev);
 }
 
+/* A resealed or audit-key-changed entry's other fields, in seq order (keep() is called in
+ * seq order). */
+static int keep_extra(struct vctx *v, const mla_audit_entry *e)
+{
+	struct vextra *x = mla_grow(v->extras, &v->capextras, v->nextras, sizeof(*x));
+
+	if (x == NULL)
+		return -1;
+	v->extras = x;
+	x = &v->extras[v->nextras++];
+	_Static_assert(sizeof(x->error) == sizeof(e->error), "the kept field is the parsed one");
+	x->seq = e->seq;
+	memcpy(x->error, e->error, sizeof(x->error));
+	memcpy(x->sha, e->event == MLA_AUDIT_AUDIT_KEY_CHANGED ? e->audit_cert_sha256
+							       : e->prev_envelope_sha256, 32);
+	return 0;
+}
+
+static int cmp_extra_seq(const void *key, const void *elem)
+{
+	uint64_t k = *(const uint64_t *)key, s = ((const struct vextra *)elem)->seq;
+
+	return (k > s) - (k < s);
+}
+
+const struct vextra *audit_entry_extra(const struct vctx *v, const struct ventry *e)
+{
+	static const struct vextra none;
+	const struct vextra *x = v->nextras ? bsearch(&e->seq, v->extras, v->nextras,
+						      sizeof(*v->extras), cmp_extra_seq)
+					    : NULL;
+
+	return x != NULL ? x : &none;
+}
+
 static int keep(struct vctx *v, const mla_audit_entry *e)
 {
 	struct ventry *p = mla_grow(v->entries, &v->capkept, v->nkept, sizeof(*p));
@@ -255,22 +298,22 @@ static int keep(struct vctx *v, const mla_audit_entry *e)
 	if (p == NULL)
 		return -1;
 	v->entries = p;
+	if ((e->event == MLA_AUDIT_RESEALED || e->event == MLA_AUDIT_AUDIT_KEY_CHANGED) &&
+	    keep_extra(v, e) != 0)
+		return -1;
 	p = &v->entries[v->nkept++];
 	p->seq = e->seq;
 	p->time_ms = e->time_ms;
 	p->event = e->event;
-	p->has_envelope_sha256 = e->has_envelope_sha256;
-	p->has_receipt_sha256 = e->has_receipt_sha256;
+	p->has_envelope_sha256 = e->has_envelope_sha256 != 0;
+	p->has_receipt_sha256 = e->has_receipt_sha256 != 0;
 	_Static_assert(sizeof(p->message_id) == sizeof(e->message_id) &&
-			       sizeof(p->to) == sizeof(e->to) && sizeof(p->error) == sizeof(e->error),
+			       sizeof(p->to) == sizeof(e->to),
 		       "the kept fields are the parsed ones");
 	memcpy(p->message_id, e->message_id, sizeof(p->message_id));
 	memcpy(p->to, e->to, sizeof(p->to));
-	memcpy(p->error, e->error, sizeof(p->error));
 	memcpy(p->envelope_sha256, e->envelope_sha256, 32);
 	memcpy(p->receipt_sha256, e->receipt_sha256, 32);
-	memcpy(p->prev_envelope_sha256, e->prev_envelope_sha256, 32);
-	memcpy(p->audit_cert_sha256, e->audit_cert_sha256, 32);
 	return 0;
 }
 

@@ -81,7 +81,7 @@ static void check_seal_envelope(struct vctx *v, struct walk *w, const struct ven
 		return;
 	}
 	SHA256(data.data, data.len, x->sha);
-	if (memcmp(x->sha, e->prev_envelope_sha256, 32) != 0)
+	if (memcmp(x->sha, audit_entry_extra(v, e)->sha, 32) != 0)
 		vfail(v, F_ENVELOPES, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_ENVELOPE, name,
 		      "envelope %s: its SHA-256 is not the prev-envelope-sha256 of entry %llu",
 		      name, (unsigned long long)e->seq);
@@ -114,6 +114,8 @@ static void check_seal_receipt(struct vctx *v, struct walk *w, const struct vent
 	mla_limits at = audit_limits_at(v, w->id, 0);
 	mla_diag d = {MLA_OK, ""};
 	mla_buf data;
+	mla_receipt r;
+	const struct vextra *xe = audit_entry_extra(v, e);
 
 	if (x == NULL) {
 		if (w->selected)
@@ -129,22 +131,22 @@ static void check_seal_receipt(struct vctx *v, struct walk *w, const struct vent
 		return;
 	}
 	SHA256(data.data, data.len, x->sha);
+	memset(&r, 0, sizeof(r));
 	if (memcmp(x->sha, e->receipt_sha256, 32) != 0)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_RECEIPT, name,
 		      "receipt %s: its SHA-256 is not the receipt-sha256 of entry %llu", name,
 		      (unsigned long long)e->seq);
-	else if (mla_receipt_verify(data.data, data.len, v->trust->trust, &at, &x->r, &d) != MLA_OK)
+	else if (mla_receipt_verify(data.data, data.len, v->trust->trust, &at, &r, &d) != MLA_OK)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_INVALID, MLA_BUNDLE_RECEIPT, name,
 		      "receipt %s: does not verify: %s", name, mla_diag_message(&d));
-	else if (mla_receipt_match(&x->r, e->to, w->id, e->prev_envelope_sha256, &d) != MLA_OK)
+	else if (mla_receipt_match(&r, e->to, w->id, xe->sha, &d) != MLA_OK)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_MATCH, MLA_BUNDLE_RECEIPT, name,
 		      "receipt %s: not %s's receipt over the replaced seal: %s", name, e->to,
 		      mla_diag_message(&d));
-	else if (x->r.outcome != MLA_OUTCOME_REJECTED ||
-		 strcmp(mla_errname(x->r.error), e->error) != 0)
+	else if (r.outcome != MLA_OUTCOME_REJECTED || strcmp(mla_errname(r.error), xe->error) != 0)
 		SFAIL(v, F_RECEIPTS, MLA_BUNDLE_RECEIPT, name,
 		      "receipt %s: not a refusal for %s, the error entry %llu names", name,
-		      e->error, (unsigned long long)e->seq);
+		      xe->error, (unsigned long long)e->seq);
 	else
 		x->verified = 1;
 	mla_buf_free(&data);
@@ -164,7 +166,7 @@ static void walk_entry(struct vctx *v, struct walk *w, const struct ventry *e)
 		w->seals++;
 		/* looked up only for seals 1 to 9, which fit; a count past them may be cut */
 		(void)mla_snprintf_cut(name, sizeof(name), "%s.%u", w->id, w->seals);
-		if (w->cur != NULL && memcmp(w->cur, e->prev_envelope_sha256, 32) != 0)
+		if (w->cur != NULL && memcmp(w->cur, audit_entry_extra(v, e)->sha, 32) != 0)
 			vfailn(v, F_ENVELOPES, MLA_AUDIT_R_SEAL, MLA_BUNDLE_ENTRY, e->seq,
 			       "entry %llu (resealed, message %s): replaces a seal that was not "
 			       "the current one", (unsigned long long)e->seq, w->id);
