@@ -27,7 +27,7 @@ static const char verify_usage[] =
 	"no two roots for one log and size, and every cosigned root is the root of that log's\n"
 	"exported entries (split view).\n"
 	"Memory does not grow with the entries or checkpoints; what is learnt of each checkpoint\n"
-	"goes to a temporary file in TMPDIR (else /tmp), 56 bytes each.\n"
+	"goes to a temporary file in TMPDIR (else /tmp), 64 bytes each.\n"
 	"exit: 0 everything verifies, 1 something does not, 2 usage, 3 cannot read FILE or DIR\n"
 	"(or write the temporary file)\n";
 

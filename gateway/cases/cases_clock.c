@@ -13,6 +13,16 @@ struct clock_ctx {
 	mla_err err;
 };
 
+/* When the arrest or consent a step records starts its clock: the recorded time, or the
+ * step's own time when it records none or one after the step took effect (SPEC 16.9): the
+ * executing State reports what has happened, and a later time would hold off the deadline
+ * that runs against itself. */
+static int64_t recorded_start(const struct store_life_row *w)
+{
+	return w->recorded_ms != MLA_DEADLINE_NO_TIME && w->recorded_ms <= w->at_ms ?
+		       w->recorded_ms : w->at_ms;
+}
+
 static mla_err clock_row(const struct store_life_row *w, void *arg)
 {
 	struct clock_ctx *x = arg;
@@ -30,9 +40,9 @@ static mla_err clock_row(const struct store_life_row *w, void *arg)
 	else if (strcmp(w->action, "deadline-extended") == 0)
 		c->extended_ms = w->at_ms;
 	if (strcmp(w->action, "person-arrested") == 0 && c->arrest_ms == MLA_DEADLINE_NO_TIME)
-		c->arrest_ms = w->recorded_ms != MLA_DEADLINE_NO_TIME ? w->recorded_ms : w->at_ms;
+		c->arrest_ms = recorded_start(w);
 	if (strcmp(w->action, "surrender-consented") == 0 && c->consent_ms == MLA_DEADLINE_NO_TIME)
-		c->consent_ms = w->recorded_ms != MLA_DEADLINE_NO_TIME ? w->recorded_ms : w->at_ms;
+		c->consent_ms = recorded_start(w);
 	if (w->to != MLA_LIFE_INFO_REQUESTED)
 		return MLA_OK;
 	if (c->n_pauses == x->max)

@@ -116,7 +116,10 @@ static void take_item(struct gw *g, struct rec_peer *rp, const struct recover_it
 	char detail[MLA_DIAG_MAX + 64];
 
 	if (recover_check_item(it, g->snap->cfg.state, rp->state, g->crypto->trust,
-			       &g->snap->cfg.limits, &c, &d) != MLA_OK) {
+			       &g->snap->cfg.limits, &c, &d) != MLA_OK ||
+	    /* its ReceivedAt becomes the step's time in the rebuilt case (SPEC 12 Match) */
+	    mla_receipt_match_time(&c.receipt, (time_t)(gw_now_ms() / 1000),
+				   g->snap->cfg.clock_skew_ms / 1000, &d) != MLA_OK) {
 		rp->refused++;
 		(void)mla_snprintf_cut(detail, sizeof(detail), "peer=%s direction=%s reason=\"%s\"",
 				       rp->state, recover_dir_name(it->dir), mla_diag_message(&d));

@@ -36,6 +36,10 @@ static void receipt_run(struct gw_job *job, struct gw_crypto *k)
 				    &job->snap->cfg.limits, &j->r, &j->diag);
 	if (j->err == MLA_OK)
 		j->err = mla_receipt_match(&j->r, t->to_state, t->message_id, t->digest, &j->diag);
+	/* its ReceivedAt starts the case's deadlines: never dated ahead of our clock */
+	if (j->err == MLA_OK)
+		j->err = mla_receipt_match_time(&j->r, (time_t)(gw_now_ms() / 1000),
+						job->snap->cfg.clock_skew_ms / 1000, &j->diag);
 	/* SPEC 11 rule 7: an envelope of version 2 is answered in receipt version 2; a receiver
 	 * that could not read the header (no MessageId: a refusal of the version, the only such
 	 * receipt that matches) answers in the pair of what it writes to this gateway */

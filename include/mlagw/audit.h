@@ -340,7 +340,7 @@ mla_err mla_audit_verify(const mla_audit_input *in, size_t n, const mla_audit_tr
 /* The same, handing each verified head to on_head (NULL: none) as it is verified: the
  * verifier keeps no head of a single bundle (a log may have a checkpoint per entry); with
  * n > 1 the split-view check pools them, about 240 bytes a head. MLA_ERR_IO when the
- * verifier's temporary file (TMPDIR, else /tmp: about 56 bytes a checkpoint) fails;
+ * verifier's temporary file (TMPDIR, else /tmp: about 64 bytes a checkpoint) fails;
  * on_head's error when it stopped the verification. */
 mla_err mla_audit_verify_heads(const mla_audit_input *in, size_t n, const mla_audit_trust *trust,
 			       mla_audit_head_fn on_head, void *arg, mla_audit_result **out,

@@ -81,6 +81,12 @@ mla_err mla_receipt_verify_problems(const uint8_t *xml, size_t len, const mla_tr
  * was sent to, for this message id, over exactly these envelope bytes. */
 mla_err mla_receipt_match(const mla_receipt *r, const char *to_state, const char *message_id,
 			  const uint8_t digest[32], mla_diag *diag);
+/* A positive receipt's ReceivedAt against the sender's clock: not later than now plus the
+ * skew it tolerates (MLA_ERR_RECEIPT_MISMATCH otherwise). The time starts the case's
+ * deadlines on both sides (SPEC 12 Match): the receiver must not date it ahead. A refusal
+ * is not held to it (a clock-skew refusal reports the receiver's wrong clock). */
+mla_err mla_receipt_match_time(const mla_receipt *r, time_t now, uint64_t skew_s,
+			       mla_diag *diag);
 /* The receipt's version against the envelope's (SPEC 11 rule 7): an envelope of version 2 is
  * answered in receipt version 2, positive or not (MLA_ERR_RECEIPT_MISMATCH otherwise); one of
  * version 1 in version 1, or 2 for a refusal listing problems (SPEC 12), both accepted. */

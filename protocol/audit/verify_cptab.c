@@ -11,7 +11,7 @@
 #include "mlagw/codec.h"
 #include "verify_internal.h"
 
-#define BLOCK_ROWS 1024 /* 56 KiB cached */
+#define BLOCK_ROWS 1024 /* 64 KiB cached */
 
 int cptab_open(struct vcptab *t)
 {
@@ -67,6 +67,7 @@ static int read_rows(struct vcptab *t, size_t first, struct vcp *out, size_t n)
 	if (have > n)
 		have = n;
 	memset(out + have, 0, (n - have) * sizeof(*out));
+	t->reads += have > 0;
 	return have == 0 ? 0 : io_all(t, out, have * sizeof(*out),
 				      (off_t)(first * sizeof(*out)), 0);
 }
@@ -109,12 +110,24 @@ int cptab_get(struct vcptab *t, size_t i, struct vcp *out)
 
 int cptab_put(struct vcptab *t, size_t i, const struct vcp *in)
 {
+	struct vcp *row;
+
 	if (i > t->n || cache(t, i) != 0)
 		return -1;
-	t->blk[i - t->blk_first] = *in;
-	t->dirty = 1;
-	if (i == t->n)
+	row = &t->blk[i - t->blk_first];
+	if (i == t->n) { /* a new row: its floor follows the rows before it */
+		t->last_floor = in->size != 0 ? in->size : t->last_floor;
+		*row = *in;
+		row->floor = t->last_floor;
 		t->n++;
+	} else { /* a row's checks: its size and floor stay as written */
+		uint64_t size = row->size, floor = row->floor;
+
+		*row = *in;
+		row->size = size;
+		row->floor = floor;
+	}
+	t->dirty = 1;
 	return 0;
 }
 
@@ -137,71 +150,60 @@ static int peek(struct vcptab *t, size_t i, struct vcp *out)
 	return read_rows(t, i, out, 1);
 }
 
-/* The opened row at or after i below hi (refused ones, size 0, stepped past), or hi. */
-static long opened_from(struct vcptab *t, size_t i, size_t hi, struct vcp *row, int *err)
+/* The first row in [lo, hi) whose floor is above `above`, or hi: a binary search of
+ * single-row reads (the floors ascend). */
+static size_t first_above(struct vcptab *t, size_t lo, size_t hi, uint64_t above, int *err)
 {
-	for (; i < hi; i++) {
-		if (peek(t, i, row) != 0) {
+	struct vcp row;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (peek(t, mid, &row) != 0) {
 			*err = 1;
-			return (long)hi;
+			return hi;
 		}
-		if (row->size != 0)
-			return (long)i;
+		if (row.floor > above)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
-	return (long)hi;
+	return lo;
 }
 
 long cptab_find(struct vcptab *t, uint64_t n, int *err)
 {
-	size_t lo = 0, hi = t->n;
 	struct vcp row;
+	size_t i;
 
 	*err = 0;
-	/* the checks look up a size next to the one they last found, most of the time (a
-	 * consistency proof: its second checkpoint, then its first) */
-	for (size_t i = t->hint > 2 ? t->hint - 2 : 0, k = 0; n != 0 && i < t->n && k < 6;
-	     i++, k++) {
-		if (peek(t, i, &row) != 0) {
-			*err = 1;
-			return -1;
-		}
-		if (row.size == n)
-			return (long)(t->hint = i);
-		if (row.size > n)
-			break;
+	if (n == 0)
+		return -1;
+	/* the first row whose floor reaches n is the opened row of size n, if there is one:
+	 * opened sizes ascend, and the refused rows after it carry its size */
+	i = first_above(t, 0, t->n, n - 1, err);
+	if (*err || i >= t->n)
+		return -1;
+	if (peek(t, i, &row) != 0) {
+		*err = 1;
+		return -1;
 	}
-	/* the opened rows ascend (verify_checkpoints refuses the others, size 0, wherever they
-	 * stand): a binary search over them, stepping past refused ones */
-	while (n != 0 && lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		long k = opened_from(t, mid, hi, &row, err);
-
-		if (*err)
-			return -1;
-		if ((size_t)k == hi)
-			hi = mid;
-		else if (row.size == n)
-			return (long)(t->hint = (size_t)k);
-		else if (row.size < n)
-			lo = (size_t)k + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return row.size == n ? (long)i : -1;
 }
 
 long cptab_next(struct vcptab *t, long k, int *err)
 {
 	struct vcp row;
+	size_t j;
 
 	*err = 0;
-	for (size_t j = (size_t)k + 1; j < t->n; j++) {
-		if (cptab_get(t, j, &row) != 0) {
-			*err = 1;
-			return -1;
-		}
-		if (row.size != 0)
-			return (long)j;
+	if (k < 0 || (size_t)k >= t->n)
+		return -1;
+	if (peek(t, (size_t)k, &row) != 0) {
+		*err = 1;
+		return -1;
 	}
-	return -1;
+	/* the next opened row is the first one whose floor rises above row k's */
+	j = first_above(t, (size_t)k + 1, t->n, row.floor, err);
+	return *err || j >= t->n ? -1 : (long)j;
 }

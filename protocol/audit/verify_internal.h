@@ -125,13 +125,19 @@ struct vcp {
 	uint8_t tree;	 /* its entries hash to its root (verify_entries) */
 	uint8_t pair;	 /* a consistency proof to the next opened one verified (verify_proofs) */
 	uint8_t pad[2];
+	/* the size of the last opened row at or before this one (0: none), set by cptab_put:
+	 * ascending over all rows, so a size is found by binary search however long the
+	 * refused runs a hostile bundle puts between opened ones */
+	uint64_t floor;
 };
 
 struct vcptab {
 	int fd;
 	size_t n;			/* rows */
 	struct vcp *blk;		/* the cached block */
-	size_t blk_first, hint;
+	size_t blk_first;
+	uint64_t last_floor;		/* the floor of row n - 1 */
+	uint64_t reads;			/* reads from the file (the tests bound the cost) */
 	int have_blk, dirty;
 };
 

@@ -104,15 +104,27 @@ static void unlink_free(xmlNodePtr n)
 	xmlFreeNode(n);
 }
 
-static void drop_attributes(xmlNodePtr n, int keep_protected)
+/* keep_protected: a person's own protected attributes stay, each with the value true (any
+ * value but false protects, so the value as written could carry a field). */
+static mla_err drop_attributes(xmlNodePtr n, int keep_protected)
 {
 	xmlAttrPtr a = n->properties, next;
+	xmlNodePtr t;
 
 	for (; a != NULL; a = next) {
 		next = a->next;
-		if (!(keep_protected && xmlStrEqual(a->name, BAD_CAST "protected")))
+		if (!(keep_protected && xmlStrEqual(a->name, BAD_CAST "protected"))) {
 			xmlRemoveProp(a);
+			continue;
+		}
+		xmlFreeNodeList(a->children);
+		a->children = a->last = NULL;
+		if ((t = xmlNewDocText(n->doc, BAD_CAST "true")) == NULL)
+			return MLA_ERR_NOMEM;
+		t->parent = (xmlNodePtr)a;
+		a->children = a->last = t;
 	}
+	return MLA_OK;
 }
 
 /* A leaf keeps its name and gets the marker as its only content. */
@@ -120,7 +132,7 @@ static mla_err mark_leaf(xmlNodePtr n)
 {
 	xmlNodePtr c, next, t;
 
-	drop_attributes(n, 0);
+	(void)drop_attributes(n, 0); /* removes only: cannot fail */
 	for (c = n->children; c != NULL; c = next) {
 		next = c->next;
 		unlink_free(c);
@@ -166,7 +178,7 @@ static mla_err redact_inside(xmlNodePtr n, int depth)
 		} else if (depth == 0 && is_plain_role(c)) {
 			keep_role_text(c);
 		} else if (has_element_child(c)) {
-			drop_attributes(c, 0);
+			(void)drop_attributes(c, 0); /* removes only */
 			r = redact_inside(c, depth + 1);
 		} else {
 			r = mark_leaf(c);
@@ -185,7 +197,8 @@ static mla_err walk(xmlNodePtr n, int redact, size_t *count)
 		(*count)++;
 		if (!redact)
 			return MLA_OK;
-		drop_attributes(n, 1);
+		if (drop_attributes(n, 1) != MLA_OK)
+			return MLA_ERR_NOMEM;
 		return redact_inside(n, 0);
 	}
 	for (xmlNodePtr c = n->children; c != NULL && r == MLA_OK; c = c->next)

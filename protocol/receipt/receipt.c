@@ -552,6 +552,20 @@ mla_err mla_receipt_match(const mla_receipt *r, const char *to_state, const char
 	return MLA_OK;
 }
 
+mla_err mla_receipt_match_time(const mla_receipt *r, time_t now, uint64_t skew_s,
+			       mla_diag *diag)
+{
+	char at[MLA_TIME_LEN];
+
+	if (r->outcome != MLA_OUTCOME_ACCEPTED || skew_s > (uint64_t)INT32_MAX ||
+	    (int64_t)r->received_at <= (int64_t)now + (int64_t)skew_s)
+		return MLA_OK;
+	mla_time_format(r->received_at, at);
+	return mla_fail(diag, MLA_ERR_RECEIPT_MISMATCH, "receipt ReceivedAt %s is later than "
+			"this gateway's clock plus %llu s: its receiver dated it ahead", at,
+			(unsigned long long)skew_s);
+}
+
 mla_err mla_receipt_match_version(const mla_receipt *r, int envelope_version, mla_diag *diag)
 {
 	if (envelope_version >= 2 && r->version < 2)

@@ -55,6 +55,8 @@ static void test_rows(void **state)
 	for (size_t i = ROWS; i > 0; i--) { /* backwards: every block loaded again */
 		want = row_of(i - 1);
 		assert_int_equal(cptab_get(&t, i - 1, &r), 0);
+		assert_true(i < 2 || r.floor >= (refused(i - 1) ? 0 : r.size)); /* set by put */
+		r.floor = 0;
 		assert_memory_equal(&r, &want, sizeof(r));
 	}
 	assert_int_equal(cptab_get(&t, ROWS, &r), -1);
@@ -116,12 +118,53 @@ static void test_all_refused(void **state)
 	cptab_close(&t);
 }
 
+/* A hostile bundle: long refused runs (a checkpoint record that does not open costs its
+ * author nothing) and many proofs, each a lookup by size and of the next opened row. Each
+ * lookup reads O(log n) rows, not the refused run: a stepping search made the bundle's
+ * verification quadratic. */
+static void test_refused_runs_cost(void **state)
+{
+	enum { RUN = 300000, LOOKUPS = 20 };
+	struct vcptab t;
+	struct vcp r;
+	int err = 0;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(cptab_open(&t), 0);
+	r.size = 1;
+	assert_int_equal(cptab_put(&t, 0, &r), 0);
+	r.size = 0;
+	for (size_t i = 1; i <= RUN; i++)
+		assert_int_equal(cptab_put(&t, i, &r), 0);
+	r.size = 3;
+	assert_int_equal(cptab_put(&t, RUN + 1, &r), 0);
+	r.size = 0;
+	for (size_t i = RUN + 2; i < 2 * RUN; i++)
+		assert_int_equal(cptab_put(&t, i, &r), 0);
+	assert_int_equal(cptab_flush(&t), 0);
+	t.reads = 0;
+	for (int k = 0; k < LOOKUPS; k++) {
+		assert_int_equal(cptab_find(&t, 2, &err), -1);
+		assert_int_equal(cptab_find(&t, 4, &err), -1);
+		assert_int_equal(cptab_find(&t, 3, &err), RUN + 1);
+		assert_int_equal(cptab_find(&t, 1, &err), 0);
+		assert_int_equal(cptab_next(&t, 0, &err), RUN + 1);
+		assert_int_equal(cptab_next(&t, 5, &err), RUN + 1);
+		assert_int_equal(cptab_next(&t, RUN + 1, &err), -1);
+	}
+	assert_int_equal(err, 0);
+	assert_true(t.reads < (uint64_t)LOOKUPS * 7 * 64);
+	cptab_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_all_refused),
+		cmocka_unit_test(test_refused_runs_cost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -219,6 +219,32 @@ static void test_any_person_element(void **state)
 	free(out);
 }
 
+/* The mark itself carries no field out: any value but false protects, and the person keeps
+ * its protected attribute, so its value (and that of a second one in another namespace) is
+ * served as "true", never as written. */
+static void test_mark_value_redacted(void **state)
+{
+	static const char *const attrs[] = {
+		"protected=\"Zorrilla Quintanilla\"",
+		"protected=\"true\" x:protected=\"P7781234\" xmlns:x=\"urn:other\"",
+		NULL};
+
+	(void)state;
+	for (size_t i = 0; attrs[i] != NULL; i++) {
+		char *doc = protected_doc(attrs[i]);
+		size_t n = 0;
+		mla_err e;
+		char *out = redact(doc, &n, &e);
+
+		assert_int_equal(e, MLA_OK);
+		assert_int_equal(n, 1);
+		assert_no_secret(out);
+		assert_non_null(strstr(out, "protected=\"true\""));
+		free(out);
+		free(doc);
+	}
+}
+
 static void test_unparsable_named_refused(void **state)
 {
 	static const char broken[] = "<Person protected=\"true\"><Name>Zorrilla</Name>";
@@ -302,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_unparsable_named_refused),
 		cmocka_unit_test(test_wide_encodings_refused),
 		cmocka_unit_test(test_count_only),
+		cmocka_unit_test(test_mark_value_redacted),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -595,6 +595,33 @@ static void test_match(void **state)
 	mla_buf_free(&b);
 }
 
+/* A positive receipt's ReceivedAt starts the case's deadlines on both sides (SPEC 12, 16.9):
+ * one later than the sender's clock allows (now plus the skew it tolerates) would let the
+ * receiver hold off the deadlines that run against itself; the sender does not count it. */
+static void test_match_time(void **state)
+{
+	struct fixture *f = *state;
+	mla_receipt r, got;
+	mla_diag d = {MLA_OK, ""};
+	mla_buf b;
+	time_t now;
+
+	sealed(f, MLA_OUTCOME_ACCEPTED, &r, &b);
+	assert_int_equal(mla_receipt_verify(b.data, b.len, f->trust, &f->limits, &got, &d),
+			 MLA_OK);
+	now = got.received_at;
+	assert_int_equal(mla_receipt_match_time(&got, now, 300, &d), MLA_OK);
+	assert_int_equal(mla_receipt_match_time(&got, now - 300, 300, &d), MLA_OK);
+	assert_int_equal(mla_receipt_match_time(&got, now - 301, 300, &d),
+			 MLA_ERR_RECEIPT_MISMATCH);
+	assert_non_null(strstr(d.msg, "ReceivedAt"));
+	got.received_at = now + 86400 * 365;
+	assert_int_equal(mla_receipt_match_time(&got, now, 300, &d), MLA_ERR_RECEIPT_MISMATCH);
+	got.received_at = now - 86400 * 365; /* a repeat's receipt may be old */
+	assert_int_equal(mla_receipt_match_time(&got, now, 300, &d), MLA_OK);
+	mla_buf_free(&b);
+}
+
 /* A refusal of the envelope's version names no MessageId when the header could not be read
  * (SPEC 11 rule 8): it matches on the receiver State and the digest of the bytes sent, which
  * covers the id; anything else without an id never matches. */
@@ -720,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_garbled_base64),
 		cmocka_unit_test(test_short_digest),
 		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_match_time),
 		cmocka_unit_test(test_match_real_envelope),
 		cmocka_unit_test(test_match_version_refusal_without_id),
 		cmocka_unit_test(test_unknown_receipt_version),
