@@ -670,6 +670,11 @@ static mla_err notice_known(struct gw *g, const struct recv_job *j, mla_diag *d)
 			     strcmp(m.action, "request") != 0 || strcmp(m.case_id, h->case_id) != 0)))
 		return mla_fail(d, MLA_ERR_SCHEMA, "notice: InReplyTo %s names no request of case "
 				"%s sent to %s", h->in_reply_to, h->case_id, h->from_state);
+	/* a request the peer refused was never in its hands to be read (not "not yet
+	 * delivered": a notice may overtake our check of the request's receipt) */
+	if (r == MLA_OK && m.state == MSG_REJECTED)
+		return mla_fail(d, MLA_ERR_SCHEMA, "notice: InReplyTo %s names a request %s "
+				"refused", h->in_reply_to, h->from_state);
 	return r;
 }
 

@@ -481,7 +481,8 @@ class Net:
             g.kill()
 
     def seal(self, frm, to, doc=b'<Request>raw</Request>', kind='mla', signer=None,
-             message_id=None, created=None, priority=None, action=None, version=None):
+             message_id=None, created=None, priority=None, action=None, version=None,
+             case_id=None, in_reply_to=None):
         """Seals doc with the CLI: signed with signer's (default frm's) signing key, encrypted
         to to's encryption certificate. Returns the envelope bytes."""
         signer = signer or frm
@@ -503,6 +504,10 @@ class Net:
             args += ['--action', action]
         if version:
             args += ['--envelope-version', str(version)]
+        if case_id:
+            args += ['--case-id', case_id]
+        if in_reply_to:
+            args += ['--in-reply-to', in_reply_to]
         self.cli(*args)
         with open(out, 'rb') as f:
             return f.read()
