@@ -129,7 +129,7 @@ static mla_err apply_one(struct gw *g, struct recover_steps *s, struct recover_s
 	if (r == MLA_OK)
 		r = store_recovered_peer_case(g->store, !p->incoming, h.message_id,
 					      strcmp(step.key.state, self) != 0, d);
-	if (r == MLA_OK && (r = store_commit(g->store, d)) == MLA_OK && p->facts_set &&
+	if (r == MLA_OK && (r = store_commit(g->store, d)) == MLA_OK &&
 	    remember_key(s, &step.key) != MLA_OK)
 		r = mla_fail(d, MLA_ERR_NOMEM, "out of memory noting the case");
 	if (r != MLA_OK)
@@ -198,8 +198,11 @@ void recover_steps_replay(struct gw *g, struct recover_steps *s, const char *pee
 		qsort(s->v, s->n, sizeof(*s->v), by_time);
 	while (s->n > 0 && pass(g, s, peer) > 0)
 		;
+	/* only the cases this replay changed: marking every case recovered so far after each
+	 * page would cost pages x cases, which a peer answering one item a page controls */
 	for (size_t i = 0; i < s->n_keys; i++)
 		mark_reached(g, &s->keys[i], gw_now_ms());
+	s->n_keys = 0;
 }
 
 #define REPORT_LINES_MAX 32
