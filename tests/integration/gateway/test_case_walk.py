@@ -1,7 +1,8 @@
 """The random walk of the case lifecycle (issue 13 section 2, SPEC 16.8): two gateways that both
 enforce the lifecycle take random legal and illegal steps in many cases at once, each State
-requesting in half of them, so that steps cross; each gateway is SIGKILLed once in the middle
-and started again. At the end both hold the same state, last step and history of every case;
+requesting in half of them, so that steps cross (a walk whose steps happened never to cross
+makes up to ten crossings on purpose at its end); each gateway is SIGKILLed once in the
+middle and started again. At the end both hold the same state, last step and history of every case;
 every history is a legal path of SPEC 16.8's table (with deadline-extended, which leaves the
 state as it is, once per case, and person-arrested then surrender-consented, once each:
 envelope version 2 is configured between the two); every step refused before sealing
