@@ -60,12 +60,75 @@ def wait_until(pred, timeout, interval=0.1, msg='condition'):
         time.sleep(interval)
 
 
-def free_port():
+_PORT_LOCKS = []  # lock files held for this process's life: the ports it reserved
+
+
+def _ephemeral_range():
+    try:
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            lo, hi = (int(x) for x in f.read().split())
+        return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _port_range():
+    """Ports outside the kernel's ephemeral range: a port taken from that range and
+    closed again may become the source port of any outgoing connection (a daemon's
+    relay to its peer) before our daemon binds it. CI once failed so."""
+    lo, hi = _ephemeral_range()
+    if lo - 10000 >= 4096:
+        return 10000, lo - 1
+    if 65535 - hi >= 4096:
+        return hi + 1, 65535
+    return None
+
+
+def _reserve(port):
+    """True when this process now holds port's lock file: parallel test processes
+    (meson runs several at once) skip each other's ports."""
+    import fcntl
+    d = os.path.join(tempfile.gettempdir(), 'mlagw-test-ports')
+    os.makedirs(d, exist_ok=True)
+    fd = os.open(os.path.join(d, str(port)), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _PORT_LOCKS.append(fd)
+    return True
+
+
+def _bindable(port):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    try:
+        s.bind(('127.0.0.1', port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_port():
+    """A port no other process listens on or connects from, reserved for this test
+    process: outside the ephemeral range, locked against parallel tests, bindable now."""
+    rng = _port_range()
+    if rng is None:  # no room outside the ephemeral range: the kernel's choice
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+    import random
+    lo, hi = rng
+    for _ in range(2000):
+        port = random.randint(lo, hi)
+        if _reserve(port):
+            if _bindable(port):
+                return port
+    raise TestFailure('no free port in %d-%d after 2000 tries' % (lo, hi))
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
