@@ -5,10 +5,12 @@ Run a test body with run(main) so that on any failure the gateways' logs are pri
 every daemon started here is killed.
 """
 import base64
+import fcntl
 import hashlib
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -87,7 +89,6 @@ def _port_range():
 def _reserve(port):
     """True when this process now holds port's lock file: parallel test processes
     (meson runs several at once) skip each other's ports."""
-    import fcntl
     d = os.path.join(tempfile.gettempdir(), 'mlagw-test-ports')
     os.makedirs(d, exist_ok=True)
     fd = os.open(os.path.join(d, str(port)), os.O_CREAT | os.O_RDWR, 0o600)
@@ -121,7 +122,6 @@ def free_port():
         port = s.getsockname()[1]
         s.close()
         return port
-    import random
     lo, hi = rng
     for _ in range(2000):
         port = random.randint(lo, hi)
