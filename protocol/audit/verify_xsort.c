@@ -227,7 +227,11 @@ static int merge_setup(struct merge *m, struct xsort *s)
 {
 	memset(m, 0, sizeof(*m));
 	m->s = s;
-	m->per = XSORT_MERGE_BUF / s->row > 0 ? XSORT_MERGE_BUF / s->row : 1;
+	/* the windows of all runs together take no more than the run in memory did */
+	m->per = (s->cap * s->row / XSORT_FANIN < XSORT_MERGE_BUF ? s->cap * s->row / XSORT_FANIN
+								    : XSORT_MERGE_BUF) / s->row;
+	if (m->per == 0)
+		m->per = 1;
 	m->oper = m->per;
 	if ((m->r = calloc(XSORT_FANIN, sizeof(*m->r))) == NULL ||
 	    (m->heap = calloc(XSORT_FANIN, sizeof(*m->heap))) == NULL ||

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define XSORT_FANIN 64		       /* runs merged at once */
-#define XSORT_MERGE_BUF ((size_t)64 << 10) /* bytes read ahead per run while merging */
+#define XSORT_MERGE_BUF ((size_t)64 << 10) /* at most, read ahead per run while merging */
 #define XSORT_READ_ROWS 512		       /* rows of the cached block of the output */
 
 struct xsort {
