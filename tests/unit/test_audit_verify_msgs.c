@@ -239,6 +239,63 @@ static void test_order(void **state)
 	}
 }
 
+/* Failures found message by message (the verifier joins records and entries by message id,
+ * SPEC 15 "Verifier memory") are listed in the steps' order: B's entries come first in the
+ * log, A's id first in the sort. Each message's sent entry names another envelope, its
+ * receipt another envelope digest: step 8's digest failures by entry (B's, then A's), then its
+ * unreferenced envelopes by record (A's, then B's), then step 9's by entry, step 10's by
+ * entry. */
+static void test_failure_order(void **state)
+{
+	struct tb_bundle b;
+	mla_audit_entry e[7];
+	mla_audit_result *r;
+	const mla_audit_failure *f;
+	/* want[i]: class, family, record */
+	static const struct {
+		mla_audit_refusal why;
+		mla_audit_check fam;
+		int b_msg; /* the record names B (else A), or the entry's seq when fam is delivered */
+	} want[] = {
+		{MLA_AUDIT_R_DIGEST, MLA_AUDIT_CHECK_ENVELOPES, 1},
+		{MLA_AUDIT_R_DIGEST, MLA_AUDIT_CHECK_ENVELOPES, 0},
+		{MLA_AUDIT_R_UNREFERENCED, MLA_AUDIT_CHECK_ENVELOPES, 0},
+		{MLA_AUDIT_R_UNREFERENCED, MLA_AUDIT_CHECK_ENVELOPES, 1},
+		{MLA_AUDIT_R_DELIVERED, MLA_AUDIT_CHECK_DELIVERED, 3},
+		{MLA_AUDIT_R_DELIVERED, MLA_AUDIT_CHECK_DELIVERED, 4},
+	};
+	char seq[8];
+
+	(void)state;
+	reload(e, 0);
+	ent(e, 1, MLA_AUDIT_SENT, B.id, OTHER, NULL);
+	ent(e, 2, MLA_AUDIT_SENT, A.id, OTHER, NULL);
+	ent(e, 3, MLA_AUDIT_DELIVERED, B.id, B.env_sha, B.rcpt_sha);
+	ent(e, 4, MLA_AUDIT_DELIVERED, A.id, A.env_sha, A.rcpt_sha);
+	e[3].has_envelope_sha256 = 0; /* no digest: B's delivery unproven */
+	e[4].has_envelope_sha256 = 0;
+	reload(e, 5);
+	log_of(&b, &es, e, 6);
+	hold(&b, MLA_BUNDLE_ENVELOPE, A.id, &A.env);
+	hold(&b, MLA_BUNDLE_ENVELOPE, B.id, &B.env);
+	hold(&b, MLA_BUNDLE_RECEIPT, A.id, &A.rcpt);
+	hold(&b, MLA_BUNDLE_RECEIPT, B.id, &B.rcpt);
+	r = verify_done(&b, "ES");
+	assert_int_equal(r->bundles[0].nfailures, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		f = &r->bundles[0].failures[i];
+		assert_int_equal(f->refusal, want[i].why);
+		assert_int_equal(f->check, want[i].fam);
+		if (want[i].fam == MLA_AUDIT_CHECK_DELIVERED) {
+			assert_int_equal(snprintf(seq, sizeof(seq), "%d", want[i].b_msg) > 0, 1);
+			assert_string_equal(f->record, seq);
+		} else
+			assert_string_equal(f->record, want[i].b_msg ? B.id : A.id);
+	}
+	mla_audit_result_free(r);
+	tb_free(&b);
+}
+
 /* MLA_AUDIT_R_RECEIPT_INVALID: CO's log holds a receipt "of CO" that ES's key signed: it
  * does not chain to CO's root. The receiver's log has no delivered entry to depend on it. */
 static void test_receipt_invalid(void **state)
@@ -439,6 +496,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_failure_order),
 		cmocka_unit_test(test_receipt_invalid),
 		cmocka_unit_test(test_message_id),
 		cmocka_unit_test(test_receipt_match),
