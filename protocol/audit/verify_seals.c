@@ -45,11 +45,10 @@ struct walk {
 
 #define SFAIL(v, f, t, name, ...) vfail(v, f, MLA_AUDIT_R_SEAL, t, name, __VA_ARGS__)
 
-/* Seal record x (named name) as a record to read. */
-static void seal_record(const struct walk *w, const struct gslot *x, mla_bundle_type t,
-			const char *name, mla_bundle_record *rec)
+/* Record x of the message (named name) as a record to read. */
+static void seal_record(const struct gslot *x, mla_bundle_type t, const char *name,
+			mla_bundle_record *rec)
 {
-	(void)w;
 	memset(rec, 0, sizeof(*rec));
 	rec->type = t;
 	rec->offset = (size_t)x->offset;
@@ -78,7 +77,7 @@ static void check_seal_envelope(struct vctx *v, struct walk *w, const struct ven
 		return;
 	}
 	x->refs++;
-	seal_record(w, x, MLA_BUNDLE_ENVELOPE, name, &rec);
+	seal_record(x, MLA_BUNDLE_ENVELOPE, name, &rec);
 	audit_record_buf(&data);
 	if (audit_record_data(v, &rec, F_ENVELOPES, &data) != 0) {
 		mla_buf_free(&data);
@@ -128,7 +127,7 @@ static void check_seal_receipt(struct vctx *v, struct walk *w, const struct vent
 		return;
 	}
 	x->refs++;
-	seal_record(w, x, MLA_BUNDLE_RECEIPT, name, &rec);
+	seal_record(x, MLA_BUNDLE_RECEIPT, name, &rec);
 	audit_record_buf(&data);
 	if (audit_record_data(v, &rec, F_RECEIPTS, &data) != 0) {
 		mla_buf_free(&data);
@@ -203,7 +202,7 @@ static void load_final(struct vctx *v, struct walk *w)
 
 	if (x == NULL || !x->verified)
 		return;
-	seal_record(w, x, MLA_BUNDLE_ENVELOPE, w->id, &rec);
+	seal_record(x, MLA_BUNDLE_ENVELOPE, w->id, &rec);
 	audit_record_buf(&data);
 	w->have_final = audit_record_data(v, &rec, F_ENVELOPES, &data) == 0 &&
 			mla_envelope_verify(data.data, data.len, v->trust->trust, &at, &w->final,
