@@ -231,10 +231,11 @@ int audit_psort_row(struct vctx *v, const mla_audit_entry *e);
 
 /* One bundle's verification: what the checks parsed, counted and found. The entries are
  * read from f twice, in bounded memory (SPEC 15 "Verification"): once for which messages
- * the bundle must hold (audit_prepass), once for every check (verify_entries), which keeps
- * parsed only the entries of those messages and what later checks need. */
+ * the bundle must hold (audit_prepass), once for every check (verify_entries), which puts
+ * the entries of those messages in the message checks' sort (msort) and keeps what later
+ * checks need. */
 struct vctx {
-	const mla_bundle *b; /* an index: every record but the entries (mla_bundle_index) */
+	const mla_bundle *b; /* an index: the manifest and certificates (mla_bundle_index) */
 	FILE *f;	     /* the bundle */
 	int broken;	     /* f could not be read again as indexed: the entries' checks stop */
 	uint8_t entries_digest[32]; /* of the entries as the first read saw them */
@@ -251,8 +252,8 @@ struct vctx {
 	char filter_case[MLA_CASE_ID_MAX + 1];
 	char (*selected)[MLA_UUID_LEN + 1]; /* filtered: the ids it selects, sorted */
 	size_t nselected;
-	/* parsed, in seq order: the entries of messages the bundle holds, selects or sealed
-	 * again, and of audit key changes (audit_keep_entry); every one canonical, at its seq */
+	/* parsed, in seq order: the audit-key-changed entries (verify_keys.c); the kept entries
+	 * that name a message are rows of msort instead (audit_keep_entry says which are kept) */
 	struct ventry *entries;
 	size_t nkept, capkept;
 	struct vextra *extras; /* of the kept resealed and audit-key-changed entries, by seq */
