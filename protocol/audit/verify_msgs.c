@@ -31,14 +31,15 @@ static uint64_t get_be64(const uint8_t in[8])
 	return x;
 }
 
-/* The memory of the sort's runs: MSORT_MEM, or MLAGW_VERIFY_SORT_MEM bytes (from 64 KiB to
- * 1 GiB; the tests make runs small to see that nothing else grows with the messages). */
+/* The memory of the sort's runs: MSORT_MEM, or MLAGW_VERIFY_SORT_MEM bytes (from 4 KiB to
+ * 1 GiB; the tests make runs small to see that nothing else grows with the messages, and
+ * to make a small bundle spill to disk). */
 static size_t msort_mem(void)
 {
 	const char *s = getenv("MLAGW_VERIFY_SORT_MEM");
 	uint64_t n;
 
-	if (s == NULL || mla_parse_u64(s, (uint64_t)64 << 10, (uint64_t)1 << 30, &n) != MLA_OK)
+	if (s == NULL || mla_parse_u64(s, (uint64_t)4 << 10, (uint64_t)1 << 30, &n) != MLA_OK)
 		return MSORT_MEM;
 	return (size_t)n;
 }

@@ -8,10 +8,12 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -296,6 +298,53 @@ static void test_failure_order(void **state)
 	tb_free(&b);
 }
 
+/* The message checks' sort on disk cannot be written (a full disk, here a file size limit
+ * the checkpoints' small table stays under): the verification stops with an I/O error naming
+ * the temporary file, it gives no verdict. Runs of 4 KiB (MLAGW_VERIFY_SORT_MEM, 26 rows)
+ * and 50 entries naming A make the sort spill. */
+#define SPILL_N 50
+static void test_sort_disk_full(void **state)
+{
+	struct tb_bundle b;
+	mla_audit_entry *e = calloc(SPILL_N + 2, sizeof(*e));
+	mla_buf data;
+	mla_audit_input in;
+	mla_audit_result *r = NULL;
+	mla_diag d = {MLA_OK, ""};
+	struct rlimit old, lim;
+
+	(void)state;
+	assert_non_null(e);
+	reload(e, 0);
+	for (size_t i = 1; i <= SPILL_N; i++)
+		ent(e, i, MLA_AUDIT_SENT, A.id, A.env_sha, NULL);
+	reload(e, SPILL_N + 1);
+	log_of(&b, &es, e, SPILL_N + 2);
+	hold(&b, MLA_BUNDLE_ENVELOPE, A.id, &A.env);
+	assert_int_equal(tb_manifest(&b, "ES", NULL), 0);
+	assert_int_equal(tb_write(&b, &data), 0);
+	in = (mla_audit_input){"full.mab", data.data, data.len, NULL};
+	assert_int_equal(setenv("MLAGW_VERIFY_SORT_MEM", "4096", 1), 0);
+	/* with room: it verifies (A's envelope is named by every entry) */
+	assert_int_equal(mla_audit_verify(&in, 1, tt.trust, &r, &d), MLA_OK);
+	assert_int_equal(r->failures, 0);
+	mla_audit_result_free(r);
+	r = NULL;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 2048; /* the checkpoint table's 64 bytes fit, a run of rows does not */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(mla_audit_verify(&in, 1, tt.trust, &r, &d), MLA_ERR_IO);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_null(r);
+	assert_non_null(strstr(d.msg, "temporary file"));
+	assert_int_equal(unsetenv("MLAGW_VERIFY_SORT_MEM"), 0);
+	mla_buf_free(&data);
+	tb_free(&b);
+	free(e);
+}
+
 /* MLA_AUDIT_R_RECEIPT_INVALID: CO's log holds a receipt "of CO" that ES's key signed: it
  * does not chain to CO's root. The receiver's log has no delivered entry to depend on it. */
 static void test_receipt_invalid(void **state)
@@ -497,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_failure_order),
+		cmocka_unit_test(test_sort_disk_full),
 		cmocka_unit_test(test_receipt_invalid),
 		cmocka_unit_test(test_message_id),
 		cmocka_unit_test(test_receipt_match),
