@@ -68,6 +68,11 @@ typedef struct mla_bundle {
 	((t) == MLA_BUNDLE_ENTRY || (t) == MLA_BUNDLE_CHECKPOINT || (t) == MLA_BUNDLE_WITNESSED || \
 	 (t) == MLA_BUNDLE_PROOF)
 
+/* The types an index holds no slot for either, but whose records are too large to stream
+ * whole: envelopes and receipts (a log holds one or more a message). A cursor over them
+ * gives each record's name, length and offset with data NULL; mla_bundle_load reads it. */
+#define MLA_BUNDLE_BLOB(t) ((t) == MLA_BUNDLE_ENVELOPE || (t) == MLA_BUNDLE_RECEIPT)
+
 /* The largest record of a streamed type: a signed note (checkpoint, witnessed head). */
 #define MLA_BUNDLE_CURSOR_MAX 16384
 
@@ -108,9 +113,9 @@ mla_err mla_bundle_parse(const uint8_t *data, size_t len, mla_bundle *b, mla_dia
 void mla_bundle_free(mla_bundle *b);
 
 /* The same checks over the file f read from its start, in one pass and bounded memory: b
- * becomes an index of every record but the streamed types' (MLA_BUNDLE_STREAMED: counted,
- * their extent kept), with the data of the manifest and the audit certificates (`audit`,
- * `audit.<n>`) only (the peers' certificates', envelopes' and receipts' data NULL, len and
+ * becomes an index of every record but the streamed types' and the blobs' (MLA_BUNDLE_STREAMED,
+ * MLA_BUNDLE_BLOB: counted, their extent kept), with the data of the manifest and the audit
+ * certificates (`audit`, `audit.<n>`) only (the peers' certificates' data NULL, len and
  * offset set: mla_bundle_load reads them). MLA_ERR_IO when
  * f cannot be read. */
 mla_err mla_bundle_index(FILE *f, mla_bundle *b, mla_diag *diag);
@@ -121,7 +126,10 @@ mla_err mla_bundle_load(FILE *f, const mla_bundle_record *rec, mla_buf *out, mla
  * until the next call) and returns MLA_ERR_NOT_FOUND after the last; MLA_ERR_SCHEMA when the
  * file changed since the index was made. */
 void mla_bundle_cursor_init(mla_bundle_cursor *c, FILE *f, const mla_bundle *b);
-/* The same over the records of streamed type t (MLA_BUNDLE_STREAMED) of the index b. */
+/* The same over the records of streamed type t (MLA_BUNDLE_STREAMED) of the index b; or of
+ * blob type t (MLA_BUNDLE_BLOB), whose records come without their data (NULL: the cursor
+ * reads the header and skips the bytes; mla_bundle_load reads them, and the cursor goes on
+ * from where it was). */
 void mla_bundle_cursor_init_type(mla_bundle_cursor *c, FILE *f, const mla_bundle *b,
 				 mla_bundle_type t);
 mla_err mla_bundle_cursor_next(mla_bundle_cursor *c, mla_bundle_record *rec, mla_diag *diag);

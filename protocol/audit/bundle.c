@@ -415,7 +415,7 @@ static mla_err index_add(mla_bundle *b, size_t *cap, mla_bundle_record *rec, uin
 	mla_err r;
 
 	b->count[rec->type]++;
-	if (MLA_BUNDLE_STREAMED(rec->type)) {
+	if (MLA_BUNDLE_STREAMED(rec->type) || MLA_BUNDLE_BLOB(rec->type)) {
 		if (b->count[rec->type] == 1)
 			b->at[rec->type] = rec->offset;
 		b->end[rec->type] = end;
@@ -513,7 +513,7 @@ void mla_bundle_cursor_init_type(mla_bundle_cursor *c, FILE *f, const mla_bundle
 	c->f = f;
 	c->type = t;
 	c->pos = c->end = 0;
-	if (MLA_BUNDLE_STREAMED(t) && b->count[t] > 0) {
+	if ((MLA_BUNDLE_STREAMED(t) || MLA_BUNDLE_BLOB(t)) && b->count[t] > 0) {
 		c->pos = b->at[t];
 		c->end = b->end[t];
 	}
@@ -534,7 +534,8 @@ mla_err mla_bundle_cursor_next(mla_bundle_cursor *c, mla_bundle_record *rec, mla
 
 	if (c->pos >= c->end)
 		return MLA_ERR_NOT_FOUND;
-	if (c->seq == 0 && fseeko(c->f, (off_t)c->pos, SEEK_SET) != 0)
+	/* a blob's reader may have loaded one meanwhile (mla_bundle_load moves the file) */
+	if ((c->seq == 0 || MLA_BUNDLE_BLOB(c->type)) && fseeko(c->f, (off_t)c->pos, SEEK_SET) != 0)
 		return mla_fail(diag, MLA_ERR_IO, "bundle: cannot seek to its %s records",
 				type_names[c->type]);
 	memset(rec, 0, sizeof(*rec));
@@ -546,9 +547,10 @@ mla_err mla_bundle_cursor_next(mla_bundle_cursor *c, mla_bundle_record *rec, mla
 		return mla_fail(diag, MLA_ERR_SCHEMA, "bundle: %s record %llu at offset %zu "
 				"changed while it was read", type_names[c->type],
 				(unsigned long long)c->seq, rec->offset);
-	if ((r = read_data(&rd, rec, c->data, c->seq, diag)) != MLA_OK)
+	if ((r = read_data(&rd, rec, MLA_BUNDLE_BLOB(c->type) ? NULL : c->data, c->seq, diag)) !=
+	    MLA_OK)
 		return r;
-	rec->data = c->data;
+	rec->data = MLA_BUNDLE_BLOB(c->type) ? NULL : c->data;
 	c->pos = rd.pos;
 	c->seq++;
 	return MLA_OK;

@@ -75,6 +75,138 @@ static void sanitize(char *msg)
 			*p = '?';
 }
 
+/* ---- failures found out of their order (the message checks join by message: SPEC 15
+ * "Verifier memory"), each with the key of where the steps would have found it; the first
+ * ones by key that fit in the list are kept (a heap whose top is the last kept), the others
+ * only counted ---- */
+
+static int dkey_cmp(const struct vdkey *x, const struct vdkey *y)
+{
+	if (x->phase != y->phase)
+		return x->phase < y->phase ? -1 : 1;
+	if (x->a != y->a)
+		return x->a < y->a ? -1 : 1;
+	if (x->b != y->b)
+		return x->b < y->b ? -1 : 1;
+	return (x->sub > y->sub) - (x->sub < y->sub);
+}
+
+static void dheap_down(struct vdefer *d, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, k = i;
+		struct vdfail t;
+
+		if (l < d->n && dkey_cmp(&d->h[l].k, &d->h[k].k) > 0)
+			k = l;
+		if (r < d->n && dkey_cmp(&d->h[r].k, &d->h[k].k) > 0)
+			k = r;
+		if (k == i)
+			return;
+		t = d->h[i];
+		d->h[i] = d->h[k];
+		d->h[k] = t;
+		i = k;
+	}
+}
+
+static void dheap_up(struct vdefer *d, size_t i)
+{
+	while (i > 0 && dkey_cmp(&d->h[(i - 1) / 2].k, &d->h[i].k) < 0) {
+		struct vdfail t = d->h[i];
+
+		d->h[i] = d->h[(i - 1) / 2];
+		d->h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+void vdefer_begin(struct vctx *v)
+{
+	memset(&v->defer, 0, sizeof(v->defer));
+	v->defer.on = 1;
+	v->defer.cap = v->nfailures < MLA_AUDIT_FAILURES_LISTED
+			       ? MLA_AUDIT_FAILURES_LISTED - v->nfailures : 0;
+}
+
+void vdefer_at(struct vctx *v, unsigned phase, uint64_t a, uint64_t b, uint32_t sub)
+{
+	v->defer.cur.phase = (uint8_t)phase;
+	v->defer.cur.a = a;
+	v->defer.cur.b = b;
+	v->defer.cur.sub = sub;
+}
+
+void vdefer_put(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_type t,
+		const char *rec, const char *fmt, va_list ap)
+{
+	struct vdefer *d = &v->defer;
+	struct vdkey k = d->cur;
+	struct vdfail *slot;
+	char msg[512];
+
+	d->cur.sub++; /* the next failure at the same place comes after this one */
+	if (d->n == d->cap && (d->n == 0 || dkey_cmp(&k, &d->h[0].k) > 0)) {
+		v->unlisted++; /* after every one kept */
+		return;
+	}
+	if (d->n == d->cap) { /* the last kept goes: this one comes before it */
+		free(d->h[0].f.message);
+		d->h[0] = d->h[--d->n];
+		dheap_down(d, 0);
+		v->unlisted++;
+	}
+	if (d->h == NULL && (d->h = calloc(d->cap, sizeof(*d->h))) == NULL) {
+		v->nomem = 1;
+		return;
+	}
+	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a diagnostic: a marked cut is fine */
+	sanitize(msg);
+	slot = &d->h[d->n];
+	memset(slot, 0, sizeof(*slot));
+	if ((slot->f.message = strdup(msg)) == NULL) {
+		v->nomem = 1;
+		return;
+	}
+	slot->k = k;
+	slot->f.check = (mla_audit_check)f;
+	slot->f.refusal = why;
+	slot->f.record_type = t;
+	mla_require(mla_strcpy(slot->f.record, sizeof(slot->f.record), rec) == MLA_OK);
+	dheap_up(d, d->n++);
+}
+
+static int cmp_dfail(const void *a, const void *b)
+{
+	return dkey_cmp(&((const struct vdfail *)a)->k, &((const struct vdfail *)b)->k);
+}
+
+int vdefer_end(struct vctx *v)
+{
+	struct vdefer *d = &v->defer;
+	mla_audit_failure *p;
+	int rc = 0;
+
+	d->on = 0;
+	if (d->n > 0)
+		qsort(d->h, d->n, sizeof(*d->h), cmp_dfail);
+	for (size_t i = 0; i < d->n; i++) {
+		if (rc == 0 &&
+		    (p = mla_grow(v->failures, &v->capfailures, v->nfailures, sizeof(*p))) != NULL) {
+			v->failures = p;
+			v->failures[v->nfailures++] = d->h[i].f;
+			continue;
+		}
+		rc = -1;
+		free(d->h[i].f.message);
+	}
+	free(d->h);
+	memset(d, 0, sizeof(*d));
+	if (rc != 0)
+		v->nomem = 1;
+	return rc;
+}
+
 static void vfail_ap(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_type t,
 		     const char *rec, const char *fmt, va_list ap)
 	__attribute__((format(printf, 6, 0)));
@@ -85,6 +217,10 @@ static void vfail_ap(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_
 	mla_audit_failure *p;
 
 	v->fam[f].failed++;
+	if (v->defer.on) {
+		vdefer_put(v, f, why, t, rec, fmt, ap);
+		return;
+	}
 	if (v->nfailures >= MLA_AUDIT_FAILURES_LISTED) {
 		v->unlisted++;
 		return;
@@ -157,9 +293,7 @@ int audit_run_checks(struct vctx *v)
 	int (*const steps[])(struct vctx *) = {
 		verify_manifest, audit_prepass, verify_certificate, verify_checkpoints,
 		verify_entries,
-		verify_keys, verify_tree, verify_witness, verify_envelopes, verify_receipts,
-		verify_delivered,
-		verify_seals, verify_proofs,
+		verify_keys, verify_tree, verify_witness, verify_messages, verify_proofs,
 	};
 
 	if (v->b != NULL && v->b->count[MLA_BUNDLE_CHECKPOINT] > 0) {
@@ -184,6 +318,13 @@ static void free_failures(mla_audit_failure *f, size_t n)
 
 void audit_vctx_free(struct vctx *v)
 {
+	for (size_t i = 0; i < v->defer.n; i++) /* the checks stopped while deferring */
+		free(v->defer.h[i].f.message);
+	free(v->defer.h);
+	memset(&v->defer, 0, sizeof(v->defer));
+	if (v->have_psort)
+		xsort_free(&v->psort);
+	v->have_psort = 0;
 	free(v->entries);
 	free(v->extras);
 	free(v->held);
@@ -195,12 +336,10 @@ void audit_vctx_free(struct vctx *v)
 		X509_free(v->keys[i].cert);
 	free(v->keys);
 	free(v->key_verifiers);
-	free(v->envs);
-	free(v->recs);
-	free(v->seal_envs);
-	free(v->seal_recs);
+	if (v->have_msort)
+		xsort_free(&v->msort);
+	v->have_msort = 0;
 	free(v->resealed);
-	free(v->times);
 	free(v->peers);
 	free(v->heads);
 	free(v->selected);

@@ -5,6 +5,9 @@
 #ifndef MLAGW_AUDIT_VERIFY_INTERNAL_H
 #define MLAGW_AUDIT_VERIFY_INTERNAL_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
 #include <openssl/x509.h>
 
 #include "mlagw/audit.h"
@@ -13,6 +16,7 @@
 #include "mlagw/checkpoint.h"
 #include "mlagw/envelope.h"
 #include "mlagw/receipt.h"
+#include "verify_xsort.h"
 
 /* The check families under short names (the public enum's order). */
 enum vfam_id {
@@ -38,14 +42,6 @@ struct vfam {
 	size_t ok, failed;
 };
 
-struct venv {
-	const mla_bundle_record *rec;
-	int verified;
-	uint8_t sha[32];
-	char to_state[3];
-	size_t refs;
-};
-
 /* What the checks after a receipt's own read of it (delivered, seals) use of the receipt:
  * not the whole parsed mla_receipt, whose diagnostic text would cost some 400 bytes a
  * receipt held (SPEC 15 "Verifier memory"). */
@@ -59,20 +55,37 @@ struct vreceipt {
 /* The facts of r that struct vreceipt keeps, into out. */
 void audit_receipt_keep(struct vreceipt *out, const mla_receipt *r);
 
-struct vrec {
-	const mla_bundle_record *rec;
+/* One envelope or receipt record of the message being checked (verify_msgs.c): the first of
+ * its name, the one the entries' digests are compared with. */
+struct gslot {
+	int have;
+	uint64_t ord;	      /* its number among the records of its type */
+	uint64_t offset, len; /* in the bundle */
+	unsigned seal;	      /* an earlier seal's n (<id>.<n>), 0 for the message's own */
 	int verified;
 	uint8_t sha[32];
-	struct vreceipt r;
 	size_t refs;
+	char to_state[3];     /* an envelope's recipient */
+	struct vreceipt r;    /* a receipt's */
 };
 
-/* When a message was first and last seen in the entries: certificates are judged as at those
- * times (an audit years later must not fail because a certificate has since expired). */
-struct vtime {
-	char id[MLA_UUID_LEN + 1];
+/* The message being checked: its rows among the sorted ones, when it was recorded (its
+ * certificates are judged at those times), its records. */
+struct vgroup {
+	char id[MLA_BUNDLE_NAME_MAX + 1];
+	uint64_t first, entries_end; /* its entries' rows */
+	uint64_t index;		     /* messages before it, in id order */
+	int have_time;
 	int64_t first_ms, last_ms;
 	unsigned reported; /* a missing envelope (1) or receipt (2) is reported once */
+	struct gslot env, rec, senv[9], srec[9];
+};
+
+/* The places of the message checks' failures, in the order of SPEC 15's steps 8 to 11
+ * (struct vdkey's phase). */
+enum {
+	P_ENV_REC = 1, P_ENV_ENTRY, P_ENV_UNREF, P_REC_REC, P_REC_ENTRY, P_REC_UNREF,
+	P_DELIVERED, P_SEALS, P_SENV_UNREF, P_SREC_UNREF
 };
 
 /* A peer whose audit certificate the bundle holds: its log key and its cosigner key. */
@@ -153,12 +166,76 @@ long cptab_find(struct vcptab *t, uint64_t n, int *err);
 /* The opened row after row k, or -1. */
 long cptab_next(struct vcptab *t, long k, int *err);
 
+/* Failures found out of the steps' order (the message checks, which join entries, envelopes
+ * and receipts by message) are deferred with the key of where the steps find them: the step
+ * (phase), then two positions (a record's number in its type, an entry's seq, ...), then the
+ * order of failures at one place (sub). vdefer_end sorts them into the list after those
+ * found before; of more than the list holds, the first ones by key are kept, all counted. */
+struct vdkey {
+	uint8_t phase;
+	uint64_t a, b;
+	uint32_t sub;
+};
+
+struct vdfail {
+	struct vdkey k;
+	mla_audit_failure f;
+};
+
+struct vdefer {
+	int on;
+	size_t cap;	  /* room left in the list when it began */
+	struct vdfail *h; /* a heap, the last kept (greatest key) on top */
+	size_t n;
+	struct vdkey cur; /* the key of the next failure */
+};
+
+/* The message checks' rows (verify_msgs.c), sorted by name, kind and position on disk
+ * (verify_xsort.c): the kept entries that name a message (by seq), the envelope and receipt
+ * records (by their number in their type; an earlier seal's, <id>.<n>, under its message id).
+ * The key is name, kind, pos (big endian); a message's rows are contiguous, entries first. */
+enum mrow_kind { MR_ENTRY = 0, MR_ENV = 1, MR_REC = 2, MR_SENV = 3, MR_SREC = 4 };
+
+struct mrow {
+	char name[MLA_BUNDLE_NAME_MAX];	/* NUL padded: sorts as strcmp does */
+	uint8_t kind;
+	uint8_t pos[8];
+	uint8_t event;			/* an entry's */
+	uint8_t flags;			/* MRF_* */
+	char to[3];			/* an entry's */
+	uint8_t seal;			/* an earlier seal's n */
+	uint8_t pad;
+	int64_t time_ms;		/* an entry's */
+	union {
+		struct {
+			uint64_t offset, len; /* a record's, in the bundle */
+		} r;
+		struct {
+			uint8_t env[32], rec[32]; /* an entry's digests */
+		} e;
+	} u;
+};
+#define MROW_KEY offsetof(struct mrow, event)
+#define MRF_ENV 1	/* entry: has envelope-sha256 */
+#define MRF_REC 2	/* entry: has receipt-sha256 */
+#define MRF_IN_ORDER 4	/* record: after the previous one of its type */
+
+/* Filtered: an entry of a selected message (its inclusion proof is required), by seq. */
+struct prow {
+	uint8_t seq[8]; /* big endian */
+	char id[MLA_UUID_LEN + 1];
+	uint8_t pad[3];
+};
+struct vctx;
+int audit_psort_row(struct vctx *v, const mla_audit_entry *e);
+
 /* One bundle's verification: what the checks parsed, counted and found. The entries are
  * read from f twice, in bounded memory (SPEC 15 "Verification"): once for which messages
- * the bundle must hold (audit_prepass), once for every check (verify_entries), which keeps
- * parsed only the entries of those messages and what later checks need. */
+ * the bundle must hold (audit_prepass), once for every check (verify_entries), which puts
+ * the entries of those messages in the message checks' sort (msort) and keeps what later
+ * checks need. */
 struct vctx {
-	const mla_bundle *b; /* an index: every record but the entries (mla_bundle_index) */
+	const mla_bundle *b; /* an index: the manifest and certificates (mla_bundle_index) */
 	FILE *f;	     /* the bundle */
 	int broken;	     /* f could not be read again as indexed: the entries' checks stop */
 	uint8_t entries_digest[32]; /* of the entries as the first read saw them */
@@ -175,8 +252,8 @@ struct vctx {
 	char filter_case[MLA_CASE_ID_MAX + 1];
 	char (*selected)[MLA_UUID_LEN + 1]; /* filtered: the ids it selects, sorted */
 	size_t nselected;
-	/* parsed, in seq order: the entries of messages the bundle holds, selects or sealed
-	 * again, and of audit key changes (audit_keep_entry); every one canonical, at its seq */
+	/* parsed, in seq order: the audit-key-changed entries (verify_keys.c); the kept entries
+	 * that name a message are rows of msort instead (audit_keep_entry says which are kept) */
 	struct ventry *entries;
 	size_t nkept, capkept;
 	struct vextra *extras; /* of the kept resealed and audit-key-changed entries, by seq */
@@ -205,19 +282,8 @@ struct vctx {
 	struct vkey *keys;
 	size_t nkeys;
 	mla_note_verifier *key_verifiers; /* audit_keys()'s array */
-	struct venv *envs;
-	size_t nenvs;
-	struct vrec *recs;
-	size_t nrecs;
-	/* format 3: the records of earlier seals (<id>.<n>), apart from the messages' own */
-	struct venv *seal_envs;
-	size_t nseal_envs;
-	struct vrec *seal_recs;
-	size_t nseal_recs;
 	char (*resealed)[MLA_UUID_LEN + 1]; /* messages with a resealed entry, sorted */
 	size_t nresealed;
-	struct vtime *times;		     /* sorted by id; built by verify_envelopes */
-	size_t ntimes;
 	struct vpeer *peers;		     /* verify_witness.c */
 	size_t npeers, cappeers;
 	/* the verified heads: handed to on_head (bundle: this one's input index), and pooled in
@@ -232,6 +298,11 @@ struct vctx {
 	size_t heads_seen;
 	size_t cosignatures;		     /* peers' valid cosignatures on our checkpoints */
 	struct vfam fam[F_N];
+	struct vdefer defer;		     /* while the message checks run */
+	struct xsort msort;		     /* the message checks' rows (struct mrow) */
+	int have_msort;
+	struct xsort psort;		     /* filtered: the selected messages' entries (seq) */
+	int have_psort;
 	mla_audit_failure *failures;
 	size_t nfailures, capfailures;
 	size_t unlisted;		     /* beyond MLA_AUDIT_FAILURES_LISTED */
@@ -253,6 +324,14 @@ void vfail(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_typ
 	   const char *rec, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void vfailn(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_type t,
 	    uint64_t rec, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* From now on vfail defers (above); vdefer_at sets the key of the next failures (each one
+ * then takes the next sub); vdefer_end sorts them into v's list: 0, -1 when out of memory. */
+void vdefer_begin(struct vctx *v);
+void vdefer_at(struct vctx *v, unsigned phase, uint64_t a, uint64_t b, uint32_t sub);
+void vdefer_put(struct vctx *v, enum vfam_id f, mla_audit_refusal why, mla_bundle_type t,
+		const char *rec, const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+int vdefer_end(struct vctx *v);
 
 /* Each returns 0, or -1 when out of memory. */
 int verify_manifest(struct vctx *v);
@@ -309,8 +388,9 @@ int verify_tree(struct vctx *v);
 int verify_witness(struct vctx *v);
 /* After the message checks (it needs the filter's selection). */
 int verify_proofs(struct vctx *v);
-/* Limits whose verification time is when message id was first (last = 0) or last recorded. */
-mla_limits audit_limits_at(const struct vctx *v, const char *id, int last);
+/* Limits whose verification time is when g's message was first (last = 0) or last
+ * recorded. */
+mla_limits audit_limits_at(const struct vctx *v, const struct vgroup *g, int last);
 /* Whether the bundle must hold what message id's entries record (verify_msgs.c). */
 int audit_selected(const struct vctx *v, const char *id);
 /* Pools the heads of the n verified bundles and records split views in x (messages name the
@@ -337,9 +417,13 @@ X509 *audit_one_pem_cert(const mla_bundle_record *r);
 /* Why cert's key cannot be an audit key (not Ed25519, or key usage without
  * digitalSignature), or NULL. */
 const char *audit_cert_key_problem(X509 *cert);
-int verify_envelopes(struct vctx *v);
-int verify_receipts(struct vctx *v);
-int verify_delivered(struct vctx *v);
+/* verify_msgs.c: steps 8 to 11. The message rows' sort, opened before the entries' read
+ * (verify_entries), which puts a row for each kept entry naming a message. 0, else -1. */
+int audit_msort_open(struct vctx *v);
+int audit_msort_entry(struct vctx *v, const mla_audit_entry *e);
+int verify_messages(struct vctx *v);
+/* An entry's row as the entry's kept facts. */
+void audit_row_entry(const struct mrow *r, struct ventry *e);
 /* verify_keys.c: the audit key schedule (SPEC 14 "Audit key changes", SPEC 15 step 5a). */
 int verify_keys(struct vctx *v);
 /* How many `audit.<n>` certificates follow `audit` (0 in format 2). */
@@ -354,8 +438,9 @@ size_t audit_signer(uint64_t signers);
 /* verify_log.c: one of the bundle's own audit certificates (see there). */
 int audit_own_cert(struct vctx *v, const mla_bundle_record *c, int check_time,
 		   mla_note_verifier *key, X509 **certp);
-/* verify_seals.c: the earlier seals of messages sealed again (SPEC 15 step 11). */
-int verify_seals(struct vctx *v);
+/* verify_seals.c: the earlier seals of g's message, sealed again (SPEC 15 step 11), along
+ * its entries' rows. 0, else -1 (the temporary file failed). */
+int audit_seals_walk(struct vctx *v, struct vgroup *g);
 /* Whether name is an earlier seal's record name, "<message id>.<n>" with n from 1 to 9. */
 int audit_seal_name(const char *name);
 /* Whether message id has a resealed entry (audit_prepass found them). */

@@ -2,8 +2,8 @@
  * "Verification"): a first read finds which messages the bundle must hold (the filter's
  * selection, the messages sealed again) and the last entry's time; the second checks every
  * entry (canonical, dense, in time order), hashes it into a compact range that gives each
- * checkpoint's root, and keeps parsed only the entries the message checks need. A log-only
- * bundle of ten million entries is verified in a few MiB. */
+ * checkpoint's root, and hands the entries the message checks need to their sort on disk
+ * (verify_msgs.c). A bundle of ten million entries is verified in a few tens of MiB. */
 #define _GNU_SOURCE /* memmem */
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +38,13 @@ static void region_add(struct region_hash *h, const mla_bundle_record *r)
 	for (int i = 0; i < 8; i++) /* the length first: no two records hash alike */
 		len[i] = (uint8_t)((uint64_t)r->len >> (8 * i));
 	h->ok = h->ok && EVP_DigestUpdate(h->ctx, r->name, strlen(r->name) + 1) == 1 &&
-		EVP_DigestUpdate(h->ctx, len, sizeof(len)) == 1 &&
-		EVP_DigestUpdate(h->ctx, r->data, r->len) == 1;
+		EVP_DigestUpdate(h->ctx, len, sizeof(len)) == 1;
+	if (r->data == NULL) { /* an envelope or a receipt: where it lies (its bytes: loaded) */
+		for (int i = 0; i < 8; i++)
+			len[i] = (uint8_t)((uint64_t)r->offset >> (8 * i));
+		h->ok = h->ok && EVP_DigestUpdate(h->ctx, len, sizeof(len)) == 1;
+	} else
+		h->ok = h->ok && EVP_DigestUpdate(h->ctx, r->data, r->len) == 1;
 }
 
 /* The digest into out (NULL: dropped); -1 when hashing failed. */
@@ -132,6 +137,31 @@ static int parse_at(const mla_bundle_record *r, uint64_t seq, mla_audit_entry *e
  * its message's): which entries a filtered bundle keeps (audit_keep_entry). An unfiltered
  * one keeps every message's: no table, 37 bytes or more a record less (SPEC 15 "Verifier
  * memory"). */
+static int held_of(struct vctx *v, mla_bundle_type t, size_t *cap)
+{
+	struct vregion g;
+	mla_bundle_record r;
+	int got;
+
+	if (vregion_open(v, &g, t) != 0)
+		return -1;
+	while ((got = vregion_next(&g, &r)) == 1) {
+		char id[MLA_UUID_LEN + 1];
+
+		if (strlen(r.name) < MLA_UUID_LEN)
+			continue;
+		memcpy(id, r.name, MLA_UUID_LEN);
+		id[MLA_UUID_LEN] = '\0';
+		if (add_id(&v->held, &v->nheld, cap, id) != 0) {
+			got = -1;
+			break;
+		}
+	}
+	if (vregion_close(&g) != 0 || got < 0)
+		return -1;
+	return 0;
+}
+
 static int build_held(struct vctx *v)
 {
 	size_t cap = 0;
@@ -139,18 +169,8 @@ static int build_held(struct vctx *v)
 
 	if (!v->filtered)
 		return 0;
-	for (size_t i = 0; i < v->b->n; i++) {
-		const mla_bundle_record *r = &v->b->rec[i];
-		char id[MLA_UUID_LEN + 1];
-
-		if ((r->type != MLA_BUNDLE_ENVELOPE && r->type != MLA_BUNDLE_RECEIPT) ||
-		    strlen(r->name) < MLA_UUID_LEN)
-			continue;
-		memcpy(id, r->name, MLA_UUID_LEN);
-		id[MLA_UUID_LEN] = '\0';
-		if (add_id(&v->held, &v->nheld, &cap, id) != 0)
-			return -1;
-	}
+	if (held_of(v, MLA_BUNDLE_ENVELOPE, &cap) != 0 || held_of(v, MLA_BUNDLE_RECEIPT, &cap) != 0)
+		return -1;
 	v->nheld = sort_unique(v->held, v->nheld);
 	/* the doubling's spare slots and the duplicates go: the table lives through the checks */
 	if (v->nheld > 0 && (p = realloc(v->held, v->nheld * sizeof(*v->held))) != NULL)
@@ -291,17 +311,44 @@ const struct vextra *audit_entry_extra(const struct vctx *v, const struct ventry
 	return x != NULL ? x : &none;
 }
 
+/* Filtered: an entry of a selected message, whose inclusion proof step 7 requires, as a row
+ * in seq order (verify_proofs reads them back). */
+int audit_psort_row(struct vctx *v, const mla_audit_entry *e)
+{
+	struct prow r;
+
+	memset(&r, 0, sizeof(r));
+	for (int i = 7, k = 0; i >= 0; i--, k++)
+		r.seq[k] = (uint8_t)(e->seq >> (8 * i));
+	memcpy(r.id, e->message_id, sizeof(r.id));
+	if (xsort_put(&v->psort, &r) != 0) {
+		v->tmp_failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* A kept entry: a row of the message checks when it names a message, in memory when it
+ * changes the audit key (few: verify_keys.c reads them), its other fields apart when it is
+ * resealed or audit-key-changed. */
 static int keep(struct vctx *v, const mla_audit_entry *e)
 {
-	struct ventry *p = mla_grow(v->entries, &v->capkept, v->nkept, sizeof(*p));
+	struct ventry *p;
 
-	if (p == NULL)
-		return -1;
-	v->entries = p;
 	if ((e->event == MLA_AUDIT_RESEALED || e->event == MLA_AUDIT_AUDIT_KEY_CHANGED) &&
 	    keep_extra(v, e) != 0)
 		return -1;
+	if (e->message_id[0] != '\0' &&
+	    (audit_msort_entry(v, e) != 0 ||
+	     (v->have_psort && audit_selected(v, e->message_id) && audit_psort_row(v, e) != 0)))
+		return -1;
+	if (e->event != MLA_AUDIT_AUDIT_KEY_CHANGED)
+		return 0;
+	if ((p = mla_grow(v->entries, &v->capkept, v->nkept, sizeof(*p))) == NULL)
+		return -1;
+	v->entries = p;
 	p = &v->entries[v->nkept++];
+	memset(p, 0, sizeof(*p));
 	p->seq = e->seq;
 	p->time_ms = e->time_ms;
 	p->event = e->event;
@@ -471,6 +518,14 @@ int verify_entries(struct vctx *v)
 
 	memset(&s, 0, sizeof(s));
 	mla_merkle_compact_init(&s.c);
+	if (audit_msort_open(v) != 0)
+		return -1;
+	if (v->filtered) {
+		if (xsort_init(&v->psort, sizeof(struct prow), sizeof(((struct prow *)0)->seq),
+			       (size_t)1 << 20) != 0)
+			return -1;
+		v->have_psort = 1;
+	}
 	if (proof_leaves(v) != 0 || mla_merkle_hasher_new(&s.h) != MLA_OK)
 		return -1;
 	if ((c = malloc(sizeof(*c))) == NULL || region_begin(&h) != 0) {

@@ -200,17 +200,26 @@ int verify_proofs(struct vctx *v)
 	if (vregion_close(&g) != 0)
 		return -1;
 	pairs_proven(v);
-	/* a selected message's entries are among those verify_entries kept */
-	for (size_t i = 0; v->filtered && v->last_cp >= 0 && i < v->nkept; i++) {
-		const struct ventry *e = &v->entries[i];
+	/* a selected message's entries, which verify_entries put in seq order */
+	if (v->have_psort && xsort_finish(&v->psort) != 0) {
+		v->tmp_failed = 1;
+		return -1;
+	}
+	for (uint64_t i = 0; v->have_psort && v->last_cp >= 0 && i < v->psort.total; i++) {
+		const struct prow *p = xsort_row(&v->psort, i);
 		const struct vleaf *l;
+		uint64_t seq = 0;
 
-		if (e->message_id[0] != '\0' && e->seq < v->last_cp_size &&
-		    audit_selected(v, e->message_id) &&
-		    ((l = leaf_of(v, e->seq)) == NULL || !l->proven))
-			vfailn(v, F_PROOFS, MLA_AUDIT_R_PROOF_MISSING, MLA_BUNDLE_ENTRY, e->seq,
+		if (p == NULL) {
+			v->tmp_failed = 1;
+			return -1;
+		}
+		for (int k = 0; k < 8; k++)
+			seq = seq << 8 | p->seq[k];
+		if (seq < v->last_cp_size && ((l = leaf_of(v, seq)) == NULL || !l->proven))
+			vfailn(v, F_PROOFS, MLA_AUDIT_R_PROOF_MISSING, MLA_BUNDLE_ENTRY, seq,
 			       "entry %llu (message %s): no inclusion proof in the bundle",
-			       (unsigned long long)e->seq, e->message_id);
+			       (unsigned long long)seq, p->id);
 	}
 	return 0;
 }

@@ -31,21 +31,13 @@ int audit_resealed(const struct vctx *v, const char *id)
 	       bsearch(id, v->resealed, v->nresealed, sizeof(*v->resealed), cmp_id) != NULL;
 }
 
-static int cmp_env_key(const void *key, const void *rec)
-{
-	return strcmp(key, ((const struct venv *)rec)->rec->name);
-}
-
-static int cmp_rec_key(const void *key, const void *rec)
-{
-	return strcmp(key, ((const struct vrec *)rec)->rec->name);
-}
-
 /* One message's walk along its entries (seq order). */
 struct walk {
+	struct vgroup *g;
 	const char *id;
 	int selected;
-	const uint8_t *cur;   /* the seal current at this point; NULL before submitted */
+	const uint8_t *cur;   /* the seal current at this point (cur_buf); NULL before submitted */
+	uint8_t cur_buf[32];
 	unsigned seals;	      /* resealed entries so far */
 	int have_final;	      /* the bundle's envelope <id> verified: final below */
 	mla_verified final;
@@ -53,16 +45,26 @@ struct walk {
 
 #define SFAIL(v, f, t, name, ...) vfail(v, f, MLA_AUDIT_R_SEAL, t, name, __VA_ARGS__)
 
+/* Record x of the message (named name) as a record to read. */
+static void seal_record(const struct gslot *x, mla_bundle_type t, const char *name,
+			mla_bundle_record *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->type = t;
+	rec->offset = (size_t)x->offset;
+	rec->len = (size_t)x->len;
+	mla_require(mla_strcpy(rec->name, sizeof(rec->name), name) == MLA_OK);
+}
+
 /* The seal envelope <id>.<n>: verifies, is the message, the digest the entry replaces, and
  * the same Header (but Created) and Payload as the bundle's envelope of the message. */
 static void check_seal_envelope(struct vctx *v, struct walk *w, const struct ventry *e,
-				const char *name)
+				const char *name, unsigned n)
 {
-	struct venv *x = v->nseal_envs ? bsearch(name, v->seal_envs, v->nseal_envs,
-						 sizeof(*v->seal_envs), cmp_env_key)
-				       : NULL;
-	mla_limits at = audit_limits_at(v, w->id, 0);
+	struct gslot *x = w->g->senv[n - 1].have ? &w->g->senv[n - 1] : NULL;
+	mla_limits at = audit_limits_at(v, w->g, 0);
 	mla_diag d = {MLA_OK, ""};
+	mla_bundle_record rec;
 	mla_verified out;
 	mla_header h;
 	mla_buf data;
@@ -75,8 +77,9 @@ static void check_seal_envelope(struct vctx *v, struct walk *w, const struct ven
 		return;
 	}
 	x->refs++;
+	seal_record(x, MLA_BUNDLE_ENVELOPE, name, &rec);
 	audit_record_buf(&data);
-	if (audit_record_data(v, x->rec, F_ENVELOPES, &data) != 0) {
+	if (audit_record_data(v, &rec, F_ENVELOPES, &data) != 0) {
 		mla_buf_free(&data);
 		return;
 	}
@@ -106,13 +109,12 @@ static void check_seal_envelope(struct vctx *v, struct walk *w, const struct ven
 /* The refusal receipt <id>.<n>: the one the entry names, a verified negative receipt of the
  * entry's recipient for this message over the replaced seal, with the entry's error. */
 static void check_seal_receipt(struct vctx *v, struct walk *w, const struct ventry *e,
-			       const char *name)
+			       const char *name, unsigned n)
 {
-	struct vrec *x = v->nseal_recs ? bsearch(name, v->seal_recs, v->nseal_recs,
-						 sizeof(*v->seal_recs), cmp_rec_key)
-				       : NULL;
-	mla_limits at = audit_limits_at(v, w->id, 0);
+	struct gslot *x = w->g->srec[n - 1].have ? &w->g->srec[n - 1] : NULL;
+	mla_limits at = audit_limits_at(v, w->g, 0);
 	mla_diag d = {MLA_OK, ""};
+	mla_bundle_record rec;
 	mla_buf data;
 	mla_receipt r;
 	const struct vextra *xe = audit_entry_extra(v, e);
@@ -125,8 +127,9 @@ static void check_seal_receipt(struct vctx *v, struct walk *w, const struct vent
 		return;
 	}
 	x->refs++;
+	seal_record(x, MLA_BUNDLE_RECEIPT, name, &rec);
 	audit_record_buf(&data);
-	if (audit_record_data(v, x->rec, F_RECEIPTS, &data) != 0) {
+	if (audit_record_data(v, &rec, F_RECEIPTS, &data) != 0) {
 		mla_buf_free(&data);
 		return;
 	}
@@ -161,7 +164,7 @@ static void walk_entry(struct vctx *v, struct walk *w, const struct ventry *e)
 	/* an answer is submitted as answered: either entry names the first seal */
 	if ((e->event == MLA_AUDIT_SUBMITTED || e->event == MLA_AUDIT_ANSWERED) &&
 	    e->has_envelope_sha256 && w->cur == NULL) {
-		w->cur = e->envelope_sha256;
+		w->cur = memcpy(w->cur_buf, e->envelope_sha256, 32);
 	} else if (e->event == MLA_AUDIT_RESEALED) {
 		w->seals++;
 		/* looked up only for seals 1 to 9, which fit; a count past them may be cut */
@@ -175,10 +178,10 @@ static void walk_entry(struct vctx *v, struct walk *w, const struct ventry *e)
 			       "entry %llu (resealed, message %s): more than 9 seals",
 			       (unsigned long long)e->seq, w->id);
 		else {
-			check_seal_envelope(v, w, e, name);
-			check_seal_receipt(v, w, e, name);
+			check_seal_envelope(v, w, e, name, w->seals);
+			check_seal_receipt(v, w, e, name, w->seals);
 		}
-		w->cur = e->envelope_sha256;
+		w->cur = memcpy(w->cur_buf, e->envelope_sha256, 32);
 	} else if ((e->event == MLA_AUDIT_SENT || e->event == MLA_AUDIT_DELIVERED) &&
 		   e->has_envelope_sha256 && w->cur != NULL &&
 		   memcmp(w->cur, e->envelope_sha256, 32) != 0) {
@@ -188,90 +191,52 @@ static void walk_entry(struct vctx *v, struct walk *w, const struct ventry *e)
 	}
 }
 
-/* Entries of the messages sealed again, grouped by message in seq order. */
-static int cmp_entry_by_message(const void *a, const void *b)
-{
-	const struct ventry *x = *(const struct ventry *const *)a;
-	const struct ventry *y = *(const struct ventry *const *)b;
-	int c = strcmp(x->message_id, y->message_id);
-
-	return c != 0 ? c : (x->seq > y->seq) - (x->seq < y->seq);
-}
-
 /* The bundle's envelope <id> as verified, for comparing seals with it. */
 static void load_final(struct vctx *v, struct walk *w)
 {
-	const struct venv *x = v->nenvs ? bsearch(w->id, v->envs, v->nenvs, sizeof(*v->envs),
-						  cmp_env_key)
-					: NULL;
-	mla_limits at = audit_limits_at(v, w->id, 0);
+	const struct gslot *x = w->g->env.have ? &w->g->env : NULL;
+	mla_limits at = audit_limits_at(v, w->g, 0);
 	mla_diag d = {MLA_OK, ""};
+	mla_bundle_record rec;
 	mla_buf data;
 
+	if (x == NULL || !x->verified)
+		return;
+	seal_record(x, MLA_BUNDLE_ENVELOPE, w->id, &rec);
 	audit_record_buf(&data);
-	w->have_final = x != NULL && x->verified &&
-			audit_record_data(v, x->rec, F_ENVELOPES, &data) == 0 &&
+	w->have_final = audit_record_data(v, &rec, F_ENVELOPES, &data) == 0 &&
 			mla_envelope_verify(data.data, data.len, v->trust->trust, &at, &w->final,
 					    &d) == MLA_OK;
 	mla_buf_free(&data);
 }
 
-static void walk_message(struct vctx *v, const struct ventry *const *es, size_t n)
+int audit_seals_walk(struct vctx *v, struct vgroup *g)
 {
 	struct walk w;
+	struct mrow r;
+	struct ventry e;
 
 	memset(&w, 0, sizeof(w));
-	w.id = es[0]->message_id;
+	w.g = g;
+	w.id = g->id;
 	w.selected = audit_selected(v, w.id);
+	vdefer_at(v, P_SEALS, g->index, 0, 0);
 	load_final(v, &w);
-	for (size_t i = 0; i < n; i++)
-		walk_entry(v, &w, es[i]);
+	for (uint64_t i = g->first; i < g->entries_end; i++) {
+		const struct mrow *p = xsort_row(&v->msort, i);
+
+		if (p == NULL) {
+			v->tmp_failed = 1;
+			return -1;
+		}
+		r = *p;
+		audit_row_entry(&r, &e);
+		vdefer_at(v, P_SEALS, g->index, e.seq + 1, 0);
+		walk_entry(v, &w, &e);
+	}
+	vdefer_at(v, P_SEALS, g->index, UINT64_MAX, 0);
 	if (w.have_final && w.cur != NULL && memcmp(w.cur, w.final.digest, 32) != 0)
 		SFAIL(v, F_ENVELOPES, MLA_BUNDLE_ENVELOPE, w.id,
 		      "envelope %s: not the last seal its entries name", w.id);
-}
-
-/* Every seal record must be one a resealed entry replaced. */
-static void count_seal_records(struct vctx *v)
-{
-	for (size_t i = 0; i < v->nseal_envs; i++)
-		if (v->seal_envs[i].refs == 0)
-			vfail(v, F_ENVELOPES, MLA_AUDIT_R_UNREFERENCED, MLA_BUNDLE_ENVELOPE,
-			      v->seal_envs[i].rec->name, "envelope %s: no resealed entry replaced "
-			      "it", v->seal_envs[i].rec->name);
-		else if (v->seal_envs[i].verified)
-			v->fam[F_ENVELOPES].ok++;
-	for (size_t i = 0; i < v->nseal_recs; i++)
-		if (v->seal_recs[i].refs == 0)
-			vfail(v, F_RECEIPTS, MLA_AUDIT_R_UNREFERENCED, MLA_BUNDLE_RECEIPT,
-			      v->seal_recs[i].rec->name, "receipt %s: no resealed entry names it",
-			      v->seal_recs[i].rec->name);
-		else if (v->seal_recs[i].verified)
-			v->fam[F_RECEIPTS].ok++;
-}
-
-int verify_seals(struct vctx *v)
-{
-	const struct ventry **es;
-	size_t n = 0;
-
-	if (v->nresealed == 0) {
-		count_seal_records(v);
-		return 0;
-	}
-	if ((es = calloc(v->nkept + 1, sizeof(*es))) == NULL)
-		return -1;
-	for (size_t i = 0; i < v->nkept; i++)
-		if (v->entries[i].message_id[0] != '\0' &&
-		    audit_resealed(v, v->entries[i].message_id))
-			es[n++] = &v->entries[i];
-	qsort(es, n, sizeof(*es), cmp_entry_by_message);
-	for (size_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && strcmp(es[j]->message_id, es[i]->message_id) == 0; j++)
-			;
-		walk_message(v, es + i, j - i);
-	}
-	free(es);
-	count_seal_records(v);
 	return 0;
 }

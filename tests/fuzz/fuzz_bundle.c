@@ -38,18 +38,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int t = 0; indexed && t < MLA_BUNDLE_TYPE_N; t++) {
 			size_t at = 0; /* the next parsed record of type t */
 
-			if (!MLA_BUNDLE_STREAMED(t))
+			if (!MLA_BUNDLE_STREAMED(t) && !MLA_BUNDLE_BLOB(t))
 				continue;
 			mla_bundle_cursor_init_type(c, f, &idx, (mla_bundle_type)t);
 			for (uint64_t k = 0; k < idx.count[t]; k++, at++) {
 				if (mla_bundle_cursor_next(c, &r, &d) != MLA_OK)
 					abort();
+				if (MLA_BUNDLE_BLOB(t)) { /* its bytes read apart, between two nexts */
+					if (r.data != NULL)
+						abort();
+					mla_buf_init(&buf, r.len + 1);
+					if (mla_bundle_load(f, &r, &buf, &d) != MLA_OK)
+						abort();
+					r.data = buf.data;
+				}
 				while (at < b.n && b.rec[at].type != (mla_bundle_type)t)
 					at++;
 				if (at == b.n || strcmp(b.rec[at].name, r.name) != 0 ||
 				    b.rec[at].len != r.len ||
 				    (r.len > 0 && memcmp(b.rec[at].data, r.data, r.len) != 0))
 					abort();
+				if (MLA_BUNDLE_BLOB(t))
+					mla_buf_free(&buf);
 			}
 			if (mla_bundle_cursor_next(c, &r, &d) != MLA_ERR_NOT_FOUND)
 				abort();

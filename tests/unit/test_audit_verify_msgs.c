@@ -8,10 +8,12 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -202,10 +204,9 @@ static void test_good(void **state)
 	tb_free(&b);
 }
 
-/* MLA_AUDIT_R_ORDER: ES's log of A and B with B's record before A's. The verifier finds a
- * message's records by binary search over the records in name order, so an out-of-order
- * list also hides B's record from its entries: consequences in the same or later families
- * follow (B unreferenced, and for receipts A's delivery unproven); asserted: the order. */
+/* MLA_AUDIT_R_ORDER: ES's log of A and B with B's record before A's. A, out of order, is
+ * refused for that alone; B, the first record of its name, is found by its entries and
+ * verifies (the verifier joins records and entries by name, SPEC 15 "Verifier memory"). */
 static void test_order(void **state)
 {
 	(void)state;
@@ -234,10 +235,114 @@ static void test_order(void **state)
 		f = tv_expect(r, 0, MLA_AUDIT_R_ORDER, fam, ty, A.id);
 		assert_non_null(strstr(f->message, "duplicated or out of order"));
 		assert_int_equal(tv_count(r, 0, MLA_AUDIT_R_ORDER), 1);
-		assert_int_equal(r->bundles[0].ok[fam], 0); /* B not found, A refused */
+		assert_int_equal(r->bundles[0].ok[fam], 1); /* B found, A refused */
 		mla_audit_result_free(r);
 		tb_free(&b);
 	}
+}
+
+/* Failures found message by message (the verifier joins records and entries by message id,
+ * SPEC 15 "Verifier memory") are listed in the steps' order: B's entries come first in the
+ * log, A's id first in the sort. Each message's sent entry names another envelope, its
+ * receipt another envelope digest: step 8's digest failures by entry (B's, then A's), then its
+ * unreferenced envelopes by record (A's, then B's), then step 9's by entry, step 10's by
+ * entry. */
+static void test_failure_order(void **state)
+{
+	struct tb_bundle b;
+	mla_audit_entry e[7];
+	mla_audit_result *r;
+	const mla_audit_failure *f;
+	/* want[i]: class, family, record */
+	static const struct {
+		mla_audit_refusal why;
+		mla_audit_check fam;
+		int b_msg; /* the record names B (else A), or the entry's seq when fam is delivered */
+	} want[] = {
+		{MLA_AUDIT_R_DIGEST, MLA_AUDIT_CHECK_ENVELOPES, 1},
+		{MLA_AUDIT_R_DIGEST, MLA_AUDIT_CHECK_ENVELOPES, 0},
+		{MLA_AUDIT_R_UNREFERENCED, MLA_AUDIT_CHECK_ENVELOPES, 0},
+		{MLA_AUDIT_R_UNREFERENCED, MLA_AUDIT_CHECK_ENVELOPES, 1},
+		{MLA_AUDIT_R_DELIVERED, MLA_AUDIT_CHECK_DELIVERED, 3},
+		{MLA_AUDIT_R_DELIVERED, MLA_AUDIT_CHECK_DELIVERED, 4},
+	};
+	char seq[8];
+
+	(void)state;
+	reload(e, 0);
+	ent(e, 1, MLA_AUDIT_SENT, B.id, OTHER, NULL);
+	ent(e, 2, MLA_AUDIT_SENT, A.id, OTHER, NULL);
+	ent(e, 3, MLA_AUDIT_DELIVERED, B.id, B.env_sha, B.rcpt_sha);
+	ent(e, 4, MLA_AUDIT_DELIVERED, A.id, A.env_sha, A.rcpt_sha);
+	e[3].has_envelope_sha256 = 0; /* no digest: B's delivery unproven */
+	e[4].has_envelope_sha256 = 0;
+	reload(e, 5);
+	log_of(&b, &es, e, 6);
+	hold(&b, MLA_BUNDLE_ENVELOPE, A.id, &A.env);
+	hold(&b, MLA_BUNDLE_ENVELOPE, B.id, &B.env);
+	hold(&b, MLA_BUNDLE_RECEIPT, A.id, &A.rcpt);
+	hold(&b, MLA_BUNDLE_RECEIPT, B.id, &B.rcpt);
+	r = verify_done(&b, "ES");
+	assert_int_equal(r->bundles[0].nfailures, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		f = &r->bundles[0].failures[i];
+		assert_int_equal(f->refusal, want[i].why);
+		assert_int_equal(f->check, want[i].fam);
+		if (want[i].fam == MLA_AUDIT_CHECK_DELIVERED) {
+			assert_int_equal(snprintf(seq, sizeof(seq), "%d", want[i].b_msg) > 0, 1);
+			assert_string_equal(f->record, seq);
+		} else
+			assert_string_equal(f->record, want[i].b_msg ? B.id : A.id);
+	}
+	mla_audit_result_free(r);
+	tb_free(&b);
+}
+
+/* The message checks' sort on disk cannot be written (a full disk, here a file size limit
+ * the checkpoints' small table stays under): the verification stops with an I/O error naming
+ * the temporary file, it gives no verdict. Runs of 4 KiB (MLAGW_VERIFY_SORT_MEM, 26 rows)
+ * and 50 entries naming A make the sort spill. */
+#define SPILL_N 50
+static void test_sort_disk_full(void **state)
+{
+	struct tb_bundle b;
+	mla_audit_entry *e = calloc(SPILL_N + 2, sizeof(*e));
+	mla_buf data;
+	mla_audit_input in;
+	mla_audit_result *r = NULL;
+	mla_diag d = {MLA_OK, ""};
+	struct rlimit old, lim;
+
+	(void)state;
+	assert_non_null(e);
+	reload(e, 0);
+	for (size_t i = 1; i <= SPILL_N; i++)
+		ent(e, i, MLA_AUDIT_SENT, A.id, A.env_sha, NULL);
+	reload(e, SPILL_N + 1);
+	log_of(&b, &es, e, SPILL_N + 2);
+	hold(&b, MLA_BUNDLE_ENVELOPE, A.id, &A.env);
+	assert_int_equal(tb_manifest(&b, "ES", NULL), 0);
+	assert_int_equal(tb_write(&b, &data), 0);
+	in = (mla_audit_input){"full.mab", data.data, data.len, NULL};
+	assert_int_equal(setenv("MLAGW_VERIFY_SORT_MEM", "4096", 1), 0);
+	/* with room: it verifies (A's envelope is named by every entry) */
+	assert_int_equal(mla_audit_verify(&in, 1, tt.trust, &r, &d), MLA_OK);
+	assert_int_equal(r->failures, 0);
+	mla_audit_result_free(r);
+	r = NULL;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 2048; /* the checkpoint table's 64 bytes fit, a run of rows does not */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(mla_audit_verify(&in, 1, tt.trust, &r, &d), MLA_ERR_IO);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_null(r);
+	assert_non_null(strstr(d.msg, "temporary file"));
+	assert_int_equal(unsetenv("MLAGW_VERIFY_SORT_MEM"), 0);
+	mla_buf_free(&data);
+	tb_free(&b);
+	free(e);
 }
 
 /* MLA_AUDIT_R_RECEIPT_INVALID: CO's log holds a receipt "of CO" that ES's key signed: it
@@ -440,6 +545,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_failure_order),
+		cmocka_unit_test(test_sort_disk_full),
 		cmocka_unit_test(test_receipt_invalid),
 		cmocka_unit_test(test_message_id),
 		cmocka_unit_test(test_receipt_match),
