@@ -527,6 +527,10 @@ mla_err store_outbox_put_recovered(gw_store *s, const struct out_msg *m, const u
  * answers was given the wrong one. */
 mla_err store_recovered_peer_case(gw_store *s, int outgoing, const char *message_id,
 				  int peer_case, mla_diag *diag);
+/* *known 1 when the step of message_id is in its case's history already (a message the
+ * store held with its step: a recovery does not replay it again). */
+mla_err store_recovered_step_known(gw_store *s, const char *message_id, int *known,
+				   mla_diag *diag);
 
 /* --- case lifecycle (store_life.c; SPEC 16.8) --- */
 /* One side's record of a case. */
