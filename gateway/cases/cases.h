@@ -119,11 +119,11 @@ struct cases_deadlines {
 	int paused;
 	int64_t due_ms;           /* the earliest due time, or MLA_DEADLINE_NO_TIME */
 	mla_deadline_state state; /* the worst state */
-	/* the earliest time after now at which a deadline's state or an escalation threshold
-	 * reached can change without a write to the case (a threshold crossed, a time its steps
-	 * name passing); now itself while a threshold reached is not fired yet; STORE_DUE_NEVER
-	 * when nothing can change until the case is written */
+	/* the earliest time after now at which a deadline's state or the thresholds it reached
+	 * can change without a write to the case (a threshold crossed, a time its steps name
+	 * passing); STORE_DUE_NEVER when nothing can change until the case is written */
 	int64_t next_ms;
+	int fire;                 /* a threshold reached is above its fired mark */
 };
 /* The deadlines of case c at now_ms under rules (the [deadlines] configuration). A case
  * without facts has out->set 0; one not received yet or over (mla_life_state_open) has no
@@ -160,7 +160,7 @@ struct cases_due_scan {
 	mla_diag put_diag;
 };
 /* fn, as cases_deadlines_each, but only for the cases whose summary (store_due) is to
- * compute at now_ms: every case whose deadlines' states or escalation thresholds may have
+ * compute at now_ms: every case whose deadlines' states or reached thresholds may have
  * changed since the last look, and every case with a threshold reached and not fired; the
  * summaries are written back (store_due_put). A case not visited holds no threshold to
  * fire and shows the state its summary says. scan may be NULL. */

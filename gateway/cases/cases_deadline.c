@@ -190,14 +190,11 @@ static int64_t clock_times_next(const struct cases_clock *ck, int64_t next, int6
 static int64_t next_look(const struct cases_deadlines *out, const struct cases_clock *ck,
 			 int64_t now_ms)
 {
-	unsigned pct[MLA_DEADLINE_THRESHOLDS];
 	int64_t next = clock_times_next(ck, STORE_DUE_NEVER, now_ms), t;
 
 	for (size_t i = 0; i < out->n; i++) {
 		const struct cases_deadline_one *d = &out->d[i];
 
-		if (mla_deadline_escalations(d->clock.permille, d->fired_pct, pct) > 0)
-			return now_ms; /* to fire: looked at until it is */
 		if (d->paused)
 			continue; /* stands still until a step, which writes the case */
 		if ((t = clock_next(&d->clock, now_ms)) < next)
@@ -249,8 +246,14 @@ mla_err cases_deadlines_at(gw_store *st, const mla_deadline_rules *rules,
 	if (!out->open)
 		return MLA_OK; /* not received yet, or over: no clock runs */
 	if ((r = cases_clock_get(st, &c->key, &ck, diag)) == MLA_OK &&
-	    (r = compute(out, rules, &ck, now_ms, diag)) == MLA_OK)
+	    (r = compute(out, rules, &ck, now_ms, diag)) == MLA_OK) {
+		unsigned pct[MLA_DEADLINE_THRESHOLDS];
+
 		out->next_ms = next_look(out, &ck, now_ms);
+		for (size_t i = 0; i < out->n; i++)
+			out->fire |= mla_deadline_escalations(out->d[i].clock.permille,
+							      out->d[i].fired_pct, pct) > 0;
+	}
 	return r;
 }
 

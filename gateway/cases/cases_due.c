@@ -69,16 +69,19 @@ static struct store_due summary(const struct store_due *was, const struct cases_
 	s.next_ms = dl->next_ms;
 	s.state = dl->set && dl->open && dl->n > 0 ? (int)dl->state : 0;
 	s.priority = dl->set ? (int)dl->priority : 0;
+	s.fire = dl->set && dl->open && dl->fire;
 	return s;
 }
 
 static int same(const struct store_due *a, const struct store_due *b)
 {
-	return a->next_ms == b->next_ms && a->state == b->state && a->priority == b->priority;
+	return a->next_ms == b->next_ms && a->state == b->state && a->priority == b->priority &&
+	       a->fire == b->fire;
 }
 
-/* The visit of the cases due, rules already checked. */
-static mla_err visit(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
+/* The visit of the cases due (fire: and of those with a threshold to fire), rules already
+ * checked. */
+static mla_err visit(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms, int fire,
 		     cases_deadlines_fn fn, void *arg, struct cases_due_scan *scan,
 		     mla_diag *diag)
 {
@@ -88,7 +91,7 @@ static mla_err visit(gw_store *st, const mla_deadline_rules *rules, int64_t now_
 	mla_err r;
 
 	/* the list's statement is done before each case's own reads */
-	if ((r = store_due_list(st, now_ms, collect, &x, diag)) == MLA_ERR_NOMEM)
+	if ((r = store_due_list(st, now_ms, fire, collect, &x, diag)) == MLA_ERR_NOMEM)
 		r = mla_fail(diag, r, "out of memory listing the cases due");
 	for (size_t i = 0; r == MLA_OK && i < x.n; i++) {
 		struct store_due now;
@@ -125,7 +128,7 @@ mla_err cases_due_each(gw_store *st, const mla_deadline_rules *rules, int64_t no
 		scan->put_failed = 1;
 		return cases_deadlines_each(st, rules, now_ms, fn, arg, diag);
 	}
-	return visit(st, rules, now_ms, fn, arg, scan, diag);
+	return visit(st, rules, now_ms, 1, fn, arg, scan, diag);
 }
 
 mla_err cases_due_count(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
@@ -151,5 +154,5 @@ mla_err cases_due_count(gw_store *st, const mla_deadline_rules *rules, int64_t n
 		out->due[p] = held[MLA_DEADLINE_DUE_SOON][p];
 		out->overdue[p] = held[MLA_DEADLINE_OVERDUE][p];
 	}
-	return visit(st, rules, now_ms, cases_due_count_one, out, scan, diag);
+	return visit(st, rules, now_ms, 0, cases_due_count_one, out, scan, diag);
 }

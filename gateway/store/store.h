@@ -585,18 +585,19 @@ mla_err store_life_list(gw_store *s, store_life_case_fn fn, void *arg, mla_diag 
 /* What a case's deadlines showed when they were last computed, and until when that holds:
  * next_ms, the earliest time they can change without a write to the case (0: to compute
  * now; STORE_DUE_NEVER: not without a write); state, the worst mla_deadline_state of its
- * running deadlines (0 with none); priority, its mla_deadline_priority. Any write of the
- * case's row, facts, step facts or fired marks puts next_ms back to 0. */
+ * running deadlines (0 with none); priority, its mla_deadline_priority; fire, 1 when a
+ * threshold reached was not fired. Any write of the case's row, facts, step facts or fired
+ * marks puts next_ms back to 0. */
 #define STORE_DUE_NEVER INT64_MAX
 struct store_due {
 	struct store_life_case c;
 	int64_t next_ms;
-	int state, priority;
+	int state, priority, fire;
 };
 typedef mla_err (*store_due_fn)(const struct store_due *d, void *arg);
 /* Every case whose next_ms <= now_ms (the only ones whose summary may have changed), soonest
- * first; fn must not call the store. */
-mla_err store_due_list(gw_store *s, int64_t now_ms, store_due_fn fn, void *arg,
+ * first, then (fire 1) every other case with fire 1; fn must not call the store. */
+mla_err store_due_list(gw_store *s, int64_t now_ms, int fire, store_due_fn fn, void *arg,
 		       mla_diag *diag);
 /* Writes the summaries v[0..n) (each keyed by v[i].c.key) in one write that does not wait
  * for the disk (a summary lost in a crash is computed again), or inside the open group. */

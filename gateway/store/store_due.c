@@ -5,20 +5,13 @@
 
 #include "store_internal.h"
 
-mla_err store_due_list(gw_store *s, int64_t now_ms, store_due_fn fn, void *arg,
-		       mla_diag *diag)
+static mla_err list_rows(gw_store *s, sqlite3_stmt *st, store_due_fn fn, void *arg,
+			 mla_diag *diag)
 {
-	sqlite3_stmt *st = NULL;
 	struct store_due d;
-	mla_err r;
+	mla_err r = MLA_OK;
 	int rc;
 
-	if ((r = store_stmt(s, ST_DUE_LIST, "SELECT " STORE_LIFE_COLS ", due_next_ms, due_state,"
-			    " due_priority FROM case_life WHERE due_next_ms <= ?1 ORDER BY"
-			    " due_next_ms", &st, diag)) != MLA_OK)
-		return r;
-	if ((rc = sqlite3_bind_int64(st, 1, now_ms)) != SQLITE_OK)
-		r = store_fail(s, rc, "case due list", diag);
 	while (r == MLA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&d, 0, sizeof(d));
 		if ((r = store_life_read_case(st, &d.c, diag)) != MLA_OK)
@@ -26,10 +19,40 @@ mla_err store_due_list(gw_store *s, int64_t now_ms, store_due_fn fn, void *arg,
 		d.next_ms = sqlite3_column_int64(st, 10);
 		d.state = sqlite3_column_int(st, 11);
 		d.priority = sqlite3_column_int(st, 12);
+		d.fire = sqlite3_column_int(st, 13);
 		r = fn(&d, arg);
 	}
 	if (r == MLA_OK && rc != SQLITE_DONE)
 		r = store_fail(s, rc, "case due list", diag);
+	return r;
+}
+
+#define DUE_COLS STORE_LIFE_COLS ", due_next_ms, due_state, due_priority, due_fire"
+
+mla_err store_due_list(gw_store *s, int64_t now_ms, int fire, store_due_fn fn, void *arg,
+		       mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r;
+	int rc;
+
+	if ((r = store_stmt(s, ST_DUE_LIST, "SELECT " DUE_COLS " FROM case_life WHERE due_next_ms"
+			    " <= ?1 ORDER BY due_next_ms", &st, diag)) != MLA_OK)
+		return r;
+	if ((rc = sqlite3_bind_int64(st, 1, now_ms)) != SQLITE_OK)
+		r = store_fail(s, rc, "case due list", diag);
+	else
+		r = list_rows(s, st, fn, arg, diag);
+	store_stmt_done(st);
+	if (r != MLA_OK || !fire)
+		return r;
+	if ((r = store_stmt(s, ST_DUE_FIRE, "SELECT " DUE_COLS " FROM case_life WHERE due_fire = 1"
+			    " AND due_next_ms > ?1 ORDER BY due_next_ms", &st, diag)) != MLA_OK)
+		return r;
+	if ((rc = sqlite3_bind_int64(st, 1, now_ms)) != SQLITE_OK)
+		r = store_fail(s, rc, "case due list", diag);
+	else
+		r = list_rows(s, st, fn, arg, diag);
 	store_stmt_done(st);
 	return r;
 }
@@ -40,17 +63,20 @@ static mla_err put_one(gw_store *s, const struct store_due *d, mla_diag *diag)
 	mla_err r;
 	int rc;
 
-	if (d->state < 0 || d->state > 2 || d->priority < 0 || d->priority > 2)
+	if (d->state < 0 || d->state > 2 || d->priority < 0 || d->priority > 2 ||
+	    (d->fire != 0 && d->fire != 1))
 		return mla_fail(diag, MLA_ERR_ARG, "store: case %s: a deadline summary out of range",
 				d->c.key.case_id);
 	if ((r = store_stmt(s, ST_DUE_PUT, "UPDATE case_life SET due_next_ms = ?4, due_state = ?5,"
-			    " due_priority = ?6 WHERE state = ?1 AND case_id = ?2 AND peer = ?3",
+			    " due_priority = ?6, due_fire = ?7 WHERE state = ?1 AND case_id = ?2 AND"
+			    " peer = ?3",
 			    &st, diag)) != MLA_OK)
 		return r;
 	if ((rc = store_life_bind_key(st, &d->c.key)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int64(st, 4, d->next_ms)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int(st, 5, d->state)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int(st, 6, d->priority)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int(st, 7, d->fire)) != SQLITE_OK ||
 	    (rc = sqlite3_step(st)) != SQLITE_DONE)
 		r = store_fail(s, rc, "case due put", diag);
 	store_stmt_done(st);
