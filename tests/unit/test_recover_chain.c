@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "mlagw/codec.h"
 #include "recover/recover_chain.h"
 
 #define CASES_MAX 64
@@ -53,7 +54,8 @@ static enum recover_try try_step(void *arg, void *item)
 
 static void step_id(char out[MLA_UUID_LEN + 1], int c, int seq)
 {
-	(void)snprintf(out, MLA_UUID_LEN + 1, "00000000-0000-4000-8000-%04d%08d", c, seq);
+	assert_int_equal(mla_snprintf(out, MLA_UUID_LEN + 1, "00000000-0000-4000-8000-%04d%08d", c,
+				      seq), MLA_OK);
 }
 
 /* Step seq of case c (seq 0: its request); root_missing: seq 0 is never given. */
