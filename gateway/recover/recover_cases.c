@@ -89,12 +89,13 @@ static int step_known(struct gw *g, const mla_header *h, int held)
 	return known;
 }
 
+/* A step not held: logged (at most 32 lines) and counted, never silently dropped. */
 static void over_cap(struct recover_steps *s, const char *peer, const mla_header *h)
 {
 	if (++s->over_cap <= REPORT_LINES_MAX)
 		gw_log(GW_LOG_WARN, "recover-case", h->message_id, "peer=%s case=%s action=%s "
-		       "reason=\"step not replayed: %d steps wait for the step they follow "
-		       "already\"", peer, h->case_id, h->action, RECOVER_CHAIN_MAX);
+		       "reason=\"step not replayed: not its turn, and %d steps wait for the step "
+		       "they follow already\"", peer, h->case_id, h->action, RECOVER_CHAIN_MAX);
 }
 
 mla_err recover_steps_note(struct gw *g, struct recover_steps *s, const char *peer,
@@ -182,6 +183,13 @@ struct replay {
 	const char *peer;
 };
 
+static void try_over(void *arg, void *item)
+{
+	struct replay *x = arg;
+
+	over_cap(x->s, x->peer, &((struct recover_step *)item)->h);
+}
+
 /* One try of a step (recover_chain_run): not its turn yet, it waits with why. */
 static enum recover_try try_step(void *arg, void *item)
 {
@@ -239,7 +247,7 @@ void recover_steps_replay(struct gw *g, struct recover_steps *s, const char *pee
 	 * every waiting step on every page would cost pages x steps, which a peer answering
 	 * one item a page controls */
 	if (s->chain_init)
-		recover_chain_run(&s->chain, try_step, &x);
+		recover_chain_run(&s->chain, try_step, try_over, &x);
 	/* only the cases this replay changed, for the same reason */
 	for (size_t i = 0; i < s->n_keys; i++)
 		mark_reached(g, &s->keys[i], gw_now_ms());

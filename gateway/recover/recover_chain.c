@@ -67,18 +67,19 @@ static int grow_one(void **v, size_t n, size_t size)
 	return 1;
 }
 
-/* Room for one more slot: the free list, else every array doubled (at most max). */
+/* Room for one more slot: the free list, else every array doubled (at most the steps kept
+ * and those of one run). */
 static mla_err grow(struct recover_chain *c)
 {
-	size_t n;
+	size_t n, most = c->max + RECOVER_CHAIN_FRESH_MAX;
 
 	if (c->free_head != NONE)
 		return MLA_OK;
-	if (c->cap >= c->max)
+	if (c->cap >= most)
 		return MLA_ERR_TOO_LARGE;
 	n = c->cap > 0 ? c->cap * 2 : 64;
-	if (n > c->max)
-		n = c->max;
+	if (n > most)
+		n = most;
 	if (!grow_one((void **)&c->items, n, c->item_size) ||
 	    !grow_one((void **)&c->slots, n, sizeof(*c->slots)) ||
 	    !grow_one((void **)&c->fresh, n, sizeof(*c->fresh)) ||
@@ -99,7 +100,7 @@ mla_err recover_chain_add(struct recover_chain *c, const struct recover_link *l,
 	size_t s;
 	mla_err r;
 
-	if (c->held >= c->max)
+	if (c->n_fresh >= RECOVER_CHAIN_FRESH_MAX)
 		return MLA_ERR_TOO_LARGE;
 	if ((r = grow(c)) != MLA_OK)
 		return r;
@@ -132,6 +133,7 @@ static void wait_for(struct recover_chain *c, size_t s)
 	void **node;
 
 	sl->state = SLOT_LEFT;
+	c->kept++;
 	if (sl->l.follows[0] == '\0')
 		return;
 	memcpy(probe.follows, sl->l.follows, sizeof(probe.follows));
@@ -167,6 +169,7 @@ static void wake(struct recover_chain *c, const char *id, size_t *top)
 	for (size_t s = w->head; s != NONE; s = c->slots[s].next)
 		c->wake[n++] = (struct recover_chain_ref){c->slots[s].l.at_ms, c->slots[s].l.order, s};
 	free(w);
+	c->kept -= n;
 	if (n > 1)
 		qsort(c->wake, n, sizeof(*c->wake), by_time);
 	for (size_t i = n; i > 0; i--) {
@@ -175,41 +178,54 @@ static void wake(struct recover_chain *c, const char *id, size_t *top)
 	}
 }
 
+struct run {
+	recover_try_fn fn;
+	recover_over_fn over;
+	void *arg;
+	size_t top;
+};
+
 /* One try of s; woken is 1 when the step it follows was just applied. */
-static void try_one(struct recover_chain *c, size_t s, int woken, recover_try_fn fn, void *arg,
-		    size_t *top)
+static void try_one(struct recover_chain *c, size_t s, int woken, struct run *x)
 {
 	enum recover_try t;
 
 	c->tries++;
-	t = fn(arg, item_at(c, s));
+	t = x->fn(x->arg, item_at(c, s));
 	if (t == RECOVER_TRY_APPLIED) {
 		char id[MLA_UUID_LEN + 1];
 
 		memcpy(id, c->slots[s].l.id, sizeof(id));
 		release(c, s);
-		wake(c, id, top);
-	} else if (t == RECOVER_TRY_DONE)
+		wake(c, id, &x->top);
+	} else if (t == RECOVER_TRY_DONE) {
 		release(c, s);
-	else if (woken)
+	} else if (woken) {
 		c->slots[s].state = SLOT_LEFT; /* its turn came and went */
-	else
+		c->kept++;                     /* counted before its wake */
+	} else if (c->kept >= c->max) {
+		x->over(x->arg, item_at(c, s));
+		release(c, s);
+	} else {
 		wait_for(c, s);
+	}
 }
 
-void recover_chain_run(struct recover_chain *c, recover_try_fn fn, void *arg)
+void recover_chain_run(struct recover_chain *c, recover_try_fn fn, recover_over_fn over,
+		       void *arg)
 {
-	size_t n = c->n_fresh, top = 0;
+	struct run x = {fn, over, arg, 0};
+	size_t n = c->n_fresh;
 
 	if (n > 1)
 		qsort(c->fresh, n, sizeof(*c->fresh), by_time);
 	c->n_fresh = 0;
 	for (size_t i = 0; i < n; i++) {
-		try_one(c, c->fresh[i].slot, 0, fn, arg, &top);
-		while (top > 0) {
-			size_t s = c->stack[--top];
+		try_one(c, c->fresh[i].slot, 0, &x);
+		while (x.top > 0) {
+			size_t s = c->stack[--x.top];
 
-			try_one(c, s, 1, fn, arg, &top);
+			try_one(c, s, 1, &x);
 		}
 	}
 }

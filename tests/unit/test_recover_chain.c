@@ -32,6 +32,7 @@ struct model {
 	size_t n_applied[CASES_MAX];
 	uint64_t tries;
 	int refuse_seq; /* a step with this seq is refused for good (-1: none) */
+	size_t over;    /* steps let go over the cap */
 };
 
 /* The check of a live step: a request opens an empty case, any other step follows the
@@ -50,6 +51,12 @@ static enum recover_try try_step(void *arg, void *item)
 	memcpy(m->last[s->c], s->id, sizeof(m->last[s->c]));
 	m->applied[s->c][m->n_applied[s->c]++] = s->seq;
 	return RECOVER_TRY_APPLIED;
+}
+
+static void over(void *arg, void *item)
+{
+	(void)item;
+	((struct model *)arg)->over++;
 }
 
 static void step_id(char out[MLA_UUID_LEN + 1], int c, int seq)
@@ -116,7 +123,7 @@ static void test_reverse_one_a_page(void **state)
 		struct fake_step s = make(0, seq);
 
 		add(&ch, &s, seq); /* times in chain order: the receipts' */
-		recover_chain_run(&ch, try_step, m);
+		recover_chain_run(&ch, try_step, over, m);
 		if (seq > 0)
 			assert_int_equal(m->n_applied[0], 0);
 	}
@@ -158,7 +165,7 @@ static void test_orphans_tried_once(void **state)
 		struct fake_step s = make(i % CASES_MAX, 2 * i + 1); /* seq 2i, its follows, never */
 
 		add(&ch, &s, k - i);
-		recover_chain_run(&ch, try_step, m);
+		recover_chain_run(&ch, try_step, over, m);
 	}
 	assert_int_equal(m->tries, k);
 	assert_int_equal(ch.held, k);
@@ -196,7 +203,7 @@ static void test_shuffled_cases(void **state)
 
 		for (int j = 0; j < page && i < k; j++, i++)
 			add(&ch, &all[i], (int64_t)((seed = seed * 1103515245u + 12345u) >> 8));
-		recover_chain_run(&ch, try_step, m);
+		recover_chain_run(&ch, try_step, over, m);
 	}
 	for (int c = 0; c < cases; c++)
 		assert_chain_order(m, c, per);
@@ -224,11 +231,11 @@ static void test_crossing_left(void **state)
 	recover_chain_init(&ch, sizeof(struct fake_step), RECOVER_CHAIN_MAX);
 	add(&ch, &b, 20);
 	add(&ch, &a, 10);
-	recover_chain_run(&ch, try_step, m);
+	recover_chain_run(&ch, try_step, over, m);
 	assert_int_equal(m->n_applied[1], 0);
 	add(&ch, &req, 5);
 	add(&ch, &again, 30);
-	recover_chain_run(&ch, try_step, m);
+	recover_chain_run(&ch, try_step, over, m);
 	assert_int_equal(m->n_applied[1], 2);
 	assert_int_equal(m->applied[1][1], 1); /* a: the older of the two */
 	assert_int_equal(ch.held, 2);
@@ -240,14 +247,13 @@ static void test_crossing_left(void **state)
 	free(m);
 }
 
-/* At most max steps are held: one more is refused (the caller reports it); a slot of a step
- * applied or refused for good is free again. */
+/* At most max steps wait (or are left): one more that must wait is let go (the caller is
+ * told, it reports it); one whose turn it is is applied whatever; a slot of a step applied or
+ * refused for good is free again. */
 static void test_cap(void **state)
 {
 	struct recover_chain ch;
 	struct model *m = model_new();
-	struct recover_link l;
-	void *item = NULL;
 
 	(void)state;
 	recover_chain_init(&ch, sizeof(struct fake_step), 100);
@@ -256,29 +262,50 @@ static void test_cap(void **state)
 
 		add(&ch, &s, i);
 	}
-	recover_chain_run(&ch, try_step, m);
+	recover_chain_run(&ch, try_step, over, m);
 	assert_int_equal(ch.held, 100);
-	memset(&l, 0, sizeof(l));
-	assert_int_equal(recover_chain_add(&ch, &l, &item), MLA_ERR_TOO_LARGE);
+	assert_int_equal(ch.kept, 100);
+	assert_int_equal(m->over, 0);
+	{
+		struct fake_step orphan = make(3, 5), req = make(4, 0), next = make(4, 1);
+
+		add(&ch, &orphan, 200); /* must wait: let go */
+		add(&ch, &req, 201);    /* its turn: applied */
+		add(&ch, &next, 202);
+		recover_chain_run(&ch, try_step, over, m);
+	}
+	assert_int_equal(m->over, 1);
+	assert_int_equal(m->n_applied[4], 2);
+	assert_int_equal(ch.held, 100);
 	{
 		struct fake_step s = make(2, 0);
 
+		add(&ch, &s, 300); /* the missing request: the 100 waiting follow, except 7 on */
 		m->refuse_seq = 7;
-		recover_chain_free(&ch); /* a new chain: the request now comes first */
-		recover_chain_init(&ch, sizeof(struct fake_step), 100);
-		add(&ch, &s, 0);
-	}
-	for (int i = 1; i <= 100; i++) {
-		struct fake_step s = make(2, i);
-
-		add(&ch, &s, i);
-		recover_chain_run(&ch, try_step, m);
+		recover_chain_run(&ch, try_step, over, m);
 	}
 	/* seq 7 was refused: 8 and after wait for it */
 	assert_int_equal(m->n_applied[2], 7);
 	assert_int_equal(ch.held, 93);
+	assert_int_equal(ch.kept, 93);
 	recover_chain_free(&ch);
 	free(m);
+}
+
+/* More steps added without a run than a page can bring: refused, not held. */
+static void test_fresh_bound(void **state)
+{
+	struct recover_chain ch;
+	struct recover_link l;
+	void *item = NULL;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	recover_chain_init(&ch, sizeof(struct fake_step), RECOVER_CHAIN_MAX);
+	for (int i = 0; i < RECOVER_CHAIN_FRESH_MAX; i++)
+		assert_int_equal(recover_chain_add(&ch, &l, &item), MLA_OK);
+	assert_int_equal(recover_chain_add(&ch, &l, &item), MLA_ERR_TOO_LARGE);
+	recover_chain_free(&ch);
 }
 
 int main(void)
@@ -289,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_shuffled_cases),
 		cmocka_unit_test(test_crossing_left),
 		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_fresh_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
