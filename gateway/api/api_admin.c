@@ -10,6 +10,7 @@
 #include "api_server.h"
 #include "cases/cases.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "mlagw/json.h"
 #include "mlagw/pem.h"
 #include "relay/relay.h"
@@ -287,10 +288,15 @@ static mla_err case_metrics(struct gw *g, mla_buf *b, mla_diag *d)
 {
 	static const char *const prio[3] = {"normal", "urgent", "crisis"};
 	struct cases_due_counts n;
+	struct cases_due_scan scan;
 	mla_err e;
 
-	if ((e = cases_due_count(g->store, &g->snap->cfg.deadlines.rules, gw_now_ms(), &n, d)) !=
-		    MLA_OK ||
+	/* from the cases' summaries: only the cases due are computed (SPEC 16.9 Cost) */
+	e = cases_due_count(g->store, &g->snap->cfg.deadlines.rules, gw_now_ms(), &n, &scan, d);
+	if (scan.put_failed)
+		gw_log_limited(GW_LOG_ERROR, "store-error", "deadline-summary", NULL,
+			       "op=deadline-summary reason=\"%s\"", scan.put_diag.msg);
+	if (e != MLA_OK ||
 	    (e = mla_buf_append_str(b, "# HELP mlagw_cases_due Open cases with a deadline at 90% "
 				       "or more of its time, not yet past it.\n"
 				       "# TYPE mlagw_cases_due gauge\n")) != MLA_OK)

@@ -119,6 +119,11 @@ struct cases_deadlines {
 	int paused;
 	int64_t due_ms;           /* the earliest due time, or MLA_DEADLINE_NO_TIME */
 	mla_deadline_state state; /* the worst state */
+	/* the earliest time after now at which a deadline's state or the thresholds it reached
+	 * can change without a write to the case (a threshold crossed, a time its steps name
+	 * passing); STORE_DUE_NEVER when nothing can change until the case is written */
+	int64_t next_ms;
+	int fire;                 /* a threshold reached is above its fired mark */
 };
 /* The deadlines of case c at now_ms under rules (the [deadlines] configuration). A case
  * without facts has out->set 0; one not received yet or over (mla_life_state_open) has no
@@ -139,8 +144,34 @@ mla_err cases_deadlines_each(gw_store *st, const mla_deadline_rules *rules, int6
 struct cases_due_counts {
 	uint64_t due[3], overdue[3];
 };
+/* Counts one case into out (a struct cases_due_counts), as a cases_deadlines_fn. */
+mla_err cases_due_count_one(const struct store_life_case *c, const struct cases_deadlines *dl,
+			    void *arg);
+/* Every case, computed (cases_deadlines_each): the reference the summaries must equal. */
+mla_err cases_due_count_all(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
+			    struct cases_due_counts *out, mla_diag *diag);
+
+/* --- what changed since the last look (cases_due.c; store schema 12; SPEC 16.9 Cost) --- */
+/* What a look at the cases read and wrote. */
+struct cases_due_scan {
+	size_t read;      /* cases whose deadlines were computed */
+	size_t written;   /* summaries written back */
+	int put_failed;   /* writing them back failed (put_diag): the results still hold */
+	mla_diag put_diag;
+};
+/* fn, as cases_deadlines_each, but only for the cases whose summary (store_due) is to
+ * compute at now_ms: every case whose deadlines' states or reached thresholds may have
+ * changed since the last look, and every case with a threshold reached and not fired; the
+ * summaries are written back (store_due_put). A case not visited holds no threshold to
+ * fire and shows the state its summary says. scan may be NULL. */
+mla_err cases_due_each(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
+		       cases_deadlines_fn fn, void *arg, struct cases_due_scan *scan,
+		       mla_diag *diag);
+/* The metrics from the summaries: the cases visited by cases_due_each, and the others as
+ * their summaries say; equal to cases_due_count_all. */
 mla_err cases_due_count(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
-			struct cases_due_counts *out, mla_diag *diag);
+			struct cases_due_counts *out, struct cases_due_scan *scan,
+			mla_diag *diag);
 
 /* --- retrieval notices (cases_retrieval.c; SPEC 16.10) --- */
 /* Sets "retrieval" on o, a message's view, when message_id is a request this gateway watches

@@ -139,6 +139,70 @@ static int64_t rule_start(mla_deadline_rule_id id, const struct cases_clock *ck)
 	return ck->start_ms;
 }
 
+/* The earliest time after now at which clock c (running, not standing still) reaches the
+ * next threshold it has not reached (50, 90, 100 percent: the escalations, due soon,
+ * overdue), by the arithmetic of protocol/case/deadline.c: permille = elapsed * 1000 /
+ * length with elapsed = length - (due - t). Never later than the true time: a look too
+ * early only computes again. */
+static int64_t clock_next(const mla_deadline_clock *c, int64_t now_ms)
+{
+	int64_t next = STORE_DUE_NEVER, len = c->length_ms, t;
+
+	for (size_t i = 0; i < MLA_DEADLINE_THRESHOLDS; i++) {
+		int64_t p = (int64_t)mla_deadline_threshold_pct[i] * 10;
+
+		if (c->permille >= p)
+			continue;
+		t = len > 0 ? c->due_ms - len + (p * len + 999) / 1000 : c->due_ms - len + 1;
+		if (t < next)
+			next = t;
+	}
+	if (now_ms < c->due_ms && c->due_ms < next)
+		next = c->due_ms; /* overdue */
+	return next <= now_ms ? now_ms + 1 : next;
+}
+
+/* A time the case's steps name that is still ahead (a receipt time from a clock ahead): the
+ * deadlines read it once it has passed. */
+static int64_t ahead(int64_t next, int64_t t, int64_t now_ms)
+{
+	return t != MLA_DEADLINE_NO_TIME && t != MLA_DEADLINE_OPEN && t > now_ms && t < next ? t
+											       : next;
+}
+
+static int64_t clock_times_next(const struct cases_clock *ck, int64_t next, int64_t now_ms)
+{
+	next = ahead(next, ck->start_ms, now_ms);
+	next = ahead(next, ck->accepted_ms, now_ms);
+	next = ahead(next, ck->extended_ms, now_ms);
+	next = ahead(next, ck->arrest_ms, now_ms);
+	next = ahead(next, ck->consent_ms, now_ms);
+	for (size_t i = 0; i < MLA_DEADLINE_RULE_N; i++)
+		next = ahead(next, ck->rule_extended_ms[i], now_ms);
+	for (size_t i = 0; i < ck->n_pauses; i++) {
+		next = ahead(next, ck->pauses[i].from_ms, now_ms);
+		next = ahead(next, ck->pauses[i].to_ms, now_ms);
+	}
+	return next;
+}
+
+/* When the summary of out (computed at now) can change next (cases_deadlines.next_ms). */
+static int64_t next_look(const struct cases_deadlines *out, const struct cases_clock *ck,
+			 int64_t now_ms)
+{
+	int64_t next = clock_times_next(ck, STORE_DUE_NEVER, now_ms), t;
+
+	for (size_t i = 0; i < out->n; i++) {
+		const struct cases_deadline_one *d = &out->d[i];
+
+		if (d->paused)
+			continue; /* stands still until a step, which writes the case */
+		if ((t = clock_next(&d->clock, now_ms)) < next)
+			next = t;
+	}
+	return next;
+}
+
 /* The running deadlines of an open case whose request the requested State has. */
 static mla_err compute(struct cases_deadlines *out, const mla_deadline_rules *rules,
 		       const struct cases_clock *ck, int64_t now_ms, mla_diag *diag)
@@ -173,6 +237,7 @@ mla_err cases_deadlines_at(gw_store *st, const mla_deadline_rules *rules,
 
 	memset(out, 0, sizeof(*out));
 	out->due_ms = MLA_DEADLINE_NO_TIME;
+	out->next_ms = STORE_DUE_NEVER; /* without facts, or closed: until the case is written */
 	if ((r = store_deadline_get(st, &c->key, &out->rec, &out->set, diag)) != MLA_OK ||
 	    !out->set)
 		return r;
@@ -180,8 +245,15 @@ mla_err cases_deadlines_at(gw_store *st, const mla_deadline_rules *rules,
 	out->open = mla_life_state_open(c->track.state) && c->received_ms > 0;
 	if (!out->open)
 		return MLA_OK; /* not received yet, or over: no clock runs */
-	if ((r = cases_clock_get(st, &c->key, &ck, diag)) == MLA_OK)
-		r = compute(out, rules, &ck, now_ms, diag);
+	if ((r = cases_clock_get(st, &c->key, &ck, diag)) == MLA_OK &&
+	    (r = compute(out, rules, &ck, now_ms, diag)) == MLA_OK) {
+		unsigned pct[MLA_DEADLINE_THRESHOLDS];
+
+		out->next_ms = next_look(out, &ck, now_ms);
+		for (size_t i = 0; i < out->n; i++)
+			out->fire |= mla_deadline_escalations(out->d[i].clock.permille,
+							      out->d[i].fired_pct, pct) > 0;
+	}
 	return r;
 }
 
@@ -225,8 +297,8 @@ mla_err cases_deadlines_each(gw_store *st, const mla_deadline_rules *rules, int6
 	return r;
 }
 
-static mla_err count_case(const struct store_life_case *c, const struct cases_deadlines *dl,
-			  void *arg)
+mla_err cases_due_count_one(const struct store_life_case *c, const struct cases_deadlines *dl,
+			    void *arg)
 {
 	struct cases_due_counts *n = arg;
 
@@ -238,9 +310,9 @@ static mla_err count_case(const struct store_life_case *c, const struct cases_de
 	return MLA_OK;
 }
 
-mla_err cases_due_count(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
-			struct cases_due_counts *out, mla_diag *diag)
+mla_err cases_due_count_all(gw_store *st, const mla_deadline_rules *rules, int64_t now_ms,
+			    struct cases_due_counts *out, mla_diag *diag)
 {
 	memset(out, 0, sizeof(*out));
-	return cases_deadlines_each(st, rules, now_ms, count_case, out, diag);
+	return cases_deadlines_each(st, rules, now_ms, cases_due_count_one, out, diag);
 }

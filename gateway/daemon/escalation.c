@@ -1,5 +1,5 @@
-/* Deadline escalation runs (see escalation.h): the scan over the cases' deadlines at the
- * daemon's wall clock, one hook run on a worker, the fired mark written after it. */
+/* Deadline escalation runs (see escalation.h): the scan over the deadlines of the cases due
+ * at the daemon's wall clock, one hook run on a worker, the fired mark written after it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +109,7 @@ static void submit_run(struct gw *g, struct gw_escalator *x, const struct esc_ne
 void escalation_tick(struct gw *g, struct gw_escalator *x)
 {
 	const struct gw_config *c = &g->snap->cfg;
+	struct cases_due_scan scan;
 	struct esc_next next;
 	mla_diag d = {MLA_OK, ""};
 
@@ -118,12 +119,17 @@ void escalation_tick(struct gw *g, struct gw_escalator *x)
 	x->ticks = 0;
 	x->again = 0;
 	memset(&next, 0, sizeof(next));
-	if (cases_deadlines_each(g->store, &c->deadlines.rules, gw_now_ms(), consider, &next,
-				 &d) != MLA_OK) {
+	/* only the cases whose deadlines may have changed, and those with a threshold to fire:
+	 * the others have none (SPEC 16.9 Cost) */
+	if (cases_due_each(g->store, &c->deadlines.rules, gw_now_ms(), consider, &next, &scan,
+			   &d) != MLA_OK) {
 		gw_log_limited(GW_LOG_ERROR, "store-error", "deadline-scan", NULL,
 			       "op=deadline-scan reason=\"%s\"", d.msg);
 		return;
 	}
+	if (scan.put_failed)
+		gw_log_limited(GW_LOG_ERROR, "store-error", "deadline-summary", NULL,
+			       "op=deadline-summary reason=\"%s\"", scan.put_diag.msg);
 	if (next.found)
 		submit_run(g, x, &next);
 }

@@ -1,114 +1,24 @@
-/* Refusals counted instead of stored one by one (see refusals.h): a hash table of at most
- * REFUSALS_MAX_KEYS keys with a least-recently-seen list, a timer that writes out the keys
- * whose window has closed, and the aggregate entries themselves. Only the loop thread changes
- * the table; the hash chains are changed under the lock, which workers take to look up. */
-#include <pthread.h>
+/* Refusals counted instead of stored one by one (see refusals.h): the table of the keys held
+ * (refusals_table.c) on the daemon's monotonic clock and configured window, a timer that
+ * lets go of the keys whose window has closed, and the aggregate entries themselves. */
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/sha.h>
 
 #include "core/log.h"
 #include "mlagw/codec.h"
 #include "mlagw/error.h"
 #include "refusals.h"
+#include "refusals_table.h"
 #include "tlog/audit.h"
 
-#define N_BUCKETS 8192 /* a power of two, twice the keys */
 #define TICK_MIN_MS 50
 #define TICK_MAX_MS 1000
 
-struct node {
-	struct refusal_key k;
-	int64_t first_ms;  /* the first refusal (monotonic clock): the window's start */
-	uint32_t repeats;  /* counted since */
-	uint32_t firsts;   /* keys without a digest: refusals stored with their own entries */
-	char message_id[MLA_UUID_LEN + 1], case_id[MLA_CASE_ID_MAX + 1];
-	char kind[MLA_TOKEN_MAX + 1], action[MLA_TOKEN_MAX + 1];
-	mla_buf receipt;   /* exact keys: the receipt every repeat is answered with */
-	uint8_t receipt_sha256[32];
-	struct node *hnext;         /* bucket chain */
-	struct node *older, *newer; /* the least-recently-seen list */
-};
-
 struct refusals {
 	struct gw *g;
-	pthread_mutex_t lock; /* the chains, for refusals_held */
 	struct event *tick;
-	struct node *buckets[N_BUCKETS];
-	struct node *oldest, *newest;
-	size_t n;
+	struct refusals_table t;
 };
-
-/* ---- the table ---- */
-
-static size_t bucket_of(const struct refusal_key *k)
-{
-	uint64_t h = UINT64_C(1469598103934665603); /* FNV-1a */
-	const uint8_t parts[4] = {(uint8_t)k->peer[0], (uint8_t)k->peer[1], (uint8_t)-k->err,
-				  (uint8_t)k->has_digest};
-
-	for (size_t i = 0; i < sizeof(parts); i++)
-		h = (h ^ parts[i]) * UINT64_C(1099511628211);
-	for (size_t i = 0; k->has_digest && i < 8; i++)
-		h = (h ^ k->digest[i]) * UINT64_C(1099511628211);
-	return (size_t)(h & (N_BUCKETS - 1));
-}
-
-static int same_key(const struct refusal_key *a, const struct refusal_key *b)
-{
-	return memcmp(a->peer, b->peer, 2) == 0 && a->err == b->err &&
-	       a->has_digest == b->has_digest &&
-	       (!a->has_digest || memcmp(a->digest, b->digest, 32) == 0);
-}
-
-static struct node *find(struct refusals *rf, const struct refusal_key *k)
-{
-	struct node *x = rf->buckets[bucket_of(k)];
-
-	while (x != NULL && !same_key(&x->k, k))
-		x = x->hnext;
-	return x;
-}
-
-static void list_unlink(struct refusals *rf, struct node *x)
-{
-	if (x->older != NULL)
-		x->older->newer = x->newer;
-	else
-		rf->oldest = x->newer;
-	if (x->newer != NULL)
-		x->newer->older = x->older;
-	else
-		rf->newest = x->older;
-	x->older = x->newer = NULL;
-}
-
-static void list_push_newest(struct refusals *rf, struct node *x)
-{
-	x->older = rf->newest;
-	x->newer = NULL;
-	if (rf->newest != NULL)
-		rf->newest->newer = x;
-	else
-		rf->oldest = x;
-	rf->newest = x;
-}
-
-static void unlink_and_free(struct refusals *rf, struct node *x)
-{
-	struct node **p = &rf->buckets[bucket_of(&x->k)];
-
-	pthread_mutex_lock(&rf->lock);
-	while (*p != x)
-		p = &(*p)->hnext;
-	*p = x->hnext;
-	pthread_mutex_unlock(&rf->lock);
-	list_unlink(rf, x);
-	rf->n--;
-	mla_buf_free(&x->receipt);
-	free(x);
-}
 
 /* ---- aggregates ---- */
 
@@ -116,8 +26,9 @@ static void unlink_and_free(struct refusals *rf, struct node *x)
  * bytes and the one receipt that answered them; a key without a digest is followed by
  * "receipt-issued" with the same count, each of those refusals having had its own receipt),
  * and one log line. Nothing without repeats: the first refusal has its own entries. */
-static void write_aggregate(struct refusals *rf, const struct node *x)
+static void write_aggregate(void *arg, const struct refusal_node *x)
 {
+	struct refusals *rf = arg;
 	struct gw *g = rf->g;
 	const char *error = mla_errname(x->k.err);
 	struct gw_audit_msg a = {
@@ -145,33 +56,21 @@ static void write_aggregate(struct refusals *rf, const struct node *x)
 	       (unsigned long)x->repeats, hex, r == MLA_OK ? "yes" : "no");
 }
 
-static void write_and_forget(struct refusals *rf, struct node *x)
-{
-	write_aggregate(rf, x);
-	unlink_and_free(rf, x);
-}
-
 static uint64_t window_ms(const struct refusals *rf)
 {
 	return rf->g->snap->cfg.refusal_window_ms;
 }
 
-/* Writes out every key whose window has closed, oldest first. */
+/* Lets go of every key whose window has closed, oldest first. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct refusals *rf = arg;
-	int64_t now = gw_mono_ms();
 	uint64_t t = window_ms(rf) / 4;
 	struct timeval tv;
-	struct node *x, *next;
 
 	(void)fd;
 	(void)what;
-	for (x = rf->oldest; x != NULL; x = next) {
-		next = x->newer; /* the list is by last sight, not by window: walk it all */
-		if (now - x->first_ms >= (int64_t)window_ms(rf))
-			write_and_forget(rf, x);
-	}
+	refusals_table_expire(&rf->t, gw_mono_ms(), window_ms(rf));
 	t = t < TICK_MIN_MS ? TICK_MIN_MS : t > TICK_MAX_MS ? TICK_MAX_MS : t;
 	tv.tv_sec = (time_t)(t / 1000);
 	tv.tv_usec = (suseconds_t)(t % 1000) * 1000;
@@ -188,12 +87,12 @@ mla_err refusals_new(struct gw *g, struct refusals **out)
 	if (rf == NULL)
 		return MLA_ERR_NOMEM;
 	rf->g = g;
-	if (pthread_mutex_init(&rf->lock, NULL) != 0) {
+	if (refusals_table_init(&rf->t, write_aggregate, rf) != MLA_OK) {
 		free(rf);
 		return MLA_ERR_INTERNAL;
 	}
 	if ((rf->tick = evtimer_new(g->base, on_tick, rf)) == NULL) {
-		pthread_mutex_destroy(&rf->lock);
+		refusals_table_free(&rf->t);
 		free(rf);
 		return MLA_ERR_INTERNAL;
 	}
@@ -204,104 +103,33 @@ mla_err refusals_new(struct gw *g, struct refusals **out)
 
 int refusals_repeat(struct refusals *rf, const struct refusal_key *k, const mla_buf **receipt)
 {
-	struct node *x = rf != NULL ? find(rf, k) : NULL;
-
-	if (x == NULL)
-		return 0;
-	if (gw_mono_ms() - x->first_ms >= (int64_t)window_ms(rf) || x->repeats == UINT32_MAX) {
-		write_and_forget(rf, x); /* its window closed: this one starts a new one */
-		return 0;
-	}
-	if (!x->k.has_digest && x->firsts < REFUSALS_UNAUTH_FIRSTS)
-		return 0;
-	x->repeats++;
-	list_unlink(rf, x);
-	list_push_newest(rf, x);
-	if (receipt != NULL)
-		*receipt = x->k.has_digest ? &x->receipt : NULL;
-	return 1;
+	return rf != NULL &&
+	       refusals_table_repeat(&rf->t, k, gw_mono_ms(), window_ms(rf), receipt);
 }
 
 int refusals_held(struct refusals *rf, const struct refusal_key *k, uint64_t window_ms)
 {
-	int held;
-	struct node *x;
-
-	if (rf == NULL || !k->has_digest)
-		return 0;
-	pthread_mutex_lock(&rf->lock);
-	x = find(rf, k);
-	held = x != NULL && gw_mono_ms() - x->first_ms < (int64_t)window_ms;
-	pthread_mutex_unlock(&rf->lock);
-	return held;
-}
-
-/* Copies what the aggregate will name; 0 when something does not fit or memory is short. */
-static int node_fill(struct node *x, const struct refusal_key *k, const struct refusal_first *f)
-{
-	x->k = *k;
-	x->first_ms = gw_mono_ms();
-	x->firsts = 1;
-	mla_buf_init(&x->receipt, f->receipt != NULL ? f->receipt->len : 0);
-	if ((f->message_id != NULL &&
-	     mla_strcpy(x->message_id, sizeof(x->message_id), f->message_id) != MLA_OK) ||
-	    (f->case_id != NULL && mla_strcpy(x->case_id, sizeof(x->case_id), f->case_id) != MLA_OK) ||
-	    (f->kind != NULL && mla_strcpy(x->kind, sizeof(x->kind), f->kind) != MLA_OK) ||
-	    (f->action != NULL && mla_strcpy(x->action, sizeof(x->action), f->action) != MLA_OK))
-		return 0;
-	if (!k->has_digest)
-		return 1;
-	if (f->receipt == NULL || mla_buf_append(&x->receipt, f->receipt->data, f->receipt->len) !=
-					  MLA_OK)
-		return 0;
-	SHA256(x->receipt.data, x->receipt.len, x->receipt_sha256);
-	return 1;
+	return rf != NULL && refusals_table_held(&rf->t, k, gw_mono_ms(), window_ms);
 }
 
 void refusals_first(struct refusals *rf, const struct refusal_key *k,
 		    const struct refusal_first *f)
 {
-	struct node *x;
-
-	if (rf == NULL)
-		return;
-	if ((x = find(rf, k)) != NULL) {
-		/* exact: two firsts in one group commit, both with their own entries */
-		if (!k->has_digest && x->firsts < UINT32_MAX)
-			x->firsts++;
-		return;
-	}
-	if ((x = calloc(1, sizeof(*x))) == NULL)
-		return; /* not held: its repeats are then stored one by one, never lost */
-	if (!node_fill(x, k, f)) {
-		mla_buf_free(&x->receipt);
-		free(x);
-		return;
-	}
-	if (rf->n == REFUSALS_MAX_KEYS)
-		write_and_forget(rf, rf->oldest);
-	pthread_mutex_lock(&rf->lock);
-	x->hnext = rf->buckets[bucket_of(k)];
-	rf->buckets[bucket_of(k)] = x;
-	pthread_mutex_unlock(&rf->lock);
-	list_push_newest(rf, x);
-	rf->n++;
+	if (rf != NULL)
+		refusals_table_first(&rf->t, k, f, gw_mono_ms());
 }
 
 void refusals_flush(struct refusals *rf)
 {
-	if (rf == NULL)
-		return;
-	while (rf->oldest != NULL)
-		write_and_forget(rf, rf->oldest);
+	if (rf != NULL)
+		refusals_table_flush(&rf->t);
 }
 
 void refusals_free(struct refusals *rf)
 {
 	if (rf == NULL)
 		return;
-	refusals_flush(rf);
 	event_free(rf->tick);
-	pthread_mutex_destroy(&rf->lock);
+	refusals_table_free(&rf->t); /* flushes first */
 	free(rf);
 }

@@ -171,7 +171,7 @@ static void take_page(struct gw *g, struct rec_peer *rp, const struct rec_xfer *
 		gw_log(GW_LOG_INFO, "recover-peer", NULL, "peer=%s recovered=%zu held=%zu "
 		       "refused=%zu conflicts=%zu case_steps=%zu case_steps_left=%zu", rp->state,
 		       rp->kept, rp->held, rp->refused, rp->conflicts, rp->steps.applied,
-		       rp->steps.n + rp->steps.refused);
+		       recover_steps_left(&rp->steps));
 	} else if (recover_cursor_parse(page->next, strlen(page->next), &rp->q.after, &d) !=
 		   MLA_OK || (rp->q.has_after = 1, page->n == 0))
 		fail_peer(g, rp, "a next page without progress");

@@ -16,13 +16,13 @@ struct recover_step {
 	int incoming;   /* sent to this gateway by the peer */
 	int held;       /* the store held the message already (its step, most likely, too) */
 	int64_t at_ms;  /* the positive receipt's ReceivedAt */
-	size_t order;   /* as noted, for equal times */
 	int facts_set;
 	struct store_deadline_facts facts;
 	char why[160];  /* why it was not applied at its last try */
 };
 
-#define RECOVER_STEPS_MAX 1000000 /* far beyond any recovery; bounds the memory held */
+#define KEYS_MAX 1000000 /* far beyond any recovery; bounds the memory held */
+#define REPORT_LINES_MAX 32
 
 static mla_err grow(void **v, size_t *cap, size_t n, size_t size)
 {
@@ -31,7 +31,7 @@ static mla_err grow(void **v, size_t *cap, size_t n, size_t size)
 
 	if (n < *cap)
 		return MLA_OK;
-	if (n >= RECOVER_STEPS_MAX || (p = realloc(*v, c * size)) == NULL)
+	if (n >= KEYS_MAX || (p = realloc(*v, c * size)) == NULL)
 		return MLA_ERR_NOMEM;
 	*v = p;
 	*cap = c;
@@ -61,37 +61,77 @@ static void read_facts(struct gw *g, const struct recover_item *it, struct recov
 	mla_buf_free(&doc);
 }
 
+/* The step waits for the one its InReplyTo names; a request follows none. */
+static void link_of(const mla_header *h, mla_life_step step, int64_t at_ms, uint64_t order,
+		    struct recover_link *l)
+{
+	memset(l, 0, sizeof(*l));
+	memcpy(l->id, h->message_id, sizeof(l->id));
+	if (step != MLA_STEP_REQUEST)
+		memcpy(l->follows, h->in_reply_to, sizeof(l->follows));
+	l->at_ms = at_ms;
+	l->order = order;
+}
+
+/* A held message whose step its case has already: nothing to replay. */
+static int step_known(struct gw *g, const mla_header *h, int held)
+{
+	mla_diag d = {MLA_OK, ""};
+	int known = 0;
+
+	if (!held)
+		return 0;
+	if (store_recovered_step_known(g->store, h->message_id, &known, &d) != MLA_OK) {
+		gw_log(GW_LOG_ERROR, "store-error", h->message_id, "op=recover-case reason=\"%s\"",
+		       mla_diag_message(&d));
+		return 0; /* tried as any other: the case's checks decide */
+	}
+	return known;
+}
+
+/* A step not held: logged (at most 32 lines) and counted, never silently dropped. */
+static void over_cap(struct recover_steps *s, const char *peer, const mla_header *h)
+{
+	if (++s->over_cap <= REPORT_LINES_MAX)
+		gw_log(GW_LOG_WARN, "recover-case", h->message_id, "peer=%s case=%s action=%s "
+		       "reason=\"step not replayed: not its turn, and %d steps wait for the step "
+		       "they follow already\"", peer, h->case_id, h->action, RECOVER_CHAIN_MAX);
+}
+
 mla_err recover_steps_note(struct gw *g, struct recover_steps *s, const char *peer,
 			   const struct recover_item *it, const struct recover_checked *c, int held,
 			   mla_diag *diag)
 {
-	struct recover_step *p;
+	int64_t at_ms = (int64_t)c->receipt.received_at * 1000;
+	struct recover_step *p = NULL;
+	struct recover_link l;
 	mla_life_step step;
+	mla_err r;
 
 	if (!g->snap->cfg.cases_enforce ||
 	    mla_life_step_parse(c->v.header.action, &step, NULL) != MLA_OK)
 		return MLA_OK;
-	if (grow((void **)&s->v, &s->cap, s->n, sizeof(*s->v)) != MLA_OK)
+	if (step_known(g, &c->v.header, held)) {
+		s->known++;
+		return MLA_OK;
+	}
+	if (!s->chain_init) {
+		recover_chain_init(&s->chain, sizeof(*p), RECOVER_CHAIN_MAX);
+		s->chain_init = 1;
+	}
+	link_of(&c->v.header, step, at_ms, s->noted++, &l);
+	if ((r = recover_chain_add(&s->chain, &l, (void **)&p)) == MLA_ERR_TOO_LARGE) {
+		over_cap(s, peer, &c->v.header);
+		return MLA_OK;
+	}
+	if (r != MLA_OK)
 		return mla_fail(diag, MLA_ERR_NOMEM, "out of memory noting the case steps");
-	p = &s->v[s->n];
-	memset(p, 0, sizeof(*p));
 	p->h = c->v.header;
 	p->incoming = strcmp(c->v.header.from_state, peer) == 0;
 	p->held = held;
-	p->at_ms = (int64_t)c->receipt.received_at * 1000;
-	p->order = s->applied + s->refused + s->n;
+	p->at_ms = at_ms;
 	read_facts(g, it, p);
-	s->n++;
 	return MLA_OK;
-}
-
-static int by_time(const void *a, const void *b)
-{
-	const struct recover_step *x = a, *y = b;
-
-	if (x->at_ms != y->at_ms)
-		return x->at_ms < y->at_ms ? -1 : 1;
-	return x->order < y->order ? -1 : x->order > y->order;
 }
 
 static mla_err remember_key(struct recover_steps *s, const struct store_life_key *k)
@@ -137,32 +177,39 @@ static mla_err apply_one(struct gw *g, struct recover_steps *s, struct recover_s
 	return r;
 }
 
-/* One pass over the steps waiting: how many were applied (or dropped for good). */
-static size_t pass(struct gw *g, struct recover_steps *s, const char *peer)
+struct replay {
+	struct gw *g;
+	struct recover_steps *s;
+	const char *peer;
+};
+
+static void try_over(void *arg, void *item)
 {
-	size_t done = 0, keep = 0;
+	struct replay *x = arg;
 
-	for (size_t i = 0; i < s->n; i++) {
-		mla_diag d = {MLA_OK, ""};
-		mla_err r = apply_one(g, s, &s->v[i], &d);
+	over_cap(x->s, x->peer, &((struct recover_step *)item)->h);
+}
 
-		if (r == MLA_ERR_CASE_STEP || r == MLA_ERR_CASE_CONFLICT) {
-			(void)mla_snprintf_cut(s->v[i].why, sizeof(s->v[i].why), "%s",
-					       mla_diag_message(&d));
-			s->v[keep++] = s->v[i];
-			continue;
-		}
-		done++;
-		if (r == MLA_OK)
-			s->applied++;
-		else {
-			s->refused++;
-			gw_log(GW_LOG_ERROR, "recover-case", s->v[i].h.message_id, "peer=%s case=%s "
-			       "reason=\"%s\"", peer, s->v[i].h.case_id, mla_diag_message(&d));
-		}
+/* One try of a step (recover_chain_run): not its turn yet, it waits with why. */
+static enum recover_try try_step(void *arg, void *item)
+{
+	struct replay *x = arg;
+	struct recover_step *p = item;
+	mla_diag d = {MLA_OK, ""};
+	mla_err r = apply_one(x->g, x->s, p, &d);
+
+	if (r == MLA_ERR_CASE_STEP || r == MLA_ERR_CASE_CONFLICT) {
+		(void)mla_snprintf_cut(p->why, sizeof(p->why), "%s", mla_diag_message(&d));
+		return RECOVER_TRY_WAIT;
 	}
-	s->n = keep;
-	return done;
+	if (r == MLA_OK) {
+		x->s->applied++;
+		return RECOVER_TRY_APPLIED;
+	}
+	x->s->refused++;
+	gw_log(GW_LOG_ERROR, "recover-case", p->h.message_id, "peer=%s case=%s reason=\"%s\"",
+	       x->peer, p->h.case_id, mla_diag_message(&d));
+	return RECOVER_TRY_DONE;
 }
 
 /* The marks of a case whose facts came back: each deadline's threshold reached now counts as
@@ -194,42 +241,64 @@ out:
 
 void recover_steps_replay(struct gw *g, struct recover_steps *s, const char *peer)
 {
-	if (s->n > 1) /* qsort wants an array, never NULL */
-		qsort(s->v, s->n, sizeof(*s->v), by_time);
-	while (s->n > 0 && pass(g, s, peer) > 0)
-		;
-	/* only the cases this replay changed: marking every case recovered so far after each
-	 * page would cost pages x cases, which a peer answering one item a page controls */
+	struct replay x = {g, s, peer};
+
+	/* only the steps that came and those that waited for a step applied now: a retry of
+	 * every waiting step on every page would cost pages x steps, which a peer answering
+	 * one item a page controls */
+	if (s->chain_init)
+		recover_chain_run(&s->chain, try_step, try_over, &x);
+	/* only the cases this replay changed, for the same reason */
 	for (size_t i = 0; i < s->n_keys; i++)
 		mark_reached(g, &s->keys[i], gw_now_ms());
 	s->n_keys = 0;
 }
 
-#define REPORT_LINES_MAX 32
+struct report {
+	const char *peer;
+	size_t lines, held;
+};
+
+static void report_one(void *arg, const void *item, int waiting)
+{
+	struct report *r = arg;
+	const struct recover_step *p = item;
+
+	(void)waiting;
+	if (p->held) { /* a message the store kept: its step is in its case already, likely */
+		r->held++;
+		return;
+	}
+	if (r->lines++ < REPORT_LINES_MAX)
+		gw_log(GW_LOG_WARN, "recover-case", p->h.message_id, "peer=%s case=%s action=%s "
+		       "reason=\"step not replayed: %s\"", r->peer, p->h.case_id, p->h.action,
+		       p->why);
+}
 
 void recover_steps_report(const struct recover_steps *s, const char *peer)
 {
-	size_t lines = 0, held = 0;
+	struct report r = {peer, 0, 0};
 
-	for (size_t i = 0; i < s->n; i++) {
-		if (s->v[i].held) { /* a message the store kept: its step is in its case already */
-			held++;
-			continue;
-		}
-		if (lines++ < REPORT_LINES_MAX)
-			gw_log(GW_LOG_WARN, "recover-case", s->v[i].h.message_id, "peer=%s case=%s "
-			       "action=%s reason=\"step not replayed: %s\"", peer,
-			       s->v[i].h.case_id, s->v[i].h.action, s->v[i].why);
-	}
-	if (lines > REPORT_LINES_MAX || held > 0)
+	if (s->chain_init)
+		recover_chain_each(&s->chain, report_one, &r);
+	r.held += s->known;
+	if (r.lines > REPORT_LINES_MAX || r.held > 0 || s->over_cap > 0)
 		gw_log(GW_LOG_INFO, "recover-case", NULL, "peer=%s not_replayed=%zu logged=%d "
-		       "held=%zu reason=\"steps of messages the store held were not replayed again\"",
-		       peer, lines, lines > REPORT_LINES_MAX ? REPORT_LINES_MAX : (int)lines, held);
+		       "held=%zu over_cap=%zu reason=\"steps of messages the store held were not "
+		       "replayed again; steps over the cap were not held\"", peer,
+		       r.lines + s->over_cap, r.lines > REPORT_LINES_MAX ? REPORT_LINES_MAX :
+		       (int)r.lines, r.held, s->over_cap);
+}
+
+size_t recover_steps_left(const struct recover_steps *s)
+{
+	return (s->chain_init ? s->chain.held : 0) + s->refused + s->over_cap + s->known;
 }
 
 void recover_steps_free(struct recover_steps *s)
 {
-	free(s->v);
+	if (s->chain_init)
+		recover_chain_free(&s->chain);
 	free(s->keys);
 	memset(s, 0, sizeof(*s));
 }

@@ -292,6 +292,27 @@ static const char schema_v11[] =
 	"CREATE INDEX case_step_facts_case ON case_step_facts (state, case_id, peer);"
 	"PRAGMA user_version = 11;";
 
+/* Version 12 keeps, per case, a summary of its deadlines and when it must be computed again
+ * (SPEC 16.9 "Cost"; store_due.c): due_next_ms, the earliest time its deadlines' states or
+ * escalation thresholds can change without a write to the case (0: to compute; every write
+ * of the case row puts it back to 0, its columns taking their defaults), and due_state,
+ * due_priority and due_fire (a threshold reached and not fired), what it showed then. The
+ * escalation scan and the metrics read only the cases whose time has come (and the scan those
+ * with a threshold to fire). After the upgrade every case is to compute once. */
+static const char schema_v12[] =
+	"ALTER TABLE case_life ADD COLUMN due_next_ms INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE case_life ADD COLUMN due_state INTEGER NOT NULL DEFAULT 0"
+	" CHECK (due_state IN (0, 1, 2));"
+	"ALTER TABLE case_life ADD COLUMN due_priority INTEGER NOT NULL DEFAULT 0"
+	" CHECK (due_priority IN (0, 1, 2));"
+	"ALTER TABLE case_life ADD COLUMN due_fire INTEGER NOT NULL DEFAULT 0"
+	" CHECK (due_fire IN (0, 1));"
+	"CREATE INDEX case_life_due_next ON case_life (due_next_ms);"
+	"CREATE INDEX case_life_due_state ON case_life (due_state, due_priority, due_next_ms)"
+	" WHERE due_state > 0;"
+	"CREATE INDEX case_life_due_fire ON case_life (due_next_ms) WHERE due_fire = 1;"
+	"PRAGMA user_version = 12;";
+
 const char *msg_state_name(msg_state s)
 {
 	static const char *const names[] = {"queued", "sending", "awaiting-receipt",
@@ -470,7 +491,8 @@ static mla_err apply_schema(gw_store *s, const char *path, int init, mla_diag *d
 	    (v <= 7 && (rc = sqlite3_exec(s->db, schema_v8, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 8 && (rc = sqlite3_exec(s->db, schema_v9, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 9 && (rc = sqlite3_exec(s->db, schema_v10, NULL, NULL, NULL)) != SQLITE_OK) ||
-	    (v <= 10 && (rc = sqlite3_exec(s->db, schema_v11, NULL, NULL, NULL)) != SQLITE_OK)) {
+	    (v <= 10 && (rc = sqlite3_exec(s->db, schema_v11, NULL, NULL, NULL)) != SQLITE_OK) ||
+	    (v <= 11 && (rc = sqlite3_exec(s->db, schema_v12, NULL, NULL, NULL)) != SQLITE_OK)) {
 		r = store_fail(s, rc, "creating the schema", diag);
 		goto out;
 	}

@@ -18,7 +18,7 @@ typedef struct gw_store gw_store;
 
 /* The schema this code writes (store_open brings older files up to it) and reads
  * (store_reader.h refuses newer ones). */
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 /* Longest idempotency key (docs/api/README.md, "Idempotency"). */
 #define STORE_IDEM_KEY_MAX 64
@@ -527,6 +527,10 @@ mla_err store_outbox_put_recovered(gw_store *s, const struct out_msg *m, const u
  * answers was given the wrong one. */
 mla_err store_recovered_peer_case(gw_store *s, int outgoing, const char *message_id,
 				  int peer_case, mla_diag *diag);
+/* *known 1 when the step of message_id is in its case's history already (a message the
+ * store held with its step: a recovery does not replay it again). */
+mla_err store_recovered_step_known(gw_store *s, const char *message_id, int *known,
+				   mla_diag *diag);
 
 /* --- case lifecycle (store_life.c; SPEC 16.8) --- */
 /* One side's record of a case. */
@@ -576,6 +580,35 @@ mla_err store_life_replay_sent(gw_store *s, const struct store_life_step *step, 
 typedef mla_err (*store_life_case_fn)(const struct store_life_case *c, void *arg);
 /* Every case, ordered by requesting State, case id, peer. */
 mla_err store_life_list(gw_store *s, store_life_case_fn fn, void *arg, mla_diag *diag);
+
+/* --- case deadline summaries (store_due.c; schema 12; SPEC 16.9 "Cost") --- */
+/* What a case's deadlines showed when they were last computed, and until when that holds:
+ * next_ms, the earliest time they can change without a write to the case (0: to compute
+ * now; STORE_DUE_NEVER: not without a write); state, the worst mla_deadline_state of its
+ * running deadlines (0 with none); priority, its mla_deadline_priority; fire, 1 when a
+ * threshold reached was not fired. Any write of the case's row, facts, step facts or fired
+ * marks puts next_ms back to 0. */
+#define STORE_DUE_NEVER INT64_MAX
+struct store_due {
+	struct store_life_case c;
+	int64_t next_ms;
+	int state, priority, fire;
+};
+typedef mla_err (*store_due_fn)(const struct store_due *d, void *arg);
+/* Every case whose next_ms <= now_ms (the only ones whose summary may have changed), soonest
+ * first, then (fire 1) every other case with fire 1; fn must not call the store. */
+mla_err store_due_list(gw_store *s, int64_t now_ms, int fire, store_due_fn fn, void *arg,
+		       mla_diag *diag);
+/* Writes the summaries v[0..n) (each keyed by v[i].c.key) in one write that does not wait
+ * for the disk (a summary lost in a crash is computed again), or inside the open group. */
+mla_err store_due_put(gw_store *s, const struct store_due *v, size_t n, mla_diag *diag);
+/* The cases whose summary still holds at now_ms (next_ms > now_ms) with state > 0, counted
+ * by state (1 due soon, 2 overdue) and priority: out[state][priority]. */
+mla_err store_due_counts(gw_store *s, int64_t now_ms, uint64_t out[3][3], mla_diag *diag);
+/* rules, the text of the deadline rules the summaries are computed under: when it is not
+ * the one they were computed under (meta deadline_rules; a reload, a new configuration),
+ * every summary is to compute again, and rules is kept. */
+mla_err store_due_rules(gw_store *s, const char *rules, mla_diag *diag);
 
 /* --- case deadlines (store_deadline.c; schema 9; SPEC 16.9) --- */
 /* The deadlines of a case, for their escalation marks: each legal rule by its

@@ -55,6 +55,8 @@ mla_err store_deadline_put_in(gw_store *s, const struct store_life_key *key,
 	    (rc = sqlite3_step(st)) != SQLITE_DONE)
 		r = store_fail(s, rc, "case deadline put", diag);
 	store_stmt_done(st);
+	if (r == MLA_OK)
+		r = store_due_stale_in(s, key, diag);
 	return r == MLA_OK ? drop_marks(s, key, diag) : r;
 }
 
@@ -68,6 +70,8 @@ mla_err store_deadline_drop_in(gw_store *s, const struct store_life_key *key, ml
 		r = store_life_delete_key(s, ST_STEP_FACTS_DROP, "DELETE FROM case_step_facts"
 					  " WHERE state = ?1 AND case_id = ?2 AND peer = ?3",
 					  "case step facts drop", key, diag);
+	if (r == MLA_OK)
+		r = store_due_stale_in(s, key, diag);
 	return r == MLA_OK ? drop_marks(s, key, diag) : r;
 }
 
@@ -95,7 +99,7 @@ mla_err store_step_facts_put_in(gw_store *s, const struct store_life_key *key,
 	    (rc = sqlite3_step(st)) != SQLITE_DONE)
 		r = store_fail(s, rc, "case step facts put", diag);
 	store_stmt_done(st);
-	return r;
+	return r == MLA_OK ? store_due_stale_in(s, key, diag) : r;
 }
 
 mla_err store_step_facts_forget_in(gw_store *s, const char *message_id, mla_diag *diag)
@@ -104,7 +108,8 @@ mla_err store_step_facts_forget_in(gw_store *s, const char *message_id, mla_diag
 	mla_err r;
 	int rc;
 
-	if ((r = store_stmt(s, ST_STEP_FACTS_FORGET, "DELETE FROM case_step_facts WHERE"
+	if ((r = store_due_stale_step_in(s, message_id, diag)) != MLA_OK ||
+	    (r = store_stmt(s, ST_STEP_FACTS_FORGET, "DELETE FROM case_step_facts WHERE"
 			    " message_id = ?1", &st, diag)) != MLA_OK)
 		return r;
 	if ((rc = sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
@@ -238,7 +243,7 @@ static mla_err fired_in(gw_store *s, const struct store_life_key *key, int which
 	    (rc = sqlite3_step(st)) != SQLITE_DONE)
 		r = store_fail(s, rc, "case deadline fired", diag);
 	store_stmt_done(st);
-	return r;
+	return r == MLA_OK ? store_due_stale_in(s, key, diag) : r;
 }
 
 mla_err store_deadline_fired(gw_store *s, const struct store_life_key *key, int which,

@@ -265,20 +265,37 @@ mla_err store_fault_make_v7(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v8(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
+	return exec(path, "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
+		    "ALTER TABLE case_life DROP COLUMN due_next_ms; ALTER TABLE case_life DROP COLUMN due_state; "
+		    "ALTER TABLE case_life DROP COLUMN due_priority; ALTER TABLE case_life DROP COLUMN due_fire; "
+		    "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
 		    "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; PRAGMA user_version = 8", diag);
 }
 
 mla_err store_fault_make_v9(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE case_step_facts; ALTER TABLE case_deadline DROP COLUMN eaw; "
+	return exec(path, "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
+		    "ALTER TABLE case_life DROP COLUMN due_next_ms; ALTER TABLE case_life DROP COLUMN due_state; "
+		    "ALTER TABLE case_life DROP COLUMN due_priority; ALTER TABLE case_life DROP COLUMN due_fire; "
+		    "DROP TABLE case_step_facts; ALTER TABLE case_deadline DROP COLUMN eaw; "
 		    "DROP TABLE retrieval_in; DROP TABLE retrieval; PRAGMA user_version = 9", diag);
 }
 
 mla_err store_fault_make_v10(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE case_step_facts; ALTER TABLE case_deadline DROP COLUMN eaw; "
+	return exec(path, "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
+		    "ALTER TABLE case_life DROP COLUMN due_next_ms; ALTER TABLE case_life DROP COLUMN due_state; "
+		    "ALTER TABLE case_life DROP COLUMN due_priority; ALTER TABLE case_life DROP COLUMN due_fire; "
+		    "DROP TABLE case_step_facts; ALTER TABLE case_deadline DROP COLUMN eaw; "
 		    "PRAGMA user_version = 10", diag);
+}
+
+mla_err store_fault_make_v11(const char *path, mla_diag *diag)
+{
+	return exec(path, "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
+		    "ALTER TABLE case_life DROP COLUMN due_next_ms; ALTER TABLE case_life DROP COLUMN due_state; "
+		    "ALTER TABLE case_life DROP COLUMN due_priority; ALTER TABLE case_life DROP COLUMN due_fire; "
+		    "PRAGMA user_version = 11", diag);
 }
 
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,

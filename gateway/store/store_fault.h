@@ -58,6 +58,8 @@ mla_err store_fault_make_v8(const char *path, mla_diag *diag);
 mla_err store_fault_make_v9(const char *path, mla_diag *diag);
 /* The store as schema 10 left it (no arrest warrant facts, no step facts: case_step_facts). */
 mla_err store_fault_make_v10(const char *path, mla_diag *diag);
+/* A store as schema 11 wrote it: case_life without the deadline summary of schema 12. */
+mla_err store_fault_make_v11(const char *path, mla_diag *diag);
 /* The text of "PRAGMA name" (journal_mode, integrity_check: a fixed list), first row. */
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,
 			   mla_diag *diag);

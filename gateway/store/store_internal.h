@@ -108,6 +108,14 @@ enum store_stmt_id {
 	ST_STEP_FACTS_PUT,
 	ST_STEP_FACTS_DROP,
 	ST_STEP_FACTS_FORGET,
+	ST_REC_STEP_KNOWN,
+	ST_DUE_LIST,
+	ST_DUE_FIRE,
+	ST_DUE_PUT,
+	ST_DUE_STALE,
+	ST_DUE_STALE_STEP,
+	ST_DUE_COUNTS,
+	ST_DUE_RESET,
 	ST_COUNT_
 };
 
@@ -230,6 +238,16 @@ mla_err store_deadline_put_in(gw_store *s, const struct store_life_key *key,
 /* store_life.c: binds a case key (state, case id, peer) as ?1, ?2, ?3 (a SQLite code), and
  * runs a DELETE of the rows of one case key (sql with those three parameters), what naming it
  * in a failure. */
+/* The columns of a case_life row as store_life_read_case reads them (columns 0 .. 9). */
+#define STORE_LIFE_COLS                                                                      \
+	"state, case_id, peer, side, life, last_step, pending, pending_action, received_ms," \
+	" updated_ms"
+mla_err store_life_read_case(sqlite3_stmt *st, struct store_life_case *c, mla_diag *diag);
+/* store_due.c: the case's deadline summary is to compute again (a write that changes what
+ * its deadlines read: facts, step facts, fired marks), inside the caller's write. */
+mla_err store_due_stale_in(gw_store *s, const struct store_life_key *k, mla_diag *diag);
+/* The same for the case of the step message_id (its step facts). */
+mla_err store_due_stale_step_in(gw_store *s, const char *message_id, mla_diag *diag);
 int store_life_bind_key(sqlite3_stmt *st, const struct store_life_key *k);
 mla_err store_life_delete_key(gw_store *s, enum store_stmt_id id, const char *sql,
 			      const char *what, const struct store_life_key *k, mla_diag *diag);

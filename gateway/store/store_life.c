@@ -6,11 +6,9 @@
 
 #include "store_internal.h"
 
-#define LIFE_COLS                                                                            \
-	"state, case_id, peer, side, life, last_step, pending, pending_action, received_ms," \
-	" updated_ms"
+#define LIFE_COLS STORE_LIFE_COLS
 
-static mla_err read_case(sqlite3_stmt *st, struct store_life_case *c, mla_diag *diag)
+mla_err store_life_read_case(sqlite3_stmt *st, struct store_life_case *c, mla_diag *diag)
 {
 	char life[48];
 	mla_err r;
@@ -81,7 +79,7 @@ mla_err store_life_get(gw_store *s, const struct store_life_key *key, struct sto
 	if ((rc = store_life_bind_key(st, key)) != SQLITE_OK ||
 	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
 		r = store_fail(s, rc, "case get", diag);
-	else if (rc == SQLITE_ROW && (r = read_case(st, out, diag)) == MLA_OK)
+	else if (rc == SQLITE_ROW && (r = store_life_read_case(st, out, diag)) == MLA_OK)
 		*found = 1;
 	store_stmt_done(st);
 	return r;
@@ -102,7 +100,7 @@ mla_err store_life_find(gw_store *s, const char *case_id, const char *peer,
 	    (rc = sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC)) != SQLITE_OK)
 		r = store_fail(s, rc, "case find", diag);
 	while (r == MLA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((r = read_case(st, &out[*n], diag)) == MLA_OK)
+		if ((r = store_life_read_case(st, &out[*n], diag)) == MLA_OK)
 			(*n)++;
 	if (r == MLA_OK && rc != SQLITE_DONE)
 		r = store_fail(s, rc, "case find", diag);
@@ -294,7 +292,7 @@ static mla_err pending_case(gw_store *s, const char *message_id, struct store_li
 	if ((rc = sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
 	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
 		r = store_fail(s, rc, "case pending", diag);
-	else if (rc == SQLITE_ROW && (r = read_case(st, c, diag)) == MLA_OK)
+	else if (rc == SQLITE_ROW && (r = store_life_read_case(st, c, diag)) == MLA_OK)
 		*found = 1;
 	store_stmt_done(st);
 	return r;
@@ -413,7 +411,7 @@ mla_err store_life_list(gw_store *s, store_life_case_fn fn, void *arg, mla_diag 
 			    " case_id, peer", &st, diag)) != MLA_OK)
 		return r;
 	while (r == MLA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((r = read_case(st, &c, diag)) == MLA_OK)
+		if ((r = store_life_read_case(st, &c, diag)) == MLA_OK)
 			r = fn(&c, arg);
 	if (r == MLA_OK && rc != SQLITE_DONE)
 		r = store_fail(s, rc, "case list", diag);

@@ -228,3 +228,23 @@ mla_err store_recovered_peer_case(gw_store *s, int outgoing, const char *message
 	store_stmt_done(st);
 	return r;
 }
+
+mla_err store_recovered_step_known(gw_store *s, const char *message_id, int *known,
+				   mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r;
+	int rc;
+
+	*known = 0;
+	if ((r = store_stmt(s, ST_REC_STEP_KNOWN, "SELECT 1 FROM case_steps WHERE message_id = ?1",
+			    &st, diag)) != MLA_OK)
+		return r;
+	if ((rc = sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
+		r = store_fail(s, rc, "recovered step", diag);
+	else
+		*known = rc == SQLITE_ROW;
+	store_stmt_done(st);
+	return r;
+}

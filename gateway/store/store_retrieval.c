@@ -9,18 +9,22 @@
 	"SELECT r.message_id, i.case_id, i.from_state, i.kind, i.priority, "
 #define DUE_FROM " FROM retrieval r JOIN inbox i ON i.message_id = r.message_id"
 
-/* Binds ?1 text and ?2 integer, runs a write. */
-static mla_err write_id_ms(gw_store *s, enum store_stmt_id id, const char *sql, const char *v,
-			   int64_t ms, const char *op, int *changed, mla_diag *diag)
+/* Runs a write binding texts[0..n) to ?1 .. ?n and, when ms is set, *ms to ?n+1; *changed
+ * (when set) 1 when it changed a row. */
+static mla_err write_row(gw_store *s, enum store_stmt_id id, const char *sql, const char *op,
+			 const char *const *texts, int n, const int64_t *ms, int *changed,
+			 mla_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
 	mla_err r;
-	int rc;
+	int rc = SQLITE_OK;
 
 	if ((r = store_stmt(s, id, sql, &st, diag)) != MLA_OK)
 		return r;
-	if ((rc = sqlite3_bind_text(st, 1, v, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(st, 2, ms)) != SQLITE_OK ||
+	for (int i = 0; rc == SQLITE_OK && i < n; i++)
+		rc = sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
+	if (rc != SQLITE_OK || (ms != NULL && (rc = sqlite3_bind_int64(st, n + 1, *ms)) !=
+					      SQLITE_OK) ||
 	    (rc = sqlite3_step(st)) != SQLITE_DONE)
 		r = store_fail(s, rc, op, diag);
 	else if (changed != NULL)
@@ -32,18 +36,22 @@ static mla_err write_id_ms(gw_store *s, enum store_stmt_id id, const char *sql, 
 mla_err store_retrieval_open(gw_store *s, const char *request_id, int64_t received_ms,
 			     mla_diag *diag)
 {
-	return write_id_ms(s, ST_RET_OPEN, "INSERT OR IGNORE INTO retrieval (message_id,"
-			   " received_ms) VALUES (?1, ?2)", request_id, received_ms,
-			   "retrieval open", NULL, diag);
+	const char *id[] = {request_id};
+
+	return write_row(s, ST_RET_OPEN, "INSERT OR IGNORE INTO retrieval (message_id,"
+			 " received_ms) VALUES (?1, ?2)", "retrieval open", id, 1, &received_ms,
+			 NULL, diag);
 }
 
 mla_err store_retrieval_read(gw_store *s, const char *request_id, int64_t at_ms, int *first,
 			     mla_diag *diag)
 {
+	const char *id[] = {request_id};
+
 	*first = 0;
-	return write_id_ms(s, ST_RET_READ, "UPDATE retrieval SET first_read_ms = ?2 WHERE"
-			   " message_id = ?1 AND first_read_ms IS NULL", request_id, at_ms,
-			   "retrieval read", first, diag);
+	return write_row(s, ST_RET_READ, "UPDATE retrieval SET first_read_ms = ?2 WHERE"
+			 " message_id = ?1 AND first_read_ms IS NULL", "retrieval read", id, 1,
+			 &at_ms, first, diag);
 }
 
 /* The due row st is on: columns as DUE_COLS, then the action, the time, the reserved id. */
@@ -117,46 +125,26 @@ mla_err store_retrieval_due(gw_store *s, int64_t now_ms, uint64_t after_ms, int 
 mla_err store_retrieval_reserve(gw_store *s, const char *request_id, const char *action,
 				const char *notice_id, int64_t at_ms, mla_diag *diag)
 {
-	int retrieved = strcmp(action, "retrieved") == 0;
-	sqlite3_stmt *st = NULL;
-	mla_err r;
-	int rc;
+	const char *ids[] = {request_id, notice_id};
 
-	if (!retrieved && strcmp(action, "not-retrieved") != 0)
-		return mla_fail(diag, MLA_ERR_ARG, "store: retrieval reserve: no notice action");
-	if ((r = store_stmt(s, retrieved ? ST_RET_RESERVE_R : ST_RET_RESERVE_N, retrieved ?
-			    "UPDATE retrieval SET retrieved_id = ?2 WHERE message_id = ?1" :
-			    "UPDATE retrieval SET not_retrieved_id = ?2, not_retrieved_ms = ?3"
-			    " WHERE message_id = ?1", &st, diag)) != MLA_OK)
-		return r;
-	if ((rc = sqlite3_bind_text(st, 1, request_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 2, notice_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (!retrieved && (rc = sqlite3_bind_int64(st, 3, at_ms)) != SQLITE_OK) ||
-	    (rc = sqlite3_step(st)) != SQLITE_DONE)
-		r = store_fail(s, rc, "retrieval reserve", diag);
-	store_stmt_done(st);
-	return r;
+	if (strcmp(action, "retrieved") == 0)
+		return write_row(s, ST_RET_RESERVE_R, "UPDATE retrieval SET retrieved_id = ?2 WHERE"
+				 " message_id = ?1", "retrieval reserve", ids, 2, NULL, NULL, diag);
+	if (strcmp(action, "not-retrieved") == 0)
+		return write_row(s, ST_RET_RESERVE_N, "UPDATE retrieval SET not_retrieved_id = ?2,"
+				 " not_retrieved_ms = ?3 WHERE message_id = ?1", "retrieval reserve",
+				 ids, 2, &at_ms, NULL, diag);
+	return mla_fail(diag, MLA_ERR_ARG, "store: retrieval reserve: no notice action");
 }
 
 mla_err store_retrieval_got(gw_store *s, const char *request_id, const char *action,
 			    const char *notice_id, int64_t at_ms, mla_diag *diag)
 {
-	sqlite3_stmt *st = NULL;
-	mla_err r;
-	int rc;
+	const char *v[] = {request_id, action, notice_id};
 
-	if ((r = store_stmt(s, ST_RET_GOT, "INSERT OR IGNORE INTO retrieval_in (request_id,"
-			    " action, notice_id, at_ms) VALUES (?1, ?2, ?3, ?4)", &st, diag)) !=
-	    MLA_OK)
-		return r;
-	if ((rc = sqlite3_bind_text(st, 1, request_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 3, notice_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(st, 4, at_ms)) != SQLITE_OK ||
-	    (rc = sqlite3_step(st)) != SQLITE_DONE)
-		r = store_fail(s, rc, "retrieval got", diag);
-	store_stmt_done(st);
-	return r;
+	return write_row(s, ST_RET_GOT, "INSERT OR IGNORE INTO retrieval_in (request_id, action,"
+			 " notice_id, at_ms) VALUES (?1, ?2, ?3, ?4)", "retrieval got", v, 3, &at_ms,
+			 NULL, diag);
 }
 
 static int64_t col_ms(sqlite3_stmt *st, int col)
@@ -164,59 +152,59 @@ static int64_t col_ms(sqlite3_stmt *st, int col)
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, col);
 }
 
-static mla_err get_out(gw_store *s, const char *message_id, struct store_retrieval *out,
-		       mla_diag *diag)
+/* fn for each row of the query sql (?1 bound to message_id). */
+typedef mla_err (*row_fn)(sqlite3_stmt *st, struct store_retrieval *out, mla_diag *diag);
+static mla_err select_rows(gw_store *s, enum store_stmt_id id, const char *sql,
+			   const char *message_id, row_fn fn, struct store_retrieval *out,
+			   mla_diag *diag)
 {
-	static const char op[] = "retrieval get";
 	sqlite3_stmt *st = NULL;
 	mla_err r;
 	int rc;
 
-	if ((r = store_stmt(s, ST_RET_GET, "SELECT first_read_ms, retrieved_id, not_retrieved_id,"
-			    " not_retrieved_ms FROM retrieval WHERE message_id = ?1", &st, diag)) !=
-	    MLA_OK)
+	if ((r = store_stmt(s, id, sql, &st, diag)) != MLA_OK)
 		return r;
-	if ((rc = sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
-		r = store_fail(s, rc, op, diag);
-	else if (rc == SQLITE_ROW &&
-		 (r = store_col_text(st, 1, out->retrieved_id, sizeof(out->retrieved_id), op,
-				     diag)) == MLA_OK &&
-		 (r = store_col_text(st, 2, out->not_retrieved_id, sizeof(out->not_retrieved_id),
-				     op, diag)) == MLA_OK) {
-		out->watched = 1;
-		out->first_read_ms = col_ms(st, 0);
-		out->not_retrieved_ms = col_ms(st, 3);
-	}
+	if ((rc = sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC)) != SQLITE_OK)
+		r = store_fail(s, rc, "retrieval get", diag);
+	while (r == MLA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = fn(st, out, diag);
+	if (r == MLA_OK && rc != SQLITE_DONE)
+		r = store_fail(s, rc, "retrieval get", diag);
 	store_stmt_done(st);
 	return r;
 }
 
-static mla_err get_in(gw_store *s, const char *message_id, struct store_retrieval *out,
-		      mla_diag *diag)
+/* The row of a request received: watched, first read, the notices reserved. */
+static mla_err out_row(sqlite3_stmt *st, struct store_retrieval *out, mla_diag *diag)
 {
 	static const char op[] = "retrieval get";
-	sqlite3_stmt *st = NULL;
 	mla_err r;
-	int rc;
 
-	if ((r = store_stmt(s, ST_RET_GET_IN, "SELECT action, notice_id, at_ms FROM retrieval_in"
-			    " WHERE request_id = ?1", &st, diag)) != MLA_OK)
+	if ((r = store_col_text(st, 1, out->retrieved_id, sizeof(out->retrieved_id), op,
+				diag)) != MLA_OK ||
+	    (r = store_col_text(st, 2, out->not_retrieved_id, sizeof(out->not_retrieved_id), op,
+				diag)) != MLA_OK)
 		return r;
-	if ((rc = sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC)) != SQLITE_OK)
-		r = store_fail(s, rc, op, diag);
-	while (r == MLA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int retrieved = strcmp((const char *)sqlite3_column_text(st, 0), "retrieved") == 0;
+	out->watched = 1;
+	out->first_read_ms = col_ms(st, 0);
+	out->not_retrieved_ms = col_ms(st, 3);
+	return MLA_OK;
+}
 
-		r = store_col_text(st, 1, retrieved ? out->got_retrieved_id :
-				   out->got_not_retrieved_id, sizeof(out->got_retrieved_id), op,
-				   diag);
-		*(retrieved ? &out->got_retrieved_ms : &out->got_not_retrieved_ms) = col_ms(st, 2);
-	}
-	if (r == MLA_OK && rc != SQLITE_DONE)
-		r = store_fail(s, rc, op, diag);
-	store_stmt_done(st);
-	return r;
+/* A notice the peer sent for a request this gateway sent. */
+static mla_err in_row(sqlite3_stmt *st, struct store_retrieval *out, mla_diag *diag)
+{
+	static const char op[] = "retrieval get";
+	char action[16];
+	int retrieved;
+	mla_err r;
+
+	if ((r = store_col_text(st, 0, action, sizeof(action), op, diag)) != MLA_OK)
+		return r;
+	retrieved = strcmp(action, "retrieved") == 0;
+	*(retrieved ? &out->got_retrieved_ms : &out->got_not_retrieved_ms) = col_ms(st, 2);
+	return store_col_text(st, 1, retrieved ? out->got_retrieved_id : out->got_not_retrieved_id,
+			      sizeof(out->got_retrieved_id), op, diag);
 }
 
 mla_err store_retrieval_get(gw_store *s, const char *message_id, struct store_retrieval *out,
@@ -225,7 +213,10 @@ mla_err store_retrieval_get(gw_store *s, const char *message_id, struct store_re
 	mla_err r;
 
 	memset(out, 0, sizeof(*out));
-	if ((r = get_out(s, message_id, out, diag)) != MLA_OK)
+	if ((r = select_rows(s, ST_RET_GET, "SELECT first_read_ms, retrieved_id,"
+			     " not_retrieved_id, not_retrieved_ms FROM retrieval WHERE"
+			     " message_id = ?1", message_id, out_row, out, diag)) != MLA_OK)
 		return r;
-	return get_in(s, message_id, out, diag);
+	return select_rows(s, ST_RET_GET_IN, "SELECT action, notice_id, at_ms FROM retrieval_in"
+			   " WHERE request_id = ?1", message_id, in_row, out, diag);
 }

@@ -114,11 +114,34 @@ static void test_recovered_peer_case(void **state)
 	store_close(s);
 }
 
+/* A step the case's history holds is known (a held message's step is not replayed again);
+ * one it does not hold is not. */
+static void test_step_known(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct store_life_step req = step(1, "request", MLA_SIDE_REQUESTING, 5000);
+	char other[MLA_UUID_LEN + 1];
+	mla_diag d = {MLA_OK, ""};
+	int known = -1;
+
+	assert_int_equal(store_recovered_step_known(s, req.message_id, &known, &d), MLA_OK);
+	assert_int_equal(known, 0);
+	assert_int_equal(store_life_replay_sent(s, &req, &d), MLA_OK);
+	assert_int_equal(store_recovered_step_known(s, req.message_id, &known, &d), MLA_OK);
+	assert_int_equal(known, 1);
+	make_id(other, sizeof(other), 2);
+	assert_int_equal(store_recovered_step_known(s, other, &known, &d), MLA_OK);
+	assert_int_equal(known, 0);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_replay_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovered_peer_case, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_step_known, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
