@@ -480,6 +480,45 @@ static void test_derive(void **state)
 	assert_memory_not_equal(k1, k2, 32);
 }
 
+static void unhex(const char *h, uint8_t *out, size_t n)
+{
+	assert_int_equal(strlen(h), 2 * n);
+	assert_int_equal(mla_hex_decode(h, 2 * n, out, n, NULL), MLA_OK);
+}
+
+/* The test vector of SPEC 17.12, computed independently (Python's hmac and the cryptography
+ * package's AES-GCM): key, nonce prefix, the sealed segment "abc" and its root. */
+static void test_spec_vector(void **state)
+{
+	uint8_t secret[32], key[32], prefix[7], want_key[32], want_prefix[7], ct[19], want_ct[19];
+	uint8_t want_root[32], sha[32];
+	mla_attach_sealer *sl = NULL;
+	mla_diag d = {MLA_OK, ""};
+	mla_attach_entry e;
+	size_t len;
+
+	(void)state;
+	for (int i = 0; i < 32; i++)
+		secret[i] = (uint8_t)i;
+	unhex("d3dbb9404c36c1e24706ae06c6a5e8d333524faab3c41b14e1d2bf669a07d589", want_key, 32);
+	unhex("0d59a4eec93e2d", want_prefix, 7);
+	unhex("9f95b5e295b8a95b231d55729d3eaf7e2f5864", want_ct, 19);
+	unhex("14aea07aecd467fafcd9fce1ebc5445d585ed8e1fa510dc882d8785ee0b2be65", want_root, 32);
+	assert_int_equal(mla_attach_derive(secret, MSG1, 1, key, prefix), MLA_OK);
+	assert_memory_equal(key, want_key, 32);
+	assert_memory_equal(prefix, want_prefix, 7);
+	assert_int_equal(mla_attach_sealer_new(secret, MSG1, 1, MLA_ATTACH_SEGMENT_DEFAULT,
+					       MLA_ATTACH_DEFAULT_MAX_BYTES, &sl, &d), MLA_OK);
+	assert_int_equal(mla_attach_sealer_segment(sl, (const uint8_t *)"abc", 3, 1, ct, &len, &d),
+			 MLA_OK);
+	assert_int_equal(len, 19);
+	assert_memory_equal(ct, want_ct, 19);
+	assert_int_equal(mla_attach_sealer_finish(sl, &e, sha, &d), MLA_OK);
+	assert_memory_equal(e.root, want_root, 32);
+	assert_int_equal(e.size, 19);
+	mla_attach_sealer_free(sl);
+}
+
 static void test_speed(void **state)
 {
 	mla_attach_speed sp;
@@ -505,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_entry_checks),
 		cmocka_unit_test(test_list_checks),
 		cmocka_unit_test(test_derive),
+		cmocka_unit_test(test_spec_vector),
 		cmocka_unit_test(test_speed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
