@@ -348,6 +348,39 @@ static void test_reseal_keeps_attachments(void **state)
 	sent_free(&s);
 }
 
+/* A Header of another version inside a version 3 envelope, and a version 3 Header inside a
+ * version 2 envelope, are refused as wrapping before anything is read. */
+static void test_wrapping_across_versions(void **state)
+{
+	struct fixture *f = *state;
+	mla_attach_list *att = NULL;
+	mla_diag d = {MLA_OK, ""};
+	mla_verified v;
+	mla_header h;
+	struct sent s;
+	mla_buf env;
+
+	sent_init(&s);
+	assert_int_equal(seal3(f, &s, &env), MLA_OK);
+	fixture_replace(&env, "</mla:Envelope>",
+			"<x:Header xmlns:x=\"urn:mlagw:envelope:2\"/></mla:Envelope>");
+	assert_int_equal(mla_envelope_verify_attached(env.data, env.len, f->trust, &f->limits, &v,
+						      &att, &d), MLA_ERR_SIG_WRAPPING);
+	mla_buf_free(&env);
+	fixture_header(&h);
+	h.version = 2;
+	assert_int_equal(mla_envelope_seal(&h, (const uint8_t *)"<a/>", 4, f->es_signer,
+					   f->co_rcpt, &f->limits, &env, &d), MLA_OK);
+	fixture_replace(&env, "</mla:Envelope>",
+			"<x:Payload xmlns:x=\"urn:mlagw:envelope:3\"/></mla:Envelope>");
+	assert_int_equal(mla_envelope_verify_attached(env.data, env.len, f->trust, &f->limits, &v,
+						      &att, &d), MLA_ERR_SIG_WRAPPING);
+	assert_int_equal(mla_envelope_verify(env.data, env.len, f->trust, &f->limits, &v, &d),
+			 MLA_ERR_SIG_WRAPPING);
+	mla_buf_free(&env);
+	sent_free(&s);
+}
+
 /* ---- the parsers on their own ---- */
 
 static const char LIST_HEAD[] = "<mla:Attachments xmlns:mla=\"urn:mlagw:envelope:3\">";
@@ -487,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_altered_list_breaks_signature),
 		cmocka_unit_test(test_inconsistent_list_refused),
 		cmocka_unit_test(test_reseal_keeps_attachments),
+		cmocka_unit_test(test_wrapping_across_versions),
 		cmocka_unit_test(test_list_parser),
 		cmocka_unit_test(test_descriptor_parser),
 	};
