@@ -13,6 +13,19 @@
 
 #define MAX_DIGITS 20
 
+/* Wipes the secret attributes of a descriptor document before it is freed. */
+static void wipe_secrets(xmlDocPtr doc)
+{
+	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
+
+	for (xmlNodePtr n = root != NULL ? root->children : NULL; n != NULL; n = n->next) {
+		xmlAttrPtr a = n->type == XML_ELEMENT_NODE ? xmlHasProp(n, BAD_CAST "secret") : NULL;
+		for (xmlNodePtr t = a != NULL ? a->children : NULL; t != NULL; t = t->next)
+			if (t->content != NULL)
+				OPENSSL_cleanse(t->content, (size_t)xmlStrlen(t->content));
+	}
+}
+
 /* ---- writing ---- */
 
 static mla_err set_u64(xmlNodePtr n, const char *name, unsigned long long v)
@@ -103,8 +116,7 @@ mla_err attach_xml_write_descriptor(const mla_attach_list *l, mla_buf *out, mla_
 	OPENSSL_cleanse(mem, (size_t)size);
 out:
 	xmlFree(mem);
-	/* the secrets' text nodes are freed unwiped by libxml2: the document lives briefly and
-	 * its heap is the process's, as the content key's xmlsec copy is */
+	wipe_secrets(doc);
 	xmlFreeDoc(doc);
 	if (r != MLA_OK)
 		mla_fail(diag, r, "cannot write the attachment descriptor");
@@ -356,6 +368,9 @@ mla_err attach_xml_read_descriptor(const uint8_t *xml, size_t len, const mla_lim
 	mla_err r;
 
 	l->has_private = 0;
+	if (l->n == 0 || l->n > MLA_ATTACH_MAX)
+		return mla_fail(diag, MLA_ERR_ARG, "a descriptor is read against a list of 1 to %u "
+				"attachments", MLA_ATTACH_MAX);
 	if ((r = xml_safe_parse(xml, len, limits, &doc, NULL, diag)) == MLA_OK &&
 	    (r = read_descriptor_doc(doc, l, diag)) == MLA_OK) {
 		l->has_private = 1;
@@ -366,6 +381,7 @@ mla_err attach_xml_read_descriptor(const uint8_t *xml, size_t len, const mla_lim
 			OPENSSL_cleanse(&l->item[i].priv, sizeof(l->item[i].priv));
 		l->has_private = 0;
 	}
+	wipe_secrets(doc);
 	xmlFreeDoc(doc);
 	return r;
 }
