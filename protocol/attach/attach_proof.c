@@ -23,8 +23,8 @@ size_t mla_attach_proof_len(uint64_t k, uint64_t n)
 
 	/* PATH(k, D[0:n]): one hash per level of the RFC 6962 recursion */
 	while (n > 1 && k < n) {
-		uint64_t split = 1;
-		while (split * 2 < n)
+		uint64_t split = 1; /* the largest power of two below n, without overflow */
+		while (split <= (n - 1) / 2)
 			split *= 2;
 		if (k < split) {
 			n = split;

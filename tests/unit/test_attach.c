@@ -336,6 +336,20 @@ static void test_inclusion_proofs(void **state)
 	}
 }
 
+/* Proof lengths at the edges: powers of two, one past, and sizes near 2^64. */
+static void test_proof_len(void **state)
+{
+	(void)state;
+	assert_int_equal(mla_attach_proof_len(0, 1), 0);
+	assert_int_equal(mla_attach_proof_len(0, 2), 1);
+	assert_int_equal(mla_attach_proof_len(4, 5), 1);
+	assert_int_equal(mla_attach_proof_len(3, 5), 3);
+	assert_int_equal(mla_attach_proof_len(65535, 65536), 16);
+	assert_int_equal(mla_attach_proof_len(65536, 65537), 1);
+	assert_int_equal(mla_attach_proof_len(0, UINT64_MAX), 64);
+	assert_int_equal(mla_attach_proof_len(UINT64_MAX - 1, UINT64_MAX), 63);
+}
+
 static void test_sealer_refusals(void **state)
 {
 	mla_attach_sealer *sl = NULL;
@@ -540,6 +554,7 @@ int main(void)
 		cmocka_unit_test(test_moved_segments),
 		cmocka_unit_test(test_wrong_root),
 		cmocka_unit_test(test_inclusion_proofs),
+		cmocka_unit_test(test_proof_len),
 		cmocka_unit_test(test_sealer_refusals),
 		cmocka_unit_test(test_entry_checks),
 		cmocka_unit_test(test_list_checks),
