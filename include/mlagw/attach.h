@@ -162,6 +162,21 @@ size_t mla_attach_proof_encode(const mla_merkle_proof *proof,
 mla_err mla_attach_proof_decode(const uint8_t *buf, size_t len, uint64_t k, uint64_t n,
 				mla_merkle_proof *proof, mla_diag *diag);
 
+/* ---- checking a whole ciphertext without any key (an auditor, SPEC 17.7) ---- */
+
+typedef struct mla_attach_checker mla_attach_checker;
+
+/* A checker of the encrypted segments of attachment e, fed in order. */
+mla_err mla_attach_checker_new(const mla_attach_entry *e, mla_attach_checker **out,
+			       mla_diag *diag);
+/* The next encrypted segment: its length as the list says, its leaf into the root. */
+mla_err mla_attach_checker_next(mla_attach_checker *c, const uint8_t *ct, size_t len,
+				mla_diag *diag);
+/* Every segment was given and their root is the signed one (MLA_ERR_SIG_INVALID otherwise,
+ * naming the attachment and, for a short stream, how many segments came). */
+mla_err mla_attach_checker_finish(const mla_attach_checker *c, mla_diag *diag);
+void mla_attach_checker_free(mla_attach_checker *c);
+
 /* ---- the throughput bound of the evidence benchmark (one core) ---- */
 
 typedef struct mla_attach_speed {

@@ -277,6 +277,43 @@ static void test_wrong_root(void **state)
 	sealed_free(&s);
 }
 
+/* The keyless check of a whole ciphertext: complete and unaltered passes; a short stream,
+ * an extra, an altered or a reordered segment, a wrong length fail. */
+static mla_err check_keyless(const struct sealed *s, const uint64_t *order, size_t count)
+{
+	mla_attach_checker *c = NULL;
+	mla_diag d = {MLA_OK, ""};
+	mla_err r = MLA_OK;
+	size_t len;
+
+	assert_int_equal(mla_attach_checker_new(&s->e, &c, &d), MLA_OK);
+	for (size_t i = 0; i < count && r == MLA_OK; i++) {
+		const uint8_t *seg = segment(s, order[i], &len);
+		r = mla_attach_checker_next(c, seg, len, &d);
+	}
+	if (r == MLA_OK)
+		r = mla_attach_checker_finish(c, &d);
+	mla_attach_checker_free(c);
+	return r;
+}
+
+static void test_keyless_check(void **state)
+{
+	static const uint64_t all[] = {0, 1, 2}, shorter[] = {0, 1}, swapped[] = {1, 0, 2};
+	static const uint64_t extra[] = {0, 1, 2, 2};
+	struct sealed s;
+
+	(void)state;
+	seal_bytes(&s, MSG1, 1, 2 * SEG + 7, SEG, 3);
+	assert_int_equal(check_keyless(&s, all, 3), MLA_OK);
+	assert_int_equal(check_keyless(&s, shorter, 2), MLA_ERR_SIG_INVALID);
+	assert_int_equal(check_keyless(&s, extra, 4), MLA_ERR_SIG_INVALID);
+	assert_int_equal(check_keyless(&s, swapped, 3), MLA_ERR_SIG_INVALID);
+	s.ct[3] ^= 4;
+	assert_int_equal(check_keyless(&s, all, 3), MLA_ERR_SIG_INVALID);
+	sealed_free(&s);
+}
+
 /* Every index of trees of several sizes, from real segments; a tampered proof, segment,
  * index or root fails; the bytes of a proof round trip and have the exact length. */
 static void test_inclusion_proofs(void **state)
@@ -554,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_moved_segments),
 		cmocka_unit_test(test_wrong_root),
 		cmocka_unit_test(test_inclusion_proofs),
+		cmocka_unit_test(test_keyless_check),
 		cmocka_unit_test(test_proof_len),
 		cmocka_unit_test(test_sealer_refusals),
 		cmocka_unit_test(test_entry_checks),
