@@ -23,7 +23,11 @@ static void pick_version(struct env_parts *p)
 {
 	xmlNodePtr root = xmlDocGetRootElement(p->doc);
 
-	p->version = xml_is(root, MLA_NS2, "Envelope") ? 2 : xml_is(root, MLA_NS3, "Envelope") ? 3 : 1;
+	p->version = 1;
+	if (xml_is(root, MLA_NS2, "Envelope"))
+		p->version = 2;
+	else if (xml_is(root, MLA_NS3, "Envelope"))
+		p->version = 3;
 	p->shape = p->version == 3 ? &wrap_envelope3
 		   : p->version == 2 ? &wrap_envelope2 : &wrap_envelope;
 }
