@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "mlagw/attach.h"
 #include "mlagw/buf.h"
 #include "mlagw/error.h"
 #include "mlagw/limits.h"
@@ -22,6 +23,11 @@
 /* The envelope versions this release reads and writes (SPEC 11, 16.7). */
 #define MLA_ENVELOPE_VERSION_MIN 1
 #define MLA_ENVELOPE_VERSION_MAX 2
+/* Envelope version 3: version 2 with attachments (SPEC 17). Only the *_attached functions
+ * below seal and read it: mla_envelope_seal, _verify, _open and _reseal keep to versions 1
+ * and 2 and refuse it as before ("envelope version 3; this reader reads versions 1 to 2"),
+ * until the gateway transfers attachments (SPEC 17.10). */
+#define MLA_ENVELOPE_VERSION_ATTACH 3
 
 typedef enum mla_priority {
 	MLA_PRIORITY_NORMAL = 0,
@@ -45,7 +51,7 @@ typedef struct mla_header {
 	char handling[MLA_TOKEN_MAX + 1]; /* one of mla_handling_codes */
 	/* The envelope version the header is sealed in or was read from (1 or 2; 0 is read as 1,
 	 * for headers zeroed rather than initialised): it fixes the namespace and the Kinds and
-	 * Actions the header may name. */
+	 * Actions the header may name; 3 (SPEC 17) has version 2's vocabulary. */
 	int version;
 } mla_header;
 
@@ -154,5 +160,42 @@ mla_err mla_envelope_open(const uint8_t *env, size_t env_len, const mla_trust *t
 			  const mla_keyring *keys, const char *own_state,
 			  const mla_limits *limits, mla_verified *out, mla_buf *doc,
 			  mla_diag *diag);
+
+/* ---- envelope version 3: attachments (SPEC 17) ---- */
+
+/* Seals doc with the attachments of att (1 to MLA_ATTACH_MAX, public and private parts
+ * filled: each sealed with mla_attach_sealer under its secret, this header's message id and
+ * its index) in envelope version 3: the list in the signed Header, the descriptor (names,
+ * types, digests, secrets) encrypted beside the document. h->version must be 3; the list is
+ * checked (mla_attach_list_check, limits->max_attachment_bytes) before anything is built. */
+mla_err mla_envelope_seal_attached(const mla_header *h, const uint8_t *doc, size_t doc_len,
+				   const mla_attach_list *att, const mla_signer *signer,
+				   const mla_recipient *recipient, const mla_limits *limits,
+				   mla_buf *out, mla_diag *diag);
+
+/* mla_envelope_verify for versions 1 to 3; for version 3 also the signed list, read and
+ * checked into *att (public parts only; the caller frees it), NULL for versions 1 and 2. */
+mla_err mla_envelope_verify_attached(const uint8_t *env, size_t env_len, const mla_trust *trust,
+				     const mla_limits *limits, mla_verified *out,
+				     mla_attach_list **att, mla_diag *diag);
+
+/* mla_envelope_open for versions 1 to 3; for version 3 also the descriptor, decrypted and
+ * matched with the signed list into *att (public and private parts, secrets included: the
+ * caller frees it with mla_attach_list_free, which wipes it), NULL for versions 1 and 2. */
+mla_err mla_envelope_open_attached(const uint8_t *env, size_t env_len, const mla_trust *trust,
+				   const mla_keyring *keys, const char *own_state,
+				   const mla_limits *limits, mla_verified *out, mla_buf *doc,
+				   mla_attach_list **att, mla_diag *diag);
+
+/* The two parsers of SPEC 17 on their own, for fuzzing and tools: a standalone
+ * <mla:Attachments> element of namespace urn:mlagw:envelope:3 (the list as the Header holds
+ * it) into *out (public parts), and a decrypted descriptor document whose entries must match
+ * list's (it fills list->item[i].priv and sets has_private). Both parse hardened under limits
+ * and check everything the envelope's reader checks. */
+mla_err mla_envelope_attach_list_parse(const uint8_t *xml, size_t len, const mla_limits *limits,
+				       mla_attach_list **out, mla_diag *diag);
+mla_err mla_envelope_attach_descriptor_parse(const uint8_t *xml, size_t len,
+					     const mla_limits *limits, mla_attach_list *list,
+					     mla_diag *diag);
 
 #endif

@@ -15,6 +15,7 @@ typedef struct mla_limits {
 	unsigned max_attrs;        /* XML attributes in one envelope */
 	unsigned max_document_nodes; /* XML elements in one case document (SPEC 16.6) */
 	time_t verify_time;        /* certificate validity is checked at this time; 0 = now */
+	unsigned long long max_attachment_bytes; /* plaintext of one attachment (SPEC 17.9) */
 } mla_limits;
 
 #define MLA_DEFAULT_MAX_ENVELOPE_BYTES ((size_t)64 << 20)
@@ -25,6 +26,7 @@ typedef struct mla_limits {
 #define MLA_DEFAULT_MAX_ELEMENT_ATTRS 16u
 #define MLA_DEFAULT_MAX_ATTRS 1024u
 #define MLA_DEFAULT_MAX_DOCUMENT_NODES 4096u
+#define MLA_DEFAULT_MAX_ATTACHMENT_BYTES (64ull << 30)
 
 /* Fills l with the defaults above. */
 void mla_limits_default(mla_limits *l);

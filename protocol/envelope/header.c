@@ -159,8 +159,8 @@ int mla_header_version(const mla_header *h)
 
 mla_err mla_header_check(const mla_header *h, mla_diag *diag)
 {
-	if (h->version < 0 || h->version > MLA_ENVELOPE_VERSION_MAX)
-		return mla_fail(diag, MLA_ERR_HEADER, "header: envelope version %d is not 1 or 2",
+	if (h->version < 0 || h->version > MLA_ENVELOPE_VERSION_ATTACH)
+		return mla_fail(diag, MLA_ERR_HEADER, "header: envelope version %d is not 1, 2 or 3",
 				h->version);
 	if (!is_uuid(h->message_id))
 		return mla_fail(diag, MLA_ERR_HEADER, "header MessageId is not a lower-case UUID");

@@ -6,6 +6,7 @@
 
 #include "header_xml.h"
 #include "protocol_ns.h"
+#include "xml_safe.h"
 
 mla_err header_add_text(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *text,
 			xmlNodePtr *out)
@@ -124,7 +125,8 @@ mla_err header_read(xmlNodePtr node, int version, mla_header *h, mla_diag *diag)
 	memset(h, 0, sizeof(*h));
 	h->version = version;
 	for (xmlNodePtr c = node->children; c != NULL; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE)
+		/* version 3's list of attachments is read by attach_xml.c (SPEC 17.5) */
+		if (c->type != XML_ELEMENT_NODE || xml_is(c, MLA_NS3, "Attachments"))
 			continue;
 		if ((r = read_field(c, h, tmp, sizeof(tmp), diag)) != MLA_OK)
 			return r;

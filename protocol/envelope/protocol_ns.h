@@ -5,6 +5,10 @@
 #define MLA_NS "urn:mlagw:envelope:1"
 /* envelope version 2: version 1 with the Kinds and Actions of SPEC 16.7 added */
 #define MLA_NS2 "urn:mlagw:envelope:2"
+/* envelope version 3: version 2 with attachments (SPEC 17) */
+#define MLA_NS3 "urn:mlagw:envelope:3"
+/* the attachment descriptor inside a version 3 Payload (SPEC 17.6) */
+#define MLA_ATTACH_DESC_NS "urn:mlagw:attachments:1"
 #define MLA_RECEIPT_NS "urn:mlagw:receipt:1"
 /* receipt version 2: version 1 plus the problem list of a refused case document (SPEC 12) */
 #define MLA_RECEIPT2_NS "urn:mlagw:receipt:2"

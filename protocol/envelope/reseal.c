@@ -4,6 +4,7 @@
  * is needed, and an auditor sees both seals carry the same Payload digest. */
 #include <string.h>
 
+#include "attach_xml.h"
 #include "b64check.h"
 #include "mlagw/codec.h"
 #include "protocol_ns.h"
@@ -42,24 +43,37 @@ mla_err envelope_payload_digest(const struct env_parts *p, uint8_t out[32], mla_
 			   : mla_fail(diag, r, "envelope: no SHA-256 digest of the Payload");
 }
 
-/* The new document: the verified header with created, and a copy of the old EncryptedData. */
+/* Appends a deep copy of node to parent in the new document. */
+static mla_err copy_into(xmlNodePtr node, xmlDocPtr doc, xmlNodePtr parent, mla_diag *diag)
+{
+	xmlNodePtr copy = xmlDocCopyNode(node, doc, 1);
+
+	if (copy == NULL || xmlAddChild(parent, copy) == NULL) {
+		xmlFreeNode(copy);
+		return mla_fail(diag, MLA_ERR_NOMEM, "cannot copy the encrypted payload");
+	}
+	return MLA_OK;
+}
+
+/* The new document: the verified header with created, and a copy of the old EncryptedData
+ * (version 3: both, and the Header's list of attachments, SPEC 17.8). */
 static mla_err build_again(const struct env_parts *old, const mla_header *h,
 			   struct seal_skeleton *s, mla_diag *diag)
 {
-	xmlNodePtr copy;
 	mla_err r;
 
 	if ((r = mla_header_check(h, diag)) != MLA_OK)
 		return r;
 	if ((r = seal_build_skeleton(h, s)) != MLA_OK)
 		return mla_fail(diag, r, "cannot build the envelope header");
-	if ((copy = xmlDocCopyNode(old->enc_data, s->doc, 1)) == NULL)
-		return mla_fail(diag, MLA_ERR_NOMEM, "cannot copy the encrypted payload");
-	if (xmlAddChild(s->payload, copy) == NULL) {
-		xmlFreeNode(copy);
-		return mla_fail(diag, MLA_ERR_NOMEM, "cannot copy the encrypted payload");
-	}
-	return MLA_OK;
+	if ((r = copy_into(old->enc_data, s->doc, s->payload, diag)) != MLA_OK)
+		return r;
+	if (old->version != 3)
+		return MLA_OK;
+	if ((r = copy_into(old->enc_desc, s->doc, s->payload, diag)) != MLA_OK)
+		return r;
+	/* read and written again rather than copied: the same bytes as the first seal */
+	return attach_xml_copy_list(old->attachments, s->header, diag);
 }
 
 mla_err mla_envelope_reseal(const uint8_t *env, size_t env_len, const mla_trust *trust,
@@ -73,7 +87,8 @@ mla_err mla_envelope_reseal(const uint8_t *env, size_t env_len, const mla_trust 
 
 	memset(&s, 0, sizeof(s));
 	mla_buf_init(out, 0);
-	if ((r = verify_envelope_doc(env, env_len, trust, limits, &old, &v, diag)) != MLA_OK)
+	if ((r = verify_envelope_doc(env, env_len, trust, limits,
+				     MLA_ENVELOPE_VERSION_ATTACH, &old, &v, diag)) != MLA_OK)
 		goto out;
 	v.header.created = created;
 	if ((r = build_again(&old, &v.header, &s, diag)) != MLA_OK ||

@@ -31,7 +31,9 @@ mla_err seal_set_id(xmlNodePtr node, const char *id)
 
 mla_err seal_build_skeleton(const mla_header *h, struct seal_skeleton *s)
 {
-	int v2 = mla_header_version(h) == 2;
+	static const char *const ns_of[] = {NULL, MLA_NS, MLA_NS2, MLA_NS3};
+	static const char *const version_of[] = {NULL, "1", "2", "3"};
+	int v = mla_header_version(h);
 	xmlNsPtr ns;
 	mla_err r;
 
@@ -46,10 +48,11 @@ mla_err seal_build_skeleton(const mla_header *h, struct seal_skeleton *s)
 	xmlDocSetRootElement(s->doc, s->root);
 	/* the version twice, namespace and attribute (SPEC 11 rule 1); mla_header_check has
 	 * held the header to that version's vocabulary */
-	if ((ns = xmlNewNs(s->root, BAD_CAST(v2 ? MLA_NS2 : MLA_NS), BAD_CAST "mla")) == NULL)
+	mla_require(v >= 1 && v <= MLA_ENVELOPE_VERSION_ATTACH); /* mla_header_check ran */
+	if ((ns = xmlNewNs(s->root, BAD_CAST ns_of[v], BAD_CAST "mla")) == NULL)
 		return MLA_ERR_NOMEM;
 	xmlSetNs(s->root, ns);
-	if (xmlNewProp(s->root, BAD_CAST "version", BAD_CAST(v2 ? "2" : "1")) == NULL ||
+	if (xmlNewProp(s->root, BAD_CAST "version", BAD_CAST version_of[v]) == NULL ||
 	    (s->header = xmlNewChild(s->root, ns, BAD_CAST "Header", NULL)) == NULL ||
 	    (s->payload = xmlNewChild(s->root, ns, BAD_CAST "Payload", NULL)) == NULL)
 		return MLA_ERR_NOMEM;
@@ -124,8 +127,8 @@ out:
 	return r;
 }
 
-static mla_err encrypt_payload(xmlNodePtr payload, const mla_buf *gz,
-			       const mla_recipient *rcpt, mla_diag *diag)
+mla_err seal_encrypt_payload(xmlNodePtr payload, const mla_buf *gz,
+			     const mla_recipient *rcpt, mla_diag *diag)
 {
 	mla_err r = MLA_ERR_INTERNAL;
 	xmlSecEncCtxPtr ctx = NULL;
@@ -243,9 +246,11 @@ int mla_envelope_sealed_version(const uint8_t *env, size_t env_len)
 		"\" version=\"1\">",
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mla:Envelope xmlns:mla=\"" MLA_NS2
 		"\" version=\"2\">",
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mla:Envelope xmlns:mla=\"" MLA_NS3
+		"\" version=\"3\">",
 	};
 
-	for (int v = 1; v <= MLA_ENVELOPE_VERSION_MAX; v++)
+	for (int v = 1; v <= MLA_ENVELOPE_VERSION_ATTACH; v++)
 		if (env_len >= strlen(starts[v]) && memcmp(env, starts[v], strlen(starts[v])) == 0)
 			return v;
 	return 0;
@@ -269,12 +274,17 @@ mla_err mla_envelope_seal(const mla_header *h, const uint8_t *doc, size_t doc_le
 	}
 	if ((r = mla_header_check(h, diag)) != MLA_OK)
 		goto out;
+	if (mla_header_version(h) == MLA_ENVELOPE_VERSION_ATTACH) {
+		r = mla_fail(diag, MLA_ERR_HEADER, "envelope version 3 carries attachments: "
+			     "without them a message is sealed in version 1 or 2");
+		goto out;
+	}
 	if ((r = seal_build_skeleton(h, &s)) != MLA_OK) {
 		mla_fail(diag, r, "cannot build the envelope header");
 		goto out;
 	}
 	if ((r = compress_gzip(doc, doc_len, &gz, diag)) != MLA_OK ||
-	    (r = encrypt_payload(s.payload, &gz, recipient, diag)) != MLA_OK ||
+	    (r = seal_encrypt_payload(s.payload, &gz, recipient, diag)) != MLA_OK ||
 	    (r = seal_sign_doc(s.root, s.header_id, s.payload_id, signer, diag)) != MLA_OK ||
 	    (r = seal_serialize(s.doc, "envelope", limits, out, diag)) != MLA_OK)
 		goto out;

@@ -18,6 +18,11 @@ struct seal_skeleton {
  * zeroed by the caller, which frees s->doc (also on failure). */
 mla_err seal_build_skeleton(const mla_header *h, struct seal_skeleton *s);
 
+/* gzip'd bytes encrypted into a new xenc:EncryptedData appended to payload: a fresh
+ * AES-256-GCM content key, wrapped with RSA-OAEP for rcpt (SPEC 4). */
+mla_err seal_encrypt_payload(xmlNodePtr payload, const mla_buf *gz,
+			     const mla_recipient *rcpt, mla_diag *diag);
+
 /* Sets node's Id attribute and registers it as an ID, so "#id" references resolve. */
 mla_err seal_set_id(xmlNodePtr node, const char *id);
 

@@ -16,24 +16,30 @@
 #include "xml_safe.h"
 
 /* The envelope version (SPEC 11 rule 1), fixed by the root's namespace: a root in
- * urn:mlagw:envelope:2 is version 2, any other is read as version 1 (and refused by
- * wrap_locate unless it is an envelope of version 1). The root's version attribute must
- * agree: the schema of each version fixes it. */
+ * urn:mlagw:envelope:2 is version 2, in urn:mlagw:envelope:3 version 3 (when the caller reads
+ * it), any other is read as version 1 (and refused by wrap_locate unless it is an envelope of
+ * version 1). The root's version attribute must agree: the schema of each version fixes it. */
 static void pick_version(struct env_parts *p)
 {
 	xmlNodePtr root = xmlDocGetRootElement(p->doc);
 
-	p->version = xml_is(root, MLA_NS2, "Envelope") ? 2 : 1;
-	p->shape = p->version == 2 ? &wrap_envelope2 : &wrap_envelope;
+	p->version = 1;
+	if (xml_is(root, MLA_NS2, "Envelope"))
+		p->version = 2;
+	else if (xml_is(root, MLA_NS3, "Envelope"))
+		p->version = 3;
+	p->shape = p->version == 3 ? &wrap_envelope3
+		   : p->version == 2 ? &wrap_envelope2 : &wrap_envelope;
 }
 
 /* The Header, Payload and Signature, exactly as the version's shape describes them. */
-static mla_err locate_parts(struct env_parts *p, const xml_safe_counts *c, mla_diag *diag)
+static mla_err locate_parts(struct env_parts *p, const xml_safe_counts *c, int max_version,
+			    mla_diag *diag)
 {
 	mla_err r;
 
 	if ((r = wrap_root_version(p->doc, "urn:mlagw:envelope:", "Envelope", "envelope",
-				   MLA_ENVELOPE_VERSION_MAX, diag)) != MLA_OK)
+				   (unsigned long)max_version, diag)) != MLA_OK)
 		return r;
 	pick_version(p);
 	if ((r = wrap_locate(p->doc, c, p->shape, &p->wrap, diag)) != MLA_OK)
@@ -45,18 +51,46 @@ static mla_err locate_parts(struct env_parts *p, const xml_safe_counts *c, mla_d
 	return MLA_OK;
 }
 
+static xmlNodePtr key_name_of(xmlNodePtr enc_data)
+{
+	xmlNodePtr ki = xml_first_child(enc_data, DS_NS, "KeyInfo");
+	xmlNodePtr ek = xml_first_child(ki, XENC_NS, "EncryptedKey");
+
+	return xml_first_child(xml_first_child(ek, DS_NS, "KeyInfo"), DS_NS, "KeyName");
+}
+
+/* Version 3 (SPEC 17.6): the descriptor is the Payload's second EncryptedData, for the same
+ * recipient key as the document; the list is the Header's Attachments. */
+static mla_err find_attachment_parts(struct env_parts *p, mla_diag *diag)
+{
+	xmlNodePtr kn;
+	xmlChar *a, *b;
+	int same;
+
+	p->enc_desc = xml_next_element(p->enc_data->next);
+	p->attachments = xml_first_child(p->header, MLA_NS3, "Attachments");
+	kn = key_name_of(p->enc_desc);
+	if (!xml_is(p->enc_desc, XENC_NS, "EncryptedData") || kn == NULL || p->attachments == NULL)
+		return mla_fail(diag, MLA_ERR_SCHEMA, "envelope version 3 without its attachment "
+				"list or descriptor");
+	a = xmlNodeGetContent(kn);
+	b = xmlNodeGetContent(p->key_name);
+	same = a != NULL && b != NULL && xmlStrEqual(a, b);
+	xmlFree(a);
+	xmlFree(b);
+	if (!same)
+		return mla_fail(diag, MLA_ERR_SCHEMA, "the attachment descriptor is encrypted for "
+				"another key than the document");
+	return MLA_OK;
+}
+
 static mla_err find_key_name(struct env_parts *p, mla_diag *diag)
 {
-	xmlNodePtr ki, ek, ki2;
-
 	p->enc_data = xml_first_child(p->payload, XENC_NS, "EncryptedData");
-	ki = xml_first_child(p->enc_data, DS_NS, "KeyInfo");
-	ek = xml_first_child(ki, XENC_NS, "EncryptedKey");
-	ki2 = xml_first_child(ek, DS_NS, "KeyInfo");
-	p->key_name = xml_first_child(ki2, DS_NS, "KeyName");
+	p->key_name = key_name_of(p->enc_data);
 	if (p->enc_data == NULL || p->key_name == NULL)
 		return mla_fail(diag, MLA_ERR_SCHEMA, "payload has no EncryptedData with a KeyName");
-	return MLA_OK;
+	return p->version == 3 ? find_attachment_parts(p, diag) : MLA_OK;
 }
 
 mla_err verify_extract_chain(xmlNodePtr signature, STACK_OF(X509) **out, mla_diag *diag)
@@ -126,11 +160,11 @@ static mla_err check_part_id(xmlNodePtr part, char prefix, const char *name,
 }
 
 static mla_err check_before_crypto(struct env_parts *p, const xml_safe_counts *counts,
-				   mla_verified *out, mla_diag *diag)
+				   int max_version, mla_verified *out, mla_diag *diag)
 {
 	mla_err r;
 
-	if ((r = locate_parts(p, counts, diag)) != MLA_OK ||
+	if ((r = locate_parts(p, counts, max_version, diag)) != MLA_OK ||
 	    (r = algs_check_tree(p->root, diag)) != MLA_OK ||
 	    (r = b64check_tree(p->root, diag)) != MLA_OK ||
 	    (r = schema_validate(p->doc, diag)) != MLA_OK ||
@@ -143,8 +177,8 @@ static mla_err check_before_crypto(struct env_parts *p, const xml_safe_counts *c
 }
 
 mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust *trust,
-			    const mla_limits *limits, struct env_parts *p, mla_verified *out,
-			    mla_diag *diag)
+			    const mla_limits *limits, int max_version, struct env_parts *p,
+			    mla_verified *out, mla_diag *diag)
 {
 	mla_err r;
 	xml_safe_counts counts;
@@ -154,7 +188,7 @@ mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust 
 	memset(p, 0, sizeof(*p));
 	memset(out, 0, sizeof(*out));
 	if ((r = xml_safe_parse(env, env_len, limits, &p->doc, &counts, diag)) != MLA_OK ||
-	    (r = check_before_crypto(p, &counts, out, diag)) != MLA_OK)
+	    (r = check_before_crypto(p, &counts, max_version, out, diag)) != MLA_OK)
 		goto out;
 	if ((r = certcheck_signature_signer(trust, out->header.from_state, p->signature,
 					    limits->verify_time, "signer", "envelope", &leaf,
@@ -187,7 +221,8 @@ mla_err mla_envelope_verify(const uint8_t *env, size_t env_len, const mla_trust 
 	struct env_parts p;
 	mla_err r;
 
-	r = verify_envelope_doc(env, env_len, trust, limits, &p, out, diag);
+	r = verify_envelope_doc(env, env_len, trust, limits, MLA_ENVELOPE_VERSION_MAX, &p, out,
+				diag);
 	xmlFreeDoc(p.doc);
 	return r;
 }

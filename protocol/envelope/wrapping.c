@@ -22,7 +22,8 @@ const struct wrap_shape wrap_envelope = {
 	},
 	.n = 3,
 	.signature = 2,
-	.forbidden = 1u << XML_HEADER2 | 1u << XML_PAYLOAD2,
+	.forbidden = 1u << XML_HEADER2 | 1u << XML_PAYLOAD2 | 1u << XML_HEADER3 |
+		     1u << XML_PAYLOAD3,
 	.forbidden_what = "envelope Header or Payload of another version",
 };
 
@@ -40,7 +41,25 @@ const struct wrap_shape wrap_envelope2 = {
 	},
 	.n = 3,
 	.signature = 2,
-	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD,
+	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD | 1u << XML_HEADER3 | 1u << XML_PAYLOAD3,
+	.forbidden_what = "envelope Header or Payload of another version",
+};
+
+/* Envelope version 3 (SPEC 17): the same shape in its own namespace (the list of attachments
+ * is inside the Header, the descriptor inside the Payload, so both are covered as parts). */
+const struct wrap_shape wrap_envelope3 = {
+	.doc = "envelope",
+	.root_ns = MLA_NS3,
+	.root_name = "Envelope",
+	.root_qname = "mla:Envelope",
+	.children = {
+		{XML_HEADER3, "the header", "header"},
+		{XML_PAYLOAD3, "the encrypted payload", "payload"},
+		{XML_SIGNATURE, NULL, NULL},
+	},
+	.n = 3,
+	.signature = 2,
+	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD | 1u << XML_HEADER2 | 1u << XML_PAYLOAD2,
 	.forbidden_what = "envelope Header or Payload of another version",
 };
 
@@ -56,7 +75,7 @@ const struct wrap_shape wrap_receipt = {
 	.n = 2,
 	.signature = 1,
 	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD | 1u << XML_HEADER2 |
-		     1u << XML_PAYLOAD2 | 1u << XML_BODY2,
+		     1u << XML_PAYLOAD2 | 1u << XML_HEADER3 | 1u << XML_PAYLOAD3 | 1u << XML_BODY2,
 	.forbidden_what = "envelope Header or Payload, or a receipt Body of another version",
 };
 
@@ -74,7 +93,7 @@ const struct wrap_shape wrap_receipt2 = {
 	.n = 2,
 	.signature = 1,
 	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD | 1u << XML_HEADER2 |
-		     1u << XML_PAYLOAD2 | 1u << XML_BODY,
+		     1u << XML_PAYLOAD2 | 1u << XML_HEADER3 | 1u << XML_PAYLOAD3 | 1u << XML_BODY,
 	.forbidden_what = "envelope Header or Payload, or a receipt Body of another version",
 };
 

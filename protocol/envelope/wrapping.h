@@ -33,6 +33,7 @@ struct wrap_shape {
 
 extern const struct wrap_shape wrap_envelope; /* Header, Payload, Signature */
 extern const struct wrap_shape wrap_envelope2; /* the same, envelope version 2 */
+extern const struct wrap_shape wrap_envelope3; /* the same, envelope version 3 */
 extern const struct wrap_shape wrap_receipt;  /* Body, Signature; no Header or Payload */
 extern const struct wrap_shape wrap_receipt2; /* the same, receipt version 2 */
 

@@ -80,6 +80,8 @@ const struct xml_counted_name xml_counted_names[XML_COUNTED_N] = {
 	[XML_BODY2] = {MLA_RECEIPT2_NS, "Body"},
 	[XML_HEADER2] = {MLA_NS2, "Header"},
 	[XML_PAYLOAD2] = {MLA_NS2, "Payload"},
+	[XML_HEADER3] = {MLA_NS3, "Header"},
+	[XML_PAYLOAD3] = {MLA_NS3, "Payload"},
 };
 
 static void count_element(struct parse_state *st, const xmlChar *local, const xmlChar *uri)

@@ -12,4 +12,5 @@ void mla_limits_default(mla_limits *l)
 	l->max_attrs = MLA_DEFAULT_MAX_ATTRS;
 	l->max_document_nodes = MLA_DEFAULT_MAX_DOCUMENT_NODES;
 	l->verify_time = 0;
+	l->max_attachment_bytes = MLA_DEFAULT_MAX_ATTACHMENT_BYTES;
 }
