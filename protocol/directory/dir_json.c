@@ -12,7 +12,7 @@
 
 static mla_err bad(mla_diag *diag, const char *what)
 {
-	return mla_fail(diag, MLA_ERR_ARG, "entry description: %s", what);
+	return mla_fail(diag, MLA_ERR_CONFIG, "entry description: %s", what);
 }
 
 /* Refuses any member of o not in the NULL-terminated list known. */
@@ -22,13 +22,13 @@ static mla_err only(json_t *o, const char *const *known, const char *where, mla_
 	json_t *v;
 
 	if (!json_is_object(o))
-		return mla_fail(diag, MLA_ERR_ARG, "entry description: %s is not an object", where);
+		return mla_fail(diag, MLA_ERR_CONFIG, "entry description: %s is not an object", where);
 	json_object_foreach(o, key, v) {
 		size_t i = 0;
 		while (known[i] != NULL && strcmp(known[i], key) != 0)
 			i++;
 		if (known[i] == NULL)
-			return mla_fail(diag, MLA_ERR_ARG, "entry description: unknown member "
+			return mla_fail(diag, MLA_ERR_CONFIG, "entry description: unknown member "
 					"'%.40s' in %s", key, where);
 	}
 	return MLA_OK;
@@ -42,7 +42,7 @@ static mla_err get_str(json_t *o, const char *key, int required, char *out, size
 	if (v == NULL && !required)
 		return MLA_OK;
 	if (!json_is_string(v) || mla_strcpy(out, size, json_string_value(v)) != MLA_OK)
-		return mla_fail(diag, MLA_ERR_ARG, "entry description: '%s' is missing, not a "
+		return mla_fail(diag, MLA_ERR_CONFIG, "entry description: '%s' is missing, not a "
 				"string or longer than %zu bytes", key, size - 1);
 	return MLA_OK;
 }
@@ -55,7 +55,7 @@ static mla_err get_time(json_t *o, const char *key, time_t *out, mla_diag *diag)
 	if ((r = get_str(o, key, 1, s, sizeof(s), diag)) != MLA_OK)
 		return r;
 	if ((*out = mla_time_parse(s)) < 0)
-		return mla_fail(diag, MLA_ERR_ARG, "entry description: '%s' is not "
+		return mla_fail(diag, MLA_ERR_CONFIG, "entry description: '%s' is not "
 				"YYYY-MM-DDThh:mm:ssZ", key);
 	return MLA_OK;
 }
@@ -214,7 +214,7 @@ mla_err mla_dir_entry_from_json(const char *json, size_t len, const char *base_d
 		return mla_fail(diag, MLA_ERR_TOO_LARGE, "entry description of %zu bytes exceeds "
 				"the limit of %zu", len, MLA_DIR_MAX_JSON_BYTES);
 	if ((o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
-		return mla_fail(diag, MLA_ERR_ARG, "entry description is not JSON (line %d): %.80s",
+		return mla_fail(diag, MLA_ERR_CONFIG, "entry description is not JSON (line %d): %.80s",
 				jerr.line, jerr.text);
 	if ((r = only(o, known, "the entry", diag)) == MLA_OK &&
 	    (r = get_str(o, "state", 1, out->state, sizeof(out->state), diag)) == MLA_OK &&

@@ -489,7 +489,7 @@ static void test_description_refused(void **state)
 
 	(void)state;
 	assert_int_equal(mla_dir_entry_from_json(unknown, strlen(unknown), F->dir, &e, &d),
-			 MLA_ERR_ARG);
+			 MLA_ERR_CONFIG);
 	assert_non_null(strstr(d.msg, "unknown member 'colour'"));
 	mla_dir_entry_clear(&e);
 	/* two central authorities */
