@@ -480,6 +480,33 @@ static void test_entry_alone(void **state)
 	mla_buf_free(&wrong);
 }
 
+static void test_state_twice_and_foreign_key(void **state)
+{
+	char path[PATH_MAX], key[PATH_MAX];
+	mla_buf e[3] = {entry_es, entry_co, entry_co}, buf, by_tls;
+	mla_signer *tls = NULL;
+	mla_diag d = {MLA_OK, ""};
+	mla_dir_policy p;
+
+	(void)state;
+	policy(&p);
+	/* CO listed twice: two elements with one Id is what signature wrapping needs */
+	make_dir(e, 3, 50, now + 7 * DAY, F->es_signer, &buf);
+	expect(&buf, &p, MLA_ERR_SIG_WRAPPING, "holds Id S-CO twice");
+	mla_buf_free(&buf);
+	/* signed with CO's TLS key: CO's root vouches for it, but it is not CO's listed
+	 * signing certificate */
+	assert_int_equal(mla_signer_load(fixture_path(F, "CO/tls.crt", path),
+					 fixture_path(F, "CO/tls.key", key), &tls, &d), MLA_OK);
+	make_entry("CO", "CO", "co", tls, &by_tls);
+	e[1] = by_tls;
+	make_dir(e, 2, 51, now + 7 * DAY, F->es_signer, &buf);
+	expect(&buf, &p, MLA_ERR_CERT_UNTRUSTED, "does not list as its signing certificate");
+	mla_buf_free(&buf);
+	mla_buf_free(&by_tls);
+	mla_signer_free(tls);
+}
+
 static void test_description_refused(void **state)
 {
 	const char *unknown = "{\"state\":\"CO\",\"colour\":\"red\"}";
@@ -520,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_entry_alone),
+		cmocka_unit_test(test_state_twice_and_foreign_key),
 		cmocka_unit_test(test_description_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
