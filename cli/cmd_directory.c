@@ -351,7 +351,7 @@ static int cmd_diff(const struct dir_args *a, mla_diag *d)
 			printf("serial %llu -> %llu: %zu change(s)\n",
 			       (unsigned long long)old->serial, (unsigned long long)new_->serial,
 			       changes);
-			if (fwrite(out.data, 1, out.len, stdout) != out.len)
+			if (out.len > 0 && fwrite(out.data, 1, out.len, stdout) != out.len)
 				r = mla_fail(d, MLA_ERR_IO, "cannot write the output");
 		}
 	}
