@@ -120,6 +120,15 @@ static int kind_bit(const char *kind)
 	return -1;
 }
 
+/* An ISO 639 code: 2 or 3 lower-case letters. */
+static int is_language(json_t *v)
+{
+	const char *s = json_string_value(v);
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	return n >= 2 && n <= 3 && strspn(s, "abcdefghijklmnopqrstuvwxyz") == n;
+}
+
 static mla_err read_authority(json_t *o, mla_dir_authority *a, mla_diag *diag)
 {
 	static const char *const known[] = {"name", "central", "kinds", "languages", NULL};
@@ -143,8 +152,7 @@ static mla_err read_authority(json_t *o, mla_dir_authority *a, mla_diag *diag)
 		a->kinds |= UINT32_C(1) << k;
 	}
 	json_array_foreach(langs, i, v) {
-		if (!json_is_string(v) || strlen(json_string_value(v)) < 2 ||
-		    strspn(json_string_value(v), "abcdefghijklmnopqrstuvwxyz") != strlen(json_string_value(v)) ||
+		if (!is_language(v) ||
 		    mla_strcpy(a->langs[i], sizeof(a->langs[i]), json_string_value(v)) != MLA_OK)
 			return bad(diag, "a language is not 2 or 3 lower-case letters (ISO 639)");
 		a->n_langs++;
