@@ -25,6 +25,7 @@
 #define MLA_DIR_MAX_ATTRS 8192u
 #define MLA_DIR_MAX_STATES 64
 #define MLA_DIR_MAX_URLS 4
+#define MLA_DIR_MAX_INTERMEDIATES 4
 #define MLA_DIR_URL_MAX 255
 #define MLA_DIR_MAX_AUTHORITIES 16
 #define MLA_DIR_MAX_LANGS 8
@@ -72,6 +73,9 @@ typedef struct mla_dir_entry {
 	size_t n_urls;
 	char urls[MLA_DIR_MAX_URLS][MLA_DIR_URL_MAX + 1];
 	X509 *root;
+	/* CA certificates between the root and the listed certificates, if any */
+	size_t n_inter;
+	X509 *inter[MLA_DIR_MAX_INTERMEDIATES];
 	mla_dir_cert certs[MLA_DIR_USES];
 	size_t n_auth;
 	mla_dir_authority auth[MLA_DIR_MAX_AUTHORITIES];

@@ -94,6 +94,28 @@ static mla_err read_pair(json_t *o, const char *use, const char *base, mla_dir_c
 	return get_time(p, "next_from", &c->next_from, diag);
 }
 
+static mla_err read_intermediates(json_t *o, const char *base, mla_dir_entry *e,
+				  mla_diag *diag)
+{
+	json_t *list = json_object_get(o, "intermediates"), *v;
+	size_t i;
+	mla_err r;
+
+	if (list == NULL)
+		return MLA_OK;
+	if (!json_is_array(list) || json_array_size(list) > MLA_DIR_MAX_INTERMEDIATES)
+		return bad(diag, "intermediates is not an array of at most 4 files");
+	json_array_foreach(list, i, v) {
+		if (!json_is_string(v))
+			return bad(diag, "an intermediate is not a file name");
+		if ((r = load_cert(base, json_string_value(v), &e->inter[e->n_inter], diag)) !=
+		    MLA_OK)
+			return r;
+		e->n_inter++;
+	}
+	return MLA_OK;
+}
+
 static mla_err read_certs(json_t *o, const char *base, mla_dir_entry *e, mla_diag *diag)
 {
 	static const char *const known[] = {"tls", "signing", "encryption", "audit", NULL};
@@ -103,6 +125,7 @@ static mla_err read_certs(json_t *o, const char *base, mla_dir_entry *e, mla_dia
 
 	if ((r = get_str(o, "root", 1, path, sizeof(path), diag)) != MLA_OK ||
 	    (r = load_cert(base, path, &e->root, diag)) != MLA_OK ||
+	    (r = read_intermediates(o, base, e, diag)) != MLA_OK ||
 	    (r = only(c, known, "certificates", diag)) != MLA_OK)
 		return r;
 	for (int u = 0; u < MLA_DIR_USES; u++)
@@ -141,6 +164,8 @@ static mla_err read_authority(json_t *o, mla_dir_authority *a, mla_diag *diag)
 	if ((r = only(o, known, "an authority", diag)) != MLA_OK ||
 	    (r = get_str(o, "name", 1, a->name, sizeof(a->name), diag)) != MLA_OK)
 		return r;
+	if (json_object_get(o, "central") != NULL && !json_is_boolean(json_object_get(o, "central")))
+		return bad(diag, "an authority's central is not true or false");
 	a->central = json_is_true(json_object_get(o, "central"));
 	if ((kinds != NULL && !json_is_array(kinds)) || !json_is_array(langs) ||
 	    json_array_size(langs) > MLA_DIR_MAX_LANGS)
@@ -211,8 +236,8 @@ mla_err mla_dir_entry_from_json(const char *json, size_t len, const char *base_d
 				mla_dir_entry *out, mla_diag *diag)
 {
 	static const char *const known[] = {"state", "valid_from", "valid_until", "gateways",
-					    "root", "certificates", "authorities", "channels",
-					    "urgent_contact", NULL};
+					    "root", "intermediates", "certificates", "authorities",
+					    "channels", "urgent_contact", NULL};
 	json_error_t jerr;
 	json_t *o = NULL;
 	mla_err r;

@@ -22,6 +22,8 @@ void mla_dir_entry_clear(mla_dir_entry *e)
 	if (e == NULL)
 		return;
 	X509_free(e->root);
+	for (size_t i = 0; i < e->n_inter; i++)
+		X509_free(e->inter[i]);
 	for (int u = 0; u < MLA_DIR_USES; u++) {
 		X509_free(e->certs[u].current);
 		X509_free(e->certs[u].next);
@@ -185,6 +187,9 @@ static mla_err read_item(xmlNodePtr c, mla_dir_entry *e, mla_diag *diag)
 		return read_time(c, &e->valid_until, "ValidUntil", e->state, diag);
 	if (dir_is(c, "RootCertificate"))
 		return read_cert(c, &e->root, "RootCertificate", e->state, diag);
+	if (dir_is(c, "IntermediateCertificate") && e->n_inter < MLA_DIR_MAX_INTERMEDIATES)
+		return read_cert(c, &e->inter[e->n_inter++], "IntermediateCertificate", e->state,
+				 diag);
 	if (dir_is(c, "Gateway") && e->n_urls < MLA_DIR_MAX_URLS)
 		return dir_text(c, e->urls[e->n_urls++], sizeof(e->urls[0]), "Gateway", diag);
 	if (dir_is(c, "Authority") && e->n_auth < MLA_DIR_MAX_AUTHORITIES)

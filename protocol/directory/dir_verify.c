@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "certcheck.h"
 #include "dir_internal.h"
@@ -43,6 +44,55 @@ static mla_err check_root(const mla_trust *trust, const mla_dir_entry *e, mla_di
 			"other than the one configured locally for %s", e->state, e->state);
 }
 
+/* x chains to the State's configured root through the entry's intermediates alone. Its dates
+ * are not judged here: a next certificate is not valid yet, and expiry is warned about, not
+ * refused, by the gateway (issue 16 part 3). */
+static int chains_to_root(X509_STORE *store, const mla_dir_entry *e, X509 *x)
+{
+	STACK_OF(X509) *inter = sk_X509_new_null();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int ok = inter != NULL && ctx != NULL;
+
+	for (size_t i = 0; ok && i < e->n_inter; i++)
+		ok = sk_X509_push(inter, e->inter[i]) > 0;
+	if (ok && X509_STORE_CTX_init(ctx, store, x, inter) == 1) {
+		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT | X509_V_FLAG_NO_CHECK_TIME);
+		ok = X509_verify_cert(ctx) == 1;
+	} else {
+		ok = 0;
+	}
+	X509_STORE_CTX_free(ctx);
+	sk_X509_free(inter); /* the certificates stay the entry's */
+	return ok;
+}
+
+/* Every listed certificate, current and next, is issued under the State's root and allows
+ * its use, so what a gateway later takes from the entry is what the State's PKI issued. */
+static mla_err check_listed(const mla_trust *trust, const mla_dir_entry *e, mla_diag *diag)
+{
+	static const uint32_t usage[MLA_DIR_USES] = {KU_DIGITAL_SIGNATURE, KU_DIGITAL_SIGNATURE,
+						     KU_KEY_ENCIPHERMENT, KU_DIGITAL_SIGNATURE};
+	static const char *const usage_name[MLA_DIR_USES] = {
+		"digitalSignature", "digitalSignature", "keyEncipherment", "digitalSignature"};
+	X509_STORE *store = trust_store_for(trust, e->state);
+
+	for (int u = 0; u < MLA_DIR_USES; u++) {
+		X509 *pair[2] = {e->certs[u].current, e->certs[u].next};
+		for (int k = 0; k < 2 && pair[k] != NULL; k++) {
+			const char *use = mla_dir_use_name((mla_dir_use)u), *next = k ? "next " : "";
+			if (!chains_to_root(store, e, pair[k]))
+				return mla_fail(diag, MLA_ERR_CERT_UNTRUSTED, "entry of %s: its %s%s "
+						"certificate does not chain to the root of %s",
+						e->state, next, use, e->state);
+			if ((X509_get_key_usage(pair[k]) & usage[u]) == 0)
+				return mla_fail(diag, MLA_ERR_CERT_USAGE, "entry of %s: its %s%s "
+						"certificate does not allow %s", e->state, next,
+						use, usage_name[u]);
+		}
+	}
+	return MLA_OK;
+}
+
 static mla_err check_id(xmlNodePtr state, const char *code, mla_diag *diag)
 {
 	xmlChar *id = xmlGetProp(state, BAD_CAST "Id");
@@ -71,6 +121,7 @@ static mla_err verify_entry(xmlNodePtr entry, const mla_trust *trust, time_t now
 	if (sig == NULL)
 		return mla_fail(diag, MLA_ERR_SCHEMA, "entry of %s is not signed", e->state);
 	if ((r = check_root(trust, e, diag)) != MLA_OK ||
+	    (r = check_listed(trust, e, diag)) != MLA_OK ||
 	    (r = certcheck_signature_signer(trust, e->state, sig, now, "entry signer",
 					    "directory entry", &leaf, diag)) != MLA_OK)
 		return r;

@@ -138,6 +138,9 @@ mla_err dir_write_state(xmlNodePtr parent, xmlNsPtr ns, const mla_dir_entry *e)
 			return r;
 	if ((r = add_cert(st, ns, "RootCertificate", e->root, NULL)) != MLA_OK)
 		return r;
+	for (size_t i = 0; i < e->n_inter; i++)
+		if ((r = add_cert(st, ns, "IntermediateCertificate", e->inter[i], NULL)) != MLA_OK)
+			return r;
 	for (int u = 0; u < MLA_DIR_USES; u++)
 		if ((r = add_pair(st, ns, use_elements[u], &e->certs[u])) != MLA_OK)
 			return r;

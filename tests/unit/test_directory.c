@@ -507,6 +507,50 @@ static void test_state_twice_and_foreign_key(void **state)
 	mla_signer_free(tls);
 }
 
+/* CO's entry with one certificate replaced (the JSON's from -> to), signed by CO. */
+static void make_entry_with(const char *from, const char *to, mla_buf *out)
+{
+	char orig[4096], json[4096], *p;
+	mla_diag d = {MLA_OK, ""};
+	mla_dir_entry e;
+	mla_buf unsigned_;
+
+	describe(orig, sizeof(orig), "CO", "CO", "co");
+	assert_non_null(p = strstr(orig, from));
+	*p = '\0';
+	assert_int_equal(mla_snprintf(json, sizeof(json), "%s%s%s", orig, to, p + strlen(from)),
+			 MLA_OK);
+	assert_int_equal(mla_dir_entry_from_json(json, strlen(json), F->dir, &e, &d), MLA_OK);
+	assert_int_equal(mla_dir_entry_write(&e, &unsigned_, &d), MLA_OK);
+	assert_int_equal(mla_dir_sign(unsigned_.data, unsigned_.len, F->co_signer, out, &d),
+			 MLA_OK);
+	mla_dir_entry_clear(&e);
+	mla_buf_free(&unsigned_);
+}
+
+static void test_listed_certificates(void **state)
+{
+	mla_buf e[2] = {entry_es, {0}}, buf;
+	mla_dir_policy p;
+
+	(void)state;
+	policy(&p);
+	/* CO lists MX's TLS certificate as its own */
+	make_entry_with("\"CO/tls.crt\"", "\"MX/tls.crt\"", &e[1]);
+	make_dir(e, 2, 60, now + 7 * DAY, F->es_signer, &buf);
+	expect(&buf, &p, MLA_ERR_CERT_UNTRUSTED, "its tls certificate does not chain to the root "
+	       "of CO");
+	mla_buf_free(&buf);
+	mla_buf_free(&e[1]);
+	/* an encryption certificate that cannot encrypt keys */
+	make_entry_with("\"CO/encrypt.crt\",\"next", "\"CO/sign.crt\",\"next", &e[1]);
+	make_dir(e, 2, 61, now + 7 * DAY, F->es_signer, &buf);
+	expect(&buf, &p, MLA_ERR_CERT_USAGE, "its encryption certificate does not allow "
+	       "keyEncipherment");
+	mla_buf_free(&buf);
+	mla_buf_free(&e[1]);
+}
+
 static void test_description_refused(void **state)
 {
 	const char *unknown = "{\"state\":\"CO\",\"colour\":\"red\"}";
@@ -548,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_entry_alone),
 		cmocka_unit_test(test_state_twice_and_foreign_key),
+		cmocka_unit_test(test_listed_certificates),
 		cmocka_unit_test(test_description_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
