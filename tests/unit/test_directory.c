@@ -551,6 +551,51 @@ static void test_listed_certificates(void **state)
 	mla_buf_free(&e[1]);
 }
 
+static void test_entry_period(void **state)
+{
+	mla_buf e[2] = {entry_es, {0}}, buf;
+	mla_dir_policy p;
+
+	(void)state;
+	policy(&p);
+	make_entry_with("\"valid_from\":\"2020", "\"valid_from\":\"2098", &e[1]);
+	make_dir(e, 2, 70, now + 7 * DAY, F->es_signer, &buf);
+	expect(&buf, &p, MLA_ERR_DIR_EXPIRED, "entry of CO is not valid before 2098-01-01");
+	mla_buf_free(&buf);
+	mla_buf_free(&e[1]);
+	make_entry_with("\"valid_until\":\"2099", "\"valid_until\":\"2021", &e[1]);
+	make_dir(e, 2, 71, now + 7 * DAY, F->es_signer, &buf);
+	expect(&buf, &p, MLA_ERR_DIR_EXPIRED, "entry of CO expired at 2021-01-01T00:00:00Z, past");
+	mla_buf_free(&buf);
+	mla_buf_free(&e[1]);
+}
+
+static void test_unsigned_entry_inside(void **state)
+{
+	mla_buf e[2] = {entry_es, entry_co}, unsigned_, buf;
+	mla_diag d = {MLA_OK, ""};
+	mla_dir_policy p;
+	char *text, *sig, *end;
+
+	(void)state;
+	/* a publisher drops CO's signature from its entry and signs the whole */
+	assert_int_equal(mla_dir_assemble(e, 2, 80, now - 60, now + DAY, "ES", &unsigned_, &d),
+			 MLA_OK);
+	assert_int_equal(mla_buf_terminate(&unsigned_), MLA_OK);
+	text = (char *)unsigned_.data;
+	assert_non_null(sig = strstr(strstr(text, "code=\"CO\""), "<ds:Signature"));
+	assert_non_null(end = strstr(sig, "</ds:Signature>"));
+	end += strlen("</ds:Signature>");
+	memmove(sig, end, strlen(end) + 1);
+	unsigned_.len = strlen(text);
+	assert_int_equal(mla_dir_sign(unsigned_.data, unsigned_.len, F->es_signer, &buf, &d),
+			 MLA_OK);
+	policy(&p);
+	expect(&buf, &p, MLA_ERR_SCHEMA, "entry of CO is not signed");
+	mla_buf_free(&buf);
+	mla_buf_free(&unsigned_);
+}
+
 static void test_description_refused(void **state)
 {
 	const char *unknown = "{\"state\":\"CO\",\"colour\":\"red\"}";
@@ -593,6 +638,8 @@ int main(void)
 		cmocka_unit_test(test_entry_alone),
 		cmocka_unit_test(test_state_twice_and_foreign_key),
 		cmocka_unit_test(test_listed_certificates),
+		cmocka_unit_test(test_entry_period),
+		cmocka_unit_test(test_unsigned_entry_inside),
 		cmocka_unit_test(test_description_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
