@@ -120,7 +120,9 @@ mla_err mla_dir_assemble(const mla_buf *entries, size_t n, uint64_t serial, time
 
 /* Signs an unsigned Entry (its State, with the State's signing key) or an unsigned Directory
  * (its Body, with the publisher's signing key), chosen by the document's root, into *out
- * (initialised here). A document already signed is refused (MLA_ERR_EXISTS). */
+ * (initialised here). A document already signed is refused (MLA_ERR_EXISTS), an entry
+ * whose listed signing certificates (current, next) do not include the signer's
+ * MLA_ERR_CERT_UNTRUSTED. */
 mla_err mla_dir_sign(const uint8_t *xml, size_t len, const mla_signer *signer, mla_buf *out,
 		     mla_diag *diag);
 

@@ -34,6 +34,10 @@ mla_err dir_entry_check(const mla_dir_entry *e, mla_diag *diag);
 
 /* dir_write.c: the State element of e under parent (namespace ns). */
 mla_err dir_write_state(xmlNodePtr parent, xmlNsPtr ns, const mla_dir_entry *e);
+/* mla_dir_sign; check_signer 0 skips the check that an entry is signed with a certificate
+ * it lists (for tests that play a publisher or State signing what verification refuses). */
+mla_err dir_sign(const uint8_t *xml, size_t len, const mla_signer *signer, int check_signer,
+		 mla_buf *out, mla_diag *diag);
 /* Serialises doc into *out (initialised here), bounded by max. */
 mla_err dir_serialize(xmlDocPtr doc, size_t max, mla_buf *out, mla_diag *diag);
 

@@ -297,36 +297,75 @@ static mla_err signed_part(xmlNodePtr root, xmlNodePtr *part, mla_diag *diag)
 	return MLA_OK;
 }
 
+/* An entry is signed with the key of a certificate it lists for signing: caught here with a
+ * clear message rather than by every verifier later. */
+static mla_err check_entry_signer(xmlNodePtr state, const mla_signer *signer, mla_diag *diag)
+{
+	X509 *leaf = sk_X509_value(signer->chain, 0);
+	mla_dir_entry e;
+	mla_err r;
+
+	memset(&e, 0, sizeof(e));
+	if ((r = dir_read_state(state, &e, diag)) == MLA_OK &&
+	    X509_cmp(leaf, e.certs[MLA_DIR_SIGNING].current) != 0 &&
+	    (e.certs[MLA_DIR_SIGNING].next == NULL ||
+	     X509_cmp(leaf, e.certs[MLA_DIR_SIGNING].next) != 0))
+		r = mla_fail(diag, MLA_ERR_CERT_UNTRUSTED, "the certificate given is not the "
+			     "signing certificate the entry of %s lists", e.state);
+	mla_dir_entry_clear(&e);
+	return r;
+}
+
+static mla_err sign_part(xmlNodePtr root, xmlNodePtr part, const mla_signer *signer,
+			 mla_diag *diag)
+{
+	xmlChar *id = NULL;
+	mla_err r;
+
+	if ((r = dir_register_id(part, diag)) != MLA_OK)
+		return r;
+	if ((id = xmlGetProp(part, BAD_CAST "Id")) == NULL)
+		return MLA_ERR_NOMEM;
+	{
+		const char *ids[1] = {(const char *)id};
+		r = seal_sign_refs(root, ids, 1, signer, diag);
+	}
+	xmlFree(id);
+	return r;
+}
+
 mla_err mla_dir_sign(const uint8_t *xml, size_t len, const mla_signer *signer, mla_buf *out,
 		     mla_diag *diag)
+{
+	return dir_sign(xml, len, signer, 1, out, diag);
+}
+
+mla_err dir_sign(const uint8_t *xml, size_t len, const mla_signer *signer, int check_signer,
+		 mla_buf *out, mla_diag *diag)
 {
 	mla_limits limits;
 	xmlDocPtr doc = NULL;
 	xmlNodePtr root, part;
-	xmlChar *id = NULL;
 	mla_err r;
 
 	mla_buf_init(out, 0);
 	mla_limits_default(&limits);
 	limits.max_envelope_bytes = MLA_DIR_MAX_BYTES;
 	limits.max_nodes = MLA_DIR_MAX_NODES;
+	limits.max_depth = MLA_DIR_MAX_DEPTH;
 	limits.max_attrs = MLA_DIR_MAX_ATTRS;
-	/* unsigned documents do not match the schema; the read-back after signing checks */
+	/* an unsigned Directory does not match the schema (its signature is required): the
+	 * read-back after signing checks it whole */
 	if ((r = xml_safe_parse(xml, len, &limits, &doc, NULL, diag)) != MLA_OK)
 		goto out;
 	root = xmlDocGetRootElement(doc);
 	if ((r = signed_part(root, &part, diag)) != MLA_OK ||
-	    (r = dir_register_id(part, diag)) != MLA_OK)
+	    (check_signer && dir_is(root, "Entry") &&
+	     (r = check_entry_signer(part, signer, diag)) != MLA_OK) ||
+	    (r = sign_part(root, part, signer, diag)) != MLA_OK)
 		goto out;
-	id = xmlGetProp(part, BAD_CAST "Id");
-	{
-		const char *ids[1] = {(const char *)id};
-		if ((r = seal_sign_refs(root, ids, 1, signer, diag)) != MLA_OK)
-			goto out;
-	}
 	r = finish(doc, MLA_DIR_MAX_BYTES, out, diag);
 out:
-	xmlFree(id);
 	xmlFreeDoc(doc);
 	return r;
 }

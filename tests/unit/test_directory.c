@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "dir_internal.h"
 #include "fixture.h"
 #include "mlagw/codec.h"
 #include "mlagw/directory.h"
@@ -52,7 +53,8 @@ static void make_entry(const char *state, const char *pki, const char *lower,
 	describe(json, sizeof(json), state, pki, lower);
 	assert_int_equal(mla_dir_entry_from_json(json, strlen(json), F->dir, &e, &d), MLA_OK);
 	assert_int_equal(mla_dir_entry_write(&e, &unsigned_, &d), MLA_OK);
-	if (mla_dir_sign(unsigned_.data, unsigned_.len, signer, out, &d) != MLA_OK)
+	/* unchecked: some tests sign with a key the entry does not list, as an attacker would */
+	if (dir_sign(unsigned_.data, unsigned_.len, signer, 0, out, &d) != MLA_OK)
 		fail_msg("%s", d.msg);
 	mla_dir_entry_clear(&e);
 	mla_buf_free(&unsigned_);
@@ -474,6 +476,21 @@ static void test_entry_alone(void **state)
 			 MLA_ERR_CERT_WRONG_STATE);
 	mla_dir_entry_clear(&e);
 	mla_buf_free(&wrong);
+	/* signing with a key the entry does not list is refused at once */
+	{
+		char json[4096];
+		mla_dir_entry co;
+		mla_buf unsigned_;
+		describe(json, sizeof(json), "CO", "CO", "co");
+		assert_int_equal(mla_dir_entry_from_json(json, strlen(json), F->dir, &co, &d),
+				 MLA_OK);
+		assert_int_equal(mla_dir_entry_write(&co, &unsigned_, &d), MLA_OK);
+		assert_int_equal(mla_dir_sign(unsigned_.data, unsigned_.len, mx_signer, &wrong, &d),
+				 MLA_ERR_CERT_UNTRUSTED);
+		assert_non_null(strstr(d.msg, "not the signing certificate the entry of CO lists"));
+		mla_dir_entry_clear(&co);
+		mla_buf_free(&unsigned_);
+	}
 	/* signing twice is refused */
 	assert_int_equal(mla_dir_sign(entry_co.data, entry_co.len, F->co_signer, &wrong, &d),
 			 MLA_ERR_EXISTS);
