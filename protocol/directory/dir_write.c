@@ -226,9 +226,15 @@ static mla_err add_entry(xmlNodePtr body, const mla_buf *entry, size_t i, mla_di
 	if (!dir_is(root, "Entry") || dir_ds_child(root, "Signature") == NULL)
 		r = mla_fail(diag, MLA_ERR_SCHEMA, "document %zu is not a signed directory entry",
 			     i + 1);
-	else if ((copy = xmlDocCopyNode(root, body->doc, 1)) == NULL ||
-		 xmlAddChild(body, copy) == NULL)
+	else if ((copy = xmlDocCopyNode(root, body->doc, 1)) == NULL)
 		r = MLA_ERR_NOMEM;
+	else if (xmlAddChild(body, copy) == NULL) {
+		xmlFreeNode(copy);
+		r = MLA_ERR_NOMEM;
+	} else if (dir_register_id(dir_child(copy, "State"), diag) != MLA_OK)
+		/* verification would refuse the directory (sig-wrapping); say why here */
+		r = mla_fail(diag, MLA_ERR_ARG, "document %zu is an entry of a State given before",
+			     i + 1);
 	xmlFreeDoc(doc);
 	return r;
 }

@@ -497,6 +497,30 @@ static void test_entry_alone(void **state)
 	mla_buf_free(&wrong);
 }
 
+/* A directory [ES, CO, CO] signed by ES, CO's entry copied in the text. */
+static void twice_signed(mla_buf *out)
+{
+	mla_buf e[2] = {entry_es, entry_co}, unsigned_, twice;
+	mla_diag d = {MLA_OK, ""};
+	char *text, *from, *to;
+
+	assert_int_equal(mla_dir_assemble(e, 2, 50, now - 60, now + DAY, "ES", &unsigned_, &d),
+			 MLA_OK);
+	assert_int_equal(mla_buf_terminate(&unsigned_), MLA_OK);
+	text = (char *)unsigned_.data;
+	assert_non_null(to = strstr(text, "</dir:Body>"));
+	assert_non_null(from = strstr(text, "code=\"CO\""));
+	while (from > text && strncmp(from, "<dir:Entry", 10) != 0)
+		from--;
+	mla_buf_init(&twice, MLA_DIR_MAX_BYTES);
+	assert_int_equal(mla_buf_append(&twice, text, (size_t)(to - text)), MLA_OK);
+	assert_int_equal(mla_buf_append(&twice, from, (size_t)(to - from)), MLA_OK);
+	assert_int_equal(mla_buf_append_str(&twice, to), MLA_OK);
+	assert_int_equal(mla_dir_sign(twice.data, twice.len, F->es_signer, out, &d), MLA_OK);
+	mla_buf_free(&twice);
+	mla_buf_free(&unsigned_);
+}
+
 static void test_state_twice_and_foreign_key(void **state)
 {
 	char path[PATH_MAX], key[PATH_MAX];
@@ -507,8 +531,12 @@ static void test_state_twice_and_foreign_key(void **state)
 
 	(void)state;
 	policy(&p);
-	/* CO listed twice: two elements with one Id is what signature wrapping needs */
-	make_dir(e, 3, 50, now + 7 * DAY, F->es_signer, &buf);
+	/* CO listed twice: two elements with one Id is what signature wrapping needs; assembly
+	 * refuses it, and a publisher that writes it anyway is refused on verification */
+	assert_int_equal(mla_dir_assemble(e, 3, 50, now, now + DAY, "ES", &buf, &d), MLA_ERR_ARG);
+	assert_non_null(strstr(d.msg, "document 3 is an entry of a State given before"));
+	mla_buf_free(&buf);
+	twice_signed(&buf);
 	expect(&buf, &p, MLA_ERR_SIG_WRAPPING, "holds Id S-CO twice");
 	mla_buf_free(&buf);
 	/* signed with CO's TLS key: CO's root vouches for it, but it is not CO's listed
