@@ -295,7 +295,7 @@ static void print_summary(const mla_directory *dir, const mla_dir_status *st)
 	mla_time_format(dir->expires, exp);
 	if (st->in_grace)
 		fprintf(stderr, "mlagw directory: warning: %s\n", st->warning);
-	printf("directory serial %llu published by %s, %zu entries (", 
+	printf("directory serial %llu published by %s, %zu entries (",
 	       (unsigned long long)dir->serial, dir->publisher, dir->n);
 	for (size_t i = 0; i < dir->n; i++)
 		printf("%s%s", i > 0 ? " " : "", dir->entries[i].state);

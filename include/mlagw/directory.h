@@ -132,7 +132,8 @@ typedef struct mla_dir_policy {
 	const mla_trust *trust;        /* the roots configured locally, per State */
 	const char *publisher;         /* the configured publisher's State code */
 	const mla_trust *publisher_trust; /* its root; NULL: trust */
-	time_t now;                    /* certificates, expiry and grace are judged at this time */
+	time_t now;                    /* certificates, expiry and grace are judged at this
+					 * time; 0: the current time */
 	time_t grace;                  /* seconds past an expiry still accepted, with a warning */
 	int have_held;                 /* a directory is held: */
 	uint64_t held_serial;          /* its serial */
@@ -155,7 +156,7 @@ mla_err mla_directory_verify(const uint8_t *xml, size_t len, const mla_dir_polic
  * signer chains to the local root of its State and is its listed signing certificate, its
  * root is the local one. *out is the caller's (mla_dir_entry_clear, also on failure). */
 mla_err mla_dir_entry_verify(const uint8_t *xml, size_t len, const mla_trust *trust,
-			     time_t now, mla_dir_entry *out, mla_diag *diag);
+			     time_t now, mla_dir_entry *out, mla_diag *diag); /* now 0: current */
 
 /* ---- look-ups on a verified directory ---- */
 

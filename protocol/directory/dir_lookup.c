@@ -6,7 +6,6 @@
 
 #include "dir_internal.h"
 #include "mlagw/codec.h"
-#include "mlagw/pem.h"
 
 const mla_dir_entry *mla_directory_find(const mla_directory *d, const char *state)
 {
