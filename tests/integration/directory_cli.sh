@@ -73,6 +73,16 @@ assert co["authorities"][1]["kinds"] == ["extradition"]
 PY
 echo "ok - the publisher assembles and signs; verify, held serial, show"
 
+# both signature levels with the stock xmlsec1 tool (SPEC 18.3), given the signers' certificates
+xmlsec1 --verify --id-attr:Id urn:mlagw:directory:1:State --pubkey-cert-pem "$P/CO/sign.crt" \
+  "$T/CO.signed.xml" > "$T/out" 2>&1 || { cat "$T/out"; fail "xmlsec1: entry"; }
+xmlsec1 --verify --id-attr:Id urn:mlagw:directory:1:Body --node-xpath "/*/*[local-name()='Signature']" \
+  --pubkey-cert-pem "$P/ES/sign.crt" "$T/dir2.xml" > "$T/out" 2>&1 || { cat "$T/out"; fail "xmlsec1: directory"; }
+xmlsec1 --verify --id-attr:Id urn:mlagw:directory:1:State \
+  --node-xpath "//*[@code='MX']/../*[local-name()='Signature']" \
+  --pubkey-cert-pem "$P/MX/sign.crt" "$T/dir2.xml" > "$T/out" 2>&1 || { cat "$T/out"; fail "xmlsec1: entry in directory"; }
+echo "ok - xmlsec1 verifies the entry, the directory and an entry inside it"
+
 rc=0; "$MLAGW" directory diff "${TRUST[@]}" --publisher ES "$T/dir1.xml" "$T/dir2.xml" > "$T/out" || rc=$?
 [ $rc = 1 ] && grep -q "^+ MX added" "$T/out" || { cat "$T/out"; fail "diff"; }
 "$MLAGW" directory diff "${TRUST[@]}" --publisher ES "$T/dir2.xml" "$T/dir2.xml" > "$T/out" \
