@@ -33,5 +33,7 @@ int bench_audit(int argc, char **argv);
  * statistics of SPEC 16.13 (cmd_stats.c). */
 int cmd_stats(int argc, char **argv);
 int cmd_audit_stats(int argc, char **argv);
+/* mlagw directory build|sign|verify|show|diff: the signed directory (cmd_directory.c). */
+int cmd_directory(int argc, char **argv);
 
 #endif
