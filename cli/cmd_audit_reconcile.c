@@ -25,6 +25,7 @@ static const char reconcile_usage[] =
 	"receiver's) with the same envelope-sha256, and the receipt-sha256 of the sender's\n"
 	"delivered entry must be the receiver's receipt-issued one. Messages of other States are\n"
 	"ignored; a message sent, not yet delivered and not received is reported as in flight.\n"
+	"A or B may be - (standard input, first copied to a temporary file in TMPDIR).\n"
 	"  --trust DIR   first verify each bundle as mlagw audit verify does (DIR/ *.crt: the\n"
 	"                States' roots); unverified bundles are not reconciled\n"
 	"  --json        the report as JSON\n"

@@ -4,7 +4,7 @@
  * the one the in-memory comparison it replaced gave (a copy of it below, over the entries as
  * written: the differential check), and the same whether the rows stay in memory or spill to
  * disk in runs of 4 KiB (MLAGW_VERIFY_SORT_MEM); the findings listed are capped, the rest
- * counted. */
+ * counted; rows that cannot spill (TMPDIR unwritable) refuse the side. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -670,12 +670,49 @@ static void test_findings_capped(void **state)
 	free(lco.e);
 }
 
+/* Rows that must spill with nowhere to write them: the side is refused with an I/O error
+ * naming the temporary file, not reconciled on part of its entries. */
+static void test_tmp_unwritable(void **state)
+{
+	struct log les, lco;
+	mla_buf a, b;
+	mla_audit_input in;
+	mla_audit_side *s = NULL;
+	mla_diag d = {MLA_OK, ""};
+	const char *old = getenv("TMPDIR");
+	char *keep = old != NULL ? strdup(old) : NULL;
+
+	(void)state;
+	random_logs(7, 300, &les, &lco);
+	bundle_of(&es, les.e, les.n, &a);
+	bundle_of(&co, lco.e, lco.n, &b);
+	in = (mla_audit_input){"a.mab", a.data, a.len, NULL};
+	assert_int_equal(setenv("TMPDIR", "/nonexistent/mlagw-test", 1), 0);
+	assert_int_equal(setenv("MLAGW_VERIFY_SORT_MEM", "4096", 1), 0);
+	assert_int_equal(mla_audit_side_load(&in, NULL, &s, &d), MLA_ERR_IO);
+	(void)unsetenv("MLAGW_VERIFY_SORT_MEM");
+	if (keep != NULL)
+		assert_int_equal(setenv("TMPDIR", keep, 1), 0);
+	else
+		(void)unsetenv("TMPDIR");
+	free(keep);
+	assert_non_null(s);
+	assert_int_equal(s->refusal, MLA_AUDIT_R_CONTAINER);
+	assert_non_null(strstr(d.msg, "temporary file"));
+	mla_audit_side_free(s);
+	mla_buf_free(&a);
+	mla_buf_free(&b);
+	free(les.e);
+	free(lco.e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_pairs),
 		cmocka_unit_test(test_spilled_levels),
 		cmocka_unit_test(test_findings_capped),
+		cmocka_unit_test(test_tmp_unwritable),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
