@@ -115,6 +115,8 @@ static int span_head(struct report *rp, struct span *sp, struct rrow *out)
 	return memcmp(out, &sp->key, RROW_RANGE) == 0;
 }
 
+#define SEALS_HELD 16 /* resealed entries' digests a message holds; beyond, its rows are read */
+
 /* One message from x to y: its rows on each side ([s_at, s_at + ns) of x's, [r_at, r_at +
  * nr) of y's), and what the checks look up, gathered by one read of each (NULL: none). */
 struct msg {
@@ -125,6 +127,7 @@ struct msg {
 	const struct rentry *delivered, *received, *s0; /* the first of each */
 	const struct rentry *b1, *b2; /* the first received with a digest, the first other one */
 	struct rentry delivered_e, received_e, s0_e, b1_e, b2_e;
+	uint8_t seals[SEALS_HELD][32]; /* the first resealed entries' prev-envelope-sha256 */
 };
 
 /* Adds one problem or in-flight note, unless its list is full (then counted): the text and
@@ -195,7 +198,8 @@ static int read_sender(struct report *rp, struct span *sp, struct msg *m)
 			m->s0_e = e;
 			m->s0 = &m->s0_e;
 		}
-		m->nresealed += e.event == MLA_AUDIT_RESEALED;
+		if (e.event == MLA_AUDIT_RESEALED && m->nresealed++ < SEALS_HELD)
+			memcpy(m->seals[m->nresealed - 1], e.prev_envelope_sha256, 32);
 		m->ns++;
 		sp->at++;
 	}
@@ -261,7 +265,10 @@ static int replaced_seal(struct report *rp, const struct msg *m, const uint8_t d
 {
 	struct rrow row;
 
-	for (uint64_t i = 0; m->nresealed > 0 && i < m->ns; i++) {
+	for (uint64_t i = 0; i < m->nresealed && i < SEALS_HELD; i++)
+		if (memcmp(m->seals[i], d, 32) == 0)
+			return 1;
+	for (uint64_t i = 0; m->nresealed > SEALS_HELD && i < m->ns; i++) {
 		if (row_at(rp, m->xs, m->s_at + i, &row) != 0)
 			return 0;
 		if (row.event == MLA_AUDIT_RESEALED && memcmp(row.dig, d, 32) == 0)
