@@ -376,10 +376,10 @@ typedef struct mla_audit_side {
  * bundle in memory); with trust, first verifies it as mla_audit_verify does. MLA_OK
  * with a side ready to reconcile; otherwise *out still describes why not (refusal):
  * MLA_ERR_SCHEMA the container (diag: the parser's message), MLA_ERR_IO the file cannot be
- * read (refusal MLA_AUDIT_R_CONTAINER) or the temporary file of the sorted rows (TMPDIR,
- * else /tmp) cannot be written or read (refusal MLA_AUDIT_R_NONE), MLA_ERR_SIG_INVALID it
- * does not verify (see verified), MLA_ERR_HEADER the manifest names no State;
- * MLA_ERR_NOMEM with *out NULL. */
+ * read, or the verifier's or the sorted rows' temporary file (TMPDIR, else /tmp) cannot be
+ * written or read (refusal MLA_AUDIT_R_CONTAINER), MLA_ERR_SIG_INVALID it does not verify
+ * (see verified), MLA_ERR_HEADER the manifest names no State; MLA_ERR_NOMEM with *out
+ * NULL. */
 mla_err mla_audit_side_load(const mla_audit_input *in, const mla_audit_trust *trust,
 			    mla_audit_side **out, mla_diag *diag);
 /* The same for a bundle already open as f, read from its start (left open): e.g. standard

@@ -161,9 +161,11 @@ static mla_err load_checked(mla_audit_side *s, FILE *f, const mla_bundle *idx,
 
 	audit_vctx_init(&v, idx, f, trust);
 	if ((trust != NULL ? audit_run_checks(&v) : verify_manifest(&v)) != 0) {
-		if (v.tmp_failed)
+		if (v.tmp_failed) {
+			s->refusal = MLA_AUDIT_R_CONTAINER;
 			r = mla_fail(diag, MLA_ERR_IO, "%s: the verifier's temporary file (TMPDIR, "
 				     "else /tmp) cannot be written or read", s->name);
+		}
 		goto out;
 	}
 	memcpy(s->state, v.state, sizeof(s->state));
