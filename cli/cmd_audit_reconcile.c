@@ -205,11 +205,16 @@ static int spool_stdin(struct side *sd)
 	char path[4096];
 	uint64_t total = 0;
 	ssize_t n;
-	int fd;
+	int fd = -1;
 
 	dir = dir != NULL && dir[0] != '\0' ? dir : "/tmp";
-	if (mla_snprintf(path, sizeof(path), "%s/.mlagw-reconcile-stdin.XXXXXX", dir) != MLA_OK ||
-	    (fd = mkstemp(path)) < 0 || unlink(path) != 0) {
+	if (mla_snprintf(path, sizeof(path), "%s/.mlagw-reconcile-stdin.XXXXXX", dir) == MLA_OK)
+		fd = mkstemp(path);
+	if (fd >= 0 && unlink(path) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
 		fprintf(stderr, "mlagw " CMD ": cannot make a temporary file in %s to hold standard "
 			"input\n", dir);
 		return CLI_IO;
