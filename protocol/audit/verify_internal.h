@@ -346,7 +346,7 @@ const struct vextra *audit_entry_extra(const struct vctx *v, const struct ventry
  * roots[i], read again from the bundle: 0, -1 when out of memory, unreadable, or when the
  * entries are not those the first read saw. */
 int audit_roots_at(const struct vctx *v, const uint64_t *sizes, size_t n, uint8_t (*roots)[32]);
-/* Every entry record of v's bundle to fn, in order (reconcile.c): 0, 1 when the file no
+/* Every entry record of v's bundle to fn, in order (reconcile_side.c): 0, 1 when the file no
  * longer reads as indexed or the entries are not those the first read saw, -1 when fn
  * failed or no memory. */
 int audit_entries_each(const struct vctx *v, int (*fn)(void *arg, const mla_bundle_record *r),
@@ -446,7 +446,12 @@ int audit_seal_name(const char *name);
 /* Whether message id has a resealed entry (audit_prepass found them). */
 int audit_resealed(const struct vctx *v, const char *id);
 
-/* verify.c, shared with reconcile.c: v set up for the index b of the bundle f (NULL when
+/* The memory of one run of the verifier's sorts (verify_msgs.c), shared with reconcile_side.c:
+ * 16 MiB, or MLAGW_VERIFY_SORT_MEM bytes (4 KiB to 1 GiB; tests make runs small). */
+size_t audit_sort_mem(void);
+/* verify.c: the bundle of in as a stream (its file, or its bytes); NULL with diag set. */
+FILE *audit_open_input(const mla_audit_input *in, mla_diag *d);
+/* verify.c, shared with reconcile_side.c: v set up for the index b of the bundle f (NULL when
  * the container was refused) with trust (NULL: no trust set, for the manifest alone). */
 void audit_vctx_init(struct vctx *v, const mla_bundle *b, FILE *f, const mla_audit_trust *trust);
 /* Every check family in order; -1 when one could not run (out of memory). */

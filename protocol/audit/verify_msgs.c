@@ -34,7 +34,7 @@ static uint64_t get_be64(const uint8_t in[8])
 /* The memory of the sort's runs: MSORT_MEM, or MLAGW_VERIFY_SORT_MEM bytes (from 4 KiB to
  * 1 GiB; the tests make runs small to see that nothing else grows with the messages, and
  * to make a small bundle spill to disk). */
-static size_t msort_mem(void)
+size_t audit_sort_mem(void)
 {
 	const char *s = getenv("MLAGW_VERIFY_SORT_MEM");
 	uint64_t n;
@@ -46,7 +46,7 @@ static size_t msort_mem(void)
 
 int audit_msort_open(struct vctx *v)
 {
-	if (xsort_init(&v->msort, sizeof(struct mrow), MROW_KEY, msort_mem()) != 0)
+	if (xsort_init(&v->msort, sizeof(struct mrow), MROW_KEY, audit_sort_mem()) != 0)
 		return -1;
 	v->have_msort = 1;
 	return 0;
