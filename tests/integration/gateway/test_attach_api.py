@@ -1,0 +1,324 @@
+"""Attachments through the local API (protocol/SPEC.md 17.14, docs/api/README.md Attachments):
+uploads in bounded ranged chunks (a wrong offset 409 with what is held, a lost answer and a
+crash resumed from what GET reports, over the size cap 413, over the free-disk reserve 507 with
+nothing kept); submissions with attachments of 0, 1, a segment exactly, a boundary -1 and +1,
+several segments, and compressed, sealed into envelope version 3 with each file and tree
+beside the store and the submitted entry (audit version 7) naming every size and root; a peer
+that does not read envelope version 3 refused before sealing; then, on the receiving gateway
+(its inbox row put there by a test tool until gateways transfer attachments), the document
+listing the attachments, each download audited before its first byte and equal to the file,
+a Range resume, and a tampered segment cutting the stream without its last chunk."""
+import base64
+import hashlib
+import http.client
+import json
+import os
+import random
+import secrets
+import shutil
+import ssl
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gwnet import *  # noqa: E402,F403
+
+SEG = 65536
+
+
+class Api:
+    def __init__(self, gw, port, tokens):
+        self.gw, self.port, self.tokens = gw, port, tokens
+
+    def conn(self):
+        ctx = ssl.create_default_context(cafile=self.gw.pki('root.crt'))
+        ctx.check_hostname = False
+        return http.client.HTTPSConnection('127.0.0.1', self.port, context=ctx, timeout=60)
+
+    def call(self, method, path, role='authority', body=None, headers=None, raw=None):
+        c = self.conn()
+        h = dict(headers or {})
+        h['Authorization'] = 'Bearer ' + self.tokens[role][1]
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+            h['Content-Type'] = 'application/json'
+        try:
+            c.request(method, path, body=data, headers=h)
+            r = c.getresponse()
+            return r.status, dict(r.getheaders()), r.read()
+        finally:
+            c.close()
+
+    def json(self, method, path, role='authority', body=None, expect=200, **kw):
+        code, _, out = self.call(method, path, role, body, **kw)
+        check(code == expect, '%s %s: HTTP %d %r, wanted %d' % (method, path, code, out[:300],
+                                                                 expect))
+        return json.loads(out) if out.strip() else None
+
+
+def api_setup(g):
+    port, tokens, lines = free_port(), {}, []
+    for role in ('authority', 'agency', 'auditor'):
+        name = '%s-%s' % (g.state.lower(), role)
+        tok = secrets.token_urlsafe(32)
+        tokens[role] = (name, tok)
+        lines.append('%s %s sha256:%s' % (role, name, hashlib.sha256(tok.encode()).hexdigest()))
+    g.overrides['api'] = {'listen': '127.0.0.1:%d' % port, 'token': lines,
+                          'max_body_bytes': '4 MiB'}
+    g.overrides['limits'] = {'attachment_segment_bytes': '64 KiB',
+                             'max_attachment_bytes': '1 MiB', 'upload_min_free_bytes': '0'}
+    return Api(g, port, tokens)
+
+
+def put(api, uid, first, data, total=None, role='authority'):
+    last = first + len(data) - 1
+    rng = 'bytes %d-%d/%s' % (first, last, '*' if total is None else total)
+    if not data:
+        rng = 'bytes */%d' % total
+    return api.call('PUT', '/api/v1/uploads/' + uid, role, raw=data,
+                    headers={'Content-Range': rng, 'Content-Type': 'application/octet-stream'})
+
+
+def upload(api, data, chunk=300000, role='authority'):
+    uid = api.json('POST', '/api/v1/uploads', role, expect=201)['upload_id']
+    off = 0
+    while True:
+        piece = data[off:off + chunk]
+        last = off + len(piece) >= len(data)
+        code, _, out = put(api, uid, off, piece, len(data) if last else None, role)
+        check(code == 200, 'chunk at %d: HTTP %d %r' % (off, code, out[:200]))
+        off += len(piece)
+        if last:
+            return uid
+
+
+def test_uploads(net, api):
+    es = net['ES']
+    data = os.urandom(200000)
+    uid = api.json('POST', '/api/v1/uploads', expect=201)['upload_id']
+    st = api.json('GET', '/api/v1/uploads/' + uid)
+    check(st['received'] == 0 and not st['complete'] and st['total'] is None and
+          st['chunk_max'] > 0, 'new upload %r' % st)
+    # another caller does not see it
+    code, _, _ = api.call('GET', '/api/v1/uploads/' + uid, role='agency')
+    check(code == 404, 'another caller reads the upload: %d' % code)
+    code, _, out = put(api, uid, 0, data[:70000])
+    check(code == 200 and json.loads(out)['received'] == 70000, 'first chunk %d %r' % (code, out))
+    # a chunk sent again (its answer lost) or ahead: 409 with what is held
+    for first in (0, 80000):
+        code, _, out = put(api, uid, first, data[first:first + 1000])
+        j = json.loads(out)
+        check(code == 409 and j['code'] == 'offset-mismatch' and j['received'] == 70000,
+              'wrong offset %d: %d %r' % (first, code, j))
+    # a malformed range names the header
+    code, _, out = api.call('PUT', '/api/v1/uploads/' + uid, raw=b'abc',
+                            headers={'Content-Range': 'bytes 70000-70009/*'})
+    check(code == 400 and json.loads(out)['field'] == 'Content-Range', 'range %d' % code)
+    # a crash: every acknowledged byte is held after the restart, the client goes on
+    es.kill()
+    es.start()
+    st = api.json('GET', '/api/v1/uploads/' + uid)
+    check(st['received'] == 70000 and not st['complete'], 'after a crash %r' % st)
+    code, _, out = put(api, uid, 70000, data[70000:], len(data))
+    st = json.loads(out)
+    check(code == 200 and st['complete'] and st['total'] == len(data), 'last chunk %r' % st)
+    code, _, out = put(api, uid, len(data), b'x', None)
+    check(code == 409 and json.loads(out)['code'] == 'upload-complete', 'after complete %d' % code)
+    held = os.path.join(os.path.dirname(es.store), 'uploads', uid + '.up')
+    with open(held, 'rb') as f:
+        check(f.read() == data, 'the upload file holds the bytes sent')
+    # over max_attachment_bytes (1 MiB here): 413, nothing kept
+    big = api.json('POST', '/api/v1/uploads', expect=201)['upload_id']
+    code, _, _ = put(api, big, 0, b'\0' * 1000000)
+    check(code == 200, 'first MB chunk %d' % code)
+    code, _, out = put(api, big, 1000000, b'\0' * 50000)
+    check(code == 413, 'over the cap: %d %r' % (code, out))
+    check(api.json('GET', '/api/v1/uploads/' + big)['received'] == 1000000, 'nothing kept')
+    # DELETE
+    code, _, _ = api.call('DELETE', '/api/v1/uploads/' + big)
+    check(code == 204, 'delete %d' % code)
+    code, _, _ = api.call('GET', '/api/v1/uploads/' + big)
+    check(code == 404, 'deleted upload: %d' % code)
+    # the free-disk reserve: a chunk that would leave less is refused, nothing kept
+    es.stop()
+    es.write_config({'limits': {'upload_min_free_bytes': '60000 GiB'}})
+    es.start()
+    u2 = api.json('POST', '/api/v1/uploads', expect=201)['upload_id']
+    code, _, out = put(api, u2, 0, b'abc', 3)
+    check(code == 507 and json.loads(out)['code'] == 'insufficient-storage',
+          'disk reserve: %d %r' % (code, out))
+    check(api.json('GET', '/api/v1/uploads/' + u2)['received'] == 0, 'nothing of it kept')
+    es.stop()
+    es.write_config()
+    es.start()
+    return uid, data
+
+
+def submit_body(atts, to='CO'):
+    return {'to': to, 'kind': 'mla', 'new_case': True, 'content_type': 'application/xml',
+            'document_b64': base64.b64encode(b'<Request>evidence</Request>').decode(),
+            'attachments': atts}
+
+
+def test_submit(net, api, first):
+    es = net['ES']
+    # a peer that does not read envelope version 3: refused before anything is sealed
+    u = upload(api, b'hello')
+    code, _, out = api.call('POST', '/api/v1/messages',
+                            body=submit_body([{'upload': u, 'name': 'a.txt',
+                                               'type': 'text/plain'}], to='FR'))
+    j = json.loads(out)
+    check(code == 400 and 'FR' in j['message'] and 'envelope_versions' in j['message'],
+          'peer without version 3: %d %r' % (code, j))
+    check(api.json('GET', '/api/v1/uploads/' + u)['complete'], 'the upload stays')
+    # bad entries name the field
+    for bad in ([{'upload': u, 'name': '../x', 'type': 'text/plain'}],
+                [{'upload': u, 'name': 'x', 'type': 'text'}],
+                [{'upload': '0' * 32, 'name': 'x', 'type': 'text/plain'}], []):
+        code, _, out = api.call('POST', '/api/v1/messages', body=submit_body(bad))
+        check(code == 400 and json.loads(out)['field'] == 'attachments',
+              'bad attachments %r: %d %r' % (bad, code, out))
+    rnd = random.Random(15)
+    sizes = [0, 1, SEG, SEG - 1, SEG + 1, 3 * SEG + 123]
+    files = [bytes(rnd.getrandbits(8) for _ in range(n)) for n in sizes]
+    files.append(b'compressible evidence line\n' * 20000)  # gzip, several segments
+    atts = [{'upload': u, 'name': 'hello.txt', 'type': 'text/plain'}]
+    files = [b'hello'] + files
+    for i, data in enumerate(files[1:]):
+        atts.append({'upload': upload(api, data), 'name': 'file %d.bin' % (i + 1),
+                     'type': 'application/octet-stream'})
+    atts[-1]['compress'] = True
+    atts.append({'upload': first[0], 'name': 'first.bin', 'type': 'application/octet-stream'})
+    files.append(first[1])
+    acc = api.json('POST', '/api/v1/messages', body=submit_body(atts), expect=202)
+    mid = acc['message_id']
+    folder = os.path.join(os.path.dirname(es.store), 'attachments', mid)
+    for n in range(1, len(files) + 1):
+        for suffix in ('ct', 'tree'):
+            check(os.path.exists(os.path.join(folder, '%d.%s' % (n, suffix))),
+                  'file %d.%s sealed' % (n, suffix))
+        check(not os.path.exists(os.path.join(folder, '%d.ct.part' % n)), 'no part file')
+    for a in atts:  # consumed once the outbox row is durable
+        code, _, _ = api.call('GET', '/api/v1/uploads/' + a['upload'])
+        check(code == 404, 'upload %s consumed: %d' % (a['upload'], code))
+    sub = [e for e in es.audit() if e['event'] == 'submitted' and e.get('message') == mid]
+    check(sub, 'submitted entry')
+    listed = sub[0].get('attachments', '').split(',')
+    check(len(listed) == len(files), 'entry lists every attachment: %r' % sub[0])
+    for n, item in enumerate(listed, 1):
+        idx, size, root = item.split(':')
+        ct = os.path.getsize(os.path.join(folder, '%d.ct' % n))
+        check(int(idx) == n and int(size) == ct and len(root) == 64,
+              'entry item %d %r (file %d bytes)' % (n, item, ct))
+    check(os.path.getsize(os.path.join(folder, '1.ct')) == 5 + 16, 'a 5-byte file in 1 segment')
+    check(os.path.getsize(os.path.join(folder, '2.ct')) == 16, 'an empty file is one tag')
+    check(os.path.getsize(os.path.join(folder, '4.ct')) == SEG + 16, 'one segment exactly')
+    check(os.path.getsize(os.path.join(folder, '5.ct')) == SEG - 1 + 16, 'boundary - 1')
+    check(os.path.getsize(os.path.join(folder, '6.ct')) == SEG + 1 + 32, 'boundary + 1')
+    return mid, files, atts
+
+
+def inject(net, mid):
+    """CO's inbox gets ES's queued message, and its attachment files (both stopped)."""
+    tool = os.path.join(os.path.dirname(net.store_fault), 'attach_inject')
+    p = subprocess.run([tool, net['ES'].store, net['CO'].store, mid, 'ES'],
+                       capture_output=True, timeout=60)
+    check(p.returncode == 0, 'attach_inject: %r' % p.stderr)
+    src = os.path.join(os.path.dirname(net['ES'].store), 'attachments', mid)
+    dst = os.path.join(os.path.dirname(net['CO'].store), 'attachments', mid)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    shutil.copytree(src, dst)
+    for name in os.listdir(dst):
+        if name.endswith('.tree'):
+            os.unlink(os.path.join(dst, name))
+
+
+def download(co, mid, n, reason='evidence review', rng=None):
+    """(status, headers, body, complete): complete is False when the stream was cut."""
+    c = co.conn()
+    h = {'Authorization': 'Bearer ' + co.tokens['agency'][1]}
+    if rng is not None:
+        h['Range'] = 'bytes=%d-' % rng
+    path = '/api/v1/inbox/%s/attachments/%d?reason=%s' % (mid, n, reason.replace(' ', '+'))
+    try:
+        c.request('GET', path, headers=h)
+        r = c.getresponse()
+        try:
+            return r.status, dict(r.getheaders()), r.read(), True
+        except http.client.IncompleteRead as e:
+            return r.status, dict(r.getheaders()), e.partial, False
+    finally:
+        c.close()
+
+
+def test_download(net, co, mid, files, atts):
+    cog = net['CO']
+    d = co.json('GET', '/api/v1/inbox/%s/document?reason=listing' % mid, 'agency')
+    listed = d.get('attachments', [])
+    check([a['name'] for a in listed] == [a['name'] for a in atts] and
+          all(a['size'] == len(f) and a['sha256'] == hashlib.sha256(f).hexdigest()
+              for a, f in zip(listed, files)) and listed[-2]['compressed'],
+          'the document lists the attachments %r' % listed)
+    code, _, out = co.call('GET', '/api/v1/inbox/%s/attachments/1' % mid, 'agency')
+    check(code == 400 and json.loads(out)['field'] == 'reason', 'no reason: %d' % code)
+    for n, data in enumerate(files, 1):
+        before = len(cog.audit())
+        code, h, body, whole = download(co, mid, n, reason='review %d' % n)
+        check(code == 200 and whole and body == data and
+              h.get('X-Attachment-Sha256') == hashlib.sha256(data).hexdigest(),
+              'attachment %d: HTTP %d, %d of %d bytes, whole %s' % (n, code, len(body),
+                                                                  len(data), whole))
+        got = [e for e in cog.audit()[before:] if e['event'] == 'document-fetched']
+        check(got and got[0].get('attachment') == str(n) and
+              got[0].get('reason') == 'review %d' % n and got[0].get('attachments'),
+              'attachment %d read audited: %r' % (n, got))
+    # Range: resume an uncompressed file mid-segment, and a compressed one
+    for n, at in ((7, SEG + 77), (len(files) - 1, 5000)):
+        code, h, body, whole = download(co, mid, n, rng=at)
+        check(code == 206 and whole and body == files[n - 1][at:] and
+              h.get('Content-Range', '').startswith('bytes %d-' % at),
+              'range of %d from %d: HTTP %d %d bytes' % (n, at, code, len(body)))
+    code, _, _, _ = download(co, mid, 1, rng=100)
+    check(code == 416, 'range beyond the end: %d' % code)
+    code, _, _, _ = download(co, mid, len(files) + 1)
+    check(code == 404, 'no such attachment: %d' % code)
+    # a tampered segment (the third of attachment 7): the stream is cut, never completed
+    path = os.path.join(os.path.dirname(cog.store), 'attachments', mid, '7.ct')
+    with open(path, 'r+b') as f:
+        f.seek(2 * (SEG + 16) + 10)
+        b = f.read(1)
+        f.seek(2 * (SEG + 16) + 10)
+        f.write(bytes([b[0] ^ 1]))
+    code, _, body, whole = download(co, mid, 7)
+    check(code == 200 and not whole and len(body) <= 2 * SEG,
+          'tampered: HTTP %d whole %s %d bytes' % (code, whole, len(body)))
+    wait_until(lambda: 'attachment-refused' in cog.log_text(), 10, msg='the refusal logged')
+
+
+def main(mlagw, mlagwd):
+    net = Net(mlagw, mlagwd, ['ES', 'CO', 'FR'])
+    del net.gws['FR']  # a configured peer that never runs and reads envelope versions 1, 2
+    net.url_override['FR'] = 'https://127.0.0.1:9/mla/v1/envelopes'
+    es_api, co_api = api_setup(net['ES']), api_setup(net['CO'])
+    net['ES'].peers = ['CO', 'FR']
+    net['ES'].trust = ['ES', 'CO', 'FR']
+    for g in (net['ES'], net['CO']):
+        g.overrides['audit'] = {'peer_head_wait': '1s'}
+    net['CO'].peers = ['ES']
+    net['ES'].overrides['peer CO'] = {'envelope_versions': '1, 2, 3'}
+    net['ES'].write_config()
+    net['CO'].write_config()
+    net['CO'].start()
+    net['CO'].stop()  # its store exists; it is down while ES queues the message
+    net['ES'].start()
+    first = test_uploads(net, es_api)
+    mid, files, atts = test_submit(net, es_api, first)
+    net['ES'].stop()
+    inject(net, mid)
+    net['CO'].start()
+    test_download(net, co_api, mid, files, atts)
+
+
+if __name__ == '__main__':
+    run(main)
