@@ -18,6 +18,7 @@
 #include "mlagw/codec.h"
 
 #define ROOT1 "14aea07aecd467fafcd9fce1ebc5445d585ed8e1fa510dc882d8785ee0b2be65"
+#define V7_LEAF "5477576c366222b270eb127500f4368417294ca76384af9832aaf164f6627922"
 #define ROOT2 "00000000000000000000000000000000000000000000000000000000000000ff"
 
 static const char v7_text[] =
@@ -103,6 +104,8 @@ static mla_err parse_text(const char *t)
 static void test_vector(void **state)
 {
 	mla_audit_entry e, back;
+	uint8_t leaf[MLA_MERKLE_HASH_LEN];
+	char hex[2 * MLA_MERKLE_HASH_LEN + 1];
 	mla_diag d = {0};
 	mla_buf b;
 
@@ -114,7 +117,11 @@ static void test_vector(void **state)
 	if (mla_audit_entry_parse(b.data, b.len, &back, &d) != MLA_OK)
 		fail_msg("parse: %s", d.msg);
 	assert_int_equal(memcmp(&back, &e, sizeof(e)), 0);
+	assert_int_equal(b.len, 629);
 	mla_buf_free(&b);
+	assert_int_equal(mla_audit_entry_leaf_hash(&e, leaf, &d), MLA_OK);
+	assert_int_equal(mla_hex_encode(leaf, sizeof(leaf), hex, sizeof(hex)), MLA_OK);
+	assert_string_equal(hex, V7_LEAF);
 }
 
 /* A submitted entry with the list and no index; without either an entry keeps its version. */
