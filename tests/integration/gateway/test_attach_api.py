@@ -65,7 +65,7 @@ def api_setup(g):
         tokens[role] = (name, tok)
         lines.append('%s %s sha256:%s' % (role, name, hashlib.sha256(tok.encode()).hexdigest()))
     g.overrides['api'] = {'listen': '127.0.0.1:%d' % port, 'token': lines,
-                          'max_body_bytes': '4 MiB'}
+                          'max_body_bytes': '256 KiB'}  # chunk_max 256 KiB
     g.overrides['limits'] = {'attachment_segment_bytes': '64 KiB',
                              'max_attachment_bytes': '1 MiB', 'upload_min_free_bytes': '0'}
     return Api(g, port, tokens)
@@ -80,7 +80,7 @@ def put(api, uid, first, data, total=None, role='authority'):
                     headers={'Content-Range': rng, 'Content-Type': 'application/octet-stream'})
 
 
-def upload(api, data, chunk=300000, role='authority'):
+def upload(api, data, chunk=200000, role='authority'):
     uid = api.json('POST', '/api/v1/uploads', role, expect=201)['upload_id']
     off = 0
     while True:
@@ -99,7 +99,9 @@ def test_uploads(net, api):
     uid = api.json('POST', '/api/v1/uploads', expect=201)['upload_id']
     st = api.json('GET', '/api/v1/uploads/' + uid)
     check(st['received'] == 0 and not st['complete'] and st['total'] is None and
-          st['chunk_max'] > 0, 'new upload %r' % st)
+          st['chunk_max'] == 256 * 1024, 'new upload %r' % st)
+    code, _, out = put(api, uid, 0, b'\0' * (256 * 1024 + 1))
+    check(code == 413, 'a chunk above chunk_max: %d %r' % (code, out))
     # another caller does not see it
     code, _, _ = api.call('GET', '/api/v1/uploads/' + uid, role='agency')
     check(code == 404, 'another caller reads the upload: %d' % code)
@@ -130,8 +132,9 @@ def test_uploads(net, api):
         check(f.read() == data, 'the upload file holds the bytes sent')
     # over max_attachment_bytes (1 MiB here): 413, nothing kept
     big = api.json('POST', '/api/v1/uploads', expect=201)['upload_id']
-    code, _, _ = put(api, big, 0, b'\0' * 1000000)
-    check(code == 200, 'first MB chunk %d' % code)
+    for off in range(0, 1000000, 250000):
+        code, _, _ = put(api, big, off, b'\0' * 250000)
+        check(code == 200, 'chunk at %d: %d' % (off, code))
     code, _, out = put(api, big, 1000000, b'\0' * 50000)
     check(code == 413, 'over the cap: %d %r' % (code, out))
     check(api.json('GET', '/api/v1/uploads/' + big)['received'] == 1000000, 'nothing kept')
@@ -217,6 +220,60 @@ def test_submit(net, api, first):
     check(os.path.getsize(os.path.join(folder, '5.ct')) == SEG - 1 + 16, 'boundary - 1')
     check(os.path.getsize(os.path.join(folder, '6.ct')) == SEG + 1 + 32, 'boundary + 1')
     return mid, files, atts
+
+
+def cli_args(net, api, g):
+    tok = os.path.join(net.dir, 'token-%s' % g.state)
+    with open(tok, 'w') as f:
+        f.write(api.tokens['authority' if g.state == 'ES' else 'agency'][1])
+    return ['--gateway', 'https://127.0.0.1:%d' % api.port, '--token-file', tok,
+            '--ca', g.pki('root.crt')]
+
+
+def test_cli_submit(net, api):
+    """mlagw submit --attach: chunks of chunk_max, then the submission naming them."""
+    files = []
+    for n, size in ((1, 3 * SEG + 5), (2, 0), (3, 9 * 1024 * 1024 // 10)):
+        path = os.path.join(net.dir, 'evidence-%d.bin' % n)
+        with open(path, 'wb') as f:
+            f.write(os.urandom(size))
+        files.append(path)
+    doc = os.path.join(net.dir, 'request.xml')
+    with open(doc, 'wb') as f:
+        f.write(b'<Request>evidence by the CLI</Request>')
+    args = ['submit'] + cli_args(net, api, net['ES']) + ['--to', 'CO', '--kind', 'mla', '--in',
+                                                          doc, '--new-case', '--json']
+    for p in files:
+        args += ['--attach', p]
+    out = json.loads(net.cli(*args).stdout)
+    check(out['state'] == 'queued', 'CLI submit %r' % out)
+    p = net.cli('submit', *(args[1:] + ['--attach', os.path.join(net.dir, 'missing')]),
+                check_rc=False)
+    check(p.returncode != 0 and b'missing' in p.stderr, 'a missing file: %r' % p.stderr)
+    return out['message_id'], files
+
+
+def test_cli_fetch(net, api, mid, files):
+    """mlagw fetch --attachment: the file, a partial output resumed, the digest checked."""
+    base = cli_args(net, api, net['CO']) + [mid, '--reason', 'evidence review']
+    for n, src in enumerate(files, 1):
+        out = os.path.join(net.dir, 'fetched-%d' % n)
+        net.cli('fetch', *base, '--attachment', str(n), '--out', out)
+        with open(src, 'rb') as f, open(out, 'rb') as g:
+            want = f.read()
+            check(g.read() == want, 'CLI fetch of %d' % n)
+        if len(want) > SEG:  # cut the output mid-segment: the same command resumes
+            with open(out, 'r+b') as g:
+                g.truncate(SEG + 100)
+            net.cli('fetch', *base, '--attachment', str(n), '--out', out)
+            with open(out, 'rb') as g:
+                check(g.read() == want, 'CLI resume of %d' % n)
+            with open(out, 'r+b') as g:  # a wrong byte before the resume point: refused
+                g.truncate(SEG + 100)
+                g.seek(10)
+                g.write(b'\xff' if want[10:11] != b'\xff' else b'\x00')
+            p = net.cli('fetch', *base, '--attachment', str(n), '--out', out, check_rc=False)
+            check(p.returncode == 1 and b'SHA-256' in p.stderr, 'a bad prefix: %r' % p.stderr)
 
 
 def inject(net, mid):
@@ -314,9 +371,12 @@ def main(mlagw, mlagwd):
     net['ES'].start()
     first = test_uploads(net, es_api)
     mid, files, atts = test_submit(net, es_api, first)
+    cli_mid, cli_files = test_cli_submit(net, es_api)
     net['ES'].stop()
     inject(net, mid)
+    inject(net, cli_mid)
     net['CO'].start()
+    test_cli_fetch(net, co_api, cli_mid, cli_files)
     test_download(net, co_api, mid, files, atts)
 
 
