@@ -228,6 +228,10 @@ struct prow {
 };
 struct vctx;
 int audit_psort_row(struct vctx *v, const mla_audit_entry *e);
+/* An envelope of a bundle, of versions 1 to 3 (an envelope with attachments verifies with its
+ * signed list, SPEC 17.8; the list itself is what entries of version 7 record). */
+mla_err audit_envelope_verify(const mla_buf *data, const mla_trust *trust,
+			      const mla_limits *at, mla_verified *out, mla_diag *d);
 
 /* One bundle's verification: what the checks parsed, counted and found. The entries are
  * read from f twice, in bounded memory (SPEC 15 "Verification"): once for which messages

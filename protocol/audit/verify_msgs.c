@@ -228,6 +228,16 @@ static void row_record(const struct vgroup *g, const struct gslot *s, mla_bundle
 		(void)mla_snprintf_cut(rec->name, sizeof(rec->name), "%.36s.%u", g->id, s->seal);
 }
 
+mla_err audit_envelope_verify(const mla_buf *data, const mla_trust *trust,
+			      const mla_limits *at, mla_verified *out, mla_diag *d)
+{
+	mla_attach_list *att = NULL;
+	mla_err r = mla_envelope_verify_attached(data->data, data->len, trust, at, out, &att, d);
+
+	mla_attach_list_free(att);
+	return r;
+}
+
 static void check_one_envelope(struct vctx *v, struct vgroup *g, struct gslot *x, int in_order,
 			       mla_buf *data)
 {
@@ -243,7 +253,7 @@ static void check_one_envelope(struct vctx *v, struct vgroup *g, struct gslot *x
 	SHA256(data->data, data->len, x->sha);
 	if (!in_order)
 		return; /* refused for that alone */
-	if (mla_envelope_verify(data->data, data->len, v->trust->trust, &at, &out, &d) != MLA_OK)
+	if (audit_envelope_verify(data, v->trust->trust, &at, &out, &d) != MLA_OK)
 		vfail(v, F_ENVELOPES, MLA_AUDIT_R_ENVELOPE_INVALID, MLA_BUNDLE_ENVELOPE, rec.name,
 		      "envelope %s: does not verify: %s", rec.name, mla_diag_message(&d));
 	else if (strcmp(out.header.message_id, rec.name) != 0)

@@ -373,6 +373,8 @@ def main(mlagw, mlagwd):
     mid, files, atts = test_submit(net, es_api, first)
     cli_mid, cli_files = test_cli_submit(net, es_api)
     net['ES'].stop()
+    # the sender's bundle: its version 3 envelopes verify, its version 7 entries are read
+    verify_exported(net, 'ES')
     inject(net, mid)
     inject(net, cli_mid)
     net['CO'].start()
