@@ -67,7 +67,8 @@ def api_setup(g):
     g.overrides['api'] = {'listen': '127.0.0.1:%d' % port, 'token': lines,
                           'max_body_bytes': '256 KiB'}  # chunk_max 256 KiB
     g.overrides['limits'] = {'attachment_segment_bytes': '64 KiB',
-                             'max_attachment_bytes': '1 MiB', 'upload_min_free_bytes': '0'}
+                             'max_attachment_bytes': '1 MiB' if g.state == 'ES' else '64 MiB',
+                             'upload_min_free_bytes': '0'}
     return Api(g, port, tokens)
 
 
@@ -153,7 +154,7 @@ def test_uploads(net, api):
           'disk reserve: %d %r' % (code, out))
     check(api.json('GET', '/api/v1/uploads/' + u2)['received'] == 0, 'nothing of it kept')
     es.stop()
-    es.write_config()
+    es.write_config({'limits': {'max_attachment_bytes': '64 MiB'}})  # for the large file
     es.start()
     return uid, data
 
@@ -230,10 +231,34 @@ def cli_args(net, api, g):
             '--ca', g.pki('root.crt')]
 
 
+def hwm_kib(g):
+    """The gateway's peak resident memory (VmHWM), and whether it runs under ASan (whose
+    shadow memory and quarantine make the figure meaningless)."""
+    pid = g.proc.pid
+    with open('/proc/%d/status' % pid) as f:
+        kib = int([l for l in f if l.startswith('VmHWM:')][0].split()[1])
+    with open('/proc/%d/maps' % pid) as f:
+        return kib, 'libasan' in f.read() or 'asan' in os.path.basename(g.net.mlagwd)
+
+
+def check_memory(g, before, what):
+    after, asan = hwm_kib(g)
+    print('%s: %s peak RSS %d -> %d KiB%s' % (what, g.state, before, after,
+                                               ' (ASan: not checked)' if asan else ''))
+    check(asan or after - before < BIG // 1024 // 2,
+          '%s: %s peak RSS grew by %d KiB for a %d KiB file' % (what, g.state, after - before,
+                                                                BIG // 1024))
+
+
+BIG = 40 << 20  # the large attachment: memory must not grow with it
+
+
 def test_cli_submit(net, api):
-    """mlagw submit --attach: chunks of chunk_max, then the submission naming them."""
+    """mlagw submit --attach: chunks of chunk_max, then the submission naming them; the
+    gateway's memory does not grow with a 40 MiB file."""
     files = []
-    for n, size in ((1, 3 * SEG + 5), (2, 0), (3, 9 * 1024 * 1024 // 10)):
+    before, _ = hwm_kib(net['ES'])
+    for n, size in ((1, 3 * SEG + 5), (2, 0), (3, 9 * 1024 * 1024 // 10), (4, BIG)):
         path = os.path.join(net.dir, 'evidence-%d.bin' % n)
         with open(path, 'wb') as f:
             f.write(os.urandom(size))
@@ -247,6 +272,7 @@ def test_cli_submit(net, api):
         args += ['--attach', p]
     out = json.loads(net.cli(*args).stdout)
     check(out['state'] == 'queued', 'CLI submit %r' % out)
+    check_memory(net['ES'], before, 'upload and sealing')
     p = net.cli('submit', *(args[1:] + ['--attach', os.path.join(net.dir, 'missing')]),
                 check_rc=False)
     check(p.returncode != 0 and b'missing' in p.stderr, 'a missing file: %r' % p.stderr)
@@ -256,6 +282,7 @@ def test_cli_submit(net, api):
 def test_cli_fetch(net, api, mid, files):
     """mlagw fetch --attachment: the file, a partial output resumed, the digest checked."""
     base = cli_args(net, api, net['CO']) + [mid, '--reason', 'evidence review']
+    before, _ = hwm_kib(net['CO'])
     for n, src in enumerate(files, 1):
         out = os.path.join(net.dir, 'fetched-%d' % n)
         net.cli('fetch', *base, '--attachment', str(n), '--out', out)
@@ -274,6 +301,7 @@ def test_cli_fetch(net, api, mid, files):
                 g.write(b'\xff' if want[10:11] != b'\xff' else b'\x00')
             p = net.cli('fetch', *base, '--attachment', str(n), '--out', out, check_rc=False)
             check(p.returncode == 1 and b'SHA-256' in p.stderr, 'a bad prefix: %r' % p.stderr)
+    check_memory(net['CO'], before, 'downloads')
 
 
 def inject(net, mid):
