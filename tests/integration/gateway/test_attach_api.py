@@ -273,6 +273,13 @@ def test_cli_submit(net, api):
     out = json.loads(net.cli(*args).stdout)
     check(out['state'] == 'queued', 'CLI submit %r' % out)
     check_memory(net['ES'], before, 'upload and sealing')
+    # the benchmark's skeleton against this gateway: it prints its figures beside the bound
+    p = net.cli('bench', 'evidence', *cli_args(net, api, net['ES']), '--to', 'CO', '--size',
+                str(3 << 20), '--dir', net.dir, '--json')
+    fig = json.loads(p.stdout)
+    check(fig['size'] == 3 << 20 and fig['seal_mbps'] > 0 and fig['bound_mbps'] > 0 and
+          fig['ratio'] > 0, 'bench evidence %r' % fig)
+    print('bench evidence: %r' % fig)
     p = net.cli('submit', *(args[1:] + ['--attach', os.path.join(net.dir, 'missing')]),
                 check_rc=False)
     check(p.returncode != 0 and b'missing' in p.stderr, 'a missing file: %r' % p.stderr)
