@@ -323,7 +323,8 @@ static void send_or_end(struct att_stream *s)
 	struct evbuffer *b;
 
 	s->in_pool = 0;
-	if (s->gone) {
+	if (s->gone || s->r->g->stopping) { /* a stop does not wait for a long download */
+		s->r->gone = NULL;
 		api_stream_abort(s->r);
 		stream_free(s);
 		return;

@@ -182,9 +182,10 @@ static mla_err seal_segments(struct plain_src *src, mla_attach_sealer *sealer,
 						 MLA_OK)
 			return r;
 		if ((r = mla_attach_sealer_segment(sealer, b->cur, cur_len, next_len == 0, b->ct,
-						   &ct_len, diag)) != MLA_OK ||
-		    (r = mla_attach_leaf(b->ct, ct_len, leaf)) != MLA_OK ||
-		    (r = write_all(ct_fd, b->ct, ct_len, "an attachment", diag)) != MLA_OK ||
+						   &ct_len, diag)) != MLA_OK)
+			return r;
+		mla_attach_sealer_last_leaf(sealer, leaf);
+		if ((r = write_all(ct_fd, b->ct, ct_len, "an attachment", diag)) != MLA_OK ||
 		    (r = write_all(tree_fd, leaf, sizeof leaf, "an attachment tree", diag)) !=
 			    MLA_OK)
 			return r;
