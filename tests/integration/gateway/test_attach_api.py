@@ -19,6 +19,7 @@ import shutil
 import ssl
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
@@ -157,6 +158,21 @@ def test_uploads(net, api):
     es.write_config({'limits': {'max_attachment_bytes': '64 MiB'}})  # for the large file
     es.start()
     return uid, data
+
+
+def test_expiry(net, api):
+    """Uploads unused for [limits] upload_keep are removed (on the tick, and when another
+    upload is created)."""
+    es = net['ES']
+    es.stop()
+    es.write_config({'limits': {'upload_keep': '1s'}})
+    es.start()
+    old = api.json('POST', '/api/v1/uploads', expect=201)['upload_id']
+    time.sleep(2.2)
+    api.json('POST', '/api/v1/uploads', expect=201)
+    code, _, _ = api.call('GET', '/api/v1/uploads/' + old)
+    check(code == 404, 'an upload past upload_keep: %d' % code)
+    check('uploads-expired' in es.log_text(), 'the expiry logged')
 
 
 def submit_body(atts, to='CO'):
@@ -407,6 +423,7 @@ def main(mlagw, mlagwd):
     first = test_uploads(net, es_api)
     mid, files, atts = test_submit(net, es_api, first)
     cli_mid, cli_files = test_cli_submit(net, es_api)
+    test_expiry(net, es_api)
     net['ES'].stop()
     # the sender's bundle: its version 3 envelopes verify, its version 7 entries are read
     verify_exported(net, 'ES')
