@@ -327,6 +327,30 @@ def test_cli_fetch(net, api, mid, files):
     check_memory(net['CO'], before, 'downloads')
 
 
+def test_audit_list(net, mid):
+    """An entry whose attachments are not its envelope's signed list: audit verify says so
+    (the entry is rewritten with its leaf, so the checkpoints fail too)."""
+    es = net['ES']
+    rows = [r for r in es.audit_rows() if b'\nevent submitted\nmessage %s\n' % mid.encode()
+            in r['entry']]
+    check(len(rows) == 1, 'the submitted entry of %s' % mid)
+    entry = rows[0]['entry']
+    at = entry.index(b'\nattachments 1:') + len(b'\nattachments 1:')
+    at = entry.index(b':', at) + 1  # the first root's first digit
+    bad = entry[:at] + (b'0' if entry[at:at + 1] != b'0' else b'1') + entry[at + 1:]
+    es.set_audit_entry(rows[0]['seq'], bad, rehash=True)
+    trust = os.path.join(net.dir, 'trust-ES')
+    out = os.path.join(net.dir, 'ES-tampered.mab')
+    net.cli('audit', 'export', '--store', es.store, '--cert', es.pki('audit.crt'), '--out', out)
+    p = net.cli('audit', 'verify', out, '--trust', trust, '--json', check_rc=False)
+    rep = json.loads(p.stdout.decode() or '{}')
+    msgs = [f.get('message', '') for f in rep.get('failures', [])]
+    check(p.returncode != 0 and any('signed attachment list is not the attachments of entry %d'
+                                    % rows[0]['seq'] in m for m in msgs),
+          'a list that is not the envelope\'s: %r' % msgs)
+    es.set_audit_entry(rows[0]['seq'], entry, rehash=True)
+
+
 def inject(net, mid):
     """CO's inbox gets ES's queued message, and its attachment files (both stopped)."""
     tool = os.path.join(os.path.dirname(net.store_fault), 'attach_inject')
@@ -427,6 +451,7 @@ def main(mlagw, mlagwd):
     net['ES'].stop()
     # the sender's bundle: its version 3 envelopes verify, its version 7 entries are read
     verify_exported(net, 'ES')
+    test_audit_list(net, mid)
     inject(net, mid)
     inject(net, cli_mid)
     net['CO'].start()
