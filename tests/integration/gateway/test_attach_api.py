@@ -211,8 +211,13 @@ def test_submit(net, api, first):
     atts[-1]['compress'] = True
     atts.append({'upload': first[0], 'name': 'first.bin', 'type': 'application/octet-stream'})
     files.append(first[1])
-    acc = api.json('POST', '/api/v1/messages', body=submit_body(atts), expect=202)
+    idem = {'Idempotency-Key': 'evidence-1'}
+    acc = api.json('POST', '/api/v1/messages', body=submit_body(atts), expect=202, headers=idem)
     mid = acc['message_id']
+    # a retry after a lost answer: its uploads are consumed, the key answers it
+    again = api.json('POST', '/api/v1/messages', body=submit_body(atts), expect=202,
+                     headers=idem)
+    check(again['message_id'] == mid and again.get('replayed'), 'retry %r' % again)
     folder = os.path.join(os.path.dirname(es.store), 'attachments', mid)
     for n in range(1, len(files) + 1):
         for suffix in ('ct', 'tree'):
