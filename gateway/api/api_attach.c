@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <zlib.h>
@@ -49,7 +50,9 @@ struct att_stream {
 	int finished;      /* every byte was made and checked */
 	int started;       /* headers sent */
 	int gone;          /* the client went away */
-	int in_pool;
+	int in_pool;       /* a job of the stream is queued or running */
+	int sending;       /* a chunk is in the connection's buffer, not yet written out */
+	int made;          /* the next chunk is made and waits for that one */
 	mla_err err;
 	mla_diag diag;
 };
@@ -293,23 +296,27 @@ static void next_run(struct gw_job *job, struct gw_crypto *k)
 
 static void next_done(struct gw_job *job);
 
+/* The stream's end without its last chunk: the client sees a cut file. */
+static void cut(struct att_stream *s)
+{
+	s->r->gone = NULL;
+	api_stream_abort(s->r);
+	stream_free(s);
+}
+
 static void on_gone(void *arg)
 {
 	struct att_stream *s = arg;
 
 	s->gone = 1;
-	if (!s->in_pool) { /* waiting for a chunk to leave, which now never will */
-		s->r->gone = NULL;
-		api_stream_abort(s->r);
-		stream_free(s);
-	}
+	if (!s->in_pool) /* nothing of ours will run again: the chunk never leaves now */
+		cut(s);
 }
 
-static void on_sent(struct evhttp_connection *evcon, void *arg)
+/* The next chunk is made while the last one leaves (its bytes were copied into the
+ * connection's buffer): at most one chunk waits there and one is being made. */
+static void make_next(struct att_stream *s)
 {
-	struct att_stream *s = arg;
-
-	(void)evcon;
 	gw_job_release(&s->job); /* the last run's snapshot; the pool takes the current one */
 	s->in_pool = 1;
 	s->job.run = next_run;
@@ -317,29 +324,46 @@ static void on_sent(struct evhttp_connection *evcon, void *arg)
 	gw_pool_submit(s->r->g->pool, &s->job, s->r->g->snap);
 }
 
+static void send_or_end(struct att_stream *s);
+
+/* The chunk that waited, sent from the event loop rather than from inside the connection's
+ * write callback (which must not end or free its own connection). */
+static void deferred_send(evutil_socket_t fd, short what, void *arg)
+{
+	struct att_stream *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->in_pool = 0;
+	if (s->gone || s->r->g->stopping)
+		cut(s);
+	else
+		send_or_end(s);
+}
+
+static void on_sent(struct evhttp_connection *evcon, void *arg)
+{
+	static const struct timeval now = {0, 0};
+	struct att_stream *s = arg;
+
+	(void)evcon;
+	s->sending = 0;
+	if (!s->made)
+		return; /* the next chunk is still being made: next_done sends it */
+	s->made = 0;
+	s->in_pool = 1; /* ours runs again (deferred_send): a client gone is seen there */
+	if (event_base_once(s->r->g->base, -1, EV_TIMEOUT, deferred_send, s, &now) != 0) {
+		s->in_pool = 0; /* no memory for the event: send it from here after all */
+		send_or_end(s);
+	}
+}
+
 /* Sends the chunk made, or ends the stream (whole and checked) or cuts it (failed). */
 static void send_or_end(struct att_stream *s)
 {
 	struct evbuffer *b;
 
-	s->in_pool = 0;
-	if (s->gone || s->r->g->stopping) { /* a stop does not wait for a long download */
-		s->r->gone = NULL;
-		api_stream_abort(s->r);
-		stream_free(s);
-		return;
-	}
-	if (s->err != MLA_OK) {
-		gw_log(GW_LOG_ERROR, "attachment-refused", s->row.message_id,
-		       "attachment=%u segment=%llu error=%s reason=\"%s\"", s->index,
-		       (unsigned long long)(s->k > 0 ? s->k - 1 : 0), mla_errname(s->err),
-		       mla_diag_message(&s->diag));
-		s->r->gone = NULL;
-		api_stream_abort(s->r);
-		stream_free(s);
-		return;
-	}
-	if (s->chunk_len == 0) { /* finished */
+	if (s->chunk_len == 0) { /* finished: the last chunk after the others */
 		gw_log(GW_LOG_INFO, "attachment-sent", s->row.message_id, "attachment=%u bytes=%llu",
 		       s->index, (unsigned long long)(s->produced - s->first));
 		s->r->gone = NULL;
@@ -348,18 +372,37 @@ static void send_or_end(struct att_stream *s)
 		return;
 	}
 	if ((b = evbuffer_new()) == NULL || evbuffer_add(b, s->chunk, s->chunk_len) != 0) {
-		evbuffer_free(b);
-		s->err = mla_fail(&s->diag, MLA_ERR_NOMEM, "out of memory");
-		send_or_end(s);
+		if (b != NULL)
+			evbuffer_free(b);
+		gw_log(GW_LOG_ERROR, "attachment-refused", s->row.message_id,
+		       "attachment=%u error=nomem", s->index);
+		cut(s);
 		return;
 	}
+	s->sending = 1;
 	evhttp_send_reply_chunk_with_cb(s->r->req, b, on_sent, s);
 	evbuffer_free(b);
+	make_next(s);
 }
 
 static void next_done(struct gw_job *job)
 {
-	send_or_end((struct att_stream *)job);
+	struct att_stream *s = (struct att_stream *)job;
+
+	s->in_pool = 0;
+	if (s->gone || s->r->g->stopping) { /* a stop does not wait for a long download */
+		cut(s);
+	} else if (s->err != MLA_OK) {
+		gw_log(GW_LOG_ERROR, "attachment-refused", s->row.message_id,
+		       "attachment=%u segment=%llu error=%s reason=\"%s\"", s->index,
+		       (unsigned long long)(s->k > 0 ? s->k - 1 : 0), mla_errname(s->err),
+		       mla_diag_message(&s->diag));
+		cut(s);
+	} else if (s->sending) {
+		s->made = 1; /* sent when the previous chunk has left (on_sent) */
+	} else {
+		send_or_end(s);
+	}
 }
 
 static void start_stream(struct api_req *r, struct att_stream *s)
