@@ -164,6 +164,16 @@ def test_expiry(net, api):
     """Uploads unused for [limits] upload_keep are removed (on the tick, and when another
     upload is created)."""
     es = net['ES']
+    u = upload(api, b'evidence')
+    es.stop()
+    es.write_config({'limits': {'upload_min_free_bytes': '60000 GiB'}})
+    es.start()
+    # the disk reserve at submission: refused before sealing, the upload kept
+    code, _, out = api.call('POST', '/api/v1/messages', body=submit_body(
+        [{'upload': u, 'name': 'e.txt', 'type': 'text/plain'}]))
+    check(code == 507 and json.loads(out)['code'] == 'insufficient-storage',
+          'submission over the disk reserve: %d %r' % (code, out))
+    check(api.json('GET', '/api/v1/uploads/' + u)['complete'], 'the upload stays')
     es.stop()
     es.write_config({'limits': {'upload_keep': '1s'}})
     es.start()
