@@ -263,6 +263,10 @@ int api_fetch_attachment(struct api_args *a)
 	}
 	if (fd >= 0)
 		close(fd);
+	if (rc == CLI_REJECTED && info.status == 416 && st.st_size > 0)
+		fprintf(stderr, "mlagw %s: %s already holds %llu bytes, the whole attachment or "
+			"more; remove it to fetch again\n", a->cmd, a->out,
+			(unsigned long long)st.st_size);
 	if (rc == CLI_IO)
 		fprintf(stderr, "mlagw %s: %s holds what arrived; the same command resumes\n",
 			a->cmd, a->out);

@@ -327,6 +327,9 @@ def test_cli_fetch(net, api, mid, files):
         with open(src, 'rb') as f, open(out, 'rb') as g:
             want = f.read()
             check(g.read() == want, 'CLI fetch of %d' % n)
+        if want:  # fetched already: said so, the file left as it is
+            p = net.cli('fetch', *base, '--attachment', str(n), '--out', out, check_rc=False)
+            check(p.returncode == 1 and b'already holds' in p.stderr, 'again: %r' % p.stderr)
         if len(want) > SEG:  # cut the output mid-segment: the same command resumes
             with open(out, 'r+b') as g:
                 g.truncate(SEG + 100)
