@@ -27,6 +27,9 @@ int cmd_store_check(int argc, char **argv, int backup);
 /* mlagw bench envelope: seal/open rates beside OpenSSL's bound; mlagw bench gateway: two
  * local gateways under load, receipted envelopes/s and latency beside the exchange's bound. */
 int cmd_bench(int argc, char **argv);
+/* mlagw bench evidence (cmd_bench_evidence.c): one attachment to a running gateway, timed
+ * beside the bound (issue 15 §6, one gateway). */
+int bench_evidence(int argc, char **argv);
 /* mlagw bench audit: appends/s, proof times and bundle verification (bench_audit.c). */
 int bench_audit(int argc, char **argv);
 /* mlagw stats (a gateway's own audit log) and mlagw audit stats (verified bundles): the case

@@ -90,6 +90,11 @@ struct gw_config {
 	uint64_t refusal_window_ms;
 	uint64_t idempotency_keep_ms;     /* a submission's idempotency key is kept; 24 h */
 	uint64_t log_repeat_interval_ms;  /* one log line per event and cause per; 10 s */
+	/* attachments (SPEC 17.14); limits.max_attachment_bytes is the per-file cap */
+	size_t max_message_attachment_bytes; /* all attachments of one message; 256 GiB */
+	size_t attachment_segment_bytes;  /* segment size S the gateway seals in; 1 MiB */
+	uint64_t upload_keep_ms;          /* an upload not submitted this long is removed; 24 h */
+	size_t upload_min_free_bytes;     /* free disk an upload chunk must leave; 1 GiB */
 	/* [retry] */
 	struct gw_retry retry;
 	/* [audit] */

@@ -66,6 +66,8 @@ struct gslot {
 	uint8_t sha[32];
 	size_t refs;
 	char to_state[3];     /* an envelope's recipient */
+	int has_att;          /* a version 3 envelope: att_sha is its list's (entry version 7) */
+	uint8_t att_sha[32];
 	struct vreceipt r;    /* a receipt's */
 };
 
@@ -212,6 +214,7 @@ struct mrow {
 		} r;
 		struct {
 			uint8_t env[32], rec[32]; /* an entry's digests */
+			uint8_t att[32]; /* SHA-256 of its attachments value (version 7) */
 		} e;
 	} u;
 };
@@ -219,6 +222,7 @@ struct mrow {
 #define MRF_ENV 1	/* entry: has envelope-sha256 */
 #define MRF_REC 2	/* entry: has receipt-sha256 */
 #define MRF_IN_ORDER 4	/* record: after the previous one of its type */
+#define MRF_ATT 8	/* entry: names an attachment list (entry version 7) */
 
 /* Filtered: an entry of a selected message (its inclusion proof is required), by seq. */
 struct prow {
@@ -228,6 +232,15 @@ struct prow {
 };
 struct vctx;
 int audit_psort_row(struct vctx *v, const mla_audit_entry *e);
+/* An envelope of a bundle, of versions 1 to 3 (an envelope with attachments verifies with its
+ * signed list, SPEC 17.8; the list itself is what entries of version 7 record). */
+mla_err audit_envelope_verify(const mla_buf *data, const mla_trust *trust,
+			      const mla_limits *at, mla_verified *out, mla_diag *d);
+/* The same, and for a version 3 envelope the SHA-256 of its signed list as an entry of
+ * version 7 writes it (mla_audit_attachments_format) into att, *has_att 1 (0 otherwise). */
+mla_err audit_envelope_verify_list(const mla_buf *data, const mla_trust *trust,
+				   const mla_limits *at, mla_verified *out, uint8_t att[32],
+				   int *has_att, mla_diag *d);
 
 /* One bundle's verification: what the checks parsed, counted and found. The entries are
  * read from f twice, in bounded memory (SPEC 15 "Verification"): once for which messages
