@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/thread.h>
 
 #include "mlagw/codec.h"
 #include "daemon.h"
+#include "directory.h"
 #include "escalation.h"
 #include "notices.h"
 #include "tlog/audit.h"
@@ -30,6 +32,7 @@
 #define DRAIN_POLL_MS 100
 #define TICK_MS 1000         /* housekeeping: log repeat counts, store health */
 #define PURGE_EVERY_TICKS 60 /* expired idempotency keys */
+#define DIR_REREAD_TICKS 60  /* [directory] file: a replaced one is reloaded */
 #define GW_KEY_PAIRS 4 /* tls, sign, encrypt, audit */
 
 /* The daemon's own state (g->daemon). */
@@ -39,6 +42,7 @@ struct gw_daemon {
 	struct gw_escalator escalator; /* case deadline escalation (SPEC 16.9) */
 	struct gw_notifier notifier;   /* retrieval notices (SPEC 16.10) */
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
+	struct gw_dir_stamp dir_stamp; /* the [directory] file as last loaded */
 };
 
 /* The listeners, in the order they start; stop, reload and free walk the same order. */
@@ -118,6 +122,15 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 	begin_stop(arg, sig == SIGINT ? "INT" : "TERM");
 }
 
+static void reread_directory(struct gw *g);
+
+static void stamp_directory(struct gw *g, const struct gw_config *c)
+{
+	memset(&g->daemon->dir_stamp, 0, sizeof(g->daemon->dir_stamp));
+	if (c->dir_file[0] != '\0')
+		(void)gw_directory_file_stamp(c->dir_file, &g->daemon->dir_stamp);
+}
+
 static int same_fixed_settings(const struct gw_config *a, const struct gw_config *b)
 {
 	return strcmp(a->state, b->state) == 0 && strcmp(a->listen, b->listen) == 0 &&
@@ -125,15 +138,36 @@ static int same_fixed_settings(const struct gw_config *a, const struct gw_config
 	       strcmp(a->api.listen, b->api.listen) == 0;
 }
 
-static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d)
+/* The directory in force judged now: its warning and refusal, logged when they change. */
+static void judge_directory(struct gw *g)
+{
+	struct gw_dir_judgement j;
+
+	gw_directory_judge(g->snap->dir, g->snap->cfg.dir_grace_ms, time(NULL), &j);
+	if (strcmp(j.refusal, g->dir_refusal) != 0 && j.refusal[0] != '\0')
+		gw_log(GW_LOG_ERROR, "directory-expired", NULL, "refusing=traffic reason=\"%s\"",
+		       j.refusal);
+	else if (strcmp(j.warning, g->dir_warning) != 0 && j.warning[0] != '\0')
+		gw_log(GW_LOG_WARN, "directory-expired", NULL, "grace=1 reason=\"%s\"", j.warning);
+	memcpy(g->dir_refusal, j.refusal, sizeof(g->dir_refusal));
+	memcpy(g->dir_warning, j.warning, sizeof(g->dir_warning));
+	g->dir_seconds_left = j.seconds_left;
+}
+
+/* dir (owned from here) becomes the new snapshot's. */
+static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_directory *dir,
+			    mla_diag *d)
 {
 	struct gw_snapshot *snap = gw_snapshot_new(c, g->gen + 1), *old = g->snap;
 	struct gw_crypto *crypto = NULL;
 	mla_privkey *audit_key = NULL;
 	mla_err r;
 
-	if (snap == NULL)
+	if (snap == NULL) {
+		mla_directory_free(dir);
 		return MLA_ERR_NOMEM;
+	}
+	snap->dir = dir;
 	if ((r = gw_crypto_load(&snap->cfg, &crypto, d)) != MLA_OK ||
 	    (r = gw_checkpoint_key_load(&snap->cfg, &audit_key, d)) != MLA_OK) {
 		gw_crypto_free(crypto);
@@ -158,6 +192,7 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d
 	gw_crypto_free(g->crypto);
 	g->crypto = crypto;
 	gw_snapshot_unref(old);
+	judge_directory(g);
 	return MLA_OK;
 }
 
@@ -232,6 +267,7 @@ mla_err gw_reload(struct gw *g, mla_diag *d)
 {
 	struct gw_config *c = malloc(sizeof(*c));
 	uint8_t digests[GW_KEY_PAIRS][32];
+	mla_directory *dir = NULL;
 	mla_err r;
 
 	if (c == NULL)
@@ -241,10 +277,15 @@ mla_err gw_reload(struct gw *g, mla_diag *d)
 	else if (!same_fixed_settings(c, &g->snap->cfg))
 		r = mla_fail(d, MLA_ERR_CONFIG,
 			     "state, listen, store, submit_socket and [api] listen need a restart");
-	else if (gw_key_digests(c, digests), audit_reload(g, digests) != MLA_OK)
+	else if (stamp_directory(g, c), (r = gw_directory_load(g->store, c, &dir, d)) != MLA_OK)
+		;
+	else if (gw_key_digests(c, digests), audit_reload(g, digests) != MLA_OK) {
+		mla_directory_free(dir);
 		r = mla_fail(d, MLA_ERR_STORE, "audit log unavailable");
-	else if ((r = apply_reload(g, c, d)) == MLA_OK)
+	} else if ((r = apply_reload(g, c, dir, d)) == MLA_OK) {
 		memcpy(g->daemon->key_digest, digests, sizeof(g->daemon->key_digest));
+		r = gw_directory_adopted(g->store, g->snap->dir, d);
+	}
 	free(c);
 	if (r != MLA_OK)
 		gw_log(GW_LOG_ERROR, "reload-refused", NULL, "reason=\"%s\"",
@@ -292,8 +333,27 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	gw_store_watch(g, NULL);
 	if (g->daemon->ticks++ % PURGE_EVERY_TICKS == 0)
 		submit_purge_keys(g);
+	if (g->daemon->ticks % DIR_REREAD_TICKS == 0)
+		reread_directory(g);
+	judge_directory(g);
 	escalation_tick(g, &g->daemon->escalator);
 	notices_tick(g, &g->daemon->notifier);
+}
+
+/* A [directory] file replaced since it was last loaded is loaded by a reload, as SIGHUP. */
+static void reread_directory(struct gw *g)
+{
+	struct gw_dir_stamp now;
+	mla_diag d = {MLA_OK, ""};
+
+	if (g->snap->cfg.dir_file[0] == '\0' ||
+	    !gw_directory_file_stamp(g->snap->cfg.dir_file, &now) ||
+	    memcmp(&now, &g->daemon->dir_stamp, sizeof(now)) == 0)
+		return;
+	gw_log(GW_LOG_INFO, "directory-changed", NULL, "reason=\"the [directory] file changed: "
+	       "reloading\"");
+	g->daemon->dir_stamp = now; /* one attempt per change: a refused file is not retried */
+	(void)gw_reload(g, &d);
 }
 
 static mla_err add_tick(struct gw *g)
@@ -380,19 +440,47 @@ static mla_err open_store(struct gw *g, const struct gw_config *c, mla_diag *d)
 	return r;
 }
 
-mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
+/* The snapshot of c with the directory's peers (SPEC 18.6), the store open for its serial. */
+static mla_err first_snapshot(struct gw *g, const struct gw_config *given, mla_diag *d)
 {
+	struct gw_config *c = malloc(sizeof(*c));
+	mla_directory *dir = NULL;
+	mla_err r;
+
+	if (c == NULL)
+		return MLA_ERR_NOMEM;
+	*c = *given;
+	stamp_directory(g, c);
+	if ((r = gw_directory_load(g->store, c, &dir, d)) == MLA_OK &&
+	    (g->snap = gw_snapshot_new(c, 0)) == NULL)
+		r = MLA_ERR_NOMEM;
+	if (r == MLA_OK) {
+		g->snap->dir = dir;
+		dir = NULL;
+		r = gw_directory_adopted(g->store, g->snap->dir, d);
+	}
+	mla_directory_free(dir);
+	free(c);
+	if (r == MLA_OK)
+		judge_directory(g);
+	return r;
+}
+
+mla_err gw_start(struct gw *g, const struct gw_config *given, mla_diag *d)
+{
+	const struct gw_config *c;
 	mla_err r;
 
 	if (evthread_use_pthreads() != 0 || (g->base = event_base_new()) == NULL)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot create the event loop");
 	if ((g->daemon = calloc(1, sizeof(*g->daemon))) == NULL)
 		return MLA_ERR_NOMEM;
-	if ((g->snap = gw_snapshot_new(c, 0)) == NULL)
-		return MLA_ERR_NOMEM;
 	g->reload = gw_reload;
+	if ((r = open_store(g, given, d)) != MLA_OK ||
+	    (r = first_snapshot(g, given, d)) != MLA_OK)
+		return r;
+	c = &g->snap->cfg; /* with the directory's peers */
 	if ((r = gw_crypto_load(c, &g->crypto, d)) != MLA_OK ||
-	    (r = open_store(g, c, d)) != MLA_OK ||
 	    (r = adopt_cases(g, c, d)) != MLA_OK ||
 	    (r = gw_batch_new(&g->batch)) != MLA_OK ||
 	    (r = tlog_start(g, d)) != MLA_OK || (r = gw_integrity_start(g, d)) != MLA_OK)
