@@ -129,6 +129,43 @@ def exchange(net, frm, to, tag):
     return mid
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+
+
+def refusals_before_sealing(net):
+    """SPEC 18.6: no competent authority for the kind, a language the authority refuses."""
+    es = net['ES']
+    with open(os.path.join(REPO, 'demo', 'extradition-request.xml'), 'rb') as f:
+        doc = f.read()
+    check(b'<Language>es</Language>' in doc, 'the demo request states its language')
+    before = len(es.outbox(blobs=False))
+    j = es.submit('CO', kind='confiscation', doc=b'<Request>opaque</Request>', expect=400)
+    check(j.get('code') == 'no-authority' and 'CO has no competent authority for '
+          'confiscation in directory serial' in json.dumps(j), 'no-authority answer %r' % j)
+    french = doc.replace(b'<Language>es</Language>', b'<Language>fr</Language>')
+    j = es.submit('CO', kind='extradition', doc=french, expect=400)
+    check(j.get('code') == 'language-refused' and "Extradition office of CO does not accept "
+          "language 'fr' (accepts es)" in json.dumps(j), 'language-refused answer %r' % j)
+    check(len(es.outbox(blobs=False)) == before, 'a refused submission was queued')
+    check(log_has(es, 'error=no-authority') and log_has(es, 'error=language-refused'),
+          'refusals not logged')
+    # the same request with a Spanish translation attached goes; Spanish itself goes
+    translated = french.replace(b'<Language>fr</Language>', b'<Language>fr</Language>'
+                                b'<Translations><Language>es</Language></Translations>')
+    exchange_doc(net, 'ES', 'CO', translated, 'extradition')
+    exchange_doc(net, 'ES', 'CO', doc, 'extradition')
+    # a kind the central authority lists, in a language it accepts (opaque: no language)
+    exchange_doc(net, 'ES', 'CO', b'<Request>evidence</Request>', 'evidence')
+    print('ok - no competent authority and a refused language are refused before sealing')
+
+
+def exchange_doc(net, frm, to, doc, kind):
+    mid = net[frm].submit(to, kind=kind, doc=doc)['message_id']
+    wait_until(lambda: net[frm].outbox([mid]).get(mid, {}).get('state') == DELIVERED, 30,
+               msg='%s delivered' % kind)
+
+
 def main(mlagw, mlagwd):
     net = Net(mlagw, mlagwd, ['ES', 'CO'])
     api = admin_api(net['ES'])
@@ -155,6 +192,8 @@ def main(mlagw, mlagwd):
     check(h['serial'] == '1' and h['publisher'] == 'ES' and h['seconds_left'] > 0 and
           'warning' not in h, 'health directory %r' % h)
     print('ok - gateways started from a signed directory exchange messages; override logged')
+
+    refusals_before_sealing(net)
 
     # a tampered directory: CO refuses to start, naming why
     net['CO'].stop()
