@@ -35,7 +35,7 @@ mla_err gw_directory_admits(const mla_directory *dir, const mla_header *h, const
 	if (l.lang[0] == '\0' || accepted(a, &l))
 		return MLA_OK; /* an opaque document states no language */
 	(void)mla_dir_authority_accepts(a, l.lang, &why);
-	return mla_fail(d, MLA_ERR_LANGUAGE, "%s of %s: %s%s", a->name, h->to_state, why.msg,
+	return mla_fail(d, MLA_ERR_LANGUAGE, "%s: %s%s", h->to_state, why.msg,
 			l.n_translations > 0 ? "; no translation attached is in a language it "
 			"accepts" : "; no translation attached");
 }
