@@ -161,6 +161,7 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_directo
 	struct gw_snapshot *snap = gw_snapshot_new(c, g->gen + 1), *old = g->snap;
 	struct gw_crypto *crypto = NULL;
 	mla_privkey *audit_key = NULL;
+	mla_diag held = {MLA_OK, ""};
 	mla_err r;
 
 	if (snap == NULL) {
@@ -191,6 +192,10 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_directo
 	g->gen++;
 	gw_crypto_free(g->crypto);
 	g->crypto = crypto;
+	/* applied: a store failure here leaves only the next start without the new serial */
+	if (gw_directory_adopted(g->store, dir, old->dir, &held) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=directory-held reason=\"%s\"",
+		       held.msg);
 	gw_snapshot_unref(old);
 	judge_directory(g);
 	return MLA_OK;
@@ -284,7 +289,6 @@ mla_err gw_reload(struct gw *g, mla_diag *d)
 		r = mla_fail(d, MLA_ERR_STORE, "audit log unavailable");
 	} else if ((r = apply_reload(g, c, dir, d)) == MLA_OK) {
 		memcpy(g->daemon->key_digest, digests, sizeof(g->daemon->key_digest));
-		r = gw_directory_adopted(g->store, g->snap->dir, d);
 	}
 	free(c);
 	if (r != MLA_OK)
@@ -457,7 +461,7 @@ static mla_err first_snapshot(struct gw *g, const struct gw_config *given, mla_d
 	if (r == MLA_OK) {
 		g->snap->dir = dir;
 		dir = NULL;
-		r = gw_directory_adopted(g->store, g->snap->dir, d);
+		r = gw_directory_adopted(g->store, g->snap->dir, NULL, d);
 	}
 	mla_directory_free(dir);
 	free(c);

@@ -195,13 +195,14 @@ mla_err gw_directory_load(gw_store *store, struct gw_config *c, mla_directory **
 	return MLA_OK;
 }
 
-mla_err gw_directory_adopted(gw_store *store, const mla_directory *dir, mla_diag *d)
+mla_err gw_directory_adopted(gw_store *store, const mla_directory *dir,
+			     const mla_directory *prev, mla_diag *d)
 {
 	char exp[MLA_TIME_LEN];
 	mla_err r;
 
-	if (dir == NULL)
-		return MLA_OK;
+	if (dir == NULL || (prev != NULL && prev->serial == dir->serial))
+		return MLA_OK; /* the same serial verified is the same document (SPEC 18.3 step 8) */
 	if ((r = store_directory_held_put(store, dir->serial, dir->digest, d)) != MLA_OK)
 		return r;
 	mla_time_format(dir->expires, exp);

@@ -16,8 +16,10 @@
  * and encrypt_cert. *out (NULL without [directory]) is the caller's. */
 mla_err gw_directory_load(gw_store *store, struct gw_config *c, mla_directory **out,
 			  mla_diag *diag);
-/* Records dir (NULL: nothing) as the one held, for the next start and reload. */
-mla_err gw_directory_adopted(gw_store *store, const mla_directory *dir, mla_diag *diag);
+/* Records dir (NULL: nothing) as the one held, for the next start and reload, and logs
+ * it; nothing when prev (the one in force before, or NULL) has its serial. */
+mla_err gw_directory_adopted(gw_store *store, const mla_directory *dir,
+			     const mla_directory *prev, mla_diag *diag);
 
 /* How the directory in force stands at now: warning (past an expiry, within the grace
  * period) or refusal (past it), "" otherwise; seconds to the earliest expiry. */
