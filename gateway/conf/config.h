@@ -17,6 +17,7 @@
 #define GW_MAX_OLD_KEYS 8
 #define GW_NAME_MAX 128
 #define GW_URL_MAX 512
+#define GW_DIR_URLS 4 /* [directory] url */
 #define GW_DER_MAX 4096 /* a peer certificate taken from the directory */
 
 struct gw_keypair {
@@ -85,6 +86,11 @@ struct gw_config {
 	char dir_file[PATH_MAX];
 	char dir_publisher[3];      /* the publisher's State code (its root is in [trust]) */
 	uint64_t dir_grace_ms;      /* past the directory's expiry still used, warning; 7 d */
+	char dir_entry[PATH_MAX];   /* this State's own signed entry, served; "" without */
+	char dir_listen[GW_NAME_MAX]; /* "host:port" serving entry and directory; "" without */
+	char dir_urls[GW_DIR_URLS][GW_URL_MAX]; /* fetched from, in order, every interval */
+	size_t n_dir_urls;
+	uint64_t dir_fetch_interval_ms; /* default 1 h */
 	/* [limits] */
 	mla_limits limits;          /* envelope limits, defaults from mla_limits_default */
 	size_t max_body_bytes;      /* HTTP request body; default = limits.max_envelope_bytes */

@@ -30,6 +30,7 @@ enum cfg_type {
 	T_URL,      /* https:// URL */
 	T_PIN,      /* sha256//base64 */
 	T_VERSIONS, /* "1, 2": a bit mask of envelope versions (unsigned) */
+	T_DIR_URL,  /* repeatable https:// URL, appended to dir_urls */
 };
 
 #define F_REQUIRED 1u
@@ -150,6 +151,10 @@ static const struct key_def directory_keys[] = {
 	PATHKEY("file", dir_file, F_REQUIRED),
 	{"publisher", T_STATE, STR(dir_publisher), 0, 0, F_REQUIRED},
 	DUR("grace", dir_grace_ms, 0, 365 * CFG_DAY),
+	PATHKEY("entry", dir_entry, 0),
+	{"listen", T_LISTEN, STR(dir_listen), 0, 0, 0},
+	{"url", T_DIR_URL, 0, 0, 0, 0, F_REPEATABLE},
+	DUR("fetch_interval", dir_fetch_interval_ms, CFG_SEC, 7 * CFG_DAY),
 };
 
 enum sec_id {
@@ -366,6 +371,17 @@ static mla_err set_value(struct cfg_parser *p, const struct key_def *k, char *va
 		return r;
 	case T_OLD_KEY:
 		return set_old_key(p, k, value, diag);
+	case T_DIR_URL:
+		if (p->cfg.n_dir_urls == GW_DIR_URLS)
+			return fail_at(p, p->line, diag, "%s %s: more than %d URLs", p->label,
+				       k->name, GW_DIR_URLS);
+		if (cfg_check_url(value, &why) != MLA_OK)
+			return fail_key(p, k, diag, why);
+		if (copy_str(p->cfg.dir_urls[p->cfg.n_dir_urls], GW_URL_MAX, value) != 0)
+			return fail_at(p, p->line, diag, "%s %s: longer than %d bytes", p->label,
+				       k->name, GW_URL_MAX - 1);
+		p->cfg.n_dir_urls++;
+		return MLA_OK;
 	case T_UINT:
 	case T_SIZE:
 	case T_DURATION:
@@ -677,6 +693,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->max_connections_per_source = 128;
 	c->refusal_window_ms = CFG_MIN;
 	c->dir_grace_ms = 7 * CFG_DAY;
+	c->dir_fetch_interval_ms = CFG_HOUR;
 	c->idempotency_keep_ms = 24 * CFG_HOUR;
 	c->log_repeat_interval_ms = 10 * CFG_SEC;
 	c->retry.initial_ms = CFG_SEC;

@@ -100,6 +100,8 @@ struct gw_snapshot *gw_snapshot_new(const struct gw_config *cfg, unsigned gen)
 	s->gen = gen;
 	s->cfg = *cfg;
 	s->dir = NULL;
+	mla_buf_init(&s->dir_doc, MLA_DIR_MAX_BYTES);
+	mla_buf_init(&s->dir_entry, MLA_DIR_MAX_ENTRY_BYTES);
 	return s;
 }
 
@@ -113,6 +115,8 @@ void gw_snapshot_unref(struct gw_snapshot *s)
 {
 	if (s != NULL && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		mla_directory_free(s->dir);
+		mla_buf_free(&s->dir_doc);
+		mla_buf_free(&s->dir_entry);
 		free(s);
 	}
 }

@@ -33,6 +33,9 @@ struct gw_snapshot {
 	/* the verified directory the peers came from (SPEC 18.6), owned; NULL without
 	 * [directory]. Read-only once the snapshot is shared. */
 	mla_directory *dir;
+	/* the bytes served by [directory] listen: the directory as verified, and this State's
+	 * own signed entry ([directory] entry, verified); empty when not configured */
+	mla_buf dir_doc, dir_entry;
 };
 
 struct gw_snapshot *gw_snapshot_new(const struct gw_config *cfg, unsigned gen);

@@ -11,6 +11,8 @@
 #include "mlagw/codec.h"
 #include "daemon.h"
 #include "directory.h"
+#include "dir_fetch.h"
+#include "dir_serve.h"
 #include "escalation.h"
 #include "notices.h"
 #include "tlog/audit.h"
@@ -43,11 +45,12 @@ struct gw_daemon {
 	struct gw_notifier notifier;   /* retrieval notices (SPEC 16.10) */
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
 	struct gw_dir_stamp dir_stamp; /* the [directory] file as last loaded */
+	struct gw_dir_fetch *fetch;    /* [directory] url, on its schedule */
 };
 
 /* The listeners, in the order they start; stop, reload and free walk the same order. */
 static const struct gw_listener *const listeners[] = {&peer_listener, &api_listener,
-						      &submit_listener};
+						      &submit_listener, &dir_listener};
 #define N_LISTENERS (sizeof(listeners) / sizeof(listeners[0]))
 
 static unsigned busy(const struct gw *g)
@@ -135,7 +138,8 @@ static int same_fixed_settings(const struct gw_config *a, const struct gw_config
 {
 	return strcmp(a->state, b->state) == 0 && strcmp(a->listen, b->listen) == 0 &&
 	       strcmp(a->store, b->store) == 0 && strcmp(a->submit_socket, b->submit_socket) == 0 &&
-	       strcmp(a->api.listen, b->api.listen) == 0;
+	       strcmp(a->api.listen, b->api.listen) == 0 &&
+	       strcmp(a->dir_listen, b->dir_listen) == 0;
 }
 
 /* The directory in force judged now: its warning and refusal, logged when they change. */
@@ -154,8 +158,8 @@ static void judge_directory(struct gw *g)
 	g->dir_seconds_left = j.seconds_left;
 }
 
-/* dir (owned from here) becomes the new snapshot's. */
-static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_directory *dir,
+/* What ld holds (taken from here) becomes the new snapshot's. */
+static mla_err apply_reload(struct gw *g, const struct gw_config *c, struct gw_dir_loaded *ld,
 			    mla_diag *d)
 {
 	struct gw_snapshot *snap = gw_snapshot_new(c, g->gen + 1), *old = g->snap;
@@ -165,10 +169,10 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_directo
 	mla_err r;
 
 	if (snap == NULL) {
-		mla_directory_free(dir);
+		gw_dir_loaded_free(ld);
 		return MLA_ERR_NOMEM;
 	}
-	snap->dir = dir;
+	gw_dir_loaded_move(ld, snap);
 	if ((r = gw_crypto_load(&snap->cfg, &crypto, d)) != MLA_OK ||
 	    (r = gw_checkpoint_key_load(&snap->cfg, &audit_key, d)) != MLA_OK) {
 		gw_crypto_free(crypto);
@@ -193,7 +197,7 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_directo
 	gw_crypto_free(g->crypto);
 	g->crypto = crypto;
 	/* applied: a store failure here leaves only the next start without the new serial */
-	if (gw_directory_adopted(g->store, dir, old->dir, &held) != MLA_OK)
+	if (gw_directory_adopted(g->store, snap->dir, old->dir, &held) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=directory-held reason=\"%s\"",
 		       held.msg);
 	gw_snapshot_unref(old);
@@ -272,24 +276,26 @@ mla_err gw_reload(struct gw *g, mla_diag *d)
 {
 	struct gw_config *c = malloc(sizeof(*c));
 	uint8_t digests[GW_KEY_PAIRS][32];
-	mla_directory *dir = NULL;
+	struct gw_dir_loaded ld;
 	mla_err r;
 
 	if (c == NULL)
 		return mla_fail(d, MLA_ERR_NOMEM, "out of memory");
+	gw_dir_loaded_init(&ld);
 	if ((r = gw_config_load(g->config_path, c, d)) != MLA_OK)
 		;
 	else if (!same_fixed_settings(c, &g->snap->cfg))
 		r = mla_fail(d, MLA_ERR_CONFIG,
-			     "state, listen, store, submit_socket and [api] listen need a restart");
-	else if (stamp_directory(g, c), (r = gw_directory_load(g->store, c, &dir, d)) != MLA_OK)
+			     "state, listen, store, submit_socket, [directory] listen and [api] "
+			     "listen need a restart");
+	else if (stamp_directory(g, c), (r = gw_directory_load(g->store, c, &ld.dir, &ld.doc,
+							       &ld.entry, d)) != MLA_OK)
 		;
-	else if (gw_key_digests(c, digests), audit_reload(g, digests) != MLA_OK) {
-		mla_directory_free(dir);
+	else if (gw_key_digests(c, digests), audit_reload(g, digests) != MLA_OK)
 		r = mla_fail(d, MLA_ERR_STORE, "audit log unavailable");
-	} else if ((r = apply_reload(g, c, dir, d)) == MLA_OK) {
+	else if ((r = apply_reload(g, c, &ld, d)) == MLA_OK)
 		memcpy(g->daemon->key_digest, digests, sizeof(g->daemon->key_digest));
-	}
+	gw_dir_loaded_free(&ld); /* what was not taken */
 	free(c);
 	if (r != MLA_OK)
 		gw_log(GW_LOG_ERROR, "reload-refused", NULL, "reason=\"%s\"",
@@ -448,22 +454,22 @@ static mla_err open_store(struct gw *g, const struct gw_config *c, mla_diag *d)
 static mla_err first_snapshot(struct gw *g, const struct gw_config *given, mla_diag *d)
 {
 	struct gw_config *c = malloc(sizeof(*c));
-	mla_directory *dir = NULL;
+	struct gw_dir_loaded ld;
 	mla_err r;
 
 	if (c == NULL)
 		return MLA_ERR_NOMEM;
 	*c = *given;
+	gw_dir_loaded_init(&ld);
 	stamp_directory(g, c);
-	if ((r = gw_directory_load(g->store, c, &dir, d)) == MLA_OK &&
+	if ((r = gw_directory_load(g->store, c, &ld.dir, &ld.doc, &ld.entry, d)) == MLA_OK &&
 	    (g->snap = gw_snapshot_new(c, 0)) == NULL)
 		r = MLA_ERR_NOMEM;
 	if (r == MLA_OK) {
-		g->snap->dir = dir;
-		dir = NULL;
+		gw_dir_loaded_move(&ld, g->snap);
 		r = gw_directory_adopted(g->store, g->snap->dir, NULL, d);
 	}
-	mla_directory_free(dir);
+	gw_dir_loaded_free(&ld);
 	free(c);
 	if (r == MLA_OK)
 		judge_directory(g);
@@ -495,6 +501,7 @@ mla_err gw_start(struct gw *g, const struct gw_config *given, mla_diag *d)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot start worker threads");
 	gw_log_set_repeat_interval(c->log_repeat_interval_ms);
 	if ((r = add_signals(g)) != MLA_OK || (r = add_tick(g)) != MLA_OK ||
+	    (r = dir_fetch_start(g, gw_reload, &g->daemon->fetch)) != MLA_OK ||
 	    (r = start_listeners(g, d)) != MLA_OK ||
 	    (r = peer_client_new(g->base, &g->client, d)) != MLA_OK ||
 	    (r = peer_client_load(g->client, c, d)) != MLA_OK ||
@@ -532,6 +539,10 @@ void gw_free(struct gw *g)
 {
 	int clean;
 
+	if (g->daemon != NULL) { /* a fetch under way is aborted first */
+		dir_fetch_free(g->daemon->fetch);
+		g->daemon->fetch = NULL;
+	}
 	gw_integrity_free(g); /* a check in progress is interrupted */
 	relay_stop(g);
 	gw_pool_free(g->pool); /* finishes and answers what the workers still hold */

@@ -15,8 +15,9 @@
 
 #define PEER_PATH "/mla/v1/envelopes" /* appended to the directory's gateway URL */
 
-/* The file's bytes, at most MLA_DIR_MAX_BYTES (a bigger one is refused unread). */
-static mla_err read_dir_file(const char *path, mla_buf *out, mla_diag *d)
+/* The file's bytes, at most max (a bigger one is refused unread); what names the key. */
+static mla_err read_bounded(const char *what, const char *path, size_t max, mla_buf *out,
+			    mla_diag *d)
 {
 	uint8_t chunk[8192];
 	struct stat st;
@@ -24,21 +25,21 @@ static mla_err read_dir_file(const char *path, mla_buf *out, mla_diag *d)
 	mla_err r = MLA_OK;
 	FILE *f = fopen(path, "rbe");
 
-	mla_buf_init(out, MLA_DIR_MAX_BYTES);
+	mla_buf_init(out, max);
 	if (f == NULL)
-		return mla_fail(d, MLA_ERR_IO, "[directory] file %s: cannot open: %s", path,
+		return mla_fail(d, MLA_ERR_IO, "[directory] %s %s: cannot open: %s", what, path,
 				strerror(errno));
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
-		r = mla_fail(d, MLA_ERR_IO, "[directory] file %s: not a regular file", path);
-	else if ((size_t)st.st_size > MLA_DIR_MAX_BYTES)
-		r = mla_fail(d, MLA_ERR_TOO_LARGE, "[directory] file %s: larger than %zu bytes",
-			     path, MLA_DIR_MAX_BYTES);
+		r = mla_fail(d, MLA_ERR_IO, "[directory] %s %s: not a regular file", what, path);
+	else if ((size_t)st.st_size > max)
+		r = mla_fail(d, MLA_ERR_TOO_LARGE, "[directory] %s %s: larger than %zu bytes", what,
+			     path, max);
 	while (r == MLA_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (mla_buf_append(out, chunk, n) != MLA_OK)
-			r = mla_fail(d, MLA_ERR_TOO_LARGE, "[directory] file %s: larger than %zu "
-				     "bytes", path, MLA_DIR_MAX_BYTES);
+			r = mla_fail(d, MLA_ERR_TOO_LARGE, "[directory] %s %s: larger than %zu "
+				     "bytes", what, path, max);
 	if (r == MLA_OK && ferror(f))
-		r = mla_fail(d, MLA_ERR_IO, "[directory] file %s: read error", path);
+		r = mla_fail(d, MLA_ERR_IO, "[directory] %s %s: read error", what, path);
 	fclose(f);
 	return r;
 }
@@ -161,28 +162,59 @@ static mla_err load_trust(const struct gw_config *c, mla_trust **out, mla_diag *
 	return mla_trust_load_files(paths, c->n_roots, out, d);
 }
 
-mla_err gw_directory_load(gw_store *store, struct gw_config *c, mla_directory **out,
+/* [directory] entry: this State's own signed entry, verified as a lone entry (SPEC 18.3). */
+static mla_err load_entry(const struct gw_config *c, const mla_trust *trust, mla_buf *out,
 			  mla_diag *d)
+{
+	mla_dir_entry e;
+	mla_err r;
+
+	memset(&e, 0, sizeof(e));
+	if ((r = read_bounded("entry", c->dir_entry, MLA_DIR_MAX_ENTRY_BYTES, out, d)) == MLA_OK &&
+	    (r = mla_dir_entry_verify(out->data, out->len, trust, 0, &e, d)) == MLA_OK &&
+	    strcmp(e.state, c->state) != 0)
+		r = mla_fail(d, MLA_ERR_CONFIG, "[directory] entry %s is the entry of %s, not of "
+			     "this gateway's State %s", c->dir_entry, e.state, c->state);
+	mla_dir_entry_clear(&e);
+	return r;
+}
+
+mla_err gw_directory_load(gw_store *store, struct gw_config *c, mla_directory **out,
+			  mla_buf *doc_out, mla_buf *entry_out, mla_diag *d)
 {
 	mla_dir_policy pol;
 	mla_dir_status st;
 	mla_trust *trust = NULL;
-	mla_buf doc;
+	mla_buf doc, entry;
 	mla_err r;
 
 	*out = NULL;
+	mla_buf_init(&entry, MLA_DIR_MAX_ENTRY_BYTES);
 	if (c->dir_file[0] == '\0')
 		return MLA_OK;
 	memset(&pol, 0, sizeof(pol));
 	memset(&st, 0, sizeof(st));
 	pol.publisher = c->dir_publisher;
 	pol.grace = (time_t)(c->dir_grace_ms / 1000);
-	if ((r = read_dir_file(c->dir_file, &doc, d)) == MLA_OK &&
+	if ((r = read_bounded("file", c->dir_file, MLA_DIR_MAX_BYTES, &doc, d)) == MLA_OK &&
 	    (r = load_trust(c, &trust, d)) == MLA_OK && (r = held_policy(store, &pol, d)) == MLA_OK) {
 		pol.trust = trust;
 		r = mla_directory_verify(doc.data, doc.len, &pol, out, &st, d);
 	}
+	if (r == MLA_OK && c->dir_entry[0] != '\0')
+		r = load_entry(c, trust, &entry, d);
+	if (r == MLA_OK && doc_out != NULL) { /* handed over: the buffers' memory moves */
+		mla_buf_free(doc_out);
+		*doc_out = doc;
+		mla_buf_init(&doc, MLA_DIR_MAX_BYTES);
+	}
+	if (r == MLA_OK && entry_out != NULL) {
+		mla_buf_free(entry_out);
+		*entry_out = entry;
+		mla_buf_init(&entry, MLA_DIR_MAX_ENTRY_BYTES);
+	}
 	mla_buf_free(&doc);
+	mla_buf_free(&entry);
 	mla_trust_free(trust);
 	if (r == MLA_OK && (r = merge_peers(c, *out, d)) != MLA_OK) {
 		mla_directory_free(*out);
@@ -265,4 +297,30 @@ int gw_directory_file_stamp(const char *path, struct gw_dir_stamp *s)
 	s->size = (int64_t)st.st_size;
 	s->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	return 1;
+}
+
+void gw_dir_loaded_init(struct gw_dir_loaded *l)
+{
+	l->dir = NULL;
+	mla_buf_init(&l->doc, MLA_DIR_MAX_BYTES);
+	mla_buf_init(&l->entry, MLA_DIR_MAX_ENTRY_BYTES);
+}
+
+void gw_dir_loaded_move(struct gw_dir_loaded *l, struct gw_snapshot *s)
+{
+	mla_directory_free(s->dir);
+	mla_buf_free(&s->dir_doc);
+	mla_buf_free(&s->dir_entry);
+	s->dir = l->dir;
+	s->dir_doc = l->doc;
+	s->dir_entry = l->entry;
+	gw_dir_loaded_init(l);
+}
+
+void gw_dir_loaded_free(struct gw_dir_loaded *l)
+{
+	mla_directory_free(l->dir);
+	mla_buf_free(&l->doc);
+	mla_buf_free(&l->entry);
+	gw_dir_loaded_init(l);
 }
