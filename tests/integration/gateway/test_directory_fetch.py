@@ -2,7 +2,7 @@
 the directory in force at /.well-known/mlagw/ to clients without certificates, GET only; a
 gateway fetches the directory from its URLs on a schedule, passing over one that does not
 answer, and adopts a newer one only after verifying it (a tampered one is refused, the one
-held stays)."""
+held stays); a directory file replaced by hand is loaded within a minute."""
 import http.server
 import os
 import signal
@@ -124,6 +124,15 @@ def main(mlagw, mlagwd):
     exchange(net, 'CO', 'ES', 'after a refused fetch')
     bad.close()
     print('ok - a tampered directory fetched is refused; the one held stays')
+
+    # a file replaced by hand is loaded within a minute, without a signal
+    d4 = d.publish(4)
+    install(d4, co_file)
+    wait_until(lambda: log_has(net['CO'], 'directory-adopted msg=- serial=4'), 90,
+               msg='the replaced file reloaded')
+    check(log_has(net['CO'], 'directory-changed'), 'the change not logged')
+    exchange(net, 'CO', 'ES', 'after the file changed')
+    print('ok - a replaced directory file is loaded without a signal')
     net.stop_all()
 
 
