@@ -94,6 +94,21 @@ answer_doc() {
 say "Each State makes its PKI: root CA + TLS, signing, encryption (RSA-3072) and audit certificates"
 for s in CO ES MX; do "$M" pki init --state "$s" --out "$P" >/dev/null; echo "  $s: $P/$s"; done
 
+say "Each State signs its directory entry (gateway, certificates, competent authorities, languages); Spain publishes the signed directory"
+mkdir -p "$D/directory"
+for s in CO ES MX; do
+  cp "demo/directory/$s.json" "$D/directory/$s.json"  # its certificate paths: ../pki/CC/
+  "$M" directory build --from "$D/directory/$s.json" -o "$D/directory/$s.entry.xml"
+  "$M" directory sign --cert "$P/$s/sign.crt" --key "$P/$s/sign.key" \
+    -o "$D/directory/$s.signed.xml" "$D/directory/$s.entry.xml"
+done
+"$M" directory build --serial 1 --expires "$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)" \
+  --publisher ES -o "$D/directory/unsigned.xml" "$D/directory/"{CO,ES,MX}.signed.xml
+"$M" directory sign --cert "$P/ES/sign.crt" --key "$P/ES/sign.key" -o "$D/directory.xml" \
+  "$D/directory/unsigned.xml"
+"$M" directory verify --trust "$P/CO/root.crt" --trust "$P/ES/root.crt" --trust "$P/MX/root.crt" \
+  --publisher ES "$D/directory.xml" | sed 's/^/  /'
+
 say "Three gateways start on loopback: mutual TLS between them, a local API for each State's people"
 for s in CO ES MX; do
   make_config "$s"
@@ -205,12 +220,18 @@ note CO gateway "overdue (the wished date passed before the order was even sent)
 "$M" cases --socket "$D/es/submit.sock" --overdue --json | grep -q ES-2026-EP-0011 ||
   { echo "  UNEXPECTED: ES does not list its overdue case"; exit 1; }
 
-say "Refusals: wrong role, unknown State"
+say "Refusals: wrong role, unknown State, a language the competent authority does not accept (from the directory)"
 if api ES auditor fetch "$REQ" --reason "curiosity" --out "$D/never.xml" 2> "$D/why.txt"; then
   echo "  UNEXPECTED: an auditor read a document"; exit 1; fi
 note ES auditor "$(head -1 "$D/why.txt" | sed 's/^mlagw fetch: //')"
 if api CO authority submit --to FR --kind mla --new-case --in demo/extradition-request.xml 2> "$D/why.txt"; then
   echo "  UNEXPECTED: unknown peer accepted"; exit 1; fi
+note CO authority "$(head -1 "$D/why.txt" | sed 's/^mlagw submit: //')"
+sed 's#<Language>es</Language>#<Language>fr</Language>#' demo/extradition-request.xml > "$D/docs/fr.xml"
+if api CO authority submit --to ES --kind extradition --case-id CO-2026-EXT-0043 \
+     --in "$D/docs/fr.xml" 2> "$D/why.txt"; then
+  echo "  UNEXPECTED: a request in a language Spain's authority does not accept was sealed"; exit 1; fi
+grep -q "language-refused" "$D/why.txt" || { cat "$D/why.txt"; exit 1; }
 note CO authority "$(head -1 "$D/why.txt" | sed 's/^mlagw submit: //')"
 
 say "Each State's auditor checks its trail offline with the three root certificates only"

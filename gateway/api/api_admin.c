@@ -159,6 +159,26 @@ static json_t *store_json(const struct store_health *h)
 			 since, "errors", (json_int_t)h->errors);
 }
 
+/* The signed directory in force (SPEC 18.6), or NULL without [directory]. */
+static json_t *directory_json(const struct gw *g)
+{
+	const mla_directory *dir = g->snap->dir;
+	char serial[24], exp[MLA_TIME_LEN];
+	json_t *o;
+
+	if (dir == NULL)
+		return NULL;
+	mla_time_format(dir->expires, exp);
+	(void)mla_snprintf_cut(serial, sizeof(serial), "%llu", (unsigned long long)dir->serial);
+	o = json_pack("{s:s, s:s, s:s, s:I}", "serial", serial, "publisher", dir->publisher,
+		      "expires", exp, "seconds_left", (json_int_t)g->dir_seconds_left);
+	if (o != NULL && g->dir_warning[0] != '\0')
+		(void)json_object_set_new(o, "warning", json_string(g->dir_warning));
+	if (o != NULL && g->dir_refusal[0] != '\0')
+		(void)json_object_set_new(o, "refusal", json_string(g->dir_refusal));
+	return o;
+}
+
 void api_get_health(struct api_req *r)
 {
 	struct gw *g = r->g;
@@ -178,18 +198,21 @@ void api_get_health(struct api_req *r)
 	    (e = store_inbox_count(g->store, &acc, &rej, &d)) == MLA_OK &&
 	    (e = peers_json(g, peers, &down, &d)) == MLA_OK) {
 		json_t *audit = audit_json(g, &refused);
-		int failing = worst < 0 || sh.failing || g->hold != NULL || gw_store_damage(g) != NULL;
+		int failing = worst < 0 || sh.failing || g->hold != NULL || gw_store_damage(g) != NULL ||
+			      g->dir_refusal[0] != '\0';
 		status = failing ? "failing" :
-			 down > 0 || refused > 0 || worst < CERT_WARN_DAYS ? "degraded" : "ok";
+			 down > 0 || refused > 0 || worst < CERT_WARN_DAYS ||
+			 g->dir_warning[0] != '\0' ? "degraded" : "ok";
 		code = failing ? 503 : 200;
 		if (g->hold != NULL)
 			(void)json_object_set_new(audit, "hold", json_string(g->hold));
 		if (gw_store_damage(g) != NULL)
 			(void)json_object_set_new(audit, "damage", json_string(gw_store_damage(g)));
-		e = mla_json_dump(json_pack("{s:O, s:s, s:s, s:o, s:O, s:o, s:o}", "peers", peers,
-					    "status", status, "state", g->snap->cfg.state, "queues",
-					    queues_json(c, acc), "certificates", certs, "store",
-					    store_json(&sh), "audit", audit),
+		e = mla_json_dump(json_pack("{s:O, s:s, s:s, s:o, s:O, s:o, s:o, s:o*}", "peers",
+					    peers, "status", status, "state", g->snap->cfg.state,
+					    "queues", queues_json(c, acc), "certificates", certs,
+					    "store", store_json(&sh), "audit", audit, "directory",
+					    directory_json(g)),
 				  &b);
 	}
 	api_reply_built(r, code, e, &b, &d);
@@ -348,6 +371,12 @@ void api_get_metrics(struct api_req *r)
 		e = witness_metrics(r->g, &b);
 	if (e == MLA_OK)
 		e = case_metrics(r->g, &b, &d);
+	if (e == MLA_OK && r->g->snap->dir != NULL) /* SPEC 18.6 */
+		e = mla_buf_printf(&b, "# HELP mlagw_directory_expiry_seconds Seconds until the "
+				       "signed directory (or an entry of it) expires; negative past "
+				       "it.\n# TYPE mlagw_directory_expiry_seconds gauge\n"
+				       "mlagw_directory_expiry_seconds %lld\n",
+				   (long long)r->g->dir_seconds_left);
 	if (e == MLA_OK)
 		api_reply_text(r, 200, "text/plain; version=0.0.4", &b);
 	else

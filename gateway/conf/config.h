@@ -17,6 +17,8 @@
 #define GW_MAX_OLD_KEYS 8
 #define GW_NAME_MAX 128
 #define GW_URL_MAX 512
+#define GW_DIR_URLS 4 /* [directory] url */
+#define GW_DER_MAX 4096 /* a peer certificate taken from the directory */
 
 struct gw_keypair {
 	char cert[PATH_MAX];
@@ -33,6 +35,11 @@ struct gw_peer {
 	/* the envelope versions the peer reads, bit v for version v (SPEC 11 rule 6); default
 	 * version 1 only */
 	unsigned envelope_versions;
+	/* from a verified directory (SPEC 18.6): the encryption certificate's DER, used instead
+	 * of encrypt_cert when encrypt_cert is not configured; 0 bytes otherwise */
+	uint8_t encrypt_der[GW_DER_MAX];
+	size_t encrypt_der_len;
+	int from_directory; /* the State is listed in the directory in force */
 };
 
 struct gw_retry {
@@ -75,6 +82,15 @@ struct gw_config {
 	/* [peer CC] sections */
 	struct gw_peer peers[GW_MAX_PEERS];
 	size_t n_peers;
+	/* [directory] (SPEC 18.6): the signed directory the peers come from; "" without */
+	char dir_file[PATH_MAX];
+	char dir_publisher[3];      /* the publisher's State code (its root is in [trust]) */
+	uint64_t dir_grace_ms;      /* past the directory's expiry still used, warning; 7 d */
+	char dir_entry[PATH_MAX];   /* this State's own signed entry, served; "" without */
+	char dir_listen[GW_NAME_MAX]; /* "host:port" serving entry and directory; "" without */
+	char dir_urls[GW_DIR_URLS][GW_URL_MAX]; /* fetched from, in order, every interval */
+	size_t n_dir_urls;
+	uint64_t dir_fetch_interval_ms; /* default 1 h */
 	/* [limits] */
 	mla_limits limits;          /* envelope limits, defaults from mla_limits_default */
 	size_t max_body_bytes;      /* HTTP request body; default = limits.max_envelope_bytes */
@@ -134,6 +150,8 @@ void gw_config_defaults(struct gw_config *c);
  * name becomes the State code; an unset max_body_bytes follows max_envelope_bytes. */
 mla_err gw_config_load(const char *path, struct gw_config *c, mla_diag *diag);
 
+/* A peer of State cc with every key at its default (a [peer CC] section's start). */
+void gw_peer_defaults(struct gw_peer *peer, const char *cc);
 /* The configured peer for state, or NULL. */
 const struct gw_peer *gw_config_peer(const struct gw_config *c, const char *state);
 

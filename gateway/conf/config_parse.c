@@ -30,6 +30,7 @@ enum cfg_type {
 	T_URL,      /* https:// URL */
 	T_PIN,      /* sha256//base64 */
 	T_VERSIONS, /* "1, 2": a bit mask of envelope versions (unsigned) */
+	T_DIR_URL,  /* repeatable https:// URL, appended to dir_urls */
 };
 
 #define F_REQUIRED 1u
@@ -145,9 +146,9 @@ static const struct key_def cases_keys[] = {
 
 #define PEER(field) offsetof(struct gw_peer, field), sizeof(((struct gw_peer *)NULL)->field)
 static const struct key_def peer_keys[] = {
-	{"url", T_URL, PEER(url), 0, 0, F_REQUIRED},
-	/* until the signed directory exists, the peer's encryption certificate comes from here */
-	{"encrypt_cert", T_PATH, PEER(encrypt_cert), 0, 0, F_REQUIRED},
+	/* both required without [directory] (finish); with it, overrides of the directory's */
+	{"url", T_URL, PEER(url), 0, 0, 0},
+	{"encrypt_cert", T_PATH, PEER(encrypt_cert), 0, 0, 0},
 	{"tls_pin", T_PIN, PEER(tls_pin), 0, 0, 0},
 	{"max_in_flight", T_UINT, offsetof(struct gw_peer, max_in_flight), 0, 1, 256, 0},
 	/* until the signed directory lists what each peer reads (SPEC 11 rules 7 and 10) */
@@ -156,9 +157,20 @@ static const struct key_def peer_keys[] = {
 	 0},
 };
 
+/* SPEC 18.6: the signed directory */
+static const struct key_def directory_keys[] = {
+	PATHKEY("file", dir_file, F_REQUIRED),
+	{"publisher", T_STATE, STR(dir_publisher), 0, 0, F_REQUIRED},
+	DUR("grace", dir_grace_ms, 0, 365 * CFG_DAY),
+	PATHKEY("entry", dir_entry, 0),
+	{"listen", T_LISTEN, STR(dir_listen), 0, 0, 0},
+	{"url", T_DIR_URL, 0, 0, 0, 0, F_REPEATABLE},
+	DUR("fetch_interval", dir_fetch_interval_ms, CFG_SEC, 7 * CFG_DAY),
+};
+
 enum sec_id {
 	SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_AUDIT, SEC_STORE, SEC_CASES,
-	SEC_API, SEC_DEADLINES, SEC_PEER,
+	SEC_API, SEC_DEADLINES, SEC_DIRECTORY, SEC_PEER,
 	SEC_N
 };
 
@@ -179,11 +191,13 @@ FITS(audit_keys);
 FITS(store_keys);
 FITS(cases_keys);
 FITS(peer_keys);
+FITS(directory_keys);
 static const struct sec_def sections[SEC_N] = {
 	SEC("gateway", gateway_keys), SEC("keys", keys_keys), SEC("trust", trust_keys),
 	SEC("limits", limits_keys),   SEC("retry", retry_keys), SEC("audit", audit_keys),
 	SEC("store", store_keys),     SEC("cases", cases_keys),	      {"api", NULL, 0},
-	{"deadlines", NULL, 0},       SEC("peer", peer_keys),
+	{"deadlines", NULL, 0},       SEC("directory", directory_keys),
+	SEC("peer", peer_keys),
 };
 
 struct cfg_parser {
@@ -368,6 +382,17 @@ static mla_err set_value(struct cfg_parser *p, const struct key_def *k, char *va
 		return r;
 	case T_OLD_KEY:
 		return set_old_key(p, k, value, diag);
+	case T_DIR_URL:
+		if (p->cfg.n_dir_urls == GW_DIR_URLS)
+			return fail_at(p, p->line, diag, "%s %s: more than %d URLs", p->label,
+				       k->name, GW_DIR_URLS);
+		if (cfg_check_url(value, &why) != MLA_OK)
+			return fail_key(p, k, diag, why);
+		if (copy_str(p->cfg.dir_urls[p->cfg.n_dir_urls], GW_URL_MAX, value) != 0)
+			return fail_at(p, p->line, diag, "%s %s: longer than %d bytes", p->label,
+				       k->name, GW_URL_MAX - 1);
+		p->cfg.n_dir_urls++;
+		return MLA_OK;
 	case T_UINT:
 	case T_SIZE:
 	case T_DURATION:
@@ -459,11 +484,7 @@ static mla_err peer_section(struct cfg_parser *p, const char *cc, mla_diag *diag
 	if (c->n_peers == GW_MAX_PEERS)
 		return fail_at(p, p->line, diag, "more than %d peers", GW_MAX_PEERS);
 	peer = &c->peers[c->n_peers];
-	memset(peer, 0, sizeof(*peer));
-	memcpy(peer->state, cc, 3);
-	peer->max_in_flight = 8;
-	peer->receipt_version = 1;
-	peer->envelope_versions = 1u << 1;
+	gw_peer_defaults(peer, cc);
 	p->peer_line[c->n_peers++] = p->line;
 	p->base = peer;
 	memset(p->seen[SEC_PEER], 0, sizeof(p->seen[SEC_PEER]));
@@ -581,6 +602,24 @@ static mla_err parse_file(struct cfg_parser *p, FILE *f, mla_diag *diag)
 }
 
 /* Checks that need the whole file: required keys, own State, defaults that follow others. */
+/* Without [directory] every peer's url and encrypt_cert come from here; with it, a peer
+ * the directory does not list is checked when the directory is loaded (daemon). */
+static mla_err check_peers_complete(const struct cfg_parser *p, mla_diag *diag)
+{
+	const struct gw_config *c = &p->cfg;
+
+	if (c->dir_file[0] != '\0')
+		return MLA_OK;
+	for (size_t i = 0; i < c->n_peers; i++) {
+		const char *missing = c->peers[i].url[0] == '\0' ? "url" :
+				      c->peers[i].encrypt_cert[0] == '\0' ? "encrypt_cert" : NULL;
+		if (missing != NULL)
+			return fail_at(p, 0, diag, "[peer %s] %s is required (without [directory])",
+				       c->peers[i].state, missing);
+	}
+	return MLA_OK;
+}
+
 static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 {
 	struct gw_config *c = &p->cfg;
@@ -590,6 +629,8 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 		return r;
 	for (int id = 0; id < SEC_PEER; id++) {
 		char label[16];
+		if (id == SEC_DIRECTORY && p->sec_line[id] == 0)
+			continue; /* optional section: its keys are required only when it is there */
 		if ((r = mla_snprintf(label, sizeof(label), "[%s]", sections[id].name)) != MLA_OK ||
 		    (r = check_required(p, (enum sec_id)id, label, diag)) != MLA_OK)
 			return r;
@@ -598,6 +639,8 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 		if (strcmp(c->peers[i].state, c->state) == 0)
 			return fail_at(p, p->peer_line[i], diag,
 				       "[peer %s] is this gateway's own State", c->state);
+	if ((r = check_peers_complete(p, diag)) != MLA_OK)
+		return r;
 	if ((r = api_config_finish(&c->api, p->file, p->sec_line[SEC_API], diag)) != MLA_OK)
 		return r;
 	if (strcmp(c->cases_opaque, "allow") != 0 && strcmp(c->cases_opaque, "refuse") != 0)
@@ -663,6 +706,8 @@ void gw_config_defaults(struct gw_config *c)
 	c->max_connections = 1024;
 	c->max_connections_per_source = 128;
 	c->refusal_window_ms = CFG_MIN;
+	c->dir_grace_ms = 7 * CFG_DAY;
+	c->dir_fetch_interval_ms = CFG_HOUR;
 	c->idempotency_keep_ms = 24 * CFG_HOUR;
 	c->max_message_attachment_bytes = (size_t)256 << 30;
 	c->attachment_segment_bytes = MLA_ATTACH_SEGMENT_DEFAULT;
@@ -748,6 +793,15 @@ void gw_config_envelope_versions_text(const struct gw_peer *peer, char *out, siz
 		if (peer->envelope_versions & (1u << v))
 			used += (size_t)snprintf(out + used, n - used, "%s%d", used > 0 ? ", " : "",
 						 v);
+}
+
+void gw_peer_defaults(struct gw_peer *peer, const char *cc)
+{
+	memset(peer, 0, sizeof(*peer));
+	memcpy(peer->state, cc, 2);
+	peer->max_in_flight = 8;
+	peer->receipt_version = 1;
+	peer->envelope_versions = 1u << 1;
 }
 
 const struct gw_peer *gw_config_peer(const struct gw_config *c, const char *state)

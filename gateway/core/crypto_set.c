@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "crypto_set.h"
+#include "mlagw/codec.h"
 
 static mla_err load_keyring(const struct gw_config *c, mla_keyring **out, mla_diag *diag)
 {
@@ -34,8 +35,16 @@ static mla_err load_peers(const struct gw_config *c, struct gw_crypto *k, mla_di
 
 	for (size_t i = 0; i < c->n_peers; i++) {
 		memcpy(k->peers[i].state, c->peers[i].state, 3);
-		if ((r = mla_recipient_load(c->peers[i].encrypt_cert, &k->peers[i].rcpt, diag)) !=
-		    MLA_OK)
+		const struct gw_peer *p = &c->peers[i];
+		char label[32];
+		/* configured file first: an override of the directory's certificate */
+		if (p->encrypt_cert[0] != '\0')
+			r = mla_recipient_load(p->encrypt_cert, &k->peers[i].rcpt, diag);
+		else if ((r = mla_snprintf(label, sizeof(label), "of %s in the directory",
+					   p->state)) == MLA_OK)
+			r = mla_recipient_from_der(p->encrypt_der, p->encrypt_der_len, label,
+						   &k->peers[i].rcpt, diag);
+		if (r != MLA_OK)
 			return r;
 		k->n_peers = i + 1;
 	}
@@ -90,6 +99,9 @@ struct gw_snapshot *gw_snapshot_new(const struct gw_config *cfg, unsigned gen)
 	s->refs = 1;
 	s->gen = gen;
 	s->cfg = *cfg;
+	s->dir = NULL;
+	mla_buf_init(&s->dir_doc, MLA_DIR_MAX_BYTES);
+	mla_buf_init(&s->dir_entry, MLA_DIR_MAX_ENTRY_BYTES);
 	return s;
 }
 
@@ -101,6 +113,10 @@ struct gw_snapshot *gw_snapshot_ref(struct gw_snapshot *s)
 
 void gw_snapshot_unref(struct gw_snapshot *s)
 {
-	if (s != NULL && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
+	if (s != NULL && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		mla_directory_free(s->dir);
+		mla_buf_free(&s->dir_doc);
+		mla_buf_free(&s->dir_entry);
 		free(s);
+	}
 }

@@ -5,6 +5,7 @@
 #define MLAGW_GATEWAY_CRYPTO_SET_H
 
 #include "conf/config.h"
+#include "mlagw/directory.h"
 #include "mlagw/envelope.h"
 
 struct gw_crypto {
@@ -29,6 +30,12 @@ struct gw_snapshot {
 	int refs; /* atomic */
 	unsigned gen;
 	struct gw_config cfg;
+	/* the verified directory the peers came from (SPEC 18.6), owned; NULL without
+	 * [directory]. Read-only once the snapshot is shared. */
+	mla_directory *dir;
+	/* the bytes served by [directory] listen: the directory as verified, and this State's
+	 * own signed entry ([directory] entry, verified); empty when not configured */
+	mla_buf dir_doc, dir_entry;
 };
 
 struct gw_snapshot *gw_snapshot_new(const struct gw_config *cfg, unsigned gen);

@@ -26,6 +26,7 @@ struct gw_daemon;
 struct gw_batch;
 struct gw_integrity;
 struct gw_recover;
+struct gw_dir_server;
 
 struct gw {
 	struct event_base *base;
@@ -53,6 +54,13 @@ struct gw {
 	struct gw_batch *batch;     /* group commit (batch.c) */
 	struct gw_integrity *integrity; /* the store's scheduled check (integrity.h) */
 	struct gw_recover *recover; /* re-fetching from the peers at start (recover/recover.h) */
+	/* The signed directory in force (SPEC 18.6), judged every second by the daemon: past
+	 * its expiry within the grace period, the warning; past the grace period, why no
+	 * traffic is taken or sent (gw_refusing). "" otherwise. */
+	struct gw_dir_server *dirsrv; /* [directory] listen (daemon/dir_serve.c), or NULL */
+	char dir_warning[MLA_DIAG_MAX];
+	char dir_refusal[MLA_DIAG_MAX];
+	int64_t dir_seconds_left; /* to the directory's earliest expiry; 0 without one */
 };
 
 /* NULL while the store passes its checks; once the scheduled check (integrity.c) found it

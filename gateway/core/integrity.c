@@ -32,6 +32,8 @@ const char *gw_refusing(const struct gw *g)
 {
 	if (g->stopping)
 		return "the gateway is stopping";
+	if (g->dir_refusal[0] != '\0')
+		return g->dir_refusal;
 	return g->hold != NULL ? g->hold : gw_store_damage(g);
 }
 

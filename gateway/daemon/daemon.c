@@ -4,11 +4,15 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/thread.h>
 
 #include "mlagw/codec.h"
 #include "daemon.h"
+#include "directory.h"
+#include "dir_fetch.h"
+#include "dir_serve.h"
 #include "escalation.h"
 #include "notices.h"
 #include "tlog/audit.h"
@@ -30,6 +34,7 @@
 #define DRAIN_POLL_MS 100
 #define TICK_MS 1000         /* housekeeping: log repeat counts, store health */
 #define PURGE_EVERY_TICKS 60 /* expired idempotency keys */
+#define DIR_REREAD_TICKS 60  /* [directory] file: a replaced one is reloaded */
 #define GW_KEY_PAIRS 4 /* tls, sign, encrypt, audit */
 
 /* The daemon's own state (g->daemon). */
@@ -39,11 +44,13 @@ struct gw_daemon {
 	struct gw_escalator escalator; /* case deadline escalation (SPEC 16.9) */
 	struct gw_notifier notifier;   /* retrieval notices (SPEC 16.10) */
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
+	struct gw_dir_stamp dir_stamp; /* the [directory] file as last loaded */
+	struct gw_dir_fetch *fetch;    /* [directory] url, on its schedule */
 };
 
 /* The listeners, in the order they start; stop, reload and free walk the same order. */
 static const struct gw_listener *const listeners[] = {&peer_listener, &api_listener,
-						      &submit_listener};
+						      &submit_listener, &dir_listener};
 #define N_LISTENERS (sizeof(listeners) / sizeof(listeners[0]))
 
 static unsigned busy(const struct gw *g)
@@ -118,22 +125,54 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 	begin_stop(arg, sig == SIGINT ? "INT" : "TERM");
 }
 
+static void reread_directory(struct gw *g);
+
+static void stamp_directory(struct gw *g, const struct gw_config *c)
+{
+	memset(&g->daemon->dir_stamp, 0, sizeof(g->daemon->dir_stamp));
+	if (c->dir_file[0] != '\0')
+		(void)gw_directory_file_stamp(c->dir_file, &g->daemon->dir_stamp);
+}
+
 static int same_fixed_settings(const struct gw_config *a, const struct gw_config *b)
 {
 	return strcmp(a->state, b->state) == 0 && strcmp(a->listen, b->listen) == 0 &&
 	       strcmp(a->store, b->store) == 0 && strcmp(a->submit_socket, b->submit_socket) == 0 &&
-	       strcmp(a->api.listen, b->api.listen) == 0;
+	       strcmp(a->api.listen, b->api.listen) == 0 &&
+	       strcmp(a->dir_listen, b->dir_listen) == 0;
 }
 
-static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d)
+/* The directory in force judged now: its warning and refusal, logged when they change. */
+static void judge_directory(struct gw *g)
+{
+	struct gw_dir_judgement j;
+
+	gw_directory_judge(g->snap->dir, g->snap->cfg.dir_grace_ms, time(NULL), &j);
+	if (strcmp(j.refusal, g->dir_refusal) != 0 && j.refusal[0] != '\0')
+		gw_log(GW_LOG_ERROR, "directory-expired", NULL, "refusing=traffic reason=\"%s\"",
+		       j.refusal);
+	else if (strcmp(j.warning, g->dir_warning) != 0 && j.warning[0] != '\0')
+		gw_log(GW_LOG_WARN, "directory-expired", NULL, "grace=1 reason=\"%s\"", j.warning);
+	memcpy(g->dir_refusal, j.refusal, sizeof(g->dir_refusal));
+	memcpy(g->dir_warning, j.warning, sizeof(g->dir_warning));
+	g->dir_seconds_left = j.seconds_left;
+}
+
+/* What ld holds (taken from here) becomes the new snapshot's. */
+static mla_err apply_reload(struct gw *g, const struct gw_config *c, struct gw_dir_loaded *ld,
+			    mla_diag *d)
 {
 	struct gw_snapshot *snap = gw_snapshot_new(c, g->gen + 1), *old = g->snap;
 	struct gw_crypto *crypto = NULL;
 	mla_privkey *audit_key = NULL;
+	mla_diag held = {MLA_OK, ""};
 	mla_err r;
 
-	if (snap == NULL)
+	if (snap == NULL) {
+		gw_dir_loaded_free(ld);
 		return MLA_ERR_NOMEM;
+	}
+	gw_dir_loaded_move(ld, snap);
 	if ((r = gw_crypto_load(&snap->cfg, &crypto, d)) != MLA_OK ||
 	    (r = gw_checkpoint_key_load(&snap->cfg, &audit_key, d)) != MLA_OK) {
 		gw_crypto_free(crypto);
@@ -157,7 +196,12 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, mla_diag *d
 	g->gen++;
 	gw_crypto_free(g->crypto);
 	g->crypto = crypto;
+	/* applied: a store failure here leaves only the next start without the new serial */
+	if (gw_directory_adopted(g->store, snap->dir, old->dir, &held) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=directory-held reason=\"%s\"",
+		       held.msg);
 	gw_snapshot_unref(old);
+	judge_directory(g);
 	return MLA_OK;
 }
 
@@ -232,19 +276,26 @@ mla_err gw_reload(struct gw *g, mla_diag *d)
 {
 	struct gw_config *c = malloc(sizeof(*c));
 	uint8_t digests[GW_KEY_PAIRS][32];
+	struct gw_dir_loaded ld;
 	mla_err r;
 
 	if (c == NULL)
 		return mla_fail(d, MLA_ERR_NOMEM, "out of memory");
+	gw_dir_loaded_init(&ld);
 	if ((r = gw_config_load(g->config_path, c, d)) != MLA_OK)
 		;
 	else if (!same_fixed_settings(c, &g->snap->cfg))
 		r = mla_fail(d, MLA_ERR_CONFIG,
-			     "state, listen, store, submit_socket and [api] listen need a restart");
+			     "state, listen, store, submit_socket, [directory] listen and [api] "
+			     "listen need a restart");
+	else if (stamp_directory(g, c), (r = gw_directory_load(g->store, c, &ld.dir, &ld.doc,
+							       &ld.entry, d)) != MLA_OK)
+		;
 	else if (gw_key_digests(c, digests), audit_reload(g, digests) != MLA_OK)
 		r = mla_fail(d, MLA_ERR_STORE, "audit log unavailable");
-	else if ((r = apply_reload(g, c, d)) == MLA_OK)
+	else if ((r = apply_reload(g, c, &ld, d)) == MLA_OK)
 		memcpy(g->daemon->key_digest, digests, sizeof(g->daemon->key_digest));
+	gw_dir_loaded_free(&ld); /* what was not taken */
 	free(c);
 	if (r != MLA_OK)
 		gw_log(GW_LOG_ERROR, "reload-refused", NULL, "reason=\"%s\"",
@@ -292,8 +343,27 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	gw_store_watch(g, NULL);
 	if (g->daemon->ticks++ % PURGE_EVERY_TICKS == 0)
 		submit_purge_keys(g);
+	if (g->daemon->ticks % DIR_REREAD_TICKS == 0)
+		reread_directory(g);
+	judge_directory(g);
 	escalation_tick(g, &g->daemon->escalator);
 	notices_tick(g, &g->daemon->notifier);
+}
+
+/* A [directory] file replaced since it was last loaded is loaded by a reload, as SIGHUP. */
+static void reread_directory(struct gw *g)
+{
+	struct gw_dir_stamp now;
+	mla_diag d = {MLA_OK, ""};
+
+	if (g->snap->cfg.dir_file[0] == '\0' ||
+	    !gw_directory_file_stamp(g->snap->cfg.dir_file, &now) ||
+	    memcmp(&now, &g->daemon->dir_stamp, sizeof(now)) == 0)
+		return;
+	gw_log(GW_LOG_INFO, "directory-changed", NULL, "reason=\"the [directory] file changed: "
+	       "reloading\"");
+	g->daemon->dir_stamp = now; /* one attempt per change: a refused file is not retried */
+	(void)gw_reload(g, &d);
 }
 
 static mla_err add_tick(struct gw *g)
@@ -380,19 +450,47 @@ static mla_err open_store(struct gw *g, const struct gw_config *c, mla_diag *d)
 	return r;
 }
 
-mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
+/* The snapshot of c with the directory's peers (SPEC 18.6), the store open for its serial. */
+static mla_err first_snapshot(struct gw *g, const struct gw_config *given, mla_diag *d)
 {
+	struct gw_config *c = malloc(sizeof(*c));
+	struct gw_dir_loaded ld;
+	mla_err r;
+
+	if (c == NULL)
+		return MLA_ERR_NOMEM;
+	*c = *given;
+	gw_dir_loaded_init(&ld);
+	stamp_directory(g, c);
+	if ((r = gw_directory_load(g->store, c, &ld.dir, &ld.doc, &ld.entry, d)) == MLA_OK &&
+	    (g->snap = gw_snapshot_new(c, 0)) == NULL)
+		r = MLA_ERR_NOMEM;
+	if (r == MLA_OK) {
+		gw_dir_loaded_move(&ld, g->snap);
+		r = gw_directory_adopted(g->store, g->snap->dir, NULL, d);
+	}
+	gw_dir_loaded_free(&ld);
+	free(c);
+	if (r == MLA_OK)
+		judge_directory(g);
+	return r;
+}
+
+mla_err gw_start(struct gw *g, const struct gw_config *given, mla_diag *d)
+{
+	const struct gw_config *c;
 	mla_err r;
 
 	if (evthread_use_pthreads() != 0 || (g->base = event_base_new()) == NULL)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot create the event loop");
 	if ((g->daemon = calloc(1, sizeof(*g->daemon))) == NULL)
 		return MLA_ERR_NOMEM;
-	if ((g->snap = gw_snapshot_new(c, 0)) == NULL)
-		return MLA_ERR_NOMEM;
 	g->reload = gw_reload;
+	if ((r = open_store(g, given, d)) != MLA_OK ||
+	    (r = first_snapshot(g, given, d)) != MLA_OK)
+		return r;
+	c = &g->snap->cfg; /* with the directory's peers */
 	if ((r = gw_crypto_load(c, &g->crypto, d)) != MLA_OK ||
-	    (r = open_store(g, c, d)) != MLA_OK ||
 	    (r = adopt_cases(g, c, d)) != MLA_OK ||
 	    (r = gw_batch_new(&g->batch)) != MLA_OK ||
 	    (r = tlog_start(g, d)) != MLA_OK || (r = gw_integrity_start(g, d)) != MLA_OK)
@@ -403,6 +501,7 @@ mla_err gw_start(struct gw *g, const struct gw_config *c, mla_diag *d)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot start worker threads");
 	gw_log_set_repeat_interval(c->log_repeat_interval_ms);
 	if ((r = add_signals(g)) != MLA_OK || (r = add_tick(g)) != MLA_OK ||
+	    (r = dir_fetch_start(g, gw_reload, &g->daemon->fetch)) != MLA_OK ||
 	    (r = start_listeners(g, d)) != MLA_OK ||
 	    (r = peer_client_new(g->base, &g->client, d)) != MLA_OK ||
 	    (r = peer_client_load(g->client, c, d)) != MLA_OK ||
@@ -440,6 +539,10 @@ void gw_free(struct gw *g)
 {
 	int clean;
 
+	if (g->daemon != NULL) { /* a fetch under way is aborted first */
+		dir_fetch_free(g->daemon->fetch);
+		g->daemon->fetch = NULL;
+	}
 	gw_integrity_free(g); /* a check in progress is interrupted */
 	relay_stop(g);
 	gw_pool_free(g->pool); /* finishes and answers what the workers still hold */

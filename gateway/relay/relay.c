@@ -290,7 +290,8 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 	struct out_msg due[32];
 	mla_diag d = {MLA_OK, ""};
 	int64_t now = gw_now_ms();
-	size_t n = 0, slots = g->relay->stopped || g->hold != NULL ? 0 : free_slots(g);
+	size_t n = 0, slots = g->relay->stopped || g->hold != NULL ||
+					 g->dir_refusal[0] != '\0' ? 0 : free_slots(g);
 	int tx;
 
 	(void)fd;

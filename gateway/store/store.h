@@ -187,6 +187,13 @@ mla_err store_accept_loss(const char *path, int64_t now_ms, mla_diag *diag);
  * MLA_ERR_NOT_FOUND for a key never written. */
 #define STORE_META_MAX 4096
 mla_err store_meta_get(gw_store *s, const char *key, char *out, size_t cap, mla_diag *diag);
+/* The serial and SHA-256 of the signed directory last adopted (SPEC 18.6), kept so that an
+ * older one is refused after a restart too: meta "directory_held". MLA_ERR_NOT_FOUND when
+ * none was ever adopted. */
+mla_err store_directory_held_get(gw_store *s, uint64_t *serial, uint8_t digest[32],
+				 mla_diag *diag);
+mla_err store_directory_held_put(gw_store *s, uint64_t serial, const uint8_t digest[32],
+				 mla_diag *diag);
 
 /* --- log epochs (store_epoch.c; SPEC 14 "Log epochs") --- */
 /* The audit log's epoch: meta "audit_epoch", 1 when absent. */

@@ -7,6 +7,7 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/sha.h>
 
+#include "core/directory_check.h"
 #include "cases/cases.h"
 #include "tlog/audit.h"
 #include "core/log.h"
@@ -115,7 +116,10 @@ static void seal_run(struct gw_job *job, struct gw_crypto *k)
 		return;
 	}
 	if ((j->err = submit_case_check(j->doc.data, j->doc.len, &j->h, c, &j->problems,
-					&j->diag)) == MLA_OK && j->life_set)
+					&j->diag)) == MLA_OK)
+		j->err = gw_directory_admits(job->snap->dir, &j->h, j->doc.data, j->doc.len,
+					     &c->limits, &j->diag); /* SPEC 18.6 */
+	if (j->err == MLA_OK && j->life_set)
 		j->err = cases_facts_read(j->doc.data, j->doc.len, &c->limits, &j->h, &j->facts,
 					  &j->facts_set, &j->diag);
 	if (j->err == MLA_OK && strcmp(j->h.action, MLA_OTHER_CHANNEL_ACTION) == 0)

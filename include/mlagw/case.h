@@ -160,4 +160,18 @@ typedef mla_err (*mla_case_ground_fn)(const char *code, void *arg);
 mla_err mla_case_refusal_grounds(const uint8_t *doc, size_t len, const mla_limits *limits,
 				 mla_case_ground_fn fn, void *arg, mla_diag *diag);
 
+/* The languages of a request (SPEC 16.4): Common/Language and the languages of the
+ * translations attached (Common/Translations), for the competent authority's check before
+ * sealing (SPEC 18.6). Call on a document mla_case_check accepted: anything but a request
+ * (an answer, an opaque document) gives lang "" and no translations. */
+#define MLA_CASE_LANG_MAX 8
+#define MLA_CASE_TRANSLATIONS_MAX 10
+typedef struct mla_case_langs {
+	char lang[MLA_CASE_LANG_MAX + 1];
+	size_t n_translations;
+	char translations[MLA_CASE_TRANSLATIONS_MAX][MLA_CASE_LANG_MAX + 1];
+} mla_case_langs;
+mla_err mla_case_languages(const uint8_t *doc, size_t len, const mla_limits *limits,
+			   mla_case_langs *out, mla_diag *diag);
+
 #endif

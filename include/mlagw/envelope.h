@@ -90,6 +90,10 @@ void mla_signer_free(mla_signer *s);
 /* A recipient gateway's encryption certificate (public key only). */
 typedef struct mla_recipient mla_recipient;
 mla_err mla_recipient_load(const char *cert_path, mla_recipient **out, mla_diag *diag);
+/* The same from one DER certificate in memory (a verified directory's), label naming it in
+ * errors. */
+mla_err mla_recipient_from_der(const uint8_t *der, size_t len, const char *label,
+			       mla_recipient **out, mla_diag *diag);
 void mla_recipient_free(mla_recipient *r);
 
 /* Trusted State roots. A root's State is the countryName of its subject. */

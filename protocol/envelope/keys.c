@@ -1,5 +1,6 @@
 /* Key holders: the sender's signing identity, a recipient's encryption certificate, the
  * trusted State roots and this gateway's decryption keyring. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -135,36 +136,61 @@ static int is_rsa_encryption_cert(X509 *cert)
 	       EVP_PKEY_get_bits(pk) >= 2048;
 }
 
+/* The checks every recipient certificate passes, wherever it came from (named by label). */
+static mla_err recipient_finish(mla_recipient *rc, const char *label, mla_recipient **out,
+				mla_diag *diag)
+{
+	mla_err r;
+
+	if (!is_rsa_encryption_cert(rc->cert))
+		r = mla_fail(diag, MLA_ERR_CERT_WEAK_KEY,
+			     "recipient certificate %s must hold an RSA key of at least 2048 bits",
+			     label);
+	else if ((X509_get_extension_flags(rc->cert) & EXFLAG_KUSAGE) &&
+		 !(X509_get_key_usage(rc->cert) & KU_KEY_ENCIPHERMENT))
+		r = mla_fail(diag, MLA_ERR_CERT_USAGE,
+			     "recipient certificate %s does not allow keyEncipherment", label);
+	else
+		r = keys_keyname(rc->cert, rc->keyname);
+	if (r == MLA_OK)
+		*out = rc;
+	else
+		mla_recipient_free(rc);
+	return r;
+}
+
 mla_err mla_recipient_load(const char *cert_path, mla_recipient **out, mla_diag *diag)
 {
-	mla_err r = MLA_ERR_INTERNAL;
 	mla_recipient *rc = NULL;
+	mla_err r;
 
 	*out = NULL;
 	if ((rc = calloc(1, sizeof(*rc))) == NULL)
 		return MLA_ERR_NOMEM;
-	if ((r = mla_pem_load_cert(cert_path, &rc->cert, diag)) != MLA_OK)
-		goto out;
-	if (!is_rsa_encryption_cert(rc->cert)) {
-		r = mla_fail(diag, MLA_ERR_CERT_WEAK_KEY,
-			     "recipient certificate %s must hold an RSA key of at least 2048 bits",
-			     cert_path);
-		goto out;
+	if ((r = mla_pem_load_cert(cert_path, &rc->cert, diag)) != MLA_OK) {
+		mla_recipient_free(rc);
+		return r;
 	}
-	if ((X509_get_extension_flags(rc->cert) & EXFLAG_KUSAGE) &&
-	    !(X509_get_key_usage(rc->cert) & KU_KEY_ENCIPHERMENT)) {
-		r = mla_fail(diag, MLA_ERR_CERT_USAGE,
-			     "recipient certificate %s does not allow keyEncipherment", cert_path);
-		goto out;
+	return recipient_finish(rc, cert_path, out, diag);
+}
+
+mla_err mla_recipient_from_der(const uint8_t *der, size_t len, const char *label,
+			       mla_recipient **out, mla_diag *diag)
+{
+	const unsigned char *p = der;
+	mla_recipient *rc = NULL;
+
+	*out = NULL;
+	if (len == 0 || len > LONG_MAX)
+		return mla_fail(diag, MLA_ERR_ARG, "recipient certificate %s is empty", label);
+	if ((rc = calloc(1, sizeof(*rc))) == NULL)
+		return MLA_ERR_NOMEM;
+	if ((rc->cert = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
+		mla_recipient_free(rc);
+		return mla_fail(diag, MLA_ERR_CERT_UNTRUSTED,
+				"recipient certificate %s is not one DER certificate", label);
 	}
-	if ((r = keys_keyname(rc->cert, rc->keyname)) != MLA_OK)
-		goto out;
-	*out = rc;
-	rc = NULL;
-	r = MLA_OK;
-out:
-	mla_recipient_free(rc);
-	return r;
+	return recipient_finish(rc, label, out, diag);
 }
 
 void mla_recipient_free(mla_recipient *r)

@@ -91,24 +91,60 @@ static void test_example_mx(void **state)
 	check_example("MX", "mx", "CO", "ES", "127.0.0.1:8443");
 }
 
+/* The examples take their peers from the demo's signed directory (SPEC 18.6): the peer
+ * sections keep only what the directory does not carry. */
 static void test_example_peer_urls(void **state)
 {
 	struct gw_config *c = new_config();
+	char top[PATH_MAX], want[PATH_MAX + 64];
 	mla_diag d = {0};
 	const struct gw_peer *p;
 
 	(void)state;
 	assert_int_equal(gw_config_load(MLAGW_CONF_DIR "/es.conf", c, &d), MLA_OK);
+	assert_non_null(realpath(MLAGW_CONF_DIR "/..", top));
+	snprintf(want, sizeof(want), "%s/out/demo/directory.xml", top);
+	assert_string_equal(c->dir_file, want);
+	assert_string_equal(c->dir_publisher, "ES");
+	assert_int_equal(c->dir_grace_ms, 7ull * 86400 * 1000);
 	p = gw_config_peer(c, "CO");
 	assert_non_null(p);
 	assert_string_equal(p->state, "CO");
-	assert_string_equal(p->url, "https://127.0.0.1:8442/mla/v1/envelopes");
+	assert_string_equal(p->url, ""); /* from the directory, at load */
+	assert_string_equal(p->encrypt_cert, "");
 	assert_int_equal(p->max_in_flight, 8);
 	assert_string_equal(p->tls_pin, "");
 	p = gw_config_peer(c, "MX");
 	assert_non_null(p);
-	assert_string_equal(p->url, "https://127.0.0.1:8443/mla/v1/envelopes");
 	assert_string_equal(c->name, "Ministerio de Justicia (demo gateway)");
+	free(c);
+}
+
+/* [directory]: file and publisher required when the section is there; grace 7 d by default;
+ * with it a [peer CC] needs neither url nor encrypt_cert, without it both. */
+static void test_directory_section(void **state)
+{
+	struct gw_config *c = new_config();
+
+	(void)state;
+	expect_base_ok("[peer CO]\nurl = https://co.example/a\nencrypt_cert = co.crt\n", c);
+	assert_string_equal(c->dir_file, "");
+	assert_int_equal(c->dir_grace_ms, 7ull * 86400 * 1000);
+	expect_base_ok("[directory]\nfile = d.xml\npublisher = ES\ngrace = 36h\n"
+		       "[peer CO]\nmax_in_flight = 2\n", c);
+	assert_true(strstr(c->dir_file, "/d.xml") != NULL && c->dir_file[0] == '/');
+	assert_string_equal(c->dir_publisher, "ES");
+	assert_int_equal(c->dir_grace_ms, 36ull * 3600 * 1000);
+	assert_string_equal(gw_config_peer(c, "CO")->url, "");
+	assert_int_equal(gw_config_peer(c, "CO")->max_in_flight, 2);
+	expect_base_error("[directory]\npublisher = ES\n", 0, "[directory] file is required");
+	expect_base_error("[directory]\nfile = d.xml\n", 0, "[directory] publisher is required");
+	expect_base_error("[directory]\nfile = d.xml\npublisher = es\n", 3,
+			  "[directory] publisher: not a State code");
+	expect_base_error("[directory]\nfile = d.xml\npublisher = ES\ngrace = 400d\n", 4,
+			  "[directory] grace");
+	expect_base_error("[peer CO]\nurl = https://co.example/a\n", 0,
+			  "[peer CO] encrypt_cert is required (without [directory])");
 	free(c);
 }
 
@@ -790,6 +826,7 @@ int main(void)
 		cmocka_unit_test(test_err_listen),
 		cmocka_unit_test(test_err_path_too_long),
 		cmocka_unit_test(test_err_files),
+		cmocka_unit_test(test_directory_section),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
