@@ -101,6 +101,8 @@ static const struct key_def limits_keys[] = {
 	DUR("refusal_window", refusal_window_ms, 100, CFG_HOUR),
 	DUR("idempotency_keep", idempotency_keep_ms, CFG_SEC, 30 * CFG_DAY),
 	DUR("log_repeat_interval", log_repeat_interval_ms, 100, CFG_HOUR),
+	DUR("transfer_timeout", transfer_timeout_ms, CFG_MIN, 365 * CFG_DAY),
+	{"transfer_reserve_margin", T_SIZE, GW(transfer_reserve_margin), 0, 0, 1024 * CFG_GIB, 0},
 };
 
 static const struct key_def retry_keys[] = {
@@ -143,6 +145,9 @@ static const struct key_def peer_keys[] = {
 	{"receipt_version", T_UINT, offsetof(struct gw_peer, receipt_version), 0, 1, 2, 0},
 	{"envelope_versions", T_VERSIONS, offsetof(struct gw_peer, envelope_versions), 0, 0, 0,
 	 0},
+	{"max_segments_in_flight", T_UINT, offsetof(struct gw_peer, max_segments_in_flight), 0, 1,
+	 64, 0},
+	{"max_bandwidth", T_SIZE, offsetof(struct gw_peer, max_bandwidth), 0, 0, 1024 * CFG_GIB, 0},
 };
 
 enum sec_id {
@@ -362,7 +367,7 @@ static mla_err set_value(struct cfg_parser *p, const struct key_def *k, char *va
 	case T_DURATION:
 		return set_number(p, k, value, diag);
 	case T_VERSIONS:
-		if (cfg_parse_versions(value, MLA_ENVELOPE_VERSION_MAX, (unsigned *)(void *)dst,
+		if (cfg_parse_versions(value, GW_ENVELOPE_VERSION_ATTACHED, (unsigned *)(void *)dst,
 				       &why) != MLA_OK)
 			return fail_key(p, k, diag, why);
 		return MLA_OK;
@@ -453,6 +458,7 @@ static mla_err peer_section(struct cfg_parser *p, const char *cc, mla_diag *diag
 	peer->max_in_flight = 8;
 	peer->receipt_version = 1;
 	peer->envelope_versions = 1u << 1;
+	peer->max_segments_in_flight = 4;
 	p->peer_line[c->n_peers++] = p->line;
 	p->base = peer;
 	memset(p->seen[SEC_PEER], 0, sizeof(p->seen[SEC_PEER]));
@@ -651,6 +657,8 @@ void gw_config_defaults(struct gw_config *c)
 	c->refusal_window_ms = CFG_MIN;
 	c->idempotency_keep_ms = 24 * CFG_HOUR;
 	c->log_repeat_interval_ms = 10 * CFG_SEC;
+	c->transfer_timeout_ms = 7 * CFG_DAY;
+	c->transfer_reserve_margin = 64 * CFG_MIB;
 	c->retry.initial_ms = CFG_SEC;
 	c->retry.max_ms = 5 * CFG_MIN;
 	c->retry.deadline_ms[0] = 7 * CFG_DAY;
@@ -721,12 +729,19 @@ int gw_config_envelope_version(const struct gw_config *c, const struct gw_peer *
 	return 0;
 }
 
+int gw_peer_reads_attachments(const struct gw_config *c, const char *state)
+{
+	const struct gw_peer *peer = gw_config_peer(c, state);
+
+	return peer != NULL && (peer->envelope_versions & (1u << GW_ENVELOPE_VERSION_ATTACHED)) != 0;
+}
+
 void gw_config_envelope_versions_text(const struct gw_peer *peer, char *out, size_t n)
 {
 	size_t used = 0;
 
 	out[0] = '\0';
-	for (int v = 1; v <= MLA_ENVELOPE_VERSION_MAX && used < n; v++)
+	for (int v = 1; v <= GW_ENVELOPE_VERSION_ATTACHED && used < n; v++)
 		if (peer->envelope_versions & (1u << v))
 			used += (size_t)snprintf(out + used, n - used, "%s%d", used > 0 ? ", " : "",
 						 v);
