@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "peer.h"
 #include "peer_server.h"
+#include "receive_transfer.h"
 #include "refusals.h"
 #include "net/tls_listener.h"
 #include "recover/recover.h"
@@ -228,9 +229,78 @@ static void on_recover(struct evhttp_request *req, void *arg)
 	witness_request(req, arg, recover_serve);
 }
 
+#define SEGMENTS_PREFIX "/mla/v1/envelopes/"
+
+/* The request's record while a worker checks and writes its body. */
+static struct recv_req *begin_request(struct gw *g, struct evhttp_request *req,
+				      struct tls_conn *conn)
+{
+	struct recv_req *rr = calloc(1, sizeof(*rr));
+
+	if (rr == NULL) {
+		reply_plain(req, 503, "Service Unavailable");
+		return NULL;
+	}
+	if (!conn->nodelay) {
+		tls_set_nodelay(bufferevent_getfd(conn->bev));
+		conn->nodelay = 1;
+	}
+	rr->g = g;
+	rr->req = req;
+	rr->conn = conn;
+	conn->busy++;
+	g->peer->l.busy++;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, rr);
+	return rr;
+}
+
+/* PUT /mla/v1/envelopes/{id}/attachments/{n}/segments/{k} (SPEC 17.13): one encrypted
+ * segment, its inclusion proof in X-MLA-Proof. Counted in the peer's request rate like any
+ * request. */
+static void on_segment(struct evhttp_request *req, struct gw *g, const char *path)
+{
+	struct tls_conn *conn = conn_of_request(req);
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *ct = evhttp_find_header(h, "Content-Type");
+	size_t len = evbuffer_get_length(in);
+	struct recv_req *rr;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_PUT) {
+		reply_plain(req, 405, "Method Not Allowed");
+		return;
+	}
+	if (conn == NULL || conn->state[0] == '\0') {
+		reply_plain(req, 403, "Forbidden");
+		return;
+	}
+	if (!within_rate(g, req, conn->state))
+		return;
+	if (gw_refusing(g) != NULL) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+		reply_plain(req, 503, "Service Unavailable");
+		return;
+	}
+	if (ct == NULL || strncmp(ct, "application/octet-stream", 24) != 0) {
+		reply_plain(req, 415, "Unsupported Media Type");
+		return;
+	}
+	if ((rr = begin_request(g, req, conn)) == NULL)
+		return;
+	receive_segment(g, rr, conn->state, path + strlen(SEGMENTS_PREFIX),
+			evhttp_find_header(h, "X-MLA-Proof"),
+			len > 0 ? evbuffer_pullup(in, -1) : (const uint8_t *)"", len);
+}
+
 static void on_other(struct evhttp_request *req, void *arg)
 {
-	(void)arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+
+	if (path != NULL && strncmp(path, SEGMENTS_PREFIX, strlen(SEGMENTS_PREFIX)) == 0) {
+		on_segment(req, arg, path);
+		return;
+	}
 	reply_plain(req, 404, "Not Found");
 }
 
@@ -252,7 +322,7 @@ static void configure_http(struct gw *g)
 {
 	struct evhttp *http = g->peer->l.http;
 
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_POST | EVHTTP_REQ_GET);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_POST | EVHTTP_REQ_GET | EVHTTP_REQ_PUT);
 	evhttp_set_cb(http, "/mla/v1/envelopes", on_envelope, g);
 	evhttp_set_cb(http, WITNESS_PATH, on_witness, g);
 	evhttp_set_cb(http, WITNESS_HEAD_PATH, on_witness_head, g);
