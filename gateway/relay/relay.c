@@ -332,6 +332,11 @@ static void relay_transfer_done(struct peer_post *p, CURLcode res)
 	relay_kick(g); /* a slot is free */
 	/* a 503 may carry a signed refusal of a condition of the link (clock skew, SPEC 13):
 	 * checked for the alert it deserves, then retried like any 503 */
+	/* an envelope version 3 taken for transfer: its segments follow (SPEC 17.13) */
+	if (res == CURLE_OK && code == 202 && t->response.len > 0) {
+		relay_segments_begin(g, t);
+		return;
+	}
 	if (res == CURLE_OK && t->response.len > 0 &&
 	    (code == 200 || code == 409 || code == 422 || (code == 503 && peer_post_xml(p)))) {
 		t->code = code;
@@ -488,6 +493,7 @@ void relay_free(struct gw *g)
 		peer_client_cancel(g->client, &t->post);
 		relay_transfer_free(t);
 	}
+	relay_segments_free_all(g);
 	if (rl->pump != NULL)
 		event_free(rl->pump);
 	if (rl->tick != NULL)

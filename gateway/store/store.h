@@ -245,6 +245,10 @@ mla_err store_outbox_get(gw_store *s, const char *message_id, struct out_msg *ou
  * (delivered, rejected, failed) never changes again: MLA_ERR_ARG. */
 mla_err store_outbox_set_state(gw_store *s, const char *message_id, msg_state state,
 			       int64_t next_attempt_ms, const char *detail, mla_diag *diag);
+/* A history row of message_id (direction out) that changes no state: "transferring" when
+ * its attachments' segments start going out (SPEC 17.13, Sending states). */
+mla_err store_outbox_note(gw_store *s, const char *message_id, const char *what,
+			  const char *detail, mla_diag *diag);
 /* Final states with the receipt as received: delivered (positive) or rejected (negative).
  * A message already in a final state keeps its first receipt: MLA_ERR_ARG. */
 mla_err store_outbox_receipt(gw_store *s, const char *message_id, msg_state final_state,
