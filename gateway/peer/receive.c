@@ -587,7 +587,7 @@ static void reply_status(struct gw *g, struct recv_req *rr, const struct store_t
 	rc->rr = rr;
 	rc->code = 202;
 	rc->ctype = "application/json";
-	mla_buf_init(&rc->receipt, 0);
+	mla_buf_init(&rc->receipt, strlen(json));
 	if (mla_buf_append(&rc->receipt, (const uint8_t *)json, strlen(json)) != MLA_OK) {
 		free(json);
 		free(rc);

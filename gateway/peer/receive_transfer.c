@@ -351,8 +351,9 @@ static mla_err seg_prepare(struct gw *g, struct seg_job *j, const struct store_t
 				(unsigned long long)mla_attach_segment_ct_len(&j->e, j->k));
 	}
 	j->code = 422;
-	if (proof_b64 == NULL ||
-	    (proof_b64[0] != '\0' && mla_b64_decode(proof_b64, strlen(proof_b64), proof,
+	if (proof_b64 == NULL) /* a tree of one leaf: no proof (no header) */
+		proof_b64 = "";
+	if ((proof_b64[0] != '\0' && mla_b64_decode(proof_b64, strlen(proof_b64), proof,
 						    sizeof(proof), &plen) != MLA_OK) ||
 	    mla_attach_proof_decode(proof, plen, j->k, j->e.segments, &j->proof, &j->diag) !=
 		    MLA_OK)

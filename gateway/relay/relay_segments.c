@@ -48,6 +48,7 @@ struct xfer_out {
 	char why[MLA_DIAG_MAX];
 	int fd_ct[MLA_ATTACH_MAX], fd_tree[MLA_ATTACH_MAX];
 	struct relay_progress progress;
+	uint64_t held_before, sent; /* held when this round began; PUTs started in it */
 	struct xfer_out *prev, *next;
 };
 
@@ -214,6 +215,7 @@ static mla_err start_segment(struct xfer_out *x, unsigned idx, uint64_t k, mla_d
 			break;
 		}
 	x->in_flight++;
+	x->sent++;
 	return MLA_OK;
 fail:
 	seg_free(s);
@@ -237,6 +239,10 @@ static void finish(struct xfer_out *x)
 
 	unlink_xfer(g->relay, x);
 	x->t = NULL;
+	gw_log(GW_LOG_INFO, "segments-sent", t->message_id, "to=%s sent=%llu held_before=%llu "
+	       "segments=%llu outcome=%s", t->to_state, (unsigned long long)x->sent,
+	       (unsigned long long)x->held_before, (unsigned long long)x->progress.segments_total,
+	       x->receipt ? "receipt" : x->stop ? "retry" : "ask-again");
 	if (x->receipt) {
 		relay_check_receipt(g, t);
 	} else if (!x->stop) {
@@ -390,6 +396,7 @@ void relay_segments_begin(struct gw *g, struct transfer *t)
 	if (store_outbox_note(g->store, t->message_id, "transferring", NULL, &d) != MLA_OK)
 		gw_log_limited(GW_LOG_ERROR, "store-error", "note", t->message_id,
 			       "op=note reason=\"%s\"", d.msg);
+	x->held_before = x->progress.segments_done;
 	gw_log(GW_LOG_INFO, "transferring", t->message_id, "to=%s segments_held=%llu of=%llu",
 	       t->to_state, (unsigned long long)x->progress.segments_done,
 	       (unsigned long long)x->progress.segments_total);
