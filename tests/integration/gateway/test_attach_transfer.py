@@ -16,6 +16,7 @@ segments of 64 KiB:
   503 insufficient storage, retried until the message's deadline, then failed."""
 import base64
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -105,6 +106,92 @@ def check_sizes(net, es, co):
     return mid
 
 
+def put(net, frm, to, mid, idx, k, body, proof=b'', content_type='application/octet-stream'):
+    """One segment PUT over mutual TLS: (status, body)."""
+    import http.client
+    c = http.client.HTTPSConnection('127.0.0.1', net[to].port, timeout=20,
+                                    context=net.client_ctx(frm, to))
+    try:
+        h = {'Content-Type': content_type}
+        if proof:
+            h['X-MLA-Proof'] = base64.b64encode(proof).decode()
+        c.request('PUT', '/mla/v1/envelopes/%s/attachments/%d/segments/%d' % (mid, idx, k),
+                  body=body, headers=h)
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def status_of(net, env):
+    s, body = net.post('ES', 'CO', env)
+    check(s == 202, 'envelope again: HTTP %d %r' % (s, body[:200]))
+    return json.loads(body)
+
+
+def check_by_hand(net, es, co):
+    """Segments PUT by hand: refusals write nothing; the right ones complete the message."""
+    es.stop()
+    mid = attach_seal(net, 'ES', 'CO', [100, SEG + 10])
+    other = attach_seal(net, 'ES', 'CO', [100])
+    env = es.outbox_envelope(mid)
+    d = att_dir(es, mid)
+    a1, a2 = read(os.path.join(d, '1.ct')), read(os.path.join(d, '2.ct'))
+    leaves = read(os.path.join(d, '2.tree'))[:64]  # level 0: the two leaf hashes
+    s0, s1 = a2[:SEG + 16], a2[SEG + 16:]
+    st = status_of(net, env)
+    check(st['state'] == 'transferring' and st['message_id'] == mid and
+          [a['missing'] for a in st['attachments']] == [[[0, 0]], [[0, 1]]],
+          'first status %r' % st)
+    # refused, each for its reason, nothing written
+    s, b = put(net, 'ES', 'CO', mid, 1, 0, a1[:-1])
+    check(s == 400 and b'is 115 bytes' in b, 'wrong length: %d %r' % (s, b))
+    s, b = put(net, 'ES', 'CO', mid, 1, 0, bytes([a1[0] ^ 1]) + a1[1:])
+    check(s == 422 and b'attachment 1: segment 0 is not in the signed Merkle root' in b,
+          'altered: %d %r' % (s, b))
+    s, b = put(net, 'ES', 'CO', mid, 2, 0, s0, proof=leaves[:32])
+    check(s == 422 and b'segment 0 is not in the signed Merkle root' in b,
+          'proof of another position: %d %r' % (s, b))
+    s, b = put(net, 'ES', 'CO', mid, 2, 1, a1[:26])
+    check(s == 422 and b'attachment 2: segment 1' in b, 'another attachment: %d %r' % (s, b))
+    other_ct = read(os.path.join(att_dir(es, other), '1.ct'))
+    s, b = put(net, 'ES', 'CO', mid, 1, 0, other_ct)
+    check(s == 422, 'a segment of another message: %d %r' % (s, b))
+    s, b = put(net, 'ES', 'CO', mid, 3, 0, a1)
+    check(s == 404, 'attachment 3: %d %r' % (s, b))
+    s, b = put(net, 'ES', 'CO', mid, 2, 2, s1, proof=leaves[:32])
+    check(s == 404, 'segment 2 of 2: %d %r' % (s, b))
+    s, b = put(net, 'ES', 'CO', other, 1, 0, other_ct)
+    check(s == 404, 'a message not sent: %d %r' % (s, b))
+    s, b = put(net, 'ES', 'CO', mid, 1, 0, a1, content_type='application/xml')
+    check(s == 415, 'content type: %d' % s)
+    st = status_of(net, env)
+    check([a['held'] for a in st['attachments']] == [0, 0], 'written after refusals: %r' % st)
+    # the right ones: 204, 204 again (held), then 200 with the receipt
+    check(put(net, 'ES', 'CO', mid, 1, 0, a1)[0] == 204, 'segment 1/0')
+    check(put(net, 'ES', 'CO', mid, 1, 0, a1)[0] == 204, 'segment 1/0 again')
+    check(put(net, 'ES', 'CO', mid, 2, 1, s1, proof=leaves[:32])[0] == 204, 'segment 2/1')
+    st = status_of(net, env)
+    check([a['missing'] for a in st['attachments']] == [[], [[0, 0]]], 'status %r' % st)
+    check(mid not in co.inbox(), 'in the inbox before it is complete')
+    s, rec = put(net, 'ES', 'CO', mid, 2, 0, s0, proof=leaves[32:64])
+    check(s == 200 and b'urn:mlagw:receipt:3' in rec, 'completing segment: %d %r' % (s, rec))
+    r = parse_receipt(rec)
+    check(r['outcome'] == 'accepted' and r['digest'] == sha256(env), 'receipt %r' % r)
+    # exactly once: the envelope again and a segment again answer the same receipt
+    s, again = net.post('ES', 'CO', env)
+    check(s == 200 and again == rec, 'envelope after completion: %d' % s)
+    s, again = put(net, 'ES', 'CO', mid, 1, 0, a1)
+    check(s == 200 and again == rec, 'segment after completion: %d' % s)
+    check(co.inbox_counts().get(mid) == 1, 'inbox %r' % co.inbox_counts().get(mid))
+    # ES sends it too: the same receipt, delivered
+    es.start()
+    delivered(es, mid)
+    check(es.outbox([mid])[mid]['receipt'] == rec, 'ES stored another receipt')
+    delivered(es, other)
+    same_files(es, co, mid, [100, SEG + 10])
+
+
 def main(mlagw, mlagwd):
     net = Net(mlagw, mlagwd, ['ES', 'CO'])
     es, co = net['ES'], net['CO']
@@ -112,6 +199,7 @@ def main(mlagw, mlagwd):
                                'max_segments_in_flight': str(IN_FLIGHT)}
     net.start_all()
     check_sizes(net, es, co)
+    check_by_hand(net, es, co)
     net.stop_all()
     print('ok')
 
