@@ -192,6 +192,57 @@ def check_by_hand(net, es, co):
     same_files(es, co, mid, [100, SEG + 10])
 
 
+def resent(gw, mid, total):
+    rounds = sent_counts(gw, mid)
+    return sum(a for a, _ in rounds) - total, rounds
+
+
+def check_kill(net, es, co, victim, total=160):
+    """victim killed while ES sends a message of total segments (capped at 2 MiB/s): after
+    its restart the transfer resumes from what CO holds, the segments sent again at most
+    those in flight at the kill."""
+    es.stop()
+    mid = attach_seal(net, 'ES', 'CO', [total * SEG])
+    es.start()
+    wait_until(lambda: 'transferring msg=%s' % mid in es.log_text(), 20, msg='transferring')
+    time.sleep(1.5)
+    victim.kill()
+    time.sleep(0.5)
+    victim.start()
+    delivered(es, mid, 90)
+    extra, rounds = resent(es, mid, total)
+    check(rounds and rounds[-1][1] > 0, 'resumed from zero: rounds %r' % (rounds,))
+    if victim is co:
+        # every round of ES is logged: the segments sent again are those in flight at the kill
+        check(len(rounds) >= 2 and 0 <= extra <= IN_FLIGHT,
+              'segments sent again: %d (rounds %r)' % (extra, rounds))
+    else:
+        # ES's round before its kill is not logged: after it, exactly what CO missed
+        check(rounds[-1][0] == total - rounds[-1][1], 'after the restart: rounds %r' % (rounds,))
+    same_files(es, co, mid, [total * SEG])
+    check(co.inbox_counts().get(mid) == 1, 'inbox %r' % co.inbox_counts().get(mid))
+
+
+def check_no_room(net, es, co):
+    """CO cannot reserve the space: 503 insufficient storage, retried until the deadline,
+    then failed; nothing left at CO."""
+    co.stop()
+    co.overrides['limits'] = {'transfer_reserve_margin': '1024 GiB'}
+    co.write_config()
+    co.start()
+    es.stop()
+    mid = attach_seal(net, 'ES', 'CO', [3 * SEG], deadline_s=4)
+    es.start()
+    wait_until(lambda: es.outbox([mid], blobs=False).get(mid, {}).get('state') == FAILED, 30,
+               msg='failed at its deadline')
+    row = es.outbox([mid], blobs=False)[mid]
+    check('insufficient storage' in row['last_error'] and 'deadline' in row['last_error'] or
+          'insufficient storage' in es.log_text(), 'last error %r' % row['last_error'])
+    check('transfer-refused msg=%s' % mid in co.log_text(), 'no refusal logged at CO')
+    check(not os.path.exists(att_dir(co, mid)), 'files left at CO')
+    check(mid not in co.inbox(), 'in the inbox')
+
+
 def main(mlagw, mlagwd):
     net = Net(mlagw, mlagwd, ['ES', 'CO'])
     es, co = net['ES'], net['CO']
@@ -200,6 +251,13 @@ def main(mlagw, mlagwd):
     net.start_all()
     check_sizes(net, es, co)
     check_by_hand(net, es, co)
+    es.stop()
+    es.overrides['peer CO']['max_bandwidth'] = '2 MiB'
+    es.write_config()
+    es.start()
+    check_kill(net, es, co, co)
+    check_kill(net, es, co, es)
+    check_no_room(net, es, co)
     net.stop_all()
     print('ok')
 
