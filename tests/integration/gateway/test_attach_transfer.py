@@ -206,6 +206,15 @@ def check_kill(net, es, co, victim, total=160):
     es.start()
     wait_until(lambda: 'transferring msg=%s' % mid in es.log_text(), 20, msg='transferring')
     time.sleep(1.5)
+    if victim is co:
+        # the message's status shows the progress while its segments go out
+        st = es.status(mid)
+        p = st.get('progress')
+        check(st['state'] == 'sending' and p is not None and
+              p['segments_total'] == total and p['bytes_total'] == total * (SEG + 16) and
+              0 < p['segments_done'] < total and 0 < p['bytes_done'] < p['bytes_total'],
+              'status while transferring %r' % st)
+        check('transferring' in [h['state'] for h in st['history']], 'history %r' % st)
     victim.kill()
     time.sleep(0.5)
     victim.start()
