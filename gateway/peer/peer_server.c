@@ -31,7 +31,10 @@ struct gw_peer_server {
 	struct rate_bucket buckets[GW_MAX_PEERS];
 	size_t n_buckets;
 	struct refusals *refusals;
+	struct event *sweep; /* attachments being received past [limits] transfer_timeout */
 };
+
+#define SWEEP_S 60
 
 struct refusals *peer_refusals(struct gw *g)
 {
@@ -331,8 +334,17 @@ static void configure_http(struct gw *g)
 	configure_limits(g);
 }
 
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	transfer_sweep(arg);
+}
+
 static mla_err peer_server_start(struct gw *g, mla_diag *diag)
 {
+	struct timeval every = {SWEEP_S, 0};
+
 	SSL_CTX *ctx = NULL;
 	mla_err r;
 
@@ -344,6 +356,9 @@ static mla_err peer_server_start(struct gw *g, mla_diag *diag)
 	    (r = tls_listener_init(&g->peer->l, g->base, ctx, "peer")) != MLA_OK)
 		return r;
 	configure_http(g);
+	if ((g->peer->sweep = event_new(g->base, -1, EV_PERSIST, on_sweep, g)) == NULL ||
+	    event_add(g->peer->sweep, &every) != 0)
+		return mla_fail(diag, MLA_ERR_NOMEM, "cannot start the transfer sweep");
 	if ((r = tls_listener_bind(&g->peer->l, g->base, g->snap->cfg.listen, "listen", diag)) !=
 	    MLA_OK)
 		return r;
@@ -384,6 +399,8 @@ static void peer_server_free(struct gw *g)
 		return;
 	refusals_free(g->peer->refusals);
 	g->peer->refusals = NULL;
+	if (g->peer->sweep != NULL)
+		event_free(g->peer->sweep);
 	tls_listener_free(&g->peer->l);
 	free(g->peer);
 	g->peer = NULL;

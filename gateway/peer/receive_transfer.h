@@ -22,7 +22,7 @@ mla_err transfer_complete_files(const struct gw_config *c, const struct store_tr
 mla_err transfer_status(gw_store *s, const struct store_transfer_in *t, char **json,
 			int *complete, mla_diag *diag);
 /* Gives up the transfers received more than [limits] transfer_timeout ago: files removed,
- * rows dropped, a log line and an alert each. */
+ * rows dropped, a log line and an alert each (every minute, and before a new transfer). */
 void transfer_sweep(struct gw *g);
 
 /* PUT /mla/v1/envelopes/{id}/attachments/{n}/segments/{k} from peer_state (authenticated):
