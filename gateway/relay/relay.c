@@ -323,7 +323,7 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 
 /* "HTTP 503: <the peer's text>" (its first line, at most 160 bytes, control characters
  * dropped): an insufficient storage at the receiver (SPEC 17.13) is named in last_error. */
-static void peer_text_reason(char *why, size_t cap, long code, const mla_buf *body)
+void relay_text_reason(char *why, size_t cap, long code, const mla_buf *body)
 {
 	char text[161];
 	size_t n = 0;
@@ -364,7 +364,7 @@ static void relay_transfer_done(struct peer_post *p, CURLcode res)
 		(void)mla_snprintf_cut(why, sizeof(why), "transport: %.200s",
 				       p->errbuf[0] ? p->errbuf : curl_easy_strerror(res));
 	else if (code == 503 && t->response.len > 0 && !peer_post_xml(p))
-		peer_text_reason(why, sizeof(why), code, &t->response);
+		relay_text_reason(why, sizeof(why), code, &t->response);
 	else
 		(void)mla_snprintf_cut(why, sizeof(why), "HTTP %ld without a receipt", code);
 	if (res == CURLE_OK && code == 413) {

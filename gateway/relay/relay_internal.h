@@ -75,6 +75,9 @@ mla_err relay_reseal_make(const struct transfer *t, const mla_receipt *r,
 int relay_reseal_record(struct gw *g, const struct transfer *t, const mla_receipt *r,
 			const mla_buf *sealed);
 
+/* "HTTP <code>: <the first line of a peer's text answer>", printable characters only. */
+void relay_text_reason(char *why, size_t cap, long code, const mla_buf *body);
+
 /* relay_segments.c (SPEC 17.13): t's envelope was answered 202 with the transfer status in
  * t->response: its missing segments are sent; owns t afterwards. */
 void relay_segments_begin(struct gw *g, struct transfer *t);

@@ -315,12 +315,12 @@ static void seg_done(struct peer_post *p, CURLcode res)
 			(void)mla_snprintf_cut(why, sizeof(why), "segment %u/%llu: transport: %.160s",
 					       s->idx, (unsigned long long)s->k,
 					       p->errbuf[0] ? p->errbuf : curl_easy_strerror(res));
-		else
-			(void)mla_snprintf_cut(why, sizeof(why), "segment %u/%llu: HTTP %ld %.*s",
-					       s->idx, (unsigned long long)s->k, code,
-					       (int)(s->response.len > 160 ? 160 : s->response.len),
-					       s->response.data != NULL ? (const char *)s->response.data
-									: "");
+		else {
+			char text[MLA_DIAG_MAX];
+			relay_text_reason(text, sizeof(text), code, &s->response);
+			(void)mla_snprintf_cut(why, sizeof(why), "segment %u/%llu: %s", s->idx,
+					       (unsigned long long)s->k, text);
+		}
 		gw_log(GW_LOG_WARN, "segment-failed", x->t->message_id, "reason=\"%s\"", why);
 		stop_with(x, why);
 	}
