@@ -9,7 +9,8 @@ segments of 64 KiB:
 - segments PUT by hand: a wrong length (400), altered bytes, a proof of another position, a
   segment of another attachment (422), an unknown message or index (404) are refused and
   nothing is written (the status still misses them); the right ones complete the message
-  (200 and the receipt); the envelope again and a segment again get the same receipt;
+  (200 and the receipt); the envelope again and a segment again get the same receipt; another
+  State (MX) putting a segment of ES's message gets 404, like an unknown message;
 - CO killed (SIGKILL) mid-transfer, then ES killed mid-transfer: each resumes from what CO
   holds, the segments sent again at most those in flight;
 - a reservation CO cannot make ([limits] transfer_reserve_margin beyond the free space):
@@ -163,6 +164,8 @@ def check_by_hand(net, es, co):
     check(s == 404, 'segment 2 of 2: %d %r' % (s, b))
     s, b = put(net, 'ES', 'CO', other, 1, 0, other_ct)
     check(s == 404, 'a message not sent: %d %r' % (s, b))
+    s, b = put(net, 'MX', 'CO', mid, 1, 0, a1)
+    check(s == 404 and mid.encode() not in b, "another State's PUT: %d %r" % (s, b))
     s, b = put(net, 'ES', 'CO', mid, 1, 0, a1, content_type='application/xml')
     check(s == 415, 'content type: %d' % s)
     st = status_of(net, env)
@@ -253,7 +256,7 @@ def check_no_room(net, es, co):
 
 
 def main(mlagw, mlagwd):
-    net = Net(mlagw, mlagwd, ['ES', 'CO'])
+    net = Net(mlagw, mlagwd, ['ES', 'CO', 'MX'])
     es, co = net['ES'], net['CO']
     es.overrides['peer CO'] = {'envelope_versions': '1, 2, 3',
                                'max_segments_in_flight': str(IN_FLIGHT)}
