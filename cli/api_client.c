@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -267,5 +269,188 @@ out:
 		OPENSSL_cleanse(json, strlen(json)); /* it may carry a document */
 	free(json);
 	mla_buf_free(&ans);
+	return rc;
+}
+
+/* ---- attachments: raw bodies and streamed downloads (SPEC 17.14) ---- */
+
+/* The easy handle for one request to path: URL, credentials, TLS; the header lines in *h
+ * (extra, if any, added). CLI_OK or an exit code. */
+static int prepare(const struct api_client *c, const char *cmd, const char *path,
+		   const char *extra, CURL *e, struct curl_slist **h, char *auth, size_t auth_n,
+		   struct client_identity *id)
+{
+	char url[1024];
+
+	if (mla_snprintf(url, sizeof(url), "%s%s", c->gateway, path) != MLA_OK ||
+	    (c->token != NULL &&
+	     mla_snprintf(auth, auth_n, "Authorization: Bearer %s", c->token) != MLA_OK))
+		return cli_usage_error(cmd, "the gateway URL, path or token is too long");
+	*h = headers(c, 0, auth);
+	if (extra != NULL)
+		*h = curl_slist_append(*h, extra);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, *h);
+	return set_tls(e, c, cmd, id);
+}
+
+int api_call_bytes(const struct api_client *c, const char *cmd, const char *method,
+		   const char *path, const char *header, const uint8_t *body, size_t len,
+		   long *status, json_t **out)
+{
+	char auth[600] = "";
+	struct client_identity id = {NULL, NULL};
+	CURL *e = curl_easy_init();
+	struct curl_slist *h = NULL;
+	mla_buf ans;
+	CURLcode res;
+	int rc;
+
+	*out = NULL;
+	*status = 0;
+	mla_buf_init(&ans, (size_t)1 << 20);
+	if (e == NULL)
+		return CLI_INTERNAL;
+	if ((rc = prepare(c, cmd, path, header, e, &h, auth, sizeof auth, &id)) != CLI_OK)
+		goto out;
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+	if (body != NULL) {
+		h = curl_slist_append(h, "Content-Type: application/octet-stream");
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, len > 0 ? (const char *)body : "");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &ans);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 300L);
+	res = curl_easy_perform(e);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+	if (res != CURLE_OK) {
+		fprintf(stderr, "mlagw %s: cannot reach %s: %s\n", cmd, c->gateway,
+			curl_easy_strerror(res));
+		*status = 0;
+		rc = CLI_IO;
+	} else {
+		*out = ans.len > 0 ? json_loadb((const char *)ans.data, ans.len, 0, NULL) : NULL;
+		rc = *status >= 200 && *status <= 299 ? CLI_OK : CLI_REJECTED;
+	}
+out:
+	OPENSSL_cleanse(auth, sizeof(auth));
+	curl_slist_free_all(h);
+	curl_easy_cleanup(e);
+	mla_privkey_free(id.key);
+	mla_buf_free(&ans);
+	return rc;
+}
+
+struct download {
+	CURL *e;
+	int fd;
+	int failed;           /* a write to the file failed */
+	char sha256[65];      /* X-Attachment-Sha256 */
+	uint64_t size;        /* X-Attachment-Size */
+	uint64_t written;
+	mla_buf err;          /* the body of a refusal (JSON) */
+	void (*progress)(uint64_t done, void *arg);
+	void *progress_arg;
+};
+
+static size_t on_header(char *line, size_t size, size_t n, void *arg)
+{
+	static const char sha[] = "X-Attachment-Sha256: ", len_h[] = "X-Attachment-Size: ";
+	struct download *d = arg;
+	size_t len = size * n;
+	uint64_t v;
+
+	if (len >= sizeof sha - 1 + 64 && strncasecmp(line, sha, sizeof sha - 1) == 0) {
+		memcpy(d->sha256, line + sizeof sha - 1, 64);
+		d->sha256[64] = '\0';
+	}
+	if (len > sizeof len_h - 1 && strncasecmp(line, len_h, sizeof len_h - 1) == 0 &&
+	    mla_parse_u64n(line + sizeof len_h - 1, strcspn(line + sizeof len_h - 1, "\r\n"), 0,
+			   UINT64_MAX, &v) == MLA_OK)
+		d->size = v;
+	return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct download *d = arg;
+	size_t len = size * n, done = 0;
+	long status = 0;
+	ssize_t w;
+
+	curl_easy_getinfo(d->e, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200 && status != 206)
+		return mla_buf_append(&d->err, data, len) == MLA_OK ? len : 0;
+	while (done < len) {
+		if ((w = write(d->fd, data + done, len - done)) <= 0) {
+			d->failed = 1;
+			return 0;
+		}
+		done += (size_t)w;
+	}
+	d->written += len;
+	if (d->progress != NULL)
+		d->progress(d->written, d->progress_arg);
+	return len;
+}
+
+int api_download(const struct api_client *c, const char *cmd, const char *path,
+		 uint64_t first, int fd, struct api_download_info *info,
+		 void (*progress)(uint64_t done, void *arg), void *progress_arg)
+{
+	char auth[600] = "", range[64];
+	struct client_identity id = {NULL, NULL};
+	struct download d;
+	struct curl_slist *h = NULL;
+	CURLcode res;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	memset(info, 0, sizeof(*info));
+	d.e = curl_easy_init();
+	d.fd = fd;
+	d.progress = progress;
+	d.progress_arg = progress_arg;
+	mla_buf_init(&d.err, (size_t)64 << 10);
+	if (d.e == NULL)
+		return CLI_INTERNAL;
+	if (mla_snprintf(range, sizeof range, "Range: bytes=%llu-", (unsigned long long)first) !=
+		    MLA_OK ||
+	    (rc = prepare(c, cmd, path, first > 0 ? range : NULL, d.e, &h, auth, sizeof auth,
+			  &id)) != CLI_OK) {
+		rc = CLI_INTERNAL;
+		goto out;
+	}
+	curl_easy_setopt(d.e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(d.e, CURLOPT_WRITEDATA, &d);
+	curl_easy_setopt(d.e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(d.e, CURLOPT_HEADERDATA, &d);
+	/* no overall timeout for a file of any size; a stalled stream ends instead */
+	curl_easy_setopt(d.e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(d.e, CURLOPT_LOW_SPEED_TIME, 120L);
+	res = curl_easy_perform(d.e);
+	curl_easy_getinfo(d.e, CURLINFO_RESPONSE_CODE, &info->status);
+	memcpy(info->sha256, d.sha256, sizeof info->sha256);
+	info->size = d.size;
+	info->written = d.written;
+	if (res == CURLE_OK && (info->status == 200 || info->status == 206)) {
+		rc = CLI_OK;
+	} else if (res == CURLE_OK) {
+		rc = report(cmd, info->status, &d.err);
+	} else {
+		/* a stream cut by the gateway (a segment that failed) or the network */
+		fprintf(stderr, "mlagw %s: the download stopped after %llu bytes: %s\n", cmd,
+			(unsigned long long)d.written,
+			d.failed ? "cannot write the output file" : curl_easy_strerror(res));
+		rc = CLI_IO;
+	}
+out:
+	OPENSSL_cleanse(auth, sizeof(auth));
+	curl_slist_free_all(h);
+	curl_easy_cleanup(d.e);
+	mla_privkey_free(id.key);
+	mla_buf_free(&d.err);
 	return rc;
 }

@@ -4,6 +4,8 @@
 #ifndef MLAGW_CLI_API_CLIENT_H
 #define MLAGW_CLI_API_CLIENT_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "mlagw/buf.h"
@@ -33,6 +35,29 @@ void api_client_wipe(struct api_client *c);
  * code returned (1 refused, 3 cannot reach, 4 server error). */
 int api_call(const struct api_client *c, const char *cmd, const char *method, const char *path,
 	     json_t *body, json_t **out);
+
+/* A request with a raw body (body NULL: none; len may be 0) and one extra header line (or
+ * NULL): *status the HTTP status (0 when unreachable, already reported), *out the JSON
+ * answer or error object (NULL if none; the caller's). CLI_OK for 2xx, CLI_REJECTED for
+ * another status (not printed: the caller decides), CLI_IO when unreachable. */
+int api_call_bytes(const struct api_client *c, const char *cmd, const char *method,
+		   const char *path, const char *header, const uint8_t *body, size_t len,
+		   long *status, json_t **out);
+
+/* What a download's answer said. */
+struct api_download_info {
+	long status;
+	char sha256[65]; /* X-Attachment-Sha256, "" if absent */
+	uint64_t size;   /* X-Attachment-Size */
+	uint64_t written; /* bytes written to the file by this call */
+};
+/* GET path streamed into fd as it arrives (with "Range: bytes=first-" when first > 0),
+ * progress(done) after each piece. CLI_OK only for a whole 200/206 answer; a refusal is
+ * printed (its exit code returned); a cut stream is CLI_IO (the bytes written are kept:
+ * every one was authenticated, so a later call resumes after them). */
+int api_download(const struct api_client *c, const char *cmd, const char *path,
+		 uint64_t first, int fd, struct api_download_info *info,
+		 void (*progress)(uint64_t done, void *arg), void *progress_arg);
 
 /* Percent-encodes s for a path segment or query value (curl_easy_escape); free() it. */
 char *api_escape(const char *s);

@@ -25,8 +25,6 @@ int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,
 		     const char **files, const char **dir, int *json);
 /* The roots of DIR/ *.crt into *trust; CLI_OK, else CLI_IO after printing "mlagw CMD: ..." */
 int audit_load_trust(const char *dir, const char *cmd, mla_audit_trust **trust);
-/* Reads file (at most a bundle's size) into data: CLI_OK, else CLI_IO after printing why. */
-int audit_read_bundle(const char *file, const char *cmd, mla_buf *data);
 /* CLI_OK when file is a regular file that opens; else CLI_IO after saying why on stderr. */
 int audit_bundle_readable(const char *file, const char *cmd);
 

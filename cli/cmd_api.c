@@ -18,7 +18,9 @@ static const char api_usage[] =
 	"       mlagw status  --gateway URL MESSAGE_ID        (or --case-id ID for a whole case)\n"
 	"       mlagw inbox   --gateway URL [--case-id ID] [--peer CC] [--kind K] [--action A]\n"
 	"                     [--priority P] [--unanswered] [--limit N]\n"
+	"                     [--attach FILE]... [--compress]  (evidence files, SPEC 17.14)\n"
 	"       mlagw fetch   --gateway URL MESSAGE_ID --reason TEXT --out FILE\n"
+	"                     [--attachment N]  (an attachment; resumes a partial FILE)\n"
 	"       mlagw answer  --gateway URL MESSAGE_ID --action ACTION [--in DOC] [--priority P]\n"
 	"       mlagw health  --gateway URL      mlagw whoami --gateway URL\n"
 	"       mlagw other-channel --gateway URL --to CC --kind KIND (--case-id ID | --new-case)\n"
@@ -40,7 +42,7 @@ static const char *const field_names[] = {
 #define N_FIELDS (sizeof(field_names) / sizeof(field_names[0]))
 
 enum { O_CONFIG = 299, O_GATEWAY = 300, O_TOKEN, O_TOKEN_FILE, O_CERT, O_KEY, O_CA, O_IN, O_OUT, O_REASON,
-       O_CT, O_JSON, O_NEW_CASE, O_UNANSWERED, O_HELP };
+       O_CT, O_JSON, O_NEW_CASE, O_UNANSWERED, O_HELP, O_ATTACH, O_ATTACHMENT, O_COMPRESS };
 
 static int take(int c, const char *v, struct api_args *a)
 {
@@ -59,6 +61,13 @@ static int take(int c, const char *v, struct api_args *a)
 	case O_JSON: a->json = 1; break;
 	case O_NEW_CASE: a->new_case = 1; break;
 	case O_UNANSWERED: a->unanswered = 1; break;
+	case O_ATTACH:
+		if (a->n_attach >= 64)
+			return -1;
+		a->attach[a->n_attach++] = v;
+		break;
+	case O_ATTACHMENT: a->attachment = v; break;
+	case O_COMPRESS: a->compress = 1; break;
 	default: return -1;
 	}
 	return 0;
@@ -75,6 +84,8 @@ static int parse(const char *cmd, int argc, char **argv, struct api_args *a)
 		{"reason", 1, NULL, O_REASON},	   {"content-type", 1, NULL, O_CT},
 		{"json", 0, NULL, O_JSON},	   {"new-case", 0, NULL, O_NEW_CASE},
 		{"unanswered", 0, NULL, O_UNANSWERED}, {"help", 0, NULL, O_HELP},
+		{"attach", 1, NULL, O_ATTACH},	   {"attachment", 1, NULL, O_ATTACHMENT},
+		{"compress", 0, NULL, O_COMPRESS},
 	};
 	struct option opts[N_FIELDS + sizeof(fixed) / sizeof(fixed[0]) + 1];
 	size_t n = 0;

@@ -10,6 +10,9 @@ struct api_args {
 	const char *token_file, *config, *in, *out, *reason, *content_type;
 	const char *f[16][2]; /* field option name, value */
 	int nf, json, new_case, unanswered;
+	const char *attach[64]; /* --attach FILE, in order (SPEC 17.14) */
+	int n_attach, compress;
+	const char *attachment; /* --attachment N of fetch */
 	const char *cmd;
 	char **rest;          /* positional arguments */
 	int nrest;
@@ -26,6 +29,10 @@ int api_answer(struct api_args *a);
 /* POST /api/v1/other-channel (SPEC 16.11): the digest of --in, or --sha256, is sent; never
  * the document. */
 int api_other_channel(struct api_args *a);
+/* cmd_api_attach.c: uploads every --attach file (resuming from what the gateway holds) and
+ * sets "attachments" on req; fetch of --attachment N into --out, resuming from its size. */
+int api_add_attachments(const struct api_args *a, json_t *req);
+int api_fetch_attachment(struct api_args *a);
 /* GET path and print the answer (health, whoami). */
 int api_simple(struct api_args *a, const char *path);
 

@@ -95,7 +95,8 @@ int api_submit(struct api_args *a)
 			set_opt(req, "case_id", case_id);
 		else
 			json_object_set_new(req, "new_case", json_true());
-		if ((rc = api_call(&a->c, a->cmd, "POST", "/api/v1/messages", req, &ans)) == CLI_OK)
+		if ((rc = api_add_attachments(a, req)) == CLI_OK &&
+		    (rc = api_call(&a->c, a->cmd, "POST", "/api/v1/messages", req, &ans)) == CLI_OK)
 			rc = output(a, ans, print_accepted);
 	}
 	json_decref(req);
@@ -313,6 +314,8 @@ int api_fetch(struct api_args *a)
 
 	if (a->nrest != 1 || a->reason == NULL || a->out == NULL)
 		return cli_usage_error(a->cmd, "give MESSAGE_ID, --reason TEXT and --out FILE");
+	if (a->attachment != NULL)
+		return api_fetch_attachment(a);
 	id = api_escape(a->rest[0]);
 	why = api_escape(a->reason);
 	if (id == NULL || why == NULL) {
@@ -352,6 +355,8 @@ int api_answer(struct api_args *a)
 	set_opt(req, "handling", api_field(a, "handling"));
 	if (a->in != NULL)
 		rc = add_document(a, req);
+	if (rc == CLI_OK)
+		rc = api_add_attachments(a, req);
 	if (rc == CLI_OK && (id = api_escape(a->rest[0])) != NULL) {
 		r = mla_snprintf(path, sizeof(path), "/api/v1/messages/%s/answers", id);
 		free(id);

@@ -2,11 +2,15 @@
  * (mla_audit_reconcile: sender's sent/delivered entries against the receiver's received and
  * receipt-issued ones) and reports each one-sided or differing entry with both States, the
  * message id and the entries' seqs. With --trust, each bundle must first verify. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
+
+#include "mlagw/codec.h"
 
 #include "audit_bundle.h"
 #include "audit_reconcile.h"
@@ -21,17 +25,18 @@ static const char reconcile_usage[] =
 	"receiver's) with the same envelope-sha256, and the receipt-sha256 of the sender's\n"
 	"delivered entry must be the receiver's receipt-issued one. Messages of other States are\n"
 	"ignored; a message sent, not yet delivered and not received is reported as in flight.\n"
+	"A or B may be - (standard input, first copied to a temporary file in TMPDIR).\n"
 	"  --trust DIR   first verify each bundle as mlagw audit verify does (DIR/ *.crt: the\n"
 	"                States' roots); unverified bundles are not reconciled\n"
 	"  --json        the report as JSON\n"
 	"exit: 0 everything matches, 1 a mismatch, a one-sided entry or an unverified bundle,\n"
 	"2 usage, 3 cannot read A, B or DIR\n";
 
-/* One bundle: its file (or with "-" its bytes, from standard input) and what the library
- * read from it. */
+/* One bundle: its file (or with "-" standard input, spooled to a temporary file) and what
+ * the library read from it. */
 struct side {
 	const char *file;
-	mla_buf data;
+	FILE *spool;
 	mla_audit_side *s;
 };
 
@@ -68,8 +73,12 @@ static int load_side(struct side *sd, const mla_audit_trust *trust)
 	mla_err r;
 
 	/* read from its file in passes, in bounded memory, as audit verify reads it */
-	in = (mla_audit_input){sd->file, sd->data.data, sd->data.len, sd->file};
-	if ((r = mla_audit_side_load(&in, trust, &sd->s, &d)) == MLA_ERR_NOMEM)
+	in = (mla_audit_input){sd->file, NULL, 0, sd->file};
+	if (sd->spool != NULL)
+		r = mla_audit_side_load_file(sd->file, sd->spool, trust, &sd->s, &d);
+	else
+		r = mla_audit_side_load(&in, trust, &sd->s, &d);
+	if (r == MLA_ERR_NOMEM)
 		return CLI_INTERNAL;
 	if (r == MLA_ERR_IO) {
 		fprintf(stderr, "mlagw " CMD ": %s\n", mla_diag_message(&d));
@@ -126,11 +135,13 @@ static void print_json_report(const mla_audit_reconciliation *rc, const struct s
 							    "in_flight", (json_int_t)d->in_flight,
 							    "problems", (json_int_t)d->problems));
 	}
-	json_t *o = json_pack("{sososbsbsIsososo}", "a", side_json(a), "b", side_json(b),
+	json_t *o = json_pack("{sososbsbsIsososIsosI}", "a", side_json(a), "b", side_json(b),
 			      "verified", trusted, "reconciled", rc->problem_messages == 0,
 			      "exchanges", (json_int_t)rc->exchanges, "directions", dirs,
-			      "problems", findings_json(rc->problems, rc->nproblems), "in_flight",
-			      findings_json(rc->in_flight, rc->nin_flight));
+			      "problems", findings_json(rc->problems, rc->nproblems),
+			      "problems_unlisted", (json_int_t)rc->problems_unlisted, "in_flight",
+			      findings_json(rc->in_flight, rc->nin_flight), "in_flight_unlisted",
+			      (json_int_t)rc->in_flight_unlisted);
 	char *s = o != NULL ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	if (s != NULL)
 		puts(s);
@@ -153,8 +164,14 @@ static void print_report(const mla_audit_reconciliation *rc, const struct side *
 		       (long long)rc->directions[i].problems);
 	for (size_t i = 0; i < rc->nproblems; i++)
 		printf("MISMATCH %s\n", rc->problems[i].message);
+	if (rc->problems_unlisted > 0)
+		printf("MISMATCH ... and %zu more, not listed (the counts above hold them)\n",
+		       rc->problems_unlisted);
 	for (size_t i = 0; i < rc->nin_flight; i++)
 		printf("IN FLIGHT %s\n", rc->in_flight[i].message);
+	if (rc->in_flight_unlisted > 0)
+		printf("IN FLIGHT ... and %zu more, not listed (the counts above hold them)\n",
+		       rc->in_flight_unlisted);
 	if (rc->exchanges == 0 && rc->problem_messages == 0 && rc->nin_flight == 0)
 		printf("no exchanges between %s and %s in these bundles: nothing to match\n", sa,
 		       sb);
@@ -164,11 +181,69 @@ static void print_report(const mla_audit_reconciliation *rc, const struct side *
 		printf("NOT reconciled: %zu messages with problems\n", rc->problem_messages);
 }
 
-/* A file, or standard input ("-") read whole (up to MLA_BUNDLE_MAX). */
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Standard input copied to a temporary file (TMPDIR, else /tmp) removed from its directory
+ * at once, so that nothing is left behind whatever happens, and read from there in passes
+ * like any bundle file, not whole into memory; at most format 4's MLA_BUNDLE4_MAX bytes. */
+static int spool_stdin(struct side *sd)
+{
+	const char *dir = getenv("TMPDIR");
+	static uint8_t chunk[(size_t)64 << 10];
+	char path[4096];
+	uint64_t total = 0;
+	ssize_t n;
+	int fd = -1;
+
+	dir = dir != NULL && dir[0] != '\0' ? dir : "/tmp";
+	if (mla_snprintf(path, sizeof(path), "%s/.mlagw-reconcile-stdin.XXXXXX", dir) == MLA_OK)
+		fd = mkstemp(path);
+	if (fd >= 0 && unlink(path) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		fprintf(stderr, "mlagw " CMD ": cannot make a temporary file in %s to hold standard "
+			"input\n", dir);
+		return CLI_IO;
+	}
+	while ((n = read(STDIN_FILENO, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (total += (uint64_t)n) > MLA_BUNDLE4_MAX ||
+		    write_all(fd, chunk, (size_t)n) != 0) {
+			fprintf(stderr, "mlagw " CMD ": cannot copy standard input to a temporary "
+				"file in %s: %s\n", dir, total > MLA_BUNDLE4_MAX
+				? "larger than a bundle may be" : strerror(errno));
+			close(fd);
+			return CLI_IO;
+		}
+	}
+	if ((sd->spool = fdopen(fd, "rb")) == NULL) {
+		close(fd);
+		fprintf(stderr, "mlagw " CMD ": cannot read standard input: %s\n", strerror(errno));
+		return CLI_IO;
+	}
+	return CLI_OK;
+}
+
+/* A file, or standard input ("-") spooled to a temporary file. */
 static int side_input(struct side *sd)
 {
 	if (strcmp(sd->file, "-") == 0)
-		return audit_read_bundle(sd->file, CMD, &sd->data);
+		return spool_stdin(sd);
 	return audit_bundle_readable(sd->file, CMD);
 }
 
@@ -196,8 +271,10 @@ static int reconcile(const struct side *a, const struct side *b, int trusted, in
 
 	if (r == MLA_ERR_ARG)
 		return cli_usage_error(CMD, "%s", mla_diag_message(&d));
+	if (r == MLA_ERR_IO)
+		fprintf(stderr, "mlagw " CMD ": %s\n", mla_diag_message(&d));
 	if (r != MLA_OK)
-		return CLI_INTERNAL;
+		return r == MLA_ERR_IO ? CLI_IO : CLI_INTERNAL;
 	if (json)
 		print_json_report(rc, a, b, trusted);
 	else
@@ -234,8 +311,10 @@ int cmd_audit_reconcile(int argc, char **argv)
 out:
 	mla_audit_side_free(a.s);
 	mla_audit_side_free(b.s);
-	mla_buf_free(&a.data);
-	mla_buf_free(&b.data);
+	if (a.spool != NULL)
+		fclose(a.spool);
+	if (b.spool != NULL)
+		fclose(b.spool);
 	mla_audit_trust_free(trust);
 	return rc;
 }

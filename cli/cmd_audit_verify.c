@@ -77,18 +77,6 @@ int audit_load_trust(const char *dir, const char *cmd, mla_audit_trust **trust)
 	return r == MLA_OK ? CLI_OK : CLI_IO;
 }
 
-int audit_read_bundle(const char *file, const char *cmd, mla_buf *data)
-{
-	mla_diag d = {MLA_OK, ""};
-
-	mla_buf_init(data, MLA_BUNDLE_MAX);
-	if (cli_read_file(file, MLA_BUNDLE_MAX, data, &d) != MLA_OK) {
-		fprintf(stderr, "mlagw %s: %s\n", cmd, mla_diag_message(&d));
-		return CLI_IO;
-	}
-	return CLI_OK;
-}
-
 int audit_bundle_readable(const char *file, const char *cmd)
 {
 	int fd = open(file, O_RDONLY | O_CLOEXEC);

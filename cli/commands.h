@@ -27,11 +27,16 @@ int cmd_store_check(int argc, char **argv, int backup);
 /* mlagw bench envelope: seal/open rates beside OpenSSL's bound; mlagw bench gateway: two
  * local gateways under load, receipted envelopes/s and latency beside the exchange's bound. */
 int cmd_bench(int argc, char **argv);
+/* mlagw bench evidence (cmd_bench_evidence.c): one attachment to a running gateway, timed
+ * beside the bound (issue 15 §6, one gateway). */
+int bench_evidence(int argc, char **argv);
 /* mlagw bench audit: appends/s, proof times and bundle verification (bench_audit.c). */
 int bench_audit(int argc, char **argv);
 /* mlagw stats (a gateway's own audit log) and mlagw audit stats (verified bundles): the case
  * statistics of SPEC 16.13 (cmd_stats.c). */
 int cmd_stats(int argc, char **argv);
 int cmd_audit_stats(int argc, char **argv);
+/* mlagw directory build|sign|verify|show|diff: the signed directory (cmd_directory.c). */
+int cmd_directory(int argc, char **argv);
 
 #endif

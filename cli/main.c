@@ -14,6 +14,7 @@ static const char main_usage[] =
 	"  envelope verify  check an envelope's origin and integrity (no private key)\n"
 	"  envelope open  verify, decrypt and decompress an envelope addressed to this State\n"
 	"  receipt verify check a receipt offline (and that it answers an envelope)\n"
+	"  directory      build, sign, verify, show and diff the signed directory of States\n"
 	"  case validate  check a case document (request or answer) as before sealing\n"
 	"  submit         hand a document to the local gateway (sealed, queued)\n"
 	"  other-channel  record a request sent by other means (courier, fax, ...; its digest)\n"
@@ -91,6 +92,8 @@ int main(int argc, char **argv)
 		r = cmd_audit(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "receipt") == 0)
 		r = cmd_receipt(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "directory") == 0)
+		r = cmd_directory(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "case") == 0)
 		r = cmd_case(argc - 1, argv + 1);
 	else if (is_api_command(argv[1]) && wants_api(argc, argv))

@@ -23,7 +23,7 @@ if [ ! -x build/cli/mlagw ]; then meson setup build >/dev/null 2>&1 || true; mes
 S=$B/seeds
 rm -rf "$S" $B/corpus
 mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/bundle" "$S/audit_entry" "$S/witness" \
-  "$S/codec" "$S/api_json" "$S/submit_request" "$S/audit_verify" "$S/recover_answer" "$S/case_validate" "$S/notice" "$S/case_protected" "$S/attach" "$S/attach_status" $B/corpus $B/crashes
+  "$S/codec" "$S/api_json" "$S/submit_request" "$S/audit_verify" "$S/recover_answer" "$S/case_validate" "$S/notice" "$S/case_protected" "$S/attach" "$S/directory" "$S/attach_status" $B/corpus $B/crashes
 for st in ES CO; do build/cli/mlagw pki init --state $st --out "$S/pki" --rsa-bits 2048 >/dev/null; done
 for n in 0 300 5000; do
   head -c $n /dev/urandom | base64 > "$S/doc"
@@ -100,6 +100,18 @@ printf '<Retrieval xmlns="urn:mlagw:notice:1" version="1"><Status>retrieved</Sta
 printf '<OtherChannel xmlns="urn:mlagw:other-channel:1" version="1"><Means>fax</Means><SentAt>2026-01-01T00:00:00.000Z</SentAt><DocumentSha256>%064d</DocumentSha256></OtherChannel>' 0 > "$S/notice/other.xml"
 # protected persons: the same, the demo's request with a protected witness among them
 cp protocol/case/examples/*.xml demo/extradition-request.xml "$S/case_protected/"
+# the signed directory (SPEC 18): ES's and CO's entries, alone and assembled, published by ES
+for st in ES CO; do
+  printf '{"state":"%s","valid_from":"2020-01-01T00:00:00Z","valid_until":"2099-01-01T00:00:00Z","gateways":["https://gw.example:8443"],"root":"%s/root.crt","certificates":{"tls":{"current":"%s/tls.crt"},"signing":{"current":"%s/sign.crt"},"encryption":{"current":"%s/encrypt.crt"},"audit":{"current":"%s/audit.crt"}},"authorities":[{"name":"Central authority","central":true,"kinds":["mla"],"languages":["es"]}],"urgent_contact":{"name":"desk","phone":"+1 555 0100"}}' \
+    $st $st $st $st $st $st > "$S/pki/$st.json"
+  build/cli/mlagw directory build --from "$S/pki/$st.json" -o "$S/pki/$st.entry.xml"
+  build/cli/mlagw directory sign --cert "$S/pki/$st/sign.crt" --key "$S/pki/$st/sign.key" \
+    -o "$S/directory/entry-$st.xml" "$S/pki/$st.entry.xml"
+done
+build/cli/mlagw directory build --serial 1 --expires 2099-01-01T00:00:00Z --publisher ES \
+  -o "$S/pki/dir.xml" "$S/directory/entry-ES.xml" "$S/directory/entry-CO.xml"
+build/cli/mlagw directory sign --cert "$S/pki/ES/sign.crt" --key "$S/pki/ES/sign.key" \
+  -o "$S/directory/directory.xml" "$S/pki/dir.xml"
 
 status=0
 printf 'mlagw-audit-bundle/2\nmanifest manifest 2\n{}\nentry 0 3\nabc\n' > "$S/bundle/shape.txt"
@@ -114,7 +126,7 @@ printf '<mla:Attachments xmlns:mla="urn:mlagw:envelope:3"><mla:Attachment index=
 printf '<att:Descriptor xmlns:att="urn:mlagw:attachments:1" version="1"><att:Attachment index="1" name="a.pdf" type="application/pdf" size="5" sha256="%s" compression="none" secret="%s"/><att:Attachment index="2" name="b" type="text/plain" size="0" sha256="%s" compression="gzip" secret="%s"/></att:Descriptor>' $R $R $R $R > "$S/attach/descriptor.xml"
 # a peer's transfer status (SPEC 17.13) for the harness's list of 1, 10 and 1000 segments
 printf '{"message_id":"6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f","state":"transferring","attachments":[{"index":1,"segments":1,"held":1,"missing":[],"more_missing":false},{"index":2,"segments":10,"held":6,"missing":[[1,2],[7,8]],"more_missing":false},{"index":3,"segments":1000,"held":0,"missing":[[0,999]],"more_missing":true}]}' > "$S/attach_status/status.json"
-for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify recover_answer case_validate notice case_protected attach attach_status; do
+for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify recover_answer case_validate notice case_protected attach directory attach_status; do
   mkdir -p $B/corpus/$h
   echo "== fuzz_$h for ${secs}s"
   if ! MLAGW_FUZZ_PKI=$PWD/$S/pki ASAN_OPTIONS=detect_leaks=1 \

@@ -76,6 +76,7 @@ static const char bench_usage[] =
 	"usage: mlagw bench envelope [--seconds S] [--rsa-bits N] [--sizes B,B,...] [--json]\n"
 	"       mlagw bench gateway [options]   (two local gateways; see mlagw bench gateway --help)\n"
 	"       mlagw bench audit [--entries N] [--seconds S] [--json]   (the audit log)\n"
+	"       mlagw bench evidence --gateway URL ... --to CC --size BYTES   (an attachment)\n"
 	"\n"
 	"Seals and opens envelopes in a loop on one thread, with a throwaway test PKI (ES signs\n"
 	"with ECDSA P-256, CO receives with RSA-OAEP), and prints seals/s, opens/s and cycles/s\n"
@@ -471,6 +472,8 @@ int cmd_bench(int argc, char **argv)
 		return bench_gateway(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0)
 		return bench_audit(argc - 1, argv + 1);
+	if (strcmp(argv[1], "evidence") == 0)
+		return bench_evidence(argc - 1, argv + 1);
 	if (strcmp(argv[1], "envelope") != 0)
 		return cli_usage_error("bench", "unknown benchmark '%s' (envelope, gateway)",
 				       argv[1]);

@@ -77,6 +77,8 @@ struct doc_job {
 	int protected_view; /* an allowed role sees protected persons (or cannot be sure not) */
 	int unredactable;   /* names protected persons, does not parse: not for other roles */
 	mla_verified v;
+	mla_attach_list *att; /* envelope version 3: its attachments (secrets wiped on free) */
+	char att_text[MLA_AUDIT_ATTACHMENTS_MAX + 1]; /* their signed list, for the entry */
 	mla_err err;
 	mla_diag diag;
 	int audit_failed;
@@ -88,6 +90,7 @@ static void doc_free(struct doc_job *j)
 	mla_buf_free(&j->env);
 	mla_buf_free(&j->doc); /* secret: wiped */
 	mla_buf_free(&j->redacted); /* secret: wiped */
+	mla_attach_list_free(j->att);
 	free(j);
 }
 
@@ -125,10 +128,36 @@ static void doc_run(struct gw_job *job, struct gw_crypto *k)
 	 * signer's certificate expires (it was valid when the envelope was accepted) */
 	lim = c->limits;
 	lim.verify_time = (time_t)(j->row.received_ms / 1000);
-	j->err = mla_envelope_open(j->env.data, j->env.len, k->trust, k->keys, c->state, &lim,
-				   &j->v, &j->doc, &j->diag);
+	j->err = mla_envelope_open_attached(j->env.data, j->env.len, k->trust, k->keys, c->state,
+					    &lim, &j->v, &j->doc, &j->att, &j->diag);
+	if (j->err == MLA_OK && j->att != NULL &&
+	    mla_audit_attachments_format(j->att, j->att_text, sizeof j->att_text) != MLA_OK)
+		j->err = mla_fail(&j->diag, MLA_ERR_INTERNAL, "attachment list too long");
 	if (j->err == MLA_OK)
 		doc_protect(j, c);
+}
+
+/* The attachments of a version 3 envelope as its descriptor gives them: index, name, type,
+ * size, sha256, compressed (names and types are case content: only ever in this answer,
+ * which is audited like the document). NULL on failure. */
+static json_t *attachments_json(const mla_attach_list *l)
+{
+	json_t *arr = json_array();
+	char hex[65];
+
+	for (size_t i = 0; arr != NULL && i < l->n; i++) {
+		const mla_attachment *a = &l->item[i];
+		mla_require(mla_hex_encode(a->priv.plain_sha256, 32, hex, sizeof hex) == MLA_OK);
+		if (json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I, s:s, s:b}", "index",
+							 (json_int_t)a->pub.index, "name",
+							 a->priv.name, "type", a->priv.type, "size",
+							 (json_int_t)a->priv.plain_size, "sha256",
+							 hex, "compressed", a->priv.gzip)) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
 }
 
 /* {"message_id","case_id","content_type","sha256","document_b64","protected_persons",
@@ -155,6 +184,9 @@ static mla_err document_json(const struct doc_job *j, mla_buf *b)
 		      "case_id", j->row.case_id, "content_type", "application/octet-stream",
 		      "sha256", hex, "document_b64", doc, "protected_persons",
 		      (json_int_t)j->n_protected, "redacted", j->redacted.len > 0);
+	if (o != NULL && j->att != NULL &&
+	    json_object_set_new(o, "attachments", attachments_json(j->att)) != 0)
+		goto out;
 	r = mla_json_dump(json_incref(o), b);
 out:
 	if (doc != NULL)
@@ -220,6 +252,7 @@ static void doc_done(struct gw_job *job)
 		.message_id = j->row.message_id, .case_id = j->row.case_id, .kind = j->row.kind,
 		.action = j->row.action, .from = j->row.peer, .to = g->snap->cfg.state,
 		.actor = j->r->actor, .reason = j->reason, .envelope_sha256 = j->v.digest,
+		.attachments = j->att != NULL ? j->att_text : NULL,
 	};
 
 	if (j->err != MLA_OK) {

@@ -101,15 +101,57 @@ static int request_idem(struct api_req *r, struct submit_idem *idem)
 	return 1;
 }
 
+/* The body's attachments (SPEC 17.14), checked before anything is sealed: the peer reads
+ * envelope version 3, each upload is the caller's and complete, the sizes and the disk allow
+ * them. *att is NULL when there are none; 0 when it replied. */
+static int request_attachments(struct api_req *r, const mla_header *h,
+			       const struct submit_idem *idem, struct submit_attach **att)
+{
+	const struct gw_peer *peer = gw_config_peer(&r->g->snap->cfg, h->to_state);
+	struct api_perr pe;
+	mla_diag d = {MLA_OK, ""};
+	int no_space = 0;
+	mla_err e;
+
+	*att = NULL;
+	if (json_object_get(r->body, "attachments") == NULL || peer == NULL ||
+	    submit_idem_stored(r->g, r->actor, idem))
+		return 1; /* none; an unknown peer is refused below; a retry answered from its key */
+	if ((*att = malloc(sizeof(**att))) == NULL) {
+		api_reply_error(r, 503, "unavailable", "out of memory", NULL);
+		return 0;
+	}
+	if (api_parse_attachments(r->body, *att, &pe) != MLA_OK) {
+		api_reply_perr(r, &pe);
+	} else if (!submit_peer_reads_attachments(peer)) {
+		char msg[160];
+		(void)mla_snprintf_cut(msg, sizeof msg, "attachments need envelope version 3; "
+				       "peer %s does not read it ([peer %s] envelope_versions)",
+				       h->to_state, h->to_state);
+		api_reply_error(r, 400, mla_errname(MLA_ERR_UNSUPPORTED_VERSION), msg, "attachments");
+	} else if ((e = submit_attach_check(&r->g->snap->cfg, r->actor, *att, &no_space, &d)) !=
+		   MLA_OK) {
+		api_reply_error(r, no_space ? 507 : e == MLA_ERR_TOO_LARGE ? 413 : 400,
+				no_space ? "insufficient-storage" : mla_errname(e),
+				mla_diag_message(&d), "attachments");
+	} else {
+		return 1;
+	}
+	free(*att);
+	*att = NULL;
+	return 0;
+}
+
 /* Common tail of submit and answer: header checks, then seal and queue. */
 static void enqueue(struct api_req *r, mla_header *h, mla_buf *doc, mla_audit_event ev)
 {
+	struct submit_attach *att = NULL;
 	struct submit_idem idem;
 	mla_diag d = {MLA_OK, ""};
 	mla_err e;
 
 	h->version = MLA_ENVELOPE_VERSION_MAX; /* every version's vocabulary, then the peer's */
-	if (!request_idem(r, &idem)) {
+	if (!request_idem(r, &idem) || !request_attachments(r, h, &idem, &att)) {
 		/* replied */
 	} else if (mla_header_check(h, &d) != MLA_OK) {
 		api_reply_error(r, 400, mla_errname(MLA_ERR_HEADER), mla_diag_message(&d), NULL);
@@ -118,8 +160,8 @@ static void enqueue(struct api_req *r, mla_header *h, mla_buf *doc, mla_audit_ev
 				"to");
 	} else if (submit_set_version(&r->g->snap->cfg, h, &d) != MLA_OK) {
 		api_reply_error(r, 400, mla_errname(MLA_ERR_HEADER), mla_diag_message(&d), NULL);
-	} else if ((e = submit_enqueue(r->g, h, doc->data, doc->len, r->actor, ev, &idem, queued,
-				       r, &d)) == MLA_ERR_FORBIDDEN) {
+	} else if ((e = submit_enqueue_attached(r->g, h, doc->data, doc->len, att, r->actor, ev,
+						&idem, queued, r, &d)) == MLA_ERR_FORBIDDEN) {
 		api_deny(r, NULL, mla_diag_message(&d));
 	} else if (e == MLA_ERR_CASE_STEP || e == MLA_ERR_CASE_CONFLICT || e == MLA_ERR_ARG) {
 		api_reply_error(r, e == MLA_ERR_ARG ? 400 : 409, mla_errname(e),
@@ -131,6 +173,7 @@ static void enqueue(struct api_req *r, mla_header *h, mla_buf *doc, mla_audit_ev
 	} else {
 		api_hold(r);
 	}
+	free(att); /* copied by the submission */
 	mla_buf_free(doc);
 }
 

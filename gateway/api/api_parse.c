@@ -175,7 +175,8 @@ mla_err api_parse_submit(const json_t *body, size_t max_doc, mla_header *h, mla_
 		{"to", JSON_STRING, 1}, {"kind", JSON_STRING, 1}, {"priority", JSON_STRING, 0},
 		{"handling", JSON_STRING, 0}, {"case_id", JSON_STRING, 0}, {"new_case", JSON_TRUE, 0},
 		{"from_authority", JSON_STRING, 0}, {"to_authority", JSON_STRING, 0},
-		{"content_type", JSON_STRING, 1}, {"document_b64", JSON_STRING, 1}};
+		{"content_type", JSON_STRING, 1}, {"document_b64", JSON_STRING, 1},
+		{"attachments", JSON_ARRAY, 0}};
 	mla_err r;
 
 	mla_buf_init_secret(doc, max_doc + 3);
@@ -241,7 +242,7 @@ mla_err api_parse_answer(const json_t *body, size_t max_doc, mla_header *h, mla_
 	static const struct body_field f[] = {
 		{"action", JSON_STRING, 1}, {"priority", JSON_STRING, 0},
 		{"handling", JSON_STRING, 0}, {"content_type", JSON_STRING, 0},
-		{"document_b64", JSON_STRING, 0}};
+		{"document_b64", JSON_STRING, 0}, {"attachments", JSON_ARRAY, 0}};
 	mla_err r;
 
 	mla_buf_init_secret(doc, max_doc + 3);

@@ -10,6 +10,7 @@
 #include "mlagw/buf.h"
 #include "mlagw/envelope.h"
 #include "store/store.h"
+#include "submit/submit_attach.h"
 
 /* Why a request was refused: the HTTP status, the API's error code ("bad-json",
  * "missing-field", "bad-field", or mla_errname(MLA_ERR_TOO_LARGE)), a fixed message and the
@@ -60,6 +61,25 @@ int api_parse_u64(const char *s, uint64_t max, uint64_t *out);
 mla_err api_parse_query_u64(const struct evkeyvalq *q, const char *name, uint64_t dflt,
 			    uint64_t lo, uint64_t hi, const char *what, uint64_t *out,
 			    struct api_perr *e);
+/* ---- attachments (api_parse_attach.c, SPEC 17.14) ---- */
+
+/* An upload chunk's Content-Range: "bytes FIRST-LAST/STAR" (STAR the character '*'),
+ * "bytes FIRST-LAST/TOTAL" (the last chunk: last set, total), or "bytes STAR/TOTAL" with no
+ * body (the end, nothing to add). The range must span exactly body_len bytes. */
+struct api_range {
+	uint64_t first;
+	int last;
+	uint64_t total;
+};
+mla_err api_parse_content_range(const char *v, size_t body_len, struct api_range *out,
+				struct api_perr *e);
+/* A download's Range (NULL: from 0): exactly "bytes=FIRST-". */
+mla_err api_parse_range(const char *v, uint64_t *first, struct api_perr *e);
+/* A submission's optional "attachments" (1 to 64 of {"upload", "name", "type",
+ * "compress"}) into out (n 0 when absent); names and types checked as SPEC 17.6 says. */
+mla_err api_parse_attachments(const json_t *body, struct submit_attach *out,
+			      struct api_perr *e);
+
 /* A message state's name in the API: msg_state_name, or "received" (6) for the inbox. */
 const char *api_state_name(int state);
 

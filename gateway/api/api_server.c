@@ -37,6 +37,11 @@ static const struct {
 	{"getInclusionProof", api_get_inclusion_proof},
 	{"getConsistencyProof", api_get_consistency_proof},
 	{"getStats", api_get_stats},
+	{"createUpload", api_create_upload},
+	{"putUploadChunk", api_put_upload_chunk},
+	{"getUpload", api_get_upload},
+	{"deleteUpload", api_delete_upload},
+	{"fetchAttachment", api_fetch_attachment},
 };
 
 /* Whether operation id leaves the store, the audit log and the keys as they are: the only
@@ -47,7 +52,7 @@ static int api_op_reads_only(const char *id)
 	static const char *const reads[] = {
 		"whoami", "getHealth", "getMetrics", "getConfig", "getMessage", "listMessages",
 		"getCase", "listInbox", "getInboxItem", "getAuditCheckpoint", "getAuditEntry",
-		"getInclusionProof", "getConsistencyProof", "listCases", "getStats"};
+		"getInclusionProof", "getConsistencyProof", "listCases", "getStats", "getUpload"};
 
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
 		if (strcmp(id, reads[i]) == 0)
@@ -158,8 +163,62 @@ void api_deny(struct api_req *r, const char *message_id, const char *why)
 
 static void on_close(struct evhttp_connection *evcon, void *arg)
 {
+	struct api_req *r = arg;
+
 	(void)evcon;
-	((struct api_req *)arg)->req = NULL;
+	r->req = NULL;
+	if (r->gone != NULL)
+		r->gone(r->gone_arg);
+}
+
+/* The end of a held request that streamed: the busy counts as reply() leaves them, and r. */
+static void stream_release(struct api_req *r)
+{
+	if (r->g->api != NULL && r->g->api->l.busy > 0)
+		r->g->api->l.busy--;
+	if (r->req != NULL && r->conn != NULL) {
+		if (r->conn->busy > 0)
+			r->conn->busy--;
+		tls_conn_phase_start(r->conn, gw_mono_ms());
+	}
+	evhttp_clear_headers(&r->query);
+	json_decref(r->body);
+	free(r->owners);
+	free(r);
+}
+
+void api_stream_start(struct api_req *r, int code, const char *content_type)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+
+	evhttp_add_header(h, "Content-Type", content_type);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_send_reply_start(r->req, code, NULL);
+}
+
+void api_stream_end(struct api_req *r)
+{
+	if (r->req != NULL) {
+		evhttp_connection_set_closecb(evhttp_request_get_connection(r->req), NULL, NULL);
+		evhttp_send_reply_end(r->req);
+	}
+	stream_release(r);
+}
+
+void api_stream_abort(struct api_req *r)
+{
+	struct evhttp_connection *evcon = r->req != NULL ? evhttp_request_get_connection(r->req)
+							 : NULL;
+
+	if (evcon != NULL) {
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+		if (r->conn != NULL && r->conn->busy > 0)
+			r->conn->busy--;
+		r->conn = NULL;
+		evhttp_connection_free(evcon); /* no last chunk: the client sees a cut stream */
+	}
+	r->req = NULL;
+	stream_release(r);
 }
 
 void api_hold(struct api_req *r)

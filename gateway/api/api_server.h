@@ -38,6 +38,10 @@ struct api_req {
 	json_t *body;                        /* the JSON object of a POST, else NULL */
 	char *owners;                        /* api_own_filter's owners (JSON), else NULL */
 	int held;
+	/* Called (from the close callback) when the client goes away while the request is held;
+	 * r->req is NULL then. A streaming handler sets it to stop its stream. */
+	void (*gone)(void *arg);
+	void *gone_arg;
 };
 
 typedef void (*api_handler)(struct api_req *r);
@@ -60,6 +64,13 @@ void api_reply_perr(struct api_req *r, const struct api_perr *e);
 void api_deny(struct api_req *r, const char *message_id, const char *why);
 /* The request continues after a worker or a commit: counts as busy, notices a client gone. */
 void api_hold(struct api_req *r);
+/* A held request answered as a stream (chunked): the status and headers, then chunks with
+ * evhttp_send_reply_chunk_with_cb, then api_stream_end (the last chunk; frees r) or
+ * api_stream_abort (closes the connection without the last chunk, so the client never takes
+ * a cut stream for a whole one; frees r). */
+void api_stream_start(struct api_req *r, int code, const char *content_type);
+void api_stream_end(struct api_req *r);
+void api_stream_abort(struct api_req *r);
 
 /* Own rule (x-mlagw-own; docs/api/README.md, "Own"): 1 if the caller may read and act on
  * the case (this State, case_id): API_ALLOW, or its owner, a supervisor or a delegate of its
@@ -113,5 +124,12 @@ void api_get_inclusion_proof(struct api_req *r);
 void api_get_consistency_proof(struct api_req *r);
 /* getStats (api_stats.c): the case statistics of the audit log (SPEC 16.13). */
 void api_get_stats(struct api_req *r);
+/* Uploads of attachment files (api_upload.c, SPEC 17.14). */
+void api_create_upload(struct api_req *r);
+void api_put_upload_chunk(struct api_req *r);
+void api_get_upload(struct api_req *r);
+void api_delete_upload(struct api_req *r);
+/* fetchAttachment (api_attach.c): a received attachment, decrypted as it streams. */
+void api_fetch_attachment(struct api_req *r);
 
 #endif

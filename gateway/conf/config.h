@@ -41,7 +41,7 @@ struct gw_peer {
 
 /* The envelope versions this gateway exchanges: 1 and 2 for every message, 3 for a message
  * with attachments (SPEC 17.13) to a peer that lists it. */
-#define GW_ENVELOPE_VERSION_ATTACHED 3
+#define GW_ENVELOPE_VERSION_ATTACHED MLA_ENVELOPE_VERSION_ATTACH
 
 struct gw_retry {
 	uint64_t initial_ms;        /* first retry delay; default 1 s */
@@ -102,6 +102,11 @@ struct gw_config {
 	 * default 7 days; the free disk space kept beyond a reservation, default 64 MiB */
 	uint64_t transfer_timeout_ms;
 	size_t transfer_reserve_margin;
+	/* attachments (SPEC 17.14); limits.max_attachment_bytes is the per-file cap */
+	size_t max_message_attachment_bytes; /* all attachments of one message; 256 GiB */
+	size_t attachment_segment_bytes;  /* segment size S the gateway seals in; 1 MiB */
+	uint64_t upload_keep_ms;          /* an upload not submitted this long is removed; 24 h */
+	size_t upload_min_free_bytes;     /* free disk an upload chunk must leave; 1 GiB */
 	/* [retry] */
 	struct gw_retry retry;
 	/* [audit] */

@@ -15,7 +15,7 @@
 #include "config_internal.h"
 
 #define CFG_LINES_MAX 100000u
-#define CFG_KEYS_MAX 24 /* keys per section (each table is checked against it below) */
+#define CFG_KEYS_MAX 32 /* keys per section (each table is checked against it below) */
 
 enum cfg_type {
 	T_STATE,    /* ISO 3166-1 alpha-2 */
@@ -103,7 +103,18 @@ static const struct key_def limits_keys[] = {
 	DUR("log_repeat_interval", log_repeat_interval_ms, 100, CFG_HOUR),
 	DUR("transfer_timeout", transfer_timeout_ms, CFG_MIN, 365 * CFG_DAY),
 	{"transfer_reserve_margin", T_SIZE, GW(transfer_reserve_margin), 0, 0, 1024 * CFG_GIB, 0},
+	/* attachments (SPEC 17.14): the local API's uploads and the sealing of a submission */
+	{"max_attachment_bytes", T_SIZE, GW(limits.max_attachment_bytes), 0, 0, (uint64_t)1 << 40,
+	 0},
+	{"max_message_attachment_bytes", T_SIZE, GW(max_message_attachment_bytes), 0, 0,
+	 (uint64_t)1 << 46, 0},
+	{"attachment_segment_bytes", T_SIZE, GW(attachment_segment_bytes), 0, 64 * CFG_KIB,
+	 16 * CFG_MIB, 0},
+	DUR("upload_keep", upload_keep_ms, CFG_SEC, 30 * CFG_DAY),
+	{"upload_min_free_bytes", T_SIZE, GW(upload_min_free_bytes), 0, 0, (uint64_t)1 << 46, 0},
 };
+/* T_SIZE writes a size_t; max_attachment_bytes is an unsigned long long of mla_limits */
+_Static_assert(sizeof(size_t) == sizeof(unsigned long long), "T_SIZE into max_attachment_bytes");
 
 static const struct key_def retry_keys[] = {
 	DUR("initial", retry.initial_ms, 10, CFG_HOUR),
@@ -367,7 +378,7 @@ static mla_err set_value(struct cfg_parser *p, const struct key_def *k, char *va
 	case T_DURATION:
 		return set_number(p, k, value, diag);
 	case T_VERSIONS:
-		if (cfg_parse_versions(value, GW_ENVELOPE_VERSION_ATTACHED, (unsigned *)(void *)dst,
+		if (cfg_parse_versions(value, MLA_ENVELOPE_VERSION_ATTACH, (unsigned *)(void *)dst,
 				       &why) != MLA_OK)
 			return fail_key(p, k, diag, why);
 		return MLA_OK;
@@ -613,6 +624,9 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 	if (c->retry.initial_ms > c->retry.max_ms)
 		return fail_at(p, p->seen[SEC_RETRY][0] ? p->seen[SEC_RETRY][0] : p->seen[SEC_RETRY][1],
 			       diag, "[retry] initial is longer than [retry] max");
+	if ((c->attachment_segment_bytes & (c->attachment_segment_bytes - 1)) != 0)
+		return fail_at(p, p->sec_line[SEC_LIMITS], diag, "[limits] attachment_segment_bytes "
+			       "must be a power of two from 64 KiB to 16 MiB (SPEC 17.2)");
 	if (c->name[0] == '\0')
 		memcpy(c->name, c->state, sizeof(c->state));
 	if (p->seen[SEC_LIMITS][2] == 0) /* max_body_bytes follows max_envelope_bytes */
@@ -656,6 +670,10 @@ void gw_config_defaults(struct gw_config *c)
 	c->max_connections_per_source = 128;
 	c->refusal_window_ms = CFG_MIN;
 	c->idempotency_keep_ms = 24 * CFG_HOUR;
+	c->max_message_attachment_bytes = (size_t)256 << 30;
+	c->attachment_segment_bytes = MLA_ATTACH_SEGMENT_DEFAULT;
+	c->upload_keep_ms = 24 * CFG_HOUR;
+	c->upload_min_free_bytes = (size_t)1 << 30;
 	c->log_repeat_interval_ms = 10 * CFG_SEC;
 	c->transfer_timeout_ms = 7 * CFG_DAY;
 	c->transfer_reserve_margin = 64 * CFG_MIB;

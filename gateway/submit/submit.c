@@ -15,6 +15,8 @@
 #include "mlagw/notice.h"
 #include "relay/relay.h"
 #include "submit.h"
+#include "attach/attach_files.h"
+#include "submit_attach.h"
 #include "submit_parse.h"
 
 struct submit_job {
@@ -43,6 +45,11 @@ struct submit_job {
 	struct store_deadline_facts facts;
 	char reason[MLA_AUDIT_REASON_MAX + 1]; /* a record of another channel: its entry's */
 	char grounds[MLA_AUDIT_GROUNDS_MAX + 1]; /* a Refused answer's coded grounds (SPEC 14 v6) */
+	struct submit_attach *att; /* the uploads to seal (SPEC 17.14), or NULL */
+	mla_attach_list *att_list; /* sealed: the list the envelope signs (secrets wiped on free) */
+	int att_sealed;            /* the message's attachment files exist */
+	int att_kept;              /* the outbox row is durable: the files stay, uploads go */
+	char att_text[MLA_AUDIT_ATTACHMENTS_MAX + 1]; /* the list for the audit entry (v7) */
 };
 
 static mla_err add_ground(const char *code, void *arg)
@@ -64,6 +71,34 @@ static mla_err record_reason(struct submit_job *j, const struct gw_config *c)
 	if (mla_other_channel_reason(&o, j->reason, sizeof(j->reason)) != MLA_OK)
 		return mla_fail(&j->diag, MLA_ERR_INTERNAL, "other channel: no audit reason");
 	return MLA_OK;
+}
+
+/* Envelope version 3 (SPEC 17.8): the attachments streamed into their files first, then the
+ * envelope signing their list; the files go again if the envelope cannot be sealed. */
+static void seal_attached(struct submit_job *j, struct gw_crypto *k, const mla_recipient *rcpt,
+			  const struct gw_config *c)
+{
+	mla_diag ignore = {MLA_OK, ""};
+
+	j->h.version = MLA_ENVELOPE_VERSION_ATTACH;
+	if ((j->err = mla_attach_list_new(&j->att_list)) != MLA_OK) {
+		mla_fail(&j->diag, j->err, "out of memory");
+		return;
+	}
+	if ((j->err = submit_attach_seal(c, j->h.message_id, j->att, j->att_list, &j->diag)) !=
+	    MLA_OK)
+		return;
+	j->att_sealed = 1;
+	if ((j->err = mla_audit_attachments_format(j->att_list, j->att_text,
+						   sizeof j->att_text)) != MLA_OK)
+		mla_fail(&j->diag, j->err, "the attachment list does not fit an audit entry");
+	else
+		j->err = mla_envelope_seal_attached(&j->h, j->doc.data, j->doc.len, j->att_list,
+					    k->signer, rcpt, &c->limits, &j->env, &j->diag);
+	if (j->err != MLA_OK) {
+		(void)attach_dir_remove(c->store, j->h.message_id, &ignore);
+		j->att_sealed = 0;
+	}
 }
 
 static void seal_run(struct gw_job *job, struct gw_crypto *k)
@@ -90,14 +125,37 @@ static void seal_run(struct gw_job *job, struct gw_crypto *k)
 	    mla_case_refusal_grounds(j->doc.data, j->doc.len, &c->limits, add_ground, j,
 				     NULL) != MLA_OK)
 		j->grounds[0] = '\0';
-	if (j->err == MLA_OK)
+	if (j->err == MLA_OK && j->att != NULL)
+		seal_attached(j, k, rcpt, c);
+	else if (j->err == MLA_OK)
 		j->err = mla_envelope_seal(&j->h, j->doc.data, j->doc.len, k->signer, rcpt,
 					   &c->limits, &j->env, &j->diag);
 	mla_buf_free(&j->doc); /* the plaintext leaves memory as soon as it is sealed */
 }
 
+/* The message's attachment files stay only with its durable outbox row; its uploads go only
+ * then (a refused or failed submission can be sent again with the same uploads). */
+static void attach_settle(struct submit_job *j)
+{
+	const char *store = j->g->snap->cfg.store;
+	mla_diag d = {MLA_OK, ""};
+
+	if (j->att == NULL || !j->att_sealed)
+		return;
+	if (!j->att_kept && attach_dir_remove(store, j->h.message_id, &d) != MLA_OK)
+		gw_log_limited(GW_LOG_ERROR, "attachment-error", "remove", j->h.message_id,
+			       "op=remove reason=\"%s\"", d.msg);
+	for (size_t i = 0; j->att_kept && i < j->att->n; i++)
+		if (upload_remove(store, j->att->item[i].upload, &d) != MLA_OK)
+			gw_log_limited(GW_LOG_ERROR, "attachment-error", "upload-remove",
+				       j->h.message_id, "op=upload-remove reason=\"%s\"", d.msg);
+}
+
 static void free_job(struct submit_job *j)
 {
+	attach_settle(j);
+	mla_attach_list_free(j->att_list);
+	free(j->att);
 	gw_job_release(&j->job);
 	mla_buf_free(&j->doc);
 	mla_buf_free(&j->env);
@@ -111,6 +169,7 @@ static void after_store(struct gw *g, void *arg, int committed)
 	struct submit_job *j = arg;
 
 	committed = committed && !j->store_failed;
+	j->att_kept = committed && !j->replayed;
 	if (committed && j->replayed) {
 		gw_log(GW_LOG_INFO, "submit-replayed", j->h.message_id, "to=%s actor=%s",
 		       j->h.to_state, j->actor);
@@ -172,6 +231,7 @@ static mla_err audit_submitted(struct gw *g, const struct submit_job *j,
 				    ? mla_priority_name(j->h.priority)
 				    : NULL,
 		.grounds = j->grounds,
+		.attachments = j->att_list != NULL ? j->att_text : NULL,
 	};
 
 	return gw_audit_message(g, j->event, &a);
@@ -186,6 +246,18 @@ static mla_err idem_lookup(struct gw *g, const struct submit_job *j, struct stor
 	if (j->idem.key[0] == '\0')
 		return MLA_OK;
 	return store_idem_get(g->store, j->actor, j->idem.key, idem_not_before(g), row, found, d);
+}
+
+int submit_idem_stored(struct gw *g, const char *actor, const struct submit_idem *idem)
+{
+	struct store_idem row;
+	mla_diag d = {MLA_OK, ""};
+	int found = 0;
+
+	if (idem == NULL || idem->key[0] == '\0')
+		return 0;
+	return store_idem_get(g->store, actor, idem->key, idem_not_before(g), &row, &found, &d) ==
+		       MLA_OK && found;
 }
 
 /* A submission whose key is stored: answered from it (the same request: its message again,
@@ -345,24 +417,48 @@ void submit_purge_keys(struct gw *g)
 			       "op=idempotency-purge reason=\"%s\"", d.msg);
 	else if (n > 0)
 		gw_log(GW_LOG_INFO, "idempotency-purged", NULL, "keys=%zu", n);
+	/* uploads never submitted (SPEC 17.14) go after [limits] upload_keep */
+	if (upload_expire(g->snap->cfg.store, gw_now_ms() - (int64_t)g->snap->cfg.upload_keep_ms,
+			  &n, &d) != MLA_OK)
+		gw_log_limited(GW_LOG_ERROR, "attachment-error", "upload-expire", NULL,
+			       "op=upload-expire reason=\"%s\"", d.msg);
+	else if (n > 0)
+		gw_log(GW_LOG_INFO, "uploads-expired", NULL, "uploads=%zu", n);
 }
 
 mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, size_t len,
 		       const char *actor, mla_audit_event event, const struct submit_idem *idem,
 		       submit_done_fn fn, void *arg, mla_diag *d)
 {
+	return submit_enqueue_attached(g, h, doc, len, NULL, actor, event, idem, fn, arg, d);
+}
+
+mla_err submit_enqueue_attached(struct gw *g, const mla_header *h, const uint8_t *doc,
+				size_t len, const struct submit_attach *att, const char *actor,
+				mla_audit_event event, const struct submit_idem *idem,
+				submit_done_fn fn, void *arg, mla_diag *d)
+{
 	struct submit_job *j = calloc(1, sizeof(*j));
 	mla_err r;
 
 	if (j == NULL)
 		return mla_fail(d, MLA_ERR_NOMEM, "out of memory");
+	if (att != NULL && att->n > 0) {
+		if ((j->att = malloc(sizeof(*j->att))) == NULL) {
+			free(j);
+			return mla_fail(d, MLA_ERR_NOMEM, "out of memory");
+		}
+		*j->att = *att;
+	}
 	if (mla_notice_is_action(h->action) && strcmp(actor, SUBMIT_GATEWAY_ACTOR) != 0) {
+		free(j->att);
 		free(j);
 		return mla_fail(d, MLA_ERR_ARG, "header Action %s is a retrieval notice, which only "
 				"the gateway sends (SPEC 16.10)", h->action);
 	}
 	j->h = *h;
 	if (mla_strcpy(j->actor, sizeof(j->actor), actor) != MLA_OK) {
+		free(j->att);
 		free(j);
 		return mla_fail(d, MLA_ERR_ARG, "caller name too long"); /* callers bound it */
 	}
@@ -370,12 +466,14 @@ mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, si
 		j->idem = *idem;
 	if ((r = case_check(g, j, d)) != MLA_OK || (r = idem_precheck(g, j, d)) != MLA_OK ||
 	    (r = life_check(g, j, d)) != MLA_OK) {
+		free(j->att);
 		free(j);
 		return r;
 	}
 	mla_buf_init_secret(&j->doc, len > 0 ? len : 1);
 	if (len > 0 && mla_buf_append(&j->doc, doc, len) != MLA_OK) {
 		mla_buf_free(&j->doc);
+		free(j->att);
 		free(j);
 		return mla_fail(d, MLA_ERR_NOMEM, "out of memory");
 	}

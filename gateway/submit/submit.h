@@ -8,6 +8,7 @@
 
 #include "core/gw.h"
 #include "mlagw/audit_entry.h"
+#include "submit_attach.h"
 #include "submit_parse.h"
 
 /* Called in the loop thread when a submission is settled: err != MLA_OK when it was refused
@@ -49,6 +50,16 @@ mla_err submit_set_version(const struct gw_config *c, mla_header *h, mla_diag *d
 mla_err submit_enqueue(struct gw *g, const mla_header *h, const uint8_t *doc, size_t len,
 		       const char *actor, mla_audit_event event, const struct submit_idem *idem,
 		       submit_done_fn fn, void *arg, mla_diag *d);
+/* submit_enqueue with attachments (SPEC 17.14; att NULL or n 0: none): checked by
+ * submit_attach_check before, sealed in the worker into envelope version 3; the uploads are
+ * removed once the outbox row is durable, the sealed files removed if it is not stored. */
+mla_err submit_enqueue_attached(struct gw *g, const mla_header *h, const uint8_t *doc,
+				size_t len, const struct submit_attach *att, const char *actor,
+				mla_audit_event event, const struct submit_idem *idem,
+				submit_done_fn fn, void *arg, mla_diag *d);
+/* 1 when actor's idempotency key of idem is stored (a retry: the pipeline answers it from
+ * the key, so its attachments' uploads, consumed by the first, are not looked for). */
+int submit_idem_stored(struct gw *g, const char *actor, const struct submit_idem *idem);
 /* Deletes the idempotency keys older than [limits] idempotency_keep (the daemon's tick). */
 void submit_purge_keys(struct gw *g);
 

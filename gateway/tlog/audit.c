@@ -209,8 +209,10 @@ mla_err gw_audit_message(struct gw *g, mla_audit_event ev, const struct gw_audit
 	    (r = copy(e.error, sizeof(e.error), m->error)) != MLA_OK ||
 	    (r = copy(e.reason, sizeof(e.reason), m->reason)) != MLA_OK ||
 	    (r = copy(e.priority, sizeof(e.priority), m->priority)) != MLA_OK ||
-	    (r = copy(e.grounds, sizeof(e.grounds), m->grounds)) != MLA_OK)
+	    (r = copy(e.grounds, sizeof(e.grounds), m->grounds)) != MLA_OK ||
+	    (r = copy(e.attachments, sizeof(e.attachments), m->attachments)) != MLA_OK)
 		return r;
+	e.attachment = m->attachment;
 	if (m->envelope_sha256 != NULL) {
 		e.has_envelope_sha256 = 1;
 		memcpy(e.envelope_sha256, m->envelope_sha256, 32);

@@ -26,6 +26,11 @@ struct gw_audit_msg {
 	/* a case step's submitted, answered or received entry: its header Priority and a
 	 * refusal's coded grounds (entry version 6, SPEC 14); NULL or "" for none */
 	const char *priority, *grounds;
+	/* entry version 7 (SPEC 14): the signed attachment list of the envelope named, as
+	 * mla_audit_attachments_format writes it (NULL or "" for none), and on document-fetched
+	 * the index of the attachment read (0 for none) */
+	const char *attachments;
+	unsigned attachment;
 };
 mla_err gw_audit_message(struct gw *g, mla_audit_event ev, const struct gw_audit_msg *m);
 

@@ -116,6 +116,9 @@ mla_err mla_attach_sealer_segment(mla_attach_sealer *s, const uint8_t *pt, size_
 mla_err mla_attach_sealer_finish(const mla_attach_sealer *s, mla_attach_entry *e,
 				 uint8_t plain_sha256[32], mla_diag *diag);
 void mla_attach_sealer_free(mla_attach_sealer *s);
+/* The leaf hash (SPEC 17.7) of the segment the last mla_attach_sealer_segment sealed, for a
+ * sender that keeps the leaves (the tree file of SPEC 17.13) without hashing them again. */
+void mla_attach_sealer_last_leaf(const mla_attach_sealer *s, uint8_t leaf[MLA_MERKLE_HASH_LEN]);
 
 /* ---- opening ---- */
 

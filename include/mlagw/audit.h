@@ -349,16 +349,9 @@ void mla_audit_result_free(mla_audit_result *r);
 
 /* ---- reconciliation of two States' bundles ---- */
 
-/* What reconciliation reads of an entry it compares (a quarter of a parsed entry). */
-typedef struct mla_audit_side_entry {
-	uint64_t seq;
-	mla_audit_event event;
-	char message_id[MLA_UUID_LEN + 1];
-	char from[3], to[3];
-	int has_envelope_sha256, has_receipt_sha256;
-	uint8_t envelope_sha256[32], receipt_sha256[32];
-	uint8_t prev_envelope_sha256[32]; /* resealed */
-} mla_audit_side_entry;
+/* The entries of one side that reconciliation compares, as fixed-size rows sorted on disk
+ * (reconcile_side.c): opaque. */
+typedef struct mla_audit_side_rows mla_audit_side_rows;
 
 /* One bundle read for reconciliation: its State and the entries reconciliation compares. */
 typedef struct mla_audit_side {
@@ -367,8 +360,10 @@ typedef struct mla_audit_side {
 	char state[3];
 	size_t nentries; /* entry records that parse */
 	/* of those, the ones reconciliation compares (sent, delivered, resealed, received,
-	 * receipt-issued, naming a message), in seq order: the others are not kept */
-	mla_audit_side_entry *entries;
+	 * receipt-issued, naming a message): nkept rows of some 120 bytes, sorted in bounded
+	 * memory (runs of MLAGW_VERIFY_SORT_MEM bytes, as the verifier's, SPEC 15 "Verifier
+	 * memory"), spilled to a temporary file when they do not fit one run */
+	mla_audit_side_rows *rows;
 	size_t nkept;
 	/* entry records that do not parse (MLA_AUDIT_R_ENTRY_FORM): the first
 	 * MLA_AUDIT_FAILURES_LISTED, the others counted in skipped_unlisted */
@@ -377,14 +372,20 @@ typedef struct mla_audit_side {
 	mla_audit_bundle_result *verified; /* with a trust set: the verification */
 } mla_audit_side;
 
-/* Reads in (its bytes, or the file at path read in passes as mla_audit_verify reads it: no
- * whole bundle in memory); with trust, first verifies it as mla_audit_verify does. MLA_OK
+/* Reads in (its bytes, or its file read in passes as mla_audit_verify reads it: no whole
+ * bundle in memory); with trust, first verifies it as mla_audit_verify does. MLA_OK
  * with a side ready to reconcile; otherwise *out still describes why not (refusal):
  * MLA_ERR_SCHEMA the container (diag: the parser's message), MLA_ERR_IO the file cannot be
- * read (refusal MLA_AUDIT_R_CONTAINER), MLA_ERR_SIG_INVALID it does not verify (see
- * verified), MLA_ERR_HEADER the manifest names no State; MLA_ERR_NOMEM with *out NULL. */
+ * read, or the verifier's or the sorted rows' temporary file (TMPDIR, else /tmp) cannot be
+ * written or read (refusal MLA_AUDIT_R_CONTAINER), MLA_ERR_SIG_INVALID it does not verify
+ * (see verified), MLA_ERR_HEADER the manifest names no State; MLA_ERR_NOMEM with *out
+ * NULL. */
 mla_err mla_audit_side_load(const mla_audit_input *in, const mla_audit_trust *trust,
 			    mla_audit_side **out, mla_diag *diag);
+/* The same for a bundle already open as f, read from its start (left open): e.g. standard
+ * input spooled to an unlinked temporary file. */
+mla_err mla_audit_side_load_file(const char *name, FILE *f, const mla_audit_trust *trust,
+				 mla_audit_side **out, mla_diag *diag);
 void mla_audit_side_free(mla_audit_side *s);
 
 typedef enum mla_audit_mismatch {
@@ -412,18 +413,23 @@ typedef struct mla_audit_direction {
 
 typedef struct mla_audit_reconciliation {
 	mla_audit_direction directions[2]; /* a -> b, b -> a */
+	/* each list in the order found (direction a -> b then b -> a, by message id), at most
+	 * MLA_AUDIT_FAILURES_LISTED described; the others counted in *_unlisted */
 	mla_audit_finding *problems;
-	size_t nproblems;
+	size_t nproblems, problems_unlisted;
 	mla_audit_finding *in_flight;
-	size_t nin_flight;
+	size_t nin_flight, in_flight_unlisted;
 	size_t exchanges;	 /* messages matched in both directions */
 	size_t problem_messages; /* messages with problems: 0 when reconciled */
 } mla_audit_reconciliation;
 
 /* "one-sided", "envelope-digest", "receipt-digest", "in-flight"; NULL out of range. */
 const char *mla_audit_mismatch_name(mla_audit_mismatch k);
-/* Compares two ready sides exchange by exchange (SPEC section 15, Reconciliation). MLA_ERR_ARG
- * when a side is not ready or both are one State's (the message says so), MLA_ERR_NOMEM. */
+/* Compares two ready sides exchange by exchange (SPEC section 15, Reconciliation), as a merge
+ * of their sorted rows: memory does not grow with the entries. MLA_ERR_ARG when a side is not
+ * ready or both are one State's (the message says so), MLA_ERR_IO when a side's temporary
+ * file cannot be read, MLA_ERR_NOMEM. Each side is read once per direction (one call at a
+ * time per side). */
 mla_err mla_audit_reconcile(const mla_audit_side *a, const mla_audit_side *b,
 			    mla_audit_reconciliation **out, mla_diag *diag);
 void mla_audit_reconciliation_free(mla_audit_reconciliation *r);

@@ -16,8 +16,12 @@
 #define MLA_AUDIT_ACTOR_MAX (16 + MLA_AUDIT_ACTOR_NAME_MAX)
 #define MLA_AUDIT_ERROR_MAX 32      /* an mla_errname() */
 #define MLA_AUDIT_REASON_MAX 200    /* bytes of the free-text reason */
-/* No canonical entry is longer (about 800 bytes at most); parse refuses longer input. */
-#define MLA_AUDIT_ENTRY_MAX 1024
+/* The attachments line of version 7 (SPEC 14): 64 entries "index:size:root" of at most
+ * 2 + 1 + 14 + 1 + 64 bytes, comma-separated. */
+#define MLA_AUDIT_ATTACHMENTS_MAX (64 * 83)
+/* No canonical entry is longer (about 800 bytes, 6.2 KiB with a full attachments line);
+ * parse refuses longer input. */
+#define MLA_AUDIT_ENTRY_MAX 8192
 /* A log origin (SPEC 14, "Log epochs"): "mlagw.<cc>/audit" for epoch 1,
  * "mlagw.<cc>/audit/<n>" for epoch n from 2 to MLA_AUDIT_EPOCH_MAX. */
 #define MLA_AUDIT_ORIGIN_MAX 32
@@ -98,7 +102,20 @@ typedef struct mla_audit_entry {
 	/* version 6, action refused only: the coded grounds of the Refused answer (SPEC 16.5),
 	 * distinct, comma-separated, in the order of mla_audit_grounds; "" when none. */
 	char grounds[MLA_AUDIT_GROUNDS_MAX + 1];
+	/* version 7 only (SPEC 14): the signed attachment list of the envelope the entry names
+	 * (envelope version 3), "index:size:root" per attachment in list order, comma-separated
+	 * (mla_audit_attachments_format); "" for none. */
+	char attachments[MLA_AUDIT_ATTACHMENTS_MAX + 1];
+	/* version 7, document-fetched only: the index (1-64) of the attachment read; 0 none. */
+	uint32_t attachment;
 } mla_audit_entry;
+
+/* The attachments value of an entry for the signed list l (its public parts) into out
+ * (MLA_AUDIT_ATTACHMENTS_MAX + 1 bytes): "1:1048592:<64 hex>,2:16:<64 hex>". */
+mla_err mla_audit_attachments_format(const mla_attach_list *l, char *out, size_t size);
+/* Non-zero when s is such a value: 1 to 64 entries, indices 1..n in order, each size a
+ * decimal from 16 without leading zero (at most 14 digits), each root 64 lower-case hex. */
+int mla_audit_attachments_ok(const char *s);
 
 /* The refusal grounds an entry may name (answer.xsd RefusalGround), in their order;
  * NULL-terminated. */

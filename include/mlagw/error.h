@@ -67,6 +67,11 @@ typedef enum mla_err {
 	MLA_ERR_DEADLINE = -97,
 	MLA_ERR_TRANSPORT = -98,
 	MLA_ERR_PEER_REFUSED = -99,
+	/* the signed directory (SPEC 18) */
+	MLA_ERR_DIR_SERIAL = -50,    /* serial lower than the held one, or equal with other bytes */
+	MLA_ERR_DIR_EXPIRED = -51,   /* directory or entry expired past the grace period */
+	MLA_ERR_NO_AUTHORITY = -52,  /* no competent authority for the kind in that State */
+	MLA_ERR_LANGUAGE = -53,      /* a language the authority does not accept */
 	MLA_ERR_LAST_ = -100
 } mla_err;
 

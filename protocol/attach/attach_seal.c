@@ -15,6 +15,7 @@ struct mla_attach_sealer {
 	mla_merkle_hasher *hasher;
 	mla_merkle_compact range;
 	EVP_MD_CTX *plain_md; /* SHA-256 of the plaintext segments */
+	uint8_t last_leaf[MLA_MERKLE_HASH_LEN]; /* of the segment sealed last */
 };
 
 mla_err mla_attach_sealer_new(const uint8_t secret[MLA_ATTACH_SECRET_LEN],
@@ -106,6 +107,7 @@ mla_err mla_attach_sealer_segment(mla_attach_sealer *s, const uint8_t *pt, size_
 		return mla_fail(diag, r != MLA_OK ? r : MLA_ERR_INTERNAL,
 				"attachment %u: cannot encrypt segment %llu", s->index,
 				(unsigned long long)s->segments);
+	memcpy(s->last_leaf, leaf, sizeof(leaf));
 	s->segments++;
 	s->plain += len;
 	s->ct_size += len + MLA_ATTACH_TAG_LEN;
@@ -135,4 +137,9 @@ mla_err mla_attach_sealer_finish(const mla_attach_sealer *s, mla_attach_entry *e
 		r = mla_fail(diag, MLA_ERR_INTERNAL, "attachment %u: cannot finish", s->index);
 	EVP_MD_CTX_free(md);
 	return r;
+}
+
+void mla_attach_sealer_last_leaf(const mla_attach_sealer *s, uint8_t leaf[MLA_MERKLE_HASH_LEN])
+{
+	memcpy(leaf, s->last_leaf, MLA_MERKLE_HASH_LEN);
 }

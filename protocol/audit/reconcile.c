@@ -3,27 +3,31 @@
  * match the receiver's received and receipt-issued entries on message id and envelope-sha256,
  * and the receipt-sha256 of the sender's delivered entry must be the receiver's receipt-issued
  * one. Every one-sided or differing entry is a finding with both States, the message id and
- * the entries' seqs. With a trust set, each bundle must first verify (verify.c). */
-#include <errno.h>
+ * the entries' seqs. Each side's compared entries are sorted rows (reconcile_side.c); a
+ * direction is a merge of a range of each by message id, message by message, each message's
+ * rows read again for each check rather than held: memory does not grow with the entries. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mlagw/codec.h"
-#include "verify_internal.h"
+#include "reconcile_internal.h"
 
-/* An entry of interest, on the sending (X) or receiving (Y) side of one direction. */
-struct ref {
-	const mla_audit_side_entry *e;
-	int recv_side;
+/* A compared entry as the checks read it (a row unpacked). */
+struct rentry {
+	uint64_t seq;
+	mla_audit_event event;
+	int has_envelope_sha256, has_receipt_sha256;
+	uint8_t envelope_sha256[32], receipt_sha256[32];
+	uint8_t prev_envelope_sha256[32]; /* resealed */
 };
 
-/* The findings being gathered, with room to grow. */
+/* The findings being gathered, with room to grow up to the cap. */
 struct report {
 	mla_audit_reconciliation *r;
 	size_t capp, capf;
-	int nomem;
+	int nomem, io;
 };
 
 static const char *const mismatch_names[] = {
@@ -37,224 +41,133 @@ const char *mla_audit_mismatch_name(mla_audit_mismatch k)
 		       : NULL;
 }
 
-void mla_audit_side_free(mla_audit_side *s)
+static uint64_t get_be64(const uint8_t in[8])
 {
-	if (s == NULL)
-		return;
-	free(s->name);
-	free(s->entries);
-	for (size_t i = 0; i < s->nskipped; i++)
-		free(s->skipped[i].message);
-	free(s->skipped);
-	audit_bundle_result_free(s->verified);
-	free(s->verified);
-	free(s);
+	uint64_t x = 0;
+
+	for (int i = 0; i < 8; i++)
+		x = x << 8 | in[i];
+	return x;
 }
 
-/* Whether reconciliation compares entry e (direction_refs picks among these). */
-static int compared(const mla_audit_entry *e)
+static void unpack(const struct rrow *r, struct rentry *e)
 {
-	return e->message_id[0] != '\0' &&
-	       (e->event == MLA_AUDIT_SENT || e->event == MLA_AUDIT_DELIVERED ||
-		e->event == MLA_AUDIT_RESEALED || e->event == MLA_AUDIT_RECEIVED ||
-		e->event == MLA_AUDIT_RECEIPT_ISSUED);
+	e->seq = get_be64(r->seq);
+	e->event = (mla_audit_event)r->event;
+	e->has_envelope_sha256 = (r->flags & RRF_ENV) != 0;
+	e->has_receipt_sha256 = (r->flags & RRF_REC) != 0;
+	memcpy(e->envelope_sha256, r->env, 32);
+	memcpy(e->receipt_sha256, r->dig, 32);
+	memcpy(e->prev_envelope_sha256, r->dig, 32);
 }
 
-struct side_read {
-	mla_audit_side *s;
-	size_t capk, caps;
-	mla_audit_entry e;
+/* Row i of s into *out; -1 when the temporary file cannot be read (rp->io). */
+static int row_at(struct report *rp, struct xsort *s, uint64_t i, struct rrow *out)
+{
+	const struct rrow *r = xsort_row(s, i);
+
+	if (r == NULL) {
+		rp->io = 1;
+		return -1;
+	}
+	memcpy(out, r, sizeof(*out));
+	return 0;
+}
+
+/* One side's rows of one direction: from at while their role and peer are key's. */
+struct span {
+	struct xsort *s;
+	struct rrow key;
+	uint64_t at;
 };
 
-/* An entry record that does not parse, listed (the first MLA_AUDIT_FAILURES_LISTED). */
-static int skip(struct side_read *sr, const mla_bundle_record *r, const mla_diag *d)
+/* *sp set at the first row of role and peer in side s (a binary search): -1 when unreadable. */
+static int span_open(struct report *rp, struct span *sp, const mla_audit_side *s, int role,
+		     const char peer[3])
 {
-	mla_audit_side *s = sr->s;
-	mla_audit_failure *f;
+	uint64_t lo = 0, hi;
+	struct rrow row;
 
-	if (s->nskipped >= MLA_AUDIT_FAILURES_LISTED) {
-		s->skipped_unlisted++;
-		return 0;
+	memset(sp, 0, sizeof(*sp));
+	sp->s = &s->rows->sort;
+	sp->key.role = (uint8_t)role;
+	memcpy(sp->key.peer, peer, strnlen(peer, 2)); /* as rows hold it */
+	for (hi = sp->s->total; lo < hi;) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (row_at(rp, sp->s, mid, &row) != 0)
+			return -1;
+		if (memcmp(&row, &sp->key, RROW_RANGE) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if ((f = mla_grow(s->skipped, &sr->caps, s->nskipped, sizeof(*f))) == NULL)
-		return -1;
-	s->skipped = f;
-	f = &s->skipped[s->nskipped];
-	memset(f, 0, sizeof(*f));
-	if ((f->message = strdup(mla_diag_message(d))) == NULL)
-		return -1;
-	f->check = MLA_AUDIT_CHECK_ENTRIES;
-	f->refusal = MLA_AUDIT_R_ENTRY_FORM;
-	f->record_type = MLA_BUNDLE_ENTRY;
-	memcpy(f->record, r->name, sizeof(f->record));
-	s->nskipped++;
+	sp->at = lo;
 	return 0;
 }
 
-/* One entry record: counted when it parses, kept when reconciliation compares it. */
-static int read_entry(void *arg, const mla_bundle_record *r)
+/* The span's next row into *out: 1, 0 past its end, -1 unreadable. */
+static int span_head(struct report *rp, struct span *sp, struct rrow *out)
 {
-	struct side_read *sr = arg;
-	mla_audit_side *s = sr->s;
-	mla_diag d = {MLA_OK, ""};
-	const mla_audit_entry *e = &sr->e;
-	mla_audit_side_entry *p;
-
-	if (mla_audit_entry_parse(r->data, r->len, &sr->e, &d) != MLA_OK)
-		return skip(sr, r, &d);
-	s->nentries++;
-	if (!compared(e))
+	if (sp->at >= sp->s->total)
 		return 0;
-	if ((p = mla_grow(s->entries, &sr->capk, s->nkept, sizeof(*p))) == NULL)
+	if (row_at(rp, sp->s, sp->at, out) != 0)
 		return -1;
-	s->entries = p;
-	p = &s->entries[s->nkept++];
-	_Static_assert(sizeof(p->message_id) == sizeof(e->message_id) &&
-			       sizeof(p->from) == sizeof(e->from) && sizeof(p->to) == sizeof(e->to),
-		       "the kept fields are the parsed ones");
-	memset(p, 0, sizeof(*p));
-	p->seq = e->seq;
-	p->event = e->event;
-	memcpy(p->message_id, e->message_id, sizeof(p->message_id));
-	memcpy(p->from, e->from, sizeof(p->from));
-	memcpy(p->to, e->to, sizeof(p->to));
-	p->has_envelope_sha256 = e->has_envelope_sha256;
-	p->has_receipt_sha256 = e->has_receipt_sha256;
-	memcpy(p->envelope_sha256, e->envelope_sha256, 32);
-	memcpy(p->receipt_sha256, e->receipt_sha256, 32);
-	memcpy(p->prev_envelope_sha256, e->prev_envelope_sha256, 32);
-	return 0;
+	return memcmp(out, &sp->key, RROW_RANGE) == 0;
 }
 
-/* The bundle of in as a stream: its bytes, or its file. */
-static FILE *open_side(const mla_audit_input *in, mla_diag *diag)
+#define SEALS_HELD 16 /* resealed entries' digests a message holds; beyond, its rows are read */
+
+/* One message from x to y: its rows on each side ([s_at, s_at + ns) of x's, [r_at, r_at +
+ * nr) of y's), and what the checks look up, gathered by one read of each (NULL: none). */
+struct msg {
+	const char *x, *y;
+	char id[MLA_UUID_LEN + 1];
+	struct xsort *xs, *ys;
+	uint64_t s_at, ns, r_at, nr, nresealed;
+	const struct rentry *delivered, *received, *s0; /* the first of each */
+	const struct rentry *b1, *b2; /* the first received with a digest, the first other one */
+	struct rentry delivered_e, received_e, s0_e, b1_e, b2_e;
+	uint8_t seals[SEALS_HELD][32]; /* the first resealed entries' prev-envelope-sha256 */
+};
+
+/* Adds one problem or in-flight note, unless its list is full (then counted): the text and
+ * the entries' seqs on each side (x's entry xs, y's entry ys, NULL for none). */
+static void note(struct report *rp, mla_audit_mismatch kind, const struct msg *m,
+		 const struct rentry *xs, const struct rentry *ys, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+static void note(struct report *rp, mla_audit_mismatch kind, const struct msg *m,
+		 const struct rentry *xs, const struct rentry *ys, const char *fmt, ...)
 {
-	FILE *f = in->data != NULL ? fmemopen((void *)in->data, in->len, "rb")
-				   : fopen(in->path != NULL ? in->path : "", "rb");
-
-	if (f == NULL)
-		(void)mla_fail(diag, MLA_ERR_IO, "cannot read %s: %s", in->name, strerror(errno));
-	else if (in->data == NULL)
-		(void)setvbuf(f, NULL, _IOFBF, (size_t)1 << 20); /* fewer reads; a hint only */
-	return f;
-}
-
-/* The checks of the bundle f (its index idx): all of them with a trust set, else the manifest
- * alone (for the State); then the entries, read once more (against the verification's read
- * of them, when there was one: a file that changed meanwhile is not reconciled). */
-static mla_err load_checked(mla_audit_side *s, FILE *f, const mla_bundle *idx,
-			    const mla_audit_trust *trust, mla_diag *diag)
-{
-	struct side_read sr;
-	struct vctx v;
-	mla_err r = MLA_ERR_NOMEM;
-	int got;
-
-	memset(&sr, 0, sizeof(sr));
-	sr.s = s;
-	audit_vctx_init(&v, idx, f, trust);
-	if ((trust != NULL ? audit_run_checks(&v) : verify_manifest(&v)) != 0) {
-		if (v.tmp_failed)
-			r = mla_fail(diag, MLA_ERR_IO, "%s: the verifier's temporary file (TMPDIR, "
-				     "else /tmp) cannot be written or read", s->name);
-		goto out;
-	}
-	memcpy(s->state, v.state, sizeof(s->state));
-	if (trust != NULL && (s->verified = audit_vctx_result(&v, s->name)) == NULL)
-		goto out;
-	if (trust != NULL && s->verified->nfailures > 0) {
-		s->refusal = MLA_AUDIT_R_UNVERIFIED;
-		r = mla_fail(diag, MLA_ERR_SIG_INVALID, "%s does not verify", s->name);
-	} else if (s->state[0] == '\0') {
-		s->refusal = MLA_AUDIT_R_NO_STATE;
-		r = mla_fail(diag, MLA_ERR_HEADER, "%s: the manifest names no State", s->name);
-	} else if ((got = audit_entries_each(&v, read_entry, &sr)) > 0) {
-		s->refusal = MLA_AUDIT_R_CONTAINER;
-		r = mla_fail(diag, MLA_ERR_SCHEMA, "%s: its entries changed while it was read",
-			     s->name);
-	} else {
-		r = got == 0 ? MLA_OK : MLA_ERR_NOMEM;
-	}
-out:
-	audit_vctx_free(&v);
-	return r == MLA_ERR_NOMEM ? mla_fail(diag, r, "out of memory") : r;
-}
-
-mla_err mla_audit_side_load(const mla_audit_input *in, const mla_audit_trust *trust,
-			    mla_audit_side **out, mla_diag *diag)
-{
-	mla_audit_side *s = calloc(1, sizeof(*s));
-	mla_bundle idx;
-	FILE *f = NULL;
-	mla_err r = MLA_ERR_NOMEM;
-
-	memset(&idx, 0, sizeof(idx));
-	*out = NULL;
-	if (s == NULL || (s->name = strdup(in->name)) == NULL) {
-		r = mla_fail(diag, r, "out of memory");
-		goto out;
-	}
-	if ((f = open_side(in, diag)) == NULL) {
-		s->refusal = MLA_AUDIT_R_CONTAINER;
-		r = MLA_ERR_IO;
-	} else if ((r = mla_bundle_index(f, &idx, diag)) != MLA_OK) {
-		s->refusal = MLA_AUDIT_R_CONTAINER;
-		if (r != MLA_ERR_NOMEM && r != MLA_ERR_IO)
-			r = MLA_ERR_SCHEMA; /* diag: the parser's message */
-	} else {
-		r = load_checked(s, f, &idx, trust, diag);
-	}
-	if (r != MLA_ERR_NOMEM) {
-		*out = s; /* ready, or saying why not */
-		s = NULL;
-	}
-out:
-	mla_bundle_free(&idx);
-	if (f != NULL)
-		fclose(f);
-	mla_audit_side_free(s);
-	return r;
-}
-
-static mla_audit_finding *add_finding(struct report *rp, int in_flight)
-{
-	mla_audit_finding **list = in_flight ? &rp->r->in_flight : &rp->r->problems;
-	size_t *n = in_flight ? &rp->r->nin_flight : &rp->r->nproblems;
-	mla_audit_finding *p = mla_grow(*list, in_flight ? &rp->capf : &rp->capp, *n, sizeof(*p));
-
-	if (p == NULL)
-		return NULL;
-	*list = p;
-	p = &p[(*n)++];
-	memset(p, 0, sizeof(*p));
-	return p;
-}
-
-/* Adds one problem or in-flight note: the text and the entries' seqs on each side (x's
- * entry xs, y's entry ys, NULL for none). */
-static void note(struct report *rp, mla_audit_mismatch kind, const char *x, const char *y,
-		 const char *id, const mla_audit_side_entry *xs, const mla_audit_side_entry *ys,
-		 const char *fmt, ...) __attribute__((format(printf, 8, 9)));
-static void note(struct report *rp, mla_audit_mismatch kind, const char *x, const char *y,
-		 const char *id, const mla_audit_side_entry *xs, const mla_audit_side_entry *ys,
-		 const char *fmt, ...)
-{
+	int flight = kind == MLA_AUDIT_IN_FLIGHT;
+	mla_audit_finding **list = flight ? &rp->r->in_flight : &rp->r->problems;
+	size_t *n = flight ? &rp->r->nin_flight : &rp->r->nproblems;
+	mla_audit_finding *f;
 	char msg[512];
 	va_list ap;
-	mla_audit_finding *f = add_finding(rp, kind == MLA_AUDIT_IN_FLIGHT);
 
-	va_start(ap, fmt);
-	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a diagnostic: a marked cut is fine */
-	va_end(ap);
-	if (f == NULL || (f->message = strdup(msg)) == NULL) {
+	if (*n >= MLA_AUDIT_FAILURES_LISTED) {
+		(*(flight ? &rp->r->in_flight_unlisted : &rp->r->problems_unlisted))++;
+		return;
+	}
+	if ((f = mla_grow(*list, flight ? &rp->capf : &rp->capp, *n, sizeof(*f))) == NULL) {
 		rp->nomem = 1;
 		return;
 	}
+	*list = f;
+	f = &f[*n];
+	memset(f, 0, sizeof(*f));
+	va_start(ap, fmt);
+	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a diagnostic: a marked cut is fine */
+	va_end(ap);
+	if ((f->message = strdup(msg)) == NULL) {
+		rp->nomem = 1;
+		return;
+	}
+	(*n)++;
 	f->kind = kind;
-	memcpy(f->from, x, 3);
-	memcpy(f->to, y, 3);
-	/* an entry's message id, of the same size */
-	mla_require(mla_strcpy(f->message_id, sizeof(f->message_id), id) == MLA_OK);
+	memcpy(f->from, m->x, 3);
+	memcpy(f->to, m->y, 3);
+	memcpy(f->message_id, m->id, sizeof(f->message_id));
 	f->from_seq = xs != NULL ? xs->seq : MLA_AUDIT_NO_SEQ;
 	f->to_seq = ys != NULL ? ys->seq : MLA_AUDIT_NO_SEQ;
 }
@@ -264,32 +177,72 @@ static void hex(const uint8_t d[32], char out[65])
 	mla_require(mla_hex_encode(d, 32, out, 65) == MLA_OK);
 }
 
-static int ref_cmp(const void *a, const void *b)
-{
-	const struct ref *x = a, *y = b;
-	int c = strcmp(x->e->message_id, y->e->message_id);
+/* ---- one message ---- */
 
-	if (c != 0)
-		return c;
-	if (x->recv_side != y->recv_side)
-		return x->recv_side - y->recv_side;
-	return x->e->seq < y->e->seq ? -1 : x->e->seq > y->e->seq;
+/* The sender's rows of the message: their number, the first, the first delivered entry, the
+ * number of resealed ones. -1 unreadable. */
+static int read_sender(struct report *rp, struct span *sp, struct msg *m)
+{
+	struct rrow row;
+	struct rentry e;
+	int got;
+
+	m->s_at = sp->at;
+	while ((got = span_head(rp, sp, &row)) == 1 && memcmp(row.id, m->id, sizeof(m->id)) == 0) {
+		unpack(&row, &e);
+		if (e.event == MLA_AUDIT_DELIVERED && m->delivered == NULL) {
+			m->delivered_e = e;
+			m->delivered = &m->delivered_e;
+		}
+		if (m->s0 == NULL) {
+			m->s0_e = e;
+			m->s0 = &m->s0_e;
+		}
+		if (e.event == MLA_AUDIT_RESEALED && m->nresealed++ < SEALS_HELD)
+			memcpy(m->seals[m->nresealed - 1], e.prev_envelope_sha256, 32);
+		m->ns++;
+		sp->at++;
+	}
+	return got < 0 ? -1 : 0;
 }
 
-/* One message from x to y, as the entries on each side name it. */
-struct msg {
-	const char *x, *y, *id;
-	const struct ref *snd, *rcv;
-	size_t ns, nr;
-	const mla_audit_side_entry *delivered, *received, *s0; /* the first of each */
-};
+/* The receiver's rows of the message: their number, the first received entry, the first
+ * received entry with an envelope-sha256 and the first with another one. -1 unreadable. */
+static int read_receiver(struct report *rp, struct span *sp, struct msg *m)
+{
+	struct rrow row;
+	struct rentry e;
+	int got;
+
+	m->r_at = sp->at;
+	while ((got = span_head(rp, sp, &row)) == 1 && memcmp(row.id, m->id, sizeof(m->id)) == 0) {
+		unpack(&row, &e);
+		if (e.event == MLA_AUDIT_RECEIVED && m->received == NULL) {
+			m->received_e = e;
+			m->received = &m->received_e;
+		}
+		if (e.event == MLA_AUDIT_RECEIVED && e.has_envelope_sha256) {
+			if (m->b1 == NULL) {
+				m->b1_e = e;
+				m->b1 = &m->b1_e;
+			} else if (m->b2 == NULL &&
+				   memcmp(e.envelope_sha256, m->b1->envelope_sha256, 32) != 0) {
+				m->b2_e = e;
+				m->b2 = &m->b2_e;
+			}
+		}
+		m->nr++;
+		sp->at++;
+	}
+	return got < 0 ? -1 : 0;
+}
 
 /* No received entry: 1 nothing exchanged, 0 in flight, 2 refused by the receiver, -1 a
  * one-sided delivery. */
 static int not_received(struct report *rp, const struct msg *m)
 {
 	if (m->delivered != NULL) {
-		note(rp, MLA_AUDIT_ONE_SIDED, m->x, m->y, m->id, m->delivered, NULL,
+		note(rp, MLA_AUDIT_ONE_SIDED, m, m->delivered, NULL,
 		     "%s delivered %s to %s (%s seq %llu) but %s has no received entry", m->x,
 		     m->id, m->y, m->x, (unsigned long long)m->delivered->seq, m->y);
 		return -1;
@@ -297,7 +250,7 @@ static int not_received(struct report *rp, const struct msg *m)
 	if (m->s0 != NULL && m->nr > 0)
 		return 2; /* refused by the receiver: a receipt, no reception */
 	if (m->s0 != NULL) {
-		note(rp, MLA_AUDIT_IN_FLIGHT, m->x, m->y, m->id, m->s0, NULL,
+		note(rp, MLA_AUDIT_IN_FLIGHT, m, m->s0, NULL,
 		     "%s sent %s to %s (%s seq %llu), not delivered and %s has no received "
 		     "entry: in flight", m->x, m->id, m->y, m->x, (unsigned long long)m->s0->seq,
 		     m->y);
@@ -308,13 +261,28 @@ static int not_received(struct report *rp, const struct msg *m)
 
 /* Whether the sender sealed the message again in place of the seal with digest d (its
  * sends of that seal were refused, SPEC 13 Time): those sends are not compared. */
-static int replaced_seal(const struct msg *m, const uint8_t d[32])
+static int replaced_seal(struct report *rp, const struct msg *m, const uint8_t d[32])
 {
-	for (size_t i = 0; i < m->ns; i++)
-		if (m->snd[i].e->event == MLA_AUDIT_RESEALED &&
-		    memcmp(m->snd[i].e->prev_envelope_sha256, d, 32) == 0)
+	struct rrow row;
+
+	for (uint64_t i = 0; i < m->nresealed && i < SEALS_HELD; i++)
+		if (memcmp(m->seals[i], d, 32) == 0)
 			return 1;
+	for (uint64_t i = 0; m->nresealed > SEALS_HELD && i < m->ns; i++) {
+		if (row_at(rp, m->xs, m->s_at + i, &row) != 0)
+			return 0;
+		if (row.event == MLA_AUDIT_RESEALED && memcmp(row.dig, d, 32) == 0)
+			return 1;
+	}
 	return 0;
+}
+
+/* The first received entry with an envelope-sha256 other than d (NULL: none). */
+static const struct rentry *received_other(const struct msg *m, const uint8_t d[32])
+{
+	if (m->b1 != NULL && memcmp(m->b1->envelope_sha256, d, 32) != 0)
+		return m->b1;
+	return m->b2; /* the first whose digest is not b1's, which is d */
 }
 
 /* Envelope digests: every sent/delivered entry (but sends of a replaced seal) against every
@@ -322,44 +290,53 @@ static int replaced_seal(const struct msg *m, const uint8_t d[32])
 static int envelope_digests(struct report *rp, const struct msg *m)
 {
 	char h1[65], h2[65];
+	struct rrow row;
+	struct rentry a;
+	const struct rentry *b;
 
-	for (size_t i = 0; i < m->ns; i++)
-		for (size_t k = 0; k < m->nr; k++) {
-			const mla_audit_side_entry *a = m->snd[i].e, *b = m->rcv[k].e;
-			if (a->event == MLA_AUDIT_RESEALED ||
-			    (a->event == MLA_AUDIT_SENT && a->has_envelope_sha256 &&
-			     replaced_seal(m, a->envelope_sha256)))
-				continue;
-			if (b->event != MLA_AUDIT_RECEIVED || !a->has_envelope_sha256 ||
-			    !b->has_envelope_sha256 ||
-			    memcmp(a->envelope_sha256, b->envelope_sha256, 32) == 0)
-				continue;
-			hex(a->envelope_sha256, h1);
-			hex(b->envelope_sha256, h2);
-			note(rp, MLA_AUDIT_ENVELOPE_DIGEST, m->x, m->y, m->id, a, b,
-			     "%s %s -> %s: envelope digest differs: %s %s (seq %llu) has %.16s…, "
-			     "%s received (seq %llu) has %.16s…", m->id, m->x, m->y, m->x,
-			     mla_audit_event_name(a->event), (unsigned long long)a->seq, h1, m->y,
-			     (unsigned long long)b->seq, h2);
-			return 1;
-		}
+	for (uint64_t i = 0; i < m->ns; i++) {
+		if (row_at(rp, m->xs, m->s_at + i, &row) != 0)
+			return 0;
+		unpack(&row, &a);
+		if (a.event == MLA_AUDIT_RESEALED || !a.has_envelope_sha256 ||
+		    (a.event == MLA_AUDIT_SENT && replaced_seal(rp, m, a.envelope_sha256)))
+			continue;
+		if ((b = received_other(m, a.envelope_sha256)) == NULL)
+			continue;
+		hex(a.envelope_sha256, h1);
+		hex(b->envelope_sha256, h2);
+		note(rp, MLA_AUDIT_ENVELOPE_DIGEST, m, &a, b,
+		     "%s %s -> %s: envelope digest differs: %s %s (seq %llu) has %.16s…, "
+		     "%s received (seq %llu) has %.16s…", m->id, m->x, m->y, m->x,
+		     mla_audit_event_name(a.event), (unsigned long long)a.seq, h1, m->y,
+		     (unsigned long long)b->seq, h2);
+		return 1;
+	}
 	return 0;
 }
 
 /* The receiver's receipt-issued entry whose receipt is the one delivered names (*issued), or
- * else the first other one (*other). */
-static void find_issued(const struct msg *m, const mla_audit_side_entry **issued,
-			const mla_audit_side_entry **other)
+ * else the first other one (*other); both point into store. */
+static void find_issued(struct report *rp, const struct msg *m, struct rentry store[2],
+			const struct rentry **issued, const struct rentry **other)
 {
+	struct rrow row;
+	struct rentry b;
+
 	*issued = *other = NULL;
-	for (size_t k = 0; k < m->nr && *issued == NULL; k++) {
-		const mla_audit_side_entry *b = m->rcv[k].e;
-		if (b->event != MLA_AUDIT_RECEIPT_ISSUED || !b->has_receipt_sha256)
+	for (uint64_t k = 0; k < m->nr && *issued == NULL; k++) {
+		if (row_at(rp, m->ys, m->r_at + k, &row) != 0)
+			return;
+		unpack(&row, &b);
+		if (b.event != MLA_AUDIT_RECEIPT_ISSUED || !b.has_receipt_sha256)
 			continue;
-		if (memcmp(b->receipt_sha256, m->delivered->receipt_sha256, 32) == 0)
-			*issued = b;
-		else if (*other == NULL)
-			*other = b;
+		if (memcmp(b.receipt_sha256, m->delivered->receipt_sha256, 32) == 0) {
+			store[0] = b;
+			*issued = &store[0];
+		} else if (*other == NULL) {
+			store[1] = b;
+			*other = &store[1];
+		}
 	}
 }
 
@@ -367,15 +344,16 @@ static void find_issued(const struct msg *m, const mla_audit_side_entry **issued
  * envelope digests already differ). */
 static int receipt_digest(struct report *rp, const struct msg *m, int bad)
 {
-	const mla_audit_side_entry *d = m->delivered, *issued, *other;
+	const struct rentry *d = m->delivered, *issued, *other;
+	struct rentry store[2];
 	char h1[65], h2[65];
 
-	find_issued(m, &issued, &other);
+	find_issued(rp, m, store, &issued, &other);
 	hex(d->receipt_sha256, h1);
 	if (issued != NULL && issued->has_envelope_sha256 && d->has_envelope_sha256 &&
 	    memcmp(issued->envelope_sha256, d->envelope_sha256, 32) != 0 && !bad) {
 		hex(issued->envelope_sha256, h2);
-		note(rp, MLA_AUDIT_ENVELOPE_DIGEST, m->x, m->y, m->id, d, issued,
+		note(rp, MLA_AUDIT_ENVELOPE_DIGEST, m, d, issued,
 		     "%s %s -> %s: envelope digest differs: %s delivered (seq %llu) and %s "
 		     "receipt-issued (seq %llu, %.16s…)", m->id, m->x, m->y, m->x,
 		     (unsigned long long)d->seq, m->y, (unsigned long long)issued->seq, h2);
@@ -383,14 +361,14 @@ static int receipt_digest(struct report *rp, const struct msg *m, int bad)
 	}
 	if (issued == NULL && other != NULL) {
 		hex(other->receipt_sha256, h2);
-		note(rp, MLA_AUDIT_RECEIPT_DIGEST, m->x, m->y, m->id, d, other,
+		note(rp, MLA_AUDIT_RECEIPT_DIGEST, m, d, other,
 		     "%s %s -> %s: receipt digest differs: %s delivered (seq %llu) has %.16s…, %s "
 		     "receipt-issued (seq %llu) has %.16s…", m->id, m->x, m->y, m->x,
 		     (unsigned long long)d->seq, h1, m->y, (unsigned long long)other->seq, h2);
 		return 1;
 	}
 	if (issued == NULL) {
-		note(rp, MLA_AUDIT_ONE_SIDED, m->x, m->y, m->id, d, NULL,
+		note(rp, MLA_AUDIT_ONE_SIDED, m, d, NULL,
 		     "%s delivered %s to %s (%s seq %llu, receipt %.16s…) but %s has no "
 		     "receipt-issued entry", m->x, m->id, m->y, m->x, (unsigned long long)d->seq,
 		     h1, m->y);
@@ -400,25 +378,14 @@ static int receipt_digest(struct report *rp, const struct msg *m, int bad)
 }
 
 /* One message: 1 when matched, 0 in flight, 2 refused by the receiver, -1 with problems. */
-static int one_message(struct report *rp, struct msg *m)
+static int one_message(struct report *rp, const struct msg *m)
 {
 	int bad;
 
-	m->id = (m->ns ? m->snd : m->rcv)[0].e->message_id;
-	m->delivered = m->received = m->s0 = NULL;
-	for (size_t i = 0; i < m->ns; i++) {
-		if (m->snd[i].e->event == MLA_AUDIT_DELIVERED && m->delivered == NULL)
-			m->delivered = m->snd[i].e;
-		if (m->s0 == NULL)
-			m->s0 = m->snd[i].e;
-	}
-	for (size_t i = 0; i < m->nr; i++)
-		if (m->rcv[i].e->event == MLA_AUDIT_RECEIVED && m->received == NULL)
-			m->received = m->rcv[i].e;
 	if (m->received == NULL)
 		return not_received(rp, m);
 	if (m->s0 == NULL) {
-		note(rp, MLA_AUDIT_ONE_SIDED, m->x, m->y, m->id, NULL, m->received,
+		note(rp, MLA_AUDIT_ONE_SIDED, m, NULL, m->received,
 		     "%s received %s from %s (%s seq %llu) that %s never sent", m->y, m->id, m->x,
 		     m->y, (unsigned long long)m->received->seq, m->x);
 		return -1;
@@ -429,57 +396,60 @@ static int one_message(struct report *rp, struct msg *m)
 	return bad ? -1 : 1;
 }
 
-/* The entries of the direction x -> y: x's sent/delivered/resealed to y, y's received/receipt-issued
- * from x, sorted by message id, side, seq; their number. */
-static size_t direction_refs(const mla_audit_side *sx, const mla_audit_side *sy, struct ref *r)
-{
-	size_t n = 0;
+/* ---- a direction: the merge ---- */
 
-	for (size_t i = 0; i < sx->nkept; i++) {
-		const mla_audit_side_entry *e = &sx->entries[i];
-		if ((e->event == MLA_AUDIT_SENT || e->event == MLA_AUDIT_DELIVERED ||
-		     e->event == MLA_AUDIT_RESEALED) &&
-		    e->message_id[0] && strcmp(e->to, sy->state) == 0)
-			r[n++] = (struct ref){e, 0};
-	}
-	for (size_t i = 0; i < sy->nkept; i++) {
-		const mla_audit_side_entry *e = &sy->entries[i];
-		if ((e->event == MLA_AUDIT_RECEIVED || e->event == MLA_AUDIT_RECEIPT_ISSUED) &&
-		    e->message_id[0] && strcmp(e->from, sx->state) == 0)
-			r[n++] = (struct ref){e, 1};
-	}
-	qsort(r, n, sizeof(*r), ref_cmp);
-	return n;
+/* The next message of the direction, the lower id of the two spans' heads, read into *m:
+ * 1, 0 when both spans are done, -1 unreadable. */
+static int next_message(struct report *rp, struct span *snd, struct span *rcv, struct msg *m)
+{
+	struct rrow hs, hr;
+	int gs, gr;
+
+	if ((gs = span_head(rp, snd, &hs)) < 0 || (gr = span_head(rp, rcv, &hr)) < 0)
+		return -1;
+	if (!gs && !gr)
+		return 0;
+	if (gs && (!gr || memcmp(hs.id, hr.id, sizeof(hs.id)) <= 0))
+		memcpy(m->id, hs.id, sizeof(m->id));
+	else
+		memcpy(m->id, hr.id, sizeof(m->id));
+	if (read_sender(rp, snd, m) != 0 || read_receiver(rp, rcv, m) != 0)
+		return -1;
+	return 1;
 }
 
-/* The direction x -> y, message by message, into d. -1 when out of memory. */
+/* The direction x -> y, message by message in id order, into d: x's sent/delivered/resealed
+ * entries to y against y's received/receipt-issued entries from x. -1 on a failure. */
 static int direction(struct report *rp, const mla_audit_side *sx, const mla_audit_side *sy,
 		     mla_audit_direction *d)
 {
-	struct ref *r = calloc(sx->nkept + sy->nkept + 1, sizeof(*r));
-	size_t n;
+	struct span snd, rcv;
+	int got = 0;
 
-	if (r == NULL)
-		return -1;
 	memcpy(d->from, sx->state, 3);
 	memcpy(d->to, sy->state, 3);
-	n = direction_refs(sx, sy, r);
-	for (size_t i = 0; i < n;) {
-		size_t j = i, ns = 0;
-		while (j < n && strcmp(r[j].e->message_id, r[i].e->message_id) == 0)
-			ns += !r[j++].recv_side;
-		struct msg m = {sx->state, sy->state, NULL, r + i, r + i + ns, ns, j - i - ns,
-				NULL, NULL, NULL};
-		int k = one_message(rp, &m);
-		d->matched += k == 1 && ns > 0;
+	if (span_open(rp, &snd, sx, RR_SENDER, sy->state) != 0 ||
+	    span_open(rp, &rcv, sy, RR_RECEIVER, sx->state) != 0)
+		return -1;
+	while (!rp->nomem && !rp->io) {
+		struct msg m;
+		int k;
+
+		memset(&m, 0, sizeof(m));
+		m.x = sx->state;
+		m.y = sy->state;
+		m.xs = snd.s;
+		m.ys = rcv.s;
+		if ((got = next_message(rp, &snd, &rcv, &m)) != 1)
+			break;
+		k = one_message(rp, &m);
+		d->matched += k == 1 && m.ns > 0;
 		d->in_flight += k == 0;
 		d->problems += k < 0;
-		i = j;
 	}
-	free(r);
 	rp->r->problem_messages += d->problems;
 	rp->r->exchanges += d->matched;
-	return rp->nomem ? -1 : 0;
+	return rp->nomem || rp->io || got < 0 ? -1 : 0;
 }
 
 void mla_audit_reconciliation_free(mla_audit_reconciliation *r)
@@ -498,11 +468,12 @@ void mla_audit_reconciliation_free(mla_audit_reconciliation *r)
 mla_err mla_audit_reconcile(const mla_audit_side *a, const mla_audit_side *b,
 			    mla_audit_reconciliation **out, mla_diag *diag)
 {
-	struct report rp = {calloc(1, sizeof(*rp.r)), 0, 0, 0};
+	struct report rp = {calloc(1, sizeof(*rp.r)), 0, 0, 0, 0};
 	mla_err r = MLA_ERR_ARG;
 
 	*out = NULL;
-	if (a->refusal != MLA_AUDIT_R_NONE || b->refusal != MLA_AUDIT_R_NONE) {
+	if (a->refusal != MLA_AUDIT_R_NONE || b->refusal != MLA_AUDIT_R_NONE || a->rows == NULL ||
+	    b->rows == NULL) {
 		(void)mla_fail(diag, r, "a bundle that could not be read or verified");
 		goto out;
 	}
@@ -514,7 +485,11 @@ mla_err mla_audit_reconcile(const mla_audit_side *a, const mla_audit_side *b,
 	r = MLA_ERR_NOMEM;
 	if (rp.r == NULL || direction(&rp, a, b, &rp.r->directions[0]) != 0 ||
 	    direction(&rp, b, a, &rp.r->directions[1]) != 0) {
-		(void)mla_fail(diag, r, "out of memory");
+		if (rp.io)
+			r = mla_fail(diag, MLA_ERR_IO, "the temporary file of a bundle's sorted "
+				     "entries (TMPDIR, else /tmp) cannot be read");
+		else
+			(void)mla_fail(diag, r, "out of memory");
 		goto out;
 	}
 	*out = rp.r;

@@ -382,8 +382,8 @@ mla_audit_bundle_result *audit_vctx_result(struct vctx *v, const char *name)
 	return r;
 }
 
-/* The bundle of in as a stream: its file, or its bytes in memory. */
-static FILE *open_input(const mla_audit_input *in, mla_diag *d)
+/* The bundle of in as a stream: its file, or its bytes in memory (reconcile_side.c too). */
+FILE *audit_open_input(const mla_audit_input *in, mla_diag *d)
 {
 	FILE *f = in->data != NULL ? fmemopen((void *)in->data, in->len, "rb")
 				   : fopen(in->path != NULL ? in->path : "", "rb");
@@ -407,7 +407,7 @@ static int verify_one(struct vctx *v, const mla_audit_input *in, mla_bundle *b,
 		      const mla_audit_trust *trust, const struct head_out *ho, size_t i)
 {
 	mla_diag d = {MLA_OK, ""};
-	FILE *f = open_input(in, &d);
+	FILE *f = audit_open_input(in, &d);
 
 	audit_vctx_init(v, NULL, f, trust);
 	v->on_head = ho->fn;

@@ -66,6 +66,8 @@ struct gslot {
 	uint8_t sha[32];
 	size_t refs;
 	char to_state[3];     /* an envelope's recipient */
+	int has_att;          /* a version 3 envelope: att_sha is its list's (entry version 7) */
+	uint8_t att_sha[32];
 	struct vreceipt r;    /* a receipt's */
 };
 
@@ -212,6 +214,7 @@ struct mrow {
 		} r;
 		struct {
 			uint8_t env[32], rec[32]; /* an entry's digests */
+			uint8_t att[32]; /* SHA-256 of its attachments value (version 7) */
 		} e;
 	} u;
 };
@@ -219,6 +222,7 @@ struct mrow {
 #define MRF_ENV 1	/* entry: has envelope-sha256 */
 #define MRF_REC 2	/* entry: has receipt-sha256 */
 #define MRF_IN_ORDER 4	/* record: after the previous one of its type */
+#define MRF_ATT 8	/* entry: names an attachment list (entry version 7) */
 
 /* Filtered: an entry of a selected message (its inclusion proof is required), by seq. */
 struct prow {
@@ -228,6 +232,15 @@ struct prow {
 };
 struct vctx;
 int audit_psort_row(struct vctx *v, const mla_audit_entry *e);
+/* An envelope of a bundle, of versions 1 to 3 (an envelope with attachments verifies with its
+ * signed list, SPEC 17.8; the list itself is what entries of version 7 record). */
+mla_err audit_envelope_verify(const mla_buf *data, const mla_trust *trust,
+			      const mla_limits *at, mla_verified *out, mla_diag *d);
+/* The same, and for a version 3 envelope the SHA-256 of its signed list as an entry of
+ * version 7 writes it (mla_audit_attachments_format) into att, *has_att 1 (0 otherwise). */
+mla_err audit_envelope_verify_list(const mla_buf *data, const mla_trust *trust,
+				   const mla_limits *at, mla_verified *out, uint8_t att[32],
+				   int *has_att, mla_diag *d);
 
 /* One bundle's verification: what the checks parsed, counted and found. The entries are
  * read from f twice, in bounded memory (SPEC 15 "Verification"): once for which messages
@@ -346,7 +359,7 @@ const struct vextra *audit_entry_extra(const struct vctx *v, const struct ventry
  * roots[i], read again from the bundle: 0, -1 when out of memory, unreadable, or when the
  * entries are not those the first read saw. */
 int audit_roots_at(const struct vctx *v, const uint64_t *sizes, size_t n, uint8_t (*roots)[32]);
-/* Every entry record of v's bundle to fn, in order (reconcile.c): 0, 1 when the file no
+/* Every entry record of v's bundle to fn, in order (reconcile_side.c): 0, 1 when the file no
  * longer reads as indexed or the entries are not those the first read saw, -1 when fn
  * failed or no memory. */
 int audit_entries_each(const struct vctx *v, int (*fn)(void *arg, const mla_bundle_record *r),
@@ -446,7 +459,12 @@ int audit_seal_name(const char *name);
 /* Whether message id has a resealed entry (audit_prepass found them). */
 int audit_resealed(const struct vctx *v, const char *id);
 
-/* verify.c, shared with reconcile.c: v set up for the index b of the bundle f (NULL when
+/* The memory of one run of the verifier's sorts (verify_msgs.c), shared with reconcile_side.c:
+ * 16 MiB, or MLAGW_VERIFY_SORT_MEM bytes (4 KiB to 1 GiB; tests make runs small). */
+size_t audit_sort_mem(void);
+/* verify.c: the bundle of in as a stream (its file, or its bytes); NULL with diag set. */
+FILE *audit_open_input(const mla_audit_input *in, mla_diag *d);
+/* verify.c, shared with reconcile_side.c: v set up for the index b of the bundle f (NULL when
  * the container was refused) with trust (NULL: no trust set, for the manifest alone). */
 void audit_vctx_init(struct vctx *v, const mla_bundle *b, FILE *f, const mla_audit_trust *trust);
 /* Every check family in order; -1 when one could not run (out of memory). */

@@ -34,7 +34,7 @@ static uint64_t get_be64(const uint8_t in[8])
 /* The memory of the sort's runs: MSORT_MEM, or MLAGW_VERIFY_SORT_MEM bytes (from 4 KiB to
  * 1 GiB; the tests make runs small to see that nothing else grows with the messages, and
  * to make a small bundle spill to disk). */
-static size_t msort_mem(void)
+size_t audit_sort_mem(void)
 {
 	const char *s = getenv("MLAGW_VERIFY_SORT_MEM");
 	uint64_t n;
@@ -46,7 +46,7 @@ static size_t msort_mem(void)
 
 int audit_msort_open(struct vctx *v)
 {
-	if (xsort_init(&v->msort, sizeof(struct mrow), MROW_KEY, msort_mem()) != 0)
+	if (xsort_init(&v->msort, sizeof(struct mrow), MROW_KEY, audit_sort_mem()) != 0)
 		return -1;
 	v->have_msort = 1;
 	return 0;
@@ -64,7 +64,10 @@ int audit_msort_entry(struct vctx *v, const mla_audit_entry *e)
 	put_be64(r.pos, e->seq);
 	r.event = (uint8_t)e->event;
 	r.flags = (uint8_t)((e->has_envelope_sha256 ? MRF_ENV : 0) |
-			    (e->has_receipt_sha256 ? MRF_REC : 0));
+			    (e->has_receipt_sha256 ? MRF_REC : 0) |
+			    (e->attachments[0] != '\0' ? MRF_ATT : 0));
+	if (e->attachments[0] != '\0')
+		SHA256((const uint8_t *)e->attachments, strlen(e->attachments), r.u.e.att);
 	memcpy(r.to, e->to, sizeof(r.to));
 	r.time_ms = e->time_ms;
 	memcpy(r.u.e.env, e->envelope_sha256, 32);
@@ -228,6 +231,36 @@ static void row_record(const struct vgroup *g, const struct gslot *s, mla_bundle
 		(void)mla_snprintf_cut(rec->name, sizeof(rec->name), "%.36s.%u", g->id, s->seal);
 }
 
+mla_err audit_envelope_verify_list(const mla_buf *data, const mla_trust *trust,
+				   const mla_limits *at, mla_verified *out, uint8_t att[32],
+				   int *has_att, mla_diag *d)
+{
+	char text[MLA_AUDIT_ATTACHMENTS_MAX + 1];
+	mla_attach_list *l = NULL;
+	mla_err r = mla_envelope_verify_attached(data->data, data->len, trust, at, out, &l, d);
+
+	*has_att = 0;
+	if (r == MLA_OK && l != NULL) {
+		if (mla_audit_attachments_format(l, text, sizeof text) != MLA_OK)
+			r = mla_fail(d, MLA_ERR_INTERNAL, "attachment list too long");
+		else {
+			SHA256((const uint8_t *)text, strlen(text), att);
+			*has_att = 1;
+		}
+	}
+	mla_attach_list_free(l);
+	return r;
+}
+
+mla_err audit_envelope_verify(const mla_buf *data, const mla_trust *trust,
+			      const mla_limits *at, mla_verified *out, mla_diag *d)
+{
+	uint8_t att[32];
+	int has_att;
+
+	return audit_envelope_verify_list(data, trust, at, out, att, &has_att, d);
+}
+
 static void check_one_envelope(struct vctx *v, struct vgroup *g, struct gslot *x, int in_order,
 			       mla_buf *data)
 {
@@ -243,7 +276,8 @@ static void check_one_envelope(struct vctx *v, struct vgroup *g, struct gslot *x
 	SHA256(data->data, data->len, x->sha);
 	if (!in_order)
 		return; /* refused for that alone */
-	if (mla_envelope_verify(data->data, data->len, v->trust->trust, &at, &out, &d) != MLA_OK)
+	if (audit_envelope_verify_list(data, v->trust->trust, &at, &out, x->att_sha, &x->has_att,
+				       &d) != MLA_OK)
 		vfail(v, F_ENVELOPES, MLA_AUDIT_R_ENVELOPE_INVALID, MLA_BUNDLE_ENVELOPE, rec.name,
 		      "envelope %s: does not verify: %s", rec.name, mla_diag_message(&d));
 	else if (strcmp(out.header.message_id, rec.name) != 0)
@@ -450,6 +484,27 @@ static void entry_delivered(struct vctx *v, const struct vgroup *g, const struct
 		v->fam[F_DELIVERED].ok++;
 }
 
+/* Entries of version 7 that name the message's envelope name its signed attachment list
+ * (SPEC 14, 17.14): the list the verified envelope holds, none for versions 1 and 2. */
+static int entry_lists(struct vctx *v, struct vgroup *g)
+{
+	const struct gslot *x = &g->env;
+	struct mrow r;
+
+	for (uint64_t i = g->first; x->have && x->verified && i < g->entries_end; i++) {
+		if (row_at(v, i, &r) != 0)
+			return -1;
+		if (!(r.flags & MRF_ATT) || !(r.flags & MRF_ENV) ||
+		    memcmp(r.u.e.env, x->sha, 32) != 0)
+			continue;
+		if (!x->has_att || memcmp(r.u.e.att, x->att_sha, 32) != 0)
+			vfail(v, F_ENVELOPES, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_ENVELOPE, g->id,
+			      "envelope %s: its signed attachment list is not the attachments "
+			      "of entry %llu", g->id, (unsigned long long)get_be64(r.pos));
+	}
+	return 0;
+}
+
 /* The group's entries again (rows [g->first, g->entries_end)), each to fn. */
 static int each_entry(struct vctx *v, struct vgroup *g,
 		      void (*fn)(struct vctx *, struct vgroup *, const struct ventry *))
@@ -535,6 +590,7 @@ static int check_group(struct vctx *v, struct vgroup *g, uint64_t from, mla_buf 
 	}
 	*next = i;
 	if (each_entry(v, g, entry_digests) != 0 || each_entry(v, g, delivered_fn) != 0 ||
+	    entry_lists(v, g) != 0 ||
 	    (g->entries_end > g->first && audit_resealed(v, g->id) &&
 	     audit_seals_walk(v, g) != 0))
 		return -1;

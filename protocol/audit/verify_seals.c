@@ -88,7 +88,7 @@ static void check_seal_envelope(struct vctx *v, struct walk *w, const struct ven
 		vfail(v, F_ENVELOPES, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_ENVELOPE, name,
 		      "envelope %s: its SHA-256 is not the prev-envelope-sha256 of entry %llu",
 		      name, (unsigned long long)e->seq);
-	else if (mla_envelope_verify(data.data, data.len, v->trust->trust, &at, &out, &d) != MLA_OK)
+	else if (audit_envelope_verify(&data, v->trust->trust, &at, &out, &d) != MLA_OK)
 		vfail(v, F_ENVELOPES, MLA_AUDIT_R_ENVELOPE_INVALID, MLA_BUNDLE_ENVELOPE, name,
 		      "envelope %s: does not verify: %s", name, mla_diag_message(&d));
 	else if (strcmp(out.header.message_id, w->id) != 0)
@@ -205,8 +205,7 @@ static void load_final(struct vctx *v, struct walk *w)
 	seal_record(x, MLA_BUNDLE_ENVELOPE, w->id, &rec);
 	audit_record_buf(&data);
 	w->have_final = audit_record_data(v, &rec, F_ENVELOPES, &data) == 0 &&
-			mla_envelope_verify(data.data, data.len, v->trust->trust, &at, &w->final,
-					    &d) == MLA_OK;
+			audit_envelope_verify(&data, v->trust->trust, &at, &w->final, &d) == MLA_OK;
 	mla_buf_free(&data);
 }
 

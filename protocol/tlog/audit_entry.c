@@ -17,7 +17,9 @@
 #define MAGIC5 "mlagw-audit-entry/5"
 /* version 5's lines, then priority and grounds: the entries of case steps with a priority */
 #define MAGIC6 "mlagw-audit-entry/6"
-#define VERSION_MAX 6
+/* version 6's lines, then attachments and attachment: the entries naming attachments */
+#define MAGIC7 "mlagw-audit-entry/7"
+#define VERSION_MAX 7
 #define ABSENT "-"
 
 enum presence { NO = 0, OPT = 1, REQ = 2 };
@@ -363,13 +365,39 @@ static mla_err v6_check(const mla_audit_entry *e, mla_err code, mla_diag *diag)
 	return MLA_OK;
 }
 
+/* Version 7's fields (SPEC 14): the signed attachment list on the entries of a message's
+ * envelope, the index of an attachment read on document-fetched only. */
+static mla_err v7_check(const mla_audit_entry *e, mla_err code, mla_diag *diag)
+{
+	int list_event = e->event == MLA_AUDIT_SUBMITTED || e->event == MLA_AUDIT_ANSWERED ||
+			 e->event == MLA_AUDIT_SENT || e->event == MLA_AUDIT_DELIVERED ||
+			 e->event == MLA_AUDIT_RECEIVED || e->event == MLA_AUDIT_RECEIPT_ISSUED ||
+			 e->event == MLA_AUDIT_FAILED || e->event == MLA_AUDIT_RESEALED ||
+			 e->event == MLA_AUDIT_RECOVERED || e->event == MLA_AUDIT_DOCUMENT_FETCHED;
+
+	if (e->attachments[0] != '\0') {
+		if (!list_event || !e->has_envelope_sha256)
+			return mla_fail(diag, code, "audit entry: attachments only on an entry of a "
+					"message's envelope, with its envelope-sha256");
+		if (!mla_audit_attachments_ok(e->attachments))
+			return mla_fail(diag, code, "audit entry: attachments is not index:size:root "
+					"for indices 1 to n in order, comma-separated");
+	}
+	if (e->attachment != 0 && (e->event != MLA_AUDIT_DOCUMENT_FETCHED ||
+				   e->attachment > MLA_ATTACH_MAX))
+		return mla_fail(diag, code, "audit entry: attachment is an index from 1 to 64, on a "
+				"document-fetched entry only");
+	return MLA_OK;
+}
+
 /* The fields, then the event's rules. */
 static mla_err entry_check(const mla_audit_entry *e, mla_err code, mla_diag *diag)
 {
 	const struct event_rule *rule;
 	mla_err r;
 
-	if ((r = fields_check(e, code, diag)) != MLA_OK || (r = v6_check(e, code, diag)) != MLA_OK)
+	if ((r = fields_check(e, code, diag)) != MLA_OK || (r = v6_check(e, code, diag)) != MLA_OK ||
+	    (r = v7_check(e, code, diag)) != MLA_OK)
 		return r;
 	rule = &events[e->event];
 	if (e->count == 0)
@@ -494,6 +522,8 @@ static int names_envelope_v2(const mla_audit_entry *e)
  * else event_version. */
 static int entry_version(const mla_audit_entry *e)
 {
+	if (e->attachments[0] != '\0' || e->attachment != 0)
+		return 7;
 	if (e->priority[0] != '\0')
 		return 6;
 	return names_envelope_v2(e) ? 5 : event_version(e);
@@ -502,7 +532,7 @@ static int entry_version(const mla_audit_entry *e)
 static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 {
 	static const char *const magic_of[] = {NULL,   MAGIC1, MAGIC2, MAGIC3,
-					       MAGIC4, MAGIC5, MAGIC6};
+					       MAGIC4, MAGIC5, MAGIC6, MAGIC7};
 	int version = entry_version(e);
 	const char *magic = magic_of[version];
 	mla_err r;
@@ -529,11 +559,16 @@ static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 		return v4_write(e, out);
 	if (version == 5)
 		return v5_write(e, out);
-	if (version == 6) {
-		if ((r = v5_write(e, out)) != MLA_OK || (r = put_str(out, "priority", e->priority)) !=
-								  MLA_OK)
+	if (version >= 6) {
+		if ((r = v5_write(e, out)) != MLA_OK ||
+		    (r = put_str(out, "priority", e->priority)) != MLA_OK ||
+		    (r = put_str(out, "grounds", e->grounds)) != MLA_OK || version == 6)
 			return r;
-		return put_str(out, "grounds", e->grounds);
+		if ((r = put_str(out, "attachments", e->attachments)) != MLA_OK)
+			return r;
+		return e->attachment != 0 ? mla_buf_printf(out, "attachment %" PRIu32 "\n",
+							   e->attachment)
+					  : put_str(out, "attachment", "");
 	}
 	if ((r = mla_buf_printf(out, "count %" PRIu32 "\n", e->count)) != MLA_OK ||
 	    version == 2)
@@ -763,16 +798,37 @@ static mla_err take_v5(struct cursor *c, mla_audit_entry *e)
 			   e->audit_cert_sha256);
 }
 
+/* Version 7's last lines: attachments (a string checked by entry_check) and attachment, an
+ * index from 1 to 64 or absent. */
+static mla_err take_v7(struct cursor *c, mla_audit_entry *e)
+{
+	const char *v = NULL;
+	uint64_t x = 0;
+	size_t n = 0;
+	mla_err r;
+
+	if ((r = take_str(c, "attachments", e->attachments, sizeof(e->attachments))) != MLA_OK ||
+	    (r = take(c, "attachment", 2, &v, &n)) != MLA_OK)
+		return r;
+	if (n == 1 && v[0] == '-')
+		return MLA_OK;
+	if (mla_parse_u64n(v, n, 1, MLA_ATTACH_MAX, &x) != MLA_OK)
+		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry line %u: attachment is not "
+				"an index from 1 to 64 or -", c->line);
+	e->attachment = (uint32_t)x;
+	return MLA_OK;
+}
+
 /* The first line names the version (SPEC 11 rule 12): 1 to VERSION_MAX into *version. */
 static mla_err take_magic(struct cursor *c, int *version)
 {
 	static const char *const magic_of[] = {NULL,   MAGIC1, MAGIC2, MAGIC3,
-					       MAGIC4, MAGIC5, MAGIC6};
+					       MAGIC4, MAGIC5, MAGIC6, MAGIC7};
 	size_t left = (size_t)(c->end - c->p);
 
 	_Static_assert(sizeof(MAGIC1) == sizeof(MAGIC2) && sizeof(MAGIC1) == sizeof(MAGIC3) &&
 			       sizeof(MAGIC1) == sizeof(MAGIC4) && sizeof(MAGIC1) == sizeof(MAGIC5) &&
-			       sizeof(MAGIC1) == sizeof(MAGIC6),
+			       sizeof(MAGIC1) == sizeof(MAGIC6) && sizeof(MAGIC1) == sizeof(MAGIC7),
 		       "version lines of one length");
 	c->line = 1;
 	*version = 0;
@@ -782,7 +838,7 @@ static mla_err take_magic(struct cursor *c, int *version)
 			*version = v;
 	if (*version == 0)
 		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry line 1: not " MAGIC1 ", "
-				MAGIC2 ", " MAGIC3 ", " MAGIC4 ", " MAGIC5 " or " MAGIC6);
+				MAGIC2 ", " MAGIC3 ", " MAGIC4 ", " MAGIC5 ", " MAGIC6 " or " MAGIC7);
 	c->p += sizeof(MAGIC1);
 	return MLA_OK;
 }
@@ -796,6 +852,10 @@ static mla_err version_check(const mla_audit_entry *e, int version, mla_diag *di
 
 	if (version == want)
 		return MLA_OK;
+	if (version == 7 || want == 7)
+		return mla_fail(diag, MLA_ERR_HEADER, "audit entry: version 7 holds exactly the "
+				"entries naming attachments; this entry is version %d, not %d", want,
+				version);
 	if (version == 6)
 		return mla_fail(diag, MLA_ERR_HEADER, "audit entry: version 6 holds only entries "
 				"with a priority; this entry is version %d", want);
@@ -857,15 +917,18 @@ static mla_err entry_read(struct cursor *c, mla_audit_entry *e)
 		return r;
 	if (version == 4 && (r = take_v4(c, e)) != MLA_OK)
 		return r;
-	if ((version == 5 || version == 6) && (r = take_v5(c, e)) != MLA_OK)
+	if (version >= 5 && (r = take_v5(c, e)) != MLA_OK)
 		return r;
-	if (version == 6 &&
+	if (version >= 6 &&
 	    ((r = take_str(c, "priority", e->priority, sizeof(e->priority))) != MLA_OK ||
 	     (r = take_str(c, "grounds", e->grounds, sizeof(e->grounds))) != MLA_OK))
 		return r;
+	if (version == 7 && (r = take_v7(c, e)) != MLA_OK)
+		return r;
 	if (c->p != c->end)
 		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry: data after the %s line",
-				version == 6   ? "grounds"
+				version == 7   ? "attachment"
+				: version == 6 ? "grounds"
 				: version >= 4 ? "audit-cert-sha256"
 				: version == 3 ? "prev-signature"
 				: version == 2 ? "count"

@@ -67,6 +67,10 @@ static const struct err_entry err_table[] = {
 	{MLA_ERR_CASE_STEP, "case-step", "the case lifecycle does not allow this step in the case's state"},
 	{MLA_ERR_CASE_CONFLICT, "case-conflict", "the step follows another than the case's last step"},
 	{MLA_ERR_UNSUPPORTED_VERSION, "unsupported-version", "a format version this reader does not read"},
+	{MLA_ERR_DIR_SERIAL, "directory-serial", "the directory's serial is not above the one held"},
+	{MLA_ERR_DIR_EXPIRED, "directory-expired", "the directory expired past its grace period"},
+	{MLA_ERR_NO_AUTHORITY, "no-authority", "no competent authority for that request kind"},
+	{MLA_ERR_LANGUAGE, "language-refused", "the authority does not accept that language"},
 };
 
 static const struct err_entry *err_lookup(mla_err err)

@@ -1,6 +1,7 @@
 /* libFuzzer harness: the local API's request parsers (gateway/api/api_parse.c). The first
  * byte picks the request: a JSON body for submitMessage and answerMessage, or a query string
- * for the list filters, the audit numbers and the fetch reason. Whatever the input, a refusal
+ * for the list filters, the audit numbers and the fetch reason, a submission's attachments,
+ * or an upload's Content-Range and a download's Range (SPEC 17.14). Whatever the input, a refusal
  * names a field and can be answered as JSON, and what is accepted stays within its bounds. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -90,15 +91,63 @@ static void query(const uint8_t *data, size_t size, int inbox)
 	free(s);
 }
 
+/* A submission's attachments (SPEC 17.14): accepted ones hold checked names and ids. */
+static void attachments(const uint8_t *data, size_t size)
+{
+	struct submit_attach *a = malloc(sizeof(*a));
+	struct api_perr e;
+	json_t *obj = NULL;
+
+	if (a == NULL)
+		abort();
+	if (api_parse_body(data, size, &obj, &e) != MLA_OK) {
+		check_refusal(&e);
+	} else if (api_parse_attachments(obj, a, &e) != MLA_OK) {
+		check_refusal(&e);
+	} else {
+		if (a->n > MLA_ATTACH_MAX)
+			abort();
+		for (size_t i = 0; i < a->n; i++)
+			if (!upload_id_ok(a->item[i].upload) || !mla_attach_name_ok(a->item[i].name) ||
+			    !mla_attach_type_ok(a->item[i].type))
+				abort();
+	}
+	json_decref(obj);
+	free(a);
+}
+
+/* An upload chunk's Content-Range and a download's Range, from any text. */
+static void ranges(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+	struct api_range r;
+	struct api_perr e;
+	uint64_t first;
+
+	if (s == NULL)
+		abort();
+	memcpy(s, data, size);
+	s[size] = '\0';
+	if (api_parse_content_range(s, size % 100, &r, &e) != MLA_OK)
+		check_refusal(&e);
+	else if (r.last && r.total != r.first + size % 100)
+		abort(); /* the declared total is always the end of the chunk */
+	if (api_parse_range(s, &first, &e) != MLA_OK)
+		check_refusal(&e);
+	free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] % 6) {
 	case 0: body(data + 1, size - 1, 0); break;
 	case 1: body(data + 1, size - 1, 1); break;
 	case 2: query(data + 1, size - 1, 0); break;
-	default: query(data + 1, size - 1, 1); break;
+	case 3: query(data + 1, size - 1, 1); break;
+	case 4: attachments(data + 1, size - 1); break;
+	default: ranges(data + 1, size - 1); break;
 	}
 	return 0;
 }

@@ -32,6 +32,9 @@ static const struct {
 	{"listCases", "OAA-", 0},
 	{"recordOtherChannel", "A---", 1},
 	{"getStats", "--AA", 0},
+	/* attachments (SPEC 17.14): uploads are each caller's own by their id, not by case */
+	{"createUpload", "AA--", 0},  {"putUploadChunk", "AA--", 0}, {"getUpload", "AA--", 0},
+	{"deleteUpload", "AA--", 0},  {"fetchAttachment", "OA--", 1},
 };
 #define N_MATRIX (sizeof(matrix) / sizeof(matrix[0]))
 

@@ -253,6 +253,31 @@ static void test_max_body_explicit(void **state)
 	free(c);
 }
 
+/* The attachment keys of [limits] (SPEC 17.14): defaults, values, a segment size that is
+ * not a power of two. */
+static void test_attachment_limits(void **state)
+{
+	struct gw_config *c = new_config();
+
+	(void)state;
+	expect_base_ok("", c);
+	assert_true(c->limits.max_attachment_bytes == 64ull << 30);
+	assert_true(c->attachment_segment_bytes == 1u << 20);
+	assert_true(c->upload_keep_ms == 24ull * 3600 * 1000);
+	expect_base_ok("[limits]\nmax_attachment_bytes = 2 GiB\nattachment_segment_bytes = 64 KiB\n"
+		       "max_message_attachment_bytes = 3 GiB\nupload_keep = 1h\n"
+		       "upload_min_free_bytes = 0\n", c);
+	assert_true(c->limits.max_attachment_bytes == 2ull << 30);
+	assert_true(c->attachment_segment_bytes == 64u << 10);
+	assert_true(c->max_message_attachment_bytes == (size_t)3 << 30);
+	assert_true(c->upload_keep_ms == 3600000 && c->upload_min_free_bytes == 0);
+	free(c);
+	expect_base_error("[limits]\nattachment_segment_bytes = 96 KiB\n", 1,
+			  "attachment_segment_bytes must be a power of two");
+	expect_base_error("[limits]\nattachment_segment_bytes = 32 KiB\n", 2,
+			  "attachment_segment_bytes");
+}
+
 static void test_comments_and_line_ends(void **state)
 {
 	struct gw_config *c = new_config();
@@ -369,6 +394,13 @@ static void test_envelope_versions(void **state)
 	free(c);
 	expect_base_error("[peer CO]\nurl = https://a\nenvelope_versions = 1, 4\n", 3,
 			  "[peer CO] envelope_versions: a version this gateway does not implement");
+	/* 3: the peer reads attachments (SPEC 17.14); messages without them stay in 1 or 2 */
+	c = new_config();
+	expect_base_ok("[peer CO]\nurl = https://co.example/a\nencrypt_cert = co.crt\n"
+		       "envelope_versions = 1, 2, 3\n", c);
+	assert_int_equal(gw_config_peer(c, "CO")->envelope_versions, 14u);
+	assert_int_equal(gw_config_envelope_version(c, gw_config_peer(c, "CO")), 2);
+	free(c);
 	expect_base_error("[peer CO]\nurl = https://a\nenvelope_versions = 2 2\n", 3,
 			  "[peer CO] envelope_versions: a version named twice");
 	expect_base_error("[peer CO]\nurl = https://a\nenvelope_versions = 0\n", 3,
@@ -751,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_comments_and_line_ends),
 		cmocka_unit_test(test_peer_lookup),
 		cmocka_unit_test(test_envelope_versions),
+		cmocka_unit_test(test_attachment_limits),
 		cmocka_unit_test(test_err_unknown_section),
 		cmocka_unit_test(test_err_unknown_key),
 		cmocka_unit_test(test_err_key_outside_section),

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -115,6 +116,18 @@ def main(mlagw, mlagwd):
     check(net.cli('audit', 'reconcile', paths['ES'], check_rc=False).returncode == 2, 'usage')
     rc, _ = reconcile(paths['ES'], os.path.join(net.dir, 'none.mab'))
     check(rc == 3, 'unreadable: exit %d' % rc)
+
+    # B from standard input (copied to a temporary file, read like a file): the same report,
+    # and nothing left in TMPDIR
+    spool = os.path.join(net.dir, 'spool')
+    os.mkdir(spool)
+    p = subprocess.run([net.mlagw, 'audit', 'reconcile', paths['ES'], '-', '--trust', trust],
+                       input=open(paths['CO'], 'rb').read(), capture_output=True, timeout=60,
+                       env=dict(os.environ, TMPDIR=spool))
+    out = p.stdout.decode()
+    check(p.returncode == 0 and 'reconciled: 5 exchanges match' in out and
+          'with - (State CO' in out and os.listdir(spool) == [],
+          'standard input: exit %d\n%s%s' % (p.returncode, out, p.stderr.decode()))
 
 
 run(main)
