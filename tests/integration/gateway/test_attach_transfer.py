@@ -3,6 +3,8 @@ CO ([peer CO] envelope_versions = 1, 2, 3); messages with attachments are put in
 by tests/tools/attach_seal (the local submission of attachments is another part), with
 segments of 64 KiB:
 
+- through both local APIs: files uploaded at ES, submitted, transferred, downloaded at CO
+  byte for byte;
 - sizes 0, 1, one segment exactly, a boundary minus and plus one byte and many segments go
   through: delivered on receipt version 3 naming each attachment's size and root, the files
   at CO byte for byte ES's, the message in CO's inbox only once complete;
@@ -17,7 +19,11 @@ segments of 64 KiB:
   503 insufficient storage, retried until the message's deadline, then failed."""
 import base64
 import hashlib
+import http.client
 import json
+import random
+import secrets
+import ssl
 import os
 import re
 import subprocess
@@ -239,7 +245,7 @@ def check_no_room(net, es, co):
     """CO cannot reserve the space: 503 insufficient storage, retried until the deadline,
     then failed; nothing left at CO."""
     co.stop()
-    co.overrides['limits'] = {'transfer_reserve_margin': '1024 GiB'}
+    co.overrides.setdefault('limits', {})['transfer_reserve_margin'] = '1024 GiB'
     co.write_config()
     co.start()
     es.stop()
@@ -255,12 +261,87 @@ def check_no_room(net, es, co):
     check(mid not in co.inbox(), 'in the inbox')
 
 
+class Api:
+    """The local API of a gateway with a token per role (as test_attach_api.py)."""
+    def __init__(self, gw):
+        self.gw, self.port, self.tokens, lines = gw, free_port(), {}, []
+        for role in ('authority', 'agency'):
+            tok = secrets.token_urlsafe(32)
+            self.tokens[role] = tok
+            lines.append('%s %s-%s sha256:%s' % (role, gw.state.lower(), role,
+                                                 hashlib.sha256(tok.encode()).hexdigest()))
+        gw.overrides['api'] = {'listen': '127.0.0.1:%d' % self.port, 'token': lines,
+                               'max_body_bytes': '256 KiB'}
+        gw.overrides.setdefault('limits', {}).update(
+            {'attachment_segment_bytes': '64 KiB', 'upload_min_free_bytes': '0'})
+
+    def call(self, method, path, role='authority', raw=None, body=None, headers=None):
+        ctx = ssl.create_default_context(cafile=self.gw.pki('root.crt'))
+        ctx.check_hostname = False
+        c = http.client.HTTPSConnection('127.0.0.1', self.port, context=ctx, timeout=60)
+        h = dict(headers or {})
+        h['Authorization'] = 'Bearer ' + self.tokens[role]
+        if body is not None:
+            raw = json.dumps(body).encode()
+            h['Content-Type'] = 'application/json'
+        try:
+            c.request(method, path, body=raw, headers=h)
+            r = c.getresponse()
+            return r.status, r.read()
+        finally:
+            c.close()
+
+    def upload(self, data, chunk=200000):
+        code, out = self.call('POST', '/api/v1/uploads')
+        check(code == 201, 'upload: %d %r' % (code, out))
+        uid, off = json.loads(out)['upload_id'], 0
+        while True:
+            piece = data[off:off + chunk]
+            last = off + len(piece) >= len(data)
+            total = str(len(data)) if last else '*'
+            rng = ('bytes %d-%d/%s' % (off, off + len(piece) - 1, total) if piece else
+                   'bytes */%d' % len(data))
+            code, out = self.call('PUT', '/api/v1/uploads/' + uid, raw=piece,
+                                  headers={'Content-Range': rng,
+                                           'Content-Type': 'application/octet-stream'})
+            check(code == 200, 'chunk at %d: %d %r' % (off, code, out[:200]))
+            off += len(piece)
+            if last:
+                return uid
+
+
+def check_end_to_end(net, es_api, co_api):
+    """Through both local APIs: uploaded at ES, submitted, transferred, downloaded at CO
+    byte for byte (the other parts of SPEC 17.13 and 17.14 together)."""
+    es, co = net['ES'], net['CO']
+    rnd = random.Random(1713)
+    files = [b'', bytes(rnd.getrandbits(8) for _ in range(SEG + 1)),
+             bytes(rnd.getrandbits(8) for _ in range(5 * SEG + 7))]
+    atts = [{'upload': es_api.upload(f), 'name': 'evidence-%d.bin' % i,
+             'type': 'application/octet-stream'} for i, f in enumerate(files, 1)]
+    body = {'to': 'CO', 'kind': 'mla', 'new_case': True, 'content_type': 'application/xml',
+            'document_b64': base64.b64encode(b'<Request>evidence</Request>').decode(),
+            'attachments': atts}
+    code, out = es_api.call('POST', '/api/v1/messages', body=body)
+    check(code == 202, 'submit: %d %r' % (code, out))
+    mid = json.loads(out)['message_id']
+    delivered(es, mid)
+    check(b'urn:mlagw:receipt:3' in es.outbox([mid])[mid]['receipt'], 'receipt version 3')
+    for n, data in enumerate(files, 1):
+        code, got = co_api.call('GET', '/api/v1/inbox/%s/attachments/%d?reason=review' % (mid, n),
+                                'agency')
+        check(code == 200 and got == data, 'attachment %d at CO: HTTP %d, %d of %d bytes' % (
+            n, code, len(got), len(data)))
+
+
 def main(mlagw, mlagwd):
     net = Net(mlagw, mlagwd, ['ES', 'CO', 'MX'])
     es, co = net['ES'], net['CO']
     es.overrides['peer CO'] = {'envelope_versions': '1, 2, 3',
                                'max_segments_in_flight': str(IN_FLIGHT)}
+    es_api, co_api = Api(es), Api(co)
     net.start_all()
+    check_end_to_end(net, es_api, co_api)
     check_sizes(net, es, co)
     check_by_hand(net, es, co)
     es.stop()
