@@ -23,7 +23,7 @@ if [ ! -x build/cli/mlagw ]; then meson setup build >/dev/null 2>&1 || true; mes
 S=$B/seeds
 rm -rf "$S" $B/corpus
 mkdir -p "$S/pki" "$S/envelope" "$S/receipt" "$S/config" "$S/checkpoint" "$S/bundle" "$S/audit_entry" "$S/witness" \
-  "$S/codec" "$S/api_json" "$S/submit_request" "$S/audit_verify" "$S/recover_answer" "$S/case_validate" "$S/notice" "$S/case_protected" "$S/attach" "$S/directory" $B/corpus $B/crashes
+  "$S/codec" "$S/api_json" "$S/submit_request" "$S/audit_verify" "$S/recover_answer" "$S/case_validate" "$S/notice" "$S/case_protected" "$S/attach" "$S/directory" "$S/attach_status" $B/corpus $B/crashes
 for st in ES CO; do build/cli/mlagw pki init --state $st --out "$S/pki" --rsa-bits 2048 >/dev/null; done
 for n in 0 300 5000; do
   head -c $n /dev/urandom | base64 > "$S/doc"
@@ -124,7 +124,9 @@ $B/tests/fuzz/make_audit_seed "$S/pki" "$S/audit_verify/es.mab" "$S/audit_verify
 R=0000000000000000000000000000000000000000000000000000000000000000
 printf '<mla:Attachments xmlns:mla="urn:mlagw:envelope:3"><mla:Attachment index="1" size="21" segmentSize="65536" segments="1" root="%s"/><mla:Attachment index="2" size="16" segmentSize="65536" segments="1" root="%s"/></mla:Attachments>' $R $R > "$S/attach/list.xml"
 printf '<att:Descriptor xmlns:att="urn:mlagw:attachments:1" version="1"><att:Attachment index="1" name="a.pdf" type="application/pdf" size="5" sha256="%s" compression="none" secret="%s"/><att:Attachment index="2" name="b" type="text/plain" size="0" sha256="%s" compression="gzip" secret="%s"/></att:Descriptor>' $R $R $R $R > "$S/attach/descriptor.xml"
-for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify recover_answer case_validate notice case_protected attach directory; do
+# a peer's transfer status (SPEC 17.13) for the harness's list of 1, 10 and 1000 segments
+printf '{"message_id":"6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f","state":"transferring","attachments":[{"index":1,"segments":1,"held":1,"missing":[],"more_missing":false},{"index":2,"segments":10,"held":6,"missing":[[1,2],[7,8]],"more_missing":false},{"index":3,"segments":1000,"held":0,"missing":[[0,999]],"more_missing":true}]}' > "$S/attach_status/status.json"
+for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify recover_answer case_validate notice case_protected attach directory attach_status; do
   mkdir -p $B/corpus/$h
   echo "== fuzz_$h for ${secs}s"
   if ! MLAGW_FUZZ_PKI=$PWD/$S/pki ASAN_OPTIONS=detect_leaks=1 \

@@ -261,6 +261,23 @@ static mla_err latency_metrics(struct gw *g, mla_buf *b, mla_diag *d)
 	return e;
 }
 
+/* Attachments being sent (SPEC 17.13): messages, their bytes and those acknowledged. */
+static mla_err transfer_metrics(struct gw *g, mla_buf *b)
+{
+	uint64_t n = 0, total = 0, done = 0;
+
+	relay_transfer_totals(g, &n, &total, &done);
+	return mla_buf_printf(b, "# HELP mlagw_transfer_messages Messages whose attachments are "
+			      "being sent.\n# TYPE mlagw_transfer_messages gauge\n"
+			      "mlagw_transfer_messages %llu\n"
+			      "# HELP mlagw_transfer_bytes Attachment bytes of those messages.\n"
+			      "# TYPE mlagw_transfer_bytes gauge\nmlagw_transfer_bytes %llu\n"
+			      "# HELP mlagw_transfer_bytes_done Attachment bytes the receivers "
+			      "acknowledged.\n# TYPE mlagw_transfer_bytes_done gauge\n"
+			      "mlagw_transfer_bytes_done %llu\n", (unsigned long long)n,
+			      (unsigned long long)total, (unsigned long long)done);
+}
+
 /* The signed size and each peer's cosigned size and lag, in entries. */
 static mla_err witness_metrics(struct gw *g, mla_buf *b)
 {
@@ -377,6 +394,8 @@ void api_get_metrics(struct api_req *r)
 				       "it.\n# TYPE mlagw_directory_expiry_seconds gauge\n"
 				       "mlagw_directory_expiry_seconds %lld\n",
 				   (long long)r->g->dir_seconds_left);
+	if (e == MLA_OK)
+		e = transfer_metrics(r->g, &b);
 	if (e == MLA_OK)
 		api_reply_text(r, 200, "text/plain; version=0.0.4", &b);
 	else

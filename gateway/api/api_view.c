@@ -66,6 +66,8 @@ mla_err api_row_json(struct gw *g, const struct store_api_row *w, int with_histo
 	if (strcmp(w->action, "request") == 0 &&
 	    (r = cases_retrieval_json(g->store, w->message_id, o, d)) != MLA_OK)
 		goto out;
+	if (with_history && !w->incoming && w->state == (int)MSG_SENDING)
+		status_progress_json(g, w->message_id, o); /* attachments (SPEC 17.13) */
 	if (with_history && !w->incoming && w->state == (int)MSG_REJECTED &&
 	    (r = status_receipt_problems(g, w->message_id, o, d)) != MLA_OK)
 		goto out;

@@ -40,7 +40,15 @@ struct gw_peer {
 	uint8_t encrypt_der[GW_DER_MAX];
 	size_t encrypt_der_len;
 	int from_directory; /* the State is listed in the directory in force */
+	/* attachments (SPEC 17.13): segment PUTs in flight to this peer per message, default 4;
+	 * bytes/s of segments sent to it, 0 (default) = no cap */
+	unsigned max_segments_in_flight;
+	size_t max_bandwidth;
 };
+
+/* The envelope versions this gateway exchanges: 1 and 2 for every message, 3 for a message
+ * with attachments (SPEC 17.13) to a peer that lists it. */
+#define GW_ENVELOPE_VERSION_ATTACHED MLA_ENVELOPE_VERSION_ATTACH
 
 struct gw_retry {
 	uint64_t initial_ms;        /* first retry delay; default 1 s */
@@ -106,6 +114,10 @@ struct gw_config {
 	uint64_t refusal_window_ms;
 	uint64_t idempotency_keep_ms;     /* a submission's idempotency key is kept; 24 h */
 	uint64_t log_repeat_interval_ms;  /* one log line per event and cause per; 10 s */
+	/* attachments being received (SPEC 17.13): given up this long after the envelope came,
+	 * default 7 days; the free disk space kept beyond a reservation, default 64 MiB */
+	uint64_t transfer_timeout_ms;
+	size_t transfer_reserve_margin;
 	/* attachments (SPEC 17.14); limits.max_attachment_bytes is the per-file cap */
 	size_t max_message_attachment_bytes; /* all attachments of one message; 256 GiB */
 	size_t attachment_segment_bytes;  /* segment size S the gateway seals in; 1 MiB */
@@ -158,6 +170,10 @@ const struct gw_peer *gw_config_peer(const struct gw_config *c, const char *stat
 /* The envelope version this gateway writes to peer (SPEC 11 rule 6): the highest it
  * implements, at least envelope_min_version, that the peer reads; 0 when there is none. */
 int gw_config_envelope_version(const struct gw_config *c, const struct gw_peer *peer);
+/* Whether a message with attachments may be sealed for state (SPEC 17.13, 11 rule 6): the
+ * peer is configured and lists envelope version 3 in envelope_versions. The submission path
+ * calls it before sealing; 0 means refuse (unsupported-version), nothing queued. */
+int gw_peer_reads_attachments(const struct gw_config *c, const char *state);
 /* The peer's envelope versions as configured, "1" or "1, 2", into out. */
 void gw_config_envelope_versions_text(const struct gw_peer *peer, char *out, size_t n);
 

@@ -15,7 +15,7 @@
 #include "config_internal.h"
 
 #define CFG_LINES_MAX 100000u
-#define CFG_KEYS_MAX 24 /* keys per section (each table is checked against it below) */
+#define CFG_KEYS_MAX 32 /* keys per section (each table is checked against it below) */
 
 enum cfg_type {
 	T_STATE,    /* ISO 3166-1 alpha-2 */
@@ -102,6 +102,8 @@ static const struct key_def limits_keys[] = {
 	DUR("refusal_window", refusal_window_ms, 100, CFG_HOUR),
 	DUR("idempotency_keep", idempotency_keep_ms, CFG_SEC, 30 * CFG_DAY),
 	DUR("log_repeat_interval", log_repeat_interval_ms, 100, CFG_HOUR),
+	DUR("transfer_timeout", transfer_timeout_ms, CFG_MIN, 365 * CFG_DAY),
+	{"transfer_reserve_margin", T_SIZE, GW(transfer_reserve_margin), 0, 0, 1024 * CFG_GIB, 0},
 	/* attachments (SPEC 17.14): the local API's uploads and the sealing of a submission */
 	{"max_attachment_bytes", T_SIZE, GW(limits.max_attachment_bytes), 0, 0, (uint64_t)1 << 40,
 	 0},
@@ -155,6 +157,9 @@ static const struct key_def peer_keys[] = {
 	{"receipt_version", T_UINT, offsetof(struct gw_peer, receipt_version), 0, 1, 2, 0},
 	{"envelope_versions", T_VERSIONS, offsetof(struct gw_peer, envelope_versions), 0, 0, 0,
 	 0},
+	{"max_segments_in_flight", T_UINT, offsetof(struct gw_peer, max_segments_in_flight), 0, 1,
+	 64, 0},
+	{"max_bandwidth", T_SIZE, offsetof(struct gw_peer, max_bandwidth), 0, 0, 1024 * CFG_GIB, 0},
 };
 
 /* SPEC 18.6: the signed directory */
@@ -714,6 +719,8 @@ void gw_config_defaults(struct gw_config *c)
 	c->upload_keep_ms = 24 * CFG_HOUR;
 	c->upload_min_free_bytes = (size_t)1 << 30;
 	c->log_repeat_interval_ms = 10 * CFG_SEC;
+	c->transfer_timeout_ms = 7 * CFG_DAY;
+	c->transfer_reserve_margin = 64 * CFG_MIB;
 	c->retry.initial_ms = CFG_SEC;
 	c->retry.max_ms = 5 * CFG_MIN;
 	c->retry.deadline_ms[0] = 7 * CFG_DAY;
@@ -784,12 +791,19 @@ int gw_config_envelope_version(const struct gw_config *c, const struct gw_peer *
 	return 0;
 }
 
+int gw_peer_reads_attachments(const struct gw_config *c, const char *state)
+{
+	const struct gw_peer *peer = gw_config_peer(c, state);
+
+	return peer != NULL && (peer->envelope_versions & (1u << GW_ENVELOPE_VERSION_ATTACHED)) != 0;
+}
+
 void gw_config_envelope_versions_text(const struct gw_peer *peer, char *out, size_t n)
 {
 	size_t used = 0;
 
 	out[0] = '\0';
-	for (int v = 1; v <= MLA_ENVELOPE_VERSION_MAX && used < n; v++)
+	for (int v = 1; v <= GW_ENVELOPE_VERSION_ATTACHED && used < n; v++)
 		if (peer->envelope_versions & (1u << v))
 			used += (size_t)snprintf(out + used, n - used, "%s%d", used > 0 ? ", " : "",
 						 v);
@@ -802,6 +816,7 @@ void gw_peer_defaults(struct gw_peer *peer, const char *cc)
 	peer->max_in_flight = 8;
 	peer->receipt_version = 1;
 	peer->envelope_versions = 1u << 1;
+	peer->max_segments_in_flight = 4;
 }
 
 const struct gw_peer *gw_config_peer(const struct gw_config *c, const char *state)

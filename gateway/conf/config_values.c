@@ -326,7 +326,8 @@ mla_err cfg_parse_versions(const char *s, unsigned max, unsigned *mask, const ch
 		while (is_digit(*s) && v <= max)
 			v = v * 10 + (unsigned)(*s++ - '0');
 		if (v > max || v > 31 || is_digit(*s) || (*s != '\0' && *s != ' ' && *s != ',')) {
-			*why = max == 2 ? "a version this gateway does not implement (it writes 1 and 2)"
+			*why = max == 3 ? "a version this gateway does not implement (it writes 1 and "
+					  "2, and 3 for messages with attachments)"
 					: "a version this gateway does not implement";
 			return MLA_ERR_CONFIG;
 		}

@@ -332,6 +332,14 @@ mla_err peer_client_post(struct peer_client *pc, const struct gw_config *c, stru
 	return p->headers != NULL ? MLA_OK : MLA_ERR_NOMEM;
 }
 
+void peer_post_as_put(struct peer_post *p, size_t max_send_bytes_per_s)
+{
+	curl_easy_setopt(p->easy, CURLOPT_CUSTOMREQUEST, "PUT");
+	if (max_send_bytes_per_s > 0)
+		curl_easy_setopt(p->easy, CURLOPT_MAX_SEND_SPEED_LARGE,
+				 (curl_off_t)max_send_bytes_per_s);
+}
+
 mla_err peer_client_start(struct peer_client *pc, struct peer_post *p)
 {
 	return curl_multi_add_handle(pc->multi, p->easy) == CURLM_OK ? MLA_OK : MLA_ERR_TRANSPORT;

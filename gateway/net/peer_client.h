@@ -39,6 +39,9 @@ mla_err peer_client_load(struct peer_client *pc, const struct gw_config *c, mla_
 mla_err peer_client_post(struct peer_client *pc, const struct gw_config *c, struct peer_post *p,
 			 const char *to_state, const char *url, const char *content_type,
 			 const char *const *extra_headers, const mla_buf *body, mla_buf *response);
+/* Turns p (set up by peer_client_post) into a PUT of the same body (attachment segments,
+ * SPEC 17.13), sent at most max_send_bytes_per_s bytes a second (0: no cap). */
+void peer_post_as_put(struct peer_post *p, size_t max_send_bytes_per_s);
 /* Starts p (set up by peer_client_post); on failure the caller still owns p. */
 mla_err peer_client_start(struct peer_client *pc, struct peer_post *p);
 /* Takes p out of the client without calling p->done (at a stop). */

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "peer.h"
 #include "peer_server.h"
+#include "receive_transfer.h"
 #include "refusals.h"
 #include "net/tls_listener.h"
 #include "recover/recover.h"
@@ -30,7 +31,10 @@ struct gw_peer_server {
 	struct rate_bucket buckets[GW_MAX_PEERS];
 	size_t n_buckets;
 	struct refusals *refusals;
+	struct event *sweep; /* attachments being received past [limits] transfer_timeout */
 };
+
+#define SWEEP_S 60
 
 struct refusals *peer_refusals(struct gw *g)
 {
@@ -228,9 +232,78 @@ static void on_recover(struct evhttp_request *req, void *arg)
 	witness_request(req, arg, recover_serve);
 }
 
+#define SEGMENTS_PREFIX "/mla/v1/envelopes/"
+
+/* The request's record while a worker checks and writes its body. */
+static struct recv_req *begin_request(struct gw *g, struct evhttp_request *req,
+				      struct tls_conn *conn)
+{
+	struct recv_req *rr = calloc(1, sizeof(*rr));
+
+	if (rr == NULL) {
+		reply_plain(req, 503, "Service Unavailable");
+		return NULL;
+	}
+	if (!conn->nodelay) {
+		tls_set_nodelay(bufferevent_getfd(conn->bev));
+		conn->nodelay = 1;
+	}
+	rr->g = g;
+	rr->req = req;
+	rr->conn = conn;
+	conn->busy++;
+	g->peer->l.busy++;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, rr);
+	return rr;
+}
+
+/* PUT /mla/v1/envelopes/{id}/attachments/{n}/segments/{k} (SPEC 17.13): one encrypted
+ * segment, its inclusion proof in X-MLA-Proof. Counted in the peer's request rate like any
+ * request. */
+static void on_segment(struct evhttp_request *req, struct gw *g, const char *path)
+{
+	struct tls_conn *conn = conn_of_request(req);
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *ct = evhttp_find_header(h, "Content-Type");
+	size_t len = evbuffer_get_length(in);
+	struct recv_req *rr;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_PUT) {
+		reply_plain(req, 405, "Method Not Allowed");
+		return;
+	}
+	if (conn == NULL || conn->state[0] == '\0') {
+		reply_plain(req, 403, "Forbidden");
+		return;
+	}
+	if (!within_rate(g, req, conn->state))
+		return;
+	if (gw_refusing(g) != NULL) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+		reply_plain(req, 503, "Service Unavailable");
+		return;
+	}
+	if (ct == NULL || strncmp(ct, "application/octet-stream", 24) != 0) {
+		reply_plain(req, 415, "Unsupported Media Type");
+		return;
+	}
+	if ((rr = begin_request(g, req, conn)) == NULL)
+		return;
+	receive_segment(g, rr, conn->state, path + strlen(SEGMENTS_PREFIX),
+			evhttp_find_header(h, "X-MLA-Proof"),
+			len > 0 ? evbuffer_pullup(in, -1) : (const uint8_t *)"", len);
+}
+
 static void on_other(struct evhttp_request *req, void *arg)
 {
-	(void)arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+
+	if (path != NULL && strncmp(path, SEGMENTS_PREFIX, strlen(SEGMENTS_PREFIX)) == 0) {
+		on_segment(req, arg, path);
+		return;
+	}
 	reply_plain(req, 404, "Not Found");
 }
 
@@ -252,7 +325,7 @@ static void configure_http(struct gw *g)
 {
 	struct evhttp *http = g->peer->l.http;
 
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_POST | EVHTTP_REQ_GET);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_POST | EVHTTP_REQ_GET | EVHTTP_REQ_PUT);
 	evhttp_set_cb(http, "/mla/v1/envelopes", on_envelope, g);
 	evhttp_set_cb(http, WITNESS_PATH, on_witness, g);
 	evhttp_set_cb(http, WITNESS_HEAD_PATH, on_witness_head, g);
@@ -261,8 +334,17 @@ static void configure_http(struct gw *g)
 	configure_limits(g);
 }
 
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	transfer_sweep(arg);
+}
+
 static mla_err peer_server_start(struct gw *g, mla_diag *diag)
 {
+	struct timeval every = {SWEEP_S, 0};
+
 	SSL_CTX *ctx = NULL;
 	mla_err r;
 
@@ -274,6 +356,9 @@ static mla_err peer_server_start(struct gw *g, mla_diag *diag)
 	    (r = tls_listener_init(&g->peer->l, g->base, ctx, "peer")) != MLA_OK)
 		return r;
 	configure_http(g);
+	if ((g->peer->sweep = event_new(g->base, -1, EV_PERSIST, on_sweep, g)) == NULL ||
+	    event_add(g->peer->sweep, &every) != 0)
+		return mla_fail(diag, MLA_ERR_NOMEM, "cannot start the transfer sweep");
 	if ((r = tls_listener_bind(&g->peer->l, g->base, g->snap->cfg.listen, "listen", diag)) !=
 	    MLA_OK)
 		return r;
@@ -314,6 +399,8 @@ static void peer_server_free(struct gw *g)
 		return;
 	refusals_free(g->peer->refusals);
 	g->peer->refusals = NULL;
+	if (g->peer->sweep != NULL)
+		event_free(g->peer->sweep);
 	tls_listener_free(&g->peer->l);
 	free(g->peer);
 	g->peer = NULL;

@@ -7,6 +7,7 @@
 
 #include <openssl/sha.h>
 
+#include "attach/attach_files.h"
 #include "cases/cases.h"
 #include "tlog/audit.h"
 #include "core/log.h"
@@ -16,6 +17,7 @@
 #include "mlagw/receipt.h"
 #include "mlagw/text.h"
 #include "peer_server.h"
+#include "receive_transfer.h"
 #include "refusals.h"
 
 struct recv_job {
@@ -42,6 +44,8 @@ struct recv_job {
 	mla_notice notice;
 	char reason[MLA_AUDIT_REASON_MAX + 1]; /* a record of another channel (SPEC 16.11) */
 	char grounds[MLA_AUDIT_GROUNDS_MAX + 1]; /* a Refused answer's coded grounds (SPEC 14 v6) */
+	mla_attach_list *att; /* envelope version 3: its attachments (SPEC 17.13) */
+	int completing;       /* every segment of att is held: the envelope completes now */
 };
 
 static mla_err exchange_checks(struct recv_job *j, const struct gw_config *c)
@@ -54,11 +58,13 @@ static mla_err exchange_checks(struct recv_job *j, const struct gw_config *c)
 		return mla_fail(&j->diag, MLA_ERR_UNSUPPORTED_VERSION,
 				"envelope version %d; this gateway reads versions %u to %d "
 				"([gateway] envelope_min_version)", version,
-				c->envelope_min_version, MLA_ENVELOPE_VERSION_MAX);
+				c->envelope_min_version, GW_ENVELOPE_VERSION_ATTACHED);
 	if (strcmp(j->v.header.from_state, j->peer_state) != 0)
 		return mla_fail(&j->diag, MLA_ERR_PEER_MISMATCH,
 				"TLS peer is %s but the envelope is from %s", j->peer_state,
 				j->v.header.from_state);
+	if (j->completing) /* its time was checked when it came; its segments took a while */
+		return MLA_OK;
 	if (created_ms < j->now_ms - (int64_t)c->replay_window_ms)
 		return mla_fail(&j->diag, MLA_ERR_REPLAY,
 				"envelope created %lld s ago, beyond the replay window",
@@ -167,7 +173,7 @@ static void sign_with_problems(struct recv_job *j, mla_receipt *r, unsigned plai
 	mla_receipt_problems *p = receipt_problems(j->report);
 	mla_diag d = {MLA_OK, ""};
 
-	r->version = 2;
+	r->version = plain >= 2 ? plain : 2;
 	if (p != NULL && (j->receipt_err = mla_receipt_seal_problems(r, p, k->signer, &c->limits,
 								    &j->receipt, &d)) == MLA_OK) {
 		free(p);
@@ -188,8 +194,8 @@ static unsigned paired_version(const struct recv_job *j, const struct gw_config 
 {
 	const struct gw_peer *peer = gw_config_peer(c, j->peer_state);
 
-	if (j->v.header.version == 2)
-		return 2;
+	if (j->v.header.version == 2 || j->v.header.version == 3)
+		return (unsigned)j->v.header.version;
 	if (j->v.header.version == 0 && peer != NULL && gw_config_envelope_version(c, peer) >= 2)
 		return 2;
 	return 1;
@@ -203,6 +209,26 @@ static int lists_problems(const struct recv_job *j, const struct gw_config *c)
 
 	return j->err != MLA_OK && j->report != NULL && j->report->n > 0 && peer != NULL &&
 	       peer->receipt_version >= 2;
+}
+
+/* An envelope version 3 accepted: no receipt while its segments travel (SPEC 17.13); once
+ * all are held, receipt version 3 naming each attachment's size and root. */
+static void sign_attached(struct recv_job *j, mla_receipt *r, struct gw_crypto *k,
+			  const struct gw_config *c)
+{
+	mla_receipt_attachments *a;
+
+	j->receipt_err = MLA_OK;
+	if (!j->completing || j->att == NULL)
+		return;
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		j->receipt_err = MLA_ERR_NOMEM;
+		return;
+	}
+	mla_receipt_attachments_of(j->att, a);
+	j->receipt_err = mla_receipt_seal_attached(r, NULL, a, k->signer, &c->limits, &j->receipt,
+						   NULL);
+	free(a);
 }
 
 static void sign_receipt(struct recv_job *j, struct gw_crypto *k, const struct gw_config *c)
@@ -223,7 +249,11 @@ static void sign_receipt(struct recv_job *j, struct gw_crypto *k, const struct g
 				   mla_diag_message(&j->diag));
 	j->receipt_ms = (int64_t)r.received_at * 1000;
 	r.version = paired_version(j, c);
-	if (lists_problems(j, c) || (r.version == 2 && j->report != NULL && j->report->n > 0 &&
+	if (r.version == 3 && j->err == MLA_OK) {
+		sign_attached(j, &r, k, c);
+		return;
+	}
+	if (lists_problems(j, c) || (r.version >= 2 && j->report != NULL && j->report->n > 0 &&
 				     j->err != MLA_OK))
 		sign_with_problems(j, &r, r.version, k, c);
 	else
@@ -256,11 +286,11 @@ static void read_set(struct recv_job *j, const struct gw_config *c)
 	(void)mla_snprintf_cut(found, sizeof(found), "%.*s", (int)n, j->diag.msg);
 	if (c->envelope_min_version <= 1)
 		(void)mla_fail(&j->diag, MLA_ERR_UNSUPPORTED_VERSION, "%s; this gateway reads "
-			       "versions 1 to %d", found, MLA_ENVELOPE_VERSION_MAX);
+			       "versions 1 to %d", found, GW_ENVELOPE_VERSION_ATTACHED);
 	else
 		(void)mla_fail(&j->diag, MLA_ERR_UNSUPPORTED_VERSION, "%s; this gateway reads "
 			       "versions %u to %d ([gateway] envelope_min_version)", found,
-			       c->envelope_min_version, MLA_ENVELOPE_VERSION_MAX);
+			       c->envelope_min_version, GW_ENVELOPE_VERSION_ATTACHED);
 }
 
 static void recv_run(struct gw_job *job, struct gw_crypto *k)
@@ -275,8 +305,9 @@ static void recv_run(struct gw_job *job, struct gw_crypto *k)
 		j->receipt_err = MLA_ERR_INTERNAL;
 		return;
 	}
-	j->err = mla_envelope_open(j->body.data, j->body.len, k->trust, k->keys, c->state,
-				   &c->limits, &j->v, &doc, &j->diag);
+	/* versions 1 to 3; a version 3 also gives its attachments (secrets wiped at free) */
+	j->err = mla_envelope_open_attached(j->body.data, j->body.len, k->trust, k->keys, c->state,
+					    &c->limits, &j->v, &doc, &j->att, &j->diag);
 	j->header_known = uuid_like(j->v.header.message_id);
 	if (j->err == MLA_ERR_UNSUPPORTED_VERSION)
 		read_set(j, c);
@@ -298,6 +329,7 @@ static void free_job(struct recv_job *j)
 	gw_job_release(&j->job);
 	mla_buf_free(&j->body);
 	mla_buf_free(&j->receipt);
+	mla_attach_list_free(j->att);
 	free(j->report);
 	free(j);
 }
@@ -314,6 +346,7 @@ struct refusal_note {
 struct reply_ctx {
 	struct recv_req *rr;
 	int code;
+	const char *ctype; /* NULL: application/xml (a receipt) */
 	mla_buf receipt;
 	char msgid[MLA_UUID_LEN + 1];
 	int refused; /* note is set */
@@ -323,6 +356,7 @@ struct reply_ctx {
 static const char *status_text(int code)
 {
 	return code == 200   ? "OK"
+	       : code == 202 ? "Accepted"
 	       : code == 409 ? "Conflict"
 	       : code == 503 ? "Service Unavailable"
 			     : "Unprocessable Entity";
@@ -368,8 +402,9 @@ static void reply_after_commit(struct gw *g, void *arg, int committed)
 	} else {
 		if (rc->refused)
 			remember_refusal(g, rc);
-		recv_reply(rc->rr, rc->code, status_text(rc->code), "application/xml",
-			   rc->receipt.data, rc->receipt.len);
+		recv_reply(rc->rr, rc->code, status_text(rc->code),
+			   rc->ctype != NULL ? rc->ctype : "application/xml", rc->receipt.data,
+			   rc->receipt.len);
 	}
 	mla_buf_free(&rc->receipt);
 	free(rc);
@@ -535,6 +570,73 @@ static void refuse_duplicate(struct gw *g, struct recv_job *j)
 	reply_with_note(g, j->rr, 409, &receipt, id, &note);
 }
 
+/* Answers 202 with the transfer status of t (a JSON body), after the current commit. */
+static void reply_status(struct gw *g, struct recv_req *rr, const struct store_transfer_in *t)
+{
+	struct reply_ctx *rc;
+	mla_diag d = {MLA_OK, ""};
+	char *json = NULL;
+	int complete = 0;
+
+	if (transfer_status(g->store, t, &json, &complete, &d) != MLA_OK ||
+	    (rc = calloc(1, sizeof(*rc))) == NULL) {
+		free(json);
+		recv_reply(rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return;
+	}
+	rc->rr = rr;
+	rc->code = 202;
+	rc->ctype = "application/json";
+	mla_buf_init(&rc->receipt, strlen(json));
+	if (mla_buf_append(&rc->receipt, (const uint8_t *)json, strlen(json)) != MLA_OK) {
+		free(json);
+		free(rc);
+		recv_reply(rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return;
+	}
+	free(json);
+	(void)mla_snprintf_cut(rc->msgid, sizeof(rc->msgid), "%s", t->message_id);
+	gw_after_commit(g, reply_after_commit, rc);
+}
+
+/* The id is being transferred (SPEC 17.13): the same bytes get the status, or complete the
+ * message when every segment is held (a completion the sender asks for by sending the
+ * envelope again); a completing job goes on to its acceptance; other bytes signed by From
+ * are a duplicate id. Returns 1 when it answered. */
+static int handle_transferring(struct gw *g, struct recv_job *j)
+{
+	const char *id = j->v.header.message_id;
+	struct store_transfer_in t;
+	mla_diag d = {MLA_OK, ""};
+	char *json = NULL;
+	int found = 0, complete = 0;
+
+	if (store_transfer_in_get(g->store, id, &found, &t, NULL, &d) != MLA_OK) {
+		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return 1;
+	}
+	if (!found || (memcmp(t.digest, j->digest, 32) != 0 && !j->v.authenticated))
+		return 0;
+	if (memcmp(t.digest, j->digest, 32) != 0) {
+		refuse_duplicate(g, j);
+		return 1;
+	}
+	if (j->completing)
+		return 0;
+	if (transfer_status(g->store, &t, &json, &complete, &d) != MLA_OK) {
+		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return 1;
+	}
+	free(json);
+	if (complete) {
+		receive_complete(g, j->rr, j->peer_state, &j->body);
+		j->rr = NULL; /* answered by the completion */
+		return 1;
+	}
+	reply_status(g, j->rr, &t);
+	return 1;
+}
+
 /* The same id seen before: identical bytes get the original receipt again (exactly once),
  * anything else is refused and raised as an alert. Returns 1 when it answered. */
 static int handle_duplicate(struct gw *g, struct recv_job *j)
@@ -554,7 +656,7 @@ static int handle_duplicate(struct gw *g, struct recv_job *j)
 		return 1;
 	}
 	if (!found)
-		return 0;
+		return handle_transferring(g, j);
 	if (memcmp(digest, j->digest, 32) != 0 && !j->v.authenticated) {
 		/* not signed by From: refused for what is wrong with it, never as a duplicate
 		 * (that would tell which ids exist and alert on the genuine message) */
@@ -603,12 +705,69 @@ static mla_err retrieval_write(struct gw *g, const struct recv_job *j, mla_diag 
 	return MLA_OK;
 }
 
+static void transfer_of(const struct recv_job *j, struct store_transfer_in *t)
+{
+	memset(t, 0, sizeof(*t));
+	memcpy(t->message_id, j->v.header.message_id, sizeof(t->message_id));
+	memcpy(t->from_state, j->peer_state, 3);
+	memcpy(t->digest, j->digest, 32);
+	t->received_ms = j->now_ms;
+	t->n = j->att->n;
+	for (size_t i = 0; i < t->n; i++)
+		t->att[i] = j->att->item[i].pub;
+}
+
+/* An envelope version 3 accepted by every check (SPEC 17.13): the disk reserved, the
+ * envelope kept apart from the inbox, 202 with the status (every segment missing). */
+static void transfer_begin(struct gw *g, struct recv_job *j)
+{
+	const char *id = j->v.header.message_id;
+	struct store_transfer_in t;
+	mla_diag d = {MLA_OK, ""};
+	char text[MLA_DIAG_MAX + 2];
+
+	transfer_sweep(g); /* the ones given up first: their space is free again */
+	transfer_of(j, &t);
+	if (transfer_reserve(&g->snap->cfg, &t, &d) != MLA_OK) {
+		gw_log(GW_LOG_WARN, "transfer-refused", id, "peer=%s reason=\"%s\"", j->peer_state,
+		       d.msg);
+		(void)mla_snprintf_cut(text, sizeof(text), "%s\n", d.msg);
+		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", (const uint8_t *)text,
+			   strlen(text));
+		return;
+	}
+	if (store_transfer_in_put(g->store, &t, j->body.data, j->body.len, &d) != MLA_OK) {
+		gw_log_limited(GW_LOG_ERROR, "store-error", "transfer-put", id,
+			       "op=transfer-put reason=\"%s\"", d.msg);
+		(void)attach_dir_remove(g->snap->cfg.store, id, NULL);
+		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return;
+	}
+	gw_log(GW_LOG_INFO, "transferring", id, "from=%s attachments=%zu", j->peer_state, t.n);
+	reply_status(g, j->rr, &t);
+}
+
 static void accept_envelope(struct gw *g, struct recv_job *j)
 {
 	const char *id = j->v.header.message_id;
 	mla_diag d = {MLA_OK, ""};
+	struct store_transfer_in t;
 	struct in_msg m;
 
+	if (j->att != NULL && !j->completing) {
+		transfer_begin(g, j);
+		return;
+	}
+	if (j->att != NULL) { /* every file complete before the message becomes visible */
+		transfer_of(j, &t);
+		if (transfer_complete_files(&g->snap->cfg, &t, &d) != MLA_OK ||
+		    store_transfer_in_drop(g->store, id, &d) != MLA_OK) {
+			gw_log_limited(GW_LOG_ERROR, "store-error", "transfer-complete", id,
+				       "op=transfer-complete reason=\"%s\"", d.msg);
+			recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+			return;
+		}
+	}
 	fill_in_msg(j, &m);
 	m.life = j->life_set ? &j->life : NULL;
 	if (store_inbox_put(g->store, &m, 1, j->body.data, j->body.len, j->receipt.data,
@@ -721,6 +880,12 @@ static void recv_done(struct gw_job *job)
 	struct recv_job *j = (struct recv_job *)job;
 	struct gw *g = j->rr->g;
 
+	if (j->completing && j->err != MLA_OK) {
+		/* what was accepted for transfer no longer opens (a key removed meanwhile): the
+		 * refusal stands as any, the transfer is kept for the timeout to clear */
+		gw_log(GW_LOG_ERROR, "transfer-reopen-failed", j->v.header.message_id,
+		       "reason=\"%s\"", mla_diag_message(&j->diag));
+	}
 	if (handle_duplicate(g, j) || check_step(g, j))
 		;
 	else if (j->receipt_err != MLA_OK)
@@ -732,8 +897,23 @@ static void recv_done(struct gw_job *job)
 	free_job(j);
 }
 
+static void receive_start(struct gw *g, struct recv_req *rr, const char *peer_state, int urgent,
+			  const uint8_t *body, size_t len, int completing);
+
+void receive_complete(struct gw *g, struct recv_req *rr, const char *peer_state,
+		      mla_buf *envelope)
+{
+	receive_start(g, rr, peer_state, 0, envelope->data, envelope->len, 1);
+}
+
 void receive_envelope(struct gw *g, struct recv_req *rr, const char *peer_state, int urgent,
 		      const uint8_t *body, size_t len)
+{
+	receive_start(g, rr, peer_state, urgent, body, len, 0);
+}
+
+static void receive_start(struct gw *g, struct recv_req *rr, const char *peer_state, int urgent,
+			  const uint8_t *body, size_t len, int completing)
 {
 	struct recv_job *j = calloc(1, sizeof(*j));
 
@@ -748,6 +928,7 @@ void receive_envelope(struct gw *g, struct recv_req *rr, const char *peer_state,
 		return;
 	}
 	j->rr = rr;
+	j->completing = completing;
 	memcpy(j->peer_state, peer_state, 3);
 	j->now_ms = gw_now_ms();
 	j->job.run = recv_run;

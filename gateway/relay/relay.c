@@ -322,6 +322,23 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 		relay_kick(g); /* more may be due: continue after other events */
 }
 
+/* "HTTP 503: <the peer's text>" (its first line, at most 160 bytes, control characters
+ * dropped): an insufficient storage at the receiver (SPEC 17.13) is named in last_error. */
+void relay_text_reason(char *why, size_t cap, long code, const mla_buf *body)
+{
+	char text[161];
+	size_t n = 0;
+
+	for (size_t i = 0; i < body->len && n < sizeof(text) - 1; i++) {
+		if (body->data[i] == '\n')
+			break;
+		if (body->data[i] >= 0x20 && body->data[i] < 0x7f)
+			text[n++] = (char)body->data[i];
+	}
+	text[n] = '\0';
+	(void)mla_snprintf_cut(why, cap, "HTTP %ld: %s", code, text);
+}
+
 static void relay_transfer_done(struct peer_post *p, CURLcode res)
 {
 	struct transfer *t = (struct transfer *)p; /* its first member */
@@ -333,6 +350,11 @@ static void relay_transfer_done(struct peer_post *p, CURLcode res)
 	relay_kick(g); /* a slot is free */
 	/* a 503 may carry a signed refusal of a condition of the link (clock skew, SPEC 13):
 	 * checked for the alert it deserves, then retried like any 503 */
+	/* an envelope version 3 taken for transfer: its segments follow (SPEC 17.13) */
+	if (res == CURLE_OK && code == 202 && t->response.len > 0) {
+		relay_segments_begin(g, t);
+		return;
+	}
 	if (res == CURLE_OK && t->response.len > 0 &&
 	    (code == 200 || code == 409 || code == 422 || (code == 503 && peer_post_xml(p)))) {
 		t->code = code;
@@ -342,6 +364,8 @@ static void relay_transfer_done(struct peer_post *p, CURLcode res)
 	if (res != CURLE_OK)
 		(void)mla_snprintf_cut(why, sizeof(why), "transport: %.200s",
 				       p->errbuf[0] ? p->errbuf : curl_easy_strerror(res));
+	else if (code == 503 && t->response.len > 0 && !peer_post_xml(p))
+		relay_text_reason(why, sizeof(why), code, &t->response);
 	else
 		(void)mla_snprintf_cut(why, sizeof(why), "HTTP %ld without a receipt", code);
 	if (res == CURLE_OK && code == 413) {
@@ -489,6 +513,7 @@ void relay_free(struct gw *g)
 		peer_client_cancel(g->client, &t->post);
 		relay_transfer_free(t);
 	}
+	relay_segments_free_all(g);
 	if (rl->pump != NULL)
 		event_free(rl->pump);
 	if (rl->tick != NULL)

@@ -26,4 +26,18 @@ struct relay_peer_status {
 /* The peers known since the start, in order, up to max; returns how many were written. */
 size_t relay_peers_status(const struct gw *g, struct relay_peer_status *out, size_t max);
 
+/* The progress of a message whose attachments are being sent (SPEC 17.13), kept in memory
+ * by the relay while it sends them (the receiver's status is the durable truth: after a
+ * restart the sender asks it again). */
+struct relay_progress {
+	char message_id[MLA_UUID_LEN + 1];
+	uint64_t segments_done, segments_total, bytes_done, bytes_total;
+};
+/* 1 and *out when message_id's segments are being sent now, else 0. */
+int relay_transfer_progress(const struct gw *g, const char *message_id,
+			    struct relay_progress *out);
+/* For /metrics: messages whose segments are being sent, their bytes and those acknowledged. */
+void relay_transfer_totals(const struct gw *g, uint64_t *messages, uint64_t *bytes_total,
+			   uint64_t *bytes_done);
+
 #endif

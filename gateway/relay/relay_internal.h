@@ -45,6 +45,7 @@ struct gw_relay {
 	size_t n_peers;
 	unsigned in_flight;
 	struct transfer *transfers;
+	struct xfer_out *xfers; /* messages whose attachment segments are being sent */
 	int stopped;
 	struct gw_clock_watch clock; /* retry times are stored on the wall clock: see on_tick */
 };
@@ -73,6 +74,15 @@ mla_err relay_reseal_make(const struct transfer *t, const mla_receipt *r,
  * often, or the message is final): the caller handles the refusal as without re-sealing. */
 int relay_reseal_record(struct gw *g, const struct transfer *t, const mla_receipt *r,
 			const mla_buf *sealed);
+
+/* "HTTP <code>: <the first line of a peer's text answer>", printable characters only. */
+void relay_text_reason(char *why, size_t cap, long code, const mla_buf *body);
+
+/* relay_segments.c (SPEC 17.13): t's envelope was answered 202 with the transfer status in
+ * t->response: its missing segments are sent; owns t afterwards. */
+void relay_segments_begin(struct gw *g, struct transfer *t);
+/* At a stop: every segment request cancelled, every such message left "sending". */
+void relay_segments_free_all(struct gw *g);
 
 /* relay_receipt.c: a worker verifies the receipt in t->response; owns t afterwards. */
 void relay_check_receipt(struct gw *g, struct transfer *t);

@@ -3,6 +3,7 @@
  * the loop thread then records delivered or rejected with the receipt, in the same group
  * commit as the awaiting-receipt step. An invalid receipt never counts: the message is
  * retried and an alert raised. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tlog/audit.h"
@@ -22,6 +23,30 @@ struct receipt_job {
 	mla_err reseal_err;
 	mla_diag reseal_diag;
 };
+
+/* The receipt's list of attachments against the list of the envelope sent (read again from
+ * its own signed Header). */
+static mla_err match_attachments(const struct transfer *t, const struct gw_crypto *k,
+				 const struct gw_config *c, mla_diag *diag)
+{
+	mla_receipt_attachments *got = calloc(1, sizeof(*got));
+	mla_attach_list *sealed = NULL;
+	mla_verified v;
+	mla_receipt r;
+	mla_err e;
+
+	if (got == NULL)
+		return mla_fail(diag, MLA_ERR_NOMEM, "out of memory checking the receipt");
+	if ((e = mla_receipt_verify_attached(t->response.data, t->response.len, k->trust,
+					     &c->limits, &r, NULL, got, diag)) == MLA_OK &&
+	    (e = mla_envelope_verify_attached(t->envelope.data, t->envelope.len, k->trust,
+					      &c->limits, &v, &sealed, diag)) == MLA_OK)
+		e = sealed == NULL ? mla_fail(diag, MLA_ERR_INTERNAL, "no attachment list")
+				   : mla_receipt_match_attachments(&r, got, sealed, diag);
+	mla_attach_list_free(sealed);
+	free(got);
+	return e;
+}
 
 static void receipt_run(struct gw_job *job, struct gw_crypto *k)
 {
@@ -47,6 +72,10 @@ static void receipt_run(struct gw_job *job, struct gw_crypto *k)
 		j->err = mla_receipt_match_version(
 			&j->r, mla_envelope_sealed_version(t->envelope.data, t->envelope.len),
 			&j->diag);
+	/* envelope version 3 (SPEC 17.13): a positive receipt names each attachment as sealed */
+	if (j->err == MLA_OK && j->r.outcome == MLA_OUTCOME_ACCEPTED &&
+	    mla_envelope_sealed_version(t->envelope.data, t->envelope.len) == 3)
+		j->err = match_attachments(t, k, &job->snap->cfg, &j->diag);
 	/* a verified refusal of exactly these bytes proves they are not stored there */
 	if (j->err == MLA_OK && j->r.outcome == MLA_OUTCOME_REJECTED)
 		j->reseal_err = relay_reseal_make(t, &j->r, k, &job->snap->cfg, &j->resealed,

@@ -313,6 +313,26 @@ static const char schema_v12[] =
 	"CREATE INDEX case_life_due_fire ON case_life (due_next_ms) WHERE due_fire = 1;"
 	"PRAGMA user_version = 12;";
 
+/* Version 13 holds the messages whose attachments are being received (SPEC 17.13): the
+ * envelope accepted but not yet delivered, its public attachment list (56 bytes an
+ * attachment: index, size, segment size, segments, root, big-endian), and one row per
+ * segment held, written after the segment's bytes are fsynced in its file. On completion
+ * the message moves to the inbox and its rows go. Empty after the upgrade. */
+static const char schema_v13[] =
+	"CREATE TABLE transfer_in ("
+	" message_id TEXT PRIMARY KEY NOT NULL,"
+	" from_state TEXT NOT NULL,"
+	" digest BLOB NOT NULL CHECK (length(digest) = 32),"
+	" received_ms INTEGER NOT NULL,"
+	" envelope BLOB NOT NULL,"
+	" list BLOB NOT NULL CHECK (length(list) % 56 = 0 AND length(list) > 0));"
+	"CREATE TABLE transfer_seg ("
+	" message_id TEXT NOT NULL REFERENCES transfer_in (message_id) ON DELETE CASCADE,"
+	" idx INTEGER NOT NULL CHECK (idx BETWEEN 1 AND 64),"
+	" k INTEGER NOT NULL CHECK (k >= 0),"
+	" PRIMARY KEY (message_id, idx, k)) WITHOUT ROWID;"
+	"PRAGMA user_version = 13;";
+
 const char *msg_state_name(msg_state s)
 {
 	static const char *const names[] = {"queued", "sending", "awaiting-receipt",
@@ -492,7 +512,8 @@ static mla_err apply_schema(gw_store *s, const char *path, int init, mla_diag *d
 	    (v <= 8 && (rc = sqlite3_exec(s->db, schema_v9, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 9 && (rc = sqlite3_exec(s->db, schema_v10, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 10 && (rc = sqlite3_exec(s->db, schema_v11, NULL, NULL, NULL)) != SQLITE_OK) ||
-	    (v <= 11 && (rc = sqlite3_exec(s->db, schema_v12, NULL, NULL, NULL)) != SQLITE_OK)) {
+	    (v <= 11 && (rc = sqlite3_exec(s->db, schema_v12, NULL, NULL, NULL)) != SQLITE_OK) ||
+	    (v <= 12 && (rc = sqlite3_exec(s->db, schema_v13, NULL, NULL, NULL)) != SQLITE_OK)) {
 		r = store_fail(s, rc, "creating the schema", diag);
 		goto out;
 	}

@@ -18,7 +18,7 @@ typedef struct gw_store gw_store;
 
 /* The schema this code writes (store_open brings older files up to it) and reads
  * (store_reader.h refuses newer ones). */
-#define STORE_SCHEMA_VERSION 12
+#define STORE_SCHEMA_VERSION 13
 
 /* Longest idempotency key (docs/api/README.md, "Idempotency"). */
 #define STORE_IDEM_KEY_MAX 64
@@ -252,6 +252,10 @@ mla_err store_outbox_get(gw_store *s, const char *message_id, struct out_msg *ou
  * (delivered, rejected, failed) never changes again: MLA_ERR_ARG. */
 mla_err store_outbox_set_state(gw_store *s, const char *message_id, msg_state state,
 			       int64_t next_attempt_ms, const char *detail, mla_diag *diag);
+/* A history row of message_id (direction out) that changes no state: "transferring" when
+ * its attachments' segments start going out (SPEC 17.13, Sending states). */
+mla_err store_outbox_note(gw_store *s, const char *message_id, const char *what,
+			  const char *detail, mla_diag *diag);
 /* Final states with the receipt as received: delivered (positive) or rejected (negative).
  * A message already in a final state keeps its first receipt: MLA_ERR_ARG. */
 mla_err store_outbox_receipt(gw_store *s, const char *message_id, msg_state final_state,
@@ -691,5 +695,41 @@ struct store_retrieval {
 };
 mla_err store_retrieval_get(gw_store *s, const char *message_id, struct store_retrieval *out,
 			    mla_diag *diag);
+
+/* ---- attachments being received (store_transfer.c, schema 13, SPEC 17.13) ----
+ * An envelope version 3 accepted by every check waits here, invisible to the inbox and its
+ * readers, until every segment of every attachment is held; then it moves to the inbox. */
+struct store_transfer_in {
+	char message_id[MLA_UUID_LEN + 1];
+	char from_state[3];
+	uint8_t digest[32];
+	int64_t received_ms;
+	size_t n;                             /* attachments */
+	mla_attach_entry att[MLA_ATTACH_MAX]; /* the signed list's public parts */
+};
+/* Records t (n 1..64) with its envelope bytes. MLA_ERR_EXISTS when its id is there. */
+mla_err store_transfer_in_put(gw_store *s, const struct store_transfer_in *t, const uint8_t *env,
+			      size_t len, mla_diag *diag);
+/* *found 0 when message_id is not being received; else *out, and the envelope into *env when
+ * env is not NULL (initialised by the callee). */
+mla_err store_transfer_in_get(gw_store *s, const char *message_id, int *found,
+			      struct store_transfer_in *out, mla_buf *env, mla_diag *diag);
+/* Segment k of attachment idx is held (its bytes fsynced first): *added 0 when it was. */
+mla_err store_transfer_seg_put(gw_store *s, const char *message_id, unsigned idx, uint64_t k,
+			       int *added, mla_diag *diag);
+/* Segments held for message_id, over all its attachments. */
+mla_err store_transfer_held(gw_store *s, const char *message_id, uint64_t *held,
+			    mla_diag *diag);
+/* The segments of attachment idx (segments in all) not held, as ranges [first, last] in
+ * order: at most max into ranges, *more 1 when more exist; *held counts those held. */
+mla_err store_transfer_missing(gw_store *s, const char *message_id, unsigned idx,
+			       uint64_t segments, uint64_t (*ranges)[2], size_t max, size_t *n,
+			       int *more, uint64_t *held, mla_diag *diag);
+/* Forgets message_id's transfer and its segments (completed, or given up). */
+mla_err store_transfer_in_drop(gw_store *s, const char *message_id, mla_diag *diag);
+/* Up to max transfers received before before_ms (to give up), oldest first. */
+mla_err store_transfer_in_older(gw_store *s, int64_t before_ms,
+				char (*ids)[MLA_UUID_LEN + 1], size_t max, size_t *n,
+				mla_diag *diag);
 
 #endif

@@ -217,7 +217,8 @@ mla_err store_fault_set_version(const char *path, int version, mla_diag *diag)
 
 mla_err store_fault_make_v1(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
+	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+		    "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
 		    "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; DROP TABLE case_steps; DROP TABLE case_life; "
 		    "DROP TABLE audit_tree; DROP TABLE outbox_seals; DROP TABLE idempotency; DROP TABLE cases; "
 		    "ALTER TABLE outbox DROP COLUMN peer_case; "
@@ -228,7 +229,8 @@ mla_err store_fault_make_v1(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v6(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
+	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+		    "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
 		    "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; DROP TABLE case_steps; DROP TABLE case_life; "
 		    "DROP TABLE audit_tree; "
 		    "PRAGMA user_version = 6", diag);
@@ -258,14 +260,16 @@ mla_err store_fault_case_drop(const char *path, const char *case_id, mla_diag *d
 
 mla_err store_fault_make_v7(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
+	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+		    "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
 		    "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; DROP TABLE case_steps; DROP TABLE case_life; "
 		    "PRAGMA user_version = 7", diag);
 }
 
 mla_err store_fault_make_v8(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
+	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+		    "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
 		    "ALTER TABLE case_life DROP COLUMN due_next_ms; ALTER TABLE case_life DROP COLUMN due_state; "
 		    "ALTER TABLE case_life DROP COLUMN due_priority; ALTER TABLE case_life DROP COLUMN due_fire; "
 		    "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
@@ -274,7 +278,8 @@ mla_err store_fault_make_v8(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v9(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
+	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+		    "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
 		    "ALTER TABLE case_life DROP COLUMN due_next_ms; ALTER TABLE case_life DROP COLUMN due_state; "
 		    "ALTER TABLE case_life DROP COLUMN due_priority; ALTER TABLE case_life DROP COLUMN due_fire; "
 		    "DROP TABLE case_step_facts; ALTER TABLE case_deadline DROP COLUMN eaw; "
@@ -283,7 +288,8 @@ mla_err store_fault_make_v9(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v10(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
+	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+		    "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
 		    "ALTER TABLE case_life DROP COLUMN due_next_ms; ALTER TABLE case_life DROP COLUMN due_state; "
 		    "ALTER TABLE case_life DROP COLUMN due_priority; ALTER TABLE case_life DROP COLUMN due_fire; "
 		    "DROP TABLE case_step_facts; ALTER TABLE case_deadline DROP COLUMN eaw; "
@@ -292,10 +298,17 @@ mla_err store_fault_make_v10(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v11(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
+	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+		    "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
 		    "ALTER TABLE case_life DROP COLUMN due_next_ms; ALTER TABLE case_life DROP COLUMN due_state; "
 		    "ALTER TABLE case_life DROP COLUMN due_priority; ALTER TABLE case_life DROP COLUMN due_fire; "
 		    "PRAGMA user_version = 11", diag);
+}
+
+mla_err store_fault_make_v12(const char *path, mla_diag *diag)
+{
+	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+		    "PRAGMA user_version = 12", diag);
 }
 
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,

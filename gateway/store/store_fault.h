@@ -60,6 +60,8 @@ mla_err store_fault_make_v9(const char *path, mla_diag *diag);
 mla_err store_fault_make_v10(const char *path, mla_diag *diag);
 /* A store as schema 11 wrote it: case_life without the deadline summary of schema 12. */
 mla_err store_fault_make_v11(const char *path, mla_diag *diag);
+/* A store as schema 12 wrote it: no attachments being received (transfer_in, transfer_seg). */
+mla_err store_fault_make_v12(const char *path, mla_diag *diag);
 /* The text of "PRAGMA name" (journal_mode, integrity_check: a fixed list), first row. */
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,
 			   mla_diag *diag);

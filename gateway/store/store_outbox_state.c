@@ -252,3 +252,17 @@ out:
 	store_stmt_done(st);
 	return store_write_leave(s, own, r, diag);
 }
+
+mla_err store_outbox_note(gw_store *s, const char *message_id, const char *what,
+			  const char *detail, mla_diag *diag)
+{
+	mla_err r;
+	int own = 0;
+
+	if (message_id == NULL || what == NULL)
+		return mla_fail(diag, MLA_ERR_ARG, "store: outbox note: no message or note");
+	if ((r = store_write_enter(s, &own, diag)) != MLA_OK)
+		return r;
+	r = store_history_add(s, message_id, "out", what, store_now_ms(), detail, diag);
+	return store_write_leave(s, own, r, diag);
+}

@@ -69,6 +69,9 @@ void submit_health(struct gw *g, struct evhttp_request *req);
 /* GET /local/v1/cases (id NULL) and /local/v1/cases/{id}: the case lifecycle (SPEC 16.8). */
 void submit_cases(struct gw *g, struct evhttp_request *req, const char *id);
 
+/* A sent message whose attachments are being sent (SPEC 17.13): its progress as "progress":
+ * {segments_done, segments_total, bytes_done, bytes_total} added to o; nothing otherwise. */
+void status_progress_json(struct gw *g, const char *id, json_t *o);
 /* The JSON array of a message's history rows, {"state","at","at_ms"[,"detail"]}, in *out
  * (the caller's) (submit_status.c). */
 mla_err status_history_json(struct gw *g, const char *id, json_t **out, mla_diag *d);

@@ -114,6 +114,20 @@ out:
 	return e;
 }
 
+void status_progress_json(struct gw *g, const char *id, json_t *o)
+{
+	struct relay_progress p;
+
+	if (o == NULL || !relay_transfer_progress(g, id, &p))
+		return;
+	(void)json_object_set_new(o, "progress",
+				  json_pack("{s:I, s:I, s:I, s:I}", "segments_done",
+					    (json_int_t)p.segments_done, "segments_total",
+					    (json_int_t)p.segments_total, "bytes_done",
+					    (json_int_t)p.bytes_done, "bytes_total",
+					    (json_int_t)p.bytes_total));
+}
+
 static json_t *outbox_json(const struct out_msg *m)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "message_id",
@@ -136,6 +150,8 @@ static mla_err message_json(struct gw *g, const char *id, mla_buf *b, mla_diag *
 
 	if ((r = store_outbox_get(g->store, id, &m, d)) == MLA_OK) {
 		o = outbox_json(&m);
+		if (m.state == MSG_SENDING)
+			status_progress_json(g, id, o);
 		if (o != NULL && m.state == MSG_REJECTED)
 			r = status_receipt_problems(g, id, o, d);
 	} else if (r == MLA_ERR_NOT_FOUND &&

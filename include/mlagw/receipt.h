@@ -39,8 +39,23 @@ typedef struct mla_receipt_problems {
 	mla_receipt_problem list[MLA_RECEIPT_PROBLEMS_MAX];
 } mla_receipt_problems;
 
+/* Receipt version 3 (SPEC 12, 17.13) answers an envelope version 3; when accepted it names
+ * each attachment received complete and verified: its index, ciphertext size and Merkle
+ * root as the envelope's signed list gives them. */
+typedef struct mla_receipt_attachment {
+	uint32_t index;                    /* 1 to 64, in list order */
+	uint64_t size;                     /* ciphertext bytes */
+	uint8_t root[MLA_MERKLE_HASH_LEN]; /* RFC 6962 root over the encrypted segments */
+} mla_receipt_attachment;
+
+typedef struct mla_receipt_attachments {
+	size_t n; /* 1 to MLA_ATTACH_MAX in a positive receipt version 3 */
+	mla_receipt_attachment list[MLA_ATTACH_MAX];
+} mla_receipt_attachments;
+
 typedef struct mla_receipt {
-	unsigned version;                  /* 1, or 2 (a problem list may follow the Error) */
+	unsigned version;                  /* 1, 2 (a problem list may follow the Error) or 3
+					    * (the receipt of an envelope version 3) */
 	char receipt_id[MLA_UUID_LEN + 1];
 	char message_id[MLA_UUID_LEN + 1]; /* empty when the envelope's id could not be read */
 	uint8_t envelope_digest[32];       /* SHA-256 of the envelope bytes as received */
@@ -51,6 +66,7 @@ typedef struct mla_receipt {
 	mla_err error;                     /* MLA_OK when accepted */
 	char error_message[MLA_DIAG_MAX];  /* the diag message; never content or secrets */
 	uint32_t problem_count;            /* version 2: Problems/@count; 0 without a list */
+	uint32_t attachment_count;         /* version 3 accepted: attachments listed; else 0 */
 } mla_receipt;
 
 /* Fills receipt_id with a fresh UUID, received_at with now and version with 1; the rest is
@@ -67,6 +83,15 @@ mla_err mla_receipt_seal_problems(const mla_receipt *r, const mla_receipt_proble
 				  const mla_signer *signer, const mla_limits *limits,
 				  mla_buf *out, mla_diag *diag);
 
+/* The same for receipt version 3 (r->version 3): atts, the attachments received, is given
+ * exactly when the outcome is accepted (MLA_ERR_ARG otherwise); a problem list (NULL: none)
+ * only beside a refusal; r->attachment_count and problem_count are ignored. */
+mla_err mla_receipt_seal_attached(const mla_receipt *r, const mla_receipt_problems *problems,
+				  const mla_receipt_attachments *atts, const mla_signer *signer,
+				  const mla_limits *limits, mla_buf *out, mla_diag *diag);
+/* The attachments of a signed list (an envelope version 3's) as a receipt names them. */
+void mla_receipt_attachments_of(const mla_attach_list *l, mla_receipt_attachments *out);
+
 /* Verifies a receipt: hardened parse, schema, algorithms, the signer chains to the root of
  * the receipt's receiver State, the signature covers exactly the receipt body. */
 mla_err mla_receipt_verify(const uint8_t *xml, size_t len, const mla_trust *trust,
@@ -76,6 +101,13 @@ mla_err mla_receipt_verify(const uint8_t *xml, size_t len, const mla_trust *trus
 mla_err mla_receipt_verify_problems(const uint8_t *xml, size_t len, const mla_trust *trust,
 				    const mla_limits *limits, mla_receipt *out,
 				    mla_receipt_problems *problems, mla_diag *diag);
+
+/* The same, reading every version; a version 3 receipt's attachment list goes to *atts when
+ * it is not NULL (n = 0 without a list; zeroed when verification fails). */
+mla_err mla_receipt_verify_attached(const uint8_t *xml, size_t len, const mla_trust *trust,
+				    const mla_limits *limits, mla_receipt *out,
+				    mla_receipt_problems *problems, mla_receipt_attachments *atts,
+				    mla_diag *diag);
 
 /* What a sender checks before counting a message as delivered: r verified, from the State it
  * was sent to, for this message id, over exactly these envelope bytes. */
@@ -87,9 +119,17 @@ mla_err mla_receipt_match(const mla_receipt *r, const char *to_state, const char
  * is not held to it (a clock-skew refusal reports the receiver's wrong clock). */
 mla_err mla_receipt_match_time(const mla_receipt *r, time_t now, uint64_t skew_s,
 			       mla_diag *diag);
-/* The receipt's version against the envelope's (SPEC 11 rule 7): an envelope of version 2 is
- * answered in receipt version 2, positive or not (MLA_ERR_RECEIPT_MISMATCH otherwise); one of
- * version 1 in version 1, or 2 for a refusal listing problems (SPEC 12), both accepted. */
+/* The receipt's version against the envelope's (SPEC 11 rule 7): an envelope of version 3 is
+ * answered in receipt version 3, one of version 2 in receipt version 2, positive or not
+ * (MLA_ERR_RECEIPT_MISMATCH otherwise); one of version 1 in version 1, or 2 for a refusal
+ * listing problems (SPEC 12), both accepted. */
 mla_err mla_receipt_match_version(const mla_receipt *r, int envelope_version, mla_diag *diag);
+
+/* A positive receipt version 3 against the list the sender sealed (SPEC 17.13): the same
+ * number of attachments, and each with the index, size and root sealed
+ * (MLA_ERR_RECEIPT_MISMATCH: "receipt names attachment 2 with another root than the one
+ * sealed"). A refusal carries no list and passes. */
+mla_err mla_receipt_match_attachments(const mla_receipt *r, const mla_receipt_attachments *got,
+				      const mla_attach_list *sealed, mla_diag *diag);
 
 #endif

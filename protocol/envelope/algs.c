@@ -90,7 +90,8 @@ static int place_of(xmlNodePtr n, enum place *p)
 	else if (named(n, XENC_NS, "EncryptionMethod"))
 		*p = named(n->parent, XENC_NS, "EncryptedKey") ? P_KEY_ENC : P_DATA_ENC;
 	else if (named(n, MLA_RECEIPT_NS, "EnvelopeDigest") ||
-		 named(n, MLA_RECEIPT2_NS, "EnvelopeDigest"))
+		 named(n, MLA_RECEIPT2_NS, "EnvelopeDigest") ||
+		 named(n, MLA_RECEIPT3_NS, "EnvelopeDigest"))
 		*p = P_ENV_DIGEST;
 	else
 		return 0;

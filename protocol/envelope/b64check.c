@@ -17,7 +17,8 @@ static int is_b64_element(xmlNodePtr n)
 	if (xmlStrEqual(n->ns->href, BAD_CAST XENC_NS))
 		return xmlStrEqual(n->name, BAD_CAST "CipherValue");
 	if (xmlStrEqual(n->ns->href, BAD_CAST MLA_RECEIPT_NS) ||
-	    xmlStrEqual(n->ns->href, BAD_CAST MLA_RECEIPT2_NS))
+	    xmlStrEqual(n->ns->href, BAD_CAST MLA_RECEIPT2_NS) ||
+	    xmlStrEqual(n->ns->href, BAD_CAST MLA_RECEIPT3_NS))
 		return xmlStrEqual(n->name, BAD_CAST "EnvelopeDigest");
 	if (!xmlStrEqual(n->ns->href, BAD_CAST DS_NS))
 		return 0;

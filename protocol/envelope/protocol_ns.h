@@ -12,6 +12,9 @@
 #define MLA_RECEIPT_NS "urn:mlagw:receipt:1"
 /* receipt version 2: version 1 plus the problem list of a refused case document (SPEC 12) */
 #define MLA_RECEIPT2_NS "urn:mlagw:receipt:2"
+/* receipt version 3: version 2 plus, when accepted, the attachments of an envelope version 3
+ * (SPEC 12, 17.13) */
+#define MLA_RECEIPT3_NS "urn:mlagw:receipt:3"
 #define DS_NS "http://www.w3.org/2000/09/xmldsig#"
 #define XENC_NS "http://www.w3.org/2001/04/xmlenc#"
 

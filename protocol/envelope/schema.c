@@ -24,6 +24,8 @@ extern const unsigned char schema_envelope2[];
 extern const unsigned long schema_envelope2_len;
 extern const unsigned char schema_envelope3[];
 extern const unsigned long schema_envelope3_len;
+extern const unsigned char schema_receipt3[];
+extern const unsigned long schema_receipt3_len;
 
 /* One compiled schema per document type, chosen by the root element. */
 static struct doc_schema {
@@ -37,6 +39,7 @@ static struct doc_schema {
 	{MLA_RECEIPT2_NS, "Receipt", "receipt", schema_receipt2, &schema_receipt2_len, NULL},
 	{MLA_NS2, "Envelope", "envelope", schema_envelope2, &schema_envelope2_len, NULL},
 	{MLA_NS3, "Envelope", "envelope", schema_envelope3, &schema_envelope3_len, NULL},
+	{MLA_RECEIPT3_NS, "Receipt", "receipt", schema_receipt3, &schema_receipt3_len, NULL},
 };
 #define N_SCHEMAS (sizeof(doc_schemas) / sizeof(doc_schemas[0]))
 static xmlExternalEntityLoader previous_loader;

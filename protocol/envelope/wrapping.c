@@ -75,7 +75,8 @@ const struct wrap_shape wrap_receipt = {
 	.n = 2,
 	.signature = 1,
 	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD | 1u << XML_HEADER2 |
-		     1u << XML_PAYLOAD2 | 1u << XML_HEADER3 | 1u << XML_PAYLOAD3 | 1u << XML_BODY2,
+		     1u << XML_PAYLOAD2 | 1u << XML_HEADER3 | 1u << XML_PAYLOAD3 | 1u << XML_BODY2 |
+		     1u << XML_BODY3,
 	.forbidden_what = "envelope Header or Payload, or a receipt Body of another version",
 };
 
@@ -93,7 +94,26 @@ const struct wrap_shape wrap_receipt2 = {
 	.n = 2,
 	.signature = 1,
 	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD | 1u << XML_HEADER2 |
-		     1u << XML_PAYLOAD2 | 1u << XML_HEADER3 | 1u << XML_PAYLOAD3 | 1u << XML_BODY,
+		     1u << XML_PAYLOAD2 | 1u << XML_HEADER3 | 1u << XML_PAYLOAD3 | 1u << XML_BODY |
+		     1u << XML_BODY3,
+	.forbidden_what = "envelope Header or Payload, or a receipt Body of another version",
+};
+
+/* Receipt version 3 (SPEC 12, 17.13): the same shape again in its own namespace. */
+const struct wrap_shape wrap_receipt3 = {
+	.doc = "receipt",
+	.root_ns = MLA_RECEIPT3_NS,
+	.root_name = "Receipt",
+	.root_qname = "mlr:Receipt",
+	.children = {
+		{XML_BODY3, "the receipt body", "receipt body"},
+		{XML_SIGNATURE, NULL, NULL},
+	},
+	.n = 2,
+	.signature = 1,
+	.forbidden = 1u << XML_HEADER | 1u << XML_PAYLOAD | 1u << XML_HEADER2 |
+		     1u << XML_PAYLOAD2 | 1u << XML_HEADER3 | 1u << XML_PAYLOAD3 | 1u << XML_BODY |
+		     1u << XML_BODY2,
 	.forbidden_what = "envelope Header or Payload, or a receipt Body of another version",
 };
 

@@ -36,6 +36,7 @@ extern const struct wrap_shape wrap_envelope2; /* the same, envelope version 2 *
 extern const struct wrap_shape wrap_envelope3; /* the same, envelope version 3 */
 extern const struct wrap_shape wrap_receipt;  /* Body, Signature; no Header or Payload */
 extern const struct wrap_shape wrap_receipt2; /* the same, receipt version 2 */
+extern const struct wrap_shape wrap_receipt3; /* the same, receipt version 3 */
 
 /* The root and its children, located by wrap_locate (child[i] is shape->children[i]). */
 struct wrap_parts {

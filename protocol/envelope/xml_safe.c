@@ -82,6 +82,7 @@ const struct xml_counted_name xml_counted_names[XML_COUNTED_N] = {
 	[XML_PAYLOAD2] = {MLA_NS2, "Payload"},
 	[XML_HEADER3] = {MLA_NS3, "Header"},
 	[XML_PAYLOAD3] = {MLA_NS3, "Payload"},
+	[XML_BODY3] = {MLA_RECEIPT3_NS, "Body"},
 };
 
 static void count_element(struct parse_state *st, const xmlChar *local, const xmlChar *uri)

@@ -11,10 +11,11 @@
 /* The elements counted anywhere in the document while parsing, for the signature wrapping
  * check (wrapping.h): the signed parts of envelopes and receipts, and ds:Signature. */
 /* XML_BODY2: the Body of a receipt version 2 (its own namespace); XML_HEADER2, XML_PAYLOAD2:
- * the parts of an envelope version 2; XML_HEADER3, XML_PAYLOAD3: of version 3 */
+ * the parts of an envelope version 2; XML_HEADER3, XML_PAYLOAD3: of version 3; XML_BODY3: the
+ * Body of a receipt version 3 */
 enum xml_counted {
 	XML_HEADER, XML_PAYLOAD, XML_BODY, XML_SIGNATURE, XML_BODY2, XML_HEADER2, XML_PAYLOAD2,
-	XML_HEADER3, XML_PAYLOAD3, XML_COUNTED_N
+	XML_HEADER3, XML_PAYLOAD3, XML_BODY3, XML_COUNTED_N
 };
 
 /* Namespace and local name of each counted element, indexed by enum xml_counted. */

@@ -106,12 +106,16 @@ mla_err receipt_check(const mla_receipt *r, mla_diag *diag)
 		return mla_fail(diag, MLA_ERR_HEADER, "receipt ReceivedAt time is missing");
 	if (!terminated(r->error_message, sizeof(r->error_message)))
 		return mla_fail(diag, MLA_ERR_HEADER, "receipt Error message is not terminated");
-	if (r->version != 1 && r->version != 2)
-		return mla_fail(diag, MLA_ERR_HEADER, "receipt version %u is neither 1 nor 2",
+	if (r->version < 1 || r->version > 3)
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt version %u is not 1, 2 or 3",
 				r->version);
 	if (r->problem_count > 0 && (r->version < 2 || r->outcome != MLA_OUTCOME_REJECTED))
 		return mla_fail(diag, MLA_ERR_HEADER,
 				"receipt Problems need version 2 and a rejected outcome");
+	if ((r->version == 3 && r->outcome == MLA_OUTCOME_ACCEPTED) !=
+	    (r->attachment_count > 0) || r->attachment_count > MLA_ATTACH_MAX)
+		return mla_fail(diag, MLA_ERR_HEADER, "receipt Attachments are listed exactly when a "
+				"receipt version 3 is accepted, 1 to %u of them", MLA_ATTACH_MAX);
 	return check_outcome(r, diag);
 }
 
@@ -228,7 +232,8 @@ static mla_err add_problems(xmlNodePtr body, xmlNsPtr ns, const mla_receipt_prob
 }
 
 static mla_err body_write(xmlNodePtr body, xmlNsPtr ns, const mla_receipt *rc,
-			  const mla_receipt_problems *problems)
+			  const mla_receipt_problems *problems,
+			  const mla_receipt_attachments *atts)
 {
 	char at[21];
 	int rejected = rc->outcome == MLA_OUTCOME_REJECTED;
@@ -249,15 +254,19 @@ static mla_err body_write(xmlNodePtr body, xmlNsPtr ns, const mla_receipt *rc,
 		return r;
 	if (rejected && (r = add_error(body, ns, rc)) != MLA_OK)
 		return r;
-	return problems != NULL ? add_problems(body, ns, problems) : MLA_OK;
+	if (problems != NULL && (r = add_problems(body, ns, problems)) != MLA_OK)
+		return r;
+	return atts != NULL ? receipt_attach_write(body, ns, atts) : MLA_OK;
 }
 
 /* Builds <mlr:Receipt version="N"><mlr:Body Id="R-…">…</mlr:Body></mlr:Receipt>, N the
  * receipt's version, in that version's namespace. */
 static mla_err build_receipt(const mla_receipt *rc, const mla_receipt_problems *problems,
-			     xmlDocPtr doc, const char *body_id)
+			     const mla_receipt_attachments *atts, xmlDocPtr doc,
+			     const char *body_id)
 {
-	const int v2 = rc->version == 2;
+	static const char *const ns_of[] = {MLA_RECEIPT_NS, MLA_RECEIPT2_NS, MLA_RECEIPT3_NS};
+	static const char *const version_of[] = {"1", "2", "3"};
 	xmlNodePtr root, body;
 	xmlNsPtr ns;
 	mla_err r;
@@ -265,31 +274,39 @@ static mla_err build_receipt(const mla_receipt *rc, const mla_receipt_problems *
 	if ((root = xmlNewDocNode(doc, NULL, BAD_CAST "Receipt", NULL)) == NULL)
 		return MLA_ERR_NOMEM;
 	xmlDocSetRootElement(doc, root);
-	if ((ns = xmlNewNs(root, BAD_CAST(v2 ? MLA_RECEIPT2_NS : MLA_RECEIPT_NS), BAD_CAST "mlr")) ==
-	    NULL)
+	/* receipt_check kept the version within 1 to 3 */
+	if ((ns = xmlNewNs(root, BAD_CAST ns_of[rc->version - 1], BAD_CAST "mlr")) == NULL)
 		return MLA_ERR_NOMEM;
 	xmlSetNs(root, ns);
-	if ((r = add_attr(root, "version", v2 ? "2" : "1")) != MLA_OK)
+	if ((r = add_attr(root, "version", version_of[rc->version - 1])) != MLA_OK)
 		return r;
 	if ((body = xmlNewChild(root, ns, BAD_CAST "Body", NULL)) == NULL)
 		return MLA_ERR_NOMEM;
 	if ((r = seal_set_id(body, body_id)) != MLA_OK)
 		return r;
-	return body_write(body, ns, rc, problems);
+	return body_write(body, ns, rc, problems, atts);
 }
 
-/* The receipt's own fields, and a problem list only where version 2 and a refusal allow. */
+/* The receipt's own fields, a problem list only where version 2 or 3 and a refusal allow,
+ * and an attachment list exactly where version 3 and an acceptance call for one. */
 static mla_err seal_check(mla_receipt *rc, const mla_receipt_problems *problems,
-			  mla_diag *diag)
+			  const mla_receipt_attachments *atts, mla_diag *diag)
 {
+	const int want_atts = rc->version == 3 && rc->outcome == MLA_OUTCOME_ACCEPTED;
 	mla_err r;
 
-	if (problems != NULL && (rc->version != 2 || rc->outcome != MLA_OUTCOME_REJECTED))
+	if (problems != NULL && (rc->version < 2 || rc->outcome != MLA_OUTCOME_REJECTED))
 		return mla_fail(diag, MLA_ERR_ARG,
-				"a problem list needs receipt version 2 and a rejected outcome");
+				"a problem list needs receipt version 2 or 3 and a rejected outcome");
 	if (problems != NULL && (r = problems_check(problems, diag)) != MLA_OK)
 		return r;
+	if ((atts != NULL) != want_atts)
+		return mla_fail(diag, MLA_ERR_ARG, "an attachment list is given exactly with an "
+				"accepted receipt version 3");
+	if (atts != NULL && (r = receipt_attach_check(atts, diag)) != MLA_OK)
+		return r;
 	rc->problem_count = problems != NULL ? problems->count : 0;
+	rc->attachment_count = atts != NULL ? (uint32_t)atts->n : 0;
 	return receipt_check(rc, diag);
 }
 
@@ -299,9 +316,16 @@ mla_err mla_receipt_seal(const mla_receipt *rc, const mla_signer *signer,
 	return mla_receipt_seal_problems(rc, NULL, signer, limits, out, diag);
 }
 
-mla_err mla_receipt_seal_problems(const mla_receipt *rc_in, const mla_receipt_problems *problems,
+mla_err mla_receipt_seal_problems(const mla_receipt *rc, const mla_receipt_problems *problems,
 				  const mla_signer *signer, const mla_limits *limits,
 				  mla_buf *out, mla_diag *diag)
+{
+	return mla_receipt_seal_attached(rc, problems, NULL, signer, limits, out, diag);
+}
+
+mla_err mla_receipt_seal_attached(const mla_receipt *rc_in, const mla_receipt_problems *problems,
+				  const mla_receipt_attachments *atts, const mla_signer *signer,
+				  const mla_limits *limits, mla_buf *out, mla_diag *diag)
 {
 	mla_err r = MLA_ERR_INTERNAL;
 	xmlDocPtr doc = NULL;
@@ -311,7 +335,7 @@ mla_err mla_receipt_seal_problems(const mla_receipt *rc_in, const mla_receipt_pr
 	mla_receipt *rc = &rcopy;
 
 	mla_buf_init(out, 0);
-	if ((r = seal_check(rc, problems, diag)) != MLA_OK)
+	if ((r = seal_check(rc, problems, atts, diag)) != MLA_OK)
 		goto out;
 	if ((r = mla_snprintf(body_id, sizeof(body_id), "R-%s", rc->receipt_id)) != MLA_OK) {
 		r = mla_fail(diag, r, "receipt id too long");
@@ -321,7 +345,7 @@ mla_err mla_receipt_seal_problems(const mla_receipt *rc_in, const mla_receipt_pr
 		r = mla_fail(diag, MLA_ERR_NOMEM, "cannot create the receipt document");
 		goto out;
 	}
-	if ((r = build_receipt(rc, problems, doc, body_id)) != MLA_OK) {
+	if ((r = build_receipt(rc, problems, atts, doc, body_id)) != MLA_OK) {
 		mla_fail(diag, r, "cannot build the receipt body");
 		goto out;
 	}
@@ -466,12 +490,14 @@ static mla_err read_problems(xmlNodePtr el, mla_receipt *rc, mla_receipt_problem
 }
 
 static mla_err read_field(xmlNodePtr el, mla_receipt *rc, mla_receipt_problems *problems,
-			  mla_diag *diag)
+			  mla_receipt_attachments *atts, mla_diag *diag)
 {
 	const char *n = (const char *)el->name;
 
 	if (strcmp(n, "Problems") == 0)
 		return read_problems(el, rc, problems, diag);
+	if (strcmp(n, "Attachments") == 0)
+		return receipt_attach_read(el, rc, atts, diag);
 
 	if (strcmp(n, "ReceiptId") == 0)
 		return copy_text(el, rc->receipt_id, sizeof(rc->receipt_id), diag);
@@ -503,19 +529,23 @@ static mla_err check_body_id(xmlNodePtr body, const mla_receipt *rc, mla_diag *d
 }
 
 mla_err receipt_body_read(xmlNodePtr body, mla_receipt *rc, mla_receipt_problems *problems,
-			  mla_diag *diag)
+			  mla_receipt_attachments *atts, mla_diag *diag)
 {
 	mla_err r;
 
 	memset(rc, 0, sizeof(*rc));
 	if (problems != NULL)
 		memset(problems, 0, sizeof(*problems));
+	if (atts != NULL)
+		memset(atts, 0, sizeof(*atts));
 	/* the schema chose the version by the namespace; the Body is in it */
-	rc->version = xmlStrEqual(body->ns->href, BAD_CAST MLA_RECEIPT2_NS) ? 2 : 1;
+	rc->version = xmlStrEqual(body->ns->href, BAD_CAST MLA_RECEIPT3_NS)   ? 3
+		      : xmlStrEqual(body->ns->href, BAD_CAST MLA_RECEIPT2_NS) ? 2
+									     : 1;
 	for (xmlNodePtr c = body->children; c != NULL; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if ((r = read_field(c, rc, problems, diag)) != MLA_OK)
+		if ((r = read_field(c, rc, problems, atts, diag)) != MLA_OK)
 			return r;
 	}
 	if ((r = receipt_check(rc, diag)) != MLA_OK)
@@ -568,9 +598,13 @@ mla_err mla_receipt_match_time(const mla_receipt *r, time_t now, uint64_t skew_s
 
 mla_err mla_receipt_match_version(const mla_receipt *r, int envelope_version, mla_diag *diag)
 {
-	if (envelope_version >= 2 && r->version < 2)
+	/* envelope 3 pairs with receipt 3 only; 2 with 2; 1 with 1, or 2 for problems */
+	const unsigned want = envelope_version >= 3 ? 3u : envelope_version == 2 ? 2u : 0u;
+
+	if ((want != 0 && r->version != want) || (want == 0 && r->version > 2))
 		return mla_fail(diag, MLA_ERR_RECEIPT_MISMATCH,
 				"receipt version %u for an envelope of version %d, which receipt "
-				"version 2 answers", r->version, envelope_version);
+				"version %u answers", r->version, envelope_version,
+				want != 0 ? want : 1u);
 	return MLA_OK;
 }

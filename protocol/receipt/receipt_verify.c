@@ -13,7 +13,7 @@
 
 struct receipt_parts {
 	xmlDocPtr doc;
-	const struct wrap_shape *shape; /* wrap_receipt or wrap_receipt2, by the version */
+	const struct wrap_shape *shape; /* wrap_receipt, 2 or 3, by the version */
 	struct wrap_parts wrap; /* Body, Signature, as the shape describes them */
 	xmlNodePtr root, body, signature;
 };
@@ -27,6 +27,9 @@ static const struct wrap_shape *shape_of(xmlDocPtr doc)
 	if (root != NULL && root->ns != NULL &&
 	    xmlStrEqual(root->ns->href, BAD_CAST MLA_RECEIPT2_NS))
 		return &wrap_receipt2;
+	if (root != NULL && root->ns != NULL &&
+	    xmlStrEqual(root->ns->href, BAD_CAST MLA_RECEIPT3_NS))
+		return &wrap_receipt3;
 	return &wrap_receipt;
 }
 
@@ -34,7 +37,7 @@ static mla_err locate(struct receipt_parts *p, const xml_safe_counts *c, mla_dia
 {
 	mla_err r;
 
-	if ((r = wrap_root_version(p->doc, "urn:mlagw:receipt:", "Receipt", "receipt", 2, diag)) !=
+	if ((r = wrap_root_version(p->doc, "urn:mlagw:receipt:", "Receipt", "receipt", 3, diag)) !=
 	    MLA_OK)
 		return r;
 	p->shape = shape_of(p->doc);
@@ -48,7 +51,7 @@ static mla_err locate(struct receipt_parts *p, const xml_safe_counts *c, mla_dia
 
 static mla_err check_before_crypto(struct receipt_parts *p, const xml_safe_counts *counts,
 				   mla_receipt *out, mla_receipt_problems *problems,
-				   mla_diag *diag)
+				   mla_receipt_attachments *atts, mla_diag *diag)
 {
 	mla_err r;
 
@@ -57,7 +60,7 @@ static mla_err check_before_crypto(struct receipt_parts *p, const xml_safe_count
 	    (r = b64check_tree(p->root, diag)) != MLA_OK ||
 	    (r = schema_validate(p->doc, diag)) != MLA_OK)
 		return r;
-	return receipt_body_read(p->body, out, problems, diag);
+	return receipt_body_read(p->body, out, problems, atts, diag);
 }
 
 static mla_err check_signer(struct receipt_parts *p, const mla_trust *trust,
@@ -85,6 +88,14 @@ mla_err mla_receipt_verify_problems(const uint8_t *xml, size_t len, const mla_tr
 				    const mla_limits *limits, mla_receipt *out,
 				    mla_receipt_problems *problems, mla_diag *diag)
 {
+	return mla_receipt_verify_attached(xml, len, trust, limits, out, problems, NULL, diag);
+}
+
+mla_err mla_receipt_verify_attached(const uint8_t *xml, size_t len, const mla_trust *trust,
+				    const mla_limits *limits, mla_receipt *out,
+				    mla_receipt_problems *problems, mla_receipt_attachments *atts,
+				    mla_diag *diag)
+{
 	struct receipt_parts p;
 	xml_safe_counts counts;
 	mla_err r;
@@ -92,7 +103,7 @@ mla_err mla_receipt_verify_problems(const uint8_t *xml, size_t len, const mla_tr
 	memset(&p, 0, sizeof(p));
 	memset(out, 0, sizeof(*out));
 	if ((r = xml_safe_parse(xml, len, limits, &p.doc, &counts, diag)) != MLA_OK ||
-	    (r = check_before_crypto(&p, &counts, out, problems, diag)) != MLA_OK ||
+	    (r = check_before_crypto(&p, &counts, out, problems, atts, diag)) != MLA_OK ||
 	    (r = check_signer(&p, trust, limits, out, diag)) != MLA_OK)
 		goto out;
 	r = MLA_OK;
@@ -102,6 +113,8 @@ out:
 		memset(out, 0, sizeof(*out));
 		if (problems != NULL)
 			memset(problems, 0, sizeof(*problems));
+		if (atts != NULL)
+			memset(atts, 0, sizeof(*atts));
 	}
 	xmlFreeDoc(p.doc);
 	return r;

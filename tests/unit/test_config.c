@@ -416,6 +416,17 @@ static void test_envelope_versions(void **state)
 	c->envelope_min_version = 2;
 	assert_int_equal(gw_config_envelope_version(c, gw_config_peer(c, "CO")), 2);
 	assert_int_equal(gw_config_envelope_version(c, gw_config_peer(c, "MX")), 0);
+	assert_int_equal(gw_peer_reads_attachments(c, "CO"), 0);
+	assert_int_equal(gw_peer_reads_attachments(c, "XX"), 0);
+	/* version 3 (attachments, SPEC 17.13): listed, yet never written without them */
+	c->peers[0].envelope_versions = 14u;
+	c->envelope_min_version = 1;
+	assert_int_equal(gw_peer_reads_attachments(c, "CO"), 1);
+	assert_int_equal(gw_config_envelope_version(c, gw_config_peer(c, "CO")), 2);
+	gw_config_envelope_versions_text(gw_config_peer(c, "CO"), text, sizeof(text));
+	assert_string_equal(text, "1, 2, 3");
+	assert_int_equal(gw_config_peer(c, "CO")->max_segments_in_flight, 4);
+	assert_int_equal(c->transfer_timeout_ms, 7 * 24 * 3600 * 1000ull);
 	free(c);
 	expect_base_error("[peer CO]\nurl = https://a\nenvelope_versions = 1, 4\n", 3,
 			  "[peer CO] envelope_versions: a version this gateway does not implement");

@@ -686,9 +686,9 @@ static void test_unknown_receipt_version(void **state)
 	mla_buf b;
 
 	sealed(f, MLA_OUTCOME_ACCEPTED, &r, &b);
-	fixture_replace(&b, "\"urn:mlagw:receipt:1\"", "\"urn:mlagw:receipt:3\"");
+	fixture_replace(&b, "\"urn:mlagw:receipt:1\"", "\"urn:mlagw:receipt:4\"");
 	expect_refused(f, &b, MLA_ERR_UNSUPPORTED_VERSION,
-		       "receipt version 3; this reader reads versions 1 to 2");
+		       "receipt version 4; this reader reads versions 1 to 3");
 	mla_buf_free(&b);
 }
 

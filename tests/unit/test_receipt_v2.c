@@ -199,8 +199,8 @@ static void test_seal_refuses(void **state)
 	seal_refused(f, &r, p, MLA_ERR_ARG, "version 2");
 	fill(&r, 2, MLA_OUTCOME_ACCEPTED);
 	seal_refused(f, &r, p, MLA_ERR_ARG, "rejected");
-	fill(&r, 3, MLA_OUTCOME_REJECTED);
-	seal_refused(f, &r, NULL, MLA_ERR_HEADER, "version 3");
+	fill(&r, 4, MLA_OUTCOME_REJECTED);
+	seal_refused(f, &r, NULL, MLA_ERR_HEADER, "version 4");
 	fill(&r, 2, MLA_OUTCOME_REJECTED);
 	p->count = 2;
 	seal_refused(f, &r, p, MLA_ERR_HEADER, "below the 3 listed");
@@ -337,8 +337,8 @@ static void test_version_marks_agree(void **state)
 	expect(f, &b, MLA_ERR_SCHEMA, NULL);
 	mla_buf_free(&b);
 	seal_v2(f, &r, p, &b);
-	fixture_replace(&b, "urn:mlagw:receipt:2", "urn:mlagw:receipt:3");
-	expect(f, &b, MLA_ERR_UNSUPPORTED_VERSION, "receipt version 3"); /* SPEC 11 rule 2 */
+	fixture_replace(&b, "urn:mlagw:receipt:2", "urn:mlagw:receipt:4");
+	expect(f, &b, MLA_ERR_UNSUPPORTED_VERSION, "receipt version 4"); /* SPEC 11 rule 2 */
 	mla_buf_free(&b);
 	/* a version 1 Body hidden inside a version 2 receipt */
 	seal_v2(f, &r, p, &b);

@@ -149,7 +149,7 @@ def main(mlagw, mlagwd):
     s, r = net.post('ES', 'CO', env1)
     rc = parse_receipt(r)
     check(s == 422 and rc['outcome'] == 'rejected' and rc['error'] == 'unsupported-version' and
-          'reads versions 2 to 2' in rc['error_text'] and rc['digest'] == sha256(env1),
+          'reads versions 2 to 3' in rc['error_text'] and rc['digest'] == sha256(env1),
           'version 1 to a minimum of 2: HTTP %d %r' % (s, rc))
     env2 = net.seal('ES', 'CO', order, kind='production-order', version=2)
     s, r = net.post('ES', 'CO', env2)

@@ -6,11 +6,11 @@ envelope_min_version = 2) while ES still writes version 1 to it:
   version found and the versions read, with the MessageId; ES marks the message rejected,
   records alert version-refused (peer CO, version 1) and does not send it again;
 - an unknown version (a sealed envelope whose root namespace is rewritten to
-  urn:mlagw:envelope:3: the root is checked before the signature) posted to CO's endpoint:
+  urn:mlagw:envelope:4: the root is checked before the signature) posted to CO's endpoint:
   422, a signed receipt unsupported-version naming no MessageId, over the digest of the bytes;
 - the same unknown version through ES's relay (ES's queued envelope replaced by such bytes:
-  no release writes version 3): ES accepts the receipt without MessageId on CO's State and the
-  digest of what it sent, marks the message rejected with alert version-refused (version 3),
+  no release writes version 4): ES accepts the receipt without MessageId on CO's State and the
+  digest of what it sent, marks the message rejected with alert version-refused (version 4),
   no resend;
 - a case document of a namespace CO does not read (urn:mlagw:case:request:2) in a version 2
   envelope: unsupported-version with the document's problem listed (SPEC 16.1); ES marks it
@@ -25,7 +25,7 @@ from gwnet import *  # noqa: E402,F403
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..',
                         'protocol', 'case', 'examples')
-READS = 'this gateway reads versions 2 to 2 ([gateway] envelope_min_version)'
+READS = 'this gateway reads versions 2 to 3 ([gateway] envelope_min_version)'
 
 
 def rejected_once(es, co, mid, version):
@@ -64,13 +64,13 @@ def main(mlagw, mlagwd):
 
     # an unknown version at CO's endpoint: refused at its root, no MessageId
     env3 = net.seal('ES', 'CO', version=2).replace(b'"urn:mlagw:envelope:2"',
-                                                  b'"urn:mlagw:envelope:3"')
+                                                  b'"urn:mlagw:envelope:4"')
     s, r = net.post('ES', 'CO', env3)
     rc = parse_receipt(r)
     check(s == 422 and rc['outcome'] == 'rejected' and rc['error'] == 'unsupported-version' and
           rc['message_id'] is None and rc['digest'] == sha256(env3) and
-          rc['error_text'] == 'envelope version 3; ' + READS,
-          'version 3 at the endpoint: HTTP %d %r' % (s, rc))
+          rc['error_text'] == 'envelope version 4; ' + READS,
+          'version 4 at the endpoint: HTTP %d %r' % (s, rc))
     path = os.path.join(net.dir, 'receipt-v3.xml')
     with open(path, 'wb') as f:
         f.write(r)
@@ -82,16 +82,16 @@ def main(mlagw, mlagwd):
     co.stop()
     mid3 = es.submit('CO')['message_id']
     es.stop()
-    env = es.outbox_envelope(mid3).replace(b'"urn:mlagw:envelope:1"', b'"urn:mlagw:envelope:3"')
-    check(b'urn:mlagw:envelope:3' in env, 'no namespace to rewrite')
+    env = es.outbox_envelope(mid3).replace(b'"urn:mlagw:envelope:1"', b'"urn:mlagw:envelope:4"')
+    check(b'urn:mlagw:envelope:4' in env, 'no namespace to rewrite')
     path = os.path.join(net.dir, 'envelope-v3.xml')
     with open(path, 'wb') as f:
         f.write(env)
     es.fault('set-envelope', mid3, path)
     co.start()
     es.start()
-    rc = rejected_once(es, co, mid3, 3)
-    check(rc['message_id'] is None, 'version 3 through the relay: receipt %r' % rc)
+    rc = rejected_once(es, co, mid3, 4)
+    check(rc['message_id'] is None, 'version 4 through the relay: receipt %r' % rc)
     check(not es.alerts('receipt-invalid'), 'receipt-invalid: %r' % es.alerts('receipt-invalid'))
 
     # a case document of a version CO does not read, in a version 2 envelope (ES's queued

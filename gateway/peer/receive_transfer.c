@@ -1,0 +1,431 @@
+/* The receiving side of the transfer of attachments (SPEC 17.13): the disk reserved before
+ * an envelope version 3 is taken for transfer, the status answered (which segments are
+ * missing), each segment checked against the signed Merkle root with its inclusion proof
+ * before a byte of it is written, written in place and fsynced before it counts as held, and
+ * the files completed when the last segment arrives. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "attach/attach_files.h"
+#include "attach/attach_status.h"
+#include "core/log.h"
+#include "mlagw/codec.h"
+#include "receive_transfer.h"
+
+static uint64_t ciphertext_of(const struct store_transfer_in *t)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		sum += t->att[i].size;
+	return sum;
+}
+
+/* The free bytes of the file system holding the store's folder. */
+static mla_err free_bytes(const char *store_db, uint64_t *out, mla_diag *diag)
+{
+	char dir[ATTACH_PATH_MAX];
+	const char *slash = strrchr(store_db, '/');
+	struct statvfs v;
+
+	if (mla_snprintf(dir, sizeof(dir), "%.*s", slash != NULL ? (int)(slash - store_db) : 1,
+			 slash != NULL ? store_db : ".") != MLA_OK)
+		return mla_fail(diag, MLA_ERR_IO, "store folder path too long");
+	if (dir[0] == '\0')
+		dir[0] = '/', dir[1] = '\0';
+	if (statvfs(dir, &v) != 0)
+		return mla_fail(diag, MLA_ERR_IO, "cannot read the free space of the store's file "
+				"system: %s", strerror(errno));
+	*out = (uint64_t)v.f_bavail * (uint64_t)v.f_frsize;
+	return MLA_OK;
+}
+
+static mla_err allocate_part(const char *store_db, const char *id, const mla_attach_entry *e,
+			     mla_diag *diag)
+{
+	char path[ATTACH_PATH_MAX];
+	mla_err r;
+	int fd, e2 = 0;
+
+	if ((r = attach_file_path(store_db, id, e->index, ATTACH_CT_PART, path, sizeof(path),
+				  diag)) != MLA_OK)
+		return r;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return mla_fail(diag, MLA_ERR_IO, "cannot create attachment %lu of %s: %s",
+				(unsigned long)e->index, id, strerror(errno));
+	if (e->size > (uint64_t)INT64_MAX ||
+	    (e2 = posix_fallocate(fd, 0, (off_t)e->size)) != 0 || fsync(fd) != 0) {
+		close(fd);
+		return mla_fail(diag, MLA_ERR_IO, "insufficient storage: cannot reserve %llu bytes "
+				"for attachment %lu: %s", (unsigned long long)e->size,
+				(unsigned long)e->index, strerror(e2 != 0 ? e2 : errno));
+	}
+	close(fd);
+	return MLA_OK;
+}
+
+mla_err transfer_reserve(const struct gw_config *c, const struct store_transfer_in *t,
+			 mla_diag *diag)
+{
+	uint64_t need = ciphertext_of(t), have = 0;
+	mla_err r;
+
+	if ((r = free_bytes(c->store, &have, diag)) != MLA_OK)
+		return r;
+	if (have < need || have - need < (uint64_t)c->transfer_reserve_margin)
+		return mla_fail(diag, MLA_ERR_IO, "insufficient storage: %llu bytes of attachments "
+				"and a margin of %llu bytes ([limits] transfer_reserve_margin) need "
+				"more than the %llu bytes free", (unsigned long long)need,
+				(unsigned long long)c->transfer_reserve_margin,
+				(unsigned long long)have);
+	if ((r = attach_dir_make(c->store, t->message_id, diag)) != MLA_OK)
+		return r;
+	for (size_t i = 0; i < t->n; i++)
+		if ((r = allocate_part(c->store, t->message_id, &t->att[i], diag)) != MLA_OK) {
+			(void)attach_dir_remove(c->store, t->message_id, NULL);
+			return r;
+		}
+	return MLA_OK;
+}
+
+mla_err transfer_complete_files(const struct gw_config *c, const struct store_transfer_in *t,
+				mla_diag *diag)
+{
+	char part[ATTACH_PATH_MAX], done[ATTACH_PATH_MAX];
+	mla_err r;
+
+	for (size_t i = 0; i < t->n; i++) {
+		unsigned idx = t->att[i].index;
+		if ((r = attach_file_path(c->store, t->message_id, idx, ATTACH_CT_PART, part,
+					  sizeof(part), diag)) != MLA_OK ||
+		    (r = attach_file_path(c->store, t->message_id, idx, ATTACH_CT, done,
+					  sizeof(done), diag)) != MLA_OK)
+			return r;
+		/* renamed before a crash that kept the store from recording the completion */
+		if (access(part, F_OK) != 0 && access(done, F_OK) == 0)
+			continue;
+		if ((r = attach_file_complete(c->store, t->message_id, idx, diag)) != MLA_OK)
+			return r;
+	}
+	return MLA_OK;
+}
+
+mla_err transfer_status(gw_store *s, const struct store_transfer_in *t, char **json,
+			int *complete, mla_diag *diag)
+{
+	struct attach_status *st = calloc(1, sizeof(*st));
+	mla_err r = MLA_OK;
+
+	*json = NULL;
+	*complete = 1;
+	if (st == NULL)
+		return mla_fail(diag, MLA_ERR_NOMEM, "transfer status: out of memory");
+	memcpy(st->message_id, t->message_id, sizeof(st->message_id));
+	st->n = t->n;
+	for (size_t i = 0; i < t->n && r == MLA_OK; i++) {
+		struct attach_status_item *it = &st->item[i];
+		it->index = t->att[i].index;
+		it->segments = t->att[i].segments;
+		r = store_transfer_missing(s, t->message_id, it->index, it->segments, it->missing,
+					   ATTACH_STATUS_RANGES_MAX, &it->n_missing, &it->more,
+					   &it->held, diag);
+		if (it->held < it->segments)
+			*complete = 0;
+	}
+	if (r == MLA_OK)
+		r = attach_status_json(st, json, diag);
+	free(st);
+	return r;
+}
+
+void transfer_sweep(struct gw *g)
+{
+	const struct gw_config *c = &g->snap->cfg;
+	char ids[16][MLA_UUID_LEN + 1];
+	int64_t before = gw_now_ms() - (int64_t)c->transfer_timeout_ms;
+	mla_diag d = {MLA_OK, ""};
+	size_t n = 0;
+
+	if (store_transfer_in_older(g->store, before, ids, 16, &n, &d) != MLA_OK) {
+		gw_log_limited(GW_LOG_ERROR, "store-error", "transfer-older", NULL,
+			       "op=transfer-older reason=\"%s\"", d.msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (store_transfer_in_drop(g->store, ids[i], &d) != MLA_OK ||
+		    store_alert(g->store, "transfer-abandoned", ids[i],
+				"attachments incomplete after [limits] transfer_timeout", &d) !=
+			    MLA_OK) {
+			gw_log_limited(GW_LOG_ERROR, "store-error", "transfer-drop", ids[i],
+				       "op=transfer-drop reason=\"%s\"", d.msg);
+			continue;
+		}
+		if (attach_dir_remove(c->store, ids[i], &d) != MLA_OK)
+			gw_log(GW_LOG_ERROR, "attach-error", ids[i], "reason=\"%s\"", d.msg);
+		gw_log(GW_LOG_WARN, "transfer-abandoned", ids[i], "timeout_s=%llu",
+		       (unsigned long long)(c->transfer_timeout_ms / 1000));
+	}
+}
+
+/* ---- segments ---- */
+
+struct seg_job {
+	struct gw_job job; /* first: the pool hands us this pointer */
+	struct recv_req *rr;
+	char peer_state[3];
+	char message_id[MLA_UUID_LEN + 1];
+	char part[ATTACH_PATH_MAX];
+	mla_attach_entry e;
+	uint64_t k, total; /* the segment; the segments of every attachment */
+	mla_merkle_proof proof;
+	mla_buf body;
+	int code; /* 0: written; else the status to answer */
+	mla_diag diag;
+};
+
+static void reply_text(struct recv_req *rr, int code, const char *reason, const char *text)
+{
+	recv_reply(rr, code, reason, "text/plain", (const uint8_t *)text, strlen(text));
+}
+
+/* In a worker: the proof against the signed root first, then the bytes in place, fsynced. */
+static void seg_run(struct gw_job *job, struct gw_crypto *k)
+{
+	struct seg_job *j = (struct seg_job *)job;
+	uint64_t off = j->k * ((uint64_t)j->e.segment_size + MLA_ATTACH_TAG_LEN);
+	size_t done = 0;
+	int fd;
+
+	(void)k;
+	if (mla_attach_proof_verify(&j->e, j->k, j->body.data, j->body.len, &j->proof, &j->diag) !=
+	    MLA_OK) {
+		j->code = 422;
+		return;
+	}
+	if ((fd = open(j->part, O_WRONLY | O_CLOEXEC)) < 0) {
+		(void)mla_fail(&j->diag, MLA_ERR_IO, "attachment file: %s", strerror(errno));
+		j->code = 503;
+		return;
+	}
+	while (done < j->body.len) {
+		ssize_t w = pwrite(fd, j->body.data + done, j->body.len - done, (off_t)(off + done));
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	if (done < j->body.len || fdatasync(fd) != 0) {
+		(void)mla_fail(&j->diag, MLA_ERR_IO, "attachment file write: %s", strerror(errno));
+		j->code = 503;
+	}
+	close(fd);
+}
+
+static void seg_free(struct seg_job *j)
+{
+	gw_job_release(&j->job);
+	mla_buf_free(&j->body);
+	free(j);
+}
+
+static void reply_204(struct gw *g, void *arg, int committed)
+{
+	struct recv_req *rr = arg;
+
+	(void)g;
+	if (committed)
+		recv_reply(rr, 204, "No Content", "text/plain", NULL, 0);
+	else
+		reply_text(rr, 503, "Service Unavailable", "store unavailable\n");
+}
+
+/* All held: the message completes through the envelope's path (receive.c). */
+static void complete_now(struct gw *g, struct seg_job *j)
+{
+	struct store_transfer_in t;
+	mla_diag d = {MLA_OK, ""};
+	mla_buf env;
+	int found = 0;
+
+	if (store_transfer_in_get(g->store, j->message_id, &found, &t, &env, &d) != MLA_OK ||
+	    !found) {
+		mla_buf_free(&env);
+		reply_text(j->rr, 503, "Service Unavailable", "store unavailable\n");
+		return;
+	}
+	receive_complete(g, j->rr, j->peer_state, &env);
+	mla_buf_free(&env);
+}
+
+static void seg_done(struct gw_job *job)
+{
+	struct seg_job *j = (struct seg_job *)job;
+	struct gw *g = j->rr->g;
+	mla_diag d = {MLA_OK, ""};
+	uint64_t held = 0;
+	char text[MLA_DIAG_MAX + 2];
+	int added = 0;
+
+	if (j->code != 0) {
+		gw_log(GW_LOG_WARN, j->code == 422 ? "segment-refused" : "segment-error",
+		       j->message_id, "peer=%s attachment=%lu segment=%llu reason=\"%s\"",
+		       j->peer_state, (unsigned long)j->e.index, (unsigned long long)j->k,
+		       j->diag.msg);
+		(void)mla_snprintf_cut(text, sizeof(text), "%s\n", j->diag.msg);
+		reply_text(j->rr, j->code, j->code == 422 ? "Unprocessable Entity"
+							  : "Service Unavailable", text);
+	} else if (store_transfer_seg_put(g->store, j->message_id, j->e.index, j->k, &added, &d) !=
+			   MLA_OK ||
+		   store_transfer_held(g->store, j->message_id, &held, &d) != MLA_OK) {
+		gw_log_limited(GW_LOG_ERROR, "store-error", "segment-put", j->message_id,
+			       "op=segment-put reason=\"%s\"", d.msg);
+		reply_text(j->rr, 503, "Service Unavailable", "store unavailable\n");
+	} else if (held >= j->total) {
+		complete_now(g, j);
+	} else {
+		gw_after_commit(g, reply_204, j->rr);
+	}
+	seg_free(j);
+}
+
+/* "{id}/attachments/{n}/segments/{k}": the id a lower-case UUID, n and k decimals. */
+static int parse_rest(const char *rest, char *id, unsigned *idx, uint64_t *k)
+{
+	static const char a[] = "/attachments/", s[] = "/segments/";
+	const char *p = rest, *q;
+	uint64_t v;
+	char num[24];
+
+	if (strlen(p) < MLA_UUID_LEN || strncmp(p + MLA_UUID_LEN, a, sizeof(a) - 1) != 0)
+		return 0;
+	memcpy(id, p, MLA_UUID_LEN);
+	id[MLA_UUID_LEN] = '\0';
+	p += MLA_UUID_LEN + sizeof(a) - 1;
+	if ((q = strchr(p, '/')) == NULL || q - p == 0 || q - p >= (long)sizeof(num) ||
+	    strncmp(q, s, sizeof(s) - 1) != 0)
+		return 0;
+	memcpy(num, p, (size_t)(q - p));
+	num[q - p] = '\0';
+	if (mla_parse_u64(num, 1, MLA_ATTACH_MAX, &v) != MLA_OK)
+		return 0;
+	*idx = (unsigned)v;
+	p = q + sizeof(s) - 1;
+	return strlen(p) < sizeof(num) && mla_parse_u64(p, 0, UINT64_MAX, k) == MLA_OK;
+}
+
+/* An id not received from this peer: the positive receipt if it completed, else 404 (nothing
+ * about other States' messages). */
+static void not_transferring(struct gw *g, struct recv_req *rr, const char *id)
+{
+	mla_diag d = {MLA_OK, ""};
+	uint8_t digest[32];
+	mla_buf stored;
+	int found = 0;
+
+	if (store_inbox_lookup(g->store, id, &found, digest, &stored, &d) == MLA_OK && found) {
+		/* the digest of what this peer sent stands in the transfer row no more: a
+		 * complete message answers its receipt, which names its sender */
+		recv_reply(rr, 200, "OK", "application/xml", stored.data, stored.len);
+		mla_buf_free(&stored);
+		return;
+	}
+	reply_text(rr, 404, "Not Found", "no attachments of that message are being received\n");
+}
+
+static mla_err seg_prepare(struct gw *g, struct seg_job *j, const struct store_transfer_in *t,
+			   unsigned idx, const char *proof_b64, size_t len)
+{
+	uint8_t proof[MLA_MERKLE_PROOF_MAX * MLA_MERKLE_HASH_LEN];
+	size_t plen = 0;
+
+	j->e = t->att[idx - 1];
+	for (size_t i = 0; i < t->n; i++)
+		j->total += t->att[i].segments;
+	if (len != mla_attach_segment_ct_len(&j->e, j->k)) {
+		j->code = 400;
+		return mla_fail(&j->diag, MLA_ERR_ARG, "attachment %u: segment %llu is %zu bytes; "
+				"the list gives it %llu", idx, (unsigned long long)j->k, len,
+				(unsigned long long)mla_attach_segment_ct_len(&j->e, j->k));
+	}
+	j->code = 422;
+	if (proof_b64 == NULL) /* a tree of one leaf: no proof (no header) */
+		proof_b64 = "";
+	if ((proof_b64[0] != '\0' && mla_b64_decode(proof_b64, strlen(proof_b64), proof,
+						    sizeof(proof), &plen) != MLA_OK) ||
+	    mla_attach_proof_decode(proof, plen, j->k, j->e.segments, &j->proof, &j->diag) !=
+		    MLA_OK)
+		return mla_fail(&j->diag, MLA_ERR_HEADER, "attachment %u: segment %llu has no "
+				"valid X-MLA-Proof (base64 of %zu hashes)", idx,
+				(unsigned long long)j->k,
+				mla_attach_proof_len(j->k, j->e.segments));
+	j->code = 0;
+	return attach_file_path(g->snap->cfg.store, t->message_id, idx, ATTACH_CT_PART, j->part,
+				sizeof(j->part), &j->diag);
+}
+
+void receive_segment(struct gw *g, struct recv_req *rr, const char *peer_state, const char *rest,
+		     const char *proof_b64, const uint8_t *body, size_t len)
+{
+	struct seg_job *j = calloc(1, sizeof(*j));
+	struct store_transfer_in t;
+	mla_diag d = {MLA_OK, ""};
+	char id[MLA_UUID_LEN + 1], text[MLA_DIAG_MAX + 2];
+	unsigned idx = 0;
+	int found = 0;
+
+	if (j == NULL) {
+		reply_text(rr, 503, "Service Unavailable", "out of memory\n");
+		return;
+	}
+	j->rr = rr;
+	memcpy(j->peer_state, peer_state, 3);
+	if (!parse_rest(rest, id, &idx, &j->k)) {
+		free(j);
+		reply_text(rr, 404, "Not Found", "not a segment path\n");
+		return;
+	}
+	memcpy(j->message_id, id, sizeof(j->message_id));
+	if (store_transfer_in_get(g->store, id, &found, &t, NULL, &d) != MLA_OK) {
+		free(j);
+		reply_text(rr, 503, "Service Unavailable", "store unavailable\n");
+		return;
+	}
+	if (!found || strcmp(t.from_state, peer_state) != 0) {
+		free(j);
+		if (!found)
+			not_transferring(g, rr, id);
+		else
+			reply_text(rr, 404, "Not Found", "no attachments of that message are being "
+				   "received\n");
+		return;
+	}
+	if (idx > t.n || j->k >= t.att[idx - 1].segments) {
+		free(j);
+		reply_text(rr, 404, "Not Found", "no such attachment or segment\n");
+		return;
+	}
+	if (seg_prepare(g, j, &t, idx, proof_b64, len) != MLA_OK) {
+		int code = j->code != 0 ? j->code : 503;
+		gw_log(GW_LOG_WARN, "segment-refused", id, "peer=%s attachment=%u segment=%llu "
+		       "reason=\"%s\"", peer_state, idx, (unsigned long long)j->k, j->diag.msg);
+		(void)mla_snprintf_cut(text, sizeof(text), "%s\n", j->diag.msg);
+		free(j);
+		reply_text(rr, code, code == 400 ? "Bad Request" : code == 422 ? "Unprocessable Entity"
+									 : "Service Unavailable",
+			   text);
+		return;
+	}
+	mla_buf_init(&j->body, len);
+	if (mla_buf_append(&j->body, body, len) != MLA_OK) {
+		free(j);
+		reply_text(rr, 503, "Service Unavailable", "out of memory\n");
+		return;
+	}
+	j->job.run = seg_run;
+	j->job.done = seg_done;
+	memcpy(j->job.lane, peer_state, 3);
+	gw_pool_submit(g->pool, &j->job, g->snap);
+}

@@ -1,0 +1,38 @@
+/* The receiving side of the transfer of attachments (SPEC 17.13), between receive.c (the
+ * envelope) and peer_server.c (the segment requests): disk reservation, the status answered,
+ * the segments checked and written, the files completed. */
+#ifndef MLAGW_GATEWAY_RECEIVE_TRANSFER_H
+#define MLAGW_GATEWAY_RECEIVE_TRANSFER_H
+
+#include "core/gw.h"
+#include "peer_server.h"
+#include "store/store.h"
+
+/* Reserves the disk for t's attachments: statvfs must show their ciphertext plus
+ * [limits] transfer_reserve_margin free, then each "<n>.ct.part" is allocated in full
+ * (posix_fallocate), so a full disk later cannot cut a transfer short. MLA_ERR_IO with
+ * "insufficient storage: …" (nothing left behind) when the space is not there. */
+mla_err transfer_reserve(const struct gw_config *c, const struct store_transfer_in *t,
+			 mla_diag *diag);
+/* Completes every file of t ("<n>.ct.part" fsynced and renamed to "<n>.ct"); a file already
+ * complete (a crash after its rename) counts as complete. */
+mla_err transfer_complete_files(const struct gw_config *c, const struct store_transfer_in *t,
+				mla_diag *diag);
+/* The status of t (JSON, malloc'd into *json) and whether every segment is held. */
+mla_err transfer_status(gw_store *s, const struct store_transfer_in *t, char **json,
+			int *complete, mla_diag *diag);
+/* Gives up the transfers received more than [limits] transfer_timeout ago: files removed,
+ * rows dropped, a log line and an alert each (every minute, and before a new transfer). */
+void transfer_sweep(struct gw *g);
+
+/* PUT /mla/v1/envelopes/{id}/attachments/{n}/segments/{k} from peer_state (authenticated):
+ * the path after "/mla/v1/envelopes/" is rest. Answers through rr. */
+void receive_segment(struct gw *g, struct recv_req *rr, const char *peer_state, const char *rest,
+		     const char *proof_b64, const uint8_t *body, size_t len);
+
+/* receive.c: the message of a transfer whose segments are all held, its stored envelope
+ * opened and checked again, completed and answered with its receipt through rr. */
+void receive_complete(struct gw *g, struct recv_req *rr, const char *peer_state,
+		      mla_buf *envelope);
+
+#endif

@@ -1,0 +1,358 @@
+"""The transfer of attachments between gateways (SPEC 17.13). ES writes envelope version 3 to
+CO ([peer CO] envelope_versions = 1, 2, 3); messages with attachments are put in ES's outbox
+by tests/tools/attach_seal (the local submission of attachments is another part), with
+segments of 64 KiB:
+
+- through both local APIs: files uploaded at ES, submitted, transferred, downloaded at CO
+  byte for byte;
+- sizes 0, 1, one segment exactly, a boundary minus and plus one byte and many segments go
+  through: delivered on receipt version 3 naming each attachment's size and root, the files
+  at CO byte for byte ES's, the message in CO's inbox only once complete;
+- segments PUT by hand: a wrong length (400), altered bytes, a proof of another position, a
+  segment of another attachment (422), an unknown message or index (404) are refused and
+  nothing is written (the status still misses them); the right ones complete the message
+  (200 and the receipt); the envelope again and a segment again get the same receipt; another
+  State (MX) putting a segment of ES's message gets 404, like an unknown message;
+- CO killed (SIGKILL) mid-transfer, then ES killed mid-transfer: each resumes from what CO
+  holds, the segments sent again at most those in flight;
+- a reservation CO cannot make ([limits] transfer_reserve_margin beyond the free space):
+  503 insufficient storage, retried until the message's deadline, then failed."""
+import base64
+import hashlib
+import http.client
+import json
+import random
+import secrets
+import ssl
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gwnet import *  # noqa: E402,F403
+
+SEG = 65536
+IN_FLIGHT = 4
+
+
+def attach_seal(net, frm, to, sizes, deadline_s=600):
+    """A message with attachments of these sizes into frm's outbox (frm stopped)."""
+    tool = os.environ.get('MLAGW_ATTACH_SEAL') or os.path.join(
+        os.path.dirname(net.store_fault), 'attach_seal')
+    p = subprocess.run([tool, net[frm].store, frm, to, net.pki(frm, 'sign.crt'),
+                        net.pki(frm, 'sign.key'), net.pki(to, 'encrypt.crt'), str(SEG),
+                        str(deadline_s)] + [str(s) for s in sizes], capture_output=True,
+                       timeout=120)
+    check(p.returncode == 0, 'attach_seal: %s' % p.stderr.decode(errors='replace'))
+    return p.stdout.decode().strip()
+
+
+def att_dir(gw, mid):
+    return os.path.join(os.path.dirname(gw.store), 'attachments', mid)
+
+
+def read(path):
+    with open(path, 'rb') as f:
+        return f.read()
+
+
+def ct_size(size):
+    n = max(1, -(-size // SEG))
+    return size + 16 * n
+
+
+def segments(size):
+    return max(1, -(-size // SEG))
+
+
+def delivered(gw, mid, timeout=60):
+    wait_until(lambda: gw.outbox([mid], blobs=False).get(mid, {}).get('state') == DELIVERED,
+               timeout, msg='%s delivered' % mid)
+
+
+def receipt_attachments(xml):
+    return [(int(i), int(s), r) for i, s, r in re.findall(
+        rb'<mlr:Attachment index="(\d+)" size="(\d+)" root="([0-9a-f]{64})"', xml)]
+
+
+def sent_counts(gw, mid):
+    """(sent, held_before) of each round of segments ES logged for mid."""
+    return [(int(a), int(b)) for a, b in re.findall(
+        r'segments-sent msg=%s to=CO sent=(\d+) held_before=(\d+)' % mid, gw.log_text())]
+
+
+def same_files(es, co, mid, sizes):
+    for i, size in enumerate(sizes, 1):
+        got = os.path.join(att_dir(co, mid), '%d.ct' % i)
+        check(os.path.exists(got), '%s: attachment %d not complete at CO' % (mid, i))
+        check(not os.path.exists(got + '.part'), '%s: part file left' % mid)
+        check(os.path.getsize(got) == ct_size(size), 'attachment %d: %d bytes, want %d' % (
+            i, os.path.getsize(got), ct_size(size)))
+        check(read(got) == read(os.path.join(att_dir(es, mid), '%d.ct' % i)),
+              'attachment %d differs from what ES sealed' % i)
+
+
+def check_sizes(net, es, co):
+    sizes = [0, 1, SEG, SEG - 1, SEG + 1, 20 * SEG + 5]
+    es.stop()
+    mid = attach_seal(net, 'ES', 'CO', sizes)
+    es.start()
+    delivered(es, mid)
+    row = es.outbox([mid])[mid]
+    atts = receipt_attachments(row['receipt'])
+    check(b'urn:mlagw:receipt:3' in row['receipt'] and
+          [(i, s) for i, s, _ in atts] == [(i, ct_size(s)) for i, s in enumerate(sizes, 1)],
+          'receipt attachments %r' % atts)
+    inbox = co.inbox()
+    check(mid in inbox and inbox[mid]['accepted'] == 1, 'not in CO inbox')
+    same_files(es, co, mid, sizes)
+    check('transferring' in es.history(mid), 'history %r' % es.history(mid))
+    check(not es.alerts() and not co.alerts(), 'alerts %r %r' % (es.alerts(), co.alerts()))
+    return mid
+
+
+def put(net, frm, to, mid, idx, k, body, proof=b'', content_type='application/octet-stream'):
+    """One segment PUT over mutual TLS: (status, body)."""
+    import http.client
+    c = http.client.HTTPSConnection('127.0.0.1', net[to].port, timeout=20,
+                                    context=net.client_ctx(frm, to))
+    try:
+        h = {'Content-Type': content_type}
+        if proof:
+            h['X-MLA-Proof'] = base64.b64encode(proof).decode()
+        c.request('PUT', '/mla/v1/envelopes/%s/attachments/%d/segments/%d' % (mid, idx, k),
+                  body=body, headers=h)
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def status_of(net, env):
+    s, body = net.post('ES', 'CO', env)
+    check(s == 202, 'envelope again: HTTP %d %r' % (s, body[:200]))
+    return json.loads(body)
+
+
+def check_by_hand(net, es, co):
+    """Segments PUT by hand: refusals write nothing; the right ones complete the message."""
+    es.stop()
+    mid = attach_seal(net, 'ES', 'CO', [100, SEG + 10])
+    other = attach_seal(net, 'ES', 'CO', [100])
+    env = es.outbox_envelope(mid)
+    d = att_dir(es, mid)
+    a1, a2 = read(os.path.join(d, '1.ct')), read(os.path.join(d, '2.ct'))
+    leaves = read(os.path.join(d, '2.tree'))[:64]  # level 0: the two leaf hashes
+    s0, s1 = a2[:SEG + 16], a2[SEG + 16:]
+    st = status_of(net, env)
+    check(st['state'] == 'transferring' and st['message_id'] == mid and
+          [a['missing'] for a in st['attachments']] == [[[0, 0]], [[0, 1]]],
+          'first status %r' % st)
+    # refused, each for its reason, nothing written
+    s, b = put(net, 'ES', 'CO', mid, 1, 0, a1[:-1])
+    check(s == 400 and b'is 115 bytes' in b, 'wrong length: %d %r' % (s, b))
+    s, b = put(net, 'ES', 'CO', mid, 1, 0, bytes([a1[0] ^ 1]) + a1[1:])
+    check(s == 422 and b'attachment 1: segment 0 is not in the signed Merkle root' in b,
+          'altered: %d %r' % (s, b))
+    s, b = put(net, 'ES', 'CO', mid, 2, 0, s0, proof=leaves[:32])
+    check(s == 422 and b'segment 0 is not in the signed Merkle root' in b,
+          'proof of another position: %d %r' % (s, b))
+    s, b = put(net, 'ES', 'CO', mid, 2, 1, a1[:26])
+    check(s == 422 and b'attachment 2: segment 1' in b, 'another attachment: %d %r' % (s, b))
+    other_ct = read(os.path.join(att_dir(es, other), '1.ct'))
+    s, b = put(net, 'ES', 'CO', mid, 1, 0, other_ct)
+    check(s == 422, 'a segment of another message: %d %r' % (s, b))
+    s, b = put(net, 'ES', 'CO', mid, 3, 0, a1)
+    check(s == 404, 'attachment 3: %d %r' % (s, b))
+    s, b = put(net, 'ES', 'CO', mid, 2, 2, s1, proof=leaves[:32])
+    check(s == 404, 'segment 2 of 2: %d %r' % (s, b))
+    s, b = put(net, 'ES', 'CO', other, 1, 0, other_ct)
+    check(s == 404, 'a message not sent: %d %r' % (s, b))
+    s, b = put(net, 'MX', 'CO', mid, 1, 0, a1)
+    check(s == 404 and mid.encode() not in b, "another State's PUT: %d %r" % (s, b))
+    s, b = put(net, 'ES', 'CO', mid, 1, 0, a1, content_type='application/xml')
+    check(s == 415, 'content type: %d' % s)
+    st = status_of(net, env)
+    check([a['held'] for a in st['attachments']] == [0, 0], 'written after refusals: %r' % st)
+    # the right ones: 204, 204 again (held), then 200 with the receipt
+    check(put(net, 'ES', 'CO', mid, 1, 0, a1)[0] == 204, 'segment 1/0')
+    check(put(net, 'ES', 'CO', mid, 1, 0, a1)[0] == 204, 'segment 1/0 again')
+    check(put(net, 'ES', 'CO', mid, 2, 1, s1, proof=leaves[:32])[0] == 204, 'segment 2/1')
+    st = status_of(net, env)
+    check([a['missing'] for a in st['attachments']] == [[], [[0, 0]]], 'status %r' % st)
+    check(mid not in co.inbox(), 'in the inbox before it is complete')
+    s, rec = put(net, 'ES', 'CO', mid, 2, 0, s0, proof=leaves[32:64])
+    check(s == 200 and b'urn:mlagw:receipt:3' in rec, 'completing segment: %d %r' % (s, rec))
+    r = parse_receipt(rec)
+    check(r['outcome'] == 'accepted' and r['digest'] == sha256(env), 'receipt %r' % r)
+    # exactly once: the envelope again and a segment again answer the same receipt
+    s, again = net.post('ES', 'CO', env)
+    check(s == 200 and again == rec, 'envelope after completion: %d' % s)
+    s, again = put(net, 'ES', 'CO', mid, 1, 0, a1)
+    check(s == 200 and again == rec, 'segment after completion: %d' % s)
+    check(co.inbox_counts().get(mid) == 1, 'inbox %r' % co.inbox_counts().get(mid))
+    # ES sends it too: the same receipt, delivered
+    es.start()
+    delivered(es, mid)
+    check(es.outbox([mid])[mid]['receipt'] == rec, 'ES stored another receipt')
+    delivered(es, other)
+    same_files(es, co, mid, [100, SEG + 10])
+
+
+def resent(gw, mid, total):
+    rounds = sent_counts(gw, mid)
+    return sum(a for a, _ in rounds) - total, rounds
+
+
+def check_kill(net, es, co, victim, total=160):
+    """victim killed while ES sends a message of total segments (capped at 2 MiB/s): after
+    its restart the transfer resumes from what CO holds, the segments sent again at most
+    those in flight at the kill."""
+    es.stop()
+    mid = attach_seal(net, 'ES', 'CO', [total * SEG])
+    es.start()
+    wait_until(lambda: 'transferring msg=%s' % mid in es.log_text(), 20, msg='transferring')
+    time.sleep(1.5)
+    if victim is co:
+        # the message's status shows the progress while its segments go out
+        st = es.status(mid)
+        p = st.get('progress')
+        check(st['state'] == 'sending' and p is not None and
+              p['segments_total'] == total and p['bytes_total'] == total * (SEG + 16) and
+              0 < p['segments_done'] < total and 0 < p['bytes_done'] < p['bytes_total'],
+              'status while transferring %r' % st)
+        check('transferring' in [h['state'] for h in st['history']], 'history %r' % st)
+    victim.kill()
+    time.sleep(0.5)
+    victim.start()
+    delivered(es, mid, 90)
+    extra, rounds = resent(es, mid, total)
+    check(rounds and rounds[-1][1] > 0, 'resumed from zero: rounds %r' % (rounds,))
+    if victim is co:
+        # every round of ES is logged: the segments sent again are those in flight at the kill
+        check(len(rounds) >= 2 and 0 <= extra <= IN_FLIGHT,
+              'segments sent again: %d (rounds %r)' % (extra, rounds))
+    else:
+        # ES's round before its kill is not logged: after it, exactly what CO missed
+        check(rounds[-1][0] == total - rounds[-1][1], 'after the restart: rounds %r' % (rounds,))
+    same_files(es, co, mid, [total * SEG])
+    check(co.inbox_counts().get(mid) == 1, 'inbox %r' % co.inbox_counts().get(mid))
+
+
+def check_no_room(net, es, co):
+    """CO cannot reserve the space: 503 insufficient storage, retried until the deadline,
+    then failed; nothing left at CO."""
+    co.stop()
+    co.overrides.setdefault('limits', {})['transfer_reserve_margin'] = '1024 GiB'
+    co.write_config()
+    co.start()
+    es.stop()
+    mid = attach_seal(net, 'ES', 'CO', [3 * SEG], deadline_s=4)
+    es.start()
+    wait_until(lambda: es.outbox([mid], blobs=False).get(mid, {}).get('state') == FAILED, 30,
+               msg='failed at its deadline')
+    row = es.outbox([mid], blobs=False)[mid]
+    check('insufficient storage' in row['last_error'] and 'deadline' in row['last_error'] or
+          'insufficient storage' in es.log_text(), 'last error %r' % row['last_error'])
+    check('transfer-refused msg=%s' % mid in co.log_text(), 'no refusal logged at CO')
+    check(not os.path.exists(att_dir(co, mid)), 'files left at CO')
+    check(mid not in co.inbox(), 'in the inbox')
+
+
+class Api:
+    """The local API of a gateway with a token per role (as test_attach_api.py)."""
+    def __init__(self, gw):
+        self.gw, self.port, self.tokens, lines = gw, free_port(), {}, []
+        for role in ('authority', 'agency'):
+            tok = secrets.token_urlsafe(32)
+            self.tokens[role] = tok
+            lines.append('%s %s-%s sha256:%s' % (role, gw.state.lower(), role,
+                                                 hashlib.sha256(tok.encode()).hexdigest()))
+        gw.overrides['api'] = {'listen': '127.0.0.1:%d' % self.port, 'token': lines,
+                               'max_body_bytes': '256 KiB'}
+        gw.overrides.setdefault('limits', {}).update(
+            {'attachment_segment_bytes': '64 KiB', 'upload_min_free_bytes': '0'})
+
+    def call(self, method, path, role='authority', raw=None, body=None, headers=None):
+        ctx = ssl.create_default_context(cafile=self.gw.pki('root.crt'))
+        ctx.check_hostname = False
+        c = http.client.HTTPSConnection('127.0.0.1', self.port, context=ctx, timeout=60)
+        h = dict(headers or {})
+        h['Authorization'] = 'Bearer ' + self.tokens[role]
+        if body is not None:
+            raw = json.dumps(body).encode()
+            h['Content-Type'] = 'application/json'
+        try:
+            c.request(method, path, body=raw, headers=h)
+            r = c.getresponse()
+            return r.status, r.read()
+        finally:
+            c.close()
+
+    def upload(self, data, chunk=200000):
+        code, out = self.call('POST', '/api/v1/uploads')
+        check(code == 201, 'upload: %d %r' % (code, out))
+        uid, off = json.loads(out)['upload_id'], 0
+        while True:
+            piece = data[off:off + chunk]
+            last = off + len(piece) >= len(data)
+            total = str(len(data)) if last else '*'
+            rng = ('bytes %d-%d/%s' % (off, off + len(piece) - 1, total) if piece else
+                   'bytes */%d' % len(data))
+            code, out = self.call('PUT', '/api/v1/uploads/' + uid, raw=piece,
+                                  headers={'Content-Range': rng,
+                                           'Content-Type': 'application/octet-stream'})
+            check(code == 200, 'chunk at %d: %d %r' % (off, code, out[:200]))
+            off += len(piece)
+            if last:
+                return uid
+
+
+def check_end_to_end(net, es_api, co_api):
+    """Through both local APIs: uploaded at ES, submitted, transferred, downloaded at CO
+    byte for byte (the other parts of SPEC 17.13 and 17.14 together)."""
+    es, co = net['ES'], net['CO']
+    rnd = random.Random(1713)
+    files = [b'', bytes(rnd.getrandbits(8) for _ in range(SEG + 1)),
+             bytes(rnd.getrandbits(8) for _ in range(5 * SEG + 7))]
+    atts = [{'upload': es_api.upload(f), 'name': 'evidence-%d.bin' % i,
+             'type': 'application/octet-stream'} for i, f in enumerate(files, 1)]
+    body = {'to': 'CO', 'kind': 'mla', 'new_case': True, 'content_type': 'application/xml',
+            'document_b64': base64.b64encode(b'<Request>evidence</Request>').decode(),
+            'attachments': atts}
+    code, out = es_api.call('POST', '/api/v1/messages', body=body)
+    check(code == 202, 'submit: %d %r' % (code, out))
+    mid = json.loads(out)['message_id']
+    delivered(es, mid)
+    check(b'urn:mlagw:receipt:3' in es.outbox([mid])[mid]['receipt'], 'receipt version 3')
+    for n, data in enumerate(files, 1):
+        code, got = co_api.call('GET', '/api/v1/inbox/%s/attachments/%d?reason=review' % (mid, n),
+                                'agency')
+        check(code == 200 and got == data, 'attachment %d at CO: HTTP %d, %d of %d bytes' % (
+            n, code, len(got), len(data)))
+
+
+def main(mlagw, mlagwd):
+    net = Net(mlagw, mlagwd, ['ES', 'CO', 'MX'])
+    es, co = net['ES'], net['CO']
+    es.overrides['peer CO'] = {'envelope_versions': '1, 2, 3',
+                               'max_segments_in_flight': str(IN_FLIGHT)}
+    es_api, co_api = Api(es), Api(co)
+    net.start_all()
+    check_end_to_end(net, es_api, co_api)
+    check_sizes(net, es, co)
+    check_by_hand(net, es, co)
+    es.stop()
+    es.overrides['peer CO']['max_bandwidth'] = '2 MiB'
+    es.write_config()
+    es.start()
+    check_kill(net, es, co, co)
+    check_kill(net, es, co, es)
+    check_no_room(net, es, co)
+    net.stop_all()
+    print('ok')
+
+
+run(main)
