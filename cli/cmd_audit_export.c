@@ -146,6 +146,15 @@ static mla_err attach_src(void *arg, const char *message_id, unsigned index, cha
 	return attach_file_path(a->store, message_id, index, ATTACH_CT, out, cap, diag);
 }
 
+/* The sender's tree file of an attachment (absent on a receiver). */
+static mla_err attach_tree(void *arg, const char *message_id, unsigned index, char *out,
+			   size_t cap, mla_diag *diag)
+{
+	const struct export_args *a = arg;
+
+	return attach_file_path(a->store, message_id, index, ATTACH_TREE, out, cap, diag);
+}
+
 static void attach_missing(void *arg, const char *message_id, unsigned index)
 {
 	(void)arg;
@@ -168,15 +177,15 @@ static int export_attachments(const struct export_args *a)
 	/* the envelopes' lists are read by the envelope reader: its schemas */
 	if ((r = mla_crypto_init(&d)) != MLA_OK)
 		return cli_fail(CMD, r, &d);
-	r = mla_audit_export_attachments(a->out, dir, attach_src, attach_missing, (void *)a,
-					 &res, &d);
+	r = mla_audit_export_attachments(a->out, dir, attach_src, attach_tree, attach_missing,
+					 (void *)a, &res, &d);
 	if (r != MLA_OK) {
 		fprintf(stderr, "mlagw " CMD ": attachments: %s\n", mla_diag_message(&d));
 		return r == MLA_ERR_NOMEM ? CLI_INTERNAL : CLI_IO;
 	}
-	fprintf(stderr, "mlagw " CMD ": %s: %zu attachments of %zu envelopes, %llu bytes; %zu "
-		"not in the store\n", dir, res.copied, res.envelopes,
-		(unsigned long long)res.bytes, res.missing);
+	fprintf(stderr, "mlagw " CMD ": %s: %zu attachments of %zu envelopes, %llu bytes, %zu "
+		"tree files; %zu not in the store\n", dir, res.copied, res.envelopes,
+		(unsigned long long)res.bytes, res.trees, res.missing);
 	return CLI_OK;
 }
 

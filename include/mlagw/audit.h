@@ -351,7 +351,9 @@ typedef struct mla_audit_attach_in {
  * one segment (memory does not grow with the file) and hashed into the Merkle root, which
  * must be the signed one (mla_attach_checker). MLA_ERR_SIG_INVALID naming the attachment and
  * the segment (never content), MLA_ERR_IO when the file cannot be read, MLA_ERR_NOT_FOUND
- * when it does not exist. */
+ * when it does not exist. When the root fails and "<n>.tree" is beside path (path ending in
+ * ".ct"), the sender's tree file whose leaves give the signed root, the message names the
+ * first segment that differs. */
 mla_err mla_audit_attach_check_file(const char *path, const mla_attach_entry *e,
 				    const char *message_id, mla_diag *diag);
 
@@ -365,19 +367,22 @@ typedef void (*mla_audit_attach_missing_fn)(void *arg, const char *message_id, u
 typedef struct mla_audit_attach_export {
 	size_t envelopes; /* version 3 envelopes of the bundle (their own records, not seals) */
 	size_t copied, missing;
-	uint64_t bytes; /* copied */
+	size_t trees;   /* the sender's tree files copied beside (<n>.tree) */
+	uint64_t bytes; /* copied (the ciphertext files) */
 } mla_audit_attach_export;
 
 /* Writes beside the bundle at bundle_path, in out_dir (created, mode 0700; it must not exist),
  * <message id>/<n>.ct for each attachment listed by each version 3 envelope record of the
  * bundle (named by its message id; earlier seals are not), copied from src's path in
  * pieces of 1 MiB, fsynced, written as <n>.ct.part and renamed. A file src does not hold is
- * counted and told to on_missing, not an error. The lists are read from the envelopes
+ * counted and told to on_missing, not an error. With tree (NULL: none), the sender's tree
+ * file of each copied attachment, when it exists there, is copied as <n>.tree (the verifier
+ * uses it to name an altered segment). The lists are read from the envelopes
  * without their signatures (mla_envelope_attach_list_unsigned): the verifier checks them. */
 mla_err mla_audit_export_attachments(const char *bundle_path, const char *out_dir,
-				     mla_audit_attach_src_fn src, mla_audit_attach_missing_fn
-				     on_missing, void *arg, mla_audit_attach_export *res,
-				     mla_diag *diag);
+				     mla_audit_attach_src_fn src, mla_audit_attach_src_fn tree,
+				     mla_audit_attach_missing_fn on_missing, void *arg,
+				     mla_audit_attach_export *res, mla_diag *diag);
 
 /* Verifies n bundles (SPEC section 15, Verification) with the roots of trust, and with
  * n > 1 the split-view check across them. MLA_OK when the checks ran, whatever they found:

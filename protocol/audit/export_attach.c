@@ -68,12 +68,38 @@ static mla_err copy_fd(int from, const char *to, uint8_t *buf, uint64_t *bytes, 
 
 struct xctx {
 	const char *out_dir;
-	mla_audit_attach_src_fn src;
+	mla_audit_attach_src_fn src, tree;
 	mla_audit_attach_missing_fn on_missing;
 	void *arg;
 	mla_audit_attach_export *res;
 	uint8_t *buf;
 };
+
+/* The sender's tree file of the attachment, when the store holds one: copied as <n>.tree
+ * (the verifier uses its leaves only to say which segment differs from the signed ones). */
+static mla_err copy_tree(struct xctx *x, const char *id, const char *dir, unsigned index,
+			 mla_diag *diag)
+{
+	char src[XPATH_MAX], part[XPATH_MAX], dst[XPATH_MAX];
+	uint64_t bytes = 0;
+	mla_err r;
+	int fd;
+
+	if ((r = x->tree(x->arg, id, index, src, sizeof src, diag)) != MLA_OK)
+		return r;
+	if ((fd = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? MLA_OK : mla_fail(diag, MLA_ERR_IO, "cannot read %s: %s",
+							   src, strerror(errno));
+	if (mla_snprintf(part, sizeof part, "%s/%u.tree.part", dir, index) != MLA_OK ||
+	    mla_snprintf(dst, sizeof dst, "%s/%u.tree", dir, index) != MLA_OK)
+		r = mla_fail(diag, MLA_ERR_TOO_LARGE, "attachments folder path too long");
+	else if ((r = copy_fd(fd, part, x->buf, &bytes, diag)) == MLA_OK && rename(part, dst) != 0)
+		r = mla_fail(diag, MLA_ERR_IO, "cannot rename %s: %s", part, strerror(errno));
+	close(fd);
+	if (r == MLA_OK)
+		x->res->trees++;
+	return r;
+}
 
 /* Attachment e of message id: copied as <n>.ct.part, renamed <n>.ct; absent: counted. */
 static mla_err copy_one(struct xctx *x, const char *id, const char *dir,
@@ -103,6 +129,8 @@ static mla_err copy_one(struct xctx *x, const char *id, const char *dir,
 	close(fd);
 	if (r == MLA_OK)
 		x->res->copied++;
+	if (r == MLA_OK && x->tree != NULL)
+		r = copy_tree(x, id, dir, e->index, diag);
 	return r;
 }
 
@@ -170,11 +198,11 @@ static mla_err export_all(struct xctx *x, FILE *f, const mla_bundle *b, mla_diag
 }
 
 mla_err mla_audit_export_attachments(const char *bundle_path, const char *out_dir,
-				     mla_audit_attach_src_fn src, mla_audit_attach_missing_fn
-				     on_missing, void *arg, mla_audit_attach_export *res,
-				     mla_diag *diag)
+				     mla_audit_attach_src_fn src, mla_audit_attach_src_fn tree,
+				     mla_audit_attach_missing_fn on_missing, void *arg,
+				     mla_audit_attach_export *res, mla_diag *diag)
 {
-	struct xctx x = {out_dir, src, on_missing, arg, res, NULL};
+	struct xctx x = {out_dir, src, tree, on_missing, arg, res, NULL};
 	mla_bundle b;
 	mla_err r;
 	FILE *f = NULL;

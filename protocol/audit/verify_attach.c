@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mlagw/codec.h"
+#include "mlagw/merkle.h"
 #include "verify_internal.h"
 
 #define ATT_PATH_MAX 4096
@@ -34,9 +35,63 @@ static int read_full(int fd, uint8_t *p, size_t len)
 	return 0;
 }
 
+/* Where the segments of fd differ from the signed ones, after the root failed: with the
+ * sender's tree file beside (tree_path, "<n>.tree", whose first 32·N bytes are the N leaf
+ * hashes, SPEC 17.13), read beside the segments; its leaves are trusted only when they give
+ * the signed root. The first segment whose leaf differs into *first and their number into
+ * *count; 0, or -1 when there is no such tree (or it is not the signed one). */
+static int locate(const char *tree_path, int fd, const mla_attach_entry *e, uint8_t *buf,
+		  uint64_t *first, uint64_t *count)
+{
+	uint8_t leaf[MLA_MERKLE_HASH_LEN], mine[MLA_MERKLE_HASH_LEN], root[MLA_MERKLE_HASH_LEN];
+	mla_merkle_compact range;
+	FILE *t = fopen(tree_path, "rb");
+	int ok = t != NULL && lseek(fd, 0, SEEK_SET) == 0;
+
+	mla_merkle_compact_init(&range);
+	*count = 0;
+	for (uint64_t k = 0; ok && k < e->segments; k++) {
+		size_t len = (size_t)mla_attach_segment_ct_len(e, k);
+		ok = fread(leaf, 1, sizeof leaf, t) == sizeof leaf &&
+		     mla_merkle_compact_append(&range, leaf) == MLA_OK &&
+		     read_full(fd, buf, len) == 0 && mla_merkle_leaf_hash(buf, len, mine) == MLA_OK;
+		if (ok && memcmp(leaf, mine, sizeof leaf) != 0 && (*count)++ == 0)
+			*first = k;
+	}
+	ok = ok && mla_merkle_compact_root(&range, root) == MLA_OK &&
+	     memcmp(root, e->root, sizeof root) == 0 && *count > 0;
+	if (t != NULL)
+		fclose(t);
+	return ok ? 0 : -1;
+}
+
+/* The root failed: the message, naming the segments when the tree file locates them. */
+static mla_err root_failed(const char *path, int fd, const mla_attach_entry *e, uint8_t *buf,
+			   const char *id, mla_diag *diag)
+{
+	char tree[ATT_PATH_MAX];
+	size_t len = strlen(path);
+	uint64_t first = 0, count = 0;
+
+	if (len > 3 && len - 3 + sizeof(".tree") <= sizeof tree) {
+		memcpy(tree, path, len - 3);
+		memcpy(tree + len - 3, ".tree", sizeof(".tree"));
+		if (locate(tree, fd, e, buf, &first, &count) == 0)
+			return mla_fail(diag, MLA_ERR_SIG_INVALID, "message %s attachment %u: "
+					"segment %llu is not the one signed (%llu of its %llu "
+					"segments differ; located with its tree file)", id, e->index,
+					(unsigned long long)first, (unsigned long long)count,
+					(unsigned long long)e->segments);
+	}
+	/* the root covers every segment: which one was altered, it cannot say */
+	return mla_fail(diag, MLA_ERR_SIG_INVALID, "message %s attachment %u: segments 0 to %llu "
+			"do not have the signed Merkle root (one or more altered)", id, e->index,
+			(unsigned long long)(e->segments - 1));
+}
+
 /* Every segment of the open file fd, in order, through the checker c and buffer buf. */
-static mla_err check_segments(int fd, const mla_attach_entry *e, mla_attach_checker *c,
-			      uint8_t *buf, const char *id, mla_diag *diag)
+static mla_err check_segments(const char *path, int fd, const mla_attach_entry *e,
+			      mla_attach_checker *c, uint8_t *buf, const char *id, mla_diag *diag)
 {
 	mla_err r;
 
@@ -50,11 +105,8 @@ static mla_err check_segments(int fd, const mla_attach_entry *e, mla_attach_chec
 		if ((r = mla_attach_checker_next(c, buf, len, diag)) != MLA_OK)
 			return r;
 	}
-	/* the root covers every segment: which one was altered, it cannot say */
 	if (mla_attach_checker_finish(c, diag) != MLA_OK)
-		return mla_fail(diag, MLA_ERR_SIG_INVALID, "message %s attachment %u: segments 0 "
-				"to %llu do not have the signed Merkle root (one or more altered)",
-				id, e->index, (unsigned long long)(e->segments - 1));
+		return root_failed(path, fd, e, buf, id, diag);
 	return MLA_OK;
 }
 
@@ -102,7 +154,7 @@ mla_err mla_audit_attach_check_file(const char *path, const mla_attach_entry *e,
 		r = mla_fail(diag, MLA_ERR_NOMEM, "out of memory checking an attachment");
 		goto out;
 	}
-	r = check_segments(fd, e, c, buf, message_id, diag);
+	r = check_segments(path, fd, e, c, buf, message_id, diag);
 out:
 	free(buf);
 	mla_attach_checker_free(c);
@@ -176,17 +228,24 @@ static unsigned listed(const struct vctx *v, const char *name)
 	return m != NULL ? m->n : 0;
 }
 
-/* Whether file is "<n>.ct" with n from 1 to count, written as the list writes indices. */
+/* Whether file is "<n>.ct" (or the sender's "<n>.tree") with n from 1 to count, written as
+ * the list writes indices. */
 static int names_listed(const char *file, unsigned count)
 {
 	uint64_t n;
 	char num[8];
-	size_t len = strlen(file);
+	size_t len = strlen(file), ext;
 
-	if (len < 4 || len - 3 >= sizeof num || strcmp(file + len - 3, ".ct") != 0)
+	if (len > 3 && strcmp(file + len - 3, ".ct") == 0)
+		ext = 3;
+	else if (len > 5 && strcmp(file + len - 5, ".tree") == 0)
+		ext = 5;
+	else
 		return 0;
-	memcpy(num, file, len - 3);
-	num[len - 3] = '\0';
+	if (len - ext >= sizeof num)
+		return 0;
+	memcpy(num, file, len - ext);
+	num[len - ext] = '\0';
 	return num[0] != '0' && mla_parse_u64(num, 1, count, &n) == MLA_OK;
 }
 

@@ -1,6 +1,7 @@
 /* The check of an attachment file beside an audit bundle (mla_audit_attach_check_file, SPEC 15
  * "Attachment files beside a bundle"): with no key, a sealed file verifies against its entry;
- * a flipped byte, a cut, a byte too many, an absent file are refused, each named. */
+ * a flipped byte, a cut, a byte too many, an absent file are refused, each named; the
+ * sender's tree file beside locates the altered segment, a false one locates nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,8 @@
 
 #include "mlagw/attach.h"
 #include "mlagw/audit.h"
+#include "mlagw/codec.h"
+#include "mlagw/merkle.h"
 
 static const char MSG[] = "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f";
 #define SEG 65536u
@@ -76,6 +79,52 @@ static void expect(const char *path, const mla_attach_entry *e, mla_err want, co
 	}
 }
 
+/* The tree file beside path: the leaf hashes of its segments as they are now (level 0 of the
+ * sender's tree, which is all the verifier reads of it). */
+static void write_leaves(const char *path, const mla_attach_entry *e, const char *tree)
+{
+	uint8_t *buf = malloc(SEG + MLA_ATTACH_TAG_LEN), leaf[32];
+	FILE *f = fopen(path, "rb"), *t = fopen(tree, "wb");
+
+	assert_non_null(buf);
+	assert_non_null(f);
+	assert_non_null(t);
+	for (uint64_t k = 0; k < e->segments; k++) {
+		size_t len = (size_t)mla_attach_segment_ct_len(e, k);
+		assert_int_equal(fread(buf, 1, len, f), len);
+		assert_int_equal(mla_merkle_leaf_hash(buf, len, leaf), MLA_OK);
+		assert_int_equal(fwrite(leaf, 1, 32, t), 32);
+	}
+	fclose(f);
+	assert_int_equal(fclose(t), 0);
+	free(buf);
+}
+
+static void test_locate_with_tree(void **state)
+{
+	char path[] = "/tmp/mlagw-attfile-XXXXXX.ct", tree[64];
+	int fd = mkstemps(path, 3);
+	mla_attach_entry e;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(mla_snprintf(tree, sizeof tree, "%.*s.tree", (int)strlen(path) - 3, path),
+			 MLA_OK);
+	seal_file(path, 3 * SEG + 123, &e);
+	write_leaves(path, &e, tree);
+	flip(path, (long)(2 * (SEG + 16) + 5));
+	expect(path, &e, MLA_ERR_SIG_INVALID, "attachment 2: segment 2 is not the one signed "
+	       "(1 of its 4 segments differ");
+	flip(path, (long)(3 * (SEG + 16) + 1));
+	expect(path, &e, MLA_ERR_SIG_INVALID, "segment 2 is not the one signed (2 of its 4");
+	/* a tree whose leaves are not the signed ones locates nothing */
+	write_leaves(path, &e, tree);
+	expect(path, &e, MLA_ERR_SIG_INVALID, "segments 0 to 3 do not have the signed");
+	assert_int_equal(unlink(tree), 0);
+	assert_int_equal(unlink(path), 0);
+}
+
 static void test_check_file(void **state)
 {
 	char path[] = "/tmp/mlagw-attfile-XXXXXX";
@@ -108,6 +157,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check_file),
+		cmocka_unit_test(test_locate_with_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
 the sender's store holds the sealed `.ct` files of a message submitted with attachments;
 `mlagw audit export --with-attachments` copies them into FILE.attachments/<id>/<n>.ct and
 `mlagw audit verify` checks each against the signed list with no key. Then: a flipped byte
-fails naming the message, the attachment and its segments; a truncated file fails naming
+fails naming the message, the attachment and the segment (located with the sender's tree
+file copied beside; without it, the segments the root covers); a truncated file fails naming
 the segment it cuts; an unknown file is reported; a missing file is counted as not checked
 (a failure with --all-attachments); without the folder the report is as before."""
 import json
@@ -52,14 +53,16 @@ def main(mlagw, mlagwd):
     bundle = os.path.join(net.dir, 'es.mab')
     p = net.cli('audit', 'export', '--store', es.store, '--cert', es.pki('audit.crt'), '--out',
                 bundle, '--with-attachments')
-    check(b'3 attachments of 1 envelopes' in p.stderr, 'export says what it copied %r' % p.stderr)
+    check(b'3 attachments of 1 envelopes' in p.stderr and b'3 tree files' in p.stderr,
+          'export says what it copied %r' % p.stderr)
     folder = os.path.join(bundle + '.attachments', mid)
     store_folder = os.path.join(os.path.dirname(es.store), 'attachments', mid)
     for n in range(1, 4):
         with open(os.path.join(folder, '%d.ct' % n), 'rb') as a, \
                 open(os.path.join(store_folder, '%d.ct' % n), 'rb') as b:
             check(a.read() == b.read(), 'attachment %d copied byte for byte' % n)
-    check(sorted(os.listdir(folder)) == ['1.ct', '2.ct', '3.ct'], 'only complete files')
+    check(sorted(os.listdir(folder)) == ['1.ct', '1.tree', '2.ct', '2.tree', '3.ct', '3.tree'],
+          'the complete files and the sender\'s trees: %r' % os.listdir(folder))
     with open(bundle, 'rb') as a, open(plain, 'rb') as b:
         check(a.read() == b.read(), 'the bundle itself is unchanged by the flag')
     rc, rep = verify(net, bundle, trust)
@@ -79,8 +82,15 @@ def main(mlagw, mlagwd):
     rc, rep = verify(net, bundle, trust)
     m = messages(rep)
     check(rc == 1 and not rep['verified'] and rep['checks']['attachments'] == {'ok': 2, 'failed': 1}
-          and len(m) == 1 and mid in m[0] and 'attachment 2' in m[0] and 'segments 0 to 3' in m[0]
-          and 'Merkle root' in m[0], 'a flipped byte %d %r' % (rc, rep))
+          and len(m) == 1 and mid in m[0] and 'attachment 2: segment 2 is not the one signed (1 of'
+          ' its 4 segments differ' in m[0], 'a flipped byte %d %r' % (rc, rep))
+    # without the tree (a receiver's export) the root says only that one differs
+    os.rename(os.path.join(folder, '2.tree'), os.path.join(net.dir, '2.tree'))
+    rc, rep = verify(net, bundle, trust)
+    m = messages(rep)
+    check(rc == 1 and len(m) == 1 and 'attachment 2: segments 0 to 3 do not have the signed '
+          'Merkle root' in m[0], 'a flipped byte, no tree %d %r' % (rc, m))
+    os.rename(os.path.join(net.dir, '2.tree'), os.path.join(folder, '2.tree'))
     t = net.cli('audit', 'verify', bundle, '--trust', trust, check_rc=False)
     check(t.returncode == 1 and b'FAILED attachments: message ' + mid.encode() in t.stdout,
           'text failure %r' % t.stdout)
@@ -137,8 +147,8 @@ def main(mlagw, mlagwd):
                 again, '--with-attachments')
     check(b'attachment 2: not in the store' in p.stderr and b'1 not in the store' in p.stderr,
           'export of a missing file %r' % p.stderr)
-    check(sorted(os.listdir(os.path.join(again + '.attachments', mid))) == ['1.ct', '3.ct'],
-          'the others exported')
+    check(sorted(os.listdir(os.path.join(again + '.attachments', mid))) ==
+          ['1.ct', '1.tree', '3.ct', '3.tree'], 'the others exported')
     rc, rep = verify(net, again, trust)
     check(rc == 0 and rep['attachments_not_checked'] == 1, 'missing at export %d %r' % (rc, rep))
     os.rename(os.path.join(net.dir, 'held.ct'), os.path.join(store_folder, '2.ct'))
