@@ -23,6 +23,16 @@ struct audit_args_spec {
 };
 int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,
 		     const char **files, const char **dir, int *json);
+/* verify's attachment options (SPEC 15 "Attachment files"): --attachments DIR, and
+ * --all-attachments (a listed file absent is a failure). */
+struct audit_attach_opts {
+	const char *dir;
+	int required;
+};
+/* audit_parse_args, also taking those options into *att (NULL: they are refused). */
+int audit_parse_args_att(int argc, char **argv, const struct audit_args_spec *spec,
+			 const char **files, const char **dir, int *json,
+			 struct audit_attach_opts *att);
 /* The roots of DIR/ *.crt into *trust; CLI_OK, else CLI_IO after printing "mlagw CMD: ..." */
 int audit_load_trust(const char *dir, const char *cmd, mla_audit_trust **trust);
 /* CLI_OK when file is a regular file that opens; else CLI_IO after saying why on stderr. */

@@ -2,17 +2,22 @@
  * read-only: the options, the store's reader as the source of mla_audit_export (mlagw/audit.h,
  * which writes every entry up to the latest checkpoint, every checkpoint, the audit
  * certificate, and the envelopes and receipts of the messages the entries name, optionally
- * only those of a case or a time range), and what the result says on stderr. */
+ * only those of a case or a time range), and what the result says on stderr. With
+ * --with-attachments, the encrypted attachment files its version 3 envelopes list, copied
+ * beside it into FILE.attachments/ (SPEC 15 "Attachment files"). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/x509.h>
 
+#include "attach/attach_files.h"
 #include "audit_bundle.h"
 #include "cli_util.h"
 #include "mlagw/audit.h"
 #include "mlagw/bundle.h"
+#include "mlagw/codec.h"
+#include "mlagw/envelope.h"
 #include "mlagw/pem.h"
 #include "store/store_reader.h"
 
@@ -20,15 +25,19 @@
 
 static const char export_usage[] =
 	"usage: mlagw audit export --store STORE.db --cert AUDIT.crt --out FILE\n"
-	"                          [--case ID] [--from TIME] [--to TIME]\n"
+	"                          [--case ID] [--from TIME] [--to TIME] [--with-attachments]\n"
 	"Writes the audit bundle of a gateway (read-only on its store): every entry up to the\n"
 	"latest checkpoint (always complete, so that roots can be recomputed), every checkpoint,\n"
 	"the audit certificate, and the envelopes and receipts of the messages whose entries match\n"
 	"the filters (all when none). TIME: YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ (UTC); --to is\n"
-	"inclusive. exit: 0 written, 2 usage, 3 cannot read the store or certificate or write FILE\n";
+	"inclusive. --with-attachments also copies the encrypted attachment files the bundle's\n"
+	"envelopes list into the folder FILE.attachments/<message id>/<n>.ct (it must not exist;\n"
+	"a file the store does not hold yet is reported and counted, not an error).\n"
+	"exit: 0 written, 2 usage, 3 cannot read the store or certificate or write FILE\n";
 
 struct export_args {
 	const char *store, *cert, *out, *case_id, *from, *to;
+	int with_attachments;
 	struct mla_audit_filter filter;
 };
 
@@ -37,7 +46,7 @@ static int parse(int argc, char **argv, struct export_args *a)
 	static const struct option opts[] = {
 		{"store", 1, NULL, 's'}, {"cert", 1, NULL, 'c'}, {"out", 1, NULL, 'o'},
 		{"case", 1, NULL, 'k'},	 {"from", 1, NULL, 'f'}, {"to", 1, NULL, 't'},
-		{"help", 0, NULL, 'h'},	 {NULL, 0, NULL, 0},
+		{"with-attachments", 0, NULL, 'a'}, {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -51,6 +60,7 @@ static int parse(int argc, char **argv, struct export_args *a)
 		case 'k': a->case_id = optarg; break;
 		case 'f': a->from = optarg; break;
 		case 't': a->to = optarg; break;
+		case 'a': a->with_attachments = 1; break;
 		case 'h': fputs(export_usage, stdout); return -1;
 		default:
 			return cli_usage_error(CMD, "unknown option or missing value: %s",
@@ -61,6 +71,8 @@ static int parse(int argc, char **argv, struct export_args *a)
 		return cli_usage_error(CMD, "unexpected argument: %s", argv[optind]);
 	if (a->store == NULL || a->cert == NULL || a->out == NULL)
 		return cli_usage_error(CMD, "--store, --cert and --out are required");
+	if (a->with_attachments && strcmp(a->out, "-") == 0)
+		return cli_usage_error(CMD, "--with-attachments needs --out FILE, not -");
 	/* no entry has a longer case id; the verifier refuses a manifest that names one */
 	if (a->case_id != NULL && strlen(a->case_id) > MLA_CASE_ID_MAX)
 		return cli_usage_error(CMD, "--case takes at most %d bytes", MLA_CASE_ID_MAX);
@@ -125,6 +137,58 @@ static void print_result(const struct export_args *a, const mla_audit_export_res
 			res->envelopes, res->receipts);
 }
 
+/* The store's complete ciphertext of an attachment (SPEC 17.13's layout). */
+static mla_err attach_src(void *arg, const char *message_id, unsigned index, char *out,
+			  size_t cap, mla_diag *diag)
+{
+	const struct export_args *a = arg;
+
+	return attach_file_path(a->store, message_id, index, ATTACH_CT, out, cap, diag);
+}
+
+/* The sender's tree file of an attachment (absent on a receiver). */
+static mla_err attach_tree(void *arg, const char *message_id, unsigned index, char *out,
+			   size_t cap, mla_diag *diag)
+{
+	const struct export_args *a = arg;
+
+	return attach_file_path(a->store, message_id, index, ATTACH_TREE, out, cap, diag);
+}
+
+static void attach_missing(void *arg, const char *message_id, unsigned index)
+{
+	(void)arg;
+	fprintf(stderr, "mlagw " CMD ": message %s attachment %u: not in the store (yet): not "
+		"exported\n", message_id, index);
+}
+
+/* The attachment files beside the bundle just written (FILE.attachments/). */
+static int export_attachments(const struct export_args *a)
+{
+	mla_diag d = {MLA_OK, ""};
+	mla_audit_attach_export res;
+	char dir[4096];
+	mla_err r;
+
+	if (mla_snprintf(dir, sizeof dir, "%s.attachments", a->out) != MLA_OK) {
+		fprintf(stderr, "mlagw " CMD ": %s: path too long\n", a->out);
+		return CLI_IO;
+	}
+	/* the envelopes' lists are read by the envelope reader: its schemas */
+	if ((r = mla_crypto_init(&d)) != MLA_OK)
+		return cli_fail(CMD, r, &d);
+	r = mla_audit_export_attachments(a->out, dir, attach_src, attach_tree, attach_missing,
+					 (void *)a, &res, &d);
+	if (r != MLA_OK) {
+		fprintf(stderr, "mlagw " CMD ": attachments: %s\n", mla_diag_message(&d));
+		return r == MLA_ERR_NOMEM ? CLI_INTERNAL : CLI_IO;
+	}
+	fprintf(stderr, "mlagw " CMD ": %s: %zu attachments of %zu envelopes, %llu bytes, %zu "
+		"tree files; %zu not in the store\n", dir, res.copied, res.envelopes,
+		(unsigned long long)res.bytes, res.trees, res.missing);
+	return CLI_OK;
+}
+
 /* Reads the store (one snapshot from the open on, even while the gateway writes to it) and
  * writes the bundle to a->out ("-": standard output). */
 static int export_store(const struct export_args *a, const mla_buf *pem)
@@ -148,6 +212,8 @@ static int export_store(const struct export_args *a, const mla_buf *pem)
 	print_result(a, &res, r);
 	rc = r == MLA_OK ? CLI_OK : export_failed(a, &res, r, &d);
 	store_reader_close(rd);
+	if (rc == CLI_OK && a->with_attachments)
+		rc = export_attachments(a);
 	return rc;
 }
 

@@ -1,6 +1,7 @@
 /* mlagw audit verify: checks audit bundles (SPEC section 15) offline, with the States' root
  * certificates only (mla_audit_verify), and reports one line per check family and each
- * failure by record, or the same as JSON. */
+ * failure by record, or the same as JSON; with the attachment files beside a bundle
+ * (FILE.attachments/ or --attachments DIR), each checked against its signed list. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -14,11 +15,13 @@
 
 #include "audit_bundle.h"
 #include "cli_util.h"
+#include "mlagw/codec.h"
 
 #define CMD "audit verify"
 
 static const char verify_usage[] =
 	"usage: mlagw audit verify FILE [FILE...] --trust DIR [--json]\n"
+	"                          [--attachments FOLDER] [--all-attachments]\n"
 	"Verifies an audit bundle offline: the audit certificate chains to the root of the\n"
 	"bundle's State (DIR/ *.crt: the States' roots), every checkpoint is signed by it, the\n"
 	"entries are canonical, dense and recompute every checkpoint's root, and every envelope\n"
@@ -28,14 +31,27 @@ static const char verify_usage[] =
 	"exported entries (split view).\n"
 	"Memory does not grow with the entries or checkpoints; what is learnt of each checkpoint\n"
 	"goes to a temporary file in TMPDIR (else /tmp), 64 bytes each.\n"
+	"Attachments: when the folder FILE.attachments exists (or --attachments FOLDER names it,\n"
+	"with one FILE), every <message id>/<n>.ct in it is checked with no key against the\n"
+	"signed list of the message's verified envelope: its size, every segment, the Merkle\n"
+	"root; a file no envelope lists is a failure; a listed file absent is counted as not\n"
+	"checked (a failure with --all-attachments).\n"
 	"exit: 0 everything verifies, 1 something does not, 2 usage, 3 cannot read FILE or DIR\n"
 	"(or write the temporary file)\n";
 
 int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,
 		     const char **files, const char **dir, int *json)
 {
+	return audit_parse_args_att(argc, argv, spec, files, dir, json, NULL);
+}
+
+int audit_parse_args_att(int argc, char **argv, const struct audit_args_spec *spec,
+			 const char **files, const char **dir, int *json,
+			 struct audit_attach_opts *att)
+{
 	static const struct option opts[] = {
 		{"trust", 1, NULL, 't'}, {"json", 0, NULL, 'j'}, {"help", 0, NULL, 'h'},
+		{"attachments", 1, NULL, 'a'}, {"all-attachments", 0, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, i;
@@ -50,6 +66,10 @@ int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,
 			*dir = optarg;
 		} else if (c == 'j') {
 			*json = 1;
+		} else if (c == 'a' && att != NULL) {
+			att->dir = optarg;
+		} else if (c == 'A' && att != NULL) {
+			att->required = 1;
 		} else {
 			return cli_usage_error(spec->cmd, "unknown option or missing value: %s",
 					       argv[optind - 1]);
@@ -59,6 +79,8 @@ int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,
 	if ((spec->max_files > 0 ? n < spec->nfiles || n > spec->max_files : n != spec->nfiles) ||
 	    (spec->need_trust && *dir == NULL))
 		return cli_usage_error(spec->cmd, "%s", spec->want);
+	if (att != NULL && att->dir != NULL && n != 1)
+		return cli_usage_error(spec->cmd, "--attachments FOLDER goes with one FILE");
 	for (i = 0; i < n; i++)
 		files[i] = argv[optind + i];
 	files[n] = NULL;
@@ -120,16 +142,23 @@ static json_t *report_json(const mla_audit_bundle_result *b)
 {
 	json_t *checks = json_object();
 
+	json_t *o;
+
 	for (int k = 0; k < MLA_AUDIT_CHECK_N; k++)
-		json_object_set_new(checks, mla_audit_check_name((mla_audit_check)k),
-				    json_pack("{sIsI}", "ok", (json_int_t)b->ok[k], "failed",
-					      (json_int_t)b->failed[k]));
-	return json_pack("{sssbsssIsIsososI}", "file", b->name, "verified",
+		if (k != MLA_AUDIT_CHECK_ATTACHMENTS || b->attachments_dir)
+			json_object_set_new(checks, mla_audit_check_name((mla_audit_check)k),
+					    json_pack("{sIsI}", "ok", (json_int_t)b->ok[k], "failed",
+						      (json_int_t)b->failed[k]));
+	o = json_pack("{sssbsssIsIsososI}", "file", b->name, "verified",
 			 bundle_failed(b) == 0, "state", b->state, "entries",
 			 (json_int_t)b->records[MLA_BUNDLE_ENTRY], "cosignatures",
 			 (json_int_t)b->cosignatures, "checks", checks, "failures",
 			 failures_json(b->failures, b->nfailures), "unlisted",
 			 (json_int_t)b->unlisted);
+	if (o != NULL && b->attachments_dir)
+		json_object_set_new(o, "attachments_not_checked",
+				    json_integer((json_int_t)b->attachments_absent));
+	return o;
 }
 
 static void report_text(const mla_audit_bundle_result *b)
@@ -141,8 +170,12 @@ static void report_text(const mla_audit_bundle_result *b)
 	       b->records[MLA_BUNDLE_ENTRY], b->records[MLA_BUNDLE_CHECKPOINT], b->cosignatures,
 	       b->records[MLA_BUNDLE_ENVELOPE], b->records[MLA_BUNDLE_RECEIPT]);
 	for (int k = 0; k < MLA_AUDIT_CHECK_N; k++)
-		printf("  %-12s %zu ok, %zu failed\n", mla_audit_check_name((mla_audit_check)k),
-		       b->ok[k], b->failed[k]);
+		if (k != MLA_AUDIT_CHECK_ATTACHMENTS || b->attachments_dir)
+			printf("  %-12s %zu ok, %zu failed\n",
+			       mla_audit_check_name((mla_audit_check)k), b->ok[k], b->failed[k]);
+	if (b->attachments_dir)
+		printf("  attachments: %zu listed but not in the folder (not checked)\n",
+		       b->attachments_absent);
 	for (size_t i = 0; i < b->nfailures; i++)
 		printf("FAILED %s: %s\n", mla_audit_check_name(b->failures[i].check),
 		       b->failures[i].message);
@@ -272,10 +305,35 @@ static int readable(const char *file)
 
 /* The bundles verified (each read from its file in passes, in bounded memory) and
  * reported. */
-static int verify_files(const char *const *files, size_t n, const mla_audit_trust *trust,
-			int json)
+/* The attachments folder of bundle file: --attachments FOLDER (which must be a folder), or
+ * FILE.attachments when it is one; NULL otherwise. CLI_OK, else CLI_IO after saying why. */
+static int attach_folder(const char *file, const struct audit_attach_opts *att, char *buf,
+			 size_t cap, const char **out)
 {
+	struct stat st;
+
+	*out = NULL;
+	if (att->dir != NULL) {
+		if (stat(att->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "mlagw %s: cannot read --attachments %s: not a folder\n",
+				CMD, att->dir);
+			return CLI_IO;
+		}
+		*out = att->dir;
+		return CLI_OK;
+	}
+	if (mla_snprintf(buf, cap, "%s.attachments", file) == MLA_OK && stat(buf, &st) == 0 &&
+	    S_ISDIR(st.st_mode))
+		*out = buf;
+	return CLI_OK;
+}
+
+static int verify_files(const char *const *files, size_t n, const mla_audit_trust *trust,
+			int json, const struct audit_attach_opts *att)
+{
+	static char folders[16][4096];
 	mla_audit_input in[16];
+	mla_audit_attach_in ain[16];
 	mla_audit_result *res = NULL;
 	mla_diag d = {MLA_OK, ""};
 	mla_err r;
@@ -284,8 +342,12 @@ static int verify_files(const char *const *files, size_t n, const mla_audit_trus
 	for (size_t i = 0; i < n && rc == CLI_OK; i++) {
 		rc = readable(files[i]);
 		in[i] = (mla_audit_input){files[i], NULL, 0, files[i]};
+		ain[i] = (mla_audit_attach_in){NULL, att->required};
+		if (rc == CLI_OK)
+			rc = attach_folder(files[i], att, folders[i], sizeof folders[i],
+					   &ain[i].folder);
 	}
-	if (rc == CLI_OK && (r = mla_audit_verify(in, n, trust, &res, &d)) != MLA_OK)
+	if (rc == CLI_OK && (r = mla_audit_verify_attach(in, ain, n, trust, &res, &d)) != MLA_OK)
 		rc = cli_fail(CMD, r, &d);
 	if (rc == CLI_OK)
 		rc = report_all(res, json);
@@ -298,20 +360,21 @@ int cmd_audit_verify(int argc, char **argv)
 	static const struct audit_args_spec spec = {CMD, verify_usage, 1, 1,
 						    "give FILE (up to 16) and --trust DIR", 16};
 	const char *files[17] = {NULL}, *dir = NULL;
+	struct audit_attach_opts att = {NULL, 0};
 	mla_audit_trust *trust = NULL;
 	mla_diag d = {MLA_OK, ""};
 	size_t n = 0;
 	mla_err r;
 	int json = 0, rc;
 
-	if ((rc = audit_parse_args(argc, argv, &spec, files, &dir, &json)) != CLI_OK)
+	if ((rc = audit_parse_args_att(argc, argv, &spec, files, &dir, &json, &att)) != CLI_OK)
 		return rc == -1 ? CLI_OK : rc;
 	if ((r = mla_crypto_init(&d)) != MLA_OK)
 		return cli_fail(CMD, r, &d);
 	while (files[n] != NULL)
 		n++;
 	if ((rc = audit_load_trust(dir, CMD, &trust)) == CLI_OK)
-		rc = verify_files(files, n, trust, json);
+		rc = verify_files(files, n, trust, json, &att);
 	mla_audit_trust_free(trust);
 	return rc;
 }

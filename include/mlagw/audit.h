@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mlagw/attach.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/bundle.h"
 #include "mlagw/checkpoint.h"
@@ -186,6 +187,7 @@ typedef enum mla_audit_check {
 	MLA_AUDIT_CHECK_ENVELOPES,
 	MLA_AUDIT_CHECK_RECEIPTS,
 	MLA_AUDIT_CHECK_DELIVERED, /* each delivered entry has the positive receipt it names */
+	MLA_AUDIT_CHECK_ATTACHMENTS, /* attachment files beside the bundle (SPEC 15, 17.15) */
 	MLA_AUDIT_CHECK_N
 } mla_audit_check;
 
@@ -234,6 +236,8 @@ typedef enum mla_audit_refusal {
 	MLA_AUDIT_R_EPOCH_LINK,	   /* a log epoch's link to the previous one is refused */
 	MLA_AUDIT_R_SEAL,	   /* an earlier seal is not of the message, or the seals' chain breaks */
 	MLA_AUDIT_R_KEY_CHANGE,	   /* the audit keys do not follow the log's audit-key-changed entries */
+	MLA_AUDIT_R_ATTACHMENT,	   /* an attachment file is not the ciphertext its signed list commits to */
+	MLA_AUDIT_R_ATTACHMENT_UNLISTED, /* a file beside the bundle that no verified envelope lists */
 	MLA_AUDIT_R_N
 } mla_audit_refusal;
 
@@ -277,6 +281,8 @@ typedef struct mla_audit_bundle_result {
 	mla_audit_failure *failures; /* in the order found, at most MLA_AUDIT_FAILURES_LISTED */
 	size_t nfailures;
 	size_t unlisted; /* failures beyond those listed: counted in failed[], not described */
+	int attachments_dir; /* an attachments folder was checked (mla_audit_input.attachments) */
+	size_t attachments_absent; /* listed by a verified envelope, not in the folder: unchecked */
 } mla_audit_bundle_result;
 
 /* The failures of one bundle described at most (the rest counted): a bundle made to fail at
@@ -331,6 +337,53 @@ typedef struct mla_audit_input {
 	const char *path;
 } mla_audit_input;
 
+/* The attachment files beside a bundle (SPEC 15 "Attachment files"): the folder (NULL: none)
+ * whose <message id>/<n>.ct are checked against the verified envelopes' signed lists. */
+typedef struct mla_audit_attach_in {
+	const char *folder;
+	int required; /* a listed file absent is a failure, not only counted */
+} mla_audit_attach_in;
+
+/* ---- attachment files beside a bundle (SPEC 15 "Attachment files", 17.15) ---- */
+
+/* Checks the file at path against attachment e of message_id with no key: its size exactly
+ * e->size, each segment of the length the list gives read in order through one buffer of
+ * one segment (memory does not grow with the file) and hashed into the Merkle root, which
+ * must be the signed one (mla_attach_checker). MLA_ERR_SIG_INVALID naming the attachment and
+ * the segment (never content), MLA_ERR_IO when the file cannot be read, MLA_ERR_NOT_FOUND
+ * when it does not exist. When the root fails and "<n>.tree" is beside path (path ending in
+ * ".ct"), the sender's tree file whose leaves give the signed root, the message names the
+ * first segment that differs. */
+mla_err mla_audit_attach_check_file(const char *path, const mla_attach_entry *e,
+				    const char *message_id, mla_diag *diag);
+
+/* Where export finds the complete ciphertext of attachment index of message_id (the store's
+ * layout): the path into out (cap bytes); MLA_OK, or an error. */
+typedef mla_err (*mla_audit_attach_src_fn)(void *arg, const char *message_id, unsigned index,
+					    char *out, size_t cap, mla_diag *diag);
+/* Told of each listed attachment whose file the store does not hold (complete). */
+typedef void (*mla_audit_attach_missing_fn)(void *arg, const char *message_id, unsigned index);
+
+typedef struct mla_audit_attach_export {
+	size_t envelopes; /* version 3 envelopes of the bundle (their own records, not seals) */
+	size_t copied, missing;
+	size_t trees;   /* the sender's tree files copied beside (<n>.tree) */
+	uint64_t bytes; /* copied (the ciphertext files) */
+} mla_audit_attach_export;
+
+/* Writes beside the bundle at bundle_path, in out_dir (created, mode 0700; it must not exist),
+ * <message id>/<n>.ct for each attachment listed by each version 3 envelope record of the
+ * bundle (named by its message id; earlier seals are not), copied from src's path in
+ * pieces of 1 MiB, fsynced, written as <n>.ct.part and renamed. A file src does not hold is
+ * counted and told to on_missing, not an error. With tree (NULL: none), the sender's tree
+ * file of each copied attachment, when it exists there, is copied as <n>.tree (the verifier
+ * uses it to name an altered segment). The lists are read from the envelopes
+ * without their signatures (mla_envelope_attach_list_unsigned): the verifier checks them. */
+mla_err mla_audit_export_attachments(const char *bundle_path, const char *out_dir,
+				     mla_audit_attach_src_fn src, mla_audit_attach_src_fn tree,
+				     mla_audit_attach_missing_fn on_missing, void *arg,
+				     mla_audit_attach_export *res, mla_diag *diag);
+
 /* Verifies n bundles (SPEC section 15, Verification) with the roots of trust, and with
  * n > 1 the split-view check across them. MLA_OK when the checks ran, whatever they found:
  * (*out)->failures says whether everything verified. MLA_ERR_ARG for n == 0, MLA_ERR_NOMEM.
@@ -345,6 +398,10 @@ mla_err mla_audit_verify(const mla_audit_input *in, size_t n, const mla_audit_tr
 mla_err mla_audit_verify_heads(const mla_audit_input *in, size_t n, const mla_audit_trust *trust,
 			       mla_audit_head_fn on_head, void *arg, mla_audit_result **out,
 			       mla_diag *diag);
+/* mla_audit_verify, with att[i] the attachment files of bundle in[i] (att NULL: none). */
+mla_err mla_audit_verify_attach(const mla_audit_input *in, const mla_audit_attach_in *att,
+				size_t n, const mla_audit_trust *trust, mla_audit_result **out,
+				mla_diag *diag);
 void mla_audit_result_free(mla_audit_result *r);
 
 /* ---- reconciliation of two States' bundles ---- */

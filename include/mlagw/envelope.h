@@ -183,6 +183,15 @@ mla_err mla_envelope_verify_attached(const uint8_t *env, size_t env_len, const m
 				     const mla_limits *limits, mla_verified *out,
 				     mla_attach_list **att, mla_diag *diag);
 
+/* The header and, for version 3, the list an envelope claims (NULL for versions 1 and 2),
+ * read with every check of mla_envelope_verify_attached but the signature and the signer's
+ * certificate: NOT authenticated. For a tool that only needs to know which attachment files
+ * go with an envelope (mlagw audit export --with-attachments); a verifier uses
+ * mla_envelope_verify_attached. */
+mla_err mla_envelope_attach_list_unsigned(const uint8_t *env, size_t env_len,
+					  const mla_limits *limits, mla_header *header,
+					  mla_attach_list **att, mla_diag *diag);
+
 /* mla_envelope_open for versions 1 to 3; for version 3 also the descriptor, decrypted and
  * matched with the signed list into *att (public and private parts, secrets included: the
  * caller frees it with mla_attach_list_free, which wipes it), NULL for versions 1 and 2. */

@@ -12,7 +12,7 @@
 
 static const char *const check_names[MLA_AUDIT_CHECK_N] = {
 	"bundle", "certificate", "checkpoints", "entries", "tree", "witness", "proofs",
-	"envelopes", "receipts", "delivered",
+	"envelopes", "receipts", "delivered", "attachments",
 };
 
 static const char *const refusal_names[MLA_AUDIT_R_N] = {
@@ -23,7 +23,7 @@ static const char *const refusal_names[MLA_AUDIT_R_N] = {
 	"proof-invalid", "proof-missing", "order", "envelope-invalid", "receipt-invalid",
 	"message-id", "receipt-match", "digest", "unreferenced", "missing", "not-selected",
 	"delivered", "split-roots", "split-log", "split-witness", "unverified", "no-state",
-	"epoch-link", "seal", "key-change",
+	"epoch-link", "seal", "key-change", "attachment", "attachment-unlisted",
 };
 
 const char *mla_audit_check_name(mla_audit_check c)
@@ -326,6 +326,7 @@ void audit_vctx_free(struct vctx *v)
 		xsort_free(&v->psort);
 	v->have_psort = 0;
 	free(v->entries);
+	free(v->att_msgs);
 	free(v->extras);
 	free(v->held);
 	free(v->pleaves);
@@ -377,6 +378,8 @@ mla_audit_bundle_result *audit_vctx_result(struct vctx *v, const char *name)
 	r->failures = v->failures; /* moved */
 	r->nfailures = v->nfailures;
 	r->unlisted = v->unlisted;
+	r->attachments_dir = v->att_dir != NULL;
+	r->attachments_absent = v->att_absent;
 	v->failures = NULL;
 	v->nfailures = v->capfailures = 0;
 	return r;
@@ -403,8 +406,9 @@ struct head_out {
 	int pool;
 };
 
-static int verify_one(struct vctx *v, const mla_audit_input *in, mla_bundle *b,
-		      const mla_audit_trust *trust, const struct head_out *ho, size_t i)
+static int verify_one(struct vctx *v, const mla_audit_input *in, const mla_audit_attach_in *att,
+		      mla_bundle *b, const mla_audit_trust *trust, const struct head_out *ho,
+		      size_t i)
 {
 	mla_diag d = {MLA_OK, ""};
 	FILE *f = audit_open_input(in, &d);
@@ -420,7 +424,13 @@ static int verify_one(struct vctx *v, const mla_audit_input *in, mla_bundle *b,
 		return v->nomem ? -1 : 0;
 	}
 	v->b = b;
-	return audit_run_checks(v);
+	if (att != NULL) {
+		v->att_dir = att->folder;
+		v->att_required = att->required;
+	}
+	if (audit_run_checks(v) != 0)
+		return -1;
+	return v->att_dir != NULL ? audit_attach_scan(v) : 0;
 }
 
 void mla_audit_result_free(mla_audit_result *r)
@@ -476,13 +486,15 @@ static mla_err stopped(const struct vctx *v, const char *name, mla_diag *diag)
 	return mla_fail(diag, MLA_ERR_NOMEM, "out of memory verifying the audit bundles");
 }
 
-static mla_err verify_all(struct vctx *vs, mla_bundle *bs, const mla_audit_input *in, size_t n,
+static mla_err verify_all(struct vctx *vs, mla_bundle *bs, const mla_audit_input *in,
+			  const mla_audit_attach_in *att, size_t n,
 			  const mla_audit_trust *trust, const struct head_out *ho,
 			  struct vcross *x, const char **names, mla_diag *diag)
 {
 	for (size_t i = 0; i < n; i++) {
 		names[i] = in[i].name;
-		if (verify_one(&vs[i], &in[i], &bs[i], trust, ho, i) != 0)
+		if (verify_one(&vs[i], &in[i], att != NULL ? &att[i] : NULL, &bs[i], trust, ho, i) !=
+		    0)
 			return stopped(&vs[i], in[i].name, diag);
 		/* what a later step needs of the checkpoints is read again from the bundle:
 		 * the temporary file goes now (one at a time, whatever n) */
@@ -501,9 +513,27 @@ mla_err mla_audit_verify(const mla_audit_input *in, size_t n, const mla_audit_tr
 	return mla_audit_verify_heads(in, n, trust, NULL, NULL, out, diag);
 }
 
+static mla_err verify_impl(const mla_audit_input *in, const mla_audit_attach_in *att, size_t n,
+			   const mla_audit_trust *trust, mla_audit_head_fn on_head, void *arg,
+			   mla_audit_result **out, mla_diag *diag);
+
+mla_err mla_audit_verify_attach(const mla_audit_input *in, const mla_audit_attach_in *att,
+				size_t n, const mla_audit_trust *trust, mla_audit_result **out,
+				mla_diag *diag)
+{
+	return verify_impl(in, att, n, trust, NULL, NULL, out, diag);
+}
+
 mla_err mla_audit_verify_heads(const mla_audit_input *in, size_t n, const mla_audit_trust *trust,
 			       mla_audit_head_fn on_head, void *arg, mla_audit_result **out,
 			       mla_diag *diag)
+{
+	return verify_impl(in, NULL, n, trust, on_head, arg, out, diag);
+}
+
+static mla_err verify_impl(const mla_audit_input *in, const mla_audit_attach_in *att, size_t n,
+			   const mla_audit_trust *trust, mla_audit_head_fn on_head, void *arg,
+			   mla_audit_result **out, mla_diag *diag)
 {
 	struct head_out ho = {on_head, arg, n > 1};
 	struct vctx *vs = calloc(n ? n : 1, sizeof(*vs));
@@ -523,7 +553,7 @@ mla_err mla_audit_verify_heads(const mla_audit_input *in, size_t n, const mla_au
 		r = mla_fail(diag, MLA_ERR_NOMEM, "out of memory verifying the audit bundles");
 		goto out;
 	}
-	if ((r = verify_all(vs, bs, in, n, trust, &ho, &x, names, diag)) != MLA_OK)
+	if ((r = verify_all(vs, bs, in, att, n, trust, &ho, &x, names, diag)) != MLA_OK)
 		goto out;
 	if ((r = collect(vs, in, n, &x, res)) != MLA_OK || audit_epoch_links(vs, n, res) != 0) {
 		r = mla_fail(diag, MLA_ERR_NOMEM, "out of memory verifying the audit bundles");

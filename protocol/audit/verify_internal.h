@@ -25,6 +25,7 @@ enum vfam_id {
 	F_TREE = MLA_AUDIT_CHECK_TREE, F_WITNESS = MLA_AUDIT_CHECK_WITNESS,
 	F_PROOFS = MLA_AUDIT_CHECK_PROOFS, F_ENVELOPES = MLA_AUDIT_CHECK_ENVELOPES,
 	F_RECEIPTS = MLA_AUDIT_CHECK_RECEIPTS, F_DELIVERED = MLA_AUDIT_CHECK_DELIVERED,
+	F_ATTACH = MLA_AUDIT_CHECK_ATTACHMENTS,
 	F_N = MLA_AUDIT_CHECK_N
 };
 
@@ -241,6 +242,10 @@ mla_err audit_envelope_verify(const mla_buf *data, const mla_trust *trust,
 mla_err audit_envelope_verify_list(const mla_buf *data, const mla_trust *trust,
 				   const mla_limits *at, mla_verified *out, uint8_t att[32],
 				   int *has_att, mla_diag *d);
+/* The same, keeping the signed list in *keep (NULL for versions 1 and 2; the caller frees). */
+mla_err audit_envelope_verify_keep(const mla_buf *data, const mla_trust *trust,
+				   const mla_limits *at, mla_verified *out, uint8_t att[32],
+				   int *has_att, mla_attach_list **keep, mla_diag *d);
 
 /* One bundle's verification: what the checks parsed, counted and found. The entries are
  * read from f twice, in bounded memory (SPEC 15 "Verification"): once for which messages
@@ -320,7 +325,26 @@ struct vctx {
 	size_t nfailures, capfailures;
 	size_t unlisted;		     /* beyond MLA_AUDIT_FAILURES_LISTED */
 	int nomem;			     /* a failure could not be recorded */
+	/* attachment files beside the bundle (verify_attach.c): the folder, the messages whose
+	 * verified envelope listed attachments (id and count, for the scan of what no list
+	 * names: 40 bytes a message with attachments) */
+	const char *att_dir;
+	int att_required;
+	size_t att_absent;
+	struct vattmsg *att_msgs;
+	size_t natt_msgs, capatt_msgs;
 };
+
+struct vattmsg {
+	char id[MLA_UUID_LEN + 1];
+	uint8_t n;
+};
+
+/* Each attachment of list, the signed list of message id's verified envelope, checked in
+ * the folder (verify_attach.c); the scan after every check of files no list names. 0, or
+ * -1 out of memory. */
+int audit_attach_check(struct vctx *v, const char *id, const mla_attach_list *list);
+int audit_attach_scan(struct vctx *v);
 
 /* The split-view check over several verified bundles (verify_cross.c). */
 struct vcross {

@@ -235,6 +235,13 @@ mla_err audit_envelope_verify_list(const mla_buf *data, const mla_trust *trust,
 				   const mla_limits *at, mla_verified *out, uint8_t att[32],
 				   int *has_att, mla_diag *d)
 {
+	return audit_envelope_verify_keep(data, trust, at, out, att, has_att, NULL, d);
+}
+
+mla_err audit_envelope_verify_keep(const mla_buf *data, const mla_trust *trust,
+				   const mla_limits *at, mla_verified *out, uint8_t att[32],
+				   int *has_att, mla_attach_list **keep, mla_diag *d)
+{
 	char text[MLA_AUDIT_ATTACHMENTS_MAX + 1];
 	mla_attach_list *l = NULL;
 	mla_err r = mla_envelope_verify_attached(data->data, data->len, trust, at, out, &l, d);
@@ -247,6 +254,10 @@ mla_err audit_envelope_verify_list(const mla_buf *data, const mla_trust *trust,
 			SHA256((const uint8_t *)text, strlen(text), att);
 			*has_att = 1;
 		}
+	}
+	if (r == MLA_OK && keep != NULL) {
+		*keep = l; /* moved */
+		l = NULL;
 	}
 	mla_attach_list_free(l);
 	return r;
@@ -267,6 +278,7 @@ static void check_one_envelope(struct vctx *v, struct vgroup *g, struct gslot *x
 	mla_diag d = {MLA_OK, ""};
 	mla_verified out;
 	mla_limits at = audit_limits_at(v, g, 0);
+	mla_attach_list *list = NULL;
 	mla_bundle_record rec;
 
 	row_record(g, x, MLA_BUNDLE_ENVELOPE, &rec);
@@ -276,7 +288,8 @@ static void check_one_envelope(struct vctx *v, struct vgroup *g, struct gslot *x
 	SHA256(data->data, data->len, x->sha);
 	if (!in_order)
 		return; /* refused for that alone */
-	if (audit_envelope_verify_list(data, v->trust->trust, &at, &out, x->att_sha, &x->has_att,
+	if (audit_envelope_verify_keep(data, v->trust->trust, &at, &out, x->att_sha, &x->has_att,
+				       v->att_dir != NULL && x->seal == 0 ? &list : NULL,
 				       &d) != MLA_OK)
 		vfail(v, F_ENVELOPES, MLA_AUDIT_R_ENVELOPE_INVALID, MLA_BUNDLE_ENVELOPE, rec.name,
 		      "envelope %s: does not verify: %s", rec.name, mla_diag_message(&d));
@@ -286,7 +299,11 @@ static void check_one_envelope(struct vctx *v, struct vgroup *g, struct gslot *x
 	else {
 		x->verified = 1;
 		memcpy(x->to_state, out.header.to_state, 3);
+		/* the files beside the bundle, against the list this signature vouches for */
+		if (list != NULL && audit_attach_check(v, rec.name, list) != 0)
+			v->nomem = 1;
 	}
+	mla_attach_list_free(list);
 }
 
 /* What later checks use of a parsed receipt (struct vreceipt). */

@@ -41,6 +41,24 @@ mla_err mla_envelope_verify_attached(const uint8_t *env, size_t env_len, const m
 	return r;
 }
 
+mla_err mla_envelope_attach_list_unsigned(const uint8_t *env, size_t env_len,
+					  const mla_limits *limits, mla_header *header,
+					  mla_attach_list **att, mla_diag *diag)
+{
+	mla_verified out;
+	struct env_parts p;
+	mla_err r;
+
+	*att = NULL;
+	if ((r = read_envelope_doc_unsigned(env, env_len, limits, MLA_ENVELOPE_VERSION_ATTACH, &p,
+					    &out, diag)) == MLA_OK)
+		r = read_signed_list(&p, limits, att, diag);
+	if (r == MLA_OK)
+		*header = out.header;
+	xmlFreeDoc(p.doc);
+	return r;
+}
+
 /* The descriptor: decrypted with the document's key, bounded like a document of at most
  * 1 MiB, then read into the list's private parts. */
 static mla_err open_descriptor(const struct env_parts *p, const mla_privkey *key,

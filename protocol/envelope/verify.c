@@ -176,6 +176,20 @@ static mla_err check_before_crypto(struct env_parts *p, const xml_safe_counts *c
 	return check_part_id(p->payload, 'P', "Payload", out->header.message_id, diag);
 }
 
+mla_err read_envelope_doc_unsigned(const uint8_t *env, size_t env_len, const mla_limits *limits,
+				   int max_version, struct env_parts *p, mla_verified *out,
+				   mla_diag *diag)
+{
+	xml_safe_counts counts;
+	mla_err r;
+
+	memset(p, 0, sizeof(*p));
+	memset(out, 0, sizeof(*out));
+	if ((r = xml_safe_parse(env, env_len, limits, &p->doc, &counts, diag)) != MLA_OK)
+		return r;
+	return check_before_crypto(p, &counts, max_version, out, diag);
+}
+
 mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust *trust,
 			    const mla_limits *limits, int max_version, struct env_parts *p,
 			    mla_verified *out, mla_diag *diag)

@@ -27,6 +27,12 @@ mla_err verify_envelope_doc(const uint8_t *env, size_t env_len, const mla_trust 
 			    const mla_limits *limits, int max_version, struct env_parts *parts,
 			    mla_verified *out, mla_diag *diag);
 
+/* The same checks before any cryptography (parse, schema, header), without the signature:
+ * for a reader that only needs what the envelope claims (audit export, SPEC 15). */
+mla_err read_envelope_doc_unsigned(const uint8_t *env, size_t env_len, const mla_limits *limits,
+				   int max_version, struct env_parts *parts, mla_verified *out,
+				   mla_diag *diag);
+
 /* open.c: decrypts enc_data (an EncryptedData of p's Payload) with key and inflates it into
  * *plain (a secret buffer, initialised by the caller with its bound); what names it in
  * messages ("payload", "attachment descriptor"). */
