@@ -4,7 +4,8 @@ that cuts each of its first CUTS connections after a random number of bytes from
 300 KiB: in the middle of a segment's body, of its headers or of the envelope). The message
 is delivered on its receipt version 3, CO's file is byte for byte ES's, it is in CO's inbox
 once, and the segments ES sent again are at most those in flight at each cut: the transfer
-resumes from what CO holds, never from zero."""
+resumes from what CO holds, never from zero (each round of segments starts from at least
+what the previous one started from)."""
 import os
 import random
 import socket
@@ -110,8 +111,13 @@ def main(mlagw, mlagwd):
     check(TOTAL <= sent <= TOTAL + proxy.cut * IN_FLIGHT,
           '%d segments sent for %d, %d cuts of at most %d in flight (rounds %r)' % (
               sent, TOTAL, proxy.cut, IN_FLIGHT, rounds))
-    check(len(rounds) >= 2 and all(b > 0 for _, b in rounds[1:]),
-          'a round after a cut started from zero: %r' % (rounds,))
+    # each round starts from what CO holds: never less than an earlier round started from
+    # (a round whose every request was cut may hold nothing new, so 0 can repeat at first;
+    # libcurl itself re-sends a request once when a reused connection dies before it is
+    # answered, so a cut need not end a round)
+    held = [b for _, b in rounds]
+    check(rounds and held == sorted(held) and (len(rounds) == 1 or held[-1] > 0),
+          'a round after a cut started from less than CO held: %r' % (rounds,))
     print('delivered through %d cut connections: %d segments sent for %d (rounds %r)' % (
         proxy.cut, sent, TOTAL, rounds))
     proxy.close()
