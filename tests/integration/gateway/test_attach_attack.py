@@ -3,11 +3,20 @@
 - A message ES sent CO with attachments, complete at CO: another State (MX) PUTting a segment
   of it gets 404 like an unknown message, never ES's receipt (SPEC 17.13: "a message id not
   being received from the TLS client's State (another State's message gets the same answer,
-  telling nothing)"). ES itself still gets the receipt again (exactly once)."""
+  telling nothing)"). ES itself still gets the receipt again (exactly once).
+- A peer (a fake CO) that answers the envelope with a status listing no missing segment, over
+  and over: ES does not ask again at once in a loop (an envelope POST, a verification and two
+  log lines each time, without end) but retries with its backoff."""
 import http.client
+import json
 import os
+import socket
+import ssl
 import subprocess
 import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
@@ -68,12 +77,97 @@ def check_other_state_after_completion(net, es, co):
     check(s == 200 and b == rec, 'the sender again: %d' % s)
 
 
+class FakeCO:
+    """Answers every envelope with 202 and a status that lists no missing segment."""
+
+    def __init__(self, net, state, port):
+        self.posts = 0
+        self.puts = 0
+        self.conns = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
+
+            def log_message(self, *a):
+                pass
+
+            def setup(self):
+                super().setup()
+                fake.conns.append(self.connection)
+
+            def answer(self, code, body=b'', ctype='text/plain'):
+                self.send_response(code)
+                self.send_header('Content-Type', ctype)
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_PUT(self):
+                self.rfile.read(int(self.headers.get('Content-Length', '0')))
+                fake.puts += 1
+                self.answer(204)
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get('Content-Length', '0')))
+                if self.path != '/mla/v1/envelopes':
+                    self.answer(404)
+                    return
+                fake.posts += 1
+                mid = self.headers.get('X-MLA-Message-Id', '')
+                st = {'message_id': mid, 'state': 'transferring', 'attachments': [
+                    {'index': 1, 'segments': 1, 'held': 0, 'missing': [],
+                     'more_missing': False}]}
+                self.answer(202, json.dumps(st).encode(), 'application/json')
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(net.pki(state, 'tls.crt'), net.pki(state, 'tls.key'))
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(net.pki('ES', 'root.crt'))
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.srv = ThreadingHTTPServer(('127.0.0.1', port), Handler)
+        self.srv.daemon_threads = True
+        self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True)
+        self.t = threading.Thread(target=self.srv.serve_forever, kwargs={'poll_interval': 0.05},
+                                  daemon=True)
+        self.t.start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+        for c in self.conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def check_empty_status_loop(net, es, co):
+    co.stop()
+    es.stop()
+    mid = attach_seal(net, 'ES', 'CO', [100])
+    fake = FakeCO(net, 'CO', co.port)
+    try:
+        es.start()
+        wait_until(lambda: fake.posts >= 1, 30, msg='the envelope at the fake CO')
+        time.sleep(6)
+        posts = fake.posts
+    finally:
+        fake.close()
+    es.stop()
+    check(fake.puts == 0, 'segments PUT: %d' % fake.puts)
+    # the backoff doubles from about 100 ms: some ten; at once in a loop it was 100 and more
+    check(posts <= 12, 'an empty status asked again %d times in 6 s (no backoff)' % posts)
+    check(es.outbox([mid], blobs=False)[mid]['state'] != DELIVERED, 'delivered')
+
+
 def main(mlagw, mlagwd):
     net = Net(mlagw, mlagwd, ['ES', 'CO', 'MX'])
     es, co = net['ES'], net['CO']
     es.overrides['peer CO'] = {'envelope_versions': '1, 2, 3'}
     net.start_all()
     check_other_state_after_completion(net, es, co)
+    check_empty_status_loop(net, es, co)
     net.stop_all()
     print('ok')
 
