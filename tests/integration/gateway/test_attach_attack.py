@@ -6,7 +6,11 @@
   telling nothing)"). ES itself still gets the receipt again (exactly once).
 - A peer (a fake CO) that answers the envelope with a status listing no missing segment, over
   and over: ES does not ask again at once in a loop (an envelope POST, a verification and two
-  log lines each time, without end) but retries with its backoff."""
+  log lines each time, without end) but retries with its backoff.
+- CO sends ES an envelope version 3 whose message id is that of a message ES sent CO with
+  attachments: the ids of received and sent messages share the attachments folder, so ES
+  refuses it as a duplicate id (409) and its own sealed files stay as they were (not
+  overwritten by CO's segments, not removed when CO's transfer is given up)."""
 import http.client
 import json
 import os
@@ -24,14 +28,15 @@ from gwnet import *  # noqa: E402,F403
 SEG = 65536
 
 
-def attach_seal(net, frm, to, sizes, deadline_s=600):
+def attach_seal(net, frm, to, sizes, deadline_s=600, message_id=None):
     """A message with attachments of these sizes into frm's outbox (frm stopped)."""
+    env = dict(os.environ, MLAGW_ATTACH_SEAL_ID=message_id) if message_id else None
     tool = os.environ.get('MLAGW_ATTACH_SEAL') or os.path.join(
         os.path.dirname(net.store_fault), 'attach_seal')
     p = subprocess.run([tool, net[frm].store, frm, to, net.pki(frm, 'sign.crt'),
                         net.pki(frm, 'sign.key'), net.pki(to, 'encrypt.crt'), str(SEG),
                         str(deadline_s)] + [str(s) for s in sizes], capture_output=True,
-                       timeout=120)
+                       timeout=120, env=env)
     check(p.returncode == 0, 'attach_seal: %s' % p.stderr.decode(errors='replace'))
     return p.stdout.decode().strip()
 
@@ -161,6 +166,31 @@ def check_empty_status_loop(net, es, co):
     check(es.outbox([mid], blobs=False)[mid]['state'] != DELIVERED, 'delivered')
 
 
+def check_id_of_a_sent_message(net, es, co):
+    es.start()
+    co.start()
+    es.stop()
+    mid = attach_seal(net, 'ES', 'CO', [SEG + 100])
+    es.start()
+    delivered(es, mid)
+    mine = att_dir(es, mid)
+    before = {n: read(os.path.join(mine, n)) for n in sorted(os.listdir(mine))}
+    co.stop()
+    attach_seal(net, 'CO', 'ES', [3 * SEG], message_id=mid)
+    co.overrides['peer ES'] = {'envelope_versions': '1, 2, 3'}
+    co.write_config()
+    co.start()
+    wait_until(lambda: co.outbox([mid], blobs=False).get(mid, {}).get('state') in
+               (DELIVERED, REJECTED, FAILED), 60, msg="CO's message answered")
+    state = co.outbox([mid], blobs=False)[mid]['state']
+    check(state == REJECTED, "CO's message with the id of ES's: state %d, not rejected" % state)
+    after = {n: read(os.path.join(mine, n)) for n in sorted(os.listdir(mine))} \
+        if os.path.isdir(mine) else {}
+    check(after == before, "ES's sealed files of %s changed: %r -> %r" % (
+        mid, sorted(before), sorted(after)))
+    check('duplicate-id-alert' in es.log_text(), 'no duplicate-id alert at ES')
+
+
 def main(mlagw, mlagwd):
     net = Net(mlagw, mlagwd, ['ES', 'CO', 'MX'])
     es, co = net['ES'], net['CO']
@@ -168,6 +198,7 @@ def main(mlagw, mlagwd):
     net.start_all()
     check_other_state_after_completion(net, es, co)
     check_empty_status_loop(net, es, co)
+    check_id_of_a_sent_message(net, es, co)
     net.stop_all()
     print('ok')
 
