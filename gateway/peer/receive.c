@@ -499,6 +499,10 @@ static mla_err loop_receipt(struct gw *g, struct recv_job *j, mla_err err, const
 	memcpy(r.sender_state, j->peer_state, 3);
 	r.outcome = MLA_OUTCOME_REJECTED;
 	r.error = err;
+	/* an envelope version 3 is answered by receipt version 3 only (SPEC 11 rule 7, 17.13: a
+	 * refusal without list); its sender refuses any other and would retry to its deadline */
+	if (j->header_known && j->v.header.version == 3)
+		r.version = 3;
 	mla_text_copy_safe(r.error_message, sizeof(r.error_message), why);
 	return mla_receipt_seal(&r, g->crypto->signer, &g->snap->cfg.limits, out, NULL);
 }
@@ -725,7 +729,23 @@ static void transfer_begin(struct gw *g, struct recv_job *j)
 	struct store_transfer_in t;
 	mla_diag d = {MLA_OK, ""};
 	char text[MLA_DIAG_MAX + 2];
+	struct out_msg sent;
+	mla_err e;
 
+	/* the id of a message this gateway sent: the attachments folder is that message's (one
+	 * folder an id), so the peer's segments would overwrite or remove its sealed files */
+	if ((e = store_outbox_get(g->store, id, &sent, &d)) == MLA_OK) {
+		refuse_duplicate(g, j);
+		return;
+	}
+	if (e != MLA_ERR_NOT_FOUND) {
+		gw_log_limited(GW_LOG_ERROR, "store-error", "outbox-get", id,
+			       "op=outbox-get reason=\"%s\"", d.msg);
+		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+		return;
+	}
+	d.code = MLA_OK;
+	d.msg[0] = '\0';
 	transfer_sweep(g); /* the ones given up first: their space is free again */
 	transfer_of(j, &t);
 	if (transfer_reserve(&g->snap->cfg, &t, &d) != MLA_OK) {

@@ -316,15 +316,25 @@ static int parse_rest(const char *rest, char *id, unsigned *idx, uint64_t *k)
 	return strlen(p) < sizeof(num) && mla_parse_u64(p, 0, UINT64_MAX, k) == MLA_OK;
 }
 
-/* An id not received from this peer: the positive receipt if it completed, else 404 (nothing
- * about other States' messages). */
-static void not_transferring(struct gw *g, struct recv_req *rr, const char *id)
+/* An id not being received: this peer's own message answers its receipt if it completed;
+ * anything else 404 (nothing about other States' messages, SPEC 17.13). */
+static void not_transferring(struct gw *g, struct recv_req *rr, const char *peer_state,
+			     const char *id)
 {
 	mla_diag d = {MLA_OK, ""};
 	uint8_t digest[32];
+	char from[3];
 	mla_buf stored;
 	int found = 0;
 
+	/* another State's message (complete or refused) is answered as unknown: its receipt
+	 * is not this peer's to read, nor is that the id exists */
+	if (store_inbox_from_state(g->store, id, &found, from, &d) != MLA_OK || !found ||
+	    strcmp(from, peer_state) != 0) {
+		reply_text(rr, 404, "Not Found", "no attachments of that message are being "
+			   "received\n");
+		return;
+	}
 	if (store_inbox_lookup(g->store, id, &found, digest, &stored, &d) == MLA_OK && found) {
 		/* the digest of what this peer sent stands in the transfer row no more: a
 		 * complete message answers its receipt, which names its sender */
@@ -396,7 +406,7 @@ void receive_segment(struct gw *g, struct recv_req *rr, const char *peer_state, 
 	if (!found || strcmp(t.from_state, peer_state) != 0) {
 		free(j);
 		if (!found)
-			not_transferring(g, rr, id);
+			not_transferring(g, rr, peer_state, id);
 		else
 			reply_text(rr, 404, "Not Found", "no attachments of that message are being "
 				   "received\n");

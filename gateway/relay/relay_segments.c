@@ -243,6 +243,11 @@ static void finish(struct xfer_out *x)
 	       "segments=%llu outcome=%s", t->to_state, (unsigned long long)x->sent,
 	       (unsigned long long)x->held_before, (unsigned long long)x->progress.segments_total,
 	       x->receipt ? "receipt" : x->stop ? "retry" : "ask-again");
+	if (!x->receipt && !x->stop && x->sent == 0)
+		/* a status listing nothing to send never comes from a receiver that misses
+		 * something (it completes instead): asked again at once it is a loop without end */
+		stop_with(x, "the peer's transfer status lists no missing segment, yet the message "
+			  "is not complete");
 	if (x->receipt) {
 		relay_check_receipt(g, t);
 	} else if (!x->stop) {

@@ -315,6 +315,10 @@ mla_err store_inbox_put(gw_store *s, const struct in_msg *m, int accepted, const
 			size_t env_len, const uint8_t *receipt, size_t receipt_len,
 			mla_diag *diag);
 mla_err store_inbox_count(gw_store *s, uint64_t *accepted, uint64_t *rejected, mla_diag *diag);
+/* The State a received message id came from (found 0 or 1): a peer asking about an id is
+ * answered only about its own messages. */
+mla_err store_inbox_from_state(gw_store *s, const char *message_id, int *found,
+			       char from_state[3], mla_diag *diag);
 
 /* --- local API reads (store_api.c) --- */
 /* A message as the API lists it: sent (outbox) or received and accepted (inbox). */

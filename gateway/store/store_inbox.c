@@ -38,6 +38,30 @@ out:
 	return r;
 }
 
+mla_err store_inbox_from_state(gw_store *s, const char *message_id, int *found,
+			       char from_state[3], mla_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	mla_err r;
+	int rc;
+
+	*found = 0;
+	from_state[0] = '\0';
+	if (message_id == NULL)
+		return mla_fail(diag, MLA_ERR_ARG, "store: inbox sender: no message id");
+	if ((r = store_stmt(s, ST_IN_FROM, "SELECT from_state FROM inbox WHERE message_id = ?1",
+			    &st, diag)) != MLA_OK)
+		return r;
+	if ((rc = sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE))
+		r = store_fail(s, rc, "inbox sender", diag);
+	else if (rc == SQLITE_ROW &&
+		 (r = store_col_text(st, 0, from_state, 3, "inbox sender", diag)) == MLA_OK)
+		*found = 1;
+	store_stmt_done(st);
+	return r;
+}
+
 static mla_err check_in(const struct in_msg *m, int accepted, const uint8_t *env,
 			size_t env_len, const uint8_t *receipt, size_t receipt_len,
 			mla_diag *diag)

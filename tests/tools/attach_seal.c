@@ -126,8 +126,16 @@ static mla_err run(const struct args *a, mla_diag *d)
 	mla_limits_default(&lim);
 	if ((r = mla_header_init(&h)) != MLA_OK || (r = mla_attach_list_new(&list)) != MLA_OK ||
 	    (r = mla_signer_load(a->sign_cert, a->sign_key, &sg, d)) != MLA_OK ||
-	    (r = mla_recipient_load(a->rcpt, &rc, d)) != MLA_OK ||
-	    (r = attach_dir_make(a->store, h.message_id, d)) != MLA_OK)
+	    (r = mla_recipient_load(a->rcpt, &rc, d)) != MLA_OK)
+		goto out;
+	/* a chosen id (tests of id collisions): MLAGW_ATTACH_SEAL_ID */
+	if (getenv("MLAGW_ATTACH_SEAL_ID") != NULL &&
+	    mla_strcpy(h.message_id, sizeof(h.message_id), getenv("MLAGW_ATTACH_SEAL_ID")) !=
+		    MLA_OK) {
+		r = mla_fail(d, MLA_ERR_ARG, "MLAGW_ATTACH_SEAL_ID is too long");
+		goto out;
+	}
+	if ((r = attach_dir_make(a->store, h.message_id, d)) != MLA_OK)
 		goto out;
 	h.version = 3;
 	memcpy(h.from_state, a->from, 3);
