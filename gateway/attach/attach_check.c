@@ -4,7 +4,6 @@
  * signature was checked when the envelope was accepted); the check stats each file, and
  * with ATTACH_CHECK_DEEP streams each complete one through its Merkle root. */
 #include <dirent.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -155,12 +154,14 @@ static void stray(struct check *c, const char *what, const char *name)
 /* "<n>.ct", "<n>.ct.part" or "<n>.tree", n from 1 to 64. */
 static int layout_name(const char *s)
 {
-	char *end;
-	unsigned long n = strtoul(s, &end, 10);
+	unsigned n = 0;
+	size_t i;
 
-	return s[0] >= '1' && s[0] <= '9' && n >= 1 && n <= 64 &&
-	       (strcmp(end, ".ct") == 0 || strcmp(end, ".ct.part") == 0 ||
-		strcmp(end, ".tree") == 0);
+	for (i = 0; i < 2 && s[i] >= '0' && s[i] <= '9'; i++)
+		n = n * 10 + (unsigned)(s[i] - '0');
+	return s[0] != '0' && n >= 1 && n <= 64 &&
+	       (strcmp(s + i, ".ct") == 0 || strcmp(s + i, ".ct.part") == 0 ||
+		strcmp(s + i, ".tree") == 0);
 }
 
 static void scan_folder(struct check *c, const char *root, const char *id)
