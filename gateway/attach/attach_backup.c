@@ -27,12 +27,20 @@ static mla_err sync_dir(const char *path, mla_diag *diag)
 }
 
 /* mkdir 0700 (an existing folder is kept), its parent fsynced when it is new. */
-static mla_err make_dir(const char *path, const char *parent, mla_diag *diag)
+static mla_err make_dir(const char *path, mla_diag *diag)
 {
+	char parent[ATTACH_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t len = slash == NULL ? 0 : (slash == path ? 1 : (size_t)(slash - path));
+
 	if (mkdir(path, 0700) != 0)
 		return errno == EEXIST ? MLA_OK
 				       : mla_fail(diag, MLA_ERR_IO, "cannot create %s: %s", path,
 						  strerror(errno));
+	if (len >= sizeof(parent))
+		return mla_fail(diag, MLA_ERR_TOO_LARGE, "attachments: path too long");
+	memcpy(parent, len == 0 ? "." : path, len == 0 ? 1 : len);
+	parent[len == 0 ? 1 : len] = '\0';
 	return sync_dir(parent, diag);
 }
 
@@ -125,8 +133,8 @@ static mla_err copy_file(const char *id, const mla_attach_entry *e, int in_progr
 	if (strcmp(c->last, id) != 0) {
 		if (mla_snprintf(dir, sizeof(dir), "%s/%s", c->dst_root, id) != MLA_OK)
 			return mla_fail(diag, MLA_ERR_TOO_LARGE, "attachments: path too long");
-		if ((r = make_dir(c->dst_root, ".", diag)) != MLA_OK ||
-		    (r = make_dir(dir, c->dst_root, diag)) != MLA_OK)
+		if ((r = make_dir(c->dst_root, diag)) != MLA_OK ||
+		    (r = make_dir(dir, diag)) != MLA_OK)
 			return r;
 		c->res->messages++;
 		if (mla_strcpy(c->last, sizeof(c->last), id) != MLA_OK)
