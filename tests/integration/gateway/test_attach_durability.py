@@ -10,11 +10,14 @@ outbox (tests/tools/attach_seal), CO down.
 - `mlagw store backup` of the running ES copies the files (and the sender's trees) into
   FILE.attachments/ and reports them; `mlagw store restore` refuses a backup whose file was
   truncated, naming it, and otherwise puts the files back beside the restored store; the
-  restored ES then delivers the message to CO byte for byte."""
+  restored ES then delivers the message to CO byte for byte;
+- CO killed mid-transfer: its check counts the part file, its backup copies it as it is, and
+  CO restored from that backup resumes the transfer to completion."""
 import json
 import os
 import shutil
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -36,6 +39,44 @@ def damaged(net, es, mid, path, content, want):
     err = rep.get('attachments', {}).get('error') or ''
     check(rc == 1 and not rep['ok'] and ('message %s attachment %s' % (mid, want[0])) in err
           and want[1] in err, 'check of a damaged file: %d %r' % (rc, rep))
+
+
+def check_transfer_in_progress(net, es, co, total=160):
+    """CO killed mid-transfer: its store check counts the part file, its backup copies it as
+    it is, and CO restored from that backup resumes the transfer to completion."""
+    es.stop()
+    es.overrides['peer CO']['max_bandwidth'] = '2 MiB'
+    es.write_config()
+    mid = attach_seal(net, 'ES', 'CO', [total * SEG])
+    es.start()
+    wait_until(lambda: 'transferring msg=%s' % mid in es.log_text(), 20, msg='transferring')
+    time.sleep(1.5)
+    co.kill()
+    part = os.path.join(att_dir(co, mid), '1.ct.part')
+    check(os.path.exists(part), 'no part file at CO')
+    rc, rep = store_check(net, co.store)
+    att = rep['attachments']
+    check(rc == 0 and att['parts'] == 1 and att['files'] == 4 and att['bad'] == 0,
+          'check with a transfer in progress %d %r' % (rc, rep))
+    out = os.path.join(net.dir, 'co-backup.db')
+    rep = json.loads(net.cli('store', 'backup', '--store', co.store, '--out', out,
+                             '--json').stdout)
+    check(rep['attachments']['parts'] == 1 and rep['attachments']['files'] == 4,
+          'CO backup %r' % rep)
+    copied = os.path.join(out + '.attachments', mid, '1.ct.part')
+    check(os.path.getsize(copied) == ct_size(total * SEG), 'part file copied as it is')
+    os.unlink(co.store)
+    for suffix in ('-wal', '-shm'):
+        if os.path.exists(co.store + suffix):
+            os.unlink(co.store + suffix)
+    shutil.rmtree(os.path.dirname(att_dir(co, mid)))
+    p = net.cli('store', 'restore', '--from', out, '--store', co.store, check_rc=False)
+    check(p.returncode == 0 and b'(1 of transfers in progress)' in p.stdout,
+          'CO restore %d %r %r' % (p.returncode, p.stdout, p.stderr))
+    co.start()
+    delivered(es, mid, 120)
+    same_files(es, co, mid, [total * SEG])
+    check('attachments-damaged' not in co.log_text().split('--- start ---')[-1], 'CO alert')
 
 
 def main(mlagw, mlagwd):
@@ -149,6 +190,7 @@ def main(mlagw, mlagwd):
         last = gw.log_text().split('--- start ---')[-1]
         check('attachments-damaged' not in last and 'attachments-checked' in last,
               '%s after the restore: %s' % (gw.name if hasattr(gw, 'name') else gw, last[-2000:]))
+    check_transfer_in_progress(net, es, co)
     net.stop_all()
     print('ok')
 
