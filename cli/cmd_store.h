@@ -34,11 +34,15 @@ int store_accept_loss_cmd(int argc, char **argv);
 
 /* mlagw store restore (cmd_store_restore.c): argv[0] is "restore". */
 int store_restore_cmd(int argc, char **argv);
-/* The checks of mlagw store check on the store at path (cmd_store_check.c): CLI_OK, or
- * CLI_REJECTED with res saying what failed, or an error printed for cmd. */
+/* The checks of mlagw store check on the store at path (cmd_store_check.c), its attachment
+ * files under att_root (NULL: the store's own folder): CLI_OK, or CLI_REJECTED with res and
+ * att saying what failed, or an error printed for cmd. */
 struct store_check_result;
-int store_check_file(const char *path, const char *cmd, struct store_check_result *res);
-void store_check_print(const char *path, const struct store_check_result *res);
+struct attach_check_result;
+int store_check_file(const char *path, const char *att_root, const char *cmd,
+		     struct store_check_result *res, struct attach_check_result *att);
+void store_check_print(const char *path, const struct store_check_result *res,
+		       const struct attach_check_result *att);
 
 /* The CLI status of a reader call that ended with e (d: its diagnostic). */
 int show_done(const struct show_out *o, mla_err e, const mla_diag *d);

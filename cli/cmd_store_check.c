@@ -19,22 +19,32 @@
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "store/store_check.h"
+#include "attach/attach_backup.h"
+#include "attach/attach_check.h"
+#include "attach/attach_files.h"
+#include "mlagw/envelope.h"
 
 #define CERTS_MAX 16
 
 struct sc_args;
 static int check_path(const char *path, const struct sc_args *a, const char *cmd,
-		      struct store_check_result *res);
-static void print_text(const char *path, const struct store_check_result *res);
+		      struct store_check_result *res, struct attach_check_result *att);
+static void print_text(const char *path, const struct store_check_result *res,
+		       const struct attach_check_result *att);
 
 static const char check_usage[] =
-	"usage: mlagw store check --store STORE.db [--audit-cert CERT]... [--json]\n"
+	"usage: mlagw store check --store STORE.db [--audit-cert CERT]... [--deep] [--json]\n"
 	"Checks a gateway's store read-only (safe while the gateway runs, on one snapshot):\n"
 	"  quick_check   SQLite's check of the file's structure (cost: the store's bytes)\n"
 	"  audit         every audit entry re-hashed against its stored leaf, dense and canonical\n"
 	"  checkpoint    the latest checkpoint verified under an audit key the store records as\n"
 	"                held (--audit-cert adds keys, e.g. for a store from before the list),\n"
 	"                and its root compared with the stored leaves\n"
+	"  attachments   each attachment file of the messages with attachments (envelope\n"
+	"                version 3, transfers in progress) there with the size the signed list\n"
+	"                gives (stat only); with --deep each complete file's Merkle root is also\n"
+	"                recomputed (cost: the files' bytes); folders and files no message lists\n"
+	"                are reported as strays, not failures\n"
 	"exit: 0 every check passed, 1 a check failed (each failure named), 2 usage, 3 the store\n"
 	"cannot be opened\n";
 static const char backup_usage[] =
@@ -42,7 +52,10 @@ static const char backup_usage[] =
 	"Copies a gateway's store, running or not, as one consistent snapshot (SQLite's online\n"
 	"backup from a read-only connection) into FILE.tmp.PID, syncs it, checks the copy as\n"
 	"`mlagw store check` does, and only then names it FILE (never over an existing file). The\n"
-	"report gives the audit entries and the latest checkpoint the backup holds.\n"
+	"report gives the audit entries and the latest checkpoint the backup holds. The attachment\n"
+	"files of the messages in the snapshot are copied into FILE.attachments/<message id>/\n"
+	"(<n>.ct; <n>.ct.part for a transfer in progress, as it is; the sender's <n>.tree) and\n"
+	"checked with it (sizes); FILE.attachments must not exist either.\n"
 	"exit: 0 done, 1 FILE exists or the copy failed its check, 2 usage, 3 cannot read the\n"
 	"store or write FILE\n";
 
@@ -50,7 +63,8 @@ struct sc_args {
 	const char *store, *out;
 	const char *certs[CERTS_MAX];
 	size_t n_certs;
-	int json, backup;
+	int json, backup, deep;
+	const char *att_root; /* NULL: the store's own attachments folder */
 };
 
 static int apply(int c, const char *v, void *arg)
@@ -61,6 +75,7 @@ static int apply(int c, const char *v, void *arg)
 	case 's': a->store = v; break;
 	case 'o': a->out = v; break;
 	case 'j': a->json = 1; break;
+	case 'd': a->deep = 1; break;
 	case 'c':
 		if (a->n_certs == CERTS_MAX)
 			return cli_usage_error(a->backup ? "store backup" : "store check",
@@ -94,7 +109,23 @@ static int load_certs(store_reader *r, const struct sc_args *a, struct store_key
 	return e == MLA_OK ? CLI_OK : cli_fail(cmd, e, &d);
 }
 
-static void print_text(const char *path, const struct store_check_result *res)
+static void print_attach(const struct attach_check_result *att)
+{
+	if (att->bad > 0)
+		printf("attachments: FAILED: %llu files missing or wrong; the first: %s\n",
+		       (unsigned long long)att->bad, att->first_bad);
+	else
+		printf("attachments: %llu files of %llu messages, %llu bytes (%llu of transfers in "
+		       "progress), sizes ok%s\n", (unsigned long long)att->files,
+		       (unsigned long long)att->messages, (unsigned long long)att->bytes,
+		       (unsigned long long)att->parts, att->deep > 0 ? ", roots recomputed: ok" : "");
+	if (att->strays > 0)
+		printf("attachments: note: %llu strays no message lists; the first: %s\n",
+		       (unsigned long long)att->strays, att->first_stray);
+}
+
+static void print_text(const char *path, const struct store_check_result *res,
+		       const struct attach_check_result *att)
 {
 	printf("store %s\n", path);
 	printf("quick_check: %s%s (%.2f s)\n", res->failed & STORE_CHECK_QUICK ? "FAILED: " : "",
@@ -123,7 +154,8 @@ static void print_text(const char *path, const struct store_check_result *res)
 	else
 		printf("cases: %llu checked against their steps: ok\n",
 		       (unsigned long long)res->cases);
-	printf("store check: %s\n", res->failed ? "FAILED" : "ok");
+	print_attach(att);
+	printf("store check: %s\n", res->failed || att->bad ? "FAILED" : "ok");
 }
 
 static json_t *result_json(const char *path, const struct store_check_result *res)
@@ -140,16 +172,28 @@ static json_t *result_json(const char *path, const struct store_check_result *re
 			 "key_first", (json_int_t)res->key_first);
 }
 
-/* result_json with the case part (a member of its own: older readers ignore it). */
-static json_t *result_json_cases(const char *path, const struct store_check_result *res)
+/* result_json with the case and attachment parts (members of their own: older readers
+ * ignore them). */
+static json_t *result_json_cases(const char *path, const struct store_check_result *res,
+				 const struct attach_check_result *att)
 {
 	json_t *o = result_json(path, res);
 
 	if (o != NULL &&
-	    json_object_set_new(o, "cases", json_pack("{sI sI ss?}", "checked",
+	    (json_object_set_new(o, "ok", json_boolean(res->failed == 0 && att->bad == 0)) != 0 ||
+	     json_object_set_new(o, "cases", json_pack("{sI sI ss?}", "checked",
 						      (json_int_t)res->cases, "bad",
 						      (json_int_t)res->bad_cases, "error",
-						      res->case_bad[0] ? res->case_bad : NULL)) != 0) {
+						      res->case_bad[0] ? res->case_bad : NULL)) != 0 ||
+	     json_object_set_new(o, "attachments",
+				 json_pack("{sI sI sI sI sI sI ss? sI ss?}", "messages",
+					   (json_int_t)att->messages, "files",
+					   (json_int_t)att->files, "bytes", (json_int_t)att->bytes,
+					   "parts", (json_int_t)att->parts, "deep",
+					   (json_int_t)att->deep, "bad", (json_int_t)att->bad,
+					   "error", att->first_bad[0] ? att->first_bad : NULL,
+					   "strays", (json_int_t)att->strays, "first_stray",
+					   att->first_stray[0] ? att->first_stray : NULL)) != 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -157,21 +201,41 @@ static json_t *result_json_cases(const char *path, const struct store_check_resu
 }
 
 /* Checks the store at path; CLI_OK or CLI_REJECTED (res filled), or an error printed. */
-int store_check_file(const char *path, const char *cmd, struct store_check_result *res)
+int store_check_file(const char *path, const char *att_root, const char *cmd,
+		     struct store_check_result *res, struct attach_check_result *att)
 {
 	struct sc_args a;
 
 	memset(&a, 0, sizeof(a));
-	return check_path(path, &a, cmd, res);
+	a.att_root = att_root;
+	return check_path(path, &a, cmd, res, att);
 }
 
-void store_check_print(const char *path, const struct store_check_result *res)
+void store_check_print(const char *path, const struct store_check_result *res,
+		       const struct attach_check_result *att)
 {
-	print_text(path, res);
+	print_text(path, res, att);
+}
+
+/* The attachment files against r's snapshot, under a->att_root or the store's own folder. */
+static int check_attachments(store_reader *r, const char *path, const struct sc_args *a,
+			     const char *cmd, struct attach_check_result *att)
+{
+	char root[ATTACH_PATH_MAX];
+	mla_diag d = {MLA_OK, ""};
+	mla_err e;
+
+	if ((e = a->att_root != NULL ? mla_strcpy(root, sizeof(root), a->att_root)
+				     : attach_root_path(path, root, sizeof(root), &d)) != MLA_OK ||
+	    (e = mla_crypto_init(&d)) != MLA_OK ||
+	    (e = attach_check_run(r, root, a->deep ? ATTACH_CHECK_DEEP : 0, NULL, att, &d)) !=
+		    MLA_OK)
+		return cli_fail(cmd, e, &d);
+	return CLI_OK;
 }
 
 static int check_path(const char *path, const struct sc_args *a, const char *cmd,
-		      struct store_check_result *res)
+		      struct store_check_result *res, struct attach_check_result *att)
 {
 	struct store_keyring k = {0};
 	store_reader *r = NULL;
@@ -184,8 +248,11 @@ static int check_path(const char *path, const struct sc_args *a, const char *cmd
 	if ((rc = load_certs(r, a, &k, cmd)) == CLI_OK) {
 		e = store_check_run(r, STORE_CHECK_QUICK | STORE_CHECK_LOG | STORE_CHECK_CASES, &k,
 				    NULL, res, &d);
-		rc = e != MLA_OK ? cli_fail(cmd, e, &d) : res->failed ? CLI_REJECTED : CLI_OK;
+		rc = e != MLA_OK ? cli_fail(cmd, e, &d) : CLI_OK;
 	}
+	memset(att, 0, sizeof(*att));
+	if (rc == CLI_OK && (rc = check_attachments(r, path, a, cmd, att)) == CLI_OK)
+		rc = res->failed || att->bad ? CLI_REJECTED : CLI_OK;
 	store_keyring_free(&k);
 	store_reader_close(r);
 	return rc;
@@ -194,14 +261,15 @@ static int check_path(const char *path, const struct sc_args *a, const char *cmd
 static int store_check(const struct sc_args *a)
 {
 	struct store_check_result res;
+	struct attach_check_result att;
 	json_t *j;
-	int rc = check_path(a->store, a, "store check", &res);
+	int rc = check_path(a->store, a, "store check", &res, &att);
 
 	if (rc != CLI_OK && rc != CLI_REJECTED)
 		return rc;
 	if (!a->json) {
-		print_text(a->store, &res);
-	} else if ((j = result_json_cases(a->store, &res)) == NULL) {
+		print_text(a->store, &res, &att);
+	} else if ((j = result_json_cases(a->store, &res, &att)) == NULL) {
 		return CLI_INTERNAL;
 	} else {
 		(void)json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -212,7 +280,7 @@ static int store_check(const struct sc_args *a)
 }
 
 static void print_backup(const struct sc_args *a, uint64_t bytes,
-			 const struct store_check_result *res)
+			 const struct store_check_result *res, const struct attach_backup_result *ab)
 {
 	json_t *j;
 
@@ -221,12 +289,20 @@ static void print_backup(const struct sc_args *a, uint64_t bytes,
 		       "checked: quick_check ok, entries ok, checkpoint verified\n", a->out,
 		       (unsigned long long)bytes, (unsigned long long)res->entries,
 		       (unsigned long long)res->checkpoint);
+		printf("backup %s: %llu attachment files of %llu messages (%llu of transfers in "
+		       "progress, copied as they are), %llu tree files, %llu bytes; checked: sizes "
+		       "ok\n", a->att_root, (unsigned long long)ab->files,
+		       (unsigned long long)ab->messages, (unsigned long long)ab->parts,
+		       (unsigned long long)ab->trees, (unsigned long long)ab->bytes);
 		return;
 	}
-	j = json_pack("{ss ss sI sI sI sf sf}", "out", a->out, "store", a->store, "bytes",
-		      (json_int_t)bytes, "audit_entries", (json_int_t)res->entries, "checkpoint",
-		      (json_int_t)res->checkpoint, "quick_check_s", res->quick_s, "audit_s",
-		      res->log_s);
+	j = json_pack("{ss ss sI sI sI sf sf s{ss sI sI sI sI sI}}", "out", a->out, "store",
+		      a->store, "bytes", (json_int_t)bytes, "audit_entries",
+		      (json_int_t)res->entries, "checkpoint", (json_int_t)res->checkpoint,
+		      "quick_check_s", res->quick_s, "audit_s", res->log_s, "attachments", "folder",
+		      a->att_root, "messages", (json_int_t)ab->messages, "files",
+		      (json_int_t)ab->files, "parts", (json_int_t)ab->parts, "trees",
+		      (json_int_t)ab->trees, "bytes", (json_int_t)ab->bytes);
 	if (j != NULL) {
 		(void)json_dumpf(j, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
@@ -234,41 +310,65 @@ static void print_backup(const struct sc_args *a, uint64_t bytes,
 	}
 }
 
-static int store_backup(const struct sc_args *a)
+/* The attachment files the copy tmp lists, from the store's folder into a->att_root. */
+static int backup_attachments(const struct sc_args *a, const char *tmp,
+			      struct attach_backup_result *ab)
+{
+	char src[ATTACH_PATH_MAX];
+	store_reader *r = NULL;
+	mla_diag d = {MLA_OK, ""};
+	mla_err e;
+
+	if ((e = attach_root_path(a->store, src, sizeof(src), &d)) != MLA_OK ||
+	    (e = mla_crypto_init(&d)) != MLA_OK || (e = store_reader_open(tmp, &r, &d)) != MLA_OK)
+		return cli_fail("store backup", e, &d);
+	e = attach_backup_run(r, src, a->att_root, ab, &d);
+	store_reader_close(r);
+	return e == MLA_OK ? CLI_OK : cli_fail("store backup", e, &d);
+}
+
+static int store_backup(struct sc_args *a)
 {
 	struct store_check_result res;
-	char tmp[PATH_MAX];
+	struct attach_check_result att;
+	struct attach_backup_result ab;
+	char tmp[PATH_MAX], att_root[PATH_MAX];
 	mla_diag d = {MLA_OK, ""};
 	uint64_t bytes = 0;
 	struct stat st;
 	mla_err e;
 	int rc;
 
-	if (lstat(a->out, &st) == 0) {
+	if (mla_snprintf(att_root, sizeof(att_root), "%s.attachments", a->out) != MLA_OK ||
+	    mla_snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", a->out, (long)getpid()) != MLA_OK)
+		return cli_usage_error("store backup", "--out: path too long");
+	if (lstat(a->out, &st) == 0 || lstat(att_root, &st) == 0) {
 		fprintf(stderr, "mlagw store backup: %s exists: a backup never replaces a file\n",
-			a->out);
+			lstat(a->out, &st) == 0 ? a->out : att_root);
 		return CLI_REJECTED;
 	}
-	if (mla_snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", a->out, (long)getpid()) != MLA_OK)
-		return cli_usage_error("store backup", "--out: path too long");
+	a->att_root = att_root;
 	if ((e = store_backup_copy(a->store, tmp, &bytes, &d)) != MLA_OK) {
 		if (e != MLA_ERR_EXISTS)
 			(void)unlink(tmp);
 		return cli_fail("store backup", e, &d);
 	}
-	rc = check_path(tmp, a, "store backup", &res);
+	/* the files of the messages in the copy's snapshot, then both checked together */
+	if ((rc = backup_attachments(a, tmp, &ab)) == CLI_OK)
+		rc = check_path(tmp, a, "store backup", &res, &att);
 	if (rc == CLI_REJECTED) {
 		fprintf(stderr, "mlagw store backup: the copy failed its check; nothing written:\n");
-		print_text(tmp, &res);
+		print_text(tmp, &res, &att);
 	}
 	if (rc == CLI_OK && (e = store_backup_place(tmp, a->out, &d)) != MLA_OK)
 		rc = e == MLA_ERR_EXISTS ? (fprintf(stderr, "mlagw store backup: %s\n", d.msg),
 					    CLI_REJECTED) : cli_fail("store backup", e, &d);
 	if (rc != CLI_OK) {
 		(void)unlink(tmp);
+		attach_backup_remove(att_root);
 		return rc;
 	}
-	print_backup(a, bytes, &res);
+	print_backup(a, bytes, &res, &ab);
 	return CLI_OK;
 }
 
@@ -276,7 +376,8 @@ int cmd_store_check(int argc, char **argv, int backup)
 {
 	static const struct option opts[] = {
 		{"store", 1, NULL, 's'}, {"out", 1, NULL, 'o'}, {"audit-cert", 1, NULL, 'c'},
-		{"json", 0, NULL, 'j'}, {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"json", 0, NULL, 'j'}, {"deep", 0, NULL, 'd'}, {"help", 0, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *cmd = backup ? "store backup" : "store check";
 	struct cli_optspec spec = {cmd, backup ? backup_usage : check_usage, "", opts, apply};
@@ -292,5 +393,7 @@ int cmd_store_check(int argc, char **argv, int backup)
 						   : "--store is required");
 	if (!backup && a.out != NULL)
 		return cli_usage_error(cmd, "--out goes with store backup");
+	if (backup && a.deep)
+		return cli_usage_error(cmd, "--deep goes with store check (check the backup after)");
 	return backup ? store_backup(&a) : store_check(&a);
 }

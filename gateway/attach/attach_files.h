@@ -39,6 +39,15 @@ mla_err attach_file_complete(const char *store_db, const char *message_id, unsig
  * A missing folder is MLA_OK. */
 mla_err attach_dir_remove(const char *store_db, const char *message_id, mla_diag *diag);
 
+/* ---- the same layout under another root (a backup's FILE.attachments/) ---- */
+/* 1 when s is a MessageId (lower-case UUID): the only folder names of the layout. */
+int attach_is_message_id(const char *s);
+/* "<folder of store_db>/attachments". */
+mla_err attach_root_path(const char *store_db, char *out, size_t cap, mla_diag *diag);
+/* "<root>/<message_id>/<index>.<kind's suffix>", message_id checked as attach_dir_path does. */
+mla_err attach_root_file(const char *root, const char *message_id, unsigned index,
+			 enum attach_file kind, char *out, size_t cap, mla_diag *diag);
+
 /* ---- the sender's Merkle tree file ----
  * Levels of the RFC 6962 tree of n leaves (SPEC 17.7), bottom up: level 0 is the n leaf
  * hashes; level i+1 has ceil(len_i / 2) nodes, node j being the node hash of nodes 2j and

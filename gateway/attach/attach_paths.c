@@ -168,3 +168,30 @@ mla_err attach_dir_remove(const char *store_db, const char *message_id, mla_diag
 				strerror(errno));
 	return MLA_OK;
 }
+
+int attach_is_message_id(const char *s)
+{
+	return is_message_id(s);
+}
+
+mla_err attach_root_path(const char *store_db, char *out, size_t cap, mla_diag *diag)
+{
+	char base[ATTACH_PATH_MAX];
+	mla_err r;
+
+	if ((r = store_folder(store_db, base, sizeof base, diag)) != MLA_OK)
+		return r;
+	if (mla_snprintf(out, cap, "%s/attachments", base) != MLA_OK)
+		return mla_fail(diag, MLA_ERR_TOO_LARGE, "attachments: store path too long");
+	return MLA_OK;
+}
+
+mla_err attach_root_file(const char *root, const char *message_id, unsigned index,
+			 enum attach_file kind, char *out, size_t cap, mla_diag *diag)
+{
+	if (!is_message_id(message_id) || index < 1 || index > 64 || (unsigned)kind > ATTACH_TREE)
+		return mla_fail(diag, MLA_ERR_ARG, "attachments: no attachment %u", index);
+	if (mla_snprintf(out, cap, "%s/%s/%u.%s", root, message_id, index, suffix[kind]) != MLA_OK)
+		return mla_fail(diag, MLA_ERR_TOO_LARGE, "attachments: path too long");
+	return MLA_OK;
+}

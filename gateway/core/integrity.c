@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach/attach_check.h"
+#include "attach/attach_files.h"
 #include "integrity.h"
 #include "log.h"
 #include "mlagw/codec.h"
@@ -21,10 +23,13 @@ struct gw_integrity {
 	store_reader *reader;
 	volatile int stop;
 	char path[PATH_MAX];
+	char att_root[ATTACH_PATH_MAX];
 	int64_t started_ms;
 	mla_err err;
 	mla_diag diag;
 	struct store_check_result res;
+	unsigned what; /* the STORE_CHECK_* parts of this run; the attachment files always */
+	struct attach_check_result att;
 	char damage[MLA_DIAG_MAX]; /* why the store is taken for damaged; "" while it is not */
 };
 
@@ -51,9 +56,13 @@ static void *check_thread(void *arg)
 	pthread_mutex_lock(&in->mu);
 	in->reader = r;
 	pthread_mutex_unlock(&in->mu);
+	memset(&in->res, 0, sizeof(in->res));
+	memset(&in->att, 0, sizeof(in->att));
+	if (in->err == MLA_OK && !in->stop && in->what != 0)
+		in->err = store_check_run(r, in->what, NULL, &in->stop, &in->res, &in->diag);
+	/* sizes only (stat): cheap enough for every start (SPEC 17.13 "Durability") */
 	if (in->err == MLA_OK && !in->stop)
-		in->err = store_check_run(r, STORE_CHECK_QUICK | STORE_CHECK_LOG, NULL, &in->stop,
-					  &in->res, &in->diag);
+		in->err = attach_check_run(r, in->att_root, 0, &in->stop, &in->att, &in->diag);
 	pthread_mutex_lock(&in->mu);
 	in->reader = NULL;
 	pthread_mutex_unlock(&in->mu);
@@ -78,6 +87,40 @@ static void describe(const struct store_check_result *res, char *out, size_t cap
 		(void)mla_snprintf_cut(out, cap, "%s", res->cp);
 }
 
+/* The attachment files failed (their check runs at every start and with the scheduled
+ * one): the same answer as a damaged store, the damage named by message and index. */
+static void attachments_damaged(struct gw *g, const struct attach_check_result *att)
+{
+	struct gw_integrity *in = g->integrity;
+	mla_diag d = {MLA_OK, ""};
+	char why[MLA_DIAG_MAX];
+
+	(void)mla_snprintf_cut(why, sizeof(why), "%llu attachment files missing or of another "
+			       "size; the first: %s", (unsigned long long)att->bad, att->first_bad);
+	(void)mla_snprintf_cut(in->damage, sizeof(in->damage), "the store's attachment files "
+			       "failed their check (%s): new submissions are refused; run mlagw store "
+			       "check, then stop the gateway and restore the store from a backup",
+			       why);
+	gw_log(GW_LOG_ERROR, "attachments-damaged", NULL, "reason=\"%s\" action=\"submissions "
+	       "and receptions refused (503)\"", why);
+	if (store_alert(g->store, "attachments-damaged", NULL, why, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert reason=\"%s\"", d.msg);
+}
+
+static void attachments_done(struct gw *g, const struct attach_check_result *att)
+{
+	if (att->strays > 0)
+		gw_log(GW_LOG_WARN, "attachments-strays", NULL, "count=%llu first=\"%s\"",
+		       (unsigned long long)att->strays, att->first_stray);
+	if (att->bad > 0)
+		attachments_damaged(g, att);
+	else
+		gw_log(GW_LOG_INFO, "attachments-checked", NULL, "messages=%llu files=%llu "
+		       "bytes=%llu parts=%llu", (unsigned long long)att->messages,
+		       (unsigned long long)att->files, (unsigned long long)att->bytes,
+		       (unsigned long long)att->parts);
+}
+
 static void on_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw *g = arg;
@@ -93,6 +136,9 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 		gw_log(GW_LOG_ERROR, "store-check-error", NULL, "reason=\"%s\"", in->diag.msg);
 		return;
 	}
+	attachments_done(g, &in->att);
+	if (in->what == 0)
+		return; /* the start's run: the attachment files alone */
 	if (in->res.failed == 0) {
 		if (store_mark_checked(g->store, in->started_ms, &d) != MLA_OK)
 			gw_log(GW_LOG_ERROR, "store-error", NULL, "op=mark-checked reason=\"%s\"", d.msg);
@@ -112,12 +158,13 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=alert reason=\"%s\"", d.msg);
 }
 
-void gw_integrity_run(struct gw *g)
+static void run_parts(struct gw *g, unsigned what)
 {
 	struct gw_integrity *in = g->integrity;
 
 	if (in == NULL || in->running || g->stopping)
 		return;
+	in->what = what;
 	in->stop = 0;
 	in->err = MLA_OK;
 	memset(&in->diag, 0, sizeof(in->diag));
@@ -127,6 +174,11 @@ void gw_integrity_run(struct gw *g)
 		return;
 	}
 	in->running = 1;
+}
+
+void gw_integrity_run(struct gw *g)
+{
+	run_parts(g, STORE_CHECK_QUICK | STORE_CHECK_LOG);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -157,9 +209,11 @@ mla_err gw_integrity_start(struct gw *g, mla_diag *d)
 	g->integrity = in;
 	(void)pthread_mutex_init(&in->mu, NULL);
 	if (mla_strcpy(in->path, sizeof(in->path), g->snap->cfg.store) != MLA_OK ||
+	    attach_root_path(g->snap->cfg.store, in->att_root, sizeof(in->att_root), d) != MLA_OK ||
 	    (in->timer = event_new(g->base, -1, EV_PERSIST, on_tick, g)) == NULL ||
 	    (in->done = event_new(g->base, -1, 0, on_done, g)) == NULL || arm(g) != MLA_OK)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot start the store's integrity check");
+	run_parts(g, 0); /* the attachment files at every start, off the loop */
 	return MLA_OK;
 }
 

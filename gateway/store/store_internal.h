@@ -303,6 +303,8 @@ enum store_reader_stmt_id {
 	SR_ALERTS,
 	SR_TREE_NODE,
 	SR_TREE_LEAF,
+	SR_ATTACH_MSGS,
+	SR_ATTACH_KNOWN,
 	SR_COUNT_
 };
 

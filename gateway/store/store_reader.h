@@ -176,4 +176,22 @@ int store_reader_has_tree(const store_reader *r);
 /* The SQLite library's version, for benchmark reports. */
 const char *store_sqlite_version(void);
 
+/* ---- the messages with attachment files (store_reader_attach.c, SPEC 17.13) ----
+ * Every message whose attachment files the store's folder must hold: outbox and inbox
+ * envelopes of version 3 (found by their namespace "urn:mlagw:envelope:3" before any parse),
+ * and the receiver's transfers in progress (schema 13, in_progress 1), in message id order.
+ * The envelope is given as stored; the caller reads its signed list. */
+struct store_attach_msg_row {
+	const char *message_id;
+	const uint8_t *envelope;
+	size_t envelope_len;
+	int in_progress; /* transfer_in: its files are "<n>.ct.part" until complete */
+};
+typedef mla_err (*store_attach_msg_fn)(const struct store_attach_msg_row *row, void *arg);
+mla_err store_reader_attach_msgs(store_reader *r, store_attach_msg_fn fn, void *arg,
+				 mla_diag *diag);
+/* *known 1 when message_id is a row of the outbox, the inbox or transfer_in. */
+mla_err store_reader_attach_known(store_reader *r, const char *message_id, int *known,
+				  mla_diag *diag);
+
 #endif
