@@ -345,7 +345,9 @@ static int run_two(struct ev_args *e, struct ev_figures *f)
 	f->two = 1;
 	if (bgw_env_setup(&env, &ga, &d) != MLA_OK || bgw_start(&env, &d) != MLA_OK) {
 		fprintf(stderr, "mlagw bench evidence: %s\n", d.msg);
-		bgw_env_free(&env, e->keep);
+		if (env.have_dir) /* kept: its logs say why */
+			fprintf(stderr, "mlagw bench evidence: kept %s\n", env.dir);
+		bgw_env_free(&env, 1);
 		return CLI_IO;
 	}
 	bev_client(&env, 0, url, &e->a.c);
