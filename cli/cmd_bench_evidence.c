@@ -123,7 +123,12 @@ static int parse(int argc, char **argv, struct ev_args *e)
 		case 'c': e->a.c.cert = optarg; break;
 		case 'k': e->a.c.key = optarg; break;
 		case 'a': e->a.c.ca = optarg; break;
-		case 'o': e->a.f[e->a.nf][0] = "to"; e->a.f[e->a.nf++][1] = optarg; break;
+		case 'o':
+			if (e->a.nf > 0)
+				return cli_usage_error("bench evidence", "--to is given once");
+			e->a.f[e->a.nf][0] = "to";
+			e->a.f[e->a.nf++][1] = optarg;
+			break;
 		case 's': e->size = optarg; break;
 		case 'd': e->dir = optarg; break;
 		case 'j': e->a.json = 1; break;
@@ -134,12 +139,13 @@ static int parse(int argc, char **argv, struct ev_args *e)
 		default: return cli_usage_error("bench evidence", "unknown option or missing value");
 		}
 	}
-	if (optind < argc || e->a.nf > 1)
-		return cli_usage_error("bench evidence", "unexpected argument or a second --to");
+	if (optind < argc)
+		return cli_usage_error("bench evidence", "unexpected argument %s", argv[optind]);
 	return CLI_OK;
 }
 
-/* 1G, 512M, 64K (powers of 2) or plain bytes, up to the attachment ceiling. */
+/* 1G, 512M, 64K (powers of 2) or plain bytes, from 1 (the figures divide by the size) up to
+ * the attachment ceiling. */
 static int parse_size(const char *s, uint64_t *out)
 {
 	size_t n = strlen(s), shift = 0;
@@ -147,7 +153,7 @@ static int parse_size(const char *s, uint64_t *out)
 
 	if (n > 1 && strchr("KMGT", s[n - 1]) != NULL)
 		shift = (size_t)(strchr("KMGT", s[--n]) - "KMGT" + 1) * 10;
-	if (n == 0 || mla_parse_u64n(s, n, 0, MLA_ATTACH_CEILING >> shift, &v) != MLA_OK)
+	if (n == 0 || mla_parse_u64n(s, n, 1, MLA_ATTACH_CEILING >> shift, &v) != MLA_OK)
 		return -1;
 	*out = v << shift;
 	return 0;

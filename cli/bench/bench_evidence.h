@@ -11,8 +11,9 @@
 #include "../api_client.h"
 #include "mlagw/error.h"
 
-/* The API client of gateway i of a started environment (https://127.0.0.1:api_port, its token,
- * its State's root as CA). The strings point into e; the client lives no longer than e. */
+/* The API client of gateway i of a started environment (https://127.0.0.1:api_port in url, its
+ * token, its State's root as CA, that path in a static buffer per gateway). The token points
+ * into e: the client lives no longer than e. */
 struct bgw_env;
 void bev_client(const struct bgw_env *e, int i, char url[64], struct api_client *c);
 
