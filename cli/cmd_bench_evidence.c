@@ -1,18 +1,25 @@
-/* mlagw bench evidence (issue 15 §6, a skeleton for one gateway): one attachment of --size
- * bytes uploaded to a running gateway through its local API and submitted to --to CC (the
- * 202 comes once it is sealed and stored), timed, beside the bound measured in the same run
- * on this machine: the slowest of AES-256-GCM and SHA-256 over 1 MiB segments on one core
- * (mla_attach_measure_speed) and fsynced sequential writes in --dir. Not yet: the transfer to
- * a second gateway and its receipt, and the gateways' peak memory. */
+/* mlagw bench evidence (issue 15 §6): one attachment of --size bytes end to end. Without
+ * --gateway it starts two gateways on this machine (A = ES, B = CO, bench_gateway_proc.c),
+ * uploads the file to A through its local API, submits it to CO and times each phase up to
+ * A's verified receipt (version 3, read back from A's store), optionally the download at B
+ * with its SHA-256 checked, and reads each gateway's peak memory (VmHWM). With --gateway URL
+ * only the upload to that running gateway and the sealing are timed. Beside the figures, the
+ * bound measured in the same run: the slowest of AES-256-GCM and SHA-256 over 1 MiB segments
+ * on one core (mla_attach_measure_speed) and fsynced sequential writes in the same directory. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "bench/bench_evidence.h"
+#include "bench/bench_gateway.h"
 #include "cli_util.h"
 #include "cmd_api.h"
 #include "commands.h"
@@ -20,14 +27,22 @@
 #include "mlagw/codec.h"
 
 #define BOUND_BYTES ((uint64_t)64 << 20)
+#define DISK_BOUND_MAX ((uint64_t)256 << 20) /* a disk shared with others varies: a longer sample */
+#define RSS_TARGET_KIB (64L << 10)   /* the issue's target for a 4 GiB attachment */
+#define BENCH_RSA_BITS 3072
 
 static const char usage[] =
-	"usage: mlagw bench evidence --gateway URL (--token-file F | --cert C --key K) [--ca ROOT]\n"
+	"usage: mlagw bench evidence --size BYTES [--download] [--dir DIR] [--mlagwd PATH]\n"
+	"                            [--keep] [--json]\n"
+	"       mlagw bench evidence --gateway URL (--token-file F | --cert C --key K) [--ca ROOT]\n"
 	"                            --to CC --size BYTES [--dir DIR] [--json]\n"
-	"Uploads one generated file of BYTES to a running gateway, submits it as an attachment\n"
-	"to CC (whose [peer CC] envelope_versions lists 3) and prints MB/s of the upload and of\n"
-	"the sealing, beside the bound measured now: the slowest of AES-256-GCM, SHA-256 (one\n"
-	"core) and fsynced writes in DIR (default /tmp; use the gateway's disk). Figures only.\n";
+	"Without --gateway: starts two gateways here (A = ES, B = CO, a throwaway PKI and stores\n"
+	"in a new directory of DIR, default $TMPDIR or /tmp), uploads one generated file of BYTES\n"
+	"(1G, 512M, ... as 2^30, 2^20) to A, submits it to CO as an attachment and waits for A's\n"
+	"verified receipt (version 3); --download also fetches it at B and checks its SHA-256.\n"
+	"Prints MB/s end to end and per phase, each gateway's peak RSS, and the bound measured now:\n"
+	"the slowest of AES-256-GCM, SHA-256 (one core) and fsynced writes in DIR.\n"
+	"With --gateway: the upload to that running gateway and the sealing only. Figures only.\n";
 
 static double now_s(void)
 {
@@ -37,39 +52,57 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Writes bytes of a fixed pattern to a new file in dir (fsynced every 8 MiB if sync), the
- * path in path; returns the MB/s (10^6 bytes), or a negative value on failure. */
-static double write_file(const char *dir, uint64_t bytes, int sync, char *path, size_t n)
+/* Pseudo-random bytes (xorshift64), cheap enough not to slow the file's writing. */
+static void fill(uint8_t *p, size_t n, uint64_t *x)
+{
+	for (size_t i = 0; i + 8 <= n; i += 8) {
+		*x ^= *x << 13;
+		*x ^= *x >> 7;
+		*x ^= *x << 17;
+		memcpy(p + i, x, 8);
+	}
+}
+
+/* Writes bytes of generated data to a new file in dir (fsynced every 8 MiB if sync), the path
+ * in path, its SHA-256 in hex if hex is not NULL; returns the MB/s (10^6 bytes), or a negative
+ * value on failure. Streamed: 1 MiB in memory whatever the size. */
+static double write_file(const char *dir, uint64_t bytes, int sync, char *path, size_t n,
+			 char *hex)
 {
 	static uint8_t block[1 << 20];
-	double t0;
-	uint64_t done = 0;
-	int fd;
+	EVP_MD_CTX *md = hex != NULL ? EVP_MD_CTX_new() : NULL;
+	uint64_t done = 0, x = 0x9e3779b97f4a7c15u;
+	uint8_t digest[32];
+	double t0 = now_s();
+	int fd = -1, ok = (hex == NULL || (md != NULL && EVP_DigestInit_ex2(md, EVP_sha256(),
+									    NULL) == 1)) &&
+		      mla_snprintf(path, n, "%s/mlagw-bench-evidence-XXXXXX", dir) == MLA_OK &&
+		      (fd = mkstemp(path)) >= 0;
 
-	for (size_t i = 0; i < sizeof block; i++)
-		block[i] = (uint8_t)(i * 2654435761u >> 24);
-	if (mla_snprintf(path, n, "%s/mlagw-bench-evidence-XXXXXX", dir) != MLA_OK ||
-	    (fd = mkstemp(path)) < 0)
-		return -1;
-	t0 = now_s();
-	while (done < bytes) {
+	while (ok && done < bytes) {
 		size_t len = bytes - done < sizeof block ? (size_t)(bytes - done) : sizeof block;
-		block[0] = (uint8_t)(done >> 20); /* no two blocks alike */
-		if (write(fd, block, len) != (ssize_t)len ||
-		    (sync && (done + len) % (8u << 20) == 0 && fdatasync(fd) != 0)) {
-			close(fd);
-			return -1;
-		}
+		fill(block, len, &x);
+		ok = write(fd, block, len) == (ssize_t)len &&
+		     (md == NULL || EVP_DigestUpdate(md, block, len) == 1) &&
+		     !(sync && (done + len) % (8u << 20) == 0 && fdatasync(fd) != 0);
 		done += len;
 	}
-	if ((sync && fdatasync(fd) != 0) || close(fd) != 0)
-		return -1;
-	return (double)bytes / 1e6 / (now_s() - t0);
+	ok = ok && !(sync && fdatasync(fd) != 0);
+	if (fd >= 0 && close(fd) != 0)
+		ok = 0;
+	if (ok && md != NULL)
+		ok = EVP_DigestFinal_ex(md, digest, NULL) == 1 &&
+		     mla_hex_encode(digest, sizeof digest, hex, 65) == MLA_OK;
+	EVP_MD_CTX_free(md);
+	if (!ok && fd >= 0)
+		unlink(path);
+	return ok ? (double)bytes / 1e6 / (now_s() - t0) : -1;
 }
 
 struct ev_args {
 	struct api_args a;
-	const char *dir, *size;
+	const char *dir, *size, *mlagwd;
+	int download, keep;
 };
 
 static int parse(int argc, char **argv, struct ev_args *e)
@@ -78,6 +111,7 @@ static int parse(int argc, char **argv, struct ev_args *e)
 		{"gateway", 1, NULL, 'g'}, {"token-file", 1, NULL, 't'}, {"cert", 1, NULL, 'c'},
 		{"key", 1, NULL, 'k'},	   {"ca", 1, NULL, 'a'},	 {"to", 1, NULL, 'o'},
 		{"size", 1, NULL, 's'},	   {"dir", 1, NULL, 'd'},	 {"json", 0, NULL, 'j'},
+		{"download", 0, NULL, 'D'}, {"mlagwd", 1, NULL, 'm'},	 {"keep", 0, NULL, 'K'},
 		{"help", 0, NULL, 'h'},	   {NULL, 0, NULL, 0}};
 	int c;
 
@@ -90,55 +124,126 @@ static int parse(int argc, char **argv, struct ev_args *e)
 		case 'c': e->a.c.cert = optarg; break;
 		case 'k': e->a.c.key = optarg; break;
 		case 'a': e->a.c.ca = optarg; break;
-		case 'o': e->a.f[e->a.nf][0] = "to"; e->a.f[e->a.nf++][1] = optarg; break;
+		case 'o':
+			if (e->a.nf > 0)
+				return cli_usage_error("bench evidence", "--to is given once");
+			e->a.f[e->a.nf][0] = "to";
+			e->a.f[e->a.nf++][1] = optarg;
+			break;
 		case 's': e->size = optarg; break;
 		case 'd': e->dir = optarg; break;
 		case 'j': e->a.json = 1; break;
+		case 'D': e->download = 1; break;
+		case 'm': e->mlagwd = optarg; break;
+		case 'K': e->keep = 1; break;
 		case 'h': fputs(usage, stdout); return -1;
 		default: return cli_usage_error("bench evidence", "unknown option or missing value");
 		}
 	}
+	if (optind < argc)
+		return cli_usage_error("bench evidence", "unexpected argument %s", argv[optind]);
 	return CLI_OK;
+}
+
+/* 1G, 512M, 64K (powers of 2) or plain bytes, from 1 (the figures divide by the size) up to
+ * the attachment ceiling. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	size_t n = strlen(s), shift = 0;
+	uint64_t v;
+
+	if (n > 1 && strchr("KMGT", s[n - 1]) != NULL)
+		shift = (size_t)(strchr("KMGT", s[--n]) - "KMGT" + 1) * 10;
+	if (n == 0 || mla_parse_u64n(s, n, 1, MLA_ATTACH_CEILING >> shift, &v) != MLA_OK)
+		return -1;
+	*out = v << shift;
+	return 0;
 }
 
 struct ev_figures {
 	uint64_t size;
-	double upload_s, seal_s, disk_mbps;
+	char id[MLA_UUID_LEN + 1], sha256[65];
+	double upload_s, seal_s, transfer_s, download_s, disk_mbps;
+	int two, downloaded;
+	long hwm_kib[2];
 	mla_attach_speed speed;
 };
 
-static void print(const struct ev_args *e, const struct ev_figures *f)
+static double bound_of(const struct ev_figures *f)
 {
-	double mb = (double)f->size / 1e6, bound = f->speed.aes_gcm_mbps;
+	double b = f->speed.aes_gcm_mbps;
 
-	if (f->speed.sha256_mbps < bound)
-		bound = f->speed.sha256_mbps;
-	if (f->disk_mbps < bound)
-		bound = f->disk_mbps;
-	if (e->a.json) {
-		printf("{\"size\": %llu, \"upload_mbps\": %.1f, \"seal_mbps\": %.1f, "
-		       "\"end_to_end_mbps\": %.1f, \"bound_mbps\": %.1f, \"aes_gcm_mbps\": %.1f, "
-		       "\"sha256_mbps\": %.1f, \"disk_mbps\": %.1f, \"ratio\": %.3f}\n",
-		       (unsigned long long)f->size, mb / f->upload_s, mb / f->seal_s,
-		       mb / (f->upload_s + f->seal_s), bound, f->speed.aes_gcm_mbps,
-		       f->speed.sha256_mbps, f->disk_mbps, mb / f->seal_s / bound);
-		return;
-	}
-	printf("attachment of %llu bytes\n", (unsigned long long)f->size);
-	printf("  upload      %8.1f MB/s  (%.2f s)\n", mb / f->upload_s, f->upload_s);
-	printf("  seal+store  %8.1f MB/s  (%.2f s)\n", mb / f->seal_s, f->seal_s);
-	printf("  bound       %8.1f MB/s  (AES-256-GCM %.1f, SHA-256 %.1f, fsynced disk %.1f)\n",
-	       bound, f->speed.aes_gcm_mbps, f->speed.sha256_mbps, f->disk_mbps);
-	printf("  sealing at %.0f%% of the bound\n", 100.0 * mb / f->seal_s / bound);
+	if (f->speed.sha256_mbps < b)
+		b = f->speed.sha256_mbps;
+	return f->disk_mbps < b ? f->disk_mbps : b;
 }
 
-/* The timed part: the upload (api_add_attachments), then the submission. */
+static void print_json(const struct ev_figures *f)
+{
+	double mb = (double)f->size / 1e6, bound = bound_of(f);
+	double e2e = mb / (f->upload_s + f->seal_s + f->transfer_s);
+
+	printf("{\"size\": %llu, \"gateways\": %d, \"upload_mbps\": %.1f, \"seal_mbps\": %.1f, ",
+	       (unsigned long long)f->size, f->two ? 2 : 1, mb / f->upload_s, mb / f->seal_s);
+	if (f->two)
+		printf("\"transfer_mbps\": %.1f, \"download_mbps\": %.1f, \"peak_rss_kib\": "
+		       "[%ld, %ld], ", mb / f->transfer_s, f->downloaded ? mb / f->download_s : 0.0,
+		       f->hwm_kib[0], f->hwm_kib[1]);
+	printf("\"end_to_end_mbps\": %.1f, \"bound_mbps\": %.1f, \"aes_gcm_mbps\": %.1f, "
+	       "\"sha256_mbps\": %.1f, \"disk_mbps\": %.1f, \"ratio\": %.3f}\n", e2e, bound,
+	       f->speed.aes_gcm_mbps, f->speed.sha256_mbps, f->disk_mbps,
+	       (f->two ? e2e : mb / f->seal_s) / bound);
+}
+
+static void print_phase(const char *what, uint64_t size, double s)
+{
+	printf("  %-18s %8.1f MB/s  (%.2f s)\n", what, (double)size / 1e6 / s, s);
+}
+
+static void print(const struct ev_args *e, const struct ev_figures *f)
+{
+	double mb = (double)f->size / 1e6, bound = bound_of(f);
+	double total = f->upload_s + f->seal_s + f->transfer_s;
+
+	if (e->a.json) {
+		print_json(f);
+		return;
+	}
+	printf("attachment of %llu bytes%s\n", (unsigned long long)f->size,
+	       f->two ? ", two gateways on this machine: A (ES) -> B (CO)" : "");
+	print_phase("upload", f->size, f->upload_s);
+	print_phase("seal+store", f->size, f->seal_s);
+	if (f->two) {
+		print_phase("transfer+receipt", f->size, f->transfer_s);
+		if (f->downloaded)
+			print_phase("download at B", f->size, f->download_s);
+		print_phase("end to end", f->size, total);
+		printf("  (end to end: upload start to A's verified receipt, version 3)\n");
+	}
+	printf("  %-18s %8.1f MB/s  (AES-256-GCM %.1f, SHA-256 %.1f, fsynced disk %.1f)\n",
+	       "bound", bound, f->speed.aes_gcm_mbps, f->speed.sha256_mbps, f->disk_mbps);
+	if (!f->two) {
+		printf("  sealing at %.0f%% of the bound\n", 100.0 * mb / f->seal_s / bound);
+		return;
+	}
+	printf("  end to end at %.0f%% of the bound (target at least 50%%)\n",
+	       100.0 * mb / total / bound);
+	printf("  peak RSS           A %.1f MiB, B %.1f MiB (VmHWM; target under 64 MiB per "
+	       "gateway for a 4 GiB attachment)\n", (double)f->hwm_kib[0] / 1024.0,
+	       (double)f->hwm_kib[1] / 1024.0);
+	for (int i = 0; i < 2; i++)
+		if (f->hwm_kib[i] >= RSS_TARGET_KIB)
+			printf("  note: gateway %c's peak RSS is over the 64 MiB target\n", "AB"[i]);
+}
+
+/* The timed part: the upload (api_add_attachments), then the submission; the message id. */
 static int run(struct ev_args *e, const char *file, struct ev_figures *f)
 {
 	json_t *req = json_pack("{s:s, s:s, s:b, s:s, s:s}", "to", api_field(&e->a, "to"),
 				"kind", "mla", "new_case", 1, "content_type", "application/xml",
 				"document_b64", "PEJlbmNoLz4="); /* <Bench/> */
 	json_t *ans = NULL;
+	const char *id;
 	double t0;
 	int rc;
 
@@ -151,8 +256,129 @@ static int run(struct ev_args *e, const char *file, struct ev_figures *f)
 		rc = api_call(&e->a.c, "bench evidence", "POST", "/api/v1/messages", req, &ans);
 		f->seal_s = now_s() - t0;
 	}
+	if (rc == CLI_OK &&
+	    ((id = json_string_value(json_object_get(ans, "message_id"))) == NULL ||
+	     mla_snprintf(f->id, sizeof f->id, "%s", id) != MLA_OK)) {
+		fprintf(stderr, "mlagw bench evidence: the gateway's answer names no message id\n");
+		rc = CLI_INTERNAL;
+	}
 	json_decref(ans);
 	json_decref(req);
+	return rc;
+}
+
+/* The bound in dir (the disk's over the file's size, from 64 to 256 MiB), then the file of
+ * f->size bytes there (its path in file). */
+static int prepare(const char *dir, struct ev_figures *f, char file[4096])
+{
+	uint64_t sample = f->size < BOUND_BYTES ? BOUND_BYTES : f->size;
+	char disk[4096];
+
+	if (sample > DISK_BOUND_MAX)
+		sample = DISK_BOUND_MAX;
+	if (mla_attach_measure_speed(BOUND_BYTES, &f->speed) != MLA_OK ||
+	    (f->disk_mbps = write_file(dir, sample, 1, disk, sizeof disk, NULL)) < 0 ||
+	    unlink(disk) != 0 || write_file(dir, f->size, 0, file, 4096, f->sha256) < 0) {
+		fprintf(stderr, "mlagw bench evidence: cannot measure the bound or write the file "
+			"in %s: %s\n", dir, strerror(errno));
+		return CLI_IO;
+	}
+	return CLI_OK;
+}
+
+static int run_one(struct ev_args *e, struct ev_figures *f)
+{
+	char file[4096];
+	int rc;
+
+	if (api_field(&e->a, "to") == NULL)
+		return cli_usage_error("bench evidence", "--to CC is required with --gateway");
+	if ((rc = api_client_ready(&e->a.c, "bench evidence", e->a.token_file)) != CLI_OK)
+		return rc;
+	if ((rc = prepare(e->dir != NULL ? e->dir : "/tmp", f, file)) == CLI_OK) {
+		rc = run(e, file, f);
+		unlink(file);
+	}
+	api_client_wipe(&e->a.c);
+	return rc;
+}
+
+/* After the delivery: the download at B if asked, the peak memory, the stop. */
+static int finish_two(struct ev_args *e, struct bgw_env *env, struct ev_figures *f)
+{
+	struct api_client b;
+	char url[64];
+	double t0 = now_s();
+	int rc = CLI_OK;
+
+	if (e->download) {
+		bev_client(env, 1, url, &b);
+		rc = bev_download(&b, f->id, env->dir, f->sha256);
+		f->download_s = now_s() - t0;
+		f->downloaded = rc == CLI_OK;
+	}
+	for (int i = 0; i < 2; i++)
+		f->hwm_kib[i] = bgw_proc_kib(env->gw[i].pid, "VmHWM:");
+	bgw_stop(env);
+	for (int i = 0; i < 2 && rc == CLI_OK; i++) {
+		int s = env->gw[i].exit_status;
+		if (s < 0 || !WIFEXITED(s) || WEXITSTATUS(s) != 0) {
+			fprintf(stderr, "mlagw bench evidence: gateway %s did not stop cleanly; see "
+				"%s\n", env->gw[i].name, env->gw[i].log);
+			rc = CLI_INTERNAL;
+		}
+	}
+	return rc;
+}
+
+static int run_two(struct ev_args *e, struct ev_figures *f)
+{
+	struct bgw_args ga;
+	struct bgw_env env;
+	mla_diag d = {MLA_OK, ""};
+	char file[4096], url[64];
+	double t0;
+	int rc;
+
+	if (api_field(&e->a, "to") != NULL && strcmp(api_field(&e->a, "to"), "CO") != 0)
+		return cli_usage_error("bench evidence", "without --gateway the receiver is CO");
+	if (api_field(&e->a, "to") == NULL) {
+		e->a.f[e->a.nf][0] = "to";
+		e->a.f[e->a.nf++][1] = "CO";
+	}
+	if (e->dir != NULL && setenv("TMPDIR", e->dir, 1) != 0)
+		return CLI_INTERNAL;
+	memset(&ga, 0, sizeof ga);
+	memset(&env, 0, sizeof env);
+	ga.rsa_bits = BENCH_RSA_BITS;
+	ga.attach = 1;
+	ga.mlagwd = e->mlagwd;
+	f->two = 1;
+	if (bgw_env_setup(&env, &ga, &d) != MLA_OK || bgw_start(&env, &d) != MLA_OK) {
+		fprintf(stderr, "mlagw bench evidence: %s\n", d.msg);
+		if (env.have_dir) /* kept: its logs say why */
+			fprintf(stderr, "mlagw bench evidence: kept %s\n", env.dir);
+		bgw_env_free(&env, 1);
+		return CLI_IO;
+	}
+	bev_client(&env, 0, url, &e->a.c);
+	if ((rc = prepare(env.dir, f, file)) == CLI_OK && (rc = run(e, file, f)) == CLI_OK) {
+		t0 = now_s();
+		rc = bev_wait_delivered(&e->a.c, f->id, 120.0 + (double)f->size / 1e6);
+		f->transfer_s = now_s() - t0;
+	}
+	if (rc == CLI_OK)
+		unlink(file); /* before the download: the disk holds two stores and its copy */
+	if (rc == CLI_OK)
+		rc = finish_two(e, &env, f);
+	if (rc == CLI_OK && bev_receipt_v3(env.gw[0].store, f->id, &d) != MLA_OK) {
+		fprintf(stderr, "mlagw bench evidence: %s\n", d.msg);
+		rc = CLI_REJECTED;
+	}
+	if (rc != CLI_OK || e->keep)
+		fprintf(stderr, "mlagw bench evidence: the gateways' directory: %s%s\n", env.dir,
+			e->keep ? " (kept)" : " (removed; --keep keeps it)");
+	bgw_env_free(&env, e->keep);
 	return rc;
 }
 
@@ -160,7 +386,6 @@ int bench_evidence(int argc, char **argv)
 {
 	struct ev_args e;
 	struct ev_figures f;
-	char disk[4096], file[4096];
 	int rc;
 
 	memset(&e, 0, sizeof(e));
@@ -168,25 +393,10 @@ int bench_evidence(int argc, char **argv)
 	e.a.cmd = "bench evidence";
 	if ((rc = parse(argc, argv, &e)) != CLI_OK)
 		return rc == -1 ? CLI_OK : rc;
-	if (e.size == NULL || api_field(&e.a, "to") == NULL ||
-	    mla_parse_u64(e.size, 0, MLA_ATTACH_CEILING, &f.size) != MLA_OK)
-		return cli_usage_error("bench evidence", "--to CC and --size BYTES are required");
-	if ((rc = api_client_ready(&e.a.c, "bench evidence", e.a.token_file)) != CLI_OK)
-		return rc;
-	if (e.dir == NULL)
-		e.dir = "/tmp";
-	if (mla_attach_measure_speed(BOUND_BYTES, &f.speed) != MLA_OK ||
-	    (f.disk_mbps = write_file(e.dir, BOUND_BYTES, 1, disk, sizeof disk)) < 0 ||
-	    unlink(disk) != 0 || write_file(e.dir, f.size, 0, file, sizeof file) < 0) {
-		fprintf(stderr, "mlagw bench evidence: cannot measure the bound or write the file "
-			"in %s: %s\n", e.dir, strerror(errno));
-		api_client_wipe(&e.a.c);
-		return CLI_IO;
-	}
-	rc = run(&e, file, &f);
-	unlink(file);
+	if (e.size == NULL || parse_size(e.size, &f.size) != 0)
+		return cli_usage_error("bench evidence", "--size BYTES (1G, 512M, ...) is required");
+	rc = e.a.c.gateway != NULL ? run_one(&e, &f) : run_two(&e, &f);
 	if (rc == CLI_OK)
 		print(&e, &f);
-	api_client_wipe(&e.a.c);
 	return rc;
 }

@@ -311,7 +311,7 @@ static int clean_stop(const struct bgw_env *e)
 
 int bench_gateway(int argc, char **argv)
 {
-	struct bgw_args a = {2000, 32, 3072, 0, 0, 0, 0, NULL};
+	struct bgw_args a = {2000, 32, 3072, 0, 0, 0, 0, NULL, 0};
 	struct bgw_env e;
 	struct gw_result res;
 	mla_diag d = {MLA_OK, ""};

@@ -20,6 +20,7 @@ struct bgw_args {
 	long n, concurrency, rsa_bits, workers, in_flight;
 	int json, keep;
 	const char *mlagwd; /* NULL: found next to this mlagw */
+	int attach; /* bench evidence: each gateway's local API with a token, envelope version 3 */
 };
 
 /* One gateway process and what the bench learnt about it. */
@@ -27,6 +28,8 @@ struct bgw_gateway {
 	char state[3], name[2]; /* "ES"/"A", "CO"/"B" */
 	char conf[PATH_MAX], sock[PATH_MAX], store[PATH_MAX], log[PATH_MAX];
 	int port;
+	int api_port;     /* with attach: the local API's loopback port */
+	char token[65];   /* with attach: its bearer token (A: authority, B: agency) */
 	pid_t pid; /* 0: not running */
 	long idle_rss_kib, end_rss_kib, hwm_kib;
 	int exit_status; /* as from waitpid; -1 if it had to be killed */

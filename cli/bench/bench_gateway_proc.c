@@ -17,6 +17,10 @@
 
 #include "bench_bound.h"
 #include "bench_gateway.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "mlagw/pki.h"
@@ -108,6 +112,26 @@ static void write_keys(FILE *fp, const char *dir, const char *st)
 			st, names[i], names[i], dir, st, names[i]);
 }
 
+/* bench evidence: the local API with one token (A's an authority's, B's an agency's, as their
+ * uploads and downloads need), attachments as large as the ceiling without a free-space
+ * floor (the run's own disk check is the operator's), and A sending CO envelope version 3. */
+static mla_err write_attach_config(FILE *fp, const struct bgw_gateway *g, mla_diag *d)
+{
+	uint8_t md[32];
+	char hex[65];
+	unsigned int n = 0;
+
+	if (EVP_Digest(g->token, strlen(g->token), md, &n, EVP_sha256(), NULL) != 1 ||
+	    mla_hex_encode(md, sizeof md, hex, sizeof hex) != MLA_OK)
+		return mla_fail(d, MLA_ERR_INTERNAL, "cannot hash the bench token");
+	if (strcmp(g->state, "ES") == 0)
+		fprintf(fp, "envelope_versions = 1, 2, 3\n");
+	fprintf(fp, "\n[api]\nlisten = 127.0.0.1:%d\ntoken = %s bench-%s sha256:%s\n", g->api_port,
+		strcmp(g->state, "ES") == 0 ? "authority" : "agency", g->name, hex);
+	fprintf(fp, "\n[limits]\nmax_attachment_bytes = 1024 GiB\nupload_min_free_bytes = 0\n");
+	return MLA_OK;
+}
+
 static mla_err write_config(const struct bgw_env *e, int i, const struct bgw_args *a,
 			    mla_diag *d)
 {
@@ -131,21 +155,43 @@ static mla_err write_config(const struct bgw_env *e, int i, const struct bgw_arg
 	fprintf(fp, "encrypt_cert = %s/pki/%s/encrypt.crt\n", e->dir, peer->state);
 	if (a->in_flight > 0)
 		fprintf(fp, "max_in_flight = %ld\n", a->in_flight);
+	if (a->attach && write_attach_config(fp, g, d) != MLA_OK) {
+		fclose(fp);
+		return MLA_ERR_INTERNAL;
+	}
 	bad = ferror(fp);
 	if (fclose(fp) != 0 || bad)
 		return mla_fail(d, MLA_ERR_IO, "cannot write %s", g->conf);
 	return MLA_OK;
 }
 
-static mla_err name_files(struct bgw_env *e, int i, mla_diag *d)
+/* With attach: the API's port and a random token (hex of 32 bytes). */
+static mla_err name_api(struct bgw_gateway *g, mla_diag *d)
+{
+	uint8_t raw[32];
+	mla_err r = MLA_OK;
+
+	if ((g->api_port = free_port()) <= 0 || g->api_port == g->port)
+		return mla_fail(d, MLA_ERR_IO, "cannot find a free loopback port");
+	if (RAND_bytes(raw, sizeof raw) != 1 ||
+	    mla_hex_encode(raw, sizeof raw, g->token, sizeof g->token) != MLA_OK)
+		r = mla_fail(d, MLA_ERR_INTERNAL, "cannot draw a bench token");
+	OPENSSL_cleanse(raw, sizeof raw);
+	return r;
+}
+
+static mla_err name_files(struct bgw_env *e, int i, const struct bgw_args *a, mla_diag *d)
 {
 	struct bgw_gateway *g = &e->gw[i];
 	char rel[16];
+	mla_err r;
 
 	memcpy(g->state, i == 0 ? "ES" : "CO", 3);
 	memcpy(g->name, i == 0 ? "A" : "B", 2);
 	if ((g->port = free_port()) <= 0)
 		return mla_fail(d, MLA_ERR_IO, "cannot find a free loopback port");
+	if (a->attach && (r = name_api(g, d)) != MLA_OK)
+		return r;
 	if (mla_snprintf(rel, sizeof(rel), "%s.conf", g->name) != MLA_OK ||
 	    path_join(g->conf, e->dir, rel) != 0)
 		return mla_fail(d, MLA_ERR_IO, "temporary path too long");
@@ -192,7 +238,7 @@ mla_err bgw_env_setup(struct bgw_env *e, const struct bgw_args *a, mla_diag *d)
 	    (r = make_pki(e, "CO", a->rsa_bits, d)) != MLA_OK || (r = load_bound_keys(e, d)) != MLA_OK)
 		return r;
 	for (int i = 0; i < 2; i++)
-		if ((r = name_files(e, i, d)) != MLA_OK)
+		if ((r = name_files(e, i, a, d)) != MLA_OK)
 			return r;
 	for (int i = 0; i < 2; i++)
 		if ((r = write_config(e, i, a, d)) != MLA_OK ||
@@ -291,6 +337,8 @@ void bgw_stop(struct bgw_env *e)
 void bgw_env_free(struct bgw_env *e, int keep)
 {
 	bgw_stop(e);
+	for (int i = 0; i < 2; i++)
+		OPENSSL_cleanse(e->gw[i].token, sizeof e->gw[i].token);
 	EVP_PKEY_free(e->ec);
 	EVP_PKEY_free(e->rsa);
 	e->ec = e->rsa = NULL;
