@@ -181,6 +181,7 @@ struct seg_job {
 	char part[ATTACH_PATH_MAX];
 	mla_attach_entry e;
 	uint64_t k, total; /* the segment; the segments of every attachment */
+	int64_t received_ms; /* the transfer the bytes were written for (see same_transfer) */
 	mla_merkle_proof proof;
 	mla_buf body;
 	int code; /* 0: written; else the status to answer */
@@ -260,6 +261,21 @@ static void complete_now(struct gw *g, struct seg_job *j)
 	mla_buf_free(&env);
 }
 
+/* Whether the transfer the job wrote for is still the one in the store: a transfer given up
+ * by the sweep while the job ran, then begun again by a resend, has new (empty) part files,
+ * and the job's bytes went to the old ones; crediting the segment to the new transfer would
+ * mark held a segment of zeros and lead to a receipt for a corrupt attachment. */
+static int same_transfer(struct gw *g, const struct seg_job *j, mla_diag *d)
+{
+	struct store_transfer_in t;
+	int found = 0;
+
+	if (store_transfer_in_get(g->store, j->message_id, &found, &t, NULL, d) != MLA_OK)
+		return -1;
+	return found && t.received_ms == j->received_ms &&
+	       strcmp(t.from_state, j->peer_state) == 0;
+}
+
 static void seg_done(struct gw_job *job)
 {
 	struct seg_job *j = (struct seg_job *)job;
@@ -267,7 +283,7 @@ static void seg_done(struct gw_job *job)
 	mla_diag d = {MLA_OK, ""};
 	uint64_t held = 0;
 	char text[MLA_DIAG_MAX + 2];
-	int added = 0;
+	int added = 0, same = 1;
 
 	if (j->code != 0) {
 		gw_log(GW_LOG_WARN, j->code == 422 ? "segment-refused" : "segment-error",
@@ -277,7 +293,15 @@ static void seg_done(struct gw_job *job)
 		(void)mla_snprintf_cut(text, sizeof(text), "%s\n", j->diag.msg);
 		reply_text(j->rr, j->code, j->code == 422 ? "Unprocessable Entity"
 							  : "Service Unavailable", text);
-	} else if (store_transfer_seg_put(g->store, j->message_id, j->e.index, j->k, &added, &d) !=
+	} else if ((same = same_transfer(g, j, &d)) == 0) {
+		gw_log(GW_LOG_WARN, "segment-stale", j->message_id, "peer=%s attachment=%lu "
+		       "segment=%llu reason=\"the transfer was given up and begun again while the "
+		       "segment was written\"", j->peer_state, (unsigned long)j->e.index,
+		       (unsigned long long)j->k);
+		reply_text(j->rr, 503, "Service Unavailable",
+			   "the transfer was begun again; send the segment again\n");
+	} else if (same < 0 ||
+		   store_transfer_seg_put(g->store, j->message_id, j->e.index, j->k, &added, &d) !=
 			   MLA_OK ||
 		   store_transfer_held(g->store, j->message_id, &held, &d) != MLA_OK) {
 		gw_log_limited(GW_LOG_ERROR, "store-error", "segment-put", j->message_id,
@@ -352,6 +376,7 @@ static mla_err seg_prepare(struct gw *g, struct seg_job *j, const struct store_t
 	size_t plen = 0;
 
 	j->e = t->att[idx - 1];
+	j->received_ms = t->received_ms;
 	for (size_t i = 0; i < t->n; i++)
 		j->total += t->att[i].segments;
 	if (len != mla_attach_segment_ct_len(&j->e, j->k)) {
