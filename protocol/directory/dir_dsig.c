@@ -7,31 +7,9 @@
 #include <xmlsec/crypto.h>
 #include <xmlsec/xmldsig.h>
 
+#include "algs.h"
 #include "dir_internal.h"
 #include "keys_internal.h"
-
-static mla_err restrict_ctx(xmlSecDSigCtxPtr ctx)
-{
-	xmlSecTransformId sig[] = {
-		xmlSecTransformExclC14NId,	 xmlSecTransformEcdsaSha256Id,
-		xmlSecTransformEcdsaSha384Id,	 xmlSecTransformEcdsaSha512Id,
-		xmlSecTransformRsaSha256Id,	 xmlSecTransformRsaSha384Id,
-		xmlSecTransformRsaSha512Id,
-	};
-	xmlSecTransformId ref[] = {
-		xmlSecTransformExclC14NId, xmlSecTransformSha256Id, xmlSecTransformSha384Id,
-		xmlSecTransformSha512Id,
-	};
-
-	ctx->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
-	for (size_t i = 0; i < sizeof(sig) / sizeof(sig[0]); i++)
-		if (xmlSecDSigCtxEnableSignatureTransform(ctx, sig[i]) < 0)
-			return MLA_ERR_INTERNAL;
-	for (size_t i = 0; i < sizeof(ref) / sizeof(ref[0]); i++)
-		if (xmlSecDSigCtxEnableReferenceTransform(ctx, ref[i]) < 0)
-			return MLA_ERR_INTERNAL;
-	return MLA_OK;
-}
 
 /* The one Reference of the SignedInfo names exactly the target's Id. */
 static mla_err check_coverage(xmlNodePtr signature, xmlNodePtr target, const char *what,
@@ -64,7 +42,7 @@ mla_err dir_dsig_verify(xmlNodePtr signature, xmlNodePtr target, X509 *leaf, con
 		return r;
 	if ((ctx = xmlSecDSigCtxCreate(NULL)) == NULL)
 		return MLA_ERR_NOMEM;
-	if ((r = restrict_ctx(ctx)) != MLA_OK)
+	if ((r = algs_restrict_dsig(ctx)) != MLA_OK)
 		goto out;
 	if ((ctx->signKey = keys_xmlsec_key(X509_get0_pubkey(leaf), NULL)) == NULL) {
 		r = MLA_ERR_INTERNAL;

@@ -48,28 +48,9 @@ static void compile_schema(void)
 	xmlSetExternalEntityLoader(previous);
 }
 
-struct schema_error {
-	char first[160];
-	int line;
-};
-
-static void on_schema_error(void *ctx, xmlErrorPtr e)
-{
-	struct schema_error *se = ctx;
-	size_t n;
-
-	if (se->first[0] != '\0' || e == NULL || e->message == NULL)
-		return;
-	se->line = e->line;
-	(void)mla_snprintf_cut(se->first, sizeof(se->first), "%s", e->message); /* a diagnostic */
-	n = strlen(se->first);
-	while (n > 0 && (se->first[n - 1] == '\n' || se->first[n - 1] == ' '))
-		se->first[--n] = '\0';
-}
-
 mla_err dir_schema_validate(xmlDocPtr doc, mla_diag *diag)
 {
-	struct schema_error se = {"", 0};
+	struct xml_schema_error se = {"", 0};
 	xmlSchemaValidCtxtPtr v;
 	int rc;
 
@@ -77,7 +58,7 @@ mla_err dir_schema_validate(xmlDocPtr doc, mla_diag *diag)
 		return mla_fail(diag, MLA_ERR_INTERNAL, "embedded directory schema does not compile");
 	if ((v = xmlSchemaNewValidCtxt(dir_schema)) == NULL)
 		return MLA_ERR_NOMEM;
-	xmlSchemaSetValidStructuredErrors(v, on_schema_error, &se);
+	xmlSchemaSetValidStructuredErrors(v, xml_schema_error_keep, &se);
 	rc = xmlSchemaValidateDoc(v, doc);
 	xmlSchemaFreeValidCtxt(v);
 	if (rc == 0)

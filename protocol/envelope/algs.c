@@ -1,6 +1,8 @@
 /* Algorithm allowlist per element (see algs.h and protocol/SPEC.md, section Algorithms). */
 #include <string.h>
 
+#include <xmlsec/crypto.h>
+
 #include "algs.h"
 #include "protocol_ns.h"
 
@@ -152,5 +154,28 @@ mla_err algs_check_tree(xmlNodePtr root, mla_diag *diag)
 		if (c->children != NULL && (r = algs_check_tree(c->children, diag)) != MLA_OK)
 			return r;
 	}
+	return MLA_OK;
+}
+
+mla_err algs_restrict_dsig(xmlSecDSigCtxPtr ctx)
+{
+	xmlSecTransformId sig[] = {
+		xmlSecTransformExclC14NId,	 xmlSecTransformEcdsaSha256Id,
+		xmlSecTransformEcdsaSha384Id,	 xmlSecTransformEcdsaSha512Id,
+		xmlSecTransformRsaSha256Id,	 xmlSecTransformRsaSha384Id,
+		xmlSecTransformRsaSha512Id,
+	};
+	xmlSecTransformId ref[] = {
+		xmlSecTransformExclC14NId, xmlSecTransformSha256Id, xmlSecTransformSha384Id,
+		xmlSecTransformSha512Id,
+	};
+
+	ctx->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
+	for (size_t i = 0; i < sizeof(sig) / sizeof(sig[0]); i++)
+		if (xmlSecDSigCtxEnableSignatureTransform(ctx, sig[i]) < 0)
+			return MLA_ERR_INTERNAL;
+	for (size_t i = 0; i < sizeof(ref) / sizeof(ref[0]); i++)
+		if (xmlSecDSigCtxEnableReferenceTransform(ctx, ref[i]) < 0)
+			return MLA_ERR_INTERNAL;
 	return MLA_OK;
 }

@@ -5,10 +5,15 @@
 #define MLAGW_ALGS_H
 
 #include <libxml/tree.h>
+#include <xmlsec/xmldsig.h>
 
 #include "mlagw/error.h"
 
 /* Checks every element under root that carries an Algorithm attribute. */
 mla_err algs_check_tree(xmlNodePtr root, mla_diag *diag);
+/* Enables in ctx only the signature and reference transforms of the allowlist and only
+ * same-document references: the one place the signature policy of envelopes, receipts and
+ * the directory is set (SPEC 7). */
+mla_err algs_restrict_dsig(xmlSecDSigCtxPtr ctx);
 
 #endif

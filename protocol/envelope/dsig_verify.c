@@ -7,33 +7,11 @@
 #include <xmlsec/crypto.h>
 #include <xmlsec/xmldsig.h>
 
+#include "algs.h"
 #include "keys_internal.h"
 #include "protocol_ns.h"
 #include "verify_internal.h"
 #include "xml_safe.h"
-
-static mla_err restrict_ctx(xmlSecDSigCtxPtr ctx)
-{
-	xmlSecTransformId sig[] = {
-		xmlSecTransformExclC14NId,	 xmlSecTransformEcdsaSha256Id,
-		xmlSecTransformEcdsaSha384Id,	 xmlSecTransformEcdsaSha512Id,
-		xmlSecTransformRsaSha256Id,	 xmlSecTransformRsaSha384Id,
-		xmlSecTransformRsaSha512Id,
-	};
-	xmlSecTransformId ref[] = {
-		xmlSecTransformExclC14NId, xmlSecTransformSha256Id, xmlSecTransformSha384Id,
-		xmlSecTransformSha512Id,
-	};
-
-	ctx->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
-	for (size_t i = 0; i < sizeof(sig) / sizeof(sig[0]); i++)
-		if (xmlSecDSigCtxEnableSignatureTransform(ctx, sig[i]) < 0)
-			return MLA_ERR_INTERNAL;
-	for (size_t i = 0; i < sizeof(ref) / sizeof(ref[0]); i++)
-		if (xmlSecDSigCtxEnableReferenceTransform(ctx, ref[i]) < 0)
-			return MLA_ERR_INTERNAL;
-	return MLA_OK;
-}
 
 /* Names the altered part when a reference digest failed, else the signature value. */
 static mla_err explain_failure(xmlSecDSigCtxPtr ctx, const struct wrap_shape *s,
@@ -65,7 +43,7 @@ static mla_err verify_with_key(const struct wrap_shape *s, const struct wrap_par
 
 	if ((ctx = xmlSecDSigCtxCreate(NULL)) == NULL)
 		return MLA_ERR_NOMEM;
-	if ((r = restrict_ctx(ctx)) != MLA_OK)
+	if ((r = algs_restrict_dsig(ctx)) != MLA_OK)
 		goto out;
 	/* the key comes from the chain we validated, never from KeyInfo */
 	if ((ctx->signKey = keys_xmlsec_key(signer_key, NULL)) == NULL) {

@@ -98,25 +98,6 @@ void schema_shutdown(void)
 	}
 }
 
-struct schema_errors {
-	char first[160];
-	int line;
-};
-
-static void on_schema_error(void *ctx, xmlErrorPtr e)
-{
-	struct schema_errors *se = ctx;
-	size_t n;
-
-	if (se->first[0] != '\0' || e == NULL || e->message == NULL)
-		return;
-	se->line = e->line;
-	(void)mla_snprintf_cut(se->first, sizeof(se->first), "%s", e->message); /* a diagnostic */
-	n = strlen(se->first);
-	while (n > 0 && (se->first[n - 1] == '\n' || se->first[n - 1] == ' '))
-		se->first[--n] = '\0';
-}
-
 static const struct doc_schema *schema_for(xmlDocPtr doc)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc);
@@ -134,7 +115,7 @@ mla_err schema_validate(xmlDocPtr doc, mla_diag *diag)
 {
 	const struct doc_schema *ds = schema_for(doc);
 	xmlSchemaValidCtxtPtr v = NULL;
-	struct schema_errors se = {"", 0};
+	struct xml_schema_error se = {"", 0};
 	int rc;
 
 	if (ds == NULL)
@@ -142,7 +123,7 @@ mla_err schema_validate(xmlDocPtr doc, mla_diag *diag)
 	mla_require(ds->schema != NULL); /* mla_crypto_init() compiles the schemas first */
 	if ((v = xmlSchemaNewValidCtxt(ds->schema)) == NULL)
 		return MLA_ERR_NOMEM;
-	xmlSchemaSetValidStructuredErrors(v, on_schema_error, &se);
+	xmlSchemaSetValidStructuredErrors(v, xml_schema_error_keep, &se);
 	rc = xmlSchemaValidateDoc(v, doc);
 	xmlSchemaFreeValidCtxt(v);
 	if (rc == 0)

@@ -279,3 +279,17 @@ void xml_safe_global_init(void)
 	xmlLoadExtDtdDefaultValue = 0;
 	xmlSetExternalEntityLoader(refuse_loader);
 }
+
+void xml_schema_error_keep(void *ctx, xmlErrorPtr e)
+{
+	struct xml_schema_error *se = ctx;
+	size_t n;
+
+	if (se->first[0] != '\0' || e == NULL || e->message == NULL)
+		return;
+	se->line = e->line;
+	(void)mla_snprintf_cut(se->first, sizeof(se->first), "%s", e->message); /* a diagnostic */
+	n = strlen(se->first);
+	while (n > 0 && (se->first[n - 1] == '\n' || se->first[n - 1] == ' '))
+		se->first[--n] = '\0';
+}

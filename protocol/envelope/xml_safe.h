@@ -4,6 +4,7 @@
 #define MLAGW_XML_SAFE_H
 
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 
 #include "mlagw/error.h"
 #include "mlagw/limits.h"
@@ -46,5 +47,14 @@ xmlNodePtr xml_first_child(xmlNodePtr n, const char *ns, const char *name);
 /* Installs process-wide libxml2 settings: quiet errors, no entity substitution, and an
  * external entity loader that refuses everything. */
 void xml_safe_global_init(void);
+
+/* The first error a schema validation reports (its message, without trailing blanks, and its
+ * line), for a diagnostic; pass xml_schema_error_keep and one of these, zeroed, to
+ * xmlSchemaSetValidStructuredErrors. */
+struct xml_schema_error {
+	char first[160];
+	int line;
+};
+void xml_schema_error_keep(void *ctx, xmlErrorPtr e);
 
 #endif
