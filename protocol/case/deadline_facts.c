@@ -13,25 +13,6 @@
 #define NS MLA_CASE_REQUEST_NS
 #define DATE_LEN 10 /* YYYY-MM-DD */
 
-/* n's text with the white space the schema's types collapse trimmed, into out (n bytes);
- * empty when absent or longer. */
-static void text_of(xmlNodePtr n, char *out, size_t size)
-{
-	xmlChar *t = n != NULL ? xmlNodeGetContent(n) : NULL;
-	size_t len = t != NULL ? (size_t)xmlStrlen(t) : 0, start = 0;
-
-	out[0] = '\0';
-	while (start < len && strchr(" \t\r\n", t[start]) != NULL)
-		start++;
-	while (len > start && strchr(" \t\r\n", t[len - 1]) != NULL)
-		len--;
-	if (t != NULL && len - start < size) {
-		memcpy(out, t + start, len - start);
-		out[len - start] = '\0';
-	}
-	xmlFree(t);
-}
-
 /* 1 when a Basis of the legal basis names the instrument `name`. */
 static int any_instrument(xmlNodePtr legal_basis, const char *name)
 {
@@ -39,7 +20,7 @@ static int any_instrument(xmlNodePtr legal_basis, const char *name)
 
 	for (xmlNodePtr b = xml_first_child(legal_basis, NS, "Basis"); b != NULL;
 	     b = xml_next_element(b->next)) {
-		text_of(xml_first_child(b, NS, "Instrument"), v, sizeof(v));
+		xml_token_text(xml_first_child(b, NS, "Instrument"), v, sizeof(v));
 		if (strcmp(v, name) == 0)
 			return 1;
 	}
@@ -52,7 +33,7 @@ static void read_facts(xmlNodePtr root, mla_deadline_case *c, int64_t *wished_ms
 	xmlNodePtr urgency = xml_first_child(common, NS, "Urgency");
 	char v[DATE_LEN + 1];
 
-	text_of(xml_first_child(urgency, NS, "Urgent"), v, sizeof(v));
+	xml_token_text(xml_first_child(urgency, NS, "Urgent"), v, sizeof(v));
 	c->emergency = strcmp(v, "true") == 0 || strcmp(v, "1") == 0; /* xs:boolean */
 	c->eio = any_instrument(xml_first_child(common, NS, "LegalBasis"), "eio-directive");
 	/* a surrender under Framework Decision 2002/584: an arrest warrant's kind parts only */
@@ -60,7 +41,7 @@ static void read_facts(xmlNodePtr root, mla_deadline_case *c, int64_t *wished_ms
 		 any_instrument(xml_first_child(common, NS, "LegalBasis"),
 				"eaw-framework-decision");
 	*wished_ms = MLA_DEADLINE_NO_TIME;
-	text_of(xml_first_child(urgency, NS, "DateWished"), v, sizeof(v));
+	xml_token_text(xml_first_child(urgency, NS, "DateWished"), v, sizeof(v));
 	if (v[0] != '\0' && mla_deadline_wished_end(v, wished_ms) != MLA_OK)
 		*wished_ms = 0; /* a real date (the schema checked it) before 1970 */
 }
@@ -118,14 +99,15 @@ static mla_err read_step(xmlNodePtr root, mla_deadline_step_facts *f, mla_diag *
 	time_t t;
 
 	if (f->type == MLA_CASE_DEADLINE_EXTENDED) {
-		text_of(xml_first_child(root, MLA_CASE_ANSWER_NS, "Rule"), v, sizeof(v));
+		xml_token_text(xml_first_child(root, MLA_CASE_ANSWER_NS, "Rule"), v, sizeof(v));
 		f->rule = v[0] != '\0' ? mla_deadline_rule_by_name(v) : MLA_DEADLINE_RULE_N;
 		return MLA_OK;
 	}
 	if (f->type != MLA_CASE_PERSON_ARRESTED && f->type != MLA_CASE_SURRENDER_CONSENTED)
 		return MLA_OK;
-	text_of(xml_first_child(root, MLA_CASE_ANSWER_NS,
-				times[f->type == MLA_CASE_SURRENDER_CONSENTED]), v, sizeof(v));
+	xml_token_text(xml_first_child(root, MLA_CASE_ANSWER_NS,
+				       times[f->type == MLA_CASE_SURRENDER_CONSENTED]),
+		       v, sizeof(v));
 	if (mla_time_ms_parse(v, strlen(v), &f->recorded_ms) == MLA_OK)
 		return MLA_OK;
 	if ((t = mla_time_parse(v)) >= 0) { /* no milliseconds */

@@ -12,24 +12,6 @@
 #define NS MLA_CASE_ANSWER_NS
 #define GROUND_MAX 32 /* the longest code has 13 bytes */
 
-/* g's text, trimmed as xs:token collapses it, into out; empty when longer than out. */
-static void code_of(xmlNodePtr g, char out[GROUND_MAX + 1])
-{
-	xmlChar *t = xmlNodeGetContent(g);
-	size_t len = t != NULL ? (size_t)xmlStrlen(t) : 0, start = 0;
-
-	out[0] = '\0';
-	while (start < len && strchr(" \t\r\n", t[start]) != NULL)
-		start++;
-	while (len > start && strchr(" \t\r\n", t[len - 1]) != NULL)
-		len--;
-	if (t != NULL && len - start <= GROUND_MAX) {
-		memcpy(out, t + start, len - start);
-		out[len - start] = '\0';
-	}
-	xmlFree(t);
-}
-
 static mla_err each_ground(xmlNodePtr root, mla_case_ground_fn fn, void *arg)
 {
 	xmlNodePtr grounds = xml_first_child(root, NS, "Grounds");
@@ -38,7 +20,7 @@ static mla_err each_ground(xmlNodePtr root, mla_case_ground_fn fn, void *arg)
 
 	for (xmlNodePtr g = xml_first_child(grounds, NS, "Ground"); g != NULL;
 	     g = xml_next_element(g->next)) {
-		code_of(g, code);
+		xml_token_text(g, code, sizeof(code));
 		if (code[0] != '\0' && (r = fn(code, arg)) != MLA_OK)
 			return r;
 	}

@@ -10,36 +10,19 @@
 
 #define NS MLA_CASE_REQUEST_NS
 
-/* n's text trimmed as xs:token collapses it into out; "" when longer than a code. */
-static void code_of(xmlNodePtr n, char out[MLA_CASE_LANG_MAX + 1])
-{
-	xmlChar *t = xmlNodeGetContent(n);
-	size_t len = t != NULL ? (size_t)xmlStrlen(t) : 0, start = 0;
-
-	out[0] = '\0';
-	while (start < len && strchr(" \t\r\n", t[start]) != NULL)
-		start++;
-	while (len > start && strchr(" \t\r\n", t[len - 1]) != NULL)
-		len--;
-	if (t != NULL && len - start <= MLA_CASE_LANG_MAX) {
-		memcpy(out, t + start, len - start);
-		out[len - start] = '\0';
-	}
-	xmlFree(t);
-}
-
 static void read_langs(xmlNodePtr root, mla_case_langs *out)
 {
 	xmlNodePtr common = xml_first_child(root, NS, "Common");
 	xmlNodePtr tr = xml_first_child(common, NS, "Translations");
 
-	code_of(xml_first_child(common, NS, "Language"), out->lang);
+	xml_token_text(xml_first_child(common, NS, "Language"), out->lang, sizeof(out->lang));
 	for (xmlNodePtr l = xml_first_child(tr, NS, "Language");
 	     l != NULL && out->n_translations < MLA_CASE_TRANSLATIONS_MAX;
 	     l = xml_next_element(l->next)) {
 		if (!xml_is(l, NS, "Language"))
 			continue;
-		code_of(l, out->translations[out->n_translations]);
+		xml_token_text(l, out->translations[out->n_translations],
+			       sizeof(out->translations[0]));
 		if (out->translations[out->n_translations][0] != '\0')
 			out->n_translations++;
 	}

@@ -293,3 +293,20 @@ void xml_schema_error_keep(void *ctx, xmlErrorPtr e)
 	while (n > 0 && (se->first[n - 1] == '\n' || se->first[n - 1] == ' '))
 		se->first[--n] = '\0';
 }
+
+void xml_token_text(xmlNodePtr n, char *out, size_t size)
+{
+	xmlChar *t = n != NULL ? xmlNodeGetContent(n) : NULL;
+	size_t len = t != NULL ? (size_t)xmlStrlen(t) : 0, start = 0;
+
+	out[0] = '\0';
+	while (start < len && strchr(" \t\r\n", t[start]) != NULL)
+		start++;
+	while (len > start && strchr(" \t\r\n", t[len - 1]) != NULL)
+		len--;
+	if (t != NULL && len - start < size) {
+		memcpy(out, t + start, len - start);
+		out[len - start] = '\0';
+	}
+	xmlFree(t);
+}

@@ -43,6 +43,9 @@ mla_err xml_safe_parse(const void *buf, size_t len, const mla_limits *limits, xm
 int xml_is(xmlNodePtr n, const char *ns, const char *name);
 xmlNodePtr xml_next_element(xmlNodePtr n);
 xmlNodePtr xml_first_child(xmlNodePtr n, const char *ns, const char *name);
+/* n's text with the white space xs:token collapses trimmed at both ends, into out (size
+ * bytes); empty when n is NULL or the text does not fit. */
+void xml_token_text(xmlNodePtr n, char *out, size_t size);
 
 /* Installs process-wide libxml2 settings: quiet errors, no entity substitution, and an
  * external entity loader that refuses everything. */
