@@ -515,6 +515,8 @@ static int audit_reception(struct gw *g, const struct recv_job *j, mla_err err,
 	const mla_header *h = &j->v.header;
 	/* the id names the message in the receipt too; the rest only once signed by From */
 	const int signed_hdr = j->header_known && j->v.authenticated;
+	/* an accepted envelope version 3: its signed list in the entry (version 7, SPEC 14) */
+	char att_text[MLA_AUDIT_ATTACHMENTS_MAX + 1] = "";
 	uint8_t rd[32];
 	struct gw_audit_msg a = {
 		.message_id = j->header_known ? h->message_id : NULL,
@@ -532,9 +534,15 @@ static int audit_reception(struct gw *g, const struct recv_job *j, mla_err err,
 		.grounds = err == MLA_OK ? j->grounds : NULL,
 	};
 
+	if (err == MLA_OK && j->att != NULL) {
+		if (mla_audit_attachments_format(j->att, att_text, sizeof(att_text)) != MLA_OK)
+			return 1; /* 64 entries always fit: a list this gateway accepted */
+		a.attachments = att_text;
+	}
 	if (gw_audit_message(g, err == MLA_OK ? MLA_AUDIT_RECEIVED : MLA_AUDIT_REJECTED, &a) !=
 	    MLA_OK)
 		return 1;
+	a.attachments = NULL; /* receipt-issued names the receipt, which names the roots */
 	SHA256(receipt->data, receipt->len, rd);
 	a.receipt_sha256 = rd;
 	a.error = NULL;

@@ -52,6 +52,11 @@ def check_sizes(net, es, co):
           'receipt attachments %r' % atts)
     inbox = co.inbox()
     check(mid in inbox and inbox[mid]['accepted'] == 1, 'not in CO inbox')
+    # CO's received entry (audit entry version 7) lists what the receipt names
+    rec = [e for e in co.audit() if e['event'] == 'received' and e.get('message') == mid]
+    check(len(rec) == 1 and rec[0].get('attachments', '').split(',') ==
+          ['%d:%d:%s' % (i, s, r.decode()) for i, s, r in atts],
+          'received entry %r, receipt %r' % (rec, atts))
     same_files(es, co, mid, sizes)
     check('transferring' in es.history(mid), 'history %r' % es.history(mid))
     check(not es.alerts() and not co.alerts(), 'alerts %r %r' % (es.alerts(), co.alerts()))
