@@ -141,6 +141,32 @@ static int within_rate(struct gw *g, struct evhttp_request *req, const char *sta
 	return 0;
 }
 
+/* What every envelope or segment request passes first: its method, a TLS client whose State
+ * is known, the peer's request rate, and a gateway not refusing traffic (the sender retries:
+ * at start this lasts until the peers' heads are known). Answers and returns NULL when the
+ * request stops here, else the connection. */
+static struct tls_conn *admit(struct gw *g, struct evhttp_request *req, enum evhttp_cmd_type cmd)
+{
+	struct tls_conn *conn = conn_of_request(req);
+
+	if (evhttp_request_get_command(req) != cmd) {
+		reply_plain(req, 405, "Method Not Allowed");
+		return NULL;
+	}
+	if (conn == NULL || conn->state[0] == '\0') {
+		reply_plain(req, 403, "Forbidden");
+		return NULL;
+	}
+	if (!within_rate(g, req, conn->state))
+		return NULL;
+	if (gw_refusing(g) != NULL) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+		reply_plain(req, 503, "Service Unavailable");
+		return NULL;
+	}
+	return conn;
+}
+
 static int is_xml(struct evhttp_request *req)
 {
 	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
@@ -152,28 +178,14 @@ static int is_xml(struct evhttp_request *req)
 static void on_envelope(struct evhttp_request *req, void *arg)
 {
 	struct gw *g = arg;
-	struct tls_conn *conn = conn_of_request(req);
+	struct tls_conn *conn;
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	struct recv_req *rr;
 	const char *urgent;
 	size_t len = evbuffer_get_length(in);
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		reply_plain(req, 405, "Method Not Allowed");
+	if ((conn = admit(g, req, EVHTTP_REQ_POST)) == NULL)
 		return;
-	}
-	if (conn == NULL || conn->state[0] == '\0') {
-		reply_plain(req, 403, "Forbidden");
-		return;
-	}
-	if (!within_rate(g, req, conn->state))
-		return;
-	if (gw_refusing(g) != NULL) {
-		/* the sender retries: at start this lasts until the peers' heads are known */
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-		reply_plain(req, 503, "Service Unavailable");
-		return;
-	}
 	if (!is_xml(req)) {
 		reply_plain(req, 415, "Unsupported Media Type");
 		return;
@@ -262,28 +274,15 @@ static struct recv_req *begin_request(struct gw *g, struct evhttp_request *req,
  * request. */
 static void on_segment(struct evhttp_request *req, struct gw *g, const char *path)
 {
-	struct tls_conn *conn = conn_of_request(req);
+	struct tls_conn *conn;
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 	const char *ct = evhttp_find_header(h, "Content-Type");
 	size_t len = evbuffer_get_length(in);
 	struct recv_req *rr;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_PUT) {
-		reply_plain(req, 405, "Method Not Allowed");
+	if ((conn = admit(g, req, EVHTTP_REQ_PUT)) == NULL)
 		return;
-	}
-	if (conn == NULL || conn->state[0] == '\0') {
-		reply_plain(req, 403, "Forbidden");
-		return;
-	}
-	if (!within_rate(g, req, conn->state))
-		return;
-	if (gw_refusing(g) != NULL) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-		reply_plain(req, 503, "Service Unavailable");
-		return;
-	}
 	if (ct == NULL || strncmp(ct, "application/octet-stream", 24) != 0) {
 		reply_plain(req, 415, "Unsupported Media Type");
 		return;
