@@ -14,6 +14,7 @@
 #include "dir_fetch.h"
 #include "dir_serve.h"
 #include "escalation.h"
+#include "expiry_watch.h"
 #include "notices.h"
 #include "tlog/audit.h"
 #include "tlog/checkpoint.h"
@@ -43,6 +44,7 @@ struct gw_daemon {
 	unsigned ticks;
 	struct gw_escalator escalator; /* case deadline escalation (SPEC 16.9) */
 	struct gw_notifier notifier;   /* retrieval notices (SPEC 16.10) */
+	struct gw_expiry_watch expiry; /* expiry warnings (SPEC 18.7) */
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
 	struct gw_dir_stamp dir_stamp; /* the [directory] file as last loaded */
 	struct gw_dir_fetch *fetch;    /* [directory] url, on its schedule */
@@ -348,6 +350,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	judge_directory(g);
 	escalation_tick(g, &g->daemon->escalator);
 	notices_tick(g, &g->daemon->notifier);
+	expiry_watch_tick(g, &g->daemon->expiry);
 }
 
 /* A [directory] file replaced since it was last loaded is loaded by a reload, as SIGHUP. */
@@ -547,6 +550,8 @@ void gw_free(struct gw *g)
 	relay_stop(g);
 	gw_pool_free(g->pool); /* finishes and answers what the workers still hold */
 	g->pool = NULL;
+	if (g->daemon != NULL)
+		expiry_watch_free(g, &g->daemon->expiry);
 	gw_batch_free(g->batch);
 	g->batch = NULL;
 	relay_free(g);
