@@ -11,6 +11,7 @@
 
 #include "mlagw/pem.h"
 #include "mlagw/pki.h"
+#include "pki_internal.h"
 
 #define PKI_DEFAULT_RSA_BITS 3072
 /* Same bounds as mla_pki_keygen, checked before anything is written. */
@@ -24,21 +25,6 @@
 /* Tolerance for peers whose clocks run a little behind ours. */
 #define PKI_CLOCK_SKEW_SECONDS 300L
 #define PKI_NFILES 10
-
-/* A leaf certificate of the gateway: its file name, key type and subject CN. */
-struct leaf_spec {
-	mla_cert_role role;
-	const char *name;
-	mla_key_type key_type;
-	const char *cn_suffix;
-};
-
-static const struct leaf_spec leaves[] = {
-	{MLA_ROLE_TLS, "tls", MLA_KEY_EC_P256, "gateway TLS"},
-	{MLA_ROLE_SIGN, "sign", MLA_KEY_EC_P256, "gateway envelope signing"},
-	{MLA_ROLE_ENCRYPT, "encrypt", MLA_KEY_RSA, "gateway envelope encryption"},
-	{MLA_ROLE_AUDIT, "audit", MLA_KEY_ED25519, "gateway audit log"},
-};
 
 /* Options with defaults applied, plus what a run has written (to undo it on failure). */
 struct pki_run {
@@ -198,7 +184,7 @@ static void make_cn(const struct pki_run *run, const char *suffix, char *cn, siz
 	mla_require(n > 0 && (size_t)n < len); /* a checked 2-letter State and a fixed suffix */
 }
 
-static mla_err make_leaf(struct pki_run *run, const struct leaf_spec *spec, X509 *root,
+static mla_err make_leaf(struct pki_run *run, const struct pki_leaf_spec *spec, X509 *root,
 			 EVP_PKEY *root_key, mla_diag *diag)
 {
 	mla_err r = MLA_ERR_INTERNAL;
@@ -234,8 +220,8 @@ static mla_err make_all(struct pki_run *run, mla_diag *diag)
 			       run->not_before, run->root_not_after, NULL, &root, diag)) !=
 		    MLA_OK)
 		goto out;
-	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++)
-		if ((r = make_leaf(run, &leaves[i], root, root_key, diag)) != MLA_OK)
+	for (size_t i = 0; i < PKI_N_LEAVES; i++)
+		if ((r = make_leaf(run, &pki_leaves[i], root, root_key, diag)) != MLA_OK)
 			goto out;
 	r = write_pair(run, "root", root, root_key, diag);
 out:

@@ -9,6 +9,7 @@
 
 #include "mlagw/buf.h"
 #include "mlagw/pki.h"
+#include "pki_internal.h"
 
 #define PKI_RSA_MIN_BITS 2048
 /* Above this key generation takes minutes and buys nothing. */
@@ -109,9 +110,8 @@ out:
 	return r;
 }
 
-static mla_err set_subject(X509 *x, const char *state, const char *cn, mla_diag *diag)
+mla_err pki_subject(X509_NAME *name, const char *state, const char *cn, mla_diag *diag)
 {
-	X509_NAME *name = X509_get_subject_name(x);
 	char org[64];
 	int n = snprintf(org, sizeof(org), "%s Ministry of Justice (test PKI)", state);
 
@@ -126,6 +126,11 @@ static mla_err set_subject(X509 *x, const char *state, const char *cn, mla_diag 
 		return mla_fail(diag, MLA_ERR_ARG, "cannot build subject C=%s, CN=%s: %s", state,
 				cn, ossl_reason());
 	return MLA_OK;
+}
+
+static mla_err set_subject(X509 *x, const char *state, const char *cn, mla_diag *diag)
+{
+	return pki_subject(X509_get_subject_name(x), state, cn, diag);
 }
 
 static mla_err set_validity(X509 *x, time_t not_before, time_t not_after, mla_diag *diag)

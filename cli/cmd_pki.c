@@ -39,7 +39,9 @@ static void usage_pki(FILE *fp)
 	      "\n"
 	      "Test and demo PKI. Subcommands:\n"
 	      "  init    create a State's root CA and the gateway's TLS, signing,\n"
-	      "          encryption and audit certificates\n",
+	      "          encryption and audit certificates\n"
+	      "  renew   new keys and certificate requests for a key rollover\n"
+	      "  issue   a certificate from a request, by the test CA\n",
 	      fp);
 }
 
@@ -215,6 +217,10 @@ int cmd_pki(int argc, char **argv)
 	}
 	if (strcmp(sub, "init") == 0)
 		return cmd_pki_init(argc - 1, argv + 1);
+	if (strcmp(sub, "renew") == 0) /* cmd_pki_renew.c */
+		return cmd_pki_renew(argc - 1, argv + 1);
+	if (strcmp(sub, "issue") == 0)
+		return cmd_pki_issue(argc - 1, argv + 1);
 	fprintf(stderr, "mlagw pki: unknown subcommand '%s'\n", sub);
 	usage_pki(stderr);
 	return CLI_USAGE;

@@ -184,7 +184,7 @@ void api_get_health(struct api_req *r)
 	struct gw *g = r->g;
 	uint64_t c[6] = {0}, acc = 0, rej = 0;
 	mla_diag d = {MLA_OK, ""};
-	int down = 0, worst = 0, refused = 0, code = 200;
+	int down = 0, worst = 0, refused = 0, warnings = 0, code = 200;
 	json_t *peers = json_array(), *certs = json_array();
 	struct store_health sh;
 	const char *status;
@@ -197,22 +197,22 @@ void api_get_health(struct api_req *r)
 	    (e = store_outbox_counts(g->store, c, &d)) == MLA_OK &&
 	    (e = store_inbox_count(g->store, &acc, &rej, &d)) == MLA_OK &&
 	    (e = peers_json(g, peers, &down, &d)) == MLA_OK) {
-		json_t *audit = audit_json(g, &refused);
+		json_t *audit = audit_json(g, &refused), *expiry = api_expiry_json(g, &warnings);
 		int failing = worst < 0 || sh.failing || g->hold != NULL || gw_store_damage(g) != NULL ||
 			      g->dir_refusal[0] != '\0';
 		status = failing ? "failing" :
-			 down > 0 || refused > 0 || worst < CERT_WARN_DAYS ||
+			 down > 0 || refused > 0 || worst < CERT_WARN_DAYS || warnings > 0 ||
 			 g->dir_warning[0] != '\0' ? "degraded" : "ok";
 		code = failing ? 503 : 200;
 		if (g->hold != NULL)
 			(void)json_object_set_new(audit, "hold", json_string(g->hold));
 		if (gw_store_damage(g) != NULL)
 			(void)json_object_set_new(audit, "damage", json_string(gw_store_damage(g)));
-		e = mla_json_dump(json_pack("{s:O, s:s, s:s, s:o, s:O, s:o, s:o, s:o*}", "peers",
-					    peers, "status", status, "state", g->snap->cfg.state,
-					    "queues", queues_json(c, acc), "certificates", certs,
-					    "store", store_json(&sh), "audit", audit, "directory",
-					    directory_json(g)),
+		e = mla_json_dump(json_pack("{s:O, s:s, s:s, s:o, s:O, s:o, s:o, s:o*, s:o*}",
+					    "peers", peers, "status", status, "state",
+					    g->snap->cfg.state, "queues", queues_json(c, acc),
+					    "certificates", certs, "store", store_json(&sh), "audit",
+					    audit, "directory", directory_json(g), "expiry", expiry),
 				  &b);
 	}
 	api_reply_built(r, code, e, &b, &d);
@@ -396,6 +396,8 @@ void api_get_metrics(struct api_req *r)
 				   (long long)r->g->dir_seconds_left);
 	if (e == MLA_OK)
 		e = transfer_metrics(r->g, &b);
+	if (e == MLA_OK)
+		e = api_expiry_metrics(r->g, &b);
 	if (e == MLA_OK)
 		api_reply_text(r, 200, "text/plain; version=0.0.4", &b);
 	else

@@ -9,6 +9,7 @@
 
 #include "api_config.h"
 #include "deadline_config.h"
+#include "expiry_config.h"
 #include "mlagw/error.h"
 #include "mlagw/limits.h"
 
@@ -148,6 +149,9 @@ struct gw_config {
 	struct api_config api;
 	/* [deadlines] (protocol/SPEC.md 16.9): legal deadlines and the escalation hook */
 	struct deadline_config deadlines;
+	/* [expiry] (protocol/SPEC.md 18.7): warnings before certificates and the directory
+	 * expire */
+	struct expiry_config expiry;
 };
 
 /* Fills every field with its documented default (nothing required is set). */

@@ -175,7 +175,7 @@ static const struct key_def directory_keys[] = {
 
 enum sec_id {
 	SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_AUDIT, SEC_STORE, SEC_CASES,
-	SEC_API, SEC_DEADLINES, SEC_DIRECTORY, SEC_PEER,
+	SEC_API, SEC_DEADLINES, SEC_DIRECTORY, SEC_EXPIRY, SEC_PEER,
 	SEC_N
 };
 
@@ -202,6 +202,7 @@ static const struct sec_def sections[SEC_N] = {
 	SEC("limits", limits_keys),   SEC("retry", retry_keys), SEC("audit", audit_keys),
 	SEC("store", store_keys),     SEC("cases", cases_keys),	      {"api", NULL, 0},
 	{"deadlines", NULL, 0},       SEC("directory", directory_keys),
+	{"expiry", NULL, 0},
 	SEC("peer", peer_keys),
 };
 
@@ -443,6 +444,9 @@ static mla_err key_line(struct cfg_parser *p, char *key, char *value, mla_diag *
 	if (p->sec == SEC_DEADLINES) /* [deadlines]: deadline_config.c */
 		return deadline_config_key(&p->cfg.deadlines, p->file, p->line, p->base_dir, key,
 					   value, diag);
+	if (p->sec == SEC_EXPIRY) /* [expiry]: expiry_config.c */
+		return expiry_config_key(&p->cfg.expiry, p->file, p->line, p->base_dir, key, value,
+					 diag);
 	sd = &sections[p->sec];
 	for (i = 0; i < sd->n_keys && k == NULL; i++)
 		if (strcmp(sd->keys[i].name, key) == 0)
@@ -739,6 +743,7 @@ void gw_config_defaults(struct gw_config *c)
 	memcpy(c->cases_protected_roles, "none", sizeof("none"));
 	api_config_defaults(&c->api);
 	deadline_config_defaults(&c->deadlines);
+	expiry_config_defaults(&c->expiry);
 }
 
 mla_err gw_config_load(const char *path, struct gw_config *c, mla_diag *diag)

@@ -27,6 +27,7 @@ struct gw_batch;
 struct gw_integrity;
 struct gw_recover;
 struct gw_dir_server;
+struct gw_expiry_list;
 
 struct gw {
 	struct event_base *base;
@@ -61,6 +62,9 @@ struct gw {
 	char dir_warning[MLA_DIAG_MAX];
 	char dir_refusal[MLA_DIAG_MAX];
 	int64_t dir_seconds_left; /* to the directory's earliest expiry; 0 without one */
+	/* What expires and how soon (SPEC 18.7), as the last check found it (loop thread;
+	 * daemon/expiry_watch.c replaces it); NULL before the first check. */
+	struct gw_expiry_list *expiry;
 };
 
 /* NULL while the store passes its checks; once the scheduled check (integrity.c) found it

@@ -14,6 +14,7 @@
 #include "dir_fetch.h"
 #include "dir_serve.h"
 #include "escalation.h"
+#include "expiry_watch.h"
 #include "notices.h"
 #include "tlog/audit.h"
 #include "tlog/checkpoint.h"
@@ -43,8 +44,10 @@ struct gw_daemon {
 	unsigned ticks;
 	struct gw_escalator escalator; /* case deadline escalation (SPEC 16.9) */
 	struct gw_notifier notifier;   /* retrieval notices (SPEC 16.10) */
+	struct gw_expiry_watch expiry; /* expiry warnings (SPEC 18.7) */
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
 	struct gw_dir_stamp dir_stamp; /* the [directory] file as last loaded */
+	time_t dir_loaded_at;          /* when it was: its certificates chosen at that time */
 	struct gw_dir_fetch *fetch;    /* [directory] url, on its schedule */
 };
 
@@ -129,6 +132,7 @@ static void reread_directory(struct gw *g);
 
 static void stamp_directory(struct gw *g, const struct gw_config *c)
 {
+	g->daemon->dir_loaded_at = time(NULL);
 	memset(&g->daemon->dir_stamp, 0, sizeof(g->daemon->dir_stamp));
 	if (c->dir_file[0] != '\0')
 		(void)gw_directory_file_stamp(c->dir_file, &g->daemon->dir_stamp);
@@ -156,6 +160,24 @@ static void judge_directory(struct gw *g)
 	memcpy(g->dir_refusal, j.refusal, sizeof(g->dir_refusal));
 	memcpy(g->dir_warning, j.warning, sizeof(g->dir_warning));
 	g->dir_seconds_left = j.seconds_left;
+}
+
+/* A peer's announced next encryption certificate takes over at its time (SPEC 18.6): the
+ * peers' certificates are chosen when the directory is loaded, so the directory is loaded
+ * again then, as a reload does. One attempt per takeover: a refused reload is logged. */
+static void take_over_certificates(struct gw *g)
+{
+	time_t now = time(NULL), at;
+	mla_diag d = {MLA_OK, ""};
+
+	if (g->snap->dir == NULL || g->daemon == NULL ||
+	    (at = gw_directory_next_takeover(g->snap->dir, g->daemon->dir_loaded_at)) == 0 ||
+	    now < at)
+		return;
+	gw_log(GW_LOG_INFO, "directory-takeover", NULL, "reason=\"an announced next encryption "
+	       "certificate takes over: reloading\"");
+	g->daemon->dir_loaded_at = at;
+	(void)gw_reload(g, &d);
 }
 
 /* What ld holds (taken from here) becomes the new snapshot's. */
@@ -346,8 +368,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (g->daemon->ticks % DIR_REREAD_TICKS == 0)
 		reread_directory(g);
 	judge_directory(g);
+	take_over_certificates(g);
 	escalation_tick(g, &g->daemon->escalator);
 	notices_tick(g, &g->daemon->notifier);
+	expiry_watch_tick(g, &g->daemon->expiry);
 }
 
 /* A [directory] file replaced since it was last loaded is loaded by a reload, as SIGHUP. */
@@ -547,6 +571,8 @@ void gw_free(struct gw *g)
 	relay_stop(g);
 	gw_pool_free(g->pool); /* finishes and answers what the workers still hold */
 	g->pool = NULL;
+	if (g->daemon != NULL)
+		expiry_watch_free(g, &g->daemon->expiry);
 	gw_batch_free(g->batch);
 	g->batch = NULL;
 	relay_free(g);

@@ -82,7 +82,8 @@ static mla_err peer_cert(const mla_directory *dir, struct gw_peer *p, mla_diag *
 	int len;
 	mla_err r;
 
-	/* the certificate in use now; a rotation's takeover needs a reload (SPEC 18.6) */
+	/* the certificate in use now; at a rotation's takeover the daemon loads the directory
+	 * again (daemon.c take_over_certificates, SPEC 18.6) */
 	if ((r = mla_directory_cert(dir, p->state, MLA_DIR_ENCRYPTION, time(NULL), &x, d)) !=
 	    MLA_OK)
 		return r;
@@ -255,6 +256,19 @@ static time_t first_end(const mla_directory *dir, const char **what)
 			*what = dir->entries[i].state;
 		}
 	return end;
+}
+
+time_t gw_directory_next_takeover(const mla_directory *dir, time_t after)
+{
+	time_t first = 0;
+
+	for (size_t i = 0; dir != NULL && i < dir->n; i++) {
+		const mla_dir_cert *c = &dir->entries[i].certs[MLA_DIR_ENCRYPTION];
+
+		if (c->next != NULL && c->next_from > after && (first == 0 || c->next_from < first))
+			first = c->next_from;
+	}
+	return first;
 }
 
 void gw_directory_judge(const mla_directory *dir, uint64_t grace_ms, time_t now,

@@ -46,4 +46,30 @@ mla_err mla_pki_issue(mla_cert_role role, const char *state, const char *cn, EVP
 		      X509 *issuer, EVP_PKEY *issuer_key, time_t not_before, time_t not_after,
 		      const char *hosts, X509 **out, mla_diag *diag);
 
+/* ---- renewal (certs/pki_renew.c, protocol/SPEC.md 18.8) ---- */
+
+typedef struct mla_pki_renew_opts {
+	const char *state;   /* ISO 3166-1 alpha-2, upper case */
+	const char *pki_dir; /* the State's files are pki_dir/STATE (root.crt, and root.key
+			      * when its CA is this test PKI) */
+	const char *out_dir; /* the new files; NULL: pki_dir/STATE/next (created) */
+	const char *uses;    /* "tls,sign,encrypt,audit" or some of them; NULL: all four */
+	int csr_only;        /* keys and requests only, even with root.key at hand */
+	int rsa_bits;        /* encryption key size; 0 means 3072 */
+	long days;           /* validity of certificates issued here; 0 means 730 */
+	const char *hosts;   /* TLS SAN entries; NULL means "localhost,127.0.0.1" */
+	int overwrite;       /* replace files of an earlier renewal in out_dir */
+} mla_pki_renew_opts;
+
+/* Writes, per use, NAME.key (PKCS#8, mode 0600) and NAME.csr (PKCS#10, signed with the new
+ * key) into the output directory, and NAME.crt issued by the State's test root when
+ * root.key is there and csr_only is 0. Never touches the files in use. */
+mla_err mla_pki_renew(const mla_pki_renew_opts *opts, mla_diag *diag);
+
+/* Issues out_crt for the request csr_path (its signature and key type checked) as the leaf
+ * use ("tls", "sign", "encrypt", "audit") of state, signed by state_dir/root.{crt,key}. */
+mla_err mla_pki_issue_csr(const char *state_dir, const char *state, const char *use,
+			  const char *csr_path, long days, const char *hosts,
+			  const char *out_crt, int overwrite, mla_diag *diag);
+
 #endif
