@@ -138,13 +138,14 @@ static mla_err load_remote(const char *path, mla_privkey **out, mla_diag *diag)
 	mla_buf ans;
 	const unsigned char *p;
 	mla_privkey *k = NULL;
+	mla_diag why = {MLA_OK, ""};
 	mla_err r;
 
 	mla_buf_init(&ans, KH_MSG_MAX);
-	if ((r = kh_call(KH_LOAD, 0, NULL, 0, (const uint8_t *)path, strlen(path), &ans, diag)) !=
+	if ((r = kh_call(KH_LOAD, 0, NULL, 0, (const uint8_t *)path, strlen(path), &ans, &why)) !=
 	    MLA_OK) {
 		mla_buf_free(&ans);
-		return mla_fail(diag, r, "key file %s: %s", path, mla_diag_message(diag));
+		return mla_fail(diag, r, "key file %s: %s", path, mla_diag_message(&why));
 	}
 	if (ans.len < 5 || (k = calloc(1, sizeof(*k))) == NULL) {
 		mla_buf_free(&ans);
