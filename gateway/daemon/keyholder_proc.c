@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "keyholder_proc.h"
+#include "sandbox.h"
 #include "mlagw/keyholder.h"
 
 int keyholder_allows(const char *path, void *config_path)
@@ -48,12 +50,17 @@ static unsigned channels(const struct gw_config *c)
  * closes its channels, so in-flight work still signs during a stop). */
 static void keyholder_main(const int *fds, unsigned n, const char *config_path)
 {
+	mla_diag d = {MLA_OK, ""};
+
 	(void)signal(SIGINT, SIG_IGN);
 	(void)signal(SIGTERM, SIG_IGN);
 	(void)signal(SIGHUP, SIG_IGN);
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)prctl(PR_SET_NAME, "mlagw-keyholder", 0, 0, 0);
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no core dump, no ptrace by its user */
+	if (sandbox_keyholder(&d) != MLA_OK) {
+		fprintf(stderr, "mlagw keyholder: %s\n", mla_diag_message(&d));
+		_exit(3); /* the daemon sees its channels close and stops */
+	}
 	mla_keyholder_serve(fds, n, keyholder_allows, (void *)(uintptr_t)config_path);
 	_exit(0);
 }

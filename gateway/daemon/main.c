@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "daemon.h"
 #include "keyholder_proc.h"
+#include "sandbox.h"
 #include "store/store.h"
 
 static const char usage[] =
@@ -272,6 +273,12 @@ int main(int argc, char **argv)
 	}
 	if (!a.foreground && detach(&ready_fd) != 0) {
 		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot detach: %s\n", strerror(errno));
+		report_start(&ready_fd, 1, msg);
+		return 1;
+	}
+	/* no new privileges and no core dumps, for the daemon and what it forks (issue 17 §3) */
+	if (sandbox_common(&d) != MLA_OK) {
+		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: %s\n", mla_diag_message(&d));
 		report_start(&ready_fd, 1, msg);
 		return 1;
 	}

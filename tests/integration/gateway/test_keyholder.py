@@ -101,8 +101,17 @@ def main(mlagw, mlagwd):
               (s, sorted({owner[i] for i in in_daemon})))
         check({owner[i] for i in in_holder} == set(KEYS), '%s: the control failed: the '
               'keyholder holds %s' % (s, sorted({owner[i] for i in in_holder})))
+        for pid, what in ((daemon, 'mlagwd'), (holder, 'keyholder')):
+            with open('/proc/%d/status' % pid) as f:
+                status = f.read()
+            with open('/proc/%d/limits' % pid) as f:
+                core = [line.split()[4:6] for line in f if line.startswith('Max core file')]
+            check('NoNewPrivs:\t1' in status and core == [['0', '0']],
+                  '%s %s: no_new_privs or core limit not set' % (s, what))
+        with open('/proc/%d/status' % holder) as f:
+            check('Seccomp:\t2' in f.read(), '%s: the keyholder has no seccomp filter' % s)
     print('ok - after exchanges both ways no private key is in either mlagwd; each is in its '
-          'keyholder')
+          'keyholder, under seccomp; no_new_privs and no core dumps for both')
 
     # SIGKILL of ES's keyholder under load
     es = net['ES']
