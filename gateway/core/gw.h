@@ -44,6 +44,7 @@ struct gw {
 	struct gw_api_server *api;  /* NULL without [api] */
 	struct gw_daemon *daemon;   /* the orchestrator's own state: signals, drain, key digests */
 	int stopping;               /* set by the daemon when a stop begins */
+	int exit_code;              /* nonzero: the stop was forced by a failure (mlagwd's exit) */
 	/* Why the running gateway accepts no new work (submissions, envelopes, API writes,
 	 * sending), or NULL: while it learns its peers' heads at start, and for good when a
 	 * peer holds a history of our log that the store does not have (tlog/heads.c). */

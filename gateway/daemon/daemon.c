@@ -15,6 +15,7 @@
 #include "dir_serve.h"
 #include "escalation.h"
 #include "expiry_watch.h"
+#include "mlagw/keyholder.h"
 #include "notices.h"
 #include "tlog/audit.h"
 #include "tlog/checkpoint.h"
@@ -160,6 +161,19 @@ static void judge_directory(struct gw *g)
 	memcpy(g->dir_refusal, j.refusal, sizeof(g->dir_refusal));
 	memcpy(g->dir_warning, j.warning, sizeof(g->dir_warning));
 	g->dir_seconds_left = j.seconds_left;
+}
+
+/* A keyholder gone (killed, crashed) leaves no key to sign or open with: the gateway stops
+ * in order, exit status 1; what it acknowledged is in the store, what it had not signed stays
+ * queued, and peers retry what it could not open. */
+static void watch_keyholder(struct gw *g)
+{
+	if (g->stopping || !mla_keyholder_failed())
+		return;
+	gw_log(GW_LOG_ERROR, "keyholder-failed", NULL, "reason=\"the keyholder process is gone: "
+	       "stopping\"");
+	g->exit_code = 1;
+	begin_stop(g, "KEYHOLDER");
 }
 
 /* A peer's announced next encryption certificate takes over at its time (SPEC 18.6): the
@@ -369,6 +383,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		reread_directory(g);
 	judge_directory(g);
 	take_over_certificates(g);
+	watch_keyholder(g);
 	escalation_tick(g, &g->daemon->escalator);
 	notices_tick(g, &g->daemon->notifier);
 	expiry_watch_tick(g, &g->daemon->expiry);
