@@ -1,0 +1,151 @@
+/* The export's messages in a sort on disk (SPEC 15 "Export memory"): each entry that names a
+ * message becomes a fixed-size row (the id, the seq, whether the filter selects it, the
+ * receipt it names) sorted by id then seq in the verifier's external merge sort
+ * (verify_xsort.c, runs of audit_sort_mem bytes). A message's rows are then consecutive: one
+ * pass over them gives the selected messages in id order (their envelopes, then their
+ * receipts) and, in a filtered bundle, the seqs of their entries, sorted again for the
+ * inclusion proofs. Nothing kept grows with the log. */
+#include <stddef.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "export_internal.h"
+#include "verify_internal.h"
+
+static void put_be64(uint8_t out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)v;
+}
+
+static uint64_t get_be64(const uint8_t in[8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+static mla_err sort_failed(struct export_ctx *x)
+{
+	return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_IO,
+			   "cannot sort the messages in a temporary file");
+}
+
+mla_err export_sort_open(struct export_ctx *x)
+{
+	if (xsort_init(&x->msgs, sizeof(struct export_mrow), EXPORT_MROW_KEY, audit_sort_mem()) !=
+	    0)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
+	x->have_msgs = 1;
+	return MLA_OK;
+}
+
+mla_err export_sort_entry(struct export_ctx *x, const mla_audit_entry *e, uint64_t seq,
+			  int selected)
+{
+	struct export_mrow r;
+
+	memset(&r, 0, sizeof(r)); /* the id's tail is zeros: memcmp orders ids as strcmp does */
+	memcpy(r.id, e->message_id, strnlen(e->message_id, MLA_UUID_LEN));
+	put_be64(r.seq, seq);
+	r.flags = (uint8_t)((selected ? EXPORT_MROW_SELECTED : 0) |
+			    (e->event == MLA_AUDIT_AUDIT_KEY_CHANGED ? EXPORT_MROW_KEY_CHANGE : 0));
+	if (e->has_receipt_sha256) {
+		r.flags |= EXPORT_MROW_RECEIPT;
+		memcpy(r.sha, e->receipt_sha256, sizeof(r.sha));
+	}
+	return xsort_put(&x->msgs, &r) == 0 ? MLA_OK : sort_failed(x);
+}
+
+mla_err export_group(struct export_ctx *x, uint64_t at, struct export_group *g)
+{
+	const struct export_mrow *r;
+
+	memset(g, 0, sizeof(*g));
+	g->first = at;
+	for (g->end = at; g->end < x->msgs.total; g->end++) {
+		if ((r = xsort_row(&x->msgs, g->end)) == NULL)
+			return sort_failed(x);
+		if (g->end > at && memcmp(r->id, g->id, sizeof(r->id)) != 0)
+			break;
+		if (g->end == at)
+			memcpy(g->id, r->id, sizeof(g->id));
+		g->selected |= (r->flags & EXPORT_MROW_SELECTED) != 0;
+	}
+	return MLA_OK;
+}
+
+/* Whether an entry of g names the receipt of digest sha: in a filtered bundle any entry of
+ * the message, else those the first read counted (not an audit key change). */
+static mla_err group_names(struct export_ctx *x, const struct export_group *g,
+			   const uint8_t sha[32], int *named)
+{
+	const struct export_mrow *r;
+
+	*named = 0;
+	for (uint64_t i = g->first; i < g->end && !*named; i++) {
+		if ((r = xsort_row(&x->msgs, i)) == NULL)
+			return sort_failed(x);
+		*named = (r->flags & EXPORT_MROW_RECEIPT) != 0 &&
+			 (x->filtered || (r->flags & EXPORT_MROW_KEY_CHANGE) == 0) &&
+			 memcmp(r->sha, sha, sizeof(r->sha)) == 0;
+	}
+	return MLA_OK;
+}
+
+mla_err export_receipt_named(struct export_ctx *x, const struct export_group *g,
+			     const uint8_t *p, size_t n, int *named)
+{
+	uint8_t sha[32];
+
+	SHA256(p, n, sha);
+	return group_names(x, g, sha, named);
+}
+
+/* The seqs of the rows of the selected messages into x->incl. */
+static mla_err sort_named(struct export_ctx *x)
+{
+	struct export_group g;
+	const struct export_mrow *r;
+	mla_err e;
+
+	if (xsort_init(&x->incl, 8, 8, audit_sort_mem()) != 0)
+		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
+	x->have_incl = 1;
+	for (uint64_t at = 0; at < x->msgs.total; at = g.end) {
+		if ((e = export_group(x, at, &g)) != MLA_OK)
+			return e;
+		for (uint64_t i = g.first; g.selected && i < g.end; i++)
+			if ((r = xsort_row(&x->msgs, i)) == NULL || xsort_put(&x->incl, r->seq) != 0)
+				return sort_failed(x);
+	}
+	return xsort_finish(&x->incl) == 0 ? MLA_OK : sort_failed(x);
+}
+
+mla_err export_second_read(struct export_ctx *x)
+{
+	if (xsort_finish(&x->msgs) != 0)
+		return sort_failed(x);
+	return x->filtered ? sort_named(x) : MLA_OK;
+}
+
+mla_err export_named_seq(struct export_ctx *x, uint64_t i, uint64_t *seq)
+{
+	const uint8_t *p = xsort_row(&x->incl, i);
+
+	if (p == NULL)
+		return sort_failed(x);
+	*seq = get_be64(p);
+	return MLA_OK;
+}
+
+void export_sort_free(struct export_ctx *x)
+{
+	if (x->have_msgs)
+		xsort_free(&x->msgs);
+	if (x->have_incl)
+		xsort_free(&x->incl);
+}
