@@ -169,9 +169,11 @@ static mla_err s_no_certs(void *ctx, mla_audit_cert_fn fn, void *arg, mla_diag *
 static mla_err kept(const char *what, unsigned m, const char *id, mla_audit_bytes_fn fn,
 		    void *arg)
 {
+	size_t i = 0;
 	char b[96];
-	unsigned long i = strtoul(id + 24, NULL, 16); /* msg_id's last group */
 
+	for (const char *h = id + 24; *h != '\0'; h++) /* msg_id's last group, lower-case hex */
+		i = i * 16 + (size_t)(*h <= '9' ? *h - '0' : *h - 'a' + 10);
 	if (i % m == 0)
 		return MLA_ERR_NOT_FOUND;
 	blob(what, id, b);
