@@ -204,8 +204,8 @@ static mla_err witnessed_row(const mla_audit_source_note *row, void *arg)
 }
 
 /* One entry, exported as kept; an unparsable one too (the verifier reports it). One that
- * names a message becomes a row of the sort on disk (export_sort.c): what the bundle holds of
- * the message is known once its rows are together. */
+ * names a message goes to the sort on disk (export_sort.c): what the bundle holds of the
+ * message is known once its rows are together. */
 static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 {
 	struct export_ctx *x = arg;
@@ -228,12 +228,7 @@ static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 	x->res->entries++;
 	if (mla_audit_entry_parse(row->entry, row->len, &e, &d) != MLA_OK)
 		return MLA_OK;
-	/* an audit key change names no message; were one to, it is a row selecting nothing */
-	if (e.message_id[0] != '\0' &&
-	    (r = export_sort_entry(x, &e, row->seq,
-				   e.event != MLA_AUDIT_AUDIT_KEY_CHANGED &&
-					   (x->filter == NULL ||
-					    mla_audit_filter_selects(x->filter, &e)))) != MLA_OK)
+	if (e.message_id[0] != '\0' && (r = export_sort_entry(x, &e, row->seq, 1)) != MLA_OK)
 		return r;
 	if (e.event == MLA_AUDIT_AUDIT_KEY_CHANGED)
 		return export_remember_key_change(x, &e);

@@ -49,8 +49,9 @@ struct export_ctx {
 	json_t *sizes;			/* the checkpoints' sizes while a manifest holds them */
 	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1]; /* the log's, from its latest checkpoint */
 	struct xsort msgs;		/* the entries naming messages (export_sort.c) */
+	struct xsort sel;		/* filtered: the ids of the entries it selects */
 	struct xsort incl;		/* filtered: the seqs of the selected messages' entries */
-	int have_msgs, have_incl;
+	int have_msgs, have_sel, have_incl;
 	/* of the entries exported, for the proofs of a source that keeps no tree (src->node) */
 	uint8_t (*leaves)[MLA_MERKLE_HASH_LEN];
 	int leaf_missing;		/* an entry came without its leaf: no proof is written */
@@ -81,12 +82,14 @@ mla_err export_put(struct export_ctx *x, mla_bundle_type t, const char *name, co
 mla_err export_source_done(struct export_ctx *x, mla_err e, const mla_diag *d);
 /* export_sort.c: the sort of the entries naming messages, in audit_sort_mem bytes. */
 mla_err export_sort_open(struct export_ctx *x);
-/* Entry e (naming a message), the source's row seq, as a row; selected: the filter selects
- * it. */
+/* Entry e (naming a message), the source's row seq, at the first read (first) or a filtered
+ * export's second: a row of the sort, or at a filtered export's first read, its id when the
+ * filter selects it. */
 mla_err export_sort_entry(struct export_ctx *x, const mla_audit_entry *e, uint64_t seq,
-			  int selected);
-/* Sorts the rows; in a filtered export, sorts the seqs of the selected messages' entries
- * (their inclusion proofs: x->incl, read with export_named_seq). */
+			  int first);
+/* Sorts the rows: in a filtered export, after a second read of the entries for the rows of
+ * the messages it selects; then the seqs of their entries (their inclusion proofs: x->incl,
+ * read with export_named_seq). */
 mla_err export_second_read(struct export_ctx *x);
 /* The message whose rows begin at row at (below x->msgs.total), after export_second_read. */
 mla_err export_group(struct export_ctx *x, uint64_t at, struct export_group *g);
