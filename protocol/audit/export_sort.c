@@ -14,21 +14,6 @@
 #include "export_internal.h"
 #include "verify_internal.h"
 
-static void put_be64(uint8_t out[8], uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		out[i] = (uint8_t)v;
-}
-
-static uint64_t get_be64(const uint8_t in[8])
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | in[i];
-	return v;
-}
-
 static mla_err sort_failed(struct export_ctx *x)
 {
 	return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_IO,
@@ -65,7 +50,7 @@ mla_err export_sort_entry(struct export_ctx *x, const mla_audit_entry *e, uint64
 	memcpy(r.id, e->message_id, strnlen(e->message_id, MLA_UUID_LEN));
 	if (first && x->filtered) /* the ids it selects; their rows at the second read */
 		return !selects(x, e) || xsort_put(&x->sel, r.id) == 0 ? MLA_OK : sort_failed(x);
-	put_be64(r.seq, seq);
+	xsort_put_be64(r.seq, seq);
 	r.flags = (uint8_t)((selects(x, e) ? EXPORT_MROW_SELECTED : 0) |
 			    (e->event == MLA_AUDIT_AUDIT_KEY_CHANGED ? EXPORT_MROW_KEY_CHANGE : 0));
 	if (e->has_receipt_sha256) {
@@ -206,7 +191,7 @@ mla_err export_named_seq(struct export_ctx *x, uint64_t i, uint64_t *seq)
 
 	if (p == NULL)
 		return sort_failed(x);
-	*seq = get_be64(p);
+	*seq = xsort_get_be64(p);
 	return MLA_OK;
 }
 

@@ -318,3 +318,18 @@ const void *xsort_row(struct xsort *s, uint64_t i)
 	}
 	return s->buf + (i - s->blk_first) * s->row;
 }
+
+void xsort_put_be64(uint8_t out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)v;
+}
+
+uint64_t xsort_get_be64(const uint8_t in[8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}

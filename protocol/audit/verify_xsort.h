@@ -41,5 +41,8 @@ int xsort_finish(struct xsort *s);
 const void *xsort_row(struct xsort *s, uint64_t i);
 /* Frees the memory and closes the file. */
 void xsort_free(struct xsort *s);
+/* A number as a key's bytes (big-endian: memcmp orders them as numbers), and back. */
+void xsort_put_be64(uint8_t out[8], uint64_t v);
+uint64_t xsort_get_be64(const uint8_t in[8]);
 
 #endif
