@@ -6,7 +6,8 @@
  * memory did: the SHA-256 of each bundle, its audit certificate left out (the test makes a
  * fresh key), was recorded from that code (commit 5f5592c). The source keeps envelopes and
  * receipts for most messages, not all, and some entries name another receipt than the kept
- * one: what the bundle holds of them is the old code's choice, record by record. */
+ * one: what the bundle holds of them is the old code's choice, record by record. A sort that
+ * cannot write its runs stops the export with an error. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -330,10 +331,39 @@ static void test_export_sorted_same(void **state)
 	assert_false(bad);
 }
 
+/* A sort that cannot spill (TMPDIR absent; the bundle's own temporary file is beside it)
+ * stops the export with an error and leaves no bundle, rather than one missing messages. */
+static void test_export_sort_unwritable(void **state)
+{
+	const char *keep = getenv("TMPDIR");
+	char saved[4096] = "", out[128];
+	mla_audit_export_result res;
+	mla_diag d = {MLA_OK, ""};
+
+	(void)state;
+	if (keep != NULL)
+		assert_int_equal(mla_strcpy(saved, sizeof(saved), keep), MLA_OK);
+	assert_int_equal(mla_snprintf(out, sizeof(out), "%s/es.mab", trust_dir), MLA_OK);
+	assert_int_equal(setenv("TMPDIR", "/nonexistent/mlagw-test", 1), 0);
+	assert_int_equal(setenv("MLAGW_VERIFY_SORT_MEM", "4096", 1), 0);
+	assert_int_equal(mla_audit_export_file(&src, (const uint8_t *)pem, pem_len, NULL, out, &res,
+					       &d),
+			 MLA_ERR_IO);
+	(void)unsetenv("MLAGW_VERIFY_SORT_MEM");
+	if (keep != NULL)
+		assert_int_equal(setenv("TMPDIR", saved, 1), 0);
+	else
+		(void)unsetenv("TMPDIR");
+	assert_int_equal(res.fault, MLA_AUDIT_EXPORT_BUNDLE);
+	assert_non_null(strstr(d.msg, "cannot sort the messages"));
+	assert_int_equal(access(out, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_export_sorted_same),
+		cmocka_unit_test(test_export_sort_unwritable),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
