@@ -148,24 +148,6 @@ static mla_err s_checkpoints(void *ctx, mla_audit_note_fn fn, void *arg, mla_dia
 	return r;
 }
 
-static mla_err s_none(void *ctx, mla_audit_note_fn fn, void *arg, mla_diag *diag)
-{
-	(void)ctx;
-	(void)fn;
-	(void)arg;
-	(void)diag;
-	return MLA_OK;
-}
-
-static mla_err s_no_certs(void *ctx, mla_audit_cert_fn fn, void *arg, mla_diag *diag)
-{
-	(void)ctx;
-	(void)fn;
-	(void)arg;
-	(void)diag;
-	return MLA_OK;
-}
-
 /* What the source keeps of message id: none for every m-th message. */
 static mla_err kept(const char *what, unsigned m, const char *id, mla_audit_bytes_fn fn,
 		    void *arg)
@@ -198,7 +180,7 @@ static mla_err s_receipt(void *ctx, const char *id, mla_audit_bytes_fn fn, void 
 }
 
 static const mla_audit_source src = {NULL,	  s_meta,     s_entries, s_checkpoints,
-				     s_none,	  s_no_certs, s_envelope, s_receipt,
+				     tb_src_no_notes,	  tb_src_no_certs, s_envelope, s_receipt,
 				     NULL,	  NULL,	      NULL};
 
 static int setup(void **state)
