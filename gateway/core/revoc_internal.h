@@ -1,0 +1,58 @@
+/* The revocation checker's state, shared by revoc.c (decisions) and revoc_fetch.c (fetching
+ * and the disk cache). Every field below mu is read and written with mu held. */
+#ifndef MLAGW_GATEWAY_REVOC_INTERNAL_H
+#define MLAGW_GATEWAY_REVOC_INTERNAL_H
+
+#include <pthread.h>
+
+#include "bg_fetch.h"
+#include "mlagw/revoc.h"
+#include "revoc.h"
+
+#define RV_CERTS 128            /* certificates followed by OCSP */
+#define RV_CRLS (GW_REV_CRLS + 32) /* configured CRLs and distribution points */
+#define RV_RETRY_MS 2000        /* a wanted or failed fetch is tried again this soon */
+
+struct rv_cert {
+	uint8_t fp[32];        /* SHA-256 of the leaf's DER */
+	X509 *leaf, *issuer;   /* owned references */
+	char url[GW_URL_MAX];  /* its OCSP responder */
+	mla_revoc_status st;   /* the last verified answer, when have */
+	int have, want;
+};
+
+struct rv_crl {
+	char src[PATH_MAX];    /* a file, or an http(s) URL */
+	X509_CRL *crl;         /* the last one read (verified against the issuer when used) */
+	int configured, want;
+};
+
+struct gw_revoc {
+	pthread_mutex_t mu;
+	int fail_open, ocsp_on;
+	uint64_t timeout_ms, refresh_ms;
+	char cache_dir[PATH_MAX];  /* STORE.revocation/ */
+	struct rv_cert certs[RV_CERTS];
+	size_t n_certs;
+	struct rv_crl crls[RV_CRLS];
+	size_t n_crls;
+	pthread_t loop;
+	int loop_set;
+	struct bg_job *job;
+	volatile int abort;
+	uint64_t revoked, unknown_refused, unknown_passed, fetch_failed;
+	char problem[MLA_DIAG_MAX];
+};
+
+/* revoc_fetch.c: a fresh OCSP answer for certs[i] and the CRL at crls[i], fetched now
+ * (blocking; mu not held by the caller); 1 when one was had. */
+int rv_fetch_ocsp(struct gw_revoc *rv, size_t i);
+int rv_fetch_crl(struct gw_revoc *rv, size_t i);
+/* Records a fetch problem for health and the log (mu not held). */
+void rv_problem(struct gw_revoc *rv, const char *what, const char *why);
+/* The refresher's job: prepare, run and done (bg_fetch.h). */
+int rv_job_prepare(void *arg);
+void rv_job_run(void *arg);
+void rv_job_done(void *arg);
+
+#endif
