@@ -217,8 +217,12 @@ static int may_fetch(const struct gw_revoc *rv)
 static void fetch_wanted(struct gw_revoc *rv, size_t ocsp_i)
 {
 	size_t n;
+	int retry;
 
-	if (ocsp_i != SIZE_MAX && rv_fetch_ocsp(rv, ocsp_i))
+	pthread_mutex_lock(&rv->mu);
+	retry = ocsp_i != SIZE_MAX && RV_MAY_RETRY(rv->certs[ocsp_i].failed_at);
+	pthread_mutex_unlock(&rv->mu);
+	if (retry && rv_fetch_ocsp(rv, ocsp_i))
 		return;
 	pthread_mutex_lock(&rv->mu);
 	n = rv->n_crls;
@@ -226,7 +230,7 @@ static void fetch_wanted(struct gw_revoc *rv, size_t ocsp_i)
 	for (size_t i = 0; i < n; i++) {
 		int want;
 		pthread_mutex_lock(&rv->mu);
-		want = rv->crls[i].want;
+		want = rv->crls[i].want && RV_MAY_RETRY(rv->crls[i].failed_at);
 		pthread_mutex_unlock(&rv->mu);
 		if (want)
 			(void)rv_fetch_crl(rv, i);
@@ -311,17 +315,12 @@ void gw_revoc_attach(mla_trust *t)
 		mla_trust_set_revocation(t, gw_revoc_check, gw_revoc_global);
 }
 
-mla_err gw_revoc_check_tls(const mla_trust *t, const char *state, X509 *leaf, mla_diag *diag)
+mla_err gw_revoc_check_chain(STACK_OF(X509) *verified, const char *role, mla_diag *diag)
 {
-	X509 *issuer;
-	mla_err r;
-
-	if (gw_revoc_global == NULL || leaf == NULL)
+	if (gw_revoc_global == NULL || sk_X509_num(verified) < 2)
 		return MLA_OK;
-	issuer = mla_trust_find_issuer(t, state, leaf);
-	r = gw_revoc_check(gw_revoc_global, leaf, issuer, 0, "TLS", diag);
-	X509_free(issuer);
-	return r;
+	return gw_revoc_check(gw_revoc_global, sk_X509_value(verified, 0),
+			      sk_X509_value(verified, 1), 0, role, diag);
 }
 
 void gw_revoc_health(struct gw_revoc_health *out)

@@ -35,8 +35,8 @@ mla_err gw_revoc_check(void *arg, X509 *leaf, X509 *issuer, time_t at, const cha
 		       mla_diag *diag);
 /* Attaches the process's checker to a trust set (nothing while none is started). */
 void gw_revoc_attach(mla_trust *t);
-/* A peer's TLS certificate, its issuer found among trust's roots of state. */
-mla_err gw_revoc_check_tls(const mla_trust *t, const char *state, X509 *leaf, mla_diag *diag);
+/* A TLS peer's verified chain (SSL_get0_verified_chain: leaf first, its issuer next). */
+mla_err gw_revoc_check_chain(STACK_OF(X509) *verified, const char *role, mla_diag *diag);
 
 /* For /healthz and /metrics: refusals since start, passes in fail-open mode, and the last
  * problem (a CRL or OCSP answer that could not be had or was stale), "" when none is

@@ -92,6 +92,7 @@ static void keep_ocsp(struct gw_revoc *rv, size_t i, const mla_revoc_status *st)
 	rv->certs[i].st = *st;
 	rv->certs[i].have = 1;
 	rv->certs[i].want = 0;
+	rv->certs[i].failed_at = 0;
 	if (strncmp(rv->problem, "OCSP", 4) == 0)
 		rv->problem[0] = '\0';
 	pthread_mutex_unlock(&rv->mu);
@@ -130,8 +131,13 @@ int rv_fetch_ocsp(struct gw_revoc *rv, size_t i)
 		     mla_ocsp_check(body.data, body.len, leaf, issuer, time(NULL), &st, NULL) ==
 			     MLA_OK;
 	}
-	if (ok)
+	if (ok) {
 		keep_ocsp(rv, i, &st);
+	} else {
+		pthread_mutex_lock(&rv->mu);
+		rv->certs[i].failed_at = time(NULL);
+		pthread_mutex_unlock(&rv->mu);
+	}
 	X509_free(leaf);
 	X509_free(issuer);
 	mla_buf_free(&req);
@@ -181,8 +187,12 @@ int rv_fetch_crl(struct gw_revoc *rv, size_t i)
 	mla_buf_free(&body);
 	pthread_mutex_lock(&rv->mu);
 	/* the list may have changed meanwhile (a reload): find the source again */
-	for (size_t k = 0; ok && k < rv->n_crls; k++)
-		if (strcmp(rv->crls[k].src, src) == 0) {
+	for (size_t k = 0; k < rv->n_crls; k++)
+		if (!ok && strcmp(rv->crls[k].src, src) == 0) {
+			rv->crls[k].failed_at = time(NULL);
+			break;
+		} else if (ok && strcmp(rv->crls[k].src, src) == 0) {
+			rv->crls[k].failed_at = 0;
 			X509_CRL_free(rv->crls[k].crl);
 			rv->crls[k].crl = crl;
 			rv->crls[k].want = 0;

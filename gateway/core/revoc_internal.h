@@ -19,12 +19,14 @@ struct rv_cert {
 	char url[GW_URL_MAX];  /* its OCSP responder */
 	mla_revoc_status st;   /* the last verified answer, when have */
 	int have, want;
+	time_t failed_at;      /* the last fetch that failed (workers wait RV_RETRY_MS) */
 };
 
 struct rv_crl {
 	char src[PATH_MAX];    /* a file, or an http(s) URL */
 	X509_CRL *crl;         /* the last one read (verified against the issuer when used) */
 	int configured, want;
+	time_t failed_at;
 };
 
 struct gw_revoc {
@@ -43,6 +45,9 @@ struct gw_revoc {
 	uint64_t revoked, unknown_refused, unknown_passed, fetch_failed;
 	char problem[MLA_DIAG_MAX];
 };
+
+/* Whether a fetch that failed at t may be tried again by a worker now. */
+#define RV_MAY_RETRY(t) ((t) == 0 || time(NULL) - (t) >= RV_RETRY_MS / 1000)
 
 /* revoc_fetch.c: a fresh OCSP answer for certs[i] and the CRL at crls[i], fetched now
  * (blocking; mu not held by the caller); 1 when one was had. */

@@ -26,7 +26,7 @@ void revoc_subject(X509 *x, char *out, size_t len)
 
 	out[0] = '\0';
 	if (b != NULL && X509_NAME_print_ex(b, X509_get_subject_name(x), 0,
-					    XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0)
+					    (XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ) & ~ASN1_STRFLGS_ESC_MSB) >= 0)
 		n = BIO_read(b, out, (int)len - 1);
 	out[n > 0 ? n : 0] = '\0';
 	BIO_free(b);
