@@ -166,7 +166,15 @@ static enum rv_verdict crl_verdict(struct gw_revoc *rv, X509 *leaf, X509 *issuer
 		(void)crl_source(rv, cdp, 0);
 	for (size_t i = 0; i < rv->n_crls; i++) {
 		X509_CRL *crl = rv->crls[i].crl;
-		int mine = strcmp(rv->crls[i].src, cdp) == 0 ||
+		int mine;
+
+		if (crl == NULL && rv->crls[i].configured) {
+			/* not read yet (or unreadable): it may list leaf */
+			v = RV_UNKNOWN;
+			rv->crls[i].want = 1;
+			continue;
+		}
+		mine = strcmp(rv->crls[i].src, cdp) == 0 ||
 			   (crl != NULL && X509_NAME_cmp(X509_CRL_get_issuer(crl),
 							 X509_get_subject_name(issuer)) == 0);
 		if (!mine)
@@ -181,13 +189,13 @@ static enum rv_verdict crl_verdict(struct gw_revoc *rv, X509 *leaf, X509 *issuer
 	return v;
 }
 
-/* What the cache knows of leaf: OCSP first (a fresh answer), then CRLs. *ocsp_i and
- * *fetchable tell what a fetch could try. mu held. */
+/* What the cache knows of leaf: OCSP first (a fresh answer), then CRLs. *ocsp_i is the
+ * OCSP entry a fetch could fill (SIZE_MAX: none). mu held. */
 static enum rv_verdict cached_verdict(struct gw_revoc *rv, X509 *leaf, X509 *issuer,
 				      mla_revoc_status *st, size_t *ocsp_i)
 {
 	char cdp[GW_URL_MAX], ocsp[GW_URL_MAX];
-	enum rv_verdict v = RV_NO_SOURCE;
+	enum rv_verdict v = RV_NO_SOURCE, c;
 
 	*ocsp_i = SIZE_MAX;
 	mla_cert_revoc_urls(leaf, cdp, sizeof(cdp), ocsp, sizeof(ocsp));
@@ -201,10 +209,8 @@ static enum rv_verdict cached_verdict(struct gw_revoc *rv, X509 *leaf, X509 *iss
 		e->want = 1;
 		v = RV_UNKNOWN;
 	}
-	if (crl_verdict(rv, leaf, issuer, cdp, st) == RV_DECIDED)
-		return RV_DECIDED;
-	return v == RV_UNKNOWN || cdp[0] != '\0' ? RV_UNKNOWN
-						  : crl_verdict(rv, leaf, issuer, "", st);
+	c = crl_verdict(rv, leaf, issuer, cdp, st);
+	return c == RV_DECIDED || v != RV_UNKNOWN ? c : RV_UNKNOWN;
 }
 
 /* Whether this thread may wait for the network: not the event loop's. mu held. */
