@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include "mlagw/buf.h"
+#include "mlagw/codec.h"
 #include "mlagw/pki.h"
 
 #define PKI_RSA_MIN_BITS 2048
@@ -281,13 +282,13 @@ static mla_err add_url_exts(X509 *x, X509V3_CTX *ctx, const mla_pki_urls *urls,
 	if (urls == NULL)
 		return MLA_OK;
 	if (urls->crl != NULL && (r = check_url("CRL", urls->crl, diag)) == MLA_OK) {
-		(void)snprintf(value, sizeof(value), "URI:%s", urls->crl);
-		r = add_ext(x, ctx, NID_crl_distribution_points, value, diag);
+		if ((r = mla_snprintf(value, sizeof(value), "URI:%s", urls->crl)) == MLA_OK)
+			r = add_ext(x, ctx, NID_crl_distribution_points, value, diag);
 	}
 	if (r == MLA_OK && urls->ocsp != NULL &&
 	    (r = check_url("OCSP", urls->ocsp, diag)) == MLA_OK) {
-		(void)snprintf(value, sizeof(value), "OCSP;URI:%s", urls->ocsp);
-		r = add_ext(x, ctx, NID_info_access, value, diag);
+		if ((r = mla_snprintf(value, sizeof(value), "OCSP;URI:%s", urls->ocsp)) == MLA_OK)
+			r = add_ext(x, ctx, NID_info_access, value, diag);
 	}
 	return r;
 }

@@ -180,7 +180,7 @@ static json_t *directory_json(const struct gw *g)
 	return o;
 }
 
-/* Revocation checking (SPEC 18.9): its mode, refusals, passes while failing open, and the
+/* Revocation checking (SPEC 18.7): its mode, refusals, passes while failing open, and the
  * current fetch problem; *alert when anything there needs an operator. */
 static json_t *revocation_json(int *alert)
 {
@@ -204,7 +204,7 @@ static mla_err revocation_metrics(mla_buf *b)
 
 	gw_revoc_health(&h);
 	return mla_buf_printf(b, "# HELP mlagw_revocation_refusals_total Certificates refused "
-			      "for revocation (SPEC 18.9).\n# TYPE mlagw_revocation_refusals_total "
+			      "for revocation (SPEC 18.7).\n# TYPE mlagw_revocation_refusals_total "
 			      "counter\nmlagw_revocation_refusals_total{reason=\"revoked\"} %llu\n"
 			      "mlagw_revocation_refusals_total{reason=\"unknown\"} %llu\n"
 			      "# HELP mlagw_revocation_unknown_passed_total Certificates of unknown "

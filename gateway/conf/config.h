@@ -100,7 +100,7 @@ struct gw_config {
 	char dir_urls[GW_DIR_URLS][GW_URL_MAX]; /* fetched from, in order, every interval */
 	size_t n_dir_urls;
 	uint64_t dir_fetch_interval_ms; /* default 1 h */
-	/* [revocation] (SPEC 18.9) */
+	/* [revocation] (SPEC 18.7) */
 	char rev_crls[GW_REV_CRLS][PATH_MAX]; /* CRL files or http(s) URLs, beside the CDPs */
 	size_t n_rev_crls;
 	uint64_t rev_refresh_ms;    /* CRLs and OCSP answers fetched again this often; 1 h */

@@ -174,7 +174,7 @@ static const struct key_def directory_keys[] = {
 	DUR("fetch_interval", dir_fetch_interval_ms, CFG_SEC, 7 * CFG_DAY),
 };
 
-/* SPEC 18.9: revocation (CRLs and OCSP) */
+/* SPEC 18.7: revocation (CRLs and OCSP) */
 static const struct key_def revocation_keys[] = {
 	{"crl", T_REV_CRL, 0, 0, 0, 0, F_REPEATABLE},
 	DUR("refresh", rev_refresh_ms, CFG_SEC, 7 * CFG_DAY),

@@ -29,7 +29,7 @@ mla_err gw_trust_load(const struct gw_config *c, mla_trust **out, mla_diag *diag
 	for (size_t i = 0; i < c->n_roots; i++)
 		paths[i] = c->roots[i];
 	if ((r = mla_trust_load_files(paths, c->n_roots, out, diag)) == MLA_OK)
-		gw_revoc_attach(*out); /* SPEC 18.9: every signer this set validates */
+		gw_revoc_attach(*out); /* SPEC 18.7: every signer this set validates */
 	return r;
 }
 

@@ -300,7 +300,7 @@ mla_err gw_revoc_check(void *arg, X509 *leaf, X509 *issuer, time_t at, const cha
 	enum rv_verdict v;
 
 	if (rv == NULL || leaf == NULL || issuer == NULL)
-		return MLA_OK; /* issued under an intermediate: see SPEC 18.9 */
+		return MLA_OK; /* issued under an intermediate: see SPEC 18.7 */
 	memset(&st, 0, sizeof(st));
 	if ((v = verdict(rv, leaf, issuer, &st)) == RV_NO_SOURCE)
 		return MLA_OK;

@@ -1,4 +1,4 @@
-/* Revocation checking in the gateway (SPEC 18.9): the status of peer TLS certificates and of
+/* Revocation checking in the gateway (SPEC 18.7): the status of peer TLS certificates and of
  * envelope, receipt and directory signers from OCSP (when a certificate names a responder)
  * and CRLs ([revocation] crl and the certificates' distribution points), kept in memory and
  * on disk beside the store, refreshed on a thread of their own. One per process, shared by

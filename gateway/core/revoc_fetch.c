@@ -15,12 +15,6 @@
 #include "mlagw/codec.h"
 #include "revoc_internal.h"
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		(void)snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
 /* STORE.revocation/PREFIX-HEX, HEX the SHA-256 of key (the source or the certificate). */
 static int cache_path(const struct gw_revoc *rv, const char *prefix, const void *key,
 		      size_t len, char out[PATH_MAX])
@@ -29,8 +23,8 @@ static int cache_path(const struct gw_revoc *rv, const char *prefix, const void 
 	char h[65];
 
 	SHA256(key, len, d);
-	hex(d, sizeof(d), h);
-	return mla_snprintf(out, PATH_MAX, "%s/%s-%s", rv->cache_dir, prefix, h) == MLA_OK;
+	return mla_hex_encode(d, sizeof(d), h, sizeof(h)) == MLA_OK &&
+	       mla_snprintf(out, PATH_MAX, "%s/%s-%s", rv->cache_dir, prefix, h) == MLA_OK;
 }
 
 static void cache_write(const struct gw_revoc *rv, const char *path, const mla_buf *b)

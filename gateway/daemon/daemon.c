@@ -489,7 +489,7 @@ mla_err gw_start(struct gw *g, const struct gw_config *given, mla_diag *d)
 	if ((g->daemon = calloc(1, sizeof(*g->daemon))) == NULL)
 		return MLA_ERR_NOMEM;
 	g->reload = gw_reload;
-	/* revocation first: the directory's signers are checked as it loads (SPEC 18.9) */
+	/* revocation first: the directory's signers are checked as it loads (SPEC 18.7) */
 	if ((r = open_store(g, given, d)) != MLA_OK || (r = gw_revoc_start(given, d)) != MLA_OK ||
 	    (r = first_snapshot(g, given, d)) != MLA_OK)
 		return r;

@@ -59,7 +59,7 @@ void peer_identity_unref(struct peer_identity *id)
 	free(id);
 }
 
-/* The peer's server certificate, once its chain verified: not revoked (SPEC 18.9). On the
+/* The peer's server certificate, once its chain verified: not revoked (SPEC 18.7). On the
  * loop thread, so from what the revocation cache holds; refused, the handshake fails and
  * the exchange is retried as after any transport error. */
 static int verify_not_revoked(int ok, X509_STORE_CTX *x)

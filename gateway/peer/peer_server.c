@@ -142,7 +142,7 @@ static int within_rate(struct gw *g, struct evhttp_request *req, const char *sta
 	return 0;
 }
 
-/* The peer's TLS certificate is not revoked (SPEC 18.9): revoked is refused (403), a status
+/* The peer's TLS certificate is not revoked (SPEC 18.7): revoked is refused (403), a status
  * not known yet answered 503 (the refresher is fetching it; the sender retries) unless
  * [revocation] fail = open. Checked per request: a revocation reaches open connections. */
 static int tls_not_revoked(struct evhttp_request *req, const char *state)

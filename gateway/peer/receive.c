@@ -363,7 +363,7 @@ static const char *status_text(int code)
 }
 
 /* A refusal's status: 422, final, except clock skew and a revocation status not known yet
- * (SPEC 18.9), conditions of the link that a sender retries (503, which a sender of any
+ * (SPEC 18.7), conditions of the link that a sender retries (503, which a sender of any
  * version retries; SPEC 13 Time). */
 static int refusal_status(mla_err err)
 {

@@ -106,7 +106,7 @@ mla_err mla_trust_add_cert(mla_trust *t, X509 *root, mla_diag *diag);
 mla_err mla_trust_load_files(const char *const *paths, size_t n, mla_trust **out,
 			     mla_diag *diag);
 void mla_trust_free(mla_trust *t);
-/* A revocation check (SPEC 18.9) run on every signer certificate that passed path validation
+/* A revocation check (SPEC 18.7) run on every signer certificate that passed path validation
  * against this trust set: envelopes, receipts, directory entries and the directory's
  * publisher. issuer is the leaf's issuer among the State's roots (NULL when none issued it
  * directly), at the time the verification is for (0 = now), role names the certificate in

@@ -24,7 +24,7 @@ typedef enum mla_cert_role {
 	MLA_ROLE_AUDIT    /* digitalSignature (Ed25519 checkpoints) */
 } mla_cert_role;
 
-/* Where relying parties find a certificate's revocation status (SPEC 18.9): a CRL
+/* Where relying parties find a certificate's revocation status (SPEC 18.7): a CRL
  * distribution point and an OCSP responder (authorityInfoAccess), each an http(s) URL
  * or NULL for none. Put in every leaf certificate issued with them. */
 typedef struct mla_pki_urls {

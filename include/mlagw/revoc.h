@@ -1,4 +1,4 @@
-/* Revocation status of a certificate from a CRL or an OCSP answer (SPEC 18.9): parsing with
+/* Revocation status of a certificate from a CRL or an OCSP answer (SPEC 18.7): parsing with
  * bounds, verification against the issuing CA (signature, dates) and the decision. No
  * network here: the gateway fetches and caches (gateway/core/revoc*.c). */
 #ifndef MLAGW_REVOC_H

@@ -1,4 +1,4 @@
-/* Unit tests of revocation (SPEC 18.9): the test PKI's revoke and CRL (certs/pki_revoke.c)
+/* Unit tests of revocation (SPEC 18.7): the test PKI's revoke and CRL (certs/pki_revoke.c)
  * and the decisions of protocol/revoc on CRLs and OCSP answers: good, revoked (named with its
  * time), stale, unknown, signed by the wrong CA. OCSP answers are made here with OpenSSL's
  * responder API; the integration test (gw-revocation) asks a real `openssl ocsp`. */

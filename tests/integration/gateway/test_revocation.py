@@ -1,4 +1,4 @@
-"""Revocation (protocol/SPEC.md 18.9) against a real `openssl ocsp` responder per State on
+"""Revocation (protocol/SPEC.md 18.7) against a real `openssl ocsp` responder per State on
 loopback, answering from the index that `mlagw pki revoke` keeps, and a CRL made by `mlagw
 pki crl`: a good exchange; an unreachable responder refused (fail closed, 503, alerting)
 then let through (fail open, alerting in /healthz and /metrics); a revoked signing
