@@ -661,6 +661,16 @@ static mla_err check_peers_complete(const struct cfg_parser *p, mla_diag *diag)
 	return MLA_OK;
 }
 
+/* A key of two words: *yes is 1 for the second, 0 for the first, anything else an error. */
+static mla_err choice(struct cfg_parser *p, enum sec_id sec, const char *key, const char *value,
+		      const char *no, const char *yes_word, int *yes, mla_diag *diag)
+{
+	if (strcmp(value, no) != 0 && strcmp(value, yes_word) != 0)
+		return fail_at(p, p->sec_line[sec], diag, "%s must be %s or %s", key, no, yes_word);
+	*yes = strcmp(value, yes_word) == 0;
+	return MLA_OK;
+}
+
 static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 {
 	struct gw_config *c = &p->cfg;
@@ -684,22 +694,15 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 		return r;
 	if ((r = api_config_finish(&c->api, p->file, p->sec_line[SEC_API], diag)) != MLA_OK)
 		return r;
-	if (strcmp(c->cases_opaque, "allow") != 0 && strcmp(c->cases_opaque, "refuse") != 0)
-		return fail_at(p, p->sec_line[SEC_CASES], diag, "[cases] opaque must be allow or "
-			       "refuse");
-	c->cases_refuse_opaque = strcmp(c->cases_opaque, "refuse") == 0;
-	if (strcmp(c->cases_lifecycle, "off") != 0 && strcmp(c->cases_lifecycle, "enforce") != 0)
-		return fail_at(p, p->sec_line[SEC_CASES], diag, "[cases] lifecycle must be off or "
-			       "enforce");
-	c->cases_enforce = strcmp(c->cases_lifecycle, "enforce") == 0;
-	if (strcmp(c->rev_fail, "closed") != 0 && strcmp(c->rev_fail, "open") != 0)
-		return fail_at(p, p->sec_line[SEC_REVOCATION], diag, "[revocation] fail must be "
-			       "closed or open");
-	c->rev_fail_open = strcmp(c->rev_fail, "open") == 0;
-	if (strcmp(c->rev_ocsp, "on") != 0 && strcmp(c->rev_ocsp, "off") != 0)
-		return fail_at(p, p->sec_line[SEC_REVOCATION], diag, "[revocation] ocsp must be "
-			       "on or off");
-	c->rev_ocsp_on = strcmp(c->rev_ocsp, "on") == 0;
+	if ((r = choice(p, SEC_CASES, "[cases] opaque", c->cases_opaque, "allow", "refuse",
+			&c->cases_refuse_opaque, diag)) != MLA_OK ||
+	    (r = choice(p, SEC_CASES, "[cases] lifecycle", c->cases_lifecycle, "off", "enforce",
+			&c->cases_enforce, diag)) != MLA_OK ||
+	    (r = choice(p, SEC_REVOCATION, "[revocation] fail", c->rev_fail, "closed", "open",
+			&c->rev_fail_open, diag)) != MLA_OK ||
+	    (r = choice(p, SEC_REVOCATION, "[revocation] ocsp", c->rev_ocsp, "off", "on",
+			&c->rev_ocsp_on, diag)) != MLA_OK)
+		return r;
 	if (protect_roles_parse(c->cases_protected_roles, &c->protect) != MLA_OK)
 		return fail_at(p, p->sec_line[SEC_CASES], diag, "[cases] protected_roles must be "
 			       "none, or authority, agency, authority:NAME or agency:NAME, each once, "
