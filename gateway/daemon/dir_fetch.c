@@ -166,8 +166,10 @@ static void adopt(struct gw_dir_fetch *f)
 		       "url=%s reason=\"%s\"", f->url, d.msg[0] ? d.msg : "not newer than the one "
 		       "in force");
 		unlink(tmp);
+		/* a signer whose revocation status is still being fetched (on this, the loop
+		 * thread, only cached answers count) is judged again at the next round */
 		memcpy(f->refused, digest, sizeof(digest));
-		f->have_refused = 1;
+		f->have_refused = d.code != MLA_ERR_REVOCATION_UNKNOWN;
 		return;
 	}
 	if (rename(tmp, s->cfg.dir_file) != 0) {
