@@ -180,8 +180,9 @@ static void test_crl_stale_and_wrong_signer(void **state)
 	/* ES's index does not take CO's certificate */
 	assert_true(snprintf(dir, sizeof(dir), "%s/ES", g_dir) < (int)sizeof(dir));
 	assert_int_equal(mla_pki_revoke(dir, co_tls, now, &d), MLA_ERR_CERT_UNTRUSTED);
+	X509_CRL_free(crl);
 	assert_int_equal(mla_crl_parse((const uint8_t *)"junk", 4, &crl, &d) == MLA_OK, 0);
-	X509_CRL_free(crl); /* the first one: parse failed and left NULL */
+	assert_null(crl);
 	X509_free(root);
 	X509_free(co_root);
 	X509_free(co_tls);
