@@ -188,7 +188,7 @@ static json_t *revocation_json(int *alert)
 	json_t *o;
 
 	gw_revoc_health(&h);
-	*alert = h.problem[0] != '\0' || h.unknown_passed > 0;
+	*alert = h.problem[0] != '\0' || h.unknown_recently;
 	o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "fail", h.fail_open ? "open" : "closed",
 		      "revoked", (json_int_t)h.revoked, "unknown_refused",
 		      (json_int_t)h.unknown_refused, "unknown_passed", (json_int_t)h.unknown_passed,

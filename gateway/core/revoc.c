@@ -278,6 +278,7 @@ static mla_err unknown(struct gw_revoc *rv, X509 *leaf, const char *role, mla_di
 	X509_NAME_oneline(X509_get_subject_name(leaf), subject, sizeof(subject));
 	pthread_mutex_lock(&rv->mu);
 	open = rv->fail_open;
+	rv->last_unknown = time(NULL);
 	if (open)
 		rv->unknown_passed++;
 	else
@@ -342,6 +343,8 @@ void gw_revoc_health(struct gw_revoc_health *out)
 	out->unknown_passed = rv->unknown_passed;
 	out->fetch_failed = rv->fetch_failed;
 	out->fail_open = rv->fail_open;
+	out->unknown_recently = rv->last_unknown != 0 &&
+				time(NULL) - rv->last_unknown < GW_REVOC_ALERT_S;
 	memcpy(out->problem, rv->problem, sizeof(out->problem));
 	pthread_mutex_unlock(&rv->mu);
 }

@@ -40,10 +40,12 @@ mla_err gw_revoc_check_chain(STACK_OF(X509) *verified, const char *role, mla_dia
 
 /* For /healthz and /metrics: refusals since start, passes in fail-open mode, and the last
  * problem (a CRL or OCSP answer that could not be had or was stale), "" when none is
- * current. */
+ * current; unknown_recently: a certificate of unknown status was met (refused or let
+ * through) within GW_REVOC_ALERT_S. */
+#define GW_REVOC_ALERT_S 600
 struct gw_revoc_health {
 	uint64_t revoked, unknown_refused, unknown_passed, fetch_failed;
-	int fail_open;
+	int fail_open, unknown_recently;
 	char problem[MLA_DIAG_MAX];
 };
 void gw_revoc_health(struct gw_revoc_health *out);

@@ -187,6 +187,8 @@ int rv_fetch_crl(struct gw_revoc *rv, size_t i)
 			break;
 		} else if (ok && strcmp(rv->crls[k].src, src) == 0) {
 			rv->crls[k].failed_at = 0;
+			if (strncmp(rv->problem, "CRL", 3) == 0)
+				rv->problem[0] = '\0';
 			X509_CRL_free(rv->crls[k].crl);
 			rv->crls[k].crl = crl;
 			rv->crls[k].want = 0;

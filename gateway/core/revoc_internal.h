@@ -43,6 +43,7 @@ struct gw_revoc {
 	struct bg_job *job;
 	volatile int abort;
 	uint64_t revoked, unknown_refused, unknown_passed, fetch_failed;
+	time_t last_unknown;       /* the last certificate of unknown status, refused or not */
 	char problem[MLA_DIAG_MAX];
 };
 
