@@ -119,6 +119,7 @@ void gw_revoc_stop(void)
 	for (size_t i = 0; i < rv->n_certs; i++) {
 		X509_free(rv->certs[i].leaf);
 		X509_free(rv->certs[i].issuer);
+		OPENSSL_free(rv->certs[i].der);
 	}
 	for (size_t i = 0; i < rv->n_crls; i++)
 		X509_CRL_free(rv->crls[i].crl);
@@ -126,8 +127,7 @@ void gw_revoc_stop(void)
 	free(rv);
 }
 
-/* The OCSP entry of leaf, added if new (SIZE_MAX when full or on error). mu held. */
-static size_t cert_entry(struct gw_revoc *rv, X509 *leaf, X509 *issuer, const char *url)
+size_t rv_cert_entry(struct gw_revoc *rv, X509 *leaf, X509 *issuer, const char *url)
 {
 	uint8_t fp[32];
 	unsigned int n = 0;
@@ -200,7 +200,7 @@ static enum rv_verdict cached_verdict(struct gw_revoc *rv, X509 *leaf, X509 *iss
 	*ocsp_i = SIZE_MAX;
 	mla_cert_revoc_urls(leaf, cdp, sizeof(cdp), ocsp, sizeof(ocsp));
 	if (rv->ocsp_on && ocsp[0] != '\0' &&
-	    (*ocsp_i = cert_entry(rv, leaf, issuer, ocsp)) != SIZE_MAX) {
+	    (*ocsp_i = rv_cert_entry(rv, leaf, issuer, ocsp)) != SIZE_MAX) {
 		struct rv_cert *e = &rv->certs[*ocsp_i];
 		if (e->have && e->st.next_update > time(NULL)) {
 			*st = e->st;

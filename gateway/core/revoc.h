@@ -38,6 +38,13 @@ void gw_revoc_attach(mla_trust *t);
 /* A TLS peer's verified chain (SSL_get0_verified_chain: leaf first, its issuer next). */
 mla_err gw_revoc_check_chain(STACK_OF(X509) *verified, const char *role, mla_diag *diag);
 
+/* Stapling (revoc_staple.c). Follows the gateway's own TLS leaf (its issuer among roots),
+ * so that the refresher keeps its OCSP answer; a copy of that answer while current
+ * (OPENSSL_free it), 1, or 0; a peer's stapled answer, taken when it verifies. */
+void gw_revoc_follow_own(X509 *leaf, X509_STORE *roots);
+int gw_revoc_staple(X509 *leaf, uint8_t **der, size_t *len);
+void gw_revoc_offer(X509 *leaf, X509 *issuer, const uint8_t *der, size_t len);
+
 /* For /healthz and /metrics: refusals since start, passes in fail-open mode, and the last
  * problem (a CRL or OCSP answer that could not be had or was stale), "" when none is
  * current; unknown_recently: a certificate of unknown status was met (refused or let

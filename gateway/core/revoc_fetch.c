@@ -79,14 +79,21 @@ static int http(struct gw_revoc *rv, const char *url, const char *type, const ml
 	return bg_http_fetch(&q, body, err, err_len);
 }
 
-/* Keeps an answer verified for certs[i]. */
-static void keep_ocsp(struct gw_revoc *rv, size_t i, const mla_revoc_status *st)
+void rv_keep_ocsp(struct gw_revoc *rv, size_t i, const mla_revoc_status *st,
+		  const uint8_t *der, size_t len)
 {
+	uint8_t *copy = der != NULL ? OPENSSL_memdup(der, len) : NULL;
+
 	pthread_mutex_lock(&rv->mu);
 	rv->certs[i].st = *st;
 	rv->certs[i].have = 1;
 	rv->certs[i].want = 0;
 	rv->certs[i].failed_at = 0;
+	if (copy != NULL) {
+		OPENSSL_free(rv->certs[i].der);
+		rv->certs[i].der = copy;
+		rv->certs[i].der_len = len;
+	}
 	if (strncmp(rv->problem, "OCSP", 4) == 0)
 		rv->problem[0] = '\0';
 	pthread_mutex_unlock(&rv->mu);
@@ -126,7 +133,7 @@ int rv_fetch_ocsp(struct gw_revoc *rv, size_t i)
 			     MLA_OK;
 	}
 	if (ok) {
-		keep_ocsp(rv, i, &st);
+		rv_keep_ocsp(rv, i, &st, body.data, body.len);
 	} else {
 		pthread_mutex_lock(&rv->mu);
 		rv->certs[i].failed_at = time(NULL);

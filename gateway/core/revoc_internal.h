@@ -20,6 +20,8 @@ struct rv_cert {
 	mla_revoc_status st;   /* the last verified answer, when have */
 	int have, want;
 	time_t failed_at;      /* the last fetch that failed (workers wait RV_RETRY_MS) */
+	uint8_t *der;          /* the answer itself (stapled when this is our TLS leaf) */
+	size_t der_len;
 };
 
 struct rv_crl {
@@ -54,6 +56,11 @@ struct gw_revoc {
  * (blocking; mu not held by the caller); 1 when one was had. */
 int rv_fetch_ocsp(struct gw_revoc *rv, size_t i);
 int rv_fetch_crl(struct gw_revoc *rv, size_t i);
+/* Keeps an answer verified for certs[i] (der copied; NULL keeps the one held). mu not held. */
+void rv_keep_ocsp(struct gw_revoc *rv, size_t i, const mla_revoc_status *st,
+		  const uint8_t *der, size_t len);
+/* The OCSP entry of leaf, added if new (SIZE_MAX when full or on error). mu held. */
+size_t rv_cert_entry(struct gw_revoc *rv, X509 *leaf, X509 *issuer, const char *url);
 /* Records a fetch problem for health and the log (mu not held). */
 void rv_problem(struct gw_revoc *rv, const char *what, const char *why);
 /* The refresher's job: prepare, run and done (bg_fetch.h). */

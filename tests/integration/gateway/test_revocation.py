@@ -1,6 +1,6 @@
 """Revocation (protocol/SPEC.md 18.7) against a real `openssl ocsp` responder per State on
 loopback, answering from the index that `mlagw pki revoke` keeps, and a CRL made by `mlagw
-pki crl`: a good exchange; an unreachable responder refused (fail closed, 503, alerting)
+pki crl`: a good exchange; OCSP stapling on the peer listener, used by the relay; an unreachable responder refused (fail closed, 503, alerting)
 then let through (fail open, alerting in /healthz and /metrics); a revoked signing
 certificate refused with a negative receipt naming it and its revocation time; a revoked
 TLS certificate refused at admission (403) and on the relay's handshake; a revoked
@@ -130,8 +130,30 @@ def main(mlagw, mlagwd):
           'problem' not in h['revocation'], 'good: health %r' % h['revocation'])
     print('ok - good certificates pass with answers from openssl ocsp')
 
-    # the responder unreachable, fail closed: 503 while unknown, alerting
+    # stapling: ES's listener staples its own answer; with ES's responder gone, CO's relay
+    # still gets through the handshake on the staple (then ES's receipt signer is unknown)
+    es = net['ES']
+    es.overrides.update(rev_config())
+    es.write_config()
+    es.start()
+
+    def stapled():
+        p = subprocess.run(['openssl', 's_client', '-connect', '127.0.0.1:%d' % es.port,
+                            '-status', '-cert', net.pki('CO', 'tls.crt'), '-key',
+                            net.pki('CO', 'tls.key'), '-CAfile', net.pki('ES', 'root.crt')],
+                           input=b'', capture_output=True, timeout=10)
+        return b'OCSP Response Status: successful' in p.stdout
+    wait_until(stapled, 10, 0.3, msg='ES staples its OCSP answer')
     resp['ES'].stop()
+    restart_fresh(co)
+    co.submit('ES')
+    wait_until(lambda: 'receipt-invalid' in co.log_text(), 15, msg='CO past the handshake')
+    check(not re.search(r'peer-tls-refused .*side=client', co.log_text()),
+          'stapling: CO refused ES\'s TLS certificate')
+    es.stop()
+    print('ok - the listener staples its OCSP answer; the relay uses a peer\'s staple')
+
+    # the responder unreachable, fail closed: 503 while unknown, alerting
     restart_fresh(co)
     env = net.seal('ES', 'CO')
     t0 = time.monotonic()
@@ -175,9 +197,6 @@ def main(mlagw, mlagwd):
     restart_fresh(co, rev_config())
     post_until(net, 'ES', 'CO', net.seal('ES', 'CO'), 403)
     check(re.search(r'peer-tls-refused .*error=revoked', co.log_text()), 'TLS: CO log')
-    es = net['ES']
-    es.overrides.update(rev_config())
-    es.write_config()
     es.start()
     es.submit('CO')
     wait_until(lambda: re.search(r'peer-tls-refused .*side=client error=revoked',
