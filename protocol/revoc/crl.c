@@ -1,6 +1,7 @@
 /* CRLs (include/mlagw/revoc.h): bounded parse, verification against the issuing CA, and
  * whether a certificate is listed. */
 #include <string.h>
+#include <time.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -48,9 +49,18 @@ mla_err mla_crl_verify(X509_CRL *crl, X509 *issuer, time_t now, mla_diag *diag)
 	if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &late) >= 0)
 		return mla_fail(diag, MLA_ERR_REVOCATION_UNKNOWN, "CRL of %s is dated in the "
 				"future", subject);
-	if (next == NULL || X509_cmp_time(next, &now) <= 0)
+	if (next == NULL)
+		return mla_fail(diag, MLA_ERR_REVOCATION_UNKNOWN, "CRL of %s gives no next update",
+				subject);
+	if (X509_cmp_time(next, &now) <= 0) {
+		time_t due = revoc_time(next);
+		struct tm tm;
+		char when[32] = "?";
+		if (gmtime_r(&due, &tm) != NULL)
+			(void)strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		return mla_fail(diag, MLA_ERR_REVOCATION_UNKNOWN, "CRL of %s is stale: its next "
-				"update was due %s", subject, next == NULL ? "(none given)" : "");
+				"update was due at %s", subject, when);
+	}
 	return MLA_OK;
 }
 
