@@ -197,6 +197,9 @@ def main(mlagw, mlagwd):
     restart_fresh(co, rev_config())
     post_until(net, 'ES', 'CO', net.seal('ES', 'CO'), 403)
     check(re.search(r'peer-tls-refused .*error=revoked', co.log_text()), 'TLS: CO log')
+    alerts = co.alerts('revoked')
+    check(len(alerts) == 1 and serial(net, 'ES', 'tls.crt') in alerts[0]['detail'],
+          'TLS: alerts %r' % alerts)
     es.start()
     es.submit('CO')
     wait_until(lambda: re.search(r'peer-tls-refused .*side=client error=revoked',
