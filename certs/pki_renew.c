@@ -1,4 +1,4 @@
-/* Key renewal for a gateway (`mlagw pki renew`, `mlagw pki issue`; protocol/SPEC.md 18.8):
+/* Key renewal for a gateway (`mlagw pki renew`, `mlagw pki issue`; protocol/SPEC.md 18.9):
  * new key pairs and PKCS#10 requests for some or all of the four leaves, written beside the
  * keys in use (never over them), and, where the State's CA is this test PKI, certificates
  * issued from those requests. */

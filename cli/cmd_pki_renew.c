@@ -1,4 +1,4 @@
-/* `mlagw pki renew` and `mlagw pki issue` (certs/pki_renew.c, protocol/SPEC.md 18.8): new
+/* `mlagw pki renew` and `mlagw pki issue` (certs/pki_renew.c, protocol/SPEC.md 18.9): new
  * keys and certificate requests for a key rollover, and a certificate from a request. */
 #include <getopt.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@ static void usage_renew(FILE *fp)
 	      "certificate request (NAME.csr) in DIR/CC/next, never over the keys in use. When\n"
 	      "DIR/CC/root.key is there (this test PKI is the State's CA), also issues NAME.crt.\n"
 	      "Announce the new certificates in the State's directory entry (next, next_from)\n"
-	      "before they take effect (protocol/SPEC.md 18.8).\n"
+	      "before they take effect (protocol/SPEC.md 18.9).\n"
 	      "\n"
 	      "Options:\n"
 	      "  -s, --state CC     the State (required)\n"

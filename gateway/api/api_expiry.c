@@ -1,4 +1,4 @@
-/* What expires and how soon (protocol/SPEC.md 18.7) in /healthz and /metrics, from the list
+/* What expires and how soon (protocol/SPEC.md 18.8) in /healthz and /metrics, from the list
  * the daemon's last check left in g->expiry. */
 #include <limits.h>
 
@@ -46,7 +46,7 @@ mla_err api_expiry_metrics(const struct gw *g, mla_buf *b)
 	if (l == NULL)
 		return MLA_OK;
 	e = mla_buf_append_str(b, "# HELP mlagw_expiry_seconds Seconds until a certificate or "
-				  "the signed directory expires (SPEC 18.7); negative past it.\n"
+				  "the signed directory expires (SPEC 18.8); negative past it.\n"
 				  "# TYPE mlagw_expiry_seconds gauge\n");
 	for (size_t i = 0; i < l->n && e == MLA_OK; i++) {
 		warned += l->items[i].threshold != GW_EXPIRY_NONE;

@@ -1,4 +1,4 @@
-/* Expiry warnings (protocol/SPEC.md 18.7, conf/README.md [expiry]): what expires (this
+/* Expiry warnings (protocol/SPEC.md 18.8, conf/README.md [expiry]): what expires (this
  * gateway's certificates, the peers' and the roots', the signed directory), how close each
  * is to a warning threshold (60, 30 and 7 days by default), and the warning given once per
  * item and threshold: a log line and the [expiry] command. A leaf: no struct gw, no store;

@@ -63,7 +63,7 @@ struct gw {
 	char dir_warning[MLA_DIAG_MAX];
 	char dir_refusal[MLA_DIAG_MAX];
 	int64_t dir_seconds_left; /* to the directory's earliest expiry; 0 without one */
-	/* What expires and how soon (SPEC 18.7), as the last check found it (loop thread;
+	/* What expires and how soon (SPEC 18.8), as the last check found it (loop thread;
 	 * daemon/expiry_watch.c replaces it); NULL before the first check. */
 	struct gw_expiry_list *expiry;
 };

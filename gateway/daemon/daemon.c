@@ -22,6 +22,7 @@
 #include "tlog/tlog.h"
 #include "core/integrity.h"
 #include "core/log.h"
+#include "core/revoc.h"
 #include "tlog/witness.h"
 #include "net/peer_client.h"
 #include "recover/recover.h"
@@ -45,7 +46,7 @@ struct gw_daemon {
 	unsigned ticks;
 	struct gw_escalator escalator; /* case deadline escalation (SPEC 16.9) */
 	struct gw_notifier notifier;   /* retrieval notices (SPEC 16.10) */
-	struct gw_expiry_watch expiry; /* expiry warnings (SPEC 18.7) */
+	struct gw_expiry_watch expiry; /* expiry warnings (SPEC 18.8) */
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
 	struct gw_dir_stamp dir_stamp; /* the [directory] file as last loaded */
 	time_t dir_loaded_at;          /* when it was: its certificates chosen at that time */
@@ -329,8 +330,10 @@ mla_err gw_reload(struct gw *g, mla_diag *d)
 		;
 	else if (gw_key_digests(c, digests), audit_reload(g, digests) != MLA_OK)
 		r = mla_fail(d, MLA_ERR_STORE, "audit log unavailable");
-	else if ((r = apply_reload(g, c, &ld, d)) == MLA_OK)
+	else if ((r = apply_reload(g, c, &ld, d)) == MLA_OK) {
 		memcpy(g->daemon->key_digest, digests, sizeof(g->daemon->key_digest));
+		gw_revoc_configure(c);
+	}
 	gw_dir_loaded_free(&ld); /* what was not taken */
 	free(c);
 	if (r != MLA_OK)
@@ -525,7 +528,8 @@ mla_err gw_start(struct gw *g, const struct gw_config *given, mla_diag *d)
 	if ((g->daemon = calloc(1, sizeof(*g->daemon))) == NULL)
 		return MLA_ERR_NOMEM;
 	g->reload = gw_reload;
-	if ((r = open_store(g, given, d)) != MLA_OK ||
+	/* revocation first: the directory's signers are checked as it loads (SPEC 18.7) */
+	if ((r = open_store(g, given, d)) != MLA_OK || (r = gw_revoc_start(given, d)) != MLA_OK ||
 	    (r = first_snapshot(g, given, d)) != MLA_OK)
 		return r;
 	c = &g->snap->cfg; /* with the directory's peers */
@@ -550,7 +554,8 @@ mla_err gw_start(struct gw *g, const struct gw_config *given, mla_diag *d)
 	gw_log(GW_LOG_INFO, "started", NULL, "state=%s workers=%u peers=%zu", c->state,
 	       worker_count(c), c->n_peers);
 	relay_kick(g); /* held back while the heads were learnt */
-	return MLA_OK;
+	/* from here this thread runs the loop: revocation checks on it no longer fetch */
+	return gw_revoc_run(g->base, d);
 }
 
 void gw_run(struct gw *g)
@@ -606,6 +611,7 @@ void gw_free(struct gw *g)
 	}
 	store_close(g->store);
 	gw_crypto_free(g->crypto);
+	gw_revoc_stop(); /* after the workers and every trust set that called it */
 	free_events(g->daemon);
 	free(g->daemon);
 	if (g->base != NULL)

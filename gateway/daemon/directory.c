@@ -154,15 +154,6 @@ static mla_err held_policy(gw_store *store, mla_dir_policy *pol, mla_diag *d)
 	return r;
 }
 
-static mla_err load_trust(const struct gw_config *c, mla_trust **out, mla_diag *d)
-{
-	const char *paths[GW_MAX_ROOTS];
-
-	for (size_t i = 0; i < c->n_roots; i++)
-		paths[i] = c->roots[i];
-	return mla_trust_load_files(paths, c->n_roots, out, d);
-}
-
 /* [directory] entry: this State's own signed entry, verified as a lone entry (SPEC 18.3). */
 static mla_err load_entry(const struct gw_config *c, const mla_trust *trust, mla_buf *out,
 			  mla_diag *d)
@@ -198,7 +189,7 @@ mla_err gw_directory_load(gw_store *store, struct gw_config *c, mla_directory **
 	pol.publisher = c->dir_publisher;
 	pol.grace = (time_t)(c->dir_grace_ms / 1000);
 	if ((r = read_bounded("file", c->dir_file, MLA_DIR_MAX_BYTES, &doc, d)) == MLA_OK &&
-	    (r = load_trust(c, &trust, d)) == MLA_OK && (r = held_policy(store, &pol, d)) == MLA_OK) {
+	    (r = gw_trust_load(c, &trust, d)) == MLA_OK && (r = held_policy(store, &pol, d)) == MLA_OK) {
 		pol.trust = trust;
 		r = mla_directory_verify(doc.data, doc.len, &pol, out, &st, d);
 	}

@@ -1,4 +1,4 @@
-/* Expiry warnings in the daemon (protocol/SPEC.md 18.7): at start, after each reload and
+/* Expiry warnings in the daemon (protocol/SPEC.md 18.8): at start, after each reload and
  * every [expiry] check_interval, a worker lists what expires (this gateway's certificates, the
  * trusted roots, the peers' certificates configured or from the signed directory, the
  * directory itself), warns once of each threshold an item reaches (log line and the [expiry]

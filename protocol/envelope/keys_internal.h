@@ -37,6 +37,8 @@ struct mla_trust {
 	struct mla_trust_root roots[MLA_TRUST_MAX];
 	size_t n;
 	struct chain_cache *cache; /* signer chains validated against these roots */
+	mla_revocation_fn revoc_fn; /* NULL: no revocation check */
+	void *revoc_arg;
 };
 
 /* chain_cache.c */

@@ -56,7 +56,7 @@ expect 1 "header altered" "$MLAGW" envelope verify --in "$T/altered.xml" --trust
 echo "ok - exit codes and messages for usage, file and refusal errors"
 "$MLAGW" envelope --help | grep -q "exit: 0 ok" || fail "envelope --help"
 "$MLAGW" pki init --help | grep -q -- "--state" || fail "pki init --help"
-# key rollover (SPEC 18.8): new keys and requests beside the keys in use, certificates from the
+# key rollover (SPEC 18.9): new keys and requests beside the keys in use, certificates from the
 # test CA that chain to the State's root; never over an earlier renewal; a request of the wrong
 # key type refused
 "$MLAGW" pki renew --state ES --dir "$P" --rsa-bits 2048 >/dev/null || fail "pki renew"

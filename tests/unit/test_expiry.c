@@ -1,5 +1,5 @@
 /* Unit tests of expiry warnings (gateway/core/expiry.c, gateway/conf/expiry_config.c, SPEC
- * 18.7): thresholds at their exact edges, each threshold warned once per item and a skipped
+ * 18.8): thresholds at their exact edges, each threshold warned once per item and a skipped
  * one not warned late, a renewed certificate starting afresh, names of the wrong shape
  * refused, a full list counted; the [expiry] keys and their errors; the command's recorded
  * arguments. */

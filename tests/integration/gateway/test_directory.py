@@ -39,7 +39,7 @@ class Directory:
 
     def entry(self, s, kinds=('mla', 'evidence'), languages=('es', 'en'), certs=None):
         """certs: {use: {'current': path[, 'next': path, 'next_from': time]}} instead of
-        the State's pki files (a key rollover announced, SPEC 18.8)."""
+        the State's pki files (a key rollover announced, SPEC 18.9)."""
         n = self.net
         desc = {
             'state': s, 'valid_from': '2020-01-01T00:00:00Z',

@@ -1,4 +1,4 @@
-"""Expiry warnings (protocol/SPEC.md 18.7) under a fake clock: 45 days before the leaf
+"""Expiry warnings (protocol/SPEC.md 18.8) under a fake clock: 45 days before the leaf
 certificates expire, every own and directory-listed certificate is warned of at the 60-day
 threshold and the directory (10 days from its expiry) at 30, each once, through the log,
 /healthz, /metrics and the [expiry] command; 25 days later the certificates reach 30 and the

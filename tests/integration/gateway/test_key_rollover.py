@@ -1,4 +1,4 @@
-"""A key rollover of every key under load (protocol/SPEC.md 18.8, issue 16 §3): while ES and
+"""A key rollover of every key under load (protocol/SPEC.md 18.9, issue 16 §3): while ES and
 CO exchange a burst both ways, CO prepares new TLS, signing, encryption and audit keys with
 `mlagw pki renew`, announces them in its directory entry (next, next_from a few seconds on),
 the publisher signs the new serial, both gateways load it, CO switches to the new keys by a
