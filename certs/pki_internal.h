@@ -29,7 +29,7 @@ mla_err pki_subject(X509_NAME *name, const char *state, const char *cn, mla_diag
 /* The leaf named name ("tls", "sign", "encrypt", "audit"), or NULL. */
 const struct pki_leaf_spec *pki_leaf_by_name(const char *name);
 
-/* state_dir/root.crt and its key, state_dir/root.key (the test CA). */
+/* state_dir/root.crt and, when key is not NULL, its key, state_dir/root.key (the test CA). */
 struct mla_privkey;
 mla_err pki_load_root(const char *state_dir, X509 **root, struct mla_privkey **key,
 		      mla_diag *diag);

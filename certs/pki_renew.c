@@ -38,10 +38,11 @@ mla_err pki_load_root(const char *state_dir, X509 **root, mla_privkey **key, mla
 	mla_err r;
 
 	*root = NULL;
-	*key = NULL;
+	if (key != NULL)
+		*key = NULL;
 	if (mla_snprintf(path, sizeof(path), "%s/root.crt", state_dir) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_ARG, "path %s/root.crt too long", state_dir);
-	if ((r = mla_pem_load_cert(path, root, diag)) != MLA_OK)
+	if ((r = mla_pem_load_cert(path, root, diag)) != MLA_OK || key == NULL)
 		return r;
 	if (mla_snprintf(path, sizeof(path), "%s/root.key", state_dir) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_ARG, "path %s/root.key too long", state_dir);
@@ -183,8 +184,9 @@ mla_err mla_pki_issue_csr(const char *state_dir, const char *state, const char *
 	}
 	if ((r = pki_load_root(state_dir, &root, &root_key, diag)) == MLA_OK &&
 	    (r = issue_from_csr(state, s, req, root, root_key, days > 0 ? days :
-				RENEW_DEFAULT_DAYS, hosts, &cert, diag)) == MLA_OK)
-		r = mla_pem_write_cert(out_crt, cert, overwrite, diag);
+				RENEW_DEFAULT_DAYS, hosts, &cert, diag)) == MLA_OK &&
+	    (r = mla_pem_write_cert(out_crt, cert, overwrite, diag)) == MLA_OK)
+		r = mla_pki_index_add(state_dir, cert, diag); /* so its OCSP status is known */
 	X509_free(cert);
 	X509_free(root);
 	mla_privkey_free(root_key);

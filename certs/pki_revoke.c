@@ -19,6 +19,7 @@
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "mlagw/pki.h"
+#include "pki_internal.h"
 #include "mlagw/privkey.h"
 
 /* A test PKI's index stays small; the bound keeps a damaged file from costing much. */
@@ -192,22 +193,6 @@ static mla_err mark_revoked(mla_buf *in, X509 *cert, time_t when, mla_buf *out, 
 	return index_line(cert, when, 1, out, diag);
 }
 
-/* The State's root certificate and its key. */
-static mla_err load_root(const char *state_dir, X509 **root, mla_privkey **key,
-			 mla_diag *diag)
-{
-	char path[PATH_MAX];
-	mla_err r;
-
-	if (mla_snprintf(path, sizeof(path), "%s/root.crt", state_dir) != MLA_OK)
-		return mla_fail(diag, MLA_ERR_ARG, "path %s/root.crt too long", state_dir);
-	if ((r = mla_pem_load_cert(path, root, diag)) != MLA_OK || key == NULL)
-		return r;
-	if (mla_snprintf(path, sizeof(path), "%s/root.key", state_dir) != MLA_OK)
-		return mla_fail(diag, MLA_ERR_ARG, "path %s/root.key too long", state_dir);
-	return mla_privkey_load(path, key, diag);
-}
-
 mla_err mla_pki_revoke(const char *state_dir, X509 *cert, time_t when, mla_diag *diag)
 {
 	char path[PATH_MAX];
@@ -221,7 +206,7 @@ mla_err mla_pki_revoke(const char *state_dir, X509 *cert, time_t when, mla_diag 
 		r = mla_fail(diag, MLA_ERR_ARG, "mla_pki_revoke: NULL argument");
 		goto out;
 	}
-	if ((r = load_root(state_dir, &root, NULL, diag)) != MLA_OK)
+	if ((r = pki_load_root(state_dir, &root, NULL, diag)) != MLA_OK)
 		goto out;
 	if (X509_check_issued(root, cert) != X509_V_OK) {
 		r = mla_fail(diag, MLA_ERR_CERT_UNTRUSTED, "the certificate was not issued by "
@@ -348,7 +333,7 @@ mla_err mla_pki_crl(const char *state_dir, time_t this_update, time_t next_updat
 		r = mla_fail(diag, MLA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = load_root(state_dir, &root, &key, diag)) != MLA_OK ||
+	if ((r = pki_load_root(state_dir, &root, &key, diag)) != MLA_OK ||
 	    (r = index_path(state_dir, path, diag)) != MLA_OK ||
 	    (r = index_read(path, &index, diag)) != MLA_OK ||
 	    (r = crl_fields(crl, root, this_update, next_update, diag)) != MLA_OK ||
