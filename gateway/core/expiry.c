@@ -13,7 +13,7 @@ static char env_lang[] = "LC_ALL=C";
 
 const char *gw_expiry_what_name(enum gw_expiry_what w)
 {
-	return w == GW_EXPIRY_DIRECTORY ? "directory" : "certificate";
+	return w == GW_EXPIRY_DIRECTORY ? "directory" : w == GW_EXPIRY_CRL ? "crl" : "certificate";
 }
 
 static int name_ok(const char *s)

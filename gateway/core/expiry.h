@@ -19,7 +19,7 @@
  * and the directory */
 #define GW_EXPIRY_MAX_ITEMS 1024
 
-enum gw_expiry_what { GW_EXPIRY_CERTIFICATE, GW_EXPIRY_DIRECTORY };
+enum gw_expiry_what { GW_EXPIRY_CERTIFICATE, GW_EXPIRY_DIRECTORY, GW_EXPIRY_CRL };
 
 /* Below every threshold: nothing to say. */
 #define GW_EXPIRY_NONE (-1)
@@ -29,7 +29,7 @@ enum gw_expiry_what { GW_EXPIRY_CERTIFICATE, GW_EXPIRY_DIRECTORY };
 struct gw_expiry_item {
 	enum gw_expiry_what what;
 	/* [a-z0-9/-] with State codes in capitals: "own/tls", "peer/CO/sign", "root/CO",
-	 * "directory" — only such fixed shapes reach the log and the command */
+	 * "crl/N", "directory" — only such fixed shapes reach the log and the command */
 	char name[GW_EXPIRY_NAME_MAX];
 	char subject[GW_EXPIRY_SUBJECT_MAX]; /* the certificate's subject; "" for the directory */
 	time_t not_after;

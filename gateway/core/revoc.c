@@ -348,3 +348,29 @@ void gw_revoc_health(struct gw_revoc_health *out)
 	memcpy(out->problem, rv->problem, sizeof(out->problem));
 	pthread_mutex_unlock(&rv->mu);
 }
+
+size_t gw_revoc_crl_expiries(struct gw_revoc_crl_expiry *out, size_t max)
+{
+	struct gw_revoc *rv = gw_revoc_global;
+	size_t n = 0;
+	struct tm tm;
+
+	if (rv == NULL)
+		return 0;
+	pthread_mutex_lock(&rv->mu);
+	for (size_t i = 0; i < rv->n_crls && n < max; i++) {
+		const ASN1_TIME *next = rv->crls[i].crl != NULL
+						? X509_CRL_get0_nextUpdate(rv->crls[i].crl)
+						: NULL;
+
+		if (next == NULL || ASN1_TIME_to_tm(next, &tm) != 1)
+			continue;
+		out[n].index = i + 1;
+		out[n].next_update = timegm(&tm);
+		X509_NAME_oneline(X509_CRL_get_issuer(rv->crls[i].crl), out[n].issuer,
+				  (int)sizeof(out[n].issuer));
+		n++;
+	}
+	pthread_mutex_unlock(&rv->mu);
+	return n;
+}

@@ -57,4 +57,13 @@ struct gw_revoc_health {
 };
 void gw_revoc_health(struct gw_revoc_health *out);
 
+/* The CRLs held and when each must be replaced (its nextUpdate), for the expiry warnings
+ * (SPEC 18.8): at most max into out; how many. */
+struct gw_revoc_crl_expiry {
+	size_t index;     /* 1-based, in the checker's list: configured CRLs first */
+	time_t next_update;
+	char issuer[256];
+};
+size_t gw_revoc_crl_expiries(struct gw_revoc_crl_expiry *out, size_t max);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/revoc.h"
 #include "expiry_watch.h"
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
@@ -97,6 +98,21 @@ static void add_entry(struct gw_expiry_list *l, const struct expiry_config *cfg,
 		(void)gw_expiry_add(l, cfg, GW_EXPIRY_DIRECTORY, name, "", e->valid_until, now);
 }
 
+/* The CRLs the revocation checker holds (SPEC 18.7): each must be replaced by its
+ * nextUpdate, or checks fail (closed) or pass with a warning (open). */
+static void add_crls(struct gw_expiry_list *l, const struct expiry_config *cfg, time_t now)
+{
+	struct gw_revoc_crl_expiry *crls = calloc(64, sizeof(*crls));
+	size_t n = crls != NULL ? gw_revoc_crl_expiries(crls, 64) : 0;
+	char name[GW_EXPIRY_NAME_MAX];
+
+	for (size_t i = 0; i < n; i++)
+		if (mla_snprintf(name, sizeof(name), "crl/%zu", crls[i].index) == MLA_OK)
+			(void)gw_expiry_add(l, cfg, GW_EXPIRY_CRL, name, crls[i].issuer,
+					    crls[i].next_update, now);
+	free(crls);
+}
+
 static void expiry_run(struct gw_job *job, struct gw_crypto *k)
 {
 	struct expiry_job *j = (struct expiry_job *)job;
@@ -114,6 +130,7 @@ static void expiry_run(struct gw_job *job, struct gw_crypto *k)
 		for (size_t i = 0; i < dir->n; i++)
 			add_entry(j->list, &c->expiry, &dir->entries[i], now);
 	}
+	add_crls(j->list, &c->expiry, now);
 	if (j->list->dropped > 0)
 		gw_log(GW_LOG_WARN, "expiry-check", NULL, "reason=\"more than %d items: %zu not "
 		       "checked\"", GW_EXPIRY_MAX_ITEMS, j->list->dropped);

@@ -1,6 +1,7 @@
 """Expiry warnings (protocol/SPEC.md 18.8) under a fake clock: 45 days before the leaf
 certificates expire, every own and directory-listed certificate is warned of at the 60-day
-threshold and the directory (10 days from its expiry) at 30, each once, through the log,
+threshold and the directory (10 days from its expiry) and the CRL (20 days from its
+nextUpdate) at 30, each once, through the log,
 /healthz, /metrics and the [expiry] command; 25 days later the certificates reach 30 and the
 directory is past its expiry; further checks and a reload warn of nothing again."""
 import collections
@@ -66,15 +67,20 @@ def main(mlagw, mlagwd):
     with open(hook, 'w') as f:
         f.write('#!/bin/sh\necho "$@" >> %s\n' % log)
     os.chmod(hook, 0o755)
+    # ES's CRL (SPEC 18.7) from the fake "now", to be replaced 20 days later
+    crl = os.path.join(net.dir, 'es-crl.pem')
+    net.cli('pki', 'crl', '--state', 'ES', '--out', net.pki_dir, '--file', crl, '--from',
+            str(start), '--valid', str(20 * DAY))
     clock = FakeClock(net.dir, 'ES')
     clock.set(start - int(time.time()))
-    directory_config(es, dfile, extra={'expiry': {'command': hook, 'check_interval': '1s'}})
+    directory_config(es, dfile, extra={'expiry': {'command': hook, 'check_interval': '1s'},
+                                       'revocation': {'crl': crl, 'fail': 'open'}})
     es.start(env=clock.env())
 
     names = ['own/' + u for u in USES] + ['dir/%s/%s' % (s, u) for s in ('ES', 'CO')
                                            for u in USES]
     _, w = wait_until(lambda: (lambda h, w: (h, w) if all(n in w for n in names) and
-                               'directory' in w else None)(*warned(api)), 30,
+                               'directory' in w and 'crl/1' in w else None)(*warned(api)), 30,
                       msg='the 60-day warnings in /healthz')
     h, w = warned(api)
     for n in names:
@@ -82,18 +88,22 @@ def main(mlagw, mlagwd):
               w[n]['what'] == 'certificate' and w[n]['subject'], 'warning %r' % w[n])
     check(w['directory']['threshold'] == 30 and w['directory']['what'] == 'directory',
           'directory warning %r' % w['directory'])
+    check(w['crl/1']['threshold'] == 30 and w['crl/1']['what'] == 'crl' and
+          'ES' in w['crl/1']['subject'], 'CRL warning %r' % w['crl/1'])
     check(not any(n.startswith('root/') or n.endswith('/root') for n in w),
           'a root ten years from its end was warned of: %r' % sorted(w))
     check(h['status'] == 'degraded', 'status %r with warnings' % h['status'])
-    wait_until(lambda: all(n in by_name(calls(log)) for n in names + ['directory']), 30,
-               msg='the hook called for every warning')
+    wait_until(lambda: all(n in by_name(calls(log)) for n in names + ['directory', 'crl/1']),
+               30, msg='the hook called for every warning')
     cs = by_name(calls(log))
     for n in names:
         check(cs[n] == ['60'], '%s: hook calls %r, wanted one at 60' % (n, cs[n]))
-    check(cs['directory'] == ['30'], 'directory: hook calls %r' % cs['directory'])
+    check(cs['directory'] == ['30'] and cs['crl/1'] == ['30'], 'directory and CRL: hook '
+          'calls %r %r' % (cs['directory'], cs['crl/1']))
     text = es.log_text()
     check('event=expiry-warning' in text or 'expiry-warning' in text, 'no expiry-warning line')
-    print('ok - 45 days before: every certificate warned at 60 days, the directory at 30, once')
+    print('ok - 45 days before: every certificate warned at 60 days, the directory and the CRL '
+          'at 30, once')
 
     code, _, m = api.call('GET', '/metrics', role='admin')
     m = m.decode()
@@ -108,10 +118,12 @@ def main(mlagw, mlagwd):
     # 25 days on: the certificates reach 30 days, the directory is past its expiry
     clock.set(start + 25 * DAY - int(time.time()))
     wait_until(lambda: all(by_name(calls(log))[n] == ['60', '30'] for n in names) and
-               by_name(calls(log))['directory'] == ['30', '0'], 30,
+               by_name(calls(log))['directory'] == ['30', '0'] and
+               by_name(calls(log))['crl/1'] == ['30', '0'], 30,
                msg='the 30-day warnings and the expired directory')
     check('expired' in es.log_text(), 'no "expired" log line')
-    print('ok - 25 days later: each certificate warned again at 30, the directory as expired')
+    print('ok - 25 days later: each certificate warned again at 30, the directory and the CRL '
+          'as expired')
 
     # more checks and a reload: nothing is warned of twice
     before = calls(log)
