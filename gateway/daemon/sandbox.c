@@ -21,7 +21,8 @@ mla_err sandbox_common(mla_diag *diag)
 /* What the keyholder may call. */
 static const int keyholder_calls[] = {
 	/* its channels */
-	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(close),
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(sendmsg), SCMP_SYS(sendto), SCMP_SYS(recvfrom),
+	SCMP_SYS(close),
 	/* key and configuration files (the configuration's paths are resolved with realpath) */
 	SCMP_SYS(openat), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
 	SCMP_SYS(readlinkat), SCMP_SYS(getcwd), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),

@@ -1,7 +1,9 @@
 /* The keyholder's framing (see keyholder_wire.h): bounded, length-first, whole reads. */
 #include <errno.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "keyholder_wire.h"
@@ -17,22 +19,6 @@ void kh_put32(uint8_t *p, uint32_t v)
 uint32_t kh_get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-int kh_write_all(int fd, const uint8_t *b, size_t n)
-{
-	while (n > 0) {
-		/* MSG_NOSIGNAL: a peer gone is an error to handle, not a SIGPIPE */
-		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* 0 when all n bytes were read, 1 when the channel ended before the first, -1 otherwise. */
@@ -75,11 +61,36 @@ int kh_read_msg(int fd, mla_buf *out)
 int kh_send(int fd, const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
 {
 	uint8_t len[4];
+	struct iovec iov[3] = {{len, sizeof(len)}, {(void *)(uintptr_t)a, na},
+			       {(void *)(uintptr_t)b, nb}};
+	struct msghdr m = {NULL, 0, iov, 3, NULL, 0, 0};
+	size_t left = sizeof(len) + na + nb;
 
 	if (na + nb == 0 || na + nb > KH_MSG_MAX)
 		return -1;
 	kh_put32(len, (uint32_t)(na + nb));
-	/* one message per exchange and no other writer on the channel: three writes are fine */
-	return kh_write_all(fd, len, sizeof(len)) == 0 && kh_write_all(fd, a, na) == 0 &&
-			       (nb == 0 || kh_write_all(fd, b, nb) == 0) ? 0 : -1;
+	/* one system call for the whole message, as a rule: the exchange's cost is its calls */
+	while (left > 0) {
+		ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		left -= (size_t)w;
+		while (w > 0) { /* skip what was sent: w <= the bytes the vectors still hold */
+			size_t k;
+
+			if (m.msg_iov->iov_len == 0) {
+				m.msg_iov++;
+				m.msg_iovlen--;
+				continue;
+			}
+			k = (size_t)w < m.msg_iov->iov_len ? (size_t)w : m.msg_iov->iov_len;
+			m.msg_iov->iov_base = (uint8_t *)m.msg_iov->iov_base + k;
+			m.msg_iov->iov_len -= k;
+			w -= (ssize_t)k;
+		}
+	}
+	return 0;
 }

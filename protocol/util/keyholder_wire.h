@@ -30,8 +30,6 @@ enum kh_op {
 #define KH_ANSWER_OK 0
 #define KH_ANSWER_REFUSED 1
 
-/* Writes all of the n bytes of b; -1 on any failure. */
-int kh_write_all(int fd, const uint8_t *b, size_t n);
 /* Reads one message (its length first) into out, at most KH_MSG_MAX bytes after the length.
  * 0 when read, 1 at a clean end of the channel before a message, -1 otherwise (short read,
  * too long). */
