@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 
-SIZES = (200, 2000)  # per run of bench gateway (three runs and two warm-ups of 50 messages)
+SIZES = (117, 1317)  # per run of bench gateway: three runs and two warm-ups of 50, i.e. 451 and 4,051 messages
 SLOPE_BOUND_KIB = 1024  # verifier peak RSS, larger run above the smaller
 SORT_MEM = 65536  # MLAGW_VERIFY_SORT_MEM for the slope: both sizes spill to disk
 # runs a command and prints the peak RSS of its process tree (KiB) last
