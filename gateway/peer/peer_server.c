@@ -13,6 +13,7 @@
 #include "peer_server.h"
 #include "receive_transfer.h"
 #include "refusals.h"
+#include "segment_sync.h"
 #include "net/tls_listener.h"
 #include "recover/recover.h"
 #include "recover/recover_wire.h"
@@ -32,9 +33,15 @@ struct gw_peer_server {
 	size_t n_buckets;
 	struct refusals *refusals;
 	struct event *sweep; /* attachments being received past [limits] transfer_timeout */
+	struct seg_sync seg_sync; /* received segments waiting for their file's fsync */
 };
 
 #define SWEEP_S 60
+
+struct seg_sync *peer_seg_sync(struct gw *g)
+{
+	return &g->peer->seg_sync;
+}
 
 struct refusals *peer_refusals(struct gw *g)
 {

@@ -2,8 +2,10 @@
  * an envelope version 3 is taken for transfer, the status answered (which segments are
  * missing), each segment checked against the signed Merkle root with its inclusion proof
  * before a byte of it is written, written in place and fsynced before it counts as held, and
- * the files completed when the last segment arrives. */
+ * the files completed when the last segment arrives. The fsync is shared by the segments
+ * written meanwhile (segment_sync.h): still before any of them counts as held. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "core/log.h"
 #include "mlagw/codec.h"
 #include "receive_transfer.h"
+#include "segment_sync.h"
 
 static uint64_t ciphertext_of(const struct store_transfer_in *t)
 {
@@ -186,6 +189,7 @@ struct seg_job {
 	mla_buf body;
 	int code; /* 0: written; else the status to answer */
 	mla_diag diag;
+	struct seg_sync_wait wait; /* written, until its bytes are durable */
 };
 
 static void reply_text(struct recv_req *rr, int code, const char *reason, const char *text)
@@ -193,7 +197,8 @@ static void reply_text(struct recv_req *rr, int code, const char *reason, const 
 	recv_reply(rr, code, reason, "text/plain", (const uint8_t *)text, strlen(text));
 }
 
-/* In a worker: the proof against the signed root first, then the bytes in place, fsynced. */
+/* In a worker: the proof against the signed root first, then the bytes in place (fsynced
+ * after, by the group sync, before the segment counts as held). */
 static void seg_run(struct gw_job *job, struct gw_crypto *k)
 {
 	struct seg_job *j = (struct seg_job *)job;
@@ -218,7 +223,7 @@ static void seg_run(struct gw_job *job, struct gw_crypto *k)
 			break;
 		done += (size_t)w;
 	}
-	if (done < j->body.len || fdatasync(fd) != 0) {
+	if (done < j->body.len) {
 		(void)mla_fail(&j->diag, MLA_ERR_IO, "attachment file write: %s", strerror(errno));
 		j->code = 503;
 	}
@@ -276,15 +281,21 @@ static int same_transfer(struct gw *g, const struct seg_job *j, mla_diag *d)
 	       strcmp(t.from_state, j->peer_state) == 0;
 }
 
-static void seg_done(struct gw_job *job)
+/* The segment's bytes are durable (or could not be made so): it is held, or refused. */
+static void seg_durable(struct seg_sync_wait *w, int durable)
 {
-	struct seg_job *j = (struct seg_job *)job;
+	struct seg_job *j = (struct seg_job *)((char *)w - offsetof(struct seg_job, wait));
 	struct gw *g = j->rr->g;
 	mla_diag d = {MLA_OK, ""};
 	uint64_t held = 0;
 	char text[MLA_DIAG_MAX + 2];
 	int added = 0, same = 1;
 
+	if (j->code == 0 && !durable) {
+		(void)mla_fail(&j->diag, MLA_ERR_IO, "attachment file sync: %s",
+			       strerror(w->err));
+		j->code = 503;
+	}
 	if (j->code != 0) {
 		gw_log(GW_LOG_WARN, j->code == 422 ? "segment-refused" : "segment-error",
 		       j->message_id, "peer=%s attachment=%lu segment=%llu reason=\"%s\"",
@@ -313,6 +324,20 @@ static void seg_done(struct gw_job *job)
 		gw_after_commit(g, reply_204, j->rr);
 	}
 	seg_free(j);
+}
+
+static void seg_done(struct gw_job *job)
+{
+	struct seg_job *j = (struct seg_job *)job;
+
+	mla_buf_free(&j->body); /* written: only the answer is left to make */
+	if (j->code != 0) {
+		seg_durable(&j->wait, 0);
+		return;
+	}
+	j->wait.path = j->part;
+	j->wait.fn = seg_durable;
+	seg_sync_after(j->rr->g, peer_seg_sync(j->rr->g), &j->wait);
 }
 
 /* "{id}/attachments/{n}/segments/{k}": the id a lower-case UUID, n and k decimals. */
