@@ -285,7 +285,6 @@ static void on_segment(struct evhttp_request *req, struct gw *g, const char *pat
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 	const char *ct = evhttp_find_header(h, "Content-Type");
-	size_t len = evbuffer_get_length(in);
 	struct recv_req *rr;
 
 	if ((conn = admit(g, req, EVHTTP_REQ_PUT)) == NULL)
@@ -297,8 +296,7 @@ static void on_segment(struct evhttp_request *req, struct gw *g, const char *pat
 	if ((rr = begin_request(g, req, conn)) == NULL)
 		return;
 	receive_segment(g, rr, conn->state, path + strlen(SEGMENTS_PREFIX),
-			evhttp_find_header(h, "X-MLA-Proof"),
-			len > 0 ? evbuffer_pullup(in, -1) : (const uint8_t *)"", len);
+			evhttp_find_header(h, "X-MLA-Proof"), in);
 }
 
 static void on_other(struct evhttp_request *req, void *arg)

@@ -12,6 +12,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+
 #include "attach/attach_files.h"
 #include "attach/attach_status.h"
 #include "core/log.h"
@@ -186,7 +188,9 @@ struct seg_job {
 	uint64_t k, total; /* the segment; the segments of every attachment */
 	int64_t received_ms; /* the transfer the bytes were written for (see same_transfer) */
 	mla_merkle_proof proof;
-	mla_buf body;
+	struct evbuffer *body; /* the request's bytes, moved here (no copy) */
+	const uint8_t *data;   /* body's bytes, contiguous */
+	size_t len;
 	int code; /* 0: written; else the status to answer */
 	mla_diag diag;
 	struct seg_sync_wait wait; /* written, until its bytes are durable */
@@ -207,7 +211,7 @@ static void seg_run(struct gw_job *job, struct gw_crypto *k)
 	int fd;
 
 	(void)k;
-	if (mla_attach_proof_verify(&j->e, j->k, j->body.data, j->body.len, &j->proof, &j->diag) !=
+	if (mla_attach_proof_verify(&j->e, j->k, j->data, j->len, &j->proof, &j->diag) !=
 	    MLA_OK) {
 		j->code = 422;
 		return;
@@ -217,13 +221,13 @@ static void seg_run(struct gw_job *job, struct gw_crypto *k)
 		j->code = 503;
 		return;
 	}
-	while (done < j->body.len) {
-		ssize_t w = pwrite(fd, j->body.data + done, j->body.len - done, (off_t)(off + done));
+	while (done < j->len) {
+		ssize_t w = pwrite(fd, j->data + done, j->len - done, (off_t)(off + done));
 		if (w <= 0)
 			break;
 		done += (size_t)w;
 	}
-	if (done < j->body.len) {
+	if (done < j->len) {
 		(void)mla_fail(&j->diag, MLA_ERR_IO, "attachment file write: %s", strerror(errno));
 		j->code = 503;
 	}
@@ -233,7 +237,8 @@ static void seg_run(struct gw_job *job, struct gw_crypto *k)
 static void seg_free(struct seg_job *j)
 {
 	gw_job_release(&j->job);
-	mla_buf_free(&j->body);
+	if (j->body != NULL)
+		evbuffer_free(j->body);
 	free(j);
 }
 
@@ -330,7 +335,8 @@ static void seg_done(struct gw_job *job)
 {
 	struct seg_job *j = (struct seg_job *)job;
 
-	mla_buf_free(&j->body); /* written: only the answer is left to make */
+	evbuffer_free(j->body); /* written: only the answer is left to make */
+	j->body = NULL;
 	if (j->code != 0) {
 		seg_durable(&j->wait, 0);
 		return;
@@ -427,8 +433,9 @@ static mla_err seg_prepare(struct gw *g, struct seg_job *j, const struct store_t
 }
 
 void receive_segment(struct gw *g, struct recv_req *rr, const char *peer_state, const char *rest,
-		     const char *proof_b64, const uint8_t *body, size_t len)
+		     const char *proof_b64, struct evbuffer *body)
 {
+	size_t len = evbuffer_get_length(body);
 	struct seg_job *j = calloc(1, sizeof(*j));
 	struct store_transfer_in t;
 	mla_diag d = {MLA_OK, ""};
@@ -478,9 +485,13 @@ void receive_segment(struct gw *g, struct recv_req *rr, const char *peer_state, 
 			   text);
 		return;
 	}
-	mla_buf_init(&j->body, len);
-	if (mla_buf_append(&j->body, body, len) != MLA_OK) {
-		free(j);
+	/* the bytes, made contiguous, change owner without a copy: the request keeps none the
+	 * worker reads, so a client that goes away frees nothing under it */
+	j->data = len > 0 ? evbuffer_pullup(body, -1) : (const uint8_t *)"";
+	j->len = len;
+	if ((j->body = evbuffer_new()) == NULL || (len > 0 && j->data == NULL) ||
+	    evbuffer_add_buffer(j->body, body) != 0) {
+		seg_free(j);
 		reply_text(rr, 503, "Service Unavailable", "out of memory\n");
 		return;
 	}
