@@ -84,7 +84,8 @@ struct plain_src {
 	int z_end;    /* deflate wrote its last byte */
 	z_stream z;
 	uint8_t in[64 << 10];
-	EVP_MD_CTX *md; /* SHA-256 of the file's bytes */
+	EVP_MD_CTX *md; /* SHA-256 of the file's bytes when gzip (else the sealer's digest of
+			 * the plaintext is the file's: one pass, not two) */
 	uint64_t file_bytes;
 };
 
@@ -103,7 +104,7 @@ static mla_err src_read(struct plain_src *s, uint8_t *buf, size_t cap, size_t *g
 					strerror(errno));
 		if (n == 0)
 			s->eof = 1;
-		else if (EVP_DigestUpdate(s->md, buf + *got, (size_t)n) != 1)
+		else if (s->gzip && EVP_DigestUpdate(s->md, buf + *got, (size_t)n) != 1)
 			return mla_fail(diag, MLA_ERR_INTERNAL, "SHA-256 failed");
 		*got += (size_t)n;
 		s->file_bytes += (uint64_t)n;
