@@ -580,6 +580,35 @@ static void test_speed(void **state)
 	assert_true(sp.sha256_mbps > 0);
 }
 
+/* A sealer told to keep no plaintext digest seals the same segments and root (the spec
+ * vector), and refuses to give a digest it did not keep. */
+static void test_sealer_without_plain_digest(void **state)
+{
+	uint8_t secret[32], ct[19], want_ct[19], want_root[32], sha[32];
+	mla_attach_sealer *sl = NULL;
+	mla_diag d = {MLA_OK, ""};
+	mla_attach_entry e;
+	size_t len;
+
+	(void)state;
+	for (int i = 0; i < 32; i++)
+		secret[i] = (uint8_t)i;
+	unhex("9f95b5e295b8a95b231d55729d3eaf7e2f5864", want_ct, 19);
+	unhex("14aea07aecd467fafcd9fce1ebc5445d585ed8e1fa510dc882d8785ee0b2be65", want_root, 32);
+	assert_int_equal(mla_attach_sealer_new(secret, MSG1, 1, MLA_ATTACH_SEGMENT_DEFAULT,
+					       MLA_ATTACH_DEFAULT_MAX_BYTES, &sl, &d), MLA_OK);
+	mla_attach_sealer_no_plain_digest(sl);
+	assert_int_equal(mla_attach_sealer_segment(sl, (const uint8_t *)"abc", 3, 1, ct, &len, &d),
+			 MLA_OK);
+	assert_memory_equal(ct, want_ct, 19);
+	assert_int_equal(mla_attach_sealer_finish(sl, &e, sha, &d), MLA_ERR_ARG);
+	assert_non_null(strstr(d.msg, "plaintext digest was not kept"));
+	assert_int_equal(mla_attach_sealer_finish(sl, &e, NULL, &d), MLA_OK);
+	assert_memory_equal(e.root, want_root, 32);
+	assert_int_equal(e.size, 19);
+	mla_attach_sealer_free(sl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_derive),
 		cmocka_unit_test(test_spec_vector),
 		cmocka_unit_test(test_speed),
+		cmocka_unit_test(test_sealer_without_plain_digest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
