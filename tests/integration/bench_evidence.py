@@ -35,7 +35,7 @@ try:
                  "A's verified receipt, version 3", '  bound ', '% of the bound (target at least',
                  '  peak RSS           A ', '  pipeline bound ',
                  '(per byte 5 AES-256-GCM + 3 SHA-256 + 3 fsynced writes, on ',
-                 '% of the pipeline bound'):
+                 '% of the pipeline bound', '  CPU time           A '):
         assert line in out, (line, out)
     assert out.count('MB/s') >= 7, out
     assert glob.glob(os.path.join(tmp, '*')) == [], os.listdir(tmp)  # stores, PKI, files gone
@@ -52,6 +52,7 @@ try:
     assert abs(r['path_bound_mbps'] - r['cores'] / per_mb) <= 0.1 + 1e-3 * r['path_bound_mbps'], r
     assert r['path_bound_mbps'] < r['cores'] * r['bound_mbps'], r
     assert len(r['peak_rss_kib']) == 2 and min(r['peak_rss_kib']) > 0, r
+    assert len(r['cpu_s']) == 2 and min(r['cpu_s']) > 0, r
 
     p = bench('--size', '1M', '--mlagwd', '/bin/false', rc=1)
     assert 'exited at start-up' in p.stderr and '.log' in p.stderr, p.stderr
