@@ -124,9 +124,15 @@ int api_client_ready(struct api_client *c, const char *cmd, const char *token_fi
 	return CLI_OK;
 }
 
+/* The easy handle api_call_bytes keeps between calls: its connection to the gateway stays
+ * open, so the chunks of an upload do not each pay a TLS handshake. A command is one thread. */
+static CURL *bytes_handle;
+
 void api_client_wipe(struct api_client *c)
 {
 	OPENSSL_cleanse(c->token_buf, sizeof(c->token_buf));
+	curl_easy_cleanup(bytes_handle);
+	bytes_handle = NULL;
 }
 
 char *api_escape(const char *s)
@@ -300,7 +306,7 @@ int api_call_bytes(const struct api_client *c, const char *cmd, const char *meth
 {
 	char auth[600] = "";
 	struct client_identity id = {NULL, NULL};
-	CURL *e = curl_easy_init();
+	CURL *e;
 	struct curl_slist *h = NULL;
 	mla_buf ans;
 	CURLcode res;
@@ -309,8 +315,10 @@ int api_call_bytes(const struct api_client *c, const char *cmd, const char *meth
 	*out = NULL;
 	*status = 0;
 	mla_buf_init(&ans, (size_t)1 << 20);
-	if (e == NULL)
+	if (bytes_handle == NULL && (bytes_handle = curl_easy_init()) == NULL)
 		return CLI_INTERNAL;
+	e = bytes_handle;
+	curl_easy_reset(e); /* the options of the last call go; its open connection stays */
 	if ((rc = prepare(c, cmd, path, header, e, &h, auth, sizeof auth, &id)) != CLI_OK)
 		goto out;
 	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
@@ -337,8 +345,7 @@ int api_call_bytes(const struct api_client *c, const char *cmd, const char *meth
 out:
 	OPENSSL_cleanse(auth, sizeof(auth));
 	curl_slist_free_all(h);
-	curl_easy_cleanup(e);
-	mla_privkey_free(id.key);
+	mla_privkey_free(id.key); /* a kept connection's TLS holds its own reference */
 	mla_buf_free(&ans);
 	return rc;
 }

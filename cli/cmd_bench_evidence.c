@@ -5,7 +5,10 @@
  * with its SHA-256 checked, and reads each gateway's peak memory (VmHWM). With --gateway URL
  * only the upload to that running gateway and the sealing are timed. Beside the figures, the
  * bound measured in the same run: the slowest of AES-256-GCM and SHA-256 over 1 MiB segments
- * on one core (mla_attach_measure_speed) and fsynced sequential writes in the same directory. */
+ * on one core (mla_attach_measure_speed) and fsynced sequential writes in the same directory;
+ * and, with two gateways, the pipeline bound from the same rates: every operation the path
+ * makes on each byte (PATH_GCM, PATH_SHA, PATH_WRITES in bench/bench_evidence_print.c), their
+ * per-byte times summed and shared by the cores of this machine; and each gateway's CPU time. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -27,9 +30,8 @@
 #include "mlagw/codec.h"
 
 #define BOUND_BYTES ((uint64_t)64 << 20)
-#define DISK_BOUND_MAX ((uint64_t)256 << 20) /* a disk shared with others varies: a longer sample */
-#define RSS_TARGET_KIB (64L << 10)   /* the target for a 4 GiB attachment */
 #define BENCH_RSA_BITS 3072
+#define DISK_BOUND_MAX ((uint64_t)256 << 20) /* a disk shared with others varies: a longer sample */
 
 static const char usage[] =
 	"usage: mlagw bench evidence --size BYTES [--download] [--dir DIR] [--mlagwd PATH]\n"
@@ -41,7 +43,9 @@ static const char usage[] =
 	"(1G, 512M, ... as 2^30, 2^20) to A, submits it to CO as an attachment and waits for A's\n"
 	"verified receipt (version 3); --download also fetches it at B and checks its SHA-256.\n"
 	"Prints MB/s end to end and per phase, each gateway's peak RSS, and the bound measured now:\n"
-	"the slowest of AES-256-GCM, SHA-256 (one core) and fsynced writes in DIR.\n"
+	"the slowest of AES-256-GCM, SHA-256 (one core) and fsynced writes in DIR, and the\n"
+	"pipeline bound: the per-byte times of every operation on the path (5 AES-256-GCM,\n"
+	"3 SHA-256, 3 fsynced writes) summed and divided by the cores here.\n"
 	"With --gateway: the upload to that running gateway and the sealing only. Figures only.\n";
 
 static double now_s(void)
@@ -160,84 +164,8 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-struct ev_figures {
-	uint64_t size;
-	char id[MLA_UUID_LEN + 1], sha256[65];
-	double upload_s, seal_s, transfer_s, download_s, disk_mbps;
-	int two, downloaded;
-	long hwm_kib[2];
-	mla_attach_speed speed;
-};
-
-static double bound_of(const struct ev_figures *f)
-{
-	double b = f->speed.aes_gcm_mbps;
-
-	if (f->speed.sha256_mbps < b)
-		b = f->speed.sha256_mbps;
-	return f->disk_mbps < b ? f->disk_mbps : b;
-}
-
-static void print_json(const struct ev_figures *f)
-{
-	double mb = (double)f->size / 1e6, bound = bound_of(f);
-	double e2e = mb / (f->upload_s + f->seal_s + f->transfer_s);
-
-	printf("{\"size\": %llu, \"gateways\": %d, \"upload_mbps\": %.1f, \"seal_mbps\": %.1f, ",
-	       (unsigned long long)f->size, f->two ? 2 : 1, mb / f->upload_s, mb / f->seal_s);
-	if (f->two)
-		printf("\"transfer_mbps\": %.1f, \"download_mbps\": %.1f, \"peak_rss_kib\": "
-		       "[%ld, %ld], ", mb / f->transfer_s, f->downloaded ? mb / f->download_s : 0.0,
-		       f->hwm_kib[0], f->hwm_kib[1]);
-	printf("\"end_to_end_mbps\": %.1f, \"bound_mbps\": %.1f, \"aes_gcm_mbps\": %.1f, "
-	       "\"sha256_mbps\": %.1f, \"disk_mbps\": %.1f, \"ratio\": %.3f}\n", e2e, bound,
-	       f->speed.aes_gcm_mbps, f->speed.sha256_mbps, f->disk_mbps,
-	       (f->two ? e2e : mb / f->seal_s) / bound);
-}
-
-static void print_phase(const char *what, uint64_t size, double s)
-{
-	printf("  %-18s %8.1f MB/s  (%.2f s)\n", what, (double)size / 1e6 / s, s);
-}
-
-static void print(const struct ev_args *e, const struct ev_figures *f)
-{
-	double mb = (double)f->size / 1e6, bound = bound_of(f);
-	double total = f->upload_s + f->seal_s + f->transfer_s;
-
-	if (e->a.json) {
-		print_json(f);
-		return;
-	}
-	printf("attachment of %llu bytes%s\n", (unsigned long long)f->size,
-	       f->two ? ", two gateways on this machine: A (ES) -> B (CO)" : "");
-	print_phase("upload", f->size, f->upload_s);
-	print_phase("seal+store", f->size, f->seal_s);
-	if (f->two) {
-		print_phase("transfer+receipt", f->size, f->transfer_s);
-		if (f->downloaded)
-			print_phase("download at B", f->size, f->download_s);
-		print_phase("end to end", f->size, total);
-		printf("  (end to end: upload start to A's verified receipt, version 3)\n");
-	}
-	printf("  %-18s %8.1f MB/s  (AES-256-GCM %.1f, SHA-256 %.1f, fsynced disk %.1f)\n",
-	       "bound", bound, f->speed.aes_gcm_mbps, f->speed.sha256_mbps, f->disk_mbps);
-	if (!f->two) {
-		printf("  sealing at %.0f%% of the bound\n", 100.0 * mb / f->seal_s / bound);
-		return;
-	}
-	printf("  end to end at %.0f%% of the bound (target at least 50%%)\n",
-	       100.0 * mb / total / bound);
-	printf("  peak RSS           A %.1f MiB, B %.1f MiB (VmHWM; target under 64 MiB per "
-	       "gateway for a 4 GiB attachment)\n", (double)f->hwm_kib[0] / 1024.0,
-	       (double)f->hwm_kib[1] / 1024.0);
-	for (int i = 0; i < 2; i++)
-		if (f->hwm_kib[i] >= RSS_TARGET_KIB)
-			printf("  note: gateway %c's peak RSS is over the 64 MiB target\n", "AB"[i]);
-}
-
 /* The timed part: the upload (api_add_attachments), then the submission; the message id. */
-static int run(struct ev_args *e, const char *file, struct ev_figures *f)
+static int run(struct ev_args *e, const char *file, struct bev_figures *f)
 {
 	json_t *req = json_pack("{s:s, s:s, s:b, s:s, s:s}", "to", api_field(&e->a, "to"),
 				"kind", "mla", "new_case", 1, "content_type", "application/xml",
@@ -268,8 +196,9 @@ static int run(struct ev_args *e, const char *file, struct ev_figures *f)
 }
 
 /* The bound in dir (the disk's over the file's size, from 64 to 256 MiB), then the file of
- * f->size bytes there (its path in file). */
-static int prepare(const char *dir, struct ev_figures *f, char file[4096])
+ * f->size bytes there (its path in file), synced so that its write-back does not compete
+ * with the timed phases for the disk. */
+static int prepare(const char *dir, struct bev_figures *f, char file[4096])
 {
 	uint64_t sample = f->size < BOUND_BYTES ? BOUND_BYTES : f->size;
 	char disk[4096];
@@ -278,7 +207,7 @@ static int prepare(const char *dir, struct ev_figures *f, char file[4096])
 		sample = DISK_BOUND_MAX;
 	if (mla_attach_measure_speed(BOUND_BYTES, &f->speed) != MLA_OK ||
 	    (f->disk_mbps = write_file(dir, sample, 1, disk, sizeof disk, NULL)) < 0 ||
-	    unlink(disk) != 0 || write_file(dir, f->size, 0, file, 4096, f->sha256) < 0) {
+	    unlink(disk) != 0 || write_file(dir, f->size, 1, file, 4096, f->sha256) < 0) {
 		fprintf(stderr, "mlagw bench evidence: cannot measure the bound or write the file "
 			"in %s: %s\n", dir, strerror(errno));
 		return CLI_IO;
@@ -286,7 +215,7 @@ static int prepare(const char *dir, struct ev_figures *f, char file[4096])
 	return CLI_OK;
 }
 
-static int run_one(struct ev_args *e, struct ev_figures *f)
+static int run_one(struct ev_args *e, struct bev_figures *f)
 {
 	char file[4096];
 	int rc;
@@ -304,7 +233,7 @@ static int run_one(struct ev_args *e, struct ev_figures *f)
 }
 
 /* After the delivery: the download at B if asked, the peak memory, the stop. */
-static int finish_two(struct ev_args *e, struct bgw_env *env, struct ev_figures *f)
+static int finish_two(struct ev_args *e, struct bgw_env *env, struct bev_figures *f)
 {
 	struct api_client b;
 	char url[64];
@@ -317,8 +246,10 @@ static int finish_two(struct ev_args *e, struct bgw_env *env, struct ev_figures 
 		f->download_s = now_s() - t0;
 		f->downloaded = rc == CLI_OK;
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		f->hwm_kib[i] = bgw_proc_kib(env->gw[i].pid, "VmHWM:");
+		f->cpu_s[i] = bgw_proc_cpu(env->gw[i].pid);
+	}
 	bgw_stop(env);
 	for (int i = 0; i < 2 && rc == CLI_OK; i++) {
 		int s = env->gw[i].exit_status;
@@ -331,7 +262,7 @@ static int finish_two(struct ev_args *e, struct bgw_env *env, struct ev_figures 
 	return rc;
 }
 
-static int run_two(struct ev_args *e, struct ev_figures *f)
+static int run_two(struct ev_args *e, struct bev_figures *f)
 {
 	struct bgw_args ga;
 	struct bgw_env env;
@@ -354,6 +285,8 @@ static int run_two(struct ev_args *e, struct ev_figures *f)
 	ga.attach = 1;
 	ga.mlagwd = e->mlagwd;
 	f->two = 1;
+	if ((f->cores = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		f->cores = 1;
 	if (bgw_env_setup(&env, &ga, &d) != MLA_OK || bgw_start(&env, &d) != MLA_OK) {
 		fprintf(stderr, "mlagw bench evidence: %s\n", d.msg);
 		if (env.have_dir) /* kept: its logs say why */
@@ -385,7 +318,7 @@ static int run_two(struct ev_args *e, struct ev_figures *f)
 int bench_evidence(int argc, char **argv)
 {
 	struct ev_args e;
-	struct ev_figures f;
+	struct bev_figures f;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
@@ -397,6 +330,6 @@ int bench_evidence(int argc, char **argv)
 		return cli_usage_error("bench evidence", "--size BYTES (1G, 512M, ...) is required");
 	rc = e.a.c.gateway != NULL ? run_one(&e, &f) : run_two(&e, &f);
 	if (rc == CLI_OK)
-		print(&e, &f);
+		bev_print(e.a.json, &f);
 	return rc;
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "../api_client.h"
+#include "mlagw/attach.h"
+#include "mlagw/envelope.h"
 #include "mlagw/error.h"
 
 /* The API client of gateway i of a started environment (https://127.0.0.1:api_port in url, its
@@ -28,5 +30,20 @@ int bev_download(const struct api_client *b, const char *id, const char *dir,
 
 /* After the stop: whether A's store holds a receipt version 3 for ID (MLA_OK) or not. */
 mla_err bev_receipt_v3(const char *store, const char *id, mla_diag *d);
+
+/* What one run measured (bench_evidence_print.c prints it). */
+struct bev_figures {
+	uint64_t size;
+	char id[MLA_UUID_LEN + 1], sha256[65];
+	double upload_s, seal_s, transfer_s, download_s, disk_mbps;
+	int two, downloaded;
+	long cores;
+	long hwm_kib[2];
+	double cpu_s[2]; /* each gateway's user + system CPU seconds over the whole run */
+	mla_attach_speed speed;
+};
+
+/* The figures as text or (json) one JSON object, on standard output. */
+void bev_print(int json, const struct bev_figures *f);
 
 #endif

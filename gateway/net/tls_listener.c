@@ -13,6 +13,8 @@
 #include "tls_limits_internal.h"
 #include "tls_listener.h"
 
+#define TLS_READ_PER_TURN ((size_t)256 << 10)
+
 static void count_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct tls_conn *c = arg;
@@ -38,6 +40,13 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 		return NULL;
 	}
 	tls_conn_of(ssl)->bev = bev;
+	/* libevent reads 16 KiB a turn of the loop by default: a body of megabytes (an upload
+	 * chunk, a segment) then costs hundreds of turns. 256 KiB a turn keeps each turn short
+	 * (one record decrypted at a time, well under a millisecond) and the body fast. */
+	if (bufferevent_set_max_single_read(bev, TLS_READ_PER_TURN) != 0) {
+		bufferevent_free(bev);
+		return NULL;
+	}
 	/* progress is what arrives on the connection's input, headers and body alike (evhttp
 	 * has no end-of-headers hook); the callback sits beside evhttp's own */
 	if (evbuffer_add_cb(bufferevent_get_input(bev), count_input, tls_conn_of(ssl)) == NULL) {

@@ -14,6 +14,7 @@
 #include "peer_server.h"
 #include "receive_transfer.h"
 #include "refusals.h"
+#include "segment_sync.h"
 #include "net/tls_listener.h"
 #include "recover/recover.h"
 #include "recover/recover_wire.h"
@@ -34,9 +35,15 @@ struct gw_peer_server {
 	struct refusals *refusals;
 	struct event *sweep; /* attachments being received past [limits] transfer_timeout */
 	int64_t revoked_alert_ms; /* the last alert of a revoked TLS peer (one a minute) */
+	struct seg_sync seg_sync; /* received segments waiting for their file's fsync */
 };
 
 #define SWEEP_S 60
+
+struct seg_sync *peer_seg_sync(struct gw *g)
+{
+	return &g->peer->seg_sync;
+}
 
 struct refusals *peer_refusals(struct gw *g)
 {
@@ -309,7 +316,6 @@ static void on_segment(struct evhttp_request *req, struct gw *g, const char *pat
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 	const char *ct = evhttp_find_header(h, "Content-Type");
-	size_t len = evbuffer_get_length(in);
 	struct recv_req *rr;
 
 	if ((conn = admit(g, req, EVHTTP_REQ_PUT)) == NULL)
@@ -321,8 +327,7 @@ static void on_segment(struct evhttp_request *req, struct gw *g, const char *pat
 	if ((rr = begin_request(g, req, conn)) == NULL)
 		return;
 	receive_segment(g, rr, conn->state, path + strlen(SEGMENTS_PREFIX),
-			evhttp_find_header(h, "X-MLA-Proof"),
-			len > 0 ? evbuffer_pullup(in, -1) : (const uint8_t *)"", len);
+			evhttp_find_header(h, "X-MLA-Proof"), in);
 }
 
 static void on_other(struct evhttp_request *req, void *arg)

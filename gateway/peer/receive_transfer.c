@@ -2,19 +2,24 @@
  * an envelope version 3 is taken for transfer, the status answered (which segments are
  * missing), each segment checked against the signed Merkle root with its inclusion proof
  * before a byte of it is written, written in place and fsynced before it counts as held, and
- * the files completed when the last segment arrives. */
+ * the files completed when the last segment arrives. The fsync is shared by the segments
+ * written meanwhile (segment_sync.h): still before any of them counts as held. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+
 #include "attach/attach_files.h"
 #include "attach/attach_status.h"
 #include "core/log.h"
 #include "mlagw/codec.h"
 #include "receive_transfer.h"
+#include "segment_sync.h"
 
 static uint64_t ciphertext_of(const struct store_transfer_in *t)
 {
@@ -183,9 +188,12 @@ struct seg_job {
 	uint64_t k, total; /* the segment; the segments of every attachment */
 	int64_t received_ms; /* the transfer the bytes were written for (see same_transfer) */
 	mla_merkle_proof proof;
-	mla_buf body;
+	struct evbuffer *body; /* the request's bytes, moved here (no copy) */
+	const uint8_t *data;   /* body's bytes, contiguous */
+	size_t len;
 	int code; /* 0: written; else the status to answer */
 	mla_diag diag;
+	struct seg_sync_wait wait; /* written, until its bytes are durable */
 };
 
 static void reply_text(struct recv_req *rr, int code, const char *reason, const char *text)
@@ -193,7 +201,8 @@ static void reply_text(struct recv_req *rr, int code, const char *reason, const 
 	recv_reply(rr, code, reason, "text/plain", (const uint8_t *)text, strlen(text));
 }
 
-/* In a worker: the proof against the signed root first, then the bytes in place, fsynced. */
+/* In a worker: the proof against the signed root first, then the bytes in place (fsynced
+ * after, by the group sync, before the segment counts as held). */
 static void seg_run(struct gw_job *job, struct gw_crypto *k)
 {
 	struct seg_job *j = (struct seg_job *)job;
@@ -202,7 +211,7 @@ static void seg_run(struct gw_job *job, struct gw_crypto *k)
 	int fd;
 
 	(void)k;
-	if (mla_attach_proof_verify(&j->e, j->k, j->body.data, j->body.len, &j->proof, &j->diag) !=
+	if (mla_attach_proof_verify(&j->e, j->k, j->data, j->len, &j->proof, &j->diag) !=
 	    MLA_OK) {
 		j->code = 422;
 		return;
@@ -212,13 +221,13 @@ static void seg_run(struct gw_job *job, struct gw_crypto *k)
 		j->code = 503;
 		return;
 	}
-	while (done < j->body.len) {
-		ssize_t w = pwrite(fd, j->body.data + done, j->body.len - done, (off_t)(off + done));
+	while (done < j->len) {
+		ssize_t w = pwrite(fd, j->data + done, j->len - done, (off_t)(off + done));
 		if (w <= 0)
 			break;
 		done += (size_t)w;
 	}
-	if (done < j->body.len || fdatasync(fd) != 0) {
+	if (done < j->len) {
 		(void)mla_fail(&j->diag, MLA_ERR_IO, "attachment file write: %s", strerror(errno));
 		j->code = 503;
 	}
@@ -228,7 +237,8 @@ static void seg_run(struct gw_job *job, struct gw_crypto *k)
 static void seg_free(struct seg_job *j)
 {
 	gw_job_release(&j->job);
-	mla_buf_free(&j->body);
+	if (j->body != NULL)
+		evbuffer_free(j->body);
 	free(j);
 }
 
@@ -276,15 +286,21 @@ static int same_transfer(struct gw *g, const struct seg_job *j, mla_diag *d)
 	       strcmp(t.from_state, j->peer_state) == 0;
 }
 
-static void seg_done(struct gw_job *job)
+/* The segment's bytes are durable (or could not be made so): it is held, or refused. */
+static void seg_durable(struct seg_sync_wait *w, int durable)
 {
-	struct seg_job *j = (struct seg_job *)job;
+	struct seg_job *j = (struct seg_job *)((char *)w - offsetof(struct seg_job, wait));
 	struct gw *g = j->rr->g;
 	mla_diag d = {MLA_OK, ""};
 	uint64_t held = 0;
 	char text[MLA_DIAG_MAX + 2];
 	int added = 0, same = 1;
 
+	if (j->code == 0 && !durable) {
+		(void)mla_fail(&j->diag, MLA_ERR_IO, "attachment file sync: %s",
+			       strerror(w->err));
+		j->code = 503;
+	}
 	if (j->code != 0) {
 		gw_log(GW_LOG_WARN, j->code == 422 ? "segment-refused" : "segment-error",
 		       j->message_id, "peer=%s attachment=%lu segment=%llu reason=\"%s\"",
@@ -313,6 +329,21 @@ static void seg_done(struct gw_job *job)
 		gw_after_commit(g, reply_204, j->rr);
 	}
 	seg_free(j);
+}
+
+static void seg_done(struct gw_job *job)
+{
+	struct seg_job *j = (struct seg_job *)job;
+
+	evbuffer_free(j->body); /* written: only the answer is left to make */
+	j->body = NULL;
+	if (j->code != 0) {
+		seg_durable(&j->wait, 0);
+		return;
+	}
+	j->wait.path = j->part;
+	j->wait.fn = seg_durable;
+	seg_sync_after(j->rr->g, peer_seg_sync(j->rr->g), &j->wait);
 }
 
 /* "{id}/attachments/{n}/segments/{k}": the id a lower-case UUID, n and k decimals. */
@@ -402,8 +433,9 @@ static mla_err seg_prepare(struct gw *g, struct seg_job *j, const struct store_t
 }
 
 void receive_segment(struct gw *g, struct recv_req *rr, const char *peer_state, const char *rest,
-		     const char *proof_b64, const uint8_t *body, size_t len)
+		     const char *proof_b64, struct evbuffer *body)
 {
+	size_t len = evbuffer_get_length(body);
 	struct seg_job *j = calloc(1, sizeof(*j));
 	struct store_transfer_in t;
 	mla_diag d = {MLA_OK, ""};
@@ -453,9 +485,13 @@ void receive_segment(struct gw *g, struct recv_req *rr, const char *peer_state, 
 			   text);
 		return;
 	}
-	mla_buf_init(&j->body, len);
-	if (mla_buf_append(&j->body, body, len) != MLA_OK) {
-		free(j);
+	/* the bytes, made contiguous, change owner without a copy: the request keeps none the
+	 * worker reads, so a client that goes away frees nothing under it */
+	j->data = len > 0 ? evbuffer_pullup(body, -1) : (const uint8_t *)"";
+	j->len = len;
+	if ((j->body = evbuffer_new()) == NULL || (len > 0 && j->data == NULL) ||
+	    evbuffer_add_buffer(j->body, body) != 0) {
+		seg_free(j);
 		reply_text(rr, 503, "Service Unavailable", "out of memory\n");
 		return;
 	}

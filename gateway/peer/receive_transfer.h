@@ -26,9 +26,10 @@ mla_err transfer_status(gw_store *s, const struct store_transfer_in *t, char **j
 void transfer_sweep(struct gw *g);
 
 /* PUT /mla/v1/envelopes/{id}/attachments/{n}/segments/{k} from peer_state (authenticated):
- * the path after "/mla/v1/envelopes/" is rest. Answers through rr. */
+ * the path after "/mla/v1/envelopes/" is rest, body the request's input (its bytes are
+ * moved out of it when the segment goes to a worker). Answers through rr. */
 void receive_segment(struct gw *g, struct recv_req *rr, const char *peer_state, const char *rest,
-		     const char *proof_b64, const uint8_t *body, size_t len);
+		     const char *proof_b64, struct evbuffer *body);
 
 /* receive.c: the message of a transfer whose segments are all held, its stored envelope
  * opened and checked again, completed and answered with its receipt through rr. */

@@ -18,6 +18,7 @@
 #include "attach/attach_files.h"
 #include "conf/config.h"
 #include "mlagw/envelope.h"
+#include "seal_hash.h"
 #include "submit_attach.h"
 
 int submit_peer_reads_attachments(const struct gw_peer *peer)
@@ -84,7 +85,8 @@ struct plain_src {
 	int z_end;    /* deflate wrote its last byte */
 	z_stream z;
 	uint8_t in[64 << 10];
-	EVP_MD_CTX *md; /* SHA-256 of the file's bytes */
+	EVP_MD_CTX *md; /* SHA-256 of the file's bytes when gzip (else the sealer's digest of
+			 * the plaintext is the file's: one pass, not two) */
 	uint64_t file_bytes;
 };
 
@@ -103,7 +105,7 @@ static mla_err src_read(struct plain_src *s, uint8_t *buf, size_t cap, size_t *g
 					strerror(errno));
 		if (n == 0)
 			s->eof = 1;
-		else if (EVP_DigestUpdate(s->md, buf + *got, (size_t)n) != 1)
+		else if (s->gzip && EVP_DigestUpdate(s->md, buf + *got, (size_t)n) != 1)
 			return mla_fail(diag, MLA_ERR_INTERNAL, "SHA-256 failed");
 		*got += (size_t)n;
 		s->file_bytes += (uint64_t)n;
@@ -164,10 +166,13 @@ static mla_err write_all(int fd, const uint8_t *p, size_t n, const char *what, m
 	return MLA_OK;
 }
 
-/* The segments: each sealed once the next is read, so that the last is known as last. */
+/* The segments: each sealed once the next is read, so that the last is known as last. With
+ * plain (an uncompressed file), each segment's plaintext is hashed on plain's thread while
+ * this one reads the next, seals and writes it: the buffer it hashes is only read meanwhile,
+ * and filled again only after that hash ended (seal_hash_add waits for it). */
 static mla_err seal_segments(struct plain_src *src, mla_attach_sealer *sealer,
-			     struct seal_bufs *b, int ct_fd, int tree_fd, uint64_t *n,
-			     mla_diag *diag)
+			     struct seal_bufs *b, int ct_fd, int tree_fd, struct seal_hash *plain,
+			     uint64_t *n, mla_diag *diag)
 {
 	uint8_t leaf[MLA_MERKLE_HASH_LEN], *t;
 	size_t cur_len, next_len, ct_len;
@@ -176,6 +181,8 @@ static mla_err seal_segments(struct plain_src *src, mla_attach_sealer *sealer,
 	*n = 0;
 	if ((r = src_fill(src, b->cur, b->seg, &cur_len, diag)) != MLA_OK)
 		return r;
+	if (plain != NULL)
+		seal_hash_add(plain, b->cur, cur_len);
 	for (;;) {
 		next_len = 0;
 		if (cur_len == b->seg && (r = src_fill(src, b->next, b->seg, &next_len, diag)) !=
@@ -189,6 +196,8 @@ static mla_err seal_segments(struct plain_src *src, mla_attach_sealer *sealer,
 		    (r = write_all(tree_fd, leaf, sizeof leaf, "an attachment tree", diag)) !=
 			    MLA_OK)
 			return r;
+		if (plain != NULL)
+			seal_hash_add(plain, b->next, next_len);
 		(*n)++;
 		if (next_len == 0)
 			return MLA_OK;
@@ -226,6 +235,7 @@ static mla_err seal_files(const struct seal_one *o, struct plain_src *src,
 			  struct seal_bufs *b, mla_diag *diag)
 {
 	mla_attach_sealer *sealer = NULL;
+	struct seal_hash *plain = NULL; /* the file's digest beside the sealing, uncompressed */
 	char tree[ATTACH_PATH_MAX];
 	uint8_t root[MLA_MERKLE_HASH_LEN], plain_md[32];
 	int ct_fd = -1, tree_fd = -1;
@@ -235,12 +245,18 @@ static mla_err seal_files(const struct seal_one *o, struct plain_src *src,
 	if ((r = mla_attach_secret_new(o->out->priv.secret)) != MLA_OK ||
 	    (r = mla_attach_sealer_new(o->out->priv.secret, o->message_id, o->index, b->seg,
 				       o->c->limits.max_attachment_bytes, &sealer, diag)) != MLA_OK ||
-	    (r = open_new(o->c->store, o->message_id, o->index, ATTACH_CT_PART, &ct_fd, diag)) !=
+	    (!src->gzip && (r = seal_hash_start(&plain, diag)) != MLA_OK))
+		goto out;
+	if (plain != NULL)
+		mla_attach_sealer_no_plain_digest(sealer);
+	if ((r = open_new(o->c->store, o->message_id, o->index, ATTACH_CT_PART, &ct_fd, diag)) !=
 		    MLA_OK ||
 	    (r = open_new(o->c->store, o->message_id, o->index, ATTACH_TREE, &tree_fd, diag)) !=
 		    MLA_OK ||
-	    (r = seal_segments(src, sealer, b, ct_fd, tree_fd, &n, diag)) != MLA_OK ||
-	    (r = mla_attach_sealer_finish(sealer, &o->out->pub, plain_md, diag)) != MLA_OK)
+	    (r = seal_segments(src, sealer, b, ct_fd, tree_fd, plain, &n, diag)) != MLA_OK ||
+	    (r = mla_attach_sealer_finish(sealer, &o->out->pub, plain != NULL ? NULL : plain_md,
+					  diag)) != MLA_OK ||
+	    (plain != NULL && (r = seal_hash_finish(plain, plain_md, diag)) != MLA_OK))
 		goto out;
 	if (close(tree_fd) != 0) {
 		tree_fd = -1;
@@ -264,6 +280,7 @@ out:
 		r = mla_fail(diag, MLA_ERR_IO, "attachment %u: cannot write it", o->index);
 	if (tree_fd >= 0)
 		close(tree_fd);
+	seal_hash_free(plain); /* before the buffers it may read are reused or freed */
 	mla_attach_sealer_free(sealer);
 	return r;
 }

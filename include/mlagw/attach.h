@@ -112,9 +112,13 @@ mla_err mla_attach_sealer_new(const uint8_t secret[MLA_ATTACH_SECRET_LEN],
 mla_err mla_attach_sealer_segment(mla_attach_sealer *s, const uint8_t *pt, size_t len,
 				  int last, uint8_t *out, size_t *out_len, mla_diag *diag);
 /* After the last segment: the entry of the signed list, and the SHA-256 of all plaintext
- * segments (the file's digest when it was not compressed). */
+ * segments (the file's digest when it was not compressed) unless plain_sha256 is NULL. */
 mla_err mla_attach_sealer_finish(const mla_attach_sealer *s, mla_attach_entry *e,
 				 uint8_t plain_sha256[32], mla_diag *diag);
+/* Before the first segment: the sealer keeps no plaintext digest (the caller hashes the
+ * plaintext itself, e.g. on another thread while this one encrypts); finish must then be
+ * given NULL for it (MLA_ERR_ARG otherwise). */
+void mla_attach_sealer_no_plain_digest(mla_attach_sealer *s);
 void mla_attach_sealer_free(mla_attach_sealer *s);
 /* The leaf hash (SPEC 17.7) of the segment the last mla_attach_sealer_segment sealed, for a
  * sender that keeps the leaves (the tree file of SPEC 17.13) without hashing them again. */

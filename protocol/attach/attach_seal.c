@@ -14,7 +14,7 @@ struct mla_attach_sealer {
 	int done;
 	mla_merkle_hasher *hasher;
 	mla_merkle_compact range;
-	EVP_MD_CTX *plain_md; /* SHA-256 of the plaintext segments */
+	EVP_MD_CTX *plain_md; /* SHA-256 of the plaintext segments, NULL if not kept */
 	uint8_t last_leaf[MLA_MERKLE_HASH_LEN]; /* of the segment sealed last */
 };
 
@@ -99,7 +99,7 @@ mla_err mla_attach_sealer_segment(mla_attach_sealer *s, const uint8_t *pt, size_
 
 	if ((r = check_segment(s, len, last, diag)) != MLA_OK)
 		return r;
-	if ((len > 0 && EVP_DigestUpdate(s->plain_md, pt, len) != 1) ||
+	if ((len > 0 && s->plain_md != NULL && EVP_DigestUpdate(s->plain_md, pt, len) != 1) ||
 	    (r = attach_seal_segment(&s->keys, s->segments, last, pt, len, out)) != MLA_OK ||
 	    (r = mla_merkle_hasher_leaf(s->hasher, out, len + MLA_ATTACH_TAG_LEN, leaf)) !=
 		    MLA_OK ||
@@ -130,9 +130,13 @@ mla_err mla_attach_sealer_finish(const mla_attach_sealer *s, mla_attach_entry *e
 	e->size = s->ct_size;
 	e->segment_size = s->segment_size;
 	e->segments = s->segments;
+	if (plain_sha256 != NULL && s->plain_md == NULL)
+		return mla_fail(diag, MLA_ERR_ARG, "attachment %u: its plaintext digest was not "
+				"kept", s->index);
 	/* a copy of the digest state, so finish may be asked twice */
-	if ((md = EVP_MD_CTX_new()) == NULL || EVP_MD_CTX_copy_ex(md, s->plain_md) != 1 ||
-	    EVP_DigestFinal_ex(md, plain_sha256, &n) != 1 || n != 32 ||
+	if ((plain_sha256 != NULL &&
+	     ((md = EVP_MD_CTX_new()) == NULL || EVP_MD_CTX_copy_ex(md, s->plain_md) != 1 ||
+	      EVP_DigestFinal_ex(md, plain_sha256, &n) != 1 || n != 32)) ||
 	    (r = mla_merkle_compact_root(&s->range, e->root)) != MLA_OK)
 		r = mla_fail(diag, MLA_ERR_INTERNAL, "attachment %u: cannot finish", s->index);
 	EVP_MD_CTX_free(md);
@@ -142,4 +146,10 @@ mla_err mla_attach_sealer_finish(const mla_attach_sealer *s, mla_attach_entry *e
 void mla_attach_sealer_last_leaf(const mla_attach_sealer *s, uint8_t leaf[MLA_MERKLE_HASH_LEN])
 {
 	memcpy(leaf, s->last_leaf, MLA_MERKLE_HASH_LEN);
+}
+
+void mla_attach_sealer_no_plain_digest(mla_attach_sealer *s)
+{
+	EVP_MD_CTX_free(s->plain_md);
+	s->plain_md = NULL;
 }

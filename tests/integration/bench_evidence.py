@@ -33,18 +33,26 @@ try:
     for line in ('attachment of 8388608 bytes, two gateways', '  upload ', '  seal+store ',
                  '  transfer+receipt ', '  download at B ', '  end to end ',
                  "A's verified receipt, version 3", '  bound ', '% of the bound (target at least',
-                 '  peak RSS           A '):
+                 '  peak RSS           A ', '  pipeline bound ',
+                 '(per byte 5 AES-256-GCM + 3 SHA-256 + 3 fsynced writes, on ',
+                 '% of the pipeline bound', '  CPU time           A '):
         assert line in out, (line, out)
-    assert out.count('MB/s') >= 6, out
+    assert out.count('MB/s') >= 7, out
     assert glob.glob(os.path.join(tmp, '*')) == [], os.listdir(tmp)  # stores, PKI, files gone
 
     r = json.loads(bench('--size', '100000', '--json').stdout)
     print(r)
     assert r['size'] == 100000 and r['gateways'] == 2, r
     for k in ('upload_mbps', 'seal_mbps', 'transfer_mbps', 'end_to_end_mbps', 'bound_mbps',
-              'aes_gcm_mbps', 'sha256_mbps', 'disk_mbps', 'ratio'):
+              'aes_gcm_mbps', 'sha256_mbps', 'disk_mbps', 'ratio', 'cores', 'path_bound_mbps',
+              'path_ratio'):
         assert r[k] > 0, (k, r)
+    # the pipeline bound: 5 AES-GCM, 3 SHA-256 and 3 disk writes a byte, on every core
+    per_mb = 5 / r['aes_gcm_mbps'] + 3 / r['sha256_mbps'] + 3 / r['disk_mbps']
+    assert abs(r['path_bound_mbps'] - r['cores'] / per_mb) <= 0.1 + 1e-3 * r['path_bound_mbps'], r
+    assert r['path_bound_mbps'] < r['cores'] * r['bound_mbps'], r
     assert len(r['peak_rss_kib']) == 2 and min(r['peak_rss_kib']) > 0, r
+    assert len(r['cpu_s']) == 2 and min(r['cpu_s']) > 0, r
 
     p = bench('--size', '1M', '--mlagwd', '/bin/false', rc=1)
     assert 'exited at start-up' in p.stderr and '.log' in p.stderr, p.stderr

@@ -537,33 +537,57 @@ static void unhex(const char *h, uint8_t *out, size_t n)
 	assert_int_equal(mla_hex_decode(h, 2 * n, out, n, NULL), MLA_OK);
 }
 
-/* The test vector of SPEC 17.12, computed independently (Python's hmac and the cryptography
- * package's AES-GCM): key, nonce prefix, the sealed segment "abc" and its root. */
-static void test_spec_vector(void **state)
-{
-	uint8_t secret[32], key[32], prefix[7], want_key[32], want_prefix[7], ct[19], want_ct[19];
-	uint8_t want_root[32], sha[32];
-	mla_attach_sealer *sl = NULL;
-	mla_diag d = {MLA_OK, ""};
-	mla_attach_entry e;
-	size_t len;
+#define SPEC_CT "9f95b5e295b8a95b231d55729d3eaf7e2f5864"
+#define SPEC_ROOT "14aea07aecd467fafcd9fce1ebc5445d585ed8e1fa510dc882d8785ee0b2be65"
 
-	(void)state;
+static void spec_secret(uint8_t secret[32])
+{
 	for (int i = 0; i < 32; i++)
 		secret[i] = (uint8_t)i;
-	unhex("d3dbb9404c36c1e24706ae06c6a5e8d333524faab3c41b14e1d2bf669a07d589", want_key, 32);
-	unhex("0d59a4eec93e2d", want_prefix, 7);
-	unhex("9f95b5e295b8a95b231d55729d3eaf7e2f5864", want_ct, 19);
-	unhex("14aea07aecd467fafcd9fce1ebc5445d585ed8e1fa510dc882d8785ee0b2be65", want_root, 32);
-	assert_int_equal(mla_attach_derive(secret, MSG1, 1, key, prefix), MLA_OK);
-	assert_memory_equal(key, want_key, 32);
-	assert_memory_equal(prefix, want_prefix, 7);
+}
+
+/* The sealer of SPEC 17.12's vector (attachment 1 of MSG1, secret 0, 1, ..., 31) after its
+ * one segment "abc", whose ciphertext is checked; keep_plain 0: it keeps no plaintext digest
+ * (mla_attach_sealer_no_plain_digest). The caller frees it. */
+static mla_attach_sealer *spec_sealed_abc(int keep_plain)
+{
+	uint8_t secret[32], ct[19], want_ct[19];
+	mla_attach_sealer *sl = NULL;
+	mla_diag d = {MLA_OK, ""};
+	size_t len;
+
+	spec_secret(secret);
+	unhex(SPEC_CT, want_ct, 19);
 	assert_int_equal(mla_attach_sealer_new(secret, MSG1, 1, MLA_ATTACH_SEGMENT_DEFAULT,
 					       MLA_ATTACH_DEFAULT_MAX_BYTES, &sl, &d), MLA_OK);
+	if (!keep_plain)
+		mla_attach_sealer_no_plain_digest(sl);
 	assert_int_equal(mla_attach_sealer_segment(sl, (const uint8_t *)"abc", 3, 1, ct, &len, &d),
 			 MLA_OK);
 	assert_int_equal(len, 19);
 	assert_memory_equal(ct, want_ct, 19);
+	return sl;
+}
+
+/* The test vector of SPEC 17.12, computed independently (Python's hmac and the cryptography
+ * package's AES-GCM): key, nonce prefix, the sealed segment "abc" and its root. */
+static void test_spec_vector(void **state)
+{
+	uint8_t secret[32], key[32], prefix[7], want_key[32], want_prefix[7], want_root[32];
+	uint8_t sha[32];
+	mla_attach_sealer *sl;
+	mla_diag d = {MLA_OK, ""};
+	mla_attach_entry e;
+
+	(void)state;
+	spec_secret(secret);
+	unhex("d3dbb9404c36c1e24706ae06c6a5e8d333524faab3c41b14e1d2bf669a07d589", want_key, 32);
+	unhex("0d59a4eec93e2d", want_prefix, 7);
+	unhex(SPEC_ROOT, want_root, 32);
+	assert_int_equal(mla_attach_derive(secret, MSG1, 1, key, prefix), MLA_OK);
+	assert_memory_equal(key, want_key, 32);
+	assert_memory_equal(prefix, want_prefix, 7);
+	sl = spec_sealed_abc(1);
 	assert_int_equal(mla_attach_sealer_finish(sl, &e, sha, &d), MLA_OK);
 	assert_memory_equal(e.root, want_root, 32);
 	assert_int_equal(e.size, 19);
@@ -578,6 +602,25 @@ static void test_speed(void **state)
 	assert_int_equal(mla_attach_measure_speed(4 << 20, &sp), MLA_OK);
 	assert_true(sp.aes_gcm_mbps > 0);
 	assert_true(sp.sha256_mbps > 0);
+}
+
+/* A sealer told to keep no plaintext digest seals the same segment and root (the spec
+ * vector), and refuses to give a digest it did not keep. */
+static void test_sealer_without_plain_digest(void **state)
+{
+	uint8_t want_root[32], sha[32];
+	mla_attach_sealer *sl = spec_sealed_abc(0);
+	mla_diag d = {MLA_OK, ""};
+	mla_attach_entry e;
+
+	(void)state;
+	unhex(SPEC_ROOT, want_root, 32);
+	assert_int_equal(mla_attach_sealer_finish(sl, &e, sha, &d), MLA_ERR_ARG);
+	assert_non_null(strstr(d.msg, "plaintext digest was not kept"));
+	assert_int_equal(mla_attach_sealer_finish(sl, &e, NULL, &d), MLA_OK);
+	assert_memory_equal(e.root, want_root, 32);
+	assert_int_equal(e.size, 19);
+	mla_attach_sealer_free(sl);
 }
 
 int main(void)
@@ -599,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_derive),
 		cmocka_unit_test(test_spec_vector),
 		cmocka_unit_test(test_speed),
+		cmocka_unit_test(test_sealer_without_plain_digest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
