@@ -29,23 +29,19 @@ mla_err expiry_parse_days(const char *s, unsigned *days, size_t *n, const char *
 {
 	*n = 0;
 	for (;;) {
-		char *end;
-		unsigned long v;
+		size_t digits;
+		uint64_t v;
 
 		s += strspn(s, " \t,");
 		if (*s == '\0')
 			break;
-		if (*s < '0' || *s > '9') {
+		if ((digits = strspn(s, "0123456789")) == 0 ||
+		    (s[digits] != '\0' && strchr(" \t,", s[digits]) == NULL)) {
 			*why = "expected numbers of days separated by commas";
 			return MLA_ERR_CONFIG;
 		}
-		v = strtoul(s, &end, 10);
-		if (v < 1 || v > EXPIRY_WARN_DAYS_MAX || (end - s) > 4) {
+		if (mla_parse_u64n(s, digits, 1, EXPIRY_WARN_DAYS_MAX, &v) != MLA_OK) {
 			*why = "a number of days out of range (1..3650)";
-			return MLA_ERR_CONFIG;
-		}
-		if (*end != '\0' && strchr(" \t,", *end) == NULL) {
-			*why = "expected numbers of days separated by commas";
 			return MLA_ERR_CONFIG;
 		}
 		if (*n == EXPIRY_WARN_MAX) {
@@ -57,7 +53,7 @@ mla_err expiry_parse_days(const char *s, unsigned *days, size_t *n, const char *
 			return MLA_ERR_CONFIG;
 		}
 		days[(*n)++] = (unsigned)v;
-		s = end;
+		s += digits;
 	}
 	if (*n == 0) {
 		*why = "no threshold";
