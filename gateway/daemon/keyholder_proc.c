@@ -1,5 +1,6 @@
 /* The keyholder process of mlagwd (see keyholder_proc.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "keyholder_proc.h"
@@ -83,8 +85,15 @@ int keyholder_start(const struct gw_config *c, const char *config_path, int clos
 	if (p == 0) {
 		for (unsigned i = 0; i < n; i++)
 			(void)close(mine[i]);
-		if (close_fd >= 0)
+		if (close_fd >= 0) { /* detached: the start pipe, and no terminal either */
+			int null = open("/dev/null", O_RDWR);
+
 			(void)close(close_fd);
+			if (null >= 0 && (dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0))
+				_exit(3);
+			if (null > 2)
+				(void)close(null);
+		}
 		keyholder_main(theirs, n, config_path);
 	}
 	for (unsigned i = 0; i < n; i++)
@@ -97,4 +106,13 @@ fail:
 		(void)close(theirs[i]);
 	}
 	return -1;
+}
+
+void keyholder_end(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	mla_keyholder_detach();
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }

@@ -295,11 +295,13 @@ int main(int argc, char **argv)
 	pid_file = a.pid_file != NULL ? a.pid_file : cfg.pid_file;
 	if (start(&g, &cfg, pid_file, &ready_fd) != 0) {
 		gw_free(&g);
+		keyholder_end(keyholder);
 		return 1;
 	}
 	gw_run(&g);
 	code = g.exit_code;
 	gw_free(&g);
+	keyholder_end(keyholder); /* no process of this daemon outlives it */
 	if (pid_file != NULL && pid_file[0] != '\0')
 		(void)unlink(pid_file);
 	gw_log(code == 0 ? GW_LOG_INFO : GW_LOG_ERROR, "stopped", NULL, "clean=%d", code == 0);

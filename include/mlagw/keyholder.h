@@ -29,6 +29,10 @@ void mla_keyholder_serve(const int *fds, size_t n, mla_keyholder_allow allow, vo
  * the keyholder. Concurrent callers use free channels; a caller waits when none is free. */
 mla_err mla_keyholder_attach(const int *fds, size_t n, mla_diag *diag);
 
+/* Closes the channels (once no request is under way: the caller's threads are stopped), so
+ * the keyholder ends; key operations fail from then on. */
+void mla_keyholder_detach(void);
+
 /* Nonzero once a channel failed: the keyholder died or answered out of protocol. Every key
  * operation fails from then on; the daemon stops. */
 int mla_keyholder_failed(void);

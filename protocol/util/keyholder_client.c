@@ -41,6 +41,16 @@ mla_err mla_keyholder_attach(const int *fds, size_t n, mla_diag *diag)
 	return MLA_OK;
 }
 
+void mla_keyholder_detach(void)
+{
+	pthread_mutex_lock(&khc.lock);
+	for (size_t i = 0; i < khc.n; i++)
+		(void)close(khc.fds[i]);
+	khc.n = 0;
+	pthread_mutex_unlock(&khc.lock);
+	atomic_store(&khc.failed, 1); /* nothing to ask any more */
+}
+
 static size_t take_channel(void)
 {
 	size_t i;

@@ -25,14 +25,18 @@ def detached(gw):
     return p.returncode, p.stderr.decode(errors='replace')
 
 
-def daemons_of(gw):
-    """Pids of processes whose command line names gw's configuration file."""
+def daemons_of(gw, keyholders=False):
+    """Pids of processes whose command line names gw's configuration file: the daemons, or,
+    with keyholders, their keyholder processes (forked from them, so named alike)."""
     found = []
     for d in os.listdir('/proc'):
         try:
             with open('/proc/%s/cmdline' % d, 'rb') as f:
-                if gw.conf.encode() in f.read().split(b'\0'):
-                    found.append(int(d))
+                named = gw.conf.encode() in f.read().split(b'\0')
+            with open('/proc/%s/comm' % d) as f:
+                holder = f.read().strip() == 'mlagw-keyholder'
+            if named and holder == keyholders:
+                found.append(int(d))
         except (OSError, ValueError):
             pass
     return found
@@ -57,7 +61,8 @@ def port_in_use(gw):
     check(rc == 1, 'port in use: exit %d, want 1 (stderr %r)' % (rc, err))
     check('cannot start' in err and ('127.0.0.1:%d' % gw.port) in err,
           'port in use: stderr does not name the listener: %r' % err)
-    check(daemons_of(gw) == [], 'port in use: processes left: %r' % daemons_of(gw))
+    check(daemons_of(gw) == [] and daemons_of(gw, keyholders=True) == [],
+          'port in use: processes left: %r' % (daemons_of(gw) + daemons_of(gw, True)))
     check(not os.path.exists(gw.pid_file), 'port in use: pid file written')
 
 
@@ -76,7 +81,8 @@ def missing_or_empty_store(gw):
     rc, err = detached(gw)
     check(rc == 1 and 'is empty' in err, 'empty store: exit %d, stderr %r' % (rc, err))
     check(os.path.getsize(gw.store) == 0, 'empty store: written to')
-    check(daemons_of(gw) == [], 'empty store: processes left: %r' % daemons_of(gw))
+    check(daemons_of(gw) == [] and daemons_of(gw, keyholders=True) == [],
+          'empty store: processes left: %r' % (daemons_of(gw) + daemons_of(gw, True)))
     os.remove(gw.store)
     p = subprocess.run([gw.net.mlagw, 'store', 'init', '--store', gw.store], capture_output=True)
     check(p.returncode == 0 and os.path.getsize(gw.store) > 0, 'mlagw store init: %r' % (p,))
@@ -88,7 +94,8 @@ def bad_store(gw):
     rc, err = detached(gw)
     check(rc == 1, 'bad store: exit %d, want 1 (stderr %r)' % (rc, err))
     check('cannot start' in err and 'store' in err, 'bad store: stderr %r' % err)
-    check(daemons_of(gw) == [], 'bad store: processes left: %r' % daemons_of(gw))
+    check(daemons_of(gw) == [] and daemons_of(gw, keyholders=True) == [],
+          'bad store: processes left: %r' % (daemons_of(gw) + daemons_of(gw, True)))
     os.unlink(gw.store)
 
 
@@ -105,7 +112,8 @@ def killed_before_ready(gw):
     err = err.decode(errors='replace')
     check(p.returncode == 1, 'killed child: exit %d, want 1 (stderr %r)' % (p.returncode, err))
     check('ended before it was ready (signal 9)' in err, 'killed child: stderr %r' % err)
-    wait_until(lambda: daemons_of(gw) == [], 5, msg='no process left')
+    wait_until(lambda: daemons_of(gw) == [] and daemons_of(gw, True) == [], 5,
+               msg='no process left')
     os.unlink(fifo)
 
 
@@ -119,13 +127,15 @@ def good_start(gw):
     check(' started ' in err and 'cannot' not in err, 'good start: stderr %r' % err)
     with open(gw.pid_file) as f:
         pid = int(f.read())
-    check(alive(pid) and daemons_of(gw) == [pid],
-          'good start: pid file %d, daemons %r' % (pid, daemons_of(gw)))
+    check(alive(pid) and daemons_of(gw) == [pid] and len(daemons_of(gw, True)) == 1,
+          'good start: pid file %d, daemons %r, keyholders %r' % (pid, daemons_of(gw),
+                                                                  daemons_of(gw, True)))
     check(os.getsid(pid) == pid, 'good start: the daemon did not start its own session')
     code, _ = gw.http('GET', '/local/v1/health', timeout=5)
     check(code == 200, 'good start: health %d' % code)
     os.kill(pid, signal.SIGTERM)
     wait_until(lambda: not alive(pid), 30, msg='the daemon to stop on SIGTERM')
+    wait_until(lambda: daemons_of(gw, True) == [], 5, msg='its keyholder to end with it')
     check(not os.path.exists(gw.pid_file), 'good start: pid file left after SIGTERM')
 
 
