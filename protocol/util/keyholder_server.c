@@ -20,12 +20,17 @@
 #define KH_MAX_KEYS 64
 #define KH_SIG_MAX 2048 /* an RSA-16384 signature */
 
+/* A key's id: its slot + 1 in the low byte, the slot's generation above, so an id of a key
+ * forgotten never names the key that took its slot. */
+#define KH_ID(slot, gen) ((uint32_t)(gen) << 8 | (uint32_t)((slot) + 1))
+
 static struct {
 	pthread_mutex_t lock;
-	mla_privkey *keys[KH_MAX_KEYS]; /* id i + 1; NULL: free */
+	mla_privkey *keys[KH_MAX_KEYS]; /* NULL: free */
+	uint32_t gen[KH_MAX_KEYS];      /* bumped each time the slot is given */
 	mla_keyholder_allow allow;
 	void *arg;
-} kh = {PTHREAD_MUTEX_INITIALIZER, {NULL}, NULL, NULL};
+} kh = {PTHREAD_MUTEX_INITIALIZER, {NULL}, {0}, NULL, NULL};
 
 static void die(const char *why)
 {
@@ -38,9 +43,11 @@ static mla_privkey *key_of(uint32_t id)
 {
 	mla_privkey *k = NULL;
 
+	uint32_t slot = (id & 0xff) - 1;
+
 	pthread_mutex_lock(&kh.lock);
-	if (id >= 1 && id <= KH_MAX_KEYS)
-		k = kh.keys[id - 1];
+	if ((id & 0xff) >= 1 && slot < KH_MAX_KEYS && KH_ID(slot, kh.gen[slot]) == id)
+		k = kh.keys[slot];
 	pthread_mutex_unlock(&kh.lock);
 	if (k == NULL)
 		die("a request names a key it was not given");
@@ -71,6 +78,7 @@ static int op_load(int fd, const uint8_t *b, size_t n)
 	mla_diag d = {MLA_OK, ""};
 	uint8_t *out;
 	int len, r, slot = -1;
+	uint32_t id = 0;
 
 	if (n == 0 || n >= sizeof(path) || memchr(b, '\0', n) != NULL)
 		die("a key path of the wrong shape");
@@ -82,8 +90,11 @@ static int op_load(int fd, const uint8_t *b, size_t n)
 		return answer_refused(fd, d.code != MLA_OK ? d.code : MLA_ERR_KEY_FILE, d.msg);
 	pthread_mutex_lock(&kh.lock);
 	for (int i = 0; i < KH_MAX_KEYS && slot < 0; i++)
-		if (kh.keys[i] == NULL)
+		if (kh.keys[i] == NULL) {
 			kh.keys[(slot = i)] = k;
+			kh.gen[i] = (kh.gen[i] + 1) & 0xffffff;
+			id = KH_ID(i, kh.gen[i]);
+		}
 	pthread_mutex_unlock(&kh.lock);
 	if (slot < 0) {
 		mla_privkey_free(k);
@@ -94,7 +105,7 @@ static int op_load(int fd, const uint8_t *b, size_t n)
 		OPENSSL_free(der);
 		return answer_refused(fd, MLA_ERR_INTERNAL, "cannot encode the public key");
 	}
-	kh_put32(out, (uint32_t)slot + 1);
+	kh_put32(out, id);
 	memcpy(out + 4, der, (size_t)len);
 	r = answer_ok(fd, out, (size_t)len + 4);
 	OPENSSL_free(der);
@@ -107,7 +118,7 @@ static int op_free(int fd, uint32_t id)
 	mla_privkey *k = key_of(id);
 
 	pthread_mutex_lock(&kh.lock);
-	kh.keys[id - 1] = NULL;
+	kh.keys[(id & 0xff) - 1] = NULL;
 	pthread_mutex_unlock(&kh.lock);
 	mla_privkey_free(k);
 	return answer_ok(fd, (const uint8_t *)"", 0);

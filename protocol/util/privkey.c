@@ -195,7 +195,7 @@ void mla_privkey_free(mla_privkey *k)
 {
 	if (k == NULL)
 		return;
-	if (k->remote != 0) {
+	if (k->remote != 0 && k->key == NULL) { /* a proxy tells the keyholder when it goes */
 		mla_buf none;
 
 		mla_buf_init(&none, 16);

@@ -8,6 +8,8 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/ec.h>
@@ -19,6 +21,14 @@
 #include "keyholder_client.h"
 #include "keyholder_wire.h"
 #include "privkey_proxy.h"
+
+/* The keyholder's key a proxy stands for, shared by the copies OpenSSL may make of the key
+ * object: the keyholder forgets the key when the last one is freed, never while a TLS
+ * context or a connection still holds it. */
+struct proxy_ref {
+	atomic_int refs;
+	uint32_t id;
+};
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static EC_KEY_METHOD *ec_method;
@@ -45,7 +55,8 @@ static int forward(uint8_t op, uint32_t id, const uint8_t *pre, size_t npre, con
 static int ec_sign(int type, const unsigned char *dgst, int dlen, unsigned char *sig,
 		   unsigned int *siglen, const BIGNUM *kinv, const BIGNUM *r, EC_KEY *ec)
 {
-	uint32_t id = (uint32_t)(uintptr_t)EC_KEY_get_ex_data(ec, ec_idx);
+	const struct proxy_ref *ref = EC_KEY_get_ex_data(ec, ec_idx);
+	uint32_t id = ref != NULL ? ref->id : 0;
 	int n;
 
 	(void)type;
@@ -73,7 +84,8 @@ static ECDSA_SIG *ec_sign_sig(const unsigned char *dgst, int dlen, const BIGNUM 
 static int rsa_forward(uint8_t op, int flen, const unsigned char *from, unsigned char *to,
 		       RSA *rsa, int padding)
 {
-	uint32_t id = (uint32_t)(uintptr_t)RSA_get_ex_data(rsa, rsa_idx);
+	const struct proxy_ref *ref = RSA_get_ex_data(rsa, rsa_idx);
+	uint32_t id = ref != NULL ? ref->id : 0;
 	uint8_t pad[4];
 
 	if (flen <= 0 || (padding != RSA_PKCS1_PADDING && padding != RSA_NO_PADDING))
@@ -94,12 +106,48 @@ static int rsa_priv_dec(int flen, const unsigned char *from, unsigned char *to, 
 	return rsa_forward(KH_RSA_DECRYPT, flen, from, to, rsa, padding);
 }
 
+/* A copy of the key object shares the reference. */
+static int ref_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
+		   long argl, void *argp)
+{
+	struct proxy_ref *ref = *from_d;
+
+	(void)to;
+	(void)from;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (ref != NULL)
+		atomic_fetch_add(&ref->refs, 1);
+	return 1;
+}
+
+/* The last key object gone: the keyholder forgets the key. */
+static void ref_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+		     void *argp)
+{
+	struct proxy_ref *ref = ptr;
+	mla_buf none;
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (ref == NULL || atomic_fetch_sub(&ref->refs, 1) != 1)
+		return;
+	mla_buf_init(&none, 16);
+	(void)kh_call(KH_FREE, ref->id, NULL, 0, NULL, 0, &none, NULL);
+	mla_buf_free(&none);
+	free(ref);
+}
+
 static void make_methods(void)
 {
 	int (*sign_setup)(EC_KEY *, BN_CTX *, BIGNUM **, BIGNUM **) = NULL;
 
-	ec_idx = EC_KEY_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	rsa_idx = RSA_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	ec_idx = EC_KEY_get_ex_new_index(0, NULL, NULL, ref_dup, ref_free);
+	rsa_idx = RSA_get_ex_new_index(0, NULL, NULL, ref_dup, ref_free);
 	if ((ec_method = EC_KEY_METHOD_new(EC_KEY_OpenSSL())) != NULL) {
 		EC_KEY_METHOD_get_sign(EC_KEY_OpenSSL(), NULL, &sign_setup, NULL);
 		EC_KEY_METHOD_set_sign(ec_method, ec_sign, sign_setup, ec_sign_sig);
@@ -127,14 +175,35 @@ static BIGNUM *placeholder(void)
 	return one;
 }
 
+static struct proxy_ref *new_ref(uint32_t id)
+{
+	struct proxy_ref *ref = malloc(sizeof(*ref));
+
+	if (ref != NULL) {
+		atomic_init(&ref->refs, 1);
+		ref->id = id;
+	}
+	return ref;
+}
+
+/* ex_data set: the key object owns ref now (ref_free); *ref is cleared for the caller. */
+static int give_ref(int set, struct proxy_ref **ref)
+{
+	if (set == 1)
+		*ref = NULL;
+	return set == 1;
+}
+
 static EVP_PKEY *ec_proxy(const EVP_PKEY *pub, uint32_t id)
 {
 	EC_KEY *ec = EVP_PKEY_get1_EC_KEY((EVP_PKEY *)(uintptr_t)pub);
 	BIGNUM *d = placeholder();
 	EVP_PKEY *p = NULL;
+	struct proxy_ref *ref = new_ref(id);
 
-	if (ec != NULL && d != NULL && ec_method != NULL && EC_KEY_set_method(ec, ec_method) == 1 &&
-	    EC_KEY_set_ex_data(ec, ec_idx, (void *)(uintptr_t)id) == 1 &&
+	if (ec != NULL && d != NULL && ref != NULL && ec_method != NULL &&
+	    EC_KEY_set_method(ec, ec_method) == 1 &&
+	    give_ref(EC_KEY_set_ex_data(ec, ec_idx, ref), &ref) &&
 	    EC_KEY_set_private_key(ec, d) == 1 && (p = EVP_PKEY_new()) != NULL &&
 	    EVP_PKEY_assign_EC_KEY(p, ec) == 1)
 		ec = NULL; /* owned by p */
@@ -142,8 +211,11 @@ static EVP_PKEY *ec_proxy(const EVP_PKEY *pub, uint32_t id)
 		EVP_PKEY_free(p);
 		p = NULL;
 	}
+	if (ec != NULL && (ref == NULL) && (ref = EC_KEY_get_ex_data(ec, ec_idx)) != NULL)
+		(void)EC_KEY_set_ex_data(ec, ec_idx, NULL); /* a failed proxy tells nobody */
 	EC_KEY_free(ec);
 	BN_free(d);
+	free(ref);
 	return p;
 }
 
@@ -152,9 +224,11 @@ static EVP_PKEY *rsa_proxy(const EVP_PKEY *pub, uint32_t id)
 	RSA *rsa = EVP_PKEY_get1_RSA((EVP_PKEY *)(uintptr_t)pub);
 	BIGNUM *d = placeholder();
 	EVP_PKEY *p = NULL;
+	struct proxy_ref *ref = new_ref(id);
 
-	if (rsa != NULL && d != NULL && rsa_method != NULL && RSA_set_method(rsa, rsa_method) == 1 &&
-	    RSA_set_ex_data(rsa, rsa_idx, (void *)(uintptr_t)id) == 1 &&
+	if (rsa != NULL && d != NULL && ref != NULL && rsa_method != NULL &&
+	    RSA_set_method(rsa, rsa_method) == 1 &&
+	    give_ref(RSA_set_ex_data(rsa, rsa_idx, ref), &ref) &&
 	    RSA_set0_key(rsa, NULL, NULL, d) == 1) {
 		d = NULL; /* owned by rsa */
 		if ((p = EVP_PKEY_new()) != NULL && EVP_PKEY_assign_RSA(p, rsa) == 1)
@@ -164,8 +238,11 @@ static EVP_PKEY *rsa_proxy(const EVP_PKEY *pub, uint32_t id)
 			p = NULL;
 		}
 	}
+	if (rsa != NULL && (ref == NULL) && (ref = RSA_get_ex_data(rsa, rsa_idx)) != NULL)
+		(void)RSA_set_ex_data(rsa, rsa_idx, NULL); /* a failed proxy tells nobody */
 	RSA_free(rsa);
 	BN_free(d);
+	free(ref);
 	return p;
 }
 

@@ -7,7 +7,9 @@
 #include <openssl/evp.h>
 
 /* An EVP_PKEY with the public half pub and private operations forwarded to the keyholder's
- * key id; NULL for key types without a method (Ed25519) or on failure. */
+ * key id; NULL for key types without a method (Ed25519) or on failure. The keyholder is told
+ * to forget the key when the last copy of the proxy is freed (not before: a TLS context may
+ * outlive the mla_privkey). */
 EVP_PKEY *privkey_proxy_new(const EVP_PKEY *pub, uint32_t id);
 
 #endif

@@ -138,7 +138,22 @@ static void test_sign(void **state)
 	assert_int_equal(EVP_DigestSign(c, sig, &len, msg, sizeof(msg)), 1);
 	EVP_MD_CTX_free(c);
 	assert_true(verifies(mla_privkey_public(ec), EVP_sha256(), msg, sizeof(msg), sig, len));
-	mla_privkey_free(ec);
+	/* a TLS context may hold the proxy beyond the mla_privkey (a reload): it still signs,
+	 * and the keyholder forgets the key only when the last holder lets go */
+	{
+		EVP_PKEY *held = mla_privkey_evp(ec);
+
+		assert_int_equal(EVP_PKEY_up_ref(held), 1);
+		mla_privkey_free(ec);
+		assert_non_null(c = EVP_MD_CTX_new());
+		len = sizeof(sig);
+		assert_int_equal(EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, held), 1);
+		assert_int_equal(EVP_DigestSign(c, sig, &len, msg, sizeof(msg)), 1);
+		EVP_MD_CTX_free(c);
+		assert_true(verifies(held, EVP_sha256(), msg, sizeof(msg), sig, len));
+		EVP_PKEY_free(held);
+		assert_false(mla_keyholder_failed());
+	}
 	mla_privkey_free(ed);
 }
 
@@ -224,8 +239,8 @@ static ssize_t read_answer(int fd, uint8_t *buf, size_t max)
 	return (ssize_t)got;
 }
 
-/* What a raw request does to a fresh keyholder (that first loaded the RSA key as id 1 when
- * load is set): its exit status. */
+/* What a raw request does to a fresh keyholder (that first loaded the RSA key when load is
+ * set: slot 1, generation 1, id 0x101): its exit status. */
 static int raw_request(int load, const uint8_t *req, size_t n)
 {
 	int fd, st = 0;
@@ -256,10 +271,10 @@ static void test_outside_protocol(void **state)
 	static const uint8_t unknown_key[] = {0, 0, 0, 6, 3, 0, 0, 0, 42, 'x'};
 	static const uint8_t too_long[] = {0, 2, 0, 0, 3};
 	static const uint8_t short_head[] = {0, 0, 0, 2, 3, 0};
-	static const uint8_t bad_pad[] = {0, 0, 0, 10, 5, 0, 0, 0, 1, 0, 0, 0, 4, 'x'};
+	static const uint8_t bad_pad[] = {0, 0, 0, 10, 5, 0, 0, 1, 1, 0, 0, 0, 4, 'x'};
 
 	(void)state;
-	static const uint8_t good_then_end[] = {0, 0, 0, 5, 2, 0, 0, 0, 1}; /* FREE key 1 */
+	static const uint8_t good_then_end[] = {0, 0, 0, 5, 2, 0, 0, 1, 1}; /* FREE the key */
 
 	assert_int_equal(raw_request(0, unknown_op, sizeof(unknown_op)), 3);
 	assert_int_equal(raw_request(0, unknown_key, sizeof(unknown_key)), 3);
