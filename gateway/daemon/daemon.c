@@ -197,7 +197,8 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, struct gw_d
 	gw_crypto_free(g->crypto);
 	g->crypto = crypto;
 	/* applied: a store failure here leaves only the next start without the new serial */
-	if (gw_directory_adopted(g->store, snap->dir, old->dir, &held) != MLA_OK)
+	if (gw_directory_adopted(g->store, snap->dir, old->dir, &held) != MLA_OK ||
+	    gw_directory_record(g, "reload", &held) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=directory-held reason=\"%s\"",
 		       held.msg);
 	gw_snapshot_unref(old);
@@ -493,7 +494,8 @@ mla_err gw_start(struct gw *g, const struct gw_config *given, mla_diag *d)
 	if ((r = gw_crypto_load(c, &g->crypto, d)) != MLA_OK ||
 	    (r = adopt_cases(g, c, d)) != MLA_OK ||
 	    (r = gw_batch_new(&g->batch)) != MLA_OK ||
-	    (r = tlog_start(g, d)) != MLA_OK || (r = gw_integrity_start(g, d)) != MLA_OK)
+	    (r = tlog_start(g, d)) != MLA_OK || (r = gw_directory_record(g, "start", d)) != MLA_OK ||
+	    (r = gw_integrity_start(g, d)) != MLA_OK)
 		return r;
 	gw_key_digests(c, g->daemon->key_digest);
 	if ((g->pool = gw_pool_new(g->base, worker_count(c), gw_batch_begin, gw_batch_end, g)) ==
