@@ -138,6 +138,17 @@ static json_t *failures_json(const mla_audit_failure *f, size_t n)
 	return a;
 }
 
+/* Whether family k is reported: attachments when a folder was given, directories when the
+ * log adopted one (a bundle of a gateway without a directory reports as before). */
+static int family_shown(const mla_audit_bundle_result *b, int k)
+{
+	if (k == MLA_AUDIT_CHECK_ATTACHMENTS)
+		return b->attachments_dir;
+	if (k == MLA_AUDIT_CHECK_DIRECTORIES)
+		return b->ok[k] + b->failed[k] > 0;
+	return 1;
+}
+
 static json_t *report_json(const mla_audit_bundle_result *b)
 {
 	json_t *checks = json_object();
@@ -145,7 +156,7 @@ static json_t *report_json(const mla_audit_bundle_result *b)
 	json_t *o;
 
 	for (int k = 0; k < MLA_AUDIT_CHECK_N; k++)
-		if (k != MLA_AUDIT_CHECK_ATTACHMENTS || b->attachments_dir)
+		if (family_shown(b, k))
 			json_object_set_new(checks, mla_audit_check_name((mla_audit_check)k),
 					    json_pack("{sIsI}", "ok", (json_int_t)b->ok[k], "failed",
 						      (json_int_t)b->failed[k]));
@@ -170,7 +181,7 @@ static void report_text(const mla_audit_bundle_result *b)
 	       b->records[MLA_BUNDLE_ENTRY], b->records[MLA_BUNDLE_CHECKPOINT], b->cosignatures,
 	       b->records[MLA_BUNDLE_ENVELOPE], b->records[MLA_BUNDLE_RECEIPT]);
 	for (int k = 0; k < MLA_AUDIT_CHECK_N; k++)
-		if (k != MLA_AUDIT_CHECK_ATTACHMENTS || b->attachments_dir)
+		if (family_shown(b, k))
 			printf("  %-12s %zu ok, %zu failed\n",
 			       mla_audit_check_name((mla_audit_check)k), b->ok[k], b->failed[k]);
 	if (b->attachments_dir)

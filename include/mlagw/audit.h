@@ -123,6 +123,10 @@ typedef struct mla_audit_source {
 	 * source that keeps no tree (export keeps the leaves, 32 bytes an entry) */
 	mla_err (*node)(void *ctx, unsigned level, uint64_t idx, uint8_t out[32],
 			mla_diag *diag);
+	/* the signed directory document whose SHA-256 is digest (SPEC 18.6), fn once, or
+	 * MLA_ERR_NOT_FOUND; NULL for a source that keeps none */
+	mla_err (*directory)(void *ctx, const uint8_t digest[32], mla_audit_bytes_fn fn,
+			     void *arg, mla_diag *diag);
 } mla_audit_source;
 
 /* What stopped an export, so that a caller can word it: diag holds the message. */
@@ -138,6 +142,9 @@ typedef enum mla_audit_export_fault {
 /* The log's entries below its latest checkpoint are not all there: no proofs were written
  * (the verifier names what is missing). */
 #define MLA_AUDIT_EXPORT_W_NO_PROOFS 1u
+/* A directory-adopted entry names a document the source does not keep: it is not in the
+ * bundle (the verifier names it, `missing`). */
+#define MLA_AUDIT_EXPORT_W_NO_DIRECTORY 2u
 
 typedef struct mla_audit_export_result {
 	mla_audit_export_fault fault;
@@ -145,6 +152,7 @@ typedef struct mla_audit_export_result {
 	size_t entries, checkpoints, witnessed, peer_certs, proofs, envelopes, receipts;
 	uint64_t covered;  /* entries the latest checkpoint covers */
 	unsigned warnings; /* MLA_AUDIT_EXPORT_W_* */
+	size_t directories; /* directory documents written (format 5) */
 } mla_audit_export_result;
 
 /* Writes the audit bundle of src to out: the manifest, the audit certificate (cert_pem, PEM,
@@ -188,6 +196,7 @@ typedef enum mla_audit_check {
 	MLA_AUDIT_CHECK_RECEIPTS,
 	MLA_AUDIT_CHECK_DELIVERED, /* each delivered entry has the positive receipt it names */
 	MLA_AUDIT_CHECK_ATTACHMENTS, /* attachment files beside the bundle (SPEC 15, 17.15) */
+	MLA_AUDIT_CHECK_DIRECTORIES, /* the directory documents the log adopted (SPEC 15, 18.6) */
 	MLA_AUDIT_CHECK_N
 } mla_audit_check;
 
@@ -238,6 +247,8 @@ typedef enum mla_audit_refusal {
 	MLA_AUDIT_R_KEY_CHANGE,	   /* the audit keys do not follow the log's audit-key-changed entries */
 	MLA_AUDIT_R_ATTACHMENT,	   /* an attachment file is not the ciphertext its signed list commits to */
 	MLA_AUDIT_R_ATTACHMENT_UNLISTED, /* a file beside the bundle that no verified envelope lists */
+	MLA_AUDIT_R_DIRECTORY,	   /* a directory document does not verify, differs from its entry,
+				    * or its serial goes back along the log */
 	MLA_AUDIT_R_N
 } mla_audit_refusal;
 

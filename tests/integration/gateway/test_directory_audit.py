@@ -7,6 +7,7 @@ it; the directory in force at a time is read from a bundle."""
 import hashlib
 import json
 import os
+import shutil
 import signal
 import sys
 
@@ -22,6 +23,46 @@ def read(path):
 
 def adopted(gw):
     return [e for e in gw.audit() if e['event'] == 'directory-adopted']
+
+
+def records(data):
+    """The bundle's first line and its records as [type, name, bytes]."""
+    nl = data.index(b'\n')
+    magic, pos, recs = data[:nl + 1], nl + 1, []
+    while pos < len(data):
+        nl = data.index(b'\n', pos)
+        t, name, n = data[pos:nl].decode().split(' ')
+        recs.append([t, name, data[nl + 1:nl + 1 + int(n)]])
+        pos = nl + 2 + int(n)
+    return magic, recs
+
+
+def rebuild(magic, recs):
+    out = bytearray(magic)
+    for t, name, body in recs:
+        out += b'%s %s %d\n' % (t.encode(), name.encode(), len(body)) + body + b'\n'
+    return bytes(out)
+
+
+def set_directories(recs, n):
+    m = json.loads(recs[0][2])
+    m['counts']['directories'] = n
+    recs[0][2] = json.dumps(m).encode()
+
+
+def verify(net, path, trust):
+    p = net.cli('audit', 'verify', path, '--trust', trust, '--json', check_rc=False)
+    return p.returncode, json.loads(p.stdout.decode() or '{}')
+
+
+def refused(net, trust, data, family, what, label):
+    path = os.path.join(net.dir, 'tampered.mab')
+    with open(path, 'wb') as f:
+        f.write(data)
+    rc, rep = verify(net, path, trust)
+    msgs = [x['message'] for x in rep.get('failures', []) if x['check'] == family]
+    check(rc == 1 and any(what in m for m in msgs), '%s: exit %d %r' % (label, rc,
+                                                                       rep.get('failures')))
 
 
 def reload_to(gw, serial):
@@ -60,6 +101,47 @@ def main(mlagw, mlagwd):
     check(a[1]['reason'] == 'reload', 'entry %r' % a[1])
     print('ok - one directory-adopted entry per serial, across reloads and restarts')
     es.stop()
+
+    trust = os.path.join(net.dir, 'trust')
+    os.makedirs(trust)
+    for st in ('ES', 'CO'):
+        shutil.copy(net.pki(st, 'root.crt'), os.path.join(trust, st + '.crt'))
+    out = os.path.join(net.dir, 'ES.mab')
+    net.cli('audit', 'export', '--store', es.store, '--cert', es.pki('audit.crt'), '--out', out)
+    data = read(out)
+    magic, recs = records(data)
+    check(magic == b'mlagw-audit-bundle/5\n', 'format %r' % magic)
+    docs = {name: body for t, name, body in recs if t == 'directory'}
+    check(set(docs) == {hashlib.sha256(read(x)).hexdigest() for x in (d1, d2)} and
+          all(hashlib.sha256(b).hexdigest() == n for n, b in docs.items()),
+          'directory records %r' % sorted(docs))
+    check(json.loads(recs[0][2])['counts']['directories'] == 2, 'manifest counts')
+    rc, rep = verify(net, out, trust)
+    check(rc == 0 and rep['verified'] and rep['checks']['directories'] == {'ok': 2, 'failed': 0},
+          'verify: exit %d %r' % (rc, rep))
+    print('ok - the bundle (format 5) carries both directory documents and verifies offline')
+
+    h1 = hashlib.sha256(read(d1)).hexdigest()
+    # removed: the entry of serial 1 names a document the bundle lacks
+    cut = [r for r in recs if not (r[0] == 'directory' and r[1] == h1)]
+    set_directories(cut, 1)
+    refused(net, trust, rebuild(magic, cut), 'directories', 'which the bundle does not hold',
+            'document removed')
+    # altered in place: its digest is no longer its name
+    alt = [list(r) for r in recs]
+    for r in alt:
+        if r[0] == 'directory' and r[1] == h1:
+            r[2] = r[2].replace(b'Central authority of CO', b'Central authority of XX')
+    refused(net, trust, rebuild(magic, alt), 'directories', 'not its name (altered)',
+            'document altered')
+    # altered and renamed to its new digest: named by no entry, and serial 1's is missing
+    for r in alt:
+        if r[0] == 'directory' and r[1] == h1:
+            r[1] = hashlib.sha256(r[2]).hexdigest()
+    alt = alt[:-2] + sorted(alt[-2:], key=lambda r: r[1])
+    refused(net, trust, rebuild(magic, alt), 'directories', 'no directory-adopted entry names',
+            'document renamed')
+    print('ok - a directory document removed or altered fails verify, naming it')
     net.stop_all()
 
 
