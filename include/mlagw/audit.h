@@ -282,6 +282,22 @@ typedef struct mla_audit_head {
  * return other than MLA_OK stops the verification, which returns it. */
 typedef mla_err (*mla_audit_head_fn)(void *arg, size_t bundle, const mla_audit_head *h);
 
+/* A directory-adopted entry of a verified bundle (SPEC 14, 18.6) and what step 12 found of
+ * its document: the bundle holds it (held) and it verified and states the entry's fields
+ * (verified). */
+typedef struct mla_audit_dir_adopted {
+	uint64_t seq, serial;
+	int64_t time_ms, issued, expires; /* the entry's time (ms); the directory's (s) */
+	char publisher[3];
+	uint8_t sha[32];
+	int held, verified;
+} mla_audit_dir_adopted;
+
+/* The directory-adopted entry in force at time at_ms (the last one whose time is not after
+ * it), or NULL when none was adopted by then. */
+const mla_audit_dir_adopted *mla_audit_directory_at(const mla_audit_dir_adopted *d, size_t n,
+						    int64_t at_ms);
+
 typedef struct mla_audit_bundle_result {
 	char *name;			     /* the input's */
 	char state[3];			     /* the manifest's; "" when it names none */
@@ -294,6 +310,8 @@ typedef struct mla_audit_bundle_result {
 	size_t unlisted; /* failures beyond those listed: counted in failed[], not described */
 	int attachments_dir; /* an attachments folder was checked (mla_audit_input.attachments) */
 	size_t attachments_absent; /* listed by a verified envelope, not in the folder: unchecked */
+	mla_audit_dir_adopted *directories; /* the directory-adopted entries, in seq order */
+	size_t ndirectories;
 } mla_audit_bundle_result;
 
 /* The failures of one bundle described at most (the rest counted): a bundle made to fail at

@@ -356,6 +356,7 @@ void audit_bundle_result_free(mla_audit_bundle_result *r)
 	if (r == NULL)
 		return;
 	free(r->name);
+	free(r->directories);
 	free_failures(r->failures, r->nfailures);
 }
 
@@ -382,6 +383,10 @@ mla_audit_bundle_result *audit_vctx_result(struct vctx *v, const char *name)
 	r->unlisted = v->unlisted;
 	r->attachments_dir = v->att_dir != NULL;
 	r->attachments_absent = v->att_absent;
+	r->directories = v->dirs; /* moved */
+	r->ndirectories = v->ndirs;
+	v->dirs = NULL;
+	v->ndirs = v->capdirs = 0;
 	v->failures = NULL;
 	v->nfailures = v->capfailures = 0;
 	return r;

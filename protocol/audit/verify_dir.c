@@ -22,7 +22,7 @@
 
 int audit_dir_entry(struct vctx *v, const mla_audit_entry *e)
 {
-	struct vdir *p;
+	mla_audit_dir_adopted *p;
 
 	if (v->ndirs > 0 && e->dir_serial <= v->dirs[v->ndirs - 1].serial)
 		vfailn(v, F_DIRS, MLA_AUDIT_R_DIRECTORY, MLA_BUNDLE_ENTRY, e->seq,
@@ -45,7 +45,7 @@ int audit_dir_entry(struct vctx *v, const mla_audit_entry *e)
 }
 
 /* doc (the record named hex) against entry d. */
-static void check_doc(struct vctx *v, const struct vdir *d, const char *hex,
+static void check_doc(struct vctx *v, mla_audit_dir_adopted *d, const char *hex,
 		      const mla_bundle_record *doc)
 {
 	mla_dir_policy pol;
@@ -70,7 +70,8 @@ static void check_doc(struct vctx *v, const struct vdir *d, const char *hex,
 		      " records (serial %" PRIu64 " of %s, its validity)", hex, dir->serial,
 		      dir->publisher, d->seq, d->serial, d->publisher);
 	else
-		v->fam[F_DIRS].ok++;
+		d->verified = 1;
+	v->fam[F_DIRS].ok += (size_t)d->verified;
 	mla_directory_free(dir);
 }
 
@@ -115,7 +116,7 @@ int verify_directories(struct vctx *v)
 			(void)check_record(v, &v->b->rec[i], &buf);
 	mla_buf_free(&buf);
 	for (size_t i = 0; i < v->ndirs; i++) {
-		const struct vdir *d = &v->dirs[i];
+		const mla_audit_dir_adopted *d = &v->dirs[i];
 
 		if (d->held)
 			continue;
@@ -125,4 +126,14 @@ int verify_directories(struct vctx *v)
 		       "%.16s..., which the bundle does not hold", d->seq, d->serial, hex);
 	}
 	return 0;
+}
+
+const mla_audit_dir_adopted *mla_audit_directory_at(const mla_audit_dir_adopted *d, size_t n,
+						    int64_t at_ms)
+{
+	const mla_audit_dir_adopted *in_force = NULL;
+
+	for (size_t i = 0; i < n && d[i].time_ms <= at_ms; i++) /* times never go back */
+		in_force = &d[i];
+	return in_force;
 }

@@ -333,17 +333,8 @@ struct vctx {
 	size_t att_absent;
 	struct vattmsg *att_msgs;
 	size_t natt_msgs, capatt_msgs;
-	struct vdir *dirs; /* the directory-adopted entries, in seq order (verify_dir.c) */
+	mla_audit_dir_adopted *dirs; /* the directory-adopted entries, in seq order (verify_dir.c) */
 	size_t ndirs, capdirs;
-};
-
-/* A directory-adopted entry (verify_dir.c): what step 12 checks its document against. */
-struct vdir {
-	uint64_t seq, serial;
-	int64_t time_ms, issued, expires;
-	char publisher[3];
-	uint8_t sha[32];
-	int held; /* the bundle holds its document */
 };
 
 struct vattmsg {

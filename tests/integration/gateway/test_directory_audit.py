@@ -121,6 +121,20 @@ def main(mlagw, mlagwd):
           'verify: exit %d %r' % (rc, rep))
     print('ok - the bundle (format 5) carries both directory documents and verifies offline')
 
+    def at(t):
+        p = net.cli('audit', 'verify', out, '--trust', trust, '--json', '--directory-at', t)
+        return json.loads(p.stdout.decode())['directory_at']
+    t1, t2 = a[0]['time'][:19] + 'Z', a[1]['time'][:19] + 'Z'
+    check(at('2020-01-01')['serial'] is None, 'in force before any: %r' % at('2020-01-01'))
+    got = at(t2)
+    check(got['serial'] == '2' and got['document'] == 'verified' and
+          got['sha256'] == hashlib.sha256(read(d2)).hexdigest(), 'at %s: %r' % (t2, got))
+    if t1 != t2:
+        check(at(t1)['serial'] == '1', 'at %s: %r' % (t1, at(t1)))
+    text = net.cli('audit', 'verify', out, '--trust', trust, '--directory-at', t2).stdout
+    check(b'directory at %s: serial 2 of ES' % t2.encode() in text, 'text %r' % text)
+    print('ok - the directory in force at a time is read from the verified bundle')
+
     h1 = hashlib.sha256(read(d1)).hexdigest()
     # removed: the entry of serial 1 names a document the bundle lacks
     cut = [r for r in recs if not (r[0] == 'directory' and r[1] == h1)]
