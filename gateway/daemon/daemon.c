@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "directory.h"
 #include "dir_fetch.h"
+#include "dir_peer.h"
 #include "dir_serve.h"
 #include "escalation.h"
 #include "notices.h"
@@ -46,6 +47,7 @@ struct gw_daemon {
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
 	struct gw_dir_stamp dir_stamp; /* the [directory] file as last loaded */
 	struct gw_dir_fetch *fetch;    /* [directory] url, on its schedule */
+	struct gw_dir_peers *dir_peers; /* newer directories peers advertise */
 };
 
 /* The listeners, in the order they start; stop, reload and free walk the same order. */
@@ -506,6 +508,7 @@ mla_err gw_start(struct gw *g, const struct gw_config *given, mla_diag *d)
 	    (r = dir_fetch_start(g, gw_reload, &g->daemon->fetch)) != MLA_OK ||
 	    (r = start_listeners(g, d)) != MLA_OK ||
 	    (r = peer_client_new(g->base, &g->client, d)) != MLA_OK ||
+	    (r = dir_peers_new(g, g->daemon->fetch, &g->daemon->dir_peers)) != MLA_OK ||
 	    (r = peer_client_load(g->client, c, d)) != MLA_OK ||
 	    (r = relay_start(g, d)) != MLA_OK || (r = witness_start(g, d)) != MLA_OK ||
 	    (r = learn_heads(g, d)) != MLA_OK || (r = recover_lost(g, d)) != MLA_OK)
@@ -542,6 +545,10 @@ void gw_free(struct gw *g)
 	int clean;
 
 	if (g->daemon != NULL) { /* a fetch under way is aborted first */
+		if (g->client != NULL) /* no answer prompts one from now on */
+			peer_client_on_directory(g->client, NULL, NULL);
+		dir_peers_free(g->daemon->dir_peers);
+		g->daemon->dir_peers = NULL;
 		dir_fetch_free(g->daemon->fetch);
 		g->daemon->fetch = NULL;
 	}

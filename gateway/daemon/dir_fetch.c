@@ -39,6 +39,7 @@ struct gw_dir_fetch {
 	/* the last document refused: fetched again, it is not judged (nor logged) again */
 	uint8_t refused[SHA256_DIGEST_LENGTH];
 	int have_refused;
+	int one_off; /* the fetch under way is dir_fetch_now's: the schedule stays as it is */
 };
 
 static size_t on_data(char *p, size_t size, size_t n, void *arg)
@@ -245,18 +246,40 @@ static void adopt(struct gw_dir_fetch *f)
 static void on_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw_dir_fetch *f = arg;
+	int one_off = f->one_off;
 
 	(void)fd;
 	(void)what;
 	pthread_join(f->thread, NULL);
 	f->running = 0;
+	f->one_off = 0;
 	if (!f->ok)
 		gw_log_limited(GW_LOG_WARN, "directory-fetch-failed", "fetch", NULL,
 			       "reason=\"%s\"", f->err[0] ? f->err : "no URL answered");
 	else if (!f->g->stopping)
 		adopt(f);
 	mla_buf_reset(&f->body);
-	arm(f);
+	if (!one_off)
+		arm(f);
+}
+
+int dir_fetch_now(struct gw_dir_fetch *f, const char *url)
+{
+	const struct gw_config *c = &f->g->snap->cfg;
+	mla_diag d = {MLA_OK, ""};
+
+	if (f->running || c->dir_file[0] == '\0' || f->g->stopping ||
+	    mla_strcpy(f->urls[0], sizeof(f->urls[0]), url) != MLA_OK)
+		return 0;
+	if (read_roots(c, &f->ca, &d) != MLA_OK)
+		return 0;
+	f->n_urls = 1;
+	f->err[0] = '\0';
+	if (pthread_create(&f->thread, NULL, fetch_thread, f) != 0)
+		return 0;
+	f->running = 1;
+	f->one_off = 1;
+	return 1;
 }
 
 mla_err dir_fetch_start(struct gw *g, mla_err (*reload)(struct gw *, mla_diag *),

@@ -9,6 +9,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "core/log.h"
+#include "mlagw/codec.h"
 #include "peer.h"
 #include "peer_server.h"
 #include "receive_transfer.h"
@@ -71,6 +72,23 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 	rr->conn = NULL;
 }
 
+/* The directory this gateway holds, advertised on every answer to a peer's envelope or
+ * segment (SPEC 18.6 "Newer directories seen on an exchange"): "<publisher> <serial> <port>",
+ * the port of its directory listener, where a peer holding an older serial fetches it (from
+ * the host it reached us at). Nothing without a directory served. */
+static void advertise_directory(const struct gw *g, struct evhttp_request *req)
+{
+	const struct gw_snapshot *s = g->snap;
+	const char *port = s != NULL ? strrchr(s->cfg.dir_listen, ':') : NULL;
+	char v[64];
+
+	if (s == NULL || s->dir == NULL || port == NULL)
+		return;
+	if (mla_snprintf(v, sizeof(v), "%s %llu %s", s->dir->publisher,
+			 (unsigned long long)s->dir->serial, port + 1) == MLA_OK)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Mlagw-Directory", v);
+}
+
 void recv_reply(struct recv_req *rr, int code, const char *reason, const char *content_type,
 		const uint8_t *body, size_t len)
 {
@@ -90,6 +108,7 @@ void recv_reply(struct recv_req *rr, int code, const char *reason, const char *c
 	if ((b = evbuffer_new()) != NULL && body != NULL)
 		evbuffer_add(b, body, len);
 	evhttp_add_header(evhttp_request_get_output_headers(rr->req), "Content-Type", content_type);
+	advertise_directory(rr->g, rr->req);
 	evhttp_send_reply(rr->req, code, reason, b);
 	if (b != NULL)
 		evbuffer_free(b);
