@@ -113,6 +113,7 @@ build/cli/mlagw directory build --serial 1 --expires 2099-01-01T00:00:00Z --publ
   -o "$S/pki/dir.xml" "$S/directory/entry-ES.xml" "$S/directory/entry-CO.xml"
 build/cli/mlagw directory sign --cert "$S/pki/ES/sign.crt" --key "$S/pki/ES/sign.key" \
   -o "$S/directory/directory.xml" "$S/pki/dir.xml"
+printf 'ES 42 9443' > "$S/directory/advert.txt" # a peer's Mlagw-Directory value
 
 status=0
 printf 'mlagw-audit-bundle/2\nmanifest manifest 2\n{}\nentry 0 3\nabc\n' > "$S/bundle/shape.txt"

@@ -12,8 +12,6 @@
 #include "mlagw/codec.h"
 #include "net/peer_client.h"
 
-#define ADVERT_MAX 64
-
 struct gw_dir_peers {
 	struct gw *g;
 	struct gw_dir_fetch *fetch;
@@ -38,24 +36,6 @@ mla_err dir_peers_new(struct gw *g, struct gw_dir_fetch *fetch, struct gw_dir_pe
 void dir_peers_free(struct gw_dir_peers *p)
 {
 	free(p);
-}
-
-int dir_advert_parse(const char *v, char publisher[3], uint64_t *serial, unsigned *port)
-{
-	const char *sp1, *sp2;
-	uint64_t p = 0;
-	size_t n = strnlen(v, ADVERT_MAX);
-
-	if (n == ADVERT_MAX || (sp1 = strchr(v, ' ')) == NULL || sp1 - v != 2 ||
-	    v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z' ||
-	    (sp2 = strchr(sp1 + 1, ' ')) == NULL ||
-	    mla_parse_u64n(sp1 + 1, (size_t)(sp2 - sp1 - 1), 1, UINT64_MAX, serial) != MLA_OK ||
-	    mla_parse_u64n(sp2 + 1, n - (size_t)(sp2 + 1 - v), 1, 65535, &p) != MLA_OK)
-		return 0;
-	memcpy(publisher, v, 2);
-	publisher[2] = '\0';
-	*port = (unsigned)p;
-	return 1;
 }
 
 int dir_advert_url(const char *url, unsigned port, char *out, size_t cap)
@@ -107,7 +87,7 @@ void dir_peers_seen(void *arg, const char *state, const char *value, const char 
 
 	if (s == NULL || s->dir == NULL || strlen(state) != 2)
 		return; /* no directory here: nothing to compare with */
-	if (!dir_advert_parse(value, publisher, &serial, &port)) {
+	if (!mla_dir_advert_parse(value, strlen(value), publisher, &serial, &port)) {
 		gw_log_limited(GW_LOG_WARN, "directory-advert-refused", state, NULL, "peer=%s "
 			       "reason=\"Mlagw-Directory is not <publisher> <serial> <port>\"", state);
 		return;

@@ -23,9 +23,6 @@ void dir_peers_free(struct gw_dir_peers *p);
 /* A peer's header value (peer_client_on_directory's callback; arg the gw_dir_peers). */
 void dir_peers_seen(void *arg, const char *state, const char *value, const char *url);
 
-/* The header value parsed strictly: two upper-case letters, a serial from 1 and a port from
- * 1 to 65535 (decimals without leading zeros), single spaces, nothing else. 0 when it is not. */
-int dir_advert_parse(const char *v, char publisher[3], uint64_t *serial, unsigned *port);
 /* The URL to fetch a peer's directory at: the scheme and host of the exchange's url (https
  * only), port, DIR_WELL_KNOWN; into out (cap bytes). 0 when it cannot be made. */
 int dir_advert_url(const char *url, unsigned port, char *out, size_t cap);

@@ -80,12 +80,14 @@ static void advertise_directory(const struct gw *g, struct evhttp_request *req)
 {
 	const struct gw_snapshot *s = g->snap;
 	const char *port = s != NULL ? strrchr(s->cfg.dir_listen, ':') : NULL;
-	char v[64];
+	char v[MLA_DIR_ADVERT_MAX + 1];
+	uint64_t p = 0;
 
-	if (s == NULL || s->dir == NULL || port == NULL)
+	if (s == NULL || s->dir == NULL || port == NULL ||
+	    mla_parse_u64n(port + 1, strlen(port + 1), 1, 65535, &p) != MLA_OK)
 		return;
-	if (mla_snprintf(v, sizeof(v), "%s %llu %s", s->dir->publisher,
-			 (unsigned long long)s->dir->serial, port + 1) == MLA_OK)
+	if (mla_dir_advert_format(s->dir->publisher, s->dir->serial, (unsigned)p, v, sizeof(v)) ==
+	    MLA_OK)
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Mlagw-Directory", v);
 }
 
