@@ -213,7 +213,8 @@ mla_err store_peer_head_put(gw_store *s, const char *state, const char *note, ml
 /* mlagw audit new-epoch, on a stopped gateway's store (MLA_ERR_EXISTS while another
  * connection has it open): in one transaction the audit entries
  * and checkpoints go (the archive bundle keeps them), the peer heads and the audit keys held
- * (named for the old origin; the new epoch records them again), "audit_epoch"
+ * (named for the old origin; the new epoch records them again) and "directory_logged" (the
+ * new log records the directory in force at its first start), "audit_epoch"
  * becomes epoch (later than the current one: MLA_ERR_EXISTS otherwise; more than one later
  * when a peer showed an epoch opened after the store's backup was taken) and
  * "epoch_link" link: the serialized epoch-opened entry the daemon writes as entry 0. */
