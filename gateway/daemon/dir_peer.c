@@ -44,7 +44,7 @@ int dir_advert_url(const char *url, unsigned port, char *out, size_t cap)
 	char portstr[8], *scheme = NULL, *full = NULL;
 	int ok;
 
-	(void)snprintf(portstr, sizeof(portstr), "%u", port);
+	mla_require(mla_snprintf(portstr, sizeof(portstr), "%u", port) == MLA_OK);
 	ok = u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
 	     curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 	     strcmp(scheme, "https") == 0 &&

@@ -104,9 +104,7 @@ static mla_err parse_edited(const char *from, const char *to)
 	assert_non_null(p);
 	at = (size_t)(p - v8_text);
 	assert_true(strlen(v8_text) - strlen(from) + strlen(to) < sizeof(t));
-	memcpy(t, v8_text, at);
-	strcpy(t + at, to);
-	strcat(t, p + strlen(from));
+	assert_true(snprintf(t, sizeof(t), "%.*s%s%s", (int)at, v8_text, to, p + strlen(from)) > 0);
 	return parse_text(t);
 }
 

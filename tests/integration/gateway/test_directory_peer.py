@@ -7,14 +7,12 @@ not fetched again, and exchanges go on."""
 import http.server
 import os
 import signal
-import ssl
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
 from test_directory import Directory, install, directory_config, log_has, exchange  # noqa: E402
-from test_directory_fetch import Served, read  # noqa: E402
+from test_directory_fetch import Served, read, serve_tls  # noqa: E402
 
 
 class FakePeer:
@@ -40,12 +38,7 @@ class FakePeer:
 
             def log_message(self, *a):
                 pass
-        self.port = free_port()
-        self.srv = http.server.ThreadingHTTPServer(('127.0.0.1', self.port), H)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(net.pki('ES', 'tls.crt'), net.pki('ES', 'tls.key'))
-        self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True)
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        self.srv, self.port = serve_tls(net, H)
 
     def close(self):
         self.srv.shutdown()
