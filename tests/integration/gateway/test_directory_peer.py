@@ -2,8 +2,8 @@
 gateway to an envelope carries the directory it holds (Mlagw-Directory: <publisher> <serial>
 <port>); a gateway holding an older serial of the same publisher fetches it from that peer's
 directory listener and adopts it once verified (one directory-adopted entry). A bogus
-advertisement (a higher serial whose document is badly signed) is refused with a log line,
-not fetched again, and exchanges go on."""
+advertisement (a higher serial whose document is badly signed, or where no document is
+served) is refused with a log line, not fetched again, and exchanges go on."""
 import http.server
 import os
 import signal
@@ -96,11 +96,20 @@ def main(mlagw, mlagwd):
     check(co.log_text().count('directory-seen msg=- peer=ES serial=3') == 1,
           'the bogus serial fetched more than once')
     check(read(co_file) == read(d2) and adopted(co) == ['1', '2'], 'CO left serial 2')
+    # after a restart (the per-peer memory is gone): serial 4 where no document is served
+    co.stop()
+    liar.advert = 'ES 4 %d' % free_port()
+    co.start()
+    wait_until(lambda: log_has(co, 'directory-seen msg=- peer=ES serial=4'), 30,
+               msg='serial 4 advertised')
+    wait_until(lambda: log_has(co, 'directory-fetch-failed'), 30, msg='no document: logged')
+    check(read(co_file) == read(d2), 'CO left serial 2 for a missing document')
     co.stop()
     liar.close()
     bad.close()
     check(adopted(co) == ['1', '2'], 'entries %r' % adopted(co))
-    print('ok - a bogus serial advertised is refused with a log line, once; serial 2 stays')
+    print('ok - a bogus serial advertised (badly signed, or no document) is refused with a '
+          'log line, once; serial 2 stays')
     net.stop_all()
 
 
