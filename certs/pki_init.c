@@ -11,6 +11,7 @@
 
 #include "mlagw/pem.h"
 #include "mlagw/pki.h"
+#include "pki_internal.h"
 
 #define PKI_DEFAULT_RSA_BITS 3072
 /* Same bounds as mla_pki_keygen, checked before anything is written. */
@@ -25,21 +26,6 @@
 #define PKI_CLOCK_SKEW_SECONDS 300L
 #define PKI_NFILES 10
 
-/* A leaf certificate of the gateway: its file name, key type and subject CN. */
-struct leaf_spec {
-	mla_cert_role role;
-	const char *name;
-	mla_key_type key_type;
-	const char *cn_suffix;
-};
-
-static const struct leaf_spec leaves[] = {
-	{MLA_ROLE_TLS, "tls", MLA_KEY_EC_P256, "gateway TLS"},
-	{MLA_ROLE_SIGN, "sign", MLA_KEY_EC_P256, "gateway envelope signing"},
-	{MLA_ROLE_ENCRYPT, "encrypt", MLA_KEY_RSA, "gateway envelope encryption"},
-	{MLA_ROLE_AUDIT, "audit", MLA_KEY_ED25519, "gateway audit log"},
-};
-
 /* Options with defaults applied, plus what a run has written (to undo it on failure). */
 struct pki_run {
 	char state[3];
@@ -48,10 +34,12 @@ struct pki_run {
 	long days;
 	const char *hosts;
 	int overwrite;
+	mla_pki_urls urls;
 	time_t not_before;
 	time_t root_not_after;
 	time_t leaf_not_after;
 	int created_dir; /* run->dir did not exist before this run */
+	int wrote_index; /* index.txt is this run's (removed by a rollback) */
 	struct {
 		const char *name;
 		const char *ext;
@@ -97,6 +85,7 @@ static mla_err apply_opts(const mla_pki_opts *opts, struct pki_run *run, mla_dia
 				run->days, PKI_MAX_DAYS);
 	run->hosts = opts->hosts;
 	run->overwrite = opts->overwrite;
+	run->urls = opts->urls;
 	n = snprintf(run->dir, sizeof(run->dir), "%s/%s", opts->out_dir, run->state);
 	if (n < 0 || (size_t)n >= sizeof(run->dir) - 16) /* room for "/encrypt.key" */
 		return mla_fail(diag, MLA_ERR_ARG, "output directory %s: path too long",
@@ -198,7 +187,7 @@ static void make_cn(const struct pki_run *run, const char *suffix, char *cn, siz
 	mla_require(n > 0 && (size_t)n < len); /* a checked 2-letter State and a fixed suffix */
 }
 
-static mla_err make_leaf(struct pki_run *run, const struct leaf_spec *spec, X509 *root,
+static mla_err make_leaf(struct pki_run *run, const struct pki_leaf_spec *spec, X509 *root,
 			 EVP_PKEY *root_key, mla_diag *diag)
 {
 	mla_err r = MLA_ERR_INTERNAL;
@@ -209,10 +198,13 @@ static mla_err make_leaf(struct pki_run *run, const struct leaf_spec *spec, X509
 	make_cn(run, spec->cn_suffix, cn, sizeof(cn));
 	if ((r = mla_pki_keygen(spec->key_type, run->rsa_bits, &key, diag)) != MLA_OK)
 		goto out;
-	if ((r = mla_pki_issue(spec->role, run->state, cn, key, root, root_key, run->not_before,
-			       run->leaf_not_after, run->hosts, &cert, diag)) != MLA_OK)
+	if ((r = mla_pki_issue_with(spec->role, run->state, cn, key, root, root_key,
+				    run->not_before, run->leaf_not_after, run->hosts, &run->urls,
+				    &cert, diag)) != MLA_OK)
 		goto out;
-	r = write_pair(run, spec->name, cert, key, diag);
+	if ((r = write_pair(run, spec->name, cert, key, diag)) != MLA_OK)
+		goto out;
+	r = mla_pki_index_add(run->dir, cert, diag);
 out:
 	X509_free(cert);
 	EVP_PKEY_free(key);
@@ -226,16 +218,24 @@ static mla_err make_all(struct pki_run *run, mla_diag *diag)
 	mla_err r = MLA_ERR_INTERNAL;
 	EVP_PKEY *root_key = NULL;
 	X509 *root = NULL;
-	char cn[64];
+	char cn[64], path[PATH_MAX];
 
 	make_cn(run, "MLA test root CA", cn, sizeof(cn));
+	/* the index lists this run's leaves only: a replaced PKI's serials mean nothing now */
+	if ((r = file_path(run, "index", "txt", path, sizeof(path), diag)) != MLA_OK)
+		goto out;
+	if (unlink(path) != 0 && errno != ENOENT) {
+		r = mla_fail(diag, MLA_ERR_IO, "cannot replace %s: %s", path, strerror(errno));
+		goto out;
+	}
+	run->wrote_index = 1;
 	if ((r = mla_pki_keygen(MLA_KEY_EC_P256, 0, &root_key, diag)) != MLA_OK ||
 	    (r = mla_pki_issue(MLA_ROLE_ROOT, run->state, cn, root_key, NULL, NULL,
 			       run->not_before, run->root_not_after, NULL, &root, diag)) !=
 		    MLA_OK)
 		goto out;
-	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++)
-		if ((r = make_leaf(run, &leaves[i], root, root_key, diag)) != MLA_OK)
+	for (size_t i = 0; i < PKI_N_LEAVES; i++)
+		if ((r = make_leaf(run, &pki_leaves[i], root, root_key, diag)) != MLA_OK)
 			goto out;
 	r = write_pair(run, "root", root, root_key, diag);
 out:
@@ -254,6 +254,8 @@ static void rollback(struct pki_run *run)
 			      NULL) == MLA_OK)
 			(void)unlink(path);
 	run->nwritten = 0;
+	if (run->wrote_index && file_path(run, "index", "txt", path, sizeof(path), NULL) == MLA_OK)
+		(void)unlink(path);
 	if (run->created_dir)
 		(void)rmdir(run->dir);
 }

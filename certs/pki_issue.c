@@ -8,7 +8,9 @@
 #include <openssl/x509v3.h>
 
 #include "mlagw/buf.h"
+#include "mlagw/codec.h"
 #include "mlagw/pki.h"
+#include "pki_internal.h"
 
 #define PKI_RSA_MIN_BITS 2048
 /* Above this key generation takes minutes and buys nothing. */
@@ -18,6 +20,7 @@
 #define PKI_SAN_MAX 4096
 #define PKI_HOST_MAX 253
 #define PKI_DEFAULT_HOSTS "localhost,127.0.0.1"
+#define PKI_URL_MAX 1024
 
 /* One extension as OpenSSL's configuration syntax gives it ("critical," marks critical). */
 struct ext_spec {
@@ -109,9 +112,8 @@ out:
 	return r;
 }
 
-static mla_err set_subject(X509 *x, const char *state, const char *cn, mla_diag *diag)
+mla_err pki_subject(X509_NAME *name, const char *state, const char *cn, mla_diag *diag)
 {
-	X509_NAME *name = X509_get_subject_name(x);
 	char org[64];
 	int n = snprintf(org, sizeof(org), "%s Ministry of Justice (test PKI)", state);
 
@@ -126,6 +128,11 @@ static mla_err set_subject(X509 *x, const char *state, const char *cn, mla_diag 
 		return mla_fail(diag, MLA_ERR_ARG, "cannot build subject C=%s, CN=%s: %s", state,
 				cn, ossl_reason());
 	return MLA_OK;
+}
+
+static mla_err set_subject(X509 *x, const char *state, const char *cn, mla_diag *diag)
+{
+	return pki_subject(X509_get_subject_name(x), state, cn, diag);
 }
 
 static mla_err set_validity(X509 *x, time_t not_before, time_t not_after, mla_diag *diag)
@@ -253,6 +260,44 @@ out:
 	return r;
 }
 
+/* A URL as it may go into OpenSSL's extension configuration syntax: http(s), printable,
+ * and none of the separators (',' ';' space) that syntax gives a meaning. */
+static mla_err check_url(const char *what, const char *url, mla_diag *diag)
+{
+	size_t n = strlen(url);
+
+	if ((strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
+	    n > PKI_URL_MAX)
+		return mla_fail(diag, MLA_ERR_ARG, "%s URL must be http:// or https://, at most "
+				"%d bytes", what, PKI_URL_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (url[i] <= ' ' || url[i] > '~' || url[i] == ',' || url[i] == ';')
+			return mla_fail(diag, MLA_ERR_ARG, "%s URL has a character not allowed "
+					"at position %zu", what, i + 1);
+	return MLA_OK;
+}
+
+/* crlDistributionPoints and authorityInfoAccess (OCSP) for the URLs given. */
+static mla_err add_url_exts(X509 *x, X509V3_CTX *ctx, const mla_pki_urls *urls,
+			    mla_diag *diag)
+{
+	char value[PKI_URL_MAX + 16];
+	mla_err r = MLA_OK;
+
+	if (urls == NULL)
+		return MLA_OK;
+	if (urls->crl != NULL && (r = check_url("CRL", urls->crl, diag)) == MLA_OK) {
+		if ((r = mla_snprintf(value, sizeof(value), "URI:%s", urls->crl)) == MLA_OK)
+			r = add_ext(x, ctx, NID_crl_distribution_points, value, diag);
+	}
+	if (r == MLA_OK && urls->ocsp != NULL &&
+	    (r = check_url("OCSP", urls->ocsp, diag)) == MLA_OK) {
+		if ((r = mla_snprintf(value, sizeof(value), "OCSP;URI:%s", urls->ocsp)) == MLA_OK)
+			r = add_ext(x, ctx, NID_info_access, value, diag);
+	}
+	return r;
+}
+
 static mla_err add_role_exts(X509 *x, X509V3_CTX *ctx, mla_cert_role role, const char *hosts,
 			     mla_diag *diag)
 {
@@ -316,7 +361,7 @@ static mla_err sign_cert(X509 *x, EVP_PKEY *signer, mla_diag *diag)
 /* Fills every field of x but the signature. */
 static mla_err build_cert(X509 *x, mla_cert_role role, const char *state, const char *cn,
 			  EVP_PKEY *key, X509 *issuer, time_t not_before, time_t not_after,
-			  const char *hosts, mla_diag *diag)
+			  const char *hosts, const mla_pki_urls *urls, mla_diag *diag)
 {
 	X509V3_CTX ctx;
 	mla_err r;
@@ -333,12 +378,23 @@ static mla_err build_cert(X509 *x, mla_cert_role role, const char *state, const 
 	/* The context gives subjectKeyIdentifier the subject's key and authorityKeyIdentifier
 	 * the issuer's subjectKeyIdentifier. */
 	X509V3_set_ctx(&ctx, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
-	return add_role_exts(x, &ctx, role, hosts, diag);
+	if ((r = add_role_exts(x, &ctx, role, hosts, diag)) != MLA_OK)
+		return r;
+	return role == MLA_ROLE_ROOT ? MLA_OK : add_url_exts(x, &ctx, urls, diag);
 }
 
 mla_err mla_pki_issue(mla_cert_role role, const char *state, const char *cn, EVP_PKEY *key,
 		      X509 *issuer, EVP_PKEY *issuer_key, time_t not_before, time_t not_after,
 		      const char *hosts, X509 **out, mla_diag *diag)
+{
+	return mla_pki_issue_with(role, state, cn, key, issuer, issuer_key, not_before, not_after,
+				  hosts, NULL, out, diag);
+}
+
+mla_err mla_pki_issue_with(mla_cert_role role, const char *state, const char *cn,
+			   EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, time_t not_before,
+			   time_t not_after, const char *hosts, const mla_pki_urls *urls,
+			   X509 **out, mla_diag *diag)
 {
 	mla_err r = MLA_ERR_INTERNAL;
 	X509 *x = NULL;
@@ -350,7 +406,7 @@ mla_err mla_pki_issue(mla_cert_role role, const char *state, const char *cn, EVP
 		r = mla_fail(diag, MLA_ERR_NOMEM, "out of memory creating certificate %s", cn);
 		goto out;
 	}
-	if ((r = build_cert(x, role, state, cn, key, issuer, not_before, not_after, hosts,
+	if ((r = build_cert(x, role, state, cn, key, issuer, not_before, not_after, hosts, urls,
 			    diag)) != MLA_OK)
 		goto out;
 	if ((r = sign_cert(x, issuer_key != NULL ? issuer_key : key, diag)) != MLA_OK)

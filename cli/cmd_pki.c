@@ -1,6 +1,6 @@
 /* `mlagw pki`: command-line front end of the test PKI (certs/pki_init.c).
  * `mlagw pki init --state ES --out DIR` writes DIR/ES/{root,tls,sign,encrypt,audit}.{crt,key}
- * and lists the files written, as text or JSON. */
+ * and lists the files written, as text or JSON; revoke and crl are cmd_pki_revoke.c's. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -17,7 +17,9 @@ enum {
 	OPT_RSA_BITS = 256,
 	OPT_DAYS,
 	OPT_HOSTS,
-	OPT_JSON
+	OPT_JSON,
+	OPT_CRL_URL,
+	OPT_OCSP_URL
 };
 
 /* The files mla_pki_init writes, in the order we list them. */
@@ -35,11 +37,17 @@ struct init_args {
 static void usage_pki(FILE *fp)
 {
 	fputs("Usage: mlagw pki init --state CC --out DIR [options]\n"
-	      "       mlagw pki init --help\n"
+	      "       mlagw pki revoke --state CC --out DIR --cert FILE [--at TIME]\n"
+	      "       mlagw pki crl --state CC --out DIR [--file PATH] [--valid SECONDS]\n"
+	      "       mlagw pki SUBCOMMAND --help\n"
 	      "\n"
 	      "Test and demo PKI. Subcommands:\n"
 	      "  init    create a State's root CA and the gateway's TLS, signing,\n"
-	      "          encryption and audit certificates\n",
+	      "          encryption and audit certificates\n"
+	      "  renew   new keys and certificate requests for a key rollover\n"
+	      "  issue   a certificate from a request, by the test CA\n"
+	      "  revoke  mark a certificate of the State revoked in DIR/CC/index.txt\n"
+	      "  crl     write the State's CRL, signed by its root, from DIR/CC/index.txt\n",
 	      fp);
 }
 
@@ -56,7 +64,9 @@ static void usage_init(FILE *fp)
 	      "      --rsa-bits N   encryption key size, 2048..16384 (default 3072)\n"
 	      "      --days N       leaf certificate validity, 1..3650 days (default 730)\n"
 	      "      --hosts LIST   comma-separated TLS host names and IP addresses\n"
-	      "                     (default localhost,127.0.0.1)\n"
+"                     (default localhost,127.0.0.1)\n"
+	      "      --crl-url URL  CRL distribution point put in the leaf certificates\n"
+	      "      --ocsp-url URL OCSP responder put in the leaf certificates (AIA)\n"
 	      "  -f, --force        replace the State's existing files\n"
 	      "      --json         print the result as a JSON object\n"
 	      "  -h, --help         show this help\n",
@@ -96,6 +106,12 @@ static int apply_option(int c, const char *arg, const char *opt, struct init_arg
 	case OPT_HOSTS:
 		a->opts.hosts = arg;
 		return CLI_OK;
+	case OPT_CRL_URL:
+		a->opts.urls.crl = arg;
+		return CLI_OK;
+	case OPT_OCSP_URL:
+		a->opts.urls.ocsp = arg;
+		return CLI_OK;
 	case OPT_RSA_BITS:
 		if (option_number("--rsa-bits", arg, 2048, 16384, &v) != CLI_OK)
 			return CLI_USAGE;
@@ -121,6 +137,8 @@ static int parse_init_args(int argc, char **argv, struct init_args *a)
 		{"rsa-bits", required_argument, NULL, OPT_RSA_BITS},
 		{"days", required_argument, NULL, OPT_DAYS},
 		{"hosts", required_argument, NULL, OPT_HOSTS},
+		{"crl-url", required_argument, NULL, OPT_CRL_URL},
+		{"ocsp-url", required_argument, NULL, OPT_OCSP_URL},
 		{"force", no_argument, NULL, 'f'},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"help", no_argument, NULL, 'h'},
@@ -215,6 +233,12 @@ int cmd_pki(int argc, char **argv)
 	}
 	if (strcmp(sub, "init") == 0)
 		return cmd_pki_init(argc - 1, argv + 1);
+	if (strcmp(sub, "renew") == 0) /* cmd_pki_renew.c */
+		return cmd_pki_renew(argc - 1, argv + 1);
+	if (strcmp(sub, "issue") == 0)
+		return cmd_pki_issue(argc - 1, argv + 1);
+	if (strcmp(sub, "revoke") == 0 || strcmp(sub, "crl") == 0)
+		return cmd_pki_revocation(argc - 1, argv + 1);
 	fprintf(stderr, "mlagw pki: unknown subcommand '%s'\n", sub);
 	usage_pki(stderr);
 	return CLI_USAGE;

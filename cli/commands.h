@@ -5,6 +5,11 @@
 
 /* mlagw pki init --state CC --out DIR ...: exit 0 ok, 2 usage, 3 I/O/key/cert, 4 internal. */
 int cmd_pki(int argc, char **argv);
+/* mlagw pki renew | issue (cmd_pki_renew.c), reached through cmd_pki. */
+int cmd_pki_renew(int argc, char **argv);
+int cmd_pki_issue(int argc, char **argv);
+/* mlagw pki revoke|crl (cmd_pki_revoke.c); argv[0] is the subcommand. */
+int cmd_pki_revocation(int argc, char **argv);
 /* mlagw envelope seal|verify|open. */
 int cmd_envelope(int argc, char **argv);
 /* mlagw submit | status | health, talking to the daemon's submission socket

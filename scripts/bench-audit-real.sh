@@ -12,7 +12,7 @@ N=${N:-20000}
 mlagw=$PWD/build/cli/mlagw
 work=$(mktemp -d "${TMPDIR:-/tmp}/mlagw-audit-real.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-echo "== bench gateway --n $N (two runs and 50 warm-up messages)"
+echo "== bench gateway --n $N (three runs and two warm-ups of 50 messages)"
 start=$(date +%s)
 TMPDIR=$work "$mlagw" bench gateway --n "$N" --rsa-bits 2048 --keep \
 	--mlagwd "$PWD/build/gateway/mlagwd" | tee "$work/bench.txt" | grep -E '^(full|paced|A |B )'

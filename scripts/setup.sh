@@ -12,6 +12,7 @@ PACKAGES=(
   zlib1g-dev libcmocka-dev libjansson-dev
   python3 gzip sqlite3 clang libclang-rt-14-dev
   faketime
+  libseccomp-dev
 )
 
 missing=()

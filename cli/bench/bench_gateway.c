@@ -43,7 +43,9 @@ static const char gw_usage[] =
 	"Starts two gateways on this machine (A = ES, B = CO; mutual TLS on loopback, durable\n"
 	"SQLite stores, a throwaway test PKI), submits N 2 KiB documents to A over its unix socket\n"
 	"with C requests at once, and waits until A has verified B's receipt for each. Then a second\n"
-	"run of N submissions paced at half the measured rate. Prints receipted envelopes/s, the\n"
+	"run of N submissions paced at half the measured rate; before both, the same full load\n"
+	"with the private keys in the daemons (mlagwd --no-keyholder), for the keyholder's cost.\n"
+	"Prints receipted envelopes/s, the\n"
 	"latency from submission to verified receipt (p50/p95/p99), each gateway's RSS, and the\n"
 	"crypto bound of one exchange from OpenSSL's own rates measured in the same run.\n"
 	"  --n N              envelopes per run (default 2000), after 50 unmeasured warm-up ones\n"
@@ -63,6 +65,7 @@ struct gw_result {
 	long cores;
 	double scale; /* measured: the cores together reach scale x one core's rate */
 	struct bgw_run warm, full, half;
+	struct bgw_run warm_nokh, full_nokh; /* the same full load with --no-keyholder, first */
 };
 
 static int apply_option(int c, const char *v, void *args)
@@ -139,7 +142,20 @@ static mla_err run_all(struct bgw_env *e, const struct bgw_args *a, struct gw_re
 {
 	mla_err r;
 
-	if ((r = measure_bound(e, res, d)) != MLA_OK || (r = bgw_start(e, d)) != MLA_OK)
+	if ((r = measure_bound(e, res, d)) != MLA_OK)
+		return r;
+	/* the keys in the daemon first, so the keyholder's run meets the larger store */
+	e->no_keyholder = 1;
+	if (!a->json)
+		fprintf(stderr, "mlagw bench: without the keyholder: warm-up, then %ld envelopes...\n",
+			a->n);
+	if ((r = bgw_start(e, d)) != MLA_OK ||
+	    (r = run_one(e, &res->warm_nokh, WARMUP, a->concurrency, 0.0, d)) != MLA_OK ||
+	    (r = run_one(e, &res->full_nokh, a->n, a->concurrency, 0.0, d)) != MLA_OK)
+		return r;
+	bgw_stop(e);
+	e->no_keyholder = 0;
+	if ((r = bgw_start(e, d)) != MLA_OK)
 		return r;
 	if (!a->json)
 		fprintf(stderr, "mlagw bench: gateways up; warm-up, then %ld envelopes at "
@@ -223,8 +239,15 @@ static void print_text(const struct bgw_env *e, const struct bgw_args *a,
 	printf("%-22s | %8s | %6s | %9s | %7s | %7s | %7s | %7s | %5s | %5s\n", "run", "recpt/s",
 	       "bound", "all cores", "p50 ms", "p95 ms", "p99 ms", "max ms", "cpu A", "cpu B");
 	print_run("full load", &res->full, res);
+	print_run("full, no keyholder", &res->full_nokh, res);
 	(void)mla_snprintf_cut(name, sizeof(name), "paced at %.0f/s", res->half.rate);
 	print_run(name, &res->half, res);
+	printf("keyholder: %.1f recpt/s with it, %.1f without (mlagwd --no-keyholder, same run): "
+	       "it costs %.1f%% (target at most 10%%)\n", res->full.throughput,
+	       res->full_nokh.throughput,
+	       res->full_nokh.throughput > 0
+		       ? 100.0 * (1.0 - res->full.throughput / res->full_nokh.throughput)
+		       : 0.0);
 	printf("recpt/s = envelopes delivered with a verified receipt / (last receipt - first "
 	       "submission); latency = submission to verified receipt (A's store); cpu = CPU ms "
 	       "per envelope\n");
@@ -291,6 +314,8 @@ static void print_json(const struct bgw_env *e, const struct bgw_args *a,
 	       1e6 * res->t_exchange, res->scale / res->t_exchange, 1.0 / res->t_exchange);
 	json_run("full", &res->full, res);
 	printf(",");
+	json_run("full_no_keyholder", &res->full_nokh, res);
+	printf(",");
 	json_run("paced", &res->half, res);
 	printf(",\"gateways\":{");
 	json_gateway(&e->gw[0]);
@@ -339,6 +364,8 @@ int bench_gateway(int argc, char **argv)
 	bgw_run_free(&res.warm);
 	bgw_run_free(&res.full);
 	bgw_run_free(&res.half);
+	bgw_run_free(&res.warm_nokh);
+	bgw_run_free(&res.full_nokh);
 	bgw_env_free(&e, a.keep);
 	curl_global_cleanup();
 	return r == MLA_OK ? CLI_OK : cli_fail("bench gateway", r, &d);

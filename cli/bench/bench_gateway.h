@@ -41,6 +41,7 @@ struct bgw_env {
 	char mlagwd[PATH_MAX];
 	struct bgw_gateway gw[2]; /* [0] = A (sender), [1] = B (receiver) */
 	EVP_PKEY *ec, *rsa;       /* A's signing key, B's encryption key (for the bound) */
+	int no_keyholder;         /* start the gateways with --no-keyholder (the comparison) */
 };
 
 /* One submission, keyed by the message id A answered with. */

@@ -257,7 +257,11 @@ static void exec_gateway(const struct bgw_env *e, const struct bgw_gateway *g)
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 		_exit(127);
-	execl(e->mlagwd, "mlagwd", "-c", g->conf, "--foreground", (char *)NULL);
+	if (e->no_keyholder)
+		execl(e->mlagwd, "mlagwd", "-c", g->conf, "--foreground", "--no-keyholder",
+		      (char *)NULL);
+	else
+		execl(e->mlagwd, "mlagwd", "-c", g->conf, "--foreground", (char *)NULL);
 	_exit(127);
 }
 

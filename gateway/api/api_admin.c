@@ -11,6 +11,7 @@
 #include "cases/cases.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/revoc.h"
 #include "mlagw/json.h"
 #include "mlagw/pem.h"
 #include "relay/relay.h"
@@ -179,13 +180,55 @@ static json_t *directory_json(const struct gw *g)
 	return o;
 }
 
+/* Revocation checking (SPEC 18.7): its mode, refusals, passes while failing open, and the
+ * current fetch problem; *alert when anything there needs an operator. */
+static json_t *revocation_json(int *alert)
+{
+	struct gw_revoc_health h;
+	json_t *o;
+
+	gw_revoc_health(&h);
+	*alert = h.problem[0] != '\0' || h.unknown_recently;
+	o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "fail", h.fail_open ? "open" : "closed",
+		      "revoked", (json_int_t)h.revoked, "unknown_refused",
+		      (json_int_t)h.unknown_refused, "unknown_passed", (json_int_t)h.unknown_passed,
+		      "fetch_failed", (json_int_t)h.fetch_failed);
+	if (o != NULL && h.problem[0] != '\0')
+		(void)json_object_set_new(o, "problem", json_string(h.problem));
+	return o;
+}
+
+static mla_err revocation_metrics(mla_buf *b)
+{
+	struct gw_revoc_health h;
+
+	gw_revoc_health(&h);
+	return mla_buf_printf(b, "# HELP mlagw_revocation_refusals_total Certificates refused "
+			      "for revocation (SPEC 18.7).\n# TYPE mlagw_revocation_refusals_total "
+			      "counter\nmlagw_revocation_refusals_total{reason=\"revoked\"} %llu\n"
+			      "mlagw_revocation_refusals_total{reason=\"unknown\"} %llu\n"
+			      "# HELP mlagw_revocation_unknown_passed_total Certificates of unknown "
+			      "status let through ([revocation] fail = open).\n# TYPE "
+			      "mlagw_revocation_unknown_passed_total counter\n"
+			      "mlagw_revocation_unknown_passed_total %llu\n"
+			      "# HELP mlagw_revocation_fetch_failures_total CRL and OCSP fetches that "
+			      "failed.\n# TYPE mlagw_revocation_fetch_failures_total counter\n"
+			      "mlagw_revocation_fetch_failures_total %llu\n"
+			      "# HELP mlagw_revocation_problem 1 while a CRL or OCSP answer cannot be "
+			      "had.\n# TYPE mlagw_revocation_problem gauge\nmlagw_revocation_problem "
+			      "%d\n",
+			      (unsigned long long)h.revoked, (unsigned long long)h.unknown_refused,
+			      (unsigned long long)h.unknown_passed, (unsigned long long)h.fetch_failed,
+			      h.problem[0] != '\0');
+}
+
 void api_get_health(struct api_req *r)
 {
 	struct gw *g = r->g;
 	uint64_t c[6] = {0}, acc = 0, rej = 0;
 	mla_diag d = {MLA_OK, ""};
-	int down = 0, worst = 0, refused = 0, code = 200;
-	json_t *peers = json_array(), *certs = json_array();
+	int down = 0, worst = 0, refused = 0, warnings = 0, code = 200, rev_alert = 0;
+	json_t *peers = json_array(), *certs = json_array(), *rev = revocation_json(&rev_alert);
 	struct store_health sh;
 	const char *status;
 	mla_buf b;
@@ -197,27 +240,29 @@ void api_get_health(struct api_req *r)
 	    (e = store_outbox_counts(g->store, c, &d)) == MLA_OK &&
 	    (e = store_inbox_count(g->store, &acc, &rej, &d)) == MLA_OK &&
 	    (e = peers_json(g, peers, &down, &d)) == MLA_OK) {
-		json_t *audit = audit_json(g, &refused);
+		json_t *audit = audit_json(g, &refused), *expiry = api_expiry_json(g, &warnings);
 		int failing = worst < 0 || sh.failing || g->hold != NULL || gw_store_damage(g) != NULL ||
 			      g->dir_refusal[0] != '\0';
 		status = failing ? "failing" :
-			 down > 0 || refused > 0 || worst < CERT_WARN_DAYS ||
-			 g->dir_warning[0] != '\0' ? "degraded" : "ok";
+			 down > 0 || refused > 0 || worst < CERT_WARN_DAYS || warnings > 0 ||
+			 g->dir_warning[0] != '\0' || rev_alert ? "degraded" : "ok";
 		code = failing ? 503 : 200;
 		if (g->hold != NULL)
 			(void)json_object_set_new(audit, "hold", json_string(g->hold));
 		if (gw_store_damage(g) != NULL)
 			(void)json_object_set_new(audit, "damage", json_string(gw_store_damage(g)));
-		e = mla_json_dump(json_pack("{s:O, s:s, s:s, s:o, s:O, s:o, s:o, s:o*}", "peers",
-					    peers, "status", status, "state", g->snap->cfg.state,
-					    "queues", queues_json(c, acc), "certificates", certs,
-					    "store", store_json(&sh), "audit", audit, "directory",
-					    directory_json(g)),
+		e = mla_json_dump(json_pack("{s:O, s:s, s:s, s:o, s:O, s:o, s:o, s:o*, s:o*, s:O*}",
+					    "peers", peers, "status", status, "state",
+					    g->snap->cfg.state, "queues", queues_json(c, acc),
+					    "certificates", certs, "store", store_json(&sh), "audit",
+					    audit, "directory", directory_json(g), "expiry", expiry,
+					    "revocation", rev),
 				  &b);
 	}
 	api_reply_built(r, code, e, &b, &d);
 	json_decref(peers);
 	json_decref(certs);
+	json_decref(rev);
 	mla_buf_free(&b);
 }
 
@@ -396,6 +441,10 @@ void api_get_metrics(struct api_req *r)
 				   (long long)r->g->dir_seconds_left);
 	if (e == MLA_OK)
 		e = transfer_metrics(r->g, &b);
+	if (e == MLA_OK)
+		e = api_expiry_metrics(r->g, &b);
+	if (e == MLA_OK)
+		e = revocation_metrics(&b);
 	if (e == MLA_OK)
 		api_reply_text(r, 200, "text/plain; version=0.0.4", &b);
 	else

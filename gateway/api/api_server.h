@@ -105,6 +105,9 @@ void api_list_reply(struct api_req *r, struct store_api_filter *f, int with_hist
 void api_whoami(struct api_req *r);
 void api_get_health(struct api_req *r);
 void api_get_metrics(struct api_req *r);
+/* /healthz's "expiry" member (SPEC 18.8) and its count of warnings; /metrics' lines. */
+json_t *api_expiry_json(const struct gw *g, int *warnings);
+mla_err api_expiry_metrics(const struct gw *g, mla_buf *b);
 void api_get_config(struct api_req *r);
 void api_reload_config(struct api_req *r);
 void api_submit_message(struct api_req *r);

@@ -34,20 +34,7 @@ void api_config_defaults(struct api_config *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static mla_err fail(mla_diag *diag, const char *file, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static mla_err fail(mla_diag *diag, const char *file, unsigned line, const char *fmt, ...)
-{
-	char msg[MLA_DIAG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a message: cut visibly */
-		va_end(ap);
-	if (line == 0)
-		return mla_fail(diag, MLA_ERR_CONFIG, "%s: [api] %s", file, msg);
-	return mla_fail(diag, MLA_ERR_CONFIG, "%s:%u: [api] %s", file, line, msg);
-}
+#define fail(diag, file, line, ...) cfg_section_fail(diag, file, line, "api", __VA_ARGS__)
 
 /* Splits off the next blank-separated word of *s (modified in place); NULL at the end. */
 static char *next_word(char **s)

@@ -9,6 +9,7 @@
 
 #include "api_config.h"
 #include "deadline_config.h"
+#include "expiry_config.h"
 #include "mlagw/error.h"
 #include "mlagw/limits.h"
 
@@ -18,6 +19,7 @@
 #define GW_NAME_MAX 128
 #define GW_URL_MAX 512
 #define GW_DIR_URLS 4 /* [directory] url */
+#define GW_REV_CRLS 8 /* [revocation] crl */
 #define GW_DER_MAX 4096 /* a peer certificate taken from the directory */
 
 struct gw_keypair {
@@ -99,6 +101,15 @@ struct gw_config {
 	char dir_urls[GW_DIR_URLS][GW_URL_MAX]; /* fetched from, in order, every interval */
 	size_t n_dir_urls;
 	uint64_t dir_fetch_interval_ms; /* default 1 h */
+	/* [revocation] (SPEC 18.7) */
+	char rev_crls[GW_REV_CRLS][PATH_MAX]; /* CRL files or http(s) URLs, beside the CDPs */
+	size_t n_rev_crls;
+	uint64_t rev_refresh_ms;    /* CRLs and OCSP answers fetched again this often; 1 h */
+	uint64_t rev_timeout_ms;    /* one fetch (connect and transfer); 5 s */
+	char rev_fail[8];           /* "closed" (default) or "open": status unknown or stale */
+	int rev_fail_open;
+	char rev_ocsp[4];           /* "on" (default) or "off": ask the AIA responders */
+	int rev_ocsp_on;
 	/* [limits] */
 	mla_limits limits;          /* envelope limits, defaults from mla_limits_default */
 	size_t max_body_bytes;      /* HTTP request body; default = limits.max_envelope_bytes */
@@ -148,6 +159,9 @@ struct gw_config {
 	struct api_config api;
 	/* [deadlines] (protocol/SPEC.md 16.9): legal deadlines and the escalation hook */
 	struct deadline_config deadlines;
+	/* [expiry] (protocol/SPEC.md 18.8): warnings before certificates and the directory
+	 * expire */
+	struct expiry_config expiry;
 };
 
 /* Fills every field with its documented default (nothing required is set). */

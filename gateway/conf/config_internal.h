@@ -51,4 +51,13 @@ mla_err cfg_check_pin(const char *s, const char **why);
 mla_err cfg_resolve_path(const char *base_dir, const char *value, char out[PATH_MAX],
 			 const char **why);
 
+/* MLA_ERR_CONFIG with "FILE:LINE: [SECTION] message" (line 0: "FILE: [SECTION] message"), the
+ * message cut visibly to fit: how every section reader words its errors. */
+mla_err cfg_section_fail(mla_diag *diag, const char *file, unsigned line, const char *section,
+			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A duration (cfg_parse_duration) within lo..hi milliseconds into *ms; else MLA_ERR_CONFIG and
+ * why: the parser's reason or "5m is out of range (1s..10m)". */
+mla_err cfg_duration_in(const char *value, uint64_t lo, uint64_t hi, uint64_t *ms, char *why,
+			size_t n);
+
 #endif

@@ -31,6 +31,7 @@ enum cfg_type {
 	T_PIN,      /* sha256//base64 */
 	T_VERSIONS, /* "1, 2": a bit mask of envelope versions (unsigned) */
 	T_DIR_URL,  /* repeatable https:// URL, appended to dir_urls */
+	T_REV_CRL,  /* repeatable http(s):// URL or path, appended to rev_crls */
 };
 
 #define F_REQUIRED 1u
@@ -173,9 +174,18 @@ static const struct key_def directory_keys[] = {
 	DUR("fetch_interval", dir_fetch_interval_ms, CFG_SEC, 7 * CFG_DAY),
 };
 
+/* SPEC 18.7: revocation (CRLs and OCSP) */
+static const struct key_def revocation_keys[] = {
+	{"crl", T_REV_CRL, 0, 0, 0, 0, F_REPEATABLE},
+	DUR("refresh", rev_refresh_ms, CFG_SEC, 7 * CFG_DAY),
+	DUR("timeout", rev_timeout_ms, 100, CFG_MIN),
+	{"fail", T_TEXT, STR(rev_fail), 0, 0, 0}, /* closed | open, checked in finish */
+	{"ocsp", T_TEXT, STR(rev_ocsp), 0, 0, 0}, /* on | off, checked in finish */
+};
+
 enum sec_id {
 	SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_AUDIT, SEC_STORE, SEC_CASES,
-	SEC_API, SEC_DEADLINES, SEC_DIRECTORY, SEC_PEER,
+	SEC_API, SEC_DEADLINES, SEC_DIRECTORY, SEC_EXPIRY, SEC_REVOCATION, SEC_PEER,
 	SEC_N
 };
 
@@ -197,12 +207,14 @@ FITS(store_keys);
 FITS(cases_keys);
 FITS(peer_keys);
 FITS(directory_keys);
+FITS(revocation_keys);
 static const struct sec_def sections[SEC_N] = {
 	SEC("gateway", gateway_keys), SEC("keys", keys_keys), SEC("trust", trust_keys),
 	SEC("limits", limits_keys),   SEC("retry", retry_keys), SEC("audit", audit_keys),
 	SEC("store", store_keys),     SEC("cases", cases_keys),	      {"api", NULL, 0},
 	{"deadlines", NULL, 0},       SEC("directory", directory_keys),
-	SEC("peer", peer_keys),
+	{"expiry", NULL, 0},
+	SEC("revocation", revocation_keys), SEC("peer", peer_keys),
 };
 
 struct cfg_parser {
@@ -352,6 +364,29 @@ static mla_err set_old_key(struct cfg_parser *p, const struct key_def *k, char *
 	return MLA_OK;
 }
 
+/* [revocation] crl: an http(s) URL kept as written, or a file resolved as paths are. */
+static mla_err set_rev_crl(struct cfg_parser *p, const struct key_def *k, char *value,
+			   mla_diag *diag)
+{
+	struct gw_config *c = &p->cfg;
+	mla_err r;
+
+	if (c->n_rev_crls == GW_REV_CRLS)
+		return fail_at(p, p->line, diag, "%s %s: more than %d CRLs", p->label, k->name,
+			       GW_REV_CRLS);
+	if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0) {
+		if ((r = set_path(p, k, value, c->rev_crls[c->n_rev_crls], diag)) == MLA_OK)
+			c->n_rev_crls++;
+		return r;
+	}
+	if (strpbrk(value, " \t\"<>") != NULL)
+		return fail_key(p, k, diag, "a URL with a blank, quote or angle bracket");
+	if (copy_str(c->rev_crls[c->n_rev_crls], sizeof(c->rev_crls[0]), value) != 0)
+		return fail_at(p, p->line, diag, "%s %s: too long", p->label, k->name);
+	c->n_rev_crls++;
+	return MLA_OK;
+}
+
 /* Checks value against k's type and stores it. */
 static mla_err set_value(struct cfg_parser *p, const struct key_def *k, char *value,
 			 mla_diag *diag)
@@ -398,6 +433,8 @@ static mla_err set_value(struct cfg_parser *p, const struct key_def *k, char *va
 				       k->name, GW_URL_MAX - 1);
 		p->cfg.n_dir_urls++;
 		return MLA_OK;
+	case T_REV_CRL:
+		return set_rev_crl(p, k, value, diag);
 	case T_UINT:
 	case T_SIZE:
 	case T_DURATION:
@@ -443,6 +480,9 @@ static mla_err key_line(struct cfg_parser *p, char *key, char *value, mla_diag *
 	if (p->sec == SEC_DEADLINES) /* [deadlines]: deadline_config.c */
 		return deadline_config_key(&p->cfg.deadlines, p->file, p->line, p->base_dir, key,
 					   value, diag);
+	if (p->sec == SEC_EXPIRY) /* [expiry]: expiry_config.c */
+		return expiry_config_key(&p->cfg.expiry, p->file, p->line, p->base_dir, key, value,
+					 diag);
 	sd = &sections[p->sec];
 	for (i = 0; i < sd->n_keys && k == NULL; i++)
 		if (strcmp(sd->keys[i].name, key) == 0)
@@ -625,6 +665,16 @@ static mla_err check_peers_complete(const struct cfg_parser *p, mla_diag *diag)
 	return MLA_OK;
 }
 
+/* A key of two words: *yes is 1 for the second, 0 for the first, anything else an error. */
+static mla_err choice(struct cfg_parser *p, enum sec_id sec, const char *key, const char *value,
+		      const char *no, const char *yes_word, int *yes, mla_diag *diag)
+{
+	if (strcmp(value, no) != 0 && strcmp(value, yes_word) != 0)
+		return fail_at(p, p->sec_line[sec], diag, "%s must be %s or %s", key, no, yes_word);
+	*yes = strcmp(value, yes_word) == 0;
+	return MLA_OK;
+}
+
 static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 {
 	struct gw_config *c = &p->cfg;
@@ -634,7 +684,7 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 		return r;
 	for (int id = 0; id < SEC_PEER; id++) {
 		char label[16];
-		if (id == SEC_DIRECTORY && p->sec_line[id] == 0)
+		if ((id == SEC_DIRECTORY || id == SEC_REVOCATION) && p->sec_line[id] == 0)
 			continue; /* optional section: its keys are required only when it is there */
 		if ((r = mla_snprintf(label, sizeof(label), "[%s]", sections[id].name)) != MLA_OK ||
 		    (r = check_required(p, (enum sec_id)id, label, diag)) != MLA_OK)
@@ -648,14 +698,15 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 		return r;
 	if ((r = api_config_finish(&c->api, p->file, p->sec_line[SEC_API], diag)) != MLA_OK)
 		return r;
-	if (strcmp(c->cases_opaque, "allow") != 0 && strcmp(c->cases_opaque, "refuse") != 0)
-		return fail_at(p, p->sec_line[SEC_CASES], diag, "[cases] opaque must be allow or "
-			       "refuse");
-	c->cases_refuse_opaque = strcmp(c->cases_opaque, "refuse") == 0;
-	if (strcmp(c->cases_lifecycle, "off") != 0 && strcmp(c->cases_lifecycle, "enforce") != 0)
-		return fail_at(p, p->sec_line[SEC_CASES], diag, "[cases] lifecycle must be off or "
-			       "enforce");
-	c->cases_enforce = strcmp(c->cases_lifecycle, "enforce") == 0;
+	if ((r = choice(p, SEC_CASES, "[cases] opaque", c->cases_opaque, "allow", "refuse",
+			&c->cases_refuse_opaque, diag)) != MLA_OK ||
+	    (r = choice(p, SEC_CASES, "[cases] lifecycle", c->cases_lifecycle, "off", "enforce",
+			&c->cases_enforce, diag)) != MLA_OK ||
+	    (r = choice(p, SEC_REVOCATION, "[revocation] fail", c->rev_fail, "closed", "open",
+			&c->rev_fail_open, diag)) != MLA_OK ||
+	    (r = choice(p, SEC_REVOCATION, "[revocation] ocsp", c->rev_ocsp, "off", "on",
+			&c->rev_ocsp_on, diag)) != MLA_OK)
+		return r;
 	if (protect_roles_parse(c->cases_protected_roles, &c->protect) != MLA_OK)
 		return fail_at(p, p->sec_line[SEC_CASES], diag, "[cases] protected_roles must be "
 			       "none, or authority, agency, authority:NAME or agency:NAME, each once, "
@@ -713,6 +764,11 @@ void gw_config_defaults(struct gw_config *c)
 	c->refusal_window_ms = CFG_MIN;
 	c->dir_grace_ms = 7 * CFG_DAY;
 	c->dir_fetch_interval_ms = CFG_HOUR;
+	c->rev_refresh_ms = CFG_HOUR;
+	c->rev_timeout_ms = 5 * CFG_SEC;
+	memcpy(c->rev_fail, "closed", sizeof("closed"));
+	memcpy(c->rev_ocsp, "on", sizeof("on"));
+	c->rev_ocsp_on = 1;
 	c->idempotency_keep_ms = 24 * CFG_HOUR;
 	c->max_message_attachment_bytes = (size_t)256 << 30;
 	c->attachment_segment_bytes = MLA_ATTACH_SEGMENT_DEFAULT;
@@ -739,6 +795,7 @@ void gw_config_defaults(struct gw_config *c)
 	memcpy(c->cases_protected_roles, "none", sizeof("none"));
 	api_config_defaults(&c->api);
 	deadline_config_defaults(&c->deadlines);
+	expiry_config_defaults(&c->expiry);
 }
 
 mla_err gw_config_load(const char *path, struct gw_config *c, mla_diag *diag)

@@ -1,6 +1,7 @@
 /* The values of a configuration file: numbers with units, State codes, addresses, URLs, TLS
  * pins and paths. Pure functions on strings; config_parse.c reports where a value was wrong. */
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,5 +400,41 @@ mla_err cfg_resolve_path(const char *base_dir, const char *value, char out[PATH_
 	if (sep)
 		out[blen++] = '/';
 	memcpy(out + blen, rel, rlen + 1);
+	return MLA_OK;
+}
+
+mla_err cfg_section_fail(mla_diag *diag, const char *file, unsigned line, const char *section,
+			 const char *fmt, ...)
+{
+	char msg[MLA_DIAG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a message: cut visibly */
+	va_end(ap);
+	if (line == 0)
+		return mla_fail(diag, MLA_ERR_CONFIG, "%s: [%s] %s", file, section, msg);
+	return mla_fail(diag, MLA_ERR_CONFIG, "%s:%u: [%s] %s", file, line, section, msg);
+}
+
+mla_err cfg_duration_in(const char *value, uint64_t lo, uint64_t hi, uint64_t *ms, char *why,
+			size_t n)
+{
+	const char *bad = NULL;
+	char v[32], l[32], h[32];
+	uint64_t got = 0;
+
+	if (cfg_parse_duration(value, &got, &bad) != MLA_OK) {
+		(void)mla_snprintf_cut(why, n, "%s", bad);
+		return MLA_ERR_CONFIG;
+	}
+	if (got < lo || got > hi) {
+		mla_require(cfg_format_duration(got, v, sizeof(v)) == MLA_OK &&
+			    cfg_format_duration(lo, l, sizeof(l)) == MLA_OK &&
+			    cfg_format_duration(hi, h, sizeof(h)) == MLA_OK);
+		(void)mla_snprintf_cut(why, n, "%s is out of range (%s..%s)", v, l, h);
+		return MLA_ERR_CONFIG;
+	}
+	*ms = got;
 	return MLA_OK;
 }

@@ -16,31 +16,30 @@ void deadline_config_defaults(struct deadline_config *d)
 	d->escalate_timeout_ms = 30 * CFG_SEC;
 }
 
-static mla_err fail(mla_diag *diag, const char *file, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static mla_err fail(mla_diag *diag, const char *file, unsigned line, const char *fmt, ...)
+#define fail(diag, file, line, ...) cfg_section_fail(diag, file, line, "deadlines", __VA_ARGS__)
+
+static mla_err why_fail(char *why, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static mla_err why_fail(char *why, size_t n, const char *fmt, ...)
 {
-	char msg[MLA_DIAG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	(void)mla_vsnprintf_cut(msg, sizeof(msg), fmt, ap); /* a message: cut visibly */
+	(void)mla_vsnprintf_cut(why, n, fmt, ap);
 	va_end(ap);
-	return mla_fail(diag, MLA_ERR_CONFIG, "%s:%u: [deadlines] %s", file, line, msg);
+	return MLA_ERR_CONFIG;
 }
 
-/* "COMMAND [ARG ...]": blank-separated words, no quoting; the command a path (relative to
- * the file's directory), run without a shell. */
-static mla_err escalate_key(struct deadline_config *d, const char *file, unsigned line,
-			    const char *base_dir, const char *value, mla_diag *diag)
+mla_err cfg_hook_command(const char *value, const char *base_dir, char cmd_out[PATH_MAX],
+			 char (*args)[DEADLINE_HOOK_ARG_MAX], size_t *n_args, char *why, size_t n)
 {
 	char words[CFG_LINE_MAX + 1], *p = words, *cmd = NULL;
-	const char *why = NULL;
+	const char *bad = NULL;
 
+	*n_args = 0;
 	if (strlen(value) > CFG_LINE_MAX)
-		return fail(diag, file, line, "escalate: longer than %d bytes", CFG_LINE_MAX);
+		return why_fail(why, n, "longer than %d bytes", CFG_LINE_MAX);
 	memcpy(words, value, strlen(value) + 1);
-	d->n_escalate_args = 0;
 	for (;;) {
 		p += strspn(p, " ");
 		if (*p == '\0')
@@ -53,38 +52,40 @@ static mla_err escalate_key(struct deadline_config *d, const char *file, unsigne
 			cmd = w;
 			continue;
 		}
-		if (d->n_escalate_args == DEADLINE_HOOK_ARGS_MAX)
-			return fail(diag, file, line, "escalate: more than %d arguments",
-				    DEADLINE_HOOK_ARGS_MAX);
+		if (*n_args == DEADLINE_HOOK_ARGS_MAX)
+			return why_fail(why, n, "more than %d arguments",
+				DEADLINE_HOOK_ARGS_MAX);
 		if (strlen(w) >= DEADLINE_HOOK_ARG_MAX)
-			return fail(diag, file, line, "escalate: argument %zu longer than %d bytes",
-				    d->n_escalate_args + 1, DEADLINE_HOOK_ARG_MAX - 1);
-		memcpy(d->escalate_args[d->n_escalate_args++], w, strlen(w) + 1);
+			return why_fail(why, n, "argument %zu longer than %d bytes",
+				*n_args + 1, DEADLINE_HOOK_ARG_MAX - 1);
+		memcpy(args[(*n_args)++], w, strlen(w) + 1);
 	}
 	if (cmd == NULL)
-		return fail(diag, file, line, "escalate: empty value");
-	if (cfg_resolve_path(base_dir, cmd, d->escalate, &why) != MLA_OK)
-		return fail(diag, file, line, "escalate: %s", why != NULL ? why : "bad path");
+		return why_fail(why, n, "empty value");
+	if (cfg_resolve_path(base_dir, cmd, cmd_out, &bad) != MLA_OK)
+		return why_fail(why, n, "%s", bad != NULL ? bad : "bad path");
+	return MLA_OK;
+}
+
+static mla_err escalate_key(struct deadline_config *d, const char *file, unsigned line,
+			    const char *base_dir, const char *value, mla_diag *diag)
+{
+	char why[160];
+
+	if (cfg_hook_command(value, base_dir, d->escalate, d->escalate_args, &d->n_escalate_args,
+			     why, sizeof(why)) != MLA_OK)
+		return fail(diag, file, line, "escalate: %s", why);
 	return MLA_OK;
 }
 
 static mla_err timeout_key(struct deadline_config *d, const char *file, unsigned line,
 			   const char *value, mla_diag *diag)
 {
-	const char *why = NULL;
-	char v[32], lo[32], hi[32];
-	uint64_t ms = 0;
+	char why[96];
 
-	if (cfg_parse_duration(value, &ms, &why) != MLA_OK)
+	if (cfg_duration_in(value, CFG_SEC, 10 * CFG_MIN, &d->escalate_timeout_ms, why,
+			    sizeof(why)) != MLA_OK)
 		return fail(diag, file, line, "escalate_timeout: %s", why);
-	if (ms < CFG_SEC || ms > 10 * CFG_MIN) {
-		mla_require(cfg_format_duration(ms, v, sizeof(v)) == MLA_OK &&
-			    cfg_format_duration(CFG_SEC, lo, sizeof(lo)) == MLA_OK &&
-			    cfg_format_duration(10 * CFG_MIN, hi, sizeof(hi)) == MLA_OK);
-		return fail(diag, file, line, "escalate_timeout: %s is out of range (%s..%s)", v,
-			    lo, hi);
-	}
-	d->escalate_timeout_ms = ms;
 	return MLA_OK;
 }
 

@@ -37,4 +37,10 @@ mla_err deadline_config_key(struct deadline_config *d, const char *file, unsigne
 			    const char *base_dir, const char *key, const char *value,
 			    mla_diag *diag);
 
+/* "COMMAND [ARG ...]" of a hook (conf/README.md): blank-separated words, no quoting; the
+ * command a path (relative to base_dir, the file's directory), run without a shell. On error
+ * MLA_ERR_CONFIG and why the problem, never quoting the value. */
+mla_err cfg_hook_command(const char *value, const char *base_dir, char cmd_out[PATH_MAX],
+			 char (*args)[DEADLINE_HOOK_ARG_MAX], size_t *n_args, char *why, size_t n);
+
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "crypto_set.h"
+#include "revoc.h"
 #include "mlagw/codec.h"
 
 static mla_err load_keyring(const struct gw_config *c, mla_keyring **out, mla_diag *diag)
@@ -20,13 +21,16 @@ static mla_err load_keyring(const struct gw_config *c, mla_keyring **out, mla_di
 	return MLA_OK;
 }
 
-static mla_err load_trust(const struct gw_config *c, mla_trust **out, mla_diag *diag)
+mla_err gw_trust_load(const struct gw_config *c, mla_trust **out, mla_diag *diag)
 {
 	const char *paths[GW_MAX_ROOTS];
+	mla_err r;
 
 	for (size_t i = 0; i < c->n_roots; i++)
 		paths[i] = c->roots[i];
-	return mla_trust_load_files(paths, c->n_roots, out, diag);
+	if ((r = mla_trust_load_files(paths, c->n_roots, out, diag)) == MLA_OK)
+		gw_revoc_attach(*out); /* SPEC 18.7: every signer this set validates */
+	return r;
 }
 
 static mla_err load_peers(const struct gw_config *c, struct gw_crypto *k, mla_diag *diag)
@@ -61,7 +65,7 @@ mla_err gw_crypto_load(const struct gw_config *c, struct gw_crypto **out, mla_di
 		return MLA_ERR_NOMEM;
 	if ((r = mla_signer_load(c->sign.cert, c->sign.key, &k->signer, diag)) != MLA_OK ||
 	    (r = load_keyring(c, &k->keys, diag)) != MLA_OK ||
-	    (r = load_trust(c, &k->trust, diag)) != MLA_OK ||
+	    (r = gw_trust_load(c, &k->trust, diag)) != MLA_OK ||
 	    (r = load_peers(c, k, diag)) != MLA_OK) {
 		gw_crypto_free(k);
 		return r;

@@ -19,6 +19,8 @@ struct gw_crypto {
 	size_t n_peers;
 };
 
+/* The [trust] roots as a trust set, with the revocation checker attached (core/revoc.h). */
+mla_err gw_trust_load(const struct gw_config *c, mla_trust **out, mla_diag *diag);
 mla_err gw_crypto_load(const struct gw_config *c, struct gw_crypto **out, mla_diag *diag);
 void gw_crypto_free(struct gw_crypto *k);
 /* The encryption certificate of a peer State, or NULL. */

@@ -27,6 +27,7 @@ struct gw_batch;
 struct gw_integrity;
 struct gw_recover;
 struct gw_dir_server;
+struct gw_expiry_list;
 
 struct gw {
 	struct event_base *base;
@@ -43,6 +44,7 @@ struct gw {
 	struct gw_api_server *api;  /* NULL without [api] */
 	struct gw_daemon *daemon;   /* the orchestrator's own state: signals, drain, key digests */
 	int stopping;               /* set by the daemon when a stop begins */
+	int exit_code;              /* nonzero: the stop was forced by a failure (mlagwd's exit) */
 	/* Why the running gateway accepts no new work (submissions, envelopes, API writes,
 	 * sending), or NULL: while it learns its peers' heads at start, and for good when a
 	 * peer holds a history of our log that the store does not have (tlog/heads.c). */
@@ -61,6 +63,9 @@ struct gw {
 	char dir_warning[MLA_DIAG_MAX];
 	char dir_refusal[MLA_DIAG_MAX];
 	int64_t dir_seconds_left; /* to the directory's earliest expiry; 0 without one */
+	/* What expires and how soon (SPEC 18.8), as the last check found it (loop thread;
+	 * daemon/expiry_watch.c replaces it); NULL before the first check. */
+	struct gw_expiry_list *expiry;
 };
 
 /* NULL while the store passes its checks; once the scheduled check (integrity.c) found it

@@ -15,12 +15,15 @@
 #include "dir_peer.h"
 #include "dir_serve.h"
 #include "escalation.h"
+#include "expiry_watch.h"
+#include "mlagw/keyholder.h"
 #include "notices.h"
 #include "tlog/audit.h"
 #include "tlog/checkpoint.h"
 #include "tlog/tlog.h"
 #include "core/integrity.h"
 #include "core/log.h"
+#include "core/revoc.h"
 #include "tlog/witness.h"
 #include "net/peer_client.h"
 #include "recover/recover.h"
@@ -44,8 +47,10 @@ struct gw_daemon {
 	unsigned ticks;
 	struct gw_escalator escalator; /* case deadline escalation (SPEC 16.9) */
 	struct gw_notifier notifier;   /* retrieval notices (SPEC 16.10) */
+	struct gw_expiry_watch expiry; /* expiry warnings (SPEC 18.8) */
 	uint8_t key_digest[GW_KEY_PAIRS][32]; /* the key pairs' files as loaded (key-changed) */
 	struct gw_dir_stamp dir_stamp; /* the [directory] file as last loaded */
+	time_t dir_loaded_at;          /* when it was: its certificates chosen at that time */
 	struct gw_dir_fetch *fetch;    /* [directory] url, on its schedule */
 	struct gw_dir_peers *dir_peers; /* newer directories peers advertise */
 };
@@ -131,6 +136,7 @@ static void reread_directory(struct gw *g);
 
 static void stamp_directory(struct gw *g, const struct gw_config *c)
 {
+	g->daemon->dir_loaded_at = time(NULL);
 	memset(&g->daemon->dir_stamp, 0, sizeof(g->daemon->dir_stamp));
 	if (c->dir_file[0] != '\0')
 		(void)gw_directory_file_stamp(c->dir_file, &g->daemon->dir_stamp);
@@ -158,6 +164,37 @@ static void judge_directory(struct gw *g)
 	memcpy(g->dir_refusal, j.refusal, sizeof(g->dir_refusal));
 	memcpy(g->dir_warning, j.warning, sizeof(g->dir_warning));
 	g->dir_seconds_left = j.seconds_left;
+}
+
+/* A keyholder gone (killed, crashed) leaves no key to sign or open with: the gateway stops
+ * in order, exit status 1; what it acknowledged is in the store, what it had not signed stays
+ * queued, and peers retry what it could not open. */
+static void watch_keyholder(struct gw *g)
+{
+	if (g->stopping || !mla_keyholder_failed())
+		return;
+	gw_log(GW_LOG_ERROR, "keyholder-failed", NULL, "reason=\"the keyholder process is gone: "
+	       "stopping\"");
+	g->exit_code = 1;
+	begin_stop(g, "KEYHOLDER");
+}
+
+/* A peer's announced next encryption certificate takes over at its time (SPEC 18.6): the
+ * peers' certificates are chosen when the directory is loaded, so the directory is loaded
+ * again then, as a reload does. One attempt per takeover: a refused reload is logged. */
+static void take_over_certificates(struct gw *g)
+{
+	time_t now = time(NULL), at;
+	mla_diag d = {MLA_OK, ""};
+
+	if (g->snap->dir == NULL || g->daemon == NULL ||
+	    (at = gw_directory_next_takeover(g->snap->dir, g->daemon->dir_loaded_at)) == 0 ||
+	    now < at)
+		return;
+	gw_log(GW_LOG_INFO, "directory-takeover", NULL, "reason=\"an announced next encryption "
+	       "certificate takes over: reloading\"");
+	g->daemon->dir_loaded_at = at;
+	(void)gw_reload(g, &d);
 }
 
 /* What ld holds (taken from here) becomes the new snapshot's. */
@@ -296,8 +333,10 @@ mla_err gw_reload(struct gw *g, mla_diag *d)
 		;
 	else if (gw_key_digests(c, digests), audit_reload(g, digests) != MLA_OK)
 		r = mla_fail(d, MLA_ERR_STORE, "audit log unavailable");
-	else if ((r = apply_reload(g, c, &ld, d)) == MLA_OK)
+	else if ((r = apply_reload(g, c, &ld, d)) == MLA_OK) {
 		memcpy(g->daemon->key_digest, digests, sizeof(g->daemon->key_digest));
+		gw_revoc_configure(c);
+	}
 	gw_dir_loaded_free(&ld); /* what was not taken */
 	free(c);
 	if (r != MLA_OK)
@@ -349,8 +388,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (g->daemon->ticks % DIR_REREAD_TICKS == 0)
 		reread_directory(g);
 	judge_directory(g);
+	take_over_certificates(g);
+	watch_keyholder(g);
 	escalation_tick(g, &g->daemon->escalator);
 	notices_tick(g, &g->daemon->notifier);
+	expiry_watch_tick(g, &g->daemon->expiry);
 }
 
 /* A [directory] file replaced since it was last loaded is loaded by a reload, as SIGHUP. */
@@ -489,7 +531,8 @@ mla_err gw_start(struct gw *g, const struct gw_config *given, mla_diag *d)
 	if ((g->daemon = calloc(1, sizeof(*g->daemon))) == NULL)
 		return MLA_ERR_NOMEM;
 	g->reload = gw_reload;
-	if ((r = open_store(g, given, d)) != MLA_OK ||
+	/* revocation first: the directory's signers are checked as it loads (SPEC 18.7) */
+	if ((r = open_store(g, given, d)) != MLA_OK || (r = gw_revoc_start(given, d)) != MLA_OK ||
 	    (r = first_snapshot(g, given, d)) != MLA_OK)
 		return r;
 	c = &g->snap->cfg; /* with the directory's peers */
@@ -516,7 +559,8 @@ mla_err gw_start(struct gw *g, const struct gw_config *given, mla_diag *d)
 	gw_log(GW_LOG_INFO, "started", NULL, "state=%s workers=%u peers=%zu", c->state,
 	       worker_count(c), c->n_peers);
 	relay_kick(g); /* held back while the heads were learnt */
-	return MLA_OK;
+	/* from here this thread runs the loop: revocation checks on it no longer fetch */
+	return gw_revoc_run(g->base, d);
 }
 
 void gw_run(struct gw *g)
@@ -556,6 +600,8 @@ void gw_free(struct gw *g)
 	relay_stop(g);
 	gw_pool_free(g->pool); /* finishes and answers what the workers still hold */
 	g->pool = NULL;
+	if (g->daemon != NULL)
+		expiry_watch_free(g, &g->daemon->expiry);
 	gw_batch_free(g->batch);
 	g->batch = NULL;
 	relay_free(g);
@@ -574,6 +620,7 @@ void gw_free(struct gw *g)
 	}
 	store_close(g->store);
 	gw_crypto_free(g->crypto);
+	gw_revoc_stop(); /* after the workers and every trust set that called it */
 	free_events(g->daemon);
 	free(g->daemon);
 	if (g->base != NULL)

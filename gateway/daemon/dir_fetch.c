@@ -2,15 +2,15 @@
  * judgement (verification, the serial, adoption) happens on the loop thread. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <openssl/sha.h>
 
+#include "core/bg_fetch.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "dir_fetch.h"
 #include "directory.h"
@@ -23,9 +23,7 @@
 struct gw_dir_fetch {
 	struct gw *g;
 	mla_err (*reload)(struct gw *, mla_diag *);
-	struct event *timer, *done;
-	pthread_t thread;
-	int running;
+	struct bg_job *job;
 	volatile int abort; /* set by dir_fetch_free: the transfer stops at its next progress */
 	/* the thread's inputs, set before it starts */
 	char urls[GW_DIR_URLS][GW_URL_MAX];
@@ -40,66 +38,21 @@ struct gw_dir_fetch {
 	uint8_t refused[SHA256_DIGEST_LENGTH];
 	int have_refused;
 	int one_off; /* the fetch under way is dir_fetch_now's: the schedule stays as it is */
+	int busy;    /* a run is under way (prepared, not yet done) */
+	char pending[GW_URL_MAX]; /* dir_fetch_now's URL, taken by the next prepare */
+	int64_t due_ms; /* monotonic time the scheduled fetch is due */
 };
 
-static size_t on_data(char *p, size_t size, size_t n, void *arg)
-{
-	mla_buf *b = arg;
-
-	/* past MLA_DIR_MAX_BYTES the append fails and curl ends the transfer */
-	return mla_buf_append(b, p, size * n) == MLA_OK ? size * n : 0;
-}
-
-static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-	(void)a;
-	(void)b;
-	(void)c;
-	(void)d;
-	return ((struct gw_dir_fetch *)arg)->abort ? 1 : 0;
-}
-
-/* One URL: MLA_OK with the body on 200. */
+/* One URL: 1 with the body on 200. */
 static int fetch_one(struct gw_dir_fetch *f, const char *url)
 {
-	struct curl_blob ca = {f->ca.data, f->ca.len, CURL_BLOB_NOCOPY};
-	CURL *c = curl_easy_init();
-	long code = 0;
-	CURLcode rc;
+	struct bg_http q = {url, "https", &f->ca, NULL, NULL, 0, FETCH_CONNECT_S * 1000,
+			    FETCH_TOTAL_S * 1000, MLA_DIR_MAX_BYTES, &f->abort};
 
-	mla_buf_reset(&f->body);
-	if (c == NULL) {
-		(void)mla_snprintf_cut(f->err, sizeof(f->err), "cannot initialise libcurl");
-		return 0;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L); /* the chain to a State root is what
-							  * counts: loopback names in tests */
-	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, FETCH_CONNECT_S);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, FETCH_TOTAL_S);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)MLA_DIR_MAX_BYTES);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &f->body);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, f);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(c);
-	if (rc != CURLE_OK)
-		(void)mla_snprintf_cut(f->err, sizeof(f->err), "%s: %s", url,
-				       curl_easy_strerror(rc));
-	else if (code != 200)
-		(void)mla_snprintf_cut(f->err, sizeof(f->err), "%s: HTTP %ld", url, code);
-	return rc == CURLE_OK && code == 200;
+	return bg_http_fetch(&q, &f->body, f->err, sizeof(f->err));
 }
 
-static void *fetch_thread(void *arg)
+static void fetch_run(void *arg)
 {
 	struct gw_dir_fetch *f = arg;
 
@@ -107,16 +60,24 @@ static void *fetch_thread(void *arg)
 	for (size_t i = 0; i < f->n_urls && !f->ok && !f->abort; i++)
 		if ((f->ok = fetch_one(f, f->urls[i])) != 0)
 			memcpy(f->url, f->urls[i], sizeof(f->url));
-	event_active(f->done, EV_READ, 0); /* thread-safe: evthread_use_pthreads */
-	return NULL;
 }
 
 static void arm(struct gw_dir_fetch *f)
 {
-	uint64_t ms = f->g->snap->cfg.dir_fetch_interval_ms;
-	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+	f->due_ms = gw_mono_ms() + (int64_t)f->g->snap->cfg.dir_fetch_interval_ms;
+	bg_job_arm(f->job, f->g->snap->cfg.dir_fetch_interval_ms);
+}
 
-	(void)evtimer_add(f->timer, &tv);
+/* The schedule at the time it was due (a one-off fetch moved the job's timer): now when it
+ * is past, else arm() when none was set yet. */
+static void arm_due(struct gw_dir_fetch *f)
+{
+	int64_t now = gw_mono_ms();
+
+	if (f->due_ms == 0)
+		arm(f);
+	else
+		bg_job_arm(f->job, (uint64_t)(f->due_ms > now ? f->due_ms - now : 0));
 }
 
 static mla_err read_roots(const struct gw_config *c, mla_buf *out, mla_diag *d)
@@ -139,33 +100,37 @@ static mla_err read_roots(const struct gw_config *c, mla_buf *out, mla_diag *d)
 	return r;
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
+/* Loop thread: the URLs and roots of the configuration in force, or no run this time. */
+static int fetch_prepare(void *arg)
 {
 	struct gw_dir_fetch *f = arg;
 	const struct gw_config *c = &f->g->snap->cfg;
 	mla_diag d = {MLA_OK, ""};
+	int one_off = f->pending[0] != '\0'; /* a peer's newer directory (dir_peer.c) */
 
-	(void)fd;
-	(void)what;
-	if (f->running || c->n_dir_urls == 0 || c->dir_file[0] == '\0' || f->g->stopping) {
-		if (!f->running)
-			arm(f);
-		return;
+	if (c->dir_file[0] == '\0' || f->g->stopping || (!one_off && c->n_dir_urls == 0)) {
+		f->pending[0] = '\0';
+		arm_due(f);
+		return 0;
 	}
-	memcpy(f->urls, c->dir_urls, sizeof(f->urls));
-	f->n_urls = c->n_dir_urls;
+	if (one_off) {
+		memcpy(f->urls[0], f->pending, sizeof(f->urls[0]));
+		f->n_urls = 1;
+		f->pending[0] = '\0';
+	} else {
+		memcpy(f->urls, c->dir_urls, sizeof(f->urls));
+		f->n_urls = c->n_dir_urls;
+	}
 	if (read_roots(c, &f->ca, &d) != MLA_OK) {
 		gw_log_limited(GW_LOG_WARN, "directory-fetch-failed", "roots", NULL,
 			       "reason=\"%s\"", d.msg[0] ? d.msg : "cannot read the roots");
-		arm(f);
-		return;
+		arm_due(f);
+		return 0;
 	}
 	f->err[0] = '\0';
-	if (pthread_create(&f->thread, NULL, fetch_thread, f) != 0) {
-		arm(f);
-		return;
-	}
-	f->running = 1;
+	f->one_off = one_off;
+	f->busy = 1;
+	return 1;
 }
 
 /* Writes the fetched bytes beside the [directory] file; "" on failure. */
@@ -229,8 +194,10 @@ static void adopt(struct gw_dir_fetch *f)
 		       "url=%s reason=\"%s\"", f->url, d.msg[0] ? d.msg : "not newer than the one "
 		       "in force");
 		unlink(tmp);
+		/* a signer whose revocation status is still being fetched (on this, the loop
+		 * thread, only cached answers count) is judged again at the next round */
 		memcpy(f->refused, digest, sizeof(digest));
-		f->have_refused = 1;
+		f->have_refused = d.code != MLA_ERR_REVOCATION_UNKNOWN;
 		return;
 	}
 	if (rename(tmp, s->cfg.dir_file) != 0) {
@@ -243,15 +210,12 @@ static void adopt(struct gw_dir_fetch *f)
 	(void)f->reload(f->g, &d); /* logs its own outcome */
 }
 
-static void on_done(evutil_socket_t fd, short what, void *arg)
+static void fetch_done(void *arg)
 {
 	struct gw_dir_fetch *f = arg;
 	int one_off = f->one_off;
 
-	(void)fd;
-	(void)what;
-	pthread_join(f->thread, NULL);
-	f->running = 0;
+	f->busy = 0;
 	f->one_off = 0;
 	if (!f->ok)
 		gw_log_limited(GW_LOG_WARN, "directory-fetch-failed", "fetch", NULL,
@@ -259,26 +223,20 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 	else if (!f->g->stopping)
 		adopt(f);
 	mla_buf_reset(&f->body);
-	if (!one_off)
+	if (one_off) /* the schedule goes on at the time it was due */
+		arm_due(f);
+	else
 		arm(f);
 }
 
 int dir_fetch_now(struct gw_dir_fetch *f, const char *url)
 {
 	const struct gw_config *c = &f->g->snap->cfg;
-	mla_diag d = {MLA_OK, ""};
 
-	if (f->running || c->dir_file[0] == '\0' || f->g->stopping ||
-	    mla_strcpy(f->urls[0], sizeof(f->urls[0]), url) != MLA_OK)
+	if (f->busy || c->dir_file[0] == '\0' || f->g->stopping ||
+	    mla_strcpy(f->pending, sizeof(f->pending), url) != MLA_OK)
 		return 0;
-	if (read_roots(c, &f->ca, &d) != MLA_OK)
-		return 0;
-	f->n_urls = 1;
-	f->err[0] = '\0';
-	if (pthread_create(&f->thread, NULL, fetch_thread, f) != 0)
-		return 0;
-	f->running = 1;
-	f->one_off = 1;
+	bg_job_arm(f->job, 0); /* fetch_prepare takes the pending URL first */
 	return 1;
 }
 
@@ -294,8 +252,7 @@ mla_err dir_fetch_start(struct gw *g, mla_err (*reload)(struct gw *, mla_diag *)
 	f->reload = reload;
 	mla_buf_init(&f->ca, GW_MAX_ROOTS * ROOT_PEM_MAX);
 	mla_buf_init(&f->body, MLA_DIR_MAX_BYTES);
-	if ((f->timer = evtimer_new(g->base, on_timer, f)) == NULL ||
-	    (f->done = event_new(g->base, -1, 0, on_done, f)) == NULL) {
+	if (bg_job_new(g->base, fetch_prepare, fetch_run, fetch_done, f, &f->job) != MLA_OK) {
 		dir_fetch_free(f);
 		return MLA_ERR_INTERNAL;
 	}
@@ -309,12 +266,7 @@ void dir_fetch_free(struct gw_dir_fetch *f)
 	if (f == NULL)
 		return;
 	f->abort = 1;
-	if (f->running)
-		pthread_join(f->thread, NULL);
-	if (f->timer != NULL)
-		event_free(f->timer);
-	if (f->done != NULL)
-		event_free(f->done);
+	bg_job_free(f->job);
 	mla_buf_free(&f->ca);
 	mla_buf_free(&f->body);
 	free(f);

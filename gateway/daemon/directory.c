@@ -82,7 +82,8 @@ static mla_err peer_cert(const mla_directory *dir, struct gw_peer *p, mla_diag *
 	int len;
 	mla_err r;
 
-	/* the certificate in use now; a rotation's takeover needs a reload (SPEC 18.6) */
+	/* the certificate in use now; at a rotation's takeover the daemon loads the directory
+	 * again (daemon.c take_over_certificates, SPEC 18.6) */
 	if ((r = mla_directory_cert(dir, p->state, MLA_DIR_ENCRYPTION, time(NULL), &x, d)) !=
 	    MLA_OK)
 		return r;
@@ -153,15 +154,6 @@ static mla_err held_policy(gw_store *store, mla_dir_policy *pol, mla_diag *d)
 	return r;
 }
 
-static mla_err load_trust(const struct gw_config *c, mla_trust **out, mla_diag *d)
-{
-	const char *paths[GW_MAX_ROOTS];
-
-	for (size_t i = 0; i < c->n_roots; i++)
-		paths[i] = c->roots[i];
-	return mla_trust_load_files(paths, c->n_roots, out, d);
-}
-
 /* [directory] entry: this State's own signed entry, verified as a lone entry (SPEC 18.3). */
 static mla_err load_entry(const struct gw_config *c, const mla_trust *trust, mla_buf *out,
 			  mla_diag *d)
@@ -197,7 +189,7 @@ mla_err gw_directory_load(gw_store *store, struct gw_config *c, mla_directory **
 	pol.publisher = c->dir_publisher;
 	pol.grace = (time_t)(c->dir_grace_ms / 1000);
 	if ((r = read_bounded("file", c->dir_file, MLA_DIR_MAX_BYTES, &doc, d)) == MLA_OK &&
-	    (r = load_trust(c, &trust, d)) == MLA_OK && (r = held_policy(store, &pol, d)) == MLA_OK) {
+	    (r = gw_trust_load(c, &trust, d)) == MLA_OK && (r = held_policy(store, &pol, d)) == MLA_OK) {
 		pol.trust = trust;
 		r = mla_directory_verify(doc.data, doc.len, &pol, out, &st, d);
 	}
@@ -255,6 +247,19 @@ static time_t first_end(const mla_directory *dir, const char **what)
 			*what = dir->entries[i].state;
 		}
 	return end;
+}
+
+time_t gw_directory_next_takeover(const mla_directory *dir, time_t after)
+{
+	time_t first = 0;
+
+	for (size_t i = 0; dir != NULL && i < dir->n; i++) {
+		const mla_dir_cert *c = &dir->entries[i].certs[MLA_DIR_ENCRYPTION];
+
+		if (c->next != NULL && c->next_from > after && (first == 0 || c->next_from < first))
+			first = c->next_from;
+	}
+	return first;
 }
 
 void gw_directory_judge(const mla_directory *dir, uint64_t grace_ms, time_t now,

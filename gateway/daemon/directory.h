@@ -49,6 +49,10 @@ struct gw_dir_judgement {
 void gw_directory_judge(const mla_directory *dir, uint64_t grace_ms, time_t now,
 			struct gw_dir_judgement *j);
 
+/* The earliest time after `after` at which an entry's announced next encryption certificate
+ * takes over (its next_from), or 0 when none does. */
+time_t gw_directory_next_takeover(const mla_directory *dir, time_t after);
+
 /* Notices a replaced file without reading it. 0 when it cannot be stat'ed. */
 struct gw_dir_stamp {
 	int64_t size, mtime_ns;

@@ -18,6 +18,8 @@
 #include "mlagw/codec.h"
 #include "core/log.h"
 #include "daemon.h"
+#include "keyholder_proc.h"
+#include "sandbox.h"
 #include "store/store.h"
 
 static const char usage[] =
@@ -29,12 +31,15 @@ static const char usage[] =
 	"                     gateway never starts on a store it did not create)\n"
 	"      --pid-file P   write the pid here (overrides pid_file in the configuration)\n"
 	"      --debug        log debug lines too\n"
+	"      --no-keyholder keep the private keys in this process (benchmarks, debugging;\n"
+	"                     by default a keyholder process holds them: docs/internals/keys.md)\n"
 	"signals: TERM/INT stop after in-flight work, HUP reloads peers and certificates\n"
-	"exit: 0 stopped cleanly (detached: started), 1 configuration or start-up error, 2 usage\n";
+	"exit: 0 stopped cleanly (detached: started), 1 configuration or start-up error, or a\n"
+	"      stop forced by a failure (the keyholder died), 2 usage\n";
 
 struct args {
 	const char *config, *pid_file;
-	int foreground, check, init, debug;
+	int foreground, check, init, debug, no_keyholder;
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -44,6 +49,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"check", no_argument, NULL, 'k'},	  {"pid-file", required_argument, NULL, 'p'},
 		{"debug", no_argument, NULL, 'd'},	  {"help", no_argument, NULL, 'h'},
 		{"init", no_argument, NULL, 'i'},
+		{"no-keyholder", no_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -56,6 +62,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'i': a->init = 1; break;
 		case 'p': a->pid_file = optarg; break;
 		case 'd': a->debug = 1; break;
+		case 'K': a->no_keyholder = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); return -1;
 		}
@@ -218,13 +225,14 @@ static void raise_fd_limit(void)
 
 int main(int argc, char **argv)
 {
-	struct args a = {NULL, NULL, 0, 0, 0, 0};
+	struct args a = {NULL, NULL, 0, 0, 0, 0, 0};
 	static struct gw_config cfg;
 	static struct gw g;
 	mla_diag d = {MLA_OK, ""};
 	const char *pid_file;
 	char msg[START_MSG_MAX];
-	int ready_fd = -1;
+	int ready_fd = -1, code;
+	pid_t keyholder = -1;
 
 	if (parse_args(argc, argv, &a) != 0)
 		return 2;
@@ -268,18 +276,35 @@ int main(int argc, char **argv)
 		report_start(&ready_fd, 1, msg);
 		return 1;
 	}
+	/* no new privileges and no core dumps, for the daemon and what it forks (issue 17 §3) */
+	if (sandbox_common(&d) != MLA_OK) {
+		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: %s\n", mla_diag_message(&d));
+		report_start(&ready_fd, 1, msg);
+		return 1;
+	}
+	/* before any key file is read: from here on the keys live in the keyholder */
+	if (!a.no_keyholder && keyholder_start(&cfg, g.config_path, ready_fd, &keyholder) != 0) {
+		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot start the keyholder: %s\n",
+				       strerror(errno));
+		report_start(&ready_fd, 1, msg);
+		return 1;
+	}
+	if (a.no_keyholder)
+		gw_log(GW_LOG_WARN, "no-keyholder", NULL, "reason=\"--no-keyholder: the private keys "
+		       "are in the network-facing process\"");
 	pid_file = a.pid_file != NULL ? a.pid_file : cfg.pid_file;
 	if (start(&g, &cfg, pid_file, &ready_fd) != 0) {
 		gw_free(&g);
 		return 1;
 	}
 	gw_run(&g);
+	code = g.exit_code;
 	gw_free(&g);
 	if (pid_file != NULL && pid_file[0] != '\0')
 		(void)unlink(pid_file);
-	gw_log(GW_LOG_INFO, "stopped", NULL, "clean=1");
+	gw_log(code == 0 ? GW_LOG_INFO : GW_LOG_ERROR, "stopped", NULL, "clean=%d", code == 0);
 	curl_global_cleanup();
 	mla_case_shutdown();
 	mla_crypto_shutdown();
-	return 0;
+	return code;
 }

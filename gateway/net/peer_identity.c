@@ -6,6 +6,8 @@
 #include <openssl/ssl.h>
 
 #include "core/clock.h"
+#include "core/log.h"
+#include "core/revoc.h"
 #include "mlagw/pem.h"
 #include "peer_identity_internal.h"
 
@@ -57,6 +59,39 @@ void peer_identity_unref(struct peer_identity *id)
 	free(id);
 }
 
+/* An OCSP answer the server stapled (TLS 1.3 carries it with the certificate, so it is here
+ * when the chain is verified), verified and kept as a fetched one would be. */
+static void take_staple(X509_STORE_CTX *x)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(x);
+	const unsigned char *der = NULL;
+	long len = ssl != NULL ? SSL_get_tlsext_status_ocsp_resp(ssl, &der) : -1;
+
+	if (len > 0 && der != NULL && sk_X509_num(chain) >= 2)
+		gw_revoc_offer(sk_X509_value(chain, 0), sk_X509_value(chain, 1), der, (size_t)len);
+}
+
+/* The peer's server certificate, once its chain verified: not revoked (SPEC 18.7). On the
+ * loop thread, so from what the revocation cache holds; refused, the handshake fails and
+ * the exchange is retried as after any transport error. */
+static int verify_not_revoked(int ok, X509_STORE_CTX *x)
+{
+	mla_diag d = {MLA_OK, ""};
+	mla_err r;
+
+	if (ok && X509_STORE_CTX_get_error_depth(x) == 0)
+		take_staple(x);
+	if (!ok || X509_STORE_CTX_get_error_depth(x) != 0 ||
+	    (r = gw_revoc_check_chain(X509_STORE_CTX_get0_chain(x), "peer TLS server", &d)) ==
+		    MLA_OK)
+		return ok;
+	gw_log_limited(GW_LOG_WARN, "peer-tls-refused", mla_errname(r), NULL,
+		       "side=client error=%s reason=\"%s\"", mla_errname(r), d.msg);
+	X509_STORE_CTX_set_error(x, X509_V_ERR_CERT_REVOKED);
+	return 0;
+}
+
 /* CURLOPT_SSL_CTX_FUNCTION: curl calls it for each new connection, before the handshake.
  * The SSL_CTX takes its own references, and checks that the key is the leaf's. */
 static CURLcode use_identity(CURL *easy, void *sslctx, void *arg)
@@ -67,6 +102,9 @@ static CURLcode use_identity(CURL *easy, void *sslctx, void *arg)
 	if (SSL_CTX_use_cert_and_key(sslctx, id->leaf, mla_privkey_evp(id->key), id->chain, 1) !=
 	    1)
 		return CURLE_SSL_CERTPROBLEM;
+	/* curl set SSL_VERIFY_PEER (the relay verifies peers) and verifies the result itself */
+	SSL_CTX_set_verify(sslctx, SSL_CTX_get_verify_mode(sslctx), verify_not_revoked);
+	SSL_CTX_set_tlsext_status_type(sslctx, TLSEXT_STATUSTYPE_ocsp); /* ask for a staple */
 	return CURLE_OK;
 }
 

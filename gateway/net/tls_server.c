@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include "core/log.h"
+#include "core/revoc.h"
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "mlagw/privkey.h"
@@ -125,6 +126,23 @@ static int verify_cb(int ok, X509_STORE_CTX *x)
 	return 1;
 }
 
+/* OCSP stapling (SPEC 18.7): a client that asks gets the answer the revocation refresher
+ * keeps for our certificate, while it is current; otherwise none. */
+static int staple_cb(SSL *ssl, void *arg)
+{
+	uint8_t *der = NULL;
+	size_t len = 0;
+
+	(void)arg;
+	if (!gw_revoc_staple(SSL_get_certificate(ssl), &der, &len))
+		return SSL_TLSEXT_ERR_NOACK;
+	if (SSL_set_tlsext_status_ocsp_resp(ssl, der, (long)len) != 1) { /* takes der */
+		OPENSSL_free(der);
+		return SSL_TLSEXT_ERR_NOACK;
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
 static mla_err load_identity(SSL_CTX *ctx, const struct gw_config *c, mla_diag *diag)
 {
 	mla_privkey *key = NULL;
@@ -188,6 +206,8 @@ mla_err tls_server_ctx(struct gw_snapshot *snap, SSL_CTX **out, mla_diag *diag)
 		SSL_CTX_free(ctx);
 		return r;
 	}
+	gw_revoc_follow_own(SSL_CTX_get0_certificate(ctx), SSL_CTX_get_cert_store(ctx));
+	SSL_CTX_set_tlsext_status_cb(ctx, staple_cb);
 	*out = ctx;
 	return MLA_OK;
 }

@@ -9,6 +9,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "core/log.h"
+#include "core/revoc.h"
 #include "mlagw/codec.h"
 #include "peer.h"
 #include "peer_server.h"
@@ -33,6 +34,7 @@ struct gw_peer_server {
 	size_t n_buckets;
 	struct refusals *refusals;
 	struct event *sweep; /* attachments being received past [limits] transfer_timeout */
+	int64_t revoked_alert_ms; /* the last alert of a revoked TLS peer (one a minute) */
 };
 
 #define SWEEP_S 60
@@ -162,6 +164,35 @@ static int within_rate(struct gw *g, struct evhttp_request *req, const char *sta
 	return 0;
 }
 
+/* The peer's TLS certificate is not revoked (SPEC 18.7): revoked is refused (403), a status
+ * not known yet answered 503 (the refresher is fetching it; the sender retries) unless
+ * [revocation] fail = open. Checked per request: a revocation reaches open connections. */
+static int tls_not_revoked(struct gw *g, struct evhttp_request *req, const char *state)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+	mla_diag d = {MLA_OK, ""};
+	mla_err r;
+
+	if (ssl == NULL ||
+	    (r = gw_revoc_check_chain(SSL_get0_verified_chain(ssl), "peer TLS", &d)) == MLA_OK)
+		return 1;
+	gw_log_limited(GW_LOG_WARN, "peer-tls-refused", mla_errname(r), NULL,
+		       "peer=%s error=%s reason=\"%s\"", state, mla_errname(r), d.msg);
+	if (r == MLA_ERR_CERT_REVOKED) {
+		/* recorded as other refusals of a peer are: an alert (at most one a minute) */
+		if (gw_mono_ms() - g->peer->revoked_alert_ms >= 60000 &&
+		    store_alert(g->store, "revoked", NULL, d.msg, &d) == MLA_OK)
+			g->peer->revoked_alert_ms = gw_mono_ms();
+		reply_plain(req, 403, "Forbidden");
+		return 0;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+	reply_plain(req, 503, "Service Unavailable");
+	return 0;
+}
+
 /* What every envelope or segment request passes first: its method, a TLS client whose State
  * is known, the peer's request rate, and a gateway not refusing traffic (the sender retries:
  * at start this lasts until the peers' heads are known). Answers and returns NULL when the
@@ -178,7 +209,7 @@ static struct tls_conn *admit(struct gw *g, struct evhttp_request *req, enum evh
 		reply_plain(req, 403, "Forbidden");
 		return NULL;
 	}
-	if (!within_rate(g, req, conn->state))
+	if (!within_rate(g, req, conn->state) || !tls_not_revoked(g, req, conn->state))
 		return NULL;
 	if (gw_refusing(g) != NULL) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");

@@ -362,11 +362,12 @@ static const char *status_text(int code)
 			     : "Unprocessable Entity";
 }
 
-/* A refusal's status: 422, final, except clock skew, a condition of the link that a sender
- * retries (503, which a sender of any version retries; SPEC 13 Time). */
+/* A refusal's status: 422, final, except clock skew and a revocation status not known yet
+ * (SPEC 18.7), conditions of the link that a sender retries (503, which a sender of any
+ * version retries; SPEC 13 Time). */
 static int refusal_status(mla_err err)
 {
-	return err == MLA_ERR_CLOCK_SKEW ? 503 : 422;
+	return err == MLA_ERR_CLOCK_SKEW || err == MLA_ERR_REVOCATION_UNKNOWN ? 503 : 422;
 }
 
 static const char *or_null(const char *s)

@@ -160,8 +160,10 @@ typedef struct mla_audit_export_result {
  * checkpoint, every checkpoint, the witnessed heads, the proofs, and the envelopes and
  * receipts of the messages filter selects (NULL: all). Entries are streamed into a temporary
  * file (TMPDIR, or for mla_audit_export_file the bundle's directory), removed at once, and
- * the bundle written from it once complete: memory does not grow with the log (a filtered
- * export reads the entries twice). *res is filled either
+ * the bundle written from it once complete; the entries naming messages are joined with
+ * their envelopes and receipts in a sort on disk (temporary files in TMPDIR, else /tmp): memory
+ * does not grow with the log (SPEC 15 "Export memory"; a filtered export reads the entries
+ * twice). *res is filled either
  * way; on failure res->fault says what stopped it. Needs mla_crypto_init. */
 mla_err mla_audit_export(const mla_audit_source *src, const uint8_t *cert_pem, size_t cert_len,
 			 const struct mla_audit_filter *filter, FILE *out,

@@ -106,6 +106,17 @@ mla_err mla_trust_add_cert(mla_trust *t, X509 *root, mla_diag *diag);
 mla_err mla_trust_load_files(const char *const *paths, size_t n, mla_trust **out,
 			     mla_diag *diag);
 void mla_trust_free(mla_trust *t);
+/* A revocation check (SPEC 18.7) run on every signer certificate that passed path validation
+ * against this trust set: envelopes, receipts, directory entries and the directory's
+ * publisher. issuer is the leaf's issuer among the State's roots (NULL when none issued it
+ * directly), at the time the verification is for (0 = now), role names the certificate in
+ * messages. Anything but MLA_OK refuses the signature with that error. Called on the thread
+ * that verifies; arg must be safe to use from each thread that uses a trust set. */
+typedef mla_err (*mla_revocation_fn)(void *arg, X509 *leaf, X509 *issuer, time_t at,
+				     const char *role, mla_diag *diag);
+void mla_trust_set_revocation(mla_trust *t, mla_revocation_fn fn, void *arg);
+/* The root of state that issued leaf (a new reference), or NULL. */
+X509 *mla_trust_find_issuer(const mla_trust *t, const char *state, X509 *leaf);
 /* A gateway's audit certificate (Ed25519, signs checkpoints and cosignatures): C= is state,
  * it chains to that State's root at time at (0 = now), digitalSignature is allowed. */
 mla_err mla_trust_check_audit_cert(const mla_trust *trust, const char *state, X509 *cert,

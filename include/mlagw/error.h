@@ -47,6 +47,8 @@ typedef enum mla_err {
 	MLA_ERR_CERT_USAGE = -64,
 	MLA_ERR_CERT_WEAK_KEY = -65,
 	MLA_ERR_UNKNOWN_STATE = -66,
+	MLA_ERR_CERT_REVOKED = -67,        /* a CRL or OCSP answer says revoked (SPEC 18.7) */
+	MLA_ERR_REVOCATION_UNKNOWN = -68,  /* no current CRL or OCSP answer: fail closed */
 
 	MLA_ERR_CASE_STEP = -70,      /* a step the case lifecycle does not allow (SPEC 16.8) */
 	MLA_ERR_CASE_CONFLICT = -71,  /* a step made on a stale case state (crossing steps) */

@@ -24,6 +24,14 @@ typedef enum mla_cert_role {
 	MLA_ROLE_AUDIT    /* digitalSignature (Ed25519 checkpoints) */
 } mla_cert_role;
 
+/* Where relying parties find a certificate's revocation status (SPEC 18.7): a CRL
+ * distribution point and an OCSP responder (authorityInfoAccess), each an http(s) URL
+ * or NULL for none. Put in every leaf certificate issued with them. */
+typedef struct mla_pki_urls {
+	const char *crl;
+	const char *ocsp;
+} mla_pki_urls;
+
 typedef struct mla_pki_opts {
 	const char *state;   /* ISO 3166-1 alpha-2, upper case */
 	const char *out_dir; /* files go to out_dir/STATE/ */
@@ -31,6 +39,7 @@ typedef struct mla_pki_opts {
 	long days;           /* leaf validity; 0 means 730 */
 	const char *hosts;   /* comma-separated TLS SAN entries; NULL means "localhost,127.0.0.1" */
 	int overwrite;       /* replace an existing STATE directory's files */
+	mla_pki_urls urls;   /* revocation URLs for the leaves; NULLs for none */
 } mla_pki_opts;
 
 /* Creates out_dir/STATE/{root,tls,sign,encrypt,audit}.{crt,key}; keys PKCS#8 mode 0600. */
@@ -45,5 +54,52 @@ mla_err mla_pki_keygen(mla_key_type type, int bits, EVP_PKEY **out, mla_diag *di
 mla_err mla_pki_issue(mla_cert_role role, const char *state, const char *cn, EVP_PKEY *key,
 		      X509 *issuer, EVP_PKEY *issuer_key, time_t not_before, time_t not_after,
 		      const char *hosts, X509 **out, mla_diag *diag);
+/* mla_pki_issue that also names where the certificate's revocation status is published
+ * (leaves only; urls may be NULL). */
+mla_err mla_pki_issue_with(mla_cert_role role, const char *state, const char *cn,
+			   EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, time_t not_before,
+			   time_t not_after, const char *hosts, const mla_pki_urls *urls,
+			   X509 **out, mla_diag *diag);
+
+/* ---- revocation (certs/pki_revoke.c) ----
+ * A State's issued and revoked certificates are listed in state_dir/index.txt in the
+ * format of OpenSSL's `ca` database, so `openssl ocsp -index` answers for them. */
+
+/* Lists cert (issued under state_dir/root.crt) as valid; mla_pki_init does it for its leaves. */
+mla_err mla_pki_index_add(const char *state_dir, X509 *cert, mla_diag *diag);
+/* Marks cert revoked at when (its line changed, or added). MLA_ERR_EXISTS when it already is;
+ * MLA_ERR_CERT_UNTRUSTED when state_dir's root did not issue it. */
+mla_err mla_pki_revoke(const char *state_dir, X509 *cert, time_t when, mla_diag *diag);
+/* Writes a CRL (version 2, signed by state_dir/root.key with SHA-256, CRL number and
+ * authority key identifier) of every certificate the index lists as revoked, valid from
+ * this_update to next_update, as PEM to out_path (mode 0644, replaced atomically). */
+mla_err mla_pki_crl(const char *state_dir, time_t this_update, time_t next_update,
+		    const char *out_path, mla_diag *diag);
+
+/* ---- renewal (certs/pki_renew.c, protocol/SPEC.md 18.9) ---- */
+
+typedef struct mla_pki_renew_opts {
+	const char *state;   /* ISO 3166-1 alpha-2, upper case */
+	const char *pki_dir; /* the State's files are pki_dir/STATE (root.crt, and root.key
+			      * when its CA is this test PKI) */
+	const char *out_dir; /* the new files; NULL: pki_dir/STATE/next (created) */
+	const char *uses;    /* "tls,sign,encrypt,audit" or some of them; NULL: all four */
+	int csr_only;        /* keys and requests only, even with root.key at hand */
+	int rsa_bits;        /* encryption key size; 0 means 3072 */
+	long days;           /* validity of certificates issued here; 0 means 730 */
+	const char *hosts;   /* TLS SAN entries; NULL means "localhost,127.0.0.1" */
+	int overwrite;       /* replace files of an earlier renewal in out_dir */
+} mla_pki_renew_opts;
+
+/* Writes, per use, NAME.key (PKCS#8, mode 0600) and NAME.csr (PKCS#10, signed with the new
+ * key) into the output directory, and NAME.crt issued by the State's test root when
+ * root.key is there and csr_only is 0. Never touches the files in use. */
+mla_err mla_pki_renew(const mla_pki_renew_opts *opts, mla_diag *diag);
+
+/* Issues out_crt for the request csr_path (its signature and key type checked) as the leaf
+ * use ("tls", "sign", "encrypt", "audit") of state, signed by state_dir/root.{crt,key}. */
+mla_err mla_pki_issue_csr(const char *state_dir, const char *state, const char *use,
+			  const char *csr_path, long days, const char *hosts,
+			  const char *out_crt, int overwrite, mla_diag *diag);
 
 #endif

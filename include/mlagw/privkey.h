@@ -23,6 +23,9 @@ mla_err mla_privkey_load(const char *path, mla_privkey **out, mla_diag *diag);
  * The daemon's keys all come from mla_privkey_load. */
 mla_err mla_privkey_from_evp(EVP_PKEY *key, mla_privkey **out, mla_diag *diag);
 void mla_privkey_free(mla_privkey *k);
+/* Nonzero when the keyholder holds k (include/mlagw/keyholder.h): its private operations are
+ * requests to it, and mla_privkey_evp gives a proxy (RSA, EC) or NULL (Ed25519). */
+int mla_privkey_elsewhere(const mla_privkey *k);
 
 /* The public half (a separate object without private material): type and size checks,
  * matching against a certificate, note verifier keys. Valid while k is. */

@@ -203,35 +203,9 @@ static mla_err witnessed_row(const mla_audit_source_note *row, void *arg)
 	return r;
 }
 
-/* Collects the id; duplicates are removed once, after sorting (export_messages). */
-static mla_err select_message(struct export_ctx *x, const mla_audit_entry *e)
-{
-	void *p = mla_grow(x->ids, &x->capids, x->nids, sizeof(*x->ids));
-
-	if (p == NULL)
-		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
-	x->ids = p;
-	memcpy(x->ids[x->nids++], e->message_id, MLA_UUID_LEN + 1);
-	return MLA_OK;
-}
-
-/* A receipt's digest an entry names: that receipt may be exported (export_messages). */
-static mla_err remember_receipt(struct export_ctx *x, const mla_audit_entry *e)
-{
-	void *p = mla_grow(x->rnamed, &x->caprnamed, x->nrnamed, sizeof(*x->rnamed));
-
-	if (p == NULL)
-		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
-	x->rnamed = p;
-	memcpy(x->rnamed[x->nrnamed].id, e->message_id, MLA_UUID_LEN + 1);
-	memcpy(x->rnamed[x->nrnamed++].sha, e->receipt_sha256, 32);
-	return MLA_OK;
-}
-
-/* One entry, exported as kept; an unparsable one too (the verifier reports it). What the
- * bundle must hold of its message is remembered here when every message is selected, else by
- * export_second_read once the selection is known (so that an export that selects few messages
- * of a long log remembers only theirs). */
+/* One entry, exported as kept; an unparsable one too (the verifier reports it). One that
+ * names a message goes to the sort on disk (export_sort.c): what the bundle holds of the
+ * message is known once its rows are together. */
 static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 {
 	struct export_ctx *x = arg;
@@ -254,72 +228,19 @@ static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 	x->res->entries++;
 	if (mla_audit_entry_parse(row->entry, row->len, &e, &d) != MLA_OK)
 		return MLA_OK;
+	if (e.message_id[0] != '\0' && (r = export_sort_entry(x, &e, row->seq, 1)) != MLA_OK)
+		return r;
 	if (e.event == MLA_AUDIT_AUDIT_KEY_CHANGED)
 		return export_remember_key_change(x, &e);
 	if (e.event == MLA_AUDIT_DIRECTORY_ADOPTED)
 		return export_remember_directory(x, &e);
 	if (e.message_id[0] == '\0')
 		return MLA_OK;
-	if (x->filter == NULL || mla_audit_filter_selects(x->filter, &e))
-		r = select_message(x, &e);
-	if (r == MLA_OK && !x->filtered && e.has_receipt_sha256)
-		r = remember_receipt(x, &e);
 	/* every reseal of a message counts, whichever entry the filter matched: the bundle holds
 	 * whole messages, so a selected message carries all its seals */
 	if (r == MLA_OK && e.event == MLA_AUDIT_RESEALED)
 		r = export_remember_seal(x, e.message_id);
 	return r;
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-static mla_err remember_named(struct export_ctx *x, uint64_t seq, const char *id)
-{
-	void *p = mla_grow(x->named, &x->capnamed, x->nnamed, sizeof(*x->named));
-
-	if (p == NULL)
-		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
-	x->named = p;
-	x->named[x->nnamed].seq = seq;
-	memcpy(x->named[x->nnamed++].id, id, MLA_UUID_LEN + 1);
-	return MLA_OK;
-}
-
-/* The second read of a filtered export: the entries of the selected messages (their
- * inclusion proofs) and the receipts they name. */
-static mla_err named_row(const mla_audit_source_entry *row, void *arg)
-{
-	struct export_ctx *x = arg;
-	mla_audit_entry e;
-	mla_err r = MLA_OK;
-
-	if (mla_audit_entry_parse(row->entry, row->len, &e, NULL) != MLA_OK ||
-	    e.message_id[0] == '\0' ||
-	    bsearch(e.message_id, x->ids, x->nids, sizeof(*x->ids), cmp_id) == NULL)
-		return MLA_OK;
-	if ((r = remember_named(x, row->seq, e.message_id)) == MLA_OK && e.has_receipt_sha256)
-		r = remember_receipt(x, &e);
-	return r;
-}
-
-mla_err export_second_read(struct export_ctx *x)
-{
-	const mla_audit_source *s = x->src;
-	mla_diag d = {MLA_OK, ""};
-	size_t n = 0;
-
-	if (x->nids > 0)
-		qsort(x->ids, x->nids, sizeof(*x->ids), cmp_id);
-	for (size_t i = 0; i < x->nids; i++)
-		if (n == 0 || strcmp(x->ids[n - 1], x->ids[i]) != 0)
-			memmove(x->ids[n++], x->ids[i], MLA_UUID_LEN + 1);
-	x->nids = n;
-	if (!x->filtered || x->nids == 0)
-		return MLA_OK;
-	return export_source_done(x, s->entries(s->ctx, 0, x->last_size, named_row, x, &d), &d);
 }
 
 /* Entries, peers' certificates, checkpoints (after the entries), witnessed heads. */
@@ -332,6 +253,8 @@ static mla_err export_log(struct export_ctx *x)
 	if (s->node == NULL && /* else the proofs come from the source's tree */
 	    (x->leaves = calloc(x->last_size + 1, sizeof(*x->leaves))) == NULL)
 		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
+	if ((r = export_sort_open(x)) != MLA_OK)
+		return r;
 	if ((r = export_source_done(x, s->entries(s->ctx, 0, x->last_size, entry_row, x, &d),
 				    &d)) != MLA_OK ||
 	    (r = export_source_done(x, s->peer_certs(s->ctx, peer_cert_row, x, &d), &d)) !=
@@ -526,10 +449,8 @@ static void ctx_free(struct export_ctx *x)
 		fclose(x->body);
 	mla_buf_free(&x->peer_certs);
 	json_decref(x->sizes);
-	free(x->ids);
+	export_sort_free(x);
 	free(x->leaves);
-	free(x->named);
-	free(x->rnamed);
 	free(x->sealed);
 	free(x->key_changes);
 	free(x->dirs);

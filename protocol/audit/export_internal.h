@@ -4,10 +4,33 @@
 #ifndef MLAGW_AUDIT_EXPORT_INTERNAL_H
 #define MLAGW_AUDIT_EXPORT_INTERNAL_H
 
+#include <stddef.h>
+
 #include <jansson.h>
 
 #include "mlagw/audit.h"
 #include "mlagw/merkle.h"
+#include "verify_xsort.h"
+
+/* One entry that names a message, a row of the sort on disk (export_sort.c): sorted by id,
+ * then seq (big-endian), so that a message's rows are consecutive and in log order. */
+struct export_mrow {
+	char id[MLA_UUID_LEN + 1]; /* NUL-padded */
+	uint8_t seq[8];
+	uint8_t flags; /* EXPORT_MROW_* */
+	uint8_t sha[32]; /* the receipt's it names (EXPORT_MROW_RECEIPT) */
+};
+#define EXPORT_MROW_KEY offsetof(struct export_mrow, flags)
+#define EXPORT_MROW_SELECTED 1u	 /* the filter selects the entry (or there is none) */
+#define EXPORT_MROW_RECEIPT 2u	 /* it names a receipt, sha */
+#define EXPORT_MROW_KEY_CHANGE 4u /* audit-key-changed: names no receipt of an unfiltered bundle */
+
+/* One message's rows of the sort: [first, end). */
+struct export_group {
+	uint64_t first, end;
+	char id[MLA_UUID_LEN + 1];
+	int selected; /* an entry of it is */
+};
 
 struct export_ctx {
 	const mla_audit_source *src;
@@ -25,21 +48,13 @@ struct export_ctx {
 	size_t notes_written;		/* the second read of the checkpoints */
 	json_t *sizes;			/* the checkpoints' sizes while a manifest holds them */
 	char origin[MLA_CHECKPOINT_ORIGIN_MAX + 1]; /* the log's, from its latest checkpoint */
-	char (*ids)[MLA_UUID_LEN + 1];	/* the selected messages */
-	size_t nids, capids;
+	struct xsort msgs;		/* the entries naming messages (export_sort.c) */
+	struct xsort sel;		/* filtered: the ids of the entries it selects */
+	struct xsort incl;		/* filtered: the seqs of the selected messages' entries */
+	int have_msgs, have_sel, have_incl;
 	/* of the entries exported, for the proofs of a source that keeps no tree (src->node) */
 	uint8_t (*leaves)[MLA_MERKLE_HASH_LEN];
 	int leaf_missing;		/* an entry came without its leaf: no proof is written */
-	struct export_named {
-		uint64_t seq;
-		char id[MLA_UUID_LEN + 1];
-	} *named; /* filtered: the entries of the selected messages (export_second_read) */
-	size_t nnamed, capnamed;
-	struct export_receipt {
-		char id[MLA_UUID_LEN + 1];
-		uint8_t sha[32];
-	} *rnamed; /* (message, receipt-sha256) of the exported entries: the receipts to export */
-	size_t nrnamed, caprnamed;
 	uint64_t last_size; /* the latest checkpoint's */
 	struct export_sealed {
 		char id[MLA_UUID_LEN + 1];
@@ -67,12 +82,28 @@ mla_err export_put(struct export_ctx *x, mla_bundle_type t, const char *name, co
 /* The status of a source call: MLA_OK, a row callback's error, else the source's own
  * (MLA_AUDIT_EXPORT_SOURCE, its message from d). */
 mla_err export_source_done(struct export_ctx *x, mla_err e, const mla_diag *d);
-/* Sorts the selected ids, and in a filtered export reads the entries again for what the
- * bundle must hold of them (their inclusion proofs, the receipts they name). */
+/* export_sort.c: the sort of the entries naming messages, in audit_sort_mem bytes. */
+mla_err export_sort_open(struct export_ctx *x);
+/* Entry e (naming a message), the source's row seq, at the first read (first) or a filtered
+ * export's second: a row of the sort, or at a filtered export's first read, its id when the
+ * filter selects it. */
+mla_err export_sort_entry(struct export_ctx *x, const mla_audit_entry *e, uint64_t seq,
+			  int first);
+/* Sorts the rows: in a filtered export, after a second read of the entries for the rows of
+ * the messages it selects; then the seqs of their entries (their inclusion proofs: x->incl,
+ * read with export_named_seq). */
 mla_err export_second_read(struct export_ctx *x);
-/* Sorts the selected ids (once: a search per entry made a 1M-entry export quadratic), then
- * appends the proofs, the envelopes and the receipts to the body: a stored receipt only when
- * an exported entry names it (its delivered entry may lie beyond the latest checkpoint). */
+/* The message whose rows begin at row at (below x->msgs.total), after export_second_read. */
+mla_err export_group(struct export_ctx *x, uint64_t at, struct export_group *g);
+/* Whether an exported entry of g names the receipt p (n bytes), into *named. */
+mla_err export_receipt_named(struct export_ctx *x, const struct export_group *g,
+			     const uint8_t *p, size_t n, int *named);
+/* The i-th seq of x->incl (i below x->incl.total). */
+mla_err export_named_seq(struct export_ctx *x, uint64_t i, uint64_t *seq);
+void export_sort_free(struct export_ctx *x);
+/* Appends the proofs, the envelopes and the receipts to the body, the messages in id order:
+ * a stored receipt only when an exported entry names it (its delivered entry may lie beyond
+ * the latest checkpoint). */
 mla_err export_messages(struct export_ctx *x);
 /* export_seals.c: a selected entry `resealed` counts one more seal of its message. */
 mla_err export_remember_seal(struct export_ctx *x, const char *id);

@@ -91,39 +91,41 @@ static mla_err pair_row(const mla_audit_source_note *row, void *arg)
 }
 
 /* "c.<m>.<n>" for each two consecutive checkpoints (a third read of them: their sizes are
- * not held), then "i.<seq>.<last size>" for each of incl. */
-static mla_err tree_proofs(struct prover *pv, const uint64_t *incl, size_t nincl)
+ * not held), then "i.<seq>.<last size>" for each seq of x->incl (a filtered export). */
+static mla_err tree_proofs(struct prover *pv)
 {
 	struct export_ctx *x = pv->x;
 	const mla_audit_source *s = x->src;
 	struct pair_walk w = {pv, 0, MLA_OK};
 	mla_diag d = {MLA_OK, ""};
+	uint64_t nincl = x->have_incl ? x->incl.total : 0, seq = 0;
 	mla_merkle_proof p;
 	char name[64];
 	mla_err r;
 
 	if ((r = export_source_done(x, s->checkpoints(s->ctx, pair_row, &w, &d), &d)) != MLA_OK)
 		return r;
-	for (size_t i = 0; i < nincl && r == MLA_OK; i++) {
-		mla_require(mla_snprintf(name, sizeof(name), "i.%llu.%llu",
-					 (unsigned long long)incl[i],
+	for (uint64_t i = 0; i < nincl && r == MLA_OK; i++) {
+		if ((r = export_named_seq(x, i, &seq)) != MLA_OK)
+			break;
+		mla_require(mla_snprintf(name, sizeof(name), "i.%llu.%llu", (unsigned long long)seq,
 					 (unsigned long long)x->last_size) == MLA_OK); /* <= 43 */
-		r = inclusion(pv, incl[i], x->last_size, &p) != MLA_OK ? proof_failed(x, name)
-								       : add_proof(x, name, &p);
+		r = inclusion(pv, seq, x->last_size, &p) != MLA_OK ? proof_failed(x, name)
+								   : add_proof(x, name, &p);
 	}
 	return r;
 }
 
-static mla_err write_proofs(struct export_ctx *x, const uint64_t *incl, size_t nincl)
+static mla_err write_proofs(struct export_ctx *x)
 {
 	uint64_t nleaves = x->res->entries;
 	struct prover pv = {x, NULL, {MLA_OK, ""}};
 	mla_err r = MLA_OK;
 
-	if (nleaves == 0 || (x->res->checkpoints < 2 && nincl == 0))
+	if (nleaves == 0 || (x->res->checkpoints < 2 && (!x->have_incl || x->incl.total == 0)))
 		return MLA_OK; /* nothing to prove: no tree to build (1M leaves cost seconds) */
 	if (x->src->node != NULL) /* O(log^2 n) node reads a proof, no leaf in memory */
-		return tree_proofs(&pv, incl, nincl);
+		return tree_proofs(&pv);
 	if (mla_merkle_tree_new(nleaves, &pv.t) != MLA_OK)
 		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM,
 				   "no memory for the tree of %llu entries",
@@ -133,74 +135,51 @@ static mla_err write_proofs(struct export_ctx *x, const uint64_t *incl, size_t n
 			r = export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_INTERNAL,
 					"the tree of the entries cannot be built");
 	if (r == MLA_OK)
-		r = tree_proofs(&pv, incl, nincl);
+		r = tree_proofs(&pv);
 	mla_merkle_tree_free(pv.t);
 	return r;
 }
 
 /* The proofs, after the witnessed heads: between consecutive checkpoints, and in a filtered
- * bundle of each entry of a selected message (export_second_read kept only theirs). */
+ * bundle of each entry of a selected message (export_second_read sorted their seqs). */
 static mla_err export_proofs(struct export_ctx *x)
 {
-	uint64_t *incl = calloc(x->nnamed + 1, sizeof(*incl));
-	mla_err r = MLA_OK;
-
-	if (incl == NULL)
-		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < x->nnamed; i++)
-		incl[i] = x->named[i].seq;
-	if (x->res->entries != x->last_size || x->leaf_missing) /* no tree to prove from */
+	if (x->res->entries != x->last_size || x->leaf_missing) { /* no tree to prove from */
 		x->res->warnings |= MLA_AUDIT_EXPORT_W_NO_PROOFS;
-	else
-		r = write_proofs(x, incl, x->nnamed);
-	free(incl);
-	return r;
+		return MLA_OK;
+	}
+	return write_proofs(x);
 }
 
 struct blob_add {
 	struct export_ctx *x;
 	mla_bundle_type t;
-	const char *id;
+	const struct export_group *g;
 	int added;
 };
-
-static int cmp_receipt(const void *a, const void *b)
-{
-	const struct export_receipt *p = a, *q = b;
-	int c = strcmp(p->id, q->id);
-
-	return c != 0 ? c : memcmp(p->sha, q->sha, sizeof(p->sha));
-}
 
 /* A receipt no exported entry names is left out: stored once its delivered entry was
  * committed, which may be after the latest checkpoint (a live or crashed gateway); in the
  * bundle it would name no entry and fail verification (SPEC section 15, receipts). */
-static int receipt_named(const struct export_ctx *x, const char *id, const uint8_t *p,
-			 size_t n)
-{
-	struct export_receipt k;
-
-	memcpy(k.id, id, MLA_UUID_LEN + 1); /* id: one of x->ids */
-	SHA256(p, n, k.sha);
-	return x->nrnamed > 0 &&
-	       bsearch(&k, x->rnamed, x->nrnamed, sizeof(*x->rnamed), cmp_receipt) != NULL;
-}
-
 static mla_err blob_row(const uint8_t *p, size_t n, void *arg)
 {
 	struct blob_add *b = arg;
+	int named = 1;
+	mla_err r;
 
-	if (b->t == MLA_BUNDLE_RECEIPT && !receipt_named(b->x, b->id, p, n))
-		return MLA_OK;
+	if (b->t == MLA_BUNDLE_RECEIPT &&
+	    ((r = export_receipt_named(b->x, b->g, p, n, &named)) != MLA_OK || !named))
+		return named ? r : MLA_OK;
 	b->added = 1;
-	return export_put(b->x, b->t, b->id, p, n);
+	return export_put(b->x, b->t, b->g->id, p, n);
 }
 
 /* The envelope or receipt of id as a record of type t, when the source has one. */
-static mla_err export_blob(struct export_ctx *x, const char *id, mla_bundle_type t,
-			   size_t *count)
+static mla_err export_blob(struct export_ctx *x, const struct export_group *g,
+			   mla_bundle_type t, size_t *count)
 {
-	struct blob_add b = {x, t, id, 0};
+	struct blob_add b = {x, t, g, 0};
+	const char *id = g->id;
 	mla_diag d = {MLA_OK, ""};
 	const mla_audit_source *s = x->src;
 	mla_err e = t == MLA_BUNDLE_ENVELOPE ? s->envelope(s->ctx, id, blob_row, &b, &d)
@@ -213,21 +192,26 @@ static mla_err export_blob(struct export_ctx *x, const char *id, mla_bundle_type
 	return export_source_done(x, e, &d);
 }
 
+/* The record of type t (envelope or receipt) of each selected message, in id order, each
+ * followed by its earlier seals: one pass over the sorted rows. */
+static mla_err export_blobs(struct export_ctx *x, mla_bundle_type t, size_t *count)
+{
+	struct export_group g;
+	mla_err r = MLA_OK;
+
+	for (uint64_t at = 0; at < x->msgs.total && r == MLA_OK; at = g.end)
+		if ((r = export_group(x, at, &g)) == MLA_OK && g.selected &&
+		    (r = export_blob(x, &g, t, count)) == MLA_OK)
+			r = export_seal_records(x, g.id, t);
+	return r;
+}
+
 mla_err export_messages(struct export_ctx *x)
 {
 	mla_err r;
 
-	if (x->nrnamed > 0)
-		qsort(x->rnamed, x->nrnamed, sizeof(*x->rnamed), cmp_receipt);
-	if ((r = export_proofs(x)) != MLA_OK)
+	if ((r = export_proofs(x)) != MLA_OK ||
+	    (r = export_blobs(x, MLA_BUNDLE_ENVELOPE, &x->res->envelopes)) != MLA_OK)
 		return r;
-	for (size_t i = 0; i < x->nids && r == MLA_OK; i++)
-		if ((r = export_blob(x, x->ids[i], MLA_BUNDLE_ENVELOPE, &x->res->envelopes)) ==
-		    MLA_OK)
-			r = export_seal_records(x, x->ids[i], MLA_BUNDLE_ENVELOPE);
-	for (size_t i = 0; i < x->nids && r == MLA_OK; i++)
-		if ((r = export_blob(x, x->ids[i], MLA_BUNDLE_RECEIPT, &x->res->receipts)) ==
-		    MLA_OK)
-			r = export_seal_records(x, x->ids[i], MLA_BUNDLE_RECEIPT);
-	return r;
+	return export_blobs(x, MLA_BUNDLE_RECEIPT, &x->res->receipts);
 }

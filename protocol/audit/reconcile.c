@@ -41,18 +41,9 @@ const char *mla_audit_mismatch_name(mla_audit_mismatch k)
 		       : NULL;
 }
 
-static uint64_t get_be64(const uint8_t in[8])
-{
-	uint64_t x = 0;
-
-	for (int i = 0; i < 8; i++)
-		x = x << 8 | in[i];
-	return x;
-}
-
 static void unpack(const struct rrow *r, struct rentry *e)
 {
-	e->seq = get_be64(r->seq);
+	e->seq = xsort_get_be64(r->seq);
 	e->event = (mla_audit_event)r->event;
 	e->has_envelope_sha256 = (r->flags & RRF_ENV) != 0;
 	e->has_receipt_sha256 = (r->flags & RRF_REC) != 0;

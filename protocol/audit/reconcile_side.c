@@ -75,12 +75,6 @@ static int skip(struct side_read *sr, const mla_bundle_record *r, const mla_diag
 	return 0;
 }
 
-static void put_be64(uint8_t out[8], uint64_t x)
-{
-	for (int i = 7; i >= 0; i--, x >>= 8)
-		out[i] = (uint8_t)x;
-}
-
 /* A State code as rows hold it (at most two letters, NUL padded). */
 static void state_code(char out[3], const char *code)
 {
@@ -98,8 +92,8 @@ static void entry_row(const mla_audit_entry *e, uint64_t ord, struct rrow *r)
 	r->role = sender ? RR_SENDER : RR_RECEIVER;
 	state_code(r->peer, sender ? e->to : e->from);
 	memcpy(r->id, e->message_id, strnlen(e->message_id, MLA_UUID_LEN));
-	put_be64(r->seq, e->seq);
-	put_be64(r->ord, ord);
+	xsort_put_be64(r->seq, e->seq);
+	xsort_put_be64(r->ord, ord);
 	r->event = (uint8_t)e->event;
 	r->flags = (uint8_t)((e->has_envelope_sha256 ? RRF_ENV : 0) |
 			     (e->has_receipt_sha256 ? RRF_REC : 0));

@@ -16,21 +16,6 @@
 
 #define MSORT_MEM ((size_t)16 << 20) /* rows of one sorted run in memory */
 
-static void put_be64(uint8_t out[8], uint64_t x)
-{
-	for (int i = 7; i >= 0; i--, x >>= 8)
-		out[i] = (uint8_t)x;
-}
-
-static uint64_t get_be64(const uint8_t in[8])
-{
-	uint64_t x = 0;
-
-	for (int i = 0; i < 8; i++)
-		x = x << 8 | in[i];
-	return x;
-}
-
 /* The memory of the sort's runs: MSORT_MEM, or MLAGW_VERIFY_SORT_MEM bytes (from 4 KiB to
  * 1 GiB; the tests make runs small to see that nothing else grows with the messages, and
  * to make a small bundle spill to disk). */
@@ -61,7 +46,7 @@ int audit_msort_entry(struct vctx *v, const mla_audit_entry *e)
 	memset(&r, 0, sizeof(r));
 	memcpy(r.name, e->message_id, sizeof(e->message_id));
 	r.kind = MR_ENTRY;
-	put_be64(r.pos, e->seq);
+	xsort_put_be64(r.pos, e->seq);
 	r.event = (uint8_t)e->event;
 	r.flags = (uint8_t)((e->has_envelope_sha256 ? MRF_ENV : 0) |
 			    (e->has_receipt_sha256 ? MRF_REC : 0) |
@@ -146,7 +131,7 @@ static int record_row(struct vctx *v, const mla_bundle_record *rec, uint64_t ord
 		vfail(v, env ? F_ENVELOPES : F_RECEIPTS, MLA_AUDIT_R_ORDER, rec->type, rec->name,
 		      "%s %s: duplicated or out of order", what, rec->name);
 	memset(&r, 0, sizeof(r));
-	put_be64(r.pos, ord);
+	xsort_put_be64(r.pos, ord);
 	r.u.r.offset = rec->offset;
 	r.u.r.len = rec->len;
 	r.flags = in_order ? MRF_IN_ORDER : 0;
@@ -206,7 +191,7 @@ static int row_at(struct vctx *v, uint64_t i, struct mrow *out)
 void audit_row_entry(const struct mrow *r, struct ventry *e)
 {
 	memset(e, 0, sizeof(*e));
-	e->seq = get_be64(r->pos);
+	e->seq = xsort_get_be64(r->pos);
 	e->time_ms = r->time_ms;
 	e->event = (mla_audit_event)r->event;
 	e->has_envelope_sha256 = (r->flags & MRF_ENV) != 0;
@@ -386,7 +371,7 @@ static void group_record(struct vctx *v, struct vgroup *g, const struct mrow *r,
 
 	memset(&x, 0, sizeof(x));
 	x.have = 1;
-	x.ord = get_be64(r->pos);
+	x.ord = xsort_get_be64(r->pos);
 	x.offset = r->u.r.offset;
 	x.len = r->u.r.len;
 	x.seal = r->kind == MR_SENV || r->kind == MR_SREC ? r->seal : 0;
@@ -517,7 +502,7 @@ static int entry_lists(struct vctx *v, struct vgroup *g)
 		if (!x->has_att || memcmp(r.u.e.att, x->att_sha, 32) != 0)
 			vfail(v, F_ENVELOPES, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_ENVELOPE, g->id,
 			      "envelope %s: its signed attachment list is not the attachments "
-			      "of entry %llu", g->id, (unsigned long long)get_be64(r.pos));
+			      "of entry %llu", g->id, (unsigned long long)xsort_get_be64(r.pos));
 	}
 	return 0;
 }

@@ -58,7 +58,9 @@ int xsort_init(struct xsort *s, size_t row, size_t key, size_t mem)
 	s->key = key;
 	mla_require(row > 0 && key > 0 && key <= row);
 	s->cap = mem / row > 0 ? mem / row : 1;
-	if ((s->buf = malloc(s->cap * row)) == NULL) {
+	/* the run grows as rows come: a sort of few rows takes little of its memory */
+	s->bufcap = s->cap < XSORT_FIRST_ROWS ? s->cap : XSORT_FIRST_ROWS;
+	if ((s->buf = malloc(s->bufcap * row)) == NULL) {
 		s->failed = 1;
 		return -1;
 	}
@@ -106,6 +108,15 @@ int xsort_put(struct xsort *s, const void *row)
 		return fail(s);
 	if (s->n == s->cap && spill(s) != 0)
 		return -1;
+	if (s->n == s->bufcap) { /* below cap: twice the rows, at most cap */
+		size_t want = s->bufcap > s->cap / 2 ? s->cap : 2 * s->bufcap;
+		uint8_t *p = realloc(s->buf, want * s->row);
+
+		if (p == NULL)
+			return fail(s);
+		s->buf = p;
+		s->bufcap = want;
+	}
 	memcpy(s->buf + s->n * s->row, row, s->row);
 	s->n++;
 	s->total++;
@@ -317,4 +328,19 @@ const void *xsort_row(struct xsort *s, uint64_t i)
 		}
 	}
 	return s->buf + (i - s->blk_first) * s->row;
+}
+
+void xsort_put_be64(uint8_t out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)v;
+}
+
+uint64_t xsort_get_be64(const uint8_t in[8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
 }

@@ -13,11 +13,13 @@
 #define XSORT_FANIN 64		       /* runs merged at once */
 #define XSORT_MERGE_BUF ((size_t)64 << 10) /* at most, read ahead per run while merging */
 #define XSORT_READ_ROWS 512		       /* rows of the cached block of the output */
+#define XSORT_FIRST_ROWS 1024		       /* rows of a run's first allocation */
 
 struct xsort {
 	size_t row, key;	 /* bytes of a row; its first key bytes are its key */
 	size_t cap;		 /* rows of one run in memory */
 	uint8_t *buf;		 /* the run being gathered; after finish, the output when in_mem */
+	size_t bufcap;		 /* rows buf holds while gathering (grows up to cap) */
 	size_t n;		 /* rows in buf */
 	uint64_t total;		 /* rows put */
 	int fd;			 /* the runs (then the output), or -1 */
@@ -41,5 +43,8 @@ int xsort_finish(struct xsort *s);
 const void *xsort_row(struct xsort *s, uint64_t i);
 /* Frees the memory and closes the file. */
 void xsort_free(struct xsort *s);
+/* A number as a key's bytes (big-endian: memcmp orders them as numbers), and back. */
+void xsort_put_be64(uint8_t out[8], uint64_t v);
+uint64_t xsort_get_be64(const uint8_t in[8]);
 
 #endif

@@ -4,6 +4,7 @@
  * envelope. The cache belongs to one mla_trust, which is used by one thread at a time. */
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "certcheck.h"
@@ -111,6 +112,22 @@ static mla_err full_check(const mla_trust *trust, const char *state, xmlNodePtr 
 	return r;
 }
 
+/* The trust set's revocation check on a validated leaf (after the cache too: a certificate
+ * revoked after its path was cached is refused from then on). */
+static mla_err check_revocation(const mla_trust *trust, const char *state, X509 *leaf,
+				time_t at, const char *role, mla_diag *diag)
+{
+	X509 *issuer = NULL;
+	mla_err r;
+
+	if (trust->revoc_fn == NULL)
+		return MLA_OK;
+	issuer = mla_trust_find_issuer(trust, state, leaf);
+	r = trust->revoc_fn(trust->revoc_arg, leaf, issuer, at, role, diag);
+	X509_free(issuer);
+	return r;
+}
+
 mla_err certcheck_signature_signer(const mla_trust *trust, const char *state,
 				   xmlNodePtr signature, time_t at, const char *role,
 				   const char *doc, X509 **leaf, mla_diag *diag)
@@ -127,10 +144,15 @@ mla_err certcheck_signature_signer(const mla_trust *trust, const char *state,
 	    X509_up_ref(e->leaf) == 1) {
 		e->used = ++c->tick;
 		*leaf = e->leaf;
-		return MLA_OK;
-	}
-	r = full_check(trust, state, signature, at, role, doc, leaf, window, diag);
-	if (r == MLA_OK && keyed)
+	} else if ((r = full_check(trust, state, signature, at, role, doc, leaf, window,
+				   diag)) != MLA_OK) {
+		return r;
+	} else if (keyed) {
 		insert(c, key, *leaf, window);
+	}
+	if ((r = check_revocation(trust, state, *leaf, at, role, diag)) != MLA_OK) {
+		X509_free(*leaf);
+		*leaf = NULL;
+	}
 	return r;
 }

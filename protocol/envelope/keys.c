@@ -11,6 +11,7 @@
 #include <xmlsec/openssl/x509.h>
 
 #include "keys_internal.h"
+#include "seal_internal.h"
 #include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "mlagw/privkey.h"
@@ -102,8 +103,12 @@ mla_err mla_signer_load(const char *cert_path, const char *key_path, mla_signer 
 	}
 	if ((r = check_signing_key(s->key, key_path, &s->is_ec, diag)) != MLA_OK)
 		goto out;
-	/* xmlsec drives the signature itself: it gets the key object (privkey.h) */
-	if ((s->xkey = keys_xmlsec_key(mla_privkey_evp(s->key), NULL)) == NULL) {
+	/* xmlsec drives the signature itself: it gets the key object (privkey.h), or a stand-in
+	 * whose signature the keyholder's replaces (seal_elsewhere.c) */
+	s->elsewhere = mla_privkey_elsewhere(s->key);
+	if ((s->xkey = keys_xmlsec_key(s->elsewhere ? seal_stand_in_key(s->is_ec)
+						    : mla_privkey_evp(s->key),
+				       NULL)) == NULL) {
 		r = mla_fail(diag, MLA_ERR_INTERNAL, "cannot use signing key %s with xmlsec", key_path);
 		goto out;
 	}

@@ -15,8 +15,10 @@
 struct mla_signer {
 	mla_privkey *key;
 	STACK_OF(X509) *chain; /* leaf first */
-	xmlSecKeyPtr xkey;     /* key->evp (mla_privkey_evp) with the chain as X509 data */
+	xmlSecKeyPtr xkey;     /* key->evp (mla_privkey_evp) with the chain as X509 data, or
+				* a stand-in key when the keyholder holds the key */
 	int is_ec;
+	int elsewhere; /* the keyholder holds the key (seal_elsewhere.c) */
 };
 
 struct mla_recipient {
@@ -35,6 +37,8 @@ struct mla_trust {
 	struct mla_trust_root roots[MLA_TRUST_MAX];
 	size_t n;
 	struct chain_cache *cache; /* signer chains validated against these roots */
+	mla_revocation_fn revoc_fn; /* NULL: no revocation check */
+	void *revoc_arg;
 };
 
 /* chain_cache.c */

@@ -201,11 +201,13 @@ mla_err seal_sign_refs(xmlNodePtr root, const char *const *ids, size_t n,
 	if ((ctx = xmlSecDSigCtxCreate(NULL)) == NULL)
 		return MLA_ERR_NOMEM;
 	ctx->signKey = signer->xkey; /* borrowed: detached again before destroy */
+	if (signer->elsewhere) /* the key is the keyholder's: keep what xmlsec signs */
+		ctx->flags |= XMLSEC_DSIG_FLAGS_STORE_SIGNATURE;
 	crypto_clear_error();
 	if (xmlSecDSigCtxSign(ctx, sig) < 0)
 		r = mla_fail(diag, MLA_ERR_INTERNAL, "signing failed: %s", crypto_last_error());
 	else
-		r = MLA_OK;
+		r = signer->elsewhere ? seal_sign_elsewhere(ctx, sig, signer, diag) : MLA_OK;
 	ctx->signKey = NULL;
 	xmlSecDSigCtxDestroy(ctx);
 	return r;

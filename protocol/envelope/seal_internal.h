@@ -4,6 +4,8 @@
 #define MLAGW_SEAL_INTERNAL_H
 
 #include <libxml/tree.h>
+#include <openssl/evp.h>
+#include <xmlsec/xmldsig.h>
 
 #include "mlagw/envelope.h"
 
@@ -31,6 +33,15 @@ mla_err seal_set_id(xmlNodePtr node, const char *id);
  * registered with xmlAddID, e.g. by seal_set_id). */
 mla_err seal_sign_refs(xmlNodePtr root, const char *const *ids, size_t n,
 		       const mla_signer *signer, mla_diag *diag);
+
+/* After xmlSecDSigCtxSign with a stand-in key (XMLSEC_DSIG_FLAGS_STORE_SIGNATURE set): the
+ * bytes it signed signed by signer's key, which the keyholder holds, into SignatureValue
+ * (seal_elsewhere.c). */
+mla_err seal_sign_elsewhere(xmlSecDSigCtxPtr ctx, xmlNodePtr sig, const mla_signer *signer,
+			    mla_diag *diag);
+/* A throwaway key of the kind of the signer's (EC P-256 or RSA-2048) for xmlsec to sign with
+ * before seal_sign_elsewhere replaces its signature; NULL on failure. */
+EVP_PKEY *seal_stand_in_key(int is_ec);
 
 /* seal_sign_refs over an envelope's Header and Payload. */
 mla_err seal_sign_doc(xmlNodePtr root, const char *header_id, const char *payload_id,

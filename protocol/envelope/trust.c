@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "keys_internal.h"
@@ -24,6 +25,26 @@ mla_err mla_trust_new(mla_trust **out)
 struct chain_cache *trust_chain_cache(const mla_trust *t)
 {
 	return t->cache;
+}
+
+void mla_trust_set_revocation(mla_trust *t, mla_revocation_fn fn, void *arg)
+{
+	t->revoc_fn = fn;
+	t->revoc_arg = arg;
+}
+
+X509 *mla_trust_find_issuer(const mla_trust *t, const char *state, X509 *leaf)
+{
+	X509_STORE *store = trust_store_for(t, state);
+	X509_STORE_CTX *ctx = store != NULL ? X509_STORE_CTX_new() : NULL;
+	X509 *issuer = NULL;
+
+	if (ctx != NULL && (X509_STORE_CTX_init(ctx, store, leaf, NULL) != 1 ||
+			    X509_STORE_CTX_get1_issuer(&issuer, ctx, leaf) != 1))
+		issuer = NULL;
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+	return issuer;
 }
 
 void mla_trust_free(mla_trust *t)

@@ -71,6 +71,8 @@ static const struct err_entry err_table[] = {
 	{MLA_ERR_DIR_EXPIRED, "directory-expired", "the directory expired past its grace period"},
 	{MLA_ERR_NO_AUTHORITY, "no-authority", "no competent authority for that request kind"},
 	{MLA_ERR_LANGUAGE, "language-refused", "the authority does not accept that language"},
+	{MLA_ERR_CERT_REVOKED, "revoked", "certificate revoked"},
+	{MLA_ERR_REVOCATION_UNKNOWN, "revocation-unknown", "certificate revocation status unknown or stale"},
 };
 
 static const struct err_entry *err_lookup(mla_err err)

@@ -13,7 +13,10 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "keyholder_client.h"
+#include "keyholder_wire.h"
 #include "mlagw/privkey.h"
+#include "privkey_proxy.h"
 #include "pem_internal.h"
 #include "privkey_internal.h"
 
@@ -21,8 +24,11 @@
 #define PRIVKEY_IOBUF 4096
 
 struct mla_privkey {
-	EVP_PKEY *key; /* the private key: only this file and mla_privkey_evp's callers use it */
-	EVP_PKEY *pub; /* its public half, a separate object without private material */
+	/* the private key: only this file and mla_privkey_evp's callers use it. Of a key the
+	 * keyholder holds: its proxy (privkey_proxy.c), or NULL for a type without one */
+	EVP_PKEY *key;
+	EVP_PKEY *pub;	 /* its public half, a separate object without private material */
+	uint32_t remote; /* the keyholder's id of the key; 0: held here */
 };
 
 EVP_PKEY_CTX *privkey_oaep_ctx(EVP_PKEY *key, int decrypt)
@@ -125,6 +131,41 @@ out:
 	return r;
 }
 
+/* The keyholder loads path and gives its id and public half; this process keeps those and
+ * a proxy. */
+static mla_err load_remote(const char *path, mla_privkey **out, mla_diag *diag)
+{
+	mla_buf ans;
+	const unsigned char *p;
+	mla_privkey *k = NULL;
+	mla_diag why = {MLA_OK, ""};
+	mla_err r;
+
+	mla_buf_init(&ans, KH_MSG_MAX);
+	if ((r = kh_call(KH_LOAD, 0, NULL, 0, (const uint8_t *)path, strlen(path), &ans, &why)) !=
+	    MLA_OK) {
+		mla_buf_free(&ans);
+		return mla_fail(diag, r, "key file %s: %s", path, mla_diag_message(&why));
+	}
+	if (ans.len < 5 || (k = calloc(1, sizeof(*k))) == NULL) {
+		mla_buf_free(&ans);
+		return mla_fail(diag, MLA_ERR_INTERNAL, "key file %s: no usable answer from the "
+				"keyholder", path);
+	}
+	k->remote = kh_get32(ans.data);
+	p = ans.data + 4;
+	k->pub = d2i_PUBKEY(NULL, &p, (long)(ans.len - 4));
+	mla_buf_free(&ans);
+	if (k->pub == NULL) {
+		mla_privkey_free(k);
+		return mla_fail(diag, MLA_ERR_INTERNAL, "key file %s: the keyholder's public key "
+				"does not decode", path);
+	}
+	k->key = privkey_proxy_new(k->pub, k->remote);
+	*out = k;
+	return MLA_OK;
+}
+
 mla_err mla_privkey_load(const char *path, mla_privkey **out, mla_diag *diag)
 {
 	EVP_PKEY *key = NULL;
@@ -133,6 +174,8 @@ mla_err mla_privkey_load(const char *path, mla_privkey **out, mla_diag *diag)
 	if (path == NULL || out == NULL)
 		return mla_fail(diag, MLA_ERR_ARG, "mla_privkey_load: NULL argument");
 	*out = NULL;
+	if (kh_client_attached())
+		return load_remote(path, out, diag);
 	if ((r = read_key_file(path, &key, diag)) != MLA_OK)
 		return r;
 	return wrap_key(key, out, diag);
@@ -152,9 +195,21 @@ void mla_privkey_free(mla_privkey *k)
 {
 	if (k == NULL)
 		return;
+	if (k->remote != 0) {
+		mla_buf none;
+
+		mla_buf_init(&none, 16);
+		(void)kh_call(KH_FREE, k->remote, NULL, 0, NULL, 0, &none, NULL);
+		mla_buf_free(&none);
+	}
 	EVP_PKEY_free(k->key); /* OpenSSL clears the private components it frees */
 	EVP_PKEY_free(k->pub);
 	free(k);
+}
+
+int mla_privkey_elsewhere(const mla_privkey *k)
+{
+	return k->remote != 0;
 }
 
 const EVP_PKEY *mla_privkey_public(const mla_privkey *k)
@@ -162,15 +217,36 @@ const EVP_PKEY *mla_privkey_public(const mla_privkey *k)
 	return k->pub;
 }
 
+static mla_err sign_remote(const mla_privkey *k, const uint8_t *msg, size_t len, uint8_t *sig,
+			   size_t *sig_len, mla_diag *diag)
+{
+	mla_buf ans;
+	mla_err r;
+
+	mla_buf_init(&ans, KH_MSG_MAX);
+	if ((r = kh_call(KH_SIGN, k->remote, NULL, 0, msg, len, &ans, diag)) == MLA_OK) {
+		if (ans.len > *sig_len)
+			r = mla_fail(diag, MLA_ERR_INTERNAL, "a signature larger than its buffer");
+		else {
+			memcpy(sig, ans.data, ans.len);
+			*sig_len = ans.len;
+		}
+	}
+	mla_buf_free(&ans);
+	return r;
+}
+
 mla_err mla_privkey_sign(const mla_privkey *k, const uint8_t *msg, size_t len, uint8_t *sig,
 			 size_t *sig_len, mla_diag *diag)
 {
 	/* Ed25519 signs the message itself; the others sign its SHA-256 */
-	const EVP_MD *md = EVP_PKEY_is_a(k->key, "ED25519") ? NULL : EVP_sha256();
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const EVP_MD *md = EVP_PKEY_is_a(k->pub, "ED25519") ? NULL : EVP_sha256();
+	EVP_MD_CTX *ctx;
 	mla_err r = MLA_ERR_INTERNAL;
 
-	if (ctx == NULL)
+	if (k->remote != 0)
+		return sign_remote(k, msg, len, sig, sig_len, diag);
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "out of memory for signing");
 	if (EVP_DigestSignInit(ctx, NULL, md, NULL, k->key) == 1 &&
 	    EVP_DigestSign(ctx, sig, sig_len, msg, len) == 1)
@@ -187,9 +263,16 @@ mla_err mla_privkey_unwrap_oaep(const mla_privkey *k, const uint8_t *ct, size_t 
 {
 	/* one context per call on the one key object: OpenSSL keeps the RSA blinding and
 	 * Montgomery set-up in the key across decryptions */
-	EVP_PKEY_CTX *ctx = privkey_oaep_ctx(k->key, 1);
-	size_t len = (size_t)EVP_PKEY_get_size(k->key);
+	EVP_PKEY_CTX *ctx;
+	size_t len = (size_t)EVP_PKEY_get_size(k->pub);
 	mla_err r = MLA_ERR_DECRYPT;
+
+	if (k->remote != 0) /* one error whatever the cause, as below */
+		return kh_call(KH_UNWRAP, k->remote, NULL, 0, ct, ct_len, out, NULL) == MLA_OK
+			       ? MLA_OK
+			       : mla_fail(diag, MLA_ERR_DECRYPT, "content key does not decrypt with "
+					  "this key");
+	ctx = privkey_oaep_ctx(k->key, 1);
 
 	if (ctx == NULL || mla_buf_reserve(out, len) != MLA_OK) {
 		r = mla_fail(diag, MLA_ERR_DECRYPT, "cannot set up RSA-OAEP decryption");

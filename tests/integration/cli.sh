@@ -56,6 +56,23 @@ expect 1 "header altered" "$MLAGW" envelope verify --in "$T/altered.xml" --trust
 echo "ok - exit codes and messages for usage, file and refusal errors"
 "$MLAGW" envelope --help | grep -q "exit: 0 ok" || fail "envelope --help"
 "$MLAGW" pki init --help | grep -q -- "--state" || fail "pki init --help"
+# key rollover (SPEC 18.9): new keys and requests beside the keys in use, certificates from the
+# test CA that chain to the State's root; never over an earlier renewal; a request of the wrong
+# key type refused
+"$MLAGW" pki renew --state ES --dir "$P" --rsa-bits 2048 >/dev/null || fail "pki renew"
+for u in tls sign encrypt audit; do
+  openssl verify -CAfile "$P/ES/root.crt" "$P/ES/next/$u.crt" >/dev/null || fail "renewed $u.crt"
+  openssl req -in "$P/ES/next/$u.csr" -noout -verify 2>/dev/null || fail "renewed $u.csr"
+  [ "$(stat -c %a "$P/ES/next/$u.key")" = 600 ] || fail "renewed $u.key mode"
+  cmp -s "$P/ES/$u.crt" "$P/ES/next/$u.crt" && fail "renew touched $u.crt"
+done
+expect 3 "already exists" "$MLAGW" pki renew --state ES --dir "$P" --uses tls
+"$MLAGW" pki renew --state ES --dir "$P" --out "$T/csr" --csr-only --uses encrypt,audit --rsa-bits 2048 >/dev/null
+[ -f "$T/csr/encrypt.csr" ] && [ ! -e "$T/csr/encrypt.crt" ] && [ ! -e "$T/csr/tls.key" ] || fail "renew --csr-only --uses"
+"$MLAGW" pki issue --state ES --dir "$P" --use encrypt --csr "$T/csr/encrypt.csr" --out "$T/csr/encrypt.crt" >/dev/null
+openssl x509 -in "$T/csr/encrypt.crt" -noout -ext keyUsage | grep -q "Key Encipherment" || fail "issued encrypt.crt usage"
+expect 2 "wrong type" "$MLAGW" pki issue --state ES --dir "$P" --use sign --csr "$T/csr/audit.csr" --out "$T/csr/x.crt"
+expect 2 "is not tls, sign, encrypt or audit" "$MLAGW" pki renew --state ES --dir "$P" --uses tls,bogus
 echo "ok - --help on each command"
 
 # mlagw case validate: every example valid, every problem one a line, exit codes

@@ -356,3 +356,21 @@ void tb_free(struct tb_bundle *b)
 		mla_buf_free(&b->rec[i].data);
 	b->n = 0;
 }
+
+mla_err tb_src_no_notes(void *ctx, mla_audit_note_fn fn, void *arg, mla_diag *diag)
+{
+	(void)ctx;
+	(void)fn;
+	(void)arg;
+	(void)diag;
+	return MLA_OK;
+}
+
+mla_err tb_src_no_certs(void *ctx, mla_audit_cert_fn fn, void *arg, mla_diag *diag)
+{
+	(void)ctx;
+	(void)fn;
+	(void)arg;
+	(void)diag;
+	return MLA_OK;
+}

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "mlagw/audit.h"
 #include "mlagw/privkey.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/buf.h"
@@ -72,5 +73,10 @@ int tb_manifest(struct tb_bundle *b, const char *state, const char *filter_case)
 /* The container's bytes into out (initialised here). 0 or -1. */
 int tb_write(const struct tb_bundle *b, mla_buf *out);
 void tb_free(struct tb_bundle *b);
+
+/* Callbacks of a test export source (mlagw/audit.h) that has no notes (witnessed heads) or no
+ * peer certificates: MLA_OK, fn never called. */
+mla_err tb_src_no_notes(void *ctx, mla_audit_note_fn fn, void *arg, mla_diag *diag);
+mla_err tb_src_no_certs(void *ctx, mla_audit_cert_fn fn, void *arg, mla_diag *diag);
 
 #endif

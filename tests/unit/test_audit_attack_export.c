@@ -79,24 +79,6 @@ static mla_err s_checkpoints(void *ctx, mla_audit_note_fn fn, void *arg, mla_dia
 	return r;
 }
 
-static mla_err s_none(void *ctx, mla_audit_note_fn fn, void *arg, mla_diag *diag)
-{
-	(void)ctx;
-	(void)fn;
-	(void)arg;
-	(void)diag;
-	return MLA_OK;
-}
-
-static mla_err s_no_certs(void *ctx, mla_audit_cert_fn fn, void *arg, mla_diag *diag)
-{
-	(void)ctx;
-	(void)fn;
-	(void)arg;
-	(void)diag;
-	return MLA_OK;
-}
-
 static mla_err s_no_blob(void *ctx, const char *id, mla_audit_bytes_fn fn, void *arg,
 			 mla_diag *diag)
 {
@@ -122,7 +104,7 @@ static mla_err s_node(void *ctx, unsigned level, uint64_t idx, uint8_t out[32], 
 /* Exports the synthetic log of ncps checkpoints to /dev/null. */
 static mla_err export_log(mla_diag *d)
 {
-	mla_audit_source src = {NULL,	   s_meta,   s_entries, s_checkpoints, s_none, s_no_certs,
+	mla_audit_source src = {NULL,	   s_meta,   s_entries, s_checkpoints, tb_src_no_notes, tb_src_no_certs,
 				s_no_blob, s_no_blob, NULL,	 NULL,	       s_node, NULL};
 	mla_audit_export_result res;
 	FILE *out = fopen("/dev/null", "wb");

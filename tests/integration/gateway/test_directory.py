@@ -33,17 +33,20 @@ class Directory:
         self.dir = os.path.join(net.dir, 'directory')
         os.makedirs(self.dir, exist_ok=True)
         self.signed = {}
+        self.signers = {}  # State -> (cert, key) signing its entry; default its sign.*
         for s in states:
             self.entry(s)
 
-    def entry(self, s, kinds=('mla', 'evidence'), languages=('es', 'en')):
+    def entry(self, s, kinds=('mla', 'evidence'), languages=('es', 'en'), certs=None):
+        """certs: {use: {'current': path[, 'next': path, 'next_from': time]}} instead of
+        the State's pki files (a key rollover announced, SPEC 18.9)."""
         n = self.net
         desc = {
             'state': s, 'valid_from': '2020-01-01T00:00:00Z',
             'valid_until': '2099-01-01T00:00:00Z',
             'gateways': ['https://127.0.0.1:%d' % n[s].port],
             'root': n.pki(s, 'root.crt'),
-            'certificates': {u: {'current': n.pki(s, f)} for u, f in [
+            'certificates': certs or {u: {'current': n.pki(s, f)} for u, f in [
                 ('tls', 'tls.crt'), ('signing', 'sign.crt'), ('encryption', 'encrypt.crt'),
                 ('audit', 'audit.crt')]},
             'authorities': [
@@ -59,7 +62,8 @@ class Directory:
         unsigned = os.path.join(self.dir, s + '.entry.xml')
         self.signed[s] = os.path.join(self.dir, s + '.signed.xml')
         n.cli('directory', 'build', '--from', j, '-o', unsigned)
-        n.cli('directory', 'sign', '--cert', n.pki(s, 'sign.crt'), '--key', n.pki(s, 'sign.key'),
+        signer = self.signers.get(s, (n.pki(s, 'sign.crt'), n.pki(s, 'sign.key')))
+        n.cli('directory', 'sign', '--cert', signer[0], '--key', signer[1],
               '-o', self.signed[s], unsigned)
 
     def publish(self, serial, expires='2099-01-01T00:00:00Z', states=None):

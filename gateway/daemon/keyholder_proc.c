@@ -1,0 +1,100 @@
+/* The keyholder process of mlagwd (see keyholder_proc.h). */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "keyholder_proc.h"
+#include "sandbox.h"
+#include "mlagw/keyholder.h"
+
+int keyholder_allows(const char *path, void *config_path)
+{
+	static struct gw_config c; /* one request at a time loads: LOAD is rare (start, reload) */
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	const char *named[4 + 2 + 1];
+	size_t n = 0;
+	int ok = 0;
+
+	pthread_mutex_lock(&lock);
+	if (gw_config_load(config_path, &c, NULL) == MLA_OK) {
+		named[n++] = c.tls.key;
+		named[n++] = c.sign.key;
+		named[n++] = c.encrypt.key;
+		named[n++] = c.audit.key;
+		named[n++] = c.prev_audit.key;
+		named[n++] = c.api.tls_key;
+		for (size_t i = 0; i < n && !ok; i++)
+			ok = named[i][0] != '\0' && strcmp(named[i], path) == 0;
+		for (size_t i = 0; i < c.n_old_encrypt && !ok; i++)
+			ok = strcmp(c.old_encrypt[i].key, path) == 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return ok;
+}
+
+static unsigned channels(const struct gw_config *c)
+{
+	long w = c->workers > 0 ? (long)c->workers : sysconf(_SC_NPROCESSORS_ONLN) + 1;
+	long n = (w < 1 ? 1 : w) + 4;
+
+	return n > MLA_KEYHOLDER_MAX_CHANNELS ? MLA_KEYHOLDER_MAX_CHANNELS : (unsigned)n;
+}
+
+/* The keyholder's life: signals that end the daemon do not end it (it ends when the daemon
+ * closes its channels, so in-flight work still signs during a stop). */
+static void keyholder_main(const int *fds, unsigned n, const char *config_path)
+{
+	mla_diag d = {MLA_OK, ""};
+
+	(void)signal(SIGINT, SIG_IGN);
+	(void)signal(SIGTERM, SIG_IGN);
+	(void)signal(SIGHUP, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)prctl(PR_SET_NAME, "mlagw-keyholder", 0, 0, 0);
+	if (sandbox_keyholder(&d) != MLA_OK) {
+		fprintf(stderr, "mlagw keyholder: %s\n", mla_diag_message(&d));
+		_exit(3); /* the daemon sees its channels close and stops */
+	}
+	mla_keyholder_serve(fds, n, keyholder_allows, (void *)(uintptr_t)config_path);
+	_exit(0);
+}
+
+int keyholder_start(const struct gw_config *c, const char *config_path, int close_fd,
+		    pid_t *pid)
+{
+	int mine[MLA_KEYHOLDER_MAX_CHANNELS], theirs[MLA_KEYHOLDER_MAX_CHANNELS], sv[2];
+	unsigned n = channels(c), made = 0;
+	pid_t p;
+
+	for (; made < n; made++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+			goto fail;
+		mine[made] = sv[0];
+		theirs[made] = sv[1];
+	}
+	if ((p = fork()) < 0)
+		goto fail;
+	if (p == 0) {
+		for (unsigned i = 0; i < n; i++)
+			(void)close(mine[i]);
+		if (close_fd >= 0)
+			(void)close(close_fd);
+		keyholder_main(theirs, n, config_path);
+	}
+	for (unsigned i = 0; i < n; i++)
+		(void)close(theirs[i]);
+	*pid = p;
+	return mla_keyholder_attach(mine, n, NULL) == MLA_OK ? 0 : (errno = EINVAL, -1);
+fail:
+	for (unsigned i = 0; i < made; i++) {
+		(void)close(mine[i]);
+		(void)close(theirs[i]);
+	}
+	return -1;
+}

@@ -1,0 +1,70 @@
+/* Least privilege for mlagwd's processes (see sandbox.h). The allowlists name system calls,
+ * not wrappers: glibc's stdio, malloc and pthreads and OpenSSL's key reading and RNG are what
+ * the keyholder runs, and these are the calls they make on Linux x86-64 and arm64. */
+#include <errno.h>
+#include <seccomp.h>
+#include <sys/prctl.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "sandbox.h"
+
+mla_err sandbox_common(mla_diag *diag)
+{
+	struct rlimit none = {0, 0};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || setrlimit(RLIMIT_CORE, &none) != 0)
+		return mla_fail(diag, MLA_ERR_INTERNAL, "cannot drop privileges: %s", strerror(errno));
+	return MLA_OK;
+}
+
+/* What the keyholder may call. */
+static const int keyholder_calls[] = {
+	/* its channels */
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(sendmsg), SCMP_SYS(sendto), SCMP_SYS(recvfrom),
+	SCMP_SYS(close),
+	/* key and configuration files (the configuration's paths are resolved with realpath) */
+	SCMP_SYS(openat), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
+	SCMP_SYS(readlinkat), SCMP_SYS(getcwd), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
+	SCMP_SYS(statx), SCMP_SYS(fcntl),
+	/* memory */
+	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect),
+	SCMP_SYS(madvise),
+	/* threads */
+	SCMP_SYS(clone), SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction), SCMP_SYS(sched_yield), SCMP_SYS(gettid), SCMP_SYS(getpid),
+	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/* time and randomness (OpenSSL's DRBG seeds from getrandom) */
+	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
+	SCMP_SYS(getrandom),
+#if defined(__x86_64__)
+	SCMP_SYS(open), SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(readlink), SCMP_SYS(access),
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+	/* the sanitizers' runtime: reports, its own threads and maps */
+	SCMP_SYS(sigaltstack), SCMP_SYS(prctl), SCMP_SYS(getppid),
+	SCMP_SYS(sched_getaffinity), SCMP_SYS(uname), SCMP_SYS(ioctl), SCMP_SYS(tgkill),
+	SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(pipe2), SCMP_SYS(wait4),
+#endif
+};
+
+mla_err sandbox_keyholder(mla_diag *diag)
+{
+	scmp_filter_ctx f;
+	mla_err r;
+	int ok = 1;
+
+	if ((r = sandbox_common(diag)) != MLA_OK)
+		return r;
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no ptrace by its user either */
+	if ((f = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		return mla_fail(diag, MLA_ERR_INTERNAL, "seccomp: cannot start a filter");
+	for (size_t i = 0; ok && i < sizeof(keyholder_calls) / sizeof(keyholder_calls[0]); i++)
+		ok = seccomp_rule_add(f, SCMP_ACT_ALLOW, keyholder_calls[i], 0) == 0;
+	/* libc then falls back to clone, whose flags are those of a thread */
+	ok = ok && seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) == 0 &&
+	     seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1) == 0 && seccomp_load(f) == 0;
+	seccomp_release(f);
+	return ok ? MLA_OK : mla_fail(diag, MLA_ERR_INTERNAL, "seccomp: cannot load the "
+				      "keyholder's filter");
+}

@@ -1,0 +1,56 @@
+/* Revocation status of a certificate from a CRL or an OCSP answer (SPEC 18.7): parsing with
+ * bounds, verification against the issuing CA (signature, dates) and the decision. No
+ * network here: the gateway fetches and caches (gateway/core/revoc*.c). */
+#ifndef MLAGW_REVOC_H
+#define MLAGW_REVOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "mlagw/buf.h"
+#include "mlagw/error.h"
+
+/* A CRL or an OCSP answer larger than this is refused unread. */
+#define MLA_CRL_MAX_BYTES ((size_t)4 << 20)
+#define MLA_OCSP_MAX_BYTES ((size_t)64 << 10)
+/* Clock tolerance for thisUpdate in the future (RFC 6960's usual five minutes). */
+#define MLA_REVOC_SKEW_S 300
+
+/* What an answer says about one certificate. */
+typedef struct mla_revoc_status {
+	int revoked;        /* 1: revoked at revoked_at */
+	time_t revoked_at;
+	time_t this_update; /* of the CRL or OCSP answer */
+	time_t next_update; /* past it, the answer is stale and says nothing */
+} mla_revoc_status;
+
+/* A CRL from PEM or DER bytes (at most MLA_CRL_MAX_BYTES). */
+mla_err mla_crl_parse(const uint8_t *data, size_t len, X509_CRL **out, mla_diag *diag);
+/* The CRL is issuer's (name and signature), dated at or before now (+ skew), and has a
+ * nextUpdate after now; past it MLA_ERR_REVOCATION_UNKNOWN names it stale. */
+mla_err mla_crl_verify(X509_CRL *crl, X509 *issuer, time_t now, mla_diag *diag);
+/* Whether a verified CRL lists cert: st->revoked and the dates. */
+void mla_crl_status(X509_CRL *crl, X509 *cert, mla_revoc_status *st);
+
+/* The DER OCSP request for cert issued by issuer (SHA-1 CertID, as RFC 6960 responders
+ * expect; no nonce, so answers can be cached until their nextUpdate). */
+mla_err mla_ocsp_request(X509 *cert, X509 *issuer, mla_buf *der, mla_diag *diag);
+/* An OCSP answer for cert: successful, signed by issuer or a responder it delegated to
+ * (OCSP_basic_verify), with a status for cert, dated at or before now (+ skew) and a
+ * nextUpdate after now. "unknown" and stale answers give MLA_ERR_REVOCATION_UNKNOWN, bad
+ * signatures MLA_ERR_SIG_INVALID; on MLA_OK st holds good or revoked. */
+mla_err mla_ocsp_check(const uint8_t *der, size_t len, X509 *cert, X509 *issuer, time_t now,
+		       mla_revoc_status *st, mla_diag *diag);
+
+/* The refusal of a revoked certificate: MLA_ERR_CERT_REVOKED with "ROLE certificate SUBJECT
+ * serial HEX revoked at YYYY-MM-DDTHH:MM:SSZ". */
+mla_err mla_revoc_refuse(X509 *cert, const char *role, const mla_revoc_status *st,
+			 mla_diag *diag);
+/* The URLs a certificate names: its first http(s) CRL distribution point and its first OCSP
+ * responder (authorityInfoAccess), "" when it names none (or they do not fit). */
+void mla_cert_revoc_urls(X509 *cert, char *crl, size_t crl_len, char *ocsp, size_t ocsp_len);
+
+#endif

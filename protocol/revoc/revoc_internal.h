@@ -1,0 +1,15 @@
+/* Helpers shared by the CRL and OCSP readers. */
+#ifndef MLAGW_REVOC_INTERNAL_H
+#define MLAGW_REVOC_INTERNAL_H
+
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+/* UTC seconds of an ASN.1 time; 0 for NULL or unreadable. */
+time_t revoc_time(const ASN1_TIME *t);
+/* The certificate's subject, one line ("C=ES, O=..., CN=..."), for messages. */
+void revoc_subject(X509 *x, char *out, size_t len);
+
+#endif

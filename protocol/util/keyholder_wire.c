@@ -1,0 +1,96 @@
+/* The keyholder's framing (see keyholder_wire.h): bounded, length-first, whole reads. */
+#include <errno.h>
+#include <string.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "keyholder_wire.h"
+
+void kh_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+uint32_t kh_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* 0 when all n bytes were read, 1 when the channel ended before the first, -1 otherwise. */
+static int read_all(int fd, uint8_t *b, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t k = read(fd, b + got, n - got);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k == 0 && got == 0)
+			return 1;
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+int kh_read_msg(int fd, mla_buf *out)
+{
+	uint8_t len[4];
+	uint32_t n;
+	int r;
+
+	out->len = 0;
+	if ((r = read_all(fd, len, sizeof(len))) != 0)
+		return r;
+	n = kh_get32(len);
+	if (n == 0 || n > KH_MSG_MAX || mla_buf_reserve(out, n) != MLA_OK)
+		return -1;
+	if (read_all(fd, out->data, n) != 0)
+		return -1;
+	out->len = n;
+	return 0;
+}
+
+int kh_send(int fd, const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
+{
+	uint8_t len[4];
+	struct iovec iov[3] = {{len, sizeof(len)}, {(void *)(uintptr_t)a, na},
+			       {(void *)(uintptr_t)b, nb}};
+	struct msghdr m = {NULL, 0, iov, 3, NULL, 0, 0};
+	size_t left = sizeof(len) + na + nb;
+
+	if (na + nb == 0 || na + nb > KH_MSG_MAX)
+		return -1;
+	kh_put32(len, (uint32_t)(na + nb));
+	/* one system call for the whole message, as a rule: the exchange's cost is its calls */
+	while (left > 0) {
+		ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		left -= (size_t)w;
+		while (w > 0) { /* skip what was sent: w <= the bytes the vectors still hold */
+			size_t k;
+
+			if (m.msg_iov->iov_len == 0) {
+				m.msg_iov++;
+				m.msg_iovlen--;
+				continue;
+			}
+			k = (size_t)w < m.msg_iov->iov_len ? (size_t)w : m.msg_iov->iov_len;
+			m.msg_iov->iov_base = (uint8_t *)m.msg_iov->iov_base + k;
+			m.msg_iov->iov_len -= k;
+			w -= (ssize_t)k;
+		}
+	}
+	return 0;
+}

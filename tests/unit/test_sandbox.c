@@ -1,0 +1,139 @@
+/* Unit tests of the keyholder's confinement (gateway/daemon/sandbox.c, issue 17 §3): in a
+ * child confined as the keyholder, what it needs still works (reading a file, memory,
+ * starting and joining a thread, randomness), clone3 answers ENOSYS, no_new_privs is set and
+ * core dumps are off; opening a socket kills it with SIGSYS, as would any call off the list. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon/sandbox.h"
+
+static void *thread_body(void *arg)
+{
+	return arg;
+}
+
+/* In the confined child: 0 when everything allowed worked, else a step number. */
+static int allowed_steps(void)
+{
+	char buf[16];
+	pthread_t t;
+	void *ret = NULL;
+	int fd = open("/proc/self/cmdline", O_RDONLY);
+	char *p = malloc(1 << 20);
+
+	if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0 || close(fd) != 0)
+		return 1;
+	if (p == NULL)
+		return 2;
+	memset(p, 1, 1 << 20);
+	free(p);
+	if (pthread_create(&t, NULL, thread_body, buf) != 0 || pthread_join(t, &ret) != 0 ||
+	    ret != buf)
+		return 3;
+	if (getrandom(buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
+		return 4;
+	if (syscall(SYS_clone3, NULL, 0) != -1 || errno != ENOSYS)
+		return 5;
+	return 0;
+}
+
+/* Whether /proc/PID/FILE has a line starting with prefix and then holding want. */
+static int proc_line(pid_t pid, const char *file, const char *prefix, const char *want)
+{
+	char path[64], line[256];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strncmp(line, prefix, strlen(prefix)) == 0 && strstr(line, want) != NULL;
+	(void)fclose(f);
+	return found;
+}
+
+/* The status of a child confined as the keyholder that runs the allowed steps, waits for the
+ * parent to look at it (no_new_privs, seccomp mode 2, no core dumps), then, when forbidden
+ * is set, tries to open a socket. */
+static int confined_child(int forbidden)
+{
+	int st = 0, go[2], ready[2];
+	char c = 'x';
+	pid_t p;
+
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(ready), 0);
+	assert_true((p = fork()) >= 0);
+	if (p == 0) {
+		int step;
+
+		if (sandbox_keyholder(NULL) != MLA_OK)
+			_exit(100);
+		if ((step = allowed_steps()) != 0)
+			_exit(100 + step);
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(99);
+		if (forbidden)
+			(void)socket(AF_INET, SOCK_STREAM, 0);
+		_exit(0);
+	}
+	if (read(ready[0], &c, 1) == 1) {
+		assert_true(proc_line(p, "status", "NoNewPrivs:", "1"));
+		assert_true(proc_line(p, "status", "Seccomp:", "2"));
+		assert_true(proc_line(p, "limits", "Max core file size", " 0 "));
+		assert_int_equal(write(go[1], &c, 1), 1);
+	}
+	assert_int_equal(waitpid(p, &st, 0), p);
+	close(go[0]);
+	close(go[1]);
+	close(ready[0]);
+	close(ready[1]);
+	return st;
+}
+
+static void test_allowed(void **state)
+{
+	int st;
+
+	(void)state;
+	st = confined_child(0);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void test_socket_kills(void **state)
+{
+	int st;
+
+	(void)state;
+	st = confined_child(1);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_allowed),
+		cmocka_unit_test(test_socket_kills),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
