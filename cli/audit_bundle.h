@@ -4,6 +4,8 @@
 #ifndef MLAGW_CLI_AUDIT_BUNDLE_H
 #define MLAGW_CLI_AUDIT_BUNDLE_H
 
+#include <jansson.h>
+
 #include "mlagw/audit.h"
 
 int cmd_audit_export(int argc, char **argv);
@@ -28,11 +30,17 @@ int audit_parse_args(int argc, char **argv, const struct audit_args_spec *spec,
 struct audit_attach_opts {
 	const char *dir;
 	int required;
+	const char *directory_at; /* --directory-at TIME (NULL: not asked), at_ms its end */
+	int64_t at_ms;
 };
 /* audit_parse_args, also taking those options into *att (NULL: they are refused). */
 int audit_parse_args_att(int argc, char **argv, const struct audit_args_spec *spec,
 			 const char **files, const char **dir, int *json,
 			 struct audit_attach_opts *att);
+/* audit_dir_at.c: the directory in force at o->at_ms in verified bundle b, as JSON (a new
+ * reference) or a line of text. */
+json_t *audit_dir_at_json(const mla_audit_bundle_result *b, const struct audit_attach_opts *o);
+void audit_dir_at_text(const mla_audit_bundle_result *b, const struct audit_attach_opts *o);
 /* The roots of DIR/ *.crt into *trust; CLI_OK, else CLI_IO after printing "mlagw CMD: ..." */
 int audit_load_trust(const char *dir, const char *cmd, mla_audit_trust **trust);
 /* CLI_OK when file is a regular file that opens; else CLI_IO after saying why on stderr. */

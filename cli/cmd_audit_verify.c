@@ -22,6 +22,7 @@
 static const char verify_usage[] =
 	"usage: mlagw audit verify FILE [FILE...] --trust DIR [--json]\n"
 	"                          [--attachments FOLDER] [--all-attachments]\n"
+	"                          [--directory-at TIME]\n"
 	"Verifies an audit bundle offline: the audit certificate chains to the root of the\n"
 	"bundle's State (DIR/ *.crt: the States' roots), every checkpoint is signed by it, the\n"
 	"entries are canonical, dense and recompute every checkpoint's root, and every envelope\n"
@@ -36,6 +37,9 @@ static const char verify_usage[] =
 	"signed list of the message's verified envelope: its size, every segment, the Merkle\n"
 	"root; a file no envelope lists is a failure; a listed file absent is counted as not\n"
 	"checked (a failure with --all-attachments).\n"
+	"--directory-at TIME (one FILE; YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ, to its end): also\n"
+	"prints the directory serial the log had adopted at TIME, and whether the bundle holds\n"
+	"its document verified.\n"
 	"exit: 0 everything verifies, 1 something does not, 2 usage, 3 cannot read FILE or DIR\n"
 	"(or write the temporary file)\n";
 
@@ -52,7 +56,7 @@ int audit_parse_args_att(int argc, char **argv, const struct audit_args_spec *sp
 	static const struct option opts[] = {
 		{"trust", 1, NULL, 't'}, {"json", 0, NULL, 'j'}, {"help", 0, NULL, 'h'},
 		{"attachments", 1, NULL, 'a'}, {"all-attachments", 0, NULL, 'A'},
-		{NULL, 0, NULL, 0},
+		{"directory-at", 1, NULL, 'D'}, {NULL, 0, NULL, 0},
 	};
 	int c, i;
 
@@ -70,6 +74,11 @@ int audit_parse_args_att(int argc, char **argv, const struct audit_args_spec *sp
 			att->dir = optarg;
 		} else if (c == 'A' && att != NULL) {
 			att->required = 1;
+		} else if (c == 'D' && att != NULL) {
+			att->directory_at = optarg;
+			if (!mla_audit_filter_time(optarg, 1, &att->at_ms))
+				return cli_usage_error(spec->cmd, "--directory-at: not YYYY-MM-DD or "
+						       "YYYY-MM-DDThh:mm:ssZ: %s", optarg);
 		} else {
 			return cli_usage_error(spec->cmd, "unknown option or missing value: %s",
 					       argv[optind - 1]);
@@ -81,6 +90,8 @@ int audit_parse_args_att(int argc, char **argv, const struct audit_args_spec *sp
 		return cli_usage_error(spec->cmd, "%s", spec->want);
 	if (att != NULL && att->dir != NULL && n != 1)
 		return cli_usage_error(spec->cmd, "--attachments FOLDER goes with one FILE");
+	if (att != NULL && att->directory_at != NULL && n != 1)
+		return cli_usage_error(spec->cmd, "--directory-at TIME goes with one FILE");
 	for (i = 0; i < n; i++)
 		files[i] = argv[optind + i];
 	files[n] = NULL;
@@ -138,6 +149,17 @@ static json_t *failures_json(const mla_audit_failure *f, size_t n)
 	return a;
 }
 
+/* Whether family k is reported: attachments when a folder was given, directories when the
+ * log adopted one (a bundle of a gateway without a directory reports as before). */
+static int family_shown(const mla_audit_bundle_result *b, int k)
+{
+	if (k == MLA_AUDIT_CHECK_ATTACHMENTS)
+		return b->attachments_dir;
+	if (k == MLA_AUDIT_CHECK_DIRECTORIES)
+		return b->ok[k] + b->failed[k] > 0;
+	return 1;
+}
+
 static json_t *report_json(const mla_audit_bundle_result *b)
 {
 	json_t *checks = json_object();
@@ -145,7 +167,7 @@ static json_t *report_json(const mla_audit_bundle_result *b)
 	json_t *o;
 
 	for (int k = 0; k < MLA_AUDIT_CHECK_N; k++)
-		if (k != MLA_AUDIT_CHECK_ATTACHMENTS || b->attachments_dir)
+		if (family_shown(b, k))
 			json_object_set_new(checks, mla_audit_check_name((mla_audit_check)k),
 					    json_pack("{sIsI}", "ok", (json_int_t)b->ok[k], "failed",
 						      (json_int_t)b->failed[k]));
@@ -170,7 +192,7 @@ static void report_text(const mla_audit_bundle_result *b)
 	       b->records[MLA_BUNDLE_ENTRY], b->records[MLA_BUNDLE_CHECKPOINT], b->cosignatures,
 	       b->records[MLA_BUNDLE_ENVELOPE], b->records[MLA_BUNDLE_RECEIPT]);
 	for (int k = 0; k < MLA_AUDIT_CHECK_N; k++)
-		if (k != MLA_AUDIT_CHECK_ATTACHMENTS || b->attachments_dir)
+		if (family_shown(b, k))
 			printf("  %-12s %zu ok, %zu failed\n",
 			       mla_audit_check_name((mla_audit_check)k), b->ok[k], b->failed[k]);
 	if (b->attachments_dir)
@@ -247,7 +269,8 @@ static size_t links_text(const mla_audit_result *res)
 }
 
 /* Reports every bundle and, with more than one, the split-view check; the exit status. */
-static int report_all(const mla_audit_result *res, int json)
+static int report_all(const mla_audit_result *res, int json,
+		      const struct audit_attach_opts *att)
 {
 	size_t failed = res->nsplits + res->split_unlisted;
 	json_t *bundles = json_array();
@@ -261,11 +284,15 @@ static int report_all(const mla_audit_result *res, int json)
 			(void)json_array_append_new(bundles, report_json(&res->bundles[i]));
 		else
 			report_text(&res->bundles[i]);
+		if (!json && att->directory_at != NULL)
+			audit_dir_at_text(&res->bundles[i], att);
 	}
 	if (json && res->nbundles == 1) {
 		json_t *b = json_array_get(bundles, 0);
 		if (res->nlinks > 0)
 			json_object_set_new(b, "epoch_links", links_json(res));
+		if (att->directory_at != NULL)
+			json_object_set_new(b, "directory_at", audit_dir_at_json(&res->bundles[0], att));
 		print_json(b);
 	} else if (json) {
 		json_t *o = json_pack("{sbsOs{sIsIsosI}so}", "verified", failed == 0, "bundles",
@@ -350,7 +377,7 @@ static int verify_files(const char *const *files, size_t n, const mla_audit_trus
 	if (rc == CLI_OK && (r = mla_audit_verify_attach(in, ain, n, trust, &res, &d)) != MLA_OK)
 		rc = cli_fail(CMD, r, &d);
 	if (rc == CLI_OK)
-		rc = report_all(res, json);
+		rc = report_all(res, json, att);
 	mla_audit_result_free(res);
 	return rc;
 }
@@ -360,7 +387,7 @@ int cmd_audit_verify(int argc, char **argv)
 	static const struct audit_args_spec spec = {CMD, verify_usage, 1, 1,
 						    "give FILE (up to 16) and --trust DIR", 16};
 	const char *files[17] = {NULL}, *dir = NULL;
-	struct audit_attach_opts att = {NULL, 0};
+	struct audit_attach_opts att = {NULL, 0, NULL, 0};
 	mla_audit_trust *trust = NULL;
 	mla_diag d = {MLA_OK, ""};
 	size_t n = 0;

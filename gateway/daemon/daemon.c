@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "directory.h"
 #include "dir_fetch.h"
+#include "dir_peer.h"
 #include "dir_serve.h"
 #include "escalation.h"
 #include "expiry_watch.h"
@@ -51,6 +52,7 @@ struct gw_daemon {
 	struct gw_dir_stamp dir_stamp; /* the [directory] file as last loaded */
 	time_t dir_loaded_at;          /* when it was: its certificates chosen at that time */
 	struct gw_dir_fetch *fetch;    /* [directory] url, on its schedule */
+	struct gw_dir_peers *dir_peers; /* newer directories peers advertise */
 };
 
 /* The listeners, in the order they start; stop, reload and free walk the same order. */
@@ -234,7 +236,8 @@ static mla_err apply_reload(struct gw *g, const struct gw_config *c, struct gw_d
 	gw_crypto_free(g->crypto);
 	g->crypto = crypto;
 	/* applied: a store failure here leaves only the next start without the new serial */
-	if (gw_directory_adopted(g->store, snap->dir, old->dir, &held) != MLA_OK)
+	if (gw_directory_adopted(g->store, snap->dir, old->dir, &held) != MLA_OK ||
+	    gw_directory_record(g, "reload", &held) != MLA_OK)
 		gw_log(GW_LOG_ERROR, "store-error", NULL, "op=directory-held reason=\"%s\"",
 		       held.msg);
 	gw_snapshot_unref(old);
@@ -536,7 +539,8 @@ mla_err gw_start(struct gw *g, const struct gw_config *given, mla_diag *d)
 	if ((r = gw_crypto_load(c, &g->crypto, d)) != MLA_OK ||
 	    (r = adopt_cases(g, c, d)) != MLA_OK ||
 	    (r = gw_batch_new(&g->batch)) != MLA_OK ||
-	    (r = tlog_start(g, d)) != MLA_OK || (r = gw_integrity_start(g, d)) != MLA_OK)
+	    (r = tlog_start(g, d)) != MLA_OK || (r = gw_directory_record(g, "start", d)) != MLA_OK ||
+	    (r = gw_integrity_start(g, d)) != MLA_OK)
 		return r;
 	gw_key_digests(c, g->daemon->key_digest);
 	if ((g->pool = gw_pool_new(g->base, worker_count(c), gw_batch_begin, gw_batch_end, g)) ==
@@ -547,6 +551,7 @@ mla_err gw_start(struct gw *g, const struct gw_config *given, mla_diag *d)
 	    (r = dir_fetch_start(g, gw_reload, &g->daemon->fetch)) != MLA_OK ||
 	    (r = start_listeners(g, d)) != MLA_OK ||
 	    (r = peer_client_new(g->base, &g->client, d)) != MLA_OK ||
+	    (r = dir_peers_new(g, g->daemon->fetch, &g->daemon->dir_peers)) != MLA_OK ||
 	    (r = peer_client_load(g->client, c, d)) != MLA_OK ||
 	    (r = relay_start(g, d)) != MLA_OK || (r = witness_start(g, d)) != MLA_OK ||
 	    (r = learn_heads(g, d)) != MLA_OK || (r = recover_lost(g, d)) != MLA_OK)
@@ -584,6 +589,10 @@ void gw_free(struct gw *g)
 	int clean;
 
 	if (g->daemon != NULL) { /* a fetch under way is aborted first */
+		if (g->client != NULL) /* no answer prompts one from now on */
+			peer_client_on_directory(g->client, NULL, NULL);
+		dir_peers_free(g->daemon->dir_peers);
+		g->daemon->dir_peers = NULL;
 		dir_fetch_free(g->daemon->fetch);
 		g->daemon->fetch = NULL;
 	}

@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 
 #include "core/bg_fetch.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "dir_fetch.h"
 #include "directory.h"
@@ -36,6 +37,10 @@ struct gw_dir_fetch {
 	/* the last document refused: fetched again, it is not judged (nor logged) again */
 	uint8_t refused[SHA256_DIGEST_LENGTH];
 	int have_refused;
+	int one_off; /* the fetch under way is dir_fetch_now's: the schedule stays as it is */
+	int busy;    /* a run is under way (prepared, not yet done) */
+	char pending[GW_URL_MAX]; /* dir_fetch_now's URL, taken by the next prepare */
+	int64_t due_ms; /* monotonic time the scheduled fetch is due */
 };
 
 /* One URL: 1 with the body on 200. */
@@ -59,7 +64,20 @@ static void fetch_run(void *arg)
 
 static void arm(struct gw_dir_fetch *f)
 {
+	f->due_ms = gw_mono_ms() + (int64_t)f->g->snap->cfg.dir_fetch_interval_ms;
 	bg_job_arm(f->job, f->g->snap->cfg.dir_fetch_interval_ms);
+}
+
+/* The schedule at the time it was due (a one-off fetch moved the job's timer): now when it
+ * is past, else arm() when none was set yet. */
+static void arm_due(struct gw_dir_fetch *f)
+{
+	int64_t now = gw_mono_ms();
+
+	if (f->due_ms == 0)
+		arm(f);
+	else
+		bg_job_arm(f->job, (uint64_t)(f->due_ms > now ? f->due_ms - now : 0));
 }
 
 static mla_err read_roots(const struct gw_config *c, mla_buf *out, mla_diag *d)
@@ -88,20 +106,30 @@ static int fetch_prepare(void *arg)
 	struct gw_dir_fetch *f = arg;
 	const struct gw_config *c = &f->g->snap->cfg;
 	mla_diag d = {MLA_OK, ""};
+	int one_off = f->pending[0] != '\0'; /* a peer's newer directory (dir_peer.c) */
 
-	if (c->n_dir_urls == 0 || c->dir_file[0] == '\0' || f->g->stopping) {
-		arm(f);
+	if (c->dir_file[0] == '\0' || f->g->stopping || (!one_off && c->n_dir_urls == 0)) {
+		f->pending[0] = '\0';
+		arm_due(f);
 		return 0;
 	}
-	memcpy(f->urls, c->dir_urls, sizeof(f->urls));
-	f->n_urls = c->n_dir_urls;
+	if (one_off) {
+		memcpy(f->urls[0], f->pending, sizeof(f->urls[0]));
+		f->n_urls = 1;
+		f->pending[0] = '\0';
+	} else {
+		memcpy(f->urls, c->dir_urls, sizeof(f->urls));
+		f->n_urls = c->n_dir_urls;
+	}
 	if (read_roots(c, &f->ca, &d) != MLA_OK) {
 		gw_log_limited(GW_LOG_WARN, "directory-fetch-failed", "roots", NULL,
 			       "reason=\"%s\"", d.msg[0] ? d.msg : "cannot read the roots");
-		arm(f);
+		arm_due(f);
 		return 0;
 	}
 	f->err[0] = '\0';
+	f->one_off = one_off;
+	f->busy = 1;
 	return 1;
 }
 
@@ -185,14 +213,31 @@ static void adopt(struct gw_dir_fetch *f)
 static void fetch_done(void *arg)
 {
 	struct gw_dir_fetch *f = arg;
+	int one_off = f->one_off;
 
+	f->busy = 0;
+	f->one_off = 0;
 	if (!f->ok)
 		gw_log_limited(GW_LOG_WARN, "directory-fetch-failed", "fetch", NULL,
 			       "reason=\"%s\"", f->err[0] ? f->err : "no URL answered");
 	else if (!f->g->stopping)
 		adopt(f);
 	mla_buf_reset(&f->body);
-	arm(f);
+	if (one_off) /* the schedule goes on at the time it was due */
+		arm_due(f);
+	else
+		arm(f);
+}
+
+int dir_fetch_now(struct gw_dir_fetch *f, const char *url)
+{
+	const struct gw_config *c = &f->g->snap->cfg;
+
+	if (f->busy || c->dir_file[0] == '\0' || f->g->stopping ||
+	    mla_strcpy(f->pending, sizeof(f->pending), url) != MLA_OK)
+		return 0;
+	bg_job_arm(f->job, 0); /* fetch_prepare takes the pending URL first */
+	return 1;
 }
 
 mla_err dir_fetch_start(struct gw *g, mla_err (*reload)(struct gw *, mla_diag *),

@@ -33,6 +33,12 @@ void gw_dir_loaded_free(struct gw_dir_loaded *l);
 mla_err gw_directory_adopted(gw_store *store, const mla_directory *dir,
 			     const mla_directory *prev, mla_diag *diag);
 
+/* dir_record.c: records the directory in force (g->snap->dir; nothing without one) in the
+ * audit log unless its serial is recorded already: its signed bytes kept by digest, the
+ * serial held, a directory-adopted entry whose reason is how ("start", "reload"), and the
+ * serial recorded, in one transaction (the group commit open, or one of its own). */
+mla_err gw_directory_record(struct gw *g, const char *how, mla_diag *diag);
+
 /* How the directory in force stands at now: warning (past an expiry, within the grace
  * period) or refusal (past it), "" otherwise; seconds to the earliest expiry. */
 struct gw_dir_judgement {

@@ -34,7 +34,29 @@ struct peer_client {
 	} cas[GW_MAX_PEERS];
 	size_t n_cas;
 	struct peer_identity *identity; /* our client identity, read once per (re)load */
+	peer_directory_fn on_directory;	/* a peer's Mlagw-Directory header, if any */
+	void *directory_arg;
 };
+
+void peer_client_on_directory(struct peer_client *pc, peer_directory_fn fn, void *arg)
+{
+	pc->on_directory = fn;
+	pc->directory_arg = arg;
+}
+
+/* The directory the peer advertised on its answer, to whoever judges it (libcurl parses the
+ * header; nothing is trusted of it here). */
+static void directory_seen(struct peer_client *pc, const struct peer_post *p)
+{
+	struct curl_header *h = NULL;
+	char *url = NULL;
+
+	if (pc->on_directory == NULL ||
+	    curl_easy_header(p->easy, "Mlagw-Directory", 0, CURLH_HEADER, -1, &h) != CURLHE_OK ||
+	    curl_easy_getinfo(p->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL)
+		return;
+	pc->on_directory(pc->directory_arg, p->state, h->value, url);
+}
 
 static struct peer_blob *blob_new(void)
 {
@@ -89,6 +111,8 @@ static void check_finished(struct peer_client *pc)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
 		curl_multi_remove_handle(pc->multi, msg->easy_handle);
+		if (msg->data.result == CURLE_OK)
+			directory_seen(pc, p);
 		p->done(p, msg->data.result);
 	}
 }
@@ -327,7 +351,8 @@ mla_err peer_client_post(struct peer_client *pc, const struct gw_config *c, stru
 	curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, response);
 	curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
 	curl_easy_setopt(p->easy, CURLOPT_PRIVATE, (char *)p);
-	if (post_tls(pc, c, p, to_state) != MLA_OK)
+	if (post_tls(pc, c, p, to_state) != MLA_OK ||
+	    mla_strcpy(p->state, sizeof(p->state), to_state) != MLA_OK)
 		return MLA_ERR_INTERNAL;
 	return p->headers != NULL ? MLA_OK : MLA_ERR_NOMEM;
 }

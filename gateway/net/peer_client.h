@@ -27,7 +27,15 @@ struct peer_post {
 	struct peer_identity *identity;      /* what its SSL_CTX gets: our certificate and key */
 	/* who takes the finished exchange (and owns it then); p is the caller's record */
 	void (*done)(struct peer_post *p, CURLcode res);
+	char state[3]; /* the peer State it goes to */
 };
+
+/* A peer's answer carried a Mlagw-Directory header (SPEC 18.6): its value as sent (untrusted
+ * text) and the URL the exchange went to, for the daemon to judge. */
+typedef void (*peer_directory_fn)(void *arg, const char *state, const char *value,
+				  const char *url);
+/* Sets who is told of such headers (NULL: nobody). */
+void peer_client_on_directory(struct peer_client *pc, peer_directory_fn fn, void *arg);
 
 mla_err peer_client_new(struct event_base *base, struct peer_client **out, mla_diag *diag);
 /* Reads our TLS client identity and each peer State's roots from c: at start and after each

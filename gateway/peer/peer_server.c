@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/revoc.h"
+#include "mlagw/codec.h"
 #include "peer.h"
 #include "peer_server.h"
 #include "receive_transfer.h"
@@ -80,6 +81,25 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 	rr->conn = NULL;
 }
 
+/* The directory this gateway holds, advertised on every answer to a peer's envelope or
+ * segment (SPEC 18.6 "Newer directories seen on an exchange"): "<publisher> <serial> <port>",
+ * the port of its directory listener, where a peer holding an older serial fetches it (from
+ * the host it reached us at). Nothing without a directory served. */
+static void advertise_directory(const struct gw *g, struct evhttp_request *req)
+{
+	const struct gw_snapshot *s = g->snap;
+	const char *port = s != NULL ? strrchr(s->cfg.dir_listen, ':') : NULL;
+	char v[MLA_DIR_ADVERT_MAX + 1];
+	uint64_t p = 0;
+
+	if (s == NULL || s->dir == NULL || port == NULL ||
+	    mla_parse_u64n(port + 1, strlen(port + 1), 1, 65535, &p) != MLA_OK)
+		return;
+	if (mla_dir_advert_format(s->dir->publisher, s->dir->serial, (unsigned)p, v, sizeof(v)) ==
+	    MLA_OK)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Mlagw-Directory", v);
+}
+
 void recv_reply(struct recv_req *rr, int code, const char *reason, const char *content_type,
 		const uint8_t *body, size_t len)
 {
@@ -99,6 +119,7 @@ void recv_reply(struct recv_req *rr, int code, const char *reason, const char *c
 	if ((b = evbuffer_new()) != NULL && body != NULL)
 		evbuffer_add(b, body, len);
 	evhttp_add_header(evhttp_request_get_output_headers(rr->req), "Content-Type", content_type);
+	advertise_directory(rr->g, rr->req);
 	evhttp_send_reply(rr->req, code, reason, b);
 	if (b != NULL)
 		evbuffer_free(b);

@@ -333,6 +333,18 @@ static const char schema_v13[] =
 	" PRIMARY KEY (message_id, idx, k)) WITHOUT ROWID;"
 	"PRAGMA user_version = 13;";
 
+/* Version 14 keeps every directory this gateway adopted (SPEC 18.6), the signed bytes by
+ * their SHA-256, so that an audit bundle can carry the documents its directory-adopted
+ * entries name (SPEC 15). Empty after the upgrade: the directory in force is kept, and its
+ * entry written, at the first start that holds it. */
+static const char schema_v14[] =
+	"CREATE TABLE directory_docs ("
+	" digest BLOB PRIMARY KEY NOT NULL CHECK (length(digest) = 32),"
+	" serial INTEGER NOT NULL CHECK (serial >= 1),"
+	" doc BLOB NOT NULL CHECK (length(doc) > 0),"
+	" at_ms INTEGER NOT NULL) WITHOUT ROWID;"
+	"PRAGMA user_version = 14;";
+
 const char *msg_state_name(msg_state s)
 {
 	static const char *const names[] = {"queued", "sending", "awaiting-receipt",
@@ -513,7 +525,8 @@ static mla_err apply_schema(gw_store *s, const char *path, int init, mla_diag *d
 	    (v <= 9 && (rc = sqlite3_exec(s->db, schema_v10, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 10 && (rc = sqlite3_exec(s->db, schema_v11, NULL, NULL, NULL)) != SQLITE_OK) ||
 	    (v <= 11 && (rc = sqlite3_exec(s->db, schema_v12, NULL, NULL, NULL)) != SQLITE_OK) ||
-	    (v <= 12 && (rc = sqlite3_exec(s->db, schema_v13, NULL, NULL, NULL)) != SQLITE_OK)) {
+	    (v <= 12 && (rc = sqlite3_exec(s->db, schema_v13, NULL, NULL, NULL)) != SQLITE_OK) ||
+	    (v <= 13 && (rc = sqlite3_exec(s->db, schema_v14, NULL, NULL, NULL)) != SQLITE_OK)) {
 		r = store_fail(s, rc, "creating the schema", diag);
 		goto out;
 	}

@@ -18,7 +18,7 @@ typedef struct gw_store gw_store;
 
 /* The schema this code writes (store_open brings older files up to it) and reads
  * (store_reader.h refuses newer ones). */
-#define STORE_SCHEMA_VERSION 13
+#define STORE_SCHEMA_VERSION 14
 
 /* Longest idempotency key (docs/api/README.md, "Idempotency"). */
 #define STORE_IDEM_KEY_MAX 64
@@ -194,6 +194,15 @@ mla_err store_directory_held_get(gw_store *s, uint64_t *serial, uint8_t digest[3
 				 mla_diag *diag);
 mla_err store_directory_held_put(gw_store *s, uint64_t serial, const uint8_t digest[32],
 				 mla_diag *diag);
+/* The directory adopted as the audit log records it (store_directory.c; SPEC 18.6): its
+ * signed bytes kept by their SHA-256 (schema 14; a document kept already stays as it is), and
+ * meta "directory_logged", the serial of the latest directory-adopted entry, written in the
+ * transaction of that entry, so that each serial is recorded once, a restart included.
+ * logged_get: MLA_ERR_NOT_FOUND when no entry was ever written. */
+mla_err store_directory_doc_put(gw_store *s, uint64_t serial, const uint8_t digest[32],
+				const uint8_t *doc, size_t len, mla_diag *diag);
+mla_err store_directory_logged_get(gw_store *s, uint64_t *serial, mla_diag *diag);
+mla_err store_directory_logged_put(gw_store *s, uint64_t serial, mla_diag *diag);
 
 /* --- log epochs (store_epoch.c; SPEC 14 "Log epochs") --- */
 /* The audit log's epoch: meta "audit_epoch", 1 when absent. */
@@ -204,7 +213,8 @@ mla_err store_peer_head_put(gw_store *s, const char *state, const char *note, ml
 /* mlagw audit new-epoch, on a stopped gateway's store (MLA_ERR_EXISTS while another
  * connection has it open): in one transaction the audit entries
  * and checkpoints go (the archive bundle keeps them), the peer heads and the audit keys held
- * (named for the old origin; the new epoch records them again), "audit_epoch"
+ * (named for the old origin; the new epoch records them again) and "directory_logged" (the
+ * new log records the directory in force at its first start), "audit_epoch"
  * becomes epoch (later than the current one: MLA_ERR_EXISTS otherwise; more than one later
  * when a peer showed an epoch opened after the store's backup was taken) and
  * "epoch_link" link: the serialized epoch-opened entry the daemon writes as entry 0. */

@@ -154,14 +154,21 @@ static mla_err src_node(void *ctx, unsigned level, uint64_t idx, uint8_t out[32]
 	return store_reader_tree_node(ctx, level, idx, out, diag);
 }
 
+static mla_err src_directory(void *ctx, const uint8_t digest[32], mla_audit_bytes_fn fn,
+			     void *arg, mla_diag *diag)
+{
+	return store_reader_directory_doc(ctx, digest, fn, arg, diag);
+}
+
 mla_audit_source store_reader_audit_source(store_reader *r)
 {
 	mla_audit_source s = {r,	     src_meta,	     src_entries,  src_checkpoints,
 			      src_witnessed, src_peer_certs, src_envelope, src_receipt,
-			      src_seals,     src_audit_certs, NULL};
+			      src_seals,     src_audit_certs, NULL, NULL};
 
 	/* a store from before schema 7 keeps no tree: export keeps the leaves instead */
 	if (store_reader_has_tree(r))
 		s.node = src_node;
+	s.directory = src_directory;
 	return s;
 }

@@ -60,6 +60,9 @@ static mla_err epoch_writes(gw_store *s, uint32_t epoch, const char *link, mla_d
 	    (r = exec(s, "DELETE FROM meta WHERE key LIKE 'peer\\_head.%' ESCAPE '\\' OR "
 		      "key LIKE 'audit\\_key.%' ESCAPE '\\'", "new epoch: peer heads, keys",
 		      diag)) != MLA_OK ||
+	    /* the new log records the directory in force again at its first start (SPEC 18.6) */
+	    (r = exec(s, "DELETE FROM meta WHERE key = 'directory_logged'", "new epoch: directory",
+		      diag)) != MLA_OK ||
 	    (r = store_meta_put(s, "audit_epoch", v, 1, diag)) != MLA_OK ||
 	    /* what the peers hold of the messages since the loss is asked back at the start */
 	    (r = store_recovery_mark(s, "new-epoch", diag)) != MLA_OK)

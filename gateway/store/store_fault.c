@@ -217,7 +217,7 @@ mla_err store_fault_set_version(const char *path, int version, mla_diag *diag)
 
 mla_err store_fault_make_v1(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+	return exec(path, "DROP TABLE directory_docs; DROP TABLE transfer_seg; DROP TABLE transfer_in; "
 		    "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
 		    "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; DROP TABLE case_steps; DROP TABLE case_life; "
 		    "DROP TABLE audit_tree; DROP TABLE outbox_seals; DROP TABLE idempotency; DROP TABLE cases; "
@@ -229,7 +229,7 @@ mla_err store_fault_make_v1(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v6(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+	return exec(path, "DROP TABLE directory_docs; DROP TABLE transfer_seg; DROP TABLE transfer_in; "
 		    "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
 		    "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; DROP TABLE case_steps; DROP TABLE case_life; "
 		    "DROP TABLE audit_tree; "
@@ -260,7 +260,7 @@ mla_err store_fault_case_drop(const char *path, const char *case_id, mla_diag *d
 
 mla_err store_fault_make_v7(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+	return exec(path, "DROP TABLE directory_docs; DROP TABLE transfer_seg; DROP TABLE transfer_in; "
 		    "DROP TABLE case_step_facts; DROP TABLE retrieval_in; DROP TABLE retrieval; "
 		    "DROP TABLE case_deadline_fired; DROP TABLE case_deadline; DROP TABLE case_steps; DROP TABLE case_life; "
 		    "PRAGMA user_version = 7", diag);
@@ -268,7 +268,7 @@ mla_err store_fault_make_v7(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v8(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+	return exec(path, "DROP TABLE directory_docs; DROP TABLE transfer_seg; DROP TABLE transfer_in; "
 		    "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
 		    "ALTER TABLE case_life DROP COLUMN due_next_ms; ALTER TABLE case_life DROP COLUMN due_state; "
 		    "ALTER TABLE case_life DROP COLUMN due_priority; ALTER TABLE case_life DROP COLUMN due_fire; "
@@ -278,7 +278,7 @@ mla_err store_fault_make_v8(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v9(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+	return exec(path, "DROP TABLE directory_docs; DROP TABLE transfer_seg; DROP TABLE transfer_in; "
 		    "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
 		    "ALTER TABLE case_life DROP COLUMN due_next_ms; ALTER TABLE case_life DROP COLUMN due_state; "
 		    "ALTER TABLE case_life DROP COLUMN due_priority; ALTER TABLE case_life DROP COLUMN due_fire; "
@@ -288,7 +288,7 @@ mla_err store_fault_make_v9(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v10(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+	return exec(path, "DROP TABLE directory_docs; DROP TABLE transfer_seg; DROP TABLE transfer_in; "
 		    "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
 		    "ALTER TABLE case_life DROP COLUMN due_next_ms; ALTER TABLE case_life DROP COLUMN due_state; "
 		    "ALTER TABLE case_life DROP COLUMN due_priority; ALTER TABLE case_life DROP COLUMN due_fire; "
@@ -298,7 +298,7 @@ mla_err store_fault_make_v10(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v11(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+	return exec(path, "DROP TABLE directory_docs; DROP TABLE transfer_seg; DROP TABLE transfer_in; "
 		    "DROP INDEX case_life_due_next; DROP INDEX case_life_due_state; DROP INDEX case_life_due_fire; "
 		    "ALTER TABLE case_life DROP COLUMN due_next_ms; ALTER TABLE case_life DROP COLUMN due_state; "
 		    "ALTER TABLE case_life DROP COLUMN due_priority; ALTER TABLE case_life DROP COLUMN due_fire; "
@@ -307,8 +307,13 @@ mla_err store_fault_make_v11(const char *path, mla_diag *diag)
 
 mla_err store_fault_make_v12(const char *path, mla_diag *diag)
 {
-	return exec(path, "DROP TABLE transfer_seg; DROP TABLE transfer_in; "
+	return exec(path, "DROP TABLE directory_docs; DROP TABLE transfer_seg; DROP TABLE transfer_in; "
 		    "PRAGMA user_version = 12", diag);
+}
+
+mla_err store_fault_make_v13(const char *path, mla_diag *diag)
+{
+	return exec(path, "DROP TABLE directory_docs; PRAGMA user_version = 13", diag);
 }
 
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,

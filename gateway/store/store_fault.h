@@ -62,6 +62,8 @@ mla_err store_fault_make_v10(const char *path, mla_diag *diag);
 mla_err store_fault_make_v11(const char *path, mla_diag *diag);
 /* A store as schema 12 wrote it: no attachments being received (transfer_in, transfer_seg). */
 mla_err store_fault_make_v12(const char *path, mla_diag *diag);
+/* Schema 13: without the directories adopted (directory_docs). */
+mla_err store_fault_make_v13(const char *path, mla_diag *diag);
 /* The text of "PRAGMA name" (journal_mode, integrity_check: a fixed list), first row. */
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,
 			   mla_diag *diag);

@@ -305,6 +305,7 @@ enum store_reader_stmt_id {
 	SR_TREE_LEAF,
 	SR_ATTACH_MSGS,
 	SR_ATTACH_KNOWN,
+	SR_DIR_DOC,
 	SR_COUNT_
 };
 

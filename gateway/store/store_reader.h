@@ -194,4 +194,9 @@ mla_err store_reader_attach_msgs(store_reader *r, store_attach_msg_fn fn, void *
 mla_err store_reader_attach_known(store_reader *r, const char *message_id, int *known,
 				  mla_diag *diag);
 
+/* The signed directory document whose SHA-256 is digest (schema 14, SPEC 18.6), handed to fn;
+ * MLA_ERR_NOT_FOUND when the store does not keep it (an older store keeps none). */
+mla_err store_reader_directory_doc(store_reader *r, const uint8_t digest[32], store_bytes_fn fn,
+				   void *arg, mla_diag *diag);
+
 #endif

@@ -123,6 +123,10 @@ typedef struct mla_audit_source {
 	 * source that keeps no tree (export keeps the leaves, 32 bytes an entry) */
 	mla_err (*node)(void *ctx, unsigned level, uint64_t idx, uint8_t out[32],
 			mla_diag *diag);
+	/* the signed directory document whose SHA-256 is digest (SPEC 18.6), fn once, or
+	 * MLA_ERR_NOT_FOUND; NULL for a source that keeps none */
+	mla_err (*directory)(void *ctx, const uint8_t digest[32], mla_audit_bytes_fn fn,
+			     void *arg, mla_diag *diag);
 } mla_audit_source;
 
 /* What stopped an export, so that a caller can word it: diag holds the message. */
@@ -138,6 +142,9 @@ typedef enum mla_audit_export_fault {
 /* The log's entries below its latest checkpoint are not all there: no proofs were written
  * (the verifier names what is missing). */
 #define MLA_AUDIT_EXPORT_W_NO_PROOFS 1u
+/* A directory-adopted entry names a document the source does not keep: it is not in the
+ * bundle (the verifier names it, `missing`). */
+#define MLA_AUDIT_EXPORT_W_NO_DIRECTORY 2u
 
 typedef struct mla_audit_export_result {
 	mla_audit_export_fault fault;
@@ -145,6 +152,7 @@ typedef struct mla_audit_export_result {
 	size_t entries, checkpoints, witnessed, peer_certs, proofs, envelopes, receipts;
 	uint64_t covered;  /* entries the latest checkpoint covers */
 	unsigned warnings; /* MLA_AUDIT_EXPORT_W_* */
+	size_t directories; /* directory documents written (format 5) */
 } mla_audit_export_result;
 
 /* Writes the audit bundle of src to out: the manifest, the audit certificate (cert_pem, PEM,
@@ -190,6 +198,7 @@ typedef enum mla_audit_check {
 	MLA_AUDIT_CHECK_RECEIPTS,
 	MLA_AUDIT_CHECK_DELIVERED, /* each delivered entry has the positive receipt it names */
 	MLA_AUDIT_CHECK_ATTACHMENTS, /* attachment files beside the bundle (SPEC 15, 17.15) */
+	MLA_AUDIT_CHECK_DIRECTORIES, /* the directory documents the log adopted (SPEC 15, 18.6) */
 	MLA_AUDIT_CHECK_N
 } mla_audit_check;
 
@@ -240,6 +249,8 @@ typedef enum mla_audit_refusal {
 	MLA_AUDIT_R_KEY_CHANGE,	   /* the audit keys do not follow the log's audit-key-changed entries */
 	MLA_AUDIT_R_ATTACHMENT,	   /* an attachment file is not the ciphertext its signed list commits to */
 	MLA_AUDIT_R_ATTACHMENT_UNLISTED, /* a file beside the bundle that no verified envelope lists */
+	MLA_AUDIT_R_DIRECTORY,	   /* a directory document does not verify, differs from its entry,
+				    * or its serial goes back along the log */
 	MLA_AUDIT_R_N
 } mla_audit_refusal;
 
@@ -273,6 +284,22 @@ typedef struct mla_audit_head {
  * return other than MLA_OK stops the verification, which returns it. */
 typedef mla_err (*mla_audit_head_fn)(void *arg, size_t bundle, const mla_audit_head *h);
 
+/* A directory-adopted entry of a verified bundle (SPEC 14, 18.6) and what step 12 found of
+ * its document: the bundle holds it (held) and it verified and states the entry's fields
+ * (verified). */
+typedef struct mla_audit_dir_adopted {
+	uint64_t seq, serial;
+	int64_t time_ms, issued, expires; /* the entry's time (ms); the directory's (s) */
+	char publisher[3];
+	uint8_t sha[32];
+	int held, verified;
+} mla_audit_dir_adopted;
+
+/* The directory-adopted entry in force at time at_ms (the last one whose time is not after
+ * it), or NULL when none was adopted by then. */
+const mla_audit_dir_adopted *mla_audit_directory_at(const mla_audit_dir_adopted *d, size_t n,
+						    int64_t at_ms);
+
 typedef struct mla_audit_bundle_result {
 	char *name;			     /* the input's */
 	char state[3];			     /* the manifest's; "" when it names none */
@@ -285,6 +312,8 @@ typedef struct mla_audit_bundle_result {
 	size_t unlisted; /* failures beyond those listed: counted in failed[], not described */
 	int attachments_dir; /* an attachments folder was checked (mla_audit_input.attachments) */
 	size_t attachments_absent; /* listed by a verified envelope, not in the folder: unchecked */
+	mla_audit_dir_adopted *directories; /* the directory-adopted entries, in seq order */
+	size_t ndirectories;
 } mla_audit_bundle_result;
 
 /* The failures of one bundle described at most (the rest counted): a bundle made to fail at

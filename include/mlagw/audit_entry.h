@@ -52,7 +52,8 @@ typedef enum mla_audit_event {
 	MLA_AUDIT_CLOCK_STEPPED = 15,  /* the wall clock stepped; reason says by how much */
 	MLA_AUDIT_AUDIT_KEY_CHANGED = 16, /* the next audit key, under the current one's signature */
 	MLA_AUDIT_PROTECTED_VIEWED = 17, /* protected persons shown: who, which message, why (v5) */
-	MLA_AUDIT_EVENT_N = 18
+	MLA_AUDIT_DIRECTORY_ADOPTED = 18, /* a directory serial taken into force (v8, SPEC 18.6) */
+	MLA_AUDIT_EVENT_N = 19
 } mla_audit_event;
 
 /* An entry. Strings are NUL-terminated; an empty string is an absent field ("-" in the
@@ -108,6 +109,16 @@ typedef struct mla_audit_entry {
 	char attachments[MLA_AUDIT_ATTACHMENTS_MAX + 1];
 	/* version 7, document-fetched only: the index (1-64) of the attachment read; 0 none. */
 	uint32_t attachment;
+	/* version 8, directory-adopted only (SPEC 14, 18.6), all required there and absent
+	 * elsewhere: the directory's publisher (State code), serial (from 1; 0 absent), IssuedAt
+	 * and Expires (seconds since the epoch, whole seconds as the directory states them) and
+	 * the SHA-256 of its signed document's bytes. */
+	char dir_publisher[3];
+	uint64_t dir_serial;
+	int64_t dir_issued;
+	int64_t dir_expires;
+	int has_dir_sha256;
+	uint8_t dir_sha256[32];
 } mla_audit_entry;
 
 /* The attachments value of an entry for the signed list l (its public parts) into out

@@ -19,6 +19,10 @@
 /* Format 4: format 3 with raised limits, for logs of tens of millions of entries. Export
  * writes it only for a bundle beyond format 2 and 3's limits (SPEC 15). */
 #define MLA_BUNDLE_MAGIC4 "mlagw-audit-bundle/4\n"
+/* Format 5: format 4 with the directory documents the log's directory-adopted entries name
+ * (records `directory <hex SHA-256>`, last). Export writes it only for a bundle holding such
+ * records (SPEC 15). */
+#define MLA_BUNDLE_MAGIC5 "mlagw-audit-bundle/5\n"
 #define MLA_BUNDLE_NAME_MAX 64		    /* bytes of a record name */
 #define MLA_BUNDLE_RECORDS_MAX 4000000	    /* records in one bundle (formats 2 and 3) */
 #define MLA_BUNDLE_MAX ((size_t)4 << 30)    /* bytes of a whole bundle (formats 2 and 3) */
@@ -35,7 +39,8 @@ typedef enum mla_bundle_type {
 	MLA_BUNDLE_PROOF = 5,	  /* an RFC 6962 consistency or inclusion proof */
 	MLA_BUNDLE_ENVELOPE = 6,
 	MLA_BUNDLE_RECEIPT = 7,
-	MLA_BUNDLE_TYPE_N = 8
+	MLA_BUNDLE_DIRECTORY = 8, /* format 5: a signed directory document (SPEC 18) */
+	MLA_BUNDLE_TYPE_N = 9
 } mla_bundle_type;
 
 /* One record; data points into the parsed buffer (not NUL-terminated). */

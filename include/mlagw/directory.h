@@ -184,4 +184,16 @@ mla_err mla_directory_diff(const mla_directory *a, const mla_directory *b, mla_b
 /* The directory as JSON (SPEC 18, Showing), compact with a newline, appended to out. */
 mla_err mla_directory_json(const mla_directory *d, mla_buf *out);
 
+/* ---- the directory a gateway holds, advertised to peers (SPEC 18.6) ---- */
+
+#define MLA_DIR_ADVERT_MAX 48 /* "CC <20 digits> <5 digits>" and room */
+/* The Mlagw-Directory header value "<publisher> <serial> <port>" into out. */
+mla_err mla_dir_advert_format(const char *publisher, uint64_t serial, unsigned port, char *out,
+			      size_t cap);
+/* The n bytes at v parsed strictly: two upper-case letters, a serial from 1 and a port from 1
+ * to 65535 (decimals without leading zeros), single spaces, nothing else, at most
+ * MLA_DIR_ADVERT_MAX bytes. 1 when it is such a value, else 0. */
+int mla_dir_advert_parse(const char *v, size_t n, char publisher[3], uint64_t *serial,
+			 unsigned *port);
+
 #endif

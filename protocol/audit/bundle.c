@@ -8,13 +8,14 @@
 #include "mlagw/checkpoint.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/codec.h"
+#include "mlagw/directory.h"
 #include "mlagw/limits.h"
 
 #define HEADER_LINE_MAX 128
 
 static const char *const type_names[MLA_BUNDLE_TYPE_N] = {
 	"manifest", "certificate", "entry", "checkpoint", "witnessed", "proof", "envelope",
-	"receipt",
+	"receipt", "directory",
 };
 
 const char *mla_bundle_type_name(mla_bundle_type t)
@@ -33,6 +34,7 @@ size_t mla_bundle_type_max(mla_bundle_type t)
 	case MLA_BUNDLE_PROOF: return 64 * 65; /* 64 hex lines of 32 bytes */
 	case MLA_BUNDLE_ENVELOPE:
 	case MLA_BUNDLE_RECEIPT: return MLA_DEFAULT_MAX_ENVELOPE_BYTES;
+	case MLA_BUNDLE_DIRECTORY: return MLA_DIR_MAX_BYTES;
 	default: return 0;
 	}
 }
@@ -57,9 +59,10 @@ mla_err mla_bundle_begin(mla_buf *out)
 
 mla_err mla_bundle_begin_format(mla_buf *out, unsigned format)
 {
-	if (format < 2 || format > 4)
+	if (format < 2 || format > 5)
 		return MLA_ERR_ARG;
-	return mla_buf_append_str(out, format == 4   ? MLA_BUNDLE_MAGIC4
+	return mla_buf_append_str(out, format == 5   ? MLA_BUNDLE_MAGIC5
+				       : format == 4 ? MLA_BUNDLE_MAGIC4
 				       : format == 3 ? MLA_BUNDLE_MAGIC3
 						     : MLA_BUNDLE_MAGIC);
 }
@@ -175,6 +178,27 @@ static mla_err later_audit_cert(const struct order *o, const mla_bundle_record *
 	return MLA_OK;
 }
 
+/* Format 5: a directory record is named by the 64 lower-case hex digits of a SHA-256, in
+ * ascending order (so no document twice). */
+static mla_err directory_record(const struct order *o, const mla_bundle_record *rec,
+				mla_diag *diag)
+{
+	size_t n = strlen(rec->name);
+	int hex = n == 64;
+
+	for (size_t i = 0; hex && i < n; i++)
+		hex = (rec->name[i] >= '0' && rec->name[i] <= '9') ||
+		      (rec->name[i] >= 'a' && rec->name[i] <= 'f');
+	if (o->format < 5 || !hex ||
+	    (o->prev_type == MLA_BUNDLE_DIRECTORY && strcmp(o->prev_name, rec->name) >= 0))
+		return mla_fail(diag, MLA_ERR_SCHEMA, "record %llu (directory %s): %s",
+				(unsigned long long)o->n, rec->name,
+				o->format < 5 ? "directory records are format 5"
+				: !hex	      ? "not named by a SHA-256 (64 lower-case hex digits)"
+					      : "not after the previous directory in ascending order");
+	return MLA_OK;
+}
+
 /* Order: types never go back; one manifest, first; the audit certificate, second; in format 3
  * the later audit certificates (audit.2, ...); then only peers' certificates ("peer.*"). */
 static mla_err check_order(const struct order *o, const mla_bundle_record *rec, mla_diag *diag)
@@ -197,6 +221,8 @@ static mla_err check_order(const struct order *o, const mla_bundle_record *rec, 
 		return mla_fail(diag, MLA_ERR_SCHEMA, "record %llu (%s %s): out of order: after "
 				"%s records", (unsigned long long)i, type_names[rec->type],
 				rec->name, type_names[o->prev_type]);
+	if (rec->type == MLA_BUNDLE_DIRECTORY)
+		return directory_record(o, rec, diag);
 	return MLA_OK;
 }
 
@@ -214,16 +240,17 @@ static mla_err order_next(struct order *o, const mla_bundle_record *rec, mla_dia
 	return MLA_OK;
 }
 
-/* The format the first line names (2, 3 or 4), or 0. */
+/* The format the first line names (2 to 5), or 0. */
 static unsigned magic_format(const uint8_t *p, size_t n)
 {
-	static const char *const magics[3] = {MLA_BUNDLE_MAGIC, MLA_BUNDLE_MAGIC3,
-					      MLA_BUNDLE_MAGIC4};
+	static const char *const magics[4] = {MLA_BUNDLE_MAGIC, MLA_BUNDLE_MAGIC3,
+					      MLA_BUNDLE_MAGIC4, MLA_BUNDLE_MAGIC5};
 	const size_t ml = sizeof(MLA_BUNDLE_MAGIC) - 1;
 
 	_Static_assert(sizeof(MLA_BUNDLE_MAGIC) == sizeof(MLA_BUNDLE_MAGIC3) &&
-			       sizeof(MLA_BUNDLE_MAGIC) == sizeof(MLA_BUNDLE_MAGIC4), "one length");
-	for (unsigned i = 0; n >= ml && i < 3; i++)
+			       sizeof(MLA_BUNDLE_MAGIC) == sizeof(MLA_BUNDLE_MAGIC4) &&
+			       sizeof(MLA_BUNDLE_MAGIC) == sizeof(MLA_BUNDLE_MAGIC5), "one length");
+	for (unsigned i = 0; n >= ml && i < 4; i++)
 		if (memcmp(p, magics[i], ml) == 0)
 			return i + 2;
 	return 0;
@@ -237,7 +264,7 @@ static uint64_t bundle_max(unsigned format)
 static mla_err not_a_bundle(mla_diag *diag)
 {
 	return mla_fail(diag, MLA_ERR_SCHEMA, "not an audit bundle: the first line must be "
-			"mlagw-audit-bundle/2, /3 or /4");
+			"mlagw-audit-bundle/2, /3, /4 or /5");
 }
 
 static mla_err push(mla_bundle *b, size_t *cap, const mla_bundle_record *rec, mla_diag *diag)

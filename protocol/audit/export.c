@@ -232,6 +232,8 @@ static mla_err entry_row(const mla_audit_source_entry *row, void *arg)
 		return r;
 	if (e.event == MLA_AUDIT_AUDIT_KEY_CHANGED)
 		return export_remember_key_change(x, &e);
+	if (e.event == MLA_AUDIT_DIRECTORY_ADOPTED)
+		return export_remember_directory(x, &e);
 	if (e.message_id[0] == '\0')
 		return MLA_OK;
 	/* every reseal of a message counts, whichever entry the filter matched: the bundle holds
@@ -309,6 +311,8 @@ static unsigned bundle_format(const struct export_ctx *x)
 	uint64_t records = x->body_records + x->res->peer_certs + x->nkey_changes + 2;
 	uint64_t bytes = x->body_bytes + x->peer_certs.len + ((uint64_t)4 << 20);
 
+	if (x->res->directories > 0)
+		return 5; /* format 4 with the directory documents */
 	if (records > MLA_BUNDLE_RECORDS_MAX || bytes > MLA_BUNDLE_MAX || x->sizes == NULL)
 		return 4; /* x->sizes NULL: more checkpoints than a format 3 manifest lists */
 	return x->seal_records > 0 || x->nkey_changes > 0 ? 3 : 2;
@@ -328,7 +332,7 @@ static json_t *manifest(const struct export_ctx *x)
 		origin = fallback;
 	}
 	char format[32];
-	unsigned f4 = bundle_format(x) == 4;
+	unsigned f4 = bundle_format(x) >= 4;
 	json_t *m, *sizes = f4 ? json_array() : json_incref(x->sizes); /* "o" takes it */
 
 	mla_require(mla_snprintf(format, sizeof(format), "mlagw-audit-bundle/%u",
@@ -346,6 +350,12 @@ static json_t *manifest(const struct export_ctx *x)
 			 f != NULL ? f->to : NULL);
 	/* format 4's manifest lists no sizes: the checkpoint records' names are they (SPEC 15) */
 	if (m != NULL && f4 && json_object_del(m, "checkpoint_sizes") != 0) {
+		json_decref(m);
+		m = NULL;
+	}
+	if (m != NULL && bundle_format(x) == 5 && /* format 5 counts its directory documents */
+	    json_object_set_new(json_object_get(m, "counts"), "directories",
+				json_integer((json_int_t)res->directories)) != 0) {
 		json_decref(m);
 		m = NULL;
 	}
@@ -443,6 +453,7 @@ static void ctx_free(struct export_ctx *x)
 	free(x->leaves);
 	free(x->sealed);
 	free(x->key_changes);
+	free(x->dirs);
 	mla_buf_free(&x->first_note);
 }
 
@@ -475,6 +486,7 @@ static mla_err export_run(const mla_audit_source *src, const uint8_t *pem, size_
 		 (r = open_body(&x, sink->tmp_dir)) == MLA_OK &&
 		 (r = export_checkpoints(&x)) == MLA_OK && (r = export_log(&x)) == MLA_OK &&
 		 (r = export_second_read(&x)) == MLA_OK && (r = export_messages(&x)) == MLA_OK &&
+		 (r = export_directories(&x)) == MLA_OK &&
 		 (r = export_head(&x, cert.data, cert.len, &head)) == MLA_OK &&
 		 (fp != NULL || (r = sink->open_out(&x, sink->arg, &fp)) == MLA_OK))
 		r = write_bundle(&x, &head, fp, sink->name);

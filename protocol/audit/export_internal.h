@@ -66,6 +66,8 @@ struct export_ctx {
 	uint8_t (*key_changes)[32]; /* the certificates audit-key-changed entries name, in order */
 	size_t nkey_changes, capkey_changes;
 	mla_buf first_note; /* the first checkpoint: its signer's certificate is `audit` */
+	uint8_t (*dirs)[32]; /* the documents directory-adopted entries name (export_dir.c) */
+	size_t ndirs, capdirs;
 };
 
 /* Records why the export stops (fault, err, the message) and returns err. */
@@ -113,5 +115,10 @@ mla_err export_remember_key_change(struct export_ctx *x, const mla_audit_entry *
 /* The audit certificate records into head: `audit` (pem, or when the key changed, the kept
  * certificate of the first checkpoint's key), then `audit.<n>` for each change. */
 mla_err export_audit_certs(struct export_ctx *x, const uint8_t *pem, size_t len, mla_buf *head);
+
+/* export_dir.c: an exported directory-adopted entry's document; after the receipts, each
+ * document named (once, ascending) as a `directory` record (format 5). */
+mla_err export_remember_directory(struct export_ctx *x, const mla_audit_entry *e);
+mla_err export_directories(struct export_ctx *x);
 
 #endif

@@ -12,7 +12,7 @@
 
 static const char *const check_names[MLA_AUDIT_CHECK_N] = {
 	"bundle", "certificate", "checkpoints", "entries", "tree", "witness", "proofs",
-	"envelopes", "receipts", "delivered", "attachments",
+	"envelopes", "receipts", "delivered", "attachments", "directories",
 };
 
 static const char *const refusal_names[MLA_AUDIT_R_N] = {
@@ -23,7 +23,7 @@ static const char *const refusal_names[MLA_AUDIT_R_N] = {
 	"proof-invalid", "proof-missing", "order", "envelope-invalid", "receipt-invalid",
 	"message-id", "receipt-match", "digest", "unreferenced", "missing", "not-selected",
 	"delivered", "split-roots", "split-log", "split-witness", "unverified", "no-state",
-	"epoch-link", "seal", "key-change", "attachment", "attachment-unlisted",
+	"epoch-link", "seal", "key-change", "attachment", "attachment-unlisted", "directory",
 };
 
 const char *mla_audit_check_name(mla_audit_check c)
@@ -294,6 +294,7 @@ int audit_run_checks(struct vctx *v)
 		verify_manifest, audit_prepass, verify_certificate, verify_checkpoints,
 		verify_entries,
 		verify_keys, verify_tree, verify_witness, verify_messages, verify_proofs,
+		verify_directories,
 	};
 
 	if (v->b != NULL && v->b->count[MLA_BUNDLE_CHECKPOINT] > 0) {
@@ -327,6 +328,7 @@ void audit_vctx_free(struct vctx *v)
 	v->have_psort = 0;
 	free(v->entries);
 	free(v->att_msgs);
+	free(v->dirs);
 	free(v->extras);
 	free(v->held);
 	free(v->pleaves);
@@ -354,6 +356,7 @@ void audit_bundle_result_free(mla_audit_bundle_result *r)
 	if (r == NULL)
 		return;
 	free(r->name);
+	free(r->directories);
 	free_failures(r->failures, r->nfailures);
 }
 
@@ -380,6 +383,10 @@ mla_audit_bundle_result *audit_vctx_result(struct vctx *v, const char *name)
 	r->unlisted = v->unlisted;
 	r->attachments_dir = v->att_dir != NULL;
 	r->attachments_absent = v->att_absent;
+	r->directories = v->dirs; /* moved */
+	r->ndirectories = v->ndirs;
+	v->dirs = NULL;
+	v->ndirs = v->capdirs = 0;
 	v->failures = NULL;
 	v->nfailures = v->capfailures = 0;
 	return r;

@@ -25,7 +25,7 @@ enum vfam_id {
 	F_TREE = MLA_AUDIT_CHECK_TREE, F_WITNESS = MLA_AUDIT_CHECK_WITNESS,
 	F_PROOFS = MLA_AUDIT_CHECK_PROOFS, F_ENVELOPES = MLA_AUDIT_CHECK_ENVELOPES,
 	F_RECEIPTS = MLA_AUDIT_CHECK_RECEIPTS, F_DELIVERED = MLA_AUDIT_CHECK_DELIVERED,
-	F_ATTACH = MLA_AUDIT_CHECK_ATTACHMENTS,
+	F_ATTACH = MLA_AUDIT_CHECK_ATTACHMENTS, F_DIRS = MLA_AUDIT_CHECK_DIRECTORIES,
 	F_N = MLA_AUDIT_CHECK_N
 };
 
@@ -333,6 +333,8 @@ struct vctx {
 	size_t att_absent;
 	struct vattmsg *att_msgs;
 	size_t natt_msgs, capatt_msgs;
+	mla_audit_dir_adopted *dirs; /* the directory-adopted entries, in seq order (verify_dir.c) */
+	size_t ndirs, capdirs;
 };
 
 struct vattmsg {
@@ -372,6 +374,10 @@ int vdefer_end(struct vctx *v);
 
 /* Each returns 0, or -1 when out of memory. */
 int verify_manifest(struct vctx *v);
+/* verify_dir.c: a valid directory-adopted entry e of step 4's read, kept (its serial must
+ * follow the previous one's); then, last, the directory documents they name (SPEC 15). */
+int audit_dir_entry(struct vctx *v, const mla_audit_entry *e);
+int verify_directories(struct vctx *v);
 /* verify_pass.c: the first read of the entries (selected and resealed messages, the last
  * entry's time), after the manifest; the second is verify_entries. */
 int audit_prepass(struct vctx *v);

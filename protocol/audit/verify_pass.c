@@ -453,6 +453,8 @@ static int check_entry(struct vctx *v, struct pass *s, const mla_bundle_record *
 		return -1;
 	if (!valid)
 		return 0;
+	if (s->e.event == MLA_AUDIT_DIRECTORY_ADOPTED && audit_dir_entry(v, &s->e) != 0)
+		return -1;
 	if (seq == 0) {
 		v->first = s->e;
 		v->have_first = 1;

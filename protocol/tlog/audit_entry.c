@@ -19,7 +19,9 @@
 #define MAGIC6 "mlagw-audit-entry/6"
 /* version 6's lines, then attachments and attachment: the entries naming attachments */
 #define MAGIC7 "mlagw-audit-entry/7"
-#define VERSION_MAX 7
+/* version 7's lines, then the directory adopted: the entries directory-adopted */
+#define MAGIC8 "mlagw-audit-entry/8"
+#define VERSION_MAX 8
 #define ABSENT "-"
 
 enum presence { NO = 0, OPT = 1, REQ = 2 };
@@ -59,6 +61,9 @@ static const struct event_rule {
 	/* a protected person's fields shown to an allowed role (SPEC 16.12): the reader's
 	 * stated reason; joined unreleased version 5, which alone holds it */
 	[MLA_AUDIT_PROTECTED_VIEWED] = {"protected-viewed", REQ, NO, REQ, OPT, NO, 0, 5},
+	/* the directory's publisher, serial, validity and digest (SPEC 18.6); the reason says
+	 * how it came (start, reload, fetched, peer CC) */
+	[MLA_AUDIT_DIRECTORY_ADOPTED] = {"directory-adopted", NO, NO, OPT, NO, NO, 0, 8},
 };
 
 const char *const mla_audit_grounds[] = {
@@ -390,6 +395,32 @@ static mla_err v7_check(const mla_audit_entry *e, mla_err code, mla_diag *diag)
 	return MLA_OK;
 }
 
+/* Version 8's fields (SPEC 14): exactly on directory-adopted, each required there. The times
+ * are those a directory can state (1970 to 9999, whole seconds) and IssuedAt precedes
+ * Expires (SPEC 18.3 step 5). */
+static mla_err v8_check(const mla_audit_entry *e, mla_err code, mla_diag *diag)
+{
+	int any = e->dir_publisher[0] != '\0' || e->dir_serial != 0 || e->dir_issued != 0 ||
+		  e->dir_expires != 0 || e->has_dir_sha256;
+
+	if (e->event != MLA_AUDIT_DIRECTORY_ADOPTED) {
+		if (any)
+			return mla_fail(diag, code, "audit entry: the directory-* fields only on a "
+					"directory-adopted entry");
+		return MLA_OK;
+	}
+	if (!is_state(e->dir_publisher) || e->dir_serial == 0 || !e->has_dir_sha256)
+		return mla_fail(diag, code, "audit entry: directory-adopted requires "
+				"directory-publisher, directory-serial and directory-sha256");
+	if (e->dir_issued < 0 || e->dir_expires <= e->dir_issued ||
+	    e->dir_expires > MLA_AUDIT_TIME_MAX_MS / 1000)
+		return mla_fail(diag, code, "audit entry: directory-issued must precede "
+				"directory-expires, both from 1970 to 9999");
+	if (e->message_id[0] != '\0' || e->count != 1)
+		return mla_fail(diag, code, "audit entry: directory-adopted names no message");
+	return MLA_OK;
+}
+
 /* The fields, then the event's rules. */
 static mla_err entry_check(const mla_audit_entry *e, mla_err code, mla_diag *diag)
 {
@@ -397,7 +428,7 @@ static mla_err entry_check(const mla_audit_entry *e, mla_err code, mla_diag *dia
 	mla_err r;
 
 	if ((r = fields_check(e, code, diag)) != MLA_OK || (r = v6_check(e, code, diag)) != MLA_OK ||
-	    (r = v7_check(e, code, diag)) != MLA_OK)
+	    (r = v7_check(e, code, diag)) != MLA_OK || (r = v8_check(e, code, diag)) != MLA_OK)
 		return r;
 	rule = &events[e->event];
 	if (e->count == 0)
@@ -522,6 +553,8 @@ static int names_envelope_v2(const mla_audit_entry *e)
  * else event_version. */
 static int entry_version(const mla_audit_entry *e)
 {
+	if (e->event == MLA_AUDIT_DIRECTORY_ADOPTED)
+		return 8;
 	if (e->attachments[0] != '\0' || e->attachment != 0)
 		return 7;
 	if (e->priority[0] != '\0')
@@ -529,10 +562,25 @@ static int entry_version(const mla_audit_entry *e)
 	return names_envelope_v2(e) ? 5 : event_version(e);
 }
 
+/* Version 8's last lines: the directory adopted (v8_check: all present). */
+static mla_err v8_write(const mla_audit_entry *e, mla_buf *out)
+{
+	char issued[MLA_TIME_LEN], expires[MLA_TIME_LEN];
+	mla_err r;
+
+	mla_time_format((time_t)e->dir_issued, issued);
+	mla_time_format((time_t)e->dir_expires, expires);
+	if ((r = mla_buf_printf(out, "directory-publisher %s\ndirectory-serial %" PRIu64 "\n"
+				"directory-issued %s\ndirectory-expires %s\n", e->dir_publisher,
+				e->dir_serial, issued, expires)) != MLA_OK)
+		return r;
+	return put_digest(out, "directory-sha256", e->has_dir_sha256, e->dir_sha256);
+}
+
 static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 {
-	static const char *const magic_of[] = {NULL,   MAGIC1, MAGIC2, MAGIC3,
-					       MAGIC4, MAGIC5, MAGIC6, MAGIC7};
+	static const char *const magic_of[] = {NULL,   MAGIC1, MAGIC2, MAGIC3, MAGIC4,
+					       MAGIC5, MAGIC6, MAGIC7, MAGIC8};
 	int version = entry_version(e);
 	const char *magic = magic_of[version];
 	mla_err r;
@@ -564,11 +612,13 @@ static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 		    (r = put_str(out, "priority", e->priority)) != MLA_OK ||
 		    (r = put_str(out, "grounds", e->grounds)) != MLA_OK || version == 6)
 			return r;
-		if ((r = put_str(out, "attachments", e->attachments)) != MLA_OK)
+		if ((r = put_str(out, "attachments", e->attachments)) != MLA_OK ||
+		    (r = e->attachment != 0 ? mla_buf_printf(out, "attachment %" PRIu32 "\n",
+							     e->attachment)
+					    : put_str(out, "attachment", "")) != MLA_OK ||
+		    version == 7)
 			return r;
-		return e->attachment != 0 ? mla_buf_printf(out, "attachment %" PRIu32 "\n",
-							   e->attachment)
-					  : put_str(out, "attachment", "");
+		return v8_write(e, out);
 	}
 	if ((r = mla_buf_printf(out, "count %" PRIu32 "\n", e->count)) != MLA_OK ||
 	    version == 2)
@@ -819,16 +869,52 @@ static mla_err take_v7(struct cursor *c, mla_audit_entry *e)
 	return MLA_OK;
 }
 
+/* A directory time, YYYY-MM-DDThh:mm:ssZ, written back exactly as read. */
+static mla_err take_dir_time(struct cursor *c, const char *key, int64_t *out)
+{
+	char t[MLA_TIME_LEN];
+	const char *v;
+	size_t n;
+	time_t x;
+	mla_err r;
+
+	if ((r = take(c, key, MLA_TIME_LEN - 1, &v, &n)) != MLA_OK)
+		return r;
+	memcpy(t, v, n);
+	t[n] = '\0';
+	if ((x = mla_time_parse(t)) == (time_t)-1) /* exactly that form: it round-trips */
+		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry line %u: %s is not "
+				"YYYY-MM-DDThh:mm:ssZ (UTC)", c->line, key);
+	*out = (int64_t)x;
+	return MLA_OK;
+}
+
+/* Version 8's last lines: the directory adopted (SPEC 14). */
+static mla_err take_v8(struct cursor *c, mla_audit_entry *e)
+{
+	mla_err r;
+
+	if ((r = take_str(c, "directory-publisher", e->dir_publisher,
+			  sizeof(e->dir_publisher))) != MLA_OK ||
+	    (r = take_decimal(c, "directory-serial", 20, 1, UINT64_MAX,
+			      "a decimal from 1 without leading zeros", &e->dir_serial)) != MLA_OK ||
+	    (r = take_dir_time(c, "directory-issued", &e->dir_issued)) != MLA_OK ||
+	    (r = take_dir_time(c, "directory-expires", &e->dir_expires)) != MLA_OK)
+		return r;
+	return take_digest(c, "directory-sha256", &e->has_dir_sha256, e->dir_sha256);
+}
+
 /* The first line names the version (SPEC 11 rule 12): 1 to VERSION_MAX into *version. */
 static mla_err take_magic(struct cursor *c, int *version)
 {
-	static const char *const magic_of[] = {NULL,   MAGIC1, MAGIC2, MAGIC3,
-					       MAGIC4, MAGIC5, MAGIC6, MAGIC7};
+	static const char *const magic_of[] = {NULL,   MAGIC1, MAGIC2, MAGIC3, MAGIC4,
+					       MAGIC5, MAGIC6, MAGIC7, MAGIC8};
 	size_t left = (size_t)(c->end - c->p);
 
 	_Static_assert(sizeof(MAGIC1) == sizeof(MAGIC2) && sizeof(MAGIC1) == sizeof(MAGIC3) &&
 			       sizeof(MAGIC1) == sizeof(MAGIC4) && sizeof(MAGIC1) == sizeof(MAGIC5) &&
-			       sizeof(MAGIC1) == sizeof(MAGIC6) && sizeof(MAGIC1) == sizeof(MAGIC7),
+			       sizeof(MAGIC1) == sizeof(MAGIC6) && sizeof(MAGIC1) == sizeof(MAGIC7) &&
+			       sizeof(MAGIC1) == sizeof(MAGIC8),
 		       "version lines of one length");
 	c->line = 1;
 	*version = 0;
@@ -838,7 +924,8 @@ static mla_err take_magic(struct cursor *c, int *version)
 			*version = v;
 	if (*version == 0)
 		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry line 1: not " MAGIC1 ", "
-				MAGIC2 ", " MAGIC3 ", " MAGIC4 ", " MAGIC5 ", " MAGIC6 " or " MAGIC7);
+				MAGIC2 ", " MAGIC3 ", " MAGIC4 ", " MAGIC5 ", " MAGIC6 ", " MAGIC7
+				" or " MAGIC8);
 	c->p += sizeof(MAGIC1);
 	return MLA_OK;
 }
@@ -852,6 +939,10 @@ static mla_err version_check(const mla_audit_entry *e, int version, mla_diag *di
 
 	if (version == want)
 		return MLA_OK;
+	if (version == 8 || want == 8)
+		return mla_fail(diag, MLA_ERR_HEADER, "audit entry: version 8 holds exactly the "
+				"event directory-adopted; this entry is version %d, not %d", want,
+				version);
 	if (version == 7 || want == 7)
 		return mla_fail(diag, MLA_ERR_HEADER, "audit entry: version 7 holds exactly the "
 				"entries naming attachments; this entry is version %d, not %d", want,
@@ -923,11 +1014,14 @@ static mla_err entry_read(struct cursor *c, mla_audit_entry *e)
 	    ((r = take_str(c, "priority", e->priority, sizeof(e->priority))) != MLA_OK ||
 	     (r = take_str(c, "grounds", e->grounds, sizeof(e->grounds))) != MLA_OK))
 		return r;
-	if (version == 7 && (r = take_v7(c, e)) != MLA_OK)
+	if (version >= 7 && (r = take_v7(c, e)) != MLA_OK)
+		return r;
+	if (version == 8 && (r = take_v8(c, e)) != MLA_OK)
 		return r;
 	if (c->p != c->end)
 		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry: data after the %s line",
-				version == 7   ? "attachment"
+				version == 8   ? "directory-sha256"
+				: version == 7 ? "attachment"
 				: version == 6 ? "grounds"
 				: version >= 4 ? "audit-cert-sha256"
 				: version == 3 ? "prev-signature"

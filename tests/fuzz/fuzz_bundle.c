@@ -1,7 +1,8 @@
 /* libFuzzer harness: the audit bundle container parsers (in memory, and the one-pass index
  * over a file with its cursors over the streamed types and record loads) must refuse any
  * input cleanly, and agree on what they accept: each streamed type's cursor gives the parsed
- * records of that type, in order. Formats 2, 3 and 4. */
+ * records of that type, in order, and each record the index holds a place for (certificates,
+ * format 5's directory documents) loads as the parsed bytes. Formats 2 to 5. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,8 +31,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (parsed != indexed)
 			abort(); /* one container, one answer */
 		for (size_t i = 0; indexed && i < idx.n; i++) {
+			const mla_bundle_record *p = NULL;
+
 			mla_buf_init(&buf, idx.rec[i].len + 1);
 			if (mla_bundle_load(f, &idx.rec[i], &buf, &d) != MLA_OK)
+				abort();
+			for (size_t k = 0; k < b.n && p == NULL; k++) /* the same record parsed */
+				if (b.rec[k].offset == idx.rec[i].offset)
+					p = &b.rec[k];
+			if (p == NULL || p->type != idx.rec[i].type || p->len != buf.len ||
+			    (buf.len > 0 && memcmp(p->data, buf.data, buf.len) != 0))
 				abort();
 			mla_buf_free(&buf);
 		}

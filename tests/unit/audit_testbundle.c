@@ -151,10 +151,14 @@ static size_t later_audit_certs(const struct tb_bundle *b)
 int tb_manifest(struct tb_bundle *b, const char *state, const char *filter_case)
 {
 	mla_buf m;
-	char fc[80] = "null", origin[MLA_AUDIT_ORIGIN_MAX + 1];
+	char fc[80] = "null", origin[MLA_AUDIT_ORIGIN_MAX + 1], dirs[48] = "";
 	int rc;
 
 	if (filter_case != NULL && mla_snprintf(fc, sizeof(fc), "\"%s\"", filter_case) != MLA_OK)
+		return -1;
+	/* format 5 counts its directory documents */
+	if (b->format >= 5 && mla_snprintf(dirs, sizeof(dirs), ", \"directories\": %zu",
+					   count(b, MLA_BUNDLE_DIRECTORY)) != MLA_OK)
 		return -1;
 	if (mla_audit_origin_format(state, b->epoch > 0 ? b->epoch : 1, origin) != MLA_OK)
 		mla_require(mla_snprintf(origin, sizeof(origin), "mlagw.%c%c/audit", state[0] + 32,
@@ -164,13 +168,13 @@ int tb_manifest(struct tb_bundle *b, const char *state, const char *filter_case)
 			    "\"%s\", \"origin\": \"%s\", \"filter\": {\"case\": "
 			    "%s, \"from\": null, \"to\": null}, \"counts\": {\"entries\": %zu, "
 			    "\"checkpoints\": %zu, \"envelopes\": %zu, \"receipts\": %zu, "
-			    "\"witnessed\": %zu, \"proofs\": %zu, \"peer_certificates\": %zu}, "
+			    "\"witnessed\": %zu, \"proofs\": %zu, \"peer_certificates\": %zu%s}, "
 			    "\"first_seq\": 0, \"last_seq\": %zu%s",
 			    b->format > 0 ? b->format : 2u, state, origin, fc,
 			    count(b, MLA_BUNDLE_ENTRY), count(b, MLA_BUNDLE_CHECKPOINT),
 			    count(b, MLA_BUNDLE_ENVELOPE), count(b, MLA_BUNDLE_RECEIPT),
 			    count(b, MLA_BUNDLE_WITNESSED), count(b, MLA_BUNDLE_PROOF),
-			    count(b, MLA_BUNDLE_CERTIFICATE) - 1 - later_audit_certs(b),
+			    count(b, MLA_BUNDLE_CERTIFICATE) - 1 - later_audit_certs(b), dirs,
 			    count(b, MLA_BUNDLE_ENTRY) - 1,
 			    b->format >= 4 ? "" : ", \"checkpoint_sizes\": [") != MLA_OK;
 	/* format 4 lists no sizes (SPEC 15) */

@@ -130,6 +130,19 @@ static void v4_fields(mla_audit_entry *e)
 		memset(e->reason, 0, sizeof(e->reason));
 		assert_int_equal(mla_strcpy(e->reason, sizeof(e->reason), "legal review"), MLA_OK);
 		break;
+	case MLA_AUDIT_DIRECTORY_ADOPTED: /* version 8 only (test_audit_entry_v8.c) */
+		memset(e->message_id, 0, sizeof(e->message_id));
+		e->has_envelope_sha256 = e->has_receipt_sha256 = 0;
+		memset(e->envelope_sha256, 0, 32);
+		memset(e->receipt_sha256, 0, 32);
+		assert_int_equal(mla_strcpy(e->dir_publisher, sizeof(e->dir_publisher), "ES"),
+				 MLA_OK);
+		e->dir_serial = 42;
+		e->dir_issued = 1796378400;  /* 2026-12-04T10:00:00Z */
+		e->dir_expires = 1796983200; /* 2026-12-11T10:00:00Z */
+		e->has_dir_sha256 = 1;
+		memset(e->dir_sha256, 0x4e, 32);
+		break;
 	default:
 		break;
 	}

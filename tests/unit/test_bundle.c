@@ -251,9 +251,48 @@ static void test_format4_written(void **state)
 	assert_int_equal(mla_bundle_parse(b.data, b.len, &bd, NULL), MLA_OK);
 	assert_int_equal(bd.format, 4); /* and it holds what format 3 holds */
 	mla_bundle_free(&bd);
-	assert_int_equal(mla_bundle_begin_format(&b, 5), MLA_ERR_ARG);
+	assert_int_equal(mla_bundle_begin_format(&b, 6), MLA_ERR_ARG);
 	mla_buf_free(&b);
-	expect_refused("mlagw-audit-bundle/5\n", "not an audit bundle");
+	expect_refused("mlagw-audit-bundle/6\n", "not an audit bundle");
+}
+
+#define H1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define H2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define HEAD5 "mlagw-audit-bundle/5\nmanifest manifest 2\n{}\ncertificate audit 1\nC\n"
+
+/* Format 5: directory records, last, named by a SHA-256 in ascending order; the index keeps
+ * where each lies (not its bytes) and mla_bundle_load reads it; no other format has them. */
+static void test_format5_directories(void **state)
+{
+	const char ok[] = HEAD5 "receipt r 1\nR\ndirectory " H1 " 2\nD1\ndirectory " H2 " 2\nD2\n";
+	mla_bundle bd;
+	mla_buf doc;
+	FILE *f = stream_of(ok, strlen(ok));
+
+	(void)state;
+	assert_int_equal(mla_bundle_parse((const uint8_t *)ok, strlen(ok), &bd, NULL), MLA_OK);
+	assert_int_equal(bd.format, 5);
+	assert_int_equal(bd.count[MLA_BUNDLE_DIRECTORY], 2);
+	mla_bundle_free(&bd);
+	assert_int_equal(mla_bundle_index(f, &bd, NULL), MLA_OK);
+	assert_int_equal(bd.n, 4); /* manifest, audit, the two directories; the receipt streamed */
+	assert_int_equal(bd.rec[3].type, MLA_BUNDLE_DIRECTORY);
+	assert_null(bd.rec[3].data);
+	mla_buf_init(&doc, 16);
+	assert_int_equal(mla_bundle_load(f, &bd.rec[3], &doc, NULL), MLA_OK);
+	assert_int_equal(doc.len, 2);
+	assert_memory_equal(doc.data, "D2", 2);
+	mla_buf_free(&doc);
+	mla_bundle_free(&bd);
+	fclose(f);
+	expect_refused("mlagw-audit-bundle/4\nmanifest manifest 2\n{}\ncertificate audit 1\nC\n"
+		       "directory " H1 " 1\nD\n", "directory records are format 5");
+	expect_refused(HEAD5 "directory " H2 " 1\nD\ndirectory " H1 " 1\nD\n",
+		       "ascending order");
+	expect_refused(HEAD5 "directory " H1 " 1\nD\ndirectory " H1 " 1\nD\n",
+		       "ascending order");
+	expect_refused(HEAD5 "directory abc 1\nD\n", "not named by a SHA-256");
+	expect_refused(HEAD5 "directory " H1 " 1\nD\nreceipt r 1\nR\n", "out of order");
 }
 
 int main(void)
@@ -265,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_format4_limits),
 		cmocka_unit_test(test_format4_written),
+		cmocka_unit_test(test_format5_directories),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -211,8 +211,8 @@ static void test_upgrade(void **state)
 	assert_int_equal(store_fault_make_v11(f->path, &d), MLA_OK);
 	assert_int_equal(schema_version(f->path), 11);
 	s = open_ok(f);
-	assert_int_equal(schema_version(f->path), 13);
-	assert_int_equal(STORE_SCHEMA_VERSION, 13);
+	assert_int_equal(schema_version(f->path), 14);
+	assert_int_equal(STORE_SCHEMA_VERSION, 14);
 	assert_int_equal(look(s, &rules, T0 + DAY), N);
 	assert_int_equal(look(s, &rules, T0 + DAY), 0);
 	store_close(s);

@@ -253,7 +253,7 @@ static void test_upgrade_from_8(void **state)
 	assert_int_equal(schema_version(f->path), 8);
 	s = open_ok(f);
 	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 13);
+	assert_int_equal(STORE_SCHEMA_VERSION, 14);
 	assert_int_equal(store_life_get(s, &p.key, &c, &found, &d), MLA_OK);
 	assert_int_equal(found, 1);
 	(void)get_dl(s, &p.key, 0);

@@ -113,7 +113,7 @@ static void test_newer_schema_refused(void **state)
 	s = NULL;
 	assert_int_equal(store_open(f->path, &s, &d), MLA_ERR_STORE);
 	assert_null(s);
-	assert_non_null(strstr(d.msg, "schema version 14"));
+	assert_non_null(strstr(d.msg, "schema version 15"));
 }
 
 /* A version 1 file (before witnessing) is brought to the current version, its data kept. */

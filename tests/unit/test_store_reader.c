@@ -214,7 +214,7 @@ static void test_refuses_newer_and_foreign(void **state)
 	assert_int_equal(store_reader_open(f->path, &r, &d), MLA_ERR_STORE);
 	assert_null(r);
 	assert_non_null(strstr(d.msg, f->path));
-	assert_non_null(strstr(d.msg, "schema version 14, newer than this mlagw's 13"));
+	assert_non_null(strstr(d.msg, "schema version 15, newer than this mlagw's 14"));
 	assert_int_equal(mla_snprintf(other, sizeof(other), "%s/empty.db", f->dir), MLA_OK);
 	assert_non_null(fp = fopen(other, "w"));
 	(void)fclose(fp);

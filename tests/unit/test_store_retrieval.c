@@ -141,7 +141,7 @@ static void test_upgrade_from_9(void **state)
 	assert_int_equal(schema_version(f->path), 9);
 	s = open_ok(f);
 	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 13);
+	assert_int_equal(STORE_SCHEMA_VERSION, 14);
 	assert_int_equal(store_retrieval_read(s, m.message_id, 500, &first, NULL), MLA_OK);
 	assert_int_equal(first, 0); /* received before schema 10: not watched */
 	due_is(s, 99999, 1, 0, NULL, 0, NULL);

@@ -131,7 +131,7 @@ static void test_upgrade_from_12(void **state)
 	assert_int_equal(store_fault_make_v12(f->path, &d), MLA_OK);
 	assert_int_equal(schema_version(f->path), 12);
 	s = open_ok(f);
-	assert_int_equal(schema_version(f->path), 13);
+	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
 	make_transfer(&t, 1, 1000);
 	assert_int_equal(store_transfer_in_put(s, &t, env_bytes, sizeof(env_bytes), &d), MLA_OK);
 	store_close(s);

@@ -412,7 +412,9 @@ class Gateway:
                     lines[-2].startswith('audit-cert-sha256 ')) or
                    (lines[0] == 'mlagw-audit-entry/6' and lines[-2].startswith('grounds ')) or
                    (lines[0] == 'mlagw-audit-entry/7' and
-                    lines[-2].startswith('attachment '))) and
+                    lines[-2].startswith('attachment ')) or
+                   (lines[0] == 'mlagw-audit-entry/8' and
+                    lines[-2].startswith('directory-sha256 '))) and
                   lines[-1] == '', '%s audit: entry %d form' % (self.state, seq))
             fields = dict(l.split(' ', 1) for l in lines[1:-1])
             check(fields['seq'] == str(seq), '%s audit: entry %d seq field' % (self.state, seq))

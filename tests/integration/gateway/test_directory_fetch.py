@@ -33,6 +33,17 @@ def read(path):
         return f.read()
 
 
+def serve_tls(net, handler):
+    """An HTTPS server on loopback with ES's TLS key, run on a thread: (server, port)."""
+    port = free_port()
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', port), handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(net.pki('ES', 'tls.crt'), net.pki('ES', 'tls.key'))
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, port
+
+
 class Served:
     """An HTTPS server with ES's TLS key serving fixed bytes: a publisher gone wrong."""
 
@@ -49,12 +60,7 @@ class Served:
 
             def log_message(self, *a):
                 pass
-        self.port = free_port()
-        self.srv = http.server.ThreadingHTTPServer(('127.0.0.1', self.port), H)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(net.pki('ES', 'tls.crt'), net.pki('ES', 'tls.key'))
-        self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True)
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        self.srv, self.port = serve_tls(net, H)
 
     def close(self):
         self.srv.shutdown()
