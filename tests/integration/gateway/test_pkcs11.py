@@ -100,6 +100,8 @@ def main(mlagw, mlagwd):
         holder = int(f.read().split()[0])
     with open('/proc/%d/status' % holder) as f:
         check('Seccomp:\t2' in f.read(), 'ES keyholder runs without its seccomp filter')
+    es.stop()  # an orderly stop with the engine and the token module loaded: exit 0
+    check('keyholder-failed' not in es.log_text(), 'ES keyholder failed')
     print('ok - ES with its TLS, signing and encryption keys in a SoftHSM2 token (never '
           'extractable, no key files): 5 envelopes each way delivered and receipted, mutual TLS')
 
