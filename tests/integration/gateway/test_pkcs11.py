@@ -3,10 +3,12 @@ signing and encryption keys are generated non-extractable in a SoftHSM2 token, t
 certificates issued for CSRs signed in the token (the documented equivalent of
 `mlagw pki init --pkcs11`), and ES, configured with pkcs11: URIs, exchanges envelopes both
 ways with CO: envelopes signed and receipts signed by the token, envelopes to ES opened by the
-token, mutual TLS with the token's TLS key, through ES's sandboxed keyholder. No key file
+token, mutual TLS with the token's TLS key, through ES's sandboxed keyholder, also after
+a reload. No key file
 exists for those keys. Then `mlagw envelope seal --sign-key pkcs11:...` signs with the token
 outside the daemon, and a PIN written in a URI is refused."""
 import os
+import signal
 import subprocess
 import sys
 
@@ -94,6 +96,12 @@ def main(mlagw, mlagwd):
             r = parse_receipt(net[frm].outbox([mid])[mid]['receipt'])
             check(r['outcome'] == 'accepted' and r['receiver'] == to, 'receipt %r' % r)
             check(inbox[mid]['accepted'] == 1, '%s: not accepted by %s' % (mid, to))
+    # a reload loads the token keys again (the keyholder's engine is already started)
+    es.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: ' reloaded ' in es.log_text(), 10, msg="ES 'reloaded' log line")
+    more = [es.submit('CO')['message_id'], net['CO'].submit('ES')['message_id']]
+    wait_until(lambda: es.all_in_state(more[:1], DELIVERED) and
+               net['CO'].all_in_state(more[1:], DELIVERED), 30, msg='delivered after a reload')
     for name, _, _, _ in KEYS:
         check(not os.path.exists(es.pki(name + '.key')), 'a key file for ' + name)
     with open('/proc/%d/task/%d/children' % (es.proc.pid, es.proc.pid)) as f:
@@ -103,7 +111,8 @@ def main(mlagw, mlagwd):
     es.stop()  # an orderly stop with the engine and the token module loaded: exit 0
     check('keyholder-failed' not in es.log_text(), 'ES keyholder failed')
     print('ok - ES with its TLS, signing and encryption keys in a SoftHSM2 token (never '
-          'extractable, no key files): 5 envelopes each way delivered and receipted, mutual TLS')
+          'extractable, no key files): 5 envelopes each way delivered and receipted, mutual '
+          'TLS, one more each way after a reload')
 
     # the CLI uses the same loader: an envelope signed in the token verifies for CO
     doc, out = os.path.join(net.dir, 'doc'), os.path.join(net.dir, 'env.xml')
