@@ -3,9 +3,8 @@ signing and encryption keys are generated non-extractable in a SoftHSM2 token, t
 certificates issued for CSRs signed in the token (the documented equivalent of
 `mlagw pki init --pkcs11`), and ES, configured with pkcs11: URIs, exchanges envelopes both
 ways with CO: envelopes signed and receipts signed by the token, envelopes to ES opened by the
-token, mutual TLS with the token's TLS key, through ES's sandboxed keyholder, also after
-a reload. No key file
-exists for those keys. Then `mlagw envelope seal --sign-key pkcs11:...` signs with the token
+token, mutual TLS with the token's TLS key, through ES's sandboxed keyholder, also after a
+reload. No key file exists for those keys. Then `mlagw envelope seal --sign-key pkcs11:...` signs with the token
 outside the daemon, and a PIN written in a URI is refused."""
 import os
 import signal
