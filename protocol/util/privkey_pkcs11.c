@@ -45,38 +45,46 @@ static int hexval(char c)
 		: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
+/* Percent-decodes [v, end) into module (room for end - v + 1 bytes); 0 when malformed or
+ * when it would hold a NUL. */
+static int decode_value(const char *v, const char *end, char *module)
+{
+	size_t m = 0;
+	int hi, lo;
+
+	for (; v < end; v++) {
+		if (*v != '%')
+			module[m++] = *v;
+		else if (end - v >= 3 && (hi = hexval(v[1])) >= 0 && (lo = hexval(v[2])) >= 0 &&
+			 hi + lo > 0) {
+			module[m++] = (char)(hi * 16 + lo);
+			v += 2;
+		} else
+			return 0;
+	}
+	module[m] = '\0';
+	return 1;
+}
+
 /* Copies uri to rest without its module-path query attribute (RFC 7512 2.4; libp11 0.4.12
- * does not know it), whose percent-decoded value goes to module ("" when absent). */
+ * does not know it), whose percent-decoded value goes to module ("" when absent). 0 when the
+ * URI is too long or its module-path malformed or repeated. */
 static int split_module(const char *uri, char rest[PKCS11_URI_MAX], char module[PKCS11_URI_MAX])
 {
 	const char *q = strchr(uri, '?'), *a, *end;
-	size_t n = 0, m = 0;
+	size_t n, attr = strlen(MODULE_ATTR);
+	int seen = 0;
 
 	module[0] = '\0';
 	if (strlen(uri) >= PKCS11_URI_MAX)
 		return 0;
-	if (q == NULL) {
-		memcpy(rest, uri, strlen(uri) + 1);
-		return 1;
-	}
-	memcpy(rest, uri, (size_t)(q - uri));
-	n = (size_t)(q - uri);
-	for (a = q + 1; *a != '\0'; a = *end == '&' ? end + 1 : end) {
+	n = q != NULL ? (size_t)(q - uri) : strlen(uri);
+	memcpy(rest, uri, n);
+	for (a = q != NULL ? q + 1 : uri + n; *a != '\0'; a = *end == '&' ? end + 1 : end) {
 		end = a + strcspn(a, "&");
-		if (strncmp(a, MODULE_ATTR, strlen(MODULE_ATTR)) == 0) {
-			for (const char *v = a + strlen(MODULE_ATTR); v < end; v++) {
-				int hi = 0, lo = 0;
-
-				if (*v == '%' && end - v >= 3 && (hi = hexval(v[1])) >= 0 &&
-				    (lo = hexval(v[2])) >= 0) {
-					module[m++] = (char)(hi * 16 + lo);
-					v += 2;
-				} else if (*v == '%')
-					return 0;
-				else
-					module[m++] = *v;
-			}
-			module[m] = '\0';
+		if (strncmp(a, MODULE_ATTR, attr) == 0) {
+			if (seen++ || !decode_value(a + attr, end, module))
+				return 0;
 			continue;
 		}
 		rest[n] = n == (size_t)(q - uri) ? '?' : '&';
