@@ -1,5 +1,6 @@
 /* The keyholder process of mlagwd (see keyholder_proc.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,8 +84,15 @@ int keyholder_start(const struct gw_config *c, const char *config_path, int clos
 	if (p == 0) {
 		for (unsigned i = 0; i < n; i++)
 			(void)close(mine[i]);
-		if (close_fd >= 0)
+		if (close_fd >= 0) { /* a detached daemon: the invoker waits for its stdio to close */
+			int null = open("/dev/null", O_RDWR);
+
 			(void)close(close_fd);
+			for (int fd = STDIN_FILENO; null >= 0 && fd <= STDERR_FILENO; fd++)
+				(void)dup2(null, fd);
+			if (null > STDERR_FILENO)
+				(void)close(null);
+		}
 		keyholder_main(theirs, n, config_path);
 	}
 	for (unsigned i = 0; i < n; i++)

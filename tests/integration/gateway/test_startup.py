@@ -25,13 +25,17 @@ def detached(gw):
     return p.returncode, p.stderr.decode(errors='replace')
 
 
-def daemons_of(gw):
-    """Pids of processes whose command line names gw's configuration file."""
+def daemons_of(gw, keyholders=True):
+    """Pids of processes whose command line names gw's configuration file; keyholders=False:
+    without mlagwd's keyholder children (they carry the daemon's command line)."""
     found = []
     for d in os.listdir('/proc'):
         try:
             with open('/proc/%s/cmdline' % d, 'rb') as f:
-                if gw.conf.encode() in f.read().split(b'\0'):
+                if gw.conf.encode() not in f.read().split(b'\0'):
+                    continue
+            with open('/proc/%s/comm' % d) as f:
+                if keyholders or f.read().strip() != 'mlagw-keyholder':
                     found.append(int(d))
         except (OSError, ValueError):
             pass
@@ -57,7 +61,8 @@ def port_in_use(gw):
     check(rc == 1, 'port in use: exit %d, want 1 (stderr %r)' % (rc, err))
     check('cannot start' in err and ('127.0.0.1:%d' % gw.port) in err,
           'port in use: stderr does not name the listener: %r' % err)
-    check(daemons_of(gw) == [], 'port in use: processes left: %r' % daemons_of(gw))
+    # a keyholder ends once the failed daemon's channels close: soon after its exit
+    wait_until(lambda: daemons_of(gw) == [], 5, msg='port in use: no process left')
     check(not os.path.exists(gw.pid_file), 'port in use: pid file written')
 
 
@@ -76,7 +81,8 @@ def missing_or_empty_store(gw):
     rc, err = detached(gw)
     check(rc == 1 and 'is empty' in err, 'empty store: exit %d, stderr %r' % (rc, err))
     check(os.path.getsize(gw.store) == 0, 'empty store: written to')
-    check(daemons_of(gw) == [], 'empty store: processes left: %r' % daemons_of(gw))
+    # a keyholder ends once the failed daemon's channels close: soon after its exit
+    wait_until(lambda: daemons_of(gw) == [], 5, msg='empty store: no process left')
     os.remove(gw.store)
     p = subprocess.run([gw.net.mlagw, 'store', 'init', '--store', gw.store], capture_output=True)
     check(p.returncode == 0 and os.path.getsize(gw.store) > 0, 'mlagw store init: %r' % (p,))
@@ -88,7 +94,8 @@ def bad_store(gw):
     rc, err = detached(gw)
     check(rc == 1, 'bad store: exit %d, want 1 (stderr %r)' % (rc, err))
     check('cannot start' in err and 'store' in err, 'bad store: stderr %r' % err)
-    check(daemons_of(gw) == [], 'bad store: processes left: %r' % daemons_of(gw))
+    # a keyholder ends once the failed daemon's channels close: soon after its exit
+    wait_until(lambda: daemons_of(gw) == [], 5, msg='bad store: no process left')
     os.unlink(gw.store)
 
 
@@ -97,7 +104,7 @@ def killed_before_ready(gw):
     os.mkfifo(fifo)  # opening it to write blocks: the child waits there, after start-up
     p = subprocess.Popen([gw.net.mlagwd, '-c', gw.conf, '--pid-file', fifo],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    child = wait_until(lambda: [d for d in daemons_of(gw) if d != p.pid], 20,
+    child = wait_until(lambda: [d for d in daemons_of(gw, False) if d != p.pid], 20,
                        msg='the detached child')[0]
     _PIDS.append(child)
     os.kill(child, signal.SIGKILL)
@@ -119,8 +126,8 @@ def good_start(gw):
     check(' started ' in err and 'cannot' not in err, 'good start: stderr %r' % err)
     with open(gw.pid_file) as f:
         pid = int(f.read())
-    check(alive(pid) and daemons_of(gw) == [pid],
-          'good start: pid file %d, daemons %r' % (pid, daemons_of(gw)))
+    check(alive(pid) and daemons_of(gw, False) == [pid],
+          'good start: pid file %d, daemons %r' % (pid, daemons_of(gw, False)))
     check(os.getsid(pid) == pid, 'good start: the daemon did not start its own session')
     code, _ = gw.http('GET', '/local/v1/health', timeout=5)
     check(code == 200, 'good start: health %d' % code)
