@@ -289,7 +289,8 @@ static mla_err single_key(struct api_config *a, const char *file, unsigned line,
 				    "max_body_bytes: %llu is out of range (4 KiB..2 GiB)",
 				    (unsigned long long)n);
 		a->max_body_bytes = (size_t)n;
-	} else if (cfg_resolve_path(base_dir, v, path, &why) != MLA_OK) {
+	} else if ((k == API_KEY_TLS_KEY ? cfg_resolve_key(base_dir, v, path, &why)
+				       : cfg_resolve_path(base_dir, v, path, &why)) != MLA_OK) {
 		return fail(diag, file, line, "%s: %s", single_keys[k], why);
 	}
 	a->seen[k] = line;

@@ -50,6 +50,10 @@ mla_err cfg_check_pin(const char *s, const char **why);
  * base_dir (which must be absolute and free of symbolic links, as realpath() gives it). */
 mla_err cfg_resolve_path(const char *base_dir, const char *value, char out[PATH_MAX],
 			 const char **why);
+/* A private key's value: an RFC 7512 "pkcs11:" URI (a key in a token) kept as written, else a
+ * path resolved as cfg_resolve_path does. */
+mla_err cfg_resolve_key(const char *base_dir, const char *value, char out[PATH_MAX],
+			const char **why);
 
 /* MLA_ERR_CONFIG with "FILE:LINE: [SECTION] message" (line 0: "FILE: [SECTION] message"), the
  * message cut visibly to fit: how every section reader words its errors. */

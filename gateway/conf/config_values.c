@@ -360,6 +360,20 @@ mla_err cfg_check_pin(const char *s, const char **why)
 	return MLA_OK;
 }
 
+mla_err cfg_resolve_key(const char *base_dir, const char *value, char out[PATH_MAX],
+			const char **why)
+{
+	size_t vlen = strlen(value);
+
+	if (strncmp(value, "pkcs11:", 7) != 0)
+		return cfg_resolve_path(base_dir, value, out, why);
+	*why = "pkcs11: URI longer than PATH_MAX";
+	if (vlen >= PATH_MAX)
+		return MLA_ERR_CONFIG;
+	memcpy(out, value, vlen + 1);
+	return MLA_OK;
+}
+
 mla_err cfg_resolve_path(const char *base_dir, const char *value, char out[PATH_MAX],
 			 const char **why)
 {

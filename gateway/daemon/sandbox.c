@@ -37,6 +37,13 @@ static const int keyholder_calls[] = {
 	/* time and randomness (OpenSSL's DRBG seeds from getrandom) */
 	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
 	SCMP_SYS(getrandom),
+	/* keys in a PKCS#11 token (protocol/util/privkey_pkcs11.c): the first token key dlopens
+	 * libp11's engine and the module, whose program headers ld.so reads with pread64; SoftHSM2
+	 * lists its token directory (getdents64), locks its object files (fcntl, above) and
+	 * rewrites its token.object at login (its login state and PIN counters: ftruncate, write,
+	 * fsync). A hardware token's module talks to pcscd instead and would need a socket. */
+	SCMP_SYS(pread64), SCMP_SYS(getdents64), SCMP_SYS(ftruncate), SCMP_SYS(fsync),
+	SCMP_SYS(fdatasync),
 #if defined(__x86_64__)
 	SCMP_SYS(open), SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(readlink), SCMP_SYS(access),
 #endif

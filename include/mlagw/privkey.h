@@ -17,14 +17,16 @@
 typedef struct mla_privkey mla_privkey;
 
 /* Loads a PEM private key (PKCS#8 or traditional, unencrypted) from a regular file that is
- * not readable by group or others (MLA_ERR_KEY_FILE naming the path and mode). */
+ * not readable by group or others (MLA_ERR_KEY_FILE naming the path and mode), or, when path
+ * is an RFC 7512 "pkcs11:" URI, the key in a PKCS#11 token (docs/internals/keys.md). */
 mla_err mla_privkey_load(const char *path, mla_privkey **out, mla_diag *diag);
 /* Wraps a key this process generated itself (tests, tools); takes a reference to key.
  * The daemon's keys all come from mla_privkey_load. */
 mla_err mla_privkey_from_evp(EVP_PKEY *key, mla_privkey **out, mla_diag *diag);
 void mla_privkey_free(mla_privkey *k);
 /* Nonzero when the keyholder holds k (include/mlagw/keyholder.h): its private operations are
- * requests to it, and mla_privkey_evp gives a proxy (RSA, EC) or NULL (Ed25519). */
+ * requests to it, and mla_privkey_evp gives a proxy (RSA, EC) or NULL (Ed25519); also when k
+ * is in a PKCS#11 token. Either way xmlsec cannot drive mla_privkey_evp's key. */
 int mla_privkey_elsewhere(const mla_privkey *k);
 
 /* The public half (a separate object without private material): type and size checks,

@@ -16,6 +16,7 @@
 #include "keyholder_client.h"
 #include "keyholder_wire.h"
 #include "mlagw/privkey.h"
+#include "privkey_pkcs11.h"
 #include "privkey_proxy.h"
 #include "pem_internal.h"
 #include "privkey_internal.h"
@@ -29,6 +30,7 @@ struct mla_privkey {
 	EVP_PKEY *key;
 	EVP_PKEY *pub;	 /* its public half, a separate object without private material */
 	uint32_t remote; /* the keyholder's id of the key; 0: held here */
+	int in_token;	 /* key is libp11's engine key: its private half is in a PKCS#11 token */
 };
 
 EVP_PKEY_CTX *privkey_oaep_ctx(EVP_PKEY *key, int decrypt)
@@ -176,6 +178,13 @@ mla_err mla_privkey_load(const char *path, mla_privkey **out, mla_diag *diag)
 	*out = NULL;
 	if (kh_client_attached())
 		return load_remote(path, out, diag);
+	if (privkey_is_pkcs11(path)) {
+		if ((r = privkey_pkcs11_load(path, &key, diag)) != MLA_OK ||
+		    (r = wrap_key(key, out, diag)) != MLA_OK)
+			return r;
+		(*out)->in_token = 1;
+		return MLA_OK;
+	}
 	if ((r = read_key_file(path, &key, diag)) != MLA_OK)
 		return r;
 	return wrap_key(key, out, diag);
@@ -209,7 +218,8 @@ void mla_privkey_free(mla_privkey *k)
 
 int mla_privkey_elsewhere(const mla_privkey *k)
 {
-	return k->remote != 0;
+	/* a token key, like the keyholder's proxy, is a foreign key xmlsec cannot drive */
+	return k->remote != 0 || k->in_token;
 }
 
 const EVP_PKEY *mla_privkey_public(const mla_privkey *k)

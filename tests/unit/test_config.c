@@ -362,6 +362,33 @@ static void test_comments_and_line_ends(void **state)
 	free(c);
 }
 
+/* Keys in a token (docs/internals/keys.md): a pkcs11: URI is kept as written for the TLS,
+ * signing, encryption and old encryption keys; the audit keys (Ed25519) must be files. */
+static void test_pkcs11_keys(void **state)
+{
+	const char *uri = "pkcs11:token=gw;object=sign;type=private"
+			  "?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/etc/pin";
+	struct gw_config *c = new_config();
+	char text[2048];
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 "[gateway]\nstate = ES\nlisten = 127.0.0.1:8441\nstore = s.db\n[keys]\n"
+		 "tls_cert = a\ntls_key = %s\nsign_cert = c\nsign_key = %s\n"
+		 "encrypt_cert = e\nencrypt_key = %s\naudit_cert = g\naudit_key = h\n"
+		 "old_encrypt = o.crt, %s\n[trust]\nroot = r\n",
+		 uri, uri, uri, uri);
+	expect_ok(text, c);
+	assert_string_equal(c->tls.key, uri);
+	assert_string_equal(c->sign.key, uri);
+	assert_string_equal(c->encrypt.key, uri);
+	assert_string_equal(c->old_encrypt[0].key, uri);
+	assert_string_not_equal(c->tls.cert, "a"); /* certificates are still resolved */
+	free(c);
+	expect_error("[keys]\nprevious_audit_key = pkcs11:token=gw;object=audit\n", 2,
+		     "[keys] previous_audit_key: must be a file; pkcs11: URIs");
+}
+
 /* ---- gw_config_peer ---- */
 
 static void test_peer_lookup(void **state)
@@ -838,6 +865,7 @@ int main(void)
 		cmocka_unit_test(test_err_path_too_long),
 		cmocka_unit_test(test_err_files),
 		cmocka_unit_test(test_directory_section),
+		cmocka_unit_test(test_pkcs11_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

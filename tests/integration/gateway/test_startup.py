@@ -104,7 +104,7 @@ def killed_before_ready(gw):
     os.mkfifo(fifo)  # opening it to write blocks: the child waits there, after start-up
     p = subprocess.Popen([gw.net.mlagwd, '-c', gw.conf, '--pid-file', fifo],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    child = wait_until(lambda: [d for d in daemons_of(gw) if d != p.pid], 20,
+    child = wait_until(lambda: [d for d in daemons_of(gw, False) if d != p.pid], 20,
                        msg='the detached child')[0]
     _PIDS.append(child)
     os.kill(child, signal.SIGKILL)
