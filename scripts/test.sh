@@ -38,8 +38,8 @@ compile build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   meson test -C build-asan --print-errorlogs --num-processes "$jobs" --timeout-multiplier 3
 
-echo "== fuzz smoke (libFuzzer, 6 s per harness; scripts/fuzz.sh N runs them longer)"
-bash scripts/fuzz.sh 6
+echo "== fuzz smoke (libFuzzer, 3 s per harness; scripts/fuzz.sh N runs them longer)"
+bash scripts/fuzz.sh 3
 
 # One closing line over both builds (meson's own summaries are per build).
 python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
