@@ -17,18 +17,24 @@
 #include "keys_internal.h"
 #include "seal_internal.h"
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static EVP_PKEY *stand_in[2]; /* [0] RSA, [1] EC: throwaway keys, never a secret */
+/* Throwaway keys, never a secret, each made the first time a signer of its kind needs it: an
+ * EC gateway (the default) never pays for an RSA key generation at start. */
+static pthread_once_t once[2] = {PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT};
+static EVP_PKEY *stand_in[2]; /* [0] RSA, [1] EC */
 
-static void make_stand_ins(void)
+static void make_rsa(void)
 {
 	stand_in[0] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+}
+
+static void make_ec(void)
+{
 	stand_in[1] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 }
 
 EVP_PKEY *seal_stand_in_key(int is_ec)
 {
-	if (pthread_once(&once, make_stand_ins) != 0)
+	if (pthread_once(&once[is_ec ? 1 : 0], is_ec ? make_ec : make_rsa) != 0)
 		return NULL;
 	return stand_in[is_ec ? 1 : 0];
 }
