@@ -18,6 +18,8 @@ segments of 64 KiB:
 - one peer's share at CO ([limits] transfer_peer_max, transfer_peer_bytes): a transfer
   beyond it waits (503, retried) until an earlier one completes; one larger than the share
   fails at its deadline;
+- the receiver's timeout: a transfer ES left unfinished is given up at CO when another
+  begins (files, rows, a line and an alert), and ES, back, starts it again from zero;
 - a reservation CO cannot make ([limits] transfer_reserve_margin beyond the free space):
   503 insufficient storage, retried until the message's deadline, then failed."""
 import base64
@@ -36,6 +38,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
 from attachlib import *  # noqa: E402,F403
+from fakeclock import FakeClock  # noqa: E402
 
 def receipt_attachments(xml):
     return [(int(i), int(s), r) for i, s, r in re.findall(
@@ -250,6 +253,47 @@ def check_no_room(net, es, co):
     check(mid not in co.inbox(), 'in the inbox')
 
 
+def check_sweep(net, es, co, mx):
+    """The receiver's timeout ([limits] transfer_timeout 1 min, CO's clock then 2 min ahead):
+    ES killed mid-transfer, its transfer is given up when MX's begins (files gone, rows
+    dropped, a transfer-abandoned line and alert); ES, back, starts again from zero and the
+    message is delivered whole."""
+    clock = FakeClock(net.dir, 'CO-sweep')
+    co.stop()
+    co.overrides.setdefault('limits', {})['transfer_timeout'] = '1m'
+    co.write_config()
+    co.start(env=clock.env())
+    es.stop()
+    mid = attach_seal(net, 'ES', 'CO', [160 * SEG])
+    es.start()
+    wait_until(lambda: 'segments-sent msg=%s' % mid in es.log_text() or
+               os.path.exists(att_dir(co, mid)), 20, msg='transferring')
+    time.sleep(1)
+    es.kill()
+    check(os.path.exists(os.path.join(att_dir(co, mid), '1.ct.part')), 'no part file at CO')
+    clock.set(120)
+    mx.stop()
+    other = attach_seal(net, 'MX', 'CO', [SEG])
+    mx.start()
+    delivered(mx, other, 60)
+    log = co.log_text()
+    check('transfer-abandoned msg=%s' % mid in log, 'no transfer-abandoned line at CO')
+    check([a for a in co.alerts('transfer-abandoned') if a['message_id'] == mid],
+          'no transfer-abandoned alert at CO: %r' % co.alerts())
+    check(not os.path.exists(att_dir(co, mid)), 'files of the abandoned transfer left at CO')
+    es.start()
+    delivered(es, mid, 90)
+    rounds = sent_counts(es, mid)
+    check(rounds and rounds[-1][1] == 0, 'the new transfer did not start from zero: %r' %
+          (rounds,))
+    same_files(es, co, mid, [160 * SEG])
+    check(co.inbox_counts().get(mid) == 1, 'inbox %r' % co.inbox_counts().get(mid))
+    co.stop()
+    clock.set(0)
+    del co.overrides['limits']['transfer_timeout']
+    co.start()
+
+
 class Api:
     """The local API of a gateway with a token per role (as test_attach_api.py)."""
     def __init__(self, gw):
@@ -326,6 +370,7 @@ def check_end_to_end(net, es_api, co_api):
 def main(mlagw, mlagwd):
     net = Net(mlagw, mlagwd, ['ES', 'CO', 'MX'])
     es, co = net['ES'], net['CO']
+    net['MX'].overrides['peer CO'] = {'envelope_versions': '1, 2, 3'}
     es.overrides['peer CO'] = {'envelope_versions': '1, 2, 3',
                                'max_segments_in_flight': str(IN_FLIGHT)}
     es_api, co_api = Api(es), Api(co)
@@ -340,6 +385,7 @@ def main(mlagw, mlagwd):
     check_kill(net, es, co, co)
     check_kill(net, es, co, es)
     check_peer_share(net, es, co)
+    check_sweep(net, es, co, net['MX'])
     check_no_room(net, es, co)
     net.stop_all()
     print('ok')
