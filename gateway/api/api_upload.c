@@ -60,16 +60,26 @@ void api_create_upload(struct api_req *r)
 	struct upload_state st = {0, 0, 0};
 	mla_diag d = {MLA_OK, ""};
 
-	size_t expired = 0;
+	size_t expired = 0, owned = 0;
 
 	if (!api_query_only(r, none))
 		return;
 	/* the uploads left over go here too, not only on the minute tick: a gateway that takes
 	 * many uploads never holds more than upload_keep's worth */
-	if (upload_expire(r->g->snap->cfg.store,
-			  gw_now_ms() - (int64_t)r->g->snap->cfg.upload_keep_ms, &expired,
-			  &d) == MLA_OK && expired > 0)
+	if (upload_expire_count(r->g->snap->cfg.store,
+				gw_now_ms() - (int64_t)r->g->snap->cfg.upload_keep_ms, r->actor,
+				&expired, &owned, &d) == MLA_OK && expired > 0)
 		gw_log(GW_LOG_INFO, "uploads-expired", NULL, "uploads=%zu", expired);
+	/* a cap per caller, so one token cannot fill the folder every create scans */
+	if (owned >= r->g->snap->cfg.max_uploads_per_actor) {
+		gw_log_limited(GW_LOG_WARN, "upload-refused", "max-uploads", NULL,
+			       "actor=%s uploads=%zu reason=\"[limits] max_uploads_per_actor\"",
+			       r->actor, owned);
+		api_reply_error(r, 429, "too-many-uploads", "the caller already holds the most "
+				"uploads one caller may ([limits] max_uploads_per_actor): submit or "
+				"delete one first", NULL);
+		return;
+	}
 	if (upload_create(r->g->snap->cfg.store, r->actor, id, &d) != MLA_OK) {
 		gw_log_limited(GW_LOG_ERROR, "upload-error", "create", NULL,
 			       "op=create reason=\"%s\"", d.msg);

@@ -137,6 +137,7 @@ struct gw_config {
 	size_t max_message_attachment_bytes; /* all attachments of one message; 256 GiB */
 	size_t attachment_segment_bytes;  /* segment size S the gateway seals in; 1 MiB */
 	uint64_t upload_keep_ms;          /* an upload not submitted this long is removed; 24 h */
+	unsigned max_uploads_per_actor;   /* uploads one API caller may hold at once; 64 */
 	size_t upload_min_free_bytes;     /* free disk an upload chunk must leave; 1 GiB */
 	/* [retry] */
 	struct gw_retry retry;

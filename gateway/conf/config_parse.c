@@ -118,6 +118,7 @@ static const struct key_def limits_keys[] = {
 	{"attachment_segment_bytes", T_SIZE, GW(attachment_segment_bytes), 0, 64 * CFG_KIB,
 	 16 * CFG_MIB, 0},
 	DUR("upload_keep", upload_keep_ms, CFG_SEC, 30 * CFG_DAY),
+	{"max_uploads_per_actor", T_UINT, GW(max_uploads_per_actor), 0, 1, 100000, 0},
 	{"upload_min_free_bytes", T_SIZE, GW(upload_min_free_bytes), 0, 0, (uint64_t)1 << 46, 0},
 };
 /* T_SIZE writes a size_t; max_attachment_bytes is an unsigned long long of mla_limits */
@@ -795,6 +796,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->max_message_attachment_bytes = (size_t)256 << 30;
 	c->attachment_segment_bytes = MLA_ATTACH_SEGMENT_DEFAULT;
 	c->upload_keep_ms = 24 * CFG_HOUR;
+	c->max_uploads_per_actor = 64;
 	c->upload_min_free_bytes = (size_t)1 << 30;
 	c->log_repeat_interval_ms = 10 * CFG_SEC;
 	c->transfer_timeout_ms = 7 * CFG_DAY;

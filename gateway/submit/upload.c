@@ -301,13 +301,21 @@ static int name_id(const char *name, char id[UPLOAD_ID_LEN + 1])
 
 mla_err upload_expire(const char *store_db, int64_t before_ms, size_t *n, mla_diag *diag)
 {
+	size_t owned = 0;
+
+	return upload_expire_count(store_db, before_ms, NULL, n, &owned, diag);
+}
+
+mla_err upload_expire_count(const char *store_db, int64_t before_ms, const char *owner,
+			    size_t *n, size_t *owned, mla_diag *diag)
+{
 	char dir[UPLOAD_PATH_MAX], id[UPLOAD_ID_LEN + 1];
 	struct upload_state st;
 	struct dirent *de;
 	mla_err r = MLA_OK;
 	DIR *d;
 
-	*n = 0;
+	*n = *owned = 0;
 	if ((r = upload_dir(store_db, dir, sizeof dir, diag)) != MLA_OK)
 		return r;
 	if ((d = opendir(dir)) == NULL)
@@ -315,9 +323,13 @@ mla_err upload_expire(const char *store_db, int64_t before_ms, size_t *n, mla_di
 				       : mla_fail(diag, MLA_ERR_IO, "uploads: cannot read %s: %s",
 						  dir, strerror(errno));
 	while (r == MLA_OK && (de = readdir(d)) != NULL) {
-		if (!name_id(de->d_name, id) || upload_stat(store_db, id, &st, diag) != MLA_OK ||
-		    st.mtime_ms >= before_ms)
+		if (!name_id(de->d_name, id) || upload_stat(store_db, id, &st, diag) != MLA_OK)
 			continue;
+		if (st.mtime_ms >= before_ms) {
+			if (owner != NULL && upload_owned_by(id, owner))
+				(*owned)++;
+			continue;
+		}
 		if ((r = upload_remove(store_db, id, diag)) == MLA_OK)
 			(*n)++;
 	}

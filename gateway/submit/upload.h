@@ -78,5 +78,9 @@ mla_err upload_complete_path(const char *store_db, const char *id, char *out, si
 mla_err upload_remove(const char *store_db, const char *id, mla_diag *diag);
 /* Removes every upload not changed since before_ms (wall clock); *n counts them. */
 mla_err upload_expire(const char *store_db, int64_t before_ms, size_t *n, mla_diag *diag);
+/* upload_expire, and *owned counts owner's uploads left (complete or not), for the cap on
+ * the uploads one caller may hold ([limits] max_uploads_per_actor). */
+mla_err upload_expire_count(const char *store_db, int64_t before_ms, const char *owner,
+			    size_t *n, size_t *owned, mla_diag *diag);
 
 #endif

@@ -173,10 +173,36 @@ static void test_remove_expire(void **state)
 	assert_int_equal(upload_stat(db, b, &st, &d), MLA_ERR_NOT_FOUND);
 }
 
+/* The uploads left to an owner are counted (its own only, expired ones not). */
+static void test_expire_count(void **state)
+{
+	char a[UPLOAD_ID_LEN + 1], b[UPLOAD_ID_LEN + 1], c[UPLOAD_ID_LEN + 1];
+	mla_diag d = {MLA_OK, ""};
+	size_t n = 9, owned = 9;
+
+	(void)state;
+	assert_int_equal(upload_expire_count(db, 0, "agency:z", &n, &owned, &d), MLA_OK);
+	assert_true(n == 0 && owned == 0);
+	assert_int_equal(upload_create(db, "agency:z", a, &d), MLA_OK);
+	assert_int_equal(upload_create(db, "agency:z", b, &d), MLA_OK);
+	assert_int_equal(upload_create(db, "authority:w", c, &d), MLA_OK);
+	assert_int_equal(upload_expire_count(db, 0, "agency:z", &n, &owned, &d), MLA_OK);
+	assert_true(n == 0 && owned == 2);
+	assert_int_equal(upload_expire_count(db, 0, "authority:w", &n, &owned, &d), MLA_OK);
+	assert_true(n == 0 && owned == 1);
+	assert_int_equal(upload_remove(db, a, &d), MLA_OK);
+	assert_int_equal(upload_expire_count(db, 0, "agency:z", &n, &owned, &d), MLA_OK);
+	assert_true(n == 0 && owned == 1);
+	/* expired: removed, and no longer counted */
+	assert_int_equal(upload_expire_count(db, INT64_MAX, "agency:z", &n, &owned, &d), MLA_OK);
+	assert_true(n == 2 && owned == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expire_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),

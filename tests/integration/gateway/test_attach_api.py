@@ -160,6 +160,31 @@ def test_uploads(net, api):
     return uid, data
 
 
+def test_per_caller_cap(net, api):
+    """[limits] max_uploads_per_actor: a caller holding that many uploads gets 429
+    too-many-uploads until it submits or deletes one; another caller has its own count."""
+    es = net['ES']
+    es.stop()
+    es.write_config({'limits': {'max_uploads_per_actor': '3'}})
+    es.start()
+    made = []
+    for _ in range(4):
+        code, _, out = api.call('POST', '/api/v1/uploads')
+        if code != 201:
+            break
+        made.append(json.loads(out)['upload_id'])
+    check(code == 429 and json.loads(out)['code'] == 'too-many-uploads' and len(made) <= 3,
+          'the fourth upload of one caller: %d %r (made %d)' % (code, out, len(made)))
+    check('upload-refused' in es.log_text(), 'the refusal is not logged')
+    api.json('POST', '/api/v1/uploads', 'agency', expect=201)
+    if made:
+        check(api.call('DELETE', '/api/v1/uploads/' + made[0])[0] == 204, 'delete')
+        api.json('POST', '/api/v1/uploads', expect=201)
+    es.stop()
+    es.write_config()
+    es.start()
+
+
 def test_expiry(net, api):
     """Uploads unused for [limits] upload_keep are removed (on the tick, and when another
     upload is created)."""
@@ -465,6 +490,7 @@ def main(mlagw, mlagwd):
     first = test_uploads(net, es_api)
     mid, files, atts = test_submit(net, es_api, first)
     cli_mid, cli_files = test_cli_submit(net, es_api)
+    test_per_caller_cap(net, es_api)
     test_expiry(net, es_api)
     net['ES'].stop()
     # the sender's bundle: its version 3 envelopes verify, its version 7 entries are read
