@@ -13,6 +13,8 @@ segments of 64 KiB:
   nothing is written (the status still misses them); the right ones complete the message
   (200 and the receipt); the envelope again and a segment again get the same receipt; another
   State (MX) putting a segment of ES's message gets 404, like an unknown message;
+- a status of more than 256 ranges: the first 256 named, more_missing true; the sender
+  sends exactly the missing segments, asking again past them;
 - CO killed (SIGKILL) mid-transfer, then ES killed mid-transfer: each resumes from what CO
   holds, the segments sent again at most those in flight;
 - one peer's share at CO ([limits] transfer_peer_max, transfer_peer_bytes): a transfer
@@ -155,6 +157,71 @@ def check_by_hand(net, es, co):
     check(es.outbox([mid])[mid]['receipt'] == rec, 'ES stored another receipt')
     delivered(es, other)
     same_files(es, co, mid, [100, SEG + 10])
+
+
+def leaf_hash(seg):
+    return hashlib.sha256(b'\x00' + seg).digest()
+
+
+def inclusion_proof(leaves, k):
+    """RFC 6962 PATH(k, D[0:n]) over leaf hashes, bottom up (SPEC 17.7), concatenated."""
+    memo = {}
+
+    def mth(a, b):
+        if (a, b) not in memo:
+            if b - a == 1:
+                memo[(a, b)] = leaves[a]
+            else:
+                m = 1 << ((b - a - 1).bit_length() - 1)
+                memo[(a, b)] = hashlib.sha256(b'\x01' + mth(a, a + m) + mth(a + m, b)).digest()
+        return memo[(a, b)]
+
+    def path(k, a, b):
+        if b - a == 1:
+            return b''
+        m = 1 << ((b - a - 1).bit_length() - 1)
+        if k < a + m:
+            return path(k, a, a + m) + mth(a + m, b)
+        return path(k, a + m, b) + mth(a, a + m)
+
+    return path(k, 0, len(leaves))
+
+
+def check_status_truncated(net, es, co, total=513):
+    """CO holds every other segment (PUT by hand): 257 gaps, of which the status names the
+    first 256 (more_missing true, SPEC 17.13); ES, started, sends exactly the segments
+    missing, asking again once past the first 256 ranges, and the message is delivered."""
+    es.stop()
+    mid = attach_seal(net, 'ES', 'CO', [total * SEG])
+    env = es.outbox_envelope(mid)
+    ct = read(os.path.join(att_dir(es, mid), '1.ct'))
+    segs = [ct[k * (SEG + 16):(k + 1) * (SEG + 16)] for k in range(total)]
+    leaves = [leaf_hash(x) for x in segs]
+    status_of(net, env)  # accepted for transfer: every segment missing
+    c = http.client.HTTPSConnection('127.0.0.1', co.port, timeout=20,
+                                    context=net.client_ctx('ES', 'CO'))
+    try:  # one connection for them all (kept alive), as a sender's
+        for k in range(1, total, 2):
+            c.request('PUT', '/mla/v1/envelopes/%s/attachments/1/segments/%d' % (mid, k),
+                      body=segs[k], headers={
+                          'Content-Type': 'application/octet-stream',
+                          'X-MLA-Proof': base64.b64encode(inclusion_proof(leaves, k)).decode()})
+            r = c.getresponse()
+            body = r.read()
+            check(r.status == 204, 'segment %d by hand: %d %r' % (k, r.status, body[:200]))
+    finally:
+        c.close()
+    a = status_of(net, env)['attachments'][0]
+    check(a['held'] == total // 2 and len(a['missing']) == 256 and a['more_missing'] is True and
+          a['missing'][0] == [0, 0] and a['missing'][255] == [510, 510],
+          'status of 257 gaps: held %r, %d ranges, more %r' % (a['held'], len(a['missing']),
+                                                              a['more_missing']))
+    es.start()
+    delivered(es, mid, 90)
+    rounds = sent_counts(es, mid)
+    check(sum(n for n, _ in rounds) == total - total // 2 and rounds[0][1] == total // 2,
+          'segments sent %r, want the %d missing' % (rounds, total - total // 2))
+    same_files(es, co, mid, [total * SEG])
 
 
 def resent(gw, mid, total):
@@ -378,6 +445,7 @@ def main(mlagw, mlagwd):
     check_end_to_end(net, es_api, co_api)
     check_sizes(net, es, co)
     check_by_hand(net, es, co)
+    check_status_truncated(net, es, co)
     es.stop()
     es.overrides['peer CO']['max_bandwidth'] = '2 MiB'
     es.write_config()
