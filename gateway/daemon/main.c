@@ -19,11 +19,13 @@
 #include "core/log.h"
 #include "daemon.h"
 #include "keyholder_proc.h"
+#include "notify.h"
 #include "sandbox.h"
 #include "store/store.h"
 
 static const char usage[] =
 	"usage: mlagwd -c FILE [--foreground] [--check] [--init] [--pid-file PATH] [--debug]\n"
+	"       mlagwd --version\n"
 	"  -c, --config FILE  gateway configuration (format: conf/README.md)\n"
 	"  -f, --foreground   stay in the foreground (default: detach once started)\n"
 	"      --check        load and check the configuration and keys, then exit\n"
@@ -31,6 +33,7 @@ static const char usage[] =
 	"                     gateway never starts on a store it did not create)\n"
 	"      --pid-file P   write the pid here (overrides pid_file in the configuration)\n"
 	"      --debug        log debug lines too\n"
+	"      --version      print the version and exit\n"
 	"      --no-keyholder keep the private keys in this process (benchmarks, debugging;\n"
 	"                     by default a keyholder process holds them: docs/internals/keys.md)\n"
 	"signals: TERM/INT stop after in-flight work, HUP reloads peers and certificates\n"
@@ -49,7 +52,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"check", no_argument, NULL, 'k'},	  {"pid-file", required_argument, NULL, 'p'},
 		{"debug", no_argument, NULL, 'd'},	  {"help", no_argument, NULL, 'h'},
 		{"init", no_argument, NULL, 'i'},
-		{"no-keyholder", no_argument, NULL, 'K'},
+		{"no-keyholder", no_argument, NULL, 'K'}, {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -64,6 +67,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'd': a->debug = 1; break;
 		case 'K': a->no_keyholder = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
+		case 'V': printf("mlagwd %s\n", MLAGW_VERSION); exit(0);
 		default: fputs(usage, stderr); return -1;
 		}
 	}
@@ -204,6 +208,10 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 		return 1;
 	}
 	report_start(ready_fd, 0, "");
+	/* under systemd (Type=notify, in the foreground): started; a detached child is not the
+	 * process the manager started, which NotifyAccess=main ignores anyway */
+	if (gw_notify("READY=1") < 0)
+		gw_log(GW_LOG_WARN, "notify", NULL, "reason=\"NOTIFY_SOCKET: %s\"", strerror(errno));
 	return 0;
 }
 
