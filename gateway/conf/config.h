@@ -143,6 +143,9 @@ struct gw_config {
 				       * peers to give back their messages; 60 s */
 	/* [store] */
 	uint64_t store_check_interval_ms; /* quick_check and the log re-read this often; 1 d */
+	/* [log] */
+	char log_target[8];           /* "auto" (default), "stderr", "journal" or "syslog": where
+				       * the daemon's lines go (mlagwd(8), LOGGING) */
 	/* [cases] (protocol/SPEC.md section 16) */
 	char cases_opaque[8];         /* "allow" (default) or "refuse": a document that declares
 				       * no case schema */

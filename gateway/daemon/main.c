@@ -215,6 +215,21 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 	return 0;
 }
 
+/* [log] target (mlagwd(8), LOGGING). auto: the journal when systemd connected standard error
+ * to it, syslog when detaching (standard error then goes to /dev/null), else standard error. */
+static enum gw_log_target log_target(const char *target, int foreground)
+{
+	if (strcmp(target, "stderr") == 0)
+		return GW_LOG_TO_STDERR;
+	if (strcmp(target, "journal") == 0)
+		return GW_LOG_TO_JOURNAL;
+	if (strcmp(target, "syslog") == 0)
+		return GW_LOG_TO_SYSLOG;
+	if (gw_log_stderr_is_journal())
+		return GW_LOG_TO_JOURNAL;
+	return foreground ? GW_LOG_TO_STDERR : GW_LOG_TO_SYSLOG;
+}
+
 /* Connections hold descriptors: the soft limit goes up to the hard one where allowed, and the
  * listeners keep their connection caps below what it gives (net/tls_limits.c). */
 static void raise_fd_limit(void)
@@ -260,6 +275,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gw_log_init(cfg.state, a.debug ? GW_LOG_DEBUG : GW_LOG_INFO);
+	if (!a.check && !a.init) /* those two print their result and exit */
+		gw_log_set_target(log_target(cfg.log_target, a.foreground));
 	raise_fd_limit();
 	if (a.check) {
 		struct gw_crypto *k = NULL;
