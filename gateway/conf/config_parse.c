@@ -916,3 +916,21 @@ const struct gw_peer *gw_config_peer(const struct gw_config *c, const char *stat
 			return &c->peers[i];
 	return NULL;
 }
+
+void gw_config_each_key(void (*each)(const char *section, const char *key, void *arg),
+			void *arg)
+{
+	const char *k;
+
+	for (int id = 0; id < SEC_N; id++) {
+		const struct sec_def *s = &sections[id];
+		for (size_t i = 0; i < s->n_keys; i++)
+			each(s->name, s->keys[i].name, arg);
+		for (size_t i = 0; id == SEC_API && (k = api_config_key_name(i)) != NULL; i++)
+			each(s->name, k, arg);
+		for (size_t i = 0; id == SEC_DEADLINES && (k = deadline_config_key_name(i)) != NULL; i++)
+			each(s->name, k, arg);
+		for (size_t i = 0; id == SEC_EXPIRY && (k = expiry_config_key_name(i)) != NULL; i++)
+			each(s->name, k, arg);
+	}
+}

@@ -3,6 +3,7 @@
  * Repeats (gw_log_limited) are counted in a small table under a mutex: a failing disk or a
  * flood of refusals must not turn into thousands of identical lines a second. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,7 +30,8 @@ static enum gw_log_level log_min = GW_LOG_INFO;
 static pthread_mutex_t repeat_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct repeat repeats[REPEAT_SLOTS];
 static int64_t repeat_interval_ms = GW_LOG_REPEAT_DEFAULT_MS;
-static enum gw_log_target log_target = GW_LOG_TO_STDERR;
+/* set again by a detached daemon once its threads run (main.c): atomic */
+static _Atomic int log_target = GW_LOG_TO_STDERR;
 
 void gw_log_init(const char *state, enum gw_log_level min)
 {
@@ -42,7 +44,7 @@ void gw_log_set_target(enum gw_log_target target)
 {
 	if (target == GW_LOG_TO_SYSLOG)
 		openlog("mlagwd", LOG_PID, LOG_DAEMON); /* connects at the first line */
-	log_target = target;
+	atomic_store(&log_target, (int)target);
 }
 
 void gw_log_set_repeat_interval(uint64_t ms)
@@ -56,14 +58,15 @@ void gw_log_set_repeat_interval(uint64_t ms)
 static void emit(enum gw_log_level level, const char *event, const char *msgid,
 		 const char *details, uint64_t suppressed)
 {
+	enum gw_log_target target = (enum gw_log_target)atomic_load(&log_target);
 	char line[768];
 	struct timeval tv;
 
 	gettimeofday(&tv, NULL);
-	gw_log_format(line, sizeof(line), log_target, level,
+	gw_log_format(line, sizeof(line), target, level,
 		      (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, log_state, event, msgid,
 		      details, suppressed);
-	if (log_target == GW_LOG_TO_SYSLOG)
+	if (target == GW_LOG_TO_SYSLOG)
 		syslog(gw_log_priority(level), "%s", line);
 	else
 		fprintf(stderr, "%s\n", line);

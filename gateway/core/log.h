@@ -15,7 +15,7 @@ enum gw_log_target { GW_LOG_TO_STDERR, GW_LOG_TO_JOURNAL, GW_LOG_TO_SYSLOG };
 
 void gw_log_init(const char *state, enum gw_log_level min);
 /* Standard error until called; GW_LOG_TO_SYSLOG opens the log as "mlagwd" (LOG_PID,
- * LOG_DAEMON). Called once at start, before any thread. */
+ * LOG_DAEMON). Called at start, and by a detached daemon once standard error is /dev/null. */
 void gw_log_set_target(enum gw_log_target target);
 /* 1 when $JOURNAL_STREAM ("DEV:INODE") names the file standard error is: systemd connected it
  * to the journal, which then needs no time stamp but a priority prefix on each line. */

@@ -190,6 +190,10 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 {
 	char msg[START_MSG_MAX];
 	mla_diag d = {MLA_OK, ""};
+	/* [log] target auto, detached: start-up's lines reach the terminal as in the foreground,
+	 * the later ones syslog, as standard error becomes /dev/null */
+	int then_syslog = *ready_fd >= 0 && strcmp(cfg->log_target, "auto") == 0 &&
+			  !gw_log_stderr_is_journal();
 
 	if (gw_start(g, cfg, &d) != MLA_OK) {
 		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot start: %s\n", mla_diag_message(&d));
@@ -207,6 +211,8 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 		report_start(ready_fd, 1, msg);
 		return 1;
 	}
+	if (then_syslog)
+		gw_log_set_target(GW_LOG_TO_SYSLOG);
 	report_start(ready_fd, 0, "");
 	/* under systemd (Type=notify, in the foreground): started; a detached child is not the
 	 * process the manager started, which NotifyAccess=main ignores anyway */
@@ -216,8 +222,8 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 }
 
 /* [log] target (mlagwd(8), LOGGING). auto: the journal when systemd connected standard error
- * to it, syslog when detaching (standard error then goes to /dev/null), else standard error. */
-static enum gw_log_target log_target(const char *target, int foreground)
+ * to it, else standard error (detached: until start-up ends, then syslog: see start). */
+static enum gw_log_target log_target(const char *target)
 {
 	if (strcmp(target, "stderr") == 0)
 		return GW_LOG_TO_STDERR;
@@ -225,9 +231,7 @@ static enum gw_log_target log_target(const char *target, int foreground)
 		return GW_LOG_TO_JOURNAL;
 	if (strcmp(target, "syslog") == 0)
 		return GW_LOG_TO_SYSLOG;
-	if (gw_log_stderr_is_journal())
-		return GW_LOG_TO_JOURNAL;
-	return foreground ? GW_LOG_TO_STDERR : GW_LOG_TO_SYSLOG;
+	return gw_log_stderr_is_journal() ? GW_LOG_TO_JOURNAL : GW_LOG_TO_STDERR;
 }
 
 /* Connections hold descriptors: the soft limit goes up to the hard one where allowed, and the
@@ -276,7 +280,7 @@ int main(int argc, char **argv)
 	}
 	gw_log_init(cfg.state, a.debug ? GW_LOG_DEBUG : GW_LOG_INFO);
 	if (!a.check && !a.init) /* those two print their result and exit */
-		gw_log_set_target(log_target(cfg.log_target, a.foreground));
+		gw_log_set_target(log_target(cfg.log_target));
 	raise_fd_limit();
 	if (a.check) {
 		struct gw_crypto *k = NULL;
