@@ -56,27 +56,25 @@ def cli_commands(root):
     return names
 
 
-def check_cli(root, bad):
-    words = bold_words(open(os.path.join(root, 'docs/man/mlagw.1.scd')).read())
-    names = cli_commands(root)
-    if len(names) < 40:
-        bad.append('found only %d CLI commands in cli/*.c' % len(names))
+def check_named(root, page, names, what, least, bad):
+    """Each of names (at least `least` of them) in bold in docs/man/PAGE.scd."""
+    words = bold_words(open(os.path.join(root, 'docs/man/%s.scd' % page)).read())
+    if len(names) < least:
+        bad.append('found only %d %ss' % (len(names), what))
     for n in sorted(names):
         if n not in words:
-            bad.append('mlagw(1): command %s is not documented' % n)
+            bad.append('%s: %s %s is not documented' % (page, what, n))
     return len(names)
 
 
+def check_cli(root, bad):
+    return check_named(root, 'mlagw.1', cli_commands(root), 'command', 40, bad)
+
+
 def check_daemon(root, mlagwd, bad):
-    words = bold_words(open(os.path.join(root, 'docs/man/mlagwd.8.scd')).read())
     usage = subprocess.run([mlagwd, '--help'], capture_output=True, text=True).stdout
     opts = set(re.findall(r'(--[a-z][a-z-]*)', usage))
-    if len(opts) < 8:
-        bad.append('mlagwd --help lists only %d options' % len(opts))
-    for o in sorted(opts):
-        if o not in words:
-            bad.append('mlagwd(8): option %s is not documented' % o)
-    return len(opts)
+    return check_named(root, 'mlagwd.8', opts, 'option', 8, bad)
 
 
 def main(root, config_keys, mlagwd):
