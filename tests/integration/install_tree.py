@@ -13,7 +13,7 @@ tree, as an operator would after a package install (issue 18):
     around SIGHUP, STOPPING=1), CO with its standard error as "the journal" ($JOURNAL_STREAM:
     lines with <N> priorities and no time stamp).
 usage: install_tree.py BUILD_ROOT CC PREFIX BINDIR SBINDIR SYSCONFDIR MANDIR INCLUDEDIR LIBDIR
-                       UNITDIR SYSUSERSDIR TMPFILESDIR MAN(true|false)"""
+                       UNITDIR SYSUSERSDIR TMPFILESDIR MAN(true|false) SANITIZE(b_sanitize)"""
 import os
 import re
 import shutil
@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'gat
 from gwnet import *  # noqa: E402,F403
 
 ARGS = ('build', 'cc', 'prefix', 'bindir', 'sbindir', 'sysconfdir', 'mandir', 'includedir',
-        'libdir', 'unitdir', 'sysusersdir', 'tmpfilesdir', 'man')
+        'libdir', 'unitdir', 'sysusersdir', 'tmpfilesdir', 'man', 'sanitize')
 
 
 def dest(d, path):
@@ -86,10 +86,13 @@ def check_library(a, d, tmp):
                 'int main(void) { mla_diag d = {MLA_OK, ""};\n'
                 '  if (mla_crypto_init(&d) != MLA_OK) return 1;\n'
                 '  puts(mla_errname(MLA_ERR_CONFIG)); mla_crypto_shutdown(); return 0; }\n')
-    p = subprocess.run([a['cc'], '-std=c11', '-Werror', '-o', exe, src] + flags, capture_output=True,
+    # a sanitizer build's library needs the sanitizer's runtime
+    san = ['-fsanitize=' + a['sanitize']] if a['sanitize'] not in ('', 'none') else []
+    p = subprocess.run([a['cc'], '-std=c11', '-Werror', '-o', exe, src] + flags + san, capture_output=True,
                        text=True)
     check(p.returncode == 0, 'compiling against the installed library: %s' % p.stderr)
-    p = subprocess.run([exe], capture_output=True, text=True)
+    p = subprocess.run([exe], capture_output=True, text=True,
+                       env=dict(os.environ, ASAN_OPTIONS='detect_leaks=0'))
     check(p.returncode == 0 and p.stdout.strip(), 'program on libmlagw.a: %r' % (p,))
 
 
