@@ -178,6 +178,8 @@ def exchange(mlagw, mlagwd, tmp):
     check(any(l.startswith('<6>info CO started ') for l in lines), 'no started line: %r' % lines)
     check(all(re.match(r'\d{4}-\d\d-\d\dT[0-9:.]+Z (debug|info|warn|error) ES ', l)
               for l in daemon_lines(es)), 'ES (stderr) lines lack their time')
+    check(any(' info ES reloaded msg=- generation=1 ' in l for l in daemon_lines(es)),
+          'ES did not reload on SIGHUP')
 
 
 def main():
