@@ -7,31 +7,14 @@ receipt's message and entry); a bundle without CRLs verifies and says it holds n
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
 from bundlelib import trust_dir, export  # noqa: E402
-
-
-def records(data):
-    """The bundle's first line and its records as [type, name, bytes]."""
-    nl = data.index(b'\n')
-    magic, pos, recs = data[:nl + 1], nl + 1, []
-    while pos < len(data):
-        nl = data.index(b'\n', pos)
-        t, name, n = data[pos:nl].decode().split(' ')
-        recs.append([t, name, data[nl + 1:nl + 1 + int(n)]])
-        pos = nl + 2 + int(n)
-    return magic, recs
-
-
-def serial(net, state, name):
-    out = subprocess.run(['openssl', 'x509', '-noout', '-serial', '-in', net.pki(state, name)],
-                         capture_output=True, check=True).stdout.decode()
-    return out.strip().split('=', 1)[1]
+from test_directory_audit import records  # noqa: E402
+from test_revocation import serial  # noqa: E402
 
 
 def verify(net, path, trust, as_json=True):
