@@ -197,6 +197,7 @@ static int export_store(const struct export_args *a, const mla_buf *pem)
 	mla_audit_export_result res;
 	mla_audit_source src;
 	store_reader *rd = NULL;
+	char crl_dir[4096];
 	mla_err r;
 	int rc;
 
@@ -205,6 +206,11 @@ static int export_store(const struct export_args *a, const mla_buf *pem)
 		return r == MLA_ERR_NOMEM ? CLI_INTERNAL : CLI_IO;
 	}
 	src = store_reader_audit_source(rd);
+	/* the CRLs the gateway relied on: its revocation cache beside the store (SPEC 18.7) */
+	if (mla_snprintf(crl_dir, sizeof(crl_dir), "%s.revocation", a->store) == MLA_OK) {
+		src.crls = mla_audit_crl_dir;
+		src.crl_ctx = crl_dir;
+	}
 	if (strcmp(a->out, "-") == 0)
 		r = mla_audit_export(&src, pem->data, pem->len, &a->filter, stdout, &res, &d);
 	else

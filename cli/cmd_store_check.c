@@ -4,6 +4,7 @@
  * before it is put in place. The work is the store's (store/store_check.h); here: options,
  * the audit certificates given, and the report. */
 #include <getopt.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +35,7 @@ static void print_text(const char *path, const struct store_check_result *res,
 
 static const char check_usage[] =
 	"usage: mlagw store check --store STORE.db [--audit-cert CERT]... [--deep] [--json]\n"
+	"                         [--trust DIR --publisher CC]\n"
 	"Checks a gateway's store read-only (safe while the gateway runs, on one snapshot):\n"
 	"  quick_check   SQLite's check of the file's structure (cost: the store's bytes)\n"
 	"  audit         every audit entry re-hashed against its stored leaf, dense and canonical\n"
@@ -45,6 +47,9 @@ static const char check_usage[] =
 	"                gives (stat only); with --deep each complete file's Merkle root is also\n"
 	"                recomputed (cost: the files' bytes); folders and files no message lists\n"
 	"                are reported as strays, not failures\n"
+	"  directories   each adopted directory (schema 14) re-hashed against its key; with\n"
+	"                --trust DIR (the roots, DIR/*.crt) and --publisher CC also its\n"
+	"                signatures verified at the time it was adopted, and its serial\n"
 	"exit: 0 every check passed, 1 a check failed (each failure named), 2 usage, 3 the store\n"
 	"cannot be opened\n";
 static const char backup_usage[] =
@@ -65,6 +70,7 @@ struct sc_args {
 	size_t n_certs;
 	int json, backup, deep;
 	const char *att_root; /* NULL: the store's own attachments folder */
+	const char *trust, *publisher; /* the directories' signatures checked with both */
 };
 
 static int apply(int c, const char *v, void *arg)
@@ -76,6 +82,8 @@ static int apply(int c, const char *v, void *arg)
 	case 'o': a->out = v; break;
 	case 'j': a->json = 1; break;
 	case 'd': a->deep = 1; break;
+	case 't': a->trust = v; break;
+	case 'p': a->publisher = v; break;
 	case 'c':
 		if (a->n_certs == CERTS_MAX)
 			return cli_usage_error(a->backup ? "store backup" : "store check",
@@ -107,6 +115,44 @@ static int load_certs(store_reader *r, const struct sc_args *a, struct store_key
 		x = NULL;
 	}
 	return e == MLA_OK ? CLI_OK : cli_fail(cmd, e, &d);
+}
+
+/* The directories part: hashes, and with --trust and --publisher the signatures. */
+static int check_dirs(store_reader *r, const struct sc_args *a, const char *cmd,
+		      struct store_check_result *res)
+{
+	char pattern[PATH_MAX];
+	mla_diag d = {MLA_OK, ""};
+	mla_trust *trust = NULL;
+	glob_t g;
+	mla_err e = MLA_OK;
+
+	memset(&g, 0, sizeof(g));
+	if (a->trust != NULL &&
+	    (mla_snprintf(pattern, sizeof(pattern), "%s/*.crt", a->trust) != MLA_OK ||
+	     glob(pattern, 0, NULL, &g) != 0 || g.gl_pathc == 0)) {
+		globfree(&g);
+		return cli_usage_error(cmd, "--trust %s: no *.crt there", a->trust);
+	}
+	if (a->trust != NULL && (e = mla_crypto_init(&d)) == MLA_OK) /* XML-DSig */
+		e = mla_trust_load_files((const char *const *)g.gl_pathv, g.gl_pathc, &trust, &d);
+	globfree(&g);
+	if (e == MLA_OK)
+		e = store_check_dirs(r, trust, a->publisher, res, &d);
+	mla_trust_free(trust);
+	return e == MLA_OK ? CLI_OK : cli_fail(cmd, e, &d);
+}
+
+static void print_dirs(const struct store_check_result *res)
+{
+	if (res->bad_dirs > 0)
+		printf("directories: FAILED: %llu of %llu adopted directories; the first: %s\n",
+		       (unsigned long long)res->bad_dirs, (unsigned long long)res->dirs,
+		       res->dir_bad);
+	else
+		printf("directories: %llu re-hashed: ok%s\n", (unsigned long long)res->dirs,
+		       res->dirs_signatures ? ", signatures verified" : " (signatures not checked: "
+		       "no --trust and --publisher)");
 }
 
 static void print_attach(const struct attach_check_result *att)
@@ -154,6 +200,7 @@ static void print_text(const char *path, const struct store_check_result *res,
 	else
 		printf("cases: %llu checked against their steps: ok\n",
 		       (unsigned long long)res->cases);
+	print_dirs(res);
 	print_attach(att);
 	printf("store check: %s\n", res->failed || att->bad ? "FAILED" : "ok");
 }
@@ -181,6 +228,11 @@ static json_t *result_json_cases(const char *path, const struct store_check_resu
 
 	if (o != NULL &&
 	    (json_object_set_new(o, "ok", json_boolean(res->failed == 0 && att->bad == 0)) != 0 ||
+	     json_object_set_new(o, "directories",
+				 json_pack("{sI sI sb ss?}", "checked", (json_int_t)res->dirs,
+					   "bad", (json_int_t)res->bad_dirs, "signatures",
+					   res->dirs_signatures, "error",
+					   res->dir_bad[0] ? res->dir_bad : NULL)) != 0 ||
 	     json_object_set_new(o, "cases", json_pack("{sI sI ss?}", "checked",
 						      (json_int_t)res->cases, "bad",
 						      (json_int_t)res->bad_cases, "error",
@@ -248,7 +300,7 @@ static int check_path(const char *path, const struct sc_args *a, const char *cmd
 	if ((rc = load_certs(r, a, &k, cmd)) == CLI_OK) {
 		e = store_check_run(r, STORE_CHECK_QUICK | STORE_CHECK_LOG | STORE_CHECK_CASES, &k,
 				    NULL, res, &d);
-		rc = e != MLA_OK ? cli_fail(cmd, e, &d) : CLI_OK;
+		rc = e != MLA_OK ? cli_fail(cmd, e, &d) : check_dirs(r, a, cmd, res);
 	}
 	memset(att, 0, sizeof(*att));
 	if (rc == CLI_OK && (rc = check_attachments(r, path, a, cmd, att)) == CLI_OK)
@@ -377,6 +429,7 @@ int cmd_store_check(int argc, char **argv, int backup)
 	static const struct option opts[] = {
 		{"store", 1, NULL, 's'}, {"out", 1, NULL, 'o'}, {"audit-cert", 1, NULL, 'c'},
 		{"json", 0, NULL, 'j'}, {"deep", 0, NULL, 'd'}, {"help", 0, NULL, 'h'},
+		{"trust", 1, NULL, 't'}, {"publisher", 1, NULL, 'p'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *cmd = backup ? "store backup" : "store check";
@@ -393,6 +446,8 @@ int cmd_store_check(int argc, char **argv, int backup)
 						   : "--store is required");
 	if (!backup && a.out != NULL)
 		return cli_usage_error(cmd, "--out goes with store backup");
+	if ((a.trust == NULL) != (a.publisher == NULL) || (backup && a.trust != NULL))
+		return cli_usage_error(cmd, "--trust and --publisher go together, with store check");
 	if (backup && a.deep)
 		return cli_usage_error(cmd, "--deep goes with store check (check the backup after)");
 	return backup ? store_backup(&a) : store_check(&a);

@@ -83,6 +83,8 @@ static void describe(const struct store_check_result *res, char *out, size_t cap
 		(void)mla_snprintf_cut(out, cap, "audit entry %llu does not match its leaf "
 				       "(%llu such)", (unsigned long long)res->first_bad,
 				       (unsigned long long)res->bad_entries);
+	else if (res->bad_dirs > 0)
+		(void)mla_snprintf_cut(out, cap, "%s", res->dir_bad);
 	else
 		(void)mla_snprintf_cut(out, cap, "%s", res->cp);
 }
@@ -178,7 +180,7 @@ static void run_parts(struct gw *g, unsigned what)
 
 void gw_integrity_run(struct gw *g)
 {
-	run_parts(g, STORE_CHECK_QUICK | STORE_CHECK_LOG);
+	run_parts(g, STORE_CHECK_QUICK | STORE_CHECK_LOG | STORE_CHECK_DIRS);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)

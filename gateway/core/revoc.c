@@ -301,7 +301,7 @@ mla_err gw_revoc_check(void *arg, X509 *leaf, X509 *issuer, time_t at, const cha
 	enum rv_verdict v;
 
 	if (rv == NULL || leaf == NULL || issuer == NULL)
-		return MLA_OK; /* issued under an intermediate: see SPEC 18.7 */
+		return MLA_OK; /* no issuer: nothing to ask (callers pass each pair of a path) */
 	memset(&st, 0, sizeof(st));
 	if ((v = verdict(rv, leaf, issuer, &st)) == RV_NO_SOURCE)
 		return MLA_OK;
@@ -324,10 +324,18 @@ void gw_revoc_attach(mla_trust *t)
 
 mla_err gw_revoc_check_chain(STACK_OF(X509) *verified, const char *role, mla_diag *diag)
 {
-	if (gw_revoc_global == NULL || sk_X509_num(verified) < 2)
+	char ca_role[96];
+	mla_err r = MLA_OK;
+
+	if (gw_revoc_global == NULL)
 		return MLA_OK;
-	return gw_revoc_check(gw_revoc_global, sk_X509_value(verified, 0),
-			      sk_X509_value(verified, 1), 0, role, diag);
+	(void)mla_snprintf_cut(ca_role, sizeof(ca_role), "%s's issuing CA", role);
+	/* every certificate but the root, against its issuer: an intermediate CA too */
+	for (int i = 0; r == MLA_OK && i + 1 < sk_X509_num(verified); i++)
+		r = gw_revoc_check(gw_revoc_global, sk_X509_value(verified, i),
+				   sk_X509_value(verified, i + 1), 0, i == 0 ? role : ca_role,
+				   diag);
+	return r;
 }
 
 void gw_revoc_health(struct gw_revoc_health *out)

@@ -35,7 +35,8 @@ mla_err gw_revoc_check(void *arg, X509 *leaf, X509 *issuer, time_t at, const cha
 		       mla_diag *diag);
 /* Attaches the process's checker to a trust set (nothing while none is started). */
 void gw_revoc_attach(mla_trust *t);
-/* A TLS peer's verified chain (SSL_get0_verified_chain: leaf first, its issuer next). */
+/* A TLS peer's verified chain (SSL_get0_verified_chain: leaf first, its issuer next): each
+ * certificate but the root checked against the next one, intermediate CAs included. */
 mla_err gw_revoc_check_chain(STACK_OF(X509) *verified, const char *role, mla_diag *diag);
 
 /* Stapling (revoc_staple.c). Follows the gateway's own TLS leaf (its issuer among roots),

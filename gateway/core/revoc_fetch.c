@@ -146,13 +146,15 @@ int rv_fetch_ocsp(struct gw_revoc *rv, size_t i)
 	return ok;
 }
 
-/* Reads the CRL at src: a file, or an http(s) URL (kept in the disk cache). */
+/* Reads the CRL at src: a file, or an http(s) URL. Either is kept in the disk cache, where
+ * audit export finds the CRLs relied on (SPEC 15 format 6); only a URL's copy stands in for
+ * a source that cannot be read (a configured file is the operator's to keep). */
 static int read_crl(struct gw_revoc *rv, const char *src, mla_buf *body, X509_CRL **crl)
 {
 	char path[PATH_MAX], err[MLA_DIAG_MAX] = "";
 	mla_diag d = {MLA_OK, ""};
 	int url = strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0;
-	int cached = url && cache_path(rv, "crl", src, strlen(src), path);
+	int keep = cache_path(rv, "crl", src, strlen(src), path), cached = url && keep;
 	int ok;
 
 	if (url)
@@ -163,7 +165,7 @@ static int read_crl(struct gw_revoc *rv, const char *src, mla_buf *body, X509_CR
 		ok = 0;
 		(void)mla_snprintf_cut(err, sizeof(err), "%s: %s", src, d.msg);
 	}
-	if (ok && cached)
+	if (ok && keep)
 		cache_write(rv, path, body);
 	if (!ok) {
 		rv_problem(rv, "CRL", err);

@@ -15,6 +15,7 @@
 #include "dir_fetch.h"
 #include "directory.h"
 #include "mlagw/codec.h"
+#include "tlog/audit.h"
 
 #define FETCH_CONNECT_S 10L
 #define FETCH_TOTAL_S 60L
@@ -40,6 +41,8 @@ struct gw_dir_fetch {
 	int one_off; /* the fetch under way is dir_fetch_now's: the schedule stays as it is */
 	int busy;    /* a run is under way (prepared, not yet done) */
 	char pending[GW_URL_MAX]; /* dir_fetch_now's URL, taken by the next prepare */
+	char pending_peer[3];	  /* the peer whose advertisement asked for it */
+	char peer[3];		  /* the fetch under way's ("" for the schedule's) */
 	int64_t due_ms; /* monotonic time the scheduled fetch is due */
 };
 
@@ -113,8 +116,10 @@ static int fetch_prepare(void *arg)
 		arm_due(f);
 		return 0;
 	}
+	f->peer[0] = '\0';
 	if (one_off) {
 		memcpy(f->urls[0], f->pending, sizeof(f->urls[0]));
+		memcpy(f->peer, f->pending_peer, sizeof(f->peer));
 		f->n_urls = 1;
 		f->pending[0] = '\0';
 	} else {
@@ -169,6 +174,28 @@ static mla_err trial(struct gw_dir_fetch *f, const char *tmp, int *newer, mla_di
 	return r;
 }
 
+/* The refusal in the audit log (SPEC 18.6): a directory-refused entry (version 9) naming
+ * why (the error's name; directory-serial for one not newer than the one in force) and the
+ * peer whose advertisement prompted the fetch; nothing of the document. */
+static void audit_refusal(struct gw_dir_fetch *f, mla_err why)
+{
+	mla_audit_entry e;
+	mla_err r;
+
+	mla_audit_entry_init(&e);
+	e.event = MLA_AUDIT_DIRECTORY_REFUSED;
+	if ((r = mla_strcpy(e.actor, sizeof(e.actor), "gateway")) == MLA_OK &&
+	    (r = mla_strcpy(e.error, sizeof(e.error),
+			    mla_errname(why != MLA_OK ? why : MLA_ERR_DIR_SERIAL))) == MLA_OK &&
+	    (r = mla_strcpy(e.from, sizeof(e.from), f->peer)) == MLA_OK &&
+	    (r = mla_snprintf(e.reason, sizeof(e.reason), f->peer[0] ? "peer %s" : "fetched",
+			      f->peer)) == MLA_OK)
+		r = gw_audit(f->g, &e);
+	if (r != MLA_OK)
+		gw_log(GW_LOG_ERROR, "audit-failed", NULL, "event=directory-refused error=%s",
+		       mla_errname(r));
+}
+
 static void adopt(struct gw_dir_fetch *f)
 {
 	const struct gw_snapshot *s = f->g->snap;
@@ -194,6 +221,7 @@ static void adopt(struct gw_dir_fetch *f)
 		       "url=%s reason=\"%s\"", f->url, d.msg[0] ? d.msg : "not newer than the one "
 		       "in force");
 		unlink(tmp);
+		audit_refusal(f, d.code);
 		/* a signer whose revocation status is still being fetched (on this, the loop
 		 * thread, only cached answers count) is judged again at the next round */
 		memcpy(f->refused, digest, sizeof(digest));
@@ -229,13 +257,16 @@ static void fetch_done(void *arg)
 		arm(f);
 }
 
-int dir_fetch_now(struct gw_dir_fetch *f, const char *url)
+int dir_fetch_now(struct gw_dir_fetch *f, const char *url, const char *peer)
 {
 	const struct gw_config *c = &f->g->snap->cfg;
 
 	if (f->busy || c->dir_file[0] == '\0' || f->g->stopping ||
-	    mla_strcpy(f->pending, sizeof(f->pending), url) != MLA_OK)
+	    mla_strcpy(f->pending, sizeof(f->pending), url) != MLA_OK ||
+	    mla_strcpy(f->pending_peer, sizeof(f->pending_peer), peer) != MLA_OK) {
+		f->pending[0] = '\0';
 		return 0;
+	}
 	bg_job_arm(f->job, 0); /* fetch_prepare takes the pending URL first */
 	return 1;
 }

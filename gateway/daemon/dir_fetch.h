@@ -14,9 +14,10 @@ struct gw_dir_fetch;
  * interval apply from the next round). reload is how a fetched directory is adopted. */
 mla_err dir_fetch_start(struct gw *g, mla_err (*reload)(struct gw *, mla_diag *),
 			struct gw_dir_fetch **out);
-/* Fetches url now, once, judged and adopted as a scheduled fetch is (the schedule stays):
- * 1 when started, 0 when a fetch is under way already or it cannot start. */
-int dir_fetch_now(struct gw_dir_fetch *f, const char *url);
+/* Fetches url now, once, judged and adopted as a scheduled fetch is (the schedule stays),
+ * for peer (its State code: named by the directory-refused entry of a refusal): 1 when
+ * started, 0 when a fetch is under way already or it cannot start. */
+int dir_fetch_now(struct gw_dir_fetch *f, const char *url, const char *peer);
 /* Aborts a fetch under way, waits for its thread, frees. NULL-safe. */
 void dir_fetch_free(struct gw_dir_fetch *f);
 

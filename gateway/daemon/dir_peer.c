@@ -97,7 +97,7 @@ void dir_peers_seen(void *arg, const char *state, const char *value, const char 
 	    (p->seen[i].last_ms != 0 && now - p->seen[i].last_ms < DIR_PEER_FETCH_MIN_MS))
 		return; /* not newer, tried already, or too soon after the last */
 	if (!dir_advert_url(url, port, fetch_url, sizeof(fetch_url)) ||
-	    !dir_fetch_now(p->fetch, fetch_url))
+	    !dir_fetch_now(p->fetch, fetch_url, state))
 		return; /* a fetch under way: the next answer tells again */
 	p->seen[i].tried = serial;
 	p->seen[i].last_ms = now;

@@ -241,5 +241,7 @@ mla_err store_check_run(store_reader *r, unsigned what, const struct store_keyri
 	}
 	if (e == MLA_OK && (what & STORE_CHECK_CASES))
 		e = store_check_cases(r, res, diag);
+	if (e == MLA_OK && (what & STORE_CHECK_DIRS))
+		e = store_check_dirs(r, NULL, NULL, res, diag);
 	return e;
 }

@@ -7,6 +7,7 @@
 #define MLAGW_GATEWAY_STORE_CHECK_H
 
 #include "mlagw/checkpoint.h"
+#include "mlagw/envelope.h"
 #include "store.h"
 #include "store_reader.h"
 
@@ -43,6 +44,7 @@ mla_err store_reader_audit_certs(store_reader *r, store_cert_fn fn, void *arg, m
 #define STORE_CHECK_QUICK 1u /* SQLite's quick_check (cost: the store's bytes) */
 #define STORE_CHECK_LOG 2u   /* entries against leaves, the latest checkpoint (cost: the log) */
 #define STORE_CHECK_CASES 4u /* each case's steps a legal path to its state (schema 8) */
+#define STORE_CHECK_DIRS 8u  /* the adopted directories re-hashed (schema 14) */
 
 struct store_check_result {
 	unsigned failed;	 /* the STORE_CHECK_* that failed (res->log names which part) */
@@ -61,6 +63,11 @@ struct store_check_result {
 	uint64_t cases;		 /* cases read (STORE_CHECK_CASES) */
 	uint64_t bad_cases;	 /* cases whose steps do not lead to their state */
 	char case_bad[MLA_DIAG_MAX]; /* the first of them and why, or "" */
+	uint64_t dirs;		 /* directory documents read (STORE_CHECK_DIRS) */
+	uint64_t bad_dirs;	 /* not matching their key, or not verifying */
+	uint64_t dirs_verified;	 /* whose signatures verified (with roots and publisher) */
+	int dirs_signatures;	 /* signatures were checked (roots and publisher given) */
+	char dir_bad[MLA_DIAG_MAX]; /* the first bad one and why, or "" */
 };
 
 /* Runs the parts in what on r's snapshot, the store's recorded keys plus extra (may be
@@ -70,6 +77,12 @@ mla_err store_check_run(store_reader *r, unsigned what, const struct store_keyri
 			const volatile int *stop, struct store_check_result *res, mla_diag *diag);
 /* STORE_CHECK_CASES alone (store_check_cases.c; nothing before schema 8). */
 mla_err store_check_cases(store_reader *r, struct store_check_result *res, mla_diag *diag);
+/* STORE_CHECK_DIRS alone (store_check_dirs.c; nothing before schema 14): each adopted
+ * directory's bytes against its SHA-256 key; with trust and publisher (both non-NULL) also
+ * its signatures (SPEC 18.3, judged at the time it was stored, expiry not judged) and
+ * serial. MLA_OK when it ran (res->failed says whether it failed). */
+mla_err store_check_dirs(store_reader *r, const mla_trust *trust, const char *publisher,
+			 struct store_check_result *res, mla_diag *diag);
 /* Makes a query running on r return at once (from any thread). */
 void store_reader_interrupt(store_reader *r);
 

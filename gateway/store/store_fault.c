@@ -316,6 +316,12 @@ mla_err store_fault_make_v13(const char *path, mla_diag *diag)
 	return exec(path, "DROP TABLE directory_docs; PRAGMA user_version = 13", diag);
 }
 
+mla_err store_fault_dir_doc_alter(const char *path, mla_diag *diag)
+{
+	return exec(path, "UPDATE directory_docs SET doc = CAST(doc || X'0A' AS BLOB) WHERE "
+		    "serial = (SELECT min(serial) FROM directory_docs)", diag);
+}
+
 mla_err store_fault_pragma(const char *path, const char *name, char *out, size_t cap,
 			   mla_diag *diag)
 {

@@ -39,6 +39,8 @@ mla_err store_fault_pages(const char *path, const char *name, int64_t *page_size
 			  store_fault_page_fn fn, void *arg, mla_diag *diag);
 /* Sets the schema version number alone (e.g. to one this code does not know). */
 mla_err store_fault_set_version(const char *path, int version, mla_diag *diag);
+/* One byte appended to the adopted directory of the lowest serial (its key unchanged). */
+mla_err store_fault_dir_doc_alter(const char *path, mla_diag *diag);
 /* Turns a current store into one of schema version 1 (drops what versions 2 to 9 added). */
 mla_err store_fault_make_v1(const char *path, mla_diag *diag);
 /* Turns a current store into one of schema version 6 (drops the audit tree's hashes and the

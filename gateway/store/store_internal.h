@@ -307,6 +307,7 @@ enum store_reader_stmt_id {
 	SR_ATTACH_MSGS,
 	SR_ATTACH_KNOWN,
 	SR_DIR_DOC,
+	SR_DIR_DOCS,
 	SR_COUNT_
 };
 

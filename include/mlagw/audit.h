@@ -127,7 +127,19 @@ typedef struct mla_audit_source {
 	 * MLA_ERR_NOT_FOUND; NULL for a source that keeps none */
 	mla_err (*directory)(void *ctx, const uint8_t digest[32], mla_audit_bytes_fn fn,
 			     void *arg, mla_diag *diag);
+	/* the CRLs the gateway relied on (SPEC 18.7; PEM or DER), fn once each, in any order,
+	 * called with crl_ctx (the revocation cache lies beside the store, not in it:
+	 * mla_audit_crl_dir); NULL for a source that keeps none. Called twice by an export. */
+	mla_err (*crls)(void *crl_ctx, mla_audit_bytes_fn fn, void *arg, mla_diag *diag);
+	void *crl_ctx;
 } mla_audit_source;
+
+/* A source's crls callback over a gateway's revocation cache, crl_ctx its folder
+ * (STORE.revocation, SPEC 18.7): every regular file named crl-* in it, in name order, each
+ * at most MLA_CRL_MAX_BYTES (a larger one is skipped); at most MLA_AUDIT_CRLS_MAX files. A
+ * folder that does not exist holds none. */
+#define MLA_AUDIT_CRLS_MAX 256
+mla_err mla_audit_crl_dir(void *crl_ctx, mla_audit_bytes_fn fn, void *arg, mla_diag *diag);
 
 /* What stopped an export, so that a caller can word it: diag holds the message. */
 typedef enum mla_audit_export_fault {
@@ -153,6 +165,7 @@ typedef struct mla_audit_export_result {
 	uint64_t covered;  /* entries the latest checkpoint covers */
 	unsigned warnings; /* MLA_AUDIT_EXPORT_W_* */
 	size_t directories; /* directory documents written (format 5) */
+	size_t crls;	    /* CRLs written (format 6) */
 } mla_audit_export_result;
 
 /* Writes the audit bundle of src to out: the manifest, the audit certificate (cert_pem, PEM,
@@ -199,6 +212,7 @@ typedef enum mla_audit_check {
 	MLA_AUDIT_CHECK_DELIVERED, /* each delivered entry has the positive receipt it names */
 	MLA_AUDIT_CHECK_ATTACHMENTS, /* attachment files beside the bundle (SPEC 15, 17.15) */
 	MLA_AUDIT_CHECK_DIRECTORIES, /* the directory documents the log adopted (SPEC 15, 18.6) */
+	MLA_AUDIT_CHECK_REVOCATION,  /* the CRLs and the signers they revoke (SPEC 15, 18.7) */
 	MLA_AUDIT_CHECK_N
 } mla_audit_check;
 
@@ -251,6 +265,8 @@ typedef enum mla_audit_refusal {
 	MLA_AUDIT_R_ATTACHMENT_UNLISTED, /* a file beside the bundle that no verified envelope lists */
 	MLA_AUDIT_R_DIRECTORY,	   /* a directory document does not verify, differs from its entry,
 				    * or its serial goes back along the log */
+	MLA_AUDIT_R_CRL,	   /* a crl record is not a root's valid CRL */
+	MLA_AUDIT_R_REVOKED,	   /* signed at or after its signer's revocation time */
 	MLA_AUDIT_R_N
 } mla_audit_refusal;
 
@@ -314,7 +330,11 @@ typedef struct mla_audit_bundle_result {
 	size_t attachments_absent; /* listed by a verified envelope, not in the folder: unchecked */
 	mla_audit_dir_adopted *directories; /* the directory-adopted entries, in seq order */
 	size_t ndirectories;
+	size_t crls; /* crl records verified: the revocation evidence (0: signers not judged) */
 } mla_audit_bundle_result;
+
+/* The revoked certificates a verifier keeps from a bundle's CRLs, in all (32 bytes each). */
+#define MLA_AUDIT_REVOKED_MAX 1000000
 
 /* The failures of one bundle described at most (the rest counted): a bundle made to fail at
  * every one of ten million entries must not make its auditor's memory grow with it. */

@@ -53,7 +53,8 @@ typedef enum mla_audit_event {
 	MLA_AUDIT_AUDIT_KEY_CHANGED = 16, /* the next audit key, under the current one's signature */
 	MLA_AUDIT_PROTECTED_VIEWED = 17, /* protected persons shown: who, which message, why (v5) */
 	MLA_AUDIT_DIRECTORY_ADOPTED = 18, /* a directory serial taken into force (v8, SPEC 18.6) */
-	MLA_AUDIT_EVENT_N = 19
+	MLA_AUDIT_DIRECTORY_REFUSED = 19, /* a fetched directory refused: the reason (v9) */
+	MLA_AUDIT_EVENT_N = 20
 } mla_audit_event;
 
 /* An entry. Strings are NUL-terminated; an empty string is an absent field ("-" in the

@@ -35,6 +35,23 @@ mla_err mla_crl_verify(X509_CRL *crl, X509 *issuer, time_t now, mla_diag *diag);
 /* Whether a verified CRL lists cert: st->revoked and the dates. */
 void mla_crl_status(X509_CRL *crl, X509 *cert, mla_revoc_status *st);
 
+/* For an auditor (SPEC 15 step 1a): exactly one DER CRL of len bytes (no PEM, nothing
+ * after it), at most MLA_CRL_MAX_BYTES. */
+mla_err mla_crl_parse_der(const uint8_t *data, size_t len, X509_CRL **out, mla_diag *diag);
+/* The CRL is root's: its issuer is root's subject, its signature (SHA-256 or stronger, or
+ * Ed25519) verifies with root's key, it has a thisUpdate within root's validity and a
+ * nextUpdate after it. No comparison with now: an auditor judges the past. */
+mla_err mla_crl_verify_issued(X509_CRL *crl, X509 *root, mla_diag *diag);
+/* Serial numbers longer than this (RFC 5280 4.1.2.2: at most 20 octets) are refused. */
+#define MLA_CRL_SERIAL_MAX 20
+/* Each revoked certificate a CRL lists: its serial's magnitude (big endian, as DER holds
+ * it, without sign), whether it is negative, its revocationDate. A non-zero return stops. */
+typedef int (*mla_crl_revoked_fn)(void *arg, const uint8_t *serial, size_t len, int negative,
+				  time_t at);
+/* fn over the CRL's list: 0, fn's non-zero return, or -2 for an entry without a readable
+ * date or with a serial of more than MLA_CRL_SERIAL_MAX octets. */
+int mla_crl_each_revoked(X509_CRL *crl, mla_crl_revoked_fn fn, void *arg);
+
 /* The DER OCSP request for cert issued by issuer (SHA-1 CertID, as RFC 6960 responders
  * expect; no nonce, so answers can be cached until their nextUpdate). */
 mla_err mla_ocsp_request(X509 *cert, X509 *issuer, mla_buf *der, mla_diag *diag);

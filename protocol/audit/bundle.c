@@ -10,12 +10,13 @@
 #include "mlagw/codec.h"
 #include "mlagw/directory.h"
 #include "mlagw/limits.h"
+#include "mlagw/revoc.h"
 
 #define HEADER_LINE_MAX 128
 
 static const char *const type_names[MLA_BUNDLE_TYPE_N] = {
 	"manifest", "certificate", "entry", "checkpoint", "witnessed", "proof", "envelope",
-	"receipt", "directory",
+	"receipt", "directory", "crl",
 };
 
 const char *mla_bundle_type_name(mla_bundle_type t)
@@ -35,6 +36,7 @@ size_t mla_bundle_type_max(mla_bundle_type t)
 	case MLA_BUNDLE_ENVELOPE:
 	case MLA_BUNDLE_RECEIPT: return MLA_DEFAULT_MAX_ENVELOPE_BYTES;
 	case MLA_BUNDLE_DIRECTORY: return MLA_DIR_MAX_BYTES;
+	case MLA_BUNDLE_CRL: return MLA_CRL_MAX_BYTES;
 	default: return 0;
 	}
 }
@@ -59,9 +61,10 @@ mla_err mla_bundle_begin(mla_buf *out)
 
 mla_err mla_bundle_begin_format(mla_buf *out, unsigned format)
 {
-	if (format < 2 || format > 5)
+	if (format < 2 || format > 6)
 		return MLA_ERR_ARG;
-	return mla_buf_append_str(out, format == 5   ? MLA_BUNDLE_MAGIC5
+	return mla_buf_append_str(out, format == 6   ? MLA_BUNDLE_MAGIC6
+				       : format == 5 ? MLA_BUNDLE_MAGIC5
 				       : format == 4 ? MLA_BUNDLE_MAGIC4
 				       : format == 3 ? MLA_BUNDLE_MAGIC3
 						     : MLA_BUNDLE_MAGIC);
@@ -178,24 +181,27 @@ static mla_err later_audit_cert(const struct order *o, const mla_bundle_record *
 	return MLA_OK;
 }
 
-/* Format 5: a directory record is named by the 64 lower-case hex digits of a SHA-256, in
- * ascending order (so no document twice). */
-static mla_err directory_record(const struct order *o, const mla_bundle_record *rec,
-				mla_diag *diag)
+/* Formats 5 and 6: a directory (format 5) or crl (format 6) record is named by the 64
+ * lower-case hex digits of a SHA-256, in ascending order (so no document twice). */
+static mla_err digest_named_record(const struct order *o, const mla_bundle_record *rec,
+				   mla_diag *diag)
 {
+	const char *type = type_names[rec->type];
+	unsigned since = rec->type == MLA_BUNDLE_CRL ? 6 : 5;
 	size_t n = strlen(rec->name);
 	int hex = n == 64;
 
 	for (size_t i = 0; hex && i < n; i++)
 		hex = (rec->name[i] >= '0' && rec->name[i] <= '9') ||
 		      (rec->name[i] >= 'a' && rec->name[i] <= 'f');
-	if (o->format < 5 || !hex ||
-	    (o->prev_type == MLA_BUNDLE_DIRECTORY && strcmp(o->prev_name, rec->name) >= 0))
-		return mla_fail(diag, MLA_ERR_SCHEMA, "record %llu (directory %s): %s",
-				(unsigned long long)o->n, rec->name,
-				o->format < 5 ? "directory records are format 5"
-				: !hex	      ? "not named by a SHA-256 (64 lower-case hex digits)"
-					      : "not after the previous directory in ascending order");
+	if (o->format < since)
+		return mla_fail(diag, MLA_ERR_SCHEMA, "record %llu (%s %s): %s records are format "
+				"%u", (unsigned long long)o->n, type, rec->name, type, since);
+	if (!hex || (o->prev_type == rec->type && strcmp(o->prev_name, rec->name) >= 0))
+		return mla_fail(diag, MLA_ERR_SCHEMA, "record %llu (%s %s): %s",
+				(unsigned long long)o->n, type, rec->name,
+				!hex ? "not named by a SHA-256 (64 lower-case hex digits)"
+				     : "not after the previous record of its type in ascending order");
 	return MLA_OK;
 }
 
@@ -221,8 +227,8 @@ static mla_err check_order(const struct order *o, const mla_bundle_record *rec, 
 		return mla_fail(diag, MLA_ERR_SCHEMA, "record %llu (%s %s): out of order: after "
 				"%s records", (unsigned long long)i, type_names[rec->type],
 				rec->name, type_names[o->prev_type]);
-	if (rec->type == MLA_BUNDLE_DIRECTORY)
-		return directory_record(o, rec, diag);
+	if (rec->type == MLA_BUNDLE_DIRECTORY || rec->type == MLA_BUNDLE_CRL)
+		return digest_named_record(o, rec, diag);
 	return MLA_OK;
 }
 
@@ -243,14 +249,16 @@ static mla_err order_next(struct order *o, const mla_bundle_record *rec, mla_dia
 /* The format the first line names (2 to 5), or 0. */
 static unsigned magic_format(const uint8_t *p, size_t n)
 {
-	static const char *const magics[4] = {MLA_BUNDLE_MAGIC, MLA_BUNDLE_MAGIC3,
-					      MLA_BUNDLE_MAGIC4, MLA_BUNDLE_MAGIC5};
+	static const char *const magics[5] = {MLA_BUNDLE_MAGIC, MLA_BUNDLE_MAGIC3,
+					      MLA_BUNDLE_MAGIC4, MLA_BUNDLE_MAGIC5,
+					      MLA_BUNDLE_MAGIC6};
 	const size_t ml = sizeof(MLA_BUNDLE_MAGIC) - 1;
 
 	_Static_assert(sizeof(MLA_BUNDLE_MAGIC) == sizeof(MLA_BUNDLE_MAGIC3) &&
 			       sizeof(MLA_BUNDLE_MAGIC) == sizeof(MLA_BUNDLE_MAGIC4) &&
-			       sizeof(MLA_BUNDLE_MAGIC) == sizeof(MLA_BUNDLE_MAGIC5), "one length");
-	for (unsigned i = 0; n >= ml && i < 4; i++)
+			       sizeof(MLA_BUNDLE_MAGIC) == sizeof(MLA_BUNDLE_MAGIC5) &&
+			       sizeof(MLA_BUNDLE_MAGIC) == sizeof(MLA_BUNDLE_MAGIC6), "one length");
+	for (unsigned i = 0; n >= ml && i < 5; i++)
 		if (memcmp(p, magics[i], ml) == 0)
 			return i + 2;
 	return 0;
@@ -264,7 +272,7 @@ static uint64_t bundle_max(unsigned format)
 static mla_err not_a_bundle(mla_diag *diag)
 {
 	return mla_fail(diag, MLA_ERR_SCHEMA, "not an audit bundle: the first line must be "
-			"mlagw-audit-bundle/2, /3, /4 or /5");
+			"mlagw-audit-bundle/2, /3, /4, /5 or /6");
 }
 
 static mla_err push(mla_bundle *b, size_t *cap, const mla_bundle_record *rec, mla_diag *diag)

@@ -311,6 +311,8 @@ static unsigned bundle_format(const struct export_ctx *x)
 	uint64_t records = x->body_records + x->res->peer_certs + x->nkey_changes + 2;
 	uint64_t bytes = x->body_bytes + x->peer_certs.len + ((uint64_t)4 << 20);
 
+	if (x->res->crls > 0)
+		return 6; /* format 5 with the CRLs relied on */
 	if (x->res->directories > 0)
 		return 5; /* format 4 with the directory documents */
 	if (records > MLA_BUNDLE_RECORDS_MAX || bytes > MLA_BUNDLE_MAX || x->sizes == NULL)
@@ -353,9 +355,15 @@ static json_t *manifest(const struct export_ctx *x)
 		json_decref(m);
 		m = NULL;
 	}
-	if (m != NULL && bundle_format(x) == 5 && /* format 5 counts its directory documents */
+	if (m != NULL && bundle_format(x) >= 5 && /* format 5 counts its directory documents */
 	    json_object_set_new(json_object_get(m, "counts"), "directories",
 				json_integer((json_int_t)res->directories)) != 0) {
+		json_decref(m);
+		m = NULL;
+	}
+	if (m != NULL && bundle_format(x) >= 6 && /* format 6 its CRLs */
+	    json_object_set_new(json_object_get(m, "counts"), "crls",
+				json_integer((json_int_t)res->crls)) != 0) {
 		json_decref(m);
 		m = NULL;
 	}
@@ -454,6 +462,7 @@ static void ctx_free(struct export_ctx *x)
 	free(x->sealed);
 	free(x->key_changes);
 	free(x->dirs);
+	free(x->crls);
 	mla_buf_free(&x->first_note);
 }
 
@@ -487,6 +496,7 @@ static mla_err export_run(const mla_audit_source *src, const uint8_t *pem, size_
 		 (r = export_checkpoints(&x)) == MLA_OK && (r = export_log(&x)) == MLA_OK &&
 		 (r = export_second_read(&x)) == MLA_OK && (r = export_messages(&x)) == MLA_OK &&
 		 (r = export_directories(&x)) == MLA_OK &&
+		 (r = export_crls(&x)) == MLA_OK &&
 		 (r = export_head(&x, cert.data, cert.len, &head)) == MLA_OK &&
 		 (fp != NULL || (r = sink->open_out(&x, sink->arg, &fp)) == MLA_OK))
 		r = write_bundle(&x, &head, fp, sink->name);

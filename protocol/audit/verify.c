@@ -12,7 +12,7 @@
 
 static const char *const check_names[MLA_AUDIT_CHECK_N] = {
 	"bundle", "certificate", "checkpoints", "entries", "tree", "witness", "proofs",
-	"envelopes", "receipts", "delivered", "attachments", "directories",
+	"envelopes", "receipts", "delivered", "attachments", "directories", "revocation",
 };
 
 static const char *const refusal_names[MLA_AUDIT_R_N] = {
@@ -24,6 +24,7 @@ static const char *const refusal_names[MLA_AUDIT_R_N] = {
 	"message-id", "receipt-match", "digest", "unreferenced", "missing", "not-selected",
 	"delivered", "split-roots", "split-log", "split-witness", "unverified", "no-state",
 	"epoch-link", "seal", "key-change", "attachment", "attachment-unlisted", "directory",
+	"crl", "revoked",
 };
 
 const char *mla_audit_check_name(mla_audit_check c)
@@ -291,7 +292,7 @@ void audit_vctx_init(struct vctx *v, const mla_bundle *b, FILE *f, const mla_aud
 int audit_run_checks(struct vctx *v)
 {
 	int (*const steps[])(struct vctx *) = {
-		verify_manifest, audit_prepass, verify_certificate, verify_checkpoints,
+		verify_manifest, verify_crls, audit_prepass, verify_certificate, verify_checkpoints,
 		verify_entries,
 		verify_keys, verify_tree, verify_witness, verify_messages, verify_proofs,
 		verify_directories,
@@ -304,9 +305,15 @@ int audit_run_checks(struct vctx *v)
 		}
 		v->have_cpt = 1;
 	}
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		if (steps[i](v) != 0 || v->nomem || v->tmp_failed)
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (steps[i](v) != 0 || v->nomem || v->tmp_failed) {
+			audit_revoc_hook(v, 0);
 			return -1;
+		}
+		if (steps[i] == verify_crls) /* from now on signers are looked up in the CRLs */
+			audit_revoc_hook(v, 1);
+	}
+	audit_revoc_hook(v, 0);
 	return 0;
 }
 
@@ -327,6 +334,9 @@ void audit_vctx_free(struct vctx *v)
 		xsort_free(&v->psort);
 	v->have_psort = 0;
 	free(v->entries);
+	free(v->revs);
+	v->revs = NULL;
+	v->nrevs = v->caprevs = 0;
 	free(v->att_msgs);
 	free(v->dirs);
 	free(v->extras);
@@ -383,6 +393,7 @@ mla_audit_bundle_result *audit_vctx_result(struct vctx *v, const char *name)
 	r->unlisted = v->unlisted;
 	r->attachments_dir = v->att_dir != NULL;
 	r->attachments_absent = v->att_absent;
+	r->crls = v->crls_ok;
 	r->directories = v->dirs; /* moved */
 	r->ndirectories = v->ndirs;
 	v->dirs = NULL;

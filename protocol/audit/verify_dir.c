@@ -57,6 +57,7 @@ static void check_doc(struct vctx *v, mla_audit_dir_adopted *d, const char *hex,
 	pol.publisher = d->publisher;
 	pol.now = (time_t)(d->time_ms / 1000);
 	pol.grace = NO_EXPIRY_JUDGED;
+	audit_revoc_reset(v);
 	if (pol.trust == NULL ||
 	    mla_directory_verify(doc->data, doc->len, &pol, &dir, NULL, &diag) != MLA_OK)
 		vfail(v, F_DIRS, MLA_AUDIT_R_DIRECTORY, MLA_BUNDLE_DIRECTORY, hex,
@@ -71,6 +72,12 @@ static void check_doc(struct vctx *v, mla_audit_dir_adopted *d, const char *hex,
 		      dir->publisher, d->seq, d->serial, d->publisher);
 	else
 		d->verified = 1;
+	if (d->verified && v->hit.have) { /* a signer revoked: before the directory was issued? */
+		char what[96];
+		(void)mla_snprintf_cut(what, sizeof(what), "directory %.16s... (entry %" PRIu64
+				       ", serial %" PRIu64 ")", hex, d->seq, d->serial);
+		audit_revoc_judge(v, MLA_BUNDLE_DIRECTORY, hex, (int64_t)dir->issued_at, what);
+	}
 	v->fam[F_DIRS].ok += (size_t)d->verified;
 	mla_directory_free(dir);
 }

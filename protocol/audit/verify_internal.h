@@ -26,7 +26,7 @@ enum vfam_id {
 	F_PROOFS = MLA_AUDIT_CHECK_PROOFS, F_ENVELOPES = MLA_AUDIT_CHECK_ENVELOPES,
 	F_RECEIPTS = MLA_AUDIT_CHECK_RECEIPTS, F_DELIVERED = MLA_AUDIT_CHECK_DELIVERED,
 	F_ATTACH = MLA_AUDIT_CHECK_ATTACHMENTS, F_DIRS = MLA_AUDIT_CHECK_DIRECTORIES,
-	F_N = MLA_AUDIT_CHECK_N
+	F_REVOC = MLA_AUDIT_CHECK_REVOCATION, F_N = MLA_AUDIT_CHECK_N
 };
 
 /* The trust set (trust.c): the roots for envelopes and receipts, and the same roots as
@@ -247,6 +247,22 @@ mla_err audit_envelope_verify_keep(const mla_buf *data, const mla_trust *trust,
 				   const mla_limits *at, mla_verified *out, uint8_t att[32],
 				   int *has_att, mla_attach_list **keep, mla_diag *d);
 
+/* A certificate a verified crl record lists (verify_crl.c): the root that issued it (an
+ * index into the trust set), its serial (magnitude, big endian) and revocation time. */
+struct vrevoked {
+	uint16_t root;
+	uint8_t negative, len;
+	uint8_t serial[20];
+	int64_t at;
+};
+
+/* The earliest revocation among the signers of the document being verified. */
+struct vrevhit {
+	int have;
+	int64_t at;
+	char what[MLA_DIAG_MAX];
+};
+
 /* One bundle's verification: what the checks parsed, counted and found. The entries are
  * read from f twice, in bounded memory (SPEC 15 "Verification"): once for which messages
  * the bundle must hold (audit_prepass), once for every check (verify_entries), which puts
@@ -335,6 +351,10 @@ struct vctx {
 	size_t natt_msgs, capatt_msgs;
 	mla_audit_dir_adopted *dirs; /* the directory-adopted entries, in seq order (verify_dir.c) */
 	size_t ndirs, capdirs;
+	struct vrevoked *revs; /* from the verified crl records, sorted (verify_crl.c) */
+	size_t nrevs, caprevs;
+	size_t crls_ok;
+	struct vrevhit hit;
 };
 
 struct vattmsg {
@@ -378,6 +398,24 @@ int verify_manifest(struct vctx *v);
  * follow the previous one's); then, last, the directory documents they name (SPEC 15). */
 int audit_dir_entry(struct vctx *v, const mla_audit_entry *e);
 int verify_directories(struct vctx *v);
+/* verify_crl.c: the crl records (SPEC 15 step 1a) into the table of revoked certificates. */
+int verify_crls(struct vctx *v);
+/* Whether cert, issued by issuer (a root, or NULL: not judged), is listed; the earliest
+ * revocation of all looked up since the last reset is kept in *hit, described with role. */
+int audit_revoked(const struct vctx *v, X509 *cert, X509 *issuer, const char *role,
+		  struct vrevhit *hit);
+/* The same for one of the log's own certificates (an audit key), its issuer the root of the
+ * bundle's State that issued it. */
+int audit_revoked_own(const struct vctx *v, X509 *cert, const char *role, struct vrevhit *hit);
+/* Installs (on) or removes the trust set's revocation hook, which notes in v->hit the
+ * revoked signers of each verified document. */
+void audit_revoc_hook(struct vctx *v, int on);
+/* Forgets v->hit, before a document is verified. */
+void audit_revoc_reset(struct vctx *v);
+/* After a document (record t named name, described by what) verified: a failure `revoked`
+ * when a signer was revoked at or before signed_at (Unix seconds). */
+void audit_revoc_judge(struct vctx *v, mla_bundle_type t, const char *name, int64_t signed_at,
+		       const char *what);
 /* verify_pass.c: the first read of the entries (selected and resealed messages, the last
  * entry's time), after the manifest; the second is verify_entries. */
 int audit_prepass(struct vctx *v);

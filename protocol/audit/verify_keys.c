@@ -133,6 +133,21 @@ static time_t entry_time(struct vctx *v, uint64_t seq)
 	return k >= 0 ? (time_t)(cp.last_ms / 1000) : 0;
 }
 
+/* Audit key k (its record name) against the CRLs: its checkpoints cover entries up to
+ * last_entry, recorded at at, so it signed at or after that time (SPEC 15 "Revocation"). */
+static void key_not_revoked(struct vctx *v, size_t k, const char *name, time_t at,
+			    uint64_t last_entry)
+{
+	char what[160];
+
+	audit_revoc_reset(v);
+	if (!audit_revoked_own(v, v->keys[k].cert, "audit", &v->hit))
+		return;
+	(void)mla_snprintf_cut(what, sizeof(what), "the checkpoints of audit key %s, which cover "
+			       "entry %llu", name, (unsigned long long)last_entry);
+	audit_revoc_judge(v, MLA_BUNDLE_CERTIFICATE, name, (int64_t)at, what);
+}
+
 /* Each key's certificate was valid when it last signed: at the time of the last entry its
  * last checkpoint covers (an archived bundle verifies after the certificate expired). */
 static void check_key_times(struct vctx *v, const uint64_t *last_size)
@@ -156,6 +171,8 @@ static void check_key_times(struct vctx *v, const uint64_t *last_size)
 						 sizeof(why)))
 			vfail(v, F_CERT, MLA_AUDIT_R_CERT_CHAIN, MLA_BUNDLE_CERTIFICATE, name,
 			      "certificate %s: %s", name, why);
+		else
+			key_not_revoked(v, k, name, at, last_size[k] - 1);
 	}
 }
 
@@ -204,8 +221,12 @@ int verify_keys(struct vctx *v)
 	if (!v->have_key)
 		return 0; /* reported by verify_certificate */
 	nch = changes_of(v, NULL, 0);
-	if (nch == 0 && v->nkeys == 1)
-		return 0; /* one key: judged by verify_certificate */
+	if (nch == 0 && v->nkeys == 1) { /* one key: judged by verify_certificate */
+		if (v->nentries > 0 && v->last_ms > 0)
+			key_not_revoked(v, 0, "audit", (time_t)(v->last_ms / 1000),
+					v->nentries - 1);
+		return 0;
+	}
 	seqs = calloc(nch + 1, sizeof(*seqs));
 	last_size = calloc(v->nkeys + 1, sizeof(*last_size));
 	if (seqs == NULL || last_size == NULL) {

@@ -127,6 +127,8 @@ static void manifest_counts(struct vctx *v, json_t *j)
 	manifest_count(v, counts, "proofs", MLA_BUNDLE_PROOF);
 	if (v->b->format >= 5)
 		manifest_count(v, counts, "directories", MLA_BUNDLE_DIRECTORY);
+	if (v->b->format >= 6)
+		manifest_count(v, counts, "crls", MLA_BUNDLE_CRL);
 	if (!json_is_integer(pc) || json_integer_value(pc) != (json_int_t)npc)
 		MFAIL(v, "manifest: counts.peer_certificates is not the %zu peer certificates the "
 		      "bundle holds", npc);
@@ -187,9 +189,10 @@ static void manifest_keys(struct vctx *v, json_t *j)
 	size_t ntop = sizeof(top) / sizeof(top[0]) - (v->b->format >= 4);
 	static const char *const counts[] = {"entries", "checkpoints", "witnessed",
 					     "peer_certificates", "proofs", "envelopes",
-					     "receipts", "directories"};
-	/* format 5 counts its directory documents too: the last member */
-	size_t ncounts = sizeof(counts) / sizeof(counts[0]) - (v->b->format < 5);
+					     "receipts", "directories", "crls"};
+	/* format 5 counts its directory documents too, format 6 its CRLs: the last members */
+	size_t ncounts = sizeof(counts) / sizeof(counts[0]) - (v->b->format < 5) -
+			 (v->b->format < 6);
 	static const char *const filter[] = {"case", "from", "to"};
 
 	if (!exact_keys(j, top, ntop))
@@ -197,8 +200,8 @@ static void manifest_keys(struct vctx *v, json_t *j)
 		      "last_seq, %scounts and filter", v->b->format >= 4 ? "" : "checkpoint_sizes, ");
 	if (!exact_keys(json_object_get(j, "counts"), counts, ncounts))
 		MFAIL(v, "manifest: counts is not exactly {entries, checkpoints, witnessed, "
-		      "peer_certificates, proofs, envelopes, receipts%s}",
-		      v->b->format >= 5 ? ", directories" : "");
+		      "peer_certificates, proofs, envelopes, receipts%s%s}",
+		      v->b->format >= 5 ? ", directories" : "", v->b->format >= 6 ? ", crls" : "");
 	if (!exact_keys(json_object_get(j, "filter"), filter, 3))
 		MFAIL(v, "manifest: filter is not exactly {case, from, to}");
 }

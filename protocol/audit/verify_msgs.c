@@ -257,9 +257,24 @@ mla_err audit_envelope_verify(const mla_buf *data, const mla_trust *trust,
 	return audit_envelope_verify_list(data, trust, at, out, att, &has_att, d);
 }
 
+/* "<type> <id>" and, when the message has an entry, "(message first recorded at entry S)":
+ * what a revocation failure names (SPEC 15 "Revocation"). */
+static void record_what(struct vctx *v, const struct vgroup *g, const char *type, char *out,
+			size_t cap)
+{
+	struct mrow r;
+
+	if (g->first < g->entries_end && row_at(v, g->first, &r) == 0)
+		(void)mla_snprintf_cut(out, cap, "%s %s (message first recorded at entry %llu)",
+				       type, g->id, (unsigned long long)xsort_get_be64(r.pos));
+	else
+		(void)mla_snprintf_cut(out, cap, "%s %s", type, g->id);
+}
+
 static void check_one_envelope(struct vctx *v, struct vgroup *g, struct gslot *x, int in_order,
 			       mla_buf *data)
 {
+	char what[160];
 	mla_diag d = {MLA_OK, ""};
 	mla_verified out;
 	mla_limits at = audit_limits_at(v, g, 0);
@@ -273,6 +288,7 @@ static void check_one_envelope(struct vctx *v, struct vgroup *g, struct gslot *x
 	SHA256(data->data, data->len, x->sha);
 	if (!in_order)
 		return; /* refused for that alone */
+	audit_revoc_reset(v);
 	if (audit_envelope_verify_keep(data, v->trust->trust, &at, &out, x->att_sha, &x->has_att,
 				       v->att_dir != NULL && x->seal == 0 ? &list : NULL,
 				       &d) != MLA_OK)
@@ -284,6 +300,11 @@ static void check_one_envelope(struct vctx *v, struct vgroup *g, struct gslot *x
 	else {
 		x->verified = 1;
 		memcpy(x->to_state, out.header.to_state, 3);
+		if (v->hit.have) { /* its signer was revoked: before its Created? */
+			record_what(v, g, "envelope", what, sizeof(what));
+			audit_revoc_judge(v, MLA_BUNDLE_ENVELOPE, rec.name,
+					  (int64_t)out.header.created, what);
+		}
 		/* the files beside the bundle, against the list this signature vouches for */
 		if (list != NULL && audit_attach_check(v, rec.name, list) != 0)
 			v->nomem = 1;
@@ -303,6 +324,7 @@ void audit_receipt_keep(struct vreceipt *out, const mla_receipt *r)
 static void check_one_receipt(struct vctx *v, struct vgroup *g, struct gslot *x, int in_order,
 			      mla_buf *data)
 {
+	char what[160];
 	mla_diag d = {MLA_OK, ""};
 	mla_limits at = audit_limits_at(v, g, 1);
 	const struct gslot *env = g->env.have ? &g->env : NULL;
@@ -317,6 +339,7 @@ static void check_one_receipt(struct vctx *v, struct vgroup *g, struct gslot *x,
 	if (!in_order)
 		return; /* refused for that alone */
 	memset(&r, 0, sizeof(r));
+	audit_revoc_reset(v);
 	if (mla_receipt_verify(data->data, data->len, v->trust->trust, &at, &r, &d) != MLA_OK)
 		vfail(v, F_RECEIPTS, MLA_AUDIT_R_RECEIPT_INVALID, MLA_BUNDLE_RECEIPT, rec.name,
 		      "receipt %s: does not verify: %s", rec.name, mla_diag_message(&d));
@@ -331,6 +354,10 @@ static void check_one_receipt(struct vctx *v, struct vgroup *g, struct gslot *x,
 		      mla_diag_message(&d));
 	else
 		x->verified = 1;
+	if (x->verified && v->hit.have) { /* its signer was revoked: before its ReceivedAt? */
+		record_what(v, g, "receipt", what, sizeof(what));
+		audit_revoc_judge(v, MLA_BUNDLE_RECEIPT, rec.name, (int64_t)r.received_at, what);
+	}
 	audit_receipt_keep(&x->r, &r);
 }
 

@@ -42,8 +42,9 @@ static void path_window(X509_STORE_CTX *ctx, time_t window[2])
 	}
 }
 
+/* path (may be NULL) receives, on success, the validated path: leaf first, root last. */
 static int verify_with(X509_STORE *store, STACK_OF(X509) *chain, time_t at, int *err,
-		       X509 **bad, time_t window[2])
+		       X509 **bad, time_t window[2], STACK_OF(X509) **path)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	int ok = 0;
@@ -60,6 +61,8 @@ static int verify_with(X509_STORE *store, STACK_OF(X509) *chain, time_t at, int 
 	*err = X509_STORE_CTX_get_error(ctx);
 	if (ok && window != NULL)
 		path_window(ctx, window);
+	if (ok && path != NULL && (*path = X509_STORE_CTX_get1_chain(ctx)) == NULL)
+		ok = 0;
 	*bad = X509_STORE_CTX_get_current_cert(ctx);
 out:
 	X509_STORE_CTX_free(ctx);
@@ -76,7 +79,7 @@ static const char *other_state(const mla_trust *trust, const char *state,
 	for (size_t i = 0; i < trust->n; i++) {
 		if (strcmp(trust->roots[i].state, state) == 0)
 			continue;
-		if (verify_with(trust->roots[i].store, chain, at, &err, &bad, NULL))
+		if (verify_with(trust->roots[i].store, chain, at, &err, &bad, NULL, NULL))
 			return trust->roots[i].state;
 	}
 	return NULL;
@@ -131,7 +134,7 @@ static mla_err check_key(X509 *leaf, const char *role, mla_diag *diag)
 
 mla_err certcheck_signer(const mla_trust *trust, const char *state, STACK_OF(X509) *chain,
 			 time_t at, const char *role, const char *doc, time_t window[2],
-			 mla_diag *diag)
+			 STACK_OF(X509) **path, mla_diag *diag)
 {
 	X509_STORE *store = trust_store_for(trust, state);
 	X509 *leaf = sk_X509_value(chain, 0), *bad;
@@ -142,16 +145,21 @@ mla_err certcheck_signer(const mla_trust *trust, const char *state, STACK_OF(X50
 		return mla_fail(diag, MLA_ERR_CERT_UNTRUSTED, "%s certificate is missing", role);
 	if (store == NULL)
 		return mla_fail(diag, MLA_ERR_UNKNOWN_STATE, "no trusted root for State %s", state);
-	if (!verify_with(store, chain, at, &err, &bad, window))
+	if (!verify_with(store, chain, at, &err, &bad, window, path))
 		return explain(trust, state, chain, at, role, doc, err, bad, diag);
 	if ((r = check_key(leaf, role, diag)) != MLA_OK)
-		return r;
+		goto out;
 	/* a signing certificate without keyUsage is refused: it could be any key */
 	if (!(X509_get_extension_flags(leaf) & EXFLAG_KUSAGE) ||
 	    !(X509_get_key_usage(leaf) & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)))
-		return mla_fail(diag, MLA_ERR_CERT_USAGE,
-				"%s certificate key usage does not allow digitalSignature", role);
-	return MLA_OK;
+		r = mla_fail(diag, MLA_ERR_CERT_USAGE,
+			     "%s certificate key usage does not allow digitalSignature", role);
+out:
+	if (r != MLA_OK && path != NULL) {
+		sk_X509_pop_free(*path, X509_free);
+		*path = NULL;
+	}
+	return r;
 }
 
 mla_err mla_trust_check_audit_cert(const mla_trust *trust, const char *state, X509 *cert,
@@ -175,7 +183,7 @@ mla_err mla_trust_check_audit_cert(const mla_trust *trust, const char *state, X5
 					   (int)sizeof(cs)) != 2 || strcmp(cs, state) != 0)
 		r = mla_fail(diag, MLA_ERR_CERT_WRONG_STATE,
 			     "audit certificate names State '%s', not %s", cs, state);
-	else if (!verify_with(store, chain, at, &err, &bad, window))
+	else if (!verify_with(store, chain, at, &err, &bad, window, NULL))
 		r = explain(trust, state, chain, at, "audit", "checkpoint", err, bad, diag);
 	else if (EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) != EVP_PKEY_ED25519)
 		r = mla_fail(diag, MLA_ERR_CERT_WEAK_KEY, "audit certificate key is not Ed25519");

@@ -15,9 +15,11 @@
  * state is the State the document speaks for: From of an envelope, Receiver of a receipt. */
 mla_err certcheck_signer(const mla_trust *trust, const char *state, STACK_OF(X509) *chain,
 			 time_t at, const char *role, const char *doc, time_t window[2],
-			 mla_diag *diag);
+			 STACK_OF(X509) **path, mla_diag *diag);
 /* window (may be NULL) receives, on success, the period in which the whole validated path is
- * valid: [latest notBefore, earliest notAfter]. */
+ * valid: [latest notBefore, earliest notAfter]; path (may be NULL) that path, leaf first and
+ * root last (a new stack the caller frees, sk_X509_pop_free), whose every certificate the
+ * trust set's revocation check judges against the next one (SPEC 18.7). */
 
 /* The signer of a ds:Signature: decodes its X509Data, runs certcheck_signer and returns the
  * leaf (a new reference). Identical certificate bytes that passed before for this State and

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "certcheck.h"
+#include "mlagw/codec.h"
 #include "protocol_ns.h"
 #include "verify_internal.h"
 #include "xml_safe.h"
@@ -16,7 +17,7 @@
 
 struct chain_cache_entry {
 	uint8_t key[32];
-	X509 *leaf;
+	STACK_OF(X509) *path; /* validated: leaf first, root last (NULL: a free slot) */
 	time_t from, to;
 	uint64_t used;
 };
@@ -36,7 +37,7 @@ void chain_cache_clear(struct chain_cache *c)
 	if (c == NULL)
 		return;
 	for (size_t i = 0; i < CACHE_SLOTS; i++)
-		X509_free(c->e[i].leaf);
+		sk_X509_pop_free(c->e[i].path, X509_free);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -71,12 +72,13 @@ static int chain_key(const char *state, xmlNodePtr signature, uint8_t key[32])
 static struct chain_cache_entry *lookup(struct chain_cache *c, const uint8_t key[32])
 {
 	for (size_t i = 0; c != NULL && i < CACHE_SLOTS; i++)
-		if (c->e[i].leaf != NULL && memcmp(c->e[i].key, key, 32) == 0)
+		if (c->e[i].path != NULL && memcmp(c->e[i].key, key, 32) == 0)
 			return &c->e[i];
 	return NULL;
 }
 
-static void insert(struct chain_cache *c, const uint8_t key[32], X509 *leaf,
+/* Keeps path (owned from now on) under key. */
+static void insert(struct chain_cache *c, const uint8_t key[32], STACK_OF(X509) *path,
 		   const time_t window[2])
 {
 	struct chain_cache_entry *victim = &c->e[0];
@@ -84,18 +86,16 @@ static void insert(struct chain_cache *c, const uint8_t key[32], X509 *leaf,
 	for (size_t i = 1; i < CACHE_SLOTS; i++)
 		if (c->e[i].used < victim->used)
 			victim = &c->e[i];
-	if (X509_up_ref(leaf) != 1)
-		return;
-	X509_free(victim->leaf);
+	sk_X509_pop_free(victim->path, X509_free);
 	memcpy(victim->key, key, 32);
-	victim->leaf = leaf;
+	victim->path = path;
 	victim->from = window[0];
 	victim->to = window[1];
 	victim->used = ++c->tick;
 }
 
 static mla_err full_check(const mla_trust *trust, const char *state, xmlNodePtr signature,
-			  time_t at, const char *role, const char *doc, X509 **leaf,
+			  time_t at, const char *role, const char *doc, STACK_OF(X509) **path,
 			  time_t window[2], mla_diag *diag)
 {
 	STACK_OF(X509) *chain = NULL;
@@ -103,28 +103,26 @@ static mla_err full_check(const mla_trust *trust, const char *state, xmlNodePtr 
 
 	if ((r = verify_extract_chain(signature, &chain, diag)) != MLA_OK)
 		return r;
-	r = certcheck_signer(trust, state, chain, at, role, doc, window, diag);
-	if (r == MLA_OK && X509_up_ref(sk_X509_value(chain, 0)) == 1)
-		*leaf = sk_X509_value(chain, 0);
-	else if (r == MLA_OK)
-		r = MLA_ERR_INTERNAL;
+	r = certcheck_signer(trust, state, chain, at, role, doc, window, path, diag);
 	sk_X509_pop_free(chain, X509_free);
 	return r;
 }
 
-/* The trust set's revocation check on a validated leaf (after the cache too: a certificate
- * revoked after its path was cached is refused from then on). */
-static mla_err check_revocation(const mla_trust *trust, const char *state, X509 *leaf,
-				time_t at, const char *role, mla_diag *diag)
+/* The trust set's revocation check along a validated path (after the cache too: a
+ * certificate revoked after its path was cached is refused from then on): each certificate
+ * but the root against the next one, its issuer, the leaf first (SPEC 18.7). */
+static mla_err check_revocation(const mla_trust *trust, STACK_OF(X509) *path, time_t at,
+				const char *role, mla_diag *diag)
 {
-	X509 *issuer = NULL;
-	mla_err r;
+	char ca_role[96];
+	mla_err r = MLA_OK;
 
 	if (trust->revoc_fn == NULL)
 		return MLA_OK;
-	issuer = mla_trust_find_issuer(trust, state, leaf);
-	r = trust->revoc_fn(trust->revoc_arg, leaf, issuer, at, role, diag);
-	X509_free(issuer);
+	(void)mla_snprintf_cut(ca_role, sizeof(ca_role), "%s's issuing CA", role);
+	for (int i = 0; r == MLA_OK && i + 1 < sk_X509_num(path); i++)
+		r = trust->revoc_fn(trust->revoc_arg, sk_X509_value(path, i),
+				    sk_X509_value(path, i + 1), at, i == 0 ? role : ca_role, diag);
 	return r;
 }
 
@@ -134,25 +132,31 @@ mla_err certcheck_signature_signer(const mla_trust *trust, const char *state,
 {
 	struct chain_cache *c = trust_chain_cache(trust);
 	struct chain_cache_entry *e;
+	STACK_OF(X509) *path = NULL, *fresh = NULL;
 	time_t when = at != 0 ? at : time(NULL), window[2];
 	uint8_t key[32];
 	int keyed = c != NULL && chain_key(state, signature, key);
 	mla_err r;
 
 	*leaf = NULL;
-	if (keyed && (e = lookup(c, key)) != NULL && when >= e->from && when <= e->to &&
-	    X509_up_ref(e->leaf) == 1) {
+	if (keyed && (e = lookup(c, key)) != NULL && when >= e->from && when <= e->to) {
 		e->used = ++c->tick;
-		*leaf = e->leaf;
-	} else if ((r = full_check(trust, state, signature, at, role, doc, leaf, window,
+		path = e->path;
+	} else if ((r = full_check(trust, state, signature, at, role, doc, &fresh, window,
 				   diag)) != MLA_OK) {
 		return r;
-	} else if (keyed) {
-		insert(c, key, *leaf, window);
+	} else {
+		path = fresh;
+		if (keyed) {
+			insert(c, key, fresh, window); /* the cache owns it now */
+			fresh = NULL;
+		}
 	}
-	if ((r = check_revocation(trust, state, *leaf, at, role, diag)) != MLA_OK) {
-		X509_free(*leaf);
-		*leaf = NULL;
-	}
+	if ((r = check_revocation(trust, path, at, role, diag)) == MLA_OK &&
+	    X509_up_ref(sk_X509_value(path, 0)) == 1)
+		*leaf = sk_X509_value(path, 0);
+	else if (r == MLA_OK)
+		r = MLA_ERR_INTERNAL;
+	sk_X509_pop_free(fresh, X509_free);
 	return r;
 }

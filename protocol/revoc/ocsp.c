@@ -31,12 +31,15 @@ mla_err mla_ocsp_request(X509 *cert, X509 *issuer, mla_buf *der, mla_diag *diag)
 }
 
 /* The answer's signature: by the issuer, or by a responder the issuer certified for OCSP
- * signing (OCSP_basic_verify checks the delegation), with the issuer the only trust. */
+ * signing (OCSP_basic_verify checks the delegation), with the issuer the only trust. The
+ * issuer may be an intermediate CA (its own path was validated by the caller): a partial
+ * chain ending at it is enough. */
 static mla_err verify_signer(OCSP_BASICRESP *bs, X509 *issuer, mla_diag *diag)
 {
 	X509_STORE *store = X509_STORE_new();
 	STACK_OF(X509) *certs = sk_X509_new_null();
 	int ok = store != NULL && certs != NULL && X509_STORE_add_cert(store, issuer) == 1 &&
+		 X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN) == 1 &&
 		 sk_X509_push(certs, issuer) > 0 && OCSP_basic_verify(bs, certs, store, 0) == 1;
 
 	sk_X509_free(certs);

@@ -21,7 +21,9 @@
 #define MAGIC7 "mlagw-audit-entry/7"
 /* version 7's lines, then the directory adopted: the entries directory-adopted */
 #define MAGIC8 "mlagw-audit-entry/8"
-#define VERSION_MAX 8
+/* version 7's lines: the entries directory-refused */
+#define MAGIC9 "mlagw-audit-entry/9"
+#define VERSION_MAX 9
 #define ABSENT "-"
 
 enum presence { NO = 0, OPT = 1, REQ = 2 };
@@ -64,6 +66,9 @@ static const struct event_rule {
 	/* the directory's publisher, serial, validity and digest (SPEC 18.6); the reason says
 	 * how it came (start, reload, fetched, peer CC) */
 	[MLA_AUDIT_DIRECTORY_ADOPTED] = {"directory-adopted", NO, NO, OPT, NO, NO, 0, 8},
+	/* a fetched directory refused (SPEC 18.6): the error says why, the reason how it came
+	 * (fetched, peer CC); no content of the document */
+	[MLA_AUDIT_DIRECTORY_REFUSED] = {"directory-refused", NO, REQ, OPT, NO, NO, 0, 9},
 };
 
 const char *const mla_audit_grounds[] = {
@@ -555,6 +560,8 @@ static int entry_version(const mla_audit_entry *e)
 {
 	if (e->event == MLA_AUDIT_DIRECTORY_ADOPTED)
 		return 8;
+	if (e->event == MLA_AUDIT_DIRECTORY_REFUSED)
+		return 9;
 	if (e->attachments[0] != '\0' || e->attachment != 0)
 		return 7;
 	if (e->priority[0] != '\0')
@@ -580,7 +587,7 @@ static mla_err v8_write(const mla_audit_entry *e, mla_buf *out)
 static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 {
 	static const char *const magic_of[] = {NULL,   MAGIC1, MAGIC2, MAGIC3, MAGIC4,
-					       MAGIC5, MAGIC6, MAGIC7, MAGIC8};
+					       MAGIC5, MAGIC6, MAGIC7, MAGIC8, MAGIC9};
 	int version = entry_version(e);
 	const char *magic = magic_of[version];
 	mla_err r;
@@ -616,8 +623,8 @@ static mla_err entry_write(const mla_audit_entry *e, mla_buf *out)
 		    (r = e->attachment != 0 ? mla_buf_printf(out, "attachment %" PRIu32 "\n",
 							     e->attachment)
 					    : put_str(out, "attachment", "")) != MLA_OK ||
-		    version == 7)
-			return r;
+		    version == 7 || version == 9)
+			return r; /* version 9: version 7's lines */
 		return v8_write(e, out);
 	}
 	if ((r = mla_buf_printf(out, "count %" PRIu32 "\n", e->count)) != MLA_OK ||
@@ -908,13 +915,13 @@ static mla_err take_v8(struct cursor *c, mla_audit_entry *e)
 static mla_err take_magic(struct cursor *c, int *version)
 {
 	static const char *const magic_of[] = {NULL,   MAGIC1, MAGIC2, MAGIC3, MAGIC4,
-					       MAGIC5, MAGIC6, MAGIC7, MAGIC8};
+					       MAGIC5, MAGIC6, MAGIC7, MAGIC8, MAGIC9};
 	size_t left = (size_t)(c->end - c->p);
 
 	_Static_assert(sizeof(MAGIC1) == sizeof(MAGIC2) && sizeof(MAGIC1) == sizeof(MAGIC3) &&
 			       sizeof(MAGIC1) == sizeof(MAGIC4) && sizeof(MAGIC1) == sizeof(MAGIC5) &&
 			       sizeof(MAGIC1) == sizeof(MAGIC6) && sizeof(MAGIC1) == sizeof(MAGIC7) &&
-			       sizeof(MAGIC1) == sizeof(MAGIC8),
+			       sizeof(MAGIC1) == sizeof(MAGIC8) && sizeof(MAGIC1) == sizeof(MAGIC9),
 		       "version lines of one length");
 	c->line = 1;
 	*version = 0;
@@ -925,7 +932,7 @@ static mla_err take_magic(struct cursor *c, int *version)
 	if (*version == 0)
 		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry line 1: not " MAGIC1 ", "
 				MAGIC2 ", " MAGIC3 ", " MAGIC4 ", " MAGIC5 ", " MAGIC6 ", " MAGIC7
-				" or " MAGIC8);
+				", " MAGIC8 " or " MAGIC9);
 	c->p += sizeof(MAGIC1);
 	return MLA_OK;
 }
@@ -939,6 +946,10 @@ static mla_err version_check(const mla_audit_entry *e, int version, mla_diag *di
 
 	if (version == want)
 		return MLA_OK;
+	if (version == 9 || want == 9)
+		return mla_fail(diag, MLA_ERR_HEADER, "audit entry: version 9 holds exactly the "
+				"event directory-refused; this entry is version %d, not %d", want,
+				version);
 	if (version == 8 || want == 8)
 		return mla_fail(diag, MLA_ERR_HEADER, "audit entry: version 8 holds exactly the "
 				"event directory-adopted; this entry is version %d, not %d", want,
@@ -1021,7 +1032,7 @@ static mla_err entry_read(struct cursor *c, mla_audit_entry *e)
 	if (c->p != c->end)
 		return mla_fail(c->diag, MLA_ERR_HEADER, "audit entry: data after the %s line",
 				version == 8   ? "directory-sha256"
-				: version == 7 ? "attachment"
+				: version >= 7 ? "attachment"
 				: version == 6 ? "grounds"
 				: version >= 4 ? "audit-cert-sha256"
 				: version == 3 ? "prev-signature"

@@ -1,5 +1,6 @@
-/* libFuzzer harness: CRLs and OCSP answers are fetched from the network (SPEC 18.7); parsing
- * and judging them must refuse any input cleanly. A root and a leaf made once in memory are
+/* libFuzzer harness: CRLs and OCSP answers are fetched from the network (SPEC 18.7), and
+ * an audit bundle's crl records (SPEC 15 format 6) come from anyone; parsing and judging them
+ * must refuse any input cleanly. A root and a leaf made once in memory are
  * the issuer and the certificate asked about. */
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,13 @@ static void make_pki(void)
 	EVP_PKEY_free(lk);
 }
 
+static int count_revoked(void *arg, const uint8_t *serial, size_t len, int negative,
+			 time_t at)
+{
+	(void)arg;
+	return len == 0 || serial == NULL || negative < 0 || at == 0 ? 1 : 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	X509_CRL *crl = NULL;
@@ -40,6 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mla_crl_parse(data, size, &crl, &d) == MLA_OK) {
 		(void)mla_crl_verify(crl, root, time(NULL), &d);
 		mla_crl_status(crl, leaf, &st);
+		X509_CRL_free(crl);
+	}
+	if (mla_crl_parse_der(data, size, &crl, &d) == MLA_OK) { /* the auditor's reading */
+		if (mla_crl_verify_issued(crl, root, &d) == MLA_OK)
+			(void)mla_crl_each_revoked(crl, count_revoked, NULL);
 		X509_CRL_free(crl);
 	}
 	(void)mla_ocsp_check(data, size, leaf, root, time(NULL), &st, &d);

@@ -11,6 +11,8 @@
  *                                                      2^LEVEL entries ending at SEQ := 0x5a..
  *   store_fault set-envelope STORE MESSAGE_ID FILE     sent message's envelope := FILE's
  *                                                      bytes, its digest their SHA-256
+ *   store_fault dir-doc-alter STORE                    a byte appended to the adopted
+ *                                                      directory of the lowest serial
  * exit 0 done, 1 failed, 2 usage. */
 #include <limits.h>
 #include <stdio.h>
@@ -28,7 +30,8 @@ static int usage(void)
 {
 	fputs("usage: store_fault set-entry STORE SEQ FILE [--rehash] | delete-entry STORE SEQ |"
 	      " wal-truncate STORE | set-checkpoint STORE SIZE FILE | pages STORE NAME |"
-	      " set-tree-hash STORE SEQ LEVEL | set-envelope STORE MESSAGE_ID FILE\n", stderr);
+	      " set-tree-hash STORE SEQ LEVEL | set-envelope STORE MESSAGE_ID FILE |"
+	      " dir-doc-alter STORE\n", stderr);
 	return 2;
 }
 
@@ -143,6 +146,8 @@ int main(int argc, char **argv)
 		e = set_entry(argv[2], seq, argv[4], argc == 6, &d);
 	} else if (argc == 5 && strcmp(argv[1], "set-envelope") == 0) {
 		e = set_envelope(argv[2], argv[3], argv[4], &d);
+	} else if (argc == 3 && strcmp(argv[1], "dir-doc-alter") == 0) {
+		e = store_fault_dir_doc_alter(argv[2], &d);
 	} else if (argc == 5 && strcmp(argv[1], "set-tree-hash") == 0 &&
 		   parse_seq(argv[3], &seq) == 0) {
 		e = set_tree_hash(argv[2], seq, argv[4], &d);

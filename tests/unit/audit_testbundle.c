@@ -157,8 +157,13 @@ int tb_manifest(struct tb_bundle *b, const char *state, const char *filter_case)
 	if (filter_case != NULL && mla_snprintf(fc, sizeof(fc), "\"%s\"", filter_case) != MLA_OK)
 		return -1;
 	/* format 5 counts its directory documents */
-	if (b->format >= 5 && mla_snprintf(dirs, sizeof(dirs), ", \"directories\": %zu",
+	if (b->format == 5 && mla_snprintf(dirs, sizeof(dirs), ", \"directories\": %zu",
 					   count(b, MLA_BUNDLE_DIRECTORY)) != MLA_OK)
+		return -1;
+	/* format 6 its CRLs too */
+	if (b->format >= 6 && mla_snprintf(dirs, sizeof(dirs), ", \"directories\": %zu, "
+					   "\"crls\": %zu", count(b, MLA_BUNDLE_DIRECTORY),
+					   count(b, MLA_BUNDLE_CRL)) != MLA_OK)
 		return -1;
 	if (mla_audit_origin_format(state, b->epoch > 0 ? b->epoch : 1, origin) != MLA_OK)
 		mla_require(mla_snprintf(origin, sizeof(origin), "mlagw.%c%c/audit", state[0] + 32,

@@ -143,6 +143,13 @@ static void v4_fields(mla_audit_entry *e)
 		e->has_dir_sha256 = 1;
 		memset(e->dir_sha256, 0x4e, 32);
 		break;
+	case MLA_AUDIT_DIRECTORY_REFUSED: /* version 9 only (test_audit_entry_v9.c) */
+		memset(e->message_id, 0, sizeof(e->message_id));
+		e->has_envelope_sha256 = e->has_receipt_sha256 = 0;
+		memset(e->envelope_sha256, 0, 32);
+		memset(e->receipt_sha256, 0, 32);
+		assert_int_equal(mla_strcpy(e->error, sizeof(e->error), "sig-invalid"), MLA_OK);
+		break;
 	default:
 		break;
 	}

@@ -251,9 +251,9 @@ static void test_format4_written(void **state)
 	assert_int_equal(mla_bundle_parse(b.data, b.len, &bd, NULL), MLA_OK);
 	assert_int_equal(bd.format, 4); /* and it holds what format 3 holds */
 	mla_bundle_free(&bd);
-	assert_int_equal(mla_bundle_begin_format(&b, 6), MLA_ERR_ARG);
+	assert_int_equal(mla_bundle_begin_format(&b, 7), MLA_ERR_ARG);
 	mla_buf_free(&b);
-	expect_refused("mlagw-audit-bundle/6\n", "not an audit bundle");
+	expect_refused("mlagw-audit-bundle/7\n", "not an audit bundle");
 }
 
 #define H1 "1111111111111111111111111111111111111111111111111111111111111111"
@@ -295,6 +295,30 @@ static void test_format5_directories(void **state)
 	expect_refused(HEAD5 "directory " H1 " 1\nD\nreceipt r 1\nR\n", "out of order");
 }
 
+#define HEAD6 "mlagw-audit-bundle/6\nmanifest manifest 2\n{}\ncertificate audit 1\nC\n"
+
+/* Format 6: crl records, last (after the directories), named by a SHA-256 in ascending
+ * order, indexed like directories; formats 2 to 5 refuse them. */
+static void test_format6_crls(void **state)
+{
+	const char ok[] = HEAD6 "directory " H1 " 2\nD1\ncrl " H1 " 2\nC1\ncrl " H2 " 2\nC2\n";
+	mla_bundle bd;
+
+	(void)state;
+	assert_int_equal(mla_bundle_parse((const uint8_t *)ok, strlen(ok), &bd, NULL), MLA_OK);
+	assert_int_equal(bd.format, 6);
+	assert_int_equal(bd.count[MLA_BUNDLE_CRL], 2);
+	assert_int_equal(bd.rec[4].type, MLA_BUNDLE_CRL);
+	mla_bundle_free(&bd);
+	assert_string_equal(mla_bundle_type_name(MLA_BUNDLE_CRL), "crl");
+	assert_int_equal(mla_bundle_type_max(MLA_BUNDLE_CRL), (size_t)4 << 20);
+	expect_refused(HEAD5 "crl " H1 " 1\nC\n", "crl records are format 6");
+	expect_refused(HEAD6 "crl " H2 " 1\nC\ncrl " H1 " 1\nC\n", "ascending order");
+	expect_refused(HEAD6 "crl " H1 " 1\nC\ncrl " H1 " 1\nC\n", "ascending order");
+	expect_refused(HEAD6 "crl ABC 1\nC\n", "not named by a SHA-256");
+	expect_refused(HEAD6 "crl " H1 " 1\nC\ndirectory " H2 " 1\nD\n", "out of order");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_format4_limits),
 		cmocka_unit_test(test_format4_written),
 		cmocka_unit_test(test_format5_directories),
+		cmocka_unit_test(test_format6_crls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -411,7 +411,7 @@ class Gateway:
                    (lines[0] in ('mlagw-audit-entry/4', 'mlagw-audit-entry/5') and
                     lines[-2].startswith('audit-cert-sha256 ')) or
                    (lines[0] == 'mlagw-audit-entry/6' and lines[-2].startswith('grounds ')) or
-                   (lines[0] == 'mlagw-audit-entry/7' and
+                   (lines[0] in ('mlagw-audit-entry/7', 'mlagw-audit-entry/9') and
                     lines[-2].startswith('attachment ')) or
                    (lines[0] == 'mlagw-audit-entry/8' and
                     lines[-2].startswith('directory-sha256 '))) and

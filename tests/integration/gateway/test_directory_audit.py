@@ -175,6 +175,23 @@ def main(mlagw, mlagwd):
     refused(net, trust, rebuild(magic, alt), 'directories', 'no directory-adopted entry names',
             'document renamed')
     print('ok - a directory document removed or altered fails verify, naming it')
+
+    # the store check covers the adopted directories: hashes, and signatures with the roots
+    def store_check(*extra):
+        p = net.cli('store', 'check', '--store', es.store, '--json', *extra, check_rc=False)
+        return p.returncode, json.loads(p.stdout.decode())
+    rc, rep = store_check('--trust', trust, '--publisher', 'ES')
+    check(rc == 0 and rep['directories'] == {'checked': 3, 'bad': 0, 'signatures': True,
+                                             'error': None}, 'store check %d %r' % (rc, rep))
+    rc, rep = store_check('--trust', trust, '--publisher', 'CO')  # another publisher: refused
+    check(rc == 1 and rep['directories']['bad'] == 3, 'wrong publisher %d %r' % (rc, rep))
+    es.fault('dir-doc-alter')
+    rc, rep = store_check()
+    check(rc == 1 and rep['directories']['bad'] == 1 and not rep['directories']['signatures']
+          and 'directory serial 1: its SHA-256 is not its key' in rep['directories']['error'],
+          'altered row: %d %r' % (rc, rep))
+    print('ok - mlagw store check re-hashes every adopted directory and, given the roots, '
+          're-verifies its signatures')
     net.stop_all()
 
 

@@ -128,6 +128,9 @@ def main(mlagw, mlagwd):
     check(read(co_file) == read(d2), 'a refused directory replaced the file')
     check(not os.path.exists(co_file + '.fetched'), 'the refused download stayed')
     exchange(net, 'CO', 'ES', 'after a refused fetch')
+    ref = [e for e in net['CO'].audit() if e['event'] == 'directory-refused']
+    check(len(ref) == 1 and ref[0]['from'] == '-' and ref[0]['reason'] == 'fetched' and
+          ref[0]['error'] not in ('-', ''), 'directory-refused entries %r' % ref)
     bad.close()
     print('ok - a tampered directory fetched is refused; the one held stays')
 

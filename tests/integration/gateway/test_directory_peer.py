@@ -96,6 +96,11 @@ def main(mlagw, mlagwd):
     check(co.log_text().count('directory-seen msg=- peer=ES serial=3') == 1,
           'the bogus serial fetched more than once')
     check(read(co_file) == read(d2) and adopted(co) == ['1', '2'], 'CO left serial 2')
+    # the refusal is in the audit log: the peer and why, nothing of the document
+    ref = [e for e in co.audit() if e['event'] == 'directory-refused']
+    check(len(ref) == 1 and ref[0]['from'] == 'ES' and ref[0]['reason'] == 'peer ES' and
+          ref[0]['error'] not in ('-', '') and ref[0]['message'] == '-' and
+          'directory-sha256' not in ref[0], 'directory-refused entries %r' % ref)
     # after a restart (the per-peer memory is gone): serial 4 where no document is served
     co.stop()
     liar.advert = 'ES 4 %d' % free_port()
@@ -109,7 +114,8 @@ def main(mlagw, mlagwd):
     bad.close()
     check(adopted(co) == ['1', '2'], 'entries %r' % adopted(co))
     print('ok - a bogus serial advertised (badly signed, or no document) is refused with a '
-          'log line, once; serial 2 stays')
+          'log line and a directory-refused audit entry naming the peer, once; serial 2 '
+          'stays')
     net.stop_all()
 
 
