@@ -297,6 +297,16 @@ static mla_err single_key(struct api_config *a, const char *file, unsigned line,
 	return MLA_OK;
 }
 
+const char *api_config_key_name(size_t i)
+{
+	static const char *const multi[] = {"token", "client", "supervisor", "delegate"};
+
+	if (i < API_KEY_N)
+		return single_keys[i];
+	i -= API_KEY_N;
+	return i < sizeof(multi) / sizeof(multi[0]) ? multi[i] : NULL;
+}
+
 mla_err api_config_key(struct api_config *a, const char *file, unsigned line,
 		       const char *base_dir, const char *key, const char *value, mla_diag *diag)
 {

@@ -91,6 +91,8 @@ mla_err api_config_key(struct api_config *a, const char *file, unsigned line,
  * together; client needs client_ca and client_ca needs a client; every supervisor and
  * delegate name is an authority's token name or client CN (delegate lines are split into
  * owner and delegate here). MLA_ERR_CONFIG with "FILE: [api] ..." or "FILE:LINE: [api] ...". */
+/* The i-th key [api] accepts, or NULL past the last (the man page's check lists them). */
+const char *api_config_key_name(size_t i);
 mla_err api_config_finish(struct api_config *a, const char *file, unsigned section_line,
 			  mla_diag *diag);
 

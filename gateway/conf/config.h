@@ -143,6 +143,9 @@ struct gw_config {
 				       * peers to give back their messages; 60 s */
 	/* [store] */
 	uint64_t store_check_interval_ms; /* quick_check and the log re-read this often; 1 d */
+	/* [log] */
+	char log_target[8];           /* "auto" (default), "stderr", "journal" or "syslog": where
+				       * the daemon's lines go (mlagwd(8), LOGGING) */
 	/* [cases] (protocol/SPEC.md section 16) */
 	char cases_opaque[8];         /* "allow" (default) or "refuse": a document that declares
 				       * no case schema */
@@ -179,6 +182,10 @@ mla_err gw_config_load(const char *path, struct gw_config *c, mla_diag *diag);
 /* A peer of State cc with every key at its default (a [peer CC] section's start). */
 void gw_peer_defaults(struct gw_peer *peer, const char *cc);
 /* The configured peer for state, or NULL. */
+/* Calls each(section, key, arg) for every key the reader accepts ("peer" for [peer CC]), in
+ * the order of its tables: what mlagwd.conf(5) must document (tests/integration/man_pages.py). */
+void gw_config_each_key(void (*each)(const char *section, const char *key, void *arg),
+			void *arg);
 const struct gw_peer *gw_config_peer(const struct gw_config *c, const char *state);
 
 /* The envelope version this gateway writes to peer (SPEC 11 rule 6): the highest it

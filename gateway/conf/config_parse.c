@@ -177,6 +177,11 @@ static const struct key_def directory_keys[] = {
 	DUR("fetch_interval", dir_fetch_interval_ms, CFG_SEC, 7 * CFG_DAY),
 };
 
+/* where the daemon's lines go: auto | stderr | journal | syslog, checked in finish */
+static const struct key_def log_keys[] = {
+	{"target", T_TEXT, STR(log_target), 0, 0, 0},
+};
+
 /* SPEC 18.7: revocation (CRLs and OCSP) */
 static const struct key_def revocation_keys[] = {
 	{"crl", T_REV_CRL, 0, 0, 0, 0, F_REPEATABLE},
@@ -188,7 +193,7 @@ static const struct key_def revocation_keys[] = {
 
 enum sec_id {
 	SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_AUDIT, SEC_STORE, SEC_CASES,
-	SEC_API, SEC_DEADLINES, SEC_DIRECTORY, SEC_EXPIRY, SEC_REVOCATION, SEC_PEER,
+	SEC_API, SEC_DEADLINES, SEC_DIRECTORY, SEC_EXPIRY, SEC_REVOCATION, SEC_LOG, SEC_PEER,
 	SEC_N
 };
 
@@ -211,13 +216,14 @@ FITS(cases_keys);
 FITS(peer_keys);
 FITS(directory_keys);
 FITS(revocation_keys);
+FITS(log_keys);
 static const struct sec_def sections[SEC_N] = {
 	SEC("gateway", gateway_keys), SEC("keys", keys_keys), SEC("trust", trust_keys),
 	SEC("limits", limits_keys),   SEC("retry", retry_keys), SEC("audit", audit_keys),
 	SEC("store", store_keys),     SEC("cases", cases_keys),	      {"api", NULL, 0},
 	{"deadlines", NULL, 0},       SEC("directory", directory_keys),
 	{"expiry", NULL, 0},
-	SEC("revocation", revocation_keys), SEC("peer", peer_keys),
+	SEC("revocation", revocation_keys), SEC("log", log_keys), SEC("peer", peer_keys),
 };
 
 struct cfg_parser {
@@ -727,6 +733,10 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 	    (r = choice(p, SEC_REVOCATION, "[revocation] ocsp", c->rev_ocsp, "off", "on",
 			&c->rev_ocsp_on, diag)) != MLA_OK)
 		return r;
+	if (strcmp(c->log_target, "auto") != 0 && strcmp(c->log_target, "stderr") != 0 &&
+	    strcmp(c->log_target, "journal") != 0 && strcmp(c->log_target, "syslog") != 0)
+		return fail_at(p, p->seen[SEC_LOG][0], diag,
+			       "[log] target must be auto, stderr, journal or syslog");
 	if (protect_roles_parse(c->cases_protected_roles, &c->protect) != MLA_OK)
 		return fail_at(p, p->sec_line[SEC_CASES], diag, "[cases] protected_roles must be "
 			       "none, or authority, agency, authority:NAME or agency:NAME, each once, "
@@ -788,6 +798,7 @@ void gw_config_defaults(struct gw_config *c)
 	c->rev_timeout_ms = 5 * CFG_SEC;
 	memcpy(c->rev_fail, "closed", sizeof("closed"));
 	memcpy(c->rev_ocsp, "on", sizeof("on"));
+	memcpy(c->log_target, "auto", sizeof("auto"));
 	c->rev_ocsp_on = 1;
 	c->idempotency_keep_ms = 24 * CFG_HOUR;
 	c->max_message_attachment_bytes = (size_t)256 << 30;
@@ -904,4 +915,22 @@ const struct gw_peer *gw_config_peer(const struct gw_config *c, const char *stat
 		if (strcmp(c->peers[i].state, state) == 0)
 			return &c->peers[i];
 	return NULL;
+}
+
+void gw_config_each_key(void (*each)(const char *section, const char *key, void *arg),
+			void *arg)
+{
+	const char *k;
+
+	for (int id = 0; id < SEC_N; id++) {
+		const struct sec_def *s = &sections[id];
+		for (size_t i = 0; i < s->n_keys; i++)
+			each(s->name, s->keys[i].name, arg);
+		for (size_t i = 0; id == SEC_API && (k = api_config_key_name(i)) != NULL; i++)
+			each(s->name, k, arg);
+		for (size_t i = 0; id == SEC_DEADLINES && (k = deadline_config_key_name(i)) != NULL; i++)
+			each(s->name, k, arg);
+		for (size_t i = 0; id == SEC_EXPIRY && (k = expiry_config_key_name(i)) != NULL; i++)
+			each(s->name, k, arg);
+	}
 }

@@ -89,6 +89,14 @@ static mla_err timeout_key(struct deadline_config *d, const char *file, unsigned
 	return MLA_OK;
 }
 
+const char *deadline_config_key_name(size_t i)
+{
+	if (i < MLA_DEADLINE_RULE_N)
+		return mla_deadline_rule_name((mla_deadline_rule_id)i);
+	i -= MLA_DEADLINE_RULE_N;
+	return i == 0 ? "escalate" : i == 1 ? "escalate_timeout" : NULL;
+}
+
 mla_err deadline_config_key(struct deadline_config *d, const char *file, unsigned line,
 			    const char *base_dir, const char *key, const char *value,
 			    mla_diag *diag)

@@ -40,6 +40,9 @@ mla_err deadline_config_key(struct deadline_config *d, const char *file, unsigne
 /* "COMMAND [ARG ...]" of a hook (conf/README.md): blank-separated words, no quoting; the
  * command a path (relative to base_dir, the file's directory), run without a shell. On error
  * MLA_ERR_CONFIG and why the problem, never quoting the value. */
+/* The i-th key [deadlines] accepts (the rules, escalate, escalate_timeout), or NULL past the
+ * last. */
+const char *deadline_config_key_name(size_t i);
 mla_err cfg_hook_command(const char *value, const char *base_dir, char cmd_out[PATH_MAX],
 			 char (*args)[DEADLINE_HOOK_ARG_MAX], size_t *n_args, char *why, size_t n);
 

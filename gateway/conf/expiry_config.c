@@ -72,6 +72,11 @@ static mla_err duration_key(uint64_t *out, uint64_t lo, uint64_t hi, const char 
 	return MLA_OK;
 }
 
+const char *expiry_config_key_name(size_t i)
+{
+	return i < EXPIRY_KEY_N ? key_names[i] : NULL;
+}
+
 mla_err expiry_config_key(struct expiry_config *x, const char *file, unsigned line,
 			  const char *base_dir, const char *key, const char *value,
 			  mla_diag *diag)

@@ -38,6 +38,8 @@ mla_err expiry_config_key(struct expiry_config *x, const char *file, unsigned li
 
 /* "60, 30, 7": the thresholds in days, separated by commas and/or blanks, each 1..3650,
  * strictly decreasing. */
+/* The i-th key [expiry] accepts, or NULL past the last. */
+const char *expiry_config_key_name(size_t i);
 mla_err expiry_parse_days(const char *s, unsigned *days, size_t *n, const char **why);
 
 #endif

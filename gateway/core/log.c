@@ -1,11 +1,14 @@
-/* Event log lines (see log.h). One fprintf per line so lines from threads never interleave.
+/* Event log lines (see log.h; their text: log_line.c). One write per line so lines from
+ * threads never interleave.
  * Repeats (gw_log_limited) are counted in a small table under a mutex: a failing disk or a
  * flood of refusals must not turn into thousands of identical lines a second. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "mlagw/codec.h"
@@ -27,12 +30,21 @@ static enum gw_log_level log_min = GW_LOG_INFO;
 static pthread_mutex_t repeat_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct repeat repeats[REPEAT_SLOTS];
 static int64_t repeat_interval_ms = GW_LOG_REPEAT_DEFAULT_MS;
+/* set again by a detached daemon once its threads run (main.c): atomic */
+static _Atomic int log_target = GW_LOG_TO_STDERR;
 
 void gw_log_init(const char *state, enum gw_log_level min)
 {
 	if (state != NULL && strlen(state) == 2)
 		memcpy(log_state, state, 3);
 	log_min = min;
+}
+
+void gw_log_set_target(enum gw_log_target target)
+{
+	if (target == GW_LOG_TO_SYSLOG)
+		openlog("mlagwd", LOG_PID, LOG_DAEMON); /* connects at the first line */
+	atomic_store(&log_target, (int)target);
 }
 
 void gw_log_set_repeat_interval(uint64_t ms)
@@ -42,26 +54,22 @@ void gw_log_set_repeat_interval(uint64_t ms)
 	pthread_mutex_unlock(&repeat_mu);
 }
 
-static const char *level_name(enum gw_log_level l)
-{
-	static const char *const names[] = {"debug", "info", "warn", "error"};
-
-	return (unsigned)l < 4 ? names[l] : "info";
-}
-
+/* One write per line so lines from threads never interleave. */
 static void emit(enum gw_log_level level, const char *event, const char *msgid,
 		 const char *details, uint64_t suppressed)
 {
-	char stamp[MLA_TIME_MS_LEN], count[32] = "";
+	enum gw_log_target target = (enum gw_log_target)atomic_load(&log_target);
+	char line[768];
 	struct timeval tv;
 
 	gettimeofday(&tv, NULL);
-	mla_time_ms_format((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, stamp);
-	if (suppressed > 0)
-		(void)mla_snprintf_cut(count, sizeof(count), " suppressed=%llu",
-				       (unsigned long long)suppressed);
-	fprintf(stderr, "%s %s %s %s msg=%s %s%s\n", stamp, level_name(level), log_state, event,
-		msgid != NULL && msgid[0] ? msgid : "-", details, count);
+	gw_log_format(line, sizeof(line), target, level,
+		      (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, log_state, event, msgid,
+		      details, suppressed);
+	if (target == GW_LOG_TO_SYSLOG)
+		syslog(gw_log_priority(level), "%s", line);
+	else
+		fprintf(stderr, "%s\n", line);
 }
 
 static void vlog(enum gw_log_level level, const char *event, const char *msgid,

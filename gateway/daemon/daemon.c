@@ -18,6 +18,7 @@
 #include "expiry_watch.h"
 #include "mlagw/keyholder.h"
 #include "notices.h"
+#include "notify.h"
 #include "tlog/audit.h"
 #include "tlog/checkpoint.h"
 #include "tlog/tlog.h"
@@ -117,6 +118,7 @@ static void begin_stop(struct gw *g, const char *why)
 	if (g->stopping)
 		return;
 	g->stopping = 1;
+	(void)gw_notify("STOPPING=1"); /* systemd: the stop is under way, no restart meanwhile */
 	gw_log(GW_LOG_INFO, "stopping", NULL, "signal=%s", why);
 	for (size_t i = 0; i < N_LISTENERS; i++)
 		listeners[i]->stop_accepting(g);
@@ -354,7 +356,9 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
+	(void)gw_notify("RELOADING=1"); /* systemd shows the unit reloading until READY=1 */
 	(void)gw_reload(arg, &d);
+	(void)gw_notify("READY=1");
 }
 
 static mla_err add_signals(struct gw *g)

@@ -19,11 +19,13 @@
 #include "core/log.h"
 #include "daemon.h"
 #include "keyholder_proc.h"
+#include "notify.h"
 #include "sandbox.h"
 #include "store/store.h"
 
 static const char usage[] =
 	"usage: mlagwd -c FILE [--foreground] [--check] [--init] [--pid-file PATH] [--debug]\n"
+	"       mlagwd --version\n"
 	"  -c, --config FILE  gateway configuration (format: conf/README.md)\n"
 	"  -f, --foreground   stay in the foreground (default: detach once started)\n"
 	"      --check        load and check the configuration and keys, then exit\n"
@@ -31,6 +33,7 @@ static const char usage[] =
 	"                     gateway never starts on a store it did not create)\n"
 	"      --pid-file P   write the pid here (overrides pid_file in the configuration)\n"
 	"      --debug        log debug lines too\n"
+	"      --version      print the version and exit\n"
 	"      --no-keyholder keep the private keys in this process (benchmarks, debugging;\n"
 	"                     by default a keyholder process holds them: docs/internals/keys.md)\n"
 	"signals: TERM/INT stop after in-flight work, HUP reloads peers and certificates\n"
@@ -49,7 +52,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"check", no_argument, NULL, 'k'},	  {"pid-file", required_argument, NULL, 'p'},
 		{"debug", no_argument, NULL, 'd'},	  {"help", no_argument, NULL, 'h'},
 		{"init", no_argument, NULL, 'i'},
-		{"no-keyholder", no_argument, NULL, 'K'},
+		{"no-keyholder", no_argument, NULL, 'K'}, {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -64,6 +67,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'd': a->debug = 1; break;
 		case 'K': a->no_keyholder = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
+		case 'V': printf("mlagwd %s\n", MLAGW_VERSION); exit(0);
 		default: fputs(usage, stderr); return -1;
 		}
 	}
@@ -186,6 +190,10 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 {
 	char msg[START_MSG_MAX];
 	mla_diag d = {MLA_OK, ""};
+	/* [log] target auto, detached: start-up's lines reach the terminal as in the foreground,
+	 * the later ones syslog, as standard error becomes /dev/null */
+	int then_syslog = *ready_fd >= 0 && strcmp(cfg->log_target, "auto") == 0 &&
+			  !gw_log_stderr_is_journal();
 
 	if (gw_start(g, cfg, &d) != MLA_OK) {
 		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot start: %s\n", mla_diag_message(&d));
@@ -203,8 +211,27 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 		report_start(ready_fd, 1, msg);
 		return 1;
 	}
+	if (then_syslog)
+		gw_log_set_target(GW_LOG_TO_SYSLOG);
 	report_start(ready_fd, 0, "");
+	/* under systemd (Type=notify, in the foreground): started; a detached child is not the
+	 * process the manager started, which NotifyAccess=main ignores anyway */
+	if (gw_notify("READY=1") < 0)
+		gw_log(GW_LOG_WARN, "notify", NULL, "reason=\"NOTIFY_SOCKET: %s\"", strerror(errno));
 	return 0;
+}
+
+/* [log] target (mlagwd(8), LOGGING). auto: the journal when systemd connected standard error
+ * to it, else standard error (detached: until start-up ends, then syslog: see start). */
+static enum gw_log_target log_target(const char *target)
+{
+	if (strcmp(target, "stderr") == 0)
+		return GW_LOG_TO_STDERR;
+	if (strcmp(target, "journal") == 0)
+		return GW_LOG_TO_JOURNAL;
+	if (strcmp(target, "syslog") == 0)
+		return GW_LOG_TO_SYSLOG;
+	return gw_log_stderr_is_journal() ? GW_LOG_TO_JOURNAL : GW_LOG_TO_STDERR;
 }
 
 /* Connections hold descriptors: the soft limit goes up to the hard one where allowed, and the
@@ -252,6 +279,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gw_log_init(cfg.state, a.debug ? GW_LOG_DEBUG : GW_LOG_INFO);
+	if (!a.check && !a.init) /* those two print their result and exit */
+		gw_log_set_target(log_target(cfg.log_target));
 	raise_fd_limit();
 	if (a.check) {
 		struct gw_crypto *k = NULL;

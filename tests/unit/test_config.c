@@ -389,6 +389,27 @@ static void test_pkcs11_keys(void **state)
 		     "[keys] previous_audit_key: must be a file; pkcs11: URIs");
 }
 
+/* [log] target: auto by default, one of four words (issue 18) */
+static void test_log_section(void **state)
+{
+	struct gw_config *c = new_config();
+	static const char *const targets[] = {"auto", "stderr", "journal", "syslog"};
+	char extra[64];
+
+	(void)state;
+	expect_base_ok("", c);
+	assert_string_equal(c->log_target, "auto");
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		snprintf(extra, sizeof(extra), "[log]\ntarget = %s\n", targets[i]);
+		expect_base_ok(extra, c);
+		assert_string_equal(c->log_target, targets[i]);
+	}
+	free(c);
+	expect_base_error("[log]\ntarget = syslogd\n", 2,
+			  "[log] target must be auto, stderr, journal or syslog");
+	expect_base_error("[log]\nlevel = debug\n", 2, "unknown key 'level' in [log]");
+}
+
 /* ---- gw_config_peer ---- */
 
 static void test_peer_lookup(void **state)
@@ -866,6 +887,7 @@ int main(void)
 		cmocka_unit_test(test_err_files),
 		cmocka_unit_test(test_directory_section),
 		cmocka_unit_test(test_pkcs11_keys),
+		cmocka_unit_test(test_log_section),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
