@@ -14,6 +14,7 @@ PACKAGES=(
   faketime
   libseccomp-dev
   softhsm2 libengine-pkcs11-openssl opensc
+  scdoc systemd
 )
 
 missing=()

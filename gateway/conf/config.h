@@ -129,6 +129,10 @@ struct gw_config {
 	 * default 7 days; the free disk space kept beyond a reservation, default 64 MiB */
 	uint64_t transfer_timeout_ms;
 	size_t transfer_reserve_margin;
+	/* what one peer may hold reserved at once: transfers, default 16; bytes of ciphertext,
+	 * default 256 GiB (so one State cannot take the disk from the others) */
+	unsigned transfer_peer_max;
+	size_t transfer_peer_bytes;
 	/* attachments (SPEC 17.14); limits.max_attachment_bytes is the per-file cap */
 	size_t max_message_attachment_bytes; /* all attachments of one message; 256 GiB */
 	size_t attachment_segment_bytes;  /* segment size S the gateway seals in; 1 MiB */

@@ -108,6 +108,8 @@ static const struct key_def limits_keys[] = {
 	DUR("log_repeat_interval", log_repeat_interval_ms, 100, CFG_HOUR),
 	DUR("transfer_timeout", transfer_timeout_ms, CFG_MIN, 365 * CFG_DAY),
 	{"transfer_reserve_margin", T_SIZE, GW(transfer_reserve_margin), 0, 0, 1024 * CFG_GIB, 0},
+	{"transfer_peer_max", T_UINT, GW(transfer_peer_max), 0, 1, 100000, 0},
+	{"transfer_peer_bytes", T_SIZE, GW(transfer_peer_bytes), 0, CFG_MIB, (uint64_t)1 << 46, 0},
 	/* attachments (SPEC 17.14): the local API's uploads and the sealing of a submission */
 	{"max_attachment_bytes", T_SIZE, GW(limits.max_attachment_bytes), 0, 0, (uint64_t)1 << 40,
 	 0},
@@ -808,6 +810,8 @@ void gw_config_defaults(struct gw_config *c)
 	c->log_repeat_interval_ms = 10 * CFG_SEC;
 	c->transfer_timeout_ms = 7 * CFG_DAY;
 	c->transfer_reserve_margin = 64 * CFG_MIB;
+	c->transfer_peer_max = 16;
+	c->transfer_peer_bytes = (size_t)256 << 30;
 	c->retry.initial_ms = CFG_SEC;
 	c->retry.max_ms = 5 * CFG_MIN;
 	c->retry.deadline_ms[0] = 7 * CFG_DAY;

@@ -2,7 +2,9 @@
  * journal (see log.h). The journal and syslog keep their own time stamps, so the line they
  * get is the standard-error line without its time; the journal reads its priority from the
  * sd-daemon(3) prefix "<N>", syslog from syslog(3)'s argument. */
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -49,19 +51,14 @@ void gw_log_format(char *out, size_t n, enum gw_log_target target, enum gw_log_l
 
 int gw_log_stderr_is_journal(void)
 {
-	const char *js = getenv("JOURNAL_STREAM");
-	unsigned long long dev, ino;
+	const char *js = getenv("JOURNAL_STREAM"), *colon;
+	uint64_t dev, ino;
 	struct stat st;
-	char *end;
 
-	if (js == NULL || fstat(STDERR_FILENO, &st) != 0)
+	if (js == NULL || (colon = strchr(js, ':')) == NULL || fstat(STDERR_FILENO, &st) != 0)
 		return 0;
-	dev = strtoull(js, &end, 10);
-	if (end == js || *end != ':')
+	if (mla_parse_u64n(js, (size_t)(colon - js), 0, UINT64_MAX, &dev) != MLA_OK ||
+	    mla_parse_u64(colon + 1, 0, UINT64_MAX, &ino) != MLA_OK)
 		return 0;
-	js = end + 1;
-	ino = strtoull(js, &end, 10);
-	if (end == js || *end != '\0')
-		return 0;
-	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+	return (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
 }

@@ -757,7 +757,7 @@ static void transfer_begin(struct gw *g, struct recv_job *j)
 	d.msg[0] = '\0';
 	transfer_sweep(g); /* the ones given up first: their space is free again */
 	transfer_of(j, &t);
-	if (transfer_reserve(&g->snap->cfg, &t, &d) != MLA_OK) {
+	if (transfer_reserve(&g->snap->cfg, g->store, &t, &d) != MLA_OK) {
 		gw_log(GW_LOG_WARN, "transfer-refused", id, "peer=%s reason=\"%s\"", j->peer_state,
 		       d.msg);
 		(void)mla_snprintf_cut(text, sizeof(text), "%s\n", d.msg);

@@ -73,13 +73,31 @@ static mla_err allocate_part(const char *store_db, const char *id, const mla_att
 	return MLA_OK;
 }
 
-mla_err transfer_reserve(const struct gw_config *c, const struct store_transfer_in *t,
-			 mla_diag *diag)
+mla_err transfer_peer_room(const struct gw_config *c, const char *peer, uint64_t count,
+			   uint64_t bytes, uint64_t need, mla_diag *diag)
 {
-	uint64_t need = ciphertext_of(t), have = 0;
+	if (count >= c->transfer_peer_max)
+		return mla_fail(diag, MLA_ERR_IO, "insufficient storage for peer %s: it has %llu "
+				"transfers unfinished, the most one peer may have ([limits] "
+				"transfer_peer_max)", peer, (unsigned long long)count);
+	if (bytes > c->transfer_peer_bytes || need > c->transfer_peer_bytes - bytes)
+		return mla_fail(diag, MLA_ERR_IO, "insufficient storage for peer %s: %llu bytes of "
+				"attachments beside the %llu reserved for its unfinished transfers "
+				"exceed the %llu one peer may hold ([limits] transfer_peer_bytes)",
+				peer, (unsigned long long)need, (unsigned long long)bytes,
+				(unsigned long long)c->transfer_peer_bytes);
+	return MLA_OK;
+}
+
+mla_err transfer_reserve(const struct gw_config *c, gw_store *s,
+			 const struct store_transfer_in *t, mla_diag *diag)
+{
+	uint64_t need = ciphertext_of(t), have = 0, count = 0, held = 0;
 	mla_err r;
 
-	if ((r = free_bytes(c->store, &have, diag)) != MLA_OK)
+	if ((r = store_transfer_in_of_peer(s, t->from_state, &count, &held, diag)) != MLA_OK ||
+	    (r = transfer_peer_room(c, t->from_state, count, held, need, diag)) != MLA_OK ||
+	    (r = free_bytes(c->store, &have, diag)) != MLA_OK)
 		return r;
 	if (have < need || have - need < (uint64_t)c->transfer_reserve_margin)
 		return mla_fail(diag, MLA_ERR_IO, "insufficient storage: %llu bytes of attachments "

@@ -8,12 +8,18 @@
 #include "peer_server.h"
 #include "store/store.h"
 
-/* Reserves the disk for t's attachments: statvfs must show their ciphertext plus
+/* Whether peer, holding count unfinished transfers of bytes ciphertext, may reserve need
+ * more: within [limits] transfer_peer_max and transfer_peer_bytes. MLA_ERR_IO with
+ * "insufficient storage for peer …" naming the limit when not. */
+mla_err transfer_peer_room(const struct gw_config *c, const char *peer, uint64_t count,
+			   uint64_t bytes, uint64_t need, mla_diag *diag);
+/* Reserves the disk for t's attachments: the peer's share first (transfer_peer_room over
+ * its transfers in s), then statvfs must show their ciphertext plus
  * [limits] transfer_reserve_margin free, then each "<n>.ct.part" is allocated in full
  * (posix_fallocate), so a full disk later cannot cut a transfer short. MLA_ERR_IO with
- * "insufficient storage: …" (nothing left behind) when the space is not there. */
-mla_err transfer_reserve(const struct gw_config *c, const struct store_transfer_in *t,
-			 mla_diag *diag);
+ * "insufficient storage…" (nothing left behind) when the space is not there. */
+mla_err transfer_reserve(const struct gw_config *c, gw_store *s,
+			 const struct store_transfer_in *t, mla_diag *diag);
 /* Completes every file of t ("<n>.ct.part" fsynced and renamed to "<n>.ct"); a file already
  * complete (a crash after its rename) counts as complete. */
 mla_err transfer_complete_files(const struct gw_config *c, const struct store_transfer_in *t,

@@ -744,6 +744,10 @@ mla_err store_transfer_missing(gw_store *s, const char *message_id, unsigned idx
 			       int *more, uint64_t *held, mla_diag *diag);
 /* Forgets message_id's transfer and its segments (completed, or given up). */
 mla_err store_transfer_in_drop(gw_store *s, const char *message_id, mla_diag *diag);
+/* The transfers being received from from_state: how many, and the ciphertext bytes of all
+ * their attachments (what is reserved for them). */
+mla_err store_transfer_in_of_peer(gw_store *s, const char *from_state, uint64_t *count,
+				  uint64_t *bytes, mla_diag *diag);
 /* Up to max transfers received before before_ms (to give up), oldest first. */
 mla_err store_transfer_in_older(gw_store *s, int64_t before_ms,
 				char (*ids)[MLA_UUID_LEN + 1], size_t max, size_t *n,

@@ -123,6 +123,7 @@ enum store_stmt_id {
 	ST_XFER_SEG_LIST,
 	ST_XFER_DROP,
 	ST_XFER_OLDER,
+	ST_XFER_PEER,
 	ST_IN_FROM,
 	ST_COUNT_
 };

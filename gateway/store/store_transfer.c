@@ -297,3 +297,39 @@ out:
 	store_stmt_done(st);
 	return r;
 }
+
+mla_err store_transfer_in_of_peer(gw_store *s, const char *from_state, uint64_t *count,
+				  uint64_t *bytes, mla_diag *diag)
+{
+	struct store_transfer_in t;
+	sqlite3_stmt *st = NULL;
+	mla_buf list;
+	mla_err r = MLA_OK;
+	int rc;
+
+	*count = *bytes = 0;
+	if ((r = store_stmt(s, ST_XFER_PEER, "SELECT list FROM transfer_in WHERE from_state = ?1",
+			    &st, diag)) != MLA_OK)
+		return r;
+	mla_buf_init(&list, MLA_ATTACH_MAX * LIST_ENTRY);
+	if ((rc = sqlite3_bind_text(st, 1, from_state, -1, SQLITE_STATIC)) != SQLITE_OK) {
+		r = store_fail(s, rc, "transfer of peer", diag);
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&t, 0, sizeof(t));
+		list.len = 0;
+		if ((r = store_col_blob(st, 0, &list, "transfer of peer", diag)) != MLA_OK ||
+		    (r = list_decode(&list, &t, diag)) != MLA_OK)
+			goto out;
+		(*count)++;
+		for (size_t i = 0; i < t.n; i++)
+			*bytes += t.att[i].size;
+	}
+	if (rc != SQLITE_DONE)
+		r = store_fail(s, rc, "transfer of peer", diag);
+out:
+	mla_buf_free(&list);
+	store_stmt_done(st);
+	return r;
+}

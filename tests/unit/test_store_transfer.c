@@ -119,6 +119,39 @@ static void test_transfer_older(void **state)
 	store_close(s);
 }
 
+/* What one peer holds reserved: its transfers only, counted and summed over every
+ * attachment; a dropped one no longer counts. */
+static void test_transfer_of_peer(void **state)
+{
+	struct fx *f = *state;
+	gw_store *s = open_ok(f);
+	struct store_transfer_in t;
+	uint64_t count = 9, bytes = 9;
+	mla_diag d = {MLA_OK, ""};
+
+	assert_int_equal(store_transfer_in_of_peer(s, "ES", &count, &bytes, &d), MLA_OK);
+	assert_true(count == 0 && bytes == 0);
+	for (unsigned i = 0; i < 3; i++) {
+		make_transfer(&t, 20 + i, 1000);
+		if (i == 2)
+			memcpy(t.from_state, "CO", 3);
+		assert_int_equal(store_transfer_in_put(s, &t, env_bytes, sizeof(env_bytes), &d),
+				 MLA_OK);
+	}
+	assert_int_equal(store_transfer_in_of_peer(s, "ES", &count, &bytes, &d), MLA_OK);
+	assert_int_equal(count, 2);
+	assert_int_equal(bytes, 2 * (10 * 65552 + 16));
+	assert_int_equal(store_transfer_in_of_peer(s, "CO", &count, &bytes, &d), MLA_OK);
+	assert_true(count == 1 && bytes == 10 * 65552 + 16);
+	make_id(t.message_id, sizeof(t.message_id), 20);
+	assert_int_equal(store_transfer_in_drop(s, t.message_id, &d), MLA_OK);
+	assert_int_equal(store_transfer_in_of_peer(s, "ES", &count, &bytes, &d), MLA_OK);
+	assert_true(count == 1 && bytes == 10 * 65552 + 16);
+	assert_int_equal(store_transfer_in_of_peer(s, "MX", &count, &bytes, &d), MLA_OK);
+	assert_true(count == 0 && bytes == 0);
+	store_close(s);
+}
+
 static void test_upgrade_from_12(void **state)
 {
 	struct fx *f = *state;
@@ -142,6 +175,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_transfer_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transfer_older, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transfer_of_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_12, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -669,6 +669,9 @@ def run(main):
     except BaseException:
         traceback.print_exc()
         dump_logs()
+        # again after the logs: CI shows only the end of a failed test's output
+        sys.stderr.write('\n===== why it failed =====\n')
+        traceback.print_exc()
     finally:
         for n in _NETS:
             n.cleanup(keep=not ok)

@@ -15,6 +15,9 @@ segments of 64 KiB:
   State (MX) putting a segment of ES's message gets 404, like an unknown message;
 - CO killed (SIGKILL) mid-transfer, then ES killed mid-transfer: each resumes from what CO
   holds, the segments sent again at most those in flight;
+- one peer's share at CO ([limits] transfer_peer_max, transfer_peer_bytes): a transfer
+  beyond it waits (503, retried) until an earlier one completes; one larger than the share
+  fails at its deadline;
 - a reservation CO cannot make ([limits] transfer_reserve_margin beyond the free space):
   503 insufficient storage, retried until the message's deadline, then failed."""
 import base64
@@ -191,6 +194,42 @@ def check_kill(net, es, co, victim, total=160):
     check(co.inbox_counts().get(mid) == 1, 'inbox %r' % co.inbox_counts().get(mid))
 
 
+def check_peer_share(net, es, co):
+    """What one peer may hold reserved at CO ([limits] transfer_peer_max 1, transfer_peer_bytes
+    2 MiB): a second message waits (503, retried) until the first is complete, then goes
+    through; one larger than the peer's share is refused until its deadline."""
+    co.stop()
+    co.overrides.setdefault('limits', {}).update({'transfer_peer_max': '1',
+                                                  'transfer_peer_bytes': '2 MiB'})
+    co.write_config()
+    co.start()
+    es.stop()
+    first = attach_seal(net, 'ES', 'CO', [20 * SEG])
+    second = attach_seal(net, 'ES', 'CO', [20 * SEG])
+    es.start()
+    delivered(es, first, 60)
+    delivered(es, second, 60)
+    same_files(es, co, second, [20 * SEG])
+    log = co.log_text()
+    waited = [m for m in (first, second) if 'transfer-refused msg=%s' % m in log]
+    check(len(waited) == 1, 'one of the two waits for the other: %r' % waited)
+    other = first if waited[0] == second else second
+    refusal = log.index('transfer-refused msg=%s' % waited[0])
+    check('transfer_peer_max' in log[refusal:refusal + 400], 'refusal %r' % log[refusal:][:400])
+    check(log.index('received msg=%s' % other) < log.rindex('transferring msg=%s' % waited[0]),
+          'the second transfer began before the first was complete')
+    es.stop()
+    big = attach_seal(net, 'ES', 'CO', [40 * SEG], deadline_s=4)
+    es.start()
+    wait_until(lambda: es.outbox([big], blobs=False).get(big, {}).get('state') == FAILED, 30,
+               msg='beyond the share: failed at its deadline')
+    log = co.log_text()
+    refusal = log.index('transfer-refused msg=%s' % big)
+    check('transfer_peer_bytes' in log[refusal:refusal + 400], 'refusal %r' % log[refusal:][:400])
+    check(not os.path.exists(att_dir(co, big)) and big not in co.inbox(), 'kept at CO')
+    del co.overrides['limits']['transfer_peer_max'], co.overrides['limits']['transfer_peer_bytes']
+
+
 def check_no_room(net, es, co):
     """CO cannot reserve the space: 503 insufficient storage, retried until the deadline,
     then failed; nothing left at CO."""
@@ -300,6 +339,7 @@ def main(mlagw, mlagwd):
     es.start()
     check_kill(net, es, co, co)
     check_kill(net, es, co, es)
+    check_peer_share(net, es, co)
     check_no_room(net, es, co)
     net.stop_all()
     print('ok')

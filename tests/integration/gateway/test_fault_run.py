@@ -357,9 +357,12 @@ def no_duplicates(net, subs, out, inb, victim):
 def check_lost(cls, subs, out, wal):
     """Lost ones are the victim's, acknowledged after its last durable point: after every
     submission that survived in its store was sent (a commit lost with the write-ahead log
-    came after every commit kept)."""
+    came after every commit kept). Kept means stored before the kill: a victim whose start
+    went ahead stores new submissions (and retries of unanswered ones) after it, and those
+    say nothing of what the lost log held."""
     victim = wal['victim']
-    kept = [s.sent for s in subs if s.mid and s.frm == victim and s.mid in out[victim]]
+    kept = [s.sent for s in subs if s.mid and s.frm == victim and s.mid in out[victim]
+            and s.acked < wal['killed_at']]
     for s in cls['lost']:
         check(s.acked > max(kept, default=0), '%s lost although acknowledged before a '
               'submission that survived was even sent' % s.key)
