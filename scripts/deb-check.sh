@@ -28,7 +28,7 @@ die() { printf '  FAILED: %s\n' "$*" >&2; exit 1; }
 
 say "Build tools (apt-get: devscripts debhelper lintian dpkg-dev build-essential fakeroot debootstrap systemd-container) and the build dependencies (scripts/setup.sh)"
 TOOLS=(devscripts debhelper lintian dpkg-dev build-essential fakeroot debootstrap
-       systemd-container scdoc)
+       systemd-container scdoc libdistro-info-perl)
 missing=()
 for p in "${TOOLS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
