@@ -121,8 +121,14 @@ done
 [ -n "$CPID" ] || { tail -20 "$LOG/nspawn.log"; die "systemd-nspawn -b did not start systemd"; }
 c_run() { nsenter -t "$CPID" -a "$@"; }
 c_sh() { nsenter -t "$CPID" -a bash -c "$1"; }
-state=$(c_run systemctl is-system-running --wait 2>/dev/null || true)
-[ "$state" = running ] || [ "$state" = degraded ] || die "the container's systemd: $state"
+state=
+for _ in $(seq 1 120); do  # its bus answers only some time after PID 1 is there
+  state=$(c_run systemctl is-system-running --wait 2>/dev/null || true)
+  [ "$state" = running ] || [ "$state" = degraded ] && break
+  sleep 0.5
+done
+[ "$state" = running ] || [ "$state" = degraded ] ||
+  { tail -20 "$LOG/nspawn.log"; die "the container's systemd: ${state:-no answer}"; }
 ok "container PID 1: $(c_run cat /proc/1/comm) $(c_run systemctl --version | head -1 | cut -d' ' -f2), system $state"
 
 say "apt install ./mlagw_${VERSION}_amd64.deb in the container"
