@@ -486,14 +486,20 @@ static mla_err recover_lost(struct gw *g, mla_diag *d)
 }
 
 /* The store, checked with quick_check after an unclean stop or when the last check is older
- * than [store] check_interval (the audit log is re-read at every start: tlog_start). */
+ * than [store] check_interval (the audit log is re-read at every start: tlog_start); an older
+ * schema upgraded after a copy of the store as it was (logged with the copy's name). */
 static mla_err open_store(struct gw *g, const struct gw_config *c, mla_diag *d)
 {
 	struct store_open_opts o = {c->store_check_interval_ms, gw_now_ms()};
+	const char *backup;
 	mla_err r;
+	int from;
 
 	if ((r = store_open_opts(c->store, &o, &g->store, d)) == MLA_OK &&
-	    store_quick_checked(g->store))
+	    (backup = store_upgraded(g->store, &from)) != NULL)
+		gw_log(GW_LOG_INFO, "store-upgraded", NULL, "from=%d to=%d backup=%s", from,
+		       STORE_SCHEMA_VERSION, backup);
+	if (r == MLA_OK && store_quick_checked(g->store))
 		gw_log(GW_LOG_INFO, "store-checked", NULL, "quick_check=ok reason=%s",
 		       store_unclean(g->store) ? "unclean-stop" : "interval");
 	return r;

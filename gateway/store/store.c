@@ -591,6 +591,7 @@ static mla_err open_store(const char *path, int init, const struct store_open_op
 		goto out;
 	}
 	if ((r = store_check_unclean(s, path, o, diag)) != MLA_OK ||
+	    (!init && (r = store_upgrade_backup(s, path, diag)) != MLA_OK) ||
 	    (r = apply_schema(s, path, init, diag)) != MLA_OK ||
 	    (init && (r = put_created(s, diag)) != MLA_OK) ||
 	    (r = store_mark_running(s, diag)) != MLA_OK ||
@@ -638,6 +639,7 @@ void store_close(gw_store *s)
 	for (i = 0; i < ST_COUNT_; i++)
 		(void)sqlite3_finalize(s->stmt[i]);
 	(void)sqlite3_close_v2(s->db);
+	free(s->upgrade_backup);
 	free(s);
 }
 

@@ -169,6 +169,9 @@ mla_err store_open_opts(const char *path, const struct store_open_opts *o, gw_st
 /* Whether the store was left unclean (a crash or a kill): store_open then ran SQLite's
  * quick_check and refused the file if it failed. */
 int store_unclean(const gw_store *s);
+/* The copy taken before this open upgraded the schema (STORE.schema-N-TIME.bak, N in *from),
+ * or NULL (*from 0) when it upgraded nothing; owned by s. */
+const char *store_upgraded(const gw_store *s, int *from);
 /* Whether quick_check ran (and passed) at open: unclean, or due. */
 int store_quick_checked(const gw_store *s);
 /* quick_check passed at at_ms (wall clock): the next one is due an interval later. */

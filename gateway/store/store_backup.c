@@ -41,6 +41,21 @@ static mla_err dir_of(const char *path, char out[PATH_MAX])
 	return MLA_OK;
 }
 
+/* Whether db has the meta table (schema 1 had none); an error reads as yes, so the mark's
+ * own statement reports it. */
+static int has_meta(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int yes = 1;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
+			       "name = 'meta'", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		yes = sqlite3_column_int(st, 0) > 0;
+	(void)sqlite3_finalize(st);
+	return yes;
+}
+
 /* Copies every page of src's snapshot into dst, then leaves dst a single file. */
 static mla_err copy(sqlite3 *src, sqlite3 *dst, mla_diag *diag)
 {
@@ -56,8 +71,10 @@ static mla_err copy(sqlite3 *src, sqlite3 *dst, mla_diag *diag)
 	(void)sqlite3_backup_finish(b);
 	if (rc != SQLITE_DONE)
 		return store_fail_db(src, rc, "backup: reading the store", diag);
-	/* a complete copy at rest, as after a clean stop: not a store that lost its log */
-	if ((rc = sqlite3_exec(dst, "UPDATE meta SET value = '1' WHERE key = 'clean'", NULL, NULL,
+	/* a complete copy at rest, as after a clean stop: not a store that lost its log (a
+	 * schema too old for meta, copied before its upgrade, has no such mark) */
+	if (has_meta(dst) &&
+	    (rc = sqlite3_exec(dst, "UPDATE meta SET value = '1' WHERE key = 'clean'", NULL, NULL,
 			       NULL)) != SQLITE_OK)
 		return store_fail_db(dst, rc, "backup: marking the copy", diag);
 	if ((rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL)) != SQLITE_OK)

@@ -138,6 +138,8 @@ struct gw_store {
 	sqlite3_stmt *stmt[ST_COUNT_];
 	struct store_health health; /* store_fail counts faults, a commit clears failing */
 	sqlite3_int64 changes_at_begin; /* a commit that wrote nothing proves nothing */
+	int upgraded_from; /* the schema version this open upgraded from, 0: none */
+	char *upgrade_backup; /* the copy taken before that upgrade (store_upgrade.c), owned */
 };
 
 /* The cached statement of slot id (prepared from sql on first use), reset and unbound. */
@@ -186,6 +188,10 @@ mla_err store_write_leave(gw_store *s, int own, mla_err r, mla_diag *diag);
 
 /* store.c: PRAGMA user_version. */
 mla_err store_user_version(gw_store *s, int *v, mla_diag *diag);
+/* Before apply_schema upgrades an older schema: a copy of the store as it is, beside it
+ * (store_upgrade.c); nothing for a current, newer or empty one. Upgrading without it is
+ * refused (the error names why the copy failed). */
+mla_err store_upgrade_backup(gw_store *s, const char *path, mla_diag *diag);
 /* store_lifecycle.c: a non-empty write-ahead log beside path (before opening it). */
 int store_wal_left_over(const char *path);
 /* At open, before any write: notices an unclean stop (the mark in meta) and then requires

@@ -9,6 +9,8 @@
  *                                                      index NAME, then a line PAGE_SIZE
  *   store_fault set-tree-hash STORE SEQ LEVEL          the persisted audit tree hash of the
  *                                                      2^LEVEL entries ending at SEQ := 0x5a..
+ *   store_fault make-v13 STORE                         the store as an mlagw of schema 13
+ *                                                      left it (the package upgrade test)
  *   store_fault set-envelope STORE MESSAGE_ID FILE     sent message's envelope := FILE's
  *                                                      bytes, its digest their SHA-256
  *   store_fault dir-doc-alter STORE                    a byte appended to the adopted
@@ -31,7 +33,7 @@ static int usage(void)
 	fputs("usage: store_fault set-entry STORE SEQ FILE [--rehash] | delete-entry STORE SEQ |"
 	      " wal-truncate STORE | set-checkpoint STORE SIZE FILE | pages STORE NAME |"
 	      " set-tree-hash STORE SEQ LEVEL | set-envelope STORE MESSAGE_ID FILE |"
-	      " dir-doc-alter STORE\n", stderr);
+	      " dir-doc-alter STORE | make-v13 STORE\n", stderr);
 	return 2;
 }
 
@@ -151,6 +153,8 @@ int main(int argc, char **argv)
 	} else if (argc == 5 && strcmp(argv[1], "set-tree-hash") == 0 &&
 		   parse_seq(argv[3], &seq) == 0) {
 		e = set_tree_hash(argv[2], seq, argv[4], &d);
+	} else if (argc == 3 && strcmp(argv[1], "make-v13") == 0) {
+		e = store_fault_make_v13(argv[2], &d);
 	} else {
 		return usage();
 	}

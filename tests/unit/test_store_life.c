@@ -1,6 +1,8 @@
 /* Unit tests of the store's life (gateway/store/store.c, store_lifecycle.c): creation only
  * by store_init, reopening, schema upgrades and newer versions refused, file mode, the
- * clean-stop mark, and a lost write-ahead log refused until the loss is accepted. */
+ * clean-stop mark, a lost write-ahead log refused until the loss is accepted, and the copy
+ * taken before a schema upgrade. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -179,6 +181,59 @@ static void test_unclean_mark(void **state)
 	store_close(s);
 }
 
+/* Files in dir whose name holds part. */
+static int files_with(const char *dir, const char *part)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += strstr(e->d_name, part) != NULL;
+	(void)closedir(d);
+	return n;
+}
+
+/* An older schema is upgraded only after a copy of the store as it was: beside it, named
+ * with the old version, mode 0600, holding the old schema and the messages; a current store
+ * is not copied again, and a new store is never copied. */
+static void test_upgrade_backup(void **state)
+{
+	struct fx *f = *state;
+	struct out_msg m = make_out(1, "FR", 0, 1000, 1000);
+	gw_store *s = open_ok(f);
+	char prefix[160];
+	const char *bak;
+	struct stat st;
+	int from = -1;
+
+	assert_null(store_upgraded(s, &from));
+	assert_int_equal(from, 0);
+	put_ok(s, &m);
+	assert_int_equal(store_mark_clean(s, NULL), MLA_OK);
+	store_close(s);
+	assert_int_equal(files_with(f->dir, ".bak"), 0);
+	assert_int_equal(store_fault_make_v13(f->path, NULL), MLA_OK);
+	s = open_ok(f);
+	bak = store_upgraded(s, &from);
+	assert_non_null(bak);
+	assert_int_equal(from, 13);
+	assert_int_equal(mla_snprintf(prefix, sizeof(prefix), "%s.schema-13-", f->path), MLA_OK);
+	assert_int_equal(strncmp(bak, prefix, strlen(prefix)), 0);
+	assert_int_equal(stat(bak, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(schema_version(bak), 13);
+	assert_int_equal((int64_t)counts_of(bak).outbox, 1);
+	assert_int_equal(schema_version(f->path), STORE_SCHEMA_VERSION);
+	assert_int_equal(files_with(f->dir, ".tmp"), 0);
+	store_close(s);
+	s = open_ok(f);
+	assert_null(store_upgraded(s, &from));
+	store_close(s);
+	assert_int_equal(files_with(f->dir, ".bak"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +245,7 @@ int main(void)
 		T(test_v1_upgraded),
 		T(test_file_mode_0600),
 		T(test_unclean_mark),
+		T(test_upgrade_backup),
 #undef T
 	};
 
