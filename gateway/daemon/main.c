@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "daemon.h"
 #include "keyholder_proc.h"
+#include "privdrop.h"
 #include "sandbox.h"
 #include "store/store.h"
 
@@ -180,14 +181,17 @@ static int quiet_stdio(void)
 	return r;
 }
 
-/* Starts the gateway and writes the pid file; then a detached daemon leaves its terminal and
- * tells its parent it is ready. Returns the exit code of a failed start, or 0. */
-static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file, int *ready_fd)
+/* Starts the gateway, writes the pid file and gives up root for good (become: NULL when
+ * there is nothing to give up); then a detached daemon leaves its terminal and tells its
+ * parent it is ready. Returns the exit code of a failed start, or 0. */
+static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file,
+		 const struct privdrop_user *become, int *ready_fd)
 {
 	char msg[START_MSG_MAX];
 	mla_diag d = {MLA_OK, ""};
 
-	if (gw_start(g, cfg, &d) != MLA_OK) {
+	if (gw_start(g, cfg, &d) != MLA_OK ||
+	    (become != NULL && privdrop_become(become, &d) != MLA_OK)) {
 		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot start: %s\n", mla_diag_message(&d));
 		report_start(ready_fd, 1, msg);
 		return 1;
@@ -195,6 +199,9 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 	if (write_pid(pid_file) != 0)
 		gw_log(GW_LOG_WARN, "pid-file", NULL, "path=%s reason=\"%s\"", pid_file,
 		       strerror(errno));
+	if (become != NULL)
+		gw_log(GW_LOG_INFO, "privileges-dropped", NULL, "user=%s uid=%ld gid=%ld",
+		       become->name, (long)become->uid, (long)become->gid);
 	if (*ready_fd >= 0 && quiet_stdio() != 0) {
 		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot detach: /dev/null: %s\n",
 			       strerror(errno));
@@ -226,6 +233,8 @@ static void raise_fd_limit(void)
 int main(int argc, char **argv)
 {
 	struct args a = {NULL, NULL, 0, 0, 0, 0, 0};
+	struct privdrop_user du, ku; /* who the daemon and the keyholder become, when drop */
+	int drop = 0;
 	static struct gw_config cfg;
 	static struct gw g;
 	mla_diag d = {MLA_OK, ""};
@@ -263,8 +272,14 @@ int main(int argc, char **argv)
 			printf("mlagwd: %s: configuration and keys OK\n", a.config);
 		return r == MLA_OK ? 0 : 1;
 	}
-	if (a.init) {
-		if (store_init(cfg.store, &d) != MLA_OK) {
+	/* root without a user to become is refused before anything is created or forked */
+	if (privdrop_plan(&cfg, &du, &ku, &drop, &d) != MLA_OK) {
+		fprintf(stderr, "mlagwd: %s\n", mla_diag_message(&d));
+		return 1;
+	}
+	if (a.init) { /* the store belongs to the user who will write it */
+		if ((drop && privdrop_become(&du, &d) != MLA_OK) ||
+		    store_init(cfg.store, &d) != MLA_OK) {
 			fprintf(stderr, "mlagwd: %s\n", mla_diag_message(&d));
 			return 1;
 		}
@@ -283,7 +298,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* before any key file is read: from here on the keys live in the keyholder */
-	if (!a.no_keyholder && keyholder_start(&cfg, g.config_path, ready_fd, &keyholder) != 0) {
+	if (!a.no_keyholder &&
+	    keyholder_start(&cfg, g.config_path, ready_fd, drop ? &ku : NULL, &keyholder) != 0) {
 		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot start the keyholder: %s\n",
 				       strerror(errno));
 		report_start(&ready_fd, 1, msg);
@@ -292,8 +308,15 @@ int main(int argc, char **argv)
 	if (a.no_keyholder)
 		gw_log(GW_LOG_WARN, "no-keyholder", NULL, "reason=\"--no-keyholder: the private keys "
 		       "are in the network-facing process\"");
+	/* what the daemon creates from here (store, files, sockets) belongs to its user */
+	if (drop && privdrop_assume(&du, &d) != MLA_OK) {
+		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: %s\n", mla_diag_message(&d));
+		report_start(&ready_fd, 1, msg);
+		keyholder_end(keyholder);
+		return 1;
+	}
 	pid_file = a.pid_file != NULL ? a.pid_file : cfg.pid_file;
-	if (start(&g, &cfg, pid_file, &ready_fd) != 0) {
+	if (start(&g, &cfg, pid_file, drop ? &du : NULL, &ready_fd) != 0) {
 		gw_free(&g);
 		keyholder_end(keyholder);
 		return 1;
