@@ -87,15 +87,8 @@ int keyholder_start(const struct gw_config *c, const char *config_path, int clos
 	if (p == 0) {
 		for (unsigned i = 0; i < n; i++)
 			(void)close(mine[i]);
-		if (close_fd >= 0) { /* detached: the start pipe, and no terminal either */
-			int null = open("/dev/null", O_RDWR);
-
-			(void)close(close_fd);
-			if (null >= 0 && (dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0))
-				_exit(3);
-			if (null > 2)
-				(void)close(null);
-		}
+		if (sandbox_child_leave_terminal(close_fd) != 0)
+			_exit(3);
 		keyholder_main(theirs, n, config_path, become);
 	}
 	for (unsigned i = 0; i < n; i++)

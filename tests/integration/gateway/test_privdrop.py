@@ -2,8 +2,8 @@
 [daemon] user and keyholder_user, two system users this test creates when absent. Its store
 is made by `mlagwd --init` as the daemon's user; its peer listener is on a port below 1024
 (bound with root borrowed back); its key files belong to the keyholder's user, mode 0400.
-Checked: the real, effective, saved and filesystem ids of the daemon and of its keyholder,
-their groups and capabilities (none), an exchange both ways and a reload, the store's owner,
+Checked: the real, effective, saved and filesystem ids of the daemon, its hook runner and its
+keyholder, their groups and capabilities (none), the daemon's and the keyholder's filters, an exchange both ways and a reload, the store's owner,
 and that root without a user is refused. Needs root: skipped (77) otherwise."""
 import os
 import pwd
@@ -65,6 +65,24 @@ def check_ids(what, pid, user):
           (what, got['CapPrm'], got['CapEff']))
 
 
+def child_named(pid, comm):
+    for p in os.listdir('/proc'):
+        try:
+            with open('/proc/%s/stat' % p) as f:
+                st = f.read()
+        except OSError:
+            continue
+        if (st[st.index('(') + 1:st.rindex(')')] == comm and
+                int(st[st.rindex(')') + 2:].split()[1]) == pid):
+            return int(p)
+    raise TestFailure('no %s process under %d' % (comm, pid))
+
+
+def seccomp_mode(pid):
+    with open('/proc/%d/status' % pid) as f:
+        return [line.split()[1] for line in f if line.startswith('Seccomp:')][0]
+
+
 def refuses_root_without_user(net):
     co = net['CO']
     bad = os.path.join(net.dir, 'root.conf')
@@ -106,10 +124,13 @@ def main(mlagw, mlagwd):
     holder = keyholder_of(es.proc.pid)
     check_ids('mlagwd', es.proc.pid, daemon)
     check_ids('keyholder', holder, keys)
+    check_ids('hook runner', child_named(es.proc.pid, 'mlagw-hooks'), daemon)
+    check(seccomp_mode(es.proc.pid) == '2' and seccomp_mode(holder) == '2',
+          'the daemon or the keyholder has no seccomp filter')
     check('privileges-dropped' in es.log_text(), 'no privileges-dropped line')
-    print('ok - mlagwd runs as %s (%d:%d), its keyholder as %s (%d:%d): real, effective, '
-          'saved and fs ids, no group 0, no capabilities; the store belongs to %s; peer '
-          'listener on port %d' % (DAEMON_USER, daemon.pw_uid, daemon.pw_gid, KEYS_USER,
+    print('ok - mlagwd and its hook runner run as %s (%d:%d), its keyholder as %s (%d:%d): '
+          'real, effective, saved and fs ids, no group 0, no capabilities; both filtered; the '
+          'store belongs to %s; peer listener on port %d' % (DAEMON_USER, daemon.pw_uid, daemon.pw_gid, KEYS_USER,
                                    keys.pw_uid, keys.pw_gid, DAEMON_USER, es.port))
     exchange_both_ways(net, 5)
     es.proc.send_signal(signal.SIGHUP)
