@@ -34,4 +34,10 @@ struct mla_privkey;
 mla_err pki_load_root(const char *state_dir, X509 **root, struct mla_privkey **key,
 		      mla_diag *diag);
 
+/* A request for key, subject as the State's leaves carry it, signed with key (pki_renew.c). */
+mla_err pki_make_csr(const char *state, const struct pki_leaf_spec *s, EVP_PKEY *key,
+		     X509_REQ **out, mla_diag *diag);
+/* Writes req as PEM to path (mode 0644, synced); MLA_ERR_EXISTS unless overwrite. */
+mla_err pki_write_csr(const char *path, X509_REQ *req, int overwrite, mla_diag *diag);
+
 #endif

@@ -81,7 +81,7 @@ static mla_err parse_uses(const char *uses, unsigned *mask, mla_diag *diag)
 	return MLA_OK;
 }
 
-static mla_err write_csr(const char *path, X509_REQ *req, int overwrite, mla_diag *diag)
+mla_err pki_write_csr(const char *path, X509_REQ *req, int overwrite, mla_diag *diag)
 {
 	FILE *f;
 	int fd, ok;
@@ -103,8 +103,8 @@ static mla_err write_csr(const char *path, X509_REQ *req, int overwrite, mla_dia
 
 /* A request for key, subject as the State's leaves carry it, signed with key (SHA-256;
  * Ed25519 signs without a separate digest). */
-static mla_err make_csr(const char *state, const struct pki_leaf_spec *s, EVP_PKEY *key,
-			X509_REQ **out, mla_diag *diag)
+mla_err pki_make_csr(const char *state, const struct pki_leaf_spec *s, EVP_PKEY *key,
+		     X509_REQ **out, mla_diag *diag)
 {
 	X509_REQ *req = X509_REQ_new();
 	char cn[64];
@@ -209,9 +209,9 @@ static mla_err renew_one(const mla_pki_renew_opts *o, const char *state_dir, con
 		return r;
 	if ((r = mla_pki_keygen(s->key_type, o->rsa_bits > 0 ? o->rsa_bits :
 				RENEW_DEFAULT_RSA_BITS, &key, diag)) == MLA_OK &&
-	    (r = make_csr(o->state, s, key, &req, diag)) == MLA_OK &&
+	    (r = pki_make_csr(o->state, s, key, &req, diag)) == MLA_OK &&
 	    (r = mla_pem_write_key(key_path, key, o->overwrite, diag)) == MLA_OK &&
-	    (r = write_csr(csr_path, req, o->overwrite, diag)) == MLA_OK && issue)
+	    (r = pki_write_csr(csr_path, req, o->overwrite, diag)) == MLA_OK && issue)
 		r = mla_pki_issue_csr(state_dir, o->state, s->name, csr_path, o->days, o->hosts,
 				      crt_path, o->overwrite, diag);
 	X509_REQ_free(req);

@@ -10,6 +10,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "mlagw/codec.h"
 #include "mlagw/pki.h"
 
 /* getopt_long values of the options that have no short form. */
@@ -19,7 +20,9 @@ enum {
 	OPT_HOSTS,
 	OPT_JSON,
 	OPT_CRL_URL,
-	OPT_OCSP_URL
+	OPT_OCSP_URL,
+	OPT_PKCS11,
+	OPT_PIN_SOURCE
 };
 
 /* The files mla_pki_init writes, in the order we list them. */
@@ -30,6 +33,9 @@ static const char *const pki_files[] = {
 
 struct init_args {
 	mla_pki_opts opts;
+	const char *pkcs11;     /* --pkcs11 URI: tls, sign and encrypt generated in the token */
+	const char *pin_file;   /* --pin-source file:PATH */
+	char uris[MLA_PKI_TOKEN_KEYS][MLA_PKI_URI_MAX]; /* the token keys, to configure */
 	int json;
 	int help;
 };
@@ -67,7 +73,13 @@ static void usage_init(FILE *fp)
 "                     (default localhost,127.0.0.1)\n"
 	      "      --crl-url URL  CRL distribution point put in the leaf certificates\n"
 	      "      --ocsp-url URL OCSP responder put in the leaf certificates (AIA)\n"
-	      "  -f, --force        replace the State's existing files\n"
+	      "      --pkcs11 URI   generate the TLS, signing and encryption keys in this\n"
+	      "                     PKCS#11 token instead (never extractable), URI\n"
+	      "                     pkcs11:token=LABEL?module-path=MODULE; their requests\n"
+	      "                     are signed in the token (NAME.csr kept), the file keys\n"
+	      "                     removed, and the keys' URIs printed for the configuration\n"
+	      "      --pin-source file:PATH  the token's PIN: the whole file (with --pkcs11)\n"
+	      "  -f, --force        replace the State's existing files (and token keys)\n"
 	      "      --json         print the result as a JSON object\n"
 	      "  -h, --help         show this help\n",
 	      fp);
@@ -112,6 +124,14 @@ static int apply_option(int c, const char *arg, const char *opt, struct init_arg
 	case OPT_OCSP_URL:
 		a->opts.urls.ocsp = arg;
 		return CLI_OK;
+	case OPT_PKCS11:
+		a->pkcs11 = arg;
+		return CLI_OK;
+	case OPT_PIN_SOURCE:
+		if (strncmp(arg, "file:", 5) != 0)
+			return cli_usage_error("pki", "--pin-source takes file:PATH");
+		a->pin_file = arg + 5;
+		return CLI_OK;
 	case OPT_RSA_BITS:
 		if (option_number("--rsa-bits", arg, 2048, 16384, &v) != CLI_OK)
 			return CLI_USAGE;
@@ -139,6 +159,8 @@ static int parse_init_args(int argc, char **argv, struct init_args *a)
 		{"hosts", required_argument, NULL, OPT_HOSTS},
 		{"crl-url", required_argument, NULL, OPT_CRL_URL},
 		{"ocsp-url", required_argument, NULL, OPT_OCSP_URL},
+		{"pkcs11", required_argument, NULL, OPT_PKCS11},
+		{"pin-source", required_argument, NULL, OPT_PIN_SOURCE},
 		{"force", no_argument, NULL, 'f'},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"help", no_argument, NULL, 'h'},
@@ -159,22 +181,52 @@ static int parse_init_args(int argc, char **argv, struct init_args *a)
 		return cli_usage_error("pki", "--state is required");
 	if (a->opts.out_dir == NULL)
 		return cli_usage_error("pki", "--out is required");
+	if ((a->pkcs11 == NULL) != (a->pin_file == NULL))
+		return cli_usage_error("pki", "--pkcs11 and --pin-source go together");
 	return CLI_OK;
 }
 
-/* The files made, one path a line, or with --json {"state","dir","files"}. */
+/* With --pkcs11, tls.key, sign.key and encrypt.key are in the token: the requests signed
+ * there are listed in their place. */
+static const char *listed_file(const struct init_args *a, const char *name, char *buf, size_t n)
+{
+	size_t len = strlen(name);
+
+	if (a->pkcs11 == NULL || strcmp(name, "audit.key") == 0 || strcmp(name, "root.key") == 0 ||
+	    len < 4 || strcmp(name + len - 4, ".key") != 0)
+		return name;
+	return mla_snprintf(buf, n, "%.*s.csr", (int)(len - 4), name) == MLA_OK ? buf : name;
+}
+
+/* The token keys' URIs, as configuration lines, or into obj for --json. */
+static int add_uris(const struct init_args *a, json_t *obj)
+{
+	static const char *const keys[MLA_PKI_TOKEN_KEYS] = {"tls_key", "sign_key", "encrypt_key"};
+
+	for (size_t i = 0; a->pkcs11 != NULL && i < MLA_PKI_TOKEN_KEYS; i++) {
+		if (obj == NULL)
+			printf("%s = %s\n", keys[i], a->uris[i]);
+		else if (json_object_set_new(obj, keys[i], json_string(a->uris[i])) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The files made, one path a line, or with --json {"state","dir","files"} (and "keys", the
+ * token keys' URIs, with --pkcs11). */
 static int print_result(const struct init_args *a)
 {
 	const char *dir = a->opts.out_dir;
 	const char *st = a->opts.state;
-	char path[PATH_MAX];
-	json_t *files = json_array();
+	char path[PATH_MAX], name[32];
+	json_t *files = json_array(), *keys = json_object();
 	mla_diag d = {MLA_OK, ""};
-	mla_err r = files != NULL ? MLA_OK : MLA_ERR_NOMEM;
+	mla_err r = files != NULL && keys != NULL ? MLA_OK : MLA_ERR_NOMEM;
 	int rc = CLI_OK;
 
 	for (size_t i = 0; i < sizeof(pki_files) / sizeof(pki_files[0]) && rc == CLI_OK; i++) {
-		int n = snprintf(path, sizeof(path), "%s/%s/%s", dir, st, pki_files[i]);
+		int n = snprintf(path, sizeof(path), "%s/%s/%s", dir, st,
+				 listed_file(a, pki_files[i], name, sizeof(name)));
 		if (n < 0 || (size_t)n >= sizeof(path)) {
 			fprintf(stderr, "mlagw pki: path under %s too long\n", dir);
 			rc = CLI_INTERNAL;
@@ -184,10 +236,13 @@ static int print_result(const struct init_args *a)
 			r = MLA_ERR_ARG;
 		}
 	}
+	if (add_uris(a, a->json ? keys : NULL) != 0)
+		r = MLA_ERR_NOMEM;
 	if (rc == CLI_OK && a->json &&
-	    (r = cli_json_print(json_pack("{s:s, s:s, s:o}", "state", st, "dir", dir, "files",
-					  r == MLA_OK ? json_incref(files) : NULL),
-				&d)) != MLA_OK)
+	    (r = cli_json_print(a->pkcs11 == NULL ?
+				json_pack("{s:s, s:s, s:O}", "state", st, "dir", dir, "files", files) :
+				json_pack("{s:s, s:s, s:O, s:O}", "state", st, "dir", dir, "files",
+					  files, "keys", keys), &d)) != MLA_OK)
 		rc = cli_fail("pki", r, &d);
 	if (rc == CLI_OK && (fflush(stdout) != 0 || ferror(stdout))) {
 		fprintf(stderr, "mlagw pki: cannot write to standard output: %s\n",
@@ -195,6 +250,7 @@ static int print_result(const struct init_args *a)
 		rc = CLI_IO;
 	}
 	json_decref(files);
+	json_decref(keys);
 	return rc;
 }
 
@@ -213,9 +269,10 @@ static int cmd_pki_init(int argc, char **argv)
 		usage_init(stdout);
 		return CLI_OK;
 	}
-	if ((r = mla_pki_init(&a.opts, &diag)) != MLA_OK) {
+	r = a.pkcs11 != NULL ? mla_pki_init_token(&a.opts, a.pkcs11, a.pin_file, a.uris, &diag)
+			     : mla_pki_init(&a.opts, &diag);
+	if (r != MLA_OK)
 		return cli_fail("pki", r, &diag);
-	}
 	return print_result(&a);
 }
 

@@ -129,7 +129,10 @@ printf '<mla:Attachments xmlns:mla="urn:mlagw:envelope:3"><mla:Attachment index=
 printf '<att:Descriptor xmlns:att="urn:mlagw:attachments:1" version="1"><att:Attachment index="1" name="a.pdf" type="application/pdf" size="5" sha256="%s" compression="none" secret="%s"/><att:Attachment index="2" name="b" type="text/plain" size="0" sha256="%s" compression="gzip" secret="%s"/></att:Descriptor>' $R $R $R $R > "$S/attach/descriptor.xml"
 # a peer's transfer status (SPEC 17.13) for the harness's list of 1, 10 and 1000 segments
 printf '{"message_id":"6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f","state":"transferring","attachments":[{"index":1,"segments":1,"held":1,"missing":[],"more_missing":false},{"index":2,"segments":10,"held":6,"missing":[[1,2],[7,8]],"more_missing":false},{"index":3,"segments":1000,"held":0,"missing":[[0,999]],"more_missing":true}]}' > "$S/attach_status/status.json"
-for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify recover_answer case_validate notice case_protected attach directory attach_status; do
+# a hook request (core/hook_remote.c): 1 s, /bin/true x, A=1
+mkdir -p "$S/hook_request"
+printf '\000\000\000\000\000\000\003\350\000\000\000\002\000\000\000\001/bin/true\000x\000A=1\000' > "$S/hook_request/seed"
+for h in envelope receipt config checkpoint bundle audit_entry witness codec api_json submit_request audit_verify recover_answer case_validate notice case_protected attach directory attach_status hook_request; do
   mkdir -p $B/corpus/$h
   echo "== fuzz_$h for ${secs}s"
   if ! MLAGW_FUZZ_PKI=$PWD/$S/pki ASAN_OPTIONS=detect_leaks=1 \

@@ -13,7 +13,7 @@ PACKAGES=(
   python3 gzip sqlite3 clang libclang-rt-14-dev
   faketime
   libseccomp-dev
-  softhsm2 libengine-pkcs11-openssl opensc
+  softhsm2 libengine-pkcs11-openssl opensc libp11-kit-dev
   scdoc systemd
 )
 

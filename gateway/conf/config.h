@@ -69,6 +69,9 @@ struct protect_config {
 	size_t n_actors;
 };
 
+/* [daemon] seccomp: the network daemon's system-call allowlist */
+enum gw_seccomp_mode { GW_SECCOMP_OFF, GW_SECCOMP_ON, GW_SECCOMP_LOG, GW_SECCOMP_N };
+
 struct gw_config {
 	char path[PATH_MAX];        /* the file this came from, for messages */
 	/* [gateway] */
@@ -110,6 +113,15 @@ struct gw_config {
 	int rev_fail_open;
 	char rev_ocsp[4];           /* "on" (default) or "off": ask the AIA responders */
 	int rev_ocsp_on;
+	/* [daemon] (docs/keys.md "Least privilege"): started as root, the daemon becomes
+	 * daemon_user once its listeners are bound, the keyholder keyholder_user (default:
+	 * daemon_user); root without a user is refused unless allow_root is "true" */
+	char daemon_user[GW_NAME_MAX];
+	char keyholder_user[GW_NAME_MAX];
+	char allow_root[8];         /* "false" (default) or "true" */
+	int root_allowed;
+	char seccomp[8];            /* "on" (default), "off" or "log" */
+	enum gw_seccomp_mode seccomp_mode;
 	/* [limits] */
 	mla_limits limits;          /* envelope limits, defaults from mla_limits_default */
 	size_t max_body_bytes;      /* HTTP request body; default = limits.max_envelope_bytes */

@@ -194,9 +194,17 @@ static const struct key_def revocation_keys[] = {
 	{"ocsp", T_TEXT, STR(rev_ocsp), 0, 0, 0}, /* on | off, checked in finish */
 };
 
+/* the daemon's processes: users, root, the system-call filter (docs/keys.md "Least privilege") */
+static const struct key_def daemon_keys[] = {
+	{"user", T_TEXT, STR(daemon_user), 0, 0, 0},
+	{"keyholder_user", T_TEXT, STR(keyholder_user), 0, 0, 0},
+	{"allow_root", T_TEXT, STR(allow_root), 0, 0, 0}, /* false | true, checked in finish */
+	{"seccomp", T_TEXT, STR(seccomp), 0, 0, 0},       /* on | off | log, checked in finish */
+};
+
 enum sec_id {
 	SEC_GATEWAY, SEC_KEYS, SEC_TRUST, SEC_LIMITS, SEC_RETRY, SEC_AUDIT, SEC_STORE, SEC_CASES,
-	SEC_API, SEC_DEADLINES, SEC_DIRECTORY, SEC_EXPIRY, SEC_REVOCATION, SEC_LOG, SEC_PEER,
+	SEC_API, SEC_DEADLINES, SEC_DIRECTORY, SEC_EXPIRY, SEC_REVOCATION, SEC_LOG, SEC_DAEMON, SEC_PEER,
 	SEC_N
 };
 
@@ -220,13 +228,14 @@ FITS(peer_keys);
 FITS(directory_keys);
 FITS(revocation_keys);
 FITS(log_keys);
+FITS(daemon_keys);
 static const struct sec_def sections[SEC_N] = {
 	SEC("gateway", gateway_keys), SEC("keys", keys_keys), SEC("trust", trust_keys),
 	SEC("limits", limits_keys),   SEC("retry", retry_keys), SEC("audit", audit_keys),
 	SEC("store", store_keys),     SEC("cases", cases_keys),	      {"api", NULL, 0},
 	{"deadlines", NULL, 0},       SEC("directory", directory_keys),
 	{"expiry", NULL, 0},
-	SEC("revocation", revocation_keys), SEC("log", log_keys), SEC("peer", peer_keys),
+	SEC("revocation", revocation_keys), SEC("log", log_keys), SEC("daemon", daemon_keys), SEC("peer", peer_keys),
 };
 
 struct cfg_parser {
@@ -704,6 +713,30 @@ static mla_err choice(struct cfg_parser *p, enum sec_id sec, const char *key, co
 	return MLA_OK;
 }
 
+/* [daemon]: the filter's mode, and users named as a passwd entry would be (no '/' or ':') */
+static mla_err daemon_finish(struct cfg_parser *p, mla_diag *diag)
+{
+	struct gw_config *c = &p->cfg;
+	static const char *const modes[] = {"off", "on", "log"};
+	const char *users[] = {c->daemon_user, c->keyholder_user};
+
+	c->seccomp_mode = GW_SECCOMP_N;
+	for (int m = 0; m < GW_SECCOMP_N; m++)
+		if (strcmp(c->seccomp, modes[m]) == 0)
+			c->seccomp_mode = (enum gw_seccomp_mode)m;
+	if (c->seccomp_mode == GW_SECCOMP_N)
+		return fail_at(p, p->sec_line[SEC_DAEMON], diag, "[daemon] seccomp must be on, off "
+			       "or log");
+	for (size_t i = 0; i < 2; i++)
+		if (strpbrk(users[i], "/: ") != NULL || users[i][0] == '-')
+			return fail_at(p, p->sec_line[SEC_DAEMON], diag, "[daemon] %s is not a user "
+				       "name", i == 0 ? "user" : "keyholder_user");
+	if (c->keyholder_user[0] != '\0' && c->daemon_user[0] == '\0')
+		return fail_at(p, p->sec_line[SEC_DAEMON], diag, "[daemon] keyholder_user needs "
+			       "[daemon] user");
+	return MLA_OK;
+}
+
 static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 {
 	struct gw_config *c = &p->cfg;
@@ -734,7 +767,10 @@ static mla_err finish(struct cfg_parser *p, mla_diag *diag)
 	    (r = choice(p, SEC_REVOCATION, "[revocation] fail", c->rev_fail, "closed", "open",
 			&c->rev_fail_open, diag)) != MLA_OK ||
 	    (r = choice(p, SEC_REVOCATION, "[revocation] ocsp", c->rev_ocsp, "off", "on",
-			&c->rev_ocsp_on, diag)) != MLA_OK)
+			&c->rev_ocsp_on, diag)) != MLA_OK ||
+	    (r = choice(p, SEC_DAEMON, "[daemon] allow_root", c->allow_root, "false", "true",
+			&c->root_allowed, diag)) != MLA_OK ||
+	    (r = daemon_finish(p, diag)) != MLA_OK)
 		return r;
 	if (strcmp(c->log_target, "auto") != 0 && strcmp(c->log_target, "stderr") != 0 &&
 	    strcmp(c->log_target, "journal") != 0 && strcmp(c->log_target, "syslog") != 0)
@@ -803,6 +839,9 @@ void gw_config_defaults(struct gw_config *c)
 	memcpy(c->rev_ocsp, "on", sizeof("on"));
 	memcpy(c->log_target, "auto", sizeof("auto"));
 	c->rev_ocsp_on = 1;
+	memcpy(c->allow_root, "false", sizeof("false"));
+	memcpy(c->seccomp, "on", sizeof("on"));
+	c->seccomp_mode = GW_SECCOMP_ON;
 	c->idempotency_keep_ms = 24 * CFG_HOUR;
 	c->max_message_attachment_bytes = (size_t)256 << 30;
 	c->attachment_segment_bytes = MLA_ATTACH_SEGMENT_DEFAULT;

@@ -15,6 +15,7 @@
 #include "mlagw/codec.h"
 #include "clock.h"
 #include "hook.h"
+#include "hook_remote.h"
 
 #define HOOK_FD_SCAN 4096 /* descriptors marked close-on-exec when close_range is missing */
 
@@ -107,6 +108,8 @@ mla_err gw_hook_run(char *const argv[], char *const envp[], uint64_t timeout_ms,
 	memset(res, 0, sizeof(*res));
 	if (argv == NULL || argv[0] == NULL || argv[0][0] != '/')
 		return mla_fail(diag, MLA_ERR_ARG, "hook: the command must be an absolute path");
+	if (gw_hook_delegate_fd() >= 0) /* this process may not fork and exec: hook_remote.h */
+		return gw_hook_remote_run(argv, envp, timeout_ms, res, diag);
 	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 || pipe2(p, O_CLOEXEC) != 0) {
 		r = mla_fail(diag, MLA_ERR_IO, "hook: %s", strerror(errno));
 		goto out;

@@ -19,6 +19,7 @@
 #include "mlagw/keyholder.h"
 #include "notices.h"
 #include "notify.h"
+#include "privdrop.h"
 #include "tlog/audit.h"
 #include "tlog/checkpoint.h"
 #include "tlog/tlog.h"
@@ -74,9 +75,12 @@ static mla_err start_listeners(struct gw *g, mla_diag *d)
 {
 	mla_err r = MLA_OK;
 
+	/* started as root, the daemon works as its user: a low port needs root back to bind */
+	if ((r = privdrop_bind_begin(d)) != MLA_OK)
+		return r;
 	for (size_t i = 0; i < N_LISTENERS && r == MLA_OK; i++)
 		r = listeners[i]->start(g, d);
-	return r;
+	return r != MLA_OK ? (void)privdrop_bind_end(NULL), r : privdrop_bind_end(d);
 }
 
 /* Applies the new snapshot to each listener that has something to reload; with d NULL,

@@ -50,7 +50,8 @@ static unsigned channels(const struct gw_config *c)
 
 /* The keyholder's life: signals that end the daemon do not end it (it ends when the daemon
  * closes its channels, so in-flight work still signs during a stop). */
-static void keyholder_main(const int *fds, unsigned n, const char *config_path)
+static void keyholder_main(const int *fds, unsigned n, const char *config_path,
+			   const struct privdrop_user *become)
 {
 	mla_diag d = {MLA_OK, ""};
 
@@ -59,7 +60,8 @@ static void keyholder_main(const int *fds, unsigned n, const char *config_path)
 	(void)signal(SIGHUP, SIG_IGN);
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)prctl(PR_SET_NAME, "mlagw-keyholder", 0, 0, 0);
-	if (sandbox_keyholder(&d) != MLA_OK) {
+	if ((become != NULL && privdrop_become(become, &d) != MLA_OK) ||
+	    sandbox_keyholder(&d) != MLA_OK) {
 		fprintf(stderr, "mlagw keyholder: %s\n", mla_diag_message(&d));
 		_exit(3); /* the daemon sees its channels close and stops */
 	}
@@ -68,7 +70,7 @@ static void keyholder_main(const int *fds, unsigned n, const char *config_path)
 }
 
 int keyholder_start(const struct gw_config *c, const char *config_path, int close_fd,
-		    pid_t *pid)
+		    const struct privdrop_user *become, pid_t *pid)
 {
 	int mine[MLA_KEYHOLDER_MAX_CHANNELS], theirs[MLA_KEYHOLDER_MAX_CHANNELS], sv[2];
 	unsigned n = channels(c), made = 0;
@@ -85,16 +87,9 @@ int keyholder_start(const struct gw_config *c, const char *config_path, int clos
 	if (p == 0) {
 		for (unsigned i = 0; i < n; i++)
 			(void)close(mine[i]);
-		if (close_fd >= 0) { /* detached: the start pipe, and no terminal either */
-			int null = open("/dev/null", O_RDWR);
-
-			(void)close(close_fd);
-			if (null >= 0 && (dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0))
-				_exit(3);
-			if (null > 2)
-				(void)close(null);
-		}
-		keyholder_main(theirs, n, config_path);
+		if (sandbox_child_leave_terminal(close_fd) != 0)
+			_exit(3);
+		keyholder_main(theirs, n, config_path, become);
 	}
 	for (unsigned i = 0; i < n; i++)
 		(void)close(theirs[i]);

@@ -7,14 +7,17 @@
 #include <sys/types.h>
 
 #include "conf/config.h"
+#include "privdrop.h"
 
 /* Forks the keyholder with a channel per worker thread plus four (the loop's, the relay's and
  * the listeners' handshakes), and attaches this process to it: from then on its private keys
  * live there. close_fd (-1: none; a detached daemon's start pipe) is closed in the keyholder,
  * which then also leaves the terminal (its standard streams on /dev/null, as the daemon's
- * once started) so that nothing waiting on them waits for it. 0, or -1 with errno. */
+ * once started) so that nothing waiting on them waits for it. With become (NULL: stay who
+ * this is), the keyholder gives up root for that user before anything else. 0, or -1 with
+ * errno. */
 int keyholder_start(const struct gw_config *c, const char *config_path, int close_fd,
-		    pid_t *pid);
+		    const struct privdrop_user *become, pid_t *pid);
 
 /* Closes this process's channels, so the keyholder ends, and waits for it (pid -1: none). */
 void keyholder_end(pid_t pid);

@@ -18,8 +18,10 @@
 #include "mlagw/codec.h"
 #include "core/log.h"
 #include "daemon.h"
+#include "hook_runner.h"
 #include "keyholder_proc.h"
 #include "notify.h"
+#include "privdrop.h"
 #include "sandbox.h"
 #include "store/store.h"
 
@@ -184,9 +186,12 @@ static int quiet_stdio(void)
 	return r;
 }
 
-/* Starts the gateway and writes the pid file; then a detached daemon leaves its terminal and
- * tells its parent it is ready. Returns the exit code of a failed start, or 0. */
-static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file, int *ready_fd)
+/* Starts the gateway, gives up root for good (become: NULL when there is nothing to give up),
+ * writes the pid file and confines itself ([daemon] seccomp); then a detached daemon leaves
+ * its terminal and tells its parent it is ready. Returns the exit code of a failed start, or
+ * 0. */
+static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file,
+		 const struct privdrop_user *become, int *ready_fd)
 {
 	char msg[START_MSG_MAX];
 	mla_diag d = {MLA_OK, ""};
@@ -195,7 +200,8 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 	int then_syslog = *ready_fd >= 0 && strcmp(cfg->log_target, "auto") == 0 &&
 			  !gw_log_stderr_is_journal();
 
-	if (gw_start(g, cfg, &d) != MLA_OK) {
+	if (gw_start(g, cfg, &d) != MLA_OK ||
+	    (become != NULL && privdrop_become(become, &d) != MLA_OK)) {
 		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot start: %s\n", mla_diag_message(&d));
 		report_start(ready_fd, 1, msg);
 		return 1;
@@ -203,6 +209,17 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 	if (write_pid(pid_file) != 0)
 		gw_log(GW_LOG_WARN, "pid-file", NULL, "path=%s reason=\"%s\"", pid_file,
 		       strerror(errno));
+	if (become != NULL)
+		gw_log(GW_LOG_INFO, "privileges-dropped", NULL, "user=%s uid=%ld gid=%ld",
+		       become->name, (long)become->uid, (long)become->gid);
+	if (sandbox_daemon(cfg->seccomp_mode, &d) != MLA_OK) {
+		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot start: %s\n", mla_diag_message(&d));
+		if (pid_file != NULL && pid_file[0] != '\0')
+			(void)unlink(pid_file);
+		report_start(ready_fd, 1, msg);
+		return 1;
+	}
+	gw_log(GW_LOG_INFO, "seccomp", NULL, "mode=%s", cfg->seccomp);
 	if (*ready_fd >= 0 && quiet_stdio() != 0) {
 		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot detach: /dev/null: %s\n",
 			       strerror(errno));
@@ -250,16 +267,50 @@ static void raise_fd_limit(void)
 		       (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
 }
 
+/* The daemon's own processes: the keyholder (none with --no-keyholder) and the hook runner. */
+struct children {
+	pid_t keyholder, hooks;
+};
+
+/* Forks them, each giving up root for its user (NULL: stays who this is). The keyholder first,
+ * before any key file is read; the runner after it, so that it can close the keyholder's
+ * channels. 0, or -1 with errno (what was started is ended). */
+static int start_children(const struct gw_config *cfg, const char *config_path, int ready_fd,
+			  int with_keyholder, const struct privdrop_user *kh,
+			  const struct privdrop_user *hooks, struct children *ch)
+{
+	if (with_keyholder && keyholder_start(cfg, config_path, ready_fd, kh, &ch->keyholder) != 0)
+		return -1;
+	if (hook_runner_start(config_path, ready_fd, hooks, &ch->hooks) != 0) {
+		int e = errno;
+		keyholder_end(ch->keyholder);
+		ch->keyholder = -1;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* Closes their channels and waits for them: no process of this daemon outlives it. */
+static void end_children(struct children *ch)
+{
+	keyholder_end(ch->keyholder);
+	hook_runner_end(ch->hooks);
+	ch->keyholder = ch->hooks = -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = {NULL, NULL, 0, 0, 0, 0, 0};
+	struct privdrop_user du, ku; /* who the daemon and the keyholder become, when drop */
+	int drop = 0;
 	static struct gw_config cfg;
 	static struct gw g;
 	mla_diag d = {MLA_OK, ""};
 	const char *pid_file;
 	char msg[START_MSG_MAX];
 	int ready_fd = -1, code;
-	pid_t keyholder = -1;
+	struct children ch = {-1, -1};
 
 	if (parse_args(argc, argv, &a) != 0)
 		return 2;
@@ -292,8 +343,14 @@ int main(int argc, char **argv)
 			printf("mlagwd: %s: configuration and keys OK\n", a.config);
 		return r == MLA_OK ? 0 : 1;
 	}
-	if (a.init) {
-		if (store_init(cfg.store, &d) != MLA_OK) {
+	/* root without a user to become is refused before anything is created or forked */
+	if (privdrop_plan(&cfg, &du, &ku, &drop, &d) != MLA_OK) {
+		fprintf(stderr, "mlagwd: %s\n", mla_diag_message(&d));
+		return 1;
+	}
+	if (a.init) { /* the store belongs to the user who will write it */
+		if ((drop && privdrop_become(&du, &d) != MLA_OK) ||
+		    store_init(cfg.store, &d) != MLA_OK) {
 			fprintf(stderr, "mlagwd: %s\n", mla_diag_message(&d));
 			return 1;
 		}
@@ -312,25 +369,33 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* before any key file is read: from here on the keys live in the keyholder */
-	if (!a.no_keyholder && keyholder_start(&cfg, g.config_path, ready_fd, &keyholder) != 0) {
-		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot start the keyholder: %s\n",
-				       strerror(errno));
+	if (start_children(&cfg, g.config_path, ready_fd, !a.no_keyholder, drop ? &ku : NULL,
+			   drop ? &du : NULL, &ch) != 0) {
+		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot start the keyholder or the "
+				       "hook runner: %s\n", strerror(errno));
 		report_start(&ready_fd, 1, msg);
 		return 1;
 	}
 	if (a.no_keyholder)
 		gw_log(GW_LOG_WARN, "no-keyholder", NULL, "reason=\"--no-keyholder: the private keys "
 		       "are in the network-facing process\"");
+	/* what the daemon creates from here (store, files, sockets) belongs to its user */
+	if (drop && privdrop_assume(&du, &d) != MLA_OK) {
+		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: %s\n", mla_diag_message(&d));
+		report_start(&ready_fd, 1, msg);
+		end_children(&ch);
+		return 1;
+	}
 	pid_file = a.pid_file != NULL ? a.pid_file : cfg.pid_file;
-	if (start(&g, &cfg, pid_file, &ready_fd) != 0) {
+	if (start(&g, &cfg, pid_file, drop ? &du : NULL, &ready_fd) != 0) {
 		gw_free(&g);
-		keyholder_end(keyholder);
+		end_children(&ch);
 		return 1;
 	}
 	gw_run(&g);
 	code = g.exit_code;
 	gw_free(&g);
-	keyholder_end(keyholder); /* no process of this daemon outlives it */
+	end_children(&ch); /* no process of this daemon outlives it */
 	if (pid_file != NULL && pid_file[0] != '\0')
 		(void)unlink(pid_file);
 	gw_log(code == 0 ? GW_LOG_INFO : GW_LOG_ERROR, "stopped", NULL, "clean=%d", code == 0);

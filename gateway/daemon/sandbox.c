@@ -2,12 +2,30 @@
  * not wrappers: glibc's stdio, malloc and pthreads and OpenSSL's key reading and RNG are what
  * the keyholder runs, and these are the calls they make on Linux x86-64 and arm64. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <seccomp.h>
 #include <sys/prctl.h>
 #include <string.h>
 #include <sys/resource.h>
 
 #include "sandbox.h"
+
+int sandbox_child_leave_terminal(int close_fd)
+{
+	int null;
+
+	if (close_fd < 0)
+		return 0;
+	(void)close(close_fd);
+	if ((null = open("/dev/null", O_RDWR)) < 0)
+		return 0; /* nothing better to give it: the streams stay */
+	if (dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+		return -1;
+	if (null > 2)
+		(void)close(null);
+	return 0;
+}
 
 mla_err sandbox_common(mla_diag *diag)
 {

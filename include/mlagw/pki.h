@@ -61,6 +61,23 @@ mla_err mla_pki_issue_with(mla_cert_role role, const char *state, const char *cn
 			   time_t not_after, const char *hosts, const mla_pki_urls *urls,
 			   X509 **out, mla_diag *diag);
 
+/* ---- keys in a PKCS#11 token (certs/pki_init_token.c, docs/internals/keys.md) ---- */
+
+#define MLA_PKI_TOKEN_KEYS 3 /* tls, sign, encrypt: the audit key stays a file */
+#define MLA_PKI_URI_MAX 1024
+
+/* mla_pki_init, then the TLS and signing keys (EC P-256) and the encryption key (RSA of
+ * o->rsa_bits) generated in the token uri names ("pkcs11:token=LABEL?module-path=MODULE"),
+ * logged in with the PIN that the whole file pin_file (an absolute path) holds: objects
+ * labelled tls, sign and encrypt (ids 01, 02, 03), private halves sensitive and never
+ * extractable. Each certificate is issued by the State's root for a request signed in the
+ * token (NAME.csr kept beside it, for a real CA), and the file key mla_pki_init made is
+ * overwritten and removed. key_uris gets the pkcs11: URIs to configure as tls_key, sign_key and
+ * encrypt_key (with module-path and pin-source=file:pin_file). The token is checked first: a
+ * wrong PIN, or a label already taken (destroyed with o->overwrite), leaves no file. */
+mla_err mla_pki_init_token(const mla_pki_opts *o, const char *uri, const char *pin_file,
+			   char key_uris[MLA_PKI_TOKEN_KEYS][MLA_PKI_URI_MAX], mla_diag *diag);
+
 /* ---- revocation (certs/pki_revoke.c) ----
  * A State's issued and revoked certificates are listed in state_dir/index.txt in the
  * format of OpenSSL's `ca` database, so `openssl ocsp -index` answers for them. */

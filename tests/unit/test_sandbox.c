@@ -1,7 +1,9 @@
-/* Unit tests of the keyholder's confinement (gateway/daemon/sandbox.c, issue 17 §3): in a
- * child confined as the keyholder, what it needs still works (reading a file, memory,
- * starting and joining a thread, randomness), clone3 answers ENOSYS, no_new_privs is set and
- * core dumps are off; opening a socket kills it with SIGSYS, as would any call off the list. */
+/* Unit tests of the keyholder's and the daemon's confinement (gateway/daemon/sandbox.c,
+ * sandbox_daemon.c, issue 17 §3): in a child confined as the keyholder, what it needs still
+ * works (reading a file, memory, starting and joining a thread, randomness), clone3 answers
+ * ENOSYS, no_new_privs is set and core dumps are off; opening a socket kills it with SIGSYS,
+ * as would any call off the list. Confined as the daemon, the same steps and an IPv4 socket
+ * work; fork and a packet socket kill it, and in log mode they are let through. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,10 +71,35 @@ static int proc_line(pid_t pid, const char *file, const char *prefix, const char
 	return found;
 }
 
-/* The status of a child confined as the keyholder that runs the allowed steps, waits for the
- * parent to look at it (no_new_privs, seccomp mode 2, no core dumps), then, when forbidden
- * is set, tries to open a socket. */
-static int confined_child(int forbidden)
+enum confinement { AS_KEYHOLDER, AS_DAEMON, AS_DAEMON_LOG };
+
+static mla_err confine(enum confinement as)
+{
+	mla_err r = sandbox_common(NULL);
+
+	if (as == AS_KEYHOLDER)
+		return sandbox_keyholder(NULL);
+	return r != MLA_OK ? r : sandbox_daemon(as == AS_DAEMON ? GW_SECCOMP_ON : GW_SECCOMP_LOG,
+					       NULL);
+}
+
+/* What the daemon may not do once started: a process of its own, a raw socket. */
+static void forbidden_to_daemon(int which)
+{
+	pid_t p;
+
+	if (which == 1 && (p = fork()) == 0)
+		_exit(0);
+	if (which == 1 && p > 0)
+		(void)waitpid(p, NULL, 0);
+	if (which == 2)
+		(void)socket(AF_PACKET, SOCK_RAW, 0);
+}
+
+/* The status of a child confined as told that runs the allowed steps, waits for the parent
+ * to look at it (no_new_privs, seccomp mode 2, no core dumps), then, when forbidden is set,
+ * tries what is forbidden (the keyholder: a socket; the daemon: 1 fork, 2 a raw socket). */
+static int confined_child(enum confinement as, int forbidden)
 {
 	int st = 0, go[2], ready[2];
 	char c = 'x';
@@ -84,14 +111,20 @@ static int confined_child(int forbidden)
 	if (p == 0) {
 		int step;
 
-		if (sandbox_keyholder(NULL) != MLA_OK)
+		int s;
+
+		if (confine(as) != MLA_OK)
 			_exit(100);
 		if ((step = allowed_steps()) != 0)
 			_exit(100 + step);
+		if (as != AS_KEYHOLDER && ((s = socket(AF_INET, SOCK_STREAM, 0)) < 0 || close(s) != 0))
+			_exit(110);
 		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(99);
-		if (forbidden)
+		if (forbidden && as == AS_KEYHOLDER)
 			(void)socket(AF_INET, SOCK_STREAM, 0);
+		else if (forbidden)
+			forbidden_to_daemon(forbidden);
 		_exit(0);
 	}
 	if (read(ready[0], &c, 1) == 1) {
@@ -108,24 +141,45 @@ static int confined_child(int forbidden)
 	return st;
 }
 
-static void test_allowed(void **state)
+/* The child ran to its end (exit 0), or the filter killed it (SIGSYS). */
+static void expect_ran(int st)
 {
-	int st;
-
-	(void)state;
-	st = confined_child(0);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
-static void test_socket_kills(void **state)
+static void expect_killed(int st)
 {
-	int st;
-
-	(void)state;
-	st = confined_child(1);
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
+static void test_allowed(void **state)
+{
+	(void)state;
+	expect_ran(confined_child(AS_KEYHOLDER, 0));
+}
+
+static void test_daemon(void **state)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	int first = 2; /* the sanitizers' build lets clone make a process (LeakSanitizer's tracer) */
+#else
+	int first = 1;
+#endif
+
+	(void)state;
+	expect_ran(confined_child(AS_DAEMON, 0));
+	for (int which = first; which <= 2; which++) {
+		expect_killed(confined_child(AS_DAEMON, which));
+		expect_ran(confined_child(AS_DAEMON_LOG, which)); /* logged, let through */
+	}
+}
+
+static void test_socket_kills(void **state)
+{
+	(void)state;
+	expect_killed(confined_child(AS_KEYHOLDER, 1));
 }
 
 int main(void)
@@ -133,6 +187,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allowed),
 		cmocka_unit_test(test_socket_kills),
+		cmocka_unit_test(test_daemon),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

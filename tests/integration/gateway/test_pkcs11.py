@@ -1,7 +1,8 @@
 """Keys in a PKCS#11 token (issue 17 §2, docs/internals/keys.md "Keys in a token"): ES's TLS,
-signing and encryption keys are generated non-extractable in a SoftHSM2 token, their
-certificates issued for CSRs signed in the token (the documented equivalent of
-`mlagw pki init --pkcs11`), and ES, configured with pkcs11: URIs, exchanges envelopes both
+signing and encryption keys are generated non-extractable in a SoftHSM2 token by
+`mlagw pki init --pkcs11` (its certificates issued for CSRs signed in the token, the file
+keys removed, the keys' URIs printed; a wrong PIN leaves no file, a taken label is refused
+without --force), and ES, configured with the printed pkcs11: URIs, exchanges envelopes both
 ways with CO: envelopes signed and receipts signed by the token, envelopes to ES opened by the
 token, mutual TLS with the token's TLS key, through ES's sandboxed keyholder, also after a
 reload. No key file exists for those keys. Then `mlagw envelope seal --sign-key pkcs11:...` signs with the token
@@ -17,10 +18,7 @@ from gwnet import *  # noqa: E402,F403
 MODULE = '/usr/lib/softhsm/libsofthsm2.so'
 TOKEN = 'mlagw-test'
 PIN = '3141'
-# key, pkcs11-tool's type, id, usage
-KEYS = (('tls', 'EC:prime256v1', '01', '--usage-sign'),
-        ('sign', 'EC:prime256v1', '02', '--usage-sign'),
-        ('encrypt', 'rsa:2048', '03', '--usage-decrypt'))
+KEYS = ('tls', 'sign', 'encrypt')  # in the token; the audit key stays a file
 
 
 def run_ok(args, env, what):
@@ -59,27 +57,42 @@ def main(mlagw, mlagwd):
     env, pin_file = make_token(os.path.join(net.dir, 'hsm'))
     tool = ['pkcs11-tool', '--module', MODULE, '--token-label', TOKEN, '--login', '--pin', PIN]
     es = net['ES']
-    for name, kind, kid, usage in KEYS:
-        run_ok(tool + ['--keypairgen', '--key-type', kind, '--label', name, '--id', kid, usage],
-               env, 'keypairgen ' + name)
+    token = 'pkcs11:token=%s?module-path=%s' % (TOKEN, MODULE)
+    init = [mlagw, 'pki', 'init', '--state', 'ES', '--out', net.pki_dir, '--rsa-bits', '2048',
+            '--pkcs11', token]
+    # a wrong PIN: refused before any file is written
+    bad_pin, fresh = os.path.join(net.dir, 'bad-pin'), os.path.join(net.dir, 'fresh')
+    with open(bad_pin, 'w') as f:
+        f.write('0000')
+    p = subprocess.run([mlagw, 'pki', 'init', '--state', 'ES', '--out', fresh, '--pkcs11',
+                        token, '--pin-source', 'file:' + bad_pin], env=env, capture_output=True,
+                       text=True, timeout=60)
+    check(p.returncode != 0 and 'refused the PIN' in p.stderr and '0000' not in p.stderr and
+          not os.path.exists(os.path.join(fresh, 'ES')), 'a wrong PIN: exit %d %r' %
+          (p.returncode, p.stderr))
+    # the State's PKI again (Net made it with file keys), the three keys in the token
+    out = run_ok(init + ['--pin-source', 'file:' + pin_file, '--force'], env, 'pki init --pkcs11')
+    printed = dict(line.split(' = ', 1) for line in out.splitlines() if ' = ' in line)
+    check(set(printed) == {'tls_key', 'sign_key', 'encrypt_key'} and
+          all(v == uri(k[:-4], pin_file) for k, v in printed.items()),
+          'pki init --pkcs11 printed %r' % printed)
+    for name in KEYS:
+        check(not os.path.exists(es.pki(name + '.key')) and os.path.exists(es.pki(name + '.csr')),
+              'pki init --pkcs11 left the file key of %s, or no request' % name)
+    check(os.path.exists(es.pki('audit.key')), 'the audit key stays a file')
     listing = run_ok(tool + ['--list-objects', '--type', 'privkey'], env, 'list-objects')
     blocks = [b for b in listing.split('Private Key Object')[1:]]
     check(len(blocks) == 3 and all('never extractable' in b and 'sensitive' in b
-                                   for b in blocks),
-          'token keys are not all sensitive and never extractable:\n%s' % listing)
-    # the documented equivalent of `mlagw pki init --pkcs11`: a CSR signed in the token, the
-    # certificate issued by the State's CA, the file key removed
-    for name, _, _, _ in KEYS:
-        csr = os.path.join(net.dir, name + '.csr')
-        run_ok(['openssl', 'req', '-new', '-engine', 'pkcs11', '-keyform', 'engine', '-key',
-                uri(name, pin_file, module=False), '-subj',
-                '/C=ES/O=ES (token)/CN=ES gateway %s' % name, '-out', csr],
-               dict(env, PKCS11_MODULE_PATH=MODULE), 'CSR for ' + name)
-        run_ok([mlagw, 'pki', 'issue', '--state', 'ES', '--dir', net.pki_dir, '--use', name,
-                '--csr', csr, '--out', es.pki(name + '.crt'), '--force'], env,
-               'pki issue ' + name)
-        os.unlink(es.pki(name + '.key'))
-    es.overrides = {'keys': {k + '_key': uri(k, pin_file) for k, _, _, _ in KEYS}}
+                                   for b in blocks) and 'unwrap' not in listing,
+          'token keys are not all sensitive and never extractable, or may unwrap:\n%s' % listing)
+    p = subprocess.run(init + ['--pin-source', 'file:' + pin_file], env=env,
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode != 0 and 'already holds an object labelled tls' in p.stderr,
+          'a second pki init --pkcs11 without --force: exit %d %r' % (p.returncode, p.stderr))
+    print('ok - mlagw pki init --pkcs11: three keys generated in the token, sensitive and never '
+          'extractable, certificates issued for requests signed there, file keys removed, '
+          'URIs printed; a wrong PIN writes nothing; a taken label needs --force')
+    es.overrides = {'keys': printed}
     es.write_config()
     net['CO'].write_config()
     net['CO'].start()
@@ -101,7 +114,7 @@ def main(mlagw, mlagwd):
     more = [es.submit('CO')['message_id'], net['CO'].submit('ES')['message_id']]
     wait_until(lambda: es.all_in_state(more[:1], DELIVERED) and
                net['CO'].all_in_state(more[1:], DELIVERED), 30, msg='delivered after a reload')
-    for name, _, _, _ in KEYS:
+    for name in KEYS:
         check(not os.path.exists(es.pki(name + '.key')), 'a key file for ' + name)
     with open('/proc/%d/task/%d/children' % (es.proc.pid, es.proc.pid)) as f:
         holder = int(f.read().split()[0])

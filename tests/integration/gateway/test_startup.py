@@ -27,14 +27,15 @@ def detached(gw):
 
 def daemons_of(gw, keyholders=False):
     """Pids of processes whose command line names gw's configuration file: the daemons, or,
-    with keyholders, their keyholder processes (forked from them, so named alike)."""
+    with keyholders, their keyholder and hook runner processes (forked from them, so named
+    alike)."""
     found = []
     for d in os.listdir('/proc'):
         try:
             with open('/proc/%s/cmdline' % d, 'rb') as f:
                 named = gw.conf.encode() in f.read().split(b'\0')
             with open('/proc/%s/comm' % d) as f:
-                holder = f.read().strip() == 'mlagw-keyholder'
+                holder = f.read().strip() in ('mlagw-keyholder', 'mlagw-hooks')
             if named and holder == keyholders:
                 found.append(int(d))
         except (OSError, ValueError):
@@ -127,7 +128,7 @@ def good_start(gw):
     check(' started ' in err and 'cannot' not in err, 'good start: stderr %r' % err)
     with open(gw.pid_file) as f:
         pid = int(f.read())
-    check(alive(pid) and daemons_of(gw) == [pid] and len(daemons_of(gw, True)) == 1,
+    check(alive(pid) and daemons_of(gw) == [pid] and len(daemons_of(gw, True)) == 2,
           'good start: pid file %d, daemons %r, keyholders %r' % (pid, daemons_of(gw),
                                                                   daemons_of(gw, True)))
     check(os.getsid(pid) == pid, 'good start: the daemon did not start its own session')

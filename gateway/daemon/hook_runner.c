@@ -1,0 +1,84 @@
+/* The hook runner (see hook_runner.h). */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/hook_remote.h"
+#include "hook_runner.h"
+#include "mlagw/keyholder.h"
+#include "sandbox.h"
+
+int hook_runner_allows(const char *command, void *config_path)
+{
+	static struct gw_config c; /* one request at a time: the runner's loop is one thread */
+	int ok = 0;
+
+	if (command[0] != '\0' && gw_config_load(config_path, &c, NULL) == MLA_OK)
+		ok = strcmp(command, c.deadlines.escalate) == 0 ||
+		     strcmp(command, c.expiry.command) == 0;
+	return ok;
+}
+
+static _Noreturn void runner_main(int fd, const char *config_path,
+				  const struct privdrop_user *become)
+{
+	mla_diag d = {MLA_OK, ""};
+
+	mla_keyholder_detach(); /* its channels are the daemon's: the keyholder ends with it */
+	(void)signal(SIGINT, SIG_IGN);
+	(void)signal(SIGTERM, SIG_IGN);
+	(void)signal(SIGHUP, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)prctl(PR_SET_NAME, "mlagw-hooks", 0, 0, 0);
+	if (become != NULL && privdrop_become(become, &d) != MLA_OK) {
+		fprintf(stderr, "mlagw hook runner: %s\n", mla_diag_message(&d));
+		_exit(3);
+	}
+	gw_hook_serve(fd, hook_runner_allows, (void *)(uintptr_t)config_path);
+	_exit(0);
+}
+
+int hook_runner_start(const char *config_path, int close_fd, const struct privdrop_user *become,
+		      pid_t *pid)
+{
+	int sv[2];
+	pid_t p;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return -1;
+	if ((p = fork()) < 0) {
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		return -1;
+	}
+	if (p == 0) {
+		(void)close(sv[0]);
+		if (sandbox_child_leave_terminal(close_fd) != 0)
+			_exit(3);
+		runner_main(sv[1], config_path, become);
+	}
+	(void)close(sv[1]);
+	gw_hook_delegate(sv[0]);
+	*pid = p;
+	return 0;
+}
+
+void hook_runner_end(pid_t pid)
+{
+	int fd = gw_hook_delegate_fd();
+
+	if (pid <= 0)
+		return;
+	gw_hook_delegate(-1);
+	if (fd >= 0)
+		(void)close(fd);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
