@@ -14,6 +14,7 @@
 #include "keyholder_proc.h"
 #include "landlock.h"
 #include "sandbox.h"
+#include "mlagw/codec.h"
 #include "mlagw/keyholder.h"
 
 int keyholder_allows(const char *path, void *config_path)
@@ -77,8 +78,9 @@ static size_t keyholder_paths(const struct gw_config *c, const char *config_path
 		const char *slash = strrchr(files[i], '/');
 		if (files[i][0] != '/' || slash == NULL) /* a pkcs11: URI, or none */
 			continue;
-		(void)snprintf(dirs[nd], PATH_MAX, "%.*s", slash == files[i] ? 1 : (int)(slash - files[i]),
-			       files[i]);
+		if (mla_snprintf(dirs[nd], PATH_MAX, "%.*s",
+				 slash == files[i] ? 1 : (int)(slash - files[i]), files[i]) != MLA_OK)
+			continue; /* longer than a path: no such key file to read */
 		out[n++] = (struct landlock_path){dirs[nd++], 0, 0};
 	}
 	if (c->keyholder_write[0] != '\0')
