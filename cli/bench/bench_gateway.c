@@ -250,7 +250,7 @@ static void print_text(const struct bgw_env *e, const struct bgw_args *a,
 		       : 0.0);
 	printf("recpt/s = envelopes delivered with a verified receipt / (last receipt - first "
 	       "submission); latency = submission to verified receipt (A's store); cpu = CPU ms "
-	       "per envelope\n");
+	       "per envelope of the daemon and its keyholder\n");
 	for (int i = 0; i < 2; i++) {
 		const struct bgw_run *r = i == 0 ? &res->full : &res->half;
 		if (r->refused > 0 || r->not_delivered > 0)

@@ -72,7 +72,8 @@ mla_err bgw_start(struct bgw_env *e, mla_diag *diag);
 /* SIGTERM to both, waits for their exit (status in exit_status). */
 void bgw_stop(struct bgw_env *e);
 void bgw_env_free(struct bgw_env *e, int keep);
-/* VmRSS / VmHWM of a process in KiB (-1 if unreadable); user + system CPU seconds. */
+/* VmRSS / VmHWM of a process in KiB (-1 if unreadable); user + system CPU seconds of the
+ * daemon and its children (keyholder, hook runner) while they live. */
 long bgw_proc_kib(pid_t pid, const char *field);
 double bgw_proc_cpu(pid_t pid);
 

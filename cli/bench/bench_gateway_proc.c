@@ -390,7 +390,8 @@ static int stat_field(const char *s, int k, uint64_t *v)
 	}
 }
 
-double bgw_proc_cpu(pid_t pid)
+/* The CPU seconds one process used (utime + stime), 0 when it cannot be read. */
+static double one_proc_cpu(long pid)
 {
 	char path[64], buf[1024], *p;
 	uint64_t utime = 0, stime = 0;
@@ -398,7 +399,7 @@ double bgw_proc_cpu(pid_t pid)
 	size_t n;
 	FILE *fp;
 
-	if (mla_snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid) != MLA_OK ||
+	if (mla_snprintf(path, sizeof(path), "/proc/%ld/stat", pid) != MLA_OK ||
 	    (fp = fopen(path, "r")) == NULL)
 		return 0.0;
 	n = fread(buf, 1, sizeof(buf) - 1, fp);
@@ -409,4 +410,32 @@ double bgw_proc_cpu(pid_t pid)
 	    !stat_field(p + 1, 13, &stime) || hz <= 0)
 		return 0.0;
 	return (double)(utime + stime) / (double)hz;
+}
+
+double bgw_proc_cpu(pid_t pid)
+{
+	char path[96], list[512];
+	double cpu = one_proc_cpu((long)pid);
+	size_t n;
+	FILE *fp;
+
+	/* its keyholder and hook runner too: the keyholder's private-key operations are the
+	 * gateway's work, which --no-keyholder does in the daemon itself */
+	if (mla_snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)pid,
+			 (long)pid) != MLA_OK || (fp = fopen(path, "r")) == NULL)
+		return cpu;
+	n = fread(list, 1, sizeof(list) - 1, fp);
+	fclose(fp);
+	list[n] = '\0';
+	for (char *s = list; *s != '\0';) {
+		size_t digits = strspn(s, "0123456789");
+		uint64_t child;
+		if (digits > 0 && mla_parse_u64n(s, digits, 1, INT32_MAX, &child) == MLA_OK)
+			cpu += one_proc_cpu((long)child);
+		s += digits;
+		s += strspn(s, " \n");
+		if (digits == 0 && *s != '\0')
+			s++;
+	}
+	return cpu;
 }

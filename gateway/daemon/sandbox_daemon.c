@@ -55,7 +55,9 @@ static const int daemon_calls[] = {
 	SCMP_SYS(getdents),
 #endif
 #if defined(__SANITIZE_ADDRESS__)
-	SCMP_SYS(kill), /* the sanitizers' runtime */
+	/* the sanitizers' runtime: LeakSanitizer stops the world at exit from a tracer task
+	 * (clone without CLONE_THREAD, then ptrace of every thread) */
+	SCMP_SYS(kill), SCMP_SYS(ptrace),
 #endif
 };
 
@@ -71,9 +73,14 @@ static int add_rules(scmp_filter_ctx f, uint32_t allow)
 	for (size_t i = 0; ok && i < sizeof(daemon_domains) / sizeof(daemon_domains[0]); i++)
 		ok = seccomp_rule_add(f, allow, SCMP_SYS(socket), 1,
 				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)daemon_domains[i])) == 0;
+#if defined(__SANITIZE_ADDRESS__)
+	ok = ok && seccomp_rule_add(f, allow, SCMP_SYS(clone), 0) == 0; /* LeakSanitizer's tracer */
+#else
 	/* a thread, never a process: fork and posix_spawn's clone lack CLONE_THREAD */
-	return ok && seccomp_rule_add(f, allow, SCMP_SYS(clone), 1,
-				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) == 0 &&
+	ok = ok && seccomp_rule_add(f, allow, SCMP_SYS(clone), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) == 0;
+#endif
+	return ok &&
 	       seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) == 0;
 }
 

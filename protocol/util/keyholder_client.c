@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "keyholder_client.h"
 #include "keyholder_wire.h"
 #include "mlagw/keyholder.h"
@@ -14,9 +16,12 @@ static struct {
 	pthread_cond_t freed;
 	int fds[MLA_KEYHOLDER_MAX_CHANNELS];
 	int busy[MLA_KEYHOLDER_MAX_CHANNELS];
+	/* each channel's answer buffer, kept from call to call (wiped after each answer): an
+	 * allocation less per private-key operation */
+	mla_buf answer[MLA_KEYHOLDER_MAX_CHANNELS];
 	size_t n;
 	atomic_int attached, failed;
-} khc = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, {0}, 0, 0, 0};
+} khc = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, {0}, {{0}}, 0, 0, 0};
 
 int kh_client_attached(void)
 {
@@ -35,6 +40,8 @@ mla_err mla_keyholder_attach(const int *fds, size_t n, mla_diag *diag)
 				MLA_KEYHOLDER_MAX_CHANNELS);
 	pthread_mutex_lock(&khc.lock);
 	memcpy(khc.fds, fds, n * sizeof(fds[0]));
+	for (size_t i = 0; i < n; i++)
+		mla_buf_init_secret(&khc.answer[i], KH_MSG_MAX);
 	khc.n = n;
 	pthread_mutex_unlock(&khc.lock);
 	atomic_store(&khc.attached, 1);
@@ -44,8 +51,11 @@ mla_err mla_keyholder_attach(const int *fds, size_t n, mla_diag *diag)
 void mla_keyholder_detach(void)
 {
 	pthread_mutex_lock(&khc.lock);
-	for (size_t i = 0; i < khc.n; i++)
+	for (size_t i = 0; i < khc.n; i++) {
 		(void)close(khc.fds[i]);
+		if (!khc.busy[i]) /* a call under way keeps its buffer: it fails, unread */
+			mla_buf_free(&khc.answer[i]); /* wiped */
+	}
 	khc.n = 0;
 	pthread_mutex_unlock(&khc.lock);
 	atomic_store(&khc.failed, 1); /* nothing to ask any more */
@@ -97,10 +107,10 @@ mla_err kh_call(uint8_t op, uint32_t id, const uint8_t *pre, size_t npre, const 
 		size_t nb, mla_buf *out, mla_diag *diag)
 {
 	uint8_t head[5 + 8];
-	mla_buf m;
+	mla_buf *m;
 	size_t ch;
-	int ok;
-	mla_err r;
+	int ok, broken;
+	mla_err r = MLA_ERR_INTERNAL;
 
 	if (atomic_load(&khc.failed))
 		return mla_fail(diag, MLA_ERR_INTERNAL, "the keyholder is gone");
@@ -110,17 +120,20 @@ mla_err kh_call(uint8_t op, uint32_t id, const uint8_t *pre, size_t npre, const 
 	kh_put32(head + 1, id);
 	if (npre > 0)
 		memcpy(head + 5, pre, npre);
-	mla_buf_init_secret(&m, KH_MSG_MAX);
 	ch = take_channel();
-	ok = kh_send(khc.fds[ch], head, 5 + npre, b, nb) == 0 && kh_read_msg(khc.fds[ch], &m) == 0;
+	m = &khc.answer[ch];
+	ok = kh_send(khc.fds[ch], head, 5 + npre, b, nb) == 0 && kh_read_msg(khc.fds[ch], m) == 0 &&
+	     m->len > 0;
+	/* an answer outside the protocol, or none: the keyholder is taken for gone */
+	broken = !ok || ((r = take_answer(m, out, diag)) == MLA_ERR_INTERNAL &&
+			 m->data[0] != KH_ANSWER_REFUSED);
+	if (m->data != NULL)
+		OPENSSL_cleanse(m->data, m->len);
+	m->len = 0;
 	give_channel(ch);
-	if (!ok || m.len == 0) {
+	if (broken)
 		atomic_store(&khc.failed, 1);
-		mla_buf_free(&m);
+	if (!ok)
 		return mla_fail(diag, MLA_ERR_INTERNAL, "the keyholder is gone");
-	}
-	if ((r = take_answer(&m, out, diag)) == MLA_ERR_INTERNAL && m.data[0] != KH_ANSWER_REFUSED)
-		atomic_store(&khc.failed, 1); /* an answer outside the protocol */
-	mla_buf_free(&m);
 	return r;
 }

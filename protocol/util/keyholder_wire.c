@@ -6,6 +6,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "keyholder_wire.h"
 
 void kh_put32(uint8_t *p, uint32_t v)
@@ -40,19 +42,35 @@ static int read_all(int fd, uint8_t *b, size_t n)
 	return 0;
 }
 
+/* A message's length and, in the same read, as much of it as fits here: requests and
+ * answers alternate on a channel, so what one read gives is one message's start, and a short
+ * message (most of them) costs one system call, not two. */
+#define KH_FIRST_READ 1024
+
 int kh_read_msg(int fd, mla_buf *out)
 {
-	uint8_t len[4];
+	uint8_t first[4 + KH_FIRST_READ];
+	ssize_t k;
+	size_t got, have;
 	uint32_t n;
-	int r;
 
 	out->len = 0;
-	if ((r = read_all(fd, len, sizeof(len))) != 0)
-		return r;
-	n = kh_get32(len);
-	if (n == 0 || n > KH_MSG_MAX || mla_buf_reserve(out, n) != MLA_OK)
+	while ((k = read(fd, first, sizeof(first))) < 0 && errno == EINTR)
+		;
+	if (k == 0)
+		return 1;
+	if (k < 0)
 		return -1;
-	if (read_all(fd, out->data, n) != 0)
+	got = (size_t)k;
+	if (got < 4 && read_all(fd, first + got, 4 - got) != 0)
+		return -1;
+	have = got < 4 ? 0 : got - 4;
+	n = kh_get32(first);
+	if (n == 0 || n > KH_MSG_MAX || have > n || mla_buf_reserve(out, n) != MLA_OK)
+		return -1;
+	memcpy(out->data, first + 4, have);
+	OPENSSL_cleanse(first, sizeof(first)); /* a key's bytes may pass here (UNWRAP's answer) */
+	if (have < n && read_all(fd, out->data + have, n - have) != 0)
 		return -1;
 	out->len = n;
 	return 0;

@@ -159,7 +159,12 @@ static void test_daemon(void **state)
 	st = confined_child(AS_DAEMON, 0);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
-	for (int which = 1; which <= 2; which++) {
+#if defined(__SANITIZE_ADDRESS__)
+	int first = 2; /* the sanitizers' build lets clone make a process (LeakSanitizer's tracer) */
+#else
+	int first = 1;
+#endif
+	for (int which = first; which <= 2; which++) {
 		st = confined_child(AS_DAEMON, which);
 		assert_true(WIFSIGNALED(st));
 		assert_int_equal(WTERMSIG(st), SIGSYS);
