@@ -122,6 +122,12 @@ struct gw_config {
 	int root_allowed;
 	char seccomp[8];            /* "on" (default), "off" or "log" */
 	enum gw_seccomp_mode seccomp_mode;
+	/* Landlock for the keyholder (landlock.h): "on" (default; nothing where the kernel has
+	 * none) or "off"; keyholder_write the one folder it may write beneath (a PKCS#11
+	 * token's, such as SoftHSM2's tokendir), none by default */
+	char landlock[8];
+	int landlock_on;
+	char keyholder_write[PATH_MAX];
 	/* [limits] */
 	mla_limits limits;          /* envelope limits, defaults from mla_limits_default */
 	size_t max_body_bytes;      /* HTTP request body; default = limits.max_envelope_bytes */

@@ -200,6 +200,8 @@ static const struct key_def daemon_keys[] = {
 	{"keyholder_user", T_TEXT, STR(keyholder_user), 0, 0, 0},
 	{"allow_root", T_TEXT, STR(allow_root), 0, 0, 0}, /* false | true, checked in finish */
 	{"seccomp", T_TEXT, STR(seccomp), 0, 0, 0},       /* on | off | log, checked in finish */
+	{"landlock", T_TEXT, STR(landlock), 0, 0, 0},     /* on | off, checked in finish */
+	PATHKEY("keyholder_write", keyholder_write, 0),
 };
 
 enum sec_id {
@@ -719,6 +721,7 @@ static mla_err daemon_finish(struct cfg_parser *p, mla_diag *diag)
 	struct gw_config *c = &p->cfg;
 	static const char *const modes[] = {"off", "on", "log"};
 	const char *users[] = {c->daemon_user, c->keyholder_user};
+	mla_err r;
 
 	c->seccomp_mode = GW_SECCOMP_N;
 	for (int m = 0; m < GW_SECCOMP_N; m++)
@@ -727,6 +730,9 @@ static mla_err daemon_finish(struct cfg_parser *p, mla_diag *diag)
 	if (c->seccomp_mode == GW_SECCOMP_N)
 		return fail_at(p, p->sec_line[SEC_DAEMON], diag, "[daemon] seccomp must be on, off "
 			       "or log");
+	if ((r = choice(p, SEC_DAEMON, "[daemon] landlock", c->landlock, "off", "on",
+			&c->landlock_on, diag)) != MLA_OK)
+		return r;
 	for (size_t i = 0; i < 2; i++)
 		if (strpbrk(users[i], "/: ") != NULL || users[i][0] == '-')
 			return fail_at(p, p->sec_line[SEC_DAEMON], diag, "[daemon] %s is not a user "
@@ -842,6 +848,8 @@ void gw_config_defaults(struct gw_config *c)
 	memcpy(c->allow_root, "false", sizeof("false"));
 	memcpy(c->seccomp, "on", sizeof("on"));
 	c->seccomp_mode = GW_SECCOMP_ON;
+	memcpy(c->landlock, "on", sizeof("on"));
+	c->landlock_on = 1;
 	c->idempotency_keep_ms = 24 * CFG_HOUR;
 	c->max_message_attachment_bytes = (size_t)256 << 30;
 	c->attachment_segment_bytes = MLA_ATTACH_SEGMENT_DEFAULT;

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "keyholder_proc.h"
+#include "landlock.h"
 #include "sandbox.h"
+#include "mlagw/codec.h"
 #include "mlagw/keyholder.h"
 
 int keyholder_allows(const char *path, void *config_path)
@@ -48,10 +50,61 @@ static unsigned channels(const struct gw_config *c)
 	return n > MLA_KEYHOLDER_MAX_CHANNELS ? MLA_KEYHOLDER_MAX_CHANNELS : (unsigned)n;
 }
 
+/* What the keyholder may read: the system's folders (libraries, OpenSSL's and p11-kit's
+ * configuration, a PKCS#11 module), its configuration's folder, and the folder of each key
+ * file named at start (a renewed key is written beside the old one, mlagw pki renew);
+ * [daemon] keyholder_write, the one folder it may also write beneath. Nothing else. */
+#define KH_PATHS_MAX 24
+static size_t keyholder_paths(const struct gw_config *c, const char *config_path,
+			      char (*dirs)[PATH_MAX], struct landlock_path *out)
+{
+	static const char *const system[] = {"/usr", "/lib", "/lib64", "/etc", "/proc/self",
+					     "/sys/devices/system/cpu", "/dev/null", "/dev/urandom"};
+	const char *files[4 + 2 + 1 + GW_MAX_OLD_KEYS];
+	size_t n = 0, nf = 0, nd = 0;
+
+	for (size_t i = 0; i < sizeof(system) / sizeof(system[0]); i++)
+		out[n++] = (struct landlock_path){system[i], 0, 0};
+	files[nf++] = config_path;
+	files[nf++] = c->tls.key;
+	files[nf++] = c->sign.key;
+	files[nf++] = c->encrypt.key;
+	files[nf++] = c->audit.key;
+	files[nf++] = c->prev_audit.key;
+	files[nf++] = c->api.tls_key;
+	for (size_t i = 0; i < c->n_old_encrypt; i++)
+		files[nf++] = c->old_encrypt[i].key;
+	for (size_t i = 0; i < nf && n < KH_PATHS_MAX - 1; i++) {
+		const char *slash = strrchr(files[i], '/');
+		if (files[i][0] != '/' || slash == NULL) /* a pkcs11: URI, or none */
+			continue;
+		if (mla_snprintf(dirs[nd], PATH_MAX, "%.*s",
+				 slash == files[i] ? 1 : (int)(slash - files[i]), files[i]) != MLA_OK)
+			continue; /* longer than a path: no such key file to read */
+		out[n++] = (struct landlock_path){dirs[nd++], 0, 0};
+	}
+	if (c->keyholder_write[0] != '\0')
+		out[n++] = (struct landlock_path){c->keyholder_write, 1, 0};
+	return n;
+}
+
+static mla_err keyholder_confine(const struct gw_config *c, const char *config_path,
+				 mla_diag *diag)
+{
+	static char dirs[KH_PATHS_MAX][PATH_MAX];
+	struct landlock_path paths[KH_PATHS_MAX];
+	int applied = 0;
+
+	if (!c->landlock_on)
+		return MLA_OK;
+	return landlock_confine(paths, keyholder_paths(c, config_path, dirs, paths), &applied,
+				diag);
+}
+
 /* The keyholder's life: signals that end the daemon do not end it (it ends when the daemon
  * closes its channels, so in-flight work still signs during a stop). */
-static void keyholder_main(const int *fds, unsigned n, const char *config_path,
-			   const struct privdrop_user *become)
+static void keyholder_main(const struct gw_config *c, const int *fds, unsigned n,
+			   const char *config_path, const struct privdrop_user *become)
 {
 	mla_diag d = {MLA_OK, ""};
 
@@ -60,7 +113,8 @@ static void keyholder_main(const int *fds, unsigned n, const char *config_path,
 	(void)signal(SIGHUP, SIG_IGN);
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)prctl(PR_SET_NAME, "mlagw-keyholder", 0, 0, 0);
-	if ((become != NULL && privdrop_become(become, &d) != MLA_OK) ||
+	if (keyholder_confine(c, config_path, &d) != MLA_OK ||
+	    (become != NULL && privdrop_become(become, &d) != MLA_OK) ||
 	    sandbox_keyholder(&d) != MLA_OK) {
 		fprintf(stderr, "mlagw keyholder: %s\n", mla_diag_message(&d));
 		_exit(3); /* the daemon sees its channels close and stops */
@@ -89,7 +143,7 @@ int keyholder_start(const struct gw_config *c, const char *config_path, int clos
 			(void)close(mine[i]);
 		if (sandbox_child_leave_terminal(close_fd) != 0)
 			_exit(3);
-		keyholder_main(theirs, n, config_path, become);
+		keyholder_main(c, theirs, n, config_path, become);
 	}
 	for (unsigned i = 0; i < n; i++)
 		(void)close(theirs[i]);

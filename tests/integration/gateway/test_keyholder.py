@@ -5,6 +5,7 @@ secret values, while its keyholder process holds each (the control that the sear
 Then ES's keyholder is killed with SIGKILL under load: ES stops with exit status 1 naming
 why, every submission it acknowledged is in its store, and after a restart every one is
 delivered exactly once."""
+import ctypes
 import os
 import re
 import signal
@@ -135,7 +136,46 @@ def main(mlagw, mlagwd):
     check(all(counts.get(m) == 1 for m in acked), 'not every message received exactly once')
     print('ok - keyholder killed under load: ES stopped (exit 1), %d acknowledged messages '
           'kept and delivered once after the restart' % len(acked))
+    check_landlock(net)
     net.cleanup()
+
+
+def landlock_abi():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    return max(libc.syscall(444, None, 0, 1), 0)  # landlock_create_ruleset(VERSION)
+
+
+def check_landlock(net):
+    """The keyholder reads only the folders it was started with ([daemon] landlock): a
+    reload naming the same signing key copied to another folder is refused, the keyholder
+    unable to read it; with landlock = off the same configuration starts."""
+    if landlock_abi() < 1:
+        print('ok - SKIPPED the Landlock check: this kernel has no Landlock')
+        return
+    co = net['CO']
+    elsewhere = os.path.join(net.dir, 'elsewhere')
+    os.makedirs(elsewhere)
+    key = os.path.join(elsewhere, 'sign.key')
+    with open(co.pki('sign.key'), 'rb') as f, open(key, 'wb') as t:
+        t.write(f.read())
+    os.chmod(key, 0o600)
+    co.overrides.setdefault('keys', {})['sign_key'] = key
+    co.write_config()
+    co.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: 'reload-refused' in co.log_text() or 'reloaded' in co.log_text(), 30,
+               msg='CO reloaded or refused')
+    log = co.log_text()
+    check('reload-refused' in log and 'Permission denied' in log and co.running(),
+          'a key outside the folders the keyholder was given was read: %s' % log[-1500:])
+    co.stop()
+    co.overrides.setdefault('daemon', {})['landlock'] = 'off'
+    co.write_config()
+    co.start()
+    exchange_both_ways(net, 2)
+    print('ok - Landlock (ABI %d): the keyholder cannot read a key outside the folders it '
+          'started with (the reload refused, Permission denied); landlock = off reads it'
+          % landlock_abi())
 
 
 if __name__ == '__main__':

@@ -92,7 +92,9 @@ def main(mlagw, mlagwd):
     print('ok - mlagw pki init --pkcs11: three keys generated in the token, sensitive and never '
           'extractable, certificates issued for requests signed there, file keys removed, '
           'URIs printed; a wrong PIN writes nothing; a taken label needs --force')
-    es.overrides = {'keys': printed}
+    # the keyholder (under Landlock) writes only beneath the token's folder: SoftHSM2 keeps
+    # its login state there; the configuration and PIN file beside it are read
+    es.overrides = {'keys': printed, 'daemon': {'keyholder_write': os.path.join(net.dir, 'hsm')}}
     es.write_config()
     net['CO'].write_config()
     net['CO'].start()
