@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "daemon.h"
 #include "hook_runner.h"
+#include "landlock.h"
 #include "keyholder_proc.h"
 #include "notify.h"
 #include "privdrop.h"
@@ -212,6 +213,15 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 	if (become != NULL)
 		gw_log(GW_LOG_INFO, "privileges-dropped", NULL, "user=%s uid=%ld gid=%ld",
 		       become->name, (long)become->uid, (long)become->gid);
+	/* asked here, before the filter (which has no Landlock calls): the keyholder ran the same
+	 * check at its start; an operator learns when the kernel or a manager's filter left it
+	 * without */
+	if (cfg->landlock_on && landlock_abi() > 0)
+		gw_log(GW_LOG_INFO, "landlock", NULL, "process=keyholder abi=%d", landlock_abi());
+	else if (cfg->landlock_on)
+		gw_log(GW_LOG_WARN, "landlock", NULL, "process=keyholder reason=\"this kernel (or the "
+		       "service manager's filter) offers no Landlock: the keyholder's files are not "
+		       "confined\"");
 	if (sandbox_daemon(cfg->seccomp_mode, &d) != MLA_OK) {
 		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot start: %s\n", mla_diag_message(&d));
 		if (pid_file != NULL && pid_file[0] != '\0')

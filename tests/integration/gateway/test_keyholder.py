@@ -154,6 +154,8 @@ def check_landlock(net):
         print('ok - SKIPPED the Landlock check: this kernel has no Landlock')
         return
     co = net['CO']
+    check('landlock msg=- process=keyholder abi=%d' % landlock_abi() in co.log_text(),
+          'the daemon does not say its keyholder is under Landlock')
     elsewhere = os.path.join(net.dir, 'elsewhere')
     os.makedirs(elsewhere)
     key = os.path.join(elsewhere, 'sign.key')
