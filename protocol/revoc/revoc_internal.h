@@ -11,5 +11,7 @@
 time_t revoc_time(const ASN1_TIME *t);
 /* The certificate's subject, one line ("C=ES, O=..., CN=..."), for messages. */
 void revoc_subject(X509 *x, char *out, size_t len);
+/* Whether a signature algorithm uses a digest of the SHA-2 family (or none: Ed25519/Ed448). */
+int revoc_strong_sig(int sig_nid);
 
 #endif
