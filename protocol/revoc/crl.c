@@ -145,15 +145,10 @@ int mla_crl_each_revoked(X509_CRL *crl, mla_crl_revoked_fn fn, void *arg)
 
 	for (int i = 0; i < n; i++) {
 		const X509_REVOKED *rv = sk_X509_REVOKED_value(revs, i);
-		const ASN1_INTEGER *serial = X509_REVOKED_get0_serialNumber(rv);
-		time_t at = revoc_time(X509_REVOKED_get0_revocationDate(rv));
-		int r;
+		int r = revoc_give_serial(X509_REVOKED_get0_serialNumber(rv),
+					  revoc_time(X509_REVOKED_get0_revocationDate(rv)), fn, arg);
 
-		if (serial == NULL || at == 0 || serial->length <= 0 ||
-		    serial->length > MLA_CRL_SERIAL_MAX)
-			return -2;
-		if ((r = fn(arg, serial->data, (size_t)serial->length,
-			    serial->type == V_ASN1_NEG_INTEGER, at)) != 0)
+		if (r != 0)
 			return r;
 	}
 	return 0;

@@ -113,21 +113,16 @@ int mla_ocsp_each_revoked(OCSP_BASICRESP *bs, mla_crl_revoked_fn fn, void *arg, 
 		ASN1_GENERALIZEDTIME *rev = NULL;
 		ASN1_INTEGER *serial = NULL;
 		int reason = 0, status, r;
-		time_t at;
 
 		status = one != NULL ? OCSP_single_get0_status(one, &reason, &rev, NULL, NULL) : -1;
 		if (status == V_OCSP_CERTSTATUS_GOOD)
 			(*good)++;
 		if (status != V_OCSP_CERTSTATUS_REVOKED)
 			continue;
-		at = revoc_time(rev);
 		if (OCSP_id_get0_info(NULL, NULL, NULL, &serial,
-				      (OCSP_CERTID *)OCSP_SINGLERESP_get0_id(one)) != 1 ||
-		    serial == NULL || at == 0 || serial->length <= 0 ||
-		    serial->length > MLA_CRL_SERIAL_MAX)
+				      (OCSP_CERTID *)OCSP_SINGLERESP_get0_id(one)) != 1)
 			return -2;
-		if ((r = fn(arg, serial->data, (size_t)serial->length,
-			    serial->type == V_ASN1_NEG_INTEGER, at)) != 0)
+		if ((r = revoc_give_serial(serial, revoc_time(rev), fn, arg)) != 0)
 			return r;
 	}
 	return 0;

@@ -210,3 +210,16 @@ mla_audit_result *tv_verify_revoc(const mla_audit_trust *trust, const struct tb_
 	tb_free(&b);
 	return r;
 }
+
+void tv_expect_audit_revoked(const mla_audit_result *r)
+{
+	const mla_audit_failure *f = tv_expect(r, 0, MLA_AUDIT_R_REVOKED,
+					       MLA_AUDIT_CHECK_REVOCATION, MLA_BUNDLE_CERTIFICATE,
+					       "audit");
+
+	assert_non_null(strstr(f->message, "serial "));
+	assert_non_null(strstr(f->message, "revoked at "));
+	assert_non_null(strstr(f->message, "entry 2"));
+	assert_int_equal(r->failures, 1);
+	assert_int_equal(r->bundles[0].ok[MLA_AUDIT_CHECK_REVOCATION], 1);
+}

@@ -32,6 +32,11 @@ mla_audit_result *tv_verify_revoc(const mla_audit_trust *trust, const struct tb_
 				  mla_bundle_type type, const uint8_t *const *docs,
 				  const size_t *len, const char *const *names, size_t n);
 
+/* r (tv_verify_revoc's) fails only for the audit key revoked before the last entry its
+ * checkpoint covers (`revoked`, naming serial, revocation time and entry 2), with one
+ * verified record of revocation evidence. */
+void tv_expect_audit_revoked(const mla_audit_result *r);
+
 /* A temporary trust directory for mla_audit_verify: made by tv_trust_dir (tb_state_make may
  * write into it), then the roots of states written there (again) and the trust set loaded
  * by tv_trust_load; tv_trust_close frees it and removes what was written. */

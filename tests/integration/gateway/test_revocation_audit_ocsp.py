@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
 from bundlelib import trust_dir, export  # noqa: E402
 from test_directory_audit import records  # noqa: E402
-from test_revocation import Responder, RESPONDERS, serial, revoke  # noqa: E402
+from test_revocation import pki_with_responders, cleanup_and_run, serial, revoke  # noqa: E402
 from test_revocation_audit import verify  # noqa: E402
 
 
@@ -36,13 +36,7 @@ def fetch_answer(net, port, state, name, out):
 
 def main(mlagw, mlagwd):
     net = Net(mlagw, mlagwd, ['ES', 'CO'])
-    ports = {s: free_port() for s in ('ES', 'CO')}
-    for s in ('ES', 'CO'):  # the leaves name their State's responder
-        net.cli('pki', 'init', '--state', s, '--out', net.pki_dir, '--rsa-bits', '2048',
-                '--force', '--ocsp-url', 'http://127.0.0.1:%d/' % ports[s])
-    resp = {s: Responder(net, s, ports[s]) for s in ports}
-    for r in resp.values():
-        r.start()
+    ports, resp = pki_with_responders(net)
     es, co = net['ES'], net['CO']
     for g in (es, co):
         g.overrides.update({'revocation': {'refresh': '2s', 'timeout': '2s'},
@@ -103,13 +97,5 @@ def main(mlagw, mlagwd):
     net.stop_all()
 
 
-def cleanup_and_run(m1, m2):
-    try:
-        main(m1, m2)
-    finally:
-        for r in RESPONDERS:
-            r.stop()
-
-
 if __name__ == '__main__':
-    run(cleanup_and_run)
+    run(lambda m1, m2: cleanup_and_run(m1, m2, main))
