@@ -97,11 +97,14 @@ void rv_keep_ocsp(struct gw_revoc *rv, size_t i, const mla_revoc_status *st,
 		  const uint8_t *der, size_t len)
 {
 	uint8_t *copy = der != NULL ? OPENSSL_memdup(der, len) : NULL;
-	int changed;
+	int keep;
 
 	pthread_mutex_lock(&rv->mu);
-	changed = !rv->certs[i].have || rv->certs[i].st.revoked != st->revoked ||
-		  (st->revoked && rv->certs[i].st.revoked_at != st->revoked_at);
+	/* an answer about an intermediate CA's certificate is not kept: an auditor judges only
+	 * what a root issued (SPEC 15 "Revocation") and would refuse it */
+	keep = (!rv->certs[i].have || rv->certs[i].st.revoked != st->revoked ||
+		   (st->revoked && rv->certs[i].st.revoked_at != st->revoked_at)) &&
+		  X509_check_issued(rv->certs[i].issuer, rv->certs[i].issuer) == X509_V_OK;
 	rv->certs[i].st = *st;
 	rv->certs[i].have = 1;
 	rv->certs[i].want = 0;
@@ -114,7 +117,7 @@ void rv_keep_ocsp(struct gw_revoc *rv, size_t i, const mla_revoc_status *st,
 	if (strncmp(rv->problem, "OCSP", 4) == 0)
 		rv->problem[0] = '\0';
 	pthread_mutex_unlock(&rv->mu);
-	if (changed && der != NULL)
+	if (keep && der != NULL)
 		keep_for_audit(rv, der, len);
 }
 
