@@ -24,8 +24,8 @@
  * records (SPEC 15). */
 #define MLA_BUNDLE_MAGIC5 "mlagw-audit-bundle/5\n"
 /* Format 6: format 5 with the CRLs and OCSP answers the gateway relied on (records
- * `crl <hex SHA-256>` then `ocsp <hex SHA-256>`, DER, last), the revocation evidence of the signatures in the trail. Export writes it only for a
- * bundle holding such records (SPEC 15). */
+ * `crl <hex SHA-256>` then `ocsp <hex SHA-256>`, DER, last), the revocation evidence of the
+ * signatures in the trail. Export writes it only for a bundle holding such records (SPEC 15). */
 #define MLA_BUNDLE_MAGIC6 "mlagw-audit-bundle/6\n"
 #define MLA_BUNDLE_NAME_MAX 64		    /* bytes of a record name */
 #define MLA_BUNDLE_RECORDS_MAX 4000000	    /* records in one bundle (formats 2 and 3) */

@@ -1,7 +1,7 @@
 /* libFuzzer harness: CRLs and OCSP answers are fetched from the network (SPEC 18.7), and
- * an audit bundle's crl and ocsp records (SPEC 15 format 6) come from anyone; parsing and judging them
- * must refuse any input cleanly. A root and a leaf made once in memory are
- * the issuer and the certificate asked about. */
+ * an audit bundle's crl and ocsp records (SPEC 15 format 6) come from anyone; parsing and
+ * judging them must refuse any input cleanly. A root and a leaf made once in memory are the
+ * issuer and the certificate asked about. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
