@@ -206,9 +206,11 @@ static int export_store(const struct export_args *a, const mla_buf *pem)
 		return r == MLA_ERR_NOMEM ? CLI_INTERNAL : CLI_IO;
 	}
 	src = store_reader_audit_source(rd);
-	/* the CRLs the gateway relied on: its revocation cache beside the store (SPEC 18.7) */
+	/* the CRLs and OCSP answers the gateway relied on: its revocation cache beside the
+	 * store (SPEC 18.7) */
 	if (mla_snprintf(crl_dir, sizeof(crl_dir), "%s.revocation", a->store) == MLA_OK) {
 		src.crls = mla_audit_crl_dir;
+		src.ocsps = mla_audit_ocsp_dir;
 		src.crl_ctx = crl_dir;
 	}
 	if (strcmp(a->out, "-") == 0)

@@ -158,7 +158,8 @@ static int family_shown(const mla_audit_bundle_result *b, int k)
 	if (k == MLA_AUDIT_CHECK_DIRECTORIES)
 		return b->ok[k] + b->failed[k] > 0;
 	if (k == MLA_AUDIT_CHECK_REVOCATION) /* a bundle without CRLs says so on its own line */
-		return b->records[MLA_BUNDLE_CRL] > 0 || b->ok[k] + b->failed[k] > 0;
+		return b->records[MLA_BUNDLE_CRL] + b->records[MLA_BUNDLE_OCSP] > 0 ||
+		       b->ok[k] + b->failed[k] > 0;
 	return 1;
 }
 
@@ -179,8 +180,9 @@ static json_t *report_json(const mla_audit_bundle_result *b)
 			 (json_int_t)b->cosignatures, "checks", checks, "failures",
 			 failures_json(b->failures, b->nfailures), "unlisted",
 			 (json_int_t)b->unlisted);
-	if (o != NULL) /* CRLs verified: 0 means no signer was judged for revocation */
-		json_object_set_new(o, "revocation_evidence", json_integer((json_int_t)b->crls));
+	if (o != NULL) /* CRLs and OCSP answers verified: 0, no signer judged for revocation */
+		json_object_set_new(o, "revocation_evidence",
+				    json_integer((json_int_t)(b->crls + b->ocsps)));
 	if (o != NULL && b->attachments_dir)
 		json_object_set_new(o, "attachments_not_checked",
 				    json_integer((json_int_t)b->attachments_absent));
@@ -202,9 +204,9 @@ static void report_text(const mla_audit_bundle_result *b)
 	if (b->attachments_dir)
 		printf("  attachments: %zu listed but not in the folder (not checked)\n",
 		       b->attachments_absent);
-	if (b->crls == 0) /* reported, not a failure: older gateways kept no CRLs */
-		printf("  revocation: no verified CRL in the bundle: signers not checked for "
-		       "revocation\n");
+	if (b->crls + b->ocsps == 0) /* reported, not a failure: older gateways kept none */
+		printf("  revocation: no verified CRL or OCSP answer in the bundle: signers not "
+		       "checked for revocation\n");
 	for (size_t i = 0; i < b->nfailures; i++)
 		printf("FAILED %s: %s\n", mla_audit_check_name(b->failures[i].check),
 		       b->failures[i].message);

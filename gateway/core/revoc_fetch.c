@@ -79,12 +79,32 @@ static int http(struct gw_revoc *rv, const char *url, const char *type, const ml
 	return bg_http_fetch(&q, body, err, err_len);
 }
 
+/* The answer relied on, kept for the audit trail (SPEC 18.7): STORE.revocation/
+ * ocsp-answer-HEX, HEX the SHA-256 of its DER, where audit export finds it. Only when it is
+ * the first this process relied on for the certificate or says something else than the
+ * previous one (good and revoked, another revocation time): a good status refreshed hourly
+ * does not grow the folder, and the first revoked answer is always kept. */
+static void keep_for_audit(const struct gw_revoc *rv, const uint8_t *der, size_t len)
+{
+	char path[PATH_MAX];
+	mla_buf b = {.data = (uint8_t *)der, .len = len, .cap = len, .max = len};
+
+	if (cache_path(rv, "ocsp-answer", der, len, path) && access(path, F_OK) != 0)
+		cache_write(rv, path, &b);
+}
+
 void rv_keep_ocsp(struct gw_revoc *rv, size_t i, const mla_revoc_status *st,
 		  const uint8_t *der, size_t len)
 {
 	uint8_t *copy = der != NULL ? OPENSSL_memdup(der, len) : NULL;
+	int keep;
 
 	pthread_mutex_lock(&rv->mu);
+	/* an answer about an intermediate CA's certificate is not kept: an auditor judges only
+	 * what a root issued (SPEC 15 "Revocation") and would refuse it */
+	keep = (!rv->certs[i].have || rv->certs[i].st.revoked != st->revoked ||
+		   (st->revoked && rv->certs[i].st.revoked_at != st->revoked_at)) &&
+		  X509_check_issued(rv->certs[i].issuer, rv->certs[i].issuer) == X509_V_OK;
 	rv->certs[i].st = *st;
 	rv->certs[i].have = 1;
 	rv->certs[i].want = 0;
@@ -97,6 +117,8 @@ void rv_keep_ocsp(struct gw_revoc *rv, size_t i, const mla_revoc_status *st,
 	if (strncmp(rv->problem, "OCSP", 4) == 0)
 		rv->problem[0] = '\0';
 	pthread_mutex_unlock(&rv->mu);
+	if (keep && der != NULL)
+		keep_for_audit(rv, der, len);
 }
 
 int rv_fetch_ocsp(struct gw_revoc *rv, size_t i)

@@ -164,7 +164,7 @@ mla_audit_source store_reader_audit_source(store_reader *r)
 {
 	mla_audit_source s = {r,	     src_meta,	     src_entries,  src_checkpoints,
 			      src_witnessed, src_peer_certs, src_envelope, src_receipt,
-			      src_seals,     src_audit_certs, NULL, NULL, NULL, NULL};
+			      src_seals,     src_audit_certs, NULL, NULL, NULL, NULL, NULL};
 
 	/* a store from before schema 7 keeps no tree: export keeps the leaves instead */
 	if (store_reader_has_tree(r))

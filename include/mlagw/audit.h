@@ -132,6 +132,9 @@ typedef struct mla_audit_source {
 	 * mla_audit_crl_dir); NULL for a source that keeps none. Called twice by an export. */
 	mla_err (*crls)(void *crl_ctx, mla_audit_bytes_fn fn, void *arg, mla_diag *diag);
 	void *crl_ctx;
+	/* the OCSP answers the gateway relied on (SPEC 18.7; DER OCSPResponse), likewise, called
+	 * with crl_ctx (mla_audit_ocsp_dir); NULL for a source that keeps none */
+	mla_err (*ocsps)(void *crl_ctx, mla_audit_bytes_fn fn, void *arg, mla_diag *diag);
 } mla_audit_source;
 
 /* A source's crls callback over a gateway's revocation cache, crl_ctx its folder
@@ -140,6 +143,10 @@ typedef struct mla_audit_source {
  * folder that does not exist holds none. */
 #define MLA_AUDIT_CRLS_MAX 256
 mla_err mla_audit_crl_dir(void *crl_ctx, mla_audit_bytes_fn fn, void *arg, mla_diag *diag);
+/* The same for the OCSP answers the gateway kept: the files named ocsp-answer-* (SPEC 18.7),
+ * each at most MLA_OCSP_MAX_BYTES; at most MLA_AUDIT_CRLS_MAX files. */
+#define MLA_AUDIT_OCSP_PREFIX "ocsp-answer-"
+mla_err mla_audit_ocsp_dir(void *crl_ctx, mla_audit_bytes_fn fn, void *arg, mla_diag *diag);
 
 /* What stopped an export, so that a caller can word it: diag holds the message. */
 typedef enum mla_audit_export_fault {
@@ -166,6 +173,7 @@ typedef struct mla_audit_export_result {
 	unsigned warnings; /* MLA_AUDIT_EXPORT_W_* */
 	size_t directories; /* directory documents written (format 5) */
 	size_t crls;	    /* CRLs written (format 6) */
+	size_t ocsps;	    /* OCSP answers written (format 6) */
 } mla_audit_export_result;
 
 /* Writes the audit bundle of src to out: the manifest, the audit certificate (cert_pem, PEM,
@@ -212,7 +220,7 @@ typedef enum mla_audit_check {
 	MLA_AUDIT_CHECK_DELIVERED, /* each delivered entry has the positive receipt it names */
 	MLA_AUDIT_CHECK_ATTACHMENTS, /* attachment files beside the bundle (SPEC 15, 17.15) */
 	MLA_AUDIT_CHECK_DIRECTORIES, /* the directory documents the log adopted (SPEC 15, 18.6) */
-	MLA_AUDIT_CHECK_REVOCATION,  /* the CRLs and the signers they revoke (SPEC 15, 18.7) */
+	MLA_AUDIT_CHECK_REVOCATION,  /* the CRLs, OCSP answers and the signers they revoke */
 	MLA_AUDIT_CHECK_N
 } mla_audit_check;
 
@@ -267,6 +275,7 @@ typedef enum mla_audit_refusal {
 				    * or its serial goes back along the log */
 	MLA_AUDIT_R_CRL,	   /* a crl record is not a root's valid CRL */
 	MLA_AUDIT_R_REVOKED,	   /* signed at or after its signer's revocation time */
+	MLA_AUDIT_R_OCSP,	   /* an ocsp record is not a root's valid OCSP answer */
 	MLA_AUDIT_R_N
 } mla_audit_refusal;
 
@@ -331,6 +340,7 @@ typedef struct mla_audit_bundle_result {
 	mla_audit_dir_adopted *directories; /* the directory-adopted entries, in seq order */
 	size_t ndirectories;
 	size_t crls; /* crl records verified: the revocation evidence (0: signers not judged) */
+	size_t ocsps; /* ocsp records verified: revocation evidence too */
 } mla_audit_bundle_result;
 
 /* The revoked certificates a verifier keeps from a bundle's CRLs, in all (32 bytes each). */

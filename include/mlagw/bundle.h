@@ -23,9 +23,9 @@
  * (records `directory <hex SHA-256>`, last). Export writes it only for a bundle holding such
  * records (SPEC 15). */
 #define MLA_BUNDLE_MAGIC5 "mlagw-audit-bundle/5\n"
-/* Format 6: format 5 with the CRLs the gateway relied on (records `crl <hex SHA-256>`, DER,
- * last), the revocation evidence of the signatures in the trail. Export writes it only for a
- * bundle holding such records (SPEC 15). */
+/* Format 6: format 5 with the CRLs and OCSP answers the gateway relied on (records
+ * `crl <hex SHA-256>` then `ocsp <hex SHA-256>`, DER, last), the revocation evidence of the
+ * signatures in the trail. Export writes it only for a bundle holding such records (SPEC 15). */
 #define MLA_BUNDLE_MAGIC6 "mlagw-audit-bundle/6\n"
 #define MLA_BUNDLE_NAME_MAX 64		    /* bytes of a record name */
 #define MLA_BUNDLE_RECORDS_MAX 4000000	    /* records in one bundle (formats 2 and 3) */
@@ -45,7 +45,8 @@ typedef enum mla_bundle_type {
 	MLA_BUNDLE_RECEIPT = 7,
 	MLA_BUNDLE_DIRECTORY = 8, /* format 5: a signed directory document (SPEC 18) */
 	MLA_BUNDLE_CRL = 9,	  /* format 6: a CRL (DER) of a State's root (SPEC 15, 18.7) */
-	MLA_BUNDLE_TYPE_N = 10
+	MLA_BUNDLE_OCSP = 10,	  /* format 6: an OCSP answer (DER OCSPResponse) (SPEC 15, 18.7) */
+	MLA_BUNDLE_TYPE_N = 11
 } mla_bundle_type;
 
 /* One record; data points into the parsed buffer (not NUL-terminated). */

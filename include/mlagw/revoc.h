@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
 #include "mlagw/buf.h"
@@ -61,6 +62,24 @@ mla_err mla_ocsp_request(X509 *cert, X509 *issuer, mla_buf *der, mla_diag *diag)
  * signatures MLA_ERR_SIG_INVALID; on MLA_OK st holds good or revoked. */
 mla_err mla_ocsp_check(const uint8_t *der, size_t len, X509 *cert, X509 *issuer, time_t now,
 		       mla_revoc_status *st, mla_diag *diag);
+
+/* For an auditor (SPEC 15 step 1a): exactly one DER OCSPResponse of len bytes (nothing
+ * after it), at most MLA_OCSP_MAX_BYTES, responseStatus successful, a basic response. */
+mla_err mla_ocsp_parse_der(const uint8_t *data, size_t len, OCSP_BASICRESP **out,
+			   mla_diag *diag);
+/* Whether every SingleResponse of the answer (at least one) names root as the issuer of its
+ * certificate (issuer name and key hashes of its CertID, any hash algorithm). */
+int mla_ocsp_about_root(OCSP_BASICRESP *bs, X509 *root);
+/* The answer is root's: signed (SHA-256 or stronger, or Ed25519) by root itself or by a
+ * responder certificate the answer includes, issued directly by root for OCSP signing
+ * (id-kp-OCSPSigning): OCSP_basic_verify against a store holding only root, no chain through
+ * other certificates, no comparison with now (an auditor judges the past). */
+mla_err mla_ocsp_verify_issued(OCSP_BASICRESP *bs, X509 *root, mla_diag *diag);
+/* fn over the answer's SingleResponses of status revoked (serial and revocationTime, as
+ * mla_crl_each_revoked); *good counts those of status good. 0, fn's non-zero return, or -2
+ * for a revoked one without a readable time or with a serial of more than
+ * MLA_CRL_SERIAL_MAX octets. */
+int mla_ocsp_each_revoked(OCSP_BASICRESP *bs, mla_crl_revoked_fn fn, void *arg, size_t *good);
 
 /* The refusal of a revoked certificate: MLA_ERR_CERT_REVOKED with "ROLE certificate SUBJECT
  * serial HEX revoked at YYYY-MM-DDTHH:MM:SSZ". */

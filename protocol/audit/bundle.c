@@ -16,7 +16,7 @@
 
 static const char *const type_names[MLA_BUNDLE_TYPE_N] = {
 	"manifest", "certificate", "entry", "checkpoint", "witnessed", "proof", "envelope",
-	"receipt", "directory", "crl",
+	"receipt", "directory", "crl", "ocsp",
 };
 
 const char *mla_bundle_type_name(mla_bundle_type t)
@@ -37,6 +37,7 @@ size_t mla_bundle_type_max(mla_bundle_type t)
 	case MLA_BUNDLE_RECEIPT: return MLA_DEFAULT_MAX_ENVELOPE_BYTES;
 	case MLA_BUNDLE_DIRECTORY: return MLA_DIR_MAX_BYTES;
 	case MLA_BUNDLE_CRL: return MLA_CRL_MAX_BYTES;
+	case MLA_BUNDLE_OCSP: return MLA_OCSP_MAX_BYTES;
 	default: return 0;
 	}
 }
@@ -181,13 +182,13 @@ static mla_err later_audit_cert(const struct order *o, const mla_bundle_record *
 	return MLA_OK;
 }
 
-/* Formats 5 and 6: a directory (format 5) or crl (format 6) record is named by the 64
+/* Formats 5 and 6: a directory (format 5), crl or ocsp (format 6) record is named by the 64
  * lower-case hex digits of a SHA-256, in ascending order (so no document twice). */
 static mla_err digest_named_record(const struct order *o, const mla_bundle_record *rec,
 				   mla_diag *diag)
 {
 	const char *type = type_names[rec->type];
-	unsigned since = rec->type == MLA_BUNDLE_CRL ? 6 : 5;
+	unsigned since = rec->type == MLA_BUNDLE_DIRECTORY ? 5 : 6;
 	size_t n = strlen(rec->name);
 	int hex = n == 64;
 
@@ -227,7 +228,8 @@ static mla_err check_order(const struct order *o, const mla_bundle_record *rec, 
 		return mla_fail(diag, MLA_ERR_SCHEMA, "record %llu (%s %s): out of order: after "
 				"%s records", (unsigned long long)i, type_names[rec->type],
 				rec->name, type_names[o->prev_type]);
-	if (rec->type == MLA_BUNDLE_DIRECTORY || rec->type == MLA_BUNDLE_CRL)
+	if (rec->type == MLA_BUNDLE_DIRECTORY || rec->type == MLA_BUNDLE_CRL ||
+	    rec->type == MLA_BUNDLE_OCSP)
 		return digest_named_record(o, rec, diag);
 	return MLA_OK;
 }

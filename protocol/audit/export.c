@@ -311,8 +311,8 @@ static unsigned bundle_format(const struct export_ctx *x)
 	uint64_t records = x->body_records + x->res->peer_certs + x->nkey_changes + 2;
 	uint64_t bytes = x->body_bytes + x->peer_certs.len + ((uint64_t)4 << 20);
 
-	if (x->res->crls > 0)
-		return 6; /* format 5 with the CRLs relied on */
+	if (x->res->crls > 0 || x->res->ocsps > 0)
+		return 6; /* format 5 with the CRLs and OCSP answers relied on */
 	if (x->res->directories > 0)
 		return 5; /* format 4 with the directory documents */
 	if (records > MLA_BUNDLE_RECORDS_MAX || bytes > MLA_BUNDLE_MAX || x->sizes == NULL)
@@ -361,9 +361,11 @@ static json_t *manifest(const struct export_ctx *x)
 		json_decref(m);
 		m = NULL;
 	}
-	if (m != NULL && bundle_format(x) >= 6 && /* format 6 its CRLs */
-	    json_object_set_new(json_object_get(m, "counts"), "crls",
-				json_integer((json_int_t)res->crls)) != 0) {
+	if (m != NULL && bundle_format(x) >= 6 && /* format 6 its CRLs and OCSP answers */
+	    (json_object_set_new(json_object_get(m, "counts"), "crls",
+				 json_integer((json_int_t)res->crls)) != 0 ||
+	     json_object_set_new(json_object_get(m, "counts"), "ocsp_answers",
+				 json_integer((json_int_t)res->ocsps)) != 0)) {
 		json_decref(m);
 		m = NULL;
 	}
@@ -462,7 +464,6 @@ static void ctx_free(struct export_ctx *x)
 	free(x->sealed);
 	free(x->key_changes);
 	free(x->dirs);
-	free(x->crls);
 	mla_buf_free(&x->first_note);
 }
 

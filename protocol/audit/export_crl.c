@@ -1,9 +1,11 @@
-/* The CRLs of an audit bundle (SPEC 15 format 6, 18.7): the CRLs the gateway relied on,
- * from the source (mla_audit_crl_dir reads a gateway's revocation cache), each once as DER,
- * written as `crl <hex SHA-256 of the DER>` in ascending name after the directory documents,
- * so that an auditor holding only the roots can tell which signers were revoked when. What
- * the source gives is parsed (bounded, mla_crl_parse) and re-encoded; one that does not parse
- * is left out (the verifier judges what is there). The DER goes to a temporary file while
+/* The CRLs and OCSP answers of an audit bundle (SPEC 15 format 6, 18.7): those the gateway
+ * relied on, from the source (mla_audit_crl_dir and mla_audit_ocsp_dir read a gateway's
+ * revocation cache), each once as DER, written as `crl <hex SHA-256 of the DER>` then
+ * `ocsp <hex SHA-256>` in ascending name after the directory documents, so that an auditor
+ * holding only the roots can tell which signers were revoked when. A CRL the source gives is
+ * parsed (bounded, mla_crl_parse) and re-encoded; an OCSP answer is kept as the responder
+ * signed it once it parses (mla_ocsp_parse_der); one that does not parse is left out (the
+ * verifier judges what is there). The DER goes to a temporary file while
  * the digests are sorted: memory holds 48 bytes a CRL and one CRL at a time. */
 #include <dirent.h>
 #include <stdio.h>
@@ -23,16 +25,39 @@ struct crl_row {
 };
 
 struct crl_pass {
+	mla_bundle_type type; /* MLA_BUNDLE_CRL or MLA_BUNDLE_OCSP */
 	FILE *tmp;
 	struct crl_row *rows;
 	size_t n, cap;
 	int full;
 };
 
+/* The DER of a CRL (PEM or DER, re-encoded) or of an OCSP answer (as it is) into *der
+ * (OPENSSL_malloc'd); 0 when it is not one. */
+static int to_der(mla_bundle_type type, const uint8_t *p, size_t len, unsigned char **der)
+{
+	X509_CRL *crl = NULL;
+	OCSP_BASICRESP *bs = NULL;
+	int n = 0;
+
+	*der = NULL;
+	if (type == MLA_BUNDLE_OCSP) {
+		if (mla_ocsp_parse_der(p, len, &bs, NULL) == MLA_OK &&
+		    (*der = OPENSSL_memdup(p, len)) != NULL)
+			n = (int)len; /* at most MLA_OCSP_MAX_BYTES */
+		OCSP_BASICRESP_free(bs);
+		return n;
+	}
+	if (mla_crl_parse(p, len, &crl, NULL) == MLA_OK &&
+	    ((n = i2d_X509_CRL(crl, der)) <= 0 || (size_t)n > MLA_CRL_MAX_BYTES))
+		n = 0;
+	X509_CRL_free(crl);
+	return n;
+}
+
 static mla_err take_crl(const uint8_t *p, size_t len, void *arg)
 {
 	struct crl_pass *c = arg;
-	X509_CRL *crl = NULL;
 	unsigned char *der = NULL;
 	int n;
 	void *g;
@@ -42,10 +67,8 @@ static mla_err take_crl(const uint8_t *p, size_t len, void *arg)
 		c->full = 1;
 		return MLA_OK;
 	}
-	if (mla_crl_parse(p, len, &crl, NULL) != MLA_OK)
-		return MLA_OK; /* not a CRL: nothing an auditor could use */
-	if ((n = i2d_X509_CRL(crl, &der)) <= 0 || (size_t)n > MLA_CRL_MAX_BYTES)
-		goto out;
+	if ((n = to_der(c->type, p, len, &der)) <= 0)
+		goto out; /* neither: nothing an auditor could use */
 	if ((g = mla_grow(c->rows, &c->cap, c->n, sizeof(*c->rows))) == NULL) {
 		r = MLA_ERR_NOMEM;
 		goto out;
@@ -61,7 +84,6 @@ static mla_err take_crl(const uint8_t *p, size_t len, void *arg)
 	c->n++;
 out:
 	OPENSSL_free(der);
-	X509_CRL_free(crl);
 	return r;
 }
 
@@ -70,47 +92,53 @@ static int cmp_row(const void *a, const void *b)
 	return memcmp(((const struct crl_row *)a)->sha, ((const struct crl_row *)b)->sha, 32);
 }
 
-static mla_err put_row(struct export_ctx *x, FILE *tmp, const struct crl_row *row, mla_buf *b)
+static mla_err put_row(struct export_ctx *x, const struct crl_pass *c, const struct crl_row *row,
+		       mla_buf *b)
 {
 	char name[65];
 
 	mla_buf_reset(b);
-	if (fseek(tmp, (long)row->offset, SEEK_SET) != 0 ||
+	if (fseek(c->tmp, (long)row->offset, SEEK_SET) != 0 ||
 	    mla_buf_reserve(b, (size_t)row->len) != MLA_OK ||
-	    fread(b->data, 1, (size_t)row->len, tmp) != (size_t)row->len)
+	    fread(b->data, 1, (size_t)row->len, c->tmp) != (size_t)row->len)
 		return export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_IO,
-				   "cannot read back a CRL from the temporary file");
+				   "cannot read back a %s from the temporary file",
+				   mla_bundle_type_name(c->type));
 	b->len = (size_t)row->len;
 	mla_require(mla_hex_encode(row->sha, 32, name, sizeof(name)) == MLA_OK);
-	return export_put(x, MLA_BUNDLE_CRL, name, b->data, b->len);
+	return export_put(x, c->type, name, b->data, b->len);
 }
 
-mla_err export_crls(struct export_ctx *x)
+/* The documents of one type the source's callback fn gives, each once, as records; *written
+ * counts them. */
+static mla_err export_kind(struct export_ctx *x, mla_bundle_type type,
+			   mla_err (*fn)(void *, mla_audit_bytes_fn, void *, mla_diag *),
+			   size_t *written)
 {
-	const mla_audit_source *s = x->src;
-	struct crl_pass c = {NULL, NULL, 0, 0, 0};
+	struct crl_pass c = {type, NULL, NULL, 0, 0, 0};
 	mla_diag d = {MLA_OK, ""};
 	mla_buf b;
 	mla_err r = MLA_OK;
 	size_t n = 0;
 
-	if (s->crls == NULL)
+	if (fn == NULL)
 		return MLA_OK;
-	mla_buf_init(&b, MLA_CRL_MAX_BYTES);
+	mla_buf_init(&b, mla_bundle_type_max(type));
 	if ((c.tmp = tmpfile()) == NULL) {
 		r = export_fail(x, MLA_AUDIT_EXPORT_BUNDLE, MLA_ERR_IO,
-				"cannot create a temporary file for the CRLs");
+				"cannot create a temporary file for the %s records",
+				mla_bundle_type_name(type));
 		goto out;
 	}
-	if ((r = export_source_done(x, s->crls(s->crl_ctx, take_crl, &c, &d), &d)) != MLA_OK)
+	if ((r = export_source_done(x, fn(x->src->crl_ctx, take_crl, &c, &d), &d)) != MLA_OK)
 		goto out;
 	qsort(c.rows, c.n, sizeof(*c.rows), cmp_row);
-	for (size_t i = 0; i < c.n; i++) /* the same CRL from two sources: once */
+	for (size_t i = 0; i < c.n; i++) /* the same document from two sources: once */
 		if (n == 0 || memcmp(c.rows[n - 1].sha, c.rows[i].sha, 32) != 0)
 			c.rows[n++] = c.rows[i];
 	for (size_t i = 0; i < n && r == MLA_OK; i++)
-		if ((r = put_row(x, c.tmp, &c.rows[i], &b)) == MLA_OK)
-			x->res->crls++;
+		if ((r = put_row(x, &c, &c.rows[i], &b)) == MLA_OK)
+			(*written)++;
 out:
 	if (c.tmp != NULL)
 		fclose(c.tmp);
@@ -119,13 +147,21 @@ out:
 	return r;
 }
 
+mla_err export_crls(struct export_ctx *x)
+{
+	mla_err r = export_kind(x, MLA_BUNDLE_CRL, x->src->crls, &x->res->crls);
+
+	return r == MLA_OK ? export_kind(x, MLA_BUNDLE_OCSP, x->src->ocsps, &x->res->ocsps) : r;
+}
+
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The names crl-* of dir (no temporary file of the cache, *.tmp), sorted; NULL on no memory. */
-static char **crl_names(DIR *dir, size_t *np)
+/* The names PREFIX* of dir (no temporary file of the cache, *.tmp), sorted; NULL on no
+ * memory. */
+static char **crl_names(DIR *dir, const char *prefix, size_t *np)
 {
 	char **names = NULL;
 	size_t n = 0, cap = 0;
@@ -135,7 +171,7 @@ static char **crl_names(DIR *dir, size_t *np)
 		size_t l = strlen(e->d_name);
 		void *g;
 
-		if (strncmp(e->d_name, "crl-", 4) != 0 ||
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
 		    (l > 4 && strcmp(e->d_name + l - 4, ".tmp") == 0))
 			continue;
 		if ((g = mla_grow(names, &cap, n, sizeof(*names))) == NULL ||
@@ -155,13 +191,13 @@ static char **crl_names(DIR *dir, size_t *np)
 	return names != NULL ? names : calloc(1, sizeof(*names));
 }
 
-/* Path's bytes into b when it is a regular file of at most MLA_CRL_MAX_BYTES; 0 otherwise. */
-static int read_small(const char *path, mla_buf *b)
+/* Path's bytes into b when it is a regular file of at most max bytes; 0 otherwise. */
+static int read_small(const char *path, size_t max, mla_buf *b)
 {
 	FILE *f = fopen(path, "rbe");
 	struct stat st;
 	int ok = f != NULL && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
-		 (uint64_t)st.st_size <= MLA_CRL_MAX_BYTES && st.st_size > 0;
+		 (uint64_t)st.st_size <= max && st.st_size > 0;
 
 	mla_buf_reset(b);
 	ok = ok && mla_buf_reserve(b, (size_t)st.st_size) == MLA_OK &&
@@ -173,9 +209,10 @@ static int read_small(const char *path, mla_buf *b)
 	return ok;
 }
 
-mla_err mla_audit_crl_dir(void *crl_ctx, mla_audit_bytes_fn fn, void *arg, mla_diag *diag)
+/* fn over the files PREFIX* of the folder path, each at most max bytes. */
+static mla_err cache_files(const char *path, const char *prefix, size_t max,
+			   mla_audit_bytes_fn fn, void *arg, mla_diag *diag)
 {
-	const char *path = crl_ctx;
 	DIR *dir = opendir(path);
 	char **names = NULL, file[4096];
 	size_t n = 0;
@@ -183,13 +220,13 @@ mla_err mla_audit_crl_dir(void *crl_ctx, mla_audit_bytes_fn fn, void *arg, mla_d
 	mla_err r = MLA_OK;
 
 	if (dir == NULL)
-		return MLA_OK; /* no cache: the gateway fetched no CRL */
-	mla_buf_init(&b, MLA_CRL_MAX_BYTES);
-	if ((names = crl_names(dir, &n)) == NULL)
+		return MLA_OK; /* no cache: the gateway fetched nothing */
+	mla_buf_init(&b, max);
+	if ((names = crl_names(dir, prefix, &n)) == NULL)
 		r = mla_fail(diag, MLA_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < n && r == MLA_OK; i++)
 		if (mla_snprintf(file, sizeof(file), "%s/%s", path, names[i]) == MLA_OK &&
-		    read_small(file, &b))
+		    read_small(file, max, &b))
 			r = fn(b.data, b.len, arg);
 	for (size_t i = 0; names != NULL && i < n; i++)
 		free(names[i]);
@@ -197,4 +234,14 @@ mla_err mla_audit_crl_dir(void *crl_ctx, mla_audit_bytes_fn fn, void *arg, mla_d
 	mla_buf_free(&b);
 	closedir(dir);
 	return r;
+}
+
+mla_err mla_audit_crl_dir(void *crl_ctx, mla_audit_bytes_fn fn, void *arg, mla_diag *diag)
+{
+	return cache_files(crl_ctx, "crl-", MLA_CRL_MAX_BYTES, fn, arg, diag);
+}
+
+mla_err mla_audit_ocsp_dir(void *crl_ctx, mla_audit_bytes_fn fn, void *arg, mla_diag *diag)
+{
+	return cache_files(crl_ctx, MLA_AUDIT_OCSP_PREFIX, MLA_OCSP_MAX_BYTES, fn, arg, diag);
 }

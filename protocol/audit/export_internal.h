@@ -68,8 +68,6 @@ struct export_ctx {
 	mla_buf first_note; /* the first checkpoint: its signer's certificate is `audit` */
 	uint8_t (*dirs)[32]; /* the documents directory-adopted entries name (export_dir.c) */
 	size_t ndirs, capdirs;
-	uint8_t (*crls)[32]; /* the source's CRLs' digests (DER), ascending (export_crl.c) */
-	size_t ncrls;
 };
 
 /* Records why the export stops (fault, err, the message) and returns err. */
@@ -123,7 +121,8 @@ mla_err export_audit_certs(struct export_ctx *x, const uint8_t *pem, size_t len,
 mla_err export_remember_directory(struct export_ctx *x, const mla_audit_entry *e);
 mla_err export_directories(struct export_ctx *x);
 /* export_crl.c: the source's CRLs, each once as DER, as `crl <hex SHA-256>` records in
- * ascending name after the directory documents (format 6). */
+ * ascending name after the directory documents, then its OCSP answers likewise as `ocsp`
+ * records (format 6). */
 mla_err export_crls(struct export_ctx *x);
 
 #endif

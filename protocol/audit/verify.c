@@ -24,7 +24,7 @@ static const char *const refusal_names[MLA_AUDIT_R_N] = {
 	"message-id", "receipt-match", "digest", "unreferenced", "missing", "not-selected",
 	"delivered", "split-roots", "split-log", "split-witness", "unverified", "no-state",
 	"epoch-link", "seal", "key-change", "attachment", "attachment-unlisted", "directory",
-	"crl", "revoked",
+	"crl", "revoked", "ocsp",
 };
 
 const char *mla_audit_check_name(mla_audit_check c)
@@ -394,6 +394,7 @@ mla_audit_bundle_result *audit_vctx_result(struct vctx *v, const char *name)
 	r->attachments_dir = v->att_dir != NULL;
 	r->attachments_absent = v->att_absent;
 	r->crls = v->crls_ok;
+	r->ocsps = v->ocsps_ok;
 	r->directories = v->dirs; /* moved */
 	r->ndirectories = v->ndirs;
 	v->dirs = NULL;

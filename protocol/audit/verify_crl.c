@@ -23,10 +23,9 @@ struct take {
 	uint16_t root;
 };
 
-static int take_revoked(void *arg, const uint8_t *serial, size_t len, int negative, time_t at)
+int audit_revoked_add(struct vctx *v, uint16_t root, const uint8_t *serial, size_t len,
+		      int negative, time_t at)
 {
-	struct take *t = arg;
-	struct vctx *v = t->v;
 	struct vrevoked *p;
 
 	if (v->nrevs >= MLA_AUDIT_REVOKED_MAX)
@@ -36,12 +35,19 @@ static int take_revoked(void *arg, const uint8_t *serial, size_t len, int negati
 	v->revs = p;
 	p = &v->revs[v->nrevs++];
 	memset(p, 0, sizeof(*p));
-	p->root = t->root;
+	p->root = root;
 	p->negative = (uint8_t)(negative != 0);
 	p->len = (uint8_t)len;
 	memcpy(p->serial, serial, len);
 	p->at = (int64_t)at;
 	return 0;
+}
+
+static int take_revoked(void *arg, const uint8_t *serial, size_t len, int negative, time_t at)
+{
+	struct take *t = arg;
+
+	return audit_revoked_add(t->v, t->root, serial, len, negative, at);
 }
 
 static int cmp_key(const struct vrevoked *a, const struct vrevoked *b)
@@ -76,6 +82,25 @@ static void crl_fail(struct vctx *v, const char *name, const char *why)
 	vfail(v, F_REVOC, MLA_AUDIT_R_CRL, MLA_BUNDLE_CRL, name, "crl %.16s...: %s", name, why);
 }
 
+int audit_revoc_record(struct vctx *v, const mla_bundle_record *rec, mla_buf *buf,
+		       mla_bundle_record *der)
+{
+	uint8_t sha[32];
+	char hex[65];
+
+	if (audit_record_loaded(v, rec, F_REVOC, buf, der) != 0)
+		return 1; /* recorded */
+	SHA256(der->data, der->len, sha);
+	mla_require(mla_hex_encode(sha, 32, hex, sizeof(hex)) == MLA_OK);
+	if (strcmp(hex, rec->name) != 0) {
+		vfail(v, F_REVOC, MLA_AUDIT_R_DIGEST, rec->type, rec->name,
+		      "%s %.16s...: its SHA-256 is %.16s..., not its name (altered)",
+		      mla_bundle_type_name(rec->type), rec->name, hex);
+		return 1;
+	}
+	return 0;
+}
+
 /* One crl record: its name is its digest, it is a root's CRL; its list into the table. */
 static int check_record(struct vctx *v, const mla_bundle_record *rec, mla_buf *buf)
 {
@@ -83,22 +108,13 @@ static int check_record(struct vctx *v, const mla_bundle_record *rec, mla_buf *b
 	mla_diag d = {MLA_OK, ""};
 	X509_CRL *crl = NULL;
 	struct take t = {v, 0};
-	uint8_t sha[32];
-	char hex[65], why[MLA_DIAG_MAX + 64];
+	char why[MLA_DIAG_MAX + 64];
 	size_t before = v->nrevs;
 	long root;
 	int r;
 
-	if (audit_record_loaded(v, rec, F_REVOC, buf, &der) != 0)
+	if (audit_revoc_record(v, rec, buf, &der) != 0)
 		return 0; /* recorded */
-	SHA256(der.data, der.len, sha);
-	mla_require(mla_hex_encode(sha, 32, hex, sizeof(hex)) == MLA_OK);
-	if (strcmp(hex, rec->name) != 0) {
-		vfail(v, F_REVOC, MLA_AUDIT_R_DIGEST, MLA_BUNDLE_CRL, rec->name,
-		      "crl %.16s...: its SHA-256 is %.16s..., not its name (altered)", rec->name,
-		      hex);
-		return 0;
-	}
 	if (mla_crl_parse_der(der.data, der.len, &crl, &d) != MLA_OK) {
 		crl_fail(v, rec->name, mla_diag_message(&d));
 		return 0;
@@ -135,13 +151,15 @@ int verify_crls(struct vctx *v)
 	mla_buf buf;
 	int rc = 0;
 
-	if (v->b == NULL || v->b->count[MLA_BUNDLE_CRL] == 0)
+	if (v->b == NULL || v->b->count[MLA_BUNDLE_CRL] + v->b->count[MLA_BUNDLE_OCSP] == 0)
 		return 0;
 	mla_buf_init(&buf, MLA_CRL_MAX_BYTES + 1);
 	for (size_t i = 0; i < v->b->n && rc == 0; i++)
 		if (v->b->rec[i].type == MLA_BUNDLE_CRL)
 			rc = check_record(v, &v->b->rec[i], &buf);
 	mla_buf_free(&buf);
+	if (rc == 0)
+		rc = verify_ocsps(v); /* into the same table */
 	if (v->nrevs > 1)
 		qsort(v->revs, v->nrevs, sizeof(*v->revs), cmp_rev);
 	return rc;

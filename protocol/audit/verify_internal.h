@@ -353,7 +353,7 @@ struct vctx {
 	size_t ndirs, capdirs;
 	struct vrevoked *revs; /* from the verified crl records, sorted (verify_crl.c) */
 	size_t nrevs, caprevs;
-	size_t crls_ok;
+	size_t crls_ok, ocsps_ok;
 	struct vrevhit hit;
 };
 
@@ -400,6 +400,17 @@ int audit_dir_entry(struct vctx *v, const mla_audit_entry *e);
 int verify_directories(struct vctx *v);
 /* verify_crl.c: the crl records (SPEC 15 step 1a) into the table of revoked certificates. */
 int verify_crls(struct vctx *v);
+/* Adds one revoked certificate of root (an index into the trust set) to the table; 1 when
+ * the table is full, -1 on no memory. */
+int audit_revoked_add(struct vctx *v, uint16_t root, const uint8_t *serial, size_t len,
+		      int negative, time_t at);
+/* A crl or ocsp record's bytes into der (buf holds them), checked against its name (the
+ * SHA-256, failure `digest`); 1 when a failure was recorded, 0 when der is the record's. */
+int audit_revoc_record(struct vctx *v, const mla_bundle_record *rec, mla_buf *buf,
+		       mla_bundle_record *der);
+/* verify_ocsp.c: the ocsp records (SPEC 15 step 1a) into the same table (called by
+ * verify_crls before it sorts). */
+int verify_ocsps(struct vctx *v);
 /* Whether cert, issued by issuer (a root, or NULL: not judged), is listed; the earliest
  * revocation of all looked up since the last reset is kept in *hit, described with role. */
 int audit_revoked(const struct vctx *v, X509 *cert, X509 *issuer, const char *role,

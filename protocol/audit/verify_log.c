@@ -129,6 +129,8 @@ static void manifest_counts(struct vctx *v, json_t *j)
 		manifest_count(v, counts, "directories", MLA_BUNDLE_DIRECTORY);
 	if (v->b->format >= 6)
 		manifest_count(v, counts, "crls", MLA_BUNDLE_CRL);
+	if (v->b->format >= 6)
+		manifest_count(v, counts, "ocsp_answers", MLA_BUNDLE_OCSP);
 	if (!json_is_integer(pc) || json_integer_value(pc) != (json_int_t)npc)
 		MFAIL(v, "manifest: counts.peer_certificates is not the %zu peer certificates the "
 		      "bundle holds", npc);
@@ -189,10 +191,12 @@ static void manifest_keys(struct vctx *v, json_t *j)
 	size_t ntop = sizeof(top) / sizeof(top[0]) - (v->b->format >= 4);
 	static const char *const counts[] = {"entries", "checkpoints", "witnessed",
 					     "peer_certificates", "proofs", "envelopes",
-					     "receipts", "directories", "crls"};
-	/* format 5 counts its directory documents too, format 6 its CRLs: the last members */
+					     "receipts", "directories", "crls",
+					     "ocsp_answers"};
+	/* format 5 counts its directory documents too, format 6 its CRLs and OCSP answers: the
+	 * last members */
 	size_t ncounts = sizeof(counts) / sizeof(counts[0]) - (v->b->format < 5) -
-			 (v->b->format < 6);
+			 2 * (v->b->format < 6);
 	static const char *const filter[] = {"case", "from", "to"};
 
 	if (!exact_keys(j, top, ntop))
@@ -201,7 +205,7 @@ static void manifest_keys(struct vctx *v, json_t *j)
 	if (!exact_keys(json_object_get(j, "counts"), counts, ncounts))
 		MFAIL(v, "manifest: counts is not exactly {entries, checkpoints, witnessed, "
 		      "peer_certificates, proofs, envelopes, receipts%s%s}",
-		      v->b->format >= 5 ? ", directories" : "", v->b->format >= 6 ? ", crls" : "");
+		      v->b->format >= 5 ? ", directories" : "", v->b->format >= 6 ? ", crls, ocsp_answers" : "");
 	if (!exact_keys(json_object_get(j, "filter"), filter, 3))
 		MFAIL(v, "manifest: filter is not exactly {case, from, to}");
 }

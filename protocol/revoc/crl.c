@@ -99,12 +99,11 @@ mla_err mla_crl_parse_der(const uint8_t *data, size_t len, X509_CRL **out, mla_d
 	return MLA_OK;
 }
 
-/* Whether the CRL's signature uses a digest of the SHA-2 family (or none: Ed25519). */
-static int strong_digest(X509_CRL *crl)
+int revoc_strong_sig(int sig_nid)
 {
 	int md = NID_undef, pk = NID_undef;
 
-	if (!OBJ_find_sigid_algs(X509_CRL_get_signature_nid(crl), &md, &pk))
+	if (!OBJ_find_sigid_algs(sig_nid, &md, &pk))
 		return 0;
 	return md == NID_sha256 || md == NID_sha384 || md == NID_sha512 ||
 	       (md == NID_undef && (pk == NID_ED25519 || pk == NID_ED448));
@@ -121,7 +120,7 @@ mla_err mla_crl_verify_issued(X509_CRL *crl, X509 *root, mla_diag *diag)
 	revoc_subject(root, subject, sizeof(subject));
 	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(root)) != 0)
 		return mla_fail(diag, MLA_ERR_SIG_INVALID, "CRL is not issued by %s", subject);
-	if (!strong_digest(crl))
+	if (!revoc_strong_sig(X509_CRL_get_signature_nid(crl)))
 		return mla_fail(diag, MLA_ERR_ALG_WEAK, "CRL of %s: signature algorithm "
 				"refused (SHA-256 or stronger, or Ed25519)", subject);
 	if (pk == NULL || X509_CRL_verify(crl, pk) != 1) {
@@ -146,15 +145,10 @@ int mla_crl_each_revoked(X509_CRL *crl, mla_crl_revoked_fn fn, void *arg)
 
 	for (int i = 0; i < n; i++) {
 		const X509_REVOKED *rv = sk_X509_REVOKED_value(revs, i);
-		const ASN1_INTEGER *serial = X509_REVOKED_get0_serialNumber(rv);
-		time_t at = revoc_time(X509_REVOKED_get0_revocationDate(rv));
-		int r;
+		int r = revoc_give_serial(X509_REVOKED_get0_serialNumber(rv),
+					  revoc_time(X509_REVOKED_get0_revocationDate(rv)), fn, arg);
 
-		if (serial == NULL || at == 0 || serial->length <= 0 ||
-		    serial->length > MLA_CRL_SERIAL_MAX)
-			return -2;
-		if ((r = fn(arg, serial->data, (size_t)serial->length,
-			    serial->type == V_ASN1_NEG_INTEGER, at)) != 0)
+		if (r != 0)
 			return r;
 	}
 	return 0;

@@ -1,5 +1,5 @@
-/* Naming certificates and times in revocation messages, and the URLs a certificate gives
- * for its revocation status. */
+/* Naming certificates and times in revocation messages, a revoked serial handed to a caller
+ * (CRL and OCSP alike), and the URLs a certificate gives for its revocation status. */
 #include <stdio.h>
 #include <string.h>
 
@@ -88,4 +88,13 @@ void mla_cert_revoc_urls(X509 *cert, char *crl, size_t crl_len, char *ocsp, size
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 	AUTHORITY_INFO_ACCESS_free(aia);
 	ERR_clear_error();
+}
+
+int revoc_give_serial(const ASN1_INTEGER *serial, time_t at, mla_crl_revoked_fn fn, void *arg)
+{
+	if (serial == NULL || at == 0 || serial->length <= 0 ||
+	    serial->length > MLA_CRL_SERIAL_MAX)
+		return -2;
+	return fn(arg, serial->data, (size_t)serial->length, serial->type == V_ASN1_NEG_INTEGER,
+		  at);
 }

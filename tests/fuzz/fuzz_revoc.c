@@ -1,7 +1,7 @@
 /* libFuzzer harness: CRLs and OCSP answers are fetched from the network (SPEC 18.7), and
- * an audit bundle's crl records (SPEC 15 format 6) come from anyone; parsing and judging them
- * must refuse any input cleanly. A root and a leaf made once in memory are
- * the issuer and the certificate asked about. */
+ * an audit bundle's crl and ocsp records (SPEC 15 format 6) come from anyone; parsing and
+ * judging them must refuse any input cleanly. A root and a leaf made once in memory are the
+ * issuer and the certificate asked about. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,6 +40,7 @@ static int count_revoked(void *arg, const uint8_t *serial, size_t len, int negat
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	X509_CRL *crl = NULL;
+	OCSP_BASICRESP *bs = NULL;
 	mla_revoc_status st;
 	mla_diag d = {MLA_OK, ""};
 
@@ -56,5 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		X509_CRL_free(crl);
 	}
 	(void)mla_ocsp_check(data, size, leaf, root, time(NULL), &st, &d);
+	if (mla_ocsp_parse_der(data, size, &bs, &d) == MLA_OK) { /* the auditor's reading */
+		size_t good = 0;
+
+		if (mla_ocsp_about_root(bs, root) && mla_ocsp_verify_issued(bs, root, &d) == MLA_OK)
+			(void)mla_ocsp_each_revoked(bs, count_revoked, NULL, &good);
+		OCSP_BASICRESP_free(bs);
+	}
 	return 0;
 }

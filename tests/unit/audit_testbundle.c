@@ -151,7 +151,7 @@ static size_t later_audit_certs(const struct tb_bundle *b)
 int tb_manifest(struct tb_bundle *b, const char *state, const char *filter_case)
 {
 	mla_buf m;
-	char fc[80] = "null", origin[MLA_AUDIT_ORIGIN_MAX + 1], dirs[48] = "";
+	char fc[80] = "null", origin[MLA_AUDIT_ORIGIN_MAX + 1], dirs[96] = "";
 	int rc;
 
 	if (filter_case != NULL && mla_snprintf(fc, sizeof(fc), "\"%s\"", filter_case) != MLA_OK)
@@ -160,10 +160,11 @@ int tb_manifest(struct tb_bundle *b, const char *state, const char *filter_case)
 	if (b->format == 5 && mla_snprintf(dirs, sizeof(dirs), ", \"directories\": %zu",
 					   count(b, MLA_BUNDLE_DIRECTORY)) != MLA_OK)
 		return -1;
-	/* format 6 its CRLs too */
+	/* format 6 its CRLs and OCSP answers too */
 	if (b->format >= 6 && mla_snprintf(dirs, sizeof(dirs), ", \"directories\": %zu, "
-					   "\"crls\": %zu", count(b, MLA_BUNDLE_DIRECTORY),
-					   count(b, MLA_BUNDLE_CRL)) != MLA_OK)
+					   "\"crls\": %zu, \"ocsp_answers\": %zu",
+					   count(b, MLA_BUNDLE_DIRECTORY), count(b, MLA_BUNDLE_CRL),
+					   count(b, MLA_BUNDLE_OCSP)) != MLA_OK)
 		return -1;
 	if (mla_audit_origin_format(state, b->epoch > 0 ? b->epoch : 1, origin) != MLA_OK)
 		mla_require(mla_snprintf(origin, sizeof(origin), "mlagw.%c%c/audit", state[0] + 32,

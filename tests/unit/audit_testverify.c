@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -174,4 +175,51 @@ void tv_receipt(const char *id, const uint8_t digest[32], const char *receiver,
 	if (mla_receipt_seal(&r, signer, limits, out, &d) != MLA_OK)
 		fail_msg("receipt seal: %s", d.msg);
 	SHA256(out->data, out->len, sha);
+}
+
+void tv_sha_name(const uint8_t *p, size_t n, char hex[65])
+{
+	uint8_t sha[32];
+
+	SHA256(p, n, sha);
+	assert_int_equal(mla_hex_encode(sha, 32, hex, 65), MLA_OK);
+}
+
+mla_audit_result *tv_verify_revoc(const mla_audit_trust *trust, const struct tb_state *st,
+				  mla_bundle_type type, const uint8_t *const *docs,
+				  const size_t *len, const char *const *names, size_t n)
+{
+	const struct tb_bundle *bp[1];
+	static struct tb_bundle b;
+	mla_audit_entry e[3];
+	const uint64_t cps[] = {3};
+	int64_t t = (int64_t)time(NULL) * 1000 - 60000;
+	mla_audit_result *r;
+
+	for (uint64_t i = 0; i < 3; i++)
+		tb_entry(&e[i], i, t - 2000 + (int64_t)i * 1000, MLA_AUDIT_CONFIG_RELOADED, NULL,
+			 NULL, NULL, NULL, NULL);
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(tb_build(&b, st, e, 3, cps, 1, NULL), 0);
+	b.format = n > 0 ? 6 : 2;
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(tb_set(&b, type, names[i], docs[i], len[i]), 0);
+	assert_int_equal(tb_manifest(&b, st->state, NULL), 0);
+	bp[0] = &b;
+	r = tv_verify(trust, bp, 1);
+	tb_free(&b);
+	return r;
+}
+
+void tv_expect_audit_revoked(const mla_audit_result *r)
+{
+	const mla_audit_failure *f = tv_expect(r, 0, MLA_AUDIT_R_REVOKED,
+					       MLA_AUDIT_CHECK_REVOCATION, MLA_BUNDLE_CERTIFICATE,
+					       "audit");
+
+	assert_non_null(strstr(f->message, "serial "));
+	assert_non_null(strstr(f->message, "revoked at "));
+	assert_non_null(strstr(f->message, "entry 2"));
+	assert_int_equal(r->failures, 1);
+	assert_int_equal(r->bundles[0].ok[MLA_AUDIT_CHECK_REVOCATION], 1);
 }

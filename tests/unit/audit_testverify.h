@@ -23,6 +23,20 @@ size_t tv_count(const mla_audit_result *r, size_t i, mla_audit_refusal why);
 void tv_copy(struct tb_bundle *b, mla_bundle_type t, const char *name, struct tb_bundle *src,
 	     mla_bundle_type from_t, const char *from);
 
+/* The 64 lower-case hex digits of the SHA-256 of p: a crl or ocsp record's name. */
+void tv_sha_name(const uint8_t *p, size_t n, char hex[65]);
+/* A format 6 log of st of three entries, its last a minute ago, holding n records of type
+ * (crl or ocsp: docs, lens, names, in ascending name), verified with trust (format 2 when n
+ * is 0). */
+mla_audit_result *tv_verify_revoc(const mla_audit_trust *trust, const struct tb_state *st,
+				  mla_bundle_type type, const uint8_t *const *docs,
+				  const size_t *len, const char *const *names, size_t n);
+
+/* r (tv_verify_revoc's) fails only for the audit key revoked before the last entry its
+ * checkpoint covers (`revoked`, naming serial, revocation time and entry 2), with one
+ * verified record of revocation evidence. */
+void tv_expect_audit_revoked(const mla_audit_result *r);
+
 /* A temporary trust directory for mla_audit_verify: made by tv_trust_dir (tb_state_make may
  * write into it), then the roots of states written there (again) and the trust set loaded
  * by tv_trust_load; tv_trust_close frees it and removes what was written. */

@@ -105,7 +105,7 @@ static mla_err s_node(void *ctx, unsigned level, uint64_t idx, uint8_t out[32], 
 static mla_err export_log(mla_diag *d)
 {
 	mla_audit_source src = {NULL,	   s_meta,   s_entries, s_checkpoints, tb_src_no_notes, tb_src_no_certs,
-				s_no_blob, s_no_blob, NULL,	 NULL,	       s_node, NULL, NULL, NULL};
+				s_no_blob, s_no_blob, NULL,	 NULL,	       s_node, NULL, NULL, NULL, NULL};
 	mla_audit_export_result res;
 	FILE *out = fopen("/dev/null", "wb");
 	char dir[64], crt[96];

@@ -198,7 +198,7 @@ static void fake_make(struct fake *f, uint64_t skip, mla_audit_source *src)
 	assert_non_null(SHA256(f->cert_der, f->cert_len, f->fp));
 	*src = (mla_audit_source){f,	      f_meta,	     f_entries, f_checkpoints,
 				  f_witnessed, f_peer_certs, f_envelope, f_receipt, NULL, NULL, NULL, NULL,
-				  NULL, NULL};
+				  NULL, NULL, NULL};
 }
 
 static void fake_free(struct fake *f)

@@ -181,7 +181,7 @@ static mla_err s_receipt(void *ctx, const char *id, mla_audit_bytes_fn fn, void 
 
 static const mla_audit_source src = {NULL,	  s_meta,     s_entries, s_checkpoints,
 				     tb_src_no_notes,	  tb_src_no_certs, s_envelope, s_receipt,
-				     NULL,	  NULL,	      NULL, NULL, NULL, NULL};
+				     NULL,	  NULL,	      NULL, NULL, NULL, NULL, NULL};
 
 static int setup(void **state)
 {

@@ -319,6 +319,27 @@ static void test_format6_crls(void **state)
 	expect_refused(HEAD6 "crl " H1 " 1\nC\ndirectory " H2 " 1\nD\n", "out of order");
 }
 
+/* Format 6: ocsp records, last (after the CRLs), named and ordered like them; formats 2 to 5
+ * refuse them, and a crl after an ocsp record is out of order. */
+static void test_format6_ocsp(void **state)
+{
+	const char ok[] = HEAD6 "crl " H1 " 2\nC1\nocsp " H1 " 2\nO1\nocsp " H2 " 2\nO2\n";
+	mla_bundle bd;
+
+	(void)state;
+	assert_int_equal(mla_bundle_parse((const uint8_t *)ok, strlen(ok), &bd, NULL), MLA_OK);
+	assert_int_equal(bd.count[MLA_BUNDLE_CRL], 1);
+	assert_int_equal(bd.count[MLA_BUNDLE_OCSP], 2);
+	assert_int_equal(bd.rec[4].type, MLA_BUNDLE_OCSP);
+	mla_bundle_free(&bd);
+	assert_string_equal(mla_bundle_type_name(MLA_BUNDLE_OCSP), "ocsp");
+	assert_int_equal(mla_bundle_type_max(MLA_BUNDLE_OCSP), (size_t)64 << 10);
+	expect_refused(HEAD5 "ocsp " H1 " 1\nO\n", "ocsp records are format 6");
+	expect_refused(HEAD6 "ocsp " H2 " 1\nO\nocsp " H1 " 1\nO\n", "ascending order");
+	expect_refused(HEAD6 "ocsp abc 1\nO\n", "not named by a SHA-256");
+	expect_refused(HEAD6 "ocsp " H1 " 1\nO\ncrl " H2 " 1\nC\n", "out of order");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_format4_written),
 		cmocka_unit_test(test_format5_directories),
 		cmocka_unit_test(test_format6_crls),
+		cmocka_unit_test(test_format6_ocsp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -104,15 +104,22 @@ def rev_config(fail='closed', extra=None):
     return ov
 
 
-def main(mlagw, mlagwd):
-    net = Net(mlagw, mlagwd, ['ES', 'CO'])
+def pki_with_responders(net):
+    """ES's and CO's PKI again, the leaves naming their State's responder, and the
+    responders started: ({state: port}, {state: Responder})."""
     ports = {s: free_port() for s in ('ES', 'CO')}
-    for s in ('ES', 'CO'):  # the leaves name their State's responder
+    for s in ('ES', 'CO'):
         net.cli('pki', 'init', '--state', s, '--out', net.pki_dir, '--rsa-bits', '2048',
                 '--force', '--ocsp-url', 'http://127.0.0.1:%d/' % ports[s])
     resp = {s: Responder(net, s, ports[s]) for s in ports}
     for r in resp.values():
         r.start()
+    return ports, resp
+
+
+def main(mlagw, mlagwd):
+    net = Net(mlagw, mlagwd, ['ES', 'CO'])
+    ports, resp = pki_with_responders(net)
     d = td.Directory(net, ['ES', 'CO'])  # signed now, used at the end
     dir_file = os.path.join(net.dir, 'directory.xml')
     td.install(d.publish(1), dir_file)
@@ -219,9 +226,10 @@ def main(mlagw, mlagwd):
     print('ok - revoked directory signer (CRL) stops the start')
 
 
-def cleanup_and_run(m1, m2):
+def cleanup_and_run(m1, m2, body=None):
+    """body (main) run, then every responder stopped."""
     try:
-        main(m1, m2)
+        (body or main)(m1, m2)
     finally:
         for r in RESPONDERS:
             r.stop()
