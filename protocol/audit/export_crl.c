@@ -132,7 +132,8 @@ static mla_err export_kind(struct export_ctx *x, mla_bundle_type type,
 	}
 	if ((r = export_source_done(x, fn(x->src->crl_ctx, take_crl, &c, &d), &d)) != MLA_OK)
 		goto out;
-	qsort(c.rows, c.n, sizeof(*c.rows), cmp_row);
+	if (c.n > 1) /* qsort of no rows would be given NULL, which it may not take */
+		qsort(c.rows, c.n, sizeof(*c.rows), cmp_row);
 	for (size_t i = 0; i < c.n; i++) /* the same document from two sources: once */
 		if (n == 0 || memcmp(c.rows[n - 1].sha, c.rows[i].sha, 32) != 0)
 			c.rows[n++] = c.rows[i];
