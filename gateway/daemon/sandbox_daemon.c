@@ -70,9 +70,13 @@ static int add_rules(scmp_filter_ctx f, uint32_t allow)
 
 	for (size_t i = 0; ok && i < sizeof(daemon_calls) / sizeof(daemon_calls[0]); i++)
 		ok = seccomp_rule_add(f, allow, daemon_calls[i], 0) == 0;
-	for (size_t i = 0; ok && i < sizeof(daemon_domains) / sizeof(daemon_domains[0]); i++)
-		ok = seccomp_rule_add(f, allow, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)daemon_domains[i])) == 0;
+	/* each comparison spelt out whole: SCMP_A0 with two values leaves datum_b to the
+	 * compiler, which clang's -Wmissing-field-initializers refuses */
+	for (size_t i = 0; ok && i < sizeof(daemon_domains) / sizeof(daemon_domains[0]); i++) {
+		const struct scmp_arg_cmp domain = {0, SCMP_CMP_EQ,
+						    (scmp_datum_t)daemon_domains[i], 0};
+		ok = seccomp_rule_add_array(f, allow, SCMP_SYS(socket), 1, &domain) == 0;
+	}
 #if defined(__SANITIZE_ADDRESS__)
 	ok = ok && seccomp_rule_add(f, allow, SCMP_SYS(clone), 0) == 0; /* LeakSanitizer's tracer */
 #else
