@@ -105,8 +105,13 @@ echo mlagw-deb-check > "$M/etc/hostname"
 mkdir -p "$M/root/pkg"
 cp "$W/old/"*.deb "$W/new/"*.deb "$M/root/pkg/"
 mkdir -p "$M/usr/local/bin"  # the test tool, for the user mlagw (not in the package)
-cp "$TREE/build/tests/tools/store_fault" "$M/usr/local/bin/store_fault" 2>/dev/null ||
-  die "build/tests/tools/store_fault missing: meson setup build && ninja -C build first"
+if [ ! -x "$TREE/build/tests/tools/store_fault" ]; then  # a fresh clone: build just the tool
+  { [ -f "$TREE/build/build.ninja" ] || meson setup "$TREE/build" "$TREE"; } > "$LOG/tool-build.log" 2>&1 &&
+    ninja -C "$TREE/build" tests/tools/store_fault >> "$LOG/tool-build.log" 2>&1 ||
+    die "cannot build the test tool store_fault (see $LOG/tool-build.log)"
+fi
+cp "$TREE/build/tests/tools/store_fault" "$M/usr/local/bin/store_fault" ||
+  die "cannot copy build/tests/tools/store_fault into the container"
 # the host's network (the container's apt reaches the mirrors), no registration with machined
 # and no scope unit of its own (PID 1 here need not be systemd), the console on a log file
 systemd-nspawn -q -D "$M" --register=no --keep-unit -M mlagw-deb-check --console=passive -b \
