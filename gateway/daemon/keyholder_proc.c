@@ -17,26 +17,37 @@
 #include "mlagw/codec.h"
 #include "mlagw/keyholder.h"
 
+#define KEY_FILES_MAX (6 + GW_MAX_OLD_KEYS)
+
+/* Every private key the configuration names (some may be "" or a pkcs11: URI), into out;
+ * their count. The one list the keyholder loads from and confines itself to. */
+static size_t named_keys(const struct gw_config *c, const char *out[KEY_FILES_MAX])
+{
+	size_t n = 0;
+
+	out[n++] = c->tls.key;
+	out[n++] = c->sign.key;
+	out[n++] = c->encrypt.key;
+	out[n++] = c->audit.key;
+	out[n++] = c->prev_audit.key;
+	out[n++] = c->api.tls_key;
+	for (size_t i = 0; i < c->n_old_encrypt; i++)
+		out[n++] = c->old_encrypt[i].key;
+	return n;
+}
+
 int keyholder_allows(const char *path, void *config_path)
 {
 	static struct gw_config c; /* one request at a time loads: LOAD is rare (start, reload) */
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	const char *named[4 + 2 + 1];
-	size_t n = 0;
+	const char *named[KEY_FILES_MAX];
 	int ok = 0;
 
 	pthread_mutex_lock(&lock);
 	if (gw_config_load(config_path, &c, NULL) == MLA_OK) {
-		named[n++] = c.tls.key;
-		named[n++] = c.sign.key;
-		named[n++] = c.encrypt.key;
-		named[n++] = c.audit.key;
-		named[n++] = c.prev_audit.key;
-		named[n++] = c.api.tls_key;
+		size_t n = named_keys(&c, named);
 		for (size_t i = 0; i < n && !ok; i++)
 			ok = named[i][0] != '\0' && strcmp(named[i], path) == 0;
-		for (size_t i = 0; i < c.n_old_encrypt && !ok; i++)
-			ok = strcmp(c.old_encrypt[i].key, path) == 0;
 	}
 	pthread_mutex_unlock(&lock);
 	return ok;
@@ -60,20 +71,13 @@ static size_t keyholder_paths(const struct gw_config *c, const char *config_path
 {
 	static const char *const system[] = {"/usr", "/lib", "/lib64", "/etc", "/proc/self",
 					     "/sys/devices/system/cpu", "/dev/null", "/dev/urandom"};
-	const char *files[4 + 2 + 1 + GW_MAX_OLD_KEYS];
-	size_t n = 0, nf = 0, nd = 0;
+	const char *files[1 + KEY_FILES_MAX];
+	size_t n = 0, nf, nd = 0;
 
 	for (size_t i = 0; i < sizeof(system) / sizeof(system[0]); i++)
 		out[n++] = (struct landlock_path){system[i], 0, 0};
-	files[nf++] = config_path;
-	files[nf++] = c->tls.key;
-	files[nf++] = c->sign.key;
-	files[nf++] = c->encrypt.key;
-	files[nf++] = c->audit.key;
-	files[nf++] = c->prev_audit.key;
-	files[nf++] = c->api.tls_key;
-	for (size_t i = 0; i < c->n_old_encrypt; i++)
-		files[nf++] = c->old_encrypt[i].key;
+	files[0] = config_path;
+	nf = 1 + named_keys(c, files + 1);
 	for (size_t i = 0; i < nf && n < KH_PATHS_MAX - 1; i++) {
 		const char *slash = strrchr(files[i], '/');
 		if (files[i][0] != '/' || slash == NULL) /* a pkcs11: URI, or none */

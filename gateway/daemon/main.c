@@ -216,8 +216,10 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 	/* asked here, before the filter (which has no Landlock calls): the keyholder ran the same
 	 * check at its start; an operator learns when the kernel or a manager's filter left it
 	 * without */
-	if (cfg->landlock_on && landlock_abi() > 0)
-		gw_log(GW_LOG_INFO, "landlock", NULL, "process=keyholder abi=%d", landlock_abi());
+	int abi = cfg->landlock_on ? landlock_abi() : 0;
+
+	if (abi > 0)
+		gw_log(GW_LOG_INFO, "landlock", NULL, "process=keyholder abi=%d", abi);
 	else if (cfg->landlock_on)
 		gw_log(GW_LOG_WARN, "landlock", NULL, "process=keyholder reason=\"this kernel (or the "
 		       "service manager's filter) offers no Landlock: the keyholder's files are not "
