@@ -21,7 +21,9 @@
 #define WARMUP 50
 #define DEFAULT_IN_FLIGHT 8 /* the gateway's max_in_flight default (conf/README.md) */
 
-enum { O_N = 256, O_CONC, O_RSA_BITS, O_WORKERS, O_IN_FLIGHT, O_JSON, O_KEEP, O_MLAGWD };
+enum { O_N = 256, O_CONC, O_RSA_BITS, O_WORKERS, O_IN_FLIGHT, O_JSON, O_KEEP, O_MLAGWD, O_PAIRS };
+
+#define MAX_PAIRS 9
 
 static const struct option gw_options[] = {
 	{"n", required_argument, NULL, O_N},
@@ -32,19 +34,23 @@ static const struct option gw_options[] = {
 	{"json", no_argument, NULL, O_JSON},
 	{"keep", no_argument, NULL, O_KEEP},
 	{"mlagwd", required_argument, NULL, O_MLAGWD},
+	{"pairs", required_argument, NULL, O_PAIRS},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
 static const char gw_usage[] =
 	"usage: mlagw bench gateway [--n N] [--concurrency C] [--rsa-bits B] [--workers W]\n"
-	"                           [--max-in-flight M] [--json] [--keep] [--mlagwd PATH]\n"
+	"                           [--max-in-flight M] [--pairs K] [--json] [--keep]\n"
+	"                           [--mlagwd PATH]\n"
 	"\n"
 	"Starts two gateways on this machine (A = ES, B = CO; mutual TLS on loopback, durable\n"
 	"SQLite stores, a throwaway test PKI), submits N 2 KiB documents to A over its unix socket\n"
 	"with C requests at once, and waits until A has verified B's receipt for each. Then a second\n"
-	"run of N submissions paced at half the measured rate; before both, the same full load\n"
-	"with the private keys in the daemons (mlagwd --no-keyholder), for the keyholder's cost.\n"
+	"run of N submissions paced at half the measured rate. The keyholder's cost: K pairs of\n"
+	"full-load runs, one with the keyholder and one with the private keys in the daemons\n"
+	"(mlagwd --no-keyholder), their order alternating from pair to pair so that neither side\n"
+	"always meets the larger store; the median of each side is compared.\n"
 	"Prints receipted envelopes/s, the\n"
 	"latency from submission to verified receipt (p50/p95/p99), each gateway's RSS, and the\n"
 	"crypto bound of one exchange from OpenSSL's own rates measured in the same run.\n"
@@ -53,6 +59,7 @@ static const char gw_usage[] =
 	"  --rsa-bits B       encryption key size of both States (default 3072)\n"
 	"  --workers W        crypto workers per gateway (default: the gateway's, one per CPU + 1)\n"
 	"  --max-in-flight M  A's concurrent exchanges with B (default: the gateway's, 8)\n"
+	"  --pairs K          full-load runs with and without the keyholder (default 3, 1 to 9)\n"
 	"  --json             print the figures as JSON\n"
 	"  --keep             keep the temporary directory (configurations, stores, logs)\n"
 	"  --mlagwd PATH      the daemon to run (default: ../gateway/mlagwd beside this mlagw)\n"
@@ -64,8 +71,12 @@ struct gw_result {
 	double t_exchange; /* seconds of bare crypto per exchange */
 	long cores;
 	double scale; /* measured: the cores together reach scale x one core's rate */
-	struct bgw_run warm, full, half;
-	struct bgw_run warm_nokh, full_nokh; /* the same full load with --no-keyholder, first */
+	struct bgw_run warm, half;
+	/* the full-load runs, [0] with the keyholder and [1] with --no-keyholder, pair by pair;
+	 * full and full_nokh point at the median run of each side */
+	struct bgw_run pair[MAX_PAIRS][2];
+	long pairs;
+	const struct bgw_run *full, *full_nokh;
 };
 
 static int apply_option(int c, const char *v, void *args)
@@ -96,6 +107,10 @@ static int apply_option(int c, const char *v, void *args)
 	case O_JSON: a->json = 1; return CLI_OK;
 	case O_KEEP: a->keep = 1; return CLI_OK;
 	case O_MLAGWD: a->mlagwd = v; return CLI_OK;
+	case O_PAIRS:
+		return cli_parse_long(v, 1, MAX_PAIRS, &a->pairs) == 0
+			       ? CLI_OK
+			       : cli_usage_error("bench", "--pairs must be from 1 to 9");
 	default: return cli_usage_error("bench", "unknown option");
 	}
 }
@@ -136,37 +151,80 @@ static mla_err run_one(struct bgw_env *e, struct bgw_run *r, long n, long conc, 
 	return MLA_OK;
 }
 
-/* Both gateways: start, warm up, full load, half load, memory figures, stop. */
+/* One full-load run on gateways started with or without the keyholder, then stopped, unless
+ * keep_running (the paced run follows on the same gateways). */
+static mla_err full_run(struct bgw_env *e, const struct bgw_args *a, struct gw_result *res,
+			int no_keyholder, struct bgw_run *out, int keep_running, mla_diag *d)
+{
+	mla_err r;
+
+	e->no_keyholder = no_keyholder;
+	if (!a->json)
+		fprintf(stderr, "mlagw bench: %s the keyholder: warm-up, then %ld envelopes at "
+			"concurrency %ld...\n", no_keyholder ? "without" : "with", a->n,
+			a->concurrency);
+	if ((r = bgw_start(e, d)) != MLA_OK)
+		return r;
+	bgw_run_free(&res->warm);
+	memset(&res->warm, 0, sizeof(res->warm)); /* its counts start again */
+	if ((r = run_one(e, &res->warm, WARMUP, a->concurrency, 0.0, d)) == MLA_OK)
+		r = run_one(e, out, a->n, a->concurrency, 0.0, d);
+	if (r != MLA_OK || !keep_running)
+		bgw_stop(e);
+	return r;
+}
+
+static int by_throughput(const void *x, const void *y)
+{
+	double a = (*(const struct bgw_run *const *)x)->throughput;
+	double b = (*(const struct bgw_run *const *)y)->throughput;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The run of median throughput among side (0: keyholder, 1: none) of every pair. */
+static const struct bgw_run *median_run(const struct gw_result *res, int side)
+{
+	const struct bgw_run *runs[MAX_PAIRS];
+
+	for (long i = 0; i < res->pairs; i++)
+		runs[i] = &res->pair[i][side];
+	qsort(runs, (size_t)res->pairs, sizeof(runs[0]), by_throughput);
+	return runs[res->pairs / 2];
+}
+
+/* The bound, then the pairs (even pairs without the keyholder first, odd ones with it
+ * first), then the paced run on the last gateways with the keyholder, memory figures, stop. */
 static mla_err run_all(struct bgw_env *e, const struct bgw_args *a, struct gw_result *res,
 		       mla_diag *d)
 {
 	mla_err r;
+	int last_kh = 0;
 
 	if ((r = measure_bound(e, res, d)) != MLA_OK)
 		return r;
-	/* the keys in the daemon first, so the keyholder's run meets the larger store */
-	e->no_keyholder = 1;
+	res->pairs = a->pairs;
+	for (long p = 0; p < res->pairs; p++)
+		for (int k = 0; k < 2; k++) {
+			int no_kh = (p % 2 == 0) == (k == 0);
+			int last = p == res->pairs - 1 && k == 1;
+
+			if ((r = full_run(e, a, res, no_kh, &res->pair[p][no_kh], last && !no_kh,
+					  d)) != MLA_OK)
+				return r;
+			last_kh = last && !no_kh;
+		}
+	res->full = median_run(res, 0);
+	res->full_nokh = median_run(res, 1);
+	if (!last_kh) { /* an even number of pairs ended without it */
+		e->no_keyholder = 0;
+		if ((r = bgw_start(e, d)) != MLA_OK)
+			return r;
+	}
 	if (!a->json)
-		fprintf(stderr, "mlagw bench: without the keyholder: warm-up, then %ld envelopes...\n",
-			a->n);
-	if ((r = bgw_start(e, d)) != MLA_OK ||
-	    (r = run_one(e, &res->warm_nokh, WARMUP, a->concurrency, 0.0, d)) != MLA_OK ||
-	    (r = run_one(e, &res->full_nokh, a->n, a->concurrency, 0.0, d)) != MLA_OK)
-		return r;
-	bgw_stop(e);
-	e->no_keyholder = 0;
-	if ((r = bgw_start(e, d)) != MLA_OK)
-		return r;
-	if (!a->json)
-		fprintf(stderr, "mlagw bench: gateways up; warm-up, then %ld envelopes at "
-			"concurrency %ld...\n", a->n, a->concurrency);
-	if ((r = run_one(e, &res->warm, WARMUP, a->concurrency, 0.0, d)) != MLA_OK ||
-	    (r = run_one(e, &res->full, a->n, a->concurrency, 0.0, d)) != MLA_OK)
-		return r;
-	if (!a->json)
-		fprintf(stderr, "mlagw bench: %.1f envelopes/s; now paced at %.1f/s...\n",
-			res->full.throughput, res->full.throughput / 2.0);
-	if ((r = run_one(e, &res->half, a->n, a->concurrency, res->full.throughput / 2.0, d)) !=
+		fprintf(stderr, "mlagw bench: %.1f envelopes/s (median with the keyholder); now paced "
+			"at %.1f/s...\n", res->full->throughput, res->full->throughput / 2.0);
+	if ((r = run_one(e, &res->half, a->n, a->concurrency, res->full->throughput / 2.0, d)) !=
 	    MLA_OK)
 		return r;
 	for (int i = 0; i < 2; i++) {
@@ -198,6 +256,20 @@ static void print_run(const char *name, const struct bgw_run *r, const struct gw
 	       name, r->throughput, 100.0 * r->throughput * res->t_exchange,
 	       100.0 * r->throughput / bound, r->p50, r->p95, r->p99, r->max,
 	       1000.0 * r->cpu_s[0] / (double)r->n, 1000.0 * r->cpu_s[1] / (double)r->n);
+}
+
+/* Each pair's two full-load runs, then the medians' comparison. */
+static void print_pairs(const struct gw_result *res)
+{
+	printf("keyholder: recpt/s with it / without, pair by pair:");
+	for (long p = 0; p < res->pairs; p++)
+		printf(" %.1f/%.1f", res->pair[p][0].throughput, res->pair[p][1].throughput);
+	printf("\nkeyholder: median %.1f recpt/s with it, %.1f without (mlagwd --no-keyholder, "
+	       "same run): it costs %.1f%% (target at most 10%%)\n", res->full->throughput,
+	       res->full_nokh->throughput,
+	       res->full_nokh->throughput > 0
+		       ? 100.0 * (1.0 - res->full->throughput / res->full_nokh->throughput)
+		       : 0.0);
 }
 
 static void print_header(const struct bgw_env *e, const struct bgw_args *a,
@@ -238,21 +310,16 @@ static void print_text(const struct bgw_env *e, const struct bgw_args *a,
 	print_header(e, a, res);
 	printf("%-22s | %8s | %6s | %9s | %7s | %7s | %7s | %7s | %5s | %5s\n", "run", "recpt/s",
 	       "bound", "all cores", "p50 ms", "p95 ms", "p99 ms", "max ms", "cpu A", "cpu B");
-	print_run("full load", &res->full, res);
-	print_run("full, no keyholder", &res->full_nokh, res);
+	print_run("full load (median)", res->full, res);
+	print_run("full, no kh (median)", res->full_nokh, res);
 	(void)mla_snprintf_cut(name, sizeof(name), "paced at %.0f/s", res->half.rate);
 	print_run(name, &res->half, res);
-	printf("keyholder: %.1f recpt/s with it, %.1f without (mlagwd --no-keyholder, same run): "
-	       "it costs %.1f%% (target at most 10%%)\n", res->full.throughput,
-	       res->full_nokh.throughput,
-	       res->full_nokh.throughput > 0
-		       ? 100.0 * (1.0 - res->full.throughput / res->full_nokh.throughput)
-		       : 0.0);
+	print_pairs(res);
 	printf("recpt/s = envelopes delivered with a verified receipt / (last receipt - first "
 	       "submission); latency = submission to verified receipt (A's store); cpu = CPU ms "
 	       "per envelope of the daemon and its keyholder\n");
 	for (int i = 0; i < 2; i++) {
-		const struct bgw_run *r = i == 0 ? &res->full : &res->half;
+		const struct bgw_run *r = i == 0 ? res->full : &res->half;
 		if (r->refused > 0 || r->not_delivered > 0)
 			printf("%s: %zu submissions refused, %zu not delivered (rejected or failed)\n",
 			       i == 0 ? "full load" : "paced", r->refused, r->not_delivered);
@@ -312,9 +379,10 @@ static void print_json(const struct bgw_env *e, const struct bgw_args *a,
 	       "\"bound_per_s\":%.1f,\"bound_one_core_per_s\":%.1f,",
 	       1.0 / f->sign, 1.0 / f->verify, 1.0 / f->rsa_enc, 1.0 / f->rsa_dec,
 	       1e6 * res->t_exchange, res->scale / res->t_exchange, 1.0 / res->t_exchange);
-	json_run("full", &res->full, res);
+	printf("\"pairs\":%ld,", res->pairs);
+	json_run("full", res->full, res);
 	printf(",");
-	json_run("full_no_keyholder", &res->full_nokh, res);
+	json_run("full_no_keyholder", res->full_nokh, res);
 	printf(",");
 	json_run("paced", &res->half, res);
 	printf(",\"gateways\":{");
@@ -336,7 +404,7 @@ static int clean_stop(const struct bgw_env *e)
 
 int bench_gateway(int argc, char **argv)
 {
-	struct bgw_args a = {2000, 32, 3072, 0, 0, 0, 0, NULL, 0};
+	struct bgw_args a = {2000, 32, 3072, 0, 0, 0, 0, NULL, 0, 3};
 	struct bgw_env e;
 	struct gw_result res;
 	mla_diag d = {MLA_OK, ""};
@@ -362,10 +430,10 @@ int bench_gateway(int argc, char **argv)
 			e.dir);
 	}
 	bgw_run_free(&res.warm);
-	bgw_run_free(&res.full);
 	bgw_run_free(&res.half);
-	bgw_run_free(&res.warm_nokh);
-	bgw_run_free(&res.full_nokh);
+	for (long p = 0; p < MAX_PAIRS; p++)
+		for (int k = 0; k < 2; k++)
+			bgw_run_free(&res.pair[p][k]);
 	bgw_env_free(&e, a.keep);
 	curl_global_cleanup();
 	return r == MLA_OK ? CLI_OK : cli_fail("bench gateway", r, &d);

@@ -21,6 +21,7 @@ struct bgw_args {
 	int json, keep;
 	const char *mlagwd; /* NULL: found next to this mlagw */
 	int attach; /* bench evidence: each gateway's local API with a token, envelope version 3 */
+	long pairs; /* bench gateway: full-load runs with and without the keyholder */
 };
 
 /* One gateway process and what the bench learnt about it. */

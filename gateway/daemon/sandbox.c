@@ -52,6 +52,9 @@ static const int keyholder_calls[] = {
 	SCMP_SYS(clone), SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction), SCMP_SYS(sched_yield), SCMP_SYS(gettid), SCMP_SYS(getpid),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/* each channel's thread stays on one CPU (protocol/util/keyholder_cpu.c): the set it
+	 * may use, and getcpu where the vDSO lacks it; sched_setaffinity of itself only (below) */
+	SCMP_SYS(sched_getaffinity), SCMP_SYS(getcpu),
 	/* time and randomness (OpenSSL's DRBG seeds from getrandom) */
 	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
 	SCMP_SYS(getrandom),
@@ -68,13 +71,15 @@ static const int keyholder_calls[] = {
 #if defined(__SANITIZE_ADDRESS__)
 	/* the sanitizers' runtime: reports, its own threads and maps */
 	SCMP_SYS(sigaltstack), SCMP_SYS(prctl), SCMP_SYS(getppid),
-	SCMP_SYS(sched_getaffinity), SCMP_SYS(uname), SCMP_SYS(ioctl), SCMP_SYS(tgkill),
+	SCMP_SYS(uname), SCMP_SYS(ioctl), SCMP_SYS(tgkill),
 	SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(pipe2), SCMP_SYS(wait4),
 #endif
 };
 
 mla_err sandbox_keyholder(mla_diag *diag)
 {
+	/* spelt out whole (clang's -Wmissing-field-initializers): the calling thread, pid 0 */
+	const struct scmp_arg_cmp self = {0, SCMP_CMP_EQ, 0, 0};
 	scmp_filter_ctx f;
 	mla_err r;
 	int ok = 1;
@@ -86,6 +91,8 @@ mla_err sandbox_keyholder(mla_diag *diag)
 		return mla_fail(diag, MLA_ERR_INTERNAL, "seccomp: cannot start a filter");
 	for (size_t i = 0; ok && i < sizeof(keyholder_calls) / sizeof(keyholder_calls[0]); i++)
 		ok = seccomp_rule_add(f, SCMP_ACT_ALLOW, keyholder_calls[i], 0) == 0;
+	ok = ok && seccomp_rule_add_array(f, SCMP_ACT_ALLOW, SCMP_SYS(sched_setaffinity), 1,
+					  &self) == 0;
 	/* libc then falls back to clone, whose flags are those of a thread */
 	ok = ok && seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) == 0 &&
 	     seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1) == 0 && seccomp_load(f) == 0;

@@ -217,11 +217,19 @@ static int serve_one(int fd, const mla_buf *m)
 	return -1;
 }
 
+/* A channel: its socket and its place in the daemon's list, which names its CPU. */
+struct channel {
+	int fd;
+	size_t index;
+};
+
 static void *serve_channel(void *arg)
 {
-	int fd = (int)(intptr_t)arg, r;
+	const struct channel *c = arg;
+	int fd = c->fd, r;
 	mla_buf m;
 
+	kh_pin_to_channel_cpu(c->index);
 	mla_buf_init_secret(&m, KH_MSG_MAX);
 	while ((r = kh_read_msg(fd, &m)) == 0)
 		if (serve_one(fd, &m) != 0)
@@ -236,15 +244,18 @@ static void *serve_channel(void *arg)
 void mla_keyholder_serve(const int *fds, size_t n, mla_keyholder_allow allow, void *arg)
 {
 	pthread_t t[MLA_KEYHOLDER_MAX_CHANNELS];
+	struct channel ch[MLA_KEYHOLDER_MAX_CHANNELS];
 	size_t started = 0;
 
 	kh.allow = allow;
 	kh.arg = arg;
-	for (size_t i = 0; i < n && i < MLA_KEYHOLDER_MAX_CHANNELS; i++)
-		if (pthread_create(&t[started], NULL, serve_channel, (void *)(intptr_t)fds[i]) == 0)
+	for (size_t i = 0; i < n && i < MLA_KEYHOLDER_MAX_CHANNELS; i++) {
+		ch[i] = (struct channel){fds[i], i};
+		if (pthread_create(&t[started], NULL, serve_channel, &ch[i]) == 0)
 			started++;
 		else
 			die("cannot start a thread");
+	}
 	for (size_t i = 0; i < started; i++)
 		(void)pthread_join(t[i], NULL);
 	for (int i = 0; i < KH_MAX_KEYS; i++)

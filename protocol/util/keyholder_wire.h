@@ -37,6 +37,14 @@ int kh_read_msg(int fd, mla_buf *out);
 /* Sends one message of the parts a (na bytes) and b (nb bytes), its length first. */
 int kh_send(int fd, const uint8_t *a, size_t na, const uint8_t *b, size_t nb);
 
+/* The CPU channel's keyholder thread is kept on, or -1 (one CPU, or the set unknown): the
+ * same answer in the daemon and in its keyholder (keyholder_cpu.c). */
+int kh_channel_cpu(size_t channel);
+/* Keeps the calling thread on channel's CPU (the keyholder's thread serving it). */
+void kh_pin_to_channel_cpu(size_t channel);
+/* The CPU the calling thread runs on now, or -1. */
+int kh_current_cpu(void);
+
 void kh_put32(uint8_t *p, uint32_t v);
 uint32_t kh_get32(const uint8_t *p);
 

@@ -3,7 +3,11 @@
  * unwrap (RSA-OAEP) for this process, whose proxy keys sign through OpenSSL's own EVP calls;
  * a file the configuration does not name is refused; a decryption failure has one answer; a
  * request outside the protocol ends the keyholder (exit 3); a dead keyholder fails every later
- * operation and says so. */
+ * operation and says so. Each channel's thread keeps to one CPU, spread over the CPUs this
+ * process may use. */
+#define _GNU_SOURCE /* CPU_COUNT */
+#include <dirent.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -285,6 +289,60 @@ static void test_outside_protocol(void **state)
 	assert_int_equal(raw_request(1, good_then_end, sizeof(good_then_end)), 0);
 }
 
+/* The number of threads of process pid that may run on exactly one CPU, and in *cpus the set
+ * of those CPUs. */
+static int pinned_threads(pid_t pid, cpu_set_t *cpus)
+{
+	char path[320], line[256];
+	struct dirent *t;
+	DIR *d;
+	int n = 0;
+
+	CPU_ZERO(cpus);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	assert_non_null(d = opendir(path));
+	while ((t = readdir(d)) != NULL) {
+		FILE *f;
+		char *end;
+		long c;
+
+		if (t->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, t->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue; /* ended meanwhile */
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (strncmp(line, "Cpus_allowed_list:", 18) == 0 &&
+			    (c = strtol(line + 18, &end, 10)) >= 0 && *end == '\n' && c < CPU_SETSIZE) {
+				CPU_SET((int)c, cpus);
+				n++;
+			}
+		(void)fclose(f);
+	}
+	(void)closedir(d);
+	return n;
+}
+
+/* The four channels' threads each on one CPU, spread over as many CPUs as there are (up to
+ * four), all of them CPUs this process may use. */
+static void test_channels_pinned(void **state)
+{
+	cpu_set_t mine, pinned;
+	int n = 0, spread;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	if (CPU_COUNT(&mine) < 2)
+		skip(); /* one CPU: nothing is pinned */
+	for (int i = 0; i < 200 && (n = pinned_threads(server, &pinned)) < 4; i++)
+		usleep(10000); /* each thread pins itself first thing */
+	assert_int_equal(n, 4);
+	spread = CPU_COUNT(&mine) < 4 ? CPU_COUNT(&mine) : 4;
+	assert_int_equal(CPU_COUNT(&pinned), spread);
+	CPU_AND(&pinned, &pinned, &mine);
+	assert_int_equal(CPU_COUNT(&pinned), spread);
+}
+
 /* Last: the keyholder killed, every operation fails and says why. */
 static void test_keyholder_gone(void **state)
 {
@@ -309,6 +367,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign),
+		cmocka_unit_test(test_channels_pinned),
 		cmocka_unit_test(test_rsa),
 		cmocka_unit_test(test_refused_file),
 		cmocka_unit_test(test_outside_protocol),

@@ -3,7 +3,9 @@
  * works (reading a file, memory, starting and joining a thread, randomness), clone3 answers
  * ENOSYS, no_new_privs is set and core dumps are off; opening a socket kills it with SIGSYS,
  * as would any call off the list. Confined as the daemon, the same steps and an IPv4 socket
- * work; fork and a packet socket kill it, and in log mode they are let through. */
+ * work; fork and a packet socket kill it, and in log mode they are let through. The keyholder
+ * may keep its own thread on a CPU (sched_setaffinity of pid 0), never another process's. */
+#define _GNU_SOURCE /* sched_setaffinity */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -53,6 +56,31 @@ static int allowed_steps(void)
 	if (syscall(SYS_clone3, NULL, 0) != -1 || errno != ENOSYS)
 		return 5;
 	return 0;
+}
+
+/* The keyholder's own CPU set set again (a channel thread pins itself this way): 0 if done. */
+static int keep_own_cpu_set(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) == 0 &&
+			       sched_setaffinity(0, sizeof(set), &set) == 0
+		       ? 0
+		       : -1;
+}
+
+/* The test process, known before the child is confined (getppid is off the keyholder's list,
+ * and a call off the list would kill the child for the wrong reason). */
+static pid_t test_process;
+
+/* Another process's CPU set, which the keyholder may not touch. */
+static int set_parent_cpu_set(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) == 0
+		       ? sched_setaffinity(test_process, sizeof(set), &set)
+		       : -1;
 }
 
 /* Whether /proc/PID/FILE has a line starting with prefix and then holding want. */
@@ -107,6 +135,7 @@ static int confined_child(enum confinement as, int forbidden)
 
 	assert_int_equal(pipe(go), 0);
 	assert_int_equal(pipe(ready), 0);
+	test_process = getpid();
 	assert_true((p = fork()) >= 0);
 	if (p == 0) {
 		int step;
@@ -119,10 +148,14 @@ static int confined_child(enum confinement as, int forbidden)
 			_exit(100 + step);
 		if (as != AS_KEYHOLDER && ((s = socket(AF_INET, SOCK_STREAM, 0)) < 0 || close(s) != 0))
 			_exit(110);
+		if (as == AS_KEYHOLDER && keep_own_cpu_set() != 0)
+			_exit(111);
 		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(99);
-		if (forbidden && as == AS_KEYHOLDER)
+		if (forbidden == 1 && as == AS_KEYHOLDER)
 			(void)socket(AF_INET, SOCK_STREAM, 0);
+		else if (forbidden == 2 && as == AS_KEYHOLDER)
+			(void)set_parent_cpu_set();
 		else if (forbidden)
 			forbidden_to_daemon(forbidden);
 		_exit(0);
@@ -182,11 +215,18 @@ static void test_socket_kills(void **state)
 	expect_killed(confined_child(AS_KEYHOLDER, 1));
 }
 
+static void test_other_cpu_set_kills(void **state)
+{
+	(void)state;
+	expect_killed(confined_child(AS_KEYHOLDER, 2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allowed),
 		cmocka_unit_test(test_socket_kills),
+		cmocka_unit_test(test_other_cpu_set_kills),
 		cmocka_unit_test(test_daemon),
 	};
 
