@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mlagw/codec.h"
 #include "mlagw/keyholder.h"
 #include "mlagw/privkey.h"
 
@@ -303,20 +304,25 @@ static int pinned_threads(pid_t pid, cpu_set_t *cpus)
 	assert_non_null(d = opendir(path));
 	while ((t = readdir(d)) != NULL) {
 		FILE *f;
-		char *end;
-		long c;
 
 		if (t->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, t->d_name);
 		if ((f = fopen(path, "r")) == NULL)
 			continue; /* ended meanwhile */
-		while (fgets(line, sizeof(line), f) != NULL)
-			if (strncmp(line, "Cpus_allowed_list:", 18) == 0 &&
-			    (c = strtol(line + 18, &end, 10)) >= 0 && *end == '\n' && c < CPU_SETSIZE) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			const char *v = line + 18;
+			uint64_t c;
+
+			if (strncmp(line, "Cpus_allowed_list:", 18) != 0)
+				continue;
+			v += strspn(v, " \t");
+			/* one CPU is a number alone: "0-1" or "0,2" are not */
+			if (mla_parse_u64n(v, strcspn(v, "\n"), 0, CPU_SETSIZE - 1, &c) == MLA_OK) {
 				CPU_SET((int)c, cpus);
 				n++;
 			}
+		}
 		(void)fclose(f);
 	}
 	(void)closedir(d);
