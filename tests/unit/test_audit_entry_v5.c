@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "audit_entry_fx.h"
 #include "mlagw/audit_entry.h"
 #include "mlagw/codec.h"
 
@@ -38,12 +39,6 @@ static const char v5_text[] =
 	"prev-envelope-sha256 -\n"
 	"audit-cert-sha256 -\n";
 
-static void put(char *dst, size_t size, const char *v)
-{
-	memset(dst, 0, size);
-	assert_int_equal(mla_strcpy(dst, size, v), MLA_OK);
-}
-
 /* The vector's entry: a Postponed answer to a production order, received from ES. */
 static void v5_entry(mla_audit_entry *e)
 {
@@ -65,52 +60,15 @@ static void v5_entry(mla_audit_entry *e)
 	}
 }
 
-static mla_err ser(const mla_audit_entry *e, mla_buf *b)
-{
-	mla_diag d = {0};
-
-	mla_buf_init(b, MLA_AUDIT_ENTRY_MAX);
-	return mla_audit_entry_serialize(e, b, &d);
-}
-
-/* e serializes as version, and parses back to itself. */
-static void roundtrip(const mla_audit_entry *e, int version)
-{
-	char magic[32];
-	mla_audit_entry back;
-	mla_diag d = {0};
-	mla_buf b;
-
-	assert_int_equal(ser(e, &b), MLA_OK);
-	assert_true(b.len <= MLA_AUDIT_ENTRY_MAX);
-	assert_int_equal(snprintf(magic, sizeof(magic), "mlagw-audit-entry/%d\n", version), 20);
-	if (memcmp(b.data, magic, 20) != 0)
-		fail_msg("not version %d:\n%.*s", version, (int)b.len, (const char *)b.data);
-	if (mla_audit_entry_parse(b.data, b.len, &back, &d) != MLA_OK)
-		fail_msg("parse: %s\n%.*s", d.msg, (int)b.len, (const char *)b.data);
-	assert_int_equal(memcmp(&back, e, sizeof(*e)), 0);
-	mla_buf_free(&b);
-}
-
 static void test_v5_vector(void **state)
 {
 	mla_audit_entry e;
-	uint8_t leaf[MLA_MERKLE_HASH_LEN];
-	char hex[2 * MLA_MERKLE_HASH_LEN + 1];
-	mla_diag d = {0};
-	mla_buf b;
 
 	(void)state;
 	v5_entry(&e);
-	assert_int_equal(ser(&e, &b), MLA_OK);
-	if (b.len != strlen(v5_text) || memcmp(b.data, v5_text, b.len) != 0)
-		fail_msg("v5 bytes differ:\n%.*s", (int)b.len, (const char *)b.data);
-	assert_int_equal(b.len, 485);
-	mla_buf_free(&b);
+	check_vector(&e, v5_text, 485,
+		     "0b0201bd42fae1082b4e2aba6dc68eeeee2c119d0a1bbfea78ebfb25bf62df60");
 	roundtrip(&e, 5);
-	assert_int_equal(mla_audit_entry_leaf_hash(&e, leaf, &d), MLA_OK);
-	assert_int_equal(mla_hex_encode(leaf, sizeof(leaf), hex, sizeof(hex)), MLA_OK);
-	assert_string_equal(hex, "0b0201bd42fae1082b4e2aba6dc68eeeee2c119d0a1bbfea78ebfb25bf62df60");
 }
 
 /* The vocabulary: which envelope version first names each value. */
@@ -265,23 +223,6 @@ static void test_v5_serialize_refuses(void **state)
 	REFUSED(put(e.kind, sizeof(e.kind), "production"));
 	REFUSED(put(e.action, sizeof(e.action), "postpone"));
 #undef REFUSED
-}
-
-/* text with from replaced by to: parse's result. */
-static mla_err parse_edited(const char *text, const char *from, const char *to)
-{
-	char buf[2048];
-	const char *at = strstr(text, from);
-	mla_audit_entry e;
-	mla_diag d = {0};
-	size_t n;
-
-	if (at == NULL)
-		fail_msg("'%s' not in the text", from);
-	n = (size_t)snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - text), text, to,
-			     at + strlen(from));
-	assert_true(n < sizeof(buf));
-	return mla_audit_entry_parse((const uint8_t *)buf, n, &e, &d);
 }
 
 static void mutate(const char *from, const char *to)
