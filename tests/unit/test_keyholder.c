@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "keyholder_spawn.h"
 #include "mlagw/codec.h"
 #include "mlagw/keyholder.h"
 #include "mlagw/privkey.h"
@@ -52,29 +53,6 @@ static int allow(const char *path, void *arg)
 	return strncmp(path, dir, strlen(dir)) == 0 && strstr(path, "other") == NULL;
 }
 
-/* A keyholder child serving n channels; the parent's ends in mine. */
-static pid_t spawn(int *mine, size_t n)
-{
-	int theirs[4], sv[2];
-	pid_t p;
-
-	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-		mine[i] = sv[0];
-		theirs[i] = sv[1];
-	}
-	assert_true((p = fork()) >= 0);
-	if (p == 0) {
-		for (size_t i = 0; i < n; i++)
-			close(mine[i]);
-		mla_keyholder_serve(theirs, n, allow, NULL);
-		_exit(0);
-	}
-	for (size_t i = 0; i < n; i++)
-		close(theirs[i]);
-	return p;
-}
-
 static int setup(void **state)
 {
 	int fds[4];
@@ -90,7 +68,7 @@ static int setup(void **state)
 	write_key(ed_path, EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"));
 	write_key(rsa_path, EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048));
 	write_key(other_path, EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"));
-	server = spawn(fds, 4);
+	server = keyholder_spawn(fds, 4, allow, NULL);
 	return mla_keyholder_attach(fds, 4, NULL) == MLA_OK ? 0 : -1;
 }
 
@@ -249,7 +227,7 @@ static ssize_t read_answer(int fd, uint8_t *buf, size_t max)
 static int raw_request(int load, const uint8_t *req, size_t n)
 {
 	int fd, st = 0;
-	pid_t p = spawn(&fd, 1);
+	pid_t p = keyholder_spawn(&fd, 1, allow, NULL);
 	uint8_t ans[2048], head[9] = {0, 0, 0, 0, 1, 0, 0, 0, 0};
 
 	if (load) {

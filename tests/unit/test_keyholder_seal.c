@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "keyholder_spawn.h"
 #include "mlagw/keyholder.h"
 
 static int allow_fixture_keys(const char *path, void *arg)
@@ -31,23 +32,9 @@ static int allow_fixture_keys(const char *path, void *arg)
 /* A keyholder child over two channels, attached to this process. */
 static void start_keyholder(struct fixture *f)
 {
-	int mine[2], theirs[2], sv[2];
-	pid_t p;
+	int mine[2];
 
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-		mine[i] = sv[0];
-		theirs[i] = sv[1];
-	}
-	assert_true((p = fork()) >= 0);
-	if (p == 0) {
-		close(mine[0]);
-		close(mine[1]);
-		mla_keyholder_serve(theirs, 2, allow_fixture_keys, f);
-		_exit(0);
-	}
-	close(theirs[0]);
-	close(theirs[1]);
+	(void)keyholder_spawn(mine, 2, allow_fixture_keys, f);
 	assert_int_equal(mla_keyholder_attach(mine, 2, NULL), MLA_OK);
 }
 
