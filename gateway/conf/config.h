@@ -69,7 +69,7 @@ struct protect_config {
 	size_t n_actors;
 };
 
-/* [daemon] seccomp: the network daemon's system-call allowlist */
+/* [daemon] seccomp: the network daemon's system-call allowlist and the hook runner's deny list */
 enum gw_seccomp_mode { GW_SECCOMP_OFF, GW_SECCOMP_ON, GW_SECCOMP_LOG, GW_SECCOMP_N };
 
 struct gw_config {

@@ -27,7 +27,7 @@ int hook_runner_allows(const char *command, void *config_path)
 }
 
 static _Noreturn void runner_main(int fd, const char *config_path,
-				  const struct privdrop_user *become)
+				  const struct privdrop_user *become, enum gw_seccomp_mode seccomp)
 {
 	mla_diag d = {MLA_OK, ""};
 
@@ -41,12 +41,17 @@ static _Noreturn void runner_main(int fd, const char *config_path,
 		fprintf(stderr, "mlagw hook runner: %s\n", mla_diag_message(&d));
 		_exit(3);
 	}
+	/* after root is given up (the filter does not care who it runs as), before any command */
+	if (sandbox_hook_runner(seccomp, &d) != MLA_OK) {
+		fprintf(stderr, "mlagw hook runner: %s\n", mla_diag_message(&d));
+		_exit(3);
+	}
 	gw_hook_serve(fd, hook_runner_allows, (void *)(uintptr_t)config_path);
 	_exit(0);
 }
 
 int hook_runner_start(const char *config_path, int close_fd, const struct privdrop_user *become,
-		      pid_t *pid)
+		      enum gw_seccomp_mode seccomp, pid_t *pid)
 {
 	int sv[2];
 	pid_t p;
@@ -62,7 +67,7 @@ int hook_runner_start(const char *config_path, int close_fd, const struct privdr
 		(void)close(sv[0]);
 		if (sandbox_child_leave_terminal(close_fd) != 0)
 			_exit(3);
-		runner_main(sv[1], config_path, become);
+		runner_main(sv[1], config_path, become, seccomp);
 	}
 	(void)close(sv[1]);
 	gw_hook_delegate(sv[0]);

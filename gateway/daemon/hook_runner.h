@@ -7,14 +7,15 @@
 
 #include <sys/types.h>
 
+#include "conf/config.h"
 #include "privdrop.h"
 
 /* Forks the runner (becoming become first, when not NULL; closing close_fd, a detached
- * daemon's start pipe, and leaving the terminal as the keyholder does) and delegates this
- * process's hooks to it. Call after the keyholder started: the runner closes its channels. 0,
- * or -1 with errno. */
+ * daemon's start pipe, and leaving the terminal as the keyholder does; then confined by its
+ * filter in mode seccomp, sandbox_hook_runner) and delegates this process's hooks to it. Call
+ * after the keyholder started: the runner closes its channels. 0, or -1 with errno. */
 int hook_runner_start(const char *config_path, int close_fd, const struct privdrop_user *become,
-		      pid_t *pid);
+		      enum gw_seccomp_mode seccomp, pid_t *pid);
 
 /* Closes the channel, so the runner ends (commands under way finish on their own, bounded by
  * their timeouts), and waits for it (pid -1: none). */

@@ -293,7 +293,8 @@ static int start_children(const struct gw_config *cfg, const char *config_path, 
 {
 	if (with_keyholder && keyholder_start(cfg, config_path, ready_fd, kh, &ch->keyholder) != 0)
 		return -1;
-	if (hook_runner_start(config_path, ready_fd, hooks, &ch->hooks) != 0) {
+	if (hook_runner_start(config_path, ready_fd, hooks, cfg->seccomp_mode,
+			      &ch->hooks) != 0) {
 		int e = errno;
 		keyholder_end(ch->keyholder);
 		ch->keyholder = -1;

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "sandbox.h"
+#include "sandbox_filter.h"
 
 int sandbox_child_leave_terminal(int close_fd)
 {
@@ -76,27 +77,39 @@ static const int keyholder_calls[] = {
 #endif
 };
 
+int sandbox_filter_add(scmp_filter_ctx f, uint32_t action, const int *calls, size_t n)
+{
+	int ok = 1;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = seccomp_rule_add(f, action, calls[i], 0) == 0;
+	return ok;
+}
+
+mla_err sandbox_filter_load(scmp_filter_ctx f, int ok, const char *whose, mla_diag *diag)
+{
+	ok = ok && seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) == 0 &&
+	     seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1) == 0 && seccomp_load(f) == 0;
+	seccomp_release(f);
+	return ok ? MLA_OK : mla_fail(diag, MLA_ERR_INTERNAL, "seccomp: cannot load the %s's "
+				      "filter", whose);
+}
+
 mla_err sandbox_keyholder(mla_diag *diag)
 {
 	/* spelt out whole (clang's -Wmissing-field-initializers): the calling thread, pid 0 */
 	const struct scmp_arg_cmp self = {0, SCMP_CMP_EQ, 0, 0};
 	scmp_filter_ctx f;
 	mla_err r;
-	int ok = 1;
+	int ok;
 
 	if ((r = sandbox_common(diag)) != MLA_OK)
 		return r;
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no ptrace by its user either */
 	if ((f = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		return mla_fail(diag, MLA_ERR_INTERNAL, "seccomp: cannot start a filter");
-	for (size_t i = 0; ok && i < sizeof(keyholder_calls) / sizeof(keyholder_calls[0]); i++)
-		ok = seccomp_rule_add(f, SCMP_ACT_ALLOW, keyholder_calls[i], 0) == 0;
-	ok = ok && seccomp_rule_add_array(f, SCMP_ACT_ALLOW, SCMP_SYS(sched_setaffinity), 1,
-					  &self) == 0;
-	/* libc then falls back to clone, whose flags are those of a thread */
-	ok = ok && seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) == 0 &&
-	     seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1) == 0 && seccomp_load(f) == 0;
-	seccomp_release(f);
-	return ok ? MLA_OK : mla_fail(diag, MLA_ERR_INTERNAL, "seccomp: cannot load the "
-				      "keyholder's filter");
+	ok = sandbox_filter_add(f, SCMP_ACT_ALLOW, keyholder_calls,
+				sizeof(keyholder_calls) / sizeof(keyholder_calls[0])) &&
+	     seccomp_rule_add_array(f, SCMP_ACT_ALLOW, SCMP_SYS(sched_setaffinity), 1, &self) == 0;
+	return sandbox_filter_load(f, ok, "keyholder", diag);
 }

@@ -19,6 +19,14 @@ mla_err sandbox_keyholder(mla_diag *diag);
  * nothing. It may not fork or exec: hooks go to the hook runner (hook_runner.h). */
 mla_err sandbox_daemon(enum gw_seccomp_mode mode, mla_diag *diag);
 
+/* The hook runner's filter ([daemon] seccomp; sandbox_hooks.c), applied after it gave up
+ * root, to every thread, and inherited by the commands it starts: a deny list, since those
+ * are the operator's programs. GW_SECCOMP_ON refuses kernel administration, namespaces,
+ * ptrace and reading other processes, loading code into the kernel and its exploit surfaces
+ * (bpf, io_uring, userfaultfd, keys...) with EPERM; GW_SECCOMP_LOG lets them through logged;
+ * GW_SECCOMP_OFF installs nothing. */
+mla_err sandbox_hook_runner(enum gw_seccomp_mode mode, mla_diag *diag);
+
 /* What every process of the daemon gets: no_new_privs and no core dumps (a core of a
  * network-facing process would hold document content). */
 mla_err sandbox_common(mla_diag *diag);

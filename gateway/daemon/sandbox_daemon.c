@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "sandbox.h"
+#include "sandbox_filter.h"
 
 static const int daemon_calls[] = {
 	/* descriptors and files: the store, attachments, the revocation cache, configuration,
@@ -66,10 +67,9 @@ static const int daemon_domains[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
 
 static int add_rules(scmp_filter_ctx f, uint32_t allow)
 {
-	int ok = 1;
+	int ok = sandbox_filter_add(f, allow, daemon_calls,
+				    sizeof(daemon_calls) / sizeof(daemon_calls[0]));
 
-	for (size_t i = 0; ok && i < sizeof(daemon_calls) / sizeof(daemon_calls[0]); i++)
-		ok = seccomp_rule_add(f, allow, daemon_calls[i], 0) == 0;
 	/* each comparison spelt out whole: SCMP_A0 with two values leaves datum_b to the
 	 * compiler, which clang's -Wmissing-field-initializers refuses */
 	for (size_t i = 0; ok && i < sizeof(daemon_domains) / sizeof(daemon_domains[0]); i++) {
@@ -84,14 +84,12 @@ static int add_rules(scmp_filter_ctx f, uint32_t allow)
 	ok = ok && seccomp_rule_add(f, allow, SCMP_SYS(clone), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) == 0;
 #endif
-	return ok &&
-	       seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) == 0;
+	return ok;
 }
 
 mla_err sandbox_daemon(enum gw_seccomp_mode mode, mla_diag *diag)
 {
 	scmp_filter_ctx f;
-	int ok;
 
 	if (mode == GW_SECCOMP_OFF)
 		return MLA_OK;
@@ -99,9 +97,5 @@ mla_err sandbox_daemon(enum gw_seccomp_mode mode, mla_diag *diag)
 	if ((f = seccomp_init(mode == GW_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS)) ==
 	    NULL)
 		return mla_fail(diag, MLA_ERR_INTERNAL, "seccomp: cannot start a filter");
-	ok = add_rules(f, SCMP_ACT_ALLOW) && seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1) == 0 &&
-	     seccomp_load(f) == 0;
-	seccomp_release(f);
-	return ok ? MLA_OK : mla_fail(diag, MLA_ERR_INTERNAL, "seccomp: cannot load the daemon's "
-				      "filter");
+	return sandbox_filter_load(f, add_rules(f, SCMP_ACT_ALLOW), "daemon", diag);
 }

@@ -3,7 +3,8 @@ certificates expire, every own and directory-listed certificate is warned of at 
 threshold and the directory (10 days from its expiry) and the CRL (20 days from its
 nextUpdate) at 30, each once, through the log,
 /healthz, /metrics and the [expiry] command; 25 days later the certificates reach 30 and the
-directory is past its expiry; further checks and a reload warn of nothing again."""
+directory is past its expiry; further checks and a reload warn of nothing again. The command
+runs under the hook runner's seccomp filter: a program it starts may not set a personality."""
 import collections
 import datetime
 import os
@@ -64,8 +65,14 @@ def main(mlagw, mlagwd):
     os.replace(d.publish(1, expires=iso(start + 10 * DAY)), dfile)
     hook = os.path.join(net.dir, 'expiry-hook.sh')
     log = os.path.join(net.dir, 'expiry-calls.txt')
+    # each call also asks for what the hook runner's filter refuses (setting a personality:
+    # allowed to any user without it), as any program the runner starts inherits the filter
+    probes = os.path.join(net.dir, 'expiry-probes.txt')
+    probe = ('%s -c "import ctypes, sys; sys.exit(ctypes.CDLL(None).personality(0) == -1)"' %
+             sys.executable)
     with open(hook, 'w') as f:
-        f.write('#!/bin/sh\necho "$@" >> %s\n' % log)
+        f.write('#!/bin/sh\necho "$@" >> %s\n'
+                '%s && echo allowed >> %s || echo refused >> %s\n' % (log, probe, probes, probes))
     os.chmod(hook, 0o755)
     # ES's CRL (SPEC 18.7) from the fake "now", to be replaced 20 days later
     crl = os.path.join(net.dir, 'es-crl.pem')
@@ -104,6 +111,11 @@ def main(mlagw, mlagwd):
     check('event=expiry-warning' in text or 'expiry-warning' in text, 'no expiry-warning line')
     print('ok - 45 days before: every certificate warned at 60 days, the directory and the CRL '
           'at 30, once')
+    with open(probes) as f:
+        seen = f.read().split()
+    check(seen and set(seen) == {'refused'}, 'the hook set a personality under the hook '
+          "runner's filter: %r" % seen)
+    print("ok - the hook's own child was refused a personality (the hook runner's filter)")
 
     code, _, m = api.call('GET', '/metrics', role='admin')
     m = m.decode()

@@ -60,6 +60,10 @@ def memory_has(pid, needles):
 
 
 def keyholder_of(pid):
+    return child_of(pid, 'mlagw-keyholder')
+
+
+def child_of(pid, name):
     for p in os.listdir('/proc'):
         if not p.isdigit():
             continue
@@ -70,9 +74,9 @@ def keyholder_of(pid):
             continue
         comm = st[st.index('(') + 1:st.rindex(')')]
         ppid = int(st[st.rindex(')') + 2:].split()[1])
-        if ppid == pid and comm == 'mlagw-keyholder':
+        if ppid == pid and comm == name:
             return int(p)
-    raise TestFailure('no keyholder process under %d' % pid)
+    raise TestFailure('no %s process under %d' % (name, pid))
 
 
 def exchange_both_ways(net, n):
@@ -111,8 +115,11 @@ def main(mlagw, mlagwd):
                   '%s %s: no_new_privs or core limit not set' % (s, what))
         with open('/proc/%d/status' % holder) as f:
             check('Seccomp:\t2' in f.read(), '%s: the keyholder has no seccomp filter' % s)
+        with open('/proc/%d/status' % child_of(daemon, 'mlagw-hooks')) as f:
+            check('Seccomp:\t2' in f.read(), '%s: the hook runner has no seccomp filter' % s)
     print('ok - after exchanges both ways no private key is in either mlagwd; each is in its '
-          'keyholder, under seccomp; no_new_privs and no core dumps for both')
+          'keyholder, under seccomp; no_new_privs and no core dumps for both; the hook runner '
+          'under seccomp too')
 
     # SIGKILL of ES's keyholder under load
     es = net['ES']

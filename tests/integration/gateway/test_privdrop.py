@@ -3,7 +3,7 @@
 is made by `mlagwd --init` as the daemon's user; its peer listener is on a port below 1024
 (bound with root borrowed back); its key files belong to the keyholder's user, mode 0400.
 Checked: the real, effective, saved and filesystem ids of the daemon, its hook runner and its
-keyholder, their groups and capabilities (none), the daemon's and the keyholder's filters, an exchange both ways and a reload, the store's owner,
+keyholder, their groups and capabilities (none), the three processes' filters, an exchange both ways and a reload, the store's owner,
 and that root without a user is refused. Needs root: skipped (77) otherwise."""
 import os
 import pwd
@@ -125,11 +125,12 @@ def main(mlagw, mlagwd):
     check_ids('mlagwd', es.proc.pid, daemon)
     check_ids('keyholder', holder, keys)
     check_ids('hook runner', child_named(es.proc.pid, 'mlagw-hooks'), daemon)
-    check(seccomp_mode(es.proc.pid) == '2' and seccomp_mode(holder) == '2',
-          'the daemon or the keyholder has no seccomp filter')
+    check(seccomp_mode(es.proc.pid) == '2' and seccomp_mode(holder) == '2' and
+          seccomp_mode(child_named(es.proc.pid, 'mlagw-hooks')) == '2',
+          'the daemon, the keyholder or the hook runner has no seccomp filter')
     check('privileges-dropped' in es.log_text(), 'no privileges-dropped line')
     print('ok - mlagwd and its hook runner run as %s (%d:%d), its keyholder as %s (%d:%d): '
-          'real, effective, saved and fs ids, no group 0, no capabilities; both filtered; the '
+          'real, effective, saved and fs ids, no group 0, no capabilities; all three filtered; the '
           'store belongs to %s; peer listener on port %d' % (DAEMON_USER, daemon.pw_uid, daemon.pw_gid, KEYS_USER,
                                    keys.pw_uid, keys.pw_gid, DAEMON_USER, es.port))
     exchange_both_ways(net, 5)
