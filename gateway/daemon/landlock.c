@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "landlock.h"
+#include "mlagw/codec.h"
 
 #define READ_RIGHTS (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 #define WRITE_RIGHTS                                                                          \
@@ -24,6 +25,29 @@
 /* the rights a regular file can be given (the others are a directory's) */
 #define FILE_RIGHTS                                                                           \
 	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE)
+
+size_t landlock_system_paths(struct landlock_path out[LANDLOCK_SYSTEM_PATHS])
+{
+	static const char *const system[LANDLOCK_SYSTEM_PATHS] = {
+		"/usr", "/lib", "/lib64", "/etc", "/proc/self", "/sys/devices/system/cpu",
+		"/dev/null", "/dev/urandom"};
+
+	for (size_t i = 0; i < LANDLOCK_SYSTEM_PATHS; i++)
+		out[i] = (struct landlock_path){system[i], 0, 0};
+	return LANDLOCK_SYSTEM_PATHS;
+}
+
+mla_err landlock_folder_of(const char *file, char out[PATH_MAX])
+{
+	const char *slash = strrchr(file, '/');
+
+	if (file[0] != '/' || slash == NULL)
+		return MLA_ERR_ARG;
+	return mla_snprintf(out, PATH_MAX, "%.*s", slash == file ? 1 : (int)(slash - file), file) ==
+			       MLA_OK
+		       ? MLA_OK
+		       : MLA_ERR_ARG;
+}
 
 int landlock_abi(void)
 {

@@ -6,6 +6,7 @@
 #ifndef MLAGW_GATEWAY_LANDLOCK_H
 #define MLAGW_GATEWAY_LANDLOCK_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #include "mlagw/error.h"
@@ -15,6 +16,15 @@ struct landlock_path {
 	int write;        /* also write, make, remove and move entries beneath it */
 	int exec;         /* also run programs (a PKCS#11 module is mapped, not run: 0 will do) */
 };
+
+/* The folders every process of mlagwd reads (libraries, OpenSSL's, the resolver's and
+ * p11-kit's configuration in /etc, its own /proc entries, the CPU count, /dev/null and
+ * /dev/urandom), read-only, into out; their count (LANDLOCK_SYSTEM_PATHS). */
+#define LANDLOCK_SYSTEM_PATHS 8
+size_t landlock_system_paths(struct landlock_path out[LANDLOCK_SYSTEM_PATHS]);
+/* The folder of file into out ("/" for a file at the root); MLA_ERR_ARG when file is not an
+ * absolute path (a URL, a pkcs11: URI, none) or its folder is longer than a path. */
+mla_err landlock_folder_of(const char *file, char out[PATH_MAX]);
 
 /* The Landlock ABI version of the running kernel, 0 when it has none (or it is off). */
 int landlock_abi(void);
