@@ -69,8 +69,8 @@ size_t keyholder_paths(const struct gw_config *c, const char *config_path,
 
 	files[0] = config_path;
 	nf = 1 + named_keys(c, files + 1);
-	for (size_t i = 0; i < nf && n < KEYHOLDER_PATHS_MAX - 1; i++)
-		if (landlock_folder_of(files[i], dirs[nd]) == MLA_OK) /* not a pkcs11: URI */
+	for (size_t i = 0; i < nf && n < KEYHOLDER_PATHS_MAX - 2; i++)
+		for (size_t k = landlock_folders_of(files[i], dirs + nd); k > 0; k--)
 			out[n++] = (struct landlock_path){dirs[nd++], 0, 0};
 	if (c->keyholder_write[0] != '\0')
 		out[n++] = (struct landlock_path){c->keyholder_write, 1, 0};

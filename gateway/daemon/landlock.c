@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -37,16 +38,25 @@ size_t landlock_system_paths(struct landlock_path out[LANDLOCK_SYSTEM_PATHS])
 	return LANDLOCK_SYSTEM_PATHS;
 }
 
-mla_err landlock_folder_of(const char *file, char out[PATH_MAX])
+/* The folder of the absolute path file into out ("/" for a file at the root). */
+static int folder_of(const char *file, char out[PATH_MAX])
 {
 	const char *slash = strrchr(file, '/');
 
-	if (file[0] != '/' || slash == NULL)
-		return MLA_ERR_ARG;
-	return mla_snprintf(out, PATH_MAX, "%.*s", slash == file ? 1 : (int)(slash - file), file) ==
-			       MLA_OK
-		       ? MLA_OK
-		       : MLA_ERR_ARG;
+	return file[0] == '/' && slash != NULL &&
+	       mla_snprintf(out, PATH_MAX, "%.*s", slash == file ? 1 : (int)(slash - file),
+			    file) == MLA_OK;
+}
+
+size_t landlock_folders_of(const char *file, char out[2][PATH_MAX])
+{
+	char real[PATH_MAX];
+	size_t n = folder_of(file, out[0]) ? 1 : 0;
+
+	if (realpath(file, real) != NULL && folder_of(real, out[n]) &&
+	    (n == 0 || strcmp(out[0], out[1]) != 0))
+		n++;
+	return n;
 }
 
 int landlock_abi(void)

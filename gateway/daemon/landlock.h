@@ -22,9 +22,11 @@ struct landlock_path {
  * /dev/urandom), read-only, into out; their count (LANDLOCK_SYSTEM_PATHS). */
 #define LANDLOCK_SYSTEM_PATHS 8
 size_t landlock_system_paths(struct landlock_path out[LANDLOCK_SYSTEM_PATHS]);
-/* The folder of file into out ("/" for a file at the root); MLA_ERR_ARG when file is not an
- * absolute path (a URL, a pkcs11: URI, none) or its folder is longer than a path. */
-mla_err landlock_folder_of(const char *file, char out[PATH_MAX]);
+/* The folders a process needs to read file: the folder it is named in (when named by an
+ * absolute path) and, when file exists and is a link, the folder of the file it leads to
+ * (Landlock judges the file reached, and a relative name is taken from the working folder).
+ * Into out, their count: 0 for a URL, a pkcs11: URI or none. */
+size_t landlock_folders_of(const char *file, char out[2][PATH_MAX]);
 
 /* The Landlock ABI version of the running kernel, 0 when it has none (or it is off). */
 int landlock_abi(void);

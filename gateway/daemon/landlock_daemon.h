@@ -7,14 +7,15 @@
 #include "conf/config.h"
 #include "landlock.h"
 
-/* Confines the calling thread, and the threads it starts later, to the folders c names
- * (read-only: the system's, the configuration's at config_path, each certificate's, CA's,
- * CRL's and directory file's; read and write: the store's, the submission socket's, the pid
- * file's at pid_file, and the [directory] file's when it is fetched), and with keys_here
- * (mlagwd --no-keyholder) the keyholder's too. Call it before the first thread is started
- * and after the processes that must not be confined by it are forked. *applied is the ABI
- * used, 0 when the kernel has no Landlock. A reload naming a file outside these folders is
- * refused (Permission denied), the running configuration kept. */
+/* Confines the calling thread, and the threads it starts later, to the folders c names.
+ * Read-only: the system's, the configuration's at config_path, each certificate's, CA's,
+ * CRL's and entry's. Read and write: the store's, the submission socket's, the pid file's at
+ * pid_file, and the [directory] file's (a newer one fetched replaces it). For a file named
+ * through a link, its target's folder too; with keys_here (mlagwd --no-keyholder) the
+ * keyholder's folders as well. Call it before the first thread is started and after the
+ * processes it must not confine are forked. *applied is the ABI used, 0 when the kernel has
+ * no Landlock. A reload naming a file outside these folders is refused (Permission denied),
+ * the running configuration kept. */
 mla_err landlock_daemon(const struct gw_config *c, const char *config_path, const char *pid_file,
 			int keys_here, int *applied, mla_diag *diag);
 
