@@ -224,16 +224,18 @@ ok "unit: $(c_run systemctl show -p User -p Type -p ProtectSystem -p NoNewPrivil
 H=$(health) || { c_run journalctl -u mlagwd --no-pager | tail -20; die "no answer from /healthz"; }
 ok "/healthz: status $(echo "$H" | field "['status']"), state $(echo "$H" | field "['state']"), store $(echo "$H" | field "['store']['status']")"
 c_run journalctl -u mlagwd --no-pager -o cat | grep -E 'started|listening' | sed 's/^/  journal: /' | head -4
-# the confinement under the unit's own filter: the daemon's allowlist on, the keyholder
-# under Landlock (the unit allows Landlock's calls; the daemon says when it could not)
+# the confinement under the unit's own filter: the daemon's allowlist on, the daemon and the
+# keyholder under Landlock (the unit allows Landlock's calls; the daemon says when it could not)
 J=$(c_run journalctl -u mlagwd --no-pager -o cat || true)
 grep -q 'seccomp msg=- mode=on' <<< "$J" || die "no 'seccomp mode=on' line in the journal"
-LL=$(grep 'landlock msg=-' <<< "$J" | tail -1 || true)
-case "$LL" in
-  *abi=[0-9]*) ok "journal: seccomp mode=on; ${LL#*ES }" ;;
-  # systemd-nspawn's own filter may refuse Landlock's calls inside the container: reported
-  *) echo "  NOTE: seccomp mode=on; the keyholder without Landlock here: ${LL:-no landlock line}" ;;
-esac
+for P in keyholder daemon; do
+  LL=$(grep "landlock msg=- process=$P" <<< "$J" | tail -1 || true)
+  case "$LL" in
+    *abi=[0-9]*) ok "journal: seccomp mode=on; ${LL#*ES }" ;;
+    # systemd-nspawn's own filter may refuse Landlock's calls inside the container: reported
+    *) echo "  NOTE: seccomp mode=on; the $P without Landlock here: ${LL:-no landlock line}" ;;
+  esac
+done
 
 say "A message queued for the (unreachable) peer CO, so the store has something to keep"
 echo '<Request xmlns="urn:example:deb-check">kept across upgrades</Request>' > "$M/root/doc.xml"

@@ -61,32 +61,17 @@ static unsigned channels(const struct gw_config *c)
 	return n > MLA_KEYHOLDER_MAX_CHANNELS ? MLA_KEYHOLDER_MAX_CHANNELS : (unsigned)n;
 }
 
-/* What the keyholder may read: the system's folders (libraries, OpenSSL's and p11-kit's
- * configuration, a PKCS#11 module), its configuration's folder, and the folder of each key
- * file named at start (a renewed key is written beside the old one, mlagw pki renew);
- * [daemon] keyholder_write, the one folder it may also write beneath. Nothing else. */
-#define KH_PATHS_MAX 24
-static size_t keyholder_paths(const struct gw_config *c, const char *config_path,
-			      char (*dirs)[PATH_MAX], struct landlock_path *out)
+size_t keyholder_paths(const struct gw_config *c, const char *config_path,
+		       char (*dirs)[PATH_MAX], struct landlock_path *out)
 {
-	static const char *const system[] = {"/usr", "/lib", "/lib64", "/etc", "/proc/self",
-					     "/sys/devices/system/cpu", "/dev/null", "/dev/urandom"};
 	const char *files[1 + KEY_FILES_MAX];
-	size_t n = 0, nf, nd = 0;
+	size_t n = landlock_system_paths(out), nf, nd = 0;
 
-	for (size_t i = 0; i < sizeof(system) / sizeof(system[0]); i++)
-		out[n++] = (struct landlock_path){system[i], 0, 0};
 	files[0] = config_path;
 	nf = 1 + named_keys(c, files + 1);
-	for (size_t i = 0; i < nf && n < KH_PATHS_MAX - 1; i++) {
-		const char *slash = strrchr(files[i], '/');
-		if (files[i][0] != '/' || slash == NULL) /* a pkcs11: URI, or none */
-			continue;
-		if (mla_snprintf(dirs[nd], PATH_MAX, "%.*s",
-				 slash == files[i] ? 1 : (int)(slash - files[i]), files[i]) != MLA_OK)
-			continue; /* longer than a path: no such key file to read */
-		out[n++] = (struct landlock_path){dirs[nd++], 0, 0};
-	}
+	for (size_t i = 0; i < nf && n < KEYHOLDER_PATHS_MAX - 2; i++)
+		for (size_t k = landlock_folders_of(files[i], dirs + nd); k > 0; k--)
+			out[n++] = (struct landlock_path){dirs[nd++], 0, 0};
 	if (c->keyholder_write[0] != '\0')
 		out[n++] = (struct landlock_path){c->keyholder_write, 1, 0};
 	return n;
@@ -95,8 +80,8 @@ static size_t keyholder_paths(const struct gw_config *c, const char *config_path
 static mla_err keyholder_confine(const struct gw_config *c, const char *config_path,
 				 mla_diag *diag)
 {
-	static char dirs[KH_PATHS_MAX][PATH_MAX];
-	struct landlock_path paths[KH_PATHS_MAX];
+	static char dirs[KEYHOLDER_PATHS_MAX][PATH_MAX];
+	struct landlock_path paths[KEYHOLDER_PATHS_MAX];
 	int applied = 0;
 
 	if (!c->landlock_on)

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "conf/config.h"
+#include "landlock.h"
 #include "privdrop.h"
 
 /* Forks the keyholder with a channel per worker thread plus four (the loop's, the relay's and
@@ -25,5 +26,16 @@ void keyholder_end(pid_t pid);
 /* Whether path is a private key file of the configuration at config_path (the keyholder's
  * check before it loads one). */
 int keyholder_allows(const char *path, void *config_path);
+
+/* What the keyholder may read (Landlock, [daemon] landlock): the system's folders (libraries,
+ * OpenSSL's and p11-kit's configuration, a PKCS#11 module), its configuration's folder, and
+ * the folder of each key file named at start and, for a link, of the file it leads to (a
+ * renewed key is written beside the old one, mlagw pki renew); [daemon] keyholder_write, the
+ * one folder it may also write beneath. Nothing else. Into out (dirs holds the folders
+ * named), their count. mlagwd --no-keyholder gives the daemon these too, as it reads the
+ * keys itself. */
+#define KEYHOLDER_PATHS_MAX 48 /* the system's, 2 per file named (as named and real), 1 */
+size_t keyholder_paths(const struct gw_config *c, const char *config_path,
+		       char (*dirs)[PATH_MAX], struct landlock_path *out);
 
 #endif

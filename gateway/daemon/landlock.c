@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "landlock.h"
+#include "mlagw/codec.h"
 
 #define READ_RIGHTS (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 #define WRITE_RIGHTS                                                                          \
@@ -24,6 +26,38 @@
 /* the rights a regular file can be given (the others are a directory's) */
 #define FILE_RIGHTS                                                                           \
 	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE)
+
+size_t landlock_system_paths(struct landlock_path out[LANDLOCK_SYSTEM_PATHS])
+{
+	static const char *const system[LANDLOCK_SYSTEM_PATHS] = {
+		"/usr", "/lib", "/lib64", "/etc", "/proc/self", "/sys/devices/system/cpu",
+		"/dev/null", "/dev/urandom"};
+
+	for (size_t i = 0; i < LANDLOCK_SYSTEM_PATHS; i++)
+		out[i] = (struct landlock_path){system[i], 0, 0};
+	return LANDLOCK_SYSTEM_PATHS;
+}
+
+/* The folder of the absolute path file into out ("/" for a file at the root). */
+static int folder_of(const char *file, char out[PATH_MAX])
+{
+	const char *slash = strrchr(file, '/');
+
+	return file[0] == '/' && slash != NULL &&
+	       mla_snprintf(out, PATH_MAX, "%.*s", slash == file ? 1 : (int)(slash - file),
+			    file) == MLA_OK;
+}
+
+size_t landlock_folders_of(const char *file, char out[2][PATH_MAX])
+{
+	char real[PATH_MAX];
+	size_t n = folder_of(file, out[0]) ? 1 : 0;
+
+	if (realpath(file, real) != NULL && folder_of(real, out[n]) &&
+	    (n == 0 || strcmp(out[0], out[1]) != 0))
+		n++;
+	return n;
+}
 
 int landlock_abi(void)
 {

@@ -6,6 +6,7 @@
 #ifndef MLAGW_GATEWAY_LANDLOCK_H
 #define MLAGW_GATEWAY_LANDLOCK_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #include "mlagw/error.h"
@@ -15,6 +16,17 @@ struct landlock_path {
 	int write;        /* also write, make, remove and move entries beneath it */
 	int exec;         /* also run programs (a PKCS#11 module is mapped, not run: 0 will do) */
 };
+
+/* The folders every process of mlagwd reads (libraries, OpenSSL's, the resolver's and
+ * p11-kit's configuration in /etc, its own /proc entries, the CPU count, /dev/null and
+ * /dev/urandom), read-only, into out; their count (LANDLOCK_SYSTEM_PATHS). */
+#define LANDLOCK_SYSTEM_PATHS 8
+size_t landlock_system_paths(struct landlock_path out[LANDLOCK_SYSTEM_PATHS]);
+/* The folders a process needs to read file: the folder it is named in (when named by an
+ * absolute path) and, when file exists and is a link, the folder of the file it leads to
+ * (Landlock judges the file reached, and a relative name is taken from the working folder).
+ * Into out, their count: 0 for a URL, a pkcs11: URI or none. */
+size_t landlock_folders_of(const char *file, char out[2][PATH_MAX]);
 
 /* The Landlock ABI version of the running kernel, 0 when it has none (or it is off). */
 int landlock_abi(void);

@@ -19,8 +19,8 @@
 #include "core/log.h"
 #include "daemon.h"
 #include "hook_runner.h"
-#include "landlock.h"
 #include "keyholder_proc.h"
+#include "landlock_daemon.h"
 #include "notify.h"
 #include "privdrop.h"
 #include "sandbox.h"
@@ -187,11 +187,36 @@ static int quiet_stdio(void)
 	return r;
 }
 
-/* Starts the gateway, gives up root for good (become: NULL when there is nothing to give up),
- * writes the pid file and confines itself ([daemon] seccomp); then a detached daemon leaves
- * its terminal and tells its parent it is ready. Returns the exit code of a failed start, or
- * 0. */
-static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file,
+/* [daemon] landlock: this process confined to the folders its configuration names
+ * (landlock_daemon.h), before it starts its first thread: Landlock holds for the calling
+ * thread and those it starts later only. Its line and the keyholder's say what holds (the
+ * keyholder asked the same kernel at its start). Before the seccomp filter, which has no
+ * Landlock calls. */
+static mla_err confine_daemon(const struct gw_config *cfg, const char *config_path,
+			      const char *pid_file, int keys_here, mla_diag *d)
+{
+	static const char *const process[2] = {"keyholder", "daemon"};
+	int abi = 0;
+
+	if (!cfg->landlock_on)
+		return MLA_OK;
+	if (landlock_daemon(cfg, config_path, pid_file, keys_here, &abi, d) != MLA_OK)
+		return MLA_ERR_INTERNAL;
+	for (int i = keys_here ? 1 : 0; i < 2; i++)
+		if (abi > 0)
+			gw_log(GW_LOG_INFO, "landlock", NULL, "process=%s abi=%d", process[i], abi);
+		else
+			gw_log(GW_LOG_WARN, "landlock", NULL, "process=%s reason=\"this kernel (or "
+			       "the service manager's filter) offers no Landlock: the %s's files are "
+			       "not confined\"", process[i], process[i]);
+	return MLA_OK;
+}
+
+/* Confines its files (confine_daemon), starts the gateway, gives up root for good (become:
+ * NULL when there is nothing to give up), writes the pid file and confines its system calls
+ * ([daemon] seccomp); then a detached daemon leaves its terminal and tells its parent it is
+ * ready. keys_here: --no-keyholder. Returns the exit code of a failed start, or 0. */
+static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file, int keys_here,
 		 const struct privdrop_user *become, int *ready_fd)
 {
 	char msg[START_MSG_MAX];
@@ -201,7 +226,8 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 	int then_syslog = *ready_fd >= 0 && strcmp(cfg->log_target, "auto") == 0 &&
 			  !gw_log_stderr_is_journal();
 
-	if (gw_start(g, cfg, &d) != MLA_OK ||
+	if (confine_daemon(cfg, g->config_path, pid_file, keys_here, &d) != MLA_OK ||
+	    gw_start(g, cfg, &d) != MLA_OK ||
 	    (become != NULL && privdrop_become(become, &d) != MLA_OK)) {
 		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot start: %s\n", mla_diag_message(&d));
 		report_start(ready_fd, 1, msg);
@@ -213,17 +239,6 @@ static int start(struct gw *g, const struct gw_config *cfg, const char *pid_file
 	if (become != NULL)
 		gw_log(GW_LOG_INFO, "privileges-dropped", NULL, "user=%s uid=%ld gid=%ld",
 		       become->name, (long)become->uid, (long)become->gid);
-	/* asked here, before the filter (which has no Landlock calls): the keyholder ran the same
-	 * check at its start; an operator learns when the kernel or a manager's filter left it
-	 * without */
-	int abi = cfg->landlock_on ? landlock_abi() : 0;
-
-	if (abi > 0)
-		gw_log(GW_LOG_INFO, "landlock", NULL, "process=keyholder abi=%d", abi);
-	else if (cfg->landlock_on)
-		gw_log(GW_LOG_WARN, "landlock", NULL, "process=keyholder reason=\"this kernel (or the "
-		       "service manager's filter) offers no Landlock: the keyholder's files are not "
-		       "confined\"");
 	if (sandbox_daemon(cfg->seccomp_mode, &d) != MLA_OK) {
 		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot start: %s\n", mla_diag_message(&d));
 		if (pid_file != NULL && pid_file[0] != '\0')
@@ -400,7 +415,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pid_file = a.pid_file != NULL ? a.pid_file : cfg.pid_file;
-	if (start(&g, &cfg, pid_file, drop ? &du : NULL, &ready_fd) != 0) {
+	if (start(&g, &cfg, pid_file, a.no_keyholder, drop ? &du : NULL, &ready_fd) != 0) {
 		gw_free(&g);
 		end_children(&ch);
 		return 1;

@@ -1,6 +1,11 @@
 /* Landlock (gateway/daemon/landlock.c): a confined child reads and writes beneath what it was
  * given and nothing else, whatever the files' permissions (the test runs as root); a path
- * that does not exist is skipped. Skipped as a whole on a kernel without Landlock. */
+ * that does not exist is skipped. The network daemon's rules (landlock_daemon.c): confined
+ * from a configuration, a child reads its configuration's and its certificates' folders (a
+ * linked certificate's target's too), writes beneath its store's and pid file's, and reaches
+ * nothing else, a key file's folder included (it is the keyholder's) unless it holds the keys
+ * itself (--no-keyholder); SQLite's temporary files go to the store's folder. Skipped as a
+ * whole on a kernel without Landlock. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,10 +21,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "daemon/landlock.h"
+#include "daemon/landlock_daemon.h"
 
 static char dir[] = "/tmp/mlagw-landlock-XXXXXX";
 static char ro[96], rw[96], out[96];
+static char conf[160], store[160], run[160]; /* the daemon's, beside ro, rw and out */
+static struct gw_config cfg;
 
 static void touch(const char *folder, const char *name)
 {
@@ -46,12 +53,13 @@ static int can_open(const char *folder, const char *name, int flags)
 
 /* In a child: confined to ro (read) and rw (read, write), every expectation checked; the
  * exit status counts the ones that failed. */
-static int confined_child(void)
+static int confined_child(int unused)
 {
 	const struct landlock_path paths[] = {{ro, 0, 0}, {rw, 1, 0}, {"/nonexistent/x", 0, 0}};
 	mla_diag d = {MLA_OK, ""};
 	int applied = 0, bad = 0;
 
+	(void)unused;
 	if (landlock_confine(paths, 3, &applied, &d) != MLA_OK || applied < 1)
 		return 100;
 	bad += can_open(ro, "f", O_RDONLY) != 1;           /* read where given */
@@ -65,22 +73,111 @@ static int confined_child(void)
 	return bad;
 }
 
-static void test_confined(void **state)
+/* child(arg) in a child process: it exits with the count of its failed expectations. */
+static void run_confined(int (*child)(int), int arg)
 {
 	pid_t p;
 	int status = 0;
 
-	(void)state;
 	if (landlock_abi() < 1)
 		skip(); /* the kernel has no Landlock: nothing to show here */
 	assert_true((p = fork()) >= 0);
 	if (p == 0)
-		_exit(confined_child());
+		_exit(child(arg));
 	assert_int_equal(waitpid(p, &status, 0), p);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	/* the parent is not confined */
 	assert_int_equal(can_open(out, "f", O_RDONLY), 1);
+}
+
+static void test_confined(void **state)
+{
+	(void)state;
+	run_confined(confined_child, 0);
+}
+
+static void path_of(char dst[160], const char *folder, const char *name)
+{
+	snprintf(dst, 160, "%s/%s/%s", dir, folder, name);
+}
+
+/* can_open in dir/folder */
+static int can_open_in(const char *folder, const char *name, int flags)
+{
+	char p[96];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, folder);
+	return can_open(p, name, flags);
+}
+
+/* In a child: confined as the daemon (keys_here: --no-keyholder); the exit status counts the
+ * expectations that failed. */
+static int daemon_child(int keys_here)
+{
+	mla_diag d = {MLA_OK, ""};
+	int applied = 0, bad = 0;
+	const char *tmp;
+
+	if (landlock_daemon(&cfg, conf, run, keys_here, &applied, &d) != MLA_OK || applied < 1)
+		return 100;
+	bad += can_open_in("etc", "gw.conf", O_RDONLY) != 1;       /* its configuration */
+	bad += can_open_in("etc", "new", O_WRONLY | O_CREAT) != -EACCES;
+	bad += can_open_in("certs", "tls.crt", O_RDONLY) != 1;     /* its certificates */
+	bad += can_open_in("certs", "tls.crt", O_WRONLY) != -EACCES;
+	bad += can_open_in("certs", "sign.crt", O_RDONLY) != 1;    /* a link: its target's folder */
+	bad += can_open_in("store", "store.db", O_RDWR) != 1;      /* its store */
+	bad += can_open_in("store", "store.db-wal", O_RDWR | O_CREAT) != 1;
+	bad += can_open_in("run", "mlagwd.pid", O_WRONLY | O_CREAT) != 1; /* its pid file */
+	bad += can_open_in("out", "f", O_RDONLY) != -EACCES;       /* nothing else */
+	bad += can_open_in("keys", "tls.key", O_RDONLY) != (keys_here ? 1 : -EACCES);
+	bad += (tmp = getenv("SQLITE_TMPDIR")) == NULL || strcmp(tmp, store) != 0;
+	bad += open("/usr/bin", O_RDONLY | O_DIRECTORY | O_CLOEXEC) < 0; /* the system's */
+	return bad;
+}
+
+static void test_daemon_rules(void **state)
+{
+	(void)state;
+	run_confined(daemon_child, 0);
+}
+
+static void test_no_keyholder(void **state)
+{
+	(void)state;
+	run_confined(daemon_child, 1);
+}
+
+/* The daemon's folders beside ro, rw and out (out/f its "elsewhere"), and its configuration. */
+static int setup_daemon(void)
+{
+	static const char *const folders[] = {"etc", "certs", "keys", "store", "run", "real"};
+	const char *files[][2] = {{"etc", "gw.conf"}, {"certs", "tls.crt"}, {"keys", "tls.key"},
+				  {"store", "store.db"}, {"real", "sign.crt"}};
+	char p[160], target[160];
+
+	for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, folders[i]);
+		if (mkdir(p, 0755) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i][0]);
+		touch(p, files[i][1]);
+	}
+	path_of(target, "real", "sign.crt");
+	path_of(p, "certs", "sign.crt");
+	if (symlink(target, p) != 0)
+		return -1;
+	gw_config_defaults(&cfg);
+	path_of(conf, "etc", "gw.conf");
+	path_of(run, "run", "mlagwd.pid");
+	path_of(cfg.store, "store", "store.db");
+	path_of(cfg.tls.cert, "certs", "tls.crt");
+	path_of(cfg.sign.cert, "certs", "sign.crt");
+	path_of(cfg.tls.key, "keys", "tls.key");
+	snprintf(store, sizeof(store), "%s/store", dir);
+	return 0;
 }
 
 static int setup(void **state)
@@ -96,7 +193,7 @@ static int setup(void **state)
 	touch(ro, "f");
 	touch(rw, "f");
 	touch(out, "f");
-	return 0;
+	return setup_daemon();
 }
 
 static int teardown(void **state)
@@ -112,6 +209,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_confined),
+		cmocka_unit_test(test_daemon_rules),
+		cmocka_unit_test(test_no_keyholder),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

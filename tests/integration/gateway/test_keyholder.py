@@ -153,37 +153,70 @@ def landlock_abi():
     return max(libc.syscall(444, None, 0, 1), 0)  # landlock_create_ruleset(VERSION)
 
 
+def copy_to(src, folder):
+    """src copied into folder (made fresh), the copy's path."""
+    os.makedirs(folder)
+    dst = os.path.join(folder, os.path.basename(src))
+    with open(src, 'rb') as f, open(dst, 'wb') as t:
+        t.write(f.read())
+    os.chmod(dst, 0o600)
+    return dst
+
+
+def reload_outcome(gw, section, key, value):
+    """Sets [section] key = value, sends SIGHUP and waits for the reload's outcome: the log
+    text it added."""
+    before = len(gw.log_text())
+    gw.overrides.setdefault(section, {})[key] = value
+    gw.write_config()
+    gw.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: 'reload-refused' in gw.log_text()[before:] or
+               'reloaded' in gw.log_text()[before:], 30, msg='%s reloaded or refused' % gw.state)
+    return gw.log_text()[before:]
+
+
 def check_landlock(net):
-    """The keyholder reads only the folders it was started with ([daemon] landlock): a
-    reload naming the same signing key copied to another folder is refused, the keyholder
-    unable to read it; with landlock = off the same configuration starts."""
+    """Each process reads only the folders it was started with ([daemon] landlock): a reload
+    naming the same signing key copied to another folder is refused, the keyholder unable to
+    read it; one naming the same signing certificate copied to a fresh folder is refused, the
+    network-facing daemon unable to read it, the running configuration kept; with landlock =
+    off both start, and the daemon reloads a certificate from a folder it did not start
+    with."""
     if landlock_abi() < 1:
         print('ok - SKIPPED the Landlock check: this kernel has no Landlock')
         return
     co = net['CO']
-    check('landlock msg=- process=keyholder abi=%d' % landlock_abi() in co.log_text(),
-          'the daemon does not say its keyholder is under Landlock')
-    elsewhere = os.path.join(net.dir, 'elsewhere')
-    os.makedirs(elsewhere)
-    key = os.path.join(elsewhere, 'sign.key')
-    with open(co.pki('sign.key'), 'rb') as f, open(key, 'wb') as t:
-        t.write(f.read())
-    os.chmod(key, 0o600)
-    co.overrides.setdefault('keys', {})['sign_key'] = key
-    co.write_config()
-    co.proc.send_signal(signal.SIGHUP)
-    wait_until(lambda: 'reload-refused' in co.log_text() or 'reloaded' in co.log_text(), 30,
-               msg='CO reloaded or refused')
-    log = co.log_text()
+    for process in ('keyholder', 'daemon'):
+        check('landlock msg=- process=%s abi=%d' % (process, landlock_abi()) in co.log_text(),
+              'the daemon does not say its %s is under Landlock' % process)
+    own_key, own_cert = co.pki('sign.key'), co.pki('sign.crt')
+    key = copy_to(own_key, os.path.join(net.dir, 'elsewhere'))
+    log = reload_outcome(co, 'keys', 'sign_key', key)
     check('reload-refused' in log and 'Permission denied' in log and co.running(),
           'a key outside the folders the keyholder was given was read: %s' % log[-1500:])
+    co.overrides['keys']['sign_key'] = own_key
+    cert = copy_to(own_cert, os.path.join(net.dir, 'fresh-certs'))
+    log = reload_outcome(co, 'keys', 'sign_cert', cert)
+    check('reload-refused' in log and 'Permission denied' in log and cert in log and
+          co.running(), 'a certificate outside the folders the daemon was given was read: %s'
+          % log[-1500:])
+    exchange_both_ways(net, 2)  # on the configuration it kept
     co.stop()
+    co.overrides['keys']['sign_key'] = key
     co.overrides.setdefault('daemon', {})['landlock'] = 'off'
     co.write_config()
     co.start()
+    check('landlock msg=- process=' not in co.log_text().rsplit('--- start ---', 1)[-1],
+          'landlock = off, yet a process says it is under Landlock')
+    later = copy_to(own_cert, os.path.join(net.dir, 'later-certs'))
+    log = reload_outcome(co, 'keys', 'sign_cert', later)
+    check('reloaded' in log and 'reload-refused' not in log, 'landlock = off: the reload of a '
+          'certificate in a new folder failed: %s' % log[-1500:])
     exchange_both_ways(net, 2)
     print('ok - Landlock (ABI %d): the keyholder cannot read a key outside the folders it '
-          'started with (the reload refused, Permission denied); landlock = off reads it'
+          'started with, the daemon a certificate (both reloads refused, Permission denied, '
+          'the configuration kept and exchanges going on); landlock = off reads both, the '
+          'daemon reloading a certificate from a folder made after its start'
           % landlock_abi())
 
 
