@@ -5,12 +5,15 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/hook_remote.h"
+#include "core/log.h"
+#include "mlagw/codec.h"
 #include "hook_runner.h"
 #include "mlagw/keyholder.h"
 #include "sandbox.h"
@@ -26,6 +29,22 @@ int hook_runner_allows(const char *command, void *config_path)
 	return ok;
 }
 
+/* The runner's word to the daemon once it is confined ("R"), or why it could not be ("E" and
+ * the reason): a detached runner's standard error goes nowhere, and a runner that died at
+ * its start would otherwise be noticed only at the first hook, perhaps days later. */
+#define READY_WAIT_MS 10000
+#define WORD_MAX 512
+
+static _Noreturn void runner_fails(int fd, const mla_diag *d)
+{
+	char word[WORD_MAX];
+
+	(void)mla_snprintf_cut(word, sizeof(word), "E%s", mla_diag_message(d));
+	(void)send(fd, word, strlen(word), MSG_NOSIGNAL);
+	fprintf(stderr, "mlagw hook runner: %s\n", mla_diag_message(d));
+	_exit(3);
+}
+
 static _Noreturn void runner_main(int fd, const char *config_path,
 				  const struct privdrop_user *become, enum gw_seccomp_mode seccomp)
 {
@@ -37,17 +56,45 @@ static _Noreturn void runner_main(int fd, const char *config_path,
 	(void)signal(SIGHUP, SIG_IGN);
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)prctl(PR_SET_NAME, "mlagw-hooks", 0, 0, 0);
-	if (become != NULL && privdrop_become(become, &d) != MLA_OK) {
-		fprintf(stderr, "mlagw hook runner: %s\n", mla_diag_message(&d));
-		_exit(3);
-	}
+	if (become != NULL && privdrop_become(become, &d) != MLA_OK)
+		runner_fails(fd, &d);
 	/* after root is given up (the filter does not care who it runs as), before any command */
-	if (sandbox_hook_runner(seccomp, &d) != MLA_OK) {
-		fprintf(stderr, "mlagw hook runner: %s\n", mla_diag_message(&d));
+	if (sandbox_hook_runner(seccomp, &d) != MLA_OK)
+		runner_fails(fd, &d);
+	if (send(fd, "R", 1, MSG_NOSIGNAL) != 1)
 		_exit(3);
-	}
 	gw_hook_serve(fd, hook_runner_allows, (void *)(uintptr_t)config_path);
 	_exit(0);
+}
+
+/* Waits for the runner's word: 0 when it is confined and serving; otherwise logs why, ends it
+ * and -1. */
+static int await_ready(int fd, pid_t p)
+{
+	char word[WORD_MAX + 1];
+	struct pollfd pfd = {fd, POLLIN, 0};
+	ssize_t n = -1;
+	int r;
+
+	while ((r = poll(&pfd, 1, READY_WAIT_MS)) < 0 && errno == EINTR)
+		;
+	if (r == 1)
+		while ((n = recv(fd, word, WORD_MAX, 0)) < 0 && errno == EINTR)
+			;
+	if (n == 1 && word[0] == 'R')
+		return 0;
+	word[n > 1 && word[0] == 'E' ? n : 0] = '\0';
+	for (char *c = word; *c != '\0'; c++) /* one log line, its quotes its own */
+		if (*c == '"' || (unsigned char)*c < 0x20)
+			*c = '?';
+	gw_log(GW_LOG_ERROR, "hook-runner-failed", NULL, "reason=\"%s\"",
+	       n > 1 && word[0] == 'E' ? word + 1
+	       : r == 0		       ? "no word from it in 10 s"
+				       : "it ended before it was confined");
+	(void)kill(p, SIGKILL);
+	while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+		;
+	return -1;
 }
 
 int hook_runner_start(const char *config_path, int close_fd, const struct privdrop_user *become,
@@ -70,6 +117,11 @@ int hook_runner_start(const char *config_path, int close_fd, const struct privdr
 		runner_main(sv[1], config_path, become, seccomp);
 	}
 	(void)close(sv[1]);
+	if (await_ready(sv[0], p) != 0) {
+		(void)close(sv[0]);
+		errno = ECHILD;
+		return -1;
+	}
 	gw_hook_delegate(sv[0]);
 	*pid = p;
 	return 0;

@@ -13,7 +13,9 @@
 /* Forks the runner (becoming become first, when not NULL; closing close_fd, a detached
  * daemon's start pipe, and leaving the terminal as the keyholder does; then confined by its
  * filter in mode seccomp, sandbox_hook_runner) and delegates this process's hooks to it. Call
- * after the keyholder started: the runner closes its channels. 0, or -1 with errno. */
+ * after the keyholder started: the runner closes its channels. Waits (10 s at most) for the
+ * runner's word that it is confined; without it, logs why (hook-runner-failed), ends the
+ * runner and gives -1 with ECHILD, so the daemon does not start. 0, or -1 with errno. */
 int hook_runner_start(const char *config_path, int close_fd, const struct privdrop_user *become,
 		      enum gw_seccomp_mode seccomp, pid_t *pid);
 
