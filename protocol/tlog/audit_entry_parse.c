@@ -157,6 +157,16 @@ static mla_err take_absent(struct cursor *c, const char *key, const char *why)
 	return MLA_OK;
 }
 
+/* The last two lines of versions 4 and 5 (put_seal_digests in audit_entry_write.c). */
+static mla_err take_seal_digests(struct cursor *c, mla_audit_entry *e)
+{
+	mla_err r = take_digest(c, "prev-envelope-sha256", &e->has_prev_envelope_sha256,
+				e->prev_envelope_sha256);
+
+	return r != MLA_OK ? r : take_digest(c, "audit-cert-sha256", &e->has_audit_cert_sha256,
+					     e->audit_cert_sha256);
+}
+
 /* Version 4: count 1, version 3's link lines absent, then prev-envelope-sha256 and
  * audit-cert-sha256. */
 static mla_err take_v4(struct cursor *c, mla_audit_entry *e)
@@ -171,11 +181,7 @@ static mla_err take_v4(struct cursor *c, mla_audit_entry *e)
 	    (r = take_absent(c, "prev-root", "in version 4")) != MLA_OK ||
 	    (r = take_absent(c, "prev-signature", "in version 4")) != MLA_OK)
 		return r;
-	if ((r = take_digest(c, "prev-envelope-sha256", &e->has_prev_envelope_sha256,
-			     e->prev_envelope_sha256)) != MLA_OK)
-		return r;
-	return take_digest(c, "audit-cert-sha256", &e->has_audit_cert_sha256,
-			   e->audit_cert_sha256);
+	return take_seal_digests(c, e);
 }
 
 /* Version 5: version 4's lines, each as the entry's event has it in the version it would
@@ -206,11 +212,7 @@ static mla_err take_v5(struct cursor *c, mla_audit_entry *e)
 		   (r = take_b64(c, "prev-signature", e->prev_sig, sizeof(e->prev_sig))) != MLA_OK) {
 		return r;
 	}
-	if ((r = take_digest(c, "prev-envelope-sha256", &e->has_prev_envelope_sha256,
-			     e->prev_envelope_sha256)) != MLA_OK)
-		return r;
-	return take_digest(c, "audit-cert-sha256", &e->has_audit_cert_sha256,
-			   e->audit_cert_sha256);
+	return take_seal_digests(c, e);
 }
 
 /* Version 7's last lines: attachments (a string checked by audit_entry_check) and attachment, an

@@ -47,6 +47,17 @@ static mla_err link_write(const mla_audit_entry *e, mla_buf *out)
 			      "prev-signature %s\n", e->prev_origin, e->prev_size, root, sig);
 }
 
+/* The last two lines of versions 4 and 5: the digest of the seal a resealed entry replaces and
+ * of the certificate an audit-key-changed names. */
+static mla_err put_seal_digests(const mla_audit_entry *e, mla_buf *out)
+{
+	mla_err r = put_digest(out, "prev-envelope-sha256", e->has_prev_envelope_sha256,
+			       e->prev_envelope_sha256);
+
+	return r != MLA_OK ? r : put_digest(out, "audit-cert-sha256", e->has_audit_cert_sha256,
+					    e->audit_cert_sha256);
+}
+
 /* Version 4's lines after reason: count 1, version 3's link lines absent, then the digest
  * of the seal a resealed entry replaces and of the certificate an audit-key-changed names. */
 static mla_err v4_write(const mla_audit_entry *e, mla_buf *out)
@@ -54,11 +65,7 @@ static mla_err v4_write(const mla_audit_entry *e, mla_buf *out)
 	mla_err r = mla_buf_printf(out, "count 1\nprev-origin -\nprev-size -\nprev-root -\n"
 				   "prev-signature -\n");
 
-	if (r != MLA_OK || (r = put_digest(out, "prev-envelope-sha256", e->has_prev_envelope_sha256,
-					   e->prev_envelope_sha256)) != MLA_OK)
-		return r;
-	return put_digest(out, "audit-cert-sha256", e->has_audit_cert_sha256,
-			  e->audit_cert_sha256);
+	return r != MLA_OK ? r : put_seal_digests(e, out);
 }
 
 /* Version 5's lines after reason: version 4's, each holding what the entry's event puts
@@ -75,11 +82,7 @@ static mla_err v5_write(const mla_audit_entry *e, mla_buf *out)
 	else
 		r = mla_buf_printf(out, "prev-origin -\nprev-size -\nprev-root -\n"
 				   "prev-signature -\n");
-	if (r != MLA_OK || (r = put_digest(out, "prev-envelope-sha256", e->has_prev_envelope_sha256,
-					   e->prev_envelope_sha256)) != MLA_OK)
-		return r;
-	return put_digest(out, "audit-cert-sha256", e->has_audit_cert_sha256,
-			  e->audit_cert_sha256);
+	return r != MLA_OK ? r : put_seal_digests(e, out);
 }
 
 /* The version an entry would have without its Kind and Action: the one its event alone has
