@@ -32,7 +32,12 @@ mla_err sandbox_common(mla_diag *diag)
 {
 	struct rlimit none = {0, 0};
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || setrlimit(RLIMIT_CORE, &none) != 0)
+	/* not dumpable: a process of the same user (a hook command above all: the runner starts
+	 * them as the daemon's user) may not open /proc/PID/mem and read or rewrite this one,
+	 * which needs none of the calls the runner's filter denies; a program the runner execs is
+	 * dumpable again, which exposes only itself */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || setrlimit(RLIMIT_CORE, &none) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		return mla_fail(diag, MLA_ERR_INTERNAL, "cannot drop privileges: %s", strerror(errno));
 	return MLA_OK;
 }
@@ -105,7 +110,6 @@ mla_err sandbox_keyholder(mla_diag *diag)
 
 	if ((r = sandbox_common(diag)) != MLA_OK)
 		return r;
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no ptrace by its user either */
 	if ((f = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		return mla_fail(diag, MLA_ERR_INTERNAL, "seccomp: cannot start a filter");
 	ok = sandbox_filter_add(f, SCMP_ACT_ALLOW, keyholder_calls,

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -150,6 +151,11 @@ static int confined_child(enum confinement as, int forbidden)
 			_exit(110);
 		if (as == AS_KEYHOLDER && keep_own_cpu_set() != 0)
 			_exit(111);
+		/* not dumpable even without a change of user (systemd's User=): a process of the
+		 * same user, a hook command, may not open its /proc/PID/mem (the keyholder's
+		 * filter has no prctl to ask with) */
+		if (as != AS_KEYHOLDER && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+			_exit(112);
 		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(99);
 		if (forbidden == 1 && as == AS_KEYHOLDER)
@@ -160,6 +166,10 @@ static int confined_child(enum confinement as, int forbidden)
 			forbidden_to_daemon(forbidden);
 		_exit(0);
 	}
+	/* the child's ends closed here, so a child that died before its word is an end of file,
+	 * not a wait for ever */
+	close(go[0]);
+	close(ready[1]);
 	if (read(ready[0], &c, 1) == 1) {
 		assert_true(proc_line(p, "status", "NoNewPrivs:", "1"));
 		assert_true(proc_line(p, "status", "Seccomp:", "2"));
@@ -167,10 +177,8 @@ static int confined_child(enum confinement as, int forbidden)
 		assert_int_equal(write(go[1], &c, 1), 1);
 	}
 	assert_int_equal(waitpid(p, &st, 0), p);
-	close(go[0]);
 	close(go[1]);
 	close(ready[0]);
-	close(ready[1]);
 	return st;
 }
 

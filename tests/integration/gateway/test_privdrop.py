@@ -83,6 +83,43 @@ def seccomp_mode(pid):
         return [line.split()[1] for line in f if line.startswith('Seccomp:')][0]
 
 
+# /bin/sh, not this interpreter: it may live where the user cannot read (under /root)
+PROBE = '( exec 3</proc/"$1"/mem ) 2>/dev/null && echo open || echo denied'
+
+
+def mem_open_as(user, pid):
+    """What a process of user (a hook command runs as the daemon's user) gets opening
+    /proc/PID/mem: "open" or "denied"."""
+    def become():
+        os.setgroups([])
+        os.setresgid(user.pw_gid, user.pw_gid, user.pw_gid)
+        os.setresuid(user.pw_uid, user.pw_uid, user.pw_uid)
+    p = subprocess.run(['/bin/sh', '-c', PROBE, 'probe', str(pid)], capture_output=True,
+                       text=True, preexec_fn=become, timeout=30)
+    return p.stdout.strip() or p.stderr.strip()
+
+
+def memory_closed_to_its_user(pid, user):
+    """The daemon is not dumpable: another process of its user cannot read or rewrite its
+    memory, which a hook command could otherwise do without any call the runner's filter
+    denies. The control: the same probe opens a dumpable process of that user."""
+    other = subprocess.Popen(['sleep', '60'], preexec_fn=lambda: (
+        os.setgroups([]), os.setresgid(user.pw_gid, user.pw_gid, user.pw_gid),
+        os.setresuid(user.pw_uid, user.pw_uid, user.pw_uid)))
+    try:
+        control = mem_open_as(user, other.pid)
+    finally:
+        other.kill()
+        other.wait()
+    check(control == 'open', 'the probe cannot open a dumpable process of %s: %r' %
+          (user.pw_name, control))
+    got = mem_open_as(user, pid)
+    check(got == 'denied', 'a process of %s opened the daemon\'s memory: %r' %
+          (user.pw_name, got))
+    print('ok - a process of %s cannot open /proc/%d/mem of the daemon (it opens a dumpable '
+          'process of that user)' % (user.pw_name, pid))
+
+
 def refuses_root_without_user(net):
     co = net['CO']
     bad = os.path.join(net.dir, 'root.conf')
@@ -129,6 +166,7 @@ def main(mlagw, mlagwd):
           seccomp_mode(child_named(es.proc.pid, 'mlagw-hooks')) == '2',
           'the daemon, the keyholder or the hook runner has no seccomp filter')
     check('privileges-dropped' in es.log_text(), 'no privileges-dropped line')
+    memory_closed_to_its_user(es.proc.pid, daemon)
     print('ok - mlagwd and its hook runner run as %s (%d:%d), its keyholder as %s (%d:%d): '
           'real, effective, saved and fs ids, no group 0, no capabilities; all three filtered; the '
           'store belongs to %s; peer listener on port %d' % (DAEMON_USER, daemon.pw_uid, daemon.pw_gid, KEYS_USER,
