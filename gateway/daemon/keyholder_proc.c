@@ -17,11 +17,8 @@
 #include "mlagw/codec.h"
 #include "mlagw/keyholder.h"
 
-#define KEY_FILES_MAX (6 + GW_MAX_OLD_KEYS)
 
-/* Every private key the configuration names (some may be "" or a pkcs11: URI), into out;
- * their count. The one list the keyholder loads from and confines itself to. */
-static size_t named_keys(const struct gw_config *c, const char *out[KEY_FILES_MAX])
+size_t keyholder_key_files(const struct gw_config *c, const char *out[KEY_FILES_MAX])
 {
 	size_t n = 0;
 
@@ -45,7 +42,7 @@ int keyholder_allows(const char *path, void *config_path)
 
 	pthread_mutex_lock(&lock);
 	if (gw_config_load(config_path, &c, NULL) == MLA_OK) {
-		size_t n = named_keys(&c, named);
+		size_t n = keyholder_key_files(&c, named);
 		for (size_t i = 0; i < n && !ok; i++)
 			ok = named[i][0] != '\0' && strcmp(named[i], path) == 0;
 	}
@@ -68,7 +65,7 @@ size_t keyholder_paths(const struct gw_config *c, const char *config_path,
 	size_t n = landlock_system_paths(out), nf, nd = 0;
 
 	files[0] = config_path;
-	nf = 1 + named_keys(c, files + 1);
+	nf = 1 + keyholder_key_files(c, files + 1);
 	for (size_t i = 0; i < nf && n < KEYHOLDER_PATHS_MAX - 2; i++)
 		for (size_t k = landlock_folders_of(files[i], dirs + nd); k > 0; k--)
 			out[n++] = (struct landlock_path){dirs[nd++], 0, 0};

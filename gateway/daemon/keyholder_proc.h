@@ -23,6 +23,12 @@ int keyholder_start(const struct gw_config *c, const char *config_path, int clos
 /* Closes this process's channels, so the keyholder ends, and waits for it (pid -1: none). */
 void keyholder_end(pid_t pid);
 
+/* Every private key the configuration names (some may be "" or a pkcs11: URI), into out;
+ * their count. The one list the keyholder loads from and confines itself to, and the daemon
+ * checks its own Landlock rules against. */
+#define KEY_FILES_MAX (6 + GW_MAX_OLD_KEYS)
+size_t keyholder_key_files(const struct gw_config *c, const char *out[KEY_FILES_MAX]);
+
 /* Whether path is a private key file of the configuration at config_path (the keyholder's
  * check before it loads one). */
 int keyholder_allows(const char *path, void *config_path);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "keyholder_proc.h"
 #include "landlock_daemon.h"
 
@@ -106,6 +107,51 @@ static void sqlite_temp_in(const char *store_folder)
 	(void)setenv("SQLITE_TMPDIR", store_folder, 1);
 }
 
+/* Whether file lies beneath folder (both as named, or folder itself). */
+static int beneath(const char *file, const char *folder)
+{
+	size_t n = strlen(folder);
+
+	if (strcmp(folder, "/") == 0)
+		return file[0] == '/';
+	return strncmp(file, folder, n) == 0 && (file[n] == '/' || file[n] == '\0');
+}
+
+size_t landlock_daemon_reaches(const struct landlock_path *rules, size_t n, const char *file,
+			       const char **folder)
+{
+	char real[PATH_MAX];
+	const char *as[2] = {file, realpath(file, real) != NULL ? real : NULL};
+
+	if (file[0] != '/')
+		return 0; /* a pkcs11: URI or none */
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 2; k++)
+			if (as[k] != NULL && beneath(as[k], rules[i].path)) {
+				*folder = rules[i].path;
+				return i + 1;
+			}
+	return 0;
+}
+
+/* Each private key file the daemon's rules would let it read, logged at start: Landlock keeps
+ * a compromised daemon from the keys only when they lie outside its folders (the system's,
+ * /etc among them, the configuration's, the certificates'), in a folder of their own. */
+static void warn_keys_reachable(const struct rules *r, const struct gw_config *c)
+{
+	const char *keys[KEY_FILES_MAX], *folder = NULL;
+	size_t n = keyholder_key_files(c, keys);
+
+	for (size_t i = 0; i < n; i++)
+		if (keys[i][0] != '\0' &&
+		    landlock_daemon_reaches(r->p, r->n, keys[i], &folder) > 0)
+			gw_log(GW_LOG_WARN, "keys-reachable", NULL, "file=%s folder=%s reason=\"the "
+			       "network-facing daemon may read this key file's folder, so Landlock "
+			       "does not keep the key from it: keep the private keys in a folder of "
+			       "their own outside /etc, /usr, the configuration's and the certificates' "
+			       "folders (docs/internals/keys.md, Sandbox)\"", keys[i], folder);
+}
+
 mla_err landlock_daemon(const struct gw_config *c, const char *config_path, const char *pid_file,
 			int keys_here, int *applied, mla_diag *diag)
 {
@@ -128,6 +174,8 @@ mla_err landlock_daemon(const struct gw_config *c, const char *config_path, cons
 		r->nd += KEYHOLDER_PATHS_MAX;
 	}
 	e = landlock_confine(r->p, r->n, applied, diag);
+	if (e == MLA_OK && *applied > 0 && !keys_here)
+		warn_keys_reachable(r, c);
 	if (e == MLA_OK && *applied > 0 && landlock_folders_of(c->store, store_folder) > 0)
 		sqlite_temp_in(store_folder[0]);
 	free(r);

@@ -18,5 +18,10 @@
  * the running configuration kept. */
 mla_err landlock_daemon(const struct gw_config *c, const char *config_path, const char *pid_file,
 			int keys_here, int *applied, mla_diag *diag);
+/* Whether rules[0..n) let a process read file (as named, or where its links lead): 0 when
+ * not, else the rule's place + 1, that rule's path in *folder. A key file the daemon's rules
+ * reach is logged at start (keys-reachable): Landlock then does not keep it from the daemon. */
+size_t landlock_daemon_reaches(const struct landlock_path *rules, size_t n, const char *file,
+			       const char **folder);
 
 #endif

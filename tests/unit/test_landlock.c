@@ -148,6 +148,37 @@ static void test_no_keyholder(void **state)
 	run_confined(daemon_child, 1);
 }
 
+/* Which key files the daemon's rules reach (logged at start as keys-reachable): one beside a
+ * certificate, one in a folder of its own, a folder whose name only starts the same, a key
+ * named through a link into a folder it may read, a pkcs11: URI, and everything under "/". */
+static void test_keys_reachable(void **state)
+{
+	char certs[96], key_beside[160], key_apart[160], key_prefix[160], key_link[160];
+	char target[160];
+	const char *folder = NULL;
+	struct landlock_path rules[2];
+
+	(void)state;
+	snprintf(certs, sizeof(certs), "%s/certs", dir);
+	rules[0] = (struct landlock_path){"/usr", 0, 0};
+	rules[1] = (struct landlock_path){certs, 0, 0};
+	path_of(key_beside, "certs", "sign.key");
+	path_of(key_apart, "keys", "tls.key");
+	snprintf(key_prefix, sizeof(key_prefix), "%s/certs-old/sign.key", dir);
+	path_of(key_link, "keys", "linked.key");
+	path_of(target, "certs", "tls.crt");
+	assert_int_equal(symlink(target, key_link), 0);
+	assert_int_equal(landlock_daemon_reaches(rules, 2, key_beside, &folder), 2);
+	assert_string_equal(folder, certs);
+	assert_int_equal(landlock_daemon_reaches(rules, 2, key_apart, &folder), 0);
+	assert_int_equal(landlock_daemon_reaches(rules, 2, key_prefix, &folder), 0);
+	assert_int_equal(landlock_daemon_reaches(rules, 2, key_link, &folder), 2);
+	assert_int_equal(landlock_daemon_reaches(rules, 2, "pkcs11:token=t;object=k", &folder), 0);
+	rules[0] = (struct landlock_path){"/", 0, 0};
+	assert_int_equal(landlock_daemon_reaches(rules, 1, key_apart, &folder), 1);
+	assert_int_equal(unlink(key_link), 0);
+}
+
 /* The daemon's folders beside ro, rw and out (out/f its "elsewhere"), and its configuration. */
 static int setup_daemon(void)
 {
@@ -211,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_confined),
 		cmocka_unit_test(test_daemon_rules),
 		cmocka_unit_test(test_no_keyholder),
+		cmocka_unit_test(test_keys_reachable),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -190,6 +190,10 @@ def check_landlock(net):
         check('landlock msg=- process=%s abi=%d' % (process, landlock_abi()) in co.log_text(),
               'the daemon does not say its %s is under Landlock' % process)
     own_key, own_cert = co.pki('sign.key'), co.pki('sign.crt')
+    # the test PKI keeps each key beside its certificate: the daemon may read that folder,
+    # and says so at start for each key
+    check('keys-reachable msg=- file=%s folder=%s' % (own_key, os.path.dirname(own_cert))
+          in co.log_text(), 'no keys-reachable line for a key beside its certificate')
     key = copy_to(own_key, os.path.join(net.dir, 'elsewhere'))
     log = reload_outcome(co, 'keys', 'sign_key', key)
     check('reload-refused' in log and 'Permission denied' in log and co.running(),
