@@ -1,6 +1,7 @@
-/* Filesystem confinement with Landlock (see landlock.h). Only the access rights of ABI 1 and
- * 2 are used (Debian 12's headers know no more): reading files and directories, writing
- * files, and making, removing and moving (REFER) entries. */
+/* Filesystem confinement with Landlock (see landlock.h): reading files and directories,
+ * writing files, and making regular files, folders and sockets, removing and moving (REFER,
+ * ABI 2) entries beneath the folders given write; truncating (ABI 3) with write too. Making
+ * devices, FIFOs and symbolic links is handled and granted nowhere: nothing here makes one. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -16,16 +17,24 @@
 #include "landlock.h"
 #include "mlagw/codec.h"
 
+/* ABI 3 (Linux 6.2): Debian 12's headers (6.1) do not name it */
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+
 #define READ_RIGHTS (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 #define WRITE_RIGHTS                                                                          \
 	(LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |                        \
-	 LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |                        \
-	 LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |                            \
-	 LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |                          \
-	 LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM)
+	 LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_DIR |                         \
+	 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_TRUNCATE)
+/* denied everywhere: handled, never granted */
+#define NEVER_RIGHTS                                                                          \
+	(LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_BLOCK |                         \
+	 LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_SYM)
 /* the rights a regular file can be given (the others are a directory's) */
 #define FILE_RIGHTS                                                                           \
-	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE)
+	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |                            \
+	 LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE)
 
 size_t landlock_system_paths(struct landlock_path out[LANDLOCK_SYSTEM_PATHS])
 {
@@ -70,9 +79,14 @@ int landlock_abi(void)
  * too: neither process runs a program. */
 static uint64_t handled_rights(int abi)
 {
-	uint64_t h = READ_RIGHTS | WRITE_RIGHTS | LANDLOCK_ACCESS_FS_EXECUTE;
+	uint64_t h = READ_RIGHTS | (WRITE_RIGHTS & ~LANDLOCK_ACCESS_FS_TRUNCATE) | NEVER_RIGHTS |
+		     LANDLOCK_ACCESS_FS_EXECUTE;
 
-	return abi >= 2 ? h | LANDLOCK_ACCESS_FS_REFER : h;
+	if (abi >= 2)
+		h |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3) /* truncate(2), O_TRUNC: an ABI 1 or 2 kernel refuses a right it lacks */
+		h |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	return h;
 }
 
 /* Adds p beneath which (or on which, for a file) its rights hold; a path that does not exist

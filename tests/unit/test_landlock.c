@@ -51,6 +51,25 @@ static int can_open(const char *folder, const char *name, int flags)
 	return 1;
 }
 
+/* Makes in folder a FIFO ('p'), a symbolic link ('l') or a folder ('d'): 1, or -errno. */
+static int made_in(const char *folder, char kind)
+{
+	char p[160];
+	int r;
+
+	snprintf(p, sizeof(p), "%s/made-%c", folder, kind);
+	r = kind == 'p' ? mkfifo(p, 0600) : kind == 'l' ? symlink("f", p) : mkdir(p, 0700);
+	return r == 0 ? 1 : -errno;
+}
+
+static int truncated(const char *folder, const char *name)
+{
+	char p[160];
+
+	snprintf(p, sizeof(p), "%s/%s", folder, name);
+	return truncate(p, 0) == 0 ? 1 : -errno;
+}
+
 /* In a child: confined to ro (read) and rw (read, write), every expectation checked; the
  * exit status counts the ones that failed. */
 static int confined_child(int unused)
@@ -70,6 +89,13 @@ static int confined_child(int unused)
 	bad += can_open(out, "f", O_RDONLY) != -EACCES;    /* nothing elsewhere */
 	bad += can_open(out, "new", O_WRONLY | O_CREAT) != -EACCES;
 	bad += can_open("/etc", "passwd", O_RDONLY) != -EACCES;
+	bad += made_in(rw, 'p') != -EACCES;                /* no FIFO, link or device anywhere */
+	bad += made_in(rw, 'l') != -EACCES;
+	bad += made_in(rw, 'd') != 1;                      /* a folder where writing is given */
+	if (landlock_abi() >= 3) {                         /* truncating: with write only */
+		bad += truncated(ro, "f") != -EACCES;
+		bad += truncated(rw, "f") != 1;
+	}
 	return bad;
 }
 
