@@ -59,7 +59,8 @@ static const char gw_usage[] =
 	"  --rsa-bits B       encryption key size of both States (default 3072)\n"
 	"  --workers W        crypto workers per gateway (default: the gateway's, one per CPU + 1)\n"
 	"  --max-in-flight M  A's concurrent exchanges with B (default: the gateway's, 8)\n"
-	"  --pairs K          full-load runs with and without the keyholder (default 3, 1 to 9)\n"
+	"  --pairs K          full-load runs with and without the keyholder (default 3; odd, 1 to 9:\n"
+	"                     the median is a run, and the last pair ends with the keyholder)\n"
 	"  --json             print the figures as JSON\n"
 	"  --keep             keep the temporary directory (configurations, stores, logs)\n"
 	"  --mlagwd PATH      the daemon to run (default: ../gateway/mlagwd beside this mlagw)\n"
@@ -108,9 +109,9 @@ static int apply_option(int c, const char *v, void *args)
 	case O_KEEP: a->keep = 1; return CLI_OK;
 	case O_MLAGWD: a->mlagwd = v; return CLI_OK;
 	case O_PAIRS:
-		return cli_parse_long(v, 1, MAX_PAIRS, &a->pairs) == 0
+		return cli_parse_long(v, 1, MAX_PAIRS, &a->pairs) == 0 && a->pairs % 2 == 1
 			       ? CLI_OK
-			       : cli_usage_error("bench", "--pairs must be from 1 to 9");
+			       : cli_usage_error("bench", "--pairs must be odd, from 1 to 9");
 	default: return cli_usage_error("bench", "unknown option");
 	}
 }
@@ -194,12 +195,12 @@ static const struct bgw_run *median_run(const struct gw_result *res, int side)
 }
 
 /* The bound, then the pairs (even pairs without the keyholder first, odd ones with it
- * first), then the paced run on the last gateways with the keyholder, memory figures, stop. */
+ * first: an odd count, so the last run has the keyholder and its gateways stay up), then
+ * the paced run on them, memory figures, stop. */
 static mla_err run_all(struct bgw_env *e, const struct bgw_args *a, struct gw_result *res,
 		       mla_diag *d)
 {
 	mla_err r;
-	int last_kh = 0;
 
 	if ((r = measure_bound(e, res, d)) != MLA_OK)
 		return r;
@@ -209,18 +210,11 @@ static mla_err run_all(struct bgw_env *e, const struct bgw_args *a, struct gw_re
 			int no_kh = (p % 2 == 0) == (k == 0);
 			int last = p == res->pairs - 1 && k == 1;
 
-			if ((r = full_run(e, a, res, no_kh, &res->pair[p][no_kh], last && !no_kh,
-					  d)) != MLA_OK)
+			if ((r = full_run(e, a, res, no_kh, &res->pair[p][no_kh], last, d)) != MLA_OK)
 				return r;
-			last_kh = last && !no_kh;
 		}
 	res->full = median_run(res, 0);
 	res->full_nokh = median_run(res, 1);
-	if (!last_kh) { /* an even number of pairs ended without it */
-		e->no_keyholder = 0;
-		if ((r = bgw_start(e, d)) != MLA_OK)
-			return r;
-	}
 	if (!a->json)
 		fprintf(stderr, "mlagw bench: %.1f envelopes/s (median with the keyholder); now paced "
 			"at %.1f/s...\n", res->full->throughput, res->full->throughput / 2.0);

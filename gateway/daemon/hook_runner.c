@@ -90,6 +90,7 @@ static int await_ready(int fd, pid_t p)
 	gw_log(GW_LOG_ERROR, "hook-runner-failed", NULL, "reason=\"%s\"",
 	       n > 1 && word[0] == 'E' ? word + 1
 	       : r == 0		       ? "no word from it in 10 s"
+	       : r < 0		       ? "cannot wait for its word"
 				       : "it ended before it was confined");
 	(void)kill(p, SIGKILL);
 	while (waitpid(p, NULL, 0) < 0 && errno == EINTR)

@@ -121,10 +121,10 @@ size_t landlock_daemon_reaches(const struct landlock_path *rules, size_t n, cons
 			       const char **folder)
 {
 	char real[PATH_MAX];
-	const char *as[2] = {file, realpath(file, real) != NULL ? real : NULL};
+	/* as named when absolute, and where it leads; a pkcs11: URI or "" is neither */
+	const char *as[2] = {file[0] == '/' ? file : NULL,
+			     realpath(file, real) != NULL ? real : NULL};
 
-	if (file[0] != '/')
-		return 0; /* a pkcs11: URI or none */
 	for (size_t i = 0; i < n; i++)
 		for (int k = 0; k < 2; k++)
 			if (as[k] != NULL && beneath(as[k], rules[i].path)) {
@@ -152,6 +152,28 @@ static void warn_keys_reachable(const struct rules *r, const struct gw_config *c
 			       "folders (docs/internals/keys.md, Sandbox)\"", keys[i], folder);
 }
 
+/* A folder given write that holds the configuration, or is a system folder or the root: the
+ * daemon could rewrite what it trusts (a store, socket, pid or directory file placed
+ * there). Logged at start: the operator gives those files a folder of their own. */
+static void warn_wide_writes(const struct rules *r, const char *config_path)
+{
+	struct landlock_path sys[LANDLOCK_SYSTEM_PATHS];
+	const char *folder = NULL;
+	size_t ns = landlock_system_paths(sys);
+
+	for (size_t i = 0; i < r->n; i++) {
+		int wide = r->p[i].write && strcmp(r->p[i].path, "/dev/null") != 0 &&
+			   (landlock_daemon_reaches(&r->p[i], 1, config_path, &folder) > 0 ||
+			    strcmp(r->p[i].path, "/") == 0 ||
+			    landlock_daemon_reaches(sys, ns, r->p[i].path, &folder) > 0);
+		if (wide)
+			gw_log(GW_LOG_WARN, "landlock-wide-write", NULL, "folder=%s reason=\"the "
+			       "daemon may write beneath this folder, which holds its configuration or "
+			       "system files: give the store, the socket, the pid file and the "
+			       "directory file folders of their own\"", r->p[i].path);
+	}
+}
+
 mla_err landlock_daemon(const struct gw_config *c, const char *config_path, const char *pid_file,
 			int keys_here, int *applied, mla_diag *diag)
 {
@@ -176,6 +198,8 @@ mla_err landlock_daemon(const struct gw_config *c, const char *config_path, cons
 	e = landlock_confine(r->p, r->n, applied, diag);
 	if (e == MLA_OK && *applied > 0 && !keys_here)
 		warn_keys_reachable(r, c);
+	if (e == MLA_OK && *applied > 0)
+		warn_wide_writes(r, config_path);
 	if (e == MLA_OK && *applied > 0 && landlock_folders_of(c->store, store_folder) > 0)
 		sqlite_temp_in(store_folder[0]);
 	free(r);

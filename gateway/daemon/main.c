@@ -48,6 +48,24 @@ struct args {
 	int foreground, check, init, debug, no_keyholder;
 };
 
+/* --pid-file taken from the working folder now: a detached daemon works from "/", and its
+ * Landlock rules name only absolute folders. */
+static int absolute_pid_file(struct args *a)
+{
+	static char path[PATH_MAX];
+	char cwd[PATH_MAX];
+
+	if (a->pid_file == NULL || a->pid_file[0] == '/' || a->pid_file[0] == '\0')
+		return 0;
+	if (getcwd(cwd, sizeof(cwd)) == NULL ||
+	    mla_snprintf(path, sizeof(path), "%s/%s", cwd, a->pid_file) != MLA_OK) {
+		fprintf(stderr, "mlagwd: --pid-file %s: cannot make it absolute\n", a->pid_file);
+		return -1;
+	}
+	a->pid_file = path;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
@@ -66,7 +84,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'f': a->foreground = 1; break;
 		case 'k': a->check = 1; break;
 		case 'i': a->init = 1; break;
-		case 'p': a->pid_file = optarg; break;
+		case 'p': a->pid_file = optarg; break; /* made absolute below */
 		case 'd': a->debug = 1; break;
 		case 'K': a->no_keyholder = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
@@ -78,7 +96,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		fputs(usage, stderr);
 		return -1;
 	}
-	return 0;
+	return absolute_pid_file(a);
 }
 
 static int write_pid(const char *path)
@@ -399,8 +417,11 @@ int main(int argc, char **argv)
 	/* before any key file is read: from here on the keys live in the keyholder */
 	if (start_children(&cfg, g.config_path, ready_fd, !a.no_keyholder, drop ? &ku : NULL,
 			   drop ? &du : NULL, &ch) != 0) {
+		/* ECHILD: the runner said why it could not start, in its hook-runner-failed line */
 		(void)mla_snprintf_cut(msg, sizeof(msg), "mlagwd: cannot start the keyholder or the "
-				       "hook runner: %s\n", strerror(errno));
+				       "hook runner: %s\n", errno == ECHILD ? "the hook runner could "
+				       "not confine itself (its reason: the hook-runner-failed line)"
+				       : strerror(errno));
 		report_start(&ready_fd, 1, msg);
 		return 1;
 	}

@@ -34,7 +34,7 @@ static const int hook_denied_calls[] = {
 	/* other processes of the daemon's user, the daemon among them: its memory, its
 	 * descriptors */
 	SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev), SCMP_SYS(pidfd_getfd),
-	SCMP_SYS(kcmp),
+	SCMP_SYS(kcmp), SCMP_SYS(process_madvise), SCMP_SYS(move_pages), SCMP_SYS(migrate_pages),
 	/* the kernel surfaces exploits use most (io_uring also works unseen by any filter) */
 	SCMP_SYS(bpf), SCMP_SYS(perf_event_open), SCMP_SYS(userfaultfd), SCMP_SYS(keyctl),
 	SCMP_SYS(add_key), SCMP_SYS(request_key), SCMP_SYS(io_uring_setup),
@@ -46,7 +46,7 @@ static const int hook_denied_calls[] = {
 	SCMP_SYS(ptrace),
 #endif
 #if defined(__x86_64__)
-	SCMP_SYS(iopl), SCMP_SYS(ioperm),
+	SCMP_SYS(iopl), SCMP_SYS(ioperm), SCMP_SYS(modify_ldt),
 #endif
 };
 

@@ -194,6 +194,9 @@ def check_landlock(net):
     # and says so at start for each key
     check('keys-reachable msg=- file=%s folder=%s' % (own_key, os.path.dirname(own_cert))
           in co.log_text(), 'no keys-reachable line for a key beside its certificate')
+    # and the test keeps the configuration beside the store, in a folder the daemon writes
+    check('landlock-wide-write msg=- folder=%s ' % co.dir in co.log_text(),
+          'no landlock-wide-write line for a configuration beside the store')
     key = copy_to(own_key, os.path.join(net.dir, 'elsewhere'))
     log = reload_outcome(co, 'keys', 'sign_key', key)
     check('reload-refused' in log and 'Permission denied' in log and co.running(),

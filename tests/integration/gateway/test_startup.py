@@ -140,6 +140,27 @@ def good_start(gw):
     check(not os.path.exists(gw.pid_file), 'good start: pid file left after SIGTERM')
 
 
+def relative_pid_file(gw):
+    """--pid-file named relative to the working folder: written there, though the detached
+    daemon works from / and its Landlock rules name absolute folders only."""
+    rel = 'relative.pid'
+    where = os.path.join(gw.dir, rel)
+    p = subprocess.run([gw.net.mlagwd, '-c', gw.conf, '--pid-file', rel], cwd=gw.dir,
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    check(p.returncode == 0, 'relative --pid-file: exit %d %r' % (p.returncode, p.stderr))
+    wait_until(lambda: os.path.exists(where), 10, msg='the pid file in the working folder')
+    with open(where) as f:
+        pid = int(f.read())
+    _PIDS.append(pid)
+    check(daemons_of(gw) == [pid], 'relative --pid-file: pid %d, daemons %r' %
+          (pid, daemons_of(gw)))
+    os.kill(pid, signal.SIGTERM)
+    wait_until(lambda: not alive(pid), 30, msg='the daemon to stop on SIGTERM')
+    check(not os.path.exists(where), 'relative --pid-file: left after SIGTERM')
+    print('ok - --pid-file %s, relative: written in the working folder and removed at the '
+          'stop' % rel)
+
+
 def main(mlagw, mlagwd):
     net = Net(mlagw, mlagwd, ['ES'])
     es = net['ES']
@@ -151,6 +172,7 @@ def main(mlagw, mlagwd):
         es.init_store()
         killed_before_ready(es)
         good_start(es)
+        relative_pid_file(es)
     finally:
         for pid in _PIDS:
             if alive(pid):
