@@ -122,7 +122,10 @@ def arrest_warrant(net):
 
     step(net, 'CO', 'surrender-consented', EAW, con, 'extradition')
     views = both(net, EAW)
-    due = day_end(consented // 1000 * 1000, 10)
+    # the clock starts at the consent recorded, or at the step's own time when the recorded
+    # one is later (SPEC 16.9): an hour ahead crosses into the next day after 23:00 UTC
+    start = min(consented // 1000 * 1000, views[0]['steps'][-1]['at_ms'])
+    due = day_end(start, 10)
     for v in views:
         check(legal_rules(v) == ['eaw_consent'] and legal(v, 'eaw_consent')['due_ms'] == due and
               v['deadline_state'] == 'not-due', '%s after the consent: %r' % (v['side'], v))
