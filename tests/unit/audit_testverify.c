@@ -142,6 +142,23 @@ void tv_trust_close(struct tv_trust *t)
 	memset(t, 0, sizeof(*t));
 }
 
+int tv_trust_es(struct tv_trust *t, struct tb_state *es)
+{
+	const struct tb_state *roots[] = {es};
+
+	tv_trust_dir(t);
+	if (tb_state_make("ES", t->dir, es) != 0)
+		return -1;
+	tv_trust_load(t, roots, 1);
+	return 0;
+}
+
+void tv_trust_es_end(struct tv_trust *t, struct tb_state *es)
+{
+	tv_trust_close(t);
+	tb_state_free(es);
+}
+
 void tv_trust_pki(struct tv_trust *t, const char *pki_dir, struct tb_state *es,
 		  struct tb_state *co)
 {

@@ -50,6 +50,10 @@ struct tv_trust {
 void tv_trust_dir(struct tv_trust *t);
 void tv_trust_load(struct tv_trust *t, const struct tb_state *const *states, size_t n);
 void tv_trust_close(struct tv_trust *t);
+/* The set-up most verify tests share: tv_trust_dir, one State ES made there (tb_state_make)
+ * and its root trusted; 0, or -1 if ES could not be made. tv_trust_es_end undoes both. */
+int tv_trust_es(struct tv_trust *t, struct tb_state *es);
+void tv_trust_es_end(struct tv_trust *t, struct tb_state *es);
 /* tv_trust_dir, then ES and CO loaded from the `mlagw pki init` PKI in pki_dir (the unit test
  * fixture's) and their roots trusted. */
 void tv_trust_pki(struct tv_trust *t, const char *pki_dir, struct tb_state *es,

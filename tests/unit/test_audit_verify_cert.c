@@ -28,23 +28,18 @@ static struct tb_state es;
 
 static int setup(void **state)
 {
-	const struct tb_state *roots[] = {&es};
-
 	(void)state;
 	if (mla_crypto_init(NULL) != MLA_OK)
 		return -1;
-	tv_trust_dir(&tt);
-	if (tb_state_make("ES", tt.dir, &es) != 0)
+	if (tv_trust_es(&tt, &es) != 0)
 		return -1;
-	tv_trust_load(&tt, roots, 1);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	tv_trust_close(&tt);
-	tb_state_free(&es);
+	tv_trust_es_end(&tt, &es);
 	return 0;
 }
 

@@ -30,21 +30,16 @@ static EVP_PKEY *other_key; /* a key no root holds */
 
 static int setup(void **state)
 {
-	const struct tb_state *roots[] = {&es};
-
 	(void)state;
-	tv_trust_dir(&tt);
-	assert_int_equal(tb_state_make("ES", tt.dir, &es), 0);
+	assert_int_equal(tv_trust_es(&tt, &es), 0);
 	assert_int_equal(mla_pki_keygen(MLA_KEY_EC_P256, 0, &other_key, NULL), MLA_OK);
-	tv_trust_load(&tt, roots, 1);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	tv_trust_close(&tt);
-	tb_state_free(&es);
+	tv_trust_es_end(&tt, &es);
 	EVP_PKEY_free(other_key);
 	return 0;
 }

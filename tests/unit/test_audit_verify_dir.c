@@ -27,20 +27,15 @@ static struct tb_state es;
 
 static int setup(void **state)
 {
-	const struct tb_state *roots[] = {&es};
-
 	(void)state;
-	tv_trust_dir(&tt);
-	assert_int_equal(tb_state_make("ES", tt.dir, &es), 0);
-	tv_trust_load(&tt, roots, 1);
+	assert_int_equal(tv_trust_es(&tt, &es), 0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	tv_trust_close(&tt);
-	tb_state_free(&es);
+	tv_trust_es_end(&tt, &es);
 	return 0;
 }
 

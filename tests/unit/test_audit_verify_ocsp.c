@@ -43,12 +43,10 @@ static void add_ocsp_signing(X509 *cert, EVP_PKEY *root_key)
 
 static int setup(void **state)
 {
-	const struct tb_state *roots[] = {&es};
 	time_t now = time(NULL);
 
 	(void)state;
-	tv_trust_dir(&tt);
-	assert_int_equal(tb_state_make("ES", tt.dir, &es), 0);
+	assert_int_equal(tv_trust_es(&tt, &es), 0);
 	assert_int_equal(mla_pki_keygen(MLA_KEY_EC_P256, 0, &other_key, NULL), MLA_OK);
 	assert_int_equal(mla_pki_keygen(MLA_KEY_EC_P256, 0, &resp_key, NULL), MLA_OK);
 	/* a self-signed certificate of other_key under the root's very name */
@@ -62,15 +60,13 @@ static int setup(void **state)
 	assert_int_equal(mla_pki_issue(MLA_ROLE_SIGN, "ES", "ES signer", resp_key, es.root,
 				       es.root_key, now - 3600, now + 86400, NULL, &plain_signer,
 				       NULL), MLA_OK);
-	tv_trust_load(&tt, roots, 1);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	tv_trust_close(&tt);
-	tb_state_free(&es);
+	tv_trust_es_end(&tt, &es);
 	EVP_PKEY_free(other_key);
 	EVP_PKEY_free(resp_key);
 	X509_free(forged_root);

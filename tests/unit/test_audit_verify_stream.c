@@ -24,22 +24,17 @@ static int64_t t0;
 
 static int setup(void **state)
 {
-	const struct tb_state *roots[] = {&es};
-
 	(void)state;
 	t0 = (int64_t)time(NULL) * 1000 - 60000;
-	tv_trust_dir(&tt);
-	if (mla_crypto_init(NULL) != MLA_OK || tb_state_make("ES", tt.dir, &es) != 0)
+	if (mla_crypto_init(NULL) != MLA_OK || tv_trust_es(&tt, &es) != 0)
 		return -1;
-	tv_trust_load(&tt, roots, 1);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	tb_state_free(&es);
-	tv_trust_close(&tt);
+	tv_trust_es_end(&tt, &es);
 	return 0;
 }
 
