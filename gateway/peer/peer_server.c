@@ -37,6 +37,7 @@ struct gw_peer_server {
 	struct event *sweep; /* attachments being received past [limits] transfer_timeout */
 	int64_t revoked_alert_ms; /* the last alert of a revoked TLS peer (one a minute) */
 	struct seg_sync seg_sync; /* received segments waiting for their file's fsync */
+	struct reserve_job *reserving; /* disk reservations in the workers (their jobs own them) */
 };
 
 #define SWEEP_S 60
@@ -44,6 +45,11 @@ struct gw_peer_server {
 struct seg_sync *peer_seg_sync(struct gw *g)
 {
 	return &g->peer->seg_sync;
+}
+
+struct reserve_job **peer_reservations(struct gw *g)
+{
+	return &g->peer->reserving;
 }
 
 struct refusals *peer_refusals(struct gw *g)

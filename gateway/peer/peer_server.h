@@ -24,6 +24,9 @@ void receive_envelope(struct gw *g, struct recv_req *rr, const char *peer_state,
 struct refusals *peer_refusals(struct gw *g);
 /* The group fsync of received segments (segment_sync.h); the listener runs. */
 struct seg_sync *peer_seg_sync(struct gw *g);
+/* The disk reservations under way (transfer_reserve.c), a list the listener keeps. */
+struct reserve_job;
+struct reserve_job **peer_reservations(struct gw *g);
 /* Sends a reply and releases the request record. */
 void recv_reply(struct recv_req *rr, int code, const char *reason, const char *content_type,
 		const uint8_t *body, size_t len);

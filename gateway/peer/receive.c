@@ -584,7 +584,7 @@ static void refuse_duplicate(struct gw *g, struct recv_job *j)
 }
 
 /* Answers 202 with the transfer status of t (a JSON body), after the current commit. */
-static void reply_status(struct gw *g, struct recv_req *rr, const struct store_transfer_in *t)
+void receive_reply_status(struct gw *g, struct recv_req *rr, const struct store_transfer_in *t)
 {
 	struct reply_ctx *rc;
 	mla_diag d = {MLA_OK, ""};
@@ -646,7 +646,7 @@ static int handle_transferring(struct gw *g, struct recv_job *j)
 		j->rr = NULL; /* answered by the completion */
 		return 1;
 	}
-	reply_status(g, j->rr, &t);
+	receive_reply_status(g, j->rr, &t);
 	return 1;
 }
 
@@ -730,14 +730,14 @@ static void transfer_of(const struct recv_job *j, struct store_transfer_in *t)
 		t->att[i] = j->att->item[i].pub;
 }
 
-/* An envelope version 3 accepted by every check (SPEC 17.13): the disk reserved, the
- * envelope kept apart from the inbox, 202 with the status (every segment missing). */
+/* An envelope version 3 accepted by every check (SPEC 17.13): the disk reserved (in a
+ * worker, transfer_reserve.c), the envelope kept apart from the inbox, 202 with the status
+ * (every segment missing). The request and the envelope's bytes go to the reservation. */
 static void transfer_begin(struct gw *g, struct recv_job *j)
 {
 	const char *id = j->v.header.message_id;
 	struct store_transfer_in t;
 	mla_diag d = {MLA_OK, ""};
-	char text[MLA_DIAG_MAX + 2];
 	struct out_msg sent;
 	mla_err e;
 
@@ -753,27 +753,10 @@ static void transfer_begin(struct gw *g, struct recv_job *j)
 		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
 		return;
 	}
-	d.code = MLA_OK;
-	d.msg[0] = '\0';
 	transfer_sweep(g); /* the ones given up first: their space is free again */
 	transfer_of(j, &t);
-	if (transfer_reserve(&g->snap->cfg, g->store, &t, &d) != MLA_OK) {
-		gw_log(GW_LOG_WARN, "transfer-refused", id, "peer=%s reason=\"%s\"", j->peer_state,
-		       d.msg);
-		(void)mla_snprintf_cut(text, sizeof(text), "%s\n", d.msg);
-		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", (const uint8_t *)text,
-			   strlen(text));
-		return;
-	}
-	if (store_transfer_in_put(g->store, &t, j->body.data, j->body.len, &d) != MLA_OK) {
-		gw_log_limited(GW_LOG_ERROR, "store-error", "transfer-put", id,
-			       "op=transfer-put reason=\"%s\"", d.msg);
-		(void)attach_dir_remove(g->snap->cfg.store, id, NULL);
-		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
-		return;
-	}
-	gw_log(GW_LOG_INFO, "transferring", id, "from=%s attachments=%zu", j->peer_state, t.n);
-	reply_status(g, j->rr, &t);
+	transfer_reserve_start(g, j->rr, &t, &j->body);
+	j->rr = NULL; /* answered by the reservation */
 }
 
 static void accept_envelope(struct gw *g, struct recv_job *j)

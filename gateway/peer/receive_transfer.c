@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -20,100 +19,6 @@
 #include "mlagw/codec.h"
 #include "receive_transfer.h"
 #include "segment_sync.h"
-
-static uint64_t ciphertext_of(const struct store_transfer_in *t)
-{
-	uint64_t sum = 0;
-
-	for (size_t i = 0; i < t->n; i++)
-		sum += t->att[i].size;
-	return sum;
-}
-
-/* The free bytes of the file system holding the store's folder. */
-static mla_err free_bytes(const char *store_db, uint64_t *out, mla_diag *diag)
-{
-	char dir[ATTACH_PATH_MAX];
-	const char *slash = strrchr(store_db, '/');
-	struct statvfs v;
-
-	if (mla_snprintf(dir, sizeof(dir), "%.*s", slash != NULL ? (int)(slash - store_db) : 1,
-			 slash != NULL ? store_db : ".") != MLA_OK)
-		return mla_fail(diag, MLA_ERR_IO, "store folder path too long");
-	if (dir[0] == '\0')
-		dir[0] = '/', dir[1] = '\0';
-	if (statvfs(dir, &v) != 0)
-		return mla_fail(diag, MLA_ERR_IO, "cannot read the free space of the store's file "
-				"system: %s", strerror(errno));
-	*out = (uint64_t)v.f_bavail * (uint64_t)v.f_frsize;
-	return MLA_OK;
-}
-
-static mla_err allocate_part(const char *store_db, const char *id, const mla_attach_entry *e,
-			     mla_diag *diag)
-{
-	char path[ATTACH_PATH_MAX];
-	mla_err r;
-	int fd, e2 = 0;
-
-	if ((r = attach_file_path(store_db, id, e->index, ATTACH_CT_PART, path, sizeof(path),
-				  diag)) != MLA_OK)
-		return r;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		return mla_fail(diag, MLA_ERR_IO, "cannot create attachment %lu of %s: %s",
-				(unsigned long)e->index, id, strerror(errno));
-	if (e->size > (uint64_t)INT64_MAX ||
-	    (e2 = posix_fallocate(fd, 0, (off_t)e->size)) != 0 || fsync(fd) != 0) {
-		close(fd);
-		return mla_fail(diag, MLA_ERR_IO, "insufficient storage: cannot reserve %llu bytes "
-				"for attachment %lu: %s", (unsigned long long)e->size,
-				(unsigned long)e->index, strerror(e2 != 0 ? e2 : errno));
-	}
-	close(fd);
-	return MLA_OK;
-}
-
-mla_err transfer_peer_room(const struct gw_config *c, const char *peer, uint64_t count,
-			   uint64_t bytes, uint64_t need, mla_diag *diag)
-{
-	if (count >= c->transfer_peer_max)
-		return mla_fail(diag, MLA_ERR_IO, "insufficient storage for peer %s: it has %llu "
-				"transfers unfinished, the most one peer may have ([limits] "
-				"transfer_peer_max)", peer, (unsigned long long)count);
-	if (bytes > c->transfer_peer_bytes || need > c->transfer_peer_bytes - bytes)
-		return mla_fail(diag, MLA_ERR_IO, "insufficient storage for peer %s: %llu bytes of "
-				"attachments beside the %llu reserved for its unfinished transfers "
-				"exceed the %llu one peer may hold ([limits] transfer_peer_bytes)",
-				peer, (unsigned long long)need, (unsigned long long)bytes,
-				(unsigned long long)c->transfer_peer_bytes);
-	return MLA_OK;
-}
-
-mla_err transfer_reserve(const struct gw_config *c, gw_store *s,
-			 const struct store_transfer_in *t, mla_diag *diag)
-{
-	uint64_t need = ciphertext_of(t), have = 0, count = 0, held = 0;
-	mla_err r;
-
-	if ((r = store_transfer_in_of_peer(s, t->from_state, &count, &held, diag)) != MLA_OK ||
-	    (r = transfer_peer_room(c, t->from_state, count, held, need, diag)) != MLA_OK ||
-	    (r = free_bytes(c->store, &have, diag)) != MLA_OK)
-		return r;
-	if (have < need || have - need < (uint64_t)c->transfer_reserve_margin)
-		return mla_fail(diag, MLA_ERR_IO, "insufficient storage: %llu bytes of attachments "
-				"and a margin of %llu bytes ([limits] transfer_reserve_margin) need "
-				"more than the %llu bytes free", (unsigned long long)need,
-				(unsigned long long)c->transfer_reserve_margin,
-				(unsigned long long)have);
-	if ((r = attach_dir_make(c->store, t->message_id, diag)) != MLA_OK)
-		return r;
-	for (size_t i = 0; i < t->n; i++)
-		if ((r = allocate_part(c->store, t->message_id, &t->att[i], diag)) != MLA_OK) {
-			(void)attach_dir_remove(c->store, t->message_id, NULL);
-			return r;
-		}
-	return MLA_OK;
-}
 
 mla_err transfer_complete_files(const struct gw_config *c, const struct store_transfer_in *t,
 				mla_diag *diag)

@@ -13,13 +13,19 @@
  * "insufficient storage for peer …" naming the limit when not. */
 mla_err transfer_peer_room(const struct gw_config *c, const char *peer, uint64_t count,
 			   uint64_t bytes, uint64_t need, mla_diag *diag);
-/* Reserves the disk for t's attachments: the peer's share first (transfer_peer_room over
- * its transfers in s), then statvfs must show their ciphertext plus
- * [limits] transfer_reserve_margin free, then each "<n>.ct.part" is allocated in full
- * (posix_fallocate), so a full disk later cannot cut a transfer short. MLA_ERR_IO with
- * "insufficient storage…" (nothing left behind) when the space is not there. */
-mla_err transfer_reserve(const struct gw_config *c, gw_store *s,
-			 const struct store_transfer_in *t, mla_diag *diag);
+/* Reserves the disk for t's attachments (transfer_reserve.c), then answers rr: the peer's
+ * share (transfer_peer_room over its stored transfers and those being reserved) and the free
+ * space ([limits] transfer_reserve_margin beside them) checked now, then each "<n>.ct.part"
+ * allocated in full (posix_fallocate) and fsynced in a worker, so a full disk later cannot cut
+ * a transfer short; then t is stored with envelope (moved out: left empty) and answered 202
+ * with its status. A refusal is 503 "insufficient storage…" with nothing left behind, as is
+ * a second copy of an envelope whose reservation is under way. */
+void transfer_reserve_start(struct gw *g, struct recv_req *rr, const struct store_transfer_in *t,
+			    mla_buf *envelope);
+/* Whether the disk for message_id is being reserved (its transfer not stored yet). */
+int transfer_reserving(struct gw *g, const char *message_id);
+/* receive.c: 202 with the status of t (every segment missing when new), after the commit. */
+void receive_reply_status(struct gw *g, struct recv_req *rr, const struct store_transfer_in *t);
 /* Completes every file of t ("<n>.ct.part" fsynced and renamed to "<n>.ct"); a file already
  * complete (a crash after its rename) counts as complete. */
 mla_err transfer_complete_files(const struct gw_config *c, const struct store_transfer_in *t,
