@@ -1,5 +1,5 @@
 /* mlagw bench evidence's figures (cmd_bench_evidence.c measures them): the text and JSON
- * forms, the issue's bound and the pipeline bound (SPEC 17.14). */
+ * forms, the issue's bound, the pipeline bound and the order ceiling (SPEC 17.14). */
 #include <stdio.h>
 
 #include "bench_evidence.h"
@@ -33,6 +33,15 @@ static double path_bound_of(const struct bev_figures *f)
 	return (double)f->cores / per_mb;
 }
 
+/* The order ceiling (MB/s): the design the issue sets (SPEC 17.13) writes every byte twice,
+ * one write after the other: A holds the whole file, fsynced, before the envelope can sign
+ * its root, and B writes a segment only once it verified it against that signed root. At
+ * the disk rate measured, with everything else free, end to end cannot beat disk / 2. */
+static double order_ceiling_of(const struct bev_figures *f)
+{
+	return f->disk_mbps / 2.0;
+}
+
 static void print_json(const struct bev_figures *f)
 {
 	double mb = (double)f->size / 1e6, bound = bound_of(f);
@@ -46,8 +55,10 @@ static void print_json(const struct bev_figures *f)
 		       f->downloaded ? mb / f->download_s : 0.0, f->hwm_kib[0], f->hwm_kib[1],
 		       f->cpu_s[0], f->cpu_s[1]);
 	if (f->two)
-		printf("\"cores\": %ld, \"path_bound_mbps\": %.1f, \"path_ratio\": %.3f, ",
-		       f->cores, path_bound_of(f), e2e / path_bound_of(f));
+		printf("\"cores\": %ld, \"path_bound_mbps\": %.1f, \"path_ratio\": %.3f, "
+		       "\"order_ceiling_mbps\": %.1f, \"order_ratio\": %.3f, ", f->cores,
+		       path_bound_of(f), e2e / path_bound_of(f), order_ceiling_of(f),
+		       e2e / order_ceiling_of(f));
 	printf("\"end_to_end_mbps\": %.1f, \"bound_mbps\": %.1f, \"aes_gcm_mbps\": %.1f, "
 	       "\"sha256_mbps\": %.1f, \"disk_mbps\": %.1f, \"ratio\": %.3f}\n", e2e, bound,
 	       f->speed.aes_gcm_mbps, f->speed.sha256_mbps, f->disk_mbps,
@@ -88,9 +99,12 @@ void bev_print(int json, const struct bev_figures *f)
 	printf("  %-18s %8.1f MB/s  (per byte %d AES-256-GCM + %d SHA-256 + %d fsynced writes, "
 	       "on %ld cores)\n", "pipeline bound", path_bound_of(f), PATH_GCM, PATH_SHA,
 	       PATH_WRITES, f->cores);
+	printf("  %-18s %8.1f MB/s  (the file fsynced whole at A before the envelope signs its "
+	       "root, then at B: disk / 2, %.0f%% of the bound)\n", "order ceiling",
+	       order_ceiling_of(f), 100.0 * order_ceiling_of(f) / bound);
 	printf("  end to end at %.0f%% of the bound (target at least 50%%), %.0f%% of the "
-	       "pipeline bound\n", 100.0 * mb / total / bound, 100.0 * mb / total /
-	       path_bound_of(f));
+	       "pipeline bound, %.0f%% of the order ceiling\n", 100.0 * mb / total / bound,
+	       100.0 * mb / total / path_bound_of(f), 100.0 * mb / total / order_ceiling_of(f));
 	printf("  peak RSS           A %.1f MiB, B %.1f MiB (VmHWM; target under 64 MiB per "
 	       "gateway for a 4 GiB attachment)\n", (double)f->hwm_kib[0] / 1024.0,
 	       (double)f->hwm_kib[1] / 1024.0);

@@ -35,7 +35,9 @@ try:
                  "A's verified receipt, version 3", '  bound ', '% of the bound (target at least',
                  '  peak RSS           A ', '  pipeline bound ',
                  '(per byte 5 AES-256-GCM + 3 SHA-256 + 3 fsynced writes, on ',
-                 '% of the pipeline bound', '  CPU time           A '):
+                 '% of the pipeline bound', '  CPU time           A ', '  order ceiling ',
+                 '(the file fsynced whole at A before the envelope signs its root, then at B',
+                 '% of the order ceiling'):
         assert line in out, (line, out)
     assert out.count('MB/s') >= 7, out
     assert glob.glob(os.path.join(tmp, '*')) == [], os.listdir(tmp)  # stores, PKI, files gone
@@ -45,12 +47,16 @@ try:
     assert r['size'] == 100000 and r['gateways'] == 2, r
     for k in ('upload_mbps', 'seal_mbps', 'transfer_mbps', 'end_to_end_mbps', 'bound_mbps',
               'aes_gcm_mbps', 'sha256_mbps', 'disk_mbps', 'ratio', 'cores', 'path_bound_mbps',
-              'path_ratio'):
+              'path_ratio', 'order_ceiling_mbps', 'order_ratio'):
         assert r[k] > 0, (k, r)
     # the pipeline bound: 5 AES-GCM, 3 SHA-256 and 3 disk writes a byte, on every core
     per_mb = 5 / r['aes_gcm_mbps'] + 3 / r['sha256_mbps'] + 3 / r['disk_mbps']
     assert abs(r['path_bound_mbps'] - r['cores'] / per_mb) <= 0.1 + 1e-3 * r['path_bound_mbps'], r
     assert r['path_bound_mbps'] < r['cores'] * r['bound_mbps'], r
+    # the order ceiling: two whole writes one after the other at the disk's rate
+    assert abs(r['order_ceiling_mbps'] - r['disk_mbps'] / 2) <= 0.1, r
+    assert abs(r['order_ratio'] - r['end_to_end_mbps'] / r['order_ceiling_mbps']) <= 2e-3 + \
+        0.01 * r['order_ratio'], r
     assert len(r['peak_rss_kib']) == 2 and min(r['peak_rss_kib']) > 0, r
     assert len(r['cpu_s']) == 2 and min(r['cpu_s']) > 0, r
 
