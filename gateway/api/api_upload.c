@@ -145,6 +145,12 @@ static void chunk_run(struct gw_job *job, struct gw_crypto *k)
 	struct chunk_job *j = (struct chunk_job *)job;
 
 	(void)k;
+	/* contiguous here, not on the loop: a copy of up to chunk_max (8 MiB) */
+	j->c.data = j->c.len > 0 ? evbuffer_pullup(j->body, -1) : (const uint8_t *)"";
+	if (j->c.data == NULL) {
+		j->err = mla_fail(&j->diag, MLA_ERR_NOMEM, "out of memory for the chunk");
+		return;
+	}
 	j->err = upload_append(j->store, j->id, &j->c, &j->st, &j->why, &j->diag);
 }
 
@@ -184,6 +190,8 @@ static void chunk_done(struct gw_job *job)
 		api_reply_error(r, 507, "insufficient-storage", why, NULL);
 	else if (j->err == MLA_ERR_NOT_FOUND)
 		api_reply_error(r, 404, "not-found", "no such upload of the caller", "upload_id");
+	else if (j->err == MLA_ERR_NOMEM)
+		api_reply_error(r, 503, "unavailable", why, NULL);
 	else {
 		gw_log_limited(GW_LOG_ERROR, "upload-error", "append", NULL,
 			       "op=append reason=\"%s\"", j->diag.msg);
@@ -200,12 +208,11 @@ static int take_body(struct api_req *r, struct chunk_job *j, const struct api_ra
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
 	size_t len = evbuffer_get_length(in);
 
+	/* moved without a copy; the worker makes the bytes contiguous (chunk_run) */
 	if ((j->body = evbuffer_new()) == NULL || evbuffer_remove_buffer(in, j->body, len) !=
-							  (int)len ||
-	    (len > 0 && evbuffer_pullup(j->body, -1) == NULL))
+							  (int)len)
 		return 0;
 	j->c.offset = range->first;
-	j->c.data = len > 0 ? evbuffer_pullup(j->body, -1) : (const uint8_t *)"";
 	j->c.len = len;
 	j->c.last = range->last;
 	j->c.total = range->total;

@@ -112,7 +112,7 @@ struct seg_job {
 	int64_t received_ms; /* the transfer the bytes were written for (see same_transfer) */
 	mla_merkle_proof proof;
 	struct evbuffer *body; /* the request's bytes, moved here (no copy) */
-	const uint8_t *data;   /* body's bytes, contiguous */
+	const uint8_t *data;   /* body's bytes, made contiguous by the worker */
 	size_t len;
 	int code; /* 0: written; else the status to answer */
 	mla_diag diag;
@@ -134,6 +134,13 @@ static void seg_run(struct gw_job *job, struct gw_crypto *k)
 	int fd;
 
 	(void)k;
+	j->data = j->len > 0 ? evbuffer_pullup(j->body, -1) : (const uint8_t *)"";
+	if (j->data == NULL) {
+		(void)mla_fail(&j->diag, MLA_ERR_IO, "out of memory for segment %llu",
+			       (unsigned long long)j->k);
+		j->code = 503;
+		return;
+	}
 	if (mla_attach_proof_verify(&j->e, j->k, j->data, j->len, &j->proof, &j->diag) !=
 	    MLA_OK) {
 		j->code = 422;
@@ -408,12 +415,11 @@ void receive_segment(struct gw *g, struct recv_req *rr, const char *peer_state, 
 			   text);
 		return;
 	}
-	/* the bytes, made contiguous, change owner without a copy: the request keeps none the
-	 * worker reads, so a client that goes away frees nothing under it */
-	j->data = len > 0 ? evbuffer_pullup(body, -1) : (const uint8_t *)"";
+	/* the bytes change owner without a copy: the request keeps none the worker reads, so a
+	 * client that goes away frees nothing under it; the worker makes them contiguous (a
+	 * copy of up to 16 MiB the loop, which reads every peer's bytes, is spared) */
 	j->len = len;
-	if ((j->body = evbuffer_new()) == NULL || (len > 0 && j->data == NULL) ||
-	    evbuffer_add_buffer(j->body, body) != 0) {
+	if ((j->body = evbuffer_new()) == NULL || evbuffer_add_buffer(j->body, body) != 0) {
 		seg_free(j);
 		reply_text(rr, 503, "Service Unavailable", "out of memory\n");
 		return;
