@@ -127,7 +127,9 @@ static mla_err allocate_part(const char *store_db, const char *id, const mla_att
 	if ((r = attach_file_path(store_db, id, e->index, ATTACH_CT_PART, path, sizeof(path),
 				  diag)) != MLA_OK)
 		return r;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0)
+	/* emptied first: a reservation killed before its row was stored leaves its folder, and
+	 * the next envelope of that id (the sender's retry, or other bytes) may list less */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 		return mla_fail(diag, MLA_ERR_IO, "cannot create attachment %lu of %s: %s",
 				(unsigned long)e->index, id, strerror(errno));
 	if (e->size > (uint64_t)INT64_MAX ||

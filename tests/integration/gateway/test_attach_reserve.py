@@ -12,7 +12,10 @@ exists, so the test holds a reservation under way:
 - a reservation whose allocation fails (the preloaded posix_fallocate answers ENOSPC while
   PATH.enospc exists; the free-space check before it is test_attach_transfer's) is 503
   "insufficient storage" naming the attachment, and leaves no folder behind; ES's retry
-  later succeeds."""
+  later succeeds;
+- CO killed (SIGKILL) while a reservation waits leaves the message's folder; the next
+  envelope of that id empties the part file it finds (made longer by the test) before
+  allocating it, so the attachment completes at the signed size."""
 import json
 import os
 import sys
@@ -42,7 +45,10 @@ def gated_env(net, gate):
 
 def post_in_thread(net, env, out):
     def run():
-        out.append(net.post('ES', 'CO', env, timeout=90))
+        try:
+            out.append(net.post('ES', 'CO', env, timeout=90))
+        except OSError as e:  # the connection of a receiver killed on purpose
+            out.append((None, repr(e).encode()))
     t = threading.Thread(target=run, daemon=True)
     t.start()
     return t
@@ -108,6 +114,28 @@ def main(mlagw, mlagwd):
     delivered(es, mid2)
     same_files(es, co, mid, SIZES)
     same_files(es, co, mid2, [SEG])
+
+    # CO killed while a reservation waits: its folder stays, its part file (made larger here,
+    # as another envelope of the same id could have listed more) is emptied by the next one
+    es.stop()
+    mid3 = attach_seal(net, 'ES', 'CO', [2 * SEG])
+    os.unlink(gate + '.entered')
+    with open(gate, 'w') as f:
+        f.write('held\n')
+    third = []
+    t = post_in_thread(net, es.outbox_envelope(mid3), third)
+    wait_until(lambda: os.path.exists(gate + '.entered'), 30, msg='the third reservation')
+    co.kill()
+    t.join(30)
+    part = os.path.join(att_dir(co, mid3), '1.ct.part')
+    check(os.path.exists(part), 'the killed reservation left %s' % part)
+    with open(part, 'ab') as f:
+        f.write(b'\x5a' * (5 * SEG))
+    os.unlink(gate)
+    co.start()
+    es.start()
+    delivered(es, mid3)
+    same_files(es, co, mid3, [2 * SEG])
     net.stop_all()
     print('ok')
 
