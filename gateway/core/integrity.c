@@ -9,6 +9,7 @@
 
 #include "attach/attach_check.h"
 #include "attach/attach_files.h"
+#include "attach/attach_strays.h"
 #include "integrity.h"
 #include "log.h"
 #include "mlagw/codec.h"
@@ -202,6 +203,32 @@ static mla_err arm(struct gw *g)
 	return MLA_OK;
 }
 
+static void stray_removed(const struct attach_stray *s, void *arg)
+{
+	(void)arg;
+	if (s->err != MLA_OK)
+		gw_log(GW_LOG_ERROR, "attach-error", s->message_id, "reason=\"%s\"", s->diag.msg);
+	else
+		gw_log(GW_LOG_WARN, "attachments-stray-removed", s->message_id,
+		       "files=%llu bytes=%llu reason=\"a transfer's reservation its receiver did "
+		       "not record (stopped in between): no receipt was given, the sender sends it "
+		       "again\"", (unsigned long long)s->files, (unsigned long long)s->bytes);
+}
+
+/* Before anything is served (no reservation can be under way), the folders of reservations
+ * never recorded: fallocated to their full size, they would hold the disk for good. */
+static void remove_stray_reservations(const char *store_db)
+{
+	store_reader *r = NULL;
+	mla_diag d = {MLA_OK, ""};
+
+	if (store_reader_open(store_db, &r, &d) != MLA_OK ||
+	    attach_strays_remove(store_db, r, stray_removed, NULL, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "store-check-error", NULL, "reason=\"stray reservations: %s\"",
+		       d.msg);
+	store_reader_close(r);
+}
+
 mla_err gw_integrity_start(struct gw *g, mla_diag *d)
 {
 	struct gw_integrity *in = calloc(1, sizeof(*in));
@@ -215,6 +242,7 @@ mla_err gw_integrity_start(struct gw *g, mla_diag *d)
 	    (in->timer = event_new(g->base, -1, EV_PERSIST, on_tick, g)) == NULL ||
 	    (in->done = event_new(g->base, -1, 0, on_done, g)) == NULL || arm(g) != MLA_OK)
 		return mla_fail(d, MLA_ERR_INTERNAL, "cannot start the store's integrity check");
+	remove_stray_reservations(g->snap->cfg.store);
 	run_parts(g, 0); /* the attachment files at every start, off the loop */
 	return MLA_OK;
 }
