@@ -90,7 +90,8 @@ void bev_print(int json, const struct bev_figures *f)
 		print_phase("end to end", f->size, total);
 		printf("  (end to end: upload start to A's verified receipt, version 3)\n");
 	}
-	printf("  %-18s %8.1f MB/s  (AES-256-GCM %.1f, SHA-256 %.1f, fsynced disk %.1f)\n",
+	printf("  %-18s %8.1f MB/s  (AES-256-GCM %.1f, SHA-256 %.1f, fsynced disk %.1f, best "
+	       "of 3)\n",
 	       "bound", bound, f->speed.aes_gcm_mbps, f->speed.sha256_mbps, f->disk_mbps);
 	if (!f->two) {
 		printf("  sealing at %.0f%% of the bound\n", 100.0 * mb / f->seal_s / bound);
