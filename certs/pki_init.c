@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mlagw/codec.h"
 #include "mlagw/pem.h"
 #include "mlagw/pki.h"
 #include "pki_internal.h"
@@ -30,6 +31,7 @@
 struct pki_run {
 	char state[3];
 	char dir[PATH_MAX];
+	char key_dir[PATH_MAX]; /* the leaves' keys: dir, or keys_dir/STATE */
 	int rsa_bits;
 	long days;
 	const char *hosts;
@@ -39,6 +41,7 @@ struct pki_run {
 	time_t root_not_after;
 	time_t leaf_not_after;
 	int created_dir; /* run->dir did not exist before this run */
+	int created_keys_top, created_key_dir; /* keys_dir and key_dir, when this run made them */
 	int wrote_index; /* index.txt is this run's (removed by a rollback) */
 	struct {
 		const char *name;
@@ -90,6 +93,19 @@ static mla_err apply_opts(const mla_pki_opts *opts, struct pki_run *run, mla_dia
 	if (n < 0 || (size_t)n >= sizeof(run->dir) - 16) /* room for "/encrypt.key" */
 		return mla_fail(diag, MLA_ERR_ARG, "output directory %s: path too long",
 				opts->out_dir);
+	if (opts->keys_dir != NULL && opts->keys_dir[0] == '\0')
+		return mla_fail(diag, MLA_ERR_ARG, "an empty keys directory given");
+	if ((r = mla_pki_key_dir(opts, run->key_dir, sizeof(run->key_dir) - 16, diag)) != MLA_OK)
+		return r;
+	return MLA_OK;
+}
+
+mla_err mla_pki_key_dir(const mla_pki_opts *opts, char *out, size_t cap, mla_diag *diag)
+{
+	const char *top = opts->keys_dir != NULL ? opts->keys_dir : opts->out_dir;
+
+	if (mla_snprintf(out, cap, "%s/%s", top, opts->state) != MLA_OK)
+		return mla_fail(diag, MLA_ERR_ARG, "keys directory %s: path too long", top);
 	return MLA_OK;
 }
 
@@ -125,13 +141,16 @@ static mla_err make_dir(const char *path, int *created, mla_diag *diag)
 	return MLA_OK;
 }
 
+/* NAME.EXT in the State's folder, or a leaf's key in the keys' folder. */
 static mla_err file_path(const struct pki_run *run, const char *name, const char *ext,
 			 char *out, size_t outlen, mla_diag *diag)
 {
-	int n = snprintf(out, outlen, "%s/%s.%s", run->dir, name, ext);
+	const char *dir = strcmp(ext, "key") == 0 && strcmp(name, "root") != 0 ? run->key_dir
+									     : run->dir;
+	int n = snprintf(out, outlen, "%s/%s.%s", dir, name, ext);
 
 	if (n < 0 || (size_t)n >= outlen)
-		return mla_fail(diag, MLA_ERR_ARG, "path %s/%s.%s too long", run->dir, name, ext);
+		return mla_fail(diag, MLA_ERR_ARG, "path %s/%s.%s too long", dir, name, ext);
 	return MLA_OK;
 }
 
@@ -258,6 +277,22 @@ static void rollback(struct pki_run *run)
 		(void)unlink(path);
 	if (run->created_dir)
 		(void)rmdir(run->dir);
+	if (run->created_key_dir)
+		(void)rmdir(run->key_dir);
+}
+
+/* The keys' folder when it is not the State's: mode 0700, only its owner may list it. */
+static mla_err make_key_dir(const mla_pki_opts *opts, struct pki_run *run, mla_diag *diag)
+{
+	if (opts->keys_dir == NULL)
+		return MLA_OK;
+	if (make_dir(opts->keys_dir, &run->created_keys_top, diag) != MLA_OK ||
+	    make_dir(run->key_dir, &run->created_key_dir, diag) != MLA_OK)
+		return MLA_ERR_IO;
+	if (chmod(run->key_dir, 0700) != 0)
+		return mla_fail(diag, MLA_ERR_IO, "cannot make %s private: %s", run->key_dir,
+				strerror(errno));
+	return MLA_OK;
 }
 
 mla_err mla_pki_init(const mla_pki_opts *opts, mla_diag *diag)
@@ -272,7 +307,8 @@ mla_err mla_pki_init(const mla_pki_opts *opts, mla_diag *diag)
 		goto out;
 	if ((r = make_dir(opts->out_dir, &created_out, diag)) != MLA_OK ||
 	    (r = make_dir(run.dir, &run.created_dir, diag)) != MLA_OK ||
-	    (r = check_not_initialised(&run, diag)) != MLA_OK)
+	    (r = check_not_initialised(&run, diag)) != MLA_OK ||
+	    (r = make_key_dir(opts, &run, diag)) != MLA_OK)
 		goto out;
 	if ((r = make_all(&run, diag)) != MLA_OK)
 		goto out;
@@ -282,6 +318,8 @@ out:
 		rollback(&run);
 		if (created_out)
 			(void)rmdir(opts->out_dir);
+		if (run.created_keys_top)
+			(void)rmdir(opts->keys_dir);
 	}
 	return r;
 }

@@ -150,14 +150,16 @@ static mla_err issue_for_token_key(const mla_pki_opts *o, const char *state_dir,
 				   const char *name, const char *uri, mla_diag *diag)
 {
 	const struct pki_leaf_spec *s = pki_leaf_by_name(name);
-	char csr[PATH_MAX], crt[PATH_MAX], key[PATH_MAX];
+	char csr[PATH_MAX], crt[PATH_MAX], key[PATH_MAX], key_dir[PATH_MAX];
 	mla_privkey *k = NULL;
 	X509_REQ *req = NULL;
 	mla_err r;
 
+	if ((r = mla_pki_key_dir(o, key_dir, sizeof(key_dir), diag)) != MLA_OK)
+		return r;
 	if (mla_snprintf(csr, sizeof(csr), "%s/%s.csr", state_dir, name) != MLA_OK ||
 	    mla_snprintf(crt, sizeof(crt), "%s/%s.crt", state_dir, name) != MLA_OK ||
-	    mla_snprintf(key, sizeof(key), "%s/%s.key", state_dir, name) != MLA_OK)
+	    mla_snprintf(key, sizeof(key), "%s/%s.key", key_dir, name) != MLA_OK)
 		return mla_fail(diag, MLA_ERR_ARG, "path under %s too long", state_dir);
 	if ((r = mla_privkey_load(uri, &k, diag)) == MLA_OK &&
 	    (r = pki_make_csr(o->state, s, mla_privkey_evp(k), &req, diag)) == MLA_OK &&

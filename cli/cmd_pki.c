@@ -22,7 +22,8 @@ enum {
 	OPT_CRL_URL,
 	OPT_OCSP_URL,
 	OPT_PKCS11,
-	OPT_PIN_SOURCE
+	OPT_PIN_SOURCE,
+	OPT_KEYS_OUT
 };
 
 /* The files mla_pki_init writes, in the order we list them. */
@@ -67,6 +68,10 @@ static void usage_init(FILE *fp)
 	      "Options:\n"
 	      "  -s, --state CC     ISO 3166-1 alpha-2 State code, upper case (required)\n"
 	      "  -o, --out DIR      output directory (required)\n"
+	      "      --keys-out KDIR  the TLS, signing, encryption and audit keys go to\n"
+	      "                     KDIR/CC/ (mode 0700) instead, a folder the network daemon\n"
+	      "                     cannot read (its Landlock rules give it the certificates'\n"
+	      "                     folders); root.key stays beside root.crt\n"
 	      "      --rsa-bits N   encryption key size, 2048..16384 (default 3072)\n"
 	      "      --days N       leaf certificate validity, 1..3650 days (default 730)\n"
 	      "      --hosts LIST   comma-separated TLS host names and IP addresses\n"
@@ -127,6 +132,9 @@ static int apply_option(int c, const char *arg, const char *opt, struct init_arg
 	case OPT_PKCS11:
 		a->pkcs11 = arg;
 		return CLI_OK;
+	case OPT_KEYS_OUT:
+		a->opts.keys_dir = arg;
+		return CLI_OK;
 	case OPT_PIN_SOURCE:
 		if (strncmp(arg, "file:", 5) != 0)
 			return cli_usage_error("pki", "--pin-source takes file:PATH");
@@ -161,6 +169,7 @@ static int parse_init_args(int argc, char **argv, struct init_args *a)
 		{"ocsp-url", required_argument, NULL, OPT_OCSP_URL},
 		{"pkcs11", required_argument, NULL, OPT_PKCS11},
 		{"pin-source", required_argument, NULL, OPT_PIN_SOURCE},
+		{"keys-out", required_argument, NULL, OPT_KEYS_OUT},
 		{"force", no_argument, NULL, 'f'},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"help", no_argument, NULL, 'h'},
@@ -225,8 +234,13 @@ static int print_result(const struct init_args *a)
 	int rc = CLI_OK;
 
 	for (size_t i = 0; i < sizeof(pki_files) / sizeof(pki_files[0]) && rc == CLI_OK; i++) {
-		int n = snprintf(path, sizeof(path), "%s/%s/%s", dir, st,
-				 listed_file(a, pki_files[i], name, sizeof(name)));
+		const char *f = listed_file(a, pki_files[i], name, sizeof(name));
+		size_t len = strlen(f);
+		/* a leaf's key file in the keys' folder (with --keys-out) */
+		int in_keys = a->opts.keys_dir != NULL && len > 4 && strcmp(f + len - 4, ".key") == 0 &&
+			      strcmp(f, "root.key") != 0;
+		int n = snprintf(path, sizeof(path), "%s/%s/%s", in_keys ? a->opts.keys_dir : dir,
+				 st, f);
 		if (n < 0 || (size_t)n >= sizeof(path)) {
 			fprintf(stderr, "mlagw pki: path under %s too long\n", dir);
 			rc = CLI_INTERNAL;

@@ -22,6 +22,7 @@ B=$(cd "${MLAGW_BIN:-build}" && pwd)
 M=$B/cli/mlagw
 D=$(mkdir -p "${MLAGW_DEMO_OUT:-out/demo}" && cd "${MLAGW_DEMO_OUT:-out/demo}" && pwd)
 P=$D/pki
+K=$D/keys # the private keys, apart: the gateways' Landlock rules never give them this folder
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -29,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 rm -rf "$D"
-mkdir -p "$D/conf" "$D/co" "$D/es" "$D/mx" "$D/docs"
+mkdir -p "$D/conf" "$D/co" "$D/es" "$D/mx" "$D/docs" "$D/published"
 step=0
 say() { step=$((step + 1)); printf '\n[%d] %s\n' "$step" "$*"; }
 lc() { echo "$1" | tr 'A-Z' 'a-z'; }
@@ -92,22 +93,24 @@ answer_doc() {
 }
 
 say "Each State makes its PKI: root CA + TLS, signing, encryption (RSA-3072) and audit certificates"
-for s in CO ES MX; do "$M" pki init --state "$s" --out "$P" >/dev/null; echo "  $s: $P/$s"; done
+for s in CO ES MX; do
+  "$M" pki init --state "$s" --out "$P" --keys-out "$K" >/dev/null; echo "  $s: $P/$s (keys: $K/$s)"
+done
 
 say "Each State signs its directory entry (gateway, certificates, competent authorities, languages); Spain publishes the signed directory"
 mkdir -p "$D/directory"
 for s in CO ES MX; do
   cp "demo/directory/$s.json" "$D/directory/$s.json"  # its certificate paths: ../pki/CC/
   "$M" directory build --from "$D/directory/$s.json" -o "$D/directory/$s.entry.xml"
-  "$M" directory sign --cert "$P/$s/sign.crt" --key "$P/$s/sign.key" \
+  "$M" directory sign --cert "$P/$s/sign.crt" --key "$K/$s/sign.key" \
     -o "$D/directory/$s.signed.xml" "$D/directory/$s.entry.xml"
 done
 "$M" directory build --serial 1 --expires "$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)" \
   --publisher ES -o "$D/directory/unsigned.xml" "$D/directory/"{CO,ES,MX}.signed.xml
-"$M" directory sign --cert "$P/ES/sign.crt" --key "$P/ES/sign.key" -o "$D/directory.xml" \
+"$M" directory sign --cert "$P/ES/sign.crt" --key "$K/ES/sign.key" -o "$D/published/directory.xml" \
   "$D/directory/unsigned.xml"
 "$M" directory verify --trust "$P/CO/root.crt" --trust "$P/ES/root.crt" --trust "$P/MX/root.crt" \
-  --publisher ES "$D/directory.xml" | sed 's/^/  /'
+  --publisher ES "$D/published/directory.xml" | sed 's/^/  /'
 
 say "Three gateways start on loopback: mutual TLS between them, a local API for each State's people"
 for s in CO ES MX; do
@@ -267,6 +270,9 @@ for pid in "${PIDS[@]}"; do kill -TERM "$pid"; done
 for pid in "${PIDS[@]}"; do wait "$pid" || status=1; done
 PIDS=()
 [ "$status" = 0 ] || { echo "a gateway did not stop cleanly (see its mlagwd.log)"; exit 1; }
+# the keys apart from the certificates: no gateway could read a private key file itself
+if grep -l 'keys-reachable' "$D"/{co,es,mx}/mlagwd.log; then
+  echo "  UNEXPECTED: a gateway's Landlock rules reach a private key (keys-reachable above)"; exit 1; fi
 
 say "An auditor verifies the three States' audit bundles together, offline: signatures, Merkle trees, the peers' cosignatures, and that no gateway showed two histories"
 mkdir -p "$D/roots"

@@ -429,7 +429,7 @@ static mla_err time_export(const struct ba_paths *p, struct ba_res *res, mla_dia
 static mla_err run(const struct ba_args *a, const struct ba_paths *p, struct ba_res *res,
 		   mla_diag *d)
 {
-	mla_pki_opts po = {STATE, p->dir, 2048, 0, NULL, 0, {NULL, NULL}};
+	mla_pki_opts po = {.state = STATE, .out_dir = p->dir, .rsa_bits = 2048};
 	struct bench_bulk bulk;
 	mla_merkle_tree *t = NULL;
 	gw_store *s = NULL;

@@ -40,9 +40,16 @@ typedef struct mla_pki_opts {
 	const char *hosts;   /* comma-separated TLS SAN entries; NULL means "localhost,127.0.0.1" */
 	int overwrite;       /* replace an existing STATE directory's files */
 	mla_pki_urls urls;   /* revocation URLs for the leaves; NULLs for none */
+	/* the leaves' private keys (tls, sign, encrypt, audit) go to keys_dir/STATE/ (mode 0700,
+	 * made if missing), out of the network daemon's reach (docs/internals/keys.md); NULL:
+	 * beside the certificates. root.key always stays with root.crt (the test CA's). */
+	const char *keys_dir;
 } mla_pki_opts;
 
-/* Creates out_dir/STATE/{root,tls,sign,encrypt,audit}.{crt,key}; keys PKCS#8 mode 0600. */
+/* The folder of STATE's leaf keys under opts (keys_dir/STATE or out_dir/STATE) into out. */
+mla_err mla_pki_key_dir(const mla_pki_opts *opts, char *out, size_t cap, mla_diag *diag);
+/* Creates out_dir/STATE/{root,tls,sign,encrypt,audit}.{crt,key} (the leaf keys in
+ * keys_dir/STATE/ when set); keys PKCS#8 mode 0600. */
 mla_err mla_pki_init(const mla_pki_opts *opts, mla_diag *diag);
 
 /* Generates a key: EC P-256, RSA of bits (>= 2048), or Ed25519. */

@@ -376,6 +376,80 @@ static void test_bad_host_refused_and_rolled_back(void **state)
 	rm_tree(dir);
 }
 
+/* --keys-out: the leaves' keys in KDIR/CC (0700), each matching its certificate; the
+ * certificates and root.key in DIR/CC, no leaf key there. */
+static void test_keys_out_folder(void **state)
+{
+	char dir[64], kdir[128], path[512];
+	mla_pki_opts o;
+	mla_diag d = {0};
+	struct stat st;
+	mla_privkey *key = NULL;
+	X509 *cert;
+
+	(void)state;
+	make_tmpdir(dir, sizeof(dir));
+	assert_true(snprintf(kdir, sizeof(kdir), "%s/keys", dir) > 0);
+	memset(&o, 0, sizeof(o));
+	o.state = "PT";
+	o.out_dir = dir;
+	o.keys_dir = kdir;
+	o.rsa_bits = 2048;
+	assert_int_equal(mla_pki_init(&o, &d), MLA_OK);
+	path_of(path, sizeof(path), kdir, "PT", "tls", "key");
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(snprintf(path, sizeof(path), "%s/PT", kdir) > 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	for (size_t i = 1; i < sizeof(names) / sizeof(names[0]); i++) {
+		path_of(path, sizeof(path), dir, "PT", names[i], "key");
+		assert_int_not_equal(stat(path, &st), 0); /* not beside the certificate */
+		path_of(path, sizeof(path), kdir, "PT", names[i], "key");
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0600);
+		assert_int_equal(mla_privkey_load(path, &key, &d), MLA_OK);
+		cert = load_cert(dir, "PT", names[i]);
+		assert_int_equal(X509_check_private_key(cert, mla_privkey_evp(key)), 1);
+		X509_free(cert);
+		mla_privkey_free(key);
+		key = NULL;
+	}
+	path_of(path, sizeof(path), dir, "PT", "root", "key"); /* the CA's stays with it */
+	assert_int_equal(stat(path, &st), 0);
+	path_of(path, sizeof(path), kdir, "PT", "root", "key");
+	assert_int_not_equal(stat(path, &st), 0);
+	assert_int_equal(mla_pki_key_dir(&o, path, sizeof(path), &d), MLA_OK);
+	assert_true(strcmp(path + strlen(path) - 8, "/keys/PT") == 0);
+	rm_tree(dir);
+}
+
+/* A failed run with --keys-out removes what it made there too. */
+static void test_keys_out_rolled_back(void **state)
+{
+	char dir[64], kdir[128], sub[160];
+	mla_pki_opts o;
+	mla_diag d = {0};
+	struct stat st;
+
+	(void)state;
+	make_tmpdir(dir, sizeof(dir));
+	assert_true(snprintf(kdir, sizeof(kdir), "%s/keys", dir) > 0);
+	memset(&o, 0, sizeof(o));
+	o.state = "NL";
+	o.out_dir = dir;
+	o.keys_dir = kdir;
+	o.hosts = "gw.example,bad host";
+	assert_int_equal(mla_pki_init(&o, &d), MLA_ERR_ARG);
+	assert_true(snprintf(sub, sizeof(sub), "%s/NL", dir) > 0);
+	assert_int_not_equal(stat(sub, &st), 0);
+	assert_int_not_equal(stat(kdir, &st), 0);
+	o.keys_dir = "";
+	o.hosts = NULL;
+	assert_int_equal(mla_pki_init(&o, &d), MLA_ERR_ARG);
+	assert_non_null(strstr(d.msg, "empty keys directory"));
+	rm_tree(dir);
+}
+
 static void test_load_key_refuses_0644(void **state)
 {
 	char dir[64], path[128];
@@ -575,6 +649,8 @@ int main(void)
 		cmocka_unit_test(test_issue_expired_rejected),
 		cmocka_unit_test(test_issue_ed25519_issuer),
 		cmocka_unit_test(test_keygen_rsa_bounds),
+		cmocka_unit_test(test_keys_out_folder),
+		cmocka_unit_test(test_keys_out_rolled_back),
 	};
 
 	return cmocka_run_group_tests_name("pki", tests, group_setup, group_teardown);
