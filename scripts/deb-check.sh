@@ -152,7 +152,8 @@ say "A State's keys (mlagw pki init), a minimal configuration with a local API, 
 c_sh '
 set -e
 cd /etc/mlagw
-mlagw pki init --state ES --out pki >/dev/null
+# the documented layout: the private keys in a folder of their own, out of the daemon's reach
+mlagw pki init --state ES --out pki --keys-out /var/lib/mlagw-keys >/dev/null
 mlagw pki init --state CO --out /root/co-pki >/dev/null     # the peer: unreachable on purpose
 mkdir -p peers && cp /root/co-pki/CO/root.crt peers/CO-root.crt && cp /root/co-pki/CO/encrypt.crt peers/CO-encrypt.crt
 head -c 32 /dev/urandom | base64 | tr -d "=+/\n" > /root/admin.tok
@@ -167,13 +168,13 @@ submit_socket = /run/mlagw/submit.sock
 
 [keys]
 tls_cert = pki/ES/tls.crt
-tls_key = pki/ES/tls.key
+tls_key = /var/lib/mlagw-keys/ES/tls.key
 sign_cert = pki/ES/sign.crt
-sign_key = pki/ES/sign.key
+sign_key = /var/lib/mlagw-keys/ES/sign.key
 encrypt_cert = pki/ES/encrypt.crt
-encrypt_key = pki/ES/encrypt.key
+encrypt_key = /var/lib/mlagw-keys/ES/encrypt.key
 audit_cert = pki/ES/audit.crt
-audit_key = pki/ES/audit.key
+audit_key = /var/lib/mlagw-keys/ES/audit.key
 
 [trust]
 root = pki/ES/root.crt
@@ -192,7 +193,7 @@ token = admin es-admin sha256:$(tr -d "\n" < /root/admin.tok | sha256sum | cut -
 token = authority es-authority sha256:$(tr -d "\n" < /root/authority.tok | sha256sum | cut -d" " -f1)
 EOF
 rm -f pki/ES/root.key                                        # the root key stays offline
-chown -R mlagw:mlagw pki
+chown -R mlagw:mlagw pki /var/lib/mlagw-keys
 chmod 0640 mlagwd.conf && chgrp mlagw mlagwd.conf
 runuser -u mlagw -- mlagwd -c /etc/mlagw/mlagwd.conf --check
 runuser -u mlagw -- mlagwd -c /etc/mlagw/mlagwd.conf --init
@@ -236,6 +237,9 @@ for P in keyholder daemon; do
     *) echo "  NOTE: seccomp mode=on; the $P without Landlock here: ${LL:-no landlock line}" ;;
   esac
 done
+# the keys apart (mlagw pki init --keys-out): the daemon's rules reach none of them
+if grep 'keys-reachable' <<< "$J"; then die "a private key within the daemon's reach"; fi
+ok "journal: no keys-reachable line (keys in /var/lib/mlagw-keys)"
 
 say "A message queued for the (unreachable) peer CO, so the store has something to keep"
 echo '<Request xmlns="urn:example:deb-check">kept across upgrades</Request>' > "$M/root/doc.xml"
