@@ -150,8 +150,13 @@ static void reserve_run(struct gw_job *job, struct gw_crypto *k)
 	const char *store_db = job->snap->cfg.store;
 
 	(void)k;
-	if ((j->err = attach_dir_make(store_db, j->t.message_id, &j->diag)) != MLA_OK)
+	if ((j->err = attach_dir_make(store_db, j->t.message_id, &j->diag)) != MLA_OK) {
+		/* the reason names the store's path: for the log, not for the peer */
+		gw_log(GW_LOG_ERROR, "attach-error", j->t.message_id, "reason=\"%s\"", j->diag.msg);
+		(void)mla_fail(&j->diag, j->err, "insufficient storage: cannot make the folder of "
+			       "the message's attachments");
 		return;
+	}
 	for (size_t i = 0; i < j->t.n; i++)
 		if ((j->err = allocate_part(store_db, j->t.message_id, &j->t.att[i], &j->diag)) !=
 		    MLA_OK) {
