@@ -152,7 +152,7 @@ say "A State's keys (mlagw pki init), a minimal configuration with a local API, 
 c_sh '
 set -e
 cd /etc/mlagw
-# the documented layout: the private keys in a folder of their own, out of the daemon's reach
+# the documented layout: the private keys in a folder of their own, out of the daemon reach
 mlagw pki init --state ES --out pki --keys-out /var/lib/mlagw-keys >/dev/null
 mlagw pki init --state CO --out /root/co-pki >/dev/null     # the peer: unreachable on purpose
 mkdir -p peers && cp /root/co-pki/CO/root.crt peers/CO-root.crt && cp /root/co-pki/CO/encrypt.crt peers/CO-encrypt.crt
