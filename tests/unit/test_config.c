@@ -48,7 +48,7 @@ static void check_example(const char *cc, const char *lc, const char *peer1, con
 	assert_string_equal(c->store, want);
 	snprintf(want, sizeof(want), "%s/out/demo/%s/submit.sock", top, lc);
 	assert_string_equal(c->submit_socket, want);
-	snprintf(want, sizeof(want), "%s/out/demo/pki/%s/sign.key", top, cc);
+	snprintf(want, sizeof(want), "%s/out/demo/keys/%s/sign.key", top, cc);
 	assert_string_equal(c->sign.key, want);
 	snprintf(want, sizeof(want), "%s/out/demo/pki/%s/encrypt.crt", top, cc);
 	assert_string_equal(c->encrypt.cert, want);
@@ -103,7 +103,7 @@ static void test_example_peer_urls(void **state)
 	(void)state;
 	assert_int_equal(gw_config_load(MLAGW_CONF_DIR "/es.conf", c, &d), MLA_OK);
 	assert_non_null(realpath(MLAGW_CONF_DIR "/..", top));
-	snprintf(want, sizeof(want), "%s/out/demo/directory.xml", top);
+	snprintf(want, sizeof(want), "%s/out/demo/published/directory.xml", top);
 	assert_string_equal(c->dir_file, want);
 	assert_string_equal(c->dir_publisher, "ES");
 	assert_int_equal(c->dir_grace_ms, 7ull * 86400 * 1000);
