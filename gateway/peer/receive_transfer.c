@@ -277,11 +277,15 @@ static void seg_durable(struct seg_sync_wait *w, int durable)
 	} else if (same < 0 ||
 		   store_transfer_seg_put(g->store, j->message_id, j->e.index, j->k, &added, &d) !=
 			   MLA_OK ||
-		   store_transfer_held(g->store, j->message_id, &held, &d) != MLA_OK) {
+		   /* counted (a scan of the message's rows, in the loop) only for a segment new
+		    * to the store: one already held completes nothing, and counting for it let a
+		    * peer stall the loop with tiny last segments sent over and over; a completion
+		    * that could not answer is asked for with the envelope again */
+		   (added && store_transfer_held(g->store, j->message_id, &held, &d) != MLA_OK)) {
 		gw_log_limited(GW_LOG_ERROR, "store-error", "segment-put", j->message_id,
 			       "op=segment-put reason=\"%s\"", d.msg);
 		reply_text(j->rr, 503, "Service Unavailable", "store unavailable\n");
-	} else if (held >= j->total) {
+	} else if (added && held >= j->total) {
 		complete_now(g, j);
 	} else {
 		gw_after_commit(g, reply_204, j->rr);
