@@ -6,7 +6,10 @@ attach_dir_remove at once, before that commit is durable. A SIGKILL / power cut 
 that fails, e.g. a full disk) in between leaves a transfer_in row whose "<n>.ct.part" files
 are gone. This script makes that state exactly (CO killed with -9 mid-transfer, the folder
 removed as the sweep removes it, the row left as the lost commit leaves it) and shows what
-the receiver does with it at its next start.
+the receiver does with it at its next start: it refuses every submission and reception
+(attachments-damaged). It makes the state by hand, so it fails with or without the fix
+(b32a6fe removes the files only after the drop is committed, so the state no longer arises);
+it is kept to show the impact, not registered in meson.
 Run: python3 tests/review15/repro_sweep_crash.py build/cli/mlagw build/gateway/mlagwd"""
 import os
 import shutil
