@@ -10,6 +10,8 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/http.h>
+#include <event2/http_struct.h> /* the request's HTTP version */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <zlib.h>
@@ -508,6 +510,14 @@ static int parse_request(struct api_req *r, struct att_stream *s)
 
 	if (!api_query_only(r, params))
 		return 0;
+	if (r->req->major < 1 || (r->req->major == 1 && r->req->minor < 1)) {
+		/* without chunked encoding (HTTP/1.0) the body ends with the connection's close, so
+		 * a stream cut for a segment that does not authenticate would look whole */
+		api_reply_error(r, 505, "unsupported-version", "an attachment is sent in HTTP/1.1 "
+				"chunked encoding, whose last chunk tells a whole file from a cut "
+				"one: HTTP/1.0 cannot", NULL);
+		return 0;
+	}
 	if (api_parse_reason(reason, &e) != MLA_OK ||
 	    api_parse_range(evhttp_find_header(evhttp_request_get_input_headers(r->req), "Range"),
 			    &s->first, &e) != MLA_OK) {

@@ -111,6 +111,7 @@ static mla_err read_item(json_t *o, const mla_attach_entry *e, struct attach_sta
 {
 	static const char *const names[] = {"index", "segments", "held", "missing", "more_missing"};
 	uint64_t index = 0;
+	mla_err r;
 
 	memset(it, 0, sizeof(*it));
 	if (!exact_members(o, names, 5) || !u64_of(json_object_get(o, "index"), &index) ||
@@ -127,7 +128,16 @@ static mla_err read_item(json_t *o, const mla_attach_entry *e, struct attach_sta
 				(unsigned long long)it->segments);
 	it->index = e->index;
 	it->more = json_is_true(json_object_get(o, "more_missing"));
-	return read_ranges(json_object_get(o, "missing"), e, it, diag);
+	if ((r = read_ranges(json_object_get(o, "missing"), e, it, diag)) != MLA_OK)
+		return r;
+	/* more only beyond a full list: a receiver that says "more" with one range listed
+	 * would have the sender ask again at once, round after round, for a segment each */
+	if (it->more && it->n_missing != ATTACH_STATUS_RANGES_MAX)
+		return mla_fail(diag, MLA_ERR_HEADER, "transfer status: attachment %lu says more "
+				"segments are missing than its %zu ranges, which are not the %d a "
+				"status lists first", (unsigned long)e->index, it->n_missing,
+				ATTACH_STATUS_RANGES_MAX);
+	return MLA_OK;
 }
 
 mla_err attach_status_parse(const uint8_t *json, size_t len, const char *message_id,

@@ -759,6 +759,27 @@ static void transfer_begin(struct gw *g, struct recv_job *j)
 	j->rr = NULL; /* answered by the reservation */
 }
 
+/* Whether the transfer a completing job was started for still holds every segment: the
+ * sweep may have given it up while the worker opened the envelope (its rows dropped, its files
+ * removed after the commit), and the sender may have begun it again (new, empty part files).
+ * Completing then would put in the inbox, with a receipt naming the roots, files the receiver
+ * does not hold. */
+static int still_complete(struct gw *g, const struct recv_job *j)
+{
+	struct store_transfer_in t;
+	mla_diag d = {MLA_OK, ""};
+	char *json = NULL;
+	int found = 0, complete = 0;
+
+	if (store_transfer_in_get(g->store, j->v.header.message_id, &found, &t, NULL, &d) !=
+		    MLA_OK ||
+	    !found || memcmp(t.digest, j->digest, 32) != 0 ||
+	    transfer_status(g->store, &t, &json, &complete, &d) != MLA_OK)
+		complete = 0;
+	free(json);
+	return complete;
+}
+
 static void accept_envelope(struct gw *g, struct recv_job *j)
 {
 	const char *id = j->v.header.message_id;
@@ -771,6 +792,13 @@ static void accept_envelope(struct gw *g, struct recv_job *j)
 		return;
 	}
 	if (j->att != NULL) { /* every file complete before the message becomes visible */
+		if (!still_complete(g, j)) {
+			gw_log(GW_LOG_WARN, "transfer-incomplete", id, "peer=%s reason=\"the transfer "
+			       "was given up or begun again while the message was opened\"",
+			       j->peer_state);
+			recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
+			return;
+		}
 		transfer_of(j, &t);
 		if (transfer_complete_files(&g->snap->cfg, &t, &d) != MLA_OK ||
 		    store_transfer_in_drop(g->store, id, &d) != MLA_OK) {

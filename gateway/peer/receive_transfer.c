@@ -70,6 +70,33 @@ mla_err transfer_status(gw_store *s, const struct store_transfer_in *t, char **j
 	return r;
 }
 
+/* A transfer given up: its files go once its rows' drop is durable. Removed before, a kill
+ * or a failed commit in between left a transfer_in row without its files, which the
+ * attachments check at the next start takes for damage (every submission and reception
+ * refused). A transfer of the same id begun meanwhile (stored, or its disk being reserved)
+ * owns the folder: it stays. */
+static void sweep_remove(struct gw *g, void *arg, int committed)
+{
+	char *id = arg;
+	struct store_transfer_in t;
+	mla_diag d = {MLA_OK, ""};
+	char from[3];
+	int found = 1;
+
+	if (!committed)
+		gw_log(GW_LOG_ERROR, "transfer-drop-failed", id, "reason=\"the store did not commit "
+		       "the drop: the transfer and its files are kept\"");
+	else if (transfer_reserving(g, id) ||
+		 store_transfer_in_get(g->store, id, &found, &t, NULL, &d) != MLA_OK || found ||
+		 store_inbox_from_state(g->store, id, &found, from, &d) != MLA_OK || found)
+		gw_log(GW_LOG_WARN, "transfer-abandoned", id, "files=%s",
+		       found ? "kept (a transfer or message of this id holds them)"
+			     : "kept (store unreadable)");
+	else if (attach_dir_remove(g->snap->cfg.store, id, &d) != MLA_OK)
+		gw_log(GW_LOG_ERROR, "attach-error", id, "reason=\"%s\"", d.msg);
+	free(id);
+}
+
 void transfer_sweep(struct gw *g)
 {
 	const struct gw_config *c = &g->snap->cfg;
@@ -84,6 +111,7 @@ void transfer_sweep(struct gw *g)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
+		char *id;
 		if (store_transfer_in_drop(g->store, ids[i], &d) != MLA_OK ||
 		    store_alert(g->store, "transfer-abandoned", ids[i],
 				"attachments incomplete after [limits] transfer_timeout", &d) !=
@@ -92,10 +120,11 @@ void transfer_sweep(struct gw *g)
 				       "op=transfer-drop reason=\"%s\"", d.msg);
 			continue;
 		}
-		if (attach_dir_remove(c->store, ids[i], &d) != MLA_OK)
-			gw_log(GW_LOG_ERROR, "attach-error", ids[i], "reason=\"%s\"", d.msg);
 		gw_log(GW_LOG_WARN, "transfer-abandoned", ids[i], "timeout_s=%llu",
 		       (unsigned long long)(c->transfer_timeout_ms / 1000));
+		/* without memory the folder stays: a stray the check reports, never damage */
+		if ((id = strdup(ids[i])) != NULL)
+			gw_after_commit(g, sweep_remove, id);
 	}
 }
 
@@ -107,6 +136,7 @@ struct seg_job {
 	char peer_state[3];
 	char message_id[MLA_UUID_LEN + 1];
 	char part[ATTACH_PATH_MAX];
+	int fd; /* part opened in the loop while the transfer was the stored one, or -1 */
 	mla_attach_entry e;
 	uint64_t k, total; /* the segment; the segments of every attachment */
 	int64_t received_ms; /* the transfer the bytes were written for (see same_transfer) */
@@ -131,7 +161,6 @@ static void seg_run(struct gw_job *job, struct gw_crypto *k)
 	struct seg_job *j = (struct seg_job *)job;
 	uint64_t off = j->k * ((uint64_t)j->e.segment_size + MLA_ATTACH_TAG_LEN);
 	size_t done = 0;
-	int fd;
 
 	(void)k;
 	j->data = j->len > 0 ? evbuffer_pullup(j->body, -1) : (const uint8_t *)"";
@@ -146,13 +175,11 @@ static void seg_run(struct gw_job *job, struct gw_crypto *k)
 		j->code = 422;
 		return;
 	}
-	if ((fd = open(j->part, O_WRONLY | O_CLOEXEC)) < 0) {
-		(void)mla_fail(&j->diag, MLA_ERR_IO, "attachment file: %s", strerror(errno));
-		j->code = 503;
-		return;
-	}
+	/* the file opened with the request, never by its path here: the transfer may have
+	 * been given up and begun again meanwhile, with a list of other sizes, and these bytes
+	 * must not land in the new transfer's file */
 	while (done < j->len) {
-		ssize_t w = pwrite(fd, j->data + done, j->len - done, (off_t)(off + done));
+		ssize_t w = pwrite(j->fd, j->data + done, j->len - done, (off_t)(off + done));
 		if (w <= 0)
 			break;
 		done += (size_t)w;
@@ -161,7 +188,6 @@ static void seg_run(struct gw_job *job, struct gw_crypto *k)
 		(void)mla_fail(&j->diag, MLA_ERR_IO, "attachment file write: %s", strerror(errno));
 		j->code = 503;
 	}
-	close(fd);
 }
 
 static void seg_free(struct seg_job *j)
@@ -169,6 +195,8 @@ static void seg_free(struct seg_job *j)
 	gw_job_release(&j->job);
 	if (j->body != NULL)
 		evbuffer_free(j->body);
+	if (j->fd >= 0)
+		close(j->fd);
 	free(j);
 }
 
@@ -249,11 +277,15 @@ static void seg_durable(struct seg_sync_wait *w, int durable)
 	} else if (same < 0 ||
 		   store_transfer_seg_put(g->store, j->message_id, j->e.index, j->k, &added, &d) !=
 			   MLA_OK ||
-		   store_transfer_held(g->store, j->message_id, &held, &d) != MLA_OK) {
+		   /* counted (a scan of the message's rows, in the loop) only for a segment new
+		    * to the store: one already held completes nothing, and counting for it let a
+		    * peer stall the loop with tiny last segments sent over and over; a completion
+		    * that could not answer is asked for with the envelope again */
+		   (added && store_transfer_held(g->store, j->message_id, &held, &d) != MLA_OK)) {
 		gw_log_limited(GW_LOG_ERROR, "store-error", "segment-put", j->message_id,
 			       "op=segment-put reason=\"%s\"", d.msg);
 		reply_text(j->rr, 503, "Service Unavailable", "store unavailable\n");
-	} else if (held >= j->total) {
+	} else if (added && held >= j->total) {
 		complete_now(g, j);
 	} else {
 		gw_after_commit(g, reply_204, j->rr);
@@ -378,6 +410,7 @@ void receive_segment(struct gw *g, struct recv_req *rr, const char *peer_state, 
 		return;
 	}
 	j->rr = rr;
+	j->fd = -1;
 	memcpy(j->peer_state, peer_state, 3);
 	if (!parse_rest(rest, id, &idx, &j->k)) {
 		free(j);
@@ -413,6 +446,15 @@ void receive_segment(struct gw *g, struct recv_req *rr, const char *peer_state, 
 		reply_text(rr, code, code == 400 ? "Bad Request" : code == 422 ? "Unprocessable Entity"
 									 : "Service Unavailable",
 			   text);
+		return;
+	}
+	/* opened here, while the transfer is the stored one (see seg_run) */
+	if ((j->fd = open(j->part, O_WRONLY | O_CLOEXEC)) < 0) {
+		gw_log(GW_LOG_WARN, "segment-error", id, "peer=%s attachment=%u segment=%llu "
+		       "reason=\"attachment file: %s\"", peer_state, idx, (unsigned long long)j->k,
+		       strerror(errno));
+		seg_free(j);
+		reply_text(rr, 503, "Service Unavailable", "attachment file unavailable\n");
 		return;
 	}
 	/* the bytes change owner without a copy: the request keeps none the worker reads, so a

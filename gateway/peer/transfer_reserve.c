@@ -127,9 +127,12 @@ static mla_err allocate_part(const char *store_db, const char *id, const mla_att
 	if ((r = attach_file_path(store_db, id, e->index, ATTACH_CT_PART, path, sizeof(path),
 				  diag)) != MLA_OK)
 		return r;
-	/* emptied first: a reservation killed before its row was stored leaves its folder, and
-	 * the next envelope of that id (the sender's retry, or other bytes) may list less */
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+	/* a new file, not the one found emptied: a reservation killed before its row was stored
+	 * leaves its folder, and the next envelope of that id (the sender's retry, or other
+	 * bytes) may list less; and a segment of a transfer given up may still be being written
+	 * through the old file (opened with its request), which must not land in this one */
+	if ((unlink(path) != 0 && errno != ENOENT) ||
+	    (fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
 		return mla_fail(diag, MLA_ERR_IO, "cannot create attachment %lu of %s: %s",
 				(unsigned long)e->index, id, strerror(errno));
 	if (e->size > (uint64_t)INT64_MAX ||

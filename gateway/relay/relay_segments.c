@@ -3,8 +3,9 @@
  * flight per message ([peer CC] max_segments_in_flight), each read with pread from the
  * sealed "<n>.ct" and sent with its inclusion proof read from "<n>.tree" (never a whole
  * attachment in memory). The segment that completes the message comes back with the receipt,
- * checked as any; without one (all answered 204, or more missing than the status listed)
- * the envelope is sent again at once for the status or the receipt. A failure stops the
+ * checked as any; without one, the envelope is sent again at once when the status said more
+ * are missing than it listed, else after the peer's backoff (all answered 204 and no receipt:
+ * another request completed it, or a receiver lies). A failure stops the
  * message's segments; it is retried with the peer's backoff and resumes from what the
  * receiver still misses, or fails at its deadline. */
 #include <errno.h>
@@ -229,6 +230,15 @@ static void stop_with(struct xfer_out *x, const char *why)
 	x->stop = 1;
 }
 
+/* Whether the receiver said it misses more segments than its status lists. */
+static int status_has_more(const struct attach_status *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (st->item[i].more)
+			return 1;
+	return 0;
+}
+
 /* The message's segments are over: its receipt checked, or the envelope sent again (for the
  * status or the receipt), or a retry with backoff. */
 static void finish(struct xfer_out *x)
@@ -239,19 +249,26 @@ static void finish(struct xfer_out *x)
 
 	unlink_xfer(g->relay, x);
 	x->t = NULL;
-	gw_log(GW_LOG_INFO, "segments-sent", t->message_id, "to=%s sent=%llu held_before=%llu "
-	       "segments=%llu outcome=%s", t->to_state, (unsigned long long)x->sent,
-	       (unsigned long long)x->held_before, (unsigned long long)x->progress.segments_total,
-	       x->receipt ? "receipt" : x->stop ? "retry" : "ask-again");
 	if (!x->receipt && !x->stop && x->sent == 0)
 		/* a status listing nothing to send never comes from a receiver that misses
 		 * something (it completes instead): asked again at once it is a loop without end */
 		stop_with(x, "the peer's transfer status lists no missing segment, yet the message "
 			  "is not complete");
+	else if (!x->receipt && !x->stop && !status_has_more(x->st))
+		/* every missing segment the status named is held now, so the last of them should
+		 * have come back with the receipt: only a request completing it beside ours, or a
+		 * receiver that answers 204 and holds nothing, does this; asking again at once
+		 * let the latter keep the envelope coming (and verified here) without end */
+		stop_with(x, "the peer answered every segment its status listed with 204 but sent "
+			  "no receipt");
+	gw_log(GW_LOG_INFO, "segments-sent", t->message_id, "to=%s sent=%llu held_before=%llu "
+	       "segments=%llu outcome=%s", t->to_state, (unsigned long long)x->sent,
+	       (unsigned long long)x->held_before, (unsigned long long)x->progress.segments_total,
+	       x->receipt ? "receipt" : x->stop ? "retry" : "ask-again");
 	if (x->receipt) {
 		relay_check_receipt(g, t);
 	} else if (!x->stop) {
-		/* all answered 204, or more missing than listed: ask again at once */
+		/* all answered 204 and more missing than listed: ask again at once */
 		if (store_outbox_set_state(g->store, t->message_id, MSG_QUEUED, gw_now_ms(),
 					   "segments sent: the envelope again for the receipt", &d) !=
 		    MLA_OK)

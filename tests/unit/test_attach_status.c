@@ -52,7 +52,7 @@ static void test_round_trip(void **state)
 	memcpy(s->message_id, ID, sizeof(ID));
 	s->n = 2;
 	s->item[0] = (struct attach_status_item){.index = 1, .segments = 10, .held = 6,
-						 .n_missing = 2, .more = 1};
+						 .n_missing = 2, .more = 0};
 	s->item[0].missing[0][0] = 1;
 	s->item[0].missing[0][1] = 2;
 	s->item[0].missing[1][0] = 7;
@@ -61,14 +61,14 @@ static void test_round_trip(void **state)
 	assert_int_equal(attach_status_json(s, &json, &d), MLA_OK);
 	assert_string_equal(json, "{\"message_id\":\"" ID "\",\"state\":\"transferring\","
 			    "\"attachments\":[{\"index\":1,\"segments\":10,\"held\":6,\"missing\":"
-			    "[[1,2],[7,8]],\"more_missing\":true},{\"index\":2,\"segments\":1,"
+			    "[[1,2],[7,8]],\"more_missing\":false},{\"index\":2,\"segments\":1,"
 			    "\"held\":1,\"missing\":[],\"more_missing\":false}]}");
 	assert_int_equal(attach_status_parse((const uint8_t *)json, strlen(json), ID, e, 2, back,
 					     &d), MLA_OK);
 	assert_int_equal(back->n, 2);
 	assert_int_equal(back->item[0].n_missing, 2);
 	assert_int_equal(back->item[0].missing[1][0], 7);
-	assert_int_equal(back->item[0].more, 1);
+	assert_int_equal(back->item[0].more, 0);
 	assert_int_equal(back->item[0].held, 6);
 	assert_int_equal(back->item[1].n_missing, 0);
 	free(json);
@@ -106,31 +106,57 @@ static void test_refusals(void **state)
 		       "\"more_missing\":false}" SECOND, "not JSON");
 	expect_refused(HEAD "{\"index\":1,\"segments\":10,\"held\":0,\"missing\":[],"
 		       "\"more_missing\":0}" SECOND, "is not an object of index");
+	/* "more" beside a list that is not full: the sender would ask again at once for it */
+	expect_refused(HEAD "{\"index\":1,\"segments\":10,\"held\":0,\"missing\":[[1,2]],"
+		       "\"more_missing\":true}" SECOND, "says more segments are missing");
+}
+
+/* Parses a status whose first attachment (10000 segments) lists count ranges of one
+ * segment each, with more_missing as given; the result's code, the status in *s. */
+static mla_err parse_ranges(int count, const char *more, struct attach_status *s, mla_diag *d)
+{
+	size_t cap = 64 + (size_t)count * 16 + 256;
+	char *json = malloc(cap), *p;
+	mla_attach_entry e[2];
+	mla_err r;
+
+	assert_non_null(json);
+	entries(e);
+	e[0].segments = 10000;
+	p = json + snprintf(json, cap, HEAD "{\"index\":1,\"segments\":10000,\"held\":0,\"missing\":[");
+	for (int i = 0; i < count; i++)
+		p += snprintf(p, cap - (size_t)(p - json), "%s[%d,%d]", i ? "," : "", 3 * i, 3 * i);
+	(void)snprintf(p, cap - (size_t)(p - json), "],\"more_missing\":%s}" SECOND, more);
+	r = attach_status_parse((const uint8_t *)json, strlen(json), ID, e, 2, s, d);
+	free(json);
+	return r;
+}
+
+/* "more" after the 256 ranges a status lists first: read, and the flag kept. */
+static void test_more_after_full_list(void **state)
+{
+	struct attach_status *s = calloc(1, sizeof(*s));
+	mla_diag d = {MLA_OK, ""};
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(parse_ranges(256, "true", s, &d), MLA_OK);
+	assert_int_equal(s->item[0].n_missing, 256);
+	assert_int_equal(s->item[0].more, 1);
+	free(s);
 }
 
 /* More ranges than the bound: refused rather than read without end. */
 static void test_bounded(void **state)
 {
-	size_t cap = 64 + 257 * 12 + 256;
-	char *json = malloc(cap), *p;
-	mla_attach_entry e[2];
 	struct attach_status *s = calloc(1, sizeof(*s));
 	mla_diag d = {MLA_OK, ""};
 
 	(void)state;
-	assert_non_null(json);
 	assert_non_null(s);
-	entries(e);
-	e[0].segments = 10000;
-	p = json + snprintf(json, cap, HEAD "{\"index\":1,\"segments\":10000,\"held\":0,\"missing\":[");
-	for (int i = 0; i < 257; i++)
-		p += snprintf(p, cap - (size_t)(p - json), "%s[%d,%d]", i ? "," : "", 3 * i, 3 * i);
-	p += snprintf(p, cap - (size_t)(p - json), "],\"more_missing\":false}" SECOND);
-	assert_int_equal(attach_status_parse((const uint8_t *)json, strlen(json), ID, e, 2, s, &d),
-			 MLA_ERR_HEADER);
+	assert_int_equal(parse_ranges(257, "false", s, &d), MLA_ERR_HEADER);
 	assert_non_null(strstr(d.msg, "at most 256 ranges"));
 	free(s);
-	free(json);
 }
 
 int main(void)
@@ -138,6 +164,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_more_after_full_list),
 		cmocka_unit_test(test_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

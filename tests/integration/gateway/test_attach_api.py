@@ -469,6 +469,20 @@ def test_download(net, co, mid, files, atts):
     check(code == 200 and not whole and len(body) <= 2 * SEG,
           'tampered: HTTP %d whole %s %d bytes' % (code, whole, len(body)))
     wait_until(lambda: 'attachment-refused' in cog.log_text(), 10, msg='the refusal logged')
+    # HTTP/1.0 has no chunked encoding: a cut would be the body's normal end (its close), so
+    # the download is refused before anything is read or audited
+    before = len(cog.audit())
+    c = co.conn()
+    c._http_vsn, c._http_vsn_str = 10, 'HTTP/1.0'
+    try:
+        c.request('GET', '/api/v1/inbox/%s/attachments/7?reason=review' % mid,
+                  headers={'Authorization': 'Bearer ' + co.tokens['agency'][1]})
+        r = c.getresponse()
+        code, body = r.status, r.read()
+    finally:
+        c.close()
+    check(code == 505 and len(body) < 1000 and len(cog.audit()) == before,
+          'HTTP/1.0 download: HTTP %d, %d bytes' % (code, len(body)))
 
 
 def main(mlagw, mlagwd):

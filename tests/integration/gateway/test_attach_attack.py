@@ -7,6 +7,8 @@
 - A peer (a fake CO) that answers the envelope with a status listing no missing segment, over
   and over: ES does not ask again at once in a loop (an envelope POST, a verification and two
   log lines each time, without end) but retries with its backoff.
+- A peer whose status lists a segment missing and that answers its PUT 204, never a receipt:
+  ES retries with its backoff too, not at once round after round.
 - CO sends ES an envelope version 3 whose message id is that of a message ES sent CO with
   attachments: the ids of received and sent messages share the attachments folder, so ES
   refuses it as a duplicate id (409) and its own sealed files stay as they were (not
@@ -83,10 +85,12 @@ def check_other_state_after_completion(net, es, co):
 
 
 class FakeCO:
-    """Answers every envelope with 202 and a status that lists no missing segment."""
+    """Answers every envelope with 202 and a status that lists the missing ranges given (none
+    by default), and every segment with 204."""
 
-    def __init__(self, net, state, port):
+    def __init__(self, net, state, port, missing=()):
         self.posts = 0
+        self.post_ids = []
         self.puts = 0
         self.conns = []
         fake = self
@@ -120,8 +124,9 @@ class FakeCO:
                     return
                 fake.posts += 1
                 mid = self.headers.get('X-MLA-Message-Id', '')
+                fake.post_ids.append(mid)
                 st = {'message_id': mid, 'state': 'transferring', 'attachments': [
-                    {'index': 1, 'segments': 1, 'held': 0, 'missing': [],
+                    {'index': 1, 'segments': 1, 'held': 0, 'missing': list(missing),
                      'more_missing': False}]}
                 self.answer(202, json.dumps(st).encode(), 'application/json')
 
@@ -166,6 +171,28 @@ def check_empty_status_loop(net, es, co):
     check(es.outbox([mid], blobs=False)[mid]['state'] != DELIVERED, 'delivered')
 
 
+def check_204_loop(net, es, co):
+    """A peer that lists segment 0 missing and answers its PUT 204, never a receipt: ES
+    retries with its backoff, not the envelope again at once (138 times in 6 s before)."""
+    for g in (co, es):
+        if g.running():
+            g.stop()
+    mid = attach_seal(net, 'ES', 'CO', [100])
+    fake = FakeCO(net, 'CO', co.port, missing=[[0, 0]])
+    try:
+        es.start()
+        wait_until(lambda: mid in fake.post_ids, 30, msg='the envelope at the fake CO')
+        time.sleep(6)
+        posts = fake.post_ids.count(mid)  # not those of the last check's message
+    finally:
+        fake.close()
+    es.stop()
+    check(fake.puts >= 1, 'no segment PUT')
+    check(posts <= 12, 'answered 204 without a receipt, the envelope came %d times in 6 s '
+          '(no backoff)' % posts)
+    check(es.outbox([mid], blobs=False)[mid]['state'] != DELIVERED, 'delivered')
+
+
 def check_id_of_a_sent_message(net, es, co):
     es.start()
     co.start()
@@ -198,6 +225,7 @@ def main(mlagw, mlagwd):
     net.start_all()
     check_other_state_after_completion(net, es, co)
     check_empty_status_loop(net, es, co)
+    check_204_loop(net, es, co)
     check_id_of_a_sent_message(net, es, co)
     net.stop_all()
     print('ok')
