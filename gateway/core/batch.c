@@ -16,6 +16,7 @@ struct gw_batch {
 	int failed;
 	struct gw_after *after_head, *after_tail;
 	gw_rollback_fn rolled_back; /* NULL: nothing to read again */
+	uint64_t rollbacks;         /* groups rolled back so far (gw_batch_rollbacks) */
 };
 
 mla_err gw_batch_new(struct gw_batch **out)
@@ -84,6 +85,7 @@ void gw_batch_end(void *arg)
 					       "op=commit reason=\"%s\"", d.msg);
 			(void)store_rollback(g->store);
 			committed = 0;
+			b->rollbacks++;
 			/* entries of the rolled-back group are gone: continue from the store */
 			if (b->rolled_back != NULL)
 				(void)b->rolled_back(g, NULL);
@@ -95,6 +97,11 @@ void gw_batch_end(void *arg)
 void gw_batch_fail(struct gw *g)
 {
 	g->batch->failed = 1;
+}
+
+uint64_t gw_batch_rollbacks(const struct gw *g)
+{
+	return g->batch != NULL ? g->batch->rollbacks : 0;
 }
 
 int gw_batch_is_open(const struct gw *g)

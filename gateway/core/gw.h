@@ -97,6 +97,9 @@ void gw_after_commit(struct gw *g, gw_commit_fn fn, void *arg);
 void gw_batch_fail(struct gw *g);
 /* Whether a batch is open (its writes are not durable yet). */
 int gw_batch_is_open(const struct gw *g);
+/* How many batches were rolled back so far: what a cache of store values read or kept up
+ * inside a batch compares, to know it may hold writes that are gone. */
+uint64_t gw_batch_rollbacks(const struct gw *g);
 
 /* The store's health (store_watch.c, store_health in store.h): while it is failing and no
  * batch is open, tries one small write (store_probe) so that health recovers with the disk,

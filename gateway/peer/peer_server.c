@@ -12,6 +12,7 @@
 #include "core/revoc.h"
 #include "mlagw/codec.h"
 #include "peer.h"
+#include "held_count.h"
 #include "peer_server.h"
 #include "receive_transfer.h"
 #include "refusals.h"
@@ -38,6 +39,7 @@ struct gw_peer_server {
 	int64_t revoked_alert_ms; /* the last alert of a revoked TLS peer (one a minute) */
 	struct seg_sync seg_sync; /* received segments waiting for their file's fsync */
 	struct reserve_job *reserving; /* disk reservations in the workers (their jobs own them) */
+	struct held_counts held;       /* segments held by the transfers being received */
 };
 
 #define SWEEP_S 60
@@ -50,6 +52,11 @@ struct seg_sync *peer_seg_sync(struct gw *g)
 struct reserve_job **peer_reservations(struct gw *g)
 {
 	return &g->peer->reserving;
+}
+
+struct held_counts *peer_held_counts(struct gw *g)
+{
+	return &g->peer->held;
 }
 
 struct refusals *peer_refusals(struct gw *g)

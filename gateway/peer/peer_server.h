@@ -27,6 +27,9 @@ struct seg_sync *peer_seg_sync(struct gw *g);
 /* The disk reservations under way (transfer_reserve.c), a list the listener keeps. */
 struct reserve_job;
 struct reserve_job **peer_reservations(struct gw *g);
+/* The held segments of the transfers being received (held_count.h). */
+struct held_counts;
+struct held_counts *peer_held_counts(struct gw *g);
 /* Sends a reply and releases the request record. */
 void recv_reply(struct recv_req *rr, int code, const char *reason, const char *content_type,
 		const uint8_t *body, size_t len);

@@ -16,6 +16,7 @@
 #include "attach/attach_files.h"
 #include "attach/attach_status.h"
 #include "core/log.h"
+#include "held_count.h"
 #include "mlagw/codec.h"
 #include "receive_transfer.h"
 #include "segment_sync.h"
@@ -277,11 +278,12 @@ static void seg_durable(struct seg_sync_wait *w, int durable)
 	} else if (same < 0 ||
 		   store_transfer_seg_put(g->store, j->message_id, j->e.index, j->k, &added, &d) !=
 			   MLA_OK ||
-		   /* counted (a scan of the message's rows, in the loop) only for a segment new
-		    * to the store: one already held completes nothing, and counting for it let a
-		    * peer stall the loop with tiny last segments sent over and over; a completion
-		    * that could not answer is asked for with the envelope again */
-		   (added && store_transfer_held(g->store, j->message_id, &held, &d) != MLA_OK)) {
+		   /* counted only for a segment new to the store: one already held completes
+		    * nothing (a completion that could not answer is asked for with the envelope
+		    * again); the count is kept up in memory (held_count.h), not a scan of the
+		    * message's rows for every segment */
+		   (added && held_after_add(g, peer_held_counts(g), j->message_id, j->received_ms,
+					    &held, &d) != MLA_OK)) {
 		gw_log_limited(GW_LOG_ERROR, "store-error", "segment-put", j->message_id,
 			       "op=segment-put reason=\"%s\"", d.msg);
 		reply_text(j->rr, 503, "Service Unavailable", "store unavailable\n");
