@@ -306,6 +306,7 @@ static void seg_done(struct gw_job *job)
 		return;
 	}
 	j->wait.path = j->part;
+	j->wait.fd = j->fd;
 	j->wait.fn = seg_durable;
 	seg_sync_after(j->rr->g, peer_seg_sync(j->rr->g), &j->wait);
 }
@@ -450,7 +451,9 @@ void receive_segment(struct gw *g, struct recv_req *rr, const char *peer_state, 
 			   text);
 		return;
 	}
-	/* opened here, while the transfer is the stored one (see seg_run) */
+	/* opened here, while the transfer is the stored one (see seg_run); its place in the
+	 * order of opens picks the descriptor a group sync goes through (segment_sync.h) */
+	j->wait.opened = seg_sync_opened(peer_seg_sync(g));
 	if ((j->fd = open(j->part, O_WRONLY | O_CLOEXEC)) < 0) {
 		gw_log(GW_LOG_WARN, "segment-error", id, "peer=%s attachment=%u segment=%llu "
 		       "reason=\"attachment file: %s\"", peer_state, idx, (unsigned long long)j->k,

@@ -1,6 +1,8 @@
 /* Group fdatasync of received segments (segment_sync.h): one sync job at a time takes every
- * segment written so far; fdatasync on a descriptor of its own flushes what any descriptor
- * wrote to the file, since the data is the inode's. */
+ * segment written so far; fdatasync on one descriptor flushes what any descriptor wrote to
+ * the file, since the data is the inode's. But a writeback error is reported only to a
+ * descriptor opened before it: the sync goes through the earliest opened descriptor among
+ * the file's segments of the batch, opened before any of their writes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -17,10 +19,28 @@ struct sync_job {
 	struct seg_sync_wait *batch;
 };
 
+uint64_t seg_sync_opened(struct seg_sync *s)
+{
+	return ++s->opens;
+}
+
+/* The file's segment of the batch whose descriptor was opened first (from w on). */
+static const struct seg_sync_wait *earliest(const struct seg_sync_wait *w)
+{
+	const struct seg_sync_wait *best = w;
+
+	for (const struct seg_sync_wait *o = w->next; o != NULL; o = o->next)
+		if (strcmp(o->path, w->path) == 0 && o->fd >= 0 &&
+		    (best->fd < 0 || o->opened < best->opened))
+			best = o;
+	return best;
+}
+
 /* Syncs each file of the batch once (a batch holds the few segments in flight). */
 static void sync_batch(struct seg_sync_wait *batch)
 {
 	for (struct seg_sync_wait *w = batch; w != NULL; w = w->next) {
+		const struct seg_sync_wait *first;
 		struct seg_sync_wait *prev;
 		int fd, ok;
 
@@ -31,11 +51,17 @@ static void sync_batch(struct seg_sync_wait *batch)
 			w->err = prev->err;
 			continue;
 		}
-		fd = open(w->path, O_WRONLY | O_CLOEXEC);
-		ok = fd >= 0 && fdatasync(fd) == 0;
-		w->err = ok ? 0 : errno;
-		if (fd >= 0)
-			close(fd);
+		first = earliest(w);
+		if (first->fd >= 0) {
+			ok = fdatasync(first->fd) == 0;
+			w->err = ok ? 0 : errno;
+		} else { /* none kept a descriptor: a new one sees only later errors */
+			fd = open(w->path, O_WRONLY | O_CLOEXEC);
+			ok = fd >= 0 && fdatasync(fd) == 0;
+			w->err = ok ? 0 : errno;
+			if (fd >= 0)
+				close(fd);
+		}
 		w->durable = ok;
 	}
 }
