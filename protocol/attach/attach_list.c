@@ -119,8 +119,14 @@ int mla_attach_type_ok(const char *type)
 	return b > 0 && type[a + 1 + b] == '\0';
 }
 
-static mla_err private_check(const mla_attachment *a, mla_diag *diag)
+/* deflate's largest ratio: one 258-byte match in about 2 bits, some 1032 to 1 */
+#define GZIP_RATIO_MAX 1032u
+
+static mla_err private_check(const mla_attachment *a, uint64_t max_bytes, mla_diag *diag)
 {
+	uint64_t limit = max_bytes < MLA_ATTACH_CEILING ? max_bytes : MLA_ATTACH_CEILING;
+	uint64_t stream = mla_attach_plain_size(&a->pub);
+
 	if (!mla_attach_name_ok(a->priv.name))
 		return mla_fail(diag, MLA_ERR_HEADER,
 				"attachment %u: file name is not 1-255 bytes of UTF-8 text without "
@@ -131,6 +137,17 @@ static mla_err private_check(const mla_attachment *a, mla_diag *diag)
 	if (a->priv.gzip != 0 && a->priv.gzip != 1)
 		return mla_fail(diag, MLA_ERR_HEADER, "attachment %u: compression is not 0 or 1",
 				a->pub.index);
+	/* a compressed file's own size bounds what a reader inflates: the limit of a file, and
+	 * no more than deflate can give from the stream's bytes (a bomb otherwise) */
+	if (a->priv.gzip && a->priv.plain_size > limit)
+		return mla_fail(diag, MLA_ERR_TOO_LARGE, "attachment %u: a compressed file of %llu "
+				"bytes exceeds the limit of %llu", a->pub.index,
+				(unsigned long long)a->priv.plain_size, (unsigned long long)limit);
+	if (a->priv.gzip && a->priv.plain_size / GZIP_RATIO_MAX > stream)
+		return mla_fail(diag, MLA_ERR_HEADER, "attachment %u: a gzip stream of %llu bytes "
+				"cannot inflate to %llu (deflate's ratio is at most %u to 1)",
+				a->pub.index, (unsigned long long)stream,
+				(unsigned long long)a->priv.plain_size, GZIP_RATIO_MAX);
 	if (!a->priv.gzip && a->priv.plain_size != mla_attach_plain_size(&a->pub))
 		return mla_fail(diag, MLA_ERR_HEADER,
 				"attachment %u: file of %llu bytes, but its segments hold %llu",
@@ -157,7 +174,7 @@ mla_err mla_attach_list_check(const mla_attach_list *l, uint64_t max_bytes, mla_
 					"attachment %zu of the list has index %u; indices run "
 					"1 to %zu in order", i + 1, a->pub.index, l->n);
 		if ((r = mla_attach_entry_check(&a->pub, max_bytes, diag)) != MLA_OK ||
-		    (l->has_private && (r = private_check(a, diag)) != MLA_OK))
+		    (l->has_private && (r = private_check(a, max_bytes, diag)) != MLA_OK))
 			return r;
 	}
 	return MLA_OK;

@@ -491,6 +491,15 @@ static void test_list_checks(void **state)
 	assert_int_equal(mla_attach_list_check(l, 1 << 20, &d), MLA_ERR_HEADER);
 	l->item[1].priv.gzip = 1; /* compressed: the file's size is its own */
 	assert_int_equal(mla_attach_list_check(l, 1 << 20, &d), MLA_OK);
+	/* ... within what deflate gives from 100 bytes, and the limit of a file */
+	l->item[1].priv.plain_size = 1032 * 100 + 1031;
+	assert_int_equal(mla_attach_list_check(l, 1 << 20, &d), MLA_OK);
+	l->item[1].priv.plain_size = 1032 * 101;
+	assert_int_equal(mla_attach_list_check(l, 1 << 20, &d), MLA_ERR_HEADER);
+	assert_non_null(strstr(d.msg, "cannot inflate"));
+	l->item[1].priv.plain_size = 1032 * 100;
+	assert_int_equal(mla_attach_list_check(l, 1000, &d), MLA_ERR_TOO_LARGE);
+	l->item[1].priv.plain_size = 99;
 	set(l->item[0].priv.name, sizeof(l->item[0].priv.name), "../etc/passwd");
 	assert_int_equal(mla_attach_list_check(l, 1 << 20, &d), MLA_ERR_HEADER);
 	set(l->item[0].priv.name, sizeof(l->item[0].priv.name), "a");
