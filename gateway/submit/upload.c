@@ -243,6 +243,10 @@ mla_err upload_append(const char *store_db, const char *id, const struct upload_
 		r = mla_fail(diag, MLA_ERR_IO, "uploads: cannot stat %s: %s", id, strerror(errno));
 		goto out;
 	}
+	if (s.st_nlink == 0) { /* removed (deleted, expired) between the open and the lock */
+		r = mla_fail(diag, MLA_ERR_NOT_FOUND, "the upload was removed");
+		goto out;
+	}
 	state_of(&s, 0, st);
 	if ((r = chunk_check(fd, c, st, why, diag)) != MLA_OK ||
 	    (r = chunk_write(fd, c, why, diag)) != MLA_OK)
@@ -284,6 +288,43 @@ mla_err upload_remove(const char *store_db, const char *id, mla_diag *diag)
 					strerror(errno));
 	}
 	return MLA_OK;
+}
+
+/* Removes the upload's file if no chunk is being written to it (its lock free) and it has not
+ * changed since before_ms: 1 removed, 0 kept, -1 failed. Under the lock, so a chunk never
+ * writes (and is acknowledged) into a file removed under it: upload_append takes the lock
+ * and then finds the file unlinked. */
+static int expire_one(const char *store_db, const char *id, int64_t before_ms, mla_diag *diag)
+{
+	char path[UPLOAD_PATH_MAX];
+	struct upload_state st;
+	struct stat s;
+	int fd, gone = 0;
+
+	for (int complete = 0; complete <= 1; complete++) {
+		if (upload_path(store_db, id, complete, path, sizeof path, diag) != MLA_OK)
+			return -1;
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0 || fstat(fd, &s) != 0) {
+			close(fd); /* a chunk in progress: not idle */
+			return 0;
+		}
+		state_of(&s, complete, &st);
+		if (st.mtime_ms >= before_ms) {
+			close(fd);
+			return 0;
+		}
+		if (unlink(path) != 0 && errno != ENOENT) {
+			(void)mla_fail(diag, MLA_ERR_IO, "uploads: cannot remove %s: %s", id,
+				       strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		gone = 1;
+	}
+	return gone;
 }
 
 /* The id of a file name "<id>.part" or "<id>.up" into id; 0 for any other name. */
@@ -330,8 +371,14 @@ mla_err upload_expire_count(const char *store_db, int64_t before_ms, const char 
 				(*owned)++;
 			continue;
 		}
-		if ((r = upload_remove(store_db, id, diag)) == MLA_OK)
-			(*n)++;
+		switch (expire_one(store_db, id, before_ms, diag)) {
+		case 1: (*n)++; break;
+		case 0: /* written to meanwhile: kept, and its owner's */
+			if (owner != NULL && upload_owned_by(id, owner))
+				(*owned)++;
+			break;
+		default: r = MLA_ERR_IO; /* diag says which */
+		}
 	}
 	closedir(d);
 	return r;

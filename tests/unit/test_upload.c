@@ -173,6 +173,30 @@ static void test_remove_expire(void **state)
 	assert_int_equal(upload_stat(db, b, &st, &d), MLA_ERR_NOT_FOUND);
 }
 
+/* An upload whose chunk is being written (its file locked) is never expired under it: the
+ * chunk's 200 would otherwise go with bytes written to a removed file. Expired once free. */
+static void test_expire_spares_a_chunk_in_progress(void **state)
+{
+	char id[UPLOAD_ID_LEN + 1], path[UPLOAD_PATH_MAX];
+	mla_diag d = {MLA_OK, ""};
+	struct upload_state st;
+	size_t n = 9;
+	int fd;
+
+	(void)state;
+	assert_int_equal(upload_create(db, "agency:v", id, &d), MLA_OK);
+	snprintf(path, sizeof path, "%s/uploads/%s.part", tmp, id);
+	assert_true((fd = open(path, O_WRONLY)) >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0); /* a chunk being written */
+	assert_int_equal(upload_expire(db, INT64_MAX, &n, &d), MLA_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(upload_stat(db, id, &st, &d), MLA_OK);
+	close(fd);
+	assert_int_equal(upload_expire(db, INT64_MAX, &n, &d), MLA_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(upload_stat(db, id, &st, &d), MLA_ERR_NOT_FOUND);
+}
+
 /* The uploads left to an owner are counted (its own only, expired ones not). */
 static void test_expire_count(void **state)
 {
@@ -207,6 +231,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_expire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expire_spares_a_chunk_in_progress, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
