@@ -43,7 +43,7 @@ struct xfer_out {
 	int started;              /* k is set within the current range */
 	unsigned in_flight, max;
 	struct seg_put *inflight[64]; /* max_segments_in_flight is at most 64 */
-	size_t speed;             /* bytes/s per segment request, 0: no cap */
+	size_t bandwidth;         /* [peer CC] max_bandwidth, 0: no cap */
 	int stop;                 /* send nothing more: an error or a receipt */
 	int receipt;              /* t->response holds a receipt (200) */
 	char why[MLA_DIAG_MAX];
@@ -172,6 +172,24 @@ static mla_err read_segment(struct xfer_out *x, struct seg_put *s, char *proof, 
 
 static void seg_done(struct peer_post *p, CURLcode res);
 
+/* The rate of a segment request starting now: the peer's max_bandwidth shared among the
+ * requests the messages sending to that peer may have in flight (max_segments_in_flight
+ * each), so the cap is the peer's, whatever the number of messages. A request keeps the rate
+ * it started with: a message that begins meanwhile may take the total over the cap by the
+ * segments then in flight, until they end. */
+static size_t request_rate(const struct xfer_out *x)
+{
+	size_t slots = 0, rate;
+
+	if (x->bandwidth == 0)
+		return 0;
+	for (const struct xfer_out *o = x->g->relay->xfers; o != NULL; o = o->next)
+		if (strcmp(o->t->to_state, x->t->to_state) == 0)
+			slots += o->max;
+	rate = x->bandwidth / (slots > 0 ? slots : x->max);
+	return rate > 0 ? rate : 1;
+}
+
 static mla_err start_segment(struct xfer_out *x, unsigned idx, uint64_t k, mla_diag *diag)
 {
 	const struct gw_peer *cp = gw_config_peer(&x->g->snap->cfg, x->t->to_state);
@@ -205,7 +223,7 @@ static mla_err start_segment(struct xfer_out *x, unsigned idx, uint64_t k, mla_d
 		r = mla_fail(diag, MLA_ERR_INTERNAL, "cannot set up a segment request");
 		goto fail;
 	}
-	peer_post_as_put(&s->post, x->speed);
+	peer_post_as_put(&s->post, request_rate(x));
 	if (peer_client_start(x->g->client, &s->post) != MLA_OK) {
 		r = mla_fail(diag, MLA_ERR_TRANSPORT, "cannot start a segment request");
 		goto fail;
@@ -359,9 +377,7 @@ static mla_err xfer_setup(struct gw *g, struct transfer *t, struct xfer_out *x, 
 	if (cp == NULL)
 		return mla_fail(diag, MLA_ERR_CONFIG, "peer %s no longer configured", t->to_state);
 	x->max = cp->max_segments_in_flight > 0 ? cp->max_segments_in_flight : 4;
-	x->speed = cp->max_bandwidth / x->max;
-	if (cp->max_bandwidth > 0 && x->speed == 0)
-		x->speed = 1;
+	x->bandwidth = cp->max_bandwidth;
 	if ((r = mla_envelope_verify_attached(t->envelope.data, t->envelope.len, g->crypto->trust,
 					      &g->snap->cfg.limits, &v, &x->list, diag)) != MLA_OK)
 		return r;

@@ -300,6 +300,27 @@ def check_peer_share(net, es, co):
     del co.overrides['limits']['transfer_peer_max'], co.overrides['limits']['transfer_peer_bytes']
 
 
+def check_peer_bandwidth(net, es, co):
+    """[peer CO] max_bandwidth (2 MiB/s here) caps the peer, not each message: three
+    messages sent at once take at least their bytes at that rate (with 0.75 of slack for the
+    first requests' rates; a cap per message, as before, took a third of it)."""
+    es.stop()
+    sizes = [64 * SEG]
+    mids = [attach_seal(net, 'ES', 'CO', sizes) for _ in range(3)]
+    t0 = time.monotonic()
+    es.start()
+    for mid in mids:
+        delivered(es, mid, timeout=120)
+    took = time.monotonic() - t0
+    floor = 3 * ct_size(sizes[0]) / (2 << 20)
+    print('three messages of %d bytes at 2 MiB/s for the peer: %.1f s (at least %.1f)' % (
+        ct_size(sizes[0]), took, floor))
+    check(took >= 0.75 * floor, 'the peer cap let %.1f s through for %.1f s of bytes' % (
+        took, floor))
+    for mid in mids:
+        same_files(es, co, mid, sizes)
+
+
 def check_no_room(net, es, co):
     """CO cannot reserve the space: 503 insufficient storage, retried until the deadline,
     then failed; nothing left at CO."""
@@ -452,6 +473,7 @@ def main(mlagw, mlagwd):
     es.start()
     check_kill(net, es, co, co)
     check_kill(net, es, co, es)
+    check_peer_bandwidth(net, es, co)
     check_peer_share(net, es, co)
     check_sweep(net, es, co, net['MX'])
     check_no_room(net, es, co)
