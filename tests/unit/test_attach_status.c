@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "attach/attach_status.h"
+#include "mlagw/codec.h"
 
 #define ID "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f"
 
@@ -126,7 +127,8 @@ static mla_err parse_ranges(int count, const char *more, struct attach_status *s
 	p = json + snprintf(json, cap, HEAD "{\"index\":1,\"segments\":10000,\"held\":0,\"missing\":[");
 	for (int i = 0; i < count; i++)
 		p += snprintf(p, cap - (size_t)(p - json), "%s[%d,%d]", i ? "," : "", 3 * i, 3 * i);
-	(void)snprintf(p, cap - (size_t)(p - json), "],\"more_missing\":%s}" SECOND, more);
+	assert_int_equal(mla_snprintf(p, cap - (size_t)(p - json), "],\"more_missing\":%s}" SECOND, more),
+			 MLA_OK);
 	r = attach_status_parse((const uint8_t *)json, strlen(json), ID, e, 2, s, d);
 	free(json);
 	return r;
