@@ -1,6 +1,7 @@
 """What the attachment transfer tests share (SPEC 17.13): sealing a message with attachments
 into a stopped gateway's outbox (tests/tools/attach_seal, segments of SEG bytes), the files'
 paths and sizes, waiting for delivery, and the segments ES logged as sent."""
+import hashlib
 import os
 import re
 import subprocess
@@ -44,6 +45,24 @@ def segments(size):
 def delivered(gw, mid, timeout=60):
     wait_until(lambda: gw.outbox([mid], blobs=False).get(mid, {}).get('state') == DELIVERED,
                timeout, msg='%s delivered' % mid)
+
+
+def receipt_attachments(xml):
+    """[(index, size, root hex bytes)] a receipt version 3 names."""
+    return [(int(i), int(s), r) for i, s, r in re.findall(
+        rb'<mlr:Attachment index="(\d+)" size="(\d+)" root="([0-9a-f]{64})"', xml)]
+
+
+def merkle_root(ct):
+    """The RFC 6962 root over a ciphertext's segments of SEG + 16 bytes (SPEC 17.7), in hex:
+    pairing bottom up, an odd last node carried up as it is, gives the same tree."""
+    step = SEG + 16
+    level = [hashlib.sha256(b'\x00' + ct[k:k + step]).digest()
+             for k in range(0, max(len(ct), 1), step)]
+    while len(level) > 1:
+        level = [hashlib.sha256(b'\x01' + level[i] + level[i + 1]).digest()
+                 if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+    return level[0].hex()
 
 
 def sent_counts(gw, mid):

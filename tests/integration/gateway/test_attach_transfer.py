@@ -42,10 +42,6 @@ from gwnet import *  # noqa: E402,F403
 from attachlib import *  # noqa: E402,F403
 from fakeclock import FakeClock  # noqa: E402
 
-def receipt_attachments(xml):
-    return [(int(i), int(s), r) for i, s, r in re.findall(
-        rb'<mlr:Attachment index="(\d+)" size="(\d+)" root="([0-9a-f]{64})"', xml)]
-
 
 def check_sizes(net, es, co):
     sizes = [0, 1, SEG, SEG - 1, SEG + 1, 20 * SEG + 5]
