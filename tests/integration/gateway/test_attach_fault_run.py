@@ -455,4 +455,5 @@ def main(mlagw, mlagwd):
     check(kills > 0 or SECONDS < 3, 'no fault injected')
 
 
-run(main)
+if __name__ == '__main__':
+    run(main)
