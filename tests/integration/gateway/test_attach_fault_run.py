@@ -31,15 +31,12 @@ env: MLAGW_ATTACH_FAULT_SECONDS (default 30) how long faults go on; MLAGW_ATTACH
 replay a schedule and the sizes (printed; timing still varies); MLAGW_ATTACH_FAULT_BANDWIDTH.
 scripts/fault-run-attach.sh runs it for long by hand."""
 import base64
-import hashlib
 import http.client
 import json
 import os
 import random
 import re
-import secrets
 import signal
-import ssl
 import sys
 import threading
 import time
@@ -62,39 +59,6 @@ RETRYABLE = (OSError, http.client.HTTPException)
 def say(msg):
     sys.stderr.write('[attach-fault-run %s] %s\n' % (time.strftime('%H:%M:%S'), msg))
     sys.stderr.flush()
-
-
-class Api:
-    """A gateway's local API with one token per role."""
-
-    def __init__(self, gw):
-        self.gw, self.port, self.tokens, lines = gw, free_port(), {}, []
-        for role in ('authority', 'agency'):
-            tok = secrets.token_urlsafe(32)
-            self.tokens[role] = tok
-            lines.append('%s %s-%s sha256:%s' % (role, gw.state.lower(), role,
-                                                 hashlib.sha256(tok.encode()).hexdigest()))
-        gw.overrides['api'] = {'listen': '127.0.0.1:%d' % self.port, 'token': lines,
-                               'max_body_bytes': '256 KiB'}
-        gw.overrides.setdefault('limits', {}).update(
-            {'attachment_segment_bytes': '64 KiB', 'upload_min_free_bytes': '0'})
-
-    def call(self, method, path, role='authority', raw=None, body=None, headers=None):
-        """(status, body); a connection error raises (the caller retries)."""
-        ctx = ssl.create_default_context(cafile=self.gw.pki('root.crt'))
-        ctx.check_hostname = False
-        c = http.client.HTTPSConnection('127.0.0.1', self.port, context=ctx, timeout=30)
-        h = dict(headers or {})
-        h['Authorization'] = 'Bearer ' + self.tokens[role]
-        if body is not None:
-            raw = json.dumps(body).encode()
-            h['Content-Type'] = 'application/json'
-        try:
-            c.request(method, path, body=raw, headers=h)
-            r = c.getresponse()
-            return r.status, r.read()
-        finally:
-            c.close()
 
 
 class Sub:

@@ -18,30 +18,13 @@ import os
 import shutil
 import sys
 import threading
-import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
 from attachlib import *  # noqa: E402,F403
-from test_attach_fault_run import Api  # noqa: E402
 
 BIG = 24 << 20
-
-
-def upload(api, data, chunk=200000):
-    code, out = api.call('POST', '/api/v1/uploads')
-    check(code == 201, 'upload: %d %r' % (code, out))
-    uid = json.loads(out)['upload_id']
-    for off in range(0, len(data), chunk):
-        piece = data[off:off + chunk]
-        last = off + len(piece) >= len(data)
-        code, out = api.call('PUT', '/api/v1/uploads/' + uid, raw=piece, headers={
-            'Content-Range': 'bytes %d-%d/%s' % (off, off + len(piece) - 1,
-                                                 len(data) if last else '*'),
-            'Content-Type': 'application/octet-stream'})
-        check(code == 200, 'chunk at %d: %d %r' % (off, code, out[:200]))
-    return uid
 
 
 def plant(es, names):
@@ -61,7 +44,7 @@ def main(mlagw, mlagwd):
     api = Api(es)
     net.start_all()
     co.stop()  # nothing is sent: the sender's folders alone
-    uid = upload(api, os.urandom(BIG))
+    uid = api.upload(os.urandom(BIG))
     body = {'to': 'CO', 'kind': 'mla', 'new_case': True, 'content_type': 'application/xml',
             'document_b64': base64.b64encode(b'<Request>evidence</Request>').decode(),
             'attachments': [{'upload': uid, 'name': 'big.bin',
