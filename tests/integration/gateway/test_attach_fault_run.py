@@ -248,7 +248,18 @@ def seal_before(net, rng):
     return out
 
 
+def listed(entries, event):
+    """{message id: [its entries' attachment lists]} of one event in an audit log."""
+    out = {}
+    for e in entries:
+        if e['event'] == event and e.get('message'):
+            out.setdefault(e['message'], []).append(e.get('attachments'))
+    return out
+
+
 def receipt_checked(es, mid, sizes, row):
+    """The receipt names each attachment's size and root (of ES's file); returns the list
+    as the audit entries write it."""
     rc = parse_receipt(row['receipt'])
     check(rc['outcome'] == 'accepted' and rc['message_id'] == mid and rc['version'] == '3' and
           rc['receiver'] == 'CO', '%s: receipt %r' % (mid, rc))
@@ -256,6 +267,7 @@ def receipt_checked(es, mid, sizes, row):
              .encode()) for i, z in enumerate(sizes, 1)]
     check(receipt_attachments(row['receipt']) == want, '%s: receipt names %r, want %r' % (
         mid, receipt_attachments(row['receipt']), want))
+    return ','.join('%d:%d:%s' % (i, z, r.decode()) for i, z, r in want)
 
 
 def folders(gw):
@@ -278,7 +290,7 @@ def sealed_whole(gw, mid):
                                      for x in ('ct', 'tree'))
 
 
-def account(net, msgs):
+def account(net, msgs, api_mids):
     """Exactly once, byte for byte, nothing else kept (both stopped). Returns ES's folders
     of a sealing finished but never stored."""
     es, co = net['ES'], net['CO']
@@ -290,11 +302,17 @@ def account(net, msgs):
     check(not dup, 'CO inbox rows more than once: %r' % dup)
     check(set(counts) == set(msgs), 'CO inbox: missing %r, unknown %r' % (
         sorted(set(msgs) - set(counts))[:3], sorted(set(counts) - set(msgs))[:3]))
+    submitted, received = listed(es.audit(), 'submitted'), listed(co.audit(), 'received')
     for mid, sizes in msgs.items():
         row = out[mid]
         check(row['state'] == DELIVERED, '%s: %s' % (mid, STATE_NAMES[row['state']]))
         check(inbox[mid]['digest'] == row['digest'], '%s: digest differs at CO' % mid)
-        receipt_checked(es, mid, sizes, row)
+        names = receipt_checked(es, mid, sizes, row)
+        # one entry each side naming what the receipt names (attach_seal writes none at ES)
+        check(received.get(mid) == [names], '%s: CO received entries %r, want [%r]' % (
+            mid, received.get(mid), names))
+        check(submitted.get(mid) == ([names] if mid in api_mids else None),
+              '%s: ES submitted entries %r, want [%r]' % (mid, submitted.get(mid), names))
         same_files(es, co, mid, sizes)
     kept = sorted(m for m in folders(es) - set(msgs) if sealed_whole(es, m))
     for g in (es, co):
@@ -423,7 +441,9 @@ def main(mlagw, mlagwd):
     say('drained in %.0f s' % drained)
     es.stop()
     co.stop()
-    kept = account(net, msgs)
+    kept = account(net, msgs, {s.mid for s in client.subs})
+    up = os.path.join(os.path.dirname(es.store), 'uploads')
+    uploads_left = len(os.listdir(up)) if os.path.isdir(up) else 0
     again, naive, bound, nrounds = resent(es, msgs, faults.unfinished)
     removed = after_restart(net, co_api, client.subs, kept)
     net.stop_all()
@@ -447,6 +467,7 @@ def main(mlagw, mlagwd):
             sum(s.attempts - 1 for s in client.subs), sum(s.replayed for s in client.subs))),
         ('API chunks resumed / uploads orphaned', '%d / %d' % (
             sum(s.chunk_retries for s in client.subs), sum(s.orphans for s in client.subs))),
+        ('uploads left at ES (expire after upload_keep)', uploads_left),
         ('stray folders removed at a start', 'CO %d (reservations), ES %d (sealings cut '
          'short)' % tuple(removed)),
         ('ES sealings finished, never stored', '%d (kept and reported, SPEC 17.13)' %
