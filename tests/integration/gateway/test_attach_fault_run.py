@@ -1,9 +1,10 @@
 """Fault-injection run of the evidence transfer (issue 15; SPEC 17.13 "Transfer between
 gateways", 17.14): ES sends messages with attachments to CO (envelope version 3, segments of
-64 KiB, each message's segments to CO capped at MLAGW_ATTACH_FAULT_BANDWIDTH, 512 KiB/s
-([peer CO] max_bandwidth, shared by the requests of one message), so that transfers last and
-several go on at once) while a seeded random schedule SIGKILLs and restarts CO, ES or both at random
-moments, 0.5-3 s apart.
+64 KiB, each message's segments capped at MLAGW_ATTACH_FAULT_BANDWIDTH, 512 KiB/s: [peer CO]
+max_bandwidth, shared by the requests of one message, so that transfers last and several go
+on at once) while a seeded random schedule SIGKILLs and restarts CO, ES or both at random
+moments, 0.5-3 s apart, mostly while messages are unfinished, half of ES's kills while the
+API client below uploads or submits.
 
 - Messages sealed into ES's outbox before the run (tests/tools/attach_seal): attachments of
   0, 1, a segment -1, exactly, +1, two, several segments and a few MiB;
@@ -15,17 +16,21 @@ moments, 0.5-3 s apart.
 Then the faults stop, both run, and every acknowledged message must be delivered within a
 generous deadline. Accounting, for every acknowledged submission: ES's outbox row delivered
 on a receipt version 3 naming each attachment's index, ciphertext size and the Merkle root of
-ES's file (computed here); one inbox row at CO with ES's digest; CO's files byte for byte ES's,
-no part file left, no folder of another message at either; the API's files downloaded at CO
-equal to the bytes uploaded; nothing stored at ES that no client was answered for; `mlagw
-store check --deep` passes on both stores; after a last restart CO's log has no
-`attachments-strays` (its `attachments-stray-removed` lines, reservations cut by a kill, are
-counted); ES's folders of no message are removed at its starts (sealings cut short, counted),
-but for one whose files were all sealed before the kill and its row not stored, which is
-kept and reported as SPEC 17.13 says and counted. The segments sent again: from ES's `segments-sent` lines (a round cut by ES's kill
-is not logged), per round the segments sent beyond those CO gained until the next round (or
-the end); CO's held count never goes back, and what was sent again is at most
-max_segments_in_flight per kill of either gateway for each message unfinished at that kill.
+ES's file (computed here); one inbox row at CO with ES's digest; one `received` entry at CO
+(and one `submitted` entry at ES for the API's) naming that same list; CO's files byte for
+byte ES's, no part file left, no folder of another message at either; the API's files
+downloaded at CO equal to the bytes uploaded; nothing stored at ES that no client was
+answered for; `mlagw store check --deep` passes on both stores; after a last restart CO's log
+has no `attachments-strays` (its `attachments-stray-removed` lines, reservations cut by a
+kill, are counted). ES's folders of no message are removed at its starts (sealings cut short,
+counted), but for one whose files were all sealed before the kill and whose row was not
+stored: kept and reported, as SPEC 17.13 says, and counted.
+
+The segments sent again: from ES's `segments-sent` lines (a round cut by ES's kill is not
+logged), per round the segments sent beyond those CO gained until the next round (or the
+end). CO's held count never goes back, and what was sent again is at most
+max_segments_in_flight per kill of either gateway for each message unfinished at that kill
+(its segments in flight then: lost by CO, or still written by CO for ES's dead connection).
 
 env: MLAGW_ATTACH_FAULT_SECONDS (default 30) how long faults go on; MLAGW_ATTACH_FAULT_SEED to
 replay a schedule and the sizes (printed; timing still varies); MLAGW_ATTACH_FAULT_BANDWIDTH.
