@@ -1,4 +1,4 @@
-/* The folders a receiver killed mid-reservation leaves (attach_strays.h). */
+/* The folders a gateway killed mid-reservation or mid-sealing leaves (attach_strays.h). */
 #include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -7,40 +7,58 @@
 #include "attach_files.h"
 #include "mlagw/codec.h"
 
-/* "<n>.ct.part", n from 1 to 64 without a leading zero. */
-static int part_name(const char *s)
+/* The kind of "<n>.ct.part", "<n>.ct" or "<n>.tree" (n from 1 to 64 without a leading
+ * zero), or NAME_OTHER. */
+enum name_kind { NAME_OTHER, NAME_PART, NAME_CT, NAME_TREE };
+
+static enum name_kind name_kind(const char *s)
 {
 	unsigned n = 0;
 	size_t i;
 
 	for (i = 0; i < 2 && s[i] >= '0' && s[i] <= '9'; i++)
 		n = n * 10 + (unsigned)(s[i] - '0');
-	return s[0] != '0' && n >= 1 && n <= 64 && strcmp(s + i, ".ct.part") == 0;
+	if (s[0] == '0' || n < 1 || n > 64)
+		return NAME_OTHER;
+	if (strcmp(s + i, ".ct.part") == 0)
+		return NAME_PART;
+	if (strcmp(s + i, ".ct") == 0)
+		return NAME_CT;
+	return strcmp(s + i, ".tree") == 0 ? NAME_TREE : NAME_OTHER;
 }
 
-/* Whether the folder holds nothing but part files (or nothing); their count and bytes. */
-static int parts_only(const char *dir, struct attach_stray *out)
+/* Whether the folder is one no acknowledgement covers, its files counted in out: nothing but
+ * part files or nothing (a receiver's reservation), or a sender's sealing cut short: trees,
+ * complete files and at least one part file (a sender's row is stored only once every file
+ * of it is complete, so no message was ever queued with it). Regular files only. */
+static int removable(const char *dir, struct attach_stray *out)
 {
 	char path[ATTACH_PATH_MAX];
+	unsigned seen[NAME_TREE + 1] = {0};
 	struct dirent *de;
 	struct stat st;
 	DIR *dp = opendir(dir);
-	int only = dp != NULL;
+	int ok = dp != NULL;
 
-	while (only && (de = readdir(dp)) != NULL) {
+	while (ok && (de = readdir(dp)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		only = part_name(de->d_name) &&
-		       mla_snprintf(path, sizeof path, "%s/%s", dir, de->d_name) == MLA_OK &&
-		       lstat(path, &st) == 0 && S_ISREG(st.st_mode);
-		if (only) {
+		enum name_kind k = name_kind(de->d_name);
+		ok = k != NAME_OTHER &&
+		     mla_snprintf(path, sizeof path, "%s/%s", dir, de->d_name) == MLA_OK &&
+		     lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+		if (ok) {
+			seen[k]++;
 			out->files++;
 			out->bytes += (uint64_t)st.st_size;
 		}
 	}
 	if (dp != NULL)
 		(void)closedir(dp);
-	return only;
+	out->sealing = seen[NAME_TREE] > 0;
+	if (!ok)
+		return 0;
+	return out->sealing ? seen[NAME_PART] > 0 : seen[NAME_CT] == 0;
 }
 
 mla_err attach_strays_remove(const char *store_db, store_reader *r, attach_stray_fn fn,
@@ -64,7 +82,7 @@ mla_err attach_strays_remove(const char *store_db, store_reader *r, attach_stray
 			break;
 		memset(&s, 0, sizeof s);
 		if (known || mla_snprintf(dir, sizeof dir, "%s/%s", root, de->d_name) != MLA_OK ||
-		    !parts_only(dir, &s))
+		    !removable(dir, &s))
 			continue;
 		memcpy(s.message_id, de->d_name, sizeof s.message_id - 1);
 		s.err = attach_dir_remove(store_db, de->d_name, &s.diag);

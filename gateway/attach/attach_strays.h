@@ -1,10 +1,13 @@
 /* A receiver killed between reserving a transfer's part files and storing its row leaves a
  * folder no message of the store holds, with nothing but "<n>.ct.part" files, fallocated to
  * the full ciphertext (SPEC 17.13, Disk). No receipt was given for it and the sender resends
- * the whole transfer, so the folder holds nothing anyone was told is kept: mlagwd removes
- * such folders at start, before it serves, and logs each. Any other stray (a folder with a
- * complete "<n>.ct" or a sender's "<n>.tree", a name outside the layout) is only reported by
- * the check (attach_check.h): it may be the evidence of a message a restore lost. */
+ * the whole transfer. A sender killed while it seals a submission leaves one with its
+ * "<n>.tree" files, complete "<n>.ct" and the "<n>.ct.part" being written (SPEC 17.14,
+ * Submission): its row is stored only once every file is complete, so no 202 was given and
+ * the client's retry seals it again. Either folder holds nothing anyone was told is kept:
+ * mlagwd removes such folders at start, before it serves, and logs each. Any other stray (a
+ * folder of complete files only, a name outside the layout) is only reported by the check
+ * (attach_check.h): it may be the evidence of a message a restore lost. */
 #ifndef GW_ATTACH_STRAYS_H
 #define GW_ATTACH_STRAYS_H
 #include <stdint.h>
@@ -15,7 +18,8 @@
 
 struct attach_stray {
 	char message_id[MLA_UUID_LEN + 1];
-	uint64_t files, bytes; /* the part files it held */
+	uint64_t files, bytes; /* the files it held */
+	int sealing;           /* a sender's sealing cut short, else a receiver's reservation */
 	mla_err err;           /* MLA_OK once removed */
 	mla_diag diag;
 };

@@ -210,13 +210,16 @@ static void stray_removed(const struct attach_stray *s, void *arg)
 		gw_log(GW_LOG_ERROR, "attach-error", s->message_id, "reason=\"%s\"", s->diag.msg);
 	else
 		gw_log(GW_LOG_WARN, "attachments-stray-removed", s->message_id,
-		       "files=%llu bytes=%llu reason=\"a transfer's reservation its receiver did "
-		       "not record (stopped in between): no receipt was given, the sender sends it "
-		       "again\"", (unsigned long long)s->files, (unsigned long long)s->bytes);
+		       "files=%llu bytes=%llu reason=\"%s\"", (unsigned long long)s->files,
+		       (unsigned long long)s->bytes, s->sealing ?
+		       "a submission's sealing cut short (stopped before its row was stored): no "
+		       "202 was given, the client's retry seals it again" :
+		       "a transfer's reservation its receiver did not record (stopped in between): "
+		       "no receipt was given, the sender sends it again");
 }
 
-/* Before anything is served (no reservation can be under way), the folders of reservations
- * never recorded: fallocated to their full size, they would hold the disk for good. */
+/* Before anything is served (no reservation or sealing can be under way), the folders of
+ * reservations never recorded and of sealings cut short: they would hold the disk for good. */
 static void remove_stray_reservations(const char *store_db)
 {
 	store_reader *r = NULL;

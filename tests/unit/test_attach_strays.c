@@ -1,9 +1,11 @@
-/* The folders of reservations never recorded, removed at start (gateway/attach/attach_strays.c,
- * SPEC 17.13 Disk): a folder no message of the store holds, with nothing but "<n>.ct.part"
- * regular files (n 1 to 64) or nothing at all, is removed and reported with its files and
- * bytes; a folder the store holds (a transfer in progress), one with a complete "<n>.ct" or a
- * sender's "<n>.tree", a name outside the layout, a link, and a folder not named by a
- * message id are all kept. */
+/* The folders of reservations never recorded and of sealings cut short, removed at start
+ * (gateway/attach/attach_strays.c, SPEC 17.13 Durability of the files): a folder no message
+ * of the store holds, with nothing but "<n>.ct.part" regular files (n 1 to 64) or nothing at
+ * all, or a sender's with its "<n>.tree" files, complete "<n>.ct" and at least one
+ * "<n>.ct.part" (its row is stored only once every file is complete), is removed and reported
+ * with its files and bytes; a folder the store holds (a transfer in progress), one with a
+ * complete "<n>.ct" and no part file (with or without its trees), a name outside the layout,
+ * a link, and a folder not named by a message id are all kept. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,11 +26,13 @@
 #define LEFT "6f0c2a4e-8b1d-4c3a-9e5f-7a6b8c9d0e1f"	/* parts only: removed */
 #define EMPTY "00000000-0000-4000-8000-000000000001"	/* nothing: removed */
 #define HELD "00000000-0000-4000-8000-000000000002"	/* a transfer of the store: kept */
-#define TREE "00000000-0000-4000-8000-000000000003"	/* a sender's tree: kept */
+#define TREE "00000000-0000-4000-8000-000000000003"	/* a sealing cut short: removed */
 #define DONE "00000000-0000-4000-8000-000000000004"	/* a complete file: kept */
 #define ODD "00000000-0000-4000-8000-000000000005"	/* "01.ct.part": kept */
 #define HIGH "00000000-0000-4000-8000-000000000006"	/* "65.ct.part": kept */
 #define LINK "00000000-0000-4000-8000-000000000007"	/* a link named 1.ct.part: kept */
+#define SEALED "00000000-0000-4000-8000-000000000008"	/* complete files and trees: kept */
+#define TREEODD "00000000-0000-4000-8000-000000000009"	/* a sealing and another file: kept */
 
 static char tmp[256], db[300], root[300];
 
@@ -36,6 +40,7 @@ struct seen {
 	int n;
 	char ids[8][MLA_UUID_LEN + 1];
 	uint64_t files[8], bytes[8];
+	int sealing[8];
 };
 
 static void put_file(const char *id, const char *name, size_t bytes)
@@ -71,6 +76,7 @@ static void record(const struct attach_stray *s, void *arg)
 	assert_true(seen->n < 8);
 	memcpy(seen->ids[seen->n], s->message_id, sizeof seen->ids[0]);
 	seen->files[seen->n] = s->files;
+	seen->sealing[seen->n] = s->sealing;
 	seen->bytes[seen->n++] = s->bytes;
 }
 
@@ -133,6 +139,13 @@ static void test_only_unrecorded_reservations_go(void **state)
 	put_file(HELD, "1.ct.part", 16);
 	put_file(TREE, "1.ct.part", 3);
 	put_file(TREE, "1.tree", 32);
+	put_file(TREE, "2.ct", 16);
+	put_file(TREE, "2.tree", 32);
+	put_file(SEALED, "1.ct", 16);
+	put_file(SEALED, "1.tree", 32);
+	put_file(TREEODD, "1.ct.part", 3);
+	put_file(TREEODD, "1.tree", 32);
+	put_file(TREEODD, "notes.txt", 1);
 	put_file(DONE, "1.ct", 16);
 	put_file(ODD, "01.ct.part", 1);
 	put_file(HIGH, "65.ct.part", 1);
@@ -147,17 +160,19 @@ static void test_only_unrecorded_reservations_go(void **state)
 	assert_int_equal(attach_strays_remove(db, r, record, &seen, &d), MLA_OK);
 	store_reader_close(r);
 
-	assert_int_equal(seen.n, 2);
-	for (int i = 0; i < 2; i++) {
-		int left = strcmp(seen.ids[i], LEFT) == 0;
-		assert_true(left || strcmp(seen.ids[i], EMPTY) == 0);
-		assert_int_equal(seen.files[i], left ? 2 : 0);
-		assert_int_equal(seen.bytes[i], left ? 107 : 0);
+	assert_int_equal(seen.n, 3);
+	for (int i = 0; i < 3; i++) {
+		int left = strcmp(seen.ids[i], LEFT) == 0, tree = strcmp(seen.ids[i], TREE) == 0;
+		assert_true(left || tree || strcmp(seen.ids[i], EMPTY) == 0);
+		assert_int_equal(seen.files[i], left ? 2 : tree ? 4 : 0);
+		assert_int_equal(seen.bytes[i], left ? 107 : tree ? 83 : 0);
+		assert_int_equal(seen.sealing[i], tree);
 	}
 	assert_false(exists(LEFT));
 	assert_false(exists(EMPTY));
-	assert_true(exists(HELD) && exists(TREE) && exists(DONE) && exists(ODD) && exists(HIGH) &&
-		    exists(LINK) && exists("not-a-message"));
+	assert_false(exists(TREE));
+	assert_true(exists(HELD) && exists(DONE) && exists(ODD) && exists(HIGH) && exists(LINK) &&
+		    exists(SEALED) && exists(TREEODD) && exists("not-a-message"));
 	assert_true(exists(DONE "/1.ct")); /* the link's target untouched */
 }
 

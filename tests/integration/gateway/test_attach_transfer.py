@@ -29,10 +29,7 @@ import hashlib
 import http.client
 import json
 import random
-import secrets
-import ssl
 import os
-import re
 import subprocess
 import sys
 import time
@@ -41,10 +38,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwnet import *  # noqa: E402,F403
 from attachlib import *  # noqa: E402,F403
 from fakeclock import FakeClock  # noqa: E402
-
-def receipt_attachments(xml):
-    return [(int(i), int(s), r) for i, s, r in re.findall(
-        rb'<mlr:Attachment index="(\d+)" size="(\d+)" root="([0-9a-f]{64})"', xml)]
 
 
 def check_sizes(net, es, co):
@@ -380,55 +373,6 @@ def check_sweep(net, es, co, mx):
     clock.set(0)
     del co.overrides['limits']['transfer_timeout']
     co.start()
-
-
-class Api:
-    """The local API of a gateway with a token per role (as test_attach_api.py)."""
-    def __init__(self, gw):
-        self.gw, self.port, self.tokens, lines = gw, free_port(), {}, []
-        for role in ('authority', 'agency'):
-            tok = secrets.token_urlsafe(32)
-            self.tokens[role] = tok
-            lines.append('%s %s-%s sha256:%s' % (role, gw.state.lower(), role,
-                                                 hashlib.sha256(tok.encode()).hexdigest()))
-        gw.overrides['api'] = {'listen': '127.0.0.1:%d' % self.port, 'token': lines,
-                               'max_body_bytes': '256 KiB'}
-        gw.overrides.setdefault('limits', {}).update(
-            {'attachment_segment_bytes': '64 KiB', 'upload_min_free_bytes': '0'})
-
-    def call(self, method, path, role='authority', raw=None, body=None, headers=None):
-        ctx = ssl.create_default_context(cafile=self.gw.pki('root.crt'))
-        ctx.check_hostname = False
-        c = http.client.HTTPSConnection('127.0.0.1', self.port, context=ctx, timeout=60)
-        h = dict(headers or {})
-        h['Authorization'] = 'Bearer ' + self.tokens[role]
-        if body is not None:
-            raw = json.dumps(body).encode()
-            h['Content-Type'] = 'application/json'
-        try:
-            c.request(method, path, body=raw, headers=h)
-            r = c.getresponse()
-            return r.status, r.read()
-        finally:
-            c.close()
-
-    def upload(self, data, chunk=200000):
-        code, out = self.call('POST', '/api/v1/uploads')
-        check(code == 201, 'upload: %d %r' % (code, out))
-        uid, off = json.loads(out)['upload_id'], 0
-        while True:
-            piece = data[off:off + chunk]
-            last = off + len(piece) >= len(data)
-            total = str(len(data)) if last else '*'
-            rng = ('bytes %d-%d/%s' % (off, off + len(piece) - 1, total) if piece else
-                   'bytes */%d' % len(data))
-            code, out = self.call('PUT', '/api/v1/uploads/' + uid, raw=piece,
-                                  headers={'Content-Range': rng,
-                                           'Content-Type': 'application/octet-stream'})
-            check(code == 200, 'chunk at %d: %d %r' % (off, code, out[:200]))
-            off += len(piece)
-            if last:
-                return uid
 
 
 def check_end_to_end(net, es_api, co_api):
