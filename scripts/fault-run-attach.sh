@@ -6,7 +6,7 @@
 # (see the test's docstring). CI runs it for 30 s; this is for the long runs whose figures go
 # in a closing note.
 #   scripts/fault-run-attach.sh [SECONDS [SEED]]     (default 300 s, a random seed, printed)
-# env: MLAGW_ATTACH_FAULT_BANDWIDTH [peer CO] max_bandwidth, a message's segments per second (512 KiB); BUILD (build).
+# env: MLAGW_ATTACH_FAULT_BANDWIDTH [peer CO] max_bandwidth, the peer's segments per second (4 MiB); BUILD (build).
 # The whole output goes to BUILD/fault-run-attach-<time>.log; the progress and summary are
 # printed. exit: the test's (0 everything accounted for).
 set -euo pipefail

@@ -1,7 +1,7 @@
 """Fault-injection run of the evidence transfer (issue 15; SPEC 17.13 "Transfer between
 gateways", 17.14): ES sends messages with attachments to CO (envelope version 3, segments of
-64 KiB, each message's segments capped at MLAGW_ATTACH_FAULT_BANDWIDTH, 512 KiB/s: [peer CO]
-max_bandwidth, shared by the requests of one message, so that transfers last and several go
+64 KiB, the segments to CO capped at MLAGW_ATTACH_FAULT_BANDWIDTH, 4 MiB/s: [peer CO]
+max_bandwidth, shared by all the messages' requests, so that transfers last and several go
 on at once) while a seeded random schedule SIGKILLs and restarts CO, ES or both at random
 moments, 0.5-3 s apart, mostly while messages are unfinished, half of ES's kills while the
 API client below uploads or submits.
@@ -53,7 +53,7 @@ from attachlib import *  # noqa: E402,F403
 SECONDS = float(os.environ.get('MLAGW_ATTACH_FAULT_SECONDS') or 30)
 SEED = int(os.environ.get('MLAGW_ATTACH_FAULT_SEED') or
            random.SystemRandom().randrange(1 << 32))
-BANDWIDTH = os.environ.get('MLAGW_ATTACH_FAULT_BANDWIDTH') or '512 KiB'
+BANDWIDTH = os.environ.get('MLAGW_ATTACH_FAULT_BANDWIDTH') or '4 MiB'
 MIB = 1 << 20
 CHUNK = 200000
 POOL = [0, 1, SEG - 1, SEG, SEG + 1, 2 * SEG, 3 * SEG + 7, 7 * SEG + 3, MIB + 3, 2 * MIB]
@@ -410,7 +410,7 @@ def summary(rows):
 
 def main(mlagw, mlagwd):
     say('seed %d (MLAGW_ATTACH_FAULT_SEED=%d to replay), %.0f s of faults, ES -> CO capped '
-        'at %s/s a message' % (SEED, SEED, SECONDS, BANDWIDTH))
+        'at %s/s to the peer' % (SEED, SEED, SECONDS, BANDWIDTH))
     rng = random.Random(SEED)
     net = Net(mlagw, mlagwd, ['ES', 'CO'])
     es, co = net['ES'], net['CO']
