@@ -131,6 +131,7 @@ struct chunk_job {
 	struct gw_job job; /* first: the pool hands us this pointer */
 	struct api_req *r;
 	struct evbuffer *body; /* the chunk, taken from the request */
+	uint8_t *flat;         /* its bytes in one block: allocated and freed on the loop */
 	struct upload_chunk c;
 	char id[UPLOAD_ID_LEN + 1];
 	char store[4096];
@@ -145,12 +146,14 @@ static void chunk_run(struct gw_job *job, struct gw_crypto *k)
 	struct chunk_job *j = (struct chunk_job *)job;
 
 	(void)k;
-	/* contiguous here, not on the loop: a copy of up to chunk_max (8 MiB) */
-	j->c.data = j->c.len > 0 ? evbuffer_pullup(j->body, -1) : (const uint8_t *)"";
-	if (j->c.data == NULL) {
-		j->err = mla_fail(&j->diag, MLA_ERR_NOMEM, "out of memory for the chunk");
+	/* contiguous here, not on the loop: a copy of up to chunk_max (8 MiB), into a block the
+	 * loop allocated (a block allocated in a worker would stay in that worker's malloc
+	 * arena: memory growing with the number of workers) */
+	if (j->c.len > 0 && evbuffer_copyout(j->body, j->flat, j->c.len) != (ev_ssize_t)j->c.len) {
+		j->err = mla_fail(&j->diag, MLA_ERR_NOMEM, "the chunk could not be read");
 		return;
 	}
+	j->c.data = j->c.len > 0 ? j->flat : (const uint8_t *)"";
 	j->err = upload_append(j->store, j->id, &j->c, &j->st, &j->why, &j->diag);
 }
 
@@ -199,6 +202,7 @@ static void chunk_done(struct gw_job *job)
 	}
 	gw_job_release(&j->job);
 	evbuffer_free(j->body);
+	free(j->flat);
 	free(j);
 }
 
@@ -210,7 +214,8 @@ static int take_body(struct api_req *r, struct chunk_job *j, const struct api_ra
 
 	/* moved without a copy; the worker makes the bytes contiguous (chunk_run) */
 	if ((j->body = evbuffer_new()) == NULL || evbuffer_remove_buffer(in, j->body, len) !=
-							  (int)len)
+							  (int)len ||
+	    (len > 0 && (j->flat = malloc(len)) == NULL))
 		return 0;
 	j->c.offset = range->first;
 	j->c.len = len;
@@ -246,6 +251,8 @@ void api_put_upload_chunk(struct api_req *r)
 	    mla_strcpy(j->store, sizeof(j->store), r->g->snap->cfg.store) != MLA_OK) {
 		if (j != NULL && j->body != NULL)
 			evbuffer_free(j->body);
+		if (j != NULL)
+			free(j->flat);
 		free(j);
 		api_reply_error(r, 503, "unavailable", "out of memory", NULL);
 		return;

@@ -143,7 +143,8 @@ struct seg_job {
 	int64_t received_ms; /* the transfer the bytes were written for (see same_transfer) */
 	mla_merkle_proof proof;
 	struct evbuffer *body; /* the request's bytes, moved here (no copy) */
-	const uint8_t *data;   /* body's bytes, made contiguous by the worker */
+	const uint8_t *data;   /* body's bytes, made contiguous by the worker (in flat) */
+	uint8_t *flat;         /* allocated and freed on the loop */
 	size_t len;
 	int code; /* 0: written; else the status to answer */
 	mla_diag diag;
@@ -164,7 +165,12 @@ static void seg_run(struct gw_job *job, struct gw_crypto *k)
 	size_t done = 0;
 
 	(void)k;
-	j->data = j->len > 0 ? evbuffer_pullup(j->body, -1) : (const uint8_t *)"";
+	/* contiguous here, not on the loop, into a block the loop allocated (a worker's would
+	 * stay in its malloc arena: memory growing with the number of workers) */
+	j->data = j->len > 0 && evbuffer_copyout(j->body, j->flat, j->len) == (ev_ssize_t)j->len
+			  ? j->flat
+		  : j->len == 0 ? (const uint8_t *)""
+				: NULL;
 	if (j->data == NULL) {
 		(void)mla_fail(&j->diag, MLA_ERR_IO, "out of memory for segment %llu",
 			       (unsigned long long)j->k);
@@ -198,6 +204,7 @@ static void seg_free(struct seg_job *j)
 		evbuffer_free(j->body);
 	if (j->fd >= 0)
 		close(j->fd);
+	free(j->flat);
 	free(j);
 }
 
@@ -301,6 +308,9 @@ static void seg_done(struct gw_job *job)
 
 	evbuffer_free(j->body); /* written: only the answer is left to make */
 	j->body = NULL;
+	free(j->flat);
+	j->flat = NULL;
+	j->data = NULL;
 	if (j->code != 0) {
 		seg_durable(&j->wait, 0);
 		return;
@@ -466,7 +476,8 @@ void receive_segment(struct gw *g, struct recv_req *rr, const char *peer_state, 
 	 * client that goes away frees nothing under it; the worker makes them contiguous (a
 	 * copy of up to 16 MiB the loop, which reads every peer's bytes, is spared) */
 	j->len = len;
-	if ((j->body = evbuffer_new()) == NULL || evbuffer_add_buffer(j->body, body) != 0) {
+	if ((j->body = evbuffer_new()) == NULL || evbuffer_add_buffer(j->body, body) != 0 ||
+	    (len > 0 && (j->flat = malloc(len)) == NULL)) {
 		seg_free(j);
 		reply_text(rr, 503, "Service Unavailable", "out of memory\n");
 		return;
