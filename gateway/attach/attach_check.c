@@ -151,19 +151,6 @@ static void stray(struct check *c, const char *what, const char *name)
 				       what, name);
 }
 
-/* "<n>.ct", "<n>.ct.part" or "<n>.tree", n from 1 to 64. */
-static int layout_name(const char *s)
-{
-	unsigned n = 0;
-	size_t i;
-
-	for (i = 0; i < 2 && s[i] >= '0' && s[i] <= '9'; i++)
-		n = n * 10 + (unsigned)(s[i] - '0');
-	return s[0] != '0' && n >= 1 && n <= 64 &&
-	       (strcmp(s + i, ".ct") == 0 || strcmp(s + i, ".ct.part") == 0 ||
-		strcmp(s + i, ".tree") == 0);
-}
-
 static void scan_folder(struct check *c, const char *root, const char *id)
 {
 	char dir[ATTACH_PATH_MAX];
@@ -175,7 +162,7 @@ static void scan_folder(struct check *c, const char *root, const char *id)
 		return;
 	while ((de = readdir(dp)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-		    !layout_name(de->d_name))
+		    attach_file_kind(de->d_name) < 0)
 			stray(c, "a file in the folder of message ", id);
 	(void)closedir(dp);
 }

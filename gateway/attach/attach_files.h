@@ -42,6 +42,9 @@ mla_err attach_dir_remove(const char *store_db, const char *message_id, mla_diag
 /* ---- the same layout under another root (a backup's FILE.attachments/) ---- */
 /* 1 when s is a MessageId (lower-case UUID): the only folder names of the layout. */
 int attach_is_message_id(const char *s);
+/* The kind (enum attach_file) of a file name of a message's folder, "<n>.ct", "<n>.ct.part"
+ * or "<n>.tree" with n from 1 to 64 without a leading zero; -1 for any other name. */
+int attach_file_kind(const char *name);
 /* "<folder of store_db>/attachments". */
 mla_err attach_root_path(const char *store_db, char *out, size_t cap, mla_diag *diag);
 /* "<root>/<message_id>/<index>.<kind's suffix>", message_id checked as attach_dir_path does. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "attach/attach_files.h"
+#include "mlagw/attach.h"
 #include "mlagw/codec.h"
 
 static const char *const suffix[] = {
@@ -172,6 +173,21 @@ mla_err attach_dir_remove(const char *store_db, const char *message_id, mla_diag
 int attach_is_message_id(const char *s)
 {
 	return is_message_id(s);
+}
+
+int attach_file_kind(const char *name)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < 2 && name[i] >= '0' && name[i] <= '9'; i++)
+		n = n * 10 + (unsigned)(name[i] - '0');
+	if (name[0] == '0' || n < 1 || n > MLA_ATTACH_MAX || name[i] != '.')
+		return -1;
+	for (int k = ATTACH_CT; k <= ATTACH_TREE; k++)
+		if (strcmp(name + i + 1, suffix[k]) == 0)
+			return k;
+	return -1;
 }
 
 mla_err attach_root_path(const char *store_db, char *out, size_t cap, mla_diag *diag)

@@ -7,26 +7,6 @@
 #include "attach_files.h"
 #include "mlagw/codec.h"
 
-/* The kind of "<n>.ct.part", "<n>.ct" or "<n>.tree" (n from 1 to 64 without a leading
- * zero), or NAME_OTHER. */
-enum name_kind { NAME_OTHER, NAME_PART, NAME_CT, NAME_TREE };
-
-static enum name_kind name_kind(const char *s)
-{
-	unsigned n = 0;
-	size_t i;
-
-	for (i = 0; i < 2 && s[i] >= '0' && s[i] <= '9'; i++)
-		n = n * 10 + (unsigned)(s[i] - '0');
-	if (s[0] == '0' || n < 1 || n > 64)
-		return NAME_OTHER;
-	if (strcmp(s + i, ".ct.part") == 0)
-		return NAME_PART;
-	if (strcmp(s + i, ".ct") == 0)
-		return NAME_CT;
-	return strcmp(s + i, ".tree") == 0 ? NAME_TREE : NAME_OTHER;
-}
-
 /* Whether the folder is one no acknowledgement covers, its files counted in out: nothing but
  * part files or nothing (a receiver's reservation), or a sender's sealing cut short: trees,
  * complete files and at least one part file (a sender's row is stored only once every file
@@ -34,7 +14,7 @@ static enum name_kind name_kind(const char *s)
 static int removable(const char *dir, struct attach_stray *out)
 {
 	char path[ATTACH_PATH_MAX];
-	unsigned seen[NAME_TREE + 1] = {0};
+	unsigned seen[ATTACH_TREE + 1] = {0};
 	struct dirent *de;
 	struct stat st;
 	DIR *dp = opendir(dir);
@@ -43,8 +23,8 @@ static int removable(const char *dir, struct attach_stray *out)
 	while (ok && (de = readdir(dp)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		enum name_kind k = name_kind(de->d_name);
-		ok = k != NAME_OTHER &&
+		int k = attach_file_kind(de->d_name);
+		ok = k >= 0 &&
 		     mla_snprintf(path, sizeof path, "%s/%s", dir, de->d_name) == MLA_OK &&
 		     lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 		if (ok) {
@@ -55,10 +35,10 @@ static int removable(const char *dir, struct attach_stray *out)
 	}
 	if (dp != NULL)
 		(void)closedir(dp);
-	out->sealing = seen[NAME_TREE] > 0;
+	out->sealing = seen[ATTACH_TREE] > 0;
 	if (!ok)
 		return 0;
-	return out->sealing ? seen[NAME_PART] > 0 : seen[NAME_CT] == 0;
+	return out->sealing ? seen[ATTACH_CT_PART] > 0 : seen[ATTACH_CT] == 0;
 }
 
 mla_err attach_strays_remove(const char *store_db, store_reader *r, attach_stray_fn fn,

@@ -58,6 +58,16 @@ static void test_paths_refuse_non_uuid(void **state)
 	assert_int_equal(attach_file_path("store.db", ID, 1, ATTACH_TREE, out, sizeof out, &d), MLA_OK);
 	assert_string_equal(out, "./attachments/" ID "/1.tree");
 	assert_int_equal(attach_dir_path(db, ID, out, 20, &d), MLA_ERR_TOO_LARGE);
+	/* the names of a message's folder, and no others */
+	assert_int_equal(attach_file_kind("1.ct"), ATTACH_CT);
+	assert_int_equal(attach_file_kind("64.ct.part"), ATTACH_CT_PART);
+	assert_int_equal(attach_file_kind("7.tree"), ATTACH_TREE);
+	assert_int_equal(attach_file_kind("01.ct"), -1);
+	assert_int_equal(attach_file_kind("65.ct"), -1);
+	assert_int_equal(attach_file_kind("0.ct"), -1);
+	assert_int_equal(attach_file_kind("1.ct.partx"), -1);
+	assert_int_equal(attach_file_kind("1ct"), -1);
+	assert_int_equal(attach_file_kind(".ct"), -1);
 }
 
 static void test_make_complete_remove(void **state)
