@@ -589,9 +589,8 @@ void receive_reply_status(struct gw *g, struct recv_req *rr, const struct store_
 	struct reply_ctx *rc;
 	mla_diag d = {MLA_OK, ""};
 	char *json = NULL;
-	int complete = 0;
 
-	if (transfer_status(g->store, t, &json, &complete, &d) != MLA_OK ||
+	if (transfer_status(g->store, t, &json, &d) != MLA_OK ||
 	    (rc = calloc(1, sizeof(*rc))) == NULL) {
 		free(json);
 		recv_reply(rr, 503, "Service Unavailable", "text/plain", NULL, 0);
@@ -621,7 +620,6 @@ static int handle_transferring(struct gw *g, struct recv_job *j)
 	const char *id = j->v.header.message_id;
 	struct store_transfer_in t;
 	mla_diag d = {MLA_OK, ""};
-	char *json = NULL;
 	int found = 0, complete = 0;
 
 	if (store_transfer_in_get(g->store, id, &found, &t, NULL, &d) != MLA_OK) {
@@ -636,11 +634,10 @@ static int handle_transferring(struct gw *g, struct recv_job *j)
 	}
 	if (j->completing)
 		return 0;
-	if (transfer_status(g->store, &t, &json, &complete, &d) != MLA_OK) {
+	if (transfer_complete(g->store, &t, &complete, &d) != MLA_OK) {
 		recv_reply(j->rr, 503, "Service Unavailable", "text/plain", NULL, 0);
 		return 1;
 	}
-	free(json);
 	if (complete) {
 		receive_complete(g, j->rr, j->peer_state, &j->body);
 		j->rr = NULL; /* answered by the completion */
@@ -768,15 +765,13 @@ static int still_complete(struct gw *g, const struct recv_job *j)
 {
 	struct store_transfer_in t;
 	mla_diag d = {MLA_OK, ""};
-	char *json = NULL;
 	int found = 0, complete = 0;
 
 	if (store_transfer_in_get(g->store, j->v.header.message_id, &found, &t, NULL, &d) !=
 		    MLA_OK ||
 	    !found || memcmp(t.digest, j->digest, 32) != 0 ||
-	    transfer_status(g->store, &t, &json, &complete, &d) != MLA_OK)
+	    transfer_complete(g->store, &t, &complete, &d) != MLA_OK)
 		complete = 0;
-	free(json);
 	return complete;
 }
 

@@ -44,13 +44,12 @@ mla_err transfer_complete_files(const struct gw_config *c, const struct store_tr
 }
 
 mla_err transfer_status(gw_store *s, const struct store_transfer_in *t, char **json,
-			int *complete, mla_diag *diag)
+			mla_diag *diag)
 {
 	struct attach_status *st = calloc(1, sizeof(*st));
 	mla_err r = MLA_OK;
 
 	*json = NULL;
-	*complete = 1;
 	if (st == NULL)
 		return mla_fail(diag, MLA_ERR_NOMEM, "transfer status: out of memory");
 	memcpy(st->message_id, t->message_id, sizeof(st->message_id));
@@ -62,13 +61,26 @@ mla_err transfer_status(gw_store *s, const struct store_transfer_in *t, char **j
 		r = store_transfer_missing(s, t->message_id, it->index, it->segments, it->missing,
 					   ATTACH_STATUS_RANGES_MAX, &it->n_missing, &it->more,
 					   &it->held, diag);
-		if (it->held < it->segments)
-			*complete = 0;
 	}
 	if (r == MLA_OK)
 		r = attach_status_json(st, json, diag);
 	free(st);
 	return r;
+}
+
+mla_err transfer_complete(gw_store *s, const struct store_transfer_in *t, int *complete,
+			  mla_diag *diag)
+{
+	uint64_t held = 0, total = 0;
+	mla_err r;
+
+	*complete = 0;
+	for (size_t i = 0; i < t->n; i++)
+		total += t->att[i].segments;
+	if ((r = store_transfer_held(s, t->message_id, &held, diag)) != MLA_OK)
+		return r;
+	*complete = held >= total;
+	return MLA_OK;
 }
 
 /* A transfer given up: its files go once its rows' drop is durable. Removed before, a kill

@@ -30,9 +30,12 @@ void receive_reply_status(struct gw *g, struct recv_req *rr, const struct store_
  * complete (a crash after its rename) counts as complete. */
 mla_err transfer_complete_files(const struct gw_config *c, const struct store_transfer_in *t,
 				mla_diag *diag);
-/* The status of t (JSON, malloc'd into *json) and whether every segment is held. */
+/* Whether every segment of t is held (one count of its rows, no status built). */
+mla_err transfer_complete(gw_store *s, const struct store_transfer_in *t, int *complete,
+			  mla_diag *diag);
+/* The status of t (JSON, malloc'd into *json): what the receiver holds and misses. */
 mla_err transfer_status(gw_store *s, const struct store_transfer_in *t, char **json,
-			int *complete, mla_diag *diag);
+			mla_diag *diag);
 /* Gives up the transfers received more than [limits] transfer_timeout ago: files removed,
  * rows dropped, a log line and an alert each (every minute, and before a new transfer). */
 void transfer_sweep(struct gw *g);
