@@ -7,6 +7,7 @@
 #include <event2/buffer.h>
 
 #include "api_server.h"
+#include "core/job_body.h"
 #include "core/log.h"
 #include "mlagw/codec.h"
 #include "mlagw/json.h"
@@ -130,8 +131,7 @@ void api_delete_upload(struct api_req *r)
 struct chunk_job {
 	struct gw_job job; /* first: the pool hands us this pointer */
 	struct api_req *r;
-	struct evbuffer *body; /* the chunk, taken from the request */
-	uint8_t *flat;         /* its bytes in one block: allocated and freed on the loop */
+	struct job_body body; /* the chunk, taken from the request */
 	struct upload_chunk c;
 	char id[UPLOAD_ID_LEN + 1];
 	char store[4096];
@@ -146,14 +146,11 @@ static void chunk_run(struct gw_job *job, struct gw_crypto *k)
 	struct chunk_job *j = (struct chunk_job *)job;
 
 	(void)k;
-	/* contiguous here, not on the loop: a copy of up to chunk_max (8 MiB), into a block the
-	 * loop allocated (a block allocated in a worker would stay in that worker's malloc
-	 * arena: memory growing with the number of workers) */
-	if (j->c.len > 0 && evbuffer_copyout(j->body, j->flat, j->c.len) != (ev_ssize_t)j->c.len) {
+	/* contiguous here, not on the loop: a copy of up to chunk_max (8 MiB) */
+	if ((j->c.data = job_body_bytes(&j->body)) == NULL) {
 		j->err = mla_fail(&j->diag, MLA_ERR_NOMEM, "the chunk could not be read");
 		return;
 	}
-	j->c.data = j->c.len > 0 ? j->flat : (const uint8_t *)"";
 	j->err = upload_append(j->store, j->id, &j->c, &j->st, &j->why, &j->diag);
 }
 
@@ -201,24 +198,18 @@ static void chunk_done(struct gw_job *job)
 		api_reply_error(r, 500, mla_errname(j->err), why, NULL);
 	}
 	gw_job_release(&j->job);
-	evbuffer_free(j->body);
-	free(j->flat);
+	job_body_free(&j->body);
 	free(j);
 }
 
 /* The chunk's bytes, moved out of the request (which the client may drop meanwhile). */
 static int take_body(struct api_req *r, struct chunk_job *j, const struct api_range *range)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
-	size_t len = evbuffer_get_length(in);
-
 	/* moved without a copy; the worker makes the bytes contiguous (chunk_run) */
-	if ((j->body = evbuffer_new()) == NULL || evbuffer_remove_buffer(in, j->body, len) !=
-							  (int)len ||
-	    (len > 0 && (j->flat = malloc(len)) == NULL))
+	if (!job_body_take(&j->body, evhttp_request_get_input_buffer(r->req)))
 		return 0;
 	j->c.offset = range->first;
-	j->c.len = len;
+	j->c.len = j->body.len;
 	j->c.last = range->last;
 	j->c.total = range->total;
 	j->c.max_bytes = r->g->snap->cfg.limits.max_attachment_bytes;
@@ -249,10 +240,8 @@ void api_put_upload_chunk(struct api_req *r)
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL || !take_body(r, j, &range) ||
 	    mla_strcpy(j->store, sizeof(j->store), r->g->snap->cfg.store) != MLA_OK) {
-		if (j != NULL && j->body != NULL)
-			evbuffer_free(j->body);
 		if (j != NULL)
-			free(j->flat);
+			job_body_free(&j->body);
 		free(j);
 		api_reply_error(r, 503, "unavailable", "out of memory", NULL);
 		return;

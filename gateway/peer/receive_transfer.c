@@ -15,6 +15,7 @@
 
 #include "attach/attach_files.h"
 #include "attach/attach_status.h"
+#include "core/job_body.h"
 #include "core/log.h"
 #include "held_count.h"
 #include "mlagw/codec.h"
@@ -154,9 +155,8 @@ struct seg_job {
 	uint64_t k, total; /* the segment; the segments of every attachment */
 	int64_t received_ms; /* the transfer the bytes were written for (see same_transfer) */
 	mla_merkle_proof proof;
-	struct evbuffer *body; /* the request's bytes, moved here (no copy) */
-	const uint8_t *data;   /* body's bytes, made contiguous by the worker (in flat) */
-	uint8_t *flat;         /* allocated and freed on the loop */
+	struct job_body body;  /* the request's bytes, moved here (no copy) */
+	const uint8_t *data;   /* body's bytes, made contiguous by the worker */
 	size_t len;
 	int code; /* 0: written; else the status to answer */
 	mla_diag diag;
@@ -177,13 +177,8 @@ static void seg_run(struct gw_job *job, struct gw_crypto *k)
 	size_t done = 0;
 
 	(void)k;
-	/* contiguous here, not on the loop, into a block the loop allocated (a worker's would
-	 * stay in its malloc arena: memory growing with the number of workers) */
-	j->data = j->len > 0 && evbuffer_copyout(j->body, j->flat, j->len) == (ev_ssize_t)j->len
-			  ? j->flat
-		  : j->len == 0 ? (const uint8_t *)""
-				: NULL;
-	if (j->data == NULL) {
+	/* contiguous here, not on the loop (a copy of up to 16 MiB) */
+	if ((j->data = job_body_bytes(&j->body)) == NULL) {
 		(void)mla_fail(&j->diag, MLA_ERR_IO, "out of memory for segment %llu",
 			       (unsigned long long)j->k);
 		j->code = 503;
@@ -212,11 +207,9 @@ static void seg_run(struct gw_job *job, struct gw_crypto *k)
 static void seg_free(struct seg_job *j)
 {
 	gw_job_release(&j->job);
-	if (j->body != NULL)
-		evbuffer_free(j->body);
+	job_body_free(&j->body);
 	if (j->fd >= 0)
 		close(j->fd);
-	free(j->flat);
 	free(j);
 }
 
@@ -318,10 +311,7 @@ static void seg_done(struct gw_job *job)
 {
 	struct seg_job *j = (struct seg_job *)job;
 
-	evbuffer_free(j->body); /* written: only the answer is left to make */
-	j->body = NULL;
-	free(j->flat);
-	j->flat = NULL;
+	job_body_free(&j->body); /* written: only the answer is left to make */
 	j->data = NULL;
 	if (j->code != 0) {
 		seg_durable(&j->wait, 0);
@@ -488,8 +478,7 @@ void receive_segment(struct gw *g, struct recv_req *rr, const char *peer_state, 
 	 * client that goes away frees nothing under it; the worker makes them contiguous (a
 	 * copy of up to 16 MiB the loop, which reads every peer's bytes, is spared) */
 	j->len = len;
-	if ((j->body = evbuffer_new()) == NULL || evbuffer_add_buffer(j->body, body) != 0 ||
-	    (len > 0 && (j->flat = malloc(len)) == NULL)) {
+	if (!job_body_take(&j->body, body)) {
 		seg_free(j);
 		reply_text(rr, 503, "Service Unavailable", "out of memory\n");
 		return;
